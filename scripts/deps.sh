@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install AIDC's build and test dependencies from Debian 12 packages.
+# Idempotent: packages already present are not reinstalled and apt is not touched
+# at all when nothing is missing. apt-get runs directly as root, through sudo otherwise.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config
+  clang libclang-rt-14-dev            # libFuzzer targets (optional; the build skips them without clang)
+  libopenblas-dev                     # exam: cpu plugin GEMM
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # exam: opencl plugin
+  libclblast-dev                      # exam: opencl GEMM
+  python3                             # test drivers
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The `aidc` command line: one binary, one entry point per subcommand.
+ * Each subcommand lives in its own cli_<name>.c, parses its own flags from a
+ * declarative table (struct cli_flag), prints human tables by default and JSON
+ * with --json, and returns the process exit status:
+ *   0 success, 1 failure (one clear line on stderr), 2 bad usage.
+ */
+#ifndef AIDC_CLI_CLI_H
+#define AIDC_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* Subcommands: argv[0] is the subcommand name. */
+int cli_sim_main(int argc, char **argv);
+int cli_exam_main(int argc, char **argv);
+
+/* ---- declarative flag tables --------------------------------------------- */
+
+enum cli_flag_type {
+	CLI_BOOL,   /* --flag           -> bool */
+	CLI_STR,    /* --flag VALUE     -> const char * (borrowed from argv) */
+	CLI_I64,    /* --flag N         -> int64_t, bounded by [min, max] */
+	CLI_F64,    /* --flag X         -> double,  bounded by [min, max] */
+	CLI_CHOICE, /* --flag WORD      -> int index into choices (NULL-terminated) */
+};
+
+struct cli_flag {
+	const char *name;          /* long name without "--" */
+	enum cli_flag_type type;
+	void *dst;                 /* bool*, const char**, int64_t*, double*, int* */
+	const char *metavar;       /* shown in help, e.g. "FILE" */
+	const char *help;          /* one line */
+	double min, max;           /* for CLI_I64 / CLI_F64 */
+	const char *const *choices; /* for CLI_CHOICE */
+	bool *seen;                /* optional: set when the flag is given */
+};
+
+struct cli_cmd {
+	const char *name;     /* "sim" */
+	const char *usage;    /* "aidc sim [options]" */
+	const char *summary;  /* one paragraph */
+	const struct cli_flag *flags;
+	size_t nflags;
+};
+
+/*
+ * Parses argv[1..] against cmd->flags. --help/-h prints help and returns 1
+ * (caller exits 0). Positional arguments are collected into pos (borrowed),
+ * at most maxpos. Returns 0 on success, CLI_EXIT_USAGE after printing one
+ * clear line on stderr.
+ */
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos, size_t maxpos,
+	      size_t *npos);
+void cli_print_help(const struct cli_cmd *cmd, FILE *out);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every hard cap in AIDC, in one place. Each size derived from outside input
+ * (files, HTTP bodies, command-line flags, plugin replies) is checked against
+ * one of these BEFORE anything is allocated for it, and each limit has a test
+ * at and past its edge. docs/limits.md lists them for users.
+ *
+ * Include as "util/limits.h" (never <limits.h>, which is the C library's).
+ */
+#ifndef AIDC_UTIL_LIMITS_H
+#define AIDC_UTIL_LIMITS_H
+
+/* ---- text input (CSV and line-oriented files) ---------------------------- */
+/* Longest input line, in bytes, including the newline. */
+#define AIDC_MAX_LINE_BYTES (64u * 1024u)
+/* Most fields in one CSV row (and columns in a header). */
+#define AIDC_MAX_CSV_FIELDS 256u
+/* Longest name of anything (node, model, vendor, partition, user, job name), bytes. */
+#define AIDC_MAX_NAME_BYTES 128u
+/* Largest whole file read into memory (cluster descriptions, configs). */
+#define AIDC_MAX_SMALL_FILE_BYTES (16u * 1024u * 1024u)
+
+/* ---- cluster model ------------------------------------------------------- */
+/* Nodes in one cluster (a 65,536-node center with 8 devices each = 524,288 devices). */
+#define AIDC_MAX_NODES 65536u
+/* Accelerators on one node. */
+#define AIDC_MAX_DEVICES_PER_NODE 64u
+/* Distinct accelerator models; a job's model constraint is a bitmask over them. */
+#define AIDC_MAX_DEVICE_MODELS 64u
+/* Partitions (virtual clusters, VCs). */
+#define AIDC_MAX_PARTITIONS 1024u
+/* Switches/racks. */
+#define AIDC_MAX_RACKS 65536u
+/* Device groups (e.g. NVLink islands) on one node. */
+#define AIDC_MAX_GROUPS_PER_NODE 16u
+/* CPU capacity of one node, milli-cores (4,096 cores). */
+#define AIDC_MAX_NODE_CPU_MILLI (4096u * 1000u)
+/* Memory of one node, MiB (64 TiB). */
+#define AIDC_MAX_NODE_MEM_MIB (64ull * 1024u * 1024u)
+/* One whole device in milli-units. */
+#define AIDC_DEVICE_MILLI 1000u
+
+/* ---- jobs ---------------------------------------------------------------- */
+/* Jobs known to the core at once (pending + running). */
+#define AIDC_MAX_JOBS 10000000u
+/* Tasks in one gang job. */
+#define AIDC_MAX_TASKS_PER_JOB 65536u
+/* Longest time limit, duration or prediction, seconds (100 years). */
+#define AIDC_MAX_DURATION_S (100ll * 365 * 24 * 3600)
+/* Priority range accepted from users. */
+#define AIDC_MIN_PRIORITY (-1000000)
+#define AIDC_MAX_PRIORITY 1000000
+
+/* ---- traces and simulation ----------------------------------------------- */
+/* Jobs in one trace file (or generated workload). */
+#define AIDC_MAX_TRACE_JOBS 20000000u
+/* Bad rows skipped with --skip-bad-rows before the reader gives up anyway. */
+#define AIDC_MAX_BAD_ROWS 1000000u
+/* Seeds in one multi-seed experiment. */
+#define AIDC_MAX_SEEDS 1000u
+/* Timestamps accepted: years 1970 .. 2200 as seconds since the Unix epoch. */
+#define AIDC_MIN_TIME_S 0ll
+#define AIDC_MAX_TIME_S 7258118400ll
+
+/* ---- exam and device plugins --------------------------------------------- */
+/* Devices one plugin may report. */
+#define AIDC_MAX_PLUGIN_DEVICES 256u
+
+#endif
