@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * THE SCHEDULING CORE: the public interface shared by both drivers, the live
+ * controller and the trace-driven simulator.
+ *
+ * Purity: no I/O, no threads, no clocks, no rand(), no globals. Time comes in
+ * as `now_s` (seconds since an epoch the driver chooses: Unix time live, the
+ * trace's epoch in simulation); logging comes in through struct sched_env.
+ * Determinism: every ordering has an explicit total order ending in the
+ * driver's job id, so the same calls give byte-identical decisions.
+ *
+ * Life of a job: sched_submit() -> pending; sched_pass() returns START
+ * decisions (the core has already allocated the resources: the driver commits
+ * and dispatches them, or undoes one with sched_job_requeue()) and PREEMPT
+ * decisions (the core has changed nothing: the driver stops the victim, calls
+ * sched_job_requeue(), and runs another pass); sched_job_finish() when the job
+ * ends; sched_job_cancel() removes a job in any state.
+ *
+ * Ownership: every pointer argument is borrowed for the duration of the call
+ * unless stated; strings in specs are copied.
+ */
+#ifndef AIDC_SCHED_SCHED_H
+#define AIDC_SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct sched;
+
+/* ---- environment: what the core may call out to (cf. sqlite3_vfs) -------- */
+
+#define SCHED_ENV_VERSION 1
+
+struct sched_env {
+	int version; /* SCHED_ENV_VERSION; the core rejects others */
+	void *ctx;   /* passed back to every callback */
+	/* Optional diagnostic log (level: enum aidc_log_level). NULL = silent. */
+	void (*log_fn)(void *ctx, int level, const char *msg);
+};
+
+/* ---- configuration -------------------------------------------------------- */
+
+/* Queue order: which pending job is considered first. */
+enum sched_order {
+	SCHED_ORDER_FIFO,     /* submit time, then submit sequence */
+	SCHED_ORDER_SJF,      /* oracle duration x devices, shortest first (reference only) */
+	SCHED_ORDER_SRTF,     /* oracle remaining time, preemptive (reference only) */
+	SCHED_ORDER_QSSF,     /* predicted service (duration x devices) from history; no oracle */
+	SCHED_ORDER_TIRESIAS, /* discretized 2-queue least-attained-service, preemptive */
+	SCHED_ORDER_PRIORITY, /* job priority (high first), then FIFO */
+};
+
+/* Where a job's tasks go. */
+enum sched_placement {
+	SCHED_PLACE_CONSOLIDATE, /* fewest nodes, best fit */
+	SCHED_PLACE_TOPOLOGY,    /* smallest topology domain that fits: group < node < rack < partition */
+	SCHED_PLACE_SPREAD,      /* most free nodes first, one task per node where possible */
+	SCHED_PLACE_HELIOS,      /* Helios SC'21 rules: <= node size -> fullest node that fits;
+				    larger -> whole empty nodes + one node for the remainder */
+	/* Fractional / heterogeneous policies (FGD paper, ATC'23); see docs/placement.md. */
+	SCHED_PLACE_RANDOM,
+	SCHED_PLACE_DOTPROD,
+	SCHED_PLACE_GPU_CLUSTERING,
+	SCHED_PLACE_GPU_PACKING,
+	SCHED_PLACE_BESTFIT,
+	SCHED_PLACE_FGD,
+	SCHED_PLACE_AIDC_FRAG, /* our own fragmentation-aware policy */
+	SCHED_PLACE_COUNT_
+};
+
+/* What happens when the job at the head of a partition's queue cannot start. */
+enum sched_blocking {
+	SCHED_BLOCK_STRICT, /* stop the partition's queue there (head-of-line blocking) */
+	SCHED_BLOCK_EASY,   /* EASY backfill: reserve for the head, start later jobs that don't delay it */
+	SCHED_BLOCK_SKIP,   /* greedy: skip it and try every later job (may starve big jobs) */
+};
+
+struct sched_config {
+	enum sched_order order;
+	enum sched_placement placement;
+	enum sched_blocking blocking;
+	/* Tiresias: attained service (device-seconds) that demotes a job to the low queue. */
+	int64_t tiresias_threshold_dev_s;
+	/* Tiresias: a low-queue job waiting this long is promoted back (0 = never). */
+	int64_t tiresias_starve_s;
+	/* Estimate used when a job has no time limit, prediction or history. */
+	int64_t default_estimate_s;
+	/* Seed for randomized placement (SCHED_PLACE_RANDOM); decisions stay deterministic. */
+	uint64_t seed;
+};
+
+/* Fills documented defaults: FIFO, consolidate, strict, 3600 s x device, no starvation
+ * promotion, 3600 s default estimate, seed 1. */
+void sched_config_defaults(struct sched_config *cfg);
+
+/* ---- the scheduler object ------------------------------------------------- */
+
+/* Creates an empty scheduler (no nodes, no jobs). cfg and env are copied.
+ * Caller frees with sched_free. */
+int sched_new(const struct sched_config *cfg, const struct sched_env *env, struct sched **out,
+	      struct aidc_err *e);
+void sched_free(struct sched *s); /* NULL is a no-op */
+const struct sched_config *sched_get_config(const struct sched *s);
+
+/* ---- cluster model -------------------------------------------------------- */
+
+enum sched_node_state { SCHED_NODE_UP, SCHED_NODE_DRAINING, SCHED_NODE_DOWN };
+
+/* Registers an accelerator model; returns its id (>= 0) or a negative code.
+ * The same name again returns the existing id. At most AIDC_MAX_DEVICE_MODELS. */
+int sched_add_model(struct sched *s, const char *name, const char *vendor, uint64_t mem_mib,
+		    struct aidc_err *e);
+int sched_find_model(const struct sched *s, const char *name); /* id or -1 */
+uint32_t sched_model_count(const struct sched *s);
+const char *sched_model_name(const struct sched *s, uint32_t model); /* borrowed */
+
+/* Registers a partition (virtual cluster); returns its id or a negative code.
+ * The same name again returns the existing id. */
+int sched_add_partition(struct sched *s, const char *name, struct aidc_err *e);
+int sched_find_partition(const struct sched *s, const char *name); /* id or -1 */
+uint32_t sched_partition_count(const struct sched *s);
+const char *sched_partition_name(const struct sched *s, uint32_t part); /* borrowed */
+
+struct sched_device_spec {
+	uint32_t model; /* id from sched_add_model */
+	uint32_t group; /* device group on the node (e.g. NVLink island), < AIDC_MAX_GROUPS_PER_NODE */
+};
+
+struct sched_node_spec {
+	const char *name;   /* copied; unique */
+	uint32_t partition; /* id from sched_add_partition */
+	uint32_t rack;      /* switch/rack id chosen by the driver, < AIDC_MAX_RACKS */
+	uint32_t cpu_milli; /* CPU capacity, milli-cores */
+	uint64_t mem_mib;   /* memory capacity */
+	uint32_t ndev;      /* <= AIDC_MAX_DEVICES_PER_NODE */
+	const struct sched_device_spec *devs; /* ndev entries; borrowed */
+};
+
+/* Adds a node (state UP, all capacity free); returns its id (>= 0) or a negative code. */
+int sched_add_node(struct sched *s, const struct sched_node_spec *spec, struct aidc_err *e);
+/* DRAINING: running jobs continue, nothing new starts. DOWN: nothing runs; the driver
+ * must have finished or requeued the node's jobs first (else AIDC_E_STATE). */
+int sched_set_node_state(struct sched *s, uint32_t node, enum sched_node_state st,
+			 struct aidc_err *e);
+uint32_t sched_node_count(const struct sched *s);
+const char *sched_node_name(const struct sched *s, uint32_t node); /* borrowed */
+
+/* ---- jobs ----------------------------------------------------------------- */
+
+/* Per-task resource request. */
+struct sched_req {
+	uint32_t cpu_milli;  /* milli-cores */
+	uint64_t mem_mib;
+	uint32_t ndev;       /* devices per task (0 = CPU-only task) */
+	uint32_t dev_milli;  /* share of each device, 1..1000; < 1000 only when ndev == 1
+				(a fraction of one device); 0 means 1000 */
+	uint64_t model_mask; /* bit m set = model id m acceptable; 0 = any model */
+};
+
+enum sched_job_flag {
+	SCHED_JOB_PREEMPTIBLE = 1u << 0, /* may be chosen as a preemption victim */
+};
+
+struct sched_job_spec {
+	uint64_t id;          /* the driver's id: unique among live jobs; the final tie-break */
+	const char *name;     /* copied; NULL = "" (used by QSSF's history) */
+	const char *user;     /* copied; NULL = "" */
+	const char *tenant;   /* copied; NULL = "" */
+	uint32_t partition;   /* id from sched_add_partition */
+	int32_t priority;     /* AIDC_MIN_PRIORITY..AIDC_MAX_PRIORITY, higher first */
+	int64_t submit_s;     /* submit time; must be <= now at every later call */
+	uint32_t ntasks;      /* gang size, 1..AIDC_MAX_TASKS_PER_JOB; all start or none */
+	struct sched_req task;
+	int64_t time_limit_s; /* 0 = none */
+	int64_t predicted_s;  /* the driver's prediction; 0 = none (the core predicts) */
+	int64_t oracle_s;     /* true run time, simulation only (SJF/SRTF); 0 = unknown */
+	uint32_t flags;       /* enum sched_job_flag */
+};
+
+enum sched_job_state { SCHED_JOB_PENDING, SCHED_JOB_RUNNING };
+
+/* Why a pending job is not running (for `aidc jobs`). */
+enum sched_reason {
+	SCHED_REASON_NONE,       /* running, or not yet considered */
+	SCHED_REASON_PRIORITY,   /* jobs ahead of it in its partition's queue come first */
+	SCHED_REASON_RESOURCES,  /* not enough free resources of the requested kind */
+	SCHED_REASON_RESERVED,   /* would delay a job that holds a reservation */
+	SCHED_REASON_NEVER_FITS, /* larger than its partition will ever offer */
+	SCHED_REASON_PREEMPTING, /* victims were chosen; waiting for them to stop */
+};
+const char *sched_reason_name(enum sched_reason r);
+
+/* Validates and queues a job. Returns its handle (>= 0, valid until the job is
+ * finished or cancelled; handles are reused afterwards) or a negative code with
+ * the reason in e (nothing changed). */
+int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now_s,
+		 struct aidc_err *e);
+/* A running job ended: frees its resources, feeds the predictor, forgets the job. */
+int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
+/* A running job was stopped (preempted, node lost, start undone): frees its
+ * resources and queues it again; attained service is kept. */
+int sched_job_requeue(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
+/* Removes a pending or running job (running: frees its resources). */
+int sched_job_cancel(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
+
+uint32_t sched_job_count(const struct sched *s); /* live jobs (pending + running) */
+enum sched_job_state sched_job_state(const struct sched *s, uint32_t job);
+enum sched_reason sched_job_reason(const struct sched *s, uint32_t job);
+uint64_t sched_job_id(const struct sched *s, uint32_t job);
+/* The run-time estimate the core uses for this job (backfill, QSSF):
+ * time limit, else driver prediction, else history, else the default. */
+int64_t sched_job_estimate(const struct sched *s, uint32_t job);
+uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
+
+/* ---- decisions ------------------------------------------------------------ */
+
+#define SCHED_NO_DEVICE UINT32_MAX
+
+/* One task's share of one device (or a CPU-only task's node when dev == SCHED_NO_DEVICE). */
+struct sched_alloc {
+	uint32_t task;  /* 0..ntasks-1 */
+	uint32_t node;
+	uint32_t dev;   /* global device index (see sched_device_*), or SCHED_NO_DEVICE */
+	uint32_t milli; /* share of the device, 1..1000 */
+};
+
+enum sched_decision_kind {
+	SCHED_DECIDE_START,   /* job started on allocs[first_alloc .. first_alloc+nalloc) */
+	SCHED_DECIDE_PREEMPT, /* stop job (a victim) to make room for for_job; nothing changed yet */
+	SCHED_DECIDE_RESERVE, /* job is expected to start at at_s (EASY reservation / will-run) */
+};
+
+struct sched_decision {
+	enum sched_decision_kind kind;
+	uint32_t job;      /* handle */
+	uint64_t job_id;   /* the driver's id */
+	uint32_t for_job;  /* PREEMPT: the handle of the job that needs the room */
+	int64_t at_s;      /* START: now; RESERVE: planned start */
+	size_t first_alloc;
+	uint32_t nalloc;
+};
+
+/* A growable list of decisions; reusable across passes. */
+struct sched_decisions {
+	struct sched_decision *v;
+	size_t n, cap;
+	struct sched_alloc *allocs;
+	size_t nallocs, cap_allocs;
+};
+void sched_decisions_init(struct sched_decisions *d);
+void sched_decisions_reset(struct sched_decisions *d); /* n = nallocs = 0, keeps memory */
+void sched_decisions_release(struct sched_decisions *d);
+
+/* One scheduling pass at time now_s over every partition's queue; appends
+ * decisions to out (which it resets first). Cost: see docs/scheduler.md. */
+int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, struct aidc_err *e);
+
+/* The one placement entry point (cf. Slurm's select plugin modes). */
+enum sched_place_mode {
+	SCHED_MODE_RUN_NOW,   /* place on free resources now and allocate (START appended) */
+	SCHED_MODE_TEST_ONLY, /* could it run now? (START appended with its allocs; nothing changed) */
+	SCHED_MODE_WILL_RUN,  /* when could it start, if running jobs end at their estimates?
+				 (*start_s set, RESERVE appended; nothing changed) */
+};
+/* Returns 0, or AIDC_E_NOFIT (RUN_NOW/TEST_ONLY: not now; WILL_RUN: never). */
+int sched_place(struct sched *s, uint32_t job, enum sched_place_mode mode, int64_t now_s,
+		struct sched_decisions *out, int64_t *start_s, struct aidc_err *e);
+
+/* Earliest time after now_s at which the core's decisions can change with no
+ * external event (e.g. a Tiresias demotion), or INT64_MAX. Drivers wake then. */
+int64_t sched_next_wakeup(const struct sched *s, int64_t now_s);
+
+/* ---- capacity and usage --------------------------------------------------- */
+
+struct sched_usage {
+	uint64_t dev_milli_total; /* devices on UP/DRAINING nodes x 1000 */
+	uint64_t dev_milli_used;  /* allocated shares */
+	uint32_t devs_total;
+	uint32_t devs_busy;       /* devices with any share allocated */
+	uint64_t cpu_milli_total, cpu_milli_used;
+	uint64_t mem_mib_total, mem_mib_used;
+	uint32_t jobs_pending, jobs_running;
+};
+/* Whole cluster (part == UINT32_MAX) or one partition. */
+void sched_usage(const struct sched *s, uint32_t part, struct sched_usage *u);
+
+/* ---- fractional-placement workload model (FGD) ---------------------------- */
+
+/* One task shape of the expected workload and its popularity (weight > 0). */
+struct sched_task_type {
+	struct sched_req req;
+	double weight;
+};
+/* Sets the workload distribution that fragmentation-aware policies (FGD and ours)
+ * measure fragmentation against. Copied. */
+int sched_set_workload(struct sched *s, const struct sched_task_type *types, size_t n,
+		       struct aidc_err *e);
+/* The fragmentation measure of the FGD paper for the whole cluster (or one
+ * partition), in device milli-units, against the current workload distribution. */
+double sched_fragmentation(const struct sched *s, uint32_t part);
+
+#endif
