@@ -19,6 +19,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* Subcommands: argv[0] is the subcommand name. */
 int cli_sim_main(int argc, char **argv);
 int cli_exam_main(int argc, char **argv);
+int cli_errors_main(int argc, char **argv);
 /* `aidc sim openb ...`: the FGD inflation experiment (cli_sim_openb.c); argv[0] is "openb". */
 int cli_sim_openb_main(int argc, char **argv);
 

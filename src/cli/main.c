@@ -15,6 +15,7 @@ struct subcmd {
 static const struct subcmd subcmds[] = {
 	{"sim", cli_sim_main, "replay a workload trace through the scheduling core"},
 	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads"},
+	{"errors", cli_errors_main, "list every error code, its HTTP status and message"},
 };
 
 static void usage(FILE *out)
