@@ -207,6 +207,8 @@ int sched_job_requeue(struct sched *s, uint32_t job, int64_t now_s, struct aidc_
 int sched_job_cancel(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
 
 uint32_t sched_job_count(const struct sched *s); /* live jobs (pending + running) */
+/* Handle of the live job with the driver's id, or -1. O(1) expected. */
+int sched_find_job(const struct sched *s, uint64_t id);
 enum sched_job_state sched_job_state(const struct sched *s, uint32_t job);
 enum sched_reason sched_job_reason(const struct sched *s, uint32_t job);
 uint64_t sched_job_id(const struct sched *s, uint32_t job);

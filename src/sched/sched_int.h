@@ -21,12 +21,12 @@
 #include "sched/sched.h"
 #include "util/util.h"
 
-#define time(...) AIDC_BANNED(time_in_the_scheduling_core)
+#define time(...)	   AIDC_BANNED(time_in_the_scheduling_core)
 #define clock_gettime(...) AIDC_BANNED(clock_gettime_in_the_scheduling_core)
-#define gettimeofday(...) AIDC_BANNED(gettimeofday_in_the_scheduling_core)
-#define fopen(...) AIDC_BANNED(fopen_in_the_scheduling_core)
-#define printf(...) AIDC_BANNED(printf_in_the_scheduling_core)
-#define fprintf(...) AIDC_BANNED(fprintf_in_the_scheduling_core)
+#define gettimeofday(...)  AIDC_BANNED(gettimeofday_in_the_scheduling_core)
+#define fopen(...)	   AIDC_BANNED(fopen_in_the_scheduling_core)
+#define printf(...)	   AIDC_BANNED(printf_in_the_scheduling_core)
+#define fprintf(...)	   AIDC_BANNED(fprintf_in_the_scheduling_core)
 
 /* ---- cluster -------------------------------------------------------------- */
 
@@ -37,9 +37,9 @@ struct sched_model {
 };
 
 struct sched_device {
-	uint32_t node;       /* owning node */
-	uint16_t model;      /* model id */
-	uint16_t group;      /* device group on the node */
+	uint32_t node;	     /* owning node */
+	uint16_t model;	     /* model id */
+	uint16_t group;	     /* device group on the node */
 	uint32_t free_milli; /* 0..1000 */
 	uint32_t ntasks;     /* tasks holding a share (whole-device tasks hold all 1000) */
 };
@@ -53,9 +53,12 @@ struct sched_node {
 	uint64_t mem_mib, mem_free_mib;
 	uint32_t first_dev; /* devices are s->devs[first_dev .. first_dev + ndev) */
 	uint32_t ndev;
-	uint32_t ndev_free; /* devices with free_milli == 1000 */
-	uint32_t gen;       /* bumped on every change of this node's free capacity */
+	uint32_t ndev_free;  /* devices with free_milli == 1000 */
+	uint32_t gen;	     /* bumped on every change of this node's free capacity */
 	uint64_t model_mask; /* models present on the node */
+	/* ---- core-private (index.c) ---- */
+	uint32_t first_slot, nslots; /* s->slots[first_slot ..): one per model on the node */
+	uint32_t ntasks_held;	     /* tasks (any kind) placed on the node */
 };
 
 /* ---- fractional policies (frag.c) ----------------------------------------- */
@@ -75,6 +78,72 @@ bool sched_frag_policy(enum sched_placement p);
 int sched_frag_pick(struct sched *s, const struct sched_req *req, uint32_t part, uint32_t task,
 		    struct sched_alloc *out);
 
+/* ---- core-private structures held inline by struct sched ---------------- */
+
+/* driver id -> handle: open addressing, linear probing, backward-shift deletion. */
+struct sched_idmap {
+	uint64_t *keys;
+	uint32_t *vals; /* UINT32_MAX = empty */
+	size_t cap;	/* power of two */
+	size_t n;
+};
+
+/* History groups of the QSSF predictor (predict.c). */
+struct sched_hgroup {
+	uint32_t level, user, name;
+	uint64_t devs;
+	uint32_t n;
+	double mean_s;
+};
+struct sched_predict {
+	char **names; /* interned user and job names, owned */
+	uint32_t nnames;
+	size_t cap_names;
+	uint32_t *ntab; /* open addressing over names, UINT32_MAX = empty */
+	size_t ntab_cap;
+	struct sched_hgroup *groups;
+	uint32_t ngroups;
+	size_t cap_groups;
+	uint32_t *gtab;
+	size_t gtab_cap;
+};
+
+/* A placement plan: tasks per node, before devices are picked. */
+struct sched_plan_ent {
+	uint32_t node;
+	uint32_t ntasks;
+};
+
+/* Shapes that failed to place in this pass (capacity only shrinks during a pass). */
+#define SCHED_MEMO_MAX 64
+struct sched_memo_ent {
+	uint32_t ntasks, ndev, dev_milli, cpu_milli;
+	uint64_t mem_mib, mask;
+	bool blocked; /* failed with the EASY reservation's resources held back */
+};
+struct sched_memo {
+	struct sched_memo_ent v[SCHED_MEMO_MAX];
+	uint32_t n;
+};
+
+struct sched_resv_hold {
+	uint32_t node, dev; /* dev == SCHED_NO_DEVICE: CPU/memory hold */
+	uint32_t milli, cpu_milli;
+	uint64_t mem_mib;
+};
+
+/* The EASY reservation: resources held back from jobs that would outlive it. */
+struct sched_resv {
+	bool active, blocked;
+	uint32_t job;
+	int64_t shadow_s;
+	struct sched_alloc *allocs; /* the head's planned placement at shadow_s */
+	uint32_t nalloc;
+	size_t cap_allocs;
+	struct sched_resv_hold *held; /* what is held back now (undone exactly) */
+	uint32_t nheld;
+	size_t cap_held;
+};
 /* ---- the scheduler -------------------------------------------------------- */
 
 struct sched_partition; /* defined by the core (queues, capacity indexes) */
@@ -102,7 +171,214 @@ struct sched {
 	struct sched_frag *frag; /* fractional policies' state (frag.c) */
 
 	/* ---- below: the core's job table, queues, indexes, predictor ---- */
-	struct sched_core *core;
+	struct sched_slot *slots; /* slots[0 .. nslots): one per (node, model present) */
+	uint32_t nslots;
+	size_t cap_slots;
+
+	struct sched_pool *pools; /* pools[0 .. npools): one per (partition, model) */
+	uint32_t npools;
+	size_t cap_pools;
+
+	struct sched_job *jobs; /* jobs[0 .. njob_slots): handle = index */
+	uint32_t njob_slots;
+	size_t cap_jobs;
+	uint32_t free_job;	/* head of the free-handle list, UINT32_MAX = empty */
+	uint32_t njobs;		/* live jobs */
+	struct sched_idmap ids; /* driver id -> handle (lookup only, never iterated) */
+	uint64_t next_seq;	/* submit sequence, the last-but-one tie-break */
+	uint64_t npasses;	/* passes run so far (stamps reasons) */
+	int64_t now_last;	/* latest now_s seen: time never goes back */
+
+	struct sched_predict pred;
+	struct aidc_heap demote;  /* Tiresias: (demotion time, seq, handle | run_no << 32) */
+	struct aidc_heap promote; /* Tiresias: (promotion time, seq, handle | enq_no << 32) */
+
+	/* Scratch reused across calls so a steady-state pass allocates nothing. */
+	struct sched_alloc *scr; /* one placement's allocations */
+	size_t cap_scr;
+	struct sched_plan_ent *plan, *plan2;
+	size_t cap_plan, cap_plan2;
+	uint32_t *mark; /* per node: == mark_stamp when in the current plan */
+	size_t cap_mark;
+	uint32_t mark_stamp;
+	struct sched_memo memo;
+	struct sched_resv resv;	  /* the EASY reservation of the partition being passed */
+	struct sched_endev *ends; /* will-run: running jobs by estimated end */
+	size_t cap_ends;
+	uint32_t *tmp_q; /* queue merge buffer */
+	size_t cap_tmp_q;
 };
+
+/* ---- core-private structures ------------------------------------------------ */
+
+/* One device model on one node: the unit the free-capacity index tracks. */
+struct sched_slot {
+	uint32_t node, pool;
+	uint32_t local; /* index of the node in its pool (pool->slot_of[local] == this) */
+	uint32_t model;
+	uint32_t ntotal;   /* devices of this model on the node */
+	uint32_t nfree;	   /* of them wholly free (free_milli == 1000) */
+	uint32_t npartial; /* of them partly used (0 < free_milli < 1000) */
+	bool indexed;	   /* node is UP: present in the pool's bitsets */
+};
+
+/*
+ * Free-capacity index of one pool (partition x model) over its UP nodes.
+ * bucket b holds the nodes with exactly b wholly free devices of the model, as a
+ * bitset over pool-local indexes (ascending node id). Best fit for a node that
+ * must offer n devices = lowest set bit of the first non-empty bucket >= n:
+ * O(maxdev + words) with maxdev <= AIDC_MAX_DEVICES_PER_NODE. Every update is O(1)
+ * (clear one bit, set one bit). Racks keep their free-device sums for the
+ * topology policy (sorted by rack id, O(log racks) per update).
+ */
+struct sched_pool {
+	uint32_t part, model;
+	uint32_t *slot_of; /* pool-local index -> slot id, ascending node id */
+	uint32_t n;
+	size_t cap;
+	uint32_t maxdev;     /* most devices of the model on one node of the pool */
+	size_t words;	     /* bitset words per bucket (capacity) */
+	uint64_t *bits;	     /* (maxdev + 1) buckets x words */
+	uint32_t *bcount;    /* nodes per bucket */
+	uint64_t *partial;   /* words: UP nodes with a partly used device of the model */
+	uint64_t *empty;     /* words: UP nodes whose devices of the model are all free */
+	uint64_t free_devs;  /* wholly free devices on UP nodes */
+	uint64_t up_devs;    /* devices on UP nodes */
+	uint64_t all_devs;   /* devices on all nodes, any state (never-fits test) */
+	uint32_t *rack_id;   /* racks present, ascending */
+	uint64_t *rack_free; /* wholly free devices per rack (UP nodes) */
+	uint32_t nracks;
+	size_t cap_racks;
+};
+
+struct sched_partition {
+	char *name;				  /* owned */
+	uint32_t pool_of[AIDC_MAX_DEVICE_MODELS]; /* model -> pool id, UINT32_MAX = none */
+	uint32_t *nodes;			  /* node ids, ascending */
+	uint32_t nnodes;
+	size_t cap_nodes;
+	uint32_t max_cpu_milli; /* largest node (any state): never-fits */
+	uint64_t max_mem_mib;
+	/* Pending queue, sorted by sched_job_cmp: q[qhead .. qn). New and re-queued
+	 * jobs wait unsorted in inbox until the next pass merges them in. */
+	uint32_t *q;
+	size_t qhead, qn, cap_q;
+	uint32_t *inbox;
+	size_t ninbox, cap_inbox;
+	uint32_t *running; /* running job handles, unordered (job->run_idx) */
+	uint32_t nrunning;
+	size_t cap_running;
+	struct sched_usage use; /* kept incrementally: sched_usage is O(partitions) */
+};
+
+/* One job (handle = index in s->jobs). */
+struct sched_job {
+	uint64_t id, seq;
+	char *name, *user, *tenant; /* owned */
+	uint32_t name_id, user_id;  /* interned for the predictor; UINT32_MAX = not kept */
+	uint32_t part;
+	int32_t priority;
+	int64_t submit_s;
+	uint32_t ntasks;
+	struct sched_req task; /* dev_milli normalized: 1000 for whole devices, 0 if ndev == 0 */
+	int64_t time_limit_s, predicted_s, oracle_s;
+	uint32_t flags;
+	int64_t hist_s; /* predictor's estimate at submit; 0 = no history */
+	bool live, running, in_inbox;
+	uint8_t level; /* Tiresias queue (0 high, 1 low) while pending */
+	enum sched_reason reason;
+	uint64_t reason_pass; /* pass that set reason */
+	uint64_t enq_pass;    /* npasses when last queued */
+	int64_t k1, k2;	      /* queue key while pending (see queue.c) */
+	int64_t enq_s;	      /* last time queued (Tiresias starvation) */
+	uint32_t enq_no;      /* bumped on each enqueue: validates promote-heap entries */
+	int64_t run_start_s;
+	int64_t executed_s;  /* run time of finished run segments */
+	int64_t attained_ms; /* milli-device-seconds counted towards Tiresias demotion */
+	uint32_t run_no;     /* bumped on each start: validates demote-heap entries */
+	uint32_t preemptions;
+	uint32_t run_idx;	    /* index in part->running */
+	struct sched_alloc *allocs; /* owned, while running */
+	uint32_t nalloc;
+	uint32_t victims_pending; /* PREEMPT decisions made for this job, not yet resolved */
+	bool victim;		  /* chosen as a victim, not yet stopped */
+	uint32_t victim_for;	  /* handle of the job it makes room for ... */
+	uint64_t victim_for_seq;  /* ... and that job's seq (handles are reused) */
+	uint32_t next_free;
+};
+
+struct sched_endev {
+	int64_t end_s;
+	uint64_t seq;
+	uint32_t job;
+};
+
+/* ---- core-internal functions ---------------------------------------------- */
+
+/* core.c */
+void sched_logf(const struct sched *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t sched_all_models(const struct sched *s);
+
+/* index.c: every change of free capacity goes through these (they keep the
+ * indexes, usage counters and node->gen in step). */
+void sched_idx_add_node(struct sched *s, uint32_t node);
+void sched_idx_set_up(struct sched *s, uint32_t node, bool up);
+uint32_t sched_slot_of(const struct sched *s, uint32_t node, uint32_t model);
+void sched_dev_change(struct sched *s, uint32_t dev, int32_t dmilli, int32_t dtasks);
+void sched_node_change(struct sched *s, uint32_t node, int64_t dcpu, int64_t dmem, int32_t dtasks);
+/* Takes (sign > 0) or gives back (sign < 0) the allocations of one job; a task's
+ * allocs are contiguous and its CPU/memory is counted once per task. */
+void sched_allocs_apply(struct sched *s, const struct sched_alloc *a, uint32_t n,
+			const struct sched_req *req, int sign);
+/* Next node (pool-local index >= from) in bucket b, or -1. O(words). */
+int64_t sched_pool_next(const struct sched_pool *p, const uint64_t *bits, uint32_t from);
+const uint64_t *sched_pool_bucket(const struct sched_pool *p, uint32_t b);
+/* Tasks of req that fit on node now given nfree wholly free devices of the model. */
+uint32_t sched_node_fit(const struct sched *s, uint32_t node, uint32_t nfree,
+			const struct sched_req *req);
+void sched_pool_release(struct sched_pool *p);
+
+/* job.c */
+uint64_t sched_job_dev_milli(const struct sched_job *j); /* ntasks x ndev x milli */
+int64_t sched_job_est(const struct sched *s, const struct sched_job *j);
+int64_t sched_job_run_s(const struct sched_job *j, int64_t now_s); /* executed incl. current */
+void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const struct sched_alloc *a,
+			    uint32_t n);
+void sched_idmap_release(struct sched_idmap *m);
+
+/* queue.c */
+int sched_job_cmp(const struct sched_job *a, const struct sched_job *b);
+void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s);
+void sched_queue_remove(struct sched *s, uint32_t h);
+void sched_queue_merge(struct sched *s, struct sched_partition *p);
+void sched_tiresias_tick(struct sched *s, int64_t now_s);
+void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s);
+bool sched_order_preemptive(enum sched_order o);
+/* The key a RUNNING job would have in the queue now (preemption compares it). */
+int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64_t now_s);
+int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j);
+
+/* predict.c */
+uint32_t sched_intern(struct sched *s, const char *str);
+int64_t sched_predict_lookup(const struct sched *s, const struct sched_job *j);
+void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_s);
+void sched_predict_release(struct sched_predict *p);
+
+/* place.c */
+/* Places job h on free resources now and takes them; the allocations are left
+ * in s->scr[0 .. *n). AIDC_E_NOFIT with nothing changed otherwise. */
+int sched_place_take(struct sched *s, uint32_t h, uint32_t *n);
+/* Cheap test: larger than the partition will ever offer (all nodes, any state). */
+bool sched_never_fits(const struct sched *s, const struct sched_job *j);
+/* Earliest start if running jobs end at their estimates; with resv != NULL the
+ * planned placement is copied there. 0 or AIDC_E_NOFIT (never). Nothing changed. */
+int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
+		   struct sched_resv *resv);
+
+/* pass.c */
+int sched_decide(struct sched_decisions *d, enum sched_decision_kind kind, const struct sched *s,
+		 uint32_t h, uint32_t for_job, int64_t at_s, const struct sched_alloc *a,
+		 uint32_t n);
 
 #endif

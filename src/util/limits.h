@@ -50,6 +50,14 @@
 /* Priority range accepted from users. */
 #define AIDC_MIN_PRIORITY (-1000000)
 #define AIDC_MAX_PRIORITY 1000000
+/* Devices (or, for CPU-only jobs, tasks) of one job: ntasks x max(ndev, 1). Bounds
+ * the allocation list of one START decision. */
+#define AIDC_MAX_DEVICES_PER_JOB 65536u
+/* Distinct user and job names the scheduling core remembers for its predictor;
+ * past it new names are not remembered (their jobs use the coarser groups). */
+#define AIDC_MAX_PREDICT_NAMES (1u << 21)
+/* History groups of the predictor (QSSF); past it no new group is created. */
+#define AIDC_MAX_PREDICT_GROUPS (1u << 22)
 
 /* ---- traces and simulation ----------------------------------------------- */
 /* Jobs in one trace file (or generated workload). */
@@ -65,5 +73,46 @@
 /* ---- exam and device plugins --------------------------------------------- */
 /* Devices one plugin may report. */
 #define AIDC_MAX_PLUGIN_DEVICES 256u
+/* Questions in one exam report read back by `aidc exam report` / `compare`. */
+#define AIDC_MAX_EXAM_QUESTIONS 4096u
+/* Largest exam report file read back, bytes. */
+#define AIDC_MAX_EXAM_REPORT_BYTES (16u * 1024u * 1024u)
+
+/* ---- fractional placement (FGD family) and the openb experiment ---------- */
+/* Task shapes in one workload distribution given to sched_set_workload. */
+#define AIDC_MAX_WORKLOAD_TYPES 4096u
+/* Workload inflation target of `aidc sim openb`, as a multiple of GPU capacity. */
+#define AIDC_MAX_OPENB_INFLATION 10.0
+
+/* ---- live center ---------------------------------------------------------- */
+/* Largest HTTP request body the controller reads (413 past it, nothing changed). */
+#define AIDC_MAX_HTTP_BODY_BYTES (1024u * 1024u)
+/* Concurrent HTTP connections per listener (each long-poll holds one). */
+#define AIDC_MAX_HTTP_CONNECTIONS 512u
+/* Arguments in one job command, and bytes in one argument or environment entry. */
+#define AIDC_MAX_ARGV 1024u
+#define AIDC_MAX_ARG_BYTES 8192u
+/* Environment entries passed with one job. */
+#define AIDC_MAX_ENV 1024u
+/* Largest batch script, bytes. */
+#define AIDC_MAX_SCRIPT_BYTES (512u * 1024u)
+/* Longest file-system path accepted from a request or a flag, bytes. */
+#define AIDC_MAX_PATH_BYTES 4096u
+/* Log bytes moved by one push from an agent or one read by a client. */
+#define AIDC_MAX_LOG_CHUNK_BYTES (256u * 1024u)
+/* Log bytes kept per task stream on the controller; later output is dropped. */
+#define AIDC_MAX_LOG_BYTES (1024ull * 1024u * 1024u)
+/* Jobs returned by one listing request. */
+#define AIDC_MAX_LIST_JOBS 100000u
+/* Tasks of one job that may run on one node. */
+#define AIDC_MAX_TASKS_PER_NODE 1024u
+/* Longest long-poll wait (agent work, log follow), seconds. */
+#define AIDC_MAX_LONGPOLL_S 60
+/* Bytes of the cluster secret file. */
+#define AIDC_MAX_SECRET_BYTES 256u
+/* Agents `aidc up` starts. */
+#define AIDC_MAX_UP_AGENTS 64u
+/* Requests waiting for the controller's event loop before new ones get 503. */
+#define AIDC_MAX_PENDING_REQUESTS 4096u
 
 #endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench_sched_scale: the cost of one full scheduling pass of the core.
+ *
+ * Cluster: 4,096 nodes x 8 devices (32,768 devices) in one partition, 16 nodes
+ * per rack. Queue: N pending jobs (10,000 and 100,000) with a Philly-like mix
+ * of sizes (1 device 70 %, 2: 10 %, 4: 10 %, 8: 6 %, 16: 2 %, 32: 1.5 %,
+ * 64: 0.5 %; jobs above 8 devices are gangs of 1-device tasks, as the
+ * simulator submits them), time limits 1 min .. 1 day, 200 users, 50 names.
+ * One repetition builds a fresh scheduler, submits the N jobs (not timed) and
+ * times one sched_pass (the first, which also sorts the whole queue: the
+ * worst case). Prints the median over the repetitions and the ratio against
+ * the 10,000-job pass of the same configuration measured in the same run.
+ * Usage: bench_sched_scale [--repeats R] [--quick]   (--quick: 1 repeat)
+ */
+#include <time.h>
+
+#include "sched/sched.h"
+#include "util/util.h"
+
+#define NODES 4096u
+#define DEVS  8u
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t njobs)
+{
+	struct sched_config cfg;
+	struct sched *s;
+	struct aidc_err e = {0};
+	struct sched_device_spec devs[DEVS];
+	struct aidc_rng rng;
+	char name[64], user[32], jname[32];
+
+	sched_config_defaults(&cfg);
+	cfg.order = o;
+	cfg.blocking = b;
+	cfg.placement = SCHED_PLACE_CONSOLIDATE;
+	if (sched_new(&cfg, NULL, &s, &e) || sched_add_model(s, "gpu", "v", 32768, &e) < 0 ||
+	    sched_add_partition(s, "all", &e) < 0) {
+		fprintf(stderr, "setup: %s\n", e.msg);
+		exit(1);
+	}
+	for (uint32_t d = 0; d < DEVS; d++) {
+		devs[d].model = 0;
+		devs[d].group = d / 4;
+	}
+	for (uint32_t i = 0; i < NODES; i++) {
+		struct sched_node_spec ns = {name, 0, i / 16, 96000, 1024 * 1024, DEVS, devs};
+		snprintf(name, sizeof name, "node%05u", i);
+		if (sched_add_node(s, &ns, &e) < 0) {
+			fprintf(stderr, "node: %s\n", e.msg);
+			exit(1);
+		}
+	}
+	aidc_rng_seed(&rng, 7);
+	for (uint32_t i = 0; i < njobs; i++) {
+		struct sched_job_spec js;
+		uint64_t r = aidc_rng_below(&rng, 1000);
+		uint32_t g = r < 700   ? 1
+			     : r < 800 ? 2
+			     : r < 900 ? 4
+			     : r < 960 ? 8
+			     : r < 980 ? 16
+			     : r < 995 ? 32
+				       : 64;
+		memset(&js, 0, sizeof js);
+		snprintf(user, sizeof user, "u%u", (unsigned)aidc_rng_below(&rng, 200));
+		snprintf(jname, sizeof jname, "j%u", (unsigned)aidc_rng_below(&rng, 50));
+		js.id = i + 1;
+		js.name = jname;
+		js.user = user;
+		js.submit_s = i / 10;
+		js.ntasks = g > DEVS ? g : 1;
+		js.task.ndev = g > DEVS ? 1 : g;
+		js.task.cpu_milli = 1000;
+		js.task.mem_mib = 4096;
+		js.time_limit_s = 60 + (int64_t)aidc_rng_below(&rng, 86400);
+		if (sched_submit(s, &js, njobs / 10, &e) < 0) {
+			fprintf(stderr, "submit: %s\n", e.msg);
+			exit(1);
+		}
+	}
+	return s;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median ms of one pass; *starts = START decisions of the last repeat. */
+static double measure(enum sched_order o, enum sched_blocking b, uint32_t njobs, int repeats,
+		      size_t *starts)
+{
+	double t[16];
+	struct sched_decisions d;
+	struct aidc_err e = {0};
+
+	sched_decisions_init(&d);
+	for (int r = 0; r < repeats; r++) {
+		struct sched *s = build(o, b, njobs);
+		double t0 = now_ms();
+		if (sched_pass(s, njobs / 10, &d, &e)) {
+			fprintf(stderr, "pass: %s\n", e.msg);
+			exit(1);
+		}
+		t[r] = now_ms() - t0;
+		*starts = 0;
+		for (size_t i = 0; i < d.n; i++)
+			*starts += d.v[i].kind == SCHED_DECIDE_START;
+		sched_free(s);
+	}
+	sched_decisions_release(&d);
+	qsort(t, (size_t)repeats, sizeof t[0], cmp_d);
+	return t[repeats / 2];
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		enum sched_order o;
+		enum sched_blocking b;
+	} cfgs[] = {
+	    {"fifo strict", SCHED_ORDER_FIFO, SCHED_BLOCK_STRICT},
+	    {"fifo easy", SCHED_ORDER_FIFO, SCHED_BLOCK_EASY},
+	    {"qssf strict", SCHED_ORDER_QSSF, SCHED_BLOCK_STRICT},
+	    {"qssf easy", SCHED_ORDER_QSSF, SCHED_BLOCK_EASY},
+	};
+	int repeats = 5;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			repeats = 1;
+		} else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) {
+			int64_t v;
+			if (aidc_parse_i64(argv[++i], 1, 15, &v)) {
+				fprintf(stderr, "--repeats takes 1..15\n");
+				return 2;
+			}
+			repeats = (int)v;
+		} else {
+			fprintf(stderr, "usage: bench_sched_scale [--repeats R] [--quick]\n");
+			return 2;
+		}
+	}
+	printf("one sched_pass, %u nodes x %u devices, consolidate, median of %d\n", NODES, DEVS,
+	       repeats);
+	printf("%-12s %10s %10s %12s %12s %8s\n", "config", "10k ms", "100k ms", "10k starts",
+	       "100k starts", "ratio");
+	for (size_t c = 0; c < AIDC_ARRAY_LEN(cfgs); c++) {
+		size_t s10, s100;
+		double a = measure(cfgs[c].o, cfgs[c].b, 10000, repeats, &s10);
+		double b = measure(cfgs[c].o, cfgs[c].b, 100000, repeats, &s100);
+		printf("%-12s %10.2f %10.2f %12zu %12zu %7.2fx\n", cfgs[c].name, a, b, s10, s100,
+		       b / a);
+		fflush(stdout);
+	}
+	return 0;
+}

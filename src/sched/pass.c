@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sched_pass: one scheduling pass over every partition's queue, with the
+ * blocking modes (STRICT head-of-line, EASY backfill, SKIP), preemption for
+ * the preemptive orders, and the decision list.
+ *
+ * Per partition, in queue order (queue.c):
+ *   - a job that can never fit is skipped (NEVER_FITS) and blocks nothing;
+ *   - a job that fits starts (START, resources taken at once);
+ *   - the first job that does not fit is the head: under SRTF, TIRESIAS and
+ *     PRIORITY it may preempt running preemptible jobs whose current key is
+ *     strictly worse (PREEMPT decisions, nothing changed: the driver stops and
+ *     requeues them, then passes again). Then
+ *       STRICT stops the partition's queue there;
+ *       EASY computes when the head can start if running jobs end at their
+ *         estimates (the shadow time, sched_will_run) and where (the
+ *         reservation, RESERVE decision); later jobs still start if they end
+ *         by the shadow time (now + estimate <= shadow), or if they fit while
+ *         the reservation's devices, CPU and memory are held back;
+ *       SKIP tries every later job (greedy; big jobs may starve).
+ * Capacity only shrinks during a pass, so a failed shape is remembered (memo)
+ * and any job that needs at least as much of everything in a subset of its
+ * models is rejected without a placement attempt (whole-device jobs under
+ * CONSOLIDATE/SPREAD; identical shapes only under the other built-in
+ * policies; never under fractional policies, which may be randomized).
+ *
+ * Cost: O(queue merge) + per visited job O(memo) or one placement attempt;
+ * STRICT visits only the jobs that start plus the head; EASY adds one will-run
+ * (O(R log R) + placement attempts) per partition and O(|reservation|) each
+ * time the held-back view is switched; preemption O(R log R) + one placement
+ * attempt per victim considered.
+ */
+#include "sched/sched_int.h"
+
+/* ---- decisions ------------------------------------------------------------------ */
+
+void sched_decisions_init(struct sched_decisions *d)
+{
+	memset(d, 0, sizeof *d);
+}
+
+void sched_decisions_reset(struct sched_decisions *d)
+{
+	d->n = 0;
+	d->nallocs = 0;
+}
+
+void sched_decisions_release(struct sched_decisions *d)
+{
+	aidc_free(d->v);
+	aidc_free(d->allocs);
+	sched_decisions_init(d);
+}
+
+int sched_decide(struct sched_decisions *d, enum sched_decision_kind kind, const struct sched *s,
+		 uint32_t h, uint32_t for_job, int64_t at_s, const struct sched_alloc *a,
+		 uint32_t n)
+{
+	struct sched_decision *x;
+
+	AIDC_GROW(d->v, d->cap, d->n + 1);
+	AIDC_GROW(d->allocs, d->cap_allocs, d->nallocs + n + 1);
+	x = &d->v[d->n++];
+	x->kind = kind;
+	x->job = h;
+	x->job_id = s->jobs[h].id;
+	x->for_job = for_job;
+	x->at_s = at_s;
+	x->first_alloc = d->nallocs;
+	x->nalloc = n;
+	if (n)
+		memcpy(d->allocs + d->nallocs, a, n * sizeof *a);
+	d->nallocs += n;
+	return 0;
+}
+
+/* ---- failed-shape memo ------------------------------------------------------------ */
+
+static uint64_t eff_mask(const struct sched *s, const struct sched_job *j)
+{
+	return j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+}
+
+static bool memo_usable(const struct sched *s)
+{
+	return !sched_frag_policy(s->cfg.placement);
+}
+
+/* Dominance is safe only where a policy finds a placement whenever the free
+ * capacity admits one (CONSOLIDATE and SPREAD for whole devices). */
+static bool memo_dominates(const struct sched *s, const struct sched_job *j)
+{
+	return (s->cfg.placement == SCHED_PLACE_CONSOLIDATE ||
+		s->cfg.placement == SCHED_PLACE_SPREAD) &&
+	       j->task.ndev > 0 && j->task.dev_milli == AIDC_DEVICE_MILLI;
+}
+
+static bool memo_fails(const struct sched *s, const struct sched_job *j, bool blocked)
+{
+	const struct sched_memo *m = &s->memo;
+	uint64_t mask = eff_mask(s, j);
+	bool dom = memo_dominates(s, j);
+
+	if (!memo_usable(s))
+		return false;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct sched_memo_ent *f = &m->v[i];
+		if (f->blocked && !blocked)
+			continue;
+		if (dom) {
+			if (j->ntasks >= f->ntasks && j->task.ndev >= f->ndev &&
+			    f->dev_milli == AIDC_DEVICE_MILLI &&
+			    j->task.cpu_milli >= f->cpu_milli && j->task.mem_mib >= f->mem_mib &&
+			    (mask & ~f->mask) == 0)
+				return true;
+		} else if (j->ntasks == f->ntasks && j->task.ndev == f->ndev &&
+			   j->task.dev_milli == f->dev_milli && j->task.cpu_milli == f->cpu_milli &&
+			   j->task.mem_mib == f->mem_mib && mask == f->mask) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void memo_add(struct sched *s, const struct sched_job *j, bool blocked)
+{
+	struct sched_memo *m = &s->memo;
+	struct sched_memo_ent *f;
+
+	if (!memo_usable(s) || m->n >= SCHED_MEMO_MAX)
+		return;
+	f = &m->v[m->n++];
+	f->ntasks = j->ntasks;
+	f->ndev = j->task.ndev;
+	f->dev_milli = j->task.dev_milli;
+	f->cpu_milli = j->task.cpu_milli;
+	f->mem_mib = j->task.mem_mib;
+	f->mask = eff_mask(s, j);
+	f->blocked = blocked;
+}
+
+/* ---- EASY reservation: hold back / give back the head's planned resources ---------- */
+
+static void resv_hold(struct sched *s)
+{
+	struct sched_resv *r = &s->resv;
+	const struct sched_job *head = &s->jobs[r->job];
+
+	r->nheld = 0;
+	for (uint32_t i = 0; i < r->nalloc; i++) {
+		const struct sched_alloc *a = &r->allocs[i];
+		struct sched_resv_hold hd = {a->node, SCHED_NO_DEVICE, 0, 0, 0};
+		if (a->dev != SCHED_NO_DEVICE) {
+			hd.dev = a->dev;
+			hd.milli = AIDC_MIN(s->devs[a->dev].free_milli, a->milli);
+			if (hd.milli) {
+				AIDC_GROW(r->held, r->cap_held, (size_t)r->nheld + 1);
+				r->held[r->nheld++] = hd;
+				sched_dev_change(s, hd.dev, (int32_t)hd.milli, 0);
+			}
+		}
+		if (i == 0 || a->task != r->allocs[i - 1].task) {
+			const struct sched_node *n = &s->nodes[a->node];
+			hd.dev = SCHED_NO_DEVICE;
+			hd.milli = 0;
+			hd.cpu_milli = AIDC_MIN(n->cpu_free_milli, head->task.cpu_milli);
+			hd.mem_mib = AIDC_MIN(n->mem_free_mib, head->task.mem_mib);
+			if (hd.cpu_milli || hd.mem_mib) {
+				AIDC_GROW(r->held, r->cap_held, (size_t)r->nheld + 1);
+				r->held[r->nheld++] = hd;
+				sched_node_change(s, hd.node, hd.cpu_milli, (int64_t)hd.mem_mib, 0);
+			}
+		}
+	}
+	r->blocked = true;
+}
+
+static void resv_unhold(struct sched *s)
+{
+	struct sched_resv *r = &s->resv;
+
+	while (r->nheld) {
+		const struct sched_resv_hold *hd = &r->held[--r->nheld];
+		if (hd->dev != SCHED_NO_DEVICE)
+			sched_dev_change(s, hd->dev, -(int32_t)hd->milli, 0);
+		else
+			sched_node_change(s, hd->node, -(int64_t)hd->cpu_milli,
+					  -(int64_t)hd->mem_mib, 0);
+	}
+	r->blocked = false;
+}
+
+static void resv_view(struct sched *s, bool blocked)
+{
+	if (blocked && !s->resv.blocked)
+		resv_hold(s);
+	else if (!blocked && s->resv.blocked)
+		resv_unhold(s);
+}
+
+/* ---- preemption ------------------------------------------------------------------- */
+
+static int cmp_victim(const void *a, const void *b)
+{
+	const struct sched_endev *x = a, *y = b;
+	/* least important first: larger key, then later submit sequence */
+	if (x->end_s != y->end_s)
+		return x->end_s > y->end_s ? -1 : 1;
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static void take_back(struct sched *s, uint32_t h)
+{
+	const struct sched_job *r = &s->jobs[h];
+	sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, 1);
+}
+
+static void give_up(struct sched *s, uint32_t h)
+{
+	const struct sched_job *r = &s->jobs[h];
+	sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, -1);
+}
+
+/* Would h fit now? Leaves nothing changed. */
+static bool fits_now(struct sched *s, uint32_t h)
+{
+	uint32_t n;
+
+	if (sched_place_take(s, h, &n))
+		return false;
+	sched_allocs_apply(s, s->scr, n, &s->jobs[h].task, -1);
+	return true;
+}
+
+/*
+ * Chooses victims for pending job h among the partition's running preemptible
+ * jobs whose key now is strictly worse, least important first, until h fits;
+ * then spares every victim h does not need (in choice order). Appends PREEMPT
+ * decisions; changes nothing else. Returns the number of victims.
+ */
+static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
+			    struct sched_decisions *out)
+{
+	struct sched_job *j = &s->jobs[h];
+	uint32_t nc = 0, used = 0, nv = 0;
+	bool ok = false;
+
+	if (!sched_order_preemptive(s->cfg.order) || j->victims_pending)
+		return 0;
+	AIDC_GROW(s->ends, s->cap_ends, (size_t)p->nrunning + 1);
+	for (uint32_t i = 0; i < p->nrunning; i++) {
+		const struct sched_job *r = &s->jobs[p->running[i]];
+		int64_t k = sched_running_k1(s, r, now_s);
+		if (!(r->flags & SCHED_JOB_PREEMPTIBLE) || k <= j->k1)
+			continue;
+		if (r->victim && r->victim_for < s->njob_slots && s->jobs[r->victim_for].live &&
+		    s->jobs[r->victim_for].seq == r->victim_for_seq)
+			continue; /* already chosen for a job that still waits */
+		s->ends[nc].end_s = k;
+		s->ends[nc].seq = r->seq;
+		s->ends[nc].job = p->running[i];
+		nc++;
+	}
+	if (!nc)
+		return 0;
+	qsort(s->ends, nc, sizeof *s->ends, cmp_victim);
+	while (used < nc && !ok) {
+		give_up(s, s->ends[used++].job);
+		ok = fits_now(s, h);
+	}
+	if (ok) {
+		/* Spare victims that turn out unnecessary (job stays in the list with
+		 * job = UINT32_MAX). */
+		for (uint32_t i = 0; i + 1 < used; i++) {
+			take_back(s, s->ends[i].job);
+			if (fits_now(s, h)) {
+				s->ends[i].job = UINT32_MAX;
+			} else {
+				give_up(s, s->ends[i].job);
+			}
+		}
+	}
+	for (uint32_t i = used; i-- > 0;)
+		if (s->ends[i].job != UINT32_MAX)
+			take_back(s, s->ends[i].job);
+	if (!ok)
+		return 0;
+	for (uint32_t i = 0; i < used; i++) {
+		struct sched_job *v;
+		if (s->ends[i].job == UINT32_MAX)
+			continue;
+		v = &s->jobs[s->ends[i].job];
+		v->victim = true;
+		v->victim_for = h;
+		v->victim_for_seq = j->seq;
+		sched_decide(out, SCHED_DECIDE_PREEMPT, s, s->ends[i].job, h, now_s, NULL, 0);
+		nv++;
+	}
+	j->victims_pending = nv;
+	return nv;
+}
+
+/* ---- the pass --------------------------------------------------------------------- */
+
+static void keep(struct sched_job *j, enum sched_reason r, struct sched_partition *p, size_t *w,
+		 uint32_t h)
+{
+	j->reason = r;
+	p->q[(*w)++] = h;
+}
+
+static void pass_partition(struct sched *s, struct sched_partition *p, int64_t now_s,
+			   struct sched_decisions *out)
+{
+	struct sched_resv *resv = &s->resv;
+	size_t i, w, nk;
+	bool head_seen = false;
+
+	sched_queue_merge(s, p);
+	resv->active = false;
+	resv->blocked = false;
+	s->memo.n = 0;
+	w = p->qhead;
+	for (i = p->qhead; i < p->qn; i++) {
+		uint32_t h = p->q[i], n;
+		struct sched_job *j = &s->jobs[h];
+		bool blocked = false;
+		int64_t t;
+
+		j->reason_pass = s->npasses;
+		if (sched_never_fits(s, j)) {
+			keep(j, SCHED_REASON_NEVER_FITS, p, &w, h);
+			continue;
+		}
+		if (resv->active) {
+			int64_t est = sched_job_est(s, j);
+			blocked = est > resv->shadow_s - now_s;
+		}
+		if (memo_fails(s, j, blocked)) {
+			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			continue;
+		}
+		if (resv->active)
+			resv_view(s, blocked);
+		if (sched_place_take(s, h, &n) == 0) {
+			sched_decide(out, SCHED_DECIDE_START, s, h, UINT32_MAX, now_s, s->scr, n);
+			sched_job_mark_started(s, h, now_s, s->scr, n);
+			continue;
+		}
+		memo_add(s, j, blocked);
+		if (head_seen) {
+			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			continue;
+		}
+		/* j is the head: the first job of the partition that cannot start. */
+		head_seen = true;
+		keep(j, SCHED_REASON_RESOURCES, p, &w, h);
+		if (preempt_for(s, p, h, now_s, out) || j->victims_pending)
+			j->reason = SCHED_REASON_PREEMPTING;
+		if (s->cfg.blocking == SCHED_BLOCK_STRICT) {
+			i++;
+			break;
+		}
+		if (s->cfg.blocking == SCHED_BLOCK_EASY) {
+			if (sched_will_run(s, h, now_s, &t, resv) == 0) {
+				resv->active = true;
+				resv->job = h;
+				resv->shadow_s = t;
+				sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, t, NULL,
+					     0);
+			} else {
+				j->reason = SCHED_REASON_NEVER_FITS;
+				head_seen = false; /* the next job that cannot start is the head */
+			}
+		}
+	}
+	if (resv->active)
+		resv_view(s, false);
+	resv->active = false;
+	/* Kept jobs sit in q[qhead .. w); unvisited ones in q[i .. qn). Close the gap by
+	 * moving the kept ones up (STRICT keeps few, so this is cheap). */
+	nk = w - p->qhead;
+	if (i < p->qn) {
+		memmove(p->q + i - nk, p->q + p->qhead, nk * sizeof *p->q);
+		p->qhead = i - nk;
+	} else {
+		p->qn = w;
+	}
+}
+
+int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, struct aidc_err *e)
+{
+	if (!out)
+		return aidc_errf(e, AIDC_E_INVAL, "no decision list");
+	sched_decisions_reset(out);
+	if (now_s < s->now_last)
+		now_s = s->now_last;
+	if (now_s < AIDC_MIN_TIME_S || now_s > AIDC_MAX_TIME_S)
+		return aidc_errf(e, AIDC_E_INVAL, "time %" PRId64 " out of range", now_s);
+	s->now_last = now_s;
+	s->npasses++;
+	if (s->cfg.order == SCHED_ORDER_TIRESIAS)
+		sched_tiresias_tick(s, now_s);
+	for (uint32_t part = 0; part < s->nparts; part++)
+		pass_partition(s, &s->parts[part], now_s, out);
+	return 0;
+}

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Placement: where a job's tasks go, and sched_place, the one placement entry
+ * point with its three modes (run now / test only / will run).
+ *
+ * Whole-device gangs (ndev >= 1, full devices) are planned per pool (one
+ * device model for the whole gang) from the bucket index of index.c, then
+ * devices are picked node by node. Among acceptable models the plan with the
+ * fewest nodes wins, then the one leaving the fewest free devices on the nodes
+ * it uses, then the lowest model id. Policies:
+ *   CONSOLIDATE  one node if any can hold the gang (best fit: fewest free
+ *                devices, then lowest node id); else nodes with the most free
+ *                devices first (lowest id first within a bucket) and the last
+ *                node replaced by the best-fit node for the remainder.
+ *   HELIOS       gang of <= the pool's largest node: the fullest node that fits
+ *                (ties: lowest id), never split; larger: whole EMPTY nodes in
+ *                ascending id, each filled, plus the fullest node that fits the
+ *                remainder; otherwise it does not fit. Tasks are the unit, so a
+ *                G-device job submitted as G tasks of 1 device or as 1 task of G
+ *                devices gets the same nodes.
+ *   TOPOLOGY     smallest domain that fits: one device group (NVLink island) of
+ *                one node, else one node (best fit), else one rack (the rack
+ *                with the fewest free devices that still holds the gang; at most
+ *                8 racks tried), else the partition (as CONSOLIDATE).
+ *   SPREAD       nodes with the most free devices first, one task per node,
+ *                more per node only when nodes run out.
+ * Fractional tasks (share < 1000) under these policies take the partly used
+ * device with the least free share that fits (ties: lowest device index), else
+ * one wholly free device on the fullest node; CPU-only tasks take the node
+ * with the least free CPU that fits (SPREAD: the most). Fractional policies
+ * (sched_frag_policy) place every task through sched_frag_pick (frag.c).
+ * A gang is all or nothing: tasks are taken one by one and rolled back on
+ * failure.
+ *
+ * Costs (N = nodes in the pool, W = N/64 bitset words, M = devices per node):
+ * best-fit single node O(M + W) plus the nodes rejected for CPU/memory;
+ * multi-node plans O(M + W + nodes used); SPREAD O(M + W + ntasks);
+ * TOPOLOGY's rack step O(racks + N) per rack tried; picking devices O(M) per
+ * task; fractional and CPU-only tasks O(nodes with partial devices x M) and
+ * O(nodes in the partition) per task. WILL_RUN: O(R log R) to order the R
+ * running jobs of the partition plus one placement attempt per distinct end
+ * time once enough devices are free.
+ */
+#include "sched/sched_int.h"
+
+struct pctx {
+	struct sched *s;
+	const struct sched_pool *p;
+	const struct sched_req *req;
+	uint32_t ntasks;
+	uint32_t rack; /* UINT32_MAX = any */
+	uint32_t n;    /* entries in s->plan */
+};
+
+static uint32_t loc_node(const struct pctx *c, uint32_t local)
+{
+	return c->s->slots[c->p->slot_of[local]].node;
+}
+
+static uint32_t loc_free(const struct pctx *c, uint32_t local)
+{
+	return c->s->slots[c->p->slot_of[local]].nfree;
+}
+
+static uint32_t loc_fit(const struct pctx *c, uint32_t local)
+{
+	return sched_node_fit(c->s, loc_node(c, local), loc_free(c, local), c->req);
+}
+
+static bool loc_skip(const struct pctx *c, uint32_t local)
+{
+	uint32_t node = loc_node(c, local);
+	return c->s->mark[node] == c->s->mark_stamp ||
+	       (c->rack != UINT32_MAX && c->s->nodes[node].rack != c->rack);
+}
+
+static void plan_push(struct pctx *c, uint32_t local, uint32_t k)
+{
+	struct sched *s = c->s;
+
+	AIDC_GROW(s->plan, s->cap_plan, (size_t)c->n + 1);
+	s->plan[c->n].node = loc_node(c, local);
+	s->plan[c->n].ntasks = k;
+	c->n++;
+}
+
+static void new_stamp(struct sched *s)
+{
+	if (++s->mark_stamp == 0) {
+		memset(s->mark, 0, s->nnodes * sizeof *s->mark);
+		s->mark_stamp = 1;
+	}
+}
+
+/* Best fit for k tasks on one node: fewest free devices, then lowest id.
+ * Skips marked nodes (and other racks). Pool-local index or -1. */
+static int64_t best_single(const struct pctx *c, uint32_t k)
+{
+	uint64_t need = (uint64_t)k * c->req->ndev;
+
+	for (uint64_t b = need; b <= c->p->maxdev; b++) {
+		const uint64_t *bits;
+		if (!c->p->bcount[b])
+			continue;
+		bits = sched_pool_bucket(c->p, (uint32_t)b);
+		for (int64_t l = sched_pool_next(c->p, bits, 0); l >= 0;
+		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1))
+			if (!loc_skip(c, (uint32_t)l) && loc_fit(c, (uint32_t)l) >= k)
+				return l;
+	}
+	return -1;
+}
+
+static int plan_consolidate(struct pctx *c)
+{
+	struct sched *s = c->s;
+	uint32_t acc = 0, last = 0, lastk = 0;
+	int64_t l = best_single(c, c->ntasks);
+
+	if (l >= 0) {
+		plan_push(c, (uint32_t)l, c->ntasks);
+		return 0;
+	}
+	for (uint32_t b = c->p->maxdev; b >= c->req->ndev && acc < c->ntasks; b--) {
+		const uint64_t *bits = sched_pool_bucket(c->p, b);
+		if (!c->p->bcount[b])
+			continue;
+		for (l = sched_pool_next(c->p, bits, 0); l >= 0 && acc < c->ntasks;
+		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1)) {
+			uint32_t k;
+			if (loc_skip(c, (uint32_t)l))
+				continue;
+			k = AIDC_MIN(loc_fit(c, (uint32_t)l), c->ntasks - acc);
+			if (!k)
+				continue;
+			plan_push(c, (uint32_t)l, k);
+			s->mark[loc_node(c, (uint32_t)l)] = s->mark_stamp;
+			acc += k;
+			last = (uint32_t)l;
+			lastk = k;
+		}
+		if (b == 0)
+			break;
+	}
+	if (acc < c->ntasks)
+		return AIDC_E_NOFIT;
+	/* The remainder goes to the best-fit node among those not used before it. */
+	s->mark[loc_node(c, last)] = 0;
+	l = best_single(c, lastk);
+	if (l >= 0) {
+		c->n--;
+		plan_push(c, (uint32_t)l, lastk);
+	}
+	return 0;
+}
+
+static int plan_helios(struct pctx *c)
+{
+	struct sched *s = c->s;
+	uint32_t left = c->ntasks;
+	int64_t l;
+
+	if ((uint64_t)c->ntasks * c->req->ndev <= c->p->maxdev) {
+		l = best_single(c, c->ntasks);
+		if (l < 0)
+			return AIDC_E_NOFIT;
+		plan_push(c, (uint32_t)l, c->ntasks);
+		return 0;
+	}
+	for (l = sched_pool_next(c->p, c->p->empty, 0); l >= 0 && left;
+	     l = sched_pool_next(c->p, c->p->empty, (uint32_t)l + 1)) {
+		uint32_t k = loc_fit(c, (uint32_t)l);
+		if (!k || k > left)
+			continue; /* a node the job would not fill is for the remainder */
+		plan_push(c, (uint32_t)l, k);
+		s->mark[loc_node(c, (uint32_t)l)] = s->mark_stamp;
+		left -= k;
+	}
+	if (left) {
+		l = best_single(c, left);
+		if (l < 0)
+			return AIDC_E_NOFIT;
+		plan_push(c, (uint32_t)l, left);
+	}
+	return 0;
+}
+
+static int plan_spread(struct pctx *c)
+{
+	struct sched *s = c->s;
+	uint64_t acc = 0;
+	uint32_t r;
+
+	/* Candidates, most free devices first, until there is one per task. */
+	for (uint32_t b = c->p->maxdev; b >= c->req->ndev && c->n < c->ntasks; b--) {
+		const uint64_t *bits = sched_pool_bucket(c->p, b);
+		for (int64_t l = sched_pool_next(c->p, bits, 0); l >= 0 && c->n < c->ntasks;
+		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1)) {
+			uint32_t k = loc_fit(c, (uint32_t)l);
+			if (!k)
+				continue;
+			plan_push(c, (uint32_t)l, k); /* ntasks holds the capacity for now */
+			acc += k;
+		}
+		if (b == 0)
+			break;
+	}
+	if (acc < c->ntasks)
+		return AIDC_E_NOFIT;
+	/* Round robin: the smallest r with sum(min(cap, r)) >= ntasks; everyone gets
+	 * min(cap, r - 1), the rest one more each in candidate order. */
+	for (r = 1;; r++) {
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < c->n; i++)
+			sum += AIDC_MIN(s->plan[i].ntasks, r);
+		if (sum >= c->ntasks)
+			break;
+	}
+	{
+		uint64_t left = c->ntasks;
+		for (uint32_t i = 0; i < c->n; i++)
+			left -= AIDC_MIN(s->plan[i].ntasks, r - 1);
+		for (uint32_t i = 0; i < c->n; i++) {
+			uint32_t cap = s->plan[i].ntasks;
+			s->plan[i].ntasks = AIDC_MIN(cap, r - 1);
+			if (left && cap >= r) {
+				s->plan[i].ntasks++;
+				left--;
+			}
+		}
+	}
+	{
+		uint32_t w = 0;
+		for (uint32_t i = 0; i < c->n; i++)
+			if (s->plan[i].ntasks)
+				s->plan[w++] = s->plan[i];
+		c->n = w;
+	}
+	return 0;
+}
+
+/* Most wholly free devices of the pool's model in one device group of node. */
+static uint32_t group_free_max(const struct sched *s, uint32_t node, uint32_t model)
+{
+	uint32_t cnt[AIDC_MAX_GROUPS_PER_NODE] = {0}, best = 0;
+	const struct sched_node *n = &s->nodes[node];
+
+	for (uint32_t i = 0; i < n->ndev; i++) {
+		const struct sched_device *d = &s->devs[n->first_dev + i];
+		if (d->model == model && d->free_milli == AIDC_DEVICE_MILLI)
+			best = AIDC_MAX(best, ++cnt[d->group]);
+	}
+	return best;
+}
+
+static int plan_topology(struct pctx *c)
+{
+	struct sched *s = c->s;
+	uint64_t need = (uint64_t)c->ntasks * c->req->ndev;
+	uint64_t prev_free = 0;
+	uint32_t prev_id = 0;
+	int64_t l;
+
+	for (uint64_t b = need; b <= c->p->maxdev; b++) {
+		const uint64_t *bits = sched_pool_bucket(c->p, (uint32_t)b);
+		for (l = sched_pool_next(c->p, bits, 0); l >= 0;
+		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1)) {
+			if (loc_fit(c, (uint32_t)l) >= c->ntasks &&
+			    group_free_max(s, loc_node(c, (uint32_t)l), c->p->model) >= need) {
+				plan_push(c, (uint32_t)l, c->ntasks);
+				return 0;
+			}
+		}
+	}
+	l = best_single(c, c->ntasks);
+	if (l >= 0) {
+		plan_push(c, (uint32_t)l, c->ntasks);
+		return 0;
+	}
+	/* Racks in order of (free devices, rack id), the smallest that holds the gang first. */
+	for (int tries = 0; tries < 8; tries++) {
+		int64_t pick = -1;
+		for (uint32_t r = 0; r < c->p->nracks; r++) {
+			uint64_t f = c->p->rack_free[r];
+			uint32_t id = c->p->rack_id[r];
+			if (f < need ||
+			    (tries && (f < prev_free || (f == prev_free && id <= prev_id))))
+				continue;
+			if (pick < 0 || f < c->p->rack_free[pick])
+				pick = r; /* racks are sorted by id: first of equal free wins */
+		}
+		if (pick < 0)
+			break;
+		prev_free = c->p->rack_free[pick];
+		prev_id = c->p->rack_id[pick];
+		c->rack = prev_id;
+		c->n = 0;
+		new_stamp(s);
+		if (plan_consolidate(c) == 0)
+			return 0;
+	}
+	c->rack = UINT32_MAX;
+	c->n = 0;
+	new_stamp(s);
+	return plan_consolidate(c);
+}
+
+/* Lowest-index wholly free devices of model on node for one task of nd
+ * devices, from the device group with the fewest that still holds them. */
+static uint32_t pick_devices(const struct sched *s, uint32_t node, uint32_t model, uint32_t nd,
+			     uint32_t task, struct sched_alloc *out)
+{
+	uint32_t cnt[AIDC_MAX_GROUPS_PER_NODE] = {0};
+	const struct sched_node *n = &s->nodes[node];
+	int group = -1;
+	uint32_t got = 0;
+
+	for (uint32_t i = 0; i < n->ndev; i++) {
+		const struct sched_device *d = &s->devs[n->first_dev + i];
+		if (d->model == model && d->free_milli == AIDC_DEVICE_MILLI)
+			cnt[d->group]++;
+	}
+	for (int g = 0; g < (int)AIDC_MAX_GROUPS_PER_NODE; g++)
+		if (cnt[g] >= nd && (group < 0 || cnt[g] < cnt[group]))
+			group = g;
+	for (int pass = 0; pass < 2 && got < nd; pass++) {
+		for (uint32_t i = 0; i < n->ndev && got < nd; i++) {
+			const struct sched_device *d = &s->devs[n->first_dev + i];
+			bool taken = false;
+			if (d->model != model || d->free_milli != AIDC_DEVICE_MILLI)
+				continue;
+			if (pass == 0 && group >= 0 && d->group != group)
+				continue;
+			for (uint32_t k = 0; k < got; k++)
+				taken |= out[k].dev == n->first_dev + i;
+			if (taken)
+				continue;
+			out[got].task = task;
+			out[got].node = node;
+			out[got].dev = n->first_dev + i;
+			out[got].milli = AIDC_DEVICE_MILLI;
+			got++;
+		}
+	}
+	return got;
+}
+
+/* Plans a whole-device gang in the best pool; the plan ends in s->plan2. */
+static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *nplan, uint32_t *model)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+	uint64_t need = (uint64_t)j->ntasks * j->task.ndev;
+	uint32_t best_n = 0;
+	uint64_t best_left = 0;
+	bool found = false;
+
+	while (mask) {
+		uint32_t m = (uint32_t)__builtin_ctzll(mask);
+		struct pctx c = {s, NULL, &j->task, j->ntasks, UINT32_MAX, 0};
+		uint64_t left = 0;
+		int rc;
+
+		mask &= mask - 1;
+		if (pa->pool_of[m] == UINT32_MAX)
+			continue;
+		c.p = &s->pools[pa->pool_of[m]];
+		if (c.p->free_devs < need || c.p->maxdev < j->task.ndev)
+			continue;
+		new_stamp(s);
+		switch (s->cfg.placement) {
+		case SCHED_PLACE_HELIOS:
+			rc = plan_helios(&c);
+			break;
+		case SCHED_PLACE_SPREAD:
+			rc = plan_spread(&c);
+			break;
+		case SCHED_PLACE_TOPOLOGY:
+			rc = plan_topology(&c);
+			break;
+		default:
+			rc = plan_consolidate(&c);
+			break;
+		}
+		if (rc)
+			continue;
+		for (uint32_t i = 0; i < c.n; i++) {
+			uint32_t sl = sched_slot_of(s, s->plan[i].node, m);
+			left += s->slots[sl].nfree - (uint64_t)s->plan[i].ntasks * j->task.ndev;
+		}
+		if (!found || c.n < best_n || (c.n == best_n && left < best_left)) {
+			struct sched_plan_ent *t = s->plan;
+			size_t tc = s->cap_plan;
+			s->plan = s->plan2;
+			s->cap_plan = s->cap_plan2;
+			s->plan2 = t;
+			s->cap_plan2 = tc;
+			found = true;
+			best_n = c.n;
+			best_left = left;
+			*model = m;
+		}
+	}
+	*nplan = best_n;
+	return found ? 0 : AIDC_E_NOFIT;
+}
+
+/* ---- one task at a time: fractional shares, CPU-only tasks, fractional policies ---- */
+
+static bool node_has_room(const struct sched *s, uint32_t node, const struct sched_req *req)
+{
+	const struct sched_node *n = &s->nodes[node];
+	return n->state == SCHED_NODE_UP && n->cpu_free_milli >= req->cpu_milli &&
+	       n->mem_free_mib >= req->mem_mib;
+}
+
+static int pick_cpu_task(struct sched *s, const struct sched_job *j, uint32_t task,
+			 struct sched_alloc *out)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	bool most = s->cfg.placement == SCHED_PLACE_SPREAD;
+	int64_t best = -1;
+
+	for (uint32_t i = 0; i < pa->nnodes; i++) {
+		uint32_t id = pa->nodes[i];
+		const struct sched_node *n = &s->nodes[id];
+		if (!node_has_room(s, id, &j->task))
+			continue;
+		if (best < 0 || (most ? n->cpu_free_milli > s->nodes[best].cpu_free_milli
+				      : n->cpu_free_milli < s->nodes[best].cpu_free_milli))
+			best = id;
+	}
+	if (best < 0)
+		return AIDC_E_NOFIT;
+	out->task = task;
+	out->node = (uint32_t)best;
+	out->dev = SCHED_NO_DEVICE;
+	out->milli = 0;
+	return 1;
+}
+
+static int pick_frac_task(struct sched *s, const struct sched_job *j, uint32_t task,
+			  struct sched_alloc *out)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+	uint32_t milli = j->task.dev_milli, best_free = UINT32_MAX;
+	int64_t best_dev = -1;
+	uint32_t best_node = UINT32_MAX, best_model = 0;
+
+	for (uint64_t mm = mask; mm; mm &= mm - 1) {
+		uint32_t m = (uint32_t)__builtin_ctzll(mm);
+		const struct sched_pool *p;
+		if (pa->pool_of[m] == UINT32_MAX)
+			continue;
+		p = &s->pools[pa->pool_of[m]];
+		for (int64_t l = sched_pool_next(p, p->partial, 0); l >= 0;
+		     l = sched_pool_next(p, p->partial, (uint32_t)l + 1)) {
+			uint32_t node = s->slots[p->slot_of[l]].node;
+			const struct sched_node *n = &s->nodes[node];
+			if (!node_has_room(s, node, &j->task))
+				continue;
+			for (uint32_t i = 0; i < n->ndev; i++) {
+				const struct sched_device *d = &s->devs[n->first_dev + i];
+				uint32_t f = d->free_milli;
+				if (d->model != m || f >= AIDC_DEVICE_MILLI || f < milli)
+					continue;
+				if (f < best_free ||
+				    (f == best_free && n->first_dev + i < best_dev)) {
+					best_free = f;
+					best_dev = n->first_dev + i;
+				}
+			}
+		}
+	}
+	if (best_dev < 0) {
+		/* A wholly free device on the fullest node (then lowest node id). */
+		uint32_t best_nfree = UINT32_MAX;
+		for (uint64_t mm = mask; mm; mm &= mm - 1) {
+			uint32_t m = (uint32_t)__builtin_ctzll(mm);
+			struct pctx c = {s, NULL, &j->task, 1, UINT32_MAX, 0};
+			uint32_t f, node;
+			int64_t l;
+			if (pa->pool_of[m] == UINT32_MAX)
+				continue;
+			c.p = &s->pools[pa->pool_of[m]];
+			new_stamp(s);
+			l = best_single(&c, 1);
+			if (l < 0)
+				continue;
+			f = loc_free(&c, (uint32_t)l);
+			node = loc_node(&c, (uint32_t)l);
+			if (f < best_nfree || (f == best_nfree && node < best_node)) {
+				best_nfree = f;
+				best_node = node;
+				best_model = m;
+			}
+		}
+		if (best_node == UINT32_MAX ||
+		    pick_devices(s, best_node, best_model, 1, task, out) != 1)
+			return AIDC_E_NOFIT;
+		out->milli = milli;
+		return 1;
+	}
+	out->task = task;
+	out->node = s->devs[best_dev].node;
+	out->dev = (uint32_t)best_dev;
+	out->milli = milli;
+	return 1;
+}
+
+/* Checks what sched_frag_pick returned against the cluster before applying it. */
+static bool frag_allocs_ok(const struct sched *s, const struct sched_job *j,
+			   const struct sched_alloc *a, int n)
+{
+	if (n < 1 || n > (int)AIDC_MAX_DEVICES_PER_NODE)
+		return false;
+	if (a[0].node >= s->nnodes || s->nodes[a[0].node].partition != j->part ||
+	    !node_has_room(s, a[0].node, &j->task))
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (a[i].node != a[0].node)
+			return false;
+		if (a[i].dev == SCHED_NO_DEVICE)
+			continue;
+		if (a[i].dev >= s->ndevs || s->devs[a[i].dev].node != a[i].node || a[i].milli < 1 ||
+		    s->devs[a[i].dev].free_milli < a[i].milli)
+			return false;
+	}
+	return true;
+}
+
+static int place_each_task(struct sched *s, const struct sched_job *j, uint32_t *nout)
+{
+	bool frag = sched_frag_policy(s->cfg.placement);
+	uint32_t n = 0;
+
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		int got;
+		AIDC_GROW(s->scr, s->cap_scr, (size_t)n + AIDC_MAX_DEVICES_PER_NODE);
+		if (frag) {
+			got = sched_frag_pick(s, &j->task, j->part, t, s->scr + n);
+			if (got > 0 && !frag_allocs_ok(s, j, s->scr + n, got)) {
+				sched_logf(s, AIDC_LOG_ERROR,
+					   "sched_frag_pick returned a bad "
+					   "allocation for job %" PRIu64,
+					   j->id);
+				got = AIDC_E_NOFIT;
+			}
+			for (int i = 0; i < got; i++)
+				s->scr[n + (uint32_t)i].task = t;
+		} else if (j->task.ndev == 0) {
+			got = pick_cpu_task(s, j, t, s->scr + n);
+		} else {
+			got = pick_frac_task(s, j, t, s->scr + n);
+		}
+		if (got <= 0) {
+			sched_allocs_apply(s, s->scr, n, &j->task, -1);
+			return AIDC_E_NOFIT;
+		}
+		sched_allocs_apply(s, s->scr + n, (uint32_t)got, &j->task, 1);
+		n += (uint32_t)got;
+	}
+	*nout = n;
+	return 0;
+}
+
+int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
+{
+	const struct sched_job *j = &s->jobs[h];
+	uint32_t nplan, model, n = 0, t = 0;
+
+	if (sched_frag_policy(s->cfg.placement) || j->task.ndev == 0 ||
+	    j->task.dev_milli < AIDC_DEVICE_MILLI)
+		return place_each_task(s, j, nout);
+	if (plan_whole(s, j, &nplan, &model))
+		return AIDC_E_NOFIT;
+	AIDC_GROW(s->scr, s->cap_scr, (size_t)j->ntasks * j->task.ndev);
+	for (uint32_t i = 0; i < nplan; i++) {
+		for (uint32_t k = 0; k < s->plan2[i].ntasks; k++, t++) {
+			uint32_t got =
+			    pick_devices(s, s->plan2[i].node, model, j->task.ndev, t, s->scr + n);
+			if (got != j->task.ndev) { /* the plan said it fits: cannot happen */
+				sched_allocs_apply(s, s->scr, n, &j->task, -1);
+				sched_logf(s, AIDC_LOG_ERROR,
+					   "placement plan for job %" PRIu64 " did not fit", j->id);
+				return AIDC_E_NOFIT;
+			}
+			sched_allocs_apply(s, s->scr + n, got, &j->task, 1);
+			n += got;
+		}
+	}
+	*nout = n;
+	return 0;
+}
+
+bool sched_never_fits(const struct sched *s, const struct sched_job *j)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+
+	if (j->task.cpu_milli > pa->max_cpu_milli || j->task.mem_mib > pa->max_mem_mib)
+		return true;
+	if (j->task.ndev == 0)
+		return pa->nnodes == 0;
+	for (; mask; mask &= mask - 1) {
+		uint32_t m = (uint32_t)__builtin_ctzll(mask);
+		const struct sched_pool *p;
+		uint64_t per_dev, cap;
+		if (pa->pool_of[m] == UINT32_MAX)
+			continue;
+		p = &s->pools[pa->pool_of[m]];
+		per_dev = AIDC_DEVICE_MILLI / j->task.dev_milli; /* tasks one device can hold */
+		cap = j->task.dev_milli < AIDC_DEVICE_MILLI ? p->all_devs * per_dev
+							    : p->all_devs / j->task.ndev;
+		if (p->maxdev >= j->task.ndev && cap >= j->ntasks)
+			return false;
+	}
+	return true;
+}
+
+/* ---- will run ------------------------------------------------------------------- */
+
+static int cmp_end(const void *a, const void *b)
+{
+	const struct sched_endev *x = a, *y = b;
+	if (x->end_s != y->end_s)
+		return x->end_s < y->end_s ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void save_resv(struct sched *s, struct sched_resv *resv, uint32_t n)
+{
+	if (!resv)
+		return;
+	AIDC_GROW(resv->allocs, resv->cap_allocs, n ? n : 1);
+	memcpy(resv->allocs, s->scr, n * sizeof *s->scr);
+	resv->nalloc = n;
+}
+
+/* Estimated end of a running job: start + (estimate - time already run
+ * before this start), and never in the past (an overrunning job may end now). */
+static int64_t est_end(const struct sched *s, const struct sched_job *r, int64_t now_s)
+{
+	int64_t left = sched_job_est(s, r) - r->executed_s;
+	int64_t end = r->run_start_s + AIDC_MAX(left, 1);
+	return end <= now_s ? now_s + 1 : end;
+}
+
+int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
+		   struct sched_resv *resv)
+{
+	struct sched_job *j = &s->jobs[h];
+	struct sched_partition *pa = &s->parts[j->part];
+	uint32_t n, released = 0;
+	int rc = AIDC_E_NOFIT;
+
+	if (sched_place_take(s, h, &n) == 0) {
+		save_resv(s, resv, n);
+		sched_allocs_apply(s, s->scr, n, &j->task, -1);
+		*start_s = now_s;
+		return 0;
+	}
+	AIDC_GROW(s->ends, s->cap_ends, (size_t)pa->nrunning + 1);
+	for (uint32_t i = 0; i < pa->nrunning; i++) {
+		const struct sched_job *r = &s->jobs[pa->running[i]];
+		s->ends[i].end_s = est_end(s, r, now_s);
+		s->ends[i].seq = r->seq;
+		s->ends[i].job = pa->running[i];
+	}
+	qsort(s->ends, pa->nrunning, sizeof *s->ends, cmp_end);
+	while (released < pa->nrunning) {
+		int64_t t = s->ends[released].end_s;
+		while (released < pa->nrunning && s->ends[released].end_s == t) {
+			const struct sched_job *r = &s->jobs[s->ends[released].job];
+			sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, -1);
+			released++;
+		}
+		if (sched_place_take(s, h, &n) == 0) {
+			save_resv(s, resv, n);
+			sched_allocs_apply(s, s->scr, n, &j->task, -1);
+			*start_s = t;
+			rc = 0;
+			break;
+		}
+	}
+	while (released) {
+		const struct sched_job *r = &s->jobs[s->ends[--released].job];
+		sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, 1);
+	}
+	return rc;
+}
+
+/* ---- the entry point -------------------------------------------------------------- */
+
+int sched_place(struct sched *s, uint32_t job, enum sched_place_mode mode, int64_t now_s,
+		struct sched_decisions *out, int64_t *start_s, struct aidc_err *e)
+{
+	struct sched_job *j;
+	uint32_t n;
+	int64_t t = 0;
+	int rc;
+
+	if (job >= s->njob_slots || !s->jobs[job].live)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no job handle %u", job);
+	j = &s->jobs[job];
+	if (now_s < s->now_last)
+		now_s = s->now_last;
+	if (j->running) {
+		if (mode != SCHED_MODE_WILL_RUN)
+			return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is already running",
+					 j->id);
+		if (start_s)
+			*start_s = j->run_start_s;
+		return 0;
+	}
+	switch (mode) {
+	case SCHED_MODE_RUN_NOW:
+	case SCHED_MODE_TEST_ONLY:
+		rc = sched_place_take(s, job, &n);
+		if (rc)
+			return aidc_errf(e, AIDC_E_NOFIT, "job %" PRIu64 " does not fit now",
+					 j->id);
+		if (out)
+			sched_decide(out, SCHED_DECIDE_START, s, job, UINT32_MAX, now_s, s->scr, n);
+		if (mode == SCHED_MODE_TEST_ONLY) {
+			sched_allocs_apply(s, s->scr, n, &j->task, -1);
+		} else {
+			s->now_last = now_s;
+			sched_queue_remove(s, job);
+			sched_job_mark_started(s, job, now_s, s->scr, n);
+		}
+		if (start_s)
+			*start_s = now_s;
+		return 0;
+	case SCHED_MODE_WILL_RUN:
+		rc = sched_will_run(s, job, now_s, &t, NULL);
+		if (rc)
+			return aidc_errf(e, AIDC_E_NOFIT,
+					 "job %" PRIu64 " can never start in "
+					 "partition %s as it is now",
+					 j->id, s->parts[j->part].name);
+		if (out)
+			sched_decide(out, SCHED_DECIDE_RESERVE, s, job, UINT32_MAX, t, NULL, 0);
+		if (start_s)
+			*start_s = t;
+		return 0;
+	}
+	return aidc_errf(e, AIDC_E_INVAL, "unknown placement mode %d", (int)mode);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The QSSF-style duration predictor (Helios, SC'21: Quasi-Shortest-Service-
+ * First). No oracle: a job's duration is predicted from the run times of
+ * finished jobs that resemble it, looking at groups from the finest to the
+ * coarsest and taking the first that has history:
+ *   level 0  same user, same job name, same shape (device units)
+ *   level 1  same user, same job name
+ *   level 2  same user, same shape
+ *   level 3  same user
+ *   level 4  same shape, any user
+ * Statistic per group: the mean of the run times seen, which after 10 samples
+ * becomes an exponentially weighted mean with weight 1/10 for the newest (so a
+ * group follows drift but one outlier moves it by at most a tenth). No group
+ * with history: the caller falls back to the time limit, then to
+ * cfg.default_estimate_s. The prediction is made once, at submit (as Helios
+ * does), so a job's queue key never changes while it waits.
+ * Fed by sched_job_finish with the job's total run time (cancelled jobs and
+ * requeues feed nothing). Names are interned; both tables are open-addressing
+ * hash tables used only for lookups, so iteration order decides nothing.
+ * Costs: lookup and feed O(levels) expected; memory bounded by
+ * AIDC_MAX_PREDICT_NAMES and AIDC_MAX_PREDICT_GROUPS (past them new names or
+ * groups are not remembered and their jobs use the coarser levels).
+ */
+#include "sched/sched_int.h"
+
+#define LEVELS 5
+#define WINDOW 10
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t str_hash(const char *str)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211ULL;
+	return h;
+}
+
+void sched_predict_release(struct sched_predict *p)
+{
+	for (uint32_t i = 0; i < p->nnames; i++)
+		aidc_free(p->names[i]);
+	aidc_free(p->names);
+	aidc_free(p->ntab);
+	aidc_free(p->groups);
+	aidc_free(p->gtab);
+	memset(p, 0, sizeof *p);
+}
+
+static void names_rehash(struct sched_predict *p)
+{
+	size_t cap = p->ntab_cap ? p->ntab_cap * 2 : 256;
+
+	aidc_free(p->ntab);
+	p->ntab = aidc_malloc(cap * sizeof *p->ntab);
+	memset(p->ntab, 0xff, cap * sizeof *p->ntab);
+	p->ntab_cap = cap;
+	for (uint32_t id = 0; id < p->nnames; id++) {
+		size_t i = (size_t)str_hash(p->names[id]) & (cap - 1);
+		while (p->ntab[i] != UINT32_MAX)
+			i = (i + 1) & (cap - 1);
+		p->ntab[i] = id;
+	}
+}
+
+uint32_t sched_intern(struct sched *s, const char *str)
+{
+	struct sched_predict *p = &s->pred;
+	size_t i;
+
+	if (!p->ntab_cap)
+		names_rehash(p);
+	for (i = (size_t)str_hash(str) & (p->ntab_cap - 1); p->ntab[i] != UINT32_MAX;
+	     i = (i + 1) & (p->ntab_cap - 1))
+		if (strcmp(p->names[p->ntab[i]], str) == 0)
+			return p->ntab[i];
+	if (p->nnames >= AIDC_MAX_PREDICT_NAMES)
+		return UINT32_MAX;
+	AIDC_GROW(p->names, p->cap_names, (size_t)p->nnames + 1);
+	p->names[p->nnames] = aidc_strdup(str);
+	p->ntab[i] = p->nnames++;
+	if ((size_t)p->nnames * 2 > p->ntab_cap)
+		names_rehash(p);
+	return p->nnames - 1;
+}
+
+/* The group key of job j at a level; false when the job has no such group. */
+static bool group_key(const struct sched_job *j, uint32_t level, struct sched_hgroup *k)
+{
+	memset(k, 0, sizeof *k);
+	k->level = level;
+	k->user = level <= 3 ? j->user_id : 0;
+	k->name = level <= 1 ? j->name_id : 0;
+	k->devs = (level == 0 || level == 2 || level == 4) ? sched_job_dev_milli(j) : 0;
+	if (level <= 3 && j->user_id == UINT32_MAX)
+		return false;
+	if (level <= 1 && j->name_id == UINT32_MAX)
+		return false;
+	return true;
+}
+
+static size_t group_hash(const struct sched_hgroup *k, size_t cap)
+{
+	uint64_t h = mix(k->level + ((uint64_t)k->user << 8));
+	h = mix(h ^ k->name);
+	h = mix(h ^ k->devs);
+	return (size_t)h & (cap - 1);
+}
+
+static bool group_eq(const struct sched_hgroup *a, const struct sched_hgroup *b)
+{
+	return a->level == b->level && a->user == b->user && a->name == b->name &&
+	       a->devs == b->devs;
+}
+
+/* Slot in gtab holding k, or the empty slot where it would go. */
+static size_t group_slot(const struct sched_predict *p, const struct sched_hgroup *k)
+{
+	size_t i = group_hash(k, p->gtab_cap);
+	while (p->gtab[i] != UINT32_MAX && !group_eq(&p->groups[p->gtab[i]], k))
+		i = (i + 1) & (p->gtab_cap - 1);
+	return i;
+}
+
+int64_t sched_predict_lookup(const struct sched *s, const struct sched_job *j)
+{
+	const struct sched_predict *p = &s->pred;
+	struct sched_hgroup k;
+
+	if (!p->gtab_cap)
+		return 0;
+	for (uint32_t level = 0; level < LEVELS; level++) {
+		size_t i;
+		if (!group_key(j, level, &k))
+			continue;
+		i = group_slot(p, &k);
+		if (p->gtab[i] != UINT32_MAX && p->groups[p->gtab[i]].n) {
+			double m = p->groups[p->gtab[i]].mean_s + 0.5;
+			return m < 1 ? 1 : (int64_t)m;
+		}
+	}
+	return 0;
+}
+
+static void groups_rehash(struct sched_predict *p)
+{
+	size_t cap = p->gtab_cap ? p->gtab_cap * 2 : 1024;
+
+	aidc_free(p->gtab);
+	p->gtab = aidc_malloc(cap * sizeof *p->gtab);
+	memset(p->gtab, 0xff, cap * sizeof *p->gtab);
+	p->gtab_cap = cap;
+	for (uint32_t g = 0; g < p->ngroups; g++)
+		p->gtab[group_slot(p, &p->groups[g])] = g;
+}
+
+void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_s)
+{
+	struct sched_predict *p = &s->pred;
+	struct sched_hgroup k;
+
+	if (run_s <= 0)
+		return;
+	if (!p->gtab_cap)
+		groups_rehash(p);
+	for (uint32_t level = 0; level < LEVELS; level++) {
+		struct sched_hgroup *g;
+		size_t i;
+
+		if (!group_key(j, level, &k))
+			continue;
+		i = group_slot(p, &k);
+		if (p->gtab[i] == UINT32_MAX) {
+			if (p->ngroups >= AIDC_MAX_PREDICT_GROUPS)
+				continue;
+			AIDC_GROW(p->groups, p->cap_groups, (size_t)p->ngroups + 1);
+			p->groups[p->ngroups] = k;
+			p->gtab[i] = p->ngroups++;
+			if ((size_t)p->ngroups * 2 > p->gtab_cap)
+				groups_rehash(p);
+			i = group_slot(p, &k);
+		}
+		g = &p->groups[p->gtab[i]];
+		g->n++;
+		g->mean_s += ((double)run_s - g->mean_s) / (double)(g->n < WINDOW ? g->n : WINDOW);
+	}
+}

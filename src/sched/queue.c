@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Queue orders of the scheduling core. Every pending job has a key (k1, k2)
+ * fixed while it waits; the order is (k1, k2, submit sequence, driver id): a
+ * total order, so no two jobs ever compare equal.
+ *
+ *   FIFO      k1 = submit time
+ *   PRIORITY  k1 = -priority,                  k2 = submit time
+ *   SJF       k1 = oracle (else estimate) x device units,           k2 = submit
+ *   SRTF      k1 = oracle (else estimate) - time already run,      k2 = submit
+ *   QSSF      k1 = predicted duration x device units (predict.c),  k2 = submit
+ *   TIRESIAS  k1 = queue (0 while attained service < threshold, else 1), k2 = submit
+ * device units = ntasks x ndev x share in milli-devices (CPU-only: ntasks x 1000).
+ *
+ * Each partition keeps its pending jobs sorted in q[qhead .. qn). New and
+ * re-queued jobs go to an unsorted inbox (O(1)); the next pass merges the
+ * inbox in: k <= 8 new jobs by binary insertion (O(log n) + a memmove, free at
+ * either end: FIFO appends, shortest-first orders often prepend into the slack
+ * before qhead), more by a merge sort of the inbox and one O(n + k) merge.
+ * Removing a started job from the head is O(1) (qhead moves); from the middle
+ * the pass compacts as it walks.
+ */
+#include "sched/sched_int.h"
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+	if (a <= 0 || b <= 0)
+		return 0;
+	return a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
+static int64_t dev_units(const struct sched_job *j)
+{
+	uint64_t u = sched_job_dev_milli(j);
+	return u ? (int64_t)u : (int64_t)j->ntasks * AIDC_DEVICE_MILLI;
+}
+
+static int64_t oracle_or_est(const struct sched *s, const struct sched_job *j)
+{
+	return j->oracle_s > 0 ? j->oracle_s : sched_job_est(s, j);
+}
+
+/* QSSF's duration: the driver's prediction, else history, else the time limit,
+ * else the default (never the oracle). */
+static int64_t qssf_duration(const struct sched *s, const struct sched_job *j)
+{
+	if (j->predicted_s > 0)
+		return j->predicted_s;
+	if (j->hist_s > 0)
+		return j->hist_s;
+	if (j->time_limit_s > 0)
+		return j->time_limit_s;
+	return s->cfg.default_estimate_s;
+}
+
+static int64_t tiresias_threshold_ms(const struct sched *s)
+{
+	return s->cfg.tiresias_threshold_dev_s * (int64_t)AIDC_DEVICE_MILLI;
+}
+
+int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
+{
+	switch (s->cfg.order) {
+	case SCHED_ORDER_FIFO:
+		return j->submit_s;
+	case SCHED_ORDER_PRIORITY:
+		return -(int64_t)j->priority;
+	case SCHED_ORDER_SJF:
+		return sat_mul(oracle_or_est(s, j), dev_units(j));
+	case SCHED_ORDER_SRTF:
+		return AIDC_MAX(oracle_or_est(s, j) - j->executed_s, 0);
+	case SCHED_ORDER_QSSF:
+		return sat_mul(qssf_duration(s, j), dev_units(j));
+	case SCHED_ORDER_TIRESIAS:
+		return j->attained_ms >= tiresias_threshold_ms(s) ? 1 : 0;
+	}
+	return j->submit_s;
+}
+
+int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64_t now_s)
+{
+	int64_t ran = now_s - j->run_start_s;
+
+	switch (s->cfg.order) {
+	case SCHED_ORDER_SRTF:
+		return AIDC_MAX(oracle_or_est(s, j) - j->executed_s - ran, 0);
+	case SCHED_ORDER_TIRESIAS: {
+		int64_t a = j->attained_ms + sat_mul((int64_t)sched_job_dev_milli(j), ran);
+		return a >= tiresias_threshold_ms(s) || a < j->attained_ms ? 1 : 0;
+	}
+	default:
+		return sched_pending_k1(s, j);
+	}
+}
+
+bool sched_order_preemptive(enum sched_order o)
+{
+	return o == SCHED_ORDER_SRTF || o == SCHED_ORDER_TIRESIAS || o == SCHED_ORDER_PRIORITY;
+}
+
+int sched_job_cmp(const struct sched_job *a, const struct sched_job *b)
+{
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2 ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return 0;
+}
+
+static bool before(const struct sched *s, uint32_t a, uint32_t b)
+{
+	return sched_job_cmp(&s->jobs[a], &s->jobs[b]) < 0;
+}
+
+void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
+{
+	struct sched_job *j = &s->jobs[h];
+	struct sched_partition *p = &s->parts[j->part];
+
+	j->k1 = sched_pending_k1(s, j);
+	j->k2 = s->cfg.order == SCHED_ORDER_FIFO ? 0 : j->submit_s;
+	j->level = s->cfg.order == SCHED_ORDER_TIRESIAS ? (uint8_t)j->k1 : 0;
+	j->in_inbox = true;
+	j->enq_pass = s->npasses;
+	j->enq_s = now_s;
+	j->enq_no++;
+	j->reason = SCHED_REASON_NONE;
+	AIDC_GROW(p->inbox, p->cap_inbox, p->ninbox + 1);
+	p->inbox[p->ninbox++] = h;
+	if (j->level == 1 && s->cfg.tiresias_starve_s > 0)
+		aidc_heap_push(&s->promote, now_s + s->cfg.tiresias_starve_s, j->seq,
+			       h | (uint64_t)j->enq_no << 32);
+}
+
+/* First position in q[qhead .. qn) whose job is not before h. */
+static size_t lower_bound(const struct sched *s, const struct sched_partition *p, uint32_t h)
+{
+	size_t lo = p->qhead, hi = p->qn;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (before(s, p->q[mid], h))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void sched_queue_remove(struct sched *s, uint32_t h)
+{
+	struct sched_job *j = &s->jobs[h];
+	struct sched_partition *p = &s->parts[j->part];
+	size_t pos;
+
+	if (j->in_inbox) {
+		for (size_t i = 0; i < p->ninbox; i++) {
+			if (p->inbox[i] == h) {
+				p->inbox[i] = p->inbox[--p->ninbox];
+				break;
+			}
+		}
+		j->in_inbox = false;
+		return;
+	}
+	pos = lower_bound(s, p, h);
+	if (pos >= p->qn || p->q[pos] != h)
+		return; /* not queued (cannot happen for a pending job) */
+	if (pos == p->qhead) {
+		p->qhead++;
+	} else {
+		memmove(p->q + pos, p->q + pos + 1, (p->qn - pos - 1) * sizeof *p->q);
+		p->qn--;
+	}
+}
+
+/* Bottom-up merge sort of handles by sched_job_cmp (tmp has room for n). */
+static void sort_handles(const struct sched *s, uint32_t *v, size_t n, uint32_t *tmp)
+{
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = AIDC_MIN(lo + w, n), hi = AIDC_MIN(lo + 2 * w, n);
+			size_t a = lo, b = mid, o = lo;
+			while (a < mid && b < hi)
+				tmp[o++] = before(s, v[b], v[a]) ? v[b++] : v[a++];
+			while (a < mid)
+				tmp[o++] = v[a++];
+			while (b < hi)
+				tmp[o++] = v[b++];
+		}
+		memcpy(v, tmp, n * sizeof *v);
+	}
+}
+
+static void insert_one(struct sched *s, struct sched_partition *p, uint32_t h)
+{
+	size_t pos = lower_bound(s, p, h);
+
+	if (pos == p->qhead && p->qhead > 0) {
+		p->q[--p->qhead] = h;
+		return;
+	}
+	AIDC_GROW(p->q, p->cap_q, p->qn + 1);
+	memmove(p->q + pos + 1, p->q + pos, (p->qn - pos) * sizeof *p->q);
+	p->q[pos] = h;
+	p->qn++;
+}
+
+void sched_queue_merge(struct sched *s, struct sched_partition *p)
+{
+	size_t k = p->ninbox, n = p->qn - p->qhead;
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < k; i++)
+		s->jobs[p->inbox[i]].in_inbox = false;
+	/* Reclaim the dead prefix once it outweighs the live queue (amortized O(1)). */
+	if (p->qhead > n) {
+		memmove(p->q, p->q + p->qhead, n * sizeof *p->q);
+		p->qhead = 0;
+		p->qn = n;
+	}
+	if (k <= 8) {
+		for (size_t i = 0; i < k; i++)
+			insert_one(s, p, p->inbox[i]);
+	} else {
+		size_t a = p->qhead, b = 0, o = 0;
+		AIDC_GROW(s->tmp_q, s->cap_tmp_q, n + k);
+		sort_handles(s, p->inbox, k, s->tmp_q);
+		while (a < p->qn && b < k)
+			s->tmp_q[o++] = before(s, p->inbox[b], p->q[a]) ? p->inbox[b++] : p->q[a++];
+		while (a < p->qn)
+			s->tmp_q[o++] = p->q[a++];
+		while (b < k)
+			s->tmp_q[o++] = p->inbox[b++];
+		AIDC_GROW(p->q, p->cap_q, n + k);
+		memcpy(p->q, s->tmp_q, (n + k) * sizeof *p->q);
+		p->qhead = 0;
+		p->qn = n + k;
+	}
+	p->ninbox = 0;
+}
+
+/* ---- Tiresias: demotion wake-ups and starvation promotion ------------------------- */
+
+void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s)
+{
+	struct sched_job *j = &s->jobs[h];
+	int64_t dm = (int64_t)sched_job_dev_milli(j);
+	int64_t left = tiresias_threshold_ms(s) - j->attained_ms;
+
+	if (s->cfg.order != SCHED_ORDER_TIRESIAS || dm <= 0 || left <= 0)
+		return;
+	aidc_heap_push(&s->demote, now_s + (left + dm - 1) / dm, j->seq,
+		       h | (uint64_t)j->run_no << 32);
+}
+
+/* Pops due entries: demotions need no action here (running keys are computed
+ * when preemption looks at them); a low-queue job that waited starve_s goes
+ * back to the high queue with its attained service reset. O(k log n). */
+void sched_tiresias_tick(struct sched *s, int64_t now_s)
+{
+	struct aidc_heap_item it;
+
+	while (aidc_heap_peek(&s->demote) && aidc_heap_peek(&s->demote)->key <= now_s)
+		aidc_heap_pop(&s->demote, &it);
+	while (aidc_heap_peek(&s->promote) && aidc_heap_peek(&s->promote)->key <= now_s) {
+		uint32_t h, no;
+		struct sched_job *j;
+
+		aidc_heap_pop(&s->promote, &it);
+		h = (uint32_t)it.value;
+		no = (uint32_t)(it.value >> 32);
+		if (h >= s->njob_slots)
+			continue;
+		j = &s->jobs[h];
+		if (!j->live || j->running || j->enq_no != no || j->level != 1)
+			continue;
+		sched_queue_remove(s, h);
+		j->attained_ms = 0;
+		sched_queue_push(s, h, now_s);
+	}
+}
+
+int64_t sched_next_wakeup(const struct sched *s, int64_t now_s)
+{
+	int64_t t = INT64_MAX;
+	const struct aidc_heap_item *a = aidc_heap_peek(&s->demote);
+	const struct aidc_heap_item *b = aidc_heap_peek(&s->promote);
+
+	if (a)
+		t = AIDC_MIN(t, a->key);
+	if (b)
+		t = AIDC_MIN(t, b->key);
+	if (t != INT64_MAX && t <= now_s)
+		t = now_s + 1; /* due entries are handled by the next pass */
+	return t;
+}
