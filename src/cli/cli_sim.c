@@ -1,10 +1,380 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `aidc sim`: placeholder until the simulator lands. */
+/*
+ * `aidc sim`: the trace-driven simulator's command line (docs/sim.md).
+ * Reads a trace (or generates one), builds the cluster from a cluster file,
+ * shorthand flags or a VC file, replays it through the scheduling core under
+ * one policy or all of them, and prints a human table, a JSON summary and/or a
+ * per-job CSV. `aidc sim --generate N` writes a synthetic AIDC-format trace;
+ * `aidc sim` alone runs a built-in generated workload on a built-in cluster.
+ * `aidc sim openb ...` is the FGD experiment (cli_sim_openb.c).
+ */
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "sim/sim.h"
 #include "util/util.h"
+
+/* Philly window of the Helios simulator (Oct and Nov 2017). */
+#define HELIOS_PHILLY_FROM "2017-10-01 00:00:00"
+#define HELIOS_PHILLY_TO "2017-11-30 23:59:59"
+/* Built-in demo: 16 nodes x 8 GPUs and 4,000 Philly-like jobs, every policy. */
+#define DEMO_NODES 16
+#define DEMO_JOBS 4000
+
+static const char *const format_choices[] = {"philly", "helios", "aidc", NULL};
+static const char *const policy_choices[] = {"fifo", "sjf",      "srtf", "qssf",
+					     "tiresias", "priority", "all", NULL};
+#define POLICY_ALL 6
+static const char *const placement_choices[] = {
+	"consolidate", "topology", "spread", "helios", "random", "dotprod",
+	"gpu-clustering", "gpu-packing", "bestfit", "fgd", "aidc-frag", NULL};
+static const char *const compat_choices[] = {"none", "helios", NULL};
+static const char *const profile_choices[] = {"philly", "venus", "earth", NULL};
+
+struct sim_args {
+	const char *trace, *cluster, *vc_file, *from, *to, *jobs_csv, *out;
+	int format, policy, placement, compat, profile;
+	bool format_set, policy_set, backfill, json, skip_bad, progress, timing, nodes_set;
+	int64_t nodes, gpn, seed, generate, restart_s;
+	double vc_scale, load;
+};
+
+static const char *usage_text = "aidc sim [--trace FILE --format philly|helios|aidc] "
+				"[--policy P|all] [--backfill] [cluster flags] [output flags]";
+static const char *summary_text =
+	"Replays a workload trace through the scheduling core and reports job completion "
+	"times, queueing delays, utilization and fairness. With no trace, runs a built-in "
+	"generated workload on a built-in cluster. See docs/sim.md.";
+
+static int parse_args(int argc, char **argv, struct sim_args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->format = 2;
+	a->gpn = 8;
+	a->seed = 1;
+	a->vc_scale = 1.0;
+	a->load = 0.9;
+	const struct cli_flag flags[] = {
+		{"trace", CLI_STR, &a->trace, "FILE", "trace to replay ('-' = stdin)", 0, 0, NULL, NULL},
+		{"format", CLI_CHOICE, &a->format, "F", "trace format", 0, 0, format_choices, &a->format_set},
+		{"policy", CLI_CHOICE, &a->policy, "P", "queue policy, or all for a comparison", 0, 0, policy_choices, &a->policy_set},
+		{"backfill", CLI_BOOL, &a->backfill, NULL, "EASY backfill behind the queue head", 0, 0, NULL, NULL},
+		{"placement", CLI_CHOICE, &a->placement, "P", "placement policy", 0, 0, placement_choices, NULL},
+		{"cluster", CLI_STR, &a->cluster, "FILE", "cluster description (docs/cluster-file.md)", 0, 0, NULL, NULL},
+		{"nodes", CLI_I64, &a->nodes, "N", "shorthand cluster: N identical nodes", 1, AIDC_MAX_NODES, NULL, &a->nodes_set},
+		{"gpus-per-node", CLI_I64, &a->gpn, "G", "devices per node (shorthand, VC file)", 1, AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
+		{"vc-file", CLI_STR, &a->vc_file, "FILE", "one partition per VC (CSV 'vc,node num')", 0, 0, NULL, NULL},
+		{"vc-scale", CLI_F64, &a->vc_scale, "X", "multiply every VC's node count (0.5 = halve)", 0.001, 1000, NULL, NULL},
+		{"compat", CLI_CHOICE, &a->compat, "SIM", "follow another simulator's rules", 0, 0, compat_choices, NULL},
+		{"from", CLI_STR, &a->from, "T", "first submit time replayed (YYYY-MM-DD HH:MM:SS)", 0, 0, NULL, NULL},
+		{"to", CLI_STR, &a->to, "T", "last submit time replayed (inclusive)", 0, 0, NULL, NULL},
+		{"seed", CLI_I64, &a->seed, "S", "seed for generation and randomized placement", 0, 9007199254740992.0, NULL, NULL},
+		{"json", CLI_BOOL, &a->json, NULL, "print the summary as JSON", 0, 0, NULL, NULL},
+		{"jobs-csv", CLI_STR, &a->jobs_csv, "FILE", "write one CSV row per job", 0, 0, NULL, NULL},
+		{"skip-bad-rows", CLI_BOOL, &a->skip_bad, NULL, "skip and count malformed trace rows", 0, 0, NULL, NULL},
+		{"generate", CLI_I64, &a->generate, "N", "write a synthetic trace of N jobs and exit", 1, AIDC_MAX_TRACE_JOBS, NULL, NULL},
+		{"out", CLI_STR, &a->out, "FILE", "where --generate writes (default stdout)", 0, 0, NULL, NULL},
+		{"profile", CLI_CHOICE, &a->profile, "W", "generated workload's statistics", 0, 0, profile_choices, NULL},
+		{"load", CLI_F64, &a->load, "X", "generated offered load / cluster devices", 0.01, 100, NULL, NULL},
+		{"restart-overhead", CLI_I64, &a->restart_s, "S", "seconds a preempted job loses on resume", 0, AIDC_MAX_DURATION_S, NULL, NULL},
+		{"progress", CLI_BOOL, &a->progress, NULL, "progress on stderr even when it is not a TTY", 0, 0, NULL, NULL},
+		{"timing", CLI_BOOL, &a->timing, NULL, "print wall time and peak RSS on stderr", 0, 0, NULL, NULL},
+	};
+	struct cli_cmd cmd = {"sim", usage_text, summary_text, flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc == 1)
+		return -1; /* --help printed */
+	return rc;
+}
+
+static int fail(const struct aidc_err *e, int code)
+{
+	fprintf(stderr, "aidc sim: %s\n", aidc_err_text(e, code));
+	return CLI_EXIT_FAIL;
+}
+
+static int usage(const char *msg)
+{
+	fprintf(stderr, "aidc sim: %s (see 'aidc sim --help')\n", msg);
+	return CLI_EXIT_USAGE;
+}
+
+static int build_cluster(const struct sim_args *a, struct sim_cluster *c, struct aidc_err *e)
+{
+	int n = (a->cluster != NULL) + (a->nodes_set) + (a->vc_file != NULL);
+	if (n > 1)
+		return aidc_errf(e, AIDC_E_USAGE, "--cluster, --nodes and --vc-file exclude each other");
+	if (a->compat == 1 && !a->vc_file)
+		return aidc_errf(e, AIDC_E_USAGE, "--compat helios needs --vc-file (the VC sizes)");
+	if (a->cluster)
+		return sim_cluster_load(a->cluster, c, e);
+	if (a->vc_file)
+		return sim_cluster_load_vcs(a->vc_file, a->vc_scale, a->compat == 1 ? 8u : (uint32_t)a->gpn,
+					    c, e);
+	return sim_cluster_add_uniform(c, "", a->nodes_set ? (uint32_t)a->nodes : DEMO_NODES,
+				       (uint32_t)a->gpn, e);
+}
+
+static int gen_opts(const struct sim_args *a, const struct sim_cluster *c, size_t njobs,
+		    struct sim_gen_opts *g)
+{
+	sim_gen_defaults(g);
+	g->njobs = njobs;
+	g->seed = (uint64_t)a->seed;
+	g->profile = (enum sim_gen_profile)a->profile;
+	g->load = a->load;
+	uint64_t devs = sim_cluster_devices(c);
+	g->cluster_devices = devs > UINT32_MAX ? UINT32_MAX : (uint32_t)devs;
+	g->node_devices = sim_cluster_node_devices(c);
+	return 0;
+}
+
+static int do_generate(const struct sim_args *a, const struct sim_cluster *c)
+{
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct sim_trace t;
+	sim_trace_init(&t);
+	struct sim_gen_opts g;
+	gen_opts(a, c, (size_t)a->generate, &g);
+	int rc = sim_gen(&g, &t, &e);
+	FILE *out = stdout;
+	if (!rc && a->out && strcmp(a->out, "-") != 0 && !(out = fopen(a->out, "w")))
+		rc = aidc_errf(&e, AIDC_E_IO, "%s: %s", a->out, strerror(errno));
+	if (!rc)
+		rc = sim_trace_write_aidc(&t, out, &e);
+	if (out && out != stdout && fclose(out) != 0 && !rc)
+		rc = aidc_errf(&e, AIDC_E_IO, "%s: %s", a->out, strerror(errno));
+	sim_trace_release(&t);
+	return rc ? fail(&e, rc) : CLI_EXIT_OK;
+}
+
+static void progress(void *ctx, size_t done, size_t total, int64_t now_s)
+{
+	(void)ctx;
+	char when[20];
+	aidc_format_datetime(now_s, when);
+	fprintf(stderr, "\raidc sim: %3.0f%% of jobs done, simulated time %s",
+		total ? 100.0 * (double)done / (double)total : 100.0, when);
+	if (done >= total)
+		fputc('\n', stderr);
+}
+
+static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc_err *e)
+{
+	sim_opts_defaults(o);
+	o->placement = (enum sched_placement)a->placement;
+	o->policy.backfill = a->backfill;
+	o->compat_helios = a->compat == 1;
+	o->seed = (uint64_t)a->seed;
+	o->restart_overhead_s = a->restart_s;
+	const char *from = a->from, *to = a->to;
+	if (o->compat_helios && a->format == SIM_FORMAT_PHILLY && a->trace) {
+		from = from ? from : HELIOS_PHILLY_FROM;
+		to = to ? to : HELIOS_PHILLY_TO;
+	}
+	if (from && aidc_parse_datetime(from, &o->from_s))
+		return aidc_errf(e, AIDC_E_USAGE, "--from '%s' is not a time", from);
+	if (to && aidc_parse_datetime(to, &o->to_s))
+		return aidc_errf(e, AIDC_E_USAGE, "--to '%s' is not a time", to);
+	if (a->progress || isatty(STDERR_FILENO))
+		o->progress_fn = progress;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int load_trace(const struct sim_args *a, const struct sim_cluster *c,
+		      struct sim_trace *t, struct aidc_err *e)
+{
+	if (!a->trace) {
+		struct sim_gen_opts g;
+		gen_opts(a, c, DEMO_JOBS, &g);
+		return sim_gen(&g, t, e);
+	}
+	struct sim_read_opts ro = {.skip_bad_rows = a->skip_bad};
+	int rc = sim_trace_load(a->trace, (enum sim_format)a->format, &ro, t, e);
+	if (!rc && t->bad_rows)
+		fprintf(stderr, "aidc sim: skipped %zu bad rows; the first: %s\n", t->bad_rows,
+			t->first_bad);
+	return rc;
+}
+
+static int write_jobs_csv(const char *path, const struct sim_result *r, struct aidc_err *e)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	int rc = sim_report_jobs_csv(r, f, e);
+	if (fclose(f) != 0 && !rc)
+		rc = aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+/* Prints the results of n runs (one: full report; several: comparison). */
+static int print_results(const struct sim_args *a, struct sim_result *rs, size_t n,
+			 struct aidc_err *e)
+{
+	struct sim_summary *sums = aidc_calloc(n, sizeof *sums);
+	const struct sim_result **rp = aidc_calloc(n, sizeof *rp);
+	for (size_t k = 0; k < n; k++) {
+		sim_summary_compute(&rs[k], &sums[k]);
+		rp[k] = &rs[k];
+	}
+	int rc = 0;
+	if (a->json) {
+		struct aidc_buf b;
+		aidc_buf_init(&b, 256u << 20);
+		struct aidc_json j;
+		aidc_json_init(&j, &b, true);
+		if (n > 1) {
+			aidc_json_obj_begin(&j);
+			aidc_json_key(&j, "runs");
+			aidc_json_arr_begin(&j);
+		}
+		for (size_t k = 0; k < n; k++)
+			sim_report_json(&rs[k], &sums[k], &j);
+		if (n > 1) {
+			aidc_json_arr_end(&j);
+			aidc_json_obj_end(&j);
+		}
+		rc = aidc_json_finish(&j);
+		if (rc)
+			aidc_errf(e, rc, "JSON output is too large");
+		else
+			printf("%s\n", aidc_buf_str(&b));
+		aidc_buf_release(&b);
+	} else if (n == 1) {
+		sim_report_text(&rs[0], &sums[0], stdout);
+	} else {
+		sim_report_compare(rp, sums, n, stdout);
+	}
+	if (!rc && a->jobs_csv)
+		rc = write_jobs_csv(a->jobs_csv, &rs[0], e);
+	for (size_t k = 0; k < n; k++)
+		sim_summary_release(&sums[k]);
+	aidc_free(sums);
+	aidc_free(rp);
+	return rc;
+}
+
+/* The policies to run: one, or every order with and without backfill. */
+static size_t policy_list(const struct sim_args *a, struct sim_policy *out)
+{
+	if (a->policy != POLICY_ALL) {
+		out[0] = (struct sim_policy){(enum sched_order)a->policy, a->backfill};
+		return 1;
+	}
+	static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_SJF,
+						  SCHED_ORDER_SRTF, SCHED_ORDER_QSSF,
+						  SCHED_ORDER_TIRESIAS};
+	size_t n = 0;
+	for (int bf = 0; bf < (a->compat == 1 ? 1 : 2); bf++)
+		for (size_t k = 0; k < AIDC_ARRAY_LEN(orders); k++)
+			out[n++] = (struct sim_policy){orders[k], bf == 1};
+	return n;
+}
+
+static int run_all(const struct sim_args *a, const struct sim_trace *t,
+		   const struct sim_cluster *c, struct aidc_err *e)
+{
+	struct sim_policy pol[16];
+	size_t n = policy_list(a, pol);
+	if (n > 1 && a->jobs_csv)
+		return aidc_errf(e, AIDC_E_USAGE, "--jobs-csv needs a single --policy");
+	struct sim_opts o;
+	int rc = sim_options(a, &o, e);
+	if (rc)
+		return rc;
+	struct sim_result *rs = aidc_calloc(n, sizeof *rs);
+	size_t done = 0;
+	for (; done < n && !rc; done++) {
+		o.policy = pol[done];
+		sim_result_init(&rs[done]);
+		double t0 = now_s();
+		rc = sim_run(t, c, &o, &rs[done], e);
+		rs[done].wall_s = now_s() - t0;
+		if (a->timing) {
+			struct rusage ru;
+			getrusage(RUSAGE_SELF, &ru);
+			char label[64];
+			sim_policy_label(&pol[done], label, sizeof label);
+			fprintf(stderr, "aidc sim: %s: %zu jobs in %.3f s wall, peak RSS %.1f MiB\n",
+				label, t->n, rs[done].wall_s, (double)ru.ru_maxrss / 1024.0);
+		}
+	}
+	if (!rc)
+		rc = print_results(a, rs, n, e);
+	for (size_t k = 0; k < done; k++)
+		sim_result_release(&rs[k]);
+	aidc_free(rs);
+	return rc;
+}
+
+/* Guesses a trace's format from its first line; the reader then checks it
+ * properly. Unknown or unreadable files are left to the AIDC reader's message. */
+static int sniff_format(const char *path)
+{
+	struct aidc_csv csv;
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int fmt = SIM_FORMAT_AIDC;
+	if (aidc_csv_open_file(&csv, path, &e) != 0)
+		return fmt;
+	if (aidc_csv_next(&csv, &e) > 0 && strncmp(csv.fields[0], "# aidc-trace", 12) != 0) {
+		for (size_t i = 0; i < csv.nfields; i++) {
+			if (strcmp(csv.fields[i], "num_gpus") == 0)
+				fmt = SIM_FORMAT_PHILLY;
+			else if (strcmp(csv.fields[i], "gpu_num") == 0)
+				fmt = SIM_FORMAT_HELIOS;
+		}
+	}
+	aidc_csv_close(&csv);
+	return fmt;
+}
 
 int cli_sim_main(int argc, char **argv)
 {
-	fprintf(stderr, "aidc sim: not built yet\n");
-	return CLI_EXIT_FAIL;
+	if (argc > 1 && strcmp(argv[1], "openb") == 0)
+		return cli_sim_openb_main(argc - 1, argv + 1);
+	struct sim_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc < 0)
+		return CLI_EXIT_OK;
+	if (rc)
+		return rc;
+	if (a.trace && strcmp(a.trace, "-") == 0 && !a.format_set)
+		return usage("--trace - (stdin) needs --format");
+	if (a.trace && !a.format_set)
+		a.format = sniff_format(a.trace);
+	if (!a.trace && !a.policy_set)
+		a.policy = POLICY_ALL; /* the demo compares every policy */
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct sim_cluster c;
+	sim_cluster_init(&c);
+	struct sim_trace t;
+	sim_trace_init(&t);
+	rc = build_cluster(&a, &c, &e);
+	if (!rc && a.generate) {
+		rc = do_generate(&a, &c);
+		goto out;
+	}
+	if (!rc)
+		rc = load_trace(&a, &c, &t, &e);
+	if (!rc)
+		rc = run_all(&a, &t, &c, &e);
+	if (rc)
+		rc = rc == AIDC_E_USAGE ? usage(aidc_err_text(&e, rc)) : fail(&e, rc);
+out:
+	sim_trace_release(&t);
+	sim_cluster_release(&c);
+	return rc;
 }

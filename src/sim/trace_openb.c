@@ -76,7 +76,7 @@ static int nodes_read(struct aidc_csv *c, struct sim_openb_models *m, struct sim
 	if (ccpu < 0 || cmem < 0 || cgpu < 0 || cmodel < 0)
 		return AIDC_E_PARSE;
 	while ((rc = aidc_csv_next(c, e)) == 1) {
-		uint64_t cpu, mem, gpu;
+		uint64_t cpu = 0, mem = 0, gpu = 0;
 		if ((rc = get_u64(c, ccpu, "cpu_milli", AIDC_MAX_NODE_CPU_MILLI, &cpu, e)) ||
 		    (rc = get_u64(c, cmem, "memory_mib", AIDC_MAX_NODE_MEM_MIB, &mem, e)) ||
 		    (rc = get_u64(c, cgpu, "gpu", AIDC_MAX_DEVICES_PER_NODE, &gpu, e)))
@@ -140,7 +140,7 @@ static int pods_read(struct aidc_csv *c, struct sim_openb_models *m, struct sim_
 	if (ccpu < 0 || cmem < 0 || cn < 0 || cm < 0)
 		return AIDC_E_PARSE;
 	while ((rc = aidc_csv_next(c, e)) == 1) {
-		uint64_t cpu, mem, ngpu, milli, mask = 0;
+		uint64_t cpu = 0, mem = 0, ngpu = 0, milli = 0, mask = 0;
 		if ((rc = get_u64(c, ccpu, "cpu_milli", AIDC_MAX_NODE_CPU_MILLI, &cpu, e)) ||
 		    (rc = get_u64(c, cmem, "memory_mib", AIDC_MAX_NODE_MEM_MIB, &mem, e)) ||
 		    (rc = get_u64(c, cn, "num_gpu", AIDC_MAX_DEVICES_PER_NODE, &ngpu, e)) ||

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The discrete-event engine: replays a sorted trace through the scheduling
+ * core. Events are arrivals (the trace, in order), completions (a min-heap
+ * keyed by end time, tie-broken by job) and the core's own wakeups
+ * (sched_next_wakeup). At each time step it applies, in this order, every
+ * completion, then every arrival (in trace order), then ONE sched_pass; if the
+ * pass preempted jobs they are requeued and the pass repeats until it preempts
+ * nothing. A job runs for its trace duration capped by its time limit; a
+ * preempted job resumes later with its remaining time (plus an optional
+ * restart overhead).
+ *
+ * Every decision of the core is checked against invariants as it is applied
+ * (gang all-or-nothing, no start before submit, no device share above 1000
+ * milli, devices in use never above devices that exist), so every simulation
+ * is also a test of the core. Cost per event: O(allocations of the decision)
+ * plus the core's pass.
+ */
+#include "sim/sim_int.h"
+
+void sim_opts_defaults(struct sim_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->policy.order = SCHED_ORDER_FIFO;
+	o->placement = SCHED_PLACE_CONSOLIDATE;
+	o->from_s = INT64_MIN;
+	o->to_s = INT64_MAX;
+	o->seed = 1;
+}
+
+void sim_result_init(struct sim_result *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void sim_result_release(struct sim_result *r)
+{
+	aidc_free(r->jobs);
+	aidc_free(r->util);
+	memset(r, 0, sizeof *r);
+}
+
+static const char *const order_names[] = {"fifo", "sjf", "srtf", "qssf", "tiresias", "priority"};
+
+int sim_order_parse(const char *s)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(order_names); i++)
+		if (strcmp(s, order_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *sim_order_name(enum sched_order o)
+{
+	return (size_t)o < AIDC_ARRAY_LEN(order_names) ? order_names[o] : "?";
+}
+
+void sim_policy_label(const struct sim_policy *p, char *buf, size_t n)
+{
+	static const char *const up[] = {"FIFO", "SJF", "SRTF", "QSSF", "Tiresias", "Priority"};
+	const char *name = (size_t)p->order < AIDC_ARRAY_LEN(up) ? up[p->order] : "?";
+	snprintf(buf, n, "%s%s", name, p->backfill ? "+bf" : "");
+}
+
+/* ---- cluster into the core ------------------------------------------------ */
+
+int sim_cluster_build(const struct sim_cluster *c, struct sched *s, struct aidc_err *e)
+{
+	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
+	uint32_t rack = 0, gidx = 0;
+	char nname[AIDC_MAX_NAME_BYTES + 16];
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sim_node_group *g = &c->groups[i];
+		int model = sched_add_model(s, g->model, g->vendor, g->device_mem_mib, e);
+		if (model < 0)
+			return model;
+		int part = sched_add_partition(s, *g->partition ? g->partition : "default", e);
+		if (part < 0)
+			return part;
+		uint32_t nv = g->nvlink ? g->nvlink : AIDC_MAX(g->devices, 1u);
+		for (uint32_t d = 0; d < g->devices; d++) {
+			devs[d].model = (uint32_t)model;
+			devs[d].group = d / nv;
+		}
+		uint32_t rn = g->rack_nodes ? g->rack_nodes : 32;
+		if (i > 0)
+			rack++; /* every group starts a new rack */
+		for (uint32_t k = 0; k < g->count; k++, gidx++) {
+			if (k > 0 && k % rn == 0)
+				rack++;
+			if (rack >= AIDC_MAX_RACKS)
+				return aidc_errf(e, AIDC_E_LIMIT, "more than %u racks", AIDC_MAX_RACKS);
+			snprintf(nname, sizeof nname, "%s-%u", g->name, gidx);
+			struct sched_node_spec ns = {
+				.name = nname,
+				.partition = (uint32_t)part,
+				.rack = rack,
+				.cpu_milli = g->cpu_milli,
+				.mem_mib = g->mem_mib,
+				.ndev = g->devices,
+				.devs = devs,
+			};
+			int rc = sched_add_node(s, &ns, e);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- engine state ---------------------------------------------------------- */
+
+/* One device share held by a running job (for the share invariant). */
+struct held {
+	uint32_t dev, milli;
+};
+
+struct engine {
+	const struct sim_trace *t;
+	const struct sim_opts *o;
+	struct sim_result *r;
+	struct sched *s;
+	struct sched_decisions d;
+	struct aidc_heap done; /* completions: key end time, tie job index, value epoch<<32|idx */
+	uint32_t node_devs;    /* devices per node, for auto-shaped gangs */
+	uint32_t nparts;
+	int32_t *part_of;      /* strtab index -> partition id, -1 none, -2 not looked up */
+	int64_t *mask_of;      /* strtab index -> model mask, -1 unknown model, -2 not looked up */
+	uint32_t *dev_used;    /* per device, milli in use */
+	uint32_t ndevs;
+	uint32_t *node_stamp;  /* per node: last start that touched it (distinct-node count) */
+	uint32_t nnodes, stamp;
+	uint32_t *task_seen;   /* per task of the decision being checked */
+	size_t cap_task_seen;
+	struct held *held;     /* append-only log of device shares */
+	size_t nheld, cap_held;
+	size_t *held_first;    /* per job: its current run's first entry in held */
+	uint32_t *held_n;
+	uint64_t used;         /* milli in use, whole cluster */
+	size_t running, finished_or_lost;
+	int64_t now;
+};
+
+static int64_t run_time(const struct sim_job *j)
+{
+	int64_t d = j->duration_s;
+	if (j->time_limit_s > 0 && d > j->time_limit_s)
+		d = j->time_limit_s;
+	return d;
+}
+
+/* The gang shape for the core: auto-shaped jobs of G devices become one task
+ * of G devices when G fits a node, G/N whole-node tasks when G is a multiple
+ * of the node size N, and G one-device tasks otherwise. */
+static void shape(const struct engine *en, const struct sim_job *j, uint32_t *ntasks,
+		  uint32_t *ndev)
+{
+	*ntasks = j->ntasks;
+	*ndev = j->ndev;
+	if (!(j->flags & SIM_JOB_SHAPE_AUTO))
+		return;
+	uint32_t g = j->ndev, n = en->node_devs ? en->node_devs : 1;
+	if (g <= n) {
+		*ntasks = 1;
+		*ndev = g;
+	} else if (g % n == 0) {
+		*ntasks = g / n;
+		*ndev = n;
+	} else {
+		*ntasks = g;
+		*ndev = 1;
+	}
+}
+
+static int32_t partition_of(struct engine *en, uint32_t vc)
+{
+	if (en->nparts == 1)
+		return 0; /* one pool: every job goes there whatever its VC label */
+	if (en->part_of[vc] == -2)
+		en->part_of[vc] = sched_find_partition(en->s, sim_strtab_get(&en->t->strs, vc));
+	return en->part_of[vc];
+}
+
+/* Model mask of a constraint "A|B"; -1 when a name is not in the cluster. */
+static int64_t mask_of(struct engine *en, uint32_t model)
+{
+	if (model == 0)
+		return 0;
+	if (en->mask_of[model] != -2)
+		return en->mask_of[model];
+	const char *m = sim_strtab_get(&en->t->strs, model);
+	uint64_t mask = 0;
+	char name[AIDC_MAX_NAME_BYTES];
+	while (*m) {
+		const char *bar = strchr(m, '|');
+		size_t n = bar ? (size_t)(bar - m) : strlen(m);
+		snprintf(name, sizeof name, "%.*s", (int)n, m);
+		int id = sched_find_model(en->s, name);
+		if (id < 0 || id >= 64) {
+			en->mask_of[model] = -1;
+			return -1;
+		}
+		mask |= 1ull << id;
+		m += n + (bar ? 1 : 0);
+	}
+	en->mask_of[model] = (int64_t)mask;
+	return (int64_t)mask;
+}
+
+static void reject(struct engine *en, size_t i, struct aidc_err *why)
+{
+	struct sim_result *r = en->r;
+	r->jobs[i].status = SIM_ST_REJECTED;
+	if (r->n_rejected++ == 0)
+		snprintf(r->first_reject, sizeof r->first_reject, "job %" PRIu64 " (line %u): %.400s",
+			 en->t->jobs[i].id, en->t->jobs[i].line, why->msg);
+	en->finished_or_lost++;
+}
+
+static int submit(struct engine *en, size_t i, struct aidc_err *e)
+{
+	const struct sim_job *j = &en->t->jobs[i];
+	struct sim_job_run *jr = &en->r->jobs[i];
+	struct aidc_err why;
+	aidc_err_clear(&why);
+	int64_t mask = mask_of(en, j->model);
+	if (mask < 0) {
+		aidc_errf(&why, AIDC_E_NOFIT, "model '%s' is not in the cluster",
+			  sim_strtab_get(&en->t->strs, j->model));
+		reject(en, i, &why);
+		return 0;
+	}
+	uint32_t ntasks, ndev;
+	shape(en, j, &ntasks, &ndev);
+	bool aut = j->flags & SIM_JOB_SHAPE_AUTO;
+	const struct sim_strtab *st = &en->t->strs;
+	struct sched_job_spec sp = {
+		.id = (uint64_t)i + 1,
+		.name = sim_strtab_get(st, j->name),
+		.user = sim_strtab_get(st, j->user),
+		.tenant = sim_strtab_get(st, j->tenant),
+		.partition = (uint32_t)partition_of(en, j->vc),
+		.priority = j->priority,
+		.submit_s = j->submit_s,
+		.ntasks = ntasks,
+		/* GPU traces (auto-shaped) replay on devices only: their CPU counts
+		 * describe the original machines, not ours. */
+		.task = {.cpu_milli = aut ? 0 : j->cpu_milli,
+			 .mem_mib = aut ? 0 : j->mem_mib,
+			 .ndev = ndev,
+			 .dev_milli = j->dev_milli,
+			 .model_mask = (uint64_t)mask},
+		.time_limit_s = j->time_limit_s,
+		.predicted_s = j->predicted_s,
+		.oracle_s = jr->run_s > 0 ? jr->run_s : 1,
+		.flags = (j->flags & SIM_JOB_PREEMPTIBLE) ? SCHED_JOB_PREEMPTIBLE : 0,
+	};
+	int h = sched_submit(en->s, &sp, en->now, &why);
+	if (h < 0) {
+		if (h == AIDC_E_NOMEM || h == AIDC_E_INTERNAL)
+			return aidc_errf(e, h, "submitting job %" PRIu64 ": %s", j->id,
+					 aidc_err_text(&why, h));
+		if (!why.code)
+			aidc_errf(&why, h, "%s", aidc_strerror(h));
+		reject(en, i, &why);
+		return 0;
+	}
+	jr->handle = (uint32_t)h;
+	jr->ntasks = ntasks;
+	jr->ndev = ndev;
+	jr->status = SIM_ST_PENDING;
+	return 0;
+}
+
+/* ---- applying decisions ----------------------------------------------------- */
+
+static int bad_decision(struct aidc_err *e, const struct sched_decision *dc, const char *what)
+{
+	return aidc_errf(e, AIDC_E_INTERNAL, "invariant violated: job %" PRIu64 ": %s",
+			 dc->job_id, what);
+}
+
+/* Checks a START decision and takes its device shares; fills jr->nodes/dev_milli. */
+static int check_start(struct engine *en, const struct sched_decision *dc, size_t i,
+		       struct aidc_err *e)
+{
+	struct sim_job_run *jr = &en->r->jobs[i];
+	const struct sim_job *j = &en->t->jobs[i];
+	if (en->now < j->submit_s)
+		return bad_decision(e, dc, "started before it was submitted");
+	AIDC_GROW(en->task_seen, en->cap_task_seen, jr->ntasks);
+	memset(en->task_seen, 0, jr->ntasks * sizeof *en->task_seen);
+	en->stamp++;
+	uint32_t nodes = 0;
+	uint64_t milli = 0;
+	uint32_t want_milli = jr->ndev ? (j->dev_milli ? j->dev_milli : AIDC_DEVICE_MILLI) : 0;
+	AIDC_GROW(en->held, en->cap_held, en->nheld + dc->nalloc);
+	en->held_first[i] = en->nheld;
+	en->held_n[i] = 0;
+	for (uint32_t k = 0; k < dc->nalloc; k++) {
+		const struct sched_alloc *a = &en->d.allocs[dc->first_alloc + k];
+		if (a->task >= jr->ntasks || a->node >= en->nnodes)
+			return bad_decision(e, dc, "allocation names a task or node that does not exist");
+		en->task_seen[a->task]++;
+		if (en->node_stamp[a->node] != en->stamp) {
+			en->node_stamp[a->node] = en->stamp;
+			nodes++;
+		}
+		if (a->dev == SCHED_NO_DEVICE)
+			continue;
+		if (a->dev >= en->ndevs || a->milli != want_milli)
+			return bad_decision(e, dc, "device share is not the one requested");
+		if (en->dev_used[a->dev] + a->milli > AIDC_DEVICE_MILLI)
+			return bad_decision(e, dc, "a device would be shared above 1000 milli");
+		en->dev_used[a->dev] += a->milli;
+		en->held[en->nheld++] = (struct held){a->dev, a->milli};
+		en->held_n[i]++;
+		milli += a->milli;
+	}
+	for (uint32_t k = 0; k < jr->ntasks; k++)
+		if (en->task_seen[k] != (jr->ndev ? jr->ndev : 1))
+			return bad_decision(e, dc, "gang started partially (all-or-nothing broken)");
+	en->used += milli;
+	if (en->used > en->r->dev_milli_total)
+		return bad_decision(e, dc, "devices in use exceed devices that exist");
+	jr->nodes = nodes;
+	jr->dev_milli = milli;
+	return 0;
+}
+
+static void release_shares(struct engine *en, size_t i)
+{
+	for (uint32_t k = 0; k < en->held_n[i]; k++) {
+		const struct held *h = &en->held[en->held_first[i] + k];
+		en->dev_used[h->dev] -= h->milli;
+	}
+	en->held_n[i] = 0;
+	en->used -= en->r->jobs[i].dev_milli;
+}
+
+static int apply_start(struct engine *en, const struct sched_decision *dc, struct aidc_err *e)
+{
+	size_t i = (size_t)(dc->job_id - 1);
+	if (dc->job_id == 0 || i >= en->t->n || en->r->jobs[i].status != SIM_ST_PENDING)
+		return bad_decision(e, dc, "started a job that is not pending");
+	struct sim_job_run *jr = &en->r->jobs[i];
+	int rc = check_start(en, dc, i, e);
+	if (rc)
+		return rc;
+	if (jr->first_start_s < 0)
+		jr->first_start_s = en->now;
+	jr->run_start_s = en->now;
+	jr->status = SIM_ST_RUNNING;
+	jr->epoch++;
+	jr->handle = dc->job;
+	en->running++;
+	aidc_heap_push(&en->done, en->now + jr->remaining_s, i,
+		       ((uint64_t)jr->epoch << 32) | (uint64_t)i);
+	return 0;
+}
+
+static int preempt(struct engine *en, uint32_t handle, struct aidc_err *e)
+{
+	uint64_t id = sched_job_id(en->s, handle);
+	size_t i = (size_t)(id - 1);
+	if (id == 0 || i >= en->t->n)
+		return aidc_errf(e, AIDC_E_INTERNAL, "preemption of unknown handle %u", handle);
+	struct sim_job_run *jr = &en->r->jobs[i];
+	if (jr->status != SIM_ST_RUNNING)
+		return 0; /* named twice in one pass */
+	int rc = sched_job_requeue(en->s, jr->handle, en->now, e);
+	if (rc)
+		return rc;
+	release_shares(en, i);
+	jr->remaining_s -= en->now - jr->run_start_s;
+	jr->remaining_s += en->o->restart_overhead_s;
+	jr->status = SIM_ST_PENDING;
+	jr->preemptions++;
+	jr->epoch++; /* its completion event is now stale */
+	en->running--;
+	return 0;
+}
+
+/* One time step's passes: repeat while the core preempts, at most
+ * SIM_PREEMPT_ROUNDS times; past that, the last pass's PREEMPT decisions are
+ * ignored (the core changed nothing for them) and counted, so a core that
+ * keeps swapping the same jobs cannot stall the simulation. */
+#define SIM_PREEMPT_ROUNDS 64
+static int passes(struct engine *en, struct aidc_err *e)
+{
+	for (int iter = 0;; iter++) {
+		int rc = sched_pass(en->s, en->now, &en->d, e);
+		if (rc)
+			return rc;
+		en->r->passes++;
+		size_t npre = 0;
+		for (size_t k = 0; k < en->d.n && !rc; k++) {
+			const struct sched_decision *dc = &en->d.v[k];
+			if (dc->kind == SCHED_DECIDE_START) {
+				rc = apply_start(en, dc, e);
+			} else if (dc->kind == SCHED_DECIDE_RESERVE) {
+				size_t i = (size_t)(dc->job_id - 1);
+				if (dc->job_id && i < en->t->n && en->r->jobs[i].reserved_s < 0)
+					en->r->jobs[i].reserved_s = dc->at_s;
+			} else if (dc->kind == SCHED_DECIDE_PREEMPT) {
+				npre++;
+			}
+		}
+		if (rc)
+			return rc;
+		if (!npre)
+			return 0;
+		if (iter + 1 >= SIM_PREEMPT_ROUNDS) {
+			en->r->preempt_capped++;
+			return 0;
+		}
+		for (size_t k = 0; k < en->d.n && !rc; k++)
+			if (en->d.v[k].kind == SCHED_DECIDE_PREEMPT)
+				rc = preempt(en, en->d.v[k].job, e);
+		if (rc)
+			return rc;
+	}
+}
+
+static int complete(struct engine *en, const struct aidc_heap_item *it, struct aidc_err *e)
+{
+	size_t i = (size_t)(it->value & 0xffffffffu);
+	struct sim_job_run *jr = &en->r->jobs[i];
+	if (jr->status != SIM_ST_RUNNING || jr->epoch != (uint32_t)(it->value >> 32))
+		return 0; /* stale: the job was preempted after this was scheduled */
+	int rc = sched_job_finish(en->s, jr->handle, en->now, e);
+	if (rc)
+		return rc;
+	release_shares(en, i);
+	jr->end_s = en->now;
+	jr->remaining_s = 0;
+	jr->status = SIM_ST_DONE;
+	en->running--;
+	en->finished_or_lost++;
+	return 0;
+}
+
+static void util_point(struct engine *en)
+{
+	struct sim_result *r = en->r;
+	if (r->nutil && r->util[r->nutil - 1].used_milli == en->used)
+		return;
+	if (r->nutil && r->util[r->nutil - 1].t_s == en->now) {
+		r->util[r->nutil - 1].used_milli = en->used;
+		return;
+	}
+	AIDC_GROW(r->util, r->cap_util, r->nutil + 1);
+	r->util[r->nutil++] = (struct sim_util_pt){en->now, en->used};
+}
+
+/* ---- setup and the loop ------------------------------------------------------ */
+
+static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err *e)
+{
+	const struct sim_opts *o = en->o;
+	struct sched_config cfg;
+	sched_config_defaults(&cfg);
+	cfg.order = o->policy.order;
+	cfg.placement = o->compat_helios ? SCHED_PLACE_HELIOS : o->placement;
+	cfg.blocking = (o->policy.backfill && !o->compat_helios) ? SCHED_BLOCK_EASY
+								   : SCHED_BLOCK_STRICT;
+	cfg.seed = o->seed;
+	if (o->tiresias_threshold_dev_s > 0)
+		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;
+	struct sched_env env = {.version = SCHED_ENV_VERSION};
+	int rc = sched_new(&cfg, &env, &en->s, e);
+	if (rc)
+		return rc;
+	rc = sim_cluster_build(c, en->s, e);
+	if (rc)
+		return rc;
+	en->node_devs = sim_cluster_node_devices(c);
+	en->nparts = sched_partition_count(en->s);
+	en->nnodes = sched_node_count(en->s);
+	uint64_t ndevs = sim_cluster_devices(c);
+	en->ndevs = (uint32_t)ndevs;
+	en->r->dev_milli_total = ndevs * AIDC_DEVICE_MILLI;
+	en->dev_used = aidc_calloc(ndevs ? ndevs : 1, sizeof *en->dev_used);
+	en->node_stamp = aidc_calloc(en->nnodes ? en->nnodes : 1, sizeof *en->node_stamp);
+	size_t ns = en->t->strs.n ? en->t->strs.n : 1;
+	en->part_of = aidc_malloc(ns * sizeof *en->part_of);
+	en->mask_of = aidc_malloc(ns * sizeof *en->mask_of);
+	for (size_t k = 0; k < ns; k++) {
+		en->part_of[k] = -2;
+		en->mask_of[k] = -2;
+	}
+	return 0;
+}
+
+/* Marks what the options filter out; returns how many jobs remain. */
+static void classify(struct engine *en)
+{
+	const struct sim_opts *o = en->o;
+	struct sim_result *r = en->r;
+	for (size_t i = 0; i < en->t->n; i++) {
+		const struct sim_job *j = &en->t->jobs[i];
+		struct sim_job_run *jr = &r->jobs[i];
+		jr->first_start_s = jr->end_s = jr->reserved_s = -1;
+		jr->run_s = jr->remaining_s = run_time(j);
+		bool gpu_only = o->gpu_only || o->compat_helios;
+		if (j->submit_s < o->from_s || j->submit_s > o->to_s || (gpu_only && j->ndev == 0)) {
+			jr->status = SIM_ST_EXCLUDED;
+			r->n_excluded++;
+		} else if (partition_of(en, j->vc) < 0) {
+			jr->status = SIM_ST_NO_PART;
+			r->n_no_part++;
+		} else {
+			jr->status = SIM_ST_WAITING;
+		}
+		if (jr->status != SIM_ST_WAITING)
+			en->finished_or_lost++;
+	}
+}
+
+static int loop(struct engine *en, struct aidc_err *e)
+{
+	const struct sim_trace *t = en->t;
+	size_t next = 0, total = t->n;
+	int rc = 0;
+	for (;;) {
+		while (next < t->n && en->r->jobs[next].status != SIM_ST_WAITING)
+			next++;
+		int64_t when = next < t->n ? t->jobs[next].submit_s : INT64_MAX;
+		const struct aidc_heap_item *top = aidc_heap_peek(&en->done);
+		if (top && top->key < when)
+			when = top->key;
+		if (en->running > 0 || next < t->n) {
+			int64_t w = sched_next_wakeup(en->s, en->now);
+			if (w > en->now && w < when)
+				when = w;
+		}
+		if (when == INT64_MAX || (en->running == 0 && next >= t->n && !top))
+			break;
+		en->now = when;
+		en->r->events++;
+		struct aidc_heap_item it;
+		while ((top = aidc_heap_peek(&en->done)) != NULL && top->key == en->now) {
+			aidc_heap_pop(&en->done, &it);
+			if ((rc = complete(en, &it, e)) != 0)
+				return rc;
+		}
+		for (; next < t->n && t->jobs[next].submit_s == en->now; next++)
+			if (en->r->jobs[next].status == SIM_ST_WAITING && (rc = submit(en, next, e)))
+				return rc;
+		if ((rc = passes(en, e)) != 0)
+			return rc;
+		util_point(en);
+		if (en->o->progress_fn && (en->r->events & 4095) == 0)
+			en->o->progress_fn(en->o->progress_ctx, en->finished_or_lost, total, en->now);
+	}
+	if (en->o->progress_fn)
+		en->o->progress_fn(en->o->progress_ctx, total, total, en->now);
+	return 0;
+}
+
+int sim_run(const struct sim_trace *t, const struct sim_cluster *c, const struct sim_opts *o,
+	    struct sim_result *r, struct aidc_err *e)
+{
+	struct engine en;
+	memset(&en, 0, sizeof en);
+	en.t = t;
+	en.o = o;
+	en.r = r;
+	r->trace = t;
+	r->policy = o->policy;
+	r->placement = o->compat_helios ? SCHED_PLACE_HELIOS : o->placement;
+	sched_decisions_init(&en.d);
+	aidc_heap_init(&en.done);
+	r->jobs = aidc_calloc(t->n ? t->n : 1, sizeof *r->jobs);
+	en.held_first = aidc_calloc(t->n ? t->n : 1, sizeof *en.held_first);
+	en.held_n = aidc_calloc(t->n ? t->n : 1, sizeof *en.held_n);
+	int rc = setup(&en, c, e);
+	if (rc)
+		goto fail;
+	if (t->n)
+		en.now = t->jobs[0].submit_s;
+	classify(&en);
+	rc = loop(&en, e);
+	if (rc)
+		goto fail;
+	for (size_t i = 0; i < t->n; i++)
+		if (r->jobs[i].status == SIM_ST_PENDING)
+			r->n_never_started++;
+fail:
+	sched_decisions_release(&en.d);
+	aidc_heap_release(&en.done);
+	sched_free(en.s);
+	aidc_free(en.dev_used);
+	aidc_free(en.node_stamp);
+	aidc_free(en.part_of);
+	aidc_free(en.mask_of);
+	aidc_free(en.task_seen);
+	aidc_free(en.held);
+	aidc_free(en.held_first);
+	aidc_free(en.held_n);
+	return rc;
+}
