@@ -1,10 +1,429 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `aidc exam`: placeholder until the exam harness lands. */
+/*
+ * `aidc exam`: grade an accelerator through its device plugin.
+ *   aidc exam run      --plugin cpu|opencl|cuda|PATH.so [--level L] [--questions ...] [--out F]
+ *   aidc exam list     the question catalogue
+ *   aidc exam devices  what a plugin reports (the same discovery the node agent uses)
+ *   aidc exam report   REPORT.json -> self-contained HTML
+ *   aidc exam compare  A.json B.json
+ * Progress goes to stderr, results to stdout (tables, or JSON with --json).
+ */
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "dev/dev.h"
+#include "exam/exam.h"
 #include "util/util.h"
+
+static const char *const level_choices[] = {"quick", "standard", "full", NULL};
+
+static int fail_line(const char *sub, int rc, const struct aidc_err *e)
+{
+	fprintf(stderr, "aidc exam %s: %s\n", sub, aidc_err_text(e, rc));
+	return CLI_EXIT_FAIL;
+}
+
+/* Writes buf to path ("-" or NULL: stdout). */
+static int write_out(const char *path, const struct aidc_buf *b, struct aidc_err *e)
+{
+	if (!path || strcmp(path, "-") == 0) {
+		fwrite(aidc_buf_str(b), 1, b->len, stdout);
+		return 0;
+	}
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	size_t w = fwrite(aidc_buf_str(b), 1, b->len, f);
+	if (fclose(f) != 0 || w != b->len)
+		return aidc_errf(e, AIDC_E_IO, "%s: write failed", path);
+	return 0;
+}
+
+struct progress {
+	bool quiet;
+	char header[512]; /* printed before the first question */
+};
+
+static void on_progress(void *arg, size_t i, size_t n, const struct exam_question *q,
+			const struct exam_result *r)
+{
+	struct progress *pg = arg;
+	if (pg->quiet)
+		return;
+	if (!r && i == 0 && pg->header[0])
+		fprintf(stderr, "%s\n", pg->header);
+	if (!r) {
+		fprintf(stderr, "[%2zu/%zu] %-28s ", i + 1, n, q->id);
+		fflush(stderr);
+		return;
+	}
+	if (!strcmp(r->status, "pass"))
+		fprintf(stderr, "%10.2f %-7s pass  (spread %.1f%%)\n", r->value, r->metric,
+			r->spread_pct);
+	else
+		fprintf(stderr, "%s: %s\n", !strcmp(r->status, "wrong") ? "WRONG ANSWER" : r->status,
+			r->error);
+}
+
+static void print_table(const struct exam_report *r, FILE *out)
+{
+	fprintf(out, "device: %s (%s), plugin %s %s, level %s\n", r->dev.name, r->dev.vendor,
+		r->plugin_name, r->plugin_version, r->level);
+	fprintf(out, "%-28s %-11s %12s %-8s %7s %7s %7s\n", "question", "status", "value", "metric",
+		"spread", "%peak", "score");
+	for (size_t i = 0; i < r->nq; i++) {
+		const struct exam_result *q = &r->q[i];
+		char pk[16] = "-", sc[16] = "-";
+		if (q->peak_fraction > 0)
+			snprintf(pk, sizeof pk, "%.1f", 100 * q->peak_fraction);
+		if (q->score > 0)
+			snprintf(sc, sizeof sc, "%.3f", q->score);
+		fprintf(out, "%-28s %-11s %12.2f %-8s %6.1f%% %7s %7s\n", q->id, q->status, q->value,
+			q->metric, q->spread_pct, pk, sc);
+	}
+	fprintf(out, "verdict: %s  score %.3f  (%u passed, %u wrong, %u errors, %u unsupported; "
+		     "%.1f s)\n",
+		r->verdict, r->score, r->n_pass, r->n_wrong, r->n_error, r->n_unsupported, r->wall_s);
+	if (r->n_wrong)
+		fprintf(out, "FAILED: %u wrong answer(s); a wrong answer fails its question "
+			     "whatever its speed\n",
+			r->n_wrong);
+}
+
+static int exam_run_cmd(int argc, char **argv)
+{
+	const char *plugin = NULL, *config = NULL, *questions = NULL, *out = NULL, *ref = NULL;
+	int level = 0;
+	int64_t device = 0, seed = 1;
+	bool json = false, quiet = false;
+	const struct cli_flag flags[] = {
+		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
+		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration (cpu: devices=N)"},
+		{.name = "device", .type = CLI_I64, .dst = &device, .metavar = "N", .help = "device index to examine (default 0)", .min = 0, .max = AIDC_MAX_PLUGIN_DEVICES - 1},
+		{.name = "level", .type = CLI_CHOICE, .dst = &level, .metavar = "LEVEL", .help = "how many questions", .min = 0, .max = 0, .choices = level_choices},
+		{.name = "questions", .type = CLI_STR, .dst = &questions, .metavar = "LIST", .help = "comma-separated ids, groups or globs (gemm, gemm.f16, conv.*)"},
+		{.name = "seed", .type = CLI_I64, .dst = &seed, .metavar = "N", .help = "seed for the inputs (default 1)", .min = 0, .max = 1e15},
+		{.name = "reference", .type = CLI_STR, .dst = &ref, .metavar = "FILE", .help = "score against this report instead of the built-in reference"},
+		{.name = "out", .type = CLI_STR, .dst = &out, .metavar = "FILE", .help = "write the JSON report here"},
+		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "print the JSON report on stdout instead of a table"},
+		{.name = "quiet", .type = CLI_BOOL, .dst = &quiet, .metavar = NULL, .help = "no progress on stderr"},
+	};
+	const struct cli_cmd cmd = {
+		"exam run", "aidc exam run --plugin NAME|PATH [options]",
+		"Runs the exam on one device: every answer is checked against an fp64 reference\n"
+		"and timed (warm-up, repeated runs, median and spread). Exit status 0 when every\n"
+		"asked question passed (unsupported ones are skipped), 1 otherwise.",
+		flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (!plugin) {
+		fprintf(stderr, "aidc exam run: --plugin is required (see 'aidc exam run --help')\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct dev_plugin p;
+	struct exam_report r, refr;
+	exam_report_init(&r);
+	exam_report_init(&refr);
+	if (ref && (rc = exam_report_load(ref, &refr, &e)) != 0)
+		return fail_line("run", rc, &e);
+	rc = dev_plugin_open(&p, plugin, config, &e);
+	if (rc) {
+		exam_report_release(&refr);
+		return fail_line("run", rc, &e);
+	}
+	struct progress pg = {.quiet = quiet};
+	struct exam_options o = {.level = (enum exam_level)level, .questions = questions,
+				 .device = (uint32_t)device, .seed = (uint64_t)seed,
+				 .reference = ref ? &refr : NULL, .progress = on_progress,
+				 .progress_arg = &pg};
+	if (device < p.ndev)
+		snprintf(pg.header, sizeof pg.header, "aidc exam: %s level on %s device %u: %.200s",
+			 exam_level_name(o.level), p.api->name, o.device, p.info[o.device].name);
+	rc = exam_run(&p, &o, &r, &e);
+	struct aidc_buf b;
+	aidc_buf_init(&b, 64u << 20);
+	if (!rc)
+		rc = exam_report_to_json(&r, &b);
+	if (!rc && out)
+		rc = write_out(out, &b, &e);
+	int status = CLI_EXIT_FAIL;
+	if (rc) {
+		fail_line("run", rc, &e);
+	} else {
+		if (json)
+			write_out(NULL, &b, &e);
+		else
+			print_table(&r, stdout);
+		status = strcmp(r.verdict, "pass") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	}
+	aidc_buf_release(&b);
+	exam_report_release(&r);
+	exam_report_release(&refr);
+	dev_plugin_close(&p);
+	return status;
+}
+
+static int exam_list_cmd(int argc, char **argv)
+{
+	int level = 2;
+	bool json = false;
+	const struct cli_flag flags[] = {
+		{.name = "level", .type = CLI_CHOICE, .dst = &level, .metavar = "LEVEL", .help = "list the questions of this level (default full)", .min = 0, .max = 0, .choices = level_choices},
+		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "JSON output"},
+	};
+	const struct cli_cmd cmd = {"exam list", "aidc exam list [--level L] [--json]",
+				    "Lists the exam's questions: id, level, group, precision, shape "
+				    "and where the shape comes from.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	size_t n;
+	const struct exam_question *c = exam_catalog(&n);
+	struct aidc_buf b;
+	aidc_buf_init(&b, 1u << 20);
+	struct aidc_json j;
+	aidc_json_init(&j, &b, true);
+	aidc_json_arr_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		if ((int)c[i].level > level)
+			continue;
+		char shape[128];
+		exam_shape_str(&c[i], shape, sizeof shape);
+		if (!json) {
+			printf("%-28s %-8s %-10s %-4s %-44s %s\n", c[i].id, exam_level_name(c[i].level),
+			       c[i].group, dev_dtype_name(c[i].dtype), shape, c[i].source);
+			continue;
+		}
+		aidc_json_obj_begin(&j);
+		aidc_json_kstr(&j, "id", c[i].id);
+		aidc_json_kstr(&j, "level", exam_level_name(c[i].level));
+		aidc_json_kstr(&j, "group", c[i].group);
+		aidc_json_kstr(&j, "dtype", dev_dtype_name(c[i].dtype));
+		aidc_json_kstr(&j, "shape", shape);
+		aidc_json_kstr(&j, "source", c[i].source);
+		aidc_json_obj_end(&j);
+	}
+	aidc_json_arr_end(&j);
+	if (json && aidc_json_finish(&j) == 0)
+		printf("%s\n", aidc_buf_str(&b));
+	aidc_buf_release(&b);
+	return CLI_EXIT_OK;
+}
+
+static void device_json(struct aidc_json *j, uint32_t d, const struct aidc_dev_info *in)
+{
+	aidc_json_obj_begin(j);
+	aidc_json_ki64(j, "index", d);
+	aidc_json_kstr(j, "name", in->name);
+	aidc_json_kstr(j, "vendor", in->vendor);
+	aidc_json_kstr(j, "model", in->model);
+	aidc_json_kstr(j, "driver", in->driver);
+	aidc_json_kstr(j, "uuid", in->uuid);
+	aidc_json_key(j, "mem_bytes");
+	aidc_json_u64(j, in->mem_bytes);
+	aidc_json_ki64(j, "compute_units", in->compute_units);
+	aidc_json_kf64(j, "peak_gflops_f32", in->peak_gflops[AIDC_DEV_F32], 3);
+	aidc_json_kf64(j, "peak_gflops_f16", in->peak_gflops[AIDC_DEV_F16], 3);
+	aidc_json_kf64(j, "peak_gflops_bf16", in->peak_gflops[AIDC_DEV_BF16], 3);
+	aidc_json_kf64(j, "peak_mem_gbps", in->peak_mem_gbps, 3);
+	aidc_json_ki64(j, "caps", in->caps);
+	aidc_json_obj_end(j);
+}
+
+static int exam_devices_cmd(int argc, char **argv)
+{
+	const char *plugin = NULL, *config = NULL;
+	bool json = false;
+	const struct cli_flag flags[] = {
+		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
+		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration"},
+		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "JSON output"},
+	};
+	const struct cli_cmd cmd = {"exam devices", "aidc exam devices --plugin NAME|PATH [--json]",
+				    "Loads a device plugin and lists its devices and links, as the "
+				    "node agent sees them.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (!plugin) {
+		fprintf(stderr, "aidc exam devices: --plugin is required\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct dev_plugin p;
+	rc = dev_plugin_open(&p, plugin, config, &e);
+	if (rc)
+		return fail_line("devices", rc, &e);
+	struct aidc_dev_link *links = NULL;
+	uint32_t nl = 0;
+	rc = dev_links(&p, &links, &nl, &e);
+	if (rc) {
+		dev_plugin_close(&p);
+		return fail_line("devices", rc, &e);
+	}
+	struct aidc_buf b;
+	aidc_buf_init(&b, 4u << 20);
+	struct aidc_json j;
+	aidc_json_init(&j, &b, true);
+	aidc_json_obj_begin(&j);
+	aidc_json_kstr(&j, "plugin", p.api->name ? p.api->name : "");
+	aidc_json_kstr(&j, "path", p.path);
+	aidc_json_key(&j, "devices");
+	aidc_json_arr_begin(&j);
+	for (uint32_t d = 0; d < p.ndev; d++) {
+		const struct aidc_dev_info *in = &p.info[d];
+		if (json)
+			device_json(&j, d, in);
+		else
+			printf("%u: %s (%s) model %s, %.1f GiB, %u units, claimed %.0f GFLOP/s f32, "
+			       "%.0f GB/s\n",
+			       d, in->name, in->vendor, in->model, (double)in->mem_bytes / (1 << 30),
+			       in->compute_units, in->peak_gflops[AIDC_DEV_F32], in->peak_mem_gbps);
+	}
+	aidc_json_arr_end(&j);
+	aidc_json_key(&j, "links");
+	aidc_json_arr_begin(&j);
+	for (uint32_t i = 0; i < nl; i++) {
+		if (!json) {
+			printf("link %u-%u: %s %.1f GB/s\n", links[i].a, links[i].b, links[i].kind,
+			       links[i].gbps);
+			continue;
+		}
+		aidc_json_obj_begin(&j);
+		aidc_json_ki64(&j, "a", links[i].a);
+		aidc_json_ki64(&j, "b", links[i].b);
+		aidc_json_kstr(&j, "kind", links[i].kind);
+		aidc_json_kf64(&j, "gbps", links[i].gbps, 3);
+		aidc_json_obj_end(&j);
+	}
+	aidc_json_arr_end(&j);
+	aidc_json_obj_end(&j);
+	if (json && aidc_json_finish(&j) == 0)
+		printf("%s\n", aidc_buf_str(&b));
+	aidc_buf_release(&b);
+	aidc_free(links);
+	dev_plugin_close(&p);
+	return CLI_EXIT_OK;
+}
+
+static int exam_report_cmd(int argc, char **argv)
+{
+	const char *out = NULL;
+	const struct cli_flag flags[] = {
+		{.name = "out", .type = CLI_STR, .dst = &out, .metavar = "FILE", .help = "write the HTML page here (default stdout)"},
+	};
+	const struct cli_cmd cmd = {"exam report", "aidc exam report REPORT.json [--out FILE.html]",
+				    "Renders a JSON exam report as one self-contained HTML page with "
+				    "inline SVG charts\n(speed per question, achieved vs claimed "
+				    "peak, accuracy). No scripts, no network.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	const char *pos[1];
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (np != 1) {
+		fprintf(stderr, "aidc exam report: give one REPORT.json (see --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct exam_report r;
+	rc = exam_report_load(pos[0], &r, &e);
+	if (rc)
+		return fail_line("report", rc, &e);
+	struct aidc_buf b;
+	aidc_buf_init(&b, 64u << 20);
+	rc = exam_report_html(&r, &b);
+	if (rc)
+		aidc_errf(&e, rc, "rendering the page failed");
+	else
+		rc = write_out(out, &b, &e);
+	aidc_buf_release(&b);
+	exam_report_release(&r);
+	return rc ? fail_line("report", rc, &e) : CLI_EXIT_OK;
+}
+
+static int exam_compare_cmd(int argc, char **argv)
+{
+	bool json = false;
+	const struct cli_flag flags[] = {
+		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "JSON output"},
+	};
+	const struct cli_cmd cmd = {"exam compare", "aidc exam compare A.json B.json [--json]",
+				    "Compares two exam reports question by question: B's speed "
+				    "divided by A's,\nand the geometric mean over questions both "
+				    "passed.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	const char *pos[2];
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (np != 2) {
+		fprintf(stderr, "aidc exam compare: give two reports, A.json B.json (see --help)\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct exam_report a, b;
+	exam_report_init(&b);
+	rc = exam_report_load(pos[0], &a, &e);
+	if (!rc)
+		rc = exam_report_load(pos[1], &b, &e);
+	struct aidc_buf out;
+	aidc_buf_init(&out, 16u << 20);
+	if (!rc)
+		rc = exam_compare(&a, &b, json, &out);
+	if (!rc)
+		write_out(NULL, &out, &e);
+	aidc_buf_release(&out);
+	exam_report_release(&a);
+	exam_report_release(&b);
+	return rc ? fail_line("compare", rc, &e) : CLI_EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} subs[] = {
+	{"run", exam_run_cmd, "run the exam on a device and write a JSON report"},
+	{"list", exam_list_cmd, "list the question catalogue"},
+	{"devices", exam_devices_cmd, "list the devices a plugin reports"},
+	{"report", exam_report_cmd, "render a JSON report as a self-contained HTML page"},
+	{"compare", exam_compare_cmd, "compare two reports question by question"},
+};
+
+static void exam_usage(FILE *f)
+{
+	fprintf(f, "usage: aidc exam <run|list|devices|report|compare> [options]\n\n"
+		   "Grades an accelerator through its device plugin (include/aidc/device.h) with\n"
+		   "GEMM, convolution, attention, memory, transfer and collective questions.\n\n");
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
+		fprintf(f, "  %-10s %s\n", subs[i].name, subs[i].summary);
+	fprintf(f, "\n'aidc exam <command> --help' describes each; docs/exam.md has the details.\n");
+}
 
 int cli_exam_main(int argc, char **argv)
 {
-	fprintf(stderr, "aidc exam: not built yet\n");
-	return CLI_EXIT_FAIL;
+	if (argc < 2) {
+		exam_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		exam_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "aidc exam: unknown command '%s' (see 'aidc exam --help')\n", argv[1]);
+	return CLI_EXIT_USAGE;
 }

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * OpenCL C source of the opencl plugin's own kernels (GEMM goes to CLBlast).
+ * Straightforward kernels, one work-item per output element or row: correct
+ * on every OpenCL 1.2 device, not tuned for any.
+ */
+#ifndef AIDC_PLUGIN_OPENCL_KERNELS_H
+#define AIDC_PLUGIN_OPENCL_KERNELS_H
+
+static const char ocl_kernels[] =
+	"__kernel void eltwise(int op, float alpha, __global const float *x,\n"
+	"                      __global const float *y, __global float *z) {\n"
+	"  size_t i = get_global_id(0);\n"
+	"  float a = x[i];\n"
+	"  switch (op) {\n"
+	"  case 0: z[i] = a + y[i]; break;\n"
+	"  case 1: z[i] = a * y[i]; break;\n"
+	"  case 2: z[i] = alpha * a + y[i]; break;\n"
+	"  case 3: z[i] = a > 0.0f ? a : 0.0f; break;\n"
+	"  default: z[i] = 0.5f * a * (1.0f + tanh(0.7978845608f * (a + 0.044715f * a * a * a)));\n"
+	"  }\n"
+	"}\n"
+	"__kernel void reduce_rows(int op, ulong cols, __global const float *x, __global float *y) {\n"
+	"  size_t r = get_global_id(0);\n"
+	"  __global const float *p = x + r * cols;\n"
+	"  float acc = op == 0 ? 0.0f : p[0];\n"
+	"  for (ulong j = 0; j < cols; j++) acc = op == 0 ? acc + p[j] : fmax(acc, p[j]);\n"
+	"  y[r] = acc;\n"
+	"}\n"
+	"__kernel void conv2d(uint C, uint H, uint W, uint K, uint R, uint S, uint P, uint Q,\n"
+	"                     uint sh, uint sw, uint ph, uint pw, uint dh, uint dw,\n"
+	"                     __global const float *x, __global const float *w, __global float *y) {\n"
+	"  size_t idx = get_global_id(0);\n"
+	"  uint q = idx % Q, p = (idx / Q) % P, k = (idx / ((size_t)P * Q)) % K;\n"
+	"  size_t n = idx / ((size_t)P * Q * K);\n"
+	"  float acc = 0.0f;\n"
+	"  for (uint c = 0; c < C; c++)\n"
+	"    for (uint r = 0; r < R; r++) {\n"
+	"      int ih = (int)(p * sh + r * dh) - (int)ph;\n"
+	"      if (ih < 0 || ih >= (int)H) continue;\n"
+	"      for (uint s = 0; s < S; s++) {\n"
+	"        int iw = (int)(q * sw + s * dw) - (int)pw;\n"
+	"        if (iw < 0 || iw >= (int)W) continue;\n"
+	"        acc += x[((n * C + c) * H + ih) * W + iw] * w[((k * C + c) * R + r) * S + s];\n"
+	"      }\n"
+	"    }\n"
+	"  y[idx] = acc;\n"
+	"}\n"
+	"#define MAXD 256\n"
+	"__kernel void attention(uint S, uint D, uint causal, float scale, __global const float *q,\n"
+	"                        __global const float *k, __global const float *v, __global float *o) {\n"
+	"  size_t row = get_global_id(0);\n"
+	"  size_t bh = row / S, i = row % S;\n"
+	"  __global const float *qi = q + row * D, *kb = k + bh * S * D, *vb = v + bh * S * D;\n"
+	"  float acc[MAXD];\n"
+	"  for (uint d = 0; d < D; d++) acc[d] = 0.0f;\n"
+	"  float m = -INFINITY, l = 0.0f;\n"
+	"  size_t len = causal ? i + 1 : S;\n"
+	"  for (size_t j = 0; j < len; j++) {\n"
+	"    float s = 0.0f;\n"
+	"    for (uint d = 0; d < D; d++) s += qi[d] * kb[j * D + d];\n"
+	"    s *= scale;\n"
+	"    float mn = fmax(m, s), corr = exp(m - mn), p = exp(s - mn);\n"
+	"    l = l * corr + p;\n"
+	"    for (uint d = 0; d < D; d++) acc[d] = acc[d] * corr + p * vb[j * D + d];\n"
+	"    m = mn;\n"
+	"  }\n"
+	"  for (uint d = 0; d < D; d++) o[row * D + d] = acc[d] / l;\n"
+	"}\n";
+
+#endif

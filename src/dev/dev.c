@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Device plugin loader (see dev.h): search path, dlopen, ABI version check,
+ * validation of what a plugin reports, and call wrappers that turn plugin
+ * status codes into AIDC_E_* codes carrying the plugin's own explanation.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "dev/dev.h"
+#include "util/util.h"
+
+#ifndef AIDC_PLUGIN_BUILD_DIR
+#define AIDC_PLUGIN_BUILD_DIR ""
+#endif
+#ifndef AIDC_PLUGIN_INSTALL_DIR
+#define AIDC_PLUGIN_INSTALL_DIR "/usr/local/lib/aidc/plugins"
+#endif
+
+/* Smallest plugin table this host can use: everything up to allreduce. */
+#define MIN_TABLE_SIZE (offsetof(struct aidc_device_plugin, allreduce) + sizeof(void *))
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+			return false;
+	return true;
+}
+
+/* Tries dir/aidc_dev_NAME.so; on a hit stores the path. Appends dir to tried. */
+static bool try_dir(const char *dir, size_t dlen, const char *name, char **out,
+		    struct aidc_buf *tried)
+{
+	if (dlen == 0)
+		return false;
+	struct aidc_buf b;
+	aidc_buf_init(&b, 8192);
+	aidc_buf_append(&b, dir, dlen);
+	aidc_buf_printf(&b, "/aidc_dev_%s.so", name);
+	if (is_file(aidc_buf_str(&b))) {
+		*out = aidc_buf_detach(&b);
+		return true;
+	}
+	aidc_buf_release(&b);
+	if (tried->len)
+		aidc_buf_puts(tried, ":");
+	aidc_buf_append(tried, dir, dlen);
+	return false;
+}
+
+int dev_plugin_resolve(const char *name_or_path, char **out_path, struct aidc_err *e)
+{
+	const char *s = name_or_path;
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0)
+		return aidc_errf(e, AIDC_E_INVAL, "empty plugin name");
+	if (strchr(s, '/') || (n > 3 && strcmp(s + n - 3, ".so") == 0)) {
+		if (!is_file(s))
+			return aidc_errf(e, AIDC_E_NOTFOUND, "plugin file %s: not found", s);
+		*out_path = aidc_strdup(s);
+		return 0;
+	}
+	if (!valid_name(s))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "plugin name '%s': use letters, digits, '-' or '_', or give a path",
+				 s);
+	struct aidc_buf tried;
+	aidc_buf_init(&tried, 16384);
+	const char *env = getenv("AIDC_PLUGIN_PATH");
+	if (env) {
+		for (const char *p = env; *p;) {
+			const char *colon = strchr(p, ':');
+			size_t len = colon ? (size_t)(colon - p) : strlen(p);
+			if (try_dir(p, len, s, out_path, &tried))
+				goto found;
+			p += len + (colon ? 1 : 0);
+		}
+	}
+	char exe[4096];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 64);
+	if (el > 0) {
+		exe[el] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			snprintf(slash, sizeof exe - (size_t)(slash - exe), "/../lib/aidc/plugins");
+			if (try_dir(exe, strlen(exe), s, out_path, &tried))
+				goto found;
+		}
+	}
+	if (try_dir(AIDC_PLUGIN_BUILD_DIR, strlen(AIDC_PLUGIN_BUILD_DIR), s, out_path, &tried))
+		goto found;
+	if (try_dir(AIDC_PLUGIN_INSTALL_DIR, strlen(AIDC_PLUGIN_INSTALL_DIR), s, out_path, &tried))
+		goto found;
+	int rc = aidc_errf(e, AIDC_E_NOTFOUND, "plugin '%s': no aidc_dev_%s.so in %s", s, s,
+			   aidc_buf_str(&tried));
+	aidc_buf_release(&tried);
+	return rc;
+found:
+	aidc_buf_release(&tried);
+	return 0;
+}
+
+size_t dev_dtype_size(enum aidc_dev_dtype t)
+{
+	switch (t) {
+	case AIDC_DEV_F32:
+		return 4;
+	case AIDC_DEV_F16:
+	case AIDC_DEV_BF16:
+		return 2;
+	case AIDC_DEV_F64:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+static const char *const dtype_names[AIDC_DEV_NDTYPES] = {"f32", "f16", "bf16", "f64"};
+
+const char *dev_dtype_name(enum aidc_dev_dtype t)
+{
+	return (unsigned)t < AIDC_DEV_NDTYPES ? dtype_names[t] : "unknown";
+}
+
+int dev_dtype_parse(const char *s, enum aidc_dev_dtype *out)
+{
+	for (unsigned i = 0; i < AIDC_DEV_NDTYPES; i++)
+		if (strcmp(s, dtype_names[i]) == 0) {
+			*out = (enum aidc_dev_dtype)i;
+			return 0;
+		}
+	return AIDC_E_PARSE;
+}
+
+static void terminate(char *s, size_t n)
+{
+	s[n - 1] = '\0';
+}
+
+static int check_info(struct dev_plugin *p, uint32_t d, struct aidc_dev_info *in,
+		      struct aidc_err *e)
+{
+	terminate(in->name, sizeof in->name);
+	terminate(in->vendor, sizeof in->vendor);
+	terminate(in->model, sizeof in->model);
+	terminate(in->driver, sizeof in->driver);
+	terminate(in->uuid, sizeof in->uuid);
+	if (!in->model[0])
+		snprintf(in->model, sizeof in->model, "%s", in->name[0] ? in->name : "unknown");
+	for (unsigned i = 0; i < AIDC_DEV_NDTYPES; i++)
+		if (!isfinite(in->peak_gflops[i]) || in->peak_gflops[i] < 0)
+			return aidc_errf(e, AIDC_E_DEVICE, "%s: device %u: bad peak_gflops", p->path,
+					 d);
+	if (!isfinite(in->peak_mem_gbps) || in->peak_mem_gbps < 0 ||
+	    !isfinite(in->peak_host_link_gbps) || in->peak_host_link_gbps < 0)
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: device %u: bad peak bandwidth", p->path, d);
+	return 0;
+}
+
+static int open_common(struct dev_plugin *p, const char *config, struct aidc_err *e)
+{
+	const struct aidc_device_plugin *api = p->api;
+	if (!api)
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: entry point returned no table", p->path);
+	if (api->abi_version != AIDC_DEVICE_ABI_VERSION)
+		return aidc_errf(e, AIDC_E_VERSION,
+				 "%s: plugin ABI version %u, this aidc speaks version %u", p->path,
+				 api->abi_version, AIDC_DEVICE_ABI_VERSION);
+	if (api->struct_size < MIN_TABLE_SIZE)
+		return aidc_errf(e, AIDC_E_VERSION, "%s: plugin table is %u bytes, need %zu",
+				 p->path, api->struct_size, (size_t)MIN_TABLE_SIZE);
+	if (!api->init || !api->fini || !api->device_count || !api->device_info ||
+	    !api->mem_alloc || !api->mem_free || !api->copy_h2d || !api->copy_d2h ||
+	    !api->synchronize)
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: a mandatory entry point is missing",
+				 p->path);
+	char msg[AIDC_ERRMSG_MAX] = "";
+	if (api->init(config, &p->ctx, msg, sizeof msg) != 0) {
+		p->ctx = NULL;
+		terminate(msg, sizeof msg);
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: init failed: %s", p->path,
+				 msg[0] ? msg : "no reason given");
+	}
+	uint32_t n = 0;
+	if (api->device_count(p->ctx, &n) != 0)
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: device_count failed", p->path);
+	if (n > AIDC_MAX_PLUGIN_DEVICES)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s: %u devices, limit %u", p->path, n,
+				 AIDC_MAX_PLUGIN_DEVICES);
+	p->info = aidc_calloc(n ? n : 1, sizeof *p->info);
+	p->ndev = n;
+	for (uint32_t d = 0; d < n; d++) {
+		p->info[d].struct_size = sizeof p->info[d];
+		if (api->device_info(p->ctx, d, &p->info[d]) != 0)
+			return aidc_errf(e, AIDC_E_DEVICE, "%s: device_info(%u) failed", p->path, d);
+		int rc = check_info(p, d, &p->info[d], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int dev_plugin_open(struct dev_plugin *p, const char *name_or_path, const char *config,
+		    struct aidc_err *e)
+{
+	memset(p, 0, sizeof *p);
+	int rc = dev_plugin_resolve(name_or_path, &p->path, e);
+	if (rc)
+		return rc;
+	p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+	if (!p->dl) {
+		rc = aidc_errf(e, AIDC_E_DEVICE, "cannot load plugin: %s", dlerror());
+		goto fail;
+	}
+	aidc_device_plugin_entry_fn entry;
+	void *sym = dlsym(p->dl, AIDC_DEVICE_ENTRY_SYMBOL);
+	if (!sym) {
+		rc = aidc_errf(e, AIDC_E_DEVICE, "%s: not an AIDC device plugin (no %s symbol)",
+			       p->path, AIDC_DEVICE_ENTRY_SYMBOL);
+		goto fail;
+	}
+	memcpy(&entry, &sym, sizeof entry);
+	p->api = entry(AIDC_DEVICE_ABI_VERSION);
+	rc = open_common(p, config, e);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	dev_plugin_close(p);
+	return rc;
+}
+
+int dev_plugin_open_table(struct dev_plugin *p, const struct aidc_device_plugin *api,
+			  const char *config, struct aidc_err *e)
+{
+	memset(p, 0, sizeof *p);
+	p->path = aidc_strdup("(builtin)");
+	p->api = api;
+	int rc = open_common(p, config, e);
+	if (rc)
+		dev_plugin_close(p);
+	return rc;
+}
+
+void dev_plugin_close(struct dev_plugin *p)
+{
+	if (p->ctx && p->api && p->api->fini)
+		p->api->fini(p->ctx);
+	/* Under LeakSanitizer, keep the library mapped so leak reports can name it. */
+#ifndef AIDC_DEV_NO_DLCLOSE
+	if (p->dl)
+		dlclose(p->dl);
+#endif
+	aidc_free(p->path);
+	aidc_free(p->info);
+	memset(p, 0, sizeof *p);
+}
+
+/* ---- call wrappers ------------------------------------------------------- */
+
+static int fail_call(struct dev_plugin *p, int st, const char *call, struct aidc_err *e)
+{
+	const char *detail = p->api->last_error ? p->api->last_error(p->ctx) : NULL;
+	char d[AIDC_ERRMSG_MAX];
+	snprintf(d, sizeof d, "%s", detail && *detail ? detail : "no detail");
+	const char *name = p->api->name ? p->api->name : p->path;
+	switch (st) {
+	case AIDC_DEV_ERR_UNSUPPORTED:
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: %s: not supported: %s", name, call, d);
+	case AIDC_DEV_ERR_INVALID:
+		return aidc_errf(e, AIDC_E_INVAL, "%s: %s: invalid argument: %s", name, call, d);
+	case AIDC_DEV_ERR_NOMEM:
+		return aidc_errf(e, AIDC_E_NOMEM, "%s: %s: out of device memory: %s", name, call, d);
+	default:
+		return aidc_errf(e, AIDC_E_DEVICE, "%s: %s: failed (status %d): %s", name, call, st,
+				 d);
+	}
+}
+
+static int check_dev(struct dev_plugin *p, uint32_t dev, const char *call, struct aidc_err *e)
+{
+	if (dev >= p->ndev)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: device %u of %u", call, dev, p->ndev);
+	return 0;
+}
+
+#define CALL(p, dev, slot, call, e, ...)                                                   \
+	do {                                                                               \
+		int rc_ = check_dev(p, dev, call, e);                                      \
+		if (rc_)                                                                   \
+			return rc_;                                                        \
+		if (!(p)->api->slot)                                                       \
+			return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: %s: not implemented", \
+					 (p)->api->name ? (p)->api->name : "plugin", call);  \
+		int st_ = (p)->api->slot((p)->ctx, __VA_ARGS__);                           \
+		return st_ == AIDC_DEV_OK ? 0 : fail_call(p, st_, call, e);                \
+	} while (0)
+
+int dev_mem_alloc(struct dev_plugin *p, uint32_t dev, uint64_t bytes, struct aidc_dev_mem **out,
+		  struct aidc_err *e)
+{
+	CALL(p, dev, mem_alloc, "mem_alloc", e, dev, bytes, out);
+}
+
+void dev_mem_free(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *mem)
+{
+	if (!mem || dev >= p->ndev)
+		return;
+	int st = p->api->mem_free(p->ctx, dev, mem);
+	if (st)
+		aidc_log(AIDC_LOG_WARN, "%s: mem_free failed (status %d)", p->path, st);
+}
+
+int dev_copy_h2d(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,
+		 const void *src, uint64_t bytes, struct aidc_err *e)
+{
+	CALL(p, dev, copy_h2d, "copy_h2d", e, dev, dst, off, src, bytes);
+}
+
+int dev_copy_d2h(struct dev_plugin *p, uint32_t dev, void *dst, const struct aidc_dev_mem *src,
+		 uint64_t off, uint64_t bytes, struct aidc_err *e)
+{
+	CALL(p, dev, copy_d2h, "copy_d2h", e, dev, dst, src, off, bytes);
+}
+
+int dev_copy_d2d(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *dst,
+		 const struct aidc_dev_mem *src, uint64_t bytes, struct aidc_err *e)
+{
+	CALL(p, dev, copy_d2d, "copy_d2d", e, dev, dst, 0, src, 0, bytes);
+}
+
+int dev_copy_peer(struct dev_plugin *p, uint32_t dst_dev, struct aidc_dev_mem *dst,
+		  uint32_t src_dev, const struct aidc_dev_mem *src, uint64_t bytes,
+		  struct aidc_err *e)
+{
+	int rc = check_dev(p, src_dev, "copy_peer", e);
+	if (rc)
+		return rc;
+	CALL(p, dst_dev, copy_peer, "copy_peer", e, dst_dev, dst, src_dev, src, bytes);
+}
+
+int dev_sync(struct dev_plugin *p, uint32_t dev, struct aidc_err *e)
+{
+	CALL(p, dev, synchronize, "synchronize", e, dev);
+}
+
+int dev_gemm(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_gemm *a, struct aidc_err *e)
+{
+	CALL(p, dev, gemm, "gemm", e, dev, a);
+}
+
+int dev_conv2d(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_conv2d *a,
+	       struct aidc_err *e)
+{
+	CALL(p, dev, conv2d, "conv2d", e, dev, a);
+}
+
+int dev_attention(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_attention *a,
+		  struct aidc_err *e)
+{
+	CALL(p, dev, attention, "attention", e, dev, a);
+}
+
+int dev_eltwise(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_eltwise *a,
+		struct aidc_err *e)
+{
+	CALL(p, dev, eltwise, "eltwise", e, dev, a);
+}
+
+int dev_reduce(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_reduce *a,
+	       struct aidc_err *e)
+{
+	CALL(p, dev, reduce, "reduce", e, dev, a);
+}
+
+int dev_allreduce(struct dev_plugin *p, const struct aidc_dev_allreduce *a, struct aidc_err *e)
+{
+	if (a->ndev < 2 || a->ndev > p->ndev)
+		return aidc_errf(e, AIDC_E_INVAL, "allreduce over %u devices of %u", a->ndev,
+				 p->ndev);
+	for (uint32_t i = 0; i < a->ndev; i++)
+		if (a->devs[i] >= p->ndev)
+			return aidc_errf(e, AIDC_E_INVAL, "allreduce: device %u of %u", a->devs[i],
+					 p->ndev);
+	if (!p->api->allreduce)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: allreduce: not implemented",
+				 p->api->name ? p->api->name : "plugin");
+	int st = p->api->allreduce(p->ctx, a);
+	return st == AIDC_DEV_OK ? 0 : fail_call(p, st, "allreduce", e);
+}
+
+int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
+	      struct aidc_err *e)
+{
+	*out = NULL;
+	*out_n = 0;
+	if (!p->api->links)
+		return 0;
+	uint32_t n = 0;
+	int st = p->api->links(p->ctx, NULL, 0, &n);
+	if (st)
+		return fail_call(p, st, "links", e);
+	uint32_t max = AIDC_MAX_PLUGIN_DEVICES * 4;
+	if (n > max)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s: %u links, limit %u", p->path, n, max);
+	if (n == 0)
+		return 0;
+	struct aidc_dev_link *l = aidc_calloc(n, sizeof *l);
+	uint32_t got = 0;
+	st = p->api->links(p->ctx, l, n, &got);
+	if (st) {
+		aidc_free(l);
+		return fail_call(p, st, "links", e);
+	}
+	if (got > n)
+		got = n;
+	for (uint32_t i = 0; i < got; i++) {
+		terminate(l[i].kind, sizeof l[i].kind);
+		if (l[i].a >= p->ndev || l[i].b >= p->ndev || !isfinite(l[i].gbps) || l[i].gbps < 0) {
+			aidc_free(l);
+			return aidc_errf(e, AIDC_E_DEVICE, "%s: link %u is invalid", p->path, i);
+		}
+	}
+	*out = l;
+	*out_n = got;
+	return 0;
+}

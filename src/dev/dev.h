@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device plugin loader: finds a plugin by name or path, dlopens it,
+ * checks its ABI version, opens a context, validates what it reports about
+ * its devices against util/limits.h, and wraps every call so that plugin
+ * status codes become AIDC_E_* codes with a message naming the plugin and
+ * the call. The exam harness and the node agent both go through here; the
+ * plugin ABI itself is include/aidc/device.h.
+ *
+ * Search path for a plugin NAME (a bare word such as "cpu"); the file looked
+ * for is aidc_dev_NAME.so, in order:
+ *   1. each directory in $AIDC_PLUGIN_PATH (colon-separated);
+ *   2. <directory of the aidc binary>/../lib/aidc/plugins (relocatable install);
+ *   3. the build tree's plugin directory (compiled in; skipped if absent);
+ *   4. the install directory <libdir>/aidc/plugins (compiled in).
+ * An argument containing '/' or ending in ".so" is taken as a path as-is.
+ */
+#ifndef AIDC_DEV_DEV_H
+#define AIDC_DEV_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <aidc/device.h>
+
+#include "util/err.h"
+
+struct dev_plugin {
+	void *dl;                             /* dlopen handle; NULL for an in-process table */
+	const struct aidc_device_plugin *api; /* borrowed from the library */
+	void *ctx;                            /* plugin context from init() */
+	char *path;                           /* owned; resolved file, or "(builtin)" */
+	uint32_t ndev;
+	struct aidc_dev_info *info;           /* owned; ndev validated entries */
+};
+
+/*
+ * Resolves name_or_path to a file that exists (see the search path above).
+ * *out_path is owned by the caller (aidc_free). AIDC_E_NOTFOUND lists the
+ * directories tried.
+ */
+int dev_plugin_resolve(const char *name_or_path, char **out_path, struct aidc_err *e);
+
+/*
+ * Loads, version-checks and opens a plugin, then reads and validates every
+ * device's info. config is passed to the plugin's init (borrowed; may be
+ * NULL). On failure *p is left released. Release with dev_plugin_close.
+ */
+int dev_plugin_open(struct dev_plugin *p, const char *name_or_path, const char *config,
+		    struct aidc_err *e);
+/* The same for a function table already in this process (tests); api is borrowed. */
+int dev_plugin_open_table(struct dev_plugin *p, const struct aidc_device_plugin *api,
+			  const char *config, struct aidc_err *e);
+/* Closes the context and unloads the library. Safe on a zeroed or closed struct. */
+void dev_plugin_close(struct dev_plugin *p);
+
+/* Bytes per element of a dtype (0 for an unknown one), and its name ("f32" ...). */
+size_t dev_dtype_size(enum aidc_dev_dtype t);
+const char *dev_dtype_name(enum aidc_dev_dtype t);
+/* Parses "f32", "f16", "bf16", "f64"; AIDC_E_PARSE otherwise. */
+int dev_dtype_parse(const char *s, enum aidc_dev_dtype *out);
+
+/*
+ * Wrappers around the plugin's calls. Each returns 0, AIDC_E_UNSUPPORTED
+ * (slot NULL or the plugin said so), AIDC_E_INVAL for a bad device index, or
+ * AIDC_E_DEVICE / AIDC_E_NOMEM with "<plugin>: <call>: <plugin's detail>"
+ * in e. Pointers are borrowed for the duration of the call.
+ */
+int dev_mem_alloc(struct dev_plugin *p, uint32_t dev, uint64_t bytes, struct aidc_dev_mem **out,
+		  struct aidc_err *e);
+/* NULL mem is a no-op; failures are logged, not returned (cleanup paths). */
+void dev_mem_free(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *mem);
+int dev_copy_h2d(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,
+		 const void *src, uint64_t bytes, struct aidc_err *e);
+int dev_copy_d2h(struct dev_plugin *p, uint32_t dev, void *dst, const struct aidc_dev_mem *src,
+		 uint64_t off, uint64_t bytes, struct aidc_err *e);
+int dev_copy_d2d(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *dst,
+		 const struct aidc_dev_mem *src, uint64_t bytes, struct aidc_err *e);
+int dev_copy_peer(struct dev_plugin *p, uint32_t dst_dev, struct aidc_dev_mem *dst,
+		  uint32_t src_dev, const struct aidc_dev_mem *src, uint64_t bytes,
+		  struct aidc_err *e);
+int dev_sync(struct dev_plugin *p, uint32_t dev, struct aidc_err *e);
+int dev_gemm(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_gemm *a, struct aidc_err *e);
+int dev_conv2d(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_conv2d *a,
+	       struct aidc_err *e);
+int dev_attention(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_attention *a,
+		  struct aidc_err *e);
+int dev_eltwise(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_eltwise *a,
+		struct aidc_err *e);
+int dev_reduce(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_reduce *a,
+	       struct aidc_err *e);
+int dev_allreduce(struct dev_plugin *p, const struct aidc_dev_allreduce *a, struct aidc_err *e);
+/* Links between devices; *out is owned by the caller (aidc_free), NULL when none. */
+int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
+	      struct aidc_err *e);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to src/exam: one question being asked (struct exam_job), shared by
+ * the harness (run.c) and the per-kind setup and reference code (kinds.c).
+ */
+#ifndef AIDC_EXAM_EXAM_INT_H
+#define AIDC_EXAM_EXAM_INT_H
+
+#include "exam/exam.h"
+#include "util/rng.h"
+
+/* Device buffers one question may use (inputs, outputs, one per collective device). */
+#define EXAM_JOB_BUFS 12
+/* Most devices an all-reduce question spans. */
+#define EXAM_MAX_COLL_DEVICES 8u
+
+/* One checked output element: its fp64 reference and the allowed |error|. */
+struct exam_probe {
+	uint64_t idx;
+	double ref, bound;
+};
+
+struct exam_job {
+	struct dev_plugin *p; /* borrowed */
+	uint32_t dev;
+	const struct exam_question *q; /* borrowed */
+	struct aidc_rng rng;
+	struct aidc_dev_mem *buf[EXAM_JOB_BUFS]; /* owned device buffers */
+	uint32_t buf_dev[EXAM_JOB_BUFS];
+	uint64_t bytes[EXAM_JOB_BUFS];
+	void *host[EXAM_JOB_BUFS];  /* owned: storage-format host copies of inputs */
+	float *val[EXAM_JOB_BUFS];  /* owned: input values as floats (for references) */
+	int out_buf;                /* which buffer holds the answer */
+	enum aidc_dev_dtype out_type;
+	void *out;                  /* owned: answer read back */
+	struct exam_probe *probes;  /* owned */
+	size_t nprobes;
+	const void *expect;         /* borrowed: bytes expected (copy questions) */
+	void *host_out;             /* borrowed: the answer is on the host already (d2h) */
+	bool in_place;              /* repeated runs change the answer: check once */
+	uint32_t ncoll;             /* devices in a collective */
+	double work;                /* flops or bytes per call */
+	union {
+		struct aidc_dev_gemm g;
+		struct aidc_dev_conv2d c;
+		struct aidc_dev_attention a;
+		struct aidc_dev_eltwise el;
+		struct aidc_dev_reduce r;
+		struct aidc_dev_allreduce ar;
+	} args;
+	uint32_t devs[EXAM_MAX_COLL_DEVICES];
+	struct aidc_dev_mem *cbufs[EXAM_MAX_COLL_DEVICES]; /* borrowed from buf[] */
+};
+
+/* run.c */
+double exam_now_s(void);
+void exam_job_init(struct exam_job *j, struct dev_plugin *p, uint32_t dev,
+		   const struct exam_question *q, uint64_t seed);
+void exam_job_release(struct exam_job *j);
+int exam_job_alloc(struct exam_job *j, int i, uint32_t dev, uint64_t bytes, struct aidc_err *e);
+int exam_job_input(struct exam_job *j, int i, enum aidc_dev_dtype t, size_t n, struct aidc_err *e);
+void exam_job_random_bytes(struct exam_job *j, void *dst, size_t n);
+struct exam_probe *exam_job_probes(struct exam_job *j, size_t n);
+size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k);
+void exam_tol(enum aidc_dev_dtype t, double *acc, double *out);
+
+/* kinds.c: allocate and upload, build probes or expected bytes, set work. */
+int exam_setup(struct exam_job *j, struct aidc_err *e);
+/* One call of the operation under test (asynchronous). */
+int exam_launch(struct exam_job *j, struct aidc_err *e);
+/* Resets in-place state before timing (all-reduce). */
+int exam_before_timing(struct exam_job *j, struct aidc_err *e);
+
+/* jsonr.c: a small validating JSON reader (DOM) for reports. */
+enum exam_jtype { EXAM_JNULL, EXAM_JBOOL, EXAM_JNUM, EXAM_JSTR, EXAM_JARR, EXAM_JOBJ };
+struct exam_jv {
+	enum exam_jtype type;
+	double num;
+	bool b;
+	char *str;               /* owned; for strings; NUL-terminated */
+	size_t len;              /* string bytes, or number of children */
+	char **keys;             /* owned; object keys */
+	struct exam_jv *kids;    /* owned; array elements or object values */
+};
+/* Most values in one document (bounds memory for hostile input). */
+#define EXAM_JSON_MAX_VALUES 1000000u
+/* Most nesting. */
+#define EXAM_JSON_MAX_DEPTH 32
+int exam_json_parse(const char *text, size_t len, struct exam_jv *out, struct aidc_err *e);
+void exam_json_release(struct exam_jv *v);
+/* Member of an object, or NULL. Borrowed. */
+const struct exam_jv *exam_json_get(const struct exam_jv *obj, const char *key);
+
+#endif

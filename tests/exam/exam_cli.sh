@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `aidc exam` end to end with the cpu plugin: the quick exam passes and writes a
+# valid versioned report; report renders self-contained HTML; compare works;
+# collectives run on two virtual devices; bad input gives one clear line and a
+# non-zero exit; every subcommand has --help.
+set -u
+AIDC="${AIDC_BIN:?AIDC_BIN not set}"
+SRC="${AIDC_SOURCE_DIR:?}"
+BIN="${AIDC_BINARY_DIR:?}"
+T="$(mktemp -d)"
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+if [ ! -f "$BIN/plugins/aidc_dev_cpu.so" ]; then
+  echo "SKIP: the cpu plugin is not built (OpenBLAS missing; scripts/deps.sh installs it)"; exit 77
+fi
+
+for sub in "" run list devices report compare; do
+  "$AIDC" exam $sub --help > "$T/help" 2>&1 || fail "aidc exam $sub --help exited non-zero"
+  grep -q usage "$T/help" || fail "aidc exam $sub --help printed no usage"
+done
+
+# The quick exam (label exam): must pass, report must validate.
+"$AIDC" exam run --plugin cpu --level quick --out "$T/a.json" > "$T/table" 2> "$T/progress" \
+  || { cat "$T/table" "$T/progress"; fail "quick exam on cpu did not pass"; }
+grep -q '\[ 1/' "$T/progress" || fail "no progress on stderr"
+grep -q 'verdict: pass' "$T/table" || fail "no pass verdict in the table"
+python3 "$SRC/tests/exam/validate_report.py" "$T/a.json" || fail "report does not validate"
+
+# A second run with a different seed for compare; JSON on stdout.
+"$AIDC" exam run --plugin cpu --questions gemm.f32.1024,mem.copy.64m --seed 7 --json --quiet \
+  > "$T/b.json" || fail "exam run --json failed"
+python3 "$SRC/tests/exam/validate_report.py" "$T/b.json" || fail "--json report does not validate"
+"$AIDC" exam compare "$T/a.json" "$T/b.json" > "$T/cmp" || fail "compare failed"
+grep -q 'geometric mean' "$T/cmp" || fail "compare printed no geometric mean"
+"$AIDC" exam compare --json "$T/a.json" "$T/b.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["common"]==2, d' \
+  || fail "compare --json"
+
+"$AIDC" exam report "$T/a.json" --out "$T/a.html" || fail "report failed"
+grep -q '<svg' "$T/a.html" || fail "HTML has no inline SVG chart"
+if grep -Eiq '<script|src="http|href="http|@import' "$T/a.html"; then fail "HTML is not self-contained"; fi
+
+# Collectives on two virtual devices.
+"$AIDC" exam run --plugin cpu --plugin-config devices=2 --questions coll.peer.64m,coll.allreduce.16m --quiet --out "$T/c.json" \
+  > /dev/null || fail "collectives on cpu devices=2"
+python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))["questions"]; assert all(x["status"]=="pass" for x in q) and len(q)==2, q' "$T/c.json" \
+  || fail "collective questions did not pass"
+
+"$AIDC" exam devices --plugin cpu --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["devices"])>=1' \
+  || fail "devices --json"
+"$AIDC" exam list --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)>=30' || fail "list --json"
+
+# Bad input: one clear line on stderr, non-zero exit.
+one_line_fail() { # expect-pattern command...
+  local pat="$1"; shift
+  "$@" > "$T/out" 2> "$T/err" && fail "'$*' succeeded"
+  [ "$(wc -l < "$T/err")" -eq 1 ] || { cat "$T/err"; fail "'$*' printed more than one line"; }
+  grep -q "$pat" "$T/err" || { cat "$T/err"; fail "'$*' did not mention '$pat'"; }
+}
+one_line_fail "not found" "$AIDC" exam run --plugin /nonexistent/x.so
+one_line_fail "no aidc_dev_nosuch.so" "$AIDC" exam run --plugin nosuch
+one_line_fail "ABI version 99" "$AIDC" exam run --plugin "$BIN/tests/dev/aidc_test_badabi.so"
+one_line_fail "no question matches" "$AIDC" exam run --plugin cpu --questions nothing.like.this
+printf '{"schema": "aidc-exam-report", "schema_version": 1, "questions": [' > "$T/bad.json"
+one_line_fail "JSON byte" "$AIDC" exam report "$T/bad.json"
+sed 's/"schema_version": 1/"schema_version": 2/' "$T/a.json" > "$T/v2.json"
+one_line_fail "schema version 2" "$AIDC" exam compare "$T/a.json" "$T/v2.json"
+one_line_fail "not an exam report" "$AIDC" exam report "$SRC/tests/exam/not_a_report.json"
+"$AIDC" exam run > /dev/null 2>&1; [ $? -eq 2 ] || fail "run without --plugin must exit 2"
+echo "PASS"
