@@ -12,6 +12,7 @@ pkgs=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo  # exam: opencl plugin
   libclblast-dev                      # exam: opencl GEMM
   python3                             # test drivers
+  libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev  # live center: HTTP server, JSON, HTTP client, store
 )
 
 missing=()

@@ -22,6 +22,20 @@ int cli_exam_main(int argc, char **argv);
 int cli_errors_main(int argc, char **argv);
 /* `aidc sim openb ...`: the FGD inflation experiment (cli_sim_openb.c); argv[0] is "openb". */
 int cli_sim_openb_main(int argc, char **argv);
+/* The live center: cli_controller.c, cli_up.c, cli_submit.c, cli_client.c. */
+int cli_controller_main(int argc, char **argv);
+int cli_agent_main(int argc, char **argv);
+int cli_up_main(int argc, char **argv);
+int cli_down_main(int argc, char **argv);
+int cli_submit_main(int argc, char **argv);
+int cli_jobs_main(int argc, char **argv);
+int cli_job_main(int argc, char **argv);
+int cli_cancel_main(int argc, char **argv);
+int cli_requeue_main(int argc, char **argv);
+int cli_logs_main(int argc, char **argv);
+int cli_nodes_main(int argc, char **argv);
+int cli_drain_main(int argc, char **argv);
+int cli_resume_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

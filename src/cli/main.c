@@ -16,6 +16,20 @@ static const struct subcmd subcmds[] = {
 	{"sim", cli_sim_main, "replay a workload trace through the scheduling core"},
 	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads"},
 	{"errors", cli_errors_main, "list every error code, its HTTP status and message"},
+	/* the live center (cli_controller.c, cli_up.c, cli_submit.c, cli_client.c) */
+	{"controller", cli_controller_main, "run the controller (API, state, scheduling)"},
+	{"agent", cli_agent_main, "run a node agent (launches tasks, reports, logs)"},
+	{"up", cli_up_main, "start a local center: a controller plus N mock agents"},
+	{"down", cli_down_main, "stop the local center started by 'aidc up'"},
+	{"submit", cli_submit_main, "submit a command or batch script (#SBATCH understood)"},
+	{"jobs", cli_jobs_main, "list jobs, with why pending ones wait"},
+	{"job", cli_job_main, "show one job and its tasks"},
+	{"cancel", cli_cancel_main, "cancel a job"},
+	{"requeue", cli_requeue_main, "stop a running job and queue it again"},
+	{"logs", cli_logs_main, "print (or follow with -f) a task's output"},
+	{"nodes", cli_nodes_main, "list nodes"},
+	{"drain", cli_drain_main, "stop starting jobs on a node (admin)"},
+	{"resume", cli_resume_main, "undo a drain (admin)"},
 };
 
 static void usage(FILE *out)

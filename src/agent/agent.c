@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The node agent's protocol and task table.
+ *
+ * Threads: a fetcher thread long-polls GET /v1/nodes/{node}/work and queues
+ * the orders; the main thread does everything else in one loop: launches and
+ * kills, reaping, time limits, log pushes, status reports and heartbeats.
+ * Because one thread sends every report in order, a heartbeat never omits a
+ * task whose exit it has not reported first, which is what lets the
+ * controller treat the heartbeat's running list as authoritative.
+ *
+ * Exactly-once launch: a (job, task, attempt) seen before is never launched
+ * again, so the controller may resend launch orders freely (it does after a
+ * restart or a re-registration). A kill for a task not launched yet leaves a
+ * tombstone so a late launch order for it is ignored.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "api/api.h"
+#include "util/util.h"
+
+enum tstate { T_RUNNING, T_EXITED, T_DONE };
+
+struct task {
+	int64_t job;
+	uint32_t index, attempt;
+	enum tstate state;
+	pid_t pid;
+	int exit_code, term_signal;
+	bool timed_out, failed, tombstone;
+	char message[256];
+	int64_t start_ms, limit_s, grace_s;
+	int64_t term_ms;   /* when SIGTERM was sent, 0 if not */
+	char out_path[AIDC_MAX_PATH_BYTES], err_path[AIDC_MAX_PATH_BYTES];
+	int64_t out_off, err_off;
+	bool running_reported;
+};
+
+struct order {
+	json_t *launch; /* one launch object (owned) or NULL */
+	int64_t job;
+	uint32_t task, attempt;
+	struct order *next;
+};
+
+struct agent {
+	struct agent_config cfg;
+	char secret[AIDC_MAX_SECRET_BYTES + 1];
+	struct api_client cl;
+	char reg_json[64 * 1024];
+	struct task *tasks;
+	size_t ntasks, cap_tasks;
+	int64_t heartbeat_s;
+	bool need_register;
+	/* fetcher -> main */
+	pthread_mutex_t mu;
+	struct order *head, *tail;
+	int wake[2];
+	volatile bool stop;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+void agent_config_defaults(struct agent_config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->controller_host, sizeof c->controller_host, "127.0.0.1");
+	c->controller_port = 6820;
+	if (gethostname(c->name, sizeof c->name) != 0 || !c->name[0])
+		snprintf(c->name, sizeof c->name, "node");
+	c->name[sizeof c->name - 1] = '\0';
+	snprintf(c->addr, sizeof c->addr, "127.0.0.1");
+	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/aidc/agent");
+	snprintf(c->secret_file, sizeof c->secret_file, "/var/lib/aidc/secret");
+	snprintf(c->devices, sizeof c->devices, "none");
+}
+
+/* ---- calls to the controller ------------------------------------------------------ */
+
+static int call(struct agent *a, struct api_client *cl, const char *method, const char *path,
+		const char *body, size_t len, const char *ctype, long timeout_ms,
+		struct api_call *out, struct aidc_err *e)
+{
+	memset(out, 0, sizeof *out);
+	aidc_buf_init(&out->reply, 64u << 20);
+	out->method = method;
+	out->path = path;
+	out->body = body;
+	out->body_len = len;
+	out->content_type = ctype;
+	out->timeout_ms = timeout_ms;
+	return api_client_call(cl, out, e);
+}
+
+static int post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
+		     struct aidc_err *e)
+{
+	int rc = call(a, &a->cl, "POST", path, body, strlen(body), NULL, 10000, c, e);
+	if (rc == 0 && c->status == 404)
+		a->need_register = true;
+	if (rc == 0 && c->status != 200)
+		rc = api_client_error(c, e);
+	return rc;
+}
+
+static void running_json(struct agent *a, struct aidc_json *w)
+{
+	aidc_json_key(w, "running");
+	aidc_json_arr_begin(w);
+	for (size_t i = 0; i < a->ntasks; i++) {
+		const struct task *t = &a->tasks[i];
+		if (t->state != T_RUNNING || t->tombstone)
+			continue;
+		aidc_json_obj_begin(w);
+		aidc_json_ki64(w, "job", t->job);
+		aidc_json_ki64(w, "task", t->index);
+		aidc_json_ki64(w, "attempt", t->attempt);
+		aidc_json_obj_end(w);
+	}
+	aidc_json_arr_end(w);
+}
+
+static int do_register(struct agent *a, struct aidc_err *e)
+{
+	struct agent_device devs[AIDC_MAX_DEVICES_PER_NODE];
+	uint32_t ndev = 0;
+	int rc = agent_devices_discover(a->cfg.devices, devs, &ndev, e);
+	if (rc)
+		return rc;
+	struct aidc_buf b;
+	aidc_buf_init(&b, sizeof a->reg_json - 1);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_kstr(&w, "name", a->cfg.name);
+	aidc_json_kstr(&w, "addr", a->cfg.addr);
+	if (a->cfg.partition[0])
+		aidc_json_kstr(&w, "partition", a->cfg.partition);
+	aidc_json_ki64(&w, "cpus", a->cfg.cpus);
+	aidc_json_ki64(&w, "mem_mib", (int64_t)a->cfg.mem_mib);
+	aidc_json_key(&w, "devices");
+	aidc_json_arr_begin(&w);
+	for (uint32_t i = 0; i < ndev; i++) {
+		aidc_json_obj_begin(&w);
+		aidc_json_ki64(&w, "index", i);
+		aidc_json_kstr(&w, "vendor", devs[i].vendor);
+		aidc_json_kstr(&w, "model", devs[i].model);
+		aidc_json_ki64(&w, "mem_mib", (int64_t)devs[i].mem_mib);
+		aidc_json_obj_end(&w);
+	}
+	aidc_json_arr_end(&w);
+	running_json(a, &w);
+	aidc_json_obj_end(&w);
+	if ((rc = aidc_json_finish(&w)) != 0) {
+		aidc_buf_release(&b);
+		return aidc_errf(e, rc, "registration document too large");
+	}
+	struct api_call c;
+	rc = post_json(a, "/v1/agents/register", aidc_buf_str(&b), &c, e);
+	aidc_buf_release(&b);
+	if (rc == 0) {
+		json_t *r = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
+		json_int_t hb = r ? json_integer_value(json_object_get(r, "heartbeat_s")) : 0;
+		a->heartbeat_s = hb > 0 ? hb : 1;
+		json_decref(r);
+		a->need_register = false;
+		aidc_log(AIDC_LOG_INFO, "agent %s: registered with %u devices", a->cfg.name, ndev);
+	}
+	aidc_buf_release(&c.reply);
+	return rc;
+}
+
+/* ---- the fetcher thread -------------------------------------------------------------- */
+
+static void queue_order(struct agent *a, struct order *o)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->tail)
+		a->tail->next = o;
+	else
+		a->head = o;
+	a->tail = o;
+	pthread_mutex_unlock(&a->mu);
+	char x = 1;
+	ssize_t w = write(a->wake[1], &x, 1);
+	(void)w;
+}
+
+static void queue_work(struct agent *a, json_t *root)
+{
+	json_t *arr = json_object_get(root, "launch");
+	size_t i;
+	json_t *it;
+	json_array_foreach(arr, i, it)
+	{
+		struct order *o = aidc_calloc(1, sizeof *o);
+		o->launch = json_incref(it);
+		queue_order(a, o);
+	}
+	arr = json_object_get(root, "kill");
+	json_array_foreach(arr, i, it)
+	{
+		struct order *o = aidc_calloc(1, sizeof *o);
+		o->job = json_integer_value(json_object_get(it, "job"));
+		o->task = (uint32_t)json_integer_value(json_object_get(it, "task"));
+		o->attempt = (uint32_t)json_integer_value(json_object_get(it, "attempt"));
+		queue_order(a, o);
+	}
+}
+
+static void *fetcher(void *arg)
+{
+	struct agent *a = arg;
+	struct api_client cl;
+	struct aidc_err e = {0};
+	if (api_client_init(&cl, NULL, a->cfg.controller_host, a->cfg.controller_port, a->secret,
+			    &e) != 0) {
+		aidc_log(AIDC_LOG_ERROR, "agent: %s", e.msg);
+		return NULL;
+	}
+	char path[AIDC_MAX_NAME_BYTES + 64];
+	snprintf(path, sizeof path, "/v1/nodes/%s/work?wait=20", a->cfg.name);
+	while (!a->stop) {
+		struct api_call c;
+		aidc_err_clear(&e);
+		int rc = call(a, &cl, "GET", path, NULL, 0, NULL, 30000, &c, &e);
+		if (rc == 0 && c.status == 200) {
+			json_t *root = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
+			if (root)
+				queue_work(a, root);
+			json_decref(root);
+		} else {
+			/* Controller down or we are unknown to it: the main loop re-registers. */
+			nap_ms(300);
+		}
+		aidc_buf_release(&c.reply);
+	}
+	api_client_release(&cl);
+	return NULL;
+}
+
+/* ---- tasks ------------------------------------------------------------------------------ */
+
+static struct task *find_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt)
+{
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		if (t->job == job && t->index == index && t->attempt == attempt)
+			return t;
+	}
+	return NULL;
+}
+
+static struct task *new_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt)
+{
+	AIDC_GROW(a->tasks, a->cap_tasks, a->ntasks + 1);
+	struct task *t = &a->tasks[a->ntasks++];
+	memset(t, 0, sizeof *t);
+	t->job = job;
+	t->index = index;
+	t->attempt = attempt;
+	t->pid = -1;
+	return t;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static int64_t jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* Environment of a task: ours first (getenv returns the first match), then the
+ * job's entries whose names we do not set. */
+static char **build_env(struct agent *a, json_t *l, const struct passwd *pw, size_t *count)
+{
+	static const char *const ours[] = {"AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX",
+					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
+					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
+					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
+	json_t *jenv = json_object_get(l, "env");
+	size_t cap = AIDC_ARRAY_LEN(ours) + json_array_size(jenv) + 2;
+	char **env = aidc_calloc(cap, sizeof *env);
+	size_t n = 0;
+	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
+	size_t dl = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(l, "devices"), i, it)
+		dl += (size_t)snprintf(devs + dl, sizeof devs - dl, "%s%" JSON_INTEGER_FORMAT,
+				       i ? "," : "", json_integer_value(it));
+	char tmp[AIDC_MAX_ARG_BYTES];
+#define PUT(...)                                                                              \
+	do {                                                                                  \
+		snprintf(tmp, sizeof tmp, __VA_ARGS__);                                       \
+		env[n++] = aidc_strdup(tmp);                                                  \
+	} while (0)
+	PUT("AIDC_JOB_ID=%" PRId64, jint(l, "job"));
+	PUT("AIDC_JOB_NAME=%s", jstr(l, "name"));
+	PUT("AIDC_TASK_INDEX=%" PRId64, jint(l, "task"));
+	PUT("AIDC_ATTEMPT=%" PRId64, jint(l, "attempt"));
+	PUT("AIDC_NODE=%s", a->cfg.name);
+	PUT("RANK=%" PRId64, jint(l, "task"));
+	PUT("LOCAL_RANK=%" PRId64, jint(l, "local_rank"));
+	PUT("WORLD_SIZE=%" PRId64, jint(l, "world_size"));
+	PUT("LOCAL_WORLD_SIZE=%" PRId64, jint(l, "local_world_size"));
+	PUT("MASTER_ADDR=%s", jstr(l, "master_addr"));
+	PUT("MASTER_PORT=%" PRId64, jint(l, "master_port"));
+	PUT("AIDC_VISIBLE_DEVICES=%s", devs);
+	if (strcasecmp(jstr(l, "vendor"), "nvidia") == 0)
+		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
+	PUT("HOME=%s", pw->pw_dir);
+	PUT("USER=%s", pw->pw_name);
+	PUT("LOGNAME=%s", pw->pw_name);
+	PUT("SHELL=%s", pw->pw_shell);
+	bool have_path = false;
+	json_array_foreach(jenv, i, it)
+	{
+		const char *kv = json_string_value(it);
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		if (!eq)
+			continue;
+		bool clash = false;
+		for (size_t k = 0; k < AIDC_ARRAY_LEN(ours) && !clash; k++)
+			clash = strlen(ours[k]) == (size_t)(eq - kv) &&
+				!strncmp(ours[k], kv, (size_t)(eq - kv));
+		if (clash)
+			continue;
+		have_path |= !strncmp(kv, "PATH=", 5);
+		env[n++] = aidc_strdup(kv);
+	}
+	if (!have_path)
+		PUT("PATH=/usr/local/bin:/usr/bin:/bin");
+#undef PUT
+	env[n] = NULL;
+	*count = n;
+	return env;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		aidc_free(v[i]);
+	aidc_free(v);
+}
+
+static int open_log(const char *path, struct aidc_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Launches one task; on failure the task is marked failed with the reason. */
+static void launch(struct agent *a, json_t *l)
+{
+	int64_t job = jint(l, "job");
+	uint32_t index = (uint32_t)jint(l, "task"), attempt = (uint32_t)jint(l, "attempt");
+	if (job <= 0 || find_task(a, job, index, attempt))
+		return; /* exactly once: a resent order, or killed before it arrived */
+	struct task *t = new_task(a, job, index, attempt);
+	t->limit_s = jint(l, "time_limit_s");
+	t->grace_s = jint(l, "kill_grace_s");
+	t->start_ms = mono_ms();
+	snprintf(t->out_path, sizeof t->out_path, "%.3900s/tasks/%" PRId64 ".%u.%u.out",
+		 a->cfg.state_dir, job, attempt, index);
+	snprintf(t->err_path, sizeof t->err_path, "%.3900s/tasks/%" PRId64 ".%u.%u.err",
+		 a->cfg.state_dir, job, attempt, index);
+	struct aidc_err e = {0};
+	uint32_t uid = (uint32_t)jint(l, "uid"), gid = (uint32_t)jint(l, "gid");
+	char **env = NULL, **argv = NULL;
+	char script[AIDC_MAX_PATH_BYTES];
+	int ofd = -1, efd = -1;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096];
+	bool root = geteuid() == 0;
+	if (uid == 0 && !a->cfg.allow_root_jobs) {
+		aidc_errf(&e, AIDC_E_PERM, "this agent does not run jobs as root");
+		goto fail;
+	}
+	if (!root && uid != geteuid()) {
+		aidc_errf(&e, AIDC_E_PERM, "the agent runs as uid %u and cannot run tasks as uid %u",
+			  (unsigned)geteuid(), uid);
+		goto fail;
+	}
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &pwr) != 0 || !pwr) {
+		aidc_errf(&e, AIDC_E_NOTFOUND, "uid %u has no account on node %s", uid, a->cfg.name);
+		goto fail;
+	}
+	if ((ofd = open_log(t->out_path, &e)) < 0 || (efd = open_log(t->err_path, &e)) < 0)
+		goto fail;
+	size_t nenv;
+	env = build_env(a, l, pwr, &nenv);
+	json_t *cmd = json_object_get(l, "command");
+	const char *text = json_string_value(json_object_get(l, "script"));
+	size_t argc = text ? 2 : json_array_size(cmd);
+	if (argc == 0) {
+		aidc_errf(&e, AIDC_E_INVAL, "no command");
+		goto fail;
+	}
+	argv = aidc_calloc(argc + 1, sizeof *argv);
+	const char *exe;
+	if (text) {
+		snprintf(script, sizeof script, "%.3900s/tasks/%" PRId64 ".%u.%u.sh",
+			 a->cfg.state_dir, job, attempt, index);
+		int sfd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0500);
+		bool ok = sfd >= 0 && write(sfd, text, strlen(text)) == (ssize_t)strlen(text) &&
+			  (!root || fchown(sfd, uid, gid) == 0);
+		if (sfd >= 0)
+			close(sfd);
+		if (!ok) {
+			aidc_errf(&e, AIDC_E_IO, "cannot write the batch script %s", script);
+			goto fail;
+		}
+		/* A script with #! runs through its interpreter; others through /bin/sh. */
+		bool shebang = text[0] == '#' && text[1] == '!';
+		exe = shebang ? script : "/bin/sh";
+		argv[0] = aidc_strdup(shebang ? script : "sh");
+		argv[1] = shebang ? NULL : aidc_strdup(script);
+	} else {
+		for (size_t i = 0; i < argc; i++)
+			argv[i] = aidc_strdup(json_string_value(json_array_get(cmd, i)));
+		exe = argv[0];
+	}
+	/* execve needs a path: resolve bare names on the job's PATH (or the default). */
+	char resolved[AIDC_MAX_PATH_BYTES];
+	if (!strchr(exe, '/')) {
+		const char *path = "/usr/local/bin:/usr/bin:/bin";
+		for (size_t i = 0; env[i]; i++)
+			if (!strncmp(env[i], "PATH=", 5))
+				path = env[i] + 5;
+		char dirs[AIDC_MAX_ARG_BYTES];
+		snprintf(dirs, sizeof dirs, "%s", path);
+		char *save = NULL;
+		bool found = false;
+		for (char *d = strtok_r(dirs, ":", &save); d && !found;
+		     d = strtok_r(NULL, ":", &save)) {
+			snprintf(resolved, sizeof resolved, "%.2000s/%.2000s", d, exe);
+			found = access(resolved, X_OK) == 0;
+		}
+		if (!found) {
+			aidc_errf(&e, AIDC_E_NOTFOUND, "command not found: %s", exe);
+			goto fail;
+		}
+		exe = resolved;
+	}
+	const char *cwd = jstr(l, "cwd");
+	struct agent_launch al = {
+		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = *cwd ? cwd : "/",
+		.exe = exe, .argv = argv, .envp = env, .out_fd = ofd, .err_fd = efd,
+		.drop_privileges = root,
+	};
+	if (agent_proc_spawn(&al, &t->pid, &e) != 0)
+		goto fail;
+	t->state = T_RUNNING;
+	close(ofd);
+	close(efd);
+	free_strv(env);
+	free_strv(argv);
+	return;
+fail:
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	free_strv(env);
+	free_strv(argv);
+	t->state = T_EXITED;
+	t->failed = true;
+	t->exit_code = 127;
+	snprintf(t->message, sizeof t->message, "%.255s", e.msg);
+	/* Make the reason visible in the task's stderr too. */
+	int fd = open(t->err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		dprintf(fd, "aidc agent: task could not start: %s\n", e.msg);
+		close(fd);
+	}
+	aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", job, index, e.msg);
+}
+
+static void kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt)
+{
+	struct task *t = find_task(a, job, index, attempt);
+	if (!t) {
+		/* Killed before its launch order arrived: remember, and report it ended. */
+		t = new_task(a, job, index, attempt);
+		t->state = T_EXITED;
+		t->term_signal = SIGTERM;
+		t->tombstone = true;
+		return;
+	}
+	if (t->state == T_RUNNING && t->term_ms == 0) {
+		agent_proc_signal(t->pid, SIGTERM);
+		t->term_ms = mono_ms();
+	}
+}
+
+static void take_orders(struct agent *a)
+{
+	char drain[64];
+	while (read(a->wake[0], drain, sizeof drain) > 0) {
+	}
+	pthread_mutex_lock(&a->mu);
+	struct order *o = a->head;
+	a->head = a->tail = NULL;
+	pthread_mutex_unlock(&a->mu);
+	while (o) {
+		struct order *next = o->next;
+		if (o->launch)
+			launch(a, o->launch);
+		else
+			kill_task(a, o->job, o->task, o->attempt);
+		json_decref(o->launch);
+		aidc_free(o);
+		o = next;
+	}
+}
+
+static void reap(struct agent *a)
+{
+	pid_t pid;
+	int code, sig;
+	while (agent_proc_reap(&pid, &code, &sig) == 1) {
+		for (size_t i = 0; i < a->ntasks; i++) {
+			struct task *t = &a->tasks[i];
+			if (t->pid != pid || t->state != T_RUNNING)
+				continue;
+			/* The leader is gone; stragglers in its group go with it. */
+			agent_proc_signal(pid, SIGKILL);
+			t->state = T_EXITED;
+			t->exit_code = code;
+			t->term_signal = sig;
+		}
+	}
+}
+
+static void enforce_limits(struct agent *a)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		if (t->state != T_RUNNING)
+			continue;
+		if (t->limit_s > 0 && t->term_ms == 0 && now - t->start_ms >= t->limit_s * 1000) {
+			t->timed_out = true;
+			agent_proc_signal(t->pid, SIGTERM);
+			t->term_ms = now;
+		}
+		if (t->term_ms && now - t->term_ms >= t->grace_s * 1000)
+			agent_proc_signal(t->pid, SIGKILL);
+	}
+}
+
+/* Pushes new output of one stream; returns false if the controller did not take it. */
+static bool push_stream(struct agent *a, struct task *t, const char *path, const char *stream,
+			int64_t *off)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return true;
+	static char chunk[AIDC_MAX_LOG_CHUNK_BYTES];
+	bool ok = true;
+	for (;;) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, *off);
+		if (n <= 0)
+			break;
+		char p[256];
+		snprintf(p, sizeof p,
+			 "/v1/agents/%s/tasks/%" PRId64 "/%u/logs?stream=%s&offset=%" PRId64,
+			 a->cfg.name, t->job, t->index, stream, *off);
+		struct api_call c;
+		struct aidc_err e = {0};
+		int rc = call(a, &a->cl, "POST", p, chunk, (size_t)n, "application/octet-stream",
+			      10000, &c, &e);
+		if (rc == 0 && c.status == 200) {
+			*off += n;
+		} else if (rc == 0 && c.status == 409) {
+			/* Attempt over (or offset disagreement): stop pushing this stream. */
+			*off += n;
+		} else {
+			ok = false;
+		}
+		aidc_buf_release(&c.reply);
+		if (!ok || n < (ssize_t)sizeof chunk)
+			break;
+	}
+	close(fd);
+	return ok;
+}
+
+static bool push_logs(struct agent *a, struct task *t)
+{
+	return push_stream(a, t, t->out_path, "out", &t->out_off) &
+	       push_stream(a, t, t->err_path, "err", &t->err_off);
+}
+
+static int report(struct agent *a, struct task *t, const char *state)
+{
+	char path[256], body[512];
+	snprintf(path, sizeof path, "/v1/agents/%s/tasks/%" PRId64 "/%u/status", a->cfg.name, t->job,
+		 t->index);
+	struct aidc_buf b;
+	aidc_buf_init(&b, sizeof body);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "attempt", t->attempt);
+	aidc_json_kstr(&w, "state", state);
+	aidc_json_ki64(&w, "pid", t->pid > 0 ? t->pid : 0);
+	aidc_json_ki64(&w, "exit_code", t->exit_code & 255);
+	aidc_json_ki64(&w, "signal", t->term_signal);
+	aidc_json_kbool(&w, "timed_out", t->timed_out);
+	if (t->message[0])
+		aidc_json_kstr(&w, "message", t->message);
+	aidc_json_obj_end(&w);
+	aidc_json_finish(&w);
+	struct api_call c;
+	struct aidc_err e = {0};
+	int rc = post_json(a, path, aidc_buf_str(&b), &c, &e);
+	aidc_buf_release(&b);
+	aidc_buf_release(&c.reply);
+	/* A 4xx means the controller will never want this report: drop it. */
+	if (rc != 0 && c.status >= 400 && c.status < 500 && c.status != 404)
+		return 0;
+	return rc;
+}
+
+static void report_all(struct agent *a, bool logs_due)
+{
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		if (t->state == T_RUNNING && !t->running_reported)
+			t->running_reported = report(a, t, "running") == 0;
+		if (t->state == T_RUNNING && logs_due)
+			push_logs(a, t);
+		if (t->state == T_EXITED) {
+			/* All output first, then the exit: a finished job's logs are complete. */
+			if (!t->tombstone && !push_logs(a, t))
+				continue;
+			if (report(a, t, t->failed ? "failed" : "exited") == 0)
+				t->state = T_DONE;
+		}
+	}
+	/* Forget finished tasks, except tombstones, which guard against late launches. */
+	size_t k = 0;
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (a->tasks[i].state != T_DONE || a->tasks[i].tombstone)
+			a->tasks[k++] = a->tasks[i];
+	a->ntasks = k;
+}
+
+static void heartbeat(struct agent *a)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, 1u << 20);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	running_json(a, &w);
+	aidc_json_obj_end(&w);
+	if (aidc_json_finish(&w) == 0) {
+		char path[AIDC_MAX_NAME_BYTES + 32];
+		snprintf(path, sizeof path, "/v1/agents/%s/heartbeat", a->cfg.name);
+		struct api_call c;
+		struct aidc_err e = {0};
+		post_json(a, path, aidc_buf_str(&b), &c, &e);
+		aidc_buf_release(&c.reply);
+	}
+	aidc_buf_release(&b);
+}
+
+static bool any_running(const struct agent *a)
+{
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (a->tasks[i].state == T_RUNNING)
+			return true;
+	return false;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+static int setup(struct agent *a, struct aidc_err *e)
+{
+	char dir[AIDC_MAX_PATH_BYTES + 16];
+	if (mkdir(a->cfg.state_dir, 0755) != 0 && errno != EEXIST)
+		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", a->cfg.state_dir,
+				 strerror(errno));
+	snprintf(dir, sizeof dir, "%s/tasks", a->cfg.state_dir);
+	/* Scripts inside are owned by their users; the directory only needs traversal. */
+	if (mkdir(dir, 0711) != 0 && errno != EEXIST)
+		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", dir, strerror(errno));
+	int fd = open(a->cfg.secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "cannot read the cluster secret %s: %s",
+				 a->cfg.secret_file, strerror(errno));
+	ssize_t n = read(fd, a->secret, AIDC_MAX_SECRET_BYTES);
+	close(fd);
+	if (n <= 0)
+		return aidc_errf(e, AIDC_E_IO, "the cluster secret %s is empty", a->cfg.secret_file);
+	a->secret[n] = '\0';
+	a->secret[strcspn(a->secret, "\r\n ")] = '\0';
+	if (a->cfg.cpus == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		a->cfg.cpus = c > 0 ? (uint32_t)c : 1;
+	}
+	if (a->cfg.mem_mib == 0) {
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+		a->cfg.mem_mib = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz >> 20 : 1024;
+	}
+	if (pipe2(a->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		return aidc_errf(e, AIDC_E_IO, "pipe: %s", strerror(errno));
+	return api_client_init(&a->cl, NULL, a->cfg.controller_host, a->cfg.controller_port,
+			       a->secret, e);
+}
+
+/* On shutdown: stop every task the way a cancel would, and report them. */
+static void shutdown_tasks(struct agent *a)
+{
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (a->tasks[i].state == T_RUNNING) {
+			a->tasks[i].grace_s = AIDC_MIN(a->tasks[i].grace_s, 3);
+			kill_task(a, a->tasks[i].job, a->tasks[i].index, a->tasks[i].attempt);
+		}
+	int64_t until = mono_ms() + 5000;
+	while (any_running(a) && mono_ms() < until) {
+		reap(a);
+		enforce_limits(a);
+		nap_ms(20);
+	}
+	report_all(a, true);
+}
+
+int agent_run(const struct agent_config *cfg, struct aidc_err *e)
+{
+	struct agent a;
+	memset(&a, 0, sizeof a);
+	a.cfg = *cfg;
+	a.wake[0] = a.wake[1] = -1;
+	a.heartbeat_s = 1;
+	pthread_mutex_init(&a.mu, NULL);
+	int rc = setup(&a, e);
+	if (rc)
+		goto out;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Register before anything else (retrying while the controller starts). */
+	while (!stop_signal) {
+		struct aidc_err re = {0};
+		if (do_register(&a, &re) == 0)
+			break;
+		if (re.code == AIDC_E_INVAL || re.code == AIDC_E_AUTH || re.code == AIDC_E_PERM) {
+			rc = aidc_errf(e, re.code, "registration refused: %s", re.msg);
+			goto out;
+		}
+		nap_ms(300);
+	}
+	pthread_t th;
+	pthread_create(&th, NULL, fetcher, &a);
+	int64_t next_hb = 0, next_logs = 0;
+	while (!stop_signal) {
+		struct pollfd p = {.fd = a.wake[0], .events = POLLIN};
+		poll(&p, 1, 50);
+		take_orders(&a);
+		reap(&a);
+		enforce_limits(&a);
+		int64_t now = mono_ms();
+		bool logs_due = now >= next_logs;
+		if (logs_due)
+			next_logs = now + 300;
+		report_all(&a, logs_due);
+		if (a.need_register) {
+			struct aidc_err re = {0};
+			if (do_register(&a, &re) != 0)
+				nap_ms(200);
+		} else if (now >= next_hb) {
+			heartbeat(&a);
+			next_hb = now + a.heartbeat_s * 1000;
+		}
+	}
+	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, (int)stop_signal);
+	a.stop = true;
+	shutdown_tasks(&a);
+	/* The fetcher may sit in a long-poll for up to its timeout: don't wait for it. */
+	pthread_detach(th);
+	/* Exit here rather than unwind: the fetcher may still be inside libcurl,
+	 * and every task has been stopped and reported above. */
+	_exit(0);
+out:
+	api_client_release(&a.cl);
+	if (a.wake[0] >= 0) {
+		close(a.wake[0]);
+		close(a.wake[1]);
+	}
+	aidc_free(a.tasks);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The node agent (`aidc agent`): registers its node with the controller,
+ * heartbeats, long-polls for work, launches each task as a real process (own
+ * session and process group, the submitting user's uid/gid, cwd, log files,
+ * the distributed-training environment), enforces time limits and kills
+ * (SIGTERM, grace, SIGKILL of the group), pushes task output to the
+ * controller and reports exits.
+ */
+#ifndef AIDC_AGENT_AGENT_H
+#define AIDC_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/limits.h"
+
+struct agent_config {
+	char controller_host[64]; /* IPv4 literal of the controller */
+	uint16_t controller_port;
+	char name[AIDC_MAX_NAME_BYTES];     /* node name (default: hostname) */
+	char addr[AIDC_MAX_NAME_BYTES];     /* MASTER_ADDR other nodes use (default 127.0.0.1) */
+	char partition[AIDC_MAX_NAME_BYTES]; /* "" = the controller's default */
+	char state_dir[AIDC_MAX_PATH_BYTES]; /* logs, scripts */
+	char secret_file[AIDC_MAX_PATH_BYTES];
+	char devices[AIDC_MAX_NAME_BYTES];  /* provider spec: "none", "mock:N:MODEL", "plugin:NAME" */
+	uint32_t cpus;    /* 0 = online CPUs */
+	uint64_t mem_mib; /* 0 = physical memory */
+	bool allow_root_jobs;
+};
+
+void agent_config_defaults(struct agent_config *c);
+
+/* Runs until SIGINT/SIGTERM; running tasks are then killed (SIGTERM, grace,
+ * SIGKILL) and reported. cfg is borrowed. */
+int agent_run(const struct agent_config *cfg, struct aidc_err *e);
+
+#endif

@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The request schemas of the API (one table per document), the strict
+ * decoder that checks a JSON body against them, route matching, JSON error
+ * bodies, and the OpenAPI document generated from the route and schema tables.
+ *
+ * Strictness: the body must be one JSON object with no duplicate keys, no
+ * field outside the schema, every required field present, every value of the
+ * declared type and inside its limit. Sizes are checked before anything is
+ * copied, so a hostile body costs at most AIDC_MAX_HTTP_BODY_BYTES of parsing.
+ */
+#include <jansson.h>
+#include <stddef.h>
+
+#include "api/api.h"
+#include "util/util.h"
+
+/* ---- schema tables --------------------------------------------------------- */
+
+#define F_STR(st, f, req, maxb, h) {#f, API_T_STR, offsetof(st, f), req, 0, maxb, 0, NULL, h}
+#define F_I64(st, f, req, lo, hi, h) {#f, API_T_I64, offsetof(st, f), req, lo, hi, 0, NULL, h}
+#define F_BOOL(st, f, h) {#f, API_T_BOOL, offsetof(st, f), false, 0, 1, 0, NULL, h}
+#define F_STRV(st, f, req, maxn, itemb, h)                                                    \
+	{#f, API_T_STRV, offsetof(st, f), req, 0, maxn, itemb, NULL, h}
+#define F_OBJV(st, f, maxn, sch, h) {#f, API_T_OBJV, offsetof(st, f), false, 0, maxn, 0, sch, h}
+#define SCHEMA(var, nm, st, tbl, h)                                                            \
+	const struct api_schema var = {nm, h, tbl, sizeof tbl / sizeof tbl[0], sizeof(st)}
+
+#define NAMEB ((int64_t)AIDC_MAX_NAME_BYTES - 1)
+#define PATHB ((int64_t)AIDC_MAX_PATH_BYTES - 1)
+
+static const struct api_field job_submit_fields[] = {
+	F_I64(struct api_job_submit, v, false, 0, API_JOB_SPEC_VERSION,
+	      "spec version (1); absent means the current one"),
+	F_STR(struct api_job_submit, name, false, NAMEB, "job name"),
+	F_STRV(struct api_job_submit, command, false, AIDC_MAX_ARGV, AIDC_MAX_ARG_BYTES - 1,
+	       "argv of each task; exclusive with script"),
+	F_STR(struct api_job_submit, script, false, AIDC_MAX_SCRIPT_BYTES, "batch script text"),
+	F_STR(struct api_job_submit, cwd, false, PATHB, "working directory (absolute)"),
+	F_STRV(struct api_job_submit, env, false, AIDC_MAX_ENV, AIDC_MAX_ARG_BYTES - 1,
+	       "environment entries KEY=VALUE"),
+	F_I64(struct api_job_submit, nodes, false, 0, AIDC_MAX_NODES, "-N: nodes (0 = any)"),
+	F_I64(struct api_job_submit, ntasks, false, 0, AIDC_MAX_TASKS_PER_JOB,
+	      "-n: tasks of the gang (default 1)"),
+	F_I64(struct api_job_submit, ntasks_per_node, false, 0, AIDC_MAX_TASKS_PER_NODE,
+	      "tasks per node (0 = any)"),
+	F_I64(struct api_job_submit, cpus_per_task, false, 0, AIDC_MAX_NODE_CPU_MILLI / 1000,
+	      "CPUs per task (default 1)"),
+	F_I64(struct api_job_submit, mem_mib, false, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB,
+	      "memory per task, MiB (0 = controller default)"),
+	F_I64(struct api_job_submit, gpus_per_task, false, 0, AIDC_MAX_DEVICES_PER_NODE,
+	      "accelerators per task"),
+	F_STR(struct api_job_submit, gpu_model, false, NAMEB, "accepted accelerator model"),
+	F_I64(struct api_job_submit, time_limit_s, false, 0, AIDC_MAX_DURATION_S,
+	      "time limit, seconds (0 = none)"),
+	F_I64(struct api_job_submit, priority, false, AIDC_MIN_PRIORITY, AIDC_MAX_PRIORITY,
+	      "priority, higher first"),
+	F_STR(struct api_job_submit, partition, false, NAMEB, "partition (default \"default\")"),
+	F_STR(struct api_job_submit, stdout_path, false, PATHB, "-o: stdout file (recorded)"),
+	F_STR(struct api_job_submit, stderr_path, false, PATHB, "-e: stderr file (recorded)"),
+	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
+};
+SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
+       "a job to run: a gang of ntasks identical tasks");
+
+static const struct api_field device_fields[] = {
+	F_I64(struct api_device, index, true, 0, AIDC_MAX_DEVICES_PER_NODE - 1, "device index"),
+	F_STR(struct api_device, vendor, true, NAMEB, "vendor, e.g. nvidia"),
+	F_STR(struct api_device, model, true, NAMEB, "model, e.g. H100"),
+	F_I64(struct api_device, mem_mib, false, 0, INT64_C(1) << 40, "device memory, MiB"),
+};
+SCHEMA(api_schema_device, "Device", struct api_device, device_fields, "one accelerator");
+
+static const struct api_field task_ref_fields[] = {
+	F_I64(struct api_task_ref, job, true, 1, INT64_MAX, "job id"),
+	F_I64(struct api_task_ref, task, true, 0, AIDC_MAX_TASKS_PER_JOB - 1, "task index"),
+	F_I64(struct api_task_ref, attempt, true, 0, INT32_MAX, "attempt"),
+};
+SCHEMA(api_schema_task_ref, "TaskRef", struct api_task_ref, task_ref_fields,
+       "a task an agent runs");
+
+static const struct api_field agent_register_fields[] = {
+	F_STR(struct api_agent_register, name, true, NAMEB, "node name"),
+	F_STR(struct api_agent_register, addr, true, NAMEB, "address for MASTER_ADDR"),
+	F_STR(struct api_agent_register, partition, false, NAMEB, "partition"),
+	F_I64(struct api_agent_register, cpus, true, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, "CPUs"),
+	F_I64(struct api_agent_register, mem_mib, true, 1, (int64_t)AIDC_MAX_NODE_MEM_MIB,
+	      "memory, MiB"),
+	F_OBJV(struct api_agent_register, devices, AIDC_MAX_DEVICES_PER_NODE, &api_schema_device,
+	       "accelerators"),
+	F_OBJV(struct api_agent_register, running, AIDC_MAX_TASKS_PER_NODE, &api_schema_task_ref,
+	       "tasks still running from before"),
+};
+SCHEMA(api_schema_agent_register, "AgentRegister", struct api_agent_register,
+       agent_register_fields, "a node agent announcing itself");
+
+static const struct api_field heartbeat_fields[] = {
+	F_OBJV(struct api_heartbeat, running, AIDC_MAX_TASKS_PER_NODE, &api_schema_task_ref,
+	       "tasks running now"),
+};
+SCHEMA(api_schema_heartbeat, "Heartbeat", struct api_heartbeat, heartbeat_fields,
+       "an agent's periodic liveness report");
+
+static const struct api_field task_status_fields[] = {
+	F_I64(struct api_task_status, attempt, true, 0, INT32_MAX, "attempt"),
+	F_STR(struct api_task_status, state, true, 16, "running | exited | failed | lost"),
+	F_I64(struct api_task_status, pid, false, 0, INT32_MAX, "process id"),
+	F_I64(struct api_task_status, exit_code, false, 0, 255, "exit status"),
+	F_I64(struct api_task_status, signal, false, 0, 128, "terminating signal"),
+	F_BOOL(struct api_task_status, timed_out, "killed for its time limit"),
+	F_STR(struct api_task_status, message, false, 1023, "detail"),
+};
+SCHEMA(api_schema_task_status, "TaskStatus", struct api_task_status, task_status_fields,
+       "a task's state change reported by its agent");
+
+const struct api_schema *const api_schemas[] = {
+	&api_schema_job_submit, &api_schema_device,	&api_schema_task_ref,
+	&api_schema_agent_register, &api_schema_heartbeat, &api_schema_task_status,
+};
+const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
+
+const struct api_schema *api_find_schema(const char *name)
+{
+	for (size_t i = 0; i < api_nschemas; i++)
+		if (strcmp(api_schemas[i]->name, name) == 0)
+			return api_schemas[i];
+	return NULL;
+}
+
+/* ---- decoding -------------------------------------------------------------- */
+
+static int decode_obj(const struct api_schema *s, json_t *obj, void *dst, const char *where,
+		      struct aidc_err *e);
+
+static int decode_field(const struct api_field *f, json_t *v, char *base, const char *where,
+			struct aidc_err *e)
+{
+	void *dst = base + f->off;
+	switch (f->type) {
+	case API_T_STR: {
+		if (!json_is_string(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be a string", where, f->name);
+		size_t n = json_string_length(v);
+		if ((int64_t)n > f->max)
+			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: longer than %" PRId64 " bytes",
+					 where, f->name, f->max);
+		if (memchr(json_string_value(v), '\0', n))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: contains a NUL byte", where,
+					 f->name);
+		*(char **)dst = aidc_strndup(json_string_value(v), n);
+		return 0;
+	}
+	case API_T_I64: {
+		if (!json_is_integer(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an integer", where, f->name);
+		json_int_t x = json_integer_value(v);
+		if (x < f->min || x > f->max)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "%s%s: %" JSON_INTEGER_FORMAT " is outside %" PRId64
+					 "..%" PRId64,
+					 where, f->name, x, f->min, f->max);
+		*(int64_t *)dst = x;
+		return 0;
+	}
+	case API_T_BOOL:
+		if (!json_is_boolean(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be true or false", where,
+					 f->name);
+		*(bool *)dst = json_is_true(v);
+		return 0;
+	case API_T_STRV: {
+		if (!json_is_array(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of strings",
+					 where, f->name);
+		size_t n = json_array_size(v);
+		if ((int64_t)n > f->max)
+			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
+					 f->name, f->max);
+		struct api_strv *sv = dst;
+		sv->v = aidc_calloc(n ? n : 1, sizeof *sv->v);
+		for (size_t i = 0; i < n; i++) {
+			json_t *it = json_array_get(v, i);
+			if (!json_is_string(it))
+				return aidc_errf(e, AIDC_E_INVAL, "%s%s[%zu]: must be a string",
+						 where, f->name, i);
+			size_t len = json_string_length(it);
+			if ((int64_t)len > f->item_max)
+				return aidc_errf(e, AIDC_E_LIMIT,
+						 "%s%s[%zu]: longer than %" PRId64 " bytes", where,
+						 f->name, i, f->item_max);
+			if (memchr(json_string_value(it), '\0', len))
+				return aidc_errf(e, AIDC_E_INVAL, "%s%s[%zu]: contains a NUL byte",
+						 where, f->name, i);
+			sv->v[i] = aidc_strndup(json_string_value(it), len);
+			sv->n = i + 1;
+		}
+		return 0;
+	}
+	case API_T_OBJV: {
+		if (!json_is_array(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of objects",
+					 where, f->name);
+		size_t n = json_array_size(v);
+		if ((int64_t)n > f->max)
+			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
+					 f->name, f->max);
+		struct api_objv *ov = dst;
+		ov->v = aidc_calloc(n ? n : 1, f->sub->size);
+		for (size_t i = 0; i < n; i++) {
+			char sub_where[AIDC_MAX_NAME_BYTES];
+			snprintf(sub_where, sizeof sub_where, "%s%s[%zu].", where, f->name, i);
+			ov->n = i + 1; /* counted before decoding so release frees partial items */
+			int rc = decode_obj(f->sub, json_array_get(v, i),
+					    (char *)ov->v + i * f->sub->size, sub_where, e);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	}
+	return aidc_errf(e, AIDC_E_INTERNAL, "%s%s: unknown field type", where, f->name);
+}
+
+static int decode_obj(const struct api_schema *s, json_t *obj, void *dst, const char *where,
+		      struct aidc_err *e)
+{
+	if (!json_is_object(obj))
+		return aidc_errf(e, AIDC_E_INVAL, "%s: a %s must be a JSON object",
+				 *where ? where : "body", s->name);
+	const char *key;
+	json_t *val;
+	json_object_foreach(obj, key, val)
+	{
+		bool known = false;
+		for (size_t i = 0; i < s->nfields; i++)
+			if (strcmp(s->fields[i].name, key) == 0) {
+				known = true;
+				break;
+			}
+		if (!known)
+			return aidc_errf(e, AIDC_E_INVAL, "%s%.64s: unknown field in %s", where, key,
+					 s->name);
+	}
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct api_field *f = &s->fields[i];
+		json_t *v = json_object_get(obj, f->name);
+		if (!v || json_is_null(v)) {
+			if (f->required)
+				return aidc_errf(e, AIDC_E_INVAL, "%s%s: required field missing",
+						 where, f->name);
+			continue;
+		}
+		int rc = decode_field(f, v, dst, where, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void release_obj(const struct api_schema *s, void *dst)
+{
+	char *base = dst;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct api_field *f = &s->fields[i];
+		void *p = base + f->off;
+		switch (f->type) {
+		case API_T_STR:
+			aidc_free(*(char **)p);
+			*(char **)p = NULL;
+			break;
+		case API_T_STRV: {
+			struct api_strv *sv = p;
+			for (size_t k = 0; k < sv->n; k++)
+				aidc_free(sv->v[k]);
+			aidc_free(sv->v);
+			sv->v = NULL;
+			sv->n = 0;
+			break;
+		}
+		case API_T_OBJV: {
+			struct api_objv *ov = p;
+			for (size_t k = 0; k < ov->n; k++)
+				release_obj(f->sub, (char *)ov->v + k * f->sub->size);
+			aidc_free(ov->v);
+			ov->v = NULL;
+			ov->n = 0;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+void api_decoded_release(const struct api_schema *schema, void *dst)
+{
+	if (dst)
+		release_obj(schema, dst);
+}
+
+int api_decode(const struct api_schema *schema, const char *json, size_t len, void *dst,
+	       struct aidc_err *e)
+{
+	memset(dst, 0, schema->size);
+	if (len > AIDC_MAX_HTTP_BODY_BYTES)
+		return aidc_errf(e, AIDC_E_LIMIT, "body: larger than %u bytes",
+				 AIDC_MAX_HTTP_BODY_BYTES);
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES,
+				  &jerr);
+	if (!root)
+		return aidc_errf(e, AIDC_E_PARSE, "body: malformed JSON at line %d column %d: %s",
+				 jerr.line, jerr.column, jerr.text);
+	int rc = decode_obj(schema, root, dst, "", e);
+	json_decref(root);
+	if (rc)
+		release_obj(schema, dst);
+	return rc;
+}
+
+/* ---- routes ---------------------------------------------------------------- */
+
+const char *api_role_name(enum api_role r)
+{
+	switch (r) {
+	case API_ROLE_PUBLIC:
+		return "public";
+	case API_ROLE_USER:
+		return "user";
+	case API_ROLE_ADMIN:
+		return "admin";
+	case API_ROLE_AGENT:
+		return "agent";
+	}
+	return "unknown";
+}
+
+/* Matches one pattern; path segments must be non-empty and fit a param slot. */
+static bool match_pattern(const char *pat, const char *path, struct api_request *req)
+{
+	size_t np = 0;
+	while (*pat && *path) {
+		if (*pat != '/' || *path != '/')
+			return false;
+		pat++, path++;
+		const char *pe = strchr(pat, '/'), *se = strchr(path, '/');
+		size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
+		size_t sl = se ? (size_t)(se - path) : strlen(path);
+		if (pl >= 2 && pat[0] == '{') {
+			if (sl == 0 || sl >= AIDC_MAX_NAME_BYTES || np == API_MAX_PARAMS)
+				return false;
+			memcpy(req->params[np], path, sl);
+			req->params[np][sl] = '\0';
+			np++;
+		} else if (pl != sl || memcmp(pat, path, pl) != 0) {
+			return false;
+		}
+		pat += pl, path += sl;
+	}
+	if (*pat || *path)
+		return false;
+	req->nparams = np;
+	return true;
+}
+
+int api_route_match(const struct api_route *routes, size_t n, const char *method,
+		    const char *path, struct api_request *req, struct aidc_err *e)
+{
+	bool path_known = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!match_pattern(routes[i].pattern, path, req))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, method) == 0) {
+			req->route = &routes[i];
+			return 0;
+		}
+	}
+	if (path_known)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "method %.16s is not allowed on %.200s", method,
+				 path);
+	return aidc_errf(e, AIDC_E_NOTFOUND, "no endpoint %.16s %.200s", method, path);
+}
+
+int api_error_json(struct aidc_buf *out, int code, const char *message)
+{
+	struct aidc_json j;
+	aidc_buf_reset(out);
+	aidc_json_init(&j, out, false);
+	aidc_json_obj_begin(&j);
+	aidc_json_key(&j, "error");
+	aidc_json_obj_begin(&j);
+	aidc_json_kstr(&j, "code", aidc_errname(code));
+	aidc_json_kstr(&j, "message", message ? message : aidc_strerror(code));
+	aidc_json_obj_end(&j);
+	aidc_json_obj_end(&j);
+	return aidc_json_finish(&j);
+}
+
+/* ---- OpenAPI --------------------------------------------------------------- */
+
+static void schema_json(struct aidc_json *j, const struct api_schema *s)
+{
+	aidc_json_key(j, s->name);
+	aidc_json_obj_begin(j);
+	aidc_json_kstr(j, "type", "object");
+	aidc_json_kstr(j, "description", s->help);
+	aidc_json_kbool(j, "additionalProperties", false);
+	aidc_json_key(j, "required");
+	aidc_json_arr_begin(j);
+	for (size_t i = 0; i < s->nfields; i++)
+		if (s->fields[i].required)
+			aidc_json_str(j, s->fields[i].name);
+	aidc_json_arr_end(j);
+	aidc_json_key(j, "properties");
+	aidc_json_obj_begin(j);
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct api_field *f = &s->fields[i];
+		aidc_json_key(j, f->name);
+		aidc_json_obj_begin(j);
+		aidc_json_kstr(j, "description", f->help);
+		switch (f->type) {
+		case API_T_STR:
+			aidc_json_kstr(j, "type", "string");
+			aidc_json_ki64(j, "maxLength", f->max);
+			break;
+		case API_T_I64:
+			aidc_json_kstr(j, "type", "integer");
+			aidc_json_ki64(j, "minimum", f->min);
+			aidc_json_ki64(j, "maximum", f->max);
+			break;
+		case API_T_BOOL:
+			aidc_json_kstr(j, "type", "boolean");
+			break;
+		case API_T_STRV:
+			aidc_json_kstr(j, "type", "array");
+			aidc_json_ki64(j, "maxItems", f->max);
+			aidc_json_key(j, "items");
+			aidc_json_obj_begin(j);
+			aidc_json_kstr(j, "type", "string");
+			aidc_json_ki64(j, "maxLength", f->item_max);
+			aidc_json_obj_end(j);
+			break;
+		case API_T_OBJV: {
+			char ref[AIDC_MAX_NAME_BYTES];
+			snprintf(ref, sizeof ref, "#/components/schemas/%s", f->sub->name);
+			aidc_json_kstr(j, "type", "array");
+			aidc_json_ki64(j, "maxItems", f->max);
+			aidc_json_key(j, "items");
+			aidc_json_obj_begin(j);
+			aidc_json_kstr(j, "$ref", ref);
+			aidc_json_obj_end(j);
+			break;
+		}
+		}
+		aidc_json_obj_end(j);
+	}
+	aidc_json_obj_end(j);
+	aidc_json_obj_end(j);
+}
+
+static void operation_json(struct aidc_json *j, const struct api_route *r)
+{
+	char lower[8] = {0};
+	for (size_t k = 0; k + 1 < sizeof lower && r->method[k]; k++)
+		lower[k] = (char)(r->method[k] | 0x20);
+	aidc_json_key(j, lower);
+	aidc_json_obj_begin(j);
+	aidc_json_kstr(j, "summary", r->summary);
+	aidc_json_kstr(j, "x-aidc-role", api_role_name(r->role));
+	aidc_json_key(j, "parameters");
+	aidc_json_arr_begin(j);
+	for (const char *p = strchr(r->pattern, '{'); p; p = strchr(p + 1, '{')) {
+		const char *end = strchr(p, '}');
+		if (!end)
+			break;
+		aidc_json_obj_begin(j);
+		aidc_json_key(j, "name");
+		aidc_json_strn(j, p + 1, (size_t)(end - p - 1));
+		aidc_json_kstr(j, "in", "path");
+		aidc_json_kbool(j, "required", true);
+		aidc_json_key(j, "schema");
+		aidc_json_obj_begin(j);
+		aidc_json_kstr(j, "type", "string");
+		aidc_json_obj_end(j);
+		aidc_json_obj_end(j);
+	}
+	aidc_json_arr_end(j);
+	char ref[AIDC_MAX_NAME_BYTES];
+	if (r->req_schema) {
+		snprintf(ref, sizeof ref, "#/components/schemas/%s", r->req_schema);
+		aidc_json_key(j, "requestBody");
+		aidc_json_obj_begin(j);
+		aidc_json_kbool(j, "required", true);
+		aidc_json_key(j, "content");
+		aidc_json_obj_begin(j);
+		aidc_json_key(j, "application/json");
+		aidc_json_obj_begin(j);
+		aidc_json_key(j, "schema");
+		aidc_json_obj_begin(j);
+		aidc_json_kstr(j, "$ref", ref);
+		aidc_json_obj_end(j);
+		aidc_json_obj_end(j);
+		aidc_json_obj_end(j);
+		aidc_json_obj_end(j);
+	}
+	aidc_json_key(j, "responses");
+	aidc_json_obj_begin(j);
+	aidc_json_key(j, "200");
+	aidc_json_obj_begin(j);
+	aidc_json_kstr(j, "description", r->resp_schema ? r->resp_schema : "success");
+	aidc_json_obj_end(j);
+	aidc_json_key(j, "default");
+	aidc_json_obj_begin(j);
+	aidc_json_kstr(j, "description",
+		       "error: {\"error\":{\"code\":\"E_...\",\"message\":\"...\"}}");
+	aidc_json_obj_end(j);
+	aidc_json_obj_end(j);
+	aidc_json_obj_end(j);
+}
+
+int api_openapi(const struct api_route *routes, size_t n, const char *title, struct aidc_buf *out)
+{
+	struct aidc_json j;
+	aidc_json_init(&j, out, true);
+	aidc_json_obj_begin(&j);
+	aidc_json_kstr(&j, "openapi", "3.0.3");
+	aidc_json_key(&j, "info");
+	aidc_json_obj_begin(&j);
+	aidc_json_kstr(&j, "title", title);
+	aidc_json_kstr(&j, "version", AIDC_VERSION);
+	aidc_json_obj_end(&j);
+	aidc_json_key(&j, "paths");
+	aidc_json_obj_begin(&j);
+	/* Group operations by path in table order; O(n^2) over a table of tens of rows. */
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(routes[k].pattern, routes[i].pattern) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		aidc_json_key(&j, routes[i].pattern);
+		aidc_json_obj_begin(&j);
+		for (size_t k = i; k < n; k++)
+			if (strcmp(routes[k].pattern, routes[i].pattern) == 0)
+				operation_json(&j, &routes[k]);
+		aidc_json_obj_end(&j);
+	}
+	aidc_json_obj_end(&j);
+	aidc_json_key(&j, "components");
+	aidc_json_obj_begin(&j);
+	aidc_json_key(&j, "schemas");
+	aidc_json_obj_begin(&j);
+	for (size_t i = 0; i < api_nschemas; i++)
+		schema_json(&j, api_schemas[i]);
+	aidc_json_obj_end(&j);
+	aidc_json_obj_end(&j);
+	aidc_json_obj_end(&j);
+	return aidc_json_finish(&j);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * #SBATCH / #AIDC directives of batch scripts (api_sbatch.c). Supported:
+ * -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task,
+ * --gpus-per-task, -G/--gpus (total), --gres=gpu[:MODEL]:N, -t/--time,
+ * --mem (per task), -J/--job-name, -o/--output, -e/--error, -p/--partition.
+ * Other options are counted in nignored and otherwise skipped, as a Slurm
+ * script carries many that do not apply here.
+ */
+#ifndef AIDC_API_SBATCH_H
+#define AIDC_API_SBATCH_H
+
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/limits.h"
+
+struct api_sbatch {
+	int64_t nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, gpus_total;
+	int64_t time_limit_s, mem_mib; /* 0 = not given */
+	char name[AIDC_MAX_NAME_BYTES];
+	char gpu_model[AIDC_MAX_NAME_BYTES];
+	char partition[AIDC_MAX_NAME_BYTES];
+	char stdout_path[AIDC_MAX_PATH_BYTES];
+	char stderr_path[AIDC_MAX_PATH_BYTES];
+	uint32_t nignored;
+};
+
+/* Reads the directives of script (NUL-terminated); *s is zeroed first.
+ * Errors name the script line. */
+int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);
+
+#endif

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `aidc up` and `aidc down`: an all-in-one local center. `up` starts a
+ * controller and N agents with mock accelerators as background processes
+ * (each agent with its own state directory), records their PIDs under
+ * DIR/pids, and waits until every agent has registered; `up --demo` also
+ * submits a small workload. `down` stops what `up` started, by PID: SIGTERM,
+ * then SIGKILL after 10 s.
+ *
+ * Layout of DIR (default ~/.aidc): aidc.sock, controller/ (database, secret,
+ * logs), agent-K/ (task logs), pids/, *.log (daemon output).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "util/util.h"
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* Starts argv in the background (own session), output to logpath. */
+static pid_t spawn(char *const *argv, const char *logpath)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	setsid();
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	int nul = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	if (nul >= 0)
+		dup2(nul, 0);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+static int write_pid(const char *dir, const char *name, pid_t pid)
+{
+	char p[AIDC_MAX_PATH_BYTES + 64];
+	snprintf(p, sizeof p, "%s/pids/%s.pid", dir, name);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", (int)pid);
+	return fclose(f);
+}
+
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[32] = "";
+	char *ok = fgets(line, sizeof line, f);
+	fclose(f);
+	int64_t v;
+	line[strcspn(line, "\n")] = '\0';
+	return ok && aidc_parse_i64(line, 1, INT32_MAX, &v) == 0 ? (pid_t)v : -1;
+}
+
+static bool alive(pid_t pid)
+{
+	return pid > 0 && kill(pid, 0) == 0;
+}
+
+/* Stops one daemon: SIGTERM, wait up to 10 s, then SIGKILL. */
+static void stop_pid(pid_t pid)
+{
+	if (!alive(pid))
+		return;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200 && alive(pid); i++) {
+		waitpid(pid, NULL, WNOHANG);
+		nap_ms(50);
+	}
+	if (alive(pid))
+		kill(pid, SIGKILL);
+	waitpid(pid, NULL, WNOHANG);
+}
+
+static int count_up_nodes(const char *sock)
+{
+	struct api_client cl;
+	struct api_call c;
+	memset(&c, 0, sizeof c);
+	if (api_client_init(&cl, sock, NULL, 0, NULL, NULL) != 0)
+		return -1;
+	aidc_buf_init(&c.reply, 16u << 20);
+	c.method = "GET";
+	c.path = "/v1/nodes";
+	c.timeout_ms = 2000;
+	int n = -1;
+	if (api_client_call(&cl, &c, NULL) == 0 && c.status == 200) {
+		json_t *r = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
+		size_t i;
+		json_t *it;
+		n = 0;
+		json_array_foreach(json_object_get(r, "nodes"), i, it)
+			n += !strcmp(json_string_value(json_object_get(it, "state")), "up");
+		json_decref(r);
+	}
+	aidc_buf_release(&c.reply);
+	api_client_release(&cl);
+	return n;
+}
+
+static void demo(const char *self, const char *sock)
+{
+	static const char *const jobs[][8] = {
+		{"-J", "hello", "--", "echo", "hello from AIDC", NULL},
+		{"-J", "gang", "-n", "2", "--gpus-per-task", "1", "--", NULL},
+		{"-J", "sleeper", "-t", "60", "--", "sleep", "5", NULL},
+	};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(jobs); k++) {
+		char *argv[16];
+		size_t n = 0;
+		argv[n++] = (char *)self;
+		argv[n++] = (char *)"submit";
+		argv[n++] = (char *)"--socket";
+		argv[n++] = (char *)sock;
+		for (size_t i = 0; jobs[k][i]; i++)
+			argv[n++] = (char *)jobs[k][i];
+		if (k == 1) {
+			argv[n++] = (char *)"sh";
+			argv[n++] = (char *)"-c";
+			argv[n++] = (char *)"echo rank $RANK of $WORLD_SIZE on $AIDC_NODE, "
+					    "master $MASTER_ADDR:$MASTER_PORT, devices "
+					    "$AIDC_VISIBLE_DEVICES";
+		}
+		argv[n] = NULL;
+		pid_t pid = fork();
+		if (pid == 0) {
+			execv(self, argv);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+	}
+	printf("\ndemo submitted. Try:\n  aidc jobs\n  aidc nodes\n  aidc logs 1\n"
+	       "  aidc logs 2 --task 1\n  aidc logs 3 -f\n");
+}
+
+int cli_up_main(int argc, char **argv)
+{
+	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock";
+	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10;
+	bool demo_f = false, allow_root = false;
+	const struct cli_flag flags[] = {
+		{"agents", CLI_I64, &agents, "N", "agents (nodes) to start", 1, AIDC_MAX_UP_AGENTS,
+		 NULL, NULL},
+		{"dir", CLI_STR, &dirf, "DIR", "state and run directory (default ~/.aidc)", 0, 0,
+		 NULL, NULL},
+		{"devices", CLI_I64, &devs, "N", "mock accelerators per agent", 0,
+		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
+		{"model", CLI_STR, &model, "NAME", "mock accelerator model", 0, 0, NULL, NULL},
+		{"vendor", CLI_STR, &vendor, "NAME", "mock vendor (nvidia sets CUDA_VISIBLE_DEVICES)",
+		 0, 0, NULL, NULL},
+		{"cpus", CLI_I64, &cpus, "N", "CPUs per agent", 1, AIDC_MAX_NODE_CPU_MILLI / 1000,
+		 NULL, NULL},
+		{"mem-mib", CLI_I64, &mem, "N", "memory per agent", 1, (double)AIDC_MAX_NODE_MEM_MIB,
+		 NULL, NULL},
+		{"node-timeout", CLI_I64, &timeout, "S", "heartbeat timeout", 1, 3600, NULL, NULL},
+		{"allow-root-jobs", CLI_BOOL, &allow_root, NULL, "let root submit jobs", 0, 0, NULL,
+		 NULL},
+		{"demo", CLI_BOOL, &demo_f, NULL, "also submit a small demo workload", 0, 0, NULL,
+		 NULL},
+	};
+	const struct cli_cmd cmd = {"up", "aidc up [--agents N] [--demo] [--dir DIR]",
+				    "Start a local center: a controller plus N agents with mock "
+				    "accelerators. 'aidc down' stops it.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (strlen(model) > 64 || strlen(vendor) > 32 || strchr(model, ':') || strchr(vendor, ':')) {
+		fprintf(stderr, "aidc up: bad --model or --vendor\n");
+		return CLI_EXIT_USAGE;
+	}
+	char dir[1024], self[AIDC_MAX_PATH_BYTES], p[1200], sock[1100], ctl_dir[1100];
+	cli_up_dir(dirf, dir, sizeof dir);
+	if (cli_self_exe(self, sizeof self) != 0) {
+		fprintf(stderr, "aidc up: cannot find the aidc binary\n");
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(p, sizeof p, "%s/pids/controller.pid", dir);
+	if (alive(read_pid(p))) {
+		fprintf(stderr, "aidc up: a center is already running in %s ('aidc down' stops it)\n",
+			dir);
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(ctl_dir, sizeof ctl_dir, "%s/controller", dir);
+	snprintf(sock, sizeof sock, "%s/aidc.sock", dir);
+	mkdir(dir, 0755);
+	snprintf(p, sizeof p, "%s/pids", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/controller/port", dir);
+	unlink(p);
+	char log[1200];
+	snprintf(log, sizeof log, "%s/controller.log", dir);
+	char *cargv[] = {self, "controller", "--state-dir", ctl_dir, "--socket", sock, "--port", "0",
+			 "--port-file", p, "--node-timeout", NULL, NULL, NULL};
+	char tbuf[32];
+	snprintf(tbuf, sizeof tbuf, "%" PRId64, timeout);
+	cargv[11] = tbuf;
+	if (allow_root)
+		cargv[12] = "--allow-root-jobs";
+	pid_t cpid = spawn(cargv, log);
+	write_pid(dir, "controller", cpid);
+	pid_t port = -1;
+	for (int i = 0; i < 400 && port < 0 && alive(cpid); i++) {
+		port = read_pid(p);
+		if (port < 0)
+			nap_ms(50);
+	}
+	if (port < 0) {
+		fprintf(stderr, "aidc up: the controller did not start; see %s\n", log);
+		return CLI_EXIT_FAIL;
+	}
+	for (int64_t k = 0; k < agents; k++) {
+		char name[32], adir[1100], ctl[64], secret[1200], devspec[128], cs[32], ms[32];
+		snprintf(name, sizeof name, "node-%" PRId64, k);
+		snprintf(adir, sizeof adir, "%s/agent-%" PRId64, dir, k);
+		snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);
+		snprintf(secret, sizeof secret, "%s/secret", ctl_dir);
+		snprintf(devspec, sizeof devspec, "mock:%" PRId64 ":%s:%s", devs, model, vendor);
+		snprintf(cs, sizeof cs, "%" PRId64, cpus);
+		snprintf(ms, sizeof ms, "%" PRId64, mem);
+		snprintf(log, sizeof log, "%s/agent-%" PRId64 ".log", dir, k);
+		char *aargv[] = {self, "agent", "--controller", ctl, "--name", name, "--state-dir",
+				 adir, "--secret-file", secret, "--devices", devspec, "--cpus", cs,
+				 "--mem-mib", ms, allow_root ? "--allow-root-jobs" : NULL, NULL};
+		write_pid(dir, name, spawn(aargv, log));
+	}
+	int up = 0;
+	for (int i = 0; i < 600 && up < agents; i++) {
+		up = count_up_nodes(sock);
+		if (up < agents)
+			nap_ms(50);
+	}
+	if (up < agents) {
+		fprintf(stderr, "aidc up: only %d of %" PRId64 " agents registered; see %s/*.log\n",
+			up < 0 ? 0 : up, agents, dir);
+		return CLI_EXIT_FAIL;
+	}
+	printf("local center up: controller (pid %d, port %d) and %" PRId64
+	       " agents with %" PRId64 " %s devices each\n"
+	       "socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n",
+	       (int)cpid, (int)port, agents, devs, model, sock, sock);
+	if (demo_f)
+		demo(self, sock);
+	return CLI_EXIT_OK;
+}
+
+int cli_down_main(int argc, char **argv)
+{
+	const char *dirf = NULL;
+	const struct cli_flag flags[] = {
+		{"dir", CLI_STR, &dirf, "DIR", "the directory 'aidc up' used", 0, 0, NULL, NULL},
+	};
+	const struct cli_cmd cmd = {"down", "aidc down [--dir DIR]",
+				    "Stop the local center started by 'aidc up' (agents first).",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	char dir[1024], p[1400];
+	cli_up_dir(dirf, dir, sizeof dir);
+	snprintf(p, sizeof p, "%s/pids", dir);
+	DIR *d = opendir(p);
+	if (!d) {
+		fprintf(stderr, "aidc down: nothing started in %s\n", dir);
+		return CLI_EXIT_FAIL;
+	}
+	struct dirent *de;
+	int stopped = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "node-", 5) != 0)
+			continue;
+		snprintf(p, sizeof p, "%s/pids/%.200s", dir, de->d_name);
+		stop_pid(read_pid(p));
+		unlink(p);
+		stopped++;
+	}
+	closedir(d);
+	snprintf(p, sizeof p, "%s/pids/controller.pid", dir);
+	pid_t c = read_pid(p);
+	if (c > 0) {
+		stop_pid(c);
+		unlink(p);
+		stopped++;
+	}
+	printf("stopped %d processes\n", stopped);
+	return CLI_EXIT_OK;
+}

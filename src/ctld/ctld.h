@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The controller daemon (`aidc controller`): the REST API, durable state in
+ * the store, one event-loop thread that owns the scheduling core, dispatch of
+ * tasks to node agents, and reconciliation after a restart.
+ *
+ * Threads: libmicrohttpd runs one thread per connection; each handler decodes
+ * its body, hands a message to the event loop and waits for the reply. Only
+ * the loop thread touches struct sched, the job and node tables and the store.
+ * Every state change is committed to the store before its reply is released.
+ */
+#ifndef AIDC_CTLD_CTLD_H
+#define AIDC_CTLD_CTLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+/* Job states (persisted: append only, never renumber). */
+enum ctld_job_state {
+	CTLD_JOB_PENDING = 0,
+	CTLD_JOB_RUNNING = 1,
+	CTLD_JOB_STOPPING = 2, /* tasks are being killed; ends in the job's target state */
+	CTLD_JOB_COMPLETED = 3,
+	CTLD_JOB_FAILED = 4,
+	CTLD_JOB_CANCELLED = 5,
+	CTLD_JOB_TIMEOUT = 6,
+	CTLD_JOB_NODE_FAIL = 7,
+	CTLD_JOB_REQUEUE = 8, /* only as a STOPPING target: back to PENDING, attempt + 1 */
+	CTLD_JOB_STATE_COUNT_
+};
+const char *ctld_job_state_name(int st);
+int ctld_job_state_parse(const char *s); /* -1 if unknown */
+
+/* Task states of the current attempt (persisted). */
+enum ctld_task_state {
+	CTLD_TASK_ASSIGNED = 0, /* committed to a node; the agent has not confirmed it yet */
+	CTLD_TASK_RUNNING = 1,
+	CTLD_TASK_EXITED = 2,
+	CTLD_TASK_FAILED = 3, /* could not start */
+	CTLD_TASK_LOST = 4,   /* its node vanished */
+};
+const char *ctld_task_state_name(int st);
+
+/* Node states (persisted). */
+enum ctld_node_state {
+	CTLD_NODE_UP = 0,
+	CTLD_NODE_DRAINED = 1, /* by an admin: running jobs finish, nothing new starts */
+	CTLD_NODE_DOWN = 2,    /* its agent stopped heartbeating */
+	CTLD_NODE_UNKNOWN = 3, /* known from the store, agent not heard from since restart */
+};
+const char *ctld_node_state_name(int st);
+
+/* Configuration; every key is declared once in config.c's table (docs/config.md). */
+struct ctld_config {
+	char listen_addr[64];
+	int64_t port;
+	char socket_path[4096];
+	char state_dir[4096];
+	char db_path[4096];
+	char secret_file[4096];
+	char port_file[4096];
+	int order;     /* enum sched_order */
+	int placement; /* enum sched_placement */
+	int blocking;  /* enum sched_blocking */
+	int64_t node_timeout_s;
+	int64_t heartbeat_s;
+	int64_t kill_grace_s;
+	int64_t pass_interval_ms;
+	int64_t default_mem_mib;
+	int64_t master_port_base;
+	int64_t master_port_range;
+	bool requeue_on_node_failure;
+	bool allow_root_jobs;
+	bool store_sync_full;
+	int64_t admin_gid; /* -1: root only */
+	char partition[128];
+};
+
+/* Fills the documented defaults (state_dir "/var/lib/aidc", loopback, ...). */
+void ctld_config_defaults(struct ctld_config *c);
+/* Applies one "key = value" setting; AIDC_E_INVAL names the key. */
+int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
+		    struct aidc_err *e);
+/* Reads a key=value file ('#' comments, blank lines); errors carry file:line. */
+int ctld_config_load(struct ctld_config *c, const char *path, struct aidc_err *e);
+/* Derives unset paths from state_dir (db, secret, socket). */
+void ctld_config_finish(struct ctld_config *c);
+/* Writes the key table as Markdown (docs/config.md is generated from it). */
+void ctld_config_doc(FILE *out);
+
+/*
+ * Runs the controller until SIGINT/SIGTERM: opens the store, rebuilds state,
+ * starts the listeners, runs the loop. cfg is borrowed. Returns 0 after a
+ * clean shutdown or a negative code.
+ */
+int ctld_run(const struct ctld_config *cfg, struct aidc_err *e);
+
+/* Creates the cluster secret file (mode 0600) if absent; reads it into out. */
+int ctld_secret_ensure(const char *path, char *out, size_t outsz, struct aidc_err *e);
+
+#endif

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private structures of the controller, shared by its .c files:
+ *   config.c  configuration keys          loop.c   event loop, messages, timers
+ *   jobs.c    job life cycle and store     routes.c the route table and handlers
+ *   glue.c    calls into the scheduling core (sched.h)
+ *   nodes.c   agents: registration, heartbeats, work, loss
+ *
+ * Everything below except struct ctld_msg's queue fields is touched by the
+ * loop thread only.
+ */
+#ifndef AIDC_CTLD_CTLD_INT_H
+#define AIDC_CTLD_CTLD_INT_H
+
+#include <pthread.h>
+
+#include "api/api.h"
+#include "ctld/ctld.h"
+#include "sched/sched.h"
+#include "store/store.h"
+#include "util/json.h"
+
+struct ctld_msg;
+
+struct ctld_task {
+	uint32_t index;       /* RANK */
+	uint32_t node;        /* index into ctld->nodes */
+	uint32_t local_rank, local_size;
+	int state;            /* enum ctld_task_state */
+	int32_t pid, exit_code, term_signal;
+	bool timed_out;
+	int64_t start_s, end_s;
+	uint32_t ndev;
+	uint32_t devs[AIDC_MAX_DEVICES_PER_NODE]; /* device indices on the node */
+	bool kill_sent;   /* a kill order went out for this attempt */
+	bool dispatched;  /* the launch order went out (resent after re-registration) */
+};
+
+struct ctld_job {
+	uint64_t id;
+	uint32_t uid, gid;
+	char *user, *name; /* owned */
+	char *spec_json;   /* owned; the versioned document as stored */
+	struct api_job_submit spec; /* decoded from spec_json; owned */
+	int state, target;          /* enum ctld_job_state */
+	char *reason;               /* owned or NULL */
+	uint32_t attempt;
+	int32_t exit_code, term_signal;
+	int64_t submit_s, start_s, end_s;
+	int32_t handle;             /* the core's handle, -1 when not in the core */
+	uint32_t ntasks;
+	struct ctld_task *tasks;    /* ntasks entries while RUNNING/STOPPING, else NULL */
+	uint16_t master_port;
+	bool requeue_on_node_failure;
+};
+
+struct ctld_node {
+	char *name, *addr, *partition; /* owned */
+	char *info_json;               /* owned: the registration document */
+	int state;                     /* enum ctld_node_state */
+	bool drained;                  /* admin drain, survives agent loss */
+	int32_t sched_id;              /* the core's node id, -1 if not added */
+	uint32_t cpus;
+	uint64_t mem_mib;
+	uint32_t ndev;
+	char vendor[AIDC_MAX_NAME_BYTES];
+	int64_t last_seen_ms;
+	int64_t registered_s;
+	/* Tasks the agent reported that the controller does not run: kill them. */
+	struct api_task_ref *orphans;
+	size_t norphans, cap_orphans;
+};
+
+struct ctld;
+
+/* A request handed from an HTTP thread to the loop. */
+typedef int (*ctld_loop_fn)(struct ctld *c, struct ctld_msg *m);
+enum { CTLD_DONE = 0, CTLD_PARK = 1 }; /* loop fns return these, or a negative code */
+
+struct ctld_msg {
+	ctld_loop_fn fn;
+	struct api_request *req;   /* borrowed from the HTTP thread */
+	struct api_response *resp; /* borrowed */
+	void *body;                /* decoded body, owned by the HTTP thread */
+	struct aidc_err err;
+	int rc;
+	bool done;
+	int64_t deadline_ms;       /* parked long-polls */
+	/* loop -> HTTP-thread results for log reads */
+	char log_path[AIDC_MAX_PATH_BYTES];
+	bool job_done;
+	pthread_cond_t cond;
+	struct ctld_msg *next;
+};
+
+struct ctld {
+	struct ctld_config cfg;
+	char secret[AIDC_MAX_SECRET_BYTES + 1];
+	struct store *st;
+	struct sched *sched;
+	struct sched_decisions dec;
+	struct api_server *srv;
+
+	struct ctld_job **jobs; /* by increasing id */
+	size_t njobs, cap_jobs;
+	struct ctld_job **by_handle; /* core handle -> job */
+	size_t cap_handles;
+	uint64_t next_job_id;
+
+	struct ctld_node *nodes;
+	size_t nnodes, cap_nodes;
+
+	/* The queue from HTTP threads to the loop. */
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	struct ctld_msg *head, *tail;
+	size_t queued;
+	bool stopping;
+
+	struct ctld_msg **parked; /* long-polls waiting for work or a timeout */
+	size_t nparked, cap_parked;
+
+	bool need_pass;
+	int64_t next_pass_ms;
+
+	/* counters for /metrics */
+	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
+	uint64_t m_pass_us_total;
+};
+
+int64_t ctld_now_ms(void);
+int64_t ctld_now_s(void);
+
+/* loop.c: hands m to the loop and waits for its reply (HTTP threads). */
+int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct api_response *resp,
+	      void *body, struct ctld_msg *m, struct aidc_err *e);
+/* Replies to a parked message now (loop thread). */
+void ctld_unpark_node(struct ctld *c, uint32_t node);
+
+/* jobs.c */
+struct ctld_job *ctld_job_find(struct ctld *c, uint64_t id);
+int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
+		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e);
+int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e);
+/* Begins stopping a running job (kills its tasks) or ends a pending one. */
+int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *reason,
+		  struct aidc_err *e);
+/* Ends the job if every task is terminal (loop thread, after any task change). */
+int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+int ctld_jobs_restore(struct ctld *c, struct aidc_err *e);
+void ctld_job_free(struct ctld_job *j);
+bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
+void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);
+
+/* glue.c: the scheduling core */
+int ctld_sched_init(struct ctld *c, struct aidc_err *e);
+int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e);
+int ctld_sched_node_state(struct ctld *c, struct ctld_node *n);
+int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+/* Puts a restored running job back on its nodes. */
+int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+int ctld_sched_pass(struct ctld *c, struct aidc_err *e);
+void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue);
+const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j);
+
+/* nodes.c */
+struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx);
+int ctld_nodes_restore(struct ctld *c, struct aidc_err *e);
+int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e);
+void ctld_nodes_check(struct ctld *c); /* heartbeat timeouts */
+void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n);
+/* Loop fns for the agent protocol and node admin. */
+int ctld_lf_register(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_work(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_node_drain(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_node_resume(struct ctld *c, struct ctld_msg *m);
+/* Builds a node's work reply (launches + kills); returns how many items. */
+size_t ctld_node_work(struct ctld *c, uint32_t node, struct aidc_buf *out);
+
+/* routes.c */
+extern const struct api_route ctld_routes[];
+extern const size_t ctld_nroutes;
+
+#endif

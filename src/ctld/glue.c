@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The controller's only contact with the scheduling core (sched.h): nodes and
+ * jobs in, passes and START decisions out, handles kept in step with the job
+ * table. The core is the same one the simulator drives; it sees Unix seconds.
+ *
+ * Node states: the core's UP only for nodes whose agent is alive and not
+ * drained; drained, down and not-yet-heard-from nodes are DRAINING in the core
+ * (running jobs keep their resources, nothing new starts), so a lost node's
+ * jobs can still be finished or requeued through the normal calls.
+ *
+ * Restart: a job that was running is submitted again and placed with its own
+ * nodes temporarily UP and every other node DRAINING (all nodes are DRAINING
+ * at that point), which pins it to the nodes it runs on. The core has no call
+ * to restore an exact device allocation yet; see docs/live.md.
+ */
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+static void core_log(void *ctx, int level, const char *msg)
+{
+	aidc_log((enum aidc_log_level)level, "sched: %s", msg);
+}
+
+int ctld_sched_init(struct ctld *c, struct aidc_err *e)
+{
+	struct sched_config sc;
+	sched_config_defaults(&sc);
+	sc.order = (enum sched_order)c->cfg.order;
+	sc.placement = (enum sched_placement)c->cfg.placement;
+	sc.blocking = (enum sched_blocking)c->cfg.blocking;
+	struct sched_env env = {.version = SCHED_ENV_VERSION, .ctx = c, .log_fn = core_log};
+	return sched_new(&sc, &env, &c->sched, e);
+}
+
+/* The first global device index of each node, in the order nodes were added. */
+static uint32_t first_dev_of(struct ctld *c, const struct ctld_node *n)
+{
+	uint32_t first = 0;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct ctld_node *m = &c->nodes[i];
+		if (m->sched_id >= 0 && m->sched_id < n->sched_id)
+			first += m->ndev;
+	}
+	return first;
+}
+
+static int node_of_core(struct ctld *c, uint32_t core_id)
+{
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].sched_id == (int32_t)core_id)
+			return (int)i;
+	return -1;
+}
+
+int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
+{
+	struct api_agent_register reg;
+	int rc = api_decode(&api_schema_agent_register, n->info_json, strlen(n->info_json), &reg,
+			    e);
+	if (rc)
+		return rc;
+	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
+	uint32_t ndev = 0;
+	const struct api_device *d = reg.devices.v;
+	for (size_t i = 0; i < reg.devices.n; i++) {
+		rc = sched_add_model(c->sched, d[i].model, d[i].vendor, (uint64_t)d[i].mem_mib, e);
+		if (rc < 0)
+			goto out;
+		devs[ndev].model = (uint32_t)rc;
+		devs[ndev].group = 0;
+		ndev++;
+	}
+	rc = sched_add_partition(c->sched, n->partition, e);
+	if (rc < 0)
+		goto out;
+	struct sched_node_spec spec = {
+		.name = n->name,
+		.partition = (uint32_t)rc,
+		.rack = 0,
+		.cpu_milli = n->cpus * 1000u,
+		.mem_mib = n->mem_mib,
+		.ndev = ndev,
+		.devs = devs,
+	};
+	rc = sched_add_node(c->sched, &spec, e);
+	if (rc < 0)
+		goto out;
+	n->sched_id = rc;
+	n->ndev = ndev;
+	rc = ctld_sched_node_state(c, n);
+out:
+	api_decoded_release(&api_schema_agent_register, &reg);
+	return rc < 0 ? rc : 0;
+}
+
+int ctld_sched_node_state(struct ctld *c, struct ctld_node *n)
+{
+	if (n->sched_id < 0)
+		return 0;
+	enum sched_node_state st =
+		n->state == CTLD_NODE_UP && !n->drained ? SCHED_NODE_UP : SCHED_NODE_DRAINING;
+	return sched_set_node_state(c->sched, (uint32_t)n->sched_id, st, NULL);
+}
+
+static void set_handle(struct ctld *c, struct ctld_job *j, int h)
+{
+	j->handle = h;
+	if (h < 0)
+		return;
+	if ((size_t)h >= c->cap_handles) {
+		size_t old = c->cap_handles;
+		AIDC_GROW(c->by_handle, c->cap_handles, (size_t)h + 1);
+		memset(c->by_handle + old, 0, (c->cap_handles - old) * sizeof *c->by_handle);
+	}
+	c->by_handle[h] = j;
+}
+
+int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	const struct api_job_submit *s = &j->spec;
+	int part = sched_add_partition(c->sched, s->partition ? s->partition : c->cfg.partition, e);
+	if (part < 0)
+		return part;
+	uint64_t mask = 0;
+	if (s->gpu_model) {
+		int m = sched_find_model(c->sched, s->gpu_model);
+		if (m < 0)
+			return aidc_errf(e, AIDC_E_NOFIT, "no node has accelerator model '%s'",
+					 s->gpu_model);
+		mask = UINT64_C(1) << m;
+	}
+	struct sched_job_spec js = {
+		.id = j->id,
+		.name = j->name,
+		.user = j->user,
+		.tenant = j->user,
+		.partition = (uint32_t)part,
+		.priority = (int32_t)s->priority,
+		.submit_s = j->submit_s,
+		.ntasks = j->ntasks,
+		.task = {.cpu_milli = (uint32_t)s->cpus_per_task * 1000u,
+			 .mem_mib = (uint64_t)s->mem_mib,
+			 .ndev = (uint32_t)s->gpus_per_task,
+			 .dev_milli = s->gpus_per_task ? 1000u : 0u,
+			 .model_mask = mask},
+		.time_limit_s = s->time_limit_s,
+	};
+	int h = sched_submit(c->sched, &js, ctld_now_s(), e);
+	if (h < 0)
+		return h;
+	set_handle(c, j, h);
+	return 0;
+}
+
+int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	int rc = ctld_sched_submit(c, j, e);
+	if (rc)
+		return rc;
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		struct ctld_node *n = &c->nodes[j->tasks[t].node];
+		if (n->sched_id >= 0)
+			sched_set_node_state(c->sched, (uint32_t)n->sched_id, SCHED_NODE_UP, NULL);
+	}
+	sched_decisions_reset(&c->dec);
+	rc = sched_place(c->sched, (uint32_t)j->handle, SCHED_MODE_RUN_NOW, ctld_now_s(), &c->dec,
+			 NULL, e);
+	for (uint32_t t = 0; t < j->ntasks; t++)
+		ctld_sched_node_state(c, &c->nodes[j->tasks[t].node]);
+	if (rc) {
+		/* It runs but the core cannot account for it: keep it out of the core
+		 * (never started twice) and let its tasks' reports settle it. */
+		aidc_log(AIDC_LOG_WARN, "restore: job %" PRIu64 " does not fit its nodes: %s", j->id,
+			 e ? e->msg : "");
+		sched_job_cancel(c->sched, (uint32_t)j->handle, ctld_now_s(), NULL);
+		c->by_handle[j->handle] = NULL;
+		j->handle = -1;
+		if (e)
+			aidc_err_clear(e);
+	}
+	return 0;
+}
+
+void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue)
+{
+	if (j->handle < 0)
+		return;
+	uint32_t h = (uint32_t)j->handle;
+	int64_t now = ctld_now_s();
+	bool running = sched_job_state(c->sched, h) == SCHED_JOB_RUNNING;
+	if (requeue && running) {
+		sched_job_requeue(c->sched, h, now, NULL);
+		return;
+	}
+	if (requeue)
+		return; /* pending already */
+	if (running && j->state != CTLD_JOB_CANCELLED)
+		sched_job_finish(c->sched, h, now, NULL);
+	else
+		sched_job_cancel(c->sched, h, now, NULL);
+	c->by_handle[h] = NULL;
+	j->handle = -1;
+}
+
+const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j)
+{
+	if (j->handle < 0)
+		return "none";
+	return sched_reason_name(sched_job_reason(c->sched, (uint32_t)j->handle));
+}
+
+/* Turns one START decision into tasks on nodes; false if a node is unknown. */
+static bool build_tasks(struct ctld *c, struct ctld_job *j, const struct sched_decision *d)
+{
+	j->tasks = aidc_calloc(j->ntasks, sizeof *j->tasks);
+	for (uint32_t t = 0; t < j->ntasks; t++)
+		j->tasks[t].index = t;
+	for (uint32_t a = 0; a < d->nalloc; a++) {
+		const struct sched_alloc *al = &c->dec.allocs[d->first_alloc + a];
+		int ni = node_of_core(c, al->node);
+		if (ni < 0 || al->task >= j->ntasks)
+			return false;
+		struct ctld_task *k = &j->tasks[al->task];
+		k->node = (uint32_t)ni;
+		if (al->dev != SCHED_NO_DEVICE && k->ndev < AIDC_MAX_DEVICES_PER_NODE)
+			k->devs[k->ndev++] = al->dev - first_dev_of(c, &c->nodes[ni]);
+	}
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		struct ctld_task *k = &j->tasks[t];
+		k->state = CTLD_TASK_ASSIGNED;
+		for (uint32_t u = 0; u < j->ntasks; u++)
+			if (j->tasks[u].node == k->node) {
+				if (u < t)
+					k->local_rank++;
+				k->local_size++;
+			}
+	}
+	j->master_port = (uint16_t)(c->cfg.master_port_base +
+				    (int64_t)(j->id % (uint64_t)c->cfg.master_port_range));
+	return true;
+}
+
+int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
+{
+	int64_t t0 = ctld_now_ms();
+	int rc = sched_pass(c->sched, ctld_now_s(), &c->dec, e);
+	c->m_passes++;
+	if (rc)
+		return rc;
+	size_t nstart = 0;
+	for (size_t i = 0; i < c->dec.n; i++)
+		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
+	if (nstart == 0)
+		goto done;
+	/* All starts of one pass in one transaction: one fsync however many start. */
+	if ((rc = store_begin(c->st, e)) != 0)
+		goto undo;
+	for (size_t i = 0; i < c->dec.n; i++) {
+		const struct sched_decision *d = &c->dec.v[i];
+		if (d->kind != SCHED_DECIDE_START)
+			continue;
+		struct ctld_job *j = c->by_handle[d->job];
+		if (!j || !build_tasks(c, j, d)) {
+			rc = aidc_errf(e, AIDC_E_INTERNAL, "START for an unknown job or node");
+			store_rollback(c->st);
+			goto undo;
+		}
+		j->state = CTLD_JOB_RUNNING;
+		j->start_s = ctld_now_s();
+		if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
+			store_rollback(c->st);
+			goto undo;
+		}
+	}
+	if ((rc = store_commit(c->st, e)) != 0)
+		goto undo;
+	for (size_t i = 0; i < c->dec.n; i++) {
+		const struct sched_decision *d = &c->dec.v[i];
+		if (d->kind != SCHED_DECIDE_START)
+			continue;
+		struct ctld_job *j = c->by_handle[d->job];
+		c->m_started++;
+		for (uint32_t t = 0; t < j->ntasks; t++)
+			ctld_unpark_node(c, j->tasks[t].node);
+	}
+done:
+	c->m_pass_us_total += (uint64_t)(ctld_now_ms() - t0) * 1000u;
+	return 0;
+undo:
+	/* Nothing was acknowledged or dispatched: put every started job back in the queue. */
+	for (size_t i = 0; i < c->dec.n; i++) {
+		const struct sched_decision *d = &c->dec.v[i];
+		if (d->kind != SCHED_DECIDE_START)
+			continue;
+		struct ctld_job *j = c->by_handle[d->job];
+		sched_job_requeue(c->sched, d->job, ctld_now_s(), NULL);
+		if (j) {
+			aidc_free(j->tasks);
+			j->tasks = NULL;
+			j->state = CTLD_JOB_PENDING;
+			j->start_s = 0;
+		}
+	}
+	return rc;
+}
+

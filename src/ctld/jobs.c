@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The job life cycle in the controller: submit (validate, commit, queue),
+ * stop (cancel, time limit, gang failure, node loss), settle (the last task
+ * ended: finish, fail or requeue), persistence of jobs and tasks, restore
+ * after a restart, and the JSON view of a job.
+ *
+ * Ordering rule: the store is written before anything is acknowledged or
+ * dispatched. A new job is queued in the core first (which validates it
+ * without side effects visible outside this thread) and removed again if the
+ * commit fails, so a failed commit changes nothing.
+ */
+#include <jansson.h>
+
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+static const char *const job_states[CTLD_JOB_STATE_COUNT_] = {
+	"pending", "running", "stopping", "completed", "failed",
+	"cancelled", "timeout", "node_fail", "requeue",
+};
+
+const char *ctld_job_state_name(int st)
+{
+	return st >= 0 && st < CTLD_JOB_STATE_COUNT_ ? job_states[st] : "unknown";
+}
+
+int ctld_job_state_parse(const char *s)
+{
+	for (int i = 0; i < CTLD_JOB_STATE_COUNT_; i++)
+		if (strcmp(job_states[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *ctld_task_state_name(int st)
+{
+	static const char *const n[] = {"assigned", "running", "exited", "failed", "lost"};
+	return st >= 0 && st < (int)AIDC_ARRAY_LEN(n) ? n[st] : "unknown";
+}
+
+bool ctld_job_active(const struct ctld_job *j)
+{
+	return j->state == CTLD_JOB_RUNNING || j->state == CTLD_JOB_STOPPING;
+}
+
+static bool task_terminal(int st)
+{
+	return st == CTLD_TASK_EXITED || st == CTLD_TASK_FAILED || st == CTLD_TASK_LOST;
+}
+
+struct ctld_job *ctld_job_find(struct ctld *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->njobs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->jobs[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->njobs && c->jobs[lo]->id == id ? c->jobs[lo] : NULL;
+}
+
+void ctld_job_free(struct ctld_job *j)
+{
+	if (!j)
+		return;
+	aidc_free(j->user);
+	aidc_free(j->name);
+	aidc_free(j->spec_json);
+	aidc_free(j->reason);
+	aidc_free(j->tasks);
+	api_decoded_release(&api_schema_job_submit, &j->spec);
+	aidc_free(j);
+}
+
+static void set_reason(struct ctld_job *j, const char *reason)
+{
+	aidc_free(j->reason);
+	j->reason = reason ? aidc_strdup(reason) : NULL;
+}
+
+/* ---- persistence ----------------------------------------------------------- */
+
+static char *alloc_json(struct ctld *c, const struct ctld_job *j)
+{
+	if (!j->tasks)
+		return NULL;
+	struct aidc_buf b;
+	aidc_buf_init(&b, 64u << 20);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "v", 1);
+	aidc_json_ki64(&w, "master_port", j->master_port);
+	aidc_json_key(&w, "tasks");
+	aidc_json_arr_begin(&w);
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		const struct ctld_task *k = &j->tasks[t];
+		aidc_json_obj_begin(&w);
+		aidc_json_kstr(&w, "node", c->nodes[k->node].name);
+		aidc_json_key(&w, "devs");
+		aidc_json_arr_begin(&w);
+		for (uint32_t d = 0; d < k->ndev; d++)
+			aidc_json_u64(&w, k->devs[d]);
+		aidc_json_arr_end(&w);
+		aidc_json_obj_end(&w);
+	}
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	if (aidc_json_finish(&w) != 0) {
+		aidc_buf_release(&b);
+		return NULL;
+	}
+	return aidc_buf_detach(&b);
+}
+
+int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e)
+{
+	char *alloc = alloc_json(c, j);
+	struct store_job r = {
+		.id = j->id, .uid = j->uid, .gid = j->gid, .user = j->user, .name = j->name,
+		.spec_json = j->spec_json, .alloc_json = alloc, .reason = j->reason,
+		.state = j->state, .target = j->target, .attempt = j->attempt,
+		.exit_code = j->exit_code, .term_signal = j->term_signal,
+		.submit_s = j->submit_s, .start_s = j->start_s, .end_s = j->end_s,
+	};
+	int rc = c->st->ops->job_put(c->st, &r, e);
+	aidc_free(alloc);
+	if (rc || !tasks)
+		return rc;
+	if (!j->tasks)
+		return c->st->ops->task_clear(c->st, j->id, e);
+	for (uint32_t t = 0; t < j->ntasks && rc == 0; t++) {
+		const struct ctld_task *k = &j->tasks[t];
+		struct store_task s = {
+			.job_id = j->id, .index = t, .attempt = j->attempt,
+			.node = c->nodes[k->node].name, .state = k->state, .pid = k->pid,
+			.exit_code = k->exit_code, .term_signal = k->term_signal,
+			.start_s = k->start_s, .end_s = k->end_s,
+		};
+		rc = c->st->ops->task_put(c->st, &s, e);
+	}
+	return rc;
+}
+
+/* One job (and optionally its tasks) in its own transaction. */
+static int commit_job(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e)
+{
+	int rc = store_begin(c->st, e);
+	if (rc)
+		return rc;
+	if ((rc = ctld_job_persist(c, j, tasks, e)) != 0) {
+		store_rollback(c->st);
+		return rc;
+	}
+	return store_commit(c->st, e);
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+static char *spec_to_json(const struct api_job_submit *s)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES * 2u);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "v", API_JOB_SPEC_VERSION);
+#define KS(f)                                                                                  \
+	if (s->f)                                                                              \
+	aidc_json_kstr(&w, #f, s->f)
+#define KI(f)                                                                                  \
+	if (s->f)                                                                              \
+	aidc_json_ki64(&w, #f, s->f)
+	KS(name);
+	KS(script);
+	KS(cwd);
+	KS(gpu_model);
+	KS(partition);
+	KS(stdout_path);
+	KS(stderr_path);
+	KS(on_node_failure);
+	KI(nodes);
+	KI(ntasks);
+	KI(ntasks_per_node);
+	KI(cpus_per_task);
+	KI(mem_mib);
+	KI(gpus_per_task);
+	KI(time_limit_s);
+	KI(priority);
+#undef KS
+#undef KI
+	const struct api_strv *vv[] = {&s->command, &s->env};
+	const char *names[] = {"command", "env"};
+	for (int k = 0; k < 2; k++) {
+		if (!vv[k]->n)
+			continue;
+		aidc_json_key(&w, names[k]);
+		aidc_json_arr_begin(&w);
+		for (size_t i = 0; i < vv[k]->n; i++)
+			aidc_json_str(&w, vv[k]->v[i]);
+		aidc_json_arr_end(&w);
+	}
+	aidc_json_obj_end(&w);
+	if (aidc_json_finish(&w) != 0) {
+		aidc_buf_release(&b);
+		return NULL;
+	}
+	return aidc_buf_detach(&b);
+}
+
+/* Fills defaults and checks what the schema alone cannot. */
+static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_err *e)
+{
+	if ((s->command.n == 0) == (s->script == NULL))
+		return aidc_errf(e, AIDC_E_INVAL, "give exactly one of command and script");
+	if (s->command.n && s->command.v[0][0] == '\0')
+		return aidc_errf(e, AIDC_E_INVAL, "command[0] is empty");
+	if (s->cwd && s->cwd[0] != '/')
+		return aidc_errf(e, AIDC_E_INVAL, "cwd must be an absolute path");
+	if (s->on_node_failure && strcmp(s->on_node_failure, "requeue") != 0 &&
+	    strcmp(s->on_node_failure, "fail") != 0)
+		return aidc_errf(e, AIDC_E_INVAL, "on_node_failure must be requeue or fail");
+	for (size_t i = 0; i < s->env.n; i++) {
+		const char *eq = strchr(s->env.v[i], '=');
+		if (!eq || eq == s->env.v[i])
+			return aidc_errf(e, AIDC_E_INVAL, "env[%zu]: expected KEY=VALUE", i);
+	}
+	if (s->ntasks == 0) {
+		if (s->nodes && s->ntasks_per_node)
+			s->ntasks = s->nodes * s->ntasks_per_node;
+		else if (s->nodes)
+			s->ntasks = s->nodes;
+		else
+			s->ntasks = 1;
+	}
+	if (s->ntasks > AIDC_MAX_TASKS_PER_JOB)
+		return aidc_errf(e, AIDC_E_LIMIT, "more than %u tasks", AIDC_MAX_TASKS_PER_JOB);
+	if (s->nodes && s->ntasks < s->nodes)
+		return aidc_errf(e, AIDC_E_INVAL, "fewer tasks (%" PRId64 ") than nodes (%" PRId64 ")",
+				 s->ntasks, s->nodes);
+	if (s->cpus_per_task == 0)
+		s->cpus_per_task = 1;
+	if (s->mem_mib == 0)
+		s->mem_mib = c->cfg.default_mem_mib;
+	return 0;
+}
+
+static void jobs_append(struct ctld *c, struct ctld_job *j)
+{
+	AIDC_GROW(c->jobs, c->cap_jobs, c->njobs + 1);
+	c->jobs[c->njobs++] = j;
+}
+
+int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
+		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e)
+{
+	if (who->uid == 0 && !c->cfg.allow_root_jobs)
+		return aidc_errf(e, AIDC_E_PERM,
+				 "jobs from root are refused (allow_root_jobs = false); submit as "
+				 "an ordinary user");
+	int rc = normalize_spec(c, spec, e);
+	if (rc)
+		return rc;
+	struct ctld_job *j = aidc_calloc(1, sizeof *j);
+	j->id = c->next_job_id;
+	j->uid = who->uid;
+	j->gid = who->gid;
+	j->user = aidc_strdup(who->user);
+	j->name = aidc_strdup(spec->name ? spec->name : (spec->command.n ? spec->command.v[0]
+									  : "script"));
+	j->spec = *spec;
+	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
+	j->spec_json = spec_to_json(&j->spec);
+	j->state = CTLD_JOB_PENDING;
+	j->submit_s = ctld_now_s();
+	j->handle = -1;
+	j->ntasks = (uint32_t)j->spec.ntasks;
+	j->requeue_on_node_failure = j->spec.on_node_failure
+					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
+					     : c->cfg.requeue_on_node_failure;
+	if (!j->spec_json) {
+		rc = aidc_errf(e, AIDC_E_LIMIT, "job spec too large");
+		goto fail;
+	}
+	if ((rc = ctld_sched_submit(c, j, e)) != 0)
+		goto fail;
+	char next[32];
+	snprintf(next, sizeof next, "%" PRIu64, j->id + 1);
+	if ((rc = store_begin(c->st, e)) != 0)
+		goto fail_sched;
+	if ((rc = ctld_job_persist(c, j, false, e)) != 0 ||
+	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0) {
+		store_rollback(c->st);
+		goto fail_sched;
+	}
+	if ((rc = store_commit(c->st, e)) != 0)
+		goto fail_sched;
+	c->next_job_id++;
+	jobs_append(c, j);
+	c->m_submitted++;
+	c->need_pass = true;
+	*out_id = j->id;
+	return 0;
+fail_sched:
+	ctld_sched_release(c, j, false);
+fail:
+	ctld_job_free(j);
+	return rc;
+}
+
+/* ---- stop and settle ------------------------------------------------------- */
+
+int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *reason,
+		  struct aidc_err *e)
+{
+	if (j->state == CTLD_JOB_PENDING) {
+		if (target == CTLD_JOB_REQUEUE)
+			return 0;
+		ctld_sched_release(c, j, false);
+		j->state = target;
+		j->end_s = ctld_now_s();
+		set_reason(j, reason);
+		return commit_job(c, j, false, e);
+	}
+	if (j->state == CTLD_JOB_STOPPING) {
+		/* An explicit cancel overrides a pending requeue; nothing else changes. */
+		if (target == CTLD_JOB_CANCELLED && j->target == CTLD_JOB_REQUEUE) {
+			j->target = target;
+			set_reason(j, reason);
+			return commit_job(c, j, false, e);
+		}
+		return 0;
+	}
+	if (j->state != CTLD_JOB_RUNNING)
+		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " has already ended (%s)", j->id,
+				 ctld_job_state_name(j->state));
+	j->state = CTLD_JOB_STOPPING;
+	j->target = target;
+	set_reason(j, reason);
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		struct ctld_task *k = &j->tasks[t];
+		if (task_terminal(k->state))
+			continue;
+		if (c->nodes[k->node].state == CTLD_NODE_DOWN) {
+			k->state = CTLD_TASK_LOST;
+			k->end_s = ctld_now_s();
+		}
+	}
+	int rc = commit_job(c, j, true, e);
+	if (rc)
+		return rc;
+	for (uint32_t t = 0; t < j->ntasks; t++)
+		if (!task_terminal(j->tasks[t].state))
+			ctld_unpark_node(c, j->tasks[t].node);
+	return ctld_job_settle(c, j, e);
+}
+
+int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	if (!ctld_job_active(j))
+		return 0;
+	for (uint32_t t = 0; t < j->ntasks; t++)
+		if (!task_terminal(j->tasks[t].state))
+			return 0;
+	int final = j->target;
+	if (j->state == CTLD_JOB_RUNNING) {
+		final = CTLD_JOB_COMPLETED;
+		for (uint32_t t = 0; t < j->ntasks; t++)
+			if (j->tasks[t].state != CTLD_TASK_EXITED || j->tasks[t].exit_code ||
+			    j->tasks[t].term_signal)
+				final = CTLD_JOB_FAILED;
+	}
+	int rc = store_begin(c->st, e);
+	if (rc)
+		return rc;
+	if (final == CTLD_JOB_REQUEUE) {
+		ctld_sched_release(c, j, true);
+		aidc_free(j->tasks);
+		j->tasks = NULL;
+		j->attempt++;
+		j->state = CTLD_JOB_PENDING;
+		j->target = 0;
+		j->start_s = 0;
+	} else {
+		ctld_sched_release(c, j, false);
+		j->state = final;
+		j->end_s = ctld_now_s();
+		c->m_finished++;
+	}
+	if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
+		store_rollback(c->st);
+		return rc;
+	}
+	c->need_pass = true;
+	return store_commit(c->st, e);
+}
+
+/* ---- restore ----------------------------------------------------------------- */
+
+static int decode_alloc(struct ctld *c, struct ctld_job *j, const char *text, struct aidc_err *e)
+{
+	json_error_t je;
+	json_t *root = text ? json_loads(text, 0, &je) : NULL;
+	json_t *tasks = root ? json_object_get(root, "tasks") : NULL;
+	int rc = 0;
+	if (!json_is_array(tasks) || json_array_size(tasks) != j->ntasks ||
+	    json_integer_value(json_object_get(root, "v")) != 1) {
+		rc = aidc_errf(e, AIDC_E_VERSION, "job %" PRIu64 ": bad allocation record", j->id);
+		goto out;
+	}
+	j->master_port = (uint16_t)json_integer_value(json_object_get(root, "master_port"));
+	j->tasks = aidc_calloc(j->ntasks, sizeof *j->tasks);
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		json_t *o = json_array_get(tasks, t);
+		const char *node = json_string_value(json_object_get(o, "node"));
+		json_t *devs = json_object_get(o, "devs");
+		uint32_t idx;
+		if (!node || !ctld_node_find(c, node, &idx) || !json_is_array(devs) ||
+		    json_array_size(devs) > AIDC_MAX_DEVICES_PER_NODE) {
+			rc = aidc_errf(e, AIDC_E_VERSION, "job %" PRIu64 ": task %u: bad node", j->id,
+				       t);
+			goto out;
+		}
+		struct ctld_task *k = &j->tasks[t];
+		k->index = t;
+		k->node = idx;
+		k->ndev = (uint32_t)json_array_size(devs);
+		for (uint32_t d = 0; d < k->ndev; d++)
+			k->devs[d] = (uint32_t)json_integer_value(json_array_get(devs, d));
+	}
+	/* local ranks follow from the placement */
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		struct ctld_task *k = &j->tasks[t];
+		for (uint32_t u = 0; u < j->ntasks; u++)
+			if (j->tasks[u].node == k->node) {
+				if (u < t)
+					k->local_rank++;
+				k->local_size++;
+			}
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
+static int restore_job(void *ctx, const struct store_job *r)
+{
+	struct ctld *c = ctx;
+	struct aidc_err e = {0};
+	struct ctld_job *j = aidc_calloc(1, sizeof *j);
+	j->id = r->id;
+	j->uid = r->uid;
+	j->gid = r->gid;
+	j->user = aidc_strdup(r->user ? r->user : "");
+	j->name = aidc_strdup(r->name ? r->name : "");
+	j->spec_json = aidc_strdup(r->spec_json ? r->spec_json : "{}");
+	j->reason = r->reason ? aidc_strdup(r->reason) : NULL;
+	j->state = r->state;
+	j->target = r->target;
+	j->attempt = r->attempt;
+	j->exit_code = r->exit_code;
+	j->term_signal = r->term_signal;
+	j->submit_s = r->submit_s;
+	j->start_s = r->start_s;
+	j->end_s = r->end_s;
+	j->handle = -1;
+	int rc = api_decode(&api_schema_job_submit, j->spec_json, strlen(j->spec_json), &j->spec,
+			    &e);
+	if (rc) {
+		aidc_log(AIDC_LOG_ERROR, "restore: job %" PRIu64 ": %s", j->id, e.msg);
+		ctld_job_free(j);
+		return rc;
+	}
+	j->ntasks = (uint32_t)j->spec.ntasks;
+	j->requeue_on_node_failure = j->spec.on_node_failure
+					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
+					     : c->cfg.requeue_on_node_failure;
+	if (ctld_job_active(j) && (rc = decode_alloc(c, j, r->alloc_json, &e)) != 0) {
+		aidc_log(AIDC_LOG_ERROR, "restore: %s", e.msg);
+		ctld_job_free(j);
+		return rc;
+	}
+	jobs_append(c, j);
+	if (j->id >= c->next_job_id)
+		c->next_job_id = j->id + 1;
+	return 0;
+}
+
+static int restore_task(void *ctx, const struct store_task *t)
+{
+	struct ctld *c = ctx;
+	struct ctld_job *j = ctld_job_find(c, t->job_id);
+	if (!j || !j->tasks || t->index >= j->ntasks || t->attempt != j->attempt)
+		return 0; /* a stale row of an earlier attempt */
+	struct ctld_task *k = &j->tasks[t->index];
+	k->state = t->state;
+	k->pid = t->pid;
+	k->exit_code = t->exit_code;
+	k->term_signal = t->term_signal;
+	k->start_s = t->start_s;
+	k->end_s = t->end_s;
+	return 0;
+}
+
+int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
+{
+	int rc = c->st->ops->job_list(c->st, restore_job, c, e);
+	if (rc)
+		return aidc_errf(e, rc, "restoring jobs from %s failed", c->cfg.db_path);
+	if ((rc = c->st->ops->task_list(c->st, restore_task, c, e)) != 0)
+		return rc;
+	char *next = NULL;
+	if (c->st->ops->meta_get(c->st, "next_job_id", &next, NULL) == 0) {
+		int64_t v;
+		if (aidc_parse_i64(next, 1, INT64_MAX, &v) == 0 && (uint64_t)v > c->next_job_id)
+			c->next_job_id = (uint64_t)v;
+		aidc_free(next);
+	}
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctld_job *j = c->jobs[i];
+		if (j->state == CTLD_JOB_PENDING)
+			rc = ctld_sched_submit(c, j, e);
+		else if (ctld_job_active(j))
+			rc = ctld_sched_restore_running(c, j, e);
+		if (rc) {
+			aidc_log(AIDC_LOG_ERROR, "restore: job %" PRIu64 ": %s", j->id, e->msg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- JSON view --------------------------------------------------------------- */
+
+void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "id", (int64_t)j->id);
+	aidc_json_kstr(w, "name", j->name);
+	aidc_json_kstr(w, "user", j->user);
+	aidc_json_ki64(w, "uid", j->uid);
+	aidc_json_kstr(w, "state", ctld_job_state_name(j->state));
+	if (j->state == CTLD_JOB_STOPPING)
+		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));
+	if (j->state == CTLD_JOB_PENDING)
+		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j));
+	if (j->reason)
+		aidc_json_kstr(w, "reason", j->reason);
+	aidc_json_ki64(w, "ntasks", j->ntasks);
+	aidc_json_ki64(w, "attempt", j->attempt);
+	aidc_json_ki64(w, "exit_code", j->exit_code);
+	aidc_json_ki64(w, "signal", j->term_signal);
+	aidc_json_ki64(w, "submit_s", j->submit_s);
+	aidc_json_ki64(w, "start_s", j->start_s);
+	aidc_json_ki64(w, "end_s", j->end_s);
+	aidc_json_ki64(w, "time_limit_s", j->spec.time_limit_s);
+	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
+	if (j->tasks) {
+		aidc_json_key(w, "nodes");
+		aidc_json_arr_begin(w);
+		for (uint32_t t = 0; t < j->ntasks; t++) {
+			bool dup = false;
+			for (uint32_t u = 0; u < t; u++)
+				dup |= j->tasks[u].node == j->tasks[t].node;
+			if (!dup)
+				aidc_json_str(w, c->nodes[j->tasks[t].node].name);
+		}
+		aidc_json_arr_end(w);
+	}
+	if (detail) {
+		aidc_json_key(w, "command");
+		aidc_json_arr_begin(w);
+		for (size_t i = 0; i < j->spec.command.n; i++)
+			aidc_json_str(w, j->spec.command.v[i]);
+		aidc_json_arr_end(w);
+		aidc_json_kbool(w, "script", j->spec.script != NULL);
+		aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
+		aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
+		aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);
+		if (j->tasks) {
+			aidc_json_key(w, "tasks");
+			aidc_json_arr_begin(w);
+			for (uint32_t t = 0; t < j->ntasks; t++) {
+				const struct ctld_task *k = &j->tasks[t];
+				aidc_json_obj_begin(w);
+				aidc_json_ki64(w, "index", t);
+				aidc_json_kstr(w, "node", c->nodes[k->node].name);
+				aidc_json_kstr(w, "state", ctld_task_state_name(k->state));
+				aidc_json_ki64(w, "pid", k->pid);
+				aidc_json_ki64(w, "exit_code", k->exit_code);
+				aidc_json_ki64(w, "signal", k->term_signal);
+				aidc_json_kbool(w, "timed_out", k->timed_out);
+				aidc_json_key(w, "devices");
+				aidc_json_arr_begin(w);
+				for (uint32_t d = 0; d < k->ndev; d++)
+					aidc_json_u64(w, k->devs[d]);
+				aidc_json_arr_end(w);
+				aidc_json_obj_end(w);
+			}
+			aidc_json_arr_end(w);
+		}
+	}
+	aidc_json_obj_end(w);
+}

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The controller's event loop and its life cycle (ctld_run).
+ *
+ * HTTP threads call ctld_call(): the message goes on a mutex-protected FIFO
+ * and the thread sleeps on the message's own condition variable. The loop
+ * thread (the one that called ctld_run) drains the FIFO, runs each message's
+ * loop function, and signals the waiter. A loop function may PARK its message
+ * (agent work long-polls); parked messages are answered when work appears for
+ * their node or at their deadline. After each batch of messages and on the
+ * pass timer the loop runs one scheduling pass if anything changed.
+ *
+ * Cost: one mutex round trip and one context switch per request; the loop
+ * holds the mutex only to move messages, never while running them.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+int64_t ctld_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ctld_now_s(void)
+{
+	return ctld_now_ms() / 1000;
+}
+
+/* Set by the signal handler; the loop polls it (the loop wakes at least every pass interval). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct api_response *resp,
+	      void *body, struct ctld_msg *m, struct aidc_err *e)
+{
+	memset(m, 0, sizeof *m);
+	m->fn = fn;
+	m->req = req;
+	m->resp = resp;
+	m->body = body;
+	pthread_cond_init(&m->cond, NULL);
+	pthread_mutex_lock(&c->mu);
+	if (c->stopping || c->queued >= AIDC_MAX_PENDING_REQUESTS) {
+		pthread_mutex_unlock(&c->mu);
+		pthread_cond_destroy(&m->cond);
+		return aidc_errf(e, AIDC_E_BUSY, "controller is %s",
+				 c->stopping ? "shutting down" : "overloaded; retry");
+	}
+	if (c->tail)
+		c->tail->next = m;
+	else
+		c->head = m;
+	c->tail = m;
+	c->queued++;
+	pthread_cond_signal(&c->wake);
+	while (!m->done)
+		pthread_cond_wait(&m->cond, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	pthread_cond_destroy(&m->cond);
+	if (m->rc < 0)
+		return aidc_errf(e, m->rc, "%s", aidc_err_text(&m->err, m->rc));
+	return 0;
+}
+
+static void reply(struct ctld *c, struct ctld_msg *m, int rc)
+{
+	pthread_mutex_lock(&c->mu);
+	m->rc = rc;
+	m->done = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void run_msg(struct ctld *c, struct ctld_msg *m)
+{
+	c->m_requests++;
+	int rc = m->fn(c, m);
+	if (rc == CTLD_PARK) {
+		AIDC_GROW(c->parked, c->cap_parked, c->nparked + 1);
+		c->parked[c->nparked++] = m;
+		return;
+	}
+	reply(c, m, rc);
+}
+
+void ctld_unpark_node(struct ctld *c, uint32_t node)
+{
+	const char *name = c->nodes[node].name;
+	/* Take the node's messages out first: re-running one may park it again. */
+	struct ctld_msg *mine[16];
+	size_t n = 0;
+	for (size_t i = 0; i < c->nparked && n < AIDC_ARRAY_LEN(mine);) {
+		struct ctld_msg *m = c->parked[i];
+		if (strcmp(m->req->params[0], name) != 0) {
+			i++;
+			continue;
+		}
+		c->parked[i] = c->parked[--c->nparked];
+		mine[n++] = m;
+	}
+	/* Re-run: each answers with the work now queued for the node, or parks
+	 * again until its original deadline. */
+	for (size_t i = 0; i < n; i++)
+		run_msg(c, mine[i]);
+}
+
+static void expire_parked(struct ctld *c, int64_t now_ms, bool all)
+{
+	for (size_t i = 0; i < c->nparked;) {
+		struct ctld_msg *m = c->parked[i];
+		if (!all && m->deadline_ms > now_ms) {
+			i++;
+			continue;
+		}
+		c->parked[i] = c->parked[--c->nparked];
+		m->deadline_ms = -1; /* tells the loop fn to answer even if empty */
+		if (all)
+			reply(c, m, aidc_errf(&m->err, AIDC_E_BUSY, "controller is shutting down"));
+		else
+			run_msg(c, m);
+	}
+}
+
+static int64_t next_deadline(struct ctld *c)
+{
+	int64_t t = c->next_pass_ms;
+	for (size_t i = 0; i < c->nparked; i++)
+		if (c->parked[i]->deadline_ms > 0 && c->parked[i]->deadline_ms < t)
+			t = c->parked[i]->deadline_ms;
+	/* Heartbeat timeouts are checked at least every 200 ms. */
+	int64_t hb = ctld_now_ms() + 200;
+	return t < hb ? t : hb;
+}
+
+static void loop_run(struct ctld *c)
+{
+	while (!stop_signal) {
+		pthread_mutex_lock(&c->mu);
+		if (!c->head) {
+			int64_t until = next_deadline(c);
+			struct timespec ts = {.tv_sec = until / 1000,
+					      .tv_nsec = (long)(until % 1000) * 1000000};
+			pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+		}
+		struct ctld_msg *batch = c->head;
+		c->head = c->tail = NULL;
+		c->queued = 0;
+		pthread_mutex_unlock(&c->mu);
+		while (batch) {
+			struct ctld_msg *m = batch;
+			batch = m->next;
+			m->next = NULL;
+			run_msg(c, m);
+		}
+		int64_t now = ctld_now_ms();
+		ctld_nodes_check(c);
+		expire_parked(c, now, false);
+		if (c->need_pass || now >= c->next_pass_ms) {
+			struct aidc_err e = {0};
+			c->need_pass = false;
+			c->next_pass_ms = now + c->cfg.pass_interval_ms;
+			if (ctld_sched_pass(c, &e) != 0)
+				aidc_log(AIDC_LOG_WARN, "scheduling pass: %s", e.msg);
+		}
+	}
+}
+
+int ctld_secret_ensure(const char *path, char *out, size_t outsz, struct aidc_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		unsigned char raw[32];
+		int r = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (r < 0 || read(r, raw, sizeof raw) != (ssize_t)sizeof raw) {
+			if (r >= 0)
+				close(r);
+			return aidc_errf(e, AIDC_E_IO, "cannot read /dev/urandom");
+		}
+		close(r);
+		char hex[65];
+		for (size_t i = 0; i < sizeof raw; i++)
+			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+		int w = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (w < 0 && errno != EEXIST)
+			return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", path, strerror(errno));
+		if (w >= 0) {
+			bool ok = write(w, hex, 64) == 64 && write(w, "\n", 1) == 1;
+			close(w);
+			if (!ok)
+				return aidc_errf(e, AIDC_E_IO, "cannot write %s", path);
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "cannot open secret %s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
+		close(fd);
+		return aidc_errf(e, AIDC_E_PERM, "secret %s must have mode 0600 (it has %03o)", path,
+				 (unsigned)(sb.st_mode & 0777));
+	}
+	ssize_t n = read(fd, out, outsz - 1);
+	close(fd);
+	if (n <= 0)
+		return aidc_errf(e, AIDC_E_IO, "secret %s is empty", path);
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	if (n < 16)
+		return aidc_errf(e, AIDC_E_INVAL, "secret %s is shorter than 16 bytes", path);
+	return 0;
+}
+
+static int make_dirs(const struct ctld_config *cfg, struct aidc_err *e)
+{
+	char logs[AIDC_MAX_PATH_BYTES + 16];
+	if (mkdir(cfg->state_dir, 0755) != 0 && errno != EEXIST)
+		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", cfg->state_dir,
+				 strerror(errno));
+	snprintf(logs, sizeof logs, "%s/logs", cfg->state_dir);
+	if (mkdir(logs, 0700) != 0 && errno != EEXIST)
+		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", logs, strerror(errno));
+	return 0;
+}
+
+static void write_port_file(const char *path, uint16_t port)
+{
+	char tmp[AIDC_MAX_PATH_BYTES + 8];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%u\n", (unsigned)port);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+static void ctld_release(struct ctld *c)
+{
+	api_server_stop(c->srv);
+	for (size_t i = 0; i < c->njobs; i++)
+		ctld_job_free(c->jobs[i]);
+	aidc_free(c->jobs);
+	aidc_free(c->by_handle);
+	for (size_t i = 0; i < c->nnodes; i++) {
+		struct ctld_node *n = &c->nodes[i];
+		aidc_free(n->name);
+		aidc_free(n->addr);
+		aidc_free(n->partition);
+		aidc_free(n->info_json);
+		aidc_free(n->orphans);
+	}
+	aidc_free(c->nodes);
+	aidc_free(c->parked);
+	sched_decisions_release(&c->dec);
+	sched_free(c->sched);
+	store_close(c->st);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->wake);
+}
+
+int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
+{
+	struct ctld c;
+	memset(&c, 0, sizeof c);
+	c.cfg = *cfg;
+	ctld_config_finish(&c.cfg);
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.wake, NULL);
+	sched_decisions_init(&c.dec);
+	c.next_job_id = 1;
+	int rc;
+	if ((rc = make_dirs(&c.cfg, e)) != 0)
+		goto fail;
+	if ((rc = ctld_secret_ensure(c.cfg.secret_file, c.secret, sizeof c.secret, e)) != 0)
+		goto fail;
+	struct store_options so;
+	store_options_defaults(&so);
+	so.sync_full = c.cfg.store_sync_full;
+	if ((rc = store_open_sqlite(c.cfg.db_path, &so, &c.st, e)) != 0)
+		goto fail;
+	if ((rc = ctld_sched_init(&c, e)) != 0)
+		goto fail;
+	if ((rc = ctld_nodes_restore(&c, e)) != 0)
+		goto fail;
+	if ((rc = ctld_jobs_restore(&c, e)) != 0)
+		goto fail;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct api_server_config sc = {
+		.tcp_addr = c.cfg.listen_addr,
+		.tcp_port = (uint16_t)c.cfg.port,
+		.unix_path = c.cfg.socket_path,
+		.secret = c.secret,
+		.admin_gid = c.cfg.admin_gid,
+	};
+	if (strcmp(c.cfg.listen_addr, "127.0.0.1") != 0)
+		aidc_log(AIDC_LOG_WARN,
+			 "listening on %s: agents' cluster secret travels without TLS "
+			 "(see docs/security.md)",
+			 c.cfg.listen_addr);
+	if ((rc = api_server_start(&sc, ctld_routes, ctld_nroutes, &c, &c.srv, e)) != 0)
+		goto fail;
+	uint16_t port = api_server_tcp_port(c.srv);
+	if (c.cfg.port_file[0])
+		write_port_file(c.cfg.port_file, port);
+	aidc_log(AIDC_LOG_INFO, "controller: %zu jobs, %zu nodes restored; http://%s:%u, %s",
+		 c.njobs, c.nnodes, c.cfg.listen_addr, (unsigned)port, c.cfg.socket_path);
+	c.need_pass = true;
+	loop_run(&c);
+	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", (int)stop_signal);
+
+	/* Refuse new messages, answer queued and parked ones, then stop the threads. */
+	pthread_mutex_lock(&c.mu);
+	c.stopping = true;
+	struct ctld_msg *rest = c.head;
+	c.head = c.tail = NULL;
+	pthread_mutex_unlock(&c.mu);
+	while (rest) {
+		struct ctld_msg *m = rest;
+		rest = m->next;
+		reply(&c, m, aidc_errf(&m->err, AIDC_E_BUSY, "controller is shutting down"));
+	}
+	expire_parked(&c, 0, true);
+	ctld_release(&c);
+	return 0;
+fail:
+	ctld_release(&c);
+	return rc;
+}

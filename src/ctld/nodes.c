@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Nodes and the agent protocol on the controller's loop thread: registration,
+ * heartbeats (which also reconcile what each agent really runs), the work
+ * long-poll (launch and kill orders), task status and log pushes, node loss
+ * after the heartbeat timeout, admin drain/resume, and the node table's
+ * persistence.
+ *
+ * Reconciliation (after a controller restart, an agent restart or a lost
+ * message): an agent's running list is authoritative for its node. A listed
+ * task the controller assigned there is adopted; a listed task the controller
+ * does not run is killed; a task the controller believes RUNNING there but the
+ * agent does not list is lost. Cost: O(active tasks) per heartbeat.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+const char *ctld_node_state_name(int st)
+{
+	static const char *const n[] = {"up", "drained", "down", "unknown"};
+	return st >= 0 && st < (int)AIDC_ARRAY_LEN(n) ? n[st] : "invalid";
+}
+
+struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx)
+{
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (strcmp(c->nodes[i].name, name) == 0) {
+			if (idx)
+				*idx = (uint32_t)i;
+			return &c->nodes[i];
+		}
+	return NULL;
+}
+
+int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
+{
+	struct store_node r = {
+		.name = n->name,
+		.info_json = n->info_json,
+		.state = n->drained ? CTLD_NODE_DRAINED
+				    : (n->state == CTLD_NODE_DOWN ? CTLD_NODE_DOWN : CTLD_NODE_UP),
+		.registered_s = n->registered_s,
+	};
+	return c->st->ops->node_put(c->st, &r, e);
+}
+
+static int commit_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
+{
+	int rc = store_begin(c->st, e);
+	if (rc == 0 && (rc = ctld_node_persist(c, n, e)) != 0)
+		store_rollback(c->st);
+	else if (rc == 0)
+		rc = store_commit(c->st, e);
+	return rc;
+}
+
+/* Fills a node's fields from its registration document (owned strings replaced). */
+static int node_from_info(struct ctld *c, struct ctld_node *n, const char *info,
+			  struct aidc_err *e)
+{
+	struct api_agent_register reg;
+	int rc = api_decode(&api_schema_agent_register, info, strlen(info), &reg, e);
+	if (rc)
+		return rc;
+	aidc_free(n->addr);
+	aidc_free(n->partition);
+	aidc_free(n->info_json);
+	n->addr = aidc_strdup(reg.addr);
+	n->partition = aidc_strdup(reg.partition ? reg.partition : c->cfg.partition);
+	n->info_json = aidc_strdup(info);
+	n->cpus = (uint32_t)reg.cpus;
+	n->mem_mib = (uint64_t)reg.mem_mib;
+	n->ndev = (uint32_t)reg.devices.n;
+	const struct api_device *d = reg.devices.v;
+	snprintf(n->vendor, sizeof n->vendor, "%s", reg.devices.n ? d[0].vendor : "");
+	api_decoded_release(&api_schema_agent_register, &reg);
+	return 0;
+}
+
+static struct ctld_node *node_add(struct ctld *c, const char *name)
+{
+	AIDC_GROW(c->nodes, c->cap_nodes, c->nnodes + 1);
+	struct ctld_node *n = &c->nodes[c->nnodes++];
+	memset(n, 0, sizeof *n);
+	n->name = aidc_strdup(name);
+	n->sched_id = -1;
+	n->state = CTLD_NODE_UNKNOWN;
+	return n;
+}
+
+static int restore_node(void *ctx, const struct store_node *r)
+{
+	struct ctld *c = ctx;
+	struct aidc_err e = {0};
+	struct ctld_node *n = node_add(c, r->name);
+	n->drained = r->state == CTLD_NODE_DRAINED;
+	n->registered_s = r->registered_s;
+	/* Heard from nobody yet: give every agent one timeout to come back. */
+	n->last_seen_ms = ctld_now_ms();
+	int rc = node_from_info(c, n, r->info_json, &e);
+	if (rc == 0)
+		rc = ctld_sched_add_node(c, n, &e);
+	if (rc)
+		aidc_log(AIDC_LOG_ERROR, "restore: node %s: %s", r->name, e.msg);
+	return rc;
+}
+
+int ctld_nodes_restore(struct ctld *c, struct aidc_err *e)
+{
+	return c->st->ops->node_list(c->st, restore_node, c, e);
+}
+
+static bool task_terminal(int st)
+{
+	return st == CTLD_TASK_EXITED || st == CTLD_TASK_FAILED || st == CTLD_TASK_LOST;
+}
+
+/* Marks a task lost and stops (or settles) its job. */
+static void task_lost(struct ctld *c, struct ctld_job *j, struct ctld_task *k, const char *why)
+{
+	k->state = CTLD_TASK_LOST;
+	k->end_s = ctld_now_s();
+	struct aidc_err e = {0};
+	int rc;
+	if (j->state == CTLD_JOB_RUNNING)
+		rc = ctld_job_stop(c, j,
+				   j->requeue_on_node_failure ? CTLD_JOB_REQUEUE : CTLD_JOB_NODE_FAIL,
+				   why, &e);
+	else
+		rc = ctld_job_settle(c, j, &e);
+	if (rc)
+		aidc_log(AIDC_LOG_ERROR, "job %" PRIu64 ": %s", j->id, e.msg);
+}
+
+static void add_orphan(struct ctld_node *n, const struct api_task_ref *r)
+{
+	for (size_t i = 0; i < n->norphans; i++)
+		if (!memcmp(&n->orphans[i], r, sizeof *r))
+			return;
+	if (n->norphans >= AIDC_MAX_TASKS_PER_NODE)
+		return;
+	AIDC_GROW(n->orphans, n->cap_orphans, n->norphans + 1);
+	n->orphans[n->norphans++] = *r;
+}
+
+/* Applies an agent's running list (see the file comment). */
+static void reconcile(struct ctld *c, uint32_t ni, const struct api_objv *running)
+{
+	struct ctld_node *n = &c->nodes[ni];
+	const struct api_task_ref *refs = running->v;
+	uint32_t adopted = 0;
+	for (size_t i = 0; i < running->n; i++) {
+		const struct api_task_ref *r = &refs[i];
+		struct ctld_job *j = ctld_job_find(c, (uint64_t)r->job);
+		struct ctld_task *k = NULL;
+		if (j && ctld_job_active(j) && (uint32_t)r->attempt == j->attempt &&
+		    (uint64_t)r->task < j->ntasks && j->tasks[r->task].node == ni)
+			k = &j->tasks[r->task];
+		if (!k || task_terminal(k->state)) {
+			add_orphan(n, r);
+			continue;
+		}
+		if (k->state == CTLD_TASK_ASSIGNED) {
+			k->state = CTLD_TASK_RUNNING;
+			adopted++;
+			struct aidc_err e = {0};
+			if (store_begin(c->st, &e) == 0) {
+				if (ctld_job_persist(c, j, true, &e) == 0)
+					store_commit(c->st, &e);
+				else
+					store_rollback(c->st);
+			}
+		}
+		if (j->state == CTLD_JOB_STOPPING && !k->kill_sent)
+			ctld_unpark_node(c, ni);
+	}
+	/* Tasks confirmed running here that the agent no longer lists are gone. */
+	for (size_t ji = 0; ji < c->njobs; ji++) {
+		struct ctld_job *j = c->jobs[ji];
+		if (!ctld_job_active(j))
+			continue;
+		for (uint32_t t = 0; t < j->ntasks; t++) {
+			struct ctld_task *k = &j->tasks[t];
+			if (k->node != ni || k->state != CTLD_TASK_RUNNING)
+				continue;
+			bool listed = false;
+			for (size_t i = 0; i < running->n && !listed; i++)
+				listed = (uint64_t)refs[i].job == j->id &&
+					 (uint32_t)refs[i].task == t &&
+					 (uint32_t)refs[i].attempt == j->attempt;
+			if (!listed)
+				task_lost(c, j, k, "the agent no longer runs a task");
+		}
+	}
+	if (adopted)
+		aidc_log(AIDC_LOG_INFO, "node %s: adopted %u running tasks", n->name, adopted);
+}
+
+static void node_alive(struct ctld *c, struct ctld_node *n)
+{
+	n->last_seen_ms = ctld_now_ms();
+	if (n->state == CTLD_NODE_UP)
+		return;
+	bool was_down = n->state == CTLD_NODE_DOWN;
+	n->state = CTLD_NODE_UP;
+	ctld_sched_node_state(c, n);
+	c->need_pass = true;
+	if (was_down) {
+		struct aidc_err e = {0};
+		if (commit_node(c, n, &e) != 0)
+			aidc_log(AIDC_LOG_ERROR, "node %s: %s", n->name, e.msg);
+		aidc_log(AIDC_LOG_INFO, "node %s is back up", n->name);
+	}
+}
+
+static void ok_json(struct api_response *resp, struct ctld *c)
+{
+	aidc_buf_printf(&resp->body, "{\"ok\":true,\"heartbeat_s\":%" PRId64 ",\"kill_grace_s\":%" PRId64
+				     "}",
+			c->cfg.heartbeat_s, c->cfg.kill_grace_s);
+}
+
+int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
+{
+	struct api_agent_register *reg = m->body;
+	uint32_t ni;
+	struct ctld_node *n = ctld_node_find(c, reg->name, &ni);
+	bool fresh = !n;
+	if (!n) {
+		n = node_add(c, reg->name);
+		ni = (uint32_t)(c->nnodes - 1);
+		n->registered_s = ctld_now_s();
+	}
+	char *old_info = n->info_json ? aidc_strdup(n->info_json) : NULL;
+	int rc = node_from_info(c, n, m->req->body, &m->err);
+	if (rc == 0 && n->sched_id < 0)
+		rc = ctld_sched_add_node(c, n, &m->err);
+	else if (rc == 0 && old_info && n->sched_id >= 0) {
+		/* The core cannot reshape a node yet: keep the registered shape. */
+		struct api_agent_register o;
+		if (api_decode(&api_schema_agent_register, old_info, strlen(old_info), &o, NULL) == 0) {
+			if (o.cpus != reg->cpus || o.mem_mib != reg->mem_mib ||
+			    o.devices.n != reg->devices.n)
+				aidc_log(AIDC_LOG_WARN,
+					 "node %s registered with a new shape; the old one is kept "
+					 "until the controller restarts",
+					 n->name);
+			api_decoded_release(&api_schema_agent_register, &o);
+		}
+	}
+	aidc_free(old_info);
+	if (rc) {
+		if (fresh) {
+			aidc_free(n->name);
+			aidc_free(n->addr);
+			aidc_free(n->partition);
+			aidc_free(n->info_json);
+			c->nnodes--;
+		}
+		return rc;
+	}
+	if ((rc = commit_node(c, n, &m->err)) != 0)
+		return rc;
+	/* A (re)registered agent gets every launch order again; it ignores duplicates. */
+	for (size_t ji = 0; ji < c->njobs; ji++) {
+		struct ctld_job *j = c->jobs[ji];
+		for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++)
+			if (j->tasks[t].node == ni) {
+				j->tasks[t].dispatched = false;
+				j->tasks[t].kill_sent = false;
+			}
+	}
+	node_alive(c, n);
+	reconcile(c, ni, &reg->running);
+	aidc_log(AIDC_LOG_INFO, "node %s registered (%u CPUs, %" PRIu64 " MiB, %u devices)",
+		 n->name, n->cpus, n->mem_mib, n->ndev);
+	ok_json(m->resp, c);
+	return CTLD_DONE;
+}
+
+static struct ctld_node *req_node(struct ctld *c, struct ctld_msg *m, uint32_t *ni)
+{
+	struct ctld_node *n = ctld_node_find(c, m->req->params[0], ni);
+	if (!n)
+		aidc_errf(&m->err, AIDC_E_NOTFOUND, "no node '%s' (register first)",
+			  m->req->params[0]);
+	return n;
+}
+
+int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
+{
+	uint32_t ni;
+	struct ctld_node *n = req_node(c, m, &ni);
+	if (!n)
+		return AIDC_E_NOTFOUND;
+	node_alive(c, n);
+	reconcile(c, ni, &((struct api_heartbeat *)m->body)->running);
+	ok_json(m->resp, c);
+	return CTLD_DONE;
+}
+
+/* ---- work ---------------------------------------------------------------------- */
+
+static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
+			struct ctld_task *k)
+{
+	const struct api_job_submit *s = &j->spec;
+	const struct ctld_node *master = &c->nodes[j->tasks[0].node];
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "job", (int64_t)j->id);
+	aidc_json_ki64(w, "task", k->index);
+	aidc_json_ki64(w, "attempt", j->attempt);
+	aidc_json_ki64(w, "uid", j->uid);
+	aidc_json_ki64(w, "gid", j->gid);
+	aidc_json_kstr(w, "user", j->user);
+	aidc_json_kstr(w, "name", j->name);
+	aidc_json_kstr(w, "cwd", s->cwd ? s->cwd : "/");
+	if (s->script)
+		aidc_json_kstr(w, "script", s->script);
+	aidc_json_key(w, "command");
+	aidc_json_arr_begin(w);
+	for (size_t i = 0; i < s->command.n; i++)
+		aidc_json_str(w, s->command.v[i]);
+	aidc_json_arr_end(w);
+	aidc_json_key(w, "env");
+	aidc_json_arr_begin(w);
+	for (size_t i = 0; i < s->env.n; i++)
+		aidc_json_str(w, s->env.v[i]);
+	aidc_json_arr_end(w);
+	aidc_json_ki64(w, "time_limit_s", s->time_limit_s);
+	aidc_json_ki64(w, "kill_grace_s", c->cfg.kill_grace_s);
+	aidc_json_ki64(w, "world_size", j->ntasks);
+	aidc_json_ki64(w, "local_rank", k->local_rank);
+	aidc_json_ki64(w, "local_world_size", k->local_size);
+	aidc_json_kstr(w, "master_addr", master->addr);
+	aidc_json_ki64(w, "master_port", j->master_port);
+	aidc_json_kstr(w, "vendor", c->nodes[k->node].vendor);
+	aidc_json_key(w, "devices");
+	aidc_json_arr_begin(w);
+	for (uint32_t d = 0; d < k->ndev; d++)
+		aidc_json_u64(w, k->devs[d]);
+	aidc_json_arr_end(w);
+	aidc_json_obj_end(w);
+}
+
+static void ref_json(struct aidc_json *w, uint64_t job, uint32_t task, uint32_t attempt)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "job", (int64_t)job);
+	aidc_json_ki64(w, "task", task);
+	aidc_json_ki64(w, "attempt", attempt);
+	aidc_json_obj_end(w);
+}
+
+size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
+{
+	struct ctld_node *n = &c->nodes[ni];
+	struct aidc_json w;
+	size_t items = 0;
+	aidc_json_init(&w, out, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_key(&w, "launch");
+	aidc_json_arr_begin(&w);
+	/* Cost: a scan of the job table; an index of active jobs per node comes later. */
+	for (size_t ji = 0; ji < c->njobs; ji++) {
+		struct ctld_job *j = c->jobs[ji];
+		if (j->state != CTLD_JOB_RUNNING)
+			continue;
+		for (uint32_t t = 0; t < j->ntasks; t++) {
+			struct ctld_task *k = &j->tasks[t];
+			if (k->node != ni || k->state != CTLD_TASK_ASSIGNED || k->dispatched)
+				continue;
+			launch_json(c, &w, j, k);
+			k->dispatched = true;
+			items++;
+		}
+	}
+	aidc_json_arr_end(&w);
+	aidc_json_key(&w, "kill");
+	aidc_json_arr_begin(&w);
+	for (size_t ji = 0; ji < c->njobs; ji++) {
+		struct ctld_job *j = c->jobs[ji];
+		if (j->state != CTLD_JOB_STOPPING)
+			continue;
+		for (uint32_t t = 0; t < j->ntasks; t++) {
+			struct ctld_task *k = &j->tasks[t];
+			if (k->node != ni || task_terminal(k->state) || k->kill_sent)
+				continue;
+			ref_json(&w, j->id, t, j->attempt);
+			k->kill_sent = true;
+			items++;
+		}
+	}
+	for (size_t i = 0; i < n->norphans; i++, items++)
+		ref_json(&w, (uint64_t)n->orphans[i].job, (uint32_t)n->orphans[i].task,
+			 (uint32_t)n->orphans[i].attempt);
+	n->norphans = 0;
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	if (aidc_json_finish(&w) != 0)
+		aidc_log(AIDC_LOG_ERROR, "node %s: work reply too large", n->name);
+	return items;
+}
+
+int ctld_lf_work(struct ctld *c, struct ctld_msg *m)
+{
+	uint32_t ni;
+	struct ctld_node *n = req_node(c, m, &ni);
+	if (!n)
+		return AIDC_E_NOTFOUND;
+	node_alive(c, n);
+	aidc_buf_reset(&m->resp->body);
+	size_t items = ctld_node_work(c, ni, &m->resp->body);
+	if (items || m->deadline_ms < 0)
+		return CTLD_DONE;
+	if (m->deadline_ms == 0) {
+		int64_t wait_s = 0;
+		const char *w = api_query(m->req, "wait");
+		if (w && aidc_parse_i64(w, 0, AIDC_MAX_LONGPOLL_S, &wait_s) != 0)
+			return aidc_errf(&m->err, AIDC_E_INVAL, "wait: 0..%d seconds",
+					 AIDC_MAX_LONGPOLL_S);
+		if (wait_s == 0)
+			return CTLD_DONE;
+		m->deadline_ms = ctld_now_ms() + wait_s * 1000;
+	}
+	return CTLD_PARK;
+}
+
+/* ---- task reports ----------------------------------------------------------- */
+
+/* The job and task named by /v1/agents/{node}/tasks/{job}/{task}/..., checked
+ * against the node; NULL (with the error set) if it does not match. */
+static struct ctld_task *req_task(struct ctld *c, struct ctld_msg *m, struct ctld_job **jp,
+				  int64_t attempt)
+{
+	uint32_t ni;
+	if (!req_node(c, m, &ni))
+		return NULL;
+	int64_t id, t;
+	if (aidc_parse_i64(m->req->params[1], 1, INT64_MAX, &id) ||
+	    aidc_parse_i64(m->req->params[2], 0, AIDC_MAX_TASKS_PER_JOB - 1, &t)) {
+		aidc_errf(&m->err, AIDC_E_INVAL, "bad job or task number");
+		return NULL;
+	}
+	struct ctld_job *j = ctld_job_find(c, (uint64_t)id);
+	if (!j || !ctld_job_active(j) || (uint64_t)t >= j->ntasks || j->tasks[t].node != ni ||
+	    (attempt >= 0 && (uint32_t)attempt != j->attempt)) {
+		aidc_errf(&m->err, AIDC_E_STATE, "job %" PRId64 " task %" PRId64
+			  " is not running on %s in this attempt", id, t, m->req->params[0]);
+		return NULL;
+	}
+	*jp = j;
+	return &j->tasks[t];
+}
+
+int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
+{
+	struct api_task_status *st = m->body;
+	struct ctld_job *j = NULL;
+	struct ctld_task *k = req_task(c, m, &j, st->attempt);
+	if (!k) {
+		/* A report about an attempt that is over: acknowledged and dropped, so
+		 * the agent stops retrying it. */
+		if (m->err.code == AIDC_E_STATE) {
+			aidc_buf_puts(&m->resp->body, "{\"ok\":true,\"stale\":true}");
+			return CTLD_DONE;
+		}
+		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
+	}
+	node_alive(c, &c->nodes[k->node]);
+	int rc = 0;
+	if (!strcmp(st->state, "running")) {
+		if (k->state == CTLD_TASK_ASSIGNED) {
+			k->state = CTLD_TASK_RUNNING;
+			k->pid = (int32_t)st->pid;
+			k->start_s = ctld_now_s();
+			if ((rc = store_begin(c->st, &m->err)) == 0) {
+				if ((rc = ctld_job_persist(c, j, true, &m->err)) != 0)
+					store_rollback(c->st);
+				else
+					rc = store_commit(c->st, &m->err);
+			}
+		}
+	} else if (!strcmp(st->state, "exited") || !strcmp(st->state, "failed") ||
+		   !strcmp(st->state, "lost")) {
+		if (task_terminal(k->state))
+			goto ok;
+		k->state = !strcmp(st->state, "exited")	 ? CTLD_TASK_EXITED
+			   : !strcmp(st->state, "failed") ? CTLD_TASK_FAILED
+							  : CTLD_TASK_LOST;
+		k->exit_code = (int32_t)st->exit_code;
+		k->term_signal = (int32_t)st->signal;
+		k->timed_out = st->timed_out;
+		k->end_s = ctld_now_s();
+		bool bad = k->state != CTLD_TASK_EXITED || k->exit_code || k->term_signal ||
+			   k->timed_out;
+		if (bad && j->state == CTLD_JOB_RUNNING) {
+			char why[256];
+			if (k->state == CTLD_TASK_FAILED)
+				snprintf(why, sizeof why, "task %u could not start: %.200s", k->index,
+					 st->message ? st->message : "");
+			else if (k->timed_out)
+				snprintf(why, sizeof why, "task %u reached the time limit", k->index);
+			else if (k->term_signal)
+				snprintf(why, sizeof why, "task %u killed by signal %d", k->index,
+					 k->term_signal);
+			else
+				snprintf(why, sizeof why, "task %u exited with code %d", k->index,
+					 k->exit_code);
+			j->exit_code = k->exit_code;
+			j->term_signal = k->term_signal;
+			rc = ctld_job_stop(c, j, k->timed_out ? CTLD_JOB_TIMEOUT : CTLD_JOB_FAILED,
+					   why, &m->err);
+		} else {
+			if ((rc = store_begin(c->st, &m->err)) == 0) {
+				if ((rc = ctld_job_persist(c, j, true, &m->err)) != 0)
+					store_rollback(c->st);
+				else
+					rc = store_commit(c->st, &m->err);
+			}
+			if (rc == 0)
+				rc = ctld_job_settle(c, j, &m->err);
+		}
+	} else {
+		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.16s'", st->state);
+	}
+	if (rc)
+		return rc;
+ok:
+	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
+	return CTLD_DONE;
+}
+
+int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
+{
+	struct ctld_job *j = NULL;
+	struct ctld_task *k = req_task(c, m, &j, -1);
+	if (!k)
+		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
+	const char *stream = api_query(m->req, "stream");
+	const char *offs = api_query(m->req, "offset");
+	int64_t off;
+	if (!stream || (strcmp(stream, "out") && strcmp(stream, "err")) || !offs ||
+	    aidc_parse_i64(offs, 0, (int64_t)AIDC_MAX_LOG_BYTES, &off))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "need stream=out|err and offset=N");
+	if (m->req->body_len > AIDC_MAX_LOG_CHUNK_BYTES)
+		return aidc_errf(&m->err, AIDC_E_LIMIT, "log chunk over %u bytes",
+				 AIDC_MAX_LOG_CHUNK_BYTES);
+	char path[AIDC_MAX_PATH_BYTES + 64];
+	snprintf(path, sizeof path, "%s/logs/%" PRIu64, c->cfg.state_dir, j->id);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof path, "%s/logs/%" PRIu64 "/%u.%u.%s", c->cfg.state_dir, j->id,
+		 j->attempt, k->index, stream);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	struct stat sb;
+	int rc = 0;
+	if (fstat(fd, &sb) != 0) {
+		rc = aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	int64_t size = sb.st_size;
+	if (off > size) {
+		rc = aidc_errf(&m->err, AIDC_E_STATE, "offset %" PRId64 " is past the end (%" PRId64 ")",
+			       off, size);
+		goto out;
+	}
+	/* Pushes are idempotent: bytes the controller already has are skipped. */
+	size_t skip = (size_t)(size - off);
+	if (skip < m->req->body_len && size + (int64_t)(m->req->body_len - skip) <=
+					       (int64_t)AIDC_MAX_LOG_BYTES) {
+		size_t n = m->req->body_len - skip;
+		if (write(fd, m->req->body + skip, n) != (ssize_t)n) {
+			rc = aidc_errf(&m->err, AIDC_E_IO, "%s: short write", path);
+			goto out;
+		}
+		size += (int64_t)n;
+	}
+	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64 "}", size);
+out:
+	close(fd);
+	return rc;
+}
+
+/* ---- heartbeat timeouts -------------------------------------------------------- */
+
+void ctld_nodes_check(struct ctld *c)
+{
+	int64_t now = ctld_now_ms();
+	for (size_t ni = 0; ni < c->nnodes; ni++) {
+		struct ctld_node *n = &c->nodes[ni];
+		if (n->state == CTLD_NODE_DOWN || now - n->last_seen_ms < c->cfg.node_timeout_s * 1000)
+			continue;
+		n->state = CTLD_NODE_DOWN;
+		ctld_sched_node_state(c, n);
+		struct aidc_err e = {0};
+		if (commit_node(c, n, &e) != 0)
+			aidc_log(AIDC_LOG_ERROR, "node %s: %s", n->name, e.msg);
+		aidc_log(AIDC_LOG_WARN, "node %s is down: no heartbeat for %" PRId64 " s", n->name,
+			 c->cfg.node_timeout_s);
+		char why[AIDC_MAX_NAME_BYTES + 32];
+		snprintf(why, sizeof why, "node %s lost", n->name);
+		for (size_t ji = 0; ji < c->njobs; ji++) {
+			struct ctld_job *j = c->jobs[ji];
+			for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++) {
+				struct ctld_task *k = &j->tasks[t];
+				if (k->node == ni && !task_terminal(k->state))
+					task_lost(c, j, k, why);
+			}
+		}
+	}
+}
+
+/* ---- views and admin ------------------------------------------------------------- */
+
+void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_kstr(w, "name", n->name);
+	aidc_json_kstr(w, "state", ctld_node_state_name(n->state));
+	aidc_json_kbool(w, "drained", n->drained);
+	aidc_json_kstr(w, "addr", n->addr ? n->addr : "");
+	aidc_json_kstr(w, "partition", n->partition ? n->partition : "");
+	aidc_json_ki64(w, "cpus", n->cpus);
+	aidc_json_ki64(w, "mem_mib", (int64_t)n->mem_mib);
+	aidc_json_ki64(w, "devices", n->ndev);
+	aidc_json_kstr(w, "vendor", n->vendor);
+	aidc_json_ki64(w, "last_seen_ms_ago", ctld_now_ms() - n->last_seen_ms);
+	uint32_t tasks = 0;
+	uint32_t ni = (uint32_t)(n - c->nodes);
+	for (size_t ji = 0; ji < c->njobs; ji++) {
+		const struct ctld_job *j = c->jobs[ji];
+		for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++)
+			tasks += j->tasks[t].node == ni && !task_terminal(j->tasks[t].state);
+	}
+	aidc_json_ki64(w, "tasks", tasks);
+	aidc_json_obj_end(w);
+}
+
+int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m)
+{
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_key(&w, "nodes");
+	aidc_json_arr_begin(&w);
+	for (size_t i = 0; i < c->nnodes; i++)
+		ctld_node_json(c, &w, &c->nodes[i]);
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	return aidc_json_finish(&w);
+}
+
+int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m)
+{
+	uint32_t ni;
+	struct ctld_node *n = req_node(c, m, &ni);
+	if (!n)
+		return AIDC_E_NOTFOUND;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_node_json(c, &w, n);
+	return aidc_json_finish(&w);
+}
+
+static int set_drain(struct ctld *c, struct ctld_msg *m, bool drained)
+{
+	uint32_t ni;
+	struct ctld_node *n = req_node(c, m, &ni);
+	if (!n)
+		return AIDC_E_NOTFOUND;
+	bool old = n->drained;
+	n->drained = drained;
+	int rc = commit_node(c, n, &m->err);
+	if (rc) {
+		n->drained = old;
+		return rc;
+	}
+	ctld_sched_node_state(c, n);
+	c->need_pass = true;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_node_json(c, &w, n);
+	return aidc_json_finish(&w);
+}
+
+int ctld_lf_node_drain(struct ctld *c, struct ctld_msg *m)
+{
+	return set_drain(c, m, true);
+}
+
+int ctld_lf_node_resume(struct ctld *c, struct ctld_msg *m)
+{
+	return set_drain(c, m, false);
+}

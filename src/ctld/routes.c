@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * THE route table of the controller (the OpenAPI document at /v1/openapi.json
+ * is generated from it) and the handlers. Each HTTP-side handler decodes its
+ * body on the HTTP thread, then hands a loop function to the event loop with
+ * ctld_call; only loop functions touch controller state. Log reads are the
+ * exception in one respect: the loop authorizes and names the file, and the
+ * HTTP thread reads it (and, for follow, waits for more) without holding the
+ * loop.
+ *
+ * Authorization: users act on their own jobs only (uid from SO_PEERCRED);
+ * admins on all. A job that is not the caller's answers 404 like a missing
+ * one, so job ids of other users are not disclosed.
+ */
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static int via(void *ctx, struct api_request *req, struct api_response *resp, struct aidc_err *e,
+	       ctld_loop_fn fn, const struct api_schema *schema)
+{
+	void *body = NULL;
+	int rc;
+	if (schema) {
+		body = aidc_malloc(schema->size);
+		if ((rc = api_decode(schema, req->body, req->body_len, body, e)) != 0) {
+			aidc_free(body);
+			return rc;
+		}
+	}
+	struct ctld_msg m;
+	rc = ctld_call(ctx, fn, req, resp, body, &m, e);
+	if (schema)
+		api_decoded_release(schema, body);
+	aidc_free(body);
+	return rc;
+}
+
+/* The job named by {id} if the caller may see it. */
+static struct ctld_job *req_job(struct ctld *c, struct ctld_msg *m)
+{
+	int64_t id;
+	struct ctld_job *j = NULL;
+	if (aidc_parse_i64(m->req->params[0], 1, INT64_MAX, &id) == 0)
+		j = ctld_job_find(c, (uint64_t)id);
+	if (j && !m->req->who.admin && j->uid != m->req->who.uid)
+		j = NULL;
+	if (!j)
+		aidc_errf(&m->err, AIDC_E_NOTFOUND, "no job %.32s", m->req->params[0]);
+	return j;
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+static int lf_submit(struct ctld *c, struct ctld_msg *m)
+{
+	uint64_t id;
+	int rc = ctld_job_submit(c, &m->req->who, m->body, m->req->body, m->req->body_len, &id,
+				 &m->err);
+	if (rc)
+		return rc;
+	m->resp->status = 201;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_job_json(c, &w, ctld_job_find(c, id), false);
+	return aidc_json_finish(&w);
+}
+
+static int lf_list(struct ctld *c, struct ctld_msg *m)
+{
+	const char *state = api_query(m->req, "state");
+	const char *user = api_query(m->req, "user");
+	int want_state = -1;
+	if (state && (want_state = ctld_job_state_parse(state)) < 0)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.32s'", state);
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_key(&w, "jobs");
+	aidc_json_arr_begin(&w);
+	/* Newest AIDC_MAX_LIST_JOBS matches, oldest first. */
+	size_t start = 0, count = 0;
+	for (size_t i = c->njobs; i-- > 0;) {
+		const struct ctld_job *j = c->jobs[i];
+		if ((!m->req->who.admin && j->uid != m->req->who.uid) ||
+		    (want_state >= 0 && j->state != want_state) || (user && strcmp(user, j->user)))
+			continue;
+		start = i;
+		if (++count == AIDC_MAX_LIST_JOBS)
+			break;
+	}
+	for (size_t i = start; count && i < c->njobs; i++) {
+		const struct ctld_job *j = c->jobs[i];
+		if ((!m->req->who.admin && j->uid != m->req->who.uid) ||
+		    (want_state >= 0 && j->state != want_state) || (user && strcmp(user, j->user)))
+			continue;
+		ctld_job_json(c, &w, j, false);
+	}
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	return aidc_json_finish(&w);
+}
+
+static int lf_get(struct ctld *c, struct ctld_msg *m)
+{
+	struct ctld_job *j = req_job(c, m);
+	if (!j)
+		return AIDC_E_NOTFOUND;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_job_json(c, &w, j, true);
+	return aidc_json_finish(&w);
+}
+
+static int stop_reply(struct ctld *c, struct ctld_msg *m, int target, const char *why)
+{
+	struct ctld_job *j = req_job(c, m);
+	if (!j)
+		return AIDC_E_NOTFOUND;
+	if (target == CTLD_JOB_REQUEUE && j->state == CTLD_JOB_PENDING)
+		return aidc_errf(&m->err, AIDC_E_STATE, "job %" PRIu64 " is pending already", j->id);
+	int rc = ctld_job_stop(c, j, target, why, &m->err);
+	if (rc)
+		return rc;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_job_json(c, &w, j, false);
+	return aidc_json_finish(&w);
+}
+
+static int lf_cancel(struct ctld *c, struct ctld_msg *m)
+{
+	char why[96];
+	snprintf(why, sizeof why, "cancelled by %.60s", m->req->who.user);
+	return stop_reply(c, m, CTLD_JOB_CANCELLED, why);
+}
+
+static int lf_requeue(struct ctld *c, struct ctld_msg *m)
+{
+	char why[96];
+	snprintf(why, sizeof why, "requeued by %.60s", m->req->who.user);
+	return stop_reply(c, m, CTLD_JOB_REQUEUE, why);
+}
+
+/* Authorizes a log read and names the file (read by the HTTP thread). */
+static int lf_log_where(struct ctld *c, struct ctld_msg *m)
+{
+	struct ctld_job *j = req_job(c, m);
+	if (!j)
+		return AIDC_E_NOTFOUND;
+	const char *ts = api_query(m->req, "task");
+	const char *stream = api_query(m->req, "stream");
+	int64_t task = 0;
+	if (ts && aidc_parse_i64(ts, 0, (int64_t)j->ntasks - 1, &task))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "task: 0..%u", j->ntasks - 1);
+	if (stream && strcmp(stream, "out") && strcmp(stream, "err"))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "stream: out or err");
+	/* A pending job after a requeue shows the previous attempt's output. */
+	uint32_t attempt = j->attempt;
+	if (j->state == CTLD_JOB_PENDING && attempt > 0)
+		attempt--;
+	snprintf(m->log_path, sizeof m->log_path, "%.3900s/logs/%" PRIu64 "/%u.%u.%s",
+		 c->cfg.state_dir, j->id, attempt, (unsigned)task, stream ? stream : "out");
+	m->job_done = !ctld_job_active(j) && j->state != CTLD_JOB_PENDING;
+	return CTLD_DONE;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int h_logs(void *ctx, struct api_request *req, struct api_response *resp,
+		  struct aidc_err *e)
+{
+	const char *os = api_query(req, "offset"), *fs = api_query(req, "follow"),
+		   *ws = api_query(req, "wait");
+	int64_t off = 0, wait_s = 10;
+	if (os && aidc_parse_i64(os, 0, INT64_MAX, &off))
+		return aidc_errf(e, AIDC_E_INVAL, "offset: a byte offset");
+	if (ws && aidc_parse_i64(ws, 0, AIDC_MAX_LONGPOLL_S, &wait_s))
+		return aidc_errf(e, AIDC_E_INVAL, "wait: 0..%d seconds", AIDC_MAX_LONGPOLL_S);
+	bool follow = fs && strcmp(fs, "0") != 0;
+	int64_t until = mono_ms() + wait_s * 1000;
+	char *chunk = aidc_malloc(AIDC_MAX_LOG_CHUNK_BYTES);
+	ssize_t n = 0;
+	bool done = false;
+	int rc;
+	for (;;) {
+		struct ctld_msg m;
+		if ((rc = ctld_call(ctx, lf_log_where, req, resp, NULL, &m, e)) != 0)
+			goto out;
+		done = m.job_done;
+		int fd = open(m.log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		n = 0;
+		if (fd >= 0) {
+			n = pread(fd, chunk, AIDC_MAX_LOG_CHUNK_BYTES, off);
+			close(fd);
+			if (n < 0)
+				n = 0;
+		}
+		/* Long-poll: wait for output while the job may still produce some. */
+		if (n > 0 || done || !follow || mono_ms() >= until)
+			break;
+		struct timespec nap = {0, 100 * 1000000};
+		nanosleep(&nap, NULL);
+	}
+	rc = aidc_buf_append(&resp->body, chunk, (size_t)n);
+	resp->content_type = "text/plain; charset=utf-8";
+	resp->hdr_name[0] = "X-AIDC-Offset";
+	snprintf(resp->hdr_value[0], sizeof resp->hdr_value[0], "%" PRId64, off + (int64_t)n);
+	resp->hdr_name[1] = "X-AIDC-Done";
+	snprintf(resp->hdr_value[1], sizeof resp->hdr_value[1], "%d", done && n == 0);
+	resp->nhdr = 2;
+out:
+	aidc_free(chunk);
+	return rc;
+}
+
+/* ---- service ------------------------------------------------------------------- */
+
+static int lf_health(struct ctld *c, struct ctld_msg *m)
+{
+	aidc_buf_printf(&m->resp->body,
+			"{\"ok\":true,\"version\":\"%s\",\"jobs\":%zu,\"nodes\":%zu,\"schema\":%d}",
+			AIDC_VERSION, c->njobs, c->nnodes, c->st->ops->schema_version(c->st));
+	return CTLD_DONE;
+}
+
+static int lf_metrics(struct ctld *c, struct ctld_msg *m)
+{
+	struct aidc_buf *b = &m->resp->body;
+	uint64_t js[CTLD_JOB_STATE_COUNT_] = {0}, ns[4] = {0};
+	for (size_t i = 0; i < c->njobs; i++)
+		js[c->jobs[i]->state]++;
+	for (size_t i = 0; i < c->nnodes; i++)
+		ns[c->nodes[i].state & 3]++;
+	aidc_buf_puts(b, "# HELP aidc_jobs Jobs known to the controller by state.\n"
+			 "# TYPE aidc_jobs gauge\n");
+	for (int s = 0; s < CTLD_JOB_STATE_COUNT_; s++)
+		aidc_buf_printf(b, "aidc_jobs{state=\"%s\"} %" PRIu64 "\n", ctld_job_state_name(s),
+				js[s]);
+	aidc_buf_puts(b, "# HELP aidc_nodes Nodes by state.\n# TYPE aidc_nodes gauge\n");
+	for (int s = 0; s < 4; s++)
+		aidc_buf_printf(b, "aidc_nodes{state=\"%s\"} %" PRIu64 "\n", ctld_node_state_name(s),
+				ns[s]);
+	struct {
+		const char *name, *help;
+		uint64_t v;
+	} ctr[] = {
+		{"aidc_jobs_submitted_total", "Jobs accepted since start.", c->m_submitted},
+		{"aidc_jobs_started_total", "Job starts (attempts) since start.", c->m_started},
+		{"aidc_jobs_finished_total", "Jobs ended since start.", c->m_finished},
+		{"aidc_sched_passes_total", "Scheduling passes since start.", c->m_passes},
+		{"aidc_loop_requests_total", "Requests handled by the event loop.", c->m_requests},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(ctr); i++)
+		aidc_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", ctr[i].name,
+				ctr[i].help, ctr[i].name, ctr[i].name, ctr[i].v);
+	aidc_buf_printf(b,
+			"# HELP aidc_sched_pass_seconds_total Time spent in scheduling passes.\n"
+			"# TYPE aidc_sched_pass_seconds_total counter\n"
+			"aidc_sched_pass_seconds_total %.6f\n",
+			(double)c->m_pass_us_total / 1e6);
+	m->resp->content_type = "text/plain; version=0.0.4";
+	return CTLD_DONE;
+}
+
+static int h_openapi(void *ctx, struct api_request *req, struct api_response *resp,
+		     struct aidc_err *e)
+{
+	int rc = api_openapi(ctld_routes, ctld_nroutes, "AIDC controller API", &resp->body);
+	return rc ? aidc_errf(e, rc, "OpenAPI document too large") : 0;
+}
+
+/* ---- HTTP-side handlers: one line each ------------------------------------------- */
+
+#define VIA(hname, lf, schema)                                                              \
+	static int hname(void *ctx, struct api_request *req, struct api_response *resp,     \
+			 struct aidc_err *e)                                                \
+	{                                                                                   \
+		return via(ctx, req, resp, e, lf, schema);                                  \
+	}
+
+VIA(h_submit, lf_submit, &api_schema_job_submit)
+VIA(h_list, lf_list, NULL)
+VIA(h_get, lf_get, NULL)
+VIA(h_cancel, lf_cancel, NULL)
+VIA(h_requeue, lf_requeue, NULL)
+VIA(h_nodes, ctld_lf_nodes_list, NULL)
+VIA(h_node, ctld_lf_node_get, NULL)
+VIA(h_drain, ctld_lf_node_drain, NULL)
+VIA(h_resume, ctld_lf_node_resume, NULL)
+VIA(h_health, lf_health, NULL)
+VIA(h_metrics, lf_metrics, NULL)
+VIA(h_register, ctld_lf_register, &api_schema_agent_register)
+VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
+VIA(h_work, ctld_lf_work, NULL)
+VIA(h_task_status, ctld_lf_task_status, &api_schema_task_status)
+VIA(h_task_logs, ctld_lf_task_logs, NULL)
+
+const struct api_route ctld_routes[] = {
+	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
+	 "submit a job; it runs as the caller's uid"},
+	{"GET", "/v1/jobs", h_list, API_ROLE_USER, NULL, "JobList",
+	 "list jobs (?state=, ?user=); users see their own, admins all"},
+	{"GET", "/v1/jobs/{id}", h_get, API_ROLE_USER, NULL, "Job", "one job with its tasks"},
+	{"POST", "/v1/jobs/{id}/cancel", h_cancel, API_ROLE_USER, NULL, "Job", "cancel a job"},
+	{"POST", "/v1/jobs/{id}/requeue", h_requeue, API_ROLE_USER, NULL, "Job",
+	 "stop a running job and queue it again"},
+	{"GET", "/v1/jobs/{id}/logs", h_logs, API_ROLE_USER, NULL, "text/plain",
+	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S); X-AIDC-Offset is the "
+	 "next offset, X-AIDC-Done=1 once the job ended and all output was read"},
+	{"GET", "/v1/nodes", h_nodes, API_ROLE_USER, NULL, "NodeList", "list nodes"},
+	{"GET", "/v1/nodes/{name}", h_node, API_ROLE_USER, NULL, "Node", "one node"},
+	{"POST", "/v1/nodes/{name}/drain", h_drain, API_ROLE_ADMIN, NULL, "Node",
+	 "let running jobs finish, start nothing new"},
+	{"POST", "/v1/nodes/{name}/resume", h_resume, API_ROLE_ADMIN, NULL, "Node",
+	 "undo a drain"},
+	{"GET", "/v1/health", h_health, API_ROLE_PUBLIC, NULL, "Health",
+	 "liveness of the event loop"},
+	{"GET", "/metrics", h_metrics, API_ROLE_PUBLIC, NULL, "text/plain",
+	 "Prometheus metrics"},
+	{"GET", "/v1/openapi.json", h_openapi, API_ROLE_PUBLIC, NULL, "OpenAPI",
+	 "this API's OpenAPI 3 document"},
+	{"POST", "/v1/agents/register", h_register, API_ROLE_AGENT, "AgentRegister", "Ok",
+	 "an agent announces its node and what it still runs"},
+	{"POST", "/v1/agents/{node}/heartbeat", h_heartbeat, API_ROLE_AGENT, "Heartbeat", "Ok",
+	 "liveness and the tasks the agent runs"},
+	{"GET", "/v1/nodes/{node}/work", h_work, API_ROLE_AGENT, NULL, "Work",
+	 "long-poll (?wait=S) for launch and kill orders"},
+	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/status", h_task_status, API_ROLE_AGENT,
+	 "TaskStatus", "Ok", "a task started, exited, failed to start or was lost"},
+	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/logs", h_task_logs, API_ROLE_AGENT, NULL,
+	 "LogSize", "append task output (?stream=out|err&offset=B; raw body; idempotent)"},
+};
+const size_t ctld_nroutes = sizeof ctld_routes / sizeof ctld_routes[0];

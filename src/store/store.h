@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Durable state of the live center behind a small vtable (cf. sqlite3_vfs):
+ * jobs, their tasks, nodes, and a few key-value metadata rows (the next job
+ * id). The controller is the only writer; it commits every externally visible
+ * change inside store_begin()/store_commit() BEFORE it acknowledges it, so a
+ * kill -9 at any moment loses nothing that a client was told about.
+ *
+ * The store knows rows, not meaning: a job's spec and allocation are opaque,
+ * versioned JSON documents produced and decoded by the controller; states are
+ * small integers whose names belong to the controller (ctld.h).
+ *
+ * Implementations: "sqlite" (store_sqlite.c, embedded, the default).
+ * PostgreSQL for HA deployments is a later implementation of the same ops.
+ */
+#ifndef AIDC_STORE_STORE_H
+#define AIDC_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* The schema version this build writes; a database from a newer build is refused. */
+#define STORE_SCHEMA_VERSION 1
+
+/* One job row. Strings are owned by the struct (store_job_release frees them). */
+struct store_job {
+	uint64_t id;
+	uint32_t uid, gid;
+	char *user;       /* login name at submit time */
+	char *name;       /* job name */
+	char *spec_json;  /* versioned spec document (controller-defined) */
+	char *alloc_json; /* node allocations of the current attempt, or NULL */
+	char *reason;     /* why it ended / why it is stopping, or NULL */
+	int state;        /* controller's enum ctld_job_state */
+	int target;       /* while stopping: the state it ends in (controller-defined) */
+	uint32_t attempt; /* 0 for the first run, +1 on every requeue */
+	int32_t exit_code;   /* first failing task's exit code, or 0 */
+	int32_t term_signal; /* first failing task's signal, or 0 */
+	int64_t submit_s, start_s, end_s; /* Unix seconds; 0 = not yet */
+};
+
+/* One task row of a job's current attempt. */
+struct store_task {
+	uint64_t job_id;
+	uint32_t index;   /* 0..ntasks-1 = RANK */
+	uint32_t attempt;
+	char *node;       /* owned */
+	int state;        /* controller's enum ctld_task_state */
+	int32_t pid;
+	int32_t exit_code;
+	int32_t term_signal;
+	int64_t start_s, end_s;
+};
+
+/* One node row. */
+struct store_node {
+	char *name;      /* owned */
+	char *info_json; /* registration document (CPUs, memory, devices); owned */
+	int state;       /* controller's node state */
+	int64_t registered_s;
+};
+
+void store_job_release(struct store_job *j);
+void store_task_release(struct store_task *t);
+void store_node_release(struct store_node *n);
+
+struct store;
+
+/* Row visitors for listings; a non-zero return stops the walk and is returned. */
+typedef int (*store_job_fn)(void *ctx, const struct store_job *j);
+typedef int (*store_task_fn)(void *ctx, const struct store_task *t);
+typedef int (*store_node_fn)(void *ctx, const struct store_node *n);
+
+#define STORE_OPS_VERSION 1
+
+/*
+ * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
+ * root cause in e. Writes outside begin/commit are applied atomically one by
+ * one; inside, they become durable only at commit. Pointers are borrowed for
+ * the duration of the call; rows passed to visitors are borrowed until the
+ * visitor returns.
+ */
+struct store_ops {
+	int version; /* STORE_OPS_VERSION */
+	const char *name;
+	void (*close)(struct store *st);
+	int (*begin)(struct store *st, struct aidc_err *e);
+	int (*commit)(struct store *st, struct aidc_err *e);
+	void (*rollback)(struct store *st);
+	/* Inserts or replaces the row with j->id. */
+	int (*job_put)(struct store *st, const struct store_job *j, struct aidc_err *e);
+	/* AIDC_E_NOTFOUND when absent; *out is caller-released (store_job_release). */
+	int (*job_get)(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e);
+	/* Every job in id order. */
+	int (*job_list)(struct store *st, store_job_fn fn, void *ctx, struct aidc_err *e);
+	/* Inserts or replaces (job_id, index). */
+	int (*task_put)(struct store *st, const struct store_task *t, struct aidc_err *e);
+	/* Removes every task row of a job (before a new attempt writes its own). */
+	int (*task_clear)(struct store *st, uint64_t job_id, struct aidc_err *e);
+	/* Every task in (job_id, index) order. */
+	int (*task_list)(struct store *st, store_task_fn fn, void *ctx, struct aidc_err *e);
+	int (*node_put)(struct store *st, const struct store_node *n, struct aidc_err *e);
+	int (*node_list)(struct store *st, store_node_fn fn, void *ctx, struct aidc_err *e);
+	/* Metadata: *out is caller-freed (aidc_free); AIDC_E_NOTFOUND when absent. */
+	int (*meta_get)(struct store *st, const char *key, char **out, struct aidc_err *e);
+	int (*meta_set)(struct store *st, const char *key, const char *value, struct aidc_err *e);
+	/* The schema version of the open database. */
+	int (*schema_version)(struct store *st);
+};
+
+/* Every implementation's handle starts with this. */
+struct store {
+	const struct store_ops *ops;
+};
+
+struct store_options {
+	/* true: synchronous=FULL (every commit fsyncs the WAL; survives power loss).
+	 * false: synchronous=NORMAL (survives a process crash, may lose the last
+	 * commits on power loss). See docs/config.md. */
+	bool sync_full;
+	int busy_timeout_ms; /* how long a writer waits for another connection's lock */
+};
+void store_options_defaults(struct store_options *o);
+
+/*
+ * Opens (creating if needed) a SQLite database at path and brings its schema
+ * to STORE_SCHEMA_VERSION, each migration in its own transaction recorded in
+ * schema_version. A database whose version is newer than this build knows is
+ * refused with AIDC_E_VERSION and left untouched. Caller frees with store_close.
+ */
+int store_open_sqlite(const char *path, const struct store_options *o, struct store **out,
+		      struct aidc_err *e);
+/* Closes the store; NULL is a no-op. */
+void store_close(struct store *st);
+
+/* Thin wrappers so callers read store_job_put(st, ...) instead of st->ops->... */
+static inline int store_begin(struct store *st, struct aidc_err *e)
+{
+	return st->ops->begin(st, e);
+}
+static inline int store_commit(struct store *st, struct aidc_err *e)
+{
+	return st->ops->commit(st, e);
+}
+static inline void store_rollback(struct store *st)
+{
+	st->ops->rollback(st);
+}
+
+#endif

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite implementation of struct store_ops (store.h).
+ *
+ * Durability: journal_mode=WAL, so readers never block the single writer and a
+ * commit is one append to the WAL. synchronous=FULL by default: each commit
+ * fsyncs the WAL, which is what "acknowledged means durable" needs across a
+ * power loss; synchronous=NORMAL (an option) is still safe against a crash of
+ * the controller process (the WAL is in the OS page cache) and costs no fsync
+ * per commit. busy_timeout lets an operator's sqlite3 shell read the file
+ * without making the controller fail.
+ *
+ * Migrations: migrations[k] takes the schema from version k to k+1. Each runs
+ * in its own BEGIN IMMEDIATE transaction together with the row it adds to
+ * schema_version, so a crash mid-migration leaves the previous version intact.
+ * A database whose newest schema_version row is above STORE_SCHEMA_VERSION was
+ * written by a newer build and is refused without being touched.
+ *
+ * Cost: statements are prepared once per open and reused; every call is one
+ * indexed row operation except the listings, which scan in primary-key order.
+ */
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+/* ---- schema ---------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE jobs ("
+	" id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+	" user TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, alloc TEXT,"
+	" reason TEXT, state INTEGER NOT NULL, target INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" exit_code INTEGER NOT NULL, term_signal INTEGER NOT NULL,"
+	" submit_s INTEGER NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER NOT NULL);"
+	"CREATE INDEX jobs_state ON jobs(state);"
+	"CREATE TABLE tasks ("
+	" job_id INTEGER NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" node TEXT NOT NULL, state INTEGER NOT NULL, pid INTEGER NOT NULL,"
+	" exit_code INTEGER NOT NULL, term_signal INTEGER NOT NULL,"
+	" start_s INTEGER NOT NULL, end_s INTEGER NOT NULL,"
+	" PRIMARY KEY (job_id, idx));"
+	"CREATE TABLE nodes ("
+	" name TEXT PRIMARY KEY, info TEXT NOT NULL, state INTEGER NOT NULL,"
+	" registered_s INTEGER NOT NULL);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+/* Prepared statements, indexed by enum stmt_id. */
+enum stmt_id {
+	ST_JOB_PUT,
+	ST_JOB_GET,
+	ST_JOB_LIST,
+	ST_TASK_PUT,
+	ST_TASK_CLEAR,
+	ST_TASK_LIST,
+	ST_NODE_PUT,
+	ST_NODE_LIST,
+	ST_META_GET,
+	ST_META_SET,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT_
+};
+
+#define JOB_COLS                                                                             \
+	"id, uid, gid, user, name, spec, alloc, reason, state, target, attempt, exit_code, "    \
+	"term_signal, submit_s, start_s, end_s"
+#define TASK_COLS "job_id, idx, attempt, node, state, pid, exit_code, term_signal, start_s, end_s"
+
+static const char *const stmt_sql[ST_COUNT_] = {
+	[ST_JOB_PUT] = "INSERT OR REPLACE INTO jobs (" JOB_COLS
+		       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
+	[ST_JOB_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id",
+	[ST_TASK_PUT] = "INSERT OR REPLACE INTO tasks (" TASK_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
+	[ST_TASK_CLEAR] = "DELETE FROM tasks WHERE job_id = ?",
+	[ST_TASK_LIST] = "SELECT " TASK_COLS " FROM tasks ORDER BY job_id, idx",
+	[ST_NODE_PUT] = "INSERT OR REPLACE INTO nodes (name, info, state, registered_s) "
+			"VALUES (?,?,?,?)",
+	[ST_NODE_LIST] = "SELECT name, info, state, registered_s FROM nodes ORDER BY name",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct store_sqlite {
+	struct store base; /* first: struct store * <-> struct store_sqlite * */
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT_];
+	int version;
+	bool in_tx;
+};
+
+static struct store_sqlite *self(struct store *st)
+{
+	return (struct store_sqlite *)st;
+}
+
+static int db_err(struct store_sqlite *s, struct aidc_err *e, const char *what)
+{
+	int code = AIDC_E_IO;
+	int rc = sqlite3_errcode(s->db);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		code = AIDC_E_BUSY;
+	else if (rc == SQLITE_CONSTRAINT)
+		code = AIDC_E_EXISTS;
+	return aidc_errf(e, code, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Runs one prepared statement that returns no rows, then resets it. */
+static int step_done(struct store_sqlite *s, enum stmt_id id, struct aidc_err *e)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc != SQLITE_DONE)
+		ret = db_err(s, e, stmt_sql[id]);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static char *col_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? aidc_strdup((const char *)t) : NULL;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int col, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(st, col, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+static int op_begin(struct store *st, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	if (s->in_tx)
+		return aidc_errf(e, AIDC_E_STATE, "store: nested transaction");
+	int rc = step_done(s, ST_BEGIN, e);
+	if (rc == 0)
+		s->in_tx = true;
+	return rc;
+}
+
+static int op_commit(struct store *st, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	if (!s->in_tx)
+		return aidc_errf(e, AIDC_E_STATE, "store: commit without begin");
+	int rc = step_done(s, ST_COMMIT, e);
+	if (rc != 0) {
+		/* A failed COMMIT may leave the transaction open; make the state definite. */
+		if (!sqlite3_get_autocommit(s->db))
+			step_done(s, ST_ROLLBACK, NULL);
+	}
+	s->in_tx = false;
+	return rc;
+}
+
+static void op_rollback(struct store *st)
+{
+	struct store_sqlite *s = self(st);
+	if (s->in_tx && !sqlite3_get_autocommit(s->db))
+		step_done(s, ST_ROLLBACK, NULL);
+	s->in_tx = false;
+}
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+static int op_job_put(struct store *st, const struct store_job *j, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_JOB_PUT];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)j->id);
+	sqlite3_bind_int64(q, 2, j->uid);
+	sqlite3_bind_int64(q, 3, j->gid);
+	sqlite3_bind_text(q, 4, j->user ? j->user : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, j->name ? j->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, j->spec_json ? j->spec_json : "{}", -1, SQLITE_STATIC);
+	bind_text_or_null(q, 7, j->alloc_json);
+	bind_text_or_null(q, 8, j->reason);
+	sqlite3_bind_int(q, 9, j->state);
+	sqlite3_bind_int(q, 10, j->target);
+	sqlite3_bind_int64(q, 11, j->attempt);
+	sqlite3_bind_int(q, 12, j->exit_code);
+	sqlite3_bind_int(q, 13, j->term_signal);
+	sqlite3_bind_int64(q, 14, j->submit_s);
+	sqlite3_bind_int64(q, 15, j->start_s);
+	sqlite3_bind_int64(q, 16, j->end_s);
+	return step_done(s, ST_JOB_PUT, e);
+}
+
+static void read_job(sqlite3_stmt *q, struct store_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->id = (uint64_t)sqlite3_column_int64(q, 0);
+	j->uid = (uint32_t)sqlite3_column_int64(q, 1);
+	j->gid = (uint32_t)sqlite3_column_int64(q, 2);
+	j->user = col_strdup(q, 3);
+	j->name = col_strdup(q, 4);
+	j->spec_json = col_strdup(q, 5);
+	j->alloc_json = col_strdup(q, 6);
+	j->reason = col_strdup(q, 7);
+	j->state = sqlite3_column_int(q, 8);
+	j->target = sqlite3_column_int(q, 9);
+	j->attempt = (uint32_t)sqlite3_column_int64(q, 10);
+	j->exit_code = sqlite3_column_int(q, 11);
+	j->term_signal = sqlite3_column_int(q, 12);
+	j->submit_s = sqlite3_column_int64(q, 13);
+	j->start_s = sqlite3_column_int64(q, 14);
+	j->end_s = sqlite3_column_int64(q, 15);
+}
+
+static int op_job_get(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_JOB_GET];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		read_job(q, out);
+	else if (rc == SQLITE_DONE)
+		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no job %" PRIu64, id);
+	else
+		ret = db_err(s, e, "job_get");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+static int op_job_list(struct store *st, store_job_fn fn, void *ctx, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_JOB_LIST];
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_job j;
+		read_job(q, &j);
+		ret = fn(ctx, &j);
+		store_job_release(&j);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_err(s, e, "job_list");
+	sqlite3_reset(q);
+	return ret;
+}
+
+/* ---- tasks ----------------------------------------------------------------- */
+
+static int op_task_put(struct store *st, const struct store_task *t, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TASK_PUT];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)t->job_id);
+	sqlite3_bind_int64(q, 2, t->index);
+	sqlite3_bind_int64(q, 3, t->attempt);
+	sqlite3_bind_text(q, 4, t->node ? t->node : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, t->state);
+	sqlite3_bind_int(q, 6, t->pid);
+	sqlite3_bind_int(q, 7, t->exit_code);
+	sqlite3_bind_int(q, 8, t->term_signal);
+	sqlite3_bind_int64(q, 9, t->start_s);
+	sqlite3_bind_int64(q, 10, t->end_s);
+	return step_done(s, ST_TASK_PUT, e);
+}
+
+static int op_task_clear(struct store *st, uint64_t job_id, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_bind_int64(s->stmt[ST_TASK_CLEAR], 1, (sqlite3_int64)job_id);
+	return step_done(s, ST_TASK_CLEAR, e);
+}
+
+static int op_task_list(struct store *st, store_task_fn fn, void *ctx, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TASK_LIST];
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_task t = {
+			.job_id = (uint64_t)sqlite3_column_int64(q, 0),
+			.index = (uint32_t)sqlite3_column_int64(q, 1),
+			.attempt = (uint32_t)sqlite3_column_int64(q, 2),
+			.node = col_strdup(q, 3),
+			.state = sqlite3_column_int(q, 4),
+			.pid = sqlite3_column_int(q, 5),
+			.exit_code = sqlite3_column_int(q, 6),
+			.term_signal = sqlite3_column_int(q, 7),
+			.start_s = sqlite3_column_int64(q, 8),
+			.end_s = sqlite3_column_int64(q, 9),
+		};
+		ret = fn(ctx, &t);
+		store_task_release(&t);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_err(s, e, "task_list");
+	sqlite3_reset(q);
+	return ret;
+}
+
+/* ---- nodes and metadata ---------------------------------------------------- */
+
+static int op_node_put(struct store *st, const struct store_node *n, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_NODE_PUT];
+	sqlite3_bind_text(q, 1, n->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, n->info_json ? n->info_json : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, n->state);
+	sqlite3_bind_int64(q, 4, n->registered_s);
+	return step_done(s, ST_NODE_PUT, e);
+}
+
+static int op_node_list(struct store *st, store_node_fn fn, void *ctx, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_NODE_LIST];
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_node n = {
+			.name = col_strdup(q, 0),
+			.info_json = col_strdup(q, 1),
+			.state = sqlite3_column_int(q, 2),
+			.registered_s = sqlite3_column_int64(q, 3),
+		};
+		ret = fn(ctx, &n);
+		store_node_release(&n);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_err(s, e, "node_list");
+	sqlite3_reset(q);
+	return ret;
+}
+
+static int op_meta_get(struct store *st, const char *key, char **out, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_META_GET];
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		*out = col_strdup(q, 0);
+	else if (rc == SQLITE_DONE)
+		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no metadata '%s'", key);
+	else
+		ret = db_err(s, e, "meta_get");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+static int op_meta_set(struct store *st, const char *key, const char *value, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_META_SET];
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	return step_done(s, ST_META_SET, e);
+}
+
+static int op_schema_version(struct store *st)
+{
+	return self(st)->version;
+}
+
+static void op_close(struct store *st)
+{
+	struct store_sqlite *s = self(st);
+	op_rollback(st);
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	aidc_free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.version = STORE_OPS_VERSION,
+	.name = "sqlite",
+	.close = op_close,
+	.begin = op_begin,
+	.commit = op_commit,
+	.rollback = op_rollback,
+	.job_put = op_job_put,
+	.job_get = op_job_get,
+	.job_list = op_job_list,
+	.task_put = op_task_put,
+	.task_clear = op_task_clear,
+	.task_list = op_task_list,
+	.node_put = op_node_put,
+	.node_list = op_node_list,
+	.meta_get = op_meta_get,
+	.meta_set = op_meta_set,
+	.schema_version = op_schema_version,
+};
+
+/* ---- open and migrate ------------------------------------------------------ */
+
+static int exec_sql(struct store_sqlite *s, const char *sql, struct aidc_err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int code = sqlite3_errcode(s->db) == SQLITE_BUSY ? AIDC_E_BUSY : AIDC_E_IO;
+		aidc_errf(e, code, "store: %s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return code;
+	}
+	return 0;
+}
+
+static int read_version(struct store_sqlite *s, int *out, struct aidc_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1,
+			       &q, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading schema_version");
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(q, 0);
+	else
+		ret = db_err(s, e, "reading schema_version");
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static int migrate(struct store_sqlite *s, struct aidc_err *e)
+{
+	int rc = exec_sql(s,
+			  "CREATE TABLE IF NOT EXISTS schema_version ("
+			  " version INTEGER PRIMARY KEY, applied_s INTEGER NOT NULL)",
+			  e);
+	if (rc)
+		return rc;
+	int v = 0;
+	if ((rc = read_version(s, &v, e)) != 0)
+		return rc;
+	if (v > STORE_SCHEMA_VERSION)
+		return aidc_errf(e, AIDC_E_VERSION,
+				 "store: database schema version %d is newer than this build's %d; "
+				 "use a newer aidc",
+				 v, STORE_SCHEMA_VERSION);
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		if ((rc = exec_sql(s, "BEGIN IMMEDIATE", e)) != 0)
+			return rc;
+		char rec[160];
+		snprintf(rec, sizeof rec,
+			 "INSERT INTO schema_version (version, applied_s) "
+			 "VALUES (%d, CAST(strftime('%%s','now') AS INTEGER))",
+			 v + 1);
+		rc = exec_sql(s, migrations[v], e);
+		if (rc == 0)
+			rc = exec_sql(s, rec, e);
+		if (rc == 0)
+			rc = exec_sql(s, "COMMIT", e);
+		if (rc != 0) {
+			exec_sql(s, "ROLLBACK", NULL);
+			return aidc_errf(e, rc, "store: migration to version %d failed", v + 1);
+		}
+	}
+	s->version = v;
+	return 0;
+}
+
+void store_options_defaults(struct store_options *o)
+{
+	o->sync_full = true;
+	o->busy_timeout_ms = 5000;
+}
+
+int store_open_sqlite(const char *path, const struct store_options *o, struct store **out,
+		      struct aidc_err *e)
+{
+	struct store_options def;
+	if (!o) {
+		store_options_defaults(&def);
+		o = &def;
+	}
+	*out = NULL;
+	if (!path || !*path || strlen(path) >= AIDC_MAX_PATH_BYTES)
+		return aidc_errf(e, AIDC_E_INVAL, "store: bad database path");
+	struct store_sqlite *s = aidc_calloc(1, sizeof *s);
+	s->base.ops = &sqlite_ops;
+	int rc;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = aidc_errf(e, AIDC_E_IO, "store: cannot open %s: %s", path,
+			       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
+	sqlite3_extended_result_codes(s->db, 0);
+	/* Check the version before changing anything, including the journal mode. */
+	if ((rc = exec_sql(s, "PRAGMA foreign_keys=ON", e)) != 0)
+		goto fail;
+	if ((rc = migrate(s, e)) != 0)
+		goto fail;
+	if ((rc = exec_sql(s, "PRAGMA journal_mode=WAL", e)) != 0)
+		goto fail;
+	if ((rc = exec_sql(s, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+			   e)) != 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT_; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->stmt[i], NULL) != SQLITE_OK) {
+			rc = db_err(s, e, stmt_sql[i]);
+			goto fail;
+		}
+	*out = &s->base;
+	return 0;
+fail:
+	op_close(&s->base);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+/* ---- row helpers ----------------------------------------------------------- */
+
+void store_job_release(struct store_job *j)
+{
+	aidc_free(j->user);
+	aidc_free(j->name);
+	aidc_free(j->spec_json);
+	aidc_free(j->alloc_json);
+	aidc_free(j->reason);
+	j->user = j->name = j->spec_json = j->alloc_json = j->reason = NULL;
+}
+
+void store_task_release(struct store_task *t)
+{
+	aidc_free(t->node);
+	t->node = NULL;
+}
+
+void store_node_release(struct store_node *n)
+{
+	aidc_free(n->name);
+	aidc_free(n->info_json);
+	n->name = n->info_json = NULL;
+}

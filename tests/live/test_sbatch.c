@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of #SBATCH / #AIDC directive parsing (src/api/api_sbatch.c), table-driven. */
+#include "api/sbatch.h"
+#include "tests/test.h"
+#include "util/util.h"
+
+struct sb_case {
+	const char *script;
+	int want;
+	int64_t nodes, ntasks, per_node, gpus, time_s, mem;
+	const char *name, *out, *model;
+};
+
+int main(void)
+{
+	const struct sb_case cases[] = {
+		{"#!/bin/bash\n#SBATCH -N 2\n#SBATCH -n 8\n#SBATCH -t 1:00:00\nsrun x\n", 0, 2, 8,
+		 0, 0, 3600, 0, "", "", ""},
+		{"#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2\n#SBATCH --gres=gpu:a100:4\n", 0,
+		 4, 0, 2, 4, 0, 0, "", "", "a100"},
+		{"#!/bin/sh\n#SBATCH -J train -o out.%j -e err.%j\n#SBATCH --mem=4G\n", 0, 0, 0, 0,
+		 0, 0, 4096, "train", "out.%j", ""},
+		{"#!/bin/sh\n#SBATCH -N2 -n4\n#SBATCH --time=2-00:00:00\n", 0, 2, 4, 0, 0, 172800, 0,
+		 "", "", ""},
+		{"#!/bin/sh\n#AIDC --gpus-per-task 2\n#SBATCH --account=foo  # ignored\n", 0, 0, 0, 0,
+		 2, 0, 0, "", "", ""},
+		/* directives end at the first command */
+		{"#!/bin/sh\necho hi\n#SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
+		/* "#SBATCHX" is not a directive; "# SBATCH" neither */
+		{"#!/bin/sh\n#SBATCHX -N 9\n# SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
+		{"#!/bin/sh\n#SBATCH -N zero\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH -N 0\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH -t soon\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH --gres=fpga:1\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH --mem=4Q\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH nodes\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		{"#!/bin/sh\n#SBATCH -N\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		const struct sb_case *c = &cases[i];
+		struct api_sbatch s;
+		struct aidc_err e = {0};
+		int rc = api_sbatch_parse(c->script, &s, &e);
+		if (rc != c->want)
+			fprintf(stderr, "case %zu: %s\n", i, e.msg);
+		CHECK_EQ(rc, c->want);
+		if (rc != 0) {
+			CHECK_CONTAINS(e.msg, "line 2");
+			continue;
+		}
+		CHECK_EQ(s.nodes, c->nodes);
+		CHECK_EQ(s.ntasks, c->ntasks);
+		CHECK_EQ(s.ntasks_per_node, c->per_node);
+		CHECK_EQ(s.gpus_per_task, c->gpus);
+		CHECK_EQ(s.time_limit_s, c->time_s);
+		CHECK_EQ(s.mem_mib, c->mem);
+		CHECK_STR(s.name, c->name);
+		CHECK_STR(s.stdout_path, c->out);
+		CHECK_STR(s.gpu_model, c->model);
+	}
+	/* An over-long line is refused, not truncated. */
+	char big[2048];
+	memset(big, 'x', sizeof big);
+	memcpy(big, "#SBATCH -J ", 11);
+	big[sizeof big - 1] = '\0';
+	struct api_sbatch s;
+	CHECK_EQ(api_sbatch_parse(big, &s, NULL), AIDC_E_LIMIT);
+	return test_summary();
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the SQLite store (src/store): a fresh database gets the
+ * current schema, rows survive close and re-open, a rolled-back transaction
+ * leaves nothing, and a database from a newer build is refused untouched.
+ */
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "tests/test.h"
+#include "util/util.h"
+
+static char dir[] = "/tmp/aidc_test_store_XXXXXX";
+
+static void path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int count_jobs(void *ctx, const struct store_job *j)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_fresh_and_reopen(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "a.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
+	struct store_job j = {.id = 7, .uid = 1000, .gid = 1000, .user = "alice", .name = "train",
+			      .spec_json = "{\"v\":1}", .state = 2, .attempt = 1, .exit_code = 3,
+			      .submit_s = 100, .start_s = 101, .end_s = 0};
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(st->ops->job_put(st, &j, &e), 0);
+	struct store_task t = {.job_id = 7, .index = 1, .attempt = 1, .node = "n1", .state = 1,
+			       .pid = 42};
+	CHECK_EQ(st->ops->task_put(st, &t, &e), 0);
+	struct store_node n = {.name = "n1", .info_json = "{}", .state = 0, .registered_s = 5};
+	CHECK_EQ(st->ops->node_put(st, &n, &e), 0);
+	CHECK_EQ(st->ops->meta_set(st, "next_job_id", "8", &e), 0);
+	CHECK_EQ(store_commit(st, &e), 0);
+
+	/* A rolled-back change leaves nothing behind. */
+	struct store_job j2 = j;
+	j2.id = 9;
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(st->ops->job_put(st, &j2, &e), 0);
+	store_rollback(st);
+	/* Nested begin is refused. */
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(store_begin(st, NULL), AIDC_E_STATE);
+	store_rollback(st);
+	store_close(st);
+
+	st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	struct store_job g;
+	CHECK_EQ(st->ops->job_get(st, 7, &g, &e), 0);
+	CHECK_STR(g.user, "alice");
+	CHECK_STR(g.spec_json, "{\"v\":1}");
+	CHECK(g.alloc_json == NULL);
+	CHECK_EQ(g.state, 2);
+	CHECK_EQ(g.exit_code, 3);
+	CHECK_EQ(g.submit_s, 100);
+	store_job_release(&g);
+	CHECK_EQ(st->ops->job_get(st, 9, &g, NULL), AIDC_E_NOTFOUND);
+	int njobs = 0;
+	CHECK_EQ(st->ops->job_list(st, count_jobs, &njobs, &e), 0);
+	CHECK_EQ(njobs, 1);
+	char *v = NULL;
+	CHECK_EQ(st->ops->meta_get(st, "next_job_id", &v, &e), 0);
+	CHECK_STR(v, "8");
+	aidc_free(v);
+	CHECK_EQ(st->ops->meta_get(st, "nope", &v, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->task_clear(st, 7, &e), 0);
+	store_close(st);
+	if (e.code)
+		fprintf(stderr, "unexpected error: %s\n", e.msg);
+}
+
+static void test_newer_refused(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "b.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	store_close(st);
+	/* Pretend a newer build migrated it. */
+	sqlite3 *raw = NULL;
+	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
+	char sql[128];
+	snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, 0)",
+		 STORE_SCHEMA_VERSION + 1);
+	CHECK_EQ(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	st = NULL;
+	aidc_err_clear(&e);
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), AIDC_E_VERSION);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(e.msg, "newer");
+	/* Bad paths. */
+	CHECK_EQ(store_open_sqlite("", NULL, &st, NULL), AIDC_E_INVAL);
+	CHECK_EQ(store_open_sqlite("/nonexistent-dir/x/y.db", NULL, &st, NULL), AIDC_E_IO);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		TEST_SKIP("cannot create a temporary directory");
+	test_fresh_and_reopen();
+	test_newer_refused();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", dir);
+	return test_summary();
+}
