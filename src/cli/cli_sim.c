@@ -37,7 +37,7 @@ struct sim_args {
 	const char *trace, *cluster, *vc_file, *from, *to, *jobs_csv, *out;
 	int format, policy, placement, compat, profile;
 	bool format_set, policy_set, backfill, json, skip_bad, progress, timing, nodes_set;
-	int64_t nodes, gpn, seed, generate, restart_s;
+	int64_t nodes, gpn, seed, generate, restart_s, tiresias_threshold;
 	double vc_scale, load;
 };
 
@@ -79,6 +79,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"profile", CLI_CHOICE, &a->profile, "W", "generated workload's statistics", 0, 0, profile_choices, NULL},
 		{"load", CLI_F64, &a->load, "X", "generated offered load / cluster devices", 0.01, 100, NULL, NULL},
 		{"restart-overhead", CLI_I64, &a->restart_s, "S", "seconds a preempted job loses on resume", 0, AIDC_MAX_DURATION_S, NULL, NULL},
+		{"tiresias-threshold", CLI_I64, &a->tiresias_threshold, "S", "Tiresias: fixed demotion threshold, device-seconds (default: from each VC's history)", 1, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"progress", CLI_BOOL, &a->progress, NULL, "progress on stderr even when it is not a TTY", 0, 0, NULL, NULL},
 		{"timing", CLI_BOOL, &a->timing, NULL, "print wall time and peak RSS on stderr", 0, 0, NULL, NULL},
 	};
@@ -170,6 +171,7 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 	o->compat_helios = a->compat == 1;
 	o->seed = (uint64_t)a->seed;
 	o->restart_overhead_s = a->restart_s;
+	o->tiresias_threshold_dev_s = a->tiresias_threshold;
 	const char *from = a->from, *to = a->to;
 	if (o->compat_helios && a->format == SIM_FORMAT_PHILLY && a->trace) {
 		from = from ? from : HELIOS_PHILLY_FROM;

@@ -4,7 +4,8 @@
  * models, partitions, nodes and their states, and the usage counters. Nodes
  * are appended (ids ascend in the order they are added), their devices are
  * contiguous in s->devs, and index.c files each node into the free-capacity
- * indexes of its partition.
+ * indexes of its partition; each partition also counts its nodes by class
+ * (devices of a model, CPU, memory) for the exact never-fits test (place.c).
  */
 #include "sched/sched_int.h"
 
@@ -18,6 +19,9 @@ void sched_config_defaults(struct sched_config *cfg)
 	cfg->tiresias_starve_s = 0;
 	cfg->default_estimate_s = 3600;
 	cfg->seed = 1;
+	cfg->predict_window = 10;
+	cfg->tiresias_threshold_pct = 80;
+	cfg->tiresias_min_samples = 20;
 }
 
 static int check_config(const struct sched_config *cfg, struct aidc_err *e)
@@ -38,6 +42,14 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "tiresias starvation limit %" PRId64 " s out of range 0..%lld",
 				 cfg->tiresias_starve_s, (long long)AIDC_MAX_DURATION_S);
+	if (cfg->tiresias_threshold_pct > 99)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "tiresias threshold percentile %u out of range 0..99",
+				 cfg->tiresias_threshold_pct);
+	if (cfg->tiresias_promote_pct > 100000)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "tiresias promote knob %u%% out of range 0..100000",
+				 cfg->tiresias_promote_pct);
 	if (cfg->default_estimate_s <= 0 || cfg->default_estimate_s > AIDC_MAX_DURATION_S)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "default estimate %" PRId64 " s out of range 1..%lld",
@@ -84,6 +96,7 @@ static void part_release(struct sched_partition *p)
 	aidc_free(p->q);
 	aidc_free(p->inbox);
 	aidc_free(p->running);
+	aidc_free(p->ncls);
 }
 
 void sched_free(struct sched *s)
@@ -295,6 +308,36 @@ static int check_node_spec(const struct sched *s, const struct sched_node_spec *
 	return 0;
 }
 
+/* Counts one more node of a class (O(classes): identical nodes share one). */
+static void nclass_add(struct sched_partition *p, uint32_t model, uint32_t ndev, uint32_t cpu_milli,
+		       uint64_t mem_mib)
+{
+	struct sched_nclass *c;
+
+	for (uint32_t i = 0; i < p->nncls; i++) {
+		c = &p->ncls[i];
+		if (c->model == model && c->ndev == ndev && c->cpu_milli == cpu_milli &&
+		    c->mem_mib == mem_mib) {
+			c->count++;
+			return;
+		}
+	}
+	AIDC_GROW(p->ncls, p->cap_ncls, (size_t)p->nncls + 1);
+	p->ncls[p->nncls++] = (struct sched_nclass){model, ndev, cpu_milli, 1, mem_mib};
+}
+
+static void nclass_add_node(struct sched_partition *p, const struct sched_node_spec *spec)
+{
+	uint32_t cnt[AIDC_MAX_DEVICE_MODELS] = {0};
+
+	nclass_add(p, SCHED_NCLASS_CPU, spec->ndev, spec->cpu_milli, spec->mem_mib);
+	for (uint32_t i = 0; i < spec->ndev; i++)
+		cnt[spec->devs[i].model]++;
+	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++)
+		if (cnt[m])
+			nclass_add(p, m, cnt[m], spec->cpu_milli, spec->mem_mib);
+}
+
 int sched_add_node(struct sched *s, const struct sched_node_spec *spec, struct aidc_err *e)
 {
 	struct sched_node *n;
@@ -337,6 +380,7 @@ int sched_add_node(struct sched *s, const struct sched_node_spec *spec, struct a
 	p->nodes[p->nnodes++] = id;
 	p->max_cpu_milli = AIDC_MAX(p->max_cpu_milli, spec->cpu_milli);
 	p->max_mem_mib = AIDC_MAX(p->max_mem_mib, spec->mem_mib);
+	nclass_add_node(p, spec);
 	p->use.dev_milli_total += (uint64_t)spec->ndev * AIDC_DEVICE_MILLI;
 	p->use.devs_total += spec->ndev;
 	p->use.cpu_milli_total += spec->cpu_milli;

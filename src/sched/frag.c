@@ -592,25 +592,23 @@ static int64_t packing_score(const struct sched *s, const struct sched_node *nd,
 	return AIDC_MAX(100 - (int64_t)(x * 100 / AIDC_DEVICE_MILLI) / 10, 50);
 }
 
-/* GpuClustering: nodes already running tasks of the same kind (share / whole). */
+/*
+ * GpuClustering: nodes already running tasks of the same GPU-request kind
+ * first. The kinds are the published plugin's: a share of one device, or k
+ * whole devices for each k (a 1-GPU and a 2-GPU task are different kinds).
+ * The core counts the placed tasks per kind on each node (node->ntasks_kind,
+ * kept by index.c), so the score is O(1) plus the node's free GPU sum.
+ * r requests at least one device.
+ */
 static int64_t clustering_score(const struct sched *s, const struct sched_node *nd,
 				const struct sched_req *r)
 {
-	bool has_share = false, has_whole = false;
-	for (uint32_t d = 0; d < nd->ndev; d++) {
-		const struct sched_device *dv = &s->devs[nd->first_dev + d];
-		if (dv->ntasks >= 2 || (dv->ntasks == 1 && dv->free_milli > 0))
-			has_share = true;
-		else if (dv->ntasks == 1)
-			has_whole = true;
-	}
+	uint32_t kind = req_share(r) ? 0 : r->ndev;
 	int64_t left = (int64_t)node_gpu_free(s, nd);
 	int64_t base = 25 * ((int64_t)FRAG_GPU_SPEC - left) / (int64_t)FRAG_GPU_SPEC;
-	bool same = req_share(r) ? has_share : has_whole;
-	int kinds = has_share + has_whole;
-	if (same)
-		return base + (kinds == 1 ? 75 : 50);
-	return base + (kinds == 0 ? 25 : 0);
+	if (nd->ntasks_kind[kind] > 0)
+		return base + (nd->nkinds == 1 ? 75 : 50);
+	return base + (nd->nkinds == 0 ? 25 : 0);
 }
 
 static int64_t bestfit_score(const struct sched *s, const struct sched_node *nd,

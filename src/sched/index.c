@@ -13,6 +13,8 @@
  *   best fit "fewest free devices >= n": O(maxdev + bitset words) = at most
  *   65 + nodes/64 word reads (4,096 nodes: ~130);
  *   adding a node: O(1) amortized (bitsets double), O(racks) for a new rack.
+ * Per node it also counts the placed tasks by GPU-request kind (a share, or k
+ * whole devices) for GpuClustering: O(1) per task placed or released.
  */
 #include "sched/sched_int.h"
 
@@ -278,13 +280,46 @@ void sched_node_change(struct sched *s, uint32_t node, int64_t dcpu, int64_t dme
 	n->gen++;
 }
 
+_Static_assert((uint64_t)AIDC_MAX_DEVICES_PER_NODE * AIDC_DEVICE_MILLI <= UINT16_MAX,
+	       "sched_node.ntasks_kind[0] must hold one-milli shares on every device");
+
+/* A task's GPU-request kind, the key of sched_node.ntasks_kind: 0 = a share of
+ * one device, k = k whole devices; -1 = CPU-only (not counted). */
+static int req_kind(const struct sched_req *r)
+{
+	if (r->ndev == 0)
+		return -1;
+	if (r->ndev == 1 && r->dev_milli > 0 && r->dev_milli < AIDC_DEVICE_MILLI)
+		return 0;
+	return (int)r->ndev;
+}
+
+/* Counts one task of req's kind on the node (sign > 0) or takes it off. The
+ * caller's sched_node_change bumps node->gen for the same task. */
+static void node_kind_change(struct sched_node *n, const struct sched_req *req, int sign)
+{
+	int k = req_kind(req);
+
+	if (k < 0)
+		return;
+	if (sign > 0) {
+		n->nkinds += n->ntasks_kind[k] == 0;
+		n->ntasks_kind[k]++;
+	} else {
+		n->ntasks_kind[k]--;
+		n->nkinds -= n->ntasks_kind[k] == 0;
+	}
+}
+
 void sched_allocs_apply(struct sched *s, const struct sched_alloc *a, uint32_t n,
 			const struct sched_req *req, int sign)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		if (i == 0 || a[i].task != a[i - 1].task)
+		if (i == 0 || a[i].task != a[i - 1].task) {
+			node_kind_change(&s->nodes[a[i].node], req, sign);
 			sched_node_change(s, a[i].node, (int64_t)sign * req->cpu_milli,
 					  (int64_t)sign * (int64_t)req->mem_mib, sign);
+		}
 		if (a[i].dev != SCHED_NO_DEVICE)
 			sched_dev_change(s, a[i].dev, sign * (int32_t)a[i].milli, sign);
 	}

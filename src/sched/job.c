@@ -286,8 +286,8 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->predicted_s = spec->predicted_s;
 	j->oracle_s = spec->oracle_s;
 	j->flags = spec->flags;
-	j->user_id = sched_intern(s, j->user);
-	j->name_id = sched_intern(s, j->name);
+	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
+	j->name_id = *j->name ? sched_intern(s, j->name) : UINT32_MAX;
 	j->hist_s = sched_predict_lookup(s, j);
 	idmap_put(&s->ids, j->id, h);
 	s->njobs++;
@@ -372,6 +372,7 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 	now_s = clamp_now(s, now_s);
 	job_stop(s, job, now_s);
 	sched_predict_feed(s, j, j->executed_s);
+	sched_tiresias_finished(s, j);
 	job_forget(s, job);
 	return 0;
 }

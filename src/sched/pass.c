@@ -10,9 +10,16 @@
  *   - the first job that does not fit is the head: under SRTF, TIRESIAS and
  *     PRIORITY it may preempt running preemptible jobs whose current key is
  *     strictly worse (PREEMPT decisions, nothing changed: the driver stops and
- *     requeues them, then passes again). Then
+ *     requeues them, then passes again), only if it then fits (a head that
+ *     cannot start anyway stops nobody). Then
  *       STRICT stops the partition's queue there;
- *       EASY computes when the head can start if running jobs end at their
+ *       with victims outstanding (EASY and SKIP): the placement the head gets
+ *         once they stop is its reservation at now (RESERVE at now), so no
+ *         later job takes the room preemption makes: the head starts in the
+ *         driver's next pass and its victims cannot be restarted before it
+ *         (before this, backfill took that room, the head preempted again and
+ *         the victims were backfilled: an endless loop within one time step);
+ *       else EASY computes when the head can start if running jobs end at their
  *         estimates (the shadow time, sched_will_run) and where (the
  *         reservation, RESERVE decision); later jobs still start if they end
  *         by the shadow time (now + estimate <= shadow), or if they fit while
@@ -300,6 +307,45 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 	return nv;
 }
 
+/*
+ * Reserves for pending job h, at now, the placement it gets once its outstanding
+ * victims (running jobs chosen for it and not yet stopped) are stopped, and
+ * makes that the partition's reservation (shadow = now). Every later job of
+ * the pass then sees the reservation's free devices, CPU and memory held back
+ * (no estimate ends by now), so backfill and SKIP cannot take the room the
+ * preemption was made for, and h starts in the driver's next pass. Without the
+ * hold a later job took that room, h preempted again and the first victims
+ * were backfilled in turn: a loop within one time step. Returns false (nothing
+ * reserved) when h does not fit even with its victims stopped (e.g. a node
+ * went down meanwhile). Nothing changed. Cost: O(R) + one placement.
+ */
+static bool resv_for_victims(struct sched *s, struct sched_partition *p, uint32_t h)
+{
+	struct sched_resv *r = &s->resv;
+	const struct sched_job *j = &s->jobs[h];
+	uint32_t n;
+	bool ok;
+
+	for (uint32_t i = 0; i < p->nrunning; i++) {
+		const struct sched_job *v = &s->jobs[p->running[i]];
+		if (v->victim && v->victim_for == h && v->victim_for_seq == j->seq)
+			give_up(s, p->running[i]);
+	}
+	ok = sched_place_take(s, h, &n) == 0;
+	if (ok) {
+		AIDC_GROW(r->allocs, r->cap_allocs, n ? n : 1);
+		memcpy(r->allocs, s->scr, n * sizeof *s->scr);
+		r->nalloc = n;
+		sched_allocs_apply(s, s->scr, n, &j->task, -1);
+	}
+	for (uint32_t i = 0; i < p->nrunning; i++) {
+		const struct sched_job *v = &s->jobs[p->running[i]];
+		if (v->victim && v->victim_for == h && v->victim_for_seq == j->seq)
+			take_back(s, p->running[i]);
+	}
+	return ok;
+}
+
 /* ---- the pass --------------------------------------------------------------------- */
 
 static void keep(struct sched_job *j, enum sched_reason r, struct sched_partition *p, size_t *w,
@@ -360,6 +406,14 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		if (s->cfg.blocking == SCHED_BLOCK_STRICT) {
 			i++;
 			break;
+		}
+		if (j->victims_pending && resv_for_victims(s, p, h)) {
+			/* EASY and SKIP alike: the room preemption frees is h's. */
+			resv->active = true;
+			resv->job = h;
+			resv->shadow_s = now_s;
+			sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, now_s, NULL, 0);
+			continue;
 		}
 		if (s->cfg.blocking == SCHED_BLOCK_EASY) {
 			if (sched_will_run(s, h, now_s, &t, resv) == 0) {

@@ -39,7 +39,9 @@
  * task; fractional and CPU-only tasks O(nodes with partial devices x M) and
  * O(nodes in the partition) per task. WILL_RUN: O(R log R) to order the R
  * running jobs of the partition plus one placement attempt per distinct end
- * time once enough devices are free.
+ * time once enough devices are free. Never-fits (a job larger than its
+ * partition will ever offer, checked node by node over classes of identical
+ * nodes): O(node classes).
  */
 #include "sched/sched_int.h"
 
@@ -594,29 +596,51 @@ int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
 	return 0;
 }
 
+/* Tasks of r that nodes of class c can hold, each node on its own, at most cap. */
+static uint64_t class_tasks(const struct sched_nclass *c, const struct sched_req *r, uint64_t cap)
+{
+	uint64_t k = cap;
+
+	if (r->ndev)
+		k = AIDC_MIN(k, r->dev_milli < AIDC_DEVICE_MILLI
+				    ? (uint64_t)c->ndev * (AIDC_DEVICE_MILLI / r->dev_milli)
+				    : (uint64_t)(c->ndev / r->ndev));
+	if (r->cpu_milli)
+		k = AIDC_MIN(k, (uint64_t)(c->cpu_milli / r->cpu_milli));
+	if (r->mem_mib)
+		k = AIDC_MIN(k, c->mem_mib / r->mem_mib);
+	return k;
+}
+
+/*
+ * Exact per node: the tasks each node could hold if it were empty (devices of
+ * one model, CPU and memory each bound), summed over the partition's nodes in
+ * any state, must reach ntasks. A whole-device gang uses one model, so each
+ * acceptable model is tried alone; fractional tasks may use different models,
+ * so their acceptable models are summed (a node carrying two of them counts its
+ * CPU and memory for each: an over-estimate, so the test never rejects a job
+ * that could fit). Cost O(node classes of the partition).
+ */
 bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 {
 	const struct sched_partition *pa = &s->parts[j->part];
 	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+	bool whole = j->task.ndev && j->task.dev_milli == AIDC_DEVICE_MILLI;
+	uint64_t sum = 0;
 
-	if (j->task.cpu_milli > pa->max_cpu_milli || j->task.mem_mib > pa->max_mem_mib)
-		return true;
-	if (j->task.ndev == 0)
-		return pa->nnodes == 0;
-	for (; mask; mask &= mask - 1) {
-		uint32_t m = (uint32_t)__builtin_ctzll(mask);
-		const struct sched_pool *p;
-		uint64_t per_dev, cap;
-		if (pa->pool_of[m] == UINT32_MAX)
+	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS && sum < j->ntasks; m++) {
+		if (j->task.ndev ? !((mask >> m) & 1) : m > 0)
 			continue;
-		p = &s->pools[pa->pool_of[m]];
-		per_dev = AIDC_DEVICE_MILLI / j->task.dev_milli; /* tasks one device can hold */
-		cap = j->task.dev_milli < AIDC_DEVICE_MILLI ? p->all_devs * per_dev
-							    : p->all_devs / j->task.ndev;
-		if (p->maxdev >= j->task.ndev && cap >= j->ntasks)
-			return false;
+		if (whole)
+			sum = 0;
+		for (uint32_t i = 0; i < pa->nncls && sum < j->ntasks; i++) {
+			const struct sched_nclass *c = &pa->ncls[i];
+			if (c->model != (j->task.ndev ? m : SCHED_NCLASS_CPU))
+				continue;
+			sum += (uint64_t)c->count * class_tasks(c, &j->task, j->ntasks);
+		}
 	}
-	return true;
+	return sum < j->ntasks;
 }
 
 /* ---- will run ------------------------------------------------------------------- */

@@ -8,13 +8,20 @@
  *   level 1  same user, same job name
  *   level 2  same user, same shape
  *   level 3  same user
- *   level 4  same shape, any user
- * Statistic per group: the mean of the run times seen, which after 10 samples
- * becomes an exponentially weighted mean with weight 1/10 for the newest (so a
- * group follows drift but one outlier moves it by at most a tenth). No group
- * with history: the caller falls back to the time limit, then to
- * cfg.default_estimate_s. The prediction is made once, at submit (as Helios
- * does), so a job's queue key never changes while it waits.
+ *   level 4  same partition (VC), same shape
+ *   level 5  same partition
+ *   level 6  same shape, any partition
+ * An empty user or job name identifies nobody (levels 0-3 are skipped), so a
+ * trace without users (Philly) predicts from its VC's history before the whole
+ * cluster's: a VC's jobs resemble each other more than the cluster's do.
+ * Statistic per group: the mean of the run times seen, which after
+ * cfg.predict_window samples (default 10) becomes an exponentially weighted
+ * mean with weight 1/window for the newest, so a group follows drift (recent
+ * jobs predict better than a lifetime mean) while one outlier moves it by at
+ * most 1/window; window 0 keeps the lifetime mean. No group with history: the
+ * caller falls back to the time limit, then to cfg.default_estimate_s. The
+ * prediction is made once, at submit (as Helios does), so a job's queue key
+ * never changes while it waits, and it uses only jobs finished by then.
  * Fed by sched_job_finish with the job's total run time (cancelled jobs and
  * requeues feed nothing). Names are interned; both tables are open-addressing
  * hash tables used only for lookups, so iteration order decides nothing.
@@ -24,8 +31,7 @@
  */
 #include "sched/sched_int.h"
 
-#define LEVELS 5
-#define WINDOW 10
+#define LEVELS 7
 
 static uint64_t mix(uint64_t x)
 {
@@ -93,25 +99,35 @@ uint32_t sched_intern(struct sched *s, const char *str)
 	return p->nnames - 1;
 }
 
-/* The group key of job j at a level; false when the job has no such group. */
+/* What each level's group is keyed by, finest first. */
+enum { K_USER = 1, K_NAME = 2, K_PART = 4, K_DEVS = 8 };
+static const uint8_t level_keys[LEVELS] = {
+    K_USER | K_NAME | K_DEVS, K_USER | K_NAME, K_USER | K_DEVS, K_USER,
+    K_PART | K_DEVS,	      K_PART,	       K_DEVS,
+};
+
+/* The group key of job j at a level; false when the job has no such group
+ * (no user or no name: an empty string identifies nobody). */
 static bool group_key(const struct sched_job *j, uint32_t level, struct sched_hgroup *k)
 {
+	uint8_t f = level_keys[level];
+
 	memset(k, 0, sizeof *k);
 	k->level = level;
-	k->user = level <= 3 ? j->user_id : 0;
-	k->name = level <= 1 ? j->name_id : 0;
-	k->devs = (level == 0 || level == 2 || level == 4) ? sched_job_dev_milli(j) : 0;
-	if (level <= 3 && j->user_id == UINT32_MAX)
+	if (((f & K_USER) && j->user_id == UINT32_MAX) ||
+	    ((f & K_NAME) && j->name_id == UINT32_MAX))
 		return false;
-	if (level <= 1 && j->name_id == UINT32_MAX)
-		return false;
+	k->user = (f & K_USER) ? j->user_id : 0;
+	k->name = (f & K_NAME) ? j->name_id : 0;
+	k->part = (f & K_PART) ? j->part : 0;
+	k->devs = (f & K_DEVS) ? sched_job_dev_milli(j) : 0;
 	return true;
 }
 
 static size_t group_hash(const struct sched_hgroup *k, size_t cap)
 {
 	uint64_t h = mix(k->level + ((uint64_t)k->user << 8));
-	h = mix(h ^ k->name);
+	h = mix(h ^ k->name ^ ((uint64_t)k->part << 32));
 	h = mix(h ^ k->devs);
 	return (size_t)h & (cap - 1);
 }
@@ -119,7 +135,7 @@ static size_t group_hash(const struct sched_hgroup *k, size_t cap)
 static bool group_eq(const struct sched_hgroup *a, const struct sched_hgroup *b)
 {
 	return a->level == b->level && a->user == b->user && a->name == b->name &&
-	       a->devs == b->devs;
+	       a->part == b->part && a->devs == b->devs;
 }
 
 /* Slot in gtab holding k, or the empty slot where it would go. */
@@ -174,6 +190,7 @@ void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_
 		groups_rehash(p);
 	for (uint32_t level = 0; level < LEVELS; level++) {
 		struct sched_hgroup *g;
+		uint32_t w;
 		size_t i;
 
 		if (!group_key(j, level, &k))
@@ -191,6 +208,8 @@ void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_
 		}
 		g = &p->groups[p->gtab[i]];
 		g->n++;
-		g->mean_s += ((double)run_s - g->mean_s) / (double)(g->n < WINDOW ? g->n : WINDOW);
+		w = s->cfg.predict_window && g->n > s->cfg.predict_window ? s->cfg.predict_window
+									  : g->n;
+		g->mean_s += ((double)run_s - g->mean_s) / (double)w;
 	}
 }

@@ -12,6 +12,17 @@
  *   TIRESIAS  k1 = queue (0 while attained service < threshold, else 1), k2 = submit
  * device units = ntasks x ndev x share in milli-devices (CPU-only: ntasks x 1000).
  *
+ * Tiresias (NSDI'19, discretized 2-queue least-attained-service): attained
+ * service = device units x run time, kept across requeues. The threshold is
+ * per partition: cfg.tiresias_threshold_pct (default 80) of the service of the
+ * partition's finished jobs once it has cfg.tiresias_min_samples (20) of them,
+ * cfg.tiresias_threshold_dev_s before (or always, with pct 0). A job in the
+ * low queue goes back to the high one with its attained service reset after
+ * cfg.tiresias_starve_s, or after PromoteKnob (cfg.tiresias_promote_pct/100) x
+ * the run time that demoted it, whichever comes first (both off by default).
+ * Demotion and promotion times are kept in two heaps that only wake the driver
+ * (sched_next_wakeup); the pass computes keys itself.
+ *
  * Each partition keeps its pending jobs sorted in q[qhead .. qn). New and
  * re-queued jobs go to an unsorted inbox (O(1)); the next pass merges the
  * inbox in: k <= 8 new jobs by binary insertion (O(log n) + a memmove, free at
@@ -53,9 +64,11 @@ static int64_t qssf_duration(const struct sched *s, const struct sched_job *j)
 	return s->cfg.default_estimate_s;
 }
 
-static int64_t tiresias_threshold_ms(const struct sched *s)
+/* The demotion threshold of partition part, milli-device-seconds. */
+static int64_t tiresias_threshold_ms(const struct sched *s, uint32_t part)
 {
-	return s->cfg.tiresias_threshold_dev_s * (int64_t)AIDC_DEVICE_MILLI;
+	int64_t t = s->parts[part].tir_thresh_ms;
+	return t > 0 ? t : s->cfg.tiresias_threshold_dev_s * (int64_t)AIDC_DEVICE_MILLI;
 }
 
 int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
@@ -72,7 +85,7 @@ int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
 	case SCHED_ORDER_QSSF:
 		return sat_mul(qssf_duration(s, j), dev_units(j));
 	case SCHED_ORDER_TIRESIAS:
-		return j->attained_ms >= tiresias_threshold_ms(s) ? 1 : 0;
+		return j->attained_ms >= tiresias_threshold_ms(s, j->part) ? 1 : 0;
 	}
 	return j->submit_s;
 }
@@ -86,7 +99,7 @@ int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64
 		return AIDC_MAX(oracle_or_est(s, j) - j->executed_s - ran, 0);
 	case SCHED_ORDER_TIRESIAS: {
 		int64_t a = j->attained_ms + sat_mul((int64_t)sched_job_dev_milli(j), ran);
-		return a >= tiresias_threshold_ms(s) || a < j->attained_ms ? 1 : 0;
+		return a >= tiresias_threshold_ms(s, j->part) || a < j->attained_ms ? 1 : 0;
 	}
 	default:
 		return sched_pending_k1(s, j);
@@ -116,6 +129,22 @@ static bool before(const struct sched *s, uint32_t a, uint32_t b)
 	return sched_job_cmp(&s->jobs[a], &s->jobs[b]) < 0;
 }
 
+/* How long low-queue job j may wait before it is promoted back to the high
+ * queue: cfg.tiresias_starve_s, or (PromoteKnob of the Tiresias paper) knob x
+ * the run time that put it there, whichever comes first; 0 = never. */
+static int64_t promote_wait_s(const struct sched *s, const struct sched_job *j)
+{
+	int64_t wait = s->cfg.tiresias_starve_s, dm = (int64_t)sched_job_dev_milli(j);
+
+	if (s->cfg.tiresias_promote_pct && dm > 0) {
+		int64_t ran = j->attained_ms / dm;
+		int64_t k = sat_mul(ran, (int64_t)s->cfg.tiresias_promote_pct) / 100;
+		k = AIDC_MAX(k, 1);
+		wait = wait > 0 ? AIDC_MIN(wait, k) : k;
+	}
+	return wait;
+}
+
 void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
 {
 	struct sched_job *j = &s->jobs[h];
@@ -131,9 +160,12 @@ void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
 	j->reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->inbox, p->cap_inbox, p->ninbox + 1);
 	p->inbox[p->ninbox++] = h;
-	if (j->level == 1 && s->cfg.tiresias_starve_s > 0)
-		aidc_heap_push(&s->promote, now_s + s->cfg.tiresias_starve_s, j->seq,
-			       h | (uint64_t)j->enq_no << 32);
+	if (j->level == 1) {
+		int64_t wait = promote_wait_s(s, j);
+		if (wait > 0)
+			aidc_heap_push(&s->promote, now_s + wait, j->seq,
+				       h | (uint64_t)j->enq_no << 32);
+	}
 }
 
 /* First position in q[qhead .. qn) whose job is not before h. */
@@ -247,16 +279,97 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 
 /* ---- Tiresias: demotion wake-ups and starvation promotion ------------------------- */
 
+/* Schedules the wake-up at which running job h crosses its partition's threshold
+ * (called when it starts, and again when the threshold moves). */
 void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s)
 {
 	struct sched_job *j = &s->jobs[h];
 	int64_t dm = (int64_t)sched_job_dev_milli(j);
-	int64_t left = tiresias_threshold_ms(s) - j->attained_ms;
+	int64_t left = tiresias_threshold_ms(s, j->part) - j->attained_ms;
 
-	if (s->cfg.order != SCHED_ORDER_TIRESIAS || dm <= 0 || left <= 0)
+	if (s->cfg.order != SCHED_ORDER_TIRESIAS || dm <= 0)
+		return;
+	left -= sat_mul(dm, now_s - j->run_start_s);
+	if (left <= 0)
 		return;
 	aidc_heap_push(&s->demote, now_s + (left + dm - 1) / dm, j->seq,
 		       h | (uint64_t)j->run_no << 32);
+}
+
+/* Quarter-octave bucket of x >= 1 and the bucket's upper edge. */
+static uint32_t svc_bucket(uint64_t x)
+{
+	uint32_t msb;
+
+	if (x < 4)
+		return (uint32_t)x;
+	msb = 63u - (uint32_t)__builtin_clzll(x);
+	return msb * 4 + (uint32_t)((x >> (msb - 2)) & 3);
+}
+
+static uint64_t svc_bucket_top(uint32_t b)
+{
+	uint32_t msb = b / 4, sub = b % 4;
+
+	if (b < 4)
+		return b + 1;
+	if (msb >= 62)
+		return (uint64_t)AIDC_MAX_DURATION_S;
+	return (uint64_t)(4 + sub + 1) << (msb - 2);
+}
+
+/*
+ * History-derived threshold (cfg.tiresias_threshold_pct): the Tiresias paper
+ * picks queue thresholds from the distribution of job service; here each
+ * partition takes the given percentile of its finished jobs' service, rounded
+ * up to the top of its quarter-octave bucket (so it moves in steps of at most
+ * 19% and rarely). When it moves, the partition's running jobs get fresh
+ * demotion wake-ups (stale ones only wake the driver early); pending jobs keep
+ * the queue they were given when queued. Cost O(buckets) per finished job,
+ * O(R log n) when the threshold moves.
+ */
+void sched_tiresias_finished(struct sched *s, const struct sched_job *j)
+{
+	struct sched_partition *p = &s->parts[j->part];
+	/* all its run time, also the part a starvation promotion forgot */
+	uint64_t svc = (uint64_t)j->executed_s * sched_job_dev_milli(j) / AIDC_DEVICE_MILLI;
+	uint64_t want, acc = 0;
+	int64_t t;
+	uint32_t b;
+
+	if (s->cfg.order != SCHED_ORDER_TIRESIAS || !s->cfg.tiresias_threshold_pct ||
+	    !sched_job_dev_milli(j))
+		return;
+	p->svc_hist[svc_bucket(svc ? svc : 1)]++;
+	p->svc_n++;
+	if (p->svc_n < s->cfg.tiresias_min_samples)
+		return;
+	want = ((uint64_t)p->svc_n * s->cfg.tiresias_threshold_pct + 99) / 100;
+	for (b = 0; b + 1 < SCHED_SVC_BUCKETS && acc + p->svc_hist[b] < want; b++)
+		acc += p->svc_hist[b];
+	t = (int64_t)AIDC_MIN(svc_bucket_top(b), (uint64_t)AIDC_MAX_DURATION_S) *
+	    (int64_t)AIDC_DEVICE_MILLI;
+	if (t == p->tir_thresh_ms)
+		return;
+	p->tir_thresh_ms = t;
+	for (uint32_t i = 0; i < p->nrunning; i++)
+		sched_tiresias_started(s, p->running[i], s->now_last);
+}
+
+static bool demote_stale(const struct sched *s, const struct aidc_heap_item *it)
+{
+	uint32_t h = (uint32_t)it->value, no = (uint32_t)(it->value >> 32);
+
+	return h >= s->njob_slots || !s->jobs[h].live || !s->jobs[h].running ||
+	       s->jobs[h].run_no != no;
+}
+
+static bool promote_stale(const struct sched *s, const struct aidc_heap_item *it)
+{
+	uint32_t h = (uint32_t)it->value, no = (uint32_t)(it->value >> 32);
+
+	return h >= s->njob_slots || !s->jobs[h].live || s->jobs[h].running ||
+	       s->jobs[h].enq_no != no || s->jobs[h].level != 1;
 }
 
 /* Pops due entries: demotions need no action here (running keys are computed
@@ -268,21 +381,22 @@ void sched_tiresias_tick(struct sched *s, int64_t now_s)
 
 	while (aidc_heap_peek(&s->demote) && aidc_heap_peek(&s->demote)->key <= now_s)
 		aidc_heap_pop(&s->demote, &it);
-	while (aidc_heap_peek(&s->promote) && aidc_heap_peek(&s->promote)->key <= now_s) {
-		uint32_t h, no;
+	/* Entries of jobs that stopped are dropped from the top too, so that
+	 * sched_next_wakeup does not wake the driver for nothing. */
+	while (aidc_heap_peek(&s->demote) && demote_stale(s, aidc_heap_peek(&s->demote)))
+		aidc_heap_pop(&s->demote, &it);
+	while (aidc_heap_peek(&s->promote) && (aidc_heap_peek(&s->promote)->key <= now_s ||
+					       promote_stale(s, aidc_heap_peek(&s->promote)))) {
 		struct sched_job *j;
+		bool stale = promote_stale(s, aidc_heap_peek(&s->promote));
 
 		aidc_heap_pop(&s->promote, &it);
-		h = (uint32_t)it.value;
-		no = (uint32_t)(it.value >> 32);
-		if (h >= s->njob_slots)
+		if (stale)
 			continue;
-		j = &s->jobs[h];
-		if (!j->live || j->running || j->enq_no != no || j->level != 1)
-			continue;
-		sched_queue_remove(s, h);
+		j = &s->jobs[(uint32_t)it.value];
+		sched_queue_remove(s, (uint32_t)it.value);
 		j->attained_ms = 0;
-		sched_queue_push(s, h, now_s);
+		sched_queue_push(s, (uint32_t)it.value, now_s);
 	}
 }
 

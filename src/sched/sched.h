@@ -82,7 +82,8 @@ struct sched_config {
 	enum sched_order order;
 	enum sched_placement placement;
 	enum sched_blocking blocking;
-	/* Tiresias: attained service (device-seconds) that demotes a job to the low queue. */
+	/* Tiresias: attained service (device-seconds) that demotes a job to the low queue
+	 * (until the history-derived threshold below takes over). */
 	int64_t tiresias_threshold_dev_s;
 	/* Tiresias: a low-queue job waiting this long is promoted back (0 = never). */
 	int64_t tiresias_starve_s;
@@ -90,10 +91,24 @@ struct sched_config {
 	int64_t default_estimate_s;
 	/* Seed for randomized placement (SCHED_PLACE_RANDOM); decisions stay deterministic. */
 	uint64_t seed;
+	/* Predictor: a history group's estimate is the mean of its run times until it has
+	 * this many samples, then an exponentially weighted mean in which the newest weighs
+	 * 1/window (recent jobs count more). 0 = the lifetime mean. */
+	uint32_t predict_window;
+	/* Tiresias: with 1..99, each partition's demotion threshold is this percentile of
+	 * the service (device-seconds) of its finished jobs, once it has
+	 * tiresias_min_samples of them (tiresias_threshold_dev_s until then).
+	 * 0 = always tiresias_threshold_dev_s. */
+	uint32_t tiresias_threshold_pct;
+	uint32_t tiresias_min_samples;
+	/* Tiresias PromoteKnob, in percent: a low-queue job that has waited this percentage
+	 * of the run time that demoted it goes back to the high queue. 0 = off. */
+	uint32_t tiresias_promote_pct;
 };
 
-/* Fills documented defaults: FIFO, consolidate, strict, 3600 s x device, no starvation
- * promotion, 3600 s default estimate, seed 1. */
+/* Fills documented defaults: FIFO, consolidate, strict, Tiresias threshold 3600 s x
+ * device until a partition has 20 finished jobs, then their 80th percentile, no
+ * starvation promotion, 3600 s default estimate, seed 1, predictor window 10. */
 void sched_config_defaults(struct sched_config *cfg);
 
 /* ---- the scheduler object ------------------------------------------------- */

@@ -59,6 +59,13 @@ struct sched_node {
 	/* ---- core-private (index.c) ---- */
 	uint32_t first_slot, nslots; /* s->slots[first_slot ..): one per model on the node */
 	uint32_t ntasks_held;	     /* tasks (any kind) placed on the node */
+	/* Placed tasks by GPU-request kind, for GpuClustering (frag.c): [0] shares of
+	 * one device (ndev 1, dev_milli < 1000), [k] tasks of k whole devices; CPU-only
+	 * tasks are not counted. nkinds = entries > 0. uint16 is enough: a node holds
+	 * at most 64 x 1000 one-milli shares (static assert in index.c). Kept by
+	 * sched_allocs_apply, O(1) per task. */
+	uint16_t ntasks_kind[AIDC_MAX_DEVICES_PER_NODE + 1];
+	uint8_t nkinds;
 };
 
 /* ---- fractional policies (frag.c) ----------------------------------------- */
@@ -90,7 +97,7 @@ struct sched_idmap {
 
 /* History groups of the QSSF predictor (predict.c). */
 struct sched_hgroup {
-	uint32_t level, user, name;
+	uint32_t level, user, name, part;
 	uint64_t devs;
 	uint32_t n;
 	double mean_s;
@@ -147,6 +154,9 @@ struct sched_resv {
 /* ---- the scheduler -------------------------------------------------------- */
 
 struct sched_partition; /* defined by the core (queues, capacity indexes) */
+
+/* Service histogram of a partition: 4 buckets per power of two up to 2^64. */
+#define SCHED_SVC_BUCKETS 256
 
 struct sched {
 	struct sched_config cfg;
@@ -251,14 +261,26 @@ struct sched_pool {
 	size_t cap_racks;
 };
 
+/* A class of identical nodes of a partition as the never-fits test sees them:
+ * ndev devices of one model (model = SCHED_NCLASS_CPU: the node as a whole for
+ * CPU-only tasks), CPU and memory. A node adds one CPU entry and one per model. */
+#define SCHED_NCLASS_CPU UINT32_MAX
+struct sched_nclass {
+	uint32_t model, ndev, cpu_milli, count;
+	uint64_t mem_mib;
+};
+
 struct sched_partition {
 	char *name;				  /* owned */
 	uint32_t pool_of[AIDC_MAX_DEVICE_MODELS]; /* model -> pool id, UINT32_MAX = none */
 	uint32_t *nodes;			  /* node ids, ascending */
 	uint32_t nnodes;
 	size_t cap_nodes;
-	uint32_t max_cpu_milli; /* largest node (any state): never-fits */
+	uint32_t max_cpu_milli; /* largest node (any state) */
 	uint64_t max_mem_mib;
+	struct sched_nclass *ncls; /* node classes (any state): never-fits, O(classes) */
+	uint32_t nncls;
+	size_t cap_ncls;
 	/* Pending queue, sorted by sched_job_cmp: q[qhead .. qn). New and re-queued
 	 * jobs wait unsorted in inbox until the next pass merges them in. */
 	uint32_t *q;
@@ -269,6 +291,11 @@ struct sched_partition {
 	uint32_t nrunning;
 	size_t cap_running;
 	struct sched_usage use; /* kept incrementally: sched_usage is O(partitions) */
+	/* Tiresias threshold from history (queue.c): finished jobs' service in
+	 * device-seconds, counted in log buckets of a quarter octave. */
+	uint32_t svc_hist[SCHED_SVC_BUCKETS];
+	uint32_t svc_n;
+	int64_t tir_thresh_ms; /* current threshold, milli-device-seconds; 0 = cfg's */
 };
 
 /* One job (handle = index in s->jobs). */
@@ -354,6 +381,8 @@ void sched_queue_remove(struct sched *s, uint32_t h);
 void sched_queue_merge(struct sched *s, struct sched_partition *p);
 void sched_tiresias_tick(struct sched *s, int64_t now_s);
 void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s);
+/* A job of the partition finished with this attained service: history for the threshold. */
+void sched_tiresias_finished(struct sched *s, const struct sched_job *j);
 bool sched_order_preemptive(enum sched_order o);
 /* The key a RUNNING job would have in the queue now (preemption compares it). */
 int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64_t now_s);
@@ -369,7 +398,8 @@ void sched_predict_release(struct sched_predict *p);
 /* Places job h on free resources now and takes them; the allocations are left
  * in s->scr[0 .. *n). AIDC_E_NOFIT with nothing changed otherwise. */
 int sched_place_take(struct sched *s, uint32_t h, uint32_t *n);
-/* Cheap test: larger than the partition will ever offer (all nodes, any state). */
+/* Larger than the partition will ever offer (all nodes, any state), node by node:
+ * O(node classes). */
 bool sched_never_fits(const struct sched *s, const struct sched_job *j);
 /* Earliest start if running jobs end at their estimates; with resv != NULL the
  * planned placement is copied there. 0 or AIDC_E_NOFIT (never). Nothing changed. */

@@ -465,8 +465,11 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.blocking = (o->policy.backfill && !o->compat_helios) ? SCHED_BLOCK_EASY
 								   : SCHED_BLOCK_STRICT;
 	cfg.seed = o->seed;
-	if (o->tiresias_threshold_dev_s > 0)
+	if (o->tiresias_threshold_dev_s > 0) {
+		/* an explicit threshold is fixed: no history-derived one */
 		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;
+		cfg.tiresias_threshold_pct = 0;
+	}
 	struct sched_env env = {.version = SCHED_ENV_VERSION};
 	int rc = sched_new(&cfg, &env, &en->s, e);
 	if (rc)

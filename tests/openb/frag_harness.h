@@ -3,9 +3,9 @@
  * Test harness for the fractional policies (src/sched/frag.c) without the rest
  * of the core: builds a struct sched by hand (models, one partition, nodes and
  * devices) and applies the allocations sched_frag_pick returns the way the
- * core does (free shares, task counts, CPU, memory, node->gen). Used by the
- * unit tests and by bench/openb to measure the policies' own cost apart from
- * the core's per-job overhead.
+ * core does (free shares, task counts per device and per GPU-request kind,
+ * CPU, memory, node->gen). Used by the unit tests and by bench/openb to
+ * measure the policies' own cost apart from the core's per-job overhead.
  */
 #ifndef AIDC_TESTS_OPENB_FRAG_HARNESS_H
 #define AIDC_TESTS_OPENB_FRAG_HARNESS_H
@@ -65,6 +65,13 @@ static inline void fh_apply(struct sched *s, const struct sched_req *r, const st
 			nd->ndev_free--;
 		dv->free_milli -= a[i].milli;
 		dv->ntasks++;
+	}
+	if (r->ndev) { /* the GPU-request kind, as index.c counts it */
+		uint32_t k = r->ndev == 1 && r->dev_milli > 0 && r->dev_milli < AIDC_DEVICE_MILLI
+				 ? 0
+				 : r->ndev;
+		nd->nkinds += nd->ntasks_kind[k] == 0;
+		nd->ntasks_kind[k]++;
 	}
 	nd->gen++;
 }

@@ -3,8 +3,9 @@
  * Unit tests of the fractional placement policies (src/sched/frag.c) on
  * hand-built clusters (frag_harness.h): hand-computed fragmentation values and
  * placements, model constraints, whole devices never shared, CPU and memory
- * bounds, workload validation, and a randomized invariant and determinism
- * check over all seven policies.
+ * bounds, GpuClustering's task kinds (hand-computed, and the core's per-node
+ * kind counts against its running jobs), workload validation, and a randomized
+ * invariant and determinism check over all seven policies.
  */
 #include "../test.h"
 #include "frag_harness.h"
@@ -142,6 +143,163 @@ static void test_constraints(void)
 	}
 }
 
+/* Occupies devices first .. first+ndev-1 of node n with one task of ndev x milli,
+ * as the core would (fh_apply: free shares, device and kind counts). */
+static void occupy(struct sched *s, uint32_t n, uint32_t first, uint32_t ndev, uint32_t milli)
+{
+	struct sched_alloc a[AIDC_MAX_DEVICES_PER_NODE];
+	for (uint32_t i = 0; i < ndev; i++)
+		a[i] = (struct sched_alloc){0, n, s->nodes[n].first_dev + first + i, milli};
+	struct sched_req r = req(100, 0, ndev, milli, 0);
+	fh_apply(s, &r, a, (int)ndev);
+}
+
+/*
+ * GpuClustering by hand: the kinds are a share or k whole GPUs, so a node
+ * running a 1-GPU task and one running a 2-GPU task are different neighbours.
+ * Four nodes of 4 GPUs; score = 25 x (8000 - free GPU milli) / 8000 (integer)
+ * + 75 (only the request's kind present) / 50 (it and others) / 25 (idle) / 0:
+ *   node 0: one 2-GPU task       free 2000, base 18, kinds {2}
+ *   node 1: one 1-GPU task       free 3000, base 15, kinds {1}
+ *   node 2: idle                 free 4000, base 12, kinds {}
+ *   node 3: 1-GPU task + a 500   free 2500, base 17, kinds {1, share}
+ * A kind-blind rule (share versus whole only) would send the 1-GPU task to
+ * node 0 (93 > 90) and the 3-GPU task to node 1 (90 > 37).
+ */
+static void test_clustering_kinds(void)
+{
+	static const struct {
+		struct sched_req r;
+		int want;
+		int64_t why; /* the winner's score, for the failure message */
+	} cases[] = {
+		{{100, 0, 1, 1000, 0}, 1, 90}, /* 18, 90, 37, 67 */
+		{{100, 0, 2, 1000, 0}, 0, 93}, /* 93, 15, 37, 17 */
+		{{100, 0, 3, 1000, 0}, 2, 37}, /* node 1: 15, node 2: 37 (others too full) */
+		{{100, 0, 1, 300, 0}, 3, 67},  /* 18, 15, 37, 67 */
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		struct sched *s = fh_new(SCHED_PLACE_GPU_CLUSTERING, 13 + i);
+		for (int n = 0; n < 4; n++)
+			fh_node(s, 64000, 256000, 4, 0);
+		occupy(s, 0, 0, 2, 1000);
+		occupy(s, 1, 0, 1, 1000);
+		occupy(s, 3, 0, 1, 1000);
+		occupy(s, 3, 1, 1, 500);
+		CHECK_EQ(s->nodes[3].nkinds, 2);
+		CHECK_EQ(s->nodes[3].ntasks_kind[0], 1);
+		CHECK_EQ(s->nodes[3].ntasks_kind[1], 1);
+		struct sched_alloc out[AIDC_MAX_DEVICES_PER_NODE];
+		int got = fh_place(s, &cases[i].r, out);
+		if (got != cases[i].want)
+			fprintf(stderr, "case %zu: node %d, want node %d (score %lld)\n", i, got,
+				cases[i].want, (long long)cases[i].why);
+		CHECK_EQ(got, cases[i].want);
+		fh_free(s);
+	}
+}
+
+/*
+ * The core keeps node->ntasks_kind and node->nkinds in step with the running
+ * jobs through placements and finishes (index.c), gangs counted per task,
+ * CPU-only tasks not at all: a seeded sequence of submits and finishes under
+ * GpuClustering, recounted from the running jobs' allocations after each step.
+ */
+static int recount_kinds(const struct sched *s)
+{
+	int bad = 0;
+	for (uint32_t n = 0; n < s->nnodes; n++) {
+		uint32_t want[AIDC_MAX_DEVICES_PER_NODE + 1] = {0};
+		uint32_t kinds = 0;
+		for (uint32_t h = 0; h < s->njob_slots; h++) {
+			const struct sched_job *j = &s->jobs[h];
+			if (!j->live || !j->running || j->task.ndev == 0)
+				continue;
+			uint32_t k = j->task.ndev == 1 && j->task.dev_milli < 1000 ? 0 : j->task.ndev;
+			for (uint32_t i = 0; i < j->nalloc; i++)
+				if (j->allocs[i].node == n &&
+				    (i == 0 || j->allocs[i].task != j->allocs[i - 1].task))
+					want[k]++;
+		}
+		for (uint32_t k = 0; k <= AIDC_MAX_DEVICES_PER_NODE; k++) {
+			kinds += want[k] > 0;
+			if (want[k] != s->nodes[n].ntasks_kind[k]) {
+				fprintf(stderr, "node %u kind %u: %u tasks counted, %u running\n", n,
+					k, s->nodes[n].ntasks_kind[k], want[k]);
+				bad++;
+			}
+		}
+		if (kinds != s->nodes[n].nkinds) {
+			fprintf(stderr, "node %u: nkinds %u, want %u\n", n, s->nodes[n].nkinds, kinds);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void test_core_kind_counts(void)
+{
+	struct sched_config cfg;
+	sched_config_defaults(&cfg);
+	cfg.placement = SCHED_PLACE_GPU_CLUSTERING;
+	cfg.seed = 3;
+	struct sched *s = NULL;
+	struct aidc_err e = {0};
+	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
+	CHECK_EQ(sched_add_model(s, "gpu", "v", 16384, &e), 0);
+	CHECK_EQ(sched_add_partition(s, "p", &e), 0);
+	struct sched_device_spec devs[8] = {{0, 0}};
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "n%d", i);
+		struct sched_node_spec ns = {name, 0, 0, 64000, 256 * 1024, 8, devs};
+		CHECK_EQ(sched_add_node(s, &ns, &e), i);
+	}
+	static const struct {
+		uint32_t ntasks, ndev, milli;
+	} shapes[] = {{1, 1, 300}, {1, 1, 1000}, {1, 2, 1000}, {2, 1, 1000},
+		      {1, 0, 0},   {1, 1, 500},  {1, 4, 1000}, {3, 1, 250}};
+	struct aidc_rng rng;
+	aidc_rng_seed(&rng, 77);
+	int running[64];
+	uint32_t nrun = 0, placed = 0;
+	for (uint64_t id = 1; id <= 300; id++) {
+		if (nrun == AIDC_ARRAY_LEN(running) || (nrun && aidc_rng_below(&rng, 3) == 0)) {
+			uint32_t i = (uint32_t)aidc_rng_below(&rng, nrun);
+			uint32_t gen = s->nodes[s->jobs[running[i]].allocs[0].node].gen;
+			uint32_t node = s->jobs[running[i]].allocs[0].node;
+			CHECK_EQ(sched_job_finish(s, (uint32_t)running[i], (int64_t)id, &e), 0);
+			CHECK_NE(s->nodes[node].gen, gen);
+			running[i] = running[--nrun];
+		}
+		struct sched_job_spec js = {0};
+		uint64_t k = aidc_rng_below(&rng, AIDC_ARRAY_LEN(shapes));
+		js.id = id;
+		js.partition = 0;
+		js.submit_s = (int64_t)id;
+		js.ntasks = shapes[k].ntasks;
+		js.task = (struct sched_req){1000, 1024, shapes[k].ndev, shapes[k].milli, 0};
+		int h = sched_submit(s, &js, (int64_t)id, &e);
+		CHECK_GE(h, 0);
+		if (sched_place(s, (uint32_t)h, SCHED_MODE_RUN_NOW, (int64_t)id, NULL, NULL, &e) ==
+		    0) {
+			running[nrun++] = h;
+			placed++;
+		} else {
+			aidc_err_clear(&e);
+			CHECK_EQ(sched_job_cancel(s, (uint32_t)h, (int64_t)id, &e), 0);
+		}
+		CHECK_EQ(recount_kinds(s), 0);
+	}
+	CHECK_GE(placed, 100);
+	while (nrun)
+		CHECK_EQ(sched_job_finish(s, (uint32_t)running[--nrun], 1000, &e), 0);
+	CHECK_EQ(recount_kinds(s), 0);
+	for (uint32_t n = 0; n < s->nnodes; n++)
+		CHECK_EQ(s->nodes[n].nkinds, 0);
+	sched_free(s);
+}
+
 static void test_workload_limits(void)
 {
 	struct sched *s = fh_new(SCHED_PLACE_FGD, 1);
@@ -242,6 +400,8 @@ int main(void)
 	test_gpu_choice();
 	test_node_choice();
 	test_constraints();
+	test_clustering_kinds();
+	test_core_kind_counts();
 	test_workload_limits();
 	test_invariants_and_determinism();
 	return test_summary();

@@ -15,7 +15,7 @@
 #undef time
 
 /* A scheduler with the given order/placement/blocking and defaults otherwise. */
-static struct sched *mk(enum sched_order o, enum sched_placement p, enum sched_blocking b)
+static inline struct sched *mk(enum sched_order o, enum sched_placement p, enum sched_blocking b)
 {
 	struct sched_config cfg;
 	struct sched *s = NULL;
@@ -33,8 +33,8 @@ static struct sched *mk(enum sched_order o, enum sched_placement p, enum sched_b
 }
 
 /* Adds nodes named <prefix><i> with ndev devices of model in groups of gsize. */
-static void add_nodes(struct sched *s, const char *prefix, uint32_t part, uint32_t count,
-		      uint32_t ndev, uint32_t model, uint32_t gsize, uint32_t rack)
+static inline void add_nodes(struct sched *s, const char *prefix, uint32_t part, uint32_t count,
+			     uint32_t ndev, uint32_t model, uint32_t gsize, uint32_t rack)
 {
 	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
 	struct aidc_err e = {0};
@@ -55,8 +55,8 @@ static void add_nodes(struct sched *s, const char *prefix, uint32_t part, uint32
 }
 
 /* A simple cluster: one model "gpu", one partition "p", n nodes x g devices. */
-static struct sched *cluster(enum sched_order o, enum sched_placement p, enum sched_blocking b,
-			     uint32_t n, uint32_t g)
+static inline struct sched *cluster(enum sched_order o, enum sched_placement p,
+				    enum sched_blocking b, uint32_t n, uint32_t g)
 {
 	struct sched *s = mk(o, p, b);
 	struct aidc_err e = {0};
@@ -67,7 +67,8 @@ static struct sched *cluster(enum sched_order o, enum sched_placement p, enum sc
 	return s;
 }
 
-static struct sched_job_spec jspec(uint64_t id, uint32_t ntasks, uint32_t ndev, int64_t limit)
+static inline struct sched_job_spec jspec(uint64_t id, uint32_t ntasks, uint32_t ndev,
+					  int64_t limit)
 {
 	struct sched_job_spec js;
 
@@ -83,8 +84,8 @@ static struct sched_job_spec jspec(uint64_t id, uint32_t ntasks, uint32_t ndev, 
 	return js;
 }
 
-static int submit(struct sched *s, uint64_t id, uint32_t ntasks, uint32_t ndev, int64_t limit,
-		  int64_t now)
+static inline int submit(struct sched *s, uint64_t id, uint32_t ntasks, uint32_t ndev,
+			 int64_t limit, int64_t now)
 {
 	struct sched_job_spec js = jspec(id, ntasks, ndev, limit);
 	struct aidc_err e = {0};
@@ -97,7 +98,7 @@ static int submit(struct sched *s, uint64_t id, uint32_t ntasks, uint32_t ndev, 
 	return h;
 }
 
-static int submit_spec(struct sched *s, struct sched_job_spec *js, int64_t now)
+static inline int submit_spec(struct sched *s, struct sched_job_spec *js, int64_t now)
 {
 	struct aidc_err e = {0};
 	int h;
@@ -110,8 +111,8 @@ static int submit_spec(struct sched *s, struct sched_job_spec *js, int64_t now)
 }
 
 /* Runs a pass and returns how many decisions of kind k it made. */
-static size_t pass_count(struct sched *s, int64_t now, struct sched_decisions *d,
-			 enum sched_decision_kind k)
+static inline size_t pass_count(struct sched *s, int64_t now, struct sched_decisions *d,
+				enum sched_decision_kind k)
 {
 	struct aidc_err e = {0};
 	size_t n = 0;
@@ -126,7 +127,7 @@ static size_t pass_count(struct sched *s, int64_t now, struct sched_decisions *d
 }
 
 /* The START decision for job id in d, or NULL. */
-static const struct sched_decision *started(const struct sched_decisions *d, uint64_t id)
+static inline const struct sched_decision *started(const struct sched_decisions *d, uint64_t id)
 {
 	for (size_t i = 0; i < d->n; i++)
 		if (d->v[i].kind == SCHED_DECIDE_START && d->v[i].job_id == id)
@@ -135,8 +136,8 @@ static const struct sched_decision *started(const struct sched_decisions *d, uin
 }
 
 /* Distinct nodes used by a decision. */
-static uint32_t nodes_of(const struct sched_decisions *d, const struct sched_decision *x,
-			 uint32_t *first)
+static inline uint32_t nodes_of(const struct sched_decisions *d, const struct sched_decision *x,
+				uint32_t *first)
 {
 	uint32_t seen[64], n = 0;
 
@@ -158,7 +159,7 @@ static uint32_t nodes_of(const struct sched_decisions *d, const struct sched_dec
  * and compares with the core's counters and indexes. Returns the number of
  * mismatches (each printed).
  */
-static int check_invariants(const struct sched *s)
+static inline int check_invariants(const struct sched *s)
 {
 	int bad = 0;
 	uint32_t *milli = calloc(s->ndevs + 1, sizeof *milli);

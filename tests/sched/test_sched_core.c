@@ -451,6 +451,14 @@ static void test_config(void)
 	sched_config_defaults(&cfg);
 	cfg.default_estimate_s = 0;
 	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), AIDC_E_INVAL);
+	sched_config_defaults(&cfg);
+	CHECK_EQ(cfg.tiresias_threshold_pct, 80);
+	CHECK_EQ(cfg.predict_window, 10);
+	cfg.tiresias_threshold_pct = 100;
+	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), AIDC_E_INVAL);
+	sched_config_defaults(&cfg);
+	cfg.tiresias_promote_pct = 100001;
+	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), AIDC_E_INVAL);
 	sched_free(NULL);
 	CHECK_STR(sched_reason_name(SCHED_REASON_RESERVED), "reserved");
 }

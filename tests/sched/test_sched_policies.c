@@ -339,52 +339,74 @@ static void test_srtf(void)
 	sched_free(s);
 }
 
+/* Runs one job to completion: submitted and started at t, finished at t + run. */
+static void run_job(struct sched *s, struct sched_decisions *d, struct sched_job_spec js, int64_t t,
+		    int64_t run)
+{
+	struct aidc_err e = {0};
+	int h = submit_spec(s, &js, t);
+
+	pass_count(s, t, d, SCHED_DECIDE_START);
+	CHECK_EQ(sched_job_state(s, (uint32_t)h), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)h, t + run, &e), 0);
+}
+
 static void test_qssf_predictor(void)
 {
-	struct sched *s =
-	    cluster(SCHED_ORDER_QSSF, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 1, 8);
+	struct sched *s = mk(SCHED_ORDER_QSSF, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP);
 	struct sched_decisions d;
 	struct aidc_err e = {0};
 	struct sched_job_spec js;
 	static const struct {
 		const char *user, *name;
-		uint32_t ndev;
+		uint32_t part, ndev;
 		int64_t want;
 	} cases[] = {
-	    {"alice", "train", 2, 100}, /* level 0: user + name + shape */
-	    {"alice", "train", 4, 300}, /* level 1: user + name (mean of 100 and 500) */
-	    {"alice", "other", 2, 100}, /* level 2: user + shape */
-	    {"alice", "other", 1, 300}, /* level 3: user */
-	    {"bob", "x", 4, 500},	/* level 4: shape */
-	    {"bob", "x", 3, 3600},	/* nothing: the default */
+	    {"alice", "train", 0, 2, 100}, /* level 0: user + name + shape */
+	    {"alice", "train", 0, 4, 300}, /* level 1: user + name (mean of 100 and 500) */
+	    {"alice", "other", 0, 2, 100}, /* level 2: user + shape */
+	    {"alice", "other", 0, 1, 300}, /* level 3: user */
+	    {"bob", "x", 0, 4, 500},	   /* level 4: partition + shape */
+	    {"bob", "x", 0, 3, 367},	   /* level 5: partition (100, 500, 500) */
+	    {"bob", "x", 2, 2, 500},	   /* level 6: shape in any partition (100, 900) */
+	    {"bob", "x", 2, 3, 3600},	   /* nothing: the default */
+	    {"", "", 0, 2, 100},	   /* no user, no name: partition + shape, not the
+					      other nameless job (900 s in partition 1) */
 	};
-	int h;
 
+	sched_add_model(s, "gpu", "v", 1, &e);
+	for (uint32_t p = 0; p < 3; p++) {
+		char name[8];
+		snprintf(name, sizeof name, "p%u", p);
+		CHECK_EQ(sched_add_partition(s, name, &e), (int)p);
+		add_nodes(s, name, p, 1, 8, 0, 0, p);
+	}
 	sched_decisions_init(&d);
-	/* history: alice/train ran 100 s on 2 devices and 500 s on 8 devices */
+	/* history in p0: alice/train 100 s on 2 devices and 500 s on 8 devices, carol/train
+	 * 500 s on 4; in p1 a job without user or name, 900 s on 2 */
 	js = jspec(1, 1, 2, 0);
 	js.user = "alice";
 	js.name = "train";
-	h = submit_spec(s, &js, 0);
+	run_job(s, &d, js, 0, 100);
 	js = jspec(2, 1, 4, 0);
 	js.user = "carol";
 	js.name = "train";
-	submit_spec(s, &js, 0);
-	pass_count(s, 0, &d, SCHED_DECIDE_START);
-	sched_job_finish(s, (uint32_t)h, 100, &e);
-	h = sched_find_job(s, 2);
-	sched_job_finish(s, (uint32_t)h, 500, &e);
+	run_job(s, &d, js, 100, 500);
 	js = jspec(3, 1, 8, 0);
 	js.user = "alice";
 	js.name = "train";
-	h = submit_spec(s, &js, 500);
-	pass_count(s, 500, &d, SCHED_DECIDE_START);
-	sched_job_finish(s, (uint32_t)h, 1000, &e);
+	run_job(s, &d, js, 600, 500);
+	js = jspec(4, 1, 2, 0);
+	js.user = js.name = "";
+	js.partition = 1;
+	run_job(s, &d, js, 1100, 900);
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		int h;
 		js = jspec(100 + i, 1, cases[i].ndev, 0);
 		js.user = cases[i].user;
 		js.name = cases[i].name;
-		h = submit_spec(s, &js, 1000);
+		js.partition = cases[i].part;
+		h = submit_spec(s, &js, 2000);
 		CHECK_EQ(sched_job_estimate(s, (uint32_t)h), cases[i].want);
 		if (sched_job_estimate(s, (uint32_t)h) != cases[i].want)
 			fprintf(stderr, "  case %zu\n", i);
@@ -393,10 +415,50 @@ static void test_qssf_predictor(void)
 	js = jspec(200, 1, 2, 42);
 	js.user = "alice";
 	js.name = "train";
-	h = submit_spec(s, &js, 1000);
-	CHECK_EQ(sched_job_estimate(s, (uint32_t)h), 42);
+	CHECK_EQ(sched_job_estimate(s, (uint32_t)submit_spec(s, &js, 2000)), 42);
 	sched_decisions_release(&d);
 	sched_free(s);
+}
+
+/* The estimate follows recent history: a plain mean for the first predict_window
+ * samples, then each new sample weighs 1/window (0 = lifetime mean). */
+static void test_predict_window(void)
+{
+	static const struct {
+		uint32_t window;
+		int64_t want; /* after 4 runs of 100 s and 4 of 900 s */
+	} cases[] = {
+	    {0, 500},  /* lifetime mean */
+	    {10, 500}, /* fewer samples than the window: the mean too */
+	    {2, 850},  /* EWMA: 100 -> ... -> 900 weighs most */
+	};
+
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		struct sched_config cfg;
+		struct sched *s = NULL;
+		struct aidc_err e = {0};
+		struct sched_decisions d;
+		struct sched_job_spec js = jspec(1, 1, 1, 0);
+		int h;
+
+		sched_config_defaults(&cfg);
+		cfg.order = SCHED_ORDER_QSSF;
+		cfg.predict_window = cases[i].window;
+		CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
+		sched_add_model(s, "gpu", "v", 1, &e);
+		sched_add_partition(s, "p", &e);
+		add_nodes(s, "n", 0, 1, 8, 0, 0, 0);
+		sched_decisions_init(&d);
+		for (uint64_t k = 0; k < 8; k++) {
+			js.id = k + 1;
+			run_job(s, &d, js, (int64_t)k * 1000, k < 4 ? 100 : 900);
+		}
+		js.id = 100;
+		h = submit_spec(s, &js, 9000);
+		CHECK_EQ(sched_job_estimate(s, (uint32_t)h), cases[i].want);
+		sched_decisions_release(&d);
+		sched_free(s);
+	}
 }
 
 int main(void)
@@ -409,5 +471,6 @@ int main(void)
 	test_tiresias();
 	test_srtf();
 	test_qssf_predictor();
+	test_predict_window();
 	return test_summary();
 }
