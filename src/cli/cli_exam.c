@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "dev/dev.h"
 #include "exam/exam.h"
+#include "sim/sim.h" /* aidc_outfile: whole-or-nothing output files */
 #include "util/util.h"
 
 static const char *const level_choices[] = {"quick", "standard", "full", NULL};
@@ -23,20 +24,27 @@ static int fail_line(const char *sub, int rc, const struct aidc_err *e)
 	return CLI_EXIT_FAIL;
 }
 
-/* Writes buf to path ("-" or NULL: stdout). */
-static int write_out(const char *path, const struct aidc_buf *b, struct aidc_err *e)
+/* Writes buf into o (opened with aidc_outfile_open: a temporary beside the
+ * destination, or stdout) and commits it, so that the file appears whole or
+ * not at all. o is aborted (temporary removed) on failure. */
+static int write_out(struct aidc_outfile *o, const struct aidc_buf *b, struct aidc_err *e)
 {
-	if (!path || strcmp(path, "-") == 0) {
-		fwrite(aidc_buf_str(b), 1, b->len, stdout);
-		return 0;
-	}
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
-	size_t w = fwrite(aidc_buf_str(b), 1, b->len, f);
-	if (fclose(f) != 0 || w != b->len)
-		return aidc_errf(e, AIDC_E_IO, "%s: write failed", path);
-	return 0;
+	int rc = 0;
+	if (fwrite(aidc_buf_str(b), 1, b->len, o->f) != b->len)
+		rc = aidc_errf(e, AIDC_E_IO, "%s: write failed", o->path ? o->path : "stdout");
+	if (!rc)
+		rc = aidc_outfile_commit(o, e);
+	aidc_outfile_abort(o);
+	return rc;
+}
+
+/* The same to stdout. */
+static int write_stdout(const struct aidc_buf *b, struct aidc_err *e)
+{
+	struct aidc_outfile o;
+	aidc_outfile_init(&o);
+	o.f = stdout;
+	return write_out(&o, b, e);
 }
 
 struct progress {
@@ -129,8 +137,17 @@ static int exam_run_cmd(int argc, char **argv)
 	exam_report_init(&refr);
 	if (ref && (rc = exam_report_load(ref, &refr, &e)) != 0)
 		return fail_line("run", rc, &e);
+	/* --out is opened before the exam: a bad path fails at once rather than
+	 * after minutes of questions, and the report appears only when written. */
+	struct aidc_outfile of;
+	aidc_outfile_init(&of);
+	if (out && (rc = aidc_outfile_open(&of, out, &e)) != 0) {
+		exam_report_release(&refr);
+		return fail_line("run", rc, &e);
+	}
 	rc = dev_plugin_open(&p, plugin, config, &e);
 	if (rc) {
+		aidc_outfile_abort(&of);
 		exam_report_release(&refr);
 		return fail_line("run", rc, &e);
 	}
@@ -148,13 +165,14 @@ static int exam_run_cmd(int argc, char **argv)
 	if (!rc)
 		rc = exam_report_to_json(&r, &b);
 	if (!rc && out)
-		rc = write_out(out, &b, &e);
+		rc = write_out(&of, &b, &e);
+	aidc_outfile_abort(&of);
 	int status = CLI_EXIT_FAIL;
 	if (rc) {
 		fail_line("run", rc, &e);
 	} else {
 		if (json)
-			write_out(NULL, &b, &e);
+			write_stdout(&b, &e);
 		else
 			print_table(&r, stdout);
 		status = strcmp(r.verdict, "pass") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
@@ -340,14 +358,28 @@ static int exam_report_cmd(int argc, char **argv)
 		return fail_line("report", rc, &e);
 	struct aidc_buf b;
 	aidc_buf_init(&b, 64u << 20);
+	struct aidc_outfile of;
 	rc = exam_report_html(&r, &b);
 	if (rc)
 		aidc_errf(&e, rc, "rendering the page failed");
-	else
-		rc = write_out(out, &b, &e);
+	else if (!(rc = aidc_outfile_open(&of, out, &e)))
+		rc = write_out(&of, &b, &e);
 	aidc_buf_release(&b);
 	exam_report_release(&r);
 	return rc ? fail_line("report", rc, &e) : CLI_EXIT_OK;
+}
+
+/* Two reports without a question in common have nothing to compare: a ratio
+ * table with no rows and a mean of 0 would read as a result. */
+static int check_common(const char *pa, const struct exam_report *a, const char *pb,
+			const struct exam_report *b, struct aidc_err *e)
+{
+	for (size_t i = 0; i < a->nq; i++)
+		for (size_t k = 0; k < b->nq; k++)
+			if (!strcmp(a->q[i].id, b->q[k].id))
+				return 0;
+	return aidc_errf(e, AIDC_E_INVAL, "%s (%zu questions) and %s (%zu questions) have no "
+			 "question in common", pa, a->nq, pb, b->nq);
 }
 
 static int exam_compare_cmd(int argc, char **argv)
@@ -380,9 +412,11 @@ static int exam_compare_cmd(int argc, char **argv)
 	struct aidc_buf out;
 	aidc_buf_init(&out, 16u << 20);
 	if (!rc)
+		rc = check_common(pos[0], &a, pos[1], &b, &e);
+	if (!rc)
 		rc = exam_compare(&a, &b, json, &out);
 	if (!rc)
-		write_out(NULL, &out, &e);
+		rc = write_stdout(&out, &e);
 	aidc_buf_release(&out);
 	exam_report_release(&a);
 	exam_report_release(&b);

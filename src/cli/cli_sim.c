@@ -140,14 +140,16 @@ static int do_generate(const struct sim_args *a, const struct sim_cluster *c)
 	sim_trace_init(&t);
 	struct sim_gen_opts g;
 	gen_opts(a, c, (size_t)a->generate, &g);
-	int rc = sim_gen(&g, &t, &e);
-	FILE *out = stdout;
-	if (!rc && a->out && strcmp(a->out, "-") != 0 && !(out = fopen(a->out, "w")))
-		rc = aidc_errf(&e, AIDC_E_IO, "%s: %s", a->out, strerror(errno));
+	/* The file appears only when the whole trace was written. */
+	struct aidc_outfile out;
+	int rc = aidc_outfile_open(&out, a->out, &e);
 	if (!rc)
-		rc = sim_trace_write_aidc(&t, out, &e);
-	if (out && out != stdout && fclose(out) != 0 && !rc)
-		rc = aidc_errf(&e, AIDC_E_IO, "%s: %s", a->out, strerror(errno));
+		rc = sim_gen(&g, &t, &e);
+	if (!rc)
+		rc = sim_trace_write_aidc(&t, out.f, &e);
+	if (!rc)
+		rc = aidc_outfile_commit(&out, &e);
+	aidc_outfile_abort(&out);
 	sim_trace_release(&t);
 	return rc ? fail(&e, rc) : CLI_EXIT_OK;
 }
@@ -181,6 +183,8 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 		return aidc_errf(e, AIDC_E_USAGE, "--from '%s' is not a time", from);
 	if (to && aidc_parse_datetime(to, &o->to_s))
 		return aidc_errf(e, AIDC_E_USAGE, "--to '%s' is not a time", to);
+	if (from && to && o->from_s > o->to_s)
+		return aidc_errf(e, AIDC_E_USAGE, "--from '%s' is later than --to '%s'", from, to);
 	if (a->progress || isatty(STDERR_FILENO))
 		o->progress_fn = progress;
 	return 0;
@@ -209,19 +213,42 @@ static int load_trace(const struct sim_args *a, const struct sim_cluster *c,
 	return rc;
 }
 
-static int write_jobs_csv(const char *path, const struct sim_result *r, struct aidc_err *e)
+/* The built-in demo is what a newcomer sees first (README, scripts/run.sh):
+ * say what was simulated and how it was made before the table, and where to
+ * go next after it. Only for the human table of a run without --trace. */
+static void demo_header(const struct sim_args *a, const struct sim_cluster *c, size_t njobs)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
-	int rc = sim_report_jobs_csv(r, f, e);
-	if (fclose(f) != 0 && !rc)
-		rc = aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
-	return rc;
+	printf("aidc sim: built-in demo (no --trace given)\n");
+	static const char *const profile_src[] = {"Philly (Microsoft)", "Helios Venus",
+						  "Helios Earth"};
+	printf("  workload: %zu synthetic jobs, GPU counts and durations fitted to %s,\n"
+	       "            Poisson arrivals offering %.0f%% of the devices (generator seed %lld)\n",
+	       njobs, profile_src[a->profile], 100.0 * a->load, (long long)a->seed);
+	if (a->cluster || a->vc_file)
+		printf("  cluster:  %llu nodes, %llu devices (from %s)\n",
+		       (unsigned long long)sim_cluster_nodes(c),
+		       (unsigned long long)sim_cluster_devices(c), a->cluster ? a->cluster : a->vc_file);
+	else
+		printf("  cluster:  %llu nodes x %lld GPUs = %llu devices, one partition\n",
+		       (unsigned long long)sim_cluster_nodes(c), (long long)a->gpn,
+		       (unsigned long long)sim_cluster_devices(c));
+	if (a->policy == POLICY_ALL)
+		printf("  policies: FIFO, SJF, SRTF, QSSF, Tiresias; '+bf' = with EASY backfill\n");
+	printf("  columns:  JCT = job completion time (submit to end), queue = wait before the "
+	       "first start,\n            util = device utilization, Jain/VC = fairness across "
+	       "VCs (1 = equal)\n\n");
 }
 
-/* Prints the results of n runs (one: full report; several: comparison). */
-static int print_results(const struct sim_args *a, struct sim_result *rs, size_t n,
+static void demo_footer(void)
+{
+	printf("\nNext: replay a real trace with 'aidc sim --trace FILE' (docs/trace-formats.md);\n"
+	       "      every flag: 'aidc sim --help'; the guide: docs/sim.md\n");
+}
+
+/* Prints the results of n runs (one: full report; several: comparison) and
+ * writes the per-job CSV into csv (opened by the caller, may be NULL). */
+static int print_results(const struct sim_args *a, const struct sim_cluster *c,
+			 struct sim_result *rs, size_t n, struct aidc_outfile *csv,
 			 struct aidc_err *e)
 {
 	struct sim_summary *sums = aidc_calloc(n, sizeof *sums);
@@ -253,18 +280,57 @@ static int print_results(const struct sim_args *a, struct sim_result *rs, size_t
 		else
 			printf("%s\n", aidc_buf_str(&b));
 		aidc_buf_release(&b);
-	} else if (n == 1) {
-		sim_report_text(&rs[0], &sums[0], stdout);
 	} else {
-		sim_report_compare(rp, sums, n, stdout);
+		bool demo = !a->trace;
+		if (demo)
+			demo_header(a, c, rs[0].trace->n);
+		if (n == 1)
+			sim_report_text(&rs[0], &sums[0], stdout);
+		else
+			sim_report_compare(rp, sums, n, stdout);
+		if (demo)
+			demo_footer();
 	}
-	if (!rc && a->jobs_csv)
-		rc = write_jobs_csv(a->jobs_csv, &rs[0], e);
+	if (!rc && csv)
+		rc = sim_report_jobs_csv(&rs[0], csv->f, e);
 	for (size_t k = 0; k < n; k++)
 		sim_summary_release(&sums[k]);
 	aidc_free(sums);
 	aidc_free(rp);
 	return rc;
+}
+
+/* Jobs whose VC names no partition are not replayed (docs/sim.md). When that
+ * is every job, the cluster and the trace do not belong together: fail with
+ * one line. Otherwise say on stderr how many were left out (stdout stays the
+ * report). Every run sees the same partitions, so the first run tells. */
+static int check_partitions(const struct sim_trace *t, const struct sim_result *r,
+			    struct aidc_err *e)
+{
+	if (r->n_no_part == 0)
+		return 0;
+	const char *example = "";
+	uint8_t *seen = aidc_calloc(t->strs.n ? t->strs.n : 1, 1);
+	size_t nvc = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (r->jobs[i].status != SIM_ST_NO_PART)
+			continue;
+		uint32_t vc = t->jobs[i].vc;
+		if (vc < t->strs.n && !seen[vc]) {
+			seen[vc] = 1;
+			nvc++;
+			if (!*example)
+				example = sim_strtab_get(&t->strs, vc);
+		}
+	}
+	aidc_free(seen);
+	if (r->n_no_part + r->n_excluded >= t->n)
+		return aidc_errf(e, AIDC_E_INVAL, "no job replayed: the %zu jobs' VCs (%zu, e.g. "
+				 "'%s') are not partitions of the cluster (check --vc-file / "
+				 "--cluster)", r->n_no_part, nvc, example);
+	fprintf(stderr, "aidc sim: note: %zu jobs of %zu VCs (e.g. '%s') are not partitions of "
+		"the cluster and are not replayed\n", r->n_no_part, nvc, example);
+	return 0;
 }
 
 /* The policies to run: one, or every order with and without backfill. */
@@ -295,6 +361,12 @@ static int run_all(const struct sim_args *a, const struct sim_trace *t,
 	int rc = sim_options(a, &o, e);
 	if (rc)
 		return rc;
+	/* Open --jobs-csv before the runs: a bad path fails in a moment, not
+	 * after a long replay, and the file appears only on success. */
+	struct aidc_outfile csv;
+	aidc_outfile_init(&csv);
+	if (a->jobs_csv && (rc = aidc_outfile_open(&csv, a->jobs_csv, e)) != 0)
+		return rc;
 	struct sim_result *rs = aidc_calloc(n, sizeof *rs);
 	size_t done = 0;
 	for (; done < n && !rc; done++) {
@@ -313,7 +385,12 @@ static int run_all(const struct sim_args *a, const struct sim_trace *t,
 		}
 	}
 	if (!rc)
-		rc = print_results(a, rs, n, e);
+		rc = check_partitions(t, &rs[0], e);
+	if (!rc)
+		rc = print_results(a, c, rs, n, a->jobs_csv ? &csv : NULL, e);
+	if (!rc && a->jobs_csv)
+		rc = aidc_outfile_commit(&csv, e);
+	aidc_outfile_abort(&csv);
 	for (size_t k = 0; k < done; k++)
 		sim_result_release(&rs[k]);
 	aidc_free(rs);

@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 #include "sim/openb.h"
+#include "sim/sim.h"
 #include "util/util.h"
 
 #define OPENB_DIR "alibaba-openb-2023"
@@ -29,14 +30,21 @@ static void default_path(char *buf, size_t n, const char *file)
 	snprintf(buf, n, "%s/%s/%s", dir && *dir ? dir : "../shared/traces", OPENB_DIR, file);
 }
 
-/* "all" or a comma-separated list of policy names -> pols; returns the count or -1. */
-static int parse_policies(const char *arg, enum sched_placement *pols, size_t max)
+/* "all" or a comma-separated list of policy names -> pols; returns the count,
+ * or -1 with the problem (naming the offending item) in why. A name given
+ * twice is refused: it would run the same curves twice under one label. */
+static int parse_policies(const char *arg, enum sched_placement *pols, size_t max, char *why,
+			  size_t nwhy)
 {
 	static const enum sched_placement all[] = {
 		SCHED_PLACE_FGD,	    SCHED_PLACE_BESTFIT, SCHED_PLACE_GPU_PACKING,
 		SCHED_PLACE_GPU_CLUSTERING, SCHED_PLACE_DOTPROD, SCHED_PLACE_RANDOM,
 		SCHED_PLACE_AIDC_FRAG,
 	};
+	if (!*arg) {
+		snprintf(why, nwhy, "empty policy list");
+		return -1;
+	}
 	if (strcmp(arg, "all") == 0 || strcmp(arg, "published") == 0) {
 		size_t k = strcmp(arg, "all") == 0 ? AIDC_ARRAY_LEN(all) : AIDC_ARRAY_LEN(all) - 1;
 		memcpy(pols, all, k * sizeof *pols);
@@ -48,14 +56,31 @@ static int parse_policies(const char *arg, enum sched_placement *pols, size_t ma
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		char name[32];
-		if (len == 0 || len >= sizeof name || n == max)
+		if (len == 0) {
+			snprintf(why, nwhy, "empty policy name in the list");
 			return -1;
+		}
+		if (len >= sizeof name || n == max) {
+			snprintf(why, nwhy, "unknown policy '%.*s'", (int)AIDC_MIN(len, (size_t)40), p);
+			return -1;
+		}
 		memcpy(name, p, len);
 		name[len] = '\0';
 		int x = sim_openb_policy_parse(name);
-		if (x < 0)
+		if (x < 0) {
+			snprintf(why, nwhy, "unknown policy '%s'", name);
 			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (pols[i] == (enum sched_placement)x) {
+				snprintf(why, nwhy, "policy '%s' is listed twice", name);
+				return -1;
+			}
 		pols[n++] = (enum sched_placement)x;
+		if (comma && !comma[1]) {
+			snprintf(why, nwhy, "empty policy name in the list");
+			return -1;
+		}
 		p = comma ? comma + 1 : p + len;
 	}
 	return (int)n;
@@ -69,24 +94,15 @@ static void progress(void *ctx, enum sched_placement p, uint64_t seed, double se
 			sim_openb_policy_name(p), seed, secs);
 }
 
-static int write_csv(const char *path, const struct sim_openb_result *r, size_t n)
+/* Writes the curves into the already opened (temporary) CSV file. */
+static void write_csv(FILE *f, const struct sim_openb_result *r, size_t n)
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "aidc sim openb: cannot write %s: %s\n", path, strerror(errno));
-		return CLI_EXIT_FAIL;
-	}
 	fprintf(f, "policy,arrived_pct,alloc_pct,alloc_min_pct,alloc_max_pct,frag_pct\n");
 	for (size_t k = 0; k < n; k++)
 		for (int i = 0; i < SIM_OPENB_STEPS; i++)
 			fprintf(f, "%s,%d,%.4f,%.4f,%.4f,%.4f\n", sim_openb_policy_name(r[k].policy), i,
 				100 * r[k].alloc[i], 100 * r[k].alloc_min[i], 100 * r[k].alloc_max[i],
 				100 * r[k].frag[i]);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "aidc sim openb: error writing %s\n", path);
-		return CLI_EXIT_FAIL;
-	}
-	return CLI_EXIT_OK;
 }
 
 static int print_json(const struct opts *o, const struct sim_openb_nodes *nodes,
@@ -156,12 +172,12 @@ int cli_sim_openb_main(int argc, char **argv)
 	default_path(def_pods, sizeof def_pods, OPENB_PODS);
 	struct opts o = {def_nodes, def_pods, "all", NULL, 10, 42, 1.3, 0.95, false, false};
 	const struct cli_flag flags[] = {
-		{"node-list", CLI_STR, &o.node_list, "FILE", "openb node list CSV", 0, 0, NULL, NULL},
-		{"pod-list", CLI_STR, &o.pod_list, "FILE", "openb pod list CSV", 0, 0, NULL, NULL},
+		{"node-list", CLI_STR, &o.node_list, "FILE", "openb node list CSV (default: the openb trace under $AIDC_TRACES_DIR or ../shared/traces)", 0, 0, NULL, NULL},
+		{"pod-list", CLI_STR, &o.pod_list, "FILE", "openb pod list CSV (default: its openb_pod_list_default.csv)", 0, 0, NULL, NULL},
 		{"policy", CLI_STR, &o.policy, "LIST",
 		 "fgd|bestfit|gpupacking|gpuclustering|dotprod|random|aidc, comma-separated, "
-		 "or all|published", 0, 0, NULL, NULL},
-		{"seeds", CLI_I64, &o.seeds, "N", "runs per policy (seeds seed..seed+N-1)", 1,
+		 "or all|published (default all)", 0, 0, NULL, NULL},
+		{"seeds", CLI_I64, &o.seeds, "N", "runs per policy, seeds seed..seed+N-1 (default 10)", 1,
 		 AIDC_MAX_SEEDS, NULL, NULL},
 		{"seed", CLI_I64, &o.seed, "N", "first seed (default 42)", 0, 1e15, NULL, NULL},
 		{"inflation", CLI_F64, &o.inflation, "X", "GPU request to arrive / capacity (1.3)",
@@ -183,9 +199,10 @@ int cli_sim_openb_main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	enum sched_placement pols[16];
-	int npol = parse_policies(o.policy, pols, AIDC_ARRAY_LEN(pols));
+	char why[96];
+	int npol = parse_policies(o.policy, pols, AIDC_ARRAY_LEN(pols), why, sizeof why);
 	if (npol <= 0) {
-		fprintf(stderr, "aidc sim openb: --policy %s: unknown policy (see --help)\n", o.policy);
+		fprintf(stderr, "aidc sim openb: --policy %s: %s (see --help)\n", o.policy, why);
 		return CLI_EXIT_USAGE;
 	}
 
@@ -195,7 +212,12 @@ int cli_sim_openb_main(int argc, char **argv)
 	struct sim_openb_result *res = aidc_calloc((size_t)npol, sizeof *res);
 	struct aidc_err e = {0};
 	int exit_code = CLI_EXIT_FAIL;
-	if ((rc = sim_openb_read_nodes(o.node_list, &models, &nodes, &e)) ||
+	/* --csv is opened first (a bad path fails at once, not after the runs)
+	 * and appears only when everything succeeded. */
+	struct aidc_outfile csv;
+	aidc_outfile_init(&csv);
+	if ((o.csv && (rc = aidc_outfile_open(&csv, o.csv, &e))) ||
+	    (rc = sim_openb_read_nodes(o.node_list, &models, &nodes, &e)) ||
 	    (rc = sim_openb_read_pods(o.pod_list, &models, &pods, &e)))
 		goto fail;
 	struct sim_openb_config cfg;
@@ -212,8 +234,11 @@ int cli_sim_openb_main(int argc, char **argv)
 	for (int k = 0; k < npol; k++)
 		if ((rc = sim_openb_run(&models, &nodes, &pods, pols[k], &cfg, &res[k], &e)))
 			goto fail;
-	if (o.csv && write_csv(o.csv, res, (size_t)npol) != CLI_EXIT_OK)
-		goto out;
+	if (o.csv) {
+		write_csv(csv.f, res, (size_t)npol);
+		if ((rc = aidc_outfile_commit(&csv, &e)))
+			goto fail;
+	}
 	if (o.json)
 		exit_code = print_json(&o, &nodes, res, (size_t)npol);
 	else {
@@ -224,6 +249,7 @@ int cli_sim_openb_main(int argc, char **argv)
 fail:
 	fprintf(stderr, "aidc sim openb: %s\n", aidc_err_text(&e, rc));
 out:
+	aidc_outfile_abort(&csv);
 	aidc_free(res);
 	sim_openb_nodes_release(&nodes);
 	sim_openb_pods_release(&pods);

@@ -67,15 +67,23 @@ int exam_compare(const struct exam_report *a, const struct exam_report *b, bool 
 		}
 	}
 	double gm = n ? exp(logsum / (double)n) : 0;
+	/* Questions asked by one report only are not compared; say how many, so
+	 * that a mean over a few common questions is not read as the whole exam. */
+	size_t only_a = a->nq - common, only_b = b->nq - common;
 	if (json) {
 		aidc_json_arr_end(&j);
 		aidc_json_ki64(&j, "common", (int64_t)common);
+		aidc_json_ki64(&j, "only_a", (int64_t)only_a);
+		aidc_json_ki64(&j, "only_b", (int64_t)only_b);
 		aidc_json_ki64(&j, "compared", (int64_t)n);
 		aidc_json_kf64(&j, "geomean_ratio", gm, 4);
 		aidc_json_obj_end(&j);
 		int rc = aidc_json_finish(&j);
 		return rc ? rc : aidc_buf_putc(out, '\n');
 	}
+	if (only_a || only_b)
+		aidc_buf_printf(out, "not compared: %zu question(s) only in A, %zu only in B\n",
+				only_a, only_b);
 	return aidc_buf_printf(out, "geometric mean B/A over %zu of %zu common questions: %.3f\n", n,
 			       common, gm);
 }

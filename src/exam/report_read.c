@@ -7,6 +7,8 @@
  * number must be finite and in range; unknown extra fields are ignored so
  * that minor additions stay readable.
  */
+#include <sys/stat.h>
+
 #include "exam/exam_int.h"
 #include "util/util.h"
 
@@ -197,6 +199,14 @@ int exam_report_parse(const char *text, size_t len, struct exam_report *r, struc
 		rc = question(&d, &qs->kids[i], &r->q[i]);
 		if (rc)
 			goto fail;
+		/* compare and the HTML page look questions up by id: one id, one
+		 * answer. Quadratic, but nq <= AIDC_MAX_EXAM_QUESTIONS. */
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(r->q[k].id, r->q[i].id)) {
+				rc = aidc_errf(e, AIDC_E_PARSE, "report: question \"%s\" appears "
+					       "twice (questions[%zu] and [%zu])", r->q[i].id, k, i);
+				goto fail;
+			}
 		r->nq++;
 	}
 	const struct exam_jv *sum = exam_json_get(&root, "summary");
@@ -218,6 +228,9 @@ fail:
 int exam_report_load(const char *path, struct exam_report *r, struct aidc_err *e)
 {
 	exam_report_init(r);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return aidc_errf(e, AIDC_E_IO, "%s: is a directory, not a file", path);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));

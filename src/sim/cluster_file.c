@@ -141,13 +141,19 @@ static char *trim(char *s)
 	return s;
 }
 
-static int set_key(const char *name, size_t line, struct sim_node_group *g, const char *k,
-		   const char *v, struct aidc_err *e)
+/* seen: bit i set once cf_keys[i] was given in this section; a key given
+ * twice is an error rather than "the last one wins", which hides typos. */
+static int set_key(const char *name, size_t line, struct sim_node_group *g, uint32_t *seen,
+		   const char *k, const char *v, struct aidc_err *e)
 {
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cf_keys); i++) {
 		const struct cf_key *ck = &cf_keys[i];
 		if (strcmp(ck->name, k) != 0)
 			continue;
+		if (*seen & (1u << i))
+			return aidc_errf(e, AIDC_E_PARSE, "%s:%zu: key '%s' given twice in one "
+					 "[nodes] section", name, line, k);
+		*seen |= 1u << i;
 		char *dst = (char *)g + ck->off;
 		if (ck->kind == 0) {
 			if (!*v || strlen(v) >= AIDC_MAX_NAME_BYTES)
@@ -180,7 +186,8 @@ static int set_key(const char *name, size_t line, struct sim_node_group *g, cons
 
 /* One logical line (already trimmed, not blank, not a comment). */
 static int cf_line(const char *name, size_t line, char *s, bool *have_ver, bool *in_group,
-		   struct sim_node_group *g, struct sim_cluster *c, struct aidc_err *e)
+		   uint32_t *seen, struct sim_node_group *g, struct sim_cluster *c,
+		   struct aidc_err *e)
 {
 	if (!*have_ver) {
 		int64_t ver;
@@ -205,6 +212,7 @@ static int cf_line(const char *name, size_t line, char *s, bool *have_ver, bool 
 				return rc;
 		}
 		sim_node_group_defaults(g);
+		*seen = 0;
 		g->line = (uint32_t)AIDC_MIN(line, (size_t)UINT32_MAX);
 		*in_group = true;
 		return 0;
@@ -216,7 +224,7 @@ static int cf_line(const char *name, size_t line, char *s, bool *have_ver, bool 
 		return aidc_errf(e, AIDC_E_PARSE, "%s:%zu: key outside a [nodes] section", name,
 				 line);
 	*eq = '\0';
-	return set_key(name, line, g, trim(s), trim(eq + 1), e);
+	return set_key(name, line, g, seen, trim(s), trim(eq + 1), e);
 }
 
 int sim_cluster_parse(const char *name, const char *data, size_t len, struct sim_cluster *c,
@@ -226,6 +234,7 @@ int sim_cluster_parse(const char *name, const char *data, size_t len, struct sim
 	struct sim_node_group g;
 	sim_node_group_defaults(&g);
 	bool have_ver = false, in_group = false;
+	uint32_t seen = 0;
 	size_t pos = 0, line = 0;
 	int rc = 0;
 	if (len > AIDC_MAX_SMALL_FILE_BYTES) {
@@ -252,7 +261,7 @@ int sim_cluster_parse(const char *name, const char *data, size_t len, struct sim
 		char *s = trim(buf);
 		if (!*s || s[0] == '#')
 			continue;
-		rc = cf_line(name, line, s, &have_ver, &in_group, &g, c, e);
+		rc = cf_line(name, line, s, &have_ver, &in_group, &seen, &g, c, e);
 		if (rc)
 			goto fail;
 	}
@@ -273,12 +282,14 @@ fail:
 /* Reads a whole small file into memory (bounded by AIDC_MAX_SMALL_FILE_BYTES). */
 static int slurp(const char *path, char **out, size_t *len, struct aidc_err *e)
 {
+	int rc = aidc_input_check(path, e);
+	if (rc)
+		return rc;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
 	char *buf = aidc_malloc(AIDC_MAX_SMALL_FILE_BYTES + 1);
 	size_t n = fread(buf, 1, AIDC_MAX_SMALL_FILE_BYTES + 1, f);
-	int rc = 0;
 	if (ferror(f))
 		rc = aidc_errf(e, AIDC_E_IO, "%s: read error", path);
 	else if (n > AIDC_MAX_SMALL_FILE_BYTES)

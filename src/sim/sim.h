@@ -29,6 +29,7 @@
 #include "sched/sched.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/outfile.h"
 #include "util/limits.h"
 
 /* ---- interned strings ------------------------------------------------------ */

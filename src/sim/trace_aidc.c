@@ -186,6 +186,44 @@ static int aidc_row(void *ctx, struct aidc_csv *c, struct sim_trace *t, struct s
 	return aidc_strings(c, k, t, j, e);
 }
 
+struct id_line {
+	uint64_t id;
+	uint32_t line;
+};
+
+static int cmp_id_line(const void *a, const void *b)
+{
+	const struct id_line *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Ids name jobs in every output (per-job CSV, messages), so two rows with one
+ * id would make those outputs ambiguous: reject the trace, naming the earliest
+ * line that repeats an id and where that id first appeared. O(n log n) time,
+ * 16 bytes per job (n is already bounded by AIDC_MAX_TRACE_JOBS). */
+static int check_unique_ids(const char *name, const struct sim_trace *t, struct aidc_err *e)
+{
+	if (t->n < 2)
+		return 0;
+	struct id_line *v = aidc_calloc(t->n, sizeof *v);
+	for (size_t i = 0; i < t->n; i++)
+		v[i] = (struct id_line){t->jobs[i].id, t->jobs[i].line};
+	qsort(v, t->n, sizeof *v, cmp_id_line);
+	size_t best = 0; /* index of the repeat with the smallest line; 0 = none */
+	for (size_t i = 1; i < t->n; i++)
+		if (v[i].id == v[i - 1].id && (i == 1 || v[i - 2].id != v[i].id) &&
+		    (!best || v[i].line < v[best].line))
+			best = i;
+	int rc = 0;
+	if (best)
+		rc = aidc_errf(e, AIDC_E_PARSE, "%s:%u: id %" PRIu64 " appears twice (first on "
+			       "line %u)", name, v[best].line, v[best].id, v[best - 1].line);
+	aidc_free(v);
+	return rc;
+}
+
 int sim_read_aidc(struct aidc_csv *c, const struct sim_read_opts *o, struct sim_trace *t,
 		  struct aidc_err *e)
 {
@@ -225,7 +263,10 @@ int sim_read_aidc(struct aidc_csv *c, const struct sim_read_opts *o, struct sim_
 	if (k.col[C_SUBMIT] < 0 || k.col[C_DUR] < 0)
 		return aidc_errf(e, AIDC_E_PARSE, "%s:%zu: header needs 'submit' and 'duration' "
 				 "columns", c->name, c->line);
-	return sim_read_rows(c, o, t, aidc_row, &k, e);
+	rc = sim_read_rows(c, o, t, aidc_row, &k, e);
+	if (rc == 0 && k.col[C_ID] >= 0)
+		rc = check_unique_ids(c->name, t, e);
+	return rc;
 }
 
 /* ---- writer --------------------------------------------------------------- */

@@ -7,6 +7,7 @@
  * every error names file:line; counts are bounded before the arrays grow.
  */
 #include "sim/openb.h"
+#include "sim/sim.h"
 #include "util/util.h"
 
 void sim_openb_nodes_release(struct sim_openb_nodes *n)
@@ -186,7 +187,9 @@ int sim_openb_read_nodes(const char *path, struct sim_openb_models *models,
 {
 	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	int rc = aidc_csv_open_file(&c, path, e);
+	int rc = aidc_input_check(path, e);
+	if (!rc)
+		rc = aidc_csv_open_file(&c, path, e);
 	if (rc)
 		return rc;
 	rc = nodes_read(&c, models, out, e);
@@ -215,7 +218,9 @@ int sim_openb_read_pods(const char *path, struct sim_openb_models *models,
 {
 	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	int rc = aidc_csv_open_file(&c, path, e);
+	int rc = aidc_input_check(path, e);
+	if (!rc)
+		rc = aidc_csv_open_file(&c, path, e);
 	if (rc)
 		return rc;
 	rc = pods_read(&c, models, out, e);

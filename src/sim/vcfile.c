@@ -19,7 +19,7 @@ static int vc_rows(struct aidc_csv *csv, double scale, uint32_t gpus, struct sim
 		rc = sim_need_col(csv, "node num", &cn, e);
 	if (rc)
 		return rc;
-	size_t first = c->n;
+	size_t first = c->n, nzero = 0;
 	while ((rc = aidc_csv_next(csv, e)) > 0) {
 		const char *vc = aidc_csv_get(csv, cv), *v = aidc_csv_get(csv, cn);
 		int64_t n;
@@ -33,18 +33,24 @@ static int vc_rows(struct aidc_csv *csv, double scale, uint32_t gpus, struct sim
 			if (strcmp(c->groups[i].partition, vc) == 0)
 				return aidc_errf(e, AIDC_E_PARSE, "%s:%zu: vc '%s' appears twice",
 						 csv->name, csv->line, vc);
-		if (n == 0)
-			continue; /* a VC with no nodes: its jobs have nowhere to run */
+		if (n == 0) {
+			nzero++; /* a VC with no nodes: its jobs have nowhere to run */
+			continue;
+		}
 		int64_t scaled = llround((double)n * scale);
 		if (scaled < 1)
 			scaled = 1;
-		if (scaled > AIDC_MAX_NODES)
-			return aidc_errf(e, AIDC_E_LIMIT, "%s:%zu: more than %u nodes", csv->name,
-					 csv->line, AIDC_MAX_NODES);
+		/* The total is checked here, so that the message names this row. */
+		if ((uint64_t)scaled + sim_cluster_nodes(c) > AIDC_MAX_NODES)
+			return aidc_errf(e, AIDC_E_LIMIT, "%s:%zu: vc '%s' takes the cluster past %u "
+					 "nodes", csv->name, csv->line, vc, AIDC_MAX_NODES);
 		rc = sim_cluster_add_uniform(c, vc, (uint32_t)scaled, gpus, e);
 		if (rc)
 			return aidc_errf(e, rc, "%s:%zu: cannot add vc '%s'", csv->name, csv->line, vc);
 	}
+	if (rc == 0 && c->n == first)
+		return aidc_errf(e, AIDC_E_PARSE, "%s: no VC has any node (%zu VCs with node num "
+				 "0): the cluster would be empty", csv->name, nzero);
 	return rc;
 }
 
@@ -63,7 +69,9 @@ int sim_cluster_load_vcs(const char *path, double scale, uint32_t gpus, struct s
 			 struct aidc_err *e)
 {
 	struct aidc_csv csv;
-	int rc = aidc_csv_open_file(&csv, path, e);
+	int rc = aidc_input_check(path, e);
+	if (!rc)
+		rc = aidc_csv_open_file(&csv, path, e);
 	if (rc)
 		return rc;
 	rc = vc_read(&csv, scale, gpus, c, e);

@@ -26,6 +26,7 @@
 #include "util/json.h"
 #include "util/limits.h"
 #include "util/log.h"
+#include "util/outfile.h"
 #include "util/parse.h"
 #include "util/rng.h"
 

@@ -68,4 +68,28 @@ sed 's/"schema_version": 1/"schema_version": 2/' "$T/a.json" > "$T/v2.json"
 one_line_fail "schema version 2" "$AIDC" exam compare "$T/a.json" "$T/v2.json"
 one_line_fail "not an exam report" "$AIDC" exam report "$SRC/tests/exam/not_a_report.json"
 "$AIDC" exam run > /dev/null 2>&1; [ $? -eq 2 ] || fail "run without --plugin must exit 2"
+
+# ---- QA regressions ----
+# --out into a missing directory used to fail only after the whole exam.
+one_line_fail "cannot write" "$AIDC" exam run --plugin cpu --questions gemm.f32.1024 --quiet --out "$T/no/x.json"
+one_line_fail "cannot write" "$AIDC" exam report "$T/a.json" --out "$T/no/x.html"
+# A directory used to give "read error" (report) or "not found" (nothing else).
+one_line_fail "is a directory" "$AIDC" exam report "$T"
+# A failed report leaves an existing --out untouched, and no temporary behind.
+echo keep > "$T/keep.html"
+one_line_fail "JSON byte" "$AIDC" exam report "$T/bad.json" --out "$T/keep.html"
+[ "$(cat "$T/keep.html")" = keep ] || fail "a failed report overwrote --out"
+ls "$T" | grep -q '\.tmp-' && fail "temporary file left behind: $(ls "$T")"
+# A question id twice in one report used to be accepted.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["questions"].append(d["questions"][0]); json.dump(d,open(sys.argv[2],"w"))' "$T/a.json" "$T/dup.json"
+one_line_fail "appears twice" "$AIDC" exam compare "$T/a.json" "$T/dup.json"
+# Reports with no question in common used to "compare" with a mean of 0.000, exit 0.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["questions"]=[q for q in d["questions"] if q["id"]=="gemm.f32.1024"]; json.dump(d,open(sys.argv[2],"w"))' "$T/b.json" "$T/only_gemm.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["questions"]=[q for q in d["questions"] if q["id"]=="mem.copy.64m"]; json.dump(d,open(sys.argv[2],"w"))' "$T/b.json" "$T/only_mem.json"
+one_line_fail "no question in common" "$AIDC" exam compare "$T/only_gemm.json" "$T/only_mem.json"
+# A partial overlap says how many questions were left out.
+"$AIDC" exam compare "$T/only_gemm.json" "$T/b.json" | grep -q "not compared: 0 question(s) only in A, 1 only in B" \
+  || fail "compare does not report questions only in one report"
+"$AIDC" exam compare --json "$T/only_gemm.json" "$T/b.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["only_b"]==1 and d["common"]==1, d' \
+  || fail "compare --json only_a/only_b"
 echo "PASS"

@@ -34,4 +34,29 @@ grep -q "unknown policy" "$TMP/err" || fail "usage message: $(cat "$TMP/err")"
 "$BIN" sim openb --node-list $FX/missing.csv --pod-list $FX/pods.csv --quiet 2>"$TMP/err" &&
 	fail "missing node list accepted"
 grep -q "missing.csv" "$TMP/err" || fail "error does not name the file: $(cat "$TMP/err")"
+
+# ---- QA regressions ----
+# A policy list names the bad item, and a policy given twice is refused.
+"$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy fgd,nosuch \
+	--quiet 2>"$TMP/err" && fail "unknown policy in a list accepted"
+grep -q "unknown policy 'nosuch'" "$TMP/err" || fail "message does not name the item: $(cat "$TMP/err")"
+"$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy fgd,fgd \
+	--quiet 2>"$TMP/err"
+[ $? -eq 2 ] || fail "a policy listed twice did not exit 2"
+grep -q "listed twice" "$TMP/err" || fail "duplicate policy message: $(cat "$TMP/err")"
+# A directory used to read as "empty file (no header row)".
+"$BIN" sim openb --node-list "$TMP" --pod-list $FX/pods.csv --quiet 2>"$TMP/err" &&
+	fail "a directory as node list accepted"
+grep -q "is a directory" "$TMP/err" || fail "directory message: $(cat "$TMP/err")"
+# --csv into a missing directory fails before the runs; a failed run leaves
+# an existing --csv untouched and no temporary file behind.
+"$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --csv "$TMP/no/c.csv" \
+	--quiet 2>"$TMP/err" && fail "--csv into a missing directory accepted"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "not one line: $(cat "$TMP/err")"
+echo keep >"$TMP/keep.csv"
+"$BIN" sim openb --node-list $FX/missing.csv --pod-list $FX/pods.csv --csv "$TMP/keep.csv" \
+	--quiet 2>/dev/null && fail "missing node list accepted"
+[ "$(cat "$TMP/keep.csv")" = keep ] || fail "a failed run overwrote --csv"
+ls "$TMP" | grep -q '\.tmp-' && fail "temporary file left behind: $(ls "$TMP")"
+python3 -m json.tool "$TMP/a.json" >/dev/null || fail "--json is not valid JSON"
 echo "cli_openb: ok"

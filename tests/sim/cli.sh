@@ -46,4 +46,63 @@ head -1 "$tmp/g.trace" | grep -q "^# aidc-trace 1$" || fail "no version line"
 	tests/sim/scenarios/two4.cluster --json > "$tmp/g.json"
 grep -q '"trace_jobs": 200' "$tmp/g.json" || fail "generated trace did not read back"
 "$AIDC" sim --help | grep -q -- "--vc-scale" || fail "help lacks --vc-scale"
+
+# ---- QA regressions: bad input gives ONE line, the right exit, no output file ----
+# expect CODE PATTERN command...: exit CODE, exactly one stderr line containing PATTERN.
+expect() {
+	want=$1 pat=$2
+	shift 2
+	set +e
+	"$@" > "$tmp/qa.out" 2> "$tmp/qa.err"
+	rc=$?
+	set -e
+	[ $rc -eq "$want" ] || fail "'$*': exit $rc, want $want ($(cat "$tmp/qa.err"))"
+	[ "$(wc -l < "$tmp/qa.err")" -eq 1 ] || fail "'$*': stderr is not one line: $(cat "$tmp/qa.err")"
+	grep -q -- "$pat" "$tmp/qa.err" || fail "'$*': stderr '$(cat "$tmp/qa.err")' lacks '$pat'"
+}
+S=tests/sim/scenarios
+# A directory used to read as "empty file" (trace) or "read error" (cluster).
+expect 1 "$tmp: is a directory" "$AIDC" sim --trace "$tmp" --nodes 1
+expect 1 "$tmp: is a directory" "$AIDC" sim --trace $S/single.trace --cluster "$tmp"
+expect 1 "$tmp: is a directory" "$AIDC" sim --trace $S/single.trace --vc-file "$tmp"
+# --from after --to used to replay nothing and exit 0.
+expect 2 "is later than --to" "$AIDC" sim --trace $S/single.trace --nodes 1 --from 100 --to 50
+# A repeated job id used to be accepted.
+printf '# aidc-trace 1\nid,submit,duration\n7,0,5\n8,1,5\n7,2,5\n' > "$tmp/dup.trace"
+expect 1 "dup.trace:5: id 7 appears twice (first on line 3)" "$AIDC" sim --trace "$tmp/dup.trace" --nodes 1
+# A key given twice in one [nodes] section used to be "last one wins".
+printf 'aidc-cluster 1\n[nodes]\ncount = 1\ncount = 2\n' > "$tmp/twice.cluster"
+expect 1 "twice.cluster:4: key 'count' given twice" "$AIDC" sim --trace $S/single.trace --cluster "$tmp/twice.cluster"
+# A VC file whose VCs all have 0 nodes used to make an empty cluster (exit 0).
+printf 'vc,node num\na,0\n' > "$tmp/zero.vc"
+expect 1 "no VC has any node" "$AIDC" sim --trace $S/single.trace --vc-file "$tmp/zero.vc"
+# VCs of the trace missing from the VC file: every job left out used to exit 0
+# with an empty report; now that fails, and a partial miss is a stderr note.
+cat > "$tmp/vcs.csv" <<'CSV'
+timestamp,duration,num_gpus,gpu_time,cluster
+2017-10-01 00:00:00,60,1,60,x
+2017-10-01 00:00:05,60,1,60,y
+2017-10-01 00:00:09,60,1,60,z
+CSV
+printf 'vc,node num\na,1\nb,1\n' > "$tmp/ab.vc"
+expect 1 "no job replayed" "$AIDC" sim --trace "$tmp/vcs.csv" --vc-file "$tmp/ab.vc" --policy fifo
+printf 'vc,node num\nx,1\nb,1\n' > "$tmp/xb.vc"
+expect 0 "note: 2 jobs of 2 VCs" "$AIDC" sim --trace "$tmp/vcs.csv" --vc-file "$tmp/xb.vc" --policy fifo --json
+/usr/bin/python3 -m json.tool "$tmp/qa.out" > /dev/null || fail "--json output is not valid JSON"
+# --out / --jobs-csv into a missing directory: fail at once, nothing written;
+# an existing file is left untouched when the run fails.
+expect 1 "nodir/g.trace: cannot write" "$AIDC" sim --generate 10 --out "$tmp/nodir/g.trace"
+expect 1 "nodir/j.csv: cannot write" "$AIDC" sim --trace $S/single.trace --nodes 1 --policy fifo --jobs-csv "$tmp/nodir/j.csv"
+echo keep > "$tmp/keep.csv"
+expect 1 "no job replayed" "$AIDC" sim --trace "$tmp/vcs.csv" --vc-file "$tmp/ab.vc" --policy fifo --jobs-csv "$tmp/keep.csv"
+[ "$(cat "$tmp/keep.csv")" = keep ] || fail "a failed run overwrote --jobs-csv"
+"$AIDC" sim --trace $S/single.trace --nodes 1 --policy fifo --jobs-csv "$tmp/keep.csv" > /dev/null
+head -1 "$tmp/keep.csv" | grep -q '^id,' || fail "--jobs-csv not written on success"
+ls "$tmp" | grep -q '\.tmp-' && fail "a temporary output file was left behind: $(ls "$tmp")"
+# The demo says what it simulated and where to go next.
+grep -q "built-in demo" "$tmp/demo.txt" || fail "demo has no header"
+grep -q "16 nodes x 8 GPUs = 128 devices" "$tmp/demo.txt" || fail "demo header lacks the cluster"
+grep -q "4000 synthetic jobs" "$tmp/demo.txt" || fail "demo header lacks the workload"
+tail -2 "$tmp/demo.txt" | grep -q "aidc sim --help" || fail "demo lacks the closing hint"
+"$AIDC" sim --json | /usr/bin/python3 -m json.tool > /dev/null || fail "demo --json is not JSON"
 echo "cli: ok"

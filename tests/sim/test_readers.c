@@ -97,6 +97,14 @@ static const struct trace_case trace_cases[] = {
 	{"aidc priority past the limit", SIM_FORMAT_AIDC, false,
 	 "# aidc-trace 1\nsubmit,duration,priority\n0,5,1000001\n", AIDC_E_PARSE, 0, 0,
 	 "t.csv:3: priority '1000001'"},
+	/* QA regressions: a repeated id used to be accepted (ambiguous per-job CSV). */
+	{"aidc duplicate id names both lines", SIM_FORMAT_AIDC, false,
+	 "# aidc-trace 1\nid,submit,duration\n1,0,5\n2,1,5\n3,2,5\n2,3,5\n1,4,5\n",
+	 AIDC_E_PARSE, 0, 0, "t.csv:6: id 2 appears twice (first on line 4)"},
+	{"aidc ids unique out of order", SIM_FORMAT_AIDC, false,
+	 "# aidc-trace 1\nid,submit,duration\n9,5,5\n2,1,5\n0,2,5\n", 0, 3, 0, NULL},
+	{"aidc no id column: row ordinals", SIM_FORMAT_AIDC, false,
+	 "# aidc-trace 1\nsubmit,duration\n0,5\n0,5\n", 0, 2, 0, NULL},
 };
 
 static void test_trace_cases(void)
@@ -258,6 +266,11 @@ static const struct cluster_case cluster_cases[] = {
 	{"too many nvlink groups", "aidc-cluster 1\n[nodes]\ndevices = 64\nnvlink = 2\n",
 	 AIDC_E_LIMIT, 0, 0, "device groups per node"},
 	{"zero count", "aidc-cluster 1\n[nodes]\ncount = 0\n", AIDC_E_PARSE, 0, 0, "count = 0"},
+	/* QA regression: the second value used to win silently. */
+	{"key twice in a section", "aidc-cluster 1\n[nodes]\ncount = 1\ndevices = 4\ncount = 2\n",
+	 AIDC_E_PARSE, 0, 0, "c.txt:5: key 'count' given twice"},
+	{"same key in two sections", "aidc-cluster 1\n[nodes]\ncount = 1\n[nodes]\ncount = 2\n",
+	 0, 3, 24, NULL},
 };
 
 static void test_cluster_cases(void)
@@ -308,6 +321,23 @@ static void test_vcfile(void)
 	aidc_err_clear(&e);
 	CHECK_EQ(sim_cluster_parse_vcs("v.csv", bad, strlen(bad), 1.0, 8, &c, &e), AIDC_E_PARSE);
 	CHECK_CONTAINS(e.msg, "no 'node num' column");
+	sim_cluster_release(&c);
+
+	/* QA regressions: every VC at 0 nodes used to give an empty cluster (a
+	 * replay with nothing submitted, exit 0), and a node total past the limit
+	 * was reported as "(flags):0". */
+	const char *zero = "vc,node num\na,0\nb,0\n";
+	sim_cluster_init(&c);
+	aidc_err_clear(&e);
+	CHECK_EQ(sim_cluster_parse_vcs("v.csv", zero, strlen(zero), 1.0, 8, &c, &e), AIDC_E_PARSE);
+	CHECK_CONTAINS(e.msg, "v.csv: no VC has any node");
+	sim_cluster_release(&c);
+
+	const char *big = "vc,node num\na,60000\nb,60000\n";
+	sim_cluster_init(&c);
+	aidc_err_clear(&e);
+	CHECK_EQ(sim_cluster_parse_vcs("v.csv", big, strlen(big), 1.0, 8, &c, &e), AIDC_E_LIMIT);
+	CHECK_CONTAINS(e.msg, "v.csv:3: vc 'b' takes the cluster past 65536 nodes");
 	sim_cluster_release(&c);
 }
 
