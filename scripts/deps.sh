@@ -13,6 +13,7 @@ pkgs=(
   libclblast-dev                      # exam: opencl GEMM
   python3                             # test drivers
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev  # live center: HTTP server, JSON, HTTP client, store
+  python3-torch                       # live center: the 2-node PyTorch DDP test (CPU, gloo); for /usr/bin/python3
 )
 
 missing=()

@@ -13,6 +13,24 @@
  * again, so the controller may resend launch orders freely (it does after a
  * restart or a re-registration). A kill for a task not launched yet leaves a
  * tombstone so a late launch order for it is ignored.
+ *
+ * Limits: each task gets a cgroup (or rlimits) from its request before it
+ * runs (cgroup_linux.c); when its leader exits, whatever is left in the
+ * cgroup is killed, an OOM kill is reported as such, and the cgroup is
+ * removed (retried while the last processes die).
+ *
+ * Restart: the running tasks are kept in <state_dir>/tasks.json (pid plus
+ * the kernel's start time of the pid, so a reused pid is never mistaken for
+ * the task). A restarted agent adopts those still alive; the exit status of
+ * an adopted task cannot be observed (it is not our child), so its end is
+ * reported as "lost" with a message. The file is rewritten (write + rename,
+ * no fsync: tasks do not survive a reboot either) after every launch and
+ * every batch of exits.
+ *
+ * -o/-e: when a task ends, a copier process running as the job's user
+ * appends/writes the agent's copy of its output to the requested paths
+ * (Slurm's %j %t %u %x %N %% substitutions); the exit is reported after the
+ * copy, so the files are complete when the job is.
  */
 #include <fcntl.h>
 #include <jansson.h>
@@ -20,6 +38,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +62,15 @@ struct task {
 	char out_path[AIDC_MAX_PATH_BYTES], err_path[AIDC_MAX_PATH_BYTES];
 	int64_t out_off, err_off;
 	bool running_reported;
+	struct agent_cgroup cg;
+	uint64_t mem_mib;     /* the task's memory limit, for messages */
+	uint64_t start_ticks; /* kernel start time of pid (identity across pid reuse) */
+	bool adopted, lost;   /* from a previous run of the agent / ended unobserved */
+	/* -o/-e (heap strings, NULL = not asked) and who writes them */
+	char *stdout_req, *stderr_req, *user, *cwd;
+	uint32_t uid, gid;
+	uint32_t world_size;
+	pid_t copy_pid[2]; /* copiers still running, 0 = none */
 };
 
 struct order {
@@ -66,6 +94,10 @@ struct agent {
 	struct order *head, *tail;
 	int wake[2];
 	volatile bool stop;
+	struct agent_limits lim;
+	struct agent_cgroup *gc; /* cgroups of ended tasks still being emptied */
+	size_t ngc, cap_gc;
+	bool state_dirty;        /* tasks.json is behind the task table */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -100,6 +132,7 @@ void agent_config_defaults(struct agent_config *c)
 	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/aidc/agent");
 	snprintf(c->secret_file, sizeof c->secret_file, "/var/lib/aidc/secret");
 	snprintf(c->devices, sizeof c->devices, "none");
+	snprintf(c->limits, sizeof c->limits, "auto");
 }
 
 /* ---- calls to the controller ------------------------------------------------------ */
@@ -287,7 +320,17 @@ static struct task *new_task(struct agent *a, int64_t job, uint32_t index, uint3
 	t->index = index;
 	t->attempt = attempt;
 	t->pid = -1;
+	agent_cgroup_init(&t->cg);
 	return t;
+}
+
+static void task_release(struct task *t)
+{
+	aidc_free(t->stdout_req);
+	aidc_free(t->stderr_req);
+	aidc_free(t->user);
+	aidc_free(t->cwd);
+	t->stdout_req = t->stderr_req = t->user = t->cwd = NULL;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -384,6 +427,38 @@ static int open_log(const char *path, struct aidc_err *e)
 	return fd;
 }
 
+static void save_state(struct agent *a);
+
+/* Puts the task's request into effect: its cgroup (created now, entered by the
+ * child before exec) or rlimits. */
+static int apply_limits(struct agent *a, struct task *t, json_t *l, struct agent_launch *al,
+			struct aidc_err *e)
+{
+	int64_t mem = jint(l, "mem_mib"), cpus = jint(l, "cpus");
+	struct agent_task_req req = {
+		.mem_mib = mem > 0 && (uint64_t)mem <= AIDC_MAX_NODE_MEM_MIB ? (uint64_t)mem : 0,
+		.cpus = cpus > 0 && cpus <= AIDC_MAX_NODE_CPU_MILLI / 1000 ? (uint32_t)cpus : 0,
+		.pids = AGENT_TASK_PIDS_MAX,
+	};
+	t->mem_mib = req.mem_mib;
+	if (a->lim.kind == AGENT_LIMITS_RLIMIT) {
+		/* Address space, not resident memory: generous for most programs but
+		 * it can refuse big virtual reservations (some runtimes make them). */
+		al->rlimit_as_bytes = req.mem_mib << 20;
+		/* Counted per user on the node, not per task: only a fork-bomb guard. */
+		al->rlimit_nproc = req.pids;
+		return 0;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%" PRId64 ".%u.%u", t->job, t->attempt, t->index);
+	int rc = agent_cgroup_create(&a->lim, name, &req, &t->cg, e);
+	if (rc == 0) {
+		al->cgroup_fds = t->cg.procs_fd;
+		al->ncgroup_fds = AGENT_CG_NCTL;
+	}
+	return rc;
+}
+
 /* Launches one task; on failure the task is marked failed with the reason. */
 static void launch(struct agent *a, json_t *l)
 {
@@ -422,6 +497,13 @@ static void launch(struct agent *a, json_t *l)
 	}
 	if ((ofd = open_log(t->out_path, &e)) < 0 || (efd = open_log(t->err_path, &e)) < 0)
 		goto fail;
+	t->uid = uid;
+	t->gid = gid;
+	t->user = aidc_strdup(pwr->pw_name);
+	t->world_size = (uint32_t)jint(l, "world_size");
+	const char *req_out = jstr(l, "stdout_path"), *req_err = jstr(l, "stderr_path");
+	t->stdout_req = *req_out ? aidc_strdup(req_out) : NULL;
+	t->stderr_req = *req_err ? aidc_strdup(req_err) : NULL;
 	size_t nenv;
 	env = build_env(a, l, pwr, &nenv);
 	json_t *cmd = json_object_get(l, "command");
@@ -478,14 +560,19 @@ static void launch(struct agent *a, json_t *l)
 		exe = resolved;
 	}
 	const char *cwd = jstr(l, "cwd");
+	t->cwd = aidc_strdup(*cwd ? cwd : "/");
 	struct agent_launch al = {
-		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = *cwd ? cwd : "/",
+		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
 		.exe = exe, .argv = argv, .envp = env, .out_fd = ofd, .err_fd = efd,
 		.drop_privileges = root,
 	};
-	if (agent_proc_spawn(&al, &t->pid, &e) != 0)
+	if (apply_limits(a, t, l, &al, &e) != 0 || agent_proc_spawn(&al, &t->pid, &e) != 0)
 		goto fail;
+	agent_cgroup_close_fds(&t->cg);
+	if (agent_proc_start_ticks(t->pid, &t->start_ticks) != 0)
+		t->start_ticks = 0; /* exited already: reap() sees it */
 	t->state = T_RUNNING;
+	save_state(a);
 	close(ofd);
 	close(efd);
 	free_strv(env);
@@ -498,6 +585,8 @@ fail:
 		close(efd);
 	free_strv(env);
 	free_strv(argv);
+	agent_cgroup_close_fds(&t->cg);
+	agent_cgroup_remove(&a->lim, &t->cg);
 	t->state = T_EXITED;
 	t->failed = true;
 	t->exit_code = 127;
@@ -549,6 +638,134 @@ static void take_orders(struct agent *a)
 	}
 }
 
+/* Appends one line from the agent to the task's stderr (pushed with its logs). */
+static void note_err(const struct task *t, const char *line)
+{
+	int fd = open(t->err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		dprintf(fd, "aidc agent: %s\n", line);
+		close(fd);
+	}
+}
+
+/* Expands Slurm's filename patterns of -o/-e: %j job id, %t task index,
+ * %u user, %N node name, %% a percent sign. Returns false if the result is
+ * too long, empty or uses another pattern. */
+static bool expand(const struct agent *a, const struct task *t, const char *pat, char *out,
+		   size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = pat; *p; p++) {
+		char tmp[AIDC_MAX_NAME_BYTES + 32];
+		if (*p != '%') {
+			tmp[0] = *p;
+			tmp[1] = '\0';
+		} else {
+			switch (*++p) {
+			case 'j':
+				snprintf(tmp, sizeof tmp, "%" PRId64, t->job);
+				break;
+			case 't':
+				snprintf(tmp, sizeof tmp, "%u", t->index);
+				break;
+			case 'u':
+				snprintf(tmp, sizeof tmp, "%s", t->user ? t->user : "");
+				break;
+			case 'N':
+				snprintf(tmp, sizeof tmp, "%s", a->cfg.name);
+				break;
+			case '%':
+				snprintf(tmp, sizeof tmp, "%%");
+				break;
+			default:
+				return false;
+			}
+		}
+		size_t k = strlen(tmp);
+		if (n + k + 1 > cap)
+			return false;
+		memcpy(out + n, tmp, k + 1);
+		n += k;
+	}
+	return n > 0;
+}
+
+/* Starts the copiers that write the task's output to its -o/-e paths as the
+ * user. Slurm's rule: without -e, stderr goes to the -o file too (here after
+ * stdout, not interleaved). Several tasks of a job sharing one path (no %t)
+ * append, each its whole output in one piece. */
+static void start_copies(struct agent *a, struct task *t)
+{
+	if ((!t->stdout_req && !t->stderr_req) || !t->user || !t->cwd)
+		return;
+	char path[2][AIDC_MAX_PATH_BYTES];
+	const char *req[2] = {t->stdout_req, t->stderr_req};
+	for (int k = 0; k < 2; k++)
+		if (req[k] && !expand(a, t, req[k], path[k], sizeof path[k])) {
+			char m[AIDC_MAX_PATH_BYTES + 64];
+			snprintf(m, sizeof m, "bad -o/-e pattern '%.3000s' (known: %%j %%t %%u %%N %%%%)",
+				 req[k]);
+			note_err(t, m);
+			req[k] = NULL;
+		}
+	int fds[2] = {open(t->out_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+		      open(t->err_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+	bool merged = req[0] && (!t->stderr_req || (req[1] && !strcmp(path[0], path[1])));
+	struct agent_launch who = {.uid = t->uid, .gid = t->gid, .user = t->user,
+				   .cwd = t->cwd, .drop_privileges = geteuid() == 0};
+	for (int k = 0; k < 2; k++) {
+		if (!req[k] || (k == 1 && merged))
+			continue;
+		int src[2] = {fds[k], k == 0 && merged ? fds[1] : -1};
+		bool append = t->world_size > 1 && !strstr(req[k], "%t");
+		struct aidc_err e = {0};
+		if (agent_proc_copy_as_user(&who, src, 2, path[k], append, &t->copy_pid[k], &e))
+			aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", t->job, t->index,
+				 e.msg);
+	}
+	for (int k = 0; k < 2; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+}
+
+/* The task's leader is gone (or, adopted, no longer alive): kill what is left
+ * of it, tell an OOM kill apart, queue its cgroup for removal, and start the
+ * -o/-e copies. */
+static void task_ended(struct agent *a, struct task *t)
+{
+	if (t->pid > 0 && !t->lost)
+		agent_proc_signal(t->pid, SIGKILL); /* stragglers in its group */
+	agent_cgroup_kill(&a->lim, &t->cg);
+	uint64_t ooms = agent_cgroup_oom_kills(&a->lim, &t->cg);
+	if (ooms && !t->failed) {
+		snprintf(t->message, sizeof t->message,
+			 "out of memory: the task reached its memory limit (%" PRIu64
+			 " MiB) and the kernel killed %" PRIu64 " of its processes",
+			 t->mem_mib, ooms);
+		note_err(t, t->message);
+	}
+	if (t->cg.name[0]) {
+		AIDC_GROW(a->gc, a->cap_gc, a->ngc + 1);
+		a->gc[a->ngc++] = t->cg;
+		t->cg.name[0] = '\0';
+	}
+	t->state = T_EXITED;
+	a->state_dirty = true;
+	start_copies(a, t);
+}
+
+/* Removes the cgroups of ended tasks once their last processes are gone. */
+static void collect_cgroups(struct agent *a)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < a->ngc; i++) {
+		agent_cgroup_kill(&a->lim, &a->gc[i]);
+		if (agent_cgroup_remove(&a->lim, &a->gc[i]) != 0)
+			a->gc[k++] = a->gc[i];
+	}
+	a->ngc = k;
+}
+
 static void reap(struct agent *a)
 {
 	pid_t pid;
@@ -556,14 +773,32 @@ static void reap(struct agent *a)
 	while (agent_proc_reap(&pid, &code, &sig) == 1) {
 		for (size_t i = 0; i < a->ntasks; i++) {
 			struct task *t = &a->tasks[i];
-			if (t->pid != pid || t->state != T_RUNNING)
+			for (int k = 0; k < 2; k++)
+				if (t->copy_pid[k] == pid) {
+					t->copy_pid[k] = 0;
+					if (code || sig)
+						note_err(t, k ? "could not write the -e file as the user"
+							      : "could not write the -o file as the user");
+				}
+			if (t->pid != pid || t->state != T_RUNNING || t->adopted)
 				continue;
-			/* The leader is gone; stragglers in its group go with it. */
-			agent_proc_signal(pid, SIGKILL);
-			t->state = T_EXITED;
 			t->exit_code = code;
 			t->term_signal = sig;
+			task_ended(a, t);
 		}
+	}
+	/* Adopted tasks are not our children: watch their identity instead. */
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		uint64_t ticks;
+		if (!t->adopted || t->state != T_RUNNING ||
+		    (agent_proc_start_ticks(t->pid, &ticks) == 0 && ticks == t->start_ticks))
+			continue;
+		t->lost = true;
+		snprintf(t->message, sizeof t->message,
+			 "the task was adopted after an agent restart and ended; its exit status "
+			 "cannot be observed");
+		task_ended(a, t);
 	}
 }
 
@@ -667,19 +902,195 @@ static void report_all(struct agent *a, bool logs_due)
 		if (t->state == T_RUNNING && logs_due)
 			push_logs(a, t);
 		if (t->state == T_EXITED) {
-			/* All output first, then the exit: a finished job's logs are complete. */
+			/* -o/-e files, then all output, then the exit: a finished job's
+			 * files and logs are complete. */
+			if (t->copy_pid[0] || t->copy_pid[1])
+				continue;
 			if (!t->tombstone && !push_logs(a, t))
 				continue;
-			if (report(a, t, t->failed ? "failed" : "exited") == 0)
+			const char *st = t->failed ? "failed" : t->lost ? "lost" : "exited";
+			if (report(a, t, st) == 0) {
 				t->state = T_DONE;
+				a->state_dirty = true;
+			}
 		}
 	}
 	/* Forget finished tasks, except tombstones, which guard against late launches. */
 	size_t k = 0;
-	for (size_t i = 0; i < a->ntasks; i++)
+	for (size_t i = 0; i < a->ntasks; i++) {
 		if (a->tasks[i].state != T_DONE || a->tasks[i].tombstone)
 			a->tasks[k++] = a->tasks[i];
+		else
+			task_release(&a->tasks[i]);
+	}
 	a->ntasks = k;
+}
+
+/* ---- the state file (restart) ------------------------------------------------------ */
+
+#define STATE_VERSION 1
+
+static void state_path(const struct agent *a, char *out, size_t cap, bool tmp)
+{
+	snprintf(out, cap, "%.4000s/tasks.json%s", a->cfg.state_dir, tmp ? ".tmp" : "");
+}
+
+static void task_json(struct aidc_json *w, const struct task *t)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "job", t->job);
+	aidc_json_ki64(w, "task", t->index);
+	aidc_json_ki64(w, "attempt", t->attempt);
+	aidc_json_kstr(w, "state", t->state == T_RUNNING ? "running" : "exited");
+	aidc_json_ki64(w, "pid", t->pid);
+	aidc_json_ki64(w, "start_ticks", (int64_t)t->start_ticks);
+	aidc_json_ki64(w, "start_ms", t->start_ms);
+	aidc_json_ki64(w, "limit_s", t->limit_s);
+	aidc_json_ki64(w, "grace_s", t->grace_s);
+	aidc_json_ki64(w, "term_ms", t->term_ms);
+	aidc_json_kbool(w, "timed_out", t->timed_out);
+	aidc_json_kbool(w, "failed", t->failed);
+	aidc_json_kbool(w, "lost", t->lost);
+	aidc_json_ki64(w, "exit_code", t->exit_code);
+	aidc_json_ki64(w, "signal", t->term_signal);
+	aidc_json_kstr(w, "message", t->message);
+	aidc_json_ki64(w, "mem_mib", (int64_t)t->mem_mib);
+	aidc_json_kstr(w, "cgroup", t->cg.name);
+	aidc_json_ki64(w, "out_off", t->out_off);
+	aidc_json_ki64(w, "err_off", t->err_off);
+	aidc_json_obj_end(w);
+}
+
+/* Rewrites tasks.json with every task not yet reported done. */
+static void save_state(struct agent *a)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_SMALL_FILE_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "v", STATE_VERSION);
+	aidc_json_key(&w, "tasks");
+	aidc_json_arr_begin(&w);
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (a->tasks[i].state != T_DONE && !a->tasks[i].tombstone)
+			task_json(&w, &a->tasks[i]);
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	char tmp[AIDC_MAX_PATH_BYTES + 16], dst[AIDC_MAX_PATH_BYTES + 16];
+	state_path(a, tmp, sizeof tmp, true);
+	state_path(a, dst, sizeof dst, false);
+	bool ok = aidc_json_finish(&w) == 0;
+	if (ok) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		ok = fd >= 0 && write(fd, aidc_buf_str(&b), b.len) == (ssize_t)b.len;
+		if (fd >= 0)
+			ok &= close(fd) == 0;
+		ok = ok && rename(tmp, dst) == 0;
+	}
+	if (!ok)
+		aidc_log(AIDC_LOG_WARN, "agent %s: cannot write %s: %s (a restart could not adopt "
+			 "tasks)", a->cfg.name, dst, strerror(errno));
+	aidc_buf_release(&b);
+	a->state_dirty = false;
+}
+
+/* One entry of tasks.json: adopt it if its process is still the same one,
+ * else report it lost (or with the exit it had when the agent died). */
+static void restore_task(struct agent *a, json_t *o)
+{
+	int64_t job = jint(o, "job"), pid = jint(o, "pid");
+	int64_t index = jint(o, "task"), attempt = jint(o, "attempt");
+	if (job <= 0 || index < 0 || index >= AIDC_MAX_TASKS_PER_JOB || attempt < 0 ||
+	    attempt > INT32_MAX || find_task(a, job, (uint32_t)index, (uint32_t)attempt))
+		return;
+	struct task *t = new_task(a, job, (uint32_t)index, (uint32_t)attempt);
+	t->pid = pid > 1 && pid <= INT32_MAX ? (pid_t)pid : -1;
+	t->start_ticks = (uint64_t)jint(o, "start_ticks");
+	t->start_ms = jint(o, "start_ms");
+	t->limit_s = jint(o, "limit_s");
+	t->grace_s = jint(o, "grace_s");
+	t->term_ms = jint(o, "term_ms");
+	t->timed_out = json_is_true(json_object_get(o, "timed_out"));
+	t->failed = json_is_true(json_object_get(o, "failed"));
+	t->lost = json_is_true(json_object_get(o, "lost"));
+	t->exit_code = (int)jint(o, "exit_code");
+	t->term_signal = (int)jint(o, "signal");
+	t->mem_mib = (uint64_t)jint(o, "mem_mib");
+	t->out_off = jint(o, "out_off");
+	t->err_off = jint(o, "err_off");
+	snprintf(t->message, sizeof t->message, "%s", jstr(o, "message"));
+	const char *cg = jstr(o, "cgroup");
+	if (*cg && !strchr(cg, '/') && strcmp(cg, ".") && strcmp(cg, ".."))
+		snprintf(t->cg.name, sizeof t->cg.name, "%s", cg);
+	snprintf(t->out_path, sizeof t->out_path, "%.3900s/tasks/%" PRId64 ".%u.%u.out",
+		 a->cfg.state_dir, job, t->attempt, t->index);
+	snprintf(t->err_path, sizeof t->err_path, "%.3900s/tasks/%" PRId64 ".%u.%u.err",
+		 a->cfg.state_dir, job, t->attempt, t->index);
+	uint64_t ticks;
+	if (!strcmp(jstr(o, "state"), "running")) {
+		t->state = T_RUNNING;
+		t->adopted = true;
+		if (t->pid > 0 && t->start_ticks &&
+		    agent_proc_start_ticks(t->pid, &ticks) == 0 && ticks == t->start_ticks) {
+			aidc_log(AIDC_LOG_INFO, "agent %s: adopted job %" PRId64 " task %u (pid %d)",
+				 a->cfg.name, job, t->index, (int)t->pid);
+			return;
+		}
+		t->lost = true;
+		snprintf(t->message, sizeof t->message,
+			 "the task ended while its agent was down; its exit status is unknown");
+		aidc_log(AIDC_LOG_WARN, "agent %s: job %" PRId64 " task %u: %s", a->cfg.name, job,
+			 t->index, t->message);
+		task_ended(a, t);
+	} else {
+		task_ended(a, t); /* exited before the agent died: report that exit */
+	}
+}
+
+static void sweep_orphan(const char *name, void *arg)
+{
+	struct agent *a = arg;
+	for (size_t i = 0; i < a->ntasks; i++)
+		if (a->tasks[i].state == T_RUNNING && !strcmp(a->tasks[i].cg.name, name))
+			return;
+	for (size_t i = 0; i < a->ngc; i++)
+		if (!strcmp(a->gc[i].name, name))
+			return; /* an ended task's cgroup, already being removed */
+	struct agent_cgroup cg;
+	agent_cgroup_init(&cg);
+	snprintf(cg.name, sizeof cg.name, "%s", name);
+	aidc_log(AIDC_LOG_WARN, "agent %s: killing orphaned task cgroup %s", a->cfg.name, name);
+	agent_cgroup_kill(&a->lim, &cg);
+	AIDC_GROW(a->gc, a->cap_gc, a->ngc + 1);
+	a->gc[a->ngc++] = cg;
+}
+
+/* Reads tasks.json of a previous run (if any), adopts or reports its tasks,
+ * and kills task cgroups that belong to none of them. */
+static void restore(struct agent *a)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16];
+	state_path(a, path, sizeof path, false);
+	struct stat sb;
+	if (stat(path, &sb) == 0 && sb.st_size > (off_t)AIDC_MAX_SMALL_FILE_BYTES) {
+		aidc_log(AIDC_LOG_WARN, "agent %s: %s is over %u bytes: ignored", a->cfg.name, path,
+			 AIDC_MAX_SMALL_FILE_BYTES);
+	} else if (stat(path, &sb) == 0) {
+		json_error_t je;
+		json_t *root = json_load_file(path, 0, &je);
+		if (!root || jint(root, "v") != STATE_VERSION)
+			aidc_log(AIDC_LOG_WARN, "agent %s: %s: %s: ignored", a->cfg.name, path,
+				 root ? "unknown version" : je.text);
+		size_t i;
+		json_t *it;
+		json_array_foreach(root ? json_object_get(root, "tasks") : NULL, i, it)
+			if (jint(root, "v") == STATE_VERSION)
+				restore_task(a, it);
+		json_decref(root);
+	}
+	agent_cgroup_list(&a->lim, sweep_orphan, a);
+	save_state(a);
 }
 
 static void heartbeat(struct agent *a)
@@ -712,6 +1123,37 @@ static bool any_running(const struct agent *a)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* Chooses cgroup v2, v1 or rlimits for this node and says which (and why). */
+static int setup_limits(struct agent *a, struct aidc_err *e)
+{
+	/* A name unique per agent on this host, stable across its restarts: the
+	 * node name plus an FNV-1a hash of its state directory. */
+	uint32_t h = 2166136261u;
+	for (const char *p = a->cfg.state_dir; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	char unique[AIDC_MAX_NAME_BYTES + 16];
+	snprintf(unique, sizeof unique, "%.100s-%08x", a->cfg.name, h);
+	for (char *p = unique; *p; p++)
+		if (*p == '/' || *p == '.')
+			*p = '_';
+	int rc = agent_limits_init(&a->lim, a->cfg.limits, a->cfg.cgroup_root, unique, e);
+	if (rc)
+		return rc;
+	const char *kind = agent_limits_kind_name(a->lim.kind);
+	if (a->lim.kind == AGENT_LIMITS_RLIMIT)
+		aidc_log(AIDC_LOG_WARN,
+			 "agent %s: limits: rlimit (RLIMIT_AS per task, RLIMIT_NPROC per user; no "
+			 "CPU limit, no OOM reports) because no cgroup is writable: %s",
+			 a->cfg.name, a->lim.why);
+	else if (a->lim.kind == AGENT_LIMITS_NONE)
+		aidc_log(AIDC_LOG_WARN, "agent %s: limits: none (configured)", a->cfg.name);
+	else
+		aidc_log(AIDC_LOG_INFO, "agent %s: limits: %s in %s%s%s", a->cfg.name, kind,
+			 a->lim.dir[AGENT_CG_MEM], a->lim.why[0] ? "; not cgroup2: " : "",
+			 a->lim.why);
+	return 0;
+}
+
 static int setup(struct agent *a, struct aidc_err *e)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];
@@ -742,6 +1184,11 @@ static int setup(struct agent *a, struct aidc_err *e)
 	}
 	if (pipe2(a->wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		return aidc_errf(e, AIDC_E_IO, "pipe: %s", strerror(errno));
+	int rc = setup_limits(a, e);
+	if (rc)
+		return rc;
+	agent_proc_init();
+	restore(a);
 	return api_client_init(&a->cl, NULL, a->cfg.controller_host, a->cfg.controller_port,
 			       a->secret, e);
 }
@@ -760,7 +1207,23 @@ static void shutdown_tasks(struct agent *a)
 		enforce_limits(a);
 		nap_ms(20);
 	}
+	/* Wait briefly for -o/-e copies, then report and clean up. */
+	for (int64_t until2 = mono_ms() + 3000; mono_ms() < until2; nap_ms(20)) {
+		reap(a);
+		bool copying = false;
+		for (size_t i = 0; i < a->ntasks; i++)
+			copying |= a->tasks[i].copy_pid[0] || a->tasks[i].copy_pid[1];
+		if (!copying)
+			break;
+	}
 	report_all(a, true);
+	for (int64_t until3 = mono_ms() + 1000; a->ngc && mono_ms() < until3; nap_ms(20)) {
+		reap(a);
+		collect_cgroups(a);
+	}
+	save_state(a);
+	if (!any_running(a) && a->ngc == 0)
+		agent_limits_release(&a->lim);
 }
 
 int agent_run(const struct agent_config *cfg, struct aidc_err *e)
@@ -800,6 +1263,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		take_orders(&a);
 		reap(&a);
 		enforce_limits(&a);
+		collect_cgroups(&a);
 		int64_t now = mono_ms();
 		bool logs_due = now >= next_logs;
 		if (logs_due)
@@ -813,6 +1277,8 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 			heartbeat(&a);
 			next_hb = now + a.heartbeat_s * 1000;
 		}
+		if (a.state_dirty)
+			save_state(&a);
 	}
 	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, (int)stop_signal);
 	a.stop = true;
@@ -828,6 +1294,9 @@ out:
 		close(a.wake[0]);
 		close(a.wake[1]);
 	}
+	for (size_t i = 0; i < a.ntasks; i++)
+		task_release(&a.tasks[i]);
 	aidc_free(a.tasks);
+	aidc_free(a.gc);
 	return rc;
 }

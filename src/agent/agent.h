@@ -28,12 +28,17 @@ struct agent_config {
 	uint32_t cpus;    /* 0 = online CPUs */
 	uint64_t mem_mib; /* 0 = physical memory */
 	bool allow_root_jobs;
+	char limits[16]; /* "auto" (cgroup v2, v1, rlimit), "cgroup2", "cgroup1", "rlimit", "none" */
+	char cgroup_root[AIDC_MAX_PATH_BYTES]; /* delegated cgroup v2 dir; "" = <mount>/aidc */
 };
 
 void agent_config_defaults(struct agent_config *c);
 
 /* Runs until SIGINT/SIGTERM; running tasks are then killed (SIGTERM, grace,
- * SIGKILL) and reported. cfg is borrowed. */
+ * SIGKILL) and reported. On start it reads <state_dir>/tasks.json, left by a
+ * previous run of this agent that died: tasks still running are adopted,
+ * the others reported lost, and task cgroups nobody owns are killed.
+ * cfg is borrowed. */
 int agent_run(const struct agent_config *cfg, struct aidc_err *e);
 
 #endif

@@ -6,13 +6,22 @@
  * close-on-exec pipe (0 bytes read = exec succeeded).
  *
  * Order in the child matters: setsid first (the task must not get the
- * agent's terminal signals); groups, gid, then uid (after setuid nothing else
- * can be changed); chdir after the drop so the user's permissions apply.
+ * agent's terminal signals); then into the task's cgroup(s) and rlimits
+ * while still privileged (cgroup.procs was opened by the agent; writing "0"
+ * moves the writer); groups, gid, then uid (after setuid nothing else can be
+ * changed); chdir after the drop so the user's permissions apply.
+ *
+ * Also here: process identity across pid reuse (/proc/PID/stat start time),
+ * the subreaper setting, and the copier that writes -o/-e files as the user.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,7 +30,7 @@
 #include "util/util.h"
 
 struct child_err {
-	int stage; /* 1 setsid, 2 groups, 3 setgid, 4 setuid, 5 chdir, 6 exec */
+	int stage; /* 1 setsid, 2 groups, 3 setgid, 4 setuid, 5 chdir, 6 exec, 7 cgroup, 8 rlimit */
 	int err;
 };
 
@@ -33,8 +42,42 @@ static void child_fail(int fd, int stage)
 	_exit(127);
 }
 
+/* Supplementary groups are looked up BEFORE fork: the agent has threads, so
+ * between fork and exec only async-signal-safe calls are allowed, and
+ * initgroups (NSS, malloc) is not one of them. The child calls setgroups. */
+#define MAX_GROUPS 1024
+
+struct groups {
+	gid_t g[MAX_GROUPS];
+	int n;
+};
+
+static void lookup_groups(const struct agent_launch *l, struct groups *gr)
+{
+	gr->n = MAX_GROUPS;
+	if (!l->drop_privileges || getgrouplist(l->user, (gid_t)l->gid, gr->g, &gr->n) < 0) {
+		/* Unknown user or more groups than we keep: the primary group only. */
+		gr->g[0] = (gid_t)l->gid;
+		gr->n = 1;
+	}
+}
+
+/* setgroups, setgid, setuid, and a check that root cannot be regained. */
+static int drop(const struct agent_launch *l, const struct groups *gr)
+{
+	if (setgroups((size_t)gr->n, gr->g) != 0)
+		return 2;
+	if (setgid((gid_t)l->gid) != 0)
+		return 3;
+	if (setuid((uid_t)l->uid) != 0)
+		return 4;
+	if (l->uid != 0 && setuid(0) == 0)
+		return 4;
+	return 0;
+}
+
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void child(const struct agent_launch *l, int errfd)
+static void child(const struct agent_launch *l, const struct groups *gr, int errfd)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -44,17 +87,22 @@ static void child(const struct agent_launch *l, int errfd)
 			signal(s, SIG_DFL);
 	if (setsid() < 0)
 		child_fail(errfd, 1);
-	if (l->drop_privileges) {
-		if (initgroups(l->user, (gid_t)l->gid) != 0 && setgroups(0, NULL) != 0)
-			child_fail(errfd, 2);
-		if (setgid((gid_t)l->gid) != 0)
-			child_fail(errfd, 3);
-		if (setuid((uid_t)l->uid) != 0)
-			child_fail(errfd, 4);
-		/* Refuse to run if root could be regained. */
-		if (l->uid != 0 && setuid(0) == 0)
-			child_fail(errfd, 4);
+	for (size_t i = 0; i < l->ncgroup_fds; i++)
+		if (l->cgroup_fds[i] >= 0 && write(l->cgroup_fds[i], "0", 1) != 1)
+			child_fail(errfd, 7);
+	if (l->rlimit_as_bytes) {
+		struct rlimit r = {l->rlimit_as_bytes, l->rlimit_as_bytes};
+		if (setrlimit(RLIMIT_AS, &r) != 0)
+			child_fail(errfd, 8);
 	}
+	if (l->rlimit_nproc) {
+		struct rlimit r = {l->rlimit_nproc, l->rlimit_nproc};
+		if (setrlimit(RLIMIT_NPROC, &r) != 0)
+			child_fail(errfd, 8);
+	}
+	int stage;
+	if (l->drop_privileges && (stage = drop(l, gr)) != 0)
+		child_fail(errfd, stage);
 	if (chdir(l->cwd) != 0)
 		child_fail(errfd, 5);
 	int nul = open("/dev/null", O_RDONLY);
@@ -65,12 +113,18 @@ static void child(const struct agent_launch *l, int errfd)
 	}
 	if (dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
 		child_fail(errfd, 6);
+	/* The task gets stdin/stdout/stderr only: whatever else the agent holds
+	 * (inherited from its own parent, libcurl sockets, a lock) must not leak
+	 * into user code. CLOEXEC, not close: errfd must work until exec. */
+	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 	execve(l->exe, l->argv, l->envp);
 	child_fail(errfd, 6);
 }
 
 int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_err *e)
 {
+	struct groups gr;
+	lookup_groups(l, &gr);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return aidc_errf(e, AIDC_E_IO, "pipe: %s", strerror(errno));
@@ -82,7 +136,7 @@ int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_e
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(l, p[1]);
+		child(l, &gr, p[1]);
 	}
 	close(p[1]);
 	struct child_err ce;
@@ -92,11 +146,12 @@ int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_e
 	while (n < 0 && errno == EINTR);
 	close(p[0]);
 	if (n == (ssize_t)sizeof ce) {
-		static const char *const stages[] = {"?", "setsid", "setgroups", "setgid",
-						     "setuid", "chdir", "exec"};
+		static const char *const stages[] = {"?",	"setsid", "setgroups",
+						     "setgid", "setuid", "chdir",
+						     "exec",	"cgroup", "setrlimit"};
 		int st;
 		waitpid(pid, &st, 0);
-		const char *what = ce.stage >= 1 && ce.stage <= 6 ? stages[ce.stage] : "?";
+		const char *what = ce.stage >= 1 && ce.stage <= 8 ? stages[ce.stage] : "?";
 		return aidc_errf(e, AIDC_E_IO, "%s %s: %s", what,
 				 ce.stage == 5 ? l->cwd : (ce.stage == 6 ? l->exe : ""),
 				 strerror(ce.err));
@@ -121,4 +176,80 @@ int agent_proc_reap(pid_t *pid, int *exit_code, int *term_signal)
 	*exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
 	*term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	return 1;
+}
+
+void agent_proc_init(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return AIDC_E_NOTFOUND;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return AIDC_E_NOTFOUND;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold spaces and parens; fields
+	 * restart after the LAST ')'. State is field 3, starttime field 22. */
+	char *r = strrchr(buf, ')');
+	if (!r || r[1] != ' ' || r[2] == 'Z' || r[2] == 'X')
+		return AIDC_E_NOTFOUND;
+	char *save = NULL, *f = strtok_r(r + 2, " ", &save);
+	for (int field = 3; f && field < 22; field++)
+		f = strtok_r(NULL, " ", &save);
+	if (!f)
+		return AIDC_E_NOTFOUND;
+	*ticks = strtoull(f, NULL, 10);
+	return 0;
+}
+
+/* Runs in the copier child: become the user, then copy. Exit 0 or 1. */
+static void copier(const struct agent_launch *who, const struct groups *gr, const int *srcs,
+		   size_t nsrc, const char *path, bool append)
+{
+	if (who->drop_privileges && drop(who, gr) != 0)
+		_exit(1);
+	if (path[0] != '/' && chdir(who->cwd) != 0)
+		_exit(1);
+	umask(022);
+	int dst = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+	if (dst < 0)
+		_exit(1);
+	char buf[65536];
+	for (size_t i = 0; i < nsrc; i++) {
+		off_t off = 0;
+		for (;;) {
+			ssize_t n = srcs[i] >= 0 ? pread(srcs[i], buf, sizeof buf, off) : 0;
+			if (n <= 0)
+				break;
+			for (ssize_t done = 0; done < n;) {
+				ssize_t w = write(dst, buf + done, (size_t)(n - done));
+				if (w <= 0)
+					_exit(1);
+				done += w;
+			}
+			off += n;
+		}
+	}
+	_exit(close(dst) == 0 ? 0 : 1);
+}
+
+int agent_proc_copy_as_user(const struct agent_launch *who, const int *src_fds, size_t nsrc,
+			    const char *path, bool append, pid_t *out_pid, struct aidc_err *e)
+{
+	struct groups gr;
+	lookup_groups(who, &gr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return aidc_errf(e, AIDC_E_IO, "fork: %s", strerror(errno));
+	if (pid == 0)
+		copier(who, &gr, src_fds, nsrc, path, append);
+	*out_pid = pid;
+	return 0;
 }

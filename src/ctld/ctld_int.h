@@ -54,6 +54,12 @@ struct ctld_job {
 	bool requeue_on_node_failure;
 };
 
+/* One entry of a node's index of active tasks. */
+struct ctld_task_ref {
+	struct ctld_job *job; /* borrowed: the job is RUNNING or STOPPING while indexed */
+	uint32_t task;
+};
+
 struct ctld_node {
 	char *name, *addr, *partition; /* owned */
 	char *info_json;               /* owned: the registration document */
@@ -69,6 +75,11 @@ struct ctld_node {
 	/* Tasks the agent reported that the controller does not run: kill them. */
 	struct api_task_ref *orphans;
 	size_t norphans, cap_orphans;
+	/* Index of the tasks of active jobs placed here (ctld_index_add/remove):
+	 * dispatch, reconciliation, heartbeats and node loss cost O(tasks on the
+	 * node) instead of a scan of the job table. Unordered (swap-remove). */
+	struct ctld_task_ref *act;
+	size_t nact, cap_act;
 };
 
 struct ctld;
@@ -86,6 +97,9 @@ struct ctld_msg {
 	int rc;
 	bool done;
 	int64_t deadline_ms;       /* parked long-polls */
+	/* A finished job read back from the store for this request (owned; freed
+	 * by the loop after the loop fn returns). */
+	struct ctld_job *tmp_job;
 	/* loop -> HTTP-thread results for log reads */
 	char log_path[AIDC_MAX_PATH_BYTES];
 	bool job_done;
@@ -101,8 +115,15 @@ struct ctld {
 	struct sched_decisions dec;
 	struct api_server *srv;
 
-	struct ctld_job **jobs; /* by increasing id */
+	/* Live jobs (pending, running, stopping) by increasing id. A job that ends
+	 * is written to the store and dropped from memory at the end of the loop
+	 * iteration (ctld_jobs_evict); views of finished jobs read the store. */
+	struct ctld_job **jobs;
 	size_t njobs, cap_jobs;
+	size_t nended_live;  /* ended jobs still in jobs[] until the next eviction */
+	uint64_t evicted_since_trim; /* see ctld_jobs_evict: heap returned after bursts */
+	int64_t last_trim_ms;
+	uint64_t ended[CTLD_JOB_STATE_COUNT_]; /* ended jobs in the store, by state */
 	struct ctld_job **by_handle; /* core handle -> job */
 	size_t cap_handles;
 	uint64_t next_job_id;
@@ -123,6 +144,13 @@ struct ctld {
 	bool need_pass;
 	int64_t next_pass_ms;
 
+	/* Group commit: the first change of a loop iteration opens one store
+	 * transaction (each change is a savepoint inside it); the iteration ends
+	 * with one commit, and only then are its replies released (replies list). */
+	bool tx_open;
+	bool fatal; /* a group commit failed: memory is ahead of the store; exit */
+	struct ctld_msg *replies, *replies_tail;
+
 	/* counters for /metrics */
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
 	uint64_t m_pass_us_total;
@@ -136,6 +164,13 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 	      void *body, struct ctld_msg *m, struct aidc_err *e);
 /* Replies to a parked message now (loop thread). */
 void ctld_unpark_node(struct ctld *c, uint32_t node);
+/* One unit of change inside the iteration's group transaction (loop thread):
+ * begin opens the transaction if needed and a savepoint; commit releases the
+ * savepoint (durable at the iteration's group commit, before any reply);
+ * rollback undoes this unit only. */
+int ctld_tx_begin(struct ctld *c, struct aidc_err *e);
+int ctld_tx_commit(struct ctld *c, struct aidc_err *e);
+void ctld_tx_rollback(struct ctld *c);
 
 /* jobs.c */
 struct ctld_job *ctld_job_find(struct ctld *c, uint64_t id);
@@ -148,6 +183,15 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
 /* Ends the job if every task is terminal (loop thread, after any task change). */
 int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_jobs_restore(struct ctld *c, struct aidc_err *e);
+/* Frees ended jobs held in memory (after the group commit). */
+void ctld_jobs_evict(struct ctld *c);
+/* Reads an ended job (with its tasks) from the store; *out is caller-freed
+ * with ctld_job_free. AIDC_E_NOTFOUND if the store has no such job. */
+int ctld_job_load(struct ctld *c, uint64_t id, struct ctld_job **out, struct aidc_err *e);
+/* The same from a row the caller holds (borrowed); tasks only if with_tasks. */
+int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks,
+		      struct ctld_job **out, struct aidc_err *e);
+bool ctld_job_ended(const struct ctld_job *j); /* a final state */
 void ctld_job_free(struct ctld_job *j);
 bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);
@@ -164,6 +208,10 @@ void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue);
 const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j);
 
 /* nodes.c */
+/* The per-node index of active tasks: add every task of j (just placed) to
+ * its node's list; remove them (before j->tasks is freed or j ends). */
+void ctld_index_add(struct ctld *c, struct ctld_job *j);
+void ctld_index_remove(struct ctld *c, struct ctld_job *j);
 struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx);
 int ctld_nodes_restore(struct ctld *c, struct aidc_err *e);
 int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e);

@@ -253,8 +253,8 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
 	if (nstart == 0)
 		goto done;
-	/* All starts of one pass in one transaction: one fsync however many start. */
-	if ((rc = store_begin(c->st, e)) != 0)
+	/* All starts of one pass in one unit of the iteration's group transaction. */
+	if ((rc = ctld_tx_begin(c, e)) != 0)
 		goto undo;
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
@@ -263,18 +263,25 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		struct ctld_job *j = c->by_handle[d->job];
 		if (!j || !build_tasks(c, j, d)) {
 			rc = aidc_errf(e, AIDC_E_INTERNAL, "START for an unknown job or node");
-			store_rollback(c->st);
+			ctld_tx_rollback(c);
 			goto undo;
 		}
 		j->state = CTLD_JOB_RUNNING;
 		j->start_s = ctld_now_s();
 		if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
-			store_rollback(c->st);
+			ctld_tx_rollback(c);
 			goto undo;
 		}
 	}
-	if ((rc = store_commit(c->st, e)) != 0)
+	if ((rc = ctld_tx_commit(c, e)) != 0)
 		goto undo;
+	/* Index first, then answer the nodes' parked polls: the launch orders go
+	 * out with the iteration's replies, after its group commit. */
+	for (size_t i = 0; i < c->dec.n; i++) {
+		const struct sched_decision *d = &c->dec.v[i];
+		if (d->kind == SCHED_DECIDE_START)
+			ctld_index_add(c, c->by_handle[d->job]);
+	}
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
 		if (d->kind != SCHED_DECIDE_START)

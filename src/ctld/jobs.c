@@ -11,6 +11,7 @@
  * commit fails, so a failed commit changes nothing.
  */
 #include <jansson.h>
+#include <malloc.h>
 
 #include "ctld/ctld_int.h"
 #include "util/util.h"
@@ -42,6 +43,44 @@ const char *ctld_task_state_name(int st)
 bool ctld_job_active(const struct ctld_job *j)
 {
 	return j->state == CTLD_JOB_RUNNING || j->state == CTLD_JOB_STOPPING;
+}
+
+bool ctld_job_ended(const struct ctld_job *j)
+{
+	return j->state >= CTLD_JOB_COMPLETED && j->state <= CTLD_JOB_NODE_FAIL;
+}
+
+/* Bookkeeping of a job that just reached a final state: counted, and freed
+ * from memory after the iteration's group commit. */
+static void job_ended(struct ctld *c, struct ctld_job *j)
+{
+	c->ended[j->state]++;
+	c->nended_live++;
+}
+
+void ctld_jobs_evict(struct ctld *c)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctld_job *j = c->jobs[i];
+		if (ctld_job_ended(j) && j->handle < 0)
+			ctld_job_free(j);
+		else
+			c->jobs[k++] = j;
+	}
+	c->evicted_since_trim += c->njobs - k;
+	c->njobs = k;
+	c->nended_live = 0;
+	/* After a burst (say 100,000 queued jobs that have all run) the freed job
+	 * records sit in malloc's free lists; hand them back to the OS so the
+	 * footprint follows the live workload. At most once a second: a trim
+	 * walks the heap. */
+	int64_t now = ctld_now_ms();
+	if (c->evicted_since_trim >= 1000 && now - c->last_trim_ms >= 1000) {
+		malloc_trim(0);
+		c->evicted_since_trim = 0;
+		c->last_trim_ms = now;
+	}
 }
 
 static bool task_terminal(int st)
@@ -145,17 +184,17 @@ int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc
 	return rc;
 }
 
-/* One job (and optionally its tasks) in its own transaction. */
+/* One job (and optionally its tasks) as one unit of the group transaction. */
 static int commit_job(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e)
 {
-	int rc = store_begin(c->st, e);
+	int rc = ctld_tx_begin(c, e);
 	if (rc)
 		return rc;
 	if ((rc = ctld_job_persist(c, j, tasks, e)) != 0) {
-		store_rollback(c->st);
+		ctld_tx_rollback(c);
 		return rc;
 	}
-	return store_commit(c->st, e);
+	return ctld_tx_commit(c, e);
 }
 
 /* ---- submit ---------------------------------------------------------------- */
@@ -289,14 +328,14 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		goto fail;
 	char next[32];
 	snprintf(next, sizeof next, "%" PRIu64, j->id + 1);
-	if ((rc = store_begin(c->st, e)) != 0)
+	if ((rc = ctld_tx_begin(c, e)) != 0)
 		goto fail_sched;
 	if ((rc = ctld_job_persist(c, j, false, e)) != 0 ||
 	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0) {
-		store_rollback(c->st);
+		ctld_tx_rollback(c);
 		goto fail_sched;
 	}
-	if ((rc = store_commit(c->st, e)) != 0)
+	if ((rc = ctld_tx_commit(c, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
 	jobs_append(c, j);
@@ -323,6 +362,7 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
 		j->state = target;
 		j->end_s = ctld_now_s();
 		set_reason(j, reason);
+		job_ended(c, j);
 		return commit_job(c, j, false, e);
 	}
 	if (j->state == CTLD_JOB_STOPPING) {
@@ -373,9 +413,10 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 			    j->tasks[t].term_signal)
 				final = CTLD_JOB_FAILED;
 	}
-	int rc = store_begin(c->st, e);
+	int rc = ctld_tx_begin(c, e);
 	if (rc)
 		return rc;
+	ctld_index_remove(c, j);
 	if (final == CTLD_JOB_REQUEUE) {
 		ctld_sched_release(c, j, true);
 		aidc_free(j->tasks);
@@ -389,13 +430,14 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		j->state = final;
 		j->end_s = ctld_now_s();
 		c->m_finished++;
+		job_ended(c, j);
 	}
 	if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
-		store_rollback(c->st);
+		ctld_tx_rollback(c);
 		return rc;
 	}
 	c->need_pass = true;
-	return store_commit(c->st, e);
+	return ctld_tx_commit(c, e);
 }
 
 /* ---- restore ----------------------------------------------------------------- */
@@ -446,10 +488,9 @@ out:
 	return rc;
 }
 
-static int restore_job(void *ctx, const struct store_job *r)
+int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks,
+		      struct ctld_job **out, struct aidc_err *e)
 {
-	struct ctld *c = ctx;
-	struct aidc_err e = {0};
 	struct ctld_job *j = aidc_calloc(1, sizeof *j);
 	j->id = r->id;
 	j->uid = r->uid;
@@ -468,32 +509,35 @@ static int restore_job(void *ctx, const struct store_job *r)
 	j->end_s = r->end_s;
 	j->handle = -1;
 	int rc = api_decode(&api_schema_job_submit, j->spec_json, strlen(j->spec_json), &j->spec,
-			    &e);
-	if (rc) {
-		aidc_log(AIDC_LOG_ERROR, "restore: job %" PRIu64 ": %s", j->id, e.msg);
-		ctld_job_free(j);
-		return rc;
-	}
+			    e);
+	if (rc)
+		goto fail;
 	j->ntasks = (uint32_t)j->spec.ntasks;
 	j->requeue_on_node_failure = j->spec.on_node_failure
 					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
 					     : c->cfg.requeue_on_node_failure;
-	if (ctld_job_active(j) && (rc = decode_alloc(c, j, r->alloc_json, &e)) != 0) {
-		aidc_log(AIDC_LOG_ERROR, "restore: %s", e.msg);
-		ctld_job_free(j);
-		return rc;
+	if (with_tasks && r->alloc_json && (rc = decode_alloc(c, j, r->alloc_json, e)) != 0) {
+		if (!ctld_job_ended(j))
+			goto fail;
+		/* A view of an ended job: show it without its placement. */
+		aidc_free(j->tasks);
+		j->tasks = NULL;
+		if (e)
+			aidc_err_clear(e);
+		rc = 0;
 	}
-	jobs_append(c, j);
-	if (j->id >= c->next_job_id)
-		c->next_job_id = j->id + 1;
+	*out = j;
 	return 0;
+fail:
+	ctld_job_free(j);
+	return rc;
 }
 
-static int restore_task(void *ctx, const struct store_task *t)
+/* Task rows of the current attempt onto j's tasks (stale rows are skipped). */
+static int apply_task(void *ctx, const struct store_task *t)
 {
-	struct ctld *c = ctx;
-	struct ctld_job *j = ctld_job_find(c, t->job_id);
-	if (!j || !j->tasks || t->index >= j->ntasks || t->attempt != j->attempt)
+	struct ctld_job *j = ctx;
+	if (!j->tasks || t->index >= j->ntasks || t->attempt != j->attempt)
 		return 0; /* a stale row of an earlier attempt */
 	struct ctld_task *k = &j->tasks[t->index];
 	k->state = t->state;
@@ -505,13 +549,61 @@ static int restore_task(void *ctx, const struct store_task *t)
 	return 0;
 }
 
+int ctld_job_load(struct ctld *c, uint64_t id, struct ctld_job **out, struct aidc_err *e)
+{
+	struct store_job r;
+	int rc = c->st->ops->job_get(c->st, id, &r, e);
+	if (rc)
+		return rc;
+	rc = ctld_job_from_row(c, &r, true, out, e);
+	store_job_release(&r);
+	if (rc == 0 && (*out)->tasks &&
+	    (rc = c->st->ops->task_list_job(c->st, id, apply_task, *out, e)) != 0) {
+		ctld_job_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int restore_job(void *ctx, const struct store_job *r)
+{
+	struct ctld *c = ctx;
+	struct aidc_err e = {0};
+	struct ctld_job *j;
+	int rc = ctld_job_from_row(c, r, true, &j, &e);
+	if (rc == 0 && ctld_job_active(j) && !j->tasks)
+		rc = aidc_errf(&e, AIDC_E_VERSION, "job %" PRIu64 ": no allocation record", r->id);
+	if (rc) {
+		aidc_log(AIDC_LOG_ERROR, "restore: %s", e.msg);
+		return rc;
+	}
+	jobs_append(c, j);
+	return 0;
+}
+
 int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 {
-	int rc = c->st->ops->job_list(c->st, restore_job, c, e);
+	/* Only live jobs come back into memory; ended ones stay in the store and
+	 * are only counted. The query walks newest first: reverse to id order. */
+	struct store_job_query q = {
+		.state_mask = (1u << CTLD_JOB_PENDING) | (1u << CTLD_JOB_RUNNING) |
+			      (1u << CTLD_JOB_STOPPING),
+		.uid = -1,
+		.limit = AIDC_MAX_JOBS,
+	};
+	int rc = c->st->ops->job_query(c->st, &q, restore_job, c, e);
 	if (rc)
 		return aidc_errf(e, rc, "restoring jobs from %s failed", c->cfg.db_path);
-	if ((rc = c->st->ops->task_list(c->st, restore_task, c, e)) != 0)
+	for (size_t i = 0; i < c->njobs / 2; i++) {
+		struct ctld_job *t = c->jobs[i];
+		c->jobs[i] = c->jobs[c->njobs - 1 - i];
+		c->jobs[c->njobs - 1 - i] = t;
+	}
+	if ((rc = c->st->ops->job_count(c->st, c->ended, CTLD_JOB_STATE_COUNT_, e)) != 0)
 		return rc;
+	for (int st = 0; st < CTLD_JOB_STATE_COUNT_; st++)
+		if (st < CTLD_JOB_COMPLETED || st > CTLD_JOB_NODE_FAIL)
+			c->ended[st] = 0;
 	char *next = NULL;
 	if (c->st->ops->meta_get(c->st, "next_job_id", &next, NULL) == 0) {
 		int64_t v;
@@ -521,10 +613,19 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 	}
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
-		if (j->state == CTLD_JOB_PENDING)
+		if (j->id >= c->next_job_id)
+			c->next_job_id = j->id + 1;
+		if (j->tasks && (rc = c->st->ops->task_list_job(c->st, j->id, apply_task, j, e)) != 0)
+			return rc;
+		if (j->state == CTLD_JOB_PENDING) {
+			/* A pending job's stale allocation (from before a requeue) is not its own. */
+			aidc_free(j->tasks);
+			j->tasks = NULL;
 			rc = ctld_sched_submit(c, j, e);
-		else if (ctld_job_active(j))
+		} else if (ctld_job_active(j)) {
+			ctld_index_add(c, j);
 			rc = ctld_sched_restore_running(c, j, e);
+		}
 		if (rc) {
 			aidc_log(AIDC_LOG_ERROR, "restore: job %" PRIu64 ": %s", j->id, e->msg);
 			return rc;

@@ -10,7 +10,8 @@
  * message): an agent's running list is authoritative for its node. A listed
  * task the controller assigned there is adopted; a listed task the controller
  * does not run is killed; a task the controller believes RUNNING there but the
- * agent does not list is lost. Cost: O(active tasks) per heartbeat.
+ * agent does not list is lost. Cost: O(listed x tasks on the node) per
+ * heartbeat, through the node's index of active tasks (struct ctld_node.act).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,6 +37,48 @@ struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx
 	return NULL;
 }
 
+void ctld_index_add(struct ctld *c, struct ctld_job *j)
+{
+	for (uint32_t t = 0; j->tasks && t < j->ntasks; t++) {
+		struct ctld_node *n = &c->nodes[j->tasks[t].node];
+		AIDC_GROW(n->act, n->cap_act, n->nact + 1);
+		n->act[n->nact++] = (struct ctld_task_ref){.job = j, .task = t};
+	}
+}
+
+void ctld_index_remove(struct ctld *c, struct ctld_job *j)
+{
+	for (uint32_t t = 0; j->tasks && t < j->ntasks; t++) {
+		struct ctld_node *n = &c->nodes[j->tasks[t].node];
+		for (size_t i = 0; i < n->nact; i++)
+			if (n->act[i].job == j && n->act[i].task == t) {
+				n->act[i] = n->act[--n->nact];
+				break;
+			}
+	}
+}
+
+/* A copy of a node's index, for walks whose steps may end jobs (which
+ * removes them from the index). Caller frees. */
+static struct ctld_task_ref *index_snapshot(const struct ctld_node *n, size_t *count)
+{
+	*count = n->nact;
+	if (!n->nact)
+		return NULL;
+	struct ctld_task_ref *v = aidc_malloc(n->nact * sizeof *v);
+	memcpy(v, n->act, n->nact * sizeof *v);
+	return v;
+}
+
+/* Whether ref is still in n's index (an earlier step of a walk may have ended it). */
+static bool indexed(const struct ctld_node *n, const struct ctld_task_ref *ref)
+{
+	for (size_t i = 0; i < n->nact; i++)
+		if (n->act[i].job == ref->job && n->act[i].task == ref->task)
+			return true;
+	return false;
+}
+
 int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 {
 	struct store_node r = {
@@ -50,12 +93,25 @@ int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 
 static int commit_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 {
-	int rc = store_begin(c->st, e);
+	int rc = ctld_tx_begin(c, e);
 	if (rc == 0 && (rc = ctld_node_persist(c, n, e)) != 0)
-		store_rollback(c->st);
+		ctld_tx_rollback(c);
 	else if (rc == 0)
-		rc = store_commit(c->st, e);
+		rc = ctld_tx_commit(c, e);
 	return rc;
+}
+
+/* Persists a job's row and tasks as one unit of the group transaction. */
+static int commit_job_tasks(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	int rc = ctld_tx_begin(c, e);
+	if (rc)
+		return rc;
+	if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
+		ctld_tx_rollback(c);
+		return rc;
+	}
+	return ctld_tx_commit(c, e);
 }
 
 /* Fills a node's fields from its registration document (owned strings replaced). */
@@ -168,34 +224,28 @@ static void reconcile(struct ctld *c, uint32_t ni, const struct api_objv *runnin
 			k->state = CTLD_TASK_RUNNING;
 			adopted++;
 			struct aidc_err e = {0};
-			if (store_begin(c->st, &e) == 0) {
-				if (ctld_job_persist(c, j, true, &e) == 0)
-					store_commit(c->st, &e);
-				else
-					store_rollback(c->st);
-			}
+			if (commit_job_tasks(c, j, &e) != 0)
+				aidc_log(AIDC_LOG_ERROR, "job %" PRIu64 ": %s", j->id, e.msg);
 		}
 		if (j->state == CTLD_JOB_STOPPING && !k->kill_sent)
 			ctld_unpark_node(c, ni);
 	}
 	/* Tasks confirmed running here that the agent no longer lists are gone. */
-	for (size_t ji = 0; ji < c->njobs; ji++) {
-		struct ctld_job *j = c->jobs[ji];
-		if (!ctld_job_active(j))
+	size_t nsnap;
+	struct ctld_task_ref *snap = index_snapshot(n, &nsnap);
+	for (size_t s = 0; s < nsnap; s++) {
+		struct ctld_job *j = snap[s].job;
+		uint32_t t = snap[s].task;
+		if (!indexed(n, &snap[s]) || j->tasks[t].state != CTLD_TASK_RUNNING)
 			continue;
-		for (uint32_t t = 0; t < j->ntasks; t++) {
-			struct ctld_task *k = &j->tasks[t];
-			if (k->node != ni || k->state != CTLD_TASK_RUNNING)
-				continue;
-			bool listed = false;
-			for (size_t i = 0; i < running->n && !listed; i++)
-				listed = (uint64_t)refs[i].job == j->id &&
-					 (uint32_t)refs[i].task == t &&
-					 (uint32_t)refs[i].attempt == j->attempt;
-			if (!listed)
-				task_lost(c, j, k, "the agent no longer runs a task");
-		}
+		bool listed = false;
+		for (size_t i = 0; i < running->n && !listed; i++)
+			listed = (uint64_t)refs[i].job == j->id && (uint32_t)refs[i].task == t &&
+				 (uint32_t)refs[i].attempt == j->attempt;
+		if (!listed)
+			task_lost(c, j, &j->tasks[t], "the agent no longer runs a task");
 	}
+	aidc_free(snap);
 	if (adopted)
 		aidc_log(AIDC_LOG_INFO, "node %s: adopted %u running tasks", n->name, adopted);
 }
@@ -266,13 +316,10 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	if ((rc = commit_node(c, n, &m->err)) != 0)
 		return rc;
 	/* A (re)registered agent gets every launch order again; it ignores duplicates. */
-	for (size_t ji = 0; ji < c->njobs; ji++) {
-		struct ctld_job *j = c->jobs[ji];
-		for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++)
-			if (j->tasks[t].node == ni) {
-				j->tasks[t].dispatched = false;
-				j->tasks[t].kill_sent = false;
-			}
+	for (size_t i = 0; i < n->nact; i++) {
+		struct ctld_task *k = &n->act[i].job->tasks[n->act[i].task];
+		k->dispatched = false;
+		k->kill_sent = false;
 	}
 	node_alive(c, n);
 	reconcile(c, ni, &reg->running);
@@ -333,6 +380,13 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 	aidc_json_arr_end(w);
 	aidc_json_ki64(w, "time_limit_s", s->time_limit_s);
 	aidc_json_ki64(w, "kill_grace_s", c->cfg.kill_grace_s);
+	/* The agent's limits (cgroup/rlimit) and -o/-e files. */
+	aidc_json_ki64(w, "mem_mib", s->mem_mib);
+	aidc_json_ki64(w, "cpus", s->cpus_per_task);
+	if (s->stdout_path)
+		aidc_json_kstr(w, "stdout_path", s->stdout_path);
+	if (s->stderr_path)
+		aidc_json_kstr(w, "stderr_path", s->stderr_path);
 	aidc_json_ki64(w, "world_size", j->ntasks);
 	aidc_json_ki64(w, "local_rank", k->local_rank);
 	aidc_json_ki64(w, "local_world_size", k->local_size);
@@ -365,35 +419,27 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 	aidc_json_obj_begin(&w);
 	aidc_json_key(&w, "launch");
 	aidc_json_arr_begin(&w);
-	/* Cost: a scan of the job table; an index of active jobs per node comes later. */
-	for (size_t ji = 0; ji < c->njobs; ji++) {
-		struct ctld_job *j = c->jobs[ji];
-		if (j->state != CTLD_JOB_RUNNING)
+	/* Cost: O(tasks on this node), through the node's index. */
+	for (size_t i = 0; i < n->nact; i++) {
+		struct ctld_job *j = n->act[i].job;
+		struct ctld_task *k = &j->tasks[n->act[i].task];
+		if (j->state != CTLD_JOB_RUNNING || k->state != CTLD_TASK_ASSIGNED || k->dispatched)
 			continue;
-		for (uint32_t t = 0; t < j->ntasks; t++) {
-			struct ctld_task *k = &j->tasks[t];
-			if (k->node != ni || k->state != CTLD_TASK_ASSIGNED || k->dispatched)
-				continue;
-			launch_json(c, &w, j, k);
-			k->dispatched = true;
-			items++;
-		}
+		launch_json(c, &w, j, k);
+		k->dispatched = true;
+		items++;
 	}
 	aidc_json_arr_end(&w);
 	aidc_json_key(&w, "kill");
 	aidc_json_arr_begin(&w);
-	for (size_t ji = 0; ji < c->njobs; ji++) {
-		struct ctld_job *j = c->jobs[ji];
-		if (j->state != CTLD_JOB_STOPPING)
+	for (size_t i = 0; i < n->nact; i++) {
+		struct ctld_job *j = n->act[i].job;
+		struct ctld_task *k = &j->tasks[n->act[i].task];
+		if (j->state != CTLD_JOB_STOPPING || task_terminal(k->state) || k->kill_sent)
 			continue;
-		for (uint32_t t = 0; t < j->ntasks; t++) {
-			struct ctld_task *k = &j->tasks[t];
-			if (k->node != ni || task_terminal(k->state) || k->kill_sent)
-				continue;
-			ref_json(&w, j->id, t, j->attempt);
-			k->kill_sent = true;
-			items++;
-		}
+		ref_json(&w, j->id, k->index, j->attempt);
+		k->kill_sent = true;
+		items++;
 	}
 	for (size_t i = 0; i < n->norphans; i++, items++)
 		ref_json(&w, (uint64_t)n->orphans[i].job, (uint32_t)n->orphans[i].task,
@@ -478,12 +524,7 @@ int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
 			k->state = CTLD_TASK_RUNNING;
 			k->pid = (int32_t)st->pid;
 			k->start_s = ctld_now_s();
-			if ((rc = store_begin(c->st, &m->err)) == 0) {
-				if ((rc = ctld_job_persist(c, j, true, &m->err)) != 0)
-					store_rollback(c->st);
-				else
-					rc = store_commit(c->st, &m->err);
-			}
+			rc = commit_job_tasks(c, j, &m->err);
 		}
 	} else if (!strcmp(st->state, "exited") || !strcmp(st->state, "failed") ||
 		   !strcmp(st->state, "lost")) {
@@ -511,19 +552,19 @@ int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
 			else
 				snprintf(why, sizeof why, "task %u exited with code %d", k->index,
 					 k->exit_code);
+			/* The agent's explanation (e.g. an OOM kill, a lost adopted task). */
+			if (k->state != CTLD_TASK_FAILED && st->message && *st->message)
+				snprintf(why + strlen(why), sizeof why - strlen(why), ": %.150s",
+					 st->message);
 			j->exit_code = k->exit_code;
 			j->term_signal = k->term_signal;
 			rc = ctld_job_stop(c, j, k->timed_out ? CTLD_JOB_TIMEOUT : CTLD_JOB_FAILED,
 					   why, &m->err);
+		} else if (ctld_job_settle(c, j, &m->err) == 0 && ctld_job_active(j)) {
+			/* Not the last task: record this one (settle wrote the job otherwise). */
+			rc = commit_job_tasks(c, j, &m->err);
 		} else {
-			if ((rc = store_begin(c->st, &m->err)) == 0) {
-				if ((rc = ctld_job_persist(c, j, true, &m->err)) != 0)
-					store_rollback(c->st);
-				else
-					rc = store_commit(c->st, &m->err);
-			}
-			if (rc == 0)
-				rc = ctld_job_settle(c, j, &m->err);
+			rc = m->err.code;
 		}
 	} else {
 		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.16s'", st->state);
@@ -606,14 +647,14 @@ void ctld_nodes_check(struct ctld *c)
 			 c->cfg.node_timeout_s);
 		char why[AIDC_MAX_NAME_BYTES + 32];
 		snprintf(why, sizeof why, "node %s lost", n->name);
-		for (size_t ji = 0; ji < c->njobs; ji++) {
-			struct ctld_job *j = c->jobs[ji];
-			for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++) {
-				struct ctld_task *k = &j->tasks[t];
-				if (k->node == ni && !task_terminal(k->state))
-					task_lost(c, j, k, why);
-			}
+		size_t nsnap;
+		struct ctld_task_ref *snap = index_snapshot(n, &nsnap);
+		for (size_t s = 0; s < nsnap; s++) {
+			struct ctld_task *k = &snap[s].job->tasks[snap[s].task];
+			if (indexed(n, &snap[s]) && !task_terminal(k->state))
+				task_lost(c, snap[s].job, k, why);
 		}
+		aidc_free(snap);
 	}
 }
 
@@ -633,12 +674,8 @@ void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node 
 	aidc_json_kstr(w, "vendor", n->vendor);
 	aidc_json_ki64(w, "last_seen_ms_ago", ctld_now_ms() - n->last_seen_ms);
 	uint32_t tasks = 0;
-	uint32_t ni = (uint32_t)(n - c->nodes);
-	for (size_t ji = 0; ji < c->njobs; ji++) {
-		const struct ctld_job *j = c->jobs[ji];
-		for (uint32_t t = 0; ctld_job_active(j) && t < j->ntasks; t++)
-			tasks += j->tasks[t].node == ni && !task_terminal(j->tasks[t].state);
-	}
+	for (size_t i = 0; i < n->nact; i++)
+		tasks += !task_terminal(n->act[i].job->tasks[n->act[i].task].state);
 	aidc_json_ki64(w, "tasks", tasks);
 	aidc_json_obj_end(w);
 }

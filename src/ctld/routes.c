@@ -41,13 +41,17 @@ static int via(void *ctx, struct api_request *req, struct api_response *resp, st
 	return rc;
 }
 
-/* The job named by {id} if the caller may see it. */
+/* The job named by {id} if the caller may see it: a live job from memory, an
+ * ended one read back from the store (owned by m->tmp_job). */
 static struct ctld_job *req_job(struct ctld *c, struct ctld_msg *m)
 {
 	int64_t id;
 	struct ctld_job *j = NULL;
-	if (aidc_parse_i64(m->req->params[0], 1, INT64_MAX, &id) == 0)
+	if (aidc_parse_i64(m->req->params[0], 1, INT64_MAX, &id) == 0) {
 		j = ctld_job_find(c, (uint64_t)id);
+		if (!j && ctld_job_load(c, (uint64_t)id, &m->tmp_job, NULL) == 0)
+			j = m->tmp_job;
+	}
 	if (j && !m->req->who.admin && j->uid != m->req->who.uid)
 		j = NULL;
 	if (!j)
@@ -71,6 +75,29 @@ static int lf_submit(struct ctld *c, struct ctld_msg *m)
 	return aidc_json_finish(&w);
 }
 
+/* Rows of a listing, newest first, as the store returns them. */
+struct list_rows {
+	struct store_job *v;
+	size_t n, cap;
+};
+
+static int keep_row(void *ctx, const struct store_job *r)
+{
+	struct list_rows *l = ctx;
+	AIDC_GROW(l->v, l->cap, l->n + 1);
+	struct store_job *d = &l->v[l->n++];
+	*d = *r;
+	d->user = r->user ? aidc_strdup(r->user) : NULL;
+	d->name = r->name ? aidc_strdup(r->name) : NULL;
+	d->spec_json = r->spec_json ? aidc_strdup(r->spec_json) : NULL;
+	d->alloc_json = r->alloc_json ? aidc_strdup(r->alloc_json) : NULL;
+	d->reason = r->reason ? aidc_strdup(r->reason) : NULL;
+	return 0;
+}
+
+/* The listing comes from the store, which holds every job (this iteration's
+ * changes included: the loop reads inside its own transaction); live jobs are
+ * shown from memory (pending reason, placement), ended ones from their row. */
 static int lf_list(struct ctld *c, struct ctld_msg *m)
 {
 	const char *state = api_query(m->req, "state");
@@ -78,29 +105,33 @@ static int lf_list(struct ctld *c, struct ctld_msg *m)
 	int want_state = -1;
 	if (state && (want_state = ctld_job_state_parse(state)) < 0)
 		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.32s'", state);
+	struct store_job_query q = {
+		.state_mask = want_state >= 0 ? UINT64_C(1) << want_state : ~UINT64_C(0),
+		.uid = m->req->who.admin ? -1 : (int64_t)m->req->who.uid,
+		.user = user,
+		.limit = AIDC_MAX_LIST_JOBS,
+	};
+	struct list_rows rows = {0};
+	int rc = c->st->ops->job_query(c->st, &q, keep_row, &rows, &m->err);
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
 	aidc_json_obj_begin(&w);
 	aidc_json_key(&w, "jobs");
 	aidc_json_arr_begin(&w);
 	/* Newest AIDC_MAX_LIST_JOBS matches, oldest first. */
-	size_t start = 0, count = 0;
-	for (size_t i = c->njobs; i-- > 0;) {
-		const struct ctld_job *j = c->jobs[i];
-		if ((!m->req->who.admin && j->uid != m->req->who.uid) ||
-		    (want_state >= 0 && j->state != want_state) || (user && strcmp(user, j->user)))
-			continue;
-		start = i;
-		if (++count == AIDC_MAX_LIST_JOBS)
-			break;
+	for (size_t i = rows.n; rc == 0 && i-- > 0;) {
+		struct ctld_job *j = ctld_job_find(c, rows.v[i].id), *tmp = NULL;
+		if (!j && ctld_job_from_row(c, &rows.v[i], true, &tmp, NULL) == 0)
+			j = tmp;
+		if (j)
+			ctld_job_json(c, &w, j, false);
+		ctld_job_free(tmp);
 	}
-	for (size_t i = start; count && i < c->njobs; i++) {
-		const struct ctld_job *j = c->jobs[i];
-		if ((!m->req->who.admin && j->uid != m->req->who.uid) ||
-		    (want_state >= 0 && j->state != want_state) || (user && strcmp(user, j->user)))
-			continue;
-		ctld_job_json(c, &w, j, false);
-	}
+	for (size_t i = 0; i < rows.n; i++)
+		store_job_release(&rows.v[i]);
+	aidc_free(rows.v);
+	if (rc)
+		return rc;
 	aidc_json_arr_end(&w);
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w);
@@ -228,9 +259,14 @@ out:
 
 static int lf_health(struct ctld *c, struct ctld_msg *m)
 {
+	uint64_t ended = 0;
+	for (int s = 0; s < CTLD_JOB_STATE_COUNT_; s++)
+		ended += c->ended[s];
 	aidc_buf_printf(&m->resp->body,
-			"{\"ok\":true,\"version\":\"%s\",\"jobs\":%zu,\"nodes\":%zu,\"schema\":%d}",
-			AIDC_VERSION, c->njobs, c->nnodes, c->st->ops->schema_version(c->st));
+			"{\"ok\":true,\"version\":\"%s\",\"jobs\":%" PRIu64
+			",\"nodes\":%zu,\"schema\":%d}",
+			AIDC_VERSION, (uint64_t)(c->njobs - c->nended_live) + ended, c->nnodes,
+			c->st->ops->schema_version(c->st));
 	return CTLD_DONE;
 }
 
@@ -238,8 +274,12 @@ static int lf_metrics(struct ctld *c, struct ctld_msg *m)
 {
 	struct aidc_buf *b = &m->resp->body;
 	uint64_t js[CTLD_JOB_STATE_COUNT_] = {0}, ns[4] = {0};
+	/* Live jobs from memory, ended ones from the counters kept since restore. */
 	for (size_t i = 0; i < c->njobs; i++)
-		js[c->jobs[i]->state]++;
+		if (!ctld_job_ended(c->jobs[i]))
+			js[c->jobs[i]->state]++;
+	for (int s = 0; s < CTLD_JOB_STATE_COUNT_; s++)
+		js[s] += c->ended[s];
 	for (size_t i = 0; i < c->nnodes; i++)
 		ns[c->nodes[i].state & 3]++;
 	aidc_buf_puts(b, "# HELP aidc_jobs Jobs known to the controller by state.\n"

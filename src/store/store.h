@@ -69,12 +69,21 @@ void store_node_release(struct store_node *n);
 
 struct store;
 
+/* A filtered listing of jobs, newest first (store_ops.job_query). */
+struct store_job_query {
+	uint64_t state_mask; /* bit (1 << state) for each state wanted */
+	int64_t uid;         /* only this uid, or -1 for all */
+	const char *user;    /* only this login name, or NULL; borrowed */
+	uint64_t before_id;  /* only ids below this, or 0 for no bound */
+	uint64_t limit;      /* at most this many rows */
+};
+
 /* Row visitors for listings; a non-zero return stops the walk and is returned. */
 typedef int (*store_job_fn)(void *ctx, const struct store_job *j);
 typedef int (*store_task_fn)(void *ctx, const struct store_task *t);
 typedef int (*store_node_fn)(void *ctx, const struct store_node *n);
 
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -90,18 +99,31 @@ struct store_ops {
 	int (*begin)(struct store *st, struct aidc_err *e);
 	int (*commit)(struct store *st, struct aidc_err *e);
 	void (*rollback)(struct store *st);
+	/* Nested units inside begin/commit (SQL savepoints): release keeps a unit's
+	 * writes in the enclosing transaction, rollback_to undoes that unit only. */
+	int (*savepoint)(struct store *st, struct aidc_err *e);
+	int (*release)(struct store *st, struct aidc_err *e);
+	void (*rollback_to)(struct store *st);
 	/* Inserts or replaces the row with j->id. */
 	int (*job_put)(struct store *st, const struct store_job *j, struct aidc_err *e);
 	/* AIDC_E_NOTFOUND when absent; *out is caller-released (store_job_release). */
 	int (*job_get)(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e);
 	/* Every job in id order. */
 	int (*job_list)(struct store *st, store_job_fn fn, void *ctx, struct aidc_err *e);
+	/* Jobs matching q, newest first, at most q->limit; q is borrowed. */
+	int (*job_query)(struct store *st, const struct store_job_query *q, store_job_fn fn,
+			 void *ctx, struct aidc_err *e);
+	/* counts[s] = number of jobs in state s for s < n (others are not counted). */
+	int (*job_count)(struct store *st, uint64_t *counts, size_t n, struct aidc_err *e);
 	/* Inserts or replaces (job_id, index). */
 	int (*task_put)(struct store *st, const struct store_task *t, struct aidc_err *e);
 	/* Removes every task row of a job (before a new attempt writes its own). */
 	int (*task_clear)(struct store *st, uint64_t job_id, struct aidc_err *e);
 	/* Every task in (job_id, index) order. */
 	int (*task_list)(struct store *st, store_task_fn fn, void *ctx, struct aidc_err *e);
+	/* The task rows of one job in index order. */
+	int (*task_list_job)(struct store *st, uint64_t job_id, store_task_fn fn, void *ctx,
+			     struct aidc_err *e);
 	int (*node_put)(struct store *st, const struct store_node *n, struct aidc_err *e);
 	int (*node_list)(struct store *st, store_node_fn fn, void *ctx, struct aidc_err *e);
 	/* Metadata: *out is caller-freed (aidc_free); AIDC_E_NOTFOUND when absent. */

@@ -1,0 +1,452 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""bench/live_throughput: trivial-job throughput and latency of a local AIDC
+center against Slurm on the same machine, in the same run (issue 4).
+
+Workload, identical for both systems:
+  latency     on an idle center, LAT_JOBS jobs one after another; each job
+              writes the time it started into a marker file; submit-to-start is
+              that time minus the moment the client began its submission.
+  throughput  JOBS trivial jobs (`true`) submitted by CLIENTS parallel clients;
+              submissions/s = JOBS / time to submit them all; end-to-end
+              jobs/s = JOBS / (last completion - first submission).
+AIDC is measured twice: with clients that speak HTTP over the Unix socket
+with keep-alive (how a workflow engine submits) and with `aidc submit`
+processes (like `sbatch`, one process per job). Slurm: `sbatch --wrap`.
+
+Slurm runs as documented in /work/shared/peers/slurm (README.md): Debian's
+munged, slurmctld and slurmd started by hand in a temporary directory with
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0 and 64 CPUs
+declared through SlurmdParameters=config_overrides, stopped by PID.
+
+    live_throughput.py [--jobs N] [--clients N] [--no-slurm] [--history N]
+
+--history N additionally runs N more trivial jobs through the AIDC center and
+reports the controller's RSS with N finished jobs in its history.
+This is a benchmark: it prints numbers and ratios and never fails on them.
+"""
+import argparse
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+AIDC = os.environ.get("AIDC_BIN") or os.path.join(ROOT, "build-ctl-rel", "src/cli/aidc")
+PEERS = os.environ.get("AIDC_SLURM_PEER", "/work/shared/peers/slurm")
+STARTED = []  # (name, pid) of every daemon this script started
+CHILDREN = []  # Popen objects among them, reaped on cleanup
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def cleanup():
+    for name, pid in reversed(STARTED):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.time() + 5
+    for name, pid in STARTED:
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.05)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    STARTED.clear()
+    for p in CHILDREN:
+        p.wait()
+    CHILDREN.clear()
+
+
+def rss_kib(pid):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def pct(v, p):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
+    return v[k]
+
+
+def wait_file(path, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                s = f.read().strip()
+            if s:
+                return s
+        except OSError:
+            pass
+        time.sleep(0.0005)
+    return None
+
+
+# ---- AIDC ------------------------------------------------------------------------
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=60)
+        self.path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.path)
+        self.sock = s
+
+
+class Aidc:
+    name = "AIDC"
+
+    def __init__(self, agents):
+        self.dir = tempfile.mkdtemp(prefix="aidc-bench-")
+        os.chmod(self.dir, 0o755)
+        self.sock = os.path.join(self.dir, "aidc.sock")
+        self.env = dict(os.environ, AIDC_SOCKET=self.sock)
+        args = [AIDC, "up", "--dir", self.dir, "--agents", str(agents), "--devices", "2",
+                "--cpus", "64", "--mem-mib", "262144"]
+        if os.geteuid() == 0:
+            args.append("--allow-root-jobs")
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise SystemExit("aidc up failed: %s %s" % (r.stdout, r.stderr))
+        pdir = os.path.join(self.dir, "pids")
+        for f in sorted(os.listdir(pdir)):
+            STARTED.append((f, int(open(os.path.join(pdir, f)).read())))
+        self.ctld_pid = int(open(os.path.join(pdir, "controller.pid")).read())
+        self.wait_nodes(agents)
+
+    def http(self, conn, method, path, body=None):
+        hdrs = {"Content-Type": "application/json"} if body else {}
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            # An idle keep-alive connection closed by the server: reconnect once.
+            conn.close()
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+        return r.status, r.read()
+
+    def wait_nodes(self, n):
+        import json
+        c = UnixHTTP(self.sock)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            st, data = self.http(c, "GET", "/v1/nodes")
+            if st == 200 and sum(x["state"] == "up" for x in json.loads(data)["nodes"]) >= n:
+                return
+            time.sleep(0.1)
+        raise SystemExit("AIDC: agents did not come up")
+
+    def finished(self, conn):
+        st, data = self.http(conn, "GET", "/metrics")
+        for line in data.decode().splitlines():
+            if line.startswith("aidc_jobs_finished_total "):
+                return int(line.split()[1])
+        return 0
+
+    def submit_body(self, argv):
+        import json
+        return json.dumps({"command": argv, "cwd": "/tmp"})
+
+    def latency(self, n, mdir):
+        c = UnixHTTP(self.sock)
+        out = []
+        for i in range(n):
+            marker = os.path.join(mdir, "a%d" % i)
+            body = self.submit_body(["/bin/sh", "-c", "date +%s.%N > " + marker])
+            base = self.finished(c)
+            t0 = time.time()
+            st, data = self.http(c, "POST", "/v1/jobs", body)
+            if st != 201:
+                raise SystemExit("AIDC submit: %d %s" % (st, data))
+            s = wait_file(marker, 30)
+            if s is None:
+                raise SystemExit("AIDC: latency job %d never started" % i)
+            out.append(float(s) - t0)
+            deadline = time.time() + 30  # idle again before the next one
+            while self.finished(c) <= base and time.time() < deadline:
+                time.sleep(0.002)
+        return out
+
+    def throughput_api(self, jobs, clients):
+        c = UnixHTTP(self.sock)
+        base = self.finished(c)
+        body = self.submit_body(["true"])
+        errors = []
+
+        def worker(k):
+            conn = UnixHTTP(self.sock)
+            for _ in range(k):
+                st, data = self.http(conn, "POST", "/v1/jobs", body)
+                if st != 201:
+                    errors.append((st, data))
+            conn.close()
+
+        per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
+        th = [threading.Thread(target=worker, args=(k,)) for k in per]
+        t0 = time.time()
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+        t_sub = time.time() - t0
+        if errors:
+            raise SystemExit("AIDC: %d submissions failed: %s" % (len(errors), errors[0]))
+        done = self.wait_done(c, base + jobs, 600)
+        return jobs / t_sub, jobs / (done - t0)
+
+    def throughput_cli(self, jobs, clients):
+        c = UnixHTTP(self.sock)
+        base = self.finished(c)
+        per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
+        t0 = time.time()
+        procs = [subprocess.Popen(["/bin/sh", "-c", 'i=0; while [ $i -lt %d ]; do '
+                                   '"$0" submit -- true >/dev/null || exit 1; i=$((i+1)); done'
+                                   % k, AIDC], env=self.env) for k in per]
+        bad = sum(p.wait() != 0 for p in procs)
+        t_sub = time.time() - t0
+        if bad:
+            raise SystemExit("AIDC: %d CLI clients failed" % bad)
+        done = self.wait_done(c, base + jobs, 600)
+        return jobs / t_sub, jobs / (done - t0)
+
+    def wait_done(self, c, want, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.finished(c) >= want:
+                return time.time()
+            time.sleep(0.01)
+        raise SystemExit("AIDC: jobs did not finish in %d s" % timeout)
+
+    def rss(self):
+        return rss_kib(self.ctld_pid)
+
+    def stop(self):
+        subprocess.run([AIDC, "down", "--dir", self.dir], capture_output=True, timeout=60)
+        cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---- Slurm -------------------------------------------------------------------------
+
+
+class Slurm:
+    name = "Slurm"
+
+    def __init__(self):
+        for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue"):
+            if not shutil.which(b):
+                raise RuntimeError("%s not installed (scripts/deps.sh --bench)" % b)
+        self.dir = tempfile.mkdtemp(prefix="aidc-slurm-")
+        os.chmod(self.dir, 0o755)
+        w = self.dir
+        for d in ("munge", "state", "spool", "log", "dev", "out"):
+            os.makedirs(os.path.join(w, d))
+        os.chmod(os.path.join(w, "munge"), 0o700)
+        for i in range(8):
+            subprocess.run(["mknod", os.path.join(w, "dev", "fakegpu%d" % i), "c", "1", "3"],
+                           check=True)
+        host = socket.gethostname().split(".")[0]
+        for f in ("slurm.conf", "gres.conf"):
+            text = open(os.path.join(PEERS, f)).read().replace("$WORKDIR", w)
+            text = text.replace("NodeName=vm ", "NodeName=%s " % host)
+            text = text.replace("Nodes=vm ", "Nodes=%s " % host)
+            with open(os.path.join(w, f), "w") as out:
+                out.write(text)
+        self.conf = os.path.join(w, "slurm.conf")
+        self.env = dict(os.environ, SLURM_CONF=self.conf)
+        key = os.path.join(w, "munge", "munge.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(1024))
+        os.chmod(key, 0o400)
+        args = open(os.path.join(PEERS, "munged.args")).read().split()[1:]
+        self.spawn("munged", ["munged", "-F", "-f", "--key-file=" + key,
+                              "--socket=" + os.path.join(w, "munge", "munge.sock"),
+                              "--pid-file=" + os.path.join(w, "munge", "munged.pid"),
+                              "--log-file=" + os.path.join(w, "log", "munged.log"),
+                              "--seed-file=" + os.path.join(w, "munge", "seed")] + args)
+        self.wait_path(os.path.join(w, "munge", "munge.sock"))
+        self.spawn("slurmctld", ["slurmctld", "-D", "-f", self.conf])
+        time.sleep(0.5)
+        self.spawn("slurmd", ["slurmd", "-D", "-f", self.conf])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True,
+                               env=self.env)
+            if r.returncode == 0 and r.stdout.strip() in ("idle", "mix", "alloc"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError("Slurm node never became idle: " + r.stdout + r.stderr)
+
+    def spawn(self, name, argv):
+        p = subprocess.Popen(argv, env=self.env if hasattr(self, "env") else None,
+                             stdout=open(os.path.join(self.dir, "log", name + ".out"), "w"),
+                             stderr=subprocess.STDOUT)
+        STARTED.append((name, p.pid))
+        CHILDREN.append(p)
+
+    def wait_path(self, p):
+        deadline = time.time() + 10
+        while not os.path.exists(p) and time.time() < deadline:
+            time.sleep(0.05)
+
+    def sbatch(self, cmd):
+        r = subprocess.run(["sbatch", "--parsable", "-o", "/dev/null", "--wrap", cmd],
+                           capture_output=True, text=True, env=self.env)
+        if r.returncode != 0:
+            raise SystemExit("sbatch: " + r.stderr)
+        return r.stdout.strip()
+
+    def queued(self):
+        r = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True,
+                           env=self.env)
+        return len(r.stdout.split()) if r.returncode == 0 else -1
+
+    def latency(self, n, mdir):
+        out = []
+        for i in range(n):
+            marker = os.path.join(mdir, "s%d" % i)
+            t0 = time.time()
+            self.sbatch("date +%s.%N > " + marker)
+            s = wait_file(marker, 60)
+            if s is None:
+                raise SystemExit("Slurm: latency job %d never started" % i)
+            out.append(float(s) - t0)
+            deadline = time.time() + 30
+            while self.queued() > 0 and time.time() < deadline:
+                time.sleep(0.01)
+        return out
+
+    def throughput_cli(self, jobs, clients):
+        per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
+        t0 = time.time()
+        procs = [subprocess.Popen(["/bin/sh", "-c", 'i=0; while [ $i -lt %d ]; do '
+                                   'sbatch -Q -o /dev/null --wrap true >/dev/null || exit 1; '
+                                   'i=$((i+1)); done' % k], env=self.env) for k in per]
+        bad = sum(p.wait() != 0 for p in procs)
+        t_sub = time.time() - t0
+        if bad:
+            raise SystemExit("Slurm: %d sbatch clients failed" % bad)
+        deadline = time.time() + 900
+        while time.time() < deadline:
+            if self.queued() == 0:
+                break
+            time.sleep(0.05)
+        return jobs / t_sub, jobs / (time.time() - t0)
+
+    def rss(self):
+        for name, pid in STARTED:
+            if name == "slurmctld":
+                return rss_kib(pid)
+        return -1
+
+    def stop(self):
+        cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---- main ------------------------------------------------------------------------------
+
+
+def measure(sysobj, args, mdir, api):
+    r = {}
+    lat = sysobj.latency(args.lat_jobs, mdir)
+    r["p50_ms"], r["p99_ms"] = pct(lat, 50) * 1000, pct(lat, 99) * 1000
+    log("  %s submit-to-start (idle, %d jobs): p50 %.1f ms, p99 %.1f ms"
+        % (sysobj.name, len(lat), r["p50_ms"], r["p99_ms"]))
+    if api:
+        r["sub_api"], r["e2e_api"] = sysobj.throughput_api(args.jobs, args.clients)
+        log("  %s %d jobs, %d keep-alive API clients: %.0f submissions/s, %.0f jobs/s end to end"
+            % (sysobj.name, args.jobs, args.clients, r["sub_api"], r["e2e_api"]))
+    r["sub_cli"], r["e2e_cli"] = sysobj.throughput_cli(args.jobs, args.clients)
+    log("  %s %d jobs, %d CLI clients: %.0f submissions/s, %.0f jobs/s end to end"
+        % (sysobj.name, args.jobs, args.clients, r["sub_cli"], r["e2e_cli"]))
+    r["rss_mib"] = sysobj.rss() / 1024.0
+    log("  %s controller RSS: %.1f MiB" % (sysobj.name, r["rss_mib"]))
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--lat-jobs", type=int, default=50)
+    ap.add_argument("--history", type=int, default=0)
+    ap.add_argument("--no-slurm", action="store_true")
+    ap.add_argument("--no-aidc", action="store_true")
+    args = ap.parse_args()
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: sys.exit(1))
+    mdir = tempfile.mkdtemp(prefix="aidc-bench-m-")
+    os.chmod(mdir, 0o777)
+    res = {}
+    try:
+        if not args.no_aidc:
+            log("AIDC (%s): controller + %d agents with mock devices" % (AIDC, args.agents))
+            a = Aidc(args.agents)
+            try:
+                res["AIDC"] = measure(a, args, mdir, True)
+                if args.history:
+                    t0 = time.time()
+                    a.throughput_api(args.history, args.clients)
+                    log("  AIDC controller RSS with %d more finished jobs: %.1f MiB (%.0f s)"
+                        % (args.history, a.rss() / 1024.0, time.time() - t0))
+            finally:
+                a.stop()
+        if not args.no_slurm:
+            log("Slurm (%s): munged + slurmctld + slurmd, one node" % PEERS)
+            try:
+                s = Slurm()
+            except RuntimeError as e:
+                log("  Slurm: not measured: %s" % e)
+                s = None
+            if s:
+                try:
+                    res["Slurm"] = measure(s, args, mdir, False)
+                finally:
+                    s.stop()
+    finally:
+        cleanup()
+        shutil.rmtree(mdir, ignore_errors=True)
+    if "AIDC" in res and "Slurm" in res:
+        a, s = res["AIDC"], res["Slurm"]
+        log("Ratios AIDC/Slurm (same machine, same run):")
+        log("  submissions/s   CLI %.1fx   API %.1fx" % (a["sub_cli"] / s["sub_cli"],
+                                                      a["sub_api"] / s["sub_cli"]))
+        log("  jobs/s e2e      CLI %.1fx   API %.1fx" % (a["e2e_cli"] / s["e2e_cli"],
+                                                      a["e2e_api"] / s["e2e_cli"]))
+        log("  submit-to-start p50 %.1fx faster, p99 %.1fx faster"
+            % (s["p50_ms"] / a["p50_ms"], s["p99_ms"] / a["p99_ms"]))
+        log("  controller RSS  %.2fx" % (a["rss_mib"] / s["rss_mib"]))
+
+
+if __name__ == "__main__":
+    main()

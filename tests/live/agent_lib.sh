@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers of the agent's shell tests (tests/live/agent_*.sh, cgroup*.sh,
+# ddp.sh); sourced, not run. Each test starts its own center with `aidc up` in
+# a temporary directory and stops everything it started on any exit (trap):
+# `aidc down`, then SIGKILL of any daemon PID left in DIR/pids, then the
+# directory. Waits poll with generous deadlines; no fixed sleep is an assertion.
+# Exit 77 after a printed "SKIP: reason" means SKIP.
+
+AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+[ -e "$AIDC" ] && AIDC=$(realpath "$AIDC")
+PY=/usr/bin/python3
+FAILS=0
+DIR=
+
+skip() { echo "SKIP: $*"; exit 77; }
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+# check WHAT GOT WANT: prints both operands on failure.
+check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi; }
+
+center_down() {
+	[ -n "$DIR" ] && [ -d "$DIR" ] || return 0
+	"$AIDC" down --dir "$DIR" >/dev/null 2>&1 || true
+	for f in "$DIR"/pids/*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	for p in ${EXTRA_PIDS:-}; do kill -9 "$p" 2>/dev/null; done
+	if [ "$FAILS" -ne 0 ]; then
+		for f in "$DIR"/*.log; do echo "---- $f"; tail -c 3000 "$f"; done
+	fi
+	rm -rf "$DIR"
+	DIR=
+}
+
+# center_up AGENTS [extra aidc up flags...]
+center_up() {
+	local n=$1
+	shift
+	DIR=$(mktemp -d /tmp/aidc-agent-XXXXXX)
+	chmod 755 "$DIR"
+	export AIDC_SOCKET=$DIR/aidc.sock
+	trap center_down EXIT
+	trap 'exit 1' INT TERM
+	local root=()
+	[ "$(id -u)" -eq 0 ] && root=(--allow-root-jobs)
+	if ! "$AIDC" up --dir "$DIR" --agents "$n" --devices 0 --cpus "${CPUS:-2}" --node-timeout 10 \
+		"${root[@]}" "$@" >"$DIR/up.out" 2>&1; then
+		cat "$DIR/up.out"
+		FAILS=1
+		exit 1
+	fi
+}
+
+# submit ARGS... -> prints the job id
+submit() {
+	local out
+	out=$(cd "$DIR" && "$AIDC" submit "$@") || { echo "submit $* failed: $out" >&2; return 1; }
+	echo "$out" | awk '/^submitted job /{print $3}'
+}
+
+# job_field ID FIELD -> the field of the job's JSON ("" if absent)
+job_field() {
+	"$AIDC" job "$1" --json 2>/dev/null |
+		"$PY" -c 'import json,sys
+try: print(json.load(sys.stdin).get(sys.argv[1], ""))
+except Exception: print("")' "$2"
+}
+
+# wait_state ID 'state1|state2' [TIMEOUT_S] -> prints the last state seen
+wait_state() {
+	local id=$1 want=$2 deadline=$((SECONDS + ${3:-60})) st=
+	while [ $SECONDS -lt $deadline ]; do
+		st=$(job_field "$id" state)
+		if [[ "$st" =~ ^($want)$ ]]; then break; fi
+		sleep 0.1
+	done
+	echo "$st"
+}
+
+# wait_for TIMEOUT_S COMMAND... : polls until COMMAND succeeds
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -lt $deadline ]; do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+finish() {
+	if [ "$FAILS" -ne 0 ]; then
+		echo "$FAILS check(s) failed"
+		exit 1
+	fi
+	echo "all checks passed"
+}

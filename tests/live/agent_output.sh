@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# -o/-e output files (issue 4): after a task ends its stdout/stderr also land
+# in the requested paths, with %j %t %u %N %% expanded, relative paths taken
+# from the job's working directory, stderr merged into the -o file when there
+# is no -e (Slurm's rule), and the files written AS THE USER: as root this test
+# submits as a second local user and checks the file's owner and that a
+# directory the user cannot write stays untouched (that part SKIPs politely
+# when not root).
+set -u
+. "$(dirname "$0")/agent_lib.sh"
+[ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
+
+center_up 1
+mkdir "$DIR/out"
+a=$(submit -J sep -o "$DIR/out/%j.%t.%u.out" -e "$DIR/out/%j-%N.err" -- sh -c 'echo hello; echo oops >&2')
+b=$(submit -J merged -o "merged-%j.log" -- sh -c 'echo to-out; echo to-err >&2')
+check_eq "job with -o/-e completes" "$(wait_state "$a" 'completed|failed|cancelled' 60)" completed
+check_eq "job with -o only completes" "$(wait_state "$b" 'completed|failed|cancelled' 60)" completed
+me=$(id -un)
+check_eq "-o file (%j %t %u)" "$(cat "$DIR/out/$a.0.$me.out" 2>&1)" "hello"
+check_eq "-e file (%j %N)" "$(cat "$DIR/out/$a-node-0.err" 2>&1)" "oops"
+check_eq "relative -o with stderr merged" "$(cat "$DIR/merged-$b.log" 2>&1 | tr '\n' ' ')" "to-out to-err "
+check_eq "aidc logs still has the output" "$("$AIDC" logs "$a" 2>&1)" "hello"
+
+user=aidc_t2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "note: not root: the write-as-user checks need a second user (skipped)"
+elif ! id "$user" >/dev/null 2>&1 && ! useradd -M -s /bin/sh "$user" 2>/dev/null; then
+	echo "note: cannot create user $user: the write-as-user checks are skipped"
+else
+	mkdir -m 1777 "$DIR/pub"
+	mkdir -m 0755 "$DIR/priv"
+	as_user() { (cd "$DIR" && setpriv --reuid "$user" --regid "$user" --init-groups "$AIDC" "$@"); }
+	c=$(as_user submit -o "$DIR/pub/%u.out" -- id -un | awk '{print $3}')
+	d=$(as_user submit -o "$DIR/priv/%u.out" -- echo secret | awk '{print $3}')
+	check_eq "user job completes" "$(wait_state "$c" 'completed|failed|cancelled' 60)" completed
+	check_eq "user job 2 completes" "$(wait_state "$d" 'completed|failed|cancelled' 60)" completed
+	check_eq "-o file written by the user" "$(stat -c %U "$DIR/pub/$user.out" 2>&1)" "$user"
+	check_eq "-o content" "$(cat "$DIR/pub/$user.out" 2>&1)" "$user"
+	if [ -e "$DIR/priv/$user.out" ]; then fail "a root-only directory got the user's file"; else
+		ok "a root-only directory stays untouched"; fi
+	e=$(as_user logs "$d" --stderr 2>&1)
+	case "$e" in *"could not write the -o file as the user"*) ok "the refusal is in the task's stderr" ;;
+	*) fail "the refusal is in the task's stderr: got '$e'" ;; esac
+fi
+finish

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Parallel clients (issue 4): CLIENTS_N (8) `aidc submit` loops submit
+# CLIENTS_JOBS (1,000) jobs in all to a local center (controller + 2 agents
+# with mock devices). Every job appends one line to its marker file. Checks:
+# every submission is acknowledged with a distinct id, every id runs exactly
+# once and completes, and the controller's listing holds exactly these jobs.
+# Waits poll with generous deadlines; nothing here asserts a timing.
+# Exit 0 pass, 1 fail, 77 skip (with the reason printed).
+set -u
+
+AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+N=${CLIENTS_N:-8}
+JOBS=${CLIENTS_JOBS:-1000}
+[ -x "$AIDC" ] || { echo "SKIP: no aidc binary at $AIDC"; exit 77; }
+
+D=$(mktemp -d /tmp/aidc-clients-XXXXXX)
+chmod 755 "$D"
+M=$D/markers
+mkdir -m 777 "$M"
+PIDS=()
+fail=0
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	"$AIDC" down --dir "$D" >/dev/null 2>&1
+	for f in "$D"/pids/*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	if [ "$fail" != 0 ]; then
+		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
+	fi
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+check() { # check RESULT(0=ok) WHAT DETAIL
+	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
+}
+
+root=()
+[ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
+if ! "$AIDC" up --dir "$D" --agents 2 --devices 2 --cpus 32 "${root[@]}" >"$D/up.out" 2>&1; then
+	cat "$D/up.out"
+	fail=1
+	exit 1
+fi
+export AIDC_SOCKET=$D/aidc.sock
+
+# shellcheck disable=SC2016 # expanded by the job's shell, not here
+JOB='echo "$AIDC_ATTEMPT" >> '"$M"'/"$AIDC_JOB_ID"'
+
+client() { # client K COUNT: acknowledged ids to $D/ids.K; failures to $D/err.K
+	for _ in $(seq "$2"); do
+		if out=$("$AIDC" submit -J "client$1" -- sh -c "$JOB" 2>>"$D/err.$1"); then
+			echo "${out#submitted job }" >>"$D/ids.$1"
+		fi
+	done
+}
+for k in $(seq "$N"); do
+	client "$k" $((JOBS / N + (k <= JOBS % N ? 1 : 0))) &
+	PIDS+=($!)
+done
+for p in "${PIDS[@]}"; do wait "$p"; done
+PIDS=()
+
+ids=$(cat "$D"/ids.* 2>/dev/null | sort -n)
+nids=$(echo "$ids" | grep -c .)
+nuniq=$(echo "$ids" | uniq | grep -c .)
+check $([ "$nids" = "$JOBS" ] && echo 0 || echo 1) "all $JOBS submissions acknowledged" \
+	"$nids acknowledged; $(cat "$D"/err.* 2>/dev/null | head -3)"
+check $([ "$nuniq" = "$nids" ] && echo 0 || echo 1) "every acknowledged id is distinct" \
+	"$nuniq distinct of $nids"
+
+live=1
+for _ in $(seq 1200); do
+	j=$("$AIDC" jobs --json 2>/dev/null) || { sleep 0.1; continue; }
+	live=$(echo "$j" | grep -o '"state":"\(pending\|running\|stopping\)"' | grep -c .)
+	[ "$live" = 0 ] && break
+	sleep 0.1
+done
+check "$live" "every job ended" "$live still live"
+
+listed=$("$AIDC" jobs --json | grep -o '"id":[0-9]*,[^}]*"state":"[a-z_]*"' |
+	sed 's/"id":\([0-9]*\),.*"state":"\([a-z_]*\)"/\1 \2/' | sort -n)
+check $([ "$(echo "$listed" | awk '{print $1}')" = "$ids" ] && echo 0 || echo 1) \
+	"the controller lists exactly the acknowledged jobs" \
+	"$(echo "$listed" | grep -c .) listed, $nids acknowledged"
+notdone=$(echo "$listed" | awk '$2 != "completed"' | grep -c .)
+check "$notdone" "every job completed" "$(echo "$listed" | awk '$2 != "completed"' | head -3)"
+bad=0 first=""
+for id in $ids; do
+	n=$(grep -c . "$M/$id" 2>/dev/null || echo 0)
+	if [ "$n" != 1 ]; then bad=$((bad + 1)); first=${first:-"job $id ran $n times"}; fi
+done
+check "$bad" "every job ran exactly once" "$bad jobs; $first"
+exit "$fail"

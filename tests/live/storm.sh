@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Controller crash storm (issue 4): a local center (controller + 2 agents with
+# mock devices) takes a stream of submissions from parallel clients while the
+# controller is killed with SIGKILL and restarted STORM_CYCLES times (20).
+# Every job appends one line to its marker file ($M/<job id>). Afterwards:
+#   - every submission the controller acknowledged ("submitted job N") ran
+#     exactly once (its marker has exactly one line) and completed;
+#   - no job of any kind ran twice (no marker has two lines): a submission
+#     whose reply was lost in a crash may run (it was committed) but only once.
+# Waits poll with generous deadlines; nothing here asserts a timing.
+# Exit 0 pass, 1 fail, 77 skip (with the reason printed).
+set -u
+
+AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+CYCLES=${STORM_CYCLES:-20}
+CLIENTS=${STORM_CLIENTS:-3}
+[ -x "$AIDC" ] || { echo "SKIP: no aidc binary at $AIDC"; exit 77; }
+
+D=$(mktemp -d /tmp/aidc-storm-XXXXXX)
+chmod 755 "$D"
+M=$D/markers
+mkdir -m 777 "$M"
+SUBMITTERS=()
+fail=0
+
+cleanup() {
+	touch "$D/stop"
+	for p in "${SUBMITTERS[@]}"; do kill "$p" 2>/dev/null; done
+	"$AIDC" down --dir "$D" >/dev/null 2>&1
+	for f in "$D"/pids/*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	if [ "$fail" != 0 ]; then
+		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
+	fi
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+check() { # check COND-RESULT WHAT DETAIL
+	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
+}
+
+root=()
+[ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
+if ! "$AIDC" up --dir "$D" --agents 2 --devices 2 --cpus 16 --node-timeout 60 "${root[@]}" \
+	>"$D/up.out" 2>&1; then
+	cat "$D/up.out"
+	fail=1
+	exit 1
+fi
+export AIDC_SOCKET=$D/aidc.sock
+
+# shellcheck disable=SC2016 # expanded by the job's shell, not here
+JOB='echo "$AIDC_ATTEMPT" >> '"$M"'/"$AIDC_JOB_ID"'
+
+submitter() { # acknowledged ids go to $D/acked.$1, one per line
+	while [ ! -e "$D/stop" ]; do
+		out=$("$AIDC" submit -J storm -- sh -c "$JOB" 2>/dev/null) &&
+			echo "${out#submitted job }" >>"$D/acked.$1"
+	done
+}
+for k in $(seq "$CLIENTS"); do
+	submitter "$k" &
+	SUBMITTERS+=($!)
+done
+
+ctl_healthy() {
+	curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'
+}
+
+port=$(cat "$D/controller/port")
+for cycle in $(seq "$CYCLES"); do
+	# Let some submissions, starts and completions happen, then crash.
+	sleep "0.$((RANDOM % 6 + 2))"
+	pid=$(cat "$D/pids/controller.pid")
+	mapfile -d '' cmd <"/proc/$pid/cmdline"
+	for i in "${!cmd[@]}"; do # the restarted controller must keep its port
+		[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
+	done
+	kill -9 "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+	setsid "${cmd[@]}" >>"$D/controller.log" 2>&1 </dev/null &
+	echo $! >"$D/pids/controller.pid"
+	disown $! # its kill -9 in the next cycle is expected: no job-control notice
+	for _ in $(seq 300); do ctl_healthy && break; sleep 0.1; done
+	ctl_healthy || { check 1 "controller restarts after kill -9 #$cycle" "no health reply"; exit 1; }
+done
+touch "$D/stop"
+for p in "${SUBMITTERS[@]}"; do wait "$p"; done
+SUBMITTERS=()
+
+acked=$(cat "$D"/acked.* 2>/dev/null | sort -n)
+nacked=$(echo "$acked" | grep -c .)
+echo "$CYCLES kill -9 cycles, $nacked acknowledged submissions"
+check $([ "$nacked" -ge 20 ] && echo 0 || echo 1) "the storm submitted jobs" "$nacked acknowledged"
+dups=$(echo "$acked" | uniq -d | head -3)
+check $([ -z "$dups" ] && echo 0 || echo 1) "no job id acknowledged twice" "$dups"
+
+# Wait for every job to end (the controller lists all jobs for root/admins,
+# and the caller's own otherwise, which is the submitter here).
+live=1
+for _ in $(seq 1200); do
+	j=$("$AIDC" jobs --json 2>/dev/null) || { sleep 0.1; continue; }
+	live=$(echo "$j" | grep -o '"state":"\(pending\|running\|stopping\)"' | grep -c .)
+	[ "$live" = 0 ] && break
+	sleep 0.1
+done
+check "$live" "every job ended" "$live still live"
+
+states=$("$AIDC" jobs --json | grep -o '"id":[0-9]*,[^}]*"state":"[a-z_]*"' |
+	sed 's/"id":\([0-9]*\),.*"state":"\([a-z_]*\)"/\1 \2/')
+lost=0 twice=0 notdone=0 first=""
+for id in $acked; do
+	n=$(grep -c . "$M/$id" 2>/dev/null || echo 0)
+	if [ "$n" = 0 ]; then lost=$((lost + 1)); first=${first:-"job $id never ran"}; fi
+	if [ "$n" -gt 1 ]; then twice=$((twice + 1)); first=${first:-"job $id ran $n times"}; fi
+	st=$(echo "$states" | awk -v id="$id" '$1 == id {print $2}')
+	if [ "$st" != completed ]; then
+		notdone=$((notdone + 1))
+		first=${first:-"job $id ended $st"}
+	fi
+done
+check "$lost" "zero acknowledged jobs lost" "$lost lost; $first"
+check "$twice" "zero acknowledged jobs run twice" "$twice twice; $first"
+check "$notdone" "every acknowledged job completed" "$notdone not completed; $first"
+extra=0
+for f in "$M"/*; do
+	[ -e "$f" ] || continue
+	[ "$(grep -c . "$f")" -gt 1 ] && extra=$((extra + 1))
+done
+check "$extra" "no job at all ran twice" "$extra markers with several lines"
+exit "$fail"
