@@ -12,7 +12,11 @@
  * Exactly-once launch: a (job, task, attempt) seen before is never launched
  * again, so the controller may resend launch orders freely (it does after a
  * restart or a re-registration). A kill for a task not launched yet leaves a
- * tombstone so a late launch order for it is ignored.
+ * tombstone so a late launch order for it is ignored. A task whose end was
+ * reported stays in the table until every work poll begun before that report
+ * was acknowledged has been answered and its orders taken: a launch order the
+ * controller built before it took the report (resent after a restart) may
+ * still be in flight, and must find the task.
  *
  * Limits: each task gets a cgroup (or rlimits) from its request before it
  * runs (cgroup_linux.c); when its leader exits, whatever is left in the
@@ -24,14 +28,21 @@
  * the task). A restarted agent adopts those still alive; the exit status of
  * an adopted task cannot be observed (it is not our child), so its end is
  * reported as "lost" with a message. The file is rewritten (write + rename,
- * no fsync: tasks do not survive a reboot either) after every launch and
+ * no fsync: tasks do not survive a reboot either) once per batch of launch
+ * orders, before any report or heartbeat names the new tasks, and after
  * every batch of exits.
+ *
+ * Throughput: the loop never waits for a child to reach exec (the start
+ * pipe is polled; a failed start is reported when the child is reaped), the
+ * reports of one iteration go in one batched request, and output files are
+ * recycled instead of created (see recycle_file).
  *
  * -o/-e: when a task ends, a copier process running as the job's user
  * appends/writes the agent's copy of its output to the requested paths
  * (Slurm's %j %t %u %x %N %% substitutions); the exit is reported after the
  * copy, so the files are complete when the job is.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
@@ -71,6 +82,13 @@ struct task {
 	uint32_t uid, gid;
 	uint32_t world_size;
 	pid_t copy_pid[2]; /* copiers still running, 0 = none */
+	/* T_DONE: kept (so a resent launch is still ignored) until every work
+	 * poll begun before the exit report was acknowledged has been taken. */
+	uint64_t done_poll;
+	/* Between fork and exec (agent_proc_spawn_async): the start report pipe
+	 * and the program, for its error message; -1 / NULL once settled. */
+	int start_fd;
+	char *exe;
 };
 
 struct order {
@@ -92,13 +110,27 @@ struct agent {
 	/* fetcher -> main */
 	pthread_mutex_t mu;
 	struct order *head, *tail;
+	uint64_t polls_begun, polls_queued; /* work polls sent / answered and queued */
+	uint64_t polls_taken;               /* main: polls whose orders take_orders drained */
 	int wake[2];
 	volatile bool stop;
 	struct agent_limits lim;
 	struct agent_cgroup *gc; /* cgroups of ended tasks still being emptied */
 	size_t ngc, cap_gc;
 	bool state_dirty;        /* tasks.json is behind the task table */
+	bool no_batch;  /* the controller has no batched status route: report one by one */
+	bool batch_404; /* the last batch was answered 404 */
+	uint64_t *spare; /* numbers of the recycled log files tasks/spare.N */
+	size_t nspare, cap_spare;
+	uint64_t spare_seq; /* next N */
 };
+
+/* Recycled output files kept for new tasks (see recycle_file). */
+#define AGENT_SPARE_LOGS 512
+
+/* Start pipes the main loop polls besides its wake pipe (more pending starts
+ * are still checked every iteration, only not woken for). */
+#define AGENT_POLL_STARTS 64
 
 static volatile sig_atomic_t stop_signal;
 
@@ -169,7 +201,10 @@ static void running_json(struct agent *a, struct aidc_json *w)
 	aidc_json_arr_begin(w);
 	for (size_t i = 0; i < a->ntasks; i++) {
 		const struct task *t = &a->tasks[i];
-		if (t->state != T_RUNNING || t->tombstone)
+		/* An exited task whose exit the controller has not acknowledged is
+		 * still listed: a controller that restarted in between must not take
+		 * it for lost (and requeue it) before the retried exit report lands. */
+		if (t->state == T_DONE || t->tombstone)
 			continue;
 		aidc_json_obj_begin(w);
 		aidc_json_ki64(w, "job", t->job);
@@ -283,6 +318,9 @@ static void *fetcher(void *arg)
 	while (!a->stop) {
 		struct api_call c;
 		aidc_err_clear(&e);
+		pthread_mutex_lock(&a->mu);
+		a->polls_begun++;
+		pthread_mutex_unlock(&a->mu);
 		int rc = call(a, &cl, "GET", path, NULL, 0, NULL, 30000, &c, &e);
 		if (rc == 0 && c.status == 200) {
 			json_t *root = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
@@ -293,6 +331,9 @@ static void *fetcher(void *arg)
 			/* Controller down or we are unknown to it: the main loop re-registers. */
 			nap_ms(300);
 		}
+		pthread_mutex_lock(&a->mu);
+		a->polls_queued++; /* after its orders: take_orders sees both or neither */
+		pthread_mutex_unlock(&a->mu);
 		aidc_buf_release(&c.reply);
 	}
 	api_client_release(&cl);
@@ -320,6 +361,7 @@ static struct task *new_task(struct agent *a, int64_t job, uint32_t index, uint3
 	t->index = index;
 	t->attempt = attempt;
 	t->pid = -1;
+	t->start_fd = -1;
 	agent_cgroup_init(&t->cg);
 	return t;
 }
@@ -330,7 +372,11 @@ static void task_release(struct task *t)
 	aidc_free(t->stderr_req);
 	aidc_free(t->user);
 	aidc_free(t->cwd);
-	t->stdout_req = t->stderr_req = t->user = t->cwd = NULL;
+	aidc_free(t->exe);
+	t->stdout_req = t->stderr_req = t->user = t->cwd = t->exe = NULL;
+	if (t->start_fd >= 0)
+		close(t->start_fd);
+	t->start_fd = -1;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -419,15 +465,98 @@ static void free_strv(char **v)
 	aidc_free(v);
 }
 
-static int open_log(const char *path, struct aidc_err *e)
+/* ---- recycled log files ----------------------------------------------------------------
+ *
+ * Every task needs two output files. Creating a file is the agent's largest
+ * per-task cost under load (ext4 inode allocation: ~40% of an agent's CPU in
+ * the throughput bench), so the files of reported tasks are renamed to
+ * <state_dir>/tasks/spare.N and a new task takes one by rename + O_TRUNC: no
+ * inode is allocated while the pool has files. The pool is bounded; files
+ * beyond it are removed. A restarted agent takes over the spare files it
+ * finds.
+ *
+ * Only files no process can still write are recycled: a stray process of an
+ * old task holding its stdout would otherwise write into a later task's
+ * (maybe another user's) output. So only with cgroup limits (every process of
+ * a task, escapees of its process group included, is in its cgroup and is
+ * killed when the leader ends) and once the task's cgroup has been removed
+ * (empty). With rlimits or no limits the files stay where they are. */
+
+/* Whether the files of a reported task may be recycled (see above). */
+static bool recyclable(const struct agent *a, const struct task *t)
 {
+	if (a->lim.kind != AGENT_LIMITS_CGROUP1 && a->lim.kind != AGENT_LIMITS_CGROUP2)
+		return false;
+	char name[64];
+	snprintf(name, sizeof name, "%" PRId64 ".%u.%u", t->job, t->attempt, t->index);
+	for (size_t i = 0; i < a->ngc; i++)
+		if (!strcmp(a->gc[i].name, name))
+			return false; /* processes may remain until it is removed */
+	return true;
+}
+
+static void spare_path(const struct agent *a, uint64_t n, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.3900s/tasks/spare.%" PRIu64, a->cfg.state_dir, n);
+}
+
+/* The output file of a task that was reported done: into the pool, or gone. */
+static void recycle_file(struct agent *a, const char *path)
+{
+	if (a->nspare < AGENT_SPARE_LOGS) {
+		char sp[AIDC_MAX_PATH_BYTES + 32];
+		uint64_t n = a->spare_seq++;
+		spare_path(a, n, sp, sizeof sp);
+		if (rename(path, sp) == 0) {
+			AIDC_GROW(a->spare, a->cap_spare, a->nspare + 1);
+			a->spare[a->nspare++] = n;
+		}
+		return;
+	}
+	unlink(path);
+}
+
+/* Takes over the spare files of a previous run (setup); extra ones are removed. */
+static void adopt_spares(struct agent *a)
+{
+	char dir[AIDC_MAX_PATH_BYTES + 16];
+	snprintf(dir, sizeof dir, "%.4000s/tasks", a->cfg.state_dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		int64_t v;
+		if (strncmp(de->d_name, "spare.", 6) != 0 ||
+		    aidc_parse_i64(de->d_name + 6, 0, INT64_MAX - 1, &v) != 0)
+			continue;
+		uint64_t n = (uint64_t)v;
+		if (a->nspare < AGENT_SPARE_LOGS) {
+			AIDC_GROW(a->spare, a->cap_spare, a->nspare + 1);
+			a->spare[a->nspare++] = n;
+		} else {
+			char sp[AIDC_MAX_PATH_BYTES + 32];
+			spare_path(a, n, sp, sizeof sp);
+			unlink(sp);
+		}
+		a->spare_seq = AIDC_MAX(a->spare_seq, n + 1);
+	}
+	closedir(d);
+}
+
+static int open_log(struct agent *a, const char *path, struct aidc_err *e)
+{
+	while (a->nspare > 0) {
+		char sp[AIDC_MAX_PATH_BYTES + 32];
+		spare_path(a, a->spare[--a->nspare], sp, sizeof sp);
+		if (rename(sp, path) == 0)
+			break; /* opened with O_TRUNC below: nothing of the old task is left */
+	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
 	return fd;
 }
-
-static void save_state(struct agent *a);
 
 /* Puts the task's request into effect: its cgroup (created now, entered by the
  * child before exec) or rlimits. */
@@ -495,7 +624,7 @@ static void launch(struct agent *a, json_t *l)
 		aidc_errf(&e, AIDC_E_NOTFOUND, "uid %u has no account on node %s", uid, a->cfg.name);
 		goto fail;
 	}
-	if ((ofd = open_log(t->out_path, &e)) < 0 || (efd = open_log(t->err_path, &e)) < 0)
+	if ((ofd = open_log(a, t->out_path, &e)) < 0 || (efd = open_log(a, t->err_path, &e)) < 0)
 		goto fail;
 	t->uid = uid;
 	t->gid = gid;
@@ -566,13 +695,19 @@ static void launch(struct agent *a, json_t *l)
 		.exe = exe, .argv = argv, .envp = env, .out_fd = ofd, .err_fd = efd,
 		.drop_privileges = root,
 	};
-	if (apply_limits(a, t, l, &al, &e) != 0 || agent_proc_spawn(&al, &t->pid, &e) != 0)
+	/* The loop does not wait for the child to reach exec (its cgroup join
+	 * alone can take ~10 ms): check_starts() learns the outcome later. */
+	if (apply_limits(a, t, l, &al, &e) != 0 ||
+	    agent_proc_spawn_async(&al, &t->pid, &t->start_fd, &e) != 0)
 		goto fail;
+	t->exe = aidc_strdup(exe);
 	agent_cgroup_close_fds(&t->cg);
 	if (agent_proc_start_ticks(t->pid, &t->start_ticks) != 0)
 		t->start_ticks = 0; /* exited already: reap() sees it */
 	t->state = T_RUNNING;
-	save_state(a);
+	/* tasks.json is rewritten once per batch of orders (take_orders), before
+	 * any report or heartbeat names this task. */
+	a->state_dirty = true;
 	close(ofd);
 	close(efd);
 	free_strv(env);
@@ -600,6 +735,44 @@ fail:
 	aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", job, index, e.msg);
 }
 
+/* Settles a start begun in launch(): returns true while the child has not
+ * reached exec. A child that failed before exec is marked failed with the
+ * reason (it exits 127 and reap() ends it). A kill that arrived meanwhile is
+ * repeated once the task runs: the child may not have had its own process
+ * group (setsid) yet when the first signal was sent. */
+static bool start_pending(struct task *t)
+{
+	if (t->start_fd < 0)
+		return false;
+	struct aidc_err e = {0};
+	int rc = agent_proc_spawn_result(&t->start_fd, t->cwd ? t->cwd : "/",
+					 t->exe ? t->exe : "", &e);
+	if (rc == 1)
+		return true;
+	aidc_free(t->exe);
+	t->exe = NULL;
+	if (rc < 0) {
+		t->failed = true;
+		snprintf(t->message, sizeof t->message, "%.255s", e.msg);
+		int fd = open(t->err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			      0600);
+		if (fd >= 0) {
+			dprintf(fd, "aidc agent: task could not start: %s\n", e.msg);
+			close(fd);
+		}
+		aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", t->job, t->index, e.msg);
+	} else if (t->term_ms && t->state == T_RUNNING) {
+		agent_proc_signal(t->pid, SIGTERM);
+	}
+	return false;
+}
+
+static void check_starts(struct agent *a)
+{
+	for (size_t i = 0; i < a->ntasks; i++)
+		start_pending(&a->tasks[i]);
+}
+
 static void kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt)
 {
 	struct task *t = find_task(a, job, index, attempt);
@@ -625,6 +798,7 @@ static void take_orders(struct agent *a)
 	pthread_mutex_lock(&a->mu);
 	struct order *o = a->head;
 	a->head = a->tail = NULL;
+	a->polls_taken = a->polls_queued;
 	pthread_mutex_unlock(&a->mu);
 	while (o) {
 		struct order *next = o->next;
@@ -782,6 +956,7 @@ static void reap(struct agent *a)
 				}
 			if (t->pid != pid || t->state != T_RUNNING || t->adopted)
 				continue;
+			start_pending(t); /* exited: settles, and tells a failed start apart */
 			t->exit_code = code;
 			t->term_signal = sig;
 			task_ended(a, t);
@@ -862,9 +1037,22 @@ static bool push_logs(struct agent *a, struct task *t)
 	       push_stream(a, t, t->err_path, "err", &t->err_off);
 }
 
+/* The fields of one report, shared by the single and the batched route. */
+static void report_fields(struct aidc_json *w, const struct task *t, const char *state)
+{
+	aidc_json_ki64(w, "attempt", t->attempt);
+	aidc_json_kstr(w, "state", state);
+	aidc_json_ki64(w, "pid", t->pid > 0 ? t->pid : 0);
+	aidc_json_ki64(w, "exit_code", t->exit_code & 255);
+	aidc_json_ki64(w, "signal", t->term_signal);
+	aidc_json_kbool(w, "timed_out", t->timed_out);
+	if (t->message[0])
+		aidc_json_kstr(w, "message", t->message);
+}
+
 static int report(struct agent *a, struct task *t, const char *state)
 {
-	char path[256], body[512];
+	char path[256], body[2048];
 	snprintf(path, sizeof path, "/v1/agents/%s/tasks/%" PRId64 "/%u/status", a->cfg.name, t->job,
 		 t->index);
 	struct aidc_buf b;
@@ -872,14 +1060,7 @@ static int report(struct agent *a, struct task *t, const char *state)
 	struct aidc_json w;
 	aidc_json_init(&w, &b, false);
 	aidc_json_obj_begin(&w);
-	aidc_json_ki64(&w, "attempt", t->attempt);
-	aidc_json_kstr(&w, "state", state);
-	aidc_json_ki64(&w, "pid", t->pid > 0 ? t->pid : 0);
-	aidc_json_ki64(&w, "exit_code", t->exit_code & 255);
-	aidc_json_ki64(&w, "signal", t->term_signal);
-	aidc_json_kbool(&w, "timed_out", t->timed_out);
-	if (t->message[0])
-		aidc_json_kstr(&w, "message", t->message);
+	report_fields(&w, t, state);
 	aidc_json_obj_end(&w);
 	aidc_json_finish(&w);
 	struct api_call c;
@@ -893,12 +1074,103 @@ static int report(struct agent *a, struct task *t, const char *state)
 	return rc;
 }
 
+/* A report waiting to be sent: the task (index into a->tasks) and its state. */
+struct pending {
+	size_t task;
+	const char *state;
+};
+
+/* Sends reports [0, n) in one POST /v1/agents/{node}/tasks/status (at most
+ * API_MAX_STATUS_BATCH). Returns true if the controller took them all. A
+ * controller without the route (404 while single reports work) turns
+ * batching off for this agent's life. */
+static bool report_batch(struct agent *a, const struct pending *p, size_t n)
+{
+	if (a->no_batch)
+		return false;
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_key(&w, "reports");
+	aidc_json_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t = &a->tasks[p[i].task];
+		aidc_json_obj_begin(&w);
+		aidc_json_ki64(&w, "job", t->job);
+		aidc_json_ki64(&w, "task", t->index);
+		report_fields(&w, t, p[i].state);
+		aidc_json_obj_end(&w);
+	}
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	bool ok = false;
+	if (aidc_json_finish(&w) == 0) {
+		char path[AIDC_MAX_NAME_BYTES + 32];
+		snprintf(path, sizeof path, "/v1/agents/%s/tasks/status", a->cfg.name);
+		struct api_call c;
+		struct aidc_err e = {0};
+		int rc = call(a, &a->cl, "POST", path, aidc_buf_str(&b), b.len, NULL, 10000, &c, &e);
+		ok = rc == 0 && c.status == 200;
+		a->batch_404 = rc == 0 && c.status == 404;
+		aidc_buf_release(&c.reply);
+	}
+	aidc_buf_release(&b);
+	return ok;
+}
+
+/* Marks a report as taken by the controller. */
+static void reported(struct agent *a, const struct pending *p)
+{
+	struct task *t = &a->tasks[p->task];
+	if (t->state == T_RUNNING) {
+		t->running_reported = true;
+	} else {
+		t->state = T_DONE;
+		a->state_dirty = true;
+		/* A launch order the controller built before it took this report
+		 * may still be on its way (e.g. resent after a controller restart):
+		 * keep the task until that poll's orders are taken. */
+		pthread_mutex_lock(&a->mu);
+		t->done_poll = a->polls_begun;
+		pthread_mutex_unlock(&a->mu);
+	}
+}
+
+/* Sends the reports due, in order: batched, or one by one when a batch is
+ * refused (an older controller, or a node the controller no longer knows:
+ * the single route's 404 makes the agent register again). */
+static void send_reports(struct agent *a, const struct pending *p, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		size_t k = AIDC_MIN(n - off, (size_t)API_MAX_STATUS_BATCH);
+		if (report_batch(a, p + off, k)) {
+			for (size_t i = 0; i < k; i++)
+				reported(a, &p[off + i]);
+		} else {
+			bool any = false;
+			for (size_t i = 0; i < k; i++)
+				if (report(a, &a->tasks[p[off + i].task], p[off + i].state) == 0) {
+					reported(a, &p[off + i]);
+					any = true;
+				}
+			if (any && a->batch_404)
+				a->no_batch = true;
+		}
+		off += k;
+	}
+}
+
 static void report_all(struct agent *a, bool logs_due)
 {
+	/* At most one report per task: "running" or its exit, never both at once. */
+	struct pending *p = a->ntasks ? aidc_calloc(a->ntasks, sizeof *p) : NULL;
+	size_t n = 0;
 	for (size_t i = 0; i < a->ntasks; i++) {
 		struct task *t = &a->tasks[i];
-		if (t->state == T_RUNNING && !t->running_reported)
-			t->running_reported = report(a, t, "running") == 0;
+		if (t->state == T_RUNNING && !t->running_reported && t->start_fd < 0)
+			p[n++] = (struct pending){i, "running"};
 		if (t->state == T_RUNNING && logs_due)
 			push_logs(a, t);
 		if (t->state == T_EXITED) {
@@ -908,20 +1180,25 @@ static void report_all(struct agent *a, bool logs_due)
 				continue;
 			if (!t->tombstone && !push_logs(a, t))
 				continue;
-			const char *st = t->failed ? "failed" : t->lost ? "lost" : "exited";
-			if (report(a, t, st) == 0) {
-				t->state = T_DONE;
-				a->state_dirty = true;
-			}
+			p[n++] = (struct pending){i, t->failed ? "failed" : t->lost ? "lost" : "exited"};
 		}
 	}
-	/* Forget finished tasks, except tombstones, which guard against late launches. */
+	send_reports(a, p, n);
+	aidc_free(p);
+	/* Forget finished tasks once no launch order for them can be in flight,
+	 * except tombstones, which guard against late launches. */
 	size_t k = 0;
 	for (size_t i = 0; i < a->ntasks; i++) {
-		if (a->tasks[i].state != T_DONE || a->tasks[i].tombstone)
+		if (a->tasks[i].state != T_DONE || a->tasks[i].tombstone ||
+		    a->tasks[i].done_poll > a->polls_taken) {
 			a->tasks[k++] = a->tasks[i];
-		else
+		} else {
+			if (recyclable(a, &a->tasks[i])) {
+				recycle_file(a, a->tasks[i].out_path);
+				recycle_file(a, a->tasks[i].err_path);
+			}
 			task_release(&a->tasks[i]);
+		}
 	}
 	a->ntasks = k;
 }
@@ -1140,7 +1417,12 @@ static int setup_limits(struct agent *a, struct aidc_err *e)
 	if (rc)
 		return rc;
 	const char *kind = agent_limits_kind_name(a->lim.kind);
-	if (a->lim.kind == AGENT_LIMITS_RLIMIT)
+	if (a->lim.kind == AGENT_LIMITS_RLIMIT && !strcmp(a->cfg.limits, "rlimit"))
+		aidc_log(AIDC_LOG_WARN,
+			 "agent %s: limits: rlimit (configured; RLIMIT_AS per task, RLIMIT_NPROC "
+			 "per user; no CPU limit, no OOM reports)",
+			 a->cfg.name);
+	else if (a->lim.kind == AGENT_LIMITS_RLIMIT)
 		aidc_log(AIDC_LOG_WARN,
 			 "agent %s: limits: rlimit (RLIMIT_AS per task, RLIMIT_NPROC per user; no "
 			 "CPU limit, no OOM reports) because no cgroup is writable: %s",
@@ -1188,6 +1470,7 @@ static int setup(struct agent *a, struct aidc_err *e)
 	if (rc)
 		return rc;
 	agent_proc_init();
+	adopt_spares(a);
 	restore(a);
 	return api_client_init(&a->cl, NULL, a->cfg.controller_host, a->cfg.controller_port,
 			       a->secret, e);
@@ -1258,9 +1541,19 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	pthread_create(&th, NULL, fetcher, &a);
 	int64_t next_hb = 0, next_logs = 0;
 	while (!stop_signal) {
-		struct pollfd p = {.fd = a.wake[0], .events = POLLIN};
-		poll(&p, 1, 50);
+		/* Wake for new orders and for children reaching exec (their start
+		 * pipes close), so a start is reported without waiting for the tick. */
+		struct pollfd p[1 + AGENT_POLL_STARTS] = {{.fd = a.wake[0], .events = POLLIN}};
+		nfds_t np = 1;
+		for (size_t i = 0; i < a.ntasks && np < AIDC_ARRAY_LEN(p); i++)
+			if (a.tasks[i].start_fd >= 0)
+				p[np++] = (struct pollfd){.fd = a.tasks[i].start_fd, .events = POLLIN};
+		poll(p, np, 50);
 		take_orders(&a);
+		/* Before any report or heartbeat can name the tasks just launched. */
+		if (a.state_dirty)
+			save_state(&a);
+		check_starts(&a);
 		reap(&a);
 		enforce_limits(&a);
 		collect_cgroups(&a);
@@ -1298,5 +1591,6 @@ out:
 		task_release(&a.tasks[i]);
 	aidc_free(a.tasks);
 	aidc_free(a.gc);
+	aidc_free(a.spare);
 	return rc;
 }

@@ -130,6 +130,19 @@ struct agent_launch {
 /* Starts a task in its own session/process group. On failure to exec, returns
  * the child's error (AIDC_E_IO with "chdir: ..." or "exec: ...") after reaping it. */
 int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_err *e);
+/* The same without waiting for the child to reach exec: the agent's loop goes
+ * on while the child enters its cgroup (a cgroup v1 migration can take ~10 ms
+ * of kernel latency) and drops privileges. *out_fd (owned by the caller,
+ * non-blocking) reports how the start went: see agent_proc_spawn_result. A
+ * child that fails before exec exits 127 and is reaped like any task. */
+int agent_proc_spawn_async(const struct agent_launch *l, pid_t *out_pid, int *out_fd,
+			   struct aidc_err *e);
+/* Checks a start begun by agent_proc_spawn_async: 1 while the child has not
+ * reached exec yet (fd kept), 0 once it exec'd (or fd is -1), or the error of
+ * the stage that failed (cwd and exe, borrowed, name it in the message).
+ * Closes *fd and sets it to -1 unless it returns 1. Once the child has exited
+ * it never returns 1. */
+int agent_proc_spawn_result(int *fd, const char *cwd, const char *exe, struct aidc_err *e);
 /* Signals the task's whole process group (pgid == pid). */
 void agent_proc_signal(pid_t pid, int sig);
 /* Reaps one exited child without blocking: 1 with pid and status, 0 if none. */

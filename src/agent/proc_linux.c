@@ -121,7 +121,19 @@ static void child(const struct agent_launch *l, const struct groups *gr, int err
 	child_fail(errfd, 6);
 }
 
-int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_err *e)
+/* The message for a child that failed before exec. */
+static int child_error(const struct child_err *ce, const char *cwd, const char *exe,
+		       struct aidc_err *e)
+{
+	static const char *const stages[] = {"?",      "setsid", "setgroups", "setgid", "setuid",
+					     "chdir",  "exec",   "cgroup",    "setrlimit"};
+	const char *what = ce->stage >= 1 && ce->stage <= 8 ? stages[ce->stage] : "?";
+	return aidc_errf(e, AIDC_E_IO, "%s %s: %s", what,
+			 ce->stage == 5 ? cwd : (ce->stage == 6 ? exe : ""), strerror(ce->err));
+}
+
+/* fork + child(); the read end of the exec-report pipe goes to *rfd. */
+static int spawn_child(const struct agent_launch *l, pid_t *out_pid, int *rfd, struct aidc_err *e)
 {
 	struct groups gr;
 	lookup_groups(l, &gr);
@@ -139,24 +151,62 @@ int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_e
 		child(l, &gr, p[1]);
 	}
 	close(p[1]);
+	*out_pid = pid;
+	*rfd = p[0];
+	return 0;
+}
+
+int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_err *e)
+{
+	pid_t pid;
+	int rfd;
+	int rc = spawn_child(l, &pid, &rfd, e);
+	if (rc)
+		return rc;
 	struct child_err ce;
 	ssize_t n;
 	do
-		n = read(p[0], &ce, sizeof ce);
+		n = read(rfd, &ce, sizeof ce);
 	while (n < 0 && errno == EINTR);
-	close(p[0]);
+	close(rfd);
 	if (n == (ssize_t)sizeof ce) {
-		static const char *const stages[] = {"?",	"setsid", "setgroups",
-						     "setgid", "setuid", "chdir",
-						     "exec",	"cgroup", "setrlimit"};
 		int st;
 		waitpid(pid, &st, 0);
-		const char *what = ce.stage >= 1 && ce.stage <= 8 ? stages[ce.stage] : "?";
-		return aidc_errf(e, AIDC_E_IO, "%s %s: %s", what,
-				 ce.stage == 5 ? l->cwd : (ce.stage == 6 ? l->exe : ""),
-				 strerror(ce.err));
+		return child_error(&ce, l->cwd, l->exe, e);
 	}
 	*out_pid = pid;
+	return 0;
+}
+
+int agent_proc_spawn_async(const struct agent_launch *l, pid_t *out_pid, int *out_fd,
+			   struct aidc_err *e)
+{
+	int rc = spawn_child(l, out_pid, out_fd, e);
+	/* Only the parent's read end becomes non-blocking (the child's write end
+	 * is a separate file description). Failing that, result() would block
+	 * until exec: slower, still correct. */
+	if (rc == 0)
+		(void)fcntl(*out_fd, F_SETFL, O_NONBLOCK);
+	return rc;
+}
+
+int agent_proc_spawn_result(int *fd, const char *cwd, const char *exe, struct aidc_err *e)
+{
+	if (*fd < 0)
+		return 0;
+	struct child_err ce;
+	ssize_t n;
+	do
+		n = read(*fd, &ce, sizeof ce);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 1; /* the child is still between fork and exec */
+	close(*fd);
+	*fd = -1;
+	/* The child writes its record in one write() of a few bytes (atomic on a
+	 * pipe), then exits: a short read cannot happen; treat it as success. */
+	if (n == (ssize_t)sizeof ce)
+		return child_error(&ce, cwd, exe, e);
 	return 0;
 }
 

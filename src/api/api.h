@@ -103,7 +103,7 @@ struct api_job_submit {
 	int64_t time_limit_s;    /* 0 = none */
 	int64_t priority;
 	char *partition;
-	char *stdout_path;       /* recorded; see docs/live.md */
+	char *stdout_path;       /* -o pattern, honoured by the agent; see docs/live.md */
 	char *stderr_path;
 	char *on_node_failure;   /* "requeue" | "fail" | NULL = controller default */
 };
@@ -155,6 +155,31 @@ struct api_task_status {
 	char *message;
 };
 extern const struct api_schema api_schema_task_status;
+
+/* Most reports in one POST /v1/agents/{node}/tasks/status (an agent sends
+ * more in several requests). Bounds the decoded body before allocation. */
+#define API_MAX_STATUS_BATCH 256
+
+/* One report of a batch: api_task_status plus the task it is about. */
+struct api_task_report {
+	int64_t job;
+	int64_t task;
+	int64_t attempt;
+	char *state; /* as api_task_status.state */
+	int64_t pid;
+	int64_t exit_code;
+	int64_t signal;
+	bool timed_out;
+	char *message;
+};
+extern const struct api_schema api_schema_task_report;
+
+/* POST /v1/agents/{node}/tasks/status: several task reports, applied in
+ * order (a task's "running" may precede its exit in the same batch). */
+struct api_task_status_batch {
+	struct api_objv reports; /* struct api_task_report */
+};
+extern const struct api_schema api_schema_task_status_batch;
 
 /* Every request schema, for the OpenAPI document and the fuzz targets. */
 extern const struct api_schema *const api_schemas[];

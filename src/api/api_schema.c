@@ -56,8 +56,10 @@ static const struct api_field job_submit_fields[] = {
 	F_I64(struct api_job_submit, priority, false, AIDC_MIN_PRIORITY, AIDC_MAX_PRIORITY,
 	      "priority, higher first"),
 	F_STR(struct api_job_submit, partition, false, NAMEB, "partition (default \"default\")"),
-	F_STR(struct api_job_submit, stdout_path, false, PATHB, "-o: stdout file (recorded)"),
-	F_STR(struct api_job_submit, stderr_path, false, PATHB, "-e: stderr file (recorded)"),
+	F_STR(struct api_job_submit, stdout_path, false, PATHB,
+	      "-o: stdout file (%j %t %u %N %%), written as the user when the task ends"),
+	F_STR(struct api_job_submit, stderr_path, false, PATHB,
+	      "-e: stderr file (default: the -o file)"),
 	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
@@ -113,9 +115,31 @@ static const struct api_field task_status_fields[] = {
 SCHEMA(api_schema_task_status, "TaskStatus", struct api_task_status, task_status_fields,
        "a task's state change reported by its agent");
 
+static const struct api_field task_report_fields[] = {
+	F_I64(struct api_task_report, job, true, 1, INT64_MAX, "job id"),
+	F_I64(struct api_task_report, task, true, 0, AIDC_MAX_TASKS_PER_JOB - 1, "task index"),
+	F_I64(struct api_task_report, attempt, true, 0, INT32_MAX, "attempt"),
+	F_STR(struct api_task_report, state, true, 16, "running | exited | failed | lost"),
+	F_I64(struct api_task_report, pid, false, 0, INT32_MAX, "process id"),
+	F_I64(struct api_task_report, exit_code, false, 0, 255, "exit status"),
+	F_I64(struct api_task_report, signal, false, 0, 128, "terminating signal"),
+	F_BOOL(struct api_task_report, timed_out, "killed for its time limit"),
+	F_STR(struct api_task_report, message, false, 1023, "detail"),
+};
+SCHEMA(api_schema_task_report, "TaskReport", struct api_task_report, task_report_fields,
+       "one task's state change inside a batch");
+
+static const struct api_field task_status_batch_fields[] = {
+	F_OBJV(struct api_task_status_batch, reports, API_MAX_STATUS_BATCH,
+	       &api_schema_task_report, "reports, applied in order"),
+};
+SCHEMA(api_schema_task_status_batch, "TaskStatusBatch", struct api_task_status_batch,
+       task_status_batch_fields, "several task state changes from one agent");
+
 const struct api_schema *const api_schemas[] = {
-	&api_schema_job_submit, &api_schema_device,	&api_schema_task_ref,
-	&api_schema_agent_register, &api_schema_heartbeat, &api_schema_task_status,
+	&api_schema_job_submit,	    &api_schema_device,		   &api_schema_task_ref,
+	&api_schema_agent_register, &api_schema_heartbeat,	   &api_schema_task_status,
+	&api_schema_task_report,    &api_schema_task_status_batch,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 

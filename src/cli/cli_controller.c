@@ -23,7 +23,7 @@ int cli_controller_main(int argc, char **argv)
 {
 	const char *config = NULL, *state = NULL, *sock = NULL, *listen = NULL, *port_file = NULL,
 		   *db = NULL, *secret = NULL;
-	int64_t port = -1, node_timeout = 0;
+	int64_t port = -1, node_timeout = 0, master_port_base = 0;
 	bool allow_root = false, doc = false, debug = false;
 	const struct cli_flag flags[] = {
 		{"config", CLI_STR, &config, "FILE", "key = value config file (docs/config.md)", 0, 0,
@@ -43,6 +43,10 @@ int cli_controller_main(int argc, char **argv)
 		 3600, NULL, NULL},
 		{"allow-root-jobs", CLI_BOOL, &allow_root, NULL, "accept jobs from uid 0", 0, 0, NULL,
 		 NULL},
+		{"master-port-base", CLI_I64, &master_port_base, "PORT",
+		 "first MASTER_PORT handed to jobs (config master_port_base; give concurrent "
+		 "centers on one host disjoint ranges)",
+		 1024, 65535, NULL, NULL},
 		{"config-doc", CLI_BOOL, &doc, NULL, "print the config keys as Markdown and exit", 0,
 		 0, NULL, NULL},
 		{"debug", CLI_BOOL, &debug, NULL, "debug logging", 0, 0, NULL, NULL},
@@ -81,6 +85,8 @@ int cli_controller_main(int argc, char **argv)
 		cfg.node_timeout_s = node_timeout;
 	if (allow_root)
 		cfg.allow_root_jobs = true;
+	if (master_port_base)
+		cfg.master_port_base = master_port_base;
 	if (ctld_run(&cfg, &e) != 0) {
 		fprintf(stderr, "aidc controller: %s\n", e.msg);
 		return CLI_EXIT_FAIL;
@@ -91,7 +97,7 @@ int cli_controller_main(int argc, char **argv)
 int cli_agent_main(int argc, char **argv)
 {
 	const char *ctl = NULL, *name = NULL, *addr = NULL, *state = NULL, *secret = NULL,
-		   *devices = NULL, *part = NULL;
+		   *devices = NULL, *part = NULL, *limits = NULL, *cg_root = NULL;
 	int64_t cpus = 0, mem = 0;
 	bool allow_root = false;
 	const struct cli_flag flags[] = {
@@ -111,6 +117,14 @@ int cli_agent_main(int argc, char **argv)
 		 (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
 		{"allow-root-jobs", CLI_BOOL, &allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
 		 NULL},
+		{"limits", CLI_STR, &limits, "MODE",
+		 "how task limits are enforced: auto (cgroup2, cgroup1, rlimit: the first that "
+		 "works) | cgroup2 | cgroup1 | rlimit | none",
+		 0, 0, NULL, NULL},
+		{"cgroup-root", CLI_STR, &cg_root, "DIR",
+		 "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
+		 "name under each controller",
+		 0, 0, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {"agent", "aidc agent [options]",
 				    "Run a node agent: register, heartbeat, launch tasks as their "
@@ -138,8 +152,22 @@ int cli_agent_main(int argc, char **argv)
 	    (state && (rc = set_str(cfg.state_dir, sizeof cfg.state_dir, state, "--state-dir"))) ||
 	    (secret && (rc = set_str(cfg.secret_file, sizeof cfg.secret_file, secret, "--secret-file"))) ||
 	    (devices && (rc = set_str(cfg.devices, sizeof cfg.devices, devices, "--devices"))) ||
-	    (part && (rc = set_str(cfg.partition, sizeof cfg.partition, part, "--partition"))))
+	    (part && (rc = set_str(cfg.partition, sizeof cfg.partition, part, "--partition"))) ||
+	    (cg_root &&
+	     (rc = set_str(cfg.cgroup_root, sizeof cfg.cgroup_root, cg_root, "--cgroup-root"))))
 		return rc;
+	if (limits) {
+		static const char *const modes[] = {"auto", "cgroup2", "cgroup1", "rlimit", "none"};
+		bool known = false;
+		for (size_t i = 0; i < AIDC_ARRAY_LEN(modes) && !known; i++)
+			known = !strcmp(limits, modes[i]);
+		if (!known) {
+			fprintf(stderr, "aidc agent: --limits %s: expected auto, cgroup2, cgroup1, "
+					"rlimit or none\n", limits);
+			return CLI_EXIT_USAGE;
+		}
+		snprintf(cfg.limits, sizeof cfg.limits, "%s", limits);
+	}
 	cfg.cpus = (uint32_t)cpus;
 	cfg.mem_mib = (uint64_t)mem;
 	cfg.allow_root_jobs = allow_root;

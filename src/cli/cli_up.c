@@ -41,9 +41,14 @@ static pid_t spawn(char *const *argv, const char *logpath)
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
+		if (fd > 2)
+			close(fd); /* the daemon keeps only 0/1/2, not a stray copy */
 	}
-	if (nul >= 0)
+	if (nul >= 0) {
 		dup2(nul, 0);
+		if (nul > 2)
+			close(nul);
+	}
 	execv(argv[0], argv);
 	_exit(127);
 }
@@ -155,8 +160,9 @@ static void demo(const char *self, const char *sock)
 
 int cli_up_main(int argc, char **argv)
 {
-	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock";
-	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10;
+	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock", *limits = NULL,
+		   *cg_root = NULL;
+	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10, port_base = 0;
 	bool demo_f = false, allow_root = false;
 	const struct cli_flag flags[] = {
 		{"agents", CLI_I64, &agents, "N", "agents (nodes) to start", 1, AIDC_MAX_UP_AGENTS,
@@ -177,6 +183,16 @@ int cli_up_main(int argc, char **argv)
 		 NULL},
 		{"demo", CLI_BOOL, &demo_f, NULL, "also submit a small demo workload", 0, 0, NULL,
 		 NULL},
+		{"limits", CLI_STR, &limits, "MODE",
+		 "agents' task limits: auto | cgroup2 | cgroup1 | rlimit | none (aidc agent --limits)",
+		 0, 0, NULL, NULL},
+		{"cgroup-root", CLI_STR, &cg_root, "DIR",
+		 "agents' cgroup root (aidc agent --cgroup-root; each agent gets its own subtree)",
+		 0, 0, NULL, NULL},
+		{"master-port-base", CLI_I64, &port_base, "PORT",
+		 "the controller's first MASTER_PORT (default 29500; give concurrent centers on one "
+		 "host disjoint ranges of 1000)",
+		 1024, 65535, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {"up", "aidc up [--agents N] [--demo] [--dir DIR]",
 				    "Start a local center: a controller plus N agents with mock "
@@ -211,12 +227,18 @@ int cli_up_main(int argc, char **argv)
 	char log[1200];
 	snprintf(log, sizeof log, "%s/controller.log", dir);
 	char *cargv[] = {self, "controller", "--state-dir", ctl_dir, "--socket", sock, "--port", "0",
-			 "--port-file", p, "--node-timeout", NULL, NULL, NULL};
-	char tbuf[32];
+			 "--port-file", p, "--node-timeout", NULL, NULL, NULL, NULL, NULL};
+	char tbuf[32], pbuf[32];
 	snprintf(tbuf, sizeof tbuf, "%" PRId64, timeout);
-	cargv[11] = tbuf;
+	snprintf(pbuf, sizeof pbuf, "%" PRId64, port_base);
+	size_t nc = 11;
+	cargv[nc++] = tbuf;
 	if (allow_root)
-		cargv[12] = "--allow-root-jobs";
+		cargv[nc++] = "--allow-root-jobs";
+	if (port_base) {
+		cargv[nc++] = "--master-port-base";
+		cargv[nc++] = pbuf;
+	}
 	pid_t cpid = spawn(cargv, log);
 	write_pid(dir, "controller", cpid);
 	pid_t port = -1;
@@ -239,9 +261,21 @@ int cli_up_main(int argc, char **argv)
 		snprintf(cs, sizeof cs, "%" PRId64, cpus);
 		snprintf(ms, sizeof ms, "%" PRId64, mem);
 		snprintf(log, sizeof log, "%s/agent-%" PRId64 ".log", dir, k);
-		char *aargv[] = {self, "agent", "--controller", ctl, "--name", name, "--state-dir",
-				 adir, "--secret-file", secret, "--devices", devspec, "--cpus", cs,
-				 "--mem-mib", ms, allow_root ? "--allow-root-jobs" : NULL, NULL};
+		char *aargv[24] = {self, "agent", "--controller", ctl, "--name", name, "--state-dir",
+				   adir, "--secret-file", secret, "--devices", devspec, "--cpus", cs,
+				   "--mem-mib", ms};
+		size_t na = 16;
+		if (allow_root)
+			aargv[na++] = "--allow-root-jobs";
+		if (limits) {
+			aargv[na++] = "--limits";
+			aargv[na++] = (char *)limits;
+		}
+		if (cg_root) {
+			aargv[na++] = "--cgroup-root";
+			aargv[na++] = (char *)cg_root;
+		}
+		aargv[na] = NULL;
 		write_pid(dir, name, spawn(aargv, log));
 	}
 	int up = 0;

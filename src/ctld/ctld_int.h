@@ -222,6 +222,7 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_work(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m);

@@ -360,6 +360,14 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	sched_decisions_init(&c.dec);
 	c.next_job_id = 1;
 	int rc;
+	/* MASTER_PORT = base + job id mod range must stay a valid port. */
+	if (c.cfg.master_port_base + c.cfg.master_port_range - 1 > 65535) {
+		rc = aidc_errf(e, AIDC_E_INVAL,
+			       "master_port_base %" PRId64 " + master_port_range %" PRId64
+			       " goes past port 65535",
+			       c.cfg.master_port_base, c.cfg.master_port_range);
+		goto fail;
+	}
 	if ((rc = make_dirs(&c.cfg, e)) != 0)
 		goto fail;
 	if ((rc = ctld_secret_ensure(c.cfg.secret_file, c.secret, sizeof c.secret, e)) != 0)

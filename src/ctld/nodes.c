@@ -503,6 +503,68 @@ static struct ctld_task *req_task(struct ctld *c, struct ctld_msg *m, struct ctl
 	return &j->tasks[t];
 }
 
+/* What an agent says about one task (a single report or one of a batch). */
+struct status_in {
+	const char *state;
+	int64_t pid, exit_code, signal;
+	bool timed_out;
+	const char *message; /* NULL = none */
+};
+
+/* Applies one report to a task of this attempt on the reporting node. */
+static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
+			const struct status_in *st, struct aidc_err *e)
+{
+	int rc = 0;
+	if (!strcmp(st->state, "running")) {
+		if (k->state == CTLD_TASK_ASSIGNED) {
+			k->state = CTLD_TASK_RUNNING;
+			k->pid = (int32_t)st->pid;
+			k->start_s = ctld_now_s();
+			rc = commit_job_tasks(c, j, e);
+		}
+		return rc;
+	}
+	if (strcmp(st->state, "exited") && strcmp(st->state, "failed") && strcmp(st->state, "lost"))
+		return aidc_errf(e, AIDC_E_INVAL, "state: unknown '%.16s'", st->state);
+	if (task_terminal(k->state))
+		return 0;
+	k->state = !strcmp(st->state, "exited")	 ? CTLD_TASK_EXITED
+		   : !strcmp(st->state, "failed") ? CTLD_TASK_FAILED
+						  : CTLD_TASK_LOST;
+	k->exit_code = (int32_t)st->exit_code;
+	k->term_signal = (int32_t)st->signal;
+	k->timed_out = st->timed_out;
+	k->end_s = ctld_now_s();
+	bool bad = k->state != CTLD_TASK_EXITED || k->exit_code || k->term_signal || k->timed_out;
+	if (bad && j->state == CTLD_JOB_RUNNING) {
+		char why[256];
+		if (k->state == CTLD_TASK_FAILED)
+			snprintf(why, sizeof why, "task %u could not start: %.200s", k->index,
+				 st->message ? st->message : "");
+		else if (k->timed_out)
+			snprintf(why, sizeof why, "task %u reached the time limit", k->index);
+		else if (k->term_signal)
+			snprintf(why, sizeof why, "task %u killed by signal %d", k->index,
+				 k->term_signal);
+		else
+			snprintf(why, sizeof why, "task %u exited with code %d", k->index,
+				 k->exit_code);
+		/* The agent's explanation (e.g. an OOM kill, a lost adopted task). */
+		if (k->state != CTLD_TASK_FAILED && st->message && *st->message)
+			snprintf(why + strlen(why), sizeof why - strlen(why), ": %.150s",
+				 st->message);
+		j->exit_code = k->exit_code;
+		j->term_signal = k->term_signal;
+		return ctld_job_stop(c, j, k->timed_out ? CTLD_JOB_TIMEOUT : CTLD_JOB_FAILED, why,
+				     e);
+	}
+	if (ctld_job_settle(c, j, e) == 0 && ctld_job_active(j))
+		/* Not the last task: record this one (settle wrote the job otherwise). */
+		return commit_job_tasks(c, j, e);
+	return e->code;
+}
+
 int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
 {
 	struct api_task_status *st = m->body;
@@ -518,61 +580,51 @@ int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
 		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
 	}
 	node_alive(c, &c->nodes[k->node]);
-	int rc = 0;
-	if (!strcmp(st->state, "running")) {
-		if (k->state == CTLD_TASK_ASSIGNED) {
-			k->state = CTLD_TASK_RUNNING;
-			k->pid = (int32_t)st->pid;
-			k->start_s = ctld_now_s();
-			rc = commit_job_tasks(c, j, &m->err);
-		}
-	} else if (!strcmp(st->state, "exited") || !strcmp(st->state, "failed") ||
-		   !strcmp(st->state, "lost")) {
-		if (task_terminal(k->state))
-			goto ok;
-		k->state = !strcmp(st->state, "exited")	 ? CTLD_TASK_EXITED
-			   : !strcmp(st->state, "failed") ? CTLD_TASK_FAILED
-							  : CTLD_TASK_LOST;
-		k->exit_code = (int32_t)st->exit_code;
-		k->term_signal = (int32_t)st->signal;
-		k->timed_out = st->timed_out;
-		k->end_s = ctld_now_s();
-		bool bad = k->state != CTLD_TASK_EXITED || k->exit_code || k->term_signal ||
-			   k->timed_out;
-		if (bad && j->state == CTLD_JOB_RUNNING) {
-			char why[256];
-			if (k->state == CTLD_TASK_FAILED)
-				snprintf(why, sizeof why, "task %u could not start: %.200s", k->index,
-					 st->message ? st->message : "");
-			else if (k->timed_out)
-				snprintf(why, sizeof why, "task %u reached the time limit", k->index);
-			else if (k->term_signal)
-				snprintf(why, sizeof why, "task %u killed by signal %d", k->index,
-					 k->term_signal);
-			else
-				snprintf(why, sizeof why, "task %u exited with code %d", k->index,
-					 k->exit_code);
-			/* The agent's explanation (e.g. an OOM kill, a lost adopted task). */
-			if (k->state != CTLD_TASK_FAILED && st->message && *st->message)
-				snprintf(why + strlen(why), sizeof why - strlen(why), ": %.150s",
-					 st->message);
-			j->exit_code = k->exit_code;
-			j->term_signal = k->term_signal;
-			rc = ctld_job_stop(c, j, k->timed_out ? CTLD_JOB_TIMEOUT : CTLD_JOB_FAILED,
-					   why, &m->err);
-		} else if (ctld_job_settle(c, j, &m->err) == 0 && ctld_job_active(j)) {
-			/* Not the last task: record this one (settle wrote the job otherwise). */
-			rc = commit_job_tasks(c, j, &m->err);
-		} else {
-			rc = m->err.code;
-		}
-	} else {
-		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.16s'", st->state);
-	}
+	struct status_in in = {st->state, st->pid,	 st->exit_code,
+			       st->signal, st->timed_out, st->message};
+	int rc = apply_status(c, j, k, &in, &m->err);
 	if (rc)
 		return rc;
-ok:
 	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
+	return CTLD_DONE;
+}
+
+/* POST /v1/agents/{node}/tasks/status: the reports in order, each as the
+ * single-report route would apply it. A report the controller will never
+ * want (an attempt that is over, an unknown state) is counted as stale and
+ * dropped, so the agent forgets the whole batch on a 200; a store error
+ * fails the request and the agent resends the batch (reports are idempotent:
+ * "running" applies to an assigned task only, an exit to a live one only). */
+int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
+{
+	struct api_task_status_batch *b = m->body;
+	uint32_t ni;
+	if (!req_node(c, m, &ni))
+		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
+	node_alive(c, &c->nodes[ni]);
+	const struct api_task_report *r = b->reports.v;
+	size_t stale = 0;
+	for (size_t i = 0; i < b->reports.n; i++) {
+		struct ctld_job *j = ctld_job_find(c, (uint64_t)r[i].job);
+		if (!j || !ctld_job_active(j) || (uint64_t)r[i].task >= j->ntasks ||
+		    j->tasks[r[i].task].node != ni || (uint32_t)r[i].attempt != j->attempt) {
+			stale++;
+			continue;
+		}
+		struct status_in in = {r[i].state,	r[i].pid,	r[i].exit_code,
+				       r[i].signal, r[i].timed_out, r[i].message};
+		struct aidc_err ie = {0};
+		int rc = apply_status(c, j, &j->tasks[r[i].task], &in, &ie);
+		if (rc == AIDC_E_INVAL) {
+			stale++;
+			aidc_log(AIDC_LOG_WARN, "node %s: job %" PRId64 " task %" PRId64 ": %s",
+				 c->nodes[ni].name, r[i].job, r[i].task, ie.msg);
+		} else if (rc) {
+			return aidc_errf(&m->err, rc, "%s", ie.msg);
+		}
+	}
+	aidc_buf_printf(&m->resp->body, "{\"ok\":true,\"applied\":%zu,\"stale\":%zu}",
+			b->reports.n - stale, stale);
 	return CTLD_DONE;
 }
 

@@ -344,6 +344,7 @@ VIA(h_register, ctld_lf_register, &api_schema_agent_register)
 VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
 VIA(h_work, ctld_lf_work, NULL)
 VIA(h_task_status, ctld_lf_task_status, &api_schema_task_status)
+VIA(h_task_status_batch, ctld_lf_task_status_batch, &api_schema_task_status_batch)
 VIA(h_task_logs, ctld_lf_task_logs, NULL)
 
 const struct api_route ctld_routes[] = {
@@ -378,6 +379,9 @@ const struct api_route ctld_routes[] = {
 	 "long-poll (?wait=S) for launch and kill orders"},
 	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/status", h_task_status, API_ROLE_AGENT,
 	 "TaskStatus", "Ok", "a task started, exited, failed to start or was lost"},
+	{"POST", "/v1/agents/{node}/tasks/status", h_task_status_batch, API_ROLE_AGENT,
+	 "TaskStatusBatch", "Ok",
+	 "several task reports at once, applied in order (the agent's usual way)"},
 	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/logs", h_task_logs, API_ROLE_AGENT, NULL,
 	 "LogSize", "append task output (?stream=out|err&offset=B; raw body; idempotent)"},
 };

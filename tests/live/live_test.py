@@ -164,6 +164,17 @@ def test_basic():
     check(s9["state"] == "failed" and s9["signal"] == 9, "signal 9 reported", s9)
     check(c.logs(j3, "--stderr") == "oops\n", "stderr log", repr(c.logs(j3, "--stderr")))
 
+    # Starts that fail between fork and exec (the agent learns it after the
+    # fork, from the start pipe): the stage and errno reach the job's reason.
+    starts = [({"command": ["true"], "cwd": "/nonexistent-aidc-dir"}, "chdir"),
+              ({"command": ["/etc/passwd"], "cwd": "/"}, "exec")]
+    for spec, stage in starts:
+        st, data = c.http("POST", "/v1/jobs", json.dumps(spec).encode())
+        check(st == 201, "submit %s" % spec, st, data[:200])
+        sf = c.wait_state(json.loads(data)["id"], ENDED)
+        check(sf and sf["state"] == "failed" and "could not start: " + stage in sf["reason"],
+              "a start failing at %s is reported" % stage, sf)
+
     jt = c.submit("-t", "1", "--", "sleep", "60")
     st = c.wait_state(jt, ENDED, timeout=30)
     check(st["state"] == "timeout" and st["signal"] == 15, "time limit: SIGTERM, timeout", st)

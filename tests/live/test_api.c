@@ -59,6 +59,16 @@ static void test_decode_table(void)
 		{&api_schema_task_status, "{\"attempt\":0,\"state\":\"exited\",\"exit_code\":3}", 0, NULL},
 		{&api_schema_task_status, "{\"attempt\":0,\"state\":\"exited\",\"timed_out\":1}",
 		 AIDC_E_INVAL, "true or false"},
+		{&api_schema_task_status_batch,
+		 "{\"reports\":[{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"running\","
+		 "\"pid\":9},{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"exited\"}]}",
+		 0, NULL},
+		{&api_schema_task_status_batch, "{\"reports\":[]}", 0, NULL},
+		{&api_schema_task_status_batch, "{\"reports\":[{\"job\":1,\"attempt\":0,"
+		 "\"state\":\"exited\"}]}", AIDC_E_INVAL, "reports[0].task"},
+		{&api_schema_task_status_batch, "{\"reports\":[{\"job\":1,\"task\":0,"
+		 "\"attempt\":0,\"state\":\"exited\",\"exit_code\":256}]}",
+		 AIDC_E_INVAL, "outside"},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		const struct decode_case *c = &cases[i];
@@ -171,9 +181,37 @@ static void test_openapi_and_errors(void)
 	aidc_buf_release(&b);
 }
 
+/* A batch is bounded before anything is allocated: API_MAX_STATUS_BATCH
+ * reports decode, one more is refused. */
+static void test_status_batch_limit(void)
+{
+	const char *item = "{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"exited\"}";
+	for (size_t n = API_MAX_STATUS_BATCH; n <= API_MAX_STATUS_BATCH + 1; n++) {
+		struct aidc_buf b;
+		aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
+		aidc_buf_puts(&b, "{\"reports\":[");
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				aidc_buf_puts(&b, ",");
+			aidc_buf_puts(&b, item);
+		}
+		aidc_buf_puts(&b, "]}");
+		struct api_task_status_batch sb;
+		struct aidc_err e = {0};
+		int rc = api_decode(&api_schema_task_status_batch, aidc_buf_str(&b), b.len, &sb, &e);
+		CHECK_EQ(rc, n > API_MAX_STATUS_BATCH ? AIDC_E_LIMIT : 0);
+		if (rc == 0) {
+			CHECK_EQ(sb.reports.n, n);
+			api_decoded_release(&api_schema_task_status_batch, &sb);
+		}
+		aidc_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	test_decode_table();
+	test_status_batch_limit();
 	test_decode_values();
 	test_routes();
 	test_openapi_and_errors();
