@@ -1531,7 +1531,10 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		struct aidc_err re = {0};
 		if (do_register(&a, &re) == 0)
 			break;
-		if (re.code == AIDC_E_INVAL || re.code == AIDC_E_AUTH || re.code == AIDC_E_PERM) {
+		/* Bad input, refused credentials and device discovery failures (a
+		 * missing NVML library, a failing plugin) do not heal by retrying. */
+		if (re.code == AIDC_E_INVAL || re.code == AIDC_E_AUTH || re.code == AIDC_E_PERM ||
+		    re.code == AIDC_E_DEVICE || re.code == AIDC_E_LIMIT) {
 			rc = aidc_errf(e, re.code, "registration refused: %s", re.msg);
 			goto out;
 		}

@@ -3,7 +3,8 @@
  * Device providers of the agent behind one call (agent_devices_discover):
  * "none", "mock:N:MODEL[:VENDOR]" (virtual accelerators for machines without
  * any), and "plugin:NAME", which loads a device plugin through src/dev's
- * loader (the public ABI include/aidc/device.h) and reports what it finds.
+ * loader (the public ABI include/aidc/device.h) and reports what it finds,
+ * and "nvml" (every NVIDIA GPU through libnvidia-ml, dev_nvml.c).
  */
 #include "agent/agent_int.h"
 #include "util/util.h"
@@ -65,6 +66,9 @@ int agent_devices_discover(const char *spec, struct agent_device *out, uint32_t 
 		return mock(spec + 5, out, n, e);
 	if (strncmp(spec, "plugin:", 7) == 0)
 		return plugin(spec + 7, out, n, e);
+	if (strcmp(spec, "nvml") == 0)
+		return agent_nvml_discover(out, n, e);
 	return aidc_errf(e, AIDC_E_INVAL,
-			 "devices '%s': expected none, mock:N:MODEL[:VENDOR] or plugin:NAME", spec);
+			 "devices '%s': expected none, mock:N:MODEL[:VENDOR], plugin:NAME or nvml",
+			 spec);
 }

@@ -108,7 +108,7 @@ int cli_agent_main(int argc, char **argv)
 		 NULL},
 		{"state-dir", CLI_STR, &state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
 		{"secret-file", CLI_STR, &secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
-		{"devices", CLI_STR, &devices, "SPEC", "none | mock:N:MODEL[:VENDOR] | plugin:NAME", 0,
+		{"devices", CLI_STR, &devices, "SPEC", "none | mock:N:MODEL[:VENDOR] | plugin:NAME | nvml", 0,
 		 0, NULL, NULL},
 		{"partition", CLI_STR, &part, "NAME", "partition of this node", 0, 0, NULL, NULL},
 		{"cpus", CLI_I64, &cpus, "N", "CPUs offered (default: online CPUs)", 1,
