@@ -168,64 +168,83 @@ static int pods_read(struct aidc_csv *c, struct sim_openb_models *m, struct sim_
 	return rc;
 }
 
+/* The node and pod lists share one open/read/close path: read_fn parses the
+ * rows into out; on failure release_fn frees what was read. A NULL data means
+ * "read the file at name". */
+static int read_list(const char *name, const char *data, size_t len,
+		     struct sim_openb_models *models, void *out,
+		     int (*read_fn)(struct aidc_csv *, struct sim_openb_models *, void *,
+				    struct aidc_err *),
+		     void (*release_fn)(void *), struct aidc_err *e)
+{
+	struct aidc_csv c;
+	int rc = 0;
+	if (data) {
+		aidc_csv_open_mem(&c, name, data, len);
+	} else {
+		rc = aidc_input_check(name, e);
+		if (!rc)
+			rc = aidc_csv_open_file(&c, name, e);
+		if (rc)
+			return rc;
+	}
+	rc = read_fn(&c, models, out, e);
+	aidc_csv_close(&c);
+	if (rc < 0)
+		release_fn(out);
+	return rc < 0 ? rc : 0;
+}
+
+static int nodes_read_fn(struct aidc_csv *c, struct sim_openb_models *m, void *out,
+			 struct aidc_err *e)
+{
+	return nodes_read(c, m, out, e);
+}
+
+static int pods_read_fn(struct aidc_csv *c, struct sim_openb_models *m, void *out,
+			struct aidc_err *e)
+{
+	return pods_read(c, m, out, e);
+}
+
+static void nodes_release_fn(void *out)
+{
+	sim_openb_nodes_release(out);
+}
+
+static void pods_release_fn(void *out)
+{
+	sim_openb_pods_release(out);
+}
+
 int sim_openb_read_nodes_mem(const char *name, const char *data, size_t len,
 			     struct sim_openb_models *models, struct sim_openb_nodes *out,
 			     struct aidc_err *e)
 {
-	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	aidc_csv_open_mem(&c, name, data, len);
-	int rc = nodes_read(&c, models, out, e);
-	aidc_csv_close(&c);
-	if (rc < 0)
-		sim_openb_nodes_release(out);
-	return rc < 0 ? rc : 0;
+	return read_list(name, data ? data : "", len, models, out, nodes_read_fn,
+			 nodes_release_fn, e);
 }
 
 int sim_openb_read_nodes(const char *path, struct sim_openb_models *models,
 			 struct sim_openb_nodes *out, struct aidc_err *e)
 {
-	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	int rc = aidc_input_check(path, e);
-	if (!rc)
-		rc = aidc_csv_open_file(&c, path, e);
-	if (rc)
-		return rc;
-	rc = nodes_read(&c, models, out, e);
-	aidc_csv_close(&c);
-	if (rc < 0)
-		sim_openb_nodes_release(out);
-	return rc < 0 ? rc : 0;
+	return read_list(path, NULL, 0, models, out, nodes_read_fn, nodes_release_fn, e);
 }
 
 int sim_openb_read_pods_mem(const char *name, const char *data, size_t len,
 			    struct sim_openb_models *models, struct sim_openb_pods *out,
 			    struct aidc_err *e)
 {
-	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	aidc_csv_open_mem(&c, name, data, len);
-	int rc = pods_read(&c, models, out, e);
-	aidc_csv_close(&c);
-	if (rc < 0)
-		sim_openb_pods_release(out);
-	return rc < 0 ? rc : 0;
+	return read_list(name, data ? data : "", len, models, out, pods_read_fn, pods_release_fn,
+			 e);
 }
 
 int sim_openb_read_pods(const char *path, struct sim_openb_models *models,
 			struct sim_openb_pods *out, struct aidc_err *e)
 {
-	struct aidc_csv c;
 	memset(out, 0, sizeof *out);
-	int rc = aidc_input_check(path, e);
-	if (!rc)
-		rc = aidc_csv_open_file(&c, path, e);
-	if (rc)
-		return rc;
-	rc = pods_read(&c, models, out, e);
-	aidc_csv_close(&c);
-	if (rc < 0)
-		sim_openb_pods_release(out);
-	return rc < 0 ? rc : 0;
+	return read_list(path, NULL, 0, models, out, pods_read_fn, pods_release_fn, e);
 }
