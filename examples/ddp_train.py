@@ -12,6 +12,8 @@ prints the loss averaged over the ranks, every rank checks its gradients and
 parameters against rank 0's, and the run exits non-zero on any mismatch.
 
     --steps N   training steps (default 5)
+    --cuda      train on the task's GPU (the first in CUDA_VISIBLE_DEVICES, which
+                the agent sets to the devices it gave the task) with NCCL
 """
 import argparse
 import datetime
@@ -39,20 +41,32 @@ def same_everywhere(t, world):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--cuda", action="store_true")
     args = ap.parse_args()
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where a rank is stuck
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     torch.set_num_threads(1)  # one CPU per rank is plenty for this model
-    dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world,
-                            timeout=datetime.timedelta(seconds=60))
+    dev = torch.device("cpu")
+    if args.cuda:
+        if not torch.cuda.is_available():
+            sys.exit("--cuda: no GPU visible (CUDA_VISIBLE_DEVICES=%s)"
+                     % os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
+        dev = torch.device("cuda", 0)  # the agent made only this task's GPUs visible
+        torch.cuda.set_device(dev)
+        print("rank %d: CUDA_VISIBLE_DEVICES=%s, training on %s"
+              % (rank, os.environ.get("CUDA_VISIBLE_DEVICES", "unset"),
+                 torch.cuda.get_device_name(dev)), flush=True)
+    dist.init_process_group("nccl" if args.cuda else "gloo", init_method="env://", rank=rank,
+                            world_size=world, timeout=datetime.timedelta(seconds=60))
     torch.manual_seed(0)  # the same initial weights everywhere (DDP also broadcasts them)
-    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
-    ddp = DistributedDataParallel(model)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+                                torch.nn.Linear(16, 1)).to(dev)
+    ddp = DistributedDataParallel(model, device_ids=[0] if args.cuda else None)
     opt = torch.optim.SGD(ddp.parameters(), lr=0.05)
     data = torch.Generator().manual_seed(1000 + rank)  # each rank its own batches
     grads_ok = True
     for step in range(args.steps):
-        x = torch.randn(32, 8, generator=data)
+        x = torch.randn(32, 8, generator=data).to(dev)
         y = x.sum(dim=1, keepdim=True)
         loss = torch.nn.functional.mse_loss(ddp(x), y)
         opt.zero_grad()

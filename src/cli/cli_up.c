@@ -161,7 +161,7 @@ static void demo(const char *self, const char *sock)
 int cli_up_main(int argc, char **argv)
 {
 	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock", *limits = NULL,
-		   *cg_root = NULL;
+		   *cg_root = NULL, *agent_devices = NULL;
 	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10, port_base = 0;
 	bool demo_f = false, allow_root = false;
 	const struct cli_flag flags[] = {
@@ -173,6 +173,10 @@ int cli_up_main(int argc, char **argv)
 		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
 		{"model", CLI_STR, &model, "NAME", "mock accelerator model", 0, 0, NULL, NULL},
 		{"vendor", CLI_STR, &vendor, "NAME", "mock vendor (nvidia sets CUDA_VISIBLE_DEVICES)",
+		 0, 0, NULL, NULL},
+		{"agent-devices", CLI_STR, &agent_devices, "SPEC",
+		 "real devices instead of mock ones: nvml | plugin:NAME (aidc agent --devices; "
+		 "use with --agents 1 on one host)",
 		 0, 0, NULL, NULL},
 		{"cpus", CLI_I64, &cpus, "N", "CPUs per agent", 1, AIDC_MAX_NODE_CPU_MILLI / 1000,
 		 NULL, NULL},
@@ -201,6 +205,10 @@ int cli_up_main(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (agent_devices && (strlen(agent_devices) > 100 || !*agent_devices)) {
+		fprintf(stderr, "aidc up: bad --agent-devices (nvml or plugin:NAME)\n");
+		return CLI_EXIT_USAGE;
+	}
 	if (strlen(model) > 64 || strlen(vendor) > 32 || strchr(model, ':') || strchr(vendor, ':')) {
 		fprintf(stderr, "aidc up: bad --model or --vendor\n");
 		return CLI_EXIT_USAGE;
@@ -257,7 +265,11 @@ int cli_up_main(int argc, char **argv)
 		snprintf(adir, sizeof adir, "%s/agent-%" PRId64, dir, k);
 		snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);
 		snprintf(secret, sizeof secret, "%s/secret", ctl_dir);
-		snprintf(devspec, sizeof devspec, "mock:%" PRId64 ":%s:%s", devs, model, vendor);
+		if (agent_devices)
+			snprintf(devspec, sizeof devspec, "%s", agent_devices);
+		else
+			snprintf(devspec, sizeof devspec, "mock:%" PRId64 ":%s:%s", devs, model,
+				 vendor);
 		snprintf(cs, sizeof cs, "%" PRId64, cpus);
 		snprintf(ms, sizeof ms, "%" PRId64, mem);
 		snprintf(log, sizeof log, "%s/agent-%" PRId64 ".log", dir, k);
@@ -289,10 +301,15 @@ int cli_up_main(int argc, char **argv)
 			up < 0 ? 0 : up, agents, dir);
 		return CLI_EXIT_FAIL;
 	}
-	printf("local center up: controller (pid %d, port %d) and %" PRId64
-	       " agents with %" PRId64 " %s devices each\n"
-	       "socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n",
-	       (int)cpid, (int)port, agents, devs, model, sock, sock);
+	if (agent_devices)
+		printf("local center up: controller (pid %d, port %d) and %" PRId64
+		       " agents with devices from %s\n",
+		       (int)cpid, (int)port, agents, agent_devices);
+	else
+		printf("local center up: controller (pid %d, port %d) and %" PRId64
+		       " agents with %" PRId64 " %s devices each\n",
+		       (int)cpid, (int)port, agents, devs, model);
+	printf("socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n", sock, sock);
 	if (demo_f)
 		demo(self, sock);
 	return CLI_EXIT_OK;
