@@ -97,41 +97,105 @@ static void stop_pid(pid_t pid)
 	waitpid(pid, NULL, WNOHANG);
 }
 
-static int count_up_nodes(const char *sock)
+/* GET path on the controller's socket; the decoded reply (caller frees with
+ * json_decref), or NULL on any failure. */
+static json_t *get_json(const char *sock, const char *path)
 {
 	struct api_client cl;
 	struct api_call c;
 	memset(&c, 0, sizeof c);
 	if (api_client_init(&cl, sock, NULL, 0, NULL, NULL) != 0)
-		return -1;
+		return NULL;
 	aidc_buf_init(&c.reply, 16u << 20);
 	c.method = "GET";
-	c.path = "/v1/nodes";
+	c.path = path;
 	c.timeout_ms = 2000;
-	int n = -1;
-	if (api_client_call(&cl, &c, NULL) == 0 && c.status == 200) {
-		json_t *r = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
-		size_t i;
-		json_t *it;
-		n = 0;
-		json_array_foreach(json_object_get(r, "nodes"), i, it)
-			n += !strcmp(json_string_value(json_object_get(it, "state")), "up");
-		json_decref(r);
-	}
+	json_t *r = NULL;
+	if (api_client_call(&cl, &c, NULL) == 0 && c.status == 200)
+		r = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
 	aidc_buf_release(&c.reply);
 	api_client_release(&cl);
+	return r;
+}
+
+static int count_up_nodes(const char *sock)
+{
+	json_t *r = get_json(sock, "/v1/nodes");
+	if (!r)
+		return -1;
+	int n = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(r, "nodes"), i, it)
+		n += !strcmp(json_string_value(json_object_get(it, "state")) ?: "", "up");
+	json_decref(r);
 	return n;
 }
 
-static void demo(const char *self, const char *sock)
+/* Runs `aidc ARGS...` (self) and waits for it; its exit status, -1 if it could not run. */
+static int run_self(const char *self, char **argv)
 {
-	static const char *const jobs[][8] = {
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execv(self, argv);
+		_exit(127);
+	}
+	int st = 0;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* The demo's batch script: Slurm users' #SBATCH directives work unchanged. */
+static const char demo_script[] =
+	"#!/bin/sh\n"
+	"#SBATCH -J sbatch-demo\n"
+	"#SBATCH --ntasks=2\n"
+	"#SBATCH --gpus-per-task=2\n"
+	"#SBATCH -t 2\n"
+	"#SBATCH -o demo-%j-%t.out\n"
+	"echo \"task $AIDC_TASK_INDEX of job $AIDC_JOB_ID on $AIDC_NODE: devices "
+	"$AIDC_VISIBLE_DEVICES\"\n"
+	"sleep 2\n";
+
+/* Submits the demo workload: a single task, a 2-node gang, a #SBATCH batch
+ * script, a job with a time limit, and one that needs every device of the
+ * center and so waits until the others are done. Returns how many were accepted. */
+static int demo_submit(const char *self, const char *sock, const char *dir, int64_t agents,
+		       int64_t devs)
+{
+	char script[1200], all[32], cwd[1100];
+	snprintf(cwd, sizeof cwd, "%s/demo", dir);
+	mkdir(cwd, 0755);
+	snprintf(script, sizeof script, "%s/train.sbatch", cwd);
+	FILE *f = fopen(script, "w");
+	if (!f || fputs(demo_script, f) == EOF) {
+		fprintf(stderr, "aidc up: cannot write %s\n", script);
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	snprintf(all, sizeof all, "%" PRId64, devs > 0 ? devs : 1);
+	char nodes[32];
+	snprintf(nodes, sizeof nodes, "%" PRId64, agents);
+	const char *gang_cmd = "echo rank $RANK of $WORLD_SIZE on $AIDC_NODE, master "
+			       "$MASTER_ADDR:$MASTER_PORT, devices $AIDC_VISIBLE_DEVICES";
+	const char *const jobs[][14] = {
 		{"-J", "hello", "--", "echo", "hello from AIDC", NULL},
-		{"-J", "gang", "-n", "2", "--gpus-per-task", "1", "--", NULL},
+		{"-J", "gang", "-n", nodes, "--gpus-per-task", "1", "--", "sh", "-c", gang_cmd, NULL},
+		{script, NULL},
 		{"-J", "sleeper", "-t", "60", "--", "sleep", "5", NULL},
+		{"-J", "whole-center", "-n", nodes, "--gpus-per-task", all, "--", "sh", "-c",
+		 "echo all $AIDC_VISIBLE_DEVICES of $AIDC_NODE", NULL},
 	};
+	int ok = 0;
+	if (chdir(cwd) != 0)
+		return 0;
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(jobs); k++) {
-		char *argv[16];
+		char *argv[24];
 		size_t n = 0;
 		argv[n++] = (char *)self;
 		argv[n++] = (char *)"submit";
@@ -139,23 +203,74 @@ static void demo(const char *self, const char *sock)
 		argv[n++] = (char *)sock;
 		for (size_t i = 0; jobs[k][i]; i++)
 			argv[n++] = (char *)jobs[k][i];
-		if (k == 1) {
-			argv[n++] = (char *)"sh";
-			argv[n++] = (char *)"-c";
-			argv[n++] = (char *)"echo rank $RANK of $WORLD_SIZE on $AIDC_NODE, "
-					    "master $MASTER_ADDR:$MASTER_PORT, devices "
-					    "$AIDC_VISIBLE_DEVICES";
-		}
 		argv[n] = NULL;
-		pid_t pid = fork();
-		if (pid == 0) {
-			execv(self, argv);
-			_exit(127);
-		}
-		waitpid(pid, NULL, 0);
+		ok += run_self(self, argv) == 0;
 	}
-	printf("\ndemo submitted. Try:\n  aidc jobs\n  aidc nodes\n  aidc logs 1\n"
-	       "  aidc logs 2 --task 1\n  aidc logs 3 -f\n");
+	return ok;
+}
+
+static bool terminal(const char *st)
+{
+	return st && (!strcmp(st, "completed") || !strcmp(st, "failed") ||
+		      !strcmp(st, "cancelled") || !strcmp(st, "timeout"));
+}
+
+/* Waits up to timeout_s for every job to end, printing progress when it
+ * changes. Returns true when all ended. */
+static bool demo_wait(const char *sock, int timeout_s)
+{
+	char last[128] = "";
+	for (int i = 0; i < timeout_s * 10; i++) {
+		json_t *r = get_json(sock, "/v1/jobs");
+		size_t k, done = 0, total = 0;
+		json_t *it;
+		json_array_foreach(json_object_get(r, "jobs"), k, it)
+		{
+			total++;
+			done += terminal(json_string_value(json_object_get(it, "state")));
+		}
+		json_decref(r);
+		char line[128];
+		snprintf(line, sizeof line, "  %zu of %zu demo jobs finished", done, total);
+		if (strcmp(line, last)) {
+			printf("%s\n", line);
+			fflush(stdout);
+			snprintf(last, sizeof last, "%s", line);
+		}
+		if (total && done == total)
+			return true;
+		nap_ms(100);
+	}
+	return false;
+}
+
+static void demo(const char *self, const char *sock, const char *dir, int64_t agents,
+		 int64_t devs)
+{
+	printf("\nsubmitting the demo workload (run from %s/demo):\n", dir);
+	fflush(stdout);
+	int n = demo_submit(self, sock, dir, agents, devs);
+	printf("%d demo jobs submitted; waiting for them (the last one needs every device and "
+	       "waits for the others):\n",
+	       n);
+	fflush(stdout);
+	bool all = demo_wait(sock, 90);
+	char *argv[] = {(char *)self, "jobs", "--socket", (char *)sock, NULL};
+	printf("\n");
+	fflush(stdout);
+	run_self(self, argv);
+	printf("\n%s. Where to look (aidc is %s):\n"
+	       "  export AIDC_SOCKET=%s\n"
+	       "  aidc jobs                 every job, with the reason a waiting job waits\n"
+	       "  aidc logs 1               the hello job's output (--stderr for stderr)\n"
+	       "  aidc logs 2 --task 1      rank 1 of the gang: its MASTER_ADDR/PORT and devices\n"
+	       "  cat %s/demo/demo-3-*.out  the #SBATCH script's -o files\n"
+	       "  aidc nodes                nodes, devices and running tasks\n"
+	       "  aidc submit -n 2 -c 2 -- /usr/bin/python3 examples/ddp_train.py\n"
+	       "                            a PyTorch DDP job (from the source tree)\n"
+	       "  aidc down                 stop the center (add --dir %s if not ~/.aidc)\n",
+	       all ? "All demo jobs finished" : "Some demo jobs are still running", self, sock, dir,
+	       dir);
 }
 
 int cli_up_main(int argc, char **argv)
@@ -311,7 +426,7 @@ int cli_up_main(int argc, char **argv)
 		       (int)cpid, (int)port, agents, devs, model);
 	printf("socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n", sock, sock);
 	if (demo_f)
-		demo(self, sock);
+		demo(self, sock, dir, agents, agent_devices ? 1 : devs);
 	return CLI_EXIT_OK;
 }
 
