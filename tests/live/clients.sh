@@ -7,49 +7,11 @@
 # once and completes, and the controller's listing holds exactly these jobs.
 # Waits poll with generous deadlines; nothing here asserts a timing.
 # Exit 0 pass, 1 fail, 77 skip (with the reason printed).
-set -u
-
-AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+MARKER_TEST=clients
+. "$(dirname "$0")/marker_lib.sh"
 N=${CLIENTS_N:-8}
 JOBS=${CLIENTS_JOBS:-1000}
-[ -x "$AIDC" ] || { echo "SKIP: no aidc binary at $AIDC"; exit 77; }
-
-D=$(mktemp -d /tmp/aidc-clients-XXXXXX)
-chmod 755 "$D"
-M=$D/markers
-mkdir -m 777 "$M"
-PIDS=()
-fail=0
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	"$AIDC" down --dir "$D" >/dev/null 2>&1
-	for f in "$D"/pids/*.pid; do
-		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-	done
-	if [ "$fail" != 0 ]; then
-		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
-	fi
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() { # check RESULT(0=ok) WHAT DETAIL
-	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
-}
-
-root=()
-[ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
-if ! "$AIDC" up --dir "$D" --agents 2 --devices 2 --cpus 32 "${root[@]}" >"$D/up.out" 2>&1; then
-	cat "$D/up.out"
-	fail=1
-	exit 1
-fi
-export AIDC_SOCKET=$D/aidc.sock
-
-# shellcheck disable=SC2016 # expanded by the job's shell, not here
-JOB='echo "$AIDC_ATTEMPT" >> '"$M"'/"$AIDC_JOB_ID"'
+center_start --cpus 32
 
 client() { # client K COUNT: acknowledged ids to $D/ids.K; failures to $D/err.K
 	for _ in $(seq "$2"); do
@@ -60,10 +22,10 @@ client() { # client K COUNT: acknowledged ids to $D/ids.K; failures to $D/err.K
 }
 for k in $(seq "$N"); do
 	client "$k" $((JOBS / N + (k <= JOBS % N ? 1 : 0))) &
-	PIDS+=($!)
+	BG+=($!)
 done
-for p in "${PIDS[@]}"; do wait "$p"; done
-PIDS=()
+for p in "${BG[@]}"; do wait "$p"; done
+BG=()
 
 ids=$(cat "$D"/ids.* 2>/dev/null | sort -n)
 nids=$(echo "$ids" | grep -c .)

@@ -10,51 +10,11 @@
 #     whose reply was lost in a crash may run (it was committed) but only once.
 # Waits poll with generous deadlines; nothing here asserts a timing.
 # Exit 0 pass, 1 fail, 77 skip (with the reason printed).
-set -u
-
-AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+MARKER_TEST=storm
+. "$(dirname "$0")/marker_lib.sh"
 CYCLES=${STORM_CYCLES:-20}
 CLIENTS=${STORM_CLIENTS:-3}
-[ -x "$AIDC" ] || { echo "SKIP: no aidc binary at $AIDC"; exit 77; }
-
-D=$(mktemp -d /tmp/aidc-storm-XXXXXX)
-chmod 755 "$D"
-M=$D/markers
-mkdir -m 777 "$M"
-SUBMITTERS=()
-fail=0
-
-cleanup() {
-	touch "$D/stop"
-	for p in "${SUBMITTERS[@]}"; do kill "$p" 2>/dev/null; done
-	"$AIDC" down --dir "$D" >/dev/null 2>&1
-	for f in "$D"/pids/*.pid; do
-		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-	done
-	if [ "$fail" != 0 ]; then
-		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
-	fi
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() { # check COND-RESULT WHAT DETAIL
-	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
-}
-
-root=()
-[ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
-if ! "$AIDC" up --dir "$D" --agents 2 --devices 2 --cpus 16 --node-timeout 60 "${root[@]}" \
-	>"$D/up.out" 2>&1; then
-	cat "$D/up.out"
-	fail=1
-	exit 1
-fi
-export AIDC_SOCKET=$D/aidc.sock
-
-# shellcheck disable=SC2016 # expanded by the job's shell, not here
-JOB='echo "$AIDC_ATTEMPT" >> '"$M"'/"$AIDC_JOB_ID"'
+center_start --cpus 16 --node-timeout 60
 
 submitter() { # acknowledged ids go to $D/acked.$1, one per line
 	while [ ! -e "$D/stop" ]; do
@@ -64,7 +24,7 @@ submitter() { # acknowledged ids go to $D/acked.$1, one per line
 }
 for k in $(seq "$CLIENTS"); do
 	submitter "$k" &
-	SUBMITTERS+=($!)
+	BG+=($!)
 done
 
 ctl_healthy() {
@@ -89,8 +49,8 @@ for cycle in $(seq "$CYCLES"); do
 	ctl_healthy || { check 1 "controller restarts after kill -9 #$cycle" "no health reply"; exit 1; }
 done
 touch "$D/stop"
-for p in "${SUBMITTERS[@]}"; do wait "$p"; done
-SUBMITTERS=()
+for p in "${BG[@]}"; do wait "$p"; done
+BG=()
 
 acked=$(cat "$D"/acked.* 2>/dev/null | sort -n)
 nacked=$(echo "$acked" | grep -c .)

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared start of the marker-file tests (clients.sh, storm.sh); sourced, not
+# run. Sets AIDC (the binary), D (a temporary directory), M (the marker
+# directory: every job appends one line to $M/<job id>), BG (background PIDs
+# that cleanup kills), fail; defines check and center_start; on any exit
+# touches $D/stop, kills BG, stops the center, SIGKILLs what is left and
+# removes D (printing the daemon logs first when a check failed).
+# Exit 77 after "SKIP: reason" means SKIP.
+set -u
+AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
+[ -x "$AIDC" ] || { echo "SKIP: no aidc binary at $AIDC"; exit 77; }
+
+D=$(mktemp -d "/tmp/aidc-${MARKER_TEST:-marker}-XXXXXX")
+chmod 755 "$D"
+M=$D/markers
+mkdir -m 777 "$M"
+BG=()
+fail=0
+# shellcheck disable=SC2016 # expanded by the job's shell, not here
+JOB='echo "$AIDC_ATTEMPT" >> '"$M"'/"$AIDC_JOB_ID"'
+
+cleanup() {
+	touch "$D/stop"
+	for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
+	"$AIDC" down --dir "$D" >/dev/null 2>&1
+	for f in "$D"/pids/*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	if [ "$fail" != 0 ]; then
+		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
+	fi
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+check() { # check RESULT(0=ok) WHAT DETAIL
+	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
+}
+
+# center_start [aidc up flags...]: 2 agents with 2 mock devices each in D.
+center_start() {
+	local root=()
+	[ "$(id -u)" = 0 ] && root=(--allow-root-jobs)
+	if ! "$AIDC" up --dir "$D" --agents 2 --devices 2 "${root[@]}" "$@" >"$D/up.out" 2>&1; then
+		cat "$D/up.out"
+		fail=1
+		exit 1
+	fi
+	export AIDC_SOCKET=$D/aidc.sock
+}
