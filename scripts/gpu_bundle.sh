@@ -19,7 +19,7 @@ cp "$BUILD"/plugins/aidc_dev_cuda.so "$BUILD"/plugins/aidc_dev_example.so "$DIR/
 	while read -r name path; do
 		case "$name" in
 		libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | ld-linux*) continue ;;
-		libcu* | libnvidia* | libOpenCL* | libpocl*) continue ;;
+		libcu* | libnvrtc* | libnvidia* | libOpenCL* | libpocl*) continue ;;
 		esac
 		cp -L "$path" "$DIR/deps/$name"
 	done
