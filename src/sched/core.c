@@ -135,6 +135,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->scr);
 	aidc_free(s->plan);
 	aidc_free(s->plan2);
+	aidc_free(s->cand);
 	aidc_free(s->mark);
 	aidc_free(s->resv.allocs);
 	aidc_free(s->resv.held);

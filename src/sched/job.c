@@ -208,6 +208,52 @@ static int check_req(const struct sched *s, const struct sched_job_spec *sp, str
 	return 0;
 }
 
+/* Node constraints (sched.h). Non-trivial ones need a gang placement policy and
+ * whole devices or CPU-only tasks. */
+static int check_nodes(const struct sched *s, const struct sched_job_spec *sp, struct aidc_err *e)
+{
+	uint32_t nn = sp->nodes, per = sp->tasks_per_node;
+
+	if (nn > sp->ntasks)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": %u nodes for only %u tasks",
+				 sp->id, nn, sp->ntasks);
+	if (per > AIDC_MAX_TASKS_PER_NODE)
+		return aidc_errf(e, AIDC_E_LIMIT, "job %" PRIu64 ": %u tasks per node > %u", sp->id,
+				 per, AIDC_MAX_TASKS_PER_NODE);
+	if (nn && per && (uint64_t)nn * per < sp->ntasks)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "job %" PRIu64 ": %u tasks do not fit %u nodes at %u per node",
+				 sp->id, sp->ntasks, nn, per);
+	if (sp->ntasks == 1 || (!nn && (!per || per >= sp->ntasks)))
+		return 0; /* no constraint beyond the gang itself */
+	if (sched_frag_policy(s->cfg.placement))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "job %" PRIu64 ": node constraints (nodes, tasks per node) need "
+				 "a gang placement policy (consolidate, topology, spread, helios)",
+				 sp->id);
+	if (sp->task.ndev && sp->task.dev_milli && sp->task.dev_milli < AIDC_DEVICE_MILLI)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "job %" PRIu64
+				 ": node constraints (nodes, tasks per node) are not "
+				 "supported with fractional device shares",
+				 sp->id);
+	return 0;
+}
+
+/* Keeps at most one constraint: an even spread over nnodes nodes already
+ * respects any per-node limit check_nodes accepted. */
+static void norm_nodes(struct sched_job *j, const struct sched_job_spec *sp)
+{
+	j->nnodes = sp->nodes;
+	j->per_node = sp->tasks_per_node;
+	if (j->nnodes)
+		j->per_node = 0;
+	if (j->per_node >= j->ntasks)
+		j->per_node = 0;
+	if (j->ntasks == 1)
+		j->nnodes = 0;
+}
+
 static int check_spec(const struct sched *s, const struct sched_job_spec *sp, int64_t now_s,
 		      struct aidc_err *e)
 {
@@ -235,7 +281,7 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 	if ((rc = check_str("name", sp->name, e)) || (rc = check_str("user", sp->user, e)) ||
 	    (rc = check_str("tenant", sp->tenant, e)))
 		return rc;
-	if ((rc = check_req(s, sp, e)))
+	if ((rc = check_req(s, sp, e)) || (rc = check_nodes(s, sp, e)))
 		return rc;
 	if (idmap_get(&s->ids, sp->id) != UINT32_MAX)
 		return aidc_errf(e, AIDC_E_EXISTS, "job %" PRIu64 " already exists", sp->id);
@@ -277,6 +323,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->priority = spec->priority;
 	j->submit_s = spec->submit_s;
 	j->ntasks = spec->ntasks;
+	norm_nodes(j, spec);
 	j->task = spec->task;
 	if (j->task.ndev == 0)
 		j->task.dev_milli = 0;
@@ -390,6 +437,127 @@ int sched_job_requeue(struct sched *s, uint32_t job, int64_t now_s, struct aidc_
 	j->preemptions++;
 	s->parts[j->part].use.jobs_pending++;
 	sched_queue_push(s, job, now_s);
+	return 0;
+}
+
+static int cmp_alloc(const void *a, const void *b)
+{
+	const struct sched_alloc *x = a, *y = b;
+	if (x->task != y->task)
+		return x->task < y->task ? -1 : 1;
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
+}
+
+/* One alloc of a restored job, against the job's request and the cluster as it
+ * is with the job's earlier tasks already taken. */
+static int check_restore_alloc(const struct sched *s, const struct sched_job *j,
+			       const struct sched_alloc *a, const struct sched_alloc *first,
+			       struct aidc_err *e)
+{
+	const struct sched_device *d;
+
+	if (a->task >= j->ntasks || a->node >= s->nnodes)
+		return aidc_errf(e, AIDC_E_NOTFOUND,
+				 "job %" PRIu64 ": task %u on node %u: no such %s", j->id, a->task,
+				 a->node, a->task >= j->ntasks ? "task" : "node");
+	if (s->nodes[a->node].partition != j->part || s->nodes[a->node].state == SCHED_NODE_DOWN)
+		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 ": node %s is %s", j->id,
+				 s->nodes[a->node].name,
+				 s->nodes[a->node].partition != j->part ? "in another partition"
+									: "down");
+	if (a->node != first->node)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": task %u spans nodes %s and %s",
+				 j->id, a->task, s->nodes[first->node].name,
+				 s->nodes[a->node].name);
+	if (j->task.ndev == 0)
+		return a->dev == SCHED_NO_DEVICE
+			   ? 0
+			   : aidc_errf(e, AIDC_E_INVAL,
+				       "job %" PRIu64 ": CPU-only task %u holds a device", j->id,
+				       a->task);
+	if (a->dev >= s->ndevs || s->devs[a->dev].node != a->node)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "job %" PRIu64 ": node %s has no device %u",
+				 j->id, s->nodes[a->node].name, a->dev);
+	d = &s->devs[a->dev];
+	if (j->task.model_mask && !((j->task.model_mask >> d->model) & 1))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "job %" PRIu64 ": device %u is not of an accepted model", j->id,
+				 a->dev);
+	if (a->milli != j->task.dev_milli || d->free_milli < a->milli)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "job %" PRIu64 ": device %u of node %s: %u milli wanted, %u free",
+				 j->id, a->dev, s->nodes[a->node].name, a->milli, d->free_milli);
+	return 0;
+}
+
+/* Checks a task's allocs (sorted, contiguous a[0 .. n)) and takes them. */
+static int restore_task(struct sched *s, const struct sched_job *j, const struct sched_alloc *a,
+			uint32_t n, struct aidc_err *e)
+{
+	const struct sched_node *nd = &s->nodes[a[0].node];
+	uint32_t want = j->task.ndev ? j->task.ndev : 1;
+	int rc;
+
+	if (n != want)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "job %" PRIu64 ": task %u holds %u allocations, not %u", j->id,
+				 a[0].task, n, want);
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = check_restore_alloc(s, j, &a[i], &a[0], e)) != 0)
+			return rc;
+		if (i && a[i].dev == a[i - 1].dev)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "job %" PRIu64 ": task %u holds device %u twice", j->id,
+					 a[0].task, a[i].dev);
+	}
+	if (nd->cpu_free_milli < j->task.cpu_milli || nd->mem_free_mib < j->task.mem_mib)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "job %" PRIu64 ": node %s has no CPU or memory left for task %u",
+				 j->id, nd->name, a[0].task);
+	sched_allocs_apply(s, a, n, &j->task, 1);
+	return 0;
+}
+
+int sched_job_restore(struct sched *s, uint32_t job, const struct sched_alloc *allocs, uint32_t n,
+		      int64_t now_s, struct aidc_err *e)
+{
+	struct sched_job *j = live_job(s, job);
+	uint32_t done = 0, t = 0;
+	int rc = 0;
+
+	if (!j)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no job handle %u", job);
+	if (j->running)
+		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is already running", j->id);
+	if (!allocs || n > (uint64_t)j->ntasks * AIDC_MAX(j->task.ndev, 1u))
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": %u allocations for %u tasks",
+				 j->id, n, j->ntasks);
+	AIDC_GROW(s->scr, s->cap_scr, (size_t)n + 1);
+	memcpy(s->scr, allocs, n * sizeof *allocs);
+	for (uint32_t i = 0; i < n; i++)
+		if (j->task.ndev == 0)
+			s->scr[i].milli = 0;
+	qsort(s->scr, n, sizeof *s->scr, cmp_alloc);
+	while (done < n && rc == 0) {
+		uint32_t k = done;
+		while (k < n && s->scr[k].task == s->scr[done].task)
+			k++;
+		if (s->scr[done].task != t)
+			rc = aidc_errf(e, AIDC_E_INVAL,
+				       "job %" PRIu64 ": task %u has no allocation", j->id, t);
+		else if ((rc = restore_task(s, j, s->scr + done, k - done, e)) == 0)
+			done = k, t++;
+	}
+	if (rc == 0 && t != j->ntasks)
+		rc = aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": task %u has no allocation", j->id,
+			       t);
+	if (rc) {
+		sched_allocs_apply(s, s->scr, done, &j->task, -1);
+		return rc;
+	}
+	now_s = clamp_now(s, now_s);
+	sched_queue_remove(s, job);
+	sched_job_mark_started(s, job, now_s, s->scr, n);
 	return 0;
 }
 

@@ -106,7 +106,7 @@ static bool memo_fails(const struct sched *s, const struct sched_job *j, bool bl
 {
 	const struct sched_memo *m = &s->memo;
 	uint64_t mask = eff_mask(s, j);
-	bool dom = memo_dominates(s, j);
+	bool dom = memo_dominates(s, j) && !j->nnodes && !j->per_node;
 
 	if (!memo_usable(s))
 		return false;
@@ -114,13 +114,14 @@ static bool memo_fails(const struct sched *s, const struct sched_job *j, bool bl
 		const struct sched_memo_ent *f = &m->v[i];
 		if (f->blocked && !blocked)
 			continue;
-		if (dom) {
+		if (dom && (f->nnodes | f->per_node) == 0) {
 			if (j->ntasks >= f->ntasks && j->task.ndev >= f->ndev &&
 			    f->dev_milli == AIDC_DEVICE_MILLI &&
 			    j->task.cpu_milli >= f->cpu_milli && j->task.mem_mib >= f->mem_mib &&
 			    (mask & ~f->mask) == 0)
 				return true;
-		} else if (j->ntasks == f->ntasks && j->task.ndev == f->ndev &&
+		} else if (j->ntasks == f->ntasks && j->nnodes == f->nnodes &&
+			   j->per_node == f->per_node && j->task.ndev == f->ndev &&
 			   j->task.dev_milli == f->dev_milli && j->task.cpu_milli == f->cpu_milli &&
 			   j->task.mem_mib == f->mem_mib && mask == f->mask) {
 			return true;
@@ -138,6 +139,8 @@ static void memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 		return;
 	f = &m->v[m->n++];
 	f->ntasks = j->ntasks;
+	f->nnodes = j->nnodes;
+	f->per_node = j->per_node;
 	f->ndev = j->task.ndev;
 	f->dev_milli = j->task.dev_milli;
 	f->cpu_milli = j->task.cpu_milli;

@@ -31,6 +31,13 @@
  * (sched_frag_policy) place every task through sched_frag_pick (frag.c).
  * A gang is all or nothing: tasks are taken one by one and rolled back on
  * failure.
+ * Node constraints (sched.h; whole-device and CPU-only gangs under the four
+ * policies above): tasks_per_node caps every node's capacity in the plans;
+ * nodes replaces the plan by exactly that many nodes, tasks spread evenly,
+ * the nodes for the larger share chosen first (SPREAD: most free devices,
+ * the others best fit; TOPOLOGY tries a device group and racks first).
+ * CPU-only constrained gangs are planned from one sorted scan of the
+ * partition's nodes (place_cpu_nodes).
  *
  * Costs (N = nodes in the pool, W = N/64 bitset words, M = devices per node):
  * best-fit single node O(M + W) plus the nodes rejected for CPU/memory;
@@ -39,7 +46,9 @@
  * task; fractional and CPU-only tasks O(nodes with partial devices x M) and
  * O(nodes in the partition) per task. WILL_RUN: O(R log R) to order the R
  * running jobs of the partition plus one placement attempt per distinct end
- * time once enough devices are free. Never-fits (a job larger than its
+ * time once enough devices are free. The nodes constraint: O(M + W + nodes
+ * visited); constrained CPU-only gangs O(P log P) for the P nodes of the
+ * partition. Never-fits (a job larger than its
  * partition will ever offer, checked node by node over classes of identical
  * nodes): O(node classes).
  */
@@ -52,6 +61,7 @@ struct pctx {
 	uint32_t ntasks;
 	uint32_t rack; /* UINT32_MAX = any */
 	uint32_t n;    /* entries in s->plan */
+	uint32_t cap;  /* at most this many tasks per node (the job's per_node); 0 = any */
 };
 
 static uint32_t loc_node(const struct pctx *c, uint32_t local)
@@ -66,7 +76,8 @@ static uint32_t loc_free(const struct pctx *c, uint32_t local)
 
 static uint32_t loc_fit(const struct pctx *c, uint32_t local)
 {
-	return sched_node_fit(c->s, loc_node(c, local), loc_free(c, local), c->req);
+	uint32_t k = sched_node_fit(c->s, loc_node(c, local), loc_free(c, local), c->req);
+	return c->cap && k > c->cap ? c->cap : k;
 }
 
 static bool loc_skip(const struct pctx *c, uint32_t local)
@@ -100,6 +111,8 @@ static int64_t best_single(const struct pctx *c, uint32_t k)
 {
 	uint64_t need = (uint64_t)k * c->req->ndev;
 
+	if (c->cap && k > c->cap)
+		return -1;
 	for (uint64_t b = need; b <= c->p->maxdev; b++) {
 		const uint64_t *bits;
 		if (!c->p->bcount[b])
@@ -162,7 +175,8 @@ static int plan_helios(struct pctx *c)
 	uint32_t left = c->ntasks;
 	int64_t l;
 
-	if ((uint64_t)c->ntasks * c->req->ndev <= c->p->maxdev) {
+	if ((uint64_t)c->ntasks * c->req->ndev <= c->p->maxdev &&
+	    (!c->cap || c->ntasks <= c->cap)) {
 		l = best_single(c, c->ntasks);
 		if (l < 0)
 			return AIDC_E_NOFIT;
@@ -187,11 +201,43 @@ static int plan_helios(struct pctx *c)
 	return 0;
 }
 
+/* Spreads ntasks over the candidates s->plan[0 .. n), whose ntasks hold their
+ * capacity on entry, round robin: the smallest r with sum(min(cap, r)) >=
+ * ntasks; everyone gets min(cap, r - 1), the rest one more each in candidate
+ * order. The caller checked that the capacities add up. Returns the entries
+ * left (those given tasks, in order). */
+static uint32_t spread_share(struct sched *s, uint32_t n, uint32_t ntasks)
+{
+	uint64_t left = ntasks;
+	uint32_t r, w = 0;
+
+	for (r = 1;; r++) {
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < n; i++)
+			sum += AIDC_MIN(s->plan[i].ntasks, r);
+		if (sum >= ntasks)
+			break;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		left -= AIDC_MIN(s->plan[i].ntasks, r - 1);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t cap = s->plan[i].ntasks;
+		s->plan[i].ntasks = AIDC_MIN(cap, r - 1);
+		if (left && cap >= r) {
+			s->plan[i].ntasks++;
+			left--;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (s->plan[i].ntasks)
+			s->plan[w++] = s->plan[i];
+	return w;
+}
+
 static int plan_spread(struct pctx *c)
 {
 	struct sched *s = c->s;
 	uint64_t acc = 0;
-	uint32_t r;
 
 	/* Candidates, most free devices first, until there is one per task. */
 	for (uint32_t b = c->p->maxdev; b >= c->req->ndev && c->n < c->ntasks; b--) {
@@ -209,35 +255,7 @@ static int plan_spread(struct pctx *c)
 	}
 	if (acc < c->ntasks)
 		return AIDC_E_NOFIT;
-	/* Round robin: the smallest r with sum(min(cap, r)) >= ntasks; everyone gets
-	 * min(cap, r - 1), the rest one more each in candidate order. */
-	for (r = 1;; r++) {
-		uint64_t sum = 0;
-		for (uint32_t i = 0; i < c->n; i++)
-			sum += AIDC_MIN(s->plan[i].ntasks, r);
-		if (sum >= c->ntasks)
-			break;
-	}
-	{
-		uint64_t left = c->ntasks;
-		for (uint32_t i = 0; i < c->n; i++)
-			left -= AIDC_MIN(s->plan[i].ntasks, r - 1);
-		for (uint32_t i = 0; i < c->n; i++) {
-			uint32_t cap = s->plan[i].ntasks;
-			s->plan[i].ntasks = AIDC_MIN(cap, r - 1);
-			if (left && cap >= r) {
-				s->plan[i].ntasks++;
-				left--;
-			}
-		}
-	}
-	{
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < c->n; i++)
-			if (s->plan[i].ntasks)
-				s->plan[w++] = s->plan[i];
-		c->n = w;
-	}
+	c->n = spread_share(s, c->n, c->ntasks);
 	return 0;
 }
 
@@ -255,31 +273,78 @@ static uint32_t group_free_max(const struct sched *s, uint32_t node, uint32_t mo
 	return best;
 }
 
-static int plan_topology(struct pctx *c)
+/* One device group of one node that holds the whole gang (best fit by the
+ * node's free devices, then lowest id): pool-local index or -1. */
+static int64_t topo_group(const struct pctx *c)
+{
+	uint64_t need = (uint64_t)c->ntasks * c->req->ndev;
+
+	if (c->cap && c->ntasks > c->cap)
+		return -1;
+	for (uint64_t b = need; b <= c->p->maxdev; b++) {
+		const uint64_t *bits = sched_pool_bucket(c->p, (uint32_t)b);
+		for (int64_t l = sched_pool_next(c->p, bits, 0); l >= 0;
+		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1))
+			if (loc_fit(c, (uint32_t)l) >= c->ntasks &&
+			    group_free_max(c->s, loc_node(c, (uint32_t)l), c->p->model) >= need)
+				return l;
+	}
+	return -1;
+}
+
+/* Exactly nnodes nodes, tasks spread evenly (the job's nnodes constraint).
+ * Each node a plan step takes is marked. */
+static uint32_t pick_nodes(struct pctx *c, uint32_t k, uint32_t want, bool most)
+{
+	struct sched *s = c->s;
+	uint32_t got = 0, lo = k * c->req->ndev, b = most ? c->p->maxdev : lo;
+
+	if (!want || lo > c->p->maxdev)
+		return 0;
+	for (;;) {
+		const uint64_t *bits = sched_pool_bucket(c->p, b);
+		if (c->p->bcount[b]) {
+			for (int64_t l = sched_pool_next(c->p, bits, 0); l >= 0;
+			     l = sched_pool_next(c->p, bits, (uint32_t)l + 1)) {
+				if (loc_skip(c, (uint32_t)l) || loc_fit(c, (uint32_t)l) < k)
+					continue;
+				plan_push(c, (uint32_t)l, k);
+				s->mark[loc_node(c, (uint32_t)l)] = s->mark_stamp;
+				if (++got == want)
+					return got;
+			}
+		}
+		if (most ? b == lo : b == c->p->maxdev)
+			return got;
+		b = most ? b - 1 : b + 1;
+	}
+}
+
+/* The first ntasks % nnodes nodes take one task more. SPREAD takes the nodes
+ * with the most free devices, the other policies the fewest (best fit); lowest
+ * id first within a bucket. Nodes that can hold the larger share are taken
+ * first, so it finds a plan whenever one exists. O(M + W + nodes visited). */
+static int plan_nodes(struct pctx *c, uint32_t nnodes)
+{
+	uint32_t base = c->ntasks / nnodes, extra = c->ntasks % nnodes;
+	bool most = c->s->cfg.placement == SCHED_PLACE_SPREAD;
+
+	if (pick_nodes(c, base + 1, extra, most) < extra ||
+	    pick_nodes(c, base, nnodes - extra, most) < nnodes - extra)
+		return AIDC_E_NOFIT;
+	return 0;
+}
+
+/* Plans the gang inside racks, the rack with the fewest free devices that
+ * still holds it first (at most 8 racks tried), then in the whole partition;
+ * nnodes == 0: as CONSOLIDATE, else with exactly nnodes nodes. */
+static int plan_racks(struct pctx *c, uint32_t nnodes)
 {
 	struct sched *s = c->s;
 	uint64_t need = (uint64_t)c->ntasks * c->req->ndev;
 	uint64_t prev_free = 0;
 	uint32_t prev_id = 0;
-	int64_t l;
 
-	for (uint64_t b = need; b <= c->p->maxdev; b++) {
-		const uint64_t *bits = sched_pool_bucket(c->p, (uint32_t)b);
-		for (l = sched_pool_next(c->p, bits, 0); l >= 0;
-		     l = sched_pool_next(c->p, bits, (uint32_t)l + 1)) {
-			if (loc_fit(c, (uint32_t)l) >= c->ntasks &&
-			    group_free_max(s, loc_node(c, (uint32_t)l), c->p->model) >= need) {
-				plan_push(c, (uint32_t)l, c->ntasks);
-				return 0;
-			}
-		}
-	}
-	l = best_single(c, c->ntasks);
-	if (l >= 0) {
-		plan_push(c, (uint32_t)l, c->ntasks);
-		return 0;
-	}
-	/* Racks in order of (free devices, rack id), the smallest that holds the gang first. */
 	for (int tries = 0; tries < 8; tries++) {
 		int64_t pick = -1;
 		for (uint32_t r = 0; r < c->p->nracks; r++) {
@@ -298,13 +363,31 @@ static int plan_topology(struct pctx *c)
 		c->rack = prev_id;
 		c->n = 0;
 		new_stamp(s);
-		if (plan_consolidate(c) == 0)
+		if ((nnodes ? plan_nodes(c, nnodes) : plan_consolidate(c)) == 0)
 			return 0;
 	}
 	c->rack = UINT32_MAX;
 	c->n = 0;
 	new_stamp(s);
-	return plan_consolidate(c);
+	return nnodes ? plan_nodes(c, nnodes) : plan_consolidate(c);
+}
+
+static int plan_topology(struct pctx *c, uint32_t nnodes)
+{
+	int64_t l = nnodes > 1 ? -1 : topo_group(c);
+
+	if (l >= 0) {
+		plan_push(c, (uint32_t)l, c->ntasks);
+		return 0;
+	}
+	if (nnodes == 1)
+		return plan_nodes(c, 1);
+	l = nnodes ? -1 : best_single(c, c->ntasks);
+	if (l >= 0) {
+		plan_push(c, (uint32_t)l, c->ntasks);
+		return 0;
+	}
+	return plan_racks(c, nnodes);
 }
 
 /* Lowest-index wholly free devices of model on node for one task of nd
@@ -359,7 +442,7 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 
 	while (mask) {
 		uint32_t m = (uint32_t)__builtin_ctzll(mask);
-		struct pctx c = {s, NULL, &j->task, j->ntasks, UINT32_MAX, 0};
+		struct pctx c = {s, NULL, &j->task, j->ntasks, UINT32_MAX, 0, j->per_node};
 		uint64_t left = 0;
 		int rc;
 
@@ -370,7 +453,11 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 		if (c.p->free_devs < need || c.p->maxdev < j->task.ndev)
 			continue;
 		new_stamp(s);
-		switch (s->cfg.placement) {
+		switch (j->nnodes && s->cfg.placement != SCHED_PLACE_TOPOLOGY ? SCHED_PLACE_COUNT_
+									      : s->cfg.placement) {
+		case SCHED_PLACE_COUNT_:
+			rc = plan_nodes(&c, j->nnodes);
+			break;
 		case SCHED_PLACE_HELIOS:
 			rc = plan_helios(&c);
 			break;
@@ -378,7 +465,7 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 			rc = plan_spread(&c);
 			break;
 		case SCHED_PLACE_TOPOLOGY:
-			rc = plan_topology(&c);
+			rc = plan_topology(&c, j->nnodes);
 			break;
 		default:
 			rc = plan_consolidate(&c);
@@ -480,7 +567,7 @@ static int pick_frac_task(struct sched *s, const struct sched_job *j, uint32_t t
 		uint32_t best_nfree = UINT32_MAX;
 		for (uint64_t mm = mask; mm; mm &= mm - 1) {
 			uint32_t m = (uint32_t)__builtin_ctzll(mm);
-			struct pctx c = {s, NULL, &j->task, 1, UINT32_MAX, 0};
+			struct pctx c = {s, NULL, &j->task, 1, UINT32_MAX, 0, 0};
 			uint32_t f, node;
 			int64_t l;
 			if (pa->pool_of[m] == UINT32_MAX)
@@ -567,11 +654,110 @@ static int place_each_task(struct sched *s, const struct sched_job *j, uint32_t 
 	return 0;
 }
 
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct sched_cand *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Plans a constrained CPU-only gang over the candidates s->cand[0 .. nc) into
+ * s->plan; returns the entries or 0 when it does not fit. */
+static uint32_t plan_cpu_nodes(struct sched *s, const struct sched_job *j, uint32_t nc)
+{
+	uint32_t np = 0, left = j->ntasks;
+
+	if (j->nnodes) {
+		uint32_t base = j->ntasks / j->nnodes, extra = j->ntasks % j->nnodes;
+		for (int pass = 0; pass < 2; pass++) {
+			uint32_t k = pass ? base : base + 1,
+				 want = pass ? j->nnodes - extra : extra;
+			for (uint32_t i = 0; i < nc && want; i++) {
+				if (s->cand[i].fit < k)
+					continue;
+				s->plan[np].node = s->cand[i].node;
+				s->plan[np++].ntasks = k;
+				s->cand[i].fit = 0; /* taken */
+				want--;
+			}
+			if (want)
+				return 0;
+		}
+		return np;
+	}
+	if (s->cfg.placement == SCHED_PLACE_SPREAD) {
+		uint64_t acc = 0; /* candidates until there is one per task, as plan_spread */
+		for (uint32_t i = 0; i < nc && np < j->ntasks; i++) {
+			s->plan[np].node = s->cand[i].node;
+			s->plan[np++].ntasks = s->cand[i].fit;
+			acc += s->cand[i].fit;
+		}
+		return acc < j->ntasks ? 0 : spread_share(s, np, j->ntasks);
+	}
+	for (uint32_t i = 0; i < nc && left; i++) {
+		uint32_t k = AIDC_MIN(s->cand[i].fit, left);
+		s->plan[np].node = s->cand[i].node;
+		s->plan[np++].ntasks = k;
+		left -= k;
+	}
+	return left ? 0 : np;
+}
+
+/*
+ * CPU-only gang with node constraints: one scan of the partition's UP nodes
+ * collects each node's capacity for the task (capped by per_node), ordered as
+ * pick_cpu_task orders nodes (least free CPU first; SPREAD: most; then lowest
+ * id); then nnodes: the first nodes that hold the larger share, then the first
+ * that hold the smaller one; per_node: CONSOLIDATE fills nodes in that order,
+ * SPREAD deals tasks round robin. O(P log P) for the P nodes of the partition.
+ */
+static int place_cpu_nodes(struct sched *s, const struct sched_job *j, uint32_t *nout)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	bool most = s->cfg.placement == SCHED_PLACE_SPREAD;
+	uint32_t nc = 0, np, t = 0;
+
+	AIDC_GROW(s->cand, s->cap_cand, (size_t)pa->nnodes + 1);
+	for (uint32_t i = 0; i < pa->nnodes; i++) {
+		uint32_t id = pa->nodes[i], fit;
+		const struct sched_node *n = &s->nodes[id];
+		if (n->state != SCHED_NODE_UP)
+			continue;
+		fit = sched_node_fit(s, id, 0, &j->task);
+		if (j->per_node)
+			fit = AIDC_MIN(fit, j->per_node);
+		if (!fit)
+			continue;
+		s->cand[nc].key = most ? UINT64_MAX - n->cpu_free_milli : n->cpu_free_milli;
+		s->cand[nc].node = id;
+		s->cand[nc++].fit = fit;
+	}
+	qsort(s->cand, nc, sizeof *s->cand, cmp_cand);
+	AIDC_GROW(s->plan, s->cap_plan, (size_t)nc + 1);
+	np = plan_cpu_nodes(s, j, nc);
+	if (!np)
+		return AIDC_E_NOFIT;
+	AIDC_GROW(s->scr, s->cap_scr, j->ntasks);
+	for (uint32_t i = 0; i < np; i++)
+		for (uint32_t k = 0; k < s->plan[i].ntasks; k++, t++) {
+			s->scr[t].task = t;
+			s->scr[t].node = s->plan[i].node;
+			s->scr[t].dev = SCHED_NO_DEVICE;
+			s->scr[t].milli = 0;
+		}
+	sched_allocs_apply(s, s->scr, t, &j->task, 1);
+	*nout = t;
+	return 0;
+}
+
 int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
 {
 	const struct sched_job *j = &s->jobs[h];
 	uint32_t nplan, model, n = 0, t = 0;
 
+	if (j->task.ndev == 0 && (j->nnodes || j->per_node))
+		return place_cpu_nodes(s, j, nout);
 	if (sched_frag_policy(s->cfg.placement) || j->task.ndev == 0 ||
 	    j->task.dev_milli < AIDC_DEVICE_MILLI)
 		return place_each_task(s, j, nout);
@@ -621,12 +807,41 @@ static uint64_t class_tasks(const struct sched_nclass *c, const struct sched_req
  * CPU and memory for each: an over-estimate, so the test never rejects a job
  * that could fit). Cost O(node classes of the partition).
  */
+/* With nnodes: some acceptable model (or the CPU classes) must offer nnodes
+ * nodes that each hold the smaller share, ntasks % nnodes of them the larger. */
+static bool never_fits_nodes(const struct sched *s, const struct sched_job *j, uint64_t mask)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	uint32_t base = j->ntasks / j->nnodes, extra = j->ntasks % j->nnodes;
+
+	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++) {
+		uint64_t hi = 0, lo = 0;
+		if (j->task.ndev ? !((mask >> m) & 1) : m > 0)
+			continue;
+		for (uint32_t i = 0; i < pa->nncls; i++) {
+			const struct sched_nclass *c = &pa->ncls[i];
+			uint64_t k;
+			if (c->model != (j->task.ndev ? m : SCHED_NCLASS_CPU))
+				continue;
+			k = class_tasks(c, &j->task, base + 1);
+			hi += k > base ? c->count : 0;
+			lo += k >= base ? c->count : 0;
+		}
+		if (hi >= extra && lo >= j->nnodes)
+			return false;
+	}
+	return true;
+}
+
 bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 {
 	const struct sched_partition *pa = &s->parts[j->part];
 	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
 	bool whole = j->task.ndev && j->task.dev_milli == AIDC_DEVICE_MILLI;
-	uint64_t sum = 0;
+	uint64_t sum = 0, cap = j->per_node ? j->per_node : j->ntasks;
+
+	if (j->nnodes)
+		return never_fits_nodes(s, j, mask);
 
 	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS && sum < j->ntasks; m++) {
 		if (j->task.ndev ? !((mask >> m) & 1) : m > 0)
@@ -637,7 +852,7 @@ bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 			const struct sched_nclass *c = &pa->ncls[i];
 			if (c->model != (j->task.ndev ? m : SCHED_NCLASS_CPU))
 				continue;
-			sum += (uint64_t)c->count * class_tasks(c, &j->task, j->ntasks);
+			sum += (uint64_t)c->count * class_tasks(c, &j->task, cap);
 		}
 	}
 	return sum < j->ntasks;

@@ -14,7 +14,9 @@
  * and dispatches them, or undoes one with sched_job_requeue()) and PREEMPT
  * decisions (the core has changed nothing: the driver stops the victim, calls
  * sched_job_requeue(), and runs another pass); sched_job_finish() when the job
- * ends; sched_job_cancel() removes a job in any state.
+ * ends; sched_job_cancel() removes a job in any state. A driver that restarts
+ * and finds a job running submits it and calls sched_job_restore() with the
+ * exact slots it holds.
  *
  * Ownership: every pointer argument is borrowed for the duration of the call
  * unless stated; strings in specs are copied.
@@ -29,6 +31,7 @@
 #include "util/err.h"
 
 struct sched;
+struct sched_alloc;
 
 /* ---- environment: what the core may call out to (cf. sqlite3_vfs) -------- */
 
@@ -188,6 +191,14 @@ struct sched_job_spec {
 	int32_t priority;     /* AIDC_MIN_PRIORITY..AIDC_MAX_PRIORITY, higher first */
 	int64_t submit_s;     /* submit time; must be <= now at every later call */
 	uint32_t ntasks;      /* gang size, 1..AIDC_MAX_TASKS_PER_JOB; all start or none */
+	/* Node constraints (Slurm -N / --ntasks-per-node; see docs/placement.md), gang
+	 * placement policies only (not the FGD family, not fractional shares):
+	 * nodes: exactly this many distinct nodes, 1..ntasks, tasks spread evenly (the
+	 *   first ntasks % nodes nodes of the placement take one task more); 0 = any.
+	 * tasks_per_node: at most this many tasks on one node; 0 = any. With nodes set
+	 *   it must allow the even spread (nodes x tasks_per_node >= ntasks). */
+	uint32_t nodes;
+	uint32_t tasks_per_node;
 	struct sched_req task;
 	int64_t time_limit_s; /* 0 = none */
 	int64_t predicted_s;  /* the driver's prediction; 0 = none (the core predicts) */
@@ -218,6 +229,16 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 /* A running job was stopped (preempted, node lost, start undone): frees its
  * resources and queues it again; attained service is kept. */
 int sched_job_requeue(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
+/* A pending job is in fact running on exactly these allocations (a controller
+ * restart adopting tasks that run on): checks them (every task 0..ntasks-1 on
+ * one known node of the job's partition that is not DOWN, with exactly ndev
+ * devices of an accepted model, each share == the job's dev_milli and free,
+ * CPU and memory free; CPU-only tasks one alloc with dev SCHED_NO_DEVICE) and
+ * marks the job running on them. Node constraints are not checked: this is
+ * what runs. Any order; allocs borrowed. AIDC_E_NOTFOUND / AIDC_E_INVAL /
+ * AIDC_E_STATE with the first problem in e, and nothing changed. O(n log n). */
+int sched_job_restore(struct sched *s, uint32_t job, const struct sched_alloc *allocs, uint32_t n,
+		      int64_t now_s, struct aidc_err *e);
 /* Removes a pending or running job (running: frees its resources). */
 int sched_job_cancel(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e);
 

@@ -121,10 +121,17 @@ struct sched_plan_ent {
 	uint32_t ntasks;
 };
 
+/* A candidate node of a constrained CPU-only placement: order key, then node id. */
+struct sched_cand {
+	uint64_t key;
+	uint32_t node, fit;
+};
+
 /* Shapes that failed to place in this pass (capacity only shrinks during a pass). */
 #define SCHED_MEMO_MAX 64
 struct sched_memo_ent {
 	uint32_t ntasks, ndev, dev_milli, cpu_milli;
+	uint32_t nnodes, per_node; /* the job's node constraints (exact match only) */
 	uint64_t mem_mib, mask;
 	bool blocked; /* failed with the EASY reservation's resources held back */
 };
@@ -208,6 +215,8 @@ struct sched {
 	size_t cap_scr;
 	struct sched_plan_ent *plan, *plan2;
 	size_t cap_plan, cap_plan2;
+	struct sched_cand *cand; /* constrained CPU-only placement's candidate nodes */
+	size_t cap_cand;
 	uint32_t *mark; /* per node: == mark_stamp when in the current plan */
 	size_t cap_mark;
 	uint32_t mark_stamp;
@@ -307,6 +316,9 @@ struct sched_job {
 	int32_t priority;
 	int64_t submit_s;
 	uint32_t ntasks;
+	/* Node constraints, normalized at submit: at most one is set. nnodes: exactly
+	 * that many nodes, tasks spread evenly; per_node: at most that many per node. */
+	uint32_t nnodes, per_node;
 	struct sched_req task; /* dev_milli normalized: 1000 for whole devices, 0 if ndev == 0 */
 	int64_t time_limit_s, predicted_s, oracle_s;
 	uint32_t flags;
