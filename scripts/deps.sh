@@ -14,6 +14,9 @@ pkgs=(
   python3                             # test drivers
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev  # live center: HTTP server, JSON, HTTP client, store
   python3-torch                       # live center: the 2-node PyTorch DDP test (CPU, gloo); for /usr/bin/python3
+  libgnutls28-dev                     # live center: SHA-256 of API tokens (libmicrohttpd's TLS library)
+  libmunge-dev munge openssl          # live center: MUNGE credentials (optional in the build), test daemon and certificates
+  libhwloc-dev                        # agent: machine topology in the registration (optional; built without it otherwise)
 )
 
 missing=()

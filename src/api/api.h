@@ -14,7 +14,14 @@
  *   - Unix-socket clients are identified by the kernel (SO_PEERCRED): role
  *     USER, or ADMIN for root and members of the configured admin group.
  *   - TCP clients presenting the cluster secret in "X-AIDC-Secret" are AGENTs.
+ *   - TCP clients presenting "Authorization: Bearer <token>" are the token's
+ *     user (USER or ADMIN as above); the controller checks the token
+ *     (api_token_fn). An unknown, revoked or expired token is a 401.
+ *   - With MUNGE enabled, "Authorization: MUNGE <credential>" is the uid/gid
+ *     munged decodes (replays and expired credentials are refused by munged).
  *   - Anyone else is ANONYMOUS and reaches PUBLIC routes only.
+ * The TCP listener speaks HTTPS when given a certificate and key; it refuses a
+ * non-loopback address without TLS unless insecure_plaintext is set.
  * Identity is never taken from a request body.
  */
 #ifndef AIDC_API_API_H
@@ -26,6 +33,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json.h"
 #include "util/limits.h"
 
 /* ---- schemas: declarative JSON field tables ------------------------------- */
@@ -36,6 +44,7 @@ enum api_type {
 	API_T_BOOL,    /* bool */
 	API_T_STRV,    /* struct api_strv; max = most items, item_max = most bytes per item */
 	API_T_OBJV,    /* struct api_objv of sub-schema elements; max = most items */
+	API_T_OBJ,     /* void *: one sub-schema element (owned), NULL when absent */
 };
 
 struct api_schema;
@@ -47,7 +56,7 @@ struct api_field {
 	bool required;
 	int64_t min, max;
 	int64_t item_max;              /* API_T_STRV: bytes per item */
-	const struct api_schema *sub;  /* API_T_OBJV: element schema */
+	const struct api_schema *sub;  /* API_T_OBJV, API_T_OBJ: element schema */
 	const char *help;              /* one line, copied into the OpenAPI document */
 };
 
@@ -57,6 +66,9 @@ struct api_schema {
 	const struct api_field *fields;
 	size_t nfields;
 	size_t size;       /* sizeof the decoded struct (API_T_OBJV elements) */
+	/* Checks across fields once they decoded (NULL = none): 0 or a negative
+	 * code with the reason in e; where prefixes field names ("topology."). */
+	int (*check)(const void *decoded, const char *where, struct aidc_err *e);
 };
 
 struct api_strv {
@@ -106,6 +118,7 @@ struct api_job_submit {
 	char *stdout_path;       /* -o pattern, honoured by the agent; see docs/live.md */
 	char *stderr_path;
 	char *on_node_failure;   /* "requeue" | "fail" | NULL = controller default */
+	bool preemptible;        /* may be stopped and requeued for a higher-priority job */
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -117,6 +130,61 @@ struct api_device {
 	int64_t mem_mib;
 };
 extern const struct api_schema api_schema_device;
+
+/* ---- node topology (the "topology" member of a registration) ---- */
+
+/* Current version of the topology document (its "v" field); see docs/api.md. */
+#define API_TOPOLOGY_VERSION 1
+
+/* One processor package (socket). Indices are hwloc logical indices. */
+struct api_topo_package {
+	int64_t index;
+	int64_t cores;
+	int64_t pus; /* processing units (hardware threads) */
+};
+extern const struct api_schema api_schema_topo_package;
+
+/* One NUMA node: its memory and the CPUs local to it (a CPU-less node such
+ * as HBM or GPU memory lists its neighbour's, so nodes may share CPUs). */
+struct api_topo_numa {
+	int64_t index;    /* hwloc logical index */
+	int64_t os_index; /* the kernel's node number (numactl, /sys/devices/system/node) */
+	int64_t package;  /* index of the package holding it, -1 if none or several */
+	int64_t mem_mib;
+	int64_t cores;
+	int64_t pus;
+};
+extern const struct api_schema api_schema_topo_numa;
+
+/* One accelerator seen on the PCI bus (class display, 3D or processing accelerator). */
+struct api_topo_accel {
+	char *bus_id;      /* "0000:17:00.0" (domain:bus:device.function, hex) */
+	int64_t vendor_id; /* PCI ids, e.g. 0x10de NVIDIA */
+	int64_t device_id;
+	int64_t class_id;  /* PCI class << 8 | subclass: 0x0300 VGA, 0x0302 3D, 0x1200 accel */
+	int64_t numa;      /* index of the closest NUMA node, -1 if unknown */
+	int64_t package;   /* index of the closest package, -1 if unknown */
+};
+extern const struct api_schema api_schema_topo_accel;
+
+struct api_topology {
+	int64_t v;     /* API_TOPOLOGY_VERSION */
+	int64_t cores; /* the whole node */
+	int64_t pus;
+	struct api_objv packages;     /* struct api_topo_package */
+	struct api_objv numa;         /* struct api_topo_numa */
+	struct api_objv accelerators; /* struct api_topo_accel */
+};
+extern const struct api_schema api_schema_topology;
+
+/* api_schema_topology's check (api_topo.c): a known version, unique indices,
+ * references to packages and NUMA nodes that exist, per-package and per-NUMA
+ * counts that fit the totals, PCI bus ids of the form 0000:00:00.0. */
+int api_topology_check(const void *topology, const char *where, struct aidc_err *e); /* borrowed */
+/* Writes t (borrowed) as the value of the current key or array slot of w. */
+void api_topology_json(struct aidc_json *w, const struct api_topology *t);
+/* "2s/2n/32c" (packages/NUMA nodes/cores) into out; "-" for NULL. */
+void api_topology_summary(const struct api_topology *t, char *out, size_t n);
 
 /* One task an agent reports as running (registration and heartbeats). */
 struct api_task_ref {
@@ -135,6 +203,7 @@ struct api_agent_register {
 	int64_t mem_mib;
 	struct api_objv devices; /* struct api_device */
 	struct api_objv running; /* struct api_task_ref */
+	struct api_topology *topology; /* owned; NULL from agents without hwloc (older ones too) */
 };
 extern const struct api_schema api_schema_agent_register;
 
@@ -181,6 +250,14 @@ struct api_task_status_batch {
 };
 extern const struct api_schema api_schema_task_status_batch;
 
+/* POST /v1/tokens (over the Unix socket only): a per-user API token. */
+struct api_token_create {
+	char *name;        /* the owner's label, NULL = "" */
+	int64_t expires_s; /* lifetime in seconds, 0 = never */
+	char *user;        /* admins: create for this login name; NULL = the caller */
+};
+extern const struct api_schema api_schema_token_create;
+
 /* Every request schema, for the OpenAPI document and the fuzz targets. */
 extern const struct api_schema *const api_schemas[];
 extern const size_t api_nschemas;
@@ -196,10 +273,21 @@ enum api_role {
 };
 const char *api_role_name(enum api_role r);
 
+/* How a caller's identity was established. */
+enum api_auth_via {
+	API_VIA_NONE,   /* anonymous */
+	API_VIA_SOCKET, /* SO_PEERCRED on the Unix socket */
+	API_VIA_SECRET, /* the cluster secret (agents) */
+	API_VIA_TOKEN,  /* Authorization: Bearer <per-user token> */
+	API_VIA_MUNGE,  /* Authorization: MUNGE <credential> decoded by munged */
+};
+
 /* Who is calling, as established by the transport (never by the body). */
 struct api_identity {
 	enum api_role role; /* the highest role established (PUBLIC if none) */
-	bool authenticated_user; /* true on the Unix socket */
+	bool authenticated_user; /* true on the Unix socket and for a valid token */
+	enum api_auth_via via;   /* how the identity was established */
+	uint64_t token_id;       /* which token, when via == API_VIA_TOKEN */
 	uint32_t uid, gid;
 	bool admin;
 	char user[64]; /* login name of uid, or the number */
@@ -266,12 +354,32 @@ int api_openapi(const struct api_route *routes, size_t n, const char *title, str
 /* Writes {"error":{"code":"E_...","message":"..."}} into out. */
 int api_error_json(struct aidc_buf *out, int code, const char *message);
 
+/*
+ * Checks a bearer token (HTTP thread; may block on the controller's loop).
+ * token is borrowed for the call. On success fills who->uid, gid, user and
+ * token_id and returns 0 (the server then sets the role); otherwise returns
+ * AIDC_E_AUTH (unknown, revoked, expired, malformed) or another code with
+ * the reason in e.
+ */
+typedef int (*api_token_fn)(void *ctx, const char *token, struct api_identity *who,
+			    struct aidc_err *e);
+
 struct api_server_config {
 	const char *tcp_addr;  /* IPv4 literal, "127.0.0.1" by default; NULL = no TCP listener */
 	uint16_t tcp_port;     /* 0 = choose a free port (see api_server_tcp_port) */
 	const char *unix_path; /* NULL = no Unix listener; created mode 0666 (identity is SO_PEERCRED) */
 	const char *secret;    /* cluster secret for AGENT; borrowed for the server's life */
 	int64_t admin_gid;     /* members are ADMIN; -1 = root only */
+	/* TLS on the TCP listener: PEM files read once at start (the key must not
+	 * be readable by group or others). Both NULL = plain HTTP. */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	/* Allow a non-loopback tcp_addr without TLS (isolated test networks only:
+	 * the cluster secret and tokens then cross the network in clear text). */
+	bool insecure_plaintext;
+	api_token_fn token_check; /* NULL = bearer tokens are refused; called with the server's ctx */
+	bool munge;               /* accept "Authorization: MUNGE <credential>" */
+	const char *munge_socket; /* munged's socket; NULL = its default */
 };
 
 struct api_server;
@@ -281,8 +389,47 @@ struct api_server;
 int api_server_start(const struct api_server_config *cfg, const struct api_route *routes,
 		     size_t nroutes, void *ctx, struct api_server **out, struct aidc_err *e);
 uint16_t api_server_tcp_port(const struct api_server *srv);
+/* True when the TCP listener speaks HTTPS. */
+bool api_server_tls(const struct api_server *srv);
 /* Stops accepting, waits for the HTTP threads to finish; NULL is a no-op. */
 void api_server_stop(struct api_server *srv);
+
+/* ---- per-user tokens (api_auth.c) --------------------------------------------- */
+
+/*
+ * A token is "aidc_<id>_<64 hex digits>": the id names the stored row, the
+ * hex digits are 32 random bytes (getrandom) of which only the SHA-256 is
+ * stored. Checking a token costs one row read by id and a constant-time
+ * comparison of two hashes.
+ */
+#define API_TOKEN_PREFIX "aidc_"
+#define API_TOKEN_SECRET_HEX 64
+#define API_HASH_HEX 64
+
+/* A fresh random secret (hex, NUL-terminated) and its SHA-256 (hex). */
+int api_token_secret_new(char secret[API_TOKEN_SECRET_HEX + 1], char hash[API_HASH_HEX + 1],
+			 struct aidc_err *e);
+/* Splits a presented token into its id and the SHA-256 of its secret part;
+ * AIDC_E_AUTH ("malformed token") for anything else. token is borrowed. */
+int api_token_parse(const char *token, uint64_t *id, char hash[API_HASH_HEX + 1],
+		    struct aidc_err *e);
+/* SHA-256 of n bytes as lowercase hex (GnuTLS). */
+int api_sha256_hex(const void *p, size_t n, char out[API_HASH_HEX + 1], struct aidc_err *e);
+/* Compares two NUL-terminated strings in time that depends only on want's length. */
+bool api_const_equal(const char *want, const char *got);
+
+/* ---- MUNGE credentials (api_auth.c; AIDC_E_UNSUPPORTED in builds without
+ * libmunge). socket: munged's socket, NULL or "" = its default. ---------------- */
+
+/* True when this build has libmunge. */
+bool api_munge_built(void);
+/* A fresh credential for the calling process's uid/gid; *cred is caller-freed
+ * (aidc_free). AIDC_E_IO when munged cannot be reached. */
+int api_munge_encode(const char *socket, char **cred, struct aidc_err *e);
+/* Decodes a credential (borrowed); AIDC_E_AUTH when munged refuses it
+ * (invalid, expired, replayed) with its reason in e. */
+int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32_t *gid,
+		     struct aidc_err *e);
 
 /* ---- the client (agents and the CLI) ----------------------------------------- */
 
@@ -293,11 +440,38 @@ struct api_client {
 	char base[128];          /* "http://127.0.0.1:6820" or "http://localhost" for a socket */
 	char unix_path[AIDC_MAX_PATH_BYTES];
 	char secret_hdr[AIDC_MAX_SECRET_BYTES + 32]; /* "X-AIDC-Secret: ..." or "" */
+	char auth_hdr[AIDC_MAX_TOKEN_BYTES + 32];    /* "Authorization: Bearer ..." or "" */
+	char cafile[AIDC_MAX_PATH_BYTES];            /* CA bundle for https; "" = system store */
+	bool munge;                                  /* a fresh MUNGE credential per call */
+	char munge_socket[AIDC_MAX_PATH_BYTES];      /* "" = munged's default */
 };
 
-/* Either unix_path (users) or host:port (agents); secret may be NULL. Copied. */
+/* Where and as whom a client connects; every string is copied. */
+struct api_client_opts {
+	const char *unix_path; /* the controller's Unix socket (local users), or NULL */
+	const char *url;       /* else "https://HOST:PORT" or "http://HOST:PORT" */
+	const char *secret;    /* cluster secret (agents), or NULL */
+	const char *token;     /* bearer token (remote users), or NULL */
+	const char *cafile;    /* CA file verifying an https controller; NULL = $AIDC_CACERT,
+				* else the system store */
+	bool munge;            /* send a MUNGE credential (made per call) instead of a token */
+	const char *munge_socket; /* munged's socket; NULL = its default */
+};
+
+/*
+ * Opens a client. The secret or a token is never sent over plain http to a
+ * host other than loopback (AIDC_E_PERM) unless $AIDC_INSECURE_PLAINTEXT=1
+ * (isolated test networks). https always verifies the server's certificate
+ * and name.
+ */
+int api_client_open(struct api_client *cl, const struct api_client_opts *o, struct aidc_err *e);
+/* Either unix_path (users) or host:port (agents); secret may be NULL. Copied.
+ * host may carry a scheme ("https://10.0.0.1"); the CA file is then
+ * $AIDC_CACERT (see api_client_open). */
 int api_client_init(struct api_client *cl, const char *unix_path, const char *host,
 		    uint16_t port, const char *secret, struct aidc_err *e);
+/* True for 127.0.0.0/8, ::1 and "localhost" (a host name without port). */
+bool api_host_is_loopback(const char *host);
 void api_client_release(struct api_client *cl);
 
 struct api_call {

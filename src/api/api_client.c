@@ -2,8 +2,11 @@
 /*
  * The HTTP client of the live center on libcurl: users' CLI over the
  * controller's Unix socket (CURLOPT_UNIX_SOCKET_PATH), agents over TCP with
- * the cluster secret header. Replies are read into a bounded aidc_buf; the
- * X-AIDC-Offset / X-AIDC-Done headers of log reads are picked out.
+ * the cluster secret header, remote users over TCP with a bearer token.
+ * https verifies the controller's certificate and name against a CA file; a
+ * credential is never sent over plain http beyond loopback. Replies are read
+ * into a bounded aidc_buf; the X-AIDC-Offset / X-AIDC-Done headers of log
+ * reads are picked out.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -19,25 +22,87 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int api_client_init(struct api_client *cl, const char *unix_path, const char *host,
-		    uint16_t port, const char *secret, struct aidc_err *e)
+/* The host of "scheme://HOST[:PORT][/...]" into out; IPv6 keeps its brackets. */
+static int url_host(const char *url, char *out, size_t n, bool *https, struct aidc_err *e)
+{
+	const char *p;
+	if (strncmp(url, "https://", 8) == 0) {
+		*https = true;
+		p = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		*https = false;
+		p = url + 7;
+	} else {
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "controller URL '%.100s' must start with https:// or http://", url);
+	}
+	size_t len = p[0] == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/");
+	if (len == 0 || len >= n || (p[0] == '[' && p[len - 1] != ']'))
+		return aidc_errf(e, AIDC_E_INVAL, "controller URL '%.100s' has no valid host", url);
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static bool insecure_override(void)
+{
+	const char *v = getenv("AIDC_INSECURE_PLAINTEXT");
+	return v && strcmp(v, "1") == 0;
+}
+
+int api_client_open(struct api_client *cl, const struct api_client_opts *o, struct aidc_err *e)
 {
 	memset(cl, 0, sizeof *cl);
 	pthread_once(&curl_once, curl_init_once);
-	if (unix_path) {
-		if (strlen(unix_path) >= sizeof cl->unix_path)
+	if (o->unix_path) {
+		if (strlen(o->unix_path) >= sizeof cl->unix_path)
 			return aidc_errf(e, AIDC_E_LIMIT, "socket path too long");
-		memcpy(cl->unix_path, unix_path, strlen(unix_path) + 1);
+		memcpy(cl->unix_path, o->unix_path, strlen(o->unix_path) + 1);
 		snprintf(cl->base, sizeof cl->base, "http://localhost");
 	} else {
-		if (!host || strlen(host) > 64)
-			return aidc_errf(e, AIDC_E_INVAL, "bad controller host");
-		snprintf(cl->base, sizeof cl->base, "http://%s:%u", host, (unsigned)port);
+		char host[80];
+		bool https = false;
+		if (!o->url || strlen(o->url) >= sizeof cl->base)
+			return aidc_errf(e, AIDC_E_INVAL, "bad controller URL");
+		int rc = url_host(o->url, host, sizeof host, &https, e);
+		if (rc)
+			return rc;
+		snprintf(cl->base, sizeof cl->base, "%s", o->url);
+		size_t bl = strlen(cl->base);
+		while (bl && cl->base[bl - 1] == '/')
+			cl->base[--bl] = '\0';
+		bool cred = (o->secret && *o->secret) || (o->token && *o->token) || o->munge;
+		if (!https && cred && !api_host_is_loopback(host) && !insecure_override())
+			return aidc_errf(e, AIDC_E_PERM,
+					 "refusing to send the %s to %s over plain http (use "
+					 "https://; see docs/security.md)",
+					 o->token ? "token"
+					 : o->munge ? "MUNGE credential"
+						    : "cluster secret",
+					 host);
+		const char *ca = o->cafile ? o->cafile : getenv("AIDC_CACERT");
+		if (https && ca && *ca) {
+			if (strlen(ca) >= sizeof cl->cafile)
+				return aidc_errf(e, AIDC_E_LIMIT, "CA file path too long");
+			memcpy(cl->cafile, ca, strlen(ca) + 1);
+		}
 	}
-	if (secret) {
-		if (strlen(secret) > AIDC_MAX_SECRET_BYTES)
+	if (o->secret) {
+		if (strlen(o->secret) > AIDC_MAX_SECRET_BYTES)
 			return aidc_errf(e, AIDC_E_LIMIT, "secret too long");
-		snprintf(cl->secret_hdr, sizeof cl->secret_hdr, "X-AIDC-Secret: %s", secret);
+		snprintf(cl->secret_hdr, sizeof cl->secret_hdr, "X-AIDC-Secret: %s", o->secret);
+	}
+	if (o->token) {
+		if (strlen(o->token) > AIDC_MAX_TOKEN_BYTES || strpbrk(o->token, "\r\n"))
+			return aidc_errf(e, AIDC_E_INVAL, "malformed token");
+		snprintf(cl->auth_hdr, sizeof cl->auth_hdr, "Authorization: Bearer %s", o->token);
+	}
+	if (o->munge) {
+		const char *ms = o->munge_socket ? o->munge_socket : "";
+		if (strlen(ms) >= sizeof cl->munge_socket)
+			return aidc_errf(e, AIDC_E_LIMIT, "MUNGE socket path too long");
+		memcpy(cl->munge_socket, ms, strlen(ms) + 1);
+		cl->munge = true;
 	}
 	cl->curl = curl_easy_init();
 	if (!cl->curl)
@@ -45,11 +110,30 @@ int api_client_init(struct api_client *cl, const char *unix_path, const char *ho
 	return 0;
 }
 
+int api_client_init(struct api_client *cl, const char *unix_path, const char *host,
+		    uint16_t port, const char *secret, struct aidc_err *e)
+{
+	char url[128];
+	struct api_client_opts o = {.unix_path = unix_path, .secret = secret};
+	if (!unix_path) {
+		if (!host || strlen(host) > 72) {
+			memset(cl, 0, sizeof *cl);
+			return aidc_errf(e, AIDC_E_INVAL, "bad controller host");
+		}
+		bool scheme = strstr(host, "://") != NULL;
+		snprintf(url, sizeof url, "%s%s:%u", scheme ? "" : "http://", host, (unsigned)port);
+		o.url = url;
+	}
+	return api_client_open(cl, &o, e);
+}
+
 void api_client_release(struct api_client *cl)
 {
 	if (cl->curl)
 		curl_easy_cleanup(cl->curl);
 	cl->curl = NULL;
+	explicit_bzero(cl->secret_hdr, sizeof cl->secret_hdr);
+	explicit_bzero(cl->auth_hdr, sizeof cl->auth_hdr);
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -98,6 +182,12 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	if (cl->unix_path[0])
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cl->unix_path);
+	/* https: verify peer and name (libcurl's defaults, stated), only over TLS. */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cl->cafile[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, cl->cafile);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, call->timeout_ms > 0 ? call->timeout_ms : 30000L);
@@ -114,6 +204,28 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
 	if (cl->secret_hdr[0])
 		hdrs = curl_slist_append(hdrs, cl->secret_hdr);
+	if (cl->auth_hdr[0])
+		hdrs = curl_slist_append(hdrs, cl->auth_hdr);
+	if (cl->munge) {
+		/* munged refuses a replayed credential: a fresh one for every call. */
+		char *cred = NULL;
+		int mrc = api_munge_encode(cl->munge_socket, &cred, e);
+		if (mrc) {
+			curl_slist_free_all(hdrs);
+			return mrc;
+		}
+		struct aidc_buf h;
+		aidc_buf_init(&h, AIDC_MAX_MUNGE_CRED_BYTES + 64);
+		mrc = aidc_buf_printf(&h, "Authorization: MUNGE %s", cred);
+		aidc_free(cred);
+		if (mrc == 0)
+			hdrs = curl_slist_append(hdrs, aidc_buf_str(&h));
+		aidc_buf_release(&h);
+		if (mrc) {
+			curl_slist_free_all(hdrs);
+			return aidc_errf(e, AIDC_E_LIMIT, "MUNGE credential too long");
+		}
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (call->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);

@@ -3,10 +3,14 @@
  * The HTTP server of the API on libmicrohttpd: a TCP listener (loopback by
  * default) and a Unix-socket listener, one thread per connection (handlers
  * may block on long-polls), bodies capped at AIDC_MAX_HTTP_BODY_BYTES,
- * authentication (SO_PEERCRED on the Unix socket, the cluster secret header
- * on TCP), role checks against the route table, and JSON error replies.
+ * authentication (SO_PEERCRED on the Unix socket; on TCP the cluster secret
+ * header or a bearer token checked by the controller), role checks against
+ * the route table, and JSON error replies. The TCP listener speaks HTTPS
+ * (GnuTLS inside libmicrohttpd) when given a certificate and key, and a
+ * non-loopback listener without TLS is refused unless explicitly allowed.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,6 +26,10 @@
 
 /* Header that carries the cluster secret from agents. */
 #define API_SECRET_HEADER "X-AIDC-Secret"
+/* Scheme of per-user tokens in the Authorization header. */
+#define API_BEARER "Bearer "
+/* Scheme of MUNGE credentials in the Authorization header. */
+#define API_MUNGE "MUNGE "
 /* Seconds an idle connection is kept (long-polls are bounded well below). */
 #define API_IDLE_TIMEOUT_S (AIDC_MAX_LONGPOLL_S + 30)
 
@@ -38,6 +46,7 @@ struct api_server {
 	void *ctx;
 	struct listener tcp, unx;
 	int unix_fd;
+	char *tls_cert, *tls_key; /* PEM text handed to libmicrohttpd; owned */
 };
 
 /* Per-request state kept by libmicrohttpd between calls of the access handler. */
@@ -48,14 +57,8 @@ struct req_state {
 
 static bool secret_ok(const char *want, const char *got)
 {
-	if (!want || !*want || !got)
-		return false;
-	size_t a = strlen(want), b = strlen(got);
 	/* Constant time in the secret's length: no early exit on the first mismatch. */
-	unsigned char diff = (unsigned char)(a != b);
-	for (size_t i = 0; i < a; i++)
-		diff |= (unsigned char)(want[i] ^ (i < b ? got[i] : 0));
-	return diff == 0;
+	return want && *want && api_const_equal(want, got);
 }
 
 static bool in_group(uint32_t uid, uint32_t gid, int64_t admin_gid)
@@ -78,7 +81,73 @@ static bool in_group(uint32_t uid, uint32_t gid, int64_t admin_gid)
 	return false;
 }
 
-static void identify(struct listener *l, struct MHD_Connection *conn, struct api_identity *who)
+/* who->user: the login name of who->uid on this host, or the number. */
+static void user_name(struct api_identity *who)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwuid_r(who->uid, &pw, buf, sizeof buf, &res) == 0 && res &&
+	    strlen(pw.pw_name) < sizeof who->user)
+		snprintf(who->user, sizeof who->user, "%s", pw.pw_name);
+	else
+		snprintf(who->user, sizeof who->user, "%u", (unsigned)who->uid);
+}
+
+static void set_user_role(struct api_server *srv, struct api_identity *who)
+{
+	who->authenticated_user = true;
+	who->admin = who->uid == 0 || in_group(who->uid, who->gid, srv->cfg.admin_gid);
+	who->role = who->admin ? API_ROLE_ADMIN : API_ROLE_USER;
+}
+
+/* "Authorization: MUNGE <credential>": munged vouches for uid and gid. */
+static int identify_munge(struct listener *l, const char *cred, struct api_identity *who,
+			  struct aidc_err *e)
+{
+	struct api_server *srv = l->srv;
+	if (!srv->cfg.munge)
+		return aidc_errf(e, AIDC_E_AUTH,
+				 "this controller does not accept MUNGE credentials (config munge)");
+	if (strlen(cred) > AIDC_MAX_MUNGE_CRED_BYTES)
+		return aidc_errf(e, AIDC_E_AUTH, "MUNGE credential longer than %u bytes",
+				 AIDC_MAX_MUNGE_CRED_BYTES);
+	int rc = api_munge_decode(srv->cfg.munge_socket, cred, &who->uid, &who->gid, e);
+	if (rc)
+		return rc;
+	who->via = API_VIA_MUNGE;
+	user_name(who);
+	set_user_role(srv, who);
+	return 0;
+}
+
+/* The Authorization header on TCP: Bearer (token) or MUNGE; any other scheme is refused. */
+static int identify_authz(struct listener *l, const char *authz, struct api_identity *who,
+			   struct aidc_err *e)
+{
+	struct api_server *srv = l->srv;
+	if (strncmp(authz, API_MUNGE, strlen(API_MUNGE)) == 0)
+		return identify_munge(l, authz + strlen(API_MUNGE), who, e);
+	if (strncmp(authz, API_BEARER, strlen(API_BEARER)) != 0)
+		return aidc_errf(e, AIDC_E_AUTH,
+				 "unsupported Authorization scheme (use Bearer or MUNGE)");
+	const char *tok = authz + strlen(API_BEARER);
+	if (!srv->cfg.token_check)
+		return aidc_errf(e, AIDC_E_AUTH, "this server does not accept tokens");
+	if (strlen(tok) > AIDC_MAX_TOKEN_BYTES)
+		return aidc_errf(e, AIDC_E_AUTH, "invalid token");
+	int rc = srv->cfg.token_check(srv->ctx, tok, who, e);
+	if (rc) {
+		memset(who, 0, sizeof *who);
+		who->role = API_ROLE_PUBLIC;
+		return rc;
+	}
+	who->via = API_VIA_TOKEN;
+	set_user_role(srv, who);
+	return 0;
+}
+
+static int identify(struct listener *l, struct MHD_Connection *conn, struct api_identity *who,
+		    struct aidc_err *e)
 {
 	memset(who, 0, sizeof *who);
 	who->role = API_ROLE_PUBLIC;
@@ -88,24 +157,23 @@ static void identify(struct listener *l, struct MHD_Connection *conn, struct api
 		struct ucred cr;
 		socklen_t len = sizeof cr;
 		if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
-			return;
-		who->authenticated_user = true;
+			return 0;
 		who->uid = cr.uid;
 		who->gid = cr.gid;
-		who->admin = cr.uid == 0 || in_group(cr.uid, cr.gid, l->srv->cfg.admin_gid);
-		who->role = who->admin ? API_ROLE_ADMIN : API_ROLE_USER;
-		struct passwd pw, *res = NULL;
-		char buf[4096];
-		if (getpwuid_r(cr.uid, &pw, buf, sizeof buf, &res) == 0 && res &&
-		    strlen(pw.pw_name) < sizeof who->user)
-			snprintf(who->user, sizeof who->user, "%s", pw.pw_name);
-		else
-			snprintf(who->user, sizeof who->user, "%u", (unsigned)cr.uid);
-		return;
+		who->via = API_VIA_SOCKET;
+		set_user_role(l->srv, who);
+		user_name(who);
+		return 0;
 	}
 	const char *s = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, API_SECRET_HEADER);
-	if (secret_ok(l->srv->cfg.secret, s))
+	if (secret_ok(l->srv->cfg.secret, s)) {
 		who->role = API_ROLE_AGENT;
+		who->via = API_VIA_SECRET;
+		return 0;
+	}
+	const char *authz =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	return authz ? identify_authz(l, authz, who, e) : 0;
 }
 
 static bool role_allows(enum api_role need, const struct api_identity *who)
@@ -172,13 +240,18 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 	int rc = api_route_match(srv->routes, srv->nroutes, method, url, &req, &e);
 	if (rc)
 		return send_error(conn, rc, aidc_err_text(&e, rc));
-	identify(l, conn, &req.who);
+	/* A presented but bad credential is a 401 on every route, public ones too. */
+	if ((rc = identify(l, conn, &req.who, &e)) != 0)
+		return send_error(conn, rc, aidc_err_text(&e, rc));
 	if (!role_allows(req.route->role, &req.who)) {
 		bool anon = req.who.role == API_ROLE_PUBLIC;
 		rc = anon ? AIDC_E_AUTH : AIDC_E_PERM;
 		aidc_errf(&e, rc, "%s %s needs the %s role%s", method, req.route->pattern,
 			  api_role_name(req.route->role),
-			  anon ? (l->is_unix ? "" : " (users connect over the Unix socket)") : "");
+			  anon ? (l->is_unix ? ""
+					     : " (users connect over the Unix socket or send a "
+					       "token: aidc token create)")
+			       : "");
 		return send_error(conn, rc, e.msg);
 	}
 	struct api_response resp = {0};
@@ -233,6 +306,78 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static const unsigned mhd_flags =
 	MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 
+/* Reads a PEM file whole (NUL-terminated, caller frees); a key must be
+ * private to its owner. */
+static int read_pem(const char *path, bool is_key, char **out, struct aidc_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "api: cannot open %s: %s", path, strerror(errno));
+	struct stat sb;
+	int rc = 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		rc = aidc_errf(e, AIDC_E_IO, "api: %s is not a regular file", path);
+	else if (is_key && (sb.st_mode & 077) != 0)
+		rc = aidc_errf(e, AIDC_E_PERM,
+			       "api: TLS key %s must not be readable by group or others (it has "
+			       "mode %03o; chmod 600 it)",
+			       path, (unsigned)(sb.st_mode & 0777));
+	else if (sb.st_size <= 0 || (uint64_t)sb.st_size > AIDC_MAX_TLS_FILE_BYTES)
+		rc = aidc_errf(e, AIDC_E_LIMIT, "api: %s: size %lld is not in 1..%u bytes", path,
+			       (long long)sb.st_size, AIDC_MAX_TLS_FILE_BYTES);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	char *buf = aidc_malloc((size_t)sb.st_size + 1);
+	ssize_t n = read(fd, buf, (size_t)sb.st_size);
+	close(fd);
+	if (n != (ssize_t)sb.st_size) {
+		aidc_free(buf);
+		return aidc_errf(e, AIDC_E_IO, "api: short read of %s", path);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+bool api_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!host)
+		return false;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* TLS material and the plaintext rule, before anything listens. */
+static int tcp_security(struct api_server *srv, struct aidc_err *e)
+{
+	const struct api_server_config *c = &srv->cfg;
+	if (!c->tls_cert_file != !c->tls_key_file)
+		return aidc_errf(e, AIDC_E_INVAL, "api: TLS needs both a certificate and a key");
+	if (!c->tls_cert_file) {
+		if (api_host_is_loopback(c->tcp_addr) || c->insecure_plaintext)
+			return 0;
+		return aidc_errf(e, AIDC_E_PERM,
+				 "api: refusing to listen on %s without TLS: the cluster secret "
+				 "and tokens would cross the network in clear text (give "
+				 "tls_cert/tls_key, or insecure_plaintext_listen for an isolated "
+				 "test network)",
+				 c->tcp_addr);
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "api: this libmicrohttpd has no TLS");
+	int rc = read_pem(c->tls_cert_file, false, &srv->tls_cert, e);
+	if (rc == 0)
+		rc = read_pem(c->tls_key_file, true, &srv->tls_key, e);
+	return rc;
+}
+
 static int start_tcp(struct api_server *srv, struct aidc_err *e)
 {
 	struct sockaddr_in sin;
@@ -242,17 +387,35 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 	if (inet_pton(AF_INET, srv->cfg.tcp_addr, &sin.sin_addr) != 1)
 		return aidc_errf(e, AIDC_E_INVAL, "api: bad listen address '%s' (IPv4 literal)",
 				 srv->cfg.tcp_addr);
+	int rc = tcp_security(srv, e);
+	if (rc)
+		return rc;
 	srv->tcp.srv = srv;
+	bool tls = srv->tls_cert != NULL;
+	/* MHD_OPTION_ARRAY keeps one call for both cases: the TLS options are
+	 * simply absent (MHD_OPTION_END) without TLS. */
+	struct MHD_OptionItem tls_opts[] = {
+		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	srv->tcp.d = MHD_start_daemon(
-		mhd_flags, srv->cfg.tcp_port, NULL, NULL, on_request, &srv->tcp,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)AIDC_MAX_HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		mhd_flags | (tls ? MHD_USE_TLS : 0), srv->cfg.tcp_port, NULL, NULL, on_request,
+		&srv->tcp, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	if (!srv->tcp.d)
-		return aidc_errf(e, AIDC_E_IO, "api: cannot listen on %s:%u (in use?)",
-				 srv->cfg.tcp_addr, (unsigned)srv->cfg.tcp_port);
+		return aidc_errf(e, AIDC_E_IO, "api: cannot listen on %s:%u (in use%s?)",
+				 srv->cfg.tcp_addr, (unsigned)srv->cfg.tcp_port,
+				 tls ? ", or a bad TLS certificate/key" : "");
 	return 0;
+}
+
+bool api_server_tls(const struct api_server *srv)
+{
+	return srv->tls_cert != NULL;
 }
 
 static int start_unix(struct api_server *srv, struct aidc_err *e)
@@ -332,6 +495,11 @@ void api_server_stop(struct api_server *srv)
 		if (!srv->unx.d)
 			close(srv->unix_fd);
 		unlink(srv->cfg.unix_path);
+	}
+	aidc_free(srv->tls_cert);
+	if (srv->tls_key) {
+		explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+		aidc_free(srv->tls_key);
 	}
 	aidc_free(srv);
 }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Directives in batch scripts: "#AIDC" lines (our own flags) and "#SBATCH"
- * lines (the common Slurm options), read from the comment block at the top of
+ * Directives in batch scripts: "#AIDC" lines (our own flags, e.g. --preemptible)
+ * and "#SBATCH" lines (the common Slurm options), read from the comment block at the top of
  * a script (up to the first non-comment line, as sbatch does). Used by
  * `aidc submit`; command-line flags override directives.
  */
 #include "api/api.h"
 #include "api/sbatch.h"
 #include "util/util.h"
+
+/* Options that take no value (the next token is not theirs). */
+static bool is_flag_opt(const char *opt)
+{
+	return !strcmp(opt, "--preemptible");
+}
 
 /* Splits "-N 2", "-N2", "--nodes=2", "--nodes 2" into option and value. */
 static int split_opt(char *tok, char *next, char shortopt[3], char **opt, char **val,
@@ -32,7 +38,7 @@ static int split_opt(char *tok, char *next, char shortopt[3], char **opt, char *
 		if (tok[1] && tok[2])
 			*val = tok + 2 + (tok[2] == '=');
 	}
-	if (!*val && next) {
+	if (!*val && next && !is_flag_opt(*opt)) {
 		*val = next;
 		*used_next = true;
 	}
@@ -127,6 +133,12 @@ static int apply(struct api_sbatch *s, const char *opt, const char *v, struct ai
 		if (!mul || x > (int64_t)AIDC_MAX_NODE_MEM_MIB / mul)
 			return aidc_errf(e, AIDC_E_INVAL, "--mem: bad size '%.32s'", v);
 		s->mem_mib = x * mul;
+		return 0;
+	}
+	if (!strcmp(opt, "--preemptible")) {
+		if (v)
+			return aidc_errf(e, AIDC_E_INVAL, "--preemptible takes no value");
+		s->preemptible = true;
 		return 0;
 	}
 	if (!strcmp(opt, "-J") || !strcmp(opt, "--job-name"))

@@ -23,8 +23,10 @@
 #define F_STRV(st, f, req, maxn, itemb, h)                                                    \
 	{#f, API_T_STRV, offsetof(st, f), req, 0, maxn, itemb, NULL, h}
 #define F_OBJV(st, f, maxn, sch, h) {#f, API_T_OBJV, offsetof(st, f), false, 0, maxn, 0, sch, h}
-#define SCHEMA(var, nm, st, tbl, h)                                                            \
-	const struct api_schema var = {nm, h, tbl, sizeof tbl / sizeof tbl[0], sizeof(st)}
+#define F_OBJ(st, f, sch, h) {#f, API_T_OBJ, offsetof(st, f), false, 0, 0, 0, sch, h}
+#define SCHEMA_CHECKED(var, nm, st, tbl, h, chk)                                               \
+	const struct api_schema var = {nm, h, tbl, sizeof tbl / sizeof tbl[0], sizeof(st), chk}
+#define SCHEMA(var, nm, st, tbl, h) SCHEMA_CHECKED(var, nm, st, tbl, h, NULL)
 
 #define NAMEB ((int64_t)AIDC_MAX_NAME_BYTES - 1)
 #define PATHB ((int64_t)AIDC_MAX_PATH_BYTES - 1)
@@ -61,6 +63,8 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, stderr_path, false, PATHB,
 	      "-e: stderr file (default: the -o file)"),
 	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
+	F_BOOL(struct api_job_submit, preemptible,
+	       "may be stopped (SIGTERM, grace, SIGKILL) and requeued for a higher-priority job"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");
@@ -72,6 +76,59 @@ static const struct api_field device_fields[] = {
 	F_I64(struct api_device, mem_mib, false, 0, INT64_C(1) << 40, "device memory, MiB"),
 };
 SCHEMA(api_schema_device, "Device", struct api_device, device_fields, "one accelerator");
+
+/* The topology member of a registration (checked across fields by api_topology_check). */
+static const struct api_field topo_package_fields[] = {
+	F_I64(struct api_topo_package, index, true, 0, AIDC_MAX_TOPO_PACKAGES - 1,
+	      "hwloc logical index"),
+	F_I64(struct api_topo_package, cores, true, 0, AIDC_MAX_TOPO_CORES, "cores"),
+	F_I64(struct api_topo_package, pus, true, 0, AIDC_MAX_TOPO_PUS, "processing units"),
+};
+SCHEMA(api_schema_topo_package, "TopoPackage", struct api_topo_package, topo_package_fields,
+       "one processor package (socket)");
+
+static const struct api_field topo_numa_fields[] = {
+	F_I64(struct api_topo_numa, index, true, 0, AIDC_MAX_TOPO_NUMA_NODES - 1,
+	      "hwloc logical index"),
+	F_I64(struct api_topo_numa, os_index, true, 0, INT32_MAX, "the kernel's node number"),
+	F_I64(struct api_topo_numa, package, true, -1, AIDC_MAX_TOPO_PACKAGES - 1,
+	      "package holding it, -1 if none or several"),
+	F_I64(struct api_topo_numa, mem_mib, true, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB,
+	      "local memory, MiB"),
+	F_I64(struct api_topo_numa, cores, true, 0, AIDC_MAX_TOPO_CORES, "cores"),
+	F_I64(struct api_topo_numa, pus, true, 0, AIDC_MAX_TOPO_PUS, "processing units"),
+};
+SCHEMA(api_schema_topo_numa, "TopoNuma", struct api_topo_numa, topo_numa_fields,
+       "one NUMA node");
+
+static const struct api_field topo_accel_fields[] = {
+	F_STR(struct api_topo_accel, bus_id, true, 16, "PCI bus id 0000:17:00.0"),
+	F_I64(struct api_topo_accel, vendor_id, true, 0, 0xffff, "PCI vendor id"),
+	F_I64(struct api_topo_accel, device_id, true, 0, 0xffff, "PCI device id"),
+	F_I64(struct api_topo_accel, class_id, true, 0, 0xffff,
+	      "PCI class << 8 | subclass (0x0302 3D, 0x1200 processing accelerator)"),
+	F_I64(struct api_topo_accel, numa, true, -1, AIDC_MAX_TOPO_NUMA_NODES - 1,
+	      "closest NUMA node, -1 if unknown"),
+	F_I64(struct api_topo_accel, package, true, -1, AIDC_MAX_TOPO_PACKAGES - 1,
+	      "closest package, -1 if unknown"),
+};
+SCHEMA(api_schema_topo_accel, "TopoAccelerator", struct api_topo_accel, topo_accel_fields,
+       "one accelerator on the PCI bus");
+
+static const struct api_field topology_fields[] = {
+	F_I64(struct api_topology, v, true, 1, INT32_MAX, "topology version (1)"),
+	F_I64(struct api_topology, cores, true, 1, AIDC_MAX_TOPO_CORES, "cores of the node"),
+	F_I64(struct api_topology, pus, true, 1, AIDC_MAX_TOPO_PUS,
+	      "processing units (hardware threads) of the node"),
+	F_OBJV(struct api_topology, packages, AIDC_MAX_TOPO_PACKAGES, &api_schema_topo_package,
+	       "processor packages"),
+	F_OBJV(struct api_topology, numa, AIDC_MAX_TOPO_NUMA_NODES, &api_schema_topo_numa,
+	       "NUMA nodes"),
+	F_OBJV(struct api_topology, accelerators, AIDC_MAX_TOPO_ACCELERATORS,
+	       &api_schema_topo_accel, "accelerators on the PCI bus"),
+};
+SCHEMA_CHECKED(api_schema_topology, "Topology", struct api_topology, topology_fields,
+	       "the node's hardware topology as hwloc sees it", api_topology_check);
 
 static const struct api_field task_ref_fields[] = {
 	F_I64(struct api_task_ref, job, true, 1, INT64_MAX, "job id"),
@@ -92,6 +149,8 @@ static const struct api_field agent_register_fields[] = {
 	       "accelerators"),
 	F_OBJV(struct api_agent_register, running, AIDC_MAX_TASKS_PER_NODE, &api_schema_task_ref,
 	       "tasks still running from before"),
+	F_OBJ(struct api_agent_register, topology, &api_schema_topology,
+	      "hardware topology (absent from agents built without hwloc)"),
 };
 SCHEMA(api_schema_agent_register, "AgentRegister", struct api_agent_register,
        agent_register_fields, "a node agent announcing itself");
@@ -136,10 +195,22 @@ static const struct api_field task_status_batch_fields[] = {
 SCHEMA(api_schema_task_status_batch, "TaskStatusBatch", struct api_task_status_batch,
        task_status_batch_fields, "several task state changes from one agent");
 
+static const struct api_field token_create_fields[] = {
+	F_STR(struct api_token_create, name, false, 64, "a label for the token"),
+	F_I64(struct api_token_create, expires_s, false, 0,
+	      (int64_t)AIDC_MAX_TOKEN_DAYS * 86400, "lifetime in seconds, 0 = never"),
+	F_STR(struct api_token_create, user, false, 64, "admins: the user the token is for"),
+};
+SCHEMA(api_schema_token_create, "TokenCreate", struct api_token_create, token_create_fields,
+       "a request for a per-user API token");
+
 const struct api_schema *const api_schemas[] = {
 	&api_schema_job_submit,	    &api_schema_device,		   &api_schema_task_ref,
 	&api_schema_agent_register, &api_schema_heartbeat,	   &api_schema_task_status,
 	&api_schema_task_report,    &api_schema_task_status_batch,
+	/* appended: fuzz seeds pick schemas by index (fuzz/api_decode.c) */
+	&api_schema_topology,	    &api_schema_topo_package,	   &api_schema_topo_numa,
+	&api_schema_topo_accel,	    &api_schema_token_create,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 
@@ -241,6 +312,16 @@ static int decode_field(const struct api_field *f, json_t *v, char *base, const 
 		}
 		return 0;
 	}
+	case API_T_OBJ: {
+		if (!json_is_object(v))
+			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be a JSON object (%s)", where,
+					 f->name, f->sub->name);
+		char sub_where[AIDC_MAX_NAME_BYTES];
+		snprintf(sub_where, sizeof sub_where, "%s%s.", where, f->name);
+		void *sub = aidc_calloc(1, f->sub->size);
+		*(void **)dst = sub; /* set first so release frees a partial element */
+		return decode_obj(f->sub, v, sub, sub_where, e);
+	}
 	}
 	return aidc_errf(e, AIDC_E_INTERNAL, "%s%s: unknown field type", where, f->name);
 }
@@ -278,7 +359,7 @@ static int decode_obj(const struct api_schema *s, json_t *obj, void *dst, const 
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return s->check ? s->check(dst, where, e) : 0;
 }
 
 static void release_obj(const struct api_schema *s, void *dst)
@@ -308,6 +389,14 @@ static void release_obj(const struct api_schema *s, void *dst)
 			aidc_free(ov->v);
 			ov->v = NULL;
 			ov->n = 0;
+			break;
+		}
+		case API_T_OBJ: {
+			void **sub = p;
+			if (*sub)
+				release_obj(f->sub, *sub);
+			aidc_free(*sub);
+			*sub = NULL;
 			break;
 		}
 		default:
@@ -474,6 +563,17 @@ static void schema_json(struct aidc_json *j, const struct api_schema *s)
 			aidc_json_obj_begin(j);
 			aidc_json_kstr(j, "$ref", ref);
 			aidc_json_obj_end(j);
+			break;
+		}
+		case API_T_OBJ: {
+			char ref[AIDC_MAX_NAME_BYTES];
+			snprintf(ref, sizeof ref, "#/components/schemas/%s", f->sub->name);
+			aidc_json_key(j, "allOf");
+			aidc_json_arr_begin(j);
+			aidc_json_obj_begin(j);
+			aidc_json_kstr(j, "$ref", ref);
+			aidc_json_obj_end(j);
+			aidc_json_arr_end(j);
 			break;
 		}
 		}

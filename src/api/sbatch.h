@@ -10,6 +10,7 @@
 #ifndef AIDC_API_SBATCH_H
 #define AIDC_API_SBATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -18,6 +19,7 @@
 struct api_sbatch {
 	int64_t nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, gpus_total;
 	int64_t time_limit_s, mem_mib; /* 0 = not given */
+	bool preemptible;              /* #AIDC --preemptible */
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
 	char partition[AIDC_MAX_NAME_BYTES];

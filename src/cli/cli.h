@@ -36,6 +36,8 @@ int cli_logs_main(int argc, char **argv);
 int cli_nodes_main(int argc, char **argv);
 int cli_drain_main(int argc, char **argv);
 int cli_resume_main(int argc, char **argv);
+/* `aidc token create|list|revoke` (cli_token.c); argv[0] is "token". */
+int cli_token_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

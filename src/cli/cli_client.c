@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * User commands of the live center that talk to the controller over its Unix
- * socket (identity by SO_PEERCRED, so there is nothing to log in with):
+ * socket (identity by SO_PEERCRED, so there is nothing to log in with) or,
+ * from another host, over https with a per-user token (docs/security.md):
  * `aidc jobs`, `aidc job`, `aidc cancel`, `aidc requeue`, `aidc logs`,
  * `aidc nodes`, `aidc drain`, `aidc resume`. Tables for people, --json for
  * scripts; every failure is one line on stderr and exit status 1.
  */
+#include <fcntl.h>
 #include <jansson.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,10 +20,13 @@
 void cli_socket_path(const char *flag, char *out, size_t n)
 {
 	const char *env = getenv("AIDC_SOCKET");
+	const char *url = getenv("AIDC_CONTROLLER");
 	const char *home = getenv("HOME");
 	struct stat sb;
 	if (flag && *flag)
 		snprintf(out, n, "%s", flag);
+	else if (url && *url)
+		snprintf(out, n, "%s", url);
 	else if (env && *env)
 		snprintf(out, n, "%s", env);
 	else if (home && *home &&
@@ -54,14 +59,76 @@ int cli_self_exe(char *out, size_t n)
 	return 0;
 }
 
+bool cli_is_url(const char *where)
+{
+	return strncmp(where, "https://", 8) == 0 || strncmp(where, "http://", 7) == 0;
+}
+
+int cli_token(const char *cmd, char *out, size_t n)
+{
+	const char *env = getenv("AIDC_TOKEN"), *file = getenv("AIDC_TOKEN_FILE");
+	const char *home = getenv("HOME");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return 0;
+	}
+	char path[AIDC_MAX_PATH_BYTES];
+	if (file && *file)
+		snprintf(path, sizeof path, "%s", file);
+	else if (home && *home)
+		snprintf(path, sizeof path, "%.4000s/.aidc/token", home);
+	else {
+		fprintf(stderr, "aidc %s: a remote controller needs a token: set AIDC_TOKEN or "
+				"AIDC_TOKEN_FILE (see 'aidc token create')\n", cmd);
+		return CLI_EXIT_FAIL;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	if (fd < 0) {
+		fprintf(stderr, "aidc %s: a remote controller needs a token: %s: %s (see 'aidc "
+				"token create', or set AIDC_TOKEN)\n", cmd, path, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != getuid() ||
+	    (sb.st_mode & 077) != 0) {
+		close(fd);
+		fprintf(stderr, "aidc %s: token file %s must be your own regular file with mode "
+				"0600 (chmod 600 %s)\n", cmd, path, path);
+		return CLI_EXIT_FAIL;
+	}
+	ssize_t r = read(fd, out, n - 1);
+	close(fd);
+	if (r <= 0) {
+		fprintf(stderr, "aidc %s: token file %s is empty\n", cmd, path);
+		return CLI_EXIT_FAIL;
+	}
+	out[r] = '\0';
+	out[strcspn(out, "\r\n \t")] = '\0';
+	return 0;
+}
+
 int cli_call(const char *cmd, const char *socket, const char *method, const char *path,
 	     const char *body, size_t body_len, struct api_call *call)
 {
 	struct api_client cl;
 	struct aidc_err e = {0};
+	char token[AIDC_MAX_TOKEN_BYTES + 2];
+	struct api_client_opts o = {.unix_path = socket};
 	memset(call, 0, sizeof *call);
 	aidc_buf_init(&call->reply, 256u << 20);
-	if (api_client_init(&cl, socket, NULL, 0, NULL, &e) != 0) {
+	const char *auth = getenv("AIDC_AUTH");
+	if (cli_is_url(socket) && auth && strcmp(auth, "munge") == 0) {
+		o = (struct api_client_opts){.url = socket, .munge = true,
+					     .munge_socket = getenv("AIDC_MUNGE_SOCKET")};
+	} else if (cli_is_url(socket)) {
+		if (cli_token(cmd, token, sizeof token) != 0)
+			return CLI_EXIT_FAIL;
+		o = (struct api_client_opts){.url = socket, .token = token};
+	}
+	int orc = api_client_open(&cl, &o, &e);
+	explicit_bzero(token, sizeof token);
+	if (orc != 0) {
+		api_client_release(&cl);
 		fprintf(stderr, "aidc %s: %s\n", cmd, e.msg);
 		return CLI_EXIT_FAIL;
 	}
@@ -160,7 +227,7 @@ int cli_jobs_main(int argc, char **argv)
 		{"state", CLI_STR, &state, "STATE", "only jobs in this state", 0, 0, NULL, NULL},
 		{"user", CLI_STR, &user, "NAME", "only this user's jobs (admins)", 0, 0, NULL, NULL},
 		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		{"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
 	};
 	const struct cli_cmd cmd = {"jobs", "aidc jobs [--state S] [--user U] [--json]",
 				    "List your jobs (all jobs for admins), with the reason each "
@@ -206,7 +273,7 @@ static int one_arg(int argc, char **argv, const char *name, const char *usage,
 	bool json = false;
 	const struct cli_flag flags[] = {
 		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		{"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
 	};
 	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
@@ -281,22 +348,97 @@ int cli_resume_main(int argc, char **argv)
 
 /* ---- aidc nodes ------------------------------------------------------------------------- */
 
+/* "2s/2n/32c" (packages/NUMA nodes/cores) from a node's topology_summary, "-" without. */
+static const char *topo_text(json_t *n)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(n, "topology_summary"),
+							  "text"));
+	return t ? t : "-";
+}
+
+static void print_topology(json_t *t)
+{
+	if (!json_is_object(t)) {
+		printf("  topology: none (the agent sent none: built without hwloc, or older)\n");
+		return;
+	}
+	json_t *pk = json_object_get(t, "packages"), *nm = json_object_get(t, "numa"),
+	       *ac = json_object_get(t, "accelerators");
+	printf("  topology: %zu packages, %zu NUMA nodes, %lld cores, %lld PUs, %zu "
+	       "accelerators\n",
+	       json_array_size(pk), json_array_size(nm), ji(t, "cores"), ji(t, "pus"),
+	       json_array_size(ac));
+	size_t i;
+	json_t *o;
+	json_array_foreach(pk, i, o)
+		printf("    package %lld: %lld cores, %lld PUs\n", ji(o, "index"), ji(o, "cores"),
+		       ji(o, "pus"));
+	json_array_foreach(nm, i, o)
+		printf("    numa %lld (os %lld): package %lld, %lld MiB, %lld cores, %lld PUs\n",
+		       ji(o, "index"), ji(o, "os_index"), ji(o, "package"), ji(o, "mem_mib"),
+		       ji(o, "cores"), ji(o, "pus"));
+	json_array_foreach(ac, i, o)
+		printf("    accelerator %s: vendor 0x%04llx device 0x%04llx class 0x%04llx, "
+		       "numa %lld, package %lld\n",
+		       js(o, "bus_id"), ji(o, "vendor_id"), ji(o, "device_id"), ji(o, "class_id"),
+		       ji(o, "numa"), ji(o, "package"));
+}
+
+/* `aidc nodes NAME`: one node with its whole topology. */
+static int node_detail(const char *sp, const char *name, bool json)
+{
+	if (strlen(name) >= AIDC_MAX_NAME_BYTES || strpbrk(name, "/?&#% ")) {
+		fprintf(stderr, "aidc nodes: bad node name '%s'\n", name);
+		return CLI_EXIT_USAGE;
+	}
+	char path[AIDC_MAX_NAME_BYTES + 16];
+	snprintf(path, sizeof path, "/v1/nodes/%s", name);
+	struct api_call c;
+	int rc = cli_call("nodes", sp, "GET", path, NULL, 0, &c);
+	if (rc)
+		return rc;
+	if (json) {
+		printf("%s\n", aidc_buf_str(&c.reply));
+		aidc_buf_release(&c.reply);
+		return CLI_EXIT_OK;
+	}
+	json_t *n = parse_reply("nodes", &c);
+	aidc_buf_release(&c.reply);
+	if (!n)
+		return CLI_EXIT_FAIL;
+	printf("node %s: %s%s\n", js(n, "name"), js(n, "state"),
+	       json_is_true(json_object_get(n, "drained")) ? ", drained" : "");
+	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices%s%s%s, %lld tasks\n",
+	       js(n, "addr"), js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"),
+	       ji(n, "devices"), *js(n, "vendor") ? " (" : "", js(n, "vendor"),
+	       *js(n, "vendor") ? ")" : "", ji(n, "tasks"));
+	print_topology(json_object_get(n, "topology"));
+	json_decref(n);
+	return CLI_EXIT_OK;
+}
+
 int cli_nodes_main(int argc, char **argv)
 {
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
 		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		{"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
 	};
-	const struct cli_cmd cmd = {"nodes", "aidc nodes [--json]",
-				    "List the nodes, their state, capacity and running tasks.",
+	const struct cli_cmd cmd = {"nodes", "aidc nodes [NAME] [--json]",
+				    "List the nodes, their state, capacity, topology (sockets/NUMA "
+				    "nodes/cores) and running tasks; with NAME, one node with its "
+				    "whole topology.",
 				    flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	const char *pos[1];
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(sock, sp, sizeof sp);
+	if (np == 1)
+		return node_detail(sp, pos[0], json);
 	struct api_call c;
 	if ((rc = cli_call("nodes", sp, "GET", "/v1/nodes", NULL, 0, &c)) != 0)
 		return rc;
@@ -309,8 +451,8 @@ int cli_nodes_main(int argc, char **argv)
 	aidc_buf_release(&c.reply);
 	if (!r)
 		return CLI_EXIT_FAIL;
-	printf("%-16s %-8s %-10s %5s %9s %5s %-8s %5s\n", "NAME", "STATE", "PARTITION", "CPUS",
-	       "MEM_MIB", "DEVS", "VENDOR", "TASKS");
+	printf("%-16s %-8s %-10s %5s %9s %5s %-8s %5s  %s\n", "NAME", "STATE", "PARTITION",
+	       "CPUS", "MEM_MIB", "DEVS", "VENDOR", "TASKS", "TOPO");
 	size_t i;
 	json_t *n;
 	json_array_foreach(json_object_get(r, "nodes"), i, n)
@@ -318,9 +460,9 @@ int cli_nodes_main(int argc, char **argv)
 		char st[24];
 		snprintf(st, sizeof st, "%s%s", js(n, "state"),
 			 json_is_true(json_object_get(n, "drained")) ? "+drain" : "");
-		printf("%-16.16s %-8s %-10.10s %5lld %9lld %5lld %-8.8s %5lld\n", js(n, "name"), st,
-		       js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"), ji(n, "devices"),
-		       js(n, "vendor"), ji(n, "tasks"));
+		printf("%-16.16s %-8s %-10.10s %5lld %9lld %5lld %-8.8s %5lld  %s\n", js(n, "name"),
+		       st, js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"), ji(n, "devices"),
+		       js(n, "vendor"), ji(n, "tasks"), topo_text(n));
 	}
 	json_decref(r);
 	return CLI_EXIT_OK;
@@ -339,7 +481,7 @@ int cli_logs_main(int argc, char **argv)
 		{"task", CLI_I64, &task, "N", "task index (default 0)", 0,
 		 AIDC_MAX_TASKS_PER_JOB - 1, NULL, NULL},
 		{"stderr", CLI_BOOL, &err, NULL, "show stderr instead of stdout", 0, 0, NULL, NULL},
-		{"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
 	};
 	const struct cli_cmd cmd = {"logs", "aidc logs ID [-f] [--task N] [--stderr]",
 				    "Print a task's output; -f follows it until the job ends.",

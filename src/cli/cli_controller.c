@@ -22,17 +22,30 @@ static int set_str(char *dst, size_t n, const char *v, const char *what)
 int cli_controller_main(int argc, char **argv)
 {
 	const char *config = NULL, *state = NULL, *sock = NULL, *listen = NULL, *port_file = NULL,
-		   *db = NULL, *secret = NULL;
+		   *db = NULL, *secret = NULL, *tls_cert = NULL, *tls_key = NULL,
+		   *munge_socket = NULL;
 	int64_t port = -1, node_timeout = 0, master_port_base = 0;
-	bool allow_root = false, doc = false, debug = false;
+	bool allow_root = false, doc = false, debug = false, insecure = false, munge = false;
 	const struct cli_flag flags[] = {
 		{"config", CLI_STR, &config, "FILE", "key = value config file (docs/config.md)", 0, 0,
 		 NULL, NULL},
 		{"state-dir", CLI_STR, &state, "DIR", "database, secret, logs", 0, 0, NULL, NULL},
 		{"socket", CLI_STR, &sock, "PATH", "Unix socket for users", 0, 0, NULL, NULL},
 		{"listen", CLI_STR, &listen, "ADDR",
-		 "agents' TCP address (default 127.0.0.1; others expose the secret without TLS)", 0,
-		 0, NULL, NULL},
+		 "TCP address for agents and remote users (default 127.0.0.1; others need "
+		 "--tls-cert/--tls-key)",
+		 0, 0, NULL, NULL},
+		{"tls-cert", CLI_STR, &tls_cert, "FILE", "PEM certificate: serve HTTPS on TCP", 0, 0,
+		 NULL, NULL},
+		{"tls-key", CLI_STR, &tls_key, "FILE", "PEM private key (mode 0600)", 0, 0, NULL,
+		 NULL},
+		{"munge", CLI_BOOL, &munge, NULL, "accept MUNGE credentials (config munge)", 0, 0,
+		 NULL, NULL},
+		{"munge-socket", CLI_STR, &munge_socket, "PATH", "munged's socket", 0, 0, NULL, NULL},
+		{"insecure-plaintext-listen", CLI_BOOL, &insecure, NULL,
+		 "ISOLATED TEST NETWORKS ONLY: allow a non-loopback --listen without TLS (secret "
+		 "and tokens in clear text)",
+		 0, 0, NULL, NULL},
 		{"port", CLI_I64, &port, "N", "TCP port (0 = any free port)", 0, 65535, NULL, NULL},
 		{"port-file", CLI_STR, &port_file, "FILE", "write the chosen port here", 0, 0, NULL,
 		 NULL},
@@ -52,8 +65,9 @@ int cli_controller_main(int argc, char **argv)
 		{"debug", CLI_BOOL, &debug, NULL, "debug logging", 0, 0, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {"controller", "aidc controller [options]",
-				    "Run the controller: REST API (Unix socket for users, loopback "
-				    "TCP for agents), durable state, scheduling, dispatch.",
+				    "Run the controller: REST API (Unix socket for local users, TCP "
+				    "(HTTPS with --tls-cert) for agents and token holders), durable "
+				    "state, scheduling, dispatch.",
 				    flags, AIDC_ARRAY_LEN(flags)};
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
@@ -77,8 +91,16 @@ int cli_controller_main(int argc, char **argv)
 	    (port_file &&
 	     (rc = set_str(cfg.port_file, sizeof cfg.port_file, port_file, "--port-file"))) ||
 	    (db && (rc = set_str(cfg.db_path, sizeof cfg.db_path, db, "--db"))) ||
-	    (secret && (rc = set_str(cfg.secret_file, sizeof cfg.secret_file, secret, "--secret-file"))))
+	    (secret && (rc = set_str(cfg.secret_file, sizeof cfg.secret_file, secret, "--secret-file"))) ||
+	    (tls_cert && (rc = set_str(cfg.tls_cert, sizeof cfg.tls_cert, tls_cert, "--tls-cert"))) ||
+	    (tls_key && (rc = set_str(cfg.tls_key, sizeof cfg.tls_key, tls_key, "--tls-key"))) ||
+	    (munge_socket && (rc = set_str(cfg.munge_socket, sizeof cfg.munge_socket, munge_socket,
+					   "--munge-socket"))))
 		return rc;
+	if (munge)
+		cfg.munge = true;
+	if (insecure)
+		cfg.insecure_plaintext_listen = true;
 	if (port >= 0)
 		cfg.port = port;
 	if (node_timeout)
@@ -97,12 +119,16 @@ int cli_controller_main(int argc, char **argv)
 int cli_agent_main(int argc, char **argv)
 {
 	const char *ctl = NULL, *name = NULL, *addr = NULL, *state = NULL, *secret = NULL,
-		   *devices = NULL, *part = NULL, *limits = NULL, *cg_root = NULL;
+		   *devices = NULL, *part = NULL, *limits = NULL, *cg_root = NULL, *cacert = NULL;
 	int64_t cpus = 0, mem = 0;
 	bool allow_root = false;
 	const struct cli_flag flags[] = {
-		{"controller", CLI_STR, &ctl, "HOST:PORT", "controller (default 127.0.0.1:6820)", 0,
-		 0, NULL, NULL},
+		{"controller", CLI_STR, &ctl, "[https://]HOST:PORT",
+		 "controller (default 127.0.0.1:6820; https:// for TLS)", 0, 0, NULL, NULL},
+		{"cacert", CLI_STR, &cacert, "FILE",
+		 "CA certificate(s) verifying an https controller (default $AIDC_CACERT, else the "
+		 "system store)",
+		 0, 0, NULL, NULL},
 		{"name", CLI_STR, &name, "NAME", "node name (default: host name)", 0, 0, NULL, NULL},
 		{"addr", CLI_STR, &addr, "ADDR", "address peers use for MASTER_ADDR", 0, 0, NULL,
 		 NULL},
@@ -136,11 +162,17 @@ int cli_agent_main(int argc, char **argv)
 	struct agent_config cfg;
 	agent_config_defaults(&cfg);
 	if (ctl) {
+		/* controller_host keeps the scheme ("https://10.0.0.1"); api_client_init
+		 * takes it from there. */
 		const char *colon = strrchr(ctl, ':');
+		const char *sch = strstr(ctl, "://");
 		uint32_t p;
-		if (!colon || (size_t)(colon - ctl) >= sizeof cfg.controller_host ||
+		bool scheme_ok = !sch || !strncmp(ctl, "https://", 8) || !strncmp(ctl, "http://", 7);
+		if (!colon || (sch && colon < sch + 3) || !scheme_ok ||
+		    (size_t)(colon - ctl) >= sizeof cfg.controller_host ||
 		    aidc_parse_u32(colon + 1, 1, 65535, &p)) {
-			fprintf(stderr, "aidc agent: --controller %s: expected HOST:PORT\n", ctl);
+			fprintf(stderr, "aidc agent: --controller %s: expected [https://]HOST:PORT\n",
+				ctl);
 			return CLI_EXIT_USAGE;
 		}
 		memcpy(cfg.controller_host, ctl, (size_t)(colon - ctl));
@@ -167,6 +199,11 @@ int cli_agent_main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		snprintf(cfg.limits, sizeof cfg.limits, "%s", limits);
+	}
+	/* The agent's clients read the CA file from here (api_client_open). */
+	if (cacert && setenv("AIDC_CACERT", cacert, 1) != 0) {
+		fprintf(stderr, "aidc agent: --cacert: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
 	}
 	cfg.cpus = (uint32_t)cpus;
 	cfg.mem_mib = (uint64_t)mem;

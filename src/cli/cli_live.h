@@ -12,14 +12,34 @@
 
 #include "api/api.h"
 
-/* The socket to use: flag value, else $AIDC_SOCKET, else ~/.aidc/aidc.sock when it
- * exists, else /var/lib/aidc/aidc.sock. Writes into out. */
+/* Where the controller is: flag value (a socket path or an http(s):// URL),
+ * else $AIDC_CONTROLLER (a URL), else $AIDC_SOCKET, else ~/.aidc/aidc.sock
+ * when it exists, else /var/lib/aidc/aidc.sock. Writes into out. */
 void cli_socket_path(const char *flag, char *out, size_t n);
+
+/* The connection flags of the user commands; both set the same variable:
+ * --socket PATH (local, SO_PEERCRED) or --controller URL (remote, token). */
+#define CLI_CONN_FLAGS(var)                                                                   \
+	{"socket", CLI_STR, &(var), "PATH", "controller socket", 0, 0, NULL, NULL},             \
+	{"controller", CLI_STR, &(var), "URL",                                                  \
+	 "remote controller https://HOST:PORT (token: $AIDC_TOKEN or ~/.aidc/token; CA: "       \
+	 "$AIDC_CACERT)",                                                                       \
+	 0, 0, NULL, NULL}
+
+/* True when where (from cli_socket_path) is a URL rather than a socket path. */
+bool cli_is_url(const char *where);
+/* The token of a remote user (unless $AIDC_AUTH=munge: then each call
+ * carries a fresh MUNGE credential from munged, $AIDC_MUNGE_SOCKET or its
+ * default socket): $AIDC_TOKEN, else the file $AIDC_TOKEN_FILE or
+ * ~/.aidc/token, which must be a regular file of the caller with mode 0600
+ * or stricter. Returns 0, or CLI_EXIT_FAIL after one line on stderr. */
+int cli_token(const char *cmd, char *out, size_t n);
 /* The directory `aidc up` uses: flag, else $AIDC_DIR, else ~/.aidc (or /tmp/aidc-UID). */
 void cli_up_dir(const char *flag, char *out, size_t n);
 
 /*
- * One call to the controller over its Unix socket. On success returns 0 with
+ * One call to the controller over its Unix socket, or to a URL with the
+ * caller's token (cli_token). On success returns 0 with
  * the reply in call->reply (caller releases). Otherwise prints
  * "aidc CMD: <message>" on stderr and returns CLI_EXIT_FAIL.
  */

@@ -58,7 +58,7 @@ int cli_submit_main(int argc, char **argv)
 	const char *sock = NULL, *time_s = NULL, *name = NULL, *out = NULL, *err = NULL,
 		   *part = NULL, *mem = NULL, *model = NULL, *on_fail = NULL;
 	int64_t nodes = 0, ntasks = 0, per_node = 0, cpus = 0, gpt = 0, gpus = 0, prio = 0;
-	bool json = false, no_env = false;
+	bool json = false, no_env = false, preemptible = false;
 	const struct cli_flag flags[] = {
 		{"nodes", CLI_I64, &nodes, "N", "-N: nodes", 1, AIDC_MAX_NODES, NULL, NULL},
 		{"ntasks", CLI_I64, &ntasks, "N", "-n: tasks of the gang", 1, AIDC_MAX_TASKS_PER_JOB,
@@ -86,10 +86,13 @@ int cli_submit_main(int argc, char **argv)
 		 AIDC_MAX_PRIORITY, NULL, NULL},
 		{"on-node-failure", CLI_STR, &on_fail, "requeue|fail", "what a lost node does", 0, 0,
 		 NULL, NULL},
+		{"preemptible", CLI_BOOL, &preemptible, NULL,
+		 "may be stopped and requeued for a higher-priority job (docs/live.md)", 0, 0, NULL,
+		 NULL},
 		{"no-env", CLI_BOOL, &no_env, NULL, "do not pass the current environment", 0, 0, NULL,
 		 NULL},
 		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON reply", 0, 0, NULL, NULL},
-		{"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
 	};
 	const struct cli_cmd cmd = {
 		"submit", "aidc submit [options] (SCRIPT | COMMAND [ARGS...])",
@@ -258,6 +261,8 @@ int cli_submit_main(int argc, char **argv)
 		aidc_json_kstr(&w, "stderr_path", ee);
 	if (on_fail)
 		aidc_json_kstr(&w, "on_node_failure", on_fail);
+	if (preemptible || sb.preemptible)
+		aidc_json_kbool(&w, "preemptible", true);
 	aidc_json_obj_end(&w);
 	aidc_free(script);
 	if (aidc_json_finish(&w) != 0) {

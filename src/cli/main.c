@@ -30,6 +30,7 @@ static const struct subcmd subcmds[] = {
 	{"nodes", cli_nodes_main, "list nodes"},
 	{"drain", cli_drain_main, "stop starting jobs on a node (admin)"},
 	{"resume", cli_resume_main, "undo a drain (admin)"},
+	{"token", cli_token_main, "create, list or revoke per-user API tokens"},
 };
 
 static void usage(FILE *out)

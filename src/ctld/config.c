@@ -36,8 +36,20 @@ static const char *const blockings[] = {"strict", "easy", "skip", NULL};
 
 static const struct key keys[] = {
 	{"listen_addr", K_STR, OFF(listen_addr), SZ(listen_addr), 0, 0, NULL, "127.0.0.1",
-	 "IPv4 address of the agents' TCP listener; anything but loopback exposes the cluster "
-	 "secret without TLS (see docs/security.md)"},
+	 "IPv4 address of the TCP listener (agents, remote users); anything but loopback "
+	 "needs tls_cert and tls_key (see docs/security.md)"},
+	{"tls_cert", K_STR, OFF(tls_cert), SZ(tls_cert), 0, 0, NULL, "",
+	 "PEM certificate (chain) for HTTPS on the TCP listener; empty = plain HTTP"},
+	{"tls_key", K_STR, OFF(tls_key), SZ(tls_key), 0, 0, NULL, "",
+	 "PEM private key of tls_cert; refused if readable by group or others"},
+	{"insecure_plaintext_listen", K_BOOL, OFF(insecure_plaintext_listen), 0, 0, 1, NULL,
+	 "false",
+	 "ISOLATED TEST NETWORKS ONLY: allow a non-loopback listen_addr without TLS (the "
+	 "cluster secret and tokens then cross the network in clear text)"},
+	{"munge", K_BOOL, OFF(munge), 0, 0, 1, NULL, "false",
+	 "accept MUNGE credentials (Authorization: MUNGE) from hosts sharing munged's key"},
+	{"munge_socket", K_STR, OFF(munge_socket), SZ(munge_socket), 0, 0, NULL, "",
+	 "munged's socket for decoding (empty = munged's default)"},
 	{"port", K_I64, OFF(port), 0, 0, 65535, NULL, "6820", "TCP port (0 = any free port)"},
 	{"socket", K_STR, OFF(socket_path), SZ(socket_path), 0, 0, NULL, "<state_dir>/aidc.sock",
 	 "Unix socket for users (identity by SO_PEERCRED)"},

@@ -77,6 +77,11 @@ struct ctld_config {
 	bool store_sync_full;
 	int64_t admin_gid; /* -1: root only */
 	char partition[128];
+	char tls_cert[4096]; /* PEM certificate (chain) of the TCP listener; "" = plain HTTP */
+	char tls_key[4096];  /* its private key, mode 0600 or stricter */
+	bool insecure_plaintext_listen; /* allow non-loopback listen_addr without TLS */
+	bool munge;                     /* accept MUNGE credentials on TCP */
+	char munge_socket[4096];        /* munged's socket; "" = its default */
 };
 
 /* Fills the documented defaults (state_dir "/var/lib/aidc", loopback, ...). */

@@ -5,6 +5,7 @@
  *   jobs.c    job life cycle and store     routes.c the route table and handlers
  *   glue.c    calls into the scheduling core (sched.h)
  *   nodes.c   agents: registration, heartbeats, work, loss
+ *   auth.c    per-user tokens: routes and the bearer-token check
  *
  * Everything below except struct ctld_msg's queue fields is touched by the
  * loop thread only.
@@ -70,6 +71,10 @@ struct ctld_node {
 	uint64_t mem_mib;
 	uint32_t ndev;
 	char vendor[AIDC_MAX_NAME_BYTES];
+	/* From the registration's topology (nodes.c); all 0 when the agent sent
+	 * none. The whole document stays in info_json (GET /v1/nodes/{name}). */
+	uint32_t topo_packages, topo_numa, topo_cores, topo_pus, topo_accels;
+	bool has_topo;
 	int64_t last_seen_ms;
 	int64_t registered_s;
 	/* Tasks the agent reported that the controller does not run: kill them. */
@@ -230,6 +235,14 @@ int ctld_lf_node_drain(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_resume(struct ctld *c, struct ctld_msg *m);
 /* Builds a node's work reply (launches + kills); returns how many items. */
 size_t ctld_node_work(struct ctld *c, uint32_t node, struct aidc_buf *out);
+
+/* auth.c: per-user tokens (routes) and the bearer-token check (api_token_fn;
+ * ctx is the struct ctld; HTTP threads). */
+int ctld_token_check(void *ctx, const char *token, struct api_identity *who,
+		     struct aidc_err *e);
+int ctld_lf_token_create(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_token_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_token_revoke(struct ctld *c, struct ctld_msg *m);
 
 /* routes.c */
 extern const struct api_route ctld_routes[];

@@ -9,10 +9,11 @@
  * (running jobs keep their resources, nothing new starts), so a lost node's
  * jobs can still be finished or requeued through the normal calls.
  *
- * Restart: a job that was running is submitted again and placed with its own
- * nodes temporarily UP and every other node DRAINING (all nodes are DRAINING
- * at that point), which pins it to the nodes it runs on. The core has no call
- * to restore an exact device allocation yet; see docs/live.md.
+ * Restart: a job that was running is submitted again and restored on exactly
+ * the devices its tasks hold (sched_job_restore, from the allocation stored
+ * with the job: what the tasks' AIDC_VISIBLE_DEVICES say). Should that fail
+ * (a node came back with fewer devices), it is placed with its own nodes
+ * temporarily UP and every other node DRAINING, pinned to its nodes.
  */
 #include "ctld/ctld_int.h"
 #include "util/util.h"
@@ -139,12 +140,15 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.priority = (int32_t)s->priority,
 		.submit_s = j->submit_s,
 		.ntasks = j->ntasks,
+		.nodes = (uint32_t)s->nodes,
+		.tasks_per_node = (uint32_t)s->ntasks_per_node,
 		.task = {.cpu_milli = (uint32_t)s->cpus_per_task * 1000u,
 			 .mem_mib = (uint64_t)s->mem_mib,
 			 .ndev = (uint32_t)s->gpus_per_task,
 			 .dev_milli = s->gpus_per_task ? 1000u : 0u,
 			 .model_mask = mask},
 		.time_limit_s = s->time_limit_s,
+		.flags = s->preemptible ? SCHED_JOB_PREEMPTIBLE : 0u,
 	};
 	int h = sched_submit(c->sched, &js, ctld_now_s(), e);
 	if (h < 0)
@@ -153,21 +157,61 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	return 0;
 }
 
-int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+/* The allocations the job's tasks hold (stored with the job, the devices their
+ * AIDC_VISIBLE_DEVICES name) in the core's numbering. Caller frees *out. */
+static uint32_t held_allocs(struct ctld *c, const struct ctld_job *j, struct sched_alloc **out)
 {
-	int rc = ctld_sched_submit(c, j, e);
-	if (rc)
-		return rc;
+	uint32_t n = 0;
+	struct sched_alloc *a =
+		aidc_calloc((size_t)j->ntasks * AIDC_MAX_DEVICES_PER_NODE + 1, sizeof *a);
+	for (uint32_t t = 0; t < j->ntasks; t++) {
+		const struct ctld_task *k = &j->tasks[t];
+		const struct ctld_node *nd = &c->nodes[k->node];
+		uint32_t node = nd->sched_id >= 0 ? (uint32_t)nd->sched_id : UINT32_MAX;
+		uint32_t first = nd->sched_id >= 0 ? first_dev_of(c, nd) : 0;
+		if (k->ndev == 0)
+			a[n++] = (struct sched_alloc){t, node, SCHED_NO_DEVICE, 0};
+		for (uint32_t d = 0; d < k->ndev; d++)
+			a[n++] = (struct sched_alloc){t, node, first + k->devs[d], 1000u};
+	}
+	*out = a;
+	return n;
+}
+
+/* Old path, when the exact slots cannot be restored: placed with its own nodes
+ * temporarily UP and every other node DRAINING, which pins it to its nodes. */
+static int restore_on_nodes(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
 	for (uint32_t t = 0; t < j->ntasks; t++) {
 		struct ctld_node *n = &c->nodes[j->tasks[t].node];
 		if (n->sched_id >= 0)
 			sched_set_node_state(c->sched, (uint32_t)n->sched_id, SCHED_NODE_UP, NULL);
 	}
 	sched_decisions_reset(&c->dec);
-	rc = sched_place(c->sched, (uint32_t)j->handle, SCHED_MODE_RUN_NOW, ctld_now_s(), &c->dec,
-			 NULL, e);
+	int rc = sched_place(c->sched, (uint32_t)j->handle, SCHED_MODE_RUN_NOW, ctld_now_s(),
+			     &c->dec, NULL, e);
 	for (uint32_t t = 0; t < j->ntasks; t++)
 		ctld_sched_node_state(c, &c->nodes[j->tasks[t].node]);
+	return rc;
+}
+
+int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	int rc = ctld_sched_submit(c, j, e);
+	if (rc)
+		return rc;
+	struct sched_alloc *a;
+	uint32_t n = held_allocs(c, j, &a);
+	struct aidc_err why = {0};
+	rc = sched_job_restore(c->sched, (uint32_t)j->handle, a, n, ctld_now_s(), &why);
+	aidc_free(a);
+	if (rc) {
+		aidc_log(AIDC_LOG_WARN,
+			 "restore: job %" PRIu64 " cannot have its exact devices back (%s); "
+			 "placing it on its nodes",
+			 j->id, why.msg);
+		rc = restore_on_nodes(c, j, e);
+	}
 	if (rc) {
 		/* It runs but the core cannot account for it: keep it out of the core
 		 * (never started twice) and let its tasks' reports settle it. */
@@ -241,6 +285,37 @@ static bool build_tasks(struct ctld *c, struct ctld_job *j, const struct sched_d
 	return true;
 }
 
+/*
+ * PREEMPT decisions: the core chose running preemptible jobs to stop for a
+ * higher-priority one and changed nothing. Each victim still running is
+ * stopped with target REQUEUE (the agents send SIGTERM, then SIGKILL after
+ * kill_grace_s); when its tasks have ended it is pending again with attempt + 1
+ * (sched_job_requeue), and the core keeps the room it frees for the job it was
+ * chosen for, which starts in a later pass. A victim already stopping (cancel,
+ * time limit, node loss) is left to that.
+ */
+static void act_on_preempts(struct ctld *c)
+{
+	for (size_t i = 0; i < c->dec.n; i++) {
+		const struct sched_decision *d = &c->dec.v[i];
+		if (d->kind != SCHED_DECIDE_PREEMPT)
+			continue;
+		struct ctld_job *v = c->by_handle[d->job];
+		const struct ctld_job *f =
+			d->for_job < c->cap_handles ? c->by_handle[d->for_job] : NULL;
+		if (!v || v->state != CTLD_JOB_RUNNING)
+			continue;
+		char why[96];
+		snprintf(why, sizeof why, "preempted by job %" PRIu64, f ? f->id : 0);
+		struct aidc_err pe = {0};
+		if (ctld_job_stop(c, v, CTLD_JOB_REQUEUE, why, &pe) != 0) {
+			aidc_log(AIDC_LOG_ERROR, "preemption of job %" PRIu64 ": %s", v->id, pe.msg);
+			continue;
+		}
+		aidc_log(AIDC_LOG_INFO, "job %" PRIu64 " (attempt %u) %s", v->id, v->attempt, why);
+	}
+}
+
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 {
 	int64_t t0 = ctld_now_ms();
@@ -248,9 +323,11 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 	c->m_passes++;
 	if (rc)
 		return rc;
-	size_t nstart = 0;
-	for (size_t i = 0; i < c->dec.n; i++)
+	size_t nstart = 0, npreempt = 0;
+	for (size_t i = 0; i < c->dec.n; i++) {
 		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
+		npreempt += c->dec.v[i].kind == SCHED_DECIDE_PREEMPT;
+	}
 	if (nstart == 0)
 		goto done;
 	/* All starts of one pass in one unit of the iteration's group transaction. */
@@ -292,6 +369,8 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 			ctld_unpark_node(c, j->tasks[t].node);
 	}
 done:
+	if (npreempt)
+		act_on_preempts(c);
 	c->m_pass_us_total += (uint64_t)(ctld_now_ms() - t0) * 1000u;
 	return 0;
 undo:
@@ -309,6 +388,10 @@ undo:
 			j->start_s = 0;
 		}
 	}
+	/* The core marked the victims: they must still be stopped, or the jobs
+	 * they were chosen for would wait for them to end on their own. */
+	if (npreempt)
+		act_on_preempts(c);
 	return rc;
 }
 

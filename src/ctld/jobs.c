@@ -231,6 +231,8 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KI(priority);
 #undef KS
 #undef KI
+	if (s->preemptible)
+		aidc_json_kbool(&w, "preemptible", true);
 	const struct api_strv *vv[] = {&s->command, &s->env};
 	const char *names[] = {"command", "env"};
 	for (int k = 0; k < 2; k++) {
@@ -280,6 +282,11 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 	if (s->nodes && s->ntasks < s->nodes)
 		return aidc_errf(e, AIDC_E_INVAL, "fewer tasks (%" PRId64 ") than nodes (%" PRId64 ")",
 				 s->ntasks, s->nodes);
+	if (s->nodes && s->ntasks_per_node && s->nodes * s->ntasks_per_node < s->ntasks)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%" PRId64 " tasks do not fit %" PRId64 " nodes at %" PRId64
+				 " per node",
+				 s->ntasks, s->nodes, s->ntasks_per_node);
 	if (s->cpus_per_task == 0)
 		s->cpus_per_task = 1;
 	if (s->mem_mib == 0)
@@ -659,6 +666,7 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_ki64(w, "end_s", j->end_s);
 	aidc_json_ki64(w, "time_limit_s", j->spec.time_limit_s);
 	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
+	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
 	if (j->tasks) {
 		aidc_json_key(w, "nodes");
 		aidc_json_arr_begin(w);

@@ -397,19 +397,28 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 		.unix_path = c.cfg.socket_path,
 		.secret = c.secret,
 		.admin_gid = c.cfg.admin_gid,
+		.tls_cert_file = c.cfg.tls_cert[0] ? c.cfg.tls_cert : NULL,
+		.tls_key_file = c.cfg.tls_key[0] ? c.cfg.tls_key : NULL,
+		.insecure_plaintext = c.cfg.insecure_plaintext_listen,
+		.token_check = ctld_token_check,
+		.munge = c.cfg.munge,
+		.munge_socket = c.cfg.munge_socket[0] ? c.cfg.munge_socket : NULL,
 	};
-	if (strcmp(c.cfg.listen_addr, "127.0.0.1") != 0)
+	/* api_server_start refuses a non-loopback address without TLS unless
+	 * insecure_plaintext_listen (docs/security.md). */
+	if (!c.cfg.tls_cert[0] && !api_host_is_loopback(c.cfg.listen_addr))
 		aidc_log(AIDC_LOG_WARN,
-			 "listening on %s: agents' cluster secret travels without TLS "
-			 "(see docs/security.md)",
+			 "INSECURE: listening on %s without TLS: the cluster secret and tokens "
+			 "cross the network in clear text (insecure_plaintext_listen)",
 			 c.cfg.listen_addr);
 	if ((rc = api_server_start(&sc, ctld_routes, ctld_nroutes, &c, &c.srv, e)) != 0)
 		goto fail;
 	uint16_t port = api_server_tcp_port(c.srv);
 	if (c.cfg.port_file[0])
 		write_port_file(c.cfg.port_file, port);
-	aidc_log(AIDC_LOG_INFO, "controller: %zu jobs, %zu nodes restored; http://%s:%u, %s",
-		 c.njobs, c.nnodes, c.cfg.listen_addr, (unsigned)port, c.cfg.socket_path);
+	aidc_log(AIDC_LOG_INFO, "controller: %zu jobs, %zu nodes restored; %s://%s:%u, %s",
+		 c.njobs, c.nnodes, api_server_tls(c.srv) ? "https" : "http", c.cfg.listen_addr,
+		 (unsigned)port, c.cfg.socket_path);
 	c.need_pass = true;
 	loop_run(&c);
 	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", (int)stop_signal);

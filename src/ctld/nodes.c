@@ -133,6 +133,14 @@ static int node_from_info(struct ctld *c, struct ctld_node *n, const char *info,
 	n->ndev = (uint32_t)reg.devices.n;
 	const struct api_device *d = reg.devices.v;
 	snprintf(n->vendor, sizeof n->vendor, "%s", reg.devices.n ? d[0].vendor : "");
+	/* Counts for listings; the decoder bounded each by AIDC_MAX_TOPO_*. */
+	const struct api_topology *t = reg.topology;
+	n->has_topo = t != NULL;
+	n->topo_packages = t ? (uint32_t)t->packages.n : 0;
+	n->topo_numa = t ? (uint32_t)t->numa.n : 0;
+	n->topo_cores = t ? (uint32_t)t->cores : 0;
+	n->topo_pus = t ? (uint32_t)t->pus : 0;
+	n->topo_accels = t ? (uint32_t)t->accelerators.n : 0;
 	api_decoded_release(&api_schema_agent_register, &reg);
 	return 0;
 }
@@ -712,7 +720,47 @@ void ctld_nodes_check(struct ctld *c)
 
 /* ---- views and admin ------------------------------------------------------------- */
 
-void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n)
+/* "topology_summary": the counts of the registered topology, or null. */
+static void topo_summary_json(struct aidc_json *w, const struct ctld_node *n)
+{
+	aidc_json_key(w, "topology_summary");
+	if (!n->has_topo) {
+		aidc_json_null(w);
+		return;
+	}
+	char text[64];
+	snprintf(text, sizeof text, "%us/%un/%uc", n->topo_packages, n->topo_numa, n->topo_cores);
+	aidc_json_obj_begin(w);
+	aidc_json_kstr(w, "text", text);
+	aidc_json_ki64(w, "packages", n->topo_packages);
+	aidc_json_ki64(w, "numa_nodes", n->topo_numa);
+	aidc_json_ki64(w, "cores", n->topo_cores);
+	aidc_json_ki64(w, "pus", n->topo_pus);
+	aidc_json_ki64(w, "accelerators", n->topo_accels);
+	aidc_json_obj_end(w);
+}
+
+/* "topology": the whole registered document (null when the agent sent none).
+ * Decoded again from info_json: O(document) per GET of one node, and no
+ * second copy of it kept per node. */
+static void topo_detail_json(struct aidc_json *w, const struct ctld_node *n)
+{
+	struct api_agent_register reg;
+	aidc_json_key(w, "topology");
+	if (!n->has_topo || !n->info_json ||
+	    api_decode(&api_schema_agent_register, n->info_json, strlen(n->info_json), &reg,
+		       NULL) != 0) {
+		aidc_json_null(w);
+		return;
+	}
+	if (reg.topology)
+		api_topology_json(w, reg.topology);
+	else
+		aidc_json_null(w);
+	api_decoded_release(&api_schema_agent_register, &reg);
+}
+
+static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n, bool detail)
 {
 	aidc_json_obj_begin(w);
 	aidc_json_kstr(w, "name", n->name);
@@ -729,7 +777,15 @@ void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node 
 	for (size_t i = 0; i < n->nact; i++)
 		tasks += !task_terminal(n->act[i].job->tasks[n->act[i].task].state);
 	aidc_json_ki64(w, "tasks", tasks);
+	topo_summary_json(w, n);
+	if (detail)
+		topo_detail_json(w, n);
 	aidc_json_obj_end(w);
+}
+
+void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n)
+{
+	node_json(c, w, n, false);
 }
 
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m)
@@ -754,7 +810,7 @@ int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m)
 		return AIDC_E_NOTFOUND;
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
-	ctld_node_json(c, &w, n);
+	node_json(c, &w, n, true);
 	return aidc_json_finish(&w);
 }
 

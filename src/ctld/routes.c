@@ -8,8 +8,9 @@
  * HTTP thread reads it (and, for follow, waits for more) without holding the
  * loop.
  *
- * Authorization: users act on their own jobs only (uid from SO_PEERCRED);
- * admins on all. A job that is not the caller's answers 404 like a missing
+ * Authorization: users act on their own jobs only (uid from SO_PEERCRED, a
+ * bearer token (src/ctld/auth.c) or a MUNGE credential); admins on all. A job
+ * that is not the caller's answers 404 like a missing
  * one, so job ids of other users are not disclosed.
  */
 #include <fcntl.h>
@@ -346,6 +347,9 @@ VIA(h_work, ctld_lf_work, NULL)
 VIA(h_task_status, ctld_lf_task_status, &api_schema_task_status)
 VIA(h_task_status_batch, ctld_lf_task_status_batch, &api_schema_task_status_batch)
 VIA(h_task_logs, ctld_lf_task_logs, NULL)
+VIA(h_token_create, ctld_lf_token_create, &api_schema_token_create)
+VIA(h_token_list, ctld_lf_token_list, NULL)
+VIA(h_token_revoke, ctld_lf_token_revoke, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -365,6 +369,12 @@ const struct api_route ctld_routes[] = {
 	 "let running jobs finish, start nothing new"},
 	{"POST", "/v1/nodes/{name}/resume", h_resume, API_ROLE_ADMIN, NULL, "Node",
 	 "undo a drain"},
+	{"POST", "/v1/tokens", h_token_create, API_ROLE_USER, "TokenCreate", "TokenCreated",
+	 "create a per-user API token (Unix socket only); the token is in this reply only"},
+	{"GET", "/v1/tokens", h_token_list, API_ROLE_USER, NULL, "TokenList",
+	 "list tokens (never their secrets); users see their own, admins all"},
+	{"POST", "/v1/tokens/{id}/revoke", h_token_revoke, API_ROLE_USER, NULL, "Token",
+	 "revoke a token at once"},
 	{"GET", "/v1/health", h_health, API_ROLE_PUBLIC, NULL, "Health",
 	 "liveness of the event loop"},
 	{"GET", "/metrics", h_metrics, API_ROLE_PUBLIC, NULL, "text/plain",

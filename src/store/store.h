@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Durable state of the live center behind a small vtable (cf. sqlite3_vfs):
- * jobs, their tasks, nodes, and a few key-value metadata rows (the next job
- * id). The controller is the only writer; it commits every externally visible
+ * jobs, their tasks, nodes, per-user API tokens (hashes only), and a few
+ * key-value metadata rows (the next job id). The controller is the only writer; it commits every externally visible
  * change inside store_begin()/store_commit() BEFORE it acknowledges it, so a
  * kill -9 at any moment loses nothing that a client was told about.
  *
@@ -23,7 +23,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -55,6 +55,19 @@ struct store_task {
 	int64_t start_s, end_s;
 };
 
+/* One per-user API token (schema version 2). Only a hash of the token's
+ * secret part is stored; strings are owned (store_token_release). */
+struct store_token {
+	uint64_t id;       /* assigned by token_add */
+	uint32_t uid, gid; /* the identity the token stands for */
+	char *user;        /* login name of uid when created */
+	char *name;        /* the owner's label ("laptop"), may be "" */
+	char *hash_hex;    /* SHA-256 of the secret part, 64 lowercase hex digits */
+	int64_t created_s;
+	int64_t expires_s; /* Unix seconds; 0 = never */
+	int64_t revoked_s; /* Unix seconds; 0 = not revoked */
+};
+
 /* One node row. */
 struct store_node {
 	char *name;      /* owned */
@@ -66,6 +79,7 @@ struct store_node {
 void store_job_release(struct store_job *j);
 void store_task_release(struct store_task *t);
 void store_node_release(struct store_node *n);
+void store_token_release(struct store_token *t);
 
 struct store;
 
@@ -82,8 +96,9 @@ struct store_job_query {
 typedef int (*store_job_fn)(void *ctx, const struct store_job *j);
 typedef int (*store_task_fn)(void *ctx, const struct store_task *t);
 typedef int (*store_node_fn)(void *ctx, const struct store_node *n);
+typedef int (*store_token_fn)(void *ctx, const struct store_token *t);
 
-#define STORE_OPS_VERSION 2
+#define STORE_OPS_VERSION 3
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -129,6 +144,17 @@ struct store_ops {
 	/* Metadata: *out is caller-freed (aidc_free); AIDC_E_NOTFOUND when absent. */
 	int (*meta_get)(struct store *st, const char *key, char **out, struct aidc_err *e);
 	int (*meta_set)(struct store *st, const char *key, const char *value, struct aidc_err *e);
+	/* Tokens (STORE_OPS_VERSION 3): token_add inserts t (its id ignored) and
+	 * sets *out_id to the new, never reused id. token_get: AIDC_E_NOTFOUND
+	 * when absent; *out is caller-released (store_token_release). token_list
+	 * walks the tokens of uid (or all for -1) in id order. token_revoke sets
+	 * revoked_s (kept if already revoked); AIDC_E_NOTFOUND when absent. */
+	int (*token_add)(struct store *st, const struct store_token *t, uint64_t *out_id,
+			 struct aidc_err *e);
+	int (*token_get)(struct store *st, uint64_t id, struct store_token *out, struct aidc_err *e);
+	int (*token_list)(struct store *st, int64_t uid, store_token_fn fn, void *ctx,
+			  struct aidc_err *e);
+	int (*token_revoke)(struct store *st, uint64_t id, int64_t revoked_s, struct aidc_err *e);
 	/* The schema version of the open database. */
 	int (*schema_version)(struct store *st);
 };

@@ -51,6 +51,13 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY, info TEXT NOT NULL, state INTEGER NOT NULL,"
 	" registered_s INTEGER NOT NULL);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 1 -> 2: per-user API tokens (docs/security.md). AUTOINCREMENT: an id is
+	 * never reused, so a token string can never come to name another row. */
+	"CREATE TABLE tokens ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+	" user TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL,"
+	" created_s INTEGER NOT NULL, expires_s INTEGER NOT NULL, revoked_s INTEGER NOT NULL);"
+	"CREATE INDEX tokens_uid ON tokens(uid);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -77,12 +84,17 @@ enum stmt_id {
 	ST_JOB_QUERY,
 	ST_JOB_COUNT,
 	ST_TASK_LIST_JOB,
+	ST_TOKEN_ADD,
+	ST_TOKEN_GET,
+	ST_TOKEN_LIST,
+	ST_TOKEN_REVOKE,
 	ST_COUNT_
 };
 
 #define JOB_COLS                                                                             \
 	"id, uid, gid, user, name, spec, alloc, reason, state, target, attempt, exit_code, "    \
 	"term_signal, submit_s, start_s, end_s"
+#define TOKEN_COLS "id, uid, gid, user, name, hash, created_s, expires_s, revoked_s"
 #define TASK_COLS "job_id, idx, attempt, node, state, pid, exit_code, term_signal, start_s, end_s"
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -111,6 +123,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			 " AND id < ?4 ORDER BY id DESC LIMIT ?5",
 	[ST_JOB_COUNT] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
 	[ST_TASK_LIST_JOB] = "SELECT " TASK_COLS " FROM tasks WHERE job_id = ? ORDER BY idx",
+	[ST_TOKEN_ADD] = "INSERT INTO tokens (uid, gid, user, name, hash, created_s, expires_s,"
+			 " revoked_s) VALUES (?,?,?,?,?,?,?,?)",
+	[ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?",
+	[ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE (?1 < 0 OR uid = ?1) ORDER BY id",
+	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_s = ?2 WHERE id = ?1 AND revoked_s = 0",
 };
 
 struct store_sqlite {
@@ -493,6 +510,95 @@ static int op_meta_set(struct store *st, const char *key, const char *value, str
 	return step_done(s, ST_META_SET, e);
 }
 
+/* ---- tokens ----------------------------------------------------------------- */
+
+static int op_token_add(struct store *st, const struct store_token *t, uint64_t *out_id,
+			struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TOKEN_ADD];
+	sqlite3_bind_int64(q, 1, t->uid);
+	sqlite3_bind_int64(q, 2, t->gid);
+	sqlite3_bind_text(q, 3, t->user ? t->user : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, t->name ? t->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, t->hash_hex ? t->hash_hex : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, t->created_s);
+	sqlite3_bind_int64(q, 7, t->expires_s);
+	sqlite3_bind_int64(q, 8, t->revoked_s);
+	int rc = step_done(s, ST_TOKEN_ADD, e);
+	if (rc == 0)
+		*out_id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static void read_token(sqlite3_stmt *q, struct store_token *t)
+{
+	t->id = (uint64_t)sqlite3_column_int64(q, 0);
+	t->uid = (uint32_t)sqlite3_column_int64(q, 1);
+	t->gid = (uint32_t)sqlite3_column_int64(q, 2);
+	t->user = col_strdup(q, 3);
+	t->name = col_strdup(q, 4);
+	t->hash_hex = col_strdup(q, 5);
+	t->created_s = sqlite3_column_int64(q, 6);
+	t->expires_s = sqlite3_column_int64(q, 7);
+	t->revoked_s = sqlite3_column_int64(q, 8);
+}
+
+static int op_token_get(struct store *st, uint64_t id, struct store_token *out,
+			struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TOKEN_GET];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		read_token(q, out);
+	else if (rc == SQLITE_DONE)
+		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no token %" PRIu64, id);
+	else
+		ret = db_err(s, e, "token_get");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+static int op_token_list(struct store *st, int64_t uid, store_token_fn fn, void *ctx,
+			 struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TOKEN_LIST];
+	sqlite3_bind_int64(q, 1, uid);
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_token t;
+		read_token(q, &t);
+		ret = fn(ctx, &t);
+		store_token_release(&t);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_err(s, e, "token_list");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+static int op_token_revoke(struct store *st, uint64_t id, int64_t revoked_s, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	struct store_token t;
+	int rc = op_token_get(st, id, &t, e);
+	if (rc)
+		return rc;
+	store_token_release(&t);
+	sqlite3_stmt *q = s->stmt[ST_TOKEN_REVOKE];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(q, 2, revoked_s);
+	return step_done(s, ST_TOKEN_REVOKE, e);
+}
+
 static int op_schema_version(struct store *st)
 {
 	return self(st)->version;
@@ -531,6 +637,10 @@ static const struct store_ops sqlite_ops = {
 	.node_list = op_node_list,
 	.meta_get = op_meta_get,
 	.meta_set = op_meta_set,
+	.token_add = op_token_add,
+	.token_get = op_token_get,
+	.token_list = op_token_list,
+	.token_revoke = op_token_revoke,
 	.schema_version = op_schema_version,
 };
 
@@ -683,4 +793,12 @@ void store_node_release(struct store_node *n)
 	aidc_free(n->name);
 	aidc_free(n->info_json);
 	n->name = n->info_json = NULL;
+}
+
+void store_token_release(struct store_token *t)
+{
+	aidc_free(t->user);
+	aidc_free(t->name);
+	aidc_free(t->hash_hex);
+	t->user = t->name = t->hash_hex = NULL;
 }

@@ -114,5 +114,27 @@
 #define AIDC_MAX_UP_AGENTS 64u
 /* Requests waiting for the controller's event loop before new ones get 503. */
 #define AIDC_MAX_PENDING_REQUESTS 4096u
+/* Bytes of a per-user API token ("aidc_<id>_<64 hex>") or an Authorization value. */
+#define AIDC_MAX_TOKEN_BYTES 128u
+/* Live (not revoked, not expired) tokens one user may hold. */
+#define AIDC_MAX_TOKENS_PER_USER 64u
+/* Longest token lifetime, days (`aidc token create --expires`). */
+#define AIDC_MAX_TOKEN_DAYS 3650u
+/* Bytes of a MUNGE credential in an Authorization header. */
+#define AIDC_MAX_MUNGE_CRED_BYTES 4096u
+/* Bytes of a TLS certificate chain or key file (PEM) the controller reads. */
+#define AIDC_MAX_TLS_FILE_BYTES (1024u * 1024u)
+
+/* ---- node topology (hwloc, in an agent's registration) -------------------- */
+/* Processor packages (sockets) of one node. */
+#define AIDC_MAX_TOPO_PACKAGES 64u
+/* NUMA nodes of one node (CPU-less memory nodes such as HBM or GPU memory included). */
+#define AIDC_MAX_TOPO_NUMA_NODES 128u
+/* Cores of one node (as many as AIDC_MAX_NODE_CPU_MILLI allows CPUs). */
+#define AIDC_MAX_TOPO_CORES 4096u
+/* Processing units (hardware threads) of one node: 8 per core at most. */
+#define AIDC_MAX_TOPO_PUS (8u * AIDC_MAX_TOPO_CORES)
+/* Accelerators (PCI display, 3D and processing-accelerator functions) of one node. */
+#define AIDC_MAX_TOPO_ACCELERATORS 64u
 
 #endif

@@ -1,2 +1,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the auth work, included from tests/live/CMakeLists.txt.
+
+# Unit tests of the token store (migration 1 -> 2, add/get/list/revoke) and of
+# the token helpers (api_auth.c).
+if(TARGET aidc_store AND TARGET aidc_api)
+  aidc_add_test(NAME test_auth SOURCES test_auth.c LIBS aidc_store aidc_api TIMEOUT 60
+    LABELS unit live)
+endif()
+
+# TLS controller + agent over https, per-user tokens end to end, refusals of
+# plain http beyond loopback (tests/live/auth_test.py; SKIPs without root,
+# useradd/setpriv or openssl/certtool).
+# live_auth_munge: a private munged and MUNGE credentials (SKIPs without
+# munged or libmunge).
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  foreach(scenario tokens munge)
+    set(_name live_auth)
+    if(NOT scenario STREQUAL "tokens")
+      set(_name live_auth_${scenario})
+    endif()
+    aidc_add_script_test(NAME ${_name}
+      COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/auth_test.py ${scenario}
+      TIMEOUT 180 LABELS live integration)
+  endforeach()
+endif()

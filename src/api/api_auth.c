@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-user API tokens, the parts that need no state: making a random secret,
+ * hashing it (SHA-256 through GnuTLS, the TLS library libmicrohttpd already
+ * uses), parsing a presented token, and comparing hashes in constant time.
+ * The controller stores and checks rows (src/ctld/auth.c). Also the two
+ * calls into libmunge (encode for clients, decode for the controller) when
+ * the build has it (AIDC_HAVE_MUNGE).
+ */
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <sys/random.h>
+#ifdef AIDC_HAVE_MUNGE
+#include <munge.h>
+#endif
+
+#include "api/api.h"
+#include "util/util.h"
+
+static void to_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int api_sha256_hex(const void *p, size_t n, char out[API_HASH_HEX + 1], struct aidc_err *e)
+{
+	unsigned char d[32];
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, d) != 0)
+		return aidc_errf(e, AIDC_E_INTERNAL, "SHA-256 failed");
+	to_hex(d, sizeof d, out);
+	return 0;
+}
+
+int api_token_secret_new(char secret[API_TOKEN_SECRET_HEX + 1], char hash[API_HASH_HEX + 1],
+			 struct aidc_err *e)
+{
+	unsigned char raw[API_TOKEN_SECRET_HEX / 2];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return aidc_errf(e, AIDC_E_IO, "getrandom: %s", strerror(errno));
+		got += (size_t)r;
+	}
+	to_hex(raw, sizeof raw, secret);
+	explicit_bzero(raw, sizeof raw);
+	return api_sha256_hex(secret, API_TOKEN_SECRET_HEX, hash, e);
+}
+
+int api_token_parse(const char *token, uint64_t *id, char hash[API_HASH_HEX + 1],
+		    struct aidc_err *e)
+{
+	size_t plen = strlen(API_TOKEN_PREFIX);
+	if (!token || strncmp(token, API_TOKEN_PREFIX, plen) != 0)
+		return aidc_errf(e, AIDC_E_AUTH, "malformed token");
+	const char *p = token + plen;
+	uint64_t v = 0;
+	size_t nd = 0;
+	for (; *p >= '0' && *p <= '9' && nd < 19; p++, nd++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (nd == 0 || v == 0 || *p != '_')
+		return aidc_errf(e, AIDC_E_AUTH, "malformed token");
+	p++;
+	size_t n = strlen(p);
+	if (n != API_TOKEN_SECRET_HEX || strspn(p, "0123456789abcdef") != n)
+		return aidc_errf(e, AIDC_E_AUTH, "malformed token");
+	*id = v;
+	return api_sha256_hex(p, n, hash, e);
+}
+
+bool api_const_equal(const char *want, const char *got)
+{
+	if (!want || !got)
+		return false;
+	size_t a = strlen(want), b = strlen(got);
+	unsigned char diff = (unsigned char)(a != b);
+	for (size_t i = 0; i < a; i++)
+		diff |= (unsigned char)(want[i] ^ (i < b ? got[i] : 0));
+	return diff == 0;
+}
+
+#ifdef AIDC_HAVE_MUNGE
+bool api_munge_built(void)
+{
+	return true;
+}
+
+static int munge_ctx(const char *socket, munge_ctx_t *out, struct aidc_err *e)
+{
+	munge_ctx_t ctx = munge_ctx_create();
+	if (!ctx)
+		return aidc_errf(e, AIDC_E_NOMEM, "munge_ctx_create failed");
+	if (socket && *socket && munge_ctx_set(ctx, MUNGE_OPT_SOCKET, socket) != EMUNGE_SUCCESS) {
+		munge_ctx_destroy(ctx);
+		return aidc_errf(e, AIDC_E_INVAL, "munge: bad socket %s", socket);
+	}
+	*out = ctx;
+	return 0;
+}
+
+int api_munge_encode(const char *socket, char **cred, struct aidc_err *e)
+{
+	munge_ctx_t ctx = NULL;
+	int crc = munge_ctx(socket, &ctx, e);
+	if (crc)
+		return crc;
+	char *c = NULL;
+	munge_err_t me = munge_encode(&c, ctx, NULL, 0);
+	int rc = 0;
+	if (me != EMUNGE_SUCCESS)
+		rc = aidc_errf(e, AIDC_E_IO, "munge: %s", munge_ctx_strerror(ctx));
+	else
+		*cred = aidc_strdup(c);
+	free(c);
+	munge_ctx_destroy(ctx);
+	return rc;
+}
+
+int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32_t *gid,
+		     struct aidc_err *e)
+{
+	munge_ctx_t ctx = NULL;
+	int crc = munge_ctx(socket, &ctx, e);
+	if (crc)
+		return crc;
+	uid_t u;
+	gid_t g;
+	void *payload = NULL;
+	int len = 0;
+	munge_err_t me = munge_decode(cred, ctx, &payload, &len, &u, &g);
+	int rc = 0;
+	if (me == EMUNGE_SOCKET)
+		rc = aidc_errf(e, AIDC_E_BUSY, "munge: cannot reach munged: %s",
+			       munge_ctx_strerror(ctx));
+	else if (me != EMUNGE_SUCCESS)
+		rc = aidc_errf(e, AIDC_E_AUTH, "MUNGE credential refused: %s", munge_strerror(me));
+	else {
+		*uid = (uint32_t)u;
+		*gid = (uint32_t)g;
+	}
+	free(payload);
+	munge_ctx_destroy(ctx);
+	return rc;
+}
+#else
+bool api_munge_built(void)
+{
+	return false;
+}
+
+int api_munge_encode(const char *socket, char **cred, struct aidc_err *e)
+{
+	return aidc_errf(e, AIDC_E_UNSUPPORTED, "this aidc was built without libmunge");
+}
+
+int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32_t *gid,
+		     struct aidc_err *e)
+{
+	return aidc_errf(e, AIDC_E_UNSUPPORTED, "this aidc was built without libmunge");
+}
+#endif
