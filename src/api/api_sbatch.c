@@ -5,9 +5,30 @@
  * a script (up to the first non-comment line, as sbatch does). Used by
  * `aidc submit`; command-line flags override directives.
  */
+#include <strings.h>
+
 #include "api/api.h"
 #include "api/sbatch.h"
 #include "util/util.h"
+
+int api_parse_time_limit(const char *v, int64_t *out_s)
+{
+	if (!v)
+		return AIDC_E_PARSE;
+	if (!strcasecmp(v, "UNLIMITED") || !strcasecmp(v, "INFINITE")) {
+		*out_s = 0;
+		return 0;
+	}
+	size_t n = strlen(v);
+	if (n > 0 && strspn(v, "0123456789") == n) {
+		int64_t min;
+		if (aidc_parse_i64(v, 0, AIDC_MAX_DURATION_S / 60, &min))
+			return AIDC_E_LIMIT;
+		*out_s = min * 60;
+		return 0;
+	}
+	return aidc_parse_duration(v, out_s);
+}
 
 /* Options that take no value (the next token is not theirs). */
 static bool is_flag_opt(const char *opt)
@@ -108,8 +129,10 @@ static int apply(struct api_sbatch *s, const char *opt, const char *v, struct ai
 	if (!strcmp(opt, "--gres"))
 		return parse_gres(v, s, e);
 	if (!strcmp(opt, "-t") || !strcmp(opt, "--time")) {
-		if (!v || aidc_parse_duration(v, &x))
-			return aidc_errf(e, AIDC_E_INVAL, "%s: bad duration '%.64s'", opt, v ? v : "");
+		if (api_parse_time_limit(v, &x))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "%s: bad time limit '%.64s' (minutes, M:S, H:M:S, D-H:M:S)",
+					 opt, v ? v : "");
 		s->time_limit_s = x;
 		return 0;
 	}

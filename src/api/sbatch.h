@@ -28,6 +28,14 @@ struct api_sbatch {
 	uint32_t nignored;
 };
 
+/*
+ * A time limit as Slurm reads -t/--time: a bare number is MINUTES; "M:S",
+ * "H:M:S", "D-H", "D-H:M", "D-H:M:S"; "UNLIMITED"/"INFINITE" and "0" mean no
+ * limit (*out_s = 0). Suffixed forms ("90s", "15m", "2h", "1d") are accepted
+ * too. Bounded by AIDC_MAX_DURATION_S.
+ */
+int api_parse_time_limit(const char *v, int64_t *out_s);
+
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.
  * Errors name the script line. */
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);

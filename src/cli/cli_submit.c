@@ -73,7 +73,7 @@ int cli_submit_main(int argc, char **argv)
 		 (double)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES, NULL, NULL},
 		{"gpu-model", CLI_STR, &model, "MODEL", "accelerator model", 0, 0, NULL, NULL},
 		{"mem", CLI_STR, &mem, "SIZE", "memory per task (e.g. 512M, 4G)", 0, 0, NULL, NULL},
-		{"time", CLI_STR, &time_s, "DURATION", "-t: time limit (90, 15m, 2h, 1-00:00:00)", 0,
+		{"time", CLI_STR, &time_s, "DURATION", "-t: time limit; a bare number is minutes as in Slurm (90, 1:30:00, 1-00:00:00, 45s, 2h)", 0,
 		 0, NULL, NULL},
 		{"job-name", CLI_STR, &name, "NAME", "-J: job name", 0, 0, NULL, NULL},
 		{"output", CLI_STR, &out, "FILE",
@@ -181,8 +181,11 @@ int cli_submit_main(int argc, char **argv)
 		sb.gpus_per_task = gpt;
 	if (gpus)
 		sb.gpus_total = gpus;
-	if (time_s && aidc_parse_duration(time_s, &sb.time_limit_s)) {
-		fprintf(stderr, "aidc submit: --time %s: not a duration\n", time_s);
+	if (time_s && api_parse_time_limit(time_s, &sb.time_limit_s)) {
+		fprintf(stderr,
+			"aidc submit: --time %s: not a time limit (minutes as in Slurm, M:S, H:M:S, "
+			"D-H:M:S, or 90s/15m/2h)\n",
+			time_s);
 		aidc_free(script);
 		return CLI_EXIT_USAGE;
 	}

@@ -162,7 +162,7 @@ static const char demo_script[] =
 
 /* Submits the demo workload: a single task, a 2-node gang, a #SBATCH batch
  * script, a job with a time limit, and one that needs every device of the
- * center and so waits until the others are done. Returns how many were accepted. */
+ * center (one task per node) and so waits until the others are done. Returns how many were accepted. */
 static int demo_submit(const char *self, const char *sock, const char *dir, int64_t agents,
 		       int64_t devs)
 {
@@ -185,10 +185,12 @@ static int demo_submit(const char *self, const char *sock, const char *dir, int6
 			       "$MASTER_ADDR:$MASTER_PORT, devices $AIDC_VISIBLE_DEVICES";
 	const char *const jobs[][14] = {
 		{"-J", "hello", "--", "echo", "hello from AIDC", NULL},
-		{"-J", "gang", "-n", nodes, "--gpus-per-task", "1", "--", "sh", "-c", gang_cmd, NULL},
+		{"-J", "gang", "-N", nodes, "-n", nodes, "--gpus-per-task", "1", "--", "sh", "-c",
+		 gang_cmd, NULL},
 		{script, NULL},
-		{"-J", "sleeper", "-t", "60", "--", "sleep", "5", NULL},
-		{"-J", "whole-center", "-n", nodes, "--gpus-per-task", all, "--", "sh", "-c",
+		{"-J", "sleeper", "-t", "1", "--", "sleep", "5", NULL},
+		{"-J", "whole-center", "-N", nodes, "--ntasks-per-node", "1", "--gpus-per-task", all,
+		 "--", "sh", "-c",
 		 "echo all $AIDC_VISIBLE_DEVICES of $AIDC_NODE", NULL},
 	};
 	int ok = 0;

@@ -19,7 +19,7 @@ exec 9>/tmp/aidc-live-ddp.lock
 flock -w 45 9 || skip "another DDP test held /tmp/aidc-live-ddp.lock for 45 s"
 center_up 2 9>&- # the daemons and tasks must not hold the lock
 # Both agents share loopback here: keep gloo on lo whatever the host name resolves to.
-id=$(GLOO_SOCKET_IFNAME=lo submit -J ddp -n 2 -c 2 --mem 2G -t 150 -- \
+id=$(GLOO_SOCKET_IFNAME=lo submit -J ddp -n 2 -c 2 --mem 2G -t 150s -- \
 	"$PY" "$SRC/examples/ddp_train.py" --steps 3)
 [ -n "$id" ] || { fail "submit"; exit 1; }
 check_eq "DDP job completes" "$(wait_state "$id" 'failed|completed|timeout|cancelled|node_fail' 90)" completed

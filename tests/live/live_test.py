@@ -175,7 +175,7 @@ def test_basic():
         check(sf and sf["state"] == "failed" and "could not start: " + stage in sf["reason"],
               "a start failing at %s is reported" % stage, sf)
 
-    jt = c.submit("-t", "1", "--", "sleep", "60")
+    jt = c.submit("-t", "1s", "--", "sleep", "60")
     st = c.wait_state(jt, ENDED, timeout=30)
     check(st["state"] == "timeout" and st["signal"] == 15, "time limit: SIGTERM, timeout", st)
 
