@@ -11,6 +11,7 @@
  * logs), agent-K/ (task logs), pids/, *.log (daemon output).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -278,7 +279,8 @@ static void demo(const char *self, const char *sock, const char *dir, int64_t ag
 int cli_up_main(int argc, char **argv)
 {
 	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock", *limits = NULL,
-		   *cg_root = NULL, *agent_devices = NULL;
+		   *cg_root = NULL, *agent_devices = NULL,
+		   *ctl_config = NULL;
 	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10, port_base = 0;
 	bool demo_f = false, allow_root = false;
 	const struct cli_flag flags[] = {
@@ -294,6 +296,9 @@ int cli_up_main(int argc, char **argv)
 		{"agent-devices", CLI_STR, &agent_devices, "SPEC",
 		 "real devices instead of mock ones: nvml | plugin:NAME (aidc agent --devices; "
 		 "use with --agents 1 on one host)",
+		 0, 0, NULL, NULL},
+		{"controller-config", CLI_STR, &ctl_config, "FILE",
+		 "the controller's config file (docs/config.md: e.g. order = priority for preemption)",
 		 0, 0, NULL, NULL},
 		{"cpus", CLI_I64, &cpus, "N", "CPUs per agent", 1, AIDC_MAX_NODE_CPU_MILLI / 1000,
 		 NULL, NULL},
@@ -352,7 +357,7 @@ int cli_up_main(int argc, char **argv)
 	char log[1200];
 	snprintf(log, sizeof log, "%s/controller.log", dir);
 	char *cargv[] = {self, "controller", "--state-dir", ctl_dir, "--socket", sock, "--port", "0",
-			 "--port-file", p, "--node-timeout", NULL, NULL, NULL, NULL, NULL};
+			 "--port-file", p, "--node-timeout", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	char tbuf[32], pbuf[32];
 	snprintf(tbuf, sizeof tbuf, "%" PRId64, timeout);
 	snprintf(pbuf, sizeof pbuf, "%" PRId64, port_base);
@@ -363,6 +368,16 @@ int cli_up_main(int argc, char **argv)
 	if (port_base) {
 		cargv[nc++] = "--master-port-base";
 		cargv[nc++] = pbuf;
+	}
+	char cfg_abs[AIDC_MAX_PATH_BYTES];
+	if (ctl_config) {
+		if (!realpath(ctl_config, cfg_abs)) {
+			fprintf(stderr, "aidc up: --controller-config %s: %s\n", ctl_config,
+				strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		cargv[nc++] = "--config";
+		cargv[nc++] = cfg_abs;
 	}
 	pid_t cpid = spawn(cargv, log);
 	write_pid(dir, "controller", cpid);
