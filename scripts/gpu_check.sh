@@ -10,10 +10,11 @@
 # it from a build); where the GPU machine lacks one of them the copy in deps/
 # is used. Without BUNDLE the script uses build/ as it is. It checks, writing
 # each step's output to OUTDIR (default $OUT or a temporary directory):
-#   1. the cuda device plugin lists the GPU and passes the quick and standard
+#   1. the cuda device plugin lists the GPU and passes the quick and full
 #      exam (aidc exam run --plugin cuda);
 #   2. the agent's nvml provider registers the GPU (model, memory, vendor)
-#      in a local center (aidc up --agent-devices nvml);
+#      in a local center (aidc up --agent-devices nvml), with the node's hwloc
+#      topology listing the GPU's PCI device;
 #   3. a job asking for one GPU gets CUDA_VISIBLE_DEVICES and runs a PyTorch
 #      matrix product on it; examples/ddp_train.py --cuda trains with NCCL;
 #   4. a job asking for more GPUs than the node has stays pending with a
@@ -69,7 +70,7 @@ else
 fi
 cat "$OUTDIR/exam_devices.txt"
 
-for level in quick standard; do
+for level in quick full; do
 	step "exam: $level level on GPU 0"
 	if timeout 180 env LD_LIBRARY_PATH="$AIDC_LD" "$AIDC" exam run --plugin cuda --level $level --quiet \
 		--out "$OUTDIR/exam_cuda_$level.json" >"$OUTDIR/exam_cuda_$level.txt" 2>&1; then
@@ -97,6 +98,16 @@ aidc nodes --json >"$OUTDIR/nodes.json" 2>&1
 NGPU=$(nvidia-smi -L | grep -c '^GPU')
 grep -q -i 'nvidia' "$OUTDIR/nodes.json" && ok "node registered NVIDIA devices" ||
 	fail "no NVIDIA device in aidc nodes --json"
+aidc nodes node-0 --json >"$OUTDIR/node0.json" 2>&1
+"$PY" - "$OUTDIR/node0.json" <<'PYEOF' && ok "topology lists the GPU's PCI device" || fail "topology"
+import json, sys
+n = json.load(open(sys.argv[1]))
+n = n.get("node", n)
+t = n.get("topology") or {}
+acc = t.get("accelerators", [])
+print("topology:", n.get("topology_summary"), "accelerators:", acc)
+sys.exit(0 if any("10de" in json.dumps(a).lower() or a.get("vendor_id") == 0x10de for a in acc) else 1)
+PYEOF
 
 # wait ID -> final state
 wait_done() {
@@ -114,6 +125,7 @@ submit() { aidc submit "$@" | awk '/^submitted job /{print $3}'; }
 step "job on one GPU: CUDA_VISIBLE_DEVICES and a matrix product"
 J=$(submit -J gemm --gpus 1 -- "${JOBPY[@]}" -c '
 import os, time, torch
+print("CUDA_DEVICE_ORDER=" + os.environ.get("CUDA_DEVICE_ORDER", "unset"))
 print("CUDA_VISIBLE_DEVICES=" + os.environ.get("CUDA_VISIBLE_DEVICES", "unset"),
       "AIDC_VISIBLE_DEVICES=" + os.environ.get("AIDC_VISIBLE_DEVICES", "unset"))
 print("torch sees", torch.cuda.device_count(), "GPU(s):", torch.cuda.get_device_name(0))

@@ -10,9 +10,13 @@
 #ifndef AIDC_AGENT_AGENT_INT_H
 #define AIDC_AGENT_AGENT_INT_H
 
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "agent/agent.h"
+#include "api/api.h"
 
 /* ---- device providers ---------------------------------------------------- */
 
@@ -136,7 +140,26 @@ struct agent_launch {
 	size_t ncgroup_fds;
 	uint64_t rlimit_as_bytes; /* 0 = leave RLIMIT_AS alone */
 	uint64_t rlimit_nproc;    /* 0 = leave RLIMIT_NPROC alone */
+	bool shim;                /* run the program under a shim (see below) */
+	int notify_fd;            /* with shim: the agent's notify pipe (write end) */
+	const char *state_dir;    /* with shim: the agent's (an orphan gives up once it is gone) */
 };
+
+/* The shim (agent_launch.shim): the task's leader is a small process of the
+ * agent (root, signals but SIGKILL ignored) that runs the program as its
+ * child and exits the way the program did. If the agent died meanwhile, the
+ * shim keeps the program's status in its name, AGENT_EXIT_COMM followed by
+ * "e<exit code>" or "s<signal>" for up to AGENT_SHIM_KEEP_S seconds ("n"
+ * if its gate closed unopened: the program never ran; AGENT_GATE_KEEP_S), so a
+ * restarted agent that adopted the task learns how it ended
+ * (agent_proc_exit_status) instead of reporting it lost. */
+#define AGENT_EXIT_COMM "aidc-exit:"
+#define AGENT_SHIM_COMM "aidc-shim"
+#define AGENT_SHIM_KEEP_S 86400
+/* How long a child whose gate closed unopened (its agent died) waits to be
+ * found by a restarted agent: if the agent had not saved the task yet, no
+ * one will come, so not long. */
+#define AGENT_GATE_KEEP_S 600
 
 /* Starts a task in its own session/process group. On failure to exec, returns
  * the child's error (AIDC_E_IO with "chdir: ..." or "exec: ...") after reaping it. */
@@ -147,7 +170,22 @@ int agent_proc_spawn(const struct agent_launch *l, pid_t *out_pid, struct aidc_e
  * non-blocking) reports how the start went: see agent_proc_spawn_result. A
  * child that fails before exec exits 127 and is reaped like any task. */
 int agent_proc_spawn_async(const struct agent_launch *l, pid_t *out_pid, int *out_fd,
-			   struct aidc_err *e);
+			   int *out_gate, struct aidc_err *e);
+/* With out_gate (not NULL), the child waits before exec until the agent
+ * calls agent_proc_open_gate(out_gate), the write end of a pipe the caller
+ * owns: the agent records the task in its state file first, so a task never
+ * runs unrecorded. If the agent dies before, the child sees EOF and exits 127
+ * without running anything. */
+void agent_proc_open_gate(int *gate);
+/* What the name of an adopted task's leader says (never blocks). */
+enum agent_shim_state {
+	AGENT_SHIM_OTHER,     /* gone, or not a shim (a task of an older agent) */
+	AGENT_SHIM_FORKED,    /* still the agent's name: at its gate, or past it an instant ago */
+	AGENT_SHIM_RUNNING,   /* past its gate: the program runs (AGENT_SHIM_COMM) */
+	AGENT_SHIM_ENDED,     /* the program ended: *exit_code / *term_signal set */
+	AGENT_SHIM_NEVER_RAN, /* its gate closed unopened: the program never ran */
+};
+enum agent_shim_state agent_proc_shim_state(pid_t pid, int *exit_code, int *term_signal);
 /* Checks a start begun by agent_proc_spawn_async: 1 while the child has not
  * reached exec yet (fd kept), 0 once it exec'd (or fd is -1), or the error of
  * the stage that failed (cwd and exe, borrowed, name it in the message).
@@ -166,13 +204,198 @@ void agent_proc_init(void);
  * or AIDC_E_NOTFOUND if pid is gone or a zombie. */
 int agent_proc_start_ticks(pid_t pid, uint64_t *ticks);
 
-/* Copies the files src_fds (each from its start, in order; -1 = skip) into
- * path as the user: a child process drops privileges as in agent_launch,
- * enters who->cwd (relative paths), opens path with O_APPEND if append else
- * O_TRUNC (mode 0644) and copies. The copier's pid goes to *out_pid; it is
- * reaped with agent_proc_reap and exits 0 on success, 1 otherwise. who and
- * src_fds are borrowed (the caller closes the descriptors after the call). */
+/* Copies the files src_fds (each from its start, in order; -1 = skip; at
+ * most 2) into path as the user: a child process drops privileges as in
+ * agent_launch, enters who->cwd (relative paths), opens path with O_APPEND
+ * if append else O_TRUNC (mode 0644) and copies. With stop_fd (the read end
+ * of a pipe, else -1) it follows the files: it copies what they gain about
+ * every AGENT_FOLLOW_MS until stop_fd reads EOF (the agent closed the write
+ * end, or died), then copies the rest. The copier's pid goes to *out_pid; it
+ * is reaped with agent_proc_reap and exits 0 on success, 1 otherwise. who,
+ * src_fds and stop_fd are borrowed (the caller closes them after the call). */
 int agent_proc_copy_as_user(const struct agent_launch *who, const int *src_fds, size_t nsrc,
-			    const char *path, bool append, pid_t *out_pid, struct aidc_err *e);
+			    const char *path, bool append, int stop_fd, pid_t *out_pid,
+			    struct aidc_err *e);
+/* How often a following copier looks for new output (-o/-e while the task
+ * runs). */
+#define AGENT_FOLLOW_MS 100
+
+/* ---- the agent's own state (agent.c and its parts) ----------------------- */
+/*
+ * The agent is split by concern; every part works on one struct agent owned
+ * by agent_run() and touched by the main thread only, except the order queue
+ * and the poll counters (under mu, shared with the fetcher thread):
+ *   agent.c         configuration, setup, registration, heartbeats, the
+ *                   fetcher thread, the task table, the main loop
+ *   agent_launch.c  environment, limits, launch, start checks, kills,
+ *                   reaping, time limits
+ *   agent_report.c  status reports (batched), log pushes
+ *   agent_state.c   tasks.json save/restore, adoption, the orphan sweep
+ *   agent_output.c  the per-task log files (recycled) and -o/-e files
+ */
+
+enum tstate { T_RUNNING, T_EXITED, T_DONE };
+
+struct task {
+	int64_t job;
+	uint32_t index, attempt;
+	enum tstate state;
+	pid_t pid;
+	int exit_code, term_signal;
+	bool timed_out, failed, tombstone;
+	char message[256];
+	int64_t start_ms, limit_s, grace_s;
+	int64_t term_ms;   /* when SIGTERM was sent, 0 if not */
+	char out_path[AIDC_MAX_PATH_BYTES], err_path[AIDC_MAX_PATH_BYTES];
+	int64_t out_off, err_off;
+	bool running_reported;
+	struct agent_cgroup cg;
+	uint64_t mem_mib;     /* the task's memory limit, for messages */
+	uint64_t start_ticks; /* kernel start time of pid (identity across pid reuse) */
+	bool adopted, lost;   /* from a previous run of the agent / ended unobserved */
+	/* -o/-e (heap strings, NULL = not asked) and who writes them */
+	char *stdout_req, *stderr_req, *user, *cwd;
+	uint32_t uid, gid;
+	uint32_t world_size;
+	pid_t copy_pid[2]; /* -o/-e writers still running, 0 = none */
+	int follow_fd;     /* closing it ends the writers' following, -1 = none */
+	bool writers_started;
+	/* The shim reported the program's end (exit_code/term_signal hold it);
+	 * killed once tasks.json says so (shim_killed). */
+	bool status_held, shim_killed;
+	uint8_t writer_failed; /* bit k: writer k failed while the task ran */
+	/* T_DONE: kept (so a resent launch is still ignored) until every work
+	 * poll begun before the exit report was acknowledged has been taken. */
+	uint64_t done_poll;
+	/* Between fork and exec (agent_proc_spawn_async): the start report pipe
+	 * and the program, for its error message; -1 / NULL once settled. */
+	int start_fd;
+	/* Between fork and the state file naming the task: the write end of its
+	 * gate (agent_proc_spawn_async), -1 once opened. */
+	int gate_fd;
+	char *exe;
+};
+
+struct order {
+	json_t *launch; /* one launch object (owned) or NULL */
+	int64_t job;
+	uint32_t task, attempt;
+	struct order *next;
+};
+
+struct agent {
+	struct agent_config cfg;
+	char secret[AIDC_MAX_SECRET_BYTES + 1];
+	struct api_client cl;
+	struct task *tasks;
+	size_t ntasks, cap_tasks;
+	int64_t heartbeat_s;
+	bool need_register;
+	/* fetcher -> main */
+	pthread_mutex_t mu;
+	struct order *head, *tail;
+	uint64_t polls_begun, polls_queued; /* work polls sent / answered and queued */
+	uint64_t polls_taken;               /* main: polls whose orders take_orders drained */
+	int wake[2];
+	int notify[2]; /* shims write their pid here when their program ended */
+	volatile bool stop;
+	struct agent_limits lim;
+	struct agent_cgroup *gc; /* cgroups of ended tasks still being emptied */
+	size_t ngc, cap_gc;
+	bool state_dirty;        /* tasks.json is behind the task table */
+	char fault[32]; /* test hook: $AIDC_AGENT_FAULT (see agent_fault) */
+	bool no_batch;  /* the controller has no batched status route: report one by one */
+	bool batch_404; /* the last batch was answered 404 */
+	uint64_t *spare; /* numbers of the recycled log files tasks/spare.N */
+	size_t nspare, cap_spare;
+	uint64_t spare_seq; /* next N */
+};
+
+/* Recycled output files kept for new tasks (see agent_recycle_file). */
+#define AGENT_SPARE_LOGS 512
+
+/* Start pipes the main loop polls besides its wake pipe (more pending starts
+ * are still checked every iteration, only not woken for). */
+#define AGENT_POLL_STARTS 64
+
+
+/* agent.c */
+/* Test hook: _exit(99)s the agent at the named point if $AIDC_AGENT_FAULT
+ * (read at start) names it: "exit-after-launch" (children forked, waiting at
+ * their gates, nothing saved), "exit-after-save" (tasks.json names them,
+ * gates closed), "exit-after-release" (they run, nothing reported),
+ * "exit-after-report" (their "running" reports were taken). A no-op
+ * otherwise; docs/live.md. */
+void agent_fault(const struct agent *a, const char *point);
+int64_t agent_mono_ms(void);
+void agent_nap_ms(long ms);
+/* One request to the controller on cl; out->reply is the caller's to
+ * release (aidc_buf_release) whatever the result. Strings are borrowed. */
+int agent_call(struct agent *a, struct api_client *cl, const char *method, const char *path,
+	       const char *body, size_t len, const char *ctype, long timeout_ms,
+	       struct api_call *out, struct aidc_err *e);
+/* POST of a JSON body on the main client; a 404 asks for a new registration,
+ * a non-200 status is an error. c->reply as for agent_call. */
+int agent_post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
+		    struct aidc_err *e);
+/* The task table: find (NULL if none) and append (a zeroed task; the pointer
+ * is valid until the table next grows). */
+struct task *agent_task_find(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
+struct task *agent_task_new(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
+/* Frees what a task owns (strings, its start pipe); the slot stays. */
+void agent_task_release(struct task *t);
+/* Members of a JSON object: "" / 0 when absent. The string is borrowed from o. */
+const char *agent_jstr(json_t *o, const char *k);
+int64_t agent_jint(json_t *o, const char *k);
+
+/* agent_launch.c */
+/* Launches one task from its launch order l (borrowed); on failure the task
+ * is marked failed with the reason. A resent order is ignored. */
+void agent_launch_task(struct agent *a, json_t *l);
+void agent_check_starts(struct agent *a);
+void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
+void agent_task_ended(struct agent *a, struct task *t);
+void agent_collect_cgroups(struct agent *a);
+void agent_reap(struct agent *a);
+void agent_enforce_limits(struct agent *a);
+
+/* agent_report.c */
+/* Sends the reports due (and the output, with logs_due or before an exit)
+ * and forgets tasks reported done once no launch order can be in flight. */
+void agent_report_all(struct agent *a, bool logs_due);
+
+/* agent_state.c */
+/* Rewrites <state_dir>/tasks.json (write + rename) with every task not yet
+ * reported done. */
+void agent_save_state(struct agent *a);
+/* On start: reads tasks.json of a previous run, adopts or reports its
+ * tasks, kills task cgroups that belong to none of them. */
+void agent_restore(struct agent *a);
+
+/* agent_output.c */
+/* Disk GC: a task the controller is done with (its exit report and all its
+ * output acknowledged) loses its files in <state_dir>/tasks: the output
+ * files are recycled (see agent_output.c) or removed, the batch script is
+ * removed. agent_files_sweep, on start after agent_restore, removes the task
+ * files that belong to no task of the table (left by a run that died after
+ * forgetting them). So the directory holds the files of the tasks in the
+ * table plus at most AGENT_SPARE_LOGS spare files. */
+void agent_task_files_gc(struct agent *a, const struct task *t);
+void agent_files_sweep(struct agent *a);
+void agent_adopt_spares(struct agent *a);
+/* Opens (creates or recycles) a task's log file for writing; the caller
+ * closes the descriptor. -1 with e on failure. path is borrowed. */
+int agent_open_log(struct agent *a, const char *path, struct aidc_err *e);
+/* Appends "aidc agent: LINE" to the task's stderr log (pushed with its logs). */
+void agent_note_err(const struct task *t, const char *line);
+/* -o/-e: agent_output_start starts the writers when the task starts
+ * running; agent_output_finish, when it ended, lets them finish (or, for a
+ * task that never ran, writes the files once). t->copy_pid[] are the
+ * writers still running: the exit is reported once they are gone. */
+void agent_output_start(struct agent *a, struct task *t);
+void agent_output_finish(struct agent *a, struct task *t);
+/* Writer k (0 -o, 1 -e) failed: said in the task's stderr log, once the
+ * task has ended (a line appended while it runs could be overwritten). */
+void agent_output_failed(struct task *t, int k);
 
 #endif

@@ -1,2 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the agent work, included from tests/live/CMakeLists.txt.
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # Agent kill -9 at each launch step (AIDC_AGENT_FAULT), then a restart:
+  # every job completes exactly once (agent_crash.sh).
+  aidc_add_script_test(NAME live_agent_crash COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_crash.sh
+    TIMEOUT 300 LABELS live integration)
+endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent AND TARGET aidc_fake_nvml)
+  # CUDA_DEVICE_ORDER=PCI_BUS_ID for GPUs of the nvml provider, with the fake
+  # libnvidia-ml (agent_nvml_env.sh).
+  aidc_add_script_test(NAME live_agent_nvml_env
+    COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_nvml_env.sh TIMEOUT 180 LABELS live integration)
+endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # Disk GC of <state_dir>/tasks after 50 jobs (agent_gc.sh).
+  aidc_add_script_test(NAME live_agent_gc COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_gc.sh
+    TIMEOUT 240 LABELS live integration)
+endif()

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's task launcher (see agent.c for the protocol): a task's
+ * environment, its limits (cgroup or rlimits), the launch itself (never
+ * waiting for the child to reach exec: the start pipe is polled), start
+ * checks, kills (SIGTERM, grace, SIGKILL of the group), reaping of tasks and
+ * copiers, and time limits.
+ */
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "util/util.h"
+
+/* Environment of a task: ours first (getenv returns the first match), then the
+ * job's entries whose names we do not set. */
+static char **build_env(struct agent *a, json_t *l, const struct passwd *pw, size_t *count)
+{
+	static const char *const ours[] = {"AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX",
+					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
+					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
+					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
+	json_t *jenv = json_object_get(l, "env");
+	size_t cap = AIDC_ARRAY_LEN(ours) + json_array_size(jenv) + 3;
+	char **env = aidc_calloc(cap, sizeof *env);
+	size_t n = 0;
+	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
+	size_t dl = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(l, "devices"), i, it)
+		dl += (size_t)snprintf(devs + dl, sizeof devs - dl, "%s%" JSON_INTEGER_FORMAT,
+				       i ? "," : "", json_integer_value(it));
+	char tmp[AIDC_MAX_ARG_BYTES];
+#define PUT(...)                                                                              \
+	do {                                                                                  \
+		snprintf(tmp, sizeof tmp, __VA_ARGS__);                                       \
+		env[n++] = aidc_strdup(tmp);                                                  \
+	} while (0)
+	PUT("AIDC_JOB_ID=%" PRId64, agent_jint(l, "job"));
+	PUT("AIDC_JOB_NAME=%s", agent_jstr(l, "name"));
+	PUT("AIDC_TASK_INDEX=%" PRId64, agent_jint(l, "task"));
+	PUT("AIDC_ATTEMPT=%" PRId64, agent_jint(l, "attempt"));
+	PUT("AIDC_NODE=%s", a->cfg.name);
+	PUT("RANK=%" PRId64, agent_jint(l, "task"));
+	PUT("LOCAL_RANK=%" PRId64, agent_jint(l, "local_rank"));
+	PUT("WORLD_SIZE=%" PRId64, agent_jint(l, "world_size"));
+	PUT("LOCAL_WORLD_SIZE=%" PRId64, agent_jint(l, "local_world_size"));
+	PUT("MASTER_ADDR=%s", agent_jstr(l, "master_addr"));
+	PUT("MASTER_PORT=%" PRId64, agent_jint(l, "master_port"));
+	PUT("AIDC_VISIBLE_DEVICES=%s", devs);
+	if (strcasecmp(agent_jstr(l, "vendor"), "nvidia") == 0)
+		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
+	PUT("HOME=%s", pw->pw_dir);
+	PUT("USER=%s", pw->pw_name);
+	PUT("LOGNAME=%s", pw->pw_name);
+	PUT("SHELL=%s", pw->pw_shell);
+	bool have_path = false, have_order = false;
+	json_array_foreach(jenv, i, it)
+	{
+		const char *kv = json_string_value(it);
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		if (!eq)
+			continue;
+		bool clash = false;
+		for (size_t k = 0; k < AIDC_ARRAY_LEN(ours) && !clash; k++)
+			clash = strlen(ours[k]) == (size_t)(eq - kv) &&
+				!strncmp(ours[k], kv, (size_t)(eq - kv));
+		if (clash)
+			continue;
+		have_path |= !strncmp(kv, "PATH=", 5);
+		have_order |= !strncmp(kv, "CUDA_DEVICE_ORDER=", 18);
+		env[n++] = aidc_strdup(kv);
+	}
+	if (!have_path)
+		PUT("PATH=/usr/local/bin:/usr/bin:/bin");
+	/* NVML numbers GPUs by PCI bus id, CUDA by default fastest first: make
+	 * CUDA agree with the indexes the nvml provider gave (unless the job
+	 * chose otherwise). */
+	if (!have_order && dl > 0 && !strcmp(a->cfg.devices, "nvml"))
+		PUT("CUDA_DEVICE_ORDER=PCI_BUS_ID");
+#undef PUT
+	env[n] = NULL;
+	*count = n;
+	return env;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		aidc_free(v[i]);
+	aidc_free(v);
+}
+
+/* Puts the task's request into effect: its cgroup (created now, entered by the
+ * child before exec) or rlimits. */
+static int apply_limits(struct agent *a, struct task *t, json_t *l, struct agent_launch *al,
+			struct aidc_err *e)
+{
+	int64_t mem = agent_jint(l, "mem_mib"), cpus = agent_jint(l, "cpus");
+	struct agent_task_req req = {
+		.mem_mib = mem > 0 && (uint64_t)mem <= AIDC_MAX_NODE_MEM_MIB ? (uint64_t)mem : 0,
+		.cpus = cpus > 0 && cpus <= AIDC_MAX_NODE_CPU_MILLI / 1000 ? (uint32_t)cpus : 0,
+		.pids = AGENT_TASK_PIDS_MAX,
+	};
+	t->mem_mib = req.mem_mib;
+	if (a->lim.kind == AGENT_LIMITS_RLIMIT) {
+		/* Address space, not resident memory: generous for most programs but
+		 * it can refuse big virtual reservations (some runtimes make them). */
+		al->rlimit_as_bytes = req.mem_mib << 20;
+		/* Counted per user on the node, not per task: only a fork-bomb guard. */
+		al->rlimit_nproc = req.pids;
+		return 0;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%" PRId64 ".%u.%u", t->job, t->attempt, t->index);
+	/* A cgroup of this name still being emptied (an orphan a restarted
+	 * agent killed: its launch never reached exec, and the order came again)
+	 * must not be collected with the new task inside: empty it now. */
+	for (size_t i = 0; i < a->ngc; i++)
+		if (!strcmp(a->gc[i].name, name)) {
+			for (int k = 0; k < 50; k++) {
+				agent_cgroup_kill(&a->lim, &a->gc[i]);
+				if (agent_cgroup_remove(&a->lim, &a->gc[i]) == 0)
+					break;
+				agent_nap_ms(20);
+			}
+			a->gc[i] = a->gc[--a->ngc];
+			break;
+		}
+	int rc = agent_cgroup_create(&a->lim, name, &req, &t->cg, e);
+	if (rc == 0) {
+		al->cgroup_fds = t->cg.procs_fd;
+		al->ncgroup_fds = AGENT_CG_NCTL;
+	}
+	return rc;
+}
+
+/* Whether this agent may run a task as uid; *pwr (in pw/buf) is its account. */
+static int check_user(const struct agent *a, uint32_t uid, struct passwd *pw, char *buf,
+		      size_t cap, struct passwd **pwr, struct aidc_err *e)
+{
+	if (uid == 0 && !a->cfg.allow_root_jobs)
+		return aidc_errf(e, AIDC_E_PERM, "this agent does not run jobs as root");
+	if (geteuid() != 0 && uid != geteuid())
+		return aidc_errf(e, AIDC_E_PERM,
+				 "the agent runs as uid %u and cannot run tasks as uid %u",
+				 (unsigned)geteuid(), uid);
+	if (getpwuid_r(uid, pw, buf, cap, pwr) != 0 || !*pwr)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "uid %u has no account on node %s", uid,
+				 a->cfg.name);
+	return 0;
+}
+
+/* A launch that failed before the fork: the task ends failed with the reason
+ * (also in its stderr). */
+static void launch_failed(struct agent *a, struct task *t, const struct aidc_err *e)
+{
+	agent_cgroup_close_fds(&t->cg);
+	agent_cgroup_remove(&a->lim, &t->cg);
+	t->state = T_EXITED;
+	t->failed = true;
+	t->exit_code = 127;
+	snprintf(t->message, sizeof t->message, "%.255s", e->msg);
+	int fd = open(t->err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		dprintf(fd, "aidc agent: task could not start: %s\n", e->msg);
+		close(fd);
+	}
+	aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", t->job, t->index, e->msg);
+}
+
+/* Writes a batch script (mode 0500, the user's when the agent is root). */
+static int write_script(const char *path, const char *text, bool root, uint32_t uid,
+			uint32_t gid, struct aidc_err *e)
+{
+	int sfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0500);
+	bool ok = sfd >= 0 && write(sfd, text, strlen(text)) == (ssize_t)strlen(text) &&
+		  (!root || fchown(sfd, uid, gid) == 0);
+	if (sfd >= 0)
+		close(sfd);
+	return ok ? 0 : aidc_errf(e, AIDC_E_IO, "cannot write the batch script %s", path);
+}
+
+/* execve needs a path: resolves a bare name on the job's PATH (env, or the
+ * default) into out. */
+static int resolve_exe(const char *exe, char *const *env, char *out, size_t cap,
+		       struct aidc_err *e)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	for (size_t i = 0; env[i]; i++)
+		if (!strncmp(env[i], "PATH=", 5))
+			path = env[i] + 5;
+	char dirs[AIDC_MAX_ARG_BYTES];
+	snprintf(dirs, sizeof dirs, "%s", path);
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, cap, "%.2000s/%.2000s", d, exe);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	return aidc_errf(e, AIDC_E_NOTFOUND, "command not found: %s", exe);
+}
+
+/* Launches one task; on failure the task is marked failed with the reason. */
+void agent_launch_task(struct agent *a, json_t *l)
+{
+	int64_t job = agent_jint(l, "job");
+	uint32_t index = (uint32_t)agent_jint(l, "task"), attempt = (uint32_t)agent_jint(l, "attempt");
+	if (job <= 0 || agent_task_find(a, job, index, attempt))
+		return; /* exactly once: a resent order, or killed before it arrived */
+	struct task *t = agent_task_new(a, job, index, attempt);
+	t->limit_s = agent_jint(l, "time_limit_s");
+	t->grace_s = agent_jint(l, "kill_grace_s");
+	t->start_ms = agent_mono_ms();
+	snprintf(t->out_path, sizeof t->out_path, "%.3900s/tasks/%" PRId64 ".%u.%u.out",
+		 a->cfg.state_dir, job, attempt, index);
+	snprintf(t->err_path, sizeof t->err_path, "%.3900s/tasks/%" PRId64 ".%u.%u.err",
+		 a->cfg.state_dir, job, attempt, index);
+	struct aidc_err e = {0};
+	uint32_t uid = (uint32_t)agent_jint(l, "uid"), gid = (uint32_t)agent_jint(l, "gid");
+	char **env = NULL, **argv = NULL;
+	char script[AIDC_MAX_PATH_BYTES];
+	int ofd = -1, efd = -1;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096];
+	bool root = geteuid() == 0;
+	if (check_user(a, uid, &pw, pwbuf, sizeof pwbuf, &pwr, &e) != 0)
+		goto fail;
+	if ((ofd = agent_open_log(a, t->out_path, &e)) < 0 ||
+	    (efd = agent_open_log(a, t->err_path, &e)) < 0)
+		goto fail;
+	t->uid = uid;
+	t->gid = gid;
+	t->user = aidc_strdup(pwr->pw_name);
+	t->world_size = (uint32_t)agent_jint(l, "world_size");
+	const char *req_out = agent_jstr(l, "stdout_path"), *req_err = agent_jstr(l, "stderr_path");
+	t->stdout_req = *req_out ? aidc_strdup(req_out) : NULL;
+	t->stderr_req = *req_err ? aidc_strdup(req_err) : NULL;
+	size_t nenv;
+	env = build_env(a, l, pwr, &nenv);
+	json_t *cmd = json_object_get(l, "command");
+	const char *text = json_string_value(json_object_get(l, "script"));
+	size_t argc = text ? 2 : json_array_size(cmd);
+	if (argc == 0) {
+		aidc_errf(&e, AIDC_E_INVAL, "no command");
+		goto fail;
+	}
+	argv = aidc_calloc(argc + 1, sizeof *argv);
+	const char *exe;
+	if (text) {
+		snprintf(script, sizeof script, "%.3900s/tasks/%" PRId64 ".%u.%u.sh",
+			 a->cfg.state_dir, job, attempt, index);
+		if (write_script(script, text, root, uid, gid, &e) != 0)
+			goto fail;
+		/* A script with #! runs through its interpreter; others through /bin/sh. */
+		bool shebang = text[0] == '#' && text[1] == '!';
+		exe = shebang ? script : "/bin/sh";
+		argv[0] = aidc_strdup(shebang ? script : "sh");
+		argv[1] = shebang ? NULL : aidc_strdup(script);
+	} else {
+		for (size_t i = 0; i < argc; i++)
+			argv[i] = aidc_strdup(json_string_value(json_array_get(cmd, i)));
+		exe = argv[0];
+	}
+	char resolved[AIDC_MAX_PATH_BYTES];
+	if (!strchr(exe, '/')) {
+		if (resolve_exe(exe, env, resolved, sizeof resolved, &e) != 0)
+			goto fail;
+		exe = resolved;
+	}
+	const char *cwd = agent_jstr(l, "cwd");
+	t->cwd = aidc_strdup(*cwd ? cwd : "/");
+	struct agent_launch al = {
+		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
+		.exe = exe, .argv = argv, .envp = env, .out_fd = ofd, .err_fd = efd,
+		.drop_privileges = root, .shim = true, .notify_fd = a->notify[1],
+		.state_dir = a->cfg.state_dir,
+	};
+	/* The loop does not wait for the child to reach exec (its cgroup join
+	 * alone can take ~10 ms): agent_check_starts() learns the outcome later. */
+	if (apply_limits(a, t, l, &al, &e) != 0 ||
+	    agent_proc_spawn_async(&al, &t->pid, &t->start_fd, &t->gate_fd, &e) != 0)
+		goto fail;
+	t->exe = aidc_strdup(exe);
+	agent_cgroup_close_fds(&t->cg);
+	if (agent_proc_start_ticks(t->pid, &t->start_ticks) != 0)
+		t->start_ticks = 0; /* exited already: agent_reap() sees it */
+	t->state = T_RUNNING;
+	/* tasks.json is rewritten once per batch of orders (take_orders), before
+	 * any report or heartbeat names this task. */
+	a->state_dirty = true;
+	close(ofd);
+	close(efd);
+	free_strv(env);
+	free_strv(argv);
+	return;
+fail:
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	free_strv(env);
+	free_strv(argv);
+	launch_failed(a, t, &e);
+}
+
+/* Settles a start begun in agent_launch_task(): returns true while the child has not
+ * reached exec. A child that failed before exec is marked failed with the
+ * reason (it exits 127 and agent_reap() ends it). A kill that arrived meanwhile is
+ * repeated once the task runs: the child may not have had its own process
+ * group (setsid) yet when the first signal was sent. */
+static bool start_pending(struct task *t)
+{
+	if (t->start_fd < 0)
+		return false;
+	struct aidc_err e = {0};
+	int rc = agent_proc_spawn_result(&t->start_fd, t->cwd ? t->cwd : "/",
+					 t->exe ? t->exe : "", &e);
+	if (rc == 1)
+		return true;
+	aidc_free(t->exe);
+	t->exe = NULL;
+	if (rc < 0) {
+		t->failed = true;
+		snprintf(t->message, sizeof t->message, "%.255s", e.msg);
+		int fd = open(t->err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			      0600);
+		if (fd >= 0) {
+			dprintf(fd, "aidc agent: task could not start: %s\n", e.msg);
+			close(fd);
+		}
+		aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: %s", t->job, t->index, e.msg);
+	} else if (t->term_ms && t->state == T_RUNNING) {
+		agent_proc_signal(t->pid, SIGTERM);
+	}
+	return false;
+}
+
+void agent_check_starts(struct agent *a)
+{
+	for (size_t i = 0; i < a->ntasks; i++)
+		start_pending(&a->tasks[i]);
+}
+
+void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt)
+{
+	struct task *t = agent_task_find(a, job, index, attempt);
+	if (!t) {
+		/* Killed before its launch order arrived: remember, and report it ended. */
+		t = agent_task_new(a, job, index, attempt);
+		t->state = T_EXITED;
+		t->term_signal = SIGTERM;
+		t->tombstone = true;
+		return;
+	}
+	if (t->state == T_RUNNING && t->term_ms == 0) {
+		agent_proc_signal(t->pid, SIGTERM);
+		t->term_ms = agent_mono_ms();
+	}
+}
+
+
+/* The task's leader is gone (or, adopted, no longer alive): kill what is left
+ * of it, tell an OOM kill apart, queue its cgroup for removal, and start the
+ * -o/-e copies. */
+void agent_task_ended(struct agent *a, struct task *t)
+{
+	if (t->pid > 0 && !t->lost)
+		agent_proc_signal(t->pid, SIGKILL); /* stragglers in its group */
+	agent_cgroup_kill(&a->lim, &t->cg);
+	uint64_t ooms = agent_cgroup_oom_kills(&a->lim, &t->cg);
+	if (ooms && !t->failed) {
+		snprintf(t->message, sizeof t->message,
+			 "out of memory: the task reached its memory limit (%" PRIu64
+			 " MiB) and the kernel killed %" PRIu64 " of its processes",
+			 t->mem_mib, ooms);
+		agent_note_err(t, t->message);
+	}
+	if (t->cg.name[0]) {
+		AIDC_GROW(a->gc, a->cap_gc, a->ngc + 1);
+		a->gc[a->ngc++] = t->cg;
+		t->cg.name[0] = '\0';
+	}
+	t->state = T_EXITED;
+	a->state_dirty = true;
+	agent_output_finish(a, t);
+}
+
+/* Removes the cgroups of ended tasks once their last processes are gone. */
+void agent_collect_cgroups(struct agent *a)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < a->ngc; i++) {
+		agent_cgroup_kill(&a->lim, &a->gc[i]);
+		if (agent_cgroup_remove(&a->lim, &a->gc[i]) != 0)
+			a->gc[k++] = a->gc[i];
+	}
+	a->ngc = k;
+}
+
+/* Shims whose program ended (their pid on the notify pipe, or, adopted, their
+ * name): their status is taken, written to tasks.json, and only then are they
+ * (and what is left of their group) killed. Returns how many. */
+static size_t take_statuses(struct agent *a)
+{
+	pid_t pids[256];
+	ssize_t n;
+	size_t held = 0;
+	while ((n = read(a->notify[0], pids, sizeof pids)) > 0) {
+		for (size_t k = 0; k < (size_t)n / sizeof *pids; k++)
+			for (size_t i = 0; i < a->ntasks; i++) {
+				struct task *t = &a->tasks[i];
+				if (t->pid != pids[k] || t->state != T_RUNNING || t->adopted ||
+				    t->status_held)
+					continue;
+				if (agent_proc_shim_state(t->pid, &t->exit_code, &t->term_signal) ==
+				    AGENT_SHIM_ENDED)
+					held += t->status_held = true;
+				break;
+			}
+	}
+	/* Adopted tasks are not our children: their shims are asked by name. */
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		uint64_t ticks;
+		if (t->adopted && t->state == T_RUNNING && !t->status_held &&
+		    agent_proc_start_ticks(t->pid, &ticks) == 0 && ticks == t->start_ticks &&
+		    agent_proc_shim_state(t->pid, &t->exit_code, &t->term_signal) == AGENT_SHIM_ENDED)
+			held += t->status_held = true;
+	}
+	if (!held)
+		return 0;
+	agent_save_state(a);
+	/* Ended now (the shim dies with what is left of its group; its reaping
+	 * later is ignored): no extra loop iteration before the exit report. */
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		if (!t->status_held || t->shim_killed)
+			continue;
+		t->shim_killed = true;
+		start_pending(t);
+		agent_task_ended(a, t);
+	}
+	a->state_dirty = false; /* the save above has these exits already */
+	return held;
+}
+
+void agent_reap(struct agent *a)
+{
+	pid_t pid;
+	int code, sig;
+	take_statuses(a);
+	while (agent_proc_reap(&pid, &code, &sig) == 1) {
+		for (size_t i = 0; i < a->ntasks; i++) {
+			struct task *t = &a->tasks[i];
+			for (int k = 0; k < 2; k++)
+				if (t->copy_pid[k] == pid) {
+					t->copy_pid[k] = 0;
+					if (code || sig)
+						agent_output_failed(t, k);
+				}
+			if (t->pid != pid || t->state != T_RUNNING || t->adopted)
+				continue;
+			start_pending(t); /* exited: settles, and tells a failed start apart */
+			if (!t->status_held) { /* else the shim's report, not our kill */
+				t->exit_code = code;
+				t->term_signal = sig;
+			}
+			agent_task_ended(a, t);
+		}
+	}
+	/* Adopted tasks are not our children: watch their identity instead. */
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		uint64_t ticks;
+		if (!t->adopted || t->state != T_RUNNING)
+			continue;
+		if (agent_proc_start_ticks(t->pid, &ticks) == 0 && ticks == t->start_ticks)
+			continue;
+		t->lost = true;
+		snprintf(t->message, sizeof t->message,
+			 "the task was adopted after an agent restart and ended; its exit status "
+			 "cannot be observed");
+		agent_task_ended(a, t);
+	}
+}
+
+void agent_enforce_limits(struct agent *a)
+{
+	int64_t now = agent_mono_ms();
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct task *t = &a->tasks[i];
+		if (t->state != T_RUNNING)
+			continue;
+		if (t->limit_s > 0 && t->term_ms == 0 && now - t->start_ms >= t->limit_s * 1000) {
+			t->timed_out = true;
+			agent_proc_signal(t->pid, SIGTERM);
+			t->term_ms = now;
+		}
+		if (t->term_ms && now - t->term_ms >= t->grace_s * 1000)
+			agent_proc_signal(t->pid, SIGKILL);
+	}
+}
+
