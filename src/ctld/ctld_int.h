@@ -169,6 +169,9 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 	      void *body, struct ctld_msg *m, struct aidc_err *e);
 /* Replies to a parked message now (loop thread). */
 void ctld_unpark_node(struct ctld *c, uint32_t node);
+/* Answers the node's parked work polls with empty work: they may belong to a
+ * previous agent process, which must not take orders meant for the new one. */
+void ctld_drop_parked_node(struct ctld *c, uint32_t node);
 /* One unit of change inside the iteration's group transaction (loop thread):
  * begin opens the transaction if needed and a savepoint; commit releases the
  * savepoint (durable at the iteration's group commit, before any reply);

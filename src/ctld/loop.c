@@ -191,6 +191,22 @@ void ctld_unpark_node(struct ctld *c, uint32_t node)
 		run_msg(c, mine[i]);
 }
 
+void ctld_drop_parked_node(struct ctld *c, uint32_t node)
+{
+	const char *name = c->nodes[node].name;
+	for (size_t i = 0; i < c->nparked;) {
+		struct ctld_msg *m = c->parked[i];
+		if (strcmp(m->req->params[0], name) != 0) {
+			i++;
+			continue;
+		}
+		c->parked[i] = c->parked[--c->nparked];
+		aidc_buf_reset(&m->resp->body);
+		aidc_buf_puts(&m->resp->body, "{\"launch\":[],\"kill\":[]}");
+		defer_reply(c, m, CTLD_DONE);
+	}
+}
+
 static void expire_parked(struct ctld *c, int64_t now_ms, bool all)
 {
 	for (size_t i = 0; i < c->nparked;) {

@@ -323,7 +323,10 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	}
 	if ((rc = commit_node(c, n, &m->err)) != 0)
 		return rc;
-	/* A (re)registered agent gets every launch order again; it ignores duplicates. */
+	/* A (re)registered agent gets every launch order again; it ignores
+	 * duplicates. Polls parked before this registration may be a dead
+	 * agent's: answer them empty so that no order goes to it. */
+	ctld_drop_parked_node(c, ni);
 	for (size_t i = 0; i < n->nact; i++) {
 		struct ctld_task *k = &n->act[i].job->tasks[n->act[i].task];
 		k->dispatched = false;

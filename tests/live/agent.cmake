@@ -17,3 +17,9 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_agent_gc COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_gc.sh
     TIMEOUT 240 LABELS live integration)
 endif()
+
+# A dead agent's parked work poll does not take its successor's orders.
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_agent_repoll COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_repoll.sh
+    TIMEOUT 120 LABELS live integration)
+endif()
