@@ -423,11 +423,11 @@ bool api_const_equal(const char *want, const char *got);
 
 /* True when this build has libmunge. */
 bool api_munge_built(void);
-/* A fresh credential for the calling process's uid/gid; *cred is caller-freed
+/* A fresh credential (payload "aidc-v1") for the calling process's uid/gid; *cred is caller-freed
  * (aidc_free). AIDC_E_IO when munged cannot be reached. */
 int api_munge_encode(const char *socket, char **cred, struct aidc_err *e);
 /* Decodes a credential (borrowed); AIDC_E_AUTH when munged refuses it
- * (invalid, expired, replayed) with its reason in e. */
+ * (invalid, expired, replayed) or its payload is not "aidc-v1", with the reason in e. */
 int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32_t *gid,
 		     struct aidc_err *e);
 

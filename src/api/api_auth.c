@@ -5,7 +5,8 @@
  * uses), parsing a presented token, and comparing hashes in constant time.
  * The controller stores and checks rows (src/ctld/auth.c). Also the two
  * calls into libmunge (encode for clients, decode for the controller) when
- * the build has it (AIDC_HAVE_MUNGE).
+ * the build has it (AIDC_HAVE_MUNGE); credentials carry the payload
+ * API_MUNGE_PAYLOAD, which binds them to aidc.
  */
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -16,6 +17,10 @@
 
 #include "api/api.h"
 #include "util/util.h"
+
+/* What aidc clients put in every MUNGE credential, and the controller wants
+ * back: a credential munged made for another service is refused. */
+#define API_MUNGE_PAYLOAD "aidc-v1"
 
 static void to_hex(const unsigned char *p, size_t n, char *out)
 {
@@ -112,7 +117,9 @@ int api_munge_encode(const char *socket, char **cred, struct aidc_err *e)
 	if (crc)
 		return crc;
 	char *c = NULL;
-	munge_err_t me = munge_encode(&c, ctx, NULL, 0);
+	/* The payload binds the credential to aidc (the controller checks it). No
+	 * MUNGE_OPT_UID_RESTRICTION: the client does not know the controller's uid. */
+	munge_err_t me = munge_encode(&c, ctx, API_MUNGE_PAYLOAD, (int)strlen(API_MUNGE_PAYLOAD));
 	int rc = 0;
 	if (me != EMUNGE_SUCCESS)
 		rc = aidc_errf(e, AIDC_E_IO, "munge: %s", munge_ctx_strerror(ctx));
@@ -141,6 +148,13 @@ int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32
 			       munge_ctx_strerror(ctx));
 	else if (me != EMUNGE_SUCCESS)
 		rc = aidc_errf(e, AIDC_E_AUTH, "MUNGE credential refused: %s", munge_strerror(me));
+	else if (!payload || len != (int)strlen(API_MUNGE_PAYLOAD) ||
+		 memcmp(payload, API_MUNGE_PAYLOAD, (size_t)len) != 0)
+		/* Made for another service (or by hand): not a credential for aidc. */
+		rc = aidc_errf(e, AIDC_E_AUTH,
+			       "MUNGE credential refused: its payload is not '%s' (made for "
+			       "another service?)",
+			       API_MUNGE_PAYLOAD);
 	else {
 		*uid = (uint32_t)u;
 		*gid = (uint32_t)g;

@@ -4,7 +4,8 @@
  * controller's Unix socket (CURLOPT_UNIX_SOCKET_PATH), agents over TCP with
  * the cluster secret header, remote users over TCP with a bearer token.
  * https verifies the controller's certificate and name against a CA file; a
- * credential is never sent over plain http beyond loopback. Replies are read
+ * credential is never sent over plain http beyond loopback (the host is the
+ * one libcurl's own URL parser finds) nor through a proxy. Replies are read
  * into a bounded aidc_buf; the X-AIDC-Offset / X-AIDC-Done headers of log
  * reads are picked out.
  */
@@ -22,26 +23,63 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* The host of "scheme://HOST[:PORT][/...]" into out; IPv6 keeps its brackets. */
+/* The host libcurl will connect to for url (curl_url: the same parser the
+ * transfer uses, so userinfo such as http://127.0.0.1:x@EVIL/ shows EVIL),
+ * into out without IPv6 brackets. A URL with userinfo, a query or a fragment
+ * is refused: a controller URL is scheme://HOST[:PORT][/PATH] only. */
 static int url_host(const char *url, char *out, size_t n, bool *https, struct aidc_err *e)
 {
-	const char *p;
-	if (strncmp(url, "https://", 8) == 0) {
-		*https = true;
-		p = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
-		*https = false;
-		p = url + 7;
-	} else {
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "controller URL '%.100s' must start with https:// or http://", url);
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *part = NULL;
+	int rc = 0;
+	if (!u)
+		return aidc_errf(e, AIDC_E_NOMEM, "curl_url failed");
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+		rc = aidc_errf(e, AIDC_E_INVAL, "controller URL '%.100s' has no valid host", url);
+		goto out;
 	}
-	size_t len = p[0] == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/");
-	if (len == 0 || len >= n || (p[0] == '[' && p[len - 1] != ']'))
-		return aidc_errf(e, AIDC_E_INVAL, "controller URL '%.100s' has no valid host", url);
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return 0;
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+		rc = aidc_errf(e, AIDC_E_INVAL,
+			       "controller URL '%.100s' must start with https:// or http://", url);
+		goto out;
+	}
+	*https = strcmp(scheme, "https") == 0;
+	static const CURLUPart extra[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
+					  CURLUPART_QUERY, CURLUPART_FRAGMENT};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(extra) && rc == 0; i++) {
+		if (curl_url_get(u, extra[i], &part, 0) == CURLUE_OK)
+			rc = aidc_errf(e, AIDC_E_INVAL,
+				       "controller URL '%.100s' must not carry a user name, "
+				       "password, query or fragment",
+				       url);
+		curl_free(part);
+		part = NULL;
+	}
+	if (rc)
+		goto out;
+	/* "[::1]" -> "::1": api_host_is_loopback then sees the address itself. */
+	const char *h = host;
+	size_t len = strlen(h);
+	if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+		h++;
+		len -= 2;
+	}
+	if (len == 0 || len >= n)
+		rc = aidc_errf(e, AIDC_E_INVAL, "controller URL '%.100s' has no valid host", url);
+	else {
+		memcpy(out, h, len);
+		out[len] = '\0';
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 static bool insecure_override(void)
@@ -60,7 +98,7 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 		memcpy(cl->unix_path, o->unix_path, strlen(o->unix_path) + 1);
 		snprintf(cl->base, sizeof cl->base, "http://localhost");
 	} else {
-		char host[80];
+		char host[256];
 		bool https = false;
 		if (!o->url || strlen(o->url) >= sizeof cl->base)
 			return aidc_errf(e, AIDC_E_INVAL, "bad controller URL");
@@ -87,7 +125,7 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 			memcpy(cl->cafile, ca, strlen(ca) + 1);
 		}
 	}
-	if (o->secret) {
+	if (o->secret && *o->secret) { /* an empty one would be a wrong one: 401 */
 		if (strlen(o->secret) > AIDC_MAX_SECRET_BYTES)
 			return aidc_errf(e, AIDC_E_LIMIT, "secret too long");
 		snprintf(cl->secret_hdr, sizeof cl->secret_hdr, "X-AIDC-Secret: %s", o->secret);
@@ -182,6 +220,11 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	if (cl->unix_path[0])
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cl->unix_path);
+	/* The controller is reached directly, never through a proxy from
+	 * http_proxy/https_proxy/ALL_PROXY: a proxy would see the secret, token or
+	 * MUNGE credential (plain http) or could be remote. docs/security.md. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	/* https: verify peer and name (libcurl's defaults, stated), only over TLS. */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -61,6 +61,8 @@ static bool secret_ok(const char *want, const char *got)
 	return want && *want && api_const_equal(want, got);
 }
 
+/* Whether uid (primary group gid) is in admin_gid now: its passwd entry and
+ * getgrouplist, grown until every group fits. */
 static bool in_group(uint32_t uid, uint32_t gid, int64_t admin_gid)
 {
 	if (admin_gid < 0)
@@ -71,14 +73,26 @@ static bool in_group(uint32_t uid, uint32_t gid, int64_t admin_gid)
 	char buf[4096];
 	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || !res)
 		return false;
-	gid_t groups[256];
-	int ng = (int)AIDC_ARRAY_LEN(groups);
-	if (getgrouplist(pw.pw_name, gid, groups, &ng) < 0)
-		return false;
-	for (int i = 0; i < ng; i++)
-		if ((int64_t)groups[i] == admin_gid)
-			return true;
-	return false;
+	gid_t stack[256], *groups = stack;
+	int ng = (int)AIDC_ARRAY_LEN(stack);
+	bool found = false;
+	for (int tries = 0; tries < 4; tries++) {
+		int cap = ng;
+		if (getgrouplist(pw.pw_name, gid, groups, &ng) >= 0) {
+			for (int i = 0; i < ng && !found; i++)
+				found = (int64_t)groups[i] == admin_gid;
+			break;
+		}
+		/* Too small: ng now holds the number needed (it may grow meanwhile). */
+		if (ng <= cap || ng > AIDC_MAX_USER_GROUPS)
+			break;
+		if (groups != stack)
+			aidc_free(groups);
+		groups = aidc_malloc((size_t)ng * sizeof *groups);
+	}
+	if (groups != stack)
+		aidc_free(groups);
+	return found;
 }
 
 /* who->user: the login name of who->uid on this host, or the number. */
@@ -166,7 +180,11 @@ static int identify(struct listener *l, struct MHD_Connection *conn, struct api_
 		return 0;
 	}
 	const char *s = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, API_SECRET_HEADER);
-	if (secret_ok(l->srv->cfg.secret, s)) {
+	if (s) {
+		/* A presented secret is right or a 401, never read as anonymous. */
+		if (!secret_ok(l->srv->cfg.secret, s))
+			return aidc_errf(e, AIDC_E_AUTH, "wrong cluster secret (%s)",
+					 API_SECRET_HEADER);
 		who->role = API_ROLE_AGENT;
 		who->via = API_VIA_SECRET;
 		return 0;
@@ -306,11 +324,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static const unsigned mhd_flags =
 	MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 
-/* Reads a PEM file whole (NUL-terminated, caller frees); a key must be
- * private to its owner. */
+/* Reads a PEM file whole (NUL-terminated, caller frees); only a regular
+ * file, and a key must be private to its owner. */
 static int read_pem(const char *path, bool is_key, char **out, struct aidc_err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (or device) must not block the start; fstat refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return aidc_errf(e, AIDC_E_IO, "api: cannot open %s: %s", path, strerror(errno));
 	struct stat sb;

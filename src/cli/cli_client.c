@@ -69,6 +69,12 @@ int cli_token(const char *cmd, char *out, size_t n)
 	const char *env = getenv("AIDC_TOKEN"), *file = getenv("AIDC_TOKEN_FILE");
 	const char *home = getenv("HOME");
 	if (env && *env) {
+		/* Refused, not cut short: a truncated token would only fail later, unclearly. */
+		if (strlen(env) >= n || strlen(env) > AIDC_MAX_TOKEN_BYTES) {
+			fprintf(stderr, "aidc %s: AIDC_TOKEN is longer than a token (%u bytes at "
+					"most; see 'aidc token create')\n", cmd, AIDC_MAX_TOKEN_BYTES);
+			return CLI_EXIT_FAIL;
+		}
 		snprintf(out, n, "%s", env);
 		return 0;
 	}
@@ -103,7 +109,13 @@ int cli_token(const char *cmd, char *out, size_t n)
 		return CLI_EXIT_FAIL;
 	}
 	out[r] = '\0';
-	out[strcspn(out, "\r\n \t")] = '\0';
+	size_t len = strcspn(out, "\r\n \t");
+	if (len == (size_t)r && (size_t)r == n - 1) {
+		fprintf(stderr, "aidc %s: token file %s holds more than a token (%u bytes at most)\n",
+			cmd, path, AIDC_MAX_TOKEN_BYTES);
+		return CLI_EXIT_FAIL;
+	}
+	out[len] = '\0';
 	return 0;
 }
 

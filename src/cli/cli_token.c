@@ -68,7 +68,7 @@ static int token_create(int argc, char **argv)
 	    {"name", CLI_STR, &name, "NAME", "a label (e.g. the host it is for)", 0, 0, NULL, NULL},
 	    {"expires", CLI_STR, &expires, "TIME",
 	     "lifetime: Nd, Nh, Nm, Ns or never (default 90d)", 0, 0, NULL, NULL},
-	    {"user", CLI_STR, &user, "NAME", "admins: create the token for this user", 0, 0, NULL,
+	    {"user", CLI_STR, &user, "NAME", "root only: create the token for this user", 0, 0, NULL,
 	     NULL},
 	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
 	    {"socket", CLI_STR, &sock, "PATH", "controller socket", 0, 0, NULL, NULL},

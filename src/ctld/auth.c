@@ -2,12 +2,12 @@
 /*
  * Per-user API tokens in the controller: the loop functions behind
  * POST /v1/tokens, GET /v1/tokens and POST /v1/tokens/{id}/revoke, and the
- * check of a presented bearer token (api_token_fn) that maps it to the uid,
- * gid and name it was created for.
+ * check of a presented bearer token (api_token_fn) that maps it to the uid
+ * and name it was created for, with that user's current primary gid.
  *
  * Rules (docs/security.md): a token is created by a user proven by
  * SO_PEERCRED on the Unix socket (never by another token, so a stolen token
- * cannot mint more), for that user, or by an admin for any local user. The
+ * cannot mint more), for that user, or by root for any local user. The
  * secret is printed once; the store keeps only its SHA-256. Listing never
  * shows hashes. Users list and revoke their own tokens; admins all.
  *
@@ -59,7 +59,21 @@ int ctld_token_check(void *ctx, const char *token, struct api_identity *who, str
 	if (rc)
 		return rc;
 	struct ctld_msg m;
-	return ctld_call(ctx, lf_token_check, NULL, NULL, &tc, &m, e);
+	if ((rc = ctld_call(ctx, lf_token_check, NULL, NULL, &tc, &m, e)) != 0)
+		return rc;
+	/* The gid (and so the admin role and the gid jobs run with) is the user's
+	 * as of now, not as of the token's creation; a user deleted (or whose uid
+	 * now names someone else) no longer has a valid token. Looked up here, in
+	 * the HTTP thread, so NSS never blocks the loop. */
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (getpwuid_r(who->uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
+	    strcmp(pw.pw_name, who->user) != 0)
+		return aidc_errf(e, AIDC_E_AUTH,
+				 "token %" PRIu64 ": its user '%.64s' (uid %u) no longer exists",
+				 who->token_id, who->user, (unsigned)who->uid);
+	who->gid = pw.pw_gid;
+	return 0;
 }
 
 static void token_json(struct aidc_json *w, const struct store_token *t, int64_t now_s)
@@ -101,23 +115,29 @@ static int count_live(void *ctx, const struct store_token *t)
 	return 0;
 }
 
-/* The uid/gid/name a new token stands for: the caller, or (admins) --user. */
+/* The uid/gid/name a new token stands for: the caller, or (root only) --user.
+ * The gid stored is the user's primary group (passwd), not the caller's
+ * effective gid; checks use the current one anyway (ctld_token_check). */
 static int token_owner(struct ctld_msg *m, const struct api_token_create *b, struct store_token *t)
 {
 	const struct api_identity *who = &m->req->who;
-	if (!b->user || strcmp(b->user, who->user) == 0) {
-		t->uid = who->uid;
-		t->gid = who->gid;
-		t->user = aidc_strdup(who->user);
-		return 0;
-	}
-	if (!who->admin)
-		return aidc_errf(&m->err, AIDC_E_PERM,
-				 "only admins create tokens for another user");
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	if (getpwnam_r(b->user, &pw, buf, sizeof buf, &res) != 0 || !res)
+	bool self = !b->user || strcmp(b->user, who->user) == 0;
+	/* Minting a token for someone else is acting as them: root's alone (an
+	 * admin_group member could otherwise become root). docs/security.md. */
+	if (!self && who->uid != 0)
+		return aidc_errf(&m->err, AIDC_E_PERM,
+				 "only root creates tokens for another user (you are '%.64s')",
+				 who->user);
+	int r = self ? getpwuid_r(who->uid, &pw, buf, sizeof buf, &res)
+		     : getpwnam_r(b->user, &pw, buf, sizeof buf, &res);
+	if (r != 0 || !res) {
+		if (self)
+			return aidc_errf(&m->err, AIDC_E_NOTFOUND, "uid %u has no local user entry",
+					 (unsigned)who->uid);
 		return aidc_errf(&m->err, AIDC_E_NOTFOUND, "no local user '%.64s'", b->user);
+	}
 	t->uid = pw.pw_uid;
 	t->gid = pw.pw_gid;
 	t->user = aidc_strdup(pw.pw_name);

@@ -124,6 +124,8 @@
 #define AIDC_MAX_MUNGE_CRED_BYTES 4096u
 /* Bytes of a TLS certificate chain or key file (PEM) the controller reads. */
 #define AIDC_MAX_TLS_FILE_BYTES (1024u * 1024u)
+/* Groups of one user the controller looks through for admin_group (getgrouplist). */
+#define AIDC_MAX_USER_GROUPS 65536
 
 /* ---- node topology (hwloc, in an agent's registration) -------------------- */
 /* Processor packages (sockets) of one node. */

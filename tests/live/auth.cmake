@@ -12,9 +12,10 @@ endif()
 # plain http beyond loopback (tests/live/auth_test.py; SKIPs without root,
 # useradd/setpriv or openssl/certtool).
 # live_auth_munge: a private munged and MUNGE credentials (SKIPs without
-# munged or libmunge).
+# munged or libmunge). live_auth_groups: admin_group and tokens (makes and
+# removes its own users and groups; SKIPs without root or groupadd).
 if(TARGET aidc_ctld AND TARGET aidc_agent)
-  foreach(scenario tokens munge)
+  foreach(scenario tokens munge groups)
     set(_name live_auth)
     if(NOT scenario STREQUAL "tokens")
       set(_name live_auth_${scenario})

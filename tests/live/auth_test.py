@@ -20,6 +20,13 @@ socket) and a controller with --munge: a second user's MUNGE credential
 submits a job that runs as that user, a replayed or forged credential gets
 401, a MUNGE identity cannot create tokens or reach another user's job.
 
+`auth_test.py groups` runs a controller with admin_group = a group made
+here (aidct_<pid>a, with a user aidct_<pid>u): only root creates tokens for
+another user; a token made with the admin group as effective gid loses the
+admin role (and its jobs the gid) once the user leaves the group; a user in
+301 groups is still found in admin_group; a deleted user's token gets 401.
+The groups and the user are removed on exit.
+
 Everything started is stopped on exit (atexit + signals). Exit 77 after a
 printed "SKIP: reason" means SKIP (not root, no useradd/setpriv, no
 openssl/certtool; for munge: no munged or an aidc built without libmunge).
@@ -236,6 +243,18 @@ def test_refusals(d, cert, key):
                         "--tls-key", loose], capture_output=True, text=True, timeout=60)
     check(r.returncode == 1 and "readable by group or others" in r.stderr,
           "controller refuses a TLS key readable by others", r.stderr)
+    # ... and a FIFO as the key (it used to block the start forever).
+    fifo = os.path.join(d, "fifo.pem")
+    os.mkfifo(fifo, 0o600)
+    try:
+        r = subprocess.run([AIDC, "controller", "--state-dir", os.path.join(d, "c4"),
+                            "--socket", os.path.join(d, "c4.sock"), "--port", "0",
+                            "--tls-cert", cert, "--tls-key", fifo],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "not a regular file" in r.stderr,
+              "controller refuses a FIFO as the TLS key", r.stderr)
+    except subprocess.TimeoutExpired:
+        check(False, "controller refuses a FIFO as the TLS key (it blocked)")
     # Clients never send a credential over plain http beyond loopback (no
     # connection is even tried: 192.0.2.1 is TEST-NET-1).
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIDC_")}
@@ -300,8 +319,8 @@ def test_tokens():
     utok = create_token(c, "--name", "laptop", "--expires", "1d", user=USER)
     rtok = create_token(c, "--name", "root-remote")
     r = c.cli("token", "create", "--user", "root", user=USER)
-    check(r.returncode == 1 and "admins" in r.stderr, "a user cannot create a token for another",
-          r.stderr)
+    check(r.returncode == 1 and "only root" in r.stderr,
+          "a user cannot create a token for another", r.stderr)
     st, data = c.remote("POST", "/v1/tokens", utok, body="{}")
     check(st == 403 and err_code(data) == "E_PERM", "a token cannot create tokens", st, data)
     r = c.cli("token", "list", "--json", user=USER)
@@ -355,6 +374,15 @@ def test_tokens():
         check(st == 401 and err_code(data) == "E_AUTH", "a %s token gets 401" % what, st, data)
     st, data = c.remote("GET", "/v1/health", headers={"Authorization": "Basic dTpw"})
     check(st == 401, "another Authorization scheme gets 401", st, data)
+    for path in ("/v1/health", "/v1/jobs"):
+        st, data = c.remote("GET", path, headers={"X-AIDC-Secret": "0" * 64})
+        check(st == 401 and err_code(data) == "E_AUTH",
+              "a wrong cluster secret gets 401 on %s (not anonymous)" % path, st, data)
+    st, data = c.remote("GET", "/v1/jobs", rtok, headers={"X-AIDC-Secret": ""})
+    check(st == 401, "an empty cluster secret header gets 401 too", st, data)
+    r = c.cli("jobs", env=c.remote_env("aidc_1_" + "0" * 5000))
+    check(r.returncode == 1 and "AIDC_TOKEN is longer than a token" in r.stderr,
+          "an over-long $AIDC_TOKEN is refused with a clear error", r.stderr)
     st, data = c.remote("GET", "/v1/jobs", munge="MUNGE:AwQFAAA:")
     check(st == 401 and "does not accept MUNGE" in data.decode(),
           "MUNGE credentials get 401 unless the controller enables them", st, data)
@@ -424,8 +452,8 @@ def test_munge():
     if not wait_for("munged", lambda: os.path.exists(msock), 30):
         skip("the private munged did not start: " + open(log.name).read()[-300:])
 
-    def cred(user=None):
-        cmd = ["munge", "-n", "-S", msock]
+    def cred(user=None, payload="aidc-v1"):
+        cmd = ["munge", "-S", msock] + (["-s", payload] if payload is not None else ["-n"])
         if user:
             cmd = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"] + cmd
         return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -472,16 +500,118 @@ def test_munge():
     check(st == 401, "a forged credential gets 401", st, data)
     st, data = c.remote("POST", "/v1/tokens", munge=cred(USER), body="{}")
     check(st == 403, "a MUNGE identity cannot create tokens", st, data)
+    # Credentials made for another service (no payload, as Slurm's, or another one).
+    for what, payload in (("no", None), ("another", "slurm"), ("a longer", "aidc-v1x")):
+        st, data = c.remote("POST", "/v1/jobs", munge=cred(USER, payload), body=body)
+        check(st == 401 and b"payload" in data,
+              "a credential with %s payload gets 401" % what, st, data)
     check(c.njobs() == before, "refused credentials submitted nothing", c.njobs(), before)
     c.cli("cancel", str(root_job))
 
 
+GROUPS_MADE = []
+USERS_MADE = []
+
+
+def remove_accounts():
+    for u in USERS_MADE:
+        subprocess.run(["userdel", u], capture_output=True)
+    for g in reversed(GROUPS_MADE):
+        subprocess.run(["groupdel", g], capture_output=True)
+
+
+def run_ok(*cmd):
+    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise SystemExit("%s failed: %s" % (" ".join(cmd), r.stderr.strip()))
+
+
+def test_groups():
+    """admin_group and tokens: the role follows the user's groups now, not at
+    the token's creation; only root mints tokens for others; users in more
+    than 256 groups."""
+    for tool in ("groupadd", "groupdel", "userdel", "gpasswd"):
+        if not shutil.which(tool):
+            skip(tool + " missing")
+    pw, cert, key = setup()
+    # Accounts named after this process, removed on exit (registered after
+    # setup's cleanup, so they go first).
+    atexit.register(remove_accounts)
+    tag = "aidct_%d" % os.getpid()
+    admin, user = tag + "a", tag + "u"
+    GROUPS_MADE.append(admin)
+    run_ok("groupadd", admin)
+    USERS_MADE.append(user)
+    run_ok("useradd", "-M", "-s", "/bin/sh", "-G", admin, user)
+    upw = pwd.getpwnam(user)
+    conf = os.path.join(DIR, "ctl.conf")
+    with open(conf, "w") as f:
+        f.write("admin_group = %s\n" % admin)
+    c = Center(DIR, cert, key, extra=("--config", conf))
+    wait_up(c)
+
+    def is_admin(tok):
+        # An admin route on a node that does not exist: 404 for admins, 403 for users.
+        st, data = c.remote("POST", "/v1/nodes/nosuch-node/drain", tok)
+        return {404: True, 403: False}.get(st, (st, data))
+
+    # Only root creates tokens for another user, admins included.
+    r = c.cli("drain", "nosuch-node", user=user)
+    check(r.returncode == 1 and "needs the admin role" not in r.stderr,
+          "the admin_group member is admin over the socket", r.stderr)
+    before = c.ntokens()
+    for other in ("root", USER):
+        r = c.cli("token", "create", "--user", other, user=user)
+        check(r.returncode == 1 and "only root" in r.stderr,
+              "an admin_group member cannot create a token for %s" % other, r.stdout, r.stderr)
+    check(c.ntokens() == before, "nothing was created", c.ntokens(), before)
+    rt = create_token(c, "--user", user)
+    check(rt.startswith("aidc_"), "root creates a token for another user")
+
+    # A token made with the admin group as effective gid, then the user leaves it.
+    r = subprocess.run(["setpriv", "--reuid", user, "--regid", admin, "--init-groups", AIDC,
+                        "token", "create", "--name", "eff-admin"], capture_output=True,
+                       text=True, env=dict(os.environ, AIDC_SOCKET=c.sock), timeout=60)
+    tok = r.stdout.strip()
+    check(r.returncode == 0 and tok.startswith("aidc_"),
+          "a token created with effective gid = admin_group", r.stderr)
+    check(is_admin(tok) is True, "the token is admin while the user is in admin_group")
+    run_ok("gpasswd", "-d", user, admin)
+    check(is_admin(tok) is False, "after gpasswd -d the old token is no longer admin",
+          is_admin(tok))
+    check(is_admin(rt) is False, "nor is root's token for that user", is_admin(rt))
+    # Its jobs run with the user's primary group, not the group of the creation.
+    r = c.cli("submit", "--", "id", "-g", env=c.remote_env(tok))
+    jid = int(r.stdout.split()[2]) if r.returncode == 0 else -1
+    s = c.wait_state(jid, ENDED) if jid > 0 else None
+    r = c.cli("logs", str(jid), env=c.remote_env(tok)) if s else None
+    check(s and s["state"] == "completed" and r.stdout.strip() == str(upw.pw_gid),
+          "a job submitted with the token runs with the user's current primary gid",
+          s, r and r.stdout)
+
+    # More than 256 groups: the admin check still finds admin_group.
+    for i in range(300):
+        g = "%s_%d" % (tag, i)
+        GROUPS_MADE.append(g)
+        run_ok("groupadd", "-U", user, g)
+    run_ok("gpasswd", "-a", user, admin)
+    check(is_admin(rt) is True and is_admin(tok) is True,
+          "a user in 301 groups is found in admin_group", is_admin(rt), is_admin(tok))
+
+    # A deleted user's token is refused.
+    run_ok("userdel", user)
+    USERS_MADE.remove(user)
+    st, data = c.remote("GET", "/v1/jobs", tok)
+    check(st == 401 and b"no longer exists" in data, "a deleted user's token gets 401",
+          st, data)
+
+
 def main():
-    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] not in ("tokens", "munge")):
+    scenarios = {"tokens": test_tokens, "munge": test_munge, "groups": test_groups}
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] not in scenarios):
         print(__doc__)
         return 2
-    {"tokens": test_tokens, "munge": test_munge}[sys.argv[1] if len(sys.argv) == 2
-                                                  else "tokens"]()
+    scenarios[sys.argv[1] if len(sys.argv) == 2 else "tokens"]()
     print("%d failures" % len(FAILS))
     return 1 if FAILS else 0
 

@@ -4,8 +4,13 @@
  * table (migration 1 -> 2 of an existing database, add/get/list/revoke,
  * ids never reused, rows survive a re-open) and the helpers of api_auth.c
  * (random secrets, parsing presented tokens at and past their format's
- * edges, constant-time comparison).
+ * edges, constant-time comparison), and the client's refusals: plain http
+ * beyond loopback as libcurl parses the URL (userinfo, query, fragment) and
+ * proxies from the environment.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -236,6 +241,15 @@ static void test_client_refusals(void)
 	    {"https://", NULL, NULL, AIDC_E_INVAL},
 	    {"https://[::1:6820", NULL, NULL, AIDC_E_INVAL},
 	    {"https://127.0.0.1:6820", NULL, "bad\ntoken", AIDC_E_INVAL},
+	    /* Userinfo: libcurl would connect to the host after '@' (review #1). */
+	    {"http://127.0.0.1:x@192.0.2.1:6820/", NULL, "aidc_1_x", AIDC_E_INVAL},
+	    {"http://[::1]@192.0.2.1/", "s3cret-s3cret-s3cret", NULL, AIDC_E_INVAL},
+	    {"http://127.0.0.1@192.0.2.1:6820", NULL, "aidc_1_x", AIDC_E_INVAL},
+	    {"http://localhost:6820@192.0.2.1", NULL, NULL, AIDC_E_INVAL},
+	    {"http://127.0.0.1:6820/?@192.0.2.1", NULL, "aidc_1_x", AIDC_E_INVAL},
+	    {"http://127.0.0.1:6820#@192.0.2.1", NULL, "aidc_1_x", AIDC_E_INVAL},
+	    {"http://[0:0:0:0:0:0:0:1]:6820", NULL, "aidc_1_x", 0},
+	    {"http://192.0.2.1:6820/127.0.0.1", NULL, "aidc_1_x", AIDC_E_PERM},
 	};
 	unsetenv("AIDC_INSECURE_PLAINTEXT");
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
@@ -268,6 +282,72 @@ static void test_client_refusals(void)
 	unsetenv("AIDC_INSECURE_PLAINTEXT");
 }
 
+/* A listening socket on 127.0.0.1 (port into *port), or -1. */
+static int listen_local(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Proxies from the environment are never used (review #2): with every proxy
+ * variable pointing at a local listener, calls with the secret, a token or
+ * over a Unix socket never reach it. */
+static void test_no_proxy(void)
+{
+	uint16_t pport = 0, cport = 0;
+	int proxy = listen_local(&pport);
+	/* A port that was just free and is closed again: the direct call fails fast. */
+	int closed = listen_local(&cport);
+	CHECK(proxy >= 0 && closed >= 0);
+	if (proxy < 0 || closed < 0)
+		return;
+	close(closed);
+	char purl[64];
+	snprintf(purl, sizeof purl, "http://127.0.0.1:%u", (unsigned)pport);
+	static const char *const vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "ALL_PROXY",
+					   "all_proxy"};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(vars); i++)
+		setenv(vars[i], purl, 1);
+	unsetenv("NO_PROXY");
+	unsetenv("no_proxy");
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)cport);
+	struct api_client_opts opts[] = {
+	    {.url = url, .secret = "s3cret-s3cret-s3cret"},
+	    {.url = url, .token = "aidc_1_x"},
+	    {.unix_path = "/nonexistent/aidc_test_auth.sock"},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(opts); i++) {
+		struct api_client cl;
+		struct aidc_err e = {0};
+		struct api_call call = {.method = "GET", .path = "/v1/jobs", .timeout_ms = 2000};
+		aidc_buf_init(&call.reply, 1 << 20);
+		CHECK_EQ(api_client_open(&cl, &opts[i], &e), 0);
+		/* Refused (nothing listens there): never an answer through the proxy. */
+		CHECK_EQ(api_client_call(&cl, &call, &e), AIDC_E_IO);
+		aidc_buf_release(&call.reply);
+		api_client_release(&cl);
+		int c = accept(proxy, NULL, NULL);
+		if (c >= 0) {
+			fprintf(stderr, "case %zu: the call went to the proxy\n", i);
+			close(c);
+		}
+		CHECK(c < 0);
+	}
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(vars); i++)
+		unsetenv(vars[i]);
+	close(proxy);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -277,6 +357,7 @@ int main(void)
 	test_token_format();
 	test_loopback();
 	test_client_refusals();
+	test_no_proxy();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
