@@ -40,7 +40,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-AIDC = os.environ.get("AIDC_BIN") or os.path.join(ROOT, "build-ctl-rel", "src/cli/aidc")
+AIDC = os.environ.get("AIDC_BIN") or os.path.join(ROOT, "build", "src/cli/aidc")
 PEERS = os.environ.get("AIDC_SLURM_PEER", "/work/shared/peers/slurm")
 STARTED = []  # (name, pid) of every daemon this script started
 CHILDREN = []  # Popen objects among them, reaped on cleanup
