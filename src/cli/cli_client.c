@@ -7,6 +7,7 @@
  * `aidc nodes`, `aidc drain`, `aidc resume`. Tables for people, --json for
  * scripts; every failure is one line on stderr and exit status 1.
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sys/stat.h>
@@ -396,6 +397,40 @@ static void print_topology(json_t *t)
 		       ji(o, "numa"), ji(o, "package"));
 }
 
+/* Orders node names naturally: digit runs compare as numbers (node-2 < node-10). */
+static int natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			while (*a == '0')
+				a++;
+			while (*b == '0')
+				b++;
+			size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			int c = strncmp(a, b, la);
+			if (c)
+				return c;
+			a += la;
+			b += lb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+static int by_node_name(const void *x, const void *y)
+{
+	const char *a = json_string_value(json_object_get(*(json_t *const *)x, "name"));
+	const char *b = json_string_value(json_object_get(*(json_t *const *)y, "name"));
+	return natural_cmp(a ? a : "", b ? b : "");
+}
+
 /* `aidc nodes NAME`: one node with its whole topology. */
 static int node_detail(const char *sp, const char *name, bool json)
 {
@@ -465,10 +500,14 @@ int cli_nodes_main(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	printf("%-16s %-8s %-10s %5s %9s %5s %-8s %5s  %s\n", "NAME", "STATE", "PARTITION",
 	       "CPUS", "MEM_MIB", "DEVS", "VENDOR", "TASKS", "TOPO");
-	size_t i;
-	json_t *n;
-	json_array_foreach(json_object_get(r, "nodes"), i, n)
-	{
+	json_t *arr = json_object_get(r, "nodes");
+	size_t cnt = json_array_size(arr);
+	json_t **sorted = aidc_calloc(cnt ? cnt : 1, sizeof *sorted);
+	for (size_t i = 0; i < cnt; i++)
+		sorted[i] = json_array_get(arr, i);
+	qsort(sorted, cnt, sizeof *sorted, by_node_name);
+	for (size_t i = 0; i < cnt; i++) {
+		json_t *n = sorted[i];
 		char st[24];
 		snprintf(st, sizeof st, "%s%s", js(n, "state"),
 			 json_is_true(json_object_get(n, "drained")) ? "+drain" : "");
@@ -476,6 +515,7 @@ int cli_nodes_main(int argc, char **argv)
 		       st, js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"), ji(n, "devices"),
 		       js(n, "vendor"), ji(n, "tasks"), topo_text(n));
 	}
+	aidc_free(sorted);
 	json_decref(r);
 	return CLI_EXIT_OK;
 }
