@@ -28,8 +28,9 @@
  *
  * Restart and crash safety: the tasks are kept in <state_dir>/tasks.json
  * (pid plus the kernel's start time of the pid, so a reused pid is never
- * mistaken for the task), rewritten (write + rename, no fsync: tasks do not
- * survive a reboot either) once per batch of launch orders and after every
+ * mistaken for the task), rewritten (write + atomic exchange with the
+ * previous file, no fsync: tasks do not survive a reboot either; see
+ * agent_state.c) once per batch of launch orders and after every
  * batch of exits. A kill -9 at any point neither loses a task nor runs one
  * twice: the children of a batch wait at their gates until tasks.json names
  * them (take_orders), so nothing runs unrecorded and no report or heartbeat

@@ -102,6 +102,9 @@ void agent_limits_release(const struct agent_limits *l);
 struct agent_cgroup {
 	char name[64]; /* "" = none */
 	int procs_fd[AGENT_CG_NCTL];
+	/* Queued for removal after its task was forgotten: the task's output
+	 * files (tasks/<name>.out, .err) wait to be recycled until it is gone. */
+	bool files_left;
 };
 void agent_cgroup_init(struct agent_cgroup *cg);
 /* Creates the task's cgroup(s), writes the limits and opens cgroup.procs.
@@ -381,7 +384,11 @@ void agent_restore(struct agent *a);
  * forgetting them). So the directory holds the files of the tasks in the
  * table plus at most AGENT_SPARE_LOGS spare files. */
 void agent_task_files_gc(struct agent *a, const struct task *t);
+/* The output files a forgotten task left behind for its cgroup cg (just
+ * removed): into the pool of spare files, or removed. */
+void agent_recycle_left_files(struct agent *a, const struct agent_cgroup *cg);
 void agent_files_sweep(struct agent *a);
+/* Takes over the spare files of a previous run (extra ones are removed). */
 void agent_adopt_spares(struct agent *a);
 /* Opens (creates or recycles) a task's log file for writing; the caller
  * closes the descriptor. -1 with e on failure. path is borrowed. */

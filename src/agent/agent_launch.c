@@ -399,6 +399,8 @@ void agent_collect_cgroups(struct agent *a)
 		agent_cgroup_kill(&a->lim, &a->gc[i]);
 		if (agent_cgroup_remove(&a->lim, &a->gc[i]) != 0)
 			a->gc[k++] = a->gc[i];
+		else
+			agent_recycle_left_files(a, &a->gc[i]);
 	}
 	a->ngc = k;
 }

@@ -29,18 +29,27 @@
  * (maybe another user's) output. So only with cgroup limits (every process of
  * a task, escapees of its process group included, is in its cgroup and is
  * killed when the leader ends) and once the task's cgroup has been removed
- * (empty). With rlimits or no limits the files stay where they are. */
+ * (empty). With rlimits or no limits the files stay where they are. A task
+ * forgotten while its cgroup is still being removed (its shim is killed only
+ * after the exit is saved, so this is the usual case under load) leaves its
+ * files in place, marked on the cgroup's entry, and they are recycled when
+ * the cgroup is gone (agent_recycle_left_files); a restarted agent removes
+ * them (agent_files_sweep). */
 
-/* Whether the files of a reported task may be recycled (see above). */
-static bool recyclable(const struct agent *a, const struct task *t)
+/* Whether the files of a reported task may be recycled now (see above);
+ * *pending: its cgroup, still being removed, or NULL. */
+static bool recyclable(struct agent *a, const struct task *t, struct agent_cgroup **pending)
 {
+	*pending = NULL;
 	if (a->lim.kind != AGENT_LIMITS_CGROUP1 && a->lim.kind != AGENT_LIMITS_CGROUP2)
 		return false;
 	char name[64];
 	snprintf(name, sizeof name, "%" PRId64 ".%u.%u", t->job, t->attempt, t->index);
 	for (size_t i = 0; i < a->ngc; i++)
-		if (!strcmp(a->gc[i].name, name))
+		if (!strcmp(a->gc[i].name, name)) {
+			*pending = &a->gc[i];
 			return false; /* processes may remain until it is removed */
+		}
 	return true;
 }
 
@@ -76,9 +85,12 @@ void agent_task_files_gc(struct agent *a, const struct task *t)
 	/* Without cgroups a stray process of the task may still hold an output
 	 * file: removing it is safe (the process writes to an unnamed file),
 	 * recycling it would not be. */
-	bool again = recyclable(a, t);
+	struct agent_cgroup *pending;
+	bool again = recyclable(a, t, &pending);
 	const char *files[2] = {t->out_path, t->err_path};
-	for (int k = 0; k < 2; k++) {
+	if (pending && t->out_path[0])
+		pending->files_left = true; /* recycled once the cgroup is gone */
+	for (int k = 0; k < 2 && !pending; k++) {
 		if (!files[k][0])
 			continue;
 		if (again)
@@ -89,6 +101,19 @@ void agent_task_files_gc(struct agent *a, const struct task *t)
 	char sh[AIDC_MAX_PATH_BYTES];
 	script_path(a, t, sh, sizeof sh);
 	unlink(sh);
+}
+
+void agent_recycle_left_files(struct agent *a, const struct agent_cgroup *cg)
+{
+	if (!cg->files_left)
+		return;
+	static const char *const ext[2] = {"out", "err"};
+	for (int k = 0; k < 2; k++) {
+		char path[AIDC_MAX_PATH_BYTES + 80];
+		snprintf(path, sizeof path, "%.3900s/tasks/%.63s.%s", a->cfg.state_dir, cg->name,
+			 ext[k]);
+		recycle_file(a, path);
+	}
 }
 
 void agent_files_sweep(struct agent *a)
@@ -119,7 +144,6 @@ void agent_files_sweep(struct agent *a)
 			 a->cfg.name, removed);
 }
 
-/* Takes over the spare files of a previous run (setup); extra ones are removed. */
 void agent_adopt_spares(struct agent *a)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];

@@ -276,6 +276,7 @@ int agent_limits_init(struct agent_limits *l, const char *mode, const char *root
 void agent_cgroup_init(struct agent_cgroup *cg)
 {
 	cg->name[0] = '\0';
+	cg->files_left = false;
 	for (int c = 0; c < AGENT_CG_NCTL; c++)
 		cg->procs_fd[c] = -1;
 }
@@ -355,9 +356,10 @@ int agent_cgroup_create(const struct agent_limits *l, const char *name,
 		leaf(l, cg, c, d, sizeof d);
 		if (!d[0])
 			continue;
-		/* The agent's own directory first: recreated if someone removed it. */
-		int rc = mkdir_ok(l->dir[c]);
-		if (rc == 0)
+		/* The agent's own directory is recreated if someone removed it
+		 * (only then: one mkdir per controller and task in the usual case). */
+		int rc = mkdir_ok(d);
+		if (rc == -ENOENT && (rc = mkdir_ok(l->dir[c])) == 0)
 			rc = mkdir_ok(d);
 		if (rc == 0)
 			rc = write_limits(l, c, d, req);
