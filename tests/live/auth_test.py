@@ -45,26 +45,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+
 AIDC = os.environ.get("AIDC_BIN") or os.path.join(
     os.environ.get("AIDC_BINARY_DIR", "build"), "src/cli/aidc")
 AIDC = os.path.realpath(AIDC)
-FAILS = []
 PROCS = []
 DIR = None
 USER = "aidc_t2"
-
-
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(77)
-
-
-def check(cond, what, *detail):
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what + "".join("\n     " + str(d) for d in detail))
-        FAILS.append(what)
 
 
 def cleanup():

@@ -150,6 +150,22 @@ class Center:
 ENDED = ("completed", "failed", "cancelled", "timeout", "node_fail")
 
 
+def kill9_restart_controller(c):
+    """SIGKILLs c's controller and starts a new one on the same state, socket
+    and port (agents reconnect by themselves); returns without waiting."""
+    os.kill(c.pids()["controller"], signal.SIGKILL)
+    time.sleep(0.2)
+    port = open(os.path.join(c.dir, "controller", "port")).read().strip()
+    log = open(os.path.join(c.dir, "controller.log"), "a")
+    args = [AIDC, "controller", "--state-dir", os.path.join(c.dir, "controller"),
+            "--socket", c.sock, "--port", port, "--node-timeout", "3"]
+    if os.geteuid() == 0:
+        args.append("--allow-root-jobs")
+    p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
+    with open(os.path.join(c.dir, "pids", "controller.pid"), "w") as f:
+        f.write(str(p.pid))
+
+
 def test_basic():
     c = Center(agents=2)
     j = c.submit("-J", "hello", "--", "echo", "hello world")
@@ -297,18 +313,7 @@ def test_restart():
     print("before kill -9:", states)
     check("pending" in states.values(), "a pending job exists before the crash", states)
 
-    pids = c.pids()
-    os.kill(pids["controller"], signal.SIGKILL)
-    time.sleep(0.2)
-    port = open(os.path.join(c.dir, "controller", "port")).read().strip()
-    log = open(os.path.join(c.dir, "controller.log"), "a")
-    args = [AIDC, "controller", "--state-dir", os.path.join(c.dir, "controller"),
-            "--socket", c.sock, "--port", port, "--node-timeout", "3"]
-    if os.geteuid() == 0:
-        args.append("--allow-root-jobs")
-    p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
-    with open(os.path.join(c.dir, "pids", "controller.pid"), "w") as f:
-        f.write(str(p.pid))
+    kill9_restart_controller(c)
     all_jobs = [done] + running + big + [cancelled]
     final = {}
     for j in all_jobs:

@@ -14,8 +14,6 @@ part of the stored registration document). Exit 77 (printed reason) = SKIP.
 import http.client
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -144,18 +142,7 @@ def test_refused(c, a):
 
 
 def restart_controller(c):
-    pids = c.pids()
-    os.kill(pids["controller"], signal.SIGKILL)
-    time.sleep(0.2)
-    port = open(os.path.join(c.dir, "controller", "port")).read().strip()
-    log = open(os.path.join(c.dir, "controller.log"), "a")
-    args = [AIDC, "controller", "--state-dir", os.path.join(c.dir, "controller"),
-            "--socket", c.sock, "--port", port, "--node-timeout", "3"]
-    if os.geteuid() == 0:
-        args.append("--allow-root-jobs")
-    p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
-    with open(os.path.join(c.dir, "pids", "controller.pid"), "w") as f:
-        f.write(str(p.pid))
+    live_test.kill9_restart_controller(c)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
