@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The opencl plugin passes the quick exam (PoCL on CI). Skips, with the reason,
-# when the plugin is not built, when no OpenCL platform/device exists, or in a
-# sanitizer build (PoCL's LLVM JIT and LeakSanitizer do not mix; docs/exam.md).
+# when the plugin is not built or when no OpenCL platform/device exists. In a
+# sanitizer build it runs with LeakSanitizer off: PoCL's LLVM JIT keeps
+# allocations to process exit that LSan reports as leaks (not ours; ASan and
+# UBSan still check every access of the harness and the plugin).
 set -u
 AIDC="${AIDC_BIN:?}"; SRC="${AIDC_SOURCE_DIR:?}"; BIN="${AIDC_BINARY_DIR:?}"
 if [ -n "${AIDC_SANITIZE:-}" ]; then
-  echo "SKIP: sanitizer build ($AIDC_SANITIZE): PoCL's JIT is not run under ASan/LSan"; exit 77
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+  echo "note: sanitizer build ($AIDC_SANITIZE): LeakSanitizer off for PoCL's JIT"
 fi
 if [ ! -f "$BIN/plugins/aidc_dev_opencl.so" ]; then
   echo "SKIP: the opencl plugin is not built (OpenCL headers/ICD missing)"; exit 77
