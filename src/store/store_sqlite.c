@@ -278,6 +278,32 @@ static int op_job_put(struct store *st, const struct store_job *j, struct aidc_e
 	return step_done(s, ST_JOB_PUT, e);
 }
 
+static void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* Steps statement st with ?1 = id. On a row returns 0 with *qp positioned on
+ * it (the caller reads the columns, then calls stmt_done); otherwise resets
+ * the statement and returns NOTFOUND ("no <what> <id>") or the database error. */
+static int row_by_id(struct store_sqlite *s, int st, uint64_t id, const char *what,
+		     sqlite3_stmt **qp, struct aidc_err *e)
+{
+	sqlite3_stmt *q = s->stmt[st];
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*qp = q;
+		return 0;
+	}
+	int ret = rc == SQLITE_DONE
+			  ? aidc_errf(e, AIDC_E_NOTFOUND, "store: no %s %" PRIu64, what, id)
+			  : db_err(s, e, what);
+	stmt_done(q);
+	return ret;
+}
+
 static void read_job(sqlite3_stmt *q, struct store_job *j)
 {
 	memset(j, 0, sizeof *j);
@@ -302,19 +328,13 @@ static void read_job(sqlite3_stmt *q, struct store_job *j)
 static int op_job_get(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_JOB_GET];
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
-	int rc = sqlite3_step(q);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
+	sqlite3_stmt *q = NULL;
+	int rc = row_by_id(s, ST_JOB_GET, id, "job", &q, e);
+	if (rc == 0) {
 		read_job(q, out);
-	else if (rc == SQLITE_DONE)
-		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no job %" PRIu64, id);
-	else
-		ret = db_err(s, e, "job_get");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+		stmt_done(q);
+	}
+	return rc;
 }
 
 static int op_job_list(struct store *st, store_job_fn fn, void *ctx, struct aidc_err *e)
@@ -548,19 +568,13 @@ static int op_token_get(struct store *st, uint64_t id, struct store_token *out,
 			struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_TOKEN_GET];
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
-	int rc = sqlite3_step(q);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
+	sqlite3_stmt *q = NULL;
+	int rc = row_by_id(s, ST_TOKEN_GET, id, "token", &q, e);
+	if (rc == 0) {
 		read_token(q, out);
-	else if (rc == SQLITE_DONE)
-		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no token %" PRIu64, id);
-	else
-		ret = db_err(s, e, "token_get");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+		stmt_done(q);
+	}
+	return rc;
 }
 
 static int op_token_list(struct store *st, int64_t uid, store_token_fn fn, void *ctx,
