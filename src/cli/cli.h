@@ -78,4 +78,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 	      size_t *npos);
 void cli_print_help(const struct cli_cmd *cmd, FILE *out);
 
+/* Copies the flag value v (borrowed) into dst[n]; a value that does not fit
+ * prints "aidc: WHAT: longer than N bytes" and returns CLI_EXIT_USAGE. */
+int cli_set_str(char *dst, size_t n, const char *v, const char *what);
+
 #endif

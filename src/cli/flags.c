@@ -138,3 +138,13 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 		*npos = np;
 	return 0;
 }
+
+int cli_set_str(char *dst, size_t n, const char *v, const char *what)
+{
+	if (strlen(v) >= n) {
+		fprintf(stderr, "aidc: %s: longer than %zu bytes\n", what, n - 1);
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(dst, n, "%s", v);
+	return 0;
+}

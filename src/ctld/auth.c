@@ -178,7 +178,7 @@ int ctld_lf_token_create(struct ctld *c, struct ctld_msg *m)
 		ctld_tx_rollback(c);
 		goto wipe;
 	}
-	if ((rc = ctld_tx_commit(c, &m->err)) != 0)
+	if ((rc = ctld_tx_release(c, &m->err)) != 0)
 		goto wipe;
 	m->resp->status = 201;
 	/* The reply goes out after the group commit: a printed token is durable. */
@@ -245,7 +245,7 @@ int ctld_lf_token_revoke(struct ctld *c, struct ctld_msg *m)
 	if (rc == 0 && (rc = c->st->ops->token_revoke(c->st, t.id, now, &m->err)) != 0)
 		ctld_tx_rollback(c);
 	else if (rc == 0)
-		rc = ctld_tx_commit(c, &m->err);
+		rc = ctld_tx_release(c, &m->err);
 	if (rc == 0) {
 		if (!t.revoked_s)
 			t.revoked_s = now;

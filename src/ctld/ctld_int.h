@@ -3,7 +3,7 @@
  * Private structures of the controller, shared by its .c files:
  *   config.c  configuration keys          loop.c   event loop, messages, timers
  *   jobs.c    job life cycle and store     routes.c the route table and handlers
- *   glue.c    calls into the scheduling core (sched.h)
+ *   sched_bridge.c  the bridge to the scheduling core (sched.h)
  *   nodes.c   agents: registration, heartbeats, work, loss
  *   auth.c    per-user tokens: routes and the bearer-token check
  *
@@ -173,11 +173,12 @@ void ctld_unpark_node(struct ctld *c, uint32_t node);
  * previous agent process, which must not take orders meant for the new one. */
 void ctld_drop_parked_node(struct ctld *c, uint32_t node);
 /* One unit of change inside the iteration's group transaction (loop thread):
- * begin opens the transaction if needed and a savepoint; commit releases the
- * savepoint (durable at the iteration's group commit, before any reply);
+ * begin opens the transaction if needed and a savepoint; release releases
+ * the savepoint, keeping the unit's changes in the open transaction (they are
+ * durable only at the iteration's group commit, which precedes any reply);
  * rollback undoes this unit only. */
 int ctld_tx_begin(struct ctld *c, struct aidc_err *e);
-int ctld_tx_commit(struct ctld *c, struct aidc_err *e);
+int ctld_tx_release(struct ctld *c, struct aidc_err *e);
 void ctld_tx_rollback(struct ctld *c);
 
 /* jobs.c */
@@ -204,7 +205,7 @@ void ctld_job_free(struct ctld_job *j);
 bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);
 
-/* glue.c: the scheduling core */
+/* sched_bridge.c: the bridge to the scheduling core */
 int ctld_sched_init(struct ctld *c, struct aidc_err *e);
 int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e);
 int ctld_sched_node_state(struct ctld *c, struct ctld_node *n);

@@ -194,7 +194,7 @@ static int commit_job(struct ctld *c, struct ctld_job *j, bool tasks, struct aid
 		ctld_tx_rollback(c);
 		return rc;
 	}
-	return ctld_tx_commit(c, e);
+	return ctld_tx_release(c, e);
 }
 
 /* ---- submit ---------------------------------------------------------------- */
@@ -342,7 +342,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		ctld_tx_rollback(c);
 		goto fail_sched;
 	}
-	if ((rc = ctld_tx_commit(c, e)) != 0)
+	if ((rc = ctld_tx_release(c, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
 	jobs_append(c, j);
@@ -444,7 +444,7 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		return rc;
 	}
 	c->need_pass = true;
-	return ctld_tx_commit(c, e);
+	return ctld_tx_release(c, e);
 }
 
 /* ---- restore ----------------------------------------------------------------- */

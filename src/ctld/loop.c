@@ -104,7 +104,7 @@ int ctld_tx_begin(struct ctld *c, struct aidc_err *e)
 	return c->st->ops->savepoint(c->st, e);
 }
 
-int ctld_tx_commit(struct ctld *c, struct aidc_err *e)
+int ctld_tx_release(struct ctld *c, struct aidc_err *e)
 {
 	return c->st->ops->release(c->st, e);
 }

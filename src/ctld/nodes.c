@@ -97,7 +97,7 @@ static int commit_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 	if (rc == 0 && (rc = ctld_node_persist(c, n, e)) != 0)
 		ctld_tx_rollback(c);
 	else if (rc == 0)
-		rc = ctld_tx_commit(c, e);
+		rc = ctld_tx_release(c, e);
 	return rc;
 }
 
@@ -111,7 +111,7 @@ static int commit_job_tasks(struct ctld *c, struct ctld_job *j, struct aidc_err 
 		ctld_tx_rollback(c);
 		return rc;
 	}
-	return ctld_tx_commit(c, e);
+	return ctld_tx_release(c, e);
 }
 
 /* Fills a node's fields from its registration document (owned strings replaced). */

@@ -1,13 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tests of the auth work, included from tests/live/CMakeLists.txt.
 
-# Unit tests of the token store (migration 1 -> 2, add/get/list/revoke) and of
-# the token helpers (api_auth.c).
-if(TARGET aidc_store AND TARGET aidc_api)
-  aidc_add_test(NAME test_auth SOURCES test_auth.c LIBS aidc_store aidc_api TIMEOUT 60
-    LABELS unit live)
-endif()
-
 # TLS controller + agent over https, per-user tokens end to end, refusals of
 # plain http beyond loopback (tests/live/auth_test.py; SKIPs without root,
 # useradd/setpriv or openssl/certtool).

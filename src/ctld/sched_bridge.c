@@ -350,7 +350,7 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 			goto undo;
 		}
 	}
-	if ((rc = ctld_tx_commit(c, e)) != 0)
+	if ((rc = ctld_tx_release(c, e)) != 0)
 		goto undo;
 	/* Index first, then answer the nodes' parked polls: the launch orders go
 	 * out with the iteration's replies, after its group commit. */

@@ -2,7 +2,7 @@
 /*
  * Unit test of the agent's "nvml" device provider (src/agent/dev_nvml.c)
  * without a GPU: $AIDC_NVML_LIBRARY points at the fake libnvidia-ml built
- * from tests/live/fake_nvml.c (its path is argv[1]), whose devices and
+ * from tests/agent/fake_nvml.c (its path is argv[1]), whose devices and
  * failures are steered by FAKE_NVML_COUNT / FAKE_NVML_FAIL. One table row per
  * case: the discovered devices, or the error code and message.
  */
