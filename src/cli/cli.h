@@ -42,7 +42,7 @@ int cli_token_main(int argc, char **argv);
 /* ---- declarative flag tables --------------------------------------------- */
 
 enum cli_flag_type {
-	CLI_BOOL,   /* --flag           -> bool */
+	CLI_BOOL,   /* --flag (true), --flag=true|false -> bool */
 	CLI_STR,    /* --flag VALUE     -> const char * (borrowed from argv) */
 	CLI_I64,    /* --flag N         -> int64_t, bounded by [min, max] */
 	CLI_F64,    /* --flag X         -> double,  bounded by [min, max] */

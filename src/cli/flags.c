@@ -50,7 +50,12 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_flag *f, const 
 {
 	switch (f->type) {
 	case CLI_BOOL:
-		*(bool *)f->dst = true;
+		if (!v || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+			*(bool *)f->dst = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+			*(bool *)f->dst = false;
+		else
+			return usage_error(cmd, "--%s=%s: expected true or false", f->name, v);
 		return 0;
 	case CLI_STR:
 		*(const char **)f->dst = v;
@@ -118,15 +123,13 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 		if (!f)
 			return usage_error(cmd, "unknown option '%s'", a);
 		const char *v = NULL;
-		if (f->type != CLI_BOOL) {
-			if (eq)
-				v = eq + 1;
-			else if (i + 1 < argc)
+		if (eq) {
+			v = eq + 1; /* a bool flag takes only --flag=true|false this way */
+		} else if (f->type != CLI_BOOL) {
+			if (i + 1 < argc)
 				v = argv[++i];
 			else
 				return usage_error(cmd, "--%s needs a value", f->name);
-		} else if (eq) {
-			return usage_error(cmd, "--%s takes no value", f->name);
 		}
 		int rc = set_value(cmd, f, v);
 		if (rc)

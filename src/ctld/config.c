@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The controller's configuration: one table declares every key (type, where
- * it lands in struct ctld_config, bounds, help). The config file is
- * "key = value" lines; '#' starts a comment. docs/config.md is generated from
- * the same table (`aidc controller --config-doc`).
+ * it lands in struct ctld_config, bounds, default, command-line flag, help).
+ * The defaults, the config file reader, the controller's flags
+ * (cli_controller.c) and docs/config.md (`aidc controller --config-doc`) all
+ * come from it. The config file is "key = value" lines; '#' starts a comment.
  */
 #include <grp.h>
 #include <sys/types.h>
@@ -14,6 +15,14 @@
 
 enum key_type { K_STR, K_I64, K_BOOL, K_CHOICE, K_GROUP };
 
+/*
+ * One config key. `def` is THE default: ctld_config_defaults() applies it
+ * through ctld_config_set(), the docs print it, and nothing else in the tree
+ * repeats it. A path key with `derive` set and an empty value after loading
+ * becomes "<state_dir>/<derive>" (ctld_config_finish). The controller's
+ * command-line flag is `--<flag>`, or the key with '_' as '-' when flag is
+ * NULL; every key has one.
+ */
 struct key {
 	const char *name;
 	enum key_type type;
@@ -21,7 +30,10 @@ struct key {
 	size_t size; /* K_STR: buffer size */
 	int64_t min, max;
 	const char *const *choices; /* K_CHOICE: NULL-terminated, index = enum value */
-	const char *def;            /* default, as text (documentation) */
+	const char *def;            /* default value, as config text ("" = empty / none) */
+	const char *derive;         /* K_STR: default file name under state_dir, or NULL */
+	const char *flag;           /* command-line name if not derived from `name` */
+	const char *metavar;        /* K_STR: shown in --help (FILE, DIR, ADDR, NAME) */
 	const char *help;
 };
 
@@ -33,84 +45,80 @@ static const char *const blockings[] = {"strict", "easy", "skip", NULL};
 
 #define OFF(f) offsetof(struct ctld_config, f)
 #define SZ(f) sizeof(((struct ctld_config *)0)->f)
+/* Table rows by type: STR(key, field, default, derive, flag, metavar, help) ... */
+#define STR(k, f, d, dv, fl, mv, h) {k, K_STR, OFF(f), SZ(f), 0, 0, NULL, d, dv, fl, mv, h}
+#define I64(k, f, lo, hi, d, fl, h) {k, K_I64, OFF(f), 0, lo, hi, NULL, d, NULL, fl, "N", h}
+#define BOOL(k, f, d, h) {k, K_BOOL, OFF(f), 0, 0, 1, NULL, d, NULL, NULL, NULL, h}
+#define CHOICE(k, f, ch, d, h) {k, K_CHOICE, OFF(f), 0, 0, 0, ch, d, NULL, NULL, "NAME", h}
 
 static const struct key keys[] = {
-	{"listen_addr", K_STR, OFF(listen_addr), SZ(listen_addr), 0, 0, NULL, "127.0.0.1",
-	 "IPv4 address of the TCP listener (agents, remote users); anything but loopback "
-	 "needs tls_cert and tls_key (see docs/security.md)"},
-	{"tls_cert", K_STR, OFF(tls_cert), SZ(tls_cert), 0, 0, NULL, "",
-	 "PEM certificate (chain) for HTTPS on the TCP listener; empty = plain HTTP"},
-	{"tls_key", K_STR, OFF(tls_key), SZ(tls_key), 0, 0, NULL, "",
-	 "PEM private key of tls_cert; refused if readable by group or others"},
-	{"insecure_plaintext_listen", K_BOOL, OFF(insecure_plaintext_listen), 0, 0, 1, NULL,
-	 "false",
-	 "ISOLATED TEST NETWORKS ONLY: allow a non-loopback listen_addr without TLS (the "
-	 "cluster secret and tokens then cross the network in clear text)"},
-	{"munge", K_BOOL, OFF(munge), 0, 0, 1, NULL, "false",
-	 "accept MUNGE credentials (Authorization: MUNGE) from hosts sharing munged's key"},
-	{"munge_socket", K_STR, OFF(munge_socket), SZ(munge_socket), 0, 0, NULL, "",
-	 "munged's socket for decoding (empty = munged's default)"},
-	{"port", K_I64, OFF(port), 0, 0, 65535, NULL, "6820", "TCP port (0 = any free port)"},
-	{"socket", K_STR, OFF(socket_path), SZ(socket_path), 0, 0, NULL, "<state_dir>/aidc.sock",
-	 "Unix socket for users (identity by SO_PEERCRED)"},
-	{"state_dir", K_STR, OFF(state_dir), SZ(state_dir), 0, 0, NULL, "/var/lib/aidc",
-	 "directory for the database, the secret and job logs"},
-	{"db", K_STR, OFF(db_path), SZ(db_path), 0, 0, NULL, "<state_dir>/aidc.db",
-	 "SQLite database file"},
-	{"secret_file", K_STR, OFF(secret_file), SZ(secret_file), 0, 0, NULL,
-	 "<state_dir>/secret", "cluster secret shared with agents (created mode 0600)"},
-	{"port_file", K_STR, OFF(port_file), SZ(port_file), 0, 0, NULL, "",
-	 "if set, the chosen TCP port is written here once listening"},
-	{"order", K_CHOICE, OFF(order), 0, 0, 0, orders, "fifo", "queue order of the core"},
-	{"placement", K_CHOICE, OFF(placement), 0, 0, 0, placements, "consolidate",
-	 "placement policy of the core"},
-	{"blocking", K_CHOICE, OFF(blocking), 0, 0, 0, blockings, "easy",
-	 "what a blocked queue head does (strict, easy backfill, skip)"},
-	{"node_timeout_s", K_I64, OFF(node_timeout_s), 0, 1, 3600, NULL, "10",
-	 "a node whose agent is silent this long is marked down"},
-	{"heartbeat_s", K_I64, OFF(heartbeat_s), 0, 1, 600, NULL, "1",
-	 "heartbeat period asked of agents"},
-	{"kill_grace_s", K_I64, OFF(kill_grace_s), 0, 0, 3600, NULL, "5",
-	 "seconds between SIGTERM and SIGKILL when a task is stopped"},
-	{"pass_interval_ms", K_I64, OFF(pass_interval_ms), 0, 10, 600000, NULL, "1000",
-	 "scheduling pass timer (passes also run on every event)"},
-	{"default_mem_mib", K_I64, OFF(default_mem_mib), 0, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, NULL,
-	 "0", "memory per task when a job asks for none, MiB"},
-	{"master_port_base", K_I64, OFF(master_port_base), 0, 1024, 65535, NULL, "29500",
-	 "MASTER_PORT = base + job id mod range"},
-	{"master_port_range", K_I64, OFF(master_port_range), 0, 1, 30000, NULL, "1000",
-	 "see master_port_base"},
-	{"requeue_on_node_failure", K_BOOL, OFF(requeue_on_node_failure), 0, 0, 1, NULL, "true",
-	 "requeue (true) or fail (false) a job whose node is lost; jobs may override"},
-	{"allow_root_jobs", K_BOOL, OFF(allow_root_jobs), 0, 0, 1, NULL, "false",
-	 "accept jobs from uid 0 (they run as root on the nodes)"},
-	{"store_sync_full", K_BOOL, OFF(store_sync_full), 0, 0, 1, NULL, "true",
-	 "fsync every commit (survives power loss); false survives process crashes only"},
-	{"admin_group", K_GROUP, OFF(admin_gid), 0, 0, 0, NULL, "(none: root only)",
-	 "members of this group may act on every job and drain nodes"},
-	{"partition", K_STR, OFF(partition), SZ(partition), 0, 0, NULL, "default",
-	 "partition of nodes that register without one"},
+	STR("listen_addr", listen_addr, "127.0.0.1", NULL, "listen", "ADDR",
+	    "IPv4 address of the TCP listener (agents, remote users); anything but loopback "
+	    "needs tls_cert and tls_key (see docs/security.md)"),
+	STR("tls_cert", tls_cert, "", NULL, NULL, "FILE",
+	    "PEM certificate (chain) for HTTPS on the TCP listener; empty = plain HTTP"),
+	STR("tls_key", tls_key, "", NULL, NULL, "FILE",
+	    "PEM private key of tls_cert; refused if readable by group or others"),
+	BOOL("insecure_plaintext_listen", insecure_plaintext_listen, "false",
+	     "ISOLATED TEST NETWORKS ONLY: allow a non-loopback listen_addr without TLS (the "
+	     "cluster secret and tokens then cross the network in clear text)"),
+	BOOL("munge", munge, "false",
+	     "accept MUNGE credentials (Authorization: MUNGE) from hosts sharing munged's key"),
+	STR("munge_socket", munge_socket, "", NULL, NULL, "PATH",
+	    "munged's socket for decoding (empty = munged's default)"),
+	I64("port", port, 0, 65535, "6820", NULL, "TCP port (0 = any free port)"),
+	STR("socket", socket_path, "", "aidc.sock", NULL, "PATH",
+	    "Unix socket for users (identity by SO_PEERCRED)"),
+	STR("state_dir", state_dir, "/var/lib/aidc", NULL, NULL, "DIR",
+	    "directory for the database, the secret and job logs"),
+	STR("db", db_path, "", "aidc.db", NULL, "FILE", "SQLite database file"),
+	STR("secret_file", secret_file, "", "secret", NULL, "FILE",
+	    "cluster secret shared with agents (created mode 0600)"),
+	STR("port_file", port_file, "", NULL, NULL, "FILE",
+	    "if set, the chosen TCP port is written here once listening"),
+	CHOICE("order", order, orders, "fifo", "queue order of the core"),
+	CHOICE("placement", placement, placements, "consolidate", "placement policy of the core"),
+	CHOICE("blocking", blocking, blockings, "easy",
+	       "what a blocked queue head does: holds the queue (strict), lets jobs pass that "
+	       "do not delay it (easy backfill), or lets any job pass (skip)"),
+	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
+	    "a node whose agent is silent this long is marked down"),
+	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),
+	I64("kill_grace_s", kill_grace_s, 0, 3600, "5", NULL,
+	    "seconds between SIGTERM and SIGKILL when a task is stopped"),
+	I64("pass_interval_ms", pass_interval_ms, 10, 600000, "1000", NULL,
+	    "scheduling pass timer (passes also run on every event)"),
+	I64("default_mem_mib", default_mem_mib, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, "0", NULL,
+	    "memory per task when a job asks for none, MiB"),
+	I64("master_port_base", master_port_base, 1024, 65535, "29500", NULL,
+	    "MASTER_PORT = base + job id mod range (give concurrent centers on one host "
+	    "disjoint ranges)"),
+	I64("master_port_range", master_port_range, 1, 30000, "1000", NULL,
+	    "see master_port_base"),
+	BOOL("requeue_on_node_failure", requeue_on_node_failure, "true",
+	     "requeue (true) or fail (false) a job whose node is lost; jobs may override"),
+	BOOL("allow_root_jobs", allow_root_jobs, "false",
+	     "accept jobs from uid 0 (they run as root on the nodes)"),
+	BOOL("store_sync_full", store_sync_full, "true",
+	     "fsync every commit (survives power loss); false survives process crashes only"),
+	{"admin_group", K_GROUP, OFF(admin_gid), 0, 0, 0, NULL, "", NULL, NULL, "GROUP",
+	 "members of this group may act on every job and drain nodes (empty: root only)"},
+	STR("partition", partition, "default", NULL, NULL, "NAME",
+	    "partition of nodes that register without one"),
 };
+_Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 
 void ctld_config_defaults(struct ctld_config *c)
 {
 	memset(c, 0, sizeof *c);
-	snprintf(c->listen_addr, sizeof c->listen_addr, "127.0.0.1");
-	c->port = 6820;
-	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/aidc");
-	c->order = SCHED_ORDER_FIFO;
-	c->placement = SCHED_PLACE_CONSOLIDATE;
-	c->blocking = SCHED_BLOCK_EASY;
-	c->node_timeout_s = 10;
-	c->heartbeat_s = 1;
-	c->kill_grace_s = 5;
-	c->pass_interval_ms = 1000;
-	c->master_port_base = 29500;
-	c->master_port_range = 1000;
-	c->requeue_on_node_failure = true;
-	c->store_sync_full = true;
-	c->admin_gid = -1;
-	snprintf(c->partition, sizeof c->partition, "default");
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++) {
+		struct aidc_err e = {0};
+		/* test_ctld checks that every default parses; a bad table row is a bug. */
+		if (ctld_config_set(c, keys[i].name, keys[i].def, &e) != 0) {
+			fprintf(stderr, "config table: default of %s: %s\n", keys[i].name, e.msg);
+			abort();
+		}
+	}
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -124,13 +132,32 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+static int set_group(const struct key *k, int64_t *dst, const char *value, struct aidc_err *e)
+{
+	if (!*value) {
+		*dst = -1;
+		return 0;
+	}
+	struct group gr, *res = NULL;
+	char buf[8192];
+	if (getgrnam_r(value, &gr, buf, sizeof buf, &res) != 0 || !res)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: no group '%.64s'", k->name, value);
+	*dst = res->gr_gid;
+	return 0;
+}
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
 int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
 		    struct aidc_err *e)
 {
-	const struct key *k = NULL;
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++)
-		if (strcmp(keys[i].name, key) == 0)
-			k = &keys[i];
+	const struct key *k = find_key(key);
 	if (!k)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown config key '%.64s'", key);
 	char *dst = (char *)c + k->off;
@@ -162,16 +189,36 @@ int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
 				return 0;
 			}
 		return aidc_errf(e, AIDC_E_INVAL, "%s: unknown value '%.64s'", key, value);
-	case K_GROUP: {
-		struct group gr, *res = NULL;
-		char buf[8192];
-		if (getgrnam_r(value, &gr, buf, sizeof buf, &res) != 0 || !res)
-			return aidc_errf(e, AIDC_E_INVAL, "%s: no group '%.64s'", key, value);
-		*(int64_t *)dst = res->gr_gid;
-		return 0;
-	}
+	case K_GROUP:
+		return set_group(k, (int64_t *)dst, value, e);
 	}
 	return aidc_errf(e, AIDC_E_INTERNAL, "%s: bad key type", key);
+}
+
+size_t ctld_config_nkeys(void)
+{
+	return AIDC_ARRAY_LEN(keys);
+}
+
+void ctld_config_key_info(size_t i, struct ctld_config_key *out)
+{
+	const struct key *k = &keys[i];
+	memset(out, 0, sizeof *out);
+	out->key = k->name;
+	if (k->flag) {
+		snprintf(out->flag, sizeof out->flag, "%s", k->flag);
+	} else {
+		for (size_t j = 0; k->name[j] && j + 1 < sizeof out->flag; j++)
+			out->flag[j] = k->name[j] == '_' ? '-' : k->name[j];
+	}
+	out->metavar = k->metavar;
+	out->is_bool = k->type == K_BOOL;
+	out->help = k->help;
+	if (k->derive)
+		snprintf(out->def, sizeof out->def, "<state_dir>/%s", k->derive);
+	else
+		snprintf(out->def, sizeof out->def, "%s", k->def);
+	out->choices = k->choices;
 }
 
 static char *trim(char *s)
@@ -225,21 +272,23 @@ int ctld_config_load(struct ctld_config *c, const char *path, struct aidc_err *e
 
 void ctld_config_finish(struct ctld_config *c)
 {
-	if (!c->db_path[0])
-		snprintf(c->db_path, sizeof c->db_path, "%.4000s/aidc.db", c->state_dir);
-	if (!c->secret_file[0])
-		snprintf(c->secret_file, sizeof c->secret_file, "%.4000s/secret", c->state_dir);
-	if (!c->socket_path[0])
-		snprintf(c->socket_path, sizeof c->socket_path, "%.4000s/aidc.sock", c->state_dir);
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++) {
+		const struct key *k = &keys[i];
+		char *dst = (char *)c + k->off;
+		if (k->derive && !*dst)
+			snprintf(dst, k->size, "%.4000s/%s", c->state_dir, k->derive);
+	}
 }
 
 void ctld_config_doc(FILE *out)
 {
-	fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+	fprintf(out, "| key | flag | type | default | meaning |\n|---|---|---|---|---|\n");
 	static const char *const tnames[] = {"path/text", "integer", "bool", "choice", "group"};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
-		fprintf(out, "| `%s` | %s", k->name, tnames[k->type]);
+		struct ctld_config_key info;
+		ctld_config_key_info(i, &info);
+		fprintf(out, "| `%s` | `--%s` | %s", k->name, info.flag, tnames[k->type]);
 		if (k->type == K_I64)
 			fprintf(out, " %" PRId64 "..%" PRId64, k->min, k->max);
 		if (k->type == K_CHOICE) {
@@ -247,6 +296,9 @@ void ctld_config_doc(FILE *out)
 			for (int c = 0; k->choices[c]; c++)
 				fprintf(out, "%s%s", c ? ", " : "", k->choices[c]);
 		}
-		fprintf(out, " | `%s` | %s |\n", k->def, k->help);
+		if (info.def[0])
+			fprintf(out, " | `%s` | %s |\n", info.def, k->help);
+		else
+			fprintf(out, " | (empty) | %s |\n", k->help);
 	}
 }

@@ -84,7 +84,7 @@ struct ctld_config {
 	char munge_socket[4096];        /* munged's socket; "" = its default */
 };
 
-/* Fills the documented defaults (state_dir "/var/lib/aidc", loopback, ...). */
+/* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */
 void ctld_config_defaults(struct ctld_config *c);
 /* Applies one "key = value" setting; AIDC_E_INVAL names the key. */
 int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
@@ -95,6 +95,23 @@ int ctld_config_load(struct ctld_config *c, const char *path, struct aidc_err *e
 void ctld_config_finish(struct ctld_config *c);
 /* Writes the key table as Markdown (docs/config.md is generated from it). */
 void ctld_config_doc(FILE *out);
+
+/* One config key as the command line sees it: `aidc controller --FLAG VALUE`
+ * is `KEY = VALUE` in the config file (a bool flag alone is "true"). */
+#define CTLD_CONFIG_MAX_KEYS 64
+struct ctld_config_key {
+	const char *key;            /* borrowed from the table, e.g. "node_timeout_s" */
+	char flag[64];              /* long option without "--", e.g. "node-timeout" */
+	const char *metavar;        /* NULL for bool keys */
+	bool is_bool;
+	const char *help;           /* borrowed */
+	char def[64];               /* the default as text ("" = empty), e.g. "<state_dir>/aidc.db" */
+	const char *const *choices; /* borrowed, NULL-terminated; NULL if not a choice */
+};
+/* Number of config keys (<= CTLD_CONFIG_MAX_KEYS). */
+size_t ctld_config_nkeys(void);
+/* Describes key i < ctld_config_nkeys(). */
+void ctld_config_key_info(size_t i, struct ctld_config_key *out);
 
 /*
  * Runs the controller until SIGINT/SIGTERM: opens the store, rebuilds state,
