@@ -53,67 +53,35 @@ static bool is_script(const char *path)
 	return ok;
 }
 
-int cli_submit_main(int argc, char **argv)
+/* What the command line asked for; flags override the script's directives. */
+struct submit_opts {
+	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail;
+	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
+	bool json, no_env, preemptible;
+	char **cmd; /* the script or command and its arguments (borrowed from argv) */
+	int ncmd;
+};
+
+/*
+ * Copies argv's options into opts (caller frees), rewriting short options to
+ * long ones (-N2 and -N 2 -> --nodes=2 / --nodes 2), and returns the index of
+ * the first word of the command: options end at the first non-option word or
+ * after "--". shortbuf holds the rewritten "-N2" forms.
+ */
+static int split_argv(int argc, char **argv, const struct cli_cmd *cmd, char **opts,
+		      size_t *nopts, char (*shortbuf)[160], size_t nshortbuf)
 {
-	const char *sock = NULL, *time_s = NULL, *name = NULL, *out = NULL, *err = NULL,
-		   *part = NULL, *mem = NULL, *model = NULL, *on_fail = NULL;
-	int64_t nodes = 0, ntasks = 0, per_node = 0, cpus = 0, gpt = 0, gpus = 0, prio = 0;
-	bool json = false, no_env = false, preemptible = false;
-	const struct cli_flag flags[] = {
-		{"nodes", CLI_I64, &nodes, "N", "-N: nodes", 1, AIDC_MAX_NODES, NULL, NULL},
-		{"ntasks", CLI_I64, &ntasks, "N", "-n: tasks of the gang", 1, AIDC_MAX_TASKS_PER_JOB,
-		 NULL, NULL},
-		{"ntasks-per-node", CLI_I64, &per_node, "N", "tasks per node", 1,
-		 AIDC_MAX_TASKS_PER_NODE, NULL, NULL},
-		{"cpus-per-task", CLI_I64, &cpus, "N", "-c: CPUs per task", 1,
-		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
-		{"gpus-per-task", CLI_I64, &gpt, "N", "accelerators per task", 0,
-		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
-		{"gpus", CLI_I64, &gpus, "N", "-G: accelerators of the whole job", 0,
-		 (double)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES, NULL, NULL},
-		{"gpu-model", CLI_STR, &model, "MODEL", "accelerator model", 0, 0, NULL, NULL},
-		{"mem", CLI_STR, &mem, "SIZE", "memory per task (e.g. 512M, 4G)", 0, 0, NULL, NULL},
-		{"time", CLI_STR, &time_s, "DURATION", "-t: time limit; a bare number is minutes as in Slurm (90, 1:30:00, 1-00:00:00, 45s, 2h)", 0,
-		 0, NULL, NULL},
-		{"job-name", CLI_STR, &name, "NAME", "-J: job name", 0, 0, NULL, NULL},
-		{"output", CLI_STR, &out, "FILE",
-		 "-o: stdout file (%j %t %u %N %%), written as you when the task ends", 0, 0, NULL,
-		 NULL},
-		{"error", CLI_STR, &err, "FILE", "-e: stderr file (default: the -o file)", 0, 0,
-		 NULL, NULL},
-		{"partition", CLI_STR, &part, "NAME", "-p: partition", 0, 0, NULL, NULL},
-		{"priority", CLI_I64, &prio, "N", "priority (higher first)", AIDC_MIN_PRIORITY,
-		 AIDC_MAX_PRIORITY, NULL, NULL},
-		{"on-node-failure", CLI_STR, &on_fail, "requeue|fail", "what a lost node does", 0, 0,
-		 NULL, NULL},
-		{"preemptible", CLI_BOOL, &preemptible, NULL,
-		 "may be stopped and requeued for a higher-priority job (docs/live.md)", 0, 0, NULL,
-		 NULL},
-		{"no-env", CLI_BOOL, &no_env, NULL, "do not pass the current environment", 0, 0, NULL,
-		 NULL},
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON reply", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
-	};
-	const struct cli_cmd cmd = {
-		"submit", "aidc submit [options] (SCRIPT | COMMAND [ARGS...])",
-		"Submit a batch script (#AIDC / #SBATCH directives are read) or a command. "
-		"Options end at the first non-option word; '--' also ends them.",
-		flags, AIDC_ARRAY_LEN(flags)};
-	/* Split argv: options (short ones rewritten to long) | the command. */
-	char **opts = aidc_calloc((size_t)argc * 2 + 1, sizeof *opts);
-	char shortbuf[64][160];
-	size_t nopts = 0, nshort = 0;
-	int first_cmd = argc;
-	opts[nopts++] = argv[0];
+	size_t no = 0, nshort = 0;
+	opts[no++] = argv[0];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
-			first_cmd = i + 1;
-			break;
+			*nopts = no;
+			return i + 1;
 		}
 		if (a[0] != '-' || !a[1]) {
-			first_cmd = i;
-			break;
+			*nopts = no;
+			return i;
 		}
 		bool mapped = false;
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(shorts) && a[1] != '-'; k++) {
@@ -121,167 +89,231 @@ int cli_submit_main(int argc, char **argv)
 				continue;
 			mapped = true;
 			if (a[2]) { /* -N2 */
-				if (nshort == AIDC_ARRAY_LEN(shortbuf))
+				if (nshort == nshortbuf)
 					break;
 				snprintf(shortbuf[nshort], sizeof shortbuf[nshort], "%s=%s",
 					 shorts[k][1], a[2] == '=' ? a + 3 : a + 2);
-				opts[nopts++] = shortbuf[nshort++];
+				opts[no++] = shortbuf[nshort++];
 			} else {
-				opts[nopts++] = (char *)shorts[k][1];
+				opts[no++] = (char *)shorts[k][1];
 			}
 		}
 		if (!mapped)
-			opts[nopts++] = argv[i];
+			opts[no++] = argv[i];
 		/* An option that takes a value consumes the next word. */
-		const char *o = opts[nopts - 1];
+		const char *o = opts[no - 1];
 		if (!strncmp(o, "--", 2) && !strchr(o, '=') && i + 1 < argc)
-			for (size_t k = 0; k < AIDC_ARRAY_LEN(flags); k++)
-				if (!strcmp(flags[k].name, o + 2) && flags[k].type != CLI_BOOL) {
-					opts[nopts++] = argv[++i];
+			for (size_t k = 0; k < cmd->nflags; k++)
+				if (!strcmp(cmd->flags[k].name, o + 2) &&
+				    cmd->flags[k].type != CLI_BOOL) {
+					opts[no++] = argv[++i];
 					break;
 				}
 	}
+	*nopts = no;
+	return argc;
+}
+
+/* Parses the command line into o; returns 1 after --help, or CLI_EXIT_*. */
+static int parse_args(int argc, char **argv, struct submit_opts *o)
+{
+	const struct cli_flag flags[] = {
+		{"nodes", CLI_I64, &o->nodes, "N", "-N: nodes", 1, AIDC_MAX_NODES, NULL, NULL},
+		{"ntasks", CLI_I64, &o->ntasks, "N", "-n: tasks of the gang", 1,
+		 AIDC_MAX_TASKS_PER_JOB, NULL, NULL},
+		{"ntasks-per-node", CLI_I64, &o->per_node, "N", "tasks per node", 1,
+		 AIDC_MAX_TASKS_PER_NODE, NULL, NULL},
+		{"cpus-per-task", CLI_I64, &o->cpus, "N", "-c: CPUs per task", 1,
+		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
+		{"gpus-per-task", CLI_I64, &o->gpt, "N", "accelerators per task", 0,
+		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
+		{"gpus", CLI_I64, &o->gpus, "N", "-G: accelerators of the whole job", 0,
+		 (double)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES, NULL, NULL},
+		{"gpu-model", CLI_STR, &o->model, "MODEL", "accelerator model", 0, 0, NULL, NULL},
+		{"mem", CLI_STR, &o->mem, "SIZE", "memory per task (e.g. 512M, 4G)", 0, 0, NULL,
+		 NULL},
+		{"time", CLI_STR, &o->time_s, "DURATION",
+		 "-t: time limit; a bare number is minutes as in Slurm (90, 1:30:00, 1-00:00:00, "
+		 "45s, 2h)",
+		 0, 0, NULL, NULL},
+		{"job-name", CLI_STR, &o->name, "NAME", "-J: job name", 0, 0, NULL, NULL},
+		{"output", CLI_STR, &o->out, "FILE",
+		 "-o: stdout file (%j %t %u %N %%), written as you when the task ends", 0, 0, NULL,
+		 NULL},
+		{"error", CLI_STR, &o->err, "FILE", "-e: stderr file (default: the -o file)", 0, 0,
+		 NULL, NULL},
+		{"partition", CLI_STR, &o->part, "NAME", "-p: partition", 0, 0, NULL, NULL},
+		{"priority", CLI_I64, &o->prio, "N", "priority (higher first)", AIDC_MIN_PRIORITY,
+		 AIDC_MAX_PRIORITY, NULL, NULL},
+		{"on-node-failure", CLI_STR, &o->on_fail, "requeue|fail", "what a lost node does", 0,
+		 0, NULL, NULL},
+		{"preemptible", CLI_BOOL, &o->preemptible, NULL,
+		 "may be stopped and requeued for a higher-priority job (docs/live.md)", 0, 0, NULL,
+		 NULL},
+		{"no-env", CLI_BOOL, &o->no_env, NULL, "do not pass the current environment", 0, 0,
+		 NULL, NULL},
+		{"json", CLI_BOOL, &o->json, NULL, "print the controller's JSON reply", 0, 0, NULL,
+		 NULL},
+		CLI_CONN_FLAGS(o->sock),
+	};
+	const struct cli_cmd cmd = {
+		"submit", "aidc submit [options] (SCRIPT | COMMAND [ARGS...])",
+		"Submit a batch script (#AIDC / #SBATCH directives are read) or a command. "
+		"Options end at the first non-option word; '--' also ends them.",
+		flags, AIDC_ARRAY_LEN(flags)};
+	char **opts = aidc_calloc((size_t)argc * 2 + 1, sizeof *opts);
+	char shortbuf[64][160];
+	size_t nopts = 0;
+	int first = split_argv(argc, argv, &cmd, opts, &nopts, shortbuf, AIDC_ARRAY_LEN(shortbuf));
 	int rc = cli_parse(&cmd, (int)nopts, opts, NULL, 0, NULL);
 	aidc_free(opts);
 	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (first_cmd >= argc) {
+		return rc;
+	if (first >= argc) {
 		fprintf(stderr, "aidc submit: give a batch script or a command (see 'aidc submit "
 				"--help')\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct aidc_err e = {0};
-	struct api_sbatch sb;
-	memset(&sb, 0, sizeof sb);
-	char *script = NULL;
-	bool as_script = argc - first_cmd == 1 && is_script(argv[first_cmd]);
-	if (as_script) {
-		int r = read_script(argv[first_cmd], &script);
-		if (r) {
-			fprintf(stderr, "aidc submit: %s: %s\n", argv[first_cmd],
-				r == AIDC_E_LIMIT ? "script too large" : strerror(errno));
-			return CLI_EXIT_FAIL;
-		}
-		if (api_sbatch_parse(script, &sb, &e) != 0) {
-			fprintf(stderr, "aidc submit: %s: %s\n", argv[first_cmd], e.msg);
-			aidc_free(script);
-			return CLI_EXIT_FAIL;
-		}
+	o->cmd = argv + first;
+	o->ncmd = argc - first;
+	return 0;
+}
+
+/* Reads the batch script o->cmd[0] (if it is one) into *script (caller frees)
+ * and its directives into sb. */
+static int load_script(const struct submit_opts *o, char **script, struct api_sbatch *sb)
+{
+	memset(sb, 0, sizeof *sb);
+	*script = NULL;
+	if (o->ncmd != 1 || !is_script(o->cmd[0]))
+		return 0;
+	int r = read_script(o->cmd[0], script);
+	if (r) {
+		fprintf(stderr, "aidc submit: %s: %s\n", o->cmd[0],
+			r == AIDC_E_LIMIT ? "script too large" : strerror(errno));
+		return CLI_EXIT_FAIL;
 	}
-	/* Command-line flags override directives. */
-	if (nodes)
-		sb.nodes = nodes;
-	if (ntasks)
-		sb.ntasks = ntasks;
-	if (per_node)
-		sb.ntasks_per_node = per_node;
-	if (cpus)
-		sb.cpus_per_task = cpus;
-	if (gpt)
-		sb.gpus_per_task = gpt;
-	if (gpus)
-		sb.gpus_total = gpus;
-	if (time_s && api_parse_time_limit(time_s, &sb.time_limit_s)) {
+	struct aidc_err e = {0};
+	if (api_sbatch_parse(*script, sb, &e) != 0) {
+		fprintf(stderr, "aidc submit: %s: %s\n", o->cmd[0], e.msg);
+		aidc_free(*script);
+		*script = NULL;
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Command-line flags override the script's directives (sb). */
+static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
+{
+	int64_t *const dst[] = {&sb->nodes, &sb->ntasks, &sb->ntasks_per_node, &sb->cpus_per_task,
+				&sb->gpus_per_task, &sb->gpus_total};
+	const int64_t src[] = {o->nodes, o->ntasks, o->per_node, o->cpus, o->gpt, o->gpus};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(src); i++)
+		if (src[i])
+			*dst[i] = src[i];
+	if (o->time_s && api_parse_time_limit(o->time_s, &sb->time_limit_s)) {
 		fprintf(stderr,
 			"aidc submit: --time %s: not a time limit (minutes as in Slurm, M:S, H:M:S, "
 			"D-H:M:S, or 90s/15m/2h)\n",
-			time_s);
-		aidc_free(script);
+			o->time_s);
 		return CLI_EXIT_USAGE;
 	}
-	if (mem) {
+	if (o->mem) {
 		char line[128];
 		struct api_sbatch tmp;
-		snprintf(line, sizeof line, "#SBATCH --mem=%.100s\n", mem);
+		struct aidc_err e = {0};
+		snprintf(line, sizeof line, "#SBATCH --mem=%.100s\n", o->mem);
 		if (api_sbatch_parse(line, &tmp, &e) != 0) {
 			fprintf(stderr, "aidc submit: %s\n", e.msg);
-			aidc_free(script);
 			return CLI_EXIT_USAGE;
 		}
-		sb.mem_mib = tmp.mem_mib;
+		sb->mem_mib = tmp.mem_mib;
 	}
-	if (sb.gpus_total && !sb.gpus_per_task) {
-		int64_t nt = sb.ntasks ? sb.ntasks : (sb.nodes ? sb.nodes : 1);
-		sb.gpus_per_task = (sb.gpus_total + nt - 1) / nt;
+	if (sb->gpus_total && !sb->gpus_per_task) {
+		int64_t nt = sb->ntasks ? sb->ntasks : (sb->nodes ? sb->nodes : 1);
+		sb->gpus_per_task = (sb->gpus_total + nt - 1) / nt;
+	}
+	return 0;
+}
+
+/* The submitter's environment, as sbatch's default --export=ALL. */
+static void write_env(struct aidc_json *w)
+{
+	aidc_json_key(w, "env");
+	aidc_json_arr_begin(w);
+	size_t n = 0;
+	for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++)
+		if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep) {
+			aidc_json_str(w, *ep);
+			n++;
+		}
+	aidc_json_arr_end(w);
+}
+
+/* The flag's value, else the directive's, else NULL (not sent). */
+static const char *pick(const char *flag, const char *directive)
+{
+	return flag ? flag : (directive[0] ? directive : NULL);
+}
+
+/* Writes the job spec (POST /v1/jobs body, api_schema_job_submit) to w. */
+static void write_job(struct aidc_json *w, const struct submit_opts *o,
+		      const struct api_sbatch *sb, const char *script)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "v", API_JOB_SPEC_VERSION);
+	if (script) {
+		aidc_json_kstr(w, "script", script);
+	} else {
+		aidc_json_key(w, "command");
+		aidc_json_arr_begin(w);
+		for (int i = 0; i < o->ncmd; i++)
+			aidc_json_str(w, o->cmd[i]);
+		aidc_json_arr_end(w);
 	}
 	char cwd[AIDC_MAX_PATH_BYTES];
 	if (!getcwd(cwd, sizeof cwd))
 		snprintf(cwd, sizeof cwd, "/");
+	aidc_json_kstr(w, "cwd", cwd);
+	if (!o->no_env)
+		write_env(w);
+	const struct {
+		const char *key;
+		int64_t v;
+	} ints[] = {{"nodes", sb->nodes},		  {"ntasks", sb->ntasks},
+		    {"ntasks_per_node", sb->ntasks_per_node}, {"cpus_per_task", sb->cpus_per_task},
+		    {"mem_mib", sb->mem_mib},		  {"gpus_per_task", sb->gpus_per_task},
+		    {"time_limit_s", sb->time_limit_s},	  {"priority", o->prio}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(ints); i++)
+		if (ints[i].v)
+			aidc_json_ki64(w, ints[i].key, ints[i].v);
+	const struct {
+		const char *key, *v;
+	} strs[] = {{"name", pick(o->name, sb->name)},
+		    {"gpu_model", pick(o->model, sb->gpu_model)},
+		    {"partition", pick(o->part, sb->partition)},
+		    {"stdout_path", pick(o->out, sb->stdout_path)},
+		    {"stderr_path", pick(o->err, sb->stderr_path)},
+		    {"on_node_failure", o->on_fail}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
+		if (strs[i].v)
+			aidc_json_kstr(w, strs[i].key, strs[i].v);
+	if (o->preemptible || sb->preemptible)
+		aidc_json_kbool(w, "preemptible", true);
+	aidc_json_obj_end(w);
+}
 
-	struct aidc_buf b;
-	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
-	struct aidc_json w;
-	aidc_json_init(&w, &b, false);
-	aidc_json_obj_begin(&w);
-	aidc_json_ki64(&w, "v", API_JOB_SPEC_VERSION);
-	const char *jn = name ? name : (sb.name[0] ? sb.name : NULL);
-	if (jn)
-		aidc_json_kstr(&w, "name", jn);
-	if (script) {
-		aidc_json_kstr(&w, "script", script);
-	} else {
-		aidc_json_key(&w, "command");
-		aidc_json_arr_begin(&w);
-		for (int i = first_cmd; i < argc; i++)
-			aidc_json_str(&w, argv[i]);
-		aidc_json_arr_end(&w);
-	}
-	aidc_json_kstr(&w, "cwd", cwd);
-	if (!no_env) {
-		aidc_json_key(&w, "env");
-		aidc_json_arr_begin(&w);
-		size_t n = 0;
-		for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++)
-			if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep) {
-				aidc_json_str(&w, *ep);
-				n++;
-			}
-		aidc_json_arr_end(&w);
-	}
-#define KI(k, v)                                                                              \
-	if (v)                                                                                \
-	aidc_json_ki64(&w, k, v)
-	KI("nodes", sb.nodes);
-	KI("ntasks", sb.ntasks);
-	KI("ntasks_per_node", sb.ntasks_per_node);
-	KI("cpus_per_task", sb.cpus_per_task);
-	KI("mem_mib", sb.mem_mib);
-	KI("gpus_per_task", sb.gpus_per_task);
-	KI("time_limit_s", sb.time_limit_s);
-	KI("priority", prio);
-#undef KI
-	const char *gm = model ? model : (sb.gpu_model[0] ? sb.gpu_model : NULL);
-	const char *pp = part ? part : (sb.partition[0] ? sb.partition : NULL);
-	const char *oo = out ? out : (sb.stdout_path[0] ? sb.stdout_path : NULL);
-	const char *ee = err ? err : (sb.stderr_path[0] ? sb.stderr_path : NULL);
-	if (gm)
-		aidc_json_kstr(&w, "gpu_model", gm);
-	if (pp)
-		aidc_json_kstr(&w, "partition", pp);
-	if (oo)
-		aidc_json_kstr(&w, "stdout_path", oo);
-	if (ee)
-		aidc_json_kstr(&w, "stderr_path", ee);
-	if (on_fail)
-		aidc_json_kstr(&w, "on_node_failure", on_fail);
-	if (preemptible || sb.preemptible)
-		aidc_json_kbool(&w, "preemptible", true);
-	aidc_json_obj_end(&w);
-	aidc_free(script);
-	if (aidc_json_finish(&w) != 0) {
-		fprintf(stderr, "aidc submit: the job is larger than %u bytes\n",
-			AIDC_MAX_HTTP_BODY_BYTES);
-		aidc_buf_release(&b);
-		return CLI_EXIT_FAIL;
-	}
+/* POSTs the job and prints its id (or the reply with --json). */
+static int send_job(const struct submit_opts *o, const struct aidc_buf *body)
+{
 	char sp[AIDC_MAX_PATH_BYTES];
-	cli_socket_path(sock, sp, sizeof sp);
+	cli_socket_path(o->sock, sp, sizeof sp);
 	struct api_call c;
-	rc = cli_call("submit", sp, "POST", "/v1/jobs", aidc_buf_str(&b), b.len, &c);
-	aidc_buf_release(&b);
+	int rc = cli_call("submit", sp, "POST", "/v1/jobs", aidc_buf_str(body), body->len, &c);
 	if (rc)
 		return rc;
-	if (json) {
+	if (o->json) {
 		printf("%s\n", aidc_buf_str(&c.reply));
 	} else {
 		/* {"id":N,...}: the id is the first member. */
@@ -290,4 +322,35 @@ int cli_submit_main(int argc, char **argv)
 	}
 	aidc_buf_release(&c.reply);
 	return CLI_EXIT_OK;
+}
+
+int cli_submit_main(int argc, char **argv)
+{
+	struct submit_opts o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	struct api_sbatch sb;
+	char *script = NULL;
+	if ((rc = load_script(&o, &script, &sb)) != 0)
+		return rc;
+	if ((rc = apply_flags(&o, &sb)) != 0) {
+		aidc_free(script);
+		return rc;
+	}
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	write_job(&w, &o, &sb, script);
+	aidc_free(script);
+	if (aidc_json_finish(&w) != 0) {
+		fprintf(stderr, "aidc submit: the job is larger than %u bytes\n",
+			AIDC_MAX_HTTP_BODY_BYTES);
+		rc = CLI_EXIT_FAIL;
+	} else {
+		rc = send_job(&o, &b);
+	}
+	aidc_buf_release(&b);
+	return rc;
 }
