@@ -276,46 +276,57 @@ static void demo(const char *self, const char *sock, const char *dir, int64_t ag
 	       dir);
 }
 
-int cli_up_main(int argc, char **argv)
+/* What `aidc up` was asked for. */
+struct up_opts {
+	const char *dirf, *model, *vendor, *limits, *cg_root, *agent_devices, *ctl_config;
+	int64_t agents, devs, cpus, mem, timeout, port_base;
+	bool demo, allow_root;
+};
+
+/* Where the center lives: DIR, the aidc binary, the user socket, controller/. */
+struct up_paths {
+	char dir[1024], self[AIDC_MAX_PATH_BYTES], sock[1100], ctl_dir[1100];
+};
+
+/* Parses and checks the flags into o; returns 1 after --help, or CLI_EXIT_*. */
+static int up_parse(int argc, char **argv, struct up_opts *o)
 {
-	const char *dirf = NULL, *model = "mock-a1", *vendor = "mock", *limits = NULL,
-		   *cg_root = NULL, *agent_devices = NULL,
-		   *ctl_config = NULL;
-	int64_t agents = 2, devs = 4, cpus = 8, mem = 16384, timeout = 10, port_base = 0;
-	bool demo_f = false, allow_root = false;
+	*o = (struct up_opts){.model = "mock-a1", .vendor = "mock", .agents = 2, .devs = 4,
+			      .cpus = 8, .mem = 16384, .timeout = 10};
 	const struct cli_flag flags[] = {
-		{"agents", CLI_I64, &agents, "N", "agents (nodes) to start", 1, AIDC_MAX_UP_AGENTS,
+		{"agents", CLI_I64, &o->agents, "N", "agents (nodes) to start", 1,
+		 AIDC_MAX_UP_AGENTS, NULL, NULL},
+		{"dir", CLI_STR, &o->dirf, "DIR", "state and run directory (default ~/.aidc)", 0, 0,
 		 NULL, NULL},
-		{"dir", CLI_STR, &dirf, "DIR", "state and run directory (default ~/.aidc)", 0, 0,
-		 NULL, NULL},
-		{"devices", CLI_I64, &devs, "N", "mock accelerators per agent", 0,
+		{"devices", CLI_I64, &o->devs, "N", "mock accelerators per agent", 0,
 		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
-		{"model", CLI_STR, &model, "NAME", "mock accelerator model", 0, 0, NULL, NULL},
-		{"vendor", CLI_STR, &vendor, "NAME", "mock vendor (nvidia sets CUDA_VISIBLE_DEVICES)",
-		 0, 0, NULL, NULL},
-		{"agent-devices", CLI_STR, &agent_devices, "SPEC",
+		{"model", CLI_STR, &o->model, "NAME", "mock accelerator model", 0, 0, NULL, NULL},
+		{"vendor", CLI_STR, &o->vendor, "NAME",
+		 "mock vendor (nvidia sets CUDA_VISIBLE_DEVICES)", 0, 0, NULL, NULL},
+		{"agent-devices", CLI_STR, &o->agent_devices, "SPEC",
 		 "real devices instead of mock ones: nvml | plugin:NAME (aidc agent --devices; "
 		 "use with --agents 1 on one host)",
 		 0, 0, NULL, NULL},
-		{"controller-config", CLI_STR, &ctl_config, "FILE",
+		{"controller-config", CLI_STR, &o->ctl_config, "FILE",
 		 "the controller's config file (docs/config.md: e.g. order = priority for preemption)",
 		 0, 0, NULL, NULL},
-		{"cpus", CLI_I64, &cpus, "N", "CPUs per agent", 1, AIDC_MAX_NODE_CPU_MILLI / 1000,
+		{"cpus", CLI_I64, &o->cpus, "N", "CPUs per agent", 1, AIDC_MAX_NODE_CPU_MILLI / 1000,
 		 NULL, NULL},
-		{"mem-mib", CLI_I64, &mem, "N", "memory per agent", 1, (double)AIDC_MAX_NODE_MEM_MIB,
+		{"mem-mib", CLI_I64, &o->mem, "N", "memory per agent", 1,
+		 (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
+		{"node-timeout", CLI_I64, &o->timeout, "S", "heartbeat timeout", 1, 3600, NULL,
+		 NULL},
+		{"allow-root-jobs", CLI_BOOL, &o->allow_root, NULL, "let root submit jobs", 0, 0,
 		 NULL, NULL},
-		{"node-timeout", CLI_I64, &timeout, "S", "heartbeat timeout", 1, 3600, NULL, NULL},
-		{"allow-root-jobs", CLI_BOOL, &allow_root, NULL, "let root submit jobs", 0, 0, NULL,
+		{"demo", CLI_BOOL, &o->demo, NULL, "also submit a small demo workload", 0, 0, NULL,
 		 NULL},
-		{"demo", CLI_BOOL, &demo_f, NULL, "also submit a small demo workload", 0, 0, NULL,
-		 NULL},
-		{"limits", CLI_STR, &limits, "MODE",
+		{"limits", CLI_STR, &o->limits, "MODE",
 		 "agents' task limits: auto | cgroup2 | cgroup1 | rlimit | none (aidc agent --limits)",
 		 0, 0, NULL, NULL},
-		{"cgroup-root", CLI_STR, &cg_root, "DIR",
+		{"cgroup-root", CLI_STR, &o->cg_root, "DIR",
 		 "agents' cgroup root (aidc agent --cgroup-root; each agent gets its own subtree)",
 		 0, 0, NULL, NULL},
-		{"master-port-base", CLI_I64, &port_base, "PORT",
+		{"master-port-base", CLI_I64, &o->port_base, "PORT",
 		 "the controller's first MASTER_PORT (default 29500; give concurrent centers on one "
 		 "host disjoint ranges of 1000)",
 		 1024, 65535, NULL, NULL},
@@ -326,124 +337,157 @@ int cli_up_main(int argc, char **argv)
 				    flags, AIDC_ARRAY_LEN(flags)};
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (agent_devices && (strlen(agent_devices) > 100 || !*agent_devices)) {
+		return rc;
+	if (o->agent_devices && (strlen(o->agent_devices) > 100 || !*o->agent_devices)) {
 		fprintf(stderr, "aidc up: bad --agent-devices (nvml or plugin:NAME)\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (strlen(model) > 64 || strlen(vendor) > 32 || strchr(model, ':') || strchr(vendor, ':')) {
+	if (strlen(o->model) > 64 || strlen(o->vendor) > 32 || strchr(o->model, ':') ||
+	    strchr(o->vendor, ':')) {
 		fprintf(stderr, "aidc up: bad --model or --vendor\n");
 		return CLI_EXIT_USAGE;
 	}
-	char dir[1024], self[AIDC_MAX_PATH_BYTES], p[1200], sock[1100], ctl_dir[1100];
-	cli_up_dir(dirf, dir, sizeof dir);
-	if (cli_self_exe(self, sizeof self) != 0) {
-		fprintf(stderr, "aidc up: cannot find the aidc binary\n");
-		return CLI_EXIT_FAIL;
+	return 0;
+}
+
+/* Starts the controller on a free port; *port once it listens. */
+static int start_controller(const struct up_opts *o, const struct up_paths *d, pid_t *cpid,
+			    pid_t *port)
+{
+	char port_file[1200], log[1200], tbuf[32], pbuf[32], cfg_abs[AIDC_MAX_PATH_BYTES];
+	snprintf(port_file, sizeof port_file, "%s/port", d->ctl_dir);
+	unlink(port_file);
+	snprintf(log, sizeof log, "%s/controller.log", d->dir);
+	snprintf(tbuf, sizeof tbuf, "%" PRId64, o->timeout);
+	snprintf(pbuf, sizeof pbuf, "%" PRId64, o->port_base);
+	char *argv[24] = {(char *)d->self, "controller", "--state-dir", (char *)d->ctl_dir,
+			  "--socket", (char *)d->sock, "--port", "0", "--port-file", port_file,
+			  "--node-timeout", tbuf};
+	size_t n = 12;
+	if (o->allow_root)
+		argv[n++] = "--allow-root-jobs";
+	if (o->port_base) {
+		argv[n++] = "--master-port-base";
+		argv[n++] = pbuf;
 	}
-	snprintf(p, sizeof p, "%s/pids/controller.pid", dir);
-	if (alive(read_pid(p))) {
-		fprintf(stderr, "aidc up: a center is already running in %s ('aidc down' stops it)\n",
-			dir);
-		return CLI_EXIT_FAIL;
-	}
-	snprintf(ctl_dir, sizeof ctl_dir, "%s/controller", dir);
-	snprintf(sock, sizeof sock, "%s/aidc.sock", dir);
-	mkdir(dir, 0755);
-	snprintf(p, sizeof p, "%s/pids", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof p, "%s/controller/port", dir);
-	unlink(p);
-	char log[1200];
-	snprintf(log, sizeof log, "%s/controller.log", dir);
-	char *cargv[] = {self, "controller", "--state-dir", ctl_dir, "--socket", sock, "--port", "0",
-			 "--port-file", p, "--node-timeout", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-	char tbuf[32], pbuf[32];
-	snprintf(tbuf, sizeof tbuf, "%" PRId64, timeout);
-	snprintf(pbuf, sizeof pbuf, "%" PRId64, port_base);
-	size_t nc = 11;
-	cargv[nc++] = tbuf;
-	if (allow_root)
-		cargv[nc++] = "--allow-root-jobs";
-	if (port_base) {
-		cargv[nc++] = "--master-port-base";
-		cargv[nc++] = pbuf;
-	}
-	char cfg_abs[AIDC_MAX_PATH_BYTES];
-	if (ctl_config) {
-		if (!realpath(ctl_config, cfg_abs)) {
-			fprintf(stderr, "aidc up: --controller-config %s: %s\n", ctl_config,
+	if (o->ctl_config) {
+		if (!realpath(o->ctl_config, cfg_abs)) {
+			fprintf(stderr, "aidc up: --controller-config %s: %s\n", o->ctl_config,
 				strerror(errno));
 			return CLI_EXIT_USAGE;
 		}
-		cargv[nc++] = "--config";
-		cargv[nc++] = cfg_abs;
+		argv[n++] = "--config";
+		argv[n++] = cfg_abs;
 	}
-	pid_t cpid = spawn(cargv, log);
-	write_pid(dir, "controller", cpid);
-	pid_t port = -1;
-	for (int i = 0; i < 400 && port < 0 && alive(cpid); i++) {
-		port = read_pid(p);
-		if (port < 0)
+	*cpid = spawn(argv, log);
+	write_pid(d->dir, "controller", *cpid);
+	*port = -1;
+	for (int i = 0; i < 400 && *port < 0 && alive(*cpid); i++) {
+		*port = read_pid(port_file);
+		if (*port < 0)
 			nap_ms(50);
 	}
-	if (port < 0) {
+	if (*port < 0) {
 		fprintf(stderr, "aidc up: the controller did not start; see %s\n", log);
 		return CLI_EXIT_FAIL;
 	}
-	for (int64_t k = 0; k < agents; k++) {
-		char name[32], adir[1100], ctl[64], secret[1200], devspec[128], cs[32], ms[32];
-		snprintf(name, sizeof name, "node-%" PRId64, k);
-		snprintf(adir, sizeof adir, "%s/agent-%" PRId64, dir, k);
-		snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);
-		snprintf(secret, sizeof secret, "%s/secret", ctl_dir);
-		if (agent_devices)
-			snprintf(devspec, sizeof devspec, "%s", agent_devices);
-		else
-			snprintf(devspec, sizeof devspec, "mock:%" PRId64 ":%s:%s", devs, model,
-				 vendor);
-		snprintf(cs, sizeof cs, "%" PRId64, cpus);
-		snprintf(ms, sizeof ms, "%" PRId64, mem);
-		snprintf(log, sizeof log, "%s/agent-%" PRId64 ".log", dir, k);
-		char *aargv[24] = {self, "agent", "--controller", ctl, "--name", name, "--state-dir",
-				   adir, "--secret-file", secret, "--devices", devspec, "--cpus", cs,
-				   "--mem-mib", ms};
-		size_t na = 16;
-		if (allow_root)
-			aargv[na++] = "--allow-root-jobs";
-		if (limits) {
-			aargv[na++] = "--limits";
-			aargv[na++] = (char *)limits;
-		}
-		if (cg_root) {
-			aargv[na++] = "--cgroup-root";
-			aargv[na++] = (char *)cg_root;
-		}
-		aargv[na] = NULL;
-		write_pid(dir, name, spawn(aargv, log));
+	return 0;
+}
+
+/* Starts agent k (node-K) against the controller on port. */
+static void start_agent(const struct up_opts *o, const struct up_paths *d, int64_t k, pid_t port)
+{
+	char name[32], adir[1100], ctl[64], secret[1200], devspec[128], cs[32], ms[32], log[1200];
+	snprintf(name, sizeof name, "node-%" PRId64, k);
+	snprintf(adir, sizeof adir, "%s/agent-%" PRId64, d->dir, k);
+	snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);
+	snprintf(secret, sizeof secret, "%s/secret", d->ctl_dir);
+	if (o->agent_devices)
+		snprintf(devspec, sizeof devspec, "%s", o->agent_devices);
+	else
+		snprintf(devspec, sizeof devspec, "mock:%" PRId64 ":%s:%s", o->devs, o->model,
+			 o->vendor);
+	snprintf(cs, sizeof cs, "%" PRId64, o->cpus);
+	snprintf(ms, sizeof ms, "%" PRId64, o->mem);
+	snprintf(log, sizeof log, "%s/agent-%" PRId64 ".log", d->dir, k);
+	char *argv[24] = {(char *)d->self, "agent", "--controller", ctl, "--name", name,
+			  "--state-dir", adir, "--secret-file", secret, "--devices", devspec,
+			  "--cpus", cs, "--mem-mib", ms};
+	size_t n = 16;
+	if (o->allow_root)
+		argv[n++] = "--allow-root-jobs";
+	if (o->limits) {
+		argv[n++] = "--limits";
+		argv[n++] = (char *)o->limits;
 	}
+	if (o->cg_root) {
+		argv[n++] = "--cgroup-root";
+		argv[n++] = (char *)o->cg_root;
+	}
+	argv[n] = NULL;
+	write_pid(d->dir, name, spawn(argv, log));
+}
+
+/* Waits up to 30 s until every agent has registered. */
+static int wait_agents(const struct up_opts *o, const struct up_paths *d)
+{
 	int up = 0;
-	for (int i = 0; i < 600 && up < agents; i++) {
-		up = count_up_nodes(sock);
-		if (up < agents)
+	for (int i = 0; i < 600 && up < o->agents; i++) {
+		up = count_up_nodes(d->sock);
+		if (up < o->agents)
 			nap_ms(50);
 	}
-	if (up < agents) {
+	if (up < o->agents) {
 		fprintf(stderr, "aidc up: only %d of %" PRId64 " agents registered; see %s/*.log\n",
-			up < 0 ? 0 : up, agents, dir);
+			up < 0 ? 0 : up, o->agents, d->dir);
 		return CLI_EXIT_FAIL;
 	}
-	if (agent_devices)
+	return 0;
+}
+
+int cli_up_main(int argc, char **argv)
+{
+	struct up_opts o;
+	int rc = up_parse(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	struct up_paths d;
+	char p[1200];
+	cli_up_dir(o.dirf, d.dir, sizeof d.dir);
+	if (cli_self_exe(d.self, sizeof d.self) != 0) {
+		fprintf(stderr, "aidc up: cannot find the aidc binary\n");
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(p, sizeof p, "%s/pids/controller.pid", d.dir);
+	if (alive(read_pid(p))) {
+		fprintf(stderr, "aidc up: a center is already running in %s ('aidc down' stops it)\n",
+			d.dir);
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(d.ctl_dir, sizeof d.ctl_dir, "%s/controller", d.dir);
+	snprintf(d.sock, sizeof d.sock, "%s/aidc.sock", d.dir);
+	mkdir(d.dir, 0755);
+	snprintf(p, sizeof p, "%s/pids", d.dir);
+	mkdir(p, 0755);
+	pid_t cpid, port;
+	if ((rc = start_controller(&o, &d, &cpid, &port)) != 0)
+		return rc;
+	for (int64_t k = 0; k < o.agents; k++)
+		start_agent(&o, &d, k, port);
+	if ((rc = wait_agents(&o, &d)) != 0)
+		return rc;
+	if (o.agent_devices)
 		printf("local center up: controller (pid %d, port %d) and %" PRId64
 		       " agents with devices from %s\n",
-		       (int)cpid, (int)port, agents, agent_devices);
+		       (int)cpid, (int)port, o.agents, o.agent_devices);
 	else
 		printf("local center up: controller (pid %d, port %d) and %" PRId64
 		       " agents with %" PRId64 " %s devices each\n",
-		       (int)cpid, (int)port, agents, devs, model);
-	printf("socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n", sock, sock);
-	if (demo_f)
-		demo(self, sock, dir, agents, agent_devices ? 1 : devs);
+		       (int)cpid, (int)port, o.agents, o.devs, o.model);
+	printf("socket: %s\n(set AIDC_SOCKET=%s if that is not ~/.aidc/aidc.sock)\n", d.sock,
+	       d.sock);
+	if (o.demo)
+		demo(d.self, d.sock, d.dir, o.agents, o.agent_devices ? 1 : o.devs);
 	return CLI_EXIT_OK;
 }
 
