@@ -206,6 +206,104 @@ static int resolve_exe(const char *exe, char *const *env, char *out, size_t cap,
 	return aidc_errf(e, AIDC_E_NOTFOUND, "command not found: %s", exe);
 }
 
+/* What a launch holds until it returns (the child has its own copies). */
+struct launch_res {
+	int ofd, efd;
+	char **env, **argv; /* NULL-terminated, owned */
+	char script[AIDC_MAX_PATH_BYTES];
+	char resolved[AIDC_MAX_PATH_BYTES];
+};
+
+static void launch_res_release(struct launch_res *r)
+{
+	if (r->ofd >= 0)
+		close(r->ofd);
+	if (r->efd >= 0)
+		close(r->efd);
+	free_strv(r->env);
+	free_strv(r->argv);
+}
+
+/*
+ * The program and arguments of a task into r->argv: its batch script (written
+ * to the agent's task directory; with #! it runs through its interpreter,
+ * others through /bin/sh) or its command, a bare name resolved on the job's
+ * PATH. *exe points into r.
+ */
+static int task_command(struct agent *a, const struct task *t, json_t *l, struct launch_res *r,
+			const char **exe, struct aidc_err *e)
+{
+	json_t *cmd = json_object_get(l, "command");
+	const char *text = json_string_value(json_object_get(l, "script"));
+	size_t argc = text ? 2 : json_array_size(cmd);
+	if (argc == 0)
+		return aidc_errf(e, AIDC_E_INVAL, "no command");
+	r->argv = aidc_calloc(argc + 1, sizeof *r->argv);
+	if (text) {
+		snprintf(r->script, sizeof r->script, "%.3900s/tasks/%" PRId64 ".%u.%u.sh",
+			 a->cfg.state_dir, t->job, t->attempt, t->index);
+		int rc = write_script(r->script, text, geteuid() == 0, t->uid, t->gid, e);
+		if (rc != 0)
+			return rc;
+		bool shebang = text[0] == '#' && text[1] == '!';
+		*exe = shebang ? r->script : "/bin/sh";
+		r->argv[0] = aidc_strdup(shebang ? r->script : "sh");
+		r->argv[1] = shebang ? NULL : aidc_strdup(r->script);
+	} else {
+		for (size_t i = 0; i < argc; i++)
+			r->argv[i] = aidc_strdup(json_string_value(json_array_get(cmd, i)));
+		*exe = r->argv[0];
+	}
+	if (strchr(*exe, '/'))
+		return 0;
+	int rc = resolve_exe(*exe, r->env, r->resolved, sizeof r->resolved, e);
+	*exe = r->resolved;
+	return rc;
+}
+
+/* Everything of a launch after the order was accepted: account, log files,
+ * environment, command, limits, then the asynchronous spawn. */
+static int launch(struct agent *a, struct task *t, json_t *l, struct launch_res *r,
+		  struct aidc_err *e)
+{
+	uint32_t uid = (uint32_t)agent_jint(l, "uid"), gid = (uint32_t)agent_jint(l, "gid");
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096];
+	int rc;
+	if ((rc = check_user(a, uid, &pw, pwbuf, sizeof pwbuf, &pwr, e)) != 0)
+		return rc;
+	if ((r->ofd = agent_open_log(a, t->out_path, e)) < 0 ||
+	    (r->efd = agent_open_log(a, t->err_path, e)) < 0)
+		return AIDC_E_IO;
+	t->uid = uid;
+	t->gid = gid;
+	t->user = aidc_strdup(pwr->pw_name);
+	t->world_size = (uint32_t)agent_jint(l, "world_size");
+	const char *req_out = agent_jstr(l, "stdout_path"), *req_err = agent_jstr(l, "stderr_path");
+	t->stdout_req = *req_out ? aidc_strdup(req_out) : NULL;
+	t->stderr_req = *req_err ? aidc_strdup(req_err) : NULL;
+	size_t nenv;
+	r->env = build_env(a, l, pwr, &nenv);
+	const char *exe;
+	if ((rc = task_command(a, t, l, r, &exe, e)) != 0)
+		return rc;
+	const char *cwd = agent_jstr(l, "cwd");
+	t->cwd = aidc_strdup(*cwd ? cwd : "/");
+	struct agent_launch al = {
+		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
+		.exe = exe, .argv = r->argv, .envp = r->env, .out_fd = r->ofd, .err_fd = r->efd,
+		.drop_privileges = geteuid() == 0, .shim = true, .notify_fd = a->notify[1],
+		.state_dir = a->cfg.state_dir,
+	};
+	/* The loop does not wait for the child to reach exec (its cgroup join
+	 * alone can take ~10 ms): agent_check_starts() learns the outcome later. */
+	if ((rc = apply_limits(a, t, l, &al, e)) != 0 ||
+	    (rc = agent_proc_spawn_async(&al, &t->pid, &t->start_fd, &t->gate_fd, e)) != 0)
+		return rc;
+	t->exe = aidc_strdup(exe);
+	return 0;
+}
+
 /* Launches one task; on failure the task is marked failed with the reason. */
 void agent_launch_task(struct agent *a, json_t *l)
 {
@@ -222,71 +320,13 @@ void agent_launch_task(struct agent *a, json_t *l)
 	snprintf(t->err_path, sizeof t->err_path, "%.3900s/tasks/%" PRId64 ".%u.%u.err",
 		 a->cfg.state_dir, job, attempt, index);
 	struct aidc_err e = {0};
-	uint32_t uid = (uint32_t)agent_jint(l, "uid"), gid = (uint32_t)agent_jint(l, "gid");
-	char **env = NULL, **argv = NULL;
-	char script[AIDC_MAX_PATH_BYTES];
-	int ofd = -1, efd = -1;
-	struct passwd pw, *pwr = NULL;
-	char pwbuf[4096];
-	bool root = geteuid() == 0;
-	if (check_user(a, uid, &pw, pwbuf, sizeof pwbuf, &pwr, &e) != 0)
-		goto fail;
-	if ((ofd = agent_open_log(a, t->out_path, &e)) < 0 ||
-	    (efd = agent_open_log(a, t->err_path, &e)) < 0)
-		goto fail;
-	t->uid = uid;
-	t->gid = gid;
-	t->user = aidc_strdup(pwr->pw_name);
-	t->world_size = (uint32_t)agent_jint(l, "world_size");
-	const char *req_out = agent_jstr(l, "stdout_path"), *req_err = agent_jstr(l, "stderr_path");
-	t->stdout_req = *req_out ? aidc_strdup(req_out) : NULL;
-	t->stderr_req = *req_err ? aidc_strdup(req_err) : NULL;
-	size_t nenv;
-	env = build_env(a, l, pwr, &nenv);
-	json_t *cmd = json_object_get(l, "command");
-	const char *text = json_string_value(json_object_get(l, "script"));
-	size_t argc = text ? 2 : json_array_size(cmd);
-	if (argc == 0) {
-		aidc_errf(&e, AIDC_E_INVAL, "no command");
-		goto fail;
+	struct launch_res r = {.ofd = -1, .efd = -1};
+	int rc = launch(a, t, l, &r, &e);
+	launch_res_release(&r);
+	if (rc != 0) {
+		launch_failed(a, t, &e);
+		return;
 	}
-	argv = aidc_calloc(argc + 1, sizeof *argv);
-	const char *exe;
-	if (text) {
-		snprintf(script, sizeof script, "%.3900s/tasks/%" PRId64 ".%u.%u.sh",
-			 a->cfg.state_dir, job, attempt, index);
-		if (write_script(script, text, root, uid, gid, &e) != 0)
-			goto fail;
-		/* A script with #! runs through its interpreter; others through /bin/sh. */
-		bool shebang = text[0] == '#' && text[1] == '!';
-		exe = shebang ? script : "/bin/sh";
-		argv[0] = aidc_strdup(shebang ? script : "sh");
-		argv[1] = shebang ? NULL : aidc_strdup(script);
-	} else {
-		for (size_t i = 0; i < argc; i++)
-			argv[i] = aidc_strdup(json_string_value(json_array_get(cmd, i)));
-		exe = argv[0];
-	}
-	char resolved[AIDC_MAX_PATH_BYTES];
-	if (!strchr(exe, '/')) {
-		if (resolve_exe(exe, env, resolved, sizeof resolved, &e) != 0)
-			goto fail;
-		exe = resolved;
-	}
-	const char *cwd = agent_jstr(l, "cwd");
-	t->cwd = aidc_strdup(*cwd ? cwd : "/");
-	struct agent_launch al = {
-		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
-		.exe = exe, .argv = argv, .envp = env, .out_fd = ofd, .err_fd = efd,
-		.drop_privileges = root, .shim = true, .notify_fd = a->notify[1],
-		.state_dir = a->cfg.state_dir,
-	};
-	/* The loop does not wait for the child to reach exec (its cgroup join
-	 * alone can take ~10 ms): agent_check_starts() learns the outcome later. */
-	if (apply_limits(a, t, l, &al, &e) != 0 ||
-	    agent_proc_spawn_async(&al, &t->pid, &t->start_fd, &t->gate_fd, &e) != 0)
-		goto fail;
-	t->exe = aidc_strdup(exe);
 	agent_cgroup_close_fds(&t->cg);
 	if (agent_proc_start_ticks(t->pid, &t->start_ticks) != 0)
 		t->start_ticks = 0; /* exited already: agent_reap() sees it */
@@ -294,19 +334,6 @@ void agent_launch_task(struct agent *a, json_t *l)
 	/* tasks.json is rewritten once per batch of orders (take_orders), before
 	 * any report or heartbeat names this task. */
 	a->state_dirty = true;
-	close(ofd);
-	close(efd);
-	free_strv(env);
-	free_strv(argv);
-	return;
-fail:
-	if (ofd >= 0)
-		close(ofd);
-	if (efd >= 0)
-		close(efd);
-	free_strv(env);
-	free_strv(argv);
-	launch_failed(a, t, &e);
 }
 
 /* Settles a start begun in agent_launch_task(): returns true while the child has not
