@@ -8,38 +8,101 @@
 #include "cli/cli.h"
 #include "util/util.h"
 
+/* --controller [https://]HOST:PORT into cfg. controller_host keeps the
+ * scheme ("https://10.0.0.1"); api_client_init takes it from there. */
+static int set_controller(struct agent_config *cfg, const char *ctl)
+{
+	const char *colon = strrchr(ctl, ':');
+	const char *sch = strstr(ctl, "://");
+	uint32_t p;
+	bool scheme_ok = !sch || !strncmp(ctl, "https://", 8) || !strncmp(ctl, "http://", 7);
+	if (!colon || (sch && colon < sch + 3) || !scheme_ok ||
+	    (size_t)(colon - ctl) >= sizeof cfg->controller_host ||
+	    aidc_parse_u32(colon + 1, 1, 65535, &p)) {
+		fprintf(stderr, "aidc agent: --controller %s: expected [https://]HOST:PORT\n", ctl);
+		return CLI_EXIT_USAGE;
+	}
+	memcpy(cfg->controller_host, ctl, (size_t)(colon - ctl));
+	cfg->controller_host[colon - ctl] = '\0';
+	cfg->controller_port = (uint16_t)p;
+	return 0;
+}
+
+static const char *const limit_modes[] = {"auto", "cgroup2", "cgroup1", "rlimit", "none", NULL};
+
+/* The flags' values; strings are borrowed from argv. */
+struct agent_opts {
+	const char *ctl, *name, *addr, *state, *secret, *devices, *part, *cg_root, *cacert;
+	int64_t cpus, mem;
+	int limits;
+	bool allow_root, limits_set;
+};
+
+/* Copies the given flags over the agent's defaults. */
+static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
+{
+	const struct {
+		const char *v, *flag;
+		char *dst;
+		size_t n;
+	} strs[] = {
+		{o->name, "--name", cfg->name, sizeof cfg->name},
+		{o->addr, "--addr", cfg->addr, sizeof cfg->addr},
+		{o->state, "--state-dir", cfg->state_dir, sizeof cfg->state_dir},
+		{o->secret, "--secret-file", cfg->secret_file, sizeof cfg->secret_file},
+		{o->devices, "--devices", cfg->devices, sizeof cfg->devices},
+		{o->part, "--partition", cfg->partition, sizeof cfg->partition},
+		{o->cg_root, "--cgroup-root", cfg->cgroup_root, sizeof cfg->cgroup_root},
+	};
+	int rc;
+	if (o->ctl && (rc = set_controller(cfg, o->ctl)) != 0)
+		return rc;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
+		if (strs[i].v && (rc = cli_set_str(strs[i].dst, strs[i].n, strs[i].v, strs[i].flag)))
+			return rc;
+	if (o->limits_set)
+		snprintf(cfg->limits, sizeof cfg->limits, "%s", limit_modes[o->limits]);
+	/* The agent's clients read the CA file from here (api_client_open). */
+	if (o->cacert && setenv("AIDC_CACERT", o->cacert, 1) != 0) {
+		fprintf(stderr, "aidc agent: --cacert: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	cfg->cpus = (uint32_t)o->cpus;
+	cfg->mem_mib = (uint64_t)o->mem;
+	cfg->allow_root_jobs = o->allow_root;
+	return 0;
+}
+
 int cli_agent_main(int argc, char **argv)
 {
-	const char *ctl = NULL, *name = NULL, *addr = NULL, *state = NULL, *secret = NULL,
-		   *devices = NULL, *part = NULL, *limits = NULL, *cg_root = NULL, *cacert = NULL;
-	int64_t cpus = 0, mem = 0;
-	bool allow_root = false;
+	struct agent_opts o = {0};
 	const struct cli_flag flags[] = {
-		{"controller", CLI_STR, &ctl, "[https://]HOST:PORT",
+		{"controller", CLI_STR, &o.ctl, "[https://]HOST:PORT",
 		 "controller (default 127.0.0.1:6820; https:// for TLS)", 0, 0, NULL, NULL},
-		{"cacert", CLI_STR, &cacert, "FILE",
+		{"cacert", CLI_STR, &o.cacert, "FILE",
 		 "CA certificate(s) verifying an https controller (default $AIDC_CACERT, else the "
 		 "system store)",
 		 0, 0, NULL, NULL},
-		{"name", CLI_STR, &name, "NAME", "node name (default: host name)", 0, 0, NULL, NULL},
-		{"addr", CLI_STR, &addr, "ADDR", "address peers use for MASTER_ADDR", 0, 0, NULL,
+		{"name", CLI_STR, &o.name, "NAME", "node name (default: host name)", 0, 0, NULL,
 		 NULL},
-		{"state-dir", CLI_STR, &state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
-		{"secret-file", CLI_STR, &secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
-		{"devices", CLI_STR, &devices, "SPEC", "none | mock:N:MODEL[:VENDOR] | plugin:NAME | nvml", 0,
-		 0, NULL, NULL},
-		{"partition", CLI_STR, &part, "NAME", "partition of this node", 0, 0, NULL, NULL},
-		{"cpus", CLI_I64, &cpus, "N", "CPUs offered (default: online CPUs)", 1,
+		{"addr", CLI_STR, &o.addr, "ADDR", "address peers use for MASTER_ADDR", 0, 0, NULL,
+		 NULL},
+		{"state-dir", CLI_STR, &o.state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
+		{"secret-file", CLI_STR, &o.secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
+		{"devices", CLI_STR, &o.devices, "SPEC",
+		 "none | mock:N:MODEL[:VENDOR] | plugin:NAME | nvml", 0, 0, NULL, NULL},
+		{"partition", CLI_STR, &o.part, "NAME", "partition of this node", 0, 0, NULL, NULL},
+		{"cpus", CLI_I64, &o.cpus, "N", "CPUs offered (default: online CPUs)", 1,
 		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
-		{"mem-mib", CLI_I64, &mem, "N", "memory offered (default: physical)", 1,
+		{"mem-mib", CLI_I64, &o.mem, "N", "memory offered (default: physical)", 1,
 		 (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
-		{"allow-root-jobs", CLI_BOOL, &allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
+		{"allow-root-jobs", CLI_BOOL, &o.allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
 		 NULL},
-		{"limits", CLI_STR, &limits, "MODE",
-		 "how task limits are enforced: auto (cgroup2, cgroup1, rlimit: the first that "
-		 "works) | cgroup2 | cgroup1 | rlimit | none",
-		 0, 0, NULL, NULL},
-		{"cgroup-root", CLI_STR, &cg_root, "DIR",
+		{"limits", CLI_CHOICE, &o.limits, "MODE",
+		 "how task limits are enforced: auto is cgroup2, cgroup1 or rlimit, the first that "
+		 "works",
+		 0, 0, limit_modes, &o.limits_set},
+		{"cgroup-root", CLI_STR, &o.cg_root, "DIR",
 		 "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
 		 "name under each controller",
 		 0, 0, NULL, NULL},
@@ -53,53 +116,8 @@ int cli_agent_main(int argc, char **argv)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	struct agent_config cfg;
 	agent_config_defaults(&cfg);
-	if (ctl) {
-		/* controller_host keeps the scheme ("https://10.0.0.1"); api_client_init
-		 * takes it from there. */
-		const char *colon = strrchr(ctl, ':');
-		const char *sch = strstr(ctl, "://");
-		uint32_t p;
-		bool scheme_ok = !sch || !strncmp(ctl, "https://", 8) || !strncmp(ctl, "http://", 7);
-		if (!colon || (sch && colon < sch + 3) || !scheme_ok ||
-		    (size_t)(colon - ctl) >= sizeof cfg.controller_host ||
-		    aidc_parse_u32(colon + 1, 1, 65535, &p)) {
-			fprintf(stderr, "aidc agent: --controller %s: expected [https://]HOST:PORT\n",
-				ctl);
-			return CLI_EXIT_USAGE;
-		}
-		memcpy(cfg.controller_host, ctl, (size_t)(colon - ctl));
-		cfg.controller_host[colon - ctl] = '\0';
-		cfg.controller_port = (uint16_t)p;
-	}
-	if ((name && (rc = cli_set_str(cfg.name, sizeof cfg.name, name, "--name"))) ||
-	    (addr && (rc = cli_set_str(cfg.addr, sizeof cfg.addr, addr, "--addr"))) ||
-	    (state && (rc = cli_set_str(cfg.state_dir, sizeof cfg.state_dir, state, "--state-dir"))) ||
-	    (secret && (rc = cli_set_str(cfg.secret_file, sizeof cfg.secret_file, secret, "--secret-file"))) ||
-	    (devices && (rc = cli_set_str(cfg.devices, sizeof cfg.devices, devices, "--devices"))) ||
-	    (part && (rc = cli_set_str(cfg.partition, sizeof cfg.partition, part, "--partition"))) ||
-	    (cg_root &&
-	     (rc = cli_set_str(cfg.cgroup_root, sizeof cfg.cgroup_root, cg_root, "--cgroup-root"))))
+	if ((rc = apply_opts(&o, &cfg)) != 0)
 		return rc;
-	if (limits) {
-		static const char *const modes[] = {"auto", "cgroup2", "cgroup1", "rlimit", "none"};
-		bool known = false;
-		for (size_t i = 0; i < AIDC_ARRAY_LEN(modes) && !known; i++)
-			known = !strcmp(limits, modes[i]);
-		if (!known) {
-			fprintf(stderr, "aidc agent: --limits %s: expected auto, cgroup2, cgroup1, "
-					"rlimit or none\n", limits);
-			return CLI_EXIT_USAGE;
-		}
-		snprintf(cfg.limits, sizeof cfg.limits, "%s", limits);
-	}
-	/* The agent's clients read the CA file from here (api_client_open). */
-	if (cacert && setenv("AIDC_CACERT", cacert, 1) != 0) {
-		fprintf(stderr, "aidc agent: --cacert: %s\n", strerror(errno));
-		return CLI_EXIT_FAIL;
-	}
-	cfg.cpus = (uint32_t)cpus;
-	cfg.mem_mib = (uint64_t)mem;
-	cfg.allow_root_jobs = allow_root;
 	struct aidc_err e = {0};
 	if (agent_run(&cfg, &e) != 0) {
 		fprintf(stderr, "aidc agent: %s\n", e.msg);
