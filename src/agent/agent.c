@@ -122,6 +122,25 @@ int agent_call(struct agent *a, struct api_client *cl, const char *method, const
 	return api_client_call(cl, out, e);
 }
 
+void agent_net_failed(struct agent *a, struct aidc_log_limiter *l, const char *what,
+		      const struct api_call *c, const struct aidc_err *e)
+{
+	if (c && c->status)
+		aidc_log_limited(l, AIDC_LOG_WARN, "agent %s: %s refused by the controller (HTTP %ld): %s",
+				 a->cfg.name, what, c->status, e->msg);
+	else
+		aidc_log_limited(l, AIDC_LOG_WARN, "agent %s: %s failed: %s", a->cfg.name, what,
+				 e->msg[0] ? e->msg : "no reply");
+}
+
+void agent_net_ok(struct agent *a, struct aidc_log_limiter *l)
+{
+	if (!l->last[0])
+		return;
+	aidc_log(AIDC_LOG_INFO, "agent %s: the controller answers again", a->cfg.name);
+	aidc_log_limiter_reset(l);
+}
+
 int agent_post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
 		     struct aidc_err *e)
 {
@@ -201,6 +220,7 @@ static int do_register(struct agent *a, struct aidc_err *e)
 		a->heartbeat_s = hb > 0 ? hb : 1;
 		json_decref(r);
 		a->need_register = false;
+		agent_net_ok(a, &a->net_log);
 		aidc_log(AIDC_LOG_INFO, "agent %s: registered with %u devices", a->cfg.name, ndev);
 	}
 	aidc_buf_release(&c.reply);
@@ -257,6 +277,7 @@ static void *fetcher(void *arg)
 	}
 	char path[AIDC_MAX_NAME_BYTES + 64];
 	snprintf(path, sizeof path, "/v1/nodes/%s/work?wait=20", a->cfg.name);
+	struct aidc_log_limiter net_log = {.interval_ms = 30000};
 	while (!a->stop) {
 		struct api_call c;
 		aidc_err_clear(&e);
@@ -269,8 +290,13 @@ static void *fetcher(void *arg)
 			if (root)
 				queue_work(a, root);
 			json_decref(root);
+			agent_net_ok(a, &net_log);
 		} else {
 			/* Controller down or we are unknown to it: the main loop re-registers. */
+			if (rc == 0)
+				api_client_error(&c, &e);
+			if (!(rc == 0 && c.status == 404)) /* 404: re-registration, said there */
+				agent_net_failed(a, &net_log, "work poll", &c, &e);
 			agent_nap_ms(300);
 		}
 		pthread_mutex_lock(&a->mu);
@@ -397,7 +423,10 @@ static void heartbeat(struct agent *a)
 		snprintf(path, sizeof path, "/v1/agents/%s/heartbeat", a->cfg.name);
 		struct api_call c;
 		struct aidc_err e = {0};
-		agent_post_json(a, path, aidc_buf_str(&b), &c, &e);
+		if (agent_post_json(a, path, aidc_buf_str(&b), &c, &e) != 0)
+			agent_net_failed(a, &a->net_log, "heartbeat", &c, &e);
+		else
+			agent_net_ok(a, &a->net_log);
 		aidc_buf_release(&c.reply);
 	}
 	aidc_buf_release(&b);
@@ -535,6 +564,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	a.wake[0] = a.wake[1] = -1;
 	a.notify[0] = a.notify[1] = -1;
 	a.heartbeat_s = 1;
+	a.net_log.interval_ms = 30000;
 	pthread_mutex_init(&a.mu, NULL);
 	int rc = setup(&a, e);
 	if (rc)
@@ -557,6 +587,8 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 			rc = aidc_errf(e, re.code, "registration refused: %s", re.msg);
 			goto out;
 		}
+		aidc_log_limited(&a.net_log, AIDC_LOG_WARN, "agent %s: registration failed, retrying: %s",
+				 a.cfg.name, re.msg);
 		agent_nap_ms(300);
 	}
 	pthread_t th;
@@ -587,8 +619,12 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		agent_report_all(&a, logs_due);
 		if (a.need_register) {
 			struct aidc_err re = {0};
-			if (do_register(&a, &re) != 0)
+			if (do_register(&a, &re) != 0) {
+				aidc_log_limited(&a.net_log, AIDC_LOG_WARN,
+						 "agent %s: registration failed, retrying: %s",
+						 a.cfg.name, re.msg);
 				agent_nap_ms(200);
+			}
 		} else if (now >= next_hb) {
 			heartbeat(&a);
 			next_hb = now + a.heartbeat_s * 1000;
@@ -601,6 +637,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	shutdown_tasks(&a);
 	/* The fetcher may sit in a long-poll for up to its timeout: don't wait for it. */
 	pthread_detach(th);
+	aidc_pidfile_remove();
 	/* Exit here rather than unwind: the fetcher may still be inside libcurl,
 	 * and every task has been stopped and reported above. */
 	_exit(0);

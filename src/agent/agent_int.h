@@ -17,6 +17,7 @@
 
 #include "agent/agent.h"
 #include "api/api.h"
+#include "util/log.h"
 
 /* ---- device providers ---------------------------------------------------- */
 
@@ -312,6 +313,9 @@ struct agent {
 	uint64_t *spare; /* numbers of the recycled log files tasks/spare.N */
 	size_t nspare, cap_spare;
 	uint64_t spare_seq; /* next N */
+	/* The main thread's failures to reach the controller, each distinct
+	 * one logged with its reason at a bounded rate (agent_net_failed). */
+	struct aidc_log_limiter net_log;
 };
 
 /* Recycled output files kept for new tasks (see agent_recycle_file). */
@@ -341,6 +345,12 @@ int agent_call(struct agent *a, struct api_client *cl, const char *method, const
  * a non-200 status is an error. c->reply as for agent_call. */
 int agent_post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
 		    struct aidc_err *e);
+/* A call to the controller failed (what: "registration", "heartbeat", ...;
+ * e holds the reason): logged through l at a bounded rate. agent_net_ok
+ * says once that the controller answers again. */
+void agent_net_failed(struct agent *a, struct aidc_log_limiter *l, const char *what,
+		      const struct api_call *c, const struct aidc_err *e);
+void agent_net_ok(struct agent *a, struct aidc_log_limiter *l);
 /* The task table: find (NULL if none) and append (a zeroed task; the pointer
  * is valid until the table next grows). */
 struct task *agent_task_find(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +38,16 @@ struct listener {
 	struct api_server *srv;
 	bool is_unix;
 	struct MHD_Daemon *d;
+	/* Connections closed before any request (failed TLS handshakes): logged
+	 * with the peer address at a bounded rate. Touched only by the
+	 * listener's polling thread (MHD calls NOTIFY_CONNECTION there). */
+	struct aidc_log_limiter closed_log;
+};
+
+/* Per-connection state (MHD's socket_context): the peer, for log lines. */
+struct conn_state {
+	char peer[64]; /* "10.0.0.3:51234", "" on the Unix socket */
+	uint64_t requests;
 };
 
 struct api_server {
@@ -313,12 +324,85 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		((struct conn_state *)ci->socket_context)->requests++;
 	struct req_state *rs = *con_cls;
 	if (!rs)
 		return;
 	aidc_buf_release(&rs->body);
 	aidc_free(rs);
 	*con_cls = NULL;
+}
+
+/* The peer of a TCP connection as "ADDR:PORT" (IPv4 or IPv6). */
+static void peer_name(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	char a[INET6_ADDRSTRLEN] = "";
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+		snprintf(out, n, "%s:%u", a, (unsigned)ntohs(in->sin_port));
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+		snprintf(out, n, "[%s]:%u", a, (unsigned)ntohs(in6->sin6_port));
+	}
+}
+
+/* Connection start and end: a TLS connection that closes before any
+ * request completed is a failed handshake (a client that does not trust
+ * this controller's certificate, or speaks plain http to it) or a client
+ * that sent nothing; either way the operator needs the peer's address. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_state *cs = aidc_calloc(1, sizeof *cs);
+		if (!l->is_unix)
+			peer_name(conn, cs->peer, sizeof cs->peer);
+		*socket_context = cs;
+		return;
+	}
+	struct conn_state *cs = *socket_context;
+	if (!cs)
+		return;
+	if (!l->is_unix && cs->requests == 0 && l->srv->tls_cert) {
+		char host[64];
+		snprintf(host, sizeof host, "%s", cs->peer);
+		char *colon = strrchr(host, ':'); /* the port changes per connection */
+		if (colon)
+			*colon = '\0';
+		aidc_log_limited(&l->closed_log, AIDC_LOG_WARN,
+				 "api: TLS connection from %s closed before any request (a failed "
+				 "handshake: does the client trust this controller's CA and use "
+				 "a name in its certificate? or a client that sent nothing)",
+				 host[0] ? host : "an unknown peer");
+	}
+	aidc_free(cs);
+	*socket_context = NULL;
+}
+
+/* libmicrohttpd's own messages (TLS errors among them): timestamped like
+ * every log line, and bounded in rate (a client retrying a bad handshake
+ * makes one per attempt). Called from any of the server's threads. */
+static pthread_mutex_t mhd_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct aidc_log_limiter mhd_log = {.interval_ms = 30000};
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[400];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\r\n")] = '\0';
+	pthread_mutex_lock(&mhd_log_mu);
+	aidc_log_limited(&mhd_log, AIDC_LOG_WARN, "api: http server: %s", msg);
+	pthread_mutex_unlock(&mhd_log_mu);
 }
 
 static const unsigned mhd_flags =
@@ -410,6 +494,7 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 	if (rc)
 		return rc;
 	srv->tcp.srv = srv;
+	srv->tcp.closed_log.interval_ms = 30000;
 	bool tls = srv->tls_cert != NULL;
 	/* MHD_OPTION_ARRAY keeps one call for both cases: the TLS options are
 	 * simply absent (MHD_OPTION_END) without TLS. */
@@ -423,8 +508,9 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 		&srv->tcp, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY, tls_opts,
-		MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, &srv->tcp, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!srv->tcp.d)
 		return aidc_errf(e, AIDC_E_IO, "api: cannot listen on %s:%u (in use%s?)",
 				 srv->cfg.tcp_addr, (unsigned)srv->cfg.tcp_port,
@@ -466,7 +552,9 @@ static int start_unix(struct api_server *srv, struct aidc_err *e)
 		mhd_flags, 0, NULL, NULL, on_request, &srv->unx, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, &srv->unx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_END);
 	if (!srv->unx.d)
 		return aidc_errf(e, AIDC_E_IO, "api: cannot serve on %s", srv->cfg.unix_path);
 	return 0;

@@ -82,4 +82,10 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *out);
  * prints "aidc: WHAT: longer than N bytes" and returns CLI_EXIT_USAGE. */
 int cli_set_str(char *dst, size_t n, const char *v, const char *what);
 
+/* Daemons (controller, agent): --log-file points stderr at FILE, --pid-file
+ * writes the pid (removed again by aidc_pidfile_remove at a clean stop).
+ * Either may be NULL. Prints "aidc WHO: ..." and returns CLI_EXIT_FAIL on
+ * failure. */
+int cli_daemon_files(const char *who, const char *log_file, const char *pid_file);
+
 #endif

@@ -33,6 +33,7 @@ static const char *const limit_modes[] = {"auto", "cgroup2", "cgroup1", "rlimit"
 /* The flags' values; strings are borrowed from argv. */
 struct agent_opts {
 	const char *ctl, *name, *addr, *state, *secret, *devices, *part, *cg_root, *cacert;
+	const char *log_file, *pid_file;
 	int64_t cpus, mem;
 	int limits;
 	bool allow_root, limits_set;
@@ -106,6 +107,11 @@ int cli_agent_main(int argc, char **argv)
 		 "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
 		 "name under each controller",
 		 0, 0, NULL, NULL},
+		{"log-file", CLI_STR, &o.log_file, "FILE",
+		 "append the log (and all stderr) to FILE, created 0600 (default: stderr)", 0, 0,
+		 NULL, NULL},
+		{"pid-file", CLI_STR, &o.pid_file, "FILE",
+		 "write the pid to FILE (refused while it names a live process)", 0, 0, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {"agent", "aidc agent [options]",
 				    "Run a node agent: register, heartbeat, launch tasks as their "
@@ -118,8 +124,12 @@ int cli_agent_main(int argc, char **argv)
 	agent_config_defaults(&cfg);
 	if ((rc = apply_opts(&o, &cfg)) != 0)
 		return rc;
+	if ((rc = cli_daemon_files("agent", o.log_file, o.pid_file)) != 0)
+		return rc;
 	struct aidc_err e = {0};
-	if (agent_run(&cfg, &e) != 0) {
+	rc = agent_run(&cfg, &e);
+	aidc_pidfile_remove();
+	if (rc != 0) {
 		fprintf(stderr, "aidc agent: %s\n", e.msg);
 		return CLI_EXIT_FAIL;
 	}

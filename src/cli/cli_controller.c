@@ -60,10 +60,10 @@ static int apply_key_flags(const struct key_flags *kf, struct ctld_config *cfg)
 
 int cli_controller_main(int argc, char **argv)
 {
-	const char *config = NULL;
+	const char *config = NULL, *log_file = NULL, *pid_file = NULL;
 	bool doc = false, debug = false;
 	static struct key_flags kf;
-	struct cli_flag flags[CTLD_CONFIG_MAX_KEYS + 3];
+	struct cli_flag flags[CTLD_CONFIG_MAX_KEYS + 5];
 	size_t nf = 0;
 	flags[nf++] = (struct cli_flag){"config", CLI_STR, &config, "FILE",
 					"key = value config file (docs/config.md); the flags "
@@ -75,6 +75,14 @@ int cli_controller_main(int argc, char **argv)
 					NULL};
 	flags[nf++] = (struct cli_flag){"debug", CLI_BOOL, &debug, NULL, "debug logging", 0, 0,
 					NULL, NULL};
+	flags[nf++] = (struct cli_flag){"log-file", CLI_STR, &log_file, "FILE",
+					"append the log (and all stderr) to FILE, created 0600 "
+					"(default: stderr)",
+					0, 0, NULL, NULL};
+	flags[nf++] = (struct cli_flag){"pid-file", CLI_STR, &pid_file, "FILE",
+					"write the pid to FILE (refused while it names a live "
+					"process; removed at a clean stop)",
+					0, 0, NULL, NULL};
 	const struct cli_cmd cmd = {"controller", "aidc controller [options]",
 				    "Run the controller: REST API (Unix socket for local users, TCP "
 				    "(HTTPS with --tls-cert) for agents and token holders), durable "
@@ -99,7 +107,11 @@ int cli_controller_main(int argc, char **argv)
 	}
 	if ((rc = apply_key_flags(&kf, &cfg)) != 0)
 		return rc;
-	if (ctld_run(&cfg, &e) != 0) {
+	if ((rc = cli_daemon_files("controller", log_file, pid_file)) != 0)
+		return rc;
+	rc = ctld_run(&cfg, &e);
+	aidc_pidfile_remove();
+	if (rc != 0) {
 		fprintf(stderr, "aidc controller: %s\n", e.msg);
 		return CLI_EXIT_FAIL;
 	}

@@ -151,3 +151,18 @@ int cli_set_str(char *dst, size_t n, const char *v, const char *what)
 	snprintf(dst, n, "%s", v);
 	return 0;
 }
+
+int cli_daemon_files(const char *who, const char *log_file, const char *pid_file)
+{
+	struct aidc_err e = {0};
+	if (pid_file && aidc_pidfile_write(pid_file, &e) != 0) {
+		fprintf(stderr, "aidc %s: --pid-file: %s\n", who, e.msg);
+		return CLI_EXIT_FAIL;
+	}
+	if (log_file && aidc_log_open_file(log_file, &e) != 0) {
+		fprintf(stderr, "aidc %s: --log-file: %s\n", who, e.msg);
+		aidc_pidfile_remove();
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}

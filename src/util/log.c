@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* stderr logging for the drivers (see log.h). */
-#include <stdarg.h>
+/* stderr logging for the drivers, pid files, bounded-rate logging (see log.h). */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "util/log.h"
+#include "util/util.h"
 
-/* The one process-wide setting of util; set once at start-up by main(). */
+/* The process-wide settings of util; set once at start-up by main(). */
 static enum aidc_log_level current = AIDC_LOG_INFO;
+static char pidfile[AIDC_MAX_PATH_BYTES];
 
 void aidc_log_set_level(enum aidc_log_level level)
 {
@@ -18,15 +24,133 @@ enum aidc_log_level aidc_log_get_level(void)
 	return current;
 }
 
-void aidc_log(enum aidc_log_level level, const char *fmt, ...)
+void aidc_logv(enum aidc_log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 	if (level > current)
 		return;
-	char line[2048];
+	char line[2048], stamp[40];
+	vsnprintf(line, sizeof line, fmt, ap);
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t k = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + k, sizeof stamp - k, ".%03ldZ", ts.tv_nsec / 1000000);
+	/* One fprintf per line: stdio's stream lock keeps threads' lines whole. */
+	fprintf(stderr, "%s aidc[%ld]: %s: %s\n", stamp, (long)getpid(), names[level], line);
+}
+
+void aidc_log(enum aidc_log_level level, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	aidc_logv(level, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "aidc: %s: %s\n", names[level], line);
+}
+
+int aidc_log_open_file(const char *path, struct aidc_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "log file %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return aidc_errf(e, AIDC_E_IO, "log file %s: not a regular file", path);
+	}
+	fflush(stderr);
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		int err = errno;
+		close(fd);
+		return aidc_errf(e, AIDC_E_IO, "log file %s: %s", path, strerror(err));
+	}
+	close(fd);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	return 0;
+}
+
+/* The pid in a pid file, 0 if none can be read. */
+static long read_pid(const char *path)
+{
+	char buf[32] = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	int64_t v = 0;
+	buf[strcspn(buf, "\r\n ")] = '\0';
+	return aidc_parse_i64(buf, 1, INT32_MAX, &v) == 0 ? (long)v : 0;
+}
+
+int aidc_pidfile_write(const char *path, struct aidc_err *e)
+{
+	if (strlen(path) >= sizeof pidfile)
+		return aidc_errf(e, AIDC_E_LIMIT, "pid file %s: path too long", path);
+	long old = read_pid(path);
+	if (old > 0 && old != (long)getpid() && (kill((pid_t)old, 0) == 0 || errno == EPERM))
+		return aidc_errf(e, AIDC_E_BUSY, "pid file %s names process %ld, still running",
+				 path, old);
+	char tmp[AIDC_MAX_PATH_BYTES + 16], text[32];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "pid file %s: %s", tmp, strerror(errno));
+	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	bool ok = write(fd, text, (size_t)n) == n;
+	ok &= close(fd) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		int err = errno;
+		unlink(tmp);
+		return aidc_errf(e, AIDC_E_IO, "pid file %s: %s", path, strerror(err));
+	}
+	snprintf(pidfile, sizeof pidfile, "%s", path);
+	return 0;
+}
+
+void aidc_pidfile_remove(void)
+{
+	if (pidfile[0] && read_pid(pidfile) == (long)getpid())
+		unlink(pidfile);
+	pidfile[0] = '\0';
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void aidc_log_limited(struct aidc_log_limiter *l, enum aidc_log_level level, const char *fmt, ...)
+{
+	char msg[sizeof l->last];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	int64_t now = mono_ms(), every = l->interval_ms > 0 ? l->interval_ms : 30000;
+	if (!strcmp(msg, l->last)) {
+		if (now - l->last_ms < every) {
+			l->repeats++;
+			return;
+		}
+		aidc_log(level, "%s (again %" PRIu64 " times in %" PRId64 " s)", msg, l->repeats + 1,
+			 (now - l->last_ms) / 1000);
+	} else {
+		aidc_log(level, "%s", msg);
+	}
+	snprintf(l->last, sizeof l->last, "%s", msg);
+	l->last_ms = now;
+	l->repeats = 0;
+}
+
+void aidc_log_limiter_reset(struct aidc_log_limiter *l)
+{
+	l->last[0] = '\0';
+	l->repeats = 0;
 }

@@ -1,16 +1,57 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Process logging to stderr for the drivers (CLI, simulator, controller,
- * agent). The scheduling core never calls this: it logs through the function
- * table it is given (struct sched_env).
+ * Process logging for the drivers (CLI, simulator, controller, agent): one
+ * line per message on stderr, "2026-01-31T12:00:00.123Z aidc[PID]: LEVEL:
+ * MESSAGE" (UTC, milliseconds), so lines of several daemons interleave in
+ * time order. A daemon's --log-file points stderr itself at a file
+ * (aidc_log_open_file), so libraries' and children's stderr land there too.
+ * The scheduling core never calls this: it logs through the function table
+ * it is given (struct sched_env).
  */
 #ifndef AIDC_UTIL_LOG_H
 #define AIDC_UTIL_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "util/err.h"
 
 enum aidc_log_level { AIDC_LOG_ERROR, AIDC_LOG_WARN, AIDC_LOG_INFO, AIDC_LOG_DEBUG };
 
 void aidc_log_set_level(enum aidc_log_level level);
 enum aidc_log_level aidc_log_get_level(void);
 void aidc_log(enum aidc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void aidc_logv(enum aidc_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* Points stderr (fd 2) at path, opened for appending (created 0600). path
+ * is borrowed. AIDC_E_IO naming the path on failure; stderr is unchanged. */
+int aidc_log_open_file(const char *path, struct aidc_err *e);
+
+/*
+ * Writes this process's pid into path (created 0644, replaced). A file that
+ * names another live process is refused (AIDC_E_BUSY: a second daemon with
+ * the same pid file). The path is kept (copied) for aidc_pidfile_remove,
+ * which removes the file if it still names this process.
+ */
+int aidc_pidfile_write(const char *path, struct aidc_err *e);
+void aidc_pidfile_remove(void);
+
+/*
+ * A bounded-rate logger for a failure that repeats (an agent that cannot
+ * reach its controller): a message different from the previous one is
+ * logged at once; the same message again at most once per interval_ms,
+ * with how many times it recurred meanwhile. One per thread (not locked).
+ */
+struct aidc_log_limiter {
+	int64_t interval_ms;
+	int64_t last_ms;    /* when the last line was written (monotonic) */
+	uint64_t repeats;   /* of the last message since its last line */
+	char last[512];
+};
+void aidc_log_limited(struct aidc_log_limiter *l, enum aidc_log_level level, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+/* Forgets the last message (the failure healed): the next one is logged at once. */
+void aidc_log_limiter_reset(struct aidc_log_limiter *l);
 
 #endif
