@@ -14,7 +14,8 @@ AIDC is measured twice: with clients that speak HTTP over the Unix socket
 with keep-alive (how a workflow engine submits) and with `aidc submit`
 processes (like `sbatch`, one process per job). Slurm: `sbatch --wrap`.
 
-Slurm runs as documented in /work/shared/peers/slurm (README.md): Debian's
+Slurm runs as documented in ../shared/peers/slurm (README.md, relative to
+the repository root; $AIDC_SLURM_PEER overrides): Debian's
 munged, slurmctld and slurmd started by hand in a temporary directory with
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0 and 64 CPUs
 declared through SlurmdParameters=config_overrides, stopped by PID.
@@ -41,7 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 AIDC = os.environ.get("AIDC_BIN") or os.path.join(ROOT, "build", "src/cli/aidc")
-PEERS = os.environ.get("AIDC_SLURM_PEER", "/work/shared/peers/slurm")
+PEERS = os.environ.get("AIDC_SLURM_PEER") or os.path.join(os.path.dirname(ROOT), "shared", "peers", "slurm")
 STARTED = []  # (name, pid) of every daemon this script started
 CHILDREN = []  # Popen objects among them, reaped on cleanup
 
