@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	snprintf(nodes_path, sizeof nodes_path, "%s/alibaba-openb-2023/openb_node_list_gpu_node.csv",
 		 dir);
 	snprintf(pods_path, sizeof pods_path, "%s/alibaba-openb-2023/openb_pod_list_default.csv", dir);
-	const char *np = nodes_path, *pp = pods_path, *pol = "random,dotprod,gpuclustering,gpupacking,bestfit,fgd";
+	const char *np = nodes_path, *pp = pods_path, *pol = "random,dotprod,gpu-clustering,gpu-packing,bestfit,fgd";
 	uint32_t nseeds = 10;
 	bool direct_only = false;
 	for (int i = 1; i < argc; i++) {

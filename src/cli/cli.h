@@ -47,12 +47,24 @@ enum cli_flag_type {
 	CLI_I64,    /* --flag N         -> int64_t, bounded by [min, max] */
 	CLI_F64,    /* --flag X         -> double,  bounded by [min, max] */
 	CLI_CHOICE, /* --flag WORD      -> int index into choices (NULL-terminated) */
+	CLI_NAME,   /* --flag WORD      -> dst is a struct cli_name_dst: WORD is looked up in a
+		       scheduler name table (sched.h; aliases accepted) and its row's value
+		       stored; help lists the names */
 };
+
+/* CLI_NAME's dst (e.g. a compound literal beside the flag table). */
+struct cli_name_dst {
+	int *value;                     /* the enum value goes here */
+	const struct sched_name *names; /* borrowed: sched_order_names, ... */
+};
+
+struct sched_name; /* sched/sched.h */
 
 struct cli_flag {
 	const char *name;          /* long name without "--" */
 	enum cli_flag_type type;
-	void *dst;                 /* bool*, const char**, int64_t*, double*, int* */
+	void *dst;                 /* bool*, const char**, int64_t*, double*, int*,
+				      struct cli_name_dst* */
 	const char *metavar;       /* shown in help, e.g. "FILE" */
 	const char *help;          /* one line */
 	double min, max;           /* for CLI_I64 / CLI_F64 */

@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 #include "ctld/ctld.h"
+#include "sched/sched.h"
 #include "util/util.h"
 
 /* The flags of the config keys, built from the table; what the user gave. */
@@ -28,8 +29,8 @@ static size_t add_key_flags(struct key_flags *kf, struct cli_flag *flags)
 		struct aidc_buf h;
 		aidc_buf_init(&h, sizeof kf->help[i] - 1);
 		aidc_buf_printf(&h, "%s", k->help);
-		for (size_t c = 0; k->choices && k->choices[c]; c++)
-			aidc_buf_printf(&h, "%s%s", c ? "|" : "; one of ", k->choices[c]);
+		for (const struct sched_name *c = k->choices; c && c->name; c++)
+			aidc_buf_printf(&h, "%s%s", c != k->choices ? "|" : "; one of ", c->name);
 		aidc_buf_printf(&h, "; default %s%s (config %s)", k->def[0] ? k->def : "empty",
 				k->is_bool && !strcmp(k->def, "true") ? ", =false turns it off" : "",
 				k->key);

@@ -24,12 +24,8 @@
 #define DEMO_JOBS 4000
 
 static const char *const format_choices[] = {"philly", "helios", "aidc", NULL};
-static const char *const policy_choices[] = {"fifo", "sjf",      "srtf", "qssf",
-					     "tiresias", "priority", "all", NULL};
-#define POLICY_ALL 6
-static const char *const placement_choices[] = {
-	"consolidate", "topology", "spread", "helios", "random", "dotprod",
-	"gpu-clustering", "gpu-packing", "bestfit", "fgd", "aidc-frag", NULL};
+/* --policy takes a queue order's name (sched's table) or "all". */
+#define POLICY_ALL (-1)
 static const char *const compat_choices[] = {"none", "helios", NULL};
 static const char *const profile_choices[] = {"philly", "venus", "earth", NULL};
 
@@ -51,6 +47,13 @@ static const char *summary_text =
 static int parse_args(int argc, char **argv, struct sim_args *a)
 {
 	memset(a, 0, sizeof *a);
+	a->policy = SCHED_ORDER_FIFO;
+	a->placement = SCHED_PLACE_CONSOLIDATE;
+	struct sched_name policies[SCHED_ORDER_COUNT_ + 2], *p = policies;
+	for (const struct sched_name *r = sched_order_names; r->name; r++)
+		*p++ = *r;
+	*p++ = (struct sched_name){POLICY_ALL, "all", NULL, "all"};
+	*p = (struct sched_name){0, NULL, NULL, NULL};
 	a->format = 2;
 	a->gpn = 8;
 	a->seed = 1;
@@ -59,9 +62,9 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	const struct cli_flag flags[] = {
 		{"trace", CLI_STR, &a->trace, "FILE", "trace to replay ('-' = stdin)", 0, 0, NULL, NULL},
 		{"format", CLI_CHOICE, &a->format, "F", "trace format", 0, 0, format_choices, &a->format_set},
-		{"policy", CLI_CHOICE, &a->policy, "P", "queue policy, or all for a comparison", 0, 0, policy_choices, &a->policy_set},
+		{"policy", CLI_NAME, &(struct cli_name_dst){&a->policy, policies}, "P", "queue policy, or all for a comparison", 0, 0, NULL, &a->policy_set},
 		{"backfill", CLI_BOOL, &a->backfill, NULL, "EASY backfill behind the queue head", 0, 0, NULL, NULL},
-		{"placement", CLI_CHOICE, &a->placement, "P", "placement policy", 0, 0, placement_choices, NULL},
+		{"placement", CLI_NAME, &(struct cli_name_dst){&a->placement, sched_placement_names}, "P", "placement policy", 0, 0, NULL, NULL},
 		{"cluster", CLI_STR, &a->cluster, "FILE", "cluster description (docs/cluster-file.md)", 0, 0, NULL, NULL},
 		{"nodes", CLI_I64, &a->nodes, "N", "shorthand cluster: N identical nodes", 1, AIDC_MAX_NODES, NULL, &a->nodes_set},
 		{"gpus-per-node", CLI_I64, &a->gpn, "G", "devices per node (shorthand, VC file)", 1, AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},

@@ -175,7 +175,7 @@ int cli_sim_openb_main(int argc, char **argv)
 		{"node-list", CLI_STR, &o.node_list, "FILE", "openb node list CSV (default: the openb trace under $AIDC_TRACES_DIR or ../shared/traces)", 0, 0, NULL, NULL},
 		{"pod-list", CLI_STR, &o.pod_list, "FILE", "openb pod list CSV (default: its openb_pod_list_default.csv)", 0, 0, NULL, NULL},
 		{"policy", CLI_STR, &o.policy, "LIST",
-		 "fgd|bestfit|gpupacking|gpuclustering|dotprod|random|aidc, comma-separated, "
+		 "fgd|bestfit|gpu-packing|gpu-clustering|dotprod|random|aidc-frag, comma-separated, "
 		 "or all|published (default all)", 0, 0, NULL, NULL},
 		{"seeds", CLI_I64, &o.seeds, "N", "runs per policy, seeds seed..seed+N-1 (default 10)", 1,
 		 AIDC_MAX_SEEDS, NULL, NULL},

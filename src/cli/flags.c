@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Declarative command-line flag parsing and help text (see cli.h). */
 #include "cli/cli.h"
+#include "sched/sched.h"
 #include "util/util.h"
 
 void cli_print_help(const struct cli_cmd *cmd, FILE *out)
@@ -18,6 +19,13 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *out)
 			fprintf(out, " (");
 			for (size_t k = 0; f->choices[k]; k++)
 				fprintf(out, "%s%s", k ? "|" : "", f->choices[k]);
+			fprintf(out, ")");
+		}
+		if (f->type == CLI_NAME) {
+			const struct sched_name *t = ((const struct cli_name_dst *)f->dst)->names;
+			fprintf(out, " (");
+			for (const struct sched_name *r = t; r->name; r++)
+				fprintf(out, "%s%s", r != t ? "|" : "", r->name);
 			fprintf(out, ")");
 		}
 		fprintf(out, "\n");
@@ -89,6 +97,14 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_flag *f, const 
 				return 0;
 			}
 		return usage_error(cmd, "--%s %s: unknown value", f->name, v);
+	case CLI_NAME: {
+		const struct cli_name_dst *d = f->dst;
+		const struct sched_name *r = sched_name_find(d->names, v);
+		if (!r)
+			return usage_error(cmd, "--%s %s: unknown value", f->name, v);
+		*d->value = r->value;
+		return 0;
+	}
 	}
 	return CLI_EXIT_USAGE;
 }

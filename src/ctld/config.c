@@ -29,19 +29,13 @@ struct key {
 	size_t off;
 	size_t size; /* K_STR: buffer size */
 	int64_t min, max;
-	const char *const *choices; /* K_CHOICE: NULL-terminated, index = enum value */
+	const struct sched_name *choices; /* K_CHOICE: the enum's name table (src/sched/names.c) */
 	const char *def;            /* default value, as config text ("" = empty / none) */
 	const char *derive;         /* K_STR: default file name under state_dir, or NULL */
 	const char *flag;           /* command-line name if not derived from `name` */
 	const char *metavar;        /* K_STR: shown in --help (FILE, DIR, ADDR, NAME) */
 	const char *help;
 };
-
-static const char *const orders[] = {"fifo", "sjf", "srtf", "qssf", "tiresias", "priority", NULL};
-static const char *const placements[] = {"consolidate", "topology", "spread", "helios",
-					 "random", "dotprod", "gpu-clustering", "gpu-packing",
-					 "bestfit", "fgd", "aidc-frag", NULL};
-static const char *const blockings[] = {"strict", "easy", "skip", NULL};
 
 #define OFF(f) offsetof(struct ctld_config, f)
 #define SZ(f) sizeof(((struct ctld_config *)0)->f)
@@ -76,9 +70,9 @@ static const struct key keys[] = {
 	    "cluster secret shared with agents (created mode 0600)"),
 	STR("port_file", port_file, "", NULL, NULL, "FILE",
 	    "if set, the chosen TCP port is written here once listening"),
-	CHOICE("order", order, orders, "fifo", "queue order of the core"),
-	CHOICE("placement", placement, placements, "consolidate", "placement policy of the core"),
-	CHOICE("blocking", blocking, blockings, "easy",
+	CHOICE("order", order, sched_order_names, "fifo", "queue order of the core"),
+	CHOICE("placement", placement, sched_placement_names, "consolidate", "placement policy of the core"),
+	CHOICE("blocking", blocking, sched_blocking_names, "easy",
 	       "what a blocked queue head does: holds the queue (strict), lets jobs pass that "
 	       "do not delay it (easy backfill), or lets any job pass (skip)"),
 	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
@@ -182,13 +176,13 @@ int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
 			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.64s' is not true or false", key,
 					 value);
 		return 0;
-	case K_CHOICE:
-		for (int i = 0; k->choices[i]; i++)
-			if (strcmp(k->choices[i], value) == 0) {
-				*(int *)dst = i;
-				return 0;
-			}
-		return aidc_errf(e, AIDC_E_INVAL, "%s: unknown value '%.64s'", key, value);
+	case K_CHOICE: {
+		const struct sched_name *r = sched_name_find(k->choices, value);
+		if (!r)
+			return aidc_errf(e, AIDC_E_INVAL, "%s: unknown value '%.64s'", key, value);
+		*(int *)dst = r->value;
+		return 0;
+	}
 	case K_GROUP:
 		return set_group(k, (int64_t *)dst, value, e);
 	}
@@ -293,8 +287,8 @@ void ctld_config_doc(FILE *out)
 			fprintf(out, " %" PRId64 "..%" PRId64, k->min, k->max);
 		if (k->type == K_CHOICE) {
 			fprintf(out, ": ");
-			for (int c = 0; k->choices[c]; c++)
-				fprintf(out, "%s%s", c ? ", " : "", k->choices[c]);
+			for (const struct sched_name *c = k->choices; c->name; c++)
+				fprintf(out, "%s%s", c != k->choices ? ", " : "", c->name);
 		}
 		if (info.def[0])
 			fprintf(out, " | `%s` | %s |\n", info.def, k->help);

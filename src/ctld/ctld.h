@@ -18,6 +18,8 @@
 
 #include "util/err.h"
 
+struct sched_name; /* sched/sched.h */
+
 /* Job states (persisted: append only, never renumber). */
 enum ctld_job_state {
 	CTLD_JOB_PENDING = 0,
@@ -106,7 +108,7 @@ struct ctld_config_key {
 	bool is_bool;
 	const char *help;           /* borrowed */
 	char def[64];               /* the default as text ("" = empty), e.g. "<state_dir>/aidc.db" */
-	const char *const *choices; /* borrowed, NULL-terminated; NULL if not a choice */
+	const struct sched_name *choices; /* borrowed (sched's name table); NULL if not a choice */
 };
 /* Number of config keys (<= CTLD_CONFIG_MAX_KEYS). */
 size_t ctld_config_nkeys(void);

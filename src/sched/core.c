@@ -26,11 +26,11 @@ void sched_config_defaults(struct sched_config *cfg)
 
 static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 {
-	if ((unsigned)cfg->order > SCHED_ORDER_PRIORITY)
+	if ((unsigned)cfg->order >= SCHED_ORDER_COUNT_)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown queue order %d", (int)cfg->order);
 	if ((unsigned)cfg->placement >= SCHED_PLACE_COUNT_)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown placement %d", (int)cfg->placement);
-	if ((unsigned)cfg->blocking > SCHED_BLOCK_SKIP)
+	if ((unsigned)cfg->blocking >= SCHED_BLOCK_COUNT_)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown blocking mode %d", (int)cfg->blocking);
 	if (cfg->tiresias_threshold_dev_s <= 0 ||
 	    cfg->tiresias_threshold_dev_s > AIDC_MAX_DURATION_S)

@@ -86,6 +86,8 @@ int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
 		return sat_mul(qssf_duration(s, j), dev_units(j));
 	case SCHED_ORDER_TIRESIAS:
 		return j->attained_ms >= tiresias_threshold_ms(s, j->part) ? 1 : 0;
+	case SCHED_ORDER_COUNT_: /* not an order; check_config refuses it */
+		break;
 	}
 	return j->submit_s;
 }

@@ -54,6 +54,7 @@ enum sched_order {
 	SCHED_ORDER_QSSF,     /* predicted service (duration x devices) from history; no oracle */
 	SCHED_ORDER_TIRESIAS, /* discretized 2-queue least-attained-service, preemptive */
 	SCHED_ORDER_PRIORITY, /* job priority (high first), then FIFO */
+	SCHED_ORDER_COUNT_
 };
 
 /* Where a job's tasks go. */
@@ -79,7 +80,37 @@ enum sched_blocking {
 	SCHED_BLOCK_STRICT, /* stop the partition's queue there (head-of-line blocking) */
 	SCHED_BLOCK_EASY,   /* EASY backfill: reserve for the head, start later jobs that don't delay it */
 	SCHED_BLOCK_SKIP,   /* greedy: skip it and try every later job (may starve big jobs) */
+	SCHED_BLOCK_COUNT_
 };
+
+/*
+ * Names of the three policy enums (src/sched/names.c, the only copy): config
+ * files, CLI flags, reports and JSON use them. Each table has one row per enum
+ * value, in any order, and ends with a row whose name is NULL. Look names up
+ * with the functions below, never by a row's position.
+ */
+struct sched_name {
+	int value;         /* the enum value */
+	const char *name;  /* canonical name, e.g. "aidc-frag" */
+	const char *alias; /* another accepted spelling (e.g. the FGD paper's "aidc"), or NULL */
+	const char *label; /* for human tables, e.g. "Tiresias" */
+};
+extern const struct sched_name sched_order_names[];
+extern const struct sched_name sched_placement_names[];
+extern const struct sched_name sched_blocking_names[];
+/* The row whose name or alias is name (NULL-safe), or NULL. Borrowed, static. */
+const struct sched_name *sched_name_find(const struct sched_name *t, const char *name);
+/* The row of value, or NULL. Borrowed, static. */
+const struct sched_name *sched_name_of(const struct sched_name *t, int value);
+/* Name (or alias) -> enum: 0 with *out set, or AIDC_E_INVAL (out untouched). */
+int sched_order_parse(const char *name, enum sched_order *out);
+int sched_placement_parse(const char *name, enum sched_placement *out);
+int sched_blocking_parse(const char *name, enum sched_blocking *out);
+/* Enum -> canonical name (label: for people); "?" for a value outside the enum. */
+const char *sched_order_name(enum sched_order o);
+const char *sched_order_label(enum sched_order o);
+const char *sched_placement_name(enum sched_placement p);
+const char *sched_blocking_name(enum sched_blocking b);
 
 struct sched_config {
 	enum sched_order order;

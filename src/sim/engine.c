@@ -40,26 +40,9 @@ void sim_result_release(struct sim_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-static const char *const order_names[] = {"fifo", "sjf", "srtf", "qssf", "tiresias", "priority"};
-
-int sim_order_parse(const char *s)
-{
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(order_names); i++)
-		if (strcmp(s, order_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *sim_order_name(enum sched_order o)
-{
-	return (size_t)o < AIDC_ARRAY_LEN(order_names) ? order_names[o] : "?";
-}
-
 void sim_policy_label(const struct sim_policy *p, char *buf, size_t n)
 {
-	static const char *const up[] = {"FIFO", "SJF", "SRTF", "QSSF", "Tiresias", "Priority"};
-	const char *name = (size_t)p->order < AIDC_ARRAY_LEN(up) ? up[p->order] : "?";
-	snprintf(buf, n, "%s%s", name, p->backfill ? "+bf" : "");
+	snprintf(buf, n, "%s%s", sched_order_label(p->order), p->backfill ? "+bf" : "");
 }
 
 /* ---- cluster into the core ------------------------------------------------ */

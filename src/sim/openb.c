@@ -12,33 +12,26 @@
 #include "sim/openb.h"
 #include "util/util.h"
 
-static const struct {
-	const char *name;
-	enum sched_placement p;
-} policy_names[] = {
-	{"random", SCHED_PLACE_RANDOM},
-	{"dotprod", SCHED_PLACE_DOTPROD},
-	{"gpuclustering", SCHED_PLACE_GPU_CLUSTERING},
-	{"gpupacking", SCHED_PLACE_GPU_PACKING},
-	{"bestfit", SCHED_PLACE_BESTFIT},
-	{"fgd", SCHED_PLACE_FGD},
-	{"aidc", SCHED_PLACE_AIDC_FRAG},
+/* The placements of the FGD experiment; their names are sched's (src/sched/names.c). */
+static const enum sched_placement openb_policies[] = {
+	SCHED_PLACE_RANDOM,  SCHED_PLACE_DOTPROD, SCHED_PLACE_GPU_CLUSTERING, SCHED_PLACE_GPU_PACKING,
+	SCHED_PLACE_BESTFIT, SCHED_PLACE_FGD,     SCHED_PLACE_AIDC_FRAG,
 };
 
 const char *sim_openb_policy_name(enum sched_placement p)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(policy_names); i++)
-		if (policy_names[i].p == p)
-			return policy_names[i].name;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(openb_policies); i++)
+		if (openb_policies[i] == p)
+			return sched_placement_name(p);
 	return NULL;
 }
 
 int sim_openb_policy_parse(const char *name)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(policy_names); i++)
-		if (strcmp(policy_names[i].name, name) == 0)
-			return (int)policy_names[i].p;
-	return -1;
+	enum sched_placement p;
+	if (sched_placement_parse(name, &p) != 0 || !sim_openb_policy_name(p))
+		return -1;
+	return (int)p;
 }
 
 void sim_openb_config_defaults(struct sim_openb_config *c)

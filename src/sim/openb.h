@@ -141,7 +141,9 @@ int sim_openb_run(const struct sim_openb_models *models, const struct sim_openb_
 		  const struct sim_openb_config *cfg, struct sim_openb_result *out,
 		  struct aidc_err *e);
 
-/* "fgd", "bestfit", ... "aidc" <-> policy; NULL / -1 when unknown. */
+/* The experiment's placements by sched's names ("fgd", "gpu-packing", ... "aidc-frag";
+ * the FGD paper's spellings "gpupacking", "gpuclustering" and "aidc" are accepted);
+ * NULL / -1 for a placement that is not one of them or an unknown name. */
 const char *sim_openb_policy_name(enum sched_placement p);
 int sim_openb_policy_parse(const char *name);
 

@@ -21,16 +21,6 @@ static const char *fmt_dur(double s, char *buf, size_t n)
 	return buf;
 }
 
-static const char *const placement_names[] = {
-	"consolidate", "topology", "spread", "helios", "random", "dotprod",
-	"gpu-clustering", "gpu-packing", "bestfit", "fgd", "aidc-frag",
-};
-
-static const char *placement_name(enum sched_placement p)
-{
-	return (size_t)p < AIDC_ARRAY_LEN(placement_names) ? placement_names[p] : "?";
-}
-
 static void stats_row(FILE *out, const char *label, const struct sim_stats *st, int width)
 {
 	char a[4][16], b[2][16];
@@ -77,7 +67,7 @@ void sim_report_text(const struct sim_result *r, const struct sim_summary *sum, 
 	sim_policy_label(&r->policy, label, sizeof label);
 	const struct sim_stats *a = &sum->all;
 	fprintf(out, "policy %s, placement %s, %" PRIu64 " devices\n", label,
-		placement_name(r->placement), r->dev_milli_total / AIDC_DEVICE_MILLI);
+		sched_placement_name(r->placement), r->dev_milli_total / AIDC_DEVICE_MILLI);
 	fprintf(out, "jobs: %zu in trace, %zu submitted, %zu finished, %zu never started, "
 		"%zu filtered out, %zu without a partition, %zu rejected\n",
 		r->trace->n, a->jobs, a->finished, a->never_started, r->n_excluded, r->n_no_part,
@@ -142,9 +132,9 @@ void sim_report_json(const struct sim_result *r, const struct sim_summary *sum,
 	sim_policy_label(&r->policy, label, sizeof label);
 	aidc_json_obj_begin(j);
 	aidc_json_kstr(j, "policy", label);
-	aidc_json_kstr(j, "order", sim_order_name(r->policy.order));
+	aidc_json_kstr(j, "order", sched_order_name(r->policy.order));
 	aidc_json_kbool(j, "backfill", r->policy.backfill);
-	aidc_json_kstr(j, "placement", placement_name(r->placement));
+	aidc_json_kstr(j, "placement", sched_placement_name(r->placement));
 	aidc_json_ki64(j, "devices", (int64_t)(r->dev_milli_total / AIDC_DEVICE_MILLI));
 	aidc_json_ki64(j, "trace_jobs", (int64_t)r->trace->n);
 	aidc_json_ki64(j, "bad_rows_skipped", (int64_t)r->trace->bad_rows);
@@ -268,7 +258,7 @@ void sim_report_compare(const struct sim_result *const *rs, const struct sim_sum
 	if (n == 0)
 		return;
 	fprintf(out, "placement %s, %" PRIu64 " devices, %zu jobs submitted\n\n",
-		placement_name(rs[0]->placement), rs[0]->dev_milli_total / AIDC_DEVICE_MILLI,
+		sched_placement_name(rs[0]->placement), rs[0]->dev_milli_total / AIDC_DEVICE_MILLI,
 		sums[0].all.jobs);
 	fprintf(out, "%-12s %8s %9s %9s %9s %9s %9s %9s %6s %8s %7s\n", "policy", "finished",
 		"avg JCT", "p50 JCT", "p95 JCT", "p99 JCT", "avg queue", "p95 queue", "util",

@@ -226,10 +226,7 @@ struct sim_policy {
 	enum sched_order order;
 	bool backfill;
 };
-/* "fifo" ... "tiresias"; -1 if unknown. */
-int sim_order_parse(const char *s);
-const char *sim_order_name(enum sched_order o);
-/* "FIFO", "SJF+bf", ... into buf. */
+/* "FIFO", "SJF+bf", ... into buf (labels from sched_order_names). */
 void sim_policy_label(const struct sim_policy *p, char *buf, size_t n);
 
 struct sim_opts {

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy all --seeds 2 \
 	--quiet >"$TMP/table.txt" || fail "table run"
-for p in fgd bestfit gpupacking gpuclustering dotprod random aidc; do
+for p in fgd bestfit gpu-packing gpu-clustering dotprod random aidc-frag; do
 	grep -q "^$p " "$TMP/table.txt" || fail "no row for $p in: $(cat "$TMP/table.txt")"
 done
 
@@ -21,9 +21,15 @@ done
 "$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy fgd,aidc --seeds 3 \
 	--json --quiet >"$TMP/b.json" || fail "second json run"
 cmp -s "$TMP/a.json" "$TMP/b.json" || fail "same seeds gave different JSON"
-for k in '"policy": "fgd"' '"policy": "aidc"' alloc_pct_at_100 alloc_pct_at_130 frag_pct_at_100; do
+for k in '"policy": "fgd"' '"policy": "aidc-frag"' alloc_pct_at_100 alloc_pct_at_130 frag_pct_at_100; do
 	grep -q "$k" "$TMP/a.json" || fail "JSON lacks $k"
 done
+# The FGD paper's spellings are aliases of sched's names; output uses sched's names.
+"$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy gpupacking,gpu-clustering \
+	--seeds 1 --json --quiet >"$TMP/c.json" || fail "alias run"
+grep -q '"policy": "gpu-packing"' "$TMP/c.json" || fail "alias not reported by its name"
+"$BIN" sim openb --node-list $FX/nodes.csv --pod-list $FX/pods.csv --policy gpupacking,gpu-packing \
+	--quiet 2>"$TMP/err" && fail "a name and its alias accepted together"
 head -1 "$TMP/curves.csv" | grep -q '^policy,arrived_pct,alloc_pct' || fail "CSV header"
 n=$(wc -l <"$TMP/curves.csv")
 [ "$n" -eq 263 ] || fail "CSV has $n lines, want 1 + 2 x 131"
