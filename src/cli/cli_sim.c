@@ -313,13 +313,13 @@ static int check_partitions(const struct sim_trace *t, const struct sim_result *
 	if (r->n_no_part == 0)
 		return 0;
 	const char *example = "";
-	uint8_t *seen = aidc_calloc(t->strs.n ? t->strs.n : 1, 1);
+	uint8_t *seen = aidc_calloc(AIDC_MAX(sim_strtab_count(&t->strs), 1u), 1);
 	size_t nvc = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		if (r->jobs[i].status != SIM_ST_NO_PART)
 			continue;
 		uint32_t vc = t->jobs[i].vc;
-		if (vc < t->strs.n && !seen[vc]) {
+		if (vc < sim_strtab_count(&t->strs) && !seen[vc]) {
 			seen[vc] = 1;
 			nvc++;
 			if (!*example)

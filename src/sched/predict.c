@@ -43,60 +43,18 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-static uint64_t str_hash(const char *str)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *str; str++)
-		h = (h ^ (unsigned char)*str) * 1099511628211ULL;
-	return h;
-}
-
 void sched_predict_release(struct sched_predict *p)
 {
-	for (uint32_t i = 0; i < p->nnames; i++)
-		aidc_free(p->names[i]);
-	aidc_free(p->names);
-	aidc_free(p->ntab);
+	aidc_intern_release(&p->names);
 	aidc_free(p->groups);
 	aidc_free(p->gtab);
 	memset(p, 0, sizeof *p);
 }
 
-static void names_rehash(struct sched_predict *p)
-{
-	size_t cap = p->ntab_cap ? p->ntab_cap * 2 : 256;
-
-	aidc_free(p->ntab);
-	p->ntab = aidc_malloc(cap * sizeof *p->ntab);
-	memset(p->ntab, 0xff, cap * sizeof *p->ntab);
-	p->ntab_cap = cap;
-	for (uint32_t id = 0; id < p->nnames; id++) {
-		size_t i = (size_t)str_hash(p->names[id]) & (cap - 1);
-		while (p->ntab[i] != UINT32_MAX)
-			i = (i + 1) & (cap - 1);
-		p->ntab[i] = id;
-	}
-}
-
 uint32_t sched_intern(struct sched *s, const char *str)
 {
-	struct sched_predict *p = &s->pred;
-	size_t i;
-
-	if (!p->ntab_cap)
-		names_rehash(p);
-	for (i = (size_t)str_hash(str) & (p->ntab_cap - 1); p->ntab[i] != UINT32_MAX;
-	     i = (i + 1) & (p->ntab_cap - 1))
-		if (strcmp(p->names[p->ntab[i]], str) == 0)
-			return p->ntab[i];
-	if (p->nnames >= AIDC_MAX_PREDICT_NAMES)
-		return UINT32_MAX;
-	AIDC_GROW(p->names, p->cap_names, (size_t)p->nnames + 1);
-	p->names[p->nnames] = aidc_strdup(str);
-	p->ntab[i] = p->nnames++;
-	if ((size_t)p->nnames * 2 > p->ntab_cap)
-		names_rehash(p);
-	return p->nnames - 1;
+	uint32_t id;
+	return aidc_intern(&s->pred.names, str, AIDC_MAX_PREDICT_NAMES, &id) == 0 ? id : UINT32_MAX;
 }
 
 /* What each level's group is keyed by, finest first. */

@@ -103,11 +103,7 @@ struct sched_hgroup {
 	double mean_s;
 };
 struct sched_predict {
-	char **names; /* interned user and job names, owned */
-	uint32_t nnames;
-	size_t cap_names;
-	uint32_t *ntab; /* open addressing over names, UINT32_MAX = empty */
-	size_t ntab_cap;
+	struct aidc_intern names; /* user and job names (util/intern.h) */
 	struct sched_hgroup *groups;
 	uint32_t ngroups;
 	size_t cap_groups;

@@ -468,7 +468,7 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	en->r->dev_milli_total = ndevs * AIDC_DEVICE_MILLI;
 	en->dev_used = aidc_calloc(ndevs ? ndevs : 1, sizeof *en->dev_used);
 	en->node_stamp = aidc_calloc(en->nnodes ? en->nnodes : 1, sizeof *en->node_stamp);
-	size_t ns = en->t->strs.n ? en->t->strs.n : 1;
+	size_t ns = AIDC_MAX(sim_strtab_count(&en->t->strs), 1u);
 	en->part_of = aidc_malloc(ns * sizeof *en->part_of);
 	en->mask_of = aidc_malloc(ns * sizeof *en->mask_of);
 	for (size_t k = 0; k < ns; k++) {

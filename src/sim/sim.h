@@ -29,26 +29,26 @@
 #include "sched/sched.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/intern.h"
 #include "util/outfile.h"
 #include "util/limits.h"
 
 /* ---- interned strings ------------------------------------------------------ */
 
-/* Index 0 is always "". Indices are assigned in order of first appearance, so
- * they are deterministic. Lookup is a hash table (FNV-1a, linear probing). */
+/* A trace's strings: util's interning table (deterministic ids in order of
+ * first appearance) whose index 0 is always "", so a zeroed job refers to
+ * empty strings. */
 struct sim_strtab {
-	char **v;       /* v[0 .. n), owned */
-	uint32_t n;
-	size_t cap;
-	uint32_t *slots; /* open-addressing table of index+1 (0 = empty), owned */
-	size_t nslots;
+	struct aidc_intern tab;
 };
 void sim_strtab_init(struct sim_strtab *t);
 void sim_strtab_release(struct sim_strtab *t);
 /* Index of s (copied on first sight). Strings longer than AIDC_MAX_NAME_BYTES
  * are rejected with AIDC_E_LIMIT; returns the index (>= 0) or a negative code. */
 int sim_strtab_intern(struct sim_strtab *t, const char *s);
-const char *sim_strtab_get(const struct sim_strtab *t, uint32_t i); /* borrowed */
+const char *sim_strtab_get(const struct sim_strtab *t, uint32_t i); /* borrowed; "" if unknown */
+/* Number of indices in use (valid indices are 0 .. count-1). */
+uint32_t sim_strtab_count(const struct sim_strtab *t);
 
 /* ---- traces ---------------------------------------------------------------- */
 

@@ -13,77 +13,34 @@
 
 void sim_strtab_init(struct sim_strtab *t)
 {
-	memset(t, 0, sizeof *t);
+	aidc_intern_init(&t->tab);
 }
 
 void sim_strtab_release(struct sim_strtab *t)
 {
-	for (uint32_t i = 0; i < t->n; i++)
-		aidc_free(t->v[i]);
-	aidc_free(t->v);
-	aidc_free(t->slots);
-	memset(t, 0, sizeof *t);
-}
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-/* Rebuilds the slot table at twice the size; load factor stays <= 1/2. */
-static void rehash(struct sim_strtab *t)
-{
-	size_t ns = t->nslots ? t->nslots * 2 : 64;
-	uint32_t *slots = aidc_calloc(ns, sizeof *slots);
-	for (uint32_t i = 0; i < t->n; i++) {
-		size_t k = fnv1a(t->v[i]) & (ns - 1);
-		while (slots[k])
-			k = (k + 1) & (ns - 1);
-		slots[k] = i + 1;
-	}
-	aidc_free(t->slots);
-	t->slots = slots;
-	t->nslots = ns;
+	aidc_intern_release(&t->tab);
 }
 
 int sim_strtab_intern(struct sim_strtab *t, const char *s)
 {
-	size_t len = strlen(s);
-	if (len >= AIDC_MAX_NAME_BYTES)
+	uint32_t id;
+	if (strlen(s) >= AIDC_MAX_NAME_BYTES)
 		return AIDC_E_LIMIT;
-	if (t->n == 0) {
-		/* Index 0 is "", so a zeroed job refers to empty strings. */
-		AIDC_GROW(t->v, t->cap, 1);
-		t->v[0] = aidc_strdup("");
-		t->n = 1;
-		rehash(t);
-	}
-	size_t k = fnv1a(s) & (t->nslots - 1);
-	while (t->slots[k]) {
-		uint32_t i = t->slots[k] - 1;
-		if (strcmp(t->v[i], s) == 0)
-			return (int)i;
-		k = (k + 1) & (t->nslots - 1);
-	}
-	if (t->n > INT32_MAX - 2)
-		return AIDC_E_LIMIT;
-	AIDC_GROW(t->v, t->cap, (size_t)t->n + 1);
-	t->v[t->n] = aidc_strndup(s, len);
-	t->slots[k] = t->n + 1;
-	int idx = (int)t->n++;
-	if ((size_t)t->n * 2 > t->nslots)
-		rehash(t);
-	return idx;
+	if (t->tab.n == 0 && aidc_intern(&t->tab, "", INT32_MAX, &id) != 0)
+		return AIDC_E_LIMIT; /* index 0 is "" */
+	int rc = aidc_intern(&t->tab, s, INT32_MAX, &id);
+	return rc ? rc : (int)id;
 }
 
 const char *sim_strtab_get(const struct sim_strtab *t, uint32_t i)
 {
-	return i < t->n ? t->v[i] : "";
+	const char *s = aidc_intern_get(&t->tab, i);
+	return s ? s : "";
+}
+
+uint32_t sim_strtab_count(const struct sim_strtab *t)
+{
+	return t->tab.n;
 }
 
 /* ---- trace ---------------------------------------------------------------- */

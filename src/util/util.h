@@ -23,6 +23,7 @@
 #include "util/csv.h"
 #include "util/err.h"
 #include "util/heap.h"
+#include "util/intern.h"
 #include "util/json.h"
 #include "util/limits.h"
 #include "util/log.h"
