@@ -292,7 +292,8 @@ uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
 struct sched_alloc {
 	uint32_t task;  /* 0..ntasks-1 */
 	uint32_t node;
-	uint32_t dev;   /* global device index (see sched_device_*), or SCHED_NO_DEVICE */
+	uint32_t dev;   /* global device index (devices are numbered from 0 in the order
+			   sched_add_node added them), or SCHED_NO_DEVICE */
 	uint32_t milli; /* share of the device, 1..1000 */
 };
 

@@ -184,7 +184,8 @@ int store_open_sqlite(const char *path, const struct store_options *o, struct st
 /* Closes the store; NULL is a no-op. */
 void store_close(struct store *st);
 
-/* Thin wrappers so callers read store_job_put(st, ...) instead of st->ops->... */
+/* Thin wrappers of the transaction calls: store_begin(st, e) reads better than
+ * st->ops->begin(st, e). The row calls go through st->ops directly. */
 static inline int store_begin(struct store *st, struct aidc_err *e)
 {
 	return st->ops->begin(st, e);

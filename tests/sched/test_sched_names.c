@@ -86,9 +86,4 @@ static void test_typed_lookups(void)
 	CHECK_STR(sched_placement_name((enum sched_placement)-1), "?");
 }
 
-int main(void)
-{
-	test_tables();
-	test_typed_lookups();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_tables), TEST(test_typed_lookups))

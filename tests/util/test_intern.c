@@ -66,10 +66,4 @@ static void test_hash(void)
 	CHECK(aidc_hash_str("foobar") == 0x85944171f73967e8ULL);
 }
 
-int main(void)
-{
-	test_ids_and_rehash();
-	test_cap_and_zeroed();
-	test_hash();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_ids_and_rehash), TEST(test_cap_and_zeroed), TEST(test_hash))
