@@ -37,6 +37,8 @@ struct ctld_task {
 	bool dispatched;  /* the launch order went out (resent after re-registration) */
 };
 
+#define CTLD_LOG_KEY_HEX 16
+
 struct ctld_job {
 	uint64_t id;
 	uint32_t uid, gid;
@@ -53,6 +55,11 @@ struct ctld_job {
 	struct ctld_task *tasks;    /* ntasks entries while RUNNING/STOPPING, else NULL */
 	uint16_t master_port;
 	bool requeue_on_node_failure;
+	/* Random hex made at submit and stored in the job row: the job's log
+	 * directory is logs/<id>.<log_key>, so output left by another job that
+	 * once had the same id is never served to this one. "" for rows of builds
+	 * before schema 3 (their directory is logs/<id>). */
+	char log_key[CTLD_LOG_KEY_HEX + 1];
 };
 
 /* One entry of a node's index of active tasks. */
@@ -132,6 +139,14 @@ struct ctld {
 	struct ctld_job **by_handle; /* core handle -> job */
 	size_t cap_handles;
 	uint64_t next_job_id;
+	/* The job-id high-water mark outside the database (<state_dir>/job_id_hwm):
+	 * every id below hwm may have been handed out. Written before the id is
+	 * used (hwm_dirty: fsynced at the next group commit, before any reply), and
+	 * read at start, so ids never go backwards even when the database is lost
+	 * or restored from an older backup. */
+	int hwm_fd;
+	uint64_t hwm;
+	bool hwm_dirty;
 
 	struct ctld_node *nodes;
 	size_t nnodes, cap_nodes;
@@ -192,6 +207,10 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
 /* Ends the job if every task is terminal (loop thread, after any task change). */
 int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_jobs_restore(struct ctld *c, struct aidc_err *e);
+/* Writes the job's log directory (state_dir/logs/<id>[.<log_key>]) into buf. */
+void ctld_job_log_dir(const struct ctld *c, const struct ctld_job *j, char *buf, size_t size);
+/* Makes the job-id high-water mark durable if it changed (group commit). */
+int ctld_hwm_sync(struct ctld *c, struct aidc_err *e);
 /* Frees ended jobs held in memory (after the group commit). */
 void ctld_jobs_evict(struct ctld *c);
 /* Reads an ended job (with its tasks) from the store; *out is caller-freed

@@ -10,8 +10,12 @@
  * without side effects visible outside this thread) and removed again if the
  * commit fails, so a failed commit changes nothing.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <malloc.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "ctld/ctld_int.h"
 #include "util/util.h"
@@ -155,16 +159,23 @@ static char *alloc_json(struct ctld *c, const struct ctld_job *j)
 	return aidc_buf_detach(&b);
 }
 
-int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e)
+/* The job's row; alloc is borrowed. */
+static struct store_job job_row(const struct ctld_job *j, char *alloc)
 {
-	char *alloc = alloc_json(c, j);
-	struct store_job r = {
+	return (struct store_job){
 		.id = j->id, .uid = j->uid, .gid = j->gid, .user = j->user, .name = j->name,
 		.spec_json = j->spec_json, .alloc_json = alloc, .reason = j->reason,
 		.state = j->state, .target = j->target, .attempt = j->attempt,
 		.exit_code = j->exit_code, .term_signal = j->term_signal,
 		.submit_s = j->submit_s, .start_s = j->start_s, .end_s = j->end_s,
+		.log_key = (char *)j->log_key,
 	};
+}
+
+int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e)
+{
+	char *alloc = alloc_json(c, j);
+	struct store_job r = job_row(j, alloc);
 	int rc = c->st->ops->job_put(c->st, &r, e);
 	aidc_free(alloc);
 	if (rc || !tasks)
@@ -300,6 +311,138 @@ static void jobs_append(struct ctld *c, struct ctld_job *j)
 	c->jobs[c->njobs++] = j;
 }
 
+/* ---- job ids and log directories ------------------------------------------ */
+
+static void new_log_key(char out[CTLD_LOG_KEY_HEX + 1])
+{
+	uint8_t raw[CTLD_LOG_KEY_HEX / 2];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		/* Unique enough without the kernel's pool: time and a counter. */
+		static uint64_t n;
+		uint64_t v = (uint64_t)ctld_now_ms() * 1000003u + ++n;
+		memcpy(raw, &v, sizeof raw < sizeof v ? sizeof raw : sizeof v);
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+void ctld_job_log_dir(const struct ctld *c, const struct ctld_job *j, char *buf, size_t size)
+{
+	if (j->log_key[0])
+		snprintf(buf, size, "%.3900s/logs/%" PRIu64 ".%s", c->cfg.state_dir, j->id,
+			 j->log_key);
+	else
+		snprintf(buf, size, "%.3900s/logs/%" PRIu64, c->cfg.state_dir, j->id);
+}
+
+#define HWM_DIGITS 20 /* the file holds exactly this many digits and a newline */
+
+/* Raises the high-water mark to at least v (before an id below v is used).
+ * One pwrite of a fixed-size record, fsynced at the group commit. */
+static int hwm_raise(struct ctld *c, uint64_t v, struct aidc_err *e)
+{
+	if (v <= c->hwm)
+		return 0;
+	char rec[HWM_DIGITS + 2];
+	snprintf(rec, sizeof rec, "%0*" PRIu64 "\n", HWM_DIGITS, v);
+	if (c->hwm_fd < 0 || pwrite(c->hwm_fd, rec, HWM_DIGITS + 1, 0) != HWM_DIGITS + 1)
+		return aidc_errf(e, AIDC_E_IO, "cannot write %s/job_id_hwm: %s", c->cfg.state_dir,
+				 c->hwm_fd < 0 ? "not open" : strerror(errno));
+	c->hwm = v;
+	c->hwm_dirty = true;
+	return 0;
+}
+
+int ctld_hwm_sync(struct ctld *c, struct aidc_err *e)
+{
+	if (!c->hwm_dirty)
+		return 0;
+	if (c->cfg.store_sync_full && fdatasync(c->hwm_fd) != 0)
+		return aidc_errf(e, AIDC_E_IO, "cannot sync %s/job_id_hwm: %s", c->cfg.state_dir,
+				 strerror(errno));
+	c->hwm_dirty = false;
+	return 0;
+}
+
+/* The highest id named by a log directory (logs/<id> or logs/<id>.<key>):
+ * the last witness of ids handed out when both the database and the
+ * high-water mark file are gone. O(directories) once at start. */
+static uint64_t max_logged_id(const struct ctld *c)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16];
+	snprintf(path, sizeof path, "%.4000s/logs", c->cfg.state_dir);
+	DIR *d = opendir(path);
+	uint64_t max = 0;
+	if (!d)
+		return 0;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(de->d_name, &end, 10);
+		if (errno == 0 && end != de->d_name && (*end == '\0' || *end == '.') &&
+		    v < (unsigned long long)INT64_MAX && v > max)
+			max = v;
+	}
+	closedir(d);
+	return max;
+}
+
+/* Opens the high-water mark file and sets next_job_id to the highest of: the
+ * stored counter, the highest job row + 1 (ended jobs included), the
+ * high-water mark, the highest log directory + 1. A counter or mark that does
+ * not parse is refused (someone edited it): start only on a clear state. */
+static int restore_next_id(struct ctld *c, struct aidc_err *e)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16];
+	snprintf(path, sizeof path, "%.4000s/job_id_hwm", c->cfg.state_dir);
+	c->hwm_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (c->hwm_fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "cannot open %s: %s", path, strerror(errno));
+	char rec[HWM_DIGITS + 2] = {0};
+	ssize_t n = pread(c->hwm_fd, rec, sizeof rec - 1, 0);
+	uint64_t next = c->next_job_id;
+	int64_t v;
+	if (n > 0) {
+		while (n > 0 && rec[n - 1] == '\n')
+			rec[--n] = '\0';
+		if (aidc_parse_i64(rec, 1, INT64_MAX, &v) != 0)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s does not hold a job id (\"%.24s\"); refusing to start "
+					 "(ids must never go backwards)",
+					 path, rec);
+		c->hwm = (uint64_t)v;
+		if (c->hwm > next)
+			next = c->hwm;
+	}
+	char *meta = NULL;
+	int rc = c->st->ops->meta_get(c->st, "next_job_id", &meta, e);
+	if (rc == 0) {
+		rc = aidc_parse_i64(meta, 1, INT64_MAX, &v);
+		if (rc)
+			rc = aidc_errf(e, AIDC_E_PARSE,
+				       "%s: next_job_id \"%.24s\" is not a job id in 1..%" PRId64
+				       "; refusing to start",
+				       c->cfg.db_path, meta, INT64_MAX);
+		else if ((uint64_t)v > next)
+			next = (uint64_t)v;
+		aidc_free(meta);
+		if (rc)
+			return rc;
+	} else if (rc != AIDC_E_NOTFOUND) {
+		return rc;
+	}
+	uint64_t max = 0;
+	if ((rc = c->st->ops->job_max_id(c->st, &max, e)) != 0)
+		return rc;
+	if (max + 1 > next)
+		next = max + 1;
+	max = max_logged_id(c);
+	if (max + 1 > next)
+		next = max + 1;
+	c->next_job_id = next;
+	return 0;
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e)
 {
@@ -310,8 +453,17 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	int rc = normalize_spec(c, spec, e);
 	if (rc)
 		return rc;
+	/* Ids are never reused or wrapped: the last one is INT64_MAX - 1, so the
+	 * stored counter (next id) always fits a signed 64-bit column. */
+	if (c->next_job_id >= (uint64_t)INT64_MAX)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "job ids are exhausted (next id %" PRIu64 "); ids are never reused",
+				 c->next_job_id);
+	if ((rc = hwm_raise(c, c->next_job_id + 1, e)) != 0)
+		return rc;
 	struct ctld_job *j = aidc_calloc(1, sizeof *j);
 	j->id = c->next_job_id;
+	new_log_key(j->log_key);
 	j->uid = who->uid;
 	j->gid = who->gid;
 	j->user = aidc_strdup(who->user);
@@ -337,7 +489,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	snprintf(next, sizeof next, "%" PRIu64, j->id + 1);
 	if ((rc = ctld_tx_begin(c, e)) != 0)
 		goto fail_sched;
-	if ((rc = ctld_job_persist(c, j, false, e)) != 0 ||
+	struct store_job row = job_row(j, NULL);
+	if ((rc = c->st->ops->job_insert(c->st, &row, e)) != 0 ||
 	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0) {
 		ctld_tx_rollback(c);
 		goto fail_sched;
@@ -515,6 +668,9 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 	j->start_s = r->start_s;
 	j->end_s = r->end_s;
 	j->handle = -1;
+	if (r->log_key && strlen(r->log_key) == CTLD_LOG_KEY_HEX &&
+	    strspn(r->log_key, "0123456789abcdef") == CTLD_LOG_KEY_HEX)
+		memcpy(j->log_key, r->log_key, CTLD_LOG_KEY_HEX + 1);
 	int rc = api_decode(&api_schema_job_submit, j->spec_json, strlen(j->spec_json), &j->spec,
 			    e);
 	if (rc)
@@ -611,13 +767,8 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 	for (int st = 0; st < CTLD_JOB_STATE_COUNT_; st++)
 		if (st < CTLD_JOB_COMPLETED || st > CTLD_JOB_NODE_FAIL)
 			c->ended[st] = 0;
-	char *next = NULL;
-	if (c->st->ops->meta_get(c->st, "next_job_id", &next, NULL) == 0) {
-		int64_t v;
-		if (aidc_parse_i64(next, 1, INT64_MAX, &v) == 0 && (uint64_t)v > c->next_job_id)
-			c->next_job_id = (uint64_t)v;
-		aidc_free(next);
-	}
+	if ((rc = restore_next_id(c, e)) != 0)
+		return rc;
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
 		if (j->id >= c->next_job_id)

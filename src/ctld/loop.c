@@ -146,7 +146,10 @@ static void group_commit(struct ctld *c)
 	struct aidc_err e = {0};
 	int rc = 0;
 	if (c->tx_open) {
-		rc = store_commit(c->st, &e);
+		/* The id high-water mark is durable before any id is acknowledged. */
+		rc = ctld_hwm_sync(c, &e);
+		if (rc == 0)
+			rc = store_commit(c->st, &e);
 		c->tx_open = false;
 		if (rc) {
 			aidc_log(AIDC_LOG_ERROR,
@@ -316,15 +319,72 @@ int ctld_secret_ensure(const char *path, char *out, size_t outsz, struct aidc_er
 	return 0;
 }
 
+/* Refuses a path that others may read: the state directory holds every
+ * user's environment, scripts and output (docs/security.md). Directories may
+ * keep the search (x) bits (users reach the default socket, which lives in
+ * the state directory, through it) but never r or w for group or others. */
+static int check_private(const char *path, bool dir, struct aidc_err *e)
+{
+	struct stat sb;
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 0
+				       : aidc_errf(e, AIDC_E_IO, "cannot stat %s: %s", path,
+						   strerror(errno));
+	if (dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+		return aidc_errf(e, AIDC_E_PERM, "%s must be a %s", path,
+				 dir ? "directory" : "regular file");
+	if (sb.st_uid != geteuid())
+		return aidc_errf(e, AIDC_E_PERM,
+				 "%s must be owned by the controller's uid %u (it is %u)", path,
+				 (unsigned)geteuid(), (unsigned)sb.st_uid);
+	if ((sb.st_mode & (dir ? 066 : 077)) != 0)
+		return aidc_errf(e, AIDC_E_PERM,
+				 "%s must be accessible by its owner only (mode %s; it has %03o): "
+				 "it holds every user's jobs and output; chmod %s it",
+				 path, dir ? "0700 or 0711" : "0600", (unsigned)(sb.st_mode & 0777),
+				 dir ? "700" : "600");
+	return 0;
+}
+
+/* True when path names an entry directly inside dir. */
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && !strchr(path + n + 1, '/');
+}
+
 static int make_dirs(const struct ctld_config *cfg, struct aidc_err *e)
 {
 	char logs[AIDC_MAX_PATH_BYTES + 16];
-	if (mkdir(cfg->state_dir, 0755) != 0 && errno != EEXIST)
-		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", cfg->state_dir,
-				 strerror(errno));
+	/* Everything the controller creates is owner-only: the database, its WAL
+	 * and shm files (SQLite gives them the database's mode), logs. */
+	umask(077);
+	mode_t dmode = inside(cfg->socket_path, cfg->state_dir) ? 0711 : 0700;
+	if (mkdir(cfg->state_dir, dmode) != 0) {
+		if (errno != EEXIST)
+			return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", cfg->state_dir,
+					 strerror(errno));
+	} else if (dmode != 0700) {
+		chmod(cfg->state_dir, dmode); /* the umask took the x bits */
+	}
 	snprintf(logs, sizeof logs, "%s/logs", cfg->state_dir);
 	if (mkdir(logs, 0700) != 0 && errno != EEXIST)
 		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", logs, strerror(errno));
+	static const char *const files[] = {"", "-wal", "-shm"};
+	char path[AIDC_MAX_PATH_BYTES + 16];
+	int rc;
+	if ((rc = check_private(cfg->state_dir, true, e)) != 0 ||
+	    (rc = check_private(logs, true, e)) != 0)
+		return rc;
+	struct stat sb;
+	if (stat(logs, &sb) == 0 && (sb.st_mode & 077) != 0)
+		return aidc_errf(e, AIDC_E_PERM, "%s must have mode 0700 (it has %03o)", logs,
+				 (unsigned)(sb.st_mode & 0777));
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(files); i++) {
+		snprintf(path, sizeof path, "%.4000s%s", cfg->db_path, files[i]);
+		if ((rc = check_private(path, false, e)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -361,6 +421,8 @@ static void ctld_release(struct ctld *c)
 	sched_decisions_release(&c->dec);
 	sched_free(c->sched);
 	store_close(c->st);
+	if (c->hwm_fd >= 0)
+		close(c->hwm_fd);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->wake);
 }
@@ -375,6 +437,7 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	pthread_cond_init(&c.wake, NULL);
 	sched_decisions_init(&c.dec);
 	c.next_job_id = 1;
+	c.hwm_fd = -1;
 	int rc;
 	/* MASTER_PORT = base + job id mod range must stay a valid port. */
 	if (c.cfg.master_port_base + c.cfg.master_port_range - 1 > 65535) {

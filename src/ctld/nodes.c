@@ -654,12 +654,11 @@ int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 	if (m->req->body_len > AIDC_MAX_LOG_CHUNK_BYTES)
 		return aidc_errf(&m->err, AIDC_E_LIMIT, "log chunk over %u bytes",
 				 AIDC_MAX_LOG_CHUNK_BYTES);
-	char path[AIDC_MAX_PATH_BYTES + 64];
-	snprintf(path, sizeof path, "%s/logs/%" PRIu64, c->cfg.state_dir, j->id);
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
-	snprintf(path, sizeof path, "%s/logs/%" PRIu64 "/%u.%u.%s", c->cfg.state_dir, j->id,
-		 j->attempt, k->index, stream);
+	char dir[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 64];
+	ctld_job_log_dir(c, j, dir, sizeof dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof path, "%s/%u.%u.%s", dir, j->attempt, k->index, stream);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));

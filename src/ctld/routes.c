@@ -93,6 +93,7 @@ static int keep_row(void *ctx, const struct store_job *r)
 	d->spec_json = r->spec_json ? aidc_strdup(r->spec_json) : NULL;
 	d->alloc_json = r->alloc_json ? aidc_strdup(r->alloc_json) : NULL;
 	d->reason = r->reason ? aidc_strdup(r->reason) : NULL;
+	d->log_key = r->log_key ? aidc_strdup(r->log_key) : NULL;
 	return 0;
 }
 
@@ -196,8 +197,10 @@ static int lf_log_where(struct ctld *c, struct ctld_msg *m)
 	uint32_t attempt = j->attempt;
 	if (j->state == CTLD_JOB_PENDING && attempt > 0)
 		attempt--;
-	snprintf(m->log_path, sizeof m->log_path, "%.3900s/logs/%" PRIu64 "/%u.%u.%s",
-		 c->cfg.state_dir, j->id, attempt, (unsigned)task, stream ? stream : "out");
+	char dir[AIDC_MAX_PATH_BYTES - 64];
+	ctld_job_log_dir(c, j, dir, sizeof dir);
+	snprintf(m->log_path, sizeof m->log_path, "%s/%u.%u.%s", dir, attempt, (unsigned)task,
+		 stream ? stream : "out");
 	m->job_done = !ctld_job_active(j) && j->state != CTLD_JOB_PENDING;
 	return CTLD_DONE;
 }

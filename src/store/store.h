@@ -23,7 +23,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -40,6 +40,7 @@ struct store_job {
 	int32_t exit_code;   /* first failing task's exit code, or 0 */
 	int32_t term_signal; /* first failing task's signal, or 0 */
 	int64_t submit_s, start_s, end_s; /* Unix seconds; 0 = not yet */
+	char *log_key; /* schema 3: names the job's log directory with its id; "" = older row */
 };
 
 /* One task row of a job's current attempt. */
@@ -98,7 +99,7 @@ typedef int (*store_task_fn)(void *ctx, const struct store_task *t);
 typedef int (*store_node_fn)(void *ctx, const struct store_node *n);
 typedef int (*store_token_fn)(void *ctx, const struct store_token *t);
 
-#define STORE_OPS_VERSION 3
+#define STORE_OPS_VERSION 4
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -119,7 +120,8 @@ struct store_ops {
 	int (*savepoint)(struct store *st, struct aidc_err *e);
 	int (*release)(struct store *st, struct aidc_err *e);
 	void (*rollback_to)(struct store *st);
-	/* Inserts or replaces the row with j->id. */
+	/* Updates the row with j->id (its uid, gid, user and log_key must match
+	 * and are never changed); AIDC_E_NOTFOUND when there is no such row. */
 	int (*job_put)(struct store *st, const struct store_job *j, struct aidc_err *e);
 	/* AIDC_E_NOTFOUND when absent; *out is caller-released (store_job_release). */
 	int (*job_get)(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e);
@@ -155,6 +157,12 @@ struct store_ops {
 	int (*token_list)(struct store *st, int64_t uid, store_token_fn fn, void *ctx,
 			  struct aidc_err *e);
 	int (*token_revoke)(struct store *st, uint64_t id, int64_t revoked_s, struct aidc_err *e);
+	/* STORE_OPS_VERSION 4: job_insert adds a new row; an id already taken is
+	 * AIDC_E_EXISTS and changes nothing (rows are never replaced). job_max_id
+	 * sets *out to the highest job id ever stored, ended jobs included (0 when
+	 * none). */
+	int (*job_insert)(struct store *st, const struct store_job *j, struct aidc_err *e);
+	int (*job_max_id)(struct store *st, uint64_t *out, struct aidc_err *e);
 	/* The schema version of the open database. */
 	int (*schema_version)(struct store *st);
 };

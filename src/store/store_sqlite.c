@@ -58,6 +58,11 @@ static const char *const migrations[] = {
 	" user TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL,"
 	" created_s INTEGER NOT NULL, expires_s INTEGER NOT NULL, revoked_s INTEGER NOT NULL);"
 	"CREATE INDEX tokens_uid ON tokens(uid);",
+	/* 2 -> 3: a job's log directory is named after its id AND this key (random,
+	 * made at submit), so logs left by another job that had the same id (a
+	 * database lost or restored from a backup) are never served to it. Rows of
+	 * older builds keep '' (their logs/<id> directory). */
+	"ALTER TABLE jobs ADD COLUMN log_key TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -65,7 +70,9 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 
 /* Prepared statements, indexed by enum stmt_id. */
 enum stmt_id {
-	ST_JOB_PUT,
+	ST_JOB_INSERT,
+	ST_JOB_UPDATE,
+	ST_JOB_MAX_ID,
 	ST_JOB_GET,
 	ST_JOB_LIST,
 	ST_TASK_PUT,
@@ -93,13 +100,20 @@ enum stmt_id {
 
 #define JOB_COLS                                                                             \
 	"id, uid, gid, user, name, spec, alloc, reason, state, target, attempt, exit_code, "    \
-	"term_signal, submit_s, start_s, end_s"
+	"term_signal, submit_s, start_s, end_s, log_key"
 #define TOKEN_COLS "id, uid, gid, user, name, hash, created_s, expires_s, revoked_s"
 #define TASK_COLS "job_id, idx, attempt, node, state, pid, exit_code, term_signal, start_s, end_s"
 
 static const char *const stmt_sql[ST_COUNT_] = {
-	[ST_JOB_PUT] = "INSERT OR REPLACE INTO jobs (" JOB_COLS
-		       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	/* A job row is inserted once and then only updated: an id that is already
+	 * taken is an error (AIDC_E_EXISTS), never a silent replacement of another
+	 * job. The update leaves uid, gid, user and log_key as inserted. */
+	[ST_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_JOB_UPDATE] = "UPDATE jobs SET name = ?5, spec = ?6, alloc = ?7, reason = ?8, state = ?9,"
+			  " target = ?10, attempt = ?11, exit_code = ?12, term_signal = ?13,"
+			  " submit_s = ?14, start_s = ?15, end_s = ?16"
+			  " WHERE id = ?1 AND uid = ?2 AND gid = ?3 AND user = ?4",
+	[ST_JOB_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM jobs",
 	[ST_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?",
 	[ST_JOB_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id",
 	[ST_TASK_PUT] = "INSERT OR REPLACE INTO tasks (" TASK_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -255,10 +269,14 @@ static void op_rollback_to(struct store *st)
 
 /* ---- jobs ------------------------------------------------------------------ */
 
-static int op_job_put(struct store *st, const struct store_job *j, struct aidc_err *e)
+static void stmt_done(sqlite3_stmt *q)
 {
-	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_JOB_PUT];
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+static void bind_job(sqlite3_stmt *q, const struct store_job *j)
+{
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)j->id);
 	sqlite3_bind_int64(q, 2, j->uid);
 	sqlite3_bind_int64(q, 3, j->gid);
@@ -275,13 +293,64 @@ static int op_job_put(struct store *st, const struct store_job *j, struct aidc_e
 	sqlite3_bind_int64(q, 14, j->submit_s);
 	sqlite3_bind_int64(q, 15, j->start_s);
 	sqlite3_bind_int64(q, 16, j->end_s);
-	return step_done(s, ST_JOB_PUT, e);
 }
 
-static void stmt_done(sqlite3_stmt *q)
+static int check_job_id(const struct store_job *j, struct aidc_err *e)
 {
+	if (j->id == 0 || j->id > (uint64_t)INT64_MAX)
+		return aidc_errf(e, AIDC_E_INVAL, "store: job id %" PRIu64 " out of range", j->id);
+	return 0;
+}
+
+static int op_job_insert(struct store *st, const struct store_job *j, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	int rc = check_job_id(j, e);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = s->stmt[ST_JOB_INSERT];
+	bind_job(q, j);
+	sqlite3_bind_text(q, 17, j->log_key ? j->log_key : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_CONSTRAINT)
+		ret = aidc_errf(e, AIDC_E_EXISTS,
+				"store: job id %" PRIu64 " is already taken (a tampered or restored "
+				"next_job_id?); the row was not replaced",
+				j->id);
+	else if (rc != SQLITE_DONE)
+		ret = db_err(s, e, "inserting a job");
+	stmt_done(q);
+	return ret;
+}
+
+static int op_job_put(struct store *st, const struct store_job *j, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	int rc = check_job_id(j, e);
+	if (rc)
+		return rc;
+	bind_job(s->stmt[ST_JOB_UPDATE], j);
+	if ((rc = step_done(s, ST_JOB_UPDATE, e)) != 0)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "store: no job %" PRIu64 " of uid %u to update",
+				 j->id, (unsigned)j->uid);
+	return 0;
+}
+
+static int op_job_max_id(struct store *st, uint64_t *out, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_JOB_MAX_ID];
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		*out = (uint64_t)sqlite3_column_int64(q, 0);
+	else
+		ret = db_err(s, e, "reading the highest job id");
 	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
+	return ret;
 }
 
 /* Steps statement st with ?1 = id. On a row returns 0 with *qp positioned on
@@ -323,6 +392,7 @@ static void read_job(sqlite3_stmt *q, struct store_job *j)
 	j->submit_s = sqlite3_column_int64(q, 13);
 	j->start_s = sqlite3_column_int64(q, 14);
 	j->end_s = sqlite3_column_int64(q, 15);
+	j->log_key = col_strdup(q, 16);
 }
 
 static int op_job_get(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e)
@@ -639,6 +709,8 @@ static const struct store_ops sqlite_ops = {
 	.release = op_release,
 	.rollback_to = op_rollback_to,
 	.job_put = op_job_put,
+	.job_insert = op_job_insert,
+	.job_max_id = op_job_max_id,
 	.job_get = op_job_get,
 	.job_list = op_job_list,
 	.job_query = op_job_query,
@@ -684,6 +756,27 @@ static int read_version(struct store_sqlite *s, int *out, struct aidc_err *e)
 		*out = sqlite3_column_int(q, 0);
 	else
 		ret = db_err(s, e, "reading schema_version");
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* PRAGMA quick_check (O(database size), much cheaper than integrity_check):
+ * a damaged database is refused at open with SQLite's first complaint, instead
+ * of being reported healthy and failing at the first write. */
+static int quick_check(struct store_sqlite *s, const char *path, struct aidc_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK)
+		return aidc_errf(e, AIDC_E_IO, "store: %s fails PRAGMA quick_check: %s", path,
+				 sqlite3_errmsg(s->db));
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	const char *r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+	if (!r || strcmp(r, "ok") != 0)
+		ret = aidc_errf(e, AIDC_E_IO,
+				"store: %s is damaged (PRAGMA quick_check: %.300s); refusing to "
+				"start on it: restore it from a backup or move it away",
+				path, r ? r : sqlite3_errmsg(s->db));
 	sqlite3_finalize(q);
 	return ret;
 }
@@ -758,6 +851,8 @@ int store_open_sqlite(const char *path, const struct store_options *o, struct st
 	/* Check the version before changing anything, including the journal mode. */
 	if ((rc = exec_sql(s, "PRAGMA foreign_keys=ON", e)) != 0)
 		goto fail;
+	if ((rc = quick_check(s, path, e)) != 0)
+		goto fail;
 	if ((rc = migrate(s, e)) != 0)
 		goto fail;
 	if ((rc = exec_sql(s, "PRAGMA journal_mode=WAL", e)) != 0)
@@ -793,7 +888,8 @@ void store_job_release(struct store_job *j)
 	aidc_free(j->spec_json);
 	aidc_free(j->alloc_json);
 	aidc_free(j->reason);
-	j->user = j->name = j->spec_json = j->alloc_json = j->reason = NULL;
+	aidc_free(j->log_key);
+	j->user = j->name = j->spec_json = j->alloc_json = j->reason = j->log_key = NULL;
 }
 
 void store_task_release(struct store_task *t)

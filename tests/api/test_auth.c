@@ -47,7 +47,7 @@ static void test_store_tokens(void)
 	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
 	if (!st)
 		return;
-	CHECK_EQ(st->ops->schema_version(st), 2);
+	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
 	char hash[API_HASH_HEX + 1], secret[API_TOKEN_SECRET_HEX + 1];
 	CHECK_EQ(api_token_secret_new(secret, hash, &e), 0);
 	struct store_token t = {.uid = 1000,
@@ -129,13 +129,14 @@ static void test_migration_from_v1(void)
 			      .name = "n",
 			      .spec_json = "{\"v\":1}",
 			      .submit_s = 1};
-	CHECK_EQ(st->ops->job_put(st, &j, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
 	store_close(st);
 	/* Turn it back into a version-1 database. */
 	sqlite3 *raw = NULL;
 	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(raw,
-			      "DROP TABLE tokens; DELETE FROM schema_version WHERE version = 2;",
+			      "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key;"
+			      " DELETE FROM schema_version WHERE version >= 2;",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
 	sqlite3_close(raw);
@@ -143,7 +144,7 @@ static void test_migration_from_v1(void)
 	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
 	if (!st)
 		return;
-	CHECK_EQ(st->ops->schema_version(st), 2);
+	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
 	struct store_job g = {0};
 	CHECK_EQ(st->ops->job_get(st, 3, &g, &e), 0);
 	CHECK_STR(g.user, "u");

@@ -3,7 +3,10 @@
  * Unit tests of the SQLite store (src/store): a fresh database gets the
  * current schema, rows survive close and re-open, a rolled-back transaction
  * leaves nothing, and a database from a newer build is refused untouched.
+ * Job rows are inserted once and never replaced (issue 9 item 10), and a
+ * damaged database is refused at open by PRAGMA quick_check (item 11).
  */
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -40,7 +43,7 @@ static void test_fresh_and_reopen(void)
 			      .spec_json = "{\"v\":1}", .state = 2, .attempt = 1, .exit_code = 3,
 			      .submit_s = 100, .start_s = 101, .end_s = 0};
 	CHECK_EQ(store_begin(st, &e), 0);
-	CHECK_EQ(st->ops->job_put(st, &j, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
 	struct store_task t = {.job_id = 7, .index = 1, .attempt = 1, .node = "n1", .state = 1,
 			       .pid = 42};
 	CHECK_EQ(st->ops->task_put(st, &t, &e), 0);
@@ -53,7 +56,7 @@ static void test_fresh_and_reopen(void)
 	struct store_job j2 = j;
 	j2.id = 9;
 	CHECK_EQ(store_begin(st, &e), 0);
-	CHECK_EQ(st->ops->job_put(st, &j2, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j2, &e), 0);
 	store_rollback(st);
 	/* Nested begin is refused. */
 	CHECK_EQ(store_begin(st, &e), 0);
@@ -115,12 +118,97 @@ static void test_newer_refused(void)
 	CHECK_EQ(store_open_sqlite("/nonexistent-dir/x/y.db", NULL, &st, NULL), AIDC_E_IO);
 }
 
+/* An id already taken is an error, never a replacement of another user's row;
+ * updates need the row's own uid; the highest id counts ended jobs too. */
+static void test_insert_never_replaces(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "c.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	struct store_job a = {.id = 5, .uid = 1000, .gid = 1000, .user = "alice", .name = "a",
+			      .spec_json = "{\"v\":1}", .state = 5, .log_key = "00112233aabbccdd"};
+	CHECK_EQ(st->ops->job_insert(st, &a, &e), 0);
+	struct store_job b = a;
+	b.uid = b.gid = 1001;
+	b.user = "bob";
+	b.name = "b";
+	aidc_err_clear(&e);
+	CHECK_EQ(st->ops->job_insert(st, &b, &e), AIDC_E_EXISTS);
+	CHECK_CONTAINS(e.msg, "already taken");
+	CHECK_EQ(st->ops->job_put(st, &b, NULL), AIDC_E_NOTFOUND); /* another uid's row */
+	struct store_job g = {0};
+	CHECK_EQ(st->ops->job_get(st, 5, &g, &e), 0);
+	CHECK_STR(g.user, "alice");
+	CHECK_STR(g.name, "a");
+	CHECK_STR(g.log_key, "00112233aabbccdd");
+	store_job_release(&g);
+	a.name = "renamed";
+	CHECK_EQ(st->ops->job_put(st, &a, &e), 0);
+	struct store_job absent = a;
+	absent.id = 6;
+	CHECK_EQ(st->ops->job_put(st, &absent, NULL), AIDC_E_NOTFOUND);
+	struct store_job big = a;
+	big.id = (uint64_t)INT64_MAX + 1;
+	CHECK_EQ(st->ops->job_insert(st, &big, NULL), AIDC_E_INVAL);
+	big.id = 0;
+	CHECK_EQ(st->ops->job_insert(st, &big, NULL), AIDC_E_INVAL);
+	uint64_t max = 0;
+	CHECK_EQ(st->ops->job_max_id(st, &max, &e), 0);
+	CHECK_EQ(max, 5);
+	store_close(st);
+}
+
+/* A database with damaged pages is refused at open, not reported healthy. */
+static void test_quick_check(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "d.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	char name[64];
+	CHECK_EQ(store_begin(st, &e), 0);
+	for (uint64_t i = 1; i <= 400; i++) {
+		snprintf(name, sizeof name, "job-%" PRIu64 "-padding-padding-padding", i);
+		struct store_job j = {.id = i, .uid = 1, .gid = 1, .user = "u", .name = name,
+				      .spec_json = "{\"v\":1}"};
+		CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
+	}
+	CHECK_EQ(store_commit(st, &e), 0);
+	store_close(st);
+	/* Fold the WAL into the file, then overwrite pages 3..6 with garbage. */
+	sqlite3 *raw = NULL;
+	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(raw, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	int fd = open(db, O_WRONLY);
+	CHECK(fd >= 0);
+	char junk[4096 * 4];
+	memset(junk, 0x5a, sizeof junk);
+	CHECK_EQ(pwrite(fd, junk, sizeof junk, 4096 * 2), (ssize_t)sizeof junk);
+	close(fd);
+	st = NULL;
+	aidc_err_clear(&e);
+	CHECK(store_open_sqlite(db, NULL, &st, &e) != 0);
+	CHECK(st == NULL);
+	CHECK_CONTAINS(e.msg, "quick_check");
+	store_close(st);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
 	test_fresh_and_reopen();
 	test_newer_refused();
+	test_insert_never_replaces();
+	test_quick_check();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -1,0 +1,360 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Hardening of the live center against its own users (issue 9, docs/security.md).
+
+Real controllers and agents on loopback, each scenario in its own temporary
+directory; everything started is stopped and every throwaway user removed on
+exit (atexit + signals), even on failure.
+
+    harden_test.py store   owner-only state directory, database, WAL and logs;
+                           refusal to start on looser modes; job ids never go
+                           backwards (tampered counter, lost database); rows
+                           never replaced; INT64_MAX counter refused; a damaged
+                           database refused at start (quick_check)
+Exit 77 (with a printed "SKIP: reason") means SKIP.
+"""
+import atexit
+import http.client
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+
+AIDC = os.path.realpath(os.environ.get("AIDC_BIN") or os.path.join(
+    os.environ.get("AIDC_BINARY_DIR", "build"), "src/cli/aidc"))
+ENDED = ("completed", "failed", "cancelled", "timeout", "node_fail")
+USERS = []  # throwaway users made here, removed at exit
+
+
+def throwaway_user(tag):
+    """A local user made for this run (removed at exit); SKIPs without root."""
+    if os.geteuid() != 0:
+        skip("needs root to create throwaway users (useradd)")
+    if not shutil.which("useradd") or not shutil.which("setpriv"):
+        skip("useradd or setpriv missing")
+    name = "aidch%d%s" % (os.getpid() % 100000, tag)
+    r = subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip("useradd failed: " + r.stderr.strip())
+    USERS.append(name)
+    return name
+
+
+def remove_users():
+    for u in USERS:
+        subprocess.run(["userdel", u], capture_output=True)
+
+
+atexit.register(remove_users)
+
+
+class Center:
+    """One controller (on a Unix socket and a loopback port) and one agent."""
+
+    def __init__(self, agents=1, ctl_args=(), agent_args=(), state=None):
+        self.dir = tempfile.mkdtemp(prefix="aidc-harden-")
+        os.chmod(self.dir, 0o755)
+        self.state = state or os.path.join(self.dir, "ctl")
+        self.sock = os.path.join(self.dir, "aidc.sock")
+        self.env = dict(os.environ, AIDC_SOCKET=self.sock)
+        self.procs = {}
+        self.ctl_args = list(ctl_args)
+        atexit.register(self.stop)
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, lambda *_: sys.exit(1))
+        self.start_controller()
+        for i in range(agents):
+            self.start_agent(i, agent_args)
+
+    def spawn(self, key, args):
+        log = open(os.path.join(self.dir, key + ".log"), "a")
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                             start_new_session=True)
+        self.procs[key] = p
+        return p
+
+    def controller_args(self, port="0"):
+        args = [AIDC, "controller", "--state-dir", self.state, "--socket", self.sock,
+                "--port", port, "--port-file", os.path.join(self.dir, "port"),
+                "--node-timeout", "3"] + self.ctl_args
+        if os.geteuid() == 0:
+            args.append("--allow-root-jobs")
+        return args
+
+    def start_controller(self, wait=True):
+        port = getattr(self, "port", None)
+        pf = os.path.join(self.dir, "port")
+        if os.path.exists(pf):
+            os.unlink(pf)
+        p = self.spawn("controller", self.controller_args(str(port) if port else "0"))
+        if not wait:
+            return p
+        deadline = time.time() + 30
+        while time.time() < deadline and not os.path.exists(pf):
+            if p.poll() is not None:
+                self.dump_logs()
+                raise SystemExit("the controller exited at start")
+            time.sleep(0.05)
+        self.port = int(open(pf).read())
+        return p
+
+    def stop_controller(self):
+        p = self.procs.pop("controller", None)
+        if p and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def start_agent(self, i, extra=()):
+        args = [AIDC, "agent", "--controller", "http://127.0.0.1:%d" % self.port,
+                "--secret-file", os.path.join(self.state, "secret"), "--name", "node-%d" % i,
+                "--state-dir", os.path.join(self.dir, "agent%d" % i), "--devices", "mock:2:T4",
+                "--cpus", "4", "--mem-mib", "8192"] + list(extra)
+        if os.geteuid() == 0:
+            args.append("--allow-root-jobs")
+        self.spawn("agent%d" % i, args)
+        self.wait_for(lambda: self.node_up("node-%d" % i), 30)
+
+    def node_up(self, name):
+        try:
+            st, data = self.http("GET", "/v1/nodes")
+        except OSError:
+            return False
+        return st == 200 and any(n["name"] == name and n["state"] == "up"
+                                 for n in json.loads(data)["nodes"])
+
+    def wait_for(self, fn, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.1)
+        return None
+
+    def stop(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = {}
+        if os.path.isdir(self.dir):
+            if FAILS:
+                self.dump_logs()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dump_logs(self):
+        for f in sorted(os.listdir(self.dir)):
+            if f.endswith(".log"):
+                print("---- " + f)
+                print(open(os.path.join(self.dir, f), errors="replace").read()[-3000:])
+
+    def cli(self, *args, user=None, stdin=None, timeout=120):
+        cmd = [AIDC] + list(args)
+        if user:
+            cmd = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"] + cmd
+        return subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+                              timeout=timeout, cwd=self.dir, input=stdin)
+
+    def submit(self, *args, user=None):
+        r = self.cli("submit", *args, user=user)
+        if r.returncode != 0 or not r.stdout.startswith("submitted job "):
+            check(False, "submit %s" % (args,), r.stdout, r.stderr)
+            return -1
+        return int(r.stdout.split()[2])
+
+    def http(self, method, path, body=None, headers=None, timeout=30):
+        c = http.client.HTTPConnection("localhost", timeout=timeout)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(self.sock)
+        c.sock = s
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+    def job(self, jid):
+        try:
+            st, data = self.http("GET", "/v1/jobs/%d" % jid)
+        except OSError:
+            return None
+        return json.loads(data) if st == 200 else None
+
+    def wait_state(self, jid, states, timeout=60):
+        return self.wait_for(lambda: (lambda j: j if j and j["state"] in states else None)(
+            self.job(jid)), timeout)
+
+    def logs(self, jid, user=None):
+        return self.cli("logs", str(jid), user=user).stdout
+
+    def db(self):
+        return os.path.join(self.state, "aidc.db")
+
+
+def mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+def start_refused(c, what, needle):
+    """Starts the controller and expects it to exit at once naming needle."""
+    log = os.path.join(c.dir, "controller.log")
+    size = os.path.getsize(log) if os.path.exists(log) else 0
+    p = c.start_controller(wait=False)
+    try:
+        rc = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+        c.stop_controller()
+    out = open(log, errors="replace").read()[size:]
+    check(rc not in (None, 0) and needle in out, what, "rc=%s" % rc, out[-600:])
+
+
+def test_store():
+    c = Center()
+    # Item 1: owner-only state.
+    jid = c.submit("--", "sh", "-c", "echo SECRET_TOKEN=hunter2")
+    c.wait_state(jid, ENDED)
+    check(mode(c.state) == 0o700, "state directory is 0700", oct(mode(c.state)))
+    for f in ("aidc.db", "aidc.db-wal", "secret", "job_id_hwm"):
+        p = os.path.join(c.state, f)
+        check(os.path.exists(p) and mode(p) & 0o077 == 0, "%s is owner-only" % f,
+              oct(mode(p)) if os.path.exists(p) else "missing")
+    logs = os.path.join(c.state, "logs")
+    check(mode(logs) == 0o700, "logs/ is 0700", oct(mode(logs)))
+    for root, dirs, files in os.walk(logs):
+        for f in dirs + files:
+            p = os.path.join(root, f)
+            check(mode(p) & 0o077 == 0, "log path %s is owner-only" % p, oct(mode(p)))
+    if os.geteuid() == 0:
+        u = throwaway_user("a")
+        r = subprocess.run(["setpriv", "--reuid", u, "--regid", u, "--init-groups", "cat",
+                            c.db()], capture_output=True)
+        check(r.returncode != 0, "another user cannot read aidc.db", r.stdout[:100])
+        r = c.cli("logs", str(jid), user=u)
+        check(r.returncode != 0 and "hunter2" not in r.stdout,
+              "another user cannot read the job's logs through the API", r.stdout)
+    c.stop_controller()
+    os.chmod(c.state, 0o755)
+    start_refused(c, "a 0755 state directory is refused", "accessible by its owner only")
+    os.chmod(c.state, 0o700)
+    os.chmod(c.db(), 0o644)
+    start_refused(c, "a 0644 database is refused", "accessible by its owner only")
+    os.chmod(c.db(), 0o600)
+    c.start_controller()
+    check(c.job(jid) is not None, "restarts on owner-only modes")
+
+    # Item 10: a tampered, lower counter: the new job gets a fresh id and the
+    # earlier row is untouched.
+    a = c.submit("-J", "first", "--", "true")
+    c.wait_state(a, ENDED)
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'next_job_id'")
+    db.commit()
+    db.close()
+    os.unlink(os.path.join(c.state, "job_id_hwm"))  # the file too: the rows still count
+    c.start_controller()
+    b = c.submit("-J", "second", "--", "true")
+    check(b > a, "ids never go backwards after a tampered counter", a, b)
+    check(c.job(a) and c.job(a)["name"] == "first", "an earlier row is not replaced", c.job(a))
+
+    # Item 10: INT64_MAX - 1 is the last id; then submissions are refused,
+    # the counter never wraps.
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    db.execute("UPDATE meta SET value = '9223372036854775806' WHERE key = 'next_job_id'")
+    db.commit()
+    db.close()
+    c.start_controller()
+    last = c.submit("--", "true")
+    check(last == 9223372036854775806, "the id INT64_MAX - 1 is used", last)
+    r = c.cli("submit", "--", "true")
+    check(r.returncode != 0 and "exhausted" in r.stderr, "no id after INT64_MAX - 1: refused",
+          r.stdout, r.stderr)
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    db.execute("UPDATE meta SET value = '9223372036854775808' WHERE key = 'next_job_id'")
+    db.commit()
+    db.close()
+    start_refused(c, "a counter past INT64_MAX is refused at start", "next_job_id")
+    db = sqlite3.connect(c.db())
+    db.execute("DELETE FROM jobs WHERE id = 9223372036854775806")
+    db.execute("UPDATE meta SET value = '100' WHERE key = 'next_job_id'")
+    db.commit()
+    db.close()
+    with open(os.path.join(c.state, "job_id_hwm"), "w") as f:
+        f.write("%020d\n" % 100)
+
+    # Item 5: the database is lost; the old logs/ are not served to new jobs.
+    c.start_controller()
+    old = c.submit("--", "sh", "-c", "echo OLD-OUTPUT-OF-ANOTHER-USER")
+    c.wait_state(old, ENDED)
+    check("OLD-OUTPUT" in c.logs(old), "old job's output", c.logs(old))
+    c.stop_controller()
+    for f in ("aidc.db", "aidc.db-wal", "aidc.db-shm"):
+        if os.path.exists(os.path.join(c.state, f)):
+            os.unlink(os.path.join(c.state, f))
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    new = c.submit("--", "sh", "-c", "echo new")
+    check(new > old, "after losing the database, ids continue above the old ones", old, new)
+    s = c.wait_state(new, ENDED)
+    out = c.logs(new)
+    check(s and out == "new\n", "the new job shows only its own output", repr(out))
+    # The high-water mark alone (no database, no log directories) is enough.
+    c.stop_controller()
+    for f in ("aidc.db", "aidc.db-wal", "aidc.db-shm"):
+        if os.path.exists(os.path.join(c.state, f)):
+            os.unlink(os.path.join(c.state, f))
+    shutil.rmtree(logs)
+    c.start_controller()
+    n2 = c.submit("--", "true")
+    check(n2 > new, "the high-water mark file alone keeps ids increasing", new, n2)
+
+    # Item 11: a damaged database is refused at start with a clear message.
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("CREATE TABLE pad (x TEXT)")
+    db.executemany("INSERT INTO pad VALUES (?)", [("x" * 200,)] * 400)
+    db.commit()
+    db.close()
+    with open(c.db(), "r+b") as f:
+        f.seek(4096 * 2)
+        f.write(b"\x5a" * 4096 * 4)
+    start_refused(c, "a damaged database is refused at start", "quick_check")
+
+
+def main():
+    scenarios = {"store": test_store}
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(__doc__)
+        return 2
+    if not os.path.exists(AIDC):
+        skip("aidc binary not found at " + AIDC)
+    scenarios[sys.argv[1]]()
+    print("%d failures" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
