@@ -415,7 +415,8 @@ static int restore_next_id(struct ctld *c, struct aidc_err *e)
 			next = c->hwm;
 	}
 	char *meta = NULL;
-	int rc = c->st->ops->meta_get(c->st, "next_job_id", &meta, e);
+	struct aidc_err me = {0}; /* absent on a fresh database: not an error */
+	int rc = c->st->ops->meta_get(c->st, "next_job_id", &meta, &me);
 	if (rc == 0) {
 		rc = aidc_parse_i64(meta, 1, INT64_MAX, &v);
 		if (rc)
@@ -429,7 +430,7 @@ static int restore_next_id(struct ctld *c, struct aidc_err *e)
 		if (rc)
 			return rc;
 	} else if (rc != AIDC_E_NOTFOUND) {
-		return rc;
+		return aidc_errf(e, rc, "%s", me.msg);
 	}
 	uint64_t max = 0;
 	if ((rc = c->st->ops->job_max_id(c->st, &max, e)) != 0)
