@@ -77,17 +77,31 @@ static void run_case(size_t k, const struct nvml_case *c, const char *fake)
 	}
 }
 
-int main(int argc, char **argv)
+static const char *fake_lib; /* argv[1] */
+
+static void test_fake_library(void)
 {
-	if (argc < 2)
-		TEST_SKIP("usage: test_nvml PATH-OF-FAKE-LIBNVIDIA-ML");
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-		run_case(k, &cases[k], argv[1]);
-	/* The spec is exactly "nvml": a suffix is not silently ignored. */
+		run_case(k, &cases[k], fake_lib);
+}
+
+/* The spec is exactly "nvml": a suffix is not silently ignored. */
+static void test_spec_suffix(void)
+{
 	struct agent_device devs[AIDC_MAX_DEVICES_PER_NODE];
 	struct aidc_err e = {0};
 	uint32_t n = 0;
 	CHECK_EQ(agent_devices_discover("nvml:0", devs, &n, &e), AIDC_E_INVAL);
 	CHECK_CONTAINS(e.msg, "or nvml");
-	return test_summary();
+}
+
+/* test_nvml PATH-OF-FAKE-LIBNVIDIA-ML [CASE...] */
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {TEST(test_fake_library), TEST(test_spec_suffix)};
+	if (argc < 2)
+		TEST_SKIP("usage: test_nvml PATH-OF-FAKE-LIBNVIDIA-ML");
+	fake_lib = argv[1];
+	argv[1] = argv[0];
+	return test_run(argc - 1, argv + 1, tests, sizeof tests / sizeof tests[0]);
 }

@@ -208,12 +208,5 @@ static void test_status_batch_limit(void)
 	}
 }
 
-int main(void)
-{
-	test_decode_table();
-	test_status_batch_limit();
-	test_decode_values();
-	test_routes();
-	test_openapi_and_errors();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_decode_table), TEST(test_status_batch_limit), TEST(test_decode_values),
+	  TEST(test_routes), TEST(test_openapi_and_errors))

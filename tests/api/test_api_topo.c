@@ -224,10 +224,4 @@ static void test_openapi(void)
 	aidc_buf_release(&b);
 }
 
-int main(void)
-{
-	test_table();
-	test_round_trip();
-	test_openapi();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_table), TEST(test_round_trip), TEST(test_openapi))

@@ -349,19 +349,19 @@ static void test_no_proxy(void)
 	close(proxy);
 }
 
-int main(void)
+/* The cases share one temporary directory, made before and removed after them. */
+int main(int argc, char **argv)
 {
+	static const struct test_case cases[] = {
+		TEST(test_store_tokens),    TEST(test_migration_from_v1), TEST(test_token_format),
+		TEST(test_loopback),        TEST(test_client_refusals),   TEST(test_no_proxy),
+	};
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
-	test_store_tokens();
-	test_migration_from_v1();
-	test_token_format();
-	test_loopback();
-	test_client_refusals();
-	test_no_proxy();
+	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
-	return test_summary();
+	return rc;
 }

@@ -11,7 +11,7 @@ struct sb_case {
 	const char *name, *out, *model;
 };
 
-int main(void)
+static void test_directives(void)
 {
 	const struct sb_case cases[] = {
 		{"#!/bin/bash\n#SBATCH -N 2\n#SBATCH -n 8\n#SBATCH -t 1:00:00\nsrun x\n", 0, 2, 8,
@@ -68,12 +68,17 @@ int main(void)
 		CHECK_STR(s.stdout_path, c->out);
 		CHECK_STR(s.gpu_model, c->model);
 	}
-	/* An over-long line is refused, not truncated. */
+}
+
+/* An over-long line is refused, not truncated. */
+static void test_long_line(void)
+{
 	char big[2048];
 	memset(big, 'x', sizeof big);
 	memcpy(big, "#SBATCH -J ", 11);
 	big[sizeof big - 1] = '\0';
 	struct api_sbatch s;
 	CHECK_EQ(api_sbatch_parse(big, &s, NULL), AIDC_E_LIMIT);
-	return test_summary();
 }
+
+TEST_MAIN(TEST(test_directives), TEST(test_long_line))

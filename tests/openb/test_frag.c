@@ -394,15 +394,6 @@ static void test_invariants_and_determinism(void)
 	}
 }
 
-int main(void)
-{
-	test_frag_values();
-	test_gpu_choice();
-	test_node_choice();
-	test_constraints();
-	test_clustering_kinds();
-	test_core_kind_counts();
-	test_workload_limits();
-	test_invariants_and_determinism();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_frag_values), TEST(test_gpu_choice), TEST(test_node_choice),
+	  TEST(test_constraints), TEST(test_clustering_kinds), TEST(test_core_kind_counts),
+	  TEST(test_workload_limits), TEST(test_invariants_and_determinism))

@@ -235,15 +235,19 @@ static int test_real_trace(void)
 
 /* test_openb        the unit tests
  * test_openb --real the real-trace check (SKIP, exit 77, without the trace) */
+static void test_real(void)
+{
+	if (!test_real_trace())
+		TEST_SKIP("openb trace not found under $AIDC_TRACES_DIR or ../shared/traces");
+}
+
+/* `openb_unit --real` is the real-trace run (ctest openb_real_trace). */
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--real") == 0) {
-		if (!test_real_trace())
-			TEST_SKIP("openb trace not found under $AIDC_TRACES_DIR or ../shared/traces");
-		return test_summary();
-	}
-	test_readers();
-	test_workload_and_arrivals();
-	test_small_experiment();
-	return test_summary();
+	static const struct test_case cases[] = {TEST(test_readers), TEST(test_workload_and_arrivals),
+						 TEST(test_small_experiment)};
+	static const struct test_case real[] = {{"test_real", test_real, 115}};
+	if (argc > 1 && strcmp(argv[1], "--real") == 0)
+		return test_run(argc - 1, argv + 1, real, AIDC_ARRAY_LEN(real));
+	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }

@@ -463,15 +463,6 @@ static void test_config(void)
 	CHECK_STR(sched_reason_name(SCHED_REASON_RESERVED), "reserved");
 }
 
-int main(void)
-{
-	test_config();
-	test_limits();
-	test_gang_all_or_nothing();
-	test_fractional();
-	test_models();
-	test_node_states();
-	test_lifecycle();
-	test_determinism_and_invariants();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_config), TEST(test_limits), TEST(test_gang_all_or_nothing),
+	  TEST(test_fractional), TEST(test_models), TEST(test_node_states), TEST(test_lifecycle),
+	  TEST(test_determinism_and_invariants))

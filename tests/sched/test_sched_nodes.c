@@ -430,13 +430,6 @@ static void test_random_constrained(void)
 	}
 }
 
-int main(void)
-{
-	test_gang_table();
-	test_constraint_changes_placement();
-	test_never_fits_and_wait();
-	test_bad_specs();
-	test_restore();
-	test_random_constrained();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_gang_table), TEST(test_constraint_changes_placement),
+	  TEST(test_never_fits_and_wait), TEST(test_bad_specs), TEST(test_restore),
+	  TEST(test_random_constrained))

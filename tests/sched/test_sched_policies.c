@@ -461,16 +461,6 @@ static void test_predict_window(void)
 	}
 }
 
-int main(void)
-{
-	test_helios_and_consolidate();
-	test_topology();
-	test_easy_backfill();
-	test_easy_never_delays();
-	test_orders();
-	test_tiresias();
-	test_srtf();
-	test_qssf_predictor();
-	test_predict_window();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_helios_and_consolidate), TEST(test_topology), TEST(test_easy_backfill),
+	  TEST(test_easy_never_delays), TEST(test_orders), TEST(test_tiresias), TEST(test_srtf),
+	  TEST(test_qssf_predictor), TEST(test_predict_window))

@@ -338,11 +338,5 @@ static void test_never_fits_per_node(void)
 	}
 }
 
-int main(void)
-{
-	test_preempt_holds_room();
-	test_tiresias_starvation();
-	test_tiresias_history_threshold();
-	test_never_fits_per_node();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_preempt_holds_room), TEST(test_tiresias_starvation),
+	  TEST(test_tiresias_history_threshold), TEST(test_never_fits_per_node))

@@ -368,14 +368,5 @@ static void test_generator(void)
 	sim_trace_release(&b);
 }
 
-int main(void)
-{
-	test_trace_cases();
-	test_stable_order();
-	test_limits();
-	test_roundtrip();
-	test_cluster_cases();
-	test_vcfile();
-	test_generator();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_trace_cases), TEST(test_stable_order), TEST(test_limits),
+	  TEST(test_roundtrip), TEST(test_cluster_cases), TEST(test_vcfile), TEST(test_generator))

@@ -201,17 +201,17 @@ static void test_quick_check(void)
 	store_close(st);
 }
 
-int main(void)
+/* The cases share one temporary directory, made before and removed after them. */
+int main(int argc, char **argv)
 {
+	static const struct test_case cases[] = {TEST(test_fresh_and_reopen), TEST(test_newer_refused),
+						 TEST(test_insert_never_replaces), TEST(test_quick_check)};
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
-	test_fresh_and_reopen();
-	test_newer_refused();
-	test_insert_never_replaces();
-	test_quick_check();
+	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
-	return test_summary();
+	return rc;
 }

@@ -355,19 +355,7 @@ static void test_alloc(void)
 	aidc_free(s);
 }
 
-int main(void)
-{
-	test_errors();
-	test_buf();
-	test_json();
-	test_csv_basic();
-	test_csv_errors();
-	test_csv_limits();
-	test_parse_numbers();
-	test_parse_time();
-	test_parse_duration();
-	test_heap();
-	test_rng();
-	test_alloc();
-	return test_summary();
-}
+TEST_MAIN(TEST(test_errors), TEST(test_buf), TEST(test_json), TEST(test_csv_basic),
+	  TEST(test_csv_errors), TEST(test_csv_limits), TEST(test_parse_numbers),
+	  TEST(test_parse_time), TEST(test_parse_duration), TEST(test_heap), TEST(test_rng),
+	  TEST(test_alloc))
