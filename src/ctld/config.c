@@ -107,7 +107,7 @@ void ctld_config_defaults(struct ctld_config *c)
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++) {
 		struct aidc_err e = {0};
-		/* test_ctld checks that every default parses; a bad table row is a bug. */
+		/* test_ctld_config checks that every default parses; a bad table row is a bug. */
 		if (ctld_config_set(c, keys[i].name, keys[i].def, &e) != 0) {
 			fprintf(stderr, "config table: default of %s: %s\n", keys[i].name, e.msg);
 			abort();

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The controller's own unit tests, without a live center: the config key
+ * table (src/ctld/config.c: every default parses, each key type accepts and
+ * refuses what it documents and a refused value changes nothing, files report
+ * file:line, derived paths, the command-line view of each key) and the bridge
+ * to the scheduling core (src/ctld/sched_bridge.c: every queue order,
+ * placement and blocking name reaches the core as the enum value of its row in
+ * sched's name tables).
+ */
+#include "ctld/ctld.h"
+#include "ctld/ctld_int.h"
+#include "sched/sched.h"
+#include "tests/test.h"
+#include "util/util.h"
+
+static void test_defaults(void)
+{
+	struct ctld_config c;
+	ctld_config_defaults(&c); /* aborts if a table default does not parse */
+	CHECK_STR(c.listen_addr, "127.0.0.1");
+	CHECK_EQ(c.port, 6820);
+	CHECK_STR(c.state_dir, "/var/lib/aidc");
+	CHECK_EQ(c.order, SCHED_ORDER_FIFO);
+	CHECK_EQ(c.placement, SCHED_PLACE_CONSOLIDATE);
+	CHECK_EQ(c.blocking, SCHED_BLOCK_EASY);
+	CHECK_EQ(c.admin_gid, -1);
+	CHECK(c.requeue_on_node_failure);
+	CHECK(!c.allow_root_jobs);
+	CHECK_STR(c.db_path, ""); /* derived by ctld_config_finish */
+	ctld_config_finish(&c);
+	CHECK_STR(c.db_path, "/var/lib/aidc/aidc.db");
+	CHECK_STR(c.secret_file, "/var/lib/aidc/secret");
+	CHECK_STR(c.socket_path, "/var/lib/aidc/aidc.sock");
+	CHECK_STR(c.port_file, ""); /* no derive column: stays empty */
+}
+
+/* A refused value names the key and leaves the whole config as it was. */
+static void refused(struct ctld_config *c, const char *key, const char *value, int want,
+		    const char *msg)
+{
+	struct ctld_config before = *c;
+	struct aidc_err e = {0};
+	CHECK_EQ(ctld_config_set(c, key, value, &e), want);
+	CHECK_CONTAINS(e.msg, msg);
+	CHECK(memcmp(&before, c, sizeof before) == 0);
+}
+
+static void test_set_types(void)
+{
+	struct ctld_config c;
+	ctld_config_defaults(&c);
+	struct aidc_err e = {0};
+	CHECK_EQ(ctld_config_set(&c, "node_timeout_s", "15", &e), 0);
+	CHECK_EQ(c.node_timeout_s, 15);
+	CHECK_EQ(ctld_config_set(&c, "allow_root_jobs", "yes", &e), 0);
+	CHECK(c.allow_root_jobs);
+	CHECK_EQ(ctld_config_set(&c, "allow_root_jobs", "off", &e), 0);
+	CHECK(!c.allow_root_jobs);
+	CHECK_EQ(ctld_config_set(&c, "state_dir", "/srv/aidc", &e), 0);
+	CHECK_STR(c.state_dir, "/srv/aidc");
+	CHECK_EQ(ctld_config_set(&c, "admin_group", "", &e), 0);
+	CHECK_EQ(c.admin_gid, -1);
+	CHECK_EQ(ctld_config_set(&c, "admin_group", "root", &e), 0);
+	CHECK_EQ(c.admin_gid, 0);
+
+	refused(&c, "no_such_key", "1", AIDC_E_INVAL, "unknown config key 'no_such_key'");
+	refused(&c, "node_timeout_s", "0", AIDC_E_INVAL, "node_timeout_s");
+	refused(&c, "node_timeout_s", "3601", AIDC_E_INVAL, "1..3600");
+	refused(&c, "port", "12ab", AIDC_E_INVAL, "not an integer");
+	refused(&c, "munge", "maybe", AIDC_E_INVAL, "not true or false");
+	refused(&c, "order", "shortest", AIDC_E_INVAL, "order: unknown value 'shortest'");
+	refused(&c, "admin_group", "no-such-group-aidc", AIDC_E_INVAL, "no group");
+	char big[5000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	refused(&c, "state_dir", big, AIDC_E_LIMIT, "longer than");
+}
+
+/* Every name and alias of sched's tables is a valid config value meaning its row. */
+static void check_names(const char *key, const struct sched_name *t, size_t off)
+{
+	struct ctld_config c;
+	ctld_config_defaults(&c);
+	const int *field = (const int *)((const char *)&c + off);
+	for (const struct sched_name *r = t; r->name; r++) {
+		struct aidc_err e = {0};
+		CHECK_EQ(ctld_config_set(&c, key, r->name, &e), 0);
+		CHECK_EQ(*field, r->value);
+		if (r->alias) {
+			ctld_config_defaults(&c);
+			CHECK_EQ(ctld_config_set(&c, key, r->alias, &e), 0);
+			CHECK_EQ(*field, r->value);
+		}
+	}
+}
+
+static void test_policy_names(void)
+{
+	check_names("order", sched_order_names, offsetof(struct ctld_config, order));
+	check_names("placement", sched_placement_names, offsetof(struct ctld_config, placement));
+	check_names("blocking", sched_blocking_names, offsetof(struct ctld_config, blocking));
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_load(void)
+{
+	char path[] = "/tmp/aidc_test_ctld_XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	struct ctld_config c;
+	ctld_config_defaults(&c);
+	struct aidc_err e = {0};
+	write_file(path, "# a comment\n\n  order = priority  # trailing comment\n"
+			 "placement=aidc-frag\nheartbeat_s = 3\n");
+	CHECK_EQ(ctld_config_load(&c, path, &e), 0);
+	CHECK_EQ(c.order, SCHED_ORDER_PRIORITY);
+	CHECK_EQ(c.placement, SCHED_PLACE_AIDC_FRAG);
+	CHECK_EQ(c.heartbeat_s, 3);
+	write_file(path, "order = fifo\nplacement\n");
+	CHECK_EQ(ctld_config_load(&c, path, &e), AIDC_E_PARSE);
+	CHECK_CONTAINS(e.msg, ":2: expected 'key = value'");
+	aidc_err_clear(&e);
+	write_file(path, "\nblocking = sometimes\n");
+	CHECK_EQ(ctld_config_load(&c, path, &e), AIDC_E_INVAL);
+	CHECK_CONTAINS(e.msg, ":2: blocking: unknown value 'sometimes'");
+	unlink(path);
+	aidc_err_clear(&e);
+	CHECK_EQ(ctld_config_load(&c, path, &e), AIDC_E_IO);
+	CHECK_CONTAINS(e.msg, path);
+}
+
+/* The command-line view: flag names from the key (or the table's flag column). */
+static void test_key_info(void)
+{
+	size_t n = ctld_config_nkeys();
+	CHECK(n > 0 && n <= CTLD_CONFIG_MAX_KEYS);
+	bool saw_timeout = false, saw_order = false, saw_db = false;
+	for (size_t i = 0; i < n; i++) {
+		struct ctld_config_key k;
+		ctld_config_key_info(i, &k);
+		CHECK(k.key && *k.key && k.flag[0] && k.help && *k.help);
+		CHECK(strchr(k.flag, '_') == NULL);
+		if (!strcmp(k.key, "node_timeout_s")) {
+			saw_timeout = true;
+			CHECK_STR(k.flag, "node-timeout");
+		}
+		if (!strcmp(k.key, "order")) {
+			saw_order = true;
+			CHECK(k.choices == sched_order_names);
+			CHECK_STR(k.def, "fifo");
+		}
+		if (!strcmp(k.key, "db")) {
+			saw_db = true;
+			CHECK_STR(k.def, "<state_dir>/aidc.db");
+		}
+		if (k.is_bool)
+			CHECK(k.metavar == NULL);
+	}
+	CHECK(saw_timeout && saw_order && saw_db);
+}
+
+/* sched_bridge.c: the config's policy values reach the core unchanged. */
+static void test_bridge_policies(void)
+{
+	struct ctld *c = aidc_calloc(1, sizeof *c);
+	ctld_config_defaults(&c->cfg);
+	for (const struct sched_name *o = sched_order_names; o->name; o++)
+		for (const struct sched_name *b = sched_blocking_names; b->name; b++) {
+			const struct sched_name *p =
+				&sched_placement_names[(o - sched_order_names) % SCHED_PLACE_COUNT_];
+			struct aidc_err e = {0};
+			CHECK_EQ(ctld_config_set(&c->cfg, "order", o->name, &e), 0);
+			CHECK_EQ(ctld_config_set(&c->cfg, "placement", p->name, &e), 0);
+			CHECK_EQ(ctld_config_set(&c->cfg, "blocking", b->name, &e), 0);
+			CHECK_EQ(ctld_sched_init(c, &e), 0);
+			if (!c->sched)
+				continue;
+			const struct sched_config *sc = sched_get_config(c->sched);
+			CHECK_EQ(sc->order, o->value);
+			CHECK_EQ(sc->placement, p->value);
+			CHECK_EQ(sc->blocking, b->value);
+			sched_free(c->sched);
+			c->sched = NULL;
+		}
+	for (const struct sched_name *p = sched_placement_names; p->name; p++) {
+		struct aidc_err e = {0};
+		CHECK_EQ(ctld_config_set(&c->cfg, "placement", p->name, &e), 0);
+		CHECK_EQ(ctld_sched_init(c, &e), 0);
+		if (c->sched)
+			CHECK_EQ(sched_get_config(c->sched)->placement, p->value);
+		sched_free(c->sched);
+		c->sched = NULL;
+	}
+	aidc_free(c);
+}
+
+TEST_MAIN(TEST(test_defaults), TEST(test_set_types), TEST(test_policy_names), TEST(test_load),
+	  TEST(test_key_info), TEST(test_bridge_policies))
