@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target for the exam report reader (src/exam/jsonr.c and
- * report_read.c), which `aidc exam report`, `compare` and --reference run on
+ * Fuzz target for the exam report reader (src/exam/report_read.c,
+ * on jansson), which `aidc exam report`, `compare` and --reference run on
  * files users pass around. A report that parses must also render as HTML and
  * survive a write / re-read round trip.
  */

@@ -71,24 +71,4 @@ int exam_launch(struct exam_job *j, struct aidc_err *e);
 /* Resets in-place state before timing (all-reduce). */
 int exam_before_timing(struct exam_job *j, struct aidc_err *e);
 
-/* jsonr.c: a small validating JSON reader (DOM) for reports. */
-enum exam_jtype { EXAM_JNULL, EXAM_JBOOL, EXAM_JNUM, EXAM_JSTR, EXAM_JARR, EXAM_JOBJ };
-struct exam_jv {
-	enum exam_jtype type;
-	double num;
-	bool b;
-	char *str;               /* owned; for strings; NUL-terminated */
-	size_t len;              /* string bytes, or number of children */
-	char **keys;             /* owned; object keys */
-	struct exam_jv *kids;    /* owned; array elements or object values */
-};
-/* Most values in one document (bounds memory for hostile input). */
-#define EXAM_JSON_MAX_VALUES 1000000u
-/* Most nesting. */
-#define EXAM_JSON_MAX_DEPTH 32
-int exam_json_parse(const char *text, size_t len, struct exam_jv *out, struct aidc_err *e);
-void exam_json_release(struct exam_jv *v);
-/* Member of an object, or NULL. Borrowed. */
-const struct exam_jv *exam_json_get(const struct exam_jv *obj, const char *key);
-
 #endif

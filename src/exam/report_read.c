@@ -5,22 +5,31 @@
  * `aidc exam compare` and --reference. Unknown schema names and versions are
  * rejected (STYLE.md rule 13); every string must fit its field and every
  * number must be finite and in range; unknown extra fields are ignored so
- * that minor additions stay readable.
+ * that minor additions stay readable. JSON itself is parsed by jansson, as
+ * everywhere else in the tree (duplicate keys and NUL in strings rejected).
  */
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "exam/exam_int.h"
 #include "util/util.h"
+
+/* Member of an object, or NULL when absent or when o is not an object. Borrowed. */
+static const json_t *get(const json_t *o, const char *key)
+{
+	return json_is_object(o) ? json_object_get(o, key) : NULL;
+}
 
 struct dec {
 	struct aidc_err *e;
 	const char *where;
 };
 
-static int str(struct dec *d, const struct exam_jv *o, const char *key, char *dst, size_t cap,
+static int str(struct dec *d, const json_t *o, const char *key, char *dst, size_t cap,
 	       bool required)
 {
-	const struct exam_jv *v = exam_json_get(o, key);
+	const json_t *v = get(o, key);
 	if (!v) {
 		if (!required) {
 			dst[0] = '\0';
@@ -28,41 +37,43 @@ static int str(struct dec *d, const struct exam_jv *o, const char *key, char *ds
 		}
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: missing \"%s\"", d->where, key);
 	}
-	if (v->type != EXAM_JSTR)
+	if (!json_is_string(v))
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: \"%s\" must be a string", d->where, key);
-	if (v->len >= cap)
+	size_t len = json_string_length(v);
+	if (len >= cap)
 		return aidc_errf(d->e, AIDC_E_LIMIT, "%s: \"%s\" is longer than %zu bytes", d->where,
 				 key, cap - 1);
-	memcpy(dst, v->str, v->len + 1);
+	memcpy(dst, json_string_value(v), len + 1);
 	return 0;
 }
 
-static int num(struct dec *d, const struct exam_jv *o, const char *key, double min, double max,
+static int num(struct dec *d, const json_t *o, const char *key, double min, double max,
 	       double *out)
 {
-	const struct exam_jv *v = exam_json_get(o, key);
-	if (!v || v->type == EXAM_JNULL) {
+	const json_t *v = get(o, key);
+	if (!v || json_is_null(v)) {
 		*out = 0;
 		return 0; /* optional; null is how the writer spells NaN */
 	}
-	if (v->type != EXAM_JNUM)
+	if (!json_is_number(v))
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: \"%s\" must be a number", d->where, key);
-	if (v->num < min || v->num > max)
+	double x = json_number_value(v);
+	if (!(x >= min && x <= max))
 		return aidc_errf(d->e, AIDC_E_LIMIT, "%s: \"%s\" = %g is outside [%g, %g]", d->where,
-				 key, v->num, min, max);
-	*out = v->num;
+				 key, x, min, max);
+	*out = x;
 	return 0;
 }
 
 #define BIG 1e300
 
-static int question(struct dec *d, const struct exam_jv *o, struct exam_result *q)
+static int question(struct dec *d, const json_t *o, struct exam_result *q)
 {
 	double samples = 0, iters = 0, checked = 0;
-	const struct exam_jv *chk = exam_json_get(o, "check");
+	const json_t *chk = get(o, "check");
 	int rc = 0;
 	memset(q, 0, sizeof *q);
-	if (!o || o->type != EXAM_JOBJ)
+	if (!json_is_object(o))
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: a question must be an object", d->where);
 	rc = str(d, o, "id", q->id, sizeof q->id, true);
 	rc = rc ? rc : str(d, o, "group", q->group, sizeof q->group, true);
@@ -107,9 +118,9 @@ static int question(struct dec *d, const struct exam_jv *o, struct exam_result *
 	return 0;
 }
 
-static int device(struct dec *d, const struct exam_jv *o, struct exam_report *r)
+static int device(struct dec *d, const json_t *o, struct exam_report *r)
 {
-	if (!o || o->type != EXAM_JOBJ)
+	if (!json_is_object(o))
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: missing \"device\" object", d->where);
 	struct aidc_dev_info *in = &r->dev;
 	double idx = 0, mem = 0, cu = 0;
@@ -123,7 +134,7 @@ static int device(struct dec *d, const struct exam_jv *o, struct exam_report *r)
 	rc = rc ? rc : num(d, o, "compute_units", 0, 4e9, &cu);
 	rc = rc ? rc : num(d, o, "peak_mem_gbps", 0, BIG, &in->peak_mem_gbps);
 	rc = rc ? rc : num(d, o, "peak_host_link_gbps", 0, BIG, &in->peak_host_link_gbps);
-	const struct exam_jv *pk = exam_json_get(o, "peak_gflops");
+	const json_t *pk = get(o, "peak_gflops");
 	for (int t = 0; t < AIDC_DEV_NDTYPES && !rc; t++)
 		rc = num(d, pk, dev_dtype_name((enum aidc_dev_dtype)t), 0, BIG, &in->peak_gflops[t]);
 	r->dev_index = (uint32_t)idx;
@@ -132,7 +143,7 @@ static int device(struct dec *d, const struct exam_jv *o, struct exam_report *r)
 	return rc;
 }
 
-static int header(struct dec *d, const struct exam_jv *root, struct exam_report *r)
+static int header(struct dec *d, const json_t *root, struct exam_report *r)
 {
 	char schema[64];
 	double ver, seed = 0, total = 0;
@@ -142,16 +153,16 @@ static int header(struct dec *d, const struct exam_jv *root, struct exam_report 
 	if (strcmp(schema, EXAM_REPORT_SCHEMA) != 0)
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: not an exam report (schema \"%s\")", d->where,
 				 schema);
-	const struct exam_jv *v = exam_json_get(root, "schema_version");
-	if (!v || v->type != EXAM_JNUM)
+	const json_t *v = get(root, "schema_version");
+	if (!json_is_number(v))
 		return aidc_errf(d->e, AIDC_E_PARSE, "%s: missing \"schema_version\"", d->where);
-	ver = v->num;
+	ver = json_number_value(v);
 	if (ver != EXAM_REPORT_VERSION)
 		return aidc_errf(d->e, AIDC_E_VERSION,
 				 "%s: report schema version %g; this aidc reads version %d", d->where,
 				 ver, EXAM_REPORT_VERSION);
 	r->schema_version = EXAM_REPORT_VERSION;
-	const struct exam_jv *pl = exam_json_get(root, "plugin");
+	const json_t *pl = get(root, "plugin");
 	rc = str(d, root, "aidc_version", r->aidc_version, sizeof r->aidc_version, false);
 	rc = rc ? rc : str(d, root, "created", r->created, sizeof r->created, false);
 	rc = rc ? rc : str(d, root, "level", r->level, sizeof r->level, false);
@@ -165,38 +176,45 @@ static int header(struct dec *d, const struct exam_jv *root, struct exam_report 
 	}
 	r->seed = (uint64_t)seed;
 	r->devices_total = (uint32_t)total;
-	return rc ? rc : device(d, exam_json_get(root, "device"), r);
+	return rc ? rc : device(d, get(root, "device"), r);
 }
 
 int exam_report_parse(const char *text, size_t len, struct exam_report *r, struct aidc_err *e)
 {
-	struct exam_jv root;
 	struct dec d = {e, "report"};
+	json_error_t je;
+	int rc = 0;
 	exam_report_init(r);
-	int rc = exam_json_parse(text, len, &root, e);
-	if (rc)
-		return rc;
-	if (root.type != EXAM_JOBJ) {
+	if (len > AIDC_MAX_EXAM_REPORT_BYTES)
+		return aidc_errf(e, AIDC_E_LIMIT, "report: larger than %u bytes",
+				 AIDC_MAX_EXAM_REPORT_BYTES);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return aidc_errf(e, AIDC_E_PARSE,
+				 "report: invalid JSON at line %d column %d (byte %d): %s", je.line,
+				 je.column, je.position, je.text);
+	if (!json_is_object(root)) {
 		rc = aidc_errf(e, AIDC_E_PARSE, "report: the document must be a JSON object");
 		goto fail;
 	}
-	rc = header(&d, &root, r);
+	rc = header(&d, root, r);
 	if (rc)
 		goto fail;
-	const struct exam_jv *qs = exam_json_get(&root, "questions");
-	if (!qs || qs->type != EXAM_JARR) {
+	const json_t *qs = get(root, "questions");
+	if (!json_is_array(qs)) {
 		rc = aidc_errf(e, AIDC_E_PARSE, "report: missing \"questions\" array");
 		goto fail;
 	}
-	if (qs->len > AIDC_MAX_EXAM_QUESTIONS) {
-		rc = aidc_errf(e, AIDC_E_LIMIT, "report: %zu questions, limit %u", qs->len,
+	size_t nq = json_array_size(qs);
+	if (nq > AIDC_MAX_EXAM_QUESTIONS) {
+		rc = aidc_errf(e, AIDC_E_LIMIT, "report: %zu questions, limit %u", nq,
 			       AIDC_MAX_EXAM_QUESTIONS);
 		goto fail;
 	}
-	r->q = aidc_calloc(qs->len ? qs->len : 1, sizeof *r->q);
-	r->capq = qs->len ? qs->len : 1;
-	for (size_t i = 0; i < qs->len; i++) {
-		rc = question(&d, &qs->kids[i], &r->q[i]);
+	r->q = aidc_calloc(nq ? nq : 1, sizeof *r->q);
+	r->capq = nq ? nq : 1;
+	for (size_t i = 0; i < nq; i++) {
+		rc = question(&d, json_array_get(qs, i), &r->q[i]);
 		if (rc)
 			goto fail;
 		/* compare and the HTML page look questions up by id: one id, one
@@ -209,7 +227,7 @@ int exam_report_parse(const char *text, size_t len, struct exam_report *r, struc
 			}
 		r->nq++;
 	}
-	const struct exam_jv *sum = exam_json_get(&root, "summary");
+	const json_t *sum = get(root, "summary");
 	double wall = 0;
 	if (sum)
 		rc = num(&d, sum, "wall_s", 0, BIG, &wall);
@@ -217,10 +235,10 @@ int exam_report_parse(const char *text, size_t len, struct exam_report *r, struc
 		goto fail;
 	exam_report_summarize(r);
 	r->wall_s = wall;
-	exam_json_release(&root);
+	json_decref(root);
 	return 0;
 fail:
-	exam_json_release(&root);
+	json_decref(root);
 	exam_report_release(r);
 	return rc;
 }

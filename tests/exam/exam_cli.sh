@@ -63,7 +63,7 @@ one_line_fail "no aidc_dev_nosuch.so" "$AIDC" exam run --plugin nosuch
 one_line_fail "ABI version 99" "$AIDC" exam run --plugin "$BIN/tests/dev/aidc_test_badabi.so"
 one_line_fail "no question matches" "$AIDC" exam run --plugin cpu --questions nothing.like.this
 printf '{"schema": "aidc-exam-report", "schema_version": 1, "questions": [' > "$T/bad.json"
-one_line_fail "JSON byte" "$AIDC" exam report "$T/bad.json"
+one_line_fail "invalid JSON" "$AIDC" exam report "$T/bad.json"
 sed 's/"schema_version": 1/"schema_version": 2/' "$T/a.json" > "$T/v2.json"
 one_line_fail "schema version 2" "$AIDC" exam compare "$T/a.json" "$T/v2.json"
 one_line_fail "not an exam report" "$AIDC" exam report "$SRC/tests/exam/not_a_report.json"
@@ -77,7 +77,7 @@ one_line_fail "cannot write" "$AIDC" exam report "$T/a.json" --out "$T/no/x.html
 one_line_fail "is a directory" "$AIDC" exam report "$T"
 # A failed report leaves an existing --out untouched, and no temporary behind.
 echo keep > "$T/keep.html"
-one_line_fail "JSON byte" "$AIDC" exam report "$T/bad.json" --out "$T/keep.html"
+one_line_fail "invalid JSON" "$AIDC" exam report "$T/bad.json" --out "$T/keep.html"
 [ "$(cat "$T/keep.html")" = keep ] || fail "a failed report overwrote --out"
 ls "$T" | grep -q '\.tmp-' && fail "temporary file left behind: $(ls "$T")"
 # A question id twice in one report used to be accepted.
