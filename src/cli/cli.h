@@ -90,6 +90,33 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 	      size_t *npos);
 void cli_print_help(const struct cli_cmd *cmd, FILE *out);
 
+/*
+ * What --help prints (cli_print_help): the text for people (default), a man
+ * page in roff (aidc help --man), or the option names on one line for the
+ * generated bash completion (aidc help --completion). `aidc help` sets it
+ * before it calls a subcommand with --help, so man pages and completion come
+ * from the same flag tables as --help and cannot drift (cli_help.c).
+ */
+enum cli_help_format { CLI_HELP_TEXT, CLI_HELP_MAN, CLI_HELP_WORDS };
+void cli_help_format_set(enum cli_help_format f);
+/* `aidc help [--man CMD [SUB] | --man-list | --completion]` (cli_help.c). */
+int cli_help_main(int argc, char **argv);
+/* The top-level usage text of `aidc --help` (main.c). */
+void cli_usage(FILE *out);
+
+/* One row of the `aidc` command table (main.c). subs: the space-separated
+ * subcommands of a command group ("create list revoke"), NULL for none;
+ * self: the command itself takes flags (`aidc sim` beside `aidc sim openb`). */
+struct cli_subcmd {
+	const char *name;
+	int (*main_fn)(int argc, char **argv);
+	const char *summary;
+	const char *subs;
+	bool self;
+};
+extern const struct cli_subcmd cli_subcmds[];
+extern const size_t cli_nsubcmds;
+
 /* Copies the flag value v (borrowed) into dst[n]; a value that does not fit
  * prints "aidc: WHAT: longer than N bytes" and returns CLI_EXIT_USAGE. */
 int cli_set_str(char *dst, size_t n, const char *v, const char *what);

@@ -6,39 +6,38 @@
 #include "cli/cli.h"
 #include "util/util.h"
 
-struct subcmd {
-	const char *name;
-	int (*main_fn)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct subcmd subcmds[] = {
-	{"sim", cli_sim_main, "replay a workload trace through the scheduling core"},
-	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads"},
-	{"errors", cli_errors_main, "list every error code, its HTTP status and message"},
+const struct cli_subcmd cli_subcmds[] = {
+	{"sim", cli_sim_main, "replay a workload trace through the scheduling core", "openb", true},
+	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads",
+	 "run list devices report compare", false},
+	{"errors", cli_errors_main, "list every error code, its HTTP status and message", NULL, true},
 	/* the live center (cli_controller.c, cli_up.c, cli_submit.c, cli_client.c) */
-	{"controller", cli_controller_main, "run the controller (API, state, scheduling)"},
-	{"agent", cli_agent_main, "run a node agent (launches tasks, reports, logs)"},
-	{"up", cli_up_main, "start a local center: a controller plus N mock agents"},
-	{"down", cli_down_main, "stop the local center started by 'aidc up'"},
-	{"submit", cli_submit_main, "submit a command or batch script (#SBATCH understood)"},
-	{"jobs", cli_jobs_main, "list jobs, with why pending ones wait"},
-	{"job", cli_job_main, "show one job and its tasks"},
-	{"cancel", cli_cancel_main, "cancel a job"},
-	{"requeue", cli_requeue_main, "stop a running job and queue it again"},
-	{"logs", cli_logs_main, "print (or follow with -f) a task's output"},
-	{"nodes", cli_nodes_main, "list nodes"},
-	{"drain", cli_drain_main, "stop starting jobs on a node (admin)"},
-	{"resume", cli_resume_main, "undo a drain (admin)"},
-	{"token", cli_token_main, "create, list or revoke per-user API tokens"},
+	{"controller", cli_controller_main, "run the controller (API, state, scheduling)", NULL, true},
+	{"agent", cli_agent_main, "run a node agent (launches tasks, reports, logs)", NULL, true},
+	{"up", cli_up_main, "start a local center: a controller plus N mock agents", NULL, true},
+	{"down", cli_down_main, "stop the local center started by 'aidc up'", NULL, true},
+	{"submit", cli_submit_main, "submit a command or batch script (#SBATCH understood)", NULL,
+	 true},
+	{"jobs", cli_jobs_main, "list jobs, with why pending ones wait", NULL, true},
+	{"job", cli_job_main, "show one job and its tasks", NULL, true},
+	{"cancel", cli_cancel_main, "cancel a job", NULL, true},
+	{"requeue", cli_requeue_main, "stop a running job and queue it again", NULL, true},
+	{"logs", cli_logs_main, "print (or follow with -f) a task's output", NULL, true},
+	{"nodes", cli_nodes_main, "list nodes", NULL, true},
+	{"drain", cli_drain_main, "stop starting jobs on a node (admin)", NULL, true},
+	{"resume", cli_resume_main, "undo a drain (admin)", NULL, true},
+	{"token", cli_token_main, "create, list or revoke per-user API tokens", "create list revoke",
+	 false},
+	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
 };
+const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);
 
-static void usage(FILE *out)
+void cli_usage(FILE *out)
 {
 	fprintf(out, "usage: aidc <command> [options]\n\n"
 		     "AIDC, an open operating system for AI computing centers.\n\ncommands:\n");
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subcmds); i++)
-		fprintf(out, "  %-10s %s\n", subcmds[i].name, subcmds[i].summary);
+	for (size_t i = 0; i < cli_nsubcmds; i++)
+		fprintf(out, "  %-10s %s\n", cli_subcmds[i].name, cli_subcmds[i].summary);
 	fprintf(out, "\n'aidc <command> --help' describes each command; 'aidc --version' "
 		     "prints the version.\n");
 }
@@ -46,21 +45,22 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		cli_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    (strcmp(cmd, "help") == 0 && argc == 2)) {
+		cli_usage(stdout);
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		printf("aidc %s\n", AIDC_VERSION);
 		return CLI_EXIT_OK;
 	}
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subcmds); i++)
-		if (strcmp(cmd, subcmds[i].name) == 0)
-			return subcmds[i].main_fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < cli_nsubcmds; i++)
+		if (strcmp(cmd, cli_subcmds[i].name) == 0)
+			return cli_subcmds[i].main_fn(argc - 1, argv + 1);
 	fprintf(stderr, "aidc: unknown command '%s' (see 'aidc --help')\n", cmd);
 	return CLI_EXIT_USAGE;
 }

@@ -5,6 +5,11 @@
 #  - docs/errors.md holds exactly `aidc errors --markdown`;
 #  - docs/limits.md is what scripts/gen_limits_md.py makes of src/util/limits.h;
 #  - docs/config.md's key table is `aidc controller --config-doc`;
+#  - docs/man/*.1 are exactly `aidc help --man [CMD [SUB]]` for every page of
+#    `aidc help --man-list` (no page missing, none extra), and groff reads
+#    them without warnings when it is installed;
+#  - contrib/bash-completion/aidc is exactly `aidc help --completion`;
+#    (scripts/gen_man.sh regenerates both);
 #  - `aidc --help`, `aidc --version` and `aidc <cmd> --help` exit 0 for every
 #    command listed by `aidc --help`; an unknown command exits 2.
 set -u
@@ -28,6 +33,30 @@ if command -v python3 >/dev/null; then
 else
   echo "note: python3 missing, docs/limits.md not compared with its generator"
 fi
+
+pages=$("$aidc" help --man-list) || bad "aidc help --man-list failed"
+want="aidc.1"
+"$aidc" help --man | cmp -s - "$src/docs/man/aidc.1" ||
+  bad "docs/man/aidc.1 is stale: run scripts/gen_man.sh"
+while read -r page args; do
+  want="$want $page.1"
+  # shellcheck disable=SC2086 # args is "CMD" or "CMD SUB"
+  "$aidc" help --man $args | cmp -s - "$src/docs/man/$page.1" ||
+    bad "docs/man/$page.1 is stale: run scripts/gen_man.sh"
+done <<< "$pages"
+have=$(cd "$src/docs/man" && ls -- *.1 | sort | tr '\n' ' ')
+want=$(echo $want | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$have" = "$want" ] || bad "docs/man holds '$have', expected '$want': run scripts/gen_man.sh"
+if command -v groff >/dev/null; then
+  for f in "$src"/docs/man/*.1; do
+    w=$(groff -man -Tutf8 -ww -Wbreak -z "$f" 2>&1)
+    [ -z "$w" ] || bad "groff warns about $f: $w"
+  done
+else
+  echo "note: groff missing, man pages not rendered"
+fi
+"$aidc" help --completion | cmp -s - "$src/contrib/bash-completion/aidc" ||
+  bad "contrib/bash-completion/aidc is stale: run scripts/gen_man.sh"
 
 "$aidc" --help >/dev/null || bad "aidc --help"
 "$aidc" --version | grep -qE '^aidc [0-9]+\.[0-9]+\.[0-9]+' || bad "aidc --version"
