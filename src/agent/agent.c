@@ -60,6 +60,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/topo.h"
+#include "dev/dev.h"
 #include "util/util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -174,9 +175,9 @@ static void running_json(struct agent *a, struct aidc_json *w)
 
 static int do_register(struct agent *a, struct aidc_err *e)
 {
-	struct agent_device devs[AIDC_MAX_DEVICES_PER_NODE];
+	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
 	uint32_t ndev = 0;
-	int rc = agent_devices_discover(a->cfg.devices, devs, &ndev, e);
+	int rc = dev_node_discover(a->cfg.devices, devs, &ndev, e);
 	if (rc)
 		return rc;
 	struct aidc_buf b;

@@ -19,36 +19,6 @@
 #include "api/api.h"
 #include "util/log.h"
 
-/* ---- device providers ---------------------------------------------------- */
-
-struct agent_device {
-	char vendor[AIDC_MAX_NAME_BYTES];
-	char model[AIDC_MAX_NAME_BYTES];
-	uint64_t mem_mib;
-};
-
-/*
- * Discovers the node's accelerators from a provider spec:
- *   "none"            no accelerators
- *   "mock:N:MODEL"    N virtual accelerators of MODEL (vendor "mock"), for tests/demos
- *   "mock:N:MODEL:VENDOR"  the same with a vendor (e.g. nvidia, to get CUDA_VISIBLE_DEVICES)
- *   "plugin:NAME"     a device plugin (include/aidc/device.h) through src/dev's loader
- *   "nvml"            every NVIDIA GPU, through libnvidia-ml loaded at run time
- * Writes up to AIDC_MAX_DEVICES_PER_NODE entries into out.
- */
-int agent_devices_discover(const char *spec, struct agent_device *out, uint32_t *n,
-			   struct aidc_err *e);
-
-/*
- * The "nvml" provider (dev_nvml.c): dlopens $AIDC_NVML_LIBRARY (default
- * "libnvidia-ml.so.1"), reports each GPU as vendor "nvidia", its NVML name
- * and total memory in MiB. More than AIDC_MAX_DEVICES_PER_NODE GPUs is
- * AIDC_E_LIMIT; a missing library or symbol, or a failing NVML call (its
- * return code in the message), is AIDC_E_DEVICE. out is caller-owned with
- * room for AIDC_MAX_DEVICES_PER_NODE entries; nothing is kept after return.
- */
-int agent_nvml_discover(struct agent_device *out, uint32_t *n, struct aidc_err *e);
-
 /* ---- resource limits (cgroup_linux.c) ------------------------------------ */
 
 /* How this node enforces a task's memory/CPU/process limits, chosen once at

@@ -25,6 +25,7 @@
 #include <aidc/device.h>
 
 #include "util/err.h"
+#include "util/limits.h"
 
 struct dev_plugin {
 	void *dl;                             /* dlopen handle; NULL for an in-process table */
@@ -94,5 +95,35 @@ int dev_allreduce(struct dev_plugin *p, const struct aidc_dev_allreduce *a, stru
 /* Links between devices; *out is owned by the caller (aidc_free), NULL when none. */
 int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
 	      struct aidc_err *e);
+
+/* ---- a node's devices, as the agent registers them (providers.c, nvml.c) ---- */
+
+struct dev_node_device {
+	char vendor[AIDC_MAX_NAME_BYTES];
+	char model[AIDC_MAX_NAME_BYTES];
+	uint64_t mem_mib;
+};
+
+/*
+ * Discovers the node's accelerators from a provider spec:
+ *   "none"            no accelerators
+ *   "mock:N:MODEL"    N virtual accelerators of MODEL (vendor "mock"), for tests/demos
+ *   "mock:N:MODEL:VENDOR"  the same with a vendor (e.g. nvidia, to get CUDA_VISIBLE_DEVICES)
+ *   "plugin:NAME"     a device plugin (include/aidc/device.h) through the loader above
+ *   "nvml"            every NVIDIA GPU, through libnvidia-ml loaded at run time
+ * Writes up to AIDC_MAX_DEVICES_PER_NODE entries into out (caller-owned).
+ */
+int dev_node_discover(const char *spec, struct dev_node_device *out, uint32_t *n,
+		      struct aidc_err *e);
+
+/*
+ * The "nvml" provider (nvml.c): dlopens $AIDC_NVML_LIBRARY (default
+ * "libnvidia-ml.so.1"), reports each GPU as vendor "nvidia", its NVML name
+ * and total memory in MiB. More than AIDC_MAX_DEVICES_PER_NODE GPUs is
+ * AIDC_E_LIMIT; a missing library or symbol, or a failing NVML call (its
+ * return code in the message), is AIDC_E_DEVICE. out is caller-owned with
+ * room for AIDC_MAX_DEVICES_PER_NODE entries; nothing is kept after return.
+ */
+int dev_nvml_discover(struct dev_node_device *out, uint32_t *n, struct aidc_err *e);
 
 #endif

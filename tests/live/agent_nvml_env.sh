@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # CUDA_DEVICE_ORDER=PCI_BUS_ID for tasks given GPUs by the "nvml" provider,
 # without a GPU: `aidc up --agent-devices nvml` with $AIDC_NVML_LIBRARY set to
-# the fake libnvidia-ml (tests/agent/fake_nvml.c, 2 GPUs). A --gpus 1 job gets
+# the fake libnvidia-ml (tests/dev/fake_nvml.c, 2 GPUs). A --gpus 1 job gets
 # CUDA_DEVICE_ORDER=PCI_BUS_ID (CUDA then numbers GPUs like NVML); a job that
 # sets its own CUDA_DEVICE_ORDER keeps it; a job without GPUs gets none.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-lib=${AIDC_BINARY_DIR:-build}/tests/agent/libaidc_fake_nvml.so
+lib=${AIDC_BINARY_DIR:-build}/tests/dev/libaidc_fake_nvml.so
 [ -f "$lib" ] || skip "no fake NVML library at $lib"
 export AIDC_NVML_LIBRARY=$(realpath "$lib") FAKE_NVML_COUNT=2
 

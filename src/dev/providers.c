@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Device providers of the agent behind one call (agent_devices_discover):
- * "none", "mock:N:MODEL[:VENDOR]" (virtual accelerators for machines without
- * any), and "plugin:NAME", which loads a device plugin through src/dev's
- * loader (the public ABI include/aidc/device.h) and reports what it finds,
- * and "nvml" (every NVIDIA GPU through libnvidia-ml, dev_nvml.c).
+ * The node's device providers behind one call (dev_node_discover), used by
+ * the agent to say what a node has: "none", "mock:N:MODEL[:VENDOR]" (virtual
+ * accelerators for machines without any), "plugin:NAME", which loads a device
+ * plugin through the loader (dev.c, the public ABI include/aidc/device.h) and
+ * reports what it finds, and "nvml" (every NVIDIA GPU through libnvidia-ml,
+ * nvml.c).
  */
-#include "agent/agent_int.h"
+#include "dev/dev.h"
 #include "util/util.h"
 
-#ifdef AIDC_AGENT_HAVE_DEV
-#include "dev/dev.h"
-#endif
-
-static int mock(const char *spec, struct agent_device *out, uint32_t *n, struct aidc_err *e)
+static int mock(const char *spec, struct dev_node_device *out, uint32_t *n, struct aidc_err *e)
 {
 	char buf[AIDC_MAX_NAME_BYTES];
 	snprintf(buf, sizeof buf, "%s", spec);
@@ -34,9 +31,8 @@ static int mock(const char *spec, struct agent_device *out, uint32_t *n, struct 
 	return 0;
 }
 
-static int plugin(const char *name, struct agent_device *out, uint32_t *n, struct aidc_err *e)
+static int plugin(const char *name, struct dev_node_device *out, uint32_t *n, struct aidc_err *e)
 {
-#ifdef AIDC_AGENT_HAVE_DEV
 	struct dev_plugin p;
 	memset(&p, 0, sizeof p);
 	int rc = dev_plugin_open(&p, name, NULL, e);
@@ -51,13 +47,10 @@ static int plugin(const char *name, struct agent_device *out, uint32_t *n, struc
 	*n = k;
 	dev_plugin_close(&p);
 	return 0;
-#else
-	return aidc_errf(e, AIDC_E_UNSUPPORTED, "devices 'plugin:%s': built without src/dev", name);
-#endif
 }
 
-int agent_devices_discover(const char *spec, struct agent_device *out, uint32_t *n,
-			   struct aidc_err *e)
+int dev_node_discover(const char *spec, struct dev_node_device *out, uint32_t *n,
+		      struct aidc_err *e)
 {
 	*n = 0;
 	if (!spec || !*spec || strcmp(spec, "none") == 0)
@@ -67,7 +60,7 @@ int agent_devices_discover(const char *spec, struct agent_device *out, uint32_t 
 	if (strncmp(spec, "plugin:", 7) == 0)
 		return plugin(spec + 7, out, n, e);
 	if (strcmp(spec, "nvml") == 0)
-		return agent_nvml_discover(out, n, e);
+		return dev_nvml_discover(out, n, e);
 	return aidc_errf(e, AIDC_E_INVAL,
 			 "devices '%s': expected none, mock:N:MODEL[:VENDOR], plugin:NAME or nvml",
 			 spec);

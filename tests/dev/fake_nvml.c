@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A fake libnvidia-ml for tests of the agent's "nvml" device provider
- * (src/agent/dev_nvml.c) on machines without a GPU: it exports the seven
+ * A fake libnvidia-ml for tests of the "nvml" device provider
+ * (src/dev/nvml.c) on machines without a GPU: it exports the seven
  * NVML entry points the provider uses and reports FAKE_NVML_COUNT devices
  * (default 2) named "NVIDIA H100 80GB HBM3" with 81559 MiB each.
  * FAKE_NVML_FAIL=<entry point name> makes that call return NVML error 999

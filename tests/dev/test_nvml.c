@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit test of the agent's "nvml" device provider (src/agent/dev_nvml.c)
+ * Unit test of the "nvml" device provider (src/dev/nvml.c)
  * without a GPU: $AIDC_NVML_LIBRARY points at the fake libnvidia-ml built
- * from tests/agent/fake_nvml.c (its path is argv[1]), whose devices and
+ * from tests/dev/fake_nvml.c (its path is argv[1]), whose devices and
  * failures are steered by FAKE_NVML_COUNT / FAKE_NVML_FAIL. One table row per
  * case: the discovered devices, or the error code and message.
  */
 #include <stdlib.h>
 
-#include "agent/agent_int.h"
+#include "dev/dev.h"
 #include "tests/test.h"
 #include "util/util.h"
 
@@ -55,14 +55,14 @@ static void set_or_unset(const char *name, const char *value)
 
 static void run_case(size_t k, const struct nvml_case *c, const char *fake)
 {
-	struct agent_device devs[AIDC_MAX_DEVICES_PER_NODE];
+	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
 	struct aidc_err e = {0};
 	uint32_t n = 99;
 	set_or_unset("AIDC_NVML_LIBRARY", c->lib ? c->lib : fake);
 	set_or_unset("FAKE_NVML_COUNT", c->count);
 	set_or_unset("FAKE_NVML_FAIL", c->fail);
 	/* Through the provider dispatch, as `aidc agent --devices nvml` does. */
-	int rc = agent_devices_discover("nvml", devs, &n, &e);
+	int rc = dev_node_discover("nvml", devs, &n, &e);
 	printf("case %zu: rc %d, %u devices%s%s\n", k, rc, n, e.msg[0] ? ": " : "", e.msg);
 	CHECK_EQ(rc, c->rc);
 	CHECK_EQ(n, c->ndev);
@@ -88,10 +88,10 @@ static void test_fake_library(void)
 /* The spec is exactly "nvml": a suffix is not silently ignored. */
 static void test_spec_suffix(void)
 {
-	struct agent_device devs[AIDC_MAX_DEVICES_PER_NODE];
+	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
 	struct aidc_err e = {0};
 	uint32_t n = 0;
-	CHECK_EQ(agent_devices_discover("nvml:0", devs, &n, &e), AIDC_E_INVAL);
+	CHECK_EQ(dev_node_discover("nvml:0", devs, &n, &e), AIDC_E_INVAL);
 	CHECK_CONTAINS(e.msg, "or nvml");
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The "nvml" device provider of the agent (see agent_devices_discover): every
+ * The "nvml" device provider of a node (see dev_node_discover): every
  * NVIDIA GPU of the node, found through NVML. libnvidia-ml is loaded with
  * dlopen at run time, never linked: AIDC builds and runs on machines without
  * NVIDIA software, and only an agent started with --devices nvml needs it.
@@ -10,7 +10,7 @@
  */
 #include <dlfcn.h>
 
-#include "agent/agent_int.h"
+#include "dev/dev.h"
 #include "util/util.h"
 
 /* nvmlReturn_t is an int enum; 0 is NVML_SUCCESS, anything else a failure
@@ -87,7 +87,7 @@ static void sanitize(char *s, size_t cap)
 }
 
 /* Fills out[i] from NVML device i. Cost: four NVML calls. */
-static int one_device(const struct nvml_api *api, unsigned int i, struct agent_device *out,
+static int one_device(const struct nvml_api *api, unsigned int i, struct dev_node_device *out,
 		      struct aidc_err *e)
 {
 	void *h = NULL;
@@ -120,7 +120,7 @@ static int one_device(const struct nvml_api *api, unsigned int i, struct agent_d
 	return 0;
 }
 
-int agent_nvml_discover(struct agent_device *out, uint32_t *n, struct aidc_err *e)
+int dev_nvml_discover(struct dev_node_device *out, uint32_t *n, struct aidc_err *e)
 {
 	const char *env = getenv("AIDC_NVML_LIBRARY");
 	const char *lib = env && *env ? env : "libnvidia-ml.so.1";
