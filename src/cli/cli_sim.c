@@ -236,7 +236,7 @@ static void demo_header(const struct sim_args *a, const struct sim_cluster *c, s
 		       (unsigned long long)sim_cluster_nodes(c), (long long)a->gpn,
 		       (unsigned long long)sim_cluster_devices(c));
 	if (a->policy == POLICY_ALL)
-		printf("  policies: FIFO, SJF, SRTF, QSSF, Tiresias; '+bf' = with EASY backfill\n");
+		printf("  policies: FIFO, SJF, SRTF, QSSF, Tiresias, Gittins; '+bf' = with EASY backfill\n");
 	printf("  columns:  JCT = job completion time (submit to end), queue = wait before the "
 	       "first start,\n            util = device utilization, Jain/VC = fairness across "
 	       "VCs (1 = equal)\n\n");
@@ -345,7 +345,7 @@ static size_t policy_list(const struct sim_args *a, struct sim_policy *out)
 	}
 	static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_SJF,
 						  SCHED_ORDER_SRTF, SCHED_ORDER_QSSF,
-						  SCHED_ORDER_TIRESIAS};
+						  SCHED_ORDER_TIRESIAS, SCHED_ORDER_GITTINS};
 	size_t n = 0;
 	for (int bf = 0; bf < (a->compat == 1 ? 1 : 2); bf++)
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(orders); k++)

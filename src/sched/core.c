@@ -22,6 +22,12 @@ void sched_config_defaults(struct sched_config *cfg)
 	cfg->predict_window = 10;
 	cfg->tiresias_threshold_pct = 80;
 	cfg->tiresias_min_samples = 20;
+	cfg->gittins_min_samples = 16;
+	cfg->gittins_quantum_s = 0;
+	cfg->gittins_max_preempt = 0;
+	cfg->gittins_starve_s = 0;
+	cfg->gittins_starve_factor = 10;
+	cfg->restart_overhead_s = 0;
 }
 
 static int check_config(const struct sched_config *cfg, struct aidc_err *e)
@@ -50,6 +56,16 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "tiresias promote knob %u%% out of range 0..100000",
 				 cfg->tiresias_promote_pct);
+	if (cfg->gittins_min_samples < 1 || cfg->gittins_min_samples > 1000000)
+		return aidc_errf(e, AIDC_E_INVAL, "gittins min samples %u out of range 1..1000000",
+				 cfg->gittins_min_samples);
+	if (cfg->gittins_quantum_s < 0 || cfg->gittins_quantum_s > AIDC_MAX_DURATION_S ||
+	    cfg->gittins_starve_s < 0 || cfg->gittins_starve_s > AIDC_MAX_DURATION_S ||
+	    cfg->restart_overhead_s < 0 || cfg->restart_overhead_s > AIDC_MAX_DURATION_S)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "gittins quantum, starvation limit or restart overhead out of "
+				 "range 0..%lld s",
+				 (long long)AIDC_MAX_DURATION_S);
 	if (cfg->default_estimate_s <= 0 || cfg->default_estimate_s > AIDC_MAX_DURATION_S)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "default estimate %" PRId64 " s out of range 1..%lld",
@@ -130,6 +146,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->jobs);
 	sched_idmap_release(&s->ids);
 	sched_predict_release(&s->pred);
+	sched_gittins_release(&s->git);
 	aidc_heap_release(&s->demote);
 	aidc_heap_release(&s->promote);
 	aidc_free(s->scr);
@@ -249,6 +266,7 @@ int sched_add_partition(struct sched *s, const char *name, struct aidc_err *e)
 	p = &s->parts[s->nparts];
 	memset(p, 0, sizeof *p);
 	p->name = aidc_strdup(name);
+	p->git_starved = UINT32_MAX;
 	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++)
 		p->pool_of[m] = UINT32_MAX;
 	return (int)s->nparts++;

@@ -364,6 +364,7 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 	p->use.jobs_pending--;
 	p->use.jobs_running++;
 	sched_tiresias_started(s, h, now_s);
+	sched_gittins_started(s, h, now_s);
 }
 
 /* Gives back a running job's resources and accounts its run segment. */
@@ -420,6 +421,7 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 	job_stop(s, job, now_s);
 	sched_predict_feed(s, j, j->executed_s);
 	sched_tiresias_finished(s, j);
+	sched_gittins_feed(s, j, j->executed_s);
 	job_forget(s, job);
 	return 0;
 }

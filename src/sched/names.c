@@ -21,6 +21,7 @@ const struct sched_name sched_order_names[] = {
 	{SCHED_ORDER_QSSF, "qssf", NULL, "QSSF"},
 	{SCHED_ORDER_TIRESIAS, "tiresias", NULL, "Tiresias"},
 	{SCHED_ORDER_PRIORITY, "priority", NULL, "Priority"},
+	{SCHED_ORDER_GITTINS, "gittins", NULL, "Gittins"},
 	{0, NULL, NULL, NULL},
 };
 _Static_assert(AIDC_ARRAY_LEN(sched_order_names) == SCHED_ORDER_COUNT_ + 1,

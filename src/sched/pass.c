@@ -7,8 +7,8 @@
  * Per partition, in queue order (queue.c):
  *   - a job that can never fit is skipped (NEVER_FITS) and blocks nothing;
  *   - a job that fits starts (START, resources taken at once);
- *   - the first job that does not fit is the head: under SRTF, TIRESIAS and
- *     PRIORITY it may preempt running preemptible jobs whose current key is
+ *   - the first job that does not fit is the head: under SRTF, TIRESIAS,
+ *     PRIORITY and GITTINS it may preempt running preemptible jobs whose current key is
  *     strictly worse (PREEMPT decisions, nothing changed: the driver stops and
  *     requeues them, then passes again), only if it then fits (a head that
  *     cannot start anyway stops nobody). Then
@@ -458,6 +458,8 @@ int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, stru
 	s->npasses++;
 	if (s->cfg.order == SCHED_ORDER_TIRESIAS)
 		sched_tiresias_tick(s, now_s);
+	else if (s->cfg.order == SCHED_ORDER_GITTINS)
+		sched_gittins_tick(s, now_s);
 	for (uint32_t part = 0; part < s->nparts; part++)
 		pass_partition(s, &s->parts[part], now_s, out);
 	return 0;

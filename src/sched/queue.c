@@ -10,6 +10,8 @@
  *   SRTF      k1 = oracle (else estimate) - time already run,      k2 = submit
  *   QSSF      k1 = predicted duration x device units (predict.c),  k2 = submit
  *   TIRESIAS  k1 = queue (0 while attained service < threshold, else 1), k2 = submit
+ *   GITTINS   k1 = 1 / Gittins index of the run time so far x device units (gittins.c;
+ *             -1 once starved),                                        k2 = submit
  * device units = ntasks x ndev x share in milli-devices (CPU-only: ntasks x 1000).
  *
  * Tiresias (NSDI'19, discretized 2-queue least-attained-service): attained
@@ -86,6 +88,8 @@ int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
 		return sat_mul(qssf_duration(s, j), dev_units(j));
 	case SCHED_ORDER_TIRESIAS:
 		return j->attained_ms >= tiresias_threshold_ms(s, j->part) ? 1 : 0;
+	case SCHED_ORDER_GITTINS:
+		return sched_gittins_key(s, j, j->executed_s);
 	case SCHED_ORDER_COUNT_: /* not an order; check_config refuses it */
 		break;
 	}
@@ -103,6 +107,8 @@ int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64
 		int64_t a = j->attained_ms + sat_mul((int64_t)sched_job_dev_milli(j), ran);
 		return a >= tiresias_threshold_ms(s, j->part) || a < j->attained_ms ? 1 : 0;
 	}
+	case SCHED_ORDER_GITTINS:
+		return sched_gittins_running_key(s, j, now_s);
 	default:
 		return sched_pending_k1(s, j);
 	}
@@ -110,7 +116,8 @@ int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64
 
 bool sched_order_preemptive(enum sched_order o)
 {
-	return o == SCHED_ORDER_SRTF || o == SCHED_ORDER_TIRESIAS || o == SCHED_ORDER_PRIORITY;
+	return o == SCHED_ORDER_SRTF || o == SCHED_ORDER_TIRESIAS || o == SCHED_ORDER_PRIORITY ||
+	       o == SCHED_ORDER_GITTINS;
 }
 
 int sched_job_cmp(const struct sched_job *a, const struct sched_job *b)
@@ -168,6 +175,7 @@ void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
 			aidc_heap_push(&s->promote, now_s + wait, j->seq,
 				       h | (uint64_t)j->enq_no << 32);
 	}
+	sched_gittins_queued(s, h, now_s);
 }
 
 /* First position in q[qhead .. qn) whose job is not before h. */

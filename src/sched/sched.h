@@ -54,6 +54,8 @@ enum sched_order {
 	SCHED_ORDER_QSSF,     /* predicted service (duration x devices) from history; no oracle */
 	SCHED_ORDER_TIRESIAS, /* discretized 2-queue least-attained-service, preemptive */
 	SCHED_ORDER_PRIORITY, /* job priority (high first), then FIFO */
+	SCHED_ORDER_GITTINS,  /* Gittins index of attained run time under the run-time
+				 distribution learned from finished jobs; preemptive; no oracle */
 	SCHED_ORDER_COUNT_
 };
 
@@ -138,6 +140,21 @@ struct sched_config {
 	/* Tiresias PromoteKnob, in percent: a low-queue job that has waited this percentage
 	 * of the run time that demoted it goes back to the high queue. 0 = off. */
 	uint32_t tiresias_promote_pct;
+	/* GITTINS (docs/scheduler.md): a class's history is used once it has this many
+	 * finished jobs (before: the coarser class with the most). */
+	uint32_t gittins_min_samples;
+	/* GITTINS: a job is not preempted in the first quantum_s of a run, nor after
+	 * max_preempt preemptions; a job that waited starve_s since it was queued goes
+	 * ahead of all others and runs to its end unpreempted (0 = never). */
+	int64_t gittins_quantum_s;
+	uint32_t gittins_max_preempt;
+	int64_t gittins_starve_s;
+	uint32_t gittins_starve_factor; /* ... or starve_factor x its effective remaining
+					   time, whichever is longer */
+	/* Run time a preempted job loses when it restarts (the simulator's
+	 * --restart-overhead): GITTINS preempts only jobs whose key is worse than the
+	 * head's by more than this cost. */
+	int64_t restart_overhead_s;
 };
 
 /* Fills documented defaults: FIFO, consolidate, strict, Tiresias threshold 3600 s x

@@ -7,6 +7,7 @@
  *         job.c       job table, submit/finish/requeue/cancel, string interning
  *         queue.c     queue orders (FIFO, SJF, SRTF, QSSF, Tiresias, priority)
  *         predict.c   QSSF-style duration predictor from history
+ *         gittins.c   GITTINS order: learned run-time distributions, index, timers
  *         place.c     sched_place and the placement policies for whole devices
  *         pass.c      sched_pass: blocking modes, EASY backfill, preemption
  *         frag.c      fractional policies (Random ... FGD, ours) and fragmentation
@@ -101,6 +102,21 @@ struct sched_hgroup {
 	uint64_t devs;
 	uint32_t n;
 	double mean_s;
+};
+/* GITTINS (gittins.c): one class's run-time histogram, half-octave buckets. */
+#define SCHED_GIT_BUCKETS 60
+struct sched_gclass {
+	uint32_t level, user, name, part, devb;
+	uint32_t n;
+	uint32_t cnt[SCHED_GIT_BUCKETS];
+	double sum[SCHED_GIT_BUCKETS]; /* seconds */
+};
+struct sched_gittins {
+	struct sched_gclass *cls;
+	uint32_t ncls;
+	size_t cap;
+	uint32_t *tab; /* open addressing over cls, UINT32_MAX = empty */
+	size_t tab_cap;
 };
 struct sched_predict {
 	struct aidc_intern names; /* user and job names (util/intern.h) */
@@ -203,8 +219,12 @@ struct sched {
 	int64_t now_last;	/* latest now_s seen: time never goes back */
 
 	struct sched_predict pred;
-	struct aidc_heap demote;  /* Tiresias: (demotion time, seq, handle | run_no << 32) */
-	struct aidc_heap promote; /* Tiresias: (promotion time, seq, handle | enq_no << 32) */
+	struct sched_gittins git;
+	/* Tiresias: (demotion time, seq, handle | run_no << 32); GITTINS: next quantum
+	 * boundary of running jobs (same layout, bit 63 = end of the first quantum). */
+	struct aidc_heap demote;
+	/* Tiresias and GITTINS: (promotion time, seq, handle | enq_no << 32) */
+	struct aidc_heap promote;
 
 	/* Scratch reused across calls so a steady-state pass allocates nothing. */
 	struct sched_alloc *scr; /* one placement's allocations */
@@ -301,6 +321,10 @@ struct sched_partition {
 	uint32_t svc_hist[SCHED_SVC_BUCKETS];
 	uint32_t svc_n;
 	int64_t tir_thresh_ms; /* current threshold, milli-device-seconds; 0 = cfg's */
+	/* GITTINS: the partition's starved job (handle, seq) while it waits to start;
+	 * at most one at a time (gittins.c) */
+	uint32_t git_starved;
+	uint64_t git_starved_seq;
 };
 
 /* One job (handle = index in s->jobs). */
@@ -321,6 +345,8 @@ struct sched_job {
 	int64_t hist_s; /* predictor's estimate at submit; 0 = no history */
 	bool live, running, in_inbox;
 	uint8_t level; /* Tiresias queue (0 high, 1 low) while pending */
+	bool starved;  /* GITTINS: waited gittins_starve_s; first in line, never a victim */
+	uint8_t git_pre_bucket; /* GITTINS: run-time bucket when last queued */
 	enum sched_reason reason;
 	uint64_t reason_pass; /* pass that set reason */
 	uint64_t enq_pass;    /* npasses when last queued */
@@ -395,6 +421,17 @@ bool sched_order_preemptive(enum sched_order o);
 /* The key a RUNNING job would have in the queue now (preemption compares it). */
 int64_t sched_running_k1(const struct sched *s, const struct sched_job *j, int64_t now_s);
 int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j);
+
+/* gittins.c */
+int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int64_t run_s);
+int64_t sched_gittins_running_key(const struct sched *s, const struct sched_job *j,
+				  int64_t now_s);
+int64_t sched_gittins_next_edge_s(int64_t run_s);
+void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_s);
+void sched_gittins_started(struct sched *s, uint32_t h, int64_t now_s);
+void sched_gittins_queued(struct sched *s, uint32_t h, int64_t now_s);
+void sched_gittins_tick(struct sched *s, int64_t now_s);
+void sched_gittins_release(struct sched_gittins *g);
 
 /* predict.c */
 uint32_t sched_intern(struct sched *s, const char *str);

@@ -448,6 +448,7 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.blocking = (o->policy.backfill && !o->compat_helios) ? SCHED_BLOCK_EASY
 								   : SCHED_BLOCK_STRICT;
 	cfg.seed = o->seed;
+	cfg.restart_overhead_s = o->restart_overhead_s;
 	if (o->tiresias_threshold_dev_s > 0) {
 		/* an explicit threshold is fixed: no history-derived one */
 		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;

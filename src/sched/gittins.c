@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The GITTINS queue order: a non-oracle order that ranks jobs by the Gittins
+ * index of their attained run time under the run-time distribution learned
+ * online from finished jobs of the same class (Gittins 1989; Aalto, Ayesta and
+ * Righter, "On the Gittins index in the M/G/1 queue", Queueing Systems 2009;
+ * Tiresias' Gittins variant, NSDI'19). docs/scheduler.md explains the choices.
+ *
+ * Distribution: per class, a histogram of finished jobs' run times (seconds)
+ * in half-octave buckets (bucket 0 = [0, 1), then [1, 1.5), [1.5, 2), [2, 3),
+ * [3, 4), [4, 6) ...), each bucket with its count and the sum of its samples,
+ * so conditional means are exact within the bucket. Classes, finest first:
+ *   level 0  same user, same job name, same device-count bucket
+ *   level 1  same user, same device-count bucket
+ *   level 2  same partition, same device-count bucket
+ *   level 3  same partition
+ *   level 4  same device-count bucket, any partition
+ *   level 5  everything
+ * (device-count bucket: floor(log2(devices)) + 1, CPU-only jobs 0). An empty
+ * user or name identifies nobody (levels 0-1 skipped). A job uses the finest
+ * class with cfg.gittins_min_samples samples, else the class with the most
+ * samples, else (no history at all) its estimate (sched_job_est) as if its run
+ * time were known.
+ *
+ * Index. For a job that has run a seconds, let q be the lower edge of a's
+ * bucket (quantization: a job's priority changes only when its run time
+ * crosses a bucket edge, its quantum boundary) and S a run time drawn from the
+ * class conditioned on S >= q. The Gittins index is
+ *     G(q) = max over b > q of P(S <= b) / E[min(S, b) - q],
+ * b ranging over the bucket edges above q. The key is its inverse, an
+ * "effective remaining time" R = 1 / G(q) in seconds (for a known duration d it
+ * is d - q: the order is then SRTF), times the job's device units, so that the
+ * order favours the most completions per device-second (Smith's rule): k1 =
+ * R x device units (milli-device-seconds). A job that has outrun every sample
+ * of its class gets R = 2 x q (a heavy tail's mean residual life grows with
+ * age), never better than a fresh class.
+ *
+ * Preemption (sched_running_k1): a running job's key is its index at its
+ * current run time, minus the cost of preempting it (cfg.restart_overhead_s x
+ * device units: what the restart would waste); it can be a victim only when
+ * that is still strictly worse than the head's key. A job never becomes a
+ * victim in its first cfg.gittins_quantum_s of a run, after
+ * cfg.gittins_max_preempt preemptions, or once it started from the starved
+ * tier (below). A running job's key changes at its bucket edges: the demote
+ * heap holds the next edge of every running job so sched_next_wakeup wakes the
+ * driver there.
+ *
+ * Starvation: a job that has waited cfg.gittins_starve_s since it was last
+ * queued goes to the starved tier (k1 = -1, ahead of every Gittins key, FIFO
+ * by submit time among starved jobs) and, once started, runs to its end
+ * without preemption. So a long job behind a stream of short ones waits at
+ * most starve_s plus the time until its partition has room (the starved jobs
+ * ahead of it, and running jobs ending). The promote heap drives it.
+ *
+ * Costs: a key O(levels + buckets) (~60 buckets), computed when a job is queued
+ * and when preemption looks at a running job; feeding a finished job
+ * O(levels). Memory: 12 bytes x buckets per class; classes are bounded by
+ * AIDC_MAX_PREDICT_GROUPS (past it new classes are not created and their jobs
+ * use coarser ones). Only lookups go through the hash table.
+ */
+#include "sched/sched_int.h"
+
+#define LEVELS 6
+
+enum { K_USER = 1, K_NAME = 2, K_PART = 4, K_DEVB = 8 };
+static const uint8_t level_keys[LEVELS] = {
+    K_USER | K_NAME | K_DEVB, K_USER | K_DEVB, K_PART | K_DEVB, K_PART, K_DEVB, 0,
+};
+
+/* ---- buckets ---------------------------------------------------------------------- */
+
+/* Half-octave bucket of a run time in seconds. */
+static uint32_t bucket_of(int64_t x)
+{
+	uint32_t msb, b;
+
+	if (x < 1)
+		return 0;
+	msb = 63u - (uint32_t)__builtin_clzll((uint64_t)x);
+	b = 1 + 2 * msb + (msb > 0 && ((uint64_t)x >> (msb - 1) & 1) ? 1 : 0);
+	return AIDC_MIN(b, SCHED_GIT_BUCKETS - 1);
+}
+
+/* Lower edge of bucket b in seconds (0, 1, 1.5, 2, 3, 4, 6, 8 ...). */
+static double edge_of(uint32_t b)
+{
+	uint32_t m;
+
+	if (b == 0)
+		return 0;
+	m = (b - 1) / 2;
+	return ((b - 1) % 2 ? 1.5 : 1.0) * (double)((uint64_t)1 << m);
+}
+
+int64_t sched_gittins_next_edge_s(int64_t run_s)
+{
+	uint32_t b = bucket_of(run_s);
+	double e;
+
+	if (b + 1 >= SCHED_GIT_BUCKETS)
+		return INT64_MAX;
+	e = edge_of(b + 1);
+	return (int64_t)e + ((double)(int64_t)e < e ? 1 : 0);
+}
+
+/* ---- classes ---------------------------------------------------------------------- */
+
+static uint32_t devb_of(const struct sched_job *j)
+{
+	uint64_t d = (uint64_t)j->ntasks * j->task.ndev;
+
+	return d ? 64u - (uint32_t)__builtin_clzll(d) : 0;
+}
+
+static bool class_key(const struct sched_job *j, uint32_t level, struct sched_gclass *k)
+{
+	uint8_t f = level_keys[level];
+
+	k->level = level;
+	if (((f & K_USER) && j->user_id == UINT32_MAX) ||
+	    ((f & K_NAME) && j->name_id == UINT32_MAX))
+		return false;
+	k->user = (f & K_USER) ? j->user_id : 0;
+	k->name = (f & K_NAME) ? j->name_id : 0;
+	k->part = (f & K_PART) ? j->part : 0;
+	k->devb = (f & K_DEVB) ? devb_of(j) : 0;
+	return true;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static size_t class_hash(const struct sched_gclass *k, size_t cap)
+{
+	uint64_t h = mix(k->level | (uint64_t)k->devb << 8 | (uint64_t)k->part << 32);
+	h = mix(h ^ k->user ^ ((uint64_t)k->name << 32));
+	return (size_t)h & (cap - 1);
+}
+
+static bool class_eq(const struct sched_gclass *a, const struct sched_gclass *b)
+{
+	return a->level == b->level && a->user == b->user && a->name == b->name &&
+	       a->part == b->part && a->devb == b->devb;
+}
+
+static size_t class_slot(const struct sched_gittins *g, const struct sched_gclass *k)
+{
+	size_t i = class_hash(k, g->tab_cap);
+
+	while (g->tab[i] != UINT32_MAX && !class_eq(&g->cls[g->tab[i]], k))
+		i = (i + 1) & (g->tab_cap - 1);
+	return i;
+}
+
+static void classes_rehash(struct sched_gittins *g)
+{
+	size_t cap = g->tab_cap ? g->tab_cap * 2 : 256;
+
+	aidc_free(g->tab);
+	g->tab = aidc_malloc(cap * sizeof *g->tab);
+	memset(g->tab, 0xff, cap * sizeof *g->tab);
+	g->tab_cap = cap;
+	for (uint32_t c = 0; c < g->ncls; c++)
+		g->tab[class_slot(g, &g->cls[c])] = c;
+}
+
+void sched_gittins_release(struct sched_gittins *g)
+{
+	aidc_free(g->cls);
+	aidc_free(g->tab);
+	memset(g, 0, sizeof *g);
+}
+
+void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_s)
+{
+	struct sched_gittins *g = &s->git;
+	struct sched_gclass k;
+	uint32_t b = bucket_of(run_s);
+
+	if (s->cfg.order != SCHED_ORDER_GITTINS)
+		return;
+	if (!g->tab_cap)
+		classes_rehash(g);
+	for (uint32_t level = 0; level < LEVELS; level++) {
+		struct sched_gclass *c;
+		size_t i;
+
+		memset(&k, 0, sizeof k);
+		if (!class_key(j, level, &k))
+			continue;
+		i = class_slot(g, &k);
+		if (g->tab[i] == UINT32_MAX) {
+			if (g->ncls >= AIDC_MAX_PREDICT_GROUPS)
+				continue;
+			AIDC_GROW(g->cls, g->cap, (size_t)g->ncls + 1);
+			g->cls[g->ncls] = k;
+			g->tab[i] = g->ncls++;
+			if ((size_t)g->ncls * 2 > g->tab_cap)
+				classes_rehash(g);
+			i = class_slot(g, &k);
+		}
+		c = &g->cls[g->tab[i]];
+		c->n++;
+		c->cnt[b]++;
+		c->sum[b] += (double)AIDC_MAX(run_s, 0);
+	}
+}
+
+/* The class job j uses (NULL: no history at all). */
+static const struct sched_gclass *class_for(const struct sched *s, const struct sched_job *j)
+{
+	const struct sched_gittins *g = &s->git;
+	const struct sched_gclass *best = NULL;
+	struct sched_gclass k;
+
+	if (!g->tab_cap)
+		return NULL;
+	for (uint32_t level = 0; level < LEVELS; level++) {
+		size_t i;
+		const struct sched_gclass *c;
+
+		memset(&k, 0, sizeof k);
+		if (!class_key(j, level, &k))
+			continue;
+		i = class_slot(g, &k);
+		if (g->tab[i] == UINT32_MAX)
+			continue;
+		c = &g->cls[g->tab[i]];
+		if (c->n >= s->cfg.gittins_min_samples)
+			return c;
+		if (!best || c->n > best->n)
+			best = c;
+	}
+	return best;
+}
+
+/* 1 / Gittins index (seconds) of a job of class c that has run run_s seconds. */
+static double inv_index(const struct sched_gclass *c, int64_t run_s)
+{
+	uint32_t k = bucket_of(run_s);
+	double q = edge_of(k), surv = 0, done = 0, work = 0, best = -1;
+
+	for (uint32_t i = k; i < SCHED_GIT_BUCKETS; i++)
+		surv += c->cnt[i];
+	if (surv <= 0)
+		return 2 * AIDC_MAX(q, 1.0);
+	for (uint32_t m = k; m < SCHED_GIT_BUCKETS && done < surv; m++) {
+		double tail, cost;
+
+		if (!c->cnt[m])
+			continue;
+		done += c->cnt[m];
+		work += c->sum[m] - c->cnt[m] * q;
+		tail = surv - done;
+		/* the jobs still running at the next edge have run up to it */
+		cost = (work + tail * ((m + 1 < SCHED_GIT_BUCKETS ? edge_of(m + 1) : q) - q)) / done;
+		if (best < 0 || cost < best)
+			best = cost;
+	}
+	return AIDC_MAX(best, 1.0);
+}
+
+static int64_t units(const struct sched_job *j)
+{
+	uint64_t u = sched_job_dev_milli(j);
+	return u ? (int64_t)u : (int64_t)j->ntasks * AIDC_DEVICE_MILLI;
+}
+
+static int64_t to_key(double r_s, const struct sched_job *j)
+{
+	double k = r_s * (double)units(j);
+
+	return k >= 9e18 ? INT64_MAX : (int64_t)(k + 0.5);
+}
+
+int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int64_t run_s)
+{
+	const struct sched_gclass *c;
+
+	if (j->starved)
+		return -1;
+	c = class_for(s, j);
+	if (!c)
+		return to_key((double)AIDC_MAX(sched_job_est(s, j) - run_s, 1), j);
+	return to_key(inv_index(c, run_s), j);
+}
+
+int64_t sched_gittins_running_key(const struct sched *s, const struct sched_job *j,
+				  int64_t now_s)
+{
+	int64_t ran = now_s - j->run_start_s, k, cost;
+
+	if (j->starved || ran < s->cfg.gittins_quantum_s ||
+	    (s->cfg.gittins_max_preempt && j->preemptions >= s->cfg.gittins_max_preempt))
+		return INT64_MIN;
+	/* preempted before: not again until its run time reaches the next quantum */
+	if (j->preemptions && bucket_of(j->executed_s + ran) <= j->git_pre_bucket)
+		return INT64_MIN;
+	k = sched_gittins_key(s, j, j->executed_s + ran);
+	cost = to_key((double)s->cfg.restart_overhead_s, j);
+	return k - AIDC_MIN(cost, k);
+}
+
+/* ---- wake-ups: quantum boundaries and starvation ---------------------------------- */
+
+#define QUANTUM_FLAG ((uint64_t)1 << 63)
+
+static void push_edge(struct sched *s, uint32_t h, int64_t now_s)
+{
+	const struct sched_job *j = &s->jobs[h];
+	int64_t run = sched_job_run_s(j, now_s), next = sched_gittins_next_edge_s(run);
+
+	if (next == INT64_MAX || j->starved ||
+	    (s->cfg.gittins_max_preempt && j->preemptions >= s->cfg.gittins_max_preempt))
+		return;
+	aidc_heap_push(&s->demote, now_s + (next - run), j->seq,
+		       h | (uint64_t)(j->run_no & 0x7fffffffu) << 32);
+}
+
+void sched_gittins_started(struct sched *s, uint32_t h, int64_t now_s)
+{
+	const struct sched_job *j = &s->jobs[h];
+
+	if (s->cfg.order != SCHED_ORDER_GITTINS)
+		return;
+	push_edge(s, h, now_s);
+	if (s->cfg.gittins_quantum_s > 0 && !j->starved)
+		aidc_heap_push(&s->demote, now_s + s->cfg.gittins_quantum_s, j->seq,
+			       h | (uint64_t)(j->run_no & 0x7fffffffu) << 32 | QUANTUM_FLAG);
+}
+
+void sched_gittins_queued(struct sched *s, uint32_t h, int64_t now_s)
+{
+	struct sched_job *j = &s->jobs[h];
+	int64_t wait;
+	double rel;
+
+	if (s->cfg.order != SCHED_ORDER_GITTINS)
+		return;
+	j->git_pre_bucket = (uint8_t)bucket_of(j->executed_s);
+	if (!s->cfg.gittins_starve_s || j->starved)
+		return;
+	/* k1 / units = the effective remaining time R in seconds */
+	rel = (double)s->cfg.gittins_starve_factor * (double)j->k1 / (double)units(j);
+	wait = rel >= (double)AIDC_MAX_DURATION_S ? AIDC_MAX_DURATION_S : (int64_t)rel;
+	wait = AIDC_MAX(wait, s->cfg.gittins_starve_s);
+	aidc_heap_push(&s->promote, now_s + wait, j->seq, h | (uint64_t)j->enq_no << 32);
+}
+
+static bool run_entry_valid(const struct sched *s, uint64_t v)
+{
+	uint32_t h = (uint32_t)v, no = (uint32_t)(v >> 32) & 0x7fffffffu;
+
+	return h < s->njob_slots && s->jobs[h].live && s->jobs[h].running &&
+	       (s->jobs[h].run_no & 0x7fffffffu) == no;
+}
+
+static bool wait_entry_valid(const struct sched *s, uint64_t v)
+{
+	uint32_t h = (uint32_t)v, no = (uint32_t)(v >> 32);
+
+	return h < s->njob_slots && s->jobs[h].live && !s->jobs[h].running &&
+	       s->jobs[h].enq_no == no && !s->jobs[h].starved;
+}
+
+/* Does partition p have a starved job that has not started yet? */
+static bool starved_waiting(const struct sched *s, const struct sched_partition *p)
+{
+	const struct sched_job *j;
+
+	if (p->git_starved >= s->njob_slots)
+		return false;
+	j = &s->jobs[p->git_starved];
+	return j->live && !j->running && j->starved && j->seq == p->git_starved_seq;
+}
+
+/* Due quantum boundaries schedule the next one (the pass itself recomputes
+ * running keys); due starvation deadlines move their job to the starved tier.
+ * Stale entries at the top are dropped so sched_next_wakeup stays exact. */
+void sched_gittins_tick(struct sched *s, int64_t now_s)
+{
+	struct aidc_heap_item it;
+	const struct aidc_heap_item *top;
+	struct sched_partition *p;
+
+	while ((top = aidc_heap_peek(&s->demote)) != NULL &&
+	       (top->key <= now_s || !run_entry_valid(s, top->value))) {
+		aidc_heap_pop(&s->demote, &it);
+		if (it.key <= now_s && run_entry_valid(s, it.value) && !(it.value & QUANTUM_FLAG))
+			push_edge(s, (uint32_t)it.value, now_s);
+	}
+	while ((top = aidc_heap_peek(&s->promote)) != NULL &&
+	       (top->key <= now_s || !wait_entry_valid(s, top->value))) {
+		bool ok = wait_entry_valid(s, top->value);
+		uint32_t h;
+
+		aidc_heap_pop(&s->promote, &it);
+		if (!ok)
+			continue;
+		h = (uint32_t)it.value;
+		p = &s->parts[s->jobs[h].part];
+		if (starved_waiting(s, p)) {
+			/* one starved job at a time per partition: try again later */
+			aidc_heap_push(&s->promote, now_s + AIDC_MAX(s->cfg.gittins_starve_s / 8, 1),
+				       it.tie, it.value);
+			continue;
+		}
+		sched_queue_remove(s, h);
+		s->jobs[h].starved = true;
+		p->git_starved = h;
+		p->git_starved_seq = s->jobs[h].seq;
+		sched_queue_push(s, h, now_s);
+	}
+}
