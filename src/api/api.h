@@ -380,6 +380,13 @@ struct api_server_config {
 	api_token_fn token_check; /* NULL = bearer tokens are refused; called with the server's ctx */
 	bool munge;               /* accept "Authorization: MUNGE <credential>" */
 	const char *munge_socket; /* munged's socket; NULL = its default */
+	/* Connections one peer may hold (uid on the Unix socket and loopback TCP,
+	 * address otherwise; root and the server's uid are not capped), and the
+	 * seconds a connection may take to send a request's headers (or the next
+	 * request's) and its body. 0 = defaults 64, 10, 60 (docs/security.md). */
+	unsigned max_conns_per_peer;
+	unsigned header_timeout_s;
+	unsigned body_timeout_s;
 };
 
 struct api_server;
@@ -456,6 +463,13 @@ struct api_client_opts {
 				* else the system store */
 	bool munge;            /* send a MUNGE credential (made per call) instead of a token */
 	const char *munge_socket; /* munged's socket; NULL = its default */
+	/* Connections one peer may hold (uid on the Unix socket and loopback TCP,
+	 * address otherwise; root and the server's uid are not capped), and the
+	 * seconds a connection may take to send a request's headers (or the next
+	 * request's) and its body. 0 = defaults 64, 10, 60 (docs/security.md). */
+	unsigned max_conns_per_peer;
+	unsigned header_timeout_s;
+	unsigned body_timeout_s;
 };
 
 /*

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "api/api_int.h"
 #include "util/util.h"
 
 /* Header that carries the cluster secret from agents. */
@@ -48,6 +48,7 @@ struct listener {
 struct conn_state {
 	char peer[64]; /* "10.0.0.3:51234", "" on the Unix socket */
 	uint64_t requests;
+	struct api_guard_conn *guard; /* NULL when refused (over the peer's cap) */
 };
 
 struct api_server {
@@ -58,13 +59,59 @@ struct api_server {
 	struct listener tcp, unx;
 	int unix_fd;
 	char *tls_cert, *tls_key; /* PEM text handed to libmicrohttpd; owned */
+	struct api_guard *guard;  /* per-peer caps and slow-request timeouts; owned */
 };
 
 /* Per-request state kept by libmicrohttpd between calls of the access handler. */
 struct req_state {
 	struct aidc_buf body;
 	bool too_big;
+	bool refused; /* answered from the headers alone (header_problem) */
 };
+
+static struct api_guard_conn *conn_guard(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci && ci->socket_context ? ((struct conn_state *)ci->socket_context)->guard : NULL;
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (key && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
+/* What is wrong with a request's headers before its body is read, or NULL. */
+static const char *header_problem(struct MHD_Connection *conn)
+{
+	unsigned ncl = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &ncl);
+	if (ncl > 1)
+		return "more than one Content-Length header";
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end = NULL;
+	if (cl) {
+		errno = 0;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (errno || end == cl || *end)
+			return "malformed Content-Length header";
+		/* Without Expect the client is sending the body already: it is read
+		 * and discarded (bounded by http_body_timeout_s) so that the 413
+		 * reaches a client that reads only after sending. */
+		const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_EXPECT);
+		if (v > AIDC_MAX_HTTP_BODY_BYTES && ex && strcasecmp(ex, "100-continue") == 0)
+			return "request body is larger than the limit (Content-Length, refused "
+			       "before the body is sent)";
+	}
+	return NULL;
+}
 
 static bool secret_ok(const char *want, const char *got)
 {
@@ -304,11 +351,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct listener *l = cls;
 	struct req_state *rs = *con_cls;
 	if (!rs) {
+		/* Headers are complete: the body (if any) has its own deadline. */
+		api_guard_phase(l->srv->guard, conn_guard(conn), API_GUARD_BODY);
 		rs = aidc_calloc(1, sizeof *rs);
 		aidc_buf_init(&rs->body, AIDC_MAX_HTTP_BODY_BYTES);
 		*con_cls = rs;
+		/* Refused before reading a body (or sending 100 Continue): two
+		 * Content-Length headers (request smuggling), a declared body over
+		 * the limit. libmicrohttpd then closes the connection. */
+		const char *bad = header_problem(conn);
+		if (bad) {
+			rs->refused = true;
+			return send_error(conn, strstr(bad, "limit") ? AIDC_E_LIMIT : AIDC_E_PARSE,
+					  bad);
+		}
 		return MHD_YES;
 	}
+	if (rs->refused)
+		return MHD_NO;
 	if (*upload_size) {
 		/* Keep reading (and discarding) past the cap so the 413 reply is clean. */
 		if (!rs->too_big && aidc_buf_append(&rs->body, upload, *upload_size) != 0) {
@@ -318,6 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	api_guard_phase(l->srv->guard, conn_guard(conn), API_GUARD_BUSY);
 	return dispatch(l, conn, url, method, rs);
 }
 
@@ -326,8 +387,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci && ci->socket_context)
-		((struct conn_state *)ci->socket_context)->requests++;
+	if (ci && ci->socket_context) {
+		struct conn_state *cs = ci->socket_context;
+		cs->requests++;
+		struct listener *l = cls;
+		if (l)
+			api_guard_phase(l->srv->guard, cs->guard, API_GUARD_HEADERS);
+	}
 	struct req_state *rs = *con_cls;
 	if (!rs)
 		return;
@@ -368,11 +434,22 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!l->is_unix)
 			peer_name(conn, cs->peer, sizeof cs->peer);
 		*socket_context = cs;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci && ci->connect_fd >= 0) {
+			cs->guard = api_guard_open(l->srv->guard, ci->connect_fd, l->is_unix);
+			if (!cs->guard) { /* over the peer's cap: its thread sees EOF at once */
+				shutdown(ci->connect_fd, SHUT_RDWR);
+				cs->requests = 1; /* not a failed handshake */
+			}
+		}
 		return;
 	}
 	struct conn_state *cs = *socket_context;
 	if (!cs)
 		return;
+	api_guard_close(l->srv->guard, cs->guard);
+	cs->guard = NULL;
 	if (!l->is_unix && cs->requests == 0 && l->srv->tls_cert) {
 		char host[64];
 		snprintf(host, sizeof host, "%s", cs->peer);
@@ -508,7 +585,7 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 		&srv->tcp, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->tcp, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, &srv->tcp, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!srv->tcp.d)
@@ -552,7 +629,7 @@ static int start_unix(struct api_server *srv, struct aidc_err *e)
 		mhd_flags, 0, NULL, NULL, on_request, &srv->unx, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->unx, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, &srv->unx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_END);
 	if (!srv->unx.d)
@@ -569,6 +646,9 @@ int api_server_start(const struct api_server_config *cfg, const struct api_route
 	srv->nroutes = nroutes;
 	srv->ctx = ctx;
 	srv->unix_fd = -1;
+	srv->guard = api_guard_new(cfg->max_conns_per_peer ? cfg->max_conns_per_peer : 64,
+				   cfg->header_timeout_s ? cfg->header_timeout_s : 10,
+				   cfg->body_timeout_s ? cfg->body_timeout_s : 60);
 	int rc = 0;
 	if (cfg->tcp_addr && (rc = start_tcp(srv, e)) != 0)
 		goto fail;
@@ -603,6 +683,7 @@ void api_server_stop(struct api_server *srv)
 			close(srv->unix_fd);
 		unlink(srv->cfg.unix_path);
 	}
+	api_guard_free(srv->guard);
 	aidc_free(srv->tls_cert);
 	if (srv->tls_key) {
 		explicit_bzero(srv->tls_key, strlen(srv->tls_key));

@@ -99,6 +99,15 @@ static const struct key keys[] = {
 	 "members of this group may act on every job and drain nodes (empty: root only)"},
 	STR("partition", partition, "default", NULL, NULL, "NAME",
 	    "partition of nodes that register without one"),
+	I64("max_conns_per_peer", max_conns_per_peer, 1, (int64_t)AIDC_MAX_HTTP_CONNECTIONS, "64",
+	    NULL,
+	    "HTTP connections one peer may hold (uid on the Unix socket and loopback TCP, "
+	    "address otherwise; root is not capped); more are closed at once"),
+	I64("http_header_timeout_s", http_header_timeout_s, 1, 3600, "10", NULL,
+	    "a connection that takes longer to send a request's headers (or, kept alive, the "
+	    "next request's) is closed"),
+	I64("http_body_timeout_s", http_body_timeout_s, 1, 3600, "60", NULL,
+	    "a connection that takes longer to send a request's body is closed"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

@@ -84,6 +84,9 @@ struct ctld_config {
 	bool insecure_plaintext_listen; /* allow non-loopback listen_addr without TLS */
 	bool munge;                     /* accept MUNGE credentials on TCP */
 	char munge_socket[4096];        /* munged's socket; "" = its default */
+	int64_t max_conns_per_peer;     /* HTTP connections one uid/address may hold */
+	int64_t http_header_timeout_s;  /* to send a request's headers */
+	int64_t http_body_timeout_s;    /* to send its body */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -482,6 +482,9 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 		.token_check = ctld_token_check,
 		.munge = c.cfg.munge,
 		.munge_socket = c.cfg.munge_socket[0] ? c.cfg.munge_socket : NULL,
+		.max_conns_per_peer = (unsigned)c.cfg.max_conns_per_peer,
+		.header_timeout_s = (unsigned)c.cfg.http_header_timeout_s,
+		.body_timeout_s = (unsigned)c.cfg.http_body_timeout_s,
 	};
 	/* api_server_start refuses a non-loopback address without TLS unless
 	 * insecure_plaintext_listen (docs/security.md). */

@@ -229,9 +229,10 @@ AIDC_LIMIT_RANGE((int)(AIDC_MAX_OPENB_INFLATION), 1, 100);
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_HTTP_BODY_BYTES, 64u * 1024u, 64u * 1024u * 1024u);
 /* Concurrent HTTP connections per listener (each long-poll holds one, and
- * libmicrohttpd runs a thread per connection). */
+ * libmicrohttpd runs a thread per connection). Well above one peer's share
+ * (max_conns_per_peer, default 64) so that one user cannot fill it. */
 #ifndef AIDC_MAX_HTTP_CONNECTIONS
-#define AIDC_MAX_HTTP_CONNECTIONS 512u
+#define AIDC_MAX_HTTP_CONNECTIONS 2048u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_HTTP_CONNECTIONS, 16u, 65536u);
 /* Arguments in one job command, and bytes in one argument or environment

@@ -11,6 +11,13 @@ exit (atexit + signals), even on failure.
                            backwards (tampered counter, lost database); rows
                            never replaced; INT64_MAX counter refused; a damaged
                            database refused at start (quick_check)
+    harden_test.py slow    1,000 slow connections from one user on the Unix
+                           socket and 1,000 on loopback TCP: another user's
+                           `aidc jobs` keeps answering (p99 printed), an agent
+                           restarted meanwhile registers, /v1/health answers, no
+                           node goes down; slow headers are timed out; two
+                           Content-Length headers and an oversized Expect:
+                           100-continue body are refused
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -344,8 +351,144 @@ def test_store():
     start_refused(c, "a damaged database is refused at start", "quick_check")
 
 
+# Opens N connections to a Unix socket path or a TCP port and trickles one
+# header byte per connection every few seconds, forever (killed by the test).
+SLOW_CLIENT = r"""
+import os, resource, socket, sys, time
+target, n = sys.argv[1], int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 64)), hard))
+conns = []
+for i in range(n):
+    try:
+        if target.isdigit():
+            s = socket.create_connection(("127.0.0.1", int(target)), timeout=2)
+        else:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(2)
+            s.connect(target)
+        s.setblocking(False)
+        s.send(b"G")
+        conns.append(s)
+    except OSError:
+        pass
+print("opened", len(conns), flush=True)
+while True:
+    time.sleep(2)
+    for s in conns:
+        try:
+            s.send(b"E")
+        except OSError:
+            pass
+"""
+
+
+def raw_request(c, data, timeout=10):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(c.sock)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+            if b"\r\n\r\n" in out and (b"Content-Length: " not in out or
+                                       out.endswith(b"}") or out.endswith(b"\n")):
+                break
+    except OSError:
+        pass
+    s.close()
+    return out
+
+
+def test_slow():
+    attacker, victim = throwaway_user("s"), throwaway_user("v")
+    c = Center(ctl_args=["--http-header-timeout-s", "3"])
+    # Item 15 first (a quiet server): HTTP edges.
+    r = raw_request(c, b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                       b"Content-Length: 40\r\nContent-Type: application/json\r\n\r\n{}")
+    check(r.startswith(b"HTTP/1.1 400"), "two Content-Length headers: 400", r[:200])
+    r = raw_request(c, b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n"
+                       b"Expect: 100-continue\r\nContent-Type: application/json\r\n\r\n")
+    check(r.startswith(b"HTTP/1.1 413") and b"100 Continue" not in r,
+          "Expect: 100-continue with an oversized body: 413, no 100 Continue", r[:200])
+    # A slow header is timed out (3 s here), not held for a minute.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(c.sock)
+    s.settimeout(60)
+    t0 = time.time()
+    closed = False
+    try:
+        for _ in range(60):
+            s.send(b"G")
+            time.sleep(0.5)
+    except OSError:
+        closed = True
+    if not closed:
+        try:
+            closed = s.recv(10) == b""
+        except OSError:
+            closed = True
+    s.close()
+    check(closed and time.time() - t0 < 30, "a connection trickling its headers is closed",
+          time.time() - t0)
+
+    procs = []
+    for target in (c.sock, str(c.port)):
+        p = subprocess.Popen(["setpriv", "--reuid", attacker, "--regid", attacker,
+                              "--init-groups", sys.executable, "-c", SLOW_CLIENT, target,
+                              "1000"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+        procs.append(p)
+    atexit.register(lambda: [p.kill() for p in procs if p.poll() is None])
+    for p in procs:
+        line = p.stdout.readline().strip()
+        print("attacker: " + line)
+    lat = []
+    fails = []
+    t_end = time.time() + 8
+    while time.time() < t_end or len(lat) < 30:
+        t0 = time.time()
+        r = c.cli("jobs", user=victim, timeout=60)
+        lat.append((time.time() - t0) * 1000)
+        if r.returncode != 0:
+            fails.append(r.stderr)
+        if len(lat) >= 200:
+            break
+    lat.sort()
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    print("victim `aidc jobs` under 2x1000 slow connections: n=%d p50=%.0f ms p99=%.0f ms"
+          % (len(lat), lat[len(lat) // 2], p99))
+    check(not fails, "another user's aidc jobs answers under the attack", fails[:3])
+    check(p99 < 10000, "aidc jobs p99 within a generous 10 s", p99)
+    try:
+        con = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+        con.request("GET", "/v1/health")
+        st = con.getresponse().status
+    except OSError as e:
+        st = str(e)
+    check(st == 200, "/v1/health answers on TCP under the attack", st)
+    # A restarting agent registers while the attack goes on.
+    c.procs["agent0"].kill()
+    c.procs["agent0"].wait()
+    c.start_agent(0)
+    check(c.node_up("node-0"), "a restarted agent registers under the attack")
+    jid = c.submit("--", "echo", "ok", user=victim)
+    s = c.wait_state(jid, ENDED, timeout=60)
+    check(s and s["state"] == "completed", "a job runs under the attack", s)
+    st, data = c.http("GET", "/v1/nodes")
+    down = [n["name"] for n in json.loads(data)["nodes"] if n["state"] != "up"]
+    check(not down, "no node lost", down)
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
 def main():
-    scenarios = {"store": test_store}
+    scenarios = {"store": test_store, "slow": test_slow}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2
