@@ -3,7 +3,7 @@
 # ddp.sh); sourced, not run. Each test starts its own center with `aidc up` in
 # a temporary directory and stops everything it started on any exit (trap):
 # `aidc down`, then SIGKILL of any daemon PID left in DIR/pids, then the
-# directory. Waits poll with generous deadlines; no fixed sleep is an assertion.
+# center's cgroups (cgroup_clean.sh), then the directory. Waits poll with generous deadlines; no fixed sleep is an assertion.
 # Exit 77 after a printed "SKIP: reason" means SKIP.
 
 AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
@@ -25,6 +25,8 @@ center_down() {
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
 	for p in ${EXTRA_PIDS:-}; do kill -9 "$p" 2>/dev/null; done
+	# Killed agents leave their cgroups behind: remove this center's.
+	bash "$(dirname "${BASH_SOURCE[0]}")/cgroup_clean.sh" "$DIR"
 	if [ "$FAILS" -ne 0 ]; then
 		for f in "$DIR"/*.log; do echo "---- $f"; tail -c 3000 "$f"; done
 	fi
@@ -86,6 +88,12 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# The cgroup directory of agent N of this center ("" without cgroups), from its log.
+agent_cgroup_dir() {
+	grep -o 'limits: cgroup[0-9]* in /[^; ]*' "$DIR/agent-$1.log" 2>/dev/null | head -1 |
+		sed 's/^limits: cgroup[0-9]* in //'
 }
 
 finish() {

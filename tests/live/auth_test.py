@@ -27,15 +27,22 @@ admin role (and its jobs the gid) once the user leaves the group; a user in
 301 groups is still found in admin_group; a deleted user's token gets 401.
 The groups and the user are removed on exit.
 
+Accounts: every user and group made here is named after this process
+(aidct_<pid>...) and removed at exit, after the center is stopped; accounts of
+earlier runs that were killed before their exit handlers ran (their pid is
+gone), and the fixed user aidc_t2 older versions left, are removed at start.
+
 Everything started is stopped on exit (atexit + signals). Exit 77 after a
 printed "SKIP: reason" means SKIP (not root, no useradd/setpriv, no
 openssl/certtool; for munge: no munged or an aidc built without libmunge).
 """
 import atexit
+import grp
 import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -53,7 +60,9 @@ AIDC = os.environ.get("AIDC_BIN") or os.path.join(
 AIDC = os.path.realpath(AIDC)
 PROCS = []
 DIR = None
-USER = "aidc_t2"
+USER = "aidct_%dt" % os.getpid()  # the second user, made by setup()
+GROUPS_MADE = []
+USERS_MADE = []
 
 
 def cleanup():
@@ -72,6 +81,36 @@ def cleanup():
                     print("---- " + f)
                     print(open(os.path.join(DIR, f), errors="replace").read()[-3000:])
         shutil.rmtree(DIR, ignore_errors=True)
+    remove_accounts()
+
+
+def remove_accounts():
+    """Users first (a group that is a user's primary group cannot go before it)."""
+    for u in USERS_MADE:
+        subprocess.run(["userdel", u], capture_output=True)
+    for g in reversed(GROUPS_MADE):
+        subprocess.run(["groupdel", g], capture_output=True)
+    del USERS_MADE[:], GROUPS_MADE[:]
+
+
+def sweep_stale_accounts():
+    """Removes the accounts of earlier runs whose process is gone (killed by a
+    timeout: atexit never ran) and the fixed aidc_t2 of older versions."""
+    def stale(name):
+        m = re.match(r"aidct_(\d+)", name)
+        if not m:
+            return name == "aidc_t2"
+        try:
+            os.kill(int(m.group(1)), 0)
+            return False
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+    for u in sorted({p.pw_name for p in pwd.getpwall() if stale(p.pw_name)}):
+        subprocess.run(["userdel", u], capture_output=True)
+    for g in sorted({g.gr_name for g in grp.getgrall() if stale(g.gr_name)}):
+        subprocess.run(["groupdel", g], capture_output=True)
 
 
 def make_cert(d):
@@ -273,17 +312,17 @@ def setup():
         skip("needs root to create a second local user (useradd) and run jobs as it")
     if not shutil.which("useradd") or not shutil.which("setpriv"):
         skip("useradd or setpriv missing")
-    try:
-        pw = pwd.getpwnam(USER)
-    except KeyError:
-        r = subprocess.run(["useradd", "-M", "-s", "/bin/sh", USER], capture_output=True,
-                           text=True)
-        if r.returncode != 0:
-            skip("useradd failed: " + r.stderr.strip())
-        pw = pwd.getpwnam(USER)
+    sweep_stale_accounts()
+    atexit.register(cleanup)
+    r = subprocess.run(["useradd", "-M", "-U", "-s", "/bin/sh", USER], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        skip("useradd failed: " + r.stderr.strip())
+    USERS_MADE.append(USER)
+    GROUPS_MADE.append(USER)  # -U: its own primary group (userdel removes it too)
+    pw = pwd.getpwnam(USER)
     DIR = tempfile.mkdtemp(prefix="aidc-auth-")
     os.chmod(DIR, 0o755)
-    atexit.register(cleanup)
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: sys.exit(1))
     cert, key = make_cert(DIR)
@@ -498,17 +537,6 @@ def test_munge():
     c.cli("cancel", str(root_job))
 
 
-GROUPS_MADE = []
-USERS_MADE = []
-
-
-def remove_accounts():
-    for u in USERS_MADE:
-        subprocess.run(["userdel", u], capture_output=True)
-    for g in reversed(GROUPS_MADE):
-        subprocess.run(["groupdel", g], capture_output=True)
-
-
 def run_ok(*cmd):
     r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
@@ -523,10 +551,7 @@ def test_groups():
         if not shutil.which(tool):
             skip(tool + " missing")
     pw, cert, key = setup()
-    # Accounts named after this process, removed on exit (registered after
-    # setup's cleanup, so they go first).
-    atexit.register(remove_accounts)
-    tag = "aidct_%d" % os.getpid()
+    tag = "aidct_%d" % os.getpid()  # removed by cleanup() on exit, after the center
     admin, user = tag + "a", tag + "u"
     GROUPS_MADE.append(admin)
     run_ok("groupadd", admin)

@@ -47,9 +47,14 @@ case "$out" in
 *) fail "task ran in its own cgroup under aidc/: /proc/self/cgroup was '$out'" ;;
 esac
 
-# The task cgroups are removed once their processes are gone.
-gone() { [ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d \( -name "$over.0.0" -o -name "$under.0.0" \) 2>/dev/null)" ]; }
-if wait_for 30 gone; then ok "task cgroups removed"; else
-	fail "task cgroups removed: $(find /sys/fs/cgroup -maxdepth 5 -type d -name "*.0.0" 2>/dev/null)"
+# The task cgroups are removed once their processes are gone. Looked for in
+# this agent's own cgroup directory only: job ids restart at 1 in every center,
+# so a search of all of /sys/fs/cgroup also finds other centers' "1.0.0" (tests
+# running in parallel, or what a killed center left) and failed under load.
+cg=$(agent_cgroup_dir 0)
+[ -n "$cg" ] && [ -d "$cg" ] || fail "agent-0 logs its cgroup directory (got '$cg')"
+gone() { [ ! -e "$cg/$over.0.0" ] && [ ! -e "$cg/$under.0.0" ]; }
+if wait_for 60 gone; then ok "task cgroups removed"; else
+	fail "task cgroups removed: left in $cg: $(ls "$cg" 2>&1)"
 fi
 finish

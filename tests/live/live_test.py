@@ -31,6 +31,7 @@ import time
 
 AIDC = os.environ.get("AIDC_BIN") or os.path.join(
     os.environ.get("AIDC_BINARY_DIR", "build"), "src/cli/aidc")
+HERE = os.path.dirname(os.path.abspath(__file__))
 FAILS = []
 
 
@@ -85,6 +86,8 @@ class Center:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        # Killed agents leave their cgroups behind: remove this center's.
+        subprocess.run(["bash", os.path.join(HERE, "cgroup_clean.sh"), self.dir], timeout=60)
         if FAILS:
             self.dump_logs()
         shutil.rmtree(self.dir, ignore_errors=True)

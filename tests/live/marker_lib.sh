@@ -26,6 +26,7 @@ cleanup() {
 	for f in "$D"/pids/*.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
+	bash "$(dirname "${BASH_SOURCE[0]}")/cgroup_clean.sh" "$D" # what killed agents left
 	if [ "$fail" != 0 ]; then
 		for f in "$D"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
 	fi
