@@ -165,28 +165,29 @@ static void print_table(const struct sim_openb_result *r, size_t n)
 		       r[k].pods_failed, r[k].pods_total, r[k].wall_s);
 }
 
-int cli_sim_openb_main(int argc, char **argv)
+/* Fills o from the command line: 0, 1 after --help, or a CLI_EXIT_* code. */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static char def_nodes[1024], def_pods[1024];
 	default_path(def_nodes, sizeof def_nodes, OPENB_NODES);
 	default_path(def_pods, sizeof def_pods, OPENB_PODS);
-	struct opts o = {def_nodes, def_pods, "all", NULL, 10, 42, 1.3, 0.95, false, false};
+	*o = (struct opts){def_nodes, def_pods, "all", NULL, 10, 42, 1.3, 0.95, false, false};
 	const struct cli_flag flags[] = {
-		{"node-list", CLI_STR, &o.node_list, "FILE", "openb node list CSV (default: the openb trace under $AIDC_TRACES_DIR or ../shared/traces)", 0, 0, NULL, NULL},
-		{"pod-list", CLI_STR, &o.pod_list, "FILE", "openb pod list CSV (default: its openb_pod_list_default.csv)", 0, 0, NULL, NULL},
-		{"policy", CLI_STR, &o.policy, "LIST",
+		{"node-list", CLI_STR, &o->node_list, "FILE", "openb node list CSV (default: the openb trace under $AIDC_TRACES_DIR or ../shared/traces)", 0, 0, NULL, NULL},
+		{"pod-list", CLI_STR, &o->pod_list, "FILE", "openb pod list CSV (default: its openb_pod_list_default.csv)", 0, 0, NULL, NULL},
+		{"policy", CLI_STR, &o->policy, "LIST",
 		 "fgd|bestfit|gpu-packing|gpu-clustering|dotprod|random|aidc-frag, comma-separated, "
 		 "or all|published (default all)", 0, 0, NULL, NULL},
-		{"seeds", CLI_I64, &o.seeds, "N", "runs per policy, seeds seed..seed+N-1 (default 10)", 1,
+		{"seeds", CLI_I64, &o->seeds, "N", "runs per policy, seeds seed..seed+N-1 (default 10)", 1,
 		 AIDC_MAX_SEEDS, NULL, NULL},
-		{"seed", CLI_I64, &o.seed, "N", "first seed (default 42)", 0, 1e15, NULL, NULL},
-		{"inflation", CLI_F64, &o.inflation, "X", "GPU request to arrive / capacity (1.3)",
+		{"seed", CLI_I64, &o->seed, "N", "first seed (default 42)", 0, 1e15, NULL, NULL},
+		{"inflation", CLI_F64, &o->inflation, "X", "GPU request to arrive / capacity (1.3)",
 		 0.01, AIDC_MAX_OPENB_INFLATION, NULL, NULL},
-		{"popularity", CLI_F64, &o.popularity, "X",
+		{"popularity", CLI_F64, &o->popularity, "X",
 		 "typical task shapes cover this share of pods (0.95)", 0.01, 1, NULL, NULL},
-		{"csv", CLI_STR, &o.csv, "FILE", "write the curves as CSV", 0, 0, NULL, NULL},
-		{"json", CLI_BOOL, &o.json, NULL, "print a JSON summary with curves", 0, 0, NULL, NULL},
-		{"quiet", CLI_BOOL, &o.quiet, NULL, "no progress on stderr", 0, 0, NULL, NULL},
+		{"csv", CLI_STR, &o->csv, "FILE", "write the curves as CSV", 0, 0, NULL, NULL},
+		{"json", CLI_BOOL, &o->json, NULL, "print a JSON summary with curves", 0, 0, NULL, NULL},
+		{"quiet", CLI_BOOL, &o->quiet, NULL, "no progress on stderr", 0, 0, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {
 		"sim openb", "aidc sim openb [options]",
@@ -195,17 +196,13 @@ int cli_sim_openb_main(int argc, char **argv)
 		"capacity, and never depart; prints the GPU allocation ratio at 100% and 130%\n"
 		"of capacity arrived, per policy, averaged over seeds.",
 		flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	enum sched_placement pols[16];
-	char why[96];
-	int npol = parse_policies(o.policy, pols, AIDC_ARRAY_LEN(pols), why, sizeof why);
-	if (npol <= 0) {
-		fprintf(stderr, "aidc sim openb: --policy %s: %s (see --help)\n", o.policy, why);
-		return CLI_EXIT_USAGE;
-	}
+	return cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+}
 
+/* Reads the trace, runs each policy over the seeds, writes the outputs. */
+static int run(const struct opts *o, const enum sched_placement *pols, int npol)
+{
+	int rc;
 	struct sim_openb_models models = {0};
 	struct sim_openb_nodes nodes = {0};
 	struct sim_openb_pods pods = {0};
@@ -216,31 +213,31 @@ int cli_sim_openb_main(int argc, char **argv)
 	 * and appears only when everything succeeded. */
 	struct aidc_outfile csv;
 	aidc_outfile_init(&csv);
-	if ((o.csv && (rc = aidc_outfile_open(&csv, o.csv, &e))) ||
-	    (rc = sim_openb_read_nodes(o.node_list, &models, &nodes, &e)) ||
-	    (rc = sim_openb_read_pods(o.pod_list, &models, &pods, &e)))
+	if ((o->csv && (rc = aidc_outfile_open(&csv, o->csv, &e))) ||
+	    (rc = sim_openb_read_nodes(o->node_list, &models, &nodes, &e)) ||
+	    (rc = sim_openb_read_pods(o->pod_list, &models, &pods, &e)))
 		goto fail;
 	struct sim_openb_config cfg;
 	sim_openb_config_defaults(&cfg);
-	cfg.inflation = o.inflation;
-	cfg.popularity = o.popularity;
-	cfg.seed = (uint64_t)o.seed;
-	cfg.nseeds = (uint32_t)o.seeds;
+	cfg.inflation = o->inflation;
+	cfg.popularity = o->popularity;
+	cfg.seed = (uint64_t)o->seed;
+	cfg.nseeds = (uint32_t)o->seeds;
 	cfg.progress_fn = progress;
-	cfg.progress_ctx = &o;
-	if (!o.quiet)
+	cfg.progress_ctx = (void *)o;
+	if (!o->quiet)
 		fprintf(stderr, "aidc sim openb: %zu nodes (%" PRIu64 " GPUs), %zu pods, %d policies x %u seeds\n",
 			nodes.n, nodes.gpu_milli_total / AIDC_DEVICE_MILLI, pods.n, npol, cfg.nseeds);
 	for (int k = 0; k < npol; k++)
 		if ((rc = sim_openb_run(&models, &nodes, &pods, pols[k], &cfg, &res[k], &e)))
 			goto fail;
-	if (o.csv) {
+	if (o->csv) {
 		write_csv(csv.f, res, (size_t)npol);
 		if ((rc = aidc_outfile_commit(&csv, &e)))
 			goto fail;
 	}
-	if (o.json)
-		exit_code = print_json(&o, &nodes, res, (size_t)npol);
+	if (o->json)
+		exit_code = print_json(o, &nodes, res, (size_t)npol);
 	else {
 		print_table(res, (size_t)npol);
 		exit_code = CLI_EXIT_OK;
@@ -254,4 +251,20 @@ out:
 	sim_openb_nodes_release(&nodes);
 	sim_openb_pods_release(&pods);
 	return exit_code;
+}
+
+int cli_sim_openb_main(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	enum sched_placement pols[16];
+	char why[96];
+	int npol = parse_policies(o.policy, pols, AIDC_ARRAY_LEN(pols), why, sizeof why);
+	if (npol <= 0) {
+		fprintf(stderr, "aidc sim openb: --policy %s: %s (see --help)\n", o.policy, why);
+		return CLI_EXIT_USAGE;
+	}
+	return run(&o, pols, npol);
 }
