@@ -52,8 +52,11 @@
  * exit is reported after them, so the files are complete when the job is.
  */
 #include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,7 +102,7 @@ void agent_config_defaults(struct agent_config *c)
 	if (gethostname(c->name, sizeof c->name) != 0 || !c->name[0])
 		snprintf(c->name, sizeof c->name, "node");
 	c->name[sizeof c->name - 1] = '\0';
-	snprintf(c->addr, sizeof c->addr, "127.0.0.1");
+	c->addr[0] = '\0'; /* chosen from the route to the controller (setup_addr) */
 	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/aidc/agent");
 	snprintf(c->secret_file, sizeof c->secret_file, "/var/lib/aidc/secret");
 	snprintf(c->devices, sizeof c->devices, "none");
@@ -185,6 +188,9 @@ static int do_register(struct agent *a, struct aidc_err *e)
 	struct aidc_json w;
 	aidc_json_init(&w, &b, false);
 	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "protocol", API_AGENT_PROTOCOL_VERSION);
+	aidc_json_kstr(&w, "agent_id", a->agent_id);
+	aidc_json_ki64(&w, "epoch", a->epoch);
 	aidc_json_kstr(&w, "name", a->cfg.name);
 	aidc_json_kstr(&w, "addr", a->cfg.addr);
 	if (a->cfg.partition[0])
@@ -215,11 +221,29 @@ static int do_register(struct agent *a, struct aidc_err *e)
 	struct api_call c;
 	rc = agent_post_json(a, "/v1/agents/register", aidc_buf_str(&b), &c, e);
 	aidc_buf_release(&b);
+	/* A controller of protocol 1 refuses the fields it does not know. */
+	if (rc == AIDC_E_INVAL && strstr(e->msg, "protocol") && strstr(e->msg, "unknown")) {
+		struct aidc_err v = {0};
+		aidc_errf(&v, AIDC_E_VERSION,
+			  "the controller does not speak agent protocol %d (it refused: %s): run "
+			  "the same aidc version on both",
+			  API_AGENT_PROTOCOL_VERSION, e->msg);
+		*e = v;
+		rc = AIDC_E_VERSION;
+	}
+	struct api_agent_ok ok;
+	if (rc == 0 &&
+	    (rc = api_decode(&api_schema_agent_ok, aidc_buf_str(&c.reply), c.reply.len, &ok, e)) != 0)
+		rc = aidc_errf(e, AIDC_E_VERSION,
+			       "the controller's registration reply is not agent protocol %d: %s",
+			       API_AGENT_PROTOCOL_VERSION, e->msg);
+	if (rc == 0 && ok.protocol != API_AGENT_PROTOCOL_VERSION)
+		rc = aidc_errf(e, AIDC_E_VERSION,
+			       "the controller speaks agent protocol %" PRId64
+			       "; this agent speaks %d: run the same aidc version on both",
+			       ok.protocol, API_AGENT_PROTOCOL_VERSION);
 	if (rc == 0) {
-		json_t *r = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
-		json_int_t hb = r ? json_integer_value(json_object_get(r, "heartbeat_s")) : 0;
-		a->heartbeat_s = hb > 0 ? hb : 1;
-		json_decref(r);
+		a->heartbeat_s = ok.heartbeat_s > 0 ? ok.heartbeat_s : 1;
 		a->need_register = false;
 		agent_net_ok(a, &a->net_log);
 		aidc_log(AIDC_LOG_INFO, "agent %s: registered with %u devices", a->cfg.name, ndev);
@@ -244,24 +268,24 @@ static void queue_order(struct agent *a, struct order *o)
 	(void)w;
 }
 
-static void queue_work(struct agent *a, json_t *root)
+/* Queues the orders of a decoded work reply; the launch orders move into
+ * the queue (w keeps zeroed elements). */
+static void queue_work(struct agent *a, struct api_work *w)
 {
-	json_t *arr = json_object_get(root, "launch");
-	size_t i;
-	json_t *it;
-	json_array_foreach(arr, i, it)
-	{
+	struct api_launch *l = w->launch.v;
+	for (size_t i = 0; i < w->launch.n; i++) {
 		struct order *o = aidc_calloc(1, sizeof *o);
-		o->launch = json_incref(it);
+		o->launch = aidc_malloc(sizeof *o->launch);
+		*o->launch = l[i];
+		memset(&l[i], 0, sizeof l[i]);
 		queue_order(a, o);
 	}
-	arr = json_object_get(root, "kill");
-	json_array_foreach(arr, i, it)
-	{
+	const struct api_task_ref *k = w->kill.v;
+	for (size_t i = 0; i < w->kill.n; i++) {
 		struct order *o = aidc_calloc(1, sizeof *o);
-		o->job = json_integer_value(json_object_get(it, "job"));
-		o->task = (uint32_t)json_integer_value(json_object_get(it, "task"));
-		o->attempt = (uint32_t)json_integer_value(json_object_get(it, "attempt"));
+		o->job = k[i].job;
+		o->task = (uint32_t)k[i].task;
+		o->attempt = (uint32_t)k[i].attempt;
 		queue_order(a, o);
 	}
 }
@@ -276,8 +300,9 @@ static void *fetcher(void *arg)
 		aidc_log(AIDC_LOG_ERROR, "agent: %s", e.msg);
 		return NULL;
 	}
-	char path[AIDC_MAX_NAME_BYTES + 64];
-	snprintf(path, sizeof path, "/v1/nodes/%s/work?wait=20", a->cfg.name);
+	char path[AIDC_MAX_NAME_BYTES + 96];
+	snprintf(path, sizeof path, "/v1/nodes/%s/work?wait=20&epoch=%" PRId64, a->cfg.name,
+		 a->epoch);
 	struct aidc_log_limiter net_log = {.interval_ms = 30000};
 	while (!a->stop) {
 		struct api_call c;
@@ -286,13 +311,22 @@ static void *fetcher(void *arg)
 		a->polls_begun++;
 		pthread_mutex_unlock(&a->mu);
 		int rc = agent_call(a, &cl, "GET", path, NULL, 0, NULL, 30000, &c, &e);
-		if (rc == 0 && c.status == 200) {
-			json_t *root = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, NULL);
-			if (root)
-				queue_work(a, root);
-			json_decref(root);
+		struct api_work w;
+		if (rc == 0 && c.status == 200 &&
+		    api_decode_max(&api_schema_work, aidc_buf_str(&c.reply), c.reply.len,
+				   API_MAX_WORK_BYTES, &w, &e) != 0) {
+			/* Not a version-2 work reply: nothing to act on. */
+			aidc_log_limited(&net_log, AIDC_LOG_ERROR,
+					 "agent %s: work reply refused (agent protocol %d): %s",
+					 a->cfg.name, API_AGENT_PROTOCOL_VERSION, e.msg);
+			agent_nap_ms(300);
+		} else if (rc == 0 && c.status == 200) {
+			queue_work(a, &w);
+			api_decoded_release(&api_schema_work, &w);
 			agent_net_ok(a, &net_log);
 		} else {
+			if (rc == 0 && c.status == 409)
+				a->need_register = true; /* a stale run: the registration says more */
 			/* Controller down or we are unknown to it: the main loop re-registers. */
 			if (rc == 0)
 				api_client_error(&c, &e);
@@ -356,17 +390,6 @@ void agent_task_release(struct task *t)
 	t->follow_fd = -1;
 }
 
-const char *agent_jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-int64_t agent_jint(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
 static void take_orders(struct agent *a)
 {
 	char drain[64];
@@ -379,11 +402,13 @@ static void take_orders(struct agent *a)
 	pthread_mutex_unlock(&a->mu);
 	while (o) {
 		struct order *next = o->next;
-		if (o->launch)
+		if (o->launch) {
 			agent_launch_task(a, o->launch);
-		else
+			api_decoded_release(&api_schema_launch, o->launch);
+			aidc_free(o->launch);
+		} else {
 			agent_kill_task(a, o->job, o->task, o->attempt);
-		json_decref(o->launch);
+		}
 		aidc_free(o);
 		o = next;
 	}
@@ -417,15 +442,21 @@ static void heartbeat(struct agent *a)
 	struct aidc_json w;
 	aidc_json_init(&w, &b, false);
 	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "epoch", a->epoch);
 	running_json(a, &w);
+	if (a->problem[0])
+		aidc_json_kstr(&w, "problem", a->problem);
 	aidc_json_obj_end(&w);
 	if (aidc_json_finish(&w) == 0) {
 		char path[AIDC_MAX_NAME_BYTES + 32];
 		snprintf(path, sizeof path, "/v1/agents/%s/heartbeat", a->cfg.name);
 		struct api_call c;
 		struct aidc_err e = {0};
-		if (agent_post_json(a, path, aidc_buf_str(&b), &c, &e) != 0)
+		if (agent_post_json(a, path, aidc_buf_str(&b), &c, &e) != 0) {
 			agent_net_failed(a, &a->net_log, "heartbeat", &c, &e);
+			if (c.status == 409)
+				a->need_register = true; /* a stale run: the registration says more */
+		}
 		else
 			agent_net_ok(a, &a->net_log);
 		aidc_buf_release(&c.reply);
@@ -479,6 +510,123 @@ static int setup_limits(struct agent *a, struct aidc_err *e)
 	return 0;
 }
 
+/*
+ * The address other nodes reach this one at (MASTER_ADDR of the gangs whose
+ * rank 0 runs here): the source address of the route to the controller
+ * (a UDP socket connected to it sends nothing; getsockname says which local
+ * address the kernel picked), unless --addr gave one. A loopback address is
+ * refused when the controller is not on loopback: no other node could reach it.
+ */
+static int setup_addr(struct agent *a, struct aidc_err *e)
+{
+	const char *host = a->cfg.controller_host;
+	const char *sch = strstr(host, "://");
+	if (sch)
+		host = sch + 3;
+	char h[64];
+	snprintf(h, sizeof h, "%s", host);
+	if (h[0] == '[') { /* [v6] */
+		memmove(h, h + 1, strlen(h));
+		h[strcspn(h, "]")] = '\0';
+	}
+	bool ctl_loop = api_host_is_loopback(h);
+	if (a->cfg.addr[0]) {
+		if (api_host_is_loopback(a->cfg.addr) && !ctl_loop)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--addr %s is a loopback address but the controller %s is "
+					 "not on loopback: other nodes could not reach this node's "
+					 "tasks (MASTER_ADDR); give an address of this host they can reach",
+					 a->cfg.addr, h);
+		return 0;
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	char port[16];
+	snprintf(port, sizeof port, "%u", (unsigned)a->cfg.controller_port);
+	int g = getaddrinfo(h, port, &hints, &ai);
+	if (g != 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "cannot resolve the controller host %s to choose this node's "
+				 "address: %s (or give --addr)",
+				 h, gai_strerror(g));
+	int rc = AIDC_E_IO;
+	char why[128] = "no address";
+	for (struct addrinfo *p = ai; p && rc; p = p->ai_next) {
+		int fd = socket(p->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (fd >= 0 && connect(fd, p->ai_addr, p->ai_addrlen) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    getnameinfo((struct sockaddr *)&ss, sl, a->cfg.addr, sizeof a->cfg.addr, NULL, 0,
+				NI_NUMERICHOST) == 0)
+			rc = 0;
+		else
+			snprintf(why, sizeof why, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	freeaddrinfo(ai);
+	if (rc)
+		return aidc_errf(e, AIDC_E_IO,
+				 "no route to the controller %s to choose this node's address: %s "
+				 "(or give --addr)",
+				 h, why);
+	aidc_log(AIDC_LOG_INFO, "agent %s: address %s (the route to the controller %s; --addr overrides)",
+		 a->cfg.name, a->cfg.addr, h);
+	return 0;
+}
+
+/* This agent's identity: <state_dir>/agent_id (32 random hex digits, made
+ * on the first start), and this run's epoch: the wall clock in ms, or one
+ * more than the last run's (<state_dir>/epoch) if the clock went back. A
+ * state directory that cannot be written (full) still gets an epoch; the
+ * identity then lasts for this run only. */
+static int setup_identity(struct agent *a, struct aidc_err *e)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16], buf[64] = {0};
+	snprintf(path, sizeof path, "%s/agent_id", a->cfg.state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\r\n ")] = '\0';
+	if (strlen(buf) == 32 && strspn(buf, "0123456789abcdef") == 32) {
+		memcpy(a->agent_id, buf, 33);
+	} else {
+		uint8_t raw[16];
+		if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+			return aidc_errf(e, AIDC_E_IO, "getrandom: %s", strerror(errno));
+		for (size_t i = 0; i < sizeof raw; i++)
+			snprintf(a->agent_id + 2 * i, 3, "%02x", raw[i]);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || write(fd, a->agent_id, 32) != 32)
+			aidc_log(AIDC_LOG_WARN, "agent %s: cannot keep its identity in %s: %s",
+				 a->cfg.name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a->epoch = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	snprintf(path, sizeof path, "%s/epoch", a->cfg.state_dir);
+	memset(buf, 0, sizeof buf);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		int64_t last = 0;
+		n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\r\n ")] = '\0';
+		if (aidc_parse_i64(buf, 0, INT64_MAX - 1, &last) == 0 && last >= a->epoch)
+			a->epoch = last + 1;
+		int len = snprintf(buf, sizeof buf, "%" PRId64 "\n", a->epoch);
+		if (pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len) != 0)
+			aidc_log(AIDC_LOG_WARN, "agent %s: cannot record its run in %s: %s",
+				 a->cfg.name, path, strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
 static int setup(struct agent *a, struct aidc_err *e)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];
@@ -513,7 +661,7 @@ static int setup(struct agent *a, struct aidc_err *e)
 	    pipe2(a->notify, O_CLOEXEC | O_NONBLOCK) != 0)
 		return aidc_errf(e, AIDC_E_IO, "pipe: %s", strerror(errno));
 	int rc = setup_limits(a, e);
-	if (rc)
+	if (rc || (rc = setup_identity(a, e)) != 0 || (rc = setup_addr(a, e)) != 0)
 		return rc;
 	agent_proc_init();
 	agent_adopt_spares(a);
@@ -557,6 +705,17 @@ static void shutdown_tasks(struct agent *a)
 		agent_limits_release(&a->lim);
 }
 
+/* Refusals that retrying does not heal: bad input, refused credentials,
+ * device discovery failures (a missing NVML library, a failing plugin),
+ * another protocol version, a node name a live agent holds, a newer run of
+ * this agent. */
+static bool fatal_registration(int code)
+{
+	return code == AIDC_E_INVAL || code == AIDC_E_AUTH || code == AIDC_E_PERM ||
+	       code == AIDC_E_DEVICE || code == AIDC_E_LIMIT || code == AIDC_E_VERSION ||
+	       code == AIDC_E_EXISTS || code == AIDC_E_STATE;
+}
+
 int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 {
 	struct agent a;
@@ -581,10 +740,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		struct aidc_err re = {0};
 		if (do_register(&a, &re) == 0)
 			break;
-		/* Bad input, refused credentials and device discovery failures (a
-		 * missing NVML library, a failing plugin) do not heal by retrying. */
-		if (re.code == AIDC_E_INVAL || re.code == AIDC_E_AUTH || re.code == AIDC_E_PERM ||
-		    re.code == AIDC_E_DEVICE || re.code == AIDC_E_LIMIT) {
+		if (fatal_registration(re.code)) {
 			rc = aidc_errf(e, re.code, "registration refused: %s", re.msg);
 			goto out;
 		}
@@ -620,7 +776,12 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		agent_report_all(&a, logs_due);
 		if (a.need_register) {
 			struct aidc_err re = {0};
-			if (do_register(&a, &re) != 0) {
+			if (do_register(&a, &re) != 0 && fatal_registration(re.code)) {
+				/* Replaced by a newer run, or the name went to another agent. */
+				aidc_log(AIDC_LOG_ERROR, "agent %s: registration refused, stopping: %s",
+					 a.cfg.name, re.msg);
+				break;
+			} else if (re.code) {
 				aidc_log_limited(&a.net_log, AIDC_LOG_WARN,
 						 "agent %s: registration failed, retrying: %s",
 						 a.cfg.name, re.msg);

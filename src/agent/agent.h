@@ -20,7 +20,8 @@ struct agent_config {
 	char controller_host[64]; /* IPv4 literal of the controller */
 	uint16_t controller_port;
 	char name[AIDC_MAX_NAME_BYTES];     /* node name (default: hostname) */
-	char addr[AIDC_MAX_NAME_BYTES];     /* MASTER_ADDR other nodes use (default 127.0.0.1) */
+	char addr[AIDC_MAX_NAME_BYTES];     /* MASTER_ADDR other nodes use; "" = the source
+					     * address of the route to the controller */
 	char partition[AIDC_MAX_NAME_BYTES]; /* "" = the controller's default */
 	char state_dir[AIDC_MAX_PATH_BYTES]; /* logs, scripts */
 	char secret_file[AIDC_MAX_PATH_BYTES];

@@ -251,7 +251,7 @@ struct task {
 };
 
 struct order {
-	json_t *launch; /* one launch object (owned) or NULL */
+	struct api_launch *launch; /* one launch order (owned: api_decoded_release + free) or NULL */
 	int64_t job;
 	uint32_t task, attempt;
 	struct order *next;
@@ -278,14 +278,20 @@ struct agent {
 	size_t ngc, cap_gc;
 	bool state_dirty;        /* tasks.json is behind the task table */
 	char fault[32]; /* test hook: $AIDC_AGENT_FAULT (see agent_fault) */
-	bool no_batch;  /* the controller has no batched status route: report one by one */
-	bool batch_404; /* the last batch was answered 404 */
 	uint64_t *spare; /* numbers of the recycled log files tasks/spare.N */
 	size_t nspare, cap_spare;
 	uint64_t spare_seq; /* next N */
 	/* The main thread's failures to reach the controller, each distinct
 	 * one logged with its reason at a bounded rate (agent_net_failed). */
 	struct aidc_log_limiter net_log;
+	/* This agent's identity (<state_dir>/agent_id, made once) and this
+	 * run's epoch (larger than any earlier run's): the controller refuses
+	 * requests of an older run and a second agent under a live node's name. */
+	char agent_id[40];
+	int64_t epoch;
+	/* Why this node cannot take work (its state directory is full), "" if
+	 * none: sent with every heartbeat; the controller drains the node. */
+	char problem[512];
 };
 
 /* Recycled output files kept for new tasks (see agent_recycle_file). */
@@ -327,14 +333,11 @@ struct task *agent_task_find(struct agent *a, int64_t job, uint32_t index, uint3
 struct task *agent_task_new(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
 /* Frees what a task owns (strings, its start pipe); the slot stays. */
 void agent_task_release(struct task *t);
-/* Members of a JSON object: "" / 0 when absent. The string is borrowed from o. */
-const char *agent_jstr(json_t *o, const char *k);
-int64_t agent_jint(json_t *o, const char *k);
 
 /* agent_launch.c */
 /* Launches one task from its launch order l (borrowed); on failure the task
  * is marked failed with the reason. A resent order is ignored. */
-void agent_launch_task(struct agent *a, json_t *l);
+void agent_launch_task(struct agent *a, const struct api_launch *l);
 void agent_check_starts(struct agent *a);
 void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
 void agent_task_ended(struct agent *a, struct task *t);

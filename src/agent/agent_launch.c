@@ -17,52 +17,49 @@
 
 /* Environment of a task: ours first (getenv returns the first match), then the
  * job's entries whose names we do not set. */
-static char **build_env(struct agent *a, json_t *l, const struct passwd *pw, size_t *count)
+static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
+			size_t *count)
 {
 	static const char *const ours[] = {"AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX",
 					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
 					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
 					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
 					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
-	json_t *jenv = json_object_get(l, "env");
-	size_t cap = AIDC_ARRAY_LEN(ours) + json_array_size(jenv) + 3;
+	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 3;
 	char **env = aidc_calloc(cap, sizeof *env);
 	size_t n = 0;
 	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
 	size_t dl = 0;
-	size_t i;
-	json_t *it;
-	json_array_foreach(json_object_get(l, "devices"), i, it)
-		dl += (size_t)snprintf(devs + dl, sizeof devs - dl, "%s%" JSON_INTEGER_FORMAT,
-				       i ? "," : "", json_integer_value(it));
+	for (size_t i = 0; i < l->devices.n && dl < sizeof devs; i++)
+		dl += (size_t)snprintf(devs + dl, sizeof devs - dl, "%s%s", i ? "," : "",
+				       l->devices.v[i]);
 	char tmp[AIDC_MAX_ARG_BYTES];
 #define PUT(...)                                                                              \
 	do {                                                                                  \
 		snprintf(tmp, sizeof tmp, __VA_ARGS__);                                       \
 		env[n++] = aidc_strdup(tmp);                                                  \
 	} while (0)
-	PUT("AIDC_JOB_ID=%" PRId64, agent_jint(l, "job"));
-	PUT("AIDC_JOB_NAME=%s", agent_jstr(l, "name"));
-	PUT("AIDC_TASK_INDEX=%" PRId64, agent_jint(l, "task"));
-	PUT("AIDC_ATTEMPT=%" PRId64, agent_jint(l, "attempt"));
+	PUT("AIDC_JOB_ID=%" PRId64, l->job);
+	PUT("AIDC_JOB_NAME=%s", l->name ? l->name : "");
+	PUT("AIDC_TASK_INDEX=%" PRId64, l->task);
+	PUT("AIDC_ATTEMPT=%" PRId64, l->attempt);
 	PUT("AIDC_NODE=%s", a->cfg.name);
-	PUT("RANK=%" PRId64, agent_jint(l, "task"));
-	PUT("LOCAL_RANK=%" PRId64, agent_jint(l, "local_rank"));
-	PUT("WORLD_SIZE=%" PRId64, agent_jint(l, "world_size"));
-	PUT("LOCAL_WORLD_SIZE=%" PRId64, agent_jint(l, "local_world_size"));
-	PUT("MASTER_ADDR=%s", agent_jstr(l, "master_addr"));
-	PUT("MASTER_PORT=%" PRId64, agent_jint(l, "master_port"));
+	PUT("RANK=%" PRId64, l->task);
+	PUT("LOCAL_RANK=%" PRId64, l->local_rank);
+	PUT("WORLD_SIZE=%" PRId64, l->world_size);
+	PUT("LOCAL_WORLD_SIZE=%" PRId64, l->local_world_size);
+	PUT("MASTER_ADDR=%s", l->master_addr ? l->master_addr : "");
+	PUT("MASTER_PORT=%" PRId64, l->master_port);
 	PUT("AIDC_VISIBLE_DEVICES=%s", devs);
-	if (strcasecmp(agent_jstr(l, "vendor"), "nvidia") == 0)
+	if (l->vendor && strcasecmp(l->vendor, "nvidia") == 0)
 		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
 	PUT("HOME=%s", pw->pw_dir);
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);
 	PUT("SHELL=%s", pw->pw_shell);
 	bool have_path = false, have_order = false;
-	json_array_foreach(jenv, i, it)
-	{
-		const char *kv = json_string_value(it);
+	for (size_t i = 0; i < l->env.n; i++) {
+		const char *kv = l->env.v[i];
 		const char *eq = kv ? strchr(kv, '=') : NULL;
 		if (!eq)
 			continue;
@@ -98,10 +95,10 @@ static void free_strv(char **v)
 
 /* Puts the task's request into effect: its cgroup (created now, entered by the
  * child before exec) or rlimits. */
-static int apply_limits(struct agent *a, struct task *t, json_t *l, struct agent_launch *al,
-			struct aidc_err *e)
+static int apply_limits(struct agent *a, struct task *t, const struct api_launch *l,
+			struct agent_launch *al, struct aidc_err *e)
 {
-	int64_t mem = agent_jint(l, "mem_mib"), cpus = agent_jint(l, "cpus");
+	int64_t mem = l->mem_mib, cpus = l->cpus;
 	struct agent_task_req req = {
 		.mem_mib = mem > 0 && (uint64_t)mem <= AIDC_MAX_NODE_MEM_MIB ? (uint64_t)mem : 0,
 		.cpus = cpus > 0 && cpus <= AIDC_MAX_NODE_CPU_MILLI / 1000 ? (uint32_t)cpus : 0,
@@ -230,12 +227,11 @@ static void launch_res_release(struct launch_res *r)
  * others through /bin/sh) or its command, a bare name resolved on the job's
  * PATH. *exe points into r.
  */
-static int task_command(struct agent *a, const struct task *t, json_t *l, struct launch_res *r,
-			const char **exe, struct aidc_err *e)
+static int task_command(struct agent *a, const struct task *t, const struct api_launch *l,
+			struct launch_res *r, const char **exe, struct aidc_err *e)
 {
-	json_t *cmd = json_object_get(l, "command");
-	const char *text = json_string_value(json_object_get(l, "script"));
-	size_t argc = text ? 2 : json_array_size(cmd);
+	const char *text = l->script;
+	size_t argc = text ? 2 : l->command.n;
 	if (argc == 0)
 		return aidc_errf(e, AIDC_E_INVAL, "no command");
 	r->argv = aidc_calloc(argc + 1, sizeof *r->argv);
@@ -251,7 +247,7 @@ static int task_command(struct agent *a, const struct task *t, json_t *l, struct
 		r->argv[1] = shebang ? NULL : aidc_strdup(r->script);
 	} else {
 		for (size_t i = 0; i < argc; i++)
-			r->argv[i] = aidc_strdup(json_string_value(json_array_get(cmd, i)));
+			r->argv[i] = aidc_strdup(l->command.v[i]);
 		*exe = r->argv[0];
 	}
 	if (strchr(*exe, '/'))
@@ -263,10 +259,10 @@ static int task_command(struct agent *a, const struct task *t, json_t *l, struct
 
 /* Everything of a launch after the order was accepted: account, log files,
  * environment, command, limits, then the asynchronous spawn. */
-static int launch(struct agent *a, struct task *t, json_t *l, struct launch_res *r,
-		  struct aidc_err *e)
+static int launch(struct agent *a, struct task *t, const struct api_launch *l,
+		  struct launch_res *r, struct aidc_err *e)
 {
-	uint32_t uid = (uint32_t)agent_jint(l, "uid"), gid = (uint32_t)agent_jint(l, "gid");
+	uint32_t uid = (uint32_t)l->uid, gid = (uint32_t)l->gid;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096];
 	int rc;
@@ -278,17 +274,15 @@ static int launch(struct agent *a, struct task *t, json_t *l, struct launch_res 
 	t->uid = uid;
 	t->gid = gid;
 	t->user = aidc_strdup(pwr->pw_name);
-	t->world_size = (uint32_t)agent_jint(l, "world_size");
-	const char *req_out = agent_jstr(l, "stdout_path"), *req_err = agent_jstr(l, "stderr_path");
-	t->stdout_req = *req_out ? aidc_strdup(req_out) : NULL;
-	t->stderr_req = *req_err ? aidc_strdup(req_err) : NULL;
+	t->world_size = (uint32_t)l->world_size;
+	t->stdout_req = l->stdout_path && *l->stdout_path ? aidc_strdup(l->stdout_path) : NULL;
+	t->stderr_req = l->stderr_path && *l->stderr_path ? aidc_strdup(l->stderr_path) : NULL;
 	size_t nenv;
 	r->env = build_env(a, l, pwr, &nenv);
 	const char *exe;
 	if ((rc = task_command(a, t, l, r, &exe, e)) != 0)
 		return rc;
-	const char *cwd = agent_jstr(l, "cwd");
-	t->cwd = aidc_strdup(*cwd ? cwd : "/");
+	t->cwd = aidc_strdup(l->cwd && *l->cwd ? l->cwd : "/");
 	struct agent_launch al = {
 		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
 		.exe = exe, .argv = r->argv, .envp = r->env, .out_fd = r->ofd, .err_fd = r->efd,
@@ -305,15 +299,15 @@ static int launch(struct agent *a, struct task *t, json_t *l, struct launch_res 
 }
 
 /* Launches one task; on failure the task is marked failed with the reason. */
-void agent_launch_task(struct agent *a, json_t *l)
+void agent_launch_task(struct agent *a, const struct api_launch *l)
 {
-	int64_t job = agent_jint(l, "job");
-	uint32_t index = (uint32_t)agent_jint(l, "task"), attempt = (uint32_t)agent_jint(l, "attempt");
+	int64_t job = l->job;
+	uint32_t index = (uint32_t)l->task, attempt = (uint32_t)l->attempt;
 	if (job <= 0 || agent_task_find(a, job, index, attempt))
 		return; /* exactly once: a resent order, or killed before it arrived */
 	struct task *t = agent_task_new(a, job, index, attempt);
-	t->limit_s = agent_jint(l, "time_limit_s");
-	t->grace_s = agent_jint(l, "kill_grace_s");
+	t->limit_s = l->time_limit_s;
+	t->grace_s = l->kill_grace_s;
 	t->start_ms = agent_mono_ms();
 	snprintf(t->out_path, sizeof t->out_path, "%.3900s/tasks/%" PRId64 ".%u.%u.out",
 		 a->cfg.state_dir, job, attempt, index);

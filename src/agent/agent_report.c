@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The agent's reports to the controller: task output pushed by offset (the
- * controller answers 409 once the attempt is over), "running" and exit
- * reports batched in one request per iteration (one by one for a controller
- * without the batched route), and forgetting tasks reported done once no
+ * controller answers 409 once the attempt is over; each push names job,
+ * task, attempt and this run's epoch), "running" and exit reports batched in
+ * one request per iteration, and forgetting tasks reported done once no
  * launch order for them can still be in flight.
  */
 #include <fcntl.h>
@@ -26,10 +26,11 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 		ssize_t n = pread(fd, chunk, sizeof chunk, *off);
 		if (n <= 0)
 			break;
-		char p[256];
+		char p[AIDC_MAX_NAME_BYTES + 192];
 		snprintf(p, sizeof p,
-			 "/v1/agents/%s/tasks/%" PRId64 "/%u/logs?stream=%s&offset=%" PRId64,
-			 a->cfg.name, t->job, t->index, stream, *off);
+			 "/v1/agents/%s/tasks/%" PRId64 "/%u/logs?stream=%s&offset=%" PRId64
+			 "&attempt=%u&epoch=%" PRId64,
+			 a->cfg.name, t->job, t->index, stream, *off, t->attempt, a->epoch);
 		struct api_call c;
 		struct aidc_err e = {0};
 		int rc = agent_call(a, &a->cl, "POST", p, chunk, (size_t)n, "application/octet-stream",
@@ -56,7 +57,7 @@ static bool push_logs(struct agent *a, struct task *t)
 	       push_stream(a, t, t->err_path, "err", &t->err_off);
 }
 
-/* The fields of one report, shared by the single and the batched route. */
+/* The fields of one report after its job and task. */
 static void report_fields(struct aidc_json *w, const struct task *t, const char *state)
 {
 	aidc_json_ki64(w, "attempt", t->attempt);
@@ -69,30 +70,6 @@ static void report_fields(struct aidc_json *w, const struct task *t, const char 
 		aidc_json_kstr(w, "message", t->message);
 }
 
-static int report(struct agent *a, struct task *t, const char *state)
-{
-	char path[256], body[2048];
-	snprintf(path, sizeof path, "/v1/agents/%s/tasks/%" PRId64 "/%u/status", a->cfg.name, t->job,
-		 t->index);
-	struct aidc_buf b;
-	aidc_buf_init(&b, sizeof body);
-	struct aidc_json w;
-	aidc_json_init(&w, &b, false);
-	aidc_json_obj_begin(&w);
-	report_fields(&w, t, state);
-	aidc_json_obj_end(&w);
-	aidc_json_finish(&w);
-	struct api_call c;
-	struct aidc_err e = {0};
-	int rc = agent_post_json(a, path, aidc_buf_str(&b), &c, &e);
-	aidc_buf_release(&b);
-	aidc_buf_release(&c.reply);
-	/* A 4xx means the controller will never want this report: drop it. */
-	if (rc != 0 && c.status >= 400 && c.status < 500 && c.status != 404)
-		return 0;
-	return rc;
-}
-
 /* A report waiting to be sent: the task (index into a->tasks) and its state. */
 struct pending {
 	size_t task;
@@ -100,18 +77,16 @@ struct pending {
 };
 
 /* Sends reports [0, n) in one POST /v1/agents/{node}/tasks/status (at most
- * API_MAX_STATUS_BATCH). Returns true if the controller took them all. A
- * controller without the route (404 while single reports work) turns
- * batching off for this agent's life. */
+ * API_MAX_STATUS_BATCH). Returns true if the controller took them all; a 404
+ * (node unknown) or 409 (a stale run) asks for a new registration. */
 static bool report_batch(struct agent *a, const struct pending *p, size_t n)
 {
-	if (a->no_batch)
-		return false;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
 	struct aidc_json w;
 	aidc_json_init(&w, &b, false);
 	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "epoch", a->epoch);
 	aidc_json_key(&w, "reports");
 	aidc_json_arr_begin(&w);
 	for (size_t i = 0; i < n; i++) {
@@ -132,7 +107,13 @@ static bool report_batch(struct agent *a, const struct pending *p, size_t n)
 		struct aidc_err e = {0};
 		int rc = agent_call(a, &a->cl, "POST", path, aidc_buf_str(&b), b.len, NULL, 10000, &c, &e);
 		ok = rc == 0 && c.status == 200;
-		a->batch_404 = rc == 0 && c.status == 404;
+		if (rc == 0 && (c.status == 404 || c.status == 409))
+			a->need_register = true;
+		if (!ok) {
+			if (rc == 0)
+				api_client_error(&c, &e);
+			agent_net_failed(a, &a->net_log, "task reports", &c, &e);
+		}
 		aidc_buf_release(&c.reply);
 	}
 	aidc_buf_release(&b);
@@ -157,26 +138,16 @@ static void reported(struct agent *a, const struct pending *p)
 	}
 }
 
-/* Sends the reports due, in order: batched, or one by one when a batch is
- * refused (an older controller, or a node the controller no longer knows:
- * the single route's 404 makes the agent register again). */
+/* Sends the reports due, in order, in batches; a refused batch is sent
+ * again next time (reports are idempotent). */
 static void send_reports(struct agent *a, const struct pending *p, size_t n)
 {
 	for (size_t off = 0; off < n;) {
 		size_t k = AIDC_MIN(n - off, (size_t)API_MAX_STATUS_BATCH);
-		if (report_batch(a, p + off, k)) {
-			for (size_t i = 0; i < k; i++)
-				reported(a, &p[off + i]);
-		} else {
-			bool any = false;
-			for (size_t i = 0; i < k; i++)
-				if (report(a, &a->tasks[p[off + i].task], p[off + i].state) == 0) {
-					reported(a, &p[off + i]);
-					any = true;
-				}
-			if (any && a->batch_404)
-				a->no_batch = true;
-		}
+		if (!report_batch(a, p + off, k))
+			return;
+		for (size_t i = 0; i < k; i++)
+			reported(a, &p[off + i]);
 		off += k;
 	}
 }

@@ -17,6 +17,18 @@
 
 #define STATE_VERSION 1
 
+/* Members of a tasks.json object: "" / 0 when absent (borrowed from o). */
+static const char *agent_jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static int64_t agent_jint(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
 static void state_path(const struct agent *a, char *out, size_t cap, bool tmp)
 {
 	snprintf(out, cap, "%.4000s/tasks.json%s", a->cfg.state_dir, tmp ? ".tmp" : "");

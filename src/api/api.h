@@ -91,6 +91,10 @@ struct api_objv {
 int api_decode(const struct api_schema *schema, const char *json, size_t len, void *dst,
 	       struct aidc_err *e);
 void api_decoded_release(const struct api_schema *schema, void *dst);
+/* The same for a document of at most max_len bytes (a reply the client
+ * bounded itself, e.g. a work reply of API_MAX_WORK_BYTES). */
+int api_decode_max(const struct api_schema *schema, const char *json, size_t len, size_t max_len,
+		   void *dst, struct aidc_err *e);
 
 /* ---- the request documents ------------------------------------------------ */
 
@@ -194,8 +198,25 @@ struct api_task_ref {
 };
 extern const struct api_schema api_schema_task_ref;
 
+/*
+ * The controller <-> agent protocol (docs/api.md, "Agent protocol"). Its
+ * version is the "protocol" member of a registration and of the
+ * controller's replies; an agent and a controller of different versions
+ * refuse each other with a message naming both. Version 2: registrations
+ * carry the agent's identity (agent_id, kept in its state directory) and
+ * this run's epoch; every later request names the epoch, and a request of
+ * an older epoch (a killed agent's replayed poll) is refused; log pushes
+ * and reports name job, task and attempt; work orders are decoded against
+ * api_schema_work; heartbeats may carry the node's problem (a full state
+ * directory), which drains the node with that reason.
+ */
+#define API_AGENT_PROTOCOL_VERSION 2
+
 /* POST /v1/agents/register */
 struct api_agent_register {
+	int64_t protocol; /* API_AGENT_PROTOCOL_VERSION; 0 (absent) = version 1 */
+	char *agent_id;   /* random, kept in the agent's state directory across restarts */
+	int64_t epoch;    /* this run of the agent; a restart registers a larger one */
 	char *name;
 	char *addr;      /* address other nodes reach it at (MASTER_ADDR) */
 	char *partition; /* NULL = "default" */
@@ -209,7 +230,9 @@ extern const struct api_schema api_schema_agent_register;
 
 /* POST /v1/agents/{node}/heartbeat */
 struct api_heartbeat {
+	int64_t epoch;           /* as registered */
 	struct api_objv running; /* struct api_task_ref */
+	char *problem;           /* why the node cannot take work (drains it), NULL = none */
 };
 extern const struct api_schema api_schema_heartbeat;
 
@@ -246,9 +269,53 @@ extern const struct api_schema api_schema_task_report;
 /* POST /v1/agents/{node}/tasks/status: several task reports, applied in
  * order (a task's "running" may precede its exit in the same batch). */
 struct api_task_status_batch {
+	int64_t epoch;           /* as registered */
 	struct api_objv reports; /* struct api_task_report */
 };
 extern const struct api_schema api_schema_task_status_batch;
+
+/* The controller's reply to a registration and a heartbeat. */
+struct api_agent_ok {
+	bool ok;
+	int64_t protocol; /* API_AGENT_PROTOCOL_VERSION */
+	int64_t heartbeat_s;
+	int64_t kill_grace_s;
+};
+extern const struct api_schema api_schema_agent_ok;
+
+/* One launch order of a work reply: a task of an attempt to start. */
+struct api_launch {
+	int64_t job, task, attempt;
+	int64_t uid, gid;
+	char *user;
+	char *name; /* the job's */
+	char *cwd;
+	char *script;             /* batch script, or NULL */
+	struct api_strv command;  /* argv when there is no script */
+	struct api_strv env;      /* KEY=VALUE */
+	int64_t time_limit_s, kill_grace_s;
+	int64_t mem_mib, cpus;    /* per task; 0 = no limit */
+	char *stdout_path, *stderr_path; /* -o/-e patterns, NULL = none */
+	int64_t world_size, local_rank, local_world_size;
+	char *master_addr;        /* rank 0's node address */
+	int64_t master_port;
+	char *vendor;             /* of this node's devices ("" = none) */
+	struct api_strv devices;  /* device indices on this node, decimal */
+};
+extern const struct api_schema api_schema_launch;
+
+/* Most bytes of one work reply: the controller stops adding launch orders
+ * past half of it (one order holds at most one job spec, itself bounded by
+ * AIDC_MAX_HTTP_BODY_BYTES); the rest go in the next reply. */
+#define API_MAX_WORK_BYTES (64u << 20)
+
+/* GET /v1/nodes/{node}/work: orders for the agent. */
+struct api_work {
+	int64_t protocol;        /* API_AGENT_PROTOCOL_VERSION */
+	struct api_objv launch;  /* struct api_launch */
+	struct api_objv kill;    /* struct api_task_ref */
+};
+extern const struct api_schema api_schema_work;
 
 /* POST /v1/tokens (over the Unix socket only): a per-user API token. */
 struct api_token_create {
@@ -500,6 +567,17 @@ struct api_call {
 	struct aidc_buf reply; /* caller inits (with its max) and releases */
 	int64_t offset_hdr;   /* X-AIDC-Offset, -1 if absent */
 	int done_hdr;         /* X-AIDC-Done, -1 if absent */
+	int fail;             /* enum api_fail: why no reply came (API_FAIL_NONE if one did) */
+};
+
+/* Why a call got no reply, for hints that match the failure. */
+enum api_fail {
+	API_FAIL_NONE,
+	API_FAIL_CONNECT, /* refused or unreachable: nothing listens there (a restart?) */
+	API_FAIL_RESOLVE, /* the host name does not resolve */
+	API_FAIL_TLS,     /* the TLS handshake or the certificate check failed */
+	API_FAIL_TIMEOUT, /* connected, no answer in time */
+	API_FAIL_OTHER,
 };
 
 /*

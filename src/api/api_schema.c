@@ -139,6 +139,12 @@ SCHEMA(api_schema_task_ref, "TaskRef", struct api_task_ref, task_ref_fields,
        "a task an agent runs");
 
 static const struct api_field agent_register_fields[] = {
+	F_I64(struct api_agent_register, protocol, false, 0, INT32_MAX,
+	      "agent protocol version (2); absent means 1, which this controller refuses"),
+	F_STR(struct api_agent_register, agent_id, false, 64,
+	      "the agent's identity, kept in its state directory"),
+	F_I64(struct api_agent_register, epoch, false, 0, INT64_MAX,
+	      "this run of the agent (larger after a restart)"),
 	F_STR(struct api_agent_register, name, true, NAMEB, "node name"),
 	F_STR(struct api_agent_register, addr, true, NAMEB, "address for MASTER_ADDR"),
 	F_STR(struct api_agent_register, partition, false, NAMEB, "partition"),
@@ -156,6 +162,9 @@ SCHEMA(api_schema_agent_register, "AgentRegister", struct api_agent_register,
        agent_register_fields, "a node agent announcing itself");
 
 static const struct api_field heartbeat_fields[] = {
+	F_I64(struct api_heartbeat, epoch, true, 0, INT64_MAX, "the registered epoch"),
+	F_STR(struct api_heartbeat, problem, false, 511,
+	      "why the node cannot take work (drains it); absent when healthy"),
 	F_OBJV(struct api_heartbeat, running, AIDC_MAX_TASKS_PER_NODE, &api_schema_task_ref,
 	       "tasks running now"),
 };
@@ -189,11 +198,77 @@ SCHEMA(api_schema_task_report, "TaskReport", struct api_task_report, task_report
        "one task's state change inside a batch");
 
 static const struct api_field task_status_batch_fields[] = {
+	F_I64(struct api_task_status_batch, epoch, true, 0, INT64_MAX, "the registered epoch"),
 	F_OBJV(struct api_task_status_batch, reports, API_MAX_STATUS_BATCH,
 	       &api_schema_task_report, "reports, applied in order"),
 };
 SCHEMA(api_schema_task_status_batch, "TaskStatusBatch", struct api_task_status_batch,
        task_status_batch_fields, "several task state changes from one agent");
+
+static const struct api_field agent_ok_fields[] = {
+	F_BOOL(struct api_agent_ok, ok, "true"),
+	F_I64(struct api_agent_ok, protocol, true, 0, INT32_MAX, "agent protocol version"),
+	F_I64(struct api_agent_ok, heartbeat_s, false, 0, 3600, "seconds between heartbeats"),
+	F_I64(struct api_agent_ok, kill_grace_s, false, 0, 3600, "SIGTERM to SIGKILL"),
+};
+SCHEMA(api_schema_agent_ok, "AgentOk", struct api_agent_ok, agent_ok_fields,
+       "the controller's answer to a registration or heartbeat");
+
+/* Device indices: decimal numbers below AIDC_MAX_DEVICES_PER_NODE. */
+static int launch_check(const void *p, const char *where, struct aidc_err *e)
+{
+	const struct api_launch *l = p;
+	for (size_t i = 0; i < l->devices.n; i++) {
+		uint32_t d;
+		if (aidc_parse_u32(l->devices.v[i], 0, AIDC_MAX_DEVICES_PER_NODE - 1, &d) != 0)
+			return aidc_errf(e, AIDC_E_INVAL, "%sdevices: '%.16s' is not a device index",
+					 where, l->devices.v[i]);
+	}
+	if (!l->script && l->command.n == 0)
+		return aidc_errf(e, AIDC_E_INVAL, "%sneither a script nor a command", where);
+	return 0;
+}
+
+static const struct api_field launch_fields[] = {
+	F_I64(struct api_launch, job, true, 1, INT64_MAX, "job id"),
+	F_I64(struct api_launch, task, true, 0, AIDC_MAX_TASKS_PER_JOB - 1, "task index (RANK)"),
+	F_I64(struct api_launch, attempt, true, 0, INT32_MAX, "attempt"),
+	F_I64(struct api_launch, uid, true, 0, UINT32_MAX - 1, "the job's uid"),
+	F_I64(struct api_launch, gid, true, 0, UINT32_MAX - 1, "the job's gid"),
+	F_STR(struct api_launch, user, false, 64, "the job's user name"),
+	F_STR(struct api_launch, name, false, NAMEB, "job name"),
+	F_STR(struct api_launch, cwd, false, PATHB, "working directory"),
+	F_STR(struct api_launch, script, false, AIDC_MAX_SCRIPT_BYTES, "batch script text"),
+	F_STRV(struct api_launch, command, false, AIDC_MAX_ARGV, AIDC_MAX_ARG_BYTES - 1, "argv"),
+	F_STRV(struct api_launch, env, false, AIDC_MAX_ENV, AIDC_MAX_ARG_BYTES - 1,
+	       "environment KEY=VALUE"),
+	F_I64(struct api_launch, time_limit_s, false, 0, AIDC_MAX_DURATION_S, "0 = none"),
+	F_I64(struct api_launch, kill_grace_s, false, 0, 3600, "SIGTERM to SIGKILL"),
+	F_I64(struct api_launch, mem_mib, false, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, "per task"),
+	F_I64(struct api_launch, cpus, false, 0, AIDC_MAX_NODE_CPU_MILLI / 1000, "per task"),
+	F_STR(struct api_launch, stdout_path, false, PATHB, "-o pattern"),
+	F_STR(struct api_launch, stderr_path, false, PATHB, "-e pattern"),
+	F_I64(struct api_launch, world_size, false, 0, AIDC_MAX_TASKS_PER_JOB, "WORLD_SIZE"),
+	F_I64(struct api_launch, local_rank, false, 0, AIDC_MAX_TASKS_PER_NODE, "LOCAL_RANK"),
+	F_I64(struct api_launch, local_world_size, false, 0, AIDC_MAX_TASKS_PER_NODE,
+	      "LOCAL_WORLD_SIZE"),
+	F_STR(struct api_launch, master_addr, false, NAMEB, "MASTER_ADDR: rank 0's node address"),
+	F_I64(struct api_launch, master_port, false, 0, 65535, "MASTER_PORT"),
+	F_STR(struct api_launch, vendor, false, NAMEB, "vendor of this node's devices"),
+	F_STRV(struct api_launch, devices, false, AIDC_MAX_DEVICES_PER_NODE, 8,
+	       "device indices on this node"),
+};
+SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
+	       "one task to start", launch_check);
+
+static const struct api_field work_fields[] = {
+	F_I64(struct api_work, protocol, true, 0, INT32_MAX, "agent protocol version"),
+	F_OBJV(struct api_work, launch, AIDC_MAX_TASKS_PER_NODE * 4, &api_schema_launch,
+	       "tasks to start"),
+	F_OBJV(struct api_work, kill, AIDC_MAX_TASKS_PER_NODE * 4, &api_schema_task_ref,
+	       "tasks to stop"),
+};
+SCHEMA(api_schema_work, "Work", struct api_work, work_fields, "orders for an agent");
 
 static const struct api_field token_create_fields[] = {
 	F_STR(struct api_token_create, name, false, 64, "a label for the token"),
@@ -211,6 +286,7 @@ const struct api_schema *const api_schemas[] = {
 	/* appended: fuzz seeds pick schemas by index (fuzz/api_decode.c) */
 	&api_schema_topology,	    &api_schema_topo_package,	   &api_schema_topo_numa,
 	&api_schema_topo_accel,	    &api_schema_token_create,
+	&api_schema_agent_ok,	    &api_schema_launch,	   &api_schema_work,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 
@@ -414,10 +490,15 @@ void api_decoded_release(const struct api_schema *schema, void *dst)
 int api_decode(const struct api_schema *schema, const char *json, size_t len, void *dst,
 	       struct aidc_err *e)
 {
+	return api_decode_max(schema, json, len, AIDC_MAX_HTTP_BODY_BYTES, dst, e);
+}
+
+int api_decode_max(const struct api_schema *schema, const char *json, size_t len, size_t max_len,
+		   void *dst, struct aidc_err *e)
+{
 	memset(dst, 0, schema->size);
-	if (len > AIDC_MAX_HTTP_BODY_BYTES)
-		return aidc_errf(e, AIDC_E_LIMIT, "body: larger than %u bytes",
-				 AIDC_MAX_HTTP_BODY_BYTES);
+	if (len > max_len)
+		return aidc_errf(e, AIDC_E_LIMIT, "body: larger than %zu bytes", max_len);
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES,
 				  &jerr);

@@ -86,8 +86,10 @@ int cli_agent_main(int argc, char **argv)
 		 0, 0, NULL, NULL},
 		{"name", CLI_STR, &o.name, "NAME", "node name (default: host name)", 0, 0, NULL,
 		 NULL},
-		{"addr", CLI_STR, &o.addr, "ADDR", "address peers use for MASTER_ADDR", 0, 0, NULL,
-		 NULL},
+		{"addr", CLI_STR, &o.addr, "ADDR", "address other nodes reach this one at (MASTER_ADDR); default: this host's "
+		 "address on the route to the controller; loopback is refused for a remote "
+		 "controller",
+		 0, 0, NULL, NULL},
 		{"state-dir", CLI_STR, &o.state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
 		{"secret-file", CLI_STR, &o.secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
 		{"devices", CLI_STR, &o.devices, "SPEC",

@@ -73,6 +73,15 @@ struct ctld_node {
 	char *info_json;               /* owned: the registration document */
 	int state;                     /* enum ctld_node_state */
 	bool drained;                  /* admin drain, survives agent loss */
+	/* Why it is drained (owned, NULL = not said): the admin's, or the
+	 * agent's problem (heartbeat "problem"); agent_drained: the agent's,
+	 * lifted when its heartbeats no longer name a problem. */
+	char *drain_reason;
+	bool agent_drained;
+	/* The registered agent (protocol 2): its identity and this run's epoch.
+	 * Requests of another epoch are refused as stale. */
+	char agent_id[72];
+	int64_t epoch;
 	int32_t sched_id;              /* the core's node id, -1 if not added */
 	uint32_t cpus;
 	uint64_t mem_mib;
@@ -249,7 +258,6 @@ void ctld_node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node 
 int ctld_lf_register(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_work(struct ctld *c, struct ctld_msg *m);
-int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);

@@ -413,6 +413,7 @@ static void ctld_release(struct ctld *c)
 		aidc_free(n->addr);
 		aidc_free(n->partition);
 		aidc_free(n->info_json);
+		aidc_free(n->drain_reason);
 		aidc_free(n->orphans);
 		aidc_free(n->act);
 	}

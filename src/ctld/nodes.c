@@ -128,6 +128,8 @@ static int node_from_info(struct ctld *c, struct ctld_node *n, const char *info,
 	n->addr = aidc_strdup(reg.addr);
 	n->partition = aidc_strdup(reg.partition ? reg.partition : c->cfg.partition);
 	n->info_json = aidc_strdup(info);
+	snprintf(n->agent_id, sizeof n->agent_id, "%s", reg.agent_id ? reg.agent_id : "");
+	n->epoch = reg.epoch;
 	n->cpus = (uint32_t)reg.cpus;
 	n->mem_mib = (uint64_t)reg.mem_mib;
 	n->ndev = (uint32_t)reg.devices.n;
@@ -277,9 +279,118 @@ static void node_alive(struct ctld *c, struct ctld_node *n)
 
 static void ok_json(struct api_response *resp, struct ctld *c)
 {
-	aidc_buf_printf(&resp->body, "{\"ok\":true,\"heartbeat_s\":%" PRId64 ",\"kill_grace_s\":%" PRId64
-				     "}",
-			c->cfg.heartbeat_s, c->cfg.kill_grace_s);
+	aidc_buf_printf(&resp->body,
+			"{\"ok\":true,\"protocol\":%d,\"heartbeat_s\":%" PRId64
+			",\"kill_grace_s\":%" PRId64 "}",
+			API_AGENT_PROTOCOL_VERSION, c->cfg.heartbeat_s, c->cfg.kill_grace_s);
+}
+
+/* A request of a live node's registered agent (not a replay of a parked
+ * one): counts as a sign of life only while the node is up, so nothing but
+ * a registration or a heartbeat brings a down node back. */
+static void node_seen(struct ctld *c, struct ctld_node *n)
+{
+	if (n->state == CTLD_NODE_UP)
+		n->last_seen_ms = ctld_now_ms();
+}
+
+/* Whether a request's epoch is the registered agent's; else AIDC_E_STATE
+ * in e (the agent registers again, or gives up if a newer run replaced it). */
+static bool epoch_ok(struct ctld_node *n, int64_t epoch, struct aidc_err *e)
+{
+	if (epoch == n->epoch)
+		return true;
+	aidc_errf(e, AIDC_E_STATE,
+		  "stale agent: node %s is served by agent run %" PRId64 ", not %" PRId64
+		  " (register again)",
+		  n->name, n->epoch, epoch);
+	return false;
+}
+
+/* The epoch of a GET or octet-stream request (query "epoch"). */
+static bool query_epoch_ok(struct ctld_msg *m, struct ctld_node *n)
+{
+	const char *v = api_query(m->req, "epoch");
+	int64_t epoch = -1;
+	if (!v || aidc_parse_i64(v, 0, INT64_MAX, &epoch) != 0) {
+		aidc_errf(&m->err, AIDC_E_INVAL,
+			  "missing epoch=N (agent protocol %d; upgrade the agent)",
+			  API_AGENT_PROTOCOL_VERSION);
+		return false;
+	}
+	return epoch_ok(n, epoch, &m->err);
+}
+
+/* The agent's problem (a full state directory...): drains the node with
+ * the reason; a node drained for it is resumed once the problem is gone.
+ * An admin's drain is left alone. */
+static void node_problem(struct ctld *c, struct ctld_node *n, const char *problem)
+{
+	bool has = problem && *problem;
+	if (has == n->agent_drained &&
+	    (!has || (n->drain_reason && !strcmp(n->drain_reason + 7, problem))))
+		return;
+	if (has && n->drained && !n->agent_drained)
+		return; /* drained by an admin: keep their reason */
+	aidc_free(n->drain_reason);
+	n->drain_reason = NULL;
+	if (has) {
+		size_t len = strlen(problem) + 8;
+		n->drain_reason = aidc_malloc(len);
+		snprintf(n->drain_reason, len, "agent: %s", problem);
+	}
+	n->drained = has;
+	n->agent_drained = has;
+	struct aidc_err e = {0};
+	if (commit_node(c, n, &e) != 0)
+		aidc_log(AIDC_LOG_ERROR, "node %s: %s", n->name, e.msg);
+	ctld_sched_node_state(c, n);
+	c->need_pass = true;
+	if (has)
+		aidc_log(AIDC_LOG_WARN, "node %s drained: %s", n->name, n->drain_reason);
+	else
+		aidc_log(AIDC_LOG_INFO, "node %s resumed: its agent reports no problem", n->name);
+}
+
+/* Protocol 2 admission of a registration: the version, then the node name.
+ * A name is taken by one agent (agent_id) at a time: another agent may take
+ * it over only once the first is gone (its node down after node_timeout_s
+ * without a heartbeat); the same agent may register again with its run's
+ * epoch or a newer one (a restart), never an older one (a stale run). */
+static int admit_register(struct ctld *c, const struct ctld_node *n,
+			  const struct api_agent_register *reg, struct aidc_err *e)
+{
+	if (reg->protocol == 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "this agent speaks agent protocol 1; the controller speaks %d: "
+				 "upgrade the agent to the controller's version",
+				 API_AGENT_PROTOCOL_VERSION);
+	if (reg->protocol != API_AGENT_PROTOCOL_VERSION)
+		return aidc_errf(e, AIDC_E_VERSION,
+				 "this agent speaks agent protocol %" PRId64
+				 "; the controller speaks %d: run the same aidc version on both",
+				 reg->protocol, API_AGENT_PROTOCOL_VERSION);
+	if (!reg->agent_id || !*reg->agent_id)
+		return aidc_errf(e, AIDC_E_INVAL, "agent_id: required by agent protocol %d",
+				 API_AGENT_PROTOCOL_VERSION);
+	if (!n || !n->agent_id[0])
+		return 0;
+	if (!strcmp(n->agent_id, reg->agent_id)) {
+		if (reg->epoch < n->epoch)
+			return aidc_errf(e, AIDC_E_STATE,
+					 "agent run %" PRId64 " of node %s was replaced by run %" PRId64
+					 " of the same agent (same state directory)",
+					 reg->epoch, n->name, n->epoch);
+		return 0;
+	}
+	if (n->state == CTLD_NODE_DOWN)
+		return 0;
+	int64_t ago_s = (ctld_now_ms() - n->last_seen_ms) / 1000;
+	return aidc_errf(e, AIDC_E_EXISTS,
+			 "node name '%s' is in use by another live agent (at %s, heard from %" PRId64
+			 " s ago): give this agent another --name, or stop the other one (its "
+			 "node counts as gone %" PRId64 " s after its last heartbeat)",
+			 n->name, n->addr ? n->addr : "?", ago_s, c->cfg.node_timeout_s);
 }
 
 int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
@@ -287,6 +398,11 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	struct api_agent_register *reg = m->body;
 	uint32_t ni;
 	struct ctld_node *n = ctld_node_find(c, reg->name, &ni);
+	int rc = admit_register(c, n, reg, &m->err);
+	if (rc) {
+		aidc_log(AIDC_LOG_WARN, "registration of node %s refused: %s", reg->name, m->err.msg);
+		return rc;
+	}
 	bool fresh = !n;
 	if (!n) {
 		n = node_add(c, reg->name);
@@ -294,7 +410,7 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 		n->registered_s = ctld_now_s();
 	}
 	char *old_info = n->info_json ? aidc_strdup(n->info_json) : NULL;
-	int rc = node_from_info(c, n, m->req->body, &m->err);
+	rc = node_from_info(c, n, m->req->body, &m->err);
 	if (rc == 0 && n->sched_id < 0)
 		rc = ctld_sched_add_node(c, n, &m->err);
 	else if (rc == 0 && old_info && n->sched_id >= 0) {
@@ -334,8 +450,10 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	}
 	node_alive(c, n);
 	reconcile(c, ni, &reg->running);
-	aidc_log(AIDC_LOG_INFO, "node %s registered (%u CPUs, %" PRIu64 " MiB, %u devices)",
-		 n->name, n->cpus, n->mem_mib, n->ndev);
+	aidc_log(AIDC_LOG_INFO,
+		 "node %s registered (%u CPUs, %" PRIu64 " MiB, %u devices, address %s, agent run %" PRId64
+		 ")",
+		 n->name, n->cpus, n->mem_mib, n->ndev, n->addr, n->epoch);
 	ok_json(m->resp, c);
 	return CTLD_DONE;
 }
@@ -355,8 +473,12 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
 	struct ctld_node *n = req_node(c, m, &ni);
 	if (!n)
 		return AIDC_E_NOTFOUND;
+	struct api_heartbeat *hb = m->body;
+	if (!epoch_ok(n, hb->epoch, &m->err))
+		return AIDC_E_STATE;
 	node_alive(c, n);
-	reconcile(c, ni, &((struct api_heartbeat *)m->body)->running);
+	reconcile(c, ni, &hb->running);
+	node_problem(c, n, hb->problem);
 	ok_json(m->resp, c);
 	return CTLD_DONE;
 }
@@ -406,8 +528,11 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 	aidc_json_kstr(w, "vendor", c->nodes[k->node].vendor);
 	aidc_json_key(w, "devices");
 	aidc_json_arr_begin(w);
-	for (uint32_t d = 0; d < k->ndev; d++)
-		aidc_json_u64(w, k->devs[d]);
+	for (uint32_t d = 0; d < k->ndev; d++) {
+		char num[16];
+		snprintf(num, sizeof num, "%u", (unsigned)k->devs[d]);
+		aidc_json_str(w, num);
+	}
 	aidc_json_arr_end(w);
 	aidc_json_obj_end(w);
 }
@@ -428,6 +553,7 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 	size_t items = 0;
 	aidc_json_init(&w, out, false);
 	aidc_json_obj_begin(&w);
+	aidc_json_ki64(&w, "protocol", API_AGENT_PROTOCOL_VERSION);
 	aidc_json_key(&w, "launch");
 	aidc_json_arr_begin(&w);
 	/* Cost: O(tasks on this node), through the node's index. */
@@ -436,6 +562,8 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 		struct ctld_task *k = &j->tasks[n->act[i].task];
 		if (j->state != CTLD_JOB_RUNNING || k->state != CTLD_TASK_ASSIGNED || k->dispatched)
 			continue;
+		if (out->len > API_MAX_WORK_BYTES / 2)
+			break; /* the rest in the next reply */
 		launch_json(c, &w, j, k);
 		k->dispatched = true;
 		items++;
@@ -469,7 +597,13 @@ int ctld_lf_work(struct ctld *c, struct ctld_msg *m)
 	struct ctld_node *n = req_node(c, m, &ni);
 	if (!n)
 		return AIDC_E_NOTFOUND;
-	node_alive(c, n);
+	/* A replayed parked poll (deadline set) proves nothing about the agent
+	 * now: it may be a killed agent's. Only a fresh poll of the registered
+	 * run counts, and never brings a down node back (see node_seen). */
+	if (!query_epoch_ok(m, n))
+		return m->err.code;
+	if (m->deadline_ms == 0)
+		node_seen(c, n);
 	aidc_buf_reset(&m->resp->body);
 	size_t items = ctld_node_work(c, ni, &m->resp->body);
 	if (items || m->deadline_ms < 0)
@@ -576,30 +710,6 @@ static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
 	return e->code;
 }
 
-int ctld_lf_task_status(struct ctld *c, struct ctld_msg *m)
-{
-	struct api_task_status *st = m->body;
-	struct ctld_job *j = NULL;
-	struct ctld_task *k = req_task(c, m, &j, st->attempt);
-	if (!k) {
-		/* A report about an attempt that is over: acknowledged and dropped, so
-		 * the agent stops retrying it. */
-		if (m->err.code == AIDC_E_STATE) {
-			aidc_buf_puts(&m->resp->body, "{\"ok\":true,\"stale\":true}");
-			return CTLD_DONE;
-		}
-		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
-	}
-	node_alive(c, &c->nodes[k->node]);
-	struct status_in in = {st->state, st->pid,	 st->exit_code,
-			       st->signal, st->timed_out, st->message};
-	int rc = apply_status(c, j, k, &in, &m->err);
-	if (rc)
-		return rc;
-	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
-	return CTLD_DONE;
-}
-
 /* POST /v1/agents/{node}/tasks/status: the reports in order, each as the
  * single-report route would apply it. A report the controller will never
  * want (an attempt that is over, an unknown state) is counted as stale and
@@ -612,7 +722,9 @@ int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
 	uint32_t ni;
 	if (!req_node(c, m, &ni))
 		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
-	node_alive(c, &c->nodes[ni]);
+	if (!epoch_ok(&c->nodes[ni], b->epoch, &m->err))
+		return AIDC_E_STATE;
+	node_seen(c, &c->nodes[ni]);
 	const struct api_task_report *r = b->reports.v;
 	size_t stale = 0;
 	for (size_t i = 0; i < b->reports.n; i++) {
@@ -642,7 +754,19 @@ int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 {
 	struct ctld_job *j = NULL;
-	struct ctld_task *k = req_task(c, m, &j, -1);
+	uint32_t ni;
+	struct ctld_node *n = req_node(c, m, &ni);
+	if (!n)
+		return AIDC_E_NOTFOUND;
+	if (!query_epoch_ok(m, n))
+		return m->err.code;
+	/* Output of another attempt (a leftover task of an earlier one) must
+	 * never land in this attempt's log: 409, and the agent stops pushing it. */
+	const char *att = api_query(m->req, "attempt");
+	int64_t attempt;
+	if (!att || aidc_parse_i64(att, 0, INT32_MAX, &attempt) != 0)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "need attempt=N");
+	struct ctld_task *k = req_task(c, m, &j, attempt);
 	if (!k)
 		return m->err.code ? m->err.code : AIDC_E_NOTFOUND;
 	const char *stream = api_query(m->req, "stream");
@@ -678,12 +802,12 @@ int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 	size_t skip = (size_t)(size - off);
 	if (skip < m->req->body_len && size + (int64_t)(m->req->body_len - skip) <=
 					       (int64_t)AIDC_MAX_LOG_BYTES) {
-		size_t n = m->req->body_len - skip;
-		if (write(fd, m->req->body + skip, n) != (ssize_t)n) {
+		size_t len = m->req->body_len - skip;
+		if (write(fd, m->req->body + skip, len) != (ssize_t)len) {
 			rc = aidc_errf(&m->err, AIDC_E_IO, "%s: short write", path);
 			goto out;
 		}
-		size += (int64_t)n;
+		size += (int64_t)len;
 	}
 	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64 "}", size);
 out:
@@ -768,6 +892,8 @@ static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_nod
 	aidc_json_kstr(w, "name", n->name);
 	aidc_json_kstr(w, "state", ctld_node_state_name(n->state));
 	aidc_json_kbool(w, "drained", n->drained);
+	if (n->drain_reason)
+		aidc_json_kstr(w, "drain_reason", n->drain_reason);
 	aidc_json_kstr(w, "addr", n->addr ? n->addr : "");
 	aidc_json_kstr(w, "partition", n->partition ? n->partition : "");
 	aidc_json_ki64(w, "cpus", n->cpus);
@@ -829,6 +955,13 @@ static int set_drain(struct ctld *c, struct ctld_msg *m, bool drained)
 		n->drained = old;
 		return rc;
 	}
+	/* The admin's word replaces the agent's reason (an admin resume of a
+	 * node whose agent still reports a problem lasts until its next
+	 * heartbeat names it again). */
+	aidc_free(n->drain_reason);
+	const char *why = api_query(m->req, "reason");
+	n->drain_reason = drained ? aidc_strdup(why && *why ? why : "admin") : NULL;
+	n->agent_drained = false;
 	ctld_sched_node_state(c, n);
 	c->need_pass = true;
 	struct aidc_json w;

@@ -347,7 +347,6 @@ VIA(h_metrics, lf_metrics, NULL)
 VIA(h_register, ctld_lf_register, &api_schema_agent_register)
 VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
 VIA(h_work, ctld_lf_work, NULL)
-VIA(h_task_status, ctld_lf_task_status, &api_schema_task_status)
 VIA(h_task_status_batch, ctld_lf_task_status_batch, &api_schema_task_status_batch)
 VIA(h_task_logs, ctld_lf_task_logs, NULL)
 VIA(h_token_create, ctld_lf_token_create, &api_schema_token_create)
@@ -369,7 +368,7 @@ const struct api_route ctld_routes[] = {
 	{"GET", "/v1/nodes", h_nodes, API_ROLE_USER, NULL, "NodeList", "list nodes"},
 	{"GET", "/v1/nodes/{name}", h_node, API_ROLE_USER, NULL, "Node", "one node"},
 	{"POST", "/v1/nodes/{name}/drain", h_drain, API_ROLE_ADMIN, NULL, "Node",
-	 "let running jobs finish, start nothing new"},
+	 "let running jobs finish, start nothing new (?reason=TEXT)"},
 	{"POST", "/v1/nodes/{name}/resume", h_resume, API_ROLE_ADMIN, NULL, "Node",
 	 "undo a drain"},
 	{"POST", "/v1/tokens", h_token_create, API_ROLE_USER, "TokenCreate", "TokenCreated",
@@ -384,18 +383,19 @@ const struct api_route ctld_routes[] = {
 	 "Prometheus metrics"},
 	{"GET", "/v1/openapi.json", h_openapi, API_ROLE_PUBLIC, NULL, "OpenAPI",
 	 "this API's OpenAPI 3 document"},
-	{"POST", "/v1/agents/register", h_register, API_ROLE_AGENT, "AgentRegister", "Ok",
-	 "an agent announces its node and what it still runs"},
-	{"POST", "/v1/agents/{node}/heartbeat", h_heartbeat, API_ROLE_AGENT, "Heartbeat", "Ok",
-	 "liveness and the tasks the agent runs"},
+	{"POST", "/v1/agents/register", h_register, API_ROLE_AGENT, "AgentRegister", "AgentOk",
+	 "an agent announces its node, identity (agent_id, epoch) and what it still runs; "
+	 "refused for another agent protocol version or a name a live agent holds"},
+	{"POST", "/v1/agents/{node}/heartbeat", h_heartbeat, API_ROLE_AGENT, "Heartbeat", "AgentOk",
+	 "liveness, the tasks the agent runs, and its problem (drains the node)"},
 	{"GET", "/v1/nodes/{node}/work", h_work, API_ROLE_AGENT, NULL, "Work",
-	 "long-poll (?wait=S) for launch and kill orders"},
-	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/status", h_task_status, API_ROLE_AGENT,
-	 "TaskStatus", "Ok", "a task started, exited, failed to start or was lost"},
+	 "long-poll (?wait=S&epoch=E) for launch and kill orders"},
 	{"POST", "/v1/agents/{node}/tasks/status", h_task_status_batch, API_ROLE_AGENT,
 	 "TaskStatusBatch", "Ok",
-	 "several task reports at once, applied in order (the agent's usual way)"},
+	 "task reports (started, exited, failed to start, lost), applied in order"},
 	{"POST", "/v1/agents/{node}/tasks/{job}/{task}/logs", h_task_logs, API_ROLE_AGENT, NULL,
-	 "LogSize", "append task output (?stream=out|err&offset=B; raw body; idempotent)"},
+	 "LogSize",
+	 "append task output (?stream=out|err&offset=B&attempt=A&epoch=E; raw body; "
+	 "idempotent; 409 for another attempt)"},
 };
 const size_t ctld_nroutes = sizeof ctld_routes / sizeof ctld_routes[0];

@@ -345,6 +345,9 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		}
 		j->state = CTLD_JOB_RUNNING;
 		j->start_s = ctld_now_s();
+		/* Why it stopped or waited before is over once it runs again. */
+		aidc_free(j->reason);
+		j->reason = NULL;
 		if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
 			ctld_tx_rollback(c);
 			goto undo;

@@ -426,7 +426,10 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 				sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, t, NULL,
 					     0);
 			} else {
-				j->reason = SCHED_REASON_NEVER_FITS;
+				/* It fits the partition (sched_never_fits said so above),
+				 * only not the nodes up now: it waits for resources (nodes
+				 * that return), it is not never_fits. */
+				j->reason = SCHED_REASON_RESOURCES;
 				head_seen = false; /* the next job that cannot start is the head */
 			}
 		}

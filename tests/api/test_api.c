@@ -53,20 +53,37 @@ static void test_decode_table(void)
 		{&api_schema_agent_register,
 		 "{\"name\":\"n1\",\"addr\":\"x\",\"cpus\":4,\"mem_mib\":1,\"devices\":[{\"index\":0}]}",
 		 AIDC_E_INVAL, "devices[0].vendor"},
-		{&api_schema_heartbeat, "{\"running\":[{\"job\":1,\"task\":0,\"attempt\":0}]}", 0, NULL},
-		{&api_schema_heartbeat, "{\"running\":[{\"job\":0,\"task\":0,\"attempt\":0}]}",
+		{&api_schema_heartbeat, "{\"epoch\":1,\"running\":[{\"job\":1,\"task\":0,\"attempt\":0}]}", 0, NULL},
+		{&api_schema_heartbeat, "{\"epoch\":1,\"running\":[{\"job\":0,\"task\":0,\"attempt\":0}]}",
 		 AIDC_E_INVAL, "running[0].job"},
+		{&api_schema_heartbeat, "{\"running\":[]}", AIDC_E_INVAL, "epoch: required"},
+		{&api_schema_heartbeat, "{\"epoch\":5,\"running\":[],\"problem\":\"disk full\"}", 0,
+		 NULL},
+		{&api_schema_work,
+		 "{\"protocol\":2,\"launch\":[{\"job\":1,\"task\":0,\"attempt\":0,\"uid\":0,"
+		 "\"gid\":0,\"command\":[\"true\"],\"devices\":[\"0\",\"3\"]}],\"kill\":[]}",
+		 0, NULL},
+		{&api_schema_work,
+		 "{\"protocol\":2,\"launch\":[{\"job\":1,\"task\":0,\"attempt\":0,\"uid\":0,"
+		 "\"gid\":0,\"command\":[\"true\"],\"devices\":[\"x\"]}]}",
+		 AIDC_E_INVAL, "launch[0].devices"},
+		{&api_schema_work,
+		 "{\"protocol\":2,\"launch\":[{\"job\":1,\"task\":0,\"attempt\":0,\"uid\":0,"
+		 "\"gid\":0}]}",
+		 AIDC_E_INVAL, "neither a script nor a command"},
+		{&api_schema_work, "{\"launch\":[]}", AIDC_E_INVAL, "protocol: required"},
+		{&api_schema_agent_ok, "{\"ok\":true,\"protocol\":2,\"heartbeat_s\":1}", 0, NULL},
 		{&api_schema_task_status, "{\"attempt\":0,\"state\":\"exited\",\"exit_code\":3}", 0, NULL},
 		{&api_schema_task_status, "{\"attempt\":0,\"state\":\"exited\",\"timed_out\":1}",
 		 AIDC_E_INVAL, "true or false"},
 		{&api_schema_task_status_batch,
-		 "{\"reports\":[{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"running\","
+		 "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"running\","
 		 "\"pid\":9},{\"job\":1,\"task\":0,\"attempt\":0,\"state\":\"exited\"}]}",
 		 0, NULL},
-		{&api_schema_task_status_batch, "{\"reports\":[]}", 0, NULL},
-		{&api_schema_task_status_batch, "{\"reports\":[{\"job\":1,\"attempt\":0,"
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[]}", 0, NULL},
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"attempt\":0,"
 		 "\"state\":\"exited\"}]}", AIDC_E_INVAL, "reports[0].task"},
-		{&api_schema_task_status_batch, "{\"reports\":[{\"job\":1,\"task\":0,"
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
 		 "\"attempt\":0,\"state\":\"exited\",\"exit_code\":256}]}",
 		 AIDC_E_INVAL, "outside"},
 	};
@@ -189,7 +206,7 @@ static void test_status_batch_limit(void)
 	for (size_t n = API_MAX_STATUS_BATCH; n <= API_MAX_STATUS_BATCH + 1; n++) {
 		struct aidc_buf b;
 		aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
-		aidc_buf_puts(&b, "{\"reports\":[");
+		aidc_buf_puts(&b, "{\"epoch\":1,\"reports\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				aidc_buf_puts(&b, ",");
