@@ -11,7 +11,9 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "util/util.h"
@@ -122,6 +124,12 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 		if (https && ca && *ca) {
 			if (strlen(ca) >= sizeof cl->cafile)
 				return aidc_errf(e, AIDC_E_LIMIT, "CA file path too long");
+			int fd = open(ca, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return aidc_errf(e, AIDC_E_IO,
+						 "CA file %s (--cacert or AIDC_CACERT): %s", ca,
+						 strerror(errno));
+			close(fd);
 			memcpy(cl->cafile, ca, strlen(ca) + 1);
 		}
 	}
@@ -213,6 +221,7 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 		return aidc_errf(e, AIDC_E_LIMIT, "request path too long");
 	snprintf(url, sizeof url, "%s%s", cl->base, call->path);
 	call->status = 0;
+	call->fail = API_FAIL_NONE;
 	call->offset_hdr = -1;
 	call->done_hdr = -1;
 	aidc_buf_reset(&call->reply);
@@ -277,13 +286,38 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	}
+	char detail[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
 	CURLcode rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
 	if (rc != CURLE_OK) {
 		const char *where = cl->unix_path[0] ? cl->unix_path : cl->base;
 		int code = rc == CURLE_OPERATION_TIMEDOUT ? AIDC_E_TIMEOUT : AIDC_E_IO;
+		switch (rc) {
+		case CURLE_COULDNT_CONNECT:
+			call->fail = API_FAIL_CONNECT;
+			break;
+		case CURLE_COULDNT_RESOLVE_HOST:
+			call->fail = API_FAIL_RESOLVE;
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			call->fail = API_FAIL_TIMEOUT;
+			break;
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_CIPHER:
+			call->fail = API_FAIL_TLS;
+			break;
+		default:
+			call->fail = API_FAIL_OTHER;
+		}
+		/* libcurl's own detail (e.g. which certificate check failed) first. */
 		return aidc_errf(e, code, "cannot reach the controller at %s: %s", where,
-				 curl_easy_strerror(rc));
+				 detail[0] ? detail : curl_easy_strerror(rc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &call->status);
 	return 0;

@@ -582,11 +582,12 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 	};
 	srv->tcp.d = MHD_start_daemon(
 		mhd_flags | (tls ? MHD_USE_TLS : 0), srv->cfg.tcp_port, NULL, NULL, on_request,
-		&srv->tcp, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		&srv->tcp, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->tcp, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, &srv->tcp, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		on_connection, &srv->tcp,
 		MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!srv->tcp.d)
 		return aidc_errf(e, AIDC_E_IO, "api: cannot listen on %s:%u (in use%s?)",
@@ -626,11 +627,12 @@ static int start_unix(struct api_server *srv, struct aidc_err *e)
 	srv->unx.srv = srv;
 	srv->unx.is_unix = true;
 	srv->unx.d = MHD_start_daemon(
-		mhd_flags, 0, NULL, NULL, on_request, &srv->unx, MHD_OPTION_LISTEN_SOCKET, fd,
+		mhd_flags, 0, NULL, NULL, on_request, &srv->unx, MHD_OPTION_EXTERNAL_LOGGER,
+		on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->unx, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, &srv->unx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		on_connection, &srv->unx,
 		MHD_OPTION_END);
 	if (!srv->unx.d)
 		return aidc_errf(e, AIDC_E_IO, "api: cannot serve on %s", srv->cfg.unix_path);

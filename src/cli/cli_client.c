@@ -120,8 +120,49 @@ int cli_token(const char *cmd, char *out, size_t n)
 	return 0;
 }
 
+/* A hint that matches why a call got no reply. */
+static const char *fail_hint(const char *socket, int fail)
+{
+	bool remote = cli_is_url(socket);
+	switch (fail) {
+	case API_FAIL_TLS:
+		return "TLS: this host does not trust the controller's certificate, or the URL "
+		       "names a host its certificate does not: give the CA that signed it with "
+		       "--cacert FILE (or AIDC_CACERT), and use the name or address in the "
+		       "certificate (docs/deploy.md)";
+	case API_FAIL_RESOLVE:
+		return "the host in AIDC_CONTROLLER does not resolve from this host";
+	case API_FAIL_TIMEOUT:
+		return "connected, but the controller did not answer in time";
+	case API_FAIL_CONNECT:
+		return remote ? "nothing answers there: is the controller running, listening on "
+				"that address (tcp_listen), and reachable from this host?"
+			      : "is the controller running? see 'aidc up'";
+	default:
+		return remote ? "see docs/deploy.md" : "is the controller running? see 'aidc up'";
+	}
+}
+
+/* How long a command waits for a controller that refuses connections (a
+ * restart): remote commands and `aidc logs -f` retry for this long. */
+#define CLI_RESTART_WAIT_MS 30000
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int cli_call(const char *cmd, const char *socket, const char *method, const char *path,
 	     const char *body, size_t body_len, struct api_call *call)
+{
+	return cli_call_retry(cmd, socket, method, path, body, body_len, call,
+			      cli_is_url(socket));
+}
+
+int cli_call_retry(const char *cmd, const char *socket, const char *method, const char *path,
+		   const char *body, size_t body_len, struct api_call *call, bool retry)
 {
 	struct api_client cl;
 	struct aidc_err e = {0};
@@ -151,10 +192,28 @@ int cli_call(const char *cmd, const char *socket, const char *method, const char
 	call->body_len = body_len;
 	call->timeout_ms = 90000;
 	int rc = api_client_call(&cl, call, &e);
+	/* A controller restarting refuses connections (or answers 503) for a
+	 * few seconds: wait for it, for a bounded time, saying so once. A
+	 * non-idempotent POST is retried only when it never connected. */
+	int64_t until = mono_ms() + CLI_RESTART_WAIT_MS;
+	bool said = false;
+	while (retry && mono_ms() < until &&
+	       ((rc && call->fail == API_FAIL_CONNECT) ||
+		(rc == 0 && call->status == 503 && !strcmp(method, "GET")))) {
+		if (!said)
+			fprintf(stderr, "aidc %s: the controller at %s does not answer (%s); retrying "
+					"for up to %d s\n",
+				cmd, socket, rc ? "connection refused" : "busy",
+				CLI_RESTART_WAIT_MS / 1000);
+		said = true;
+		struct timespec ts = {0, 500 * 1000000L};
+		nanosleep(&ts, NULL);
+		aidc_err_clear(&e);
+		rc = api_client_call(&cl, call, &e);
+	}
 	api_client_release(&cl);
 	if (rc) {
-		fprintf(stderr, "aidc %s: %s (is the controller running? see 'aidc up')\n", cmd,
-			e.msg);
+		fprintf(stderr, "aidc %s: %s (%s)\n", cmd, e.msg, fail_hint(socket, call->fail));
 		aidc_buf_release(&call->reply);
 		return CLI_EXIT_FAIL;
 	}
@@ -562,7 +621,8 @@ int cli_logs_main(int argc, char **argv)
 			 "&follow=%d&wait=20",
 			 id, task, err ? "err" : "out", off, follow ? 1 : 0);
 		struct api_call c;
-		if ((rc = cli_call("logs", sp, "GET", path, NULL, 0, &c)) != 0)
+		if ((rc = cli_call_retry("logs", sp, "GET", path, NULL, 0, &c,
+					 follow || cli_is_url(sp))) != 0)
 			return rc;
 		fwrite(aidc_buf_str(&c.reply), 1, c.reply.len, stdout);
 		fflush(stdout);

@@ -45,6 +45,13 @@ void cli_up_dir(const char *flag, char *out, size_t n);
  */
 int cli_call(const char *cmd, const char *socket, const char *method, const char *path,
 	     const char *body, size_t body_len, struct api_call *call);
+/* The same; with retry, a controller that refuses connections (or answers
+ * a GET with 503) is waited for up to 30 s, as during its restart. cli_call
+ * retries for remote controllers (URLs) only, so a local command without a
+ * controller fails at once. Failures end with a hint matching their cause
+ * (TLS and the CA, a refused connection, a name that does not resolve). */
+int cli_call_retry(const char *cmd, const char *socket, const char *method, const char *path,
+		   const char *body, size_t body_len, struct api_call *call, bool retry);
 
 /* The default directory of the aidc binary's siblings: /proc/self/exe. */
 int cli_self_exe(char *out, size_t n);

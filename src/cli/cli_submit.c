@@ -237,14 +237,26 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 	return 0;
 }
 
-/* The submitter's environment, as sbatch's default --export=ALL. */
+/* aidc's own credentials, never copied into a job spec (the store keeps
+ * specs, and admins and the job's tasks see them): the user's token and
+ * anything named AIDC_SECRET*. A job that needs a credential of its own
+ * sets it in its script. */
+static bool credential(const char *kv)
+{
+	return !strncmp(kv, "AIDC_TOKEN=", 11) || !strncmp(kv, "AIDC_SECRET", 11) ||
+	       !strncmp(kv, "AIDC_MUNGE_CRED", 15);
+}
+
+/* The submitter's environment, as sbatch's default --export=ALL, less aidc's
+ * credentials. */
 static void write_env(struct aidc_json *w)
 {
 	aidc_json_key(w, "env");
 	aidc_json_arr_begin(w);
 	size_t n = 0;
 	for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++)
-		if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep) {
+		if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep &&
+		    !credential(*ep)) {
 			aidc_json_str(w, *ep);
 			n++;
 		}

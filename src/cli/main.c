@@ -32,6 +32,54 @@ const struct cli_subcmd cli_subcmds[] = {
 };
 const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);
 
+/*
+ * --cacert FILE (or --cacert=FILE), accepted by every command that talks to
+ * the controller: the CA certificate(s) verifying an https controller
+ * ($AIDC_CACERT is the same). Taken out of argv here, before the command's
+ * own flags (for submit, only before the job's command); a missing or
+ * unreadable file is refused naming its path.
+ * `aidc agent` has its own --cacert flag.
+ */
+static int take_cacert(int *argc, char **argv)
+{
+	for (int i = 2; i < *argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		/* The job's own argv starts at submit's first operand: never ours. */
+		if (!strcmp(argv[1], "submit") && argv[i][0] != '-')
+			break;
+		const char *v = NULL;
+		int used = 0;
+		if (!strcmp(argv[i], "--cacert")) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "aidc %s: --cacert needs a FILE\n", argv[1]);
+				return CLI_EXIT_USAGE;
+			}
+			v = argv[i + 1];
+			used = 2;
+		} else if (!strncmp(argv[i], "--cacert=", 9)) {
+			v = argv[i] + 9;
+			used = 1;
+		} else {
+			continue;
+		}
+		FILE *f = fopen(v, "r");
+		if (!f) {
+			fprintf(stderr, "aidc %s: --cacert %s: %s\n", argv[1], v, strerror(errno));
+			return CLI_EXIT_FAIL;
+		}
+		fclose(f);
+		if (setenv("AIDC_CACERT", v, 1) != 0) {
+			fprintf(stderr, "aidc %s: --cacert: %s\n", argv[1], strerror(errno));
+			return CLI_EXIT_FAIL;
+		}
+		memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+		*argc -= used;
+		i--;
+	}
+	return 0;
+}
+
 void cli_usage(FILE *out)
 {
 	fprintf(out, "usage: aidc <command> [options]\n\n"
@@ -39,7 +87,9 @@ void cli_usage(FILE *out)
 	for (size_t i = 0; i < cli_nsubcmds; i++)
 		fprintf(out, "  %-10s %s\n", cli_subcmds[i].name, cli_subcmds[i].summary);
 	fprintf(out, "\n'aidc <command> --help' describes each command; 'aidc --version' "
-		     "prints the version.\n");
+		     "prints the version.\n"
+		     "Commands that talk to a remote controller (AIDC_CONTROLLER=https://HOST:PORT) "
+		     "take --cacert FILE\n(or AIDC_CACERT): the CA certificate that verifies it.\n");
 }
 
 int main(int argc, char **argv)
@@ -58,9 +108,14 @@ int main(int argc, char **argv)
 		printf("aidc %s\n", AIDC_VERSION);
 		return CLI_EXIT_OK;
 	}
-	for (size_t i = 0; i < cli_nsubcmds; i++)
-		if (strcmp(cmd, cli_subcmds[i].name) == 0)
-			return cli_subcmds[i].main_fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < cli_nsubcmds; i++) {
+		if (strcmp(cmd, cli_subcmds[i].name) != 0)
+			continue;
+		int rc;
+		if (strcmp(cmd, "agent") != 0 && (rc = take_cacert(&argc, argv)) != 0)
+			return rc;
+		return cli_subcmds[i].main_fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "aidc: unknown command '%s' (see 'aidc --help')\n", cmd);
 	return CLI_EXIT_USAGE;
 }

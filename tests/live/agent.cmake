@@ -23,3 +23,11 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_agent_repoll COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_repoll.sh
     TIMEOUT 120 LABELS live integration)
 endif()
+
+# Multi-host deployment on network namespaces joined by a bridge, with TLS, a
+# remote user's token, DDP across nodes, agent and controller kill -9
+# (multihost.sh; SKIPs without root, ip netns, nsenter or openssl).
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_multihost COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/multihost.sh
+    TIMEOUT 420 LABELS live integration)
+endif()
