@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +108,72 @@ void agent_config_defaults(struct agent_config *c)
 	snprintf(c->secret_file, sizeof c->secret_file, "/var/lib/aidc/secret");
 	snprintf(c->devices, sizeof c->devices, "none");
 	snprintf(c->limits, sizeof c->limits, "auto");
+}
+
+/* ---- the state directory's health -------------------------------------------------- */
+
+void agent_disk_failed(struct agent *a, int err)
+{
+	if (err != ENOSPC && err != EDQUOT && err != EROFS && err != EIO)
+		return;
+	a->disk_failed = true;
+	a->next_disk_ms = 0; /* look now */
+}
+
+/* Writes and removes a small file in the state directory: 0 or errno. */
+static int probe_write(const struct agent *a)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16], buf[4096] = {0};
+	snprintf(path, sizeof path, "%s/.probe", a->cfg.state_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno;
+	int err = write(fd, buf, sizeof buf) == (ssize_t)sizeof buf && fsync(fd) == 0 ? 0 : errno;
+	if (close(fd) != 0 && !err)
+		err = errno;
+	unlink(path);
+	return err ? err : 0;
+}
+
+void agent_check_disk(struct agent *a)
+{
+	int64_t now = agent_mono_ms();
+	if (now < a->next_disk_ms)
+		return;
+	a->next_disk_ms = now + AGENT_DISK_CHECK_MS;
+	char why[sizeof a->problem] = "";
+	struct statvfs sv;
+	if (statvfs(a->cfg.state_dir, &sv) == 0) {
+		uint64_t bs = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+		uint64_t free_b = (uint64_t)sv.f_bavail * bs, size_b = (uint64_t)sv.f_blocks * bs;
+		uint64_t floor_b = AIDC_MIN((uint64_t)AGENT_MIN_FREE_MIB << 20, size_b / 20);
+		if (free_b < floor_b)
+			snprintf(why, sizeof why,
+				 "state directory %.300s is full: %" PRIu64 " KiB free, under the "
+				 "floor of %" PRIu64 " KiB",
+				 a->cfg.state_dir, free_b >> 10, floor_b >> 10);
+		else if (sv.f_files && sv.f_favail == 0)
+			snprintf(why, sizeof why, "state directory %.300s has no free inodes",
+				 a->cfg.state_dir);
+	}
+	if (!why[0] && a->disk_failed) {
+		int err = probe_write(a);
+		if (err)
+			snprintf(why, sizeof why, "cannot write the state directory %.300s: %s",
+				 a->cfg.state_dir, strerror(err));
+		else
+			a->disk_failed = false;
+	}
+	if (!strcmp(why, a->problem))
+		return;
+	if (why[0])
+		aidc_log(AIDC_LOG_ERROR, "agent %s: %s: the node drains until it is fixed",
+			 a->cfg.name, why);
+	else
+		aidc_log(AIDC_LOG_INFO, "agent %s: the state directory is writable again",
+			 a->cfg.name);
+	snprintf(a->problem, sizeof a->problem, "%s", why);
+	a->problem_changed = true;
 }
 
 /* ---- calls to the controller ------------------------------------------------------ */
@@ -769,7 +836,12 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 		agent_reap(&a);
 		agent_enforce_limits(&a);
 		agent_collect_cgroups(&a);
+		agent_check_disk(&a);
 		int64_t now = agent_mono_ms();
+		if (a.problem_changed) {
+			a.problem_changed = false;
+			next_hb = 0; /* tell the controller now */
+		}
 		bool logs_due = now >= next_logs;
 		if (logs_due)
 			next_logs = now + 300;

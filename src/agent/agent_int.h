@@ -292,7 +292,17 @@ struct agent {
 	/* Why this node cannot take work (its state directory is full), "" if
 	 * none: sent with every heartbeat; the controller drains the node. */
 	char problem[512];
+	bool disk_failed;        /* a write into state_dir failed (ENOSPC, EIO...) */
+	int64_t next_disk_ms;    /* next agent_check_disk */
+	bool problem_changed;    /* heartbeat now */
 };
+
+/* Free space below which the state directory counts as full: the smaller of
+ * this and 5% of its filesystem. Task output, scripts and tasks.json all go
+ * there; below it the node drains (agent_check_disk). */
+#define AGENT_MIN_FREE_MIB 64
+/* How often the state directory's free space is looked at. */
+#define AGENT_DISK_CHECK_MS 2000
 
 /* Recycled output files kept for new tasks (see agent_recycle_file). */
 #define AGENT_SPARE_LOGS 512
@@ -321,6 +331,14 @@ int agent_call(struct agent *a, struct api_client *cl, const char *method, const
  * a non-200 status is an error. c->reply as for agent_call. */
 int agent_post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
 		    struct aidc_err *e);
+/* The state directory: agent_disk_failed records a failed write into it
+ * (err = errno; only ENOSPC, EDQUOT, EROFS and EIO count);
+ * agent_check_disk (main loop) sets a->problem from statvfs (free space
+ * under the floor, no inodes) or from a failed write that a probe write
+ * still confirms, and clears it once space is back. The problem goes with
+ * every heartbeat: the controller drains the node with it. */
+void agent_disk_failed(struct agent *a, int err);
+void agent_check_disk(struct agent *a);
 /* A call to the controller failed (what: "registration", "heartbeat", ...;
  * e holds the reason): logged through l at a bounded rate. agent_net_ok
  * says once that the controller answers again. */

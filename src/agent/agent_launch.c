@@ -180,7 +180,8 @@ static int write_script(const char *path, const char *text, bool root, uint32_t 
 		  (!root || fchown(sfd, uid, gid) == 0);
 	if (sfd >= 0)
 		close(sfd);
-	return ok ? 0 : aidc_errf(e, AIDC_E_IO, "cannot write the batch script %s", path);
+	return ok ? 0 : aidc_errf(e, AIDC_E_IO, "cannot write the batch script %s: %s", path,
+				  strerror(errno));
 }
 
 /* execve needs a path: resolves a bare name on the job's PATH (env, or the
@@ -239,8 +240,10 @@ static int task_command(struct agent *a, const struct task *t, const struct api_
 		snprintf(r->script, sizeof r->script, "%.3900s/tasks/%" PRId64 ".%u.%u.sh",
 			 a->cfg.state_dir, t->job, t->attempt, t->index);
 		int rc = write_script(r->script, text, geteuid() == 0, t->uid, t->gid, e);
-		if (rc != 0)
+		if (rc != 0) {
+			agent_disk_failed(a, errno);
 			return rc;
+		}
 		bool shebang = text[0] == '#' && text[1] == '!';
 		*exe = shebang ? r->script : "/bin/sh";
 		r->argv[0] = aidc_strdup(shebang ? r->script : "sh");
@@ -263,6 +266,9 @@ static int launch(struct agent *a, struct task *t, const struct api_launch *l,
 		  struct launch_res *r, struct aidc_err *e)
 {
 	uint32_t uid = (uint32_t)l->uid, gid = (uint32_t)l->gid;
+	if (a->problem[0]) /* the node drains for it; what was sent meanwhile fails clearly */
+		return aidc_errf(e, AIDC_E_IO, "node %s cannot run tasks: %s", a->cfg.name,
+				 a->problem);
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096];
 	int rc;

@@ -180,8 +180,10 @@ int agent_open_log(struct agent *a, const char *path, struct aidc_err *e)
 			break; /* opened with O_TRUNC below: nothing of the old task is left */
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		agent_disk_failed(a, errno);
 		aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	}
 	return fd;
 }
 

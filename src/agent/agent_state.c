@@ -107,6 +107,8 @@ void agent_save_state(struct agent *a)
 		ok = ok && replace_state(tmp, dst);
 	}
 	if (!ok)
+		agent_disk_failed(a, errno);
+	if (!ok)
 		aidc_log(AIDC_LOG_WARN, "agent %s: cannot write %s: %s (a restart could not adopt "
 			 "tasks)", a->cfg.name, dst, strerror(errno));
 	aidc_buf_release(&b);

@@ -512,8 +512,9 @@ static int node_detail(const char *sp, const char *name, bool json)
 	aidc_buf_release(&c.reply);
 	if (!n)
 		return CLI_EXIT_FAIL;
-	printf("node %s: %s%s\n", js(n, "name"), js(n, "state"),
-	       json_is_true(json_object_get(n, "drained")) ? ", drained" : "");
+	printf("node %s: %s%s%s%s\n", js(n, "name"), js(n, "state"),
+	       json_is_true(json_object_get(n, "drained")) ? ", drained" : "",
+	       *js(n, "drain_reason") ? ": " : "", js(n, "drain_reason"));
 	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices%s%s%s, %lld tasks\n",
 	       js(n, "addr"), js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"),
 	       ji(n, "devices"), *js(n, "vendor") ? " (" : "", js(n, "vendor"),

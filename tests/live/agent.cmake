@@ -31,3 +31,10 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_multihost COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/multihost.sh
     TIMEOUT 420 LABELS live integration)
 endif()
+
+# A full agent state directory drains the node with the reason (agent_diskfull.sh;
+# a 16 MiB tmpfs, SKIPs without root or mount).
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_agent_diskfull COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_diskfull.sh
+    TIMEOUT 180 LABELS live integration)
+endif()
