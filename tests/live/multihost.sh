@@ -81,6 +81,7 @@ in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/$TAG-$ns" -- "$@"; }
 
 # ---- certificates (docs/deploy.md step 1) --------------------------------------------
 mkdir -p "$DIR/pki" "$DIR/head" "$DIR/a1" "$DIR/a2" "$DIR/login"
+chmod 700 "$DIR/head" # the controller refuses a state directory others can read
 (
 	cd "$DIR/pki" || exit 1
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=aidc test CA" \
