@@ -108,6 +108,16 @@ static const struct key keys[] = {
 	    "next request's) is closed"),
 	I64("http_body_timeout_s", http_body_timeout_s, 1, 3600, "60", NULL,
 	    "a connection that takes longer to send a request's body is closed"),
+	I64("max_pending_jobs_per_user", max_pending_jobs_per_user, 1, (int64_t)AIDC_MAX_JOBS,
+	    "10000", NULL, "pending jobs one user may have; more submissions are refused"),
+	I64("max_jobs_per_user", max_jobs_per_user, 1, (int64_t)AIDC_MAX_JOBS, "20000", NULL,
+	    "pending, running and stopping jobs one user may have"),
+	I64("max_spec_kib", max_spec_kib, 1, 65536, "1024", NULL,
+	    "size of one job's spec as stored (command, script, environment), KiB"),
+	I64("max_pending_spec_mib_per_user", max_pending_spec_mib_per_user, 1, 1048576, "256",
+	    NULL, "total spec size of one user's live jobs (kept in the controller's memory), MiB"),
+	I64("max_pending_spec_mib", max_pending_spec_mib, 1, 1048576, "2048", NULL,
+	    "total spec size of all live jobs (kept in the controller's memory), MiB"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

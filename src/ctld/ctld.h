@@ -87,6 +87,11 @@ struct ctld_config {
 	int64_t max_conns_per_peer;     /* HTTP connections one uid/address may hold */
 	int64_t http_header_timeout_s;  /* to send a request's headers */
 	int64_t http_body_timeout_s;    /* to send its body */
+	int64_t max_pending_jobs_per_user; /* like Slurm's MaxSubmitJobs for pending */
+	int64_t max_jobs_per_user;         /* pending + running + stopping */
+	int64_t max_spec_kib;              /* one job's stored spec (env, script, ...) */
+	int64_t max_pending_spec_mib_per_user; /* specs of a user's live jobs, in memory */
+	int64_t max_pending_spec_mib;      /* specs of all live jobs, in memory */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -444,6 +444,64 @@ static int restore_next_id(struct ctld *c, struct aidc_err *e)
 	return 0;
 }
 
+/* Admission limits of a new job of uid whose stored spec is spec_bytes long
+ * (docs/security.md). One pass over the live jobs: O(live jobs) per submit,
+ * a few hundred microseconds at 100,000 live jobs. */
+static int admit(struct ctld *c, uint32_t uid, size_t spec_bytes, struct aidc_err *e)
+{
+	const struct ctld_config *k = &c->cfg;
+	if (spec_bytes > (uint64_t)k->max_spec_kib * 1024u)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "the job's spec is %zu KiB, over max_spec_kib = %" PRId64
+				 " (command, script and environment together)",
+				 (spec_bytes + 1023) / 1024, k->max_spec_kib);
+	uint64_t pending = 0, live = 0, user_bytes = 0, all_bytes = 0;
+	for (size_t i = 0; i < c->njobs; i++) {
+		const struct ctld_job *j = c->jobs[i];
+		if (ctld_job_ended(j))
+			continue;
+		size_t b = j->spec_json ? strlen(j->spec_json) : 0;
+		all_bytes += b;
+		if (j->uid != uid)
+			continue;
+		live++;
+		user_bytes += b;
+		pending += j->state == CTLD_JOB_PENDING;
+	}
+	if (pending >= (uint64_t)k->max_pending_jobs_per_user)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "you have %" PRIu64 " pending jobs (max_pending_jobs_per_user = %" PRId64
+				 "); wait for some to start or cancel some",
+				 pending, k->max_pending_jobs_per_user);
+	if (live >= (uint64_t)k->max_jobs_per_user)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "you have %" PRIu64 " jobs not yet ended (max_jobs_per_user = %" PRId64 ")",
+				 live, k->max_jobs_per_user);
+	if (user_bytes + spec_bytes > (uint64_t)k->max_pending_spec_mib_per_user << 20)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "your jobs not yet ended hold %" PRIu64 " MiB of specs "
+				 "(max_pending_spec_mib_per_user = %" PRId64 "); wait or cancel some",
+				 user_bytes >> 20, k->max_pending_spec_mib_per_user);
+	if (all_bytes + spec_bytes > (uint64_t)k->max_pending_spec_mib << 20)
+		return aidc_errf(e, AIDC_E_BUSY,
+				 "the controller holds %" PRIu64 " MiB of job specs "
+				 "(max_pending_spec_mib = %" PRId64 "); try again later",
+				 all_bytes >> 20, k->max_pending_spec_mib);
+	return 0;
+}
+
+/* A job naming a partition no node has would wait forever: refused. */
+static int check_partition(struct ctld *c, const char *p, struct aidc_err *e)
+{
+	if (!p || !*p || strcmp(p, c->cfg.partition) == 0)
+		return 0;
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].partition && strcmp(c->nodes[i].partition, p) == 0)
+			return 0;
+	return aidc_errf(e, AIDC_E_INVAL,
+			 "invalid partition specified: %.64s (no node is in it; see aidc nodes)", p);
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e)
 {
@@ -454,14 +512,14 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	int rc = normalize_spec(c, spec, e);
 	if (rc)
 		return rc;
+	if ((rc = check_partition(c, spec->partition, e)) != 0)
+		return rc;
 	/* Ids are never reused or wrapped: the last one is INT64_MAX - 1, so the
 	 * stored counter (next id) always fits a signed 64-bit column. */
 	if (c->next_job_id >= (uint64_t)INT64_MAX)
 		return aidc_errf(e, AIDC_E_LIMIT,
 				 "job ids are exhausted (next id %" PRIu64 "); ids are never reused",
 				 c->next_job_id);
-	if ((rc = hwm_raise(c, c->next_job_id + 1, e)) != 0)
-		return rc;
 	struct ctld_job *j = aidc_calloc(1, sizeof *j);
 	j->id = c->next_job_id;
 	new_log_key(j->log_key);
@@ -484,6 +542,9 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		rc = aidc_errf(e, AIDC_E_LIMIT, "job spec too large");
 		goto fail;
 	}
+	if ((rc = admit(c, j->uid, strlen(j->spec_json), e)) != 0 ||
+	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
+		goto fail;
 	if ((rc = ctld_sched_submit(c, j, e)) != 0)
 		goto fail;
 	char next[32];

@@ -18,6 +18,9 @@ exit (atexit + signals), even on failure.
                            node goes down; slow headers are timed out; two
                            Content-Length headers and an oversized Expect:
                            100-continue body are refused
+    harden_test.py limits  per-user pending and live job caps, spec size cap,
+                           per-user cap on spec bytes held in memory (the
+                           controller's RSS is printed), unknown partition
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -487,8 +490,72 @@ def test_slow():
         p.wait()
 
 
+def rss_kib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def write_script(c, name, pad_bytes):
+    path = os.path.join(c.dir, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+        line = "# " + "x" * 1000 + "\n"
+        for _ in range(pad_bytes // len(line)):
+            f.write(line)
+        f.write("sleep 60\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_limits():
+    a, b = throwaway_user("a"), throwaway_user("b")
+    c = Center(ctl_args=["--max-pending-jobs-per-user", "5", "--max-jobs-per-user", "7",
+                         "--max-spec-kib", "256", "--max-pending-spec-mib-per-user", "1"])
+    # Every job needs the whole node: one runs, the others wait.
+    ok, refused = 0, []
+    for i in range(10):
+        r = c.cli("submit", "-c", "4", "--", "sleep", "60", user=a)
+        if r.returncode == 0:
+            ok += 1
+        else:
+            refused.append(r.stderr.strip())
+    check(5 <= ok <= 6 and refused and "max_pending_jobs_per_user" in refused[0],
+          "pending jobs per user capped (max_pending_jobs_per_user = 5)", ok, refused[:1])
+    r = c.cli("submit", "-c", "4", "--", "sleep", "60", user=b)
+    check(r.returncode == 0, "another user still submits", r.stderr)
+    r = c.cli("submit", "-p", "no-such-partition", "--", "true", user=b)
+    check(r.returncode != 0 and "invalid partition" in r.stderr,
+          "an unknown partition is refused at submit", r.stdout, r.stderr)
+    big = write_script(c, "big.sh", 300 * 1024)
+    r = c.cli("submit", big, user=b)
+    check(r.returncode != 0 and "max_spec_kib" in r.stderr, "a 300 KiB script is refused "
+          "(max_spec_kib = 256)", r.stdout, r.stderr)
+    for j in json.loads(c.http("GET", "/v1/jobs")[1])["jobs"]:
+        if j["user"] == a and j["state"] not in ENDED:
+            c.http("POST", "/v1/jobs/%d/cancel" % j["id"], b"{}")
+    # Spec bytes held in memory per user: 250 KiB scripts, 1 MiB per user.
+    pid = c.procs["controller"].pid
+    before = rss_kib(pid)
+    mid = write_script(c, "mid.sh", 250 * 1024)
+    ok, refused = 0, []
+    for i in range(8):
+        r = c.cli("submit", "-c", "4", mid, user=b)
+        if r.returncode == 0:
+            ok += 1
+        else:
+            refused.append(r.stderr.strip())
+            break
+    after = rss_kib(pid)
+    print("controller RSS %d KiB -> %d KiB after %d accepted 250 KiB specs" % (before, after, ok))
+    check(ok == 4 and refused and "max_pending_spec_mib_per_user" in refused[0],
+          "spec bytes in memory per user capped (4 x 250 KiB fit in 1 MiB, not 5)", ok,
+          refused[:1])
+
+
 def main():
-    scenarios = {"store": test_store, "slow": test_slow}
+    scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2
