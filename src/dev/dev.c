@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <math.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -296,6 +297,25 @@ static int check_dev(struct dev_plugin *p, uint32_t dev, const char *call, struc
 	return 0;
 }
 
+static void watch_begin(struct dev_plugin *p, const char *call)
+{
+	if (!p->watch)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	size_t i = 0;
+	for (; call[i] && i + 1 < sizeof p->watch->call; i++)
+		p->watch->call[i] = call[i];
+	p->watch->call[i] = '\0';
+	p->watch->start_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void watch_end(struct dev_plugin *p)
+{
+	if (p->watch)
+		p->watch->start_s = 0;
+}
+
 #define CALL(p, dev, slot, call, e, ...)                                                   \
 	do {                                                                               \
 		int rc_ = check_dev(p, dev, call, e);                                      \
@@ -304,7 +324,9 @@ static int check_dev(struct dev_plugin *p, uint32_t dev, const char *call, struc
 		if (!(p)->api->slot)                                                       \
 			return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: %s: not implemented", \
 					 (p)->api->name ? (p)->api->name : "plugin", call);  \
+		watch_begin(p, call);                                                      \
 		int st_ = (p)->api->slot((p)->ctx, __VA_ARGS__);                           \
+		watch_end(p);                                                              \
 		return st_ == AIDC_DEV_OK ? 0 : fail_call(p, st_, call, e);                \
 	} while (0)
 
@@ -318,7 +340,9 @@ void dev_mem_free(struct dev_plugin *p, uint32_t dev, struct aidc_dev_mem *mem)
 {
 	if (!mem || dev >= p->ndev)
 		return;
+	watch_begin(p, "mem_free");
 	int st = p->api->mem_free(p->ctx, dev, mem);
+	watch_end(p);
 	if (st)
 		aidc_log(AIDC_LOG_WARN, "%s: mem_free failed (status %d)", p->path, st);
 }
@@ -397,7 +421,9 @@ int dev_allreduce(struct dev_plugin *p, const struct aidc_dev_allreduce *a, stru
 	if (!p->api->allreduce)
 		return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: allreduce: not implemented",
 				 p->api->name ? p->api->name : "plugin");
+	watch_begin(p, "allreduce");
 	int st = p->api->allreduce(p->ctx, a);
+	watch_end(p);
 	return st == AIDC_DEV_OK ? 0 : fail_call(p, st, "allreduce", e);
 }
 

@@ -27,7 +27,19 @@
 #include "util/err.h"
 #include "util/limits.h"
 
+/*
+ * Which plugin call is running, for a supervisor in another process (the
+ * exam's isolated harness puts this in shared memory and kills a worker
+ * whose call runs past its timeout). start_s is CLOCK_MONOTONIC seconds,
+ * 0 when no call is running.
+ */
+struct dev_watch {
+	volatile double start_s;
+	volatile char call[24];
+};
+
 struct dev_plugin {
+	struct dev_watch *watch;              /* borrowed; NULL = nobody watches */
 	void *dl;                             /* dlopen handle; NULL for an in-process table */
 	const struct aidc_device_plugin *api; /* borrowed from the library */
 	void *ctx;                            /* plugin context from init() */

@@ -124,6 +124,9 @@ bool exam_selected(const struct exam_question *q, const struct exam_options *o);
 int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_report *out,
 	     struct aidc_err *e);
 
+/* Fills the identity of q's result (id, group, kind, dtype, shape, metric); zeroes the rest. */
+void exam_result_header(const struct exam_question *q, struct exam_result *res);
+
 /* Runs one question (used by exam_run and bench/exam_overhead). */
 void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_question *q,
 		       enum exam_level level, uint64_t seed, struct exam_result *res);

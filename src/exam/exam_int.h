@@ -33,13 +33,23 @@ struct exam_job {
 	int out_buf;                /* which buffer holds the answer */
 	enum aidc_dev_dtype out_type;
 	void *out;                  /* owned: answer read back */
+	void *zeros;                /* owned: zero bytes to clear the answer with */
 	struct exam_probe *probes;  /* owned */
 	size_t nprobes;
 	const void *expect;         /* borrowed: bytes expected (copy questions) */
 	void *host_out;             /* borrowed: the answer is on the host already (d2h) */
 	bool in_place;              /* repeated runs change the answer: check once */
+	bool timed;                 /* the timed calls have run (for messages) */
 	uint32_t ncoll;             /* devices in a collective */
 	double work;                /* flops or bytes per call */
+	double sign;                /* the answer is sign * reference (GEMM alternates alpha) */
+	bool alternate;             /* timed calls alternate alpha = +1, -1 (GEMM) */
+	/* Whole-output projection check (Freivalds): the output seen as rows x
+	 * cols, element (r, c) at (r / inner) * cols * inner + c * inner + r % inner;
+	 * sum_c out(r, c) x[c] must be within zb[r] + out_tol * sum_c |out(r, c)| |x[c]|
+	 * of sign * z[r]. All owned; NULL when the kind has no such check. */
+	double *px, *pz, *pzb;
+	size_t prows, pcols, pinner;
 	union {
 		struct aidc_dev_gemm g;
 		struct aidc_dev_conv2d c;
@@ -62,6 +72,8 @@ int exam_job_input(struct exam_job *j, int i, enum aidc_dev_dtype t, size_t n, s
 void exam_job_random_bytes(struct exam_job *j, void *dst, size_t n);
 struct exam_probe *exam_job_probes(struct exam_job *j, size_t n);
 size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k);
+/* Grows the probe array by n; returns the first new slot. */
+struct exam_probe *exam_job_more_probes(struct exam_job *j, size_t n);
 void exam_tol(enum aidc_dev_dtype t, double *acc, double *out);
 
 /* kinds.c: allocate and upload, build probes or expected bytes, set work. */

@@ -16,6 +16,68 @@
 #define PROBES_CHEAP 65536u
 #define PROBE_ROWS_ATTN 48u
 
+/* A(i, l) and B(l, c) of the GEMM question, whatever the transposes. */
+static double gemm_a(const struct exam_job *j, size_t i, size_t l)
+{
+	const uint32_t *p = j->q->p;
+	return p[3] ? j->val[0][l * p[0] + i] : j->val[0][i * p[2] + l];
+}
+
+static double gemm_b(const struct exam_job *j, size_t l, size_t c)
+{
+	const uint32_t *p = j->q->p;
+	return p[4] ? j->val[1][c * p[2] + l] : j->val[1][l * p[1] + c];
+}
+
+static struct exam_probe gemm_probe(const struct exam_job *j, size_t idx)
+{
+	size_t n = j->q->p[1], k = j->q->p[2], i = idx / n, c = idx % n;
+	double acc, out, s = 0, sa = 0;
+	exam_tol(j->q->dtype, &acc, &out);
+	for (size_t l = 0; l < k; l++) {
+		double ab = gemm_a(j, i, l) * gemm_b(j, l, c);
+		s += ab;
+		sa += fabs(ab);
+	}
+	return (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+}
+
+/*
+ * Freivalds: C x = A (B x) for a random x, in fp64, costs O(mk + kn + mn)
+ * instead of O(mnk) and sees every output element. The bound is the
+ * per-element bound summed along the row (acc * |A| (|B| |x|)); the output
+ * part is added at check time from |C| |x|.
+ */
+static void gemm_projection(struct exam_job *j)
+{
+	size_t m = j->q->p[0], n = j->q->p[1], k = j->q->p[2];
+	double acc, out;
+	exam_tol(j->q->dtype, &acc, &out);
+	j->px = aidc_malloc(n * sizeof *j->px);
+	j->pz = aidc_calloc(m, sizeof *j->pz);
+	j->pzb = aidc_calloc(m, sizeof *j->pzb);
+	double *bx = aidc_calloc(k, sizeof *bx), *bxa = aidc_calloc(k, sizeof *bxa);
+	for (size_t c = 0; c < n; c++)
+		j->px[c] = 2.0 * aidc_rng_unit(&j->rng) - 1.0;
+	for (size_t l = 0; l < k; l++)
+		for (size_t c = 0; c < n; c++) {
+			double b = gemm_b(j, l, c);
+			bx[l] += b * j->px[c];
+			bxa[l] += fabs(b * j->px[c]);
+		}
+	for (size_t i = 0; i < m; i++)
+		for (size_t l = 0; l < k; l++) {
+			double a = gemm_a(j, i, l);
+			j->pz[i] += a * bx[l];
+			j->pzb[i] += acc * fabs(a) * bxa[l];
+		}
+	aidc_free(bx);
+	aidc_free(bxa);
+	j->prows = m;
+	j->pcols = n;
+	j->pinner = 1;
+}
+
 static int setup_gemm(struct exam_job *j, struct aidc_err *e)
 {
 	const struct exam_question *q = j->q;
@@ -38,24 +100,119 @@ static int setup_gemm(struct exam_job *j, struct aidc_err *e)
 	j->out_buf = 2;
 	j->out_type = q->dtype;
 	j->work = 2.0 * (double)m * (double)n * (double)k;
+	j->alternate = true;
 	size_t nout = (size_t)(m * n), np = nout < PROBES_DOT ? nout : PROBES_DOT;
 	struct exam_probe *pr = exam_job_probes(j, np);
-	double acc, out;
-	exam_tol(q->dtype, &acc, &out);
-	const float *A = j->val[0], *B = j->val[1];
-	for (size_t t = 0; t < np; t++) {
-		size_t idx = exam_pick(j, nout, PROBES_DOT, t);
-		size_t i = idx / n, c = idx % n;
-		double s = 0, sa = 0;
-		for (size_t l = 0; l < k; l++) {
-			double a = ta ? A[l * m + i] : A[i * k + l];
-			double b = tb ? B[c * k + l] : B[l * n + c];
-			s += a * b;
-			sa += fabs(a * b);
+	for (size_t t = 0; t < np; t++)
+		pr[t] = gemm_probe(j, exam_pick(j, nout, PROBES_DOT, t));
+	/* Edges (first and last row and column, so every corner) are always checked. */
+	if (nout > PROBES_DOT) {
+		pr = exam_job_more_probes(j, 2 * (m + n));
+		for (size_t c = 0; c < n; c++) {
+			*pr++ = gemm_probe(j, c);
+			*pr++ = gemm_probe(j, (m - 1) * n + c);
 		}
-		pr[t] = (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+		for (size_t i = 0; i < m; i++) {
+			*pr++ = gemm_probe(j, i * n);
+			*pr++ = gemm_probe(j, i * n + n - 1);
+		}
 	}
+	gemm_projection(j);
 	return 0;
+}
+
+struct conv_dims {
+	size_t N, C, H, W, K, R, S, st, pad, P, Q;
+};
+
+static struct conv_dims conv_dims(const struct exam_job *j)
+{
+	const uint32_t *p = j->q->p;
+	struct conv_dims d = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], 0, 0};
+	d.P = (d.H + 2 * d.pad - d.R) / d.st + 1;
+	d.Q = (d.W + 2 * d.pad - d.S) / d.st + 1;
+	return d;
+}
+
+/*
+ * sum over (c, r, s) of x(n, c, in-window) * w(c, r, s) for output pixel
+ * (pp, q) of image nn; sa gets the sum of |products|. w is [C][R][S].
+ */
+static double conv_dot(const struct exam_job *j, const struct conv_dims *d, size_t nn, size_t pp,
+		       size_t q, const double *w, const double *wa, double *sa)
+{
+	const float *x = j->val[0];
+	double s = 0;
+	*sa = 0;
+	for (size_t c = 0; c < d->C; c++)
+		for (size_t r = 0; r < d->R; r++) {
+			long ih = (long)(pp * d->st + r) - (long)d->pad;
+			if (ih < 0 || ih >= (long)d->H)
+				continue;
+			for (size_t ss = 0; ss < d->S; ss++) {
+				long iw = (long)(q * d->st + ss) - (long)d->pad;
+				if (iw < 0 || iw >= (long)d->W)
+					continue;
+				double a = x[((nn * d->C + c) * d->H + (size_t)ih) * d->W + (size_t)iw];
+				size_t wi = (c * d->R + r) * d->S + ss;
+				s += a * w[wi];
+				*sa += fabs(a) * wa[wi];
+			}
+		}
+	return s;
+}
+
+static struct exam_probe conv_probe(const struct exam_job *j, size_t idx)
+{
+	struct conv_dims d = conv_dims(j);
+	size_t q = idx % d.Q, pp = idx / d.Q % d.P, kk = idx / (d.P * d.Q) % d.K,
+	       nn = idx / (d.P * d.Q * d.K), nw = d.C * d.R * d.S;
+	double *w = aidc_malloc(nw * sizeof *w), *wa = aidc_malloc(nw * sizeof *wa);
+	for (size_t i = 0; i < nw; i++) {
+		w[i] = j->val[1][kk * nw + i];
+		wa[i] = fabs(w[i]);
+	}
+	double acc, out, sa;
+	exam_tol(AIDC_DEV_F32, &acc, &out);
+	double s = conv_dot(j, &d, nn, pp, q, w, wa, &sa);
+	aidc_free(w);
+	aidc_free(wa);
+	return (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+}
+
+/*
+ * The whole-output check for convolution: output channels weighted by a
+ * random x and summed are one convolution with the weights summed the same
+ * way, which costs 1/K of the question.
+ */
+static void conv_projection(struct exam_job *j)
+{
+	struct conv_dims d = conv_dims(j);
+	size_t nw = d.C * d.R * d.S, rows = d.N * d.P * d.Q;
+	double acc, out;
+	exam_tol(AIDC_DEV_F32, &acc, &out);
+	j->px = aidc_malloc(d.K * sizeof *j->px);
+	j->pz = aidc_calloc(rows, sizeof *j->pz);
+	j->pzb = aidc_calloc(rows, sizeof *j->pzb);
+	double *w = aidc_calloc(nw, sizeof *w), *wa = aidc_calloc(nw, sizeof *wa);
+	for (size_t k = 0; k < d.K; k++) {
+		j->px[k] = 2.0 * aidc_rng_unit(&j->rng) - 1.0;
+		for (size_t i = 0; i < nw; i++) {
+			w[i] += j->px[k] * j->val[1][k * nw + i];
+			wa[i] += fabs(j->px[k] * j->val[1][k * nw + i]);
+		}
+	}
+	for (size_t r = 0; r < rows; r++) {
+		double sa;
+		size_t pq = r % (d.P * d.Q);
+		j->pz[r] = conv_dot(j, &d, r / (d.P * d.Q), pq / d.Q, pq % d.Q, w, wa, &sa);
+		j->pzb[r] = acc * sa;
+	}
+	aidc_free(w);
+	aidc_free(wa);
+	j->prows = rows;
+	j->pcols = d.K;
+	j->pinner = d.P * d.Q;
 }
 
 static int setup_conv(struct exam_job *j, struct aidc_err *e)
@@ -81,27 +238,16 @@ static int setup_conv(struct exam_job *j, struct aidc_err *e)
 	j->work = 2.0 * N * K * P * Q * (double)C * R * S;
 	size_t nout = (size_t)N * K * P * Q, np = nout < PROBES_DOT ? nout : PROBES_DOT;
 	struct exam_probe *pr = exam_job_probes(j, np);
-	double acc, out;
-	exam_tol(AIDC_DEV_F32, &acc, &out);
-	const float *x = j->val[0], *w = j->val[1];
-	for (size_t t = 0; t < np; t++) {
-		size_t idx = exam_pick(j, nout, PROBES_DOT, t);
-		size_t q = idx % Q, pp = idx / Q % P, kk = idx / ((size_t)P * Q) % K,
-		       nn = idx / ((size_t)P * Q * K);
-		double s = 0, sa = 0;
-		for (size_t c = 0; c < C; c++)
-			for (size_t r = 0; r < R; r++)
-				for (size_t ss = 0; ss < S; ss++) {
-					long ih = (long)(pp * st + r) - pad, iw = (long)(q * st + ss) - pad;
-					if (ih < 0 || ih >= (long)H || iw < 0 || iw >= (long)W)
-						continue;
-					double a = x[((nn * C + c) * H + (size_t)ih) * W + (size_t)iw];
-					double b = w[((kk * C + c) * R + r) * S + ss];
-					s += a * b;
-					sa += fabs(a * b);
-				}
-		pr[t] = (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+	for (size_t t = 0; t < np; t++)
+		pr[t] = conv_probe(j, exam_pick(j, nout, PROBES_DOT, t));
+	/* The four spatial corners of the first and the last output plane. */
+	size_t plane = (size_t)P * Q, corner[4] = {0, Q - 1, plane - Q, plane - 1};
+	pr = exam_job_more_probes(j, 8);
+	for (int c = 0; c < 4; c++) {
+		*pr++ = conv_probe(j, corner[c]);
+		*pr++ = conv_probe(j, nout - plane + corner[c]);
 	}
+	conv_projection(j);
 	return 0;
 }
 
@@ -156,10 +302,11 @@ static int setup_attn(struct exam_job *j, struct aidc_err *e)
 	j->out_type = AIDC_DEV_F32;
 	j->work = 4.0 * (double)(B * Hh) * (double)S * (double)S * (double)D * (p[4] ? 0.5 : 1.0);
 	size_t rows = B * Hh * S, nr = rows < PROBE_ROWS_ATTN ? rows : PROBE_ROWS_ATTN;
-	struct exam_probe *pr = exam_job_probes(j, nr * D);
+	/* Seeded rows plus the first and the last (every head_dim output of each). */
+	struct exam_probe *pr = exam_job_probes(j, (nr + 2) * D);
 	double *sc = aidc_malloc(S * sizeof *sc);
-	for (size_t t = 0; t < nr; t++) {
-		size_t r = (size_t)aidc_rng_below(&j->rng, rows);
+	for (size_t t = 0; t < nr + 2; t++) {
+		size_t r = t == nr ? 0 : t == nr + 1 ? rows - 1 : (size_t)aidc_rng_below(&j->rng, rows);
 		attn_row(j, r / S, r % S, sc, pr + t * D);
 	}
 	aidc_free(sc);
@@ -189,7 +336,8 @@ static int setup_elt(struct exam_job *j, struct aidc_err *e)
 	size_t np = n < PROBES_CHEAP ? n : PROBES_CHEAP;
 	struct exam_probe *pr = exam_job_probes(j, np);
 	for (size_t t = 0; t < np; t++) {
-		size_t i = exam_pick(j, n, PROBES_CHEAP, t);
+		/* the first and the last element are always among the checked */
+		size_t i = t == 0 ? 0 : t == 1 ? n - 1 : exam_pick(j, n, PROBES_CHEAP, t);
 		double x = j->val[0][i];
 		if (triad) {
 			double y = j->val[1][i], z = 0.5 * x + y;

@@ -88,6 +88,7 @@ void exam_job_init(struct exam_job *j, struct dev_plugin *p, uint32_t dev,
 	j->p = p;
 	j->dev = dev;
 	j->q = q;
+	j->sign = 1.0;
 	aidc_rng_seed(&j->rng, seed ^ fnv1a(q->id));
 }
 
@@ -99,7 +100,11 @@ void exam_job_release(struct exam_job *j)
 		aidc_free(j->val[i]);
 	}
 	aidc_free(j->out);
+	aidc_free(j->zeros);
 	aidc_free(j->probes);
+	aidc_free(j->px);
+	aidc_free(j->pz);
+	aidc_free(j->pzb);
 	memset(j, 0, sizeof *j);
 }
 
@@ -144,6 +149,14 @@ struct exam_probe *exam_job_probes(struct exam_job *j, size_t n)
 	return j->probes;
 }
 
+struct exam_probe *exam_job_more_probes(struct exam_job *j, size_t n)
+{
+	j->probes = aidc_reallocarray(j->probes, j->nprobes + n, sizeof *j->probes);
+	memset(j->probes + j->nprobes, 0, n * sizeof *j->probes);
+	j->nprobes += n;
+	return j->probes + j->nprobes - n;
+}
+
 /* Which output elements to probe: all if few, else a seeded sample. */
 size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k)
 {
@@ -154,6 +167,77 @@ void exam_tol(enum aidc_dev_dtype t, double *acc, double *out)
 {
 	*acc = tol[t].acc;
 	*out = tol[t].out;
+}
+
+/* Spacing of 16-bit values near x (normal range; the subnormal spacing below). */
+static double ulp16(enum aidc_dev_dtype t, double x)
+{
+	int ex;
+	frexp(fabs(x), &ex); /* |x| in [2^(ex-1), 2^ex) */
+	int mant = t == AIDC_DEV_F16 ? 10 : 7, emin = t == AIDC_DEV_F16 ? -14 : -126;
+	int e1 = ex - 1 < emin ? emin : ex - 1;
+	return ldexp(1.0, e1 - mant);
+}
+
+/*
+ * 16-bit outputs must be rounded to nearest even (docs/exam.md). Truncation
+ * stays inside the error bound element by element, but it is biased: every
+ * result moves toward zero, by half a unit in the last place on average,
+ * where round-to-nearest is unbiased. The mean signed error over the probes
+ * (in units of the output's ulp) tells them apart: about 0 when rounded,
+ * about -0.5 when truncated; -0.25 is the line.
+ */
+static int check_rounding(struct exam_job *j, struct aidc_err *e)
+{
+	if (j->out_type != AIDC_DEV_F16 && j->out_type != AIDC_DEV_BF16)
+		return 0;
+	double sum = 0;
+	size_t n = 0;
+	for (size_t k = 0; k < j->nprobes; k++) {
+		const struct exam_probe *pr = &j->probes[k];
+		double ref = j->sign * pr->ref, got = elem(j->out_type, j->out, (size_t)pr->idx);
+		if (fabs(ref) < 1e-3 || (got < 0) != (ref < 0))
+			continue;
+		sum += (fabs(got) - fabs(ref)) / ulp16(j->out_type, ref);
+		n++;
+	}
+	if (n >= 256 && sum / (double)n < -0.25)
+		return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+				 "%s outputs are truncated, not rounded to nearest even: mean signed "
+				 "error %.2f ulp over %zu outputs (rounding gives about 0)",
+				 dev_dtype_name(j->out_type), sum / (double)n, n);
+	return 0;
+}
+
+/* The Freivalds-style whole-output check (see struct exam_job). */
+static int check_projection(struct exam_job *j, size_t nout, struct aidc_err *e)
+{
+	if (!j->px)
+		return 0;
+	double acc, otol;
+	exam_tol(j->out_type, &acc, &otol);
+	size_t cols = j->pcols, inner = j->pinner;
+	for (size_t r = 0; r < j->prows; r++) {
+		size_t base = (r / inner) * cols * inner + r % inner;
+		double y = 0, ya = 0;
+		for (size_t c = 0; c < cols; c++) {
+			size_t idx = base + c * inner;
+			if (idx >= nout)
+				break;
+			double v = elem(j->out_type, j->out, idx);
+			y += v * j->px[c];
+			ya += fabs(v * j->px[c]);
+		}
+		double want = j->sign * j->pz[r], bound = j->pzb[r] + 2 * otol * ya + 1e-30;
+		if (!(fabs(y - want) <= bound))
+			return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+					 "%swhole-output check: row %zu of the output times a random "
+					 "vector is %.9g, the fp64 reference %.9g (error %.3g, bound "
+					 "%.3g): some output in that row is wrong",
+					 j->timed ? "after the timed calls: " : "", r, y, want,
+					 fabs(y - want), bound);
+	}
+	return 0;
 }
 
 /*
@@ -176,18 +260,22 @@ static int check_probes(struct exam_job *j, struct exam_result *res, struct aidc
 			return aidc_errf(e, AIDC_E_WRONG_ANSWER, "output[%zu] is not finite", i);
 	for (size_t k = 0; k < j->nprobes; k++) {
 		const struct exam_probe *pr = &j->probes[k];
-		double got = elem(j->out_type, j->out, (size_t)pr->idx);
-		double r = fabs(got - pr->ref) / pr->bound;
+		double got = elem(j->out_type, j->out, (size_t)pr->idx), ref = j->sign * pr->ref;
+		double r = fabs(got - ref) / pr->bound;
 		if (r > res->max_err)
 			res->max_err = r;
 		if (!(r <= 1.0))
 			return aidc_errf(e, AIDC_E_WRONG_ANSWER,
-					 "output[%" PRIu64 "] = %.9g, fp64 reference %.9g, error %.3g "
+					 "%soutput[%" PRIu64 "] = %.9g, fp64 reference %.9g, error %.3g "
 					 "exceeds the bound %.3g",
-					 pr->idx, got, pr->ref, fabs(got - pr->ref), pr->bound);
+					 j->timed ? "after the timed calls: " : "", pr->idx, got, ref,
+					 fabs(got - ref), pr->bound);
 	}
-	res->checked = j->nprobes;
-	return 0;
+	rc = check_rounding(j, e);
+	if (!rc)
+		rc = check_projection(j, n, e);
+	res->checked = j->nprobes + (j->px ? n : 0);
+	return rc;
 }
 
 /* Exact comparison of a device buffer (or host buffer) with the expected bytes. */
@@ -240,21 +328,85 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Warm-up, calibration and timed samples; fills the timing fields of res. */
+/*
+ * Clears the answer before a timed sample, so that the sample's own calls
+ * must write it again: a plugin that skips a call it has seen before leaves
+ * zeros behind and is caught by the check after the sample.
+ */
+static int clear_output(struct exam_job *j, struct aidc_err *e)
+{
+	int ob = j->out_buf;
+	if (j->host_out) {
+		memset(j->host_out, 0, (size_t)j->bytes[ob]);
+		return 0;
+	}
+	if (!j->zeros)
+		j->zeros = aidc_calloc(1, (size_t)j->bytes[ob]);
+	int rc = dev_copy_h2d(j->p, j->buf_dev[ob], j->buf[ob], 0, j->zeros, j->bytes[ob], e);
+	return rc ? rc : sync_all(j, e);
+}
+
+/* One call; GEMM alternates alpha between +1 and -1 so no two calls in a row are alike. */
+static int launch(struct exam_job *j, uint64_t i, struct aidc_err *e)
+{
+	if (j->alternate) {
+		j->args.g.alpha = i % 2 ? -1.0f : 1.0f;
+		j->sign = i % 2 ? -1.0 : 1.0;
+	}
+	return exam_launch(j, e);
+}
+
+/*
+ * Ends a timed sample: synchronize, then read the last 8 bytes of the answer
+ * (inside the timing). A copy to the host is ordered after queued work
+ * (docs/device-plugin-abi.md), so a synchronize that returns early cannot
+ * shorten the sample; and when that read takes most of the sample, the
+ * synchronize did not wait, which is reported.
+ */
+static int finish_sample(struct exam_job *j, double t0, double *out_s, struct aidc_err *e)
+{
+	int rc = sync_all(j, e);
+	if (rc)
+		return rc;
+	double t_sync = exam_now_s();
+	int ob = j->out_buf;
+	uint64_t nb = j->bytes[ob] < 8 ? j->bytes[ob] : 8;
+	unsigned char tail[8];
+	if (!j->host_out && nb) {
+		rc = dev_copy_d2h(j->p, j->buf_dev[ob], tail, j->buf[ob], j->bytes[ob] - nb, nb, e);
+		if (rc)
+			return rc;
+	}
+	double t1 = exam_now_s();
+	if (t1 - t_sync > 2e-3 && t1 - t_sync > 0.5 * (t1 - t0))
+		return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+				 "synchronize returned before the work was done: reading 8 bytes of "
+				 "the answer after it took %.3g s of the %.3g s sample (synchronize "
+				 "must wait for all queued work)", t1 - t_sync, t1 - t0);
+	*out_s = t1 - t0;
+	return 0;
+}
+
+/*
+ * Warm-up, calibration and timed samples; fills the timing fields of res.
+ * Every sample starts from a cleared answer and its answer is checked
+ * afterwards, so each sample's speed belongs to a right answer.
+ */
 static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *res,
 		   struct aidc_err *e)
 {
-	double t0 = exam_now_s();
-	int rc = exam_launch(j, e);
+	double t0 = exam_now_s(), t1 = 0;
+	int rc = launch(j, 0, e);
 	if (!rc)
-		rc = sync_all(j, e);
+		rc = finish_sample(j, t0, &t1, e);
 	if (rc)
 		return rc;
-	double t1 = exam_now_s() - t0;
 	if (t1 < 1e-7)
 		t1 = 1e-7;
 	uint64_t iters = (uint64_t)ceil(timing[lvl].min_sample_s / t1);
 	iters = iters < 1 ? 1 : iters > 1000000 ? 1000000 : iters;
+	if (j->alternate && iters % 2)
+		iters++; /* end on alpha = -1: an answer left from an earlier call is wrong */
 	double per_sample = t1 * (double)iters;
 	uint32_t samples = timing[lvl].samples;
 	uint32_t fit = (uint32_t)(timing[lvl].budget_s / per_sample);
@@ -262,14 +414,19 @@ static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *
 		samples = fit < 3 ? 3 : fit;
 	double t[16];
 	for (uint32_t s = 0; s < samples; s++) {
+		if (!j->in_place && (rc = clear_output(j, e)) != 0)
+			return rc;
 		t0 = exam_now_s();
 		for (uint64_t i = 0; i < iters && !rc; i++)
-			rc = exam_launch(j, e);
+			rc = launch(j, i, e);
 		if (!rc)
-			rc = sync_all(j, e);
+			rc = finish_sample(j, t0, &t[s], e);
 		if (rc)
 			return rc;
-		t[s] = (exam_now_s() - t0) / (double)iters;
+		t[s] /= (double)iters;
+		j->timed = true;
+		if (!j->in_place && (rc = check(j, res, e)) != 0)
+			return rc;
 	}
 	qsort(t, samples, sizeof t[0], cmp_double);
 	res->samples = samples;
@@ -308,6 +465,37 @@ static double claimed_peak(const struct dev_plugin *p, uint32_t dev, const struc
 	}
 }
 
+/*
+ * Most a device can do, whatever it claims (per device): 10 PFLOP/s of
+ * compute, 100 TB/s of memory bandwidth, 2 TB/s over the host link. Above a
+ * claim (with room for clocks above the nominal one) or above these, the
+ * timing is wrong, not the device fast.
+ */
+#define PLAUSIBLE_GFLOPS 1e7
+#define PLAUSIBLE_MEM_GBPS 1e5
+#define PLAUSIBLE_LINK_GBPS 2e3
+#define PEAK_SLACK 1.5
+
+static int plausible(const struct dev_plugin *p, uint32_t dev, const struct exam_question *q,
+		     const struct exam_result *res, struct aidc_err *e)
+{
+	double peak = claimed_peak(p, dev, q);
+	double cap = q->kind <= EXAM_ATTN			   ? PLAUSIBLE_GFLOPS
+		     : q->kind == EXAM_H2D || q->kind == EXAM_D2H ? PLAUSIBLE_LINK_GBPS
+								   : PLAUSIBLE_MEM_GBPS;
+	if (peak > 0 && res->value > PEAK_SLACK * peak)
+		return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+				 "%.4g %s is %.3gx the device's claimed peak of %.4g %s: the timing "
+				 "cannot be trusted (skipped calls, or a synchronize that does not wait?)",
+				 res->value, res->metric, res->value / peak, peak, res->metric);
+	if (res->value > cap)
+		return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+				 "%.4g %s is above what any device can do (%.4g %s): the timing cannot "
+				 "be trusted (skipped calls, or a synchronize that does not wait?)",
+				 res->value, res->metric, cap, res->metric);
+	return 0;
+}
+
 static void set_status(struct exam_result *res, int rc, const struct aidc_err *e)
 {
 	const char *st = rc == AIDC_E_WRONG_ANSWER ? "wrong"
@@ -320,12 +508,8 @@ static void set_status(struct exam_result *res, int rc, const struct aidc_err *e
 	res->peak_fraction = 0;
 }
 
-void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_question *q,
-		       enum exam_level level, uint64_t seed, struct exam_result *res)
+void exam_result_header(const struct exam_question *q, struct exam_result *res)
 {
-	struct exam_job j;
-	struct aidc_err e;
-	aidc_err_clear(&e);
 	memset(res, 0, sizeof *res);
 	snprintf(res->id, sizeof res->id, "%s", q->id);
 	snprintf(res->group, sizeof res->group, "%s", q->group);
@@ -335,6 +519,15 @@ void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_que
 	exam_shape_str(q, res->shape, sizeof res->shape);
 	bool bytes = q->kind >= EXAM_COPY;
 	snprintf(res->metric, sizeof res->metric, "%s", bytes ? "GB/s" : "GFLOP/s");
+}
+
+void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_question *q,
+		       enum exam_level level, uint64_t seed, struct exam_result *res)
+{
+	struct exam_job j;
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	exam_result_header(q, res);
 	exam_job_init(&j, p, dev, q, seed);
 	int rc = exam_setup(&j, &e);
 	if (rc == AIDC_E_NOMEM)
@@ -349,9 +542,9 @@ void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_que
 		rc = exam_before_timing(&j, &e);
 	if (!rc)
 		rc = measure(&j, level, res, &e);
-	if (!rc && !j.in_place)
-		rc = check(&j, res, &e); /* right only the first time is still wrong */
 	res->work = j.work;
+	if (!rc)
+		rc = plausible(p, dev, q, res, &e);
 	res->tolerance = tol[q->dtype].acc;
 	if (rc) {
 		set_status(res, rc, &e);
