@@ -50,7 +50,37 @@ static int write_stdout(const struct aidc_buf *b, struct aidc_err *e)
 struct progress {
 	bool quiet;
 	char header[512]; /* printed before the first question */
+	const char *out;  /* --out: the report is rewritten whole after every question */
+	int write_rc;
+	struct aidc_err write_err;
 };
+
+/* The isolated run's header callback: the device is known once the worker has loaded the plugin. */
+static void on_started(void *arg, const struct exam_report *r)
+{
+	struct progress *pg = arg;
+	snprintf(pg->header, sizeof pg->header, "aidc exam: %s level on %s device %u: %.200s",
+		 r->level, r->plugin_name, r->dev_index, r->dev.name);
+}
+
+/* After every question: the report so far, written whole (temporary + rename), so a
+ * report on disk is valid JSON whatever happens to the exam later. */
+static void on_checkpoint(void *arg, const struct exam_report *r)
+{
+	struct progress *pg = arg;
+	if (!pg->out || pg->write_rc)
+		return;
+	struct aidc_buf b;
+	struct aidc_outfile of;
+	aidc_buf_init(&b, 64u << 20);
+	aidc_outfile_init(&of);
+	pg->write_rc = exam_report_to_json(r, &b);
+	if (!pg->write_rc)
+		pg->write_rc = aidc_outfile_open(&of, pg->out, &pg->write_err);
+	if (!pg->write_rc)
+		pg->write_rc = write_out(&of, &b, &pg->write_err);
+	aidc_buf_release(&b);
+}
 
 static void on_progress(void *arg, size_t i, size_t n, const struct exam_question *q,
 			const struct exam_result *r)
@@ -104,6 +134,7 @@ static int exam_run_cmd(int argc, char **argv)
 	int level = 0;
 	int64_t device = 0, seed = 1;
 	bool json = false, quiet = false;
+	double call_timeout = 0, question_timeout = 0;
 	const struct cli_flag flags[] = {
 		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
 		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration (cpu: devices=N)"},
@@ -115,11 +146,15 @@ static int exam_run_cmd(int argc, char **argv)
 		{.name = "out", .type = CLI_STR, .dst = &out, .metavar = "FILE", .help = "write the JSON report here"},
 		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "print the JSON report on stdout instead of a table"},
 		{.name = "quiet", .type = CLI_BOOL, .dst = &quiet, .metavar = NULL, .help = "no progress on stderr"},
+		{.name = "call-timeout", .type = CLI_F64, .dst = &call_timeout, .metavar = "SECONDS", .help = "fail a question whose plugin call runs longer (default 60)", .min = 0.001, .max = 86400},
+		{.name = "question-timeout", .type = CLI_F64, .dst = &question_timeout, .metavar = "SECONDS", .help = "fail a question that runs longer (default 15x the level's timing budget: 60, 150, 300)", .min = 0.001, .max = 86400},
 	};
 	const struct cli_cmd cmd = {
 		"exam run", "aidc exam run --plugin NAME|PATH [options]",
 		"Runs the exam on one device: every answer is checked against an fp64 reference\n"
-		"and timed (warm-up, repeated runs, median and spread). Exit status 0 when every\n"
+		"and timed (warm-up, repeated runs, median and spread). The plugin runs in a\n"
+		"separate process: a crash or a hang fails that question with the reason and the\n"
+		"exam goes on; --out is rewritten after every question. Exit status 0 when every\n"
 		"asked question passed (unsupported ones are skipped), 1 otherwise.",
 		flags, AIDC_ARRAY_LEN(flags)};
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
@@ -131,7 +166,6 @@ static int exam_run_cmd(int argc, char **argv)
 	}
 	struct aidc_err e;
 	aidc_err_clear(&e);
-	struct dev_plugin p;
 	struct exam_report r, refr;
 	exam_report_init(&r);
 	exam_report_init(&refr);
@@ -145,21 +179,17 @@ static int exam_run_cmd(int argc, char **argv)
 		exam_report_release(&refr);
 		return fail_line("run", rc, &e);
 	}
-	rc = dev_plugin_open(&p, plugin, config, &e);
-	if (rc) {
-		aidc_outfile_abort(&of);
-		exam_report_release(&refr);
-		return fail_line("run", rc, &e);
-	}
-	struct progress pg = {.quiet = quiet};
+	struct progress pg = {.quiet = quiet, .out = out};
+	aidc_err_clear(&pg.write_err);
 	struct exam_options o = {.level = (enum exam_level)level, .questions = questions,
 				 .device = (uint32_t)device, .seed = (uint64_t)seed,
 				 .reference = ref ? &refr : NULL, .progress = on_progress,
-				 .progress_arg = &pg};
-	if (device < p.ndev)
-		snprintf(pg.header, sizeof pg.header, "aidc exam: %s level on %s device %u: %.200s",
-			 exam_level_name(o.level), p.api->name, o.device, p.info[o.device].name);
-	rc = exam_run(&p, &o, &r, &e);
+				 .progress_arg = &pg, .call_timeout_s = call_timeout,
+				 .question_timeout_s = question_timeout, .started = on_started,
+				 .checkpoint = on_checkpoint};
+	rc = exam_run_isolated(plugin, config, &o, &r, &e);
+	if (!rc && pg.write_rc)
+		rc = pg.write_rc, e = pg.write_err;
 	struct aidc_buf b;
 	aidc_buf_init(&b, 64u << 20);
 	if (!rc)
@@ -180,7 +210,6 @@ static int exam_run_cmd(int argc, char **argv)
 	aidc_buf_release(&b);
 	exam_report_release(&r);
 	exam_report_release(&refr);
-	dev_plugin_close(&p);
 	return status;
 }
 

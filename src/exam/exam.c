@@ -69,15 +69,16 @@ static double reference_value(const struct exam_options *o, const char *id)
 	return 0;
 }
 
-static void fill_header(struct dev_plugin *p, const struct exam_options *o, struct exam_report *r)
+void exam_fill_header(const char *name, const char *version, const char *path, uint32_t ndev,
+		      const struct aidc_dev_info *info, const struct exam_options *o,
+		      struct exam_report *r)
 {
 	snprintf(r->aidc_version, sizeof r->aidc_version, "%s", AIDC_VERSION);
 	aidc_format_datetime((int64_t)time(NULL), r->created);
 	snprintf(r->level, sizeof r->level, "%s", exam_level_name(o->level));
-	snprintf(r->plugin_name, sizeof r->plugin_name, "%s", p->api->name ? p->api->name : "");
-	snprintf(r->plugin_version, sizeof r->plugin_version, "%s",
-		 p->api->version ? p->api->version : "");
-	snprintf(r->plugin_path, sizeof r->plugin_path, "%s", p->path);
+	snprintf(r->plugin_name, sizeof r->plugin_name, "%s", name);
+	snprintf(r->plugin_version, sizeof r->plugin_version, "%s", version);
+	snprintf(r->plugin_path, sizeof r->plugin_path, "%s", path);
 	if (o->reference)
 		snprintf(r->reference, sizeof r->reference, "%.90s (%.30s)", o->reference->dev.name,
 			 o->reference->created);
@@ -85,8 +86,15 @@ static void fill_header(struct dev_plugin *p, const struct exam_options *o, stru
 		snprintf(r->reference, sizeof r->reference, "%s", exam_builtin_ref_name);
 	r->seed = o->seed;
 	r->dev_index = o->device;
-	r->devices_total = p->ndev;
-	r->dev = p->info[o->device];
+	r->devices_total = ndev;
+	r->dev = *info;
+}
+
+void exam_score(const struct exam_options *o, struct exam_result *res)
+{
+	res->ref_value = reference_value(o, res->id);
+	if (!strcmp(res->status, "pass") && res->ref_value > 0)
+		res->score = res->value / res->ref_value;
 }
 
 int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_report *r,
@@ -102,7 +110,8 @@ int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_rep
 	if (!nsel)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no question matches '%s' (see 'aidc exam list')",
 				 o->questions ? o->questions : "");
-	fill_header(p, o, r);
+	exam_fill_header(p->api->name ? p->api->name : "", p->api->version ? p->api->version : "",
+			 p->path, p->ndev, &p->info[o->device], o, r);
 	double t0 = exam_now_s();
 	size_t k = 0;
 	for (size_t i = 0; i < ncat; i++) {
@@ -113,9 +122,7 @@ int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_rep
 		AIDC_GROW(r->q, r->capq, r->nq + 1);
 		struct exam_result *res = &r->q[r->nq++];
 		exam_run_question(p, o->device, &cat[i], o->level, o->seed, res);
-		res->ref_value = reference_value(o, res->id);
-		if (!strcmp(res->status, "pass") && res->ref_value > 0)
-			res->score = res->value / res->ref_value;
+		exam_score(o, res);
 		if (o->progress)
 			o->progress(o->progress_arg, k, nsel, &cat[i], res);
 		k++;

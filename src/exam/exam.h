@@ -110,7 +110,20 @@ struct exam_options {
 	const struct exam_report *reference; /* borrowed; NULL = built-in reference */
 	exam_progress_fn progress;
 	void *progress_arg;
+	/* Isolated runs (exam_run_isolated) only; 0 = the default. */
+	double call_timeout_s;     /* one plugin call (default EXAM_DEFAULT_CALL_TIMEOUT_S) */
+	double question_timeout_s; /* one question (default exam_default_question_timeout_s) */
+	/* Called with progress_arg once the header is known, and after every
+	 * question with the report so far (summarized), e.g. to write it. */
+	void (*started)(void *arg, const struct exam_report *r);
+	void (*checkpoint)(void *arg, const struct exam_report *r);
 };
+
+#define EXAM_DEFAULT_CALL_TIMEOUT_S 60.0
+/* The timing budget of one question at level l (docs/exam.md). */
+double exam_level_budget_s(enum exam_level l);
+/* 15 times the level's budget. */
+double exam_default_question_timeout_s(enum exam_level l);
 
 /* True if q is selected by level and the --questions pattern list. */
 bool exam_selected(const struct exam_question *q, const struct exam_options *o);
@@ -123,6 +136,16 @@ bool exam_selected(const struct exam_question *q, const struct exam_options *o);
  */
 int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_report *out,
 	     struct aidc_err *e);
+
+/*
+ * Runs the selected questions with the plugin (name or path, with config) in
+ * a separate worker process: a crash, or a call or question past its
+ * timeout, fails that question with the reason and the exam goes on with a
+ * fresh worker. Returns non-zero only when the exam cannot run at all (the
+ * plugin does not load, bad device index, nothing selected).
+ */
+int exam_run_isolated(const char *plugin, const char *config, const struct exam_options *o,
+		      struct exam_report *out, struct aidc_err *e);
 
 /* Fills the identity of q's result (id, group, kind, dtype, shape, metric); zeroes the rest. */
 void exam_result_header(const struct exam_question *q, struct exam_result *res);

@@ -76,6 +76,13 @@ size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k);
 struct exam_probe *exam_job_more_probes(struct exam_job *j, size_t n);
 void exam_tol(enum aidc_dev_dtype t, double *acc, double *out);
 
+/* exam.c */
+void exam_fill_header(const char *name, const char *version, const char *path, uint32_t ndev,
+		      const struct aidc_dev_info *info, const struct exam_options *o,
+		      struct exam_report *r);
+/* Sets ref_value and score of a finished question. */
+void exam_score(const struct exam_options *o, struct exam_result *res);
+
 /* kinds.c: allocate and upload, build probes or expected bytes, set work. */
 int exam_setup(struct exam_job *j, struct aidc_err *e);
 /* One call of the operation under test (asynchronous). */

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A test plugin that cheats or fails on purpose, one way per run, chosen by
+ * $AIDC_TEST_CHEAT (tests/exam/exam_cheats.sh). One device backed by host
+ * memory with fp32 and bf16 GEMM (three loops, like plugins/example):
+ *   honest        no cheat (must pass)
+ *   skip-repeats  skips a GEMM whose buffers and shape equal the previous call's
+ *   fake-sync     queues GEMMs and runs them only when the answer is read back;
+ *                 synchronize returns at once
+ *   truncate      bf16 outputs truncated instead of rounded to nearest even
+ *   corner        the last element of every GEMM output is off by 1
+ *   segfault      GEMM writes through a null pointer
+ *   hang          synchronize never returns
+ *   slow          every GEMM sleeps 3 s first
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <aidc/device.h>
+
+struct aidc_dev_mem {
+	uint64_t bytes;
+	unsigned char *data;
+};
+
+enum cheat { HONEST, SKIP, FAKE_SYNC, TRUNCATE, CORNER, SEGFAULT, HANG, SLOW };
+
+struct ctx {
+	enum cheat cheat;
+	char err[128];
+	struct aidc_dev_gemm last; /* skip-repeats: the previous call */
+	struct aidc_dev_gemm queued;
+	uint64_t nqueued; /* fake-sync: calls not run yet */
+};
+
+static int fail(struct ctx *c, int st, const char *msg)
+{
+	snprintf(c->err, sizeof c->err, "%s", msg);
+	return st;
+}
+
+static int ch_init(const char *config, void **out, char *err, size_t errlen)
+{
+	static const char *const names[] = {"honest", "skip-repeats", "fake-sync", "truncate",
+					    "corner", "segfault", "hang", "slow"};
+	const char *s = getenv("AIDC_TEST_CHEAT");
+	struct ctx *c = calloc(1, sizeof *c);
+	if (!c)
+		return AIDC_DEV_ERR_NOMEM;
+	c->cheat = (enum cheat)-1;
+	for (int i = 0; i < 8; i++)
+		if (s && !strcmp(s, names[i]))
+			c->cheat = (enum cheat)i;
+	if ((int)c->cheat < 0) {
+		snprintf(err, errlen, "cheat: set AIDC_TEST_CHEAT (got '%s')", s ? s : "");
+		free(c);
+		return AIDC_DEV_ERR_INVALID;
+	}
+	*out = c;
+	return AIDC_DEV_OK;
+}
+
+static void ch_fini(void *ctx)
+{
+	free(ctx);
+}
+
+static const char *ch_last_error(void *ctx)
+{
+	return ((struct ctx *)ctx)->err;
+}
+
+static int ch_device_count(void *ctx, uint32_t *out)
+{
+	*out = 1;
+	return AIDC_DEV_OK;
+}
+
+static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
+{
+	uint32_t size = out->struct_size;
+	memset(out, 0, size < sizeof *out ? size : sizeof *out);
+	out->struct_size = size;
+	snprintf(out->name, sizeof out->name, "Cheating accelerator");
+	snprintf(out->vendor, sizeof out->vendor, "AIDC tests");
+	snprintf(out->model, sizeof out->model, "cheat-1");
+	out->mem_bytes = 1ull << 30;
+	out->caps = AIDC_DEV_CAP_GEMM_F32 | AIDC_DEV_CAP_GEMM_BF16;
+	out->compute_units = 1;
+	out->peak_gflops[AIDC_DEV_F32] = 200; /* an honest upper bound for three loops */
+	out->peak_gflops[AIDC_DEV_BF16] = 200;
+	return AIDC_DEV_OK;
+}
+
+static int ch_mem_alloc(void *ctx, uint32_t dev, uint64_t bytes, struct aidc_dev_mem **out)
+{
+	struct aidc_dev_mem *m = malloc(sizeof *m);
+	if (!m || !bytes || bytes > (1ull << 30) || !(m->data = malloc((size_t)bytes))) {
+		free(m);
+		return fail(ctx, AIDC_DEV_ERR_NOMEM, "out of memory");
+	}
+	m->bytes = bytes;
+	*out = m;
+	return AIDC_DEV_OK;
+}
+
+static int ch_mem_free(void *ctx, uint32_t dev, struct aidc_dev_mem *m)
+{
+	if (m)
+		free(m->data);
+	free(m);
+	return AIDC_DEV_OK;
+}
+
+static float bf16_to_f32(uint16_t h)
+{
+	uint32_t u = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static uint16_t f32_to_bf16(float f, int truncate)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	if (!truncate)
+		u += 0x7fffu + ((u >> 16) & 1u);
+	return (uint16_t)(u >> 16);
+}
+
+static float *to_f32(const struct aidc_dev_gemm *g, const struct aidc_dev_mem *m, uint64_t n)
+{
+	float *f = malloc(n * sizeof *f);
+	for (uint64_t i = 0; f && i < n; i++)
+		f[i] = g->dtype == AIDC_DEV_BF16 ? bf16_to_f32(((const uint16_t *)m->data)[i])
+						 : ((const float *)m->data)[i];
+	return f;
+}
+
+static void run_gemm(struct ctx *c, const struct aidc_dev_gemm *g)
+{
+	float *a = to_f32(g, g->a, g->m * g->lda), *b = to_f32(g, g->b, g->k * g->ldb);
+	float *acc = calloc(g->n, sizeof *acc);
+	for (uint64_t i = 0; a && b && acc && i < g->m; i++) {
+		memset(acc, 0, g->n * sizeof *acc);
+		for (uint64_t l = 0; l < g->k; l++) {
+			float av = a[i * g->lda + l];
+			const float *bl = b + l * g->ldb;
+			for (uint64_t j = 0; j < g->n; j++)
+				acc[j] += av * bl[j];
+		}
+		for (uint64_t j = 0; j < g->n; j++) {
+			uint64_t ci = i * g->ldc + j;
+			float old = 0;
+			if (g->beta != 0)
+				old = g->dtype == AIDC_DEV_BF16 ? bf16_to_f32(((uint16_t *)g->c->data)[ci])
+								: ((float *)g->c->data)[ci];
+			float v = g->alpha * acc[j] + g->beta * old;
+			if (c->cheat == CORNER && i == g->m - 1 && j == g->n - 1)
+				v += 1.0f;
+			if (g->dtype == AIDC_DEV_BF16)
+				((uint16_t *)g->c->data)[ci] = f32_to_bf16(v, c->cheat == TRUNCATE);
+			else
+				((float *)g->c->data)[ci] = v;
+		}
+	}
+	free(a);
+	free(b);
+	free(acc);
+}
+
+static void drain(struct ctx *c)
+{
+	for (; c->nqueued; c->nqueued--)
+		run_gemm(c, &c->queued);
+}
+
+static int ch_copy_h2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,
+		       const void *src, uint64_t bytes)
+{
+	drain(ctx);
+	if (off > dst->bytes || bytes > dst->bytes - off)
+		return fail(ctx, AIDC_DEV_ERR_INVALID, "copy outside the buffer");
+	memcpy(dst->data + off, src, (size_t)bytes);
+	return AIDC_DEV_OK;
+}
+
+static int ch_copy_d2h(void *ctx, uint32_t dev, void *dst, const struct aidc_dev_mem *src,
+		       uint64_t off, uint64_t bytes)
+{
+	drain(ctx);
+	if (off > src->bytes || bytes > src->bytes - off)
+		return fail(ctx, AIDC_DEV_ERR_INVALID, "copy outside the buffer");
+	memcpy(dst, src->data + off, (size_t)bytes);
+	return AIDC_DEV_OK;
+}
+
+static int ch_synchronize(void *ctx, uint32_t dev)
+{
+	struct ctx *c = ctx;
+	if (c->cheat == HANG)
+		for (;;)
+			pause();
+	if (c->cheat != FAKE_SYNC)
+		drain(c);
+	return AIDC_DEV_OK;
+}
+
+static int ch_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
+{
+	struct ctx *c = ctx;
+	if ((g->dtype != AIDC_DEV_F32 && g->dtype != AIDC_DEV_BF16) || g->trans_a || g->trans_b)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "only fp32 and bf16, no transposes");
+	if (c->cheat == SEGFAULT)
+		raise(SIGSEGV);
+	if (c->cheat == SLOW)
+		sleep(3);
+	if (c->cheat == SKIP && g->a == c->last.a && g->b == c->last.b && g->c == c->last.c &&
+	    g->m == c->last.m && g->n == c->last.n && g->k == c->last.k)
+		return AIDC_DEV_OK;
+	c->last = *g;
+	if (c->cheat == FAKE_SYNC) {
+		c->queued = *g; /* each call overwrites all of C, so the last one's arguments do */
+		c->nqueued++;
+		return AIDC_DEV_OK;
+	}
+	run_gemm(c, g);
+	return AIDC_DEV_OK;
+}
+
+static const struct aidc_device_plugin cheat_plugin = {
+	.abi_version = AIDC_DEVICE_ABI_VERSION,
+	.struct_size = sizeof(struct aidc_device_plugin),
+	.name = "cheat",
+	.version = "1.0",
+	.init = ch_init,
+	.fini = ch_fini,
+	.last_error = ch_last_error,
+	.device_count = ch_device_count,
+	.device_info = ch_device_info,
+	.mem_alloc = ch_mem_alloc,
+	.mem_free = ch_mem_free,
+	.copy_h2d = ch_copy_h2d,
+	.copy_d2h = ch_copy_d2h,
+	.synchronize = ch_synchronize,
+	.gemm = ch_gemm,
+};
+
+const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)
+{
+	return host_abi == AIDC_DEVICE_ABI_VERSION ? &cheat_plugin : NULL;
+}
