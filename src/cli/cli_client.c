@@ -514,11 +514,13 @@ static int node_detail(const char *sp, const char *name, bool json)
 		return CLI_EXIT_FAIL;
 	printf("node %s: %s%s%s%s\n", js(n, "name"), js(n, "state"),
 	       json_is_true(json_object_get(n, "drained")) ? ", drained" : "",
-	       *js(n, "drain_reason") ? ": " : "", js(n, "drain_reason"));
-	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices%s%s%s, %lld tasks\n",
+	       *js(n, "drain_reason") || *js(n, "reason") ? ": " : "",
+	       *js(n, "drain_reason") ? js(n, "drain_reason") : js(n, "reason"));
+	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices (%lld free)%s%s%s%s%s, "
+	       "%lld tasks\n",
 	       js(n, "addr"), js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"),
-	       ji(n, "devices"), *js(n, "vendor") ? " (" : "", js(n, "vendor"),
-	       *js(n, "vendor") ? ")" : "", ji(n, "tasks"));
+	       ji(n, "devices"), ji(n, "devices_free"), *js(n, "vendor") ? " " : "",
+	       js(n, "vendor"), *js(n, "model") ? " " : "", js(n, "model"), "", ji(n, "tasks"));
 	print_topology(json_object_get(n, "topology"));
 	json_decref(n);
 	return CLI_EXIT_OK;
@@ -533,9 +535,10 @@ int cli_nodes_main(int argc, char **argv)
 		CLI_CONN_FLAGS(sock),
 	};
 	const struct cli_cmd cmd = {"nodes", "aidc nodes [NAME] [--json]",
-				    "List the nodes, their state, capacity, topology (sockets/NUMA "
-				    "nodes/cores) and running tasks; with NAME, one node with its "
-				    "whole topology.",
+				    "List the nodes: state (with why a node takes no new work), "
+				    "partition, CPUs, memory, device model, free/total devices, "
+				    "running tasks and topology (sockets/NUMA nodes/cores); with "
+				    "NAME, one node with its whole topology.",
 				    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
 	size_t np = 0;
@@ -558,8 +561,8 @@ int cli_nodes_main(int argc, char **argv)
 	aidc_buf_release(&c.reply);
 	if (!r)
 		return CLI_EXIT_FAIL;
-	printf("%-16s %-8s %-10s %5s %9s %5s %-8s %5s  %s\n", "NAME", "STATE", "PARTITION",
-	       "CPUS", "MEM_MIB", "DEVS", "VENDOR", "TASKS", "TOPO");
+	printf("%-16s %-10s %-10s %5s %9s %-12s %9s %5s %-24s %s\n", "NAME", "STATE", "PARTITION",
+	       "CPUS", "MEM_MIB", "MODEL", "FREE/DEVS", "TASKS", "REASON", "TOPO");
 	json_t *arr = json_object_get(r, "nodes");
 	size_t cnt = json_array_size(arr);
 	json_t **sorted = aidc_calloc(cnt ? cnt : 1, sizeof *sorted);
@@ -571,9 +574,14 @@ int cli_nodes_main(int argc, char **argv)
 		char st[24];
 		snprintf(st, sizeof st, "%s%s", js(n, "state"),
 			 json_is_true(json_object_get(n, "drained")) ? "+drain" : "");
-		printf("%-16.16s %-8s %-10.10s %5lld %9lld %5lld %-8.8s %5lld  %s\n", js(n, "name"),
-		       st, js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"), ji(n, "devices"),
-		       js(n, "vendor"), ji(n, "tasks"), topo_text(n));
+		char devs[32];
+		snprintf(devs, sizeof devs, "%lld/%lld", ji(n, "devices_free"), ji(n, "devices"));
+		const char *model = *js(n, "model") ? js(n, "model") : ji(n, "devices") ? "?" : "-";
+		const char *why = *js(n, "drain_reason") ? js(n, "drain_reason")
+				  : *js(n, "reason") ? js(n, "reason") : "-";
+		printf("%-16.16s %-10s %-10.10s %5lld %9lld %-12.12s %9s %5lld %-24.24s %s\n",
+		       js(n, "name"), st, js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"), model,
+		       devs, ji(n, "tasks"), why, topo_text(n));
 	}
 	aidc_free(sorted);
 	json_decref(r);

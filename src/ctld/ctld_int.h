@@ -87,6 +87,8 @@ struct ctld_node {
 	uint64_t mem_mib;
 	uint32_t ndev;
 	char vendor[AIDC_MAX_NAME_BYTES];
+	char model[AIDC_MAX_NAME_BYTES]; /* of its first device; "mixed" if they differ */
+	uint64_t dev_mem_mib;            /* all its devices together */
 	/* From the registration's topology (nodes.c); all 0 when the agent sent
 	 * none. The whole document stays in info_json (GET /v1/nodes/{name}). */
 	uint32_t topo_packages, topo_numa, topo_cores, topo_pus, topo_accels;
@@ -104,6 +106,14 @@ struct ctld_node {
 };
 
 struct ctld;
+
+/* A Prometheus histogram: cumulative counts per bucket bound (metrics.c). */
+#define CTLD_HIST_BUCKETS 12
+struct ctld_hist {
+	uint64_t le[CTLD_HIST_BUCKETS];
+	uint64_t count;
+	double sum;
+};
 
 /* A request handed from an HTTP thread to the loop. */
 typedef int (*ctld_loop_fn)(struct ctld *c, struct ctld_msg *m);
@@ -180,9 +190,10 @@ struct ctld {
 	bool fatal; /* a group commit failed: memory is ahead of the store; exit */
 	struct ctld_msg *replies, *replies_tail;
 
-	/* counters for /metrics */
+	/* counters and histograms for /metrics (metrics.c) */
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
 	uint64_t m_pass_us_total;
+	struct ctld_hist m_wait, m_pass, m_commit;
 };
 
 int64_t ctld_now_ms(void);
@@ -243,6 +254,15 @@ int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_e
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e);
 void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue);
 const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j);
+
+/* metrics.c: GET /metrics, and the observations it reports (loop thread). */
+int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m);
+int64_t ctld_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
+void ctld_metrics_queue_wait(struct ctld *c, double seconds);
+void ctld_metrics_pass(struct ctld *c, int64_t us);
+void ctld_metrics_commit(struct ctld *c, int64_t us);
+/* Devices of n used by its assigned or running tasks. */
+uint32_t ctld_node_devices_allocated(const struct ctld_node *n);
 
 /* nodes.c */
 /* The per-node index of active tasks: add every task of j (just placed) to

@@ -148,8 +148,11 @@ static void group_commit(struct ctld *c)
 	if (c->tx_open) {
 		/* The id high-water mark is durable before any id is acknowledged. */
 		rc = ctld_hwm_sync(c, &e);
-		if (rc == 0)
+		if (rc == 0) {
+			int64_t t0 = ctld_mono_us();
 			rc = store_commit(c->st, &e);
+			ctld_metrics_commit(c, ctld_mono_us() - t0);
+		}
 		c->tx_open = false;
 		if (rc) {
 			aidc_log(AIDC_LOG_ERROR,

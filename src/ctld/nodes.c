@@ -135,6 +135,13 @@ static int node_from_info(struct ctld *c, struct ctld_node *n, const char *info,
 	n->ndev = (uint32_t)reg.devices.n;
 	const struct api_device *d = reg.devices.v;
 	snprintf(n->vendor, sizeof n->vendor, "%s", reg.devices.n ? d[0].vendor : "");
+	snprintf(n->model, sizeof n->model, "%s", reg.devices.n && d[0].model ? d[0].model : "");
+	n->dev_mem_mib = 0;
+	for (size_t i = 0; i < reg.devices.n; i++) {
+		n->dev_mem_mib += d[i].mem_mib > 0 ? (uint64_t)d[i].mem_mib : 0;
+		if (strcmp(d[i].model ? d[i].model : "", n->model) != 0)
+			snprintf(n->model, sizeof n->model, "mixed");
+	}
 	/* Counts for listings; the decoder bounded each by AIDC_MAX_TOPO_*. */
 	const struct api_topology *t = reg.topology;
 	n->has_topo = t != NULL;
@@ -900,7 +907,19 @@ static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_nod
 	aidc_json_ki64(w, "mem_mib", (int64_t)n->mem_mib);
 	aidc_json_ki64(w, "devices", n->ndev);
 	aidc_json_kstr(w, "vendor", n->vendor);
-	aidc_json_ki64(w, "last_seen_ms_ago", ctld_now_ms() - n->last_seen_ms);
+	aidc_json_kstr(w, "model", n->model);
+	aidc_json_ki64(w, "devices_free", n->ndev - ctld_node_devices_allocated(n));
+	int64_t ago_ms = ctld_now_ms() - n->last_seen_ms;
+	aidc_json_ki64(w, "last_seen_ms_ago", ago_ms);
+	/* Why the node takes no new work ("" when it does). */
+	char why[96] = "";
+	if (n->state == CTLD_NODE_DOWN)
+		snprintf(why, sizeof why, "no heartbeat for %llds", (long long)(ago_ms / 1000));
+	else if (n->state == CTLD_NODE_UNKNOWN)
+		snprintf(why, sizeof why, "not heard from since the controller started");
+	else if (n->drained)
+		snprintf(why, sizeof why, "drained by an admin");
+	aidc_json_kstr(w, "reason", why);
 	uint32_t tasks = 0;
 	for (size_t i = 0; i < n->nact; i++)
 		tasks += !task_terminal(n->act[i].job->tasks[n->act[i].task].state);

@@ -274,49 +274,6 @@ static int lf_health(struct ctld *c, struct ctld_msg *m)
 	return CTLD_DONE;
 }
 
-static int lf_metrics(struct ctld *c, struct ctld_msg *m)
-{
-	struct aidc_buf *b = &m->resp->body;
-	uint64_t js[CTLD_JOB_STATE_COUNT_] = {0}, ns[4] = {0};
-	/* Live jobs from memory, ended ones from the counters kept since restore. */
-	for (size_t i = 0; i < c->njobs; i++)
-		if (!ctld_job_ended(c->jobs[i]))
-			js[c->jobs[i]->state]++;
-	for (int s = 0; s < CTLD_JOB_STATE_COUNT_; s++)
-		js[s] += c->ended[s];
-	for (size_t i = 0; i < c->nnodes; i++)
-		ns[c->nodes[i].state & 3]++;
-	aidc_buf_puts(b, "# HELP aidc_jobs Jobs known to the controller by state.\n"
-			 "# TYPE aidc_jobs gauge\n");
-	for (int s = 0; s < CTLD_JOB_STATE_COUNT_; s++)
-		aidc_buf_printf(b, "aidc_jobs{state=\"%s\"} %" PRIu64 "\n", ctld_job_state_name(s),
-				js[s]);
-	aidc_buf_puts(b, "# HELP aidc_nodes Nodes by state.\n# TYPE aidc_nodes gauge\n");
-	for (int s = 0; s < 4; s++)
-		aidc_buf_printf(b, "aidc_nodes{state=\"%s\"} %" PRIu64 "\n", ctld_node_state_name(s),
-				ns[s]);
-	struct {
-		const char *name, *help;
-		uint64_t v;
-	} ctr[] = {
-		{"aidc_jobs_submitted_total", "Jobs accepted since start.", c->m_submitted},
-		{"aidc_jobs_started_total", "Job starts (attempts) since start.", c->m_started},
-		{"aidc_jobs_finished_total", "Jobs ended since start.", c->m_finished},
-		{"aidc_sched_passes_total", "Scheduling passes since start.", c->m_passes},
-		{"aidc_loop_requests_total", "Requests handled by the event loop.", c->m_requests},
-	};
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(ctr); i++)
-		aidc_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", ctr[i].name,
-				ctr[i].help, ctr[i].name, ctr[i].name, ctr[i].v);
-	aidc_buf_printf(b,
-			"# HELP aidc_sched_pass_seconds_total Time spent in scheduling passes.\n"
-			"# TYPE aidc_sched_pass_seconds_total counter\n"
-			"aidc_sched_pass_seconds_total %.6f\n",
-			(double)c->m_pass_us_total / 1e6);
-	m->resp->content_type = "text/plain; version=0.0.4";
-	return CTLD_DONE;
-}
-
 static int h_openapi(void *ctx, struct api_request *req, struct api_response *resp,
 		     struct aidc_err *e)
 {
@@ -343,7 +300,7 @@ VIA(h_node, ctld_lf_node_get, NULL)
 VIA(h_drain, ctld_lf_node_drain, NULL)
 VIA(h_resume, ctld_lf_node_resume, NULL)
 VIA(h_health, lf_health, NULL)
-VIA(h_metrics, lf_metrics, NULL)
+VIA(h_metrics, ctld_lf_metrics, NULL)
 VIA(h_register, ctld_lf_register, &api_schema_agent_register)
 VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
 VIA(h_work, ctld_lf_work, NULL)

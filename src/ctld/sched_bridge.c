@@ -318,7 +318,7 @@ static void act_on_preempts(struct ctld *c)
 
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 {
-	int64_t t0 = ctld_now_ms();
+	int64_t t0 = ctld_mono_us();
 	int rc = sched_pass(c->sched, ctld_now_s(), &c->dec, e);
 	c->m_passes++;
 	if (rc)
@@ -368,13 +368,14 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 			continue;
 		struct ctld_job *j = c->by_handle[d->job];
 		c->m_started++;
+		ctld_metrics_queue_wait(c, (double)(j->start_s - j->submit_s));
 		for (uint32_t t = 0; t < j->ntasks; t++)
 			ctld_unpark_node(c, j->tasks[t].node);
 	}
 done:
 	if (npreempt)
 		act_on_preempts(c);
-	c->m_pass_us_total += (uint64_t)(ctld_now_ms() - t0) * 1000u;
+	ctld_metrics_pass(c, ctld_mono_us() - t0);
 	return 0;
 undo:
 	/* Nothing was acknowledged or dispatched: put every started job back in the queue. */
