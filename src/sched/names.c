@@ -72,19 +72,14 @@ const struct sched_name *sched_name_of(const struct sched_name *t, int value)
 	return NULL;
 }
 
-/* The typed lookup of one enum's table: name (or alias) -> value. */
-#define NAME_PARSE(fn, type, table)                                                       \
-	int fn(const char *name, type *out)                                                \
-	{                                                                                  \
-		const struct sched_name *r = sched_name_find(table, name);                 \
-		if (!r)                                                                    \
-			return AIDC_E_INVAL;                                               \
-		*out = (type)r->value;                                                     \
-		return 0;                                                                  \
-	}
-NAME_PARSE(sched_order_parse, enum sched_order, sched_order_names)
-NAME_PARSE(sched_placement_parse, enum sched_placement, sched_placement_names)
-NAME_PARSE(sched_blocking_parse, enum sched_blocking, sched_blocking_names)
+int sched_placement_parse(const char *name, enum sched_placement *out)
+{
+	const struct sched_name *r = sched_name_find(sched_placement_names, name);
+	if (!r)
+		return AIDC_E_INVAL;
+	*out = (enum sched_placement)r->value;
+	return 0;
+}
 
 static const char *name_or_unknown(const struct sched_name *t, int value, bool label)
 {

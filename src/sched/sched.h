@@ -104,10 +104,9 @@ extern const struct sched_name sched_blocking_names[];
 const struct sched_name *sched_name_find(const struct sched_name *t, const char *name);
 /* The row of value, or NULL. Borrowed, static. */
 const struct sched_name *sched_name_of(const struct sched_name *t, int value);
-/* Name (or alias) -> enum: 0 with *out set, or AIDC_E_INVAL (out untouched). */
-int sched_order_parse(const char *name, enum sched_order *out);
+/* Name (or alias) -> placement (`aidc sim openb`; other callers use
+ * sched_name_find): 0 with *out set, or AIDC_E_INVAL (out untouched). */
 int sched_placement_parse(const char *name, enum sched_placement *out);
-int sched_blocking_parse(const char *name, enum sched_blocking *out);
 /* Enum -> canonical name (label: for people); "?" for a value outside the enum. */
 const char *sched_order_name(enum sched_order o);
 const char *sched_order_label(enum sched_order o);
