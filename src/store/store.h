@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Durable state of the live center behind a small vtable (cf. sqlite3_vfs):
- * jobs, their tasks, nodes, per-user API tokens (hashes only), and a few
+ * jobs, their tasks, nodes, per-user API tokens (hashes only), tenancy
+ * (accounts, user associations, QoS), and a few
  * key-value metadata rows (the next job id). The controller is the only writer; it commits every externally visible
  * change inside store_begin()/store_commit() BEFORE it acknowledges it, so a
  * kill -9 at any moment loses nothing that a client was told about.
@@ -23,7 +24,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -98,8 +99,11 @@ typedef int (*store_job_fn)(void *ctx, const struct store_job *j);
 typedef int (*store_task_fn)(void *ctx, const struct store_task *t);
 typedef int (*store_node_fn)(void *ctx, const struct store_node *n);
 typedef int (*store_token_fn)(void *ctx, const struct store_token *t);
+/* A tenancy row (schema 4): kind ("account", "user", "qos"), name, document;
+ * all borrowed until the visitor returns. */
+typedef int (*store_tenancy_fn)(void *ctx, const char *kind, const char *name, const char *doc);
 
-#define STORE_OPS_VERSION 4
+#define STORE_OPS_VERSION 5
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -165,6 +169,15 @@ struct store_ops {
 	int (*job_max_id)(struct store *st, uint64_t *out, struct aidc_err *e);
 	/* The schema version of the open database. */
 	int (*schema_version)(struct store *st);
+	/* STORE_OPS_VERSION 5, schema 4: tenancy rows (docs/tenancy.md), one
+	 * versioned JSON document per (kind, name) that the controller defines.
+	 * put inserts or replaces; delete is AIDC_E_NOTFOUND when absent; list
+	 * walks every row in (kind, name) order. */
+	int (*tenancy_put)(struct store *st, const char *kind, const char *name, const char *doc,
+			   struct aidc_err *e);
+	int (*tenancy_delete)(struct store *st, const char *kind, const char *name,
+			      struct aidc_err *e);
+	int (*tenancy_list)(struct store *st, store_tenancy_fn fn, void *ctx, struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

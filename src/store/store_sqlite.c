@@ -63,6 +63,12 @@ static const char *const migrations[] = {
 	 * database lost or restored from a backup) are never served to it. Rows of
 	 * older builds keep '' (their logs/<id> directory). */
 	"ALTER TABLE jobs ADD COLUMN log_key TEXT NOT NULL DEFAULT '';",
+	/* 3 -> 4: tenancy (docs/tenancy.md): accounts, user associations and QoS,
+	 * one versioned JSON document per (kind, name) that the controller
+	 * defines. Jobs name their account and QoS inside their spec document. */
+	"CREATE TABLE tenancy ("
+	" kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,"
+	" PRIMARY KEY (kind, name));",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -95,6 +101,9 @@ enum stmt_id {
 	ST_TOKEN_GET,
 	ST_TOKEN_LIST,
 	ST_TOKEN_REVOKE,
+	ST_TENANCY_PUT,
+	ST_TENANCY_DEL,
+	ST_TENANCY_LIST,
 	ST_COUNT_
 };
 
@@ -142,6 +151,9 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?",
 	[ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE (?1 < 0 OR uid = ?1) ORDER BY id",
 	[ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_s = ?2 WHERE id = ?1 AND revoked_s = 0",
+	[ST_TENANCY_PUT] = "INSERT OR REPLACE INTO tenancy (kind, name, doc) VALUES (?,?,?)",
+	[ST_TENANCY_DEL] = "DELETE FROM tenancy WHERE kind = ? AND name = ?",
+	[ST_TENANCY_LIST] = "SELECT kind, name, doc FROM tenancy ORDER BY kind, name",
 };
 
 struct store_sqlite {
@@ -683,6 +695,50 @@ static int op_token_revoke(struct store *st, uint64_t id, int64_t revoked_s, str
 	return step_done(s, ST_TOKEN_REVOKE, e);
 }
 
+/* ---- tenancy ---------------------------------------------------------------- */
+
+static int op_tenancy_put(struct store *st, const char *kind, const char *name, const char *doc,
+			  struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TENANCY_PUT];
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, doc, -1, SQLITE_STATIC);
+	return step_done(s, ST_TENANCY_PUT, e);
+}
+
+static int op_tenancy_delete(struct store *st, const char *kind, const char *name,
+			     struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TENANCY_DEL];
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	int rc = step_done(s, ST_TENANCY_DEL, e);
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		rc = aidc_errf(e, AIDC_E_NOTFOUND, "store: no %s '%s'", kind, name);
+	return rc;
+}
+
+static int op_tenancy_list(struct store *st, store_tenancy_fn fn, void *ctx, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_TENANCY_LIST];
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ret = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+			 (const char *)sqlite3_column_text(q, 1),
+			 (const char *)sqlite3_column_text(q, 2));
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_err(s, e, "tenancy_list");
+	sqlite3_reset(q);
+	return ret;
+}
+
 static int op_schema_version(struct store *st)
 {
 	return self(st)->version;
@@ -728,6 +784,9 @@ static const struct store_ops sqlite_ops = {
 	.token_list = op_token_list,
 	.token_revoke = op_token_revoke,
 	.schema_version = op_schema_version,
+	.tenancy_put = op_tenancy_put,
+	.tenancy_delete = op_tenancy_delete,
+	.tenancy_list = op_tenancy_list,
 };
 
 /* ---- open and migrate ------------------------------------------------------ */

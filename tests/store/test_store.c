@@ -202,10 +202,76 @@ static void test_quick_check(void)
 }
 
 /* The cases share one temporary directory, made before and removed after them. */
+struct tenancy_rows {
+	char got[512];
+};
+
+static int keep_tenancy(void *ctx, const char *kind, const char *name, const char *doc)
+{
+	struct tenancy_rows *r = ctx;
+	size_t l = strlen(r->got);
+	snprintf(r->got + l, sizeof r->got - l, "%s/%s=%s;", kind, name, doc);
+	return 0;
+}
+
+/* Schema 4 (issue 11): tenancy rows put, replaced, deleted and listed in
+ * (kind, name) order; a database of schema 3 with jobs migrates to 4 keeping
+ * them, and its tenancy table starts empty (tenancy off). */
+static void test_tenancy_and_migration(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "t.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	struct store_job a = {.id = 3, .uid = 1000, .gid = 1000, .user = "alice", .name = "a",
+			      .spec_json = "{\"v\":1}", .state = 0, .log_key = "k"};
+	CHECK_EQ(st->ops->job_insert(st, &a, &e), 0);
+	store_close(st);
+	/* Back to what a schema-3 build left: no tenancy table, version 3. */
+	sqlite3 *raw = NULL;
+	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(raw,
+			      "DROP TABLE tenancy; DELETE FROM schema_version WHERE version = 4;",
+			      NULL, NULL, NULL),
+		 SQLITE_OK);
+	sqlite3_close(raw);
+	st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	CHECK_EQ(st->ops->schema_version(st), 4);
+	struct store_job g;
+	CHECK_EQ(st->ops->job_get(st, 3, &g, &e), 0);
+	CHECK_STR(g.user, "alice");
+	store_job_release(&g);
+	struct tenancy_rows r = {""};
+	CHECK_EQ(st->ops->tenancy_list(st, keep_tenancy, &r, &e), 0);
+	CHECK_STR(r.got, "");
+	CHECK_EQ(st->ops->tenancy_put(st, "user", "bob", "{\"v\":1}", &e), 0);
+	CHECK_EQ(st->ops->tenancy_put(st, "account", "physics", "{\"v\":1}", &e), 0);
+	CHECK_EQ(st->ops->tenancy_put(st, "account", "chem", "{}", &e), 0);
+	CHECK_EQ(st->ops->tenancy_put(st, "account", "chem", "{\"v\":1}", &e), 0);
+	CHECK_EQ(st->ops->tenancy_delete(st, "account", "physics", &e), 0);
+	CHECK_EQ(st->ops->tenancy_delete(st, "account", "physics", NULL), AIDC_E_NOTFOUND);
+	store_close(st);
+	st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	r.got[0] = '\0';
+	CHECK_EQ(st->ops->tenancy_list(st, keep_tenancy, &r, &e), 0);
+	CHECK_STR(r.got, "account/chem={\"v\":1};user/bob={\"v\":1};");
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_fresh_and_reopen), TEST(test_newer_refused),
-						 TEST(test_insert_never_replaces), TEST(test_quick_check)};
+						 TEST(test_insert_never_replaces), TEST(test_quick_check),
+						 TEST(test_tenancy_and_migration)};
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
 	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
