@@ -303,24 +303,95 @@ const struct api_schema *api_find_schema(const char *name)
 static int decode_obj(const struct api_schema *s, json_t *obj, void *dst, const char *where,
 		      struct aidc_err *e);
 
+/* "where" + "name" (+ "[idx]" unless idx is SIZE_MAX): a value's path in errors. */
+static const char *value_label(char *buf, size_t size, const char *where, const char *name,
+			       size_t idx)
+{
+	if (idx == SIZE_MAX)
+		snprintf(buf, size, "%s%s", where, name);
+	else
+		snprintf(buf, size, "%s%s[%zu]", where, name, idx);
+	return buf;
+}
+
+/* A JSON string of at most max bytes and no NUL byte -> *out (caller frees). */
+static int decode_string(json_t *v, int64_t max, const char *where, const char *name, size_t idx,
+			 char **out, struct aidc_err *e)
+{
+	char lb[2 * AIDC_MAX_NAME_BYTES];
+	if (!json_is_string(v))
+		return aidc_errf(e, AIDC_E_INVAL, "%s: must be a string",
+				 value_label(lb, sizeof lb, where, name, idx));
+	size_t n = json_string_length(v);
+	if ((int64_t)n > max)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s: longer than %" PRId64 " bytes",
+				 value_label(lb, sizeof lb, where, name, idx), max);
+	if (memchr(json_string_value(v), '\0', n))
+		return aidc_errf(e, AIDC_E_INVAL, "%s: contains a NUL byte",
+				 value_label(lb, sizeof lb, where, name, idx));
+	*out = aidc_strndup(json_string_value(v), n);
+	return 0;
+}
+
+/* An array of at most f->max items (what: "strings", "objects") -> its size. */
+static int decode_array_size(const struct api_field *f, json_t *v, const char *what,
+			     const char *where, size_t *n, struct aidc_err *e)
+{
+	if (!json_is_array(v))
+		return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of %s", where, f->name,
+				 what);
+	*n = json_array_size(v);
+	if ((int64_t)*n > f->max)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
+				 f->name, f->max);
+	return 0;
+}
+
+static int decode_strv(const struct api_field *f, json_t *v, struct api_strv *sv,
+		       const char *where, struct aidc_err *e)
+{
+	size_t n = 0;
+	int rc = decode_array_size(f, v, "strings", where, &n, e);
+	if (rc)
+		return rc;
+	sv->v = aidc_calloc(n ? n : 1, sizeof *sv->v);
+	for (size_t i = 0; i < n; i++) {
+		rc = decode_string(json_array_get(v, i), f->item_max, where, f->name, i, &sv->v[i],
+				   e);
+		if (rc)
+			return rc;
+		sv->n = i + 1;
+	}
+	return 0;
+}
+
+static int decode_objv(const struct api_field *f, json_t *v, struct api_objv *ov,
+		       const char *where, struct aidc_err *e)
+{
+	size_t n = 0;
+	int rc = decode_array_size(f, v, "objects", where, &n, e);
+	if (rc)
+		return rc;
+	ov->v = aidc_calloc(n ? n : 1, f->sub->size);
+	for (size_t i = 0; i < n; i++) {
+		char sub_where[AIDC_MAX_NAME_BYTES];
+		snprintf(sub_where, sizeof sub_where, "%s%s[%zu].", where, f->name, i);
+		ov->n = i + 1; /* counted before decoding so release frees partial items */
+		rc = decode_obj(f->sub, json_array_get(v, i), (char *)ov->v + i * f->sub->size,
+				sub_where, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int decode_field(const struct api_field *f, json_t *v, char *base, const char *where,
 			struct aidc_err *e)
 {
 	void *dst = base + f->off;
 	switch (f->type) {
-	case API_T_STR: {
-		if (!json_is_string(v))
-			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be a string", where, f->name);
-		size_t n = json_string_length(v);
-		if ((int64_t)n > f->max)
-			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: longer than %" PRId64 " bytes",
-					 where, f->name, f->max);
-		if (memchr(json_string_value(v), '\0', n))
-			return aidc_errf(e, AIDC_E_INVAL, "%s%s: contains a NUL byte", where,
-					 f->name);
-		*(char **)dst = aidc_strndup(json_string_value(v), n);
-		return 0;
-	}
+	case API_T_STR:
+		return decode_string(v, f->max, where, f->name, SIZE_MAX, (char **)dst, e);
 	case API_T_I64: {
 		if (!json_is_integer(v))
 			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an integer", where, f->name);
@@ -339,55 +410,10 @@ static int decode_field(const struct api_field *f, json_t *v, char *base, const 
 					 f->name);
 		*(bool *)dst = json_is_true(v);
 		return 0;
-	case API_T_STRV: {
-		if (!json_is_array(v))
-			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of strings",
-					 where, f->name);
-		size_t n = json_array_size(v);
-		if ((int64_t)n > f->max)
-			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
-					 f->name, f->max);
-		struct api_strv *sv = dst;
-		sv->v = aidc_calloc(n ? n : 1, sizeof *sv->v);
-		for (size_t i = 0; i < n; i++) {
-			json_t *it = json_array_get(v, i);
-			if (!json_is_string(it))
-				return aidc_errf(e, AIDC_E_INVAL, "%s%s[%zu]: must be a string",
-						 where, f->name, i);
-			size_t len = json_string_length(it);
-			if ((int64_t)len > f->item_max)
-				return aidc_errf(e, AIDC_E_LIMIT,
-						 "%s%s[%zu]: longer than %" PRId64 " bytes", where,
-						 f->name, i, f->item_max);
-			if (memchr(json_string_value(it), '\0', len))
-				return aidc_errf(e, AIDC_E_INVAL, "%s%s[%zu]: contains a NUL byte",
-						 where, f->name, i);
-			sv->v[i] = aidc_strndup(json_string_value(it), len);
-			sv->n = i + 1;
-		}
-		return 0;
-	}
-	case API_T_OBJV: {
-		if (!json_is_array(v))
-			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of objects",
-					 where, f->name);
-		size_t n = json_array_size(v);
-		if ((int64_t)n > f->max)
-			return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
-					 f->name, f->max);
-		struct api_objv *ov = dst;
-		ov->v = aidc_calloc(n ? n : 1, f->sub->size);
-		for (size_t i = 0; i < n; i++) {
-			char sub_where[AIDC_MAX_NAME_BYTES];
-			snprintf(sub_where, sizeof sub_where, "%s%s[%zu].", where, f->name, i);
-			ov->n = i + 1; /* counted before decoding so release frees partial items */
-			int rc = decode_obj(f->sub, json_array_get(v, i),
-					    (char *)ov->v + i * f->sub->size, sub_where, e);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
+	case API_T_STRV:
+		return decode_strv(f, v, dst, where, e);
+	case API_T_OBJV:
+		return decode_objv(f, v, dst, where, e);
 	case API_T_OBJ: {
 		if (!json_is_object(v))
 			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be a JSON object (%s)", where,
