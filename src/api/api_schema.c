@@ -333,52 +333,37 @@ static int decode_string(json_t *v, int64_t max, const char *where, const char *
 	return 0;
 }
 
-/* An array of at most f->max items (what: "strings", "objects") -> its size. */
-static int decode_array_size(const struct api_field *f, json_t *v, const char *what,
-			     const char *where, size_t *n, struct aidc_err *e)
+/* An array of strings (STRV) or objects (OBJV) of at most f->max items.
+ * Each item is counted before it is decoded, so release frees a partial one. */
+static int decode_array(const struct api_field *f, json_t *v, void *dst, const char *where,
+			struct aidc_err *e)
 {
+	bool strs = f->type == API_T_STRV;
 	if (!json_is_array(v))
 		return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be an array of %s", where, f->name,
-				 what);
-	*n = json_array_size(v);
-	if ((int64_t)*n > f->max)
+				 strs ? "strings" : "objects");
+	size_t n = json_array_size(v);
+	if ((int64_t)n > f->max)
 		return aidc_errf(e, AIDC_E_LIMIT, "%s%s: more than %" PRId64 " items", where,
 				 f->name, f->max);
-	return 0;
-}
-
-static int decode_strv(const struct api_field *f, json_t *v, struct api_strv *sv,
-		       const char *where, struct aidc_err *e)
-{
-	size_t n = 0;
-	int rc = decode_array_size(f, v, "strings", where, &n, e);
-	if (rc)
-		return rc;
-	sv->v = aidc_calloc(n ? n : 1, sizeof *sv->v);
+	struct api_strv *sv = dst;
+	struct api_objv *ov = dst;
+	if (strs)
+		sv->v = aidc_calloc(n ? n : 1, sizeof *sv->v);
+	else
+		ov->v = aidc_calloc(n ? n : 1, f->sub->size);
 	for (size_t i = 0; i < n; i++) {
-		rc = decode_string(json_array_get(v, i), f->item_max, where, f->name, i, &sv->v[i],
-				   e);
-		if (rc)
-			return rc;
-		sv->n = i + 1;
-	}
-	return 0;
-}
-
-static int decode_objv(const struct api_field *f, json_t *v, struct api_objv *ov,
-		       const char *where, struct aidc_err *e)
-{
-	size_t n = 0;
-	int rc = decode_array_size(f, v, "objects", where, &n, e);
-	if (rc)
-		return rc;
-	ov->v = aidc_calloc(n ? n : 1, f->sub->size);
-	for (size_t i = 0; i < n; i++) {
-		char sub_where[AIDC_MAX_NAME_BYTES];
-		snprintf(sub_where, sizeof sub_where, "%s%s[%zu].", where, f->name, i);
-		ov->n = i + 1; /* counted before decoding so release frees partial items */
-		rc = decode_obj(f->sub, json_array_get(v, i), (char *)ov->v + i * f->sub->size,
-				sub_where, e);
+		json_t *it = json_array_get(v, i);
+		int rc;
+		if (strs) {
+			sv->n = i + 1;
+			rc = decode_string(it, f->item_max, where, f->name, i, &sv->v[i], e);
+		} else {
+			char sub_where[AIDC_MAX_NAME_BYTES];
+			snprintf(sub_where, sizeof sub_where, "%s%s[%zu].", where, f->name, i);
+			ov->n = i + 1;
+			rc = decode_obj(f->sub, it, (char *)ov->v + i * f->sub->size, sub_where, e);
+		}
 		if (rc)
 			return rc;
 	}
@@ -411,9 +396,8 @@ static int decode_field(const struct api_field *f, json_t *v, char *base, const 
 		*(bool *)dst = json_is_true(v);
 		return 0;
 	case API_T_STRV:
-		return decode_strv(f, v, dst, where, e);
 	case API_T_OBJV:
-		return decode_objv(f, v, dst, where, e);
+		return decode_array(f, v, dst, where, e);
 	case API_T_OBJ: {
 		if (!json_is_object(v))
 			return aidc_errf(e, AIDC_E_INVAL, "%s%s: must be a JSON object (%s)", where,
