@@ -431,6 +431,86 @@ static void ctld_release(struct ctld *c)
 	pthread_cond_destroy(&c->wake);
 }
 
+/* Checks the config, prepares the state directory and secret, opens the store
+ * and restores the core, the nodes and the jobs from it. */
+static int open_state(struct ctld *c, struct aidc_err *e)
+{
+	int rc;
+	/* MASTER_PORT = base + job id mod range must stay a valid port. */
+	if (c->cfg.master_port_base + c->cfg.master_port_range - 1 > 65535)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "master_port_base %" PRId64 " + master_port_range %" PRId64
+				 " goes past port 65535",
+				 c->cfg.master_port_base, c->cfg.master_port_range);
+	if ((rc = make_dirs(&c->cfg, e)) != 0 ||
+	    (rc = ctld_secret_ensure(c->cfg.secret_file, c->secret, sizeof c->secret, e)) != 0)
+		return rc;
+	struct store_options so;
+	store_options_defaults(&so);
+	so.sync_full = c->cfg.store_sync_full;
+	if ((rc = store_open_sqlite(c->cfg.db_path, &so, &c->st, e)) != 0 ||
+	    (rc = ctld_sched_init(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
+		return rc;
+	return ctld_jobs_restore(c, e);
+}
+
+/* Starts the HTTP listeners (TCP and the Unix socket) and writes port_file. */
+static int start_server(struct ctld *c, struct aidc_err *e)
+{
+	const struct ctld_config *cfg = &c->cfg;
+	struct api_server_config sc = {
+		.tcp_addr = cfg->listen_addr,
+		.tcp_port = (uint16_t)cfg->port,
+		.unix_path = cfg->socket_path,
+		.secret = c->secret,
+		.admin_gid = cfg->admin_gid,
+		.tls_cert_file = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+		.tls_key_file = cfg->tls_key[0] ? cfg->tls_key : NULL,
+		.insecure_plaintext = cfg->insecure_plaintext_listen,
+		.token_check = ctld_token_check,
+		.munge = cfg->munge,
+		.munge_socket = cfg->munge_socket[0] ? cfg->munge_socket : NULL,
+		.max_conns_per_peer = (unsigned)cfg->max_conns_per_peer,
+		.header_timeout_s = (unsigned)cfg->http_header_timeout_s,
+		.body_timeout_s = (unsigned)cfg->http_body_timeout_s,
+	};
+	/* api_server_start refuses a non-loopback address without TLS unless
+	 * insecure_plaintext_listen (docs/security.md). */
+	if (!cfg->tls_cert[0] && !api_host_is_loopback(cfg->listen_addr))
+		aidc_log(AIDC_LOG_WARN,
+			 "INSECURE: listening on %s without TLS: the cluster secret and tokens "
+			 "cross the network in clear text (insecure_plaintext_listen)",
+			 cfg->listen_addr);
+	int rc = api_server_start(&sc, ctld_routes, ctld_nroutes, c, &c->srv, e);
+	if (rc)
+		return rc;
+	uint16_t port = api_server_tcp_port(c->srv);
+	if (cfg->port_file[0])
+		write_port_file(cfg->port_file, port);
+	aidc_log(AIDC_LOG_INFO, "controller: %zu jobs, %zu nodes restored; %s://%s:%u, %s",
+		 c->njobs, c->nnodes, api_server_tls(c->srv) ? "https" : "http", cfg->listen_addr,
+		 (unsigned)port, cfg->socket_path);
+	return 0;
+}
+
+/* After the loop: refuses new messages, answers queued and parked ones and
+ * commits what is left. */
+static void drain(struct ctld *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stopping = true;
+	struct ctld_msg *rest = c->head;
+	c->head = c->tail = NULL;
+	pthread_mutex_unlock(&c->mu);
+	while (rest) {
+		struct ctld_msg *m = rest;
+		rest = m->next;
+		defer_reply(c, m, aidc_errf(&m->err, AIDC_E_BUSY, "controller is shutting down"));
+	}
+	expire_parked(c, 0, true);
+	group_commit(c);
+}
+
 int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 {
 	struct ctld c;
@@ -442,29 +522,8 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	sched_decisions_init(&c.dec);
 	c.next_job_id = 1;
 	c.hwm_fd = -1;
-	int rc;
-	/* MASTER_PORT = base + job id mod range must stay a valid port. */
-	if (c.cfg.master_port_base + c.cfg.master_port_range - 1 > 65535) {
-		rc = aidc_errf(e, AIDC_E_INVAL,
-			       "master_port_base %" PRId64 " + master_port_range %" PRId64
-			       " goes past port 65535",
-			       c.cfg.master_port_base, c.cfg.master_port_range);
-		goto fail;
-	}
-	if ((rc = make_dirs(&c.cfg, e)) != 0)
-		goto fail;
-	if ((rc = ctld_secret_ensure(c.cfg.secret_file, c.secret, sizeof c.secret, e)) != 0)
-		goto fail;
-	struct store_options so;
-	store_options_defaults(&so);
-	so.sync_full = c.cfg.store_sync_full;
-	if ((rc = store_open_sqlite(c.cfg.db_path, &so, &c.st, e)) != 0)
-		goto fail;
-	if ((rc = ctld_sched_init(&c, e)) != 0)
-		goto fail;
-	if ((rc = ctld_nodes_restore(&c, e)) != 0)
-		goto fail;
-	if ((rc = ctld_jobs_restore(&c, e)) != 0)
+	int rc = open_state(&c, e);
+	if (rc)
 		goto fail;
 
 	struct sigaction sa;
@@ -473,55 +532,12 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	struct api_server_config sc = {
-		.tcp_addr = c.cfg.listen_addr,
-		.tcp_port = (uint16_t)c.cfg.port,
-		.unix_path = c.cfg.socket_path,
-		.secret = c.secret,
-		.admin_gid = c.cfg.admin_gid,
-		.tls_cert_file = c.cfg.tls_cert[0] ? c.cfg.tls_cert : NULL,
-		.tls_key_file = c.cfg.tls_key[0] ? c.cfg.tls_key : NULL,
-		.insecure_plaintext = c.cfg.insecure_plaintext_listen,
-		.token_check = ctld_token_check,
-		.munge = c.cfg.munge,
-		.munge_socket = c.cfg.munge_socket[0] ? c.cfg.munge_socket : NULL,
-		.max_conns_per_peer = (unsigned)c.cfg.max_conns_per_peer,
-		.header_timeout_s = (unsigned)c.cfg.http_header_timeout_s,
-		.body_timeout_s = (unsigned)c.cfg.http_body_timeout_s,
-	};
-	/* api_server_start refuses a non-loopback address without TLS unless
-	 * insecure_plaintext_listen (docs/security.md). */
-	if (!c.cfg.tls_cert[0] && !api_host_is_loopback(c.cfg.listen_addr))
-		aidc_log(AIDC_LOG_WARN,
-			 "INSECURE: listening on %s without TLS: the cluster secret and tokens "
-			 "cross the network in clear text (insecure_plaintext_listen)",
-			 c.cfg.listen_addr);
-	if ((rc = api_server_start(&sc, ctld_routes, ctld_nroutes, &c, &c.srv, e)) != 0)
+	if ((rc = start_server(&c, e)) != 0)
 		goto fail;
-	uint16_t port = api_server_tcp_port(c.srv);
-	if (c.cfg.port_file[0])
-		write_port_file(c.cfg.port_file, port);
-	aidc_log(AIDC_LOG_INFO, "controller: %zu jobs, %zu nodes restored; %s://%s:%u, %s",
-		 c.njobs, c.nnodes, api_server_tls(c.srv) ? "https" : "http", c.cfg.listen_addr,
-		 (unsigned)port, c.cfg.socket_path);
 	c.need_pass = true;
 	loop_run(&c);
 	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", (int)stop_signal);
-
-	/* Refuse new messages, answer queued and parked ones, then stop the threads. */
-	pthread_mutex_lock(&c.mu);
-	c.stopping = true;
-	struct ctld_msg *rest = c.head;
-	c.head = c.tail = NULL;
-	pthread_mutex_unlock(&c.mu);
-	while (rest) {
-		struct ctld_msg *m = rest;
-		rest = m->next;
-		defer_reply(&c, m, aidc_errf(&m->err, AIDC_E_BUSY, "controller is shutting down"));
-	}
-	expire_parked(&c, 0, true);
-	group_commit(&c);
+	drain(&c); /* stops the threads' work before ctld_release stops them */
 	bool fatal = c.fatal;
 	ctld_release(&c);
 	if (fatal)
