@@ -316,32 +316,21 @@ static void act_on_preempts(struct ctld *c)
 	}
 }
 
-int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
+/* Marks the pass's started jobs running and stores them and their tasks, all
+ * in one unit of the iteration's group transaction (rolled back on error). */
+static int persist_starts(struct ctld *c, struct aidc_err *e)
 {
-	int64_t t0 = ctld_mono_us();
-	int rc = sched_pass(c->sched, ctld_now_s(), &c->dec, e);
-	c->m_passes++;
+	int rc = ctld_tx_begin(c, e);
 	if (rc)
 		return rc;
-	size_t nstart = 0, npreempt = 0;
-	for (size_t i = 0; i < c->dec.n; i++) {
-		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
-		npreempt += c->dec.v[i].kind == SCHED_DECIDE_PREEMPT;
-	}
-	if (nstart == 0)
-		goto done;
-	/* All starts of one pass in one unit of the iteration's group transaction. */
-	if ((rc = ctld_tx_begin(c, e)) != 0)
-		goto undo;
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
 		if (d->kind != SCHED_DECIDE_START)
 			continue;
 		struct ctld_job *j = c->by_handle[d->job];
 		if (!j || !build_tasks(c, j, d)) {
-			rc = aidc_errf(e, AIDC_E_INTERNAL, "START for an unknown job or node");
 			ctld_tx_rollback(c);
-			goto undo;
+			return aidc_errf(e, AIDC_E_INTERNAL, "START for an unknown job or node");
 		}
 		j->state = CTLD_JOB_RUNNING;
 		j->start_s = ctld_now_s();
@@ -350,13 +339,16 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		j->reason = NULL;
 		if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
 			ctld_tx_rollback(c);
-			goto undo;
+			return rc;
 		}
 	}
-	if ((rc = ctld_tx_release(c, e)) != 0)
-		goto undo;
-	/* Index first, then answer the nodes' parked polls: the launch orders go
-	 * out with the iteration's replies, after its group commit. */
+	return ctld_tx_release(c, e);
+}
+
+/* Indexes the started jobs, then answers their nodes' parked polls: the
+ * launch orders go out with the iteration's replies, after its group commit. */
+static void announce_starts(struct ctld *c)
+{
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
 		if (d->kind == SCHED_DECIDE_START)
@@ -372,13 +364,12 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		for (uint32_t t = 0; t < j->ntasks; t++)
 			ctld_unpark_node(c, j->tasks[t].node);
 	}
-done:
-	if (npreempt)
-		act_on_preempts(c);
-	ctld_metrics_pass(c, ctld_mono_us() - t0);
-	return 0;
-undo:
-	/* Nothing was acknowledged or dispatched: put every started job back in the queue. */
+}
+
+/* persist_starts failed: nothing was acknowledged or dispatched, so every
+ * started job goes back to the queue. */
+static void undo_starts(struct ctld *c)
+{
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
 		if (d->kind != SCHED_DECIDE_START)
@@ -392,10 +383,31 @@ undo:
 			j->start_s = 0;
 		}
 	}
-	/* The core marked the victims: they must still be stopped, or the jobs
-	 * they were chosen for would wait for them to end on their own. */
+}
+
+int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
+{
+	int64_t t0 = ctld_mono_us();
+	int rc = sched_pass(c->sched, ctld_now_s(), &c->dec, e);
+	c->m_passes++;
+	if (rc)
+		return rc;
+	size_t nstart = 0, npreempt = 0;
+	for (size_t i = 0; i < c->dec.n; i++) {
+		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
+		npreempt += c->dec.v[i].kind == SCHED_DECIDE_PREEMPT;
+	}
+	if (nstart && (rc = persist_starts(c, e)) != 0)
+		undo_starts(c);
+	else if (nstart)
+		announce_starts(c);
+	/* The core marked the victims: they are stopped even when the starts were
+	 * undone, or the jobs they were chosen for would wait for them to end. */
 	if (npreempt)
 		act_on_preempts(c);
-	return rc;
+	if (rc)
+		return rc;
+	ctld_metrics_pass(c, ctld_mono_us() - t0);
+	return 0;
 }
 
