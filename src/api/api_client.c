@@ -213,18 +213,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e)
+/* Everything about the transfer but its headers: URL, transport, TLS checks,
+ * method, timeouts, the reply's callbacks and the body. */
+static void set_request_opts(const struct api_client *cl, struct api_call *call, const char *url)
 {
 	CURL *c = cl->curl;
-	char url[sizeof cl->base + 2048];
-	if (strlen(call->path) >= 2048)
-		return aidc_errf(e, AIDC_E_LIMIT, "request path too long");
-	snprintf(url, sizeof url, "%s%s", cl->base, call->path);
-	call->status = 0;
-	call->fail = API_FAIL_NONE;
-	call->offset_hdr = -1;
-	call->done_hdr = -1;
-	aidc_buf_reset(&call->reply);
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	if (cl->unix_path[0])
@@ -248,37 +241,6 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, call);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, call);
-	struct curl_slist *hdrs = NULL;
-	char ctype[96];
-	snprintf(ctype, sizeof ctype, "Content-Type: %s",
-		 call->content_type ? call->content_type : "application/json");
-	hdrs = curl_slist_append(hdrs, ctype);
-	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
-	if (cl->secret_hdr[0])
-		hdrs = curl_slist_append(hdrs, cl->secret_hdr);
-	if (cl->auth_hdr[0])
-		hdrs = curl_slist_append(hdrs, cl->auth_hdr);
-	if (cl->munge) {
-		/* munged refuses a replayed credential: a fresh one for every call. */
-		char *cred = NULL;
-		int mrc = api_munge_encode(cl->munge_socket, &cred, e);
-		if (mrc) {
-			curl_slist_free_all(hdrs);
-			return mrc;
-		}
-		struct aidc_buf h;
-		aidc_buf_init(&h, AIDC_MAX_MUNGE_CRED_BYTES + 64);
-		mrc = aidc_buf_printf(&h, "Authorization: MUNGE %s", cred);
-		aidc_free(cred);
-		if (mrc == 0)
-			hdrs = curl_slist_append(hdrs, aidc_buf_str(&h));
-		aidc_buf_release(&h);
-		if (mrc) {
-			curl_slist_free_all(hdrs);
-			return aidc_errf(e, AIDC_E_LIMIT, "MUNGE credential too long");
-		}
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (call->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
@@ -286,6 +248,64 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	}
+}
+
+/* "Authorization: MUNGE <credential>" appended to *hdrs. munged refuses a
+ * replayed credential, so every call encodes a fresh one. */
+static int append_munge(const struct api_client *cl, struct curl_slist **hdrs,
+			struct aidc_err *e)
+{
+	char *cred = NULL;
+	int rc = api_munge_encode(cl->munge_socket, &cred, e);
+	if (rc)
+		return rc;
+	struct aidc_buf h;
+	aidc_buf_init(&h, AIDC_MAX_MUNGE_CRED_BYTES + 64);
+	rc = aidc_buf_printf(&h, "Authorization: MUNGE %s", cred);
+	aidc_free(cred);
+	if (rc == 0)
+		*hdrs = curl_slist_append(*hdrs, aidc_buf_str(&h));
+	aidc_buf_release(&h);
+	return rc ? aidc_errf(e, AIDC_E_LIMIT, "MUNGE credential too long") : 0;
+}
+
+/* The request's headers: content type, no 100-continue, credentials.
+ * *hdrs is set even on failure; the caller frees it with curl_slist_free_all. */
+static int request_headers(const struct api_client *cl, const struct api_call *call,
+			   struct curl_slist **hdrs, struct aidc_err *e)
+{
+	char ctype[96];
+	snprintf(ctype, sizeof ctype, "Content-Type: %s",
+		 call->content_type ? call->content_type : "application/json");
+	*hdrs = curl_slist_append(NULL, ctype);
+	*hdrs = curl_slist_append(*hdrs, "Expect:"); /* no 100-continue round trip */
+	if (cl->secret_hdr[0])
+		*hdrs = curl_slist_append(*hdrs, cl->secret_hdr);
+	if (cl->auth_hdr[0])
+		*hdrs = curl_slist_append(*hdrs, cl->auth_hdr);
+	return cl->munge ? append_munge(cl, hdrs, e) : 0;
+}
+
+int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e)
+{
+	CURL *c = cl->curl;
+	char url[sizeof cl->base + 2048];
+	if (strlen(call->path) >= 2048)
+		return aidc_errf(e, AIDC_E_LIMIT, "request path too long");
+	snprintf(url, sizeof url, "%s%s", cl->base, call->path);
+	call->status = 0;
+	call->fail = API_FAIL_NONE;
+	call->offset_hdr = -1;
+	call->done_hdr = -1;
+	aidc_buf_reset(&call->reply);
+	struct curl_slist *hdrs = NULL;
+	int hrc = request_headers(cl, call, &hdrs, e);
+	if (hrc) {
+		curl_slist_free_all(hdrs);
+		return hrc;
+	}
+	set_request_opts(cl, call, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	char detail[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
 	CURLcode rc = curl_easy_perform(c);
