@@ -918,7 +918,7 @@ static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_nod
 	else if (n->state == CTLD_NODE_UNKNOWN)
 		snprintf(why, sizeof why, "not heard from since the controller started");
 	else if (n->drained)
-		snprintf(why, sizeof why, "drained by an admin");
+		snprintf(why, sizeof why, "%s", n->drain_reason ? n->drain_reason : "drained by an admin");
 	aidc_json_kstr(w, "reason", why);
 	uint32_t tasks = 0;
 	for (size_t i = 0; i < n->nact; i++)
@@ -979,7 +979,7 @@ static int set_drain(struct ctld *c, struct ctld_msg *m, bool drained)
 	 * heartbeat names it again). */
 	aidc_free(n->drain_reason);
 	const char *why = api_query(m->req, "reason");
-	n->drain_reason = drained ? aidc_strdup(why && *why ? why : "admin") : NULL;
+	n->drain_reason = drained ? aidc_strdup(why && *why ? why : "drained by an admin") : NULL;
 	n->agent_drained = false;
 	ctld_sched_node_state(c, n);
 	c->need_pass = true;
