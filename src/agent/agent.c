@@ -783,6 +783,90 @@ static bool fatal_registration(int code)
 	       code == AIDC_E_EXISTS || code == AIDC_E_STATE;
 }
 
+/* The controller asked this agent to register again (it restarted or lost
+ * the node). False when it refuses for good: a newer run of this agent
+ * replaced it, or the name went to another agent. */
+static bool reregister(struct agent *a)
+{
+	struct aidc_err re = {0};
+	if (do_register(a, &re) != 0 && fatal_registration(re.code)) {
+		aidc_log(AIDC_LOG_ERROR, "agent %s: registration refused, stopping: %s", a->cfg.name,
+			 re.msg);
+		return false;
+	}
+	if (re.code) {
+		aidc_log_limited(&a->net_log, AIDC_LOG_WARN,
+				 "agent %s: registration failed, retrying: %s", a->cfg.name, re.msg);
+		agent_nap_ms(200);
+	}
+	return true;
+}
+
+/* The agent's main loop (the fetcher thread takes orders in parallel): wake on
+ * orders or task starts or every 50 ms, launch, reap and police tasks, report,
+ * heartbeat. Returns on a signal or a final registration refusal. */
+static void serve(struct agent *a)
+{
+	int64_t next_hb = 0, next_logs = 0;
+	while (!stop_signal) {
+		/* Wake for new orders and for children reaching exec (their start
+		 * pipes close), so a start is reported without waiting for the tick. */
+		struct pollfd p[2 + AGENT_POLL_STARTS] = {{.fd = a->wake[0], .events = POLLIN},
+							  {.fd = a->notify[0], .events = POLLIN}};
+		nfds_t np = 2;
+		for (size_t i = 0; i < a->ntasks && np < AIDC_ARRAY_LEN(p); i++)
+			if (a->tasks[i].start_fd >= 0)
+				p[np++] = (struct pollfd){.fd = a->tasks[i].start_fd, .events = POLLIN};
+		poll(p, np, 50);
+		take_orders(a);
+		/* Before any report or heartbeat can name the tasks just launched. */
+		if (a->state_dirty)
+			agent_save_state(a);
+		agent_check_starts(a);
+		agent_reap(a);
+		agent_enforce_limits(a);
+		agent_collect_cgroups(a);
+		agent_check_disk(a);
+		int64_t now = agent_mono_ms();
+		if (a->problem_changed) {
+			a->problem_changed = false;
+			next_hb = 0; /* tell the controller now */
+		}
+		bool logs_due = now >= next_logs;
+		if (logs_due)
+			next_logs = now + 300;
+		agent_report_all(a, logs_due);
+		if (a->need_register) {
+			if (!reregister(a))
+				break;
+		} else if (now >= next_hb) {
+			heartbeat(a);
+			next_hb = now + a->heartbeat_s * 1000;
+		}
+		if (a->state_dirty)
+			agent_save_state(a);
+	}
+}
+
+/* Frees what setup and registration made (agent_run's error path). */
+static void teardown(struct agent *a)
+{
+	api_client_release(&a->cl);
+	if (a->notify[0] >= 0) {
+		close(a->notify[0]);
+		close(a->notify[1]);
+	}
+	if (a->wake[0] >= 0) {
+		close(a->wake[0]);
+		close(a->wake[1]);
+	}
+	for (size_t i = 0; i < a->ntasks; i++)
+		agent_task_release(&a->tasks[i]);
+	aidc_free(a->tasks);
+	aidc_free(a->gc);
+	aidc_free(a->spare);
+}
+
 int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 {
 	struct agent a;
@@ -817,55 +901,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, fetcher, &a);
-	int64_t next_hb = 0, next_logs = 0;
-	while (!stop_signal) {
-		/* Wake for new orders and for children reaching exec (their start
-		 * pipes close), so a start is reported without waiting for the tick. */
-		struct pollfd p[2 + AGENT_POLL_STARTS] = {{.fd = a.wake[0], .events = POLLIN},
-							  {.fd = a.notify[0], .events = POLLIN}};
-		nfds_t np = 2;
-		for (size_t i = 0; i < a.ntasks && np < AIDC_ARRAY_LEN(p); i++)
-			if (a.tasks[i].start_fd >= 0)
-				p[np++] = (struct pollfd){.fd = a.tasks[i].start_fd, .events = POLLIN};
-		poll(p, np, 50);
-		take_orders(&a);
-		/* Before any report or heartbeat can name the tasks just launched. */
-		if (a.state_dirty)
-			agent_save_state(&a);
-		agent_check_starts(&a);
-		agent_reap(&a);
-		agent_enforce_limits(&a);
-		agent_collect_cgroups(&a);
-		agent_check_disk(&a);
-		int64_t now = agent_mono_ms();
-		if (a.problem_changed) {
-			a.problem_changed = false;
-			next_hb = 0; /* tell the controller now */
-		}
-		bool logs_due = now >= next_logs;
-		if (logs_due)
-			next_logs = now + 300;
-		agent_report_all(&a, logs_due);
-		if (a.need_register) {
-			struct aidc_err re = {0};
-			if (do_register(&a, &re) != 0 && fatal_registration(re.code)) {
-				/* Replaced by a newer run, or the name went to another agent. */
-				aidc_log(AIDC_LOG_ERROR, "agent %s: registration refused, stopping: %s",
-					 a.cfg.name, re.msg);
-				break;
-			} else if (re.code) {
-				aidc_log_limited(&a.net_log, AIDC_LOG_WARN,
-						 "agent %s: registration failed, retrying: %s",
-						 a.cfg.name, re.msg);
-				agent_nap_ms(200);
-			}
-		} else if (now >= next_hb) {
-			heartbeat(&a);
-			next_hb = now + a.heartbeat_s * 1000;
-		}
-		if (a.state_dirty)
-			agent_save_state(&a);
-	}
+	serve(&a);
 	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, (int)stop_signal);
 	a.stop = true;
 	shutdown_tasks(&a);
@@ -876,19 +912,6 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	 * and every task has been stopped and reported above. */
 	_exit(0);
 out:
-	api_client_release(&a.cl);
-	if (a.notify[0] >= 0) {
-		close(a.notify[0]);
-		close(a.notify[1]);
-	}
-	if (a.wake[0] >= 0) {
-		close(a.wake[0]);
-		close(a.wake[1]);
-	}
-	for (size_t i = 0; i < a.ntasks; i++)
-		agent_task_release(&a.tasks[i]);
-	aidc_free(a.tasks);
-	aidc_free(a.gc);
-	aidc_free(a.spare);
+	teardown(&a);
 	return rc;
 }
