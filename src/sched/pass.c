@@ -358,11 +358,64 @@ static void keep(struct sched_job *j, enum sched_reason r, struct sched_partitio
 	p->q[(*w)++] = h;
 }
 
+/* The queue head h cannot start: it preempts lower-priority running jobs when
+ * its order allows, and is PREEMPTING while victims are chosen for it. */
+static void head_preempt(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
+			 struct sched_decisions *out)
+{
+	struct sched_job *j = &s->jobs[h];
+	if (preempt_for(s, p, h, now_s, out) || j->victims_pending)
+		j->reason = SCHED_REASON_PREEMPTING;
+}
+
+/* EASY and SKIP: the head h that cannot start preempts if it may, then
+ * reserves the room its victims free (both modes) or, under EASY, the room it
+ * will run in, which the jobs behind it must not delay. False when the head
+ * fits no node up now: then the next job that cannot start is the head. */
+static bool head_reserve(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
+			 struct sched_decisions *out)
+{
+	struct sched_resv *resv = &s->resv;
+	struct sched_job *j = &s->jobs[h];
+	int64_t t = now_s;
+	head_preempt(s, p, h, now_s, out);
+	/* EASY and SKIP alike: the room preemption frees is h's, from now. */
+	bool for_victims = j->victims_pending && resv_for_victims(s, p, h);
+	if (!for_victims && s->cfg.blocking != SCHED_BLOCK_EASY)
+		return true; /* SKIP reserves nothing */
+	if (!for_victims && sched_will_run(s, h, now_s, &t, resv) != 0) {
+		/* It fits the partition (sched_never_fits said so), only not the
+		 * nodes up now: it waits for resources (nodes that return), it is
+		 * not never_fits. */
+		j->reason = SCHED_REASON_RESOURCES;
+		return false;
+	}
+	resv->active = true;
+	resv->job = h;
+	resv->shadow_s = t;
+	sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, t, NULL, 0);
+	return true;
+}
+
+/* After a pass over q[qhead .. i): kept jobs sit in q[qhead .. w), unvisited
+ * ones in q[i .. qn). Closes the gap by moving the kept ones up (STRICT keeps
+ * few, so this is cheap). */
+static void close_gap(struct sched_partition *p, size_t i, size_t w)
+{
+	size_t nk = w - p->qhead;
+	if (i < p->qn) {
+		memmove(p->q + i - nk, p->q + p->qhead, nk * sizeof *p->q);
+		p->qhead = i - nk;
+	} else {
+		p->qn = w;
+	}
+}
+
 static void pass_partition(struct sched *s, struct sched_partition *p, int64_t now_s,
 			   struct sched_decisions *out)
 {
 	struct sched_resv *resv = &s->resv;
-	size_t i, w, nk;
+	size_t i, w;
 	bool head_seen = false;
 
 	sched_queue_merge(s, p);
@@ -374,7 +427,6 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		uint32_t h = p->q[i], n;
 		struct sched_job *j = &s->jobs[h];
 		bool blocked = false;
-		int64_t t;
 
 		j->reason_pass = s->npasses;
 		if (sched_never_fits(s, j)) {
@@ -402,50 +454,19 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 			continue;
 		}
 		/* j is the head: the first job of the partition that cannot start. */
-		head_seen = true;
 		keep(j, SCHED_REASON_RESOURCES, p, &w, h);
-		if (preempt_for(s, p, h, now_s, out) || j->victims_pending)
-			j->reason = SCHED_REASON_PREEMPTING;
+		head_seen = true;
 		if (s->cfg.blocking == SCHED_BLOCK_STRICT) {
+			head_preempt(s, p, h, now_s, out);
 			i++;
 			break;
 		}
-		if (j->victims_pending && resv_for_victims(s, p, h)) {
-			/* EASY and SKIP alike: the room preemption frees is h's. */
-			resv->active = true;
-			resv->job = h;
-			resv->shadow_s = now_s;
-			sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, now_s, NULL, 0);
-			continue;
-		}
-		if (s->cfg.blocking == SCHED_BLOCK_EASY) {
-			if (sched_will_run(s, h, now_s, &t, resv) == 0) {
-				resv->active = true;
-				resv->job = h;
-				resv->shadow_s = t;
-				sched_decide(out, SCHED_DECIDE_RESERVE, s, h, UINT32_MAX, t, NULL,
-					     0);
-			} else {
-				/* It fits the partition (sched_never_fits said so above),
-				 * only not the nodes up now: it waits for resources (nodes
-				 * that return), it is not never_fits. */
-				j->reason = SCHED_REASON_RESOURCES;
-				head_seen = false; /* the next job that cannot start is the head */
-			}
-		}
+		head_seen = head_reserve(s, p, h, now_s, out);
 	}
 	if (resv->active)
 		resv_view(s, false);
 	resv->active = false;
-	/* Kept jobs sit in q[qhead .. w); unvisited ones in q[i .. qn). Close the gap by
-	 * moving the kept ones up (STRICT keeps few, so this is cheap). */
-	nk = w - p->qhead;
-	if (i < p->qn) {
-		memmove(p->q + i - nk, p->q + p->qhead, nk * sizeof *p->q);
-		p->qhead = i - nk;
-	} else {
-		p->qn = w;
-	}
+	close_gap(p, i, w);
 }
 
 int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, struct aidc_err *e)
