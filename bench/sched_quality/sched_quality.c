@@ -19,7 +19,8 @@
  * missing trace prints SKIP and the rest still runs. One parameter set: the
  * core's defaults (sched_config_defaults). Never a test: it asserts nothing;
  * the exit status is 0 unless a run fails.
- * Usage: bench_sched_quality [TRACES_DIR] [--restart-overhead S]
+ * Usage: bench_sched_quality [TRACES_DIR] [--restart-overhead S] [--gittins-* V]
+ * (the --gittins-* flags of `aidc sim`, to explore; the reported table uses none)
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -39,6 +40,8 @@ struct tally {
 };
 
 static int64_t restart_s;
+/* GITTINS settings: the core's defaults unless a flag (for exploring) says otherwise */
+static struct sim_opts gopt;
 
 static double now_s(void)
 {
@@ -104,6 +107,11 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 		o.policy.order = orders[k];
 		o.compat_helios = helios;
 		o.restart_overhead_s = restart_s;
+		o.gittins_min_samples = gopt.gittins_min_samples;
+		o.gittins_quantum_s = gopt.gittins_quantum_s;
+		o.gittins_max_preempt = gopt.gittins_max_preempt;
+		o.gittins_starve_s = gopt.gittins_starve_s;
+		o.gittins_starve_factor = gopt.gittins_starve_factor;
 		if (helios) {
 			aidc_parse_datetime("2017-10-01 00:00:00", &o.from_s);
 			aidc_parse_datetime("2017-11-30 23:59:59", &o.to_s);
@@ -261,24 +269,54 @@ int main(int argc, char **argv)
 	double wall = 0, t0 = now_s();
 	int rc;
 
+	sim_opts_defaults(&gopt);
 	for (int i = 1; i < argc; i++) {
+		static const char *const gflags[] = {"--gittins-min-samples", "--gittins-quantum",
+						     "--gittins-max-preempt", "--gittins-starve",
+						     "--gittins-starve-factor"};
+		size_t gi = AIDC_ARRAY_LEN(gflags);
+		int64_t v;
+
+		for (size_t k = 0; k < AIDC_ARRAY_LEN(gflags); k++)
+			if (strcmp(argv[i], gflags[k]) == 0)
+				gi = k;
 		if (strcmp(argv[i], "--restart-overhead") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 0, 86400, &restart_s)) {
 				fprintf(stderr, "--restart-overhead takes 0..86400 s\n");
 				return 2;
 			}
+		} else if (gi < AIDC_ARRAY_LEN(gflags) && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], gi == 0 ? 1 : 0, 1000000, &v)) {
+				fprintf(stderr, "%s takes %d..1000000\n", gflags[gi], gi == 0);
+				return 2;
+			}
+			if (gi == 0)
+				gopt.gittins_min_samples = (uint32_t)v;
+			else if (gi == 1)
+				gopt.gittins_quantum_s = v;
+			else if (gi == 2)
+				gopt.gittins_max_preempt = (uint32_t)v;
+			else if (gi == 3)
+				gopt.gittins_starve_s = v;
+			else
+				gopt.gittins_starve_factor = (uint32_t)v;
 		} else if (argv[i][0] != '-') {
 			dir = argv[i];
 		} else {
 			fprintf(stderr, "usage: bench_sched_quality [TRACES_DIR] "
-					"[--restart-overhead S]\n");
+					"[--restart-overhead S] [--gittins-min-samples N] "
+					"[--gittins-quantum S] [--gittins-max-preempt N] "
+					"[--gittins-starve S] [--gittins-starve-factor X]\n");
 			return 2;
 		}
 	}
 	if (!dir)
 		dir = "../shared/traces";
-	printf("bench_sched_quality: traces from %s, restart overhead %lld s, core defaults\n",
-	       dir, (long long)restart_s);
+	printf("bench_sched_quality: traces from %s, restart overhead %lld s, Gittins min "
+	       "samples %u, quantum %lld s, max preempt %u, starve %lld s, starve factor %u\n",
+	       dir, (long long)restart_s, gopt.gittins_min_samples,
+	       (long long)gopt.gittins_quantum_s, gopt.gittins_max_preempt,
+	       (long long)gopt.gittins_starve_s, gopt.gittins_starve_factor);
 	rc = philly(dir, &tp, &wall);
 	if (!rc)
 		pai(dir);

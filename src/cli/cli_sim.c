@@ -34,6 +34,7 @@ struct sim_args {
 	int format, policy, placement, compat, profile;
 	bool format_set, policy_set, backfill, json, skip_bad, progress, timing, nodes_set;
 	int64_t nodes, gpn, seed, generate, restart_s, tiresias_threshold;
+	int64_t g_min, g_quantum, g_maxpre, g_starve, g_factor; /* GITTINS settings */
 	double vc_scale, load;
 };
 
@@ -59,6 +60,13 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	a->seed = 1;
 	a->vc_scale = 1.0;
 	a->load = 0.9;
+	struct sched_config core;
+	sched_config_defaults(&core);
+	a->g_min = core.gittins_min_samples;
+	a->g_quantum = core.gittins_quantum_s;
+	a->g_maxpre = core.gittins_max_preempt;
+	a->g_starve = core.gittins_starve_s;
+	a->g_factor = core.gittins_starve_factor;
 	const struct cli_flag flags[] = {
 		{"trace", CLI_STR, &a->trace, "FILE", "trace to replay ('-' = stdin)", 0, 0, NULL, NULL},
 		{"format", CLI_CHOICE, &a->format, "F", "trace format", 0, 0, format_choices, &a->format_set},
@@ -83,6 +91,11 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"load", CLI_F64, &a->load, "X", "generated offered load / cluster devices", 0.01, 100, NULL, NULL},
 		{"restart-overhead", CLI_I64, &a->restart_s, "S", "seconds a preempted job loses on resume", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"tiresias-threshold", CLI_I64, &a->tiresias_threshold, "S", "Tiresias: fixed demotion threshold, device-seconds (default: from each VC's history)", 1, AIDC_MAX_DURATION_S, NULL, NULL},
+		{"gittins-min-samples", CLI_I64, &a->g_min, "N", "Gittins: finished jobs a class needs before its history is used", 1, 1000000, NULL, NULL},
+		{"gittins-quantum", CLI_I64, &a->g_quantum, "S", "Gittins: no preemption in a run's first S seconds (0 = none)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
+		{"gittins-max-preempt", CLI_I64, &a->g_maxpre, "N", "Gittins: preemptions per job at most (0 = one per run-time bucket)", 0, 1000000, NULL, NULL},
+		{"gittins-starve", CLI_I64, &a->g_starve, "S", "Gittins: a job queued this long goes first and runs unpreempted (0 = never)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
+		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
 		{"progress", CLI_BOOL, &a->progress, NULL, "progress on stderr even when it is not a TTY", 0, 0, NULL, NULL},
 		{"timing", CLI_BOOL, &a->timing, NULL, "print wall time and peak RSS on stderr", 0, 0, NULL, NULL},
 	};
@@ -177,6 +190,11 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 	o->seed = (uint64_t)a->seed;
 	o->restart_overhead_s = a->restart_s;
 	o->tiresias_threshold_dev_s = a->tiresias_threshold;
+	o->gittins_min_samples = (uint32_t)a->g_min;
+	o->gittins_quantum_s = a->g_quantum;
+	o->gittins_max_preempt = (uint32_t)a->g_maxpre;
+	o->gittins_starve_s = a->g_starve;
+	o->gittins_starve_factor = (uint32_t)a->g_factor;
 	const char *from = a->from, *to = a->to;
 	if (o->compat_helios && a->format == SIM_FORMAT_PHILLY && a->trace) {
 		from = from ? from : HELIOS_PHILLY_FROM;

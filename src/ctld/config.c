@@ -75,6 +75,24 @@ static const struct key keys[] = {
 	CHOICE("blocking", blocking, sched_blocking_names, "easy",
 	       "what a blocked queue head does: holds the queue (strict), lets jobs pass that "
 	       "do not delay it (easy backfill), or lets any job pass (skip)"),
+	/* The next six defaults are the core's (sched_config_defaults; test_ctld_config
+	 * checks that they agree). */
+	I64("restart_overhead_s", restart_overhead_s, 0, AIDC_MAX_DURATION_S, "0", NULL,
+	    "run time a preempted job is expected to lose when it restarts (work since its "
+	    "last checkpoint plus start-up), s; the gittins order preempts a job only when "
+	    "the head's gain exceeds this cost"),
+	I64("gittins_min_samples", gittins_min_samples, 1, 1000000, "16", NULL,
+	    "gittins: finished jobs a class (user+name, user, partition, ... by GPU count) "
+	    "needs before its run-time history is used"),
+	I64("gittins_quantum_s", gittins_quantum_s, 0, AIDC_MAX_DURATION_S, "0", NULL,
+	    "gittins: a job is never preempted in the first this-many seconds of a run"),
+	I64("gittins_max_preempt", gittins_max_preempt, 0, 1000000, "0", NULL,
+	    "gittins: preemptions per job at most (0 = at most one per run-time bucket)"),
+	I64("gittins_starve_s", gittins_starve_s, 0, AIDC_MAX_DURATION_S, "0", NULL,
+	    "gittins: a job queued this long (or gittins_starve_factor x its expected "
+	    "remaining run time, if longer) goes first and runs unpreempted (0 = never)"),
+	I64("gittins_starve_factor", gittins_starve_factor, 0, 1000000, "10", NULL,
+	    "gittins: see gittins_starve_s"),
 	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
 	    "a node whose agent is silent this long is marked down"),
 	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),

@@ -67,6 +67,10 @@ struct ctld_config {
 	int order;     /* enum sched_order */
 	int placement; /* enum sched_placement */
 	int blocking;  /* enum sched_blocking */
+	/* the core's preemption cost and GITTINS settings (struct sched_config) */
+	int64_t restart_overhead_s;
+	int64_t gittins_min_samples, gittins_quantum_s, gittins_max_preempt;
+	int64_t gittins_starve_s, gittins_starve_factor;
 	int64_t node_timeout_s;
 	int64_t heartbeat_s;
 	int64_t kill_grace_s;

@@ -30,6 +30,12 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e)
 	sc.order = (enum sched_order)c->cfg.order;
 	sc.placement = (enum sched_placement)c->cfg.placement;
 	sc.blocking = (enum sched_blocking)c->cfg.blocking;
+	sc.restart_overhead_s = c->cfg.restart_overhead_s;
+	sc.gittins_min_samples = (uint32_t)c->cfg.gittins_min_samples;
+	sc.gittins_quantum_s = c->cfg.gittins_quantum_s;
+	sc.gittins_max_preempt = (uint32_t)c->cfg.gittins_max_preempt;
+	sc.gittins_starve_s = c->cfg.gittins_starve_s;
+	sc.gittins_starve_factor = (uint32_t)c->cfg.gittins_starve_factor;
 	struct sched_env env = {.version = SCHED_ENV_VERSION, .ctx = c, .log_fn = core_log};
 	return sched_new(&sc, &env, &c->sched, e);
 }

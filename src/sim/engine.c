@@ -20,7 +20,15 @@
 
 void sim_opts_defaults(struct sim_opts *o)
 {
+	struct sched_config cfg;
+
 	memset(o, 0, sizeof *o);
+	sched_config_defaults(&cfg);
+	o->gittins_min_samples = cfg.gittins_min_samples;
+	o->gittins_max_preempt = cfg.gittins_max_preempt;
+	o->gittins_starve_factor = cfg.gittins_starve_factor;
+	o->gittins_quantum_s = cfg.gittins_quantum_s;
+	o->gittins_starve_s = cfg.gittins_starve_s;
 	o->policy.order = SCHED_ORDER_FIFO;
 	o->placement = SCHED_PLACE_CONSOLIDATE;
 	o->from_s = INT64_MIN;
@@ -449,6 +457,11 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 								   : SCHED_BLOCK_STRICT;
 	cfg.seed = o->seed;
 	cfg.restart_overhead_s = o->restart_overhead_s;
+	cfg.gittins_min_samples = o->gittins_min_samples;
+	cfg.gittins_max_preempt = o->gittins_max_preempt;
+	cfg.gittins_starve_factor = o->gittins_starve_factor;
+	cfg.gittins_quantum_s = o->gittins_quantum_s;
+	cfg.gittins_starve_s = o->gittins_starve_s;
 	if (o->tiresias_threshold_dev_s > 0) {
 		/* an explicit threshold is fixed: no history-derived one */
 		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;

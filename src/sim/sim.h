@@ -238,6 +238,9 @@ struct sim_opts {
 	uint64_t seed;
 	int64_t tiresias_threshold_dev_s; /* 0 = core default */
 	int64_t restart_overhead_s; /* added to the remaining run of a preempted job */
+	/* GITTINS settings (struct sched_config; sim_opts_defaults takes the core's) */
+	uint32_t gittins_min_samples, gittins_max_preempt, gittins_starve_factor;
+	int64_t gittins_quantum_s, gittins_starve_s;
 	/* Optional progress callback (done = jobs finished or given up). */
 	void (*progress_fn)(void *ctx, size_t done, size_t total, int64_t now_s);
 	void *progress_ctx;

@@ -207,5 +207,45 @@ static void test_bridge_policies(void)
 	aidc_free(c);
 }
 
+/* The core's preemption cost and GITTINS settings: the controller's defaults are
+ * the core's (sched_config_defaults), and set values reach the core. */
+static void test_bridge_core_settings(void)
+{
+	struct ctld *c = aidc_calloc(1, sizeof *c);
+	struct sched_config def;
+	struct aidc_err e = {0};
+	const struct sched_config *sc;
+
+	sched_config_defaults(&def);
+	ctld_config_defaults(&c->cfg);
+	CHECK_EQ(ctld_sched_init(c, &e), 0);
+	sc = sched_get_config(c->sched);
+	CHECK_EQ(sc->restart_overhead_s, def.restart_overhead_s);
+	CHECK_EQ(sc->gittins_min_samples, def.gittins_min_samples);
+	CHECK_EQ(sc->gittins_quantum_s, def.gittins_quantum_s);
+	CHECK_EQ(sc->gittins_max_preempt, def.gittins_max_preempt);
+	CHECK_EQ(sc->gittins_starve_s, def.gittins_starve_s);
+	CHECK_EQ(sc->gittins_starve_factor, def.gittins_starve_factor);
+	sched_free(c->sched);
+	c->sched = NULL;
+	CHECK_EQ(ctld_config_set(&c->cfg, "restart_overhead_s", "120", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_min_samples", "5", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_quantum_s", "300", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_max_preempt", "3", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_starve_s", "7200", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_starve_factor", "4", &e), 0);
+	CHECK(ctld_config_set(&c->cfg, "gittins_min_samples", "0", &e) != 0);
+	CHECK_EQ(ctld_sched_init(c, &e), 0);
+	sc = sched_get_config(c->sched);
+	CHECK_EQ(sc->restart_overhead_s, 120);
+	CHECK_EQ(sc->gittins_min_samples, 5);
+	CHECK_EQ(sc->gittins_quantum_s, 300);
+	CHECK_EQ(sc->gittins_max_preempt, 3);
+	CHECK_EQ(sc->gittins_starve_s, 7200);
+	CHECK_EQ(sc->gittins_starve_factor, 4);
+	sched_free(c->sched);
+	aidc_free(c);
+}
+
 TEST_MAIN(TEST(test_defaults), TEST(test_set_types), TEST(test_policy_names), TEST(test_load),
-	  TEST(test_key_info), TEST(test_bridge_policies))
+	  TEST(test_key_info), TEST(test_bridge_policies), TEST(test_bridge_core_settings))
