@@ -449,9 +449,7 @@ void agent_task_release(struct task *t)
 	if (t->start_fd >= 0)
 		close(t->start_fd);
 	t->start_fd = -1;
-	if (t->gate_fd >= 0)
-		close(t->gate_fd); /* never opened: the child exits without running */
-	t->gate_fd = -1;
+	agent_proc_cancel_gate(&t->gate_fd); /* never opened: the child exits without running */
 	if (t->follow_fd >= 0)
 		close(t->follow_fd);
 	t->follow_fd = -1;

@@ -151,6 +151,8 @@ int agent_proc_spawn_async(const struct agent_launch *l, pid_t *out_pid, int *ou
  * runs unrecorded. If the agent dies before, the child sees EOF and exits 127
  * without running anything. */
 void agent_proc_open_gate(int *gate);
+/* Tells a gated child to exit without running (the task is forgotten). */
+void agent_proc_cancel_gate(int *gate);
 /* What the name of an adopted task's leader says (never blocks). */
 enum agent_shim_state {
 	AGENT_SHIM_OTHER,     /* gone, or not a shim (a task of an older agent) */

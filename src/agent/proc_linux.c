@@ -122,20 +122,23 @@ static void keep_name(time_t keep_s, const char *state_dir)
 	}
 }
 
-/* Waits at the gate: the agent writes one byte once the task is in its state
- * file. EOF means the agent died first (or forgot the task): the program
- * never runs, and an orphan says so in its name for a restarted agent, which
- * then waits for the launch order again. */
-static void wait_gate(int gate_fd, pid_t agent, const char *state_dir)
+/* Waits at the gate: the agent writes 'g' once the task is in its state
+ * file, or 'x' when it forgets the task (the child exits at once, reaped by
+ * that agent). EOF means the agent died first: the program never runs, and
+ * the orphan says so in its name for a restarted agent, which then waits for
+ * the launch order again. The EOF can arrive before the child is reparented
+ * (a dying process closes its files first), so EOF alone decides: getppid()
+ * may still name the agent. */
+static void wait_gate(int gate_fd, const char *state_dir)
 {
 	char go = 0;
 	ssize_t n;
 	do
 		n = read(gate_fd, &go, 1);
 	while (n < 0 && errno == EINTR);
-	if (n != 1) {
+	if (n != 1 || go != 'g') {
 		prctl(PR_SET_NAME, AGENT_EXIT_COMM "n", 0, 0, 0);
-		if (getppid() != agent)
+		if (n != 1)
 			keep_name(AGENT_GATE_KEEP_S, state_dir);
 		_exit(127);
 	}
@@ -266,7 +269,7 @@ static void child(const struct agent_launch *l, const struct groups *gr, int err
 		if (dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
 			child_fail(errfd, 6);
 		close_except((const int[]){errfd, gate_fd, notify_fd}, 3);
-		wait_gate(gate_fd, agent, l->state_dir);
+		wait_gate(gate_fd, l->state_dir);
 		moved = *l;
 		moved.out_fd = 1;
 		moved.err_fd = 2;
@@ -392,14 +395,24 @@ int agent_proc_spawn_async(const struct agent_launch *l, pid_t *out_pid, int *ou
 	return rc;
 }
 
-void agent_proc_open_gate(int *gate)
+static void send_gate(int *gate, char what)
 {
 	if (*gate < 0)
 		return;
-	ssize_t w = write(*gate, "g", 1);
+	ssize_t w = write(*gate, &what, 1);
 	(void)w; /* EPIPE: the child is gone already (killed), reaped as usual */
 	close(*gate);
 	*gate = -1;
+}
+
+void agent_proc_open_gate(int *gate)
+{
+	send_gate(gate, 'g');
+}
+
+void agent_proc_cancel_gate(int *gate)
+{
+	send_gate(gate, 'x');
 }
 
 int agent_proc_spawn_result(int *fd, const char *cwd, const char *exe, struct aidc_err *e)
