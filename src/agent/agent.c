@@ -893,10 +893,13 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 			rc = aidc_errf(e, re.code, "registration refused: %s", re.msg);
 			goto out;
 		}
+		/* --background: return, saying why it is not registered yet. */
+		aidc_daemon_ready("not registered yet (%s); it keeps trying, see its log", re.msg);
 		aidc_log_limited(&a.net_log, AIDC_LOG_WARN, "agent %s: registration failed, retrying: %s",
 				 a.cfg.name, re.msg);
 		agent_nap_ms(300);
 	}
+	aidc_daemon_ready(NULL);
 	pthread_t th;
 	pthread_create(&th, NULL, fetcher, &a);
 	serve(&a);

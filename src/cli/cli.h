@@ -121,10 +121,13 @@ extern const size_t cli_nsubcmds;
  * prints "aidc: WHAT: longer than N bytes" and returns CLI_EXIT_USAGE. */
 int cli_set_str(char *dst, size_t n, const char *v, const char *what);
 
-/* Daemons (controller, agent): --log-file points stderr at FILE, --pid-file
- * writes the pid (removed again by aidc_pidfile_remove at a clean stop).
- * Either may be NULL. Prints "aidc WHO: ..." and returns CLI_EXIT_FAIL on
+/* Daemons (controller, agent): --background forks first (needs --log-file;
+ * aidc_daemon_start: the parent exits when the child is ready or failed),
+ * --log-file points stderr (and, in the background, stdout) at FILE,
+ * --pid-file writes the pid (removed again by aidc_pidfile_remove at a clean
+ * stop). Files may be NULL. Prints "aidc WHO: ..." and returns
+ * CLI_EXIT_FAIL (CLI_EXIT_USAGE for --background without --log-file) on
  * failure. */
-int cli_daemon_files(const char *who, const char *log_file, const char *pid_file);
+int cli_daemon_files(const char *who, const char *log_file, const char *pid_file, bool background);
 
 #endif

@@ -36,7 +36,7 @@ struct agent_opts {
 	const char *log_file, *pid_file;
 	int64_t cpus, mem;
 	int limits;
-	bool allow_root, limits_set;
+	bool allow_root, limits_set, background;
 };
 
 /* Copies the given flags over the agent's defaults. */
@@ -114,6 +114,10 @@ int cli_agent_main(int argc, char **argv)
 		 NULL, NULL},
 		{"pid-file", CLI_STR, &o.pid_file, "FILE",
 		 "write the pid to FILE (refused while it names a live process)", 0, 0, NULL, NULL},
+		{"background", CLI_BOOL, &o.background, NULL,
+		 "detach once registered, or at the first failure to register, saying why (needs "
+		 "--log-file); a refusal or bad option is printed and the exit status is 1",
+		 0, 0, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {"agent", "aidc agent [options]",
 				    "Run a node agent: register, heartbeat, launch tasks as their "
@@ -126,12 +130,13 @@ int cli_agent_main(int argc, char **argv)
 	agent_config_defaults(&cfg);
 	if ((rc = apply_opts(&o, &cfg)) != 0)
 		return rc;
-	if ((rc = cli_daemon_files("agent", o.log_file, o.pid_file)) != 0)
+	if ((rc = cli_daemon_files("agent", o.log_file, o.pid_file, o.background)) != 0)
 		return rc;
 	struct aidc_err e = {0};
 	rc = agent_run(&cfg, &e);
 	aidc_pidfile_remove();
 	if (rc != 0) {
+		aidc_daemon_failed(e.msg);
 		fprintf(stderr, "aidc agent: %s\n", e.msg);
 		return CLI_EXIT_FAIL;
 	}

@@ -62,9 +62,9 @@ static int apply_key_flags(const struct key_flags *kf, struct ctld_config *cfg)
 int cli_controller_main(int argc, char **argv)
 {
 	const char *config = NULL, *log_file = NULL, *pid_file = NULL;
-	bool doc = false, debug = false;
+	bool doc = false, debug = false, background = false;
 	static struct key_flags kf;
-	struct cli_flag flags[CTLD_CONFIG_MAX_KEYS + 5];
+	struct cli_flag flags[CTLD_CONFIG_MAX_KEYS + 6];
 	size_t nf = 0;
 	flags[nf++] = (struct cli_flag){"config", CLI_STR, &config, "FILE",
 					"key = value config file (docs/config.md); the flags "
@@ -83,6 +83,10 @@ int cli_controller_main(int argc, char **argv)
 	flags[nf++] = (struct cli_flag){"pid-file", CLI_STR, &pid_file, "FILE",
 					"write the pid to FILE (refused while it names a live "
 					"process; removed at a clean stop)",
+					0, 0, NULL, NULL};
+	flags[nf++] = (struct cli_flag){"background", CLI_BOOL, &background, NULL,
+					"detach once listening (needs --log-file); an error "
+					"before that is printed and the exit status is 1",
 					0, 0, NULL, NULL};
 	const struct cli_cmd cmd = {"controller", "aidc controller [options]",
 				    "Run the controller: REST API (Unix socket for local users, TCP "
@@ -108,11 +112,12 @@ int cli_controller_main(int argc, char **argv)
 	}
 	if ((rc = apply_key_flags(&kf, &cfg)) != 0)
 		return rc;
-	if ((rc = cli_daemon_files("controller", log_file, pid_file)) != 0)
+	if ((rc = cli_daemon_files("controller", log_file, pid_file, background)) != 0)
 		return rc;
 	rc = ctld_run(&cfg, &e);
 	aidc_pidfile_remove();
 	if (rc != 0) {
+		aidc_daemon_failed(e.msg);
 		fprintf(stderr, "aidc controller: %s\n", e.msg);
 		return CLI_EXIT_FAIL;
 	}

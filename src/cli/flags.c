@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Declarative command-line flag parsing and help text (see cli.h). */
 #include <ctype.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "sched/sched.h"
@@ -301,17 +302,30 @@ int cli_set_str(char *dst, size_t n, const char *v, const char *what)
 	return 0;
 }
 
-int cli_daemon_files(const char *who, const char *log_file, const char *pid_file)
+int cli_daemon_files(const char *who, const char *log_file, const char *pid_file, bool background)
 {
 	struct aidc_err e = {0};
+	if (background && !log_file) {
+		fprintf(stderr, "aidc %s: --background needs --log-file (its messages go there)\n",
+			who);
+		return CLI_EXIT_USAGE;
+	}
+	if (background && aidc_daemon_start(who, log_file, &e) != 0) {
+		fprintf(stderr, "aidc %s: %s\n", who, e.msg);
+		return CLI_EXIT_FAIL;
+	}
 	if (pid_file && aidc_pidfile_write(pid_file, &e) != 0) {
 		fprintf(stderr, "aidc %s: --pid-file: %s\n", who, e.msg);
+		aidc_daemon_failed("");
 		return CLI_EXIT_FAIL;
 	}
 	if (log_file && aidc_log_open_file(log_file, &e) != 0) {
 		fprintf(stderr, "aidc %s: --log-file: %s\n", who, e.msg);
 		aidc_pidfile_remove();
+		aidc_daemon_failed("");
 		return CLI_EXIT_FAIL;
 	}
+	if (background)
+		dup2(2, 1);
 	return 0;
 }

@@ -534,6 +534,7 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = start_server(&c, e)) != 0)
 		goto fail;
+	aidc_daemon_ready(NULL); /* --background: the parent returns now */
 	c.need_pass = true;
 	loop_run(&c);
 	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", (int)stop_signal);

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,12 +90,33 @@ static long read_pid(const char *path)
 	return aidc_parse_i64(buf, 1, INT32_MAX, &v) == 0 ? (long)v : 0;
 }
 
+/* Whether pid is a live process: one that exists and is not a zombie (a
+ * daemon killed under a parent that does not reap, such as a container's
+ * init, stays a zombie; its pid file is stale all the same). */
+static bool pid_alive(long pid)
+{
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return false;
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* no /proc: trust kill() */
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	const char *rp = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold anything */
+	return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
 int aidc_pidfile_write(const char *path, struct aidc_err *e)
 {
 	if (strlen(path) >= sizeof pidfile)
 		return aidc_errf(e, AIDC_E_LIMIT, "pid file %s: path too long", path);
 	long old = read_pid(path);
-	if (old > 0 && old != (long)getpid() && (kill((pid_t)old, 0) == 0 || errno == EPERM))
+	if (old > 0 && old != (long)getpid() && pid_alive(old))
 		return aidc_errf(e, AIDC_E_BUSY, "pid file %s names process %ld, still running",
 				 path, old);
 	char tmp[AIDC_MAX_PATH_BYTES + 16], text[32];
@@ -117,6 +141,107 @@ void aidc_pidfile_remove(void)
 	if (pidfile[0] && read_pid(pidfile) == (long)getpid())
 		unlink(pidfile);
 	pidfile[0] = '\0';
+}
+
+/* ---- --background ------------------------------------------------------------------ */
+
+static int daemon_fd = -1; /* the child's end of the readiness pipe */
+
+static void daemon_say(char kind, const char *msg)
+{
+	if (daemon_fd < 0)
+		return;
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "%c%s", kind, msg ? msg : "");
+	if (n > (int)sizeof buf - 1)
+		n = (int)sizeof buf - 1;
+	for (int off = 0; off < n;) {
+		ssize_t w = write(daemon_fd, buf + off, (size_t)(n - off));
+		if (w <= 0)
+			break;
+		off += (int)w;
+	}
+	close(daemon_fd);
+	daemon_fd = -1;
+}
+
+void aidc_daemon_ready(const char *fmt, ...)
+{
+	char msg[900] = "";
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+	}
+	daemon_say('R', msg);
+}
+
+void aidc_daemon_failed(const char *msg)
+{
+	daemon_say('F', msg);
+}
+
+/* The parent: wait for the child's word and exit with it. */
+static void daemon_parent(const char *who, const char *log_file, int fd, pid_t pid)
+{
+	char buf[1024];
+	size_t n = 0;
+	while (n < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (n > 0 && buf[0] == 'R') {
+		if (buf[1])
+			fprintf(stderr, "aidc %s: %s\n", who, buf + 1);
+		printf("aidc %s: running in the background, pid %ld, log %s\n", who, (long)pid,
+		       log_file);
+		exit(0);
+	}
+	if (n > 0 && buf[0] == 'F') {
+		if (buf[1]) /* else the child said it on this terminal */
+			fprintf(stderr, "aidc %s: %s\n", who, buf + 1);
+	} else {
+		int st = 0;
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		fprintf(stderr, "aidc %s: stopped before it was ready (%s); see %s\n", who,
+			w == pid && WIFSIGNALED(st) ? "killed by a signal" : "exited", log_file);
+	}
+	exit(1);
+}
+
+int aidc_daemon_start(const char *who, const char *log_file, struct aidc_err *e)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		return aidc_errf(e, AIDC_E_IO, "--background: pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return aidc_errf(e, AIDC_E_IO, "--background: fork: %s", strerror(errno));
+	}
+	if (pid > 0) {
+		close(p[1]);
+		daemon_parent(who, log_file, p[0], pid);
+	}
+	close(p[0]);
+	fcntl(p[1], F_SETFD, FD_CLOEXEC); /* tasks and helpers do not inherit it */
+	daemon_fd = p[1];
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	}
+	return 0;
 }
 
 static int64_t mono_ms(void)

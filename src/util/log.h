@@ -38,6 +38,21 @@ int aidc_pidfile_write(const char *path, struct aidc_err *e);
 void aidc_pidfile_remove(void);
 
 /*
+ * --background for the daemons: aidc_daemon_start forks; the child (return
+ * 0) starts a new session with stdin and stdout on /dev/null and goes on; the
+ * parent waits until the child calls aidc_daemon_ready (then it prints the
+ * note, if any, and exits 0) or aidc_daemon_failed or exits (it prints why,
+ * or that the child died before it was ready, naming log_file, and exits 1).
+ * log_file (kept) is where the child's stderr goes; the caller opens it in
+ * the child. Both calls are no-ops in a process not started this way, and
+ * only the first one counts; aidc_daemon_failed("") when the child printed the
+ * reason itself (before its stderr went to the log file).
+ */
+int aidc_daemon_start(const char *who, const char *log_file, struct aidc_err *e);
+void aidc_daemon_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void aidc_daemon_failed(const char *msg);
+
+/*
  * A bounded-rate logger for a failure that repeats (an agent that cannot
  * reach its controller): a message different from the previous one is
  * logged at once; the same message again at most once per interval_ms,
