@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Multi-host deployment on real separate network stacks (issue 18), following
-# docs/deploy.md: four network namespaces on a bridge, a head node (the
-# controller on the bridge address with TLS from a CA this test makes), two
-# compute nodes (agents) and a login node (a remote user with a token).
-# Namespaces are entered with `nsenter --net` only, so the agents keep this
-# host's mount namespace and its cgroup mounts.
+# Multi-host deployment on real separate network stacks (issue 18), by
+# docs/deploy.md: four network namespaces on a bridge, a head node, two
+# compute nodes and a login node. The center is built by the page's runbook
+# blocks themselves (tests/live/runbook.py extracts them; at most 15 commands
+# up to the first remote job): TLS from a CA they make, the secret and the CA
+# copied by scp, the agents, a token for a remote user. Hosts are entered with
+# `nsenter --net` (so the agents keep this host's mount namespace and its
+# cgroup mounts) and `unshare --uts` (each has its own host name).
 #
-# Checks: node addresses chosen from the route to the controller; a remote
-# user's single job (no credential in its environment); a 2-node gang whose
-# MASTER_ADDR is rank 0's node address; a 2-node PyTorch DDP step (gloo, CPU;
-# skipped with the reason without torch); agent kill -9 and restart (its job
-# adopted and completed once); controller kill -9 and restart (a remote
-# command waits for it); a duplicate node name refused; a wrong CA, a missing
-# CA file and an expired token refused with matching messages, and the
-# controller logging the peer of the failed handshake.
+# Checks: the runbook's first job runs a task on each node; node addresses
+# chosen from the route to the controller; a remote user's single job (no
+# credential in its environment); a 2-node gang whose MASTER_ADDR is rank 0's
+# node address; a 2-node PyTorch DDP step (gloo, CPU; skipped with the reason
+# without torch); agent kill -9 and restart with the runbook's command (its
+# job adopted and completed once); controller kill -9 and restart (a remote
+# command waits for it); the node block on a clone with a live node's host
+# name refused; a wrong CA, a missing CA file and an expired token refused
+# with matching messages, and the controller logging the peer of the failed
+# handshake; timestamped log lines. Only the runbook's daemon flags are used.
 #
-# SKIPs (exit 77) without root, ip netns, a bridge, nsenter or openssl.
+# SKIPs (exit 77) without root, ip netns, a bridge, nsenter, unshare or openssl.
 # Everything it made (processes, namespaces, bridge, files) goes in a trap.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 SRC=${AIDC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-for t in ip nsenter openssl; do command -v $t >/dev/null || skip "no $t"; done
+for t in ip nsenter unshare openssl; do command -v $t >/dev/null || skip "no $t"; done
 id nobody >/dev/null 2>&1 || skip "no user 'nobody' for the remote user's jobs"
 
 TAG=mh$$
@@ -37,22 +41,30 @@ DIR=$(mktemp -d /tmp/aidc-multihost-XXXXXX)
 chmod 755 "$DIR"
 PIDS=()
 
+# A live process: not gone, not a zombie (--background daemons are children of
+# whatever reaps orphans here, maybe nothing).
+live() { [ -r "/proc/$1/stat" ] && ! awk '{ sub(/.*\) /, ""); exit ($1 == "Z" || $1 == "X") ? 0 : 1 }' "/proc/$1/stat"; }
 cleanup() {
-	for f in "$DIR"/*/agent.pid "$DIR"/*/agent2.pid "$DIR"/head/controller.pid; do
-		[ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	# The daemons run in the background (--background): their pid files say where.
+	local f p i
+	for f in "$DIR"/*/run/*.pid; do
+		[ -f "$f" ] && p=$(cat "$f") && [ -n "$p" ] && PIDS+=("$p")
 	done
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	local i
-	for i in $(seq 50); do
+	for i in $(seq 100); do
 		local alive=0
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		for p in "${PIDS[@]}"; do live "$p" && alive=1; done
 		[ $alive -eq 0 ] && break
 		sleep 0.1
 	done
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for f in "$DIR"/*/var/log; do bash "$SRC/tests/live/cgroup_clean.sh" "$f"; done
 	for ns in head a1 a2 login sw; do ip netns del "$TAG-$ns" 2>/dev/null; done
 	if [ "$FAILS" -ne 0 ]; then
-		for f in "$DIR"/*/*.log; do echo "---- $f"; tail -c 4000 "$f"; done
+		for f in "$DIR"/*/var/log/*.log "$DIR"/*/runbook.out; do
+			echo "---- $f"
+			tail -c 4000 "$f"
+		done
 	fi
 	rm -rf "$DIR"
 }
@@ -79,66 +91,98 @@ for ns in head a1 a2 login; do
 done
 in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/$TAG-$ns" -- "$@"; }
 
-# ---- certificates (docs/deploy.md step 1) --------------------------------------------
-mkdir -p "$DIR/pki" "$DIR/head" "$DIR/a1" "$DIR/a2" "$DIR/login"
-chmod 700 "$DIR/head" # the controller refuses a state directory others can read
-(
-	cd "$DIR/pki" || exit 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=aidc test CA" \
-		-keyout ca.key -out ca.pem 2>/dev/null &&
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=$HEAD_IP" -keyout head.key \
-		-out head.csr 2>/dev/null &&
-	printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$HEAD_IP" >head.ext &&
-	openssl x509 -req -in head.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile head.ext -out head.pem 2>/dev/null &&
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
-		-keyout wrong.key -out wrong.pem 2>/dev/null
-) || skip "openssl could not make the test CA"
-chmod 600 "$DIR/pki/head.key"
-
-# ---- the controller on the head node (step 2) --------------------------------------
-start_controller() {
-	in_ns head "$AIDC" controller --listen "$HEAD_IP" --port 6820 \
-		--tls-cert "$DIR/pki/head.pem" --tls-key "$DIR/pki/head.key" \
-		--state-dir "$DIR/head" --allow-root-jobs --node-timeout 6 \
-		--log-file "$DIR/head/controller.log" --pid-file "$DIR/head/controller.pid" &
-	PIDS+=($!)
-	wait_for 30 test -S "$DIR/head/aidc.sock" -a -f "$DIR/head/controller.pid"
+# ---- the runbook: docs/deploy.md's marked blocks, run on the "hosts" -----------------
+# Each host is a network namespace (nsenter --net: the mount namespace and its
+# cgroup mounts stay) plus a UTS namespace with its own host name. The hosts
+# share one file system, so each one's /etc/aidc, /var/lib/aidc, /var/log and
+# /run are directories under DIR/HOST, and scp copies between them (runbook.py
+# and the page's "How this page is tested" list every substitution).
+DOC=$SRC/docs/deploy.md
+RB=$SRC/tests/live/runbook.py
+N=$("$PY" "$RB" "$DOC" count) || { fail "docs/deploy.md's runbook parses"; exit 1; }
+[ "$N" -le 15 ] && ok "docs/deploy.md: $N commands up to the first remote job (at most 15)" ||
+	fail "docs/deploy.md: $N commands up to the first remote job, more than 15"
+mkdir -p "$DIR/bin" "$DIR/pki"
+for h in head a1 a2 login; do
+	mkdir -p "$DIR/$h/etc" "$DIR/$h/var/lib" "$DIR/$h/var/log" "$DIR/$h/run" "$DIR/$h/home"
+	echo "${IP[$h]} $h" >>"$DIR/bin/hosts"
+done
+ln -s "$AIDC" "$DIR/bin/aidc"
+cat >"$DIR/bin/scp" <<'EOS'
+#!/bin/bash
+# scp between the test's hosts: [USER@]IP:PATH is PATH on the host with that
+# address (its mapped directories); cp -p keeps the mode as scp does.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+args=()
+for a in "$@"; do
+	case "$a" in -*) continue ;; esac
+	if [[ "$a" =~ ^([^@/:]+@)?([0-9.]+):(.*)$ ]]; then
+		h=$(awk -v ip="${BASH_REMATCH[2]}" '$1 == ip {print $2}' "$ROOT/bin/hosts")
+		[ -n "$h" ] || { echo "scp: no host ${BASH_REMATCH[2]}" >&2; exit 1; }
+		p=${BASH_REMATCH[3]}
+		case "$p" in /*) a=$ROOT/$h$p ;; *) a=$ROOT/$h/home/$p ;; esac
+	fi
+	args+=("$a")
+done
+exec cp -p "${args[@]}"
+EOS
+chmod 755 "$DIR/bin/scp"
+rb() { "$PY" "$RB" "$DOC" "$1" "$2" "$3" "$DIR" "$HEAD_IP" nobody "${@:4}"; }
+# host_run HOST SCRIPT [STDIN [HOSTNAME]]: bash -e SCRIPT as root on HOST, in its home.
+host_run() {
+	local h=$1 script=$2 in=${3:-/dev/null} name=${4:-mh-$1}
+	local envs=(HOME="$DIR/$h/home" PATH="$DIR/bin:$PATH")
+	[ "$h" = head ] && envs+=(AIDC_SOCKET="$DIR/head/var/lib/aidc/aidc.sock")
+	(cd "$DIR/$h/home" && in_ns "$h" unshare --uts -- env -u AIDC_SOCKET -u AIDC_CONTROLLER \
+		-u AIDC_TOKEN -u AIDC_CACERT "${envs[@]}" \
+		bash -c 'hostname "$1" && exec bash -e "$2"' _ "$name" "$script" <"$in")
 }
-export AIDC_SOCKET=$DIR/head/aidc.sock
-start_controller || { fail "the controller starts"; exit 1; }
-wait_for 20 "$AIDC" nodes >/dev/null 2>&1 || { fail "the controller answers"; exit 1; }
-ok "controller up on https://$HEAD_IP:6820"
+rb block head head >"$DIR/head/runbook.sh"
+rb line head head 'aidc controller' >"$DIR/head/controller.sh"
+for h in a1 a2; do
+	rb block node "$h" >"$DIR/$h/runbook.sh"
+	rb line node "$h" 'aidc agent' >"$DIR/$h/agent.sh"
+done
+rb block node login >"$DIR/login/node.sh"
+rb block login login >"$DIR/login/runbook.sh"
 
-# ---- agents (step 3): the secret and the CA copied to each node ----------------------
-start_agent() { # NS NAME [PIDFILE]
-	local ns=$1 name=$2 pf=${3:-agent.pid}
-	install -m 600 "$DIR/head/secret" "$DIR/$ns/secret"
-	in_ns "$ns" "$AIDC" agent --controller "https://$HEAD_IP:6820" --cacert "$DIR/pki/ca.pem" \
-		--name "$name" --state-dir "$DIR/$ns/state" --secret-file "$DIR/$ns/secret" \
-		--cpus 2 --mem-mib 2048 --allow-root-jobs \
-		--log-file "$DIR/$ns/${pf%.pid}.log" --pid-file "$DIR/$ns/$pf" &
-	PIDS+=($!)
-}
+# Step 1: the head node (certificates, config, controller, alice's token).
+host_run head "$DIR/head/runbook.sh" >"$DIR/head/runbook.out" 2>&1 ||
+	{ fail "the head block of docs/deploy.md: $(tail -5 "$DIR/head/runbook.out")"; exit 1; }
+TOKEN=$(grep -o 'aidc_[0-9]*_[0-9a-f]*' "$DIR/head/runbook.out" | head -1)
+[ -n "$TOKEN" ] && ok "head block: controller up on https://$HEAD_IP:6820, a token for nobody" ||
+	{ fail "head block printed a token: $(cat "$DIR/head/runbook.out")"; exit 1; }
+echo "$TOKEN" >"$DIR/token"
+export AIDC_SOCKET=$DIR/head/var/lib/aidc/aidc.sock
+CTL_LOG=$DIR/head/var/log/aidc-controller.log
+# Step 2: each compute node (the secret and the CA by scp, the agent).
+for h in a1 a2; do
+	host_run "$h" "$DIR/$h/runbook.sh" >"$DIR/$h/runbook.out" 2>&1 ||
+		fail "the node block on $h: $(tail -5 "$DIR/$h/runbook.out")"
+done
 node_field() { # NAME FIELD
 	"$AIDC" nodes --json 2>/dev/null | "$PY" -c 'import json,sys
 d=json.load(sys.stdin); n=[x for x in d.get("nodes",d if isinstance(d,list) else []) if x["name"]==sys.argv[1]]
 print(n[0].get(sys.argv[2],"") if n else "")' "$1" "$2"
 }
 up_nodes() { [ "$(node_field mh-a1 state)" = up ] && [ "$(node_field mh-a2 state)" = up ]; }
-start_agent a1 mh-a1
-start_agent a2 mh-a2
-wait_for 30 up_nodes && ok "two agents registered" || fail "two agents registered"
+wait_for 30 up_nodes && ok "two agents registered under their host names" || fail "two agents registered"
 check_eq "mh-a1's address is its route to the controller" "$(node_field mh-a1 addr)" "${IP[a1]}"
 check_eq "mh-a2's address is its route to the controller" "$(node_field mh-a2 addr)" "${IP[a2]}"
+# Step 3: the login host; the token is what the user pastes.
+host_run login "$DIR/login/runbook.sh" "$DIR/token" >"$DIR/login/runbook.out" 2>&1 ||
+	fail "the login block: $(tail -5 "$DIR/login/runbook.out")"
+FIRST=$(awk '/^submitted job /{print $3}' "$DIR/login/runbook.out")
+[ -n "$FIRST" ] && ok "login block: first remote job $FIRST submitted" ||
+	fail "login block submitted a job: $(cat "$DIR/login/runbook.out")"
 
-# ---- the remote user (step 4): a token made on the head node, used from login -------
-TOKEN=$("$AIDC" token create --user nobody --name login --expires 1d 2>/dev/null |
-	grep -o 'aidc_[0-9]*_[0-9a-f]*' | head -1)
-[ -n "$TOKEN" ] || fail "token for nobody"
+# ---- the checks, on the center the runbook built ---------------------------------------
+# The remote user: the login host's files, and AIDC_TOKEN in the environment
+# too (which the page allows), to check that no job receives it.
 remote() { # aidc as the remote user, from the login node
-	(cd /tmp && in_ns login env -u AIDC_SOCKET AIDC_CONTROLLER="https://$HEAD_IP:6820" \
-		AIDC_CACERT="$DIR/pki/ca.pem" AIDC_TOKEN="$TOKEN" "$AIDC" "$@")
+	(cd "$DIR/login/home" && in_ns login env -u AIDC_SOCKET HOME="$DIR/login/home" \
+		AIDC_CONTROLLER="https://$HEAD_IP:6820" AIDC_CACERT="$DIR/login/home/.aidc/ca.pem" \
+		AIDC_TOKEN="$TOKEN" "$AIDC" "$@")
 }
 rjob_field() {
 	remote job "$1" --json 2>/dev/null | "$PY" -c 'import json,sys
@@ -156,6 +200,11 @@ rwait_state() {
 }
 rsubmit() { remote submit "$@" 2>&1 | awk '/^submitted job /{print $3}'; }
 END='completed|failed|cancelled|timeout|node_fail'
+
+# 0. the runbook's first job: one task on each node, named by its host name
+check_eq "the runbook's first job completes" "$(rwait_state "$FIRST" "$END" 60)" completed
+hosts=$(for t in 0 1; do remote logs "$FIRST" --task $t 2>&1; done | sort | tr '\n' ' ')
+check_eq "its tasks ran on both nodes" "$hosts" "mh-a1 mh-a2 "
 
 # 1. a single job of the remote user
 id=$(rsubmit -J single -- sh -c 'echo hello from $(id -un) on $AIDC_NODE; env | grep -c "^AIDC_TOKEN=" || true')
@@ -196,25 +245,24 @@ node=$(rjob_field "$id" nodes | tr -d "[]' \"" | cut -d, -f1)
 [ -n "$node" ] || node=$(remote job "$id" 2>/dev/null | grep -o 'mh-a[12]' | head -1)
 ns=${node#mh-}
 if [ "$ns" = a1 ] || [ "$ns" = a2 ]; then
-	kill -9 "$(cat "$DIR/$ns/agent.pid")"
+	kill -9 "$(cat "$DIR/$ns/run/aidc-agent.pid")"
 	sleep 1
-	rm -f "$DIR/$ns/agent.pid"
-	start_agent "$ns" "$node"
+	# The runbook's agent command again (--background: back once registered).
+	host_run "$ns" "$DIR/$ns/agent.sh" >>"$DIR/$ns/runbook.out" 2>&1 &&
+		ok "the runbook's agent command restarts it" || fail "the agent on $ns restarts"
 	check_eq "job on a killed and restarted agent completes" "$(rwait_state "$id" "$END" 60)" completed
 	check_eq "it ran once" "$(remote logs "$id" 2>&1 | grep -c survived)" 1
-	grep -q "adopted job $id" "$DIR/$ns/agent.log" && ok "the restarted agent adopted it" ||
+	grep -q "adopted job $id" "$DIR/$ns/var/log/aidc-agent.log" && ok "the restarted agent adopted it" ||
 		fail "the restarted agent adopted job $id"
 else
 	fail "could not tell where job $id runs (got '$node')"
 fi
 
-# 5. a duplicate node name is refused while its agent lives
-install -m 600 "$DIR/head/secret" "$DIR/login/secret"
-out=$(timeout 30 nsenter --net="/var/run/netns/$TAG-login" -- "$AIDC" agent \
-	--controller "https://$HEAD_IP:6820" --cacert "$DIR/pki/ca.pem" --name mh-a2 \
-	--state-dir "$DIR/login/state" --secret-file "$DIR/login/secret" --limits none 2>&1)
+# 5. a duplicate node name is refused while its agent lives: the node block
+# run on a clone of mh-a2 (the login host under mh-a2's host name)
+out=$(host_run login "$DIR/login/node.sh" /dev/null mh-a2 2>&1)
 rc=$?
-[ $rc -ne 0 ] && [ $rc -ne 124 ] && ok "a second agent named mh-a2 exits ($rc)" || fail "a second agent named mh-a2 exits: rc $rc"
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && ok "a second agent named mh-a2 fails to start ($rc)" || fail "a second agent named mh-a2 fails to start: rc $rc"
 case "$out" in *"in use by another live agent"*) ok "duplicate name refused: ${out##*refused: }" ;;
 *) fail "duplicate name refused with a clear error: got '$out'" ;; esac
 check_eq "mh-a2 keeps its address" "$(node_field mh-a2 addr)" "${IP[a2]}"
@@ -222,10 +270,9 @@ check_eq "mh-a2 keeps its address" "$(node_field mh-a2 addr)" "${IP[a2]}"
 # 6. controller kill -9 and restart: a remote command waits for it; a job survives
 id=$(rsubmit -J across -- sh -c 'sleep 3; echo across')
 [ "$(rwait_state "$id" running 30)" = running ] || fail "job $id runs"
-kill -9 "$(cat "$DIR/head/controller.pid")"
+kill -9 "$(cat "$DIR/head/run/aidc-controller.pid")"
 sleep 0.5
-rm -f "$DIR/head/controller.pid"
-(sleep 3; start_controller) &
+(sleep 3; host_run head "$DIR/head/controller.sh" >>"$DIR/head/runbook.out" 2>&1) &
 PIDS+=($!)
 out=$(remote jobs 2>&1)
 rc=$?
@@ -236,10 +283,12 @@ check_eq "the job completes across the controller restart" "$(rwait_state "$id" 
 wait_for 30 up_nodes && ok "both nodes up again" || fail "both nodes up again"
 
 # 7. refusals with matching messages
+(cd "$DIR/pki" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+	-keyout wrong.key -out wrong.pem 2>/dev/null) || fail "openssl made another CA"
 out=$(cd /tmp && in_ns login env -u AIDC_SOCKET AIDC_CONTROLLER="https://$HEAD_IP:6820" \
 	AIDC_TOKEN="$TOKEN" "$AIDC" jobs --cacert "$DIR/pki/wrong.pem" 2>&1)
 case "$out" in *"TLS"*"--cacert"*) ok "wrong CA: ${out:0:160}..." ;; *) fail "wrong CA names TLS and --cacert: got '$out'" ;; esac
-wait_for 10 grep -q "TLS connection from ${IP[login]} closed before any request" "$DIR/head/controller.log" &&
+wait_for 10 grep -q "TLS connection from ${IP[login]} closed before any request" "$CTL_LOG" &&
 	ok "the controller logged the peer of the failed handshake" ||
 	fail "the controller logged the peer ${IP[login]} of the failed handshake"
 out=$(cd /tmp && in_ns login env AIDC_CONTROLLER="https://$HEAD_IP:6820" AIDC_TOKEN="$TOKEN" \
@@ -248,11 +297,11 @@ case "$out" in *"$DIR/pki/missing.pem"*) ok "missing CA file named: $out" ;; *) 
 SHORT=$("$AIDC" token create --user nobody --name short --expires 1s 2>/dev/null |
 	grep -o 'aidc_[0-9]*_[0-9a-f]*' | head -1)
 sleep 2
-out=$(cd /tmp && in_ns login env AIDC_CONTROLLER="https://$HEAD_IP:6820" AIDC_CACERT="$DIR/pki/ca.pem" \
-	AIDC_TOKEN="$SHORT" "$AIDC" jobs 2>&1)
+out=$(cd /tmp && in_ns login env AIDC_CONTROLLER="https://$HEAD_IP:6820" \
+	AIDC_CACERT="$DIR/login/home/.aidc/ca.pem" AIDC_TOKEN="$SHORT" "$AIDC" jobs 2>&1)
 case "$out" in *"expired"*) ok "expired token: $out" ;; *) fail "expired token refused as expired: got '$out'" ;; esac
 
 # the log lines carry timestamps
-grep -qE '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z aidc\[[0-9]+\]: ' "$DIR/head/controller.log" &&
+grep -qE '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z aidc\[[0-9]+\]: ' "$CTL_LOG" &&
 	ok "log lines are timestamped" || fail "log lines are timestamped"
 finish
