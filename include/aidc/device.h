@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The AIDC device plugin ABI, version 1: the one C interface a vendor
+ * The AIDC device plugin ABI, version 2: the one C interface a vendor
  * implements to put an accelerator under AIDC. The node agent discovers
  * devices through it and the accelerator exam (`aidc exam`) grades them
  * through it; there is no second interface.
@@ -11,7 +11,10 @@
  *
  * returning a pointer to a static table of function pointers that stays
  * valid until the library is unloaded. The host passes the ABI version it
- * was built against; the plugin may return NULL if it cannot serve it.
+ * was built against; the plugin may return NULL if it cannot serve it, and
+ * the host then asks again with each older version it still speaks (a host
+ * of version 2 loads version-1 plugins: their tables simply end before the
+ * version-2 slots, and they are never given a buffer offset).
  *
  * Rules every plugin follows (docs/device-plugin-abi.md explains each):
  *  - Every call returns an int status: AIDC_DEV_OK (0) or a negative
@@ -20,7 +23,9 @@
  *  - Detail about the last failure is available from last_error().
  *  - Compute calls may be asynchronous; synchronize() waits for all work
  *    queued on a device. Copies to and from the host are complete when they
- *    return (the host buffer may be reused at once).
+ *    return (the host buffer may be reused at once) and are ordered after
+ *    all work queued before them on that device; mem_free is too.
+ *  - 16-bit results are rounded to nearest even; NaN in gives NaN out.
  *  - Matrices and tensors are dense and row-major (C order). GEMM computes
  *    C = alpha * op(A) * op(B) + beta * C and accumulates in at least fp32
  *    whatever the storage type.
@@ -41,7 +46,7 @@
 extern "C" {
 #endif
 
-#define AIDC_DEVICE_ABI_VERSION 1u
+#define AIDC_DEVICE_ABI_VERSION 2u
 #define AIDC_DEVICE_ENTRY_SYMBOL "aidc_device_plugin_entry"
 
 /* Status codes returned by every plugin call. */
@@ -91,6 +96,12 @@ struct aidc_dev_info {
 	double peak_host_link_gbps;        /* host <-> device, one direction, GB/s */
 	uint32_t caps;                     /* AIDC_DEV_CAP_* */
 	uint32_t compute_units;            /* SMs, CUs, cores; 0 if unknown */
+	/* ---- version 2 ---- */
+	/* The environment variable through which the vendor's runtime limits a
+	 * process to some devices ("ROCR_VISIBLE_DEVICES", "ZE_AFFINITY_MASK"
+	 * ...); the node agent sets it to the task's device indexes, as it sets
+	 * CUDA_VISIBLE_DEVICES for NVIDIA. "" = none. Letters, digits, '_'. */
+	char visible_env[64];
 };
 
 /* A link between two devices of the same plugin (NVLink, xGMI, PCIe P2P ...). */
@@ -119,6 +130,10 @@ struct aidc_dev_gemm {
 	float alpha, beta;
 	const struct aidc_dev_mem *a, *b;
 	struct aidc_dev_mem *c;
+	/* ---- version 2 ---- */
+	/* Byte offsets of A, B and C inside their buffers (multiples of the
+	 * element size). Always 0 for a version-1 plugin. */
+	uint64_t a_off, b_off, c_off;
 };
 
 /*
@@ -167,6 +182,8 @@ struct aidc_dev_eltwise {
 	float alpha;
 	const struct aidc_dev_mem *x, *y;
 	struct aidc_dev_mem *z;
+	/* ---- version 2 ---- */
+	uint64_t x_off, y_off, z_off; /* byte offsets, as in aidc_dev_gemm */
 };
 
 enum aidc_dev_reduce_op { AIDC_DEV_RED_SUM = 0, AIDC_DEV_RED_MAX = 1 };
@@ -179,10 +196,13 @@ struct aidc_dev_reduce {
 	uint64_t rows, cols;
 	const struct aidc_dev_mem *x;
 	struct aidc_dev_mem *y;
+	/* ---- version 2 ---- */
+	uint64_t x_off, y_off; /* byte offsets, as in aidc_dev_gemm */
 };
 
 /*
- * Sum all-reduce of fp32 vectors across ndev devices: afterwards every
+ * Sum all-reduce of vectors of dtype (the exam asks fp32; a plugin answers
+ * UNSUPPORTED for a dtype it lacks) across ndev devices: afterwards every
  * bufs[i] holds the elementwise sum of all the inputs. devs[i] owns bufs[i].
  */
 struct aidc_dev_allreduce {
@@ -242,7 +262,24 @@ struct aidc_device_plugin {
 	int (*copy_peer)(void *ctx, uint32_t dst_dev, struct aidc_dev_mem *dst, uint32_t src_dev,
 			 const struct aidc_dev_mem *src, uint64_t bytes);
 	int (*allreduce)(void *ctx, const struct aidc_dev_allreduce *args);             /* optional */
+
+	/* ---- version 2 (read only when struct_size covers them) ---- */
+	/*
+	 * Page-locked ("pinned") host memory for fast transfers with device dev:
+	 * the exam's host transfer questions use it when offered. *out is
+	 * writable host memory of at least bytes bytes, valid until host_free.
+	 * Optional (NULL: the host uses ordinary memory).
+	 */
+	int (*host_alloc)(void *ctx, uint32_t dev, uint64_t bytes, void **out);
+	int (*host_free)(void *ctx, uint32_t dev, void *ptr); /* NULL ptr is a no-op */
 };
+
+/*
+ * A plugin that serves version 1 only (it ignores buffer offsets and has no
+ * version-2 slots) declares abi_version = 1 and this struct_size, and its
+ * entry point returns its table for any host_abi >= 1.
+ */
+#define AIDC_DEVICE_V1_TABLE_SIZE offsetof(struct aidc_device_plugin, host_alloc)
 
 typedef const struct aidc_device_plugin *(*aidc_device_plugin_entry_fn)(uint32_t host_abi);
 

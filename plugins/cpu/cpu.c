@@ -4,13 +4,18 @@
  * OpenBLAS (fp32/fp64 directly; fp16/bf16 are widened to fp32, multiplied and
  * narrowed, so their speed includes the conversions); convolution is
  * im2col + SGEMM; attention is two SGEMMs around a row softmax; the rest is
- * plain C. "Device memory" is host memory.
+ * plain C. Convolution, attention, elementwise and reduce take f32, f16 and
+ * bf16 (16-bit operands are widened, the work is done in fp32 and the output
+ * rounded to nearest even). "Device memory" is host memory. ABI version 2:
+ * buffer offsets for GEMM, elementwise and reduce; host_alloc gives
+ * page-aligned host memory (a memcpy device needs no pinning).
  *
  * Config: "devices=N" (1..8) exposes N virtual devices sharing the CPU, so
  * that peer copies and all-reduce can be exercised on one machine.
  */
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,8 +38,10 @@ struct cpu_ctx {
 	uint32_t ndev;
 	struct aidc_dev_info info;
 	char err[256];
-	float *scratch; /* grown on demand: im2col, attention scores, type conversion */
+	float *scratch; /* grown on demand: im2col, attention scores, GEMM type conversion */
 	size_t scratch_len;
+	float *wide; /* grown on demand: fp32 copies of 16-bit operands (conv, attention, ...) */
+	size_t wide_len;
 };
 
 static int fail(struct cpu_ctx *c, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -58,6 +65,19 @@ static float *scratch(struct cpu_ctx *c, size_t n)
 		c->scratch_len = n;
 	}
 	return c->scratch;
+}
+
+static float *wide_buf(struct cpu_ctx *c, size_t n)
+{
+	if (n > c->wide_len) {
+		free(c->wide);
+		c->wide = NULL;
+		c->wide_len = 0;
+		if (posix_memalign((void **)&c->wide, 64, n * sizeof(float)) != 0)
+			return NULL;
+		c->wide_len = n;
+	}
+	return c->wide;
 }
 
 static void read_cpuinfo(struct aidc_dev_info *in, double *mhz, int *flops_per_cycle)
@@ -139,6 +159,7 @@ static void cpu_fini(void *ctx)
 	if (!c)
 		return;
 	free(c->scratch);
+	free(c->wide);
 	free(c);
 }
 
@@ -279,46 +300,58 @@ static void narrow(enum aidc_dev_dtype t, const float *in, uint16_t *out, size_t
 			out[i] = dev_f32_to_bf16(in[i]);
 }
 
+/* ABI v2 byte offsets: read only when the host's struct has them (it always does from a v2 host). */
+#define V2_OFF(args, type, field) \
+	((args)->struct_size >= offsetof(type, field) + sizeof(uint64_t) ? (args)->field : 0)
+
 static int cpu_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
 {
 	struct cpu_ctx *c = ctx;
 	size_t es = dsize(g->dtype);
 	if (!es)
 		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "gemm: dtype %d", (int)g->dtype);
+	uint64_t ao = V2_OFF(g, struct aidc_dev_gemm, a_off), bo = V2_OFF(g, struct aidc_dev_gemm, b_off),
+		 co = V2_OFF(g, struct aidc_dev_gemm, c_off);
 	uint64_t ar = g->trans_a ? g->k : g->m, ac = g->trans_a ? g->m : g->k;
 	uint64_t br = g->trans_b ? g->n : g->k, bc = g->trans_b ? g->k : g->n;
 	if (!g->m || !g->n || !g->k || g->lda < ac || g->ldb < bc || g->ldc < g->n ||
-	    g->m > INT32_MAX || g->n > INT32_MAX || g->k > INT32_MAX ||
-	    !in_range(g->a, 0, (ar - 1) * g->lda * es + ac * es) ||
-	    !in_range(g->b, 0, (br - 1) * g->ldb * es + bc * es) ||
-	    !in_range(g->c, 0, (g->m - 1) * g->ldc * es + g->n * es))
+	    g->m > INT32_MAX || g->n > INT32_MAX || g->k > INT32_MAX || (ao | bo | co) % es ||
+	    !in_range(g->a, ao, (ar - 1) * g->lda * es + ac * es) ||
+	    !in_range(g->b, bo, (br - 1) * g->ldb * es + bc * es) ||
+	    !in_range(g->c, co, (g->m - 1) * g->ldc * es + g->n * es))
 		return fail(c, AIDC_DEV_ERR_INVALID, "gemm: shape does not fit the buffers");
+	const char *A = (const char *)g->a->data + ao, *B = (const char *)g->b->data + bo;
+	char *C = (char *)g->c->data + co;
 	enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
 	enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
 	if (g->dtype == AIDC_DEV_F32) {
 		cblas_sgemm(CblasRowMajor, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha,
-			    g->a->data, (int)g->lda, g->b->data, (int)g->ldb, g->beta, g->c->data,
-			    (int)g->ldc);
+			    (const float *)A, (int)g->lda, (const float *)B, (int)g->ldb, g->beta,
+			    (float *)C, (int)g->ldc);
 		return AIDC_DEV_OK;
 	}
 	if (g->dtype == AIDC_DEV_F64) {
 		cblas_dgemm(CblasRowMajor, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha,
-			    g->a->data, (int)g->lda, g->b->data, (int)g->ldb, g->beta, g->c->data,
-			    (int)g->ldc);
+			    (const double *)A, (int)g->lda, (const double *)B, (int)g->ldb, g->beta,
+			    (double *)C, (int)g->ldc);
 		return AIDC_DEV_OK;
 	}
-	/* 16-bit storage: widen whole (strided) buffers, multiply in fp32, narrow C. */
-	size_t na = (size_t)(ar * g->lda), nb = (size_t)(br * g->ldb), nc = (size_t)(g->m * g->ldc);
+	/* 16-bit storage: widen the (strided) operands, multiply in fp32, narrow the
+	 * rows of C (elements between rows, past n, are left alone). */
+	size_t na = (size_t)((ar - 1) * g->lda + ac), nb = (size_t)((br - 1) * g->ldb + bc);
+	size_t nc = (size_t)((g->m - 1) * g->ldc + g->n);
 	float *s = scratch(c, na + nb + nc);
 	if (!s)
 		return fail(c, AIDC_DEV_ERR_NOMEM, "gemm: scratch");
-	widen(g->dtype, g->a->data, s, na);
-	widen(g->dtype, g->b->data, s + na, nb);
+	widen(g->dtype, (const uint16_t *)A, s, na);
+	widen(g->dtype, (const uint16_t *)B, s + na, nb);
 	if (g->beta != 0)
-		widen(g->dtype, g->c->data, s + na + nb, nc);
+		widen(g->dtype, (const uint16_t *)C, s + na + nb, nc);
 	cblas_sgemm(CblasRowMajor, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha, s,
 		    (int)g->lda, s + na, (int)g->ldb, g->beta, s + na + nb, (int)g->ldc);
-	narrow(g->dtype, s + na + nb, g->c->data, nc);
+	for (uint64_t i = 0; i < g->m; i++)
+		narrow(g->dtype, s + na + nb + i * g->ldc, (uint16_t *)C + i * g->ldc,
+		       (size_t)g->n);
 	return AIDC_DEV_OK;
 }
 
@@ -343,11 +376,31 @@ static void im2col(const float *x, uint32_t C, uint32_t H, uint32_t W, const str
 			}
 }
 
+/* 16-bit operands: fp32 copies in c->wide (n[i] elements each); out[i] gets each. */
+static int widen_all(struct cpu_ctx *c, enum aidc_dev_dtype t, int k, const void *const *in,
+		     const size_t *n, float **out)
+{
+	size_t total = 0;
+	for (int i = 0; i < k; i++)
+		total += n[i];
+	float *w = wide_buf(c, total);
+	if (!w)
+		return fail(c, AIDC_DEV_ERR_NOMEM, "out of memory for fp32 copies");
+	for (int i = 0; i < k; i++) {
+		out[i] = w;
+		if (in[i])
+			widen(t, in[i], w, n[i]);
+		w += n[i];
+	}
+	return AIDC_DEV_OK;
+}
+
 static int cpu_conv2d(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *a)
 {
 	struct cpu_ctx *c = ctx;
-	if (a->dtype != AIDC_DEV_F32)
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "conv2d: only f32");
+	size_t es = dsize(a->dtype);
+	if (!es || a->dtype == AIDC_DEV_F64)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "conv2d: f32, f16 and bf16 only");
 	if (!a->n || !a->c || !a->k || !a->r || !a->s || !a->stride_h || !a->stride_w || !a->dil_h ||
 	    !a->dil_w)
 		return fail(c, AIDC_DEV_ERR_INVALID, "conv2d: zero dimension");
@@ -357,8 +410,8 @@ static int cpu_conv2d(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *a)
 		return fail(c, AIDC_DEV_ERR_INVALID, "conv2d: filter larger than the input");
 	uint32_t P = (uint32_t)(eh / a->stride_h + 1), Q = (uint32_t)(ew / a->stride_w + 1);
 	size_t crs = (size_t)a->c * a->r * a->s, pq = (size_t)P * Q, hw = (size_t)a->h * a->w;
-	if (!in_range(a->x, 0, (uint64_t)a->n * a->c * hw * 4) || !in_range(a->wt, 0, (uint64_t)a->k * crs * 4) ||
-	    !in_range(a->y, 0, (uint64_t)a->n * a->k * pq * 4))
+	size_t nx = (size_t)a->n * a->c * hw, nw = (size_t)a->k * crs, ny = (size_t)a->n * a->k * pq;
+	if (!in_range(a->x, 0, nx * es) || !in_range(a->wt, 0, nw * es) || !in_range(a->y, 0, ny * es))
 		return fail(c, AIDC_DEV_ERR_INVALID, "conv2d: shape does not fit the buffers");
 	bool direct = a->r == 1 && a->s == 1 && a->stride_h == 1 && a->stride_w == 1 && !a->pad_h && !a->pad_w;
 	float *col = direct ? NULL : scratch(c, crs * pq);
@@ -366,6 +419,15 @@ static int cpu_conv2d(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *a)
 		return fail(c, AIDC_DEV_ERR_NOMEM, "conv2d: scratch");
 	const float *x = a->x->data, *w = a->wt->data;
 	float *y = a->y->data;
+	if (a->dtype != AIDC_DEV_F32) {
+		const void *in[3] = {a->x->data, a->wt->data, NULL};
+		size_t n[3] = {nx, nw, ny};
+		float *o[3];
+		int st = widen_all(c, a->dtype, 3, in, n, o);
+		if (st)
+			return st;
+		x = o[0], w = o[1], y = o[2];
+	}
 	for (uint32_t i = 0; i < a->n; i++) {
 		const float *xi = x + (size_t)i * a->c * hw;
 		if (!direct)
@@ -373,29 +435,42 @@ static int cpu_conv2d(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *a)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)a->k, (int)pq, (int)crs, 1.0f,
 			    w, (int)crs, direct ? xi : col, (int)pq, 0.0f, y + (size_t)i * a->k * pq, (int)pq);
 	}
+	if (a->dtype != AIDC_DEV_F32)
+		narrow(a->dtype, y, a->y->data, ny);
 	return AIDC_DEV_OK;
 }
 
 static int cpu_attention(void *ctx, uint32_t dev, const struct aidc_dev_attention *a)
 {
 	struct cpu_ctx *c = ctx;
-	if (a->dtype != AIDC_DEV_F32)
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "attention: only f32");
+	size_t es = dsize(a->dtype);
+	if (!es || a->dtype == AIDC_DEV_F64)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "attention: f32, f16 and bf16 only");
 	size_t S = a->seq, D = a->head_dim, per = S * D, heads = (size_t)a->batch * a->heads;
 	if (!S || !D || !heads)
 		return fail(c, AIDC_DEV_ERR_INVALID, "attention: zero dimension");
-	uint64_t bytes = (uint64_t)heads * per * 4;
+	uint64_t bytes = (uint64_t)heads * per * es;
 	if (!in_range(a->q, 0, bytes) || !in_range(a->k, 0, bytes) || !in_range(a->v, 0, bytes) ||
 	    !in_range(a->o, 0, bytes))
 		return fail(c, AIDC_DEV_ERR_INVALID, "attention: shape does not fit the buffers");
 	float *sc = scratch(c, S * S);
 	if (!sc)
 		return fail(c, AIDC_DEV_ERR_NOMEM, "attention: scratch");
+	const float *Q = a->q->data, *K = a->k->data, *V = a->v->data;
+	float *O = a->o->data;
+	if (a->dtype != AIDC_DEV_F32) {
+		size_t n = heads * per;
+		const void *in[4] = {a->q->data, a->k->data, a->v->data, NULL};
+		size_t ns[4] = {n, n, n, n};
+		float *o[4];
+		int st = widen_all(c, a->dtype, 4, in, ns, o);
+		if (st)
+			return st;
+		Q = o[0], K = o[1], V = o[2], O = o[3];
+	}
 	for (size_t h = 0; h < heads; h++) {
-		const float *q = (const float *)a->q->data + h * per;
-		const float *k = (const float *)a->k->data + h * per;
-		const float *v = (const float *)a->v->data + h * per;
-		float *o = (float *)a->o->data + h * per;
+		const float *q = Q + h * per, *k = K + h * per, *v = V + h * per;
+		float *o = O + h * per;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)S, (int)S, (int)D, a->scale, q,
 			    (int)D, k, (int)D, 0.0f, sc, (int)S);
 		for (size_t i = 0; i < S; i++) {
@@ -418,23 +493,15 @@ static int cpu_attention(void *ctx, uint32_t dev, const struct aidc_dev_attentio
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)S, (int)D, (int)S, 1.0f, sc,
 			    (int)S, v, (int)D, 0.0f, o, (int)D);
 	}
+	if (a->dtype != AIDC_DEV_F32)
+		narrow(a->dtype, O, a->o->data, heads * per);
 	return AIDC_DEV_OK;
 }
 
-static int cpu_eltwise(void *ctx, uint32_t dev, const struct aidc_dev_eltwise *a)
+static int elt_f32(enum aidc_dev_eltwise_op op, float al, const float *x, const float *y, float *z,
+		   size_t n)
 {
-	struct cpu_ctx *c = ctx;
-	if (a->dtype != AIDC_DEV_F32)
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "eltwise: only f32");
-	bool unary = a->op == AIDC_DEV_ELT_RELU || a->op == AIDC_DEV_ELT_GELU;
-	uint64_t bytes = a->n * 4;
-	if (!in_range(a->x, 0, bytes) || !in_range(a->z, 0, bytes) || (!unary && !in_range(a->y, 0, bytes)))
-		return fail(c, AIDC_DEV_ERR_INVALID, "eltwise: shape does not fit the buffers");
-	const float *x = a->x->data, *y = unary ? NULL : a->y->data;
-	float *z = a->z->data;
-	size_t n = (size_t)a->n;
-	float al = a->alpha;
-	switch (a->op) {
+	switch (op) {
 	case AIDC_DEV_ELT_ADD:
 		for (size_t i = 0; i < n; i++)
 			z[i] = x[i] + y[i];
@@ -456,41 +523,116 @@ static int cpu_eltwise(void *ctx, uint32_t dev, const struct aidc_dev_eltwise *a
 			z[i] = 0.5f * x[i] * (1.0f + tanhf(0.7978845608f * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
 		break;
 	default:
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "eltwise: op %d", (int)a->op);
+		return AIDC_DEV_ERR_UNSUPPORTED;
 	}
 	return AIDC_DEV_OK;
+}
+
+static int cpu_eltwise(void *ctx, uint32_t dev, const struct aidc_dev_eltwise *a)
+{
+	struct cpu_ctx *c = ctx;
+	size_t es = dsize(a->dtype);
+	if (!es || a->dtype == AIDC_DEV_F64)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "eltwise: f32, f16 and bf16 only");
+	if ((unsigned)a->op > AIDC_DEV_ELT_GELU)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "eltwise: op %d", (int)a->op);
+	bool unary = a->op == AIDC_DEV_ELT_RELU || a->op == AIDC_DEV_ELT_GELU;
+	uint64_t xo = V2_OFF(a, struct aidc_dev_eltwise, x_off),
+		 yo = unary ? 0 : V2_OFF(a, struct aidc_dev_eltwise, y_off),
+		 zo = V2_OFF(a, struct aidc_dev_eltwise, z_off);
+	uint64_t bytes = a->n * es;
+	if ((xo | yo | zo) % es || !in_range(a->x, xo, bytes) || !in_range(a->z, zo, bytes) ||
+	    (!unary && !in_range(a->y, yo, bytes)))
+		return fail(c, AIDC_DEV_ERR_INVALID, "eltwise: shape does not fit the buffers");
+	const char *x = (const char *)a->x->data + xo;
+	const char *y = unary ? NULL : (const char *)a->y->data + yo;
+	char *z = (char *)a->z->data + zo;
+	size_t n = (size_t)a->n;
+	if (a->dtype == AIDC_DEV_F32)
+		return elt_f32(a->op, a->alpha, (const float *)x, (const float *)y, (float *)z, n);
+	const void *in[3] = {x, y, NULL};
+	size_t ns[3] = {n, unary ? 0 : n, n};
+	float *o[3];
+	int st = widen_all(c, a->dtype, 3, in, ns, o);
+	if (st)
+		return st;
+	elt_f32(a->op, a->alpha, o[0], o[1], o[2], n);
+	narrow(a->dtype, o[2], (uint16_t *)z, n);
+	return AIDC_DEV_OK;
+}
+
+static void reduce_f32(enum aidc_dev_reduce_op op, const float *x, float *y, size_t rows,
+		       size_t cols)
+{
+	for (size_t i = 0; i < rows; i++) {
+		const float *r = x + i * cols;
+		if (op == AIDC_DEV_RED_SUM) {
+			/* 8 partial sums: vectorizable and more accurate than one chain */
+			float p[8] = {0};
+			size_t j = 0;
+			for (; j + 8 <= cols; j += 8)
+				for (int t = 0; t < 8; t++)
+					p[t] += r[j + t];
+			for (; j < cols; j++)
+				p[0] += r[j];
+			y[i] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+		} else {
+			float m = r[0];
+			for (size_t j = 1; j < cols; j++)
+				m = r[j] > m ? r[j] : m;
+			y[i] = m;
+		}
+	}
 }
 
 static int cpu_reduce(void *ctx, uint32_t dev, const struct aidc_dev_reduce *a)
 {
 	struct cpu_ctx *c = ctx;
-	if (a->dtype != AIDC_DEV_F32)
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "reduce: only f32");
+	size_t es = dsize(a->dtype);
+	if (!es || a->dtype == AIDC_DEV_F64)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "reduce: f32, f16 and bf16 only");
 	if (a->op != AIDC_DEV_RED_SUM && a->op != AIDC_DEV_RED_MAX)
 		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "reduce: op %d", (int)a->op);
-	if (!a->rows || !a->cols || !in_range(a->x, 0, a->rows * a->cols * 4) || !in_range(a->y, 0, a->rows * 4))
+	uint64_t xo = V2_OFF(a, struct aidc_dev_reduce, x_off),
+		 yo = V2_OFF(a, struct aidc_dev_reduce, y_off);
+	if (!a->rows || !a->cols || (xo | yo) % es ||
+	    !in_range(a->x, xo, a->rows * a->cols * es) || !in_range(a->y, yo, a->rows * es))
 		return fail(c, AIDC_DEV_ERR_INVALID, "reduce: shape does not fit the buffers");
-	const float *x = a->x->data;
-	float *y = a->y->data;
-	for (size_t i = 0; i < a->rows; i++) {
-		const float *r = x + i * a->cols;
-		if (a->op == AIDC_DEV_RED_SUM) {
-			/* 8 partial sums: vectorizable and more accurate than one chain */
-			float p[8] = {0};
-			size_t j = 0;
-			for (; j + 8 <= a->cols; j += 8)
-				for (int t = 0; t < 8; t++)
-					p[t] += r[j + t];
-			for (; j < a->cols; j++)
-				p[0] += r[j];
-			y[i] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-		} else {
-			float m = r[0];
-			for (size_t j = 1; j < a->cols; j++)
-				m = r[j] > m ? r[j] : m;
-			y[i] = m;
-		}
+	const char *x = (const char *)a->x->data + xo;
+	char *y = (char *)a->y->data + yo;
+	size_t rows = (size_t)a->rows, cols = (size_t)a->cols;
+	if (a->dtype == AIDC_DEV_F32) {
+		reduce_f32(a->op, (const float *)x, (float *)y, rows, cols);
+		return AIDC_DEV_OK;
 	}
+	const void *in[2] = {x, NULL};
+	size_t ns[2] = {rows * cols, rows};
+	float *o[2];
+	int st = widen_all(c, a->dtype, 2, in, ns, o);
+	if (st)
+		return st;
+	reduce_f32(a->op, o[0], o[1], rows, cols);
+	narrow(a->dtype, o[1], (uint16_t *)y, rows);
+	return AIDC_DEV_OK;
+}
+
+/* "Pinned" host memory: the CPU device copies with memcpy, so page-aligned memory is all it takes. */
+static int cpu_host_alloc(void *ctx, uint32_t dev, uint64_t bytes, void **out)
+{
+	struct cpu_ctx *c = ctx;
+	if (dev >= c->ndev || bytes == 0)
+		return fail(c, AIDC_DEV_ERR_INVALID, "host_alloc: device %u, %llu bytes", dev,
+			    (unsigned long long)bytes);
+	void *p = NULL;
+	if (posix_memalign(&p, 4096, (size_t)bytes) != 0)
+		return fail(c, AIDC_DEV_ERR_NOMEM, "host_alloc: %llu bytes", (unsigned long long)bytes);
+	*out = p;
+	return AIDC_DEV_OK;
+}
+
+static int cpu_host_free(void *ctx, uint32_t dev, void *p)
+{
+	free(p);
 	return AIDC_DEV_OK;
 }
 
@@ -537,6 +679,8 @@ static const struct aidc_device_plugin cpu_plugin = {
 	.reduce = cpu_reduce,
 	.copy_peer = cpu_copy_peer,
 	.allreduce = cpu_allreduce,
+	.host_alloc = cpu_host_alloc,
+	.host_free = cpu_host_free,
 };
 
 const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)

@@ -706,8 +706,8 @@ static int cu_allreduce(void *ctx, const struct aidc_dev_allreduce *a)
 }
 
 static const struct aidc_device_plugin cu_plugin = {
-    .abi_version = AIDC_DEVICE_ABI_VERSION,
-    .struct_size = sizeof(struct aidc_device_plugin),
+    .abi_version = 1, /* version 1: no buffer offsets, no pinned host memory yet */
+	.struct_size = AIDC_DEVICE_V1_TABLE_SIZE,
     .name = "cuda",
     .version = "1.0",
     .init = cu_init,
@@ -732,5 +732,5 @@ static const struct aidc_device_plugin cu_plugin = {
 
 const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)
 {
-	return host_abi == AIDC_DEVICE_ABI_VERSION ? &cu_plugin : NULL;
+	return host_abi >= 1 ? &cu_plugin : NULL;
 }

@@ -9,6 +9,7 @@
  * wrong plugin: its GEMM drops the last term of every dot product, which the
  * exam must catch and fail whatever the speed.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,13 +132,20 @@ static int ex_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
 {
 	if (g->dtype != AIDC_DEV_F32 || g->trans_a || g->trans_b)
 		return ex_fail(ctx, AIDC_DEV_ERR_UNSUPPORTED, "only fp32, no transposes");
+	/* ABI v2 byte offsets; a host struct that ends before them means 0. */
+	uint64_t ao = 0, bo = 0, co = 0;
+	if (g->struct_size >= offsetof(struct aidc_dev_gemm, c_off) + sizeof g->c_off) {
+		ao = g->a_off;
+		bo = g->b_off;
+		co = g->c_off;
+	}
 	if (dev != 0 || !g->m || !g->n || !g->k || g->lda < g->k || g->ldb < g->n ||
-	    g->ldc < g->n || !fits(g->a, 0, ((g->m - 1) * g->lda + g->k) * 4) ||
-	    !fits(g->b, 0, ((g->k - 1) * g->ldb + g->n) * 4) ||
-	    !fits(g->c, 0, ((g->m - 1) * g->ldc + g->n) * 4))
+	    g->ldc < g->n || (ao | bo | co) % 4 || !fits(g->a, ao, ((g->m - 1) * g->lda + g->k) * 4) ||
+	    !fits(g->b, bo, ((g->k - 1) * g->ldb + g->n) * 4) ||
+	    !fits(g->c, co, ((g->m - 1) * g->ldc + g->n) * 4))
 		return ex_fail(ctx, AIDC_DEV_ERR_INVALID, "shape does not fit the buffers");
-	const float *a = (const float *)g->a->data, *b = (const float *)g->b->data;
-	float *c = (float *)g->c->data;
+	const float *a = (const float *)(g->a->data + ao), *b = (const float *)(g->b->data + bo);
+	float *c = (float *)(g->c->data + co);
 	uint64_t kk = g->k;
 #ifdef EXAMPLE_WRONG
 	kk = g->k > 1 ? g->k - 1 : 1; /* the deliberate bug */
@@ -176,10 +184,12 @@ static const struct aidc_device_plugin example_plugin = {
 	.copy_d2h = ex_copy_d2h,
 	.synchronize = ex_synchronize,
 	.gemm = ex_gemm,
-	/* links, copy_d2d, conv2d, attention, eltwise, reduce, copy_peer, allreduce: NULL */
+	/* links, copy_d2d, conv2d, attention, eltwise, reduce, copy_peer, allreduce,
+	 * host_alloc, host_free: NULL */
 };
 
 const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)
 {
+	/* This table is version 2; a host of another version gets nothing. */
 	return host_abi == AIDC_DEVICE_ABI_VERSION ? &example_plugin : NULL;
 }

@@ -450,8 +450,8 @@ static int ocl_attention(void *ctx, uint32_t dev, const struct aidc_dev_attentio
 }
 
 static const struct aidc_device_plugin ocl_plugin = {
-	.abi_version = AIDC_DEVICE_ABI_VERSION,
-	.struct_size = sizeof(struct aidc_device_plugin),
+	.abi_version = 1, /* version 1: no buffer offsets, no pinned host memory yet */
+	.struct_size = AIDC_DEVICE_V1_TABLE_SIZE,
 	.name = "opencl",
 	.version = "1.0",
 	.init = ocl_init,
@@ -474,5 +474,5 @@ static const struct aidc_device_plugin ocl_plugin = {
 
 const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)
 {
-	return host_abi == AIDC_DEVICE_ABI_VERSION ? &ocl_plugin : NULL;
+	return host_abi >= 1 ? &ocl_plugin : NULL;
 }

@@ -243,13 +243,36 @@ static void running_json(struct agent *a, struct aidc_json *w)
 	aidc_json_arr_end(w);
 }
 
+/*
+ * Discovers the node's devices once, before any thread starts (a plugin is
+ * loaded in a child process: dev_plugin_discover). A device plugin that
+ * cannot be used (it crashes or hangs while loading, speaks another ABI
+ * version, fails its init) is logged once with the reason and the node
+ * registers without its devices; other providers' failures (a bad spec, no
+ * NVML library) stop the agent with the reason.
+ */
+static int discover_devices(struct agent *a, struct aidc_err *e)
+{
+	a->ndev = 0;
+	int rc = dev_node_discover(a->cfg.devices, a->devs, &a->ndev, e);
+	if (rc && strncmp(a->cfg.devices, "plugin:", 7) == 0 && rc != AIDC_E_INVAL) {
+		aidc_log(AIDC_LOG_ERROR,
+			 "agent %s: devices '%s' unusable, registering without them: %s",
+			 a->cfg.name, a->cfg.devices, e->msg);
+		a->ndev = 0;
+		aidc_err_clear(e);
+		return 0;
+	}
+	if (rc)
+		return aidc_errf(e, rc, "devices '%s': %s", a->cfg.devices, e->msg);
+	return 0;
+}
+
 static int do_register(struct agent *a, struct aidc_err *e)
 {
-	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
-	uint32_t ndev = 0;
-	int rc = dev_node_discover(a->cfg.devices, devs, &ndev, e);
-	if (rc)
-		return rc;
+	const struct dev_node_device *devs = a->devs;
+	uint32_t ndev = a->ndev;
+	int rc;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
 	struct aidc_json w;
@@ -272,6 +295,8 @@ static int do_register(struct agent *a, struct aidc_err *e)
 		aidc_json_kstr(&w, "vendor", devs[i].vendor);
 		aidc_json_kstr(&w, "model", devs[i].model);
 		aidc_json_ki64(&w, "mem_mib", (int64_t)devs[i].mem_mib);
+		if (devs[i].uuid[0])
+			aidc_json_kstr(&w, "uuid", devs[i].uuid);
 		aidc_json_obj_end(&w);
 	}
 	aidc_json_arr_end(&w);
@@ -884,6 +909,8 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((rc = discover_devices(&a, e)) != 0)
+		goto out;
 	/* Register before anything else (retrying while the controller starts). */
 	while (!stop_signal) {
 		struct aidc_err re = {0};

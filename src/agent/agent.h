@@ -25,7 +25,8 @@ struct agent_config {
 	char partition[AIDC_MAX_NAME_BYTES]; /* "" = the controller's default */
 	char state_dir[AIDC_MAX_PATH_BYTES]; /* logs, scripts */
 	char secret_file[AIDC_MAX_PATH_BYTES];
-	char devices[AIDC_MAX_NAME_BYTES];  /* provider spec: "none", "mock:N:MODEL", "plugin:NAME", "nvml" */
+	/* provider spec: "none", "mock:N:MODEL", "plugin:NAME[:CONFIG]", "nvml" */
+	char devices[AIDC_MAX_PATH_BYTES];
 	uint32_t cpus;    /* 0 = online CPUs */
 	uint64_t mem_mib; /* 0 = physical memory */
 	bool allow_root_jobs;

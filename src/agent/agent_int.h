@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "agent/agent.h"
+#include "dev/dev.h"
 #include "api/api.h"
 #include "util/log.h"
 
@@ -297,6 +298,10 @@ struct agent {
 	bool disk_failed;        /* a write into state_dir failed (ENOSPC, EIO...) */
 	int64_t next_disk_ms;    /* next agent_check_disk */
 	bool problem_changed;    /* heartbeat now */
+	/* The node's devices, discovered once at start (agent_discover_devices)
+	 * and registered as they are every time: a plugin is never reloaded. */
+	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
+	uint32_t ndev;
 };
 
 /* Free space below which the state directory counts as full: the smaller of

@@ -25,7 +25,9 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
 					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
 					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
-	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 3;
+	/* A plugin's own visibility variable (ABI v2 visible_env), set like CUDA_VISIBLE_DEVICES. */
+	const char *vis = a->ndev && a->devs[0].visible_env[0] ? a->devs[0].visible_env : NULL;
+	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 4;
 	char **env = aidc_calloc(cap, sizeof *env);
 	size_t n = 0;
 	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
@@ -53,6 +55,8 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 	PUT("AIDC_VISIBLE_DEVICES=%s", devs);
 	if (l->vendor && strcasecmp(l->vendor, "nvidia") == 0)
 		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
+	if (vis)
+		PUT("%s=%s", vis, devs);
 	PUT("HOME=%s", pw->pw_dir);
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);
@@ -63,7 +67,7 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 		const char *eq = kv ? strchr(kv, '=') : NULL;
 		if (!eq)
 			continue;
-		bool clash = false;
+		bool clash = vis && strlen(vis) == (size_t)(eq - kv) && !strncmp(vis, kv, strlen(vis));
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(ours) && !clash; k++)
 			clash = strlen(ours[k]) == (size_t)(eq - kv) &&
 				!strncmp(ours[k], kv, (size_t)(eq - kv));

@@ -132,6 +132,7 @@ struct api_device {
 	char *vendor;
 	char *model;
 	int64_t mem_mib;
+	char *uuid; /* NULL when not sent */
 };
 extern const struct api_schema api_schema_device;
 

@@ -74,6 +74,7 @@ static const struct api_field device_fields[] = {
 	F_STR(struct api_device, vendor, true, NAMEB, "vendor, e.g. nvidia"),
 	F_STR(struct api_device, model, true, NAMEB, "model, e.g. H100"),
 	F_I64(struct api_device, mem_mib, false, 0, INT64_C(1) << 40, "device memory, MiB"),
+	F_STR(struct api_device, uuid, false, NAMEB, "stable per-device id, when known"),
 };
 SCHEMA(api_schema_device, "Device", struct api_device, device_fields, "one accelerator");
 

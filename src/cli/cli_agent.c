@@ -93,7 +93,7 @@ int cli_agent_main(int argc, char **argv)
 		{"state-dir", CLI_STR, &o.state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
 		{"secret-file", CLI_STR, &o.secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
 		{"devices", CLI_STR, &o.devices, "SPEC",
-		 "none | mock:N:MODEL[:VENDOR] | plugin:NAME | nvml", 0, 0, NULL, NULL},
+		 "none | mock:N:MODEL[:VENDOR] | plugin:NAME[:CONFIG] | nvml (CONFIG: the plugin's key=value,...)", 0, 0, NULL, NULL},
 		{"partition", CLI_STR, &o.part, "NAME", "partition of this node", 0, 0, NULL, NULL},
 		{"cpus", CLI_I64, &o.cpus, "N", "CPUs offered (default: online CPUs)", 1,
 		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},

@@ -521,6 +521,12 @@ static int node_detail(const char *sp, const char *name, bool json)
 	       js(n, "addr"), js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"),
 	       ji(n, "devices"), ji(n, "devices_free"), *js(n, "vendor") ? " " : "",
 	       js(n, "vendor"), *js(n, "model") ? " " : "", js(n, "model"), "", ji(n, "tasks"));
+	json_t *dl = json_object_get(n, "device_list");
+	for (size_t i = 0; i < json_array_size(dl); i++) {
+		json_t *d = json_array_get(dl, i);
+		printf("  device %lld: %s %s, %lld MiB, uuid %s\n", ji(d, "index"), js(d, "vendor"),
+		       js(d, "model"), ji(d, "mem_mib"), *js(d, "uuid") ? js(d, "uuid") : "-");
+	}
 	print_topology(json_object_get(n, "topology"));
 	json_decref(n);
 	return CLI_EXIT_OK;

@@ -304,7 +304,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		{"vendor", CLI_STR, &o->vendor, "NAME",
 		 "mock vendor (nvidia sets CUDA_VISIBLE_DEVICES)", 0, 0, NULL, NULL},
 		{"agent-devices", CLI_STR, &o->agent_devices, "SPEC",
-		 "real devices instead of mock ones: nvml | plugin:NAME (aidc agent --devices; "
+		 "real devices instead of mock ones: nvml | plugin:NAME[:CONFIG] (aidc agent --devices; "
 		 "use with --agents 1 on one host)",
 		 0, 0, NULL, NULL},
 		{"controller-config", CLI_STR, &o->ctl_config, "FILE",
@@ -338,8 +338,9 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc;
-	if (o->agent_devices && (strlen(o->agent_devices) > 100 || !*o->agent_devices)) {
-		fprintf(stderr, "aidc up: bad --agent-devices (nvml or plugin:NAME)\n");
+	if (o->agent_devices &&
+	    (strlen(o->agent_devices) >= AIDC_MAX_PATH_BYTES || !*o->agent_devices)) {
+		fprintf(stderr, "aidc up: bad --agent-devices (nvml or plugin:NAME[:CONFIG])\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (strlen(o->model) > 64 || strlen(o->vendor) > 32 || strchr(o->model, ':') ||
@@ -397,7 +398,8 @@ static int start_controller(const struct up_opts *o, const struct up_paths *d, p
 /* Starts agent k (node-K) against the controller on port. */
 static void start_agent(const struct up_opts *o, const struct up_paths *d, int64_t k, pid_t port)
 {
-	char name[32], adir[1100], ctl[64], secret[1200], devspec[128], cs[32], ms[32], log[1200];
+	char name[32], adir[1100], ctl[64], secret[1200], devspec[AIDC_MAX_PATH_BYTES], cs[32],
+		ms[32], log[1200];
 	snprintf(name, sizeof name, "node-%" PRId64, k);
 	snprintf(adir, sizeof adir, "%s/agent-%" PRId64, d->dir, k);
 	snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);

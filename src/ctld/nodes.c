@@ -893,6 +893,29 @@ static void topo_detail_json(struct aidc_json *w, const struct ctld_node *n)
 	api_decoded_release(&api_schema_agent_register, &reg);
 }
 
+/* "device_list": each device as the agent registered it (index, vendor, model, memory, uuid). */
+static void device_list_json(struct aidc_json *w, const struct ctld_node *n)
+{
+	struct api_agent_register reg;
+	aidc_json_key(w, "device_list");
+	aidc_json_arr_begin(w);
+	if (n->info_json && api_decode(&api_schema_agent_register, n->info_json,
+				       strlen(n->info_json), &reg, NULL) == 0) {
+		const struct api_device *d = reg.devices.v;
+		for (size_t i = 0; i < reg.devices.n; i++) {
+			aidc_json_obj_begin(w);
+			aidc_json_ki64(w, "index", d[i].index);
+			aidc_json_kstr(w, "vendor", d[i].vendor ? d[i].vendor : "");
+			aidc_json_kstr(w, "model", d[i].model ? d[i].model : "");
+			aidc_json_ki64(w, "mem_mib", d[i].mem_mib);
+			aidc_json_kstr(w, "uuid", d[i].uuid ? d[i].uuid : "");
+			aidc_json_obj_end(w);
+		}
+		api_decoded_release(&api_schema_agent_register, &reg);
+	}
+	aidc_json_arr_end(w);
+}
+
 static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_node *n, bool detail)
 {
 	aidc_json_obj_begin(w);
@@ -925,8 +948,10 @@ static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_nod
 		tasks += !task_terminal(n->act[i].job->tasks[n->act[i].task].state);
 	aidc_json_ki64(w, "tasks", tasks);
 	topo_summary_json(w, n);
-	if (detail)
+	if (detail) {
 		topo_detail_json(w, n);
+		device_list_json(w, n);
+	}
 	aidc_json_obj_end(w);
 }
 

@@ -20,8 +20,10 @@
 #define AIDC_PLUGIN_INSTALL_DIR "/usr/local/lib/aidc/plugins"
 #endif
 
-/* Smallest plugin table this host can use: everything up to allreduce. */
+/* Smallest plugin table this host can use: everything up to allreduce (version 1). */
 #define MIN_TABLE_SIZE (offsetof(struct aidc_device_plugin, allreduce) + sizeof(void *))
+/* Oldest plugin ABI version this host loads. */
+#define MIN_ABI_VERSION 1u
 
 static bool is_file(const char *path)
 {
@@ -150,6 +152,28 @@ static void terminate(char *s, size_t n)
 	s[n - 1] = '\0';
 }
 
+/* "" or a variable name a plugin may have the agent set (not one the agent owns). */
+static bool valid_env_name(const char *s)
+{
+	static const char *const reserved[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "RANK",
+					       "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE",
+					       "MASTER_ADDR", "MASTER_PORT", "CUDA_VISIBLE_DEVICES"};
+	if (!*s)
+		return true;
+	if (*s >= '0' && *s <= '9')
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_'))
+			return false;
+	if (!strncmp(s, "LD_", 3) || !strncmp(s, "AIDC_", 5))
+		return false;
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (!strcmp(s, reserved[i]))
+			return false;
+	return true;
+}
+
 static int check_info(struct dev_plugin *p, uint32_t d, struct aidc_dev_info *in,
 		      struct aidc_err *e)
 {
@@ -158,6 +182,15 @@ static int check_info(struct dev_plugin *p, uint32_t d, struct aidc_dev_info *in
 	terminate(in->model, sizeof in->model);
 	terminate(in->driver, sizeof in->driver);
 	terminate(in->uuid, sizeof in->uuid);
+	if (!dev_plugin_v2(p))
+		memset(in->visible_env, 0, sizeof in->visible_env);
+	terminate(in->visible_env, sizeof in->visible_env);
+	if (!valid_env_name(in->visible_env))
+		return aidc_errf(e, AIDC_E_DEVICE,
+				 "%s: device %u: visible_env '%s' is not a variable a plugin may "
+				 "name (letters, digits and '_', not starting with a digit; not "
+				 "LD_*, AIDC_*, PATH, HOME or another the agent sets)",
+				 p->path, d, in->visible_env);
 	if (!in->model[0])
 		snprintf(in->model, sizeof in->model, "%s", in->name[0] ? in->name : "unknown");
 	for (unsigned i = 0; i < AIDC_DEV_NDTYPES; i++)
@@ -170,15 +203,34 @@ static int check_info(struct dev_plugin *p, uint32_t d, struct aidc_dev_info *in
 	return 0;
 }
 
+static void watch_begin(struct dev_plugin *p, const char *call)
+{
+	if (!p->watch)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	size_t i = 0;
+	for (; call[i] && i + 1 < sizeof p->watch->call; i++)
+		p->watch->call[i] = call[i];
+	p->watch->call[i] = '\0';
+	p->watch->start_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void watch_end(struct dev_plugin *p)
+{
+	if (p->watch)
+		p->watch->start_s = 0;
+}
+
 static int open_common(struct dev_plugin *p, const char *config, struct aidc_err *e)
 {
 	const struct aidc_device_plugin *api = p->api;
 	if (!api)
 		return aidc_errf(e, AIDC_E_DEVICE, "%s: entry point returned no table", p->path);
-	if (api->abi_version != AIDC_DEVICE_ABI_VERSION)
+	if (api->abi_version < MIN_ABI_VERSION || api->abi_version > AIDC_DEVICE_ABI_VERSION)
 		return aidc_errf(e, AIDC_E_VERSION,
-				 "%s: plugin ABI version %u, this aidc speaks version %u", p->path,
-				 api->abi_version, AIDC_DEVICE_ABI_VERSION);
+				 "%s: plugin ABI version %u, this aidc speaks versions %u to %u",
+				 p->path, api->abi_version, MIN_ABI_VERSION, AIDC_DEVICE_ABI_VERSION);
 	if (api->struct_size < MIN_TABLE_SIZE)
 		return aidc_errf(e, AIDC_E_VERSION, "%s: plugin table is %u bytes, need %zu",
 				 p->path, api->struct_size, (size_t)MIN_TABLE_SIZE);
@@ -188,14 +240,20 @@ static int open_common(struct dev_plugin *p, const char *config, struct aidc_err
 		return aidc_errf(e, AIDC_E_DEVICE, "%s: a mandatory entry point is missing",
 				 p->path);
 	char msg[AIDC_ERRMSG_MAX] = "";
-	if (api->init(config, &p->ctx, msg, sizeof msg) != 0) {
+	watch_begin(p, "init");
+	int irc = api->init(config, &p->ctx, msg, sizeof msg);
+	watch_end(p);
+	if (irc != 0) {
 		p->ctx = NULL;
 		terminate(msg, sizeof msg);
 		return aidc_errf(e, AIDC_E_DEVICE, "%s: init failed: %s", p->path,
 				 msg[0] ? msg : "no reason given");
 	}
 	uint32_t n = 0;
-	if (api->device_count(p->ctx, &n) != 0)
+	watch_begin(p, "device_count");
+	int crc = api->device_count(p->ctx, &n);
+	watch_end(p);
+	if (crc != 0)
 		return aidc_errf(e, AIDC_E_DEVICE, "%s: device_count failed", p->path);
 	if (n > AIDC_MAX_PLUGIN_DEVICES)
 		return aidc_errf(e, AIDC_E_LIMIT, "%s: %u devices, limit %u", p->path, n,
@@ -204,7 +262,10 @@ static int open_common(struct dev_plugin *p, const char *config, struct aidc_err
 	p->ndev = n;
 	for (uint32_t d = 0; d < n; d++) {
 		p->info[d].struct_size = sizeof p->info[d];
-		if (api->device_info(p->ctx, d, &p->info[d]) != 0)
+		watch_begin(p, "device_info");
+		int drc = api->device_info(p->ctx, d, &p->info[d]);
+		watch_end(p);
+		if (drc != 0)
 			return aidc_errf(e, AIDC_E_DEVICE, "%s: device_info(%u) failed", p->path, d);
 		int rc = check_info(p, d, &p->info[d], e);
 		if (rc)
@@ -216,7 +277,14 @@ static int open_common(struct dev_plugin *p, const char *config, struct aidc_err
 int dev_plugin_open(struct dev_plugin *p, const char *name_or_path, const char *config,
 		    struct aidc_err *e)
 {
+	return dev_plugin_open_watched(p, name_or_path, config, NULL, e);
+}
+
+int dev_plugin_open_watched(struct dev_plugin *p, const char *name_or_path, const char *config,
+			    struct dev_watch *watch, struct aidc_err *e)
+{
 	memset(p, 0, sizeof *p);
+	p->watch = watch;
 	int rc = dev_plugin_resolve(name_or_path, &p->path, e);
 	if (rc)
 		return rc;
@@ -233,7 +301,11 @@ int dev_plugin_open(struct dev_plugin *p, const char *name_or_path, const char *
 		goto fail;
 	}
 	memcpy(&entry, &sym, sizeof entry);
-	p->api = entry(AIDC_DEVICE_ABI_VERSION);
+	/* Newest version first; a plugin that cannot serve it may serve an older one. */
+	watch_begin(p, "entry");
+	for (uint32_t v = AIDC_DEVICE_ABI_VERSION; !p->api && v >= MIN_ABI_VERSION; v--)
+		p->api = entry(v);
+	watch_end(p);
 	rc = open_common(p, config, e);
 	if (rc)
 		goto fail;
@@ -271,6 +343,24 @@ void dev_plugin_close(struct dev_plugin *p)
 
 /* ---- call wrappers ------------------------------------------------------- */
 
+bool dev_plugin_v2(const struct dev_plugin *p)
+{
+	return p->api->abi_version >= 2 &&
+	       p->api->struct_size >= offsetof(struct aidc_device_plugin, host_free) + sizeof(void *);
+}
+
+/* A version-1 plugin knows no buffer offsets: refuse them rather than have them ignored. */
+static int check_offsets(struct dev_plugin *p, const char *call, uint64_t o1, uint64_t o2,
+			 uint64_t o3, struct aidc_err *e)
+{
+	if ((o1 | o2 | o3) && !dev_plugin_v2(p))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "%s: %s: buffer offsets need plugin ABI version 2 (the plugin "
+				 "speaks version %u)",
+				 p->api->name ? p->api->name : "plugin", call, p->api->abi_version);
+	return 0;
+}
+
 static int fail_call(struct dev_plugin *p, int st, const char *call, struct aidc_err *e)
 {
 	const char *detail = p->api->last_error ? p->api->last_error(p->ctx) : NULL;
@@ -295,25 +385,6 @@ static int check_dev(struct dev_plugin *p, uint32_t dev, const char *call, struc
 	if (dev >= p->ndev)
 		return aidc_errf(e, AIDC_E_INVAL, "%s: device %u of %u", call, dev, p->ndev);
 	return 0;
-}
-
-static void watch_begin(struct dev_plugin *p, const char *call)
-{
-	if (!p->watch)
-		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	size_t i = 0;
-	for (; call[i] && i + 1 < sizeof p->watch->call; i++)
-		p->watch->call[i] = call[i];
-	p->watch->call[i] = '\0';
-	p->watch->start_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void watch_end(struct dev_plugin *p)
-{
-	if (p->watch)
-		p->watch->start_s = 0;
 }
 
 #define CALL(p, dev, slot, call, e, ...)                                                   \
@@ -382,6 +453,9 @@ int dev_sync(struct dev_plugin *p, uint32_t dev, struct aidc_err *e)
 
 int dev_gemm(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_gemm *a, struct aidc_err *e)
 {
+	int orc = check_offsets(p, "gemm", a->a_off, a->b_off, a->c_off, e);
+	if (orc)
+		return orc;
 	CALL(p, dev, gemm, "gemm", e, dev, a);
 }
 
@@ -400,12 +474,18 @@ int dev_attention(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_atte
 int dev_eltwise(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_eltwise *a,
 		struct aidc_err *e)
 {
+	int orc = check_offsets(p, "eltwise", a->x_off, a->y_off, a->z_off, e);
+	if (orc)
+		return orc;
 	CALL(p, dev, eltwise, "eltwise", e, dev, a);
 }
 
 int dev_reduce(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_reduce *a,
 	       struct aidc_err *e)
 {
+	int orc = check_offsets(p, "reduce", a->x_off, a->y_off, 0, e);
+	if (orc)
+		return orc;
 	CALL(p, dev, reduce, "reduce", e, dev, a);
 }
 
@@ -462,4 +542,25 @@ int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
 	*out = l;
 	*out_n = got;
 	return 0;
+}
+
+int dev_host_alloc(struct dev_plugin *p, uint32_t dev, uint64_t bytes, void **out,
+		   struct aidc_err *e)
+{
+	*out = NULL;
+	if (!dev_plugin_v2(p) || !p->api->host_alloc || !p->api->host_free)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "%s: host_alloc: not implemented",
+				 p->api->name ? p->api->name : "plugin");
+	CALL(p, dev, host_alloc, "host_alloc", e, dev, bytes, out);
+}
+
+void dev_host_free(struct dev_plugin *p, uint32_t dev, void *ptr)
+{
+	if (!ptr || dev >= p->ndev || !dev_plugin_v2(p) || !p->api->host_free)
+		return;
+	watch_begin(p, "host_free");
+	int st = p->api->host_free(p->ctx, dev, ptr);
+	watch_end(p);
+	if (st)
+		aidc_log(AIDC_LOG_WARN, "%s: host_free failed (status %d)", p->path, st);
 }

@@ -62,6 +62,9 @@ int dev_plugin_resolve(const char *name_or_path, char **out_path, struct aidc_er
  */
 int dev_plugin_open(struct dev_plugin *p, const char *name_or_path, const char *config,
 		    struct aidc_err *e);
+/* The same, with watch (borrowed, may be NULL) recording each call from the entry point on. */
+int dev_plugin_open_watched(struct dev_plugin *p, const char *name_or_path, const char *config,
+			    struct dev_watch *watch, struct aidc_err *e);
 /* The same for a function table already in this process (tests); api is borrowed. */
 int dev_plugin_open_table(struct dev_plugin *p, const struct aidc_device_plugin *api,
 			  const char *config, struct aidc_err *e);
@@ -104,6 +107,13 @@ int dev_eltwise(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_eltwis
 int dev_reduce(struct dev_plugin *p, uint32_t dev, const struct aidc_dev_reduce *a,
 	       struct aidc_err *e);
 int dev_allreduce(struct dev_plugin *p, const struct aidc_dev_allreduce *a, struct aidc_err *e);
+/* Pinned host memory from the plugin (ABI version 2, optional: AIDC_E_UNSUPPORTED). */
+int dev_host_alloc(struct dev_plugin *p, uint32_t dev, uint64_t bytes, void **out,
+		   struct aidc_err *e);
+/* NULL ptr is a no-op; failures are logged. */
+void dev_host_free(struct dev_plugin *p, uint32_t dev, void *ptr);
+/* True when the plugin speaks ABI version 2 (offsets, host_alloc, visible_env). */
+bool dev_plugin_v2(const struct dev_plugin *p);
 /* Links between devices; *out is owned by the caller (aidc_free), NULL when none. */
 int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
 	      struct aidc_err *e);
@@ -113,6 +123,8 @@ int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
 struct dev_node_device {
 	char vendor[AIDC_MAX_NAME_BYTES];
 	char model[AIDC_MAX_NAME_BYTES];
+	char uuid[AIDC_MAX_NAME_BYTES];  /* "" when the provider knows none */
+	char visible_env[64];            /* the vendor's visibility variable, "" = none */
 	uint64_t mem_mib;
 };
 
@@ -121,12 +133,27 @@ struct dev_node_device {
  *   "none"            no accelerators
  *   "mock:N:MODEL"    N virtual accelerators of MODEL (vendor "mock"), for tests/demos
  *   "mock:N:MODEL:VENDOR"  the same with a vendor (e.g. nvidia, to get CUDA_VISIBLE_DEVICES)
- *   "plugin:NAME"     a device plugin (include/aidc/device.h) through the loader above
+ *   "plugin:NAME[:CONFIG]"  a device plugin (include/aidc/device.h) through the
+ *                     loader above, in a child process (dev_plugin_discover)
  *   "nvml"            every NVIDIA GPU, through libnvidia-ml loaded at run time
  * Writes up to AIDC_MAX_DEVICES_PER_NODE entries into out (caller-owned).
  */
 int dev_node_discover(const char *spec, struct dev_node_device *out, uint32_t *n,
 		      struct aidc_err *e);
+
+/* How long plugin discovery may take before the child is killed. */
+#define DEV_DISCOVER_TIMEOUT_S 60
+
+/*
+ * Loads the plugin (name or path, with config) in a forked child process,
+ * reads its devices and unloads it there: a plugin that crashes, hangs (past
+ * DEV_DISCOVER_TIMEOUT_S) or is refused (ABI version, init failure) cannot
+ * take the caller down. AIDC_E_DEVICE (or the loader's own code, e.g.
+ * AIDC_E_VERSION) with the reason: "crashed (signal 11, ...) while ...".
+ * Call it before starting threads (it forks).
+ */
+int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_device *out,
+			uint32_t *n, struct aidc_err *e);
 
 /*
  * The "nvml" provider (nvml.c): dlopens $AIDC_NVML_LIBRARY (default

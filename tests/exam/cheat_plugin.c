@@ -12,8 +12,17 @@
  *   segfault      GEMM writes through a null pointer
  *   hang          synchronize never returns
  *   slow          every GEMM sleeps 3 s first
+ *   crash-discover  device_info writes through a null pointer (the agent's
+ *                 discovery must survive it)
+ *   hang-discover   device_count never returns
+ * The plugin config (ABI v2 "key=value,..." string, e.g. from the agent's
+ * --devices plugin:PATH:CONFIG) may name the cheat instead: "cheat=NAME";
+ * "visible=VAR" makes the device declare VAR as its visibility variable and
+ * "uuid=ID" its uuid.
  */
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +35,15 @@ struct aidc_dev_mem {
 	unsigned char *data;
 };
 
-enum cheat { HONEST, SKIP, FAKE_SYNC, TRUNCATE, CORNER, SEGFAULT, HANG, SLOW };
+enum cheat {
+	HONEST, SKIP, FAKE_SYNC, TRUNCATE, CORNER, SEGFAULT, HANG, SLOW, CRASH_DISCOVER,
+	HANG_DISCOVER
+};
 
 struct ctx {
 	enum cheat cheat;
 	char err[128];
+	char visible[64], uuid[64];
 	struct aidc_dev_gemm last; /* skip-repeats: the previous call */
 	struct aidc_dev_gemm queued;
 	uint64_t nqueued; /* fake-sync: calls not run yet */
@@ -42,16 +55,38 @@ static int fail(struct ctx *c, int st, const char *msg)
 	return st;
 }
 
+/* The value of key in a "key=value,..." config, copied into out; 0 if absent. */
+static int config_get(const char *config, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+	for (const char *p = config; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			snprintf(out, len, "%.*s", (int)(n - kl - 1), p + kl + 1);
+			return 1;
+		}
+		p += n + (comma ? 1 : 0);
+	}
+	return 0;
+}
+
 static int ch_init(const char *config, void **out, char *err, size_t errlen)
 {
 	static const char *const names[] = {"honest", "skip-repeats", "fake-sync", "truncate",
-					    "corner", "segfault", "hang", "slow"};
+					    "corner", "segfault", "hang", "slow",
+					    "crash-discover", "hang-discover"};
+	char cfg_cheat[64];
 	const char *s = getenv("AIDC_TEST_CHEAT");
+	if (config_get(config, "cheat", cfg_cheat, sizeof cfg_cheat))
+		s = cfg_cheat;
 	struct ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return AIDC_DEV_ERR_NOMEM;
+	config_get(config, "visible", c->visible, sizeof c->visible);
+	config_get(config, "uuid", c->uuid, sizeof c->uuid);
 	c->cheat = (enum cheat)-1;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
 		if (s && !strcmp(s, names[i]))
 			c->cheat = (enum cheat)i;
 	if ((int)c->cheat < 0) {
@@ -75,12 +110,18 @@ static const char *ch_last_error(void *ctx)
 
 static int ch_device_count(void *ctx, uint32_t *out)
 {
+	if (((struct ctx *)ctx)->cheat == HANG_DISCOVER)
+		for (;;)
+			pause();
 	*out = 1;
 	return AIDC_DEV_OK;
 }
 
 static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 {
+	struct ctx *c = ctx;
+	if (c->cheat == CRASH_DISCOVER)
+		*(volatile int *)(uintptr_t)0 = 1;
 	uint32_t size = out->struct_size;
 	memset(out, 0, size < sizeof *out ? size : sizeof *out);
 	out->struct_size = size;
@@ -92,6 +133,9 @@ static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	out->compute_units = 1;
 	out->peak_gflops[AIDC_DEV_F32] = 200; /* an honest upper bound for three loops */
 	out->peak_gflops[AIDC_DEV_BF16] = 200;
+	if (size >= offsetof(struct aidc_dev_info, visible_env) + sizeof out->visible_env)
+		snprintf(out->visible_env, sizeof out->visible_env, "%s", c->visible);
+	snprintf(out->uuid, sizeof out->uuid, "%s", c->uuid);
 	return AIDC_DEV_OK;
 }
 
@@ -213,8 +257,10 @@ static int ch_synchronize(void *ctx, uint32_t dev)
 static int ch_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
 {
 	struct ctx *c = ctx;
-	if ((g->dtype != AIDC_DEV_F32 && g->dtype != AIDC_DEV_BF16) || g->trans_a || g->trans_b)
-		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "only fp32 and bf16, no transposes");
+	if ((g->dtype != AIDC_DEV_F32 && g->dtype != AIDC_DEV_BF16) || g->trans_a || g->trans_b ||
+	    g->a_off || g->b_off || g->c_off)
+		return fail(c, AIDC_DEV_ERR_UNSUPPORTED,
+			    "only fp32 and bf16, no transposes, no buffer offsets");
 	if (c->cheat == SEGFAULT)
 		raise(SIGSEGV);
 	if (c->cheat == SLOW)

@@ -38,3 +38,11 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_agent_diskfull COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_diskfull.sh
     TIMEOUT 180 LABELS live integration)
 endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent AND TARGET aidc_test_cheat AND TARGET aidc_test_badabi)
+  # Device plugins in the agent: a crash or ABI mismatch is logged once and the
+  # node registers without them; plugin config, uuid and visibility variable.
+  aidc_add_script_test(NAME live_agent_plugin
+    COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_plugin.sh
+            $<TARGET_FILE:aidc_test_cheat> $<TARGET_FILE:aidc_test_badabi>
+    TIMEOUT 240 LABELS live integration)
+endif()
