@@ -189,12 +189,69 @@ double exam_default_question_timeout_s(enum exam_level l)
 	return 15.0 * exam_level_budget_s(l);
 }
 
+/* One isolated exam: the worker running the plugin and what it needs to
+ * restart it after a crash or a hang. */
+struct session {
+	struct worker w;
+	struct shm *sh;
+	const char *plugin, *config;
+	const struct exam_options *o;
+	double call_s, q_s; /* per-call and per-question timeouts */
+};
+
+/* Starts a worker and waits for it to load the plugin; what prefixes the
+ * plugin's own refusal in the error. */
+static int worker_ready(struct session *s, const char *what, struct aidc_err *e)
+{
+	int32_t ack = 0;
+	int rc = worker_start(&s->w, s->sh, s->plugin, s->config, s->o, e);
+	if (!rc)
+		rc = wait_ack(&s->w, s->sh, s->q_s, s->q_s, &ack, e);
+	if (!rc && ack) {
+		rc = aidc_errf(e, ack, "%s%s", what, s->sh->err);
+		worker_stop(&s->w, true);
+	}
+	return rc;
+}
+
+/* Asks catalogue question i in the worker (restarted first if the previous
+ * question killed it) and fills *res; a crash or a hang is the question's
+ * error, and the worker is stopped. */
+static void ask(struct session *s, const struct exam_question *q, uint32_t i,
+		struct exam_result *res)
+{
+	struct aidc_err qe;
+	aidc_err_clear(&qe);
+	int32_t ack = 0;
+	int rc = 0;
+	if (s->w.pid <= 0)
+		rc = worker_ready(s, "restarting the plugin: ", &qe);
+	if (!rc && write(s->w.cmd, &i, sizeof i) != sizeof i)
+		rc = aidc_errf(&qe, AIDC_E_IO, "the plugin's worker is gone");
+	if (!rc)
+		rc = wait_ack(&s->w, s->sh, s->call_s, s->q_s, &ack, &qe);
+	if (rc) {
+		exam_result_header(q, res);
+		snprintf(res->status, sizeof res->status, "error");
+		snprintf(res->error, sizeof res->error, "%s", aidc_err_text(&qe, rc));
+		worker_stop(&s->w, true);
+	} else {
+		*res = s->sh->res;
+	}
+}
+
 int exam_run_isolated(const char *plugin, const char *config, const struct exam_options *o,
 		      struct exam_report *r, struct aidc_err *e)
 {
-	double call_s = o->call_timeout_s > 0 ? o->call_timeout_s : EXAM_DEFAULT_CALL_TIMEOUT_S;
-	double q_s = o->question_timeout_s > 0 ? o->question_timeout_s
-					       : exam_default_question_timeout_s(o->level);
+	struct session s = {
+		.w = {.pid = -1},
+		.plugin = plugin,
+		.config = config,
+		.o = o,
+		.call_s = o->call_timeout_s > 0 ? o->call_timeout_s : EXAM_DEFAULT_CALL_TIMEOUT_S,
+		.q_s = o->question_timeout_s > 0 ? o->question_timeout_s
+						 : exam_default_question_timeout_s(o->level),
+	};
 	size_t ncat, nsel = 0;
 	const struct exam_question *cat = exam_catalog(&ncat);
 	for (size_t i = 0; i < ncat; i++)
@@ -202,24 +259,17 @@ int exam_run_isolated(const char *plugin, const char *config, const struct exam_
 	if (!nsel)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no question matches '%s' (see 'aidc exam list')",
 				 o->questions ? o->questions : "");
-	struct shm *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			      -1, 0);
-	if (sh == MAP_FAILED)
+	s.sh = mmap(NULL, sizeof *s.sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s.sh == MAP_FAILED)
 		return aidc_errf(e, AIDC_E_IO, "mmap: %s", strerror(errno));
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	struct worker w = {.pid = -1};
-	int32_t ack = 0;
-	int rc = worker_start(&w, sh, plugin, config, o, e);
-	if (!rc)
-		rc = wait_ack(&w, sh, q_s, q_s, &ack, e);
-	if (!rc && ack)
-		rc = aidc_errf(e, ack, "%s", sh->err);
-	if (!rc && o->device >= sh->ndev)
+	int rc = worker_ready(&s, "", e);
+	if (!rc && o->device >= s.sh->ndev)
 		rc = aidc_errf(e, AIDC_E_INVAL, "device %u: the plugin has %u device(s)", o->device,
-			       sh->ndev);
+			       s.sh->ndev);
 	if (rc)
 		goto out;
-	exam_fill_header(sh->name, sh->version, sh->path, sh->ndev, &sh->info, o, r);
+	exam_fill_header(s.sh->name, s.sh->version, s.sh->path, s.sh->ndev, &s.sh->info, o, r);
 	if (o->started)
 		o->started(o->progress_arg, r);
 	double t0 = exam_now_s();
@@ -231,32 +281,7 @@ int exam_run_isolated(const char *plugin, const char *config, const struct exam_
 			o->progress(o->progress_arg, k, nsel, &cat[i], NULL);
 		AIDC_GROW(r->q, r->capq, r->nq + 1);
 		struct exam_result *res = &r->q[r->nq++];
-		struct aidc_err qe;
-		aidc_err_clear(&qe);
-		int qrc = 0;
-		if (w.pid <= 0) {
-			qrc = worker_start(&w, sh, plugin, config, o, &qe);
-			if (!qrc)
-				qrc = wait_ack(&w, sh, q_s, q_s, &ack, &qe);
-			if (!qrc && ack) {
-				qrc = aidc_errf(&qe, ack, "restarting the plugin: %s", sh->err);
-				worker_stop(&w, true);
-			}
-		}
-		uint32_t idx = (uint32_t)i;
-		if (!qrc && write(w.cmd, &idx, sizeof idx) != sizeof idx)
-			qrc = aidc_errf(&qe, AIDC_E_IO, "the plugin's worker is gone");
-		if (!qrc)
-			qrc = wait_ack(&w, sh, call_s, q_s, &ack, &qe);
-		if (qrc) {
-			exam_result_header(&cat[i], res);
-			snprintf(res->status, sizeof res->status, "error");
-			snprintf(res->error, sizeof res->error, "%s", aidc_err_text(&qe, qrc));
-			if (w.pid > 0)
-				worker_stop(&w, true);
-		} else {
-			*res = sh->res;
-		}
+		ask(&s, &cat[i], (uint32_t)i, res);
 		exam_score(o, res);
 		r->wall_s = exam_now_s() - t0;
 		exam_report_summarize(r);
@@ -269,8 +294,8 @@ int exam_run_isolated(const char *plugin, const char *config, const struct exam_
 	r->wall_s = exam_now_s() - t0;
 	exam_report_summarize(r);
 out:
-	worker_stop(&w, false);
+	worker_stop(&s.w, false);
 	signal(SIGPIPE, old_pipe);
-	munmap(sh, sizeof *sh);
+	munmap(s.sh, sizeof *s.sh);
 	return rc;
 }
