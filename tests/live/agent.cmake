@@ -24,12 +24,21 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
     TIMEOUT 120 LABELS live integration)
 endif()
 
-# Multi-host deployment on network namespaces joined by a bridge, with TLS, a
-# remote user's token, DDP across nodes, agent and controller kill -9
-# (multihost.sh; SKIPs without root, ip netns, nsenter or openssl).
+# Multi-host deployment by docs/deploy.md's runbook on network namespaces joined
+# by a bridge, with TLS, a remote user's token, DDP across nodes, agent and
+# controller kill -9 (multihost.sh; SKIPs without root, ip netns, nsenter,
+# unshare or openssl).
 if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_multihost COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/multihost.sh
     TIMEOUT 420 LABELS live integration)
+endif()
+
+# The controller's side of agent protocol 2 (issue 18): duplicate names, stale
+# runs (epoch), old attempts' logs and reports, reasons at start, a gang waiting
+# for a down node (proto_live.py plays two agents over TCP).
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_proto COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/proto_live.py
+    TIMEOUT 180 LABELS live integration)
 endif()
 
 # A full agent state directory drains the node with the reason (agent_diskfull.sh;

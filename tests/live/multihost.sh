@@ -206,13 +206,14 @@ check_eq "the runbook's first job completes" "$(rwait_state "$FIRST" "$END" 60)"
 hosts=$(for t in 0 1; do remote logs "$FIRST" --task $t 2>&1; done | sort | tr '\n' ' ')
 check_eq "its tasks ran on both nodes" "$hosts" "mh-a1 mh-a2 "
 
-# 1. a single job of the remote user
-id=$(rsubmit -J single -- sh -c 'echo hello from $(id -un) on $AIDC_NODE; env | grep -c "^AIDC_TOKEN=" || true')
+# 1. a single job of the remote user, submitted with credentials in its environment
+id=$(AIDC_SECRET_X=s AIDC_MUNGE_CRED=m rsubmit -J single -- \
+	sh -c 'echo hello from $(id -un) on $AIDC_NODE; env | grep -c -E "^AIDC_(TOKEN|SECRET|MUNGE_CRED)" || true')
 check_eq "remote single job completes" "$(rwait_state "$id" "$END" 60)" completed
 out=$(remote logs "$id" 2>&1)
 case "$out" in *"hello from nobody on mh-a"*) ok "it ran as the token's user: $(echo "$out" | head -1)" ;;
 *) fail "it ran as the token's user: got '$out'" ;; esac
-check_eq "the job's environment has no AIDC_TOKEN" "$(echo "$out" | tail -1)" 0
+check_eq "the job's environment has no AIDC_TOKEN, AIDC_SECRET*, AIDC_MUNGE_CRED" "$(echo "$out" | tail -1)" 0
 
 # 2. a 2-node gang: MASTER_ADDR is rank 0's node address
 id=$(rsubmit -J gang -N 2 -n 2 -c 2 -- sh -c 'echo "MA=$MASTER_ADDR NODE=$AIDC_NODE RANK=$RANK"')
@@ -301,7 +302,35 @@ out=$(cd /tmp && in_ns login env AIDC_CONTROLLER="https://$HEAD_IP:6820" \
 	AIDC_CACERT="$DIR/login/home/.aidc/ca.pem" AIDC_TOKEN="$SHORT" "$AIDC" jobs 2>&1)
 case "$out" in *"expired"*) ok "expired token: $out" ;; *) fail "expired token refused as expired: got '$out'" ;; esac
 
-# the log lines carry timestamps
-grep -qE '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z aidc\[[0-9]+\]: ' "$CTL_LOG" &&
-	ok "log lines are timestamped" || fail "log lines are timestamped"
+# 8. agents: a loopback --addr for a remote controller is refused; a wrong CA
+# is said at once (--background) and logged once while the agent keeps trying
+out=$(cd /tmp && in_ns login "$AIDC" agent --controller "https://$HEAD_IP:6820" --addr 127.0.0.1 \
+	--cacert "$DIR/login/home/.aidc/ca.pem" --secret-file "$DIR/login/etc/aidc/secret" \
+	--state-dir "$DIR/login/var/lib/aidc/lo" --name mh-lo 2>&1)
+rc=$?
+case "$rc:$out" in 1:*loopback*) ok "a loopback --addr is refused: ${out##*$'\n'}" ;;
+*) fail "a loopback --addr is refused: rc $rc, '$out'" ;; esac
+out=$(cd /tmp && in_ns login "$AIDC" agent --controller "https://$HEAD_IP:6820" --name mh-ca \
+	--cacert "$DIR/pki/wrong.pem" --secret-file "$DIR/login/etc/aidc/secret" \
+	--state-dir "$DIR/login/var/lib/aidc/ca" --background --log-file "$DIR/login/var/log/ca.log" \
+	--pid-file "$DIR/login/run/ca.pid" 2>&1)
+rc=$?
+case "$rc:$out" in 0:*"not registered yet"*certificate*) ok "agent with a wrong CA: ${out:0:150}..." ;;
+*) fail "agent with a wrong CA says why at once: rc $rc, '$out'" ;; esac
+sleep 3 # about ten more tries (every 300 ms); the controller's own log of them is rate-limited too
+live "$(cat "$DIR/login/run/ca.pid")" && ok "it keeps trying" || fail "the agent with a wrong CA keeps trying"
+check_eq "it logged the failure once" "$(grep -c 'registration failed' "$DIR/login/var/log/ca.log")" 1
+kill -TERM "$(cat "$DIR/login/run/ca.pid")" 2>/dev/null
+
+# 9. daemons' files: a second controller on a live pid file is refused; log
+# lines carry timestamps
+out=$(host_run head "$DIR/head/controller.sh" 2>&1)
+rc=$?
+case "$rc:$out" in 1:*"still running"*) ok "a second controller on the pid file: $out" ;;
+*) fail "a second controller on a live pid file is refused: rc $rc, '$out'" ;; esac
+for f in "$CTL_LOG" "$DIR/a1/var/log/aidc-agent.log"; do
+	grep -qvE '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z aidc\[[0-9]+\]: ' "$f" &&
+		fail "every line of $f is timestamped: $(grep -vE '^20[0-9]{2}-' "$f" | head -2)" ||
+		ok "every line of ${f#"$DIR"/} is timestamped"
+done
 finish
