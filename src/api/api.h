@@ -123,6 +123,7 @@ struct api_job_submit {
 	char *stderr_path;
 	char *on_node_failure;   /* "requeue" | "fail" | NULL = controller default */
 	bool preemptible;        /* may be stopped and requeued for a higher-priority job */
+	char *request_id;        /* client's id of this submission (retries are idempotent), or NULL */
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -579,6 +580,7 @@ enum api_fail {
 	API_FAIL_TLS,     /* the TLS handshake or the certificate check failed */
 	API_FAIL_TIMEOUT, /* connected, no answer in time */
 	API_FAIL_OTHER,
+	API_FAIL_DROPPED, /* connected, the connection closed before a whole reply (a crash?) */
 };
 
 /*

@@ -324,6 +324,12 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 		case CURLE_OPERATION_TIMEDOUT:
 			call->fail = API_FAIL_TIMEOUT;
 			break;
+		case CURLE_GOT_NOTHING:
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_PARTIAL_FILE:
+			call->fail = API_FAIL_DROPPED;
+			break;
 		case CURLE_SSL_CONNECT_ERROR:
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CERTPROBLEM:

@@ -65,6 +65,9 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
 	F_BOOL(struct api_job_submit, preemptible,
 	       "may be stopped (SIGTERM, grace, SIGKILL) and requeued for a higher-priority job"),
+	F_STR(struct api_job_submit, request_id, false, 64,
+	      "the client's id of this submission ([A-Za-z0-9._:-], 1-64 bytes): a submit "
+	      "retried with the same id returns the job the first one made"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");

@@ -144,8 +144,9 @@ static const char *fail_hint(const char *socket, int fail)
 }
 
 /* How long a command waits for a controller that refuses connections (a
- * restart): remote commands and `aidc logs -f` retry for this long. */
-#define CLI_RESTART_WAIT_MS 30000
+ * restart), unless $AIDC_RETRY_S says otherwise. */
+#define CLI_RESTART_WAIT_S 30
+#define CLI_RESTART_WAIT_MAX_S 3600
 
 static int64_t mono_ms(void)
 {
@@ -154,16 +155,55 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int cli_call_wait_flag(const char *socket)
+{
+	struct stat sb;
+	if (cli_is_url(socket))
+		return CLI_CALL_WAIT;
+	/* A controller that exits cleanly removes its socket; one killed leaves
+	 * it behind until its restart binds a new one. */
+	return stat(socket, &sb) == 0 && S_ISSOCK(sb.st_mode) ? CLI_CALL_WAIT : 0;
+}
+
 int cli_call(const char *cmd, const char *socket, const char *method, const char *path,
 	     const char *body, size_t body_len, struct api_call *call)
 {
 	return cli_call_retry(cmd, socket, method, path, body, body_len, call,
-			      cli_is_url(socket));
+			      cli_call_wait_flag(socket) |
+				      (strcmp(method, "GET") == 0 ? CLI_CALL_IDEMPOTENT : 0));
+}
+
+/* $AIDC_RETRY_S: how long to wait for a restarting controller; -1 (after a
+ * message) when it is not a number of seconds in range. */
+static int64_t retry_window_s(const char *cmd)
+{
+	const char *v = getenv("AIDC_RETRY_S");
+	int64_t s;
+	if (!v || !*v)
+		return CLI_RESTART_WAIT_S;
+	if (aidc_parse_i64(v, 0, CLI_RESTART_WAIT_MAX_S, &s) != 0) {
+		fprintf(stderr, "aidc %s: AIDC_RETRY_S='%s': expected seconds from 0 to %d\n", cmd,
+			v, CLI_RESTART_WAIT_MAX_S);
+		return -1;
+	}
+	return s;
+}
+
+/* Whether a failed or refused call may be sent again while waiting. */
+static bool may_resend(int rc, const struct api_call *call, int flags)
+{
+	if (rc)
+		return call->fail == API_FAIL_CONNECT ||
+		       (call->fail == API_FAIL_DROPPED && (flags & CLI_CALL_IDEMPOTENT));
+	return call->status == 503 && (flags & CLI_CALL_IDEMPOTENT);
 }
 
 int cli_call_retry(const char *cmd, const char *socket, const char *method, const char *path,
-		   const char *body, size_t body_len, struct api_call *call, bool retry)
+		   const char *body, size_t body_len, struct api_call *call, int flags)
 {
+	int64_t window_s = retry_window_s(cmd);
+	if (window_s < 0)
+		return CLI_EXIT_USAGE;
 	struct api_client cl;
 	struct aidc_err e = {0};
 	char token[AIDC_MAX_TOKEN_BYTES + 2];
@@ -194,17 +234,19 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 	int rc = api_client_call(&cl, call, &e);
 	/* A controller restarting refuses connections (or answers 503) for a
 	 * few seconds: wait for it, for a bounded time, saying so once. A
-	 * non-idempotent POST is retried only when it never connected. */
-	int64_t until = mono_ms() + CLI_RESTART_WAIT_MS;
+	 * request that is not idempotent is sent again only when it never
+	 * connected; an idempotent one also after its connection dropped. */
+	int64_t until = mono_ms() + window_s * 1000;
 	bool said = false;
-	while (retry && mono_ms() < until &&
-	       ((rc && call->fail == API_FAIL_CONNECT) ||
-		(rc == 0 && call->status == 503 && !strcmp(method, "GET")))) {
+	while ((flags & CLI_CALL_WAIT) && mono_ms() < until && may_resend(rc, call, flags)) {
 		if (!said)
 			fprintf(stderr, "aidc %s: the controller at %s does not answer (%s); retrying "
-					"for up to %d s\n",
-				cmd, socket, rc ? "connection refused" : "busy",
-				CLI_RESTART_WAIT_MS / 1000);
+					"for up to %" PRId64 " s (AIDC_RETRY_S)\n",
+				cmd, socket,
+				rc == 0				 ? "busy"
+				: call->fail == API_FAIL_DROPPED ? "connection dropped"
+								 : "connection refused",
+				window_s);
 		said = true;
 		struct timespec ts = {0, 500 * 1000000L};
 		nanosleep(&ts, NULL);
@@ -637,7 +679,8 @@ int cli_logs_main(int argc, char **argv)
 			 id, task, err ? "err" : "out", off, follow ? 1 : 0);
 		struct api_call c;
 		if ((rc = cli_call_retry("logs", sp, "GET", path, NULL, 0, &c,
-					 follow || cli_is_url(sp))) != 0)
+					 (follow ? CLI_CALL_WAIT : cli_call_wait_flag(sp)) |
+						 CLI_CALL_IDEMPOTENT)) != 0)
 			return rc;
 		fwrite(aidc_buf_str(&c.reply), 1, c.reply.len, stdout);
 		fflush(stdout);

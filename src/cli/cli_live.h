@@ -45,13 +45,25 @@ void cli_up_dir(const char *flag, char *out, size_t n);
  */
 int cli_call(const char *cmd, const char *socket, const char *method, const char *path,
 	     const char *body, size_t body_len, struct api_call *call);
-/* The same; with retry, a controller that refuses connections (or answers
- * a GET with 503) is waited for up to 30 s, as during its restart. cli_call
- * retries for remote controllers (URLs) only, so a local command without a
- * controller fails at once. Failures end with a hint matching their cause
+/* Flags of cli_call_retry. */
+enum {
+	/* Wait for a controller that refuses connections (or answers a GET with
+	 * 503), as during its restart, for up to $AIDC_RETRY_S seconds (30). */
+	CLI_CALL_WAIT = 1,
+	/* The request may be sent again after a connection dropped mid-call: a
+	 * GET, or a submission carrying a request_id (the controller answers a
+	 * repeat with the job the first one made). */
+	CLI_CALL_IDEMPOTENT = 2,
+};
+/* The same with flags. cli_call waits for remote controllers (URLs) and for
+ * a local socket that exists but refuses (a controller killed and being
+ * restarted), so a local command without a controller (no socket) fails at
+ * once; GETs are idempotent. Failures end with a hint matching their cause
  * (TLS and the CA, a refused connection, a name that does not resolve). */
 int cli_call_retry(const char *cmd, const char *socket, const char *method, const char *path,
-		   const char *body, size_t body_len, struct api_call *call, bool retry);
+		   const char *body, size_t body_len, struct api_call *call, int flags);
+/* CLI_CALL_WAIT when cli_call would wait for socket (see above), else 0. */
+int cli_call_wait_flag(const char *socket);
 
 /* The default directory of the aidc binary's siblings: /proc/self/exe. */
 int cli_self_exe(char *out, size_t n);

@@ -6,6 +6,8 @@
  * controller reads the uid from the socket), in the current directory, with
  * the current environment (as sbatch's default --export=ALL).
  */
+#include <errno.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +57,8 @@ static bool is_script(const char *path)
 
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
-	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail;
+	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
+	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
 	bool json, no_env, preemptible;
 	char **cmd; /* the script or command and its arguments (borrowed from argv) */
@@ -114,6 +117,32 @@ static int split_argv(int argc, char **argv, const struct cli_cmd *cmd, char **o
 	return argc;
 }
 
+/* Checks --request-id, or makes a random one: the controller records it with
+ * the job, so a submit resent after a lost reply (the client retries while
+ * the controller restarts) returns that job instead of making a second. */
+static int request_id(struct submit_opts *o)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-";
+	if (o->rid) {
+		size_t n = strlen(o->rid);
+		if (n == 0 || n > 64 || strspn(o->rid, ok) != n) {
+			fprintf(stderr, "aidc submit: --request-id: 1 to 64 characters of A-Z a-z "
+					"0-9 . _ : -\n");
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	}
+	unsigned char raw[16];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		fprintf(stderr, "aidc submit: cannot make a request id: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(o->rid_buf + 2 * i, 3, "%02x", raw[i]);
+	o->rid = o->rid_buf;
+	return 0;
+}
+
 /* Parses the command line into o; returns 1 after --help, or CLI_EXIT_*. */
 static int parse_args(int argc, char **argv, struct submit_opts *o)
 {
@@ -154,6 +183,10 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 NULL, NULL},
 		{"json", CLI_BOOL, &o->json, NULL, "print the controller's JSON reply", 0, 0, NULL,
 		 NULL},
+		{"request-id", CLI_STR, &o->rid, "ID",
+		 "this submission's id (1-64 of A-Z a-z 0-9 . _ : -; default: random): a submit "
+		 "repeated with the same id within submit_request_ttl_s returns the first job",
+		 0, 0, NULL, NULL},
 		CLI_CONN_FLAGS(o->sock),
 	};
 	const struct cli_cmd cmd = {
@@ -176,7 +209,7 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 	}
 	o->cmd = argv + first;
 	o->ncmd = argc - first;
-	return 0;
+	return request_id(o);
 }
 
 /* Reads the batch script o->cmd[0] (if it is one) into *script (caller frees)
@@ -307,7 +340,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"partition", pick(o->part, sb->partition)},
 		    {"stdout_path", pick(o->out, sb->stdout_path)},
 		    {"stderr_path", pick(o->err, sb->stderr_path)},
-		    {"on_node_failure", o->on_fail}};
+		    {"on_node_failure", o->on_fail},
+		    {"request_id", o->rid}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v)
 			aidc_json_kstr(w, strs[i].key, strs[i].v);
@@ -322,7 +356,8 @@ static int send_job(const struct submit_opts *o, const struct aidc_buf *body)
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(o->sock, sp, sizeof sp);
 	struct api_call c;
-	int rc = cli_call("submit", sp, "POST", "/v1/jobs", aidc_buf_str(body), body->len, &c);
+	int rc = cli_call_retry("submit", sp, "POST", "/v1/jobs", aidc_buf_str(body), body->len,
+				&c, cli_call_wait_flag(sp) | CLI_CALL_IDEMPOTENT);
 	if (rc)
 		return rc;
 	if (o->json) {

@@ -3,12 +3,15 @@
  * `aidc up` and `aidc down`: an all-in-one local center. `up` starts a
  * controller and N agents with mock accelerators as background processes
  * (each agent with its own state directory), records their PIDs under
- * DIR/pids, and waits until every agent has registered; `up --demo` also
- * submits a small workload. `down` stops what `up` started, by PID: SIGTERM,
- * then SIGKILL after 10 s.
+ * DIR/pids and its own arguments in DIR/up.args, and waits until every agent
+ * has registered; `up --demo` also submits a small workload. `up` on a
+ * directory whose center is recorded restarts whatever part of it has died
+ * (the controller on the port it had, with its database; agents with their
+ * state directories), with the arguments it was first started with. `down`
+ * stops what `up` started, by PID: SIGTERM, then SIGKILL after 10 s.
  *
  * Layout of DIR (default ~/.aidc): aidc.sock, controller/ (database, secret,
- * logs), agent-K/ (task logs), pids/, *.log (daemon output).
+ * logs, port), agent-K/ (task logs), pids/, up.args, *.log (daemon output).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -81,6 +84,24 @@ static pid_t read_pid(const char *path)
 static bool alive(pid_t pid)
 {
 	return pid > 0 && kill(pid, 0) == 0;
+}
+
+/* Whether pid is a live `aidc ROLE` (its second argument is role): a PID file
+ * whose process died and whose number was reused, or a zombie, is not. */
+static bool is_ours(pid_t pid, const char *role)
+{
+	if (!alive(pid))
+		return false;
+	char p[64], buf[256];
+	snprintf(p, sizeof p, "/proc/%d/cmdline", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return errno == ENOENT ? false : true; /* no procfs: trust kill(0) */
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	size_t l = strlen(buf);
+	return l + 1 < n && strcmp(buf + l + 1, role) == 0;
 }
 
 /* Stops one daemon: SIGTERM, wait up to 10 s, then SIGKILL. */
@@ -280,6 +301,7 @@ static void demo(const char *self, const char *sock, const char *dir, int64_t ag
 struct up_opts {
 	const char *dirf, *model, *vendor, *limits, *cg_root, *agent_devices, *ctl_config;
 	int64_t agents, devs, cpus, mem, timeout, port_base;
+	int64_t port; /* the controller's TCP port; 0 = any free one (a restart keeps the old) */
 	bool demo, allow_root;
 };
 
@@ -355,14 +377,15 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 static int start_controller(const struct up_opts *o, const struct up_paths *d, pid_t *cpid,
 			    pid_t *port)
 {
-	char port_file[1200], log[1200], tbuf[32], pbuf[32], cfg_abs[AIDC_MAX_PATH_BYTES];
+	char port_file[1200], log[1200], tbuf[32], pbuf[32], cfg_abs[AIDC_MAX_PATH_BYTES], port_s[32];
 	snprintf(port_file, sizeof port_file, "%s/port", d->ctl_dir);
 	unlink(port_file);
 	snprintf(log, sizeof log, "%s/controller.log", d->dir);
 	snprintf(tbuf, sizeof tbuf, "%" PRId64, o->timeout);
 	snprintf(pbuf, sizeof pbuf, "%" PRId64, o->port_base);
+	snprintf(port_s, sizeof port_s, "%" PRId64, o->port);
 	char *argv[24] = {(char *)d->self, "controller", "--state-dir", (char *)d->ctl_dir,
-			  "--socket", (char *)d->sock, "--port", "0", "--port-file", port_file,
+			  "--socket", (char *)d->sock, "--port", port_s, "--port-file", port_file,
 			  "--node-timeout", tbuf};
 	size_t n = 12;
 	if (o->allow_root)
@@ -447,6 +470,186 @@ static int wait_agents(const struct up_opts *o, const struct up_paths *d)
 	return 0;
 }
 
+/* Makes DIR (one level) and checks that a center can live there, so that a
+ * bad --dir fails at once with the reason instead of as a daemon that did
+ * not start. */
+static int prepare_dir(const char *dir)
+{
+	struct stat sb;
+	char p[1200];
+	/* DIR/aidc.sock must fit a Unix socket address (sun_path, 108 bytes). */
+	if (strlen(dir) + sizeof "/aidc.sock" > 108) {
+		fprintf(stderr,
+			"aidc up: --dir %s: too long for the socket DIR/aidc.sock (at most %zu "
+			"bytes)\n",
+			dir, 108 - sizeof "/aidc.sock");
+		return CLI_EXIT_USAGE;
+	}
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "aidc up: --dir %s: cannot create it: %s\n", dir, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (stat(dir, &sb) != 0) {
+		fprintf(stderr, "aidc up: --dir %s: %s\n", dir, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "aidc up: --dir %s: not a directory\n", dir);
+		return CLI_EXIT_USAGE;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "aidc up: --dir %s: cannot write there: %s\n", dir, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(p, sizeof p, "%s/pids", dir);
+	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "aidc up: cannot create %s: %s\n", p, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+#define UP_ARGS_MAGIC "aidc-up-args 1"
+#define UP_ARGS_MAX_BYTES 65536
+#define UP_ARGS_MAX 64
+
+/* Records `aidc up`'s arguments and working directory in DIR/up.args (NUL
+ * separated: magic, cwd, argv...) for a later restart. */
+static int save_args(const char *dir, int argc, char **argv)
+{
+	char p[1200], cwd[AIDC_MAX_PATH_BYTES];
+	snprintf(p, sizeof p, "%s/up.args", dir);
+	if (!getcwd(cwd, sizeof cwd) || argc > UP_ARGS_MAX) {
+		fprintf(stderr, "aidc up: cannot record the arguments in %s\n", p);
+		return CLI_EXIT_FAIL;
+	}
+	FILE *f = fopen(p, "w");
+	bool ok = f && fwrite(UP_ARGS_MAGIC, 1, sizeof UP_ARGS_MAGIC, f) == sizeof UP_ARGS_MAGIC &&
+		  fwrite(cwd, 1, strlen(cwd) + 1, f) == strlen(cwd) + 1;
+	for (int i = 0; ok && i < argc; i++)
+		ok = fwrite(argv[i], 1, strlen(argv[i]) + 1, f) == strlen(argv[i]) + 1;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "aidc up: cannot write %s: %s\n", p, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The saved arguments: buf holds them (caller frees), argv points into it,
+ * *cwd is the directory they were given in. -1 when absent or damaged. */
+static int load_args(const char *dir, char **buf, char **argv, int *argc, const char **cwd)
+{
+	char p[1200];
+	snprintf(p, sizeof p, "%s/up.args", dir);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	*buf = aidc_malloc(UP_ARGS_MAX_BYTES);
+	size_t n = fread(*buf, 1, UP_ARGS_MAX_BYTES, f);
+	fclose(f);
+	char *end = *buf + n, *s = *buf;
+	int k = 0;
+	if (n == 0 || n == UP_ARGS_MAX_BYTES || end[-1] != '\0' || strcmp(s, UP_ARGS_MAGIC) != 0)
+		goto bad;
+	s += strlen(s) + 1;
+	if (s >= end)
+		goto bad;
+	*cwd = s;
+	for (s += strlen(s) + 1; s < end && k < UP_ARGS_MAX; s += strlen(s) + 1)
+		argv[k++] = s;
+	if (k == 0 || s < end)
+		goto bad;
+	argv[k] = NULL;
+	*argc = k;
+	return 0;
+bad:
+	aidc_free(*buf);
+	*buf = NULL;
+	return -1;
+}
+
+/* Whether argv holds more than --dir: a restart takes the recorded options. */
+static bool has_options_besides_dir(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dir"))
+			i++;
+		else if (strncmp(argv[i], "--dir=", 6) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* `aidc up` on a recorded center: restarts the parts that died. */
+static int up_restart(struct up_paths *d, int argc, char **argv)
+{
+	char *buf = NULL, *sargv[UP_ARGS_MAX + 1], p[1200];
+	const char *cwd;
+	int sargc, rc;
+	struct up_opts o;
+	if (load_args(d->dir, &buf, sargv, &sargc, &cwd) != 0) {
+		fprintf(stderr,
+			"aidc up: %s/up.args is missing or damaged, so the center there cannot be "
+			"restarted as it was started; 'aidc down --dir %s' then 'aidc up'\n",
+			d->dir, d->dir);
+		return CLI_EXIT_FAIL;
+	}
+	if (has_options_besides_dir(argc, argv)) {
+		fprintf(stderr,
+			"aidc up: a center is recorded in %s: it restarts with the options it was "
+			"started with; 'aidc down --dir %s' first to change them\n",
+			d->dir, d->dir);
+		aidc_free(buf);
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = up_parse(sargc, sargv, &o)) != 0 || chdir(cwd) != 0) {
+		fprintf(stderr, "aidc up: the recorded arguments in %s/up.args do not apply (%s)\n",
+			d->dir, rc ? "they no longer parse" : strerror(errno));
+		aidc_free(buf);
+		return CLI_EXIT_FAIL;
+	}
+	char done[256] = "";
+	snprintf(p, sizeof p, "%s/pids/controller.pid", d->dir);
+	pid_t cpid = read_pid(p);
+	snprintf(p, sizeof p, "%s/port", d->ctl_dir);
+	pid_t port = read_pid(p);
+	if (!is_ours(cpid, "controller")) {
+		if (port <= 0) {
+			fprintf(stderr, "aidc up: %s is missing, so the controller cannot come back on "
+					"its port; 'aidc down --dir %s' then 'aidc up'\n",
+				p, d->dir);
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+		o.port = port;
+		if ((rc = start_controller(&o, d, &cpid, &port)) != 0)
+			goto out;
+		snprintf(done, sizeof done, "controller (pid %d, port %d)", (int)cpid, (int)port);
+	}
+	for (int64_t k = 0; k < o.agents; k++) {
+		snprintf(p, sizeof p, "%s/pids/node-%" PRId64 ".pid", d->dir, k);
+		if (is_ours(read_pid(p), "agent"))
+			continue;
+		start_agent(&o, d, k, port);
+		size_t n = strlen(done);
+		snprintf(done + n, sizeof done - n, "%snode-%" PRId64, n ? ", " : "", k);
+	}
+	if ((rc = wait_agents(&o, d)) != 0)
+		goto out;
+	if (done[0])
+		printf("local center in %s: restarted %s\n", d->dir, done);
+	else
+		printf("local center in %s is running (controller pid %d, port %d, %" PRId64
+		       " agents); nothing to restart\n",
+		       d->dir, (int)cpid, (int)port, o.agents);
+	printf("socket: %s\n", d->sock);
+out:
+	aidc_free(buf);
+	return rc;
+}
+
 int cli_up_main(int argc, char **argv)
 {
 	struct up_opts o;
@@ -455,22 +658,27 @@ int cli_up_main(int argc, char **argv)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	struct up_paths d;
 	char p[1200];
-	cli_up_dir(o.dirf, d.dir, sizeof d.dir);
+	cli_up_dir(o.dirf, p, sizeof p);
+	if ((rc = prepare_dir(p)) != 0)
+		return rc;
+	/* Absolute, so a restart from another directory finds the same center. */
+	if (!realpath(p, d.dir)) {
+		fprintf(stderr, "aidc up: --dir %s: %s\n", p, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
 	if (cli_self_exe(d.self, sizeof d.self) != 0) {
 		fprintf(stderr, "aidc up: cannot find the aidc binary\n");
 		return CLI_EXIT_FAIL;
 	}
-	snprintf(p, sizeof p, "%s/pids/controller.pid", d.dir);
-	if (alive(read_pid(p))) {
-		fprintf(stderr, "aidc up: a center is already running in %s ('aidc down' stops it)\n",
-			d.dir);
-		return CLI_EXIT_FAIL;
-	}
 	snprintf(d.ctl_dir, sizeof d.ctl_dir, "%s/controller", d.dir);
 	snprintf(d.sock, sizeof d.sock, "%s/aidc.sock", d.dir);
-	mkdir(d.dir, 0755);
-	snprintf(p, sizeof p, "%s/pids", d.dir);
-	mkdir(p, 0755);
+	/* A center is recorded while its controller's PID file exists ('aidc
+	 * down' removes it): bring back what died. */
+	snprintf(p, sizeof p, "%s/pids/controller.pid", d.dir);
+	if (access(p, F_OK) == 0)
+		return up_restart(&d, argc, argv);
+	if ((rc = save_args(d.dir, argc, argv)) != 0)
+		return rc;
 	pid_t cpid, port;
 	if ((rc = start_controller(&o, &d, &cpid, &port)) != 0)
 		return rc;

@@ -136,6 +136,9 @@ static const struct key keys[] = {
 	    NULL, "total spec size of one user's live jobs (kept in the controller's memory), MiB"),
 	I64("max_pending_spec_mib", max_pending_spec_mib, 1, 1048576, "2048", NULL,
 	    "total spec size of all live jobs (kept in the controller's memory), MiB"),
+	I64("submit_request_ttl_s", submit_request_ttl_s, 60, 31536000, "86400", NULL,
+	    "how long a submission's request id is remembered: a retry within it returns the "
+	    "job the first attempt made instead of submitting again"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

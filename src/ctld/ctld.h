@@ -96,6 +96,7 @@ struct ctld_config {
 	int64_t max_spec_kib;              /* one job's stored spec (env, script, ...) */
 	int64_t max_pending_spec_mib_per_user; /* specs of a user's live jobs, in memory */
 	int64_t max_pending_spec_mib;      /* specs of all live jobs, in memory */
+	int64_t submit_request_ttl_s;      /* how long a submission's request id is remembered */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -154,6 +154,7 @@ struct ctld {
 	size_t nended_live;  /* ended jobs still in jobs[] until the next eviction */
 	uint64_t evicted_since_trim; /* see ctld_jobs_evict: heap returned after bursts */
 	int64_t last_trim_ms;
+	int64_t next_req_prune_ms; /* when ctld_requests_prune next runs */
 	uint64_t ended[CTLD_JOB_STATE_COUNT_]; /* ended jobs in the store, by state */
 	struct ctld_job **by_handle; /* core handle -> job */
 	size_t cap_handles;
@@ -218,8 +219,14 @@ void ctld_tx_rollback(struct ctld *c);
 
 /* jobs.c */
 struct ctld_job *ctld_job_find(struct ctld *c, uint64_t id);
+/* Drops request ids older than submit_request_ttl_s, at most once a minute. */
+void ctld_requests_prune(struct ctld *c, int64_t now_ms);
+/* Admits a job (spec's strings move into it). With spec->request_id already
+ * recorded for who->uid, nothing is submitted: *out_id is the job that id
+ * made and *existing is set. */
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
-		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e);
+		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
+		    struct aidc_err *e);
 int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e);
 /* Begins stopping a running job (kills its tasks) or ends a pending one. */
 int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *reason,

@@ -502,14 +502,67 @@ static int check_partition(struct ctld *c, const char *p, struct aidc_err *e)
 			 "invalid partition specified: %.64s (no node is in it; see aidc nodes)", p);
 }
 
-int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
-		    const char *body, size_t body_len, uint64_t *out_id, struct aidc_err *e)
+/* A request id names one submission of one user; its characters are safe in
+ * logs and URLs. */
+static int check_request_id(const char *rid, struct aidc_err *e)
 {
+	size_t n = strlen(rid);
+	if (n == 0 || n > 64 ||
+	    strspn(rid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != n)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "request_id: 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+	return 0;
+}
+
+void ctld_requests_prune(struct ctld *c, int64_t now_ms)
+{
+	if (now_ms < c->next_req_prune_ms)
+		return;
+	c->next_req_prune_ms = now_ms + 60000;
+	struct aidc_err e = {0};
+	uint64_t removed = 0;
+	int rc = ctld_tx_begin(c, &e);
+	if (rc == 0) {
+		rc = c->st->ops->req_prune(c->st, ctld_now_s() - c->cfg.submit_request_ttl_s,
+					   &removed, &e);
+		if (rc)
+			ctld_tx_rollback(c);
+		else
+			rc = ctld_tx_release(c, &e);
+	}
+	if (rc)
+		aidc_log(AIDC_LOG_WARN, "pruning submission request ids: %s", e.msg);
+	else if (removed)
+		aidc_log(AIDC_LOG_DEBUG, "pruned %" PRIu64 " submission request ids", removed);
+}
+
+int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
+		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
+		    struct aidc_err *e)
+{
+	*existing = false;
 	if (who->uid == 0 && !c->cfg.allow_root_jobs)
 		return aidc_errf(e, AIDC_E_PERM,
 				 "jobs from root are refused (allow_root_jobs = false); submit as "
 				 "an ordinary user");
-	int rc = normalize_spec(c, spec, e);
+	int rc;
+	if (spec->request_id) {
+		/* A retry of a submission whose reply was lost (a controller restart,
+		 * a dropped connection): the job it made, not a second one. The
+		 * lookup sees this iteration's uncommitted inserts too (same
+		 * connection), so two copies in one batch also make one job. */
+		if ((rc = check_request_id(spec->request_id, e)) != 0)
+			return rc;
+		rc = c->st->ops->req_get(c->st, who->uid, spec->request_id, out_id, e);
+		if (rc == 0) {
+			*existing = true;
+			return 0;
+		}
+		if (rc != AIDC_E_NOTFOUND)
+			return rc;
+		aidc_err_clear(e);
+	}
+	rc = normalize_spec(c, spec, e);
 	if (rc)
 		return rc;
 	if ((rc = check_partition(c, spec->partition, e)) != 0)
@@ -553,7 +606,10 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		goto fail_sched;
 	struct store_job row = job_row(j, NULL);
 	if ((rc = c->st->ops->job_insert(c->st, &row, e)) != 0 ||
-	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0) {
+	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0 ||
+	    (j->spec.request_id &&
+	     (rc = c->st->ops->req_put(c->st, j->uid, j->spec.request_id, j->id, j->submit_s, e)) !=
+		     0)) {
 		ctld_tx_rollback(c);
 		goto fail_sched;
 	}

@@ -265,6 +265,7 @@ static void loop_run(struct ctld *c)
 		int64_t now = ctld_now_ms();
 		ctld_nodes_check(c);
 		expire_parked(c, now, false);
+		ctld_requests_prune(c, now);
 		if (c->need_pass || now >= c->next_pass_ms) {
 			struct aidc_err e = {0};
 			c->need_pass = false;

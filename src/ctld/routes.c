@@ -65,14 +65,21 @@ static struct ctld_job *req_job(struct ctld *c, struct ctld_msg *m)
 static int lf_submit(struct ctld *c, struct ctld_msg *m)
 {
 	uint64_t id;
+	bool existing;
 	int rc = ctld_job_submit(c, &m->req->who, m->body, m->req->body, m->req->body_len, &id,
-				 &m->err);
+				 &existing, &m->err);
 	if (rc)
 		return rc;
-	m->resp->status = 201;
+	/* A retried submission: 200 with the job the first attempt made (it may
+	 * have ended and left memory since). */
+	m->resp->status = existing ? 200 : 201;
+	struct ctld_job *j = ctld_job_find(c, id), *loaded = NULL;
+	if (!j && (rc = ctld_job_load(c, id, &loaded, &m->err)) != 0)
+		return rc;
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
-	ctld_job_json(c, &w, ctld_job_find(c, id), false);
+	ctld_job_json(c, &w, j ? j : loaded, false);
+	ctld_job_free(loaded);
 	return aidc_json_finish(&w);
 }
 

@@ -24,7 +24,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -103,7 +103,7 @@ typedef int (*store_token_fn)(void *ctx, const struct store_token *t);
  * all borrowed until the visitor returns. */
 typedef int (*store_tenancy_fn)(void *ctx, const char *kind, const char *name, const char *doc);
 
-#define STORE_OPS_VERSION 5
+#define STORE_OPS_VERSION 6
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -178,6 +178,17 @@ struct store_ops {
 	int (*tenancy_delete)(struct store *st, const char *kind, const char *name,
 			      struct aidc_err *e);
 	int (*tenancy_list)(struct store *st, store_tenancy_fn fn, void *ctx, struct aidc_err *e);
+	/* STORE_OPS_VERSION 6 (schema 5): the client request id of a submission
+	 * (uid, request_id) -> job id, so a retried submit is idempotent.
+	 * req_get: AIDC_E_NOTFOUND when unknown. req_put: AIDC_E_EXISTS when the
+	 * pair is already recorded (nothing changes). req_prune removes the rows
+	 * created before before_s and sets *removed (may be NULL) to their count. */
+	int (*req_get)(struct store *st, uint32_t uid, const char *request_id, uint64_t *job_id,
+		       struct aidc_err *e);
+	int (*req_put)(struct store *st, uint32_t uid, const char *request_id, uint64_t job_id,
+		       int64_t created_s, struct aidc_err *e);
+	int (*req_prune)(struct store *st, int64_t before_s, uint64_t *removed,
+			 struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

@@ -69,6 +69,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE tenancy ("
 	" kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,"
 	" PRIMARY KEY (kind, name));",
+	/* 4 -> 5: client request ids of submissions (issue 14 item 4), so a submit
+	 * retried after a lost reply names the job it made instead of making a
+	 * second one. Kept for a bounded time (submit_request_ttl_s), pruned by
+	 * created_s. */
+	"CREATE TABLE submit_requests ("
+	" uid INTEGER NOT NULL, request_id TEXT NOT NULL, job_id INTEGER NOT NULL,"
+	" created_s INTEGER NOT NULL, PRIMARY KEY (uid, request_id));"
+	"CREATE INDEX submit_requests_created ON submit_requests(created_s);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -104,6 +112,9 @@ enum stmt_id {
 	ST_TENANCY_PUT,
 	ST_TENANCY_DEL,
 	ST_TENANCY_LIST,
+	ST_REQ_GET,
+	ST_REQ_PUT,
+	ST_REQ_PRUNE,
 	ST_COUNT_
 };
 
@@ -154,6 +165,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_TENANCY_PUT] = "INSERT OR REPLACE INTO tenancy (kind, name, doc) VALUES (?,?,?)",
 	[ST_TENANCY_DEL] = "DELETE FROM tenancy WHERE kind = ? AND name = ?",
 	[ST_TENANCY_LIST] = "SELECT kind, name, doc FROM tenancy ORDER BY kind, name",
+	[ST_REQ_GET] = "SELECT job_id FROM submit_requests WHERE uid = ? AND request_id = ?",
+	/* Plain INSERT: a request id already recorded is AIDC_E_EXISTS. */
+	[ST_REQ_PUT] = "INSERT INTO submit_requests (uid, request_id, job_id, created_s)"
+		       " VALUES (?,?,?,?)",
+	[ST_REQ_PRUNE] = "DELETE FROM submit_requests WHERE created_s < ?",
 };
 
 struct store_sqlite {
@@ -612,6 +628,50 @@ static int op_meta_set(struct store *st, const char *key, const char *value, str
 	return step_done(s, ST_META_SET, e);
 }
 
+/* ---- submission request ids ------------------------------------------------- */
+
+static int op_req_get(struct store *st, uint32_t uid, const char *request_id, uint64_t *job_id,
+		      struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_REQ_GET];
+	sqlite3_bind_int64(q, 1, uid);
+	sqlite3_bind_text(q, 2, request_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		*job_id = (uint64_t)sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no request '%s'", request_id);
+	else
+		ret = db_err(s, e, "req_get");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return ret;
+}
+
+static int op_req_put(struct store *st, uint32_t uid, const char *request_id, uint64_t job_id,
+		      int64_t created_s, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_stmt *q = s->stmt[ST_REQ_PUT];
+	sqlite3_bind_int64(q, 1, uid);
+	sqlite3_bind_text(q, 2, request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)job_id);
+	sqlite3_bind_int64(q, 4, created_s);
+	return step_done(s, ST_REQ_PUT, e);
+}
+
+static int op_req_prune(struct store *st, int64_t before_s, uint64_t *removed, struct aidc_err *e)
+{
+	struct store_sqlite *s = self(st);
+	sqlite3_bind_int64(s->stmt[ST_REQ_PRUNE], 1, before_s);
+	int rc = step_done(s, ST_REQ_PRUNE, e);
+	if (rc == 0 && removed)
+		*removed = (uint64_t)sqlite3_changes(s->db);
+	return rc;
+}
+
 /* ---- tokens ----------------------------------------------------------------- */
 
 static int op_token_add(struct store *st, const struct store_token *t, uint64_t *out_id,
@@ -787,6 +847,9 @@ static const struct store_ops sqlite_ops = {
 	.tenancy_put = op_tenancy_put,
 	.tenancy_delete = op_tenancy_delete,
 	.tenancy_list = op_tenancy_list,
+	.req_get = op_req_get,
+	.req_put = op_req_put,
+	.req_prune = op_req_prune,
 };
 
 /* ---- open and migrate ------------------------------------------------------ */

@@ -162,6 +162,38 @@ static void test_insert_never_replaces(void)
 	store_close(st);
 }
 
+/* Submission request ids (schema 4): recorded once per (uid, id), survive a
+ * re-open, a second record is refused, and pruning removes only old rows. */
+static void test_request_ids(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "r.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	uint64_t id = 0, removed = 0;
+	CHECK_EQ(st->ops->req_get(st, 1000, "r1", &id, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->req_put(st, 1000, "r1", 7, 100, &e), 0);
+	CHECK_EQ(st->ops->req_put(st, 1001, "r1", 8, 200, &e), 0); /* another user's r1 */
+	CHECK_EQ(st->ops->req_put(st, 1000, "r1", 9, 300, NULL), AIDC_E_EXISTS);
+	store_close(st);
+	st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	CHECK_EQ(st->ops->req_get(st, 1000, "r1", &id, &e), 0);
+	CHECK_EQ(id, 7);
+	CHECK_EQ(st->ops->req_get(st, 1001, "r1", &id, &e), 0);
+	CHECK_EQ(id, 8);
+	CHECK_EQ(st->ops->req_prune(st, 150, &removed, &e), 0);
+	CHECK_EQ(removed, 1);
+	CHECK_EQ(st->ops->req_get(st, 1000, "r1", &id, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->req_get(st, 1001, "r1", &id, &e), 0);
+	store_close(st);
+}
+
 /* A database with damaged pages is refused at open, not reported healthy. */
 static void test_quick_check(void)
 {
@@ -230,11 +262,13 @@ static void test_tenancy_and_migration(void)
 			      .spec_json = "{\"v\":1}", .state = 0, .log_key = "k"};
 	CHECK_EQ(st->ops->job_insert(st, &a, &e), 0);
 	store_close(st);
-	/* Back to what a schema-3 build left: no tenancy table, version 3. */
+	/* Back to what a schema-3 build left: no tenancy (4) nor submit_requests
+	 * (5) table, version 3. */
 	sqlite3 *raw = NULL;
 	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(raw,
-			      "DROP TABLE tenancy; DELETE FROM schema_version WHERE version = 4;",
+			      "DROP TABLE tenancy; DROP TABLE submit_requests;"
+			      "DELETE FROM schema_version WHERE version >= 4;",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
 	sqlite3_close(raw);
@@ -242,7 +276,7 @@ static void test_tenancy_and_migration(void)
 	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
 	if (!st)
 		return;
-	CHECK_EQ(st->ops->schema_version(st), 4);
+	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
 	struct store_job g;
 	CHECK_EQ(st->ops->job_get(st, 3, &g, &e), 0);
 	CHECK_STR(g.user, "alice");
@@ -271,7 +305,8 @@ int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_fresh_and_reopen), TEST(test_newer_refused),
 						 TEST(test_insert_never_replaces), TEST(test_quick_check),
-						 TEST(test_tenancy_and_migration)};
+						 TEST(test_tenancy_and_migration),
+						 TEST(test_request_ids)};
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
 	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));

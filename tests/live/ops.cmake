@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# Running the center day to day (issue 14), included from tests/live/CMakeLists.txt.
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # aidc up restarts what died (same port, same state); clients retry a
+  # restarting controller; request ids keep submissions exactly-once
+  # under controller kill -9 (up_restart.sh).
+  aidc_add_script_test(NAME live_up_restart COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/up_restart.sh
+    TIMEOUT 300 LABELS live integration)
+endif()
