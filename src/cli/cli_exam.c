@@ -128,26 +128,86 @@ static void print_table(const struct exam_report *r, FILE *out)
 			r->n_wrong);
 }
 
+/* aidc exam run's flags (see exam_run_cmd's table). */
+struct run_args {
+	const char *plugin, *config, *questions, *out, *ref;
+	int level;
+	int64_t device, seed;
+	bool json, quiet;
+	double call_timeout, question_timeout;
+};
+
+/* Runs the exam the flags describe: loads --reference, opens --out first (a
+ * bad path fails before minutes of questions), runs the plugin isolated and
+ * prints the table or the JSON report. Returns the command's exit status. */
+static int run_exam(const struct run_args *a)
+{
+	int rc;
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	struct exam_report r, refr;
+	exam_report_init(&r);
+	exam_report_init(&refr);
+	if (a->ref && (rc = exam_report_load(a->ref, &refr, &e)) != 0)
+		return fail_line("run", rc, &e);
+	/* --out is opened before the exam: a bad path fails at once rather than
+	 * after minutes of questions, and the report appears only when written. */
+	struct aidc_outfile of;
+	aidc_outfile_init(&of);
+	if (a->out && (rc = aidc_outfile_open(&of, a->out, &e)) != 0) {
+		exam_report_release(&refr);
+		return fail_line("run", rc, &e);
+	}
+	struct progress pg = {.quiet = a->quiet, .out = a->out};
+	aidc_err_clear(&pg.write_err);
+	struct exam_options o = {.level = (enum exam_level)a->level, .questions = a->questions,
+				 .device = (uint32_t)a->device, .seed = (uint64_t)a->seed,
+				 .reference = a->ref ? &refr : NULL, .progress = on_progress,
+				 .progress_arg = &pg, .call_timeout_s = a->call_timeout,
+				 .question_timeout_s = a->question_timeout, .started = on_started,
+				 .checkpoint = on_checkpoint};
+	rc = exam_run_isolated(a->plugin, a->config, &o, &r, &e);
+	if (!rc && pg.write_rc)
+		rc = pg.write_rc, e = pg.write_err;
+	struct aidc_buf b;
+	aidc_buf_init(&b, 64u << 20);
+	if (!rc)
+		rc = exam_report_to_json(&r, &b);
+	if (!rc && a->out)
+		rc = write_out(&of, &b, &e);
+	aidc_outfile_abort(&of);
+	int status = CLI_EXIT_FAIL;
+	if (rc) {
+		fail_line("run", rc, &e);
+	} else {
+		if (a->json)
+			write_stdout(&b, &e);
+		else
+			print_table(&r, stdout);
+		status = strcmp(r.verdict, "pass") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	}
+	aidc_buf_release(&b);
+	exam_report_release(&r);
+	exam_report_release(&refr);
+	return status;
+}
+
 static int exam_run_cmd(int argc, char **argv)
 {
-	const char *plugin = NULL, *config = NULL, *questions = NULL, *out = NULL, *ref = NULL;
-	int level = 0;
-	int64_t device = 0, seed = 1;
-	bool json = false, quiet = false;
-	double call_timeout = 0, question_timeout = 0;
+	struct run_args a = {.seed = 1};
 	const struct cli_flag flags[] = {
-		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
-		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration (cpu: devices=N)"},
-		{.name = "device", .type = CLI_I64, .dst = &device, .metavar = "N", .help = "device index to examine (default 0)", .min = 0, .max = AIDC_MAX_PLUGIN_DEVICES - 1},
-		{.name = "level", .type = CLI_CHOICE, .dst = &level, .metavar = "LEVEL", .help = "how many questions", .min = 0, .max = 0, .choices = level_choices},
-		{.name = "questions", .type = CLI_STR, .dst = &questions, .metavar = "LIST", .help = "comma-separated ids, groups or globs (gemm, gemm.f16, conv.*)"},
-		{.name = "seed", .type = CLI_I64, .dst = &seed, .metavar = "N", .help = "seed for the inputs (default 1)", .min = 0, .max = 1e15},
-		{.name = "reference", .type = CLI_STR, .dst = &ref, .metavar = "FILE", .help = "score against this report instead of the built-in reference"},
-		{.name = "out", .type = CLI_STR, .dst = &out, .metavar = "FILE", .help = "write the JSON report here"},
-		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "print the JSON report on stdout instead of a table"},
-		{.name = "quiet", .type = CLI_BOOL, .dst = &quiet, .metavar = NULL, .help = "no progress on stderr"},
-		{.name = "call-timeout", .type = CLI_F64, .dst = &call_timeout, .metavar = "SECONDS", .help = "fail a question whose plugin call runs longer (default 60)", .min = 0.001, .max = 86400},
-		{.name = "question-timeout", .type = CLI_F64, .dst = &question_timeout, .metavar = "SECONDS", .help = "fail a question that runs longer (default 15x the level's timing budget: 60, 150, 300)", .min = 0.001, .max = 86400},
+		{.name = "plugin", .type = CLI_STR, .dst = &a.plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
+		{.name = "plugin-config", .type = CLI_STR, .dst = &a.config, .metavar = "K=V,...", .help = "plugin configuration (cpu: devices=N)"},
+		{.name = "device", .type = CLI_I64, .dst = &a.device, .metavar = "N", .help = "device index to examine (default 0)", .min = 0, .max = AIDC_MAX_PLUGIN_DEVICES - 1},
+		{.name = "level", .type = CLI_CHOICE, .dst = &a.level, .metavar = "LEVEL", .help = "how many questions", .min = 0, .max = 0, .choices = level_choices},
+		{.name = "questions", .type = CLI_STR, .dst = &a.questions, .metavar = "LIST", .help = "comma-separated ids, groups or globs (gemm, gemm.f16, conv.*)"},
+		{.name = "seed", .type = CLI_I64, .dst = &a.seed, .metavar = "N", .help = "seed for the inputs (default 1)", .min = 0, .max = 1e15},
+		{.name = "reference", .type = CLI_STR, .dst = &a.ref, .metavar = "FILE", .help = "score against this report instead of the built-in reference"},
+		{.name = "out", .type = CLI_STR, .dst = &a.out, .metavar = "FILE", .help = "write the JSON report here"},
+		{.name = "json", .type = CLI_BOOL, .dst = &a.json, .metavar = NULL, .help = "print the JSON report on stdout instead of a table"},
+		{.name = "quiet", .type = CLI_BOOL, .dst = &a.quiet, .metavar = NULL, .help = "no progress on stderr"},
+		{.name = "call-timeout", .type = CLI_F64, .dst = &a.call_timeout, .metavar = "SECONDS", .help = "fail a question whose plugin call runs longer (default 60)", .min = 0.001, .max = 86400},
+		{.name = "question-timeout", .type = CLI_F64, .dst = &a.question_timeout, .metavar = "SECONDS", .help = "fail a question that runs longer (default 15x the level's timing budget: 60, 150, 300)", .min = 0.001, .max = 86400},
 	};
 	const struct cli_cmd cmd = {
 		"exam run", "aidc exam run --plugin NAME|PATH [options]",
@@ -160,57 +220,11 @@ static int exam_run_cmd(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!plugin) {
+	if (!a.plugin) {
 		fprintf(stderr, "aidc exam run: --plugin is required (see 'aidc exam run --help')\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct aidc_err e;
-	aidc_err_clear(&e);
-	struct exam_report r, refr;
-	exam_report_init(&r);
-	exam_report_init(&refr);
-	if (ref && (rc = exam_report_load(ref, &refr, &e)) != 0)
-		return fail_line("run", rc, &e);
-	/* --out is opened before the exam: a bad path fails at once rather than
-	 * after minutes of questions, and the report appears only when written. */
-	struct aidc_outfile of;
-	aidc_outfile_init(&of);
-	if (out && (rc = aidc_outfile_open(&of, out, &e)) != 0) {
-		exam_report_release(&refr);
-		return fail_line("run", rc, &e);
-	}
-	struct progress pg = {.quiet = quiet, .out = out};
-	aidc_err_clear(&pg.write_err);
-	struct exam_options o = {.level = (enum exam_level)level, .questions = questions,
-				 .device = (uint32_t)device, .seed = (uint64_t)seed,
-				 .reference = ref ? &refr : NULL, .progress = on_progress,
-				 .progress_arg = &pg, .call_timeout_s = call_timeout,
-				 .question_timeout_s = question_timeout, .started = on_started,
-				 .checkpoint = on_checkpoint};
-	rc = exam_run_isolated(plugin, config, &o, &r, &e);
-	if (!rc && pg.write_rc)
-		rc = pg.write_rc, e = pg.write_err;
-	struct aidc_buf b;
-	aidc_buf_init(&b, 64u << 20);
-	if (!rc)
-		rc = exam_report_to_json(&r, &b);
-	if (!rc && out)
-		rc = write_out(&of, &b, &e);
-	aidc_outfile_abort(&of);
-	int status = CLI_EXIT_FAIL;
-	if (rc) {
-		fail_line("run", rc, &e);
-	} else {
-		if (json)
-			write_stdout(&b, &e);
-		else
-			print_table(&r, stdout);
-		status = strcmp(r.verdict, "pass") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	}
-	aidc_buf_release(&b);
-	exam_report_release(&r);
-	exam_report_release(&refr);
-	return status;
+	return run_exam(&a);
 }
 
 static int exam_list_cmd(int argc, char **argv)
