@@ -6,6 +6,7 @@
  * one request per iteration, and forgetting tasks reported done once no
  * launch order for them can still be in flight.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -23,7 +24,18 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 	static char chunk[AIDC_MAX_LOG_CHUNK_BYTES];
 	bool ok = true;
 	for (;;) {
-		ssize_t n = pread(fd, chunk, sizeof chunk, *off);
+		/* Holes of a sparse write are skipped, never expanded into zeros:
+		 * the controller keeps the gap as a hole (and counts nothing). */
+		off_t data = lseek(fd, *off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* nothing but a hole (or nothing) past *off, for now */
+		if (data > *off)
+			*off = data;
+		off_t hole = lseek(fd, *off, SEEK_HOLE);
+		size_t want = sizeof chunk;
+		if (hole > *off && (uint64_t)(hole - *off) < want)
+			want = (size_t)(hole - *off);
+		ssize_t n = pread(fd, chunk, want, *off);
 		if (n <= 0)
 			break;
 		char p[AIDC_MAX_NAME_BYTES + 192];
@@ -44,7 +56,7 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 			ok = false;
 		}
 		aidc_buf_release(&c.reply);
-		if (!ok || n < (ssize_t)sizeof chunk)
+		if (!ok || n < (ssize_t)want)
 			break;
 	}
 	close(fd);

@@ -139,6 +139,16 @@ static const struct key keys[] = {
 	I64("submit_request_ttl_s", submit_request_ttl_s, 60, 31536000, "86400", NULL,
 	    "how long a submission's request id is remembered: a retry within it returns the "
 	    "job the first attempt made instead of submitting again"),
+	I64("max_job_output_mib", max_job_output_mib, 1, 1048576, "1024", NULL,
+	    "output the controller stores for one job (all tasks and streams, bytes written; "
+	    "holes of sparse writes count nothing), MiB; the rest is cut with a marker line"),
+	I64("max_user_output_mib", max_user_output_mib, 1, 16777216, "10240", NULL,
+	    "output the controller stores for one user's jobs not yet ended, MiB; the rest is "
+	    "cut with a marker line"),
+	I64("min_free_mib", min_free_mib, 0, 16777216, "1024", NULL,
+	    "free space kept for the store on the state directory's filesystem (at most an "
+	    "eighth of it), MiB: below it job output is cut with a marker line, below half of "
+	    "it new jobs are refused; 0: no floor"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

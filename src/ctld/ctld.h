@@ -97,6 +97,9 @@ struct ctld_config {
 	int64_t max_pending_spec_mib_per_user; /* specs of a user's live jobs, in memory */
 	int64_t max_pending_spec_mib;      /* specs of all live jobs, in memory */
 	int64_t submit_request_ttl_s;      /* how long a submission's request id is remembered */
+	int64_t max_job_output_mib;        /* output stored for one job (output.c) */
+	int64_t max_user_output_mib;       /* for one user's live jobs */
+	int64_t min_free_mib;              /* floor of the state filesystem; 0: none */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -35,6 +35,7 @@ struct ctld_task {
 	uint32_t devs[AIDC_MAX_DEVICES_PER_NODE]; /* device indices on the node */
 	bool kill_sent;   /* a kill order went out for this attempt */
 	bool dispatched;  /* the launch order went out (resent after re-registration) */
+	uint8_t out_cut;  /* streams (1 out, 2 err) truncated by output.c: no more is stored */
 };
 
 #define CTLD_LOG_KEY_HEX 16
@@ -60,6 +61,15 @@ struct ctld_job {
 	 * once had the same id is never served to this one. "" for rows of builds
 	 * before schema 3 (their directory is logs/<id>). */
 	char log_key[CTLD_LOG_KEY_HEX + 1];
+	/* Output bytes stored under the log directory (output.c); counted for
+	 * live jobs only (restored from the allocated blocks at start). */
+	int64_t out_bytes;
+};
+
+/* Output stored for one user's live jobs (output.c). */
+struct ctld_user_output {
+	uint32_t uid;
+	int64_t bytes;
 };
 
 /* One entry of a node's index of active tasks. */
@@ -171,6 +181,10 @@ struct ctld {
 	struct ctld_node *nodes;
 	size_t nnodes, cap_nodes;
 
+	/* Output stored per user, of live jobs (output.c; max_user_output_mib). */
+	struct ctld_user_output *uout;
+	size_t nuout, cap_uout;
+
 	/* The queue from HTTP threads to the loop. */
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
@@ -250,6 +264,22 @@ bool ctld_job_ended(const struct ctld_job *j); /* a final state */
 void ctld_job_free(struct ctld_job *j);
 bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);
+
+/* output.c: job output stored under logs/ (quotas, free-space floor) */
+/* Stores len bytes of task k's stream (0 out, 1 err) of j at off, within the
+ * job's and its user's quotas and above the floor (else truncated with a
+ * marker); *size_out: what the agent may consider stored. data borrowed. */
+int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, int stream,
+		      int64_t off, const char *data, size_t len, int64_t *size_out,
+		      struct aidc_err *e);
+/* Counts the output a restored live job already stored (at start). */
+void ctld_output_restore(struct ctld *c, struct ctld_job *j);
+/* Takes an evicted job's output off its user's total. */
+void ctld_output_forget(struct ctld *c, struct ctld_job *j);
+/* Whether the state filesystem is under its floor (min_free_mib, at most an
+ * eighth of the filesystem; with half, half of that); the free space and
+ * the floor in MiB. */
+bool ctld_state_fs_low(struct ctld *c, bool half, int64_t *free_mib, int64_t *floor_mib);
 
 /* sched_bridge.c: the bridge to the scheduling core */
 int ctld_sched_init(struct ctld *c, struct aidc_err *e);

@@ -67,8 +67,10 @@ void ctld_jobs_evict(struct ctld *c)
 	size_t k = 0;
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
-		if (ctld_job_ended(j) && j->handle < 0)
+		if (ctld_job_ended(j) && j->handle < 0) {
+			ctld_output_forget(c, j);
 			ctld_job_free(j);
+		}
 		else
 			c->jobs[k++] = j;
 	}
@@ -450,6 +452,13 @@ static int restore_next_id(struct ctld *c, struct aidc_err *e)
 static int admit(struct ctld *c, uint32_t uid, size_t spec_bytes, struct aidc_err *e)
 {
 	const struct ctld_config *k = &c->cfg;
+	int64_t free_mib, floor_mib;
+	if (ctld_state_fs_low(c, true, &free_mib, &floor_mib))
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "the controller's state filesystem has %" PRId64
+				 " MiB free, under half its floor of %" PRId64
+				 " MiB (min_free_mib): new jobs are refused until space is freed",
+				 free_mib, floor_mib * 2);
 	if (spec_bytes > (uint64_t)k->max_spec_kib * 1024u)
 		return aidc_errf(e, AIDC_E_LIMIT,
 				 "the job's spec is %zu KiB, over max_spec_kib = %" PRId64
@@ -900,6 +909,7 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 			rc = ctld_sched_submit(c, j, e);
 		} else if (ctld_job_active(j)) {
 			ctld_index_add(c, j);
+			ctld_output_restore(c, j);
 			rc = ctld_sched_restore_running(c, j, e);
 		}
 		if (rc) {

@@ -422,6 +422,7 @@ static void ctld_release(struct ctld *c)
 		aidc_free(n->act);
 	}
 	aidc_free(c->nodes);
+	aidc_free(c->uout);
 	aidc_free(c->parked);
 	sched_decisions_release(&c->dec);
 	sched_free(c->sched);

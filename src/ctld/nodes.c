@@ -785,41 +785,13 @@ int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 	if (m->req->body_len > AIDC_MAX_LOG_CHUNK_BYTES)
 		return aidc_errf(&m->err, AIDC_E_LIMIT, "log chunk over %u bytes",
 				 AIDC_MAX_LOG_CHUNK_BYTES);
-	char dir[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 64];
-	ctld_job_log_dir(c, j, dir, sizeof dir);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", dir, strerror(errno));
-	snprintf(path, sizeof path, "%s/%u.%u.%s", dir, j->attempt, k->index, stream);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
-	struct stat sb;
-	int rc = 0;
-	if (fstat(fd, &sb) != 0) {
-		rc = aidc_errf(&m->err, AIDC_E_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	int64_t size = sb.st_size;
-	if (off > size) {
-		rc = aidc_errf(&m->err, AIDC_E_STATE, "offset %" PRId64 " is past the end (%" PRId64 ")",
-			       off, size);
-		goto out;
-	}
-	/* Pushes are idempotent: bytes the controller already has are skipped. */
-	size_t skip = (size_t)(size - off);
-	if (skip < m->req->body_len && size + (int64_t)(m->req->body_len - skip) <=
-					       (int64_t)AIDC_MAX_LOG_BYTES) {
-		size_t len = m->req->body_len - skip;
-		if (write(fd, m->req->body + skip, len) != (ssize_t)len) {
-			rc = aidc_errf(&m->err, AIDC_E_IO, "%s: short write", path);
-			goto out;
-		}
-		size += (int64_t)len;
-	}
+	int64_t size;
+	int rc = ctld_output_write(c, j, k, strcmp(stream, "out") != 0, off, m->req->body,
+				   m->req->body_len, &size, &m->err);
+	if (rc)
+		return rc;
 	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64 "}", size);
-out:
-	close(fd);
-	return rc;
+	return CTLD_DONE;
 }
 
 /* ---- heartbeat timeouts -------------------------------------------------------- */

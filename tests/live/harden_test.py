@@ -21,6 +21,13 @@ exit (atexit + signals), even on failure.
     harden_test.py limits  per-user pending and live job caps, spec size cap,
                            per-user cap on spec bytes held in memory (the
                            controller's RSS is printed), unknown partition
+    harden_test.py output  on a 64 MiB state filesystem (tmpfs or a loop
+                           mount made here): a sparse write stores no holes,
+                           per-job and per-user output quotas cut output with
+                           a marker, a user writing output at full speed is cut
+                           at the free-space floor while the controller stays
+                           up, another user's jobs run and nothing committed is
+                           lost; under half the floor submissions are refused
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -52,7 +59,7 @@ def throwaway_user(tag):
         skip("needs root to create throwaway users (useradd)")
     if not shutil.which("useradd") or not shutil.which("setpriv"):
         skip("useradd or setpriv missing")
-    name = "aidch%d%s" % (os.getpid() % 100000, tag)
+    name = "aidch%d%s" % (os.getpid(), tag)
     r = subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], capture_output=True, text=True)
     if r.returncode != 0:
         skip("useradd failed: " + r.stderr.strip())
@@ -63,6 +70,42 @@ def throwaway_user(tag):
 def remove_users():
     for u in USERS:
         subprocess.run(["userdel", u], capture_output=True)
+
+
+def harden_run_alive(pid):
+    try:
+        return b"harden_test.py" in open("/proc/%d/cmdline" % pid, "rb").read()
+    except OSError:
+        return False
+
+
+def remove_stale():
+    """Users, groups and mounts left by an earlier run that was killed
+    (SIGKILL skips atexit): removed if the run that made them is gone."""
+    if os.geteuid() != 0:
+        return
+    import re
+    for db, tool in (("/etc/passwd", "userdel"), ("/etc/group", "groupdel")):
+        try:
+            names = [line.split(":", 1)[0] for line in open(db)]
+        except OSError:
+            continue
+        for name in names:
+            m = re.fullmatch(r"aidch(\d+)[a-z]+", name)
+            if m and not harden_run_alive(int(m.group(1))):
+                r = subprocess.run([tool, name], capture_output=True, text=True)
+                print("removed stale %s %s%s" % (tool[:-3], name,
+                                                 "" if r.returncode == 0 else
+                                                 " (failed: %s)" % r.stderr.strip()))
+    try:
+        mounts = [line.split()[1] for line in open("/proc/mounts")]
+    except OSError:
+        mounts = []
+    for mnt in mounts:
+        m = re.fullmatch(r".*/aidc-harden-mnt-(\d+)", mnt)
+        if m and not harden_run_alive(int(m.group(1))):
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+            print("unmounted stale " + mnt)
 
 
 atexit.register(remove_users)
@@ -554,8 +597,156 @@ def test_limits():
           refused[:1])
 
 
+def small_fs(mib):
+    """A filesystem of mib MiB for a state directory: tmpfs, else an ext4 loop
+    mount; unmounted at exit. SKIPs if neither can be made."""
+    if os.geteuid() != 0:
+        skip("needs root to mount a %d MiB filesystem" % mib)
+    mnt = os.path.join(tempfile.gettempdir(), "aidc-harden-mnt-%d" % os.getpid())
+    os.makedirs(mnt, exist_ok=True)
+    img = mnt + ".img"
+
+    def cleanup():
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        shutil.rmtree(mnt, ignore_errors=True)
+        if os.path.exists(img):
+            os.unlink(img)
+    atexit.register(cleanup)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm,mode=0755" % mib, "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        why = r.stderr.strip()
+        with open(img, "wb") as f:
+            f.truncate(mib << 20)
+        r = subprocess.run(["mkfs.ext4", "-q", "-F", img], capture_output=True, text=True)
+        if r.returncode == 0:
+            r = subprocess.run(["mount", "-o", "loop", img, mnt], capture_output=True, text=True)
+        if r.returncode != 0:
+            skip("cannot make a %d MiB filesystem: tmpfs: %s; loop: %s" % (mib, why,
+                                                                        r.stderr.strip()))
+    return mnt
+
+
+def stored(c, jid, name="0.0.out"):
+    """(allocated bytes, size, tail) of a job's stored stream on the controller."""
+    for d in os.listdir(os.path.join(c.state, "logs")):
+        if d.split(".")[0] == str(jid):
+            p = os.path.join(c.state, "logs", d, name)
+            if os.path.exists(p):
+                st = os.stat(p)
+                with open(p, "rb") as f:
+                    f.seek(max(0, st.st_size - 300))
+                    return st.st_blocks * 512, st.st_size, f.read().decode(errors="replace")
+    return 0, 0, ""
+
+
+def test_output():
+    a, b = throwaway_user("w"), throwaway_user("o")
+    mnt = small_fs(64)
+    c = Center(state=os.path.join(mnt, "ctl"),
+               ctl_args=["--max-job-output-mib", "8", "--max-user-output-mib", "12"])
+    acked = []
+    # A sparse write: 900 MiB of hole and a few bytes; the hole is not stored.
+    jid = c.submit("--", "/usr/bin/python3", "-c", "import os; os.lseek(1, 900 << 20, 0); "
+                   "os.write(1, b'END-OF-SPARSE')", user=a)
+    acked.append(jid)
+    s = c.wait_state(jid, ENDED)
+    alloc, size, tail = stored(c, jid)
+    check(s and s["state"] == "completed" and size == (900 << 20) + 13 and
+          tail.endswith("END-OF-SPARSE") and alloc < (1 << 20),
+          "a 900 MiB sparse write is stored as a hole (bytes allocated < 1 MiB)",
+          s and s["state"], size, alloc, tail[-40:])
+    # Per-job quota: 20 MiB written, 8 MiB stored, then the marker.
+    jid = c.submit("--", "sh", "-c", "head -c 20000000 /dev/zero | tr '\\0' x", user=a)
+    acked.append(jid)
+    c.wait_state(jid, ENDED)
+    alloc, size, tail = stored(c, jid)
+    check(size <= (8 << 20) + 400 and "output truncated" in tail and
+          "max_job_output_mib" in tail, "a job's output is cut at max_job_output_mib with a "
+          "marker", size, tail[-200:])
+    # Per-user quota over live jobs: 7 MiB + 7 MiB of one user's running jobs,
+    # 12 MiB allowed.
+    j1 = c.submit("--", "sh", "-c", "head -c 7000000 /dev/zero; sleep 30", user=a)
+    acked.append(j1)
+    c.wait_for(lambda: stored(c, j1)[1] >= 7000000, 60)
+    j2 = c.submit("--", "sh", "-c", "head -c 7000000 /dev/zero; sleep 1", user=a)
+    acked.append(j2)
+    c.wait_state(j2, ENDED)
+    alloc, size, tail = stored(c, j2)
+    check(size < 7000000 and "max_user_output_mib" in tail,
+          "a user's live jobs are cut at max_user_output_mib", size, tail[-200:])
+    jb = c.submit("--", "sh", "-c", "head -c 3000000 /dev/zero; echo done", user=b)
+    acked.append(jb)
+    c.wait_state(jb, ENDED)
+    alloc, size, tail = stored(c, jb)
+    check(size == 3000005 and tail.endswith("done\n"), "another user's output is stored whole",
+          size, tail[-100:])
+    c.cli("cancel", str(j1), user=a)
+    c.wait_state(j1, ENDED)
+
+    # Full speed into the filesystem: the default quotas are larger than the
+    # filesystem, so the free-space floor (an eighth: 8 MiB) cuts the output.
+    c.stop_controller()
+    c.ctl_args = []
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    writers = [c.submit("--", "sh", "-c", "head -c 40000000 /dev/zero", user=a)
+               for _ in range(3)]
+    acked += writers
+    others = []
+    deadline = time.time() + 60
+    while time.time() < deadline and not all(
+            (c.job(w) or {}).get("state") in ENDED for w in writers):
+        r = c.cli("submit", "--", "echo", "ok", user=b)
+        check(r.returncode == 0, "another user submits while output fills the disk",
+              r.stdout, r.stderr)
+        if r.returncode == 0:
+            others.append(int(r.stdout.split()[2]))
+        time.sleep(0.5)
+    acked += others
+    for w in writers:
+        check(c.wait_state(w, ENDED), "writer job %d ended" % w)
+    check(c.procs["controller"].poll() is None, "the controller stays up")
+    cut = [stored(c, w)[2] for w in writers]
+    check(any("min_free_mib" in t for t in cut), "output cut at the floor, marker names "
+          "min_free_mib", [t[-160:] for t in cut])
+    fs = os.statvfs(mnt)
+    print("state filesystem after the writers: %d MiB free of %d MiB" %
+          (fs.f_bavail * fs.f_frsize >> 20, fs.f_blocks * fs.f_frsize >> 20))
+    for o in others:
+        s = c.wait_state(o, ENDED, timeout=60)
+        check(s and s["state"] == "completed", "another user's job %d ran" % o, s)
+    # A restart on the nearly full filesystem works; nothing committed is lost.
+    c.stop_controller()
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    missing = [j for j in acked if not c.job(j)]
+    check(not missing, "every acknowledged job is still there after a restart", missing)
+    jid = c.submit("--", "echo", "after", user=b)
+    s = c.wait_state(jid, ENDED)
+    check(s and s["state"] == "completed", "a job runs after the restart", s)
+    # Something else eats the space: under half the floor submissions are refused.
+    filler = os.path.join(mnt, "filler")
+    free = os.statvfs(mnt).f_bavail * os.statvfs(mnt).f_frsize
+    with open(filler, "wb") as f:
+        try:
+            f.write(b"\1" * max(0, free - (2 << 20)))
+        except OSError:
+            pass
+    r = c.cli("submit", "--", "true", user=b)
+    check(r.returncode != 0 and "min_free_mib" in r.stderr, "submissions refused under the "
+          "floor, naming min_free_mib", r.stdout, r.stderr)
+    check(c.procs["controller"].poll() is None and c.job(jid), "the controller stays up and "
+          "answers on a full filesystem")
+    os.unlink(filler)
+    r = c.cli("submit", "--", "true", user=b)
+    check(r.returncode == 0, "submissions work again once space is freed", r.stderr)
+
+
 def main():
-    scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits}
+    remove_stale()
+    scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
+                 "output": test_output}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Job output stored by the controller under <state_dir>/logs (issue 9 item 3,
+ * docs/security.md): per-job and per-user quotas on the bytes written, and a
+ * free-space floor on the state directory's filesystem that keeps room for
+ * the store's own writes. Output past a quota or under the floor is
+ * truncated with one marker line per task stream, and under half the floor
+ * new submissions are refused (jobs.c admit): output alone stops at the
+ * floor, so other users keep submitting while one fills the disk. Bytes are counted as written:
+ * holes the agent skipped (a job's sparse write) extend the file without
+ * allocating anything and count nothing. Loop thread only.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "ctld/ctld_int.h"
+#include "util/util.h"
+
+#define MIB (1024ll * 1024)
+
+/* The user's running total (created at 0 on first use). O(users with live
+ * output): a handful in practice; linear on purpose. */
+static int64_t *user_total(struct ctld *c, uint32_t uid)
+{
+	for (size_t i = 0; i < c->nuout; i++)
+		if (c->uout[i].uid == uid)
+			return &c->uout[i].bytes;
+	AIDC_GROW(c->uout, c->cap_uout, c->nuout + 1);
+	c->uout[c->nuout] = (struct ctld_user_output){.uid = uid, .bytes = 0};
+	return &c->uout[c->nuout++].bytes;
+}
+
+static void account(struct ctld *c, struct ctld_job *j, int64_t bytes)
+{
+	j->out_bytes += bytes;
+	*user_total(c, j->uid) += bytes;
+}
+
+void ctld_output_forget(struct ctld *c, struct ctld_job *j)
+{
+	if (!j->out_bytes)
+		return;
+	for (size_t i = 0; i < c->nuout; i++)
+		if (c->uout[i].uid == j->uid) {
+			c->uout[i].bytes -= j->out_bytes;
+			if (c->uout[i].bytes <= 0) /* drop the entry: the list stays short */
+				c->uout[i] = c->uout[--c->nuout];
+			break;
+		}
+	j->out_bytes = 0;
+}
+
+void ctld_output_restore(struct ctld *c, struct ctld_job *j)
+{
+	char dir[AIDC_MAX_PATH_BYTES];
+	ctld_job_log_dir(c, j, dir, sizeof dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	int64_t bytes = 0;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		struct stat sb;
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode))
+			bytes += (int64_t)sb.st_blocks * 512; /* allocated: holes count nothing */
+	}
+	closedir(d);
+	account(c, j, bytes);
+}
+
+bool ctld_state_fs_low(struct ctld *c, bool half, int64_t *free_mib, int64_t *floor_mib)
+{
+	struct statvfs vs;
+	*free_mib = *floor_mib = 0;
+	if (c->cfg.min_free_mib == 0 || statvfs(c->cfg.state_dir, &vs) != 0)
+		return false;
+	int64_t total = (int64_t)vs.f_blocks * (int64_t)vs.f_frsize;
+	int64_t avail = (int64_t)vs.f_bavail * (int64_t)vs.f_frsize;
+	int64_t floor = c->cfg.min_free_mib * MIB;
+	if (floor > total / 8) /* a small filesystem keeps an eighth of itself */
+		floor = total / 8;
+	if (half)
+		floor /= 2;
+	*free_mib = avail / MIB;
+	*floor_mib = (floor + MIB - 1) / MIB;
+	return avail < floor;
+}
+
+/* How many of len new bytes of j may be stored; with fewer than len, why not
+ * (into why). */
+static size_t allowed(struct ctld *c, struct ctld_job *j, int64_t end, size_t len, char *why,
+		      size_t cap)
+{
+	int64_t room = (int64_t)len, free_mib, floor_mib;
+	int64_t job_left = c->cfg.max_job_output_mib * MIB - j->out_bytes;
+	int64_t user_left = c->cfg.max_user_output_mib * MIB - *user_total(c, j->uid);
+	int64_t file_left = (int64_t)AIDC_MAX_LOG_BYTES - end;
+	if (ctld_state_fs_low(c, false, &free_mib, &floor_mib)) {
+		snprintf(why, cap,
+			 "the controller's state filesystem has %" PRId64 " MiB free, under its "
+			 "floor of %" PRId64 " MiB (min_free_mib)",
+			 free_mib, floor_mib);
+		return 0;
+	}
+	if (job_left < room) {
+		room = job_left;
+		snprintf(why, cap, "the job stored %" PRId64 " MiB of output (max_job_output_mib)",
+			 c->cfg.max_job_output_mib);
+	}
+	if (user_left < room) {
+		room = user_left;
+		snprintf(why, cap,
+			 "user %s's jobs not yet ended stored %" PRId64
+			 " MiB of output (max_user_output_mib)",
+			 j->user, c->cfg.max_user_output_mib);
+	}
+	if (file_left < room) {
+		room = file_left;
+		snprintf(why, cap, "a stream holds at most %llu MiB (AIDC_MAX_LOG_BYTES)",
+			 (unsigned long long)(AIDC_MAX_LOG_BYTES >> 20));
+	}
+	return room > 0 ? (size_t)room : 0;
+}
+
+int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, int stream,
+		      int64_t off, const char *data, size_t len, int64_t *size_out,
+		      struct aidc_err *e)
+{
+	uint8_t bit = (uint8_t)(1u << stream);
+	/* A cut stream takes nothing more: the agent is told all is stored so
+	 * that it moves on (the marker says what happened). */
+	if (k->out_cut & bit) {
+		*size_out = off + (int64_t)len;
+		return 0;
+	}
+	char dir[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 64];
+	ctld_job_log_dir(c, j, dir, sizeof dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return aidc_errf(e, AIDC_E_IO, "%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof path, "%s/%u.%u.%s", dir, j->attempt, k->index,
+		 stream ? "err" : "out");
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+	struct stat sb;
+	int rc = 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		rc = aidc_errf(e, AIDC_E_IO, "%s: not a regular file", path);
+		goto out;
+	}
+	int64_t size = sb.st_size;
+	/* Past the end: the agent skipped a hole of the task's file (SEEK_DATA),
+	 * or this file was lost. The gap stays a hole: nothing is allocated. */
+	if (off > size) {
+		if (ftruncate(fd, off) != 0) {
+			rc = aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		size = off;
+	}
+	/* Pushes are idempotent: bytes the controller already has are skipped. */
+	size_t skip = (size_t)(size - off);
+	if (skip < len) {
+		char why[256] = "";
+		size_t want = len - skip, n = allowed(c, j, size, want, why, sizeof why);
+		ssize_t w = n ? pwrite(fd, data + skip, n, size) : 0;
+		if (w > 0) {
+			account(c, j, w);
+			size += w;
+		}
+		if (w < (ssize_t)n) /* ENOSPC or another write error: cut as well */
+			snprintf(why, sizeof why, "the controller could not store more: %s",
+				 w < 0 ? strerror(errno) : "short write");
+		if ((size_t)(w > 0 ? w : 0) < want) {
+			char mark[384];
+			int m = snprintf(mark, sizeof mark, "\n[aidc: output truncated: %s]\n", why);
+			if (pwrite(fd, mark, (size_t)m, size) == m)
+				account(c, j, m);
+			k->out_cut |= bit;
+			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " task %u: %s truncated: %s", j->id,
+				 k->index, stream ? "stderr" : "stdout", why);
+			size = off + (int64_t)len;
+		}
+	}
+	*size_out = size;
+out:
+	close(fd);
+	return rc;
+}
