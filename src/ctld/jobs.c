@@ -545,6 +545,53 @@ void ctld_requests_prune(struct ctld *c, int64_t now_ms)
 		aidc_log(AIDC_LOG_DEBUG, "pruned %" PRIu64 " submission request ids", removed);
 }
 
+/* A pending job with the next id, made from spec (whose contents it takes
+ * over: spec is left empty). spec_json is NULL when the spec is too large. */
+static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
+				struct api_job_submit *spec)
+{
+	struct ctld_job *j = aidc_calloc(1, sizeof *j);
+	j->id = c->next_job_id;
+	new_log_key(j->log_key);
+	j->uid = who->uid;
+	j->gid = who->gid;
+	j->user = aidc_strdup(who->user);
+	j->name = aidc_strdup(spec->name ? spec->name : (spec->command.n ? spec->command.v[0]
+									  : "script"));
+	j->spec = *spec;
+	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
+	j->spec_json = spec_to_json(&j->spec);
+	j->state = CTLD_JOB_PENDING;
+	j->submit_s = ctld_now_s();
+	j->handle = -1;
+	j->ntasks = (uint32_t)j->spec.ntasks;
+	j->requeue_on_node_failure = j->spec.on_node_failure
+					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
+					     : c->cfg.requeue_on_node_failure;
+	return j;
+}
+
+/* Stores a new job, the next id and its request id (if any) in one unit of
+ * the iteration's group transaction (rolled back on error). */
+static int insert_job(struct ctld *c, const struct ctld_job *j, struct aidc_err *e)
+{
+	char next[32];
+	snprintf(next, sizeof next, "%" PRIu64, j->id + 1);
+	int rc = ctld_tx_begin(c, e);
+	if (rc)
+		return rc;
+	struct store_job row = job_row(j, NULL);
+	if ((rc = c->st->ops->job_insert(c->st, &row, e)) != 0 ||
+	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0 ||
+	    (j->spec.request_id &&
+	     (rc = c->st->ops->req_put(c->st, j->uid, j->spec.request_id, j->id, j->submit_s, e)) !=
+		     0)) {
+		ctld_tx_rollback(c);
+		return rc;
+	}
+	return ctld_tx_release(c, e);
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e)
@@ -582,24 +629,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		return aidc_errf(e, AIDC_E_LIMIT,
 				 "job ids are exhausted (next id %" PRIu64 "); ids are never reused",
 				 c->next_job_id);
-	struct ctld_job *j = aidc_calloc(1, sizeof *j);
-	j->id = c->next_job_id;
-	new_log_key(j->log_key);
-	j->uid = who->uid;
-	j->gid = who->gid;
-	j->user = aidc_strdup(who->user);
-	j->name = aidc_strdup(spec->name ? spec->name : (spec->command.n ? spec->command.v[0]
-									  : "script"));
-	j->spec = *spec;
-	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
-	j->spec_json = spec_to_json(&j->spec);
-	j->state = CTLD_JOB_PENDING;
-	j->submit_s = ctld_now_s();
-	j->handle = -1;
-	j->ntasks = (uint32_t)j->spec.ntasks;
-	j->requeue_on_node_failure = j->spec.on_node_failure
-					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
-					     : c->cfg.requeue_on_node_failure;
+	struct ctld_job *j = job_new(c, who, spec);
 	if (!j->spec_json) {
 		rc = aidc_errf(e, AIDC_E_LIMIT, "job spec too large");
 		goto fail;
@@ -609,20 +639,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		goto fail;
 	if ((rc = ctld_sched_submit(c, j, e)) != 0)
 		goto fail;
-	char next[32];
-	snprintf(next, sizeof next, "%" PRIu64, j->id + 1);
-	if ((rc = ctld_tx_begin(c, e)) != 0)
-		goto fail_sched;
-	struct store_job row = job_row(j, NULL);
-	if ((rc = c->st->ops->job_insert(c->st, &row, e)) != 0 ||
-	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0 ||
-	    (j->spec.request_id &&
-	     (rc = c->st->ops->req_put(c->st, j->uid, j->spec.request_id, j->id, j->submit_s, e)) !=
-		     0)) {
-		ctld_tx_rollback(c);
-		goto fail_sched;
-	}
-	if ((rc = ctld_tx_release(c, e)) != 0)
+	if ((rc = insert_job(c, j, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
 	jobs_append(c, j);
