@@ -124,6 +124,8 @@ struct api_job_submit {
 	char *on_node_failure;   /* "requeue" | "fail" | NULL = controller default */
 	bool preemptible;        /* may be stopped and requeued for a higher-priority job */
 	char *request_id;        /* client's id of this submission (retries are idempotent), or NULL */
+	char *account;           /* -A: account charged; NULL = the user's default */
+	char *qos;               /* --qos; NULL = the account's default */
 };
 extern const struct api_schema api_schema_job_submit;
 

@@ -168,7 +168,11 @@ static void user_name(struct api_identity *who)
 static void set_user_role(struct api_server *srv, struct api_identity *who)
 {
 	who->authenticated_user = true;
-	who->admin = who->uid == 0 || in_group(who->uid, who->gid, srv->cfg.admin_gid);
+	/* The user the server runs as operates it already (it owns the state
+	 * directory and the secret): a personal `aidc up` center's owner is its
+	 * admin (docs/tenancy.md). */
+	who->admin = who->uid == 0 || who->uid == (uint32_t)geteuid() ||
+		     in_group(who->uid, who->gid, srv->cfg.admin_gid);
 	who->role = who->admin ? API_ROLE_ADMIN : API_ROLE_USER;
 }
 

@@ -172,6 +172,10 @@ static int apply(struct api_sbatch *s, const char *opt, const char *v, struct ai
 		return set_str(opt, v, s->stderr_path, sizeof s->stderr_path, e);
 	if (!strcmp(opt, "-p") || !strcmp(opt, "--partition"))
 		return set_str(opt, v, s->partition, sizeof s->partition, e);
+	if (!strcmp(opt, "-A") || !strcmp(opt, "--account"))
+		return set_str(opt, v, s->account, sizeof s->account, e);
+	if (!strcmp(opt, "-q") || !strcmp(opt, "--qos"))
+		return set_str(opt, v, s->qos, sizeof s->qos, e);
 	s->nignored++;
 	return 0;
 }

@@ -68,6 +68,10 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, request_id, false, 64,
 	      "the client's id of this submission ([A-Za-z0-9._:-], 1-64 bytes): a submit "
 	      "retried with the same id returns the job the first one made"),
+	F_STR(struct api_job_submit, account, false, NAMEB,
+	      "-A: account charged (default: the user's default account; docs/tenancy.md)"),
+	F_STR(struct api_job_submit, qos, false, NAMEB,
+	      "quality of service (default: the account's default QoS)"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");

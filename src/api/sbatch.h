@@ -3,7 +3,8 @@
  * #SBATCH / #AIDC directives of batch scripts (api_sbatch.c). Supported:
  * -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task,
  * --gpus-per-task, -G/--gpus (total), --gres=gpu[:MODEL]:N, -t/--time,
- * --mem (per task), -J/--job-name, -o/--output, -e/--error, -p/--partition.
+ * --mem (per task), -J/--job-name, -o/--output, -e/--error, -p/--partition,
+ * -A/--account, -q/--qos.
  * Other options are counted in nignored and otherwise skipped, as a Slurm
  * script carries many that do not apply here.
  */
@@ -23,6 +24,8 @@ struct api_sbatch {
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
 	char partition[AIDC_MAX_NAME_BYTES];
+	char account[AIDC_MAX_NAME_BYTES]; /* -A/--account (docs/tenancy.md) */
+	char qos[AIDC_MAX_NAME_BYTES];     /* -q/--qos */
 	char stdout_path[AIDC_MAX_PATH_BYTES];
 	char stderr_path[AIDC_MAX_PATH_BYTES];
 	uint32_t nignored;

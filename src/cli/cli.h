@@ -38,6 +38,10 @@ int cli_drain_main(int argc, char **argv);
 int cli_resume_main(int argc, char **argv);
 /* `aidc token create|list|revoke` (cli_token.c); argv[0] is "token". */
 int cli_token_main(int argc, char **argv);
+/* `aidc account|user|qos ...` (cli_tenancy.c, docs/tenancy.md). */
+int cli_account_main(int argc, char **argv);
+int cli_user_main(int argc, char **argv);
+int cli_qos_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

@@ -329,8 +329,10 @@ static void print_job_row(json_t *j)
 			l += (size_t)snprintf(why + l, sizeof why > l ? sizeof why - l : 0, "%s%s",
 					      i ? "," : "", json_string_value(it));
 	}
-	printf("%-8lld %-16.16s %-10.10s %-10s %6lld %6s  %s\n", ji(j, "id"), js(j, "name"),
-	       js(j, "user"), st, ji(j, "ntasks"), age, why);
+	const char *acct = js(j, "account");
+	printf("%-8lld %-16.16s %-10.10s %-10.10s %-10s %6lld %6s  %s\n", ji(j, "id"),
+	       js(j, "name"), js(j, "user"), acct && *acct ? acct : "-", st, ji(j, "ntasks"), age,
+	       why);
 }
 
 int cli_jobs_main(int argc, char **argv)
@@ -369,8 +371,8 @@ int cli_jobs_main(int argc, char **argv)
 	aidc_buf_release(&c.reply);
 	if (!r)
 		return CLI_EXIT_FAIL;
-	printf("%-8s %-16s %-10s %-10s %6s %6s  %s\n", "ID", "NAME", "USER", "STATE", "TASKS",
-	       "AGE", "NODES/REASON");
+	printf("%-8s %-16s %-10s %-10s %-10s %6s %6s  %s\n", "ID", "NAME", "USER", "ACCOUNT",
+	       "STATE", "TASKS", "AGE", "NODES/REASON");
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(r, "jobs"), i, j)

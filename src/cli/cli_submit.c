@@ -22,7 +22,7 @@ extern char **environ;
 static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
-	{"-G", "--gpus"},
+	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"},
 };
 
 static int read_script(const char *path, char **out)
@@ -58,6 +58,7 @@ static bool is_script(const char *path)
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
+	const char *account, *qos;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
 	bool json, no_env, preemptible;
@@ -172,8 +173,16 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		{"error", CLI_STR, &o->err, "FILE", "-e: stderr file (default: the -o file)", 0, 0,
 		 NULL, NULL},
 		{"partition", CLI_STR, &o->part, "NAME", "-p: partition", 0, 0, NULL, NULL},
-		{"priority", CLI_I64, &o->prio, "N", "priority (higher first)", AIDC_MIN_PRIORITY,
-		 AIDC_MAX_PRIORITY, NULL, NULL},
+		{"priority", CLI_I64, &o->prio, "N",
+		 "priority (higher first) added to the QoS's; users may only lower it (N < 0, as "
+		 "Slurm's --nice), admins may raise it (docs/tenancy.md)",
+		 AIDC_MIN_PRIORITY, AIDC_MAX_PRIORITY, NULL, NULL},
+		{"account", CLI_STR, &o->account, "NAME",
+		 "-A: the account (project) the job is charged to (default: your default account)",
+		 0, 0, NULL, NULL},
+		{"qos", CLI_STR, &o->qos, "NAME",
+		 "-q: quality of service, one the account allows (default: the account's)", 0, 0,
+		 NULL, NULL},
 		{"on-node-failure", CLI_STR, &o->on_fail, "requeue|fail", "what a lost node does", 0,
 		 0, NULL, NULL},
 		{"preemptible", CLI_BOOL, &o->preemptible, NULL,
@@ -341,7 +350,9 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"stdout_path", pick(o->out, sb->stdout_path)},
 		    {"stderr_path", pick(o->err, sb->stderr_path)},
 		    {"on_node_failure", o->on_fail},
-		    {"request_id", o->rid}};
+		    {"request_id", o->rid},
+		    {"account", pick(o->account, sb->account)},
+		    {"qos", pick(o->qos, sb->qos)}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v)
 			aidc_json_kstr(w, strs[i].key, strs[i].v);

@@ -28,6 +28,13 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"resume", cli_resume_main, "undo a drain (admin)", NULL, true},
 	{"token", cli_token_main, "create, list or revoke per-user API tokens", "create list revoke",
 	 false},
+	{"account", cli_account_main,
+	 "accounts: organizations and projects, their QoS and limits (docs/tenancy.md)",
+	 "add list show modify delete", false},
+	{"user", cli_user_main, "users' associations with accounts and default account",
+	 "add list show modify delete", false},
+	{"qos", cli_qos_main, "quality-of-service levels: priority, preemption, max wall time",
+	 "add list modify delete", false},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
 };
 const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);

@@ -6,6 +6,7 @@
  *   sched_bridge.c  the bridge to the scheduling core (sched.h)
  *   nodes.c   agents: registration, heartbeats, work, loss
  *   auth.c    per-user tokens: routes and the bearer-token check
+ *   tenancy.c accounts, users and QoS: routes, the submit check, priorities
  *
  * Everything below except struct ctld_msg's queue fields is touched by the
  * loop thread only.
@@ -115,6 +116,66 @@ struct ctld_node {
 	size_t nact, cap_act;
 };
 
+/* ---- tenancy (tenancy.c, docs/tenancy.md) ---- */
+
+/* A list of names (owned strings). */
+struct ctld_names {
+	char **v;
+	size_t n;
+};
+
+/* Association limits; -1 = none. */
+struct ctld_limits {
+	int64_t max_running_jobs; /* running or stopping */
+	int64_t max_submit_jobs;  /* pending, running or stopping */
+	int64_t max_devices;      /* devices held by running jobs */
+};
+
+/* An account: an organization (parent "") or a project inside one. */
+struct ctld_account {
+	char name[AIDC_MAX_NAME_BYTES];
+	char parent[AIDC_MAX_NAME_BYTES]; /* its organization; "" for an organization */
+	char description[256];
+	struct ctld_names coordinators; /* users who manage this account's subtree */
+	struct ctld_names qos;          /* QoS its users may choose */
+	char default_qos[AIDC_MAX_NAME_BYTES]; /* "" = none */
+	struct ctld_limits limits;      /* all of the account's jobs together */
+	struct ctld_limits user_limits; /* each user's jobs in the account */
+};
+
+/* A user's associations. */
+struct ctld_tuser {
+	char name[AIDC_MAX_NAME_BYTES];
+	char default_account[AIDC_MAX_NAME_BYTES];
+	struct ctld_names accounts;
+};
+
+/* A quality of service. */
+struct ctld_qos {
+	char name[AIDC_MAX_NAME_BYTES];
+	int64_t id;               /* 1..AIDC_MAX_QOS, assigned at creation: its preemption class */
+	char description[256];
+	int64_t priority;         /* added to the job's own (non-positive for users) */
+	struct ctld_names preempt; /* QoS whose preemptible jobs this one's jobs may preempt */
+	int64_t max_wall_s;       /* 0 = none; also the time limit of jobs that give none */
+	int64_t max_submit_jobs_per_user; /* -1 = none */
+};
+
+/* Objects of one kind sorted by name (every kind's struct starts with its
+ * name, so an element read as a string is its name): binary search. */
+struct ctld_tset {
+	void **v;
+	size_t n, cap;
+};
+
+/* Tenancy is on when at least one account exists; see docs/tenancy.md for
+ * the behaviour without. */
+struct ctld_tenancy {
+	struct ctld_tset acct;  /* struct ctld_account * */
+	struct ctld_tset users; /* struct ctld_tuser * */
+	struct ctld_tset qos;   /* struct ctld_qos * */
+};
+
 struct ctld;
 
 /* A Prometheus histogram: cumulative counts per bucket bound (metrics.c). */
@@ -184,6 +245,8 @@ struct ctld {
 	/* Output stored per user, of live jobs (output.c; max_user_output_mib). */
 	struct ctld_user_output *uout;
 	size_t nuout, cap_uout;
+
+	struct ctld_tenancy ten; /* tenancy.c */
 
 	/* The queue from HTTP threads to the loop. */
 	pthread_mutex_t mu;
@@ -331,6 +394,40 @@ int ctld_token_check(void *ctx, const char *token, struct api_identity *who,
 int ctld_lf_token_create(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_token_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_token_revoke(struct ctld *c, struct ctld_msg *m);
+
+/* tenancy.c */
+/* Reads accounts, users and QoS from the store (start-up). */
+int ctld_tenancy_load(struct ctld *c, struct aidc_err *e);
+void ctld_tenancy_release(struct ctld_tenancy *t);
+/* The submit check (loop thread): resolves spec->account (default: the
+ * user's) and spec->qos (default: the account's), storing them in spec;
+ * refuses unknown or unassociated accounts, QoS the account does not allow,
+ * a positive priority from a non-admin, a time limit above the QoS's max
+ * wall time, and submit limits. Changes nothing but spec on failure. */
+int ctld_tenancy_admit(struct ctld *c, const struct api_identity *who,
+		       struct api_job_submit *spec, struct aidc_err *e);
+/* With QoS defined, j's QoS class and the classes it may preempt (true);
+ * false when no QoS exists (preemption by the order's key alone). */
+bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uint32_t *cls,
+			     uint64_t *mask);
+/* The priority the core orders j by: its QoS's plus its own, clamped. */
+int32_t ctld_tenancy_priority(const struct ctld *c, const struct ctld_job *j);
+const struct ctld_qos *ctld_qos_find(const struct ctld *c, const char *name);
+const struct ctld_account *ctld_account_find(const struct ctld *c, const char *name);
+int ctld_lf_account_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_account_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_account_get(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_account_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_account_delete(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_user_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_user_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_user_get(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_user_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_user_delete(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_qos_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_qos_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_qos_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_qos_delete(struct ctld *c, struct ctld_msg *m);
 
 /* routes.c */
 extern const struct api_route ctld_routes[];

@@ -234,6 +234,8 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KS(stdout_path);
 	KS(stderr_path);
 	KS(on_node_failure);
+	KS(account);
+	KS(qos);
 	KI(nodes);
 	KI(ntasks);
 	KI(ntasks_per_node);
@@ -623,6 +625,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		return rc;
 	if ((rc = check_partition(c, spec->partition, e)) != 0)
 		return rc;
+	if ((rc = ctld_tenancy_admit(c, who, spec, e)) != 0)
+		return rc;
 	/* Ids are never reused or wrapped: the last one is INT64_MAX - 1, so the
 	 * stored counter (next id) always fits a signed 64-bit column. */
 	if (c->next_job_id >= (uint64_t)INT64_MAX)
@@ -946,6 +950,9 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kstr(w, "name", j->name);
 	aidc_json_kstr(w, "user", j->user);
 	aidc_json_ki64(w, "uid", j->uid);
+	aidc_json_kstr(w, "account", j->spec.account ? j->spec.account : "");
+	aidc_json_kstr(w, "qos", j->spec.qos ? j->spec.qos : "");
+	aidc_json_ki64(w, "priority", ctld_tenancy_priority(c, j));
 	aidc_json_kstr(w, "state", ctld_job_state_name(j->state));
 	if (j->state == CTLD_JOB_STOPPING)
 		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));

@@ -426,6 +426,7 @@ static void ctld_release(struct ctld *c)
 	aidc_free(c->parked);
 	sched_decisions_release(&c->dec);
 	sched_free(c->sched);
+	ctld_tenancy_release(&c->ten);
 	store_close(c->st);
 	if (c->hwm_fd >= 0)
 		close(c->hwm_fd);
@@ -451,7 +452,8 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	store_options_defaults(&so);
 	so.sync_full = c->cfg.store_sync_full;
 	if ((rc = store_open_sqlite(c->cfg.db_path, &so, &c->st, e)) != 0 ||
-	    (rc = ctld_sched_init(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
+	    (rc = ctld_sched_init(c, e)) != 0 || (rc = ctld_tenancy_load(c, e)) != 0 ||
+	    (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
 	return ctld_jobs_restore(c, e);
 }

@@ -316,6 +316,20 @@ VIA(h_task_logs, ctld_lf_task_logs, NULL)
 VIA(h_token_create, ctld_lf_token_create, &api_schema_token_create)
 VIA(h_token_list, ctld_lf_token_list, NULL)
 VIA(h_token_revoke, ctld_lf_token_revoke, NULL)
+VIA(h_account_list, ctld_lf_account_list, NULL)
+VIA(h_account_add, ctld_lf_account_add, NULL)
+VIA(h_account_get, ctld_lf_account_get, NULL)
+VIA(h_account_modify, ctld_lf_account_modify, NULL)
+VIA(h_account_delete, ctld_lf_account_delete, NULL)
+VIA(h_user_list, ctld_lf_user_list, NULL)
+VIA(h_user_add, ctld_lf_user_add, NULL)
+VIA(h_user_get, ctld_lf_user_get, NULL)
+VIA(h_user_modify, ctld_lf_user_modify, NULL)
+VIA(h_user_delete, ctld_lf_user_delete, NULL)
+VIA(h_qos_list, ctld_lf_qos_list, NULL)
+VIA(h_qos_add, ctld_lf_qos_add, NULL)
+VIA(h_qos_modify, ctld_lf_qos_modify, NULL)
+VIA(h_qos_delete, ctld_lf_qos_delete, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -341,6 +355,31 @@ const struct api_route ctld_routes[] = {
 	 "list tokens (never their secrets); users see their own, admins all"},
 	{"POST", "/v1/tokens/{id}/revoke", h_token_revoke, API_ROLE_USER, NULL, "Token",
 	 "revoke a token at once"},
+	{"GET", "/v1/accounts", h_account_list, API_ROLE_USER, NULL, "AccountList",
+	 "accounts the caller may see (admins all; docs/tenancy.md)"},
+	{"POST", "/v1/accounts", h_account_add, API_ROLE_USER, "Account", "Account",
+	 "add an account: admins; coordinators of an organization add its projects"},
+	{"GET", "/v1/accounts/{name}", h_account_get, API_ROLE_USER, NULL, "Account",
+	 "one account with its users, projects and live jobs"},
+	{"POST", "/v1/accounts/{name}", h_account_modify, API_ROLE_USER, "Account", "Account",
+	 "change the fields given (admins; coordinators: description and limits)"},
+	{"POST", "/v1/accounts/{name}/delete", h_account_delete, API_ROLE_ADMIN, NULL, "Deleted",
+	 "delete an account without projects, users or live jobs"},
+	{"GET", "/v1/users", h_user_list, API_ROLE_USER, NULL, "UserList",
+	 "user associations the caller may see"},
+	{"POST", "/v1/users", h_user_add, API_ROLE_USER, "User", "User",
+	 "add a user with its accounts (admins; coordinators for their accounts)"},
+	{"GET", "/v1/users/{name}", h_user_get, API_ROLE_USER, NULL, "User", "one user"},
+	{"POST", "/v1/users/{name}", h_user_modify, API_ROLE_USER, "User", "User",
+	 "change a user's accounts (add_accounts, remove_accounts) or default_account"},
+	{"POST", "/v1/users/{name}/delete", h_user_delete, API_ROLE_USER, NULL, "Deleted",
+	 "remove a user without live jobs from the accounts"},
+	{"GET", "/v1/qos", h_qos_list, API_ROLE_USER, NULL, "QosList", "every QoS"},
+	{"POST", "/v1/qos", h_qos_add, API_ROLE_ADMIN, "Qos", "Qos", "add a QoS (admins)"},
+	{"POST", "/v1/qos/{name}", h_qos_modify, API_ROLE_ADMIN, "Qos", "Qos",
+	 "change the fields given (admins)"},
+	{"POST", "/v1/qos/{name}/delete", h_qos_delete, API_ROLE_ADMIN, NULL, "Deleted",
+	 "delete a QoS no account allows and no live job uses"},
 	{"GET", "/v1/health", h_health, API_ROLE_PUBLIC, NULL, "Health",
 	 "liveness of the event loop"},
 	{"GET", "/metrics", h_metrics, API_ROLE_PUBLIC, NULL, "text/plain",

@@ -141,9 +141,9 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.id = j->id,
 		.name = j->name,
 		.user = j->user,
-		.tenant = j->user,
+		.tenant = s->account ? s->account : "",
 		.partition = (uint32_t)part,
-		.priority = (int32_t)s->priority,
+		.priority = ctld_tenancy_priority(c, j),
 		.submit_s = j->submit_s,
 		.ntasks = j->ntasks,
 		.nodes = (uint32_t)s->nodes,
@@ -156,6 +156,8 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.time_limit_s = s->time_limit_s,
 		.flags = s->preemptible ? SCHED_JOB_PREEMPTIBLE : 0u,
 	};
+	if (ctld_tenancy_qos_rights(c, j, &js.qos_class, &js.preempt_qos))
+		js.flags |= SCHED_JOB_QOS_PREEMPT;
 	int h = sched_submit(c->sched, &js, ctld_now_s(), e);
 	if (h < 0)
 		return h;

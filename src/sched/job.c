@@ -275,9 +275,12 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 	    (rc = check_dur("prediction", sp->predicted_s, sp->id, e)) ||
 	    (rc = check_dur("oracle duration", sp->oracle_s, sp->id, e)))
 		return rc;
-	if (sp->flags & ~(uint32_t)SCHED_JOB_PREEMPTIBLE)
+	if (sp->flags & ~(uint32_t)(SCHED_JOB_PREEMPTIBLE | SCHED_JOB_QOS_PREEMPT))
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": unknown flags 0x%x", sp->id,
 				 sp->flags);
+	if (sp->qos_class > SCHED_MAX_QOS_CLASS)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS class %u above %u", sp->id,
+				 sp->qos_class, SCHED_MAX_QOS_CLASS);
 	if ((rc = check_str("name", sp->name, e)) || (rc = check_str("user", sp->user, e)) ||
 	    (rc = check_str("tenant", sp->tenant, e)))
 		return rc;
@@ -333,6 +336,8 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->predicted_s = spec->predicted_s;
 	j->oracle_s = spec->oracle_s;
 	j->flags = spec->flags;
+	j->qos_class = spec->qos_class;
+	j->preempt_qos = spec->preempt_qos;
 	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
 	j->name_id = *j->name ? sched_intern(s, j->name) : UINT32_MAX;
 	j->hist_s = sched_predict_lookup(s, j);

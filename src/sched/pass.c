@@ -263,6 +263,8 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 		int64_t k = sched_running_k1(s, r, now_s);
 		if (!(r->flags & SCHED_JOB_PREEMPTIBLE) || k <= j->k1)
 			continue;
+		if ((j->flags & SCHED_JOB_QOS_PREEMPT) && !((j->preempt_qos >> r->qos_class) & 1u))
+			continue; /* its QoS gives no right over the victim's */
 		if (r->victim && r->victim_for < s->njob_slots && s->jobs[r->victim_for].live &&
 		    s->jobs[r->victim_for].seq == r->victim_for_seq)
 			continue; /* already chosen for a job that still waits */

@@ -227,7 +227,14 @@ struct sched_req {
 
 enum sched_job_flag {
 	SCHED_JOB_PREEMPTIBLE = 1u << 0, /* may be chosen as a preemption victim */
+	/* Preemption rights by QoS class (docs/tenancy.md): the job preempts only
+	 * victims whose qos_class has its bit in preempt_qos. Without the flag a
+	 * job may preempt any preemptible job of worse key (the orders' rule). */
+	SCHED_JOB_QOS_PREEMPT = 1u << 1,
 };
+
+/* QoS classes are 0..SCHED_MAX_QOS_CLASS (bits of a uint64_t mask). */
+#define SCHED_MAX_QOS_CLASS 63u
 
 struct sched_job_spec {
 	uint64_t id;          /* the driver's id: unique among live jobs; the final tie-break */
@@ -251,6 +258,8 @@ struct sched_job_spec {
 	int64_t predicted_s;  /* the driver's prediction; 0 = none (the core predicts) */
 	int64_t oracle_s;     /* true run time, simulation only (SJF/SRTF); 0 = unknown */
 	uint32_t flags;       /* enum sched_job_flag */
+	uint32_t qos_class;   /* 0..SCHED_MAX_QOS_CLASS: the driver's QoS id (0 = none) */
+	uint64_t preempt_qos; /* with SCHED_JOB_QOS_PREEMPT: classes it may preempt */
 };
 
 enum sched_job_state { SCHED_JOB_PENDING, SCHED_JOB_RUNNING };

@@ -342,6 +342,8 @@ struct sched_job {
 	struct sched_req task; /* dev_milli normalized: 1000 for whole devices, 0 if ndev == 0 */
 	int64_t time_limit_s, predicted_s, oracle_s;
 	uint32_t flags;
+	uint32_t qos_class;   /* sched_job_spec's */
+	uint64_t preempt_qos; /* used with SCHED_JOB_QOS_PREEMPT */
 	int64_t hist_s; /* predictor's estimate at submit; 0 = no history */
 	bool live, running, in_inbox;
 	uint8_t level; /* Tiresias queue (0 high, 1 low) while pending */

@@ -375,6 +375,35 @@ AIDC_LIMIT_RANGE(AIDC_MAX_TOPO_CORES, 1u, AIDC_MAX_NODE_CPU_MILLI / 1000u);
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_TOPO_ACCELERATORS, 1u, 4096u);
 
+/* ---- tenancy (docs/tenancy.md) ------------------------------------------- */
+/* Accounts (organizations and projects together), users with associations,
+ * and QoS levels the controller keeps in memory and in the store. */
+#ifndef AIDC_MAX_ACCOUNTS
+#define AIDC_MAX_ACCOUNTS 10000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ACCOUNTS, 1u, 1000000u);
+#ifndef AIDC_MAX_TENANCY_USERS
+#define AIDC_MAX_TENANCY_USERS 100000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_TENANCY_USERS, 1u, 10000000u);
+/* QoS levels: each has one bit (its id 1..63; 0 = no QoS) in a job's
+ * preemption mask (SCHED_MAX_QOS_CLASS). */
+#ifndef AIDC_MAX_QOS
+#define AIDC_MAX_QOS 63u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_QOS, 1u, 63u);
+/* Names in one list (an account's QoS and coordinators, a user's accounts). */
+#ifndef AIDC_MAX_TENANCY_LIST
+#define AIDC_MAX_TENANCY_LIST 256u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_TENANCY_LIST, 1u, 65536u);
+/* The largest value of an association or QoS limit (jobs, devices); larger
+ * is refused as absurd rather than taken as "no limit" (that is -1). */
+#ifndef AIDC_MAX_TENANCY_LIMIT
+#define AIDC_MAX_TENANCY_LIMIT 100000000
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_TENANCY_LIMIT, 1, 1000000000);
+
 /* ---- cross-checks: limits that bound each other -------------------------- */
 /* Global device indices are uint32 and UINT32_MAX means "no device". */
 _Static_assert((unsigned long long)AIDC_MAX_NODES * AIDC_MAX_DEVICES_PER_NODE < 0xffffffffull,

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Tenancy of the live center (issue 11, docs/tenancy.md) with real processes.
+
+    tenancy_test.py accounts  no accounts: jobs run as before, -A refused; the
+                              tree (organization sci with projects phys and
+                              chem, org bio), roles (admin, coordinator of sci,
+                              user), bad input refused changing nothing;
+                              isolation: a user of phys cannot submit to chem,
+                              see or act on chem's jobs or see chem; a job
+                              carries its account (JSON, aidc jobs, #SBATCH -A);
+                              deleting an account with live jobs or users
+                              refused; everything survives a controller restart
+    tenancy_test.py qos       QoS made by admins only, allowed per account;
+                              --priority only lowers for users (the reported
+                              hole: --priority 1000000 refused); on order =
+                              priority a QoS with preempt rights over 'low'
+                              preempts a low job (requeued, attempt 1), while a
+                              higher-priority QoS without the right does not;
+                              max wall time applied and enforced
+
+Throwaway users are named aidcn<pid><tag>, removed at exit (atexit and
+signals) and, if a run was killed before its exit handlers, at the start of
+the next run (their pid is gone). Exit 77 after "SKIP: reason" means SKIP
+(not root, no useradd/setpriv).
+"""
+import json
+import os
+import pwd
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+import harden_test  # noqa: E402  (the Center class: controller + agents on loopback)
+from harden_test import Center  # noqa: E402
+
+ENDED = ("completed", "failed", "cancelled", "timeout", "node_fail")
+
+
+def sweep_stale():
+    for p in pwd.getpwall():
+        m = re.match(r"aidcn(\d+)[a-z]$", p.pw_name)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            subprocess.run(["userdel", p.pw_name], capture_output=True)
+        except OSError:
+            pass
+
+
+def user(tag):
+    """A throwaway local user (removed at exit by harden_test's handler)."""
+    if os.geteuid() != 0:
+        skip("needs root to create throwaway users (useradd)")
+    if not harden_test.shutil.which("useradd") or not harden_test.shutil.which("setpriv"):
+        skip("useradd or setpriv missing")
+    name = "aidcn%d%s" % (os.getpid(), tag)
+    r = subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip("useradd failed: " + r.stderr.strip())
+    harden_test.USERS.append(name)
+    return name
+
+
+def ok(c, what, *args, u=None):
+    r = c.cli(*args, user=u)
+    check(r.returncode == 0, what, args, r.stdout, r.stderr)
+    return r
+
+
+def refused(c, what, needle, *args, u=None):
+    r = c.cli(*args, user=u)
+    check(r.returncode != 0 and needle in r.stderr, what, args, r.stdout, r.stderr)
+    return r
+
+
+def state(c):
+    """Everything the admin sees, to prove a refused change changed nothing."""
+    return [c.http("GET", p)[1] for p in ("/v1/accounts", "/v1/users", "/v1/qos")]
+
+
+def jobj(c, jid):
+    return c.job(jid) or {}
+
+
+def test_accounts():
+    sweep_stale()
+    a, b, k = user("a"), user("b"), user("k")
+    c = Center()
+    # ---- no accounts: today's behaviour ----
+    j0 = c.submit("--", "true", user=a)
+    check(jobj(c, j0).get("account") == "", "without accounts a job has no account", jobj(c, j0))
+    refused(c, "-A refused while no accounts exist", "no accounts are configured",
+            "submit", "-A", "phys", "--", "true", u=a)
+    r = ok(c, "account list without accounts", "account", "list", "--json")
+    check(json.loads(r.stdout)["enabled"] is False, "tenancy reported off", r.stdout)
+    # ---- the tree, by root (admin) ----
+    ok(c, "admin adds organization sci", "account", "add", "sci", "--coordinators", k,
+       "--description", "science")
+    ok(c, "admin adds project phys", "account", "add", "phys", "--parent", "sci")
+    ok(c, "admin adds organization bio", "account", "add", "bio")
+    ok(c, "coordinator of sci adds project chem under it", "account", "add", "chem",
+       "--parent", "sci", u=k)
+    refused(c, "coordinator of sci cannot add under bio", "only admins add accounts",
+            "account", "add", "x", "--parent", "bio", u=k)
+    refused(c, "a user cannot add accounts", "only admins", "account", "add", "evil", u=a)
+    refused(c, "a project cannot hold projects", "two levels",
+            "account", "add", "deep", "--parent", "phys")
+    # ---- bad input changes nothing ----
+    before = state(c)
+    for body, needle in [
+            ({"name": "n1", "max_running_jobs": -5}, "max_running_jobs"),
+            ({"name": "n2", "max_devices": 10 ** 12}, "max_devices"),
+            ({"name": "n3", "bogus": 1}, "unknown field"),
+            ({"name": "n4", "parent": "nope"}, "unknown parent"),
+            ({"name": "n5", "qos": ["nope"]}, "unknown QoS"),
+            ({"name": "bad name"}, "not a valid name"),
+            ({"name": "phys"}, "exists already")]:
+        st, data = c.http("POST", "/v1/accounts", json.dumps(body).encode())
+        check(st >= 400 and needle in data.decode(), "refused: %s" % body, st, data)
+    st, data = c.http("POST", "/v1/accounts/phys", b'{"max_submit_jobs":"many"}')
+    check(st == 400, "a limit that is not an integer refused", st, data)
+    refused(c, "user add: unknown account", "unknown account", "user", "add", b, "--account",
+            "nope")
+    refused(c, "CLI refuses a negative limit", "--max-running-jobs", "account", "modify", "phys",
+            "--max-running-jobs", "-7")
+    check(state(c) == before, "refused changes changed nothing")
+    # ---- associations: coordinator for its subtree, admin anywhere ----
+    refused(c, "a user not associated is refused at submit", "not associated with any account",
+            "submit", "--", "true", u=a)
+    ok(c, "coordinator associates a with phys", "user", "add", a, "--account", "phys", u=k)
+    refused(c, "coordinator cannot associate with bio", "do not coordinate", "user", "add", b,
+            "--account", "bio", u=k)
+    ok(c, "admin associates b with chem", "user", "add", b, "--account", "chem")
+    # ---- jobs carry their account; isolation ----
+    ja = c.submit("--", "sleep", "30", user=a)
+    check(jobj(c, ja).get("account") == "phys", "a's job charged to its default account phys",
+          jobj(c, ja))
+    r = ok(c, "aidc jobs shows the account column", "jobs", u=a)
+    check("ACCOUNT" in r.stdout and "phys" in r.stdout, "ACCOUNT column", r.stdout)
+    refused(c, "a cannot submit to chem", "not associated with account 'chem'",
+            "submit", "-A", "chem", "--", "true", u=a)
+    refused(c, "unknown account refused", "unknown account 'nope'",
+            "submit", "-A", "nope", "--", "true", u=a)
+    script = os.path.join(c.dir, "b.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n#SBATCH -A chem\n#SBATCH -J bjob\nsleep 30\n")
+    os.chmod(script, 0o755)
+    jb = c.submit(script, user=b)
+    check(jobj(c, jb).get("account") == "chem", "#SBATCH -A chem", jobj(c, jb))
+    r = c.cli("job", str(jb), user=a)
+    check(r.returncode != 0, "a cannot see b's chem job", r.stdout)
+    r = c.cli("cancel", str(jb), user=a)
+    check(r.returncode != 0 and jobj(c, jb).get("state") not in ENDED,
+          "a cannot cancel b's chem job", r.stderr)
+    r = ok(c, "a lists accounts", "account", "list", "--json", u=a)
+    names = sorted(x["name"] for x in json.loads(r.stdout)["accounts"])
+    check(names == ["phys", "sci"], "a sees its project and organization only", names)
+    refused(c, "a cannot show chem", "no account", "account", "show", "chem", u=a)
+    r = ok(c, "a lists users", "user", "list", "--json", u=a)
+    check([x["name"] for x in json.loads(r.stdout)["users"]] == [a], "a sees only itself",
+          r.stdout)
+    r = ok(c, "coordinator lists users", "user", "list", "--json", u=k)
+    check(sorted(x["name"] for x in json.loads(r.stdout)["users"]) == sorted([a, b]),
+          "the coordinator of sci sees the users of phys and chem", r.stdout)
+    refused(c, "a user cannot modify its account's limits", "only admins and the coordinators",
+            "account", "modify", "phys", "--max-submit-jobs", "100", u=a)
+    ok(c, "coordinator sets a limit", "account", "modify", "phys", "--max-submit-jobs", "100",
+       u=k)
+    # ---- deletion refused while in use ----
+    refused(c, "delete of an account with live jobs refused", "not yet ended",
+            "account", "delete", "phys")
+    refused(c, "removing a's association with live jobs refused", "not yet ended",
+            "user", "modify", a, "--remove-account", "phys")
+    refused(c, "delete of an organization with projects refused", "has projects",
+            "account", "delete", "sci")
+    # ---- restart: everything persists ----
+    before = state(c)
+    c.stop_controller()
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    check(state(c) == before, "accounts, users and QoS survive a restart")
+    check(jobj(c, ja).get("account") == "phys", "a job's account survives a restart")
+    for j in (ja, jb):
+        c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+        c.wait_state(j, ENDED, 30)
+    refused(c, "delete of an account with users refused", "is associated",
+            "account", "delete", "phys")
+    ok(c, "a's association removed", "user", "modify", a, "--remove-account", "phys")
+    ok(c, "empty project deleted", "account", "delete", "phys")
+    refused(c, "a user cannot delete accounts", "", "account", "delete", "bio", u=a)
+
+
+def test_qos():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    c = Center(ctl_args=["--order", "priority", "--kill-grace-s", "2"])
+    # The reported hole, without any accounts: a user's --priority 1000000.
+    refused(c, "a user cannot raise its priority (no accounts)", "only admins raise",
+            "submit", "--priority", "1000000", "--", "true", u=a)
+    jl = c.submit("--priority", "-5", "--", "true", user=a)
+    check(jobj(c, jl).get("priority") == -5, "a user lowers its priority (nice)", jobj(c, jl))
+    refused(c, "QoS are added by admins only", "admin", "qos", "add", "x", u=a)
+    ok(c, "qos low", "qos", "add", "low", "--priority", "0")
+    ok(c, "qos mid (higher priority, no preempt rights)", "qos", "add", "mid", "--priority",
+       "50")
+    ok(c, "qos high preempts low", "qos", "add", "high", "--priority", "100", "--preempt", "low",
+       "--max-wall", "1h")
+    refused(c, "a QoS cannot preempt an unknown one", "unknown QoS", "qos", "add", "z",
+            "--preempt", "nope")
+    st, data = c.http("POST", "/v1/qos/low", b'{"id":5}')
+    check(st == 400 and b"assigned by the controller" in data, "a QoS id cannot be set", data)
+    ok(c, "org", "account", "add", "org")
+    ok(c, "project p allows low, mid, high", "account", "add", "p", "--parent", "org",
+       "--qos", "low,mid,high", "--default-qos", "low")
+    ok(c, "project q allows low only", "account", "add", "q", "--parent", "org", "--qos", "low",
+       "--default-qos", "low")
+    ok(c, "a in p", "user", "add", a, "--account", "p")
+    ok(c, "b in q", "user", "add", b, "--account", "q")
+    refused(c, "QoS not allowed by the account", "does not allow QoS 'high'",
+            "submit", "--qos", "high", "--", "true", u=b)
+    refused(c, "unknown QoS", "unknown QoS 'nope'", "submit", "--qos", "nope", "--", "true", u=b)
+    refused(c, "still no raising with accounts", "only admins raise",
+            "submit", "--priority", "1000000", "--", "true", u=b)
+    refused(c, "a time limit above the QoS max wall refused", "max_wall_s",
+            "submit", "--qos", "high", "-t", "2:00:00", "--", "true", u=a)
+    jh = c.submit("--qos", "high", "--", "true", user=a)
+    check(jobj(c, jh).get("time_limit_s") == 3600 and jobj(c, jh).get("priority") == 100,
+          "QoS high: max wall as the time limit, priority 100", jobj(c, jh))
+    c.wait_state(jh, ENDED, 60)
+    # Preemption rights: a preemptible low job fills the node (2 devices).
+    v = c.submit("--preemptible", "--gpus-per-task", "2", "--", "sleep", "300", user=b)
+    check(c.wait_state(v, ("running",), 60) is not None, "victim (QoS low) running", jobj(c, v))
+    m = c.submit("--qos", "mid", "--gpus-per-task", "2", "--", "true", user=a)
+    c.wait_for(lambda: jobj(c, m).get("pending_reason") not in (None, "", "none"), 15)
+    check(jobj(c, m).get("state") == "pending" and jobj(c, v).get("state") == "running",
+          "QoS mid (priority 50, no right over low) does not preempt", jobj(c, m), jobj(c, v))
+    c.http("POST", "/v1/jobs/%d/cancel" % m, b"{}")
+    h = c.submit("--qos", "high", "--gpus-per-task", "2", "--", "true", user=a)
+    check(c.wait_state(h, ("completed",), 90) is not None, "QoS high preempts low and runs",
+          jobj(c, h))
+    jv = jobj(c, v)
+    check(jv.get("attempt") == 1 and jv.get("state") in ("pending", "running"),
+          "the low job was requeued, not killed", jv)
+    c.http("POST", "/v1/jobs/%d/cancel" % v, b"{}")
+    refused(c, "a QoS an account allows cannot be deleted", "allows QoS", "qos", "delete", "low")
+
+
+def main():
+    scenarios = {"accounts": test_accounts, "qos": test_qos}
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(__doc__)
+        return 2
+    if not os.path.exists(harden_test.AIDC):
+        skip("aidc binary not found at " + harden_test.AIDC)
+    scenarios[sys.argv[1]]()
+    print("%d failures" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
