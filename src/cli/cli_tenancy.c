@@ -225,6 +225,52 @@ static void show_qos(json_t *r)
 	}
 }
 
+/* The JSON body of add/modify from the flags given; NULL after one line on
+ * stderr for a bad value or (modify) nothing to change. */
+static json_t *make_body(const struct tkind *k, bool add, const char *obj, const char *name,
+			 const bool *seen, const char *const *sval, const int64_t *ival)
+{
+	json_t *body = json_object();
+	if (add)
+		json_object_set_new(body, "name", json_string(obj));
+	size_t given = 0;
+	for (size_t i = 0; i < k->ntf; i++) {
+		const struct tf *t = &k->tf[i];
+		if (!seen[i])
+			continue;
+		given++;
+		json_t *v = NULL;
+		int64_t secs;
+		switch (t->t) {
+		case TF_STR:
+			v = json_string(sval[i]);
+			break;
+		case TF_LIST:
+			v = list_json(sval[i]);
+			break;
+		case TF_I64:
+			v = json_integer(ival[i]);
+			break;
+		case TF_TIME:
+			if (api_parse_time_limit(sval[i], &secs) == 0)
+				v = json_integer(secs);
+			break;
+		}
+		if (!v) {
+			fprintf(stderr, "aidc %s: --%s: bad value '%s'\n", name, t->flag, sval[i]);
+			json_decref(body);
+			return NULL;
+		}
+		json_object_set_new(body, t->key, v);
+	}
+	if (!add && !given) {
+		fprintf(stderr, "aidc %s: nothing to change (see --help)\n", name);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 /* add / modify: NAME and field flags -> one POST. */
 static int add_or_modify(const struct tkind *k, bool add, int argc, char **argv)
 {
@@ -266,44 +312,9 @@ static int add_or_modify(const struct tkind *k, bool add, int argc, char **argv)
 		fprintf(stderr, "aidc %s: give the %s's name\n", name, k->noun);
 		return CLI_EXIT_USAGE;
 	}
-	json_t *body = json_object();
-	if (add)
-		json_object_set_new(body, "name", json_string(pos[0]));
-	size_t given = 0;
-	for (size_t i = 0; i < k->ntf; i++) {
-		const struct tf *t = &k->tf[i];
-		if (!seen[i])
-			continue;
-		given++;
-		json_t *v = NULL;
-		int64_t secs;
-		switch (t->t) {
-		case TF_STR:
-			v = json_string(sval[i]);
-			break;
-		case TF_LIST:
-			v = list_json(sval[i]);
-			break;
-		case TF_I64:
-			v = json_integer(ival[i]);
-			break;
-		case TF_TIME:
-			if (api_parse_time_limit(sval[i], &secs) == 0)
-				v = json_integer(secs);
-			break;
-		}
-		if (!v) {
-			fprintf(stderr, "aidc %s: --%s: bad value '%s'\n", name, t->flag, sval[i]);
-			json_decref(body);
-			return CLI_EXIT_USAGE;
-		}
-		json_object_set_new(body, t->key, v);
-	}
-	if (!add && !given) {
-		fprintf(stderr, "aidc %s: nothing to change (see --help)\n", name);
-		json_decref(body);
+	json_t *body = make_body(k, add, pos[0], name, seen, sval, ival);
+	if (!body)
 		return CLI_EXIT_USAGE;
-	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (!text) {
