@@ -108,6 +108,7 @@ void agent_config_defaults(struct agent_config *c)
 	snprintf(c->secret_file, sizeof c->secret_file, "/var/lib/aidc/secret");
 	snprintf(c->devices, sizeof c->devices, "none");
 	snprintf(c->limits, sizeof c->limits, "auto");
+	c->health_interval_s = AGENT_HEALTH_INTERVAL_S;
 }
 
 /* ---- the state directory's health -------------------------------------------------- */
@@ -164,7 +165,7 @@ void agent_check_disk(struct agent *a)
 		else
 			a->disk_failed = false;
 	}
-	if (!strcmp(why, a->problem))
+	if (!strcmp(why, a->disk_problem))
 		return;
 	if (why[0])
 		aidc_log(AIDC_LOG_ERROR, "agent %s: %s: the node drains until it is fixed",
@@ -172,8 +173,7 @@ void agent_check_disk(struct agent *a)
 	else
 		aidc_log(AIDC_LOG_INFO, "agent %s: the state directory is writable again",
 			 a->cfg.name);
-	snprintf(a->problem, sizeof a->problem, "%s", why);
-	a->problem_changed = true;
+	agent_set_disk_problem(a, why);
 }
 
 /* ---- calls to the controller ------------------------------------------------------ */
@@ -850,6 +850,7 @@ static void serve(struct agent *a)
 		agent_enforce_limits(a);
 		agent_collect_cgroups(a);
 		agent_check_disk(a);
+		agent_check_health(a);
 		int64_t now = agent_mono_ms();
 		if (a->problem_changed) {
 			a->problem_changed = false;
@@ -897,6 +898,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	a.cfg = *cfg;
 	a.wake[0] = a.wake[1] = -1;
 	a.notify[0] = a.notify[1] = -1;
+	a.health.fd = -1;
 	a.heartbeat_s = 1;
 	a.net_log.interval_ms = 30000;
 	pthread_mutex_init(&a.mu, NULL);
@@ -932,6 +934,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	serve(&a);
 	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, (int)stop_signal);
 	a.stop = true;
+	agent_health_stop(&a);
 	shutdown_tasks(&a);
 	/* The fetcher may sit in a long-poll for up to its timeout: don't wait for it. */
 	pthread_detach(th);

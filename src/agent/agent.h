@@ -32,6 +32,10 @@ struct agent_config {
 	bool allow_root_jobs;
 	char limits[16]; /* "auto" (cgroup v2, v1, rlimit), "cgroup2", "cgroup1", "rlimit", "none" */
 	char cgroup_root[AIDC_MAX_PATH_BYTES]; /* delegated cgroup v2 dir; "" = <mount>/aidc */
+	/* Health check (agent_health.c): this program runs at start and every
+	 * health_interval_s; a failure drains the node with its output. "" = none. */
+	char health_check[AIDC_MAX_PATH_BYTES];
+	int64_t health_interval_s;
 };
 
 void agent_config_defaults(struct agent_config *c);

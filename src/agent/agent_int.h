@@ -260,6 +260,22 @@ struct order {
 	struct order *next;
 };
 
+/* Default of --health-interval (Slurm's HealthCheckInterval is often 300). */
+#define AGENT_HEALTH_INTERVAL_S 60
+/* Bytes of the health check's output kept for the drain reason. */
+#define AGENT_HEALTH_OUT_BYTES 1024
+
+/* The health check program's run in progress (agent_health.c). */
+struct agent_health {
+	pid_t pid;           /* running, or 0 */
+	int fd;              /* read end of its output pipe, or -1 */
+	char out[AGENT_HEALTH_OUT_BYTES + 1];
+	size_t nout;
+	int64_t deadline_ms; /* killed past it (monotonic) */
+	int64_t next_ms;     /* next start */
+	bool timed_out;
+};
+
 struct agent {
 	struct agent_config cfg;
 	char secret[AIDC_MAX_SECRET_BYTES + 1];
@@ -292,9 +308,13 @@ struct agent {
 	 * requests of an older run and a second agent under a live node's name. */
 	char agent_id[40];
 	int64_t epoch;
-	/* Why this node cannot take work (its state directory is full), "" if
-	 * none: sent with every heartbeat; the controller drains the node. */
+	/* Why this node cannot take work, "" if none: the state directory's
+	 * problem and the health check's joined (agent_health.c); sent with
+	 * every heartbeat; the controller drains the node. */
 	char problem[512];
+	char disk_problem[256];   /* agent_check_disk's, "" if none */
+	char health_problem[400]; /* the health check's, "" if none */
+	struct agent_health health;
 	bool disk_failed;        /* a write into state_dir failed (ENOSPC, EIO...) */
 	int64_t next_disk_ms;    /* next agent_check_disk */
 	bool problem_changed;    /* heartbeat now */
@@ -346,6 +366,17 @@ int agent_post_json(struct agent *a, const char *path, const char *body, struct 
  * every heartbeat: the controller drains the node with it. */
 void agent_disk_failed(struct agent *a, int err);
 void agent_check_disk(struct agent *a);
+
+/* agent_health.c: the health check (see there). agent_check_health starts
+ * the program when due, reads its output and kills it past its deadline
+ * (main loop); agent_health_exited takes its exit from agent_reap (true
+ * when pid was the health check's); agent_health_stop kills a run at
+ * shutdown. agent_set_disk_problem sets the state directory's part of
+ * a->problem (the health check sets its own part). */
+void agent_check_health(struct agent *a);
+bool agent_health_exited(struct agent *a, pid_t pid, int code, int sig);
+void agent_health_stop(struct agent *a);
+void agent_set_disk_problem(struct agent *a, const char *why);
 /* A call to the controller failed (what: "registration", "heartbeat", ...;
  * e holds the reason): logged through l at a bounded rate. agent_net_ok
  * says once that the controller answers again. */

@@ -489,6 +489,8 @@ void agent_reap(struct agent *a)
 	int code, sig;
 	take_statuses(a);
 	while (agent_proc_reap(&pid, &code, &sig) == 1) {
+		if (agent_health_exited(a, pid, code, sig))
+			continue;
 		for (size_t i = 0; i < a->ntasks; i++) {
 			struct task *t = &a->tasks[i];
 			for (int k = 0; k < 2; k++)

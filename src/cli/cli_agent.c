@@ -4,6 +4,9 @@
  * controller, launches and isolates tasks, reports). Flags override the
  * agent's built-in defaults (agent.h, struct agent_config).
  */
+#include <errno.h>
+#include <unistd.h>
+
 #include "agent/agent.h"
 #include "cli/cli.h"
 #include "util/util.h"
@@ -33,8 +36,8 @@ static const char *const limit_modes[] = {"auto", "cgroup2", "cgroup1", "rlimit"
 /* The flags' values; strings are borrowed from argv. */
 struct agent_opts {
 	const char *ctl, *name, *addr, *state, *secret, *devices, *part, *cg_root, *cacert;
-	const char *log_file, *pid_file;
-	int64_t cpus, mem;
+	const char *log_file, *pid_file, *health;
+	int64_t cpus, mem, health_interval;
 	int limits;
 	bool allow_root, limits_set, background;
 };
@@ -67,6 +70,24 @@ static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
 	if (o->cacert && setenv("AIDC_CACERT", o->cacert, 1) != 0) {
 		fprintf(stderr, "aidc agent: --cacert: %s\n", strerror(errno));
 		return CLI_EXIT_FAIL;
+	}
+	if (o->health) {
+		/* Refused now rather than as a drained node: the agent execs it. */
+		if (o->health[0] != '/' || access(o->health, X_OK) != 0) {
+			fprintf(stderr, "aidc agent: --health-check %s: %s\n", o->health,
+				o->health[0] != '/' ? "give an absolute path" : strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		if ((rc = cli_set_str(cfg->health_check, sizeof cfg->health_check, o->health,
+				      "--health-check")) != 0)
+			return rc;
+	}
+	if (o->health_interval) {
+		if (!o->health) {
+			fprintf(stderr, "aidc agent: --health-interval needs --health-check\n");
+			return CLI_EXIT_USAGE;
+		}
+		cfg->health_interval_s = o->health_interval;
 	}
 	cfg->cpus = (uint32_t)o->cpus;
 	cfg->mem_mib = (uint64_t)o->mem;
@@ -109,6 +130,14 @@ int cli_agent_main(int argc, char **argv)
 		 "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
 		 "name under each controller",
 		 0, 0, NULL, NULL},
+		{"health-check", CLI_STR, &o.health, "PROGRAM",
+		 "run PROGRAM (absolute path) at start and every --health-interval; a non-zero exit "
+		 "drains the node with its output as the reason, the next pass resumes it "
+		 "(Slurm's HealthCheckProgram)",
+		 0, 0, NULL, NULL},
+		{"health-interval", CLI_I64, &o.health_interval, "S",
+		 "seconds between health checks, also the time one may take (default 60)", 1, 86400,
+		 NULL, NULL},
 		{"log-file", CLI_STR, &o.log_file, "FILE",
 		 "append the log (and all stderr) to FILE, created 0600 (default: stderr)", 0, 0,
 		 NULL, NULL},

@@ -299,7 +299,8 @@ static void demo(const char *self, const char *sock, const char *dir, int64_t ag
 
 /* What `aidc up` was asked for. */
 struct up_opts {
-	const char *dirf, *model, *vendor, *limits, *cg_root, *agent_devices, *ctl_config;
+	const char *dirf, *model, *vendor, *limits, *cg_root, *agent_devices, *ctl_config, *health;
+	int64_t health_interval;
 	int64_t agents, devs, cpus, mem, timeout, port_base;
 	int64_t port; /* the controller's TCP port; 0 = any free one (a restart keeps the old) */
 	bool demo, allow_root;
@@ -348,6 +349,11 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		{"cgroup-root", CLI_STR, &o->cg_root, "DIR",
 		 "agents' cgroup root (aidc agent --cgroup-root; each agent gets its own subtree)",
 		 0, 0, NULL, NULL},
+		{"health-check", CLI_STR, &o->health, "PROGRAM",
+		 "agents' health check program (aidc agent --health-check)", 0, 0, NULL, NULL},
+		{"health-interval", CLI_I64, &o->health_interval, "S",
+		 "agents' seconds between health checks (aidc agent --health-interval)", 1, 86400,
+		 NULL, NULL},
 		{"master-port-base", CLI_I64, &o->port_base, "PORT",
 		 "the controller's first MASTER_PORT (default 29500; give concurrent centers on one "
 		 "host disjoint ranges of 1000)",
@@ -422,7 +428,7 @@ static int start_controller(const struct up_opts *o, const struct up_paths *d, p
 static void start_agent(const struct up_opts *o, const struct up_paths *d, int64_t k, pid_t port)
 {
 	char name[32], adir[1100], ctl[64], secret[1200], devspec[AIDC_MAX_PATH_BYTES], cs[32],
-		ms[32], log[1200];
+		ms[32], log[1200], hi[32];
 	snprintf(name, sizeof name, "node-%" PRId64, k);
 	snprintf(adir, sizeof adir, "%s/agent-%" PRId64, d->dir, k);
 	snprintf(ctl, sizeof ctl, "127.0.0.1:%d", (int)port);
@@ -448,6 +454,15 @@ static void start_agent(const struct up_opts *o, const struct up_paths *d, int64
 	if (o->cg_root) {
 		argv[n++] = "--cgroup-root";
 		argv[n++] = (char *)o->cg_root;
+	}
+	if (o->health) {
+		argv[n++] = "--health-check";
+		argv[n++] = (char *)o->health;
+	}
+	if (o->health_interval) {
+		snprintf(hi, sizeof hi, "%" PRId64, o->health_interval);
+		argv[n++] = "--health-interval";
+		argv[n++] = hi;
 	}
 	argv[n] = NULL;
 	write_pid(d->dir, name, spawn(argv, log));

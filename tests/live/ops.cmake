@@ -7,3 +7,9 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_up_restart COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/up_restart.sh
     TIMEOUT 300 LABELS live integration)
 endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # --health-check: a failing program drains the node with its output,
+  # aidc resume, a passing run resumes it, a hang is killed (health_check.sh).
+  aidc_add_script_test(NAME live_health_check COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/health_check.sh
+    TIMEOUT 180 LABELS live integration)
+endif()
