@@ -256,6 +256,9 @@ static int ocl_copy_d2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint6
 	struct ocl_dev *d = get(ctx, dev);
 	if (!d || !fits(dst, doff, bytes) || !fits(src, soff, bytes))
 		return fail(ctx, AIDC_DEV_ERR_INVALID, "copy_d2d: range outside the buffer");
+	/* OpenCL refuses overlapping ranges of one buffer (CL_MEM_COPY_OVERLAP): say so. */
+	if (dst == src && bytes && doff < soff + bytes && soff < doff + bytes)
+		return fail(ctx, AIDC_DEV_ERR_INVALID, "copy_d2d: overlapping ranges of one buffer");
 	cl_int e = clEnqueueCopyBuffer(d->q, src->m, dst->m, (size_t)soff, (size_t)doff,
 				       (size_t)bytes, 0, NULL, NULL);
 	return e == CL_SUCCESS ? AIDC_DEV_OK : clfail(ctx, e, "clEnqueueCopyBuffer");

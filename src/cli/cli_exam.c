@@ -6,6 +6,7 @@
  *   aidc exam devices  what a plugin reports (the same discovery the node agent uses)
  *   aidc exam report   REPORT.json -> self-contained HTML
  *   aidc exam compare  A.json B.json
+ *   aidc exam conformance --plugin NAME|PATH   the plugin ABI conformance suite
  * Progress goes to stderr, results to stdout (tables, or JSON with --json).
  */
 #include <unistd.h>
@@ -466,6 +467,45 @@ static int exam_compare_cmd(int argc, char **argv)
 	return rc ? fail_line("compare", rc, &e) : CLI_EXIT_OK;
 }
 
+static int exam_conformance_cmd(int argc, char **argv)
+{
+	const char *plugin = NULL, *config = NULL;
+	double timeout = 300;
+	const struct cli_flag flags[] = {
+		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
+		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration"},
+		{.name = "timeout", .type = CLI_F64, .dst = &timeout, .metavar = "SECONDS", .help = "fail when the suite takes longer (default 300)", .min = 1, .max = 86400},
+	};
+	const struct cli_cmd cmd = {
+		"exam conformance", "aidc exam conformance --plugin NAME|PATH [--plugin-config K=V,...]",
+		"Runs the device plugin ABI conformance suite (docs/device-plugin-abi.md) against\n"
+		"a plugin: device info, memory and copies (offsets, mem_alloc(0), out-of-range\n"
+		"and overlapping copies), ordering of copies and frees after queued work,\n"
+		"last_error, GEMM in every dtype with alpha/beta, strides, transposes and buffer\n"
+		"offsets, every elementwise and reduce op, convolution and attention in f32, f16\n"
+		"and bf16, pinned host memory and all-reduce. Optional ops may answer\n"
+		"UNSUPPORTED. The plugin runs in a child process: a crash or a hang fails the\n"
+		"suite with the call it was in. Exit status 0 when the plugin conforms.",
+		flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (!plugin) {
+		fprintf(stderr, "aidc exam conformance: --plugin is required\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	rc = exam_conformance(plugin, config, stdout, timeout, false, &e);
+	if (rc == EXAM_CONFORMANCE_SKIP) {
+		fprintf(stderr, "aidc exam conformance: nothing to test (see above)\n");
+		return CLI_EXIT_FAIL;
+	}
+	if (rc)
+		return fail_line("conformance", rc, &e);
+	return CLI_EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -476,11 +516,12 @@ static const struct {
 	{"devices", exam_devices_cmd, "list the devices a plugin reports"},
 	{"report", exam_report_cmd, "render a JSON report as a self-contained HTML page"},
 	{"compare", exam_compare_cmd, "compare two reports question by question"},
+	{"conformance", exam_conformance_cmd, "run the plugin ABI conformance suite"},
 };
 
 static void exam_usage(FILE *f)
 {
-	fprintf(f, "usage: aidc exam <run|list|devices|report|compare> [options]\n\n"
+	fprintf(f, "usage: aidc exam <run|list|devices|report|compare|conformance> [options]\n\n"
 		   "Grades an accelerator through its device plugin (include/aidc/device.h) with\n"
 		   "GEMM, convolution, attention, memory, transfer and collective questions.\n\n");
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)

@@ -9,7 +9,7 @@
 const struct cli_subcmd cli_subcmds[] = {
 	{"sim", cli_sim_main, "replay a workload trace through the scheduling core", "openb", true},
 	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads",
-	 "run list devices report compare", false},
+	 "run list devices report compare conformance", false},
 	{"errors", cli_errors_main, "list every error code, its HTTP status and message", NULL, true},
 	/* the live center (cli_controller.c, cli_up.c, cli_submit.c, cli_client.c) */
 	{"controller", cli_controller_main, "run the controller (API, state, scheduling)", NULL, true},

@@ -239,6 +239,9 @@ static int open_common(struct dev_plugin *p, const char *config, struct aidc_err
 	    !api->synchronize)
 		return aidc_errf(e, AIDC_E_DEVICE, "%s: a mandatory entry point is missing",
 				 p->path);
+	if (dev_plugin_v2(p) && !api->last_error)
+		return aidc_errf(e, AIDC_E_DEVICE,
+				 "%s: last_error is mandatory from plugin ABI version 2", p->path);
 	char msg[AIDC_ERRMSG_MAX] = "";
 	watch_begin(p, "init");
 	int irc = api->init(config, &p->ctx, msg, sizeof msg);

@@ -154,6 +154,18 @@ void exam_result_header(const struct exam_question *q, struct exam_result *res);
 void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_question *q,
 		       enum exam_level level, uint64_t seed, struct exam_result *res);
 
+/*
+ * The plugin ABI conformance suite (conformance.c), run in a child process
+ * that prints each check to out. Returns 0 when the plugin conforms,
+ * EXAM_CONFORMANCE_SKIP when it is not built or has no device (the reason
+ * printed; with skip_no_device also when it fails to open), or an error:
+ * AIDC_E_WRONG_ANSWER (failures printed), AIDC_E_DEVICE (it crashed, in
+ * which call), AIDC_E_TIMEOUT (past timeout_s).
+ */
+#define EXAM_CONFORMANCE_SKIP 77
+int exam_conformance(const char *plugin, const char *config, FILE *out, double timeout_s,
+		     bool skip_no_device, struct aidc_err *e);
+
 /* Report JSON (schema EXAM_REPORT_SCHEMA, version EXAM_REPORT_VERSION). */
 int exam_report_to_json(const struct exam_report *r, struct aidc_buf *out);
 /* Parses and validates a report; rejects unknown schema or version. */

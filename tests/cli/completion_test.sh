@@ -26,7 +26,7 @@ comp() {
 check_eq "commands 'su'" "$(comp aidc su)" "submit"
 check_eq "commands 're'" "$(comp aidc re)" "requeue resume"
 check_eq "token subcommands" "$(comp aidc token '')" "create list revoke"
-check_eq "exam subcommands 'c'" "$(comp aidc exam c)" "compare"
+check_eq "exam subcommands 'c'" "$(comp aidc exam c)" "compare conformance"
 check_eq "sim option --pol" "$(comp aidc sim --pol)" "--policy"
 check_eq "sim openb options --se" "$(comp aidc sim openb --se)" "--seeds --seed"
 check_eq "exam list option --l" "$(comp aidc exam list --l)" "--level"

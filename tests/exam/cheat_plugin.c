@@ -122,6 +122,8 @@ static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	struct ctx *c = ctx;
 	if (c->cheat == CRASH_DISCOVER)
 		*(volatile int *)(uintptr_t)0 = 1;
+	if (dev != 0)
+		return fail(c, AIDC_DEV_ERR_INVALID, "no such device");
 	uint32_t size = out->struct_size;
 	memset(out, 0, size < sizeof *out ? size : sizeof *out);
 	out->struct_size = size;
@@ -141,8 +143,10 @@ static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 
 static int ch_mem_alloc(void *ctx, uint32_t dev, uint64_t bytes, struct aidc_dev_mem **out)
 {
+	if (!bytes)
+		return fail(ctx, AIDC_DEV_ERR_INVALID, "mem_alloc(0)");
 	struct aidc_dev_mem *m = malloc(sizeof *m);
-	if (!m || !bytes || bytes > (1ull << 30) || !(m->data = malloc((size_t)bytes))) {
+	if (!m || bytes > (1ull << 30) || !(m->data = malloc((size_t)bytes))) {
 		free(m);
 		return fail(ctx, AIDC_DEV_ERR_NOMEM, "out of memory");
 	}
@@ -261,6 +265,12 @@ static int ch_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
 	    g->a_off || g->b_off || g->c_off)
 		return fail(c, AIDC_DEV_ERR_UNSUPPORTED,
 			    "only fp32 and bf16, no transposes, no buffer offsets");
+	uint64_t es = g->dtype == AIDC_DEV_F32 ? 4 : 2;
+	if (!g->m || !g->n || !g->k || g->lda < g->k || g->ldb < g->n || g->ldc < g->n ||
+	    ((g->m - 1) * g->lda + g->k) * es > g->a->bytes ||
+	    ((g->k - 1) * g->ldb + g->n) * es > g->b->bytes ||
+	    ((g->m - 1) * g->ldc + g->n) * es > g->c->bytes)
+		return fail(c, AIDC_DEV_ERR_INVALID, "shape does not fit the buffers");
 	if (c->cheat == SEGFAULT)
 		raise(SIGSEGV);
 	if (c->cheat == SLOW)

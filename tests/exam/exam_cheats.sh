@@ -52,4 +52,12 @@ rc=$?; cat "$T/badabi"
 [ $rc -ne 0 ] || fail "an ABI mismatch must fail"
 grep -q "plugin ABI version 99" "$T/badabi" || fail "ABI mismatch: no clear reason"
 [ ! -e "$T/bad.json" ] || fail "ABI mismatch: a report was written"
+# The conformance suite (aidc exam conformance) isolates the plugin too.
+AIDC_TEST_CHEAT=segfault "$AIDC" exam conformance --plugin "$CHEAT" > "$T/conf" 2>&1
+rc=$?; tail -3 "$T/conf"
+[ $rc -eq 1 ] || fail "conformance of a crashing plugin: exit $rc, expected 1"
+grep -q "the plugin crashed (signal 11, Segmentation fault) in its gemm call" "$T/conf" \
+  || fail "conformance: no crash reason"
+AIDC_TEST_CHEAT=honest "$AIDC" exam conformance --plugin "$CHEAT" > "$T/conf" 2>&1 \
+  || { cat "$T/conf"; fail "conformance of the honest cheat plugin"; }
 echo PASS

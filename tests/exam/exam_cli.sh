@@ -51,6 +51,21 @@ python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))["questions"]; assert
   || fail "devices --json"
 "$AIDC" exam list --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)>=30' || fail "list --json"
 
+# The plugin ABI conformance suite, shipped in aidc (what vendors run on their plugin).
+"$AIDC" exam conformance --plugin cpu > "$T/conf" 2>&1 || { cat "$T/conf"; fail "conformance of cpu"; }
+grep -q "^PASS: 0 failure(s)" "$T/conf" || fail "conformance: no PASS line"
+grep -q "attention bf16 seq 5 causal: ok" "$T/conf" || fail "conformance: no 16-bit causal attention"
+"$AIDC" exam conformance --plugin cpu --plugin-config devices=2 > "$T/conf" 2>&1 \
+  || { cat "$T/conf"; fail "conformance of cpu devices=2"; }
+"$AIDC" exam conformance --plugin /nonexistent/x.so > "$T/conf" 2>&1 && fail "conformance of a missing plugin passed"
+grep -q "not found" "$T/conf" || fail "conformance of a missing plugin: no reason"
+
+# A plugin built against the version-1 ABI header is still loaded and examined.
+"$AIDC" exam run --plugin "$BIN/tests/dev/aidc_test_v1.so" --questions gemm.f32.bert-base-ffn,mem.copy.64m \
+  --quiet --out "$T/v1.json" > /dev/null || fail "a version-1 plugin must pass its exam"
+python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))["questions"]; assert [x["status"] for x in q]==["pass","unsupported"], q' \
+  "$T/v1.json" || fail "version-1 plugin: unexpected results"
+
 # Bad input: one clear line on stderr, non-zero exit.
 one_line_fail() { # expect-pattern command...
   local pat="$1"; shift

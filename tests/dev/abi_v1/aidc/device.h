@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A frozen copy of include/aidc/device.h at ABI version 1, for tests/dev to
+ * build a version-1 plugin (plugins/example/example.c) and check that a
+ * version-2 host still loads and examines it. Never edit.
+ *
+ * The AIDC device plugin ABI, version 1: the one C interface a vendor
+ * implements to put an accelerator under AIDC. The node agent discovers
+ * devices through it and the accelerator exam (`aidc exam`) grades them
+ * through it; there is no second interface.
+ *
+ * A plugin is a shared library that exports one symbol,
+ *
+ *     const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi);
+ *
+ * returning a pointer to a static table of function pointers that stays
+ * valid until the library is unloaded. The host passes the ABI version it
+ * was built against; the plugin may return NULL if it cannot serve it.
+ *
+ * Rules every plugin follows (docs/device-plugin-abi.md explains each):
+ *  - Every call returns an int status: AIDC_DEV_OK (0) or a negative
+ *    AIDC_DEV_ERR_*. An operation the device cannot do returns
+ *    AIDC_DEV_ERR_UNSUPPORTED (or its table slot is NULL); nothing aborts.
+ *  - Detail about the last failure is available from last_error().
+ *  - Compute calls may be asynchronous; synchronize() waits for all work
+ *    queued on a device. Copies to and from the host are complete when they
+ *    return (the host buffer may be reused at once).
+ *  - Matrices and tensors are dense and row-major (C order). GEMM computes
+ *    C = alpha * op(A) * op(B) + beta * C and accumulates in at least fp32
+ *    whatever the storage type.
+ *  - Calls for one context come from one host thread at a time.
+ *  - Structs passed in carry struct_size so that later minor versions can
+ *    append fields; a plugin ignores bytes past the fields it knows.
+ *
+ * This header is self-contained C99 and stable: fields are appended, never
+ * reordered; a change that breaks layout bumps AIDC_DEVICE_ABI_VERSION.
+ */
+#ifndef AIDC_DEVICE_H
+#define AIDC_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIDC_DEVICE_ABI_VERSION 1u
+#define AIDC_DEVICE_ENTRY_SYMBOL "aidc_device_plugin_entry"
+
+/* Status codes returned by every plugin call. */
+enum aidc_dev_status {
+	AIDC_DEV_OK = 0,
+	AIDC_DEV_ERR_UNSUPPORTED = -1, /* the device cannot do this (shape, type, op) */
+	AIDC_DEV_ERR_INVALID = -2,     /* bad argument (index, size, NULL, overlap) */
+	AIDC_DEV_ERR_NOMEM = -3,       /* device or host memory exhausted */
+	AIDC_DEV_ERR_DEVICE = -4,      /* driver or hardware failure */
+	AIDC_DEV_ERR_VERSION = -5      /* the plugin cannot serve this ABI version */
+};
+
+/* Element types. Sizes: 4, 2, 2, 8 bytes. fp16 is IEEE binary16. */
+enum aidc_dev_dtype {
+	AIDC_DEV_F32 = 0,
+	AIDC_DEV_F16 = 1,
+	AIDC_DEV_BF16 = 2,
+	AIDC_DEV_F64 = 3,
+	AIDC_DEV_NDTYPES = 4
+};
+
+/* Capability bits in aidc_dev_info.caps: what the device claims to support. */
+#define AIDC_DEV_CAP_GEMM_F32 (1u << 0)
+#define AIDC_DEV_CAP_GEMM_F16 (1u << 1)
+#define AIDC_DEV_CAP_GEMM_BF16 (1u << 2)
+#define AIDC_DEV_CAP_CONV2D (1u << 3)
+#define AIDC_DEV_CAP_ATTENTION (1u << 4)
+#define AIDC_DEV_CAP_ELTWISE (1u << 5)
+#define AIDC_DEV_CAP_REDUCE (1u << 6)
+#define AIDC_DEV_CAP_PEER_COPY (1u << 7)
+#define AIDC_DEV_CAP_ALLREDUCE (1u << 8)
+
+#define AIDC_DEV_NAME_BYTES 128
+
+/* One device, as the plugin describes it. Strings are NUL-terminated UTF-8. */
+struct aidc_dev_info {
+	uint32_t struct_size;              /* set by the host before the call */
+	char name[AIDC_DEV_NAME_BYTES];    /* e.g. "NVIDIA H100 80GB HBM3" */
+	char vendor[AIDC_DEV_NAME_BYTES];  /* e.g. "NVIDIA" */
+	char model[AIDC_DEV_NAME_BYTES];   /* stable model key, e.g. "h100-sxm5-80g" */
+	char driver[AIDC_DEV_NAME_BYTES];  /* driver / runtime version, free text */
+	char uuid[AIDC_DEV_NAME_BYTES];    /* stable per-device id where known, else "" */
+	uint64_t mem_bytes;                /* device memory usable by allocations */
+	/* Vendor-claimed peaks; 0 means not claimed. Dense, no sparsity. */
+	double peak_gflops[AIDC_DEV_NDTYPES]; /* GEMM GFLOP/s per dtype */
+	double peak_mem_gbps;              /* device memory bandwidth, GB/s (1e9 B/s) */
+	double peak_host_link_gbps;        /* host <-> device, one direction, GB/s */
+	uint32_t caps;                     /* AIDC_DEV_CAP_* */
+	uint32_t compute_units;            /* SMs, CUs, cores; 0 if unknown */
+};
+
+/* A link between two devices of the same plugin (NVLink, xGMI, PCIe P2P ...). */
+struct aidc_dev_link {
+	uint32_t a, b;                     /* device indexes, a < b */
+	double gbps;                       /* claimed one-direction bandwidth, GB/s */
+	char kind[32];                     /* "nvlink", "pcie", "shared-memory" ... */
+};
+
+/* Device memory is an opaque handle owned by the plugin. */
+struct aidc_dev_mem;
+
+enum aidc_dev_trans { AIDC_DEV_NOTRANS = 0, AIDC_DEV_TRANS = 1 };
+
+/*
+ * C[m x n] = alpha * op(A) * op(B) + beta * C, row-major, where op(A) is
+ * m x k and op(B) is k x n. lda/ldb/ldc are row strides in elements of the
+ * stored (untransposed) matrices. A, B and C all have type dtype.
+ */
+struct aidc_dev_gemm {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	enum aidc_dev_trans trans_a, trans_b;
+	uint64_t m, n, k;
+	uint64_t lda, ldb, ldc;
+	float alpha, beta;
+	const struct aidc_dev_mem *a, *b;
+	struct aidc_dev_mem *c;
+};
+
+/*
+ * 2-D convolution forward (cross-correlation, as every framework does):
+ * x [n][c][h][w], w [k][c][r][s], y [n][k][p][q] with
+ * p = (h + 2*pad_h - dil_h*(r-1) - 1) / stride_h + 1, and q likewise.
+ */
+struct aidc_dev_conv2d {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	uint32_t n, c, h, w, k, r, s;
+	uint32_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+	const struct aidc_dev_mem *x, *wt;
+	struct aidc_dev_mem *y;
+};
+
+/*
+ * Scaled dot-product attention forward: for each batch b and head h,
+ * O = softmax(scale * Q K^T [+ causal mask]) V, with q, k, v, o laid out
+ * [batch][heads][seq][head_dim]. With causal set, query i sees keys 0..i.
+ */
+struct aidc_dev_attention {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	uint32_t batch, heads, seq, head_dim;
+	uint32_t causal;
+	float scale;
+	const struct aidc_dev_mem *q, *k, *v;
+	struct aidc_dev_mem *o;
+};
+
+enum aidc_dev_eltwise_op {
+	AIDC_DEV_ELT_ADD = 0,   /* z = x + y */
+	AIDC_DEV_ELT_MUL = 1,   /* z = x * y */
+	AIDC_DEV_ELT_AXPY = 2,  /* z = alpha * x + y (the STREAM triad) */
+	AIDC_DEV_ELT_RELU = 3,  /* z = max(x, 0); y unused */
+	AIDC_DEV_ELT_GELU = 4   /* z = 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))); y unused */
+};
+
+/* Elementwise over n elements of dtype. z may not overlap x or y. */
+struct aidc_dev_eltwise {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	enum aidc_dev_eltwise_op op;
+	uint64_t n;
+	float alpha;
+	const struct aidc_dev_mem *x, *y;
+	struct aidc_dev_mem *z;
+};
+
+enum aidc_dev_reduce_op { AIDC_DEV_RED_SUM = 0, AIDC_DEV_RED_MAX = 1 };
+
+/* Row reduction: y[i] = op over j of x[i][j], x is rows x cols. */
+struct aidc_dev_reduce {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	enum aidc_dev_reduce_op op;
+	uint64_t rows, cols;
+	const struct aidc_dev_mem *x;
+	struct aidc_dev_mem *y;
+};
+
+/*
+ * Sum all-reduce of fp32 vectors across ndev devices: afterwards every
+ * bufs[i] holds the elementwise sum of all the inputs. devs[i] owns bufs[i].
+ */
+struct aidc_dev_allreduce {
+	uint32_t struct_size;
+	enum aidc_dev_dtype dtype;
+	uint32_t ndev;
+	const uint32_t *devs;
+	struct aidc_dev_mem *const *bufs;
+	uint64_t n;
+};
+
+/*
+ * The plugin's function table. Slots marked optional may be NULL, which the
+ * host treats as AIDC_DEV_ERR_UNSUPPORTED. Every pointer argument named
+ * "out" is written only on success. ctx is the value init() produced.
+ */
+struct aidc_device_plugin {
+	uint32_t abi_version;  /* AIDC_DEVICE_ABI_VERSION the plugin was built with */
+	uint32_t struct_size;  /* sizeof(struct aidc_device_plugin) in the plugin */
+	const char *name;      /* short name, e.g. "cpu"; static */
+	const char *version;   /* plugin version, free text; static */
+
+	/*
+	 * Opens the plugin. config is a plugin-defined "key=value,key=value"
+	 * string (may be NULL or ""). On failure writes a NUL-terminated reason
+	 * into err (errlen bytes) and returns non-zero; *out_ctx is then unset.
+	 */
+	int (*init)(const char *config, void **out_ctx, char *err, size_t errlen);
+	/* Releases everything the context owns, including leftover memory. */
+	void (*fini)(void *ctx);
+	/* Detail of the last failure in this context; static or ctx-owned. */
+	const char *(*last_error)(void *ctx);
+
+	int (*device_count)(void *ctx, uint32_t *out);
+	int (*device_info)(void *ctx, uint32_t dev, struct aidc_dev_info *out);
+	/* Writes up to max links into out and the total number into *out_n. Optional. */
+	int (*links)(void *ctx, struct aidc_dev_link *out, uint32_t max, uint32_t *out_n);
+
+	int (*mem_alloc)(void *ctx, uint32_t dev, uint64_t bytes, struct aidc_dev_mem **out);
+	/* NULL mem is a no-op. */
+	int (*mem_free)(void *ctx, uint32_t dev, struct aidc_dev_mem *mem);
+	int (*copy_h2d)(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t dst_off,
+			const void *src, uint64_t bytes);
+	int (*copy_d2h)(void *ctx, uint32_t dev, void *dst, const struct aidc_dev_mem *src,
+			uint64_t src_off, uint64_t bytes);
+	/* Copy within one device. */
+	int (*copy_d2d)(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t dst_off,
+			const struct aidc_dev_mem *src, uint64_t src_off, uint64_t bytes);
+	int (*synchronize)(void *ctx, uint32_t dev);
+
+	int (*gemm)(void *ctx, uint32_t dev, const struct aidc_dev_gemm *args);
+	int (*conv2d)(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *args);      /* optional */
+	int (*attention)(void *ctx, uint32_t dev, const struct aidc_dev_attention *args); /* optional */
+	int (*eltwise)(void *ctx, uint32_t dev, const struct aidc_dev_eltwise *args);    /* optional */
+	int (*reduce)(void *ctx, uint32_t dev, const struct aidc_dev_reduce *args);      /* optional */
+	/* Copy between two devices of this plugin. Optional. */
+	int (*copy_peer)(void *ctx, uint32_t dst_dev, struct aidc_dev_mem *dst, uint32_t src_dev,
+			 const struct aidc_dev_mem *src, uint64_t bytes);
+	int (*allreduce)(void *ctx, const struct aidc_dev_allreduce *args);             /* optional */
+};
+
+typedef const struct aidc_device_plugin *(*aidc_device_plugin_entry_fn)(uint32_t host_abi);
+
+/* Every plugin defines this (with default visibility). */
+const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
