@@ -10,6 +10,11 @@
  * with it as the reason. The next run that exits 0 clears it, and the node
  * is resumed (an admin's drain is kept).
  *
+ * With devices from the nvml provider the same tick also runs the NVML
+ * checks (src/dev/nvml_health.c: XID errors, uncorrected ECC errors, retired
+ * pages pending, temperature at the slowdown threshold), whose findings join
+ * the problem as "nvml: ...", with or without a program.
+ *
  * The main loop never waits for the program: agent_check_health starts it,
  * reads what it wrote, and kills it (its process group) past the deadline;
  * agent_reap hands its exit to agent_health_exited. Cost: one fork every
@@ -23,15 +28,16 @@
 #include "agent/agent_int.h"
 #include "util/util.h"
 
-/* The problem text: the disk's and the health check's, joined. */
+/* The problem text: the disk's, the health check's and NVML's, joined. */
 static void compose_problem(struct agent *a)
 {
-	char why[sizeof a->problem];
-	if (a->disk_problem[0] && a->health_problem[0])
-		snprintf(why, sizeof why, "%.200s; %.300s", a->disk_problem, a->health_problem);
-	else
-		snprintf(why, sizeof why, "%s", a->disk_problem[0] ? a->disk_problem
-								    : a->health_problem);
+	char why[sizeof a->problem] = "";
+	const char *parts[] = {a->disk_problem, a->health_problem, a->nvml_problem};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(parts); i++) {
+		size_t k = strlen(why);
+		if (parts[i][0] && k + 3 < sizeof why)
+			snprintf(why + k, sizeof why - k, "%s%.300s", k ? "; " : "", parts[i]);
+	}
 	if (strcmp(why, a->problem) != 0) {
 		snprintf(a->problem, sizeof a->problem, "%s", why);
 		a->problem_changed = true;
@@ -149,10 +155,36 @@ static void start(struct agent *a, int64_t now)
 	h->timed_out = false;
 }
 
+/* The NVML checks of the node's GPUs (devices from the nvml provider). */
+static void check_nvml(struct agent *a)
+{
+	struct aidc_err e = {0};
+	if (!a->nvml_watch && !a->nvml_failed && dev_nvml_watch_open(&a->nvml_watch, &e) != 0) {
+		a->nvml_failed = true;
+		aidc_log(AIDC_LOG_WARN, "agent %s: no NVML health checks: %s", a->cfg.name, e.msg);
+	}
+	if (!a->nvml_watch)
+		return;
+	char why[sizeof a->nvml_problem - 8];
+	dev_nvml_watch_check(a->nvml_watch, why, sizeof why);
+	char now[sizeof a->nvml_problem];
+	snprintf(now, sizeof now, "%s%s", why[0] ? "nvml: " : "", why);
+	if (strcmp(now, a->nvml_problem) != 0) {
+		if (why[0])
+			aidc_log(AIDC_LOG_ERROR, "agent %s: %s: the node drains until it is fixed",
+				 a->cfg.name, now);
+		else
+			aidc_log(AIDC_LOG_INFO, "agent %s: the GPUs are healthy again", a->cfg.name);
+		snprintf(a->nvml_problem, sizeof a->nvml_problem, "%s", now);
+		compose_problem(a);
+	}
+}
+
 void agent_check_health(struct agent *a)
 {
 	struct agent_health *h = &a->health;
-	if (!a->cfg.health_check[0])
+	bool nvml = strcmp(a->cfg.devices, "nvml") == 0;
+	if (!a->cfg.health_check[0] && !nvml)
 		return;
 	int64_t now = agent_mono_ms();
 	if (h->pid > 0) {
@@ -166,7 +198,10 @@ void agent_check_health(struct agent *a)
 	if (now < h->next_ms)
 		return;
 	h->next_ms = now + a->cfg.health_interval_s * 1000;
-	start(a, now);
+	if (nvml)
+		check_nvml(a);
+	if (a->cfg.health_check[0])
+		start(a, now);
 }
 
 bool agent_health_exited(struct agent *a, pid_t pid, int code, int sig)
@@ -204,4 +239,6 @@ void agent_health_stop(struct agent *a)
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
+	dev_nvml_watch_close(a->nvml_watch);
+	a->nvml_watch = NULL;
 }

@@ -314,7 +314,10 @@ struct agent {
 	char problem[512];
 	char disk_problem[256];   /* agent_check_disk's, "" if none */
 	char health_problem[400]; /* the health check's, "" if none */
+	char nvml_problem[320];   /* the NVML checks' ("nvml: ..."), "" if none */
 	struct agent_health health;
+	struct dev_nvml_watch *nvml_watch; /* open while devices are "nvml" */
+	bool nvml_failed;                  /* the watch could not open: no NVML checks */
 	bool disk_failed;        /* a write into state_dir failed (ENOSPC, EIO...) */
 	int64_t next_disk_ms;    /* next agent_check_disk */
 	bool problem_changed;    /* heartbeat now */

@@ -83,8 +83,9 @@ static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
 			return rc;
 	}
 	if (o->health_interval) {
-		if (!o->health) {
-			fprintf(stderr, "aidc agent: --health-interval needs --health-check\n");
+		if (!o->health && strcmp(cfg->devices, "nvml") != 0) {
+			fprintf(stderr, "aidc agent: --health-interval needs --health-check or "
+					"--devices nvml (nothing else is checked)\n");
 			return CLI_EXIT_USAGE;
 		}
 		cfg->health_interval_s = o->health_interval;
@@ -136,7 +137,9 @@ int cli_agent_main(int argc, char **argv)
 		 "(Slurm's HealthCheckProgram)",
 		 0, 0, NULL, NULL},
 		{"health-interval", CLI_I64, &o.health_interval, "S",
-		 "seconds between health checks, also the time one may take (default 60)", 1, 86400,
+		 "seconds between health checks (the program's and, with --devices nvml, the GPUs' "
+		 "XID, ECC, retired pages and temperature), also the time one may take (default 60)",
+		 1, 86400,
 		 NULL, NULL},
 		{"log-file", CLI_STR, &o.log_file, "FILE",
 		 "append the log (and all stderr) to FILE, created 0600 (default: stderr)", 0, 0,

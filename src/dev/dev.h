@@ -165,4 +165,18 @@ int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_
  */
 int dev_nvml_discover(struct dev_node_device *out, uint32_t *n, struct aidc_err *e);
 
+/*
+ * NVML health of the node's GPUs (nvml_health.c): a watch keeps NVML loaded
+ * and an XID event set registered. dev_nvml_watch_check fills why (size n)
+ * with what is wrong, "; "-separated, or "" when healthy: critical XIDs seen
+ * since the watch opened (sticky), uncorrected volatile ECC errors, retired
+ * pages pending, temperature at or above the slowdown threshold; checks the
+ * library or a GPU does not support are skipped. Close with
+ * dev_nvml_watch_close (NULL is a no-op).
+ */
+struct dev_nvml_watch;
+int dev_nvml_watch_open(struct dev_nvml_watch **out, struct aidc_err *e);
+void dev_nvml_watch_check(struct dev_nvml_watch *w, char *why, size_t n);
+void dev_nvml_watch_close(struct dev_nvml_watch *w);
+
 #endif

@@ -7,6 +7,12 @@
  * FAKE_NVML_FAIL=<entry point name> makes that call return NVML error 999
  * (NVML_ERROR_UNKNOWN), to test the error paths. Calls before nvmlInit_v2
  * return 1 (NVML_ERROR_UNINITIALIZED), as the real library does.
+ *
+ * Health (src/dev/nvml_health.c): the file $FAKE_NVML_HEALTH_FILE, read at
+ * every call, holds "KEY VALUE" lines for GPU 0: "ecc N" (uncorrected ECC
+ * errors), "pending 1" (retired pages pending), "temp C" (the slowdown
+ * threshold is 90 C; default 40 C), "xid N" (delivered once to each event
+ * set). Without the file every GPU is healthy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,19 @@ int nvmlDeviceGetHandleByIndex_v2(unsigned int index, void **device);
 int nvmlDeviceGetName(void *device, char *name, unsigned int length);
 int nvmlDeviceGetMemoryInfo(void *device, struct fake_nvml_memory *mem);
 int nvmlDeviceGetUUID(void *device, char *uuid, unsigned int length);
+struct fake_nvml_event {
+	void *device;
+	unsigned long long type, data;
+	unsigned int gpu_instance, compute_instance;
+};
+int nvmlDeviceGetTotalEccErrors(void *device, int type, int counter, unsigned long long *count);
+int nvmlDeviceGetRetiredPagesPendingStatus(void *device, int *pending);
+int nvmlDeviceGetTemperature(void *device, int sensor, unsigned int *temp);
+int nvmlDeviceGetTemperatureThreshold(void *device, int kind, unsigned int *temp);
+int nvmlEventSetCreate(void **set);
+int nvmlDeviceRegisterEvents(void *device, unsigned long long types, void *set);
+int nvmlEventSetWait_v2(void *set, struct fake_nvml_event *data, unsigned int timeout_ms);
+int nvmlEventSetFree(void *set);
 
 #define FAKE_UNINITIALIZED 1
 #define FAKE_INVALID_ARGUMENT 2
@@ -123,4 +142,105 @@ int nvmlDeviceGetUUID(void *device, char *uuid, unsigned int length)
 		return r;
 	snprintf(uuid, length, "GPU-00000000-fake-0000-0000-%012u", i);
 	return 0;
+}
+
+/* The health file's value of key for GPU 0, or def. */
+static long long health(void *device, const char *key, long long def)
+{
+	const char *path = getenv("FAKE_NVML_HEALTH_FILE");
+	if ((unsigned long)device != 1 || !path)
+		return def;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return def;
+	char k[32];
+	long long v, out = def;
+	while (fscanf(f, "%31s %lld", k, &v) == 2)
+		if (strcmp(k, key) == 0)
+			out = v;
+	fclose(f);
+	return out;
+}
+
+int nvmlDeviceGetTotalEccErrors(void *device, int type, int counter, unsigned long long *count)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceGetTotalEccErrors", 1);
+	if (r || (r = index_of(device, &i)) != 0)
+		return r;
+	*count = type == 1 && counter == 0 ? (unsigned long long)health(device, "ecc", 0) : 0;
+	return 0;
+}
+
+int nvmlDeviceGetRetiredPagesPendingStatus(void *device, int *pending)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceGetRetiredPagesPendingStatus", 1);
+	if (r || (r = index_of(device, &i)) != 0)
+		return r;
+	*pending = (int)health(device, "pending", 0);
+	return 0;
+}
+
+int nvmlDeviceGetTemperature(void *device, int sensor, unsigned int *temp)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceGetTemperature", 1);
+	if (r || (r = index_of(device, &i)) != 0)
+		return r;
+	*temp = sensor == 0 ? (unsigned int)health(device, "temp", 40) : 0;
+	return 0;
+}
+
+int nvmlDeviceGetTemperatureThreshold(void *device, int kind, unsigned int *temp)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceGetTemperatureThreshold", 1);
+	if (r || (r = index_of(device, &i)) != 0)
+		return r;
+	*temp = kind == 1 ? 90u : 95u;
+	return 0;
+}
+
+static long long xid_delivered;
+
+int nvmlEventSetCreate(void **set)
+{
+	int r = gate("nvmlEventSetCreate", 1);
+	if (r == 0)
+		*set = (void *)1;
+	return r;
+}
+
+int nvmlDeviceRegisterEvents(void *device, unsigned long long types, void *set)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceRegisterEvents", 1);
+	(void)types;
+	(void)set;
+	return r ? r : index_of(device, &i);
+}
+
+int nvmlEventSetWait_v2(void *set, struct fake_nvml_event *data, unsigned int timeout_ms)
+{
+	int r = gate("nvmlEventSetWait_v2", 1);
+	(void)set;
+	(void)timeout_ms;
+	if (r)
+		return r;
+	long long xid = health((void *)1, "xid", 0);
+	if (xid == 0 || xid == xid_delivered)
+		return 10; /* NVML_ERROR_TIMEOUT: no event */
+	xid_delivered = xid;
+	memset(data, 0, sizeof *data);
+	data->device = (void *)1;
+	data->type = 0x8;
+	data->data = (unsigned long long)xid;
+	return 0;
+}
+
+int nvmlEventSetFree(void *set)
+{
+	(void)set;
+	return gate("nvmlEventSetFree", 1);
 }

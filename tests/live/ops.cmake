@@ -13,3 +13,8 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_health_check COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/health_check.sh
     TIMEOUT 180 LABELS live integration)
 endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent AND TARGET aidc_fake_nvml)
+  # NVML checks with the fake libnvidia-ml: ECC, retired pages, temperature, XID (nvml_health.sh).
+  aidc_add_script_test(NAME live_nvml_health COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/nvml_health.sh
+    TIMEOUT 180 LABELS live integration)
+endif()
