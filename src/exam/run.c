@@ -44,14 +44,6 @@ double exam_now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /* Uniform [-1, 1) rounded to dtype: val gets the rounded value, raw the storage. */
 static void fill(struct aidc_rng *rng, enum aidc_dev_dtype t, size_t n, float *val, void *raw)
 {
@@ -94,7 +86,7 @@ void exam_job_init(struct exam_job *j, struct dev_plugin *p, uint32_t dev,
 	j->dev = dev;
 	j->q = q;
 	j->sign = 1.0;
-	aidc_rng_seed(&j->rng, seed ^ fnv1a(q->id));
+	aidc_rng_seed(&j->rng, seed ^ aidc_hash_str(q->id));
 }
 
 void exam_job_release(struct exam_job *j)

@@ -127,20 +127,10 @@ static bool class_key(const struct sched_job *j, uint32_t level, struct sched_gc
 	return true;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t class_hash(const struct sched_gclass *k, size_t cap)
 {
-	uint64_t h = mix(k->level | (uint64_t)k->devb << 8 | (uint64_t)k->part << 32);
-	h = mix(h ^ k->user ^ ((uint64_t)k->name << 32));
+	uint64_t h = aidc_mix64(k->level | (uint64_t)k->devb << 8 | (uint64_t)k->part << 32);
+	h = aidc_mix64(h ^ k->user ^ ((uint64_t)k->name << 32));
 	return (size_t)h & (cap - 1);
 }
 

@@ -33,16 +33,6 @@
 
 #define LEVELS 7
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 void sched_predict_release(struct sched_predict *p)
 {
 	aidc_intern_release(&p->names);
@@ -84,9 +74,9 @@ static bool group_key(const struct sched_job *j, uint32_t level, struct sched_hg
 
 static size_t group_hash(const struct sched_hgroup *k, size_t cap)
 {
-	uint64_t h = mix(k->level + ((uint64_t)k->user << 8));
-	h = mix(h ^ k->name ^ ((uint64_t)k->part << 32));
-	h = mix(h ^ k->devs);
+	uint64_t h = aidc_mix64(k->level + ((uint64_t)k->user << 8));
+	h = aidc_mix64(h ^ k->name ^ ((uint64_t)k->part << 32));
+	h = aidc_mix64(h ^ k->devs);
 	return (size_t)h & (cap - 1);
 }
 

@@ -13,6 +13,16 @@ struct aidc_rng {
 	uint64_t s[4];
 };
 
+/* splitmix64's finalizer: every input bit flips about half the output bits.
+ * The generator's seeding uses it, and hash tables of integer keys (the
+ * scheduling core's predictor and Gittins classes) hash with it. */
+static inline uint64_t aidc_mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 void aidc_rng_seed(struct aidc_rng *r, uint64_t seed);
 uint64_t aidc_rng_next(struct aidc_rng *r);
 /* Uniform in [0, 1) with 53 bits. */
