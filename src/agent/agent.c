@@ -65,6 +65,7 @@
 #include "agent/agent_int.h"
 #include "agent/topo.h"
 #include "dev/dev.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -76,9 +77,7 @@ static void on_signal(int sig)
 
 int64_t agent_mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return aidc_mono_ms();
 }
 
 void agent_nap_ms(long ms)
@@ -695,9 +694,7 @@ static int setup_identity(struct agent *a, struct aidc_err *e)
 		if (fd >= 0)
 			close(fd);
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	a->epoch = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	a->epoch = aidc_wall_ms(); /* larger than the last run's, below */
 	snprintf(path, sizeof path, "%s/epoch", a->cfg.state_dir);
 	memset(buf, 0, sizeof buf);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

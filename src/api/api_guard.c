@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 struct peer {
@@ -63,13 +64,6 @@ struct api_guard {
 	uint64_t refused, reaped;
 	struct aidc_log_limiter log;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The uid owning the client end of a loopback TCP connection (sock_diag by
  * the exact 4-tuple), or -1 when the kernel does not say. */
@@ -173,15 +167,9 @@ static void *reaper_main(void *arg)
 	struct api_guard *g = arg;
 	pthread_mutex_lock(&g->mu);
 	while (!g->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 500 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
-		int64_t now = now_ms();
+		/* Monotonic: a wall-clock step back never stops the reaper. */
+		aidc_cond_wait_until_ms(&g->cv, &g->mu, aidc_mono_ms() + 500);
+		int64_t now = aidc_mono_ms();
 		unsigned nreaped = 0;
 		for (struct api_guard_conn *c = g->head; c; c = c->next) {
 			unsigned limit = c->phase == API_GUARD_HEADERS ? g->header_ms
@@ -210,10 +198,7 @@ struct api_guard *api_guard_new(unsigned per_peer, unsigned header_timeout_s,
 {
 	struct api_guard *g = aidc_calloc(1, sizeof *g);
 	pthread_mutex_init(&g->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_cond_init(&g->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	aidc_cond_init_mono(&g->cv);
 	g->per_peer = per_peer;
 	g->header_ms = header_timeout_s * 1000u;
 	g->body_ms = body_timeout_s * 1000u;
@@ -279,7 +264,7 @@ struct api_guard_conn *api_guard_open(struct api_guard *g, int fd, bool is_unix)
 	c->fd = fd;
 	c->peer = p;
 	c->phase = API_GUARD_HEADERS;
-	c->since_ms = now_ms();
+	c->since_ms = aidc_mono_ms();
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -294,7 +279,7 @@ void api_guard_phase(struct api_guard *g, struct api_guard_conn *c, enum api_gua
 		return;
 	pthread_mutex_lock(&g->mu);
 	c->phase = ph;
-	c->since_ms = now_ms();
+	c->since_ms = aidc_mono_ms();
 	pthread_mutex_unlock(&g->mu);
 }
 

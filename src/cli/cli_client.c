@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_live.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 void cli_socket_path(const char *flag, char *out, size_t n)
@@ -148,13 +149,6 @@ static const char *fail_hint(const char *socket, int fail)
 #define CLI_RESTART_WAIT_S 30
 #define CLI_RESTART_WAIT_MAX_S 3600
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cli_call_wait_flag(const char *socket)
 {
 	struct stat sb;
@@ -236,9 +230,9 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 	 * few seconds: wait for it, for a bounded time, saying so once. A
 	 * request that is not idempotent is sent again only when it never
 	 * connected; an idempotent one also after its connection dropped. */
-	int64_t until = mono_ms() + window_s * 1000;
+	int64_t until = aidc_mono_ms() + window_s * 1000;
 	bool said = false;
-	while ((flags & CLI_CALL_WAIT) && mono_ms() < until && may_resend(rc, call, flags)) {
+	while ((flags & CLI_CALL_WAIT) && aidc_mono_ms() < until && may_resend(rc, call, flags)) {
 		if (!said)
 			fprintf(stderr, "aidc %s: the controller at %s does not answer (%s); retrying "
 					"for up to %" PRId64 " s (AIDC_RETRY_S)\n",
@@ -294,7 +288,7 @@ static void fmt_age(long long t_s, char *buf, size_t n)
 		snprintf(buf, n, "-");
 		return;
 	}
-	long long d = (long long)time(NULL) - t_s;
+	long long d = (long long)aidc_wall_s() - t_s;
 	if (d < 0)
 		d = 0;
 	if (d > 99999LL * 3600) /* ages beyond 11 years print as 99999h */

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "sched/sched.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 static enum cli_help_format help_format = CLI_HELP_TEXT;
@@ -327,5 +328,8 @@ int cli_daemon_files(const char *who, const char *log_file, const char *pid_file
 	}
 	if (background)
 		dup2(2, 1);
+	const char *note = aidc_wall_step_note();
+	if (note)
+		aidc_log(AIDC_LOG_WARN, "%s", note);
 	return 0;
 }

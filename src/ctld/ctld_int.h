@@ -274,6 +274,8 @@ struct ctld {
 	struct ctld_hist m_wait, m_pass, m_commit;
 };
 
+/* loop.c: monotonic milliseconds for every timer, timeout and age; wall
+ * seconds for what users see and the store keeps (util/clock.h). */
 int64_t ctld_now_ms(void);
 int64_t ctld_now_s(void);
 

@@ -30,18 +30,21 @@
 #include <unistd.h>
 
 #include "ctld/ctld_int.h"
+#include "util/clock.h"
 #include "util/util.h"
 
+/* Timers, timeouts, deadlines and ages: monotonic (an NTP step of the wall
+ * clock never marks nodes down nor stretches a long-poll). */
 int64_t ctld_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return aidc_mono_ms();
 }
 
+/* Times users see and the store keeps (and the core's clock, which it
+ * clamps so that it never goes back): the wall clock. */
 int64_t ctld_now_s(void)
 {
-	return ctld_now_ms() / 1000;
+	return aidc_wall_s();
 }
 
 /* Set by the signal handler; the loop polls it (the loop wakes at least every pass interval). */
@@ -247,10 +250,7 @@ static void loop_run(struct ctld *c)
 	while (!stop_signal && !c->fatal) {
 		pthread_mutex_lock(&c->mu);
 		if (!c->head) {
-			int64_t until = next_deadline(c);
-			struct timespec ts = {.tv_sec = until / 1000,
-					      .tv_nsec = (long)(until % 1000) * 1000000};
-			pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+			aidc_cond_wait_until_ms(&c->wake, &c->mu, next_deadline(c));
 		}
 		struct ctld_msg *batch = c->head;
 		c->head = c->tail = NULL;
@@ -522,7 +522,7 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	c.cfg = *cfg;
 	ctld_config_finish(&c.cfg);
 	pthread_mutex_init(&c.mu, NULL);
-	pthread_cond_init(&c.wake, NULL);
+	aidc_cond_init_mono(&c.wake);
 	sched_decisions_init(&c.dec);
 	c.next_job_id = 1;
 	c.hwm_fd = -1;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ctld/ctld_int.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 /* Bucket upper bounds (seconds) of the three histograms; +Inf is implied. */
@@ -29,9 +30,7 @@ static const double fast_bounds[CTLD_HIST_BUCKETS] = {
 
 int64_t ctld_mono_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return aidc_mono_us();
 }
 
 static void observe(struct ctld_hist *h, const double *bounds, double v)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctld/ctld_int.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -212,13 +213,6 @@ static int lf_log_where(struct ctld *c, struct ctld_msg *m)
 	return CTLD_DONE;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int h_logs(void *ctx, struct api_request *req, struct api_response *resp,
 		  struct aidc_err *e)
 {
@@ -230,7 +224,7 @@ static int h_logs(void *ctx, struct api_request *req, struct api_response *resp,
 	if (ws && aidc_parse_i64(ws, 0, AIDC_MAX_LONGPOLL_S, &wait_s))
 		return aidc_errf(e, AIDC_E_INVAL, "wait: 0..%d seconds", AIDC_MAX_LONGPOLL_S);
 	bool follow = fs && strcmp(fs, "0") != 0;
-	int64_t until = mono_ms() + wait_s * 1000;
+	int64_t until = aidc_mono_ms() + wait_s * 1000;
 	char *chunk = aidc_malloc(AIDC_MAX_LOG_CHUNK_BYTES);
 	ssize_t n = 0;
 	bool done = false;
@@ -249,7 +243,7 @@ static int h_logs(void *ctx, struct api_request *req, struct api_response *resp,
 				n = 0;
 		}
 		/* Long-poll: wait for output while the job may still produce some. */
-		if (n > 0 || done || !follow || mono_ms() >= until)
+		if (n > 0 || done || !follow || aidc_mono_ms() >= until)
 			break;
 		struct timespec nap = {0, 100 * 1000000};
 		nanosleep(&nap, NULL);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/util.h"
 
 /* The process-wide settings of util; set once at start-up by main(). */
@@ -34,12 +35,12 @@ void aidc_logv(enum aidc_log_level level, const char *fmt, va_list ap)
 		return;
 	char line[2048], stamp[40];
 	vsnprintf(line, sizeof line, fmt, ap);
-	struct timespec ts;
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	int64_t now = aidc_wall_ms();
+	time_t sec = (time_t)(now / 1000);
+	gmtime_r(&sec, &tm);
 	size_t k = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + k, sizeof stamp - k, ".%03ldZ", ts.tv_nsec / 1000000);
+	snprintf(stamp + k, sizeof stamp - k, ".%03dZ", (int)(now % 1000));
 	/* One fprintf per line: stdio's stream lock keeps threads' lines whole. */
 	fprintf(stderr, "%s aidc[%ld]: %s: %s\n", stamp, (long)getpid(), names[level], line);
 }
@@ -244,13 +245,6 @@ int aidc_daemon_start(const char *who, const char *log_file, struct aidc_err *e)
 	return 0;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void aidc_log_limited(struct aidc_log_limiter *l, enum aidc_log_level level, const char *fmt, ...)
 {
 	char msg[sizeof l->last];
@@ -258,7 +252,7 @@ void aidc_log_limited(struct aidc_log_limiter *l, enum aidc_log_level level, con
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	int64_t now = mono_ms(), every = l->interval_ms > 0 ? l->interval_ms : 30000;
+	int64_t now = aidc_mono_ms(), every = l->interval_ms > 0 ? l->interval_ms : 30000;
 	if (!strcmp(msg, l->last)) {
 		if (now - l->last_ms < every) {
 			l->repeats++;

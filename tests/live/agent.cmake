@@ -41,6 +41,13 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
     TIMEOUT 180 LABELS live integration)
 endif()
 
+# A wall-clock step of +1 h and -1 h leaves every node up and jobs running
+# (wallclock.sh; the step injected with AIDC_TEST_WALL_STEP, util/clock.h).
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_wallclock COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/wallclock.sh
+    TIMEOUT 240 LABELS live integration)
+endif()
+
 # A full agent state directory drains the node with the reason (agent_diskfull.sh;
 # a 16 MiB tmpfs, SKIPs without root or mount).
 if(TARGET aidc_ctld AND TARGET aidc_agent)
