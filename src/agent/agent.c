@@ -777,7 +777,7 @@ static void shutdown_tasks(struct agent *a)
 		agent_reap(a);
 		bool copying = false;
 		for (size_t i = 0; i < a->ntasks; i++)
-			copying |= a->tasks[i].copy_pid[0] || a->tasks[i].copy_pid[1];
+			copying |= a->tasks[i].copy_pid[0] > 0 || a->tasks[i].copy_pid[1] > 0;
 		if (!copying)
 			break;
 	}

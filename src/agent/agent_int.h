@@ -111,6 +111,8 @@ struct agent_launch {
 	char *const *envp;      /* NULL-terminated */
 	int out_fd, err_fd;     /* become the task's stdout/stderr */
 	bool drop_privileges;   /* the agent is root: switch to uid/gid */
+	bool has_umask;         /* the job gave its umask (program and -o/-e files) */
+	mode_t umask;           /* with has_umask; else 022 */
 	const int *cgroup_fds;  /* cgroup.procs files to write "0" into (borrowed), -1 = skip */
 	size_t ncgroup_fds;
 	uint64_t rlimit_as_bytes; /* 0 = leave RLIMIT_AS alone */
@@ -188,7 +190,9 @@ int agent_proc_start_ticks(pid_t pid, uint64_t *ticks);
  * of a pipe, else -1) it follows the files: it copies what they gain about
  * every AGENT_FOLLOW_MS until stop_fd reads EOF (the agent closed the write
  * end, or died), then copies the rest. The copier's pid goes to *out_pid; it
- * is reaped with agent_proc_reap and exits 0 on success, 1 otherwise. who,
+ * is reaped with agent_proc_reap and exits 0 on success, AGENT_COPY_NOTREG
+ * if path is a FIFO, socket or directory (refused: opened O_NONBLOCK, so it
+ * never waits for a reader), 1 otherwise. who,
  * src_fds and stop_fd are borrowed (the caller closes them after the call). */
 int agent_proc_copy_as_user(const struct agent_launch *who, const int *src_fds, size_t nsrc,
 			    const char *path, bool append, int stop_fd, pid_t *out_pid,
@@ -196,6 +200,10 @@ int agent_proc_copy_as_user(const struct agent_launch *who, const int *src_fds, 
 /* How often a following copier looks for new output (-o/-e while the task
  * runs). */
 #define AGENT_FOLLOW_MS 100
+#define AGENT_COPY_NOTREG 3
+/* How long a task's end waits for its -o/-e writers before they are killed
+ * (a hung filesystem must not hold the task's stop and its resources). */
+#define AGENT_COPY_GRACE_MS 10000
 
 /* ---- the agent's own state (agent.c and its parts) ----------------------- */
 /*
@@ -232,11 +240,15 @@ struct task {
 	bool adopted, lost;   /* from a previous run of the agent / ended unobserved */
 	/* -o/-e (heap strings, NULL = not asked) and who writes them */
 	char *stdout_req, *stderr_req, *user, *cwd;
+	bool has_umask; /* the job gave its umask */
+	mode_t umask;
 	uint32_t uid, gid;
 	uint32_t world_size;
-	pid_t copy_pid[2]; /* -o/-e writers still running, 0 = none */
+	pid_t copy_pid[2]; /* -o/-e writers still running, 0 = none, < 0: killed (overdue) */
 	int follow_fd;     /* closing it ends the writers' following, -1 = none */
 	bool writers_started;
+	uint8_t writer_notreg; /* streams whose -o/-e path is not a regular file (refused) */
+	int64_t exited_ms;     /* when the task was seen ending (agent_mono_ms), 0 before */
 	/* The shim reported the program's end (exit_code/term_signal hold it);
 	 * killed once tasks.json says so (shim_killed). */
 	bool status_held, shim_killed;
@@ -445,6 +457,9 @@ void agent_output_start(struct agent *a, struct task *t);
 void agent_output_finish(struct agent *a, struct task *t);
 /* Writer k (0 -o, 1 -e) failed: said in the task's stderr log, once the
  * task has ended (a line appended while it runs could be overwritten). */
-void agent_output_failed(struct task *t, int k);
+void agent_output_failed(struct task *t, int k, int code);
+/* Kills the -o/-e writers of an ended task still running AGENT_COPY_GRACE_MS
+ * after its end (their pids are then kept negated until reaped). */
+void agent_output_overdue(struct task *t);
 
 #endif

@@ -287,6 +287,9 @@ static int launch(struct agent *a, struct task *t, const struct api_launch *l,
 	t->world_size = (uint32_t)l->world_size;
 	t->stdout_req = l->stdout_path && *l->stdout_path ? aidc_strdup(l->stdout_path) : NULL;
 	t->stderr_req = l->stderr_path && *l->stderr_path ? aidc_strdup(l->stderr_path) : NULL;
+	int um = l->umask ? aidc_parse_umask(l->umask) : -1;
+	t->has_umask = um >= 0;
+	t->umask = t->has_umask ? (mode_t)um : 022;
 	size_t nenv;
 	r->env = build_env(a, l, pwr, &nenv);
 	const char *exe;
@@ -296,7 +299,9 @@ static int launch(struct agent *a, struct task *t, const struct api_launch *l,
 	struct agent_launch al = {
 		.uid = uid, .gid = gid, .user = pwr->pw_name, .cwd = t->cwd,
 		.exe = exe, .argv = r->argv, .envp = r->env, .out_fd = r->ofd, .err_fd = r->efd,
-		.drop_privileges = geteuid() == 0, .shim = true, .notify_fd = a->notify[1],
+		.drop_privileges = geteuid() == 0, .has_umask = t->has_umask,
+		.umask = t->umask, .shim = true,
+		.notify_fd = a->notify[1],
 		.state_dir = a->cfg.state_dir,
 	};
 	/* The loop does not wait for the child to reach exec (its cgroup join
@@ -401,6 +406,7 @@ void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t atte
  * -o/-e copies. */
 void agent_task_ended(struct agent *a, struct task *t)
 {
+	t->exited_ms = agent_mono_ms();
 	if (t->pid > 0 && !t->lost)
 		agent_proc_signal(t->pid, SIGKILL); /* stragglers in its group */
 	agent_cgroup_kill(&a->lim, &t->cg);
@@ -494,10 +500,10 @@ void agent_reap(struct agent *a)
 		for (size_t i = 0; i < a->ntasks; i++) {
 			struct task *t = &a->tasks[i];
 			for (int k = 0; k < 2; k++)
-				if (t->copy_pid[k] == pid) {
+				if (t->copy_pid[k] == pid || t->copy_pid[k] == -pid) {
+					if ((code || sig) && t->copy_pid[k] > 0)
+						agent_output_failed(t, k, code);
 					t->copy_pid[k] = 0;
-					if (code || sig)
-						agent_output_failed(t, k);
 				}
 			if (t->pid != pid || t->state != T_RUNNING || t->adopted)
 				continue;

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -282,7 +283,8 @@ static void start_writers(struct agent *a, struct task *t, bool follow)
 		      open(t->err_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
 	bool merged = req[0] && (!t->stderr_req || (req[1] && !strcmp(path[0], path[1])));
 	struct agent_launch who = {.uid = t->uid, .gid = t->gid, .user = t->user,
-				   .cwd = t->cwd, .drop_privileges = geteuid() == 0};
+				   .cwd = t->cwd, .drop_privileges = geteuid() == 0,
+				   .has_umask = t->has_umask, .umask = t->umask};
 	for (int k = 0; k < 2; k++) {
 		if (!req[k] || (k == 1 && merged))
 			continue;
@@ -310,16 +312,38 @@ void agent_output_start(struct agent *a, struct task *t)
 
 static void note_failed(const struct task *t, int k)
 {
-	agent_note_err(t, k ? "could not write the -e file as the user"
-			    : "could not write the -o file as the user");
+	if (t->writer_notreg & (1u << k))
+		agent_note_err(t, k ? "the -e path is not a regular file (a FIFO, socket or "
+				      "directory): refused, nothing written to it"
+				    : "the -o path is not a regular file (a FIFO, socket or "
+				      "directory): refused, nothing written to it");
+	else
+		agent_note_err(t, k ? "could not write the -e file as the user"
+				    : "could not write the -o file as the user");
 }
 
-void agent_output_failed(struct task *t, int k)
+void agent_output_failed(struct task *t, int k, int code)
 {
+	if (code == AGENT_COPY_NOTREG)
+		t->writer_notreg |= (uint8_t)(1u << k);
 	if (t->state == T_RUNNING)
 		t->writer_failed |= (uint8_t)(1u << k);
 	else
 		note_failed(t, k);
+}
+
+void agent_output_overdue(struct task *t)
+{
+	if (!t->exited_ms || agent_mono_ms() - t->exited_ms < AGENT_COPY_GRACE_MS)
+		return;
+	for (int k = 0; k < 2; k++)
+		if (t->copy_pid[k] > 0) {
+			/* Our child, not yet reaped: the pid cannot have been reused. */
+			kill(t->copy_pid[k], SIGKILL);
+			agent_note_err(t, k ? "the -e writer did not finish in time: stopped"
+					    : "the -o writer did not finish in time: stopped");
+			t->copy_pid[k] = -t->copy_pid[k]; /* killed; reaped by agent_reap */
+		}
 }
 
 void agent_output_finish(struct agent *a, struct task *t)

@@ -178,7 +178,8 @@ void agent_report_all(struct agent *a, bool logs_due)
 		if (t->state == T_EXITED) {
 			/* -o/-e files, then all output, then the exit: a finished job's
 			 * files and logs are complete. */
-			if (t->copy_pid[0] || t->copy_pid[1])
+			agent_output_overdue(t);
+			if (t->copy_pid[0] > 0 || t->copy_pid[1] > 0)
 				continue;
 			if (!t->tombstone && !push_logs(a, t))
 				continue;

@@ -204,6 +204,7 @@ static void program(const struct agent_launch *l, const struct groups *gr, int e
 		child_fail(errfd, stage);
 	if (chdir(l->cwd) != 0)
 		child_fail(errfd, 5);
+	umask(l->has_umask ? l->umask : 022);
 	int nul = open("/dev/null", O_RDONLY);
 	if (nul >= 0) {
 		dup2(nul, 0);
@@ -556,9 +557,22 @@ static void copier(const struct agent_launch *who, const struct groups *gr, cons
 		_exit(1);
 	if (path[0] != '/' && chdir(who->cwd) != 0)
 		_exit(1);
-	umask(022);
-	int dst = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-	if (dst < 0)
+	/* Slurm's modes: 0666 less the job's umask; 0644 when it gave none. */
+	umask(who->has_umask ? who->umask : 022);
+	/* O_NONBLOCK: a FIFO without a reader fails at once instead of holding
+	 * this writer, and with it the task's stop, forever. Only regular files
+	 * and character devices (/dev/null) are written; O_TRUNC is applied
+	 * after that check, so a FIFO or socket is never touched. */
+	int dst = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | (append ? O_APPEND : 0),
+		       who->has_umask ? 0666 : 0644);
+	struct stat sb;
+	if (dst < 0 && (errno == ENXIO || errno == EISDIR))
+		_exit(AGENT_COPY_NOTREG); /* a FIFO without a reader, a directory */
+	if (dst < 0 || fstat(dst, &sb) != 0)
+		_exit(1);
+	if (!S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode))
+		_exit(AGENT_COPY_NOTREG);
+	if (S_ISREG(sb.st_mode) && !append && ftruncate(dst, 0) != 0)
 		_exit(1);
 	char buf[65536];
 	off_t off[2] = {0, 0};

@@ -126,6 +126,7 @@ struct api_job_submit {
 	char *request_id;        /* client's id of this submission (retries are idempotent), or NULL */
 	char *account;           /* -A: account charged; NULL = the user's default */
 	char *qos;               /* --qos; NULL = the account's default */
+	char *umask;             /* the submitter's umask, octal ("0077"), or NULL = the node's */
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -305,6 +306,7 @@ struct api_launch {
 	int64_t master_port;
 	char *vendor;             /* of this node's devices ("" = none) */
 	struct api_strv devices;  /* device indices on this node, decimal */
+	char *umask;              /* octal, applied to the task and its -o/-e files; NULL = 022 */
 };
 extern const struct api_schema api_schema_launch;
 

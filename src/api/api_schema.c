@@ -72,6 +72,9 @@ static const struct api_field job_submit_fields[] = {
 	      "-A: account charged (default: the user's default account; docs/tenancy.md)"),
 	F_STR(struct api_job_submit, qos, false, NAMEB,
 	      "quality of service (default: the account's default QoS)"),
+	F_STR(struct api_job_submit, umask, false, 4,
+	      "the submitter's umask in octal (\"0077\"), applied to the tasks and their -o/-e "
+	      "files (as Slurm propagates it); absent: 0022"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");
@@ -265,6 +268,7 @@ static const struct api_field launch_fields[] = {
 	F_STR(struct api_launch, vendor, false, NAMEB, "vendor of this node's devices"),
 	F_STRV(struct api_launch, devices, false, AIDC_MAX_DEVICES_PER_NODE, 8,
 	       "device indices on this node"),
+	F_STR(struct api_launch, umask, false, 4, "the job's umask in octal; absent: 0022"),
 };
 SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
 	       "one task to start", launch_check);

@@ -330,6 +330,12 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 	if (!getcwd(cwd, sizeof cwd))
 		snprintf(cwd, sizeof cwd, "/");
 	aidc_json_kstr(w, "cwd", cwd);
+	/* The submitter's umask goes with the job, as Slurm propagates it. */
+	mode_t um = umask(0);
+	umask(um);
+	char ums[8];
+	snprintf(ums, sizeof ums, "%04o", (unsigned)(um & 0777));
+	aidc_json_kstr(w, "umask", ums);
 	if (!o->no_env)
 		write_env(w);
 	const struct {

@@ -236,6 +236,7 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KS(on_node_failure);
 	KS(account);
 	KS(qos);
+	KS(umask);
 	KI(nodes);
 	KI(ntasks);
 	KI(ntasks_per_node);
@@ -276,6 +277,9 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 		return aidc_errf(e, AIDC_E_INVAL, "command[0] is empty");
 	if (s->cwd && s->cwd[0] != '/')
 		return aidc_errf(e, AIDC_E_INVAL, "cwd must be an absolute path");
+	if (s->umask && aidc_parse_umask(s->umask) < 0)
+		return aidc_errf(e, AIDC_E_INVAL, "umask '%.8s': 1 to 4 octal digits, at most 0777",
+				 s->umask);
 	if (s->on_node_failure && strcmp(s->on_node_failure, "requeue") != 0 &&
 	    strcmp(s->on_node_failure, "fail") != 0)
 		return aidc_errf(e, AIDC_E_INVAL, "on_node_failure must be requeue or fail");

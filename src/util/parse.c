@@ -218,3 +218,17 @@ int aidc_parse_duration(const char *s, int64_t *out_s)
 	*out_s = (int64_t)llround(v);
 	return 0;
 }
+
+int aidc_parse_umask(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 4)
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return -1;
+		v = v * 8 + (s[i] - '0');
+	}
+	return v <= 0777 ? v : -1;
+}

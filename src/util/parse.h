@@ -13,6 +13,8 @@
 
 int aidc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int aidc_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* A umask: 1 to 4 octal digits, at most 0777 ("0077"); the value, or -1. */
+int aidc_parse_umask(const char *s);
 /* Decimal or exponent notation; NaN and infinities are rejected. */
 int aidc_parse_f64(const char *s, double min, double max, double *out);
 /*

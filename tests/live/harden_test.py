@@ -28,6 +28,9 @@ exit (atexit + signals), even on failure.
                            at the free-space floor while the controller stays
                            up, another user's jobs run and nothing committed is
                            lost; under half the floor submissions are refused
+    harden_test.py files   the submitter's umask reaches the job (077: a file it
+                           makes and its -o file are 0600); -o naming a FIFO is
+                           refused with a message and the job stays cancellable
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -743,10 +746,64 @@ def test_output():
     check(r.returncode == 0, "submissions work again once space is freed", r.stderr)
 
 
+def submit_in(c, user, cwd, umask, *args):
+    """aidc submit run by user in cwd under umask; the job id or -1."""
+    cmd = "umask %s && cd %s && exec %s submit %s" % (
+        umask, cwd, AIDC, " ".join("'%s'" % a for a in args))
+    r = subprocess.run(["setpriv", "--reuid", user, "--regid", user, "--init-groups", "sh", "-c",
+                        cmd], capture_output=True, text=True, env=c.env, timeout=60)
+    if r.returncode != 0 or not r.stdout.startswith("submitted job "):
+        check(False, "submit %s" % (args,), r.stdout, r.stderr)
+        return -1
+    return int(r.stdout.split()[2])
+
+
+def test_files():
+    u = throwaway_user("f")
+    c = Center()
+    home = tempfile.mkdtemp(prefix="aidc-harden-home-")
+    atexit.register(shutil.rmtree, home, True)
+    pw = pwd.getpwnam(u)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    # Item 7: umask 077 at submit: files the job makes are 0600, its -o file too.
+    for um, want in (("077", 0o600), ("022", 0o644)):
+        jid = submit_in(c, u, home, um, "-o", "out%s.txt" % um, "--", "sh", "-c",
+                        "echo hi > made%s.txt" % um)
+        s = c.wait_state(jid, ENDED)
+        made = os.path.join(home, "made%s.txt" % um)
+        out = os.path.join(home, "out%s.txt" % um)
+        check(s and s["state"] == "completed" and os.path.exists(made) and mode(made) == want,
+              "umask %s at submit: a file the job makes is %o" % (um, want),
+              s and s["state"], oct(mode(made)) if os.path.exists(made) else "missing")
+        check(os.path.exists(out) and mode(out) == want,
+              "umask %s at submit: the -o file is %o" % (um, want),
+              oct(mode(out)) if os.path.exists(out) else "missing")
+    # Item 6: -o naming a FIFO nobody reads: refused, and the job is cancelled
+    # at once (the writer used to block in open() and hold the stop forever).
+    fifo = os.path.join(home, "fifo")
+    os.mkfifo(fifo)
+    os.chown(fifo, pw.pw_uid, pw.pw_gid)
+    jid = submit_in(c, u, home, "022", "-o", "fifo", "--", "sleep", "300")
+    c.wait_state(jid, ("running",), timeout=60)
+    r = c.cli("cancel", str(jid), user=u)
+    check(r.returncode == 0, "cancel accepted", r.stderr)
+    s = c.wait_state(jid, ENDED, timeout=60)
+    check(s and s["state"] == "cancelled", "a job whose -o is a FIFO is cancelled",
+          s and s["state"])
+    err = c.cli("logs", str(jid), "--stderr", user=u).stdout
+    check("not a regular file" in err, "the job's stderr says the -o path was refused", err)
+    # A regular -o file still works after that (no writer left behind).
+    jid = submit_in(c, u, home, "022", "-o", "after.txt", "--", "echo", "after")
+    s = c.wait_state(jid, ENDED)
+    p = os.path.join(home, "after.txt")
+    check(s and s["state"] == "completed" and os.path.exists(p) and
+          open(p).read() == "after\n", "a regular -o file is written", s and s["state"])
+
+
 def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
-                 "output": test_output}
+                 "output": test_output, "files": test_files}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2

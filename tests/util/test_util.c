@@ -222,6 +222,15 @@ static void test_parse_numbers(void)
 	uint32_t u;
 	CHECK_EQ(aidc_parse_u32("4294967295", 0, UINT32_MAX, &u), 0);
 	CHECK_EQ(aidc_parse_u32("4294967296", 0, UINT32_MAX, &u), AIDC_E_LIMIT);
+	static const struct {
+		const char *in;
+		int out;
+	} um[] = {{"0077", 077}, {"022", 022}, {"0", 0}, {"777", 0777}, {"0777", 0777},
+		  {"", -1},	   {"8", -1},	 {"01000", -1}, {"1000", -1}, {"07a", -1},
+		  {"-1", -1},	   {" 022", -1}};
+	for (size_t i = 0; i < sizeof um / sizeof um[0]; i++)
+		CHECK_EQ(aidc_parse_umask(um[i].in), um[i].out);
+	CHECK_EQ(aidc_parse_umask(NULL), -1);
 }
 
 static void test_parse_time(void)
