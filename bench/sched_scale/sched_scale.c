@@ -12,7 +12,8 @@
  * worst case). Prints the median over the repetitions and the ratio against
  * the 10,000-job pass of the same configuration measured in the same run.
  * Gittins first learns from 4,096 finished jobs (not timed; see learn()).
- * Usage: bench_sched_scale [--repeats R] [--quick]   (--quick: 1 repeat)
+ * Usage: bench_sched_scale [--repeats R] [--quick] [--only CONFIG]
+ *   (--quick: 1 repeat; --only "gittins easy": that row only, e.g. under a profiler)
  */
 #include <time.h>
 
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
 	    {"gittins easy", SCHED_ORDER_GITTINS, SCHED_BLOCK_EASY},
 	};
 	int repeats = 5;
+	const char *only = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
@@ -192,8 +194,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			repeats = (int)v;
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			only = argv[++i];
 		} else {
-			fprintf(stderr, "usage: bench_sched_scale [--repeats R] [--quick]\n");
+			fprintf(stderr, "usage: bench_sched_scale [--repeats R] [--quick] "
+					"[--only 'CONFIG']\n");
 			return 2;
 		}
 	}
@@ -203,7 +208,10 @@ int main(int argc, char **argv)
 	       "100k starts", "ratio");
 	for (size_t c = 0; c < AIDC_ARRAY_LEN(cfgs); c++) {
 		size_t s10, s100;
-		double a = measure(cfgs[c].o, cfgs[c].b, 10000, repeats, &s10);
+		double a;
+		if (only && strcmp(only, cfgs[c].name) != 0)
+			continue;
+		a = measure(cfgs[c].o, cfgs[c].b, 10000, repeats, &s10);
 		double b = measure(cfgs[c].o, cfgs[c].b, 100000, repeats, &s100);
 		printf("%-14s %10.2f %10.2f %12zu %12zu %7.2fx\n", cfgs[c].name, a, b, s10, s100,
 		       b / a);

@@ -158,6 +158,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->resv.held);
 	aidc_free(s->ends);
 	aidc_free(s->tmp_q);
+	aidc_free(s->qkeys);
 	aidc_free(s);
 }
 

@@ -45,12 +45,15 @@
  * heap holds the next edge of every running job so sched_next_wakeup wakes the
  * driver there.
  *
- * Starvation: a job that has waited cfg.gittins_starve_s since it was last
- * queued goes to the starved tier (k1 = -1, ahead of every Gittins key, FIFO
- * by submit time among starved jobs) and, once started, runs to its end
- * without preemption. So a long job behind a stream of short ones waits at
- * most starve_s plus the time until its partition has room (the starved jobs
- * ahead of it, and running jobs ending). The promote heap drives it.
+ * Starvation: a job that has waited max(cfg.gittins_starve_s, starve_factor x
+ * its effective remaining time R) since it was last queued goes to the starved
+ * tier (k1 = -1, ahead of every Gittins key) and, once started, runs to its end
+ * without preemption. One starved job per partition at a time: the next due
+ * one is promoted only after it has ended (retried every starve_s / 8), so the
+ * tier never turns an overloaded partition into FIFO. So a long job behind a
+ * stream of short ones waits at most that limit plus the time until its
+ * partition has room (the starved jobs due before it, and running jobs
+ * ending). The promote heap drives it.
  *
  * Costs: a key O(levels + buckets) (~60 buckets), computed when a job is queued
  * and when preemption looks at a running job; feeding a finished job
@@ -360,15 +363,15 @@ static bool wait_entry_valid(const struct sched *s, uint64_t v)
 	       s->jobs[h].enq_no == no && !s->jobs[h].starved;
 }
 
-/* Does partition p have a starved job that has not started yet? */
-static bool starved_waiting(const struct sched *s, const struct sched_partition *p)
+/* Does partition p have a starved job that has not ended yet (waiting or running)? */
+static bool starved_live(const struct sched *s, const struct sched_partition *p)
 {
 	const struct sched_job *j;
 
 	if (p->git_starved >= s->njob_slots)
 		return false;
 	j = &s->jobs[p->git_starved];
-	return j->live && !j->running && j->starved && j->seq == p->git_starved_seq;
+	return j->live && j->starved && j->seq == p->git_starved_seq;
 }
 
 /* Due quantum boundaries schedule the next one (the pass itself recomputes
@@ -396,8 +399,9 @@ void sched_gittins_tick(struct sched *s, int64_t now_s)
 			continue;
 		h = (uint32_t)it.value;
 		p = &s->parts[s->jobs[h].part];
-		if (starved_waiting(s, p)) {
-			/* one starved job at a time per partition: try again later */
+		if (starved_live(s, p)) {
+			/* one starved job at a time per partition, until it ends: try again
+			 * later */
 			aidc_heap_push(&s->promote, now_s + AIDC_MAX(s->cfg.gittins_starve_s / 8, 1),
 				       it.tie, it.value);
 			continue;

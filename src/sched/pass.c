@@ -260,14 +260,17 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 	AIDC_GROW(s->ends, s->cap_ends, (size_t)p->nrunning + 1);
 	for (uint32_t i = 0; i < p->nrunning; i++) {
 		const struct sched_job *r = &s->jobs[p->running[i]];
-		int64_t k = sched_running_k1(s, r, now_s);
-		if (!(r->flags & SCHED_JOB_PREEMPTIBLE) || k <= j->k1)
-			continue;
+		int64_t k;
+		if (!(r->flags & SCHED_JOB_PREEMPTIBLE))
+			continue; /* before its key: that can cost (GITTINS) */
 		if ((j->flags & SCHED_JOB_QOS_PREEMPT) && !((j->preempt_qos >> r->qos_class) & 1u))
 			continue; /* its QoS gives no right over the victim's */
 		if (r->victim && r->victim_for < s->njob_slots && s->jobs[r->victim_for].live &&
 		    s->jobs[r->victim_for].seq == r->victim_for_seq)
 			continue; /* already chosen for a job that still waits */
+		k = sched_running_k1(s, r, now_s);
+		if (k <= j->k1)
+			continue;
 		s->ends[nc].end_s = k;
 		s->ends[nc].seq = r->seq;
 		s->ends[nc].job = p->running[i];

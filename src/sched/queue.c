@@ -220,22 +220,55 @@ void sched_queue_remove(struct sched *s, uint32_t h)
 	}
 }
 
-/* Bottom-up merge sort of handles by sched_job_cmp (tmp has room for n). */
-static void sort_handles(const struct sched *s, uint32_t *v, size_t n, uint32_t *tmp)
+/* A pending job's sort key, copied out of its (large) job record so that sorting a
+ * big batch walks compact memory instead of the job table. */
+struct sched_qkey {
+	int64_t k1, k2;
+	uint64_t seq, id;
+	uint32_t h;
+};
+
+static bool key_before(const struct sched_qkey *a, const struct sched_qkey *b)
 {
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1;
+	if (a->k2 != b->k2)
+		return a->k2 < b->k2;
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	return a->id < b->id;
+}
+
+/* Sorts handles v[0..n) by sched_job_cmp: a bottom-up merge sort of their keys
+ * (O(n log n), ping-pong between the two halves of s->qkeys). */
+static void sort_handles(struct sched *s, uint32_t *v, size_t n)
+{
+	struct sched_qkey *a, *b, *t;
+
+	AIDC_GROW(s->qkeys, s->cap_qkeys, 2 * n);
+	a = s->qkeys;
+	b = s->qkeys + n;
+	for (size_t i = 0; i < n; i++) {
+		const struct sched_job *j = &s->jobs[v[i]];
+		a[i] = (struct sched_qkey){j->k1, j->k2, j->seq, j->id, v[i]};
+	}
 	for (size_t w = 1; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = AIDC_MIN(lo + w, n), hi = AIDC_MIN(lo + 2 * w, n);
-			size_t a = lo, b = mid, o = lo;
-			while (a < mid && b < hi)
-				tmp[o++] = before(s, v[b], v[a]) ? v[b++] : v[a++];
-			while (a < mid)
-				tmp[o++] = v[a++];
-			while (b < hi)
-				tmp[o++] = v[b++];
+			size_t x = lo, y = mid, o = lo;
+			while (x < mid && y < hi)
+				b[o++] = key_before(&a[y], &a[x]) ? a[y++] : a[x++];
+			while (x < mid)
+				b[o++] = a[x++];
+			while (y < hi)
+				b[o++] = a[y++];
 		}
-		memcpy(v, tmp, n * sizeof *v);
+		t = a;
+		a = b;
+		b = t;
 	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = a[i].h;
 }
 
 static void insert_one(struct sched *s, struct sched_partition *p, uint32_t h)
@@ -272,7 +305,7 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 	} else {
 		size_t a = p->qhead, b = 0, o = 0;
 		AIDC_GROW(s->tmp_q, s->cap_tmp_q, n + k);
-		sort_handles(s, p->inbox, k, s->tmp_q);
+		sort_handles(s, p->inbox, k);
 		while (a < p->qn && b < k)
 			s->tmp_q[o++] = before(s, p->inbox[b], p->q[a]) ? p->inbox[b++] : p->q[a++];
 		while (a < p->qn)

@@ -245,6 +245,8 @@ struct sched {
 	size_t cap_ends;
 	uint32_t *tmp_q; /* queue merge buffer */
 	size_t cap_tmp_q;
+	struct sched_qkey *qkeys; /* queue sort buffer (queue.c), 2 x the batch */
+	size_t cap_qkeys;
 };
 
 /* ---- core-private structures ------------------------------------------------ */
