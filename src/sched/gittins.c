@@ -72,27 +72,32 @@ static const uint8_t level_keys[LEVELS] = {
 
 /* ---- buckets ---------------------------------------------------------------------- */
 
-/* Half-octave bucket of a run time in seconds. */
+/* Bucket of a run time in seconds: SCHED_GIT_SUB equal steps per octave. */
 static uint32_t bucket_of(int64_t x)
 {
-	uint32_t msb, b;
+	uint32_t msb, sub, b;
+	uint64_t y = (uint64_t)x;
 
 	if (x < 1)
 		return 0;
-	msb = 63u - (uint32_t)__builtin_clzll((uint64_t)x);
-	b = 1 + 2 * msb + (msb > 0 && ((uint64_t)x >> (msb - 1) & 1) ? 1 : 0);
+	msb = 63u - (uint32_t)__builtin_clzll(y);
+	/* the SUB_BITS bits below the top one (shifted in from the right when x is
+	 * small) */
+	sub = (uint32_t)((y << SCHED_GIT_SUB_BITS) >> msb) & (SCHED_GIT_SUB - 1);
+	b = 1 + SCHED_GIT_SUB * msb + sub;
 	return AIDC_MIN(b, SCHED_GIT_BUCKETS - 1);
 }
 
-/* Lower edge of bucket b in seconds (0, 1, 1.5, 2, 3, 4, 6, 8 ...). */
+/* Lower edge of bucket b in seconds (SUB 4: 0, 1, 1.25, 1.5, 1.75, 2, 2.5 ...). */
 static double edge_of(uint32_t b)
 {
 	uint32_t m;
 
 	if (b == 0)
 		return 0;
-	m = (b - 1) / 2;
-	return ((b - 1) % 2 ? 1.5 : 1.0) * (double)((uint64_t)1 << m);
+	m = (b - 1) / SCHED_GIT_SUB;
+	return (1.0 + (double)((b - 1) % SCHED_GIT_SUB) / SCHED_GIT_SUB) *
+	       (double)((uint64_t)1 << m);
 }
 
 int64_t sched_gittins_next_edge_s(int64_t run_s)

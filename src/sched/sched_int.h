@@ -107,7 +107,11 @@ struct sched_hgroup {
 	double mean_s;
 };
 /* GITTINS (gittins.c): one class's run-time histogram, half-octave buckets. */
-#define SCHED_GIT_BUCKETS 60
+#ifndef SCHED_GIT_SUB_BITS
+#define SCHED_GIT_SUB_BITS 1 /* run-time buckets: 2^bits equal steps per octave */
+#endif
+#define SCHED_GIT_SUB (1u << SCHED_GIT_SUB_BITS)
+#define SCHED_GIT_BUCKETS (1 + SCHED_GIT_SUB * 30) /* up to 2^30 s */
 struct sched_gclass {
 	uint32_t level, user, name, part, devb;
 	uint32_t n;
