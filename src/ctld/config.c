@@ -88,7 +88,7 @@ static const struct key keys[] = {
 	    "gittins: a job is never preempted in the first this-many seconds of a run"),
 	I64("gittins_max_preempt", gittins_max_preempt, 0, 1000000, "0", NULL,
 	    "gittins: preemptions per job at most (0 = at most one per run-time bucket)"),
-	I64("gittins_starve_s", gittins_starve_s, 0, AIDC_MAX_DURATION_S, "0", NULL,
+	I64("gittins_starve_s", gittins_starve_s, 0, AIDC_MAX_DURATION_S, "604800", NULL,
 	    "gittins: a job queued this long (or gittins_starve_factor x its expected "
 	    "remaining run time, if longer) goes first and runs unpreempted (0 = never)"),
 	I64("gittins_starve_factor", gittins_starve_factor, 0, 1000000, "10", NULL,

@@ -25,7 +25,7 @@ void sched_config_defaults(struct sched_config *cfg)
 	cfg->gittins_min_samples = 16;
 	cfg->gittins_quantum_s = 0;
 	cfg->gittins_max_preempt = 0;
-	cfg->gittins_starve_s = 0;
+	cfg->gittins_starve_s = 604800;
 	cfg->gittins_starve_factor = 10;
 	cfg->restart_overhead_s = 0;
 }

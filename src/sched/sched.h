@@ -143,8 +143,9 @@ struct sched_config {
 	 * finished jobs (before: the coarser class with the most). */
 	uint32_t gittins_min_samples;
 	/* GITTINS: a job is not preempted in the first quantum_s of a run, nor after
-	 * max_preempt preemptions; a job that waited starve_s since it was queued goes
-	 * ahead of all others and runs to its end unpreempted (0 = never). */
+	 * max_preempt preemptions (0 = at most once per run-time bucket); a job that
+	 * waited starve_s since it was queued goes ahead of all others and runs to its
+	 * end unpreempted, one such job per partition at a time (0 = never). */
 	int64_t gittins_quantum_s;
 	uint32_t gittins_max_preempt;
 	int64_t gittins_starve_s;
@@ -158,7 +159,9 @@ struct sched_config {
 
 /* Fills documented defaults: FIFO, consolidate, strict, Tiresias threshold 3600 s x
  * device until a partition has 20 finished jobs, then their 80th percentile, no
- * starvation promotion, 3600 s default estimate, seed 1, predictor window 10. */
+ * Tiresias starvation promotion, 3600 s default estimate, seed 1, predictor window
+ * 10; Gittins: 16 samples, no quantum, no preemption cap, starvation tier after
+ * 7 days (or 10 x the effective remaining time). */
 void sched_config_defaults(struct sched_config *cfg);
 
 /* ---- the scheduler object ------------------------------------------------- */
