@@ -286,8 +286,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (gi < AIDC_ARRAY_LEN(gflags) && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], gi == 0 ? 1 : 0, 1000000, &v)) {
-				fprintf(stderr, "%s takes %d..1000000\n", gflags[gi], gi == 0);
+			int64_t hi = gi == 1 || gi == 3 ? AIDC_MAX_DURATION_S : 1000000;
+			if (aidc_parse_i64(argv[++i], gi == 0 ? 1 : 0, hi, &v)) {
+				fprintf(stderr, "%s takes %d..%lld\n", gflags[gi], gi == 0,
+					(long long)hi);
 				return 2;
 			}
 			if (gi == 0)
