@@ -535,6 +535,7 @@ static void heartbeat(struct agent *a)
 	running_json(a, &w);
 	if (a->problem[0])
 		aidc_json_kstr(&w, "problem", a->problem);
+	agent_usage_json(a, &w);
 	aidc_json_obj_end(&w);
 	if (aidc_json_finish(&w) == 0) {
 		char path[AIDC_MAX_NAME_BYTES + 32];

@@ -155,15 +155,45 @@ static void start(struct agent *a, int64_t now)
 	h->timed_out = false;
 }
 
+/* The NVML watch, opened at first use when the devices come from NVML. */
+static struct dev_nvml_watch *watch(struct agent *a)
+{
+	struct aidc_err e = {0};
+	if (!a->nvml_watch && !a->nvml_failed && strcmp(a->cfg.devices, "nvml") == 0 &&
+	    dev_nvml_watch_open(&a->nvml_watch, &e) != 0) {
+		a->nvml_failed = true;
+		aidc_log(AIDC_LOG_WARN, "agent %s: no NVML health checks or device use: %s",
+			 a->cfg.name, e.msg);
+	}
+	return a->nvml_watch;
+}
+
+void agent_usage_json(struct agent *a, struct aidc_json *w)
+{
+	struct dev_nvml_watch *nw = watch(a);
+	if (!nw)
+		return;
+	aidc_json_key(w, "devices");
+	aidc_json_arr_begin(w);
+	unsigned int n = dev_nvml_watch_count(nw);
+	for (unsigned int i = 0; i < n && i < AIDC_MAX_DEVICES_PER_NODE; i++) {
+		uint32_t util;
+		uint64_t mem;
+		if (dev_nvml_watch_usage(nw, i, &util, &mem) != 0)
+			continue;
+		aidc_json_obj_begin(w);
+		aidc_json_ki64(w, "index", i);
+		aidc_json_ki64(w, "util_pct", util);
+		aidc_json_ki64(w, "mem_used_mib", (int64_t)mem);
+		aidc_json_obj_end(w);
+	}
+	aidc_json_arr_end(w);
+}
+
 /* The NVML checks of the node's GPUs (devices from the nvml provider). */
 static void check_nvml(struct agent *a)
 {
-	struct aidc_err e = {0};
-	if (!a->nvml_watch && !a->nvml_failed && dev_nvml_watch_open(&a->nvml_watch, &e) != 0) {
-		a->nvml_failed = true;
-		aidc_log(AIDC_LOG_WARN, "agent %s: no NVML health checks: %s", a->cfg.name, e.msg);
-	}
-	if (!a->nvml_watch)
+	if (!watch(a))
 		return;
 	char why[sizeof a->nvml_problem - 8];
 	dev_nvml_watch_check(a->nvml_watch, why, sizeof why);

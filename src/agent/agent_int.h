@@ -392,6 +392,9 @@ void agent_check_health(struct agent *a);
 bool agent_health_exited(struct agent *a, pid_t pid, int code, int sig);
 void agent_health_stop(struct agent *a);
 void agent_set_disk_problem(struct agent *a, const char *why);
+/* Adds "devices": [{index, util_pct, mem_used_mib}...] to a heartbeat being
+ * written in w when the devices come from NVML (sampled now); nothing else. */
+void agent_usage_json(struct agent *a, struct aidc_json *w);
 /* A call to the controller failed (what: "registration", "heartbeat", ...;
  * e holds the reason): logged through l at a bounded rate. agent_net_ok
  * says once that the controller answers again. */

@@ -234,10 +234,19 @@ struct api_agent_register {
 extern const struct api_schema api_schema_agent_register;
 
 /* POST /v1/agents/{node}/heartbeat */
+/* One device's use, as an agent measures it (NVML), in a heartbeat. */
+struct api_device_usage {
+	int64_t index;        /* device index on the node */
+	int64_t util_pct;     /* busy share of the last sample period, 0..100 */
+	int64_t mem_used_mib; /* device memory in use */
+};
+extern const struct api_schema api_schema_device_usage;
+
 struct api_heartbeat {
 	int64_t epoch;           /* as registered */
 	struct api_objv running; /* struct api_task_ref */
 	char *problem;           /* why the node cannot take work (drains it), NULL = none */
+	struct api_objv devices; /* struct api_device_usage; empty when not measured */
 };
 extern const struct api_schema api_schema_heartbeat;
 

@@ -172,12 +172,25 @@ static const struct api_field agent_register_fields[] = {
 SCHEMA(api_schema_agent_register, "AgentRegister", struct api_agent_register,
        agent_register_fields, "a node agent announcing itself");
 
+static const struct api_field device_usage_fields[] = {
+	F_I64(struct api_device_usage, index, true, 0, AIDC_MAX_DEVICES_PER_NODE - 1,
+	      "device index on the node"),
+	F_I64(struct api_device_usage, util_pct, true, 0, 100,
+	      "percent of the last sample period the device was busy"),
+	F_I64(struct api_device_usage, mem_used_mib, true, 0, INT64_C(1) << 40,
+	      "device memory in use, MiB"),
+};
+SCHEMA(api_schema_device_usage, "DeviceUsage", struct api_device_usage, device_usage_fields,
+       "one device's use as the agent measured it (NVML)");
+
 static const struct api_field heartbeat_fields[] = {
 	F_I64(struct api_heartbeat, epoch, true, 0, INT64_MAX, "the registered epoch"),
 	F_STR(struct api_heartbeat, problem, false, 511,
 	      "why the node cannot take work (drains it); absent when healthy"),
 	F_OBJV(struct api_heartbeat, running, AIDC_MAX_TASKS_PER_NODE, &api_schema_task_ref,
 	       "tasks running now"),
+	F_OBJV(struct api_heartbeat, devices, AIDC_MAX_DEVICES_PER_NODE, &api_schema_device_usage,
+	       "device use measured by the agent (NVML); absent when not measured"),
 };
 SCHEMA(api_schema_heartbeat, "Heartbeat", struct api_heartbeat, heartbeat_fields,
        "an agent's periodic liveness report");
@@ -299,6 +312,7 @@ const struct api_schema *const api_schemas[] = {
 	&api_schema_topology,	    &api_schema_topo_package,	   &api_schema_topo_numa,
 	&api_schema_topo_accel,	    &api_schema_token_create,
 	&api_schema_agent_ok,	    &api_schema_launch,	   &api_schema_work,
+	&api_schema_device_usage,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 

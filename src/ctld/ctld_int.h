@@ -106,6 +106,10 @@ struct ctld_node {
 	bool has_topo;
 	int64_t last_seen_ms;
 	int64_t registered_s;
+	/* Device use from the last heartbeat that carried it (NVML agents):
+	 * usage_n entries by device index; 0 when the agent measures none. */
+	struct api_device_usage usage[AIDC_MAX_DEVICES_PER_NODE];
+	uint32_t usage_n;
 	/* Tasks the agent reported that the controller does not run: kill them. */
 	struct api_task_ref *orphans;
 	size_t norphans, cap_orphans;

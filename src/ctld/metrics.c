@@ -231,6 +231,27 @@ static void node_metrics(struct ctld *c, struct aidc_buf *b, struct series_set *
 		label(b, c->nodes[i].name);
 		aidc_buf_printf(b, "} %" PRIu64 "\n", c->nodes[i].dev_mem_mib << 20);
 	}
+	header(b, "aidc_node_device_utilization_ratio", "gauge",
+	       "Busy share of each device in the agent's last sample (NVML; absent for devices "
+	       "the agent does not measure).");
+	for (size_t i = 0; i < c->nnodes; i++)
+		for (uint32_t k = 0; k < c->nodes[i].usage_n; k++) {
+			aidc_buf_puts(b, "aidc_node_device_utilization_ratio{node=");
+			label(b, c->nodes[i].name);
+			aidc_buf_printf(b, ",device=\"%" PRId64 "\"} %.2f\n",
+					c->nodes[i].usage[k].index,
+					(double)c->nodes[i].usage[k].util_pct / 100.0);
+		}
+	header(b, "aidc_node_device_memory_used_bytes", "gauge",
+	       "Memory in use on each device in the agent's last sample (NVML).");
+	for (size_t i = 0; i < c->nnodes; i++)
+		for (uint32_t k = 0; k < c->nodes[i].usage_n; k++) {
+			aidc_buf_puts(b, "aidc_node_device_memory_used_bytes{node=");
+			label(b, c->nodes[i].name);
+			aidc_buf_printf(b, ",device=\"%" PRId64 "\"} %" PRIu64 "\n",
+					c->nodes[i].usage[k].index,
+					(uint64_t)c->nodes[i].usage[k].mem_used_mib << 20);
+		}
 	header(b, "aidc_node_heartbeat_age_seconds", "gauge",
 	       "Seconds since each node's agent was last heard from.");
 	int64_t now = ctld_now_ms();

@@ -486,6 +486,12 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
 	node_alive(c, n);
 	reconcile(c, ni, &hb->running);
 	node_problem(c, n, hb->problem);
+	n->usage_n = 0;
+	for (size_t i = 0; i < hb->devices.n && n->usage_n < AIDC_MAX_DEVICES_PER_NODE; i++) {
+		const struct api_device_usage *u = &((struct api_device_usage *)hb->devices.v)[i];
+		if (u->index < n->ndev)
+			n->usage[n->usage_n++] = *u;
+	}
 	ok_json(m->resp, c);
 	return CTLD_DONE;
 }

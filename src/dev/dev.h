@@ -178,5 +178,10 @@ struct dev_nvml_watch;
 int dev_nvml_watch_open(struct dev_nvml_watch **out, struct aidc_err *e);
 void dev_nvml_watch_check(struct dev_nvml_watch *w, char *why, size_t n);
 void dev_nvml_watch_close(struct dev_nvml_watch *w);
+/* GPU i's busy percent over NVML's last sample period and memory in use;
+ * AIDC_E_NOTFOUND when NVML cannot tell. dev_nvml_watch_count: the GPUs. */
+int dev_nvml_watch_usage(struct dev_nvml_watch *w, unsigned int i, uint32_t *util_pct,
+			 uint64_t *mem_used_mib);
+unsigned int dev_nvml_watch_count(const struct dev_nvml_watch *w);
 
 #endif

@@ -33,6 +33,13 @@ struct nvml_event_data {
 	unsigned int gpu_instance, compute_instance;
 };
 
+struct nvml_util {
+	unsigned int gpu, memory; /* percent */
+};
+struct nvml_mem {
+	unsigned long long total, free, used; /* bytes */
+};
+
 struct dev_nvml_watch {
 	void *dl;
 	int (*shutdown)(void);
@@ -45,6 +52,8 @@ struct dev_nvml_watch {
 	int (*reg)(void *, unsigned long long, void *);
 	int (*wait)(void *, struct nvml_event_data *, unsigned int);
 	int (*set_free)(void *);
+	int (*util)(void *, struct nvml_util *);
+	int (*memory)(void *, struct nvml_mem *);
 	void *set; /* XID event set, or NULL */
 	void *dev[AIDC_MAX_DEVICES_PER_NODE];
 	unsigned int ndev;
@@ -89,6 +98,8 @@ int dev_nvml_watch_open(struct dev_nvml_watch **out, struct aidc_err *e)
 	SYM(reg, "nvmlDeviceRegisterEvents");
 	SYM(wait, "nvmlEventSetWait_v2");
 	SYM(set_free, "nvmlEventSetFree");
+	SYM(util, "nvmlDeviceGetUtilizationRates");
+	SYM(memory, "nvmlDeviceGetMemoryInfo");
 	void *pi = dlsym(w->dl, "nvmlInit_v2"), *pc = dlsym(w->dl, "nvmlDeviceGetCount_v2");
 	memcpy(&init, &pi, sizeof init);
 	memcpy(&count, &pc, sizeof count);
@@ -191,4 +202,22 @@ void dev_nvml_watch_check(struct dev_nvml_watch *w, char *why, size_t n)
 			add(why, n, t);
 		}
 	}
+}
+
+int dev_nvml_watch_usage(struct dev_nvml_watch *w, unsigned int i, uint32_t *util_pct,
+			 uint64_t *mem_used_mib)
+{
+	struct nvml_util u;
+	struct nvml_mem m;
+	if (i >= w->ndev || !w->dev[i] || !w->util || !w->memory ||
+	    w->util(w->dev[i], &u) != NVML_SUCCESS || w->memory(w->dev[i], &m) != NVML_SUCCESS)
+		return AIDC_E_NOTFOUND;
+	*util_pct = u.gpu > 100 ? 100 : u.gpu;
+	*mem_used_mib = m.used >> 20;
+	return 0;
+}
+
+unsigned int dev_nvml_watch_count(const struct dev_nvml_watch *w)
+{
+	return w->ndev;
 }

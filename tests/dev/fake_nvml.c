@@ -12,7 +12,8 @@
  * every call, holds "KEY VALUE" lines for GPU 0: "ecc N" (uncorrected ECC
  * errors), "pending 1" (retired pages pending), "temp C" (the slowdown
  * threshold is 90 C; default 40 C), "xid N" (delivered once to each event
- * set). Without the file every GPU is healthy.
+ * set), "util PCT" and "memused MIB" (device use; default 0). Without the
+ * file every GPU is healthy and idle.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,16 @@ int nvmlEventSetCreate(void **set);
 int nvmlDeviceRegisterEvents(void *device, unsigned long long types, void *set);
 int nvmlEventSetWait_v2(void *set, struct fake_nvml_event *data, unsigned int timeout_ms);
 int nvmlEventSetFree(void *set);
+struct fake_nvml_util {
+	unsigned int gpu, memory;
+};
+int nvmlDeviceGetUtilizationRates(void *device, struct fake_nvml_util *u);
 
 #define FAKE_UNINITIALIZED 1
 #define FAKE_INVALID_ARGUMENT 2
 #define FAKE_UNKNOWN 999
+
+static long long health(void *device, const char *key, long long def);
 
 /* Handles are 1-based indexes cast to pointers; never dereferenced. */
 static int initialized;
@@ -129,8 +136,8 @@ int nvmlDeviceGetMemoryInfo(void *device, struct fake_nvml_memory *mem)
 	if (r || (r = index_of(device, &i)) != 0)
 		return r;
 	mem->total = 81559ull << 20;
-	mem->used = 0;
-	mem->free = mem->total;
+	mem->used = (unsigned long long)health(device, "memused", 0) << 20;
+	mem->free = mem->total - mem->used;
 	return 0;
 }
 
@@ -243,4 +250,15 @@ int nvmlEventSetFree(void *set)
 {
 	(void)set;
 	return gate("nvmlEventSetFree", 1);
+}
+
+int nvmlDeviceGetUtilizationRates(void *device, struct fake_nvml_util *u)
+{
+	unsigned int i;
+	int r = gate("nvmlDeviceGetUtilizationRates", 1);
+	if (r || (r = index_of(device, &i)) != 0)
+		return r;
+	u->gpu = (unsigned int)health(device, "util", 0);
+	u->memory = 0;
+	return 0;
 }

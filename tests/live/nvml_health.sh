@@ -5,7 +5,8 @@
 # its health from $FAKE_NVML_HEALTH_FILE. Uncorrected ECC errors, retired
 # pages pending and a temperature at the slowdown threshold each drain the
 # node with the reason and clear when gone; a critical XID drains it and stays
-# (until the agent restarts). SKIP without the fake library.
+# (until the agent restarts). The GPUs' utilization and memory in use reach
+# /metrics through the heartbeats. SKIP without the fake library.
 . "$(dirname "$0")/agent_lib.sh"
 lib=${AIDC_BINARY_DIR:-build}/tests/dev/libaidc_fake_nvml.so
 [ -f "$lib" ] || skip "no fake NVML library at $lib"
@@ -39,4 +40,16 @@ expect "a cool GPU is healthy" "temp 60" ""
 expect "a critical XID drains" "xid 79" "agent: nvml: GPU 0 XID 79 (reset the GPU*"
 expect "... and stays after the event" "" "agent: nvml: GPU 0 XID 79*"
 "$AIDC" nodes node-0 | grep -q "XID 79" && ok "aidc nodes node-0 shows it" || fail "aidc nodes node-0"
+
+# Device use from NVML in the heartbeats: per-node, per-device metrics.
+printf 'util 55\nmemused 2048\n' >"$HF"
+metrics() { curl -s --unix-socket "$AIDC_SOCKET" http://x/metrics; }
+want_u='aidc_node_device_utilization_ratio{node="node-0",device="0"} 0.55'
+want_m='aidc_node_device_memory_used_bytes{node="node-0",device="0"} 2147483648'
+wait_for 30 sh -c "curl -s --unix-socket '$AIDC_SOCKET' http://x/metrics | grep -qxF '$want_u'" &&
+	ok "utilization in /metrics: $want_u" || fail "no '$want_u' in: $(metrics | grep utilization)"
+metrics | grep -qxF "$want_m" && ok "memory in use in /metrics: $want_m" ||
+	fail "no '$want_m' in: $(metrics | grep memory_used)"
+metrics | grep -qxF 'aidc_node_device_utilization_ratio{node="node-0",device="1"} 0.00' &&
+	ok "the idle GPU 1 reports 0" || fail "GPU 1: $(metrics | grep utilization)"
 finish
