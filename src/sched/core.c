@@ -124,6 +124,7 @@ void sched_free(struct sched *s)
 		aidc_free(s->models[i].vendor);
 	}
 	aidc_free(s->models);
+	sched_quota_release(s);
 	for (uint32_t i = 0; i < s->nparts; i++)
 		part_release(&s->parts[i]);
 	aidc_free(s->parts);
@@ -505,6 +506,10 @@ const char *sched_reason_name(enum sched_reason r)
 		return "never_fits";
 	case SCHED_REASON_PREEMPTING:
 		return "preempting";
+	case SCHED_REASON_LIMIT:
+		return "limit";
+	case SCHED_REASON_QUOTA:
+		return "quota";
 	}
 	return "unknown";
 }

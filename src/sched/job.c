@@ -278,6 +278,13 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 	if (sp->flags & ~(uint32_t)(SCHED_JOB_PREEMPTIBLE | SCHED_JOB_QOS_PREEMPT))
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": unknown flags 0x%x", sp->id,
 				 sp->flags);
+	if (sp->ngroups > SCHED_MAX_JOB_GROUPS)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": more than %u groups", sp->id,
+				 SCHED_MAX_JOB_GROUPS);
+	for (uint32_t k = 0; k < sp->ngroups; k++)
+		if (sp->groups[k] >= s->ngroups)
+			return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": unknown group %u", sp->id,
+					 sp->groups[k]);
 	if (sp->qos_class > SCHED_MAX_QOS_CLASS)
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS class %u above %u", sp->id,
 				 sp->qos_class, SCHED_MAX_QOS_CLASS);
@@ -338,6 +345,8 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->flags = spec->flags;
 	j->qos_class = spec->qos_class;
 	j->preempt_qos = spec->preempt_qos;
+	j->ngroups = spec->ngroups;
+	memcpy(j->groups, spec->groups, sizeof j->groups);
 	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
 	j->name_id = *j->name ? sched_intern(s, j->name) : UINT32_MAX;
 	j->hist_s = sched_predict_lookup(s, j);
@@ -368,6 +377,7 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 	p->running[p->nrunning++] = h;
 	p->use.jobs_pending--;
 	p->use.jobs_running++;
+	sched_quota_charge(s, h, +1);
 	sched_tiresias_started(s, h, now_s);
 	sched_gittins_started(s, h, now_s);
 }
@@ -381,6 +391,7 @@ static void job_stop(struct sched *s, uint32_t h, int64_t now_s)
 	uint32_t last;
 
 	sched_allocs_apply(s, j->allocs, j->nalloc, &j->task, -1);
+	sched_quota_charge(s, h, -1);
 	aidc_free(j->allocs);
 	j->allocs = NULL;
 	j->nalloc = 0;

@@ -249,27 +249,34 @@ static bool fits_now(struct sched *s, uint32_t h)
  * decisions; changes nothing else. Returns the number of victims.
  */
 static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
-			    struct sched_decisions *out)
+			    struct sched_decisions *out, bool by_order)
 {
 	struct sched_job *j = &s->jobs[h];
 	uint32_t nc = 0, used = 0, nv = 0;
 	bool ok = false;
 
-	if (!sched_order_preemptive(s->cfg.order) || j->victims_pending)
+	if (j->victims_pending)
+		return 0;
+	by_order = by_order && sched_order_preemptive(s->cfg.order);
+	/* Quota reclaim (quota.c): a job within its nominal quota preempts
+	 * borrowing jobs of sibling groups whatever the queue order. */
+	bool reclaim = s->ngroups && sched_quota_may_reclaim(s, h);
+	if (!by_order && !reclaim)
 		return 0;
 	AIDC_GROW(s->ends, s->cap_ends, (size_t)p->nrunning + 1);
 	for (uint32_t i = 0; i < p->nrunning; i++) {
 		const struct sched_job *r = &s->jobs[p->running[i]];
-		int64_t k;
-		if (!(r->flags & SCHED_JOB_PREEMPTIBLE))
+		bool quota = reclaim && sched_quota_victim(s, r, j);
+		bool may = by_order && (r->flags & SCHED_JOB_PREEMPTIBLE) &&
+			   (!(j->flags & SCHED_JOB_QOS_PREEMPT) ||
+			    ((j->preempt_qos >> r->qos_class) & 1u)); /* QoS rights */
+		if (!may && !quota)
 			continue; /* before its key: that can cost (GITTINS) */
-		if ((j->flags & SCHED_JOB_QOS_PREEMPT) && !((j->preempt_qos >> r->qos_class) & 1u))
-			continue; /* its QoS gives no right over the victim's */
 		if (r->victim && r->victim_for < s->njob_slots && s->jobs[r->victim_for].live &&
 		    s->jobs[r->victim_for].seq == r->victim_for_seq)
 			continue; /* already chosen for a job that still waits */
-		k = sched_running_k1(s, r, now_s);
-		if (k <= j->k1)
+		int64_t k = sched_running_k1(s, r, now_s);
+		if (k <= j->k1 && !quota)
 			continue;
 		s->ends[nc].end_s = k;
 		s->ends[nc].seq = r->seq;
@@ -369,7 +376,17 @@ static void head_preempt(struct sched *s, struct sched_partition *p, uint32_t h,
 			 struct sched_decisions *out)
 {
 	struct sched_job *j = &s->jobs[h];
-	if (preempt_for(s, p, h, now_s, out) || j->victims_pending)
+	if (preempt_for(s, p, h, now_s, out, true) || j->victims_pending)
+		j->reason = SCHED_REASON_PREEMPTING;
+}
+
+/* A job behind the head that cannot start: with tenancy groups it may still
+ * reclaim its quota from borrowers (never by the order's key). */
+static void behind_reclaim(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
+			   struct sched_decisions *out)
+{
+	struct sched_job *j = &s->jobs[h];
+	if (s->ngroups && (preempt_for(s, p, h, now_s, out, false) || j->victims_pending))
 		j->reason = SCHED_REASON_PREEMPTING;
 }
 
@@ -438,12 +455,18 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 			keep(j, SCHED_REASON_NEVER_FITS, p, &w, h);
 			continue;
 		}
+		/* Held by a group limit or quota: waits without blocking others. */
+		if (s->ngroups && !sched_quota_admits(s, h)) {
+			keep(j, j->reason, p, &w, h);
+			continue;
+		}
 		if (resv->active) {
 			int64_t est = sched_job_est(s, j);
 			blocked = est > resv->shadow_s - now_s;
 		}
 		if (memo_fails(s, j, blocked)) {
 			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			behind_reclaim(s, p, h, now_s, out);
 			continue;
 		}
 		if (resv->active)
@@ -456,6 +479,7 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		memo_add(s, j, blocked);
 		if (head_seen) {
 			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			behind_reclaim(s, p, h, now_s, out);
 			continue;
 		}
 		/* j is the head: the first job of the partition that cannot start. */

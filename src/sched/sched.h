@@ -236,6 +236,9 @@ enum sched_job_flag {
 	SCHED_JOB_QOS_PREEMPT = 1u << 1,
 };
 
+/* Tenancy groups one job is charged to (e.g. its account and its user in it). */
+#define SCHED_MAX_JOB_GROUPS 4u
+
 /* QoS classes are 0..SCHED_MAX_QOS_CLASS (bits of a uint64_t mask). */
 #define SCHED_MAX_QOS_CLASS 63u
 
@@ -263,6 +266,10 @@ struct sched_job_spec {
 	uint32_t flags;       /* enum sched_job_flag */
 	uint32_t qos_class;   /* 0..SCHED_MAX_QOS_CLASS: the driver's QoS id (0 = none) */
 	uint64_t preempt_qos; /* with SCHED_JOB_QOS_PREEMPT: classes it may preempt */
+	/* Tenancy groups the job is charged to (sched_group_set ids): limits and
+	 * quotas of each hold it (docs/tenancy.md). */
+	uint32_t groups[SCHED_MAX_JOB_GROUPS];
+	uint32_t ngroups;
 };
 
 enum sched_job_state { SCHED_JOB_PENDING, SCHED_JOB_RUNNING };
@@ -275,6 +282,8 @@ enum sched_reason {
 	SCHED_REASON_RESERVED,   /* would delay a job that holds a reservation */
 	SCHED_REASON_NEVER_FITS, /* larger than its partition will ever offer */
 	SCHED_REASON_PREEMPTING, /* victims were chosen; waiting for them to stop */
+	SCHED_REASON_LIMIT,      /* a group limit holds it (sched_job_hold names it) */
+	SCHED_REASON_QUOTA,      /* its group's quota, with what it may borrow, is used up */
 };
 const char *sched_reason_name(enum sched_reason r);
 
@@ -311,6 +320,45 @@ uint64_t sched_job_id(const struct sched *s, uint32_t job);
  * time limit, else driver prediction, else history, else the default. */
 int64_t sched_job_estimate(const struct sched *s, uint32_t job);
 uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
+
+/* ---- tenancy groups: limits and quotas with borrowing (quota.c) ------------ */
+
+/*
+ * A group is an account, a user in an account, an organization (a cohort):
+ * what its jobs hold together is bounded by its limits, and a group with a
+ * nominal quota borrows unused quota of the other children of its parent
+ * (Kueue's ClusterQueues in a cohort). Device counts are whole devices; -1
+ * means none (no limit, no quota).
+ *   max_running_jobs, max_devices: Slurm's GrpJobs / GrpTRES=gres/gpu.
+ *   nominal_devices: the quota (needs a parent to borrow or lend).
+ *   borrow_limit: devices it may use beyond nominal (-1 = what the cohort has).
+ *   lend_limit: devices of its unused nominal the siblings may use (-1 = all).
+ * A job starts only if every group of it stays within its limits and its
+ * quota group's use stays within nominal + what it may borrow; a job started
+ * beyond nominal is borrowing. A job within its group's nominal that cannot
+ * start reclaims: running borrowing jobs of sibling groups are preempted
+ * (PREEMPT decisions, whatever the queue order), newest first.
+ * Cost: admission is O(groups of the job); reclaim O(R log R) for R running
+ * jobs of the partition, at most once per group and pass.
+ */
+struct sched_group_spec {
+	const char *name; /* copied; names the group in reasons; unique */
+	int32_t parent;   /* the cohort: a group id, or -1 */
+	int64_t max_running_jobs;
+	int64_t max_devices;
+	int64_t nominal_devices;
+	int64_t borrow_limit;
+	int64_t lend_limit;
+};
+/* Creates the group, or updates the one of that name (its use is kept).
+ * Returns its id (>= 0) or AIDC_E_INVAL / AIDC_E_LIMIT. */
+int sched_group_set(struct sched *s, const struct sched_group_spec *g, struct aidc_err *e);
+/* Devices (milli) its running jobs hold, and whether a running job borrows. */
+uint64_t sched_group_dev_milli(const struct sched *s, uint32_t group);
+bool sched_job_borrowing(const struct sched *s, uint32_t job);
+/* Why a job held by SCHED_REASON_LIMIT / QUOTA waits, e.g. "max_running_jobs
+ * of account phys" (into buf; "" otherwise). */
+void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n);
 
 /* ---- decisions ------------------------------------------------------------ */
 

@@ -184,9 +184,27 @@ struct sched_partition; /* defined by the core (queues, capacity indexes) */
 /* Service histogram of a partition: 4 buckets per power of two up to 2^64. */
 #define SCHED_SVC_BUCKETS 256
 
+/* A tenancy group (quota.c). */
+struct sched_group {
+	char *name; /* owned */
+	int32_t parent;
+	int64_t max_running_jobs, max_devices, nominal, borrow_limit, lend_limit; /* devices */
+	uint64_t running;   /* jobs */
+	uint64_t dev_milli; /* held by running jobs */
+	/* As a cohort (a parent): sum over its children of lendable unused
+	 * quota and of borrowed devices, milli. */
+	int64_t lendable_milli, borrowed_milli;
+	uint64_t reclaim_pass; /* last pass one of its jobs reclaimed in */
+	uint64_t lender_wait_pass; /* as a cohort: last pass a child reclaimed in */
+};
+
 struct sched {
 	struct sched_config cfg;
 	struct sched_env env;
+
+	struct sched_group *groups;
+	uint32_t ngroups;
+	size_t cap_groups;
 
 	struct sched_model *models; /* models[0 .. nmodels) */
 	uint32_t nmodels;
@@ -353,6 +371,10 @@ struct sched_job {
 	uint32_t flags;
 	uint32_t qos_class;   /* sched_job_spec's */
 	uint64_t preempt_qos; /* used with SCHED_JOB_QOS_PREEMPT */
+	uint32_t groups[SCHED_MAX_JOB_GROUPS], ngroups;
+	bool borrowing;       /* started beyond its quota group's nominal */
+	uint32_t hold_group;  /* LIMIT/QUOTA: which group ... */
+	uint8_t hold_what;    /* ... and which of its bounds (quota.c) */
 	int64_t hist_s; /* predictor's estimate at submit; 0 = no history */
 	bool live, running, in_inbox;
 	uint8_t level; /* Tiresias queue (0 high, 1 low) while pending */
@@ -386,6 +408,19 @@ struct sched_endev {
 };
 
 /* ---- core-internal functions ---------------------------------------------- */
+
+/* quota.c */
+/* Whether job h may start now by its groups' limits and quotas; false sets
+ * its reason (LIMIT or QUOTA) and hold. */
+bool sched_quota_admits(struct sched *s, uint32_t h);
+/* Charges (+1) or releases (-1) a job's use as it starts or stops. */
+void sched_quota_charge(struct sched *s, uint32_t h, int sign);
+/* Whether pending h may reclaim now (within its nominal, siblings borrow,
+ * not yet tried for its group this pass), and whether running r is a
+ * reclaimable victim for h (borrowing, in a sibling group). */
+bool sched_quota_may_reclaim(struct sched *s, uint32_t h);
+bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h);
+void sched_quota_release(struct sched *s);
 
 /* core.c */
 void sched_logf(const struct sched *s, int level, const char *fmt, ...)

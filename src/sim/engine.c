@@ -44,6 +44,7 @@ void sim_result_init(struct sim_result *r)
 void sim_result_release(struct sim_result *r)
 {
 	aidc_free(r->jobs);
+	aidc_free(r->qstats);
 	aidc_free(r->util);
 	memset(r, 0, sizeof *r);
 }
@@ -106,6 +107,8 @@ struct held {
 	uint32_t dev, milli;
 };
 
+#define QSIZES 1024u /* pending-size buckets per account (guarantee accounting) */
+
 struct engine {
 	const struct sim_trace *t;
 	const struct sim_opts *o;
@@ -128,6 +131,13 @@ struct engine {
 	size_t *held_first;    /* per job: its current run's first entry in held */
 	uint32_t *held_n;
 	uint64_t used;         /* milli in use, whole cluster */
+	int32_t *group_of;     /* strtab index -> quota index, -1 none, -2 not looked up */
+	int32_t *qgid;         /* quota index -> the core's group id */
+	int64_t *qpend;        /* quota index -> pending demand, milli */
+	/* quota index -> pending jobs by device count (QSIZES buckets, the last
+	 * holds every larger job) and a bitmap of the non-empty buckets */
+	uint32_t (*qsizes)[QSIZES];
+	uint64_t (*qbits)[QSIZES / 64];
 	size_t running, finished_or_lost;
 	int64_t now;
 };
@@ -198,6 +208,50 @@ static int64_t mask_of(struct engine *en, uint32_t model)
 	return (int64_t)mask;
 }
 
+/* The quota (index in o->quotas) a VC label is charged to, or -1. */
+static int32_t quota_of(struct engine *en, uint32_t vc)
+{
+	if (!en->o->nquotas)
+		return -1;
+	if (en->group_of[vc] == -2) {
+		const char *name = sim_strtab_get(&en->t->strs, vc);
+		en->group_of[vc] = -1;
+		for (size_t q = 0; q < en->o->nquotas; q++)
+			if (strcmp(en->o->quotas[q].name, name) == 0)
+				en->group_of[vc] = (int32_t)q;
+	}
+	return en->group_of[vc];
+}
+
+/* Job i's device demand (milli) enters (+1) or leaves (-1) its account's pending. */
+static void quota_pending(struct engine *en, size_t i, int sign)
+{
+	int32_t q = quota_of(en, en->t->jobs[i].vc);
+	if (q < 0)
+		return;
+	const struct sim_job_run *jr = &en->r->jobs[i];
+	uint32_t m = en->t->jobs[i].dev_milli ? en->t->jobs[i].dev_milli : AIDC_DEVICE_MILLI;
+	int64_t need = (int64_t)jr->ntasks * jr->ndev * m;
+	en->qpend[q] += sign * need;
+	uint64_t b = (uint64_t)((need + AIDC_DEVICE_MILLI - 1) / AIDC_DEVICE_MILLI);
+	if (b >= QSIZES)
+		b = QSIZES - 1;
+	en->qsizes[q][b] += (uint32_t)sign;
+	if (en->qsizes[q][b])
+		en->qbits[q][b / 64] |= UINT64_C(1) << (b % 64);
+	else
+		en->qbits[q][b / 64] &= ~(UINT64_C(1) << (b % 64));
+}
+
+/* Devices of the account's smallest pending job (0 when none). */
+static int64_t quota_min_pending(const struct engine *en, size_t q)
+{
+	for (size_t w = 0; w < QSIZES / 64; w++)
+		if (en->qbits[q][w])
+			return (int64_t)(w * 64 + (size_t)__builtin_ctzll(en->qbits[q][w]));
+	return 0;
+}
+
 static void reject(struct engine *en, size_t i, struct aidc_err *why)
 {
 	struct sim_result *r = en->r;
@@ -246,6 +300,11 @@ static int submit(struct engine *en, size_t i, struct aidc_err *e)
 		.oracle_s = jr->run_s > 0 ? jr->run_s : 1,
 		.flags = (j->flags & SIM_JOB_PREEMPTIBLE) ? SCHED_JOB_PREEMPTIBLE : 0,
 	};
+	int32_t q = quota_of(en, j->vc);
+	if (q >= 0) {
+		sp.groups[0] = (uint32_t)en->qgid[q];
+		sp.ngroups = 1;
+	}
 	int h = sched_submit(en->s, &sp, en->now, &why);
 	if (h < 0) {
 		if (h == AIDC_E_NOMEM || h == AIDC_E_INTERNAL)
@@ -260,6 +319,7 @@ static int submit(struct engine *en, size_t i, struct aidc_err *e)
 	jr->ntasks = ntasks;
 	jr->ndev = ndev;
 	jr->status = SIM_ST_PENDING;
+	quota_pending(en, i, +1);
 	return 0;
 }
 
@@ -329,6 +389,27 @@ static void release_shares(struct engine *en, size_t i)
 	en->used -= en->r->jobs[i].dev_milli;
 }
 
+/* Guarantee satisfaction over [en->now, until): an account with pending
+ * demand is satisfied while it holds at least min(demand, nominal), up to
+ * the granularity of jobs: while none of its pending jobs would fit in the
+ * nominal quota it does not use (a 4-device job of an account holding 14 of
+ * its 16 is not owed a start). */
+static void quota_tick(struct engine *en, int64_t until)
+{
+	double dt = (double)(until - en->now);
+	for (size_t q = 0; dt > 0 && q < en->o->nquotas; q++) {
+		if (en->qpend[q] <= 0)
+			continue;
+		int64_t held = (int64_t)sched_group_dev_milli(en->s, (uint32_t)en->qgid[q]);
+		int64_t demand = held + en->qpend[q];
+		int64_t nominal = en->o->quotas[q].nominal_devices * AIDC_DEVICE_MILLI;
+		int64_t smallest = quota_min_pending(en, q) * AIDC_DEVICE_MILLI;
+		en->r->qstats[q].pending_s += dt;
+		if (held >= (demand < nominal ? demand : nominal) || held + smallest > nominal)
+			en->r->qstats[q].satisfied_s += dt;
+	}
+}
+
 static int apply_start(struct engine *en, const struct sched_decision *dc, struct aidc_err *e)
 {
 	size_t i = (size_t)(dc->job_id - 1);
@@ -342,6 +423,7 @@ static int apply_start(struct engine *en, const struct sched_decision *dc, struc
 		jr->first_start_s = en->now;
 	jr->run_start_s = en->now;
 	jr->status = SIM_ST_RUNNING;
+	quota_pending(en, i, -1);
 	jr->epoch++;
 	jr->handle = dc->job;
 	en->running++;
@@ -366,6 +448,7 @@ static int preempt(struct engine *en, uint32_t handle, struct aidc_err *e)
 	jr->remaining_s -= en->now - jr->run_start_s;
 	jr->remaining_s += en->o->restart_overhead_s;
 	jr->status = SIM_ST_PENDING;
+	quota_pending(en, i, +1);
 	jr->preemptions++;
 	jr->epoch++; /* its completion event is now stale */
 	en->running--;
@@ -446,6 +529,38 @@ static void util_point(struct engine *en)
 
 /* ---- setup and the loop ------------------------------------------------------ */
 
+/* Tenancy: one cohort, one group per account with its quota. */
+static int setup_quotas(struct engine *en, struct aidc_err *e)
+{
+	const struct sim_opts *o = en->o;
+	if (!o->nquotas)
+		return 0;
+	struct sched_group_spec cs = {.name = "cohort", .parent = -1, .max_running_jobs = -1,
+				      .max_devices = -1, .nominal_devices = -1,
+				      .borrow_limit = -1, .lend_limit = -1};
+	int cohort = sched_group_set(en->s, &cs, e);
+	if (cohort < 0)
+		return cohort;
+	en->qgid = aidc_calloc(o->nquotas, sizeof *en->qgid);
+	en->qpend = aidc_calloc(o->nquotas, sizeof *en->qpend);
+	en->qsizes = aidc_calloc(o->nquotas, sizeof *en->qsizes);
+	en->qbits = aidc_calloc(o->nquotas, sizeof *en->qbits);
+	en->r->qstats = aidc_calloc(o->nquotas, sizeof *en->r->qstats);
+	for (size_t q = 0; q < o->nquotas; q++) {
+		bool m = o->quotas_measure_only;
+		struct sched_group_spec gs = {.name = o->quotas[q].name, .parent = m ? -1 : cohort,
+					      .max_running_jobs = -1, .max_devices = -1,
+					      .nominal_devices = m ? -1 : o->quotas[q].nominal_devices,
+					      .borrow_limit = o->quotas[q].borrow_limit,
+					      .lend_limit = o->quotas[q].lend_limit};
+		int g = sched_group_set(en->s, &gs, e);
+		if (g < 0)
+			return g;
+		en->qgid[q] = g;
+	}
+	return 0;
+}
+
 static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err *e)
 {
 	const struct sim_opts *o = en->o;
@@ -455,6 +570,8 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.placement = o->compat_helios ? SCHED_PLACE_HELIOS : o->placement;
 	cfg.blocking = (o->policy.backfill && !o->compat_helios) ? SCHED_BLOCK_EASY
 								   : SCHED_BLOCK_STRICT;
+	if (o->skip_blocked)
+		cfg.blocking = SCHED_BLOCK_SKIP;
 	cfg.seed = o->seed;
 	cfg.restart_overhead_s = o->restart_overhead_s;
 	cfg.gittins_min_samples = o->gittins_min_samples;
@@ -485,11 +602,13 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	size_t ns = AIDC_MAX(sim_strtab_count(&en->t->strs), 1u);
 	en->part_of = aidc_malloc(ns * sizeof *en->part_of);
 	en->mask_of = aidc_malloc(ns * sizeof *en->mask_of);
+	en->group_of = aidc_malloc(ns * sizeof *en->group_of);
 	for (size_t k = 0; k < ns; k++) {
 		en->part_of[k] = -2;
 		en->mask_of[k] = -2;
+		en->group_of[k] = -2;
 	}
-	return 0;
+	return setup_quotas(en, e);
 }
 
 /* Marks what the options filter out; returns how many jobs remain. */
@@ -536,6 +655,8 @@ static int loop(struct engine *en, struct aidc_err *e)
 		}
 		if (when == INT64_MAX || (en->running == 0 && next >= t->n && !top))
 			break;
+		if (en->o->nquotas)
+			quota_tick(en, when);
 		en->now = when;
 		en->r->events++;
 		struct aidc_heap_item it;
@@ -594,6 +715,11 @@ fail:
 	aidc_free(en.node_stamp);
 	aidc_free(en.part_of);
 	aidc_free(en.mask_of);
+	aidc_free(en.group_of);
+	aidc_free(en.qgid);
+	aidc_free(en.qpend);
+	aidc_free(en.qsizes);
+	aidc_free(en.qbits);
 	aidc_free(en.task_seen);
 	aidc_free(en.held);
 	aidc_free(en.held_first);

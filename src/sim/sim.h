@@ -229,8 +229,27 @@ struct sim_policy {
 /* "FIFO", "SJF+bf", ... into buf (labels from sched_order_names). */
 void sim_policy_label(const struct sim_policy *p, char *buf, size_t n);
 
+/* One account of a tenancy run (docs/tenancy.md): the jobs whose VC label is
+ * name are charged to it; devices, -1 = none. */
+struct sim_quota {
+	char name[AIDC_MAX_NAME_BYTES];
+	int64_t nominal_devices, borrow_limit, lend_limit;
+};
+
+/* Per account of a tenancy run: time with pending demand, and the part of it
+ * in which the account held at least min(demand, nominal quota). */
+struct sim_quota_stat {
+	double pending_s, satisfied_s;
+};
+
 struct sim_opts {
 	struct sim_policy policy;
+	/* Tenancy: accounts with quotas in one cohort (borrowing, reclaim);
+	 * borrowed, nquotas entries, NULL = none. */
+	const struct sim_quota *quotas;
+	size_t nquotas;
+	bool quotas_measure_only; /* account use and satisfaction, no quota enforced */
+	bool skip_blocked; /* blocking SKIP instead of STRICT / EASY */
 	enum sched_placement placement;
 	bool compat_helios;  /* Helios SC'21 rules (docs/sim.md) */
 	int64_t from_s, to_s; /* submit window (inclusive); INT64_MIN/INT64_MAX = open */
@@ -260,6 +279,7 @@ struct sim_result {
 	uint64_t preempt_capped; /* time steps whose preemption rounds hit the cap */
 	size_t n_excluded, n_no_part, n_rejected, n_never_started;
 	char first_reject[AIDC_ERRMSG_MAX]; /* why the first rejected job was refused */
+	struct sim_quota_stat *qstats;     /* opts.nquotas entries (owned), or NULL */
 	double wall_s;                     /* filled by the caller if it times the run */
 };
 void sim_result_init(struct sim_result *r);

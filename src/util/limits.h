@@ -397,6 +397,12 @@ AIDC_LIMIT_RANGE(AIDC_MAX_QOS, 1u, 63u);
 #define AIDC_MAX_TENANCY_LIST 256u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_TENANCY_LIST, 1u, 65536u);
+/* Tenancy groups in the scheduling core (accounts, users in accounts,
+ * organizations). */
+#ifndef AIDC_MAX_SCHED_GROUPS
+#define AIDC_MAX_SCHED_GROUPS 1048576u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_SCHED_GROUPS, 16u, 16777216u);
 /* The largest value of an association or QoS limit (jobs, devices); larger
  * is refused as absurd rather than taken as "no limit" (that is -1). */
 #ifndef AIDC_MAX_TENANCY_LIMIT

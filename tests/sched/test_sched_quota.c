@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tenancy groups in the scheduling core (src/sched/quota.c): limits at their
+ * boundary (max_running_jobs, max_devices: the job at the limit starts, the
+ * next is held with reason LIMIT naming the group, others still start), quota
+ * with borrowing in a cohort (a job beyond nominal starts on a sibling's
+ * unused quota and is marked borrowing; borrow_limit and lend_limit bound
+ * it), reclaim (the lender's job within its nominal preempts the borrower
+ * under FIFO, where the order itself never preempts, and starts after the
+ * requeue; the borrower is never started twice at once), and bad groups
+ * refused changing nothing.
+ */
+#include "sched_test_util.h"
+
+static int group(struct sched *s, const char *name, int32_t parent, int64_t run, int64_t devs,
+		 int64_t nominal, int64_t borrow, int64_t lend)
+{
+	struct sched_group_spec g = {name, parent, run, devs, nominal, borrow, lend};
+	struct aidc_err e = {0};
+	int id = sched_group_set(s, &g, &e);
+	if (id < 0)
+		fprintf(stderr, "group %s: %s\n", name, e.msg);
+	return id;
+}
+
+static int sub(struct sched *s, uint64_t id, uint32_t ndev, int g1, int g2, int64_t now)
+{
+	struct sched_job_spec js = jspec(id, 1, ndev, 100);
+	js.groups[0] = (uint32_t)g1;
+	js.ngroups = 1;
+	if (g2 >= 0) {
+		js.groups[1] = (uint32_t)g2;
+		js.ngroups = 2;
+	}
+	return submit_spec(s, &js, now);
+}
+
+static void hold_is(struct sched *s, int h, const char *want)
+{
+	char buf[128];
+	sched_job_hold(s, (uint32_t)h, buf, sizeof buf);
+	CHECK_STR(buf, want);
+}
+
+static void test_limits_at_boundary(void)
+{
+	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_STRICT, 4, 8);
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	int acct = group(s, "account phys", -1, 2, 12, -1, -1, -1);
+	int user = group(s, "user a in phys", -1, -1, 3, -1, -1, -1);
+	int other = group(s, "account chem", -1, -1, -1, -1, -1, -1);
+	CHECK(acct >= 0 && user >= 0 && other >= 0);
+	int a1 = sub(s, 1, 2, acct, user, 0);  /* user 2 of 3 devices */
+	int a2 = sub(s, 2, 2, acct, user, 0);  /* user would hold 4 > 3: LIMIT */
+	int a3 = sub(s, 3, 1, acct, -1, 0);    /* account's 2nd running job: starts */
+	int a4 = sub(s, 4, 1, acct, -1, 0);    /* 3rd running job > 2: LIMIT */
+	int c1 = sub(s, 5, 8, other, -1, 0);   /* other groups are not held */
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 3);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a1), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a3), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)c1), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)a2), SCHED_REASON_LIMIT);
+	hold_is(s, a2, "max_devices of user a in phys");
+	CHECK_EQ(sched_job_reason(s, (uint32_t)a4), SCHED_REASON_LIMIT);
+	hold_is(s, a4, "max_running_jobs of account phys");
+	CHECK_STR(sched_reason_name(SCHED_REASON_LIMIT), "limit");
+	/* One ends: the account's running-job limit lets a4 start; a2 stays held. */
+	struct aidc_err e = {0};
+	CHECK_EQ(sched_job_finish(s, (uint32_t)a3, 10, &e), 0);
+	CHECK_EQ(pass_count(s, 10, &d, SCHED_DECIDE_START), 1);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a4), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)a2), SCHED_REASON_LIMIT);
+	CHECK_EQ(sched_group_dev_milli(s, (uint32_t)user), 2000);
+	/* Bad groups change nothing. */
+	struct sched_group_spec bad = {"account phys", -1, -5, -1, -1, -1, -1};
+	CHECK_EQ(sched_group_set(s, &bad, NULL), AIDC_E_INVAL);
+	bad.max_running_jobs = (int64_t)AIDC_MAX_TENANCY_LIMIT + 1;
+	CHECK_EQ(sched_group_set(s, &bad, NULL), AIDC_E_INVAL);
+	bad.max_running_jobs = 1;
+	bad.parent = 99;
+	CHECK_EQ(sched_group_set(s, &bad, NULL), AIDC_E_INVAL);
+	struct sched_job_spec js = jspec(9, 1, 1, 100);
+	js.groups[0] = 99;
+	js.ngroups = 1;
+	CHECK_EQ(sched_submit(s, &js, 10, NULL), AIDC_E_INVAL);
+	CHECK_EQ(check_invariants(s), 0);
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
+static void test_borrow_and_reclaim(void)
+{
+	/* 2 nodes x 8: A and B each have a nominal quota of 8 in one cohort. */
+	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 2, 8);
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	struct aidc_err e = {0};
+	int cohort = group(s, "org", -1, -1, -1, -1, -1, -1);
+	int ga = group(s, "account A", cohort, -1, -1, 8, -1, -1);
+	int gb = group(s, "account B", cohort, -1, -1, 8, 4, -1); /* B borrows at most 4 */
+	int b1 = sub(s, 1, 8, gb, -1, 0); /* within B's nominal */
+	int b2 = sub(s, 2, 4, gb, -1, 0); /* borrows 4 of A's unused quota */
+	int b3 = sub(s, 3, 1, gb, -1, 0); /* would borrow 5 > borrow_limit 4: QUOTA */
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+	CHECK(!sched_job_borrowing(s, (uint32_t)b1));
+	CHECK(sched_job_borrowing(s, (uint32_t)b2));
+	CHECK_EQ(sched_job_reason(s, (uint32_t)b3), SCHED_REASON_QUOTA);
+	hold_is(s, b3, "borrow_limit of account B");
+	/* A wants its 8 back: FIFO never preempts, the quota does (b2 only). */
+	int a1 = sub(s, 4, 8, ga, -1, 1);
+	CHECK_EQ(pass_count(s, 1, &d, SCHED_DECIDE_PREEMPT), 1);
+	CHECK_EQ(d.v[0].job, (uint32_t)b2);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)a1), SCHED_REASON_PREEMPTING);
+	CHECK_EQ(sched_job_requeue(s, (uint32_t)b2, 1, &e), 0);
+	/* The lender starts; the borrower waits (no room, borrowing paused). */
+	CHECK_EQ(pass_count(s, 1, &d, SCHED_DECIDE_START), 1);
+	CHECK_EQ(d.v[0].job, (uint32_t)a1);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b2), SCHED_JOB_PENDING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b1), SCHED_JOB_RUNNING);
+	CHECK_EQ(check_invariants(s), 0);
+	/* A's job ends: B borrows again after the pause. */
+	CHECK_EQ(sched_job_finish(s, (uint32_t)a1, 5, &e), 0);
+	pass_count(s, 5, &d, SCHED_DECIDE_START);
+	pass_count(s, 6, &d, SCHED_DECIDE_START);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b2), SCHED_JOB_RUNNING);
+	CHECK(sched_job_borrowing(s, (uint32_t)b2));
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
+static void test_lend_limit(void)
+{
+	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 2, 8);
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	int cohort = group(s, "org", -1, -1, -1, -1, -1, -1);
+	int ga = group(s, "account A", cohort, -1, -1, 8, -1, 2); /* lends at most 2 */
+	int gb = group(s, "account B", cohort, -1, -1, 8, -1, -1);
+	CHECK(ga >= 0);
+	int b1 = sub(s, 1, 8, gb, -1, 0);
+	int b2 = sub(s, 2, 2, gb, -1, 0); /* borrows 2: allowed */
+	int b3 = sub(s, 3, 1, gb, -1, 0); /* a 3rd borrowed device: A lends no more */
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b1), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b2), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)b3), SCHED_REASON_QUOTA);
+	hold_is(s, b3, "quota of account B");
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {TEST(test_limits_at_boundary),
+						 TEST(test_borrow_and_reclaim),
+						 TEST(test_lend_limit)};
+	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
+}
