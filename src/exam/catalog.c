@@ -42,6 +42,14 @@ static const struct exam_question catalog[] = {
 	 {16, 4096, 4096}},
 	{"gemm.f16.2048", "gemm", "square GEMM, half precision", EXAM_GEMM, S, F16, {2048, 2048, 2048}},
 	{"gemm.bf16.2048", "gemm", "square GEMM, bfloat16", EXAM_GEMM, S, BF16, {2048, 2048, 2048}},
+	{"gemm.f32.tn-512", "gemm", "A transposed (weight-gradient layout)", EXAM_GEMM, Q, F32,
+	 {512, 512, 512, 1, 0}},
+	{"gemm.bf16.nt-512", "gemm", "B transposed (data-gradient layout), bfloat16", EXAM_GEMM, Q,
+	 BF16, {512, 512, 512, 0, 1}},
+	{"gemm.f32.beta-padded-512", "gemm", "C = alpha A B + 0.5 C, padded rows (lda/ldb/ldc)",
+	 EXAM_GEMM, Q, F32, {512, 512, 512, 0, 0, EXAM_GEMM_BETA | EXAM_GEMM_PADDED}},
+	{"gemm.f16.beta-padded-tt-512", "gemm", "both transposed, beta 0.5, padded rows, half",
+	 EXAM_GEMM, Q, F16, {512, 512, 512, 1, 1, EXAM_GEMM_BETA | EXAM_GEMM_PADDED}},
 	{"gemm.f32.4096", "gemm", "square GEMM", EXAM_GEMM, F, F32, {4096, 4096, 4096}},
 	{"gemm.f32.db-train-5124", "gemm", "DeepBench training, large", EXAM_GEMM, F, F32,
 	 {5124, 9124, 2560}},
@@ -54,6 +62,10 @@ static const struct exam_question catalog[] = {
 	 F32, {1, 3, 224, 224, 64, 7, 7, 2, 3}},
 	{"conv.resnet50.res2-3x3.b1", "conv", "ResNet-50 res2 3x3, batch 1", EXAM_CONV, Q, F32,
 	 {1, 64, 56, 56, 64, 3, 3, 1, 1}},
+	{"conv.resnet50.res2-3x3.b1.f16", "conv", "ResNet-50 res2 3x3, batch 1, half", EXAM_CONV, Q,
+	 F16, {1, 64, 56, 56, 64, 3, 3, 1, 1}},
+	{"conv.resnet50.res2-3x3.b1.bf16", "conv", "ResNet-50 res2 3x3, batch 1, bfloat16", EXAM_CONV,
+	 S, BF16, {1, 64, 56, 56, 64, 3, 3, 1, 1}},
 	{"conv.resnet50.res2-1x1.b8", "conv", "ResNet-50 res2 1x1 expand, batch 8", EXAM_CONV, S, F32,
 	 {8, 64, 56, 56, 256, 1, 1, 1, 0}},
 	{"conv.resnet50.res3-3x3.b8", "conv", "ResNet-50 res3 3x3, batch 8", EXAM_CONV, S, F32,
@@ -71,6 +83,10 @@ static const struct exam_question catalog[] = {
 	/* ---- attention (batch heads seq head_dim causal) -------------------- */
 	{"attn.f32.s512", "attention", "BERT-style encoder attention, seq 512", EXAM_ATTN, Q, F32,
 	 {1, 8, 512, 64, 0}},
+	{"attn.f16.s512", "attention", "encoder attention, seq 512, half", EXAM_ATTN, Q, F16,
+	 {1, 8, 512, 64, 0}},
+	{"attn.bf16.s1024-causal", "attention", "causal attention, seq 1024, bfloat16", EXAM_ATTN, S,
+	 BF16, {1, 16, 1024, 64, 1}},
 	{"attn.f32.s1024", "attention", "encoder attention, seq 1024", EXAM_ATTN, S, F32,
 	 {1, 16, 1024, 64, 0}},
 	{"attn.f32.s2048-causal", "attention", "GPT-style causal attention, seq 2048", EXAM_ATTN, S, F32,
@@ -84,6 +100,26 @@ static const struct exam_question catalog[] = {
 	{"mem.triad.32m", "memory", "STREAM triad, 32 MiB vectors", EXAM_TRIAD, Q, F32, {32}},
 	{"mem.reduce.4096x4096", "memory", "row-sum reduction (softmax/layernorm pattern)", EXAM_REDUCE,
 	 Q, F32, {4096, 4096}},
+	{"mem.add.f32.32m", "memory", "elementwise add, 32 MiB vectors", EXAM_ELT, Q, F32,
+	 {32, AIDC_DEV_ELT_ADD}},
+	{"mem.mul.bf16.32m", "memory", "elementwise multiply, bfloat16", EXAM_ELT, Q, BF16,
+	 {32, AIDC_DEV_ELT_MUL}},
+	{"mem.relu.f16.32m", "memory", "ReLU, half", EXAM_ELT, Q, F16, {32, AIDC_DEV_ELT_RELU}},
+	{"mem.triad.f16.32m", "memory", "STREAM triad, half", EXAM_ELT, Q, F16, {32, AIDC_DEV_ELT_AXPY}},
+	{"mem.gelu.bf16.32m", "memory", "GELU activation, bfloat16", EXAM_ELT, Q, BF16,
+	 {32, AIDC_DEV_ELT_GELU}},
+	{"mem.reduce-max.2048x2048", "memory", "row max (softmax pattern)", EXAM_REDUCE, Q, F32,
+	 {2048, 2048, 1}},
+	{"mem.reduce.f16.2048x2048", "memory", "row-sum reduction, half", EXAM_REDUCE, Q, F16,
+	 {2048, 2048, 0}},
+	{"mem.mul.f32.32m", "memory", "elementwise multiply, 32 MiB vectors", EXAM_ELT, S, F32,
+	 {32, AIDC_DEV_ELT_MUL}},
+	{"mem.relu.f32.32m", "memory", "ReLU, 32 MiB vectors", EXAM_ELT, S, F32,
+	 {32, AIDC_DEV_ELT_RELU}},
+	{"mem.add.bf16.32m", "memory", "elementwise add, bfloat16", EXAM_ELT, S, BF16,
+	 {32, AIDC_DEV_ELT_ADD}},
+	{"mem.reduce-max.bf16.2048x2048", "memory", "row max, bfloat16", EXAM_REDUCE, S, BF16,
+	 {2048, 2048, 1}},
 	{"mem.gelu.64m", "memory", "GELU activation, 64 MiB", EXAM_GELU, S, F32, {64}},
 	{"mem.copy.256m", "memory", "device-to-device copy, 256 MiB", EXAM_COPY, S, F32, {256}},
 	{"mem.triad.256m", "memory", "STREAM triad, 256 MiB vectors", EXAM_TRIAD, F, F32, {256}},
@@ -129,8 +165,9 @@ void exam_shape_str(const struct exam_question *q, char *buf, size_t len)
 	const uint32_t *p = q->p;
 	switch (q->kind) {
 	case EXAM_GEMM:
-		snprintf(buf, len, "m=%u n=%u k=%u%s%s", p[0], p[1], p[2], p[3] ? " A^T" : "",
-			 p[4] ? " B^T" : "");
+		snprintf(buf, len, "m=%u n=%u k=%u%s%s%s%s", p[0], p[1], p[2], p[3] ? " A^T" : "",
+			 p[4] ? " B^T" : "", p[5] & EXAM_GEMM_BETA ? " beta=0.5" : "",
+			 p[5] & EXAM_GEMM_PADDED ? " padded" : "");
 		break;
 	case EXAM_CONV:
 		snprintf(buf, len, "n=%u c=%u h=%u w=%u k=%u r=%u s=%u stride=%u pad=%u", p[0], p[1],
@@ -141,8 +178,13 @@ void exam_shape_str(const struct exam_question *q, char *buf, size_t len)
 			 p[4] ? " causal" : "");
 		break;
 	case EXAM_REDUCE:
-		snprintf(buf, len, "rows=%u cols=%u", p[0], p[1]);
+		snprintf(buf, len, "rows=%u cols=%u%s", p[0], p[1], p[2] ? " max" : " sum");
 		break;
+	case EXAM_ELT: {
+		static const char *const ops[] = {"add", "mul", "axpy", "relu", "gelu"};
+		snprintf(buf, len, "%u MiB, %s", p[0], p[1] < 5 ? ops[p[1]] : "?");
+		break;
+	}
 	default:
 		snprintf(buf, len, "%u MiB", p[0]);
 		break;

@@ -28,18 +28,25 @@
 enum exam_level { EXAM_QUICK = 0, EXAM_STANDARD = 1, EXAM_FULL = 2 };
 
 enum exam_kind {
-	EXAM_GEMM,      /* p: m n k trans_a trans_b */
+	EXAM_GEMM,      /* p: m n k trans_a trans_b flags (EXAM_GEMM_BETA, EXAM_GEMM_PADDED) */
 	EXAM_CONV,      /* p: n c h w k r s stride pad */
 	EXAM_ATTN,      /* p: batch heads seq head_dim causal */
 	EXAM_COPY,      /* device copy; p: MiB */
 	EXAM_TRIAD,     /* z = a x + y; p: MiB per vector */
 	EXAM_GELU,      /* p: MiB per vector */
-	EXAM_REDUCE,    /* row sums; p: rows cols */
+	EXAM_REDUCE,    /* row reduction; p: rows cols op (0 sum, 1 max) */
 	EXAM_H2D,       /* p: MiB */
 	EXAM_D2H,       /* p: MiB */
 	EXAM_PEER,      /* device 0 -> device 1; p: MiB */
-	EXAM_ALLREDUCE  /* across all devices; p: MiB per device */
+	EXAM_ALLREDUCE, /* across all devices; p: MiB per device */
+	EXAM_ELT        /* any elementwise op; p: MiB per vector, op (aidc_dev_eltwise_op) */
 };
+
+/* GEMM question flags (p[5]): C starts from random values and beta = 0.5;
+ * the rows of A, B and C are padded (lda, ldb, ldc past the row), and the
+ * padding must be left alone. */
+#define EXAM_GEMM_BETA 1u
+#define EXAM_GEMM_PADDED 2u
 
 struct exam_question {
 	const char *id;     /* stable key, e.g. "gemm.f32.2048" */

@@ -18,6 +18,7 @@
 struct exam_probe {
 	uint64_t idx;
 	double ref, bound;
+	double base; /* the answer is sign * ref + base (GEMM with beta: base = beta C0) */
 };
 
 struct exam_job {
@@ -29,6 +30,7 @@ struct exam_job {
 	uint32_t buf_dev[EXAM_JOB_BUFS];
 	uint64_t bytes[EXAM_JOB_BUFS];
 	void *host[EXAM_JOB_BUFS];  /* owned: storage-format host copies of inputs */
+	bool pinned[EXAM_JOB_BUFS]; /* host[i] is the plugin's pinned memory (host_alloc) */
 	float *val[EXAM_JOB_BUFS];  /* owned: input values as floats (for references) */
 	int out_buf;                /* which buffer holds the answer */
 	enum aidc_dev_dtype out_type;
@@ -48,8 +50,16 @@ struct exam_job {
 	 * cols, element (r, c) at (r / inner) * cols * inner + c * inner + r % inner;
 	 * sum_c out(r, c) x[c] must be within zb[r] + out_tol * sum_c |out(r, c)| |x[c]|
 	 * of sign * z[r]. All owned; NULL when the kind has no such check. */
-	double *px, *pz, *pzb;
+	double *px, *pz, *pzb, *pzbase; /* pzbase: added to sign * pz (NULL = 0) */
 	size_t prows, pcols, pinner;
+	size_t pld;                 /* row stride of the output when pinner == 1 (0 = pcols) */
+	/* Attention's whole-output check: row r of the output (hdim values) times
+	 * hx must lie in [hlo[r], hhi[r]] (see attn_hull in kinds.c). Owned. */
+	double *hx, *hlo, *hhi;
+	size_t hrows, hdim;
+	/* GEMM with beta: C's starting values are uploaded before each sample. */
+	bool reset_c;
+	uint64_t ncalls;            /* calls launched (GEMM alternates alpha by parity) */
 	union {
 		struct aidc_dev_gemm g;
 		struct aidc_dev_conv2d c;
@@ -75,6 +85,8 @@ size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k);
 /* Grows the probe array by n; returns the first new slot. */
 struct exam_probe *exam_job_more_probes(struct exam_job *j, size_t n);
 void exam_tol(enum aidc_dev_dtype t, double *acc, double *out);
+/* Smallest spacing of the dtype's subnormals: an absolute floor for error bounds. */
+double exam_abs_floor(enum aidc_dev_dtype t);
 
 /* exam.c */
 void exam_fill_header(const char *name, const char *version, const char *path, uint32_t ndev,

@@ -16,22 +16,33 @@
 #define PROBES_CHEAP 65536u
 #define PROBE_ROWS_ATTN 48u
 
-/* A(i, l) and B(l, c) of the GEMM question, whatever the transposes. */
+static struct exam_probe mkprobe(uint64_t idx, double ref, double bound)
+{
+	return (struct exam_probe){idx, ref, bound, 0};
+}
+
+/* A(i, l) and B(l, c) of the GEMM question, whatever the transposes and row strides. */
 static double gemm_a(const struct exam_job *j, size_t i, size_t l)
 {
-	const uint32_t *p = j->q->p;
-	return p[3] ? j->val[0][l * p[0] + i] : j->val[0][i * p[2] + l];
+	size_t lda = (size_t)j->args.g.lda;
+	return j->q->p[3] ? j->val[0][l * lda + i] : j->val[0][i * lda + l];
 }
 
 static double gemm_b(const struct exam_job *j, size_t l, size_t c)
 {
-	const uint32_t *p = j->q->p;
-	return p[4] ? j->val[1][c * p[2] + l] : j->val[1][l * p[1] + c];
+	size_t ldb = (size_t)j->args.g.ldb;
+	return j->q->p[4] ? j->val[1][c * ldb + l] : j->val[1][l * ldb + c];
 }
 
-static struct exam_probe gemm_probe(const struct exam_job *j, size_t idx)
+/* beta C0(i, c): what C's starting value adds (0 without beta). */
+static double gemm_base(const struct exam_job *j, size_t i, size_t c)
 {
-	size_t n = j->q->p[1], k = j->q->p[2], i = idx / n, c = idx % n;
+	return j->args.g.beta != 0 ? (double)j->args.g.beta * j->val[2][i * j->args.g.ldc + c] : 0;
+}
+
+static struct exam_probe gemm_probe(const struct exam_job *j, size_t i, size_t c)
+{
+	size_t k = j->q->p[2];
 	double acc, out, s = 0, sa = 0;
 	exam_tol(j->q->dtype, &acc, &out);
 	for (size_t l = 0; l < k; l++) {
@@ -39,14 +50,17 @@ static struct exam_probe gemm_probe(const struct exam_job *j, size_t idx)
 		s += ab;
 		sa += fabs(ab);
 	}
-	return (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+	double base = gemm_base(j, i, c);
+	return (struct exam_probe){i * j->args.g.ldc + c, s,
+				   acc * sa + out * (fabs(s) + fabs(base)) + exam_abs_floor(j->q->dtype),
+				   base};
 }
 
 /*
  * Freivalds: C x = A (B x) for a random x, in fp64, costs O(mk + kn + mn)
  * instead of O(mnk) and sees every output element. The bound is the
  * per-element bound summed along the row (acc * |A| (|B| |x|)); the output
- * part is added at check time from |C| |x|.
+ * part is added at check time from |C| |x|. With beta, beta C0 x is added.
  */
 static void gemm_projection(struct exam_job *j)
 {
@@ -71,11 +85,18 @@ static void gemm_projection(struct exam_job *j)
 			j->pz[i] += a * bx[l];
 			j->pzb[i] += acc * fabs(a) * bxa[l];
 		}
+	if (j->args.g.beta != 0) {
+		j->pzbase = aidc_calloc(m, sizeof *j->pzbase);
+		for (size_t i = 0; i < m; i++)
+			for (size_t c = 0; c < n; c++)
+				j->pzbase[i] += gemm_base(j, i, c) * j->px[c];
+	}
 	aidc_free(bx);
 	aidc_free(bxa);
 	j->prows = m;
 	j->pcols = n;
 	j->pinner = 1;
+	j->pld = (size_t)j->args.g.ldc;
 }
 
 static int setup_gemm(struct exam_job *j, struct aidc_err *e)
@@ -83,10 +104,16 @@ static int setup_gemm(struct exam_job *j, struct aidc_err *e)
 	const struct exam_question *q = j->q;
 	uint64_t m = q->p[0], n = q->p[1], k = q->p[2];
 	bool ta = q->p[3], tb = q->p[4];
-	int rc = exam_job_input(j, 0, q->dtype, (size_t)(m * k), e);
+	bool beta = q->p[5] & EXAM_GEMM_BETA, pad = q->p[5] & EXAM_GEMM_PADDED;
+	uint64_t lda = (ta ? m : k) + (pad ? 8 : 0), ldb = (tb ? k : n) + (pad ? 16 : 0);
+	uint64_t ldc = n + (pad ? 24 : 0);
+	int rc = exam_job_input(j, 0, q->dtype, (size_t)((ta ? k : m) * lda), e);
 	if (!rc)
-		rc = exam_job_input(j, 1, q->dtype, (size_t)(k * n), e);
-	if (!rc)
+		rc = exam_job_input(j, 1, q->dtype, (size_t)((tb ? n : k) * ldb), e);
+	/* C starts from random values when they matter: beta, or padding to leave alone */
+	if (!rc && (beta || pad))
+		rc = exam_job_input(j, 2, q->dtype, (size_t)(m * ldc), e);
+	else if (!rc)
 		rc = exam_job_alloc(j, 2, j->dev, m * n * dev_dtype_size(q->dtype), e);
 	if (rc)
 		return rc;
@@ -94,27 +121,30 @@ static int setup_gemm(struct exam_job *j, struct aidc_err *e)
 	*g = (struct aidc_dev_gemm){.struct_size = sizeof *g, .dtype = q->dtype,
 				    .trans_a = ta ? AIDC_DEV_TRANS : AIDC_DEV_NOTRANS,
 				    .trans_b = tb ? AIDC_DEV_TRANS : AIDC_DEV_NOTRANS,
-				    .m = m, .n = n, .k = k, .lda = ta ? m : k, .ldb = tb ? k : n,
-				    .ldc = n, .alpha = 1.0f, .beta = 0.0f, .a = j->buf[0],
+				    .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+				    .ldc = ldc, .alpha = 1.0f, .beta = beta ? 0.5f : 0.0f, .a = j->buf[0],
 				    .b = j->buf[1], .c = j->buf[2]};
 	j->out_buf = 2;
 	j->out_type = q->dtype;
 	j->work = 2.0 * (double)m * (double)n * (double)k;
 	j->alternate = true;
+	j->reset_c = beta;
 	size_t nout = (size_t)(m * n), np = nout < PROBES_DOT ? nout : PROBES_DOT;
 	struct exam_probe *pr = exam_job_probes(j, np);
-	for (size_t t = 0; t < np; t++)
-		pr[t] = gemm_probe(j, exam_pick(j, nout, PROBES_DOT, t));
+	for (size_t t = 0; t < np; t++) {
+		size_t idx = exam_pick(j, nout, PROBES_DOT, t);
+		pr[t] = gemm_probe(j, idx / n, idx % n);
+	}
 	/* Edges (first and last row and column, so every corner) are always checked. */
 	if (nout > PROBES_DOT) {
 		pr = exam_job_more_probes(j, 2 * (m + n));
 		for (size_t c = 0; c < n; c++) {
-			*pr++ = gemm_probe(j, c);
-			*pr++ = gemm_probe(j, (m - 1) * n + c);
+			*pr++ = gemm_probe(j, 0, c);
+			*pr++ = gemm_probe(j, m - 1, c);
 		}
 		for (size_t i = 0; i < m; i++) {
-			*pr++ = gemm_probe(j, i * n);
-			*pr++ = gemm_probe(j, i * n + n - 1);
+			*pr++ = gemm_probe(j, i, 0);
+			*pr++ = gemm_probe(j, i, n - 1);
 		}
 	}
 	gemm_projection(j);
@@ -173,11 +203,11 @@ static struct exam_probe conv_probe(const struct exam_job *j, size_t idx)
 		wa[i] = fabs(w[i]);
 	}
 	double acc, out, sa;
-	exam_tol(AIDC_DEV_F32, &acc, &out);
+	exam_tol(j->q->dtype, &acc, &out);
 	double s = conv_dot(j, &d, nn, pp, q, w, wa, &sa);
 	aidc_free(w);
 	aidc_free(wa);
-	return (struct exam_probe){idx, s, acc * sa + out * fabs(s) + 1e-30};
+	return mkprobe(idx, s, acc * sa + out * fabs(s) + exam_abs_floor(j->q->dtype));
 }
 
 /*
@@ -190,7 +220,7 @@ static void conv_projection(struct exam_job *j)
 	struct conv_dims d = conv_dims(j);
 	size_t nw = d.C * d.R * d.S, rows = d.N * d.P * d.Q;
 	double acc, out;
-	exam_tol(AIDC_DEV_F32, &acc, &out);
+	exam_tol(j->q->dtype, &acc, &out);
 	j->px = aidc_malloc(d.K * sizeof *j->px);
 	j->pz = aidc_calloc(rows, sizeof *j->pz);
 	j->pzb = aidc_calloc(rows, sizeof *j->pzb);
@@ -221,25 +251,26 @@ static int setup_conv(struct exam_job *j, struct aidc_err *e)
 	uint32_t N = p[0], C = p[1], H = p[2], W = p[3], K = p[4], R = p[5], S = p[6];
 	uint32_t st = p[7], pad = p[8];
 	uint32_t P = (H + 2 * pad - R) / st + 1, Q = (W + 2 * pad - S) / st + 1;
-	int rc = exam_job_input(j, 0, AIDC_DEV_F32, (size_t)N * C * H * W, e);
+	enum aidc_dev_dtype t = j->q->dtype;
+	int rc = exam_job_input(j, 0, t, (size_t)N * C * H * W, e);
 	if (!rc)
-		rc = exam_job_input(j, 1, AIDC_DEV_F32, (size_t)K * C * R * S, e);
+		rc = exam_job_input(j, 1, t, (size_t)K * C * R * S, e);
 	if (!rc)
-		rc = exam_job_alloc(j, 2, j->dev, (uint64_t)N * K * P * Q * 4, e);
+		rc = exam_job_alloc(j, 2, j->dev, (uint64_t)N * K * P * Q * dev_dtype_size(t), e);
 	if (rc)
 		return rc;
-	j->args.c = (struct aidc_dev_conv2d){.struct_size = sizeof j->args.c, .dtype = AIDC_DEV_F32,
+	j->args.c = (struct aidc_dev_conv2d){.struct_size = sizeof j->args.c, .dtype = t,
 					     .n = N, .c = C, .h = H, .w = W, .k = K, .r = R, .s = S,
 					     .stride_h = st, .stride_w = st, .pad_h = pad, .pad_w = pad,
 					     .dil_h = 1, .dil_w = 1, .x = j->buf[0], .wt = j->buf[1],
 					     .y = j->buf[2]};
 	j->out_buf = 2;
-	j->out_type = AIDC_DEV_F32;
+	j->out_type = t;
 	j->work = 2.0 * N * K * P * Q * (double)C * R * S;
 	size_t nout = (size_t)N * K * P * Q, np = nout < PROBES_DOT ? nout : PROBES_DOT;
 	struct exam_probe *pr = exam_job_probes(j, np);
-	for (size_t t = 0; t < np; t++)
-		pr[t] = conv_probe(j, exam_pick(j, nout, PROBES_DOT, t));
+	for (size_t k = 0; k < np; k++)
+		pr[k] = conv_probe(j, exam_pick(j, nout, PROBES_DOT, k));
 	/* The four spatial corners of the first and the last output plane. */
 	size_t plane = (size_t)P * Q, corner[4] = {0, Q - 1, plane - Q, plane - 1};
 	pr = exam_job_more_probes(j, 8);
@@ -276,102 +307,191 @@ static void attn_row(struct exam_job *j, size_t bh, size_t i, double *sc, struct
 			o += sc[c] / sum * v[c * D + d];
 			oa += sc[c] / sum * fabs(v[c * D + d]);
 		}
-		/* fp32: 1e-4 x sum p|v| x (1 + max|score|); see docs/exam.md */
-		pr[d] = (struct exam_probe){(bh * S + i) * D + d, o, 1e-4 * oa * (1 + maxabs) + 1e-30};
+		/* 1e-4 (fp32; 16-bit: 2e-3, 8e-3) x sum p|v| x (1 + max|score|), plus the
+		 * output's rounding; see docs/exam.md */
+		double acc, out;
+		exam_tol(j->q->dtype, &acc, &out);
+		double a = j->q->dtype == AIDC_DEV_F32 ? 1e-4 : j->q->dtype == AIDC_DEV_F16 ? 2e-3 : 8e-3;
+		pr[d] = mkprobe((bh * S + i) * D + d, o,
+					    a * oa * (1 + maxabs) + out * fabs(o) +
+						    exam_abs_floor(j->q->dtype));
 	}
+}
+
+/*
+ * The whole-output check for attention: every output row is a convex
+ * combination of the value rows it sees (softmax weights are >= 0 and sum to
+ * 1), so for a random x, O[i] . x lies between the smallest and the largest
+ * V[j] . x over the keys j row i sees. O(S D) per head, every row checked.
+ */
+static void attn_hull(struct exam_job *j)
+{
+	const uint32_t *p = j->q->p;
+	size_t S = p[2], D = p[3], heads = (size_t)p[0] * p[1], rows = heads * S;
+	j->hx = aidc_malloc(D * sizeof *j->hx);
+	j->hlo = aidc_malloc(rows * sizeof *j->hlo);
+	j->hhi = aidc_malloc(rows * sizeof *j->hhi);
+	j->hrows = rows;
+	j->hdim = D;
+	for (size_t d = 0; d < D; d++)
+		j->hx[d] = 2.0 * aidc_rng_unit(&j->rng) - 1.0;
+	double *u = aidc_malloc(S * sizeof *u);
+	for (size_t h = 0; h < heads; h++) {
+		const float *v = j->val[2] + h * S * D;
+		double lo = INFINITY, hi = -INFINITY;
+		for (size_t k = 0; k < S; k++) {
+			u[k] = 0;
+			for (size_t d = 0; d < D; d++)
+				u[k] += (double)v[k * D + d] * j->hx[d];
+		}
+		if (!p[4])
+			for (size_t k = 0; k < S; k++) {
+				lo = u[k] < lo ? u[k] : lo;
+				hi = u[k] > hi ? u[k] : hi;
+			}
+		for (size_t i = 0; i < S; i++) {
+			if (p[4]) { /* causal: row i sees keys 0..i */
+				lo = u[i] < lo ? u[i] : lo;
+				hi = u[i] > hi ? u[i] : hi;
+			}
+			j->hlo[h * S + i] = lo;
+			j->hhi[h * S + i] = hi;
+		}
+	}
+	aidc_free(u);
 }
 
 static int setup_attn(struct exam_job *j, struct aidc_err *e)
 {
 	const uint32_t *p = j->q->p;
 	size_t B = p[0], Hh = p[1], S = p[2], D = p[3], n = B * Hh * S * D;
+	enum aidc_dev_dtype t = j->q->dtype;
 	int rc = 0;
 	for (int i = 0; i < 3 && !rc; i++)
-		rc = exam_job_input(j, i, AIDC_DEV_F32, n, e);
+		rc = exam_job_input(j, i, t, n, e);
 	if (!rc)
-		rc = exam_job_alloc(j, 3, j->dev, (uint64_t)n * 4, e);
+		rc = exam_job_alloc(j, 3, j->dev, (uint64_t)n * dev_dtype_size(t), e);
 	if (rc)
 		return rc;
 	j->args.a = (struct aidc_dev_attention){.struct_size = sizeof j->args.a,
-						.dtype = AIDC_DEV_F32, .batch = p[0], .heads = p[1],
+						.dtype = t, .batch = p[0], .heads = p[1],
 						.seq = p[2], .head_dim = p[3], .causal = p[4],
 						.scale = (float)(1.0 / sqrt((double)D)),
 						.q = j->buf[0], .k = j->buf[1], .v = j->buf[2],
 						.o = j->buf[3]};
 	j->out_buf = 3;
-	j->out_type = AIDC_DEV_F32;
+	j->out_type = t;
 	j->work = 4.0 * (double)(B * Hh) * (double)S * (double)S * (double)D * (p[4] ? 0.5 : 1.0);
 	size_t rows = B * Hh * S, nr = rows < PROBE_ROWS_ATTN ? rows : PROBE_ROWS_ATTN;
 	/* Seeded rows plus the first and the last (every head_dim output of each). */
 	struct exam_probe *pr = exam_job_probes(j, (nr + 2) * D);
 	double *sc = aidc_malloc(S * sizeof *sc);
-	for (size_t t = 0; t < nr + 2; t++) {
-		size_t r = t == nr ? 0 : t == nr + 1 ? rows - 1 : (size_t)aidc_rng_below(&j->rng, rows);
-		attn_row(j, r / S, r % S, sc, pr + t * D);
+	for (size_t k = 0; k < nr + 2; k++) {
+		size_t r = k == nr ? 0 : k == nr + 1 ? rows - 1 : (size_t)aidc_rng_below(&j->rng, rows);
+		attn_row(j, r / S, r % S, sc, pr + k * D);
 	}
 	aidc_free(sc);
+	attn_hull(j);
 	return 0;
+}
+
+/* The elementwise op of a question: triad is axpy, gelu is gelu, elt says in p[1]. */
+static enum aidc_dev_eltwise_op elt_op(const struct exam_question *q)
+{
+	return q->kind == EXAM_TRIAD ? AIDC_DEV_ELT_AXPY
+	       : q->kind == EXAM_GELU ? AIDC_DEV_ELT_GELU
+				      : (enum aidc_dev_eltwise_op)q->p[1];
 }
 
 static int setup_elt(struct exam_job *j, struct aidc_err *e)
 {
 	const struct exam_question *q = j->q;
-	size_t n = (size_t)q->p[0] << 18; /* MiB of f32 */
-	bool triad = q->kind == EXAM_TRIAD;
-	int rc = exam_job_input(j, 0, AIDC_DEV_F32, n, e);
-	if (!rc && triad)
-		rc = exam_job_input(j, 1, AIDC_DEV_F32, n, e);
+	enum aidc_dev_dtype t = q->dtype;
+	size_t es = dev_dtype_size(t), n = ((size_t)q->p[0] << 20) / es; /* MiB per vector */
+	enum aidc_dev_eltwise_op op = elt_op(q);
+	bool binary = op == AIDC_DEV_ELT_ADD || op == AIDC_DEV_ELT_MUL || op == AIDC_DEV_ELT_AXPY;
+	int rc = exam_job_input(j, 0, t, n, e);
+	if (!rc && binary)
+		rc = exam_job_input(j, 1, t, n, e);
 	if (!rc)
-		rc = exam_job_alloc(j, 2, j->dev, (uint64_t)n * 4, e);
+		rc = exam_job_alloc(j, 2, j->dev, (uint64_t)n * es, e);
 	if (rc)
 		return rc;
-	j->args.el = (struct aidc_dev_eltwise){.struct_size = sizeof j->args.el,
-					       .dtype = AIDC_DEV_F32,
-					       .op = triad ? AIDC_DEV_ELT_AXPY : AIDC_DEV_ELT_GELU,
-					       .n = n, .alpha = 0.5f, .x = j->buf[0],
-					       .y = triad ? j->buf[1] : NULL, .z = j->buf[2]};
+	j->args.el = (struct aidc_dev_eltwise){.struct_size = sizeof j->args.el, .dtype = t,
+					       .op = op, .n = n, .alpha = 0.5f, .x = j->buf[0],
+					       .y = binary ? j->buf[1] : NULL, .z = j->buf[2]};
 	j->out_buf = 2;
-	j->out_type = AIDC_DEV_F32;
-	j->work = (triad ? 3.0 : 2.0) * (double)n * 4;
+	j->out_type = t;
+	j->work = (binary ? 3.0 : 2.0) * (double)n * (double)es;
+	double acc, out;
+	exam_tol(t, &acc, &out);
+	double floor = exam_abs_floor(t);
 	size_t np = n < PROBES_CHEAP ? n : PROBES_CHEAP;
 	struct exam_probe *pr = exam_job_probes(j, np);
-	for (size_t t = 0; t < np; t++) {
+	for (size_t k = 0; k < np; k++) {
 		/* the first and the last element are always among the checked */
-		size_t i = t == 0 ? 0 : t == 1 ? n - 1 : exam_pick(j, n, PROBES_CHEAP, t);
-		double x = j->val[0][i];
-		if (triad) {
-			double y = j->val[1][i], z = 0.5 * x + y;
-			pr[t] = (struct exam_probe){i, z, 1e-6 * (fabs(0.5 * x) + fabs(y)) + 1e-30};
-		} else {
-			double z = 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-			pr[t] = (struct exam_probe){i, z, 1e-5 * (1 + fabs(x))};
+		size_t i = k == 0 ? 0 : k == 1 ? n - 1 : exam_pick(j, n, PROBES_CHEAP, k);
+		double x = j->val[0][i], y = binary ? j->val[1][i] : 0, z;
+		switch (op) {
+		case AIDC_DEV_ELT_ADD:
+			z = x + y;
+			pr[k] = mkprobe(i, z, 1e-6 * (fabs(x) + fabs(y)) + out * fabs(z) + floor);
+			break;
+		case AIDC_DEV_ELT_MUL:
+			z = x * y;
+			pr[k] = mkprobe(i, z, 1e-6 * fabs(z) + out * fabs(z) + floor);
+			break;
+		case AIDC_DEV_ELT_AXPY:
+			z = 0.5 * x + y;
+			pr[k] = mkprobe(i, z, 1e-6 * (fabs(0.5 * x) + fabs(y)) + out * fabs(z) + floor);
+			break;
+		case AIDC_DEV_ELT_RELU:
+			z = x > 0 ? x : 0;
+			pr[k] = mkprobe(i, z, floor);
+			break;
+		default:
+			z = 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+			pr[k] = mkprobe(i, z, 1e-5 * (1 + fabs(x)) + out * fabs(z) + floor);
+			break;
 		}
 	}
 	return 0;
 }
 
+/* Row reductions: p[2] is the op (0 sum, 1 max). */
 static int setup_reduce(struct exam_job *j, struct aidc_err *e)
 {
 	size_t rows = j->q->p[0], cols = j->q->p[1];
-	int rc = exam_job_input(j, 0, AIDC_DEV_F32, rows * cols, e);
+	enum aidc_dev_dtype t = j->q->dtype;
+	enum aidc_dev_reduce_op op = j->q->p[2] ? AIDC_DEV_RED_MAX : AIDC_DEV_RED_SUM;
+	size_t es = dev_dtype_size(t);
+	int rc = exam_job_input(j, 0, t, rows * cols, e);
 	if (!rc)
-		rc = exam_job_alloc(j, 1, j->dev, (uint64_t)rows * 4, e);
+		rc = exam_job_alloc(j, 1, j->dev, (uint64_t)rows * es, e);
 	if (rc)
 		return rc;
-	j->args.r = (struct aidc_dev_reduce){.struct_size = sizeof j->args.r, .dtype = AIDC_DEV_F32,
-					     .op = AIDC_DEV_RED_SUM, .rows = rows, .cols = cols,
+	j->args.r = (struct aidc_dev_reduce){.struct_size = sizeof j->args.r, .dtype = t,
+					     .op = op, .rows = rows, .cols = cols,
 					     .x = j->buf[0], .y = j->buf[1]};
 	j->out_buf = 1;
-	j->out_type = AIDC_DEV_F32;
-	j->work = (double)rows * cols * 4 + (double)rows * 4;
+	j->out_type = t;
+	j->work = (double)rows * cols * es + (double)rows * es;
+	double acc, out;
+	exam_tol(t, &acc, &out);
 	struct exam_probe *pr = exam_job_probes(j, rows);
 	for (size_t i = 0; i < rows; i++) {
-		double s = 0, sa = 0;
+		const float *x = j->val[0] + i * cols;
+		double s = 0, sa = 0, mx = -INFINITY;
 		for (size_t c = 0; c < cols; c++) {
-			s += j->val[0][i * cols + c];
-			sa += fabs(j->val[0][i * cols + c]);
+			s += x[c];
+			sa += fabs(x[c]);
+			mx = x[c] > mx ? x[c] : mx;
 		}
-		pr[i] = (struct exam_probe){i, s, 1e-5 * sa + 1e-30};
+		/* a max is one of the inputs: exact in every dtype */
+		pr[i] = op == AIDC_DEV_RED_MAX
+				? mkprobe(i, mx, 1e-30)
+				: mkprobe(i, s, (t == AIDC_DEV_F32 ? 1e-5 : acc) * sa +
+								    out * fabs(s) + exam_abs_floor(t));
 	}
 	return 0;
 }
@@ -389,7 +509,14 @@ static int setup_copy(struct exam_job *j, struct aidc_err *e)
 		j->ncoll = 2;
 		dst_dev = j->dev == 0 ? 1 : 0;
 	}
-	j->host[0] = aidc_malloc(n);
+	/* Host transfers use the plugin's pinned memory when it offers some (ABI v2). */
+	struct aidc_err pe;
+	aidc_err_clear(&pe);
+	bool xfer = q->kind == EXAM_H2D || q->kind == EXAM_D2H;
+	if (xfer && dev_host_alloc(j->p, j->dev, n, &j->host[0], &pe) == 0)
+		j->pinned[0] = true;
+	else
+		j->host[0] = aidc_malloc(n);
 	exam_job_random_bytes(j, j->host[0], n);
 	j->expect = j->host[0];
 	int rc = exam_job_alloc(j, 0, j->dev, n, e);
@@ -401,7 +528,13 @@ static int setup_copy(struct exam_job *j, struct aidc_err *e)
 		return rc;
 	j->out_buf = q->kind == EXAM_COPY || q->kind == EXAM_PEER ? 1 : 0;
 	if (q->kind == EXAM_D2H) {
-		j->host[1] = aidc_calloc(1, n);
+		aidc_err_clear(&pe);
+		if (dev_host_alloc(j->p, j->dev, n, &j->host[1], &pe) == 0) {
+			j->pinned[1] = true;
+			memset(j->host[1], 0, n);
+		} else {
+			j->host[1] = aidc_calloc(1, n);
+		}
 		j->host_out = j->host[1];
 	}
 	j->work = (q->kind == EXAM_COPY ? 2.0 : 1.0) * (double)n;
@@ -443,7 +576,7 @@ static int setup_allreduce(struct exam_job *j, struct aidc_err *e)
 			s += j->val[d][i];
 			sa += fabs(j->val[d][i]);
 		}
-		pr[t] = (struct exam_probe){i, s, 1e-5 * sa + 1e-30};
+		pr[t] = mkprobe(i, s, 1e-5 * sa + 1e-30);
 	}
 	return 0;
 }
@@ -459,6 +592,7 @@ int exam_setup(struct exam_job *j, struct aidc_err *e)
 		return setup_attn(j, e);
 	case EXAM_TRIAD:
 	case EXAM_GELU:
+	case EXAM_ELT:
 		return setup_elt(j, e);
 	case EXAM_REDUCE:
 		return setup_reduce(j, e);
@@ -485,6 +619,7 @@ int exam_launch(struct exam_job *j, struct aidc_err *e)
 		return dev_attention(p, j->dev, &j->args.a, e);
 	case EXAM_TRIAD:
 	case EXAM_GELU:
+	case EXAM_ELT:
 		return dev_eltwise(p, j->dev, &j->args.el, e);
 	case EXAM_REDUCE:
 		return dev_reduce(p, j->dev, &j->args.r, e);

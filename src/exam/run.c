@@ -93,7 +93,10 @@ void exam_job_release(struct exam_job *j)
 {
 	for (int i = 0; i < EXAM_JOB_BUFS; i++) {
 		dev_mem_free(j->p, j->buf_dev[i], j->buf[i]);
-		aidc_free(j->host[i]);
+		if (j->pinned[i])
+			dev_host_free(j->p, j->dev, j->host[i]);
+		else
+			aidc_free(j->host[i]);
 		aidc_free(j->val[i]);
 	}
 	aidc_free(j->out);
@@ -102,6 +105,10 @@ void exam_job_release(struct exam_job *j)
 	aidc_free(j->px);
 	aidc_free(j->pz);
 	aidc_free(j->pzb);
+	aidc_free(j->pzbase);
+	aidc_free(j->hx);
+	aidc_free(j->hlo);
+	aidc_free(j->hhi);
 	memset(j, 0, sizeof *j);
 }
 
@@ -160,6 +167,11 @@ size_t exam_pick(struct exam_job *j, size_t nout, size_t max, size_t k)
 	return nout <= max ? k : (size_t)aidc_rng_below(&j->rng, nout);
 }
 
+double exam_abs_floor(enum aidc_dev_dtype t)
+{
+	return t == AIDC_DEV_F16 ? 0x1p-24 : t == AIDC_DEV_BF16 ? 0x1p-133 : 1e-30;
+}
+
 void exam_tol(enum aidc_dev_dtype t, double *acc, double *out)
 {
 	*acc = tol[t].acc;
@@ -192,7 +204,7 @@ static int check_rounding(struct exam_job *j, struct aidc_err *e)
 	size_t n = 0;
 	for (size_t k = 0; k < j->nprobes; k++) {
 		const struct exam_probe *pr = &j->probes[k];
-		double ref = j->sign * pr->ref, got = elem(j->out_type, j->out, (size_t)pr->idx);
+		double ref = j->sign * pr->ref + pr->base, got = elem(j->out_type, j->out, (size_t)pr->idx);
 		if (fabs(ref) < 1e-3 || (got < 0) != (ref < 0))
 			continue;
 		sum += (fabs(got) - fabs(ref)) / ulp16(j->out_type, ref);
@@ -213,9 +225,9 @@ static int check_projection(struct exam_job *j, size_t nout, struct aidc_err *e)
 		return 0;
 	double acc, otol;
 	exam_tol(j->out_type, &acc, &otol);
-	size_t cols = j->pcols, inner = j->pinner;
+	size_t cols = j->pcols, inner = j->pinner, ld = j->pld ? j->pld : cols;
 	for (size_t r = 0; r < j->prows; r++) {
-		size_t base = (r / inner) * cols * inner + r % inner;
+		size_t base = inner == 1 ? r * ld : (r / inner) * cols * inner + r % inner;
 		double y = 0, ya = 0;
 		for (size_t c = 0; c < cols; c++) {
 			size_t idx = base + c * inner;
@@ -225,7 +237,7 @@ static int check_projection(struct exam_job *j, size_t nout, struct aidc_err *e)
 			y += v * j->px[c];
 			ya += fabs(v * j->px[c]);
 		}
-		double want = j->sign * j->pz[r], bound = j->pzb[r] + 2 * otol * ya + 1e-30;
+		double want = j->sign * j->pz[r] + (j->pzbase ? j->pzbase[r] : 0), bound = j->pzb[r] + 2 * otol * ya + 1e-30;
 		if (!(fabs(y - want) <= bound))
 			return aidc_errf(e, AIDC_E_WRONG_ANSWER,
 					 "%swhole-output check: row %zu of the output times a random "
@@ -234,6 +246,48 @@ static int check_projection(struct exam_job *j, size_t nout, struct aidc_err *e)
 					 j->timed ? "after the timed calls: " : "", r, y, want,
 					 fabs(y - want), bound);
 	}
+	return 0;
+}
+
+/* Attention: every output row against the convex hull of the values it sees. */
+static int check_hull(struct exam_job *j, struct aidc_err *e)
+{
+	if (!j->hx)
+		return 0;
+	double acc, otol;
+	exam_tol(j->out_type, &acc, &otol);
+	for (size_t r = 0; r < j->hrows; r++) {
+		double y = 0, ya = 0;
+		for (size_t d = 0; d < j->hdim; d++) {
+			double v = elem(j->out_type, j->out, r * j->hdim + d);
+			y += v * j->hx[d];
+			ya += fabs(v * j->hx[d]);
+		}
+		double slack = 1e-3 * (fabs(j->hlo[r]) + fabs(j->hhi[r])) + 2 * otol * ya + 1e-6;
+		if (!(y >= j->hlo[r] - slack && y <= j->hhi[r] + slack))
+			return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+					 "%swhole-output check: output row %zu times a random vector is "
+					 "%.9g, outside [%.9g, %.9g], the range of the value rows it "
+					 "attends to (softmax weights are >= 0 and sum to 1)",
+					 j->timed ? "after the timed calls: " : "", r, y, j->hlo[r],
+					 j->hhi[r]);
+	}
+	return 0;
+}
+
+/* GEMM with padded rows: the padding of C (past n in each row) must be left alone. */
+static int check_padding(struct exam_job *j, struct aidc_err *e)
+{
+	if (j->q->kind != EXAM_GEMM || j->args.g.ldc == j->args.g.n)
+		return 0;
+	size_t es = dev_dtype_size(j->out_type), n = j->args.g.n, ldc = j->args.g.ldc;
+	const unsigned char *got = j->out, *want = j->host[2];
+	for (size_t i = 0; i < j->args.g.m; i++)
+		if (memcmp(got + (i * ldc + n) * es, want + (i * ldc + n) * es, (ldc - n) * es))
+			return aidc_errf(e, AIDC_E_WRONG_ANSWER,
+					 "%sthe padding of C's row %zu (elements %zu..%zu, past n) was "
+					 "written; ldc leaves it to the caller",
+					 j->timed ? "after the timed calls: " : "", i, n, ldc - 1);
 	return 0;
 }
 
@@ -257,7 +311,7 @@ static int check_probes(struct exam_job *j, struct exam_result *res, struct aidc
 			return aidc_errf(e, AIDC_E_WRONG_ANSWER, "output[%zu] is not finite", i);
 	for (size_t k = 0; k < j->nprobes; k++) {
 		const struct exam_probe *pr = &j->probes[k];
-		double got = elem(j->out_type, j->out, (size_t)pr->idx), ref = j->sign * pr->ref;
+		double got = elem(j->out_type, j->out, (size_t)pr->idx), ref = j->sign * pr->ref + pr->base;
 		double r = fabs(got - ref) / pr->bound;
 		if (r > res->max_err)
 			res->max_err = r;
@@ -271,7 +325,11 @@ static int check_probes(struct exam_job *j, struct exam_result *res, struct aidc
 	rc = check_rounding(j, e);
 	if (!rc)
 		rc = check_projection(j, n, e);
-	res->checked = j->nprobes + (j->px ? n : 0);
+	if (!rc)
+		rc = check_hull(j, e);
+	if (!rc)
+		rc = check_padding(j, e);
+	res->checked = j->nprobes + (j->px || j->hx ? n : 0);
 	return rc;
 }
 
@@ -339,14 +397,17 @@ static int clear_output(struct exam_job *j, struct aidc_err *e)
 	}
 	if (!j->zeros)
 		j->zeros = aidc_calloc(1, (size_t)j->bytes[ob]);
-	int rc = dev_copy_h2d(j->p, j->buf_dev[ob], j->buf[ob], 0, j->zeros, j->bytes[ob], e);
+	/* GEMM with beta or padded rows: back to C's starting values */
+	const void *from = j->q->kind == EXAM_GEMM && j->host[ob] ? j->host[ob] : j->zeros;
+	int rc = dev_copy_h2d(j->p, j->buf_dev[ob], j->buf[ob], 0, from, j->bytes[ob], e);
 	return rc ? rc : sync_all(j, e);
 }
 
 /* One call; GEMM alternates alpha between +1 and -1 so no two calls in a row are alike. */
-static int launch(struct exam_job *j, uint64_t i, struct aidc_err *e)
+static int launch(struct exam_job *j, struct aidc_err *e)
 {
 	if (j->alternate) {
+		uint64_t i = j->ncalls++;
 		j->args.g.alpha = i % 2 ? -1.0f : 1.0f;
 		j->sign = i % 2 ? -1.0 : 1.0;
 	}
@@ -393,7 +454,7 @@ static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *
 		   struct aidc_err *e)
 {
 	double t0 = exam_now_s(), t1 = 0;
-	int rc = launch(j, 0, e);
+	int rc = launch(j, e);
 	if (!rc)
 		rc = finish_sample(j, t0, &t1, e);
 	if (rc)
@@ -403,7 +464,9 @@ static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *
 	uint64_t iters = (uint64_t)ceil(timing[lvl].min_sample_s / t1);
 	iters = iters < 1 ? 1 : iters > 1000000 ? 1000000 : iters;
 	if (j->alternate && iters % 2)
-		iters++; /* end on alpha = -1: an answer left from an earlier call is wrong */
+		iters++; /* every sample ends on the same alpha, the other one than the first call's */
+	if (j->reset_c)
+		iters = 1; /* C = alpha AB + beta C changes C: one call per sample, alpha alternating */
 	double per_sample = t1 * (double)iters;
 	uint32_t samples = timing[lvl].samples;
 	uint32_t fit = (uint32_t)(timing[lvl].budget_s / per_sample);
@@ -415,7 +478,7 @@ static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *
 			return rc;
 		t0 = exam_now_s();
 		for (uint64_t i = 0; i < iters && !rc; i++)
-			rc = launch(j, i, e);
+			rc = launch(j, e);
 		if (!rc)
 			rc = finish_sample(j, t0, &t[s], e);
 		if (rc)
@@ -438,8 +501,9 @@ static int measure(struct exam_job *j, enum exam_level lvl, struct exam_result *
 
 static const char *kind_name(enum exam_kind k)
 {
-	static const char *const names[] = {"gemm",  "conv", "attention", "copy", "triad", "gelu",
-					    "reduce", "h2d", "d2h", "peer", "allreduce"};
+	static const char *const names[] = {"gemm",   "conv", "attention", "copy",
+					    "triad",  "gelu", "reduce",    "h2d",
+					    "d2h",    "peer", "allreduce", "eltwise"};
 	return (unsigned)k < AIDC_ARRAY_LEN(names) ? names[k] : "unknown";
 }
 
@@ -540,6 +604,9 @@ void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_que
 	if (!rc)
 		rc = measure(&j, level, res, &e);
 	res->work = j.work;
+	if (j.pinned[0] || j.pinned[1])
+		snprintf(res->shape + strlen(res->shape), sizeof res->shape - strlen(res->shape),
+			 ", pinned host memory");
 	if (!rc)
 		rc = plausible(p, dev, q, res, &e);
 	res->tolerance = tol[q->dtype].acc;
