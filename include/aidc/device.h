@@ -20,7 +20,12 @@
  *  - Every call returns an int status: AIDC_DEV_OK (0) or a negative
  *    AIDC_DEV_ERR_*. An operation the device cannot do returns
  *    AIDC_DEV_ERR_UNSUPPORTED (or its table slot is NULL); nothing aborts.
- *  - Detail about the last failure is available from last_error().
+ *  - Detail about the last failure is available from last_error()
+ *    (mandatory from version 2): the detail only, the host prefixes the
+ *    plugin's name and the call.
+ *  - mem_alloc of 0 bytes returns AIDC_DEV_ERR_INVALID. Overlapping ranges
+ *    of one buffer in copy_d2d are copied as by memmove or refused (INVALID).
+ *  - alpha and beta are float for every dtype (fp64 GEMM widens them).
  *  - Compute calls may be asynchronous; synchronize() waits for all work
  *    queued on a device. Copies to and from the host are complete when they
  *    return (the host buffer may be reused at once) and are ordered after
