@@ -65,7 +65,7 @@
 
 #define LEVELS 6
 
-enum { K_USER = 1, K_NAME = 2, K_PART = 4, K_DEVB = 8 };
+enum { K_USER = SCHED_HK_USER, K_NAME = SCHED_HK_NAME, K_PART = SCHED_HK_PART, K_DEVB = SCHED_HK_DEVS };
 static const uint8_t level_keys[LEVELS] = {
     K_USER | K_NAME | K_DEVB, K_USER | K_DEVB, K_PART | K_DEVB, K_PART, K_DEVB, 0,
 };
@@ -120,91 +120,30 @@ static uint32_t devb_of(const struct sched_job *j)
 	return d ? 64u - (uint32_t)__builtin_clzll(d) : 0;
 }
 
-static bool class_key(const struct sched_job *j, uint32_t level, struct sched_gclass *k)
+static bool class_key(const struct sched_job *j, uint32_t level, struct sched_hkey *k)
 {
-	uint8_t f = level_keys[level];
-
-	k->level = level;
-	if (((f & K_USER) && j->user_id == UINT32_MAX) ||
-	    ((f & K_NAME) && j->name_id == UINT32_MAX))
-		return false;
-	k->user = (f & K_USER) ? j->user_id : 0;
-	k->name = (f & K_NAME) ? j->name_id : 0;
-	k->part = (f & K_PART) ? j->part : 0;
-	k->devb = (f & K_DEVB) ? devb_of(j) : 0;
-	return true;
-}
-
-static size_t class_hash(const struct sched_gclass *k, size_t cap)
-{
-	uint64_t h = aidc_mix64(k->level | (uint64_t)k->devb << 8 | (uint64_t)k->part << 32);
-	h = aidc_mix64(h ^ k->user ^ ((uint64_t)k->name << 32));
-	return (size_t)h & (cap - 1);
-}
-
-static bool class_eq(const struct sched_gclass *a, const struct sched_gclass *b)
-{
-	return a->level == b->level && a->user == b->user && a->name == b->name &&
-	       a->part == b->part && a->devb == b->devb;
-}
-
-static size_t class_slot(const struct sched_gittins *g, const struct sched_gclass *k)
-{
-	size_t i = class_hash(k, g->tab_cap);
-
-	while (g->tab[i] != UINT32_MAX && !class_eq(&g->cls[g->tab[i]], k))
-		i = (i + 1) & (g->tab_cap - 1);
-	return i;
-}
-
-static void classes_rehash(struct sched_gittins *g)
-{
-	size_t cap = g->tab_cap ? g->tab_cap * 2 : 256;
-
-	aidc_free(g->tab);
-	g->tab = aidc_malloc(cap * sizeof *g->tab);
-	memset(g->tab, 0xff, cap * sizeof *g->tab);
-	g->tab_cap = cap;
-	for (uint32_t c = 0; c < g->ncls; c++)
-		g->tab[class_slot(g, &g->cls[c])] = c;
+	return sched_hkey_make(j, level, level_keys[level], devb_of(j), k);
 }
 
 void sched_gittins_release(struct sched_gittins *g)
 {
-	aidc_free(g->cls);
-	aidc_free(g->tab);
+	sched_hindex_release(&g->cls);
 	memset(g, 0, sizeof *g);
 }
 
 void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_s)
 {
-	struct sched_gittins *g = &s->git;
-	struct sched_gclass k;
+	struct sched_hkey k;
 	uint32_t b = bucket_of(run_s);
 
 	if (s->cfg.order != SCHED_ORDER_GITTINS)
 		return;
-	if (!g->tab_cap)
-		classes_rehash(g);
 	for (uint32_t level = 0; level < LEVELS; level++) {
 		struct sched_gclass *c;
-		size_t i;
 
-		memset(&k, 0, sizeof k);
-		if (!class_key(j, level, &k))
+		if (!class_key(j, level, &k) ||
+		    !(c = sched_hindex_get(&s->git.cls, &k, sizeof *c, 256, AIDC_MAX_PREDICT_GROUPS)))
 			continue;
-		i = class_slot(g, &k);
-		if (g->tab[i] == UINT32_MAX) {
-			if (g->ncls >= AIDC_MAX_PREDICT_GROUPS)
-				continue;
-			AIDC_GROW(g->cls, g->cap, (size_t)g->ncls + 1);
-			g->cls[g->ncls] = k;
-			g->tab[i] = g->ncls++;
-			if ((size_t)g->ncls * 2 > g->tab_cap)
-				classes_rehash(g);
-			i = class_slot(g, &k);
-		}
-		c = &g->cls[g->tab[i]];
 		c->n++;
 		c->cnt[b]++;
 		c->sum[b] += (double)AIDC_MAX(run_s, 0);
@@ -214,23 +153,14 @@ void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_
 /* The class job j uses (NULL: no history at all). */
 static const struct sched_gclass *class_for(const struct sched *s, const struct sched_job *j)
 {
-	const struct sched_gittins *g = &s->git;
 	const struct sched_gclass *best = NULL;
-	struct sched_gclass k;
+	struct sched_hkey k;
 
-	if (!g->tab_cap)
-		return NULL;
 	for (uint32_t level = 0; level < LEVELS; level++) {
-		size_t i;
 		const struct sched_gclass *c;
 
-		memset(&k, 0, sizeof k);
-		if (!class_key(j, level, &k))
+		if (!class_key(j, level, &k) || !(c = sched_hindex_find(&s->git.cls, &k)))
 			continue;
-		i = class_slot(g, &k);
-		if (g->tab[i] == UINT32_MAX)
-			continue;
-		c = &g->cls[g->tab[i]];
 		if (c->n >= s->cfg.gittins_min_samples)
 			return c;
 		if (!best || c->n > best->n)

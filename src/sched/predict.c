@@ -36,8 +36,7 @@
 void sched_predict_release(struct sched_predict *p)
 {
 	aidc_intern_release(&p->names);
-	aidc_free(p->groups);
-	aidc_free(p->gtab);
+	sched_hindex_release(&p->groups);
 	memset(p, 0, sizeof *p);
 }
 
@@ -48,113 +47,48 @@ uint32_t sched_intern(struct sched *s, const char *str)
 }
 
 /* What each level's group is keyed by, finest first. */
-enum { K_USER = 1, K_NAME = 2, K_PART = 4, K_DEVS = 8 };
+enum { K_USER = SCHED_HK_USER, K_NAME = SCHED_HK_NAME, K_PART = SCHED_HK_PART, K_DEVS = SCHED_HK_DEVS };
 static const uint8_t level_keys[LEVELS] = {
     K_USER | K_NAME | K_DEVS, K_USER | K_NAME, K_USER | K_DEVS, K_USER,
     K_PART | K_DEVS,	      K_PART,	       K_DEVS,
 };
 
-/* The group key of job j at a level; false when the job has no such group
- * (no user or no name: an empty string identifies nobody). */
-static bool group_key(const struct sched_job *j, uint32_t level, struct sched_hgroup *k)
+/* The group key of job j at a level; false when the job has no such group. */
+static bool group_key(const struct sched_job *j, uint32_t level, struct sched_hkey *k)
 {
-	uint8_t f = level_keys[level];
-
-	memset(k, 0, sizeof *k);
-	k->level = level;
-	if (((f & K_USER) && j->user_id == UINT32_MAX) ||
-	    ((f & K_NAME) && j->name_id == UINT32_MAX))
-		return false;
-	k->user = (f & K_USER) ? j->user_id : 0;
-	k->name = (f & K_NAME) ? j->name_id : 0;
-	k->part = (f & K_PART) ? j->part : 0;
-	k->devs = (f & K_DEVS) ? sched_job_dev_milli(j) : 0;
-	return true;
-}
-
-static size_t group_hash(const struct sched_hgroup *k, size_t cap)
-{
-	uint64_t h = aidc_mix64(k->level + ((uint64_t)k->user << 8));
-	h = aidc_mix64(h ^ k->name ^ ((uint64_t)k->part << 32));
-	h = aidc_mix64(h ^ k->devs);
-	return (size_t)h & (cap - 1);
-}
-
-static bool group_eq(const struct sched_hgroup *a, const struct sched_hgroup *b)
-{
-	return a->level == b->level && a->user == b->user && a->name == b->name &&
-	       a->part == b->part && a->devs == b->devs;
-}
-
-/* Slot in gtab holding k, or the empty slot where it would go. */
-static size_t group_slot(const struct sched_predict *p, const struct sched_hgroup *k)
-{
-	size_t i = group_hash(k, p->gtab_cap);
-	while (p->gtab[i] != UINT32_MAX && !group_eq(&p->groups[p->gtab[i]], k))
-		i = (i + 1) & (p->gtab_cap - 1);
-	return i;
+	return sched_hkey_make(j, level, level_keys[level], sched_job_dev_milli(j), k);
 }
 
 int64_t sched_predict_lookup(const struct sched *s, const struct sched_job *j)
 {
-	const struct sched_predict *p = &s->pred;
-	struct sched_hgroup k;
+	struct sched_hkey k;
 
-	if (!p->gtab_cap)
-		return 0;
 	for (uint32_t level = 0; level < LEVELS; level++) {
-		size_t i;
-		if (!group_key(j, level, &k))
+		const struct sched_hgroup *g;
+		if (!group_key(j, level, &k) || !(g = sched_hindex_find(&s->pred.groups, &k)))
 			continue;
-		i = group_slot(p, &k);
-		if (p->gtab[i] != UINT32_MAX && p->groups[p->gtab[i]].n) {
-			double m = p->groups[p->gtab[i]].mean_s + 0.5;
+		if (g->n) {
+			double m = g->mean_s + 0.5;
 			return m < 1 ? 1 : (int64_t)m;
 		}
 	}
 	return 0;
 }
 
-static void groups_rehash(struct sched_predict *p)
-{
-	size_t cap = p->gtab_cap ? p->gtab_cap * 2 : 1024;
-
-	aidc_free(p->gtab);
-	p->gtab = aidc_malloc(cap * sizeof *p->gtab);
-	memset(p->gtab, 0xff, cap * sizeof *p->gtab);
-	p->gtab_cap = cap;
-	for (uint32_t g = 0; g < p->ngroups; g++)
-		p->gtab[group_slot(p, &p->groups[g])] = g;
-}
-
 void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_s)
 {
-	struct sched_predict *p = &s->pred;
-	struct sched_hgroup k;
+	struct sched_hkey k;
 
 	if (run_s <= 0)
 		return;
-	if (!p->gtab_cap)
-		groups_rehash(p);
 	for (uint32_t level = 0; level < LEVELS; level++) {
 		struct sched_hgroup *g;
 		uint32_t w;
-		size_t i;
 
-		if (!group_key(j, level, &k))
+		if (!group_key(j, level, &k) ||
+		    !(g = sched_hindex_get(&s->pred.groups, &k, sizeof *g, 1024,
+					   AIDC_MAX_PREDICT_GROUPS)))
 			continue;
-		i = group_slot(p, &k);
-		if (p->gtab[i] == UINT32_MAX) {
-			if (p->ngroups >= AIDC_MAX_PREDICT_GROUPS)
-				continue;
-			AIDC_GROW(p->groups, p->cap_groups, (size_t)p->ngroups + 1);
-			p->groups[p->ngroups] = k;
-			p->gtab[i] = p->ngroups++;
-			if ((size_t)p->ngroups * 2 > p->gtab_cap)
-				groups_rehash(p);
-			i = group_slot(p, &k);
-		}
-		g = &p->groups[p->gtab[i]];
 		g->n++;
 		w = s->cfg.predict_window && g->n > s->cfg.predict_window ? s->cfg.predict_window
 									  : g->n;

@@ -8,6 +8,7 @@
  *         queue.c     queue orders (FIFO, SJF, SRTF, QSSF, Tiresias, priority)
  *         predict.c   QSSF-style duration predictor from history
  *         gittins.c   GITTINS order: learned run-time distributions, index, timers
+ *         history.c   classes of jobs with a history (keys, hashed index), for both
  *         place.c     sched_place and the placement policies for whole devices
  *         pass.c      sched_pass: blocking modes, EASY backfill, preemption
  *         frag.c      fractional policies (Random ... FGD, ours) and fragmentation
@@ -99,10 +100,27 @@ struct sched_idmap {
 	size_t n;
 };
 
-/* History groups of the QSSF predictor (predict.c). */
-struct sched_hgroup {
+/* Classes of jobs with a history (history.c), for the QSSF predictor and the
+ * Gittins order: a level, and the job fields (SCHED_HK_*) that level keeps;
+ * the others are 0. devs: the size measure of the caller (device units, or
+ * their octave). */
+enum { SCHED_HK_USER = 1, SCHED_HK_NAME = 2, SCHED_HK_PART = 4, SCHED_HK_DEVS = 8 };
+struct sched_hkey {
 	uint32_t level, user, name, part;
 	uint64_t devs;
+};
+/* Records (each starting with its struct sched_hkey) in a growable array,
+ * found through a hash table of record numbers. All zero = empty. */
+struct sched_hindex {
+	void *recs; /* n records of stride bytes */
+	uint32_t n;
+	size_t cap_recs, stride;
+	uint32_t *slot; /* record numbers, UINT32_MAX = empty; cap a power of two */
+	size_t cap;
+};
+/* History groups of the QSSF predictor (predict.c). */
+struct sched_hgroup {
+	struct sched_hkey key;
 	uint32_t n;
 	double mean_s;
 };
@@ -113,25 +131,17 @@ struct sched_hgroup {
 #define SCHED_GIT_SUB (1u << SCHED_GIT_SUB_BITS)
 #define SCHED_GIT_BUCKETS (1 + SCHED_GIT_SUB * 30) /* up to 2^30 s */
 struct sched_gclass {
-	uint32_t level, user, name, part, devb;
+	struct sched_hkey key; /* devs: octave of the job's devices */
 	uint32_t n;
 	uint32_t cnt[SCHED_GIT_BUCKETS];
 	double sum[SCHED_GIT_BUCKETS]; /* seconds */
 };
 struct sched_gittins {
-	struct sched_gclass *cls;
-	uint32_t ncls;
-	size_t cap;
-	uint32_t *tab; /* open addressing over cls, UINT32_MAX = empty */
-	size_t tab_cap;
+	struct sched_hindex cls; /* of struct sched_gclass */
 };
 struct sched_predict {
 	struct aidc_intern names; /* user and job names (util/intern.h) */
-	struct sched_hgroup *groups;
-	uint32_t ngroups;
-	size_t cap_groups;
-	uint32_t *gtab;
-	size_t gtab_cap;
+	struct sched_hindex groups; /* of struct sched_hgroup */
 };
 
 /* A placement plan: tasks per node, before devices are picked. */
@@ -478,6 +488,21 @@ void sched_gittins_started(struct sched *s, uint32_t h, int64_t now_s);
 void sched_gittins_queued(struct sched *s, uint32_t h, int64_t now_s);
 void sched_gittins_tick(struct sched *s, int64_t now_s);
 void sched_gittins_release(struct sched_gittins *g);
+
+/* history.c */
+/* Job j's key at level, keeping the fields given (devs: the caller's size
+ * measure); false when the level needs a user or a name j does not have (an
+ * empty string identifies nobody). */
+bool sched_hkey_make(const struct sched_job *j, uint32_t level, uint8_t fields, uint64_t devs,
+		     struct sched_hkey *k);
+/* k's record (borrowed until the next get), or NULL. */
+void *sched_hindex_find(const struct sched_hindex *x, const struct sched_hkey *k);
+/* k's record, added zeroed but for its key if new (the first call sizes the
+ * records, stride, and the table, first_cap slots, a power of two); NULL when
+ * new and x already holds max records. */
+void *sched_hindex_get(struct sched_hindex *x, const struct sched_hkey *k, size_t stride,
+		       size_t first_cap, uint32_t max);
+void sched_hindex_release(struct sched_hindex *x);
 
 /* predict.c */
 uint32_t sched_intern(struct sched *s, const char *str);
