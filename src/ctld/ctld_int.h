@@ -359,7 +359,9 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e);
 void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue);
-const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j);
+/* Why a pending job waits ("resources", "limit: max_running_jobs of account
+ * A", ...), written into buf. */
+const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j, char *buf, size_t n);
 
 /* metrics.c: GET /metrics, and the observations it reports (loop thread). */
 int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m);
@@ -416,6 +418,11 @@ int ctld_tenancy_admit(struct ctld *c, const struct api_identity *who,
  * false when no QoS exists (preemption by the order's key alone). */
 bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uint32_t *cls,
 			     uint64_t *mask);
+/* The core groups j is charged to (its account's and its user's in it,
+ * with their limits) into groups[0..2); returns how many (0 without an
+ * account) or a negative code. */
+int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *groups,
+			struct aidc_err *e);
 /* The priority the core orders j by: its QoS's plus its own, clamped. */
 int32_t ctld_tenancy_priority(const struct ctld *c, const struct ctld_job *j);
 const struct ctld_qos *ctld_qos_find(const struct ctld *c, const char *name);

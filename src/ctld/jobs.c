@@ -960,8 +960,9 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kstr(w, "state", ctld_job_state_name(j->state));
 	if (j->state == CTLD_JOB_STOPPING)
 		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));
+	char why[256];
 	if (j->state == CTLD_JOB_PENDING)
-		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j));
+		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j, why, sizeof why));
 	if (j->reason)
 		aidc_json_kstr(w, "reason", j->reason);
 	aidc_json_ki64(w, "ntasks", j->ntasks);

@@ -158,6 +158,10 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	};
 	if (ctld_tenancy_qos_rights(c, j, &js.qos_class, &js.preempt_qos))
 		js.flags |= SCHED_JOB_QOS_PREEMPT;
+	int ng = ctld_tenancy_groups(c, j, js.groups, e);
+	if (ng < 0)
+		return ng;
+	js.ngroups = (uint32_t)ng;
 	int h = sched_submit(c->sched, &js, ctld_now_s(), e);
 	if (h < 0)
 		return h;
@@ -255,11 +259,17 @@ void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue)
 	j->handle = -1;
 }
 
-const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j)
+const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j, char *buf, size_t n)
 {
 	if (j->handle < 0)
 		return "none";
-	return sched_reason_name(sched_job_reason(c->sched, (uint32_t)j->handle));
+	enum sched_reason r = sched_job_reason(c->sched, (uint32_t)j->handle);
+	char hold[192];
+	sched_job_hold(c->sched, (uint32_t)j->handle, hold, sizeof hold);
+	if (!hold[0])
+		return sched_reason_name(r);
+	snprintf(buf, n, "%s: %s", sched_reason_name(r), hold);
+	return buf;
 }
 
 /* Turns one START decision into tasks on nodes; false if a node is unknown. */

@@ -778,6 +778,59 @@ bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uin
 	return true;
 }
 
+/* The core group of an account ("account A") or of a user in it ("user U in
+ * A") with its limits: created or updated (sched_group_set, O(groups)). */
+static int group_put(struct ctld *c, const char *user, const char *account,
+		     const struct ctld_limits *l, struct aidc_err *e)
+{
+	char name[2 * AIDC_MAX_NAME_BYTES + 16];
+	if (user)
+		snprintf(name, sizeof name, "user %s in %s", user, account);
+	else
+		snprintf(name, sizeof name, "account %s", account);
+	struct sched_group_spec g = {.name = name,
+				     .parent = -1,
+				     .max_running_jobs = l->max_running_jobs,
+				     .max_devices = l->max_devices,
+				     .nominal_devices = -1,
+				     .borrow_limit = -1,
+				     .lend_limit = -1};
+	return sched_group_set(c->sched, &g, e);
+}
+
+int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *groups,
+			struct aidc_err *e)
+{
+	const struct ctld_account *a = j->spec.account ? ctld_account_find(c, j->spec.account) : NULL;
+	if (!a)
+		return 0;
+	int g1 = group_put(c, NULL, a->name, &a->limits, e);
+	if (g1 < 0)
+		return g1;
+	int g2 = group_put(c, j->user, a->name, &a->user_limits, e);
+	if (g2 < 0)
+		return g2;
+	groups[0] = (uint32_t)g1;
+	groups[1] = (uint32_t)g2;
+	return 2;
+}
+
+/* After an account's limits changed: its core group and those of its users
+ * (limits hold jobs that have not started; running ones go on). */
+static void groups_update(struct ctld *c, const struct ctld_account *a)
+{
+	struct aidc_err e = {0};
+	if (group_put(c, NULL, a->name, &a->limits, &e) < 0)
+		aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
+	for (size_t i = 0; i < c->ten.users.n; i++) {
+		const struct ctld_tuser *u = c->ten.users.v[i];
+		if (names_has(&u->accounts, a->name) &&
+		    group_put(c, u->name, a->name, &a->user_limits, &e) < 0)
+			aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
+	}
+	c->need_pass = true;
+}
+
 int32_t ctld_tenancy_priority(const struct ctld *c, const struct ctld_job *j)
 {
 	const struct ctld_qos *q = j->spec.qos ? ctld_qos_find(c, j->spec.qos) : NULL;
@@ -967,8 +1020,8 @@ int ctld_lf_account_modify(struct ctld *c, struct ctld_msg *m)
 	if ((rc = obj_apply(&K_ACCOUNT, a, root, who->admin, false, false, NULL, &m->err)) != 0 ||
 	    (rc = account_check(c, a, &m->err)) != 0)
 		obj_free(&K_ACCOUNT, a);
-	else
-		rc = commit_obj(c, m, &K_ACCOUNT, &c->ten.acct, a, 200);
+	else if ((rc = commit_obj(c, m, &K_ACCOUNT, &c->ten.acct, a, 200)) == 0)
+		groups_update(c, a);
 	json_decref(root);
 	return rc;
 }

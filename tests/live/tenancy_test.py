@@ -18,6 +18,12 @@
                               preempts a low job (requeued, attempt 1), while a
                               higher-priority QoS without the right does not;
                               max wall time applied and enforced
+    tenancy_test.py limits    association limits at the boundary: a user's
+                              running-job limit holds its second job with the
+                              limit named as the pending reason, without
+                              holding other accounts; the submit limit refuses
+                              the job past it; raising a limit starts the held
+                              job; an account's max_devices holds a larger job
 
 Throwaway users are named aidcn<pid><tag>, removed at exit (atexit and
 signals) and, if a run was killed before its exit handlers, at the start of
@@ -250,8 +256,52 @@ def test_qos():
     refused(c, "a QoS an account allows cannot be deleted", "allows QoS", "qos", "delete", "low")
 
 
+def reason(c, jid):
+    return jobj(c, jid).get("pending_reason", "")
+
+
+def test_limits():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    c = Center()
+    ok(c, "org", "account", "add", "org")
+    ok(c, "project p: 1 running job per user, 3 jobs not ended", "account", "add", "p",
+       "--parent", "org", "--max-running-jobs-per-user", "1", "--max-submit-jobs", "3")
+    ok(c, "project q", "account", "add", "q", "--parent", "org")
+    ok(c, "a in p", "user", "add", a, "--account", "p")
+    ok(c, "b in q", "user", "add", b, "--account", "q")
+    j1 = c.submit("--", "sleep", "60", user=a)
+    j2 = c.submit("--", "sleep", "60", user=a)
+    check(c.wait_state(j1, ("running",), 30) is not None, "a's first job runs", jobj(c, j1))
+    c.wait_for(lambda: "limit" in reason(c, j2), 15)
+    check(reason(c, j2) == "limit: max_running_jobs of user %s in p" % a,
+          "a's second job is held by the per-user running limit, named", jobj(c, j2))
+    r = ok(c, "aidc jobs shows the reason", "jobs", u=a)
+    check("max_running_jobs" in r.stdout, "the limit in aidc jobs", r.stdout)
+    jb = c.submit("--", "sleep", "60", user=b)
+    check(c.wait_state(jb, ("running",), 30) is not None, "another account is not held",
+          jobj(c, jb))
+    j3 = c.submit("--", "true", user=a)
+    refused(c, "the 4th job not ended is refused at submit", "max_submit_jobs",
+            "submit", "--", "true", u=a)
+    ok(c, "the limit raised", "account", "modify", "p", "--max-running-jobs-per-user", "-1",
+       "--max-devices", "1")
+    check(c.wait_state(j2, ("running",), 30) is not None, "raising the limit starts the held job",
+          jobj(c, j2))
+    c.wait_state(j3, ENDED, 30)
+    j4 = c.submit("--gpus-per-task", "2", "--", "true", user=a)
+    c.wait_for(lambda: "limit" in reason(c, j4), 15)
+    check(reason(c, j4) == "limit: max_devices of account p",
+          "a 2-device job over the account's max_devices 1 is held, named", jobj(c, j4))
+    before = state(c)
+    st, data = c.http("POST", "/v1/accounts/p", b'{"max_devices":-2}')
+    check(st == 400 and state(c) == before, "max_devices -2 refused, nothing changed", data)
+    for j in (j1, j2, j4, jb):
+        c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+
+
 def main():
-    scenarios = {"accounts": test_accounts, "qos": test_qos}
+    scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2
