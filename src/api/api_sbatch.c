@@ -180,6 +180,53 @@ static int apply(struct api_sbatch *s, const char *opt, const char *v, struct ai
 	return 0;
 }
 
+/* Splits a directive's text into tokens in place, as a shell would for the
+ * simple cases sbatch users write: blanks separate, "..." and '...' quote
+ * (the quotes are removed: -J "a b" is one token), an unquoted '#' starting
+ * a token begins a comment. Returns the count, or -1 on an unclosed quote. */
+static int tokenize(char *s, char **toks, size_t max)
+{
+	size_t nt = 0;
+	char *r = s, *w = s;
+	for (;;) {
+		while (*r == ' ' || *r == '\t' || *r == '\r')
+			r++;
+		if (!*r || *r == '#' || nt == max)
+			break;
+		toks[nt++] = w;
+		char q = 0;
+		while (*r && (q || (*r != ' ' && *r != '\t' && *r != '\r'))) {
+			if (q ? *r == q : (*r == '"' || *r == '\'')) {
+				q = q ? 0 : *r;
+				r++;
+				continue;
+			}
+			*w++ = *r++;
+		}
+		if (q)
+			return -1;
+		if (*r)
+			r++;
+		*w++ = '\0'; /* w <= r - 1 here, or at the end: never past what was read */
+	}
+	return (int)nt;
+}
+
+int api_script_check_text(const char *script, struct aidc_err *e)
+{
+	const char *cr = script ? strstr(script, "\r\n") : NULL;
+	if (cr) {
+		size_t line = 1;
+		for (const char *p = script; p < cr; p++)
+			line += *p == '\n';
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "batch script contains DOS line breaks (\\r\\n) instead of expected "
+				 "UNIX line breaks (\\n) (first at line %zu; convert it with dos2unix)",
+				 line);
+	}
+	return 0;
+}
+
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -188,6 +235,9 @@ int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *
 	if (strlen(script) > AIDC_MAX_SCRIPT_BYTES)
 		return aidc_errf(e, AIDC_E_LIMIT, "script larger than %u bytes",
 				 AIDC_MAX_SCRIPT_BYTES);
+	int crc = api_script_check_text(script, e);
+	if (crc)
+		return crc;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -218,16 +268,12 @@ int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *
 		char *rest = l + strlen(tag);
 		if (*rest && *rest != ' ' && *rest != '\t')
 			continue;
-		/* Tokens up to a '#' comment. */
-		char *hash = strchr(rest, '#');
-		if (hash)
-			*hash = '\0';
+		/* Tokens up to a '#' comment; quotes group. */
 		char *toks[32];
-		size_t nt = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(rest, " \t\r", &save); t && nt < AIDC_ARRAY_LEN(toks);
-		     t = strtok_r(NULL, " \t\r", &save))
-			toks[nt++] = t;
+		int ntok = tokenize(rest, toks, AIDC_ARRAY_LEN(toks));
+		if (ntok < 0)
+			return aidc_errf(e, AIDC_E_PARSE, "script line %zu: unclosed quote", lineno);
+		size_t nt = (size_t)ntok;
 		for (size_t i = 0; i < nt; i++) {
 			char *opt, *val, shortopt[3];
 			bool used;

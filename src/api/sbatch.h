@@ -42,5 +42,8 @@ int api_parse_time_limit(const char *v, int64_t *out_s);
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.
  * Errors name the script line. */
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);
+/* Refuses a script with DOS line breaks (CRLF) with Slurm's message (its
+ * interpreter would see "bash\r" and every line's last word with a '\r'). */
+int api_script_check_text(const char *script, struct aidc_err *e);
 
 #endif

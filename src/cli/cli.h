@@ -134,4 +134,9 @@ int cli_set_str(char *dst, size_t n, const char *v, const char *what);
  * failure. */
 int cli_daemon_files(const char *who, const char *log_file, const char *pid_file, bool background);
 
+/* Escapes control characters in every string of a parsed reply, in place
+ * (cli_client.c): tables print user strings (job names, reasons) raw. */
+struct json_t;
+void cli_json_printable(struct json_t *v);
+
 #endif

@@ -262,12 +262,65 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 	return 0;
 }
 
+/* s with control characters escaped (C0, DEL, and C1 as UTF-8 encodes
+ * them): a job name of another user must not move the cursor, clear the
+ * screen or set a terminal's title when an admin lists jobs. Caller frees;
+ * NULL if s needs nothing. */
+static char *printable(const char *s)
+{
+	size_t extra = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			extra += 6;
+	if (!extra)
+		return NULL;
+	char *out = aidc_malloc(strlen(s) + extra + 1), *w = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r') {
+			*w++ = '\\';
+			*w++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			w += snprintf(w, 5, "\\x%02x", *p);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			w += snprintf(w, 7, "\\u%04x", p[1]);
+			p++;
+		} else {
+			*w++ = (char)*p;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+void cli_json_printable(json_t *v)
+{
+	const char *k;
+	size_t i;
+	json_t *it;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, it)
+			cli_json_printable(it);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, it)
+			cli_json_printable(it);
+	} else if (json_is_string(v)) {
+		char *p = printable(json_string_value(v));
+		if (p) {
+			json_string_set(v, p);
+			aidc_free(p);
+		}
+	}
+}
+
+/* The reply parsed, every string made printable (tables print them raw). */
 static json_t *parse_reply(const char *cmd, struct api_call *c)
 {
 	json_error_t je;
 	json_t *r = json_loadb(aidc_buf_str(&c->reply), c->reply.len, 0, &je);
 	if (!r)
 		fprintf(stderr, "aidc %s: malformed reply from the controller\n", cmd);
+	else
+		cli_json_printable(r);
 	return r;
 }
 

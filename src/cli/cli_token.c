@@ -160,6 +160,8 @@ static int token_list(int argc, char **argv)
 		return rc;
 	json_error_t je;
 	json_t *r = json ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+	if (r)
+		cli_json_printable(r);
 	if (!r) {
 		printf("%s\n", aidc_buf_str(&c.reply));
 	} else {

@@ -81,6 +81,25 @@ static pid_t read_pid(const char *path)
 	return ok && aidc_parse_i64(line, 1, INT32_MAX, &v) == 0 ? (pid_t)v : -1;
 }
 
+/* Prints the last n lines of path to stderr, indented. */
+static void print_tail(const char *path, int n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char ring[8][512];
+	int count = 0;
+	if (n > 8)
+		n = 8;
+	while (fgets(ring[count % n], sizeof ring[0], f))
+		count++;
+	fclose(f);
+	for (int i = count > n ? count - n : 0; i < count; i++) {
+		const char *l = ring[i % n];
+		fprintf(stderr, "  %s%s", l, l[strlen(l) - 1] == '\n' ? "" : "\n");
+	}
+}
+
 static bool alive(pid_t pid)
 {
 	return pid > 0 && kill(pid, 0) == 0;
@@ -412,10 +431,21 @@ static int start_controller(const struct up_opts *o, const struct up_paths *d, p
 	*cpid = spawn(argv, log);
 	write_pid(d->dir, "controller", *cpid);
 	*port = -1;
-	for (int i = 0; i < 400 && *port < 0 && alive(*cpid); i++) {
+	int st = 0;
+	for (int i = 0; i < 400 && *port < 0; i++) {
 		*port = read_pid(port_file);
-		if (*port < 0)
-			nap_ms(50);
+		if (*port >= 0)
+			break;
+		/* Our child: a controller that exits at start is a zombie, which
+		 * kill(0) would call alive; waitpid notices it at once. */
+		if (waitpid(*cpid, &st, WNOHANG) == *cpid) {
+			fprintf(stderr, "aidc up: the controller exited at start (%s %d); the end of %s:\n",
+				WIFSIGNALED(st) ? "signal" : "exit code",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), log);
+			print_tail(log, 5);
+			return CLI_EXIT_FAIL;
+		}
+		nap_ms(50);
 	}
 	if (*port < 0) {
 		fprintf(stderr, "aidc up: the controller did not start; see %s\n", log);

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "api/sbatch.h"
 #include "ctld/ctld_int.h"
 #include "util/util.h"
 
@@ -277,6 +278,9 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 		return aidc_errf(e, AIDC_E_INVAL, "command[0] is empty");
 	if (s->cwd && s->cwd[0] != '/')
 		return aidc_errf(e, AIDC_E_INVAL, "cwd must be an absolute path");
+	int crc = s->script ? api_script_check_text(s->script, e) : 0;
+	if (crc)
+		return crc;
 	if (s->umask && aidc_parse_umask(s->umask) < 0)
 		return aidc_errf(e, AIDC_E_INVAL, "umask '%.8s': 1 to 4 octal digits, at most 0777",
 				 s->umask);
@@ -880,16 +884,24 @@ int ctld_job_load(struct ctld *c, uint64_t id, struct ctld_job **out, struct aid
 	return rc;
 }
 
+struct restore_ctx {
+	struct ctld *c;
+	struct aidc_err err; /* the first job that could not be restored, named */
+};
+
 static int restore_job(void *ctx, const struct store_job *r)
 {
-	struct ctld *c = ctx;
+	struct restore_ctx *rc_ = ctx;
+	struct ctld *c = rc_->c;
 	struct aidc_err e = {0};
 	struct ctld_job *j;
 	int rc = ctld_job_from_row(c, r, true, &j, &e);
 	if (rc == 0 && ctld_job_active(j) && !j->tasks)
-		rc = aidc_errf(&e, AIDC_E_VERSION, "job %" PRIu64 ": no allocation record", r->id);
+		rc = aidc_errf(&e, AIDC_E_VERSION, "no allocation record");
 	if (rc) {
-		aidc_log(AIDC_LOG_ERROR, "restore: %s", e.msg);
+		aidc_errf(&rc_->err, rc, "job %" PRIu64 " (user %.64s, %s): %s", r->id,
+			  r->user ? r->user : "?", ctld_job_state_name(r->state), e.msg);
+		aidc_log(AIDC_LOG_ERROR, "restore: %s", rc_->err.msg);
 		return rc;
 	}
 	jobs_append(c, j);
@@ -906,7 +918,13 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		.uid = -1,
 		.limit = AIDC_MAX_JOBS,
 	};
-	int rc = c->st->ops->job_query(c->st, &q, restore_job, c, e);
+	struct restore_ctx rctx = {.c = c};
+	int rc = c->st->ops->job_query(c->st, &q, restore_job, &rctx, e);
+	if (rc && rctx.err.msg[0]) {
+		aidc_err_clear(e);
+		return aidc_errf(e, rc, "restoring jobs from %s failed: %s", c->cfg.db_path,
+				 rctx.err.msg);
+	}
 	if (rc)
 		return aidc_errf(e, rc, "restoring jobs from %s failed", c->cfg.db_path);
 	for (size_t i = 0; i < c->njobs / 2; i++) {

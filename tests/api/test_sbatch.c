@@ -45,6 +45,16 @@ static void test_directives(void)
 		{"#!/bin/sh\n#SBATCH --mem=4Q\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 		{"#!/bin/sh\n#SBATCH nodes\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 		{"#!/bin/sh\n#SBATCH -N\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		/* quotes group words and are removed, as in a shell */
+		{"#!/bin/sh\n#SBATCH -J \"a b\"\n", 0, 0, 0, 0, 0, 0, 0, "a b", "", ""},
+		{"#!/bin/sh\n#SBATCH --job-name='x  y' -o \"out %j.txt\" -N 2\n", 0, 2, 0, 0, 0, 0,
+		 0, "x  y", "out %j.txt", ""},
+		{"#!/bin/sh\n#SBATCH -J=\"q\"uoted -o a#b # a comment\n", 0, 0, 0, 0, 0, 0, 0,
+		 "quoted", "a#b", ""},
+		{"#!/bin/sh\n#SBATCH -J \"open\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+		/* DOS line breaks: refused with Slurm's message, naming the line */
+		{"#!/bin/sh\n#SBATCH -N 2\r\necho hi\r\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL,
+		 NULL},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		const struct sb_case *c = &cases[i];
@@ -81,4 +91,15 @@ static void test_long_line(void)
 	CHECK_EQ(api_sbatch_parse(big, &s, NULL), AIDC_E_LIMIT);
 }
 
-TEST_MAIN(TEST(test_directives), TEST(test_long_line))
+static void test_crlf_message(void)
+{
+	struct api_sbatch s;
+	struct aidc_err e = {0};
+	CHECK_EQ(api_sbatch_parse("#!/bin/bash\r\n#SBATCH -N 1\r\n", &s, &e), AIDC_E_INVAL);
+	CHECK_CONTAINS(e.msg, "DOS line breaks");
+	CHECK_CONTAINS(e.msg, "line 1");
+	/* A lone '\r' inside a line is not a DOS line break. */
+	CHECK_EQ(api_script_check_text("#!/bin/sh\necho 'a\rb'\n", NULL), 0);
+}
+
+TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message))

@@ -31,6 +31,11 @@ exit (atexit + signals), even on failure.
     harden_test.py files   the submitter's umask reaches the job (077: a file it
                            makes and its -o file are 0600); -o naming a FIFO is
                            refused with a message and the job stays cancellable
+    harden_test.py errors  CRLF batch scripts refused with Slurm's message (CLI
+                           and API); quoted #SBATCH -J "a b"; control characters
+                           in another user's job name escaped in tables; a job
+                           row that cannot be restored named at start; aidc up
+                           says at once why its controller died
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -800,10 +805,71 @@ def test_files():
           open(p).read() == "after\n", "a regular -o file is written", s and s["state"])
 
 
+def test_errors():
+    u = throwaway_user("e")
+    c = Center()
+    # CRLF scripts: refused by aidc submit and by the API, with Slurm's words.
+    crlf = os.path.join(c.dir, "crlf.sh")
+    with open(crlf, "w", newline="") as f:
+        f.write("#!/bin/sh\r\n#SBATCH -J crlf\r\necho hi\r\n")
+    r = c.cli("submit", crlf, user=u)
+    check(r.returncode != 0 and "DOS line breaks" in r.stderr, "aidc submit refuses a CRLF "
+          "script", r.stdout, r.stderr)
+    st, data = c.http("POST", "/v1/jobs", json.dumps(
+        {"script": "#!/bin/sh\r\necho hi\r\n", "cwd": "/"}).encode(),
+        {"Content-Type": "application/json"})
+    check(st == 400 and b"DOS line breaks" in data, "the API refuses a CRLF script", st, data)
+    # Quoted directive values.
+    q = os.path.join(c.dir, "quoted.sh")
+    with open(q, "w") as f:
+        f.write('#!/bin/sh\n#SBATCH -J "a b"\necho ok\n')
+    jid = c.submit(q, user=u)
+    s = c.wait_state(jid, ENDED)
+    check(s and s["name"] == "a b", "#SBATCH -J \"a b\" names the job 'a b'", s and s["name"])
+    # Control characters in a job name: escaped in the tables others read.
+    evil = "\x1b]0;pwned\x07evil\x1b[2J\nfake-row"
+    r = c.cli("submit", "-J", evil, "--", "true", user=u)
+    check(r.returncode == 0, "a job name with control characters is accepted", r.stderr)
+    eid = int(r.stdout.split()[2]) if r.returncode == 0 else -1
+    c.wait_state(eid, ENDED)
+    r = c.cli("jobs")
+    check(r.returncode == 0 and "\x1b" not in r.stdout and "\x07" not in r.stdout and
+          "\\x1b" in r.stdout and "\nfake-row" not in r.stdout,
+          "aidc jobs escapes control characters", repr(r.stdout[-400:]))
+    r = c.cli("job", str(eid))  # JSON: escaped by the encoder
+    check(r.returncode == 0 and "\x1b" not in r.stdout and "\x07" not in r.stdout,
+          "aidc job prints no raw control characters", repr(r.stdout[-400:]))
+    r = c.cli("jobs", "--json")
+    check(json.loads(r.stdout) and evil in [j["name"] for j in json.loads(r.stdout)["jobs"]],
+          "--json keeps the name as it is (JSON-escaped)")
+    # A job row that cannot be restored is named at start.
+    live = c.submit("--", "sleep", "300", user=u)
+    c.wait_state(live, ("running",))
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    db.execute("UPDATE jobs SET spec = '{\"v\": 99}' WHERE id = ?", (live,))
+    db.commit()
+    db.close()
+    start_refused(c, "a job that cannot be restored is named", "job %d (user %s" % (live, u))
+    # aidc up whose controller dies at start says so at once, with the reason.
+    bad = os.path.join(c.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("no_such_key = 1\n")
+    t0 = time.time()
+    r = subprocess.run([AIDC, "up", "--dir", os.path.join(c.dir, "up"), "--controller-config",
+                        bad, "--agents", "1"], capture_output=True, text=True, timeout=120)
+    took = time.time() - t0
+    print("aidc up with a dying controller answered in %.1f s" % took)
+    check(r.returncode != 0 and "exited at start" in r.stderr and "no_such_key" in r.stderr,
+          "aidc up says its controller died, and why", r.stderr[-600:])
+    subprocess.run([AIDC, "down", "--dir", os.path.join(c.dir, "up")], capture_output=True,
+                   timeout=60)
+
+
 def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
-                 "output": test_output, "files": test_files}
+                 "output": test_output, "files": test_files, "errors": test_errors}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2
