@@ -47,6 +47,15 @@ static const struct tf account_tf[] = {
 	 "jobs not yet ended of each user in the account (-1 none)", -1, LIM, ON_BOTH},
 	{"max-devices-per-user", "max_devices_per_user", TF_I64, "N",
 	 "devices held by each user's running jobs in the account (-1 none)", -1, LIM, ON_BOTH},
+	{"quota-devices", "quota_devices", TF_I64, "N",
+	 "a project's guaranteed devices, lent to its organization's other projects while "
+	 "unused and reclaimed by preemption (-1 none)",
+	 -1, LIM, ON_BOTH},
+	{"borrow-limit", "borrow_limit", TF_I64, "N",
+	 "devices it may borrow beyond its quota (-1 what the organization has)", -1, LIM,
+	 ON_BOTH},
+	{"lend-limit", "lend_limit", TF_I64, "N",
+	 "devices of its unused quota others may borrow (-1 all)", -1, LIM, ON_BOTH},
 };
 
 static const struct tf user_tf[] = {
@@ -83,7 +92,7 @@ static const struct tkind K_ACCOUNT = {"account", "/v1/accounts", account_tf,
 static const struct tkind K_USER = {"user", "/v1/users", user_tf, AIDC_ARRAY_LEN(user_tf)};
 static const struct tkind K_QOS = {"qos", "/v1/qos", qos_tf, AIDC_ARRAY_LEN(qos_tf)};
 
-#define MAX_TF 16
+#define MAX_TF 20
 
 /* "a,b,c" -> ["a","b","c"] (empty words refused). */
 static json_t *list_json(const char *s)

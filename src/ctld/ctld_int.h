@@ -145,6 +145,9 @@ struct ctld_account {
 	char default_qos[AIDC_MAX_NAME_BYTES]; /* "" = none */
 	struct ctld_limits limits;      /* all of the account's jobs together */
 	struct ctld_limits user_limits; /* each user's jobs in the account */
+	/* Quota (projects only; the organization is the cohort): devices its
+	 * jobs are guaranteed, what it may borrow beyond and lend of it; -1 none. */
+	int64_t quota_devices, borrow_limit, lend_limit;
 };
 
 /* A user's associations. */

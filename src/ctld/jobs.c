@@ -975,6 +975,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kstr(w, "account", j->spec.account ? j->spec.account : "");
 	aidc_json_kstr(w, "qos", j->spec.qos ? j->spec.qos : "");
 	aidc_json_ki64(w, "priority", ctld_tenancy_priority(c, j));
+	aidc_json_kbool(w, "borrowing",
+			j->handle >= 0 && sched_job_borrowing(c->sched, (uint32_t)j->handle));
 	aidc_json_kstr(w, "state", ctld_job_state_name(j->state));
 	if (j->state == CTLD_JOB_STOPPING)
 		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));

@@ -29,6 +29,8 @@
 
 #define TEN_DOC_VERSION 1
 
+static void groups_update(struct ctld *c, const struct ctld_account *a);
+
 /* ---- sorted sets ------------------------------------------------------------- */
 
 /* Index of name in the set, or where it would go; *found says which. */
@@ -188,6 +190,13 @@ static const struct tfield account_fields[] = {
 	     LIM, F_COORD, "jobs not yet ended of each user in the account (-1 none)"),
 	FI64(struct ctld_account, "max_devices_per_user", user_limits.max_devices, -1, LIM,
 	     F_COORD, "devices held by each user's running jobs in the account (-1 none)"),
+	FI64(struct ctld_account, "quota_devices", quota_devices, -1, LIM, 0,
+	     "a project's nominal quota of devices, lent to its organization's other projects "
+	     "while unused and reclaimed by preemption (-1 none)"),
+	FI64(struct ctld_account, "borrow_limit", borrow_limit, -1, LIM, 0,
+	     "devices it may borrow beyond its quota (-1 what the organization has)"),
+	FI64(struct ctld_account, "lend_limit", lend_limit, -1, LIM, 0,
+	     "devices of its unused quota the others may borrow (-1 all)"),
 };
 
 static const struct tfield user_fields[] = {
@@ -559,6 +568,11 @@ static int account_check(struct ctld *c, const struct ctld_account *a, struct ai
 	for (size_t i = 0; i < a->coordinators.n; i++)
 		if (check_name("coordinators", a->coordinators.v[i], e))
 			return AIDC_E_INVAL;
+	if (!a->parent[0] && (a->quota_devices >= 0 || a->borrow_limit >= 0 || a->lend_limit >= 0))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "account %s: quotas are set on projects; an organization is the "
+				 "cohort its projects borrow in",
+				 a->name);
 	return 0;
 }
 
@@ -625,6 +639,10 @@ int ctld_tenancy_load(struct ctld *c, struct aidc_err *e)
 	int rc = c->st->ops->tenancy_list(c->st, load_row, c, e);
 	if (rc)
 		return aidc_errf(e, rc, "reading accounts, users and QoS from the store failed");
+	/* Every account's quota is in the core before any job: unused quota of
+	 * accounts without jobs is lendable. */
+	for (size_t i = 0; i < c->ten.acct.n; i++)
+		groups_update(c, c->ten.acct.v[i]);
 	aidc_log(AIDC_LOG_INFO, "tenancy: %zu accounts, %zu users, %zu QoS%s", c->ten.acct.n,
 		 c->ten.users.n, c->ten.qos.n, tenancy_on(c) ? "" : " (accounts off)");
 	return 0;
@@ -780,14 +798,10 @@ bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uin
 
 /* The core group of an account ("account A") or of a user in it ("user U in
  * A") with its limits: created or updated (sched_group_set, O(groups)). */
-static int group_put(struct ctld *c, const char *user, const char *account,
+static int group_put(struct ctld *c, const char *user, const struct ctld_account *a,
 		     const struct ctld_limits *l, struct aidc_err *e)
 {
 	char name[2 * AIDC_MAX_NAME_BYTES + 16];
-	if (user)
-		snprintf(name, sizeof name, "user %s in %s", user, account);
-	else
-		snprintf(name, sizeof name, "account %s", account);
 	struct sched_group_spec g = {.name = name,
 				     .parent = -1,
 				     .max_running_jobs = l->max_running_jobs,
@@ -795,6 +809,24 @@ static int group_put(struct ctld *c, const char *user, const char *account,
 				     .nominal_devices = -1,
 				     .borrow_limit = -1,
 				     .lend_limit = -1};
+	if (user) {
+		snprintf(name, sizeof name, "user %s in %s", user, a->name);
+	} else {
+		snprintf(name, sizeof name, "account %s", a->name);
+		if (a->parent[0] && a->quota_devices >= 0) {
+			/* The organization's cohort group: no limits of its own. */
+			char cname[AIDC_MAX_NAME_BYTES + 16];
+			snprintf(cname, sizeof cname, "cohort %s", a->parent);
+			struct sched_group_spec cg = {cname, -1, -1, -1, -1, -1, -1};
+			int cohort = sched_group_set(c->sched, &cg, e);
+			if (cohort < 0)
+				return cohort;
+			g.parent = cohort;
+			g.nominal_devices = a->quota_devices;
+			g.borrow_limit = a->borrow_limit;
+			g.lend_limit = a->lend_limit;
+		}
+	}
 	return sched_group_set(c->sched, &g, e);
 }
 
@@ -804,10 +836,10 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 	const struct ctld_account *a = j->spec.account ? ctld_account_find(c, j->spec.account) : NULL;
 	if (!a)
 		return 0;
-	int g1 = group_put(c, NULL, a->name, &a->limits, e);
+	int g1 = group_put(c, NULL, a, &a->limits, e);
 	if (g1 < 0)
 		return g1;
-	int g2 = group_put(c, j->user, a->name, &a->user_limits, e);
+	int g2 = group_put(c, j->user, a, &a->user_limits, e);
 	if (g2 < 0)
 		return g2;
 	groups[0] = (uint32_t)g1;
@@ -820,12 +852,12 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 static void groups_update(struct ctld *c, const struct ctld_account *a)
 {
 	struct aidc_err e = {0};
-	if (group_put(c, NULL, a->name, &a->limits, &e) < 0)
+	if (group_put(c, NULL, a, &a->limits, &e) < 0)
 		aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
 	for (size_t i = 0; i < c->ten.users.n; i++) {
 		const struct ctld_tuser *u = c->ten.users.v[i];
 		if (names_has(&u->accounts, a->name) &&
-		    group_put(c, u->name, a->name, &a->user_limits, &e) < 0)
+		    group_put(c, u->name, a, &a->user_limits, &e) < 0)
 			aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
 	}
 	c->need_pass = true;
@@ -996,7 +1028,8 @@ int ctld_lf_account_add(struct ctld *c, struct ctld_msg *m)
 		obj_free(&K_ACCOUNT, a);
 		goto out;
 	}
-	rc = commit_obj(c, m, &K_ACCOUNT, &c->ten.acct, a, 201);
+	if ((rc = commit_obj(c, m, &K_ACCOUNT, &c->ten.acct, a, 201)) == 0)
+		groups_update(c, a);
 out:
 	json_decref(root);
 	return rc;

@@ -24,6 +24,13 @@
                               holding other accounts; the submit limit refuses
                               the job past it; raising a limit starts the held
                               job; an account's max_devices holds a larger job
+    tenancy_test.py quota     quotas with borrowing and reclaim on 2 mock
+                              devices: projects A and B of one organization are
+                              guaranteed 1 each; B runs 2 jobs (one borrowing
+                              A's unused device); A's job reclaims it: the
+                              borrower gets SIGTERM, its grace, is requeued
+                              (attempt 1, never twice at once), A's job runs
+                              (the time from its submit is printed)
 
 Throwaway users are named aidcn<pid><tag>, removed at exit (atexit and
 signals) and, if a run was killed before its exit handlers, at the start of
@@ -300,8 +307,62 @@ def test_limits():
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
 
 
+def test_quota():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    grace = 2
+    c = Center(ctl_args=["--kill-grace-s", str(grace)])
+    marks = os.path.join(c.dir, "m")
+    os.mkdir(marks)
+    os.chmod(marks, 0o777)
+    ok(c, "org", "account", "add", "org")
+    refused(c, "no quota on an organization", "quotas are set on projects",
+            "account", "modify", "org", "--quota-devices", "1")
+    ok(c, "project A guaranteed 1 device", "account", "add", "A", "--parent", "org",
+       "--quota-devices", "1")
+    ok(c, "project B guaranteed 1 device", "account", "add", "B", "--parent", "org",
+       "--quota-devices", "1")
+    ok(c, "a in A", "user", "add", a, "--account", "A")
+    ok(c, "b in B", "user", "add", b, "--account", "B")
+    # B's jobs checkpoint on SIGTERM (the preemption contract) and log each start.
+    body = ('echo "start $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; '
+            'trap \'echo "term $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; exit 143\' TERM; '
+            'while :; do sleep 0.2; done') % (marks, marks)
+    b1 = c.submit("--gpus-per-task", "1", "--", "sh", "-c", body, user=b)
+    b2 = c.submit("--gpus-per-task", "1", "--", "sh", "-c", body, user=b)
+    check(c.wait_state(b1, ("running",), 30) and c.wait_state(b2, ("running",), 30),
+          "B runs 2 jobs on 2 devices (one borrowed from A)", jobj(c, b1), jobj(c, b2))
+    borrowers = [j for j in (b1, b2) if jobj(c, j).get("borrowing")]
+    check(len(borrowers) == 1, "exactly one of B's jobs is marked borrowing",
+          jobj(c, b1), jobj(c, b2))
+    t0 = __import__("time").time()
+    ja = c.submit("--gpus-per-task", "1", "--", "true", user=a)
+    got = c.wait_state(ja, ("completed",), 60)
+    waited = __import__("time").time() - t0
+    print("lender's job started and ended %.1f s after its submit (kill_grace_s = %d)"
+          % (waited, grace))
+    check(got is not None, "A's job reclaims its quota and runs", jobj(c, ja))
+    if borrowers:
+        v = borrowers[0]
+        jv = c.wait_for(lambda: (lambda j: j if j.get("attempt") == 1 else None)(jobj(c, v)), 30)
+        check(jv is not None, "the borrower was requeued (attempt 1), not failed", jobj(c, v))
+        log = open(os.path.join(marks, "%d.log" % v)).read().split("\n") if os.path.exists(
+            os.path.join(marks, "%d.log" % v)) else []
+        check(log[:2] == ["start 0", "term 0"], "the borrower got SIGTERM (its grace) first", log)
+        c.wait_for(lambda: "start 1" in open(os.path.join(marks, "%d.log" % v)).read(), 30)
+        log = open(os.path.join(marks, "%d.log" % v)).read().split("\n")
+        check(log.count("start 0") == 1 and log.index("term 0") < log.index("start 1"),
+              "the borrower never ran twice at once, and ran again after A's job", log)
+    other = b2 if borrowers and borrowers[0] == b1 else b1
+    check(jobj(c, other).get("attempt") == 0 and jobj(c, other).get("state") == "running",
+          "B's job within its quota was never touched", jobj(c, other))
+    for j in (b1, b2):
+        c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+
+
 def main():
-    scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits}
+    scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits,
+                 "quota": test_quota}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2
