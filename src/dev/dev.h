@@ -141,7 +141,8 @@ struct dev_node_device {
 int dev_node_discover(const char *spec, struct dev_node_device *out, uint32_t *n,
 		      struct aidc_err *e);
 
-/* How long plugin discovery may take before the child is killed. */
+/* How long plugin discovery may take before the child is killed
+ * ($AIDC_PLUGIN_DISCOVER_TIMEOUT_S overrides it: 1..3600). */
 #define DEV_DISCOVER_TIMEOUT_S 60
 
 /*

@@ -121,6 +121,11 @@ int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_
 			uint32_t *n, struct aidc_err *e)
 {
 	*n = 0;
+	uint32_t limit_s = DEV_DISCOVER_TIMEOUT_S;
+	const char *env = getenv("AIDC_PLUGIN_DISCOVER_TIMEOUT_S");
+	if (env && aidc_parse_u32(env, 1, 3600, &limit_s) != 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "AIDC_PLUGIN_DISCOVER_TIMEOUT_S='%s': expected seconds, 1..3600", env);
 	struct dev_watch *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (w == MAP_FAILED)
@@ -145,7 +150,7 @@ int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_
 	close(fds[1]);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double deadline = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + DEV_DISCOVER_TIMEOUT_S;
+	double deadline = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + limit_s;
 	struct discover_reply r;
 	bool got = read_by(fds[0], &r, sizeof r, deadline);
 	uint32_t k = got && r.rc == 0 && r.n <= AIDC_MAX_DEVICES_PER_NODE ? r.n : 0;
@@ -180,7 +185,7 @@ int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_
 		snprintf(how, sizeof how, "crashed (signal %d, %s)", WTERMSIG(st),
 			 strsignal(WTERMSIG(st)));
 	else if (WIFSIGNALED(st))
-		snprintf(how, sizeof how, "did not finish within %d s", DEV_DISCOVER_TIMEOUT_S);
+		snprintf(how, sizeof how, "did not finish within %u s", limit_s);
 	else
 		snprintf(how, sizeof how, "exited with status %d",
 			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);

@@ -35,6 +35,8 @@ plugin_fails() {
 
 plugin_fails "plugin:$CHEAT:cheat=crash-discover" "crashed (signal 11, Segmentation fault) in its device_info call"
 plugin_fails "plugin:$BADABI" "plugin ABI version 99, this aidc speaks versions 1 to 2"
+AIDC_PLUGIN_DISCOVER_TIMEOUT_S=3 plugin_fails "plugin:$CHEAT:cheat=hang-discover" \
+	"did not finish within 3 s in its device_count call"
 
 # An honest plugin with a configuration: uuid, model and memory in `aidc nodes`,
 # and its visibility variable in the task's environment.
