@@ -68,13 +68,6 @@
 #include "util/clock.h"
 #include "util/util.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 int64_t agent_mono_ms(void)
 {
 	return aidc_mono_ms();
@@ -829,7 +822,7 @@ static bool reregister(struct agent *a)
 static void serve(struct agent *a)
 {
 	int64_t next_hb = 0, next_logs = 0;
-	while (!stop_signal) {
+	while (!aidc_stop_signal()) {
 		/* Wake for new orders and for children reaching exec (their start
 		 * pipes close), so a start is reported without waiting for the tick. */
 		struct pollfd p[2 + AGENT_POLL_STARTS] = {{.fd = a->wake[0], .events = POLLIN},
@@ -903,16 +896,11 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	int rc = setup(&a, e);
 	if (rc)
 		goto out;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	aidc_stop_signals_install();
 	if ((rc = discover_devices(&a, e)) != 0)
 		goto out;
 	/* Register before anything else (retrying while the controller starts). */
-	while (!stop_signal) {
+	while (!aidc_stop_signal()) {
 		struct aidc_err re = {0};
 		if (do_register(&a, &re) == 0)
 			break;
@@ -930,7 +918,7 @@ int agent_run(const struct agent_config *cfg, struct aidc_err *e)
 	pthread_t th;
 	pthread_create(&th, NULL, fetcher, &a);
 	serve(&a);
-	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, (int)stop_signal);
+	aidc_log(AIDC_LOG_INFO, "agent %s: signal %d, stopping tasks", a.cfg.name, aidc_stop_signal());
 	a.stop = true;
 	agent_health_stop(&a);
 	shutdown_tasks(&a);

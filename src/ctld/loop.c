@@ -47,14 +47,6 @@ int64_t ctld_now_s(void)
 	return aidc_wall_s();
 }
 
-/* Set by the signal handler; the loop polls it (the loop wakes at least every pass interval). */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct api_response *resp,
 	      void *body, struct ctld_msg *m, struct aidc_err *e)
 {
@@ -247,7 +239,7 @@ static int64_t next_deadline(struct ctld *c)
 
 static void loop_run(struct ctld *c)
 {
-	while (!stop_signal && !c->fatal) {
+	while (!aidc_stop_signal() && !c->fatal) {
 		pthread_mutex_lock(&c->mu);
 		if (!c->head) {
 			aidc_cond_wait_until_ms(&c->wake, &c->mu, next_deadline(c));
@@ -530,18 +522,13 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	if (rc)
 		goto fail;
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	aidc_stop_signals_install();
 	if ((rc = start_server(&c, e)) != 0)
 		goto fail;
 	aidc_daemon_ready(NULL); /* --background: the parent returns now */
 	c.need_pass = true;
 	loop_run(&c);
-	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", (int)stop_signal);
+	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", aidc_stop_signal());
 	drain(&c); /* stops the threads' work before ctld_release stops them */
 	bool fatal = c.fatal;
 	ctld_release(&c);

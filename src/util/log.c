@@ -273,3 +273,25 @@ void aidc_log_limiter_reset(struct aidc_log_limiter *l)
 	l->last[0] = '\0';
 	l->repeats = 0;
 }
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void aidc_stop_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int aidc_stop_signal(void)
+{
+	return (int)stop_signal;
+}

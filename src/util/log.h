@@ -53,6 +53,15 @@ void aidc_daemon_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 void aidc_daemon_failed(const char *msg);
 
 /*
+ * The daemons' shutdown request: SIGINT and SIGTERM only record the signal,
+ * which aidc_stop_signal returns (0 = none yet) for the main loop to poll,
+ * and SIGPIPE is ignored (a peer that went away is a write error, not a
+ * reason to die).
+ */
+void aidc_stop_signals_install(void);
+int aidc_stop_signal(void);
+
+/*
  * A bounded-rate logger for a failure that repeats (an agent that cannot
  * reach its controller): a message different from the previous one is
  * logged at once; the same message again at most once per interval_ms,
