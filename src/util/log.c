@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stderr logging for the drivers, pid files, bounded-rate logging (see log.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,12 @@
 /* The process-wide settings of util; set once at start-up by main(). */
 static enum aidc_log_level current = AIDC_LOG_INFO;
 static char pidfile[AIDC_MAX_PATH_BYTES];
+/* With --log-file: the stderr the process started with, where a failure to
+ * write the log file is said (a full disk must not silence a daemon), and
+ * when that was last said (at most once a minute). */
+static int first_stderr = -1;
+static char log_path[AIDC_MAX_PATH_BYTES];
+static int64_t log_fail_said_ms = -1;
 
 void aidc_log_set_level(enum aidc_log_level level)
 {
@@ -42,7 +49,19 @@ void aidc_logv(enum aidc_log_level level, const char *fmt, va_list ap)
 	size_t k = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(stamp + k, sizeof stamp - k, ".%03dZ", (int)(now % 1000));
 	/* One fprintf per line: stdio's stream lock keeps threads' lines whole. */
-	fprintf(stderr, "%s aidc[%ld]: %s: %s\n", stamp, (long)getpid(), names[level], line);
+	if (fprintf(stderr, "%s aidc[%ld]: %s: %s\n", stamp, (long)getpid(), names[level], line) <
+		    0 &&
+	    first_stderr >= 0) {
+		int err = errno;
+		clearerr(stderr);
+		if (log_fail_said_ms < 0 || now - log_fail_said_ms >= 60000) {
+			log_fail_said_ms = now;
+			dprintf(first_stderr,
+				"%s aidc[%ld]: error: cannot write the log file %s: %s; log lines "
+				"are being lost (this line: %s: %s)\n",
+				stamp, (long)getpid(), log_path, strerror(err), names[level], line);
+		}
+	}
 }
 
 void aidc_log(enum aidc_log_level level, const char *fmt, ...)
@@ -64,6 +83,9 @@ int aidc_log_open_file(const char *path, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_IO, "log file %s: not a regular file", path);
 	}
 	fflush(stderr);
+	if (first_stderr < 0)
+		first_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	snprintf(log_path, sizeof log_path, "%s", path);
 	if (dup2(fd, STDERR_FILENO) < 0) {
 		int err = errno;
 		close(fd);

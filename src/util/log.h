@@ -25,7 +25,9 @@ void aidc_logv(enum aidc_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /* Points stderr (fd 2) at path, opened for appending (created 0600). path
- * is borrowed. AIDC_E_IO naming the path on failure; stderr is unchanged. */
+ * is borrowed. AIDC_E_IO naming the path on failure; stderr is unchanged.
+ * The first stderr is kept: a log line that cannot be written (a full disk)
+ * is said there, at most once a minute. */
 int aidc_log_open_file(const char *path, struct aidc_err *e);
 
 /*

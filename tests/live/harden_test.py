@@ -35,7 +35,8 @@ exit (atexit + signals), even on failure.
                            and API); quoted #SBATCH -J "a b"; control characters
                            in another user's job name escaped in tables; a job
                            row that cannot be restored named at start; aidc up
-                           says at once why its controller died
+                           says at once why its controller died; a log file on
+                           a full disk is reported on the first stderr
 Exit 77 (with a printed "SKIP: reason") means SKIP.
 """
 import atexit
@@ -842,6 +843,27 @@ def test_errors():
     r = c.cli("jobs", "--json")
     check(json.loads(r.stdout) and evil in [j["name"] for j in json.loads(r.stdout)["jobs"]],
           "--json keeps the name as it is (JSON-escaped)")
+    # A controller that cannot write its log file (a full disk) says so on
+    # the stderr it started with.
+    mnt = small_fs(1)
+    try:
+        with open(os.path.join(mnt, "fill"), "wb") as f:
+            while True:
+                f.write(b"x" * 65536)
+                f.flush()
+    except OSError:
+        pass
+    c.stop_controller()
+    c.ctl_args = ["--log-file", os.path.join(mnt, "controller.log")]
+    log = os.path.join(c.dir, "controller.log")
+    size = os.path.getsize(log)
+    c.start_controller()
+    c.stop_controller()
+    c.ctl_args = []
+    out = open(log, errors="replace").read()[size:]
+    check("cannot write the log file" in out and "No space left" in out,
+          "a log file on a full disk is reported on stderr", out[-400:])
+    c.start_controller()
     # A job row that cannot be restored is named at start.
     live = c.submit("--", "sleep", "300", user=u)
     c.wait_state(live, ("running",))
