@@ -377,9 +377,22 @@ static void print_job_row(json_t *j)
 					      i ? "," : "", json_string_value(it));
 	}
 	const char *acct = js(j, "account");
-	printf("%-8lld %-16.16s %-10.10s %-10.10s %-10s %6lld %6s  %s\n", ji(j, "id"),
+	/* START: a pending job's estimated start, from now ("-" when none). */
+	char start[24] = "-";
+	if (json_object_get(j, "start_estimate_s")) {
+		long long in = ji(j, "start_estimate_s") - (long long)time(NULL);
+		if (in <= 0)
+			snprintf(start, sizeof start, "now");
+		else if (in < 120)
+			snprintf(start, sizeof start, "+%llds", in);
+		else if (in < 7200)
+			snprintf(start, sizeof start, "+%lldm", in / 60);
+		else
+			snprintf(start, sizeof start, "+%lldh", in / 3600);
+	}
+	printf("%-8lld %-16.16s %-10.10s %-10.10s %-10s %6lld %6s %7s  %s\n", ji(j, "id"),
 	       js(j, "name"), js(j, "user"), acct && *acct ? acct : "-", st, ji(j, "ntasks"), age,
-	       why);
+	       start, why);
 }
 
 int cli_jobs_main(int argc, char **argv)
@@ -418,8 +431,8 @@ int cli_jobs_main(int argc, char **argv)
 	aidc_buf_release(&c.reply);
 	if (!r)
 		return CLI_EXIT_FAIL;
-	printf("%-8s %-16s %-10s %-10s %-10s %6s %6s  %s\n", "ID", "NAME", "USER", "ACCOUNT",
-	       "STATE", "TASKS", "AGE", "NODES/REASON");
+	printf("%-8s %-16s %-10s %-10s %-10s %6s %6s %7s  %s\n", "ID", "NAME", "USER", "ACCOUNT",
+	       "STATE", "TASKS", "AGE", "START", "NODES/REASON");
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(r, "jobs"), i, j)

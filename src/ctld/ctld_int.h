@@ -53,6 +53,11 @@ struct ctld_job {
 	int32_t exit_code, term_signal;
 	int64_t submit_s, start_s, end_s;
 	int32_t handle;             /* the core's handle, -1 when not in the core */
+	/* The core's planned start (its EASY reservation for a blocked queue
+	 * head: running jobs end at their time limits or estimates), valid while
+	 * est_pass is the latest pass (c->m_passes). */
+	int64_t est_start_s;
+	uint64_t est_pass;
 	uint32_t ntasks;
 	struct ctld_task *tasks;    /* ntasks entries while RUNNING/STOPPING, else NULL */
 	uint16_t master_port;

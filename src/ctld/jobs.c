@@ -983,6 +983,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	char why[256];
 	if (j->state == CTLD_JOB_PENDING)
 		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j, why, sizeof why));
+	if (j->state == CTLD_JOB_PENDING && j->est_pass && j->est_pass == c->m_passes)
+		aidc_json_ki64(w, "start_estimate_s", j->est_start_s);
 	if (j->reason)
 		aidc_json_kstr(w, "reason", j->reason);
 	aidc_json_ki64(w, "ntasks", j->ntasks);

@@ -412,8 +412,14 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		return rc;
 	size_t nstart = 0, npreempt = 0;
 	for (size_t i = 0; i < c->dec.n; i++) {
-		nstart += c->dec.v[i].kind == SCHED_DECIDE_START;
-		npreempt += c->dec.v[i].kind == SCHED_DECIDE_PREEMPT;
+		const struct sched_decision *d = &c->dec.v[i];
+		nstart += d->kind == SCHED_DECIDE_START;
+		npreempt += d->kind == SCHED_DECIDE_PREEMPT;
+		struct ctld_job *rj = d->kind == SCHED_DECIDE_RESERVE ? c->by_handle[d->job] : NULL;
+		if (rj) { /* the start estimate of this pass (ctld_job_json) */
+			rj->est_start_s = d->at_s;
+			rj->est_pass = c->m_passes;
+		}
 	}
 	if (nstart && (rc = persist_starts(c, e)) != 0)
 		undo_starts(c);

@@ -18,3 +18,8 @@ if(TARGET aidc_ctld AND TARGET aidc_agent AND TARGET aidc_fake_nvml)
   aidc_add_script_test(NAME live_nvml_health COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/nvml_health.sh
     TIMEOUT 180 LABELS live integration)
 endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # Start estimate with a known answer (eta.sh).
+  aidc_add_script_test(NAME live_eta COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/eta.sh
+    TIMEOUT 180 LABELS live integration)
+endif()
