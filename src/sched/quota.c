@@ -4,6 +4,7 @@
  * (running jobs, devices) and quotas with borrowing and reclaim, in the
  * spirit of Slurm's association limits and Kueue's ClusterQueues in a cohort.
  *
+ * Cost: sched_group_set is one hash lookup of the name (util/intern.h).
  * Use is counted when a job starts and released when it stops, in milli-
  * devices. A cohort (a group that is some groups' parent) keeps two sums over
  * its children so that admission costs O(1) per group of the job:
@@ -57,13 +58,17 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 			return aidc_errf(e, AIDC_E_INVAL,
 					 "group %s: a limit of %" PRId64 " is outside -1..%d", gs->name,
 					 lim[i], AIDC_MAX_TENANCY_LIMIT);
-	uint32_t id = 0;
-	while (id < s->ngroups && strcmp(s->groups[id].name, gs->name) != 0)
-		id++;
+	/* Names are interned in creation order, so a name's intern id is its
+	 * group id: lookup is one hash probe, not a scan of the groups. */
+	uint32_t id = s->ngroups;
+	if (aidc_intern_find(&s->group_ids, gs->name, &id) != 0)
+		id = s->ngroups;
 	if (gs->parent >= 0 && ((uint32_t)gs->parent >= s->ngroups || (uint32_t)gs->parent == id))
 		return aidc_errf(e, AIDC_E_INVAL, "group %s: bad parent %d", gs->name, gs->parent);
 	if (id == s->ngroups) {
-		if (s->ngroups >= AIDC_MAX_SCHED_GROUPS)
+		uint32_t iid;
+		if (s->ngroups >= AIDC_MAX_SCHED_GROUPS ||
+		    aidc_intern(&s->group_ids, gs->name, AIDC_MAX_SCHED_GROUPS, &iid) != 0)
 			return aidc_errf(e, AIDC_E_LIMIT, "more than %u groups",
 					 AIDC_MAX_SCHED_GROUPS);
 		AIDC_GROW(s->groups, s->cap_groups, (size_t)s->ngroups + 1);
@@ -224,6 +229,7 @@ void sched_quota_release(struct sched *s)
 	for (uint32_t i = 0; i < s->ngroups; i++)
 		aidc_free(s->groups[i].name);
 	aidc_free(s->groups);
+	aidc_intern_release(&s->group_ids);
 	s->groups = NULL;
 	s->ngroups = 0;
 }

@@ -215,6 +215,7 @@ struct sched {
 	struct sched_group *groups;
 	uint32_t ngroups;
 	size_t cap_groups;
+	struct aidc_intern group_ids; /* group name -> id (ids are dense, as groups) */
 
 	struct sched_model *models; /* models[0 .. nmodels) */
 	uint32_t nmodels;
