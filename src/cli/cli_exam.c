@@ -285,6 +285,7 @@ static void device_json(struct aidc_json *j, uint32_t d, const struct aidc_dev_i
 	aidc_json_kstr(j, "model", in->model);
 	aidc_json_kstr(j, "driver", in->driver);
 	aidc_json_kstr(j, "uuid", in->uuid);
+	aidc_json_kstr(j, "visible_env", in->visible_env);
 	aidc_json_key(j, "mem_bytes");
 	aidc_json_u64(j, in->mem_bytes);
 	aidc_json_ki64(j, "compute_units", in->compute_units);
@@ -344,9 +345,11 @@ static int exam_devices_cmd(int argc, char **argv)
 			device_json(&j, d, in);
 		else
 			printf("%u: %s (%s) model %s, %.1f GiB, %u units, claimed %.0f GFLOP/s f32, "
-			       "%.0f GB/s\n",
+			       "%.0f GB/s, uuid %s%s%s\n",
 			       d, in->name, in->vendor, in->model, (double)in->mem_bytes / (1 << 30),
-			       in->compute_units, in->peak_gflops[AIDC_DEV_F32], in->peak_mem_gbps);
+			       in->compute_units, in->peak_gflops[AIDC_DEV_F32], in->peak_mem_gbps,
+			       in->uuid[0] ? in->uuid : "-", in->visible_env[0] ? ", visibility " : "",
+			       in->visible_env);
 	}
 	aidc_json_arr_end(&j);
 	aidc_json_key(&j, "links");
