@@ -354,6 +354,9 @@ static void fmt_age(long long t_s, char *buf, size_t n)
 		snprintf(buf, n, "%lldh", d / 3600);
 }
 
+/* Jobs asked for per request by `aidc jobs` (the controller pages its list). */
+#define CLI_JOBS_PAGE 10000
+
 /* ---- aidc jobs / job ------------------------------------------------------------------- */
 
 static void print_job_row(json_t *j)
@@ -399,13 +402,17 @@ int cli_jobs_main(int argc, char **argv)
 {
 	const char *sock = NULL, *state = NULL, *user = NULL;
 	bool json = false;
+	int64_t limit = 0;
 	const struct cli_flag flags[] = {
 		{"state", CLI_STR, &state, "STATE", "only jobs in this state", 0, 0, NULL, NULL},
 		{"user", CLI_STR, &user, "NAME", "only this user's jobs (admins)", 0, 0, NULL, NULL},
+		{"limit", CLI_I64, &limit, "N",
+		 "at most the newest N jobs (default all; a note says when more exist)", 1,
+		 INT32_MAX, NULL, NULL},
 		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
 		CLI_CONN_FLAGS(sock),
 	};
-	const struct cli_cmd cmd = {"jobs", "aidc jobs [--state S] [--user U] [--json]",
+	const struct cli_cmd cmd = {"jobs", "aidc jobs [--state S] [--user U] [--limit N] [--json]",
 				    "List your jobs (all jobs for admins), with the reason each "
 				    "pending job waits.",
 				    flags, AIDC_ARRAY_LEN(flags)};
@@ -420,25 +427,64 @@ int cli_jobs_main(int argc, char **argv)
 		snprintf(path + strlen(path), sizeof path - strlen(path), "%suser=%s",
 			 state ? "&" : "", user);
 	struct api_call c;
-	if ((rc = cli_call("jobs", sp, "GET", path, NULL, 0, &c)) != 0)
-		return rc;
-	if (json) {
+	if (json) { /* one page, as the controller sends it (its "more" says if partial) */
+		if (limit)
+			snprintf(path + strlen(path), sizeof path - strlen(path), "%slimit=%lld",
+				 strchr(path, '?') ? "&" : "?", (long long)limit);
+		if ((rc = cli_call("jobs", sp, "GET", path, NULL, 0, &c)) != 0)
+			return rc;
 		printf("%s\n", aidc_buf_str(&c.reply));
 		aidc_buf_release(&c.reply);
 		return CLI_EXIT_OK;
 	}
-	json_t *r = parse_reply("jobs", &c);
-	aidc_buf_release(&c.reply);
-	if (!r)
-		return CLI_EXIT_FAIL;
-	printf("%-8s %-16s %-10s %-10s %-10s %6s %6s %7s  %s\n", "ID", "NAME", "USER", "ACCOUNT",
-	       "STATE", "TASKS", "AGE", "START", "NODES/REASON");
-	size_t i;
-	json_t *j;
-	json_array_foreach(json_object_get(r, "jobs"), i, j)
-		print_job_row(j);
-	json_decref(r);
-	return CLI_EXIT_OK;
+	/* Pages of CLI_JOBS_PAGE, newest first, until the controller has no more
+	 * (or --limit is reached): nothing is dropped silently. */
+	json_t **pages = NULL;
+	size_t npages = 0, cap = 0;
+	long long shown = 0, before = 0;
+	bool more = true;
+	size_t base = strlen(path);
+	while (more && (!limit || shown < limit)) {
+		long long want = CLI_JOBS_PAGE;
+		if (limit && limit - shown < want)
+			want = limit - shown;
+		snprintf(path + base, sizeof path - base, "%slimit=%lld", strchr(path, '?') ? "&" : "?",
+			 want);
+		if (before)
+			snprintf(path + strlen(path), sizeof path - strlen(path), "&before=%lld", before);
+		if ((rc = cli_call("jobs", sp, "GET", path, NULL, 0, &c)) != 0)
+			break;
+		json_t *r = parse_reply("jobs", &c);
+		aidc_buf_release(&c.reply);
+		if (!r) {
+			rc = CLI_EXIT_FAIL;
+			break;
+		}
+		AIDC_GROW(pages, cap, npages + 1);
+		pages[npages++] = r;
+		shown += (long long)json_array_size(json_object_get(r, "jobs"));
+		more = json_is_true(json_object_get(r, "more"));
+		before = (long long)json_integer_value(json_object_get(r, "next_before"));
+		if (more && before <= 0)
+			more = false; /* an older controller: one page */
+	}
+	if (!rc) {
+		printf("%-8s %-16s %-10s %-10s %-10s %6s %6s %7s  %s\n", "ID", "NAME", "USER",
+		       "ACCOUNT", "STATE", "TASKS", "AGE", "START", "NODES/REASON");
+		for (size_t p = npages; p-- > 0;) {
+			size_t i;
+			json_t *j;
+			json_array_foreach(json_object_get(pages[p], "jobs"), i, j)
+				print_job_row(j);
+		}
+		if (more)
+			fprintf(stderr, "aidc jobs: showing the newest %lld jobs; older ones exist "
+					"(raise --limit)\n", shown);
+	}
+	for (size_t p = 0; p < npages; p++)
+		json_decref(pages[p]);
+	aidc_free(pages);
+	return rc ? rc : CLI_EXIT_OK;
 }
 
 /* Commands of the form `aidc VERB ID` / `aidc VERB NAME` with one HTTP call. */

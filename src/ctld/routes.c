@@ -112,17 +112,28 @@ static int lf_list(struct ctld *c, struct ctld_msg *m)
 {
 	const char *state = api_query(m->req, "state");
 	const char *user = api_query(m->req, "user");
+	const char *lim = api_query(m->req, "limit"), *bef = api_query(m->req, "before");
 	int want_state = -1;
+	int64_t limit = AIDC_MAX_LIST_JOBS, before = 0;
 	if (state && (want_state = ctld_job_state_parse(state)) < 0)
 		return aidc_errf(&m->err, AIDC_E_INVAL, "state: unknown '%.32s'", state);
+	if (lim && aidc_parse_i64(lim, 1, AIDC_MAX_LIST_JOBS, &limit))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "limit: 1..%u jobs", AIDC_MAX_LIST_JOBS);
+	if (bef && aidc_parse_i64(bef, 1, INT64_MAX, &before))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "before: a job id");
+	/* One row more than the page: whether older jobs remain (a cursor). */
 	struct store_job_query q = {
 		.state_mask = want_state >= 0 ? UINT64_C(1) << want_state : ~UINT64_C(0),
 		.uid = m->req->who.admin ? -1 : (int64_t)m->req->who.uid,
 		.user = user,
-		.limit = AIDC_MAX_LIST_JOBS,
+		.before_id = (uint64_t)before,
+		.limit = (uint64_t)limit + 1,
 	};
 	struct list_rows rows = {0};
 	int rc = c->st->ops->job_query(c->st, &q, keep_row, &rows, &m->err);
+	bool more = rows.n > (size_t)limit;
+	if (more)
+		store_job_release(&rows.v[--rows.n]);
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
 	aidc_json_obj_begin(&w);
@@ -137,12 +148,18 @@ static int lf_list(struct ctld *c, struct ctld_msg *m)
 			ctld_job_json(c, &w, j, false);
 		ctld_job_free(tmp);
 	}
+	uint64_t rows_oldest = rows.n ? rows.v[rows.n - 1].id : 0;
 	for (size_t i = 0; i < rows.n; i++)
 		store_job_release(&rows.v[i]);
 	aidc_free(rows.v);
 	if (rc)
 		return rc;
 	aidc_json_arr_end(&w);
+	/* The page holds the newest `limit` matches below `before`; with more,
+	 * next_before is the cursor of the next (older) page. */
+	aidc_json_kbool(&w, "more", more);
+	if (more)
+		aidc_json_ki64(&w, "next_before", (int64_t)rows_oldest);
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w);
 }

@@ -843,6 +843,34 @@ def test_errors():
     r = c.cli("jobs", "--json")
     check(json.loads(r.stdout) and evil in [j["name"] for j in json.loads(r.stdout)["jobs"]],
           "--json keeps the name as it is (JSON-escaped)")
+    # Item 12: the listing is paged; nothing is dropped silently.
+    ids = [c.submit("--", "true", user=u) for _ in range(5)]
+    for i in ids:
+        c.wait_state(i, ENDED)
+    st, data = c.http("GET", "/v1/jobs?limit=2")
+    page = json.loads(data)
+    check(st == 200 and len(page["jobs"]) == 2 and page["more"] and
+          page["next_before"] == page["jobs"][0]["id"], "GET /v1/jobs?limit=2: a page and a "
+          "cursor", st, data[:300])
+    seen, before = [], None
+    while True:
+        st, data = c.http("GET", "/v1/jobs?limit=2" + ("&before=%d" % before if before else ""))
+        page = json.loads(data)
+        seen = [j["id"] for j in page["jobs"]] + seen
+        if not page["more"]:
+            break
+        before = page["next_before"]
+    st, data = c.http("GET", "/v1/jobs")
+    everything = [j["id"] for j in json.loads(data)["jobs"]]
+    check(seen == everything and set(ids) <= set(seen), "paging with the cursor visits every "
+          "job once, in order", seen, everything)
+    r = c.cli("jobs", "--limit", "2")
+    rows = r.stdout.strip().splitlines()[1:]
+    check(r.returncode == 0 and len(rows) == 2 and "older ones exist" in r.stderr,
+          "aidc jobs --limit 2 shows 2 and says more exist", r.stdout, r.stderr)
+    r = c.cli("jobs")
+    check(r.returncode == 0 and len(r.stdout.strip().splitlines()) - 1 == len(everything) and
+          not r.stderr, "aidc jobs shows every job", r.stdout[-300:], r.stderr)
     # A controller that cannot write its log file (a full disk) says so on
     # the stderr it started with.
     mnt = small_fs(1)
