@@ -398,6 +398,51 @@ static void print_job_row(json_t *j)
 	       start, why);
 }
 
+/* The pages of one listing (newest first) and whether older jobs remain. */
+struct job_pages {
+	json_t **pages;
+	size_t npages, cap;
+	long long shown;
+	bool more;
+};
+
+/* Pages of CLI_JOBS_PAGE, newest first, until the controller has no more
+ * (or limit is reached): nothing is dropped silently. path (of cap bytes)
+ * holds the query so far. */
+static int fetch_job_pages(const char *sp, char *path, size_t cap, int64_t limit,
+			   struct job_pages *jp)
+{
+	long long before = 0;
+	size_t base = strlen(path);
+	int rc = 0;
+	jp->more = true;
+	while (jp->more && (!limit || jp->shown < limit)) {
+		long long want = CLI_JOBS_PAGE;
+		if (limit && limit - jp->shown < want)
+			want = limit - jp->shown;
+		snprintf(path + base, cap - base, "%slimit=%lld", strchr(path, '?') ? "&" : "?", want);
+		if (before)
+			snprintf(path + strlen(path), cap - strlen(path), "&before=%lld", before);
+		struct api_call c;
+		if ((rc = cli_call("jobs", sp, "GET", path, NULL, 0, &c)) != 0)
+			break;
+		json_t *r = parse_reply("jobs", &c);
+		aidc_buf_release(&c.reply);
+		if (!r) {
+			rc = CLI_EXIT_FAIL;
+			break;
+		}
+		AIDC_GROW(jp->pages, jp->cap, jp->npages + 1);
+		jp->pages[jp->npages++] = r;
+		jp->shown += (long long)json_array_size(json_object_get(r, "jobs"));
+		jp->more = json_is_true(json_object_get(r, "more"));
+		before = (long long)json_integer_value(json_object_get(r, "next_before"));
+		if (jp->more && before <= 0)
+			jp->more = false; /* an older controller: one page */
+	}
+	return rc;
+}
+
 int cli_jobs_main(int argc, char **argv)
 {
 	const char *sock = NULL, *state = NULL, *user = NULL;
@@ -437,53 +482,24 @@ int cli_jobs_main(int argc, char **argv)
 		aidc_buf_release(&c.reply);
 		return CLI_EXIT_OK;
 	}
-	/* Pages of CLI_JOBS_PAGE, newest first, until the controller has no more
-	 * (or --limit is reached): nothing is dropped silently. */
-	json_t **pages = NULL;
-	size_t npages = 0, cap = 0;
-	long long shown = 0, before = 0;
-	bool more = true;
-	size_t base = strlen(path);
-	while (more && (!limit || shown < limit)) {
-		long long want = CLI_JOBS_PAGE;
-		if (limit && limit - shown < want)
-			want = limit - shown;
-		snprintf(path + base, sizeof path - base, "%slimit=%lld", strchr(path, '?') ? "&" : "?",
-			 want);
-		if (before)
-			snprintf(path + strlen(path), sizeof path - strlen(path), "&before=%lld", before);
-		if ((rc = cli_call("jobs", sp, "GET", path, NULL, 0, &c)) != 0)
-			break;
-		json_t *r = parse_reply("jobs", &c);
-		aidc_buf_release(&c.reply);
-		if (!r) {
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-		AIDC_GROW(pages, cap, npages + 1);
-		pages[npages++] = r;
-		shown += (long long)json_array_size(json_object_get(r, "jobs"));
-		more = json_is_true(json_object_get(r, "more"));
-		before = (long long)json_integer_value(json_object_get(r, "next_before"));
-		if (more && before <= 0)
-			more = false; /* an older controller: one page */
-	}
+	struct job_pages jp = {0};
+	rc = fetch_job_pages(sp, path, sizeof path, limit, &jp);
 	if (!rc) {
 		printf("%-8s %-16s %-10s %-10s %-10s %6s %6s %7s  %s\n", "ID", "NAME", "USER",
 		       "ACCOUNT", "STATE", "TASKS", "AGE", "START", "NODES/REASON");
-		for (size_t p = npages; p-- > 0;) {
+		for (size_t p = jp.npages; p-- > 0;) {
 			size_t i;
 			json_t *j;
-			json_array_foreach(json_object_get(pages[p], "jobs"), i, j)
+			json_array_foreach(json_object_get(jp.pages[p], "jobs"), i, j)
 				print_job_row(j);
 		}
-		if (more)
+		if (jp.more)
 			fprintf(stderr, "aidc jobs: showing the newest %lld jobs; older ones exist "
-					"(raise --limit)\n", shown);
+					"(raise --limit)\n", jp.shown);
 	}
-	for (size_t p = 0; p < npages; p++)
-		json_decref(pages[p]);
-	aidc_free(pages);
+	for (size_t p = 0; p < jp.npages; p++)
+		json_decref(jp.pages[p]);
+	aidc_free(jp.pages);
 	return rc ? rc : CLI_EXIT_OK;
 }
 

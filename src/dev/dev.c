@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <math.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -566,4 +567,11 @@ void dev_host_free(struct dev_plugin *p, uint32_t dev, void *ptr)
 	watch_end(p);
 	if (st)
 		aidc_log(AIDC_LOG_WARN, "%s: host_free failed (status %d)", p->path, st);
+}
+
+void dev_child_default_faults(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
 }

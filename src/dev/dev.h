@@ -38,6 +38,15 @@ struct dev_watch {
 	volatile char call[24];
 };
 
+/*
+ * For a child process that hosts a plugin under a supervisor: the fault
+ * signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) get their default
+ * action back, so a plugin's crash ends the child by that signal and the
+ * supervisor can name it (a sanitizer's or debugger's inherited handler
+ * would turn it into an exit status).
+ */
+void dev_child_default_faults(void);
+
 struct dev_plugin {
 	struct dev_watch *watch;              /* borrowed; NULL = nobody watches */
 	void *dl;                             /* dlopen handle; NULL for an in-process table */

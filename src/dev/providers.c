@@ -144,6 +144,7 @@ int dev_plugin_discover(const char *plugin, const char *config, struct dev_node_
 		return aidc_errf(e, AIDC_E_IO, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		dev_child_default_faults();
 		close(fds[0]);
 		discover_child(fds[1], w, plugin, config);
 	}

@@ -691,8 +691,10 @@ int exam_conformance(const char *plugin, const char *config, FILE *out, double t
 		munmap(w, sizeof *w);
 		return aidc_errf(e, AIDC_E_IO, "fork: %s", strerror(errno));
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		dev_child_default_faults();
 		conformance_child(plugin, config, out, w, skip_no_device);
+	}
 	double t0 = exam_now_s();
 	int st = 0;
 	bool timed_out = false;

@@ -118,6 +118,7 @@ static int worker_start(struct worker *w, struct shm *sh, const char *plugin, co
 		return aidc_errf(e, AIDC_E_IO, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		dev_child_default_faults();
 		close(cp[1]);
 		close(ap[0]);
 		worker_main(sh, cp[0], ap[1], plugin, config, o);
