@@ -186,6 +186,17 @@ static void daemon_say(char kind, const char *msg)
 	}
 	close(daemon_fd);
 	daemon_fd = -1;
+	/* The stderr it started with belongs to whoever launched it (a shell's
+	 * $(...), an ssh session): holding it would keep them waiting for EOF
+	 * after the parent exits. Point it at /dev/null in one atomic step, so a
+	 * thread logging at this moment never writes to a reused descriptor. */
+	if (first_stderr >= 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup3(null, first_stderr, O_CLOEXEC);
+			close(null);
+		}
+	}
 }
 
 void aidc_daemon_ready(const char *fmt, ...)
