@@ -17,6 +17,7 @@ pkgs=(
   libgnutls28-dev                     # live center: SHA-256 of API tokens (libmicrohttpd's TLS library)
   libmunge-dev munge openssl          # live center: MUNGE credentials (optional in the build), test daemon and certificates
   libhwloc-dev                        # agent: machine topology in the registration (optional; built without it otherwise)
+  chromium nodejs                     # dashboard: the browser test (tests/browser, live_dashboard; SKIPs without them)
 )
 
 missing=()
@@ -28,12 +29,27 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "deps: all ${#pkgs[@]} packages present"
-  exit 0
+else
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "deps: done"
 fi
 
-if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "deps: done"
+# The dashboard's browser test drives Debian's chromium with playwright-core
+# from npm, pinned by tests/browser/package-lock.json and installed into
+# tests/browser/node_modules (project-local; never fetched while tests run).
+# --ignore-scripts: playwright-core downloads no browser of its own anyway.
+# Debian 12's nodejs package has no npm: where npm is missing the test SKIPs.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ -f "$browser_dir/node_modules/playwright-core/package.json" ] &&
+   [ "$browser_dir/node_modules/.package-lock.json" -nt "$browser_dir/package-lock.json" ]; then
+  echo "deps: playwright-core present in tests/browser/node_modules"
+elif command -v npm >/dev/null; then
+  echo "deps: npm ci in tests/browser (playwright-core)"
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+else
+  echo "deps: npm not found: the dashboard's browser test (live_dashboard) will SKIP"
+fi

@@ -340,6 +340,18 @@ struct api_token_create {
 };
 extern const struct api_schema api_schema_token_create;
 
+/* POST /ui/login (the dashboard): a token to keep in an HttpOnly cookie. */
+struct api_ui_login {
+	char *token; /* required */
+};
+extern const struct api_schema api_schema_ui_login;
+
+/* The dashboard's session cookie: a user's API token, HttpOnly and
+ * SameSite=Strict, set by POST /ui/login. It authenticates GET requests under
+ * /v1/ only (read-only views: a forged cross-site POST carries no identity),
+ * and only where no Authorization header is sent (docs/dashboard.md). */
+#define API_SESSION_COOKIE "aidc_token"
+
 /* Every request schema, for the OpenAPI document and the fuzz targets. */
 extern const struct api_schema *const api_schemas[];
 extern const size_t api_nschemas;
@@ -395,6 +407,9 @@ struct api_request {
 const char *api_query(const struct api_request *r, const char *key);
 
 #define API_MAX_RESP_HEADERS 4
+/* One extra header value: holds the dashboard's Set-Cookie (a token of up to
+ * AIDC_MAX_TOKEN_BYTES plus its attributes) and its Content-Security-Policy. */
+#define API_MAX_RESP_HEADER_BYTES (AIDC_MAX_TOKEN_BYTES + 128u)
 
 struct api_response {
 	int status;               /* HTTP status; 200 if the handler leaves it 0 */
@@ -402,7 +417,7 @@ struct api_response {
 	const char *content_type; /* static string; NULL = application/json */
 	/* Extra headers (e.g. X-AIDC-Offset on log reads); names are static strings. */
 	const char *hdr_name[API_MAX_RESP_HEADERS];
-	char hdr_value[API_MAX_RESP_HEADERS][64];
+	char hdr_value[API_MAX_RESP_HEADERS][API_MAX_RESP_HEADER_BYTES];
 	size_t nhdr;
 };
 

@@ -222,8 +222,18 @@ static int identify_authz(struct listener *l, const char *authz, struct api_iden
 	return 0;
 }
 
-static int identify(struct listener *l, struct MHD_Connection *conn, struct api_identity *who,
-		    struct aidc_err *e)
+/* The dashboard's session cookie, for a GET under /v1/ without an
+ * Authorization header; NULL otherwise (see API_SESSION_COOKIE). */
+static const char *session_cookie(struct MHD_Connection *conn, const char *method,
+				  const char *url)
+{
+	if (strcmp(method, "GET") != 0 || strncmp(url, "/v1/", 4) != 0)
+		return NULL;
+	return MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, API_SESSION_COOKIE);
+}
+
+static int identify(struct listener *l, struct MHD_Connection *conn, const char *method,
+		    const char *url, struct api_identity *who, struct aidc_err *e)
 {
 	memset(who, 0, sizeof *who);
 	who->role = API_ROLE_PUBLIC;
@@ -253,7 +263,21 @@ static int identify(struct listener *l, struct MHD_Connection *conn, struct api_
 	}
 	const char *authz =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	return authz ? identify_authz(l, authz, who, e) : 0;
+	if (authz)
+		return identify_authz(l, authz, who, e);
+	const char *cookie = session_cookie(conn, method, url);
+	if (!cookie)
+		return 0;
+	/* Only a bearer token ever goes into the cookie (POST /ui/login). */
+	char authz_buf[sizeof API_BEARER + AIDC_MAX_TOKEN_BYTES + 1];
+	if (strlen(cookie) > AIDC_MAX_TOKEN_BYTES)
+		return aidc_errf(e, AIDC_E_AUTH, "session cookie: invalid token");
+	snprintf(authz_buf, sizeof authz_buf, "%s%s", API_BEARER, cookie);
+	struct aidc_err why = {0};
+	int rc = identify_authz(l, authz_buf, who, &why);
+	if (rc)
+		aidc_errf(e, rc, "session cookie: %s (sign in again)", aidc_err_text(&why, rc));
+	return rc;
 }
 
 static bool role_allows(enum api_role need, const struct api_identity *who)
@@ -321,7 +345,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 	if (rc)
 		return send_error(conn, rc, aidc_err_text(&e, rc));
 	/* A presented but bad credential is a 401 on every route, public ones too. */
-	if ((rc = identify(l, conn, &req.who, &e)) != 0)
+	if ((rc = identify(l, conn, method, url, &req.who, &e)) != 0)
 		return send_error(conn, rc, aidc_err_text(&e, rc));
 	if (!role_allows(req.route->role, &req.who)) {
 		bool anon = req.who.role == API_ROLE_PUBLIC;

@@ -304,6 +304,13 @@ static const struct api_field token_create_fields[] = {
 SCHEMA(api_schema_token_create, "TokenCreate", struct api_token_create, token_create_fields,
        "a request for a per-user API token");
 
+static const struct api_field ui_login_fields[] = {
+	F_STR(struct api_ui_login, token, true, AIDC_MAX_TOKEN_BYTES,
+	      "an API token (aidc token create), kept in an HttpOnly cookie"),
+};
+SCHEMA(api_schema_ui_login, "UiLogin", struct api_ui_login, ui_login_fields,
+       "the dashboard's sign-in");
+
 const struct api_schema *const api_schemas[] = {
 	&api_schema_job_submit,	    &api_schema_device,		   &api_schema_task_ref,
 	&api_schema_agent_register, &api_schema_heartbeat,	   &api_schema_task_status,
@@ -312,7 +319,7 @@ const struct api_schema *const api_schemas[] = {
 	&api_schema_topology,	    &api_schema_topo_package,	   &api_schema_topo_numa,
 	&api_schema_topo_accel,	    &api_schema_token_create,
 	&api_schema_agent_ok,	    &api_schema_launch,	   &api_schema_work,
-	&api_schema_device_usage,
+	&api_schema_device_usage,   &api_schema_ui_login,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 

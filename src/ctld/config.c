@@ -68,6 +68,9 @@ static const struct key keys[] = {
 	STR("db", db_path, "", "aidc.db", NULL, "FILE", "SQLite database file"),
 	STR("secret_file", secret_file, "", "secret", NULL, "FILE",
 	    "cluster secret shared with agents (created mode 0600)"),
+	STR("web_dir", web_dir, "", NULL, NULL, "DIR",
+	    "the dashboard's files (GET /ui); empty = <binary's dir>/../share/aidc/web as "
+	    "installed, else <binary's dir>/web as built (docs/dashboard.md)"),
 	STR("port_file", port_file, "", NULL, NULL, "FILE",
 	    "if set, the chosen TCP port is written here once listening"),
 	CHOICE("order", order, sched_order_names, "fifo", "queue order of the core"),

@@ -64,6 +64,7 @@ struct ctld_config {
 	char db_path[4096];
 	char secret_file[4096];
 	char port_file[4096];
+	char web_dir[4096]; /* the dashboard's files; "" = found beside the binary (web.c) */
 	int order;     /* enum sched_order */
 	int placement; /* enum sched_placement */
 	int blocking;  /* enum sched_blocking */

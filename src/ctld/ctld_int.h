@@ -228,6 +228,10 @@ struct ctld {
 	struct sched *sched;
 	struct sched_decisions dec;
 	struct api_server *srv;
+	/* The dashboard's files (web.c): the directory found at start, "" when
+	 * none was (GET /ui then answers 404 with the reason in web_why). */
+	char web_dir[AIDC_MAX_PATH_BYTES];
+	char web_why[512];
 
 	/* Live jobs (pending, running, stopping) by increasing id. A job that ends
 	 * is written to the store and dropped from memory at the end of the loop
@@ -451,6 +455,21 @@ int ctld_lf_qos_modify(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_qos_delete(struct ctld *c, struct ctld_msg *m);
 
 /* routes.c */
+/* web.c: the dashboard (static files, sign-in cookie, whoami); HTTP-thread
+ * handlers that touch no loop state. ctld_web_init finds the files at start:
+ * a configured web_dir that is not a directory is an error. */
+int ctld_web_init(struct ctld *c, struct aidc_err *e);
+int ctld_h_ui_root(void *ctx, struct api_request *req, struct api_response *resp,
+		   struct aidc_err *e);
+int ctld_h_ui_file(void *ctx, struct api_request *req, struct api_response *resp,
+		   struct aidc_err *e);
+int ctld_h_ui_login(void *ctx, struct api_request *req, struct api_response *resp,
+		    struct aidc_err *e);
+int ctld_h_ui_logout(void *ctx, struct api_request *req, struct api_response *resp,
+		     struct aidc_err *e);
+int ctld_h_whoami(void *ctx, struct api_request *req, struct api_response *resp,
+		  struct aidc_err *e);
+
 extern const struct api_route ctld_routes[];
 extern const size_t ctld_nroutes;
 

@@ -522,6 +522,8 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	if (rc)
 		goto fail;
 
+	if ((rc = ctld_web_init(&c, e)) != 0)
+		goto fail;
 	aidc_stop_signals_install();
 	if ((rc = start_server(&c, e)) != 0)
 		goto fail;

@@ -263,6 +263,12 @@ AIDC_LIMIT_RANGE(AIDC_MAX_SCRIPT_BYTES, 4096u, 32u * 1024u * 1024u);
 #define AIDC_MAX_PATH_BYTES 4096u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_PATH_BYTES, 256u, 4096u);
+/* One file of the dashboard (web/) served by the controller, bytes: the
+ * page's script is tens of KiB; anything larger is refused, not truncated. */
+#ifndef AIDC_MAX_WEB_FILE_BYTES
+#define AIDC_MAX_WEB_FILE_BYTES (1024u * 1024u)
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_WEB_FILE_BYTES, 64u * 1024u, 16u * 1024u * 1024u);
 /* Log bytes moved by one push from an agent or one read by a client: large
  * enough that a chatty task needs few round trips, small enough for a static
  * buffer in the agent. One push is one request body. */

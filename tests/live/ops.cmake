@@ -23,3 +23,12 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_eta COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/eta.sh
     TIMEOUT 180 LABELS live integration)
 endif()
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  # The web dashboard in Debian's chromium driven by playwright-core (both
+  # installed by scripts/deps.sh; SKIPs without them): sign-in cookie, every
+  # page checked against the API, markup in job names stays text, a user sees
+  # only their own jobs; screenshots in <build>/test-artifacts/dashboard.
+  aidc_add_script_test(NAME live_dashboard
+    COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/browser/dashboard_test.py
+    TIMEOUT 300 LABELS live integration browser)
+endif()

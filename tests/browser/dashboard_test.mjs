@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dashboard in Debian's chromium, driven by playwright-core (started by
+// dashboard_test.py, which sets up the center and passes AIDC_URL, ROOT_TOKEN,
+// USER_TOKEN, USER_NAME, JOBS and ARTIFACTS). Every page is checked against
+// the API read with the same token; each prints "ok"/"FAIL" lines and the
+// process exits 1 on any failure. Render times (data-render-ms, measured by
+// the page) are printed for information only, never asserted.
+import {chromium} from "playwright-core";
+
+const URL = process.env.AIDC_URL;
+const JOBS = JSON.parse(process.env.JOBS);
+const ART = process.env.ARTIFACTS;
+let fails = 0;
+
+function check(cond, what, ...detail) {
+  if (cond) console.log("ok   " + what);
+  else {
+    fails++;
+    console.log("FAIL " + what + detail.map((d) => "\n     " + JSON.stringify(d)).join(""));
+  }
+}
+
+async function apiGet(path, token) {
+  const r = await fetch(URL + path, {headers: {Authorization: "Bearer " + token}});
+  return {status: r.status, body: r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text()};
+}
+
+async function shot(page, name) {
+  await page.screenshot({path: `${ART}/${name}.png`, fullPage: true});
+}
+
+// Waits until the page has rendered `view` (body[data-view]) after a navigation.
+async function gotoView(page, hash, view) {
+  await page.evaluate(() => { delete document.body.dataset.view; });
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction((v) => document.body.dataset.view === v, view, {timeout: 20000});
+}
+
+// Rows of table #id as {key: data-attr, cells: [text...]}.
+async function rows(page, id, attr) {
+  return page.$$eval(`#${id} tbody tr`, (trs, a) => trs.map((tr) => ({
+    key: tr.getAttribute(a), cells: [...tr.children].map((td) => td.textContent),
+  })), attr);
+}
+
+async function signIn(page, token, label) {
+  await page.goto(URL + "/ui");
+  await page.waitForSelector("#login", {timeout: 20000});
+  check(true, `${label}: the sign-in form shows without a cookie`);
+  await page.fill("#token", "aidc_1_" + "0".repeat(64));
+  await page.click("#login-submit");
+  await page.waitForFunction(() => /refused/.test(document.querySelector("#login-error")?.textContent || ""),
+    null, {timeout: 20000}).catch(() => {});
+  const err = await page.textContent("#login-error");
+  check(/refused/.test(err), `${label}: a wrong token is refused with a message`, err);
+  await page.fill("#token", token);
+  await page.click("#login-submit");
+  await page.waitForSelector("#who-user", {timeout: 20000});
+  await page.waitForFunction(() => document.body.dataset.view === "overview", null, {timeout: 20000});
+}
+
+async function checkQueue(page, token, label) {
+  const t0 = Date.now();
+  await gotoView(page, "#/queue", "queue");
+  const wall = Date.now() - t0;
+  const api = (await apiGet("/v1/jobs?state=pending", token)).body.jobs;
+  const apiRun = (await apiGet("/v1/jobs?state=running", token)).body.jobs;
+  const pend = await rows(page, "pending-jobs", "data-job-id");
+  const run = await rows(page, "running-jobs", "data-job-id");
+  check(JSON.stringify(pend.map((r) => Number(r.key))) === JSON.stringify(api.map((j) => j.id)),
+    `${label}: pending rows are the API's pending jobs`, pend.map((r) => r.key), api.map((j) => j.id));
+  check(JSON.stringify(run.map((r) => Number(r.key))) === JSON.stringify(apiRun.map((j) => j.id)),
+    `${label}: running rows are the API's running jobs`, run.map((r) => r.key), apiRun.map((j) => j.id));
+  for (const j of api) {
+    const r = pend.find((x) => Number(x.key) === j.id);
+    if (!r) continue;
+    check(r.cells[1] === j.name && r.cells[2] === j.user && r.cells[6] === (j.pending_reason || "-"),
+      `${label}: job ${j.id} shows name, user and reason as the API has them`, r.cells, [j.name, j.user, j.pending_reason]);
+    const est = await page.getAttribute(`#pending-jobs tr[data-job-id="${j.id}"] td.eta`, "data-start-estimate");
+    check(String(est ?? "") === String(j.start_estimate_s ?? ""),
+      `${label}: job ${j.id}'s estimated start is the API's`, est, j.start_estimate_s);
+  }
+  const ms = await page.evaluate(() => document.body.dataset.renderMs);
+  console.log(`info ${label}: queue page rendered in ${ms} ms (page) / ${wall} ms (wall), ${pend.length} pending`);
+  return {api, pend};
+}
+
+async function main() {
+  const browser = await chromium.launch({executablePath: process.env.AIDC_CHROMIUM, headless: true,
+    args: ["--no-sandbox"]});
+  try {
+    // ---- admin (root) -------------------------------------------------------
+    const ctx = await browser.newContext({viewport: {width: 1280, height: 900}});
+    const page = await ctx.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    // The browser logs each 401 (the sign-in check) as a console error: only
+    // script errors count.
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/^Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+    });
+    await signIn(page, process.env.ROOT_TOKEN, "admin");
+    check((await page.textContent("#who-user")) === "root", "admin: signed in as root");
+    check((await page.evaluate(() => document.cookie)) === "", "admin: the cookie is HttpOnly (document.cookie is empty)");
+    const cookies = await ctx.cookies();
+    const c = cookies.find((x) => x.name === "aidc_token");
+    check(c && c.httpOnly && c.sameSite === "Strict", "admin: aidc_token cookie is HttpOnly, SameSite=Strict", c && {httpOnly: c.httpOnly, sameSite: c.sameSite});
+    check(!page.url().includes(process.env.ROOT_TOKEN.slice(5, 20)), "admin: no token in the URL", page.url());
+
+    // Overview vs GET /v1/nodes.
+    const nodes = (await apiGet("/v1/nodes", process.env.ROOT_TOKEN)).body.nodes;
+    const up = nodes.filter((n) => n.state === "up");
+    const dev = await rows(page, "devices-by-model", "data-model");
+    const total = up.reduce((a, n) => a + n.devices, 0), free = up.reduce((a, n) => a + n.devices_free, 0);
+    check(dev.length === 1 && Number(dev[0].cells[2]) === total && Number(dev[0].cells[4]) === free &&
+      Number(dev[0].cells[3]) === total - free, "admin: devices by model match the API (total, allocated, free)",
+      dev, {total, free});
+    const bystate = await rows(page, "nodes-by-state", "data-state");
+    check(bystate.length === 1 && bystate[0].key === "up" && Number(bystate[0].cells[1]) === nodes.length,
+      "admin: nodes by state match the API", bystate);
+    check(await page.$("#util-chart polyline") !== null, "admin: the allocation chart is drawn");
+    await shot(page, "overview");
+
+    // Queue: every pending and running job, estimates, no markup from names.
+    const q = await checkQueue(page, process.env.ROOT_TOKEN, "admin");
+    const waiter = q.api.find((j) => j.id === JOBS.waiter);
+    check(waiter && waiter.start_estimate_s > 0, "admin: the waiting job has an estimate in the API", waiter);
+    const evilName = await page.textContent(`#pending-jobs tr[data-job-id="${JOBS.evil}"] td.name`);
+    check(evilName === '<img src=x onerror="window.__xss=1">&amp;"\'', "admin: a name with markup shows as text", evilName);
+    check(await page.$("#main img") === null && await page.evaluate(() => window.__xss) === undefined,
+      "admin: no element or script came from job names");
+    check(q.pend.some((r) => Number(r.key) === JOBS.mine), "admin sees the other user's job");
+    await shot(page, "queue");
+
+    // Job detail with its log, followed.
+    await gotoView(page, "#/jobs/" + JOBS.talker, "jobs");
+    const job = (await apiGet("/v1/jobs/" + JOBS.talker, process.env.ROOT_TOKEN)).body;
+    check((await page.textContent("#job-name")) === job.name, "admin: job page shows its name");
+    const f = Object.fromEntries(await page.$$eval("#job-fields dd", (d) => d.map((x) => [x.dataset.key, x.textContent])));
+    check(f.user === job.user && f.state === job.state && Number(f.tasks) === job.ntasks &&
+      Number(f["GPUs per task"]) === job.gpus_per_task && f.nodes === job.nodes.join(","),
+    "admin: job fields match the API", f);
+    const tasks = await rows(page, "job-tasks", "data-task");
+    check(tasks.length === job.tasks.length && tasks[0].cells[1] === job.tasks[0].node,
+      "admin: job tasks match the API", tasks);
+    await page.waitForFunction(() => document.querySelector("#job-log")?.textContent.includes("hello-from-dashboard"),
+      null, {timeout: 20000});
+    check(true, "admin: the job's output shows (followed)");
+    await page.selectOption("#log-stream", "err");
+    await page.waitForFunction(() => document.querySelector("#job-log")?.textContent.includes("to-stderr"),
+      null, {timeout: 20000});
+    check(true, "admin: stderr shows when chosen");
+    await shot(page, "job");
+    await gotoView(page, "#/jobs/" + JOBS.evil, "jobs");
+    check((await page.textContent("#job-name")) === '<img src=x onerror="window.__xss=1">&amp;"\'' &&
+      await page.evaluate(() => window.__xss) === undefined, "admin: markup in a name stays text on the job page");
+
+    // Nodes.
+    await gotoView(page, "#/nodes", "nodes");
+    const nr = await rows(page, "nodes", "data-node");
+    check(JSON.stringify(nr.map((r) => r.key)) === JSON.stringify(nodes.map((n) => n.name)), "admin: node rows match the API", nr.map((r) => r.key));
+    const nodesNow = (await apiGet("/v1/nodes", process.env.ROOT_TOKEN)).body.nodes;
+    for (const n of nodesNow) {
+      const r = nr.find((x) => x.key === n.name);
+      check(r && r.cells[5] === `${n.devices_free}/${n.devices}` && r.cells[1] === (n.drained ? "drained" : n.state),
+        `admin: node ${n.name} state and free/total devices match`, r && r.cells);
+    }
+    await shot(page, "nodes");
+    await gotoView(page, "#/nodes/" + nodes[0].name, "nodes");
+    check((await page.textContent("#node-name")) === nodes[0].name, "admin: node page");
+    await shot(page, "node");
+    await gotoView(page, "#/accounts", "accounts");
+    await shot(page, "accounts");
+    check(pageErrors.length === 0, "admin: no script errors on any page", pageErrors);
+
+    // Sign out: the cookie is gone and the API answers 401 to the page.
+    await page.click("#logout");
+    await page.waitForSelector("#login", {timeout: 20000});
+    const st = await page.evaluate(async () => (await fetch("/v1/whoami")).status);
+    check(st === 401, "admin: after sign-out the page's API calls are refused", st);
+    await ctx.close();
+
+    // ---- an ordinary user ---------------------------------------------------
+    const uctx = await browser.newContext({viewport: {width: 1280, height: 900}});
+    const up2 = await uctx.newPage();
+    await signIn(up2, process.env.USER_TOKEN, "user");
+    check((await up2.textContent("#who-user")) === process.env.USER_NAME, "user: signed in as " + process.env.USER_NAME);
+    const uq = await checkQueue(up2, process.env.USER_TOKEN, "user");
+    check(uq.pend.length === 1 && Number(uq.pend[0].key) === JOBS.mine, "user: sees only their own job", uq.pend.map((r) => r.key));
+    check(await up2.evaluate(() => window.__xss) === undefined && await up2.$("#main script") === null,
+      "user: a <script> name does not run");
+    await shot(up2, "queue-user");
+    await gotoView(up2, "#/jobs/" + JOBS.talker, "jobs");
+    const err = await up2.textContent("#view-error");
+    check(/no job/.test(err), "user: another user's job is not shown", err);
+    await shot(up2, "job-other-user");
+    await uctx.close();
+
+    // A request with a cookie but no session cannot change anything (POST
+    // ignores the cookie), and the static files carry a CSP.
+    const r = await fetch(URL + "/v1/jobs/" + JOBS.talker + "/cancel", {method: "POST",
+      headers: {Cookie: "aidc_token=" + process.env.ROOT_TOKEN}});
+    check(r.status === 401, "a cookie does not authenticate a POST (cross-site requests change nothing)", r.status);
+    const ui = await fetch(URL + "/ui/app.js");
+    check((ui.headers.get("content-security-policy") || "").includes("script-src 'self'"), "static files carry a CSP");
+  } finally {
+    await browser.close();
+  }
+  console.log(`${fails} browser check failures`);
+  process.exit(fails ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log("FAIL " + (e.stack || e));
+  process.exit(1);
+});

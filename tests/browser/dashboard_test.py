@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""The web dashboard in a real browser (issue 14 items 1 and 7): starts a local
+center on loopback (tests/live/live_test.py's Center: `aidc up`, stopped by
+`aidc down` and then by the PIDs it recorded), makes jobs that run, wait with
+a start estimate and carry HTML in their names, creates API tokens for root
+(admin) and for a throwaway user, then runs dashboard_test.mjs: Debian's
+chromium driven by playwright-core (installed by scripts/deps.sh into
+tests/browser/node_modules; nothing is downloaded here) signs in, walks every
+page and checks what it shows against the API. Screenshots of each page go to
+$AIDC_ARTIFACTS (default: $AIDC_BINARY_DIR/test-artifacts/dashboard).
+
+Exit 77 with the reason printed means SKIP: no chromium, no node, no
+playwright-core, or not root (the second user needs useradd).
+"""
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "live"))
+import live_test  # noqa: E402
+from live_test import Center, check, skip  # noqa: E402
+
+CHROMIUM = os.environ.get("AIDC_CHROMIUM", "/usr/bin/chromium")
+USER = "aidc_web"
+
+
+def prerequisites():
+    if not os.path.exists(live_test.AIDC):
+        skip("aidc binary not found at " + live_test.AIDC)
+    if not os.access(CHROMIUM, os.X_OK):
+        skip("no chromium at %s (scripts/deps.sh installs Debian's chromium; or set "
+             "AIDC_CHROMIUM)" % CHROMIUM)
+    node = shutil.which("node")
+    if not node:
+        skip("node not found (scripts/deps.sh installs nodejs)")
+    pw = os.path.join(HERE, "node_modules", "playwright-core", "package.json")
+    if not os.path.exists(pw):
+        skip("playwright-core missing in tests/browser/node_modules (run scripts/deps.sh: "
+             "npm ci there)")
+    if os.geteuid() != 0:
+        skip("needs root to create a second local user (useradd) for the isolation checks")
+    if not shutil.which("useradd") or not shutil.which("setpriv"):
+        skip("useradd or setpriv missing")
+    return node
+
+
+def ensure_user():
+    try:
+        return pwd.getpwnam(USER)
+    except KeyError:
+        r = subprocess.run(["useradd", "-M", "-s", "/bin/sh", USER], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            skip("useradd failed: " + r.stderr.strip())
+        return pwd.getpwnam(USER)
+
+
+def token(c, user=None):
+    r = c.cli("token", "create", "--name", "dashboard-test", "--json", user=user, check_rc=0)
+    return json.loads(r.stdout)["token"]
+
+
+def main():
+    node = prerequisites()
+    ensure_user()
+    c = Center(agents=2)
+    port = int(open(os.path.join(c.dir, "controller", "port")).read())
+    # Root's jobs: one that prints and keeps running, one that holds node-1's
+    # two devices for at most 2 minutes, one that then waits for both with an
+    # estimated start, and one whose name is markup.
+    talker = c.submit("-J", "talker", "--", "sh", "-c",
+                      "echo hello-from-dashboard; echo to-stderr >&2; sleep 120")
+    holder = c.submit("-J", "holder", "-t", "2", "--gpus-per-task", "2", "--",
+                      "sleep", "300")
+    c.wait_state(talker, ("running",))
+    c.wait_state(holder, ("running",))
+    holder2 = c.submit("-J", "holder2", "-t", "3", "--gpus-per-task", "2", "--", "sleep", "300")
+    c.wait_state(holder2, ("running",))
+    waiter = c.submit("-J", "waiter", "--gpus-per-task", "2", "--", "true")
+    evil = c.submit("-J", '<img src=x onerror="window.__xss=1">&amp;"\'', "--gpus-per-task", "2",
+                    "--", "true")
+    mine = c.submit("-J", "<script>window.__xss=2</script>", "--gpus-per-task", "2", "--",
+                    "true", user=USER)
+    root_tok = token(c)
+    user_tok = token(c, user=USER)
+    art = os.environ.get("AIDC_ARTIFACTS") or os.path.join(
+        os.environ.get("AIDC_BINARY_DIR", "build"), "test-artifacts", "dashboard")
+    os.makedirs(art, exist_ok=True)
+    env = dict(os.environ, AIDC_URL="http://127.0.0.1:%d" % port, AIDC_CHROMIUM=CHROMIUM,
+               ROOT_TOKEN=root_tok, USER_TOKEN=user_tok, USER_NAME=USER,
+               ARTIFACTS=os.path.abspath(art),
+               JOBS=json.dumps({"talker": talker, "holder": holder, "waiter": waiter,
+                                "evil": evil, "mine": mine}))
+    r = subprocess.run([node, os.path.join(HERE, "dashboard_test.mjs")], env=env, cwd=HERE,
+                       timeout=240)
+    check(r.returncode == 0, "browser checks pass (dashboard_test.mjs exit %d)" % r.returncode)
+    print("screenshots in " + os.path.abspath(art))
+    print("%d failures" % len(live_test.FAILS))
+    return 1 if live_test.FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

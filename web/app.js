@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+// The AIDC dashboard (docs/dashboard.md): read-only views over the
+// controller's API, plain JavaScript, no build step, no library.
+//
+// Safety: every value from the API (job names, users, accounts, reasons, log
+// text) reaches the page as a text node or an attribute set through the DOM,
+// never through innerHTML, so it cannot become markup. The token is sent once
+// to POST /ui/login, which keeps it in an HttpOnly cookie; this script never
+// stores it and no URL ever carries it.
+"use strict";
+
+const REFRESH_MS = 5000;
+const LIST_PAGE = 10000; // jobs per GET /v1/jobs page (AIDC_MAX_LIST_JOBS)
+const MAX_PAGES = 20; // pages one view walks at most (it says when it stopped)
+const CHART_POINTS = 120;
+
+let timer = null;
+let me = null; // GET /v1/whoami
+let follow = null; // the job log being followed: {id, stop}
+const samples = []; // [{t, used, total}] device allocation, sampled by this page
+
+// ---- DOM helpers -----------------------------------------------------------
+
+// h("td", {class: "num"}, "text", child...): strings become text nodes.
+function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "onclick") e.addEventListener("click", v);
+    else if (k === "onchange") e.addEventListener("change", v);
+    else if (k === "onsubmit") e.addEventListener("submit", v);
+    else e.setAttribute(k, String(v));
+  }
+  for (const k of kids.flat(Infinity)) {
+    if (k === undefined || k === null) continue;
+    e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  }
+  return e;
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  return e;
+}
+
+function table(id, heads, rows) {
+  return h("table", {id},
+    h("thead", {}, h("tr", {}, heads.map((x) => h("th", {}, x)))),
+    h("tbody", {}, rows));
+}
+
+function badge(state) {
+  return h("span", {class: "badge state-" + String(state).replace(/[^a-z_]/g, "")}, state);
+}
+
+function jobLink(id) {
+  return h("a", {href: "#/jobs/" + Number(id)}, String(id));
+}
+
+function fmtTime(s) {
+  if (!s) return "-";
+  const d = new Date(s * 1000);
+  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+function fmtDur(s) {
+  if (s === undefined || s === null || s < 0) return "-";
+  s = Math.round(s);
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s";
+  if (s < 86400) return Math.floor(s / 3600) + "h" + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + "m";
+  return Math.floor(s / 86400) + "d" + String(Math.floor(s % 86400 / 3600)).padStart(2, "0") + "h";
+}
+
+function nowS() { return Date.now() / 1000; }
+
+function setMain(...kids) {
+  const m = document.getElementById("main");
+  m.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
+}
+
+function status(text) {
+  document.getElementById("status").textContent = text;
+}
+
+// ---- API -------------------------------------------------------------------
+
+class AuthError extends Error {}
+
+// GET path as JSON (or text); 401 shows the sign-in form.
+async function api(path, opts) {
+  const r = await fetch(path, Object.assign({credentials: "same-origin"}, opts || {}));
+  if (r.status === 401) throw new AuthError(await errorText(r));
+  if (!r.ok) throw new Error(path + ": " + await errorText(r));
+  return r;
+}
+
+async function errorText(r) {
+  try {
+    const j = await r.json();
+    return (j.error && j.error.message) || ("HTTP " + r.status);
+  } catch (e) {
+    return "HTTP " + r.status;
+  }
+}
+
+async function getJSON(path) { return (await api(path)).json(); }
+
+// Every job in a state, newest page first (pages of LIST_PAGE).
+async function listJobs(state) {
+  let jobs = [], before = 0, more = false, pages = 0;
+  do {
+    let q = "/v1/jobs?limit=" + LIST_PAGE + (state ? "&state=" + encodeURIComponent(state) : "");
+    if (before) q += "&before=" + before;
+    const page = await getJSON(q);
+    jobs = page.jobs.concat(jobs);
+    more = !!page.more;
+    before = page.next_before || 0;
+    pages++;
+  } while (more && before && pages < MAX_PAGES);
+  return {jobs, truncated: more};
+}
+
+// ---- sign-in ---------------------------------------------------------------
+
+function showLogin(message) {
+  stopTimers();
+  me = null;
+  document.getElementById("nav").hidden = true;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+  const input = h("input", {id: "token", type: "password", autocomplete: "off",
+    placeholder: "aidc_..._...", "aria-label": "API token"});
+  const err = h("p", {id: "login-error", class: message ? "error" : "note"},
+    message || "Create a token with 'aidc token create' and paste it here once; it is kept in an HttpOnly cookie.");
+  const form = h("form", {class: "login", id: "login", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const r = await fetch("/ui/login", {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({token: input.value.trim()})});
+    input.value = "";
+    if (!r.ok) {
+      err.className = "error";
+      err.textContent = "Sign-in refused: " + await errorText(r);
+      return;
+    }
+    await start();
+  }}, h("h1", {}, "Sign in"), h("label", {for: "token"}, "API token"), input, err,
+  h("button", {type: "submit", id: "login-submit"}, "Sign in"));
+  setMain(form);
+}
+
+async function logout() {
+  await fetch("/ui/logout", {method: "POST", credentials: "same-origin"});
+  showLogin("Signed out.");
+}
+
+// ---- views -----------------------------------------------------------------
+
+function devicesByModel(nodes) {
+  const m = new Map();
+  for (const n of nodes) {
+    const key = (n.vendor || "-") + " " + (n.model || "-");
+    const v = m.get(key) || {model: key, total: 0, free: 0, nodes: 0};
+    v.total += n.devices || 0;
+    v.free += n.devices_free || 0;
+    v.nodes++;
+    m.set(key, v);
+  }
+  return [...m.values()].sort((a, b) => a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
+}
+
+function nodeState(n) { return n.drained ? "drained" : n.state; }
+
+function bar(used, total) {
+  const frac = total ? used / total : 0;
+  const b = h("span", {class: "bar"});
+  b.style.width = (frac * 100).toFixed(1) + "%";
+  return h("span", {}, h("span", {class: "barbox"}, b), (frac * 100).toFixed(0) + "%");
+}
+
+function chart(points) {
+  const W = 480, H = 140, P = 24;
+  const s = svg("svg", {class: "chart", id: "util-chart", width: W, height: H, viewBox: `0 0 ${W} ${H}`});
+  for (const y of [0, 0.5, 1]) {
+    const yy = H - P - y * (H - 2 * P);
+    s.append(svg("line", {x1: P, x2: W - 4, y1: yy, y2: yy}));
+    const t = svg("text", {x: 2, y: yy + 3});
+    t.textContent = (y * 100) + "%";
+    s.append(t);
+  }
+  if (points.length) {
+    const t0 = points[0].t, t1 = Math.max(points[points.length - 1].t, t0 + 1);
+    const pts = points.map((p) => {
+      const x = P + (p.t - t0) / (t1 - t0) * (W - P - 8);
+      const y = H - P - (p.total ? p.used / p.total : 0) * (H - 2 * P);
+      return x.toFixed(1) + "," + y.toFixed(1);
+    });
+    s.append(svg("polyline", {points: pts.join(" ")}));
+    const lab = svg("text", {x: P, y: H - 6});
+    lab.textContent = "last " + fmtDur(t1 - t0) + ", " + points.length + " samples";
+    s.append(lab);
+  }
+  return s;
+}
+
+async function viewOverview() {
+  const [nodes, pend, run] = await Promise.all([getJSON("/v1/nodes"), listJobs("pending"), listJobs("running")]);
+  const ns = nodes.nodes;
+  const byState = new Map();
+  for (const n of ns) byState.set(nodeState(n), (byState.get(nodeState(n)) || 0) + 1);
+  const models = devicesByModel(ns.filter((n) => n.state === "up"));
+  const total = models.reduce((a, m) => a + m.total, 0), free = models.reduce((a, m) => a + m.free, 0);
+  samples.push({t: nowS(), used: total - free, total});
+  if (samples.length > CHART_POINTS) samples.shift();
+  setMain(h("h1", {}, "Center overview"),
+    h("h2", {}, "Nodes by state"),
+    table("nodes-by-state", ["state", "nodes"],
+      [...byState.entries()].sort().map(([s, c]) => h("tr", {"data-state": s}, h("td", {}, badge(s)), h("td", {class: "num"}, c)))),
+    h("h2", {}, "Devices by model (nodes that are up)"),
+    table("devices-by-model", ["model", "nodes", "devices", "allocated", "free", "allocation"],
+      models.map((m) => h("tr", {"data-model": m.model}, h("td", {}, m.model), h("td", {class: "num"}, m.nodes),
+        h("td", {class: "num"}, m.total), h("td", {class: "num"}, m.total - m.free),
+        h("td", {class: "num"}, m.free), h("td", {}, bar(m.total - m.free, m.total))))),
+    h("h2", {}, "Jobs"),
+    table("jobs-by-state", ["state", "jobs"], [
+      h("tr", {"data-state": "pending"}, h("td", {}, badge("pending")), h("td", {class: "num"}, pend.jobs.length)),
+      h("tr", {"data-state": "running"}, h("td", {}, badge("running")), h("td", {class: "num"}, run.jobs.length))]),
+    h("h2", {}, "Device allocation over time"),
+    chart(samples),
+    h("p", {class: "note"}, "Sampled by this page every " + REFRESH_MS / 1000 + " s while it is open."));
+}
+
+function estimateCell(j) {
+  if (!j.start_estimate_s) return h("td", {class: "eta"}, "-");
+  const d = j.start_estimate_s - nowS();
+  return h("td", {class: "eta", "data-start-estimate": j.start_estimate_s},
+    fmtTime(j.start_estimate_s) + " (" + (d > 0 ? "in " + fmtDur(d) : "now") + ")");
+}
+
+async function viewQueue() {
+  const [pend, run] = await Promise.all([listJobs("pending"), listJobs("running")]);
+  const pr = pend.jobs.map((j) => h("tr", {"data-job-id": j.id},
+    h("td", {class: "num"}, jobLink(j.id)), h("td", {class: "name"}, j.name), h("td", {class: "user"}, j.user),
+    h("td", {class: "account"}, j.account || "-"), h("td", {class: "num"}, j.ntasks),
+    h("td", {class: "num"}, j.gpus_per_task), h("td", {class: "reason"}, j.pending_reason || "-"),
+    estimateCell(j), h("td", {}, fmtDur(nowS() - j.submit_s))));
+  const rr = run.jobs.map((j) => h("tr", {"data-job-id": j.id},
+    h("td", {class: "num"}, jobLink(j.id)), h("td", {class: "name"}, j.name), h("td", {class: "user"}, j.user),
+    h("td", {class: "account"}, j.account || "-"), h("td", {class: "num"}, j.ntasks),
+    h("td", {class: "num"}, j.gpus_per_task), h("td", {class: "nodes"}, (j.nodes || []).join(",")),
+    h("td", {}, fmtTime(j.start_s)), h("td", {}, fmtDur(nowS() - j.start_s))));
+  const trunc = (x) => x.truncated ? h("p", {class: "note"}, "Only the newest " + x.jobs.length + " are shown.") : null;
+  setMain(h("h1", {}, "Queue"),
+    h("h2", {}, "Pending (" + pend.jobs.length + ")"), trunc(pend),
+    table("pending-jobs", ["id", "name", "user", "account", "tasks", "GPUs/task", "reason", "estimated start", "waiting"], pr),
+    h("h2", {}, "Running (" + run.jobs.length + ")"), trunc(run),
+    table("running-jobs", ["id", "name", "user", "account", "tasks", "GPUs/task", "nodes", "started", "elapsed"], rr));
+}
+
+function kv(id, pairs) {
+  return h("dl", {class: "kv", id}, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {"data-key": k}, v)]));
+}
+
+async function viewJob(id) {
+  if (!/^[0-9]{1,19}$/.test(id)) throw new Error("not a job id: " + id);
+  const j = await getJSON("/v1/jobs/" + id);
+  const ended = j.end_s ? j.end_s : 0;
+  const tasks = (j.tasks || []).map((t) => h("tr", {"data-task": t.index},
+    h("td", {class: "num"}, t.index), h("td", {}, t.node || "-"), h("td", {}, badge(t.state)),
+    h("td", {class: "num"}, t.pid || "-"), h("td", {class: "num"}, t.exit_code),
+    h("td", {class: "num"}, t.signal || "-"), h("td", {}, (t.devices || []).join(","))));
+  const taskSel = h("select", {id: "log-task"}, (j.tasks && j.tasks.length ? j.tasks : [{index: 0}]).map((t) =>
+    h("option", {value: t.index}, "task " + t.index)));
+  const streamSel = h("select", {id: "log-stream"}, h("option", {value: "out"}, "stdout"), h("option", {value: "err"}, "stderr"));
+  const followBox = h("input", {type: "checkbox", id: "log-follow", checked: !ended});
+  const pre = h("pre", {class: "log", id: "job-log"});
+  const restart = () => startLog(j.id, taskSel.value, streamSel.value, followBox.checked, pre);
+  taskSel.addEventListener("change", restart);
+  streamSel.addEventListener("change", restart);
+  followBox.addEventListener("change", restart);
+  setMain(h("h1", {}, "Job ", h("span", {id: "job-id"}, j.id), " ", h("span", {id: "job-name"}, j.name), " ", badge(j.state)),
+    kv("job-fields", [["user", j.user], ["account", j.account || "-"], ["qos", j.qos || "-"],
+      ["state", j.state], ["reason", j.pending_reason || "-"],
+      ["estimated start", j.start_estimate_s ? fmtTime(j.start_estimate_s) : "-"],
+      ["tasks", j.ntasks], ["GPUs per task", j.gpus_per_task], ["CPUs per task", j.cpus_per_task],
+      ["memory per task", j.mem_mib ? j.mem_mib + " MiB" : "-"],
+      ["time limit", j.time_limit_s ? fmtDur(j.time_limit_s) : "none"],
+      ["priority", j.priority], ["preemptible", j.preemptible ? "yes" : "no"],
+      ["attempt", j.attempt], ["exit code", j.exit_code], ["signal", j.signal || "-"],
+      ["command", j.script ? "(batch script)" : (j.command || []).join(" ")], ["cwd", j.cwd || "-"],
+      ["nodes", (j.nodes || []).join(",") || "-"]]),
+    h("h2", {}, "Timeline"),
+    table("job-timeline", ["event", "time", "after submit"], [
+      h("tr", {}, h("td", {}, "submitted"), h("td", {}, fmtTime(j.submit_s)), h("td", {}, "0s")),
+      h("tr", {}, h("td", {}, "started"), h("td", {}, fmtTime(j.start_s)), h("td", {}, j.start_s ? fmtDur(j.start_s - j.submit_s) : "-")),
+      h("tr", {}, h("td", {}, "ended"), h("td", {}, fmtTime(ended)), h("td", {}, ended ? fmtDur(ended - j.submit_s) : "-"))]),
+    h("p", {class: "note"}, "Attempt " + j.attempt + " (a requeued job starts a new attempt)."),
+    h("h2", {}, "Tasks"),
+    table("job-tasks", ["task", "node", "state", "pid", "exit", "signal", "devices"], tasks),
+    h("h2", {}, "Logs"),
+    h("p", {}, taskSel, " ", streamSel, " ", h("label", {}, followBox, " follow")),
+    pre);
+  restart();
+}
+
+// Reads a task's output from offset 0; with follow, long-polls for more
+// until the job is done or the view changes.
+function startLog(id, task, stream, doFollow, pre) {
+  if (follow) follow.stop = true;
+  const me2 = {id, stop: false};
+  follow = me2;
+  pre.textContent = "";
+  (async () => {
+    let off = 0;
+    for (;;) {
+      if (me2.stop) return;
+      let q = "/v1/jobs/" + id + "/logs?task=" + encodeURIComponent(task) + "&stream=" + encodeURIComponent(stream) + "&offset=" + off;
+      if (doFollow) q += "&follow=1&wait=10";
+      let r;
+      try {
+        r = await api(q);
+      } catch (e) {
+        if (!me2.stop) pre.append(document.createTextNode("\n[" + e.message + "]"));
+        return;
+      }
+      const text = await r.text();
+      if (me2.stop) return;
+      pre.append(document.createTextNode(text));
+      off = Number(r.headers.get("X-AIDC-Offset") || off);
+      const done = r.headers.get("X-AIDC-Done") === "1";
+      if (!doFollow && text.length === 0) return;
+      if (done && text.length === 0) {
+        pre.dataset.done = "1";
+        return;
+      }
+    }
+  })();
+}
+
+async function viewNodes() {
+  const nodes = (await getJSON("/v1/nodes")).nodes;
+  setMain(h("h1", {}, "Nodes"),
+    table("nodes", ["name", "state", "reason", "partition", "model", "devices free/total", "CPUs", "memory", "topology", "tasks", "last heartbeat"],
+      nodes.map((n) => h("tr", {"data-node": n.name},
+        h("td", {}, h("a", {href: "#/nodes/" + encodeURIComponent(n.name)}, n.name)),
+        h("td", {}, badge(nodeState(n))), h("td", {class: "reason"}, n.reason || "-"),
+        h("td", {}, n.partition), h("td", {}, (n.vendor || "") + " " + (n.model || "")),
+        h("td", {class: "num devices"}, n.devices_free + "/" + n.devices),
+        h("td", {class: "num"}, n.cpus), h("td", {class: "num"}, n.mem_mib + " MiB"),
+        h("td", {}, n.topology_summary ? n.topology_summary.text : "-"),
+        h("td", {class: "num"}, n.tasks), h("td", {}, fmtDur((n.last_seen_ms_ago || 0) / 1000) + " ago")))));
+}
+
+async function viewNode(name) {
+  const n = await getJSON("/v1/nodes/" + encodeURIComponent(name));
+  const devs = (n.device_list || []).map((d, i) => h("tr", {},
+    Object.keys(d).length ? Object.entries(d).map(([, v]) => h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v))) : h("td", {}, i)));
+  const heads = n.device_list && n.device_list.length ? Object.keys(n.device_list[0]) : ["device"];
+  setMain(h("h1", {}, "Node ", h("span", {id: "node-name"}, n.name), " ", badge(nodeState(n))),
+    kv("node-fields", [["state", nodeState(n)], ["reason", n.reason || "-"], ["partition", n.partition],
+      ["address", n.addr], ["model", (n.vendor || "") + " " + (n.model || "")],
+      ["devices free/total", n.devices_free + "/" + n.devices], ["CPUs", n.cpus],
+      ["memory", n.mem_mib + " MiB"], ["tasks", n.tasks],
+      ["topology", n.topology_summary ? n.topology_summary.text : "-"]]),
+    h("h2", {}, "Devices"), table("node-devices", heads, devs),
+    h("h2", {}, "Topology"), h("pre", {class: "log", id: "node-topology"}, JSON.stringify(n.topology || {}, null, 1)));
+}
+
+async function viewAccounts() {
+  let accts;
+  try {
+    accts = await getJSON("/v1/accounts");
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    setMain(h("h1", {}, "Accounts"), h("p", {class: "error"}, e.message));
+    return;
+  }
+  const list = accts.accounts || [];
+  const heads = list.length ? Object.keys(list[0]).filter((k) => typeof list[0][k] !== "object") : ["name"];
+  setMain(h("h1", {}, "Accounts"),
+    table("accounts", heads, list.map((a) => h("tr", {"data-account": a.name},
+      heads.map((k) => h("td", {}, a[k] === undefined ? "-" : String(a[k])))))));
+}
+
+// ---- router ----------------------------------------------------------------
+
+function stopTimers() {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  if (follow) follow.stop = true;
+  follow = null;
+}
+
+async function render() {
+  stopTimers();
+  const hash = location.hash || "#/overview";
+  const parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const view = parts[0] || "overview";
+  for (const a of document.querySelectorAll("#nav a"))
+    a.classList.toggle("active", a.dataset.view === view || (view === "jobs" && a.dataset.view === "queue"));
+  const t0 = performance.now();
+  try {
+    if (view === "overview") await viewOverview();
+    else if (view === "queue") await viewQueue();
+    else if (view === "jobs" && parts[1]) await viewJob(parts[1]);
+    else if (view === "nodes" && parts[1]) await viewNode(parts[1]);
+    else if (view === "nodes") await viewNodes();
+    else if (view === "accounts") await viewAccounts();
+    else throw new Error("no such page: " + hash);
+  } catch (e) {
+    if (e instanceof AuthError) return showLogin(e.message);
+    setMain(h("p", {class: "error", id: "view-error"}, e.message));
+  }
+  const ms = performance.now() - t0;
+  document.body.dataset.renderMs = ms.toFixed(1);
+  document.body.dataset.view = view;
+  status("updated " + new Date().toLocaleTimeString() + " in " + ms.toFixed(0) + " ms");
+  if (["overview", "queue", "nodes"].includes(view) && !parts[1])
+    timer = setTimeout(render, REFRESH_MS);
+}
+
+async function start() {
+  try {
+    me = await getJSON("/v1/whoami");
+  } catch (e) {
+    if (e instanceof AuthError) return showLogin();
+    setMain(h("p", {class: "error"}, e.message));
+    return;
+  }
+  document.getElementById("nav").hidden = false;
+  document.getElementById("logout").hidden = false;
+  const who = document.getElementById("who");
+  who.replaceChildren(h("span", {id: "who-user"}, me.user), me.admin ? h("span", {class: "badge"}, " admin") : "");
+  await render();
+}
+
+window.addEventListener("hashchange", () => { if (me) render(); });
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("logout").addEventListener("click", logout);
+  start();
+});
