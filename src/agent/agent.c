@@ -101,6 +101,8 @@ void agent_config_defaults(struct agent_config *c)
 	snprintf(c->devices, sizeof c->devices, "none");
 	snprintf(c->limits, sizeof c->limits, "auto");
 	c->health_interval_s = AGENT_HEALTH_INTERVAL_S;
+	c->job_pids_max = AGENT_JOB_PIDS_MAX;
+	c->node_pids_max = AGENT_NODE_PIDS_MAX;
 }
 
 /* ---- the state directory's health -------------------------------------------------- */
@@ -557,6 +559,53 @@ static bool any_running(const struct agent *a)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* The default memory of a task that gave none (issue 9 item 8): the
+ * configured amount per CPU, or the node's memory per CPU, times the CPUs the
+ * task asked for (at least one), never more than the node offers. */
+uint64_t agent_default_mem_mib(const struct agent *a, int64_t task_cpus)
+{
+	uint64_t per_cpu = a->cfg.def_mem_per_cpu_mib;
+	if (per_cpu == 0)
+		per_cpu = a->cfg.mem_mib / (a->cfg.cpus ? a->cfg.cpus : 1);
+	uint64_t cpus = task_cpus > 0 ? (uint64_t)task_cpus : 1;
+	uint64_t mib = per_cpu * cpus;
+	if (mib > a->cfg.mem_mib)
+		mib = a->cfg.mem_mib;
+	return mib ? mib : 1;
+}
+
+/* Writes the node's caps (all tasks together) and says what they are. */
+static int node_caps(struct agent *a, struct aidc_err *e)
+{
+	if (a->cfg.job_pids_max > a->cfg.node_pids_max)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--max-job-pids %u is over --max-node-pids %u", a->cfg.job_pids_max,
+				 a->cfg.node_pids_max);
+	if (a->lim.kind == AGENT_LIMITS_NONE)
+		return 0;
+	if (a->lim.kind == AGENT_LIMITS_RLIMIT) {
+		/* RLIMIT_AS is address space: a default would refuse the large
+		 * virtual reservations of CUDA and other runtimes. */
+		aidc_log(AIDC_LOG_WARN,
+			 "agent %s: rlimit: no node memory or pids cap and no default memory for "
+			 "tasks without --mem (cgroups are needed); %u pids per task (RLIMIT_NPROC)",
+			 a->cfg.name, a->cfg.job_pids_max);
+		return 0;
+	}
+	bool pids_capped = false;
+	int rc = agent_limits_node_caps(&a->lim, a->cfg.mem_mib, a->cfg.node_pids_max,
+					&pids_capped, e);
+	if (rc)
+		return rc;
+	aidc_log(pids_capped ? AIDC_LOG_INFO : AIDC_LOG_WARN,
+		 "agent %s: node caps: memory %" PRIu64 " MiB for all tasks, %s%u%s; tasks "
+		 "without --mem get %" PRIu64 " MiB per CPU; %u pids per job",
+		 a->cfg.name, a->cfg.mem_mib, pids_capped ? "pids " : "no pids cap (no pids "
+		 "controller; wanted ", a->cfg.node_pids_max, pids_capped ? "" : ")",
+		 agent_default_mem_mib(a, 1), a->cfg.job_pids_max);
+	return 0;
+}
+
 /* Chooses cgroup v2, v1 or rlimits for this node and says which (and why). */
 static int setup_limits(struct agent *a, struct aidc_err *e)
 {
@@ -590,7 +639,7 @@ static int setup_limits(struct agent *a, struct aidc_err *e)
 		aidc_log(AIDC_LOG_INFO, "agent %s: limits: %s in %s%s%s", a->cfg.name, kind,
 			 a->lim.dir[AGENT_CG_MEM], a->lim.why[0] ? "; not cgroup2: " : "",
 			 a->lim.why);
-	return 0;
+	return node_caps(a, e);
 }
 
 /*

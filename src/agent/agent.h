@@ -29,6 +29,15 @@ struct agent_config {
 	char devices[AIDC_MAX_PATH_BYTES];
 	uint32_t cpus;    /* 0 = online CPUs */
 	uint64_t mem_mib; /* 0 = physical memory */
+	/* Node limits (issue 9 item 8, docs/security.md "Node limits"), written
+	 * into the agent's own cgroup so that all its tasks together stay under
+	 * them, and the defaults of tasks that ask for nothing:
+	 * def_mem_per_cpu_mib: memory of a task without --mem, per CPU it asked
+	 * for (at least 1); 0 = mem_mib / cpus (the node's memory per CPU).
+	 * job_pids_max: processes and threads of one job on this node (shared by
+	 * its tasks here); node_pids_max: of all tasks on this node together. */
+	uint64_t def_mem_per_cpu_mib;
+	uint32_t job_pids_max, node_pids_max;
 	bool allow_root_jobs;
 	char limits[16]; /* "auto" (cgroup v2, v1, rlimit), "cgroup2", "cgroup1", "rlimit", "none" */
 	char cgroup_root[AIDC_MAX_PATH_BYTES]; /* delegated cgroup v2 dir; "" = <mount>/aidc */

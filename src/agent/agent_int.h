@@ -32,9 +32,12 @@ enum agent_limits_kind {
 };
 const char *agent_limits_kind_name(enum agent_limits_kind k);
 
-/* Per-task pids limit (processes + threads). Generous: a PyTorch task with
- * data-loader workers runs hundreds of threads; this only stops fork bombs. */
-#define AGENT_TASK_PIDS_MAX 8192u
+/* Default pids limits (processes + threads): of one job on a node (its
+ * tasks there share it) and of all tasks on a node together. Generous: a
+ * PyTorch task with data-loader workers runs hundreds of threads; these stop
+ * fork bombs (one user ran 16,383 processes on a node before them). */
+#define AGENT_JOB_PIDS_MAX 8192u
+#define AGENT_NODE_PIDS_MAX 32768u
 
 enum { AGENT_CG_MEM, AGENT_CG_CPU, AGENT_CG_PIDS, AGENT_CG_NCTL };
 
@@ -66,6 +69,13 @@ struct agent_task_req {
 int agent_limits_init(struct agent_limits *l, const char *mode, const char *root,
 		      const char *unique, struct aidc_err *e);
 
+/* Writes the node-level caps into this agent's own cgroup directories, so
+ * that all its tasks together stay within mem_mib of memory (no swap) and
+ * pids processes/threads. A no-op (0) unless l is a cgroup kind; a cap the
+ * kernel refuses is an error naming the file (AIDC_E_IO); *pids_capped is
+ * false when no pids controller exists (cgroup v1 without a pids mount). */
+int agent_limits_node_caps(const struct agent_limits *l, uint64_t mem_mib, uint32_t pids,
+			   bool *pids_capped, struct aidc_err *e);
 /* Removes this agent's own (empty) cgroup directories: on a clean stop. */
 void agent_limits_release(const struct agent_limits *l);
 
@@ -236,6 +246,7 @@ struct task {
 	bool running_reported;
 	struct agent_cgroup cg;
 	uint64_t mem_mib;     /* the task's memory limit, for messages */
+	bool mem_default;     /* mem_mib is the node's default (the job gave no --mem) */
 	uint64_t start_ticks; /* kernel start time of pid (identity across pid reuse) */
 	bool adopted, lost;   /* from a previous run of the agent / ended unobserved */
 	/* -o/-e (heap strings, NULL = not asked) and who writes them */
@@ -415,6 +426,8 @@ void agent_launch_task(struct agent *a, const struct api_launch *l);
 void agent_check_starts(struct agent *a);
 void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t attempt);
 void agent_task_ended(struct agent *a, struct task *t);
+/* Memory of a task that asked for none (agent.c): see struct agent_config. */
+uint64_t agent_default_mem_mib(const struct agent *a, int64_t task_cpus);
 void agent_collect_cgroups(struct agent *a);
 void agent_reap(struct agent *a);
 void agent_enforce_limits(struct agent *a);

@@ -103,11 +103,20 @@ static int apply_limits(struct agent *a, struct task *t, const struct api_launch
 			struct agent_launch *al, struct aidc_err *e)
 {
 	int64_t mem = l->mem_mib, cpus = l->cpus;
+	/* The job's pids cap on this node is shared by its tasks here. */
+	uint32_t here = l->local_world_size > 0 && l->local_world_size <= AIDC_MAX_TASKS_PER_NODE
+				? (uint32_t)l->local_world_size
+				: 1;
 	struct agent_task_req req = {
 		.mem_mib = mem > 0 && (uint64_t)mem <= AIDC_MAX_NODE_MEM_MIB ? (uint64_t)mem : 0,
 		.cpus = cpus > 0 && cpus <= AIDC_MAX_NODE_CPU_MILLI / 1000 ? (uint32_t)cpus : 0,
-		.pids = AGENT_TASK_PIDS_MAX,
+		.pids = a->cfg.job_pids_max / here ? a->cfg.job_pids_max / here : 1,
 	};
+	if (req.mem_mib == 0 && (a->lim.kind == AGENT_LIMITS_CGROUP1 ||
+				 a->lim.kind == AGENT_LIMITS_CGROUP2)) {
+		req.mem_mib = agent_default_mem_mib(a, cpus);
+		t->mem_default = true;
+	}
 	t->mem_mib = req.mem_mib;
 	if (a->lim.kind == AGENT_LIMITS_RLIMIT) {
 		/* Address space, not resident memory: generous for most programs but
@@ -414,8 +423,9 @@ void agent_task_ended(struct agent *a, struct task *t)
 	if (ooms && !t->failed) {
 		snprintf(t->message, sizeof t->message,
 			 "out of memory: the task reached its memory limit (%" PRIu64
-			 " MiB) and the kernel killed %" PRIu64 " of its processes",
-			 t->mem_mib, ooms);
+			 " MiB%s) and the kernel killed %" PRIu64 " of its processes",
+			 t->mem_mib, t->mem_default ? ", the node's default: ask with --mem" : "",
+			 ooms);
 		agent_note_err(t, t->message);
 	}
 	if (t->cg.name[0]) {

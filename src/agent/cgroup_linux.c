@@ -481,6 +481,52 @@ void agent_cgroup_list(const struct agent_limits *l, void (*fn)(const char *name
 	closedir(dir);
 }
 
+/* ---- node caps -------------------------------------------------------------------- */
+
+int agent_limits_node_caps(const struct agent_limits *l, uint64_t mem_mib, uint32_t pids,
+			   bool *pids_capped, struct aidc_err *e)
+{
+	*pids_capped = false;
+	if (!is_cgroup(l))
+		return 0;
+	bool v2 = l->kind == AGENT_LIMITS_CGROUP2;
+	const char *md = l->dir[AGENT_CG_MEM];
+	const char *pd = v2 ? md : l->dir[AGENT_CG_PIDS];
+	char v[32];
+	snprintf(v, sizeof v, "%" PRIu64, mem_mib << 20);
+	int rc;
+	if (v2) {
+		if ((rc = put(md, "memory.max", v)) != 0)
+			return aidc_errf(e, AIDC_E_IO, "node memory cap: %s/memory.max: %s", md,
+					 strerror(-rc));
+		put(md, "memory.swap.max", "0"); /* absent without swap accounting */
+	} else {
+		/* v1 wants memsw >= the memory limit at every step: raise it first
+		 * (fails harmlessly without swap accounting), then set both. */
+		put(md, "memory.memsw.limit_in_bytes", "-1");
+		if ((rc = put(md, "memory.limit_in_bytes", v)) != 0)
+			return aidc_errf(e, AIDC_E_IO, "node memory cap: %s/memory.limit_in_bytes: %s",
+					 md, strerror(-rc));
+		put(md, "memory.memsw.limit_in_bytes", v);
+		/* Without hierarchy (pre-5.x kernels' default) a parent's limit
+		 * does not bind its children: ask for it, and check. */
+		put(md, "memory.use_hierarchy", "1");
+		char h[16];
+		if (get(md, "memory.use_hierarchy", h, sizeof h) > 0 && h[0] != '1')
+			return aidc_errf(e, AIDC_E_UNSUPPORTED,
+					 "node memory cap: %s/memory.use_hierarchy is 0 (a parent's "
+					 "limit would not bind the tasks)",
+					 md);
+	}
+	if (!pd[0])
+		return 0;
+	snprintf(v, sizeof v, "%u", pids);
+	if ((rc = put(pd, "pids.max", v)) != 0)
+		return aidc_errf(e, AIDC_E_IO, "node pids cap: %s/pids.max: %s", pd, strerror(-rc));
+	*pids_capped = true;
+	return 0;
+}
+
 void agent_limits_release(const struct agent_limits *l)
 {
 	if (!is_cgroup(l))

@@ -37,7 +37,7 @@ static const char *const limit_modes[] = {"auto", "cgroup2", "cgroup1", "rlimit"
 struct agent_opts {
 	const char *ctl, *name, *addr, *state, *secret, *devices, *part, *cg_root, *cacert;
 	const char *log_file, *pid_file, *health;
-	int64_t cpus, mem, health_interval;
+	int64_t cpus, mem, health_interval, def_mem, job_pids, node_pids;
 	int limits;
 	bool allow_root, limits_set, background;
 };
@@ -90,6 +90,17 @@ static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
 		}
 		cfg->health_interval_s = o->health_interval;
 	}
+	if (o->def_mem)
+		cfg->def_mem_per_cpu_mib = (uint64_t)o->def_mem;
+	if (o->job_pids)
+		cfg->job_pids_max = (uint32_t)o->job_pids;
+	if (o->node_pids)
+		cfg->node_pids_max = (uint32_t)o->node_pids;
+	if (cfg->job_pids_max > cfg->node_pids_max) {
+		fprintf(stderr, "aidc agent: --max-job-pids %u is over --max-node-pids %u\n",
+			cfg->job_pids_max, cfg->node_pids_max);
+		return CLI_EXIT_USAGE;
+	}
 	cfg->cpus = (uint32_t)o->cpus;
 	cfg->mem_mib = (uint64_t)o->mem;
 	cfg->allow_root_jobs = o->allow_root;
@@ -121,6 +132,18 @@ int cli_agent_main(int argc, char **argv)
 		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
 		{"mem-mib", CLI_I64, &o.mem, "N", "memory offered (default: physical)", 1,
 		 (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
+		{"default-mem-per-cpu", CLI_I64, &o.def_mem, "MIB",
+		 "memory limit of a task without --mem, per CPU it asks for (default: the node's "
+		 "memory / CPUs); cgroups only",
+		 1, (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
+		{"max-job-pids", CLI_I64, &o.job_pids, "N",
+		 "processes and threads of one job on this node, shared by its tasks here (default "
+		 "8192)",
+		 1, 4194304, NULL, NULL},
+		{"max-node-pids", CLI_I64, &o.node_pids, "N",
+		 "processes and threads of all tasks on this node together (default 32768); "
+		 "cgroups only",
+		 1, 4194304, NULL, NULL},
 		{"allow-root-jobs", CLI_BOOL, &o.allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
 		 NULL},
 		{"limits", CLI_CHOICE, &o.limits, "MODE",

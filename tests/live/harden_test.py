@@ -21,6 +21,10 @@ exit (atexit + signals), even on failure.
     harden_test.py limits  per-user pending and live job caps, spec size cap,
                            per-user cap on spec bytes held in memory (the
                            controller's RSS is printed), unknown partition
+    harden_test.py nodes   a job without --mem held to the node's default memory
+                           per CPU (OOM named as such); the node's memory and
+                           pids caps in the agent's cgroup; a fork bomb held to
+                           the job's pids cap, two jobs together to the node's
     harden_test.py output  on a 64 MiB state filesystem (tmpfs or a loop
                            mount made here): a sparse write stores no holes,
                            per-job and per-user output quotas cut output with
@@ -181,10 +185,11 @@ class Center:
                 p.wait()
 
     def start_agent(self, i, extra=()):
+        size = [] if "--mem-mib" in extra else ["--cpus", "4", "--mem-mib", "8192"]
         args = [AIDC, "agent", "--controller", "http://127.0.0.1:%d" % self.port,
                 "--secret-file", os.path.join(self.state, "secret"), "--name", "node-%d" % i,
                 "--state-dir", os.path.join(self.dir, "agent%d" % i), "--devices", "mock:2:T4",
-                "--cpus", "4", "--mem-mib", "8192"] + list(extra)
+                ] + size + list(extra)
         if os.geteuid() == 0:
             args.append("--allow-root-jobs")
         self.spawn("agent%d" % i, args)
@@ -764,6 +769,105 @@ def submit_in(c, user, cwd, umask, *args):
     return int(r.stdout.split()[2])
 
 
+FORKER = r"""
+import os, sys, time
+want, hold, mark = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+wait = sys.argv[4] if len(sys.argv) > 4 else ""
+t0 = time.time()
+while wait and not os.path.exists(wait) and time.time() - t0 < 60:
+    time.sleep(0.1)
+kids = []
+for _ in range(want):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(hold)
+        os._exit(0)
+    kids.append(pid)
+print("forked %d" % len(kids), flush=True)
+open(mark + ".tmp", "w").write(str(len(kids)))
+os.rename(mark + ".tmp", mark)
+for k in kids:
+    os.waitpid(k, 0)
+"""
+
+
+def cgroup_file(d, name):
+    try:
+        return open(os.path.join(d, name)).read().strip()
+    except OSError as e:
+        return "unreadable (%s)" % e.strerror
+
+
+def v1_mount(controller):
+    for line in open("/proc/self/mounts"):
+        f = line.split()
+        if f[2] == "cgroup" and controller in f[3].split(","):
+            return f[1]
+    return None
+
+
+def test_nodes():
+    """Node limits (item 8): default memory of a job without --mem, the
+    node's memory and pids caps over all its jobs, a pids cap per job."""
+    r = subprocess.run([AIDC, "agent", "--max-job-pids", "100", "--max-node-pids", "50"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "--max-job-pids 100 is over --max-node-pids 50" in r.stderr,
+          "a job pids cap over the node's is refused", r.stderr)
+    c = Center(agent_args=["--cpus", "4", "--mem-mib", "1024", "--max-job-pids", "40",
+                           "--max-node-pids", "60"])
+    log = open(os.path.join(c.dir, "agent0.log"), errors="replace").read()
+    line = next((ln for ln in log.splitlines() if "limits: " in ln), "")
+    if "limits: cgroup" not in line:
+        skip("cgroups are not writable here, the agent fell back: " + line.split("limits: ")[-1])
+    kind = "cgroup2" if "limits: cgroup2" in line else "cgroup1"
+    mem_dir = line.split(" in ", 1)[1].split(";")[0].strip()
+    pids_dir = mem_dir
+    if kind == "cgroup1":
+        pm = v1_mount("pids")
+        pids_dir = os.path.join(pm, "aidc", os.path.basename(mem_dir)) if pm else ""
+    print("agent: %s, node cgroup %s (pids: %s)" % (kind, mem_dir, pids_dir))
+    mem_file = "memory.max" if kind == "cgroup2" else "memory.limit_in_bytes"
+    check(cgroup_file(mem_dir, mem_file) == str(1024 << 20),
+          "node memory cap = --mem-mib (1024 MiB) for all jobs together",
+          cgroup_file(mem_dir, mem_file))
+    if pids_dir:
+        check(cgroup_file(pids_dir, "pids.max") == "60", "node pids cap = --max-node-pids 60",
+              cgroup_file(pids_dir, "pids.max"))
+    else:
+        check("no pids cap" in log, "without a pids controller the agent says so", log[-600:])
+    # No --mem: 1024 MiB / 4 CPUs = 256 MiB per CPU asked for.
+    py = sys.executable
+    over = c.submit("-c", "1", "--", py, "-c", "b = [b'\\x01' * (8 << 20) for _ in range(48)]")
+    fits = c.submit("-c", "2", "--", py, "-c",
+                    "b = [b'\\x01' * (8 << 20) for _ in range(40)]; print('allocated')")
+    j = c.wait_state(over, ENDED, 120)
+    check(j and j["state"] == "failed" and "out of memory" in (j.get("reason") or "")
+          and "default" in j["reason"],
+          "a job without --mem is held to the default (256 MiB per CPU): 384 MiB is "
+          "killed, named as the node's default", j and (j["state"], j.get("reason")))
+    j = c.wait_state(fits, ENDED, 120)
+    check(j and j["state"] == "completed" and "allocated" in c.logs(fits),
+          "-c 2 without --mem gets 512 MiB: 320 MiB fits", j and (j["state"], j.get("reason")))
+    # Pids: one job is held to 40, the two jobs together to the node's 60.
+    forker = os.path.join(c.dir, "forker.py")
+    with open(forker, "w") as f:
+        f.write(FORKER)
+    first, second = os.path.join(c.dir, "first"), os.path.join(c.dir, "second")
+    a = c.submit("-c", "1", "--", py, forker, "100", "15", first)
+    b = c.submit("-c", "1", "--", py, forker, "100", "1", second, first)
+    for jid in (a, b):
+        c.wait_state(jid, ENDED, 120)
+    n1 = int(open(first).read()) if os.path.exists(first) else -1
+    n2 = int(open(second).read()) if os.path.exists(second) else -1
+    print("pids: the first job forked %d of 100, the second %d of 100 meanwhile" % (n1, n2))
+    check(0 < n1 < 40, "a job's processes are capped by --max-job-pids 40", n1)
+    check(0 <= n2 and n1 + n2 < 60 and n2 < n1,
+          "two jobs together are capped by --max-node-pids 60", n1, n2)
+
+
 def test_files():
     u = throwaway_user("f")
     c = Center()
@@ -919,6 +1023,7 @@ def test_errors():
 def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
+                 "nodes": test_nodes,
                  "output": test_output, "files": test_files, "errors": test_errors}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
