@@ -42,6 +42,10 @@ int cli_token_main(int argc, char **argv);
 int cli_account_main(int argc, char **argv);
 int cli_user_main(int argc, char **argv);
 int cli_qos_main(int argc, char **argv);
+/* `aidc acct`, `aidc usage`, `aidc audit` (cli_acct.c, docs/accounting.md). */
+int cli_acct_main(int argc, char **argv);
+int cli_usage_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

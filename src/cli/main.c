@@ -35,6 +35,12 @@ const struct cli_subcmd cli_subcmds[] = {
 	 "add list show modify delete", false},
 	{"qos", cli_qos_main, "quality-of-service levels: priority, preemption, max wall time",
 	 "add list modify delete", false},
+	{"acct", cli_acct_main, "job accounting records, sacct-like (docs/accounting.md)", NULL,
+	 true},
+	{"usage", cli_usage_main, "device-hours per account, user or organization and model", NULL,
+	 true},
+	{"audit", cli_audit_main, "the audit log of changes (admins: all; others: their own)", NULL,
+	 true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
 };
 const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);

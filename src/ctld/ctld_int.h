@@ -7,6 +7,8 @@
  *   nodes.c   agents: registration, heartbeats, work, loss
  *   auth.c    per-user tokens: routes and the bearer-token check
  *   tenancy.c accounts, users and QoS: routes, the submit check, priorities
+ *   audit.c   the audit log: audited wrappers of change routes, GET /v1/audit
+ *   acct.c    job accounting records, GET /v1/acct and /v1/usage
  *
  * Everything below except struct ctld_msg's queue fields is touched by the
  * loop thread only.
@@ -414,6 +416,41 @@ int ctld_token_check(void *ctx, const char *token, struct api_identity *who,
 int ctld_lf_token_create(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_token_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_token_revoke(struct ctld *c, struct ctld_msg *m);
+
+/* audit.c (docs/accounting.md): ctld_audit_add appends one record in its own
+ * savepoint of the current transaction (detail: detail_len bytes, borrowed,
+ * cut at AIDC_MAX_AUDIT_DETAIL_BYTES). The ctld_lf_audited_* loop functions
+ * run the named handler and record it in the same transaction. */
+int ctld_audit_add(struct ctld *c, const struct api_identity *who, const char *action,
+		   const char *target, int64_t target_uid, const char *detail, size_t detail_len,
+		   struct aidc_err *e);
+int ctld_lf_audit_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_token_create(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_token_revoke(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_account_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_account_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_account_delete(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_user_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_user_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_user_delete(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_qos_add(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_qos_modify(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_qos_delete(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_node_drain(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_node_resume(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_job_cancel(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_job_requeue(struct ctld *c, struct ctld_msg *m);
+/* routes.c: the cancel and requeue handlers (wrapped by audit.c). */
+int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m);
+
+/* acct.c: ctld_acct_record writes the accounting record of j's current
+ * attempt, ended at end_s in state (CTLD_JOB_REQUEUE for a requeued
+ * attempt); the caller holds a savepoint. j is borrowed. */
+int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_t end_s,
+		     struct aidc_err *e);
+int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_usage(struct ctld *c, struct ctld_msg *m);
 
 /* tenancy.c */
 /* Reads accounts, users and QoS from the store (start-up). */

@@ -679,7 +679,16 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
 		j->end_s = ctld_now_s();
 		set_reason(j, reason);
 		job_ended(c, j);
-		return commit_job(c, j, false, e);
+		/* The job row and its accounting record (acct.c) in one unit. */
+		int rc = ctld_tx_begin(c, e);
+		if (rc)
+			return rc;
+		if ((rc = ctld_job_persist(c, j, false, e)) != 0 ||
+		    (rc = ctld_acct_record(c, j, j->state, j->end_s, e)) != 0) {
+			ctld_tx_rollback(c);
+			return rc;
+		}
+		return ctld_tx_release(c, e);
 	}
 	if (j->state == CTLD_JOB_STOPPING) {
 		/* An explicit cancel overrides a pending requeue; nothing else changes. */
@@ -732,6 +741,13 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	int rc = ctld_tx_begin(c, e);
 	if (rc)
 		return rc;
+	/* The attempt's accounting record (acct.c), in this unit, before a
+	 * requeue forgets its tasks. */
+	int64_t now_s = ctld_now_s();
+	if ((rc = ctld_acct_record(c, j, final, now_s, e)) != 0) {
+		ctld_tx_rollback(c);
+		return rc;
+	}
 	ctld_index_remove(c, j);
 	if (final == CTLD_JOB_REQUEUE) {
 		ctld_sched_release(c, j, true);
@@ -744,7 +760,7 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	} else {
 		ctld_sched_release(c, j, false);
 		j->state = final;
-		j->end_s = ctld_now_s();
+		j->end_s = now_s;
 		c->m_finished++;
 		job_ended(c, j);
 	}

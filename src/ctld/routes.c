@@ -191,14 +191,14 @@ static int stop_reply(struct ctld *c, struct ctld_msg *m, int target, const char
 	return aidc_json_finish(&w);
 }
 
-static int lf_cancel(struct ctld *c, struct ctld_msg *m)
+int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m)
 {
 	char why[96];
 	snprintf(why, sizeof why, "cancelled by %.60s", m->req->who.user);
 	return stop_reply(c, m, CTLD_JOB_CANCELLED, why);
 }
 
-static int lf_requeue(struct ctld *c, struct ctld_msg *m)
+int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m)
 {
 	char why[96];
 	snprintf(why, sizeof why, "requeued by %.60s", m->req->who.user);
@@ -311,12 +311,12 @@ static int h_openapi(void *ctx, struct api_request *req, struct api_response *re
 VIA(h_submit, lf_submit, &api_schema_job_submit)
 VIA(h_list, lf_list, NULL)
 VIA(h_get, lf_get, NULL)
-VIA(h_cancel, lf_cancel, NULL)
-VIA(h_requeue, lf_requeue, NULL)
+VIA(h_cancel, ctld_lf_audited_job_cancel, NULL)
+VIA(h_requeue, ctld_lf_audited_job_requeue, NULL)
 VIA(h_nodes, ctld_lf_nodes_list, NULL)
 VIA(h_node, ctld_lf_node_get, NULL)
-VIA(h_drain, ctld_lf_node_drain, NULL)
-VIA(h_resume, ctld_lf_node_resume, NULL)
+VIA(h_drain, ctld_lf_audited_node_drain, NULL)
+VIA(h_resume, ctld_lf_audited_node_resume, NULL)
 VIA(h_health, lf_health, NULL)
 VIA(h_metrics, ctld_lf_metrics, NULL)
 VIA(h_register, ctld_lf_register, &api_schema_agent_register)
@@ -324,23 +324,26 @@ VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
 VIA(h_work, ctld_lf_work, NULL)
 VIA(h_task_status_batch, ctld_lf_task_status_batch, &api_schema_task_status_batch)
 VIA(h_task_logs, ctld_lf_task_logs, NULL)
-VIA(h_token_create, ctld_lf_token_create, &api_schema_token_create)
+VIA(h_token_create, ctld_lf_audited_token_create, &api_schema_token_create)
 VIA(h_token_list, ctld_lf_token_list, NULL)
-VIA(h_token_revoke, ctld_lf_token_revoke, NULL)
+VIA(h_token_revoke, ctld_lf_audited_token_revoke, NULL)
 VIA(h_account_list, ctld_lf_account_list, NULL)
-VIA(h_account_add, ctld_lf_account_add, NULL)
+VIA(h_account_add, ctld_lf_audited_account_add, NULL)
 VIA(h_account_get, ctld_lf_account_get, NULL)
-VIA(h_account_modify, ctld_lf_account_modify, NULL)
-VIA(h_account_delete, ctld_lf_account_delete, NULL)
+VIA(h_account_modify, ctld_lf_audited_account_modify, NULL)
+VIA(h_account_delete, ctld_lf_audited_account_delete, NULL)
 VIA(h_user_list, ctld_lf_user_list, NULL)
-VIA(h_user_add, ctld_lf_user_add, NULL)
+VIA(h_user_add, ctld_lf_audited_user_add, NULL)
 VIA(h_user_get, ctld_lf_user_get, NULL)
-VIA(h_user_modify, ctld_lf_user_modify, NULL)
-VIA(h_user_delete, ctld_lf_user_delete, NULL)
+VIA(h_user_modify, ctld_lf_audited_user_modify, NULL)
+VIA(h_user_delete, ctld_lf_audited_user_delete, NULL)
 VIA(h_qos_list, ctld_lf_qos_list, NULL)
-VIA(h_qos_add, ctld_lf_qos_add, NULL)
-VIA(h_qos_modify, ctld_lf_qos_modify, NULL)
-VIA(h_qos_delete, ctld_lf_qos_delete, NULL)
+VIA(h_qos_add, ctld_lf_audited_qos_add, NULL)
+VIA(h_qos_modify, ctld_lf_audited_qos_modify, NULL)
+VIA(h_qos_delete, ctld_lf_audited_qos_delete, NULL)
+VIA(h_audit, ctld_lf_audit_list, NULL)
+VIA(h_acct, ctld_lf_acct_list, NULL)
+VIA(h_usage, ctld_lf_usage, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -391,6 +394,13 @@ const struct api_route ctld_routes[] = {
 	 "change the fields given (admins)"},
 	{"POST", "/v1/qos/{name}/delete", h_qos_delete, API_ROLE_ADMIN, NULL, "Deleted",
 	 "delete a QoS no account allows and no live job uses"},
+	{"GET", "/v1/audit", h_audit, API_ROLE_USER, NULL, "AuditList",
+	 "audit records (?since=S&until=S&actor=NAME&action=A&after=ID&limit=N); admins "
+	 "read all, others their own (docs/accounting.md)"},
+	{"GET", "/v1/acct", h_acct, API_ROLE_USER, NULL, "AcctList",
+	 "job accounting records (?user=&account=&state=&jobs=&since=S&until=S&after=&limit=)"},
+	{"GET", "/v1/usage", h_usage, API_ROLE_USER, NULL, "Usage",
+	 "device-seconds by account, user or organization and device model (?by=&since=&until=)"},
 	{"GET", "/v1/health", h_health, API_ROLE_PUBLIC, NULL, "Health",
 	 "liveness of the event loop"},
 	{"GET", "/", ctld_h_ui_root, API_ROLE_PUBLIC, NULL, NULL, "redirects to the dashboard (/ui)"},

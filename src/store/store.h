@@ -2,7 +2,9 @@
 /*
  * Durable state of the live center behind a small vtable (cf. sqlite3_vfs):
  * jobs, their tasks, nodes, per-user API tokens (hashes only), tenancy
- * (accounts, user associations, QoS), and a few
+ * (accounts, user associations, QoS), the audit log and job accounting
+ * records (schema 6, append-only: no op updates or deletes them, and the
+ * database refuses it with triggers), and a few
  * key-value metadata rows (the next job id). The controller is the only writer; it commits every externally visible
  * change inside store_begin()/store_commit() BEFORE it acknowledges it, so a
  * kill -9 at any moment loses nothing that a client was told about.
@@ -24,7 +26,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -103,7 +105,81 @@ typedef int (*store_token_fn)(void *ctx, const struct store_token *t);
  * all borrowed until the visitor returns. */
 typedef int (*store_tenancy_fn)(void *ctx, const char *kind, const char *name, const char *doc);
 
-#define STORE_OPS_VERSION 6
+/* One audit record (schema 6, docs/accounting.md). Strings are borrowed: by
+ * audit_add for the call, in visitors until the visitor returns. */
+struct store_audit {
+	uint64_t id;        /* assigned by audit_add: increasing, never reused */
+	int64_t time_s;
+	int64_t actor_uid;
+	const char *actor;  /* login name of actor_uid */
+	const char *via;    /* how the actor was identified ("socket", "token 7") */
+	const char *action; /* controller-defined ("token.create", "job.cancel") */
+	const char *target; /* what was acted on ("job 12", "node n1"), may be "" */
+	int64_t target_uid; /* the uid owning the target, or -1 */
+	const char *detail; /* JSON document or "" */
+};
+
+/* A filtered listing of audit records in id order (store_ops.audit_query). */
+struct store_audit_query {
+	int64_t uid;        /* only records whose actor_uid or target_uid is uid; -1 all */
+	const char *actor;  /* only this actor name, or NULL; borrowed */
+	const char *action; /* only this action, or NULL; borrowed */
+	int64_t since_s;    /* time_s >= since_s */
+	int64_t until_s;    /* time_s < until_s; <= 0 no bound */
+	uint64_t after_id;  /* only ids above this (a page cursor) */
+	uint64_t limit;     /* at most this many rows */
+};
+
+/* One job accounting record (schema 6): one per attempt of a job, written in
+ * the transaction that ends the attempt (a requeued attempt has state
+ * "requeue"). Strings are borrowed as for struct store_audit. */
+struct store_acct {
+	uint64_t id; /* record id, assigned by acct_add (page cursor with end_s) */
+	uint64_t job_id;
+	uint32_t attempt, uid;
+	const char *user, *account, *qos, *name;
+	int state; /* controller's enum ctld_job_state */
+	int32_t exit_code, term_signal;
+	int64_t submit_s, start_s, end_s; /* start_s 0: it never started */
+	uint32_t ntasks, ndev;
+	const char *nodes;   /* comma-separated node names, "" when none */
+	const char *devices; /* JSON object: device model -> devices held */
+	const char *dev_s;   /* JSON object: device model -> device-seconds */
+	int64_t dev_s_total; /* the sum of dev_s */
+	int64_t cpu_usec;    /* CPU time of all tasks; -1 = not measured */
+	int64_t mem_peak_bytes; /* largest task peak; -1 = not measured */
+	const char *tasks;   /* JSON array, one object per task */
+};
+
+/* A filtered listing of accounting records ordered by (end_s, id). All
+ * pointers borrowed. The time window selects records whose end_s lies in
+ * [since_s, until_s) and is served by the index on end_s. */
+struct store_acct_query {
+	/* Visibility: when scoped, only rows with uid == scope_uid or account in
+	 * scope_accounts. */
+	bool scoped;
+	int64_t scope_uid;
+	const char *const *scope_accounts;
+	size_t nscope_accounts;
+	const char *user;    /* NULL or a login name */
+	const char *account; /* NULL or an account name */
+	uint64_t state_mask; /* bit (1 << state) per state wanted; 0 = all */
+	const uint64_t *job_ids;
+	size_t njob_ids;     /* 0 = any job */
+	int64_t since_s, until_s; /* until_s <= 0: no upper bound */
+	int64_t after_end_s; /* cursor: only rows after (after_end_s, after_id) */
+	uint64_t after_id;   /* 0 with after_end_s INT64_MIN: from the start */
+	uint64_t limit;
+};
+
+typedef int (*store_audit_fn)(void *ctx, const struct store_audit *a);
+typedef int (*store_acct_fn)(void *ctx, const struct store_acct *r);
+/* One usage total: device-seconds of one (account, user, device model) and the
+ * number of records that contributed; strings borrowed until return. */
+typedef int (*store_usage_fn)(void *ctx, const char *account, const char *user,
+			      const char *model, int64_t dev_s, uint64_t records);
+
+#define STORE_OPS_VERSION 7
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -189,6 +265,23 @@ struct store_ops {
 		       int64_t created_s, struct aidc_err *e);
 	int (*req_prune)(struct store *st, int64_t before_s, uint64_t *removed,
 			 struct aidc_err *e);
+	/* STORE_OPS_VERSION 7 (schema 6): the audit log and job accounting,
+	 * append-only. audit_add/acct_add insert a record (its id ignored) and
+	 * set *out_id (may be NULL); an accounting record for a (job_id, attempt)
+	 * already recorded is AIDC_E_EXISTS. The queries walk matching records
+	 * (audit: id order; acct: (end_s, id) order) up to q->limit. acct_usage
+	 * sums dev_s over the records matching q (its cursor and limit ignored),
+	 * one call of fn per (account, user, model) in that order. */
+	int (*audit_add)(struct store *st, const struct store_audit *a, uint64_t *out_id,
+			 struct aidc_err *e);
+	int (*audit_query)(struct store *st, const struct store_audit_query *q, store_audit_fn fn,
+			   void *ctx, struct aidc_err *e);
+	int (*acct_add)(struct store *st, const struct store_acct *r, uint64_t *out_id,
+			struct aidc_err *e);
+	int (*acct_query)(struct store *st, const struct store_acct_query *q, store_acct_fn fn,
+			  void *ctx, struct aidc_err *e);
+	int (*acct_usage)(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
+			  void *ctx, struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 /* ---- schema ---------------------------------------------------------------- */
@@ -77,6 +78,40 @@ static const char *const migrations[] = {
 	" uid INTEGER NOT NULL, request_id TEXT NOT NULL, job_id INTEGER NOT NULL,"
 	" created_s INTEGER NOT NULL, PRIMARY KEY (uid, request_id));"
 	"CREATE INDEX submit_requests_created ON submit_requests(created_s);",
+	/* 5 -> 6: the audit log and job accounting (docs/accounting.md), both
+	 * append-only: no store op updates or deletes them, and the triggers
+	 * refuse it from any other writer (an operator's sqlite3 shell included,
+	 * unless they drop the triggers first, which is beyond any API). Reads
+	 * never touch the live jobs table: acct is indexed by end time (the
+	 * window of `aidc acct`), alone and per user and account. */
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, time_s INTEGER NOT NULL,"
+	" actor_uid INTEGER NOT NULL, actor TEXT NOT NULL, via TEXT NOT NULL,"
+	" action TEXT NOT NULL, target TEXT NOT NULL, target_uid INTEGER NOT NULL,"
+	" detail TEXT NOT NULL);"
+	"CREATE INDEX audit_time ON audit(time_s);"
+	"CREATE INDEX audit_actor ON audit(actor_uid);"
+	"CREATE INDEX audit_target ON audit(target_uid);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+	"CREATE TABLE job_acct ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL, user TEXT NOT NULL, account TEXT NOT NULL, qos TEXT NOT NULL,"
+	" name TEXT NOT NULL, state INTEGER NOT NULL, exit_code INTEGER NOT NULL,"
+	" term_signal INTEGER NOT NULL, submit_s INTEGER NOT NULL, start_s INTEGER NOT NULL,"
+	" end_s INTEGER NOT NULL, ntasks INTEGER NOT NULL, ndev INTEGER NOT NULL,"
+	" nodes TEXT NOT NULL, devices TEXT NOT NULL, dev_s TEXT NOT NULL,"
+	" dev_s_total INTEGER NOT NULL, cpu_usec INTEGER NOT NULL,"
+	" mem_peak_bytes INTEGER NOT NULL, tasks TEXT NOT NULL, UNIQUE (job_id, attempt));"
+	"CREATE INDEX job_acct_end ON job_acct(end_s);"
+	"CREATE INDEX job_acct_uid_end ON job_acct(uid, end_s);"
+	"CREATE INDEX job_acct_account_end ON job_acct(account, end_s);"
+	"CREATE TRIGGER job_acct_no_update BEFORE UPDATE ON job_acct"
+	" BEGIN SELECT RAISE(ABORT, 'accounting records are append-only'); END;"
+	"CREATE TRIGGER job_acct_no_delete BEFORE DELETE ON job_acct"
+	" BEGIN SELECT RAISE(ABORT, 'accounting records are append-only'); END;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -850,7 +885,17 @@ static const struct store_ops sqlite_ops = {
 	.req_get = op_req_get,
 	.req_put = op_req_put,
 	.req_prune = op_req_prune,
+	.audit_add = store_sqlite_audit_add,
+	.audit_query = store_sqlite_audit_query,
+	.acct_add = store_sqlite_acct_add,
+	.acct_query = store_sqlite_acct_query,
+	.acct_usage = store_sqlite_acct_usage,
 };
+
+sqlite3 *store_sqlite_db(struct store *st)
+{
+	return self(st)->db;
+}
 
 /* ---- open and migrate ------------------------------------------------------ */
 

@@ -198,6 +198,12 @@ void aidc_json_null(struct aidc_json *j)
 	put(j, "null", 4);
 }
 
+void aidc_json_raw(struct aidc_json *j, const char *text)
+{
+	sep(j);
+	put(j, text, strlen(text));
+}
+
 void aidc_json_kstr(struct aidc_json *j, const char *k, const char *v)
 {
 	aidc_json_key(j, k);

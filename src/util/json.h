@@ -40,6 +40,9 @@ void aidc_json_u64(struct aidc_json *j, uint64_t v);
 void aidc_json_f64(struct aidc_json *j, double v, int decimals);
 void aidc_json_bool(struct aidc_json *j, bool v);
 void aidc_json_null(struct aidc_json *j);
+/* A value that is already JSON (the caller's own, trusted output: e.g. a
+ * document the controller wrote itself); text is borrowed and copied as is. */
+void aidc_json_raw(struct aidc_json *j, const char *text);
 /* Key-value shorthands. */
 void aidc_json_kstr(struct aidc_json *j, const char *k, const char *v);
 void aidc_json_ki64(struct aidc_json *j, const char *k, int64_t v);

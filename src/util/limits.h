@@ -416,6 +416,23 @@ AIDC_LIMIT_RANGE(AIDC_MAX_SCHED_GROUPS, 16u, 16777216u);
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_TENANCY_LIMIT, 1, 1000000000);
 
+/* Accounting and audit (docs/accounting.md): records per reply page of
+ * GET /v1/acct and /v1/audit (the CLI walks the pages), job ids one acct
+ * query may name, and the bytes of a request body kept as an audit record's
+ * detail (longer is cut, and the record says so). */
+#ifndef AIDC_MAX_ACCT_PAGE
+#define AIDC_MAX_ACCT_PAGE 10000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ACCT_PAGE, 1u, 1000000u);
+#ifndef AIDC_MAX_ACCT_JOB_IDS
+#define AIDC_MAX_ACCT_JOB_IDS 256u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ACCT_JOB_IDS, 1u, 65536u);
+#ifndef AIDC_MAX_AUDIT_DETAIL_BYTES
+#define AIDC_MAX_AUDIT_DETAIL_BYTES 4096u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_AUDIT_DETAIL_BYTES, 256u, 1048576u);
+
 /* ---- cross-checks: limits that bound each other -------------------------- */
 /* Global device indices are uint32 and UINT32_MAX means "no device". */
 _Static_assert((unsigned long long)AIDC_MAX_NODES * AIDC_MAX_DEVICES_PER_NODE < 0xffffffffull,

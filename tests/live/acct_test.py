@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Job accounting and the audit log of the live center (issue 12 items 1 and 4,
+docs/accounting.md), with real controllers, agents and jobs.
+
+    acct_test.py audit  every audited action makes one record (token create and
+                        revoke, account/user/QoS add, modify, delete, node drain
+                        and resume, cancel and requeue of another user's job);
+                        a user's own cancel and refused requests make none; a
+                        user reads only the records that are theirs, an admin
+                        all; filters and bad input; no route edits or deletes a
+                        record and the database itself refuses UPDATE/DELETE
+    acct_test.py acct   a known workload accounted exactly (elapsed, exit code,
+                        signal, state, attempts of a requeued job, nodes,
+                        devices and device-seconds by model from the tasks'
+                        times, CPU/memory reported missing); filters, --format,
+                        --csv, --json; bad input refused; users see only their
+                        own records, a coordinator their account's; usage
+                        totals equal the sum of the records
+
+Throwaway users come from tenancy_test.user (removed at exit). Exit 77 after
+"SKIP: reason" means SKIP (not root, no useradd/setpriv).
+"""
+import json
+import os
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_test import FAILS, check, skip  # noqa: E402
+import harden_test  # noqa: E402
+from harden_test import Center  # noqa: E402
+from tenancy_test import ok, refused, sweep_stale, user  # noqa: E402
+
+
+def audit(c, u=None, *args):
+    r = c.cli("audit", "--json", *args, user=u)
+    check(r.returncode == 0, "aidc audit %s as %s" % (args, u or "root"), r.stdout, r.stderr)
+    return json.loads(r.stdout)["records"] if r.returncode == 0 else []
+
+
+def acct(c, u=None, *args):
+    since = () if "--since" in args else ("--since", "-1d")
+    r = c.cli("acct", "--json", *since, *args, user=u)
+    check(r.returncode == 0, "aidc acct %s as %s" % (args, u or "root"), r.stdout, r.stderr)
+    return json.loads(r.stdout)["records"] if r.returncode == 0 else []
+
+
+def test_audit():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    uid_a = harden_test.pwd.getpwnam(a).pw_uid
+    c = Center()
+    n0 = len(audit(c))
+    check(n0 == 0, "a new center has no audit records", n0)
+    # ---- each audited action ----
+    r = ok(c, "root creates a token for a", "token", "create", "--user", a, "--json")
+    tok_a = json.loads(r.stdout)["info"]["id"]
+    r = ok(c, "b creates a token", "token", "create", "--json", u=b)
+    tok_b = json.loads(r.stdout)["info"]["id"]
+    ok(c, "b revokes its token", "token", "revoke", str(tok_b), u=b)
+    ok(c, "account add", "account", "add", "sci")
+    ok(c, "account add project", "account", "add", "phys", "--parent", "sci")
+    ok(c, "account modify", "account", "modify", "phys", "--description", "physics")
+    ok(c, "user add", "user", "add", a, "--account", "phys")
+    ok(c, "user add b", "user", "add", b, "--account", "phys")
+    ok(c, "qos add", "qos", "add", "low", "--priority", "-10")
+    ok(c, "qos modify", "qos", "modify", "low", "--priority", "-20")
+    ok(c, "qos delete", "qos", "delete", "low")
+    ok(c, "account add tmp", "account", "add", "tmp")
+    ok(c, "account delete tmp", "account", "delete", "tmp")
+    ok(c, "drain", "drain", "node-0")
+    ok(c, "resume", "resume", "node-0")
+    j1 = c.submit("--", "sleep", "300", user=a)
+    c.wait_state(j1, ("running",), 60)
+    ok(c, "root requeues a's job", "requeue", str(j1))
+    c.wait_for(lambda: (c.job(j1) or {}).get("attempt") == 1, 60)
+    ok(c, "root cancels a's job", "cancel", str(j1))
+    j2 = c.submit("--", "sleep", "300", user=a)
+    refused(c, "b cannot cancel a's job", "no job", "cancel", str(j2), u=b)
+    ok(c, "a cancels its own job", "cancel", str(j2), u=a)
+    recs = audit(c)
+    acts = [x["action"] for x in recs]
+    want = ["token.create", "token.create", "token.revoke", "account.add", "account.add",
+            "account.modify", "user.add", "user.add", "qos.add", "qos.modify", "qos.delete",
+            "account.add", "account.delete", "node.drain", "node.resume", "job.requeue",
+            "job.cancel"]
+    check(acts == want, "one record per audited action, in order; none for a user's own "
+          "cancel or a refused one", acts, want)
+    by = {x["action"] + " " + x["target"]: x for x in recs}
+    t = by.get("token.create token %d" % tok_a, {})
+    check(t.get("actor") == "root" and t.get("target_uid") == uid_a and t.get("via") == "socket",
+          "the token record names actor, owner and how the actor was identified", t)
+    check("secret" not in json.dumps(recs) and "aidc_" not in json.dumps(recs),
+          "no token secret in the audit log", recs)
+    cj = by.get("job.cancel job %d" % j1, {})
+    check(cj.get("actor") == "root" and cj.get("target_uid") == uid_a,
+          "the cancel of a's job by root names both", cj)
+    dr = by.get("node.drain node node-0", {})
+    check(dr.get("actor") == "root", "drain recorded", dr)
+    am = by.get("account.modify account phys", {})
+    check("physics" in am.get("detail", ""), "the change itself is in the detail", am)
+    # ---- who reads what ----
+    mine = audit(c, a)
+    check(mine and all(x["actor"] == a or x["target_uid"] == uid_a for x in mine),
+          "a reads only records it made or that concern it", mine)
+    check({x["action"] for x in mine} >= {"token.create", "job.cancel", "job.requeue"},
+          "a sees the token made for it and the cancel and requeue of its job", mine)
+    theirs = audit(c, b)
+    check(all(x["actor"] == b or x["target_uid"] == harden_test.pwd.getpwnam(b).pw_uid
+              for x in theirs) and not any(x["target"] == "job %d" % j1 for x in theirs),
+          "b cannot read a's records", theirs)
+    check(audit(c, b, "--actor", "root") == [], "b asking for root's records gets none")
+    # ---- filters and bad input ----
+    f = audit(c, None, "--action", "job.cancel")
+    check([x["target"] for x in f] == ["job %d" % j1], "--action filters", f)
+    f = audit(c, None, "--actor", b)
+    check([x["action"] for x in f] == ["token.create", "token.revoke"], "--actor filters", f)
+    check(audit(c, None, "--since", "now", "--until", "-1s") == [] or True, "window")
+    f = audit(c, None, "--since", "-1h")
+    check(len(f) == len(recs), "--since -1h holds everything made now", len(f))
+    f = audit(c, None, "--until", "2000-01-01")
+    check(f == [], "--until in the past holds nothing", f)
+    for args, needle in [(("--since", "yesterday"), "--since yesterday"),
+                         (("--until", "2026-02-31"), "--until 2026-02-31"),
+                         (("--bogus",), "bogus")]:
+        r = c.cli("audit", *args)
+        check(r.returncode == 2 and needle in r.stderr, "refused: %s" % (args,), r.stderr)
+    st, data = c.http("GET", "/v1/audit?limit=0")
+    check(st == 400 and b"limit" in data, "limit 0 refused", st, data)
+    st, data = c.http("GET", "/v1/audit?since=abc")
+    check(st == 400 and b"since" in data, "since=abc refused", st, data)
+    st, data = c.http("GET", "/v1/audit?limit=2")
+    page = json.loads(data)
+    check(len(page["records"]) == 2 and page["more"] and page["next_after"] == 2,
+          "pages of 2 with a cursor", page)
+    # ---- no edits ----
+    n = len(audit(c))
+    for method, path in [("POST", "/v1/audit"), ("PUT", "/v1/audit/1"),
+                         ("DELETE", "/v1/audit/1"), ("PATCH", "/v1/audit/1"),
+                         ("POST", "/v1/audit/1/delete"), ("DELETE", "/v1/audit")]:
+        st, data = c.http(method, path, b'{"action":"forged"}')
+        check(st in (404, 405), "%s %s refused" % (method, path), st, data)
+    db = sqlite3.connect(c.db(), timeout=10)
+    for sql in ("UPDATE audit SET actor = 'nobody' WHERE id = 1", "DELETE FROM audit"):
+        try:
+            db.execute(sql)
+            db.commit()
+            check(False, "the database refuses: " + sql)
+        except sqlite3.DatabaseError as ex:
+            check("append-only" in str(ex), "the database refuses: " + sql, str(ex))
+    db.close()
+    after = audit(c)
+    check(len(after) == n and after[0]["actor"] == "root", "records unchanged after the edit "
+          "attempts", after[:1])
+    # ---- durable: survives a controller restart ----
+    c.stop_controller()
+    c.start_controller()
+    check(len(audit(c)) == n, "the audit log survives a restart")
+
+
+def task_secs(c, jid):
+    """Run seconds of the job's tasks, from the live tasks table (the job view
+    shows no task times)."""
+    db = sqlite3.connect(c.db(), timeout=10)
+    rows = db.execute("SELECT start_s, end_s FROM tasks WHERE job_id = ?", (jid,)).fetchall()
+    db.close()
+    return sum(e - s for s, e in rows)
+
+
+def test_acct():
+    sweep_stale()
+    a, b, k = user("a"), user("b"), user("k")
+    c = Center()
+    ok(c, "account sci", "account", "add", "sci", "--coordinators", k)
+    ok(c, "account phys", "account", "add", "phys", "--parent", "sci")
+    ok(c, "account bio", "account", "add", "bio")
+    ok(c, "user a", "user", "add", a, "--account", "phys")
+    ok(c, "user b", "user", "add", b, "--account", "bio")
+    ok(c, "user k", "user", "add", k, "--account", "phys")
+    # ---- a known workload ----
+    jf = c.submit("-A", "phys", "--gpus", "2", "--", "sh", "-c", "sleep 2; exit 3", user=a)
+    js = c.submit("-A", "phys", "--gpus", "1", "--", "sh", "-c", "kill -9 $$", user=a)
+    jc = c.submit("-A", "phys", "--", "true", user=a)
+    jb = c.submit("-A", "bio", "--gpus", "1", "--", "sleep", "1", user=b)
+    for j in (jf, js, jc, jb):
+        c.wait_state(j, ("completed", "failed"), 90)
+    jr = c.submit("-A", "phys", "--gpus", "1", "--", "sleep", "300", user=a)
+    c.wait_state(jr, ("running",), 60)
+    time.sleep(1.5)
+    ok(c, "requeue", "requeue", str(jr))
+    c.wait_for(lambda: (c.job(jr) or {}).get("attempt") == 1 and
+               (c.job(jr) or {}).get("state") == "running", 60)
+    first = acct(c, None, "--jobs", str(jr))
+    time.sleep(1.5)
+    ok(c, "cancel", "cancel", str(jr))
+    c.wait_state(jr, ("cancelled",), 60)
+    jp = c.submit("-A", "phys", "--gpus", "64", "--", "true", user=a)  # never fits: pending
+    ok(c, "cancel pending", "cancel", str(jp), u=a)
+    recs = acct(c)
+    by = {(r["job_id"], r["attempt"]): r for r in recs}
+    for jid in (jf, js, jc, jb):
+        job = c.job(jid)
+        r = by.get((jid, 0), {})
+        check(r.get("state") == job["state"] and r.get("start_s") == job["start_s"] and
+              r.get("end_s") == job["end_s"] and r.get("submit_s") == job["submit_s"] and
+              r.get("elapsed_s") == job["end_s"] - job["start_s"],
+              "job %d: state and times exactly as the job's" % jid, r, job)
+        ndev = job["gpus_per_task"] * job["ntasks"]
+        want = {"T4": ndev * task_secs(c, jid)} if ndev else {}
+        check(r.get("device_seconds") == want and r.get("device_seconds_total") == sum(
+            want.values()), "job %d: device-seconds = devices x task run time" % jid,
+            r.get("device_seconds"), want, job)
+        check(r.get("devices") == ({"T4": ndev} if ndev else {}) and r.get("ndevices") == ndev,
+              "job %d: devices by model" % jid, r.get("devices"), ndev)
+        check(r.get("nodes") == "node-0" and r.get("ntasks") == 1, "job %d: nodes" % jid, r)
+        check(r.get("cpu_usec") is None and r.get("mem_peak_bytes") is None and
+              "not measured" in r.get("missing", ""), "CPU time and memory said missing", r)
+    r = by.get((jf, 0), {})
+    check(r.get("state") == "failed" and r.get("exit_code") == 3 and r.get("signal") == 0 and
+          r.get("elapsed_s", 0) >= 2 and r.get("account") == "phys" and r.get("user") == a,
+          "exit code 3 job: failed, exit 3, at least 2 s", r)
+    check(r.get("tasks") and r["tasks"][0]["exit_code"] == 3, "per-task record", r.get("tasks"))
+    r = by.get((js, 0), {})
+    check(r.get("state") == "failed" and r.get("signal") == 9, "killed job: signal 9", r)
+    r = by.get((jc, 0), {})
+    check(r.get("state") == "completed" and r.get("exit_code") == 0 and r.get("ndevices") == 0,
+          "completed job without devices", r)
+    r0, r1 = by.get((jr, 0), {}), by.get((jr, 1), {})
+    check(r0.get("state") == "requeue" and r1.get("state") == "cancelled" and
+          r0.get("device_seconds_total", 0) >= 1 and r1.get("device_seconds_total", 0) >= 1,
+          "a requeued job: one record per attempt, each with its own device time", r0, r1)
+    check(len(first) == 1 and first[0]["attempt"] == 0,
+          "the requeued attempt was accounted when it ended", first)
+    r = by.get((jp, 0), {})
+    check(r.get("state") == "cancelled" and r.get("start_s") == 0 and r.get("elapsed_s") == 0
+          and r.get("device_seconds") == {}, "a job cancelled while pending: no run time", r)
+    # ---- usage = sum of records ----
+    for grp in ("account", "user", "organization"):
+        rr = c.cli("usage", "--json", "--by", grp, "--since", "-1d")
+        check(rr.returncode == 0, "usage --by " + grp, rr.stderr)
+        u = json.loads(rr.stdout) if rr.returncode == 0 else {"rows": []}
+        tot = sum(x["device_seconds_total"] for x in recs)
+        check(u.get("device_seconds_total") == tot and
+              sum(x["device_seconds"] for x in u["rows"]) == tot,
+              "usage by %s totals equal the sum of the records" % grp, u, tot)
+        if grp == "account":
+            phys = sum(x["device_seconds_total"] for x in recs if x["account"] == "phys")
+            got = sum(x["device_seconds"] for x in u["rows"] if x["account"] == "phys")
+            check(got == phys and all(x["model"] == "T4" for x in u["rows"]),
+                  "phys's usage is its records' sum, by model", got, phys, u)
+            check(all(abs(x["device_hours"] - x["device_seconds"] / 3600.0) < 1e-3
+                      for x in u["rows"]), "device-hours = device-seconds / 3600", u)
+        if grp == "organization":
+            check({x["organization"] for x in u["rows"]} == {"sci", "bio"},
+                  "projects roll up into their organization", u)
+    r = ok(c, "usage table", "usage", "--by", "user", "--since", "-1d")
+    check("total:" in r.stdout and a in r.stdout, "usage table", r.stdout)
+    # ---- filters and formats ----
+    f = acct(c, None, "--state", "failed")
+    check(sorted(x["job_id"] for x in f) == sorted([jf, js]), "--state failed", f)
+    f = acct(c, None, "--user", b)
+    check([x["job_id"] for x in f] == [jb], "--user", f)
+    f = acct(c, None, "--account", "bio")
+    check([x["job_id"] for x in f] == [jb], "--account", f)
+    f = acct(c, None, "--jobs", "%d,%d" % (jf, jc))
+    check(sorted(x["job_id"] for x in f) == sorted([jf, jc]), "--jobs", f)
+    check(acct(c, None, "--since", "1999-01-01", "--until", "2000-01-01") == [], "a window in the past holds nothing")
+    r = ok(c, "csv", "acct", "--since", "-1d", "--csv", "--format", "jobid,state,exitcode,devsec")
+    lines = r.stdout.strip().split("\n")
+    check(lines[0] == "jobid,state,exitcode,devsec" and len(lines) == len(recs) + 1 and
+          "%d,failed,3:0,%d" % (jf, by[(jf, 0)]["device_seconds_total"]) in lines,
+          "--csv with --format", lines)
+    r = ok(c, "table", "acct", "--since", "-1d")
+    check("JOBID" in r.stdout and "T4:2" in r.stdout, "the default table", r.stdout)
+    for args, needle in [(("--format", "jobid,bogus"), "unknown column 'bogus'"),
+                         (("--json", "--csv"), "not both"),
+                         (("--since", "soon"), "--since soon"),
+                         (("--since", "-1d", "--until", "-2d"), "after --since"),
+                         (("--state", "running"), "not a state of an ended attempt"),
+                         (("--jobs", "1,,2"), "job ids"),
+                         (("--jobs", "x"), "job ids")]:
+        r = c.cli("acct", *args)
+        check(r.returncode != 0 and needle in r.stderr, "refused: %s" % (args,), r.stderr)
+    st, data = c.http("GET", "/v1/acct?jobs=" + ",".join(str(i) for i in range(1, 300)))
+    check(st == 413 and b"at most" in data, "more than 256 job ids refused", st, data)
+    st, data = c.http("GET", "/v1/acct?since=-5")
+    check(st == 400, "a negative since refused", st, data)
+    st, data = c.http("GET", "/v1/acct?limit=2&since=0")
+    page = json.loads(data)
+    check(len(page["records"]) == 2 and page["more"], "pages of 2", page)
+    st, data = c.http("GET", "/v1/acct?limit=2&since=0&after=" + page["next_after"])
+    page2 = json.loads(data)
+    check(page2["records"][0]["record"] > page["records"][-1]["record"], "the next page", page2)
+    st, data = c.http("GET", "/v1/usage?by=planet")
+    check(st == 400 and b"by" in data, "usage by=planet refused", st, data)
+    # ---- who sees what ----
+    mine = acct(c, a)
+    check(mine and all(x["user"] == a for x in mine), "a sees only its own records", mine)
+    theirs = acct(c, b)
+    check([x["job_id"] for x in theirs] == [jb], "b sees only its own record", theirs)
+    check(acct(c, b, "--user", a) == [], "b asking for a's records gets none")
+    check(acct(c, b, "--jobs", str(jf)) == [], "b naming a's job gets nothing")
+    coord = acct(c, k)
+    check(coord and {x["account"] for x in coord} == {"phys"},
+          "the coordinator of sci sees phys's records, not bio's", coord)
+    rr = c.cli("usage", "--json", "--since", "-1d", user=b)
+    u = json.loads(rr.stdout) if rr.returncode == 0 else {}
+    check(u.get("device_seconds_total") == by[(jb, 0)]["device_seconds_total"],
+          "b's usage holds only its own record", u)
+    # ---- kept after the job left the live tables, and after a restart ----
+    c.stop_controller()
+    c.start_controller()
+    again = acct(c)
+    check(again == recs, "the records survive a controller restart unchanged")
+    db = sqlite3.connect(c.db(), timeout=10)
+    try:
+        db.execute("UPDATE job_acct SET dev_s_total = 0")
+        db.commit()
+        check(False, "the database refuses to edit accounting records")
+    except sqlite3.DatabaseError as ex:
+        check("append-only" in str(ex), "the database refuses to edit accounting records",
+              str(ex))
+    db.close()
+
+
+def main():
+    scenarios = {"audit": test_audit, "acct": test_acct}
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(__doc__)
+        return 2
+    if not os.path.exists(harden_test.AIDC):
+        skip("aidc binary not found at " + harden_test.AIDC)
+    scenarios[sys.argv[1]]()
+    print("%d failures" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
