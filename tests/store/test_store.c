@@ -267,7 +267,7 @@ static void test_tenancy_and_migration(void)
 	sqlite3 *raw = NULL;
 	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(raw,
-			      "DROP TABLE tenancy; DROP TABLE submit_requests;"
+			      "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit; DROP TABLE job_acct;"
 			      "DELETE FROM schema_version WHERE version >= 4;",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
@@ -301,12 +301,157 @@ static void test_tenancy_and_migration(void)
 	store_close(st);
 }
 
+/* Schema 6: accounting and audit records, filters, cursor, usage sums and
+ * the append-only triggers. */
+struct acct_seen {
+	char got[512];
+	int64_t last_end;
+	uint64_t last_id, n;
+};
+
+static int keep_acct(void *ctx, const struct store_acct *r)
+{
+	struct acct_seen *a = ctx;
+	size_t l = strlen(a->got);
+	snprintf(a->got + l, sizeof a->got - l, "%" PRIu64 ".%u;", r->job_id, r->attempt);
+	a->last_end = r->end_s;
+	a->last_id = r->id;
+	a->n++;
+	return 0;
+}
+
+static int keep_usage(void *ctx, const char *account, const char *user, const char *model,
+		      int64_t dev_s, uint64_t records)
+{
+	struct acct_seen *a = ctx;
+	size_t l = strlen(a->got);
+	snprintf(a->got + l, sizeof a->got - l, "%s/%s/%s=%" PRId64 "x%" PRIu64 ";", account, user,
+		 model, dev_s, records);
+	return 0;
+}
+
+static int keep_audit(void *ctx, const struct store_audit *r)
+{
+	struct acct_seen *a = ctx;
+	size_t l = strlen(a->got);
+	snprintf(a->got + l, sizeof a->got - l, "%s:%s;", r->actor, r->action);
+	a->n++;
+	return 0;
+}
+
+static void test_acct_and_audit(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "acct.db");
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	if (!st)
+		return;
+	/* job, attempt, uid, user, account, state, end, dev_s */
+	static const struct {
+		uint64_t job;
+		uint32_t att, uid;
+		const char *user, *account;
+		int state;
+		int64_t end_s;
+		const char *dev_s;
+		int64_t total;
+	} rows[] = {
+	    {1, 0, 1000, "alice", "phys", 3, 100, "{\"T4\":10}", 10},
+	    {2, 0, 1001, "bob", "chem", 4, 200, "{\"T4\":5,\"H100\":7}", 12},
+	    {3, 0, 1000, "alice", "phys", 8, 200, "{\"H100\":3}", 3},
+	    {3, 1, 1000, "alice", "phys", 5, 300, "{\"H100\":4}", 4},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(rows); i++) {
+		struct store_acct r = {.job_id = rows[i].job, .attempt = rows[i].att,
+				       .uid = rows[i].uid, .user = rows[i].user,
+				       .account = rows[i].account, .state = rows[i].state,
+				       .end_s = rows[i].end_s, .dev_s = rows[i].dev_s,
+				       .dev_s_total = rows[i].total, .cpu_usec = -1,
+				       .mem_peak_bytes = -1};
+		CHECK_EQ(st->ops->acct_add(st, &r, NULL, &e), 0);
+	}
+	struct store_acct dup = {.job_id = 1, .attempt = 0, .user = "alice"};
+	CHECK_EQ(st->ops->acct_add(st, &dup, NULL, &e), AIDC_E_EXISTS);
+	struct acct_seen a;
+	memset(&a, 0, sizeof a);
+	struct store_acct_query q = {.since_s = INT64_MIN, .after_end_s = INT64_MIN, .limit = 100};
+	CHECK_EQ(st->ops->acct_query(st, &q, keep_acct, &a, &e), 0);
+	CHECK_STR(a.got, "1.0;2.0;3.0;3.1;");
+	/* Window [200, 300), then a page of 1 and its cursor. */
+	memset(&a, 0, sizeof a);
+	q.since_s = 200;
+	q.until_s = 300;
+	q.limit = 1;
+	CHECK_EQ(st->ops->acct_query(st, &q, keep_acct, &a, &e), 0);
+	CHECK_STR(a.got, "2.0;");
+	q.after_end_s = a.last_end;
+	q.after_id = a.last_id;
+	a.got[0] = '\0';
+	CHECK_EQ(st->ops->acct_query(st, &q, keep_acct, &a, &e), 0);
+	CHECK_STR(a.got, "3.0;");
+	/* Scope: bob's own plus account phys; state mask; job ids. */
+	const char *accts[] = {"phys"};
+	struct store_acct_query s2 = {.scoped = true, .scope_uid = 1001, .scope_accounts = accts,
+				      .nscope_accounts = 1, .since_s = INT64_MIN,
+				      .after_end_s = INT64_MIN, .limit = 100,
+				      .state_mask = (1u << 3) | (1u << 4)};
+	memset(&a, 0, sizeof a);
+	CHECK_EQ(st->ops->acct_query(st, &s2, keep_acct, &a, &e), 0);
+	CHECK_STR(a.got, "1.0;2.0;");
+	uint64_t ids[] = {3};
+	struct store_acct_query s3 = {.job_ids = ids, .njob_ids = 1, .since_s = INT64_MIN,
+				      .after_end_s = INT64_MIN, .limit = 100};
+	memset(&a, 0, sizeof a);
+	CHECK_EQ(st->ops->acct_query(st, &s3, keep_acct, &a, &e), 0);
+	CHECK_STR(a.got, "3.0;3.1;");
+	/* Usage: sums by (account, user, model) equal the records'. */
+	memset(&a, 0, sizeof a);
+	struct store_acct_query all = {.since_s = INT64_MIN, .after_end_s = INT64_MIN};
+	CHECK_EQ(st->ops->acct_usage(st, &all, keep_usage, &a, &e), 0);
+	CHECK_STR(a.got, "chem/bob/H100=7x1;chem/bob/T4=5x1;phys/alice/H100=7x2;phys/alice/T4=10x1;");
+	/* Audit: add, filter by uid (actor or target), action. */
+	struct store_audit au[] = {
+	    {.time_s = 10, .actor_uid = 0, .actor = "root", .action = "job.cancel",
+	     .target = "job 2", .target_uid = 1001},
+	    {.time_s = 11, .actor_uid = 1000, .actor = "alice", .action = "token.create",
+	     .target_uid = 1000},
+	    {.time_s = 12, .actor_uid = 0, .actor = "root", .action = "node.drain",
+	     .target_uid = -1},
+	};
+	uint64_t id = 0;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(au); i++)
+		CHECK_EQ(st->ops->audit_add(st, &au[i], &id, &e), 0);
+	CHECK_EQ(id, 3);
+	memset(&a, 0, sizeof a);
+	struct store_audit_query aq = {.uid = 1001, .since_s = INT64_MIN, .limit = 10};
+	CHECK_EQ(st->ops->audit_query(st, &aq, keep_audit, &a, &e), 0);
+	CHECK_STR(a.got, "root:job.cancel;");
+	memset(&a, 0, sizeof a);
+	struct store_audit_query aq2 = {.uid = -1, .action = "node.drain", .since_s = 12,
+					.until_s = 13, .limit = 10};
+	CHECK_EQ(st->ops->audit_query(st, &aq2, keep_audit, &a, &e), 0);
+	CHECK_STR(a.got, "root:node.drain;");
+	store_close(st);
+	/* Append-only, whoever writes the file. */
+	sqlite3 *raw = NULL;
+	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
+	CHECK(sqlite3_exec(raw, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(strstr(sqlite3_errmsg(raw), "append-only") != NULL);
+	CHECK(sqlite3_exec(raw, "DELETE FROM audit", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(raw, "UPDATE job_acct SET dev_s_total = 0", NULL, NULL, NULL) !=
+	      SQLITE_OK);
+	CHECK(sqlite3_exec(raw, "DELETE FROM job_acct", NULL, NULL, NULL) != SQLITE_OK);
+	sqlite3_close(raw);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_fresh_and_reopen), TEST(test_newer_refused),
 						 TEST(test_insert_never_replaces), TEST(test_quick_check),
 						 TEST(test_tenancy_and_migration),
-						 TEST(test_request_ids)};
+						 TEST(test_request_ids), TEST(test_acct_and_audit)};
 	if (!mkdtemp(dir))
 		TEST_SKIP("cannot create a temporary directory");
 	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
