@@ -415,6 +415,20 @@ enum sched_place_mode {
 int sched_place(struct sched *s, uint32_t job, enum sched_place_mode mode, int64_t now_s,
 		struct sched_decisions *out, int64_t *start_s, struct aidc_err *e);
 
+/*
+ * Start-time forecast (forecast.c, docs/scheduler.md): runs a private copy of
+ * the core forward from now_s with no new arrivals, running jobs ending at
+ * their estimates (sched_job_estimate), for at most max_passes passes. Fills
+ * start_s[h] for every job handle h < sched_job_handles(s) (n entries at
+ * least, else AIDC_E_INVAL): the estimated start (>= now_s) of a pending job,
+ * 0 for a running job, a free handle, or a job that does not start within
+ * max_passes or ever. s is not changed. Deterministic.
+ */
+int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t *start_s,
+		   size_t n, struct aidc_err *e);
+/* One more than the largest job handle in use (the size of per-handle arrays). */
+uint32_t sched_job_handles(const struct sched *s);
+
 /* Earliest time after now_s at which the core's decisions can change with no
  * external event (e.g. a Tiresias demotion), or INT64_MAX. Drivers wake then. */
 int64_t sched_next_wakeup(const struct sched *s, int64_t now_s);

@@ -619,7 +619,7 @@ static void classify(struct engine *en)
 	for (size_t i = 0; i < en->t->n; i++) {
 		const struct sim_job *j = &en->t->jobs[i];
 		struct sim_job_run *jr = &r->jobs[i];
-		jr->first_start_s = jr->end_s = jr->reserved_s = -1;
+		jr->first_start_s = jr->end_s = jr->reserved_s = jr->eta_s = -1;
 		jr->run_s = jr->remaining_s = run_time(j);
 		bool gpu_only = o->gpu_only || o->compat_helios;
 		if (j->submit_s < o->from_s || j->submit_s > o->to_s || (gpu_only && j->ndev == 0)) {
@@ -634,6 +634,29 @@ static void classify(struct engine *en)
 		if (jr->status != SIM_ST_WAITING)
 			en->finished_or_lost++;
 	}
+}
+
+/* Start estimates at submission (opts.eta_every): one forecast of the core
+ * as it is after the jobs [first, last) arrived, before the pass that may
+ * start them, as the controller makes it for a job just submitted. */
+static int estimate(struct engine *en, size_t first, size_t last, struct aidc_err *e)
+{
+	bool want = false;
+	for (size_t i = first; i < last; i++)
+		want |= en->r->jobs[i].status == SIM_ST_PENDING && i % en->o->eta_every == 0;
+	if (!want)
+		return 0;
+	size_t n = sched_job_handles(en->s);
+	int64_t *est = aidc_calloc(n ? n : 1, sizeof *est);
+	int rc = sched_forecast(en->s, en->now,
+				en->o->eta_max_passes ? en->o->eta_max_passes : 100000, est, n, e);
+	for (size_t i = first; rc == 0 && i < last; i++) {
+		struct sim_job_run *jr = &en->r->jobs[i];
+		if (jr->status == SIM_ST_PENDING && i % en->o->eta_every == 0)
+			jr->eta_s = jr->handle < n ? est[jr->handle] : 0;
+	}
+	aidc_free(est);
+	return rc;
 }
 
 static int loop(struct engine *en, struct aidc_err *e)
@@ -665,9 +688,12 @@ static int loop(struct engine *en, struct aidc_err *e)
 			if ((rc = complete(en, &it, e)) != 0)
 				return rc;
 		}
+		size_t first = next;
 		for (; next < t->n && t->jobs[next].submit_s == en->now; next++)
 			if (en->r->jobs[next].status == SIM_ST_WAITING && (rc = submit(en, next, e)))
 				return rc;
+		if (en->o->eta_every && (rc = estimate(en, first, next, e)) != 0)
+			return rc;
 		if ((rc = passes(en, e)) != 0)
 			return rc;
 		util_point(en);

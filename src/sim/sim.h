@@ -207,6 +207,8 @@ struct sim_job_run {
 	int64_t remaining_s;   /* run time still to do */
 	int64_t run_s;         /* run time it will need in total (duration capped by the limit) */
 	int64_t reserved_s;    /* first planned start from a RESERVE decision, -1 if none */
+	int64_t eta_s;         /* forecast start made at its submission (opts.eta_every),
+				  -1 if none was made, 0 if the forecast saw no start */
 	uint64_t dev_milli;    /* device share while running */
 	uint32_t preemptions;
 	uint32_t nodes;        /* distinct nodes of its last start */
@@ -260,6 +262,10 @@ struct sim_opts {
 	/* GITTINS settings (struct sched_config; sim_opts_defaults takes the core's) */
 	uint32_t gittins_min_samples, gittins_max_preempt, gittins_starve_factor;
 	int64_t gittins_quantum_s, gittins_starve_s;
+	/* Start estimates (sched_forecast): at the submission of every eta_every-th
+	 * job of the trace (0 = never), the core's forecast of its start, with at
+	 * most eta_max_passes passes (0 = 100,000), into sim_job_run.eta_s. */
+	uint32_t eta_every, eta_max_passes;
 	/* Optional progress callback (done = jobs finished or given up). */
 	void (*progress_fn)(void *ctx, size_t done, size_t total, int64_t now_s);
 	void *progress_ctx;

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Start-time forecast (issue 14 item 2, docs/scheduler.md "Start estimates"):
+ * the estimated start of every pending job, computed by running THE core
+ * forward from the live state with no new arrivals.
+ *
+ * The live core is never touched: a private core is built from it with the
+ * same configuration (models, partitions, nodes with their devices and racks,
+ * tenancy groups, node states), every live job is submitted to it in submit
+ * order with the run-time estimate the live core uses fixed as its prediction
+ * (the copy has no history), and running jobs are restored on their
+ * allocations. Then the same sched_pass decides, at now and at each estimated
+ * end: a running job ends at its start plus what is left of sched_job_estimate
+ * (time limit, else prediction, else history, else the default; one that ran
+ * past it: see live_end), a job started by the forecast runs for its
+ * estimate, and a preempted victim is requeued. A pending job's estimate is
+ * the time of the pass that started it in the copy.
+ *
+ * What the copy does not carry: Tiresias levels and attained service, GITTINS
+ * history and starvation marks, and fair-share decay: under those orders the
+ * forecast keeps each job's current queue key.
+ *
+ * Cost: building the copy is O(nodes + devices + jobs log jobs); the run is at
+ * most max_passes passes (each as costly as a live pass) plus O(log R) per
+ * job end. Deterministic: same live state and now, same estimates.
+ */
+#include "sched/sched_int.h"
+
+/* Live handles in submit order (seq), into out (njobs entries). */
+static void jobs_by_seq(const struct sched *s, uint32_t *out, uint32_t *n)
+{
+	struct aidc_heap h;
+	aidc_heap_init(&h);
+	for (uint32_t i = 0; i < s->njob_slots; i++)
+		if (s->jobs[i].live)
+			aidc_heap_push(&h, 0, s->jobs[i].seq, i);
+	struct aidc_heap_item it;
+	*n = 0;
+	while (aidc_heap_pop(&h, &it))
+		out[(*n)++] = (uint32_t)it.value;
+	aidc_heap_release(&h);
+}
+
+static int copy_cluster(const struct sched *s, struct sched *c, struct aidc_err *e)
+{
+	int rc;
+	for (uint32_t m = 0; m < s->nmodels; m++)
+		if ((rc = sched_add_model(c, s->models[m].name, s->models[m].vendor,
+					  s->models[m].mem_mib, e)) < 0)
+			return rc;
+	for (uint32_t p = 0; p < s->nparts; p++)
+		if ((rc = sched_add_partition(c, s->parts[p].name, e)) < 0)
+			return rc;
+	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
+	for (uint32_t i = 0; i < s->nnodes; i++) {
+		const struct sched_node *n = &s->nodes[i];
+		for (uint32_t d = 0; d < n->ndev; d++) {
+			devs[d].model = s->devs[n->first_dev + d].model;
+			devs[d].group = s->devs[n->first_dev + d].group;
+		}
+		struct sched_node_spec ns = {
+		    .name = n->name,
+		    .partition = n->partition,
+		    .rack = n->rack,
+		    .cpu_milli = n->cpu_milli,
+		    .mem_mib = n->mem_mib,
+		    .ndev = n->ndev,
+		    .devs = devs,
+		};
+		if ((rc = sched_add_node(c, &ns, e)) < 0)
+			return rc;
+	}
+	for (uint32_t g = 0; g < s->ngroups; g++) {
+		const struct sched_group *sg = &s->groups[g];
+		struct sched_group_spec gs = {
+		    .name = sg->name,
+		    .parent = sg->parent,
+		    .max_running_jobs = sg->max_running_jobs,
+		    .max_devices = sg->max_devices,
+		    .nominal_devices = sg->nominal,
+		    .borrow_limit = sg->borrow_limit,
+		    .lend_limit = sg->lend_limit,
+		};
+		if ((rc = sched_group_set(c, &gs, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Submits live job j to the copy (restored on its allocations if running);
+ * returns the copy's handle or a negative code. */
+static int copy_job(const struct sched *s, struct sched *c, const struct sched_job *j,
+		    int64_t now_s, struct aidc_err *e)
+{
+	struct sched_job_spec sp = {
+	    .id = j->id,
+	    .name = j->name,
+	    .user = j->user,
+	    .tenant = j->tenant,
+	    .partition = j->part,
+	    .priority = j->priority,
+	    .submit_s = j->submit_s <= now_s ? j->submit_s : now_s,
+	    .ntasks = j->ntasks,
+	    .nodes = j->nnodes,
+	    .tasks_per_node = j->per_node,
+	    .task = j->task,
+	    .time_limit_s = j->time_limit_s,
+	    .predicted_s = sched_job_est(s, j),
+	    .oracle_s = j->oracle_s,
+	    .flags = j->flags,
+	    .qos_class = j->qos_class,
+	    .preempt_qos = j->preempt_qos,
+	    .ngroups = j->ngroups,
+	};
+	for (uint32_t g = 0; g < j->ngroups && g < SCHED_MAX_JOB_GROUPS; g++)
+		sp.groups[g] = j->groups[g];
+	int h = sched_submit(c, &sp, now_s, e);
+	if (h < 0 || !j->running)
+		return h;
+	int rc = sched_job_restore(c, (uint32_t)h, j->allocs, j->nalloc, now_s, e);
+	return rc ? rc : h;
+}
+
+/* The forecast's run: the copy, its handles' live handles, the estimated end
+ * of each copy handle's current run (0 = not running), ends by time. */
+struct run {
+	struct sched *c;
+	uint32_t *to_live;
+	int64_t *end_of;
+	struct aidc_heap ends;
+};
+
+/* Copy job h ends at end_s. */
+static void run_ends(struct run *r, uint32_t h, int64_t end_s)
+{
+	r->end_of[h] = end_s;
+	aidc_heap_push(&r->ends, end_s, r->c->jobs[h].seq, h);
+}
+
+/*
+ * When live job j, running now, is expected to end: at its start plus what
+ * is left of its estimate (as the core's will-run assumes). A job already
+ * past its estimate ran longer than predicted: it is expected to run as long
+ * again as it has run so far (a heavy-tailed run time's expected remainder
+ * grows with its age), but never past its time limit, and at the earliest
+ * at now + 1 (as the core assumes).
+ */
+static int64_t live_end(const struct sched *s, const struct sched_job *j, int64_t now_s)
+{
+	int64_t left = sched_job_est(s, j) - j->executed_s;
+	int64_t end = j->run_start_s + (left > 1 ? left : 1);
+	if (end <= now_s) {
+		int64_t age = now_s - j->run_start_s;
+		end = now_s + (age > 1 ? age : 1);
+		if (j->time_limit_s > 0) {
+			int64_t kill = j->run_start_s + j->time_limit_s - j->executed_s;
+			if (kill < end)
+				end = kill;
+		}
+	}
+	return end > now_s ? end : now_s + 1;
+}
+
+/* Builds the copy; to_live[copy handle] = live handle. */
+static int build(const struct sched *s, int64_t now_s, struct run *r, struct aidc_err *e)
+{
+	struct sched *c = NULL;
+	struct sched_env quiet = {.version = SCHED_ENV_VERSION};
+	int rc = sched_new(&s->cfg, &quiet, &c, e);
+	if (rc)
+		return rc;
+	uint32_t *order = aidc_calloc(s->njobs + 1, sizeof *order), n = 0;
+	r->c = c;
+	r->to_live = aidc_calloc(s->njobs + 1, sizeof *r->to_live);
+	r->end_of = aidc_calloc(s->njobs + 1, sizeof *r->end_of);
+	if ((rc = copy_cluster(s, c, e)) != 0)
+		goto out;
+	jobs_by_seq(s, order, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sched_job *j = &s->jobs[order[i]];
+		int h = copy_job(s, c, j, now_s, e);
+		if (h < 0) {
+			rc = h;
+			goto out;
+		}
+		if ((uint32_t)h > s->njobs) { /* handles are dense in a fresh core */
+			rc = aidc_errf(e, AIDC_E_INTERNAL, "forecast: handle %d past %u", h,
+				       s->njobs);
+			goto out;
+		}
+		r->to_live[h] = order[i];
+		if (j->running)
+			run_ends(r, (uint32_t)h, live_end(s, j, now_s));
+	}
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].state != SCHED_NODE_UP &&
+		    (rc = sched_set_node_state(c, i, s->nodes[i].state, e)) != 0)
+			goto out;
+out:
+	aidc_free(order);
+	return rc;
+}
+
+static void run_release(struct run *r)
+{
+	sched_free(r->c);
+	aidc_free(r->to_live);
+	aidc_free(r->end_of);
+	aidc_heap_release(&r->ends);
+}
+
+/* Applies one pass's decisions at t: starts (the first start of a job
+ * pending in the live core is its estimate) and preemptions (requeued). */
+static void take_decisions(struct run *r, const struct sched_decisions *d, int64_t t,
+			   int64_t *start_s, uint32_t *npending)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct sched_decision *x = &d->v[i];
+		if (x->kind == SCHED_DECIDE_START) {
+			int64_t *st = &start_s[r->to_live[x->job]];
+			if (*st == 0) {
+				*st = t;
+				(*npending)--;
+			}
+			int64_t est = sched_job_estimate(r->c, x->job);
+			run_ends(r, x->job, t + (est > 1 ? est : 1));
+		} else if (x->kind == SCHED_DECIDE_PREEMPT) {
+			r->end_of[x->job] = 0; /* its heap entry is now stale */
+			sched_job_requeue(r->c, x->job, t, NULL);
+		}
+	}
+}
+
+/* Finishes every job whose estimated end is the earliest one, if that is no
+ * later than limit; returns that time, or limit when none ends by then. */
+static int64_t finish_next(struct run *r, int64_t limit)
+{
+	const struct aidc_heap_item *top;
+	int64_t at = limit;
+	bool found = false;
+	while ((top = aidc_heap_peek(&r->ends)) != NULL && top->key <= at) {
+		struct aidc_heap_item it;
+		aidc_heap_pop(&r->ends, &it);
+		uint32_t h = (uint32_t)it.value;
+		if (r->end_of[h] != it.key)
+			continue; /* stale: the run was preempted */
+		if (!found)
+			at = it.key, found = true;
+		r->end_of[h] = 0;
+		sched_job_finish(r->c, h, it.key, NULL);
+	}
+	return at;
+}
+
+uint32_t sched_job_handles(const struct sched *s)
+{
+	return s->njob_slots;
+}
+
+int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t *start_s,
+		   size_t n, struct aidc_err *e)
+{
+	if (n < s->njob_slots)
+		return aidc_errf(e, AIDC_E_INVAL, "forecast: %zu outputs for %u job handles", n,
+				 s->njob_slots);
+	uint32_t npending = 0;
+	for (size_t i = 0; i < n; i++)
+		start_s[i] = 0;
+	/* Running jobs are marked so that a restart in the copy is not taken
+	 * for an estimate; cleared at the end. */
+	for (uint32_t i = 0; i < s->njob_slots; i++) {
+		if (s->jobs[i].live && s->jobs[i].running)
+			start_s[i] = INT64_MIN;
+		npending += s->jobs[i].live && !s->jobs[i].running;
+	}
+	struct run r = {0};
+	aidc_heap_init(&r.ends);
+	int rc = npending ? build(s, now_s, &r, e) : 0;
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	int64_t t = now_s;
+	for (uint32_t pass = 0; rc == 0 && npending > 0 && pass < max_passes; pass++) {
+		if ((rc = sched_pass(r.c, t, &d, e)) != 0)
+			break;
+		take_decisions(&r, &d, t, start_s, &npending);
+		if (npending == 0)
+			break;
+		/* Next: the earliest estimated end, or a wakeup the core asks for
+		 * (e.g. a Tiresias promotion), whichever comes first. */
+		int64_t wake = sched_next_wakeup(r.c, t);
+		int64_t next = finish_next(&r, wake);
+		if (next == INT64_MAX)
+			break; /* nothing will change: the rest never start */
+		t = next > t ? next : t;
+	}
+	for (uint32_t i = 0; i < s->njob_slots; i++)
+		if (start_s[i] == INT64_MIN)
+			start_s[i] = 0;
+	sched_decisions_release(&d);
+	run_release(&r);
+	return rc;
+}
