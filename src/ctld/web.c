@@ -67,8 +67,9 @@ int ctld_web_init(struct ctld *c, struct aidc_err *e)
 	char cand[AIDC_MAX_PATH_BYTES + 32];
 	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
 		snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
-		if (is_dir(cand) && strlen(cand) < sizeof c->web_dir) {
-			snprintf(c->web_dir, sizeof c->web_dir, "%s", cand);
+		size_t len = strlen(cand);
+		if (is_dir(cand) && len < sizeof c->web_dir) {
+			memcpy(c->web_dir, cand, len + 1);
 			return 0;
 		}
 	}
