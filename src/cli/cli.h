@@ -46,6 +46,9 @@ int cli_qos_main(int argc, char **argv);
 int cli_acct_main(int argc, char **argv);
 int cli_usage_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
+/* `aidc share` and `aidc priority JOB` (cli_share.c). */
+int cli_share_main(int argc, char **argv);
+int cli_priority_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

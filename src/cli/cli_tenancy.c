@@ -56,6 +56,9 @@ static const struct tf account_tf[] = {
 	 ON_BOTH},
 	{"lend-limit", "lend_limit", TF_I64, "N",
 	 "devices of its unused quota others may borrow (-1 all)", -1, LIM, ON_BOTH},
+	{"shares", "shares", TF_I64, "N",
+	 "fair share among its sibling accounts (default 1; order = multifactor)", 1, LIM,
+	 ON_BOTH},
 };
 
 static const struct tf user_tf[] = {

@@ -41,6 +41,10 @@ const struct cli_subcmd cli_subcmds[] = {
 	 true},
 	{"audit", cli_audit_main, "the audit log of changes (admins: all; others: their own)", NULL,
 	 true},
+	{"share", cli_share_main,
+	 "the fair-share tree: shares, decayed usage, fair-share factor (as sshare)", NULL, true},
+	{"priority", cli_priority_main,
+	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
 };
 const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);

@@ -96,6 +96,24 @@ static const struct key keys[] = {
 	    "remaining run time, if longer) goes first and runs unpreempted (0 = never)"),
 	I64("gittins_starve_factor", gittins_starve_factor, 0, 1000000, "10", NULL,
 	    "gittins: see gittins_starve_s"),
+	/* order = multifactor (docs/tenancy.md "Fair share"); defaults are the core's. */
+	I64("fs_half_life_s", fs_half_life_s, 0, AIDC_MAX_DURATION_S, "604800", NULL,
+	    "multifactor: half-life of the decayed usage that fair share compares with "
+	    "shares, s (0 = usage never decays)"),
+	I64("priority_calc_period_s", priority_calc_period_s, 0, AIDC_MAX_DURATION_S, "60", NULL,
+	    "multifactor: factors and queue order are recomputed at most this often, s "
+	    "(0 = every pass)"),
+	I64("priority_max_age_s", priority_max_age_s, 1, AIDC_MAX_DURATION_S, "604800", NULL,
+	    "multifactor: queued time at which the age factor reaches 1, s"),
+	I64("priority_weight_age", priority_weight_age, 0, AIDC_MAX_PRIORITY, "1000", NULL,
+	    "multifactor: weight of the age factor"),
+	I64("priority_weight_fairshare", priority_weight_fairshare, 0, AIDC_MAX_PRIORITY, "10000",
+	    NULL, "multifactor: weight of the fair-share factor"),
+	I64("priority_weight_size", priority_weight_size, 0, AIDC_MAX_PRIORITY, "0", NULL,
+	    "multifactor: weight of the job-size factor (devices over the partition's)"),
+	I64("priority_weight_qos", priority_weight_qos, 0, AIDC_MAX_PRIORITY, "10000", NULL,
+	    "multifactor: weight of the QoS factor (QoS priority over the highest QoS "
+	    "priority)"),
 	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
 	    "a node whose agent is silent this long is marked down"),
 	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),

@@ -155,6 +155,7 @@ struct ctld_account {
 	/* Quota (projects only; the organization is the cohort): devices its
 	 * jobs are guaranteed, what it may borrow beyond and lend of it; -1 none. */
 	int64_t quota_devices, borrow_limit, lend_limit;
+	int64_t shares; /* fair share among its siblings (Slurm's fairshare=N), >= 1 */
 };
 
 /* A user's associations. */
@@ -474,6 +475,18 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 			struct aidc_err *e);
 /* The priority the core orders j by: its QoS's plus its own, clamped. */
 int32_t ctld_tenancy_priority(const struct ctld *c, const struct ctld_job *j);
+/* order = multifactor: the job's QoS factor x 1000 (its QoS priority over the
+ * highest QoS priority; 0 without a QoS or a positive priority). */
+uint32_t ctld_tenancy_qos_milli(const struct ctld *c, const struct ctld_job *j);
+/* Whether who may see account a (docs/tenancy.md "Isolation"), coordinates it. */
+bool ctld_tenancy_sees_account(const struct ctld *c, const struct api_identity *who,
+			       const struct ctld_account *a);
+bool ctld_tenancy_coordinates(const struct ctld *c, const struct api_identity *who,
+			      const struct ctld_account *a);
+/* tenancy_share.c: GET /v1/share, and the body of GET /v1/jobs/{id}/priority
+ * for job j (visible to the caller; AIDC_E_STATE unless pending). */
+int ctld_lf_share(struct ctld *c, struct ctld_msg *m);
+int ctld_job_priority_json(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j);
 const struct ctld_qos *ctld_qos_find(const struct ctld *c, const char *name);
 const struct ctld_account *ctld_account_find(const struct ctld *c, const char *name);
 int ctld_lf_account_list(struct ctld *c, struct ctld_msg *m);

@@ -175,6 +175,12 @@ static int lf_get(struct ctld *c, struct ctld_msg *m)
 	return aidc_json_finish(&w);
 }
 
+static int lf_priority(struct ctld *c, struct ctld_msg *m)
+{
+	struct ctld_job *j = req_job(c, m);
+	return j ? ctld_job_priority_json(c, m, j) : AIDC_E_NOTFOUND;
+}
+
 static int stop_reply(struct ctld *c, struct ctld_msg *m, int target, const char *why)
 {
 	struct ctld_job *j = req_job(c, m);
@@ -344,6 +350,8 @@ VIA(h_qos_delete, ctld_lf_audited_qos_delete, NULL)
 VIA(h_audit, ctld_lf_audit_list, NULL)
 VIA(h_acct, ctld_lf_acct_list, NULL)
 VIA(h_usage, ctld_lf_usage, NULL)
+VIA(h_share, ctld_lf_share, NULL)
+VIA(h_priority, lf_priority, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -401,6 +409,11 @@ const struct api_route ctld_routes[] = {
 	 "job accounting records (?user=&account=&state=&jobs=&since=S&until=S&after=&limit=)"},
 	{"GET", "/v1/usage", h_usage, API_ROLE_USER, NULL, "Usage",
 	 "device-seconds by account, user or organization and device model (?by=&since=&until=)"},
+	{"GET", "/v1/share", h_share, API_ROLE_USER, NULL, "Share",
+	 "the fair-share tree: shares, decayed usage and fair-share factor of the groups the "
+	 "caller may see (docs/tenancy.md)"},
+	{"GET", "/v1/jobs/{id}/priority", h_priority, API_ROLE_USER, NULL, "JobPriority",
+	 "a pending job's multifactor priority, factor by factor"},
 	{"GET", "/v1/health", h_health, API_ROLE_PUBLIC, NULL, "Health",
 	 "liveness of the event loop"},
 	{"GET", "/", ctld_h_ui_root, API_ROLE_PUBLIC, NULL, NULL, "redirects to the dashboard (/ui)"},

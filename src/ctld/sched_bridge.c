@@ -36,6 +36,13 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e)
 	sc.gittins_max_preempt = (uint32_t)c->cfg.gittins_max_preempt;
 	sc.gittins_starve_s = c->cfg.gittins_starve_s;
 	sc.gittins_starve_factor = (uint32_t)c->cfg.gittins_starve_factor;
+	sc.fs_half_life_s = c->cfg.fs_half_life_s;
+	sc.prio_calc_period_s = c->cfg.priority_calc_period_s;
+	sc.prio_max_age_s = c->cfg.priority_max_age_s;
+	sc.prio_weight_age = (uint32_t)c->cfg.priority_weight_age;
+	sc.prio_weight_fairshare = (uint32_t)c->cfg.priority_weight_fairshare;
+	sc.prio_weight_size = (uint32_t)c->cfg.priority_weight_size;
+	sc.prio_weight_qos = (uint32_t)c->cfg.priority_weight_qos;
 	struct sched_env env = {.version = SCHED_ENV_VERSION, .ctx = c, .log_fn = core_log};
 	return sched_new(&sc, &env, &c->sched, e);
 }
@@ -143,7 +150,11 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.user = j->user,
 		.tenant = s->account ? s->account : "",
 		.partition = (uint32_t)part,
-		.priority = ctld_tenancy_priority(c, j),
+		/* multifactor: the QoS is a factor of its own, priority the job's nice */
+		.priority = c->cfg.order == SCHED_ORDER_MULTIFACTOR ? (int32_t)j->spec.priority
+								   : ctld_tenancy_priority(c, j),
+		.qos_milli = c->cfg.order == SCHED_ORDER_MULTIFACTOR ? ctld_tenancy_qos_milli(c, j)
+								    : 0,
 		.submit_s = j->submit_s,
 		.ntasks = j->ntasks,
 		.nodes = (uint32_t)s->nodes,

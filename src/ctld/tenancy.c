@@ -30,6 +30,8 @@
 #define TEN_DOC_VERSION 1
 
 static void groups_update(struct ctld *c, const struct ctld_account *a);
+static bool sees_account(const struct ctld *c, const struct api_identity *who,
+			 const struct ctld_account *a);
 
 /* ---- sorted sets ------------------------------------------------------------- */
 
@@ -197,6 +199,9 @@ static const struct tfield account_fields[] = {
 	     "devices it may borrow beyond its quota (-1 what the organization has)"),
 	FI64(struct ctld_account, "lend_limit", lend_limit, -1, LIM, 0,
 	     "devices of its unused quota the others may borrow (-1 all)"),
+	FI64(struct ctld_account, "shares", shares, 1, LIM, 0,
+	     "fair share among its sibling accounts (default 1): order = multifactor ranks "
+	     "accounts by shares over decayed usage"),
 };
 
 static const struct tfield user_fields[] = {
@@ -265,6 +270,8 @@ static void *obj_new(const struct tkind *k, const char *name)
 	for (size_t i = 0; i < k->nf; i++)
 		if (k->f[i].t == T_I64 && k->f[i].min < 0 && k->f[i].min == -1)
 			*(int64_t *)fptr(d, &k->f[i]) = -1;
+	if (k == &K_ACCOUNT)
+		((struct ctld_account *)d)->shares = 1;
 	return d;
 }
 
@@ -485,6 +492,18 @@ static bool coordinates(const struct ctld *c, const struct api_identity *who,
 
 /* Whether who may see account a: admins, its coordinators, its users (and
  * the users of an organization's projects see the organization). */
+bool ctld_tenancy_sees_account(const struct ctld *c, const struct api_identity *who,
+			       const struct ctld_account *a)
+{
+	return sees_account(c, who, a);
+}
+
+bool ctld_tenancy_coordinates(const struct ctld *c, const struct api_identity *who,
+			      const struct ctld_account *a)
+{
+	return coordinates(c, who, a);
+}
+
 static bool sees_account(const struct ctld *c, const struct api_identity *who,
 			 const struct ctld_account *a)
 {
@@ -798,8 +817,8 @@ bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uin
 
 /* The core group of an account ("account A") or of a user in it ("user U in
  * A") with its limits: created or updated (sched_group_set, O(groups)). */
-static int group_put(struct ctld *c, const char *user, const struct ctld_account *a,
-		     const struct ctld_limits *l, struct aidc_err *e)
+static int group_put(struct ctld *c, const char *user, int acct_group,
+		     const struct ctld_account *a, const struct ctld_limits *l, struct aidc_err *e)
 {
 	char name[2 * AIDC_MAX_NAME_BYTES + 16];
 	struct sched_group_spec g = {.name = name,
@@ -808,20 +827,37 @@ static int group_put(struct ctld *c, const char *user, const struct ctld_account
 				     .max_devices = l->max_devices,
 				     .nominal_devices = -1,
 				     .borrow_limit = -1,
-				     .lend_limit = -1};
+				     .lend_limit = -1,
+				     .shares = 1};
 	if (user) {
+		/* A user's group sits under its account's in the fair-share tree. */
+		g.parent = acct_group;
 		snprintf(name, sizeof name, "user %s in %s", user, a->name);
 	} else {
+		/* The organization's group "cohort ORG": the cohort of its projects'
+		 * quotas and their parent in the fair-share tree, with the
+		 * organization's shares and no limits of its own. Jobs charged to the
+		 * organization itself ("account ORG", shares 1) sit beside its
+		 * projects under it. */
 		snprintf(name, sizeof name, "account %s", a->name);
+		g.shares = a->parent[0] ? a->shares : 1;
+		const char *oname = a->parent[0] ? a->parent : a->name;
+		const struct ctld_account *org = ctld_account_find(c, oname);
+		char cname[AIDC_MAX_NAME_BYTES + 16];
+		snprintf(cname, sizeof cname, "cohort %s", oname);
+		struct sched_group_spec cg = {.name = cname,
+					      .parent = -1,
+					      .max_running_jobs = -1,
+					      .max_devices = -1,
+					      .nominal_devices = -1,
+					      .borrow_limit = -1,
+					      .lend_limit = -1,
+					      .shares = org ? org->shares : 1};
+		int cohort = sched_group_set(c->sched, &cg, e);
+		if (cohort < 0)
+			return cohort;
+		g.parent = cohort;
 		if (a->parent[0] && a->quota_devices >= 0) {
-			/* The organization's cohort group: no limits of its own. */
-			char cname[AIDC_MAX_NAME_BYTES + 16];
-			snprintf(cname, sizeof cname, "cohort %s", a->parent);
-			struct sched_group_spec cg = {cname, -1, -1, -1, -1, -1, -1};
-			int cohort = sched_group_set(c->sched, &cg, e);
-			if (cohort < 0)
-				return cohort;
-			g.parent = cohort;
 			g.nominal_devices = a->quota_devices;
 			g.borrow_limit = a->borrow_limit;
 			g.lend_limit = a->lend_limit;
@@ -836,10 +872,10 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 	const struct ctld_account *a = j->spec.account ? ctld_account_find(c, j->spec.account) : NULL;
 	if (!a)
 		return 0;
-	int g1 = group_put(c, NULL, a, &a->limits, e);
+	int g1 = group_put(c, NULL, -1, a, &a->limits, e);
 	if (g1 < 0)
 		return g1;
-	int g2 = group_put(c, j->user, a, &a->user_limits, e);
+	int g2 = group_put(c, j->user, g1, a, &a->user_limits, e);
 	if (g2 < 0)
 		return g2;
 	groups[0] = (uint32_t)g1;
@@ -852,14 +888,21 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 static void groups_update(struct ctld *c, const struct ctld_account *a)
 {
 	struct aidc_err e = {0};
-	if (group_put(c, NULL, a, &a->limits, &e) < 0)
+	int g1 = group_put(c, NULL, -1, a, &a->limits, &e);
+	if (g1 < 0) {
 		aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
+		return;
+	}
 	for (size_t i = 0; i < c->ten.users.n; i++) {
 		const struct ctld_tuser *u = c->ten.users.v[i];
 		if (names_has(&u->accounts, a->name) &&
-		    group_put(c, u->name, a, &a->user_limits, &e) < 0)
+		    group_put(c, u->name, g1, a, &a->user_limits, &e) < 0)
 			aidc_log(AIDC_LOG_ERROR, "account %s: %s", a->name, e.msg);
 	}
+	/* An organization's shares are its cohort group's: its projects carry them. */
+	for (size_t i = 0; !a->parent[0] && i < c->ten.acct.n; i++)
+		if (!strcmp(((const struct ctld_account *)c->ten.acct.v[i])->parent, a->name))
+			groups_update(c, c->ten.acct.v[i]);
 	c->need_pass = true;
 }
 
@@ -872,6 +915,17 @@ int32_t ctld_tenancy_priority(const struct ctld *c, const struct ctld_job *j)
 	if (p > AIDC_MAX_PRIORITY)
 		p = AIDC_MAX_PRIORITY;
 	return (int32_t)p;
+}
+
+uint32_t ctld_tenancy_qos_milli(const struct ctld *c, const struct ctld_job *j)
+{
+	const struct ctld_qos *q = j->spec.qos ? ctld_qos_find(c, j->spec.qos) : NULL;
+	int64_t top = 0;
+	for (size_t i = 0; q && i < c->ten.qos.n; i++)
+		top = AIDC_MAX(top, ((const struct ctld_qos *)c->ten.qos.v[i])->priority);
+	if (!q || q->priority <= 0 || top <= 0)
+		return 0;
+	return (uint32_t)(q->priority * 1000 / top);
 }
 
 /* ---- routes: common ------------------------------------------------------------------- */

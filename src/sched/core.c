@@ -28,6 +28,13 @@ void sched_config_defaults(struct sched_config *cfg)
 	cfg->gittins_starve_s = 604800;
 	cfg->gittins_starve_factor = 10;
 	cfg->restart_overhead_s = 0;
+	cfg->fs_half_life_s = 604800;
+	cfg->prio_calc_period_s = 60;
+	cfg->prio_max_age_s = 604800;
+	cfg->prio_weight_age = 1000;
+	cfg->prio_weight_fairshare = 10000;
+	cfg->prio_weight_size = 0;
+	cfg->prio_weight_qos = 10000;
 }
 
 static int check_config(const struct sched_config *cfg, struct aidc_err *e)
@@ -66,6 +73,18 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 				 "gittins quantum, starvation limit or restart overhead out of "
 				 "range 0..%lld s",
 				 (long long)AIDC_MAX_DURATION_S);
+	if (cfg->fs_half_life_s < 0 || cfg->fs_half_life_s > AIDC_MAX_DURATION_S ||
+	    cfg->prio_calc_period_s < 0 || cfg->prio_calc_period_s > AIDC_MAX_DURATION_S)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "fair-share half-life or priority recalculation period out of "
+				 "range 0..%lld s",
+				 (long long)AIDC_MAX_DURATION_S);
+	if (cfg->prio_max_age_s < 1 || cfg->prio_max_age_s > AIDC_MAX_DURATION_S)
+		return aidc_errf(e, AIDC_E_INVAL, "priority max age %" PRId64 " s out of range 1..%lld",
+				 cfg->prio_max_age_s, (long long)AIDC_MAX_DURATION_S);
+	if (cfg->prio_weight_age > AIDC_MAX_PRIORITY || cfg->prio_weight_fairshare > AIDC_MAX_PRIORITY ||
+	    cfg->prio_weight_size > AIDC_MAX_PRIORITY || cfg->prio_weight_qos > AIDC_MAX_PRIORITY)
+		return aidc_errf(e, AIDC_E_INVAL, "a priority weight is above %d", AIDC_MAX_PRIORITY);
 	if (cfg->default_estimate_s <= 0 || cfg->default_estimate_s > AIDC_MAX_DURATION_S)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "default estimate %" PRId64 " s out of range 1..%lld",
@@ -124,6 +143,7 @@ void sched_free(struct sched *s)
 		aidc_free(s->models[i].vendor);
 	}
 	aidc_free(s->models);
+	sched_fs_release(s);
 	sched_quota_release(s);
 	for (uint32_t i = 0; i < s->nparts; i++)
 		part_release(&s->parts[i]);

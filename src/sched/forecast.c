@@ -17,8 +17,9 @@
  * the time of the pass that started it in the copy.
  *
  * What the copy does not carry: Tiresias levels and attained service, GITTINS
- * history and starvation marks, and fair-share decay: under those orders the
- * forecast keeps each job's current queue key.
+ * history and starvation marks: under those orders the copy's keys start
+ * afresh. MULTIFACTOR's fair-share usage and factors are copied, so the
+ * copy's keys are the live ones (charged and re-ranked at its recalculations).
  *
  * Cost: building the copy is O(nodes + devices + jobs log jobs); the run is at
  * most max_passes passes (each as costly as a live pass) plus O(log R) per
@@ -80,10 +81,23 @@ static int copy_cluster(const struct sched *s, struct sched *c, struct aidc_err 
 		    .nominal_devices = sg->nominal,
 		    .borrow_limit = sg->borrow_limit,
 		    .lend_limit = sg->lend_limit,
+		    .shares = sg->shares,
 		};
 		if ((rc = sched_group_set(c, &gs, e)) < 0)
 			return rc;
+		/* MULTIFACTOR: the same usage and factors, so the same keys */
+		c->groups[g].usage = sg->usage;
+		c->groups[g].norm_shares = sg->norm_shares;
+		c->groups[g].norm_usage = sg->norm_usage;
+		c->groups[g].level_fs = sg->level_fs;
+		c->groups[g].fs_factor = sg->fs_factor;
+		c->groups[g].fs_rank = sg->fs_rank;
 	}
+	c->fs_t = s->fs_t;
+	c->fs_total = s->fs_total;
+	c->fs_started = s->fs_started;
+	c->prio_t = s->prio_t;
+	c->prio_valid = s->prio_valid;
 	return 0;
 }
 
@@ -110,6 +124,7 @@ static int copy_job(const struct sched *s, struct sched *c, const struct sched_j
 	    .flags = j->flags,
 	    .qos_class = j->qos_class,
 	    .preempt_qos = j->preempt_qos,
+	    .qos_milli = j->qos_milli,
 	    .ngroups = j->ngroups,
 	};
 	for (uint32_t g = 0; g < j->ngroups && g < SCHED_MAX_JOB_GROUPS; g++)

@@ -285,6 +285,9 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 		if (sp->groups[k] >= s->ngroups)
 			return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": unknown group %u", sp->id,
 					 sp->groups[k]);
+	if (sp->qos_milli > 1000)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS factor %u above 1000", sp->id,
+				 sp->qos_milli);
 	if (sp->qos_class > SCHED_MAX_QOS_CLASS)
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS class %u above %u", sp->id,
 				 sp->qos_class, SCHED_MAX_QOS_CLASS);
@@ -345,6 +348,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->flags = spec->flags;
 	j->qos_class = spec->qos_class;
 	j->preempt_qos = spec->preempt_qos;
+	j->qos_milli = spec->qos_milli;
 	j->ngroups = spec->ngroups;
 	memcpy(j->groups, spec->groups, sizeof j->groups);
 	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
@@ -370,6 +374,7 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 	j->nalloc = n;
 	j->running = true;
 	j->run_start_s = now_s;
+	j->fs_charged_s = now_s;
 	j->run_no++;
 	j->reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->running, p->cap_running, (size_t)p->nrunning + 1);
@@ -392,6 +397,7 @@ static void job_stop(struct sched *s, uint32_t h, int64_t now_s)
 
 	sched_allocs_apply(s, j->allocs, j->nalloc, &j->task, -1);
 	sched_quota_charge(s, h, -1);
+	sched_fs_charge(s, h, now_s);
 	aidc_free(j->allocs);
 	j->allocs = NULL;
 	j->nalloc = 0;

@@ -22,6 +22,7 @@ const struct sched_name sched_order_names[] = {
 	{SCHED_ORDER_TIRESIAS, "tiresias", NULL, "Tiresias"},
 	{SCHED_ORDER_PRIORITY, "priority", NULL, "Priority"},
 	{SCHED_ORDER_GITTINS, "gittins", NULL, "Gittins"},
+	{SCHED_ORDER_MULTIFACTOR, "multifactor", NULL, "Multifactor"},
 	{0, NULL, NULL, NULL},
 };
 _Static_assert(AIDC_ARRAY_LEN(sched_order_names) == SCHED_ORDER_COUNT_ + 1,

@@ -257,7 +257,10 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 
 	if (j->victims_pending)
 		return 0;
-	by_order = by_order && sched_order_preemptive(s->cfg.order);
+	/* MULTIFACTOR preempts only by QoS rights (Slurm's preempt/qos). */
+	by_order = by_order && (sched_order_preemptive(s->cfg.order) ||
+				(s->cfg.order == SCHED_ORDER_MULTIFACTOR &&
+				 (j->flags & SCHED_JOB_QOS_PREEMPT)));
 	/* Quota reclaim (quota.c): a job within its nominal quota preempts
 	 * borrowing jobs of sibling groups whatever the queue order. */
 	bool reclaim = s->ngroups && sched_quota_may_reclaim(s, h);
@@ -513,6 +516,8 @@ int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, stru
 		sched_tiresias_tick(s, now_s);
 	else if (s->cfg.order == SCHED_ORDER_GITTINS)
 		sched_gittins_tick(s, now_s);
+	else if (s->cfg.order == SCHED_ORDER_MULTIFACTOR)
+		sched_fs_tick(s, now_s);
 	for (uint32_t part = 0; part < s->nparts; part++)
 		pass_partition(s, &s->parts[part], now_s, out);
 	return 0;

@@ -10,6 +10,8 @@
  *   SRTF      k1 = oracle (else estimate) - time already run,      k2 = submit
  *   QSSF      k1 = predicted duration x device units (predict.c),  k2 = submit
  *   TIRESIAS  k1 = queue (0 while attained service < threshold, else 1), k2 = submit
+ *   MULTIFACTOR k1 = -(multifactor priority) (fairshare.c; recomputed for every
+ *             pending job, and the queues re-sorted, every prio_calc_period_s), k2 = submit
  *   GITTINS   k1 = 1 / Gittins index of the run time so far x device units (gittins.c;
  *             -1 once starved),                                        k2 = submit
  * device units = ntasks x ndev x share in milli-devices (CPU-only: ntasks x 1000).
@@ -90,6 +92,8 @@ int64_t sched_pending_k1(const struct sched *s, const struct sched_job *j)
 		return j->attained_ms >= tiresias_threshold_ms(s, j->part) ? 1 : 0;
 	case SCHED_ORDER_GITTINS:
 		return sched_gittins_key(s, j, j->executed_s);
+	case SCHED_ORDER_MULTIFACTOR:
+		return sched_fs_key(s, j);
 	case SCHED_ORDER_COUNT_: /* not an order; check_config refuses it */
 		break;
 	}
@@ -318,6 +322,12 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 		p->qn = n + k;
 	}
 	p->ninbox = 0;
+}
+
+void sched_queue_sort(struct sched *s, struct sched_partition *p)
+{
+	if (p->qn > p->qhead)
+		sort_handles(s, p->q + p->qhead, p->qn - p->qhead);
 }
 
 /* ---- Tiresias: demotion wake-ups and starvation promotion ------------------------- */

@@ -51,6 +51,9 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 	if (!gs->name || !*gs->name || strlen(gs->name) >= AIDC_MAX_NAME_BYTES)
 		return aidc_errf(e, AIDC_E_INVAL, "group: a name of 1..%u bytes is required",
 				 AIDC_MAX_NAME_BYTES - 1);
+	if (gs->shares < 0 || gs->shares > AIDC_MAX_TENANCY_LIMIT)
+		return aidc_errf(e, AIDC_E_INVAL, "group %s: shares %" PRId64 " outside 0..%d",
+				 gs->name, gs->shares, AIDC_MAX_TENANCY_LIMIT);
 	const int64_t lim[] = {gs->max_running_jobs, gs->max_devices, gs->nominal_devices,
 			       gs->borrow_limit, gs->lend_limit};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(lim); i++)
@@ -65,6 +68,11 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 		id = s->ngroups;
 	if (gs->parent >= 0 && ((uint32_t)gs->parent >= s->ngroups || (uint32_t)gs->parent == id))
 		return aidc_errf(e, AIDC_E_INVAL, "group %s: bad parent %d", gs->name, gs->parent);
+	/* The parent links are also the fair-share tree: no cycles (O(depth)). */
+	for (int32_t p = gs->parent, n = 0; p >= 0; p = s->groups[p].parent)
+		if ((uint32_t)p == id || ++n > (int32_t)s->ngroups)
+			return aidc_errf(e, AIDC_E_INVAL, "group %s: parent %s would make a cycle",
+					 gs->name, s->groups[gs->parent].name);
 	if (id == s->ngroups) {
 		uint32_t iid;
 		if (s->ngroups >= AIDC_MAX_SCHED_GROUPS ||
@@ -91,6 +99,7 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 	g->nominal = gs->nominal_devices;
 	g->borrow_limit = gs->borrow_limit;
 	g->lend_limit = gs->lend_limit;
+	g->shares = gs->shares ? gs->shares : 1;
 	if (cohort_member(s, g)) {
 		s->groups[g->parent].lendable_milli += lend_term(g, use);
 		s->groups[g->parent].borrowed_milli += borrow_term(g, use);
@@ -206,6 +215,16 @@ bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const 
 	const struct sched_group *gh = quota_group((struct sched *)s, h);
 	const struct sched_group *gr = quota_group((struct sched *)s, r);
 	return gh && gr && gr != gh && gr->parent == gh->parent;
+}
+
+uint32_t sched_group_count(const struct sched *s)
+{
+	return s->ngroups;
+}
+
+const char *sched_group_name(const struct sched *s, uint32_t group)
+{
+	return group < s->ngroups ? s->groups[group].name : NULL;
 }
 
 void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n)

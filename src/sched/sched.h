@@ -56,6 +56,9 @@ enum sched_order {
 	SCHED_ORDER_PRIORITY, /* job priority (high first), then FIFO */
 	SCHED_ORDER_GITTINS,  /* Gittins index of attained run time under the run-time
 				 distribution learned from finished jobs; preemptive; no oracle */
+	SCHED_ORDER_MULTIFACTOR, /* Slurm-like multifactor priority: the job's own priority plus
+				    weighted age, fair-share (decayed usage of its tenancy
+				    groups, Fair Tree), job size and QoS factors (fairshare.c) */
 	SCHED_ORDER_COUNT_
 };
 
@@ -155,6 +158,15 @@ struct sched_config {
 	 * --restart-overhead): GITTINS preempts only jobs whose key is worse than the
 	 * head's by more than this cost. */
 	int64_t restart_overhead_s;
+	/* MULTIFACTOR (fairshare.c, docs/tenancy.md "Fair share"). Usage of the
+	 * tenancy groups decays with this half-life (0 = never); factors and the
+	 * queue keys are recomputed at most every prio_calc_period_s (0 = every
+	 * pass); the age factor reaches 1 after prio_max_age_s (>= 1). Weights
+	 * 0..AIDC_MAX_PRIORITY multiply factors in 0..1. */
+	int64_t fs_half_life_s;
+	int64_t prio_calc_period_s;
+	int64_t prio_max_age_s;
+	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;
 };
 
 /* Fills documented defaults: FIFO, consolidate, strict, Tiresias threshold 3600 s x
@@ -266,6 +278,8 @@ struct sched_job_spec {
 	uint32_t flags;       /* enum sched_job_flag */
 	uint32_t qos_class;   /* 0..SCHED_MAX_QOS_CLASS: the driver's QoS id (0 = none) */
 	uint64_t preempt_qos; /* with SCHED_JOB_QOS_PREEMPT: classes it may preempt */
+	uint32_t qos_milli;   /* MULTIFACTOR: the QoS factor, 0..1000 (the driver's QoS
+				 priority over the highest one) */
 	/* Tenancy groups the job is charged to (sched_group_set ids): limits and
 	 * quotas of each hold it (docs/tenancy.md). */
 	uint32_t groups[SCHED_MAX_JOB_GROUPS];
@@ -340,6 +354,10 @@ uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
  * (PREEMPT decisions, whatever the queue order), newest first.
  * Cost: admission is O(groups of the job); reclaim O(R log R) for R running
  * jobs of the partition, at most once per group and pass.
+ *
+ * The parent links also form the fair-share tree (fairshare.c): each group
+ * has shares (0 = 1) and a decayed usage that its jobs and its descendants'
+ * jobs charge; parent links may not form a cycle.
  */
 struct sched_group_spec {
 	const char *name; /* copied; names the group in reasons; unique */
@@ -349,6 +367,7 @@ struct sched_group_spec {
 	int64_t nominal_devices;
 	int64_t borrow_limit;
 	int64_t lend_limit;
+	int64_t shares; /* fair share among its siblings: 1..AIDC_MAX_TENANCY_LIMIT; 0 = 1 */
 };
 /* Creates the group, or updates the one of that name (its use is kept).
  * Returns its id (>= 0) or AIDC_E_INVAL / AIDC_E_LIMIT. */
@@ -359,6 +378,41 @@ bool sched_job_borrowing(const struct sched *s, uint32_t job);
 /* Why a job held by SCHED_REASON_LIMIT / QUOTA waits, e.g. "max_running_jobs
  * of account phys" (into buf; "" otherwise). */
 void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n);
+uint32_t sched_group_count(const struct sched *s);
+const char *sched_group_name(const struct sched *s, uint32_t group); /* borrowed; NULL if none */
+
+/* ---- fair share and multifactor priority (fairshare.c) ------------------------ */
+
+/* A group's place in the fair-share tree as of the last recalculation. */
+struct sched_group_share {
+	int32_t parent;
+	int64_t shares;
+	double norm_shares; /* shares / the sum of its siblings' (itself included) */
+	double usage;	    /* decayed device-seconds of its jobs and its descendants' */
+	double norm_usage;  /* usage / its parent's usage (top level: of all usage) */
+	double level_fs;    /* norm_shares / norm_usage (DBL_MAX while norm_usage is 0) */
+	double factor;	    /* fair-share factor, 0..1 (Fair Tree rank) */
+	uint32_t rank;	    /* 0 = first in the tree walk */
+};
+/* AIDC_E_NOTFOUND for an unknown group. */
+int sched_group_share(const struct sched *s, uint32_t group, struct sched_group_share *out);
+
+/* A job's multifactor priority and its factors, as of the last recalculation
+ * (at_s; pending jobs queued since have factors from their enqueue). */
+struct sched_prio {
+	int64_t at_s;
+	int32_t nice;		     /* the job's own priority (sched_job_spec.priority) */
+	double age, fairshare, size, qos; /* factors, 0..1 */
+	int64_t w_age, w_fairshare, w_size, w_qos;
+	int64_t priority; /* nice + sum of weight x factor, rounded */
+	int32_t fs_group; /* the group whose factor it has, -1 = none */
+};
+int sched_job_prio(const struct sched *s, uint32_t job, struct sched_prio *out);
+/* Decays usage to now_s, charges running jobs up to now_s and recomputes
+ * every factor (and, under MULTIFACTOR, the pending jobs' keys). The pass
+ * does this itself every prio_calc_period_s; drivers call it to show fresh
+ * numbers. O(G log G + J log J) for G groups, J pending jobs. */
+void sched_fairshare_update(struct sched *s, int64_t now_s);
 
 /* ---- decisions ------------------------------------------------------------ */
 

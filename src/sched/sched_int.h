@@ -206,6 +206,11 @@ struct sched_group {
 	int64_t lendable_milli, borrowed_milli;
 	uint64_t reclaim_pass; /* last pass one of its jobs reclaimed in */
 	uint64_t lender_wait_pass; /* as a cohort: last pass a child reclaimed in */
+	/* Fair share (fairshare.c): shares >= 1; usage in device-seconds decayed to
+	 * s->fs_t; the rest as of the last recalculation. */
+	int64_t shares;
+	double usage, norm_shares, norm_usage, level_fs, fs_factor;
+	uint32_t fs_rank;
 };
 
 struct sched {
@@ -280,6 +285,19 @@ struct sched {
 	size_t cap_tmp_q;
 	struct sched_qkey *qkeys; /* queue sort buffer (queue.c), 2 x the batch */
 	size_t cap_qkeys;
+
+	/* Fair share (fairshare.c): group usage is decayed to fs_t; fs_total is all
+	 * usage charged (the tree's root); prio_t is the last recalculation
+	 * (prio_valid once there was one). fs_scr: scratch of 4 x ngroups + 2. */
+	int64_t fs_t, prio_t;
+	bool fs_started, prio_valid;
+	double fs_total;
+	uint32_t *fs_scr;
+	size_t cap_fs_scr;
+	struct sched_fs_ent *fs_ents;
+	size_t cap_fs_ents;
+	double *fs_path; /* 2 x ngroups: level_fs along the walk and of the last leaf */
+	size_t cap_fs_path;
 };
 
 /* ---- core-private structures ------------------------------------------------ */
@@ -382,6 +400,8 @@ struct sched_job {
 	uint32_t flags;
 	uint32_t qos_class;   /* sched_job_spec's */
 	uint64_t preempt_qos; /* used with SCHED_JOB_QOS_PREEMPT */
+	uint32_t qos_milli;   /* MULTIFACTOR's QoS factor x 1000 */
+	int64_t fs_charged_s; /* running: usage charged up to here (fairshare.c) */
 	uint32_t groups[SCHED_MAX_JOB_GROUPS], ngroups;
 	bool borrowing;       /* started beyond its quota group's nominal */
 	uint32_t hold_group;  /* LIMIT/QUOTA: which group ... */
@@ -433,6 +453,15 @@ bool sched_quota_may_reclaim(struct sched *s, uint32_t h);
 bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h);
 void sched_quota_release(struct sched *s);
 
+/* fairshare.c */
+/* Charges running job h's usage up to now_s (called as it stops). */
+void sched_fs_charge(struct sched *s, uint32_t h, int64_t now_s);
+/* MULTIFACTOR's queue key: -priority (see sched_job_prio). */
+int64_t sched_fs_key(const struct sched *s, const struct sched_job *j);
+/* Called by the pass: recalculates when prio_calc_period_s has passed. */
+void sched_fs_tick(struct sched *s, int64_t now_s);
+void sched_fs_release(struct sched *s);
+
 /* core.c */
 void sched_logf(const struct sched *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -470,6 +499,8 @@ int sched_job_cmp(const struct sched_job *a, const struct sched_job *b);
 void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s);
 void sched_queue_remove(struct sched *s, uint32_t h);
 void sched_queue_merge(struct sched *s, struct sched_partition *p);
+/* Sorts q[qhead .. qn) again after its keys changed (MULTIFACTOR). O(n log n). */
+void sched_queue_sort(struct sched *s, struct sched_partition *p);
 void sched_tiresias_tick(struct sched *s, int64_t now_s);
 void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s);
 /* A job of the partition finished with this attained service: history for the threshold. */

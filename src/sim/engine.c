@@ -29,6 +29,13 @@ void sim_opts_defaults(struct sim_opts *o)
 	o->gittins_starve_factor = cfg.gittins_starve_factor;
 	o->gittins_quantum_s = cfg.gittins_quantum_s;
 	o->gittins_starve_s = cfg.gittins_starve_s;
+	o->fs_half_life_s = cfg.fs_half_life_s;
+	o->prio_calc_period_s = cfg.prio_calc_period_s;
+	o->prio_max_age_s = cfg.prio_max_age_s;
+	o->prio_weight_age = cfg.prio_weight_age;
+	o->prio_weight_fairshare = cfg.prio_weight_fairshare;
+	o->prio_weight_size = cfg.prio_weight_size;
+	o->prio_weight_qos = cfg.prio_weight_qos;
 	o->policy.order = SCHED_ORDER_FIFO;
 	o->placement = SCHED_PLACE_CONSOLIDATE;
 	o->from_s = INT64_MIN;
@@ -537,7 +544,7 @@ static int setup_quotas(struct engine *en, struct aidc_err *e)
 		return 0;
 	struct sched_group_spec cs = {.name = "cohort", .parent = -1, .max_running_jobs = -1,
 				      .max_devices = -1, .nominal_devices = -1,
-				      .borrow_limit = -1, .lend_limit = -1};
+				      .borrow_limit = -1, .lend_limit = -1, .shares = 1};
 	int cohort = sched_group_set(en->s, &cs, e);
 	if (cohort < 0)
 		return cohort;
@@ -552,7 +559,8 @@ static int setup_quotas(struct engine *en, struct aidc_err *e)
 					      .max_running_jobs = -1, .max_devices = -1,
 					      .nominal_devices = m ? -1 : o->quotas[q].nominal_devices,
 					      .borrow_limit = o->quotas[q].borrow_limit,
-					      .lend_limit = o->quotas[q].lend_limit};
+					      .lend_limit = o->quotas[q].lend_limit,
+					      .shares = o->quotas[q].shares};
 		int g = sched_group_set(en->s, &gs, e);
 		if (g < 0)
 			return g;
@@ -579,6 +587,13 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.gittins_starve_factor = o->gittins_starve_factor;
 	cfg.gittins_quantum_s = o->gittins_quantum_s;
 	cfg.gittins_starve_s = o->gittins_starve_s;
+	cfg.fs_half_life_s = o->fs_half_life_s;
+	cfg.prio_calc_period_s = o->prio_calc_period_s;
+	cfg.prio_max_age_s = o->prio_max_age_s;
+	cfg.prio_weight_age = o->prio_weight_age;
+	cfg.prio_weight_fairshare = o->prio_weight_fairshare;
+	cfg.prio_weight_size = o->prio_weight_size;
+	cfg.prio_weight_qos = o->prio_weight_qos;
 	if (o->tiresias_threshold_dev_s > 0) {
 		/* an explicit threshold is fixed: no history-derived one */
 		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;

@@ -236,6 +236,7 @@ void sim_policy_label(const struct sim_policy *p, char *buf, size_t n);
 struct sim_quota {
 	char name[AIDC_MAX_NAME_BYTES];
 	int64_t nominal_devices, borrow_limit, lend_limit;
+	int64_t shares; /* fair share among the accounts (order multifactor); 0 = 1 */
 };
 
 /* Per account of a tenancy run: time with pending demand, and the part of it
@@ -266,6 +267,9 @@ struct sim_opts {
 	 * job of the trace (0 = never), the core's forecast of its start, with at
 	 * most eta_max_passes passes (0 = 100,000), into sim_job_run.eta_s. */
 	uint32_t eta_every, eta_max_passes;
+	/* MULTIFACTOR settings (struct sched_config; sim_opts_defaults takes the core's) */
+	int64_t fs_half_life_s, prio_calc_period_s, prio_max_age_s;
+	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;
 	/* Optional progress callback (done = jobs finished or given up). */
 	void (*progress_fn)(void *ctx, size_t done, size_t total, int64_t now_s);
 	void *progress_ctx;

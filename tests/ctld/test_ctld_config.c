@@ -226,6 +226,13 @@ static void test_bridge_core_settings(void)
 	CHECK_EQ(sc->gittins_max_preempt, def.gittins_max_preempt);
 	CHECK_EQ(sc->gittins_starve_s, def.gittins_starve_s);
 	CHECK_EQ(sc->gittins_starve_factor, def.gittins_starve_factor);
+	CHECK_EQ(sc->fs_half_life_s, def.fs_half_life_s);
+	CHECK_EQ(sc->prio_calc_period_s, def.prio_calc_period_s);
+	CHECK_EQ(sc->prio_max_age_s, def.prio_max_age_s);
+	CHECK_EQ(sc->prio_weight_age, def.prio_weight_age);
+	CHECK_EQ(sc->prio_weight_fairshare, def.prio_weight_fairshare);
+	CHECK_EQ(sc->prio_weight_size, def.prio_weight_size);
+	CHECK_EQ(sc->prio_weight_qos, def.prio_weight_qos);
 	sched_free(c->sched);
 	c->sched = NULL;
 	CHECK_EQ(ctld_config_set(&c->cfg, "restart_overhead_s", "120", &e), 0);

@@ -31,6 +31,16 @@
                               borrower gets SIGTERM, its grace, is requeued
                               (attempt 1, never twice at once), A's job runs
                               (the time from its submit is printed)
+    tenancy_test.py fairshare order = multifactor (fair share only, no
+                              decay): B's job has used devices, A none; of
+                              B's and A's jobs waiting for the node, A's
+                              (queued second) starts first; aidc priority
+                              shows the hand-computed factors (3 leaves under
+                              cohort org: account org and user a in A have no
+                              usage and tie at rank 0, user b in B is rank 2:
+                              factors 3/3 and 1/3) and priorities 1000 / 333;
+                              aidc share shows B's usage; bad shares and
+                              weights refused naming them
 
 Throwaway users are named aidcn<pid><tag>, removed at exit (atexit and
 signals) and, if a run was killed before its exit handlers, at the start of
@@ -360,9 +370,74 @@ def test_quota():
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
 
 
+def prio(c, jid, u=None):
+    r = c.cli("priority", str(jid), "--json", user=u)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {"error": r.stderr}
+
+
+def test_fairshare():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    r = subprocess.run([harden_test.AIDC, "controller", "--priority-weight-age", "-1"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "priority_weight_age" in r.stderr.replace("-", "_"),
+          "a negative priority weight is refused naming it", r.returncode, r.stderr)
+    c = Center(ctl_args=["--order", "multifactor", "--priority-calc-period-s", "0",
+                         "--fs-half-life-s", "0", "--priority-weight-age", "0",
+                         "--priority-weight-fairshare", "1000"])
+    ok(c, "org", "account", "add", "org")
+    ok(c, "project A", "account", "add", "A", "--parent", "org", "--shares", "1")
+    ok(c, "project B", "account", "add", "B", "--parent", "org")
+    refused(c, "shares 0 refused naming it", "shares", "account", "add", "C", "--parent", "org",
+            "--shares", "0")
+    before = state(c)
+    st, data = c.http("POST", "/v1/accounts/A", b'{"shares":-3}')
+    check(st == 400 and b"shares" in data and state(c) == before,
+          "shares -3 refused, nothing changed", data)
+    ok(c, "a in A", "user", "add", a, "--account", "A")
+    ok(c, "b in B", "user", "add", b, "--account", "B")
+    hold = c.submit("--gpus-per-task", "2", "--", "sleep", "4", user=b)
+    check(c.wait_state(hold, ("running",), 30) is not None, "B's job uses the node",
+          jobj(c, hold))
+    __import__("time").sleep(2)  # usage is charged by the second
+    jb = c.submit("--gpus-per-task", "2", "--", "true", user=b)
+    ja = c.submit("--gpus-per-task", "2", "--", "sleep", "4", user=a)
+    pa, pb = prio(c, ja, u=a), prio(c, jb, u=b)
+    fa, fb = pa.get("fairshare", {}), pb.get("fairshare", {})
+    check(abs(fa.get("factor", -1) - 1.0) < 1e-4 and abs(fb.get("factor", -1) - 1.0 / 3) < 1e-4,
+          "fair-share factors as computed by hand (1, 1/3)", pa, pb)
+    check(pa.get("priority") == 1000 and pb.get("priority") == 333 and pa.get("ordered_by_it"),
+          "priorities 1000 x factor: 1000 and 333", pa, pb)
+    check(pa.get("fairshare_group") == "user %s in A" % a, "a's fair-share group", pa)
+    r = ok(c, "aidc priority (table)", "priority", str(ja), u=a)
+    check("fairshare" in r.stdout and "priority 1000" in r.stdout, "the table shows the factor",
+          r.stdout)
+    r = c.cli("priority", str(jb), user=a)
+    check(r.returncode != 0, "a cannot see b's job's priority", r.stdout, r.stderr)
+    r = ok(c, "aidc share --json", "share", "--json")
+    sh = {g["name"]: g for g in json.loads(r.stdout).get("groups", [])}
+    ub, ua = sh.get("user %s in B" % b, {}), sh.get("user %s in A" % a, {})
+    check(ub.get("usage_dev_s", 0) > 0 and ua.get("usage_dev_s", 1) == 0,
+          "B's usage charged, A's none", ub, ua, r.stdout, jobj(c, hold))
+    r = ok(c, "aidc share (table, as a)", "share", u=a)
+    check(("user %s in A" % a) in r.stdout and ("user %s in B" % b) not in r.stdout,
+          "a sees its own groups, not b's", r.stdout)
+    got = c.wait_state(ja, ("running", "completed"), 30)
+    check(got is not None and jobj(c, jb).get("state") == "pending",
+          "A's job (queued second, fair share 2/3) starts before B's (1/3)", jobj(c, ja),
+          jobj(c, jb))
+    r = c.cli("priority", str(ja), user=a)
+    check(r.returncode != 0 and "not pending" in r.stderr, "priority of a running job refused",
+          r.stdout, r.stderr)
+    check(c.wait_state(jb, ("completed",), 60) is not None, "B's job runs after", jobj(c, jb))
+
+
 def main():
     scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits,
-                 "quota": test_quota}
+                 "quota": test_quota, "fairshare": test_fairshare}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `aidc share` (as Slurm's sshare) and `aidc priority JOB` (as sprio): the
+ * fair-share tree with shares, decayed usage and fair-share factor, and the
+ * factors of one pending job's multifactor priority (docs/tenancy.md "Fair
+ * share and multifactor priority"). One GET each; a table for people, the
+ * controller's JSON with --json.
+ */
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "util/util.h"
+
+static double jnum(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static int call_json(const char *name, const char *sock, const char *path, bool json, json_t **out)
+{
+	char sp[AIDC_MAX_PATH_BYTES];
+	struct api_call c;
+	cli_socket_path(sock, sp, sizeof sp);
+	int rc = cli_call(name, sp, "GET", path, NULL, 0, &c);
+	if (rc)
+		return rc;
+	*out = NULL;
+	if (json) {
+		printf("%s\n", aidc_buf_str(&c.reply));
+	} else {
+		json_error_t je;
+		*out = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+		if (!*out) {
+			fprintf(stderr, "aidc %s: the controller's reply is not JSON\n", name);
+			rc = CLI_EXIT_FAIL;
+		}
+	}
+	aidc_buf_release(&c.reply);
+	return rc;
+}
+
+/* Depth of group g in the tree (its parent chain within the reply). */
+static int depth_of(json_t *groups, json_t *g)
+{
+	int d = 0;
+	for (const char *p = json_string_value(json_object_get(g, "parent")); p && d < 16; d++) {
+		size_t i;
+		json_t *x;
+		const char *next = NULL;
+		json_array_foreach(groups, i, x)
+		{
+			if (!strcmp(json_string_value(json_object_get(x, "name")), p)) {
+				next = json_string_value(json_object_get(x, "parent"));
+				break;
+			}
+		}
+		p = next;
+	}
+	return d;
+}
+
+struct row {
+	json_int_t rank;
+	int depth;
+	json_t *g;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(x->g, "name")),
+		      json_string_value(json_object_get(y->g, "name")));
+}
+
+static void show_share(json_t *r)
+{
+	json_t *groups = json_object_get(r, "groups");
+	printf("order %s, usage half-life %lld s\n", json_string_value(json_object_get(r, "order")),
+	       (long long)json_integer_value(json_object_get(r, "half_life_s")));
+	printf("%-36s %8s %10s %14s %10s %10s %9s\n", "GROUP", "SHARES", "NORM_SHR", "USAGE_DEV_S",
+	       "NORM_USE", "LEVEL_FS", "FAIRSHARE");
+	/* Rows in the tree's walk order: by rank, then depth (parents first), then name. */
+	size_t n = json_array_size(groups);
+	struct row *rows = aidc_calloc(n ? n : 1, sizeof *rows);
+	for (size_t i = 0; i < n; i++) {
+		json_t *g = json_array_get(groups, i);
+		rows[i] = (struct row){json_integer_value(json_object_get(g, "rank")),
+				       depth_of(groups, g), g};
+	}
+	qsort(rows, n, sizeof *rows, row_cmp);
+	for (size_t i = 0; i < n; i++) {
+		json_t *g = rows[i].g;
+		char name[160], lbuf[32];
+		snprintf(name, sizeof name, "%*s%s", 2 * rows[i].depth, "",
+			 json_string_value(json_object_get(g, "name")));
+		json_t *lfs = json_object_get(g, "level_fs");
+		if (json_is_number(lfs))
+			snprintf(lbuf, sizeof lbuf, "%.4f", json_number_value(lfs));
+		else
+			snprintf(lbuf, sizeof lbuf, "inf");
+		printf("%-36s %8lld %10.4f %14.1f %10.4f %10s %9.4f\n", name,
+		       (long long)json_integer_value(json_object_get(g, "shares")),
+		       jnum(g, "norm_shares"), jnum(g, "usage_dev_s"), jnum(g, "norm_usage"), lbuf,
+		       jnum(g, "fairshare"));
+	}
+	aidc_free(rows);
+}
+
+int cli_share_main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	bool json = false;
+	const struct cli_flag flags[] = {
+	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
+	    CLI_CONN_FLAGS(sock),
+	};
+	const struct cli_cmd cmd = {
+	    "share", "aidc share [--json]",
+	    "The fair-share tree (as Slurm's sshare): each group's shares, decayed usage in "
+	    "device-seconds, level fair share (normalized shares over normalized usage) and "
+	    "fair-share factor, for the accounts you may see (docs/tenancy.md).",
+	    flags, AIDC_ARRAY_LEN(flags)};
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, &np);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	json_t *r = NULL;
+	if ((rc = call_json("share", sock, "/v1/share", json, &r)) != 0)
+		return rc;
+	if (r)
+		show_share(r);
+	json_decref(r);
+	return CLI_EXIT_OK;
+}
+
+static void show_priority(json_t *r)
+{
+	static const char *const keys[] = {"age", "fairshare", "size", "qos"};
+	printf("job %lld: priority %lld (order %s%s)\n",
+	       (long long)json_integer_value(json_object_get(r, "id")),
+	       (long long)json_integer_value(json_object_get(r, "priority")),
+	       json_string_value(json_object_get(r, "order")),
+	       json_is_true(json_object_get(r, "ordered_by_it"))
+		   ? ""
+		   : ": the queue is not ordered by this priority; set order = multifactor");
+	printf("%-10s %8s %8s %10s\n", "FACTOR", "VALUE", "WEIGHT", "PRIORITY");
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys); i++) {
+		json_t *f = json_object_get(r, keys[i]);
+		printf("%-10s %8.4f %8lld %10.1f\n", keys[i], jnum(f, "factor"),
+		       (long long)json_integer_value(json_object_get(f, "weight")),
+		       jnum(f, "value"));
+	}
+	printf("%-10s %8s %8s %10lld\n", "nice", "", "",
+	       (long long)json_integer_value(json_object_get(r, "nice")));
+	const char *g = json_string_value(json_object_get(r, "fairshare_group"));
+	printf("fair share of: %s\n", g ? g : "- (no account)");
+}
+
+int cli_priority_main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	bool json = false;
+	const struct cli_flag flags[] = {
+	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
+	    CLI_CONN_FLAGS(sock),
+	};
+	const struct cli_cmd cmd = {
+	    "priority", "aidc priority JOB [--json]",
+	    "Explain a pending job's multifactor priority (as Slurm's sprio): each factor "
+	    "(age, fair share, size, QoS) in 0..1, its weight and its part of the priority, "
+	    "plus the job's own (nice) priority (docs/tenancy.md).",
+	    flags, AIDC_ARRAY_LEN(flags)};
+	const char *pos[1];
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	int64_t id;
+	if (np != 1 || aidc_parse_i64(pos[0], 1, INT64_MAX, &id) != 0) {
+		fprintf(stderr, "aidc priority: give one job id (a positive integer)\n");
+		return CLI_EXIT_USAGE;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/v1/jobs/%lld/priority", (long long)id);
+	json_t *r = NULL;
+	if ((rc = call_json("priority", sock, path, json, &r)) != 0)
+		return rc;
+	if (r)
+		show_priority(r);
+	json_decref(r);
+	return CLI_EXIT_OK;
+}
