@@ -119,6 +119,10 @@ static const struct key keys[] = {
 	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),
 	I64("kill_grace_s", kill_grace_s, 0, 3600, "5", NULL,
 	    "seconds between SIGTERM and SIGKILL when a task is stopped"),
+	I64("estimate_interval_ms", estimate_interval_ms, 0, 3600000, "5000", NULL,
+	    "start estimates of every pending job (the core run forward over the live state, "
+	    "sched_forecast) are refreshed after a pass at most this often; 0 = only the "
+	    "queue head's reservation"),
 	I64("pass_interval_ms", pass_interval_ms, 10, 600000, "1000", NULL,
 	    "scheduling pass timer (passes also run on every event)"),
 	I64("default_mem_mib", default_mem_mib, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, "0", NULL,

@@ -60,6 +60,10 @@ struct ctld_job {
 	 * est_pass is the latest pass (c->m_passes). */
 	int64_t est_start_s;
 	uint64_t est_pass;
+	/* The start forecast (sched_forecast, estimate_interval_ms) made at
+	 * forecast number fc_seq; shown while that is c->fc_seq. */
+	int64_t fc_start_s;
+	uint64_t fc_seq;
 	uint32_t ntasks;
 	struct ctld_task *tasks;    /* ntasks entries while RUNNING/STOPPING, else NULL */
 	uint16_t master_port;
@@ -288,6 +292,12 @@ struct ctld {
 	struct ctld_msg *replies, *replies_tail;
 
 	/* counters and histograms for /metrics (metrics.c) */
+	/* Start forecasts (sched_bridge.c): the latest one's number, when the
+	 * next may run, and the per-handle output buffer. */
+	uint64_t fc_seq;
+	int64_t next_forecast_ms;
+	int64_t *fc_buf;
+	size_t cap_fc;
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
 	uint64_t m_pass_us_total;
 	struct ctld_hist m_wait, m_pass, m_commit;
@@ -373,6 +383,9 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 /* Puts a restored running job back on its nodes. */
 int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e);
+/* Refreshes every pending job's start forecast if estimate_interval_ms has
+ * passed since the last one (loop thread, after a pass). */
+void ctld_forecast_maybe(struct ctld *c, int64_t now_ms);
 void ctld_sched_release(struct ctld *c, struct ctld_job *j, bool requeue);
 /* Why a pending job waits ("resources", "limit: max_running_jobs of account
  * A", ...), written into buf. */

@@ -981,6 +981,20 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 
 /* ---- JSON view --------------------------------------------------------------- */
 
+/* A pending job's estimated start, 0 if none: the latest pass's reservation
+ * (the core's own plan), else the latest forecast's (docs/scheduler.md
+ * "Start estimates"). */
+static int64_t start_estimate(const struct ctld *c, const struct ctld_job *j)
+{
+	if (j->state != CTLD_JOB_PENDING)
+		return 0;
+	if (j->est_pass && j->est_pass == c->m_passes)
+		return j->est_start_s;
+	if (j->fc_seq && j->fc_seq == c->fc_seq)
+		return j->fc_start_s;
+	return 0;
+}
+
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail)
 {
 	aidc_json_obj_begin(w);
@@ -999,8 +1013,9 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	char why[256];
 	if (j->state == CTLD_JOB_PENDING)
 		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j, why, sizeof why));
-	if (j->state == CTLD_JOB_PENDING && j->est_pass && j->est_pass == c->m_passes)
-		aidc_json_ki64(w, "start_estimate_s", j->est_start_s);
+	int64_t est = start_estimate(c, j);
+	if (est)
+		aidc_json_ki64(w, "start_estimate_s", est);
 	if (j->reason)
 		aidc_json_kstr(w, "reason", j->reason);
 	aidc_json_ki64(w, "ntasks", j->ntasks);

@@ -264,6 +264,7 @@ static void loop_run(struct ctld *c)
 			c->next_pass_ms = now + c->cfg.pass_interval_ms;
 			if (ctld_sched_pass(c, &e) != 0)
 				aidc_log(AIDC_LOG_WARN, "scheduling pass: %s", e.msg);
+			ctld_forecast_maybe(c, now);
 		}
 		group_commit(c);
 	}
@@ -403,6 +404,7 @@ static void ctld_release(struct ctld *c)
 		ctld_job_free(c->jobs[i]);
 	aidc_free(c->jobs);
 	aidc_free(c->by_handle);
+	aidc_free(c->fc_buf);
 	for (size_t i = 0; i < c->nnodes; i++) {
 		struct ctld_node *n = &c->nodes[i];
 		aidc_free(n->name);

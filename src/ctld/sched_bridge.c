@@ -446,3 +446,35 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 	return 0;
 }
 
+
+void ctld_forecast_maybe(struct ctld *c, int64_t now_ms)
+{
+	if (c->cfg.estimate_interval_ms <= 0 || now_ms < c->next_forecast_ms)
+		return;
+	c->next_forecast_ms = now_ms + c->cfg.estimate_interval_ms;
+	size_t n = sched_job_handles(c->sched);
+	if (n == 0)
+		return;
+	if (n > c->cap_fc)
+		AIDC_GROW(c->fc_buf, c->cap_fc, n);
+	struct aidc_err e = {0};
+	int64_t t0 = ctld_mono_us();
+	/* Bounded: a forecast never takes more passes than AIDC_MAX_FORECAST_PASSES. */
+	int rc = sched_forecast(c->sched, ctld_now_s(), AIDC_MAX_FORECAST_PASSES, c->fc_buf, n, &e);
+	if (rc) {
+		aidc_log(AIDC_LOG_WARN, "start forecast: %s", aidc_err_text(&e, rc));
+		return;
+	}
+	c->fc_seq++;
+	for (size_t h = 0; h < n && h < c->cap_handles; h++) {
+		struct ctld_job *j = c->by_handle[h];
+		if (j && j->state == CTLD_JOB_PENDING && c->fc_buf[h] > 0) {
+			j->fc_start_s = c->fc_buf[h];
+			j->fc_seq = c->fc_seq;
+		}
+	}
+	int64_t us = ctld_mono_us() - t0;
+	if (us > 1000000)
+		aidc_log(AIDC_LOG_WARN, "start forecast took %" PRId64 " ms (estimate_interval_ms)",
+			 us / 1000);
+}

@@ -263,6 +263,13 @@ AIDC_LIMIT_RANGE(AIDC_MAX_SCRIPT_BYTES, 4096u, 32u * 1024u * 1024u);
 #define AIDC_MAX_PATH_BYTES 4096u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_PATH_BYTES, 256u, 4096u);
+/* Passes one start forecast (sched_forecast in the controller) may run: a
+ * queue that needs more (jobs ending one by one) leaves the rest without an
+ * estimate rather than stall the controller's loop. */
+#ifndef AIDC_MAX_FORECAST_PASSES
+#define AIDC_MAX_FORECAST_PASSES 100000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_FORECAST_PASSES, 100u, 10000000u);
 /* One file of the dashboard (web/) served by the controller, bytes: the
  * page's script is tens of KiB; anything larger is refused, not truncated. */
 #ifndef AIDC_MAX_WEB_FILE_BYTES

@@ -6,11 +6,15 @@
 # B's start at A's start + 120 s (A ends at its limit at the latest): the
 # API's start_estimate_s says exactly that, `aidc jobs` shows it in START, and
 # it is gone once B runs. Waits poll with generous deadlines.
+# Every pending job gets one (the forecast, estimate_interval_ms): C, also
+# needing both devices behind B (time limit 5 minutes), is estimated at A's
+# start + 120 + 300 s, with the core run forward from the live state.
 . "$(dirname "$0")/agent_lib.sh"
 center_up 1 --devices 2
 a=$(submit -J holder -t 2 --gpus-per-task 2 -- sleep 300)
 check_eq "A runs" "$(wait_state "$a" running 60)" running
-b=$(submit -J waiter --gpus-per-task 2 -- true)
+b=$(submit -J waiter -t 5 --gpus-per-task 2 -- true)
+c=$(submit -J third --gpus-per-task 2 -- true)
 want=$(($(job_field "$a" start_s) + 120))
 est=
 for _ in $(seq 100); do
@@ -19,10 +23,18 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check_eq "B's estimated start is A's start + its time limit" "$est" "$want"
+estc=
+for _ in $(seq 200); do
+	estc=$(job_field "$c" start_estimate_s)
+	[ -n "$estc" ] && break
+	sleep 0.1
+done
+check_eq "C (behind B) is estimated at A's start + 120 + B's limit 300" "$estc" "$((want + 300))"
 row=$("$AIDC" jobs | awk -v id="$b" '$1 == id')
 [[ "$row" =~ \ \+(1[0-9][0-9]s|[0-9]+s|2m)\  ]] && ok "aidc jobs START: $row" || fail "aidc jobs row: $row"
 "$AIDC" jobs | head -1 | grep -q " START " && ok "aidc jobs has a START column" || fail "no START column"
 check_eq "A's own row has no estimate" "$(job_field "$a" start_estimate_s)" ""
+"$AIDC" cancel "$c" >/dev/null
 "$AIDC" cancel "$a" >/dev/null
 check_eq "B runs after A" "$(wait_state "$b" "completed|failed" 60)" completed
 check_eq "no estimate once it ran" "$(job_field "$b" start_estimate_s)" ""
