@@ -268,6 +268,7 @@ static int parse_filters(struct ctld_msg *m, struct store_acct_query *q, uint64_
 struct acct_rows {
 	struct ctld *c;
 	struct aidc_json *w;
+	bool tasks; /* include the per-task detail */
 	uint64_t n, max, last_id;
 	int64_t last_end_s;
 	bool more;
@@ -323,8 +324,10 @@ static int acct_row(void *ctx, const struct store_acct *a)
 		aidc_json_kstr(w, "missing",
 			       "cpu_usec and mem_peak_bytes: not measured (the agent reports no "
 			       "cgroup cpu.stat/memory.peak yet)");
-	aidc_json_key(w, "tasks");
-	aidc_json_raw(w, a->tasks);
+	if (r->tasks) {
+		aidc_json_key(w, "tasks");
+		aidc_json_raw(w, a->tasks);
+	}
 	aidc_json_obj_end(w);
 	r->n++;
 	r->last_id = a->id;
@@ -332,7 +335,7 @@ static int acct_row(void *ctx, const struct store_acct *a)
 	return 0;
 }
 
-/* GET /v1/acct?user=&account=&state=a,b&jobs=1,2&since=S&until=S&after=END:ID&limit=N */
+/* GET /v1/acct?user=&account=&state=a,b&jobs=1,2&since=S&until=S&after=END:ID&limit=N&tasks=0|1 */
 int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m)
 {
 	struct store_acct_query q = {0};
@@ -340,7 +343,10 @@ int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m)
 	int rc = parse_filters(m, &q, ids);
 	if (rc)
 		return rc;
-	const char *after = api_query(m->req, "after"), *lim = api_query(m->req, "limit");
+	const char *after = api_query(m->req, "after"), *lim = api_query(m->req, "limit"),
+		   *tasks = api_query(m->req, "tasks");
+	if (tasks && strcmp(tasks, "0") && strcmp(tasks, "1"))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "tasks: 0 or 1");
 	int64_t limit = AIDC_MAX_ACCT_PAGE;
 	if (lim && aidc_parse_i64(lim, 1, AIDC_MAX_ACCT_PAGE, &limit))
 		return aidc_errf(&m->err, AIDC_E_INVAL, "limit: 1..%u records", AIDC_MAX_ACCT_PAGE);
@@ -361,7 +367,8 @@ int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m)
 	aidc_json_obj_begin(&w);
 	aidc_json_key(&w, "records");
 	aidc_json_arr_begin(&w);
-	struct acct_rows r = {.c = c, .w = &w, .max = (uint64_t)limit};
+	struct acct_rows r = {.c = c, .w = &w, .max = (uint64_t)limit,
+			      .tasks = !tasks || !strcmp(tasks, "1")};
 	rc = c->st->ops->acct_query(c->st, &q, acct_row, &r, &m->err);
 	aidc_free(names);
 	if (rc < 0)
@@ -410,9 +417,10 @@ static int usage_add(void *ctx, const char *account, const char *user, const cha
 		snprintf(key, sizeof key, "%s/%s", account, user);
 	else
 		snprintf(key, sizeof key, "%s", group);
-	/* Rows come ordered by (account, user, model); merging org rows is a scan
-	 * of the rows so far (a few per account: cost O(rows^2) on tiny n). */
-	for (size_t i = 0; i < u->n; i++)
+	/* Rows come grouped by (account, user, model): by user every key is new;
+	 * by account or organization rows merge, found by a scan of the groups so
+	 * far (accounts x models: small). */
+	for (size_t i = 0; u->by != BY_USER && i < u->n; i++)
 		if (!strcmp(u->v[i].key, key) && !strcmp(u->v[i].model, model)) {
 			u->v[i].dev_s += dev_s;
 			u->v[i].records += records;
