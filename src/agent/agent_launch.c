@@ -245,7 +245,7 @@ static int task_command(struct agent *a, const struct task *t, const struct api_
 			struct launch_res *r, const char **exe, struct aidc_err *e)
 {
 	const char *text = l->script;
-	size_t argc = text ? 2 : l->command.n;
+	size_t argc = text ? 2 + l->script_args.n : l->command.n;
 	if (argc == 0)
 		return aidc_errf(e, AIDC_E_INVAL, "no command");
 	r->argv = aidc_calloc(argc + 1, sizeof *r->argv);
@@ -260,7 +260,11 @@ static int task_command(struct agent *a, const struct task *t, const struct api_
 		bool shebang = text[0] == '#' && text[1] == '!';
 		*exe = shebang ? r->script : "/bin/sh";
 		r->argv[0] = aidc_strdup(shebang ? r->script : "sh");
-		r->argv[1] = shebang ? NULL : aidc_strdup(r->script);
+		size_t a0 = 1;
+		if (!shebang)
+			r->argv[a0++] = aidc_strdup(r->script);
+		for (size_t i = 0; i < l->script_args.n; i++) /* $1.. */
+			r->argv[a0++] = aidc_strdup(l->script_args.v[i]);
 	} else {
 		for (size_t i = 0; i < argc; i++)
 			r->argv[i] = aidc_strdup(l->command.v[i]);

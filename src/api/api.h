@@ -107,6 +107,7 @@ struct api_job_submit {
 	char *name;
 	struct api_strv command; /* argv; exclusive with script */
 	char *script;            /* batch script text */
+	struct api_strv script_args; /* the script's $1.. (aidc sbatch job.sh ARGS) */
 	char *cwd;
 	struct api_strv env;     /* "KEY=VALUE" entries */
 	int64_t nodes;           /* -N, 0 = any */
@@ -305,6 +306,7 @@ struct api_launch {
 	char *name; /* the job's */
 	char *cwd;
 	char *script;             /* batch script, or NULL */
+	struct api_strv script_args; /* its $1.. */
 	struct api_strv command;  /* argv when there is no script */
 	struct api_strv env;      /* KEY=VALUE */
 	int64_t time_limit_s, kill_grace_s;

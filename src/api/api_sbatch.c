@@ -1,15 +1,182 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Directives in batch scripts: "#AIDC" lines (our own flags, e.g. --preemptible)
- * and "#SBATCH" lines (the common Slurm options), read from the comment block at the top of
- * a script (up to the first non-comment line, as sbatch does). Used by
- * `aidc submit`; command-line flags override directives.
+ * sbatch's options: the table of every option and its status here, the
+ * parser of "#SBATCH" / "#AIDC" directives (read from the comment block at
+ * the top of a script, up to the first command, as sbatch does), one
+ * option's application (shared with `aidc sbatch`'s command line), the
+ * resolution into a one-node batch job and the -o/-e patterns. Never silent:
+ * an option is applied with Slurm's meaning, accepted with a warning when it
+ * changes nothing here, or refused naming it and why (docs/slurm.md).
  */
 #include <strings.h>
 
 #include "api/api.h"
 #include "api/sbatch.h"
 #include "util/util.h"
+
+/* Which field an applied option sets (api_sbatch_opt.id). */
+enum {
+	O_NONE = 0, O_ACCOUNT, O_CHDIR, O_CPUS_PER_GPU, O_CPUS_PER_TASK, O_ERROR, O_EXPORT,
+	O_GPUS, O_GPUS_PER_NODE, O_GPUS_PER_TASK, O_GRES, O_HELP, O_HOLD, O_IGNORE_PBS,
+	O_JOB_NAME, O_MEM, O_MEM_PER_CPU, O_MEM_PER_GPU, O_MINCPUS, O_NICE, O_NO_REQUEUE,
+	O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OPEN_MODE, O_OUTPUT, O_PARSABLE, O_PARTITION,
+	O_PREEMPTIBLE, O_PRIORITY, O_QOS, O_QUIET, O_REQUEUE, O_TEST_ONLY, O_TIME, O_USAGE,
+	O_USE_MIN_NODES, O_VERBOSE, O_VERSION, O_WAIT, O_WRAP,
+};
+
+#define A API_SB_APPLIED
+#define W API_SB_WARNED
+#define R API_SB_REFUSED
+#define NO API_SB_NOARG
+#define ARG API_SB_ARG
+#define OPT API_SB_OPTARG
+
+/* Reasons shared by several rows. */
+#define WHY_ONE_NODE "an aidc sbatch job is one node (the batch-step launcher srun is not here yet, issue 13 item 5); aidc submit runs gangs"
+#define WHY_CPU_LAYOUT "CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs with -c/-n"
+#define WHY_NO_FEATURES "nodes declare no features or names to select on yet (issue 13 item 2)"
+#define WHY_ACCT "accounting options are not collected; the job runs the same"
+
+const struct api_sbatch_opt api_sbatch_opts[] = {
+	{"account", 'A', ARG, A, O_ACCOUNT, "the account charged (docs/tenancy.md)"},
+	{"acctg-freq", 0, ARG, W, 0, WHY_ACCT},
+	{"array", 'a', ARG, R, 0, "job arrays are not implemented yet (issue 13 item 3)"},
+	{"batch", 0, ARG, R, 0, WHY_NO_FEATURES},
+	{"bb", 0, ARG, R, 0, "burst buffers do not exist here"},
+	{"bbf", 0, ARG, R, 0, "burst buffers do not exist here"},
+	{"begin", 'b', ARG, R, 0, "deferred start times are not implemented yet"},
+	{"chdir", 'D', ARG, A, O_CHDIR, "the job's working directory (relative: to the submit directory)"},
+	{"cluster-constraint", 0, ARG, R, 0, "federated clusters do not exist here"},
+	{"clusters", 'M', ARG, R, 0, "federated clusters do not exist here"},
+	{"comment", 0, ARG, W, 0, "the comment is not stored"},
+	{"constraint", 'C', ARG, R, 0, WHY_NO_FEATURES},
+	{"container", 0, ARG, R, 0, "OCI containers are not implemented yet"},
+	{"container-id", 0, ARG, R, 0, "OCI containers are not implemented yet"},
+	{"contiguous", 0, NO, R, 0, WHY_ONE_NODE},
+	{"core-spec", 'S', ARG, R, 0, WHY_CPU_LAYOUT},
+	{"cores-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"cpu-freq", 0, ARG, R, 0, "CPU frequency control is not implemented"},
+	{"cpus-per-gpu", 0, ARG, A, O_CPUS_PER_GPU, "CPUs per allocated GPU"},
+	{"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (the node gets ntasks x this)"},
+	{"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
+	{"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
+	{"dependency", 'd', ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
+	{"distribution", 'm', ARG, R, 0, "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
+	{"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
+	{"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
+	{"exclusive", 0, OPT, R, 0, "whole-node allocation is not implemented yet (issue 13 item 2)"},
+	{"export", 0, ARG, A, O_EXPORT, "ALL (default), NONE, or [ALL,]VAR[=VALUE],..."},
+	{"export-file", 0, ARG, R, 0, "not implemented; use --export"},
+	{"extra", 0, ARG, R, 0, WHY_NO_FEATURES},
+	{"extra-node-info", 'B', ARG, R, 0, WHY_CPU_LAYOUT},
+	{"get-user-env", 0, OPT, R, 0, "the job gets the submitter's environment (--export) and the agent's login basics, not a login shell's"},
+	{"gid", 0, ARG, R, 0, "jobs run as the submitting user"},
+	{"gpu-bind", 0, ARG, R, 0, "GPU binding applies to srun steps, not here yet (issue 13 item 5)"},
+	{"gpu-freq", 0, ARG, R, 0, "GPU frequency control is not implemented"},
+	{"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job (one node: all on it)"},
+	{"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on the node"},
+	{"gpus-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"gpus-per-task", 0, ARG, A, O_GPUS_PER_TASK, "[type:]N GPUs per task (the node gets ntasks x this)"},
+	{"gres", 0, ARG, A, O_GRES, "gpu[:type]:N per node; other resources are refused"},
+	{"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
+	{"help", 'h', NO, A, O_HELP, "prints the usage"},
+	{"hint", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"hold", 'H', NO, R, O_HOLD, "job holds are not implemented yet (no aidc hold/release)"},
+	{"ignore-pbs", 0, NO, A, O_IGNORE_PBS, "#PBS directives are never read here; without it, a script that has them gets a warning"},
+	{"input", 'i', ARG, R, 0, "the batch script's stdin is /dev/null; other inputs are not implemented"},
+	{"job-name", 'J', ARG, A, O_JOB_NAME, "job name (default: the script's file name)"},
+	{"kill-on-invalid-dep", 0, ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
+	{"licenses", 'L', ARG, R, 0, "licenses are not managed here"},
+	{"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
+	{"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
+	{"mcs-label", 0, ARG, R, 0, "MCS labels are not implemented"},
+	{"mem", 0, ARG, A, O_MEM, "memory per node (K/M/G/T suffixes, MiB by default)"},
+	{"mem-bind", 0, ARG, R, 0, "memory binding is not implemented"},
+	{"mem-per-cpu", 0, ARG, A, O_MEM_PER_CPU, "memory per allocated CPU"},
+	{"mem-per-gpu", 0, ARG, A, O_MEM_PER_GPU, "memory per allocated GPU"},
+	{"mincpus", 0, ARG, A, O_MINCPUS, "at least this many CPUs on the node"},
+	{"network", 0, ARG, R, 0, "network (switch) options are not implemented"},
+	{"nice", 0, OPT, A, O_NICE, "lowers the priority by N (default 100); raising it needs an admin"},
+	{"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
+	{"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
+	{"nodefile", 'F', ARG, R, 0, WHY_NO_FEATURES},
+	{"nodelist", 'w', ARG, R, 0, WHY_NO_FEATURES},
+	{"nodes", 'N', ARG, A, O_NODES, "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
+	{"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
+	{"ntasks-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"ntasks-per-gpu", 0, ARG, R, 0, "not implemented; use --gpus-per-task"},
+	{"ntasks-per-node", 0, ARG, A, O_NTASKS_PER_NODE, "tasks on the node"},
+	{"ntasks-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"oom-kill-step", 0, OPT, R, 0, "job steps are not here yet (issue 13 item 5)"},
+	{"open-mode", 0, ARG, A, O_OPEN_MODE, "truncate (what the agent does); append is refused"},
+	{"output", 'o', ARG, A, O_OUTPUT, "stdout file pattern (%x %j %u %N %n %t %%; default slurm-%j.out)"},
+	{"overcommit", 'O', NO, R, 0, "CPUs are never overcommitted here"},
+	{"oversubscribe", 's', NO, R, 0, "node sharing is the scheduler's policy, not per job"},
+	{"parsable", 0, NO, A, O_PARSABLE, "prints only the job id"},
+	{"partition", 'p', ARG, A, O_PARTITION, "the partition"},
+	{"power", 0, ARG, R, 0, "power management is not per job here"},
+	{"preemptible", 0, NO, A, O_PREEMPTIBLE, "aidc's own (#AIDC): may be preempted and requeued"},
+	{"prefer", 0, ARG, R, 0, WHY_NO_FEATURES},
+	{"priority", 0, ARG, A, O_PRIORITY, "the job's priority (users may only lower it)"},
+	{"profile", 0, ARG, W, 0, WHY_ACCT},
+	{"propagate", 0, OPT, R, 0, "resource limits are not propagated from the submit shell"},
+	{"qos", 'q', ARG, A, O_QOS, "the quality of service (docs/tenancy.md)"},
+	{"quiet", 'Q', NO, A, O_QUIET, "no warnings"},
+	{"reboot", 0, NO, R, 0, "node reboots are not managed here"},
+	{"requeue", 0, NO, A, O_REQUEUE, "a node failure requeues the job (on_node_failure=requeue)"},
+	{"reservation", 0, ARG, R, 0, "reservations are not implemented"},
+	{"segment", 0, ARG, R, 0, WHY_ONE_NODE},
+	{"signal", 0, ARG, R, 0, "signals before the time limit are not implemented yet"},
+	{"sockets-per-node", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"spread-job", 0, NO, R, 0, WHY_ONE_NODE},
+	{"switches", 0, ARG, R, 0, WHY_ONE_NODE},
+	{"test-only", 0, NO, A, O_TEST_ONLY, "validates and prints the job that would be submitted; submits nothing"},
+	{"thread-spec", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"threads-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+	{"time", 't', ARG, A, O_TIME, "time limit: MIN, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED"},
+	{"time-min", 0, ARG, R, 0, "flexible time limits are not implemented"},
+	{"tmp", 0, ARG, R, 0, "temporary disk is not a scheduled resource here"},
+	{"tres-bind", 0, ARG, R, 0, "binding applies to srun steps, not here yet (issue 13 item 5)"},
+	{"tres-per-task", 0, ARG, R, 0, "not implemented; use -c and --gpus-per-task"},
+	{"uid", 0, ARG, R, 0, "jobs run as the submitting user"},
+	{"usage", 0, NO, A, O_USAGE, "prints the usage"},
+	{"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (one node)"},
+	{"verbose", 'v', NO, A, O_VERBOSE, "prints the resolved job on stderr"},
+	{"version", 'V', NO, A, O_VERSION, "prints the version"},
+	{"wait", 'W', NO, R, O_WAIT, "not implemented yet; poll with aidc job ID"},
+	{"wait-all-nodes", 0, ARG, W, 0, "nodes are up when a job starts here"},
+	{"wckey", 0, ARG, W, 0, WHY_ACCT},
+	{"wrap", 0, ARG, A, O_WRAP, "the script is \"#!/bin/sh\" and this command"},
+};
+const size_t api_sbatch_nopts = AIDC_ARRAY_LEN(api_sbatch_opts);
+
+#undef A
+#undef W
+#undef R
+#undef NO
+#undef ARG
+#undef OPT
+
+_Static_assert(AIDC_ARRAY_LEN(api_sbatch_opts) <= sizeof(((struct api_sbatch *)0)->seen),
+	       "api_sbatch.seen must have a slot per option");
+
+const struct api_sbatch_opt *api_sbatch_find(const char *opt)
+{
+	if (!opt)
+		return NULL;
+	if (opt[0] == '-' && opt[1] && opt[1] != '-' && !opt[2]) {
+		for (size_t i = 0; i < api_sbatch_nopts; i++)
+			if (api_sbatch_opts[i].shortopt == opt[1])
+				return &api_sbatch_opts[i];
+		return NULL;
+	}
+	if (!strncmp(opt, "--", 2))
+		opt += 2;
+	for (size_t i = 0; i < api_sbatch_nopts; i++)
+		if (!strcmp(api_sbatch_opts[i].name, opt))
+			return &api_sbatch_opts[i];
+	return NULL;
+}
 
 int api_parse_time_limit(const char *v, int64_t *out_s)
 {
@@ -28,42 +195,6 @@ int api_parse_time_limit(const char *v, int64_t *out_s)
 		return 0;
 	}
 	return aidc_parse_duration(v, out_s);
-}
-
-/* Options that take no value (the next token is not theirs). */
-static bool is_flag_opt(const char *opt)
-{
-	return !strcmp(opt, "--preemptible");
-}
-
-/* Splits "-N 2", "-N2", "--nodes=2", "--nodes 2" into option and value. */
-static int split_opt(char *tok, char *next, char shortopt[3], char **opt, char **val,
-		     bool *used_next)
-{
-	*used_next = false;
-	*val = NULL;
-	if (tok[0] != '-')
-		return AIDC_E_PARSE;
-	if (tok[1] == '-') {
-		char *eq = strchr(tok, '=');
-		if (eq) {
-			*eq = '\0';
-			*val = eq + 1;
-		}
-		*opt = tok;
-	} else {
-		shortopt[0] = '-';
-		shortopt[1] = tok[1];
-		shortopt[2] = '\0';
-		*opt = shortopt;
-		if (tok[1] && tok[2])
-			*val = tok + 2 + (tok[2] == '=');
-	}
-	if (!*val && next && !is_flag_opt(*opt)) {
-		*val = next;
-		*used_next = true;
-	}
-	return 0;
 }
 
 static int set_int(const char *opt, const char *v, int64_t lo, int64_t hi, int64_t *dst,
@@ -85,105 +216,329 @@ static int set_str(const char *opt, const char *v, char *dst, size_t n, struct a
 	return 0;
 }
 
-/* --gres=gpu:N or gpu:MODEL:N */
-static int parse_gres(const char *v, struct api_sbatch *s, struct aidc_err *e)
+/* "[type:]N" of --gpus, --gpus-per-node, --gpus-per-task; the type is kept
+ * in gpu_model (one type per job: a second, different one is refused). */
+static int set_typed_count(struct api_sbatch *s, const char *opt, const char *v, int64_t hi,
+			   int64_t *dst, struct aidc_err *e)
 {
-	if (!v || strncmp(v, "gpu", 3) != 0)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED, "--gres: only gpu[:MODEL]:N is supported");
-	const char *last = strrchr(v, ':');
-	if (!last)
-		return s->gpus_per_task = 1, 0;
-	if (set_int("--gres", last + 1, 0, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_task, e))
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: needs [type:]N", opt);
+	const char *colon = strrchr(v, ':');
+	if (set_int(opt, colon ? colon + 1 : v, 0, hi, dst, e))
 		return AIDC_E_INVAL;
-	const char *first = strchr(v, ':');
-	if (first != last) {
-		size_t n = (size_t)(last - first - 1);
-		if (n >= sizeof s->gpu_model)
-			return aidc_errf(e, AIDC_E_LIMIT, "--gres: model name too long");
-		memcpy(s->gpu_model, first + 1, n);
-		s->gpu_model[n] = '\0';
+	if (!colon)
+		return 0;
+	const char *type = v;
+	size_t n = (size_t)(colon - v);
+	if (n > 4 && !strncmp(v, "gpu:", 4)) { /* gpu:type:N, as some sites write it */
+		type += 4;
+		n -= 4;
 	}
+	if (n == 0 || memchr(type, ':', n))
+		return aidc_errf(e, AIDC_E_INVAL, "%s: '%.64s': expected [type:]N", opt, v);
+	if (n >= sizeof s->gpu_model)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s: GPU type name too long", opt);
+	if (s->gpu_model[0] && (strlen(s->gpu_model) != n || strncasecmp(s->gpu_model, type, n)))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "%s: GPU type '%.*s' differs from '%s' given before (one type per "
+				 "job)",
+				 opt, (int)n, type, s->gpu_model);
+	memcpy(s->gpu_model, type, n);
+	s->gpu_model[n] = '\0';
 	return 0;
 }
 
-static int apply(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
+/* --gres=gpu[:type][:N] (per node); a list naming anything but gpu is refused. */
+static int parse_gres(const char *v, struct api_sbatch *s, struct aidc_err *e)
 {
-	int64_t x;
-	if (!strcmp(opt, "-N") || !strcmp(opt, "--nodes"))
-		return set_int(opt, v, 1, AIDC_MAX_NODES, &s->nodes, e);
-	if (!strcmp(opt, "-n") || !strcmp(opt, "--ntasks"))
-		return set_int(opt, v, 1, AIDC_MAX_TASKS_PER_JOB, &s->ntasks, e);
-	if (!strcmp(opt, "--ntasks-per-node"))
-		return set_int(opt, v, 1, AIDC_MAX_TASKS_PER_NODE, &s->ntasks_per_node, e);
-	if (!strcmp(opt, "-c") || !strcmp(opt, "--cpus-per-task"))
-		return set_int(opt, v, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, &s->cpus_per_task, e);
-	if (!strcmp(opt, "--gpus-per-task"))
-		return set_int(opt, v, 0, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_task, e);
-	if (!strcmp(opt, "-G") || !strcmp(opt, "--gpus")) {
-		/* Total GPUs of the job; spread over the tasks when both are known. */
-		if (set_int(opt, v, 0, (int64_t)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES, &x, e))
-			return AIDC_E_INVAL;
-		s->gpus_total = x;
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "--gres: needs a value");
+	if (strchr(v, ','))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=%.64s: only one gpu[:type]:N is supported (other GRES "
+				 "do not exist here)",
+				 v);
+	if (strncmp(v, "gpu", 3) != 0 || (v[3] && v[3] != ':'))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=%.64s: only gpu[:type]:N is supported (other GRES do not "
+				 "exist here)",
+				 v);
+	if (!v[3]) {
+		s->gpus_per_node = 1;
 		return 0;
 	}
-	if (!strcmp(opt, "--gres"))
+	const char *rest = v + 4;
+	/* gpu:N, gpu:type:N, or gpu:type (1) */
+	if (!strchr(rest, ':') && strspn(rest, "0123456789") != strlen(rest)) {
+		char buf[AIDC_MAX_NAME_BYTES + 4];
+		snprintf(buf, sizeof buf, "%.*s:1", (int)(sizeof buf - 4), rest);
+		return set_typed_count(s, "--gres", buf, AIDC_MAX_DEVICES_PER_NODE,
+				       &s->gpus_per_node, e);
+	}
+	return set_typed_count(s, "--gres", rest, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_node, e);
+}
+
+/* A Slurm size: digits and an optional K/M/G/T (binary, MiB by default). */
+static int parse_mem(const char *opt, const char *v, int64_t *out_mib, struct aidc_err *e)
+{
+	if (!v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: needs a value", opt);
+	char num[32];
+	size_t n = strspn(v, "0123456789");
+	if (n == 0 || n >= sizeof num)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: bad size '%.32s'", opt, v);
+	memcpy(num, v, n);
+	num[n] = '\0';
+	int64_t x;
+	if (aidc_parse_i64(num, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB * 1024, &x))
+		return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is too large", opt, v);
+	const char *u = v + n;
+	if (*u == 'K' || *u == 'k') {
+		*out_mib = (x + 1023) / 1024;
+		u++;
+	} else {
+		int64_t mul = (!*u || *u == 'M' || *u == 'm')	? 1
+			      : (*u == 'G' || *u == 'g')	? 1024
+			      : (*u == 'T' || *u == 't')	? 1024 * 1024
+								: 0;
+		if (!mul)
+			return aidc_errf(e, AIDC_E_INVAL, "%s: bad size '%.32s' (K, M, G or T)", opt, v);
+		if (x > (int64_t)AIDC_MAX_NODE_MEM_MIB / mul)
+			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is more than %u MiB", opt, v,
+					 (unsigned)AIDC_MAX_NODE_MEM_MIB);
+		*out_mib = x * mul;
+		u += *u != '\0';
+	}
+	if (*u == 'B' || *u == 'b')
+		u++;
+	if (*u)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: bad size '%.32s' (K, M, G or T)", opt, v);
+	return 0;
+}
+
+/* -N MIN[-MAX] */
+static int parse_nodes(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
+{
+	if (!v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: needs MIN[-MAX]", opt);
+	char buf[64];
+	if (strlen(v) >= sizeof buf)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: expected MIN[-MAX]", opt);
+	memcpy(buf, v, strlen(v) + 1);
+	char *dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (set_int(opt, buf, 1, AIDC_MAX_NODES, &s->nodes, e))
+		return AIDC_E_INVAL;
+	s->nodes_max = s->nodes;
+	if (dash && aidc_parse_i64(dash + 1, s->nodes, AIDC_MAX_NODES, &s->nodes_max))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s: '%.32s': expected MIN[-MAX] with MIN <= MAX <= %u", opt, v,
+				 (unsigned)AIDC_MAX_NODES);
+	return 0;
+}
+
+/* The options without a value. */
+static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
+		      struct aidc_err *e)
+{
+	switch (o->id) {
+	case O_IGNORE_PBS:
+		s->ignore_pbs = true;
+		return 0;
+	case O_NO_REQUEUE:
+		s->requeue = -1;
+		return 0;
+	case O_REQUEUE:
+		s->requeue = 1;
+		return 0;
+	case O_PARSABLE:
+		s->parsable = true;
+		return 0;
+	case O_PREEMPTIBLE:
+		s->preemptible = true;
+		return 0;
+	case O_QUIET:
+		s->quiet = true;
+		return 0;
+	case O_TEST_ONLY:
+		s->test_only = true;
+		return 0;
+	case O_USE_MIN_NODES:
+		s->use_min_nodes = true;
+		return 0;
+	case O_VERBOSE:
+		s->verbose++;
+		return 0;
+	case O_HELP:
+	case O_USAGE:
+	case O_VERSION:
+		return aidc_errf(e, AIDC_E_INVAL, "%s: only on the command line", opt);
+	default:
+		return aidc_errf(e, AIDC_E_INTERNAL, "%s: no handler", opt);
+	}
+}
+
+/* The options whose value is kept as text. */
+static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
+		      const char *v, struct aidc_err *e)
+{
+	switch (o->id) {
+	case O_ACCOUNT:
+		return set_str(opt, v, s->account, sizeof s->account, e);
+	case O_CHDIR:
+		return set_str(opt, v, s->chdir, sizeof s->chdir, e);
+	case O_ERROR:
+		return set_str(opt, v, s->stderr_path, sizeof s->stderr_path, e);
+	case O_EXPORT:
+		return set_str(opt, v, s->export_, sizeof s->export_, e);
+	case O_JOB_NAME:
+		return set_str(opt, v, s->name, sizeof s->name, e);
+	case O_OUTPUT:
+		return set_str(opt, v, s->stdout_path, sizeof s->stdout_path, e);
+	case O_QOS:
+		return set_str(opt, v, s->qos, sizeof s->qos, e);
+	case O_WRAP:
+		return set_str(opt, v, s->wrap, sizeof s->wrap, e);
+	default:
+		return apply_flag(s, o, opt, e);
+	}
+}
+
+static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
+		     const char *v, struct aidc_err *e)
+{
+	switch (o->id) {
+	case O_CPUS_PER_GPU:
+		return set_int(opt, v, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, &s->cpus_per_gpu, e);
+	case O_CPUS_PER_TASK:
+		return set_int(opt, v, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, &s->cpus_per_task, e);
+	case O_GPUS:
+		return set_typed_count(s, opt, v,
+				       (int64_t)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES,
+				       &s->gpus_total, e);
+	case O_GPUS_PER_NODE:
+		return set_typed_count(s, opt, v, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_node, e);
+	case O_GPUS_PER_TASK:
+		return set_typed_count(s, opt, v, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_task, e);
+	case O_GRES:
 		return parse_gres(v, s, e);
-	if (!strcmp(opt, "-t") || !strcmp(opt, "--time")) {
+	case O_MEM:
+		s->mem_set = true;
+		return parse_mem(opt, v, &s->mem_mib, e);
+	case O_MEM_PER_CPU:
+		return parse_mem(opt, v, &s->mem_per_cpu_mib, e);
+	case O_MEM_PER_GPU:
+		return parse_mem(opt, v, &s->mem_per_gpu_mib, e);
+	case O_MINCPUS:
+		return set_int(opt, v, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, &s->mincpus, e);
+	case O_NICE:
+		s->nice_set = true;
+		if (!v) {
+			s->nice = 100;
+			return 0;
+		}
+		return set_int(opt, v, -AIDC_MAX_PRIORITY, -(int64_t)AIDC_MIN_PRIORITY, &s->nice, e);
+	case O_NODES:
+		return parse_nodes(s, opt, v, e);
+	case O_NTASKS:
+		return set_int(opt, v, 1, AIDC_MAX_TASKS_PER_JOB, &s->ntasks, e);
+	case O_NTASKS_PER_NODE:
+		return set_int(opt, v, 1, AIDC_MAX_TASKS_PER_NODE, &s->ntasks_per_node, e);
+	case O_OPEN_MODE:
+		if (v && !strcmp(v, "truncate"))
+			return 0;
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "%s=%.32s: only truncate is implemented (the agent writes -o/-e "
+				 "files anew)",
+				 opt, v ? v : "");
+	case O_PARTITION:
+		if (v && strchr(v, ','))
+			return aidc_errf(e, AIDC_E_UNSUPPORTED,
+					 "%s=%.64s: a list of partitions is not implemented; give one",
+					 opt, v);
+		return set_str(opt, v, s->partition, sizeof s->partition, e);
+	case O_PRIORITY:
+		s->priority_set = true;
+		return set_int(opt, v, AIDC_MIN_PRIORITY, AIDC_MAX_PRIORITY, &s->priority, e);
+	case O_TIME: {
+		int64_t x;
 		if (api_parse_time_limit(v, &x))
 			return aidc_errf(e, AIDC_E_INVAL,
-					 "%s: bad time limit '%.64s' (minutes, M:S, H:M:S, D-H:M:S)",
+					 "%s: bad time limit '%.64s' (minutes, M:S, H:M:S, D-H, D-H:M, "
+					 "D-H:M:S, UNLIMITED)",
 					 opt, v ? v : "");
 		s->time_limit_s = x;
 		return 0;
 	}
-	if (!strcmp(opt, "--mem")) {
-		/* Slurm's --mem is per node; we take it as per task (documented). */
-		if (!v)
-			return aidc_errf(e, AIDC_E_INVAL, "--mem: needs a value");
-		char num[32];
-		size_t n = strspn(v, "0123456789");
-		if (n == 0 || n >= sizeof num)
-			return aidc_errf(e, AIDC_E_INVAL, "--mem: bad size '%.32s'", v);
-		memcpy(num, v, n);
-		num[n] = '\0';
-		if (aidc_parse_i64(num, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, &x))
-			return aidc_errf(e, AIDC_E_INVAL, "--mem: too large");
-		const char *u = v + n;
-		int64_t mul = (!*u || !strcmp(u, "M") || !strcmp(u, "MB")) ? 1
-			      : (!strcmp(u, "G") || !strcmp(u, "GB"))	  ? 1024
-			      : (!strcmp(u, "T") || !strcmp(u, "TB"))	  ? 1024 * 1024
-									  : 0;
-		if (!mul || x > (int64_t)AIDC_MAX_NODE_MEM_MIB / mul)
-			return aidc_errf(e, AIDC_E_INVAL, "--mem: bad size '%.32s'", v);
-		s->mem_mib = x * mul;
+	default:
+		return apply_text(s, o, opt, v, e);
+	}
+}
+
+int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
+{
+	const struct api_sbatch_opt *o = api_sbatch_find(opt);
+	if (!o)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%.64s: unknown option (sbatch's options and their status here: "
+				 "docs/slurm.md)",
+				 opt);
+	if (o->arg == API_SB_NOARG && v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s takes no value (got '%.32s')", opt, v);
+	if (o->arg == API_SB_ARG && !v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s needs a value", opt);
+	size_t idx = (size_t)(o - api_sbatch_opts);
+	if (o->status == API_SB_REFUSED)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "--%s%s%s%s: not supported: %s", o->name,
+				 opt[1] != '-' ? " (" : "", opt[1] != '-' ? opt : "",
+				 opt[1] != '-' ? ")" : "", o->why);
+	s->seen[idx] = 1;
+	if (o->status == API_SB_WARNED) {
+		bool dup = false;
+		for (uint32_t i = 0; i < s->nwarn; i++)
+			dup |= s->warn[i] == idx;
+		if (!dup && s->nwarn < API_SB_MAX_WARN)
+			s->warn[s->nwarn++] = (uint16_t)idx;
 		return 0;
 	}
-	if (!strcmp(opt, "--preemptible")) {
-		if (v)
-			return aidc_errf(e, AIDC_E_INVAL, "--preemptible takes no value");
-		s->preemptible = true;
-		return 0;
+	return apply_row(s, o, opt, v, e);
+}
+
+/* Splits "-N 2", "-N2", "--nodes=2", "--nodes 2" into option and value; an
+ * option that takes no value or an optional one never takes the next word. */
+static void split_opt(char *tok, char *next, char shortopt[3], char **opt, char **val,
+		      bool *used_next)
+{
+	*used_next = false;
+	*val = NULL;
+	if (tok[1] == '-') {
+		char *eq = strchr(tok, '=');
+		if (eq) {
+			*eq = '\0';
+			*val = eq + 1;
+		}
+		*opt = tok;
+	} else {
+		shortopt[0] = '-';
+		shortopt[1] = tok[1];
+		shortopt[2] = '\0';
+		*opt = shortopt;
+		if (tok[1] && tok[2])
+			*val = tok + 2 + (tok[2] == '=');
 	}
-	if (!strcmp(opt, "-J") || !strcmp(opt, "--job-name"))
-		return set_str(opt, v, s->name, sizeof s->name, e);
-	if (!strcmp(opt, "-o") || !strcmp(opt, "--output"))
-		return set_str(opt, v, s->stdout_path, sizeof s->stdout_path, e);
-	if (!strcmp(opt, "-e") || !strcmp(opt, "--error"))
-		return set_str(opt, v, s->stderr_path, sizeof s->stderr_path, e);
-	if (!strcmp(opt, "-p") || !strcmp(opt, "--partition"))
-		return set_str(opt, v, s->partition, sizeof s->partition, e);
-	if (!strcmp(opt, "-A") || !strcmp(opt, "--account"))
-		return set_str(opt, v, s->account, sizeof s->account, e);
-	if (!strcmp(opt, "-q") || !strcmp(opt, "--qos"))
-		return set_str(opt, v, s->qos, sizeof s->qos, e);
-	s->nignored++;
-	return 0;
+	const struct api_sbatch_opt *o = api_sbatch_find(*opt);
+	if (!*val && next && o && o->arg == API_SB_ARG) {
+		*val = next;
+		*used_next = true;
+	}
 }
 
 /* Splits a directive's text into tokens in place, as a shell would for the
  * simple cases sbatch users write: blanks separate, "..." and '...' quote
  * (the quotes are removed: -J "a b" is one token), an unquoted '#' starting
- * a token begins a comment. Returns the count, or -1 on an unclosed quote. */
+ * a token begins a comment. Returns the count, -1 on an unclosed quote, -2
+ * past max tokens. */
 static int tokenize(char *s, char **toks, size_t max)
 {
 	size_t nt = 0;
@@ -191,8 +546,10 @@ static int tokenize(char *s, char **toks, size_t max)
 	for (;;) {
 		while (*r == ' ' || *r == '\t' || *r == '\r')
 			r++;
-		if (!*r || *r == '#' || nt == max)
+		if (!*r || *r == '#')
 			break;
+		if (nt == max)
+			return -2;
 		toks[nt++] = w;
 		char q = 0;
 		while (*r && (q || (*r != ' ' && *r != '\t' && *r != '\r'))) {
@@ -223,6 +580,34 @@ int api_script_check_text(const char *script, struct aidc_err *e)
 				 "batch script contains DOS line breaks (\\r\\n) instead of expected "
 				 "UNIX line breaks (\\n) (first at line %zu; convert it with dos2unix)",
 				 line);
+	}
+	return 0;
+}
+
+/* The options of one directive line (rest: after the tag). */
+static int parse_line(struct api_sbatch *s, char *rest, size_t lineno, struct aidc_err *e)
+{
+	char *toks[32];
+	int ntok = tokenize(rest, toks, AIDC_ARRAY_LEN(toks));
+	if (ntok == -1)
+		return aidc_errf(e, AIDC_E_PARSE, "script line %zu: unclosed quote", lineno);
+	if (ntok == -2)
+		return aidc_errf(e, AIDC_E_LIMIT, "script line %zu: more than %zu words", lineno,
+				 AIDC_ARRAY_LEN(toks));
+	size_t nt = (size_t)ntok;
+	for (size_t i = 0; i < nt; i++) {
+		char *opt, *val, shortopt[3];
+		bool used;
+		struct aidc_err le = {0};
+		if (toks[i][0] != '-' || !toks[i][1])
+			return aidc_errf(e, AIDC_E_PARSE, "script line %zu: '%.64s' is not an option",
+					 lineno, toks[i]);
+		split_opt(toks[i], i + 1 < nt ? toks[i + 1] : NULL, shortopt, &opt, &val, &used);
+		int rc = api_sbatch_apply(s, opt, val, &le);
+		if (rc)
+			return aidc_errf(e, rc, "script line %zu: %s", lineno, le.msg);
+		if (used)
+			i++;
 	}
 	return 0;
 }
@@ -263,31 +648,217 @@ int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *
 			tag = "#SBATCH";
 		else if (!strncmp(l, "#AIDC", 5))
 			tag = "#AIDC";
+		else if (!strncmp(l, "#PBS", 4) && (l[4] == ' ' || l[4] == '\t'))
+			s->pbs_lines++;
 		if (!tag)
 			continue;
 		char *rest = l + strlen(tag);
 		if (*rest && *rest != ' ' && *rest != '\t')
 			continue;
-		/* Tokens up to a '#' comment; quotes group. */
-		char *toks[32];
-		int ntok = tokenize(rest, toks, AIDC_ARRAY_LEN(toks));
-		if (ntok < 0)
-			return aidc_errf(e, AIDC_E_PARSE, "script line %zu: unclosed quote", lineno);
-		size_t nt = (size_t)ntok;
-		for (size_t i = 0; i < nt; i++) {
-			char *opt, *val, shortopt[3];
-			bool used;
-			struct aidc_err le = {0};
-			if (split_opt(toks[i], i + 1 < nt ? toks[i + 1] : NULL, shortopt, &opt, &val,
-				      &used))
-				return aidc_errf(e, AIDC_E_PARSE, "script line %zu: '%s' is not an option",
-						 lineno, toks[i]);
-			int rc = apply(s, opt, val, &le);
-			if (rc)
-				return aidc_errf(e, rc, "script line %zu: %s", lineno, le.msg);
-			if (used)
-				i++;
+		int rc = parse_line(s, rest, lineno, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- aidc submit's older meaning ------------------------------------------ */
+
+int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
+{
+	static const uint8_t ok[] = {O_ACCOUNT,	  O_CPUS_PER_TASK, O_ERROR,	  O_GPUS,
+				     O_GPUS_PER_TASK, O_GRES,	   O_JOB_NAME,	  O_MEM,
+				     O_NODES,	  O_NTASKS,	   O_NTASKS_PER_NODE, O_OUTPUT,
+				     O_PARTITION,	  O_PREEMPTIBLE,   O_QOS,	  O_TIME,
+				     O_IGNORE_PBS};
+	for (size_t i = 0; i < api_sbatch_nopts; i++) {
+		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
+		if (!s->seen[i] || o->status != API_SB_APPLIED)
+			continue;
+		bool allowed = false;
+		for (size_t k = 0; k < sizeof ok; k++)
+			allowed |= o->id == ok[k];
+		if (!allowed)
+			return aidc_errf(e, AIDC_E_UNSUPPORTED,
+					 "--%s: applies with 'aidc sbatch' only (aidc submit runs the "
+					 "script once per task; docs/slurm.md)",
+					 o->name);
+	}
+	if (s->nodes != s->nodes_max)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--nodes=%" PRId64 "-%" PRId64 ": a node range is not supported by "
+				 "aidc submit; give one count",
+				 s->nodes, s->nodes_max);
+	return 0;
+}
+
+/* ---- the one-node batch job ------------------------------------------------ */
+
+static int64_t count_set(const int64_t *v, size_t n)
+{
+	int64_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += v[i] != 0;
+	return k;
+}
+
+int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
+{
+	memset(j, 0, sizeof *j);
+	if (s->nodes > 1)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED, "--nodes=%" PRId64 ": not supported: %s",
+				 s->nodes, WHY_ONE_NODE);
+	int64_t nt = s->ntasks;
+	if (s->ntasks_per_node) {
+		if (nt && nt > s->ntasks_per_node)
+			return aidc_errf(e, AIDC_E_UNSUPPORTED,
+					 "--ntasks=%" PRId64 " at --ntasks-per-node=%" PRId64
+					 " needs more than one node: %s",
+					 nt, s->ntasks_per_node, WHY_ONE_NODE);
+		if (!nt)
+			nt = s->ntasks_per_node;
+	}
+	if (!nt)
+		nt = 1;
+	j->ntasks = nt;
+	const int64_t gpu_opts[] = {s->gpus_per_node, s->gpus_total, s->gpus_per_task};
+	if (count_set(gpu_opts, 3) > 1)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "give one of --gres=gpu, --gpus-per-node, --gpus and --gpus-per-task "
+				 "(got %" PRId64 ")",
+				 count_set(gpu_opts, 3));
+	j->gpus = s->gpus_per_node ? s->gpus_per_node
+		  : s->gpus_total  ? s->gpus_total
+				   : s->gpus_per_task * nt;
+	if (j->gpus > AIDC_MAX_DEVICES_PER_NODE)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "%" PRId64 " GPUs on one node: more than %u; %s", j->gpus,
+				 AIDC_MAX_DEVICES_PER_NODE, WHY_ONE_NODE);
+	if (s->cpus_per_gpu && s->cpus_per_task)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--cpus-per-gpu and --cpus-per-task are mutually exclusive (as in "
+				 "Slurm)");
+	if (s->cpus_per_gpu && !j->gpus)
+		return aidc_errf(e, AIDC_E_INVAL, "--cpus-per-gpu needs GPUs (--gres, --gpus...)");
+	j->cpus = s->cpus_per_gpu ? s->cpus_per_gpu * j->gpus
+				  : (s->cpus_per_task ? s->cpus_per_task : 1) * nt;
+	if (s->mincpus > j->cpus)
+		j->cpus = s->mincpus;
+	if (j->cpus > AIDC_MAX_NODE_CPU_MILLI / 1000)
+		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " CPUs on one node: more than %u",
+				 j->cpus, AIDC_MAX_NODE_CPU_MILLI / 1000);
+	const int64_t mem_opts[] = {s->mem_set, s->mem_per_cpu_mib, s->mem_per_gpu_mib};
+	if (count_set(mem_opts, 3) > 1)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--mem, --mem-per-cpu and --mem-per-gpu are mutually exclusive (as "
+				 "in Slurm)");
+	if (s->mem_set && s->mem_mib == 0)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--mem=0 (all of a node's memory): not supported yet (it needs "
+				 "whole-node allocation); give a size");
+	if (s->mem_per_gpu_mib && !j->gpus)
+		return aidc_errf(e, AIDC_E_INVAL, "--mem-per-gpu needs GPUs (--gres, --gpus...)");
+	int64_t mem = s->mem_set ? s->mem_mib
+		      : s->mem_per_cpu_mib ? s->mem_per_cpu_mib * j->cpus
+					   : s->mem_per_gpu_mib * j->gpus;
+	if (mem > (int64_t)AIDC_MAX_NODE_MEM_MIB)
+		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " MiB on one node: more than %u", mem,
+				 (unsigned)AIDC_MAX_NODE_MEM_MIB);
+	j->mem_mib = mem;
+	if (s->nice_set && s->priority_set)
+		return aidc_errf(e, AIDC_E_INVAL, "give one of --nice and --priority");
+	if (s->nice_set || s->priority_set) {
+		j->priority_set = true;
+		j->priority = s->priority_set ? s->priority : -s->nice;
+	}
+	return 0;
+}
+
+/* ---- -o/-e patterns -------------------------------------------------------- */
+
+static int put(char *out, size_t cap, size_t *n, const char *s, size_t k)
+{
+	if (*n + k + 1 > cap)
+		return -1;
+	memcpy(out + *n, s, k);
+	*n += k;
+	out[*n] = '\0';
+	return 0;
+}
+
+int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, char *out,
+		       size_t cap, struct aidc_err *e)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	bool raw = strchr(pat, '\\') != NULL; /* Slurm: a backslash turns patterns off */
+	for (const char *p = pat; *p; p++) {
+		int rc = 0;
+		if (raw) {
+			rc = *p == '\\' ? 0 : put(out, cap, &n, *p == '%' ? "%%" : p, *p == '%' ? 2 : 1);
+		} else if (*p != '%') {
+			rc = put(out, cap, &n, p, 1);
+		} else {
+			char c = *++p;
+			if (c >= '0' && c <= '9')
+				return aidc_errf(e, AIDC_E_UNSUPPORTED,
+						 "%s '%.64s': zero-padded patterns (%%%c...) are not "
+						 "implemented",
+						 opt, pat, c);
+			switch (c) {
+			case 'j': case 'u': case 'N': case '%':
+				rc = put(out, cap, &n, p - 1, 2);
+				break;
+			case 'n': case 't':
+				rc = put(out, cap, &n, "0", 1); /* the batch script: node 0, task 0 */
+				break;
+			case 'x':
+				for (const char *q = job_name; *q && !rc; q++)
+					rc = put(out, cap, &n, *q == '%' ? "%%" : q, *q == '%' ? 2 : 1);
+				break;
+			case 'A': case 'a':
+				return aidc_errf(e, AIDC_E_UNSUPPORTED,
+						 "%s '%.64s': %%%c: job arrays are not implemented yet "
+						 "(issue 13 item 3)",
+						 opt, pat, c);
+			case 'J': case 's':
+				return aidc_errf(e, AIDC_E_UNSUPPORTED,
+						 "%s '%.64s': %%%c: job steps (srun) are not implemented "
+						 "yet (issue 13 item 5)",
+						 opt, pat, c);
+			case '\0':
+				return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", opt,
+						 pat);
+			default:
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "%s '%.64s': unknown pattern %%%c (%%x %%j %%u %%N %%n "
+						 "%%t %%%%)",
+						 opt, pat, c);
+			}
 		}
+		if (rc)
+			return aidc_errf(e, AIDC_E_LIMIT, "%s: expanded path longer than %zu bytes",
+					 opt, cap - 1);
+	}
+	if (!n)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: empty path", opt);
+	return 0;
+}
+
+int api_output_pattern_check(const char *field, const char *pat, struct aidc_err *e)
+{
+	for (const char *p = pat; p && *p; p++) {
+		if (*p != '%')
+			continue;
+		char c = *++p;
+		if (c == 'j' || c == 't' || c == 'u' || c == 'N' || c == '%')
+			continue;
+		if (!c)
+			return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", field, pat);
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s '%.64s': %%%c is not a pattern here (%%j %%t %%u %%N %%%%; "
+				 "aidc sbatch also %%x %%n)",
+				 field, pat, c);
 	}
 	return 0;
 }

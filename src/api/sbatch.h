@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * #SBATCH / #AIDC directives of batch scripts (api_sbatch.c). Supported:
- * -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task,
- * --gpus-per-task, -G/--gpus (total), --gres=gpu[:MODEL]:N, -t/--time,
- * --mem (per task), -J/--job-name, -o/--output, -e/--error, -p/--partition,
- * -A/--account, -q/--qos.
- * Other options are counted in nignored and otherwise skipped, as a Slurm
- * script carries many that do not apply here.
+ * sbatch's options, as #SBATCH / #AIDC directives of batch scripts and as
+ * `aidc sbatch` command-line options (api_sbatch.c). ONE table
+ * (api_sbatch_opts) lists every option of Slurm's sbatch with its status
+ * here: applied with Slurm's meaning, accepted with a warning (it changes
+ * nothing about what the job does here), or refused with the reason. An
+ * option that is not in the table is refused as unknown, as sbatch does.
+ * docs/slurm.md lists the same table (tests/cli/sbatch_test.sh checks it).
+ *
+ * Values are kept in Slurm's terms (--mem and --gres per node, ...);
+ * api_sbatch_resolve turns them into the one-node batch job that
+ * `aidc sbatch` submits. `aidc submit` reads the same directives with its
+ * older per-task meaning (api_sbatch_check_submit; docs/cli.md).
  */
 #ifndef AIDC_API_SBATCH_H
 #define AIDC_API_SBATCH_H
@@ -17,10 +22,52 @@
 #include "util/err.h"
 #include "util/limits.h"
 
+/* What an option does here. */
+enum api_sb_status {
+	API_SB_APPLIED = 1, /* implemented with Slurm's meaning */
+	API_SB_WARNED,      /* accepted; changes nothing here; one warning on stderr */
+	API_SB_REFUSED,     /* an error naming the option and why */
+};
+
+/* Whether the option takes a value. */
+enum api_sb_arg {
+	API_SB_NOARG = 0,
+	API_SB_ARG,    /* required: --opt=V, --opt V, -xV, -x V */
+	API_SB_OPTARG, /* optional: only --opt=V */
+};
+
+struct api_sbatch_opt {
+	const char *name; /* long name without "--" */
+	char shortopt;    /* 0 = none */
+	uint8_t arg;      /* enum api_sb_arg */
+	uint8_t status;   /* enum api_sb_status */
+	uint8_t id;       /* internal: which field an applied option sets */
+	const char *why;  /* the meaning here, or why it is refused / has no effect */
+};
+
+/* Every sbatch option (Slurm 24.11's man page), sorted by long name. */
+extern const struct api_sbatch_opt api_sbatch_opts[];
+extern const size_t api_sbatch_nopts;
+
+/* "--nodes", "-N", "nodes" (without dashes) -> its row, or NULL if unknown. */
+const struct api_sbatch_opt *api_sbatch_find(const char *opt);
+
+#define API_SB_MAX_WARN 32
+
 struct api_sbatch {
-	int64_t nodes, ntasks, ntasks_per_node, cpus_per_task, gpus_per_task, gpus_total;
-	int64_t time_limit_s, mem_mib; /* 0 = not given */
-	bool preemptible;              /* #AIDC --preemptible */
+	/* Slurm's values; 0 / "" = not given. */
+	int64_t nodes, nodes_max;   /* -N MIN[-MAX] */
+	int64_t ntasks, ntasks_per_node, cpus_per_task, cpus_per_gpu, mincpus;
+	int64_t gpus_per_task, gpus_total, gpus_per_node; /* --gres=gpu:N sets gpus_per_node */
+	int64_t mem_mib, mem_per_cpu_mib, mem_per_gpu_mib; /* --mem is per node */
+	int64_t time_limit_s;
+	int64_t nice;     /* --nice: priority = -nice */
+	int64_t priority; /* --priority */
+	bool nice_set, priority_set, mem_set;
+	int requeue; /* 0 = not given, 1 = --requeue, -1 = --no-requeue */
+	bool preemptible;          /* #AIDC --preemptible */
+	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
+	int verbose;
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
 	char partition[AIDC_MAX_NAME_BYTES];
@@ -28,7 +75,15 @@ struct api_sbatch {
 	char qos[AIDC_MAX_NAME_BYTES];     /* -q/--qos */
 	char stdout_path[AIDC_MAX_PATH_BYTES];
 	char stderr_path[AIDC_MAX_PATH_BYTES];
-	uint32_t nignored;
+	char chdir[AIDC_MAX_PATH_BYTES];
+	char export_[AIDC_MAX_ARG_BYTES];     /* --export, "" = ALL */
+	char wrap[AIDC_MAX_ARG_BYTES];        /* --wrap */
+	/* Options seen (by table index), for api_sbatch_check_submit and the
+	 * checks across options; warned ones in warn[] once each. */
+	uint8_t seen[160];
+	uint16_t warn[API_SB_MAX_WARN];
+	uint32_t nwarn;
+	uint32_t pbs_lines; /* #PBS directives in the script (not read) */
 };
 
 /*
@@ -40,10 +95,44 @@ struct api_sbatch {
 int api_parse_time_limit(const char *v, int64_t *out_s);
 
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.
- * Errors name the script line. */
+ * Unknown and refused options are errors naming the script line. */
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);
+/* Applies one option (opt: "--nodes", "-N"; val: its value or NULL) to s:
+ * the command line's, after the script's (the command line wins). */
+int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *val,
+		     struct aidc_err *e);
 /* Refuses a script with DOS line breaks (CRLF) with Slurm's message (its
  * interpreter would see "bash\r" and every line's last word with a '\r'). */
 int api_script_check_text(const char *script, struct aidc_err *e);
+
+/* `aidc submit` reads directives with its per-task meaning: refuses the
+ * options that only `aidc sbatch` applies (naming the first). */
+int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e);
+
+/* The one-node batch job `aidc sbatch` submits: one task holding the whole
+ * allocation (the script runs once, as in Slurm). */
+struct api_sbatch_job {
+	int64_t cpus, gpus, mem_mib; /* on the node; mem 0 = the controller's default */
+	int64_t ntasks;              /* Slurm's task count (informational) */
+	int64_t priority;            /* 0 = default */
+	bool priority_set;
+};
+/* Checks the options together and resolves the resources. Refuses what the
+ * one-node batch job cannot mean (more than one node, conflicting GPU or
+ * memory options, ...), naming the options. */
+int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e);
+
+/*
+ * Checks an -o/-e pattern for `aidc sbatch` and writes what the agent
+ * expands (%j %u %N %t %%) into out: %x becomes the job name, %n and %t 0
+ * (the batch script is task 0 of node 0); a backslash turns patterns off
+ * (Slurm). %A %a %J %s, zero-padding (%3j) and unknown letters are refused,
+ * naming them.
+ */
+int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, char *out,
+		       size_t cap, struct aidc_err *e);
+/* Whether pat uses only what the agent expands (%j %t %u %N %%): the
+ * controller refuses other -o/-e patterns at submit. */
+int api_output_pattern_check(const char *field, const char *pat, struct aidc_err *e);
 
 #endif

@@ -28,6 +28,8 @@ int cli_agent_main(int argc, char **argv);
 int cli_up_main(int argc, char **argv);
 int cli_down_main(int argc, char **argv);
 int cli_submit_main(int argc, char **argv);
+/* `aidc sbatch` (cli_sbatch.c, docs/slurm.md). */
+int cli_sbatch_main(int argc, char **argv);
 int cli_jobs_main(int argc, char **argv);
 int cli_job_main(int argc, char **argv);
 int cli_cancel_main(int argc, char **argv);

@@ -65,6 +65,10 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 /* CLI_CALL_WAIT when cli_call would wait for socket (see above), else 0. */
 int cli_call_wait_flag(const char *socket);
 
+/* aidc's own credentials (AIDC_TOKEN=, AIDC_SECRET*, AIDC_MUNGE_CRED*), never
+ * copied from the environment into a job spec (cli_submit.c). */
+bool cli_env_credential(const char *kv);
+
 /* The default directory of the aidc binary's siblings: /proc/self/exe. */
 int cli_self_exe(char *out, size_t n);
 

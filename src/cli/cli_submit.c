@@ -236,12 +236,18 @@ static int load_script(const struct submit_opts *o, char **script, struct api_sb
 		return CLI_EXIT_FAIL;
 	}
 	struct aidc_err e = {0};
-	if (api_sbatch_parse(*script, sb, &e) != 0) {
+	if (api_sbatch_parse(*script, sb, &e) != 0 || api_sbatch_check_submit(sb, &e) != 0) {
 		fprintf(stderr, "aidc submit: %s: %s\n", o->cmd[0], e.msg);
 		aidc_free(*script);
 		*script = NULL;
 		return CLI_EXIT_FAIL;
 	}
+	for (uint32_t i = 0; i < sb->nwarn; i++)
+		fprintf(stderr, "aidc submit: %s: warning: --%s has no effect here: %s\n",
+			o->cmd[0], api_sbatch_opts[sb->warn[i]].name, api_sbatch_opts[sb->warn[i]].why);
+	/* aidc submit's older meaning: --gres=gpu:N counts per task (docs/cli.md). */
+	if (sb->gpus_per_node && !sb->gpus_per_task)
+		sb->gpus_per_task = sb->gpus_per_node;
 	return 0;
 }
 
@@ -283,7 +289,7 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
  * specs, and admins and the job's tasks see them): the user's token and
  * anything named AIDC_SECRET*. A job that needs a credential of its own
  * sets it in its script. */
-static bool credential(const char *kv)
+bool cli_env_credential(const char *kv)
 {
 	return !strncmp(kv, "AIDC_TOKEN=", 11) || !strncmp(kv, "AIDC_SECRET", 11) ||
 	       !strncmp(kv, "AIDC_MUNGE_CRED", 15);
@@ -298,7 +304,7 @@ static void write_env(struct aidc_json *w)
 	size_t n = 0;
 	for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++)
 		if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep &&
-		    !credential(*ep)) {
+		    !cli_env_credential(*ep)) {
 			aidc_json_str(w, *ep);
 			n++;
 		}

@@ -18,6 +18,10 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"down", cli_down_main, "stop the local center started by 'aidc up'", NULL, true},
 	{"submit", cli_submit_main, "submit a command or batch script (#SBATCH understood)", NULL,
 	 true},
+	{"sbatch", cli_sbatch_main,
+	 "submit a Slurm batch script as sbatch does (every option applied or refused; "
+	 "docs/slurm.md)",
+	 NULL, true},
 	{"jobs", cli_jobs_main, "list jobs, with why pending ones wait", NULL, true},
 	{"job", cli_job_main, "show one job and its tasks", NULL, true},
 	{"cancel", cli_cancel_main, "cancel a job", NULL, true},
@@ -63,7 +67,8 @@ static int take_cacert(int *argc, char **argv)
 		if (!strcmp(argv[i], "--"))
 			break;
 		/* The job's own argv starts at submit's first operand: never ours. */
-		if (!strcmp(argv[1], "submit") && argv[i][0] != '-')
+		if ((!strcmp(argv[1], "submit") || !strcmp(argv[1], "sbatch")) &&
+		    argv[i][0] != '-')
 			break;
 		const char *v = NULL;
 		int used = 0;

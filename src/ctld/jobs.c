@@ -250,9 +250,9 @@ static char *spec_to_json(const struct api_job_submit *s)
 #undef KI
 	if (s->preemptible)
 		aidc_json_kbool(&w, "preemptible", true);
-	const struct api_strv *vv[] = {&s->command, &s->env};
-	const char *names[] = {"command", "env"};
-	for (int k = 0; k < 2; k++) {
+	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
+	const char *names[] = {"command", "env", "script_args"};
+	for (int k = 0; k < 3; k++) {
 		if (!vv[k]->n)
 			continue;
 		aidc_json_key(&w, names[k]);
@@ -274,12 +274,19 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 {
 	if ((s->command.n == 0) == (s->script == NULL))
 		return aidc_errf(e, AIDC_E_INVAL, "give exactly one of command and script");
+	if (s->script_args.n && !s->script)
+		return aidc_errf(e, AIDC_E_INVAL, "script_args needs a script");
 	if (s->command.n && s->command.v[0][0] == '\0')
 		return aidc_errf(e, AIDC_E_INVAL, "command[0] is empty");
 	if (s->cwd && s->cwd[0] != '/')
 		return aidc_errf(e, AIDC_E_INVAL, "cwd must be an absolute path");
 	int crc = s->script ? api_script_check_text(s->script, e) : 0;
 	if (crc)
+		return crc;
+	/* The agent expands %j %t %u %N %%: another pattern would fail only when
+	 * the job runs. */
+	if ((crc = api_output_pattern_check("stdout_path", s->stdout_path, e)) != 0 ||
+	    (crc = api_output_pattern_check("stderr_path", s->stderr_path, e)) != 0)
 		return crc;
 	if (s->umask && aidc_parse_umask(s->umask) < 0)
 		return aidc_errf(e, AIDC_E_INVAL, "umask '%.8s': 1 to 4 octal digits, at most 0777",

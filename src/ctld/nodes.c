@@ -514,6 +514,13 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 	aidc_json_kstr(w, "cwd", s->cwd ? s->cwd : "/");
 	if (s->script)
 		aidc_json_kstr(w, "script", s->script);
+	if (s->script_args.n) {
+		aidc_json_key(w, "script_args");
+		aidc_json_arr_begin(w);
+		for (size_t i = 0; i < s->script_args.n; i++)
+			aidc_json_str(w, s->script_args.v[i]);
+		aidc_json_arr_end(w);
+	}
 	aidc_json_key(w, "command");
 	aidc_json_arr_begin(w);
 	for (size_t i = 0; i < s->command.n; i++)

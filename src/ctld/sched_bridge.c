@@ -15,6 +15,8 @@
  * (a node came back with fewer devices), it is placed with its own nodes
  * temporarily UP and every other node DRAINING, pinned to its nodes.
  */
+#include <strings.h>
+
 #include "ctld/ctld_int.h"
 #include "util/util.h"
 
@@ -139,6 +141,11 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	uint64_t mask = 0;
 	if (s->gpu_model) {
 		int m = sched_find_model(c->sched, s->gpu_model);
+		/* GPU type names are case-insensitive, as Slurm's GRES types (--gres=gpu:a100
+		 * on A100 nodes): the first node model that matches so. O(nodes), at submit. */
+		for (size_t i = 0; m < 0 && i < c->nnodes; i++)
+			if (!strcasecmp(c->nodes[i].model, s->gpu_model))
+				m = sched_find_model(c->sched, c->nodes[i].model);
 		if (m < 0)
 			return aidc_errf(e, AIDC_E_NOFIT, "no node has accelerator model '%s'",
 					 s->gpu_model);

@@ -71,7 +71,7 @@ static void test_directives(void)
 		CHECK_EQ(s.nodes, c->nodes);
 		CHECK_EQ(s.ntasks, c->ntasks);
 		CHECK_EQ(s.ntasks_per_node, c->per_node);
-		CHECK_EQ(s.gpus_per_task, c->gpus);
+		CHECK_EQ(s.gpus_per_task + s.gpus_per_node, c->gpus);
 		CHECK_EQ(s.time_limit_s, c->time_s);
 		CHECK_EQ(s.mem_mib, c->mem);
 		CHECK_STR(s.name, c->name);
@@ -102,4 +102,176 @@ static void test_crlf_message(void)
 	CHECK_EQ(api_script_check_text("#!/bin/sh\necho 'a\rb'\n", NULL), 0);
 }
 
-TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message))
+/* Never silent: unknown options and refused ones are errors naming them;
+ * no-effect ones are accepted and recorded for one warning each. */
+static void test_refusals(void)
+{
+	const struct {
+		const char *script;
+		int want;
+		const char *msg;
+	} cases[] = {
+		{"#!/bin/sh\n#SBATCH --bogus-flag\n", AIDC_E_INVAL, "--bogus-flag: unknown option"},
+		{"#!/bin/sh\n#SBATCH -Z\n", AIDC_E_INVAL, "-Z: unknown option"},
+		{"#!/bin/sh\n#SBATCH --array=0-9\n", AIDC_E_UNSUPPORTED, "--array: not supported"},
+		{"#!/bin/sh\n#SBATCH -a 0-9\n", AIDC_E_UNSUPPORTED, "--array (-a): not supported"},
+		{"#!/bin/sh\n#SBATCH --dependency=afterok:1\n", AIDC_E_UNSUPPORTED, "--dependency"},
+		{"#!/bin/sh\n#SBATCH -H\n", AIDC_E_UNSUPPORTED, "--hold (-H): not supported"},
+		{"#!/bin/sh\n#SBATCH --exclusive\n", AIDC_E_UNSUPPORTED, "--exclusive"},
+		{"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
+		{"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
+		{"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
+		{"#!/bin/sh\n#SBATCH --begin=now+1h\n", AIDC_E_UNSUPPORTED, "--begin"},
+		{"#!/bin/sh\n#SBATCH --signal=B:USR1@60\n", AIDC_E_UNSUPPORTED, "--signal"},
+		{"#!/bin/sh\n#SBATCH --open-mode=append\n", AIDC_E_UNSUPPORTED, "only truncate"},
+		{"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "only one gpu"},
+		{"#!/bin/sh\n#SBATCH --parsable=yes\n", AIDC_E_INVAL, "takes no value"},
+		{"#!/bin/sh\n#SBATCH --mem\n", AIDC_E_INVAL, "--mem needs a value"},
+		{"#!/bin/sh\n#SBATCH -N 3-2\n", AIDC_E_INVAL, "MIN <= MAX"},
+		{"#!/bin/sh\n#SBATCH -p a,b\n", AIDC_E_UNSUPPORTED, "list of partitions"},
+		{"#!/bin/sh\n#SBATCH --gpus=a100:1 --gpus-per-node=h100:1\n", AIDC_E_UNSUPPORTED,
+		 "one type per job"},
+		{"#!/bin/sh\n#SBATCH --help\n", AIDC_E_INVAL, "only on the command line"},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		struct api_sbatch s;
+		struct aidc_err e = {0};
+		CHECK_EQ(api_sbatch_parse(cases[i].script, &s, &e), cases[i].want);
+		CHECK_CONTAINS(e.msg, cases[i].msg);
+		CHECK_CONTAINS(e.msg, "line 2");
+	}
+	struct api_sbatch s;
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH --mail-type=END --mail-user=a@b\n"
+				  "#SBATCH --mail-type=FAIL --comment x\n#PBS -l nodes=1\n",
+				  &s, NULL),
+		 0);
+	CHECK_EQ(s.nwarn, 3); /* mail-type once, mail-user, comment */
+	CHECK_STR(api_sbatch_opts[s.warn[0]].name, "mail-type");
+	CHECK_EQ(s.pbs_lines, 1);
+}
+
+/* The table: sorted, unique, every row explained, short letters unique. */
+static void test_table(void)
+{
+	for (size_t i = 0; i < api_sbatch_nopts; i++) {
+		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
+		CHECK(o->why && o->why[0]);
+		CHECK(o->status >= API_SB_APPLIED && o->status <= API_SB_REFUSED);
+		if (i)
+			CHECK(strcmp(api_sbatch_opts[i - 1].name, o->name) < 0);
+		CHECK(api_sbatch_find(o->name) == o);
+		for (size_t k = 0; k < i && o->shortopt; k++)
+			CHECK(api_sbatch_opts[k].shortopt != o->shortopt);
+		if (o->status == API_SB_REFUSED) {
+			struct api_sbatch s = {0};
+			struct aidc_err e = {0};
+			char opt[80];
+			snprintf(opt, sizeof opt, "--%s", o->name);
+			CHECK_EQ(api_sbatch_apply(&s, opt, o->arg == API_SB_ARG ? "1" : NULL, &e),
+				 AIDC_E_UNSUPPORTED);
+			CHECK_CONTAINS(e.msg, opt);
+		}
+	}
+	CHECK(api_sbatch_find("--no-such") == NULL);
+	CHECK(api_sbatch_nopts > 100);
+}
+
+/* The one-node batch job: Slurm's per-node meanings. */
+static void test_resolve(void)
+{
+	const struct {
+		const char *script;
+		int want;
+		int64_t cpus, gpus, mem, prio;
+	} cases[] = {
+		/* the script: 24 tasks, 4 GPUs per node -> 4 GPUs, not 96 */
+		{"#SBATCH --ntasks-per-node=24 --gres=gpu:4 --mem=64G\n", 0, 24, 4, 65536, 0},
+		{"#SBATCH -n 4 -c 2 --gpus-per-task=1 --mem-per-cpu=1G\n", 0, 8, 4, 8192, 0},
+		{"#SBATCH --gpus-per-node=2 --cpus-per-gpu=8 --mem-per-gpu=10G\n", 0, 16, 2, 20480, 0},
+		{"#SBATCH -G 3 --nice=10\n", 0, 1, 3, 0, -10},
+		{"#SBATCH --gres=gpu --mincpus=6 --nice\n", 0, 6, 1, 0, -100},
+		{"#SBATCH -N 1-4 --priority=5\n", 0, 1, 0, 0, 5},
+		{"#SBATCH -N 2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+		{"#SBATCH -n 8 --ntasks-per-node=4\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+		{"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+		{"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
+		{"#SBATCH --mem=0\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+		{"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
+		{"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
+		{"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
+		{"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		struct api_sbatch s;
+		struct api_sbatch_job j;
+		struct aidc_err e = {0};
+		CHECK_EQ(api_sbatch_parse(cases[i].script, &s, &e), 0);
+		int rc = api_sbatch_resolve(&s, &j, &e);
+		if (rc != cases[i].want)
+			fprintf(stderr, "resolve case %zu: %s\n", i, e.msg);
+		CHECK_EQ(rc, cases[i].want);
+		if (rc)
+			continue;
+		CHECK_EQ(j.cpus, cases[i].cpus);
+		CHECK_EQ(j.gpus, cases[i].gpus);
+		CHECK_EQ(j.mem_mib, cases[i].mem);
+		CHECK_EQ(j.priority, cases[i].prio);
+	}
+}
+
+static void test_patterns(void)
+{
+	const struct {
+		const char *pat, *want, *msg;
+	} cases[] = {
+		{"%x-%j.out", "train-%j.out", NULL},
+		{"out/%x_%u_%N_%n_%t_%%.log", "out/train_%u_%N_0_0_%%.log", NULL},
+		{"a\\%j", "a%%j", NULL},
+		{"%A_%a.out", NULL, "%A: job arrays"},
+		{"%a.out", NULL, "%a: job arrays"},
+		{"%J.out", NULL, "%J: job steps"},
+		{"%s.out", NULL, "%s: job steps"},
+		{"%4j.out", NULL, "zero-padded"},
+		{"%q.out", NULL, "unknown pattern %q"},
+		{"x%", NULL, "lone %"},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		char out[256];
+		struct aidc_err e = {0};
+		int rc = api_sbatch_pattern("-o", cases[i].pat, "train", out, sizeof out, &e);
+		if (cases[i].want) {
+			CHECK_EQ(rc, 0);
+			CHECK_STR(out, cases[i].want);
+			CHECK_EQ(api_output_pattern_check("stdout_path", out, NULL), 0);
+		} else {
+			CHECK(rc != 0);
+			CHECK_CONTAINS(e.msg, cases[i].msg);
+		}
+	}
+	/* a job name with '%' stays literal */
+	char out[64];
+	CHECK_EQ(api_sbatch_pattern("-o", "%x", "a%jb", out, sizeof out, NULL), 0);
+	CHECK_STR(out, "a%%jb");
+	CHECK_EQ(api_output_pattern_check("stdout_path", "o-%x", NULL), AIDC_E_INVAL);
+	CHECK_EQ(api_output_pattern_check("stdout_path", "o-%j-%t-%u-%N-%%", NULL), 0);
+}
+
+/* aidc submit keeps its per-task meaning and refuses sbatch-only options. */
+static void test_submit_check(void)
+{
+	struct api_sbatch s;
+	struct aidc_err e = {0};
+	CHECK_EQ(api_sbatch_parse("#SBATCH -N 2 -J x --gres=gpu:1 -A a\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, NULL), 0);
+	CHECK_EQ(api_sbatch_parse("#SBATCH --chdir=/tmp\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, &e), AIDC_E_UNSUPPORTED);
+	CHECK_CONTAINS(e.msg, "--chdir: applies with 'aidc sbatch' only");
+	CHECK_EQ(api_sbatch_parse("#SBATCH -N 1-3\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, NULL), AIDC_E_UNSUPPORTED);
+	CHECK_EQ(api_sbatch_parse("#SBATCH --mail-type=ALL\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, NULL), 0);
+}
+
+TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message),
+	  TEST(test_refusals), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
+	  TEST(test_submit_check))

@@ -62,3 +62,11 @@ if(TARGET aidc_ctld AND TARGET aidc_agent AND TARGET aidc_test_cheat AND TARGET 
             $<TARGET_FILE:aidc_test_cheat> $<TARGET_FILE:aidc_test_badabi>
     TIMEOUT 240 LABELS live integration)
 endif()
+
+# aidc sbatch on a local center with mock devices (sbatch.sh, issue 13): script
+# arguments, one run per job, -o %x / slurm-%j.out, --chdir, --export, per-node
+# GPUs, case-insensitive GPU types, refusals that create no job.
+if(TARGET aidc_ctld AND TARGET aidc_agent)
+  aidc_add_script_test(NAME live_sbatch COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch.sh
+    TIMEOUT 180 LABELS live integration)
+endif()

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `aidc sbatch [options] [SCRIPT [ARGS...]]`: Slurm's sbatch. Options come
+ * from the script's #SBATCH directives, then the command line (which wins);
+ * each is applied with Slurm's meaning, accepted with a warning when it
+ * changes nothing here, or refused naming it and why (the table in
+ * api/sbatch.h; docs/slurm.md). The job is one node holding the whole
+ * allocation; the script runs once there with ARGS as $1.., in the submit
+ * directory (or --chdir), its output in slurm-%j.out by default. Bad input
+ * prints one clear line and submits nothing.
+ */
+#include <errno.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/sbatch.h"
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "util/util.h"
+
+extern char **environ;
+
+#define ME "aidc sbatch"
+
+/* One command-line option, applied after the script's directives. */
+struct cl_opt {
+	char opt[64];
+	const char *val; /* borrowed from argv, or NULL */
+};
+
+struct sbatch_cl {
+	struct cl_opt *opts;
+	size_t nopts;
+	const char *sock;
+	const char *script_path; /* NULL = stdin or --wrap */
+	char **args;             /* the script's $1.. (borrowed from argv) */
+	int nargs;
+	bool help, version;
+};
+
+/* --help: the flag table built from api_sbatch_opts, each line its status,
+ * so the man page and completion list every sbatch option. */
+static void print_help(const char **sock)
+{
+	size_t n = api_sbatch_nopts;
+	struct cli_flag *f = aidc_calloc(n + 2, sizeof *f);
+	char(*help)[320] = aidc_calloc(n, sizeof *help);
+	static const char *const status[] = {"", "", "accepted, no effect: ", "refused: "};
+	static bool dummy_b;
+	static const char *dummy_s;
+	for (size_t i = 0; i < n; i++) {
+		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
+		char sh[8] = "";
+		if (o->shortopt)
+			snprintf(sh, sizeof sh, "-%c: ", o->shortopt);
+		snprintf(help[i], sizeof help[i], "%s%s%s", sh, status[o->status], o->why);
+		f[i] = (struct cli_flag){o->name, o->arg == API_SB_NOARG ? CLI_BOOL : CLI_STR,
+					 o->arg == API_SB_NOARG ? (void *)&dummy_b : (void *)&dummy_s,
+					 o->arg == API_SB_NOARG ? NULL : "V", help[i], 0, 0, NULL, NULL};
+	}
+	const struct cli_flag conn[] = {CLI_CONN_FLAGS(*sock)};
+	f[n] = conn[0];
+	f[n + 1] = conn[1];
+	const struct cli_cmd cmd = {
+		"sbatch", "aidc sbatch [options] [SCRIPT [ARGS...]]",
+		"Submit a batch script as Slurm's sbatch does: #SBATCH directives, then the command "
+		"line, which wins. Every sbatch option is applied with Slurm's meaning, accepted "
+		"with a warning when it changes nothing here, or refused with the reason "
+		"(docs/slurm.md); unknown options are errors. The job is one node holding the "
+		"whole allocation: the script runs once, with ARGS as $1.., its output in "
+		"slurm-%j.out. Without SCRIPT (and --wrap) the script is read from stdin.",
+		f, n + 2};
+	cli_print_help(&cmd, stdout);
+	aidc_free(help);
+	aidc_free(f);
+}
+
+/* Splits "--opt=V" / "-xV" / "--opt V" of argv[*i]; returns 0 or CLI_EXIT_USAGE. */
+static int take_opt(int argc, char **argv, int *i, struct cl_opt *out)
+{
+	const char *a = argv[*i];
+	const char *eq = NULL;
+	if (a[1] == '-') {
+		eq = strchr(a, '=');
+		size_t len = eq ? (size_t)(eq - a) : strlen(a);
+		if (len >= sizeof out->opt) {
+			fprintf(stderr, ME ": %.64s...: unknown option (docs/slurm.md)\n", a);
+			return CLI_EXIT_USAGE;
+		}
+		memcpy(out->opt, a, len);
+		out->opt[len] = '\0';
+		out->val = eq ? eq + 1 : NULL;
+	} else {
+		snprintf(out->opt, sizeof out->opt, "-%c", a[1]);
+		out->val = a[2] ? a + 2 + (a[2] == '=') : NULL;
+	}
+	const struct api_sbatch_opt *o = api_sbatch_find(out->opt);
+	if (!o) {
+		fprintf(stderr, ME ": %s: unknown option (sbatch's options and their status here: "
+				"docs/slurm.md)\n",
+			out->opt);
+		return CLI_EXIT_USAGE;
+	}
+	if (!out->val && o->arg == API_SB_ARG) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, ME ": %s needs a value\n", out->opt);
+			return CLI_EXIT_USAGE;
+		}
+		out->val = argv[++*i];
+	}
+	return 0;
+}
+
+/* The command line: options (kept for after the directives), then SCRIPT
+ * and its arguments. */
+static int parse_cl(int argc, char **argv, struct sbatch_cl *cl)
+{
+	cl->opts = aidc_calloc((size_t)argc, sizeof *cl->opts);
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || !a[1])
+			break;
+		if (!strcmp(a, "--socket") || !strcmp(a, "--controller")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, ME ": %s needs a value\n", a);
+				return CLI_EXIT_USAGE;
+			}
+			cl->sock = argv[++i];
+			continue;
+		}
+		if (!strncmp(a, "--socket=", 9) || !strncmp(a, "--controller=", 13)) {
+			cl->sock = strchr(a, '=') + 1;
+			continue;
+		}
+		struct cl_opt *o = &cl->opts[cl->nopts];
+		int rc = take_opt(argc, argv, &i, o);
+		if (rc)
+			return rc;
+		if (!strcmp(o->opt, "--help") || !strcmp(o->opt, "-h") || !strcmp(o->opt, "--usage"))
+			cl->help = true;
+		else if (!strcmp(o->opt, "--version") || !strcmp(o->opt, "-V"))
+			cl->version = true;
+		else
+			cl->nopts++;
+	}
+	if (i < argc) {
+		cl->script_path = argv[i];
+		cl->args = argv + i + 1;
+		cl->nargs = argc - i - 1;
+	}
+	return 0;
+}
+
+/* Reads the script (a file, or stdin) into *out (caller frees). */
+static int read_script(const char *path, char **out)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, ME ": %s: %s\n", path, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	char *buf = aidc_malloc(AIDC_MAX_SCRIPT_BYTES + 2);
+	size_t n = fread(buf, 1, AIDC_MAX_SCRIPT_BYTES + 1, f);
+	bool err = ferror(f);
+	if (path)
+		fclose(f);
+	if (err || n > AIDC_MAX_SCRIPT_BYTES) {
+		fprintf(stderr, ME ": %s: %s\n", path ? path : "stdin",
+			err ? "read error" : "script larger than the limit (AIDC_MAX_SCRIPT_BYTES)");
+		aidc_free(buf);
+		return CLI_EXIT_FAIL;
+	}
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		fprintf(stderr, ME ": %s: the script contains a NUL byte (not a text file)\n",
+			path ? path : "stdin");
+		aidc_free(buf);
+		return CLI_EXIT_FAIL;
+	}
+	if (strncmp(buf, "#!", 2) != 0) {
+		fprintf(stderr, ME ": %s: this does not look like a batch script: the first line "
+				"must start with #! and the path of an interpreter (as sbatch)\n",
+			path ? path : "stdin");
+		aidc_free(buf);
+		return CLI_EXIT_USAGE;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* The script text: --wrap's, or read; then its directives and the command
+ * line's options into sb. */
+static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb)
+{
+	const char *wrap = NULL;
+	for (size_t i = 0; i < cl->nopts; i++)
+		if (!strcmp(cl->opts[i].opt, "--wrap"))
+			wrap = cl->opts[i].val;
+	int rc;
+	if (wrap && cl->script_path) {
+		fprintf(stderr, ME ": --wrap and a script (%s) exclude each other (as sbatch: no "
+				"script arguments with --wrap)\n",
+			cl->script_path);
+		return CLI_EXIT_USAGE;
+	}
+	if (wrap) {
+		size_t n = strlen(wrap) + 32;
+		*script = aidc_malloc(n);
+		snprintf(*script, n, "#!/bin/sh\n%s\n", wrap);
+	} else if ((rc = read_script(cl->script_path, script)) != 0) {
+		return rc;
+	}
+	struct aidc_err e = {0};
+	if (api_sbatch_parse(*script, sb, &e) != 0) {
+		fprintf(stderr, ME ": %s: %s\n", cl->script_path ? cl->script_path : "script", e.msg);
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < cl->nopts; i++) {
+		struct aidc_err le = {0};
+		if (api_sbatch_apply(sb, cl->opts[i].opt, cl->opts[i].val, &le) != 0) {
+			fprintf(stderr, ME ": %s\n", le.msg);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* sbatch reads SBATCH_* input variables; this one does not: refused rather
+ * than ignored (each would change the job in Slurm). */
+static int check_input_env(void)
+{
+	for (char **ep = environ; *ep; ep++)
+		if (!strncmp(*ep, "SBATCH_", 7)) {
+			const char *eq = strchr(*ep, '=');
+			fprintf(stderr, ME ": %.*s is set: sbatch's input environment variables are not "
+					"read here; unset it and give the option instead (docs/slurm.md)\n",
+				eq ? (int)(eq - *ep) : 64, *ep);
+			return CLI_EXIT_USAGE;
+		}
+	return 0;
+}
+
+static void warn_noeffect(const struct api_sbatch *sb)
+{
+	if (sb->quiet)
+		return;
+	for (uint32_t i = 0; i < sb->nwarn; i++) {
+		const struct api_sbatch_opt *o = &api_sbatch_opts[sb->warn[i]];
+		fprintf(stderr, ME ": warning: --%s has no effect here: %s\n", o->name, o->why);
+	}
+	if (sb->pbs_lines && !sb->ignore_pbs)
+		fprintf(stderr,
+			ME ": warning: %u #PBS directive(s) not read (only #SBATCH is; "
+			   "--ignore-pbs silences this)\n",
+			sb->pbs_lines);
+}
+
+/* What the job is, resolved: the name, paths and directory. */
+struct resolved {
+	struct api_sbatch_job job;
+	char name[AIDC_MAX_NAME_BYTES];
+	char out[AIDC_MAX_PATH_BYTES], err[AIDC_MAX_PATH_BYTES];
+	char cwd[AIDC_MAX_PATH_BYTES];
+	char rid[40];
+};
+
+static int resolve_paths(const struct sbatch_cl *cl, const struct api_sbatch *sb,
+			 struct resolved *r)
+{
+	struct aidc_err e = {0};
+	if (sb->name[0]) {
+		snprintf(r->name, sizeof r->name, "%s", sb->name);
+	} else if (cl->script_path) {
+		const char *b = strrchr(cl->script_path, '/');
+		snprintf(r->name, sizeof r->name, "%s", b ? b + 1 : cl->script_path);
+	} else {
+		snprintf(r->name, sizeof r->name, "%s", sb->wrap[0] ? "wrap" : "sbatch");
+	}
+	if (api_sbatch_pattern("--output", sb->stdout_path[0] ? sb->stdout_path : "slurm-%j.out",
+			       r->name, r->out, sizeof r->out, &e) ||
+	    (sb->stderr_path[0] &&
+	     api_sbatch_pattern("--error", sb->stderr_path, r->name, r->err, sizeof r->err, &e))) {
+		fprintf(stderr, ME ": %s\n", e.msg);
+		return CLI_EXIT_USAGE;
+	}
+	char here[AIDC_MAX_PATH_BYTES];
+	if (!getcwd(here, sizeof here)) {
+		fprintf(stderr, ME ": cannot read the current directory: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	int n = sb->chdir[0] == '/' ? snprintf(r->cwd, sizeof r->cwd, "%s", sb->chdir)
+		: sb->chdir[0]	    ? snprintf(r->cwd, sizeof r->cwd, "%s/%s", here, sb->chdir)
+				    : snprintf(r->cwd, sizeof r->cwd, "%s", here);
+	if (n < 0 || (size_t)n >= sizeof r->cwd) {
+		fprintf(stderr, ME ": --chdir: path longer than %zu bytes\n", sizeof r->cwd - 1);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int request_id(char out[40])
+{
+	unsigned char raw[16];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		fprintf(stderr, ME ": cannot make a request id: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+/* Whether NAME=... of kv is named in the --export list (NAME or NAME=V). */
+static bool export_named(const char *list, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		size_t nl = strcspn(p, ",=");
+		if (nl > n)
+			nl = n;
+		if (nl == klen && !strncmp(p, kv, klen) && p[nl] != '=')
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* --export: ALL (default), NONE, or [ALL,]VAR[=VALUE],... (without ALL, only
+ * the named variables and SLURM_*), less aidc's credentials. */
+static int write_env(struct aidc_json *w, const char *exp)
+{
+	bool all = !exp[0] || !strcmp(exp, "ALL") || !strncmp(exp, "ALL,", 4);
+	bool none = !strcmp(exp, "NONE");
+	const char *list = !strncmp(exp, "ALL,", 4) ? exp + 4 : (all || none ? "" : exp);
+	aidc_json_key(w, "env");
+	aidc_json_arr_begin(w);
+	size_t n = 0;
+	for (char **ep = environ; *ep && !none; ep++) {
+		if (strlen(*ep) >= AIDC_MAX_ARG_BYTES || strchr(*ep, '=') == *ep ||
+		    cli_env_credential(*ep))
+			continue;
+		if (!all && strncmp(*ep, "SLURM_", 6) && !export_named(list, *ep))
+			continue;
+		if (++n > AIDC_MAX_ENV) {
+			fprintf(stderr, ME ": more than %u environment variables\n", AIDC_MAX_ENV);
+			return CLI_EXIT_USAGE;
+		}
+		aidc_json_str(w, *ep);
+	}
+	for (const char *p = list; *p;) { /* VAR=VALUE entries */
+		size_t len = strcspn(p, ",");
+		const char *eq = memchr(p, '=', len);
+		if (eq == p || (!eq && len == 0)) {
+			fprintf(stderr, ME ": --export=%.64s: empty variable name\n", exp);
+			return CLI_EXIT_USAGE;
+		}
+		if (eq) {
+			char kv[AIDC_MAX_ARG_BYTES];
+			snprintf(kv, sizeof kv, "%.*s", (int)len, p);
+			aidc_json_str(w, kv);
+		}
+		p += len + (p[len] == ',');
+	}
+	aidc_json_arr_end(w);
+	return 0;
+}
+
+/* The POST /v1/jobs body: one node, one task with the whole allocation. */
+static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const struct api_sbatch *sb,
+		     const struct resolved *r, const char *script, bool with_env)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "v", API_JOB_SPEC_VERSION);
+	aidc_json_kstr(w, "name", r->name);
+	aidc_json_kstr(w, "script", script);
+	if (cl->nargs) {
+		aidc_json_key(w, "script_args");
+		aidc_json_arr_begin(w);
+		for (int i = 0; i < cl->nargs; i++)
+			aidc_json_str(w, cl->args[i]);
+		aidc_json_arr_end(w);
+	}
+	aidc_json_kstr(w, "cwd", r->cwd);
+	mode_t um = umask(0);
+	umask(um);
+	char ums[8];
+	snprintf(ums, sizeof ums, "%04o", (unsigned)(um & 0777));
+	aidc_json_kstr(w, "umask", ums);
+	int rc = with_env ? write_env(w, sb->export_) : 0;
+	aidc_json_ki64(w, "nodes", 1);
+	aidc_json_ki64(w, "ntasks", 1);
+	aidc_json_ki64(w, "cpus_per_task", r->job.cpus);
+	if (r->job.gpus)
+		aidc_json_ki64(w, "gpus_per_task", r->job.gpus);
+	if (r->job.mem_mib)
+		aidc_json_ki64(w, "mem_mib", r->job.mem_mib);
+	if (sb->time_limit_s)
+		aidc_json_ki64(w, "time_limit_s", sb->time_limit_s);
+	if (r->job.priority_set)
+		aidc_json_ki64(w, "priority", r->job.priority);
+	const struct {
+		const char *key, *v;
+	} strs[] = {{"gpu_model", sb->gpu_model},   {"partition", sb->partition},
+		    {"account", sb->account},	    {"qos", sb->qos},
+		    {"stdout_path", r->out},	    {"stderr_path", r->err},
+		    {"on_node_failure", sb->requeue > 0 ? "requeue" : sb->requeue < 0 ? "fail" : ""},
+		    {"request_id", r->rid}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
+		if (strs[i].v[0])
+			aidc_json_kstr(w, strs[i].key, strs[i].v);
+	if (sb->preemptible)
+		aidc_json_kbool(w, "preemptible", true);
+	aidc_json_obj_end(w);
+	return rc;
+}
+
+/* --test-only / -v: the job as it would be sent (less the environment). */
+static void show_job(FILE *out, const struct sbatch_cl *cl, const struct api_sbatch *sb,
+		     const struct resolved *r, const char *script)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	write_job(&w, cl, sb, r, script, false);
+	if (aidc_json_finish(&w) == 0)
+		fprintf(out, "%s\n", aidc_buf_str(&b));
+	aidc_buf_release(&b);
+}
+
+static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb,
+		  const struct resolved *r, const char *script)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	int rc = write_job(&w, cl, sb, r, script, true);
+	if (rc == 0 && aidc_json_finish(&w) != 0) {
+		fprintf(stderr, ME ": the job is larger than %u bytes\n", AIDC_MAX_HTTP_BODY_BYTES);
+		rc = CLI_EXIT_FAIL;
+	}
+	if (rc) {
+		aidc_buf_release(&b);
+		return rc;
+	}
+	char sp[AIDC_MAX_PATH_BYTES];
+	cli_socket_path(cl->sock, sp, sizeof sp);
+	struct api_call c;
+	rc = cli_call_retry("sbatch", sp, "POST", "/v1/jobs", aidc_buf_str(&b), b.len, &c,
+			    cli_call_wait_flag(sp) | CLI_CALL_IDEMPOTENT);
+	aidc_buf_release(&b);
+	if (rc)
+		return rc;
+	const char *p = strstr(aidc_buf_str(&c.reply), "\"id\":"); /* the first member */
+	long long id = p ? strtoll(p + 5, NULL, 10) : -1LL;
+	if (sb->parsable)
+		printf("%lld\n", id);
+	else
+		printf("Submitted batch job %lld\n", id);
+	aidc_buf_release(&c.reply);
+	return CLI_EXIT_OK;
+}
+
+static int run(const struct sbatch_cl *cl)
+{
+	struct api_sbatch *sb = aidc_calloc(1, sizeof *sb);
+	struct resolved *r = aidc_calloc(1, sizeof *r);
+	char *script = NULL;
+	struct aidc_err e = {0};
+	int rc = check_input_env();
+	if (rc == 0)
+		rc = load(cl, &script, sb);
+	if (rc == 0 && api_sbatch_resolve(sb, &r->job, &e) != 0) {
+		fprintf(stderr, ME ": %s\n", e.msg);
+		rc = CLI_EXIT_USAGE;
+	}
+	if (rc == 0)
+		rc = resolve_paths(cl, sb, r);
+	if (rc == 0) {
+		warn_noeffect(sb);
+		if (sb->verbose || sb->test_only)
+			show_job(sb->test_only ? stdout : stderr, cl, sb, r, script);
+		if (sb->test_only)
+			fprintf(stderr, ME ": --test-only: the job above is valid here; nothing was "
+					"submitted\n");
+		else if ((rc = request_id(r->rid)) == 0)
+			rc = submit(cl, sb, r, script);
+	}
+	aidc_free(script);
+	aidc_free(r);
+	aidc_free(sb);
+	return rc;
+}
+
+int cli_sbatch_main(int argc, char **argv)
+{
+	struct sbatch_cl cl = {0};
+	int rc = parse_cl(argc, argv, &cl);
+	if (rc == 0 && cl.help)
+		print_help(&cl.sock);
+	else if (rc == 0 && cl.version)
+		printf("aidc sbatch (aidc %s)\n", AIDC_VERSION);
+	else if (rc == 0)
+		rc = run(&cl);
+	aidc_free(cl.opts);
+	return rc;
+}

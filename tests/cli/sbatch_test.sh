@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `aidc sbatch` without a controller (--test-only submits nothing): the never-
+# silent rule (issue 13 item 1). Unknown and refused options, bad directives,
+# bad patterns and SBATCH_* variables exit 2 naming the problem; no-effect
+# options warn once; script arguments become script_args, not a command;
+# per-node meanings of --gres/--mem; --chdir, --export, --nice, --wrap,
+# stdin; docs/slurm.md lists every option of `aidc sbatch --help` with its status.
+set -u
+src=${AIDC_SOURCE_DIR:?}
+aidc=${AIDC_BIN:?}
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+unset $(env | sed -n 's/^\(SBATCH_[A-Za-z0-9_]*\)=.*/\1/p') 2>/dev/null
+
+script() { printf '#!/bin/sh\n%s\necho "$1"\n' "$1" > job.sh; }
+
+# ok DESC ARGS...: exits 0 with --test-only; the JSON is in $out, stderr in $err
+ok() {
+  local d=$1; shift
+  out=$("$aidc" sbatch --test-only "$@" 2>err.txt); rc=$?; err=$(cat err.txt)
+  [ $rc = 0 ] || bad "$d: exit $rc ($err)"
+}
+# refused DESC TEXT ARGS...: exits 2 and stderr contains TEXT
+refused() {
+  local d=$1 want=$2; shift 2
+  "$aidc" sbatch --test-only "$@" >out.txt 2>err.txt; rc=$?; err=$(cat err.txt)
+  [ $rc = 2 ] || bad "$d: exit $rc, want 2 ($err)"
+  grep -qF -- "$want" err.txt || bad "$d: stderr '$err' lacks '$want'"
+  [ ! -s out.txt ] || bad "$d: printed a job: $(cat out.txt)"
+}
+has() { case $out in *"$2"*) ;; *) bad "$1: '$2' not in $out" ;; esac; }
+
+script '#SBATCH -J t'
+ok "script arguments" job.sh 5 'a b'
+has "script arguments" '"script_args":["5","a b"]'
+has "script arguments" '"name":"t"'
+has "default output" '"stdout_path":"slurm-%j.out"'
+case $out in *'"command"'*) bad "script args sent as a command" ;; esac
+
+script '#SBATCH --ntasks-per-node=24 --gres=gpu:A100:4 --mem=64G -t 1-0'
+ok "per-node gres/mem" job.sh
+for k in '"cpus_per_task":24' '"gpus_per_task":4' '"mem_mib":65536' '"time_limit_s":86400' \
+  '"gpu_model":"A100"' '"nodes":1' '"ntasks":1'; do has "per-node gres/mem" "$k"; done
+ok "command line wins" --gres=gpu:2 -t 30 job.sh
+has "command line wins" '"gpus_per_task":2'
+has "command line wins" '"time_limit_s":1800'
+
+script '#SBATCH --mail-type=END --mail-user=a@b.c'
+ok "mail warns" job.sh
+[ "$(grep -c 'warning: --mail' <<< "$err")" = 2 ] || bad "mail: want 2 warnings, got: $err"
+ok "quiet" -Q job.sh
+[ -z "$err" ] || grep -q -- '--test-only' <<< "$err" && ! grep -q warning <<< "$err" ||
+  bad "--quiet still warns: $err"
+
+script '#SBATCH -o out/%x-%j.%N.log -e err-%j-%n.txt -J job'
+ok "patterns" job.sh
+has "patterns" '"stdout_path":"out/job-%j.%N.log"'
+has "patterns" '"stderr_path":"err-%j-0.txt"'
+
+mkdir -p sub
+script '#SBATCH -D sub'
+ok "chdir" job.sh
+has "chdir" "\"cwd\":\"$tmp/sub\""
+ok "nice" --nice=7 job.sh
+has "nice" '"priority":-7'
+ok "requeue" --no-requeue job.sh
+has "requeue" '"on_node_failure":"fail"'
+ok "parsable" --parsable job.sh
+ok "wrap" --wrap 'hostname -s'
+has "wrap" '"script":"#!/bin/sh\nhostname -s\n"'
+has "wrap" '"name":"wrap"'
+out=$(printf '#!/bin/sh\n#SBATCH -t 5\ntrue\n' | "$aidc" sbatch --test-only 2>/dev/null) ||
+  bad "stdin script refused"
+has "stdin" '"name":"sbatch"'
+has "stdin" '"time_limit_s":300'
+
+# refusals: each names the option and why, prints no job
+script '#SBATCH --bogus-flag'
+refused "unknown directive" "script line 2: --bogus-flag: unknown option" job.sh
+script '#SBATCH -t 5'
+refused "unknown command-line option" "--bogus-flag: unknown option" --bogus-flag job.sh
+refused "array" "--array: not supported: job arrays" --array=0-9 job.sh
+refused "array short" "--array (-a): not supported" -a 0-9 job.sh
+refused "dependency" "--dependency: not supported" --dependency=afterok:3 job.sh
+refused "hold" "--hold (-H): not supported" -H job.sh
+refused "exclusive" "--exclusive: not supported" --exclusive job.sh
+refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
+refused "exclude" "--exclude (-x): not supported" -x n1 job.sh
+refused "two nodes" "--nodes=2: not supported" -N 2 job.sh
+refused "tasks past a node" "needs more than one node" -n 8 --ntasks-per-node=4 job.sh
+refused "two GPU options" "give one of --gres=gpu" --gres=gpu:1 --gpus=1 job.sh
+refused "mem=0" "--mem=0" --mem=0 job.sh
+refused "mem twice" "mutually exclusive" --mem=1G --mem-per-cpu=1G job.sh
+refused "bad time" "bad time limit" -t soon job.sh
+refused "array pattern" "%A: job arrays" -o 'x_%A_%a.out' job.sh
+refused "step pattern" "%J: job steps" -o '%J.out' job.sh
+refused "padded pattern" "zero-padded" -o '%5j.out' job.sh
+refused "unknown pattern" "unknown pattern %q" -e '%q.err' job.sh
+refused "open-mode append" "only truncate" --open-mode=append job.sh
+refused "wrap and script" "--wrap and a script" --wrap true job.sh
+refused "value on a flag" "takes no value" --parsable=1 job.sh
+refused "missing value" "--time needs a value" --time
+printf 'echo no shebang\n' > plain.sh
+refused "no shebang" "must start with #!" plain.sh
+printf '#!/bin/sh\r\n#SBATCH -t 5\r\n' > dos.sh
+refused "DOS line breaks" "DOS line breaks" dos.sh
+SBATCH_PARTITION=gpu refused "SBATCH_ variable" "SBATCH_PARTITION is set" job.sh
+script '#SBATCH --gres=fpga:1'
+refused "other gres" "only gpu" job.sh
+out=$("$aidc" sbatch --version) || bad "--version"
+"$aidc" sbatch --help >/dev/null || bad "--help"
+
+# docs/slurm.md: every option of the table, with its status
+help=$("$aidc" sbatch --help)
+n=0
+while read -r opt rest; do
+  case $opt in --socket|--controller) continue ;; esac
+  st=applied
+  rest=${rest#-?: }
+  case $rest in "refused: "*) st=refused ;; "accepted, no effect: "*) st=warning ;; esac
+  grep -q -- "^| \`$opt\`[^|]*| $st |" "$src/docs/slurm.md" ||
+    bad "docs/slurm.md lacks '$opt' as $st"
+  n=$((n + 1))
+done < <(sed -n 's/^  \(--[a-z-]*\)\( V\)\{0,1\} *\(.*\)/\1 \3/p' <<< "$help")
+[ "$n" -gt 100 ] || bad "only $n options in aidc sbatch --help"
+rows=$(grep -c '^| `--' "$src/docs/slurm.md")
+[ "$rows" = "$n" ] || bad "docs/slurm.md has $rows option rows, the table $n"
+echo "checked $n sbatch options"
+[ $fail = 0 ] && echo "sbatch_test: ok"
+exit $fail
