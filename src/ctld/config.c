@@ -158,9 +158,15 @@ static const struct key keys[] = {
 	I64("max_spec_kib", max_spec_kib, 1, 65536, "1024", NULL,
 	    "size of one job's spec as stored (command, script, environment), KiB"),
 	I64("max_pending_spec_mib_per_user", max_pending_spec_mib_per_user, 1, 1048576, "256",
-	    NULL, "total spec size of one user's live jobs (kept in the controller's memory), MiB"),
+	    NULL, "total spec size of one user's live jobs (in memory or, over "
+	    "spec_in_memory_kib, in the store), MiB"),
 	I64("max_pending_spec_mib", max_pending_spec_mib, 1, 1048576, "2048", NULL,
-	    "total spec size of all live jobs (kept in the controller's memory), MiB"),
+	    "total spec size of all live jobs (in memory or, over spec_in_memory_kib, in the "
+	    "store), MiB"),
+	I64("spec_in_memory_kib", spec_in_memory_kib, 0, 65536, "16", NULL,
+	    "a live job whose spec is larger keeps only its scheduling fields in memory; its "
+	    "command, script and environment are read from the store when it is launched or "
+	    "shown (0: every spec), KiB"),
 	I64("submit_request_ttl_s", submit_request_ttl_s, 60, 31536000, "86400", NULL,
 	    "how long a submission's request id is remembered: a retry within it returns the "
 	    "job the first attempt made instead of submitting again"),

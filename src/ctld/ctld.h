@@ -100,8 +100,9 @@ struct ctld_config {
 	int64_t max_pending_jobs_per_user; /* like Slurm's MaxSubmitJobs for pending */
 	int64_t max_jobs_per_user;         /* pending + running + stopping */
 	int64_t max_spec_kib;              /* one job's stored spec (env, script, ...) */
-	int64_t max_pending_spec_mib_per_user; /* specs of a user's live jobs, in memory */
-	int64_t max_pending_spec_mib;      /* specs of all live jobs, in memory */
+	int64_t max_pending_spec_mib_per_user; /* specs of a user's live jobs */
+	int64_t max_pending_spec_mib;      /* specs of all live jobs */
+	int64_t spec_in_memory_kib;        /* larger specs stay in the store only */
 	int64_t submit_request_ttl_s;      /* how long a submission's request id is remembered */
 	int64_t max_job_output_mib;        /* output stored for one job (output.c) */
 	int64_t max_user_output_mib;       /* for one user's live jobs */

@@ -47,8 +47,14 @@ struct ctld_job {
 	uint64_t id;
 	uint32_t uid, gid;
 	char *user, *name; /* owned */
-	char *spec_json;   /* owned; the versioned document as stored */
-	struct api_job_submit spec; /* decoded from spec_json; owned */
+	char *spec_json;   /* owned; the versioned document as stored; NULL when shed */
+	/* Decoded from spec_json; owned. A spec over spec_in_memory_kib is shed
+	 * once stored (spec_shed: spec_json, command, script and env freed, the
+	 * rest kept for scheduling and listings); ctld_job_spec reads the whole
+	 * of it back from the store. */
+	struct api_job_submit spec;
+	uint32_t spec_bytes; /* length of the stored spec document */
+	bool spec_shed, has_script;
 	int state, target;          /* enum ctld_job_state */
 	char *reason;               /* owned or NULL */
 	uint32_t attempt;
@@ -351,6 +357,11 @@ void ctld_jobs_evict(struct ctld *c);
 /* Reads an ended job (with its tasks) from the store; *out is caller-freed
  * with ctld_job_free. AIDC_E_NOTFOUND if the store has no such job. */
 int ctld_job_load(struct ctld *c, uint64_t id, struct ctld_job **out, struct aidc_err *e);
+/* The job's whole spec: &j->spec, or, for a shed spec, *tmp decoded from the
+ * store (the caller releases tmp with api_decoded_release; tmp starts zeroed).
+ * *out is borrowed from j or tmp. Cost: one row read and decode when shed. */
+int ctld_job_spec(struct ctld *c, const struct ctld_job *j, struct api_job_submit *tmp,
+		  const struct api_job_submit **out, struct aidc_err *e);
 /* The same from a row the caller holds (borrowed); tasks only if with_tasks. */
 int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks,
 		      struct ctld_job **out, struct aidc_err *e);

@@ -486,7 +486,7 @@ static int admit(struct ctld *c, uint32_t uid, size_t spec_bytes, struct aidc_er
 		const struct ctld_job *j = c->jobs[i];
 		if (ctld_job_ended(j))
 			continue;
-		size_t b = j->spec_json ? strlen(j->spec_json) : 0;
+		size_t b = j->spec_bytes;
 		all_bytes += b;
 		if (j->uid != uid)
 			continue;
@@ -578,6 +578,8 @@ static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
 	j->spec = *spec;
 	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
 	j->spec_json = spec_to_json(&j->spec);
+	j->spec_bytes = j->spec_json ? (uint32_t)strlen(j->spec_json) : 0;
+	j->has_script = j->spec.script != NULL;
 	j->state = CTLD_JOB_PENDING;
 	j->submit_s = ctld_now_s();
 	j->handle = -1;
@@ -586,6 +588,49 @@ static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
 					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
 					     : c->cfg.requeue_on_node_failure;
 	return j;
+}
+
+/* Frees the large parts of a stored job's spec (command, script, env and the
+ * document) when it is over spec_in_memory_kib: 2,000 pending 960 KB specs
+ * held 3.9 GB of the controller's memory (issue 9 item 4). What scheduling,
+ * admission and listings read (resources, account, QoS, paths, name) stays. */
+static void spec_shed(struct ctld *c, struct ctld_job *j)
+{
+	if (j->spec_shed || j->spec_bytes <= (uint64_t)c->cfg.spec_in_memory_kib * 1024u)
+		return;
+	struct api_job_submit *s = &j->spec;
+	struct api_strv *vv[] = {&s->command, &s->env};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(vv); k++) {
+		for (size_t i = 0; i < vv[k]->n; i++)
+			aidc_free(vv[k]->v[i]);
+		aidc_free(vv[k]->v);
+		vv[k]->v = NULL;
+		vv[k]->n = 0;
+	}
+	aidc_free(s->script);
+	s->script = NULL;
+	aidc_free(j->spec_json);
+	j->spec_json = NULL; /* rows are then updated without it (store keeps it) */
+	j->spec_shed = true;
+}
+
+int ctld_job_spec(struct ctld *c, const struct ctld_job *j, struct api_job_submit *tmp,
+		  const struct api_job_submit **out, struct aidc_err *e)
+{
+	*out = &j->spec;
+	if (!j->spec_shed)
+		return 0;
+	struct store_job r;
+	int rc = c->st->ops->job_get(c->st, j->id, &r, e);
+	if (rc)
+		return rc;
+	rc = r.spec_json ? api_decode(&api_schema_job_submit, r.spec_json, strlen(r.spec_json), tmp,
+				      e)
+			 : aidc_errf(e, AIDC_E_IO, "job %" PRIu64 ": no spec in the store", j->id);
+	store_job_release(&r);
+	if (rc == 0)
+		*out = tmp;
+	return rc;
 }
 
 /* Stores a new job, the next id and its request id (if any) in one unit of
@@ -653,7 +698,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		rc = aidc_errf(e, AIDC_E_LIMIT, "job spec too large");
 		goto fail;
 	}
-	if ((rc = admit(c, j->uid, strlen(j->spec_json), e)) != 0 ||
+	if ((rc = admit(c, j->uid, j->spec_bytes, e)) != 0 ||
 	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
 		goto fail;
 	if ((rc = ctld_sched_submit(c, j, e)) != 0)
@@ -661,6 +706,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	if ((rc = insert_job(c, j, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
+	spec_shed(c, j);
 	jobs_append(c, j);
 	c->m_submitted++;
 	c->need_pass = true;
@@ -837,6 +883,7 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 	j->user = aidc_strdup(r->user ? r->user : "");
 	j->name = aidc_strdup(r->name ? r->name : "");
 	j->spec_json = aidc_strdup(r->spec_json ? r->spec_json : "{}");
+	j->spec_bytes = (uint32_t)strlen(j->spec_json);
 	j->reason = r->reason ? aidc_strdup(r->reason) : NULL;
 	j->state = r->state;
 	j->target = r->target;
@@ -854,6 +901,7 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 			    e);
 	if (rc)
 		goto fail;
+	j->has_script = j->spec.script != NULL;
 	j->ntasks = (uint32_t)j->spec.ntasks;
 	j->requeue_on_node_failure = j->spec.on_node_failure
 					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
@@ -927,6 +975,7 @@ static int restore_job(void *ctx, const struct store_job *r)
 		aidc_log(AIDC_LOG_ERROR, "restore: %s", rc_->err.msg);
 		return rc;
 	}
+	spec_shed(c, j);
 	jobs_append(c, j);
 	return 0;
 }
@@ -1048,12 +1097,20 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		aidc_json_arr_end(w);
 	}
 	if (detail) {
+		struct api_job_submit tmp = {0};
+		const struct api_job_submit *full = &j->spec;
+		struct aidc_err se = {0};
+		if (ctld_job_spec(c, j, &tmp, &full, &se) != 0)
+			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": reading its spec: %s", j->id,
+				 se.msg);
 		aidc_json_key(w, "command");
 		aidc_json_arr_begin(w);
-		for (size_t i = 0; i < j->spec.command.n; i++)
-			aidc_json_str(w, j->spec.command.v[i]);
+		for (size_t i = 0; i < full->command.n; i++)
+			aidc_json_str(w, full->command.v[i]);
 		aidc_json_arr_end(w);
-		aidc_json_kbool(w, "script", j->spec.script != NULL);
+		api_decoded_release(&api_schema_job_submit, &tmp);
+		aidc_json_kbool(w, "script", j->has_script);
+		aidc_json_kbool(w, "spec_in_store", j->spec_shed);
 		aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
 		aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
 		aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);

@@ -498,10 +498,10 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
 
 /* ---- work ---------------------------------------------------------------------- */
 
+/* s: the job's whole spec (ctld_job_spec), borrowed. */
 static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
-			struct ctld_task *k)
+			const struct api_job_submit *s, struct ctld_task *k)
 {
-	const struct api_job_submit *s = &j->spec;
 	const struct ctld_node *master = &c->nodes[j->tasks[0].node];
 	aidc_json_obj_begin(w);
 	aidc_json_ki64(w, "job", (int64_t)j->id);
@@ -578,7 +578,11 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 	aidc_json_ki64(&w, "protocol", API_AGENT_PROTOCOL_VERSION);
 	aidc_json_key(&w, "launch");
 	aidc_json_arr_begin(&w);
-	/* Cost: O(tasks on this node), through the node's index. */
+	/* Cost: O(tasks on this node), through the node's index; plus one
+	 * store read per job whose spec was shed (its tasks here share it). */
+	struct api_job_submit tmp = {0};
+	const struct api_job_submit *full = NULL;
+	const struct ctld_job *loaded = NULL;
 	for (size_t i = 0; i < n->nact; i++) {
 		struct ctld_job *j = n->act[i].job;
 		struct ctld_task *k = &j->tasks[n->act[i].task];
@@ -586,10 +590,24 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 			continue;
 		if (out->len > API_MAX_WORK_BYTES / 2)
 			break; /* the rest in the next reply */
-		launch_json(c, &w, j, k);
+		if (j != loaded) {
+			api_decoded_release(&api_schema_job_submit, &tmp);
+			memset(&tmp, 0, sizeof tmp);
+			loaded = NULL;
+			struct aidc_err se = {0};
+			if (ctld_job_spec(c, j, &tmp, &full, &se) != 0) {
+				/* Not dispatched: tried again at the next poll. */
+				aidc_log(AIDC_LOG_ERROR, "job %" PRIu64 ": reading its spec: %s",
+					 j->id, se.msg);
+				continue;
+			}
+			loaded = j;
+		}
+		launch_json(c, &w, j, full, k);
 		k->dispatched = true;
 		items++;
 	}
+	api_decoded_release(&api_schema_job_submit, &tmp);
 	aidc_json_arr_end(&w);
 	aidc_json_key(&w, "kill");
 	aidc_json_arr_begin(&w);

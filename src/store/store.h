@@ -34,7 +34,8 @@ struct store_job {
 	uint32_t uid, gid;
 	char *user;       /* login name at submit time */
 	char *name;       /* job name */
-	char *spec_json;  /* versioned spec document (controller-defined) */
+	char *spec_json;  /* versioned spec document (controller-defined); required by
+			   * job_insert, NULL in job_put keeps the stored one */
 	char *alloc_json; /* node allocations of the current attempt, or NULL */
 	char *reason;     /* why it ended / why it is stopping, or NULL */
 	int state;        /* controller's enum ctld_job_state */
@@ -201,7 +202,9 @@ struct store_ops {
 	int (*release)(struct store *st, struct aidc_err *e);
 	void (*rollback_to)(struct store *st);
 	/* Updates the row with j->id (its uid, gid, user and log_key must match
-	 * and are never changed); AIDC_E_NOTFOUND when there is no such row. */
+	 * and are never changed; a NULL spec_json keeps the stored spec: the
+	 * controller drops large specs from memory after the insert);
+	 * AIDC_E_NOTFOUND when there is no such row. */
 	int (*job_put)(struct store *st, const struct store_job *j, struct aidc_err *e);
 	/* AIDC_E_NOTFOUND when absent; *out is caller-released (store_job_release). */
 	int (*job_get)(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e);

@@ -164,7 +164,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	 * taken is an error (AIDC_E_EXISTS), never a silent replacement of another
 	 * job. The update leaves uid, gid, user and log_key as inserted. */
 	[ST_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_JOB_UPDATE] = "UPDATE jobs SET name = ?5, spec = ?6, alloc = ?7, reason = ?8, state = ?9,"
+	[ST_JOB_UPDATE] = "UPDATE jobs SET name = ?5, spec = COALESCE(?6, spec), alloc = ?7, reason = ?8, state = ?9,"
 			  " target = ?10, attempt = ?11, exit_code = ?12, term_signal = ?13,"
 			  " submit_s = ?14, start_s = ?15, end_s = ?16"
 			  " WHERE id = ?1 AND uid = ?2 AND gid = ?3 AND user = ?4",
@@ -345,7 +345,7 @@ static void bind_job(sqlite3_stmt *q, const struct store_job *j)
 	sqlite3_bind_int64(q, 3, j->gid);
 	sqlite3_bind_text(q, 4, j->user ? j->user : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, j->name ? j->name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, j->spec_json ? j->spec_json : "{}", -1, SQLITE_STATIC);
+	bind_text_or_null(q, 6, j->spec_json); /* NULL: an update keeps the stored spec */
 	bind_text_or_null(q, 7, j->alloc_json);
 	bind_text_or_null(q, 8, j->reason);
 	sqlite3_bind_int(q, 9, j->state);
@@ -371,6 +371,9 @@ static int op_job_insert(struct store *st, const struct store_job *j, struct aid
 	int rc = check_job_id(j, e);
 	if (rc)
 		return rc;
+	if (!j->spec_json)
+		return aidc_errf(e, AIDC_E_INVAL, "store: job %" PRIu64 " inserted without a spec",
+				 j->id);
 	sqlite3_stmt *q = s->stmt[ST_JOB_INSERT];
 	bind_job(q, j);
 	sqlite3_bind_text(q, 17, j->log_key ? j->log_key : "", -1, SQLITE_STATIC);

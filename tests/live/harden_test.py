@@ -25,6 +25,10 @@ exit (atexit + signals), even on failure.
                            per CPU (OOM named as such); the node's memory and
                            pids caps in the agent's cgroup; a fork bomb held to
                            the job's pids cap, two jobs together to the node's
+    harden_test.py specs   60 pending jobs with 480 KiB scripts: the controller's
+                           RSS grows by under half their bytes (printed); such a
+                           job runs its whole script and environment, read from
+                           the store, also after a controller restart
     harden_test.py output  on a 64 MiB state filesystem (tmpfs or a loop
                            mount made here): a sparse write stores no holes,
                            per-job and per-user output quotas cut output with
@@ -611,6 +615,57 @@ def test_limits():
           refused[:1])
 
 
+def test_specs():
+    """Large specs stay in the store (item 4): the controller's memory does
+    not grow with pending jobs' scripts and environments, and such a job
+    still runs with its whole script and environment, after a restart too."""
+    c = Center()
+    path = os.path.join(c.dir, "big.sh")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+        line = "# " + "x" * 1000 + "\n"
+        for _ in range(480):  # under AIDC_MAX_SCRIPT_BYTES (512 KiB)
+            f.write(line)
+        f.write('echo "tail of the script, mark=$HARDEN_MARK job=$AIDC_JOB_ID"\nsleep 300\n')
+    os.chmod(path, 0o755)
+    spec_kib = os.path.getsize(path) // 1024
+    c.env["HARDEN_MARK"] = "m4rk"
+    # Every job needs the whole node: the first runs, the others wait.
+    first = c.submit("-c", "4", path)
+    pid = c.procs["controller"].pid
+    before = rss_kib(pid)
+    n = 60
+    ids = [c.submit("-c", "4", path) for _ in range(n)]
+    after = rss_kib(pid)
+    grown = after - before
+    print("controller RSS %d KiB -> %d KiB (+%d KiB) after %d pending jobs of %d KiB "
+          "specs (%d KiB in all)" % (before, after, grown, n, spec_kib, n * spec_kib))
+    check(grown < n * spec_kib // 2, "pending jobs' large specs are not held in memory "
+          "(growth under half of their bytes)", grown, n * spec_kib)
+    st, data = c.http("GET", "/v1/jobs/%d" % ids[0])
+    j = json.loads(data) if st == 200 else {}
+    check(j.get("spec_in_store") is True and j.get("script") is True and j.get("state") ==
+          "pending", "aidc job shows a pending job's spec kept in the store", st, data[:300])
+    j = c.wait_state(first, ("running",), 60)
+    check(j is not None, "the first large job runs", c.job(first))
+    got = c.wait_for(lambda: "mark=m4rk job=%d" % first in c.logs(first), 60)
+    check(got, "it ran its whole script (the last line) with its environment",
+          c.logs(first)[-300:])
+    # After a restart the pending ones come back from the store, and run whole.
+    c.stop_controller()
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 60)
+    r = c.cli("cancel", str(first))
+    check(r.returncode == 0, "cancel the running job", r.stdout, r.stderr)
+    j = c.wait_state(ids[0], ("running",), 90)
+    check(j is not None, "after a restart the next large job runs", c.job(ids[0]))
+    got = c.wait_for(lambda: "mark=m4rk job=%d" % ids[0] in c.logs(ids[0]), 60)
+    check(got, "... with its whole script and environment from the store",
+          c.logs(ids[0])[-300:])
+    for jid in ids:
+        c.http("POST", "/v1/jobs/%d/cancel" % jid, b"{}")
+
+
 def small_fs(mib):
     """A filesystem of mib MiB for a state directory: tmpfs, else an ext4 loop
     mount; unmounted at exit. SKIPs if neither can be made."""
@@ -1023,7 +1078,7 @@ def test_errors():
 def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
-                 "nodes": test_nodes,
+                 "nodes": test_nodes, "specs": test_specs,
                  "output": test_output, "files": test_files, "errors": test_errors}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)

@@ -148,6 +148,18 @@ static void test_insert_never_replaces(void)
 	store_job_release(&g);
 	a.name = "renamed";
 	CHECK_EQ(st->ops->job_put(st, &a, &e), 0);
+	/* A large spec lives in the store only: an update without it keeps it,
+	 * an insert without it is refused. */
+	struct store_job shed = a;
+	shed.spec_json = NULL;
+	shed.state = 6;
+	CHECK_EQ(st->ops->job_put(st, &shed, &e), 0);
+	CHECK_EQ(st->ops->job_get(st, 5, &g, &e), 0);
+	CHECK_STR(g.spec_json, "{\"v\":1}");
+	CHECK_EQ(g.state, 6);
+	store_job_release(&g);
+	shed.id = 7;
+	CHECK_EQ(st->ops->job_insert(st, &shed, NULL), AIDC_E_INVAL);
 	struct store_job absent = a;
 	absent.id = 6;
 	CHECK_EQ(st->ops->job_put(st, &absent, NULL), AIDC_E_NOTFOUND);
