@@ -12,8 +12,16 @@
  * worst case). Prints the median over the repetitions and the ratio against
  * the 10,000-job pass of the same configuration measured in the same run.
  * Gittins first learns from 4,096 finished jobs (not timed; see learn()).
+ * Rows "+1000 acct" charge every job to one of 1,000 accounts (tenancy groups
+ * under one organization, shares 1..10) and one of its 5 users (6,001 groups;
+ * no limits); the multifactor row also has fair share on, with usage from
+ * one finished job per account of 1..3600 s (not timed), and its timed pass
+ * is the first (it recalculates the tree and every job's priority and sorts
+ * the queue). "vs none" is the 100k pass against fifo easy without accounts
+ * in the same run.
  * Usage: bench_sched_scale [--repeats R] [--quick] [--only CONFIG]
- *   (--quick: 1 repeat; --only "gittins easy": that row only, e.g. under a profiler)
+ *   (--quick: 1 repeat; --only "gittins easy": that row only, e.g. under a profiler;
+ *    several rows separated by '|': --only 'fifo easy|multifactor easy +1000 acct')
  */
 #include <time.h>
 
@@ -71,8 +79,75 @@ static void learn(struct sched *s, struct aidc_rng *rng)
 	sched_decisions_release(&d);
 }
 
-static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t njobs)
+#define ACCTS 1000u
+#define USERS_PER 5u
+
+/* The tenancy groups of the "+1000 acct" rows: org, ACCTS accounts, their
+ * users; gid[a] = account a's group, gid[ACCTS + a * USERS_PER + u] = user u
+ * in a. Under MULTIFACTOR one job per account runs 1..3600 s first (usage). */
+static void accounts(struct sched *s, enum sched_order o, struct aidc_rng *rng, uint32_t *gid)
 {
+	struct aidc_err e = {0};
+	char name[64];
+	struct sched_group_spec org = {"org", -1, -1, -1, -1, -1, -1, 1};
+	int og = sched_group_set(s, &org, &e);
+	for (uint32_t a = 0; a < ACCTS && og >= 0; a++) {
+		snprintf(name, sizeof name, "account a%u", a);
+		struct sched_group_spec g = {name, og, -1, -1, -1, -1, -1,
+					     1 + (int64_t)aidc_rng_below(rng, 10)};
+		int id = sched_group_set(s, &g, &e);
+		if (id < 0)
+			break;
+		gid[a] = (uint32_t)id;
+		for (uint32_t u = 0; u < USERS_PER; u++) {
+			snprintf(name, sizeof name, "user u%u in a%u", a * USERS_PER + u, a);
+			struct sched_group_spec ug = {name, id, -1, -1, -1, -1, -1, 1};
+			int uid = sched_group_set(s, &ug, &e);
+			if (uid < 0) {
+				fprintf(stderr, "group: %s\n", e.msg);
+				exit(1);
+			}
+			gid[ACCTS + a * USERS_PER + u] = (uint32_t)uid;
+		}
+	}
+	if (og < 0 || e.msg[0]) {
+		fprintf(stderr, "groups: %s\n", e.msg);
+		exit(1);
+	}
+	if (o != SCHED_ORDER_MULTIFACTOR)
+		return;
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	for (uint32_t a = 0; a < ACCTS; a++) {
+		struct sched_job_spec js;
+		memset(&js, 0, sizeof js);
+		js.id = 2000000000u + a;
+		js.ntasks = 1;
+		js.task.ndev = 1;
+		js.task.cpu_milli = 1000;
+		js.task.mem_mib = 4096;
+		js.groups[0] = gid[ACCTS + a * USERS_PER];
+		js.ngroups = 1;
+		if (sched_submit(s, &js, 0, &e) < 0) {
+			fprintf(stderr, "usage job: %s\n", e.msg);
+			exit(1);
+		}
+	}
+	if (sched_pass(s, 0, &d, &e) || d.n != ACCTS) {
+		fprintf(stderr, "usage pass: %s\n", e.msg);
+		exit(1);
+	}
+	for (uint32_t i = 0; i < ACCTS; i++)
+		if (sched_job_finish(s, d.v[i].job, 1 + (int64_t)aidc_rng_below(rng, 3600), &e)) {
+			fprintf(stderr, "usage finish: %s\n", e.msg);
+			exit(1);
+		}
+	sched_decisions_release(&d);
+}
+
+static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t njobs, bool accts)
+{
+	static uint32_t gid[ACCTS + ACCTS * USERS_PER];
 	struct sched_config cfg;
 	struct sched *s;
 	struct aidc_err e = {0};
@@ -104,6 +179,8 @@ static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t n
 	aidc_rng_seed(&rng, 7);
 	if (o == SCHED_ORDER_GITTINS)
 		learn(s, &rng);
+	if (accts)
+		accounts(s, o, &rng, gid);
 	for (uint32_t i = 0; i < njobs; i++) {
 		struct sched_job_spec js;
 		uint64_t r = aidc_rng_below(&rng, 1000);
@@ -126,12 +203,29 @@ static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t n
 		js.task.cpu_milli = 1000;
 		js.task.mem_mib = 4096;
 		js.time_limit_s = 60 + (int64_t)aidc_rng_below(&rng, 86400);
+		if (accts) {
+			uint32_t a = (uint32_t)aidc_rng_below(&rng, ACCTS);
+			js.groups[0] = gid[a];
+			js.groups[1] = gid[ACCTS + a * USERS_PER +
+					   (uint32_t)aidc_rng_below(&rng, USERS_PER)];
+			js.ngroups = 2;
+		}
 		if (sched_submit(s, &js, BASE_S + njobs / 10, &e) < 0) {
 			fprintf(stderr, "submit: %s\n", e.msg);
 			exit(1);
 		}
 	}
 	return s;
+}
+
+/* Whether name is one of the '|'-separated names in list. */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == '|' || p[n] == '\0'))
+			return true;
+	return false;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -141,8 +235,8 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* Median ms of one pass; *starts = START decisions of the last repeat. */
-static double measure(enum sched_order o, enum sched_blocking b, uint32_t njobs, int repeats,
-		      size_t *starts)
+static double measure(enum sched_order o, enum sched_blocking b, uint32_t njobs, bool accts,
+		      int repeats, size_t *starts)
 {
 	double t[16];
 	struct sched_decisions d;
@@ -150,7 +244,7 @@ static double measure(enum sched_order o, enum sched_blocking b, uint32_t njobs,
 
 	sched_decisions_init(&d);
 	for (int r = 0; r < repeats; r++) {
-		struct sched *s = build(o, b, njobs);
+		struct sched *s = build(o, b, njobs, accts);
 		double t0 = now_ms();
 		if (sched_pass(s, BASE_S + njobs / 10, &d, &e)) {
 			fprintf(stderr, "pass: %s\n", e.msg);
@@ -173,14 +267,18 @@ int main(int argc, char **argv)
 		const char *name;
 		enum sched_order o;
 		enum sched_blocking b;
+		bool accts;
 	} cfgs[] = {
-	    {"fifo strict", SCHED_ORDER_FIFO, SCHED_BLOCK_STRICT},
-	    {"fifo easy", SCHED_ORDER_FIFO, SCHED_BLOCK_EASY},
-	    {"qssf strict", SCHED_ORDER_QSSF, SCHED_BLOCK_STRICT},
-	    {"qssf easy", SCHED_ORDER_QSSF, SCHED_BLOCK_EASY},
-	    {"gittins strict", SCHED_ORDER_GITTINS, SCHED_BLOCK_STRICT},
-	    {"gittins easy", SCHED_ORDER_GITTINS, SCHED_BLOCK_EASY},
+	    {"fifo strict", SCHED_ORDER_FIFO, SCHED_BLOCK_STRICT, false},
+	    {"fifo easy", SCHED_ORDER_FIFO, SCHED_BLOCK_EASY, false},
+	    {"qssf strict", SCHED_ORDER_QSSF, SCHED_BLOCK_STRICT, false},
+	    {"qssf easy", SCHED_ORDER_QSSF, SCHED_BLOCK_EASY, false},
+	    {"gittins strict", SCHED_ORDER_GITTINS, SCHED_BLOCK_STRICT, false},
+	    {"gittins easy", SCHED_ORDER_GITTINS, SCHED_BLOCK_EASY, false},
+	    {"fifo easy +1000 acct", SCHED_ORDER_FIFO, SCHED_BLOCK_EASY, true},
+	    {"multifactor easy +1000 acct", SCHED_ORDER_MULTIFACTOR, SCHED_BLOCK_EASY, true},
 	};
+	double base100 = 0;
 	int repeats = 5;
 	const char *only = NULL;
 
@@ -204,17 +302,22 @@ int main(int argc, char **argv)
 	}
 	printf("one sched_pass, %u nodes x %u devices, consolidate, median of %d\n", NODES, DEVS,
 	       repeats);
-	printf("%-14s %10s %10s %12s %12s %8s\n", "config", "10k ms", "100k ms", "10k starts",
-	       "100k starts", "ratio");
+	printf("%-28s %10s %10s %12s %12s %8s %8s\n", "config", "10k ms", "100k ms", "10k starts",
+	       "100k starts", "ratio", "vs none");
 	for (size_t c = 0; c < AIDC_ARRAY_LEN(cfgs); c++) {
 		size_t s10, s100;
 		double a;
-		if (only && strcmp(only, cfgs[c].name) != 0)
+		if (only && !listed(only, cfgs[c].name))
 			continue;
-		a = measure(cfgs[c].o, cfgs[c].b, 10000, repeats, &s10);
-		double b = measure(cfgs[c].o, cfgs[c].b, 100000, repeats, &s100);
-		printf("%-14s %10.2f %10.2f %12zu %12zu %7.2fx\n", cfgs[c].name, a, b, s10, s100,
+		a = measure(cfgs[c].o, cfgs[c].b, 10000, cfgs[c].accts, repeats, &s10);
+		double b = measure(cfgs[c].o, cfgs[c].b, 100000, cfgs[c].accts, repeats, &s100);
+		if (cfgs[c].o == SCHED_ORDER_FIFO && cfgs[c].b == SCHED_BLOCK_EASY && !cfgs[c].accts)
+			base100 = b;
+		printf("%-28s %10.2f %10.2f %12zu %12zu %7.2fx", cfgs[c].name, a, b, s10, s100,
 		       b / a);
+		if (cfgs[c].accts && base100 > 0)
+			printf(" %7.2fx", b / base100);
+		printf("\n");
 		fflush(stdout);
 	}
 	return 0;

@@ -292,10 +292,14 @@ void sched_fairshare_update(struct sched *s, int64_t now_s)
 	/* New keys for every pending job, then each queue sorted again. */
 	for (uint32_t part = 0; part < s->nparts; part++) {
 		struct sched_partition *p = &s->parts[part];
-		sched_queue_merge(s, p);
+		/* new keys for the sorted part and the inbox; one sort of the first,
+		 * then the merge sorts the inbox into it */
 		for (size_t i = p->qhead; i < p->qn; i++)
 			s->jobs[p->q[i]].k1 = sched_fs_key(s, &s->jobs[p->q[i]]);
+		for (size_t i = 0; i < p->ninbox; i++)
+			s->jobs[p->inbox[i]].k1 = sched_fs_key(s, &s->jobs[p->inbox[i]]);
 		sched_queue_sort(s, p);
+		sched_queue_merge(s, p);
 	}
 }
 
