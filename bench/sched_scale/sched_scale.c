@@ -42,7 +42,7 @@ static double now_ms(void)
  * of the same users and names start at 0 and end one by one, 20 s apart, so the
  * timed pass computes real indexes over a populated history. */
 #define HISTORY 4096u
-#define BASE_S (HISTORY * 20 + 1000)
+#define BASE_S	(HISTORY * 20 + 1000)
 static void learn(struct sched *s, struct aidc_rng *rng)
 {
 	struct sched_decisions d;
@@ -79,7 +79,7 @@ static void learn(struct sched *s, struct aidc_rng *rng)
 	sched_decisions_release(&d);
 }
 
-#define ACCTS 1000u
+#define ACCTS	  1000u
 #define USERS_PER 5u
 
 /* The tenancy groups of the "+1000 acct" rows: org, ACCTS accounts, their
@@ -93,8 +93,8 @@ static void accounts(struct sched *s, enum sched_order o, struct aidc_rng *rng, 
 	int og = sched_group_set(s, &org, &e);
 	for (uint32_t a = 0; a < ACCTS && og >= 0; a++) {
 		snprintf(name, sizeof name, "account a%u", a);
-		struct sched_group_spec g = {name, og, -1, -1, -1, -1, -1,
-					     1 + (int64_t)aidc_rng_below(rng, 10)};
+		struct sched_group_spec g = {name, og, -1, -1,
+					     -1,   -1, -1, 1 + (int64_t)aidc_rng_below(rng, 10)};
 		int id = sched_group_set(s, &g, &e);
 		if (id < 0)
 			break;
@@ -206,8 +206,8 @@ static struct sched *build(enum sched_order o, enum sched_blocking b, uint32_t n
 		if (accts) {
 			uint32_t a = (uint32_t)aidc_rng_below(&rng, ACCTS);
 			js.groups[0] = gid[a];
-			js.groups[1] = gid[ACCTS + a * USERS_PER +
-					   (uint32_t)aidc_rng_below(&rng, USERS_PER)];
+			js.groups[1] =
+			    gid[ACCTS + a * USERS_PER + (uint32_t)aidc_rng_below(&rng, USERS_PER)];
 			js.ngroups = 2;
 		}
 		if (sched_submit(s, &js, BASE_S + njobs / 10, &e) < 0) {
@@ -311,7 +311,8 @@ int main(int argc, char **argv)
 			continue;
 		a = measure(cfgs[c].o, cfgs[c].b, 10000, cfgs[c].accts, repeats, &s10);
 		double b = measure(cfgs[c].o, cfgs[c].b, 100000, cfgs[c].accts, repeats, &s100);
-		if (cfgs[c].o == SCHED_ORDER_FIFO && cfgs[c].b == SCHED_BLOCK_EASY && !cfgs[c].accts)
+		if (cfgs[c].o == SCHED_ORDER_FIFO && cfgs[c].b == SCHED_BLOCK_EASY &&
+		    !cfgs[c].accts)
 			base100 = b;
 		printf("%-28s %10.2f %10.2f %12zu %12zu %7.2fx", cfgs[c].name, a, b, s10, s100,
 		       b / a);
