@@ -36,7 +36,17 @@ struct sim_args {
 	int64_t nodes, gpn, seed, generate, restart_s, tiresias_threshold;
 	int64_t g_min, g_quantum, g_maxpre, g_starve, g_factor; /* GITTINS settings */
 	double vc_scale, load;
+	const char *quota_file;
+	/* MULTIFACTOR settings, in the order of mf_names; mf_set: given */
+	int64_t mf[7];
+	bool mf_set[7];
 };
+
+/* The multifactor flags (they apply to --policy multifactor only). */
+static const char *const mf_names[7] = {
+    "fs-half-life",	      "priority-calc-period",	   "priority-max-age",
+    "priority-weight-age",    "priority-weight-fairshare", "priority-weight-size",
+    "priority-weight-qos"};
 
 static const char *usage_text = "aidc sim [--trace FILE --format philly|helios|aidc] "
 				"[--policy P|all] [--backfill] [cluster flags] [output flags]";
@@ -67,6 +77,13 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	a->g_maxpre = core.gittins_max_preempt;
 	a->g_starve = core.gittins_starve_s;
 	a->g_factor = core.gittins_starve_factor;
+	a->mf[0] = core.fs_half_life_s;
+	a->mf[1] = core.prio_calc_period_s;
+	a->mf[2] = core.prio_max_age_s;
+	a->mf[3] = core.prio_weight_age;
+	a->mf[4] = core.prio_weight_fairshare;
+	a->mf[5] = core.prio_weight_size;
+	a->mf[6] = core.prio_weight_qos;
 	const struct cli_flag flags[] = {
 		{"trace", CLI_STR, &a->trace, "FILE", "trace to replay ('-' = stdin)", 0, 0, NULL, NULL},
 		{"format", CLI_CHOICE, &a->format, "F", "trace format", 0, 0, format_choices, &a->format_set},
@@ -96,6 +113,14 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"gittins-max-preempt", CLI_I64, &a->g_maxpre, "N", "Gittins: preemptions per job at most (0 = one per run-time bucket)", 0, 1000000, NULL, NULL},
 		{"gittins-starve", CLI_I64, &a->g_starve, "S", "Gittins: a job queued this long goes first and runs unpreempted (0 = never)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
+		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
+		{"fs-half-life", CLI_I64, &a->mf[0], "S", "multifactor: half-life of fair-share usage (0 = no decay)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[0]},
+		{"priority-calc-period", CLI_I64, &a->mf[1], "S", "multifactor: recompute factors at most this often (0 = every pass)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[1]},
+		{"priority-max-age", CLI_I64, &a->mf[2], "S", "multifactor: queued time at which the age factor reaches 1", 1, AIDC_MAX_DURATION_S, NULL, &a->mf_set[2]},
+		{"priority-weight-age", CLI_I64, &a->mf[3], "N", "multifactor: weight of age", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[3]},
+		{"priority-weight-fairshare", CLI_I64, &a->mf[4], "N", "multifactor: weight of fair share", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[4]},
+		{"priority-weight-size", CLI_I64, &a->mf[5], "N", "multifactor: weight of job size", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[5]},
+		{"priority-weight-qos", CLI_I64, &a->mf[6], "N", "multifactor: weight of QoS", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[6]},
 		{"progress", CLI_BOOL, &a->progress, NULL, "progress on stderr even when it is not a TTY", 0, 0, NULL, NULL},
 		{"timing", CLI_BOOL, &a->timing, NULL, "print wall time and peak RSS on stderr", 0, 0, NULL, NULL},
 	};
@@ -195,6 +220,17 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 	o->gittins_max_preempt = (uint32_t)a->g_maxpre;
 	o->gittins_starve_s = a->g_starve;
 	o->gittins_starve_factor = (uint32_t)a->g_factor;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(mf_names); i++)
+		if (a->mf_set[i] && a->policy != SCHED_ORDER_MULTIFACTOR)
+			return aidc_errf(e, AIDC_E_USAGE, "--%s applies to --policy multifactor only",
+					 mf_names[i]);
+	o->fs_half_life_s = a->mf[0];
+	o->prio_calc_period_s = a->mf[1];
+	o->prio_max_age_s = a->mf[2];
+	o->prio_weight_age = (uint32_t)a->mf[3];
+	o->prio_weight_fairshare = (uint32_t)a->mf[4];
+	o->prio_weight_size = (uint32_t)a->mf[5];
+	o->prio_weight_qos = (uint32_t)a->mf[6];
 	const char *from = a->from, *to = a->to;
 	if (o->compat_helios && a->format == SIM_FORMAT_PHILLY && a->trace) {
 		from = from ? from : HELIOS_PHILLY_FROM;
@@ -321,6 +357,26 @@ static int print_results(const struct sim_args *a, const struct sim_cluster *c,
 	return rc;
 }
 
+/* Per run, each account's guarantee satisfaction: the fraction of the time
+ * with pending demand in which it held at least min(demand, quota). */
+static void print_guarantees(const struct sim_result *rs, const struct sim_policy *pol, size_t n,
+			     const struct sim_quota *q, size_t nq)
+{
+	printf("\nguarantee satisfaction per account (time with pending demand holding at "
+	       "least min(demand, quota)):\n");
+	for (size_t k = 0; k < n; k++) {
+		char label[64];
+		sim_policy_label(&pol[k], label, sizeof label);
+		printf("  %-14s", label);
+		for (size_t i = 0; i < nq && rs[k].qstats; i++) {
+			const struct sim_quota_stat *st = &rs[k].qstats[i];
+			double sat = st->pending_s > 0 ? st->satisfied_s / st->pending_s : 1.0;
+			printf(" %s %.2f%%", q[i].name, 100.0 * sat);
+		}
+		printf("\n");
+	}
+}
+
 /* Jobs whose VC names no partition are not replayed (docs/sim.md). When that
  * is every job, the cluster and the trace do not belong together: fail with
  * one line. Otherwise say on stderr how many were left out (stdout stays the
@@ -382,12 +438,20 @@ static int run_all(const struct sim_args *a, const struct sim_trace *t,
 	int rc = sim_options(a, &o, e);
 	if (rc)
 		return rc;
+	struct sim_quota *quotas = NULL;
+	if (a->quota_file) {
+		if ((rc = sim_quotas_load(a->quota_file, &quotas, &o.nquotas, e)) != 0)
+			return rc;
+		o.quotas = quotas;
+	}
 	/* Open --jobs-csv before the runs: a bad path fails in a moment, not
 	 * after a long replay, and the file appears only on success. */
 	struct aidc_outfile csv;
 	aidc_outfile_init(&csv);
-	if (a->jobs_csv && (rc = aidc_outfile_open(&csv, a->jobs_csv, e)) != 0)
+	if (a->jobs_csv && (rc = aidc_outfile_open(&csv, a->jobs_csv, e)) != 0) {
+		aidc_free(quotas);
 		return rc;
+	}
 	struct sim_result *rs = aidc_calloc(n, sizeof *rs);
 	size_t done = 0;
 	for (; done < n && !rc; done++) {
@@ -409,6 +473,9 @@ static int run_all(const struct sim_args *a, const struct sim_trace *t,
 		rc = check_partitions(t, &rs[0], e);
 	if (!rc)
 		rc = print_results(a, c, rs, n, a->jobs_csv ? &csv : NULL, e);
+	if (!rc && quotas && !a->json)
+		print_guarantees(rs, pol, n, quotas, o.nquotas);
+	aidc_free(quotas);
 	if (!rc && a->jobs_csv)
 		rc = aidc_outfile_commit(&csv, e);
 	aidc_outfile_abort(&csv);

@@ -239,6 +239,10 @@ struct sim_quota {
 	int64_t shares; /* fair share among the accounts (order multifactor); 0 = 1 */
 };
 
+/* Reads a quota file (src/sim/quotafile.c, docs/tenancy.md): *out (caller
+ * frees with aidc_free) gets *n accounts; nothing on error. */
+int sim_quotas_load(const char *path, struct sim_quota **out, size_t *n, struct aidc_err *e);
+
 /* Per account of a tenancy run: time with pending demand, and the part of it
  * in which the account held at least min(demand, nominal quota). */
 struct sim_quota_stat {

@@ -89,6 +89,19 @@ expect 1 "no job replayed" "$AIDC" sim --trace "$tmp/vcs.csv" --vc-file "$tmp/ab
 printf 'vc,node num\nx,1\nb,1\n' > "$tmp/xb.vc"
 expect 0 "note: 2 jobs of 2 VCs" "$AIDC" sim --trace "$tmp/vcs.csv" --vc-file "$tmp/xb.vc" --policy fifo --json
 /usr/bin/python3 -m json.tool "$tmp/qa.out" > /dev/null || fail "--json output is not valid JSON"
+# Quota files (docs/tenancy.md): bad rows refused naming file, line and column;
+# multifactor settings refused under another policy; a run reports each
+# account's guarantee satisfaction.
+printf 'account,quota_devices,shares\nx,1,2\nx,1,1\n' > "$tmp/dupq.csv"
+expect 1 "dupq.csv:3: account 'x' appears twice" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/dupq.csv"
+printf 'account,quota_devices,shares\nx,1,0\n' > "$tmp/badq.csv"
+expect 1 "badq.csv:2: shares '0' is not an integer in 1.." "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/badq.csv"
+printf 'account,shares\nx,1\n' > "$tmp/noq.csv"
+expect 1 "quota_devices" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/noq.csv"
+expect 2 "--priority-weight-age applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --priority-weight-age 5
+printf 'account,quota_devices,borrow_limit,lend_limit,shares\nx,4,-1,-1,3\ny,4,,,1\n' > "$tmp/q.csv"
+"$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --quota-file "$tmp/q.csv" --fs-half-life 3600 > "$tmp/q.out" 2>&1 || fail "quota run failed: $(cat "$tmp/q.out")"
+grep -q "Multifactor .*x 100.00% y 100.00%" "$tmp/q.out" || fail "no guarantee line: $(cat "$tmp/q.out")"
 # --out / --jobs-csv into a missing directory: fail at once, nothing written;
 # an existing file is left untouched when the run fails.
 expect 1 "nodir/g.trace: cannot write" "$AIDC" sim --generate 10 --out "$tmp/nodir/g.trace"
