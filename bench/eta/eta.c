@@ -5,8 +5,10 @@
  * EASY backfill, GPU jobs submitted from 2017-10-01 for --days days) and, at
  * the submission of every --every-th job, runs the same forecast the
  * controller runs (sched_forecast: the core forward over the live state,
- * running jobs ending at their estimates). Each estimate is compared with the
- * job's actual start in that replay.
+ * running jobs ending at their estimates; --step S: passes at S-second steps,
+ * 0 = at every end). Each estimate is compared with the job's actual start
+ * in that replay. First, the refresh target: 10,000 pending jobs on 4,096
+ * nodes x 8 devices, timed at steps of 60, 300 and 3,600 s.
  *
  * Printed: median and p90 absolute error over all sampled jobs and over those
  * that queued longer than 10 minutes, and for the latter the median of
@@ -91,14 +93,124 @@ static void collect(const struct sim_trace *t, const struct sim_result *r, struc
 	}
 }
 
+/* Deterministic LCG for the synthetic queue. */
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 33;
+}
+
+/*
+ * The refresh target: a forecast of 10,000 pending jobs on 4,096 nodes x 8
+ * devices, the cluster full of running jobs (1, 2, 4 or 8 devices, limits
+ * 1..24 h), pending jobs of the same mix. Prints the forecast's wall time
+ * with one pass of the live core as the baseline measured here.
+ */
+static int refresh_speed(int64_t nodes, int64_t pending)
+{
+	struct sched_config cfg;
+	struct sched *s = NULL;
+	struct aidc_err e = {0};
+	sched_config_defaults(&cfg);
+	cfg.order = SCHED_ORDER_FIFO;
+	cfg.blocking = SCHED_BLOCK_EASY;
+	if (sched_new(&cfg, NULL, &s, &e) || sched_add_model(s, "gpu", "v", 81920, &e) < 0 ||
+	    sched_add_partition(s, "p", &e) < 0)
+		goto fail;
+	struct sched_device_spec devs[8];
+	for (uint32_t d = 0; d < 8; d++)
+		devs[d] = (struct sched_device_spec){.model = 0, .group = d / 4};
+	for (int64_t i = 0; i < nodes; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "n%lld", (long long)i);
+		struct sched_node_spec ns = {name, 0, (uint32_t)(i / 32), 128000, 1 << 20, 8, devs};
+		if (sched_add_node(s, &ns, &e) < 0)
+			goto fail;
+	}
+	uint64_t x = 42, id = 1;
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	int64_t used = 0, cap = nodes * 8;
+	static const uint32_t sizes[] = {1, 2, 4, 8};
+	while (used < cap) { /* running: fill the cluster */
+		uint32_t nd = sizes[lcg(&x) % 4];
+		if (used + nd > cap)
+			nd = 1;
+		struct sched_job_spec js = {
+		    .id = id++,
+		    .name = "r",
+		    .user = "u",
+		    .ntasks = 1,
+		    .task = {.cpu_milli = 1000, .mem_mib = 1024, .ndev = nd},
+		    .time_limit_s = 3600 + (int64_t)(lcg(&x) % 82800)};
+		if (sched_submit(s, &js, 0, &e) < 0)
+			goto fail;
+		used += nd;
+	}
+	if (sched_pass(s, 0, &d, &e))
+		goto fail;
+	for (int64_t i = 0; i < pending; i++) {
+		uint32_t nd = sizes[lcg(&x) % 4];
+		struct sched_job_spec js = {
+		    .id = id++,
+		    .name = "p",
+		    .user = "u",
+		    .submit_s = 10,
+		    .ntasks = 1 + (uint32_t)(nd == 8 && lcg(&x) % 4 == 0),
+		    .task = {.cpu_milli = 1000, .mem_mib = 1024, .ndev = nd},
+		    .time_limit_s = 3600 + (int64_t)(lcg(&x) % 82800)};
+		if (sched_submit(s, &js, 10, &e) < 0)
+			goto fail;
+	}
+	double t0 = mono_s();
+	if (sched_pass(s, 10, &d, &e))
+		goto fail;
+	double pass_s = mono_s() - t0;
+	size_t n = sched_job_handles(s);
+	int64_t *est = aidc_calloc(n, sizeof *est);
+	static const int64_t steps[] = {60, 300, 3600};
+	int rc = 0;
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(steps) && rc == 0; k++) {
+		t0 = mono_s();
+		rc = sched_forecast(s, 10, 10000000, steps[k], est, n, &e);
+		double fc_s = mono_s() - t0;
+		size_t have = 0, pend = 0;
+		for (size_t h = 0; h < n; h++) {
+			pend += sched_job_state(s, (uint32_t)h) == SCHED_JOB_PENDING;
+			have += est[h] > 0;
+		}
+		printf("bench_eta: refresh of %zu pending jobs on %lld nodes x 8 devices (full), "
+		       "step %lld s: forecast %.1f ms (%zu estimated), one live pass %.1f ms, "
+		       "ratio %.1f; target < 100 ms: %s\n",
+		       pend, (long long)nodes, (long long)steps[k], 1000 * fc_s, have,
+		       1000 * pass_s, pass_s > 0 ? fc_s / pass_s : 0.0,
+		       fc_s < 0.1 ? "MET" : "NOT MET");
+	}
+	aidc_free(est);
+	sched_decisions_release(&d);
+	if (rc)
+		goto fail;
+	sched_free(s);
+	return 0;
+fail:
+	fprintf(stderr, "bench_eta: refresh: %s\n", e.msg);
+	sched_free(s);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("AIDC_TRACES_DIR");
-	int64_t every = 20, days = 61;
+	int64_t every = 20, days = 61, step = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 1, 1000000, &every)) {
 				fprintf(stderr, "bench_eta: --every takes 1..1000000\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--step") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 0, 86400, &step)) {
+				fprintf(stderr, "bench_eta: --step takes 0..86400 s\n");
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
@@ -109,13 +221,15 @@ int main(int argc, char **argv)
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr,
 				"bench_eta: unknown option %s\n"
-				"usage: bench_eta [TRACES_DIR] [--every N] [--days D]\n",
+				"usage: bench_eta [TRACES_DIR] [--every N] [--days D] [--step S]\n",
 				argv[i]);
 			return 2;
 		} else {
 			dir = argv[i];
 		}
 	}
+	if (refresh_speed(4096, 10000))
+		return 1;
 	if (!dir)
 		dir = "../shared/traces";
 	char tpath[1024], vpath[1024];
@@ -154,6 +268,7 @@ int main(int argc, char **argv)
 	rc = sim_run(&tr, &c, &o, &base, &e);
 	double wall_base = mono_s() - t0;
 	o.eta_every = (uint32_t)every;
+	o.eta_step_s = step;
 	t0 = mono_s();
 	if (!rc)
 		rc = sim_run(&tr, &c, &o, &r, &e);
@@ -170,8 +285,9 @@ int main(int argc, char **argv)
 	struct errs x = {0};
 	collect(&tr, &r, &x);
 	printf("bench_eta: philly-pollux, %llu GPUs in philly-meta VCs, QSSF+bf, GPU jobs of %lld "
-	       "days from 2017-10-01, estimate at every %lld-th submission\n",
-	       (unsigned long long)sim_cluster_devices(&c), (long long)days, (long long)every);
+	       "days from 2017-10-01, estimate at every %lld-th submission, step %lld s\n",
+	       (unsigned long long)sim_cluster_devices(&c), (long long)days, (long long)every,
+	       (long long)step);
 	printf("  forecasts made: %zu (%zu jobs estimated; %zu never started in the forecast)\n",
 	       made, x.nall + x.nnostart, x.nnostart);
 	printf("  replay unchanged by forecasting: %zu of %zu jobs start at the same second\n",

@@ -123,6 +123,13 @@ static const struct key keys[] = {
 	    "start estimates of every pending job (the core run forward over the live state, "
 	    "sched_forecast) are refreshed after a pass at most this often; 0 = only the "
 	    "queue head's reservation"),
+	I64("estimate_step_s", estimate_step_s, 0, 86400, "60", NULL,
+	    "the start forecast passes at steps of this many seconds (jobs ending in between end "
+	    "at the step): estimates are up to this late, long queues cost fewer passes; 0 = a "
+	    "pass at every estimated end"),
+	I64("estimate_budget_ms", estimate_budget_ms, 1, 60000, "200", NULL,
+	    "a start forecast runs about as many passes as the latest live pass's duration fits "
+	    "in this budget (at least 100); jobs it does not reach have no estimate"),
 	I64("pass_interval_ms", pass_interval_ms, 10, 600000, "1000", NULL,
 	    "scheduling pass timer (passes also run on every event)"),
 	I64("default_mem_mib", default_mem_mib, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB, "0", NULL,

@@ -81,6 +81,8 @@ struct ctld_config {
 	int64_t kill_grace_s;
 	int64_t pass_interval_ms;
 	int64_t estimate_interval_ms; /* start forecast of every pending job; 0 = off */
+	int64_t estimate_step_s;      /* the forecast's time step (sched_forecast) */
+	int64_t estimate_budget_ms;   /* about how long one forecast may hold the loop */
 	int64_t default_mem_mib;
 	int64_t master_port_base;
 	int64_t master_port_range;

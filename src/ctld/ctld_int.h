@@ -302,6 +302,7 @@ struct ctld {
 	 * next may run, and the per-handle output buffer. */
 	uint64_t fc_seq;
 	int64_t next_forecast_ms;
+	int64_t last_pass_us; /* the latest live pass's duration (the forecast's budget) */
 	int64_t *fc_buf;
 	size_t cap_fc;
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;

@@ -449,7 +449,8 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		act_on_preempts(c);
 	if (rc)
 		return rc;
-	ctld_metrics_pass(c, ctld_mono_us() - t0);
+	c->last_pass_us = ctld_mono_us() - t0;
+	ctld_metrics_pass(c, c->last_pass_us);
 	return 0;
 }
 
@@ -466,8 +467,17 @@ void ctld_forecast_maybe(struct ctld *c, int64_t now_ms)
 		AIDC_GROW(c->fc_buf, c->cap_fc, n);
 	struct aidc_err e = {0};
 	int64_t t0 = ctld_mono_us();
-	/* Bounded: a forecast never takes more passes than AIDC_MAX_FORECAST_PASSES. */
-	int rc = sched_forecast(c->sched, ctld_now_s(), AIDC_MAX_FORECAST_PASSES, c->fc_buf, n, &e);
+	/* Bounded: at most AIDC_MAX_FORECAST_PASSES passes, and about as many as
+	 * take estimate_budget_ms at the cost of the latest live pass (each
+	 * forecast pass costs about as much), so the loop is never held long;
+	 * jobs past that get no estimate. */
+	uint64_t per_pass_us = c->last_pass_us > 0 ? (uint64_t)c->last_pass_us : 1;
+	uint64_t budget = (uint64_t)c->cfg.estimate_budget_ms * 1000 / per_pass_us;
+	uint32_t max_passes = budget < 100 ? 100
+			      : budget > AIDC_MAX_FORECAST_PASSES ? AIDC_MAX_FORECAST_PASSES
+								  : (uint32_t)budget;
+	int rc = sched_forecast(c->sched, ctld_now_s(), max_passes, c->cfg.estimate_step_s,
+				c->fc_buf, n, &e);
 	if (rc) {
 		aidc_log(AIDC_LOG_WARN, "start forecast: %s", aidc_err_text(&e, rc));
 		return;
@@ -481,7 +491,7 @@ void ctld_forecast_maybe(struct ctld *c, int64_t now_ms)
 		}
 	}
 	int64_t us = ctld_mono_us() - t0;
-	if (us > 1000000)
-		aidc_log(AIDC_LOG_WARN, "start forecast took %" PRId64 " ms (estimate_interval_ms)",
-			 us / 1000);
+	if (us > 2000 * c->cfg.estimate_budget_ms + 1000000)
+		aidc_log(AIDC_LOG_WARN, "start forecast took %" PRId64 " ms (estimate_budget_ms %" PRId64
+			 ")", us / 1000, c->cfg.estimate_budget_ms);
 }

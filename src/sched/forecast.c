@@ -247,8 +247,10 @@ static void take_decisions(struct run *r, const struct sched_decisions *d, int64
 }
 
 /* Finishes every job whose estimated end is the earliest one, if that is no
- * later than limit; returns that time, or limit when none ends by then. */
-static int64_t finish_next(struct run *r, int64_t limit)
+ * later than limit; returns that time, or limit when none ends by then. With
+ * step_s, the time is rounded up to now_s + a multiple of step_s and every job
+ * ending by then finishes (one pass for all of them). */
+static int64_t finish_next(struct run *r, int64_t limit, int64_t now_s, int64_t step_s)
 {
 	const struct aidc_heap_item *top;
 	int64_t at = limit;
@@ -259,10 +261,17 @@ static int64_t finish_next(struct run *r, int64_t limit)
 		uint32_t h = (uint32_t)it.value;
 		if (r->end_of[h] != it.key)
 			continue; /* stale: the run was preempted */
-		if (!found)
+		if (!found) {
 			at = it.key, found = true;
+			if (step_s > 0) {
+				int64_t k = (it.key - now_s + step_s - 1) / step_s;
+				at = now_s + k * step_s;
+				at = at < limit ? at : limit;
+				at = at > it.key ? at : it.key;
+			}
+		}
 		r->end_of[h] = 0;
-		sched_job_finish(r->c, h, it.key, NULL);
+		sched_job_finish(r->c, h, at, NULL);
 	}
 	return at;
 }
@@ -272,9 +281,12 @@ uint32_t sched_job_handles(const struct sched *s)
 	return s->njob_slots;
 }
 
-int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t *start_s,
-		   size_t n, struct aidc_err *e)
+int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t step_s,
+		   int64_t *start_s, size_t n, struct aidc_err *e)
 {
+	if (step_s < 0 || step_s > AIDC_MAX_DURATION_S)
+		return aidc_errf(e, AIDC_E_INVAL, "forecast: step %" PRId64 " s outside 0..%lld",
+				 step_s, (long long)AIDC_MAX_DURATION_S);
 	if (n < s->njob_slots)
 		return aidc_errf(e, AIDC_E_INVAL, "forecast: %zu outputs for %u job handles", n,
 				 s->njob_slots);
@@ -303,7 +315,7 @@ int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, in
 		/* Next: the earliest estimated end, or a wakeup the core asks for
 		 * (e.g. a Tiresias promotion), whichever comes first. */
 		int64_t wake = sched_next_wakeup(r.c, t);
-		int64_t next = finish_next(&r, wake);
+		int64_t next = finish_next(&r, wake, now_s, step_s);
 		if (next == INT64_MAX)
 			break; /* nothing will change: the rest never start */
 		t = next > t ? next : t;

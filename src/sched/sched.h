@@ -472,14 +472,17 @@ int sched_place(struct sched *s, uint32_t job, enum sched_place_mode mode, int64
 /*
  * Start-time forecast (forecast.c, docs/scheduler.md): runs a private copy of
  * the core forward from now_s with no new arrivals, running jobs ending at
- * their estimates (sched_job_estimate), for at most max_passes passes. Fills
+ * their estimates (sched_job_estimate), for at most max_passes passes. With
+ * step_s > 0 passes happen only at now_s + multiples of step_s (every job
+ * ending in between ends then): estimates are up to step_s late, and a long
+ * queue needs far fewer passes; 0 = a pass at every estimated end. Fills
  * start_s[h] for every job handle h < sched_job_handles(s) (n entries at
  * least, else AIDC_E_INVAL): the estimated start (>= now_s) of a pending job,
  * 0 for a running job, a free handle, or a job that does not start within
  * max_passes or ever. s is not changed. Deterministic.
  */
-int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t *start_s,
-		   size_t n, struct aidc_err *e);
+int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, int64_t step_s,
+		   int64_t *start_s, size_t n, struct aidc_err *e);
 /* One more than the largest job handle in use (the size of per-handle arrays). */
 uint32_t sched_job_handles(const struct sched *s);
 

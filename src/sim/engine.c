@@ -664,7 +664,8 @@ static int estimate(struct engine *en, size_t first, size_t last, struct aidc_er
 	size_t n = sched_job_handles(en->s);
 	int64_t *est = aidc_calloc(n ? n : 1, sizeof *est);
 	int rc = sched_forecast(en->s, en->now,
-				en->o->eta_max_passes ? en->o->eta_max_passes : 100000, est, n, e);
+				en->o->eta_max_passes ? en->o->eta_max_passes : 100000,
+				en->o->eta_step_s, est, n, e);
 	for (size_t i = first; rc == 0 && i < last; i++) {
 		struct sim_job_run *jr = &en->r->jobs[i];
 		if (jr->status == SIM_ST_PENDING && i % en->o->eta_every == 0)

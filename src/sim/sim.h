@@ -269,8 +269,10 @@ struct sim_opts {
 	int64_t gittins_quantum_s, gittins_starve_s;
 	/* Start estimates (sched_forecast): at the submission of every eta_every-th
 	 * job of the trace (0 = never), the core's forecast of its start, with at
-	 * most eta_max_passes passes (0 = 100,000), into sim_job_run.eta_s. */
+	 * most eta_max_passes passes (0 = 100,000) at steps of eta_step_s (0 =
+	 * every end; see sched_forecast), into sim_job_run.eta_s. */
 	uint32_t eta_every, eta_max_passes;
+	int64_t eta_step_s;
 	/* MULTIFACTOR settings (struct sched_config; sim_opts_defaults takes the core's) */
 	int64_t fs_half_life_s, prio_calc_period_s, prio_max_age_s;
 	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;

@@ -10,7 +10,11 @@
 # needing both devices behind B (time limit 5 minutes), is estimated at A's
 # start + 120 + 300 s, with the core run forward from the live state.
 . "$(dirname "$0")/agent_lib.sh"
-center_up 1 --devices 2
+# Exact answers: the forecast passes at every estimated end (estimate_step_s 0).
+conf=$(mktemp /tmp/aidc-eta-conf-XXXXXX)
+printf 'estimate_step_s = 0\nestimate_interval_ms = 500\n' >"$conf"
+center_up 1 --devices 2 --controller-config "$conf"
+rm -f "$conf"
 a=$(submit -J holder -t 2 --gpus-per-task 2 -- sleep 300)
 check_eq "A runs" "$(wait_state "$a" running 60)" running
 b=$(submit -J waiter -t 5 --gpus-per-task 2 -- true)

@@ -10,7 +10,7 @@ static void forecast(struct sched *s, int64_t now, int64_t *est, size_t n)
 {
 	struct aidc_err e = {0};
 	CHECK_GE(n, sched_job_handles(s));
-	CHECK_EQ(sched_forecast(s, now, 100000, est, n, &e), 0);
+	CHECK_EQ(sched_forecast(s, now, 100000, 0, est, n, &e), 0);
 }
 
 static void pass(struct sched *s, int64_t now)
@@ -78,6 +78,14 @@ static void test_backfill_forward(void)
 	CHECK_EQ(est[c], 1000);
 	CHECK_EQ(est[d], 100);
 	CHECK_EQ(est[e], 1200);
+	/* With 60 s steps the passes fall at 0, 60, ..., 1020, 1080, ...: D at
+	 * 120 (B ended at 100), C at 1020 (A at 1000), E when C ends at 1220,
+	 * rounded up to 1260. */
+	struct aidc_err e2 = {0};
+	CHECK_EQ(sched_forecast(s, 0, 100000, 60, est, 8, &e2), 0);
+	CHECK_EQ(est[d], 120);
+	CHECK_EQ(est[c], 1020);
+	CHECK_EQ(est[e], 1260);
 	sched_free(s);
 }
 
@@ -95,8 +103,11 @@ static void test_never_and_bad_input(void)
 	CHECK_EQ(est[a], 0);
 	CHECK_EQ(est[big], 0);
 	struct aidc_err e = {0};
-	CHECK_EQ(sched_forecast(s, 0, 10, est, 0, &e), AIDC_E_INVAL);
+	CHECK_EQ(sched_forecast(s, 0, 10, 0, est, 0, &e), AIDC_E_INVAL);
 	CHECK_CONTAINS(e.msg, "outputs");
+	struct aidc_err e2 = {0};
+	CHECK_EQ(sched_forecast(s, 0, 10, -1, est, 4, &e2), AIDC_E_INVAL);
+	CHECK_CONTAINS(e2.msg, "step");
 	sched_free(s);
 }
 
