@@ -17,6 +17,49 @@
 
 /* Environment of a task: ours first (getenv returns the first match), then the
  * job's entries whose names we do not set. */
+#define AGENT_SLURM_ENV_MAX 20
+
+/*
+ * The run-time part of a Slurm batch job's environment (aidc sbatch; the
+ * submit-time part, SLURM_NTASKS, _SUBMIT_DIR, _MEM_PER_NODE, ..., comes
+ * in the job's env): the job id, this node as the node list (one node: the
+ * compressed hostlist is its name), the batch script as node 0 / task 0,
+ * the devices and CPUs here. Writes at most AGENT_SLURM_ENV_MAX entries
+ * (owned by env) and returns how many.
+ */
+static size_t slurm_env(const struct agent *a, const struct api_launch *l,
+			const struct passwd *pw, const char *devs, char **env)
+{
+	char tmp[AIDC_MAX_ARG_BYTES];
+	size_t n = 0, ndev = l->devices.n;
+#define PUT(...)                                                                              \
+	do {                                                                                  \
+		snprintf(tmp, sizeof tmp, __VA_ARGS__);                                       \
+		env[n++] = aidc_strdup(tmp);                                                  \
+	} while (0)
+	PUT("SLURM_JOB_ID=%" PRId64, l->job);
+	PUT("SLURM_JOBID=%" PRId64, l->job);
+	PUT("SLURM_JOB_NODELIST=%s", a->cfg.name);
+	PUT("SLURM_NODELIST=%s", a->cfg.name);
+	PUT("SLURMD_NODENAME=%s", a->cfg.name);
+	PUT("SLURM_TOPOLOGY_ADDR=%s", a->cfg.name);
+	PUT("SLURM_NODEID=0");
+	PUT("SLURM_PROCID=0");
+	PUT("SLURM_LOCALID=0");
+	PUT("SLURM_RESTART_COUNT=%" PRId64, l->attempt);
+	PUT("SLURM_JOB_USER=%s", pw->pw_name);
+	PUT("SLURM_JOB_UID=%" PRId64, l->uid);
+	PUT("SLURM_JOB_GID=%" PRId64, l->gid);
+	PUT("SLURM_CPUS_ON_NODE=%" PRId64, l->cpus ? l->cpus : 1);
+	PUT("SLURM_GPUS_ON_NODE=%zu", ndev);
+	if (ndev) {
+		PUT("SLURM_JOB_GPUS=%s", devs);
+		PUT("GPU_DEVICE_ORDINAL=%s", devs);
+	}
+#undef PUT
+	return n;
+}
+
 static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
 			size_t *count)
 {
@@ -27,7 +70,7 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
 	/* A plugin's own visibility variable (ABI v2 visible_env), set like CUDA_VISIBLE_DEVICES. */
 	const char *vis = a->ndev && a->devs[0].visible_env[0] ? a->devs[0].visible_env : NULL;
-	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 4;
+	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 4 + AGENT_SLURM_ENV_MAX;
 	char **env = aidc_calloc(cap, sizeof *env);
 	size_t n = 0;
 	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
@@ -61,6 +104,8 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);
 	PUT("SHELL=%s", pw->pw_shell);
+	if (l->slurm_env)
+		n += slurm_env(a, l, pw, devs, env + n);
 	bool have_path = false, have_order = false;
 	for (size_t i = 0; i < l->env.n; i++) {
 		const char *kv = l->env.v[i];

@@ -128,6 +128,7 @@ struct api_job_submit {
 	char *account;           /* -A: account charged; NULL = the user's default */
 	char *qos;               /* --qos; NULL = the account's default */
 	char *umask;             /* the submitter's umask, octal ("0077"), or NULL = the node's */
+	bool slurm_env;          /* aidc sbatch: the agent adds a Slurm batch job's SLURM_* */
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -318,6 +319,7 @@ struct api_launch {
 	char *vendor;             /* of this node's devices ("" = none) */
 	struct api_strv devices;  /* device indices on this node, decimal */
 	char *umask;              /* octal, applied to the task and its -o/-e files; NULL = 022 */
+	bool slurm_env;           /* add SLURM_JOB_ID, _NODELIST, ... (docs/slurm.md) */
 };
 extern const struct api_schema api_schema_launch;
 

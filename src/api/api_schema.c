@@ -65,6 +65,8 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, stderr_path, false, PATHB,
 	      "-e: stderr file (default: the -o file)"),
 	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
+	F_BOOL(struct api_job_submit, slurm_env,
+	       "aidc sbatch: the agent adds a Slurm batch job's run-time SLURM_* variables"),
 	F_BOOL(struct api_job_submit, preemptible,
 	       "may be stopped (SIGTERM, grace, SIGKILL) and requeued for a higher-priority job"),
 	F_STR(struct api_job_submit, request_id, false, 64,
@@ -286,6 +288,8 @@ static const struct api_field launch_fields[] = {
 	F_STRV(struct api_launch, devices, false, AIDC_MAX_DEVICES_PER_NODE, 8,
 	       "device indices on this node"),
 	F_STR(struct api_launch, umask, false, 4, "the job's umask in octal; absent: 0022"),
+	F_BOOL(struct api_launch, slurm_env,
+	       "add a Slurm batch job's run-time SLURM_* variables (job id, node list, ...)"),
 };
 SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
 	       "one task to start", launch_check);

@@ -267,6 +267,7 @@ struct resolved {
 	char name[AIDC_MAX_NAME_BYTES];
 	char out[AIDC_MAX_PATH_BYTES], err[AIDC_MAX_PATH_BYTES];
 	char cwd[AIDC_MAX_PATH_BYTES];
+	char submit_dir[AIDC_MAX_PATH_BYTES]; /* where aidc sbatch ran (SLURM_SUBMIT_DIR) */
 	char rid[40];
 };
 
@@ -289,8 +290,8 @@ static int resolve_paths(const struct sbatch_cl *cl, const struct api_sbatch *sb
 		fprintf(stderr, ME ": %s\n", e.msg);
 		return CLI_EXIT_USAGE;
 	}
-	char here[AIDC_MAX_PATH_BYTES];
-	if (!getcwd(here, sizeof here)) {
+	char *here = r->submit_dir;
+	if (!getcwd(here, sizeof r->submit_dir)) {
 		fprintf(stderr, ME ": cannot read the current directory: %s\n", strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
@@ -346,10 +347,13 @@ static int write_env(struct aidc_json *w, const char *exp)
 		if (strlen(*ep) >= AIDC_MAX_ARG_BYTES || strchr(*ep, '=') == *ep ||
 		    cli_env_credential(*ep))
 			continue;
-		if (!all && strncmp(*ep, "SLURM_", 6) && !export_named(list, *ep))
+		/* The submitter's own SLURM_* (sbatch run inside a job) would mix
+		 * with the batch job's: the job gets its own (slurm_vars). */
+		if (!strncmp(*ep, "SLURM_", 6) || (!all && !export_named(list, *ep)))
 			continue;
-		if (++n > AIDC_MAX_ENV) {
-			fprintf(stderr, ME ": more than %u environment variables\n", AIDC_MAX_ENV);
+		if (++n > AIDC_MAX_ENV - 32) { /* room for slurm_vars */
+			fprintf(stderr, ME ": more than %u environment variables\n",
+				AIDC_MAX_ENV - 32);
 			return CLI_EXIT_USAGE;
 		}
 		aidc_json_str(w, *ep);
@@ -368,8 +372,56 @@ static int write_env(struct aidc_json *w, const char *exp)
 		}
 		p += len + (p[len] == ',');
 	}
-	aidc_json_arr_end(w);
 	return 0;
+}
+
+/* The submit-time part of a Slurm batch job's environment (the agent adds
+ * the job id, node list, ... when the job runs: slurm_env). As Slurm, the
+ * per-task and memory variables only when they were asked for. */
+static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const struct resolved *r,
+		       const char *submit_dir)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) != 0)
+		host[0] = '\0';
+	const struct {
+		const char *k;
+		int64_t v; /* < 0: not set */
+	} nums[] = {
+		{"SLURM_NTASKS", r->job.ntasks},
+		{"SLURM_NPROCS", r->job.ntasks},
+		{"SLURM_NNODES", 1},
+		{"SLURM_JOB_NUM_NODES", 1},
+		{"SLURM_JOB_CPUS_PER_NODE", r->job.cpus},
+		{"SLURM_TASKS_PER_NODE", r->job.ntasks},
+		{"SLURM_NTASKS_PER_NODE", sb->ntasks_per_node ? sb->ntasks_per_node : -1},
+		{"SLURM_CPUS_PER_TASK", sb->cpus_per_task ? sb->cpus_per_task : -1},
+		{"SLURM_CPUS_PER_GPU", sb->cpus_per_gpu ? sb->cpus_per_gpu : -1},
+		{"SLURM_MEM_PER_NODE", sb->mem_set ? sb->mem_mib : -1},
+		{"SLURM_MEM_PER_CPU", sb->mem_per_cpu_mib ? sb->mem_per_cpu_mib : -1},
+		{"SLURM_MEM_PER_GPU", sb->mem_per_gpu_mib ? sb->mem_per_gpu_mib : -1},
+		{"SLURM_GPUS_PER_NODE", sb->gpus_per_node ? sb->gpus_per_node : -1},
+		{"SLURM_GPUS_PER_TASK", sb->gpus_per_task ? sb->gpus_per_task : -1},
+		{"SLURM_GPUS", sb->gpus_total ? sb->gpus_total : -1},
+	};
+	char kv[AIDC_MAX_ARG_BYTES];
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(nums); i++)
+		if (nums[i].v >= 0) {
+			snprintf(kv, sizeof kv, "%s=%" PRId64, nums[i].k, nums[i].v);
+			aidc_json_str(w, kv);
+		}
+	const struct {
+		const char *k, *v;
+	} strs[] = {{"SLURM_JOB_NAME", r->name},	 {"SLURM_SUBMIT_DIR", submit_dir},
+		    {"SLURM_SUBMIT_HOST", host},	 {"SLURM_JOB_PARTITION", sb->partition},
+		    {"SLURM_JOB_ACCOUNT", sb->account}, {"SLURM_JOB_QOS", sb->qos},
+		    {"SLURM_EXPORT_ENV", sb->export_[0] ? sb->export_ : "ALL"},
+		    {"SLURM_CLUSTER_NAME", "aidc"}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
+		if (strs[i].v[0]) {
+			snprintf(kv, sizeof kv, "%s=%.*s", strs[i].k, (int)(sizeof kv - 64), strs[i].v);
+			aidc_json_str(w, kv);
+		}
 }
 
 /* The POST /v1/jobs body: one node, one task with the whole allocation. */
@@ -393,7 +445,12 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 	char ums[8];
 	snprintf(ums, sizeof ums, "%04o", (unsigned)(um & 0777));
 	aidc_json_kstr(w, "umask", ums);
-	int rc = with_env ? write_env(w, sb->export_) : 0;
+	int rc = 0;
+	if (with_env) {
+		rc = write_env(w, sb->export_);
+		slurm_vars(w, sb, r, r->submit_dir);
+		aidc_json_arr_end(w);
+	}
 	aidc_json_ki64(w, "nodes", 1);
 	aidc_json_ki64(w, "ntasks", 1);
 	aidc_json_ki64(w, "cpus_per_task", r->job.cpus);
@@ -417,6 +474,7 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 			aidc_json_kstr(w, strs[i].key, strs[i].v);
 	if (sb->preemptible)
 		aidc_json_kbool(w, "preemptible", true);
+	aidc_json_kbool(w, "slurm_env", true);
 	aidc_json_obj_end(w);
 	return rc;
 }

@@ -250,6 +250,8 @@ static char *spec_to_json(const struct api_job_submit *s)
 #undef KI
 	if (s->preemptible)
 		aidc_json_kbool(&w, "preemptible", true);
+	if (s->slurm_env)
+		aidc_json_kbool(&w, "slurm_env", true);
 	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
 	const char *names[] = {"command", "env", "script_args"};
 	for (int k = 0; k < 3; k++) {

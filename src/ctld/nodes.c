@@ -542,6 +542,8 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 		aidc_json_kstr(w, "stderr_path", s->stderr_path);
 	if (s->umask)
 		aidc_json_kstr(w, "umask", s->umask);
+	if (s->slurm_env)
+		aidc_json_kbool(w, "slurm_env", true);
 	aidc_json_ki64(w, "world_size", j->ntasks);
 	aidc_json_ki64(w, "local_rank", k->local_rank);
 	aidc_json_ki64(w, "local_world_size", k->local_size);

@@ -6,7 +6,8 @@
 # --gres=gpu:N counts per node (2 GPUs for 2 tasks, not 4) and GPU type names
 # are case-insensitive; --export=VARS passes only those; --parsable prints
 # the id; an unknown option or a refused one creates no job; aidc submit's -o
-# patterns the agent cannot expand are refused at submit by the controller.
+# patterns the agent cannot expand are refused at submit by the controller;
+# the batch job's SLURM_* environment (issue 13 item 5, one node).
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
@@ -57,6 +58,31 @@ check_eq "--gres=gpu:$lower:2 with 2 tasks on a 2-device $model node runs" \
 wait_for 20 test -s "$DIR/slurm-$id.out"
 check_eq "the batch script sees the node's 2 devices" "$(cat "$DIR/slurm-$id.out" 2>/dev/null)" \
 	"visible=0,1"
+
+# A Slurm batch job's environment: submit-time values from aidc sbatch,
+# run-time ones (job id, node list, devices) from the agent; the submitter's
+# own SLURM_* do not leak in.
+cat > "$DIR/senv.sh" <<'SCRIPT'
+#!/bin/sh
+#SBATCH -J envjob -n 2 -c 2 --gres=gpu:2 --mem=100M
+env | grep -E '^SLURM|^SLURMD_' | sort
+SCRIPT
+node=$("$AIDC" nodes --json | "$PY" -c 'import json,sys
+d=json.load(sys.stdin); print(d.get("nodes", d)[0]["name"])')
+id=$(SLURM_ARRAY_TASK_ID=7 sb --parsable senv.sh)
+check_eq "the SLURM_* job completes" "$(wait_state "$id" "$END" 60)" completed
+f="$DIR/slurm-$id.out"
+wait_for 20 test -s "$f" || fail "slurm-$id.out written"
+for kv in "SLURM_JOB_ID=$id" "SLURM_JOBID=$id" "SLURM_JOB_NAME=envjob" "SLURM_JOB_NODELIST=$node" \
+	"SLURMD_NODENAME=$node" "SLURM_NNODES=1" "SLURM_JOB_NUM_NODES=1" "SLURM_NTASKS=2" \
+	"SLURM_CPUS_PER_TASK=2" "SLURM_JOB_CPUS_PER_NODE=4" "SLURM_CPUS_ON_NODE=4" \
+	"SLURM_GPUS_ON_NODE=2" "SLURM_MEM_PER_NODE=100" "SLURM_SUBMIT_DIR=$DIR" "SLURM_PROCID=0" \
+	"SLURM_NODEID=0" "SLURM_LOCALID=0" "SLURM_JOB_GPUS=0,1" "SLURM_RESTART_COUNT=0" \
+	"SLURM_JOB_USER=$(id -un)"; do
+	grep -qx "$kv" "$f" && ok "batch env $kv" || fail "batch env lacks $kv: $(tr '\n' ' ' < "$f")"
+done
+grep -q SLURM_ARRAY_TASK_ID "$f" && fail "the submitter's SLURM_ARRAY_TASK_ID leaked in" ||
+	ok "the submitter's SLURM_* stay out"
 
 before=$(njobs)
 sb --bogus-flag job.sh >/dev/null 2>"$DIR/err" && fail "--bogus-flag accepted" ||
