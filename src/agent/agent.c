@@ -450,6 +450,7 @@ struct task *agent_task_new(struct agent *a, int64_t job, uint32_t index, uint32
 	t->index = index;
 	t->attempt = attempt;
 	t->pid = -1;
+	t->cpu_usec = t->mem_peak_bytes = -1;
 	t->start_fd = -1;
 	t->gate_fd = -1;
 	t->follow_fd = -1;

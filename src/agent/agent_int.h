@@ -101,6 +101,11 @@ void agent_cgroup_close_fds(struct agent_cgroup *cg);
 void agent_cgroup_kill(const struct agent_limits *l, const struct agent_cgroup *cg);
 /* Kernel OOM kills inside the task's memory cgroup so far (0 if unknown). */
 uint64_t agent_cgroup_oom_kills(const struct agent_limits *l, const struct agent_cgroup *cg);
+/* The task cgroup's CPU time (v2 cpu.stat usage_usec) and peak memory (v2
+ * memory.peak, v1 memory.max_usage_in_bytes); -1 each where not available
+ * (no cgroup, an older kernel). Read after the task ended, before removal. */
+void agent_cgroup_usage(const struct agent_limits *l, const struct agent_cgroup *cg,
+			int64_t *cpu_usec, int64_t *mem_peak_bytes);
 /* Whether any process is still in the task's cgroup. */
 bool agent_cgroup_busy(const struct agent_limits *l, const struct agent_cgroup *cg);
 /* Removes the task's cgroup(s): 0, or AIDC_E_BUSY while processes remain. */
@@ -185,6 +190,13 @@ int agent_proc_spawn_result(int *fd, const char *cwd, const char *exe, struct ai
 void agent_proc_signal(pid_t pid, int sig);
 /* Reaps one exited child without blocking: 1 with pid and status, 0 if none. */
 int agent_proc_reap(pid_t *pid, int *exit_code, int *term_signal);
+/* CPU time of pid and of the children it waited for (/proc/PID/stat: its
+ * shim has waited for the program), microseconds; AIDC_E_NOTFOUND if gone. */
+int agent_proc_cpu_usec(pid_t pid, int64_t *cpu_usec);
+/* agent_proc_reap with the child's resource use (wait4: it and its reaped
+ * descendants): CPU time (user + system) and peak resident set, in bytes. */
+int agent_proc_reap_usage(pid_t *pid, int *exit_code, int *term_signal, int64_t *cpu_usec,
+			  int64_t *maxrss_bytes);
 /* Makes the agent the reaper of its tasks' orphans (PR_SET_CHILD_SUBREAPER),
  * so a task's stray children become zombies the agent reaps, not leaks. */
 void agent_proc_init(void);
@@ -260,6 +272,9 @@ struct task {
 	bool writers_started;
 	uint8_t writer_notreg; /* streams whose -o/-e path is not a regular file (refused) */
 	int64_t exited_ms;     /* when the task was seen ending (agent_mono_ms), 0 before */
+	/* Resource use of the ended task (reported for accounting): the cgroup's
+	 * counters where it has them, else the leader's rusage; -1 = unknown. */
+	int64_t cpu_usec, mem_peak_bytes;
 	/* The shim reported the program's end (exit_code/term_signal hold it);
 	 * killed once tasks.json says so (shim_killed). */
 	bool status_held, shim_killed;

@@ -465,10 +465,25 @@ void agent_kill_task(struct agent *a, int64_t job, uint32_t index, uint32_t atte
 void agent_task_ended(struct agent *a, struct task *t)
 {
 	t->exited_ms = agent_mono_ms();
+	/* A shim that reported its program's end still lives: its waited-for
+	 * children's CPU time is the program's (the reaper's rusage is not
+	 * there yet). */
+	int64_t shim_cpu;
+	if (t->cpu_usec < 0 && t->status_held && t->pid > 0 && !t->adopted &&
+	    agent_proc_cpu_usec(t->pid, &shim_cpu) == 0)
+		t->cpu_usec = shim_cpu;
 	if (t->pid > 0 && !t->lost)
 		agent_proc_signal(t->pid, SIGKILL); /* stragglers in its group */
 	agent_cgroup_kill(&a->lim, &t->cg);
 	uint64_t ooms = agent_cgroup_oom_kills(&a->lim, &t->cg);
+	/* The cgroup counts every process of the task; rusage (set by the reaper)
+	 * only the leader and what it waited for. */
+	int64_t cg_cpu, cg_mem;
+	agent_cgroup_usage(&a->lim, &t->cg, &cg_cpu, &cg_mem);
+	if (cg_cpu >= 0)
+		t->cpu_usec = cg_cpu;
+	if (cg_mem >= 0)
+		t->mem_peak_bytes = cg_mem;
 	if (ooms && !t->failed) {
 		snprintf(t->message, sizeof t->message,
 			 "out of memory: the task reached its memory limit (%" PRIu64
@@ -552,8 +567,9 @@ void agent_reap(struct agent *a)
 {
 	pid_t pid;
 	int code, sig;
+	int64_t cpu_usec, maxrss;
 	take_statuses(a);
-	while (agent_proc_reap(&pid, &code, &sig) == 1) {
+	while (agent_proc_reap_usage(&pid, &code, &sig, &cpu_usec, &maxrss) == 1) {
 		if (agent_health_exited(a, pid, code, sig))
 			continue;
 		for (size_t i = 0; i < a->ntasks; i++) {
@@ -571,6 +587,8 @@ void agent_reap(struct agent *a)
 				t->exit_code = code;
 				t->term_signal = sig;
 			}
+			t->cpu_usec = cpu_usec;
+			t->mem_peak_bytes = maxrss;
 			agent_task_ended(a, t);
 		}
 	}

@@ -80,6 +80,12 @@ static void report_fields(struct aidc_json *w, const struct task *t, const char 
 	aidc_json_kbool(w, "timed_out", t->timed_out);
 	if (t->message[0])
 		aidc_json_kstr(w, "message", t->message);
+	/* Resource use for accounting once the task ended: always both fields,
+	 * -1 when not measured (an absent field decodes as 0). */
+	if (strcmp(state, "running") != 0) {
+		aidc_json_ki64(w, "cpu_usec", t->cpu_usec);
+		aidc_json_ki64(w, "mem_peak_bytes", t->mem_peak_bytes);
+	}
 }
 
 /* A report waiting to be sent: the task (index into a->tasks) and its state. */

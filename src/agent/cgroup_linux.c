@@ -443,6 +443,24 @@ uint64_t agent_cgroup_oom_kills(const struct agent_limits *l, const struct agent
 	return keyed(text, "oom_kill");
 }
 
+void agent_cgroup_usage(const struct agent_limits *l, const struct agent_cgroup *cg,
+			int64_t *cpu_usec, int64_t *mem_peak_bytes)
+{
+	char d[AIDC_MAX_PATH_BYTES], text[2048];
+	bool v2 = l->kind == AGENT_LIMITS_CGROUP2;
+	*cpu_usec = *mem_peak_bytes = -1;
+	if (!is_cgroup(l))
+		return;
+	/* memory.peak: Linux 5.19+ (v2); v1 keeps memory.max_usage_in_bytes. */
+	leaf(l, cg, AGENT_CG_MEM, d, sizeof d);
+	if (d[0] && get(d, v2 ? "memory.peak" : "memory.max_usage_in_bytes", text, sizeof text) > 0 &&
+	    text[0] >= '0' && text[0] <= '9')
+		*mem_peak_bytes = (int64_t)strtoull(text, NULL, 10);
+	/* cpu.stat's usage_usec (v2: always there, the cpu controller or not). */
+	if (v2 && d[0] && get(d, "cpu.stat", text, sizeof text) > 0 && strstr(text, "usage_usec "))
+		*cpu_usec = (int64_t)keyed(text, "usage_usec");
+}
+
 bool agent_cgroup_busy(const struct agent_limits *l, const struct agent_cgroup *cg)
 {
 	char d[AIDC_MAX_PATH_BYTES];

@@ -442,6 +442,23 @@ void agent_proc_signal(pid_t pid, int sig)
 		kill(-pid, sig);
 }
 
+int agent_proc_reap_usage(pid_t *pid, int *exit_code, int *term_signal, int64_t *cpu_usec,
+			  int64_t *maxrss_bytes)
+{
+	int st;
+	struct rusage ru;
+	pid_t r = wait4(-1, &st, WNOHANG, &ru);
+	if (r <= 0)
+		return 0;
+	*pid = r;
+	*exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+	*term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	*cpu_usec = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+		    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	*maxrss_bytes = (int64_t)ru.ru_maxrss * 1024; /* Linux: KiB */
+	return 1;
+}
+
 int agent_proc_reap(pid_t *pid, int *exit_code, int *term_signal)
 {
 	int st;
@@ -482,6 +499,35 @@ int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)
 	if (!f)
 		return AIDC_E_NOTFOUND;
 	*ticks = strtoull(f, NULL, 10);
+	return 0;
+}
+
+int agent_proc_cpu_usec(pid_t pid, int64_t *cpu_usec)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return AIDC_E_NOTFOUND;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return AIDC_E_NOTFOUND;
+	buf[n] = '\0';
+	/* Fields after the last ')': utime 14, stime 15, cutime 16, cstime 17
+	 * (clock ticks); cutime/cstime hold the children it waited for. */
+	char *r = strrchr(buf, ')');
+	if (!r || r[1] != ' ')
+		return AIDC_E_NOTFOUND;
+	char *save = NULL, *f = strtok_r(r + 2, " ", &save);
+	uint64_t sum = 0;
+	for (int field = 3; f && field <= 17; field++, f = strtok_r(NULL, " ", &save))
+		if (field >= 14)
+			sum += strtoull(f, NULL, 10);
+	if (!f)
+		return AIDC_E_NOTFOUND;
+	long hz = sysconf(_SC_CLK_TCK);
+	*cpu_usec = (int64_t)(sum * (uint64_t)1000000 / (uint64_t)(hz > 0 ? hz : 100));
 	return 0;
 }
 

@@ -279,6 +279,9 @@ struct api_task_report {
 	int64_t signal;
 	bool timed_out;
 	char *message;
+	/* Resource use of an ended task (accounting); -1 when not sent. */
+	int64_t cpu_usec;
+	int64_t mem_peak_bytes;
 };
 extern const struct api_schema api_schema_task_report;
 

@@ -221,6 +221,12 @@ static const struct api_field task_report_fields[] = {
 	F_I64(struct api_task_report, signal, false, 0, 128, "terminating signal"),
 	F_BOOL(struct api_task_report, timed_out, "killed for its time limit"),
 	F_STR(struct api_task_report, message, false, 1023, "detail"),
+	F_I64(struct api_task_report, cpu_usec, false, -1, INT64_MAX / 2,
+	      "an ended task's CPU time, microseconds (cgroup cpu.stat or rusage); absent or -1 = "
+	      "not measured"),
+	F_I64(struct api_task_report, mem_peak_bytes, false, -1, INT64_MAX / 2,
+	      "an ended task's peak memory, bytes (cgroup memory.peak / max_usage_in_bytes or "
+	      "rusage maxrss); absent or -1 = not measured"),
 };
 SCHEMA(api_schema_task_report, "TaskReport", struct api_task_report, task_report_fields,
        "one task's state change inside a batch");

@@ -9,8 +9,11 @@
  * Device-seconds: each task's devices times the task's run time (its start
  * to its end; the attempt's start and end where the task has none), summed
  * per device model (the node's model; "mixed" for a node of several models).
- * CPU time and peak memory are recorded as not measured (-1, null in JSON):
- * the agent does not report cgroup cpu.stat / memory.peak yet.
+ * CPU time (summed over tasks) and peak memory (the largest task's) come from
+ * each task's end report: the agent's cgroup counters (v2 cpu.stat and
+ * memory.peak, v1 memory.max_usage_in_bytes), else the rusage of the task's
+ * leader. When any task's value is unknown the record says "not measured"
+ * (-1, null in JSON) rather than a partial sum.
  *
  * Visibility: admins read all records; an account coordinator the records of
  * the accounts they coordinate (an organization's coordinator: its projects
@@ -53,6 +56,7 @@ static void write_models(struct aidc_buf *b, const struct model_sum *v, size_t n
 struct attempt_sums {
 	struct aidc_buf nodes, devices, dev_s, tasks;
 	int64_t total, ndev;
+	int64_t cpu_usec, mem_peak_bytes; /* sum / max over tasks; -1 when one is unknown */
 };
 
 static void task_json(struct aidc_json *tw, const struct ctld_task *k, uint32_t t,
@@ -69,6 +73,16 @@ static void task_json(struct aidc_json *tw, const struct ctld_task *k, uint32_t 
 	aidc_json_ki64(tw, "devices", k->ndev);
 	aidc_json_kstr(tw, "model", model);
 	aidc_json_ki64(tw, "device_seconds", dev_s);
+	aidc_json_key(tw, "cpu_usec");
+	if (k->usage_set && k->cpu_usec >= 0)
+		aidc_json_i64(tw, k->cpu_usec);
+	else
+		aidc_json_null(tw);
+	aidc_json_key(tw, "mem_peak_bytes");
+	if (k->usage_set && k->mem_peak_bytes >= 0)
+		aidc_json_i64(tw, k->mem_peak_bytes);
+	else
+		aidc_json_null(tw);
 	aidc_json_obj_end(tw);
 }
 
@@ -100,6 +114,15 @@ static int sum_tasks(struct ctld *c, const struct ctld_job *j, int64_t end_s,
 		if (!seen)
 			aidc_buf_printf(&a->nodes, "%s%s", a->nodes.len ? "," : "", n->name);
 		task_json(&tw, k, t, n->name, model, (int64_t)k->ndev * run);
+		/* CPU time adds up over tasks; peak memory is the largest task's. */
+		if (!k->usage_set || k->cpu_usec < 0 || a->cpu_usec < 0)
+			a->cpu_usec = -1;
+		else
+			a->cpu_usec += k->cpu_usec;
+		if (!k->usage_set || k->mem_peak_bytes < 0 || a->mem_peak_bytes < 0)
+			a->mem_peak_bytes = -1;
+		else if (k->mem_peak_bytes > a->mem_peak_bytes)
+			a->mem_peak_bytes = k->mem_peak_bytes;
 	}
 	aidc_json_arr_end(&tw);
 	write_models(&a->devices, ms, nms, false);
@@ -111,7 +134,8 @@ static int sum_tasks(struct ctld *c, const struct ctld_job *j, int64_t end_s,
 int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_t end_s,
 		     struct aidc_err *e)
 {
-	struct attempt_sums a = {.total = 0};
+	/* An attempt without tasks (cancelled while pending) used none. */
+	struct attempt_sums a = {.total = 0, .cpu_usec = 0, .mem_peak_bytes = 0};
 	aidc_buf_init(&a.nodes, 1u << 20);
 	aidc_buf_init(&a.devices, 1u << 20);
 	aidc_buf_init(&a.dev_s, 1u << 20);
@@ -137,8 +161,8 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 	    .devices = aidc_buf_str(&a.devices),
 	    .dev_s = aidc_buf_str(&a.dev_s),
 	    .dev_s_total = a.total,
-	    .cpu_usec = -1,
-	    .mem_peak_bytes = -1,
+	    .cpu_usec = a.cpu_usec,
+	    .mem_peak_bytes = a.mem_peak_bytes,
 	    .tasks = aidc_buf_str(&a.tasks),
 	};
 	if (rc == 0)
@@ -322,8 +346,9 @@ static int acct_row(void *ctx, const struct store_acct *a)
 	ki64_or_null(w, "mem_peak_bytes", a->mem_peak_bytes);
 	if (a->cpu_usec < 0 || a->mem_peak_bytes < 0)
 		aidc_json_kstr(w, "missing",
-			       "cpu_usec and mem_peak_bytes: not measured (the agent reports no "
-			       "cgroup cpu.stat/memory.peak yet)");
+			       "cpu_usec or mem_peak_bytes: not measured for every task (an agent "
+			       "without the cgroup counters and no rusage, or a task that ended "
+			       "across an agent or controller restart)");
 	if (r->tasks) {
 		aidc_json_key(w, "tasks");
 		aidc_json_raw(w, a->tasks);

@@ -39,6 +39,12 @@ struct ctld_task {
 	bool kill_sent;   /* a kill order went out for this attempt */
 	bool dispatched;  /* the launch order went out (resent after re-registration) */
 	uint8_t out_cut;  /* streams (1 out, 2 err) truncated by output.c: no more is stored */
+	/* Resource use from the agent's end report (acct.c); only when
+	 * usage_set, each -1 when the agent could not measure it. Not stored in
+	 * the task row: an attempt that ends across a controller restart is
+	 * accounted without it. */
+	bool usage_set;
+	int64_t cpu_usec, mem_peak_bytes;
 };
 
 #define CTLD_LOG_KEY_HEX 16

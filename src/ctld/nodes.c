@@ -778,6 +778,13 @@ int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
 		}
 		struct status_in in = {r[i].state,	r[i].pid,	r[i].exit_code,
 				       r[i].signal, r[i].timed_out, r[i].message};
+		/* An end report carries the task's resource use (accounting). */
+		if (strcmp(r[i].state, "running") != 0) {
+			struct ctld_task *k = &j->tasks[r[i].task];
+			k->usage_set = true;
+			k->cpu_usec = r[i].cpu_usec;
+			k->mem_peak_bytes = r[i].mem_peak_bytes;
+		}
 		struct aidc_err ie = {0};
 		int rc = apply_status(c, j, &j->tasks[r[i].task], &in, &ie);
 		if (rc == AIDC_E_INVAL) {

@@ -186,7 +186,12 @@ def test_acct():
     js = c.submit("-A", "phys", "--gpus", "1", "--", "sh", "-c", "kill -9 $$", user=a)
     jc = c.submit("-A", "phys", "--", "true", user=a)
     jb = c.submit("-A", "bio", "--gpus", "1", "--", "sleep", "1", user=b)
-    for j in (jf, js, jc, jb):
+    # CPU and memory: a busy loop of about a CPU-second, a 96 MiB allocation.
+    jcpu = c.submit("-A", "phys", "--", "sh", "-c",
+                    "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", user=a)
+    jmem = c.submit("-A", "phys", "--mem", "512M", "--", "/usr/bin/python3", "-c",
+                    "b = bytearray(96 << 20); b[::4096] = b'x' * len(b[::4096])", user=a)
+    for j in (jf, js, jc, jb, jcpu, jmem):
         c.wait_state(j, ("completed", "failed"), 90)
     jr = c.submit("-A", "phys", "--gpus", "1", "--", "sleep", "300", user=a)
     c.wait_state(jr, ("running",), 60)
@@ -217,8 +222,18 @@ def test_acct():
         check(r.get("devices") == ({"T4": ndev} if ndev else {}) and r.get("ndevices") == ndev,
               "job %d: devices by model" % jid, r.get("devices"), ndev)
         check(r.get("nodes") == "node-0" and r.get("ntasks") == 1, "job %d: nodes" % jid, r)
-        check(r.get("cpu_usec") is None and r.get("mem_peak_bytes") is None and
-              "not measured" in r.get("missing", ""), "CPU time and memory said missing", r)
+        check(isinstance(r.get("cpu_usec"), int) and r["cpu_usec"] >= 0 and
+              isinstance(r.get("mem_peak_bytes"), int) and r["mem_peak_bytes"] > 0 and
+              "missing" not in r, "job %d: CPU time and peak memory measured" % jid, r)
+    r = by.get((jcpu, 0), {})
+    el = max(1, r.get("elapsed_s", 0) + 1)
+    check(r.get("state") == "completed" and isinstance(r.get("cpu_usec"), int) and
+          100000 <= r["cpu_usec"] <= el * 1000000 * 2,
+          "a busy loop's CPU time is measured (at least 0.1 s, at most its run time)", r)
+    r = by.get((jmem, 0), {})
+    check(r.get("state") == "completed" and isinstance(r.get("mem_peak_bytes"), int) and
+          96 << 20 <= r["mem_peak_bytes"] <= 512 << 20,
+          "a 96 MiB allocation's peak memory is measured", r)
     r = by.get((jf, 0), {})
     check(r.get("state") == "failed" and r.get("exit_code") == 3 and r.get("signal") == 0 and
           r.get("elapsed_s", 0) >= 2 and r.get("account") == "phys" and r.get("user") == a,
