@@ -143,7 +143,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
 	{"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (one node)"},
 	{"verbose", 'v', NO, A, O_VERBOSE, "prints the resolved job on stderr"},
 	{"version", 'V', NO, A, O_VERSION, "prints the version"},
-	{"wait", 'W', NO, R, O_WAIT, "not implemented yet; poll with aidc job ID"},
+	{"wait", 'W', NO, A, O_WAIT, "waits for the job to end; exits with its exit code (1 if it failed without one)"},
 	{"wait-all-nodes", 0, ARG, W, 0, "nodes are up when a job starts here"},
 	{"wckey", 0, ARG, W, 0, WHY_ACCT},
 	{"wrap", 0, ARG, A, O_WRAP, "the script is \"#!/bin/sh\" and this command"},
@@ -369,6 +369,9 @@ static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return 0;
 	case O_VERBOSE:
 		s->verbose++;
+		return 0;
+	case O_WAIT:
+		s->wait = true;
 		return 0;
 	case O_HELP:
 	case O_USAGE:

@@ -10,8 +10,10 @@
  * prints one clear line and submits nothing.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/sbatch.h"
@@ -493,6 +495,44 @@ static void show_job(FILE *out, const struct sbatch_cl *cl, const struct api_sba
 	aidc_buf_release(&b);
 }
 
+/* --wait: polls the job (1 s apart, as sbatch) until it ends; its exit code,
+ * 1 when it ended otherwise without one (cancelled, timeout, node_fail). */
+static int wait_job(const char *sp, long long id)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	for (;;) {
+		struct api_call c;
+		int rc = cli_call_retry("sbatch", sp, "GET", path, NULL, 0, &c,
+					CLI_CALL_WAIT | CLI_CALL_IDEMPOTENT);
+		if (rc)
+			return rc;
+		json_error_t je;
+		json_t *j = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+		aidc_buf_release(&c.reply);
+		const char *st = j ? json_string_value(json_object_get(j, "state")) : NULL;
+		json_int_t code = j ? json_integer_value(json_object_get(j, "exit_code")) : 0;
+		json_int_t sig = j ? json_integer_value(json_object_get(j, "signal")) : 0;
+		bool done = st && (!strcmp(st, "completed") || !strcmp(st, "failed") ||
+				   !strcmp(st, "cancelled") || !strcmp(st, "timeout") ||
+				   !strcmp(st, "node_fail"));
+		int ret = !st ? CLI_EXIT_FAIL
+			  : code ? (int)(code & 0xff)
+			  : sig	 ? 128 + (int)(sig & 0x7f)
+				 : (strcmp(st, "completed") ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+		if (!st)
+			fprintf(stderr, ME ": --wait: unexpected reply for job %lld\n", id);
+		else if (done && ret)
+			fprintf(stderr, ME ": job %lld ended %s (exit code %lld)\n", id, st,
+				(long long)code);
+		json_decref(j);
+		if (!st || done)
+			return ret;
+		struct timespec ts = {1, 0};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb,
 		  const struct resolved *r, const char *script)
 {
@@ -523,8 +563,9 @@ static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb,
 		printf("%lld\n", id);
 	else
 		printf("Submitted batch job %lld\n", id);
+	fflush(stdout);
 	aidc_buf_release(&c.reply);
-	return CLI_EXIT_OK;
+	return sb->wait && id > 0 ? wait_job(sp, id) : CLI_EXIT_OK;
 }
 
 static int run(const struct sbatch_cl *cl)

@@ -84,6 +84,13 @@ done
 grep -q SLURM_ARRAY_TASK_ID "$f" && fail "the submitter's SLURM_ARRAY_TASK_ID leaked in" ||
 	ok "the submitter's SLURM_* stay out"
 
+# --wait: returns when the job ends, with its exit code
+(cd "$DIR" && "$AIDC" sbatch --wait --wrap 'exit 3') >/dev/null 2>&1
+check_eq "--wait returns the job's exit code" "$?" 3
+out=$(cd "$DIR" && "$AIDC" sbatch --wait --parsable --wrap 'echo waited') ||
+	fail "--wait of a job that succeeds exits $?"
+check_eq "--wait: the job is over when sbatch returns" "$(job_field "$out" state)" completed
+
 before=$(njobs)
 sb --bogus-flag job.sh >/dev/null 2>"$DIR/err" && fail "--bogus-flag accepted" ||
 	ok "--bogus-flag refused: $(cat "$DIR/err")"
