@@ -399,7 +399,7 @@ def test_fairshare():
           "shares -3 refused, nothing changed", data)
     ok(c, "a in A", "user", "add", a, "--account", "A")
     ok(c, "b in B", "user", "add", b, "--account", "B")
-    hold = c.submit("--gpus-per-task", "2", "--", "sleep", "4", user=b)
+    hold = c.submit("--gpus-per-task", "2", "--", "sleep", "300", user=b)
     check(c.wait_state(hold, ("running",), 30) is not None, "B's job uses the node",
           jobj(c, hold))
     __import__("time").sleep(2)  # usage is charged by the second
@@ -425,6 +425,7 @@ def test_fairshare():
     r = ok(c, "aidc share (table, as a)", "share", u=a)
     check(("user %s in A" % a) in r.stdout and ("user %s in B" % b) not in r.stdout,
           "a sees its own groups, not b's", r.stdout)
+    c.http("POST", "/v1/jobs/%d/cancel" % hold, b"{}")  # the node frees: who goes first?
     got = c.wait_state(ja, ("running", "completed"), 30)
     check(got is not None and jobj(c, jb).get("state") == "pending",
           "A's job (queued second, fair share 2/3) starts before B's (1/3)", jobj(c, ja),

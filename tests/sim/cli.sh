@@ -100,8 +100,17 @@ printf 'account,shares\nx,1\n' > "$tmp/noq.csv"
 expect 1 "quota_devices" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/noq.csv"
 expect 2 "--priority-weight-age applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --priority-weight-age 5
 printf 'account,quota_devices,borrow_limit,lend_limit,shares\nx,4,-1,-1,3\ny,4,,,1\n' > "$tmp/q.csv"
+printf 'account,quota_devices,shares\nvc0,4,3\nvc1,4,1\nvc2,4,1\nvc3,4,1\n' > "$tmp/gq.csv"
 "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --quota-file "$tmp/q.csv" --fs-half-life 3600 > "$tmp/q.out" 2>&1 || fail "quota run failed: $(cat "$tmp/q.out")"
 grep -q "Multifactor .*x 100.00% y 100.00%" "$tmp/q.out" || fail "no guarantee line: $(cat "$tmp/q.out")"
+# Multifactor with fair share is deterministic: two runs, byte-identical JSON.
+"$AIDC" sim --generate 300 --nodes 2 --out "$tmp/g.trace"
+awk -F, 'BEGIN{OFS=","} NR<=2{print;next} {$10="vc" (NR%4); print}' "$tmp/g.trace" > "$tmp/gv.trace"
+for k in 1 2; do
+  "$AIDC" sim --trace "$tmp/gv.trace" --nodes 2 --policy multifactor --backfill --quota-file "$tmp/gq.csv" --priority-calc-period 0 --json > "$tmp/mf$k.json" 2>/dev/null || fail "multifactor run $k failed"
+done
+grep -q '"preemptions"' "$tmp/mf1.json" || fail "multifactor run has no summary"
+cmp -s "$tmp/mf1.json" "$tmp/mf2.json" || fail "multifactor runs differ"
 # --out / --jobs-csv into a missing directory: fail at once, nothing written;
 # an existing file is left untouched when the run fails.
 expect 1 "nodir/g.trace: cannot write" "$AIDC" sim --generate 10 --out "$tmp/nodir/g.trace"
