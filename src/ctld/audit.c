@@ -19,6 +19,7 @@
  * records they made or that name them as the target's owner.
  */
 #include <pwd.h>
+#include <unistd.h>
 
 #include "ctld/ctld_int.h"
 #include "util/util.h"
@@ -298,6 +299,89 @@ int ctld_lf_audited_job_cancel(struct ctld *c, struct ctld_msg *m)
 int ctld_lf_audited_job_requeue(struct ctld *c, struct ctld_msg *m)
 {
 	return audited(c, m, ctld_lf_job_requeue, "job.requeue", t_job, NULL);
+}
+
+/* ---- configuration changes ------------------------------------------------------- */
+
+/* Appends to d the lines of now that are not in before ("key=old -> new" when
+ * the key was there; key names carry no '='). Both are "key=value\n" texts. */
+static void config_diff(const char *before, const char *now, struct aidc_buf *d)
+{
+	for (const char *l = now; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		const char *eq = memchr(l, '=', len);
+		size_t klen = eq ? (size_t)(eq - l) : len;
+		const char *old = NULL;
+		for (const char *p = before; p && *p;) {
+			if (!strncmp(p, l, klen) && p[klen] == '=') {
+				old = p;
+				break;
+			}
+			p = strchr(p, '\n');
+			p = p ? p + 1 : NULL;
+		}
+		size_t olen = old ? strcspn(old, "\n") : 0;
+		if (!old || olen != len || memcmp(old, l, len) != 0) {
+			if (old)
+				aidc_buf_printf(d, "%.*s -> %.*s; ", (int)olen, old,
+						(int)(len - klen - (eq ? 1 : 0)), eq ? eq + 1 : "");
+			else
+				aidc_buf_printf(d, "%.*s; ", (int)len, l);
+		}
+		l = nl ? nl + 1 : l + len;
+	}
+}
+
+int ctld_audit_config(struct ctld *c, struct aidc_err *e)
+{
+	struct aidc_buf now, d;
+	aidc_buf_init(&now, 1u << 20);
+	aidc_buf_init(&d, 1u << 20);
+	char *before = NULL;
+	int rc = ctld_config_text(&c->cfg, &now);
+	if (rc == 0) {
+		rc = c->st->ops->meta_get(c->st, "config", &before, e);
+		if (rc == AIDC_E_NOTFOUND) {
+			rc = 0;
+			aidc_buf_puts(&d, "first start recorded: ");
+		}
+	}
+	if (rc == 0 && before && strcmp(before, aidc_buf_str(&now)) == 0)
+		goto out; /* unchanged */
+	if (rc)
+		goto out;
+	config_diff(before ? before : "", aidc_buf_str(&now), &d);
+	struct api_identity who = {.via = API_VIA_NONE, .uid = (uint32_t)geteuid()};
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	if (getpwuid_r(geteuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res)
+		snprintf(who.user, sizeof who.user, "%s", res->pw_name);
+	else
+		snprintf(who.user, sizeof who.user, "%u", (unsigned)geteuid());
+	struct store_audit a = {
+	    .time_s = ctld_now_s(),
+	    .actor_uid = who.uid,
+	    .actor = who.user,
+	    .via = "start",
+	    .action = "config.change",
+	    .target = "controller",
+	    .target_uid = -1,
+	    .detail = aidc_buf_str(&d),
+	};
+	if ((rc = store_begin(c->st, e)) != 0)
+		goto out;
+	if ((rc = c->st->ops->audit_add(c->st, &a, NULL, e)) != 0 ||
+	    (rc = c->st->ops->meta_set(c->st, "config", aidc_buf_str(&now), e)) != 0) {
+		store_rollback(c->st);
+		goto out;
+	}
+	rc = store_commit(c->st, e);
+out:
+	aidc_free(before);
+	aidc_buf_release(&now);
+	aidc_buf_release(&d);
+	return rc;
 }
 
 /* ---- reading ---------------------------------------------------------------------- */

@@ -362,6 +362,37 @@ void ctld_config_finish(struct ctld_config *c)
 	}
 }
 
+int ctld_config_text(const struct ctld_config *c, struct aidc_buf *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(keys) && rc == 0; i++) {
+		const struct key *k = &keys[i];
+		const char *src = (const char *)c + k->off;
+		switch (k->type) {
+		case K_STR:
+			rc = aidc_buf_printf(out, "%s=%s\n", k->name, src);
+			break;
+		case K_I64:
+		case K_GROUP:
+			rc = aidc_buf_printf(out, "%s=%" PRId64 "\n", k->name, *(const int64_t *)src);
+			break;
+		case K_BOOL:
+			rc = aidc_buf_printf(out, "%s=%s\n", k->name,
+					     *(const bool *)src ? "true" : "false");
+			break;
+		case K_CHOICE: {
+			const char *name = "?";
+			for (const struct sched_name *r = k->choices; r && r->name; r++)
+				if (r->value == *(const int *)src)
+					name = r->name;
+			rc = aidc_buf_printf(out, "%s=%s\n", k->name, name);
+			break;
+		}
+		}
+	}
+	return rc;
+}
+
 void ctld_config_doc(FILE *out)
 {
 	fprintf(out, "| key | flag | type | default | meaning |\n|---|---|---|---|---|\n");

@@ -135,6 +135,10 @@ struct ctld_config_key {
 	char def[64];               /* the default as text ("" = empty), e.g. "<state_dir>/aidc.db" */
 	const struct sched_name *choices; /* borrowed (sched's name table); NULL if not a choice */
 };
+/* The effective configuration as "key=value" lines in table order, appended
+ * to out (audit.c records its changes between starts). */
+struct aidc_buf;
+int ctld_config_text(const struct ctld_config *c, struct aidc_buf *out);
 /* Number of config keys (<= CTLD_CONFIG_MAX_KEYS). */
 size_t ctld_config_nkeys(void);
 /* Describes key i < ctld_config_nkeys(). */

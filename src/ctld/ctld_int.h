@@ -457,6 +457,12 @@ int ctld_audit_add(struct ctld *c, const struct api_identity *who, const char *a
 		   const char *target, int64_t target_uid, const char *detail, size_t detail_len,
 		   struct aidc_err *e);
 int ctld_lf_audit_list(struct ctld *c, struct ctld_msg *m);
+/* At start (before the loop): compares the effective configuration with the
+ * one recorded at the previous start (meta "config") and, when it differs,
+ * appends a "config.change" record naming the changed keys, in one
+ * transaction with the new recorded configuration. */
+int ctld_audit_config(struct ctld *c, struct aidc_err *e);
+
 int ctld_lf_audited_token_create(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_token_revoke(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_account_add(struct ctld *c, struct ctld_msg *m);

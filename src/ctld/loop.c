@@ -446,8 +446,8 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	store_options_defaults(&so);
 	so.sync_full = c->cfg.store_sync_full;
 	if ((rc = store_open_sqlite(c->cfg.db_path, &so, &c->st, e)) != 0 ||
-	    (rc = ctld_sched_init(c, e)) != 0 || (rc = ctld_tenancy_load(c, e)) != 0 ||
-	    (rc = ctld_nodes_restore(c, e)) != 0)
+	    (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
+	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
 	return ctld_jobs_restore(c, e);
 }
