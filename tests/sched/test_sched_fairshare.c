@@ -132,6 +132,41 @@ static void test_hand_computed(void)
 	sched_free(s);
 }
 
+/* The start forecast (forecast.c) copies usage and factors: in the case
+ * above with PA's QoS factor 0, fair share alone puts PA (-10 + 500 + 2000 +
+ * 400 = 2890) before PB (500 + 1000 + 400 = 1900); without the usage both
+ * would have factor 1 and PB (3900) would go before PA (3890). */
+static void test_forecast_keeps_fair_share(void)
+{
+	struct sched *s = mf_cluster();
+	struct sched_decisions d;
+	struct aidc_err e = {0};
+	sched_decisions_init(&d);
+	int o = group(s, "o", -1, 3), x = group(s, "x", -1, 2);
+	int a = group(s, "a", o, 3), b = group(s, "b", o, 1);
+	int a1 = job(s, 1, 4, a, 0, 0, 0), b1 = job(s, 2, 2, b, 0, 0, 0);
+	int x1 = job(s, 3, 2, x, 0, 0, 0);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 3);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)a1, 100, &e), 0);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)b1, 100, &e), 0);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)x1, 100, &e), 0);
+	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_DRAINING, &e), 0);
+	int pb = job(s, 10, 4, b, 0, 0, 100);
+	int pa = job(s, 11, 4, a, 0, -10, 100);
+	int blk = job(s, 12, 4, x, 1000, 0, 100); /* 5900: first */
+	CHECK_EQ(pass_count(s, 100, &d, SCHED_DECIDE_START), 0);
+	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_UP, &e), 0);
+	int64_t st[16] = {0};
+	CHECK_EQ(sched_forecast(s, 600, 100, 0, st, 16, &e), 0);
+	CHECK_EQ(st[blk], 600);
+	CHECK_EQ(st[pa], 600);
+	CHECK_EQ(st[pb], 1600); /* after the first 1000 s limit ends */
+	CHECK_EQ(pass_count(s, 600, &d, SCHED_DECIDE_START), 2);
+	CHECK(started(&d, 12) && started(&d, 11) && !started(&d, 10));
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
 /* Ties share a rank; a deeper group is the job's fair-share group. */
 static void test_ties_and_depth(void)
 {
@@ -197,6 +232,7 @@ static void test_refusals(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_hand_computed),
+						 TEST(test_forecast_keeps_fair_share),
 						 TEST(test_ties_and_depth), TEST(test_refusals)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
