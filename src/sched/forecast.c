@@ -225,10 +225,12 @@ static void run_release(struct run *r)
 }
 
 /* Applies one pass's decisions at t: starts (the first start of a job
- * pending in the live core is its estimate) and preemptions (requeued). */
-static void take_decisions(struct run *r, const struct sched_decisions *d, int64_t t,
+ * pending in the live core is its estimate) and preemptions (requeued);
+ * true when a victim was stopped. */
+static bool take_decisions(struct run *r, const struct sched_decisions *d, int64_t t,
 			   int64_t *start_s, uint32_t *npending)
 {
+	bool preempted = false;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct sched_decision *x = &d->v[i];
 		if (x->kind == SCHED_DECIDE_START) {
@@ -242,8 +244,10 @@ static void take_decisions(struct run *r, const struct sched_decisions *d, int64
 		} else if (x->kind == SCHED_DECIDE_PREEMPT) {
 			r->end_of[x->job] = 0; /* its heap entry is now stale */
 			sched_job_requeue(r->c, x->job, t, NULL);
+			preempted = true;
 		}
 	}
+	return preempted;
 }
 
 /* Finishes every job whose estimated end is the earliest one, if that is no
@@ -309,7 +313,10 @@ int sched_forecast(const struct sched *s, int64_t now_s, uint32_t max_passes, in
 	for (uint32_t pass = 0; rc == 0 && npending > 0 && pass < max_passes; pass++) {
 		if ((rc = sched_pass(r.c, t, &d, e)) != 0)
 			break;
-		take_decisions(&r, &d, t, start_s, &npending);
+		/* Victims stopped: the jobs they make room for start in a pass at
+		 * the same time. */
+		if (take_decisions(&r, &d, t, start_s, &npending))
+			continue;
 		if (npending == 0)
 			break;
 		/* Next: the earliest estimated end, or a wakeup the core asks for

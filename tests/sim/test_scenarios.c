@@ -23,15 +23,15 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{"gang", "two4", SCHED_ORDER_FIFO, false, "gang.fifo"},
-	{"gang", "two4", SCHED_ORDER_FIFO, true, "gang.fifo-bf"},
-	{"backfill", "one4", SCHED_ORDER_FIFO, true, "backfill.fifo-bf"},
-	{"backfill", "one4", SCHED_ORDER_FIFO, false, "backfill.fifo"},
-	{"fraction", "one2", SCHED_ORDER_FIFO, false, "fraction.fifo"},
-	{"single", "one1", SCHED_ORDER_FIFO, false, "single.fifo"},
-	{"single", "one1", SCHED_ORDER_SJF, false, "single.sjf"},
-	{"single", "one1", SCHED_ORDER_SRTF, false, "single.srtf"},
-	{"single", "one1", SCHED_ORDER_TIRESIAS, false, "single.tiresias"},
+    {"gang", "two4", SCHED_ORDER_FIFO, false, "gang.fifo"},
+    {"gang", "two4", SCHED_ORDER_FIFO, true, "gang.fifo-bf"},
+    {"backfill", "one4", SCHED_ORDER_FIFO, true, "backfill.fifo-bf"},
+    {"backfill", "one4", SCHED_ORDER_FIFO, false, "backfill.fifo"},
+    {"fraction", "one2", SCHED_ORDER_FIFO, false, "fraction.fifo"},
+    {"single", "one1", SCHED_ORDER_FIFO, false, "single.fifo"},
+    {"single", "one1", SCHED_ORDER_SJF, false, "single.sjf"},
+    {"single", "one1", SCHED_ORDER_SRTF, false, "single.srtf"},
+    {"single", "one1", SCHED_ORDER_TIRESIAS, false, "single.tiresias"},
 };
 
 static char *read_all(const char *path, size_t *len)
@@ -44,6 +44,41 @@ static char *read_all(const char *path, size_t *len)
 	buf[*len] = '\0';
 	fclose(f);
 	return buf;
+}
+
+/*
+ * Start estimates at submission (sched_forecast via opts.eta_every = 1): the
+ * replay itself is unchanged by them, and under strict FIFO with exact run
+ * times (time limit = duration) no later arrival can pass an earlier job, so
+ * every estimate is exactly the actual start (a known answer).
+ */
+static void check_estimates(const struct scenario *sc, const struct sim_trace *t,
+			    const struct sim_cluster *c, const struct sim_result *plain)
+{
+	struct sim_opts o;
+	struct sim_result r;
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	sim_opts_defaults(&o);
+	o.policy.order = sc->order;
+	o.policy.backfill = sc->backfill;
+	o.eta_every = 1;
+	sim_result_init(&r);
+	CHECK_EQ(sim_run(t, c, &o, &r, &e), 0);
+	bool exact = sc->order == SCHED_ORDER_FIFO && !sc->backfill;
+	for (size_t i = 0; i < t->n; i++)
+		exact &=
+		    t->jobs[i].time_limit_s > 0 && plain->jobs[i].run_s == t->jobs[i].time_limit_s;
+	for (size_t i = 0; r.jobs && i < t->n; i++) {
+		if (r.jobs[i].eta_s < t->jobs[i].submit_s)
+			fprintf(stderr, "%s: job %zu: estimate %lld, submitted %lld\n", sc->golden,
+				i, (long long)r.jobs[i].eta_s, (long long)t->jobs[i].submit_s);
+		CHECK_EQ(r.jobs[i].first_start_s, plain->jobs[i].first_start_s);
+		CHECK_GE(r.jobs[i].eta_s, t->jobs[i].submit_s);
+		if (exact)
+			CHECK_EQ(r.jobs[i].eta_s, r.jobs[i].first_start_s);
+	}
+	sim_result_release(&r);
 }
 
 /* Runs one scenario; returns avg JCT (or -1) and checks its properties. */
@@ -111,6 +146,7 @@ static double run_one(const struct scenario *sc)
 		if (sc->backfill && jr->reserved_s >= 0)
 			CHECK_LE(jr->first_start_s, jr->reserved_s);
 	}
+	check_estimates(sc, &t, &c, &r);
 out:
 	sim_result_release(&r);
 	sim_cluster_release(&c);
