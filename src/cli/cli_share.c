@@ -34,6 +34,8 @@ static int call_json(const char *name, const char *sock, const char *path, bool 
 		if (!*out) {
 			fprintf(stderr, "aidc %s: the controller's reply is not JSON\n", name);
 			rc = CLI_EXIT_FAIL;
+		} else {
+			cli_json_printable(*out); /* tables print strings raw: escaped */
 		}
 	}
 	aidc_buf_release(&c.reply);

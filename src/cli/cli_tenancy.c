@@ -128,6 +128,7 @@ static int finish_call(const char *what, struct api_call *c, bool json, void (*s
 			fprintf(stderr, "aidc %s: the controller's reply is not JSON\n", what);
 			rc = CLI_EXIT_FAIL;
 		} else {
+			cli_json_printable(r); /* descriptions are free text: escaped */
 			show(r);
 		}
 		json_decref(r);

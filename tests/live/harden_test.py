@@ -29,6 +29,9 @@ exit (atexit + signals), even on failure.
                            RSS grows by under half their bytes (printed); such a
                            job runs its whole script and environment, read from
                            the store, also after a controller restart
+    harden_test.py tables  control characters in QoS and account descriptions
+                           escaped in the tenancy tables (qos list, account
+                           show/list), kept as they are by --json
     harden_test.py output  on a 64 MiB state filesystem (tmpfs or a loop
                            mount made here): a sparse write stores no holes,
                            per-job and per-user output quotas cut output with
@@ -965,6 +968,29 @@ def test_files():
           open(p).read() == "after\n", "a regular -o file is written", s and s["state"])
 
 
+def test_tables():
+    """The tenancy tables (issue 11) escape free text as the job tables do."""
+    c = Center()
+    evil = "\x1b]0;pwned\x07evil\x1b[2J\nfake-row"
+    r = c.cli("qos", "add", "evilq", "--description", evil)
+    check(r.returncode == 0, "a QoS description with control characters is accepted",
+          r.stdout, r.stderr)
+    r = c.cli("account", "add", "evila", "--description", evil, "--qos", "evilq")
+    check(r.returncode == 0, "an account description with control characters is accepted",
+          r.stdout, r.stderr)
+    for args in (("qos", "list"), ("account", "show", "evila"), ("account", "list")):
+        r = c.cli(*args)
+        check(r.returncode == 0 and "\x1b" not in r.stdout and "\x07" not in r.stdout and
+              "\nfake-row" not in r.stdout and
+              ("\\x1b" in r.stdout or args == ("account", "list")),
+              "aidc %s escapes control characters" % " ".join(args), r.stderr,
+              repr(r.stdout[-400:]))
+    r = c.cli("qos", "list", "--json")
+    check(r.returncode == 0 and evil in [q.get("description") for q in
+                                         json.loads(r.stdout).get("qos", [])],
+          "qos list --json keeps the description as it is", r.stdout[-300:])
+
+
 def test_errors():
     u = throwaway_user("e")
     c = Center()
@@ -1078,7 +1104,7 @@ def test_errors():
 def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
-                 "nodes": test_nodes, "specs": test_specs,
+                 "nodes": test_nodes, "specs": test_specs, "tables": test_tables,
                  "output": test_output, "files": test_files, "errors": test_errors}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
