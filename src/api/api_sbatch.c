@@ -16,137 +16,189 @@
 
 /* Which field an applied option sets (api_sbatch_opt.id). */
 enum {
-	O_NONE = 0, O_ACCOUNT, O_CHDIR, O_CPUS_PER_GPU, O_CPUS_PER_TASK, O_ERROR, O_EXPORT,
-	O_GPUS, O_GPUS_PER_NODE, O_GPUS_PER_TASK, O_GRES, O_HELP, O_HOLD, O_IGNORE_PBS,
-	O_JOB_NAME, O_MEM, O_MEM_PER_CPU, O_MEM_PER_GPU, O_MINCPUS, O_NICE, O_NO_REQUEUE,
-	O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OPEN_MODE, O_OUTPUT, O_PARSABLE, O_PARTITION,
-	O_PREEMPTIBLE, O_PRIORITY, O_QOS, O_QUIET, O_REQUEUE, O_TEST_ONLY, O_TIME, O_USAGE,
-	O_USE_MIN_NODES, O_VERBOSE, O_VERSION, O_WAIT, O_WRAP,
+	O_NONE = 0,
+	O_ACCOUNT,
+	O_CHDIR,
+	O_CPUS_PER_GPU,
+	O_CPUS_PER_TASK,
+	O_ERROR,
+	O_EXPORT,
+	O_GPUS,
+	O_GPUS_PER_NODE,
+	O_GPUS_PER_TASK,
+	O_GRES,
+	O_HELP,
+	O_HOLD,
+	O_IGNORE_PBS,
+	O_JOB_NAME,
+	O_MEM,
+	O_MEM_PER_CPU,
+	O_MEM_PER_GPU,
+	O_MINCPUS,
+	O_NICE,
+	O_NO_REQUEUE,
+	O_NODES,
+	O_NTASKS,
+	O_NTASKS_PER_NODE,
+	O_OPEN_MODE,
+	O_OUTPUT,
+	O_PARSABLE,
+	O_PARTITION,
+	O_PREEMPTIBLE,
+	O_PRIORITY,
+	O_QOS,
+	O_QUIET,
+	O_REQUEUE,
+	O_TEST_ONLY,
+	O_TIME,
+	O_USAGE,
+	O_USE_MIN_NODES,
+	O_VERBOSE,
+	O_VERSION,
+	O_WAIT,
+	O_WRAP,
 };
 
-#define A API_SB_APPLIED
-#define W API_SB_WARNED
-#define R API_SB_REFUSED
-#define NO API_SB_NOARG
+#define A   API_SB_APPLIED
+#define W   API_SB_WARNED
+#define R   API_SB_REFUSED
+#define NO  API_SB_NOARG
 #define ARG API_SB_ARG
 #define OPT API_SB_OPTARG
 
 /* Reasons shared by several rows. */
-#define WHY_ONE_NODE "an aidc sbatch job is one node (the batch-step launcher srun is not here yet, issue 13 item 5); aidc submit runs gangs"
-#define WHY_CPU_LAYOUT "CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs with -c/-n"
+#define WHY_ONE_NODE                                                                               \
+	"an aidc sbatch job is one node (the batch-step launcher srun is not here yet, issue 13 "  \
+	"item 5); aidc submit runs gangs"
+#define WHY_CPU_LAYOUT                                                                             \
+	"CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs "     \
+	"with -c/-n"
 #define WHY_NO_FEATURES "nodes declare no features or names to select on yet (issue 13 item 2)"
-#define WHY_ACCT "accounting options are not collected; the job runs the same"
+#define WHY_ACCT	"accounting options are not collected; the job runs the same"
 
 const struct api_sbatch_opt api_sbatch_opts[] = {
-	{"account", 'A', ARG, A, O_ACCOUNT, "the account charged (docs/tenancy.md)"},
-	{"acctg-freq", 0, ARG, W, 0, WHY_ACCT},
-	{"array", 'a', ARG, R, 0, "job arrays are not implemented yet (issue 13 item 3)"},
-	{"batch", 0, ARG, R, 0, WHY_NO_FEATURES},
-	{"bb", 0, ARG, R, 0, "burst buffers do not exist here"},
-	{"bbf", 0, ARG, R, 0, "burst buffers do not exist here"},
-	{"begin", 'b', ARG, R, 0, "deferred start times are not implemented yet"},
-	{"chdir", 'D', ARG, A, O_CHDIR, "the job's working directory (relative: to the submit directory)"},
-	{"cluster-constraint", 0, ARG, R, 0, "federated clusters do not exist here"},
-	{"clusters", 'M', ARG, R, 0, "federated clusters do not exist here"},
-	{"comment", 0, ARG, W, 0, "the comment is not stored"},
-	{"constraint", 'C', ARG, R, 0, WHY_NO_FEATURES},
-	{"container", 0, ARG, R, 0, "OCI containers are not implemented yet"},
-	{"container-id", 0, ARG, R, 0, "OCI containers are not implemented yet"},
-	{"contiguous", 0, NO, R, 0, WHY_ONE_NODE},
-	{"core-spec", 'S', ARG, R, 0, WHY_CPU_LAYOUT},
-	{"cores-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"cpu-freq", 0, ARG, R, 0, "CPU frequency control is not implemented"},
-	{"cpus-per-gpu", 0, ARG, A, O_CPUS_PER_GPU, "CPUs per allocated GPU"},
-	{"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (the node gets ntasks x this)"},
-	{"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
-	{"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
-	{"dependency", 'd', ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
-	{"distribution", 'm', ARG, R, 0, "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
-	{"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
-	{"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
-	{"exclusive", 0, OPT, R, 0, "whole-node allocation is not implemented yet (issue 13 item 2)"},
-	{"export", 0, ARG, A, O_EXPORT, "ALL (default), NONE, or [ALL,]VAR[=VALUE],..."},
-	{"export-file", 0, ARG, R, 0, "not implemented; use --export"},
-	{"extra", 0, ARG, R, 0, WHY_NO_FEATURES},
-	{"extra-node-info", 'B', ARG, R, 0, WHY_CPU_LAYOUT},
-	{"get-user-env", 0, OPT, R, 0, "the job gets the submitter's environment (--export) and the agent's login basics, not a login shell's"},
-	{"gid", 0, ARG, R, 0, "jobs run as the submitting user"},
-	{"gpu-bind", 0, ARG, R, 0, "GPU binding applies to srun steps, not here yet (issue 13 item 5)"},
-	{"gpu-freq", 0, ARG, R, 0, "GPU frequency control is not implemented"},
-	{"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job (one node: all on it)"},
-	{"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on the node"},
-	{"gpus-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"gpus-per-task", 0, ARG, A, O_GPUS_PER_TASK, "[type:]N GPUs per task (the node gets ntasks x this)"},
-	{"gres", 0, ARG, A, O_GRES, "gpu[:type]:N per node; other resources are refused"},
-	{"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
-	{"help", 'h', NO, A, O_HELP, "prints the usage"},
-	{"hint", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"hold", 'H', NO, R, O_HOLD, "job holds are not implemented yet (no aidc hold/release)"},
-	{"ignore-pbs", 0, NO, A, O_IGNORE_PBS, "#PBS directives are never read here; without it, a script that has them gets a warning"},
-	{"input", 'i', ARG, R, 0, "the batch script's stdin is /dev/null; other inputs are not implemented"},
-	{"job-name", 'J', ARG, A, O_JOB_NAME, "job name (default: the script's file name)"},
-	{"kill-on-invalid-dep", 0, ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
-	{"licenses", 'L', ARG, R, 0, "licenses are not managed here"},
-	{"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
-	{"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
-	{"mcs-label", 0, ARG, R, 0, "MCS labels are not implemented"},
-	{"mem", 0, ARG, A, O_MEM, "memory per node (K/M/G/T suffixes, MiB by default)"},
-	{"mem-bind", 0, ARG, R, 0, "memory binding is not implemented"},
-	{"mem-per-cpu", 0, ARG, A, O_MEM_PER_CPU, "memory per allocated CPU"},
-	{"mem-per-gpu", 0, ARG, A, O_MEM_PER_GPU, "memory per allocated GPU"},
-	{"mincpus", 0, ARG, A, O_MINCPUS, "at least this many CPUs on the node"},
-	{"network", 0, ARG, R, 0, "network (switch) options are not implemented"},
-	{"nice", 0, OPT, A, O_NICE, "lowers the priority by N (default 100); raising it needs an admin"},
-	{"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
-	{"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
-	{"nodefile", 'F', ARG, R, 0, WHY_NO_FEATURES},
-	{"nodelist", 'w', ARG, R, 0, WHY_NO_FEATURES},
-	{"nodes", 'N', ARG, A, O_NODES, "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
-	{"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
-	{"ntasks-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"ntasks-per-gpu", 0, ARG, R, 0, "not implemented; use --gpus-per-task"},
-	{"ntasks-per-node", 0, ARG, A, O_NTASKS_PER_NODE, "tasks on the node"},
-	{"ntasks-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"oom-kill-step", 0, OPT, R, 0, "job steps are not here yet (issue 13 item 5)"},
-	{"open-mode", 0, ARG, A, O_OPEN_MODE, "truncate (what the agent does); append is refused"},
-	{"output", 'o', ARG, A, O_OUTPUT, "stdout file pattern (%x %j %u %N %n %t %%; default slurm-%j.out)"},
-	{"overcommit", 'O', NO, R, 0, "CPUs are never overcommitted here"},
-	{"oversubscribe", 's', NO, R, 0, "node sharing is the scheduler's policy, not per job"},
-	{"parsable", 0, NO, A, O_PARSABLE, "prints only the job id"},
-	{"partition", 'p', ARG, A, O_PARTITION, "the partition"},
-	{"power", 0, ARG, R, 0, "power management is not per job here"},
-	{"preemptible", 0, NO, A, O_PREEMPTIBLE, "aidc's own (#AIDC): may be preempted and requeued"},
-	{"prefer", 0, ARG, R, 0, WHY_NO_FEATURES},
-	{"priority", 0, ARG, A, O_PRIORITY, "the job's priority (users may only lower it)"},
-	{"profile", 0, ARG, W, 0, WHY_ACCT},
-	{"propagate", 0, OPT, R, 0, "resource limits are not propagated from the submit shell"},
-	{"qos", 'q', ARG, A, O_QOS, "the quality of service (docs/tenancy.md)"},
-	{"quiet", 'Q', NO, A, O_QUIET, "no warnings"},
-	{"reboot", 0, NO, R, 0, "node reboots are not managed here"},
-	{"requeue", 0, NO, A, O_REQUEUE, "a node failure requeues the job (on_node_failure=requeue)"},
-	{"reservation", 0, ARG, R, 0, "reservations are not implemented"},
-	{"segment", 0, ARG, R, 0, WHY_ONE_NODE},
-	{"signal", 0, ARG, R, 0, "signals before the time limit are not implemented yet"},
-	{"sockets-per-node", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"spread-job", 0, NO, R, 0, WHY_ONE_NODE},
-	{"switches", 0, ARG, R, 0, WHY_ONE_NODE},
-	{"test-only", 0, NO, A, O_TEST_ONLY, "validates and prints the job that would be submitted; submits nothing"},
-	{"thread-spec", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"threads-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-	{"time", 't', ARG, A, O_TIME, "time limit: MIN, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED"},
-	{"time-min", 0, ARG, R, 0, "flexible time limits are not implemented"},
-	{"tmp", 0, ARG, R, 0, "temporary disk is not a scheduled resource here"},
-	{"tres-bind", 0, ARG, R, 0, "binding applies to srun steps, not here yet (issue 13 item 5)"},
-	{"tres-per-task", 0, ARG, R, 0, "not implemented; use -c and --gpus-per-task"},
-	{"uid", 0, ARG, R, 0, "jobs run as the submitting user"},
-	{"usage", 0, NO, A, O_USAGE, "prints the usage"},
-	{"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (one node)"},
-	{"verbose", 'v', NO, A, O_VERBOSE, "prints the resolved job on stderr"},
-	{"version", 'V', NO, A, O_VERSION, "prints the version"},
-	{"wait", 'W', NO, A, O_WAIT, "waits for the job to end; exits with its exit code (1 if it failed without one)"},
-	{"wait-all-nodes", 0, ARG, W, 0, "nodes are up when a job starts here"},
-	{"wckey", 0, ARG, W, 0, WHY_ACCT},
-	{"wrap", 0, ARG, A, O_WRAP, "the script is \"#!/bin/sh\" and this command"},
+    {"account", 'A', ARG, A, O_ACCOUNT, "the account charged (docs/tenancy.md)"},
+    {"acctg-freq", 0, ARG, W, 0, WHY_ACCT},
+    {"array", 'a', ARG, R, 0, "job arrays are not implemented yet (issue 13 item 3)"},
+    {"batch", 0, ARG, R, 0, WHY_NO_FEATURES},
+    {"bb", 0, ARG, R, 0, "burst buffers do not exist here"},
+    {"bbf", 0, ARG, R, 0, "burst buffers do not exist here"},
+    {"begin", 'b', ARG, R, 0, "deferred start times are not implemented yet"},
+    {"chdir", 'D', ARG, A, O_CHDIR,
+     "the job's working directory (relative: to the submit directory)"},
+    {"cluster-constraint", 0, ARG, R, 0, "federated clusters do not exist here"},
+    {"clusters", 'M', ARG, R, 0, "federated clusters do not exist here"},
+    {"comment", 0, ARG, W, 0, "the comment is not stored"},
+    {"constraint", 'C', ARG, R, 0, WHY_NO_FEATURES},
+    {"container", 0, ARG, R, 0, "OCI containers are not implemented yet"},
+    {"container-id", 0, ARG, R, 0, "OCI containers are not implemented yet"},
+    {"contiguous", 0, NO, R, 0, WHY_ONE_NODE},
+    {"core-spec", 'S', ARG, R, 0, WHY_CPU_LAYOUT},
+    {"cores-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"cpu-freq", 0, ARG, R, 0, "CPU frequency control is not implemented"},
+    {"cpus-per-gpu", 0, ARG, A, O_CPUS_PER_GPU, "CPUs per allocated GPU"},
+    {"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (the node gets ntasks x this)"},
+    {"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
+    {"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
+    {"dependency", 'd', ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
+    {"distribution", 'm', ARG, R, 0,
+     "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
+    {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
+    {"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
+    {"exclusive", 0, OPT, R, 0, "whole-node allocation is not implemented yet (issue 13 item 2)"},
+    {"export", 0, ARG, A, O_EXPORT, "ALL (default), NONE, or [ALL,]VAR[=VALUE],..."},
+    {"export-file", 0, ARG, R, 0, "not implemented; use --export"},
+    {"extra", 0, ARG, R, 0, WHY_NO_FEATURES},
+    {"extra-node-info", 'B', ARG, R, 0, WHY_CPU_LAYOUT},
+    {"get-user-env", 0, OPT, R, 0,
+     "the job gets the submitter's environment (--export) and the agent's login basics, not a "
+     "login shell's"},
+    {"gid", 0, ARG, R, 0, "jobs run as the submitting user"},
+    {"gpu-bind", 0, ARG, R, 0, "GPU binding applies to srun steps, not here yet (issue 13 item 5)"},
+    {"gpu-freq", 0, ARG, R, 0, "GPU frequency control is not implemented"},
+    {"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job (one node: all on it)"},
+    {"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on the node"},
+    {"gpus-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"gpus-per-task", 0, ARG, A, O_GPUS_PER_TASK,
+     "[type:]N GPUs per task (the node gets ntasks x this)"},
+    {"gres", 0, ARG, A, O_GRES, "gpu[:type]:N per node; other resources are refused"},
+    {"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
+    {"help", 'h', NO, A, O_HELP, "prints the usage"},
+    {"hint", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"hold", 'H', NO, R, O_HOLD, "job holds are not implemented yet (no aidc hold/release)"},
+    {"ignore-pbs", 0, NO, A, O_IGNORE_PBS,
+     "#PBS directives are never read here; without it, a script that has them gets a warning"},
+    {"input", 'i', ARG, R, 0,
+     "the batch script's stdin is /dev/null; other inputs are not implemented"},
+    {"job-name", 'J', ARG, A, O_JOB_NAME, "job name (default: the script's file name)"},
+    {"kill-on-invalid-dep", 0, ARG, R, 0,
+     "job dependencies are not implemented yet (issue 13 item 4)"},
+    {"licenses", 'L', ARG, R, 0, "licenses are not managed here"},
+    {"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
+    {"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
+    {"mcs-label", 0, ARG, R, 0, "MCS labels are not implemented"},
+    {"mem", 0, ARG, A, O_MEM, "memory per node (K/M/G/T suffixes, MiB by default)"},
+    {"mem-bind", 0, ARG, R, 0, "memory binding is not implemented"},
+    {"mem-per-cpu", 0, ARG, A, O_MEM_PER_CPU, "memory per allocated CPU"},
+    {"mem-per-gpu", 0, ARG, A, O_MEM_PER_GPU, "memory per allocated GPU"},
+    {"mincpus", 0, ARG, A, O_MINCPUS, "at least this many CPUs on the node"},
+    {"network", 0, ARG, R, 0, "network (switch) options are not implemented"},
+    {"nice", 0, OPT, A, O_NICE,
+     "lowers the priority by N (default 100); raising it needs an admin"},
+    {"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
+    {"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
+    {"nodefile", 'F', ARG, R, 0, WHY_NO_FEATURES},
+    {"nodelist", 'w', ARG, R, 0, WHY_NO_FEATURES},
+    {"nodes", 'N', ARG, A, O_NODES,
+     "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
+    {"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
+    {"ntasks-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"ntasks-per-gpu", 0, ARG, R, 0, "not implemented; use --gpus-per-task"},
+    {"ntasks-per-node", 0, ARG, A, O_NTASKS_PER_NODE, "tasks on the node"},
+    {"ntasks-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"oom-kill-step", 0, OPT, R, 0, "job steps are not here yet (issue 13 item 5)"},
+    {"open-mode", 0, ARG, A, O_OPEN_MODE, "truncate (what the agent does); append is refused"},
+    {"output", 'o', ARG, A, O_OUTPUT,
+     "stdout file pattern (%x %j %u %N %n %t %%; default slurm-%j.out)"},
+    {"overcommit", 'O', NO, R, 0, "CPUs are never overcommitted here"},
+    {"oversubscribe", 's', NO, R, 0, "node sharing is the scheduler's policy, not per job"},
+    {"parsable", 0, NO, A, O_PARSABLE, "prints only the job id"},
+    {"partition", 'p', ARG, A, O_PARTITION, "the partition"},
+    {"power", 0, ARG, R, 0, "power management is not per job here"},
+    {"preemptible", 0, NO, A, O_PREEMPTIBLE, "aidc's own (#AIDC): may be preempted and requeued"},
+    {"prefer", 0, ARG, R, 0, WHY_NO_FEATURES},
+    {"priority", 0, ARG, A, O_PRIORITY, "the job's priority (users may only lower it)"},
+    {"profile", 0, ARG, W, 0, WHY_ACCT},
+    {"propagate", 0, OPT, R, 0, "resource limits are not propagated from the submit shell"},
+    {"qos", 'q', ARG, A, O_QOS, "the quality of service (docs/tenancy.md)"},
+    {"quiet", 'Q', NO, A, O_QUIET, "no warnings"},
+    {"reboot", 0, NO, R, 0, "node reboots are not managed here"},
+    {"requeue", 0, NO, A, O_REQUEUE, "a node failure requeues the job (on_node_failure=requeue)"},
+    {"reservation", 0, ARG, R, 0, "reservations are not implemented"},
+    {"segment", 0, ARG, R, 0, WHY_ONE_NODE},
+    {"signal", 0, ARG, R, 0, "signals before the time limit are not implemented yet"},
+    {"sockets-per-node", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"spread-job", 0, NO, R, 0, WHY_ONE_NODE},
+    {"switches", 0, ARG, R, 0, WHY_ONE_NODE},
+    {"test-only", 0, NO, A, O_TEST_ONLY,
+     "validates and prints the job that would be submitted; submits nothing"},
+    {"thread-spec", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"threads-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
+    {"time", 't', ARG, A, O_TIME, "time limit: MIN, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED"},
+    {"time-min", 0, ARG, R, 0, "flexible time limits are not implemented"},
+    {"tmp", 0, ARG, R, 0, "temporary disk is not a scheduled resource here"},
+    {"tres-bind", 0, ARG, R, 0, "binding applies to srun steps, not here yet (issue 13 item 5)"},
+    {"tres-per-task", 0, ARG, R, 0, "not implemented; use -c and --gpus-per-task"},
+    {"uid", 0, ARG, R, 0, "jobs run as the submitting user"},
+    {"usage", 0, NO, A, O_USAGE, "prints the usage"},
+    {"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (one node)"},
+    {"verbose", 'v', NO, A, O_VERBOSE, "prints the resolved job on stderr"},
+    {"version", 'V', NO, A, O_VERSION, "prints the version"},
+    {"wait", 'W', NO, A, O_WAIT,
+     "waits for the job to end; exits with its exit code (1 if it failed without one)"},
+    {"wait-all-nodes", 0, ARG, W, 0, "nodes are up when a job starts here"},
+    {"wckey", 0, ARG, W, 0, WHY_ACCT},
+    {"wrap", 0, ARG, A, O_WRAP, "the script is \"#!/bin/sh\" and this command"},
 };
 const size_t api_sbatch_nopts = AIDC_ARRAY_LEN(api_sbatch_opts);
 
@@ -201,8 +253,8 @@ static int set_int(const char *opt, const char *v, int64_t lo, int64_t hi, int64
 		   struct aidc_err *e)
 {
 	if (!v || aidc_parse_i64(v, lo, hi, dst))
-		return aidc_errf(e, AIDC_E_INVAL, "%s: expected an integer in %" PRId64 "..%" PRId64,
-				 opt, lo, hi);
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s: expected an integer in %" PRId64 "..%" PRId64, opt, lo, hi);
 	return 0;
 }
 
@@ -297,12 +349,13 @@ static int parse_mem(const char *opt, const char *v, int64_t *out_mib, struct ai
 		*out_mib = (x + 1023) / 1024;
 		u++;
 	} else {
-		int64_t mul = (!*u || *u == 'M' || *u == 'm')	? 1
-			      : (*u == 'G' || *u == 'g')	? 1024
-			      : (*u == 'T' || *u == 't')	? 1024 * 1024
-								: 0;
+		int64_t mul = (!*u || *u == 'M' || *u == 'm') ? 1
+			      : (*u == 'G' || *u == 'g')      ? 1024
+			      : (*u == 'T' || *u == 't')      ? 1024 * 1024
+							      : 0;
 		if (!mul)
-			return aidc_errf(e, AIDC_E_INVAL, "%s: bad size '%.32s' (K, M, G or T)", opt, v);
+			return aidc_errf(e, AIDC_E_INVAL, "%s: bad size '%.32s' (K, M, G or T)",
+					 opt, v);
 		if (x > (int64_t)AIDC_MAX_NODE_MEM_MIB / mul)
 			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is more than %u MiB", opt, v,
 					 (unsigned)AIDC_MAX_NODE_MEM_MIB);
@@ -441,7 +494,8 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 			s->nice = 100;
 			return 0;
 		}
-		return set_int(opt, v, -AIDC_MAX_PRIORITY, -(int64_t)AIDC_MIN_PRIORITY, &s->nice, e);
+		return set_int(opt, v, -AIDC_MAX_PRIORITY, -(int64_t)AIDC_MIN_PRIORITY, &s->nice,
+			       e);
 	case O_NODES:
 		return parse_nodes(s, opt, v, e);
 	case O_NTASKS:
@@ -457,9 +511,9 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 				 opt, v ? v : "");
 	case O_PARTITION:
 		if (v && strchr(v, ','))
-			return aidc_errf(e, AIDC_E_UNSUPPORTED,
-					 "%s=%.64s: a list of partitions is not implemented; give one",
-					 opt, v);
+			return aidc_errf(
+			    e, AIDC_E_UNSUPPORTED,
+			    "%s=%.64s: a list of partitions is not implemented; give one", opt, v);
 		return set_str(opt, v, s->partition, sizeof s->partition, e);
 	case O_PRIORITY:
 		s->priority_set = true;
@@ -467,10 +521,11 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 	case O_TIME: {
 		int64_t x;
 		if (api_parse_time_limit(v, &x))
-			return aidc_errf(e, AIDC_E_INVAL,
-					 "%s: bad time limit '%.64s' (minutes, M:S, H:M:S, D-H, D-H:M, "
-					 "D-H:M:S, UNLIMITED)",
-					 opt, v ? v : "");
+			return aidc_errf(
+			    e, AIDC_E_INVAL,
+			    "%s: bad time limit '%.64s' (minutes, M:S, H:M:S, D-H, D-H:M, "
+			    "D-H:M:S, UNLIMITED)",
+			    opt, v ? v : "");
 		s->time_limit_s = x;
 		return 0;
 	}
@@ -579,10 +634,11 @@ int api_script_check_text(const char *script, struct aidc_err *e)
 		size_t line = 1;
 		for (const char *p = script; p < cr; p++)
 			line += *p == '\n';
-		return aidc_errf(e, AIDC_E_INVAL,
-				 "batch script contains DOS line breaks (\\r\\n) instead of expected "
-				 "UNIX line breaks (\\n) (first at line %zu; convert it with dos2unix)",
-				 line);
+		return aidc_errf(
+		    e, AIDC_E_INVAL,
+		    "batch script contains DOS line breaks (\\r\\n) instead of expected "
+		    "UNIX line breaks (\\n) (first at line %zu; convert it with dos2unix)",
+		    line);
 	}
 	return 0;
 }
@@ -603,8 +659,9 @@ static int parse_line(struct api_sbatch *s, char *rest, size_t lineno, struct ai
 		bool used;
 		struct aidc_err le = {0};
 		if (toks[i][0] != '-' || !toks[i][1])
-			return aidc_errf(e, AIDC_E_PARSE, "script line %zu: '%.64s' is not an option",
-					 lineno, toks[i]);
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "script line %zu: '%.64s' is not an option", lineno,
+					 toks[i]);
 		split_opt(toks[i], i + 1 < nt ? toks[i + 1] : NULL, shortopt, &opt, &val, &used);
 		int rc = api_sbatch_apply(s, opt, val, &le);
 		if (rc)
@@ -669,11 +726,10 @@ int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *
 
 int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 {
-	static const uint8_t ok[] = {O_ACCOUNT,	  O_CPUS_PER_TASK, O_ERROR,	  O_GPUS,
-				     O_GPUS_PER_TASK, O_GRES,	   O_JOB_NAME,	  O_MEM,
-				     O_NODES,	  O_NTASKS,	   O_NTASKS_PER_NODE, O_OUTPUT,
-				     O_PARTITION,	  O_PREEMPTIBLE,   O_QOS,	  O_TIME,
-				     O_IGNORE_PBS};
+	static const uint8_t ok[] = {
+	    O_ACCOUNT,	 O_CPUS_PER_TASK, O_ERROR, O_GPUS,   O_GPUS_PER_TASK,	O_GRES,
+	    O_JOB_NAME,	 O_MEM,		  O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OUTPUT,
+	    O_PARTITION, O_PREEMPTIBLE,	  O_QOS,   O_TIME,   O_IGNORE_PBS};
 	for (size_t i = 0; i < api_sbatch_nopts; i++) {
 		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
 		if (!s->seen[i] || o->status != API_SB_APPLIED)
@@ -682,14 +738,16 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 		for (size_t k = 0; k < sizeof ok; k++)
 			allowed |= o->id == ok[k];
 		if (!allowed)
-			return aidc_errf(e, AIDC_E_UNSUPPORTED,
-					 "--%s: applies with 'aidc sbatch' only (aidc submit runs the "
-					 "script once per task; docs/slurm.md)",
-					 o->name);
+			return aidc_errf(
+			    e, AIDC_E_UNSUPPORTED,
+			    "--%s: applies with 'aidc sbatch' only (aidc submit runs the "
+			    "script once per task; docs/slurm.md)",
+			    o->name);
 	}
 	if (s->nodes != s->nodes_max)
 		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--nodes=%" PRId64 "-%" PRId64 ": a node range is not supported by "
+				 "--nodes=%" PRId64 "-%" PRId64
+				 ": a node range is not supported by "
 				 "aidc submit; give one count",
 				 s->nodes, s->nodes_max);
 	return 0;
@@ -726,17 +784,17 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 	j->ntasks = nt;
 	const int64_t gpu_opts[] = {s->gpus_per_node, s->gpus_total, s->gpus_per_task};
 	if (count_set(gpu_opts, 3) > 1)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "give one of --gres=gpu, --gpus-per-node, --gpus and --gpus-per-task "
-				 "(got %" PRId64 ")",
-				 count_set(gpu_opts, 3));
+		return aidc_errf(
+		    e, AIDC_E_UNSUPPORTED,
+		    "give one of --gres=gpu, --gpus-per-node, --gpus and --gpus-per-task "
+		    "(got %" PRId64 ")",
+		    count_set(gpu_opts, 3));
 	j->gpus = s->gpus_per_node ? s->gpus_per_node
 		  : s->gpus_total  ? s->gpus_total
 				   : s->gpus_per_task * nt;
 	if (j->gpus > AIDC_MAX_DEVICES_PER_NODE)
-		return aidc_errf(e, AIDC_E_LIMIT,
-				 "%" PRId64 " GPUs on one node: more than %u; %s", j->gpus,
-				 AIDC_MAX_DEVICES_PER_NODE, WHY_ONE_NODE);
+		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " GPUs on one node: more than %u; %s",
+				 j->gpus, AIDC_MAX_DEVICES_PER_NODE, WHY_ONE_NODE);
 	if (s->cpus_per_gpu && s->cpus_per_task)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "--cpus-per-gpu and --cpus-per-task are mutually exclusive (as in "
@@ -752,16 +810,17 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 				 j->cpus, AIDC_MAX_NODE_CPU_MILLI / 1000);
 	const int64_t mem_opts[] = {s->mem_set, s->mem_per_cpu_mib, s->mem_per_gpu_mib};
 	if (count_set(mem_opts, 3) > 1)
-		return aidc_errf(e, AIDC_E_INVAL,
-				 "--mem, --mem-per-cpu and --mem-per-gpu are mutually exclusive (as "
-				 "in Slurm)");
+		return aidc_errf(
+		    e, AIDC_E_INVAL,
+		    "--mem, --mem-per-cpu and --mem-per-gpu are mutually exclusive (as "
+		    "in Slurm)");
 	if (s->mem_set && s->mem_mib == 0)
 		return aidc_errf(e, AIDC_E_UNSUPPORTED,
 				 "--mem=0 (all of a node's memory): not supported yet (it needs "
 				 "whole-node allocation); give a size");
 	if (s->mem_per_gpu_mib && !j->gpus)
 		return aidc_errf(e, AIDC_E_INVAL, "--mem-per-gpu needs GPUs (--gres, --gpus...)");
-	int64_t mem = s->mem_set ? s->mem_mib
+	int64_t mem = s->mem_set	   ? s->mem_mib
 		      : s->mem_per_cpu_mib ? s->mem_per_cpu_mib * j->cpus
 					   : s->mem_per_gpu_mib * j->gpus;
 	if (mem > (int64_t)AIDC_MAX_NODE_MEM_MIB)
@@ -798,45 +857,59 @@ int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, c
 	for (const char *p = pat; *p; p++) {
 		int rc = 0;
 		if (raw) {
-			rc = *p == '\\' ? 0 : put(out, cap, &n, *p == '%' ? "%%" : p, *p == '%' ? 2 : 1);
+			rc = *p == '\\'
+				 ? 0
+				 : put(out, cap, &n, *p == '%' ? "%%" : p, *p == '%' ? 2 : 1);
 		} else if (*p != '%') {
 			rc = put(out, cap, &n, p, 1);
 		} else {
 			char c = *++p;
 			if (c >= '0' && c <= '9')
-				return aidc_errf(e, AIDC_E_UNSUPPORTED,
-						 "%s '%.64s': zero-padded patterns (%%%c...) are not "
-						 "implemented",
-						 opt, pat, c);
+				return aidc_errf(
+				    e, AIDC_E_UNSUPPORTED,
+				    "%s '%.64s': zero-padded patterns (%%%c...) are not "
+				    "implemented",
+				    opt, pat, c);
 			switch (c) {
-			case 'j': case 'u': case 'N': case '%':
+			case 'j':
+			case 'u':
+			case 'N':
+			case '%':
 				rc = put(out, cap, &n, p - 1, 2);
 				break;
-			case 'n': case 't':
-				rc = put(out, cap, &n, "0", 1); /* the batch script: node 0, task 0 */
+			case 'n':
+			case 't':
+				rc = put(out, cap, &n, "0",
+					 1); /* the batch script: node 0, task 0 */
 				break;
 			case 'x':
 				for (const char *q = job_name; *q && !rc; q++)
-					rc = put(out, cap, &n, *q == '%' ? "%%" : q, *q == '%' ? 2 : 1);
+					rc = put(out, cap, &n, *q == '%' ? "%%" : q,
+						 *q == '%' ? 2 : 1);
 				break;
-			case 'A': case 'a':
-				return aidc_errf(e, AIDC_E_UNSUPPORTED,
-						 "%s '%.64s': %%%c: job arrays are not implemented yet "
-						 "(issue 13 item 3)",
-						 opt, pat, c);
-			case 'J': case 's':
-				return aidc_errf(e, AIDC_E_UNSUPPORTED,
-						 "%s '%.64s': %%%c: job steps (srun) are not implemented "
-						 "yet (issue 13 item 5)",
-						 opt, pat, c);
+			case 'A':
+			case 'a':
+				return aidc_errf(
+				    e, AIDC_E_UNSUPPORTED,
+				    "%s '%.64s': %%%c: job arrays are not implemented yet "
+				    "(issue 13 item 3)",
+				    opt, pat, c);
+			case 'J':
+			case 's':
+				return aidc_errf(
+				    e, AIDC_E_UNSUPPORTED,
+				    "%s '%.64s': %%%c: job steps (srun) are not implemented "
+				    "yet (issue 13 item 5)",
+				    opt, pat, c);
 			case '\0':
-				return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", opt,
-						 pat);
+				return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%",
+						 opt, pat);
 			default:
-				return aidc_errf(e, AIDC_E_INVAL,
-						 "%s '%.64s': unknown pattern %%%c (%%x %%j %%u %%N %%n "
-						 "%%t %%%%)",
-						 opt, pat, c);
+				return aidc_errf(
+				    e, AIDC_E_INVAL,
+				    "%s '%.64s': unknown pattern %%%c (%%x %%j %%u %%N %%n "
+				    "%%t %%%%)",
+				    opt, pat, c);
 			}
 		}
 		if (rc)
@@ -857,7 +930,8 @@ int api_output_pattern_check(const char *field, const char *pat, struct aidc_err
 		if (c == 'j' || c == 't' || c == 'u' || c == 'N' || c == '%')
 			continue;
 		if (!c)
-			return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", field, pat);
+			return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", field,
+					 pat);
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "%s '%.64s': %%%c is not a pattern here (%%j %%t %%u %%N %%%%; "
 				 "aidc sbatch also %%x %%n)",

@@ -25,8 +25,8 @@
 /* What an option does here. */
 enum api_sb_status {
 	API_SB_APPLIED = 1, /* implemented with Slurm's meaning */
-	API_SB_WARNED,      /* accepted; changes nothing here; one warning on stderr */
-	API_SB_REFUSED,     /* an error naming the option and why */
+	API_SB_WARNED,	    /* accepted; changes nothing here; one warning on stderr */
+	API_SB_REFUSED,	    /* an error naming the option and why */
 };
 
 /* Whether the option takes a value. */
@@ -38,10 +38,10 @@ enum api_sb_arg {
 
 struct api_sbatch_opt {
 	const char *name; /* long name without "--" */
-	char shortopt;    /* 0 = none */
-	uint8_t arg;      /* enum api_sb_arg */
-	uint8_t status;   /* enum api_sb_status */
-	uint8_t id;       /* internal: which field an applied option sets */
+	char shortopt;	  /* 0 = none */
+	uint8_t arg;	  /* enum api_sb_arg */
+	uint8_t status;	  /* enum api_sb_status */
+	uint8_t id;	  /* internal: which field an applied option sets */
 	const char *why;  /* the meaning here, or why it is refused / has no effect */
 };
 
@@ -56,28 +56,28 @@ const struct api_sbatch_opt *api_sbatch_find(const char *opt);
 
 struct api_sbatch {
 	/* Slurm's values; 0 / "" = not given. */
-	int64_t nodes, nodes_max;   /* -N MIN[-MAX] */
+	int64_t nodes, nodes_max; /* -N MIN[-MAX] */
 	int64_t ntasks, ntasks_per_node, cpus_per_task, cpus_per_gpu, mincpus;
-	int64_t gpus_per_task, gpus_total, gpus_per_node; /* --gres=gpu:N sets gpus_per_node */
+	int64_t gpus_per_task, gpus_total, gpus_per_node;  /* --gres=gpu:N sets gpus_per_node */
 	int64_t mem_mib, mem_per_cpu_mib, mem_per_gpu_mib; /* --mem is per node */
 	int64_t time_limit_s;
-	int64_t nice;     /* --nice: priority = -nice */
+	int64_t nice;	  /* --nice: priority = -nice */
 	int64_t priority; /* --priority */
 	bool nice_set, priority_set, mem_set;
-	int requeue; /* 0 = not given, 1 = --requeue, -1 = --no-requeue */
-	bool preemptible;          /* #AIDC --preemptible */
+	int requeue;	  /* 0 = not given, 1 = --requeue, -1 = --no-requeue */
+	bool preemptible; /* #AIDC --preemptible */
 	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
 	int verbose;
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
 	char partition[AIDC_MAX_NAME_BYTES];
 	char account[AIDC_MAX_NAME_BYTES]; /* -A/--account (docs/tenancy.md) */
-	char qos[AIDC_MAX_NAME_BYTES];     /* -q/--qos */
+	char qos[AIDC_MAX_NAME_BYTES];	   /* -q/--qos */
 	char stdout_path[AIDC_MAX_PATH_BYTES];
 	char stderr_path[AIDC_MAX_PATH_BYTES];
 	char chdir[AIDC_MAX_PATH_BYTES];
-	char export_[AIDC_MAX_ARG_BYTES];     /* --export, "" = ALL */
-	char wrap[AIDC_MAX_ARG_BYTES];        /* --wrap */
+	char export_[AIDC_MAX_ARG_BYTES]; /* --export, "" = ALL */
+	char wrap[AIDC_MAX_ARG_BYTES];	  /* --wrap */
 	/* Options seen (by table index), for api_sbatch_check_submit and the
 	 * checks across options; warned ones in warn[] once each. */
 	uint8_t seen[160];
@@ -99,8 +99,7 @@ int api_parse_time_limit(const char *v, int64_t *out_s);
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);
 /* Applies one option (opt: "--nodes", "-N"; val: its value or NULL) to s:
  * the command line's, after the script's (the command line wins). */
-int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *val,
-		     struct aidc_err *e);
+int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *val, struct aidc_err *e);
 /* Refuses a script with DOS line breaks (CRLF) with Slurm's message (its
  * interpreter would see "bash\r" and every line's last word with a '\r'). */
 int api_script_check_text(const char *script, struct aidc_err *e);
@@ -113,8 +112,8 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e);
  * allocation (the script runs once, as in Slurm). */
 struct api_sbatch_job {
 	int64_t cpus, gpus, mem_mib; /* on the node; mem 0 = the controller's default */
-	int64_t ntasks;              /* Slurm's task count (informational) */
-	int64_t priority;            /* 0 = default */
+	int64_t ntasks;		     /* Slurm's task count (informational) */
+	int64_t priority;	     /* 0 = default */
 	bool priority_set;
 };
 /* Checks the options together and resolves the resources. Refuses what the

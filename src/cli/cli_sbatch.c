@@ -36,7 +36,7 @@ struct sbatch_cl {
 	size_t nopts;
 	const char *sock;
 	const char *script_path; /* NULL = stdin or --wrap */
-	char **args;             /* the script's $1.. (borrowed from argv) */
+	char **args;		 /* the script's $1.. (borrowed from argv) */
 	int nargs;
 	bool help, version;
 };
@@ -57,22 +57,29 @@ static void print_help(const char **sock)
 		if (o->shortopt)
 			snprintf(sh, sizeof sh, "-%c: ", o->shortopt);
 		snprintf(help[i], sizeof help[i], "%s%s%s", sh, status[o->status], o->why);
-		f[i] = (struct cli_flag){o->name, o->arg == API_SB_NOARG ? CLI_BOOL : CLI_STR,
-					 o->arg == API_SB_NOARG ? (void *)&dummy_b : (void *)&dummy_s,
-					 o->arg == API_SB_NOARG ? NULL : "V", help[i], 0, 0, NULL, NULL};
+		f[i] =
+		    (struct cli_flag){o->name,
+				      o->arg == API_SB_NOARG ? CLI_BOOL : CLI_STR,
+				      o->arg == API_SB_NOARG ? (void *)&dummy_b : (void *)&dummy_s,
+				      o->arg == API_SB_NOARG ? NULL : "V",
+				      help[i],
+				      0,
+				      0,
+				      NULL,
+				      NULL};
 	}
 	const struct cli_flag conn[] = {CLI_CONN_FLAGS(*sock)};
 	f[n] = conn[0];
 	f[n + 1] = conn[1];
 	const struct cli_cmd cmd = {
-		"sbatch", "aidc sbatch [options] [SCRIPT [ARGS...]]",
-		"Submit a batch script as Slurm's sbatch does: #SBATCH directives, then the command "
-		"line, which wins. Every sbatch option is applied with Slurm's meaning, accepted "
-		"with a warning when it changes nothing here, or refused with the reason "
-		"(docs/slurm.md); unknown options are errors. The job is one node holding the "
-		"whole allocation: the script runs once, with ARGS as $1.., its output in "
-		"slurm-%j.out. Without SCRIPT (and --wrap) the script is read from stdin.",
-		f, n + 2};
+	    "sbatch", "aidc sbatch [options] [SCRIPT [ARGS...]]",
+	    "Submit a batch script as Slurm's sbatch does: #SBATCH directives, then the command "
+	    "line, which wins. Every sbatch option is applied with Slurm's meaning, accepted "
+	    "with a warning when it changes nothing here, or refused with the reason "
+	    "(docs/slurm.md); unknown options are errors. The job is one node holding the "
+	    "whole allocation: the script runs once, with ARGS as $1.., its output in "
+	    "slurm-%j.out. Without SCRIPT (and --wrap) the script is read from stdin.",
+	    f, n + 2};
 	cli_print_help(&cmd, stdout);
 	aidc_free(help);
 	aidc_free(f);
@@ -99,8 +106,9 @@ static int take_opt(int argc, char **argv, int *i, struct cl_opt *out)
 	}
 	const struct api_sbatch_opt *o = api_sbatch_find(out->opt);
 	if (!o) {
-		fprintf(stderr, ME ": %s: unknown option (sbatch's options and their status here: "
-				"docs/slurm.md)\n",
+		fprintf(stderr,
+			ME ": %s: unknown option (sbatch's options and their status here: "
+			   "docs/slurm.md)\n",
 			out->opt);
 		return CLI_EXIT_USAGE;
 	}
@@ -144,7 +152,8 @@ static int parse_cl(int argc, char **argv, struct sbatch_cl *cl)
 		int rc = take_opt(argc, argv, &i, o);
 		if (rc)
 			return rc;
-		if (!strcmp(o->opt, "--help") || !strcmp(o->opt, "-h") || !strcmp(o->opt, "--usage"))
+		if (!strcmp(o->opt, "--help") || !strcmp(o->opt, "-h") ||
+		    !strcmp(o->opt, "--usage"))
 			cl->help = true;
 		else if (!strcmp(o->opt, "--version") || !strcmp(o->opt, "-V"))
 			cl->version = true;
@@ -174,7 +183,8 @@ static int read_script(const char *path, char **out)
 		fclose(f);
 	if (err || n > AIDC_MAX_SCRIPT_BYTES) {
 		fprintf(stderr, ME ": %s: %s\n", path ? path : "stdin",
-			err ? "read error" : "script larger than the limit (AIDC_MAX_SCRIPT_BYTES)");
+			err ? "read error"
+			    : "script larger than the limit (AIDC_MAX_SCRIPT_BYTES)");
 		aidc_free(buf);
 		return CLI_EXIT_FAIL;
 	}
@@ -186,8 +196,9 @@ static int read_script(const char *path, char **out)
 		return CLI_EXIT_FAIL;
 	}
 	if (strncmp(buf, "#!", 2) != 0) {
-		fprintf(stderr, ME ": %s: this does not look like a batch script: the first line "
-				"must start with #! and the path of an interpreter (as sbatch)\n",
+		fprintf(stderr,
+			ME ": %s: this does not look like a batch script: the first line "
+			   "must start with #! and the path of an interpreter (as sbatch)\n",
 			path ? path : "stdin");
 		aidc_free(buf);
 		return CLI_EXIT_USAGE;
@@ -206,8 +217,9 @@ static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb
 			wrap = cl->opts[i].val;
 	int rc;
 	if (wrap && cl->script_path) {
-		fprintf(stderr, ME ": --wrap and a script (%s) exclude each other (as sbatch: no "
-				"script arguments with --wrap)\n",
+		fprintf(stderr,
+			ME ": --wrap and a script (%s) exclude each other (as sbatch: no "
+			   "script arguments with --wrap)\n",
 			cl->script_path);
 		return CLI_EXIT_USAGE;
 	}
@@ -220,7 +232,8 @@ static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb
 	}
 	struct aidc_err e = {0};
 	if (api_sbatch_parse(*script, sb, &e) != 0) {
-		fprintf(stderr, ME ": %s: %s\n", cl->script_path ? cl->script_path : "script", e.msg);
+		fprintf(stderr, ME ": %s: %s\n", cl->script_path ? cl->script_path : "script",
+			e.msg);
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < cl->nopts; i++) {
@@ -240,8 +253,10 @@ static int check_input_env(void)
 	for (char **ep = environ; *ep; ep++)
 		if (!strncmp(*ep, "SBATCH_", 7)) {
 			const char *eq = strchr(*ep, '=');
-			fprintf(stderr, ME ": %.*s is set: sbatch's input environment variables are not "
-					"read here; unset it and give the option instead (docs/slurm.md)\n",
+			fprintf(stderr,
+				ME
+				": %.*s is set: sbatch's input environment variables are not "
+				"read here; unset it and give the option instead (docs/slurm.md)\n",
 				eq ? (int)(eq - *ep) : 64, *ep);
 			return CLI_EXIT_USAGE;
 		}
@@ -390,21 +405,21 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 		const char *k;
 		int64_t v; /* < 0: not set */
 	} nums[] = {
-		{"SLURM_NTASKS", r->job.ntasks},
-		{"SLURM_NPROCS", r->job.ntasks},
-		{"SLURM_NNODES", 1},
-		{"SLURM_JOB_NUM_NODES", 1},
-		{"SLURM_JOB_CPUS_PER_NODE", r->job.cpus},
-		{"SLURM_TASKS_PER_NODE", r->job.ntasks},
-		{"SLURM_NTASKS_PER_NODE", sb->ntasks_per_node ? sb->ntasks_per_node : -1},
-		{"SLURM_CPUS_PER_TASK", sb->cpus_per_task ? sb->cpus_per_task : -1},
-		{"SLURM_CPUS_PER_GPU", sb->cpus_per_gpu ? sb->cpus_per_gpu : -1},
-		{"SLURM_MEM_PER_NODE", sb->mem_set ? sb->mem_mib : -1},
-		{"SLURM_MEM_PER_CPU", sb->mem_per_cpu_mib ? sb->mem_per_cpu_mib : -1},
-		{"SLURM_MEM_PER_GPU", sb->mem_per_gpu_mib ? sb->mem_per_gpu_mib : -1},
-		{"SLURM_GPUS_PER_NODE", sb->gpus_per_node ? sb->gpus_per_node : -1},
-		{"SLURM_GPUS_PER_TASK", sb->gpus_per_task ? sb->gpus_per_task : -1},
-		{"SLURM_GPUS", sb->gpus_total ? sb->gpus_total : -1},
+	    {"SLURM_NTASKS", r->job.ntasks},
+	    {"SLURM_NPROCS", r->job.ntasks},
+	    {"SLURM_NNODES", 1},
+	    {"SLURM_JOB_NUM_NODES", 1},
+	    {"SLURM_JOB_CPUS_PER_NODE", r->job.cpus},
+	    {"SLURM_TASKS_PER_NODE", r->job.ntasks},
+	    {"SLURM_NTASKS_PER_NODE", sb->ntasks_per_node ? sb->ntasks_per_node : -1},
+	    {"SLURM_CPUS_PER_TASK", sb->cpus_per_task ? sb->cpus_per_task : -1},
+	    {"SLURM_CPUS_PER_GPU", sb->cpus_per_gpu ? sb->cpus_per_gpu : -1},
+	    {"SLURM_MEM_PER_NODE", sb->mem_set ? sb->mem_mib : -1},
+	    {"SLURM_MEM_PER_CPU", sb->mem_per_cpu_mib ? sb->mem_per_cpu_mib : -1},
+	    {"SLURM_MEM_PER_GPU", sb->mem_per_gpu_mib ? sb->mem_per_gpu_mib : -1},
+	    {"SLURM_GPUS_PER_NODE", sb->gpus_per_node ? sb->gpus_per_node : -1},
+	    {"SLURM_GPUS_PER_TASK", sb->gpus_per_task ? sb->gpus_per_task : -1},
+	    {"SLURM_GPUS", sb->gpus_total ? sb->gpus_total : -1},
 	};
 	char kv[AIDC_MAX_ARG_BYTES];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(nums); i++)
@@ -414,14 +429,18 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 		}
 	const struct {
 		const char *k, *v;
-	} strs[] = {{"SLURM_JOB_NAME", r->name},	 {"SLURM_SUBMIT_DIR", submit_dir},
-		    {"SLURM_SUBMIT_HOST", host},	 {"SLURM_JOB_PARTITION", sb->partition},
-		    {"SLURM_JOB_ACCOUNT", sb->account}, {"SLURM_JOB_QOS", sb->qos},
+	} strs[] = {{"SLURM_JOB_NAME", r->name},
+		    {"SLURM_SUBMIT_DIR", submit_dir},
+		    {"SLURM_SUBMIT_HOST", host},
+		    {"SLURM_JOB_PARTITION", sb->partition},
+		    {"SLURM_JOB_ACCOUNT", sb->account},
+		    {"SLURM_JOB_QOS", sb->qos},
 		    {"SLURM_EXPORT_ENV", sb->export_[0] ? sb->export_ : "ALL"},
 		    {"SLURM_CLUSTER_NAME", "aidc"}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v[0]) {
-			snprintf(kv, sizeof kv, "%s=%.*s", strs[i].k, (int)(sizeof kv - 64), strs[i].v);
+			snprintf(kv, sizeof kv, "%s=%.*s", strs[i].k, (int)(sizeof kv - 64),
+				 strs[i].v);
 			aidc_json_str(w, kv);
 		}
 }
@@ -466,10 +485,15 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		aidc_json_ki64(w, "priority", r->job.priority);
 	const struct {
 		const char *key, *v;
-	} strs[] = {{"gpu_model", sb->gpu_model},   {"partition", sb->partition},
-		    {"account", sb->account},	    {"qos", sb->qos},
-		    {"stdout_path", r->out},	    {"stderr_path", r->err},
-		    {"on_node_failure", sb->requeue > 0 ? "requeue" : sb->requeue < 0 ? "fail" : ""},
+	} strs[] = {{"gpu_model", sb->gpu_model},
+		    {"partition", sb->partition},
+		    {"account", sb->account},
+		    {"qos", sb->qos},
+		    {"stdout_path", r->out},
+		    {"stderr_path", r->err},
+		    {"on_node_failure", sb->requeue > 0	  ? "requeue"
+					: sb->requeue < 0 ? "fail"
+							  : ""},
 		    {"request_id", r->rid}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v[0])
@@ -516,7 +540,7 @@ static int wait_job(const char *sp, long long id)
 		bool done = st && (!strcmp(st, "completed") || !strcmp(st, "failed") ||
 				   !strcmp(st, "cancelled") || !strcmp(st, "timeout") ||
 				   !strcmp(st, "node_fail"));
-		int ret = !st ? CLI_EXIT_FAIL
+		int ret = !st	 ? CLI_EXIT_FAIL
 			  : code ? (int)(code & 0xff)
 			  : sig	 ? 128 + (int)(sig & 0x7f)
 				 : (strcmp(st, "completed") ? CLI_EXIT_FAIL : CLI_EXIT_OK);
@@ -533,8 +557,8 @@ static int wait_job(const char *sp, long long id)
 	}
 }
 
-static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb,
-		  const struct resolved *r, const char *script)
+static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb, const struct resolved *r,
+		  const char *script)
 {
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES);
@@ -588,8 +612,9 @@ static int run(const struct sbatch_cl *cl)
 		if (sb->verbose || sb->test_only)
 			show_job(sb->test_only ? stdout : stderr, cl, sb, r, script);
 		if (sb->test_only)
-			fprintf(stderr, ME ": --test-only: the job above is valid here; nothing was "
-					"submitted\n");
+			fprintf(stderr,
+				ME ": --test-only: the job above is valid here; nothing was "
+				   "submitted\n");
 		else if ((rc = request_id(r->rid)) == 0)
 			rc = submit(cl, sb, r, script);
 	}

@@ -14,47 +14,49 @@ struct sb_case {
 static void test_directives(void)
 {
 	const struct sb_case cases[] = {
-		{"#!/bin/bash\n#SBATCH -N 2\n#SBATCH -n 8\n#SBATCH -t 1:00:00\nsrun x\n", 0, 2, 8,
-		 0, 0, 3600, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2\n#SBATCH --gres=gpu:a100:4\n", 0,
-		 4, 0, 2, 4, 0, 0, "", "", "a100"},
-		{"#!/bin/sh\n#SBATCH -J train -o out.%j -e err.%j\n#SBATCH --mem=4G\n", 0, 0, 0, 0,
-		 0, 0, 4096, "train", "out.%j", ""},
-		{"#!/bin/sh\n#SBATCH -N2 -n4\n#SBATCH --time=2-00:00:00\n", 0, 2, 4, 0, 0, 172800, 0,
-		 "", "", ""},
-		{"#!/bin/sh\n#AIDC --gpus-per-task 2\n#SBATCH --account=foo  # ignored\n", 0, 0, 0, 0,
-		 2, 0, 0, "", "", ""},
-		/* directives end at the first command */
-		{"#!/bin/sh\necho hi\n#SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
-		/* "#SBATCHX" is not a directive; "# SBATCH" neither */
-		{"#!/bin/sh\n#SBATCHX -N 9\n# SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -N zero\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH -N 0\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		/* Slurm's time formats: a bare number is minutes */
-		{"#!/bin/sh\n#SBATCH -t 2\n", 0, 0, 0, 0, 0, 120, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH --time=90\n", 0, 0, 0, 0, 0, 5400, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t 5:30\n", 0, 0, 0, 0, 0, 330, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t 1-12\n", 0, 0, 0, 0, 0, 129600, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t 1-0:30\n", 0, 0, 0, 0, 0, 88200, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t UNLIMITED\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t 45s\n", 0, 0, 0, 0, 0, 45, 0, "", "", ""},
-		{"#!/bin/sh\n#SBATCH -t 99999999999\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH -t -5\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH -t soon\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH --gres=fpga:1\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH --mem=4Q\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH nodes\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		{"#!/bin/sh\n#SBATCH -N\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		/* quotes group words and are removed, as in a shell */
-		{"#!/bin/sh\n#SBATCH -J \"a b\"\n", 0, 0, 0, 0, 0, 0, 0, "a b", "", ""},
-		{"#!/bin/sh\n#SBATCH --job-name='x  y' -o \"out %j.txt\" -N 2\n", 0, 2, 0, 0, 0, 0,
-		 0, "x  y", "out %j.txt", ""},
-		{"#!/bin/sh\n#SBATCH -J=\"q\"uoted -o a#b # a comment\n", 0, 0, 0, 0, 0, 0, 0,
-		 "quoted", "a#b", ""},
-		{"#!/bin/sh\n#SBATCH -J \"open\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
-		/* DOS line breaks: refused with Slurm's message, naming the line */
-		{"#!/bin/sh\n#SBATCH -N 2\r\necho hi\r\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL,
-		 NULL},
+	    {"#!/bin/bash\n#SBATCH -N 2\n#SBATCH -n 8\n#SBATCH -t 1:00:00\nsrun x\n", 0, 2, 8, 0, 0,
+	     3600, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2\n#SBATCH --gres=gpu:a100:4\n", 0, 4,
+	     0, 2, 4, 0, 0, "", "", "a100"},
+	    {"#!/bin/sh\n#SBATCH -J train -o out.%j -e err.%j\n#SBATCH --mem=4G\n", 0, 0, 0, 0, 0,
+	     0, 4096, "train", "out.%j", ""},
+	    {"#!/bin/sh\n#SBATCH -N2 -n4\n#SBATCH --time=2-00:00:00\n", 0, 2, 4, 0, 0, 172800, 0,
+	     "", "", ""},
+	    {"#!/bin/sh\n#AIDC --gpus-per-task 2\n#SBATCH --account=foo  # ignored\n", 0, 0, 0, 0,
+	     2, 0, 0, "", "", ""},
+	    /* directives end at the first command */
+	    {"#!/bin/sh\necho hi\n#SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
+	    /* "#SBATCHX" is not a directive; "# SBATCH" neither */
+	    {"#!/bin/sh\n#SBATCHX -N 9\n# SBATCH -N 9\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -N zero\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    {"#!/bin/sh\n#SBATCH -N 0\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    /* Slurm's time formats: a bare number is minutes */
+	    {"#!/bin/sh\n#SBATCH -t 2\n", 0, 0, 0, 0, 0, 120, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH --time=90\n", 0, 0, 0, 0, 0, 5400, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t 5:30\n", 0, 0, 0, 0, 0, 330, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t 1-12\n", 0, 0, 0, 0, 0, 129600, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t 1-0:30\n", 0, 0, 0, 0, 0, 88200, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t UNLIMITED\n", 0, 0, 0, 0, 0, 0, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t 45s\n", 0, 0, 0, 0, 0, 45, 0, "", "", ""},
+	    {"#!/bin/sh\n#SBATCH -t 99999999999\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL,
+	     NULL},
+	    {"#!/bin/sh\n#SBATCH -t -5\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    {"#!/bin/sh\n#SBATCH -t soon\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    {"#!/bin/sh\n#SBATCH --gres=fpga:1\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, 0, NULL, NULL,
+	     NULL},
+	    {"#!/bin/sh\n#SBATCH --mem=4Q\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    {"#!/bin/sh\n#SBATCH nodes\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    {"#!/bin/sh\n#SBATCH -N\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    /* quotes group words and are removed, as in a shell */
+	    {"#!/bin/sh\n#SBATCH -J \"a b\"\n", 0, 0, 0, 0, 0, 0, 0, "a b", "", ""},
+	    {"#!/bin/sh\n#SBATCH --job-name='x  y' -o \"out %j.txt\" -N 2\n", 0, 2, 0, 0, 0, 0, 0,
+	     "x  y", "out %j.txt", ""},
+	    {"#!/bin/sh\n#SBATCH -J=\"q\"uoted -o a#b # a comment\n", 0, 0, 0, 0, 0, 0, 0, "quoted",
+	     "a#b", ""},
+	    {"#!/bin/sh\n#SBATCH -J \"open\n", AIDC_E_PARSE, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+	    /* DOS line breaks: refused with Slurm's message, naming the line */
+	    {"#!/bin/sh\n#SBATCH -N 2\r\necho hi\r\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, 0, NULL, NULL,
+	     NULL},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		const struct sb_case *c = &cases[i];
@@ -111,27 +113,27 @@ static void test_refusals(void)
 		int want;
 		const char *msg;
 	} cases[] = {
-		{"#!/bin/sh\n#SBATCH --bogus-flag\n", AIDC_E_INVAL, "--bogus-flag: unknown option"},
-		{"#!/bin/sh\n#SBATCH -Z\n", AIDC_E_INVAL, "-Z: unknown option"},
-		{"#!/bin/sh\n#SBATCH --array=0-9\n", AIDC_E_UNSUPPORTED, "--array: not supported"},
-		{"#!/bin/sh\n#SBATCH -a 0-9\n", AIDC_E_UNSUPPORTED, "--array (-a): not supported"},
-		{"#!/bin/sh\n#SBATCH --dependency=afterok:1\n", AIDC_E_UNSUPPORTED, "--dependency"},
-		{"#!/bin/sh\n#SBATCH -H\n", AIDC_E_UNSUPPORTED, "--hold (-H): not supported"},
-		{"#!/bin/sh\n#SBATCH --exclusive\n", AIDC_E_UNSUPPORTED, "--exclusive"},
-		{"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
-		{"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
-		{"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
-		{"#!/bin/sh\n#SBATCH --begin=now+1h\n", AIDC_E_UNSUPPORTED, "--begin"},
-		{"#!/bin/sh\n#SBATCH --signal=B:USR1@60\n", AIDC_E_UNSUPPORTED, "--signal"},
-		{"#!/bin/sh\n#SBATCH --open-mode=append\n", AIDC_E_UNSUPPORTED, "only truncate"},
-		{"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "only one gpu"},
-		{"#!/bin/sh\n#SBATCH --parsable=yes\n", AIDC_E_INVAL, "takes no value"},
-		{"#!/bin/sh\n#SBATCH --mem\n", AIDC_E_INVAL, "--mem needs a value"},
-		{"#!/bin/sh\n#SBATCH -N 3-2\n", AIDC_E_INVAL, "MIN <= MAX"},
-		{"#!/bin/sh\n#SBATCH -p a,b\n", AIDC_E_UNSUPPORTED, "list of partitions"},
-		{"#!/bin/sh\n#SBATCH --gpus=a100:1 --gpus-per-node=h100:1\n", AIDC_E_UNSUPPORTED,
-		 "one type per job"},
-		{"#!/bin/sh\n#SBATCH --help\n", AIDC_E_INVAL, "only on the command line"},
+	    {"#!/bin/sh\n#SBATCH --bogus-flag\n", AIDC_E_INVAL, "--bogus-flag: unknown option"},
+	    {"#!/bin/sh\n#SBATCH -Z\n", AIDC_E_INVAL, "-Z: unknown option"},
+	    {"#!/bin/sh\n#SBATCH --array=0-9\n", AIDC_E_UNSUPPORTED, "--array: not supported"},
+	    {"#!/bin/sh\n#SBATCH -a 0-9\n", AIDC_E_UNSUPPORTED, "--array (-a): not supported"},
+	    {"#!/bin/sh\n#SBATCH --dependency=afterok:1\n", AIDC_E_UNSUPPORTED, "--dependency"},
+	    {"#!/bin/sh\n#SBATCH -H\n", AIDC_E_UNSUPPORTED, "--hold (-H): not supported"},
+	    {"#!/bin/sh\n#SBATCH --exclusive\n", AIDC_E_UNSUPPORTED, "--exclusive"},
+	    {"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
+	    {"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
+	    {"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
+	    {"#!/bin/sh\n#SBATCH --begin=now+1h\n", AIDC_E_UNSUPPORTED, "--begin"},
+	    {"#!/bin/sh\n#SBATCH --signal=B:USR1@60\n", AIDC_E_UNSUPPORTED, "--signal"},
+	    {"#!/bin/sh\n#SBATCH --open-mode=append\n", AIDC_E_UNSUPPORTED, "only truncate"},
+	    {"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "only one gpu"},
+	    {"#!/bin/sh\n#SBATCH --parsable=yes\n", AIDC_E_INVAL, "takes no value"},
+	    {"#!/bin/sh\n#SBATCH --mem\n", AIDC_E_INVAL, "--mem needs a value"},
+	    {"#!/bin/sh\n#SBATCH -N 3-2\n", AIDC_E_INVAL, "MIN <= MAX"},
+	    {"#!/bin/sh\n#SBATCH -p a,b\n", AIDC_E_UNSUPPORTED, "list of partitions"},
+	    {"#!/bin/sh\n#SBATCH --gpus=a100:1 --gpus-per-node=h100:1\n", AIDC_E_UNSUPPORTED,
+	     "one type per job"},
+	    {"#!/bin/sh\n#SBATCH --help\n", AIDC_E_INVAL, "only on the command line"},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		struct api_sbatch s;
@@ -184,22 +186,22 @@ static void test_resolve(void)
 		int want;
 		int64_t cpus, gpus, mem, prio;
 	} cases[] = {
-		/* the issue's script: 24 tasks, 4 GPUs per node -> 4 GPUs, not 96 */
-		{"#SBATCH --ntasks-per-node=24 --gres=gpu:4 --mem=64G\n", 0, 24, 4, 65536, 0},
-		{"#SBATCH -n 4 -c 2 --gpus-per-task=1 --mem-per-cpu=1G\n", 0, 8, 4, 8192, 0},
-		{"#SBATCH --gpus-per-node=2 --cpus-per-gpu=8 --mem-per-gpu=10G\n", 0, 16, 2, 20480, 0},
-		{"#SBATCH -G 3 --nice=10\n", 0, 1, 3, 0, -10},
-		{"#SBATCH --gres=gpu --mincpus=6 --nice\n", 0, 6, 1, 0, -100},
-		{"#SBATCH -N 1-4 --priority=5\n", 0, 1, 0, 0, 5},
-		{"#SBATCH -N 2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-		{"#SBATCH -n 8 --ntasks-per-node=4\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-		{"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-		{"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
-		{"#SBATCH --mem=0\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-		{"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
-		{"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
-		{"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
-		{"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0},
+	    /* the issue's script: 24 tasks, 4 GPUs per node -> 4 GPUs, not 96 */
+	    {"#SBATCH --ntasks-per-node=24 --gres=gpu:4 --mem=64G\n", 0, 24, 4, 65536, 0},
+	    {"#SBATCH -n 4 -c 2 --gpus-per-task=1 --mem-per-cpu=1G\n", 0, 8, 4, 8192, 0},
+	    {"#SBATCH --gpus-per-node=2 --cpus-per-gpu=8 --mem-per-gpu=10G\n", 0, 16, 2, 20480, 0},
+	    {"#SBATCH -G 3 --nice=10\n", 0, 1, 3, 0, -10},
+	    {"#SBATCH --gres=gpu --mincpus=6 --nice\n", 0, 6, 1, 0, -100},
+	    {"#SBATCH -N 1-4 --priority=5\n", 0, 1, 0, 0, 5},
+	    {"#SBATCH -N 2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH -n 8 --ntasks-per-node=4\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
+	    {"#SBATCH --mem=0\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
+	    {"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
+	    {"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
+	    {"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		struct api_sbatch s;
@@ -224,16 +226,16 @@ static void test_patterns(void)
 	const struct {
 		const char *pat, *want, *msg;
 	} cases[] = {
-		{"%x-%j.out", "train-%j.out", NULL},
-		{"out/%x_%u_%N_%n_%t_%%.log", "out/train_%u_%N_0_0_%%.log", NULL},
-		{"a\\%j", "a%%j", NULL},
-		{"%A_%a.out", NULL, "%A: job arrays"},
-		{"%a.out", NULL, "%a: job arrays"},
-		{"%J.out", NULL, "%J: job steps"},
-		{"%s.out", NULL, "%s: job steps"},
-		{"%4j.out", NULL, "zero-padded"},
-		{"%q.out", NULL, "unknown pattern %q"},
-		{"x%", NULL, "lone %"},
+	    {"%x-%j.out", "train-%j.out", NULL},
+	    {"out/%x_%u_%N_%n_%t_%%.log", "out/train_%u_%N_0_0_%%.log", NULL},
+	    {"a\\%j", "a%%j", NULL},
+	    {"%A_%a.out", NULL, "%A: job arrays"},
+	    {"%a.out", NULL, "%a: job arrays"},
+	    {"%J.out", NULL, "%J: job steps"},
+	    {"%s.out", NULL, "%s: job steps"},
+	    {"%4j.out", NULL, "zero-padded"},
+	    {"%q.out", NULL, "unknown pattern %q"},
+	    {"x%", NULL, "lone %"},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		char out[256];
@@ -272,6 +274,5 @@ static void test_submit_check(void)
 	CHECK_EQ(api_sbatch_check_submit(&s, NULL), 0);
 }
 
-TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message),
-	  TEST(test_refusals), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
-	  TEST(test_submit_check))
+TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
+	  TEST(test_table), TEST(test_resolve), TEST(test_patterns), TEST(test_submit_check))
