@@ -341,10 +341,15 @@ int ctld_audit_config(struct ctld *c, struct aidc_err *e)
 	char *before = NULL;
 	int rc = ctld_config_text(&c->cfg, &now);
 	if (rc == 0) {
-		rc = c->st->ops->meta_get(c->st, "config", &before, e);
+		/* Its own error buffer: e keeps the first message, and "not
+		 * recorded yet" is no error. */
+		struct aidc_err ge = {0};
+		rc = c->st->ops->meta_get(c->st, "config", &before, &ge);
 		if (rc == AIDC_E_NOTFOUND) {
 			rc = 0;
 			aidc_buf_puts(&d, "first start recorded: ");
+		} else if (rc) {
+			aidc_errf(e, rc, "%s", ge.msg);
 		}
 	}
 	if (rc == 0 && before && strcmp(before, aidc_buf_str(&now)) == 0)
