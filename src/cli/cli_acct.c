@@ -96,11 +96,11 @@ static int time_flag(const char *cmd, const char *flag, const char *v, int64_t n
 static void add_param(char *path, size_t cap, const char *key, const char *v)
 {
 	size_t n = strlen(path);
-	n += (size_t)snprintf(path + n, n < cap ? cap - n : 0, "%s%s=", strchr(path, '?') ? "&" : "?",
-			      key);
+	n += (size_t)snprintf(path + n, n < cap ? cap - n : 0,
+			      "%s%s=", strchr(path, '?') ? "&" : "?", key);
 	for (const unsigned char *p = (const unsigned char *)v; *p && n + 4 < cap; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-_.~,:", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~,:", *p))
 			path[n++] = (char)*p;
 		else
 			n += (size_t)snprintf(path + n, cap - n, "%%%02X", *p);
@@ -280,7 +280,8 @@ static const struct {
     {"cpu", "CPU_S", 7, "CPU seconds (- when not measured)"},
     {"maxmem", "MAXMEM_MIB", 10, "peak memory in MiB (- when not measured)"},
 };
-#define ACCT_DEFAULT_FORMAT "jobid,attempt,user,account,state,exitcode,start,elapsed,nodes,devices,devsec"
+#define ACCT_DEFAULT_FORMAT                                                                        \
+	"jobid,attempt,user,account,state,exitcode,start,elapsed,nodes,devices,devsec"
 #define MAX_COLS 32
 
 static int parse_format(const char *f, int *cols, size_t *n)
@@ -341,8 +342,9 @@ static void cell(json_t *r, int col, char *b, size_t n)
 		size_t off = 0;
 		json_object_foreach(json_object_get(r, "devices"), k, v)
 		{
-			off += (size_t)snprintf(b + off, off < n ? n - off : 0, "%s%s:%lld",
-						off ? "," : "", k, (long long)json_integer_value(v));
+			off +=
+			    (size_t)snprintf(b + off, off < n ? n - off : 0, "%s%s:%lld",
+					     off ? "," : "", k, (long long)json_integer_value(v));
 			if (off >= n)
 				break;
 		}
@@ -465,20 +467,35 @@ static int filter_path(const char *cmd, const struct filters *f, bool default_to
 	return 0;
 }
 
-#define FILTER_FLAGS(f)                                                                        \
-	{"user", CLI_STR, &(f).user, "NAME", "only this user's records", 0, 0, NULL, NULL},       \
-	{"account", CLI_STR, &(f).account, "NAME", "only this account's records", 0, 0, NULL,    \
-	 NULL},                                                                                 \
-	{"state", CLI_STR, &(f).state, "S[,S]",                                                 \
-	 "only attempts that ended in these states (completed, failed, cancelled, timeout, "   \
-	 "node_fail, requeue)",                                                                 \
-	 0, 0, NULL, NULL},                                                                     \
-	{"jobs", CLI_STR, &(f).jobs, "ID[,ID]", "only these job ids", 0, 0, NULL, NULL},          \
-	{"since", CLI_STR, &(f).since, "TIME",                                                  \
-	 "records that ended at or after TIME (now, -7d, Unix seconds, YYYY-MM-DD[THH:MM:SS] "  \
-	 "UTC)",                                                                                \
-	 0, 0, NULL, NULL},                                                                     \
-	{"until", CLI_STR, &(f).until, "TIME", "records that ended before TIME", 0, 0, NULL, NULL}
+#define FILTER_FLAGS(f)                                                                            \
+	{"user", CLI_STR, &(f).user, "NAME", "only this user's records", 0, 0, NULL, NULL},        \
+	    {"account", CLI_STR, &(f).account, "NAME", "only this account's records",              \
+	     0,		0,	 NULL,	       NULL},                                              \
+	    {"state",                                                                              \
+	     CLI_STR,                                                                              \
+	     &(f).state,                                                                           \
+	     "S[,S]",                                                                              \
+	     "only attempts that ended in these states (completed, failed, cancelled, timeout, "   \
+	     "node_fail, requeue)",                                                                \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     NULL,                                                                                 \
+	     NULL},                                                                                \
+	    {"jobs", CLI_STR, &(f).jobs, "ID[,ID]", "only these job ids", 0, 0, NULL, NULL},       \
+	    {"since",                                                                              \
+	     CLI_STR,                                                                              \
+	     &(f).since,                                                                           \
+	     "TIME",                                                                               \
+	     "records that ended at or after TIME (now, -7d, Unix seconds, YYYY-MM-DD[THH:MM:SS] " \
+	     "UTC)",                                                                               \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     NULL,                                                                                 \
+	     NULL},                                                                                \
+	{                                                                                          \
+		"until", CLI_STR, &(f).until, "TIME", "records that ended before TIME", 0, 0,      \
+		    NULL, NULL                                                                     \
+	}
 
 int cli_acct_main(int argc, char **argv)
 {
@@ -588,11 +605,12 @@ int cli_usage_main(int argc, char **argv)
 			if (user)
 				printf("%-16s ", jstr(row, "user"));
 			printf("%-16s %14" PRId64 " %12.4f %8" PRId64 "\n", jstr(row, "model"),
-			       ji(row, "device_seconds"), (double)ji(row, "device_seconds") / 3600.0,
-			       ji(row, "records"));
+			       ji(row, "device_seconds"),
+			       (double)ji(row, "device_seconds") / 3600.0, ji(row, "records"));
 		}
 		printf("total: %" PRId64 " device-seconds (%.4f device-hours)\n",
-		       ji(r, "device_seconds_total"), (double)ji(r, "device_seconds_total") / 3600.0);
+		       ji(r, "device_seconds_total"),
+		       (double)ji(r, "device_seconds_total") / 3600.0);
 	}
 	json_decref(r);
 	aidc_buf_release(&c.reply);

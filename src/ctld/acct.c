@@ -59,8 +59,8 @@ struct attempt_sums {
 	int64_t cpu_usec, mem_peak_bytes; /* sum / max over tasks; -1 when one is unknown */
 };
 
-static void task_json(struct aidc_json *tw, const struct ctld_task *k, uint32_t t,
-		      const char *node, const char *model, int64_t dev_s)
+static void task_json(struct aidc_json *tw, const struct ctld_task *k, uint32_t t, const char *node,
+		      const char *model, int64_t dev_s)
 {
 	aidc_json_obj_begin(tw);
 	aidc_json_ki64(tw, "index", t);
@@ -201,7 +201,8 @@ static void scope(struct ctld *c, const struct api_identity *who, struct store_a
 	const char **v = NULL;
 	for (size_t i = 0; i < c->ten.acct.n; i++) {
 		const struct ctld_account *a = c->ten.acct.v[i];
-		const struct ctld_account *org = a->parent[0] ? ctld_account_find(c, a->parent) : NULL;
+		const struct ctld_account *org =
+		    a->parent[0] ? ctld_account_find(c, a->parent) : NULL;
 		if (has_name(&a->coordinators, who->user) ||
 		    (org && has_name(&org->coordinators, who->user))) {
 			AIDC_GROW(v, cap, n + 1);
@@ -223,10 +224,11 @@ static int parse_states(const char *s, uint64_t *mask, struct aidc_err *e)
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int st = ctld_job_state_parse(t);
 		if (st < CTLD_JOB_COMPLETED)
-			return aidc_errf(e, AIDC_E_INVAL,
-					 "state: '%.32s' is not a state of an ended attempt (completed, "
-					 "failed, cancelled, timeout, node_fail, requeue)",
-					 t);
+			return aidc_errf(
+			    e, AIDC_E_INVAL,
+			    "state: '%.32s' is not a state of an ended attempt (completed, "
+			    "failed, cancelled, timeout, node_fail, requeue)",
+			    t);
 		*mask |= UINT64_C(1) << st;
 	}
 	if (!*mask)
@@ -330,8 +332,8 @@ static int acct_row(void *ctx, const struct store_acct *a)
 	aidc_json_ki64(w, "submit_s", a->submit_s);
 	aidc_json_ki64(w, "start_s", a->start_s);
 	aidc_json_ki64(w, "end_s", a->end_s);
-	aidc_json_ki64(w, "elapsed_s", a->start_s > 0 && a->end_s > a->start_s ? a->end_s - a->start_s
-									     : 0);
+	aidc_json_ki64(w, "elapsed_s",
+		       a->start_s > 0 && a->end_s > a->start_s ? a->end_s - a->start_s : 0);
 	aidc_json_ki64(w, "ntasks", a->ntasks);
 	aidc_json_ki64(w, "ndevices", a->ndev);
 	aidc_json_kstr(w, "nodes", a->nodes);
@@ -379,8 +381,9 @@ int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m)
 		long long ae, ai;
 		int used = 0;
 		if (sscanf(after, "%lld:%lld%n", &ae, &ai, &used) != 2 || after[used] || ai < 0)
-			return aidc_errf(&m->err, AIDC_E_INVAL,
-					 "after: END_S:RECORD (the next_after of the previous page)");
+			return aidc_errf(
+			    &m->err, AIDC_E_INVAL,
+			    "after: END_S:RECORD (the next_after of the previous page)");
 		q.after_end_s = ae;
 		q.after_id = (uint64_t)ai;
 	}
@@ -392,8 +395,8 @@ int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m)
 	aidc_json_obj_begin(&w);
 	aidc_json_key(&w, "records");
 	aidc_json_arr_begin(&w);
-	struct acct_rows r = {.c = c, .w = &w, .max = (uint64_t)limit,
-			      .tasks = !tasks || !strcmp(tasks, "1")};
+	struct acct_rows r = {
+	    .c = c, .w = &w, .max = (uint64_t)limit, .tasks = !tasks || !strcmp(tasks, "1")};
 	rc = c->st->ops->acct_query(c->st, &q, acct_row, &r, &m->err);
 	aidc_free(names);
 	if (rc < 0)
@@ -491,7 +494,10 @@ int ctld_lf_usage(struct ctld *c, struct ctld_msg *m)
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
 	aidc_json_obj_begin(&w);
-	aidc_json_kstr(&w, "by", by == BY_USER ? "user" : by == BY_ORG ? "organization" : "account");
+	aidc_json_kstr(&w, "by",
+		       by == BY_USER  ? "user"
+		       : by == BY_ORG ? "organization"
+				      : "account");
 	aidc_json_key(&w, "since_s");
 	if (q.since_s == INT64_MIN)
 		aidc_json_null(&w);

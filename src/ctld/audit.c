@@ -446,7 +446,8 @@ int ctld_lf_audit_list(struct ctld *c, struct ctld_msg *m)
 	if (q.actor && !*q.actor)
 		return aidc_errf(&m->err, AIDC_E_INVAL, "actor: a login name");
 	if (q.action && !*q.action)
-		return aidc_errf(&m->err, AIDC_E_INVAL, "action: an action name (docs/accounting.md)");
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "action: an action name (docs/accounting.md)");
 	q.after_id = (uint64_t)after_id;
 	q.limit = (uint64_t)limit + 1;
 	struct aidc_json w;

@@ -98,8 +98,8 @@ int store_sqlite_audit_add(struct store *st, const struct store_audit *a, uint64
 	return rc;
 }
 
-int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q,
-			     store_audit_fn fn, void *ctx, struct aidc_err *e)
+int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q, store_audit_fn fn,
+			     void *ctx, struct aidc_err *e)
 {
 	sqlite3 *db = store_sqlite_db(st);
 	struct qb b = {.n = 0};
@@ -147,9 +147,9 @@ int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q
 
 /* ---- accounting -------------------------------------------------------------- */
 
-#define ACCT_COLS                                                                          \
-	"id, job_id, attempt, uid, user, account, qos, name, state, exit_code, term_signal,  " \
-	"submit_s, start_s, end_s, ntasks, ndev, nodes, devices, dev_s, dev_s_total, "       \
+#define ACCT_COLS                                                                                  \
+	"id, job_id, attempt, uid, user, account, qos, name, state, exit_code, term_signal,  "     \
+	"submit_s, start_s, end_s, ntasks, ndev, nodes, devices, dev_s, dev_s_total, "             \
 	"cpu_usec, mem_peak_bytes, tasks"
 
 int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t *out_id,
@@ -159,12 +159,13 @@ int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t
 	sqlite3_stmt *q = NULL;
 	if (r->job_id == 0 || r->job_id > (uint64_t)INT64_MAX)
 		return aidc_errf(e, AIDC_E_INVAL, "store: job id out of range");
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO job_acct (job_id, attempt, uid, user, account, qos, name,"
-			       " state, exit_code, term_signal, submit_s, start_s, end_s, ntasks, ndev,"
-			       " nodes, devices, dev_s, dev_s_total, cpu_usec, mem_peak_bytes, tasks)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"INSERT INTO job_acct (job_id, attempt, uid, user, account, qos, name,"
+		" state, exit_code, term_signal, submit_s, start_s, end_s, ntasks, ndev,"
+		" nodes, devices, dev_s, dev_s_total, cpu_usec, mem_peak_bytes, tasks)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		-1, &q, NULL) != SQLITE_OK)
 		return qerr(db, e, "acct_add");
 	int k = 1;
 	sqlite3_bind_int64(q, k++, (sqlite3_int64)r->job_id);
@@ -283,8 +284,8 @@ int store_sqlite_acct_query(struct store *st, const struct store_acct_query *q, 
 	return rc;
 }
 
-int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q,
-			    store_usage_fn fn, void *ctx, struct aidc_err *e)
+int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
+			    void *ctx, struct aidc_err *e)
 {
 	sqlite3 *db = store_sqlite_db(st);
 	struct qb *b = aidc_calloc(1, sizeof *b);

@@ -17,13 +17,13 @@ sqlite3 *store_sqlite_db(struct store *st);
 /* The store_ops entries of schema 6 (store.h documents them). */
 int store_sqlite_audit_add(struct store *st, const struct store_audit *a, uint64_t *out_id,
 			   struct aidc_err *e);
-int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q,
-			     store_audit_fn fn, void *ctx, struct aidc_err *e);
+int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q, store_audit_fn fn,
+			     void *ctx, struct aidc_err *e);
 int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t *out_id,
 			  struct aidc_err *e);
 int store_sqlite_acct_query(struct store *st, const struct store_acct_query *q, store_acct_fn fn,
 			    void *ctx, struct aidc_err *e);
-int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q,
-			    store_usage_fn fn, void *ctx, struct aidc_err *e);
+int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
+			    void *ctx, struct aidc_err *e);
 
 #endif
