@@ -50,19 +50,20 @@ static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
 		char *dst;
 		size_t n;
 	} strs[] = {
-		{o->name, "--name", cfg->name, sizeof cfg->name},
-		{o->addr, "--addr", cfg->addr, sizeof cfg->addr},
-		{o->state, "--state-dir", cfg->state_dir, sizeof cfg->state_dir},
-		{o->secret, "--secret-file", cfg->secret_file, sizeof cfg->secret_file},
-		{o->devices, "--devices", cfg->devices, sizeof cfg->devices},
-		{o->part, "--partition", cfg->partition, sizeof cfg->partition},
-		{o->cg_root, "--cgroup-root", cfg->cgroup_root, sizeof cfg->cgroup_root},
+	    {o->name, "--name", cfg->name, sizeof cfg->name},
+	    {o->addr, "--addr", cfg->addr, sizeof cfg->addr},
+	    {o->state, "--state-dir", cfg->state_dir, sizeof cfg->state_dir},
+	    {o->secret, "--secret-file", cfg->secret_file, sizeof cfg->secret_file},
+	    {o->devices, "--devices", cfg->devices, sizeof cfg->devices},
+	    {o->part, "--partition", cfg->partition, sizeof cfg->partition},
+	    {o->cg_root, "--cgroup-root", cfg->cgroup_root, sizeof cfg->cgroup_root},
 	};
 	int rc;
 	if (o->ctl && (rc = set_controller(cfg, o->ctl)) != 0)
 		return rc;
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
-		if (strs[i].v && (rc = cli_set_str(strs[i].dst, strs[i].n, strs[i].v, strs[i].flag)))
+		if (strs[i].v &&
+		    (rc = cli_set_str(strs[i].dst, strs[i].n, strs[i].v, strs[i].flag)))
 			return rc;
 	if (o->limits_set)
 		snprintf(cfg->limits, sizeof cfg->limits, "%s", limit_modes[o->limits]);
@@ -107,85 +108,15 @@ static int apply_opts(const struct agent_opts *o, struct agent_config *cfg)
 	return 0;
 }
 
-int cli_agent_main(int argc, char **argv)
+/* After parsing: the configuration, the daemon's files, then the agent. */
+static int run_agent(const struct agent_opts *o)
 {
-	struct agent_opts o = {0};
-	const struct cli_flag flags[] = {
-		{"controller", CLI_STR, &o.ctl, "[https://]HOST:PORT",
-		 "controller (default 127.0.0.1:6820; https:// for TLS)", 0, 0, NULL, NULL},
-		{"cacert", CLI_STR, &o.cacert, "FILE",
-		 "CA certificate(s) verifying an https controller (default $AIDC_CACERT, else the "
-		 "system store)",
-		 0, 0, NULL, NULL},
-		{"name", CLI_STR, &o.name, "NAME", "node name (default: host name)", 0, 0, NULL,
-		 NULL},
-		{"addr", CLI_STR, &o.addr, "ADDR", "address other nodes reach this one at (MASTER_ADDR); default: this host's "
-		 "address on the route to the controller; loopback is refused for a remote "
-		 "controller",
-		 0, 0, NULL, NULL},
-		{"state-dir", CLI_STR, &o.state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
-		{"secret-file", CLI_STR, &o.secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
-		{"devices", CLI_STR, &o.devices, "SPEC",
-		 "none | mock:N:MODEL[:VENDOR] | plugin:NAME[:CONFIG] | nvml (CONFIG: the plugin's key=value,...)", 0, 0, NULL, NULL},
-		{"partition", CLI_STR, &o.part, "NAME", "partition of this node", 0, 0, NULL, NULL},
-		{"cpus", CLI_I64, &o.cpus, "N", "CPUs offered (default: online CPUs)", 1,
-		 AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
-		{"mem-mib", CLI_I64, &o.mem, "N", "memory offered (default: physical)", 1,
-		 (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
-		{"default-mem-per-cpu", CLI_I64, &o.def_mem, "MIB",
-		 "memory limit of a task without --mem, per CPU it asks for (default: the node's "
-		 "memory / CPUs); cgroups only",
-		 1, (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
-		{"max-job-pids", CLI_I64, &o.job_pids, "N",
-		 "processes and threads of one job on this node, shared by its tasks here (default "
-		 "8192)",
-		 1, 4194304, NULL, NULL},
-		{"max-node-pids", CLI_I64, &o.node_pids, "N",
-		 "processes and threads of all tasks on this node together (default 32768); "
-		 "cgroups only",
-		 1, 4194304, NULL, NULL},
-		{"allow-root-jobs", CLI_BOOL, &o.allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
-		 NULL},
-		{"limits", CLI_CHOICE, &o.limits, "MODE",
-		 "how task limits are enforced: auto is cgroup2, cgroup1 or rlimit, the first that "
-		 "works",
-		 0, 0, limit_modes, &o.limits_set},
-		{"cgroup-root", CLI_STR, &o.cg_root, "DIR",
-		 "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
-		 "name under each controller",
-		 0, 0, NULL, NULL},
-		{"health-check", CLI_STR, &o.health, "PROGRAM",
-		 "run PROGRAM (absolute path) at start and every --health-interval; a non-zero exit "
-		 "drains the node with its output as the reason, the next pass resumes it "
-		 "(Slurm's HealthCheckProgram)",
-		 0, 0, NULL, NULL},
-		{"health-interval", CLI_I64, &o.health_interval, "S",
-		 "seconds between health checks (the program's and, with --devices nvml, the GPUs' "
-		 "XID, ECC, retired pages and temperature), also the time one may take (default 60)",
-		 1, 86400,
-		 NULL, NULL},
-		{"log-file", CLI_STR, &o.log_file, "FILE",
-		 "append the log (and all stderr) to FILE, created 0600 (default: stderr)", 0, 0,
-		 NULL, NULL},
-		{"pid-file", CLI_STR, &o.pid_file, "FILE",
-		 "write the pid to FILE (refused while it names a live process)", 0, 0, NULL, NULL},
-		{"background", CLI_BOOL, &o.background, NULL,
-		 "detach once registered, or at the first failure to register, saying why (needs "
-		 "--log-file); a refusal or bad option is printed and the exit status is 1",
-		 0, 0, NULL, NULL},
-	};
-	const struct cli_cmd cmd = {"agent", "aidc agent [options]",
-				    "Run a node agent: register, heartbeat, launch tasks as their "
-				    "users, push logs, report exits.",
-				    flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
 	struct agent_config cfg;
 	agent_config_defaults(&cfg);
-	if ((rc = apply_opts(&o, &cfg)) != 0)
+	int rc = apply_opts(o, &cfg);
+	if (rc != 0)
 		return rc;
-	if ((rc = cli_daemon_files("agent", o.log_file, o.pid_file, o.background)) != 0)
+	if ((rc = cli_daemon_files("agent", o->log_file, o->pid_file, o->background)) != 0)
 		return rc;
 	struct aidc_err e = {0};
 	rc = agent_run(&cfg, &e);
@@ -196,4 +127,82 @@ int cli_agent_main(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	}
 	return CLI_EXIT_OK;
+}
+
+int cli_agent_main(int argc, char **argv)
+{
+	struct agent_opts o = {0};
+	const struct cli_flag flags[] = {
+	    {"controller", CLI_STR, &o.ctl, "[https://]HOST:PORT",
+	     "controller (default 127.0.0.1:6820; https:// for TLS)", 0, 0, NULL, NULL},
+	    {"cacert", CLI_STR, &o.cacert, "FILE",
+	     "CA certificate(s) verifying an https controller (default $AIDC_CACERT, else the "
+	     "system store)",
+	     0, 0, NULL, NULL},
+	    {"name", CLI_STR, &o.name, "NAME", "node name (default: host name)", 0, 0, NULL, NULL},
+	    {"addr", CLI_STR, &o.addr, "ADDR",
+	     "address other nodes reach this one at (MASTER_ADDR); default: this host's "
+	     "address on the route to the controller; loopback is refused for a remote "
+	     "controller",
+	     0, 0, NULL, NULL},
+	    {"state-dir", CLI_STR, &o.state, "DIR", "task logs and scripts", 0, 0, NULL, NULL},
+	    {"secret-file", CLI_STR, &o.secret, "FILE", "cluster secret", 0, 0, NULL, NULL},
+	    {"devices", CLI_STR, &o.devices, "SPEC",
+	     "none | mock:N:MODEL[:VENDOR] | plugin:NAME[:CONFIG] | nvml (CONFIG: the plugin's "
+	     "key=value,...)",
+	     0, 0, NULL, NULL},
+	    {"partition", CLI_STR, &o.part, "NAME", "partition of this node", 0, 0, NULL, NULL},
+	    {"cpus", CLI_I64, &o.cpus, "N", "CPUs offered (default: online CPUs)", 1,
+	     AIDC_MAX_NODE_CPU_MILLI / 1000, NULL, NULL},
+	    {"mem-mib", CLI_I64, &o.mem, "N", "memory offered (default: physical)", 1,
+	     (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
+	    {"default-mem-per-cpu", CLI_I64, &o.def_mem, "MIB",
+	     "memory limit of a task without --mem, per CPU it asks for (default: the node's "
+	     "memory / CPUs); cgroups only",
+	     1, (double)AIDC_MAX_NODE_MEM_MIB, NULL, NULL},
+	    {"max-job-pids", CLI_I64, &o.job_pids, "N",
+	     "processes and threads of one job on this node, shared by its tasks here (default "
+	     "8192)",
+	     1, 4194304, NULL, NULL},
+	    {"max-node-pids", CLI_I64, &o.node_pids, "N",
+	     "processes and threads of all tasks on this node together (default 32768); "
+	     "cgroups only",
+	     1, 4194304, NULL, NULL},
+	    {"allow-root-jobs", CLI_BOOL, &o.allow_root, NULL, "run jobs of uid 0", 0, 0, NULL,
+	     NULL},
+	    {"limits", CLI_CHOICE, &o.limits, "MODE",
+	     "how task limits are enforced: auto is cgroup2, cgroup1 or rlimit, the first that "
+	     "works",
+	     0, 0, limit_modes, &o.limits_set},
+	    {"cgroup-root", CLI_STR, &o.cg_root, "DIR",
+	     "delegated cgroup v2 directory (default <mount>/aidc); for v1, the subdirectory "
+	     "name under each controller",
+	     0, 0, NULL, NULL},
+	    {"health-check", CLI_STR, &o.health, "PROGRAM",
+	     "run PROGRAM (absolute path) at start and every --health-interval; a non-zero exit "
+	     "drains the node with its output as the reason, the next pass resumes it "
+	     "(Slurm's HealthCheckProgram)",
+	     0, 0, NULL, NULL},
+	    {"health-interval", CLI_I64, &o.health_interval, "S",
+	     "seconds between health checks (the program's and, with --devices nvml, the GPUs' "
+	     "XID, ECC, retired pages and temperature), also the time one may take (default 60)",
+	     1, 86400, NULL, NULL},
+	    {"log-file", CLI_STR, &o.log_file, "FILE",
+	     "append the log (and all stderr) to FILE, created 0600 (default: stderr)", 0, 0, NULL,
+	     NULL},
+	    {"pid-file", CLI_STR, &o.pid_file, "FILE",
+	     "write the pid to FILE (refused while it names a live process)", 0, 0, NULL, NULL},
+	    {"background", CLI_BOOL, &o.background, NULL,
+	     "detach once registered, or at the first failure to register, saying why (needs "
+	     "--log-file); a refusal or bad option is printed and the exit status is 1",
+	     0, 0, NULL, NULL},
+	};
+	const struct cli_cmd cmd = {"agent", "aidc agent [options]",
+				    "Run a node agent: register, heartbeat, launch tasks as their "
+				    "users, push logs, report exits.",
+				    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	return run_agent(&o);
 }

@@ -22,8 +22,8 @@
 #include "util/util.h"
 
 static const char *const job_states[CTLD_JOB_STATE_COUNT_] = {
-	"pending", "running", "stopping", "completed", "failed",
-	"cancelled", "timeout", "node_fail", "requeue",
+    "pending",	 "running", "stopping",	 "completed", "failed",
+    "cancelled", "timeout", "node_fail", "requeue",
 };
 
 const char *ctld_job_state_name(int st)
@@ -71,8 +71,7 @@ void ctld_jobs_evict(struct ctld *c)
 		if (ctld_job_ended(j) && j->handle < 0) {
 			ctld_output_forget(c, j);
 			ctld_job_free(j);
-		}
-		else
+		} else
 			c->jobs[k++] = j;
 	}
 	c->evicted_since_trim += c->njobs - k;
@@ -166,12 +165,23 @@ static char *alloc_json(struct ctld *c, const struct ctld_job *j)
 static struct store_job job_row(const struct ctld_job *j, char *alloc)
 {
 	return (struct store_job){
-		.id = j->id, .uid = j->uid, .gid = j->gid, .user = j->user, .name = j->name,
-		.spec_json = j->spec_json, .alloc_json = alloc, .reason = j->reason,
-		.state = j->state, .target = j->target, .attempt = j->attempt,
-		.exit_code = j->exit_code, .term_signal = j->term_signal,
-		.submit_s = j->submit_s, .start_s = j->start_s, .end_s = j->end_s,
-		.log_key = (char *)j->log_key,
+	    .id = j->id,
+	    .uid = j->uid,
+	    .gid = j->gid,
+	    .user = j->user,
+	    .name = j->name,
+	    .spec_json = j->spec_json,
+	    .alloc_json = alloc,
+	    .reason = j->reason,
+	    .state = j->state,
+	    .target = j->target,
+	    .attempt = j->attempt,
+	    .exit_code = j->exit_code,
+	    .term_signal = j->term_signal,
+	    .submit_s = j->submit_s,
+	    .start_s = j->start_s,
+	    .end_s = j->end_s,
+	    .log_key = (char *)j->log_key,
 	};
 }
 
@@ -188,10 +198,16 @@ int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc
 	for (uint32_t t = 0; t < j->ntasks && rc == 0; t++) {
 		const struct ctld_task *k = &j->tasks[t];
 		struct store_task s = {
-			.job_id = j->id, .index = t, .attempt = j->attempt,
-			.node = c->nodes[k->node].name, .state = k->state, .pid = k->pid,
-			.exit_code = k->exit_code, .term_signal = k->term_signal,
-			.start_s = k->start_s, .end_s = k->end_s,
+		    .job_id = j->id,
+		    .index = t,
+		    .attempt = j->attempt,
+		    .node = c->nodes[k->node].name,
+		    .state = k->state,
+		    .pid = k->pid,
+		    .exit_code = k->exit_code,
+		    .term_signal = k->term_signal,
+		    .start_s = k->start_s,
+		    .end_s = k->end_s,
 		};
 		rc = c->st->ops->task_put(c->st, &s, e);
 	}
@@ -221,11 +237,11 @@ static char *spec_to_json(const struct api_job_submit *s)
 	aidc_json_init(&w, &b, false);
 	aidc_json_obj_begin(&w);
 	aidc_json_ki64(&w, "v", API_JOB_SPEC_VERSION);
-#define KS(f)                                                                                  \
-	if (s->f)                                                                              \
+#define KS(f)                                                                                      \
+	if (s->f)                                                                                  \
 	aidc_json_kstr(&w, #f, s->f)
-#define KI(f)                                                                                  \
-	if (s->f)                                                                              \
+#define KI(f)                                                                                      \
+	if (s->f)                                                                                  \
 	aidc_json_ki64(&w, #f, s->f)
 	KS(name);
 	KS(script);
@@ -312,8 +328,9 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 	if (s->ntasks > AIDC_MAX_TASKS_PER_JOB)
 		return aidc_errf(e, AIDC_E_LIMIT, "more than %u tasks", AIDC_MAX_TASKS_PER_JOB);
 	if (s->nodes && s->ntasks < s->nodes)
-		return aidc_errf(e, AIDC_E_INVAL, "fewer tasks (%" PRId64 ") than nodes (%" PRId64 ")",
-				 s->ntasks, s->nodes);
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "fewer tasks (%" PRId64 ") than nodes (%" PRId64 ")", s->ntasks,
+				 s->nodes);
 	if (s->nodes && s->ntasks_per_node && s->nodes * s->ntasks_per_node < s->ntasks)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "%" PRId64 " tasks do not fit %" PRId64 " nodes at %" PRId64
@@ -498,17 +515,20 @@ static int admit(struct ctld *c, uint32_t uid, size_t spec_bytes, struct aidc_er
 	}
 	if (pending >= (uint64_t)k->max_pending_jobs_per_user)
 		return aidc_errf(e, AIDC_E_LIMIT,
-				 "you have %" PRIu64 " pending jobs (max_pending_jobs_per_user = %" PRId64
+				 "you have %" PRIu64
+				 " pending jobs (max_pending_jobs_per_user = %" PRId64
 				 "); wait for some to start or cancel some",
 				 pending, k->max_pending_jobs_per_user);
 	if (live >= (uint64_t)k->max_jobs_per_user)
 		return aidc_errf(e, AIDC_E_LIMIT,
-				 "you have %" PRIu64 " jobs not yet ended (max_jobs_per_user = %" PRId64 ")",
+				 "you have %" PRIu64
+				 " jobs not yet ended (max_jobs_per_user = %" PRId64 ")",
 				 live, k->max_jobs_per_user);
 	if (user_bytes + spec_bytes > (uint64_t)k->max_pending_spec_mib_per_user << 20)
 		return aidc_errf(e, AIDC_E_LIMIT,
 				 "your jobs not yet ended hold %" PRIu64 " MiB of specs "
-				 "(max_pending_spec_mib_per_user = %" PRId64 "); wait or cancel some",
+				 "(max_pending_spec_mib_per_user = %" PRId64
+				 "); wait or cancel some",
 				 user_bytes >> 20, k->max_pending_spec_mib_per_user);
 	if (all_bytes + spec_bytes > (uint64_t)k->max_pending_spec_mib << 20)
 		return aidc_errf(e, AIDC_E_BUSY,
@@ -527,7 +547,8 @@ static int check_partition(struct ctld *c, const char *p, struct aidc_err *e)
 		if (c->nodes[i].partition && strcmp(c->nodes[i].partition, p) == 0)
 			return 0;
 	return aidc_errf(e, AIDC_E_INVAL,
-			 "invalid partition specified: %.64s (no node is in it; see aidc nodes)", p);
+			 "invalid partition specified: %.64s (no node is in it; see aidc nodes)",
+			 p);
 }
 
 /* A request id names one submission of one user; its characters are safe in
@@ -575,8 +596,8 @@ static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
 	j->uid = who->uid;
 	j->gid = who->gid;
 	j->user = aidc_strdup(who->user);
-	j->name = aidc_strdup(spec->name ? spec->name : (spec->command.n ? spec->command.v[0]
-									  : "script"));
+	j->name = aidc_strdup(spec->name ? spec->name
+					 : (spec->command.n ? spec->command.v[0] : "script"));
 	j->spec = *spec;
 	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
 	j->spec_json = spec_to_json(&j->spec);
@@ -587,8 +608,8 @@ static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
 	j->handle = -1;
 	j->ntasks = (uint32_t)j->spec.ntasks;
 	j->requeue_on_node_failure = j->spec.on_node_failure
-					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
-					     : c->cfg.requeue_on_node_failure;
+					 ? strcmp(j->spec.on_node_failure, "requeue") == 0
+					 : c->cfg.requeue_on_node_failure;
 	return j;
 }
 
@@ -626,9 +647,9 @@ int ctld_job_spec(struct ctld *c, const struct ctld_job *j, struct api_job_submi
 	int rc = c->st->ops->job_get(c->st, j->id, &r, e);
 	if (rc)
 		return rc;
-	rc = r.spec_json ? api_decode(&api_schema_job_submit, r.spec_json, strlen(r.spec_json), tmp,
-				      e)
-			 : aidc_errf(e, AIDC_E_IO, "job %" PRIu64 ": no spec in the store", j->id);
+	rc = r.spec_json
+		 ? api_decode(&api_schema_job_submit, r.spec_json, strlen(r.spec_json), tmp, e)
+		 : aidc_errf(e, AIDC_E_IO, "job %" PRIu64 ": no spec in the store", j->id);
 	store_job_release(&r);
 	if (rc == 0)
 		*out = tmp;
@@ -647,9 +668,8 @@ static int insert_job(struct ctld *c, const struct ctld_job *j, struct aidc_err 
 	struct store_job row = job_row(j, NULL);
 	if ((rc = c->st->ops->job_insert(c->st, &row, e)) != 0 ||
 	    (rc = c->st->ops->meta_set(c->st, "next_job_id", next, e)) != 0 ||
-	    (j->spec.request_id &&
-	     (rc = c->st->ops->req_put(c->st, j->uid, j->spec.request_id, j->id, j->submit_s, e)) !=
-		     0)) {
+	    (j->spec.request_id && (rc = c->st->ops->req_put(c->st, j->uid, j->spec.request_id,
+							     j->id, j->submit_s, e)) != 0)) {
 		ctld_tx_rollback(c);
 		return rc;
 	}
@@ -693,7 +713,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	 * stored counter (next id) always fits a signed 64-bit column. */
 	if (c->next_job_id >= (uint64_t)INT64_MAX)
 		return aidc_errf(e, AIDC_E_LIMIT,
-				 "job ids are exhausted (next id %" PRIu64 "); ids are never reused",
+				 "job ids are exhausted (next id %" PRIu64
+				 "); ids are never reused",
 				 c->next_job_id);
 	struct ctld_job *j = job_new(c, who, spec);
 	if (!j->spec_json) {
@@ -849,8 +870,8 @@ static int decode_alloc(struct ctld *c, struct ctld_job *j, const char *text, st
 		uint32_t idx;
 		if (!node || !ctld_node_find(c, node, &idx) || !json_is_array(devs) ||
 		    json_array_size(devs) > AIDC_MAX_DEVICES_PER_NODE) {
-			rc = aidc_errf(e, AIDC_E_VERSION, "job %" PRIu64 ": task %u: bad node", j->id,
-				       t);
+			rc = aidc_errf(e, AIDC_E_VERSION, "job %" PRIu64 ": task %u: bad node",
+				       j->id, t);
 			goto out;
 		}
 		struct ctld_task *k = &j->tasks[t];
@@ -899,15 +920,15 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 	if (r->log_key && strlen(r->log_key) == CTLD_LOG_KEY_HEX &&
 	    strspn(r->log_key, "0123456789abcdef") == CTLD_LOG_KEY_HEX)
 		memcpy(j->log_key, r->log_key, CTLD_LOG_KEY_HEX + 1);
-	int rc = api_decode(&api_schema_job_submit, j->spec_json, strlen(j->spec_json), &j->spec,
-			    e);
+	int rc =
+	    api_decode(&api_schema_job_submit, j->spec_json, strlen(j->spec_json), &j->spec, e);
 	if (rc)
 		goto fail;
 	j->has_script = j->spec.script != NULL;
 	j->ntasks = (uint32_t)j->spec.ntasks;
 	j->requeue_on_node_failure = j->spec.on_node_failure
-					     ? strcmp(j->spec.on_node_failure, "requeue") == 0
-					     : c->cfg.requeue_on_node_failure;
+					 ? strcmp(j->spec.on_node_failure, "requeue") == 0
+					 : c->cfg.requeue_on_node_failure;
 	if (with_tasks && r->alloc_json && (rc = decode_alloc(c, j, r->alloc_json, e)) != 0) {
 		if (!ctld_job_ended(j))
 			goto fail;
@@ -987,10 +1008,10 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 	/* Only live jobs come back into memory; ended ones stay in the store and
 	 * are only counted. The query walks newest first: reverse to id order. */
 	struct store_job_query q = {
-		.state_mask = (1u << CTLD_JOB_PENDING) | (1u << CTLD_JOB_RUNNING) |
-			      (1u << CTLD_JOB_STOPPING),
-		.uid = -1,
-		.limit = AIDC_MAX_JOBS,
+	    .state_mask =
+		(1u << CTLD_JOB_PENDING) | (1u << CTLD_JOB_RUNNING) | (1u << CTLD_JOB_STOPPING),
+	    .uid = -1,
+	    .limit = AIDC_MAX_JOBS,
 	};
 	struct restore_ctx rctx = {.c = c};
 	int rc = c->st->ops->job_query(c->st, &q, restore_job, &rctx, e);
@@ -1017,10 +1038,12 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		struct ctld_job *j = c->jobs[i];
 		if (j->id >= c->next_job_id)
 			c->next_job_id = j->id + 1;
-		if (j->tasks && (rc = c->st->ops->task_list_job(c->st, j->id, apply_task, j, e)) != 0)
+		if (j->tasks &&
+		    (rc = c->st->ops->task_list_job(c->st, j->id, apply_task, j, e)) != 0)
 			return rc;
 		if (j->state == CTLD_JOB_PENDING) {
-			/* A pending job's stale allocation (from before a requeue) is not its own. */
+			/* A pending job's stale allocation (from before a requeue) is not its own.
+			 */
 			aidc_free(j->tasks);
 			j->tasks = NULL;
 			rc = ctld_sched_submit(c, j, e);
@@ -1051,6 +1074,50 @@ static int64_t start_estimate(const struct ctld *c, const struct ctld_job *j)
 	if (j->fc_seq && j->fc_seq == c->fc_seq)
 		return j->fc_start_s;
 	return 0;
+}
+
+/* The fields of GET /v1/jobs/{id} beyond a listing's: command, resources,
+ * tasks. */
+static void job_json_detail(struct ctld *c, struct aidc_json *w, const struct ctld_job *j)
+{
+	struct api_job_submit tmp = {0};
+	const struct api_job_submit *full = &j->spec;
+	struct aidc_err se = {0};
+	if (ctld_job_spec(c, j, &tmp, &full, &se) != 0)
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": reading its spec: %s", j->id, se.msg);
+	aidc_json_key(w, "command");
+	aidc_json_arr_begin(w);
+	for (size_t i = 0; i < full->command.n; i++)
+		aidc_json_str(w, full->command.v[i]);
+	aidc_json_arr_end(w);
+	api_decoded_release(&api_schema_job_submit, &tmp);
+	aidc_json_kbool(w, "script", j->has_script);
+	aidc_json_kbool(w, "spec_in_store", j->spec_shed);
+	aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
+	aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
+	aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);
+	if (j->tasks) {
+		aidc_json_key(w, "tasks");
+		aidc_json_arr_begin(w);
+		for (uint32_t t = 0; t < j->ntasks; t++) {
+			const struct ctld_task *k = &j->tasks[t];
+			aidc_json_obj_begin(w);
+			aidc_json_ki64(w, "index", t);
+			aidc_json_kstr(w, "node", c->nodes[k->node].name);
+			aidc_json_kstr(w, "state", ctld_task_state_name(k->state));
+			aidc_json_ki64(w, "pid", k->pid);
+			aidc_json_ki64(w, "exit_code", k->exit_code);
+			aidc_json_ki64(w, "signal", k->term_signal);
+			aidc_json_kbool(w, "timed_out", k->timed_out);
+			aidc_json_key(w, "devices");
+			aidc_json_arr_begin(w);
+			for (uint32_t d = 0; d < k->ndev; d++)
+				aidc_json_u64(w, k->devs[d]);
+			aidc_json_arr_end(w);
+			aidc_json_obj_end(w);
+		}
+		aidc_json_arr_end(w);
+	}
 }
 
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail)
@@ -1098,46 +1165,7 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		}
 		aidc_json_arr_end(w);
 	}
-	if (detail) {
-		struct api_job_submit tmp = {0};
-		const struct api_job_submit *full = &j->spec;
-		struct aidc_err se = {0};
-		if (ctld_job_spec(c, j, &tmp, &full, &se) != 0)
-			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": reading its spec: %s", j->id,
-				 se.msg);
-		aidc_json_key(w, "command");
-		aidc_json_arr_begin(w);
-		for (size_t i = 0; i < full->command.n; i++)
-			aidc_json_str(w, full->command.v[i]);
-		aidc_json_arr_end(w);
-		api_decoded_release(&api_schema_job_submit, &tmp);
-		aidc_json_kbool(w, "script", j->has_script);
-		aidc_json_kbool(w, "spec_in_store", j->spec_shed);
-		aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
-		aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
-		aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);
-		if (j->tasks) {
-			aidc_json_key(w, "tasks");
-			aidc_json_arr_begin(w);
-			for (uint32_t t = 0; t < j->ntasks; t++) {
-				const struct ctld_task *k = &j->tasks[t];
-				aidc_json_obj_begin(w);
-				aidc_json_ki64(w, "index", t);
-				aidc_json_kstr(w, "node", c->nodes[k->node].name);
-				aidc_json_kstr(w, "state", ctld_task_state_name(k->state));
-				aidc_json_ki64(w, "pid", k->pid);
-				aidc_json_ki64(w, "exit_code", k->exit_code);
-				aidc_json_ki64(w, "signal", k->term_signal);
-				aidc_json_kbool(w, "timed_out", k->timed_out);
-				aidc_json_key(w, "devices");
-				aidc_json_arr_begin(w);
-				for (uint32_t d = 0; d < k->ndev; d++)
-					aidc_json_u64(w, k->devs[d]);
-				aidc_json_arr_end(w);
-				aidc_json_obj_end(w);
-			}
-			aidc_json_arr_end(w);
-		}
-	}
+	if (detail)
+		job_json_detail(c, w, j);
 	aidc_json_obj_end(w);
 }

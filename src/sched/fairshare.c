@@ -126,19 +126,13 @@ static int cmp_ent(const void *a, const void *b)
 }
 
 /*
- * Normalizes shares and usage per level and ranks the tree (Fair Tree).
- * Children lists are built by counting sort on the parent (slot G = the top
- * level), each sorted by level_fs; the walk uses an explicit stack. O(G log G).
+ * Children lists by counting sort on the parent (slot G = the top level):
+ * off[p] .. off[p + 1) index kids; each list normalized (shares and usage
+ * against its siblings and parent) and sorted by level_fs.
  */
-static void rank_tree(struct sched *s)
+static void build_levels(struct sched *s, uint32_t *off, uint32_t *kids)
 {
 	uint32_t G = s->ngroups;
-	if (!G)
-		return;
-	AIDC_GROW(s->fs_scr, s->cap_fs_scr, 4 * (size_t)G + 2);
-	AIDC_GROW(s->fs_ents, s->cap_fs_ents, (size_t)G);
-	AIDC_GROW(s->fs_path, s->cap_fs_path, 2 * (size_t)G);
-	uint32_t *off = s->fs_scr, *kids = off + G + 2, *stack = kids + G; /* 2 x G */
 	memset(off, 0, ((size_t)G + 2) * sizeof *off);
 	for (uint32_t i = 0; i < G; i++) {
 		int32_t p = s->groups[i].parent;
@@ -171,6 +165,14 @@ static void rank_tree(struct sched *s)
 		for (uint32_t k = a; k < b; k++)
 			kids[k] = s->fs_ents[k - a].id;
 	}
+}
+
+/* Depth first over the levels built by build_levels; returns the number of
+ * leaves ranked. */
+static uint32_t rank_leaves(struct sched *s, const uint32_t *off, const uint32_t *kids,
+			    uint32_t *stack)
+{
+	uint32_t G = s->ngroups;
 	/* Depth first, pre-order; the stack holds positions in kids and depths,
 	 * children pushed in reverse. Only leaves (groups without children) take
 	 * a place in the ranking, as users do in Fair Tree. A leaf whose path of
@@ -210,6 +212,24 @@ static void rank_tree(struct sched *s)
 			stack[2 * sp++ + 1] = d + 1;
 		}
 	}
+	return nleaves;
+}
+
+/*
+ * Normalizes shares and usage per level and ranks the tree (Fair Tree).
+ * O(G log G); the walk uses an explicit stack.
+ */
+static void rank_tree(struct sched *s)
+{
+	uint32_t G = s->ngroups;
+	if (!G)
+		return;
+	AIDC_GROW(s->fs_scr, s->cap_fs_scr, 4 * (size_t)G + 2);
+	AIDC_GROW(s->fs_ents, s->cap_fs_ents, (size_t)G);
+	AIDC_GROW(s->fs_path, s->cap_fs_path, 2 * (size_t)G);
+	uint32_t *off = s->fs_scr, *kids = off + G + 2, *stack = kids + G; /* 2 x G */
+	build_levels(s, off, kids);
+	uint32_t nleaves = rank_leaves(s, off, kids, stack);
 	for (uint32_t i = 0; i < G; i++) {
 		struct sched_group *x = &s->groups[i];
 		x->fs_factor =
