@@ -129,6 +129,7 @@ struct api_job_submit {
 	char *qos;               /* --qos; NULL = the account's default */
 	char *umask;             /* the submitter's umask, octal ("0077"), or NULL = the node's */
 	bool slurm_env;          /* aidc sbatch: the agent adds a Slurm batch job's SLURM_* */
+	bool hold;               /* -H: queued held (reason "held") until POST .../release */
 };
 extern const struct api_schema api_schema_job_submit;
 

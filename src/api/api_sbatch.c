@@ -125,7 +125,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
     {"help", 'h', NO, A, O_HELP, "prints the usage"},
     {"hint", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-    {"hold", 'H', NO, R, O_HOLD, "job holds are not implemented yet (no aidc hold/release)"},
+    {"hold", 'H', NO, A, O_HOLD,
+     "submitted held: pending with reason 'held', never started until `aidc release ID`"},
     {"ignore-pbs", 0, NO, A, O_IGNORE_PBS,
      "#PBS directives are never read here; without it, a script that has them gets a warning"},
     {"input", 'i', ARG, R, 0,
@@ -425,6 +426,9 @@ static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return 0;
 	case O_WAIT:
 		s->wait = true;
+		return 0;
+	case O_HOLD:
+		s->hold = true;
 		return 0;
 	case O_HELP:
 	case O_USAGE:

@@ -67,6 +67,9 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, on_node_failure, false, 16, "\"requeue\" or \"fail\""),
 	F_BOOL(struct api_job_submit, slurm_env,
 	       "aidc sbatch: the agent adds a Slurm batch job's run-time SLURM_* variables"),
+	F_BOOL(struct api_job_submit, hold,
+	       "-H: queued held (pending reason \"held\"), never started until POST "
+	       "/v1/jobs/{id}/release"),
 	F_BOOL(struct api_job_submit, preemptible,
 	       "may be stopped (SIGTERM, grace, SIGKILL) and requeued for a higher-priority job"),
 	F_STR(struct api_job_submit, request_id, false, 64,

@@ -34,6 +34,10 @@ int cli_jobs_main(int argc, char **argv);
 int cli_job_main(int argc, char **argv);
 int cli_cancel_main(int argc, char **argv);
 int cli_requeue_main(int argc, char **argv);
+/* Job ids one `aidc hold` / `aidc release` takes. */
+#define CLI_MAX_JOB_ARGS 256
+int cli_hold_main(int argc, char **argv);
+int cli_release_main(int argc, char **argv);
 int cli_logs_main(int argc, char **argv);
 int cli_nodes_main(int argc, char **argv);
 int cli_drain_main(int argc, char **argv);

@@ -571,6 +571,77 @@ int cli_requeue_main(int argc, char **argv)
 		       "/v1/jobs/%s/requeue", false);
 }
 
+/* `aidc hold|release ID...`: every id is checked before any is sent (a bad
+ * one changes nothing); then one call per job, each answered on its own line,
+ * and exit 1 if any was refused. */
+static int hold_release(int argc, char **argv, const char *name, const char *summary)
+{
+	const char *sock = NULL;
+	bool json = false;
+	const struct cli_flag flags[] = {
+		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
+		CLI_CONN_FLAGS(sock),
+	};
+	char usage[64];
+	snprintf(usage, sizeof usage, "aidc %s ID...", name);
+	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
+	const char *pos[CLI_MAX_JOB_ARGS];
+	size_t np = 0;
+	int rc = cli_parse(&cmd, argc, argv, pos, AIDC_ARRAY_LEN(pos), &np);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	if (np == 0) {
+		fprintf(stderr, "aidc %s: expected one or more job ids (see 'aidc %s --help')\n",
+			name, name);
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < np; i++) {
+		int64_t id;
+		if (aidc_parse_i64(pos[i], 1, INT64_MAX, &id) != 0) {
+			fprintf(stderr, "aidc %s: '%.64s' is not a job id (a positive number); "
+					"nothing was changed\n", name, pos[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	char sp[AIDC_MAX_PATH_BYTES], path[128];
+	cli_socket_path(sock, sp, sizeof sp);
+	int worst = CLI_EXIT_OK;
+	for (size_t i = 0; i < np; i++) {
+		snprintf(path, sizeof path, "/v1/jobs/%s/%s", pos[i], name);
+		struct api_call c;
+		if ((rc = cli_call(name, sp, "POST", path, NULL, 0, &c)) != 0) {
+			worst = rc;
+			continue;
+		}
+		json_t *r = json ? NULL : parse_reply(name, &c);
+		if (json || !r)
+			printf("%s\n", aidc_buf_str(&c.reply));
+		else
+			printf("job %lld: %s (%s)\n", ji(r, "id"), js(r, "state"),
+			       json_object_get(r, "pending_reason") ? js(r, "pending_reason")
+								    : js(r, "reason"));
+		json_decref(r);
+		aidc_buf_release(&c.reply);
+	}
+	return worst;
+}
+
+int cli_hold_main(int argc, char **argv)
+{
+	return hold_release(argc, argv, "hold",
+			    "Hold pending jobs (yours; admins any): they stay pending with reason "
+			    "'held' and never start until released. A job that is not pending is "
+			    "refused; one already held stays held.");
+}
+
+int cli_release_main(int argc, char **argv)
+{
+	return hold_release(argc, argv, "release",
+			    "Release held jobs (yours; admins any): they are queued again and "
+			    "start when the scheduler places them. A job that is not held is "
+			    "refused.");
+}
+
 int cli_drain_main(int argc, char **argv)
 {
 	return one_arg(argc, argv, "drain", "aidc drain NODE",

@@ -187,7 +187,7 @@ static const char completion_fn[] =
 	"\tdone\n"
 	"\t[ \"$pos\" -eq 0 ] || return 0\n"
 	"\tcase $leaf in\n"
-	"\tjob|cancel|requeue|logs) COMPREPLY=($(compgen -W \"$(_aidc_live jobs \"${conn[@]}\")\" -- \"$cur\")) ;;\n"
+	"\tjob|cancel|requeue|hold|release|logs) COMPREPLY=($(compgen -W \"$(_aidc_live jobs \"${conn[@]}\")\" -- \"$cur\")) ;;\n"
 	"\tnodes|drain|resume) COMPREPLY=($(compgen -W \"$(_aidc_live nodes \"${conn[@]}\")\" -- \"$cur\")) ;;\n"
 	"\thelp) COMPREPLY=($(compgen -W \"$_aidc_cmds\" -- \"$cur\")) ;;\n"
 	"\t*) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"

@@ -500,6 +500,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 			aidc_json_kstr(w, strs[i].key, strs[i].v);
 	if (sb->preemptible)
 		aidc_json_kbool(w, "preemptible", true);
+	if (sb->hold)
+		aidc_json_kbool(w, "hold", true);
 	aidc_json_kbool(w, "slurm_env", true);
 	aidc_json_obj_end(w);
 	return rc;

@@ -22,7 +22,7 @@ extern char **environ;
 static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
-	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"},
+	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"}, {"-H", "--hold"},
 };
 
 static int read_script(const char *path, char **out)
@@ -61,7 +61,7 @@ struct submit_opts {
 	const char *account, *qos;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
-	bool json, no_env, preemptible;
+	bool json, no_env, preemptible, hold;
 	char **cmd; /* the script or command and its arguments (borrowed from argv) */
 	int ncmd;
 };
@@ -188,6 +188,9 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		{"preemptible", CLI_BOOL, &o->preemptible, NULL,
 		 "may be stopped and requeued for a higher-priority job (docs/live.md)", 0, 0, NULL,
 		 NULL},
+		{"hold", CLI_BOOL, &o->hold, NULL,
+		 "-H: submit held: pending (reason held), never started until `aidc release ID`",
+		 0, 0, NULL, NULL},
 		{"no-env", CLI_BOOL, &o->no_env, NULL, "do not pass the current environment", 0, 0,
 		 NULL, NULL},
 		{"json", CLI_BOOL, &o->json, NULL, "print the controller's JSON reply", 0, 0, NULL,
@@ -370,6 +373,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 			aidc_json_kstr(w, strs[i].key, strs[i].v);
 	if (o->preemptible || sb->preemptible)
 		aidc_json_kbool(w, "preemptible", true);
+	if (o->hold || sb->hold)
+		aidc_json_kbool(w, "hold", true);
 	aidc_json_obj_end(w);
 }
 

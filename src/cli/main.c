@@ -26,6 +26,8 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"job", cli_job_main, "show one job and its tasks", NULL, true},
 	{"cancel", cli_cancel_main, "cancel a job", NULL, true},
 	{"requeue", cli_requeue_main, "stop a running job and queue it again", NULL, true},
+	{"hold", cli_hold_main, "hold pending jobs (they never start until released)", NULL, true},
+	{"release", cli_release_main, "release held jobs", NULL, true},
 	{"logs", cli_logs_main, "print (or follow with -f) a task's output", NULL, true},
 	{"nodes", cli_nodes_main, "list nodes", NULL, true},
 	{"drain", cli_drain_main, "stop starting jobs on a node (admin)", NULL, true},

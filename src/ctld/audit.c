@@ -209,7 +209,7 @@ static void t_node(struct ctld *c, struct ctld_msg *m, struct audit_target *t)
 	t_param("node", m, t);
 }
 
-/* Cancels and requeues are audited when they act on another user's job. */
+/* Cancels, requeues, holds and releases are audited when they act on another user's job. */
 static void t_job(struct ctld *c, struct ctld_msg *m, struct audit_target *t)
 {
 	t_param("job", m, t);
@@ -294,6 +294,16 @@ int ctld_lf_audited_node_resume(struct ctld *c, struct ctld_msg *m)
 int ctld_lf_audited_job_cancel(struct ctld *c, struct ctld_msg *m)
 {
 	return audited(c, m, ctld_lf_job_cancel, "job.cancel", t_job, NULL);
+}
+
+int ctld_lf_audited_job_hold(struct ctld *c, struct ctld_msg *m)
+{
+	return audited(c, m, ctld_lf_job_hold, "job.hold", t_job, NULL);
+}
+
+int ctld_lf_audited_job_release(struct ctld *c, struct ctld_msg *m)
+{
+	return audited(c, m, ctld_lf_job_release, "job.release", t_job, NULL);
 }
 
 int ctld_lf_audited_job_requeue(struct ctld *c, struct ctld_msg *m)

@@ -48,6 +48,8 @@ struct ctld_task {
 };
 
 #define CTLD_LOG_KEY_HEX 16
+/* A held job's reason and pending reason; a PENDING row with this reason is held. */
+#define CTLD_HELD_REASON "held"
 
 struct ctld_job {
 	uint64_t id;
@@ -67,6 +69,10 @@ struct ctld_job {
 	int32_t exit_code, term_signal;
 	int64_t submit_s, start_s, end_s;
 	int32_t handle;             /* the core's handle, -1 when not in the core */
+	/* Held (-H, POST /v1/jobs/{id}/hold): PENDING and kept out of the core
+	 * (handle -1) until released. Stored as the row's reason "held", so a
+	 * restart keeps it held (ctld_job_from_row). */
+	bool held;
 	/* The core's planned start (its EASY reservation for a blocked queue
 	 * head: running jobs end at their time limits or estimates), valid while
 	 * est_pass is the latest pass (c->m_passes). */
@@ -352,6 +358,12 @@ int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc
 /* Begins stopping a running job (kills its tasks) or ends a pending one. */
 int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *reason,
 		  struct aidc_err *e);
+/* Holds a pending job: out of the core, reason "held", stored (AIDC_E_STATE
+ * for a job that is not pending; a held job stays held). Releases a held job:
+ * back into the core, reason cleared (AIDC_E_STATE if not held). Either
+ * changes nothing on error. */
+int ctld_job_hold(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 /* Ends the job if every task is terminal (loop thread, after any task change). */
 int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_jobs_restore(struct ctld *c, struct aidc_err *e);
@@ -478,9 +490,13 @@ int ctld_lf_audited_node_drain(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_node_resume(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_job_cancel(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_job_requeue(struct ctld *c, struct ctld_msg *m);
-/* routes.c: the cancel and requeue handlers (wrapped by audit.c). */
+int ctld_lf_audited_job_hold(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_job_release(struct ctld *c, struct ctld_msg *m);
+/* routes.c: the cancel, requeue, hold and release handlers (wrapped by audit.c). */
 int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_job_hold(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_job_release(struct ctld *c, struct ctld_msg *m);
 
 /* acct.c: ctld_acct_record writes the accounting record of j's current
  * attempt, ended at end_s in state (CTLD_JOB_REQUEUE for a requeued

@@ -724,8 +724,17 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	if ((rc = admit(c, j->uid, j->spec_bytes, e)) != 0 ||
 	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
 		goto fail;
-	if ((rc = ctld_sched_submit(c, j, e)) != 0)
+	if (j->spec.hold) {
+		/* Validated by the core as any job (nothing changes on error), then
+		 * kept out of it until released. */
+		if ((rc = ctld_sched_submit(c, j, e)) != 0)
+			goto fail;
+		ctld_sched_release(c, j, false);
+		j->held = true;
+		set_reason(j, CTLD_HELD_REASON);
+	} else if ((rc = ctld_sched_submit(c, j, e)) != 0) {
 		goto fail;
+	}
 	if ((rc = insert_job(c, j, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
@@ -740,6 +749,52 @@ fail_sched:
 fail:
 	ctld_job_free(j);
 	return rc;
+}
+
+/* ---- hold and release ------------------------------------------------------ */
+
+int ctld_job_hold(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	if (j->state != CTLD_JOB_PENDING)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "job %" PRIu64 " is %s; only pending jobs can be held", j->id,
+				 ctld_job_state_name(j->state));
+	if (j->held)
+		return 0;
+	char *old = j->reason ? aidc_strdup(j->reason) : NULL;
+	ctld_sched_release(c, j, false);
+	j->held = true;
+	set_reason(j, CTLD_HELD_REASON);
+	int rc = commit_job(c, j, false, e);
+	if (rc) {
+		/* Not stored: back as it was (the core takes it again; it did). */
+		j->held = false;
+		set_reason(j, old);
+		if (ctld_sched_submit(c, j, NULL) == 0)
+			c->need_pass = true;
+	}
+	aidc_free(old);
+	return rc;
+}
+
+int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	if (!j->held)
+		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not held (%s)", j->id,
+				 ctld_job_state_name(j->state));
+	int rc = ctld_sched_submit(c, j, e);
+	if (rc)
+		return rc;
+	j->held = false;
+	set_reason(j, NULL);
+	if ((rc = commit_job(c, j, false, e)) != 0) {
+		ctld_sched_release(c, j, false);
+		j->held = true;
+		set_reason(j, CTLD_HELD_REASON);
+		return rc;
+	}
+	c->need_pass = true;
+	return 0;
 }
 
 /* ---- stop and settle ------------------------------------------------------- */
@@ -917,6 +972,8 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 	j->start_s = r->start_s;
 	j->end_s = r->end_s;
 	j->handle = -1;
+	j->held =
+	    j->state == CTLD_JOB_PENDING && j->reason && strcmp(j->reason, CTLD_HELD_REASON) == 0;
 	if (r->log_key && strlen(r->log_key) == CTLD_LOG_KEY_HEX &&
 	    strspn(r->log_key, "0123456789abcdef") == CTLD_LOG_KEY_HEX)
 		memcpy(j->log_key, r->log_key, CTLD_LOG_KEY_HEX + 1);
@@ -1041,7 +1098,10 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		if (j->tasks &&
 		    (rc = c->st->ops->task_list_job(c->st, j->id, apply_task, j, e)) != 0)
 			return rc;
-		if (j->state == CTLD_JOB_PENDING) {
+		if (j->state == CTLD_JOB_PENDING && j->held) {
+			aidc_free(j->tasks); /* held: stays out of the core */
+			j->tasks = NULL;
+		} else if (j->state == CTLD_JOB_PENDING) {
 			/* A pending job's stale allocation (from before a requeue) is not its own.
 			 */
 			aidc_free(j->tasks);
@@ -1137,7 +1197,9 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));
 	char why[256];
 	if (j->state == CTLD_JOB_PENDING)
-		aidc_json_kstr(w, "pending_reason", ctld_sched_reason(c, j, why, sizeof why));
+		aidc_json_kstr(w, "pending_reason",
+			       j->held ? CTLD_HELD_REASON
+				       : ctld_sched_reason(c, j, why, sizeof why));
 	int64_t est = start_estimate(c, j);
 	if (est)
 		aidc_json_ki64(w, "start_estimate_s", est);

@@ -211,6 +211,31 @@ int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m)
 	return stop_reply(c, m, CTLD_JOB_REQUEUE, why);
 }
 
+/* Hold and release: req_job answers 404 for another user's job (admins see all). */
+static int hold_reply(struct ctld *c, struct ctld_msg *m, bool hold)
+{
+	struct ctld_job *j = req_job(c, m);
+	if (!j)
+		return AIDC_E_NOTFOUND;
+	int rc = hold ? ctld_job_hold(c, j, &m->err) : ctld_job_release(c, j, &m->err);
+	if (rc)
+		return rc;
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_job_json(c, &w, j, false);
+	return aidc_json_finish(&w);
+}
+
+int ctld_lf_job_hold(struct ctld *c, struct ctld_msg *m)
+{
+	return hold_reply(c, m, true);
+}
+
+int ctld_lf_job_release(struct ctld *c, struct ctld_msg *m)
+{
+	return hold_reply(c, m, false);
+}
+
 /* Authorizes a log read and names the file (read by the HTTP thread). */
 static int lf_log_where(struct ctld *c, struct ctld_msg *m)
 {
@@ -319,6 +344,8 @@ VIA(h_list, lf_list, NULL)
 VIA(h_get, lf_get, NULL)
 VIA(h_cancel, ctld_lf_audited_job_cancel, NULL)
 VIA(h_requeue, ctld_lf_audited_job_requeue, NULL)
+VIA(h_hold, ctld_lf_audited_job_hold, NULL)
+VIA(h_release, ctld_lf_audited_job_release, NULL)
 VIA(h_nodes, ctld_lf_nodes_list, NULL)
 VIA(h_node, ctld_lf_node_get, NULL)
 VIA(h_drain, ctld_lf_audited_node_drain, NULL)
@@ -362,6 +389,11 @@ const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs/{id}/cancel", h_cancel, API_ROLE_USER, NULL, "Job", "cancel a job"},
 	{"POST", "/v1/jobs/{id}/requeue", h_requeue, API_ROLE_USER, NULL, "Job",
 	 "stop a running job and queue it again"},
+	{"POST", "/v1/jobs/{id}/hold", h_hold, API_ROLE_USER, NULL, "Job",
+	 "hold a pending job: it stays pending (reason \"held\") and never starts until "
+	 "released; 409 for a job that is not pending"},
+	{"POST", "/v1/jobs/{id}/release", h_release, API_ROLE_USER, NULL, "Job",
+	 "release a held job: it is queued again; 409 for a job that is not held"},
 	{"GET", "/v1/jobs/{id}/logs", h_logs, API_ROLE_USER, NULL, "text/plain",
 	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S); X-AIDC-Offset is the "
 	 "next offset, X-AIDC-Done=1 once the job ended and all output was read"},

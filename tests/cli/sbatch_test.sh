@@ -49,6 +49,13 @@ ok "command line wins" --gres=gpu:2 -t 30 job.sh
 has "command line wins" '"gpus_per_task":2'
 has "command line wins" '"time_limit_s":1800'
 
+script '#SBATCH -H'
+ok "hold directive" job.sh
+has "hold directive" '"hold":true'
+script '#SBATCH -J t'
+ok "hold option" --hold job.sh
+has "hold option" '"hold":true'
+
 script '#SBATCH --mail-type=END --mail-user=a@b.c'
 ok "mail warns" job.sh
 [ "$(grep -c 'warning: --mail' <<< "$err")" = 2 ] || bad "mail: want 2 warnings, got: $err"
@@ -86,7 +93,7 @@ refused "unknown command-line option" "--bogus-flag: unknown option" --bogus-fla
 refused "array" "--array: not supported: job arrays" --array=0-9 job.sh
 refused "array short" "--array (-a): not supported" -a 0-9 job.sh
 refused "dependency" "--dependency: not supported" --dependency=afterok:3 job.sh
-refused "hold" "--hold (-H): not supported" -H job.sh
+refused "dependency" "--dependency (-d): not supported" -d afterok:1 job.sh
 refused "exclusive" "--exclusive: not supported" --exclusive job.sh
 refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
 refused "exclude" "--exclude (-x): not supported" -x n1 job.sh

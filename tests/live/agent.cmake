@@ -69,4 +69,8 @@ endif()
 if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_sbatch COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch.sh
     TIMEOUT 180 LABELS live integration)
+  # Holds (sbatch_hold.sh): -H, aidc hold/release, other users, a restart.
+  aidc_add_script_test(NAME live_sbatch_hold
+    COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_hold.sh
+    TIMEOUT 180 LABELS live integration)
 endif()
