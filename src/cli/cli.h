@@ -51,6 +51,9 @@ int cli_qos_main(int argc, char **argv);
 /* `aidc acct`, `aidc usage`, `aidc audit` (cli_acct.c, docs/accounting.md). */
 int cli_acct_main(int argc, char **argv);
 int cli_usage_main(int argc, char **argv);
+/* `aidc exam publish` and `aidc rates` (cli_rates.c, docs/accounting.md). */
+int cli_exam_publish(int argc, char **argv);
+int cli_rates_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
 /* `aidc share` and `aidc priority JOB` (cli_share.c). */
 int cli_share_main(int argc, char **argv);

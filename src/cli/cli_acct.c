@@ -567,7 +567,8 @@ int cli_usage_main(int argc, char **argv)
 	const struct cli_cmd cmd = {
 	    "usage",
 	    "aidc usage [--by account|user|organization] [--since T] [--until T] [filters]",
-	    "Device-hours per account, user or organization and device model over a period "
+	    "Device-hours and normalized units (device-seconds x the model's rate, see aidc "
+	    "rates) per account, user or organization and device model over a period "
 	    "(sreport-like), summed from the accounting records that ended in it (all time "
 	    "without --since/--until). Same visibility as aidc acct.",
 	    flags, AIDC_ARRAY_LEN(flags)};
@@ -593,9 +594,9 @@ int cli_usage_main(int argc, char **argv)
 	} else {
 		cli_json_printable(r);
 		bool user = by == 1;
-		printf("%-16s %s%-16s %14s %12s %8s\n", by == 2 ? "ORGANIZATION" : "ACCOUNT",
+		printf("%-16s %s%-16s %14s %12s %8s %16s\n", by == 2 ? "ORGANIZATION" : "ACCOUNT",
 		       user ? "USER             " : "", "MODEL", "DEVICE_SECONDS", "DEVICE_HOURS",
-		       "RECORDS");
+		       "RECORDS", "UNITS");
 		size_t i;
 		json_t *row;
 		json_array_foreach(json_object_get(r, "rows"), i, row)
@@ -604,13 +605,19 @@ int cli_usage_main(int argc, char **argv)
 			printf("%-16s ", *a ? a : "-");
 			if (user)
 				printf("%-16s ", jstr(row, "user"));
-			printf("%-16s %14" PRId64 " %12.4f %8" PRId64 "\n", jstr(row, "model"),
-			       ji(row, "device_seconds"),
-			       (double)ji(row, "device_seconds") / 3600.0, ji(row, "records"));
+			bool rated = json_is_true(json_object_get(row, "rated"));
+			printf("%-16s %14" PRId64 " %12.4f %8" PRId64 " %16.6f%s\n",
+			       jstr(row, "model"), ji(row, "device_seconds"),
+			       (double)ji(row, "device_seconds") / 3600.0, ji(row, "records"),
+			       json_number_value(json_object_get(row, "normalized_units")),
+			       rated ? "" : " *");
 		}
-		printf("total: %" PRId64 " device-seconds (%.4f device-hours)\n",
-		       ji(r, "device_seconds_total"),
-		       (double)ji(r, "device_seconds_total") / 3600.0);
+		printf("total: %" PRId64 " device-seconds (%.4f device-hours), %.6f normalized "
+		       "units\n",
+		       ji(r, "device_seconds_total"), (double)ji(r, "device_seconds_total") / 3600.0,
+		       json_number_value(json_object_get(r, "normalized_units_total")));
+		printf("units = device-seconds x the model's rate when each record was written "
+		       "(aidc rates); * = no exam published for the model: charged at rate 1\n");
 	}
 	json_decref(r);
 	aidc_buf_release(&c.reply);

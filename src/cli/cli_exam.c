@@ -520,11 +520,12 @@ static const struct {
 	{"report", exam_report_cmd, "render a JSON report as a self-contained HTML page"},
 	{"compare", exam_compare_cmd, "compare two reports question by question"},
 	{"conformance", exam_conformance_cmd, "run the plugin ABI conformance suite"},
+	{"publish", cli_exam_publish, "record a report's rate in the controller (admins)"},
 };
 
 static void exam_usage(FILE *f)
 {
-	fprintf(f, "usage: aidc exam <run|list|devices|report|compare|conformance> [options]\n\n"
+	fprintf(f, "usage: aidc exam <run|list|devices|report|compare|conformance|publish> [options]\n\n"
 		   "Grades an accelerator through its device plugin (include/aidc/device.h) with\n"
 		   "GEMM, convolution, attention, memory, transfer and collective questions.\n\n");
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)

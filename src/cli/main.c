@@ -9,7 +9,7 @@
 const struct cli_subcmd cli_subcmds[] = {
 	{"sim", cli_sim_main, "replay a workload trace through the scheduling core", "openb", true},
 	{"exam", cli_exam_main, "grade an accelerator with a standard exam of AI workloads",
-	 "run list devices report compare conformance", false},
+	 "run list devices report compare conformance publish", false},
 	{"errors", cli_errors_main, "list every error code, its HTTP status and message", NULL, true},
 	/* the live center (cli_controller.c, cli_up.c, cli_submit.c, cli_client.c) */
 	{"controller", cli_controller_main, "run the controller (API, state, scheduling)", NULL, true},
@@ -45,6 +45,9 @@ const struct cli_subcmd cli_subcmds[] = {
 	 true},
 	{"usage", cli_usage_main, "device-hours per account, user or organization and model", NULL,
 	 true},
+	{"rates", cli_rates_main,
+	 "per-model rates of normalized units from exam reports, and overrides", "list set",
+	 false},
 	{"audit", cli_audit_main, "the audit log of changes (admins: all; others: their own)", NULL,
 	 true},
 	{"share", cli_share_main,

@@ -54,8 +54,9 @@ static void write_models(struct aidc_buf *b, const struct model_sum *v, size_t n
 
 /* The pieces of one attempt's record gathered from its tasks. */
 struct attempt_sums {
-	struct aidc_buf nodes, devices, dev_s, tasks;
+	struct aidc_buf nodes, devices, dev_s, tasks, rates;
 	int64_t total, ndev;
+	int64_t units_ppm; /* sum over models of dev_s x rate (millionths) */
 	int64_t cpu_usec, mem_peak_bytes; /* sum / max over tasks; -1 when one is unknown */
 };
 
@@ -84,6 +85,27 @@ static void task_json(struct aidc_json *tw, const struct ctld_task *k, uint32_t 
 	else
 		aidc_json_null(tw);
 	aidc_json_obj_end(tw);
+}
+
+/* Normalized units: each model's device-seconds x its published rate (rate 1,
+ * 1,000,000 millionths, for a model without one: it is then absent from the
+ * record's rates). Saturates rather than wraps (beyond 9.2e12 units). */
+static void charge(const struct ctld *c, const struct model_sum *ms, size_t n,
+		   struct attempt_sums *a)
+{
+	struct aidc_json w;
+	aidc_json_init(&w, &a->rates, false);
+	aidc_json_obj_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		int64_t ppm = ctld_rate_ppm(c, ms[i].model), u;
+		if (ppm > 0)
+			aidc_json_ki64(&w, ms[i].model, ppm);
+		if (__builtin_mul_overflow(ms[i].dev_s, ppm > 0 ? ppm : 1000000, &u) ||
+		    __builtin_add_overflow(a->units_ppm, u, &a->units_ppm))
+			a->units_ppm = INT64_MAX;
+	}
+	aidc_json_obj_end(&w);
+	aidc_json_finish(&w);
 }
 
 /* Fills a (its buffers initialized by the caller) from j's tasks; 0 or the
@@ -127,6 +149,7 @@ static int sum_tasks(struct ctld *c, const struct ctld_job *j, int64_t end_s,
 	aidc_json_arr_end(&tw);
 	write_models(&a->devices, ms, nms, false);
 	write_models(&a->dev_s, ms, nms, true);
+	charge(c, ms, nms, a);
 	aidc_free(ms);
 	return aidc_json_finish(&tw);
 }
@@ -140,6 +163,7 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 	aidc_buf_init(&a.devices, 1u << 20);
 	aidc_buf_init(&a.dev_s, 1u << 20);
 	aidc_buf_init(&a.tasks, 4u << 20);
+	aidc_buf_init(&a.rates, 1u << 20);
 	int rc = sum_tasks(c, j, end_s, &a);
 	struct store_acct r = {
 	    .job_id = j->id,
@@ -164,6 +188,8 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 	    .cpu_usec = a.cpu_usec,
 	    .mem_peak_bytes = a.mem_peak_bytes,
 	    .tasks = aidc_buf_str(&a.tasks),
+	    .rates = a.rates.len ? aidc_buf_str(&a.rates) : "{}",
+	    .units_ppm = a.units_ppm,
 	};
 	if (rc == 0)
 		rc = c->st->ops->acct_add(c->st, &r, NULL, e);
@@ -173,6 +199,7 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 	aidc_buf_release(&a.devices);
 	aidc_buf_release(&a.dev_s);
 	aidc_buf_release(&a.tasks);
+	aidc_buf_release(&a.rates);
 	return rc;
 }
 
@@ -344,6 +371,23 @@ static int acct_row(void *ctx, const struct store_acct *a)
 	aidc_json_key(w, "device_seconds");
 	aidc_json_raw(w, a->dev_s);
 	aidc_json_ki64(w, "device_seconds_total", a->dev_s_total);
+	/* Units in millionths, printed as an exact decimal. */
+	aidc_json_key(w, "normalized_units");
+	if (a->units_ppm >= 0) {
+		char us[32];
+		ctld_ppm_str(a->units_ppm, us, sizeof us);
+		aidc_json_raw(w, us);
+	} else {
+		aidc_json_null(w);
+	}
+	aidc_json_key(w, "rates");
+	aidc_json_raw(w, a->rates[0] ? a->rates : "{}");
+	if (a->units_ppm < 0)
+		aidc_json_kstr(w, "units_note", "recorded before normalized units existed");
+	else
+		aidc_json_kstr(w, "units_note",
+			       "device-seconds x rate of the model; a model absent from rates had "
+			       "no published exam and is charged at rate 1");
 	ki64_or_null(w, "cpu_usec", a->cpu_usec);
 	ki64_or_null(w, "mem_peak_bytes", a->mem_peak_bytes);
 	if (a->cpu_usec < 0 || a->mem_peak_bytes < 0)
@@ -420,7 +464,7 @@ struct usage_row {
 	char key[2 * AIDC_MAX_NAME_BYTES + 2]; /* group key: org, account or account/user */
 	char account[AIDC_MAX_NAME_BYTES], user[AIDC_MAX_NAME_BYTES];
 	char model[AIDC_MAX_NAME_BYTES];
-	int64_t dev_s;
+	int64_t dev_s, units_ppm;
 	uint64_t records;
 };
 
@@ -432,7 +476,7 @@ struct usage_acc {
 };
 
 static int usage_add(void *ctx, const char *account, const char *user, const char *model,
-		     int64_t dev_s, uint64_t records)
+		     int64_t dev_s, int64_t units_ppm, uint64_t records)
 {
 	struct usage_acc *u = ctx;
 	const char *group = account;
@@ -451,6 +495,7 @@ static int usage_add(void *ctx, const char *account, const char *user, const cha
 	for (size_t i = 0; u->by != BY_USER && i < u->n; i++)
 		if (!strcmp(u->v[i].key, key) && !strcmp(u->v[i].model, model)) {
 			u->v[i].dev_s += dev_s;
+			u->v[i].units_ppm += units_ppm;
 			u->v[i].records += records;
 			return 0;
 		}
@@ -462,6 +507,7 @@ static int usage_add(void *ctx, const char *account, const char *user, const cha
 	snprintf(r->user, sizeof r->user, "%s", u->by == BY_USER ? user : "");
 	snprintf(r->model, sizeof r->model, "%s", model);
 	r->dev_s = dev_s;
+	r->units_ppm = units_ppm;
 	r->records = records;
 	return 0;
 }
@@ -510,7 +556,8 @@ int ctld_lf_usage(struct ctld *c, struct ctld_msg *m)
 		aidc_json_i64(&w, q.until_s);
 	aidc_json_key(&w, "rows");
 	aidc_json_arr_begin(&w);
-	int64_t total = 0;
+	int64_t total = 0, units = 0;
+	char us[32];
 	for (size_t i = 0; i < u.n; i++) {
 		const struct usage_row *r = &u.v[i];
 		aidc_json_obj_begin(&w);
@@ -521,12 +568,24 @@ int ctld_lf_usage(struct ctld *c, struct ctld_msg *m)
 		aidc_json_ki64(&w, "device_seconds", r->dev_s);
 		aidc_json_kf64(&w, "device_hours", (double)r->dev_s / 3600.0, 4);
 		aidc_json_ki64(&w, "records", (int64_t)r->records);
+		ctld_ppm_str(r->units_ppm, us, sizeof us);
+		aidc_json_key(&w, "normalized_units");
+		aidc_json_raw(&w, us);
+		aidc_json_kbool(&w, "rated", ctld_rate_ppm(c, r->model) > 0);
 		aidc_json_obj_end(&w);
 		total += r->dev_s;
+		units += r->units_ppm;
 	}
 	aidc_json_arr_end(&w);
 	aidc_json_ki64(&w, "device_seconds_total", total);
 	aidc_json_kf64(&w, "device_hours_total", (double)total / 3600.0, 4);
+	ctld_ppm_str(units, us, sizeof us);
+	aidc_json_key(&w, "normalized_units_total");
+	aidc_json_raw(&w, us);
+	aidc_json_kstr(&w, "units_note",
+		       "normalized units = device-seconds x the rate of the model when each record "
+		       "was written; rated false: no exam published for the model, charged at "
+		       "rate 1 (aidc rates)");
 	aidc_json_obj_end(&w);
 	aidc_free(u.v);
 	return aidc_json_finish(&w);

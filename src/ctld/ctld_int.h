@@ -246,6 +246,17 @@ struct ctld_msg {
 	struct ctld_msg *next;
 };
 
+/* rates.c: a device model's rate in force, in millionths. */
+struct ctld_rate {
+	char model[AIDC_MAX_NAME_BYTES];
+	int64_t rate_ppm;
+};
+
+struct ctld_rates {
+	struct ctld_rate *v; /* owned; a few models, scanned linearly */
+	size_t n, cap;
+};
+
 struct ctld {
 	struct ctld_config cfg;
 	char secret[AIDC_MAX_SECRET_BYTES + 1];
@@ -288,6 +299,7 @@ struct ctld {
 	size_t nuout, cap_uout;
 
 	struct ctld_tenancy ten; /* tenancy.c */
+	struct ctld_rates rates; /* rates.c */
 
 	/* The queue from HTTP threads to the loop. */
 	pthread_mutex_t mu;
@@ -469,6 +481,17 @@ int ctld_audit_add(struct ctld *c, const struct api_identity *who, const char *a
 		   const char *target, int64_t target_uid, const char *detail, size_t detail_len,
 		   struct aidc_err *e);
 int ctld_lf_audit_list(struct ctld *c, struct ctld_msg *m);
+/* rates.c (docs/accounting.md): per-model rates. ctld_rates_load reads them
+ * at start; ctld_rate_ppm is a model's rate in millionths, 0 when it has
+ * none (charged at rate 1); ctld_ppm_str formats millionths as a decimal
+ * with six places into buf. The loop functions are the routes. */
+int ctld_rates_load(struct ctld *c, struct aidc_err *e);
+void ctld_rates_release(struct ctld *c);
+int64_t ctld_rate_ppm(const struct ctld *c, const char *model);
+void ctld_ppm_str(int64_t ppm, char *buf, size_t n);
+int ctld_lf_exam_publish(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_rate_set(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_rates_list(struct ctld *c, struct ctld_msg *m);
 /* At start (before the loop): compares the effective configuration with the
  * one recorded at the previous start (meta "config") and, when it differs,
  * appends a "config.change" record naming the changed keys, in one

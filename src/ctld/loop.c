@@ -421,6 +421,7 @@ static void ctld_release(struct ctld *c)
 	sched_decisions_release(&c->dec);
 	sched_free(c->sched);
 	ctld_tenancy_release(&c->ten);
+	ctld_rates_release(c);
 	store_close(c->st);
 	if (c->hwm_fd >= 0)
 		close(c->hwm_fd);
@@ -447,7 +448,8 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	so.sync_full = c->cfg.store_sync_full;
 	if ((rc = store_open_sqlite(c->cfg.db_path, &so, &c->st, e)) != 0 ||
 	    (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
-	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
+	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
+	    (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
 	return ctld_jobs_restore(c, e);
 }

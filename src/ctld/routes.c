@@ -377,6 +377,9 @@ VIA(h_qos_delete, ctld_lf_audited_qos_delete, NULL)
 VIA(h_audit, ctld_lf_audit_list, NULL)
 VIA(h_acct, ctld_lf_acct_list, NULL)
 VIA(h_usage, ctld_lf_usage, NULL)
+VIA(h_exam_publish, ctld_lf_exam_publish, NULL)
+VIA(h_rates, ctld_lf_rates_list, NULL)
+VIA(h_rate_set, ctld_lf_rate_set, NULL)
 VIA(h_share, ctld_lf_share, NULL)
 VIA(h_priority, lf_priority, NULL)
 
@@ -441,6 +444,12 @@ const struct api_route ctld_routes[] = {
 	 "job accounting records (?user=&account=&state=&jobs=&since=S&until=S&after=&limit=)"},
 	{"GET", "/v1/usage", h_usage, API_ROLE_USER, NULL, "Usage",
 	 "device-seconds by account, user or organization and device model (?by=&since=&until=)"},
+	{"POST", "/v1/exam/publish", h_exam_publish, API_ROLE_ADMIN, NULL, NULL,
+	 "record a device model's exam report and its derived rate (admins; audited)"},
+	{"GET", "/v1/rates", h_rates, API_ROLE_USER, NULL, NULL,
+	 "per-model rates: normalized units per device-second (docs/accounting.md)"},
+	{"POST", "/v1/rates", h_rate_set, API_ROLE_ADMIN, NULL, NULL,
+	 "override a model's rate: {model, rate_ppm, reason} (admins; audited)"},
 	{"GET", "/v1/share", h_share, API_ROLE_USER, NULL, "Share",
 	 "the fair-share tree: shares, decayed usage and fair-share factor of the groups the "
 	 "caller may see (docs/tenancy.md)"},

@@ -26,7 +26,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -150,7 +150,27 @@ struct store_acct {
 	int64_t cpu_usec;    /* CPU time of all tasks; -1 = not measured */
 	int64_t mem_peak_bytes; /* largest task peak; -1 = not measured */
 	const char *tasks;   /* JSON array, one object per task */
+	/* Schema 7: the published rates applied (JSON object: model -> rate in
+	 * millionths; a model absent was charged at rate 1) and the attempt's
+	 * normalized units in millionths (sum of dev_s x rate); -1 in records
+	 * written before schema 7. */
+	const char *rates;
+	int64_t units_ppm;
 };
+
+/* One device model's rate (schema 7, docs/accounting.md). Strings borrowed
+ * as for struct store_audit. */
+struct store_rate {
+	const char *model;
+	int64_t rate_ppm;    /* in force: normalized units per device-second, x 1e6 */
+	int64_t derived_ppm; /* derived from the last published exam; 0 = none */
+	const char *source;  /* "exam" or "override" */
+	const char *reason;  /* an override's reason; "" for exam */
+	const char *actor;   /* who set it */
+	int64_t set_s;
+	const char *report;  /* JSON summary of the published report; "{}" if none */
+};
+typedef int (*store_rate_fn)(void *ctx, const struct store_rate *r);
 
 /* A filtered listing of accounting records ordered by (end_s, id). All
  * pointers borrowed. The time window selects records whose end_s lies in
@@ -178,9 +198,10 @@ typedef int (*store_acct_fn)(void *ctx, const struct store_acct *r);
 /* One usage total: device-seconds of one (account, user, device model) and the
  * number of records that contributed; strings borrowed until return. */
 typedef int (*store_usage_fn)(void *ctx, const char *account, const char *user,
-			      const char *model, int64_t dev_s, uint64_t records);
+			      const char *model, int64_t dev_s, int64_t units_ppm,
+			      uint64_t records);
 
-#define STORE_OPS_VERSION 7
+#define STORE_OPS_VERSION 8
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -285,6 +306,10 @@ struct store_ops {
 			  void *ctx, struct aidc_err *e);
 	int (*acct_usage)(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
 			  void *ctx, struct aidc_err *e);
+	/* STORE_OPS_VERSION 8 (schema 7): per-model rates. rate_put inserts or
+	 * replaces the model's row; rate_list walks every row in model order. */
+	int (*rate_put)(struct store *st, const struct store_rate *r, struct aidc_err *e);
+	int (*rate_list)(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

@@ -150,7 +150,7 @@ int store_sqlite_audit_query(struct store *st, const struct store_audit_query *q
 #define ACCT_COLS                                                                                  \
 	"id, job_id, attempt, uid, user, account, qos, name, state, exit_code, term_signal,  "     \
 	"submit_s, start_s, end_s, ntasks, ndev, nodes, devices, dev_s, dev_s_total, "             \
-	"cpu_usec, mem_peak_bytes, tasks"
+	"cpu_usec, mem_peak_bytes, tasks, rates, units_ppm"
 
 int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t *out_id,
 			  struct aidc_err *e)
@@ -163,8 +163,8 @@ int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t
 		db,
 		"INSERT INTO job_acct (job_id, attempt, uid, user, account, qos, name,"
 		" state, exit_code, term_signal, submit_s, start_s, end_s, ntasks, ndev,"
-		" nodes, devices, dev_s, dev_s_total, cpu_usec, mem_peak_bytes, tasks)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" nodes, devices, dev_s, dev_s_total, cpu_usec, mem_peak_bytes, tasks, rates,"
+		" units_ppm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		-1, &q, NULL) != SQLITE_OK)
 		return qerr(db, e, "acct_add");
 	int k = 1;
@@ -189,6 +189,8 @@ int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t
 	sqlite3_bind_int64(q, k++, r->cpu_usec);
 	sqlite3_bind_int64(q, k++, r->mem_peak_bytes);
 	sqlite3_bind_text(q, k++, r->tasks ? r->tasks : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, k++, r->rates ? r->rates : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, k++, r->units_ppm);
 	int rc = 0;
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = qerr(db, e, "acct_add");
@@ -273,6 +275,8 @@ int store_sqlite_acct_query(struct store *st, const struct store_acct_query *q, 
 		    .cpu_usec = sqlite3_column_int64(s, 20),
 		    .mem_peak_bytes = sqlite3_column_int64(s, 21),
 		    .tasks = col(s, 22),
+		    .rates = col(s, 23),
+		    .units_ppm = sqlite3_column_int64(s, 24),
 		};
 		rc = fn(ctx, &r);
 	}
@@ -292,7 +296,11 @@ int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, 
 	aidc_buf_init(&b->sql, 64 * 1024);
 	/* dev_s is the controller's own JSON object {model: seconds}; json_each
 	 * (built into SQLite since 3.38) turns it into rows to sum. */
-	aidc_buf_puts(&b->sql, "SELECT account, user, m.key, SUM(m.value), COUNT(*)"
+	/* Units: each model's seconds x the rate the record applied (millionths;
+	 * 1e6 = rate 1 where the record has none: no exam was published). */
+	aidc_buf_puts(&b->sql, "SELECT account, user, m.key, SUM(m.value),"
+			       " SUM(m.value * COALESCE(json_extract(job_acct.rates,"
+			       " '$.' || json_quote(m.key)), 1000000)), COUNT(*)"
 			       " FROM job_acct, json_each(job_acct.dev_s) AS m WHERE 1");
 	int rc = acct_where(b, q, false, e), step = SQLITE_DONE;
 	sqlite3_stmt *s = NULL;
@@ -302,11 +310,64 @@ int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, 
 	}
 	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
 		rc = fn(ctx, col(s, 0), col(s, 1), col(s, 2), sqlite3_column_int64(s, 3),
-			(uint64_t)sqlite3_column_int64(s, 4));
+			sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5));
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = qerr(db, e, "acct_usage");
 	sqlite3_finalize(s);
 	aidc_buf_release(&b->sql);
 	aidc_free(b);
+	return rc;
+}
+
+/* ---- rates -------------------------------------------------------------------- */
+
+int store_sqlite_rate_put(struct store *st, const struct store_rate *r, struct aidc_err *e)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO model_rates (model, rate_ppm, derived_ppm,"
+			       " source, reason, actor, set_s, report) VALUES (?,?,?,?,?,?,?,?)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return qerr(db, e, "rate_put");
+	sqlite3_bind_text(q, 1, r->model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, r->rate_ppm);
+	sqlite3_bind_int64(q, 3, r->derived_ppm);
+	sqlite3_bind_text(q, 4, r->source ? r->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->reason ? r->reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, r->actor ? r->actor : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, r->set_s);
+	sqlite3_bind_text(q, 8, r->report ? r->report : "{}", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : qerr(db, e, "rate_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_sqlite_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT model, rate_ppm, derived_ppm, source, reason, actor, set_s,"
+			       " report FROM model_rates ORDER BY model",
+			       -1, &s, NULL) != SQLITE_OK)
+		return qerr(db, e, "rate_list");
+	int rc = 0, step = SQLITE_DONE;
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_rate r = {
+		    .model = col(s, 0),
+		    .rate_ppm = sqlite3_column_int64(s, 1),
+		    .derived_ppm = sqlite3_column_int64(s, 2),
+		    .source = col(s, 3),
+		    .reason = col(s, 4),
+		    .actor = col(s, 5),
+		    .set_s = sqlite3_column_int64(s, 6),
+		    .report = col(s, 7),
+		};
+		rc = fn(ctx, &r);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = qerr(db, e, "rate_list");
+	sqlite3_finalize(s);
 	return rc;
 }

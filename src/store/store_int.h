@@ -23,6 +23,8 @@ int store_sqlite_acct_add(struct store *st, const struct store_acct *r, uint64_t
 			  struct aidc_err *e);
 int store_sqlite_acct_query(struct store *st, const struct store_acct_query *q, store_acct_fn fn,
 			    void *ctx, struct aidc_err *e);
+int store_sqlite_rate_put(struct store *st, const struct store_rate *r, struct aidc_err *e);
+int store_sqlite_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
 int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
 			    void *ctx, struct aidc_err *e);
 

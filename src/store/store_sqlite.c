@@ -112,6 +112,15 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'accounting records are append-only'); END;"
 	"CREATE TRIGGER job_acct_no_delete BEFORE DELETE ON job_acct"
 	" BEGIN SELECT RAISE(ABORT, 'accounting records are append-only'); END;",
+	/* 6 -> 7: per-model rates from exam reports (docs/accounting.md), and
+	 * the rates and normalized units of each accounting record (older
+	 * records keep units_ppm -1: written before rates existed). */
+	"CREATE TABLE model_rates ("
+	" model TEXT PRIMARY KEY, rate_ppm INTEGER NOT NULL, derived_ppm INTEGER NOT NULL,"
+	" source TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL,"
+	" set_s INTEGER NOT NULL, report TEXT NOT NULL);"
+	"ALTER TABLE job_acct ADD COLUMN rates TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE job_acct ADD COLUMN units_ppm INTEGER NOT NULL DEFAULT -1;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -893,6 +902,8 @@ static const struct store_ops sqlite_ops = {
 	.acct_add = store_sqlite_acct_add,
 	.acct_query = store_sqlite_acct_query,
 	.acct_usage = store_sqlite_acct_usage,
+	.rate_put = store_sqlite_rate_put,
+	.rate_list = store_sqlite_rate_list,
 };
 
 sqlite3 *store_sqlite_db(struct store *st)

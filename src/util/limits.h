@@ -439,6 +439,11 @@ AIDC_LIMIT_RANGE(AIDC_MAX_ACCT_JOB_IDS, 1u, 65536u);
 #define AIDC_MAX_AUDIT_DETAIL_BYTES 4096u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_AUDIT_DETAIL_BYTES, 256u, 1048576u);
+/* The reason an admin gives for a rate override (kept in the audit log). */
+#ifndef AIDC_MAX_RATE_REASON_BYTES
+#define AIDC_MAX_RATE_REASON_BYTES 1024u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_RATE_REASON_BYTES, 16u, 65536u);
 
 /* ---- cross-checks: limits that bound each other -------------------------- */
 /* Global device indices are uint32 and UINT32_MAX means "no device". */

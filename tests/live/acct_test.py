@@ -17,15 +17,23 @@ docs/accounting.md), with real controllers, agents and jobs.
                         --csv, --json; bad input refused; users see only their
                         own records, a coordinator their account's; usage
                         totals equal the sum of the records
+    acct_test.py rates  exam publish (admins): a report's derived rate checked
+                        against a hand computation; bad, failing, edited and
+                        other-reference reports refused and changing nothing;
+                        rate override with a reason; both audited; each job's
+                        normalized units = device-seconds x the rate in force
+                        at its end, exactly; usage units = sum of records
 
 Throwaway users come from tenancy_test.user (removed at exit). Exit 77 after
 "SKIP: reason" means SKIP (not root, no useradd/setpriv).
 """
 import json
+import math
 import os
 import sqlite3
 import sys
 import time
+from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from live_test import FAILS, check, skip  # noqa: E402
@@ -364,8 +372,148 @@ def test_acct():
     db.close()
 
 
+def run_job(c, u):
+    """One device for about a second; its accounting record (exact decimals)."""
+    j = c.submit("--gpus", "1", "--", "sleep", "1", user=u)
+    c.wait_state(j, ("completed",), 90)
+    return record(c, j)
+
+
+def record(c, j):
+    r = c.cli("acct", "--json", "--jobs", str(j))
+    check(r.returncode == 0, "aidc acct --jobs %d" % j, r.stdout, r.stderr)
+    recs = json.loads(r.stdout, parse_float=Decimal)["records"] if r.returncode == 0 else []
+    check(len(recs) == 1, "one record for job %d" % j, recs)
+    return recs[0] if recs else {}
+
+
+def rates(c):
+    r = c.cli("rates", "--json")
+    check(r.returncode == 0, "aidc rates --json", r.stdout, r.stderr)
+    return json.loads(r.stdout)["rates"] if r.returncode == 0 else []
+
+
+def test_rates():
+    sweep_stale()
+    a = user("a")
+    c = Center()
+    raw = os.path.join(c.dir, "exam.json")
+    r = c.cli("exam", "run", "--plugin", "cpu", "--level", "quick", "--questions",
+              "gemm.f32.1024", "--out", raw, "--quiet")
+    if r.returncode != 0 or json.load(open(raw))["summary"]["verdict"] != "pass":
+        skip("the cpu plugin's gemm.f32.1024 did not pass here: " + r.stdout + r.stderr)
+    rep = json.load(open(raw))
+    rep["device"]["model"] = "T4"  # the mock agent's model: the report grades it
+    good = os.path.join(c.dir, "t4.json")
+    with open(good, "w") as f:
+        json.dump(rep, f)
+    # ---- before any publish: rate 1, and said so ----
+    r0 = run_job(c, a)
+    check(r0.get("normalized_units") == r0.get("device_seconds_total") > 0 and
+          r0.get("rates") == {} and "rate 1" in r0.get("units_note", ""),
+          "no published exam: units = device-seconds x 1, and the record says so", r0)
+    # ---- refusals change nothing ----
+    refused(c, "a non-admin cannot publish", "admin", "exam", "publish", good, u=a)
+    bad = []
+    e = json.loads(json.dumps(rep))
+    e["questions"][0]["score"] = round(e["questions"][0]["score"] * 2, 4)
+    bad.append(("an edited score", e, "does not match"))
+    e = json.loads(json.dumps(rep))
+    q = e["questions"][0]
+    q["ref_value"] = round(q["ref_value"] / 2, 3)
+    q["score"] = round(q["value"] / q["ref_value"], 4)
+    bad.append(("another reference", e, "reference"))
+    e = json.loads(json.dumps(rep))
+    e["schema_version"] = 99
+    bad.append(("an unknown report version", e, "version"))
+    e = json.loads(json.dumps(rep))
+    e["questions"][0]["status"] = "wrong"
+    e["questions"][0]["score"] = 0
+    e["summary"]["verdict"] = "fail"
+    bad.append(("a failing report", e, "verdict"))
+    e = json.loads(json.dumps(rep))
+    e["device"]["model"] = ""
+    bad.append(("an empty model", e, "model"))
+    for what, doc, needle in bad:
+        st, body = c.http("POST", "/v1/exam/publish", json.dumps(doc))
+        check(st == 400 and needle in body.decode(), "the controller refuses " + what, st, body)
+    st, body = c.http("POST", "/v1/exam/publish", "{not json")
+    check(st == 400, "the controller refuses a body that is not JSON", st, body)
+    v99 = os.path.join(c.dir, "v99.json")
+    with open(v99, "w") as f:
+        json.dump(bad[2][1], f)
+    refused(c, "the CLI refuses an unknown report version", "version", "exam", "publish", v99)
+    check(rates(c) == [] and audit(c, None, "--action", "exam.publish") == [],
+          "refused publishes change nothing and make no audit record")
+    # ---- publish: the derived rate by hand ----
+    ok(c, "root publishes the T4 report", "exam", "publish", good)
+    qs = [q for q in rep["questions"]
+          if q["status"] == "pass" and q["group"] in ("gemm", "conv", "attention")]
+    gm = math.exp(sum(math.log(q["value"] / q["ref_value"]) for q in qs) / len(qs))
+    want = int(math.floor(gm * 1e6 + 0.5))
+    rs = rates(c)
+    check(len(rs) == 1 and rs[0]["model"] == "T4" and rs[0]["rate_ppm"] == want and
+          rs[0]["source"] == "exam" and rs[0]["report"]["training_questions"] == len(qs),
+          "the derived rate is the geometric mean of value / reference", rs, want)
+    au = audit(c, None, "--action", "exam.publish")
+    check(len(au) == 1 and au[0]["target"] == "model T4" and au[0]["actor"] == "root" and
+          ("rate %d.%06d" % divmod(want, 1000000)) in au[0]["detail"],
+          "exam publish is audited with the rate", au)
+    r1 = run_job(c, a)
+    rate1 = Decimal(want) / 1000000
+    check(r1.get("rates") == {"T4": want} and
+          r1.get("normalized_units") == r1.get("device_seconds_total") * rate1,
+          "a job after the publish: units = device-seconds x the derived rate exactly", r1,
+          rate1)
+    # ---- override ----
+    refused(c, "a non-admin cannot override", "admin", "rates", "set", "T4", "2.5",
+            "--reason", "x", u=a)
+    refused(c, "an override needs a reason", "--reason", "rates", "set", "T4", "2.5")
+    for badrate in ("0", "1.1234567", "-1", "abc", "1e3", ""):
+        refused(c, "rate %r refused" % badrate, "'%s'" % badrate, "rates", "set", "T4", badrate,
+                "--reason", "x")
+    st, body = c.http("POST", "/v1/rates", json.dumps(
+        {"model": "T4", "rate_ppm": 0, "reason": "x"}))
+    check(st == 400 and b"rate_ppm" in body, "the controller refuses rate_ppm 0", st, body)
+    st, body = c.http("POST", "/v1/rates", json.dumps(
+        {"model": "T4", "rate_ppm": 5, "reason": "x", "extra": 1}))
+    check(st == 400, "the controller refuses unknown fields", st, body)
+    check(rates(c)[0]["rate_ppm"] == want and
+          audit(c, None, "--action", "rate.override") == [],
+          "refused overrides change nothing")
+    ok(c, "root overrides T4", "rates", "set", "T4", "2.5", "--reason",
+       "contract price for the T4 pool")
+    rs = rates(c)
+    check(len(rs) == 1 and rs[0]["rate_ppm"] == 2500000 and rs[0]["source"] == "override" and
+          rs[0]["reason"] == "contract price for the T4 pool" and
+          rs[0]["derived_rate"] == want / 1e6,
+          "the override is in force and keeps the derived rate beside it", rs)
+    au = audit(c, None, "--action", "rate.override")
+    check(len(au) == 1 and au[0]["target"] == "model T4" and
+          "reason: contract price for the T4 pool" in au[0]["detail"] and
+          "rate 2.500000" in au[0]["detail"], "the override is audited with its reason", au)
+    r2 = run_job(c, a)
+    check(r2.get("rates") == {"T4": 2500000} and
+          r2.get("normalized_units") == r2.get("device_seconds_total") * Decimal("2.5"),
+          "a job after the override: units = device-seconds x 2.5 exactly", r2)
+    again = record(c, r1.get("job_id", 0))
+    check(again.get("normalized_units") == r1.get("normalized_units") and
+          again.get("rates") == {"T4": want},
+          "an earlier record keeps the rate of its time", again, r1)
+    # ---- usage = sum of records ----
+    r = c.cli("usage", "--json")
+    u = json.loads(r.stdout, parse_float=Decimal) if r.returncode == 0 else {}
+    total = sum((x.get("normalized_units", 0) for x in (r0, r1, r2)), Decimal(0))
+    check(u.get("normalized_units_total") == total and
+          all(row.get("rated") for row in u.get("rows", [])),
+          "usage units = the sum of the records' units", u, total)
+    r = c.cli("usage")
+    check(r.returncode == 0 and "UNITS" in r.stdout and "rate 1" in r.stdout,
+          "aidc usage prints units and says how unrated models are charged", r.stdout)
+
+
 def main():
-    scenarios = {"audit": test_audit, "acct": test_acct}
+    scenarios = {"audit": test_audit, "acct": test_acct, "rates": test_rates}
     if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
         print(__doc__)
         return 2

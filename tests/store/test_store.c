@@ -280,6 +280,7 @@ static void test_tenancy_and_migration(void)
 	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(raw,
 			      "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit; DROP TABLE job_acct;"
+			      "DROP TABLE model_rates;"
 			      "DELETE FROM schema_version WHERE version >= 4;",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
@@ -333,12 +334,21 @@ static int keep_acct(void *ctx, const struct store_acct *r)
 }
 
 static int keep_usage(void *ctx, const char *account, const char *user, const char *model,
-		      int64_t dev_s, uint64_t records)
+		      int64_t dev_s, int64_t units_ppm, uint64_t records)
 {
 	struct acct_seen *a = ctx;
 	size_t l = strlen(a->got);
-	snprintf(a->got + l, sizeof a->got - l, "%s/%s/%s=%" PRId64 "x%" PRIu64 ";", account, user,
-		 model, dev_s, records);
+	snprintf(a->got + l, sizeof a->got - l, "%s/%s/%s=%" PRId64 "x%" PRIu64 "u%" PRId64 ";",
+		 account, user, model, dev_s, records, units_ppm);
+	return 0;
+}
+
+static int keep_rate(void *ctx, const struct store_rate *r)
+{
+	struct acct_seen *a = ctx;
+	size_t l = strlen(a->got);
+	snprintf(a->got + l, sizeof a->got - l, "%s=%" PRId64 "/%" PRId64 "/%s;", r->model,
+		 r->rate_ppm, r->derived_ppm, r->source);
 	return 0;
 }
 
@@ -422,7 +432,32 @@ static void test_acct_and_audit(void)
 	memset(&a, 0, sizeof a);
 	struct store_acct_query all = {.since_s = INT64_MIN, .after_end_s = INT64_MIN};
 	CHECK_EQ(st->ops->acct_usage(st, &all, keep_usage, &a, &e), 0);
-	CHECK_STR(a.got, "chem/bob/H100=7x1;chem/bob/T4=5x1;phys/alice/H100=7x2;phys/alice/T4=10x1;");
+	/* Records without rates are charged at rate 1 (1e6 millionths). */
+	CHECK_STR(a.got, "chem/bob/H100=7x1u7000000;chem/bob/T4=5x1u5000000;"
+			 "phys/alice/H100=7x2u7000000;phys/alice/T4=10x1u10000000;");
+	/* Schema 7: a record with a rate for T4 (2.5) is charged 4 x 2.5. */
+	struct store_acct rated = {.job_id = 99, .user = "bob", .account = "chem", .end_s = 50,
+				   .dev_s = "{\"T4\":4}", .dev_s_total = 4,
+				   .rates = "{\"T4\":2500000}", .units_ppm = 10000000};
+	CHECK_EQ(st->ops->acct_add(st, &rated, NULL, &e), 0);
+	struct store_acct_query j99 = {.job_ids = (uint64_t[]){99}, .njob_ids = 1,
+				       .since_s = INT64_MIN, .after_end_s = INT64_MIN};
+	memset(&a, 0, sizeof a);
+	CHECK_EQ(st->ops->acct_usage(st, &j99, keep_usage, &a, &e), 0);
+	CHECK_STR(a.got, "chem/bob/T4=4x1u10000000;");
+	/* Rates: put replaces, list in model order. */
+	struct store_rate r1 = {.model = "T4", .rate_ppm = 1500000, .derived_ppm = 1500000,
+				.source = "exam", .set_s = 1},
+			  r2 = {.model = "A100", .rate_ppm = 3000000, .source = "override",
+				.reason = "x", .set_s = 2};
+	CHECK_EQ(st->ops->rate_put(st, &r1, &e), 0);
+	CHECK_EQ(st->ops->rate_put(st, &r2, &e), 0);
+	r1.rate_ppm = 1750000;
+	r1.source = "override";
+	CHECK_EQ(st->ops->rate_put(st, &r1, &e), 0);
+	memset(&a, 0, sizeof a);
+	CHECK_EQ(st->ops->rate_list(st, keep_rate, &a, &e), 0);
+	CHECK_STR(a.got, "A100=3000000/0/override;T4=1750000/1500000/override;");
 	/* Audit: add, filter by uid (actor or target), action. */
 	struct store_audit au[] = {
 	    {.time_s = 10, .actor_uid = 0, .actor = "root", .action = "job.cancel",
