@@ -137,6 +137,7 @@ static void test_migration_from_v1(void)
 	CHECK_EQ(sqlite3_exec(raw,
 			      "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key;"
 			      " DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit; DROP TABLE job_acct;"
+			      " DROP TABLE model_rates;"
 			      " DELETE FROM schema_version WHERE version >= 2;",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
