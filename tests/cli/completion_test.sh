@@ -24,7 +24,7 @@ comp() {
 }
 
 check_eq "commands 'su'" "$(comp aidc su)" "submit"
-check_eq "commands 're'" "$(comp aidc re)" "requeue resume"
+check_eq "commands 're'" "$(comp aidc re)" "requeue release resume"
 check_eq "token subcommands" "$(comp aidc token '')" "create list revoke"
 check_eq "exam subcommands 'c'" "$(comp aidc exam c)" "compare conformance"
 check_eq "sim option --pol" "$(comp aidc sim --pol)" "--policy"
