@@ -277,6 +277,7 @@ static const struct {
     {"devices", "DEVICES", 14, "devices by model (MODEL:N,...)"},
     {"devsec", "DEV_SECONDS", 11, "device-seconds (all models)"},
     {"devhours", "DEV_HOURS", 9, "device-hours (all models)"},
+    {"units", "UNITS", 14, "normalized units: device-seconds x rate (- before rates existed)"},
     {"cpu", "CPU_S", 7, "CPU seconds (- when not measured)"},
     {"maxmem", "MAXMEM_MIB", 10, "peak memory in MiB (- when not measured)"},
 };
@@ -324,7 +325,10 @@ static void cell(json_t *r, int col, char *b, size_t n)
 	else if (!strcmp(name, "user") || !strcmp(name, "account") || !strcmp(name, "qos") ||
 		 !strcmp(name, "name") || !strcmp(name, "state") || !strcmp(name, "nodes"))
 		snprintf(b, n, "%s", jstr(r, name));
-	else if (!strcmp(name, "exitcode"))
+	else if (!strcmp(name, "units")) {
+		json_t *u = json_object_get(r, "normalized_units");
+		snprintf(b, n, json_is_number(u) ? "%.6f" : "-", json_number_value(u));
+	} else if (!strcmp(name, "exitcode"))
 		snprintf(b, n, "%" PRId64 ":%" PRId64, ji(r, "exit_code"), ji(r, "signal"));
 	else if (!strcmp(name, "submit") || !strcmp(name, "start") || !strcmp(name, "end")) {
 		char k[16];

@@ -500,6 +500,9 @@ def test_rates():
     check(again.get("normalized_units") == r1.get("normalized_units") and
           again.get("rates") == {"T4": want},
           "an earlier record keeps the rate of its time", again, r1)
+    r = c.cli("acct", "--jobs", str(r2.get("job_id", 0)), "--format", "jobid,devsec,units")
+    check(r.returncode == 0 and r.stdout.split()[-1] == "%.6f" % r2.get("normalized_units", 0),
+          "aidc acct --format units prints the record's units", r.stdout, r.stderr)
     # ---- usage = sum of records ----
     r = c.cli("usage", "--json")
     u = json.loads(r.stdout, parse_float=Decimal) if r.returncode == 0 else {}
