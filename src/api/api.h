@@ -130,6 +130,7 @@ struct api_job_submit {
 	char *umask;             /* the submitter's umask, octal ("0077"), or NULL = the node's */
 	bool slurm_env;          /* aidc sbatch: the agent adds a Slurm batch job's SLURM_* */
 	bool hold;               /* -H: queued held (reason "held") until POST .../release */
+	char *dependency;        /* -d: afterok|afternotok|afterany:ID[:ID][,...] or NULL */
 };
 extern const struct api_schema api_schema_job_submit;
 

@@ -29,6 +29,7 @@ enum {
 	O_GRES,
 	O_HELP,
 	O_HOLD,
+	O_DEPENDENCY,
 	O_IGNORE_PBS,
 	O_JOB_NAME,
 	O_MEM,
@@ -100,7 +101,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (the node gets ntasks x this)"},
     {"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
     {"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
-    {"dependency", 'd', ARG, R, 0, "job dependencies are not implemented yet (issue 13 item 4)"},
+    {"dependency", 'd', ARG, A, O_DEPENDENCY,
+     "afterok|afternotok|afterany:ID[:ID...][,...]: pending (reason dependency) until all hold"},
     {"distribution", 'm', ARG, R, 0,
      "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
@@ -133,7 +135,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "the batch script's stdin is /dev/null; other inputs are not implemented"},
     {"job-name", 'J', ARG, A, O_JOB_NAME, "job name (default: the script's file name)"},
     {"kill-on-invalid-dep", 0, ARG, R, 0,
-     "job dependencies are not implemented yet (issue 13 item 4)"},
+     "not implemented: a job whose dependency can never hold stays pending with reason "
+     "DependencyNeverSatisfied until cancelled"},
     {"licenses", 'L', ARG, R, 0, "licenses are not managed here"},
     {"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
     {"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
@@ -439,6 +442,83 @@ static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 	}
 }
 
+const char *api_dep_type_name(int type)
+{
+	static const char *const names[] = {"?", "afterok", "afternotok", "afterany"};
+	return type > 0 && type <= API_DEP_AFTERANY ? names[type] : "?";
+}
+
+/* One TYPE:ID[:ID...] of a --dependency list (len bytes at p). */
+static int parse_dep_item(const char *p, size_t len, struct api_dep *out, size_t *n,
+			  struct aidc_err *e)
+{
+	const char *colon = memchr(p, ':', len);
+	size_t tl = colon ? (size_t)(colon - p) : len;
+	int type = 0;
+	for (int t = API_DEP_AFTEROK; t <= API_DEP_AFTERANY; t++)
+		if (strlen(api_dep_type_name(t)) == tl && !strncmp(p, api_dep_type_name(t), tl))
+			type = t;
+	if (!type) {
+		bool known = (tl == 5 && !strncmp(p, "after", 5)) ||
+			     (tl == 9 && !strncmp(p, "aftercorr", 9)) ||
+			     (tl == 9 && !strncmp(p, "singleton", 9));
+		return aidc_errf(e, known ? AIDC_E_UNSUPPORTED : AIDC_E_INVAL,
+				 "--dependency: '%.*s' %s (afterok, afternotok and afterany are)",
+				 (int)(tl > 32 ? 32 : tl), p,
+				 known ? "is not implemented yet" : "is not a dependency type");
+	}
+	if (!colon || colon + 1 == p + len)
+		return aidc_errf(e, AIDC_E_INVAL, "--dependency: %s needs :JOBID",
+				 api_dep_type_name(type));
+	const char *q = colon + 1, *end = p + len;
+	while (q < end) {
+		const char *c2 = memchr(q, ':', (size_t)(end - q));
+		size_t il = c2 ? (size_t)(c2 - q) : (size_t)(end - q);
+		char buf[24];
+		int64_t id;
+		if (il == 0 || il >= sizeof buf)
+			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty or overlong job id");
+		memcpy(buf, q, il);
+		buf[il] = '\0';
+		if (strspn(buf, "0123456789") != il || aidc_parse_i64(buf, 1, INT64_MAX, &id))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--dependency: '%s' is not a job id (a positive number)",
+					 buf);
+		if (*n == AIDC_MAX_JOB_DEPS)
+			return aidc_errf(e, AIDC_E_LIMIT, "--dependency: more than %u job ids",
+					 AIDC_MAX_JOB_DEPS);
+		out[(*n)++] = (struct api_dep){type, (uint64_t)id};
+		q += il + (c2 ? 1 : 0);
+		if (c2 && q == end)
+			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty job id");
+	}
+	return 0;
+}
+
+int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, struct aidc_err *e)
+{
+	*n = 0;
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty");
+	if (strchr(v, '?'))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--dependency: '?' (any one of) is not implemented yet; ',' "
+				 "(all of) is");
+	const char *p = v;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0)
+			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty item in '%.64s'", v);
+		int rc = parse_dep_item(p, len, out, n, e);
+		if (rc)
+			return rc;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 /* The options whose value is kept as text. */
 static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
 		      const char *v, struct aidc_err *e)
@@ -460,6 +540,12 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return set_str(opt, v, s->qos, sizeof s->qos, e);
 	case O_WRAP:
 		return set_str(opt, v, s->wrap, sizeof s->wrap, e);
+	case O_DEPENDENCY: {
+		struct api_dep d[AIDC_MAX_JOB_DEPS];
+		size_t n;
+		int rc = api_parse_dependency(v, d, &n, e);
+		return rc ? rc : set_str(opt, v, s->dependency, sizeof s->dependency, e);
+	}
 	default:
 		return apply_flag(s, o, opt, e);
 	}

@@ -79,6 +79,9 @@ static const struct api_field job_submit_fields[] = {
 	      "-A: account charged (default: the user's default account; docs/tenancy.md)"),
 	F_STR(struct api_job_submit, qos, false, NAMEB,
 	      "quality of service (default: the account's default QoS)"),
+	F_STR(struct api_job_submit, dependency, false, (int64_t)AIDC_MAX_ARG_BYTES - 1,
+	      "-d: TYPE:ID[:ID...][,TYPE:ID...] with TYPE afterok, afternotok or afterany; "
+	      "pending (reason dependency) until every one holds"),
 	F_STR(struct api_job_submit, umask, false, 4,
 	      "the submitter's umask in octal (\"0077\"), applied to the tasks and their -o/-e "
 	      "files (as Slurm propagates it); absent: 0022"),

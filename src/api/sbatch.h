@@ -78,6 +78,7 @@ struct api_sbatch {
 	char chdir[AIDC_MAX_PATH_BYTES];
 	char export_[AIDC_MAX_ARG_BYTES]; /* --export, "" = ALL */
 	char wrap[AIDC_MAX_ARG_BYTES];	  /* --wrap */
+	char dependency[AIDC_MAX_ARG_BYTES]; /* -d/--dependency, checked */
 	/* Options seen (by table index), for api_sbatch_check_submit and the
 	 * checks across options; warned ones in warn[] once each. */
 	uint8_t seen[160];
@@ -93,6 +94,22 @@ struct api_sbatch {
  * too. Bounded by AIDC_MAX_DURATION_S.
  */
 int api_parse_time_limit(const char *v, int64_t *out_s);
+
+/* One job a --dependency waits for (docs/slurm.md "Dependencies"). */
+enum api_dep_type { API_DEP_AFTEROK = 1, API_DEP_AFTERNOTOK, API_DEP_AFTERANY };
+struct api_dep {
+	int type; /* enum api_dep_type */
+	uint64_t id;
+};
+/*
+ * Parses Slurm's --dependency=TYPE:ID[:ID...][,TYPE:ID[:ID...]...] (every
+ * one must hold) into out (at most AIDC_MAX_JOB_DEPS entries). TYPE is
+ * afterok, afternotok or afterany; after, aftercorr, singleton and "?" (any
+ * one) are refused with AIDC_E_UNSUPPORTED, bad syntax with AIDC_E_INVAL,
+ * each naming the problem in e. Borrows v.
+ */
+int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, struct aidc_err *e);
+const char *api_dep_type_name(int type);
 
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.
  * Unknown and refused options are errors naming the script line. */

@@ -494,7 +494,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		    {"on_node_failure", sb->requeue > 0	  ? "requeue"
 					: sb->requeue < 0 ? "fail"
 							  : ""},
-		    {"request_id", r->rid}};
+		    {"request_id", r->rid},
+		    {"dependency", sb->dependency}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v[0])
 			aidc_json_kstr(w, strs[i].key, strs[i].v);

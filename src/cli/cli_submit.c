@@ -23,6 +23,7 @@ static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
 	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"}, {"-H", "--hold"},
+	{"-d", "--dependency"},
 };
 
 static int read_script(const char *path, char **out)
@@ -58,7 +59,7 @@ static bool is_script(const char *path)
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
-	const char *account, *qos;
+	const char *account, *qos, *dep;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
 	bool json, no_env, preemptible, hold;
@@ -188,9 +189,10 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		{"preemptible", CLI_BOOL, &o->preemptible, NULL,
 		 "may be stopped and requeued for a higher-priority job (docs/live.md)", 0, 0, NULL,
 		 NULL},
-		{"hold", CLI_BOOL, &o->hold, NULL,
-		 "-H: submit held: pending (reason held), never started until `aidc release ID`",
-		 0, 0, NULL, NULL},
+		{"dependency", CLI_STR, &o->dep, "TYPE:ID[:ID][,...]",
+		 "-d: afterok|afternotok|afterany:IDs; pending until all hold", 0, 0, NULL, NULL},
+		{"hold", CLI_BOOL, &o->hold, NULL, "-H: held until `aidc release ID`", 0, 0, NULL,
+		 NULL},
 		{"no-env", CLI_BOOL, &o->no_env, NULL, "do not pass the current environment", 0, 0,
 		 NULL, NULL},
 		{"json", CLI_BOOL, &o->json, NULL, "print the controller's JSON reply", 0, 0, NULL,
@@ -367,7 +369,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"on_node_failure", o->on_fail},
 		    {"request_id", o->rid},
 		    {"account", pick(o->account, sb->account)},
-		    {"qos", pick(o->qos, sb->qos)}};
+		    {"qos", pick(o->qos, sb->qos)},
+		    {"dependency", pick(o->dep, sb->dependency)}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v)
 			aidc_json_kstr(w, strs[i].key, strs[i].v);

@@ -73,6 +73,10 @@ struct ctld_job {
 	 * (handle -1) until released. Stored as the row's reason "held", so a
 	 * restart keeps it held (ctld_job_from_row). */
 	bool held;
+	/* With a --dependency: PENDING out of the core until every dependency
+	 * holds (ctld_deps_check), then submitted to it; dep_never once one can
+	 * no longer hold (reason DependencyNeverSatisfied; final). */
+	bool dep_wait, dep_never;
 	/* The core's planned start (its EASY reservation for a blocked queue
 	 * head: running jobs end at their time limits or estimates), valid while
 	 * est_pass is the latest pass (c->m_passes). */
@@ -376,6 +380,10 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
  * changes nothing on error. */
 int ctld_job_hold(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+/* Before each pass: queues the jobs whose dependencies all hold and marks
+ * those that can never hold. O(waiting jobs x their dependencies), a store
+ * read for a dependency no longer in memory (it ended: decided once). */
+void ctld_deps_check(struct ctld *c);
 /* Ends the job if every task is terminal (loop thread, after any task change). */
 int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_jobs_restore(struct ctld *c, struct aidc_err *e);

@@ -254,6 +254,7 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KS(account);
 	KS(qos);
 	KS(umask);
+	KS(dependency);
 	KI(nodes);
 	KI(ntasks);
 	KI(ntasks_per_node);
@@ -676,6 +677,8 @@ static int insert_job(struct ctld *c, const struct ctld_job *j, struct aidc_err 
 	return ctld_tx_release(c, e);
 }
 
+static int deps_admit(struct ctld *c, const char *spec, struct aidc_err *e);
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e)
@@ -722,16 +725,19 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		goto fail;
 	}
 	if ((rc = admit(c, j->uid, j->spec_bytes, e)) != 0 ||
+	    (j->spec.dependency && (rc = deps_admit(c, j->spec.dependency, e)) != 0) ||
 	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
 		goto fail;
-	if (j->spec.hold) {
+	if (j->spec.hold || j->spec.dependency) {
 		/* Validated by the core as any job (nothing changes on error), then
 		 * kept out of it until released. */
 		if ((rc = ctld_sched_submit(c, j, e)) != 0)
 			goto fail;
 		ctld_sched_release(c, j, false);
-		j->held = true;
-		set_reason(j, CTLD_HELD_REASON);
+		j->dep_wait = j->spec.dependency != NULL;
+		j->held = j->spec.hold;
+		if (j->held)
+			set_reason(j, CTLD_HELD_REASON);
 	} else if ((rc = ctld_sched_submit(c, j, e)) != 0) {
 		goto fail;
 	}
@@ -749,6 +755,96 @@ fail_sched:
 fail:
 	ctld_job_free(j);
 	return rc;
+}
+
+/* ---- dependencies ---------------------------------------------------------- */
+
+/* The state of the job a dependency names: 0 and *st, or AIDC_E_NOTFOUND. */
+static int dep_job_state(struct ctld *c, uint64_t id, int *st)
+{
+	struct ctld_job *d = ctld_job_find(c, id);
+	if (d) {
+		*st = d->state;
+		return 0;
+	}
+	struct store_job r;
+	int rc = c->st->ops->job_get(c->st, id, &r, NULL);
+	if (rc)
+		return rc;
+	*st = r.state;
+	store_job_release(&r);
+	return 0;
+}
+
+/* 1: every dependency of spec holds; 0: waiting; -1: one never will (why in e). */
+static int deps_state(struct ctld *c, const char *spec, struct aidc_err *e)
+{
+	struct api_dep d[AIDC_MAX_JOB_DEPS];
+	size_t n;
+	if (api_parse_dependency(spec, d, &n, e) != 0)
+		return -1;
+	int all = 1;
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		if (dep_job_state(c, d[i].id, &st) != 0) {
+			aidc_errf(e, AIDC_E_NOTFOUND, "no job %" PRIu64, d[i].id);
+			return -1;
+		}
+		bool ended = st >= CTLD_JOB_COMPLETED && st <= CTLD_JOB_NODE_FAIL;
+		bool ok = st == CTLD_JOB_COMPLETED;
+		if (!ended) {
+			all = 0;
+			continue;
+		}
+		if ((d[i].type == API_DEP_AFTEROK && !ok) ||
+		    (d[i].type == API_DEP_AFTERNOTOK && ok)) {
+			aidc_errf(e, AIDC_E_STATE, "%s:%" PRIu64 " can never hold (job %s)",
+				  api_dep_type_name(d[i].type), d[i].id, ctld_job_state_name(st));
+			return -1;
+		}
+	}
+	return all;
+}
+
+/* At submit: the list parses and names existing jobs (400 otherwise). */
+static int deps_admit(struct ctld *c, const char *spec, struct aidc_err *e)
+{
+	struct api_dep d[AIDC_MAX_JOB_DEPS];
+	size_t n;
+	int rc = api_parse_dependency(spec, d, &n, e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		int st;
+		if (dep_job_state(c, d[i].id, &st) != 0)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--dependency: no job %" PRIu64 "; nothing was submitted",
+					 d[i].id);
+	}
+	return 0;
+}
+
+void ctld_deps_check(struct ctld *c)
+{
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctld_job *j = c->jobs[i];
+		if (!j->dep_wait || j->dep_never || j->held || j->state != CTLD_JOB_PENDING)
+			continue;
+		struct aidc_err e = {0};
+		int st = deps_state(c, j->spec.dependency, &e);
+		if (st < 0) {
+			j->dep_never = true;
+			aidc_log(AIDC_LOG_INFO, "job %" PRIu64 ": dependency never satisfied: %s",
+				 j->id, e.msg);
+		} else if (st > 0) {
+			if (ctld_sched_submit(c, j, &e) != 0) {
+				aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing it: %s", j->id,
+					 e.msg);
+				continue;
+			}
+			j->dep_wait = false;
+		}
+	}
 }
 
 /* ---- hold and release ------------------------------------------------------ */
@@ -782,7 +878,8 @@ int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	if (!j->held)
 		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not held (%s)", j->id,
 				 ctld_job_state_name(j->state));
-	int rc = ctld_sched_submit(c, j, e);
+	/* Waiting for its dependencies: ctld_deps_check queues it. */
+	int rc = j->dep_wait ? 0 : ctld_sched_submit(c, j, e);
 	if (rc)
 		return rc;
 	j->held = false;
@@ -1098,8 +1195,11 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		if (j->tasks &&
 		    (rc = c->st->ops->task_list_job(c->st, j->id, apply_task, j, e)) != 0)
 			return rc;
-		if (j->state == CTLD_JOB_PENDING && j->held) {
-			aidc_free(j->tasks); /* held: stays out of the core */
+		/* A pending job with a dependency waits for ctld_deps_check again (a
+		 * requeued one finds it holding still: its jobs ended). */
+		j->dep_wait = j->state == CTLD_JOB_PENDING && j->spec.dependency;
+		if (j->state == CTLD_JOB_PENDING && (j->held || j->dep_wait)) {
+			aidc_free(j->tasks); /* held or waiting: stays out of the core */
 			j->tasks = NULL;
 		} else if (j->state == CTLD_JOB_PENDING) {
 			/* A pending job's stale allocation (from before a requeue) is not its own.
@@ -1134,6 +1234,15 @@ static int64_t start_estimate(const struct ctld *c, const struct ctld_job *j)
 	if (j->fc_seq && j->fc_seq == c->fc_seq)
 		return j->fc_start_s;
 	return 0;
+}
+
+static const char *pending_reason(struct ctld *c, const struct ctld_job *j, char *buf, size_t n)
+{
+	if (j->held)
+		return CTLD_HELD_REASON;
+	if (j->dep_wait)
+		return j->dep_never ? "DependencyNeverSatisfied" : "dependency";
+	return ctld_sched_reason(c, j, buf, n);
 }
 
 /* The fields of GET /v1/jobs/{id} beyond a listing's: command, resources,
@@ -1197,9 +1306,7 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		aidc_json_kstr(w, "stopping_to", ctld_job_state_name(j->target));
 	char why[256];
 	if (j->state == CTLD_JOB_PENDING)
-		aidc_json_kstr(w, "pending_reason",
-			       j->held ? CTLD_HELD_REASON
-				       : ctld_sched_reason(c, j, why, sizeof why));
+		aidc_json_kstr(w, "pending_reason", pending_reason(c, j, why, sizeof why));
 	int64_t est = start_estimate(c, j);
 	if (est)
 		aidc_json_ki64(w, "start_estimate_s", est);

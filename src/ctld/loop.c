@@ -262,6 +262,7 @@ static void loop_run(struct ctld *c)
 			struct aidc_err e = {0};
 			c->need_pass = false;
 			c->next_pass_ms = now + c->cfg.pass_interval_ms;
+			ctld_deps_check(c);
 			if (ctld_sched_pass(c, &e) != 0)
 				aidc_log(AIDC_LOG_WARN, "scheduling pass: %s", e.msg);
 			ctld_forecast_maybe(c, now);

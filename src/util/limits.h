@@ -246,6 +246,12 @@ AIDC_LIMIT_RANGE(AIDC_MAX_ARGV, 16u, 65536u);
 #define AIDC_MAX_ARG_BYTES 8192u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_ARG_BYTES, 1024u, 128u * 1024u);
+/* Job ids one --dependency names (afterok:1:2,afterany:3 is 3): the
+ * controller checks each dependent job's list once per scheduling pass. */
+#ifndef AIDC_MAX_JOB_DEPS
+#define AIDC_MAX_JOB_DEPS 64u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_JOB_DEPS, 1u, 4096u);
 /* Environment entries passed with one job (a login shell has ~50). */
 #ifndef AIDC_MAX_ENV
 #define AIDC_MAX_ENV 1024u

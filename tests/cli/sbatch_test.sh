@@ -92,8 +92,11 @@ script '#SBATCH -t 5'
 refused "unknown command-line option" "--bogus-flag: unknown option" --bogus-flag job.sh
 refused "array" "--array: not supported: job arrays" --array=0-9 job.sh
 refused "array short" "--array (-a): not supported" -a 0-9 job.sh
-refused "dependency" "--dependency: not supported" --dependency=afterok:3 job.sh
-refused "dependency" "--dependency (-d): not supported" -d afterok:1 job.sh
+refused "dependency singleton" "'singleton' is not implemented yet" --dependency=singleton job.sh
+refused "dependency bad id" "'x' is not a job id" -d afterok:x job.sh
+script '#SBATCH -d afterok:3:4,afterany:5'
+ok "dependency directive" job.sh
+has "dependency directive" '"dependency":"afterok:3:4,afterany:5"'
 refused "exclusive" "--exclusive: not supported" --exclusive job.sh
 refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
 refused "exclude" "--exclude (-x): not supported" -x n1 job.sh

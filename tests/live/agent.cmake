@@ -73,4 +73,8 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_sbatch_hold
     COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_hold.sh
     TIMEOUT 180 LABELS live integration)
+  # Dependencies (sbatch_dep.sh): afterok, afternotok, afterany, refusals.
+  aidc_add_script_test(NAME live_sbatch_dep
+    COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_dep.sh
+    TIMEOUT 180 LABELS live integration)
 endif()
