@@ -643,8 +643,15 @@ def test_specs():
     grown = after - before
     print("controller RSS %d KiB -> %d KiB (+%d KiB) after %d pending jobs of %d KiB "
           "specs (%d KiB in all)" % (before, after, grown, n, spec_kib, n * spec_kib))
-    check(grown < n * spec_kib // 2, "pending jobs' large specs are not held in memory "
-          "(growth under half of their bytes)", grown, n * spec_kib)
+    with open(AIDC, "rb") as f:
+        asan = b"__asan_init" in f.read()
+    if asan:
+        # ASan quarantines freed memory (hundreds of MiB), so RSS says nothing
+        # about what is held; the Release pass makes this check.
+        print("NOTE: RSS check not made under AddressSanitizer (freed memory is quarantined)")
+    else:
+        check(grown < n * spec_kib // 2, "pending jobs' large specs are not held in memory "
+              "(growth under half of their bytes)", grown, n * spec_kib)
     st, data = c.http("GET", "/v1/jobs/%d" % ids[0])
     j = json.loads(data) if st == 200 else {}
     check(j.get("spec_in_store") is True and j.get("script") is True and j.get("state") ==
