@@ -162,10 +162,12 @@ enum stmt_id {
 	ST_COUNT_
 };
 
+/* Jobs and tokens begin alike (read_owner). */
+#define OWNER_COLS "id, uid, gid, user, name"
 #define JOB_COLS                                                                             \
-	"id, uid, gid, user, name, spec, alloc, reason, state, target, attempt, exit_code, "    \
+	OWNER_COLS ", spec, alloc, reason, state, target, attempt, exit_code, "    \
 	"term_signal, submit_s, start_s, end_s, log_key"
-#define TOKEN_COLS "id, uid, gid, user, name, hash, created_s, expires_s, revoked_s"
+#define TOKEN_COLS OWNER_COLS ", hash, created_s, expires_s, revoked_s"
 #define TASK_COLS "job_id, idx, attempt, node, state, pid, exit_code, term_signal, start_s, end_s"
 
 static const char *const stmt_sql[ST_COUNT_] = {
@@ -268,6 +270,56 @@ static void bind_text_or_null(sqlite3_stmt *st, int col, const char *t)
 		sqlite3_bind_null(st, col);
 }
 
+/* Leaves statement q ready for its next use. */
+static void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* Steps q, which returns at most one row. 0: q is positioned on the row (the
+ * caller reads its columns, then calls stmt_done); 1: there is no row; else the
+ * database error (about what). q is left reset on all but 0. */
+static int step_row(struct store_sqlite *s, sqlite3_stmt *q, const char *what,
+		    struct aidc_err *e)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	int ret = rc == SQLITE_DONE ? 1 : db_err(s, e, what);
+	stmt_done(q);
+	return ret;
+}
+
+/* A listing's callback (of the listing's kind) and its context. */
+struct walk {
+	union {
+		store_job_fn job;
+		store_task_fn task;
+		store_node_fn node;
+		store_token_fn token;
+		store_tenancy_fn tenancy;
+	} fn;
+	void *ctx;
+};
+
+/* Calls row(q, w) on each row q steps to, stopping at the first nonzero
+ * return, which it returns; a failed step is the database error (about what).
+ * q is left reset either way. */
+static int walk_rows(struct store_sqlite *s, sqlite3_stmt *q,
+		     int (*row)(sqlite3_stmt *, const struct walk *), const struct walk *w,
+		     const char *what, struct aidc_err *e)
+{
+	int ret = 0, rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((ret = row(q, w)) != 0)
+			break;
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_err(s, e, what);
+	stmt_done(q);
+	return ret;
+}
+
 /* ---- transactions ---------------------------------------------------------- */
 
 static int op_begin(struct store *st, struct aidc_err *e)
@@ -341,12 +393,6 @@ static void op_rollback_to(struct store *st)
 
 /* ---- jobs ------------------------------------------------------------------ */
 
-static void stmt_done(sqlite3_stmt *q)
-{
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-}
-
 static void bind_job(sqlite3_stmt *q, const struct store_job *j)
 {
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)j->id);
@@ -418,14 +464,14 @@ static int op_job_max_id(struct store *st, uint64_t *out, struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
 	sqlite3_stmt *q = s->stmt[ST_JOB_MAX_ID];
-	int rc = sqlite3_step(q);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
+	int rc = step_row(s, q, "reading the highest job id", e);
+	if (rc == 1)
+		return db_err(s, e, "reading the highest job id");
+	if (rc == 0) {
 		*out = (uint64_t)sqlite3_column_int64(q, 0);
-	else
-		ret = db_err(s, e, "reading the highest job id");
-	sqlite3_reset(q);
-	return ret;
+		stmt_done(q);
+	}
+	return rc;
 }
 
 /* Steps statement st with ?1 = id. On a row returns 0 with *qp positioned on
@@ -436,38 +482,42 @@ static int row_by_id(struct store_sqlite *s, int st, uint64_t id, const char *wh
 {
 	sqlite3_stmt *q = s->stmt[st];
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	int rc = step_row(s, q, what, e);
+	if (rc == 1)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "store: no %s %" PRIu64, what, id);
+	if (rc == 0)
 		*qp = q;
-		return 0;
-	}
-	int ret = rc == SQLITE_DONE
-			  ? aidc_errf(e, AIDC_E_NOTFOUND, "store: no %s %" PRIu64, what, id)
-			  : db_err(s, e, what);
-	stmt_done(q);
-	return ret;
+	return rc;
 }
 
-static void read_job(sqlite3_stmt *q, struct store_job *j)
+/* Columns 0-4 of a job or token row (OWNER_COLS): who owns it and its name. */
+static void read_owner(sqlite3_stmt *q, uint64_t *id, uint32_t *uid, uint32_t *gid, char **user,
+		       char **name)
 {
-	memset(j, 0, sizeof *j);
-	j->id = (uint64_t)sqlite3_column_int64(q, 0);
-	j->uid = (uint32_t)sqlite3_column_int64(q, 1);
-	j->gid = (uint32_t)sqlite3_column_int64(q, 2);
-	j->user = col_strdup(q, 3);
-	j->name = col_strdup(q, 4);
-	j->spec_json = col_strdup(q, 5);
-	j->alloc_json = col_strdup(q, 6);
-	j->reason = col_strdup(q, 7);
-	j->state = sqlite3_column_int(q, 8);
-	j->target = sqlite3_column_int(q, 9);
-	j->attempt = (uint32_t)sqlite3_column_int64(q, 10);
-	j->exit_code = sqlite3_column_int(q, 11);
-	j->term_signal = sqlite3_column_int(q, 12);
-	j->submit_s = sqlite3_column_int64(q, 13);
-	j->start_s = sqlite3_column_int64(q, 14);
-	j->end_s = sqlite3_column_int64(q, 15);
-	j->log_key = col_strdup(q, 16);
+	*id = (uint64_t)sqlite3_column_int64(q, 0);
+	*uid = (uint32_t)sqlite3_column_int64(q, 1);
+	*gid = (uint32_t)sqlite3_column_int64(q, 2);
+	*user = col_strdup(q, 3);
+	*name = col_strdup(q, 4);
+}
+
+static struct store_job read_job(sqlite3_stmt *q)
+{
+	struct store_job j = {0};
+	read_owner(q, &j.id, &j.uid, &j.gid, &j.user, &j.name);
+	j.spec_json = col_strdup(q, 5);
+	j.alloc_json = col_strdup(q, 6);
+	j.reason = col_strdup(q, 7);
+	j.state = sqlite3_column_int(q, 8);
+	j.target = sqlite3_column_int(q, 9);
+	j.attempt = (uint32_t)sqlite3_column_int64(q, 10);
+	j.exit_code = sqlite3_column_int(q, 11);
+	j.term_signal = sqlite3_column_int(q, 12);
+	j.submit_s = sqlite3_column_int64(q, 13);
+	j.start_s = sqlite3_column_int64(q, 14);
+	j.end_s = sqlite3_column_int64(q, 15);
+	j.log_key = col_strdup(q, 16);
+	return j;
 }
 
 static int op_job_get(struct store *st, uint64_t id, struct store_job *out, struct aidc_err *e)
@@ -476,29 +526,25 @@ static int op_job_get(struct store *st, uint64_t id, struct store_job *out, stru
 	sqlite3_stmt *q = NULL;
 	int rc = row_by_id(s, ST_JOB_GET, id, "job", &q, e);
 	if (rc == 0) {
-		read_job(q, out);
+		*out = read_job(q);
 		stmt_done(q);
 	}
 	return rc;
 }
 
+static int job_row(sqlite3_stmt *q, const struct walk *w)
+{
+	struct store_job j = read_job(q);
+	int ret = w->fn.job(w->ctx, &j);
+	store_job_release(&j);
+	return ret;
+}
+
 static int op_job_list(struct store *st, store_job_fn fn, void *ctx, struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_JOB_LIST];
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_job j;
-		read_job(q, &j);
-		ret = fn(ctx, &j);
-		store_job_release(&j);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = db_err(s, e, "job_list");
-	sqlite3_reset(q);
-	return ret;
+	struct walk w = { .fn.job = fn, .ctx = ctx };
+	return walk_rows(s, s->stmt[ST_JOB_LIST], job_row, &w, "job_list", e);
 }
 
 static int op_job_query(struct store *st, const struct store_job_query *qq, store_job_fn fn,
@@ -511,20 +557,8 @@ static int op_job_query(struct store *st, const struct store_job_query *qq, stor
 	bind_text_or_null(q, 3, qq->user);
 	sqlite3_bind_int64(q, 4, qq->before_id ? (sqlite3_int64)qq->before_id : INT64_MAX);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)qq->limit);
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_job j;
-		read_job(q, &j);
-		ret = fn(ctx, &j);
-		store_job_release(&j);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_err(s, e, "job_query");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+	struct walk w = { .fn.job = fn, .ctx = ctx };
+	return walk_rows(s, q, job_row, &w, "job_query", e);
 }
 
 static int op_job_count(struct store *st, uint64_t *counts, size_t n, struct aidc_err *e)
@@ -569,33 +603,30 @@ static int op_task_clear(struct store *st, uint64_t job_id, struct aidc_err *e)
 	return step_done(s, ST_TASK_CLEAR, e);
 }
 
+static int task_row(sqlite3_stmt *q, const struct walk *w)
+{
+	struct store_task t = {
+		.job_id = (uint64_t)sqlite3_column_int64(q, 0),
+		.index = (uint32_t)sqlite3_column_int64(q, 1),
+		.attempt = (uint32_t)sqlite3_column_int64(q, 2),
+		.node = col_strdup(q, 3),
+		.state = sqlite3_column_int(q, 4),
+		.pid = sqlite3_column_int(q, 5),
+		.exit_code = sqlite3_column_int(q, 6),
+		.term_signal = sqlite3_column_int(q, 7),
+		.start_s = sqlite3_column_int64(q, 8),
+		.end_s = sqlite3_column_int64(q, 9),
+	};
+	int ret = w->fn.task(w->ctx, &t);
+	store_task_release(&t);
+	return ret;
+}
+
 static int task_walk(struct store_sqlite *s, sqlite3_stmt *q, store_task_fn fn, void *ctx,
 		     struct aidc_err *e)
 {
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_task t = {
-			.job_id = (uint64_t)sqlite3_column_int64(q, 0),
-			.index = (uint32_t)sqlite3_column_int64(q, 1),
-			.attempt = (uint32_t)sqlite3_column_int64(q, 2),
-			.node = col_strdup(q, 3),
-			.state = sqlite3_column_int(q, 4),
-			.pid = sqlite3_column_int(q, 5),
-			.exit_code = sqlite3_column_int(q, 6),
-			.term_signal = sqlite3_column_int(q, 7),
-			.start_s = sqlite3_column_int64(q, 8),
-			.end_s = sqlite3_column_int64(q, 9),
-		};
-		ret = fn(ctx, &t);
-		store_task_release(&t);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_err(s, e, "task_list");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+	struct walk w = { .fn.task = fn, .ctx = ctx };
+	return walk_rows(s, q, task_row, &w, "task_list", e);
 }
 
 static int op_task_list(struct store *st, store_task_fn fn, void *ctx, struct aidc_err *e)
@@ -625,27 +656,24 @@ static int op_node_put(struct store *st, const struct store_node *n, struct aidc
 	return step_done(s, ST_NODE_PUT, e);
 }
 
+static int node_row(sqlite3_stmt *q, const struct walk *w)
+{
+	struct store_node n = {
+		.name = col_strdup(q, 0),
+		.info_json = col_strdup(q, 1),
+		.state = sqlite3_column_int(q, 2),
+		.registered_s = sqlite3_column_int64(q, 3),
+	};
+	int ret = w->fn.node(w->ctx, &n);
+	store_node_release(&n);
+	return ret;
+}
+
 static int op_node_list(struct store *st, store_node_fn fn, void *ctx, struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_NODE_LIST];
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_node n = {
-			.name = col_strdup(q, 0),
-			.info_json = col_strdup(q, 1),
-			.state = sqlite3_column_int(q, 2),
-			.registered_s = sqlite3_column_int64(q, 3),
-		};
-		ret = fn(ctx, &n);
-		store_node_release(&n);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = db_err(s, e, "node_list");
-	sqlite3_reset(q);
-	return ret;
+	struct walk w = { .fn.node = fn, .ctx = ctx };
+	return walk_rows(s, s->stmt[ST_NODE_LIST], node_row, &w, "node_list", e);
 }
 
 static int op_meta_get(struct store *st, const char *key, char **out, struct aidc_err *e)
@@ -653,17 +681,14 @@ static int op_meta_get(struct store *st, const char *key, char **out, struct aid
 	struct store_sqlite *s = self(st);
 	sqlite3_stmt *q = s->stmt[ST_META_GET];
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
+	int rc = step_row(s, q, "meta_get", e);
+	if (rc == 1)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "store: no metadata '%s'", key);
+	if (rc == 0) {
 		*out = col_strdup(q, 0);
-	else if (rc == SQLITE_DONE)
-		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no metadata '%s'", key);
-	else
-		ret = db_err(s, e, "meta_get");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+		stmt_done(q);
+	}
+	return rc;
 }
 
 static int op_meta_set(struct store *st, const char *key, const char *value, struct aidc_err *e)
@@ -684,17 +709,14 @@ static int op_req_get(struct store *st, uint32_t uid, const char *request_id, ui
 	sqlite3_stmt *q = s->stmt[ST_REQ_GET];
 	sqlite3_bind_int64(q, 1, uid);
 	sqlite3_bind_text(q, 2, request_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
+	int rc = step_row(s, q, "req_get", e);
+	if (rc == 1)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "store: no request '%s'", request_id);
+	if (rc == 0) {
 		*job_id = (uint64_t)sqlite3_column_int64(q, 0);
-	else if (rc == SQLITE_DONE)
-		ret = aidc_errf(e, AIDC_E_NOTFOUND, "store: no request '%s'", request_id);
-	else
-		ret = db_err(s, e, "req_get");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+		stmt_done(q);
+	}
+	return rc;
 }
 
 static int op_req_put(struct store *st, uint32_t uid, const char *request_id, uint64_t job_id,
@@ -740,17 +762,15 @@ static int op_token_add(struct store *st, const struct store_token *t, uint64_t 
 	return rc;
 }
 
-static void read_token(sqlite3_stmt *q, struct store_token *t)
+static struct store_token read_token(sqlite3_stmt *q)
 {
-	t->id = (uint64_t)sqlite3_column_int64(q, 0);
-	t->uid = (uint32_t)sqlite3_column_int64(q, 1);
-	t->gid = (uint32_t)sqlite3_column_int64(q, 2);
-	t->user = col_strdup(q, 3);
-	t->name = col_strdup(q, 4);
-	t->hash_hex = col_strdup(q, 5);
-	t->created_s = sqlite3_column_int64(q, 6);
-	t->expires_s = sqlite3_column_int64(q, 7);
-	t->revoked_s = sqlite3_column_int64(q, 8);
+	struct store_token t = {0};
+	read_owner(q, &t.id, &t.uid, &t.gid, &t.user, &t.name);
+	t.hash_hex = col_strdup(q, 5);
+	t.created_s = sqlite3_column_int64(q, 6);
+	t.expires_s = sqlite3_column_int64(q, 7);
+	t.revoked_s = sqlite3_column_int64(q, 8);
+	return t;
 }
 
 static int op_token_get(struct store *st, uint64_t id, struct store_token *out,
@@ -760,10 +780,18 @@ static int op_token_get(struct store *st, uint64_t id, struct store_token *out,
 	sqlite3_stmt *q = NULL;
 	int rc = row_by_id(s, ST_TOKEN_GET, id, "token", &q, e);
 	if (rc == 0) {
-		read_token(q, out);
+		*out = read_token(q);
 		stmt_done(q);
 	}
 	return rc;
+}
+
+static int token_row(sqlite3_stmt *q, const struct walk *w)
+{
+	struct store_token t = read_token(q);
+	int ret = w->fn.token(w->ctx, &t);
+	store_token_release(&t);
+	return ret;
 }
 
 static int op_token_list(struct store *st, int64_t uid, store_token_fn fn, void *ctx,
@@ -772,20 +800,8 @@ static int op_token_list(struct store *st, int64_t uid, store_token_fn fn, void 
 	struct store_sqlite *s = self(st);
 	sqlite3_stmt *q = s->stmt[ST_TOKEN_LIST];
 	sqlite3_bind_int64(q, 1, uid);
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_token t;
-		read_token(q, &t);
-		ret = fn(ctx, &t);
-		store_token_release(&t);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_err(s, e, "token_list");
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return ret;
+	struct walk w = { .fn.token = fn, .ctx = ctx };
+	return walk_rows(s, q, token_row, &w, "token_list", e);
 }
 
 static int op_token_revoke(struct store *st, uint64_t id, int64_t revoked_s, struct aidc_err *e)
@@ -828,22 +844,18 @@ static int op_tenancy_delete(struct store *st, const char *kind, const char *nam
 	return rc;
 }
 
+static int tenancy_row(sqlite3_stmt *q, const struct walk *w)
+{
+	return w->fn.tenancy(w->ctx, (const char *)sqlite3_column_text(q, 0),
+		     (const char *)sqlite3_column_text(q, 1),
+		     (const char *)sqlite3_column_text(q, 2));
+}
+
 static int op_tenancy_list(struct store *st, store_tenancy_fn fn, void *ctx, struct aidc_err *e)
 {
 	struct store_sqlite *s = self(st);
-	sqlite3_stmt *q = s->stmt[ST_TENANCY_LIST];
-	int ret = 0, rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		ret = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-			 (const char *)sqlite3_column_text(q, 1),
-			 (const char *)sqlite3_column_text(q, 2));
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_err(s, e, "tenancy_list");
-	sqlite3_reset(q);
-	return ret;
+	struct walk w = { .fn.tenancy = fn, .ctx = ctx };
+	return walk_rows(s, s->stmt[ST_TENANCY_LIST], tenancy_row, &w, "tenancy_list", e);
 }
 
 static int op_schema_version(struct store *st)
