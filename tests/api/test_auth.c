@@ -13,11 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "api/api.h"
 #include "store/store.h"
-#include "tests/test.h"
+#include "tests/store/store_test_util.h"
 #include "util/util.h"
 
 static char dir[] = "/tmp/aidc_test_auth_XXXXXX";
@@ -43,8 +41,7 @@ static void test_store_tokens(void)
 	char db[256];
 	snprintf(db, sizeof db, "%s/t.db", dir);
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
@@ -101,8 +98,7 @@ static void test_store_tokens(void)
 	store_close(st);
 
 	/* Rows survive a re-open. */
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	memset(&s, 0, sizeof s);
@@ -120,8 +116,7 @@ static void test_migration_from_v1(void)
 	char db[256];
 	snprintf(db, sizeof db, "%s/v1.db", dir);
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	struct store_job j = {.id = 3,
 			      .uid = 7,
 			      .gid = 7,
@@ -132,18 +127,11 @@ static void test_migration_from_v1(void)
 	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
 	store_close(st);
 	/* Turn it back into a version-1 database. */
-	sqlite3 *raw = NULL;
-	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(raw,
-			      "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key;"
-			      " DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit; DROP TABLE job_acct;"
-			      " DROP TABLE model_rates;"
-			      " DELETE FROM schema_version WHERE version >= 2;",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
-	sqlite3_close(raw);
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	store_test_raw_sql(db, "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key;"
+			       " DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"
+			       " DROP TABLE job_acct; DROP TABLE model_rates;"
+			       " DELETE FROM schema_version WHERE version >= 2;");
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);

@@ -9,10 +9,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
-#include "tests/test.h"
+#include "tests/store/store_test_util.h"
 #include "util/util.h"
 
 static char dir[] = "/tmp/aidc_test_store_XXXXXX";
@@ -33,8 +31,7 @@ static void test_fresh_and_reopen(void)
 	char db[256];
 	path_of(db, sizeof db, "a.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	CHECK(st != NULL);
 	if (!st)
 		return;
@@ -64,8 +61,7 @@ static void test_fresh_and_reopen(void)
 	store_rollback(st);
 	store_close(st);
 
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	struct store_job g;
@@ -97,17 +93,13 @@ static void test_newer_refused(void)
 	char db[256];
 	path_of(db, sizeof db, "b.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	store_close(st);
 	/* Pretend a newer build migrated it. */
-	sqlite3 *raw = NULL;
-	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
 	char sql[128];
 	snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, 0)",
 		 STORE_SCHEMA_VERSION + 1);
-	CHECK_EQ(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	store_test_raw_sql(db, sql);
 	st = NULL;
 	aidc_err_clear(&e);
 	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), AIDC_E_VERSION);
@@ -125,8 +117,7 @@ static void test_insert_never_replaces(void)
 	char db[256];
 	path_of(db, sizeof db, "c.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	struct store_job a = {.id = 5, .uid = 1000, .gid = 1000, .user = "alice", .name = "a",
@@ -181,8 +172,7 @@ static void test_request_ids(void)
 	char db[256];
 	path_of(db, sizeof db, "r.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	uint64_t id = 0, removed = 0;
@@ -191,8 +181,7 @@ static void test_request_ids(void)
 	CHECK_EQ(st->ops->req_put(st, 1001, "r1", 8, 200, &e), 0); /* another user's r1 */
 	CHECK_EQ(st->ops->req_put(st, 1000, "r1", 9, 300, NULL), AIDC_E_EXISTS);
 	store_close(st);
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	CHECK_EQ(st->ops->req_get(st, 1000, "r1", &id, &e), 0);
@@ -212,8 +201,7 @@ static void test_quick_check(void)
 	char db[256];
 	path_of(db, sizeof db, "d.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	char name[64];
@@ -227,10 +215,7 @@ static void test_quick_check(void)
 	CHECK_EQ(store_commit(st, &e), 0);
 	store_close(st);
 	/* Fold the WAL into the file, then overwrite pages 3..6 with garbage. */
-	sqlite3 *raw = NULL;
-	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(raw, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	store_test_raw_sql(db, "PRAGMA journal_mode=DELETE");
 	int fd = open(db, O_WRONLY);
 	CHECK(fd >= 0);
 	char junk[4096 * 4];
@@ -253,8 +238,7 @@ struct tenancy_rows {
 static int keep_tenancy(void *ctx, const char *kind, const char *name, const char *doc)
 {
 	struct tenancy_rows *r = ctx;
-	size_t l = strlen(r->got);
-	snprintf(r->got + l, sizeof r->got - l, "%s/%s=%s;", kind, name, doc);
+	store_test_append(r->got, sizeof r->got, "%s/%s=%s;", kind, name, doc);
 	return 0;
 }
 
@@ -266,8 +250,7 @@ static void test_tenancy_and_migration(void)
 	char db[256];
 	path_of(db, sizeof db, "t.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	struct store_job a = {.id = 3, .uid = 1000, .gid = 1000, .user = "alice", .name = "a",
@@ -276,17 +259,10 @@ static void test_tenancy_and_migration(void)
 	store_close(st);
 	/* Back to what a schema-3 build left: no tenancy (4) nor submit_requests
 	 * (5) table, version 3. */
-	sqlite3 *raw = NULL;
-	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(raw,
-			      "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit; DROP TABLE job_acct;"
-			      "DROP TABLE model_rates;"
-			      "DELETE FROM schema_version WHERE version >= 4;",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
-	sqlite3_close(raw);
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	store_test_raw_sql(db, "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"
+			       " DROP TABLE job_acct; DROP TABLE model_rates;"
+			       " DELETE FROM schema_version WHERE version >= 4;");
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	CHECK_EQ(st->ops->schema_version(st), STORE_SCHEMA_VERSION);
@@ -304,8 +280,7 @@ static void test_tenancy_and_migration(void)
 	CHECK_EQ(st->ops->tenancy_delete(st, "account", "physics", &e), 0);
 	CHECK_EQ(st->ops->tenancy_delete(st, "account", "physics", NULL), AIDC_E_NOTFOUND);
 	store_close(st);
-	st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	st = store_test_open(db, &e);
 	if (!st)
 		return;
 	r.got[0] = '\0';
@@ -325,8 +300,7 @@ struct acct_seen {
 static int keep_acct(void *ctx, const struct store_acct *r)
 {
 	struct acct_seen *a = ctx;
-	size_t l = strlen(a->got);
-	snprintf(a->got + l, sizeof a->got - l, "%" PRIu64 ".%u;", r->job_id, r->attempt);
+	store_test_append(a->got, sizeof a->got, "%" PRIu64 ".%u;", r->job_id, r->attempt);
 	a->last_end = r->end_s;
 	a->last_id = r->id;
 	a->n++;
@@ -337,8 +311,7 @@ static int keep_usage(void *ctx, const char *account, const char *user, const ch
 		      int64_t dev_s, int64_t units_ppm, uint64_t records)
 {
 	struct acct_seen *a = ctx;
-	size_t l = strlen(a->got);
-	snprintf(a->got + l, sizeof a->got - l, "%s/%s/%s=%" PRId64 "x%" PRIu64 "u%" PRId64 ";",
+	store_test_append(a->got, sizeof a->got, "%s/%s/%s=%" PRId64 "x%" PRIu64 "u%" PRId64 ";",
 		 account, user, model, dev_s, records, units_ppm);
 	return 0;
 }
@@ -346,8 +319,7 @@ static int keep_usage(void *ctx, const char *account, const char *user, const ch
 static int keep_rate(void *ctx, const struct store_rate *r)
 {
 	struct acct_seen *a = ctx;
-	size_t l = strlen(a->got);
-	snprintf(a->got + l, sizeof a->got - l, "%s=%" PRId64 "/%" PRId64 "/%s;", r->model,
+	store_test_append(a->got, sizeof a->got, "%s=%" PRId64 "/%" PRId64 "/%s;", r->model,
 		 r->rate_ppm, r->derived_ppm, r->source);
 	return 0;
 }
@@ -355,8 +327,7 @@ static int keep_rate(void *ctx, const struct store_rate *r)
 static int keep_audit(void *ctx, const struct store_audit *r)
 {
 	struct acct_seen *a = ctx;
-	size_t l = strlen(a->got);
-	snprintf(a->got + l, sizeof a->got - l, "%s:%s;", r->actor, r->action);
+	store_test_append(a->got, sizeof a->got, "%s:%s;", r->actor, r->action);
 	a->n++;
 	return 0;
 }
@@ -366,8 +337,7 @@ static void test_acct_and_audit(void)
 	char db[256];
 	path_of(db, sizeof db, "acct.db");
 	struct aidc_err e = {0};
-	struct store *st = NULL;
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), 0);
+	struct store *st = store_test_open(db, &e);
 	if (!st)
 		return;
 	/* job, attempt, uid, user, account, state, end, dev_s */
