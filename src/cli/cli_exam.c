@@ -207,8 +207,8 @@ static int exam_run_cmd(int argc, char **argv)
 		{.name = "out", .type = CLI_STR, .dst = &a.out, .metavar = "FILE", .help = "write the JSON report here"},
 		{.name = "json", .type = CLI_BOOL, .dst = &a.json, .metavar = NULL, .help = "print the JSON report on stdout instead of a table"},
 		{.name = "quiet", .type = CLI_BOOL, .dst = &a.quiet, .metavar = NULL, .help = "no progress on stderr"},
-		{.name = "call-timeout", .type = CLI_F64, .dst = &a.call_timeout, .metavar = "SECONDS", .help = "fail a question whose plugin call runs longer (default 60)", .min = 0.001, .max = 86400},
-		{.name = "question-timeout", .type = CLI_F64, .dst = &a.question_timeout, .metavar = "SECONDS", .help = "fail a question that runs longer (default 15x the level's timing budget: 60, 150, 300)", .min = 0.001, .max = 86400},
+		{.name = "call-timeout", .type = CLI_F64, .dst = &a.call_timeout, .metavar = "SECONDS", .help = "fail a question whose plugin call runs longer (default: the question timeout)", .min = 0.001, .max = 86400},
+		{.name = "question-timeout", .type = CLI_F64, .dst = &a.question_timeout, .metavar = "SECONDS", .help = "fail a question that runs longer (default 15x the level's timing budget: 60, 150, 300 s, or 10x the question's longest call when that is more)", .min = 0.001, .max = 86400},
 	};
 	const struct cli_cmd cmd = {
 		"exam run", "aidc exam run --plugin NAME|PATH [options]",

@@ -31,10 +31,13 @@
  * Which plugin call is running, for a supervisor in another process (the
  * exam's isolated harness puts this in shared memory and kills a worker
  * whose call runs past its timeout). start_s is CLOCK_MONOTONIC seconds,
- * 0 when no call is running.
+ * 0 when no call is running; longest_s is the longest call that has
+ * returned since the supervisor last set it to 0 (it scales the exam's
+ * default timeouts to the device's speed).
  */
 struct dev_watch {
 	volatile double start_s;
+	volatile double longest_s;
 	volatile char call[24];
 };
 

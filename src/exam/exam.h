@@ -117,20 +117,31 @@ struct exam_options {
 	const struct exam_report *reference; /* borrowed; NULL = built-in reference */
 	exam_progress_fn progress;
 	void *progress_arg;
-	/* Isolated runs (exam_run_isolated) only; 0 = the default. */
-	double call_timeout_s;     /* one plugin call (default EXAM_DEFAULT_CALL_TIMEOUT_S) */
-	double question_timeout_s; /* one question (default exam_default_question_timeout_s) */
+	/* Isolated runs (exam_run_isolated) only; 0 = the default, which
+	 * follows the device's speed (exam_timeouts_now). */
+	double call_timeout_s;     /* one plugin call */
+	double question_timeout_s; /* one question */
 	/* Called with progress_arg once the header is known, and after every
 	 * question with the report so far (summarized), e.g. to write it. */
 	void (*started)(void *arg, const struct exam_report *r);
 	void (*checkpoint)(void *arg, const struct exam_report *r);
 };
 
-#define EXAM_DEFAULT_CALL_TIMEOUT_S 60.0
 /* The timing budget of one question at level l (docs/exam.md). */
 double exam_level_budget_s(enum exam_level l);
-/* 15 times the level's budget. */
-double exam_default_question_timeout_s(enum exam_level l);
+
+/*
+ * The per-call and per-question timeouts in force while a question runs,
+ * given the longest plugin call of that question so far (longest_call_s).
+ * A timeout the options set is applied as given. By default the question
+ * gets 15 times the level's budget (60, 150, 300 s) or, on a device slow
+ * enough that one call takes more than a tenth of that, 10 times its
+ * longest call (a question is at least five calls: the checked one, the
+ * calibration and three samples); one call may take as long as the
+ * question. A hang is still caught: a call that never returns adds nothing.
+ */
+void exam_timeouts_now(const struct exam_options *o, double longest_call_s, double *call_s,
+		       double *question_s);
 
 /* True if q is selected by level and the --questions pattern list. */
 bool exam_selected(const struct exam_question *q, const struct exam_options *o);

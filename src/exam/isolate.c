@@ -132,9 +132,10 @@ static int worker_start(struct worker *w, struct shm *sh, const char *plugin, co
 /*
  * Waits for the worker's acknowledgement. Returns 0 with *ack, or an error
  * saying why the worker is gone (it is then stopped): it died, one plugin
- * call ran past call_s, or the whole step ran past total_s.
+ * call or the whole step ran past its timeout (exam_timeouts_now, read
+ * again at every poll as the step's calls return).
  */
-static int wait_ack(struct worker *w, struct shm *sh, double call_s, double total_s,
+static int wait_ack(struct worker *w, struct shm *sh, const struct exam_options *o,
 		    int32_t *ack, struct aidc_err *e)
 {
 	double t0 = exam_now_s();
@@ -167,7 +168,8 @@ static int wait_ack(struct worker *w, struct shm *sh, double call_s, double tota
 		}
 		if (n < 0 && errno != EINTR)
 			return aidc_errf(e, AIDC_E_IO, "poll: %s", strerror(errno));
-		double now = exam_now_s(), start = sh->watch.start_s;
+		double now = exam_now_s(), start = sh->watch.start_s, call_s, total_s;
+		exam_timeouts_now(o, sh->watch.longest_s, &call_s, &total_s);
 		if (start > 0 && now - start > call_s) {
 			char call[sizeof sh->watch.call];
 			snprintf(call, sizeof call, "%s", (const char *)sh->watch.call);
@@ -185,9 +187,17 @@ static int wait_ack(struct worker *w, struct shm *sh, double call_s, double tota
 	}
 }
 
-double exam_default_question_timeout_s(enum exam_level l)
+void exam_timeouts_now(const struct exam_options *o, double longest_call_s, double *call_s,
+		       double *question_s)
 {
-	return 15.0 * exam_level_budget_s(l);
+	double q = o->question_timeout_s;
+	if (q <= 0) {
+		q = 15.0 * exam_level_budget_s(o->level);
+		if (10.0 * longest_call_s > q)
+			q = 10.0 * longest_call_s;
+	}
+	*question_s = q;
+	*call_s = o->call_timeout_s > 0 ? o->call_timeout_s : q;
 }
 
 /* One isolated exam: the worker running the plugin and what it needs to
@@ -197,7 +207,6 @@ struct session {
 	struct shm *sh;
 	const char *plugin, *config;
 	const struct exam_options *o;
-	double call_s, q_s; /* per-call and per-question timeouts */
 };
 
 /* Starts a worker and waits for it to load the plugin; what prefixes the
@@ -207,7 +216,7 @@ static int worker_ready(struct session *s, const char *what, struct aidc_err *e)
 	int32_t ack = 0;
 	int rc = worker_start(&s->w, s->sh, s->plugin, s->config, s->o, e);
 	if (!rc)
-		rc = wait_ack(&s->w, s->sh, s->q_s, s->q_s, &ack, e);
+		rc = wait_ack(&s->w, s->sh, s->o, &ack, e);
 	if (!rc && ack) {
 		rc = aidc_errf(e, ack, "%s%s", what, s->sh->err);
 		worker_stop(&s->w, true);
@@ -227,10 +236,11 @@ static void ask(struct session *s, const struct exam_question *q, uint32_t i,
 	int rc = 0;
 	if (s->w.pid <= 0)
 		rc = worker_ready(s, "restarting the plugin: ", &qe);
+	s->sh->watch.longest_s = 0;
 	if (!rc && write(s->w.cmd, &i, sizeof i) != sizeof i)
 		rc = aidc_errf(&qe, AIDC_E_IO, "the plugin's worker is gone");
 	if (!rc)
-		rc = wait_ack(&s->w, s->sh, s->call_s, s->q_s, &ack, &qe);
+		rc = wait_ack(&s->w, s->sh, s->o, &ack, &qe);
 	if (rc) {
 		exam_result_header(q, res);
 		snprintf(res->status, sizeof res->status, "error");
@@ -249,9 +259,6 @@ int exam_run_isolated(const char *plugin, const char *config, const struct exam_
 		.plugin = plugin,
 		.config = config,
 		.o = o,
-		.call_s = o->call_timeout_s > 0 ? o->call_timeout_s : EXAM_DEFAULT_CALL_TIMEOUT_S,
-		.q_s = o->question_timeout_s > 0 ? o->question_timeout_s
-						 : exam_default_question_timeout_s(o->level),
 	};
 	size_t ncat, nsel = 0;
 	const struct exam_question *cat = exam_catalog(&ncat);
