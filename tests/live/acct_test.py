@@ -398,10 +398,18 @@ def test_rates():
     a = user("a")
     c = Center()
     raw = os.path.join(c.dir, "exam.json")
+    plugin = os.path.join(os.environ.get("AIDC_BINARY_DIR", "build"), "plugins",
+                          "aidc_dev_cpu.so")
+    if not os.path.exists(plugin):
+        skip("the cpu plugin is not built here (no OpenBLAS; scripts/deps.sh installs it)")
     r = c.cli("exam", "run", "--plugin", "cpu", "--level", "quick", "--questions",
               "gemm.f32.1024", "--out", raw, "--quiet")
-    if r.returncode != 0 or json.load(open(raw))["summary"]["verdict"] != "pass":
-        skip("the cpu plugin's gemm.f32.1024 did not pass here: " + r.stdout + r.stderr)
+    passed = r.returncode == 0 and json.load(open(raw))["summary"]["verdict"] == "pass"
+    # An honest plugin failing its exam is a failure of the exam, not a reason to skip.
+    check(passed, "the cpu plugin passes gemm.f32.1024 (the report to publish)",
+          r.stdout, r.stderr)
+    if not passed:
+        return
     rep = json.load(open(raw))
     rep["device"]["model"] = "T4"  # the mock agent's model: the report grades it
     good = os.path.join(c.dir, "t4.json")
