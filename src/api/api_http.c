@@ -510,8 +510,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&mhd_log_mu);
 }
 
-static const unsigned mhd_flags =
-	MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+/* MHD_USE_POLL: with select() (MHD's default) no connection past descriptor
+ * 1,023 (FD_SETSIZE) is served, so a controller with a thousand agents' long
+ * polls refused every new client (bench/scale found it). */
+static const unsigned mhd_flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				  MHD_USE_ERROR_LOG;
 
 /* Reads a PEM file whole (NUL-terminated, caller frees); only a regular
  * file, and a key must be private to its owner. */

@@ -230,9 +230,12 @@ AIDC_LIMIT_RANGE((int)(AIDC_MAX_OPENB_INFLATION), 1, 100);
 AIDC_LIMIT_RANGE(AIDC_MAX_HTTP_BODY_BYTES, 64u * 1024u, 64u * 1024u * 1024u);
 /* Concurrent HTTP connections per listener (each long-poll holds one, and
  * libmicrohttpd runs a thread per connection). Well above one peer's share
- * (max_conns_per_peer, default 64) so that one user cannot fill it. */
+ * (max_conns_per_peer, default 64) so that one user cannot fill it, and
+ * enough for 16,384 agents' long polls and their reports (issue 15: at 2,048
+ * a center of 4,096 nodes left half of them without a work poll; the
+ * controller needs as many descriptors, RLIMIT_NOFILE). */
 #ifndef AIDC_MAX_HTTP_CONNECTIONS
-#define AIDC_MAX_HTTP_CONNECTIONS 2048u
+#define AIDC_MAX_HTTP_CONNECTIONS 32768u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_HTTP_CONNECTIONS, 16u, 65536u);
 /* Arguments in one job command, and bytes in one argument or environment
