@@ -275,6 +275,7 @@ static int64_t self_cpu_ms(void)
 	       (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
 }
 
+/* VmRSS (the largest seen so far) and VmHWM of the controller, in KiB. */
 static void ctl_rss(pid_t pid, int64_t *rss, int64_t *hwm)
 {
 	char path[64], line[256];
@@ -285,7 +286,7 @@ static void ctl_rss(pid_t pid, int64_t *rss, int64_t *hwm)
 	while (fgets(line, sizeof line, f)) {
 		long long v;
 		if (sscanf(line, "VmRSS: %lld", &v) == 1)
-			*rss = v;
+			*rss = AIDC_MAX(*rss, v);
 		else if (sscanf(line, "VmHWM: %lld", &v) == 1)
 			*hwm = v;
 	}
