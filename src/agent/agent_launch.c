@@ -60,6 +60,44 @@ static size_t slurm_env(const struct agent *a, const struct api_launch *l,
 	return n;
 }
 
+/*
+ * The folder of Slurm-named links to this binary (scontrol, sbatch) that a
+ * batch job finds first on its PATH: slurm-bin beside the executable (the
+ * build tree) or libexec/aidc/slurm-bin (an installed aidc). False when
+ * neither holds an scontrol.
+ */
+static bool slurm_bin_dir(char *out, size_t n)
+{
+	char exe[AIDC_MAX_PATH_BYTES];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (k <= 0)
+		return false;
+	exe[k] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	static const char *const where[] = {"%s/slurm-bin", "%s/../libexec/aidc/slurm-bin"};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(where); i++) {
+		char probe[AIDC_MAX_PATH_BYTES + 64];
+		snprintf(out, n, where[i], exe);
+		snprintf(probe, sizeof probe, "%s/scontrol", out);
+		if (access(probe, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "PATH=pre:path" (pre may be NULL); the caller frees it. */
+static char *path_entry(const char *pre, const char *path)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, 2 * AIDC_MAX_ARG_BYTES);
+	if (aidc_buf_printf(&b, "PATH=%s%s%s", pre ? pre : "", pre ? ":" : "", path) != 0)
+		aidc_buf_puts(&b, "PATH=/usr/local/bin:/usr/bin:/bin");
+	return aidc_buf_detach(&b);
+}
+
 static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
 			size_t *count)
 {
@@ -106,6 +144,9 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 	PUT("SHELL=%s", pw->pw_shell);
 	if (l->slurm_env)
 		n += slurm_env(a, l, pw, devs, env + n);
+	/* A batch job's PATH starts with scontrol and sbatch (docs/slurm.md). */
+	char sbin[AIDC_MAX_PATH_BYTES + 32];
+	const char *pre = l->slurm_env && slurm_bin_dir(sbin, sizeof sbin) ? sbin : NULL;
 	bool have_path = false, have_order = false;
 	for (size_t i = 0; i < l->env.n; i++) {
 		const char *kv = l->env.v[i];
@@ -118,12 +159,13 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 				!strncmp(ours[k], kv, (size_t)(eq - kv));
 		if (clash)
 			continue;
-		have_path |= !strncmp(kv, "PATH=", 5);
 		have_order |= !strncmp(kv, "CUDA_DEVICE_ORDER=", 18);
-		env[n++] = aidc_strdup(kv);
+		bool is_path = !strncmp(kv, "PATH=", 5);
+		have_path |= is_path;
+		env[n++] = is_path ? path_entry(pre, kv + 5) : aidc_strdup(kv);
 	}
 	if (!have_path)
-		PUT("PATH=/usr/local/bin:/usr/bin:/bin");
+		env[n++] = path_entry(pre, "/usr/local/bin:/usr/bin:/bin");
 	/* NVML numbers GPUs by PCI bus id, CUDA by default fastest first: make
 	 * CUDA agree with the indexes the nvml provider gave (unless the job
 	 * chose otherwise). */

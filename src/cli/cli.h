@@ -38,6 +38,7 @@ int cli_requeue_main(int argc, char **argv);
 #define CLI_MAX_JOB_ARGS 256
 int cli_hold_main(int argc, char **argv);
 int cli_release_main(int argc, char **argv);
+int cli_scontrol_main(int argc, char **argv); /* cli_scontrol.c */
 int cli_logs_main(int argc, char **argv);
 int cli_nodes_main(int argc, char **argv);
 int cli_drain_main(int argc, char **argv);

@@ -52,6 +52,9 @@ const struct cli_subcmd cli_subcmds[] = {
 	 true},
 	{"share", cli_share_main,
 	 "the fair-share tree: shares, decayed usage, fair-share factor (as sshare)", NULL, true},
+	{"scontrol", cli_scontrol_main,
+	 "Slurm's scontrol for batch scripts: show hostnames|hostlist|job, hold, release, requeue",
+	 NULL, true},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
@@ -119,8 +122,34 @@ void cli_usage(FILE *out)
 		     "take --cacert FILE\n(or AIDC_CACERT): the CA certificate that verifies it.\n");
 }
 
+/*
+ * Run under a Slurm command's name (a link named sbatch or scontrol, as
+ * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
+ * Returns argv itself otherwise; the new vector is never freed (main's).
+ */
+static char **as_slurm_command(int *argc, char **argv)
+{
+	static const char *const names[] = {"sbatch", "scontrol"};
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(names); i++) {
+		if (strcmp(base, names[i]) != 0)
+			continue;
+		char **v = aidc_calloc((size_t)*argc + 2, sizeof *v);
+		v[0] = "aidc";
+		v[1] = argv[0];
+		for (int k = 1; k < *argc; k++)
+			v[k + 1] = argv[k];
+		v[1] = (char *)names[i];
+		(*argc)++;
+		return v;
+	}
+	return argv;
+}
+
 int main(int argc, char **argv)
 {
+	argv = as_slurm_command(&argc, argv);
 	if (argc < 2) {
 		cli_usage(stderr);
 		return CLI_EXIT_USAGE;

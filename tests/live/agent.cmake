@@ -73,6 +73,10 @@ if(TARGET aidc_ctld AND TARGET aidc_agent)
   aidc_add_script_test(NAME live_sbatch_hold
     COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_hold.sh
     TIMEOUT 180 LABELS live integration)
+  # scontrol in batch jobs (sbatch_scontrol.sh): PATH, show hostnames/job, hold/release.
+  aidc_add_script_test(NAME live_sbatch_scontrol
+    COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_scontrol.sh
+    TIMEOUT 180 LABELS live integration)
   # Dependencies (sbatch_dep.sh): afterok, afternotok, afterany, refusals.
   aidc_add_script_test(NAME live_sbatch_dep
     COMMAND /bin/bash ${CMAKE_CURRENT_SOURCE_DIR}/sbatch_dep.sh
