@@ -125,10 +125,12 @@ void cli_usage(FILE *out)
 /*
  * Run under a Slurm command's name (a link named sbatch or scontrol, as
  * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
- * Returns argv itself otherwise; the new vector is never freed (main's).
+ * Returns argv itself otherwise. The new vector lives as long as the
+ * process (it is main's argv); the static keeps it reachable.
  */
 static char **as_slurm_command(int *argc, char **argv)
 {
+	static char **slurm_argv;
 	static const char *const names[] = {"sbatch", "scontrol"};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
@@ -137,12 +139,12 @@ static char **as_slurm_command(int *argc, char **argv)
 			continue;
 		char **v = aidc_calloc((size_t)*argc + 2, sizeof *v);
 		v[0] = "aidc";
-		v[1] = argv[0];
 		for (int k = 1; k < *argc; k++)
 			v[k + 1] = argv[k];
 		v[1] = (char *)names[i];
 		(*argc)++;
-		return v;
+		slurm_argv = v;
+		return slurm_argv;
 	}
 	return argv;
 }
