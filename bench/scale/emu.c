@@ -49,14 +49,24 @@ struct slot {
 	bool busy;
 };
 
+/* One curl multi: the request pool's (0) or the polls' (1). Two, so that
+ * starting a request never walks the thousands of connections held by polls
+ * in libcurl's connection cache (it did: the emulator's main cost). */
+struct multi {
+	CURLM *m;
+	int64_t timer_at;
+	struct emu *em;
+	uint32_t idx;
+};
+
 struct emu {
 	struct emu_config cfg;
 	pthread_t th;
 	pthread_mutex_t mu;
 	volatile bool stop;
-	CURLM *m;
+	struct multi mm[2];
 	int ep;
-	int64_t timer_at, last_tick, hb_ms, epoch;
+	int64_t last_tick, hb_ms, epoch;
 	char base[96], agent_id_base[17];
 	struct curl_slist *hdrs;
 	struct enode *n;
@@ -86,12 +96,13 @@ static int on_socket(CURL *h, curl_socket_t s, int what, void *up, void *sp)
 {
 	(void)h;
 	(void)sp;
-	struct emu *em = up;
+	struct multi *mu = up;
+	struct emu *em = mu->em;
 	if (what == CURL_POLL_REMOVE) {
 		epoll_ctl(em->ep, EPOLL_CTL_DEL, s, NULL);
 		return 0;
 	}
-	struct epoll_event ev = {.data.fd = s};
+	struct epoll_event ev = {.data.u64 = (uint64_t)(uint32_t)s | ((uint64_t)mu->idx << 32)};
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	if (epoll_ctl(em->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
 		epoll_ctl(em->ep, EPOLL_CTL_ADD, s, &ev);
@@ -101,8 +112,8 @@ static int on_socket(CURL *h, curl_socket_t s, int what, void *up, void *sp)
 static int on_timer(CURLM *m, long timeout_ms, void *up)
 {
 	(void)m;
-	struct emu *em = up;
-	em->timer_at = timeout_ms < 0 ? -1 : emu_now_ms() + timeout_ms;
+	struct multi *mu = up;
+	mu->timer_at = timeout_ms < 0 ? -1 : emu_now_ms() + timeout_ms;
 	return 0;
 }
 
@@ -215,7 +226,7 @@ static void start_poll(struct emu *em, uint32_t i)
 	aidc_buf_reset(&nd->poll_reply);
 	curl_easy_setopt(nd->poll, CURLOPT_URL, url);
 	curl_easy_setopt(nd->poll, CURLOPT_TIMEOUT_MS, (long)(em->cfg.poll_wait_s * 1000 + 15000));
-	curl_multi_add_handle(em->m, nd->poll);
+	curl_multi_add_handle(em->mm[1].m, nd->poll);
 	nd->polling = true;
 	em->st.polls++;
 }
@@ -274,7 +285,7 @@ static void dispatch(struct emu *em, int64_t now)
 			sl->kind = kind;
 			sl->busy = true;
 			em->n[i].in_rpc = true;
-			curl_multi_add_handle(em->m, sl->h);
+			curl_multi_add_handle(em->mm[0].m, sl->h);
 			break;
 		}
 	}
@@ -339,7 +350,7 @@ static void reg_done(struct emu *em, struct enode *nd, const struct slot *sl, in
 static void rpc_done(struct emu *em, struct slot *sl, long status, int64_t now)
 {
 	struct enode *nd = &em->n[sl->node];
-	curl_multi_remove_handle(em->m, sl->h);
+	curl_multi_remove_handle(em->mm[0].m, sl->h);
 	sl->busy = false;
 	nd->in_rpc = false;
 	if (status != 200) {
@@ -379,7 +390,7 @@ static void take_launch(struct emu *em, struct enode *nd, const struct api_launc
 static void poll_done(struct emu *em, uint32_t i, long status, int64_t now)
 {
 	struct enode *nd = &em->n[i];
-	curl_multi_remove_handle(em->m, nd->poll);
+	curl_multi_remove_handle(em->mm[1].m, nd->poll);
 	nd->polling = false;
 	struct api_work w;
 	struct aidc_err e = {0};
@@ -406,11 +417,11 @@ static void poll_done(struct emu *em, uint32_t i, long status, int64_t now)
 	nd->retry_ms = now + 300; /* the agent's nap after a failed poll */
 }
 
-static void drain_done(struct emu *em, int64_t now)
+static void drain_done(struct emu *em, CURLM *m, int64_t now)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(em->m, &left))) {
+	while ((msg = curl_multi_info_read(m, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		CURL *h = msg->easy_handle;
@@ -435,7 +446,7 @@ static void tick(struct emu *em, int64_t now)
 		struct enode *nd = &em->n[i];
 		if (nd->state == N_SILENT) {
 			if (nd->polling) {
-				curl_multi_remove_handle(em->m, nd->poll);
+				curl_multi_remove_handle(em->mm[1].m, nd->poll);
 				nd->polling = false;
 			}
 			continue;
@@ -457,14 +468,17 @@ static void step(struct emu *em, const struct epoll_event *ev, int n)
 		int mask = ((ev[k].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
 			   ((ev[k].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
 			   ((ev[k].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-		curl_multi_socket_action(em->m, ev[k].data.fd, mask, &running);
+		curl_multi_socket_action(em->mm[ev[k].data.u64 >> 32].m,
+					 (curl_socket_t)(uint32_t)ev[k].data.u64, mask, &running);
 	}
 	int64_t now = emu_now_ms();
-	if (em->timer_at >= 0 && now >= em->timer_at) {
-		em->timer_at = -1;
-		curl_multi_socket_action(em->m, CURL_SOCKET_TIMEOUT, 0, &running);
+	for (int i = 0; i < 2; i++) {
+		if (em->mm[i].timer_at >= 0 && now >= em->mm[i].timer_at) {
+			em->mm[i].timer_at = -1;
+			curl_multi_socket_action(em->mm[i].m, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		drain_done(em, em->mm[i].m, now);
 	}
-	drain_done(em, now);
 	if (now - em->last_tick >= 10)
 		tick(em, now);
 	else
@@ -478,8 +492,9 @@ static void *loop(void *arg)
 	while (!em->stop) {
 		int64_t now = emu_now_ms();
 		int64_t to = 10;
-		if (em->timer_at >= 0)
-			to = AIDC_MAX(0, AIDC_MIN(to, em->timer_at - now));
+		for (int i = 0; i < 2; i++)
+			if (em->mm[i].timer_at >= 0)
+				to = AIDC_MAX(0, AIDC_MIN(to, em->mm[i].timer_at - now));
 		int n = epoll_wait(em->ep, ev, (int)AIDC_ARRAY_LEN(ev), (int)to);
 		pthread_mutex_lock(&em->mu);
 		step(em, ev, n < 0 ? 0 : n);
@@ -492,18 +507,21 @@ static void *loop(void *arg)
 
 static int setup(struct emu *em, char *err, size_t errlen)
 {
-	em->m = curl_multi_init();
 	em->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!em->m || em->ep < 0) {
-		snprintf(err, errlen, "emulator: curl multi or epoll: %s", strerror(errno));
-		return -1;
+	for (uint32_t i = 0; i < 2; i++) {
+		struct multi *mu = &em->mm[i];
+		*mu = (struct multi){.m = curl_multi_init(), .timer_at = -1, .em = em, .idx = i};
+		if (!mu->m || em->ep < 0) {
+			snprintf(err, errlen, "emulator: curl multi or epoll: %s", strerror(errno));
+			return -1;
+		}
+		curl_multi_setopt(mu->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(mu->m, CURLMOPT_SOCKETDATA, mu);
+		curl_multi_setopt(mu->m, CURLMOPT_TIMERFUNCTION, on_timer);
+		curl_multi_setopt(mu->m, CURLMOPT_TIMERDATA, mu);
+		curl_multi_setopt(mu->m, CURLMOPT_MAXCONNECTS,
+				  (long)(i ? em->cfg.nodes + 16 : em->cfg.max_inflight + 16));
 	}
-	curl_multi_setopt(em->m, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(em->m, CURLMOPT_SOCKETDATA, em);
-	curl_multi_setopt(em->m, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(em->m, CURLMOPT_TIMERDATA, em);
-	curl_multi_setopt(em->m, CURLMOPT_MAXCONNECTS,
-			  (long)(em->cfg.nodes + em->cfg.max_inflight + 16));
 	for (uint32_t i = 0; i < em->cfg.nodes; i++) {
 		struct enode *nd = &em->n[i];
 		snprintf(nd->name, sizeof nd->name, "emu-%05u", (unsigned)i);
@@ -533,7 +551,6 @@ int emu_start(const struct emu_config *cfg, size_t jobs_cap, struct emu **out, c
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct emu *em = aidc_calloc(1, sizeof *em);
 	em->cfg = *cfg;
-	em->timer_at = -1;
 	em->hb_ms = 1000;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts); /* an agent's epoch is its start's wall time */
@@ -569,24 +586,25 @@ void emu_stop(struct emu *em)
 	em->stop = true;
 	if (em->th)
 		pthread_join(em->th, NULL);
-	for (uint32_t i = 0; em->m && i < em->cfg.nodes; i++) {
+	for (uint32_t i = 0; em->mm[1].m && i < em->cfg.nodes; i++) {
 		if (em->n[i].polling)
-			curl_multi_remove_handle(em->m, em->n[i].poll);
+			curl_multi_remove_handle(em->mm[1].m, em->n[i].poll);
 		if (em->n[i].poll)
 			curl_easy_cleanup(em->n[i].poll);
 		aidc_buf_release(&em->n[i].poll_reply);
 		aidc_free(em->n[i].t);
 	}
-	for (uint32_t s = 0; em->m && s < em->cfg.max_inflight; s++) {
+	for (uint32_t s = 0; em->mm[0].m && s < em->cfg.max_inflight; s++) {
 		if (em->slots[s].busy)
-			curl_multi_remove_handle(em->m, em->slots[s].h);
+			curl_multi_remove_handle(em->mm[0].m, em->slots[s].h);
 		if (em->slots[s].h)
 			curl_easy_cleanup(em->slots[s].h);
 		aidc_buf_release(&em->slots[s].reply);
 		aidc_buf_release(&em->slots[s].body);
 	}
-	if (em->m)
-		curl_multi_cleanup(em->m);
+	for (int i = 0; i < 2; i++)
+		if (em->mm[i].m)
+			curl_multi_cleanup(em->mm[i].m);
 	if (em->ep >= 0)
 		close(em->ep);
 	curl_slist_free_all(em->hdrs);
