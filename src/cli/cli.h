@@ -112,6 +112,37 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 void cli_print_help(const struct cli_cmd *cmd, FILE *out);
 
 /*
+ * cli_parse for a subcommand's entry point, whose callers all turned its
+ * 1 (help printed) into exit 0: returns true when the command goes on;
+ * false when it is done, with *rc the exit status (CLI_EXIT_OK after --help,
+ * CLI_EXIT_USAGE after the usage line). pos is borrowed from argv.
+ */
+bool cli_parse_main(const struct cli_cmd *cmd, int argc, char **argv, const char **pos,
+		    size_t maxpos, size_t *npos, int *rc);
+/*
+ * The same for a command that takes exactly n positional arguments (pos has
+ * room for n): fewer print "aidc CMD: " and the formatted why on stderr and
+ * end the command with *rc = CLI_EXIT_USAGE (more: cli_parse's own line).
+ */
+bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const char **pos,
+		     size_t n, int *rc, const char *why, ...) __attribute__((format(printf, 7, 8)));
+/*
+ * The same for a command whose one positional argument is a positive integer
+ * id, stored in *id; a missing or bad one prints "aidc CMD: " and the
+ * formatted why and ends the command with *rc = CLI_EXIT_USAGE.
+ */
+bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id, int *rc,
+		  const char *why, ...) __attribute__((format(printf, 6, 7)));
+/* For `aidc exam report|publish REPORT.json` (cli_exam.c): parses argv for
+ * exactly one report (*path, borrowed from argv) and loads it into *r
+ * (caller releases). Returns true when the command goes on; else false with
+ * *rc the exit status (help, usage, or CLI_EXIT_FAIL after "aidc CMD: why"
+ * for a report that does not load). */
+struct exam_report;
+bool cli_parse_report(const struct cli_cmd *cmd, int argc, char **argv, const char **path,
+		      struct exam_report *r, int *rc);
+
+/*
  * What --help prints (cli_print_help): the text for people (default), a man
  * page in roff (aidc help --man), or the option names on one line for the
  * generated bash completion (aidc help --completion). `aidc help` sets it

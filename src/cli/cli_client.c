@@ -324,6 +324,29 @@ static json_t *parse_reply(const char *cmd, struct api_call *c)
 	return r;
 }
 
+int cli_get_show(const char *cmd, const char *sock, const char *path, bool json,
+		 void (*show)(json_t *r))
+{
+	char sp[AIDC_MAX_PATH_BYTES];
+	cli_socket_path(sock, sp, sizeof sp);
+	struct api_call c;
+	int rc = cli_call(cmd, sp, "GET", path, NULL, 0, &c);
+	if (rc)
+		return rc;
+	if (json) {
+		printf("%s\n", aidc_buf_str(&c.reply));
+	} else {
+		json_t *r = parse_reply(cmd, &c);
+		if (r)
+			show(r);
+		else
+			rc = CLI_EXIT_FAIL;
+		json_decref(r);
+	}
+	aidc_buf_release(&c.reply);
+	return rc;
+}
+
 static const char *js(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -515,15 +538,10 @@ static int one_arg(int argc, char **argv, const char *name, const char *usage,
 	};
 	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np != 1) {
-		fprintf(stderr, "aidc %s: expected one argument (see 'aidc %s --help')\n", name,
-			name);
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_exact(&cmd, argc, argv, pos, 1, &rc,
+			     "expected one argument (see 'aidc %s --help')", name))
+		return rc;
 	if (strlen(pos[0]) >= AIDC_MAX_NAME_BYTES || strpbrk(pos[0], "/?&# ")) {
 		fprintf(stderr, "aidc %s: bad argument '%s'\n", name, pos[0]);
 		return CLI_EXIT_USAGE;
@@ -785,9 +803,9 @@ int cli_nodes_main(int argc, char **argv)
 				    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
 	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
+	int rc;
+	if (!cli_parse_main(&cmd, argc, argv, pos, 1, &np, &rc))
+		return rc;
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(sock, sp, sizeof sp);
 	if (np == 1)
@@ -853,16 +871,11 @@ int cli_logs_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-f") == 0)
 			argv[i] = (char *)"--follow";
-	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
 	int64_t id;
-	if (np != 1 || aidc_parse_i64(pos[0], 1, INT64_MAX, &id)) {
-		fprintf(stderr, "aidc logs: expected a job id (see 'aidc logs --help')\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_id(&cmd, argc, argv, &id, &rc,
+			  "expected a job id (see 'aidc logs --help')"))
+		return rc;
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(sock, sp, sizeof sp);
 	int64_t off = 0;

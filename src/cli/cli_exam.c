@@ -377,6 +377,21 @@ static int exam_devices_cmd(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+bool cli_parse_report(const struct cli_cmd *cmd, int argc, char **argv, const char **path,
+		      struct exam_report *r, int *rc)
+{
+	if (!cli_parse_exact(cmd, argc, argv, path, 1, rc, "give one REPORT.json (see --help)"))
+		return false;
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	if ((*rc = exam_report_load(*path, r, &e)) != 0) {
+		fprintf(stderr, "aidc %s: %s\n", cmd->name, aidc_err_text(&e, *rc));
+		*rc = CLI_EXIT_FAIL;
+		return false;
+	}
+	return true;
+}
+
 static int exam_report_cmd(int argc, char **argv)
 {
 	const char *out = NULL;
@@ -388,21 +403,13 @@ static int exam_report_cmd(int argc, char **argv)
 				    "inline SVG charts\n(speed per question, achieved vs claimed "
 				    "peak, accuracy). No scripts, no network.",
 				    flags, AIDC_ARRAY_LEN(flags)};
-	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np != 1) {
-		fprintf(stderr, "aidc exam report: give one REPORT.json (see --help)\n");
-		return CLI_EXIT_USAGE;
-	}
+	const char *path;
+	struct exam_report r;
+	int rc;
+	if (!cli_parse_report(&cmd, argc, argv, &path, &r, &rc))
+		return rc;
 	struct aidc_err e;
 	aidc_err_clear(&e);
-	struct exam_report r;
-	rc = exam_report_load(pos[0], &r, &e);
-	if (rc)
-		return fail_line("report", rc, &e);
 	struct aidc_buf b;
 	aidc_buf_init(&b, 64u << 20);
 	struct aidc_outfile of;
@@ -441,14 +448,10 @@ static int exam_compare_cmd(int argc, char **argv)
 				    "passed.",
 				    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[2];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np != 2) {
-		fprintf(stderr, "aidc exam compare: give two reports, A.json B.json (see --help)\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_exact(&cmd, argc, argv, pos, 2, &rc,
+			     "give two reports, A.json B.json (see --help)"))
+		return rc;
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	struct exam_report a, b;

@@ -236,9 +236,9 @@ int cli_help_main(int argc, char **argv)
 				    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[2];
 	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
+	int rc;
+	if (!cli_parse_main(&cmd, argc, argv, pos, 2, &np, &rc))
+		return rc;
 	if ((list || comp) && (np || man || (list && comp))) {
 		fprintf(stderr, "aidc help: --man-list and --completion take nothing else "
 				"(see 'aidc help --help')\n");

@@ -65,6 +65,15 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 /* CLI_CALL_WAIT when cli_call would wait for socket (see above), else 0. */
 int cli_call_wait_flag(const char *socket);
 
+/* One GET of path from the controller at sock (a flag value, see
+ * cli_socket_path) for a listing command: with json the reply is printed as
+ * it came; otherwise it is parsed, every string made printable (tables print
+ * them raw), and handed to show (borrowed). Returns 0, or CLI_EXIT_FAIL after
+ * "aidc CMD: ..." on stderr (no answer, or a reply that is not JSON). */
+struct json_t;
+int cli_get_show(const char *cmd, const char *sock, const char *path, bool json,
+		 void (*show)(struct json_t *r));
+
 /* aidc's own credentials (AIDC_TOKEN=, AIDC_SECRET*, AIDC_MUNGE_CRED*), never
  * copied from the environment into a job spec (cli_submit.c). */
 bool cli_env_credential(const char *kv);

@@ -34,21 +34,10 @@ int cli_exam_publish(int argc, char **argv)
 	    "whose scores do not match its values is refused and changes nothing.",
 	    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np != 1) {
-		fprintf(stderr, "aidc exam publish: give one REPORT.json (see --help)\n");
-		return CLI_EXIT_USAGE;
-	}
-	struct aidc_err e;
-	aidc_err_clear(&e);
 	struct exam_report r;
-	if ((rc = exam_report_load(pos[0], &r, &e)) != 0) {
-		fprintf(stderr, "aidc exam publish: %s\n", aidc_err_text(&e, rc));
-		return CLI_EXIT_FAIL;
-	}
+	int rc;
+	if (!cli_parse_report(&cmd, argc, argv, pos, &r, &rc))
+		return rc;
 	exam_report_release(&r);
 	struct aidc_buf body;
 	aidc_buf_init(&body, REPORT_MAX_BYTES);
@@ -132,15 +121,10 @@ static int rates_set(int argc, char **argv)
 	    "on. Admins only; audited with the reason and the exam-derived rate it replaces.",
 	    flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[2];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 2, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
+	int rc;
+	if (!cli_parse_exact(&cmd, argc, argv, pos, 2, &rc, "give MODEL and RATE (see --help)"))
+		return rc;
 	int64_t ppm;
-	if (np != 2) {
-		fprintf(stderr, "aidc rates set: give MODEL and RATE (see --help)\n");
-		return CLI_EXIT_USAGE;
-	}
 	if (parse_rate(pos[1], &ppm)) {
 		fprintf(stderr,
 			"aidc rates set: RATE '%s': a decimal above 0, at most 1000000, with at "
@@ -172,34 +156,10 @@ static int rates_set(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-static int rates_list(int argc, char **argv)
+/* The table of `aidc rates list`: one row a model. */
+static void show_rates(json_t *o)
 {
-	const char *sock = NULL;
-	bool json = false;
-	const struct cli_flag flags[] = {
-	    {"json", CLI_BOOL, &json, NULL, "print the rates as JSON", 0, 0, NULL, NULL},
-	    CLI_CONN_FLAGS(sock),
-	};
-	const struct cli_cmd cmd = {
-	    "rates list", "aidc rates [list] [--json]",
-	    "Lists every device model's rate (normalized units per device-second), where it "
-	    "comes from (a published exam or an admin's override, with its reason) and the "
-	    "exam-derived rate. A model not listed is charged at rate 1.",
-	    flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	char sp[AIDC_MAX_PATH_BYTES];
-	cli_socket_path(sock, sp, sizeof sp);
-	struct api_call c;
-	if ((rc = cli_call("rates", sp, "GET", "/v1/rates", NULL, 0, &c)) != 0)
-		return rc;
-	if (json) {
-		printf("%s\n", aidc_buf_str(&c.reply));
-		aidc_buf_release(&c.reply);
-		return CLI_EXIT_OK;
-	}
-	json_t *o = json_loads(aidc_buf_str(&c.reply), JSON_DECODE_ANY, NULL), *r;
+	json_t *r;
 	size_t i;
 	printf("%-24s %14s %14s %-9s %-12s %s\n", "MODEL", "RATE", "EXAM_RATE", "SOURCE", "BY",
 	       "REASON");
@@ -217,9 +177,26 @@ static int rates_list(int argc, char **argv)
 		       json_string_value(json_object_get(r, "reason")));
 	}
 	printf("a model not listed has no published exam and is charged at rate 1\n");
-	json_decref(o);
-	aidc_buf_release(&c.reply);
-	return CLI_EXIT_OK;
+}
+
+static int rates_list(int argc, char **argv)
+{
+	const char *sock = NULL;
+	bool json = false;
+	const struct cli_flag flags[] = {
+	    {"json", CLI_BOOL, &json, NULL, "print the rates as JSON", 0, 0, NULL, NULL},
+	    CLI_CONN_FLAGS(sock),
+	};
+	const struct cli_cmd cmd = {
+	    "rates list", "aidc rates [list] [--json]",
+	    "Lists every device model's rate (normalized units per device-second), where it "
+	    "comes from (a published exam or an admin's override, with its reason) and the "
+	    "exam-derived rate. A model not listed is charged at rate 1.",
+	    flags, AIDC_ARRAY_LEN(flags)};
+	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
+	if (rc)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	return cli_get_show("rates", sock, "/v1/rates", json, show_rates);
 }
 
 int cli_rates_main(int argc, char **argv)

@@ -17,31 +17,6 @@ static double jnum(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
-static int call_json(const char *name, const char *sock, const char *path, bool json, json_t **out)
-{
-	char sp[AIDC_MAX_PATH_BYTES];
-	struct api_call c;
-	cli_socket_path(sock, sp, sizeof sp);
-	int rc = cli_call(name, sp, "GET", path, NULL, 0, &c);
-	if (rc)
-		return rc;
-	*out = NULL;
-	if (json) {
-		printf("%s\n", aidc_buf_str(&c.reply));
-	} else {
-		json_error_t je;
-		*out = json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
-		if (!*out) {
-			fprintf(stderr, "aidc %s: the controller's reply is not JSON\n", name);
-			rc = CLI_EXIT_FAIL;
-		} else {
-			cli_json_printable(*out); /* tables print strings raw: escaped */
-		}
-	}
-	aidc_buf_release(&c.reply);
-	return rc;
-}
-
 /* Depth of group g in the tree (its parent chain within the reply). */
 static int depth_of(json_t *groups, json_t *g)
 {
@@ -131,13 +106,7 @@ int cli_share_main(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, &np);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	json_t *r = NULL;
-	if ((rc = call_json("share", sock, "/v1/share", json, &r)) != 0)
-		return rc;
-	if (r)
-		show_share(r);
-	json_decref(r);
-	return CLI_EXIT_OK;
+	return cli_get_show("share", sock, "/v1/share", json, show_share);
 }
 
 static void show_priority(json_t *r)
@@ -177,23 +146,11 @@ int cli_priority_main(int argc, char **argv)
 	    "(age, fair share, size, QoS) in 0..1, its weight and its part of the priority, "
 	    "plus the job's own (nice) priority (docs/tenancy.md).",
 	    flags, AIDC_ARRAY_LEN(flags)};
-	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
 	int64_t id;
-	if (np != 1 || aidc_parse_i64(pos[0], 1, INT64_MAX, &id) != 0) {
-		fprintf(stderr, "aidc priority: give one job id (a positive integer)\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_id(&cmd, argc, argv, &id, &rc, "give one job id (a positive integer)"))
+		return rc;
 	char path[64];
 	snprintf(path, sizeof path, "/v1/jobs/%lld/priority", (long long)id);
-	json_t *r = NULL;
-	if ((rc = call_json("priority", sock, path, json, &r)) != 0)
-		return rc;
-	if (r)
-		show_priority(r);
-	json_decref(r);
-	return CLI_EXIT_OK;
+	return cli_get_show("priority", sock, path, json, show_priority);
 }

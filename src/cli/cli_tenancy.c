@@ -317,14 +317,9 @@ static int add_or_modify(const struct tkind *k, bool add, int argc, char **argv)
 		 k == &K_ACCOUNT ? "n" : "", k == &K_QOS ? "QoS" : k->noun);
 	const struct cli_cmd cmd = {name, usage, summary, flags, nf};
 	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np != 1) {
-		fprintf(stderr, "aidc %s: give the %s's name\n", name, k->noun);
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_exact(&cmd, argc, argv, pos, 1, &rc, "give the %s's name", k->noun))
+		return rc;
 	json_t *body = make_body(k, add, pos[0], name, seen, sval, ival);
 	if (!body)
 		return CLI_EXIT_USAGE;
@@ -369,9 +364,9 @@ static int simple(const struct tkind *k, const char *verb, int argc, char **argv
 	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
 	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
+	int rc;
+	if (!cli_parse_main(&cmd, argc, argv, pos, 1, &np, &rc))
+		return rc;
 	if (np != (list ? 0u : 1u)) {
 		fprintf(stderr, "aidc %s: %s\n", name, list ? "takes no name" : "give a name");
 		return CLI_EXIT_USAGE;

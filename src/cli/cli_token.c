@@ -138,6 +138,29 @@ static int token_create(int argc, char **argv)
 	return tok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* The table of `aidc token list`: one row a token, never its secret. */
+static void show_tokens(json_t *r)
+{
+	printf("%-6s %-16s %-12s %-8s %-20s %s\n", "ID", "NAME", "USER", "STATE", "CREATED",
+	       "EXPIRES");
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(r, "tokens"), i, t)
+	{
+		printf("%-6lld %-16.16s %-12.12s %-8s ",
+		       (long long)json_integer_value(json_object_get(t, "id")),
+		       json_string_value(json_object_get(t, "name")),
+		       json_string_value(json_object_get(t, "user")),
+		       json_string_value(json_object_get(t, "state")));
+		print_time("%-20s ", json_integer_value(json_object_get(t, "created_s")));
+		int64_t exp = json_integer_value(json_object_get(t, "expires_s"));
+		if (exp)
+			print_time("%s\n", exp);
+		else
+			printf("never\n");
+	}
+}
+
 static int token_list(int argc, char **argv)
 {
 	const char *sock = NULL;
@@ -153,40 +176,7 @@ static int token_list(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	char sp[AIDC_MAX_PATH_BYTES];
-	cli_socket_path(sock, sp, sizeof sp);
-	struct api_call c;
-	if ((rc = cli_call("token list", sp, "GET", "/v1/tokens", NULL, 0, &c)) != 0)
-		return rc;
-	json_error_t je;
-	json_t *r = json ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
-	if (r)
-		cli_json_printable(r);
-	if (!r) {
-		printf("%s\n", aidc_buf_str(&c.reply));
-	} else {
-		printf("%-6s %-16s %-12s %-8s %-20s %s\n", "ID", "NAME", "USER", "STATE", "CREATED",
-		       "EXPIRES");
-		size_t i;
-		json_t *t;
-		json_array_foreach(json_object_get(r, "tokens"), i, t)
-		{
-			printf("%-6lld %-16.16s %-12.12s %-8s ",
-			       (long long)json_integer_value(json_object_get(t, "id")),
-			       json_string_value(json_object_get(t, "name")),
-			       json_string_value(json_object_get(t, "user")),
-			       json_string_value(json_object_get(t, "state")));
-			print_time("%-20s ", json_integer_value(json_object_get(t, "created_s")));
-			int64_t exp = json_integer_value(json_object_get(t, "expires_s"));
-			if (exp)
-				print_time("%s\n", exp);
-			else
-				printf("never\n");
-		}
-	}
-	json_decref(r);
-	aidc_buf_release(&c.reply);
-	return CLI_EXIT_OK;
+	return cli_get_show("token list", sock, "/v1/tokens", json, show_tokens);
 }
 
 static int token_revoke(int argc, char **argv)
@@ -196,16 +186,10 @@ static int token_revoke(int argc, char **argv)
 	const struct cli_cmd cmd = {"token revoke", "aidc token revoke ID",
 				    "Revoke a token at once (yours; any for admins).", flags,
 				    AIDC_ARRAY_LEN(flags)};
-	const char *pos[1];
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, pos, 1, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
 	int64_t id;
-	if (np != 1 || aidc_parse_i64(pos[0], 1, INT64_MAX, &id) != 0) {
-		fprintf(stderr, "aidc token revoke: expected a token id (see 'aidc token list')\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc;
+	if (!cli_parse_id(&cmd, argc, argv, &id, &rc, "expected a token id (see 'aidc token list')"))
+		return rc;
 	char sp[AIDC_MAX_PATH_BYTES], path[64];
 	cli_socket_path(sock, sp, sizeof sp);
 	snprintf(path, sizeof path, "/v1/tokens/%" PRId64 "/revoke", id);

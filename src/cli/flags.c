@@ -293,6 +293,54 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, const char **pos
 	return 0;
 }
 
+bool cli_parse_main(const struct cli_cmd *cmd, int argc, char **argv, const char **pos,
+		    size_t maxpos, size_t *npos, int *rc)
+{
+	int r = cli_parse(cmd, argc, argv, pos, maxpos, npos);
+	*rc = r == 1 ? CLI_EXIT_OK : r;
+	return r == 0;
+}
+
+/* "aidc CMD: WHY" on stderr, why formatted from ap; returns CLI_EXIT_USAGE. */
+static int why_line(const struct cli_cmd *cmd, const char *why, va_list ap)
+{
+	fprintf(stderr, "aidc %s: ", cmd->name);
+	vfprintf(stderr, why, ap);
+	fputc('\n', stderr);
+	return CLI_EXIT_USAGE;
+}
+
+bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const char **pos,
+		     size_t n, int *rc, const char *why, ...)
+{
+	size_t np = 0;
+	if (!cli_parse_main(cmd, argc, argv, pos, n, &np, rc))
+		return false;
+	if (np == n)
+		return true;
+	va_list ap;
+	va_start(ap, why);
+	*rc = why_line(cmd, why, ap);
+	va_end(ap);
+	return false;
+}
+
+bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id, int *rc,
+		  const char *why, ...)
+{
+	const char *pos[1];
+	size_t np = 0;
+	if (!cli_parse_main(cmd, argc, argv, pos, 1, &np, rc))
+		return false;
+	if (np == 1 && aidc_parse_i64(pos[0], 1, INT64_MAX, id) == 0)
+		return true;
+	va_list ap;
+	va_start(ap, why);
+	*rc = why_line(cmd, why, ap);
+	va_end(ap);
+	return false;
+}
+
 int cli_set_str(char *dst, size_t n, const char *v, const char *what)
 {
 	if (strlen(v) >= n) {

@@ -61,6 +61,15 @@ static struct ctld_job *req_job(struct ctld *c, struct ctld_msg *m)
 	return j;
 }
 
+/* The reply of a job endpoint: job j (with its tasks when detail). */
+static int job_reply(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, bool detail)
+{
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	ctld_job_json(c, &w, j, detail);
+	return aidc_json_finish(&w);
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 static int lf_submit(struct ctld *c, struct ctld_msg *m)
@@ -77,11 +86,9 @@ static int lf_submit(struct ctld *c, struct ctld_msg *m)
 	struct ctld_job *j = ctld_job_find(c, id), *loaded = NULL;
 	if (!j && (rc = ctld_job_load(c, id, &loaded, &m->err)) != 0)
 		return rc;
-	struct aidc_json w;
-	aidc_json_init(&w, &m->resp->body, false);
-	ctld_job_json(c, &w, j ? j : loaded, false);
+	rc = job_reply(c, m, j ? j : loaded, false);
 	ctld_job_free(loaded);
-	return aidc_json_finish(&w);
+	return rc;
 }
 
 /* Rows of a listing, newest first, as the store returns them. */
@@ -167,12 +174,7 @@ static int lf_list(struct ctld *c, struct ctld_msg *m)
 static int lf_get(struct ctld *c, struct ctld_msg *m)
 {
 	struct ctld_job *j = req_job(c, m);
-	if (!j)
-		return AIDC_E_NOTFOUND;
-	struct aidc_json w;
-	aidc_json_init(&w, &m->resp->body, false);
-	ctld_job_json(c, &w, j, true);
-	return aidc_json_finish(&w);
+	return j ? job_reply(c, m, j, true) : AIDC_E_NOTFOUND;
 }
 
 static int lf_priority(struct ctld *c, struct ctld_msg *m)
@@ -189,12 +191,7 @@ static int stop_reply(struct ctld *c, struct ctld_msg *m, int target, const char
 	if (target == CTLD_JOB_REQUEUE && j->state == CTLD_JOB_PENDING)
 		return aidc_errf(&m->err, AIDC_E_STATE, "job %" PRIu64 " is pending already", j->id);
 	int rc = ctld_job_stop(c, j, target, why, &m->err);
-	if (rc)
-		return rc;
-	struct aidc_json w;
-	aidc_json_init(&w, &m->resp->body, false);
-	ctld_job_json(c, &w, j, false);
-	return aidc_json_finish(&w);
+	return rc ? rc : job_reply(c, m, j, false);
 }
 
 int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m)
@@ -218,12 +215,7 @@ static int hold_reply(struct ctld *c, struct ctld_msg *m, bool hold)
 	if (!j)
 		return AIDC_E_NOTFOUND;
 	int rc = hold ? ctld_job_hold(c, j, &m->err) : ctld_job_release(c, j, &m->err);
-	if (rc)
-		return rc;
-	struct aidc_json w;
-	aidc_json_init(&w, &m->resp->body, false);
-	ctld_job_json(c, &w, j, false);
-	return aidc_json_finish(&w);
+	return rc ? rc : job_reply(c, m, j, false);
 }
 
 int ctld_lf_job_hold(struct ctld *c, struct ctld_msg *m)
