@@ -87,6 +87,26 @@ struct audit_target {
 	bool skip;   /* not an audited case (a user acting on their own job) */
 };
 
+int ctld_audit_commit(struct ctld *c, struct ctld_msg *m, const char *action, const char *target,
+		      int64_t target_uid, const char *detail, size_t detail_len)
+{
+	struct aidc_err e = {0};
+	int arc = ctld_audit_add(c, &m->req->who, action, target, target_uid, detail, detail_len,
+				 &e);
+	if (arc == 0)
+		arc = ctld_tx_release(c, &e);
+	if (arc == 0)
+		return 0;
+	ctld_tx_rollback(c);
+	aidc_log(AIDC_LOG_ERROR,
+		 "audit record of %s could not be written (%s): the change is undone and "
+		 "the controller exits so that a restart rebuilds state from the store",
+		 action, e.msg);
+	c->fatal = true;
+	aidc_buf_reset(&m->resp->body);
+	return aidc_errf(&m->err, AIDC_E_IO, "audit record not written: %s", e.msg);
+}
+
 static int64_t uid_of(const char *user)
 {
 	struct passwd pw, *res = NULL;
@@ -127,22 +147,9 @@ static int audited(struct ctld *c, struct ctld_msg *m, ctld_loop_fn fn, const ch
 	}
 	if (after)
 		after(c, m, &t);
-	struct aidc_err e = {0};
-	int arc = ctld_audit_add(c, &m->req->who, action, t.target, t.uid, m->req->body,
-				 m->req->body ? m->req->body_len : 0, &e);
-	if (arc == 0)
-		arc = ctld_tx_release(c, &e);
-	if (arc != 0) {
-		ctld_tx_rollback(c);
-		aidc_log(AIDC_LOG_ERROR,
-			 "audit record of %s could not be written (%s): the change is undone and "
-			 "the controller exits so that a restart rebuilds state from the store",
-			 action, e.msg);
-		c->fatal = true;
-		aidc_buf_reset(&m->resp->body);
-		return aidc_errf(&m->err, AIDC_E_IO, "audit record not written: %s", e.msg);
-	}
-	return rc;
+	int arc = ctld_audit_commit(c, m, action, t.target, t.uid, m->req->body,
+				    m->req->body ? m->req->body_len : 0);
+	return arc ? arc : rc;
 }
 
 /* ---- targets ------------------------------------------------------------------ */

@@ -488,6 +488,13 @@ int ctld_lf_token_revoke(struct ctld *c, struct ctld_msg *m);
 int ctld_audit_add(struct ctld *c, const struct api_identity *who, const char *action,
 		   const char *target, int64_t target_uid, const char *detail, size_t detail_len,
 		   struct aidc_err *e);
+/* Adds the audit record of the change m made in the open transaction and
+ * commits both (ctld_tx_release). When either fails the change is rolled
+ * back, the controller is marked fatal (it exits; a restart rebuilds state
+ * from the store), m's reply body is dropped, and AIDC_E_IO is returned with
+ * m->err set. */
+int ctld_audit_commit(struct ctld *c, struct ctld_msg *m, const char *action, const char *target,
+		      int64_t target_uid, const char *detail, size_t detail_len);
 int ctld_lf_audit_list(struct ctld *c, struct ctld_msg *m);
 /* rates.c (docs/accounting.md): per-model rates. ctld_rates_load reads them
  * at start; ctld_rate_ppm is a model's rate in millionths, 0 when it has

@@ -128,6 +128,17 @@ static void set_reason(struct ctld_job *j, const char *reason)
 
 /* ---- persistence ----------------------------------------------------------- */
 
+/* What w wrote into b as a string (caller frees), or NULL when it did not
+ * fit (b released). */
+static char *json_text(struct aidc_json *w, struct aidc_buf *b)
+{
+	if (aidc_json_finish(w) != 0) {
+		aidc_buf_release(b);
+		return NULL;
+	}
+	return aidc_buf_detach(b);
+}
+
 static char *alloc_json(struct ctld *c, const struct ctld_job *j)
 {
 	if (!j->tasks)
@@ -154,11 +165,7 @@ static char *alloc_json(struct ctld *c, const struct ctld_job *j)
 	}
 	aidc_json_arr_end(&w);
 	aidc_json_obj_end(&w);
-	if (aidc_json_finish(&w) != 0) {
-		aidc_buf_release(&b);
-		return NULL;
-	}
-	return aidc_buf_detach(&b);
+	return json_text(&w, &b);
 }
 
 /* The job's row; alloc is borrowed. */
@@ -281,11 +288,7 @@ static char *spec_to_json(const struct api_job_submit *s)
 		aidc_json_arr_end(&w);
 	}
 	aidc_json_obj_end(&w);
-	if (aidc_json_finish(&w) != 0) {
-		aidc_buf_release(&b);
-		return NULL;
-	}
-	return aidc_buf_detach(&b);
+	return json_text(&w, &b);
 }
 
 /* Fills defaults and checks what the schema alone cannot. */

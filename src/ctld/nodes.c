@@ -465,6 +465,8 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	return CTLD_DONE;
 }
 
+/* The node named by the route's first parameter, its index in *ni (ni may be
+ * NULL); NULL with m->err set (AIDC_E_NOTFOUND) when there is none. */
 static struct ctld_node *req_node(struct ctld *c, struct ctld_msg *m, uint32_t *ni)
 {
 	struct ctld_node *n = ctld_node_find(c, m->req->params[0], ni);
@@ -472,6 +474,14 @@ static struct ctld_node *req_node(struct ctld *c, struct ctld_msg *m, uint32_t *
 		aidc_errf(&m->err, AIDC_E_NOTFOUND, "no node '%s' (register first)",
 			  m->req->params[0]);
 	return n;
+}
+
+/* req_node for an agent's request that names its run with ?epoch=E
+ * (query_epoch_ok); NULL with m->err set when either check fails. */
+static struct ctld_node *req_agent_node(struct ctld *c, struct ctld_msg *m, uint32_t *ni)
+{
+	struct ctld_node *n = req_node(c, m, ni);
+	return n && query_epoch_ok(m, n) ? n : NULL;
 }
 
 int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
@@ -635,14 +645,12 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 
 int ctld_lf_work(struct ctld *c, struct ctld_msg *m)
 {
-	uint32_t ni;
-	struct ctld_node *n = req_node(c, m, &ni);
-	if (!n)
-		return AIDC_E_NOTFOUND;
 	/* A replayed parked poll (deadline set) proves nothing about the agent
 	 * now: it may be a killed agent's. Only a fresh poll of the registered
 	 * run counts, and never brings a down node back (see node_seen). */
-	if (!query_epoch_ok(m, n))
+	uint32_t ni;
+	struct ctld_node *n = req_agent_node(c, m, &ni);
+	if (!n)
 		return m->err.code;
 	if (m->deadline_ms == 0)
 		node_seen(c, n);
@@ -803,11 +811,7 @@ int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 {
 	struct ctld_job *j = NULL;
-	uint32_t ni;
-	struct ctld_node *n = req_node(c, m, &ni);
-	if (!n)
-		return AIDC_E_NOTFOUND;
-	if (!query_epoch_ok(m, n))
+	if (!req_agent_node(c, m, NULL))
 		return m->err.code;
 	/* Output of another attempt (a leftover task of an earlier one) must
 	 * never land in this attempt's log: 409, and the agent stops pushing it. */
@@ -990,8 +994,7 @@ int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m)
 
 int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m)
 {
-	uint32_t ni;
-	struct ctld_node *n = req_node(c, m, &ni);
+	struct ctld_node *n = req_node(c, m, NULL);
 	if (!n)
 		return AIDC_E_NOTFOUND;
 	struct aidc_json w;
@@ -1002,8 +1005,7 @@ int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m)
 
 static int set_drain(struct ctld *c, struct ctld_msg *m, bool drained)
 {
-	uint32_t ni;
-	struct ctld_node *n = req_node(c, m, &ni);
+	struct ctld_node *n = req_node(c, m, NULL);
 	if (!n)
 		return AIDC_E_NOTFOUND;
 	bool old = n->drained;

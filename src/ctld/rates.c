@@ -110,19 +110,8 @@ static int commit_rate(struct ctld *c, struct ctld_msg *m, const struct store_ra
 	}
 	char target[AIDC_MAX_NAME_BYTES + 16];
 	snprintf(target, sizeof target, "model %s", r->model);
-	struct aidc_err e = {0};
-	int arc = ctld_audit_add(c, &m->req->who, action, target, -1, detail, strlen(detail), &e);
-	if (arc == 0)
-		arc = ctld_tx_release(c, &e);
-	if (arc != 0) {
-		ctld_tx_rollback(c);
-		aidc_log(AIDC_LOG_ERROR,
-			 "audit record of %s could not be written (%s): the change is undone and "
-			 "the controller exits so that a restart rebuilds state from the store",
-			 action, e.msg);
-		c->fatal = true;
-		return aidc_errf(&m->err, AIDC_E_IO, "audit record not written: %s", e.msg);
-	}
+	if ((rc = ctld_audit_commit(c, m, action, target, -1, detail, strlen(detail))) != 0)
+		return rc;
 	rate_mem_set(c, r->model, r->rate_ppm);
 	return 0;
 }
