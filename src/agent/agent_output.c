@@ -117,11 +117,17 @@ void agent_recycle_left_files(struct agent *a, const struct agent_cgroup *cg)
 	}
 }
 
-void agent_files_sweep(struct agent *a)
+/* The agent's directory of task files (state_dir/tasks), or NULL. */
+static DIR *tasks_dir_open(const struct agent *a)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];
 	snprintf(dir, sizeof dir, "%.4000s/tasks", a->cfg.state_dir);
-	DIR *d = opendir(dir);
+	return opendir(dir);
+}
+
+void agent_files_sweep(struct agent *a)
+{
+	DIR *d = tasks_dir_open(a);
 	if (!d)
 		return;
 	struct dirent *de;
@@ -147,9 +153,7 @@ void agent_files_sweep(struct agent *a)
 
 void agent_adopt_spares(struct agent *a)
 {
-	char dir[AIDC_MAX_PATH_BYTES + 16];
-	snprintf(dir, sizeof dir, "%.4000s/tasks", a->cfg.state_dir);
-	DIR *d = opendir(dir);
+	DIR *d = tasks_dir_open(a);
 	if (!d)
 		return;
 	struct dirent *de;

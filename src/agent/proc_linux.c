@@ -476,24 +476,33 @@ void agent_proc_init(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
-int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)
+/* /proc/PID/stat read into buf: "pid (comm) S ppid ...", where comm may hold
+ * spaces and parens, so the fields restart after the LAST ')'. Returns the
+ * text from field 3 (the state) on, or NULL when pid is gone or unreadable. */
+static char *proc_stat_fields(pid_t pid, char *buf, size_t size)
 {
-	char p[64], buf[1024];
+	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
 	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
-		return AIDC_E_NOTFOUND;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+		return NULL;
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return AIDC_E_NOTFOUND;
+		return NULL;
 	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may hold spaces and parens; fields
-	 * restart after the LAST ')'. State is field 3, starttime field 22. */
 	char *r = strrchr(buf, ')');
-	if (!r || r[1] != ' ' || r[2] == 'Z' || r[2] == 'X')
+	return r && r[1] == ' ' ? r + 2 : NULL;
+}
+
+int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)
+{
+	char buf[1024];
+	/* State is field 3, starttime field 22; a zombie has no start to compare. */
+	char *s = proc_stat_fields(pid, buf, sizeof buf);
+	if (!s || s[0] == 'Z' || s[0] == 'X')
 		return AIDC_E_NOTFOUND;
-	char *save = NULL, *f = strtok_r(r + 2, " ", &save);
+	char *save = NULL, *f = strtok_r(s, " ", &save);
 	for (int field = 3; f && field < 22; field++)
 		f = strtok_r(NULL, " ", &save);
 	if (!f)
@@ -504,22 +513,13 @@ int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)
 
 int agent_proc_cpu_usec(pid_t pid, int64_t *cpu_usec)
 {
-	char p[64], buf[1024];
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	int fd = pid > 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0)
+	char buf[1024];
+	/* utime 14, stime 15, cutime 16, cstime 17 (clock ticks); cutime/cstime
+	 * hold the children it waited for. */
+	char *s = proc_stat_fields(pid, buf, sizeof buf);
+	if (!s)
 		return AIDC_E_NOTFOUND;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return AIDC_E_NOTFOUND;
-	buf[n] = '\0';
-	/* Fields after the last ')': utime 14, stime 15, cutime 16, cstime 17
-	 * (clock ticks); cutime/cstime hold the children it waited for. */
-	char *r = strrchr(buf, ')');
-	if (!r || r[1] != ' ')
-		return AIDC_E_NOTFOUND;
-	char *save = NULL, *f = strtok_r(r + 2, " ", &save);
+	char *save = NULL, *f = strtok_r(s, " ", &save);
 	uint64_t sum = 0;
 	for (int field = 3; f && field <= 17; field++, f = strtok_r(NULL, " ", &save))
 		if (field >= 14)

@@ -56,15 +56,29 @@ static int bounded(int n, unsigned limit, const char *what, const char *limit_na
 	return 0;
 }
 
-static int read_packages(hwloc_topology_t h, struct api_topology *t, struct aidc_err *e)
+/* Counts hwloc's objects of type, checks the count (bounded) and gives v a
+ * zeroed array of that many rows of size bytes, owned by the topology. */
+static int alloc_rows(hwloc_topology_t h, hwloc_obj_type_t type, unsigned limit,
+		      const char *what, const char *limit_name, size_t size, struct api_objv *v,
+		      struct aidc_err *e)
 {
-	int n = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PACKAGE);
-	int rc = bounded(n, AIDC_MAX_TOPO_PACKAGES, "packages", "AIDC_MAX_TOPO_PACKAGES", e);
+	int n = hwloc_get_nbobjs_by_type(h, type);
+	int rc = bounded(n, limit, what, limit_name, e);
 	if (rc)
 		return rc;
-	struct api_topo_package *p = aidc_calloc(n ? (size_t)n : 1, sizeof *p);
-	t->packages.v = p;
-	t->packages.n = (size_t)n;
+	v->v = aidc_calloc(n ? (size_t)n : 1, size);
+	v->n = (size_t)n;
+	return 0;
+}
+
+static int read_packages(hwloc_topology_t h, struct api_topology *t, struct aidc_err *e)
+{
+	int rc = alloc_rows(h, HWLOC_OBJ_PACKAGE, AIDC_MAX_TOPO_PACKAGES, "packages",
+			    "AIDC_MAX_TOPO_PACKAGES", sizeof(struct api_topo_package), &t->packages, e);
+	if (rc)
+		return rc;
+	struct api_topo_package *p = t->packages.v;
+	int n = (int)t->packages.n;
 	for (int i = 0; i < n; i++) {
 		hwloc_obj_t o = hwloc_get_obj_by_type(h, HWLOC_OBJ_PACKAGE, (unsigned)i);
 		p[i].index = i;
@@ -95,13 +109,12 @@ static int64_t package_of(hwloc_topology_t h, hwloc_obj_t o)
 
 static int read_numa(hwloc_topology_t h, struct api_topology *t, struct aidc_err *e)
 {
-	int n = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
-	int rc = bounded(n, AIDC_MAX_TOPO_NUMA_NODES, "NUMA nodes", "AIDC_MAX_TOPO_NUMA_NODES", e);
+	int rc = alloc_rows(h, HWLOC_OBJ_NUMANODE, AIDC_MAX_TOPO_NUMA_NODES, "NUMA nodes",
+			    "AIDC_MAX_TOPO_NUMA_NODES", sizeof(struct api_topo_numa), &t->numa, e);
 	if (rc)
 		return rc;
-	struct api_topo_numa *m = aidc_calloc(n ? (size_t)n : 1, sizeof *m);
-	t->numa.v = m;
-	t->numa.n = (size_t)n;
+	struct api_topo_numa *m = t->numa.v;
+	int n = (int)t->numa.n;
 	for (int i = 0; i < n; i++) {
 		hwloc_obj_t o = hwloc_get_obj_by_type(h, HWLOC_OBJ_NUMANODE, (unsigned)i);
 		if (!o)

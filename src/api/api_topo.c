@@ -144,37 +144,51 @@ int api_topology_check(const void *topology, const char *where, struct aidc_err 
 	return 0;
 }
 
+/* One int64_t member of a row struct, by name and offset. */
+struct i64_field {
+	const char *key;
+	size_t off;
+};
+#define I64_FIELD(type, member) {#member, offsetof(struct type, member)}
+
+/* key: an array of v's rows (size bytes each) as objects of the fields f. */
+static void i64_rows(struct aidc_json *w, const char *key, const struct api_objv *v, size_t size,
+		     const struct i64_field *f, size_t nf)
+{
+	aidc_json_key(w, key);
+	aidc_json_arr_begin(w);
+	for (size_t i = 0; i < v->n; i++) {
+		const char *row = (const char *)v->v + i * size;
+		aidc_json_obj_begin(w);
+		for (size_t k = 0; k < nf; k++) {
+			int64_t x;
+			memcpy(&x, row + f[k].off, sizeof x);
+			aidc_json_ki64(w, f[k].key, x);
+		}
+		aidc_json_obj_end(w);
+	}
+	aidc_json_arr_end(w);
+}
+
 void api_topology_json(struct aidc_json *w, const struct api_topology *t)
 {
 	aidc_json_obj_begin(w);
 	aidc_json_ki64(w, "v", t->v);
 	aidc_json_ki64(w, "cores", t->cores);
 	aidc_json_ki64(w, "pus", t->pus);
-	aidc_json_key(w, "packages");
-	aidc_json_arr_begin(w);
-	const struct api_topo_package *p = t->packages.v;
-	for (size_t i = 0; i < t->packages.n; i++) {
-		aidc_json_obj_begin(w);
-		aidc_json_ki64(w, "index", p[i].index);
-		aidc_json_ki64(w, "cores", p[i].cores);
-		aidc_json_ki64(w, "pus", p[i].pus);
-		aidc_json_obj_end(w);
-	}
-	aidc_json_arr_end(w);
-	aidc_json_key(w, "numa");
-	aidc_json_arr_begin(w);
-	const struct api_topo_numa *m = t->numa.v;
-	for (size_t i = 0; i < t->numa.n; i++) {
-		aidc_json_obj_begin(w);
-		aidc_json_ki64(w, "index", m[i].index);
-		aidc_json_ki64(w, "os_index", m[i].os_index);
-		aidc_json_ki64(w, "package", m[i].package);
-		aidc_json_ki64(w, "mem_mib", m[i].mem_mib);
-		aidc_json_ki64(w, "cores", m[i].cores);
-		aidc_json_ki64(w, "pus", m[i].pus);
-		aidc_json_obj_end(w);
-	}
-	aidc_json_arr_end(w);
+	static const struct i64_field pkg[] = {
+	    I64_FIELD(api_topo_package, index),
+	    I64_FIELD(api_topo_package, cores),
+	    I64_FIELD(api_topo_package, pus),
+	};
+	static const struct i64_field numa[] = {
+	    I64_FIELD(api_topo_numa, index),   I64_FIELD(api_topo_numa, os_index),
+	    I64_FIELD(api_topo_numa, package), I64_FIELD(api_topo_numa, mem_mib),
+	    I64_FIELD(api_topo_numa, cores),   I64_FIELD(api_topo_numa, pus),
+	};
+	i64_rows(w, "packages", &t->packages, sizeof(struct api_topo_package), pkg,
+		 AIDC_ARRAY_LEN(pkg));
+	i64_rows(w, "numa", &t->numa, sizeof(struct api_topo_numa), numa, AIDC_ARRAY_LEN(numa));
 	aidc_json_key(w, "accelerators");
 	aidc_json_arr_begin(w);
 	const struct api_topo_accel *a = t->accelerators.v;
