@@ -133,6 +133,10 @@ bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const cha
  */
 bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id, int *rc,
 		  const char *why, ...) __attribute__((format(printf, 6, 7)));
+/* Refuses a command's arguments: "aidc CMD: " and the formatted why on
+ * stderr; returns CLI_EXIT_USAGE. */
+int cli_refuse(const struct cli_cmd *cmd, const char *why, ...)
+	__attribute__((format(printf, 2, 3)));
 /* For `aidc exam report|publish REPORT.json` (cli_exam.c): parses argv for
  * exactly one report (*path, borrowed from argv) and loads it into *r
  * (caller releases). Returns true when the command goes on; else false with
@@ -168,6 +172,10 @@ struct cli_subcmd {
 };
 extern const struct cli_subcmd cli_subcmds[];
 extern const size_t cli_nsubcmds;
+
+/* Seconds in one time unit of a duration: 'd' 86400, 'h' 3600, 'm' 60, 's' 1;
+ * 0 for any other character (flags.c). */
+int64_t cli_unit_seconds(char unit);
 
 /* Copies the flag value v (borrowed) into dst[n]; a value that does not fit
  * prints "aidc: WHAT: longer than N bytes" and returns CLI_EXIT_USAGE. */

@@ -28,23 +28,9 @@ static int parse_time(const char *s, int64_t now, int64_t *out)
 		char num[16];
 		memcpy(num, s + 1, n - 2);
 		num[n - 2] = '\0';
-		int64_t v, mul;
-		switch (s[n - 1]) {
-		case 'd':
-			mul = 86400;
-			break;
-		case 'h':
-			mul = 3600;
-			break;
-		case 'm':
-			mul = 60;
-			break;
-		case 's':
-			mul = 1;
-			break;
-		default:
+		int64_t v, mul = cli_unit_seconds(s[n - 1]);
+		if (!mul)
 			return -1;
-		}
 		if (aidc_parse_i64(num, 1, INT64_MAX / 86400 / 2, &v))
 			return -1;
 		*out = now - v * mul;
@@ -527,10 +513,8 @@ int cli_acct_main(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (json && csv) {
-		fprintf(stderr, "aidc acct: give --json or --csv, not both\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (json && csv)
+		return cli_refuse(&cmd, "give --json or --csv, not both");
 	int cols[MAX_COLS];
 	size_t ncols;
 	if (parse_format(format, cols, &ncols))

@@ -608,11 +608,8 @@ static int hold_release(int argc, char **argv, const char *name, const char *sum
 	int rc = cli_parse(&cmd, argc, argv, pos, AIDC_ARRAY_LEN(pos), &np);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (np == 0) {
-		fprintf(stderr, "aidc %s: expected one or more job ids (see 'aidc %s --help')\n",
-			name, name);
-		return CLI_EXIT_USAGE;
-	}
+	if (np == 0)
+		return cli_refuse(&cmd, "expected one or more job ids (see 'aidc %s --help')", name);
 	for (size_t i = 0; i < np; i++) {
 		int64_t id;
 		if (aidc_parse_i64(pos[i], 1, INT64_MAX, &id) != 0) {

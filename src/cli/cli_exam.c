@@ -221,10 +221,8 @@ static int exam_run_cmd(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!a.plugin) {
-		fprintf(stderr, "aidc exam run: --plugin is required (see 'aidc exam run --help')\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (!a.plugin)
+		return cli_refuse(&cmd, "--plugin is required (see 'aidc exam run --help')");
 	return run_exam(&a);
 }
 
@@ -313,10 +311,8 @@ static int exam_devices_cmd(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!plugin) {
-		fprintf(stderr, "aidc exam devices: --plugin is required\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (!plugin)
+		return cli_refuse(&cmd, "--plugin is required");
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	struct dev_plugin p;
@@ -496,10 +492,8 @@ static int exam_conformance_cmd(int argc, char **argv)
 	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!plugin) {
-		fprintf(stderr, "aidc exam conformance: --plugin is required\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (!plugin)
+		return cli_refuse(&cmd, "--plugin is required");
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	rc = exam_conformance(plugin, config, stdout, timeout, false, &e);

@@ -88,26 +88,6 @@ static void show_share(json_t *r)
 	aidc_free(rows);
 }
 
-int cli_share_main(int argc, char **argv)
-{
-	const char *sock = NULL;
-	bool json = false;
-	const struct cli_flag flags[] = {
-	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-	    CLI_CONN_FLAGS(sock),
-	};
-	const struct cli_cmd cmd = {
-	    "share", "aidc share [--json]",
-	    "The fair-share tree (as Slurm's sshare): each group's shares, decayed usage in "
-	    "device-seconds, level fair share (normalized shares over normalized usage) and "
-	    "fair-share factor, for the accounts you may see (docs/tenancy.md).",
-	    flags, AIDC_ARRAY_LEN(flags)};
-	size_t np = 0;
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, &np);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	return cli_get_show("share", sock, "/v1/share", json, show_share);
-}
 
 static void show_priority(json_t *r)
 {
@@ -132,7 +112,10 @@ static void show_priority(json_t *r)
 	printf("fair share of: %s\n", g ? g : "- (no account)");
 }
 
-int cli_priority_main(int argc, char **argv)
+/* `aidc share` and `aidc priority JOB`: one GET (of the job's priority when
+ * job), shown by show unless --json. */
+static int get_cmd(int argc, char **argv, const char *name, const char *usage,
+		   const char *summary, bool job, void (*show)(json_t *))
 {
 	const char *sock = NULL;
 	bool json = false;
@@ -140,17 +123,34 @@ int cli_priority_main(int argc, char **argv)
 	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
 	    CLI_CONN_FLAGS(sock),
 	};
-	const struct cli_cmd cmd = {
-	    "priority", "aidc priority JOB [--json]",
-	    "Explain a pending job's multifactor priority (as Slurm's sprio): each factor "
-	    "(age, fair share, size, QoS) in 0..1, its weight and its part of the priority, "
-	    "plus the job's own (nice) priority (docs/tenancy.md).",
-	    flags, AIDC_ARRAY_LEN(flags)};
-	int64_t id;
+	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
+	char path[64] = "/v1/share";
+	int64_t id = 0;
 	int rc;
-	if (!cli_parse_id(&cmd, argc, argv, &id, &rc, "give one job id (a positive integer)"))
+	if (!job && !cli_parse_main(&cmd, argc, argv, NULL, 0, NULL, &rc))
 		return rc;
-	char path[64];
-	snprintf(path, sizeof path, "/v1/jobs/%lld/priority", (long long)id);
-	return cli_get_show("priority", sock, path, json, show_priority);
+	if (job && !cli_parse_id(&cmd, argc, argv, &id, &rc, "give one job id (a positive integer)"))
+		return rc;
+	if (job)
+		snprintf(path, sizeof path, "/v1/jobs/%lld/priority", (long long)id);
+	return cli_get_show(name, sock, path, json, show);
+}
+
+int cli_share_main(int argc, char **argv)
+{
+	return get_cmd(argc, argv, "share", "aidc share [--json]",
+		       "The fair-share tree (as Slurm's sshare): each group's shares, decayed "
+		       "usage in device-seconds, level fair share (normalized shares over "
+		       "normalized usage) and fair-share factor, for the accounts you may see "
+		       "(docs/tenancy.md).",
+		       false, show_share);
+}
+
+int cli_priority_main(int argc, char **argv)
+{
+	return get_cmd(argc, argv, "priority", "aidc priority JOB [--json]",
+		       "Explain a pending job's multifactor priority (as Slurm's sprio): each "
+		       "factor (age, fair share, size, QoS) in 0..1, its weight and its part of "
+		       "the priority, plus the job's own (nice) priority (docs/tenancy.md).",
+		       true, show_priority);
 }

@@ -23,22 +23,11 @@ static int parse_lifetime(const char *s, int64_t *out)
 	size_t n = strlen(s);
 	if (n == 0 || n > 16)
 		return -1;
-	int64_t mul = 1;
 	char num[24];
 	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'd':
-		mul = 86400;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 's':
-		break;
-	default:
+	int64_t mul = cli_unit_seconds(num[n - 1]);
+	if (!mul) {
+		mul = 1;
 		n++; /* no unit: seconds */
 	}
 	num[n - 1] = '\0';
@@ -82,13 +71,10 @@ static int token_create(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	int64_t life;
-	if (parse_lifetime(expires, &life) != 0) {
-		fprintf(stderr,
-			"aidc token create: --expires %s: expected Nd, Nh, Nm, Ns (at most "
-			"%u days) or never\n",
-			expires, AIDC_MAX_TOKEN_DAYS);
-		return CLI_EXIT_USAGE;
-	}
+	if (parse_lifetime(expires, &life) != 0)
+		return cli_refuse(&cmd,
+				  "--expires %s: expected Nd, Nh, Nm, Ns (at most %u days) or never",
+				  expires, AIDC_MAX_TOKEN_DAYS);
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(sock, sp, sizeof sp);
 	if (cli_is_url(sp)) {

@@ -301,13 +301,22 @@ bool cli_parse_main(const struct cli_cmd *cmd, int argc, char **argv, const char
 	return r == 0;
 }
 
-/* "aidc CMD: WHY" on stderr, why formatted from ap; returns CLI_EXIT_USAGE. */
-static int why_line(const struct cli_cmd *cmd, const char *why, va_list ap)
+/* cli_refuse with why's arguments in ap. */
+static int refuse_v(const struct cli_cmd *cmd, const char *why, va_list ap)
 {
 	fprintf(stderr, "aidc %s: ", cmd->name);
 	vfprintf(stderr, why, ap);
 	fputc('\n', stderr);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_refuse(const struct cli_cmd *cmd, const char *why, ...)
+{
+	va_list ap;
+	va_start(ap, why);
+	int rc = refuse_v(cmd, why, ap);
+	va_end(ap);
+	return rc;
 }
 
 bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const char **pos,
@@ -320,7 +329,7 @@ bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const cha
 		return true;
 	va_list ap;
 	va_start(ap, why);
-	*rc = why_line(cmd, why, ap);
+	*rc = refuse_v(cmd, why, ap);
 	va_end(ap);
 	return false;
 }
@@ -336,7 +345,7 @@ bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id,
 		return true;
 	va_list ap;
 	va_start(ap, why);
-	*rc = why_line(cmd, why, ap);
+	*rc = refuse_v(cmd, why, ap);
 	va_end(ap);
 	return false;
 }
@@ -349,6 +358,22 @@ int cli_set_str(char *dst, size_t n, const char *v, const char *what)
 	}
 	snprintf(dst, n, "%s", v);
 	return 0;
+}
+
+int64_t cli_unit_seconds(char unit)
+{
+	switch (unit) {
+	case 'd':
+		return 86400;
+	case 'h':
+		return 3600;
+	case 'm':
+		return 60;
+	case 's':
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int cli_daemon_files(const char *who, const char *log_file, const char *pid_file, bool background)
