@@ -549,8 +549,7 @@ int cli_usage_main(int argc, char **argv)
 	    FILTER_FLAGS(f),
 	    {"by", CLI_CHOICE, &by, "WHAT", "group by account (default), user or organization", 0,
 	     0, bys, NULL},
-	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-	    CLI_CONN_FLAGS(sock),
+	    CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {
 	    "usage",

@@ -477,8 +477,7 @@ int cli_jobs_main(int argc, char **argv)
 		{"limit", CLI_I64, &limit, "N",
 		 "at most the newest N jobs (default all; a note says when more exist)", 1,
 		 INT32_MAX, NULL, NULL},
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
+		CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {"jobs", "aidc jobs [--state S] [--user U] [--limit N] [--json]",
 				    "List your jobs (all jobs for admins), with the reason each "
@@ -533,8 +532,7 @@ static int one_arg(int argc, char **argv, const char *name, const char *usage,
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
+		CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
 	const char *pos[1];
@@ -597,8 +595,7 @@ static int hold_release(int argc, char **argv, const char *name, const char *sum
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
+		CLI_LIVE_FLAGS(json, sock),
 	};
 	char usage[64];
 	snprintf(usage, sizeof usage, "aidc %s ID...", name);
@@ -789,8 +786,7 @@ int cli_nodes_main(int argc, char **argv)
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
+		CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {"nodes", "aidc nodes [NAME] [--json]",
 				    "List the nodes: state (with why a node takes no new work), "

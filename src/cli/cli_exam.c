@@ -295,24 +295,41 @@ static void device_json(struct aidc_json *j, uint32_t d, const struct aidc_dev_i
 	aidc_json_obj_end(j);
 }
 
+/* --plugin and --plugin-config of the commands that load one device plugin. */
+#define PLUGIN_FLAGS(plugin, config)                                                          \
+	{.name = "plugin", .type = CLI_STR, .dst = &(plugin), .metavar = "NAME|PATH",          \
+	 .help = "cpu, opencl, cuda, or a plugin .so path"},                                    \
+	{.name = "plugin-config", .type = CLI_STR, .dst = &(config), .metavar = "K=V,...",      \
+	 .help = "plugin configuration"}
+
+/* cli_parse_main for a command that needs --plugin (*plugin, set by its flag):
+ * false with *rc when the command is done (help, usage, or no --plugin). */
+static bool parse_plugin_cmd(const struct cli_cmd *cmd, int argc, char **argv,
+			     const char *const *plugin, int *rc)
+{
+	if (!cli_parse_main(cmd, argc, argv, NULL, 0, NULL, rc))
+		return false;
+	if (*plugin)
+		return true;
+	*rc = cli_refuse(cmd, "--plugin is required");
+	return false;
+}
+
 static int exam_devices_cmd(int argc, char **argv)
 {
 	const char *plugin = NULL, *config = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
-		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration"},
+		PLUGIN_FLAGS(plugin, config),
 		{.name = "json", .type = CLI_BOOL, .dst = &json, .metavar = NULL, .help = "JSON output"},
 	};
 	const struct cli_cmd cmd = {"exam devices", "aidc exam devices --plugin NAME|PATH [--json]",
 				    "Loads a device plugin and lists its devices and links, as the "
 				    "node agent sees them.",
 				    flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!plugin)
-		return cli_refuse(&cmd, "--plugin is required");
+	int rc;
+	if (!parse_plugin_cmd(&cmd, argc, argv, &plugin, &rc))
+		return rc;
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	struct dev_plugin p;
@@ -474,8 +491,7 @@ static int exam_conformance_cmd(int argc, char **argv)
 	const char *plugin = NULL, *config = NULL;
 	double timeout = 300;
 	const struct cli_flag flags[] = {
-		{.name = "plugin", .type = CLI_STR, .dst = &plugin, .metavar = "NAME|PATH", .help = "cpu, opencl, cuda, or a plugin .so path"},
-		{.name = "plugin-config", .type = CLI_STR, .dst = &config, .metavar = "K=V,...", .help = "plugin configuration"},
+		PLUGIN_FLAGS(plugin, config),
 		{.name = "timeout", .type = CLI_F64, .dst = &timeout, .metavar = "SECONDS", .help = "fail when the suite takes longer (default 300)", .min = 1, .max = 86400},
 	};
 	const struct cli_cmd cmd = {
@@ -489,11 +505,9 @@ static int exam_conformance_cmd(int argc, char **argv)
 		"UNSUPPORTED. The plugin runs in a child process: a crash or a hang fails the\n"
 		"suite with the call it was in. Exit status 0 when the plugin conforms.",
 		flags, AIDC_ARRAY_LEN(flags)};
-	int rc = cli_parse(&cmd, argc, argv, NULL, 0, NULL);
-	if (rc)
-		return rc == 1 ? CLI_EXIT_OK : rc;
-	if (!plugin)
-		return cli_refuse(&cmd, "--plugin is required");
+	int rc;
+	if (!parse_plugin_cmd(&cmd, argc, argv, &plugin, &rc))
+		return rc;
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	rc = exam_conformance(plugin, config, stdout, timeout, false, &e);

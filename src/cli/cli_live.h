@@ -26,6 +26,12 @@ void cli_socket_path(const char *flag, char *out, size_t n);
 	 "$AIDC_CACERT)",                                                                       \
 	 0, 0, NULL, NULL}
 
+/* --json (print the controller's reply as it came) and CLI_CONN_FLAGS: the
+ * flags of most user commands. */
+#define CLI_LIVE_FLAGS(json, sock)                                                            \
+	{"json", CLI_BOOL, &(json), NULL, "print the controller's JSON", 0, 0, NULL, NULL},     \
+	    CLI_CONN_FLAGS(sock)
+
 /* True when where (from cli_socket_path) is a URL rather than a socket path. */
 bool cli_is_url(const char *where);
 /* The token of a remote user (unless $AIDC_AUTH=munge: then each call

@@ -120,8 +120,7 @@ static int get_cmd(int argc, char **argv, const char *name, const char *usage,
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-	    CLI_CONN_FLAGS(sock),
+	    CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {name, usage, summary, flags, AIDC_ARRAY_LEN(flags)};
 	char path[64] = "/v1/share";

@@ -350,8 +350,7 @@ static int simple(const struct tkind *k, const char *verb, int argc, char **argv
 	bool json = false;
 	bool list = !strcmp(verb, "list"), del = !strcmp(verb, "delete");
 	const struct cli_flag flags[] = {
-		{"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-		CLI_CONN_FLAGS(sock),
+		CLI_LIVE_FLAGS(json, sock),
 	};
 	char name[64], usage[128], summary[256];
 	snprintf(name, sizeof name, "%s %s", k->noun, verb);

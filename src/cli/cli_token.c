@@ -152,8 +152,7 @@ static int token_list(int argc, char **argv)
 	const char *sock = NULL;
 	bool json = false;
 	const struct cli_flag flags[] = {
-	    {"json", CLI_BOOL, &json, NULL, "print the controller's JSON", 0, 0, NULL, NULL},
-	    CLI_CONN_FLAGS(sock),
+	    CLI_LIVE_FLAGS(json, sock),
 	};
 	const struct cli_cmd cmd = {
 	    "token list", "aidc token list [--json]",
