@@ -18,42 +18,43 @@ static const char usage[] =
 	"aidc scontrol show hostnames [LIST] | show hostlist NAMES | show job ID |\n"
 	"       hold ID... | release ID... | requeue ID";
 
+/* Expands list into *v (n names; aidc_hostlist_free them), or says why. */
+static int expand(const char *list, char ***v, size_t *n)
+{
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int rc = aidc_hostlist_expand(list, AIDC_MAX_NODES, v, n, &e);
+	if (rc)
+		fprintf(stderr, "scontrol: %s\n", aidc_err_text(&e, rc));
+	return rc ? CLI_EXIT_USAGE : 0;
+}
+
 static int show_hostnames(const char *list)
 {
-	if (!list) {
+	if (!list)
 		list = getenv("SLURM_JOB_NODELIST");
-		if (!list || !*list) {
-			fprintf(stderr, "scontrol: show hostnames: no hostlist given and "
-					"SLURM_JOB_NODELIST is not set\n");
-			return CLI_EXIT_USAGE;
-		}
+	if (!list || !*list) {
+		fprintf(stderr, "scontrol: show hostnames: no hostlist given and "
+				"SLURM_JOB_NODELIST is not set\n");
+		return CLI_EXIT_USAGE;
 	}
 	char **v = NULL;
 	size_t n = 0;
-	struct aidc_err e;
-	aidc_err_clear(&e);
-	int rc = aidc_hostlist_expand(list, AIDC_MAX_NODES, &v, &n, &e);
-	if (rc) {
-		fprintf(stderr, "scontrol: %s\n", aidc_err_text(&e, rc));
-		return CLI_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < n; i++)
+	int rc = expand(list, &v, &n);
+	for (size_t i = 0; !rc && i < n; i++)
 		printf("%s\n", v[i]);
-	aidc_hostlist_free(v, n);
-	return CLI_EXIT_OK;
+	if (!rc)
+		aidc_hostlist_free(v, n);
+	return rc;
 }
 
 static int show_hostlist(const char *names)
 {
 	char **v = NULL;
 	size_t n = 0;
-	struct aidc_err e;
-	aidc_err_clear(&e);
-	int rc = aidc_hostlist_expand(names, AIDC_MAX_NODES, &v, &n, &e);
-	if (rc) {
-		fprintf(stderr, "scontrol: %s\n", aidc_err_text(&e, rc));
-		return CLI_EXIT_USAGE;
-	}
+	int rc = expand(names, &v, &n);
+	if (rc)
+		return rc;
 	struct aidc_buf b;
 	aidc_buf_init(&b, (size_t)AIDC_MAX_NODES * AIDC_MAX_NAME_BYTES);
 	rc = aidc_hostlist_compress(v, n, &b);
