@@ -7,14 +7,7 @@
 # live_auth_munge: a private munged and MUNGE credentials (SKIPs without
 # munged or libmunge). live_auth_groups: admin_group and tokens (makes and
 # removes its own users and groups; SKIPs without root or groupadd).
-if(TARGET aidc_ctld AND TARGET aidc_agent)
-  foreach(scenario tokens munge groups)
-    set(_name live_auth)
-    if(NOT scenario STREQUAL "tokens")
-      set(_name live_auth_${scenario})
-    endif()
-    aidc_add_script_test(NAME ${_name}
-      COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/auth_test.py ${scenario}
-      TIMEOUT 180 LABELS live integration)
-  endforeach()
-endif()
+aidc_live_test(NAME live_auth SCRIPT auth_test.py ARGS tokens TIMEOUT 180)
+foreach(scenario munge groups)
+  aidc_live_test(NAME live_auth_${scenario} SCRIPT auth_test.py ARGS ${scenario} TIMEOUT 180)
+endforeach()

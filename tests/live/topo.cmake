@@ -3,8 +3,4 @@
 # tests/api/test_api_topo.c, tests/agent/test_topo.c).
 # A real controller: registration with topology over the agent protocol, the
 # node views and `aidc nodes`, refusals that change nothing, a kill -9 restart.
-if(TARGET aidc_ctld AND TARGET aidc_agent)
-  aidc_add_script_test(NAME live_topo
-    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/topo_live.py
-    TIMEOUT 180 LABELS live integration)
-endif()
+aidc_live_test(NAME live_topo SCRIPT topo_live.py TIMEOUT 180)
