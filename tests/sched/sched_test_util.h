@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers shared by the scheduling-core tests: hand-built clusters, one-line
- * job submission, and an invariant check of the capacity bookkeeping that
- * recomputes everything from the running jobs' allocations.
+ * job submission, the running set of a driven workload, and an invariant
+ * check of the capacity bookkeeping that recomputes everything from the
+ * running jobs' allocations.
  */
 #ifndef AIDC_TESTS_SCHED_TEST_UTIL_H
 #define AIDC_TESTS_SCHED_TEST_UTIL_H
@@ -14,22 +15,29 @@
 #undef fprintf
 #undef time
 
+/* A scheduler with cfg; a refusal ends the test. */
+static inline struct sched *mk_config(const struct sched_config *cfg)
+{
+	struct sched *s = NULL;
+	struct aidc_err e = {0};
+
+	if (sched_new(cfg, NULL, &s, &e)) {
+		fprintf(stderr, "sched_new: %s\n", e.msg);
+		exit(1);
+	}
+	return s;
+}
+
 /* A scheduler with the given order/placement/blocking and defaults otherwise. */
 static inline struct sched *mk(enum sched_order o, enum sched_placement p, enum sched_blocking b)
 {
 	struct sched_config cfg;
-	struct sched *s = NULL;
-	struct aidc_err e = {0};
 
 	sched_config_defaults(&cfg);
 	cfg.order = o;
 	cfg.placement = p;
 	cfg.blocking = b;
-	if (sched_new(&cfg, NULL, &s, &e)) {
-		fprintf(stderr, "sched_new: %s\n", e.msg);
-		exit(1);
-	}
-	return s;
+	return mk_config(&cfg);
 }
 
 /* Adds nodes named <prefix><i> with ndev devices of model in groups of gsize. */
@@ -152,6 +160,56 @@ static inline uint32_t nodes_of(const struct sched_decisions *d, const struct sc
 	if (first)
 		*first = n ? seen[0] : UINT32_MAX;
 	return n;
+}
+
+/* The running jobs of a workload driven like the simulator, with their ends. */
+#define RUN_SET_MAX 512
+struct run_set {
+	uint32_t job[RUN_SET_MAX];
+	int64_t end[RUN_SET_MAX];
+	uint32_t n;
+};
+
+/* Finishes the jobs whose end has come; returns how many the core refused. */
+static inline int run_set_finish_due(struct sched *s, struct run_set *r, int64_t now)
+{
+	struct aidc_err e = {0};
+	int bad = 0;
+
+	for (uint32_t i = 0; i < r->n;) {
+		if (r->end[i] <= now) {
+			bad += sched_job_finish(s, r->job[i], now, &e) != 0;
+			r->job[i] = r->job[--r->n];
+			r->end[i] = r->end[r->n];
+		} else {
+			i++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Applies decision x: a START runs until its oracle time (while there is room
+ * to track it), a PREEMPT's job leaves the set and is requeued. Returns how
+ * many calls the core refused.
+ */
+static inline int run_set_apply(struct sched *s, struct run_set *r,
+				const struct sched_decision *x, int64_t now)
+{
+	struct aidc_err e = {0};
+
+	if (x->kind == SCHED_DECIDE_START && r->n < RUN_SET_MAX) {
+		r->job[r->n] = x->job;
+		r->end[r->n++] = now + (int64_t)s->jobs[x->job].oracle_s;
+	}
+	for (uint32_t i = 0; x->kind == SCHED_DECIDE_PREEMPT && i < r->n; i++) {
+		if (r->job[i] == x->job) {
+			r->job[i] = r->job[--r->n];
+			r->end[i] = r->end[r->n];
+			return sched_job_requeue(s, x->job, now, &e) != 0;
+		}
+	}
+	return 0;
 }
 
 /*

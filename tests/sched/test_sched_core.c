@@ -341,24 +341,13 @@ static uint64_t random_run(enum sched_order o, enum sched_placement p, enum sche
 	struct aidc_rng rng;
 	struct aidc_err e = {0};
 	uint64_t hash = 1469598103934665603ULL;
-	uint32_t running[512];
-	int64_t ends[512];
-	uint32_t nrun = 0;
+	struct run_set run = {.n = 0};
 	uint64_t id = 1;
 
 	sched_decisions_init(&d);
 	aidc_rng_seed(&rng, seed);
 	for (int64_t now = 0; now < 2000; now += 5) {
-		for (uint32_t i = 0; i < nrun;) {
-			if (ends[i] <= now) {
-				if (sched_job_finish(s, running[i], now, &e))
-					(*bad)++;
-				running[i] = running[--nrun];
-				ends[i] = ends[nrun];
-			} else {
-				i++;
-			}
-		}
+		*bad += run_set_finish_due(s, &run, now);
 		for (int k = (int)aidc_rng_below(&rng, 3); k > 0; k--) {
 			static const uint32_t shapes[][2] = {{1, 1}, {1, 2}, {1, 4},  {2, 4},
 							     {1, 8}, {3, 8}, {12, 1}, {4, 1}};
@@ -385,21 +374,7 @@ static uint64_t random_run(enum sched_order o, enum sched_placement p, enum sche
 			       1099511628211ULL;
 			for (uint32_t a = 0; a < x->nalloc; a++)
 				hash = (hash ^ d.allocs[x->first_alloc + a].dev) * 1099511628211ULL;
-			if (x->kind == SCHED_DECIDE_START && nrun < 512) {
-				running[nrun] = x->job;
-				ends[nrun++] = now + (int64_t)s->jobs[x->job].oracle_s;
-			}
-			if (x->kind == SCHED_DECIDE_PREEMPT) {
-				for (uint32_t r = 0; r < nrun; r++) {
-					if (running[r] == x->job) {
-						if (sched_job_requeue(s, x->job, now, &e))
-							(*bad)++;
-						running[r] = running[--nrun];
-						ends[r] = ends[nrun];
-						break;
-					}
-				}
-			}
+			*bad += run_set_apply(s, &run, x, now);
 		}
 		*bad += check_invariants(s);
 	}

@@ -30,7 +30,7 @@
 static struct sched *mf_cluster(void)
 {
 	struct sched_config cfg;
-	struct sched *s = NULL;
+	struct sched *s;
 	struct aidc_err e = {0};
 	sched_config_defaults(&cfg);
 	cfg.order = SCHED_ORDER_MULTIFACTOR;
@@ -41,7 +41,8 @@ static struct sched *mf_cluster(void)
 	cfg.prio_weight_fairshare = 3000;
 	cfg.prio_weight_size = 800;
 	cfg.prio_weight_qos = 2000;
-	if (sched_new(&cfg, NULL, &s, &e) || sched_add_model(s, "gpu", "v", 16384, &e) != 0 ||
+	s = mk_config(&cfg);
+	if (sched_add_model(s, "gpu", "v", 16384, &e) != 0 ||
 	    sched_add_partition(s, "p", &e) != 0) {
 		fprintf(stderr, "setup: %s\n", e.msg);
 		exit(1);
@@ -80,23 +81,44 @@ static void share_is(struct sched *s, int g, double usage, double lfs, double fa
 	NEAR(sh.factor, factor);
 }
 
+/* The groups of the hand-computed case: o (3 shares) with a (3) and b (1) under
+ * it, and x (2). */
+struct hand_groups {
+	int o, x, a, b;
+};
+
+/*
+ * The hand-computed case's history: jobs of 4 devices in a, 2 in b and 2 in x
+ * run from 0 to 100, then the node drains so that the next jobs queue.
+ */
+static struct hand_groups hand_history(struct sched *s, struct sched_decisions *d)
+{
+	struct aidc_err e = {0};
+	struct hand_groups g;
+
+	g.o = group(s, "o", -1, 3);
+	g.x = group(s, "x", -1, 2);
+	g.a = group(s, "a", g.o, 3);
+	g.b = group(s, "b", g.o, 1);
+	CHECK(g.o >= 0 && g.x >= 0 && g.a >= 0 && g.b >= 0);
+	int a1 = job(s, 1, 4, g.a, 0, 0, 0), b1 = job(s, 2, 2, g.b, 0, 0, 0);
+	int x1 = job(s, 3, 2, g.x, 0, 0, 0);
+	CHECK_EQ(pass_count(s, 0, d, SCHED_DECIDE_START), 3);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)a1, 100, &e), 0);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)b1, 100, &e), 0);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)x1, 100, &e), 0);
+	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_DRAINING, &e), 0);
+	return g;
+}
+
 static void test_hand_computed(void)
 {
 	struct sched *s = mf_cluster();
 	struct sched_decisions d;
 	struct aidc_err e = {0};
 	sched_decisions_init(&d);
-	int o = group(s, "o", -1, 3), x = group(s, "x", -1, 2);
-	int a = group(s, "a", o, 3), b = group(s, "b", o, 1);
-	CHECK(o >= 0 && x >= 0 && a >= 0 && b >= 0);
-
-	int a1 = job(s, 1, 4, a, 0, 0, 0), b1 = job(s, 2, 2, b, 0, 0, 0);
-	int x1 = job(s, 3, 2, x, 0, 0, 0);
-	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 3);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)a1, 100, &e), 0);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)b1, 100, &e), 0);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)x1, 100, &e), 0);
-	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_DRAINING, &e), 0);
+	struct hand_groups g = hand_history(s, &d);
+	int x = g.x, o = g.o, a = g.a, b = g.b;
 
 	sched_fairshare_update(s, 100);
 	share_is(s, x, 200, 1.6, 1.0);
@@ -142,18 +164,10 @@ static void test_forecast_keeps_fair_share(void)
 	struct sched_decisions d;
 	struct aidc_err e = {0};
 	sched_decisions_init(&d);
-	int o = group(s, "o", -1, 3), x = group(s, "x", -1, 2);
-	int a = group(s, "a", o, 3), b = group(s, "b", o, 1);
-	int a1 = job(s, 1, 4, a, 0, 0, 0), b1 = job(s, 2, 2, b, 0, 0, 0);
-	int x1 = job(s, 3, 2, x, 0, 0, 0);
-	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 3);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)a1, 100, &e), 0);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)b1, 100, &e), 0);
-	CHECK_EQ(sched_job_finish(s, (uint32_t)x1, 100, &e), 0);
-	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_DRAINING, &e), 0);
-	int pb = job(s, 10, 4, b, 0, 0, 100);
-	int pa = job(s, 11, 4, a, 0, -10, 100);
-	int blk = job(s, 12, 4, x, 1000, 0, 100); /* 5900: first */
+	struct hand_groups g = hand_history(s, &d);
+	int pb = job(s, 10, 4, g.b, 0, 0, 100);
+	int pa = job(s, 11, 4, g.a, 0, -10, 100);
+	int blk = job(s, 12, 4, g.x, 1000, 0, 100); /* 5900: first */
 	CHECK_EQ(pass_count(s, 100, &d, SCHED_DECIDE_START), 0);
 	CHECK_EQ(sched_set_node_state(s, 0, SCHED_NODE_UP, &e), 0);
 	int64_t st[16] = {0};

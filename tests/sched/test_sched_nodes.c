@@ -325,22 +325,13 @@ static uint64_t random_constrained(enum sched_order o, enum sched_placement p,
 	struct aidc_rng rng;
 	struct aidc_err e = {0};
 	uint64_t hash = 1469598103934665603ULL, id = 1;
-	uint32_t running[512], cons[4096][2] = {{0}};
-	int64_t ends[512];
-	uint32_t nrun = 0;
+	uint32_t cons[4096][2] = {{0}};
+	struct run_set run = {.n = 0};
 
 	sched_decisions_init(&d);
 	aidc_rng_seed(&rng, seed);
 	for (int64_t now = 0; now < 1500; now += 5) {
-		for (uint32_t i = 0; i < nrun;) {
-			if (ends[i] <= now) {
-				*bad += sched_job_finish(s, running[i], now, &e) != 0;
-				running[i] = running[--nrun];
-				ends[i] = ends[nrun];
-			} else {
-				i++;
-			}
-		}
+		*bad += run_set_finish_due(s, &run, now);
 		for (int k = (int)aidc_rng_below(&rng, 3); k > 0 && id < 4096; k--) {
 			uint32_t nt = 1 + (uint32_t)aidc_rng_below(&rng, 12);
 			uint32_t nd = (uint32_t)aidc_rng_below(&rng, 4);
@@ -376,24 +367,15 @@ static uint64_t random_constrained(enum sched_order o, enum sched_placement p,
 				hash = (hash ^ d.allocs[x->first_alloc + a].node << 8 ^
 					d.allocs[x->first_alloc + a].dev) *
 				       1099511628211ULL;
-			if (x->kind == SCHED_DECIDE_START && nrun < 512) {
+			if (x->kind == SCHED_DECIDE_START && run.n < RUN_SET_MAX) {
 				if (start_ok(s, &d, x, cons[x->job_id][0], cons[x->job_id][1])) {
 					fprintf(stderr, "  job %" PRIu64 " broke its constraints\n",
 						x->job_id);
 					(*bad)++;
 				}
 				*ncons += (s->jobs[x->job].nnodes > 1 || s->jobs[x->job].per_node);
-				running[nrun] = x->job;
-				ends[nrun++] = now + (int64_t)s->jobs[x->job].oracle_s;
 			}
-			for (uint32_t r = 0; x->kind == SCHED_DECIDE_PREEMPT && r < nrun; r++) {
-				if (running[r] == x->job) {
-					*bad += sched_job_requeue(s, x->job, now, &e) != 0;
-					running[r] = running[--nrun];
-					ends[r] = ends[nrun];
-					break;
-				}
-			}
+			*bad += run_set_apply(s, &run, x, now);
 		}
 		*bad += check_invariants(s);
 	}

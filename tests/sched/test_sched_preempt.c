@@ -150,7 +150,7 @@ static struct sched *tiresias(int64_t threshold, int64_t starve_s, uint32_t prom
 			      uint32_t pct, uint32_t ndev)
 {
 	struct sched_config cfg;
-	struct sched *s = NULL;
+	struct sched *s;
 	struct aidc_err e = {0};
 
 	sched_config_defaults(&cfg);
@@ -160,7 +160,7 @@ static struct sched *tiresias(int64_t threshold, int64_t starve_s, uint32_t prom
 	cfg.tiresias_promote_pct = promote_pct;
 	cfg.tiresias_threshold_pct = pct;
 	cfg.tiresias_min_samples = 4;
-	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
+	s = mk_config(&cfg);
 	sched_add_model(s, "gpu", "v", 1, &e);
 	sched_add_partition(s, "p", &e);
 	add_nodes(s, "n", 0, 1, ndev, 0, 0, 0);
