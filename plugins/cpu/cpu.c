@@ -16,7 +16,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <aidc/device.h>
 
 #include "dev/half.h"
+#include "../plugin_util.h"
 
 #define CPU_MAX_DEVICES 8u
 
@@ -44,15 +44,7 @@ struct cpu_ctx {
 	size_t wide_len;
 };
 
-static int fail(struct cpu_ctx *c, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct cpu_ctx *c, int st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
-	va_end(ap);
-	return st;
-}
+PLUGIN_DEFINE_FAIL(fail, struct cpu_ctx)
 
 static float *scratch(struct cpu_ctx *c, size_t n)
 {
@@ -179,9 +171,7 @@ static int cpu_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	struct cpu_ctx *c = ctx;
 	if (dev >= c->ndev)
 		return fail(c, AIDC_DEV_ERR_INVALID, "no device %u", dev);
-	uint32_t sz = out->struct_size;
-	*out = c->info;
-	out->struct_size = sz;
+	plugin_info_copy(out, &c->info);
 	snprintf(out->uuid, sizeof out->uuid, "cpu-%u", dev);
 	return AIDC_DEV_OK;
 }
@@ -231,7 +221,7 @@ static int cpu_mem_free(void *ctx, uint32_t dev, struct aidc_dev_mem *m)
 
 static bool in_range(const struct aidc_dev_mem *m, uint64_t off, uint64_t bytes)
 {
-	return m && off <= m->bytes && bytes <= m->bytes - off;
+	return m && plugin_in_range(m->bytes, off, bytes);
 }
 
 static int cpu_copy_h2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,

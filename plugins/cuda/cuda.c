@@ -26,7 +26,6 @@
  */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 #include <aidc/device.h>
 
 #include "cuda_kern.h"
+#include "../plugin_util.h"
 
 #define CU_MAX_DEVICES 64
 /* Distinct compute capabilities whose compiled kernels one context keeps. */
@@ -80,16 +80,7 @@ struct cu_ctx {
 	char err[768];
 };
 
-static int fail(struct cu_ctx *c, int st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct cu_ctx *c, int st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
-	va_end(ap);
-	return st;
-}
+PLUGIN_DEFINE_FAIL(fail, struct cu_ctx)
 
 static int cufail(struct cu_ctx *c, cudaError_t e, const char *what)
 {
@@ -212,9 +203,7 @@ static int cu_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	struct cu_ctx *c = ctx;
 	if (dev >= c->ndev)
 		return fail(c, AIDC_DEV_ERR_INVALID, "no device %u", dev);
-	uint32_t sz = out->struct_size;
-	*out = c->dev[dev].info;
-	out->struct_size = sz;
+	plugin_info_copy(out, &c->dev[dev].info);
 	return AIDC_DEV_OK;
 }
 
@@ -248,7 +237,7 @@ static int cu_mem_free(void *ctx, uint32_t dev, struct aidc_dev_mem *m)
 
 static bool fits(const struct aidc_dev_mem *m, uint64_t off, uint64_t bytes)
 {
-	return m && off <= m->bytes && bytes <= m->bytes - off;
+	return m && plugin_in_range(m->bytes, off, bytes);
 }
 
 static int cu_copy_h2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,

@@ -4,7 +4,8 @@
  * backed by host memory and an fp32 GEMM written as three loops (over
  * cache-sized tiles). Everything
  * optional is left NULL (the exam then marks those questions "unsupported").
- * docs/device-plugin-abi.md walks through it. Depends on nothing but libc.
+ * docs/device-plugin-abi.md walks through it. Depends on nothing but libc
+ * (../plugin_util.h is header-only: copy it along).
  *
  * Built a second time with -DEXAMPLE_WRONG=1 as tests/exam's deliberately
  * wrong plugin: its GEMM drops the last term of every dot product, which the
@@ -17,6 +18,8 @@
 
 #include <aidc/device.h>
 
+#include "../plugin_util.h"
+
 struct aidc_dev_mem {
 	uint64_t bytes;
 	unsigned char *data;
@@ -26,11 +29,7 @@ struct ex_ctx {
 	char err[128];
 };
 
-static int ex_fail(struct ex_ctx *c, int status, const char *msg)
-{
-	snprintf(c->err, sizeof c->err, "%s", msg);
-	return status;
-}
+PLUGIN_DEFINE_FAIL(ex_fail, struct ex_ctx)
 
 static int ex_init(const char *config, void **out, char *err, size_t errlen)
 {
@@ -64,9 +63,7 @@ static int ex_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	if (dev != 0)
 		return ex_fail(ctx, AIDC_DEV_ERR_INVALID, "no such device");
 	/* Only write what the host's struct has room for (struct_size), then fill in. */
-	uint32_t size = out->struct_size;
-	memset(out, 0, size < sizeof *out ? size : sizeof *out);
-	out->struct_size = size;
+	plugin_info_clear(out);
 	snprintf(out->name, sizeof out->name, "Example accelerator");
 	snprintf(out->vendor, sizeof out->vendor, "AIDC");
 	snprintf(out->model, sizeof out->model, "example-1");
@@ -103,7 +100,7 @@ static int ex_mem_free(void *ctx, uint32_t dev, struct aidc_dev_mem *m)
 
 static int fits(const struct aidc_dev_mem *m, uint64_t off, uint64_t bytes)
 {
-	return m && off <= m->bytes && bytes <= m->bytes - off;
+	return m && plugin_in_range(m->bytes, off, bytes);
 }
 
 static int ex_copy_h2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,

@@ -19,6 +19,7 @@
 #include <aidc/device.h>
 
 #include "dev/half.h"
+#include "../plugin_util.h"
 #include "kernels.cl.h"
 
 #define OCL_MAX_DEVICES 64
@@ -44,15 +45,7 @@ struct ocl_ctx {
 	char err[512];
 };
 
-static int fail(struct ocl_ctx *c, int st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct ocl_ctx *c, int st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
-	va_end(ap);
-	return st;
-}
+PLUGIN_DEFINE_FAIL(fail, struct ocl_ctx)
 
 static int clfail(struct ocl_ctx *c, cl_int e, const char *what)
 {
@@ -181,9 +174,7 @@ static int ocl_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 	struct ocl_dev *d = get(ctx, dev);
 	if (!d)
 		return fail(ctx, AIDC_DEV_ERR_INVALID, "no device %u", dev);
-	uint32_t sz = out->struct_size;
-	*out = d->info;
-	out->struct_size = sz;
+	plugin_info_copy(out, &d->info);
 	return AIDC_DEV_OK;
 }
 
@@ -221,7 +212,7 @@ static int ocl_mem_free(void *ctx, uint32_t dev, struct aidc_dev_mem *m)
 
 static bool fits(const struct aidc_dev_mem *m, uint64_t off, uint64_t bytes)
 {
-	return m && off <= m->bytes && bytes <= m->bytes - off;
+	return m && plugin_in_range(m->bytes, off, bytes);
 }
 
 static int ocl_copy_h2d(void *ctx, uint32_t dev, struct aidc_dev_mem *dst, uint64_t off,

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Plugin loader tests: search path and errors (missing file, bad name, a
- * library without the entry point, a future ABI version), dtype helpers and
- * fp16/bf16 conversions.
+ * library without the entry point, a future ABI version), dtype helpers,
+ * fp16/bf16 conversions, and the in-tree plugins' device_info writing no
+ * byte past a version-1 host's struct_size.
  */
+#include <dlfcn.h>
 #include <math.h>
+#include <string.h>
 
 #include "dev/dev.h"
 #include "dev/half.h"
@@ -86,12 +89,60 @@ static void test_half(void)
 	}
 }
 
+/*
+ * A version-1 host's struct aidc_dev_info ends before visible_env: each
+ * in-tree plugin built here (that finds a device) must leave every byte past
+ * that struct_size as it was.
+ */
+static void test_info_size(void)
+{
+	static const char *const names[] = {"cpu", "example", "opencl", "cuda"};
+	const char *bin = getenv("AIDC_BINARY_DIR");
+	const size_t v1 = offsetof(struct aidc_dev_info, visible_env);
+
+	for (size_t i = 0; bin && i < AIDC_ARRAY_LEN(names); i++) {
+		char path[4096], err[256];
+		snprintf(path, sizeof path, "%s/plugins/aidc_dev_%s.so", bin, names[i]);
+		void *so = dlopen(path, RTLD_NOW | RTLD_LOCAL), *ctx = NULL;
+		const struct aidc_device_plugin *(*entry)(uint32_t) =
+		    so ? (const struct aidc_device_plugin *(*)(uint32_t))dlsym(
+			     so, "aidc_device_plugin_entry")
+		       : NULL;
+		const struct aidc_device_plugin *api = entry ? entry(AIDC_DEVICE_ABI_VERSION) : NULL;
+		uint32_t n = 0;
+		if (api && api->init("", &ctx, err, sizeof err) == 0 &&
+		    api->device_count(ctx, &n) == 0 && n > 0) {
+			struct aidc_dev_info info;
+			memset(&info, 0xab, sizeof info);
+			info.struct_size = (uint32_t)v1;
+			int rc = api->device_info(ctx, 0, &info);
+			const unsigned char *b = (const unsigned char *)&info;
+			size_t k = v1;
+			while (k < sizeof info && b[k] == 0xab)
+				k++;
+			if (rc != 0 || k != sizeof info || info.struct_size != v1) {
+				fprintf(stderr, "FAIL: %s device_info wrote past struct_size %zu\n",
+					names[i], v1);
+				failures++;
+			} else {
+				printf("%s: device_info kept to a version-1 struct_size\n",
+				       names[i]);
+			}
+		}
+		if (api && ctx)
+			api->fini(ctx);
+		/* No dlclose: the runtimes a plugin loads (OpenCL, CUDA) keep
+		 * allocations that LeakSanitizer reports once they are unmapped. */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
 	test_errors(dir);
 	test_search_path(dir);
 	test_half();
+	test_info_size();
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

@@ -30,6 +30,8 @@
 
 #include <aidc/device.h>
 
+#include "plugin_util.h"
+
 struct aidc_dev_mem {
 	uint64_t bytes;
 	unsigned char *data;
@@ -49,11 +51,7 @@ struct ctx {
 	uint64_t nqueued; /* fake-sync: calls not run yet */
 };
 
-static int fail(struct ctx *c, int st, const char *msg)
-{
-	snprintf(c->err, sizeof c->err, "%s", msg);
-	return st;
-}
+PLUGIN_DEFINE_FAIL(fail, struct ctx)
 
 /* The value of key in a "key=value,..." config, copied into out; 0 if absent. */
 static int config_get(const char *config, const char *key, char *out, size_t len)
@@ -124,9 +122,7 @@ static int ch_device_info(void *ctx, uint32_t dev, struct aidc_dev_info *out)
 		raise(SIGSEGV); /* not a null store: UBSan would catch that and exit 1 */
 	if (dev != 0)
 		return fail(c, AIDC_DEV_ERR_INVALID, "no such device");
-	uint32_t size = out->struct_size;
-	memset(out, 0, size < sizeof *out ? size : sizeof *out);
-	out->struct_size = size;
+	uint32_t size = plugin_info_clear(out);
 	snprintf(out->name, sizeof out->name, "Cheating accelerator");
 	snprintf(out->vendor, sizeof out->vendor, "AIDC tests");
 	snprintf(out->model, sizeof out->model, "cheat-1");
