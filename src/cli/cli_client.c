@@ -253,6 +253,8 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 		aidc_buf_release(&call->reply);
 		return CLI_EXIT_FAIL;
 	}
+	if (call->status >= 400 && (flags & CLI_CALL_QUIET))
+		return CLI_EXIT_FAIL;
 	if (call->status >= 400) {
 		api_client_error(call, &e);
 		fprintf(stderr, "aidc %s: %s\n", cmd, e.msg);

@@ -60,6 +60,10 @@ enum {
 	 * GET, or a submission carrying a request_id (the controller answers a
 	 * repeat with the job the first one made). */
 	CLI_CALL_IDEMPOTENT = 2,
+	/* A refusal (status >= 400) is not printed: CLI_EXIT_FAIL is returned
+	 * with the reply kept (api_client_error reads it; the caller releases
+	 * it), for commands that word refusals their own way (scancel). */
+	CLI_CALL_QUIET = 4,
 };
 /* The same with flags. cli_call waits for remote controllers (URLs) and for
  * a local socket that exists but refuses (a controller killed and being

@@ -55,6 +55,12 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"scontrol", cli_scontrol_main,
 	 "Slurm's scontrol for batch scripts: show hostnames|hostlist|job, hold, release, requeue",
 	 NULL, true},
+	{"squeue", cli_squeue_main,
+	 "Slurm's squeue: jobs with squeue's columns, filters and -o formats (docs/slurm.md)", NULL,
+	 true},
+	{"scancel", cli_scancel_main,
+	 "Slurm's scancel: cancel jobs by id or by user, state, name, partition (docs/slurm.md)",
+	 NULL, true},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
@@ -123,7 +129,8 @@ void cli_usage(FILE *out)
 }
 
 /*
- * Run under a Slurm command's name (a link named sbatch or scontrol, as
+ * Run under a Slurm command's name (a link named sbatch, scontrol, squeue
+ * or scancel, as
  * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
  * Returns argv itself otherwise. The new vector lives as long as the
  * process (it is main's argv); the static keeps it reachable.
@@ -131,7 +138,7 @@ void cli_usage(FILE *out)
 static char **as_slurm_command(int *argc, char **argv)
 {
 	static char **slurm_argv;
-	static const char *const names[] = {"sbatch", "scontrol"};
+	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel"};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(names); i++) {

@@ -1266,7 +1266,6 @@ static void job_json_detail(struct ctld *c, struct aidc_json *w, const struct ct
 	aidc_json_kbool(w, "script", j->has_script);
 	aidc_json_kbool(w, "spec_in_store", j->spec_shed);
 	aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
-	aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
 	aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);
 	if (j->tasks) {
 		aidc_json_key(w, "tasks");
@@ -1325,6 +1324,13 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_ki64(w, "time_limit_s", j->spec.time_limit_s);
 	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
+	/* What squeue and sinfo show (cli_squeue.c): partition, CPUs per task,
+	 * nodes asked for (0: any), GPU model asked for. */
+	aidc_json_kstr(w, "partition", j->spec.partition ? j->spec.partition : c->cfg.partition);
+	aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
+	aidc_json_ki64(w, "nodes_min", j->spec.nodes);
+	if (j->spec.gpu_model)
+		aidc_json_kstr(w, "gpu_model", j->spec.gpu_model);
 	if (j->tasks) {
 		aidc_json_key(w, "nodes");
 		aidc_json_arr_begin(w);

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared parts of squeue, scancel and sinfo under aidc (cli_slurm.h): they
+ * take Slurm's short options and filters, so a user's habits and scripts
+ * carry over, and they read the same job listing the controller gives
+ * `aidc jobs`.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "cli/cli_slurm.h"
+#include "util/hostlist.h"
+#include "util/slurmfmt.h"
+#include "util/util.h"
+
+static const struct cli_slurm_short *find_short(const struct cli_slurm_short *map, size_t n,
+						char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (map[i].c == c)
+			return &map[i];
+	return NULL;
+}
+
+/* Whether every letter of a group ("-hl") is a boolean short option. */
+static bool all_bools(const struct cli_slurm_short *map, size_t nmap, const char *g)
+{
+	for (; *g; g++) {
+		const struct cli_slurm_short *s = find_short(map, nmap, *g);
+		if (!s || s->value)
+			return false;
+	}
+	return true;
+}
+
+void cli_slurm_args(const struct cli_slurm_short *map, size_t nmap, int argc, char **argv,
+		    char ***out, int *outc)
+{
+	size_t cap = 2;
+	for (int i = 0; i < argc; i++)
+		cap += strlen(argv[i]) + 1;
+	char **v = aidc_calloc(cap, sizeof *v);
+	int n = 0;
+	bool rest = false;
+	for (int i = 0; i < argc; i++) {
+		char *a = argv[i];
+		const struct cli_slurm_short *s =
+		    i && !rest && a[0] == '-' && a[1] && a[1] != '-' ? find_short(map, nmap, a[1])
+								      : NULL;
+		rest |= i && strcmp(a, "--") == 0;
+		if (!s) {
+			v[n++] = a;
+		} else if (s->value) {
+			v[n++] = (char *)s->name;
+			if (a[2])
+				v[n++] = a + 2;
+		} else if (a[2] && !all_bools(map, nmap, a + 2)) {
+			v[n++] = a; /* "-hx": cli_parse names it */
+		} else {
+			for (const char *g = a + 1; *g; g++)
+				v[n++] = (char *)find_short(map, nmap, *g)->name;
+		}
+	}
+	v[n] = NULL;
+	*out = v;
+	*outc = n;
+}
+
+bool cli_slurm_in_list(const char *list, const char *s)
+{
+	if (!list || !s)
+		return false;
+	size_t sl = strlen(s);
+	for (const char *p = list;;) {
+		size_t len = strcspn(p, ",");
+		if (len == sl && strncmp(p, s, len) == 0)
+			return true;
+		if (!p[len])
+			return false;
+		p += len + 1;
+	}
+}
+
+int cli_slurm_filter_nodes(const char *cmd, const char *hostlist, struct cli_slurm_filter *f)
+{
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int rc = aidc_hostlist_expand(hostlist, AIDC_MAX_NODES, &f->nodes, &f->nnodes, &e);
+	if (rc) {
+		fprintf(stderr, "aidc %s: --nodelist: %s\n", cmd, aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void cli_slurm_filter_release(struct cli_slurm_filter *f)
+{
+	if (f->nodes)
+		aidc_hostlist_free(f->nodes, f->nnodes);
+	f->nodes = NULL;
+	f->nnodes = 0;
+}
+
+int cli_slurm_job_state(json_t *job)
+{
+	return aidc_slurm_state_of(json_string_value(json_object_get(job, "state")));
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static bool on_nodes(const struct cli_slurm_filter *f, json_t *job)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(job, "nodes"), i, it) {
+		const char *name = json_string_value(it);
+		for (size_t k = 0; name && k < f->nnodes; k++)
+			if (strcmp(f->nodes[k], name) == 0)
+				return true;
+	}
+	return false;
+}
+
+bool cli_slurm_match(const struct cli_slurm_filter *f, json_t *job)
+{
+	int st = cli_slurm_job_state(job);
+	if (st < 0 || !(f->states & (1u << st)))
+		return false;
+	char uid[24];
+	snprintf(uid, sizeof uid, "%lld", (long long)json_integer_value(json_object_get(job, "uid")));
+	if (f->users && *f->users && !cli_slurm_in_list(f->users, jstr(job, "user")) &&
+	    !cli_slurm_in_list(f->users, uid))
+		return false;
+	if (f->names && *f->names && !cli_slurm_in_list(f->names, jstr(job, "name")))
+		return false;
+	if (f->partitions && *f->partitions &&
+	    !cli_slurm_in_list(f->partitions, jstr(job, "partition")))
+		return false;
+	if (f->accounts && *f->accounts && !cli_slurm_in_list(f->accounts, jstr(job, "account")))
+		return false;
+	if (f->qos && *f->qos && !cli_slurm_in_list(f->qos, jstr(job, "qos")))
+		return false;
+	return !f->nodes || on_nodes(f, job);
+}
+
+/* The reply of c parsed, strings made printable; NULL after a line on stderr. */
+static json_t *parse(const char *cmd, struct api_call *c)
+{
+	json_error_t je;
+	json_t *r = json_loadb(aidc_buf_str(&c->reply), c->reply.len, 0, &je);
+	aidc_buf_release(&c->reply);
+	if (!r)
+		fprintf(stderr, "aidc %s: malformed reply from the controller\n", cmd);
+	else
+		cli_json_printable(r);
+	return r;
+}
+
+/* Every page of one query (path so far, of cap bytes), jobs appended to out. */
+static int list_pages(const char *cmd, const char *sp, char *path, size_t cap, json_t *out)
+{
+	size_t base = strlen(path);
+	long long before = 0;
+	for (;;) {
+		snprintf(path + base, cap - base, "%slimit=10000", strchr(path, '?') ? "&" : "?");
+		if (before)
+			snprintf(path + strlen(path), cap - strlen(path), "&before=%lld", before);
+		struct api_call c;
+		int rc = cli_call(cmd, sp, "GET", path, NULL, 0, &c);
+		if (rc)
+			return rc;
+		json_t *r = parse(cmd, &c);
+		if (!r)
+			return CLI_EXIT_FAIL;
+		json_array_extend(out, json_object_get(r, "jobs"));
+		bool more = json_is_true(json_object_get(r, "more"));
+		before = (long long)json_integer_value(json_object_get(r, "next_before"));
+		json_decref(r);
+		if (!more || before <= 0)
+			return 0;
+	}
+}
+
+int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const char *user,
+			json_t *out)
+{
+	static const char *const aidc_states[] = {"pending",   "running", "stopping",
+						  "completed", "failed",  "cancelled",
+						  "timeout",   "node_fail", "requeue"};
+	char uq[AIDC_MAX_NAME_BYTES + 8] = "";
+	if (user && *user && !strpbrk(user, ",&?#/ ") && strlen(user) < AIDC_MAX_NAME_BYTES)
+		snprintf(uq, sizeof uq, "user=%s", user);
+	size_t want = 0;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(aidc_states); i++)
+		want += (mask & (1u << aidc_slurm_state_of(aidc_states[i]))) != 0;
+	char path[512];
+	if (want == AIDC_ARRAY_LEN(aidc_states)) { /* every state: one listing */
+		snprintf(path, sizeof path, "/v1/jobs%s%s", *uq ? "?" : "", uq);
+		return list_pages(cmd, sp, path, sizeof path, out);
+	}
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(aidc_states); i++) {
+		if (!(mask & (1u << aidc_slurm_state_of(aidc_states[i]))))
+			continue;
+		snprintf(path, sizeof path, "/v1/jobs?state=%s%s%s", aidc_states[i], *uq ? "&" : "",
+			 uq);
+		int rc = list_pages(cmd, sp, path, sizeof path, out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
+		      size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	struct api_call c = {0};
+	int rc = cli_call_retry(cmd, sp, "GET", path, NULL, 0, &c,
+				cli_call_wait_flag(sp) | CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);
+	if (rc && c.status >= 400) {
+		struct aidc_err e = {0};
+		api_client_error(&c, &e);
+		snprintf(why, n, "%s", e.msg);
+		aidc_buf_release(&c.reply);
+		return 1;
+	}
+	if (rc)
+		return rc;
+	*job = parse(cmd, &c);
+	return *job ? 0 : CLI_EXIT_FAIL;
+}
+
+const char *cli_slurm_me(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_name ? pw->pw_name : "";
+}

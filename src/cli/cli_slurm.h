@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What aidc's Slurm-named query commands share (cli_squeue.c, cli_scancel.c,
+ * cli_sinfo.c): Slurm's short options turned into the long flags of a flag
+ * table, the job listing fetched from the controller, and the job filters
+ * (-u, -t, -n, -p, -A, -q, -w) with Slurm's meaning. Formats and state names
+ * are util/slurmfmt.h.
+ */
+#ifndef AIDC_CLI_CLI_SLURM_H
+#define AIDC_CLI_CLI_SLURM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A short option: -c is name ("--user"), with a value ("-u NAME", "-uNAME") or not. */
+struct cli_slurm_short {
+	char c;
+	const char *name; /* with its dashes */
+	bool value;
+};
+
+/*
+ * argv with the short options of map turned into their long names: "-u X",
+ * "-uX", and grouped booleans ("-hl"). Anything else stays as it is (an
+ * unknown short option is then refused by cli_parse, naming it); nothing
+ * after "--" is touched. *out holds argc entries and a NULL, borrowed from
+ * argv and map; free the vector with aidc_free.
+ */
+void cli_slurm_args(const struct cli_slurm_short *map, size_t nmap, int argc, char **argv,
+		    char ***out, int *outc);
+
+/* Which jobs a command applies to (NULL or empty lists: any). */
+struct cli_slurm_filter {
+	uint32_t states;      /* bits of enum aidc_slurm_state */
+	const char *users;    /* comma list of user names or uids */
+	const char *names;    /* comma list of job names */
+	const char *partitions, *accounts, *qos; /* comma lists */
+	char **nodes;         /* -w: hosts (expanded); a job matches when it has one */
+	size_t nnodes;
+};
+
+/* Sets f->nodes from a hostlist ("n[1-3]"); 0, or CLI_EXIT_USAGE after
+ * "aidc CMD: ..." on stderr. Free with cli_slurm_filter_release. */
+int cli_slurm_filter_nodes(const char *cmd, const char *hostlist, struct cli_slurm_filter *f);
+void cli_slurm_filter_release(struct cli_slurm_filter *f);
+/* Whether job (a job object of the controller's JSON) passes f. */
+bool cli_slurm_match(const struct cli_slurm_filter *f, json_t *job);
+/* The Slurm state of a job object (enum aidc_slurm_state), -1 if unknown. */
+int cli_slurm_job_state(json_t *job);
+/* Whether s is one of the items of the comma list (a NULL list: no). */
+bool cli_slurm_in_list(const char *list, const char *s);
+
+/*
+ * Every job the caller may see (the controller pages its list; every page
+ * is read) whose aidc state maps onto a state of mask, appended to out (a
+ * JSON array). user, when given, is passed to the controller as ?user=.
+ * Returns 0 or CLI_EXIT_FAIL after "aidc CMD: ..." on stderr.
+ */
+int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const char *user,
+			json_t *out);
+/*
+ * One job by id (GET /v1/jobs/ID): 0 with *job (caller decrefs); 1 when the
+ * controller refused (no such job for the caller), its message in why;
+ * CLI_EXIT_FAIL after a line on stderr when the controller did not answer.
+ */
+int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
+		      size_t n);
+/* The caller's user name ("" if unknown). */
+const char *cli_slurm_me(void);
+
+#endif

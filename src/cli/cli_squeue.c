@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `aidc squeue` (and `squeue`, the same binary under Slurm's name): Slurm's
+ * queue listing over aidc's job list, so users' habits and scripts that read
+ * squeue's columns keep working. Options are Slurm's (-u -t -j -p -n -A -q -w
+ * -h -o -l --start --me); the ones with no meaning here are refused naming
+ * them (docs/slurm.md). Formats go through util/slurmfmt, as sinfo's do.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "cli/cli_slurm.h"
+#include "util/clock.h"
+#include "util/hostlist.h"
+#include "util/slurmfmt.h"
+#include "util/util.h"
+
+#define SQ_FIELDS "ijutTMlLDCRPNVSebqarQY"
+#define SQ_DEFAULT "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"
+#define SQ_LONG "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
+#define SQ_START "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %20Y %R"
+
+static const char *const sq_headers[][2] = {
+    {"i", "JOBID"},	 {"j", "NAME"},		    {"u", "USER"},	 {"t", "ST"},
+    {"T", "STATE"},	 {"M", "TIME"},		    {"l", "TIME_LIMIT"}, {"L", "TIME_LEFT"},
+    {"D", "NODES"},	 {"C", "CPUS"},		    {"R", "NODELIST(REASON)"},
+    {"P", "PARTITION"}, {"N", "NODELIST"},	    {"V", "SUBMIT_TIME"},
+    {"S", "START_TIME"}, {"e", "END_TIME"},	    {"b", "TRES_PER_NODE"},
+    {"q", "QOS"},	 {"a", "ACCOUNT"},	    {"r", "REASON"},	 {"Q", "PRIORITY"},
+    {"Y", "SCHEDNODES"},
+};
+
+static const char *header(void *ctx, char letter, struct aidc_buf *scratch)
+{
+	(void)ctx;
+	(void)scratch;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(sq_headers); i++)
+		if (sq_headers[i][0][0] == letter)
+			return sq_headers[i][1];
+	return "";
+}
+
+static const char *js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static long long ji(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* Unix seconds as Slurm prints them (local time, ISO 8601); "N/A" for 0. */
+static const char *when(long long t, struct aidc_buf *b)
+{
+	if (t <= 0)
+		return "N/A";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+	localtime_r(&tt, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	aidc_buf_puts(b, s);
+	return aidc_buf_str(b);
+}
+
+/* Seconds the job has run (to now, or to its end). */
+static long long used_s(json_t *j)
+{
+	long long st = ji(j, "start_s"), end = ji(j, "end_s");
+	if (st <= 0)
+		return 0;
+	long long to = end > 0 ? end : (long long)aidc_wall_s();
+	return to > st ? to - st : 0;
+}
+
+static const char *duration(long long s, struct aidc_buf *b)
+{
+	char d[40];
+	aidc_slurm_duration(s, d, sizeof d);
+	aidc_buf_puts(b, d);
+	return aidc_buf_str(b);
+}
+
+/* The job's nodes in compressed hostlist form ("" before placement). */
+static const char *nodelist(json_t *j, struct aidc_buf *b)
+{
+	json_t *nodes = json_object_get(j, "nodes");
+	size_t n = json_array_size(nodes);
+	char **v = aidc_calloc(n ? n : 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(nodes, i));
+		v[i] = (char *)(s ? s : "?");
+	}
+	aidc_hostlist_compress(v, n, b);
+	aidc_free(v);
+	return aidc_buf_str(b);
+}
+
+static long long node_count(json_t *j)
+{
+	size_t n = json_array_size(json_object_get(j, "nodes"));
+	if (n)
+		return (long long)n;
+	return ji(j, "nodes_min") > 0 ? ji(j, "nodes_min") : 1;
+}
+
+/* %b: the GPUs per node ("gres/gpu[:model]:N"), "N/A" without. */
+static const char *gres(json_t *j, struct aidc_buf *b)
+{
+	long long g = ji(j, "gpus_per_task") * ji(j, "ntasks"), n = node_count(j);
+	if (g <= 0)
+		return "N/A";
+	aidc_buf_printf(b, "gres/gpu%s%s:%lld", *js(j, "gpu_model") ? ":" : "", js(j, "gpu_model"),
+			g % n == 0 ? g / n : g);
+	return aidc_buf_str(b);
+}
+
+/* %R: a pending job's reason in parentheses, else its nodes, else why it ended. */
+static const char *nodes_or_reason(json_t *j, struct aidc_buf *b)
+{
+	if (cli_slurm_job_state(j) == AIDC_SST_PENDING)
+		aidc_buf_printf(b, "(%s)", js(j, "pending_reason"));
+	else if (json_array_size(json_object_get(j, "nodes")))
+		return nodelist(j, b);
+	else
+		aidc_buf_printf(b, "(%s)", *js(j, "reason") ? js(j, "reason") : "None");
+	return aidc_buf_str(b);
+}
+
+/* The time fields: %M %l %L %V %S %e. */
+static const char *time_value(json_t *j, char letter, struct aidc_buf *b)
+{
+	long long lim = ji(j, "time_limit_s");
+	switch (letter) {
+	case 'M':
+		return duration(used_s(j), b);
+	case 'l':
+		return lim > 0 ? duration(lim, b) : "UNLIMITED";
+	case 'L':
+		return lim > 0 ? duration(lim - used_s(j), b) : "UNLIMITED";
+	case 'V':
+		return when(ji(j, "submit_s"), b);
+	case 'S':
+		return when(ji(j, "start_s") > 0 ? ji(j, "start_s") : ji(j, "start_estimate_s"), b);
+	default: /* 'e': the end, or a running job's end at its limit */
+		if (ji(j, "end_s") > 0)
+			return when(ji(j, "end_s"), b);
+		return when(ji(j, "start_s") > 0 && lim > 0 ? ji(j, "start_s") + lim : 0, b);
+	}
+}
+
+static const char *value(void *ctx, char letter, struct aidc_buf *b)
+{
+	json_t *j = ctx;
+	int st = cli_slurm_job_state(j);
+	switch (letter) {
+	case 'i':
+		aidc_buf_printf(b, "%lld", ji(j, "id"));
+		return aidc_buf_str(b);
+	case 'j':
+		return js(j, "name");
+	case 'u':
+		return js(j, "user");
+	case 't':
+		return aidc_slurm_state_code(st);
+	case 'T':
+		return aidc_slurm_state_name(st);
+	case 'D':
+		aidc_buf_printf(b, "%lld", node_count(j));
+		return aidc_buf_str(b);
+	case 'C':
+		aidc_buf_printf(b, "%lld",
+				ji(j, "ntasks") * (ji(j, "cpus_per_task") > 0 ? ji(j, "cpus_per_task") : 1));
+		return aidc_buf_str(b);
+	case 'R':
+		return nodes_or_reason(j, b);
+	case 'P':
+		return js(j, "partition");
+	case 'N':
+		return nodelist(j, b);
+	case 'b':
+		return gres(j, b);
+	case 'q':
+		return *js(j, "qos") ? js(j, "qos") : "(null)";
+	case 'a':
+		return *js(j, "account") ? js(j, "account") : "(null)";
+	case 'r':
+		return st == AIDC_SST_PENDING ? js(j, "pending_reason")
+		       : *js(j, "reason")     ? js(j, "reason")
+					      : "None";
+	case 'Q':
+		aidc_buf_printf(b, "%lld", ji(j, "priority"));
+		return aidc_buf_str(b);
+	case 'Y':
+		return "(null)"; /* the nodes a pending job is planned on are not published */
+	default:
+		return time_value(j, letter, b);
+	}
+}
+
+/* squeue's default order: partition, state (Slurm's order), priority down; then id. */
+static int by_default(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	int c = strcmp(js(a, "partition"), js(b, "partition"));
+	if (c)
+		return c;
+	int sa = cli_slurm_job_state(a), sb = cli_slurm_job_state(b);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (ji(a, "priority") != ji(b, "priority"))
+		return ji(a, "priority") > ji(b, "priority") ? -1 : 1;
+	return ji(a, "id") < ji(b, "id") ? -1 : ji(a, "id") > ji(b, "id");
+}
+
+/* --start: by expected start (known ones first), then id. */
+static int by_start(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	long long ea = ji(a, "start_estimate_s"), eb = ji(b, "start_estimate_s");
+	if (ea != eb)
+		return !ea ? 1 : !eb ? -1 : ea < eb ? -1 : 1;
+	return ji(a, "id") < ji(b, "id") ? -1 : ji(a, "id") > ji(b, "id");
+}
+
+/* squeue's options with no meaning here: refused naming them, with why. */
+static const struct {
+	const char *name;
+	char shortopt;
+	const char *metavar; /* NULL: takes no value */
+	const char *why;
+} sq_refused[] = {
+    {"Format", 'O', "FIELDS", "long field names are not implemented; use -o/--format %-fields"},
+    {"sort", 'S', "KEYS", "sort keys are not implemented; the order is squeue's default "
+			  "(partition, state, priority; --start: start time)"},
+    {"iterate", 'i', "SECONDS", "not implemented; use watch squeue"},
+    {"steps", 's', NULL, "job steps do not exist here yet (issue 13 item 5)"},
+    {"clusters", 'M', "NAMES", "federated clusters do not exist here"},
+    {"federation", 0, NULL, "federated clusters do not exist here"},
+    {"licenses", 'L', "NAMES", "licenses are not managed here"},
+    {"reservation", 'R', "NAME", "reservations are not implemented"},
+    {"verbose", 'v', NULL, "no verbose report is implemented"},
+    {"yaml", 0, NULL, "YAML output is not implemented; use --json"},
+};
+
+struct sq_opts {
+	const char *sock, *user, *states, *jobs, *part, *name, *acct, *qos, *nodes, *format;
+	bool json, me, noheader, lng, start, all, array, version;
+	bool refused[AIDC_ARRAY_LEN(sq_refused)];
+	const char *refused_val[AIDC_ARRAY_LEN(sq_refused)];
+	char refused_help[AIDC_ARRAY_LEN(sq_refused)][160];
+};
+
+static const struct cli_slurm_short sq_short[] = {
+    {'u', "--user", true},  {'t', "--states", true},   {'j', "--jobs", true},
+    {'p', "--partition", true}, {'n', "--name", true}, {'A', "--account", true},
+    {'q', "--qos", true},   {'w', "--nodelist", true}, {'o', "--format", true},
+    {'h', "--noheader", false}, {'l', "--long", false}, {'a', "--all", false},
+    {'r', "--array", false}, {'V', "--version", false}, {'O', "--Format", true},
+    {'S', "--sort", true},  {'i', "--iterate", true},  {'s', "--steps", false},
+    {'M', "--clusters", true}, {'L', "--licenses", true}, {'R', "--reservation", true},
+    {'v', "--verbose", false},
+};
+
+/* The flag table: squeue's options, then the refused ones. *n entries; aidc_free it. */
+static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
+{
+	const struct cli_flag base[] = {
+	    {"user", CLI_STR, &o->user, "USERS", "(-u) jobs of these users (comma list of names "
+	     "or uids; others' jobs only for admins)", 0, 0, NULL, NULL},
+	    {"me", CLI_BOOL, &o->me, NULL, "the caller's jobs (-u with your name)", 0, 0, NULL, NULL},
+	    {"states", CLI_STR, &o->states, "STATES", "(-t) jobs in these states: Slurm's names "
+	     "or codes, comma list, any case (PD,R,CG,CD,CA,F,TO,NF..., all); default PD,R,CG",
+	     0, 0, NULL, NULL},
+	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list), in any state "
+	     "unless -t", 0, 0, NULL, NULL},
+	    {"partition", CLI_STR, &o->part, "PARTS", "(-p) jobs in these partitions", 0, 0, NULL,
+	     NULL},
+	    {"name", CLI_STR, &o->name, "NAMES", "(-n) jobs with these names", 0, 0, NULL, NULL},
+	    {"account", CLI_STR, &o->acct, "ACCOUNTS", "(-A) jobs charged to these accounts", 0,
+	     0, NULL, NULL},
+	    {"qos", CLI_STR, &o->qos, "QOS", "(-q) jobs of these QoS", 0, 0, NULL, NULL},
+	    {"nodelist", CLI_STR, &o->nodes, "HOSTLIST", "(-w) jobs on these nodes (n[1-3])", 0,
+	     0, NULL, NULL},
+	    {"noheader", CLI_BOOL, &o->noheader, NULL, "(-h) no header line", 0, 0, NULL, NULL},
+	    {"format", CLI_STR, &o->format, "FORMAT", "(-o) fields %[.][-][width]X of " SQ_FIELDS
+	     " (docs/slurm.md)", 0, 0, NULL, NULL},
+	    {"long", CLI_BOOL, &o->lng, NULL, "(-l) the long format (STATE, TIME_LIMIT)", 0, 0,
+	     NULL, NULL},
+	    {"start", CLI_BOOL, &o->start, NULL, "pending jobs with their expected start times "
+	     "(the scheduler's estimates; N/A where it has none)", 0, 0, NULL, NULL},
+	    {"all", CLI_BOOL, &o->all, NULL, "(-a) all partitions (none are hidden here)", 0, 0,
+	     NULL, NULL},
+	    {"array", CLI_BOOL, &o->array, NULL, "(-r) one array element per line (always so "
+	     "here)", 0, 0, NULL, NULL},
+	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
+	    CLI_LIVE_FLAGS(o->json, o->sock),
+	};
+	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(sq_refused);
+	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
+	memcpy(f, base, sizeof base);
+	for (size_t i = 0; i < nr; i++) {
+		if (sq_refused[i].shortopt)
+			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
+				 sq_refused[i].shortopt, sq_refused[i].why);
+		else
+			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
+				 sq_refused[i].why);
+		f[nb + i] = (struct cli_flag){
+		    .name = sq_refused[i].name,
+		    .type = sq_refused[i].metavar ? CLI_STR : CLI_BOOL,
+		    .dst = sq_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
+		    .metavar = sq_refused[i].metavar,
+		    .help = o->refused_help[i],
+		    .seen = &o->refused[i]};
+	}
+	*n = nb + nr;
+	return f;
+}
+
+/* Checks the options and sets the filter and the format; 0 or CLI_EXIT_USAGE after a line. */
+static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc_sfmt *fmt)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(sq_refused); i++)
+		if (o->refused[i]) {
+			fprintf(stderr, "aidc squeue: --%s is not supported here: %s\n",
+				sq_refused[i].name, sq_refused[i].why);
+			return CLI_EXIT_USAGE;
+		}
+	if (o->me && o->user) {
+		fprintf(stderr, "aidc squeue: give --me or -u/--user, not both\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int rc;
+	f->states = o->jobs ? (1u << AIDC_SST_COUNT_) - 1
+		    : o->start ? 1u << AIDC_SST_PENDING
+			       : AIDC_SST_DEFAULT_MASK;
+	if (o->states && (rc = aidc_slurm_states_parse(o->states, &f->states, &e)) != 0) {
+		fprintf(stderr, "aidc squeue: -t/--states: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	f->users = o->me ? cli_slurm_me() : o->user;
+	f->names = o->name;
+	f->partitions = o->part;
+	f->accounts = o->acct;
+	f->qos = o->qos;
+	if (o->nodes && (rc = cli_slurm_filter_nodes("squeue", o->nodes, f)) != 0)
+		return rc;
+	const char *spec = o->format ? o->format : o->start ? SQ_START : o->lng ? SQ_LONG : SQ_DEFAULT;
+	if ((rc = aidc_sfmt_parse(spec, SQ_FIELDS, fmt, &e)) != 0) {
+		fprintf(stderr, "aidc squeue: -o/--format: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* -j IDS: every id checked first; then each job fetched. A missing one is
+ * named on stderr; none found at all is a failure, as in squeue. */
+static int sq_by_id(const char *sp, const char *ids, json_t *out)
+{
+	long long v[CLI_MAX_JOB_ARGS];
+	size_t n = 0;
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		char one[32];
+		snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
+		int64_t id;
+		if (len == 0 || len > 20 || aidc_parse_i64(one, 1, INT64_MAX, &id) != 0 ||
+		    n == AIDC_ARRAY_LEN(v)) {
+			fprintf(stderr, "aidc squeue: -j/--jobs: '%.*s' is not a job id (a positive "
+					"number; at most %d)\n", (int)(len > 32 ? 32 : len), p,
+				CLI_MAX_JOB_ARGS);
+			return CLI_EXIT_USAGE;
+		}
+		v[n++] = id;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = NULL;
+		char why[256];
+		int rc = cli_slurm_get_job("squeue", sp, v[i], &j, why, sizeof why);
+		if (rc == 1)
+			fprintf(stderr, "aidc squeue: job %lld: %s (Invalid job id specified)\n", v[i],
+				why);
+		else if (rc)
+			return rc;
+		else
+			found += json_array_append_new(out, j) == 0;
+	}
+	return found ? 0 : CLI_EXIT_FAIL;
+}
+
+static int sq_print(const struct sq_opts *o, const struct aidc_sfmt *fmt, json_t *jobs)
+{
+	size_t n = json_array_size(jobs);
+	json_t **v = aidc_calloc(n ? n : 1, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(jobs, i);
+	qsort(v, n, sizeof *v, o->start ? by_start : by_default);
+	int rc = 0;
+	if (o->json) {
+		json_t *r = json_object(), *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append(arr, v[i]);
+		json_object_set_new(r, "jobs", arr);
+		char *s = json_dumps(r, JSON_COMPACT);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		json_decref(r);
+	} else {
+		struct aidc_buf line;
+		aidc_buf_init(&line, 16u << 20);
+		for (size_t i = 0; !rc && i <= n; i++) {
+			if (i == 0 && o->noheader)
+				continue;
+			aidc_buf_reset(&line);
+			rc = i == 0 ? aidc_sfmt_line(fmt, header, NULL, &line)
+				    : aidc_sfmt_line(fmt, value, v[i - 1], &line);
+			if (!rc)
+				printf("%s\n", aidc_buf_str(&line));
+		}
+		aidc_buf_release(&line);
+	}
+	aidc_free(v);
+	return rc ? CLI_EXIT_FAIL : 0;
+}
+
+/* The jobs to show: by id, or the listing of the filter's states; then filtered. */
+static int sq_collect(const struct sq_opts *o, const struct cli_slurm_filter *f, const char *sp,
+		      json_t *out)
+{
+	json_t *all = json_array();
+	/* One user by name goes to the controller; lists and uids are filtered here. */
+	const char *one = f->users && !strchr(f->users, ',') &&
+				  strspn(f->users, "0123456789") != strlen(f->users)
+			      ? f->users
+			      : NULL;
+	int rc = o->jobs ? sq_by_id(sp, o->jobs, all)
+			 : cli_slurm_list_jobs("squeue", sp, f->states, one, all);
+	size_t i;
+	json_t *j;
+	json_array_foreach(all, i, j)
+		if (cli_slurm_match(f, j))
+			json_array_append(out, j);
+	json_decref(all);
+	return rc;
+}
+
+int cli_squeue_main(int argc, char **argv)
+{
+	struct sq_opts o = {0};
+	size_t nflags;
+	struct cli_flag *flags = sq_flags(&o, &nflags);
+	const struct cli_cmd cmd = {
+	    "squeue", "aidc squeue [-u USERS] [-t STATES] [-j IDS] [-p PARTS] [-h] [-l] "
+		      "[-o FORMAT] [--start] [--json]",
+	    "Slurm's squeue over aidc's jobs: the default columns are squeue's (JOBID PARTITION "
+	    "NAME USER ST TIME NODES NODELIST(REASON)), nodes as compressed hostlists. Installed "
+	    "as 'squeue' too. Short options are Slurm's (shown in brackets); options with no "
+	    "meaning here are refused naming them (docs/slurm.md).",
+	    flags, nflags};
+	char **v;
+	int vc;
+	cli_slurm_args(sq_short, AIDC_ARRAY_LEN(sq_short), argc, argv, &v, &vc);
+	struct cli_slurm_filter f = {0};
+	struct aidc_sfmt fmt = {0};
+	int rc = cli_parse(&cmd, vc, v, NULL, 0, NULL);
+	if (rc == 1)
+		rc = CLI_EXIT_OK;
+	else if (!rc && o.version)
+		printf("aidc %s\n", AIDC_VERSION);
+	else if (!rc && (rc = sq_resolve(&o, &f, &fmt)) == 0) {
+		char sp[AIDC_MAX_PATH_BYTES];
+		cli_socket_path(o.sock, sp, sizeof sp);
+		json_t *jobs = json_array();
+		rc = sq_collect(&o, &f, sp, jobs);
+		if (!rc || (o.jobs && json_array_size(jobs)))
+			rc = sq_print(&o, &fmt, jobs) ? CLI_EXIT_FAIL : rc;
+		json_decref(jobs);
+	}
+	aidc_sfmt_release(&fmt);
+	cli_slurm_filter_release(&f);
+	aidc_free(v);
+	aidc_free(flags);
+	return rc;
+}

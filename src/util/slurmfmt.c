@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Slurm's format strings and job state names (slurmfmt.h). A format is
+ * parsed once into items, then rendered per row through a callback, so the
+ * header line and the rows go through the same padding and cutting.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/slurmfmt.h"
+#include "util/util.h"
+
+static void push_item(struct aidc_sfmt *f, struct aidc_sfmt_item it)
+{
+	AIDC_GROW(f->v, f->cap, f->n + 1);
+	f->v[f->n++] = it;
+}
+
+/* Literal text fmt[0..len), "%%" already turned into one '%' by the caller. */
+static void push_text(struct aidc_sfmt *f, const char *s, size_t len)
+{
+	if (len)
+		push_item(f, (struct aidc_sfmt_item){.text = aidc_strndup(s, len)});
+}
+
+void aidc_sfmt_release(struct aidc_sfmt *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		aidc_free(f->v[i].text);
+	aidc_free(f->v);
+	memset(f, 0, sizeof *f);
+}
+
+/* One "%..." at *p (just past the '%'): a field into f, or an unknown
+ * letter appended to bad. Returns 0, or an error for a malformed one. */
+static int parse_field(const char **p, const char *known, struct aidc_sfmt *f, char *bad,
+		       size_t badcap, struct aidc_err *e)
+{
+	const char *s = *p;
+	struct aidc_sfmt_item it = {0};
+	if (*s == '.') {
+		it.right = true;
+		s++;
+	}
+	if (*s == '-')
+		s++;
+	long w = 0;
+	while (isdigit((unsigned char)*s)) {
+		w = w * 10 + (*s++ - '0');
+		if (w > AIDC_SFMT_MAX_WIDTH)
+			return aidc_errf(e, AIDC_E_PARSE, "format: field width over %d in '%%%.16s'",
+					 AIDC_SFMT_MAX_WIDTH, *p);
+	}
+	if (!*s)
+		return aidc_errf(e, AIDC_E_PARSE, "format: '%%%s' ends without a field letter", *p);
+	if (!isalpha((unsigned char)*s))
+		return aidc_errf(e, AIDC_E_PARSE, "format: '%%%.*s' is not a field (%%[.][-][width]X)",
+				 (int)(s - *p + 1), *p);
+	it.letter = *s;
+	it.width = (int)w;
+	*p = s + 1;
+	if (strchr(known, it.letter)) {
+		push_item(f, it);
+	} else if (strlen(bad) + 4 < badcap && !strchr(bad, it.letter)) {
+		size_t l = strlen(bad);
+		snprintf(bad + l, badcap - l, "%s%%%c", l ? " " : "", it.letter);
+	}
+	return 0;
+}
+
+int aidc_sfmt_parse(const char *fmt, const char *known, struct aidc_sfmt *f, struct aidc_err *e)
+{
+	memset(f, 0, sizeof *f);
+	char bad[160] = "";
+	const char *p = fmt, *lit = fmt;
+	int rc = 0;
+	while (!rc && *p) {
+		if (*p != '%') {
+			p++;
+			continue;
+		}
+		push_text(f, lit, (size_t)(p - lit));
+		if (p[1] == '%') {
+			push_text(f, "%", 1);
+			p += 2;
+		} else {
+			p++;
+			rc = parse_field(&p, known, f, bad, sizeof bad, e);
+		}
+		lit = p;
+	}
+	if (!rc)
+		push_text(f, lit, (size_t)(p - lit));
+	if (!rc && *bad) {
+		char list[128] = "";
+		for (const char *k = known; *k && strlen(list) + 4 < sizeof list; k++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%%%c",
+				 k == known ? "" : " ", *k);
+		rc = aidc_errf(e, AIDC_E_PARSE, "format: unknown field(s) %s (known here: %s)", bad,
+			       list);
+	}
+	if (!rc && f->n == 0)
+		rc = aidc_errf(e, AIDC_E_PARSE, "format: empty");
+	if (rc)
+		aidc_sfmt_release(f);
+	return rc;
+}
+
+int aidc_sfmt_line(const struct aidc_sfmt *f, aidc_sfmt_value_fn fn, void *ctx,
+		   struct aidc_buf *out)
+{
+	struct aidc_buf scratch;
+	aidc_buf_init(&scratch, 1u << 20);
+	int rc = 0;
+	for (size_t i = 0; !rc && i < f->n; i++) {
+		const struct aidc_sfmt_item *it = &f->v[i];
+		if (!it->letter) {
+			rc = aidc_buf_puts(out, it->text);
+			continue;
+		}
+		aidc_buf_reset(&scratch);
+		const char *v = fn(ctx, it->letter, &scratch);
+		if (!v)
+			v = "";
+		if (it->width == 0)
+			rc = aidc_buf_puts(out, v);
+		else
+			rc = aidc_buf_printf(out, it->right ? "%*.*s" : "%-*.*s", it->width,
+					     it->width, v);
+	}
+	aidc_buf_release(&scratch);
+	return rc;
+}
+
+/* ---- job states --------------------------------------------------------- */
+
+static const struct {
+	const char *name, *code;
+} states[AIDC_SST_COUNT_] = {
+    [AIDC_SST_PENDING] = {"PENDING", "PD"},
+    [AIDC_SST_RUNNING] = {"RUNNING", "R"},
+    [AIDC_SST_SUSPENDED] = {"SUSPENDED", "S"},
+    [AIDC_SST_COMPLETING] = {"COMPLETING", "CG"},
+    [AIDC_SST_COMPLETED] = {"COMPLETED", "CD"},
+    [AIDC_SST_CONFIGURING] = {"CONFIGURING", "CF"},
+    [AIDC_SST_CANCELLED] = {"CANCELLED", "CA"},
+    [AIDC_SST_FAILED] = {"FAILED", "F"},
+    [AIDC_SST_TIMEOUT] = {"TIMEOUT", "TO"},
+    [AIDC_SST_PREEMPTED] = {"PREEMPTED", "PR"},
+    [AIDC_SST_NODE_FAIL] = {"NODE_FAIL", "NF"},
+    [AIDC_SST_BOOT_FAIL] = {"BOOT_FAIL", "BF"},
+    [AIDC_SST_DEADLINE] = {"DEADLINE", "DL"},
+    [AIDC_SST_OUT_OF_MEMORY] = {"OUT_OF_MEMORY", "OOM"},
+    [AIDC_SST_REQUEUED] = {"REQUEUED", "RQ"},
+    [AIDC_SST_REQUEUE_HOLD] = {"REQUEUE_HOLD", "RH"},
+    [AIDC_SST_REQUEUE_FED] = {"REQUEUE_FED", "RF"},
+    [AIDC_SST_RESV_DEL_HOLD] = {"RESV_DEL_HOLD", "RD"},
+    [AIDC_SST_REVOKED] = {"REVOKED", "RV"},
+    [AIDC_SST_SIGNALING] = {"SIGNALING", "SI"},
+    [AIDC_SST_SPECIAL_EXIT] = {"SPECIAL_EXIT", "SE"},
+    [AIDC_SST_STAGE_OUT] = {"STAGE_OUT", "SO"},
+    [AIDC_SST_STOPPED] = {"STOPPED", "ST"},
+    [AIDC_SST_RESIZING] = {"RESIZING", "RS"},
+};
+
+const char *aidc_slurm_state_name(int st)
+{
+	return st >= 0 && st < AIDC_SST_COUNT_ ? states[st].name : "UNKNOWN";
+}
+
+const char *aidc_slurm_state_code(int st)
+{
+	return st >= 0 && st < AIDC_SST_COUNT_ ? states[st].code : "?";
+}
+
+/* One item of a state list (len bytes at s): its bit(s), or 0 if unknown. */
+static uint32_t state_bits(const char *s, size_t len)
+{
+	if (len == 3 && strncasecmp(s, "all", 3) == 0)
+		return (1u << AIDC_SST_COUNT_) - 1;
+	for (int i = 0; i < AIDC_SST_COUNT_; i++)
+		if ((strlen(states[i].name) == len && strncasecmp(s, states[i].name, len) == 0) ||
+		    (strlen(states[i].code) == len && strncasecmp(s, states[i].code, len) == 0))
+			return 1u << i;
+	return 0;
+}
+
+int aidc_slurm_states_parse(const char *list, uint32_t *mask, struct aidc_err *e)
+{
+	uint32_t m = 0;
+	const char *p = list;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (len == 0)
+			return aidc_errf(e, AIDC_E_PARSE, "job states: an empty state name in '%.64s'",
+					 list);
+		uint32_t b = state_bits(p, len);
+		if (!b)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "job states: unknown state '%.*s' (Slurm's names or codes: "
+					 "PENDING/PD, RUNNING/R, COMPLETING/CG, COMPLETED/CD, "
+					 "CANCELLED/CA, FAILED/F, TIMEOUT/TO, NODE_FAIL/NF, ..., or all)",
+					 (int)(len > 32 ? 32 : len), p);
+		m |= b;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*mask = m;
+	return 0;
+}
+
+int aidc_slurm_state_of(const char *s)
+{
+	static const struct {
+		const char *aidc;
+		int slurm;
+	} map[] = {
+	    {"pending", AIDC_SST_PENDING},     {"running", AIDC_SST_RUNNING},
+	    {"stopping", AIDC_SST_COMPLETING}, {"completed", AIDC_SST_COMPLETED},
+	    {"failed", AIDC_SST_FAILED},       {"cancelled", AIDC_SST_CANCELLED},
+	    {"timeout", AIDC_SST_TIMEOUT},     {"node_fail", AIDC_SST_NODE_FAIL},
+	    {"requeue", AIDC_SST_REQUEUED},
+	};
+	for (size_t i = 0; s && i < AIDC_ARRAY_LEN(map); i++)
+		if (strcmp(s, map[i].aidc) == 0)
+			return map[i].slurm;
+	return -1;
+}
+
+void aidc_slurm_duration(int64_t s, char *buf, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
+	if (d)
+		snprintf(buf, n, "%lld-%02lld:%02lld:%02lld", d, h, m, sec);
+	else if (h)
+		snprintf(buf, n, "%lld:%02lld:%02lld", h, m, sec);
+	else
+		snprintf(buf, n, "%lld:%02lld", m, sec);
+}
