@@ -242,3 +242,63 @@ void aidc_slurm_duration(int64_t s, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%lld:%02lld", m, sec);
 }
+
+/* ---- node states -------------------------------------------------------- */
+
+static const struct {
+	const char *shortname, *longname;
+} node_states[AIDC_SNS_COUNT_] = {
+    [AIDC_SNS_IDLE] = {"idle", "IDLE"},
+    [AIDC_SNS_MIXED] = {"mix", "MIXED"},
+    [AIDC_SNS_ALLOCATED] = {"alloc", "ALLOCATED"},
+    [AIDC_SNS_DRAINED] = {"drain", "DRAINED"},
+    [AIDC_SNS_DRAINING] = {"drng", "DRAINING"},
+    [AIDC_SNS_DOWN] = {"down", "DOWN"},
+    [AIDC_SNS_UNKNOWN] = {"unk", "UNKNOWN"},
+};
+
+const char *aidc_slurm_node_state_short(int st)
+{
+	return st >= 0 && st < AIDC_SNS_COUNT_ ? node_states[st].shortname : "?";
+}
+
+const char *aidc_slurm_node_state_long(int st)
+{
+	return st >= 0 && st < AIDC_SNS_COUNT_ ? node_states[st].longname : "?";
+}
+
+static uint32_t node_state_bits(const char *s, size_t len)
+{
+	if (len == 3 && strncasecmp(s, "all", 3) == 0)
+		return (1u << AIDC_SNS_COUNT_) - 1;
+	if (len == 5 && strncasecmp(s, "drain", 5) == 0) /* sinfo: drained and draining */
+		return (1u << AIDC_SNS_DRAINED) | (1u << AIDC_SNS_DRAINING);
+	for (int i = 0; i < AIDC_SNS_COUNT_; i++)
+		if ((strlen(node_states[i].shortname) == len &&
+		     strncasecmp(s, node_states[i].shortname, len) == 0) ||
+		    (strlen(node_states[i].longname) == len &&
+		     strncasecmp(s, node_states[i].longname, len) == 0))
+			return 1u << i;
+	return 0;
+}
+
+int aidc_slurm_node_states_parse(const char *list, uint32_t *mask, struct aidc_err *e)
+{
+	uint32_t m = 0;
+	for (const char *p = list;;) {
+		size_t len = strcspn(p, ",");
+		uint32_t b = len ? node_state_bits(p, len) : 0;
+		if (!b)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 len ? "node states: unknown state '%.*s' (idle, mix, alloc, "
+					       "drain, drng, down, unk, their long names, or all)"
+					     : "node states: an empty state name%.*s",
+					 (int)(len > 32 ? 32 : len), p);
+		m |= b;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*mask = m;
+	return 0;
+}

@@ -101,6 +101,26 @@ int aidc_slurm_states_parse(const char *list, uint32_t *mask, struct aidc_err *e
  * a name aidc does not have. */
 int aidc_slurm_state_of(const char *aidc_state);
 
+/* ---- node states (sinfo) -------------------------------------------------- */
+
+enum aidc_slurm_node_state {
+	AIDC_SNS_IDLE,
+	AIDC_SNS_MIXED,
+	AIDC_SNS_ALLOCATED,
+	AIDC_SNS_DRAINED,
+	AIDC_SNS_DRAINING,
+	AIDC_SNS_DOWN,
+	AIDC_SNS_UNKNOWN,
+	AIDC_SNS_COUNT_
+};
+/* "idle" / "IDLE" (sinfo's %t / %T); "?" out of range. */
+const char *aidc_slurm_node_state_short(int st);
+const char *aidc_slurm_node_state_long(int st);
+/* A comma list of node state names, short or long, any case ("idle,MIX";
+ * "drain" is drained and draining; "all" every state) into a bit mask of
+ * enum aidc_slurm_node_state; an empty item or unknown name is refused. */
+int aidc_slurm_node_states_parse(const char *list, uint32_t *mask, struct aidc_err *e);
+
 /* A duration as Slurm prints it: "M:SS", "H:MM:SS", "D-HH:MM:SS" (negative: 0). */
 void aidc_slurm_duration(int64_t s, char *buf, size_t n);
 

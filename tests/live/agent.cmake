@@ -49,5 +49,7 @@ aidc_live_test(NAME live_sbatch_hold SCRIPT sbatch_hold.sh TIMEOUT 180)
 aidc_live_test(NAME live_sbatch_scontrol SCRIPT sbatch_scontrol.sh TIMEOUT 180)
 # squeue and scancel (squeue_scancel.sh): columns, -o fields, filters, cancels, refusals.
 aidc_live_test(NAME live_squeue_scancel SCRIPT squeue_scancel.sh TIMEOUT 180)
+# sinfo (sinfo.sh): columns, grouping, node states, -N, -o fields, filters, refusals.
+aidc_live_test(NAME live_sinfo SCRIPT sinfo.sh TIMEOUT 180)
 # Dependencies (sbatch_dep.sh): afterok, afternotok, afterany, refusals.
 aidc_live_test(NAME live_sbatch_dep SCRIPT sbatch_dep.sh TIMEOUT 180)

@@ -138,6 +138,49 @@ static void test_states(void)
 	CHECK_STR(aidc_slurm_state_code(-1), "?");
 }
 
+static void test_node_states(void)
+{
+	static const struct {
+		const char *in;
+		uint32_t want;
+	} t[] = {
+		{"idle", 1u << AIDC_SNS_IDLE},
+		{"IDLE,mix", (1u << AIDC_SNS_IDLE) | (1u << AIDC_SNS_MIXED)},
+		{"alloc,Allocated", 1u << AIDC_SNS_ALLOCATED},
+		{"drain", (1u << AIDC_SNS_DRAINED) | (1u << AIDC_SNS_DRAINING)},
+		{"drained", 1u << AIDC_SNS_DRAINED},
+		{"DRNG", 1u << AIDC_SNS_DRAINING},
+		{"down,unk", (1u << AIDC_SNS_DOWN) | (1u << AIDC_SNS_UNKNOWN)},
+		{"all", (1u << AIDC_SNS_COUNT_) - 1},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(t); i++) {
+		uint32_t m = 0;
+		struct aidc_err e;
+		aidc_err_clear(&e);
+		CHECK_EQ(aidc_slurm_node_states_parse(t[i].in, &m, &e), 0);
+		CHECK_EQ(m, t[i].want);
+	}
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{"", "empty state name"},
+		{"idle,", "empty state name"},
+		{"busy", "unknown state 'busy'"},
+		{"PD", "unknown state 'PD'"}, /* a job state is not a node state */
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(bad); i++) {
+		uint32_t m = 7;
+		struct aidc_err e;
+		aidc_err_clear(&e);
+		CHECK_NE(aidc_slurm_node_states_parse(bad[i].in, &m, &e), 0);
+		CHECK_CONTAINS(e.msg, bad[i].why);
+		CHECK_EQ(m, 7);
+	}
+	CHECK_STR(aidc_slurm_node_state_short(AIDC_SNS_DRAINING), "drng");
+	CHECK_STR(aidc_slurm_node_state_long(AIDC_SNS_MIXED), "MIXED");
+	CHECK_STR(aidc_slurm_node_state_short(99), "?");
+}
+
 static void test_duration(void)
 {
 	static const struct {
@@ -155,4 +198,4 @@ static void test_duration(void)
 }
 
 TEST_MAIN(TEST(test_format), TEST(test_format_refusals), TEST(test_states),
-	  TEST(test_duration))
+	  TEST(test_node_states), TEST(test_duration))
