@@ -36,7 +36,7 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import FAILS, check, skip  # noqa: E402
+from live_test import check, run_scenarios, skip  # noqa: E402
 import harden_test  # noqa: E402
 from harden_test import Center  # noqa: E402
 from tenancy_test import ok, refused, sweep_stale, user  # noqa: E402
@@ -525,14 +525,7 @@ def test_rates():
 
 def main():
     scenarios = {"audit": test_audit, "acct": test_acct, "rates": test_rates}
-    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
-        print(__doc__)
-        return 2
-    if not os.path.exists(harden_test.AIDC):
-        skip("aidc binary not found at " + harden_test.AIDC)
-    scenarios[sys.argv[1]]()
-    print("%d failures" % len(FAILS))
-    return 1 if FAILS else 0
+    return run_scenarios(__doc__, scenarios, aidc=harden_test.AIDC)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+from live_test import FAILS, check, poll, run_scenarios, skip  # noqa: E402  (shared helpers)
 
 AIDC = os.environ.get("AIDC_BIN") or os.path.join(
     os.environ.get("AIDC_BINARY_DIR", "build"), "src/cli/aidc")
@@ -141,13 +141,8 @@ def make_cert(d):
 
 
 def wait_for(what, fn, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return None
+    """fn()'s first true value within timeout seconds, else None (what names the wait)."""
+    return poll(fn, timeout)
 
 
 class Center:
@@ -622,12 +617,7 @@ def test_groups():
 
 def main():
     scenarios = {"tokens": test_tokens, "munge": test_munge, "groups": test_groups}
-    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] not in scenarios):
-        print(__doc__)
-        return 2
-    scenarios[sys.argv[1] if len(sys.argv) == 2 else "tokens"]()
-    print("%d failures" % len(FAILS))
-    return 1 if FAILS else 0
+    return run_scenarios(__doc__, scenarios, default="tokens", aidc=AIDC)
 
 
 if __name__ == "__main__":

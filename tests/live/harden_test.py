@@ -65,7 +65,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+from live_test import (FAILS, check, dump_logs, poll, run_scenarios,  # noqa: E402  (shared)
+                       skip, unix_http)
 
 AIDC = os.path.realpath(os.environ.get("AIDC_BIN") or os.path.join(
     os.environ.get("AIDC_BINARY_DIR", "build"), "src/cli/aidc"))
@@ -211,13 +212,7 @@ class Center:
                                  for n in json.loads(data)["nodes"])
 
     def wait_for(self, fn, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            v = fn()
-            if v:
-                return v
-            time.sleep(0.1)
-        return None
+        return poll(fn, timeout)
 
     def stop(self):
         for p in self.procs.values():
@@ -235,10 +230,7 @@ class Center:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def dump_logs(self):
-        for f in sorted(os.listdir(self.dir)):
-            if f.endswith(".log"):
-                print("---- " + f)
-                print(open(os.path.join(self.dir, f), errors="replace").read()[-3000:])
+        dump_logs(self.dir)
 
     def cli(self, *args, user=None, stdin=None, timeout=120):
         cmd = [AIDC] + list(args)
@@ -255,16 +247,7 @@ class Center:
         return int(r.stdout.split()[2])
 
     def http(self, method, path, body=None, headers=None, timeout=30):
-        c = http.client.HTTPConnection("localhost", timeout=timeout)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        s.connect(self.sock)
-        c.sock = s
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, data
+        return unix_http(self.sock, method, path, body, headers, timeout)
 
     def job(self, jid):
         try:
@@ -1113,14 +1096,7 @@ def main():
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
                  "nodes": test_nodes, "specs": test_specs, "tables": test_tables,
                  "output": test_output, "files": test_files, "errors": test_errors}
-    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
-        print(__doc__)
-        return 2
-    if not os.path.exists(AIDC):
-        skip("aidc binary not found at " + AIDC)
-    scenarios[sys.argv[1]]()
-    print("%d failures" % len(FAILS))
-    return 1 if FAILS else 0
+    return run_scenarios(__doc__, scenarios, aidc=AIDC)
 
 
 if __name__ == "__main__":

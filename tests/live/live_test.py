@@ -48,6 +48,55 @@ def check(cond, what, *detail):
         FAILS.append(what)
 
 
+def poll(fn, timeout=60):
+    """fn()'s first true value within timeout seconds (polled every 0.1 s), else None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    return None
+
+
+def unix_http(sock, method, path, body=None, headers=None, timeout=30):
+    """One HTTP request to the controller's Unix socket: (status, body bytes)."""
+    c = http.client.HTTPConnection("localhost", timeout=timeout)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock)
+    c.sock = s
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def dump_logs(d):
+    """Prints the last 3,000 characters of every *.log in directory d."""
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".log"):
+            print("---- " + f)
+            print(open(os.path.join(d, f), errors="replace").read()[-3000:])
+
+
+def run_scenarios(doc, scenarios, default=None, aidc=None):
+    """Runs the scenario that argv[1] names (default when there is no argument)
+    and returns the exit status: 2 with doc for a wrong call, a SKIP (77)
+    without the aidc binary (aidc, else AIDC), 1 if a check failed."""
+    name = sys.argv[1] if len(sys.argv) == 2 else default if len(sys.argv) == 1 else None
+    aidc = aidc or AIDC
+    if name not in scenarios:
+        print(doc)
+        return 2
+    if not os.path.exists(aidc):
+        skip("aidc binary not found at " + aidc)
+    scenarios[name]()
+    print("%d failures" % len(FAILS))
+    return 1 if FAILS else 0
+
+
 class Center:
     def __init__(self, agents=2, extra=()):
         self.dir = tempfile.mkdtemp(prefix="aidc-live-")
@@ -93,10 +142,7 @@ class Center:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def dump_logs(self):
-        for f in sorted(os.listdir(self.dir)):
-            if f.endswith(".log"):
-                print("---- " + f)
-                print(open(os.path.join(self.dir, f), errors="replace").read()[-3000:])
+        dump_logs(self.dir)
 
     def cli(self, *args, user=None, check_rc=None):
         cmd = [AIDC] + list(args)
@@ -115,15 +161,7 @@ class Center:
         return int(r.stdout.split()[2])
 
     def http(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("localhost", timeout=30)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(self.sock)
-        c.sock = s
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, data
+        return unix_http(self.sock, method, path, body, headers)
 
     def job(self, jid):
         try:
@@ -385,14 +423,8 @@ def test_users():
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ("basic", "restart", "users"):
-        print(__doc__)
-        return 2
-    if not os.path.exists(AIDC):
-        skip("aidc binary not found at " + AIDC)
-    {"basic": test_basic, "restart": test_restart, "users": test_users}[sys.argv[1]]()
-    print("%d failures" % len(FAILS))
-    return 1 if FAILS else 0
+    return run_scenarios(__doc__, {"basic": test_basic, "restart": test_restart,
+                                   "users": test_users})
 
 
 if __name__ == "__main__":

@@ -99,13 +99,8 @@ def err_code(doc):
 
 
 def wait_for(pred, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    return pred()
+    """pred()'s first true value within timeout seconds, else its value after them."""
+    return live_test.poll(pred, timeout) or pred()
 
 
 def launches(agents, job, attempt, n):

@@ -55,7 +55,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from live_test import FAILS, check, skip  # noqa: E402  (shared test helpers)
+from live_test import check, run_scenarios, skip  # noqa: E402  (shared test helpers)
 import harden_test  # noqa: E402  (the Center class: controller + agents on loopback)
 from harden_test import Center  # noqa: E402
 
@@ -439,14 +439,7 @@ def test_fairshare():
 def main():
     scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits,
                  "quota": test_quota, "fairshare": test_fairshare}
-    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
-        print(__doc__)
-        return 2
-    if not os.path.exists(harden_test.AIDC):
-        skip("aidc binary not found at " + harden_test.AIDC)
-    scenarios[sys.argv[1]]()
-    print("%d failures" % len(FAILS))
-    return 1 if FAILS else 0
+    return run_scenarios(__doc__, scenarios, aidc=harden_test.AIDC)
 
 
 if __name__ == "__main__":
