@@ -3,13 +3,17 @@
 # ddp.sh); sourced, not run. Each test starts its own center with `aidc up` in
 # a temporary directory and stops everything it started on any exit (trap):
 # `aidc down`, then SIGKILL of any daemon PID left in DIR/pids, then the
-# center's cgroups (cgroup_clean.sh), then the directory. Waits poll with generous deadlines; no fixed sleep is an assertion.
+# center's cgroups (cgroup_clean.sh), then the directory. Waits poll with
+# generous deadlines; no fixed sleep is an assertion. Also used by the sched_*,
+# sbatch*, eta and other single-center shell tests.
 # Exit 77 after a printed "SKIP: reason" means SKIP.
 
 AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
 [ -e "$AIDC" ] && AIDC=$(realpath "$AIDC")
 PY=/usr/bin/python3
 FAILS=0
+# The states of an ended job (for wait_state).
+END='completed|failed|cancelled|timeout|node_fail'
 DIR=
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -87,6 +91,55 @@ wait_for() {
 		"$@" && return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+# wait_field ID FIELD [TIMEOUT_S] -> prints the job's FIELD once it is set ("" if never)
+wait_field() {
+	local deadline=$((SECONDS + ${3:-60})) v=
+	while [ $SECONDS -lt $deadline ]; do
+		v=$(job_field "$1" "$2")
+		[ -n "$v" ] && break
+		sleep 0.1
+	done
+	echo "$v"
+}
+
+# ctl_healthy: this center's controller answers its health check.
+ctl_healthy() { curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
+
+# ctl_restart [controller flags...]: kill -9 of this center's controller, then
+# the same command line again (same port) plus the flags; fails unless the new
+# one answers its health check within 30 s.
+ctl_restart() {
+	local port pid i cmd
+	port=$(cat "$DIR/controller/port")
+	pid=$(cat "$DIR/pids/controller.pid")
+	mapfile -d '' cmd <"/proc/$pid/cmdline"
+	for i in "${!cmd[@]}"; do # the restarted controller keeps its port
+		[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
+	done
+	kill -9 "$pid"
+	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller $pid stopped by kill -9"
+	setsid "${cmd[@]}" "$@" >>"$DIR/controller.log" 2>&1 </dev/null &
+	echo $! >"$DIR/pids/controller.pid"
+	wait_for 30 ctl_healthy
+}
+
+# The second local user of the cross-user checks, and aidc run as that user from DIR.
+OTHER_USER=aidc_t2
+as_user() { (cd "$DIR" && setpriv --reuid "$OTHER_USER" --regid "$OTHER_USER" --init-groups "$AIDC" "$@"); }
+
+# other_user WHAT: succeeds when OTHER_USER exists or could be made (root
+# only); otherwise prints a note that the WHAT checks are skipped.
+other_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "note: not root: the $1 checks need a second user (skipped)"
+	elif ! id "$OTHER_USER" >/dev/null 2>&1 && ! useradd -M -s /bin/sh "$OTHER_USER" 2>/dev/null; then
+		echo "note: cannot create user $OTHER_USER: the $1 checks are skipped"
+	else
+		return 0
+	fi
 	return 1
 }
 

@@ -38,15 +38,10 @@ check_eq "streaming job completes" "$(wait_state "$s" 'completed|failed|cancelle
 check_eq "-o holds both lines at the end (stderr merged)" \
 	"$(tr '\n' ' ' <"$DIR/out/stream.$s" 2>&1)" "first second "
 
-user=aidc_t2
-if [ "$(id -u)" -ne 0 ]; then
-	echo "note: not root: the write-as-user checks need a second user (skipped)"
-elif ! id "$user" >/dev/null 2>&1 && ! useradd -M -s /bin/sh "$user" 2>/dev/null; then
-	echo "note: cannot create user $user: the write-as-user checks are skipped"
-else
+user=$OTHER_USER
+if other_user write-as-user; then
 	mkdir -m 1777 "$DIR/pub"
 	mkdir -m 0755 "$DIR/priv"
-	as_user() { (cd "$DIR" && setpriv --reuid "$user" --regid "$user" --init-groups "$AIDC" "$@"); }
 	c=$(as_user submit -o "$DIR/pub/%u.out" -- id -un | awk '{print $3}')
 	d=$(as_user submit -o "$DIR/priv/%u.out" -- echo secret | awk '{print $3}')
 	check_eq "user job completes" "$(wait_state "$c" 'completed|failed|cancelled' 60)" completed

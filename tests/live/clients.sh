@@ -35,13 +35,7 @@ check $([ "$nids" = "$JOBS" ] && echo 0 || echo 1) "all $JOBS submissions acknow
 check $([ "$nuniq" = "$nids" ] && echo 0 || echo 1) "every acknowledged id is distinct" \
 	"$nuniq distinct of $nids"
 
-live=1
-for _ in $(seq 1200); do
-	j=$("$AIDC" jobs --json 2>/dev/null) || { sleep 0.1; continue; }
-	live=$(echo "$j" | grep -o '"state":"\(pending\|running\|stopping\)"' | grep -c .)
-	[ "$live" = 0 ] && break
-	sleep 0.1
-done
+live=$(wait_jobs_ended)
 check "$live" "every job ended" "$live still live"
 
 listed=$("$AIDC" jobs --json | grep -o '"id":[0-9]*,[^}]*"state":"[a-z_]*"' |

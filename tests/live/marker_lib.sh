@@ -2,9 +2,9 @@
 # Shared start of the marker-file tests (clients.sh, storm.sh); sourced, not
 # run. Sets AIDC (the binary), D (a temporary directory), M (the marker
 # directory: every job appends one line to $M/<job id>), BG (background PIDs
-# that cleanup kills), fail; defines check and center_start; on any exit
-# touches $D/stop, kills BG, stops the center, SIGKILLs what is left and
-# removes D (printing the daemon logs first when a check failed).
+# that cleanup kills), fail; defines check, wait_jobs_ended and center_start;
+# on any exit touches $D/stop, kills BG, stops the center, SIGKILLs what is
+# left and removes D (printing the daemon logs first when a check failed).
 # Exit 77 after "SKIP: reason" means SKIP.
 set -u
 AIDC=${AIDC_BIN:-${AIDC_BINARY_DIR:-build}/src/cli/aidc}
@@ -37,6 +37,19 @@ trap 'exit 1' INT TERM
 
 check() { # check RESULT(0=ok) WHAT DETAIL
 	if [ "$1" = 0 ]; then echo "ok   $2"; else echo "FAIL $2: $3"; fail=1; fi
+}
+
+# wait_jobs_ended: polls aidc jobs (1,200 times at most) until no job is
+# pending, running or stopping; prints how many still are.
+wait_jobs_ended() {
+	local live=1 j i
+	for i in $(seq 1200); do
+		j=$("$AIDC" jobs --json 2>/dev/null) || { sleep 0.1; continue; }
+		live=$(echo "$j" | grep -o '"state":"\(pending\|running\|stopping\)"' | grep -c .)
+		[ "$live" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$live"
 }
 
 # center_start [aidc up flags...]: 2 agents with 2 mock devices each in D.

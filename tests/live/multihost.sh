@@ -199,7 +199,6 @@ rwait_state() {
 	echo "$st"
 }
 rsubmit() { remote submit "$@" 2>&1 | awk '/^submitted job /{print $3}'; }
-END='completed|failed|cancelled|timeout|node_fail'
 
 # 0. the runbook's first job: one task on each node, named by its host name
 check_eq "the runbook's first job completes" "$(rwait_state "$FIRST" "$END" 60)" completed

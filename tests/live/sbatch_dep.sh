@@ -8,7 +8,6 @@
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-END='completed|failed|cancelled|timeout|node_fail'
 CPUS=4 center_up 1 --devices 2
 
 sb() { (cd "$DIR" && "$AIDC" sbatch --parsable "$@" "$DIR/t.sh"); }

@@ -11,7 +11,6 @@
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-END='completed|failed|cancelled|timeout|node_fail'
 CPUS=4 center_up 1 --devices 2
 
 sb() { (cd "$DIR" && "$AIDC" sbatch "$@"); }
@@ -38,13 +37,8 @@ b=$(submit -H -J hb -- true)
 check_eq "submit -H: job $b reason held" "$(reason "$b")" held
 
 # Another user: 404 for hold and release, nothing changes.
-user=aidc_t2
-if [ "$(id -u)" -ne 0 ]; then
-	echo "note: not root: the other-user checks need a second user (skipped)"
-elif ! id "$user" >/dev/null 2>&1 && ! useradd -M -s /bin/sh "$user" 2>/dev/null; then
-	echo "note: cannot create user $user: the other-user checks are skipped"
-else
-	as_user() { (cd "$DIR" && setpriv --reuid "$user" --regid "$user" --init-groups "$AIDC" "$@"); }
+user=$OTHER_USER
+if other_user other-user; then
 	out=$(as_user release "$a" 2>&1) && fail "another user released job $a: $out" ||
 		{ [[ "$out" == *"no job $a"* ]] && ok "another user's release: $out" || fail "release as $user: $out"; }
 	out=$(as_user hold "$b" 2>&1) && fail "another user held job $b: $out" ||
@@ -77,18 +71,7 @@ wait_for 20 sh -c "[ \"\$(\"$AIDC\" job $q --json | \"$PY\" -c 'import json,sys;
 "$AIDC" cancel "$q" >/dev/null
 
 # A controller restart keeps the hold.
-ctl_healthy() { curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
-port=$(cat "$DIR/controller/port")
-pid=$(cat "$DIR/pids/controller.pid")
-mapfile -d '' cmd <"/proc/$pid/cmdline"
-for i in "${!cmd[@]}"; do # the restarted controller keeps its port
-	[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
-done
-kill -9 "$pid"
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller died"
-setsid "${cmd[@]}" >>"$DIR/controller.log" 2>&1 </dev/null &
-echo $! >"$DIR/pids/controller.pid"
-wait_for 30 ctl_healthy && ok "controller restarted" || fail "controller restarted"
+ctl_restart && ok "controller restarted" || fail "controller restarted"
 check_eq "job $a held after the restart" "$(reason "$a")" held
 probe "after the restart"
 check_eq "job $a still pending" "$(job_field "$a" state)" pending

@@ -9,7 +9,6 @@
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-END='completed|failed|cancelled|timeout|node_fail'
 center_up 1 --devices 2
 SC="$(dirname "$AIDC")/slurm-bin/scontrol"
 [ -x "$SC" ] || fail "no slurm-bin/scontrol link beside $AIDC"

@@ -15,18 +15,10 @@ set -u
 CPUS=4 center_up 1 --devices 2
 M=$DIR/m
 mkdir -m 777 "$M"
-ctl_healthy() { curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
 # The controller again, on the priority order (aidc up has no flag for it).
 printf 'order = priority\nkill_grace_s = 2\n' >"$DIR/ctl.conf"
-port=$(cat "$DIR/controller/port")
-pid=$(cat "$DIR/pids/controller.pid")
-mapfile -d '' cmd <"/proc/$pid/cmdline"
-for i in "${!cmd[@]}"; do [ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port; done
-kill -9 "$pid"
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller stopped"
-setsid "${cmd[@]}" --config "$DIR/ctl.conf" >>"$DIR/controller.log" 2>&1 </dev/null &
-echo $! >"$DIR/pids/controller.pid"
-wait_for 30 ctl_healthy && ok "controller on order = priority" || { fail "controller restart"; exit 1; }
+ctl_restart --config "$DIR/ctl.conf" && ok "controller on order = priority" ||
+	{ fail "controller restart"; exit 1; }
 agent_up() { "$AIDC" nodes --json 2>/dev/null | grep -q '"state":"up"'; }
 wait_for 30 agent_up || fail "agent registered again"
 

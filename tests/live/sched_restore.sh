@@ -24,18 +24,7 @@ check_eq "job $b devices" "$(vis "$b")" 1,2
 "$AIDC" cancel "$a" >/dev/null
 check_eq "job $a cancelled" "$(wait_state "$a" cancelled 60)" cancelled
 
-ctl_healthy() { curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
-port=$(cat "$DIR/controller/port")
-pid=$(cat "$DIR/pids/controller.pid")
-mapfile -d '' cmd <"/proc/$pid/cmdline"
-for i in "${!cmd[@]}"; do # the restarted controller keeps its port
-	[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
-done
-kill -9 "$pid"
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller died"
-setsid "${cmd[@]}" >>"$DIR/controller.log" 2>&1 </dev/null &
-echo $! >"$DIR/pids/controller.pid"
-wait_for 30 ctl_healthy && ok "controller restarted" || fail "controller restarted"
+ctl_restart && ok "controller restarted" || fail "controller restarted"
 check_eq "job $b still running after the restart" "$(wait_state "$b" running 60)" running
 grep -q "cannot have its exact devices back" "$DIR/controller.log" &&
 	fail "job $b restored exactly: $(grep 'exact devices' "$DIR/controller.log")"

@@ -61,13 +61,7 @@ check $([ -z "$dups" ] && echo 0 || echo 1) "no job id acknowledged twice" "$dup
 
 # Wait for every job to end (the controller lists all jobs for root/admins,
 # and the caller's own otherwise, which is the submitter here).
-live=1
-for _ in $(seq 1200); do
-	j=$("$AIDC" jobs --json 2>/dev/null) || { sleep 0.1; continue; }
-	live=$(echo "$j" | grep -o '"state":"\(pending\|running\|stopping\)"' | grep -c .)
-	[ "$live" = 0 ] && break
-	sleep 0.1
-done
+live=$(wait_jobs_ended)
 check "$live" "every job ended" "$live still live"
 
 states=$("$AIDC" jobs --json | grep -o '"id":[0-9]*,[^}]*"state":"[a-z_]*"' |

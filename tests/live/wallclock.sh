@@ -61,7 +61,6 @@ one_step() { # DELTA_S
 	center_down
 }
 
-END='completed|failed|cancelled|timeout|node_fail'
 one_step 3600
 one_step -3600
 finish
