@@ -236,4 +236,22 @@ static inline int test_run(int argc, char **argv, const struct test_case *cases,
 	return count[TEST_PASSED] == 0 && count[TEST_SKIPPED] ? 77 : 0;
 }
 
+/*
+ * test_run for cases that share one temporary directory: dir (a mkdtemp
+ * template, "...XXXXXX") is made before them (else the whole test SKIPs) and
+ * removed with everything in it after them.
+ */
+static inline int test_run_in_dir(int argc, char **argv, const struct test_case *cases, size_t n,
+				  char *dir)
+{
+	if (!mkdtemp(dir))
+		TEST_SKIP("cannot create a temporary directory");
+	int rc = test_run(argc, argv, cases, n);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", dir);
+	return rc;
+}
+
 #endif

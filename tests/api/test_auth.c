@@ -346,12 +346,5 @@ int main(int argc, char **argv)
 		TEST(test_store_tokens),    TEST(test_migration_from_v1), TEST(test_token_format),
 		TEST(test_loopback),        TEST(test_client_refusals),   TEST(test_no_proxy),
 	};
-	if (!mkdtemp(dir))
-		TEST_SKIP("cannot create a temporary directory");
-	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", dir);
-	return rc;
+	return test_run_in_dir(argc, argv, cases, AIDC_ARRAY_LEN(cases), dir);
 }

@@ -469,12 +469,5 @@ int main(int argc, char **argv)
 						 TEST(test_insert_never_replaces), TEST(test_quick_check),
 						 TEST(test_tenancy_and_migration),
 						 TEST(test_request_ids), TEST(test_acct_and_audit)};
-	if (!mkdtemp(dir))
-		TEST_SKIP("cannot create a temporary directory");
-	int rc = test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", dir);
-	return rc;
+	return test_run_in_dir(argc, argv, cases, AIDC_ARRAY_LEN(cases), dir);
 }
