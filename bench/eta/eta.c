@@ -23,11 +23,11 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "sim/sim.h"
 #include "util/util.h"
+#include "../bench_util.h"
 
 static double mono_s(void)
 {
@@ -200,7 +200,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-	const char *dir = getenv("AIDC_TRACES_DIR");
+	const char *dir = NULL;
 	int64_t every = 20, days = 61, step = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
@@ -230,16 +230,10 @@ int main(int argc, char **argv)
 	}
 	if (refresh_speed(4096, 10000))
 		return 1;
-	if (!dir)
-		dir = "../shared/traces";
+	dir = bench_traces_dir(dir);
 	char tpath[1024], vpath[1024];
-	struct stat sb;
-	snprintf(tpath, sizeof tpath, "%s/philly-pollux/philly.csv", dir);
-	snprintf(vpath, sizeof vpath, "%s/philly-meta/philly_vc.csv", dir);
-	if (stat(tpath, &sb) != 0 || stat(vpath, &sb) != 0) {
-		printf("bench_eta: SKIP (%s or %s not found)\n", tpath, vpath);
+	if (bench_philly_paths(dir, "bench_eta", tpath, vpath, sizeof tpath))
 		return 0;
-	}
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	struct sim_trace tr;

@@ -27,6 +27,7 @@
 
 #include "sim/sim.h"
 #include "util/util.h"
+#include "../bench_util.h"
 
 static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_SJF,
 					  SCHED_ORDER_SRTF, SCHED_ORDER_QSSF,
@@ -144,17 +145,12 @@ static int philly(const char *dir, struct tally *t, double *wall)
 {
 	static const double scales[] = {1.0, 0.5, 0.25};
 	char tpath[1024], vpath[1024];
-	struct stat sb;
 	struct aidc_err e;
 	struct sim_trace tr;
 	int rc;
 
-	snprintf(tpath, sizeof tpath, "%s/philly-pollux/philly.csv", dir);
-	snprintf(vpath, sizeof vpath, "%s/philly-meta/philly_vc.csv", dir);
-	if (stat(tpath, &sb) != 0 || stat(vpath, &sb) != 0) {
-		printf("\nphilly-pollux: SKIP (%s or %s not found)\n", tpath, vpath);
+	if (bench_philly_paths(dir, "\nphilly-pollux", tpath, vpath, sizeof tpath))
 		return 0;
-	}
 	aidc_err_clear(&e);
 	sim_trace_init(&tr);
 	rc = sim_trace_load(tpath, SIM_FORMAT_PHILLY, NULL, &tr, &e);
@@ -264,7 +260,7 @@ static int generated(struct tally *t, double *wall)
 
 int main(int argc, char **argv)
 {
-	const char *dir = getenv("AIDC_TRACES_DIR");
+	const char *dir = NULL;
 	struct tally tp = {0}, tg = {0};
 	double wall = 0, t0 = now_s();
 	int rc;
@@ -312,8 +308,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dir)
-		dir = "../shared/traces";
+	dir = bench_traces_dir(dir);
 	printf("bench_sched_quality: traces from %s, restart overhead %lld s, Gittins min "
 	       "samples %u, quantum %lld s, max preempt %u, starve %lld s, starve factor %u\n",
 	       dir, (long long)restart_s, gopt.gittins_min_samples,

@@ -12,6 +12,7 @@
 
 #include "sim/sim.h"
 #include "util/util.h"
+#include "../bench_util.h"
 
 static double now_s(void)
 {
@@ -29,9 +30,9 @@ static double rss_mib(void)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : getenv("AIDC_TRACES_DIR");
+	const char *dir = bench_traces_dir(argc > 1 ? argv[1] : NULL);
 	char path[1024];
-	snprintf(path, sizeof path, "%s/philly-pollux/philly.csv", dir ? dir : "../shared/traces");
+	snprintf(path, sizeof path, "%s/philly-pollux/philly.csv", dir);
 	struct aidc_err e;
 	aidc_err_clear(&e);
 	struct sim_trace t;

@@ -23,10 +23,10 @@
  * Usage: bench_tenancy [TRACES_DIR] (else $AIDC_TRACES_DIR, else ../shared/traces)
  */
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "sim/sim.h"
 #include "util/util.h"
+#include "../bench_util.h"
 
 enum { P_HARD, P_POOL, P_QUOTA, P_FAIR, NPOL };
 static const char *const pol_names[NPOL] = {"(a) hard partitions", "(b) shared pool",
@@ -151,17 +151,10 @@ static int one_scale(const struct sim_trace *t, const char *vpath, double scale,
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : getenv("AIDC_TRACES_DIR");
-	if (!dir)
-		dir = "../shared/traces";
+	const char *dir = bench_traces_dir(argc > 1 ? argv[1] : NULL);
 	char tpath[1024], vpath[1024];
-	struct stat sb;
-	snprintf(tpath, sizeof tpath, "%s/philly-pollux/philly.csv", dir);
-	snprintf(vpath, sizeof vpath, "%s/philly-meta/philly_vc.csv", dir);
-	if (stat(tpath, &sb) != 0 || stat(vpath, &sb) != 0) {
-		printf("philly-pollux: SKIP (%s or %s not found)\n", tpath, vpath);
+	if (bench_philly_paths(dir, "philly-pollux", tpath, vpath, sizeof tpath))
 		return 0;
-	}
 	struct sim_trace tr;
 	struct aidc_err e;
 	aidc_err_clear(&e);
