@@ -7,7 +7,6 @@
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-END='completed|failed|cancelled|timeout|node_fail'
 center_up 1 --devices 2
 SQ="$(dirname "$AIDC")/slurm-bin/squeue"
 SC="$(dirname "$AIDC")/slurm-bin/scancel"
