@@ -121,12 +121,35 @@ static const char *gres(json_t *j, struct aidc_buf *b)
 	return aidc_buf_str(b);
 }
 
+/* A pending job's reason under Slurm's name where one means the same
+ * (Priority, Resources, Dependency, JobHeldUser, ...); aidc's own word
+ * otherwise (never_fits, preempting, limit, quota). A detail after ": " stays. */
+static const char *pending_reason(json_t *j, struct aidc_buf *b)
+{
+	static const char *const map[][2] = {
+	    {"none", "None"},	      {"priority", "Priority"},	  {"resources", "Resources"},
+	    {"reserved", "Resources"}, {"held", "JobHeldUser"}, {"dependency", "Dependency"},
+	};
+	const char *r = js(j, "pending_reason");
+	size_t len = strcspn(r, ":");
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(map); i++)
+		if (strlen(map[i][0]) == len && strncmp(r, map[i][0], len) == 0) {
+			aidc_buf_printf(b, "%s%s", map[i][1], r + len);
+			return aidc_buf_str(b);
+		}
+	aidc_buf_puts(b, r);
+	return aidc_buf_str(b);
+}
+
 /* %R: a pending job's reason in parentheses, else its nodes, else why it ended. */
 static const char *nodes_or_reason(json_t *j, struct aidc_buf *b)
 {
-	if (cli_slurm_job_state(j) == AIDC_SST_PENDING)
-		aidc_buf_printf(b, "(%s)", js(j, "pending_reason"));
-	else if (json_array_size(json_object_get(j, "nodes")))
+	if (cli_slurm_job_state(j) == AIDC_SST_PENDING) {
+		struct aidc_buf r;
+		aidc_buf_init(&r, 4096);
+		aidc_buf_printf(b, "(%s)", pending_reason(j, &r));
+		aidc_buf_release(&r);
+	} else if (json_array_size(json_object_get(j, "nodes")))
 		return nodelist(j, b);
 	else
 		aidc_buf_printf(b, "(%s)", *js(j, "reason") ? js(j, "reason") : "None");
@@ -191,7 +214,7 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	case 'a':
 		return *js(j, "account") ? js(j, "account") : "(null)";
 	case 'r':
-		return st == AIDC_SST_PENDING ? js(j, "pending_reason")
+		return st == AIDC_SST_PENDING ? pending_reason(j, b)
 		       : *js(j, "reason")     ? js(j, "reason")
 					      : "None";
 	case 'Q':

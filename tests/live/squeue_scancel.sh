@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # squeue and scancel under aidc (issue 13 item 7): squeue's default columns,
-# -o fields, filters (-t -u -j -p -n -w), --start, --json and -l on a local
+# -o fields, filters (-t -u -j -p -n -w), Slurm reason names, --start with
+# the scheduler's estimate, --json and -l on a local
 # center; scancel by id, by -n and by -u/-t; scancel's per-id errors and the
 # refusals of both (unknown fields, --signal, no job given).
 set -u
@@ -27,8 +28,8 @@ check_eq "squeue's default header" "$("$SQ" | head -1)" "$hdr"
 row=$(printf '%18s %9s %8s %8s %2s' "$a" default runner "$ME" R)
 got=$("$SQ" | grep "^ *$a ")
 [[ "$got" == "$row "*" 1 $node" ]] && ok "running row: $got" || fail "running row: '$got', want '$row ... 1 $node'"
-row=$(printf '%18s %9s %8s %8s %2s %10s %6s %s' "$b" default waiter "$ME" PD 0:00 1 "(held)")
-check_eq "pending row" "$("$SQ" | grep "^ *$b ")" "$row"
+row=$(printf '%18s %9s %8s %8s %2s %10s %6s %s' "$b" default waiter "$ME" PD 0:00 1 "(JobHeldUser)")
+check_eq "pending row (aidc's reason 'held' under Slurm's name)" "$("$SQ" | grep "^ *$b ")" "$row"
 check_eq "pending jobs first (squeue's order: partition, state, priority)" \
 	"$("$SQ" -h -o %i | tr '\n' ' ')" "$b $c $a "
 
@@ -38,7 +39,7 @@ check_eq "-o %i|%j|%u|%t|%T|%l|%D|%C|%P|%N|%q|%a|%b" \
 	"$a|runner|$ME|R|RUNNING|10:00|1|2|default|$node|(null)|(null)|N/A"
 check_eq "-o widths: %.6i right, %-8j left, %3u cut" "$("$SQ" -h -j "$a" -o '[%.6i][%-8j][%3u]')" \
 	"[$(printf '%6s' "$a")][runner  ][${ME:0:3}]"
-check_eq "-o %r of a held job" "$("$SQ" -h -j "$b" -o '%r %S %M')" "held N/A 0:00"
+check_eq "-o %r of a held job" "$("$SQ" -h -j "$b" -o '%r %S %M')" "JobHeldUser N/A 0:00"
 [[ "$("$SQ" -h -j "$a" -o %V)" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]{8}$ ]] &&
 	ok "%V is an ISO time" || fail "%V: $("$SQ" -h -j "$a" -o %V)"
 
@@ -59,6 +60,15 @@ check_eq "--start: pending jobs, START_TIME N/A without an estimate" \
 	"$("$SQ" --start -h -o '%i %S' | tr '\n' ' ')" "$b N/A $c N/A "
 check_eq "--json" "$("$AIDC" squeue --json -t R | "$PY" -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"]])')" "[$a]"
 
+# A job waiting for the CPUs job A holds: Slurm's (Resources), and --start
+# shows the scheduler's estimate (A's start plus its 10-minute limit).
+d=$(sb -J queued -c 1 long.sh)
+wait_for 30 sh -c "[ \"\$('$SQ' -h -j $d -o %S)\" != N/A ]" || fail "job $d got no start estimate"
+check_eq "(Resources) of a job waiting for CPUs" "$("$SQ" -h -j "$d" -o %R)" "(Resources)"
+est=$(job_field "$d" start_estimate_s)
+check_eq "--start: START_TIME is the estimate" "$("$SQ" --start -h -o '%i %S' | head -1)" \
+	"$d $(date -d "@$est" +%Y-%m-%dT%H:%M:%S)"
+
 # squeue's refusals.
 out=$("$SQ" -o '%i %Z' 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"unknown field(s) %Z"* ]] && ok "refused: $out" || fail "%Z: rc $rc: $out"
@@ -78,14 +88,16 @@ out=$("$SC" "$a" 12x 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"Invalid job id 12x"* ]] && ok "refused: $out" || fail "12x: rc $rc: $out"
 check_eq "job $a still runs after the refusals" "$(job_field "$a" state)" running
 
-# scancel by -n, by id, by -u/-t.
+# scancel by -n, by -u/-t, by id.
 "$SC" -n other || fail "scancel -n other"
 check_eq "scancel -n other: job $c" "$(wait_state "$c" "$END" 30)" cancelled
 check_eq "scancel -n other left job $b" "$(job_field "$b" state)" pending
-"$SC" "$a" || fail "scancel $a"
-check_eq "scancel $a" "$(wait_state "$a" "$END" 60)" cancelled
 "$SC" -u "$ME" -t PENDING || fail "scancel -u $ME -t PENDING"
 check_eq "scancel -u -t PENDING: job $b" "$(wait_state "$b" "$END" 30)" cancelled
+check_eq "scancel -u -t PENDING: job $d" "$(wait_state "$d" "$END" 30)" cancelled
+check_eq "scancel -u -t PENDING left the running job $a" "$(job_field "$a" state)" running
+"$SC" "$a" || fail "scancel $a"
+check_eq "scancel $a" "$(wait_state "$a" "$END" 60)" cancelled
 out=$("$SC" 99999 2>&1); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == "scancel: error: Kill job error on job id 99999: Invalid job id specified"* ]] &&
 	ok "$out" || fail "scancel 99999: rc $rc: $out"
@@ -94,6 +106,6 @@ out=$("$SC" "$a" 2>&1); rc=$?
 	ok "$out" || fail "scancel ended $a: rc $rc: $out"
 out=$("$SC" -Q "$a" 2>&1); rc=$?
 [ $rc -eq 0 ] && [ -z "$out" ] && ok "scancel -Q of an ended job is quiet" || fail "-Q: rc $rc: $out"
-check_eq "squeue -t CA" "$("$SQ" -h -t CA -o %i | sort -n | tr '\n' ' ')" "$a $b $c "
+check_eq "squeue -t CA" "$("$SQ" -h -t CA -o %i | sort -n | tr '\n' ' ')" "$a $b $c $d "
 check_eq "squeue (default states) is empty" "$("$SQ" -h)" ""
 finish
