@@ -431,7 +431,9 @@ static void job_forget(struct sched *s, uint32_t h)
 	s->njobs--;
 }
 
-int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e)
+/* Stops a live, running job at *now_s (clamped, and written back for the
+ * caller): what finishing and requeueing both begin with. */
+static int stop_running(struct sched *s, uint32_t job, int64_t *now_s, struct aidc_err *e)
 {
 	struct sched_job *j = live_job(s, job);
 
@@ -439,8 +441,17 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no job handle %u", job);
 	if (!j->running)
 		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not running", j->id);
-	now_s = clamp_now(s, now_s);
-	job_stop(s, job, now_s);
+	*now_s = clamp_now(s, *now_s);
+	job_stop(s, job, *now_s);
+	return 0;
+}
+
+int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e)
+{
+	int rc = stop_running(s, job, &now_s, e);
+	if (rc)
+		return rc;
+	struct sched_job *j = &s->jobs[job];
 	sched_predict_feed(s, j, j->executed_s);
 	sched_tiresias_finished(s, j);
 	sched_gittins_feed(s, j, j->executed_s);
@@ -450,14 +461,10 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 
 int sched_job_requeue(struct sched *s, uint32_t job, int64_t now_s, struct aidc_err *e)
 {
-	struct sched_job *j = live_job(s, job);
-
-	if (!j)
-		return aidc_errf(e, AIDC_E_NOTFOUND, "no job handle %u", job);
-	if (!j->running)
-		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not running", j->id);
-	now_s = clamp_now(s, now_s);
-	job_stop(s, job, now_s);
+	int rc = stop_running(s, job, &now_s, e);
+	if (rc)
+		return rc;
+	struct sched_job *j = &s->jobs[job];
 	j->preemptions++;
 	s->parts[j->part].use.jobs_pending++;
 	sched_queue_push(s, job, now_s);
