@@ -72,9 +72,7 @@ int sim_quotas_load(const char *path, struct sim_quota **out, size_t *n, struct 
 	struct aidc_csv csv;
 	*out = NULL;
 	*n = 0;
-	int rc = aidc_input_check(path, e);
-	if (!rc)
-		rc = aidc_csv_open_file(&csv, path, e);
+	int rc = aidc_csv_open_file(&csv, path, e);
 	if (rc)
 		return rc;
 	rc = aidc_csv_read_header(&csv, e);

@@ -202,9 +202,7 @@ int sim_trace_load(const char *path, enum sim_format fmt, const struct sim_read_
 		   struct sim_trace *t, struct aidc_err *e)
 {
 	struct aidc_csv c;
-	int rc = aidc_input_check(path, e);
-	if (!rc)
-		rc = aidc_csv_open_file(&c, path, e);
+	int rc = aidc_csv_open_file(&c, path, e);
 	if (rc)
 		return rc;
 	rc = read_open(&c, fmt, o, t, e);

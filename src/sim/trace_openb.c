@@ -182,9 +182,7 @@ static int read_list(const char *name, const char *data, size_t len,
 	if (data) {
 		aidc_csv_open_mem(&c, name, data, len);
 	} else {
-		rc = aidc_input_check(name, e);
-		if (!rc)
-			rc = aidc_csv_open_file(&c, name, e);
+		rc = aidc_csv_open_file(&c, name, e);
 		if (rc)
 			return rc;
 	}

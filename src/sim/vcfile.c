@@ -69,9 +69,7 @@ int sim_cluster_load_vcs(const char *path, double scale, uint32_t gpus, struct s
 			 struct aidc_err *e)
 {
 	struct aidc_csv csv;
-	int rc = aidc_input_check(path, e);
-	if (!rc)
-		rc = aidc_csv_open_file(&csv, path, e);
+	int rc = aidc_csv_open_file(&csv, path, e);
 	if (rc)
 		return rc;
 	rc = vc_read(&csv, scale, gpus, c, e);

@@ -6,6 +6,7 @@
 
 #include "util/alloc.h"
 #include "util/csv.h"
+#include "util/outfile.h"
 
 static void init(struct aidc_csv *c, const char *name)
 {
@@ -16,6 +17,11 @@ static void init(struct aidc_csv *c, const char *name)
 
 int aidc_csv_open_file(struct aidc_csv *c, const char *path, struct aidc_err *e)
 {
+	int rc = aidc_input_check(path, e);
+	if (rc) {
+		memset(c, 0, sizeof *c);
+		return rc;
+	}
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f) {
 		memset(c, 0, sizeof *c);
@@ -208,4 +214,22 @@ const char *aidc_csv_get(const struct aidc_csv *c, int i)
 	if (i < 0 || (size_t)i >= c->nfields)
 		return "";
 	return c->fields[i];
+}
+
+void aidc_csv_put_field(FILE *out, const char *s)
+{
+	size_t len = strlen(s);
+	bool quote = len && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' ||
+			     s[len - 1] == ' ' || s[len - 1] == '\t');
+	if (!quote) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
 }

@@ -35,7 +35,8 @@ struct aidc_csv {
 	char *hdr[AIDC_MAX_CSV_FIELDS]; /* owned copies of the header names */
 };
 
-/* Opens path for reading ("-" is stdin). */
+/* Opens path for reading ("-" is stdin); a directory is refused by name
+ * (aidc_input_check). path is borrowed. */
 int aidc_csv_open_file(struct aidc_csv *c, const char *path, struct aidc_err *e);
 /* Reads from data[0..len) (borrowed; must outlive the reader). */
 void aidc_csv_open_mem(struct aidc_csv *c, const char *name, const char *data, size_t len);
@@ -50,5 +51,10 @@ int aidc_csv_col(const struct aidc_csv *c, const char *name);
 int aidc_csv_next(struct aidc_csv *c, struct aidc_err *e);
 /* Field i of the current row, "" when the row is shorter. Borrowed. */
 const char *aidc_csv_get(const struct aidc_csv *c, int i);
+
+/* Writes s (borrowed) as one CSV field, in double quotes (inner ones doubled)
+ * when this reader would not read it back as itself: it holds a comma, quote
+ * or line break, or starts or ends with a blank, which the reader trims. */
+void aidc_csv_put_field(FILE *out, const char *s);
 
 #endif
