@@ -157,22 +157,6 @@ void sim_report_json(const struct sim_result *r, const struct sim_summary *sum,
 	aidc_json_obj_end(j);
 }
 
-/* A CSV field, quoted when needed. */
-static void csv_str(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ') {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 static void csv_time(FILE *out, int64_t t)
 {
 	if (t >= 0)
@@ -199,7 +183,7 @@ int sim_report_jobs_csv(const struct sim_result *r, FILE *out, struct aidc_err *
 		fprintf(out, "%" PRIu64 ",", j->id);
 		const uint32_t strs[] = {j->vc, j->tenant, j->user, j->name};
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(strs); k++) {
-			csv_str(out, sim_strtab_get(&t->strs, strs[k]));
+			aidc_csv_put_field(out, sim_strtab_get(&t->strs, strs[k]));
 			fputc(',', out);
 		}
 		fprintf(out, "%" PRId64 ",", j->submit_s);

@@ -271,24 +271,6 @@ int sim_read_aidc(struct aidc_csv *c, const struct sim_read_opts *o, struct sim_
 
 /* ---- writer --------------------------------------------------------------- */
 
-/* A CSV field, quoted when it would not read back as itself. */
-static void put_field(FILE *out, const char *s)
-{
-	bool quote = *s && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' ||
-			    s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == '\t');
-	if (!quote) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 int sim_trace_write_aidc(const struct sim_trace *t, FILE *out, struct aidc_err *e)
 {
 	fprintf(out, "%s %d\n", AIDC_TRACE_MAGIC, SIM_AIDC_TRACE_VERSION);
@@ -312,7 +294,7 @@ int sim_trace_write_aidc(const struct sim_trace *t, FILE *out, struct aidc_err *
 		fprintf(out, ",%u.%03u,", j->dev_milli / 1000, j->dev_milli % 1000);
 		const uint32_t strs[] = {j->model, j->vc, j->user, j->tenant, j->name};
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(strs); k++) {
-			put_field(out, sim_strtab_get(st, strs[k]));
+			aidc_csv_put_field(out, sim_strtab_get(st, strs[k]));
 			fputc(',', out);
 		}
 		fprintf(out, "%d,%" PRId64 ",%" PRId64 ",%d,", j->priority, j->time_limit_s,
