@@ -90,28 +90,34 @@ void exam_fill_header(const char *name, const char *version, const char *path, u
 	r->dev = *info;
 }
 
-void exam_score(const struct exam_options *o, struct exam_result *res)
+/* Sets ref_value and score of a finished question. */
+static void score(const struct exam_options *o, struct exam_result *res)
 {
 	res->ref_value = reference_value(o, res->id);
 	if (!strcmp(res->status, "pass") && res->ref_value > 0)
 		res->score = res->value / res->ref_value;
 }
 
-int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_report *r,
-	     struct aidc_err *e)
+int exam_count_selected(const struct exam_options *o, size_t *nsel, struct aidc_err *e)
 {
-	if (o->device >= p->ndev)
-		return aidc_errf(e, AIDC_E_INVAL, "device %u: the plugin has %u device(s)", o->device,
-				 p->ndev);
-	size_t ncat, nsel = 0;
+	size_t ncat;
 	const struct exam_question *cat = exam_catalog(&ncat);
+	*nsel = 0;
 	for (size_t i = 0; i < ncat; i++)
-		nsel += exam_selected(&cat[i], o);
-	if (!nsel)
+		*nsel += exam_selected(&cat[i], o);
+	if (!*nsel)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no question matches '%s' (see 'aidc exam list')",
 				 o->questions ? o->questions : "");
-	exam_fill_header(p->api->name ? p->api->name : "", p->api->version ? p->api->version : "",
-			 p->path, p->ndev, &p->info[o->device], o, r);
+	return 0;
+}
+
+void exam_ask_all(const struct exam_options *o, size_t nsel, exam_ask_fn ask, void *arg,
+		  struct exam_report *r)
+{
+	size_t ncat;
+	const struct exam_question *cat = exam_catalog(&ncat);
+	if (o->started)
+		o->started(o->progress_arg, r);
 	double t0 = exam_now_s();
 	size_t k = 0;
 	for (size_t i = 0; i < ncat; i++) {
@@ -121,13 +127,46 @@ int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_rep
 			o->progress(o->progress_arg, k, nsel, &cat[i], NULL);
 		AIDC_GROW(r->q, r->capq, r->nq + 1);
 		struct exam_result *res = &r->q[r->nq++];
-		exam_run_question(p, o->device, &cat[i], o->level, o->seed, res);
-		exam_score(o, res);
+		ask(arg, &cat[i], (uint32_t)i, res);
+		score(o, res);
+		r->wall_s = exam_now_s() - t0;
+		exam_report_summarize(r);
 		if (o->progress)
 			o->progress(o->progress_arg, k, nsel, &cat[i], res);
+		if (o->checkpoint)
+			o->checkpoint(o->progress_arg, r);
 		k++;
 	}
 	r->wall_s = exam_now_s() - t0;
 	exam_report_summarize(r);
+}
+
+struct in_process {
+	struct dev_plugin *p;
+	const struct exam_options *o;
+};
+
+static void ask_in_process(void *arg, const struct exam_question *q, uint32_t i,
+			   struct exam_result *res)
+{
+	const struct in_process *a = arg;
+	(void)i;
+	exam_run_question(a->p, a->o->device, q, a->o->level, a->o->seed, res);
+}
+
+int exam_run(struct dev_plugin *p, const struct exam_options *o, struct exam_report *r,
+	     struct aidc_err *e)
+{
+	if (o->device >= p->ndev)
+		return aidc_errf(e, AIDC_E_INVAL, "device %u: the plugin has %u device(s)", o->device,
+				 p->ndev);
+	size_t nsel;
+	int rc = exam_count_selected(o, &nsel, e);
+	if (rc)
+		return rc;
+	exam_fill_header(p->api->name ? p->api->name : "", p->api->version ? p->api->version : "",
+			 p->path, p->ndev, &p->info[o->device], o, r);
+	struct in_process a = {p, o};
+	exam_ask_all(o, nsel, ask_in_process, &a, r);
 	return 0;
 }

@@ -92,8 +92,18 @@ double exam_abs_floor(enum aidc_dev_dtype t);
 void exam_fill_header(const char *name, const char *version, const char *path, uint32_t ndev,
 		      const struct aidc_dev_info *info, const struct exam_options *o,
 		      struct exam_report *r);
-/* Sets ref_value and score of a finished question. */
-void exam_score(const struct exam_options *o, struct exam_result *res);
+/* Counts the questions o selects into *nsel; none is an error naming the
+ * pattern. */
+int exam_count_selected(const struct exam_options *o, size_t *nsel, struct aidc_err *e);
+/* Asks catalogue question i (q) into *res: in this process, or in a worker. */
+typedef void (*exam_ask_fn)(void *arg, const struct exam_question *q, uint32_t i,
+			    struct exam_result *res);
+/* Asks the nsel selected questions in catalogue order with ask(arg, ...),
+ * scoring each and keeping r summarized, its wall time current; calls o's
+ * started (once), progress (before and after each question) and checkpoint
+ * (after each) callbacks where set. r's header is filled already. */
+void exam_ask_all(const struct exam_options *o, size_t nsel, exam_ask_fn ask, void *arg,
+		  struct exam_report *r);
 
 /* kinds.c: allocate and upload, build probes or expected bytes, set work. */
 int exam_setup(struct exam_job *j, struct aidc_err *e);

@@ -227,9 +227,9 @@ static int worker_ready(struct session *s, const char *what, struct aidc_err *e)
 /* Asks catalogue question i in the worker (restarted first if the previous
  * question killed it) and fills *res; a crash or a hang is the question's
  * error, and the worker is stopped. */
-static void ask(struct session *s, const struct exam_question *q, uint32_t i,
-		struct exam_result *res)
+static void ask(void *arg, const struct exam_question *q, uint32_t i, struct exam_result *res)
 {
+	struct session *s = arg;
 	struct aidc_err qe;
 	aidc_err_clear(&qe);
 	int32_t ack = 0;
@@ -260,47 +260,22 @@ int exam_run_isolated(const char *plugin, const char *config, const struct exam_
 		.config = config,
 		.o = o,
 	};
-	size_t ncat, nsel = 0;
-	const struct exam_question *cat = exam_catalog(&ncat);
-	for (size_t i = 0; i < ncat; i++)
-		nsel += exam_selected(&cat[i], o);
-	if (!nsel)
-		return aidc_errf(e, AIDC_E_NOTFOUND, "no question matches '%s' (see 'aidc exam list')",
-				 o->questions ? o->questions : "");
+	size_t nsel;
+	int rc = exam_count_selected(o, &nsel, e);
+	if (rc)
+		return rc;
 	s.sh = mmap(NULL, sizeof *s.sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s.sh == MAP_FAILED)
 		return aidc_errf(e, AIDC_E_IO, "mmap: %s", strerror(errno));
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	int rc = worker_ready(&s, "", e);
+	rc = worker_ready(&s, "", e);
 	if (!rc && o->device >= s.sh->ndev)
 		rc = aidc_errf(e, AIDC_E_INVAL, "device %u: the plugin has %u device(s)", o->device,
 			       s.sh->ndev);
 	if (rc)
 		goto out;
 	exam_fill_header(s.sh->name, s.sh->version, s.sh->path, s.sh->ndev, &s.sh->info, o, r);
-	if (o->started)
-		o->started(o->progress_arg, r);
-	double t0 = exam_now_s();
-	size_t k = 0;
-	for (size_t i = 0; i < ncat; i++) {
-		if (!exam_selected(&cat[i], o))
-			continue;
-		if (o->progress)
-			o->progress(o->progress_arg, k, nsel, &cat[i], NULL);
-		AIDC_GROW(r->q, r->capq, r->nq + 1);
-		struct exam_result *res = &r->q[r->nq++];
-		ask(&s, &cat[i], (uint32_t)i, res);
-		exam_score(o, res);
-		r->wall_s = exam_now_s() - t0;
-		exam_report_summarize(r);
-		if (o->progress)
-			o->progress(o->progress_arg, k, nsel, &cat[i], res);
-		if (o->checkpoint)
-			o->checkpoint(o->progress_arg, r);
-		k++;
-	}
-	r->wall_s = exam_now_s() - t0;
-	exam_report_summarize(r);
+	exam_ask_all(o, nsel, ask, &s, r);
 out:
 	worker_stop(&s.w, false);
 	signal(SIGPIPE, old_pipe);
