@@ -1,6 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers shared by every CMakeLists.txt in the tree.
 
+# aidc_set_test_properties(name timeout labels extra_env)
+# What every test gets: its timeout, where the tree is (plus extra_env, ";VAR=value..."),
+# exit 77 as SKIP, and its labels (a list; empty for none).
+function(aidc_set_test_properties name timeout labels extra_env)
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${timeout}
+                       ENVIRONMENT "AIDC_SOURCE_DIR=${PROJECT_SOURCE_DIR};AIDC_BINARY_DIR=${PROJECT_BINARY_DIR}${extra_env}"
+                       SKIP_RETURN_CODE 77)
+  if(labels)
+    set_tests_properties(${name} PROPERTIES LABELS "${labels}")
+  endif()
+endfunction()
+
 # aidc_add_test(NAME name SOURCES a.c ... LIBS lib ... [TIMEOUT s] [LABELS l ...] [ARGS ...])
 # One test binary registered with ctest. Every test has a timeout (default 120 s).
 function(aidc_add_test)
@@ -12,12 +24,7 @@ function(aidc_add_test)
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS})
   add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "AIDC_SOURCE_DIR=${PROJECT_SOURCE_DIR};AIDC_BINARY_DIR=${PROJECT_BINARY_DIR}"
-                       SKIP_RETURN_CODE 77)
-  if(T_LABELS)
-    set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}")
-  endif()
+  aidc_set_test_properties(${T_NAME} ${T_TIMEOUT} "${T_LABELS}" "")
 endfunction()
 
 # aidc_add_script_test(NAME name COMMAND cmd ... [TIMEOUT s] [LABELS ...])
@@ -29,10 +36,5 @@ function(aidc_add_script_test)
     set(T_TIMEOUT 300)
   endif()
   add_test(NAME ${T_NAME} COMMAND ${T_COMMAND} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-  set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "AIDC_SOURCE_DIR=${PROJECT_SOURCE_DIR};AIDC_BINARY_DIR=${PROJECT_BINARY_DIR};AIDC_BIN=$<TARGET_FILE:aidc>"
-                       SKIP_RETURN_CODE 77)
-  if(T_LABELS)
-    set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}")
-  endif()
+  aidc_set_test_properties(${T_NAME} ${T_TIMEOUT} "${T_LABELS}" ";AIDC_BIN=$<TARGET_FILE:aidc>")
 endfunction()
