@@ -332,11 +332,19 @@ static void report_done(struct emu *em, struct enode *nd, bool ok, int64_t now)
 		em->st.reports++;
 }
 
-static void reg_done(struct emu *em, struct enode *nd, const struct slot *sl, int64_t now)
+/* The heartbeat period of a registration's or heartbeat's reply (the
+ * controller stretches it as the center grows), as the agent takes it. */
+static void take_period(struct emu *em, const struct slot *sl)
 {
 	const char *hb = strstr(aidc_buf_str(&sl->reply), "\"heartbeat_s\":");
-	int64_t s = hb ? strtoll(hb + 14, NULL, 10) : 1;
-	em->hb_ms = (s > 0 ? s : 1) * 1000;
+	int64_t s = hb ? strtoll(hb + 14, NULL, 10) : 0;
+	if (s > 0)
+		em->hb_ms = s * 1000;
+}
+
+static void reg_done(struct emu *em, struct enode *nd, const struct slot *sl, int64_t now)
+{
+	take_period(em, sl);
 	nd->need_reg = false;
 	nd->state = N_UP;
 	nd->next_hb_ms = now + em->hb_ms;
@@ -367,6 +375,7 @@ static void rpc_done(struct emu *em, struct slot *sl, long status, int64_t now)
 		nd->retry_ms = now + 1000;
 	else if (sl->kind == K_HB && status == 200) {
 		em->st.heartbeats++;
+		take_period(em, sl);
 		nd->next_hb_ms = now + em->hb_ms;
 	} else if (sl->kind == K_REPORT)
 		report_done(em, nd, status == 200, now);

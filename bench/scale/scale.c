@@ -29,6 +29,7 @@
 struct opts {
 	uint32_t nodes, devices, gang_nodes, gang_every, clients, max_inflight, loss_pct;
 	int64_t jobs, latency_jobs, task_ms, steady_s, heartbeat_s, node_timeout_s, timeout_s;
+	int64_t hb_max_per_s; /* -1: the controller's default */
 	const char *aidc;
 	bool json, keep;
 };
@@ -64,7 +65,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bench_scale [--nodes N] [--devices-per-node D] [--jobs N] [--gang-every K]\n"
 		"       [--gang-nodes G] [--latency-jobs N] [--task-ms MS] [--clients N]\n"
-		"       [--steady-s S] [--heartbeat-s S] [--node-timeout-s S] [--loss-pct P]\n"
+		"       [--steady-s S] [--heartbeat-s S] [--heartbeat-max-per-s R]\n"
+		"       [--node-timeout-s S] [--loss-pct P]\n"
 		"       [--max-inflight N] [--timeout-s S] [--aidc PATH] [--keep] [--json]\n"
 		"Starts a real controller on loopback in a temporary directory, N emulated nodes\n"
 		"(agent protocol 2, mock devices, tasks exit after --task-ms without forking) in\n"
@@ -72,8 +74,9 @@ static void usage(FILE *f)
 		"submit-to-start, end-to-end jobs/s (every K-th job a G-node gang), controller\n"
 		"RSS, and a node-loss storm (P%% of nodes silent at once). Defaults: 1024 nodes,\n"
 		"8 devices, 2000 jobs, gang every 50th of 64 nodes, 100 latency jobs, 1000 ms\n"
-		"tasks, 4 clients, 10 s steady, the controller's heartbeat (1 s) and node\n"
-		"timeout (10 s), 10%% loss, 256 requests in flight, 600 s bound.\n"
+		"tasks, 4 clients, 10 s steady, the controller's heartbeat (1 s, stretched to\n"
+		"at most 1000 heartbeats/s in all; 0 = never stretched) and node timeout\n"
+		"(10 s, or 3 heartbeats), 10%% loss, 256 requests in flight, 600 s bound.\n"
 		"AIDC: --aidc, else $AIDC_BIN, else the aidc built next to this program.\n"
 		"Exit 1 when the center did not do the work (see bench/scale/README.md).\n");
 }
@@ -111,6 +114,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"--task-ms", 0, 86400000, NULL, &o->task_ms},
 		{"--steady-s", 0, 3600, NULL, &o->steady_s},
 		{"--heartbeat-s", 0, 600, NULL, &o->heartbeat_s},
+		{"--heartbeat-max-per-s", 0, 1000000, NULL, &o->hb_max_per_s},
 		{"--node-timeout-s", 0, 3600, NULL, &o->node_timeout_s},
 		{"--timeout-s", 1, 86400, NULL, &o->timeout_s},
 	};
@@ -182,6 +186,8 @@ static int write_config(struct bench *b)
 	fprintf(f, "secret_file = %s/secret\nallow_root_jobs = true\n", b->dir);
 	if (b->o.heartbeat_s)
 		fprintf(f, "heartbeat_s = %" PRId64 "\n", b->o.heartbeat_s);
+	if (b->o.hb_max_per_s >= 0)
+		fprintf(f, "heartbeat_max_per_s = %" PRId64 "\n", b->o.hb_max_per_s);
 	if (b->o.node_timeout_s)
 		fprintf(f, "node_timeout_s = %" PRId64 "\n", b->o.node_timeout_s);
 	return fclose(f) == 0 ? 0 : -1;
@@ -706,7 +712,7 @@ int main(int argc, char **argv)
 	struct bench b = {.o = {.nodes = 1024, .devices = 8, .gang_nodes = 64, .gang_every = 50,
 				.clients = 4, .max_inflight = 256, .loss_pct = 10, .jobs = 2000,
 				.latency_jobs = 100, .task_ms = 1000, .steady_s = 10,
-				.timeout_s = 600}};
+				.timeout_s = 600, .hb_max_per_s = -1}};
 	if (parse_args(argc, argv, &b.o) != 0)
 		return 2;
 	pthread_mutex_init(&b.mu, NULL);

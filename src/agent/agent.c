@@ -543,8 +543,15 @@ static void heartbeat(struct agent *a)
 			if (c.status == 409)
 				a->need_register = true; /* a stale run: the registration says more */
 		}
-		else
+		else {
 			agent_net_ok(a, &a->net_log);
+			/* The controller stretches the period as its center grows. */
+			struct api_agent_ok ok;
+			if (api_decode(&api_schema_agent_ok, aidc_buf_str(&c.reply), c.reply.len, &ok,
+				       NULL) == 0 &&
+			    ok.heartbeat_s > 0)
+				a->heartbeat_s = ok.heartbeat_s;
+		}
 		aidc_buf_release(&c.reply);
 	}
 	aidc_buf_release(&b);

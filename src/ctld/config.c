@@ -117,6 +117,10 @@ static const struct key keys[] = {
 	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
 	    "a node whose agent is silent this long is marked down"),
 	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),
+	I64("heartbeat_max_per_s", heartbeat_max_per_s, 0, 1000000, "1000", NULL,
+	    "all nodes together send at most this many heartbeats a second: the period asked "
+	    "of agents is max(heartbeat_s, ceil(nodes / this)) and a node counts as down after "
+	    "max(node_timeout_s, 3 periods); 0 = always heartbeat_s"),
 	I64("kill_grace_s", kill_grace_s, 0, 3600, "5", NULL,
 	    "seconds between SIGTERM and SIGKILL when a task is stopped"),
 	I64("estimate_interval_ms", estimate_interval_ms, 0, 3600000, "5000", NULL,

@@ -78,6 +78,7 @@ struct ctld_config {
 	    priority_weight_qos;
 	int64_t node_timeout_s;
 	int64_t heartbeat_s;
+	int64_t heartbeat_max_per_s;
 	int64_t kill_grace_s;
 	int64_t pass_interval_ms;
 	int64_t estimate_interval_ms; /* start forecast of every pending job; 0 = off */

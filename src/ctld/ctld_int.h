@@ -22,6 +22,7 @@
 #include "ctld/ctld.h"
 #include "sched/sched.h"
 #include "store/store.h"
+#include "util/intern.h"
 #include "util/json.h"
 
 struct ctld_msg;
@@ -139,6 +140,7 @@ struct ctld_node {
 	bool has_topo;
 	int64_t last_seen_ms;
 	int64_t registered_s;
+	struct ctld_msg *parked; /* its parked work polls (loop.c; park_next list) */
 	/* Device use from the last heartbeat that carried it (NVML agents):
 	 * usage_n entries by device index; 0 when the agent measures none. */
 	struct api_device_usage usage[AIDC_MAX_DEVICES_PER_NODE];
@@ -240,6 +242,13 @@ struct ctld_msg {
 	int rc;
 	bool done;
 	int64_t deadline_ms;       /* parked long-polls */
+	/* While parked (loop.c): the node whose work it waits for, its place in
+	 * the deadline heap, its park order (the heap's tie-break) and the next
+	 * parked poll of the same node. */
+	uint32_t park_node;
+	size_t park_pos;
+	uint64_t park_seq;
+	struct ctld_msg *park_next;
 	/* A finished job read back from the store for this request (owned; freed
 	 * by the loop after the loop fn returns). */
 	struct ctld_job *tmp_job;
@@ -311,9 +320,23 @@ struct ctld {
 	struct ctld_msg *head, *tail;
 	size_t queued;
 	bool stopping;
+	bool loop_idle; /* the loop waits on wake (only then is it signalled) */
 
-	struct ctld_msg **parked; /* long-polls waiting for work or a timeout */
+	/* Long-polls waiting for work or a timeout: a min-heap by (deadline,
+	 * park order), so that the loop finds the next deadline in O(1) and
+	 * expires in O(log n); each node also lists its own (ctld_node.parked),
+	 * so that work for a node wakes its polls without a scan. */
+	struct ctld_msg **parked;
 	size_t nparked, cap_parked;
+	uint64_t park_seq;
+
+	/* Node names to indexes into nodes (nodes.c: ctld_node_find is called
+	 * for every agent request; a scan costs O(nodes) string compares). */
+	struct aidc_intern node_names;
+	uint32_t *node_of_name; /* by intern id; UINT32_MAX: none */
+	size_t cap_node_of_name;
+	int64_t next_nodes_check_ms; /* heartbeat timeouts: checked every 100 ms */
+	int64_t heartbeat_told_s;    /* the period last asked of agents (logged on change) */
 
 	bool need_pass;
 	int64_t next_pass_ms;
@@ -456,6 +479,10 @@ uint32_t ctld_node_devices_allocated(const struct ctld_node *n);
 void ctld_index_add(struct ctld *c, struct ctld_job *j);
 void ctld_index_remove(struct ctld *c, struct ctld_job *j);
 struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx);
+/* The heartbeat period asked of agents now (heartbeat_s stretched by
+ * heartbeat_max_per_s), and the silence after which a node is down. */
+int64_t ctld_heartbeat_s(const struct ctld *c);
+int64_t ctld_node_timeout_ms(const struct ctld *c);
 int ctld_nodes_restore(struct ctld *c, struct aidc_err *e);
 int ctld_node_persist(struct ctld *c, struct ctld_node *n, struct aidc_err *e);
 void ctld_nodes_check(struct ctld *c); /* heartbeat timeouts */

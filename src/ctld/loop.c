@@ -69,7 +69,8 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 		c->head = m;
 	c->tail = m;
 	c->queued++;
-	pthread_cond_signal(&c->wake);
+	if (c->loop_idle) /* a busy loop takes the queue without a wake-up */
+		pthread_cond_signal(&c->wake);
 	while (!m->done)
 		pthread_cond_wait(&m->cond, &c->mu);
 	pthread_mutex_unlock(&c->mu);
@@ -77,15 +78,6 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 	if (m->rc < 0)
 		return aidc_errf(e, m->rc, "%s", aidc_err_text(&m->err, m->rc));
 	return 0;
-}
-
-static void reply(struct ctld *c, struct ctld_msg *m, int rc)
-{
-	pthread_mutex_lock(&c->mu);
-	m->rc = rc;
-	m->done = true;
-	pthread_cond_signal(&m->cond);
-	pthread_mutex_unlock(&c->mu);
 }
 
 int ctld_tx_begin(struct ctld *c, struct aidc_err *e)
@@ -121,6 +113,89 @@ static void defer_reply(struct ctld *c, struct ctld_msg *m, int rc)
 	c->replies_tail = m;
 }
 
+/* ---- parked polls: a min-heap by (deadline, park order) plus per-node lists -- */
+
+static bool parks_before(const struct ctld_msg *a, const struct ctld_msg *b)
+{
+	return a->deadline_ms != b->deadline_ms ? a->deadline_ms < b->deadline_ms
+						: a->park_seq < b->park_seq;
+}
+
+static void heap_put(struct ctld *c, size_t i, struct ctld_msg *m)
+{
+	c->parked[i] = m;
+	m->park_pos = i;
+}
+
+/* Restores the heap order around position i (after an insert or removal). */
+static void heap_fix(struct ctld *c, size_t i)
+{
+	struct ctld_msg *m = c->parked[i];
+	while (i > 0 && parks_before(m, c->parked[(i - 1) / 2])) {
+		heap_put(c, i, c->parked[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, best = i;
+		const struct ctld_msg *bm = m;
+		if (l < c->nparked && parks_before(c->parked[l], bm))
+			bm = c->parked[best = l];
+		if (l + 1 < c->nparked && parks_before(c->parked[l + 1], bm))
+			best = l + 1;
+		if (best == i)
+			break;
+		heap_put(c, i, c->parked[best]);
+		i = best;
+	}
+	heap_put(c, i, m);
+}
+
+static void park(struct ctld *c, struct ctld_msg *m)
+{
+	AIDC_GROW(c->parked, c->cap_parked, c->nparked + 1);
+	m->park_seq = c->park_seq++;
+	heap_put(c, c->nparked++, m);
+	heap_fix(c, m->park_pos);
+	struct ctld_node *n = &c->nodes[m->park_node];
+	m->park_next = n->parked;
+	n->parked = m;
+}
+
+/* Takes m out of the heap (not out of its node's list). */
+static void heap_remove(struct ctld *c, struct ctld_msg *m)
+{
+	size_t i = m->park_pos;
+	struct ctld_msg *last = c->parked[--c->nparked];
+	if (last != m) {
+		heap_put(c, i, last);
+		heap_fix(c, i);
+	}
+}
+
+/* Unparks every poll of the node: the list, detached (each out of the heap). */
+static struct ctld_msg *unpark_all(struct ctld *c, uint32_t node)
+{
+	struct ctld_msg *list = c->nodes[node].parked;
+	c->nodes[node].parked = NULL;
+	for (struct ctld_msg *m = list; m; m = m->park_next)
+		heap_remove(c, m);
+	return list;
+}
+
+/* Unparks the earliest poll: out of the heap and out of its node's list
+ * (a node has a handful of polls at most). */
+static struct ctld_msg *unpark_first(struct ctld *c)
+{
+	struct ctld_msg *m = c->parked[0];
+	heap_remove(c, m);
+	struct ctld_msg **p = &c->nodes[m->park_node].parked;
+	while (*p != m)
+		p = &(*p)->park_next;
+	*p = m->park_next;
+	m->park_next = NULL;
+	return m;
+}
+
 static void run_msg(struct ctld *c, struct ctld_msg *m)
 {
 	c->m_requests++;
@@ -128,8 +203,7 @@ static void run_msg(struct ctld *c, struct ctld_msg *m)
 	ctld_job_free(m->tmp_job);
 	m->tmp_job = NULL;
 	if (rc == CTLD_PARK) {
-		AIDC_GROW(c->parked, c->cap_parked, c->nparked + 1);
-		c->parked[c->nparked++] = m;
+		park(c, m);
 		return;
 	}
 	defer_reply(c, m, rc);
@@ -157,66 +231,60 @@ static void group_commit(struct ctld *c)
 			c->fatal = true;
 		}
 	}
+	/* Every reply of the iteration under one lock: the waiters wake once
+	 * the loop lets go of it, instead of contending with it per reply. The
+	 * signal is sent under the lock because the waiter destroys its
+	 * condition variable as soon as it sees done. */
 	struct ctld_msg *m = c->replies;
 	c->replies = c->replies_tail = NULL;
+	pthread_mutex_lock(&c->mu);
 	while (m) {
 		struct ctld_msg *next = m->next;
 		m->next = NULL;
 		if (rc && m->rc >= 0)
 			m->rc = aidc_errf(&m->err, AIDC_E_IO, "store commit failed: %s", e.msg);
-		reply(c, m, m->rc);
+		m->done = true;
+		pthread_cond_signal(&m->cond);
 		m = next;
 	}
+	pthread_mutex_unlock(&c->mu);
 	if (c->nended_live)
 		ctld_jobs_evict(c);
 }
 
 void ctld_unpark_node(struct ctld *c, uint32_t node)
 {
-	const char *name = c->nodes[node].name;
-	/* Take the node's messages out first: re-running one may park it again. */
-	struct ctld_msg *mine[16];
-	size_t n = 0;
-	for (size_t i = 0; i < c->nparked && n < AIDC_ARRAY_LEN(mine);) {
-		struct ctld_msg *m = c->parked[i];
-		if (strcmp(m->req->params[0], name) != 0) {
-			i++;
-			continue;
-		}
-		c->parked[i] = c->parked[--c->nparked];
-		mine[n++] = m;
+	/* Take the node's messages out first: re-running one may park it again.
+	 * Each answers with the work now queued for the node, or parks again
+	 * until its original deadline. */
+	struct ctld_msg *m = unpark_all(c, node);
+	while (m) {
+		struct ctld_msg *next = m->park_next;
+		m->park_next = NULL;
+		run_msg(c, m);
+		m = next;
 	}
-	/* Re-run: each answers with the work now queued for the node, or parks
-	 * again until its original deadline. */
-	for (size_t i = 0; i < n; i++)
-		run_msg(c, mine[i]);
 }
 
 void ctld_drop_parked_node(struct ctld *c, uint32_t node)
 {
-	const char *name = c->nodes[node].name;
-	for (size_t i = 0; i < c->nparked;) {
-		struct ctld_msg *m = c->parked[i];
-		if (strcmp(m->req->params[0], name) != 0) {
-			i++;
-			continue;
-		}
-		c->parked[i] = c->parked[--c->nparked];
+	struct ctld_msg *m = unpark_all(c, node);
+	while (m) {
+		struct ctld_msg *next = m->park_next;
+		m->park_next = NULL;
 		aidc_buf_reset(&m->resp->body);
 		aidc_buf_puts(&m->resp->body, "{\"launch\":[],\"kill\":[]}");
 		defer_reply(c, m, CTLD_DONE);
+		m = next;
 	}
 }
 
+/* Answers the polls whose deadline has come (all of them, with an error, when
+ * the controller stops), earliest first. */
 static void expire_parked(struct ctld *c, int64_t now_ms, bool all)
 {
-	for (size_t i = 0; i < c->nparked;) {
-		struct ctld_msg *m = c->parked[i];
-		if (!all && m->deadline_ms > now_ms) {
-			i++;
-			continue;
-		}
-		c->parked[i] = c->parked[--c->nparked];
+	while (c->nparked && (all || c->parked[0]->deadline_ms <= now_ms)) {
+		struct ctld_msg *m = unpark_first(c);
 		m->deadline_ms = -1; /* tells the loop fn to answer even if empty */
 		if (all)
 			defer_reply(c, m,
@@ -229,9 +297,8 @@ static void expire_parked(struct ctld *c, int64_t now_ms, bool all)
 static int64_t next_deadline(struct ctld *c)
 {
 	int64_t t = c->next_pass_ms;
-	for (size_t i = 0; i < c->nparked; i++)
-		if (c->parked[i]->deadline_ms > 0 && c->parked[i]->deadline_ms < t)
-			t = c->parked[i]->deadline_ms;
+	if (c->nparked && c->parked[0]->deadline_ms < t)
+		t = c->parked[0]->deadline_ms;
 	/* Heartbeat timeouts are checked at least every 200 ms. */
 	int64_t hb = ctld_now_ms() + 200;
 	return t < hb ? t : hb;
@@ -242,7 +309,9 @@ static void loop_run(struct ctld *c)
 	while (!aidc_stop_signal() && !c->fatal) {
 		pthread_mutex_lock(&c->mu);
 		if (!c->head) {
+			c->loop_idle = true;
 			aidc_cond_wait_until_ms(&c->wake, &c->mu, next_deadline(c));
+			c->loop_idle = false;
 		}
 		struct ctld_msg *batch = c->head;
 		c->head = c->tail = NULL;
@@ -255,7 +324,11 @@ static void loop_run(struct ctld *c)
 			run_msg(c, m);
 		}
 		int64_t now = ctld_now_ms();
-		ctld_nodes_check(c);
+		if (now >= c->next_nodes_check_ms) {
+			/* O(nodes): often enough for timeouts counted in seconds. */
+			c->next_nodes_check_ms = now + 100;
+			ctld_nodes_check(c);
+		}
 		expire_parked(c, now, false);
 		ctld_requests_prune(c, now);
 		if (c->need_pass || now >= c->next_pass_ms) {
@@ -419,6 +492,8 @@ static void ctld_release(struct ctld *c)
 	aidc_free(c->nodes);
 	aidc_free(c->uout);
 	aidc_free(c->parked);
+	aidc_intern_release(&c->node_names);
+	aidc_free(c->node_of_name);
 	sched_decisions_release(&c->dec);
 	sched_free(c->sched);
 	ctld_tenancy_release(&c->ten);

@@ -28,13 +28,30 @@ const char *ctld_node_state_name(int st)
 
 struct ctld_node *ctld_node_find(struct ctld *c, const char *name, uint32_t *idx)
 {
-	for (size_t i = 0; i < c->nnodes; i++)
-		if (strcmp(c->nodes[i].name, name) == 0) {
-			if (idx)
-				*idx = (uint32_t)i;
-			return &c->nodes[i];
-		}
-	return NULL;
+	uint32_t id;
+	if (aidc_intern_find(&c->node_names, name, &id) != 0 || id >= c->cap_node_of_name)
+		return NULL;
+	uint32_t i = c->node_of_name[id];
+	if (i >= c->nnodes)
+		return NULL;
+	if (idx)
+		*idx = i;
+	return &c->nodes[i];
+}
+
+/* Makes node ni findable by name (once it is registered or restored). */
+static int name_node(struct ctld *c, uint32_t ni, struct aidc_err *e)
+{
+	uint32_t id;
+	if (aidc_intern(&c->node_names, c->nodes[ni].name, AIDC_MAX_NODES, &id) != 0)
+		return aidc_errf(e, AIDC_E_LIMIT, "too many nodes (at most %u)", AIDC_MAX_NODES);
+	if (id >= c->cap_node_of_name) {
+		size_t old = c->cap_node_of_name;
+		AIDC_GROW(c->node_of_name, c->cap_node_of_name, (size_t)id + 1);
+		memset(c->node_of_name + old, 0xff, (c->cap_node_of_name - old) * sizeof(uint32_t));
+	}
+	c->node_of_name[id] = ni;
+	return 0;
 }
 
 void ctld_index_add(struct ctld *c, struct ctld_job *j)
@@ -170,11 +187,16 @@ static int restore_node(void *ctx, const struct store_node *r)
 	struct ctld *c = ctx;
 	struct aidc_err e = {0};
 	struct ctld_node *n = node_add(c, r->name);
+	int rc = name_node(c, (uint32_t)(c->nnodes - 1), &e);
+	if (rc) {
+		aidc_log(AIDC_LOG_ERROR, "restore: node %s: %s", r->name, e.msg);
+		return rc;
+	}
 	n->drained = r->state == CTLD_NODE_DRAINED;
 	n->registered_s = r->registered_s;
 	/* Heard from nobody yet: give every agent one timeout to come back. */
 	n->last_seen_ms = ctld_now_ms();
-	int rc = node_from_info(c, n, r->info_json, &e);
+	rc = node_from_info(c, n, r->info_json, &e);
 	if (rc == 0)
 		rc = ctld_sched_add_node(c, n, &e);
 	if (rc)
@@ -284,12 +306,36 @@ static void node_alive(struct ctld *c, struct ctld_node *n)
 	}
 }
 
+int64_t ctld_heartbeat_s(const struct ctld *c)
+{
+	int64_t p = c->cfg.heartbeat_s, max = c->cfg.heartbeat_max_per_s;
+	if (max > 0 && ((int64_t)c->nnodes + max - 1) / max > p)
+		p = ((int64_t)c->nnodes + max - 1) / max;
+	return p < 600 ? p : 600;
+}
+
+int64_t ctld_node_timeout_ms(const struct ctld *c)
+{
+	int64_t t = c->cfg.node_timeout_s, hb3 = 3 * ctld_heartbeat_s(c);
+	return (t > hb3 ? t : hb3) * 1000;
+}
+
 static void ok_json(struct api_response *resp, struct ctld *c)
 {
+	int64_t hb = ctld_heartbeat_s(c);
+	if (hb != c->heartbeat_told_s) {
+		aidc_log(AIDC_LOG_INFO,
+			 "heartbeat period %" PRId64 " s for %zu nodes (heartbeat_s %" PRId64
+			 ", heartbeat_max_per_s %" PRId64 "); a node is down after %" PRId64
+			 " s of silence",
+			 hb, c->nnodes, c->cfg.heartbeat_s, c->cfg.heartbeat_max_per_s,
+			 ctld_node_timeout_ms(c) / 1000);
+		c->heartbeat_told_s = hb;
+	}
 	aidc_buf_printf(&resp->body,
 			"{\"ok\":true,\"protocol\":%d,\"heartbeat_s\":%" PRId64
 			",\"kill_grace_s\":%" PRId64 "}",
-			API_AGENT_PROTOCOL_VERSION, c->cfg.heartbeat_s, c->cfg.kill_grace_s);
+			API_AGENT_PROTOCOL_VERSION, hb, c->cfg.kill_grace_s);
 }
 
 /* A request of a live node's registered agent (not a replay of a parked
@@ -397,7 +443,7 @@ static int admit_register(struct ctld *c, const struct ctld_node *n,
 			 "node name '%s' is in use by another live agent (at %s, heard from %" PRId64
 			 " s ago): give this agent another --name, or stop the other one (its "
 			 "node counts as gone %" PRId64 " s after its last heartbeat)",
-			 n->name, n->addr ? n->addr : "?", ago_s, c->cfg.node_timeout_s);
+			 n->name, n->addr ? n->addr : "?", ago_s, ctld_node_timeout_ms(c) / 1000);
 }
 
 int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
@@ -434,6 +480,8 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 		}
 	}
 	aidc_free(old_info);
+	if (rc == 0 && fresh)
+		rc = name_node(c, ni, &m->err);
 	if (rc) {
 		if (fresh) {
 			aidc_free(n->name);
@@ -668,6 +716,7 @@ int ctld_lf_work(struct ctld *c, struct ctld_msg *m)
 			return CTLD_DONE;
 		m->deadline_ms = ctld_now_ms() + wait_s * 1000;
 	}
+	m->park_node = ni;
 	return CTLD_PARK;
 }
 
@@ -844,10 +893,10 @@ int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 
 void ctld_nodes_check(struct ctld *c)
 {
-	int64_t now = ctld_now_ms();
+	int64_t now = ctld_now_ms(), timeout_ms = ctld_node_timeout_ms(c);
 	for (size_t ni = 0; ni < c->nnodes; ni++) {
 		struct ctld_node *n = &c->nodes[ni];
-		if (n->state == CTLD_NODE_DOWN || now - n->last_seen_ms < c->cfg.node_timeout_s * 1000)
+		if (n->state == CTLD_NODE_DOWN || now - n->last_seen_ms < timeout_ms)
 			continue;
 		n->state = CTLD_NODE_DOWN;
 		ctld_sched_node_state(c, n);
@@ -855,7 +904,7 @@ void ctld_nodes_check(struct ctld *c)
 		if (commit_node(c, n, &e) != 0)
 			aidc_log(AIDC_LOG_ERROR, "node %s: %s", n->name, e.msg);
 		aidc_log(AIDC_LOG_WARN, "node %s is down: no heartbeat for %" PRId64 " s", n->name,
-			 c->cfg.node_timeout_s);
+			 timeout_ms / 1000);
 		char why[AIDC_MAX_NAME_BYTES + 32];
 		snprintf(why, sizeof why, "node %s lost", n->name);
 		size_t nsnap;

@@ -6,7 +6,8 @@
  * file:line, derived paths, the command-line view of each key) and the bridge
  * to the scheduling core (src/ctld/sched_bridge.c: every queue order,
  * placement and blocking name reaches the core as the enum value of its row in
- * sched's name tables).
+ * sched's name tables), and the heartbeat period asked of agents as the
+ * center grows (src/ctld/nodes.c).
  */
 #include "ctld/ctld.h"
 #include "ctld/ctld_int.h"
@@ -254,5 +255,32 @@ static void test_bridge_core_settings(void)
 	aidc_free(c);
 }
 
-TEST_MAIN(TEST(test_defaults), TEST(test_set_types), TEST(test_policy_names), TEST(test_load),
+/* heartbeat_max_per_s stretches the period with the node count, and the
+ * node timeout is never under three periods. */
+static void test_heartbeat_stretch(void)
+{
+	static struct ctld c; /* large: not on the stack */
+	memset(&c, 0, sizeof c);
+	ctld_config_defaults(&c.cfg);
+	CHECK_EQ(c.cfg.heartbeat_max_per_s, 1000);
+	const struct {
+		size_t nodes;
+		int64_t hb_s, max_per_s, want_hb_s, want_timeout_ms;
+	} t[] = {
+		{4, 1, 1000, 1, 10000},	       {1000, 1, 1000, 1, 10000},
+		{1001, 1, 1000, 2, 10000},     {4096, 1, 1000, 5, 15000},
+		{16384, 1, 1000, 17, 51000},   {16384, 1, 0, 1, 10000},
+		{10, 30, 1000, 30, 90000},     {65536, 1, 1, 600, 1800000},
+		{4096, 2, 4096, 2, 10000},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(t); i++) {
+		c.nnodes = t[i].nodes;
+		c.cfg.heartbeat_s = t[i].hb_s;
+		c.cfg.heartbeat_max_per_s = t[i].max_per_s;
+		CHECK_EQ(ctld_heartbeat_s(&c), t[i].want_hb_s);
+		CHECK_EQ(ctld_node_timeout_ms(&c), t[i].want_timeout_ms);
+	}
+}
+
+TEST_MAIN(TEST(test_defaults), TEST(test_heartbeat_stretch), TEST(test_set_types), TEST(test_policy_names), TEST(test_load),
 	  TEST(test_key_info), TEST(test_bridge_policies), TEST(test_bridge_core_settings))
