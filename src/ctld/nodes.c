@@ -326,8 +326,7 @@ static void ok_json(struct api_response *resp, struct ctld *c)
 	if (hb != c->heartbeat_told_s) {
 		aidc_log(AIDC_LOG_INFO,
 			 "heartbeat period %" PRId64 " s for %zu nodes (heartbeat_s %" PRId64
-			 ", heartbeat_max_per_s %" PRId64 "); a node is down after %" PRId64
-			 " s of silence",
+			 ", heartbeat_max_per_s %" PRId64 "); node timeout %" PRId64 " s",
 			 hb, c->nnodes, c->cfg.heartbeat_s, c->cfg.heartbeat_max_per_s,
 			 ctld_node_timeout_ms(c) / 1000);
 		c->heartbeat_told_s = hb;
