@@ -1266,7 +1266,6 @@ static void job_json_detail(struct ctld *c, struct aidc_json *w, const struct ct
 	aidc_json_kbool(w, "script", j->has_script);
 	aidc_json_kbool(w, "spec_in_store", j->spec_shed);
 	aidc_json_kstr(w, "cwd", j->spec.cwd ? j->spec.cwd : "/");
-	aidc_json_ki64(w, "mem_mib", j->spec.mem_mib);
 	if (j->tasks) {
 		aidc_json_key(w, "tasks");
 		aidc_json_arr_begin(w);
@@ -1329,6 +1328,7 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kstr(w, "partition", j->spec.partition ? j->spec.partition : c->cfg.partition);
 	aidc_json_ki64(w, "cpus_per_task", j->spec.cpus_per_task);
 	aidc_json_ki64(w, "nodes_min", j->spec.nodes);
+	aidc_json_ki64(w, "mem_mib", j->spec.mem_mib); /* per task; sacct's ReqMem */
 	if (j->spec.gpu_model)
 		aidc_json_kstr(w, "gpu_model", j->spec.gpu_model);
 	if (j->tasks) {
