@@ -40,6 +40,7 @@ int cli_hold_main(int argc, char **argv);
 int cli_release_main(int argc, char **argv);
 int cli_scontrol_main(int argc, char **argv); /* cli_scontrol.c */
 int cli_squeue_main(int argc, char **argv);   /* cli_squeue.c (docs/slurm.md) */
+int cli_sacct_main(int argc, char **argv);    /* cli_sacct.c (docs/slurm.md) */
 int cli_scancel_main(int argc, char **argv);  /* cli_scancel.c */
 int cli_sinfo_main(int argc, char **argv);    /* cli_sinfo.c */
 int cli_logs_main(int argc, char **argv);

@@ -64,6 +64,9 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"sinfo", cli_sinfo_main,
 	 "Slurm's sinfo: nodes grouped by partition and state, -o formats (docs/slurm.md)", NULL,
 	 true},
+	{"sacct", cli_sacct_main,
+	 "Slurm's sacct: the caller's jobs, finished ones too, with sacct's fields (docs/slurm.md)",
+	 NULL, true},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
@@ -133,7 +136,7 @@ void cli_usage(FILE *out)
 
 /*
  * Run under a Slurm command's name (a link named sbatch, scontrol, squeue,
- * scancel or sinfo, as
+ * scancel, sinfo or sacct, as
  * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
  * Returns argv itself otherwise. The new vector lives as long as the
  * process (it is main's argv); the static keeps it reachable.
@@ -141,7 +144,8 @@ void cli_usage(FILE *out)
 static char **as_slurm_command(int *argc, char **argv)
 {
 	static char **slurm_argv;
-	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel", "sinfo"};
+	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel", "sinfo",
+						  "sacct"};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(names); i++) {

@@ -51,5 +51,7 @@ aidc_live_test(NAME live_sbatch_scontrol SCRIPT sbatch_scontrol.sh TIMEOUT 180)
 aidc_live_test(NAME live_squeue_scancel SCRIPT squeue_scancel.sh TIMEOUT 180)
 # sinfo (sinfo.sh): columns, grouping, node states, -N, -o fields, filters, refusals.
 aidc_live_test(NAME live_sinfo SCRIPT sinfo.sh TIMEOUT 180)
+# sacct (sacct.sh): finished jobs, columns, -j -s -S -E, -o fields and widths, -P, refusals.
+aidc_live_test(NAME live_sacct SCRIPT sacct.sh TIMEOUT 180)
 # Dependencies (sbatch_dep.sh): afterok, afternotok, afterany, refusals.
 aidc_live_test(NAME live_sbatch_dep SCRIPT sbatch_dep.sh TIMEOUT 180)

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `aidc sacct` (and `sacct`, the same binary under Slurm's name): Slurm's
+ * accounting listing over aidc's job list, finished jobs included, so the
+ * habits and scripts that read sacct's columns (or its -P output) keep
+ * working. Options are Slurm's; the ones with no meaning here are refused
+ * naming them (docs/slurm.md). Field lists, cells and times: util/sacctfmt.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/cli_live.h"
+#include "cli/cli_slurm.h"
+#include "util/clock.h"
+#include "util/hostlist.h"
+#include "util/sacctfmt.h"
+#include "util/slurmfmt.h"
+#include "util/util.h"
+
+#define SA_DEFAULT "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
+#define SA_BRIEF "JobID,State,ExitCode"
+
+static const char *js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static long long ji(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* Unix seconds as sacct prints them (local time, ISO 8601); "Unknown" for 0. */
+static const char *when(long long t, struct aidc_buf *b)
+{
+	if (t <= 0)
+		return "Unknown";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+	localtime_r(&tt, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	aidc_buf_puts(b, s);
+	return aidc_buf_str(b);
+}
+
+static const char *duration(long long s, struct aidc_buf *b)
+{
+	char d[40];
+	aidc_sacct_duration(s, d, sizeof d);
+	aidc_buf_puts(b, d);
+	return aidc_buf_str(b);
+}
+
+static const char *num(long long v, struct aidc_buf *b)
+{
+	aidc_buf_printf(b, "%lld", v);
+	return aidc_buf_str(b);
+}
+
+/* The job's nodes as a compressed hostlist; "None assigned" before placement. */
+static const char *nodelist(json_t *j, struct aidc_buf *b)
+{
+	json_t *nodes = json_object_get(j, "nodes");
+	size_t n = json_array_size(nodes);
+	if (!n)
+		return "None assigned";
+	char **v = aidc_calloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(nodes, i));
+		v[i] = (char *)(s ? s : "?");
+	}
+	aidc_hostlist_compress(v, n, b);
+	aidc_free(v);
+	return aidc_buf_str(b);
+}
+
+static long long node_count(json_t *j)
+{
+	size_t n = json_array_size(json_object_get(j, "nodes"));
+	if (n)
+		return (long long)n;
+	return ji(j, "nodes_min") > 0 ? ji(j, "nodes_min") : 1;
+}
+
+static long long cpus(json_t *j)
+{
+	return ji(j, "ntasks") * (ji(j, "cpus_per_task") > 0 ? ji(j, "cpus_per_task") : 1);
+}
+
+/* Memory as Slurm prints it: "4G" when whole gibibytes, else "1500M". */
+static void mem(struct aidc_buf *b, long long mib)
+{
+	if (mib > 0 && mib % 1024 == 0)
+		aidc_buf_printf(b, "%lldG", mib / 1024);
+	else
+		aidc_buf_printf(b, "%lldM", mib);
+}
+
+/* AllocTRES of a job that ran: "cpu=2,gres/gpu=1,mem=4G,node=1"; "" before. */
+static const char *tres(json_t *j, struct aidc_buf *b)
+{
+	if (ji(j, "start_s") <= 0)
+		return "";
+	aidc_buf_printf(b, "cpu=%lld", cpus(j));
+	long long g = ji(j, "gpus_per_task") * ji(j, "ntasks");
+	if (g > 0)
+		aidc_buf_printf(b, ",gres/gpu=%lld", g);
+	if (ji(j, "mem_mib") > 0) {
+		aidc_buf_puts(b, ",mem=");
+		mem(b, ji(j, "mem_mib") * ji(j, "ntasks"));
+	}
+	aidc_buf_printf(b, ",node=%lld", node_count(j));
+	return aidc_buf_str(b);
+}
+
+static long long elapsed(json_t *j)
+{
+	long long st = ji(j, "start_s"), end = ji(j, "end_s");
+	if (st <= 0)
+		return 0;
+	long long to = end > 0 ? end : (long long)aidc_wall_s();
+	return to > st ? to - st : 0;
+}
+
+static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
+{
+	switch (f) {
+	case AIDC_SAF_JOBID:
+		return num(ji(j, "id"), b);
+	case AIDC_SAF_JOBNAME:
+		return js(j, "name");
+	case AIDC_SAF_PARTITION:
+		return js(j, "partition");
+	case AIDC_SAF_ACCOUNT:
+		return js(j, "account");
+	case AIDC_SAF_ALLOCCPUS:
+		return num(ji(j, "start_s") > 0 ? cpus(j) : 0, b);
+	case AIDC_SAF_ALLOCTRES:
+		return tres(j, b);
+	case AIDC_SAF_STATE:
+		return aidc_slurm_state_name(cli_slurm_job_state(j));
+	case AIDC_SAF_EXITCODE:
+		aidc_buf_printf(b, "%lld:%lld", ji(j, "exit_code"), ji(j, "signal"));
+		return aidc_buf_str(b);
+	case AIDC_SAF_START:
+		return when(ji(j, "start_s"), b);
+	case AIDC_SAF_END:
+		return when(ji(j, "end_s"), b);
+	case AIDC_SAF_ELAPSED:
+		return duration(elapsed(j), b);
+	case AIDC_SAF_SUBMIT:
+		return when(ji(j, "submit_s"), b);
+	case AIDC_SAF_USER:
+		return js(j, "user");
+	case AIDC_SAF_NNODES:
+		return num(node_count(j), b);
+	case AIDC_SAF_NODELIST:
+		return nodelist(j, b);
+	case AIDC_SAF_TIMELIMIT:
+		return ji(j, "time_limit_s") > 0 ? duration(ji(j, "time_limit_s"), b) : "UNLIMITED";
+	case AIDC_SAF_REQMEM:
+		mem(b, ji(j, "mem_mib") * ji(j, "ntasks"));
+		return aidc_buf_str(b);
+	default:
+		return "";
+	}
+}
+
+/* sacct's options with no meaning here: refused naming them, with why. */
+static const struct {
+	const char *name;
+	char shortopt;
+	const char *metavar; /* NULL: takes no value */
+	const char *why;
+} sa_refused[] = {
+    {"long", 'l', NULL, "the long field set is not implemented; use -o/--format"},
+    {"units", 0, "UNIT", "memory is printed as M or G as it is; no unit conversion"},
+    {"noconvert", 0, NULL, "memory is printed as M or G as it is; no unit conversion"},
+    {"allclusters", 'L', NULL, "federated clusters do not exist here"},
+    {"clusters", 'M', "NAMES", "federated clusters do not exist here"},
+    {"federation", 0, NULL, "federated clusters do not exist here"},
+    {"local", 0, NULL, "federated clusters do not exist here"},
+    {"duplicates", 'D', NULL, "job ids are never reused here: there are no duplicates"},
+    {"completion", 'c', NULL, "there is no job completion plugin; the listing is the accounting"},
+    {"file", 'f', "FILE", "there is no job completion file"},
+    {"truncate", 'T', NULL, "start and end times are never truncated to the window"},
+    {"associations", 'x', "LIST", "association ids are not kept; use -A/--accounts or -u"},
+    {"batch-script", 'B', NULL, "not implemented; use aidc job ID --json"},
+    {"env-vars", 0, NULL, "job environments are not kept in accounting"},
+    {"timelimit-min", 'k', "TIME", "not implemented"},
+    {"timelimit-max", 'K', "TIME", "not implemented"},
+    {"nnodes", 'i', "N", "not implemented"},
+    {"ncpus", 'I', "N", "not implemented"},
+    {"array", 0, NULL, "array jobs do not exist here"},
+    {"whole-hetjob", 0, "yes|no", "heterogeneous jobs do not exist here"},
+    {"wckeys", 'W', "LIST", "workload characterization keys do not exist here"},
+    {"reason", 'R', "LIST", "not implemented"},
+    {"constraints", 'C', "LIST", "node features are not kept in accounting"},
+    {"group", 'g', "GROUPS", "not implemented; use -u/--user"},
+    {"verbose", 'v', NULL, "no verbose report is implemented"},
+    {"yaml", 0, NULL, "YAML output is not implemented; use --json"},
+};
+
+struct sa_opts {
+	const char *sock, *jobs, *user, *states, *start, *end, *format, *part, *acct, *nodes,
+	    *qos, *name, *delim;
+	bool json, noheader, parsable, parsable2, allocs, allusers, brief, helpformat, version;
+	bool refused[AIDC_ARRAY_LEN(sa_refused)];
+	const char *refused_val[AIDC_ARRAY_LEN(sa_refused)];
+	char refused_help[AIDC_ARRAY_LEN(sa_refused)][160];
+};
+
+static const struct cli_slurm_short sa_short[] = {
+    {'j', "--jobs", true},	  {'u', "--user", true},	{'s', "--state", true},
+    {'S', "--starttime", true},	  {'E', "--endtime", true},	{'o', "--format", true},
+    {'n', "--noheader", false},	  {'P', "--parsable2", false},	{'p', "--parsable", false},
+    {'X', "--allocations", false}, {'a', "--allusers", false},	{'b', "--brief", false},
+    {'e', "--helpformat", false}, {'r', "--partition", true},	{'A', "--accounts", true},
+    {'N', "--nodelist", true},	  {'q', "--qos", true},		{'V', "--version", false},
+    {'l', "--long", false},	  {'L', "--allclusters", false}, {'M', "--clusters", true},
+    {'D', "--duplicates", false}, {'c', "--completion", false}, {'f', "--file", true},
+    {'T', "--truncate", false},	  {'x', "--associations", true}, {'B', "--batch-script", false},
+    {'k', "--timelimit-min", true}, {'K', "--timelimit-max", true}, {'i', "--nnodes", true},
+    {'I', "--ncpus", true},	  {'W', "--wckeys", true},	{'R', "--reason", true},
+    {'C', "--constraints", true}, {'g', "--group", true},	{'v', "--verbose", false},
+};
+
+/* The flag table: sacct's options, then the refused ones. *n entries; aidc_free it. */
+static struct cli_flag *sa_flags(struct sa_opts *o, size_t *n)
+{
+	const struct cli_flag base[] = {
+	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list), whenever they ran "
+	     "(no default start time)", 0, 0, NULL, NULL},
+	    {"user", CLI_STR, &o->user, "USERS", "(-u) jobs of these users (comma list of names "
+	     "or uids; others' jobs only for admins); default: the caller", 0, 0, NULL, NULL},
+	    {"allusers", CLI_BOOL, &o->allusers, NULL, "(-a) every user's jobs (admins; others "
+	     "see their own, as the controller lists them)", 0, 0, NULL, NULL},
+	    {"state", CLI_STR, &o->states, "STATES", "(-s) jobs in these states: Slurm's names or "
+	     "codes, comma list, any case (CD,CA,F,PD,R,TO,NF,...)", 0, 0, NULL, NULL},
+	    {"starttime", CLI_STR, &o->start, "TIME", "(-S) jobs still running or pending at or "
+	     "after TIME (YYYY-MM-DD[THH:MM[:SS]], HH:MM, now-2hours, ...); default: 00:00 today "
+	     "unless -j", 0, 0, NULL, NULL},
+	    {"endtime", CLI_STR, &o->end, "TIME", "(-E) jobs submitted at or before TIME; "
+	     "default: now", 0, 0, NULL, NULL},
+	    {"format", CLI_STR, &o->format, "FIELDS", "(-o) comma list of sacct's field names, "
+	     "Name%N for a width (docs/slurm.md; -e lists them)", 0, 0, NULL, NULL},
+	    {"brief", CLI_BOOL, &o->brief, NULL, "(-b) JobID, State, ExitCode", 0, 0, NULL, NULL},
+	    {"helpformat", CLI_BOOL, &o->helpformat, NULL, "(-e) list the field names", 0, 0, NULL,
+	     NULL},
+	    {"noheader", CLI_BOOL, &o->noheader, NULL, "(-n) no header lines", 0, 0, NULL, NULL},
+	    {"parsable", CLI_BOOL, &o->parsable, NULL, "(-p) fields separated by '|', one at the "
+	     "end too", 0, 0, NULL, NULL},
+	    {"parsable2", CLI_BOOL, &o->parsable2, NULL, "(-P) fields separated by '|'", 0, 0, NULL,
+	     NULL},
+	    {"delimiter", CLI_STR, &o->delim, "TEXT", "the separator of -p/-P instead of '|'", 0, 0,
+	     NULL, NULL},
+	    {"allocations", CLI_BOOL, &o->allocs, NULL, "(-X) only the allocations: accepted; a job "
+	     "has no steps here, so nothing changes", 0, 0, NULL, NULL},
+	    {"partition", CLI_STR, &o->part, "PARTS", "(-r) jobs in these partitions", 0, 0, NULL,
+	     NULL},
+	    {"accounts", CLI_STR, &o->acct, "ACCOUNTS", "(-A) jobs charged to these accounts", 0, 0,
+	     NULL, NULL},
+	    {"qos", CLI_STR, &o->qos, "QOS", "(-q) jobs of these QoS", 0, 0, NULL, NULL},
+	    {"name", CLI_STR, &o->name, "NAMES", "jobs with these names", 0, 0, NULL, NULL},
+	    {"nodelist", CLI_STR, &o->nodes, "HOSTLIST", "(-N) jobs on these nodes (n[1-3])", 0, 0,
+	     NULL, NULL},
+	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
+	    CLI_LIVE_FLAGS(o->json, o->sock),
+	};
+	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(sa_refused);
+	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
+	memcpy(f, base, sizeof base);
+	for (size_t i = 0; i < nr; i++) {
+		if (sa_refused[i].shortopt)
+			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
+				 sa_refused[i].shortopt, sa_refused[i].why);
+		else
+			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
+				 sa_refused[i].why);
+		f[nb + i] = (struct cli_flag){
+		    .name = sa_refused[i].name,
+		    .type = sa_refused[i].metavar ? CLI_STR : CLI_BOOL,
+		    .dst = sa_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
+		    .metavar = sa_refused[i].metavar,
+		    .help = o->refused_help[i],
+		    .seen = &o->refused[i]};
+	}
+	*n = nb + nr;
+	return f;
+}
+
+/* What one listing shows, once the options are checked. */
+struct sa_query {
+	struct cli_slurm_filter f;
+	int64_t from, to; /* the time window */
+	struct aidc_sacct_col cols[AIDC_SACCT_MAX_FIELDS];
+	size_t ncols;
+};
+
+/* -S/-E and the fields; 0 or CLI_EXIT_USAGE after a line. */
+static int sa_window_fields(const struct sa_opts *o, struct sa_query *q)
+{
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int64_t now = (int64_t)aidc_wall_s();
+	int rc;
+	q->from = 0;
+	q->to = INT64_MAX;
+	if (!o->jobs && !o->start)
+		rc = aidc_sacct_time_parse("midnight", now, &q->from, &e);
+	if (o->start && (rc = aidc_sacct_time_parse(o->start, now, &q->from, &e)) != 0) {
+		fprintf(stderr, "aidc sacct: -S/--starttime: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	if (o->end && (rc = aidc_sacct_time_parse(o->end, now, &q->to, &e)) != 0) {
+		fprintf(stderr, "aidc sacct: -E/--endtime: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	if (q->from > q->to) {
+		fprintf(stderr, "aidc sacct: -S/--starttime is after -E/--endtime\n");
+		return CLI_EXIT_USAGE;
+	}
+	const char *spec = o->format ? o->format : o->brief ? SA_BRIEF : SA_DEFAULT;
+	if ((rc = aidc_sacct_fields_parse(spec, q->cols, &q->ncols, &e)) != 0) {
+		fprintf(stderr, "aidc sacct: -o/--format: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Checks the options and sets the query; 0 or CLI_EXIT_USAGE after a line. */
+static int sa_resolve(const struct sa_opts *o, struct sa_query *q)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(sa_refused); i++)
+		if (o->refused[i]) {
+			fprintf(stderr, "aidc sacct: --%s is not supported here: %s\n",
+				sa_refused[i].name, sa_refused[i].why);
+			return CLI_EXIT_USAGE;
+		}
+	if (o->parsable && o->parsable2) {
+		fprintf(stderr, "aidc sacct: give -p/--parsable or -P/--parsable2, not both\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->delim && !o->parsable && !o->parsable2) {
+		fprintf(stderr, "aidc sacct: --delimiter applies to -p/-P only; give one\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	int rc;
+	q->f.states = (1u << AIDC_SST_COUNT_) - 1;
+	if (o->states && (rc = aidc_slurm_states_parse(o->states, &q->f.states, &e)) != 0) {
+		fprintf(stderr, "aidc sacct: -s/--state: %s\n", aidc_err_text(&e, rc));
+		return CLI_EXIT_USAGE;
+	}
+	q->f.users = o->user ? o->user : o->allusers ? NULL : cli_slurm_me();
+	q->f.names = o->name;
+	q->f.partitions = o->part;
+	q->f.accounts = o->acct;
+	q->f.qos = o->qos;
+	if (o->nodes && (rc = cli_slurm_filter_nodes("sacct", o->nodes, &q->f)) != 0)
+		return rc;
+	return sa_window_fields(o, q);
+}
+
+/* Whether job's life (submit to end, or on while it has not ended) meets the window. */
+static bool in_window(const struct sa_query *q, json_t *j)
+{
+	long long end = ji(j, "end_s");
+	return ji(j, "submit_s") <= q->to && (end <= 0 || end >= q->from);
+}
+
+/* -j IDS: every id checked first, then each job fetched; an id with no job
+ * the caller may see is left out, as sacct prints nothing for it. */
+static int sa_by_id(const char *sp, const char *ids, json_t *out)
+{
+	long long v[CLI_MAX_JOB_ARGS];
+	size_t n = 0;
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		char one[32];
+		snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
+		int64_t id;
+		if (len == 0 || len > 20 || aidc_parse_i64(one, 1, INT64_MAX, &id) != 0 ||
+		    n == AIDC_ARRAY_LEN(v)) {
+			fprintf(stderr, "aidc sacct: -j/--jobs: '%.*s' is not a job id (a positive "
+					"number, no step; at most %d)\n", (int)(len > 32 ? 32 : len), p,
+				CLI_MAX_JOB_ARGS);
+			return CLI_EXIT_USAGE;
+		}
+		v[n++] = id;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = NULL;
+		char why[256];
+		int rc = cli_slurm_get_job("sacct", sp, v[i], &j, why, sizeof why);
+		if (rc == 0)
+			json_array_append_new(out, j);
+		else if (rc != 1)
+			return rc;
+	}
+	return 0;
+}
+
+static int by_id(const void *x, const void *y)
+{
+	long long a = ji(*(json_t *const *)x, "id"), b = ji(*(json_t *const *)y, "id");
+	return a < b ? -1 : a > b;
+}
+
+/* The jobs to show, filtered and in id order (borrowed from all), *n of them. */
+static json_t **sa_collect(const struct sa_opts *o, const struct sa_query *q, const char *sp,
+			   json_t *all, size_t *n, int *rc)
+{
+	const char *one = q->f.users && !strchr(q->f.users, ',') &&
+				  strspn(q->f.users, "0123456789") != strlen(q->f.users)
+			      ? q->f.users
+			      : NULL;
+	*rc = o->jobs ? sa_by_id(sp, o->jobs, all)
+		      : cli_slurm_list_jobs("sacct", sp, q->f.states, one, all);
+	size_t cap = json_array_size(all), k = 0, i;
+	json_t **v = aidc_calloc(cap ? cap : 1, sizeof *v), *j;
+	json_array_foreach(all, i, j)
+		if (cli_slurm_match(&q->f, j) && in_window(q, j))
+			v[k++] = j;
+	qsort(v, k, sizeof *v, by_id);
+	*n = k;
+	return v;
+}
+
+/* One line: the header (j NULL) or a job's; parsable with sep, else fixed-width cells. */
+static void sa_line(const struct sa_opts *o, const struct sa_query *q, json_t *j,
+		    struct aidc_buf *line)
+{
+	const char *sep = o->delim ? o->delim : "|";
+	struct aidc_buf b;
+	aidc_buf_init(&b, 1u << 20);
+	aidc_buf_reset(line);
+	for (size_t c = 0; c < q->ncols; c++) {
+		aidc_buf_reset(&b);
+		const char *v = j ? value(j, q->cols[c].field, &b)
+				  : aidc_sacct_field_name(q->cols[c].field);
+		int w = q->cols[c].width, aw = w < 0 ? -w : w;
+		if (o->parsable || o->parsable2)
+			aidc_buf_printf(line, "%s%s", v,
+					c + 1 < q->ncols || o->parsable ? sep : "");
+		else if (!j) /* headers are cut without a '+' */
+			aidc_buf_printf(line, w < 0 ? "%-*.*s " : "%*.*s ", aw, aw, v);
+		else
+			aidc_sacct_cell(line, v, w);
+	}
+	aidc_buf_release(&b);
+}
+
+static void sa_print(const struct sa_opts *o, const struct sa_query *q, json_t **v, size_t n)
+{
+	if (o->json) {
+		json_t *r = json_object(), *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append(arr, v[i]);
+		json_object_set_new(r, "jobs", arr);
+		char *s = json_dumps(r, JSON_COMPACT);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		json_decref(r);
+		return;
+	}
+	struct aidc_buf line;
+	aidc_buf_init(&line, 16u << 20);
+	if (!o->noheader) {
+		sa_line(o, q, NULL, &line);
+		printf("%s\n", aidc_buf_str(&line));
+		if (!o->parsable && !o->parsable2) {
+			for (size_t c = 0; c < q->ncols; c++) {
+				int w = q->cols[c].width < 0 ? -q->cols[c].width : q->cols[c].width;
+				for (int k = 0; k < w; k++)
+					putchar('-');
+				putchar(' ');
+			}
+			putchar('\n');
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		sa_line(o, q, v[i], &line);
+		printf("%s\n", aidc_buf_str(&line));
+	}
+	aidc_buf_release(&line);
+}
+
+static void sa_helpformat(void)
+{
+	for (int f = 0; f < AIDC_SAF_COUNT_; f++)
+		printf("%-20s%s", aidc_sacct_field_name((enum aidc_sacct_field)f),
+		       f % 4 == 3 || f + 1 == AIDC_SAF_COUNT_ ? "\n" : "");
+}
+
+static int sa_run(const struct sa_opts *o, struct sa_query *q)
+{
+	char sp[AIDC_MAX_PATH_BYTES];
+	cli_socket_path(o->sock, sp, sizeof sp);
+	json_t *all = json_array();
+	size_t n = 0;
+	int rc;
+	json_t **v = sa_collect(o, q, sp, all, &n, &rc);
+	if (!rc)
+		sa_print(o, q, v, n);
+	aidc_free(v);
+	json_decref(all);
+	return rc;
+}
+
+int cli_sacct_main(int argc, char **argv)
+{
+	struct sa_opts o = {0};
+	size_t nflags;
+	struct cli_flag *flags = sa_flags(&o, &nflags);
+	const struct cli_cmd cmd = {
+	    "sacct", "aidc sacct [-j IDS] [-u USERS|-a] [-s STATES] [-S TIME] [-E TIME] "
+		     "[-o FIELDS] [-n] [-p|-P] [-X] [--json]",
+	    "Slurm's sacct over aidc's jobs, finished ones included: the default columns are "
+	    "sacct's (JobID JobName Partition Account AllocCPUS State ExitCode), the caller's "
+	    "jobs since 00:00 today. Installed as 'sacct' too. Short options are Slurm's (shown "
+	    "in brackets); options with no meaning here are refused naming them (docs/slurm.md).",
+	    flags, nflags};
+	char **v;
+	int vc;
+	cli_slurm_args(sa_short, AIDC_ARRAY_LEN(sa_short), argc, argv, &v, &vc);
+	struct sa_query q = {0};
+	int rc = cli_parse(&cmd, vc, v, NULL, 0, NULL);
+	if (rc == 1)
+		rc = CLI_EXIT_OK;
+	else if (!rc && o.version)
+		printf("aidc %s\n", AIDC_VERSION);
+	else if (!rc && o.helpformat)
+		sa_helpformat();
+	else if (!rc && (rc = sa_resolve(&o, &q)) == 0)
+		rc = sa_run(&o, &q);
+	cli_slurm_filter_release(&q.f);
+	aidc_free(v);
+	aidc_free(flags);
+	return rc;
+}
