@@ -16,12 +16,7 @@
 #include "util/slurmfmt.h"
 #include "util/util.h"
 
-static const struct {
-	const char *name;
-	char shortopt;
-	const char *metavar; /* NULL: takes no value */
-	const char *why;
-} sc_refused[] = {
+static const struct cli_slurm_refused sc_refused[] = {
     {"signal", 's', "SIGNAL", "the cancel API sends SIGTERM, then SIGKILL after the grace "
 			      "period; other signals are not supported"},
     {"batch", 'b', NULL, "signals to the batch shell alone are not supported (no --signal)"},
@@ -37,9 +32,7 @@ static const struct {
 struct sc_opts {
 	const char *sock, *user, *states, *part, *name, *acct, *qos, *nodes;
 	bool json, me, quiet, version;
-	bool refused[AIDC_ARRAY_LEN(sc_refused)];
-	const char *refused_val[AIDC_ARRAY_LEN(sc_refused)];
-	char refused_help[AIDC_ARRAY_LEN(sc_refused)][160];
+	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sc_refused)];
 };
 
 static const struct cli_slurm_short sc_short[] = {
@@ -74,26 +67,8 @@ static struct cli_flag *sc_flags(struct sc_opts *o, size_t *n)
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
-	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(sc_refused);
-	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
-	memcpy(f, base, sizeof base);
-	for (size_t i = 0; i < nr; i++) {
-		if (sc_refused[i].shortopt)
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
-				 sc_refused[i].shortopt, sc_refused[i].why);
-		else
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
-				 sc_refused[i].why);
-		f[nb + i] = (struct cli_flag){
-		    .name = sc_refused[i].name,
-		    .type = sc_refused[i].metavar ? CLI_STR : CLI_BOOL,
-		    .dst = sc_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
-		    .metavar = sc_refused[i].metavar,
-		    .help = o->refused_help[i],
-		    .seen = &o->refused[i]};
-	}
-	*n = nb + nr;
-	return f;
+	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sc_refused, o->refused,
+			       AIDC_ARRAY_LEN(sc_refused), n);
 }
 
 /* Whether any filter option was given (with no job ids, one is needed). */
@@ -105,12 +80,9 @@ static bool sc_filtered(const struct sc_opts *o)
 /* Checks the options and sets the filter; 0 or CLI_EXIT_USAGE after a line. */
 static int sc_resolve(const struct sc_opts *o, struct cli_slurm_filter *f, bool by_id)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(sc_refused); i++)
-		if (o->refused[i]) {
-			fprintf(stderr, "aidc scancel: --%s is not supported here: %s; nothing was "
-					"cancelled\n", sc_refused[i].name, sc_refused[i].why);
-			return CLI_EXIT_USAGE;
-		}
+	if (cli_slurm_refuse("scancel", sc_refused, o->refused, AIDC_ARRAY_LEN(sc_refused),
+			     "; nothing was cancelled"))
+		return CLI_EXIT_USAGE;
 	if (o->me && o->user) {
 		fprintf(stderr, "aidc scancel: give --me or -u/--user, not both\n");
 		return CLI_EXIT_USAGE;

@@ -127,12 +127,7 @@ static int by_partition_name(const void *x, const void *y)
 	return c ? c : strverscmp(js(a, "name"), js(b, "name"));
 }
 
-static const struct {
-	const char *name;
-	char shortopt;
-	const char *metavar; /* NULL: takes no value */
-	const char *why;
-} si_refused[] = {
+static const struct cli_slurm_refused si_refused[] = {
     {"long", 'l', NULL, "the long format's fields (job sizes, root, oversubscribe, groups) "
 			"are not kept here; use -o"},
     {"summarize", 's', NULL, "not implemented; use -o '%P %.6D %t'"},
@@ -150,9 +145,7 @@ static const struct {
 struct si_opts {
 	const char *sock, *part, *states, *nodes, *format;
 	bool json, node, noheader, exact, all, responding, dead, version;
-	bool refused[AIDC_ARRAY_LEN(si_refused)];
-	const char *refused_val[AIDC_ARRAY_LEN(si_refused)];
-	char refused_help[AIDC_ARRAY_LEN(si_refused)][160];
+	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(si_refused)];
 };
 
 static const struct cli_slurm_short si_short[] = {
@@ -190,38 +183,16 @@ static struct cli_flag *si_flags(struct si_opts *o, size_t *n)
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
-	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(si_refused);
-	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
-	memcpy(f, base, sizeof base);
-	for (size_t i = 0; i < nr; i++) {
-		if (si_refused[i].shortopt)
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
-				 si_refused[i].shortopt, si_refused[i].why);
-		else
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
-				 si_refused[i].why);
-		f[nb + i] = (struct cli_flag){
-		    .name = si_refused[i].name,
-		    .type = si_refused[i].metavar ? CLI_STR : CLI_BOOL,
-		    .dst = si_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
-		    .metavar = si_refused[i].metavar,
-		    .help = o->refused_help[i],
-		    .seen = &o->refused[i]};
-	}
-	*n = nb + nr;
-	return f;
+	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), si_refused, o->refused,
+			       AIDC_ARRAY_LEN(si_refused), n);
 }
 
 /* Checks the options; sets *states, the -n names and the format. 0 or CLI_EXIT_USAGE. */
 static int si_resolve(const struct si_opts *o, uint32_t *states, struct cli_slurm_filter *names,
 		      struct aidc_sfmt *fmt)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(si_refused); i++)
-		if (o->refused[i]) {
-			fprintf(stderr, "aidc sinfo: --%s is not supported here: %s\n",
-				si_refused[i].name, si_refused[i].why);
-			return CLI_EXIT_USAGE;
-		}
+	if (cli_slurm_refuse("sinfo", si_refused, o->refused, AIDC_ARRAY_LEN(si_refused), ""))
+		return CLI_EXIT_USAGE;
 	if (o->responding && o->dead) {
 		fprintf(stderr, "aidc sinfo: -r/--responding and -d/--dead exclude each other\n");
 		return CLI_EXIT_USAGE;

@@ -70,6 +70,42 @@ void cli_slurm_args(const struct cli_slurm_short *map, size_t nmap, int argc, ch
 	*outc = n;
 }
 
+struct cli_flag *cli_slurm_flags(const struct cli_flag *base, size_t nb,
+				 const struct cli_slurm_refused *ref, struct cli_slurm_refusal *st,
+				 size_t nr, size_t *n)
+{
+	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
+	memcpy(f, base, nb * sizeof *f);
+	for (size_t i = 0; i < nr; i++) {
+		if (ref[i].shortopt)
+			snprintf(st[i].help, sizeof st[i].help, "(-%c) refused: %s",
+				 ref[i].shortopt, ref[i].why);
+		else
+			snprintf(st[i].help, sizeof st[i].help, "refused: %s", ref[i].why);
+		f[nb + i] = (struct cli_flag){
+		    .name = ref[i].name,
+		    .type = ref[i].metavar ? CLI_STR : CLI_BOOL,
+		    .dst = ref[i].metavar ? (void *)&st[i].val : (void *)&st[i].given,
+		    .metavar = ref[i].metavar,
+		    .help = st[i].help,
+		    .seen = &st[i].given};
+	}
+	*n = nb + nr;
+	return f;
+}
+
+int cli_slurm_refuse(const char *cmd, const struct cli_slurm_refused *ref,
+		     const struct cli_slurm_refusal *st, size_t nr, const char *tail)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (st[i].given) {
+			fprintf(stderr, "aidc %s: --%s is not supported here: %s%s\n", cmd,
+				ref[i].name, ref[i].why, tail);
+			return CLI_EXIT_USAGE;
+		}
+	return 0;
+}
+
 bool cli_slurm_in_list(const char *list, const char *s)
 {
 	if (!list || !s)

@@ -2,8 +2,9 @@
 /*
  * What aidc's Slurm-named query commands share (cli_squeue.c, cli_scancel.c,
  * cli_sinfo.c): Slurm's short options turned into the long flags of a flag
- * table, the job listing fetched from the controller, and the job filters
- * (-u, -t, -n, -p, -A, -q, -w) with Slurm's meaning. Formats and state names
+ * table, Slurm's options with no meaning here (refused naming them), the job
+ * listing fetched from the controller, and the job filters (-u, -t, -n, -p,
+ * -A, -q, -w) with Slurm's meaning. Formats and state names
  * are util/slurmfmt.h.
  */
 #ifndef AIDC_CLI_CLI_SLURM_H
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cli/cli.h"
 
 /* A short option: -c is name ("--user"), with a value ("-u NAME", "-uNAME") or not. */
 struct cli_slurm_short {
@@ -30,6 +33,36 @@ struct cli_slurm_short {
  */
 void cli_slurm_args(const struct cli_slurm_short *map, size_t nmap, int argc, char **argv,
 		    char ***out, int *outc);
+
+/* One of Slurm's options with no meaning here: a flag that refuses it, with why. */
+struct cli_slurm_refused {
+	const char *name;    /* without dashes */
+	char shortopt;       /* 0: none */
+	const char *metavar; /* NULL: takes no value */
+	const char *why;
+};
+
+/* What the flag of one refused option writes (one per option, in the options struct). */
+struct cli_slurm_refusal {
+	bool given;
+	const char *val;
+	char help[160]; /* "(-X) refused: why" */
+};
+
+/*
+ * A command's flag table: base (nb flags), then one flag per refused option
+ * of ref (nr, with its state in st[nr]). *n entries; aidc_free it.
+ */
+struct cli_flag *cli_slurm_flags(const struct cli_flag *base, size_t nb,
+				 const struct cli_slurm_refused *ref, struct cli_slurm_refusal *st,
+				 size_t nr, size_t *n);
+/*
+ * CLI_EXIT_USAGE after "aidc CMD: --NAME is not supported here: WHY" and
+ * then tail ("" or "; nothing was ...") on stderr when a refused option was
+ * given (the first of ref); 0 when none was.
+ */
+int cli_slurm_refuse(const char *cmd, const struct cli_slurm_refused *ref,
+		     const struct cli_slurm_refusal *st, size_t nr, const char *tail);
 
 /* Which jobs a command applies to (NULL or empty lists: any). */
 struct cli_slurm_filter {

@@ -253,12 +253,7 @@ static int by_start(const void *x, const void *y)
 }
 
 /* squeue's options with no meaning here: refused naming them, with why. */
-static const struct {
-	const char *name;
-	char shortopt;
-	const char *metavar; /* NULL: takes no value */
-	const char *why;
-} sq_refused[] = {
+static const struct cli_slurm_refused sq_refused[] = {
     {"Format", 'O', "FIELDS", "long field names are not implemented; use -o/--format %-fields"},
     {"sort", 'S', "KEYS", "sort keys are not implemented; the order is squeue's default "
 			  "(partition, state, priority; --start: start time)"},
@@ -275,9 +270,7 @@ static const struct {
 struct sq_opts {
 	const char *sock, *user, *states, *jobs, *part, *name, *acct, *qos, *nodes, *format;
 	bool json, me, noheader, lng, start, all, array, version;
-	bool refused[AIDC_ARRAY_LEN(sq_refused)];
-	const char *refused_val[AIDC_ARRAY_LEN(sq_refused)];
-	char refused_help[AIDC_ARRAY_LEN(sq_refused)][160];
+	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sq_refused)];
 };
 
 static const struct cli_slurm_short sq_short[] = {
@@ -325,37 +318,15 @@ static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
-	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(sq_refused);
-	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
-	memcpy(f, base, sizeof base);
-	for (size_t i = 0; i < nr; i++) {
-		if (sq_refused[i].shortopt)
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
-				 sq_refused[i].shortopt, sq_refused[i].why);
-		else
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
-				 sq_refused[i].why);
-		f[nb + i] = (struct cli_flag){
-		    .name = sq_refused[i].name,
-		    .type = sq_refused[i].metavar ? CLI_STR : CLI_BOOL,
-		    .dst = sq_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
-		    .metavar = sq_refused[i].metavar,
-		    .help = o->refused_help[i],
-		    .seen = &o->refused[i]};
-	}
-	*n = nb + nr;
-	return f;
+	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sq_refused, o->refused,
+			       AIDC_ARRAY_LEN(sq_refused), n);
 }
 
 /* Checks the options and sets the filter and the format; 0 or CLI_EXIT_USAGE after a line. */
 static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc_sfmt *fmt)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(sq_refused); i++)
-		if (o->refused[i]) {
-			fprintf(stderr, "aidc squeue: --%s is not supported here: %s\n",
-				sq_refused[i].name, sq_refused[i].why);
-			return CLI_EXIT_USAGE;
-		}
+	if (cli_slurm_refuse("squeue", sq_refused, o->refused, AIDC_ARRAY_LEN(sq_refused), ""))
+		return CLI_EXIT_USAGE;
 	if (o->me && o->user) {
 		fprintf(stderr, "aidc squeue: give --me or -u/--user, not both\n");
 		return CLI_EXIT_USAGE;

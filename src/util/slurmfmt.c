@@ -134,11 +134,42 @@ int aidc_sfmt_line(const struct aidc_sfmt *f, aidc_sfmt_value_fn fn, void *ctx,
 	return rc;
 }
 
+/* ---- state names (jobs and nodes) --------------------------------------- */
+
+/* A state's two names: Slurm's full name and its short form (job: "PD", node: "idle"). */
+struct state_names {
+	const char *name, *abbrev;
+};
+
+/* Name (or abbrev) of state st of table t (n states); unknown if out of range. */
+static const char *state_name_at(const struct state_names *t, int n, int st, bool abbrev,
+				 const char *unknown)
+{
+	if (st < 0 || st >= n)
+		return unknown;
+	return abbrev ? t[st].abbrev : t[st].name;
+}
+
+static bool name_is(const char *name, const char *s, size_t len)
+{
+	return strlen(name) == len && strncasecmp(s, name, len) == 0;
+}
+
+/* The bit of the state of t (n states) that one list item (len bytes at s) names by
+ * either name, any case; "all": every bit; 0 if unknown. */
+static uint32_t state_names_bits(const struct state_names *t, int n, const char *s, size_t len)
+{
+	if (name_is("all", s, len))
+		return (1u << n) - 1;
+	for (int i = 0; i < n; i++)
+		if (name_is(t[i].name, s, len) || name_is(t[i].abbrev, s, len))
+			return 1u << i;
+	return 0;
+}
+
 /* ---- job states --------------------------------------------------------- */
 
-static const struct {
-	const char *name, *code;
-} states[AIDC_SST_COUNT_] = {
+static const struct state_names states[AIDC_SST_COUNT_] = {
     [AIDC_SST_PENDING] = {"PENDING", "PD"},
     [AIDC_SST_RUNNING] = {"RUNNING", "R"},
     [AIDC_SST_SUSPENDED] = {"SUSPENDED", "S"},
@@ -167,24 +198,12 @@ static const struct {
 
 const char *aidc_slurm_state_name(int st)
 {
-	return st >= 0 && st < AIDC_SST_COUNT_ ? states[st].name : "UNKNOWN";
+	return state_name_at(states, AIDC_SST_COUNT_, st, false, "UNKNOWN");
 }
 
 const char *aidc_slurm_state_code(int st)
 {
-	return st >= 0 && st < AIDC_SST_COUNT_ ? states[st].code : "?";
-}
-
-/* One item of a state list (len bytes at s): its bit(s), or 0 if unknown. */
-static uint32_t state_bits(const char *s, size_t len)
-{
-	if (len == 3 && strncasecmp(s, "all", 3) == 0)
-		return (1u << AIDC_SST_COUNT_) - 1;
-	for (int i = 0; i < AIDC_SST_COUNT_; i++)
-		if ((strlen(states[i].name) == len && strncasecmp(s, states[i].name, len) == 0) ||
-		    (strlen(states[i].code) == len && strncasecmp(s, states[i].code, len) == 0))
-			return 1u << i;
-	return 0;
+	return state_name_at(states, AIDC_SST_COUNT_, st, true, "?");
 }
 
 int aidc_slurm_states_parse(const char *list, uint32_t *mask, struct aidc_err *e)
@@ -196,7 +215,7 @@ int aidc_slurm_states_parse(const char *list, uint32_t *mask, struct aidc_err *e
 		if (len == 0)
 			return aidc_errf(e, AIDC_E_PARSE, "job states: an empty state name in '%.64s'",
 					 list);
-		uint32_t b = state_bits(p, len);
+		uint32_t b = state_names_bits(states, AIDC_SST_COUNT_, p, len);
 		if (!b)
 			return aidc_errf(e, AIDC_E_PARSE,
 					 "job states: unknown state '%.*s' (Slurm's names or codes: "
@@ -245,41 +264,31 @@ void aidc_slurm_duration(int64_t s, char *buf, size_t n)
 
 /* ---- node states -------------------------------------------------------- */
 
-static const struct {
-	const char *shortname, *longname;
-} node_states[AIDC_SNS_COUNT_] = {
-    [AIDC_SNS_IDLE] = {"idle", "IDLE"},
-    [AIDC_SNS_MIXED] = {"mix", "MIXED"},
-    [AIDC_SNS_ALLOCATED] = {"alloc", "ALLOCATED"},
-    [AIDC_SNS_DRAINED] = {"drain", "DRAINED"},
-    [AIDC_SNS_DRAINING] = {"drng", "DRAINING"},
-    [AIDC_SNS_DOWN] = {"down", "DOWN"},
-    [AIDC_SNS_UNKNOWN] = {"unk", "UNKNOWN"},
+static const struct state_names node_states[AIDC_SNS_COUNT_] = {
+    [AIDC_SNS_IDLE] = {"IDLE", "idle"},
+    [AIDC_SNS_MIXED] = {"MIXED", "mix"},
+    [AIDC_SNS_ALLOCATED] = {"ALLOCATED", "alloc"},
+    [AIDC_SNS_DRAINED] = {"DRAINED", "drain"},
+    [AIDC_SNS_DRAINING] = {"DRAINING", "drng"},
+    [AIDC_SNS_DOWN] = {"DOWN", "down"},
+    [AIDC_SNS_UNKNOWN] = {"UNKNOWN", "unk"},
 };
 
 const char *aidc_slurm_node_state_short(int st)
 {
-	return st >= 0 && st < AIDC_SNS_COUNT_ ? node_states[st].shortname : "?";
+	return state_name_at(node_states, AIDC_SNS_COUNT_, st, true, "?");
 }
 
 const char *aidc_slurm_node_state_long(int st)
 {
-	return st >= 0 && st < AIDC_SNS_COUNT_ ? node_states[st].longname : "?";
+	return state_name_at(node_states, AIDC_SNS_COUNT_, st, false, "?");
 }
 
 static uint32_t node_state_bits(const char *s, size_t len)
 {
-	if (len == 3 && strncasecmp(s, "all", 3) == 0)
-		return (1u << AIDC_SNS_COUNT_) - 1;
-	if (len == 5 && strncasecmp(s, "drain", 5) == 0) /* sinfo: drained and draining */
+	if (name_is("drain", s, len)) /* sinfo: drained and draining */
 		return (1u << AIDC_SNS_DRAINED) | (1u << AIDC_SNS_DRAINING);
-	for (int i = 0; i < AIDC_SNS_COUNT_; i++)
-		if ((strlen(node_states[i].shortname) == len &&
-		     strncasecmp(s, node_states[i].shortname, len) == 0) ||
-		    (strlen(node_states[i].longname) == len &&
-		     strncasecmp(s, node_states[i].longname, len) == 0))
-			return 1u << i;
-	return 0;
+	return state_names_bits(node_states, AIDC_SNS_COUNT_, s, len);
 }
 
 int aidc_slurm_node_states_parse(const char *list, uint32_t *mask, struct aidc_err *e)
