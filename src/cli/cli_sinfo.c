@@ -28,39 +28,18 @@ static const char *const si_headers[][2] = {
     {"G", "GRES"},	{"c", "CPUS"},	    {"m", "MEMORY"}, {"E", "REASON"},
 };
 
-static const char *header(void *ctx, char letter, struct aidc_buf *scratch)
-{
-	(void)ctx;
-	(void)scratch;
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(si_headers); i++)
-		if (si_headers[i][0][0] == letter)
-			return si_headers[i][1];
-	return "";
-}
-
-static const char *js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-static long long ji(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 /* A node's Slurm state: down and unknown as they are; drained nodes that
  * still run tasks are draining; up nodes idle, allocated (every device in
  * use) or mixed (some work). */
 static int node_state(json_t *n)
 {
-	const char *st = js(n, "state");
+	const char *st = cli_slurm_str(n, "state");
 	if (!strcmp(st, "down"))
 		return AIDC_SNS_DOWN;
 	if (!strcmp(st, "unknown"))
 		return AIDC_SNS_UNKNOWN;
-	long long devs = ji(n, "devices"), free_ = ji(n, "devices_free");
-	bool busy = ji(n, "tasks") > 0 || free_ < devs;
+	long long devs = cli_slurm_int(n, "devices"), free_ = cli_slurm_int(n, "devices_free");
+	bool busy = cli_slurm_int(n, "tasks") > 0 || free_ < devs;
 	if (json_is_true(json_object_get(n, "drained")) || !strcmp(st, "drained"))
 		return busy ? AIDC_SNS_DRAINING : AIDC_SNS_DRAINED;
 	if (!busy)
@@ -85,7 +64,7 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	switch (letter) {
 	case 'P':
 	case 'R':
-		return js(n, "partition");
+		return cli_slurm_str(n, "partition");
 	case 'a':
 		return "up";
 	case 'l':
@@ -103,19 +82,19 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 		aidc_hostlist_compress(g->names, g->n, b);
 		return aidc_buf_str(b);
 	case 'G':
-		if (ji(n, "devices") <= 0)
+		if (cli_slurm_int(n, "devices") <= 0)
 			return "(null)";
-		aidc_buf_printf(b, "gpu%s%s:%lld", *js(n, "model") ? ":" : "", js(n, "model"),
-				ji(n, "devices"));
+		aidc_buf_printf(b, "gpu%s%s:%lld", *cli_slurm_str(n, "model") ? ":" : "",
+				cli_slurm_str(n, "model"), cli_slurm_int(n, "devices"));
 		return aidc_buf_str(b);
 	case 'c':
-		aidc_buf_printf(b, "%lld", ji(n, "cpus"));
+		aidc_buf_printf(b, "%lld", cli_slurm_int(n, "cpus"));
 		return aidc_buf_str(b);
 	case 'm':
-		aidc_buf_printf(b, "%lld", ji(n, "mem_mib"));
+		aidc_buf_printf(b, "%lld", cli_slurm_int(n, "mem_mib"));
 		return aidc_buf_str(b);
 	default: /* 'E' */
-		return *js(n, "reason") ? js(n, "reason") : "none";
+		return *cli_slurm_str(n, "reason") ? cli_slurm_str(n, "reason") : "none";
 	}
 }
 
@@ -123,8 +102,8 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 static int by_partition_name(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	int c = strcmp(js(a, "partition"), js(b, "partition"));
-	return c ? c : strverscmp(js(a, "name"), js(b, "name"));
+	int c = strcmp(cli_slurm_str(a, "partition"), cli_slurm_str(b, "partition"));
+	return c ? c : strverscmp(cli_slurm_str(a, "name"), cli_slurm_str(b, "name"));
 }
 
 static const struct cli_slurm_refused si_refused[] = {
@@ -222,11 +201,11 @@ static bool si_match(const struct si_opts *o, uint32_t states, const struct cli_
 	bool dead = st == AIDC_SNS_DOWN || st == AIDC_SNS_UNKNOWN;
 	if (!(states & (1u << st)) || (o->responding && dead) || (o->dead && !dead))
 		return false;
-	if (o->part && !cli_slurm_in_list(o->part, js(n, "partition")))
+	if (o->part && !cli_slurm_in_list(o->part, cli_slurm_str(n, "partition")))
 		return false;
 	bool named = !nf->nodes;
 	for (size_t i = 0; !named && i < nf->nnodes; i++)
-		named = strcmp(nf->nodes[i], js(n, "name")) == 0;
+		named = strcmp(nf->nodes[i], cli_slurm_str(n, "name")) == 0;
 	return named;
 }
 
@@ -270,7 +249,7 @@ static struct si_group *si_group(const struct si_opts *o, const struct aidc_sfmt
 			aidc_free(key);
 		}
 		AIDC_GROW(g[k].names, g[k].cap, g[k].n + 1);
-		g[k].names[g[k].n++] = (char *)js(v[i], "name");
+		g[k].names[g[k].n++] = (char *)cli_slurm_str(v[i], "name");
 	}
 	*ng = n;
 	return g;
@@ -287,7 +266,7 @@ static int si_print(const struct si_opts *o, const struct aidc_sfmt *fmt, json_t
 		if (i == 0 && o->noheader)
 			continue;
 		aidc_buf_reset(&line);
-		rc = i == 0 ? aidc_sfmt_line(fmt, header, NULL, &line)
+		rc = i == 0 ? aidc_sfmt_header(fmt, si_headers, AIDC_ARRAY_LEN(si_headers), &line)
 			    : aidc_sfmt_line(fmt, value, &g[i - 1], &line);
 		if (!rc)
 			printf("%s\n", aidc_buf_str(&line));

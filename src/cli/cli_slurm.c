@@ -146,10 +146,15 @@ int cli_slurm_job_state(json_t *job)
 	return aidc_slurm_state_of(json_string_value(json_object_get(job, "state")));
 }
 
-static const char *jstr(json_t *o, const char *k)
+const char *cli_slurm_str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : "";
+}
+
+long long cli_slurm_int(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
 }
 
 static bool on_nodes(const struct cli_slurm_filter *f, json_t *job)
@@ -172,17 +177,18 @@ bool cli_slurm_match(const struct cli_slurm_filter *f, json_t *job)
 		return false;
 	char uid[24];
 	snprintf(uid, sizeof uid, "%lld", (long long)json_integer_value(json_object_get(job, "uid")));
-	if (f->users && *f->users && !cli_slurm_in_list(f->users, jstr(job, "user")) &&
+	if (f->users && *f->users && !cli_slurm_in_list(f->users, cli_slurm_str(job, "user")) &&
 	    !cli_slurm_in_list(f->users, uid))
 		return false;
-	if (f->names && *f->names && !cli_slurm_in_list(f->names, jstr(job, "name")))
+	if (f->names && *f->names && !cli_slurm_in_list(f->names, cli_slurm_str(job, "name")))
 		return false;
 	if (f->partitions && *f->partitions &&
-	    !cli_slurm_in_list(f->partitions, jstr(job, "partition")))
+	    !cli_slurm_in_list(f->partitions, cli_slurm_str(job, "partition")))
 		return false;
-	if (f->accounts && *f->accounts && !cli_slurm_in_list(f->accounts, jstr(job, "account")))
+	if (f->accounts && *f->accounts &&
+	    !cli_slurm_in_list(f->accounts, cli_slurm_str(job, "account")))
 		return false;
-	if (f->qos && *f->qos && !cli_slurm_in_list(f->qos, jstr(job, "qos")))
+	if (f->qos && *f->qos && !cli_slurm_in_list(f->qos, cli_slurm_str(job, "qos")))
 		return false;
 	return !f->nodes || on_nodes(f, job);
 }

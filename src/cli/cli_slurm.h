@@ -100,6 +100,10 @@ int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const ch
  */
 int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
 		      size_t n);
+/* A string member of a JSON object ("" when absent or not a string). */
+const char *cli_slurm_str(json_t *o, const char *k);
+/* An integer member of a JSON object (0 when absent or not an integer). */
+long long cli_slurm_int(json_t *o, const char *k);
 /* The caller's user name ("" if unknown). */
 const char *cli_slurm_me(void);
 

@@ -34,27 +34,6 @@ static const char *const sq_headers[][2] = {
     {"Y", "SCHEDNODES"},
 };
 
-static const char *header(void *ctx, char letter, struct aidc_buf *scratch)
-{
-	(void)ctx;
-	(void)scratch;
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(sq_headers); i++)
-		if (sq_headers[i][0][0] == letter)
-			return sq_headers[i][1];
-	return "";
-}
-
-static const char *js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-static long long ji(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 /* Unix seconds as Slurm prints them (local time, ISO 8601); "N/A" for 0. */
 static const char *when(long long t, struct aidc_buf *b)
 {
@@ -72,7 +51,7 @@ static const char *when(long long t, struct aidc_buf *b)
 /* Seconds the job has run (to now, or to its end). */
 static long long used_s(json_t *j)
 {
-	long long st = ji(j, "start_s"), end = ji(j, "end_s");
+	long long st = cli_slurm_int(j, "start_s"), end = cli_slurm_int(j, "end_s");
 	if (st <= 0)
 		return 0;
 	long long to = end > 0 ? end : (long long)aidc_wall_s();
@@ -107,17 +86,18 @@ static long long node_count(json_t *j)
 	size_t n = json_array_size(json_object_get(j, "nodes"));
 	if (n)
 		return (long long)n;
-	return ji(j, "nodes_min") > 0 ? ji(j, "nodes_min") : 1;
+	return cli_slurm_int(j, "nodes_min") > 0 ? cli_slurm_int(j, "nodes_min") : 1;
 }
 
 /* %b: the GPUs per node ("gres/gpu[:model]:N"), "N/A" without. */
 static const char *gres(json_t *j, struct aidc_buf *b)
 {
-	long long g = ji(j, "gpus_per_task") * ji(j, "ntasks"), n = node_count(j);
+	long long g = cli_slurm_int(j, "gpus_per_task") * cli_slurm_int(j, "ntasks"),
+		  n = node_count(j);
 	if (g <= 0)
 		return "N/A";
-	aidc_buf_printf(b, "gres/gpu%s%s:%lld", *js(j, "gpu_model") ? ":" : "", js(j, "gpu_model"),
-			g % n == 0 ? g / n : g);
+	aidc_buf_printf(b, "gres/gpu%s%s:%lld", *cli_slurm_str(j, "gpu_model") ? ":" : "",
+			cli_slurm_str(j, "gpu_model"), g % n == 0 ? g / n : g);
 	return aidc_buf_str(b);
 }
 
@@ -130,7 +110,7 @@ static const char *pending_reason(json_t *j, struct aidc_buf *b)
 	    {"none", "None"},	      {"priority", "Priority"},	  {"resources", "Resources"},
 	    {"reserved", "Resources"}, {"held", "JobHeldUser"}, {"dependency", "Dependency"},
 	};
-	const char *r = js(j, "pending_reason");
+	const char *r = cli_slurm_str(j, "pending_reason");
 	size_t len = strcspn(r, ":");
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(map); i++)
 		if (strlen(map[i][0]) == len && strncmp(r, map[i][0], len) == 0) {
@@ -152,14 +132,15 @@ static const char *nodes_or_reason(json_t *j, struct aidc_buf *b)
 	} else if (json_array_size(json_object_get(j, "nodes")))
 		return nodelist(j, b);
 	else
-		aidc_buf_printf(b, "(%s)", *js(j, "reason") ? js(j, "reason") : "None");
+		aidc_buf_printf(b, "(%s)",
+				*cli_slurm_str(j, "reason") ? cli_slurm_str(j, "reason") : "None");
 	return aidc_buf_str(b);
 }
 
 /* The time fields: %M %l %L %V %S %e. */
 static const char *time_value(json_t *j, char letter, struct aidc_buf *b)
 {
-	long long lim = ji(j, "time_limit_s");
+	long long lim = cli_slurm_int(j, "time_limit_s"), start = cli_slurm_int(j, "start_s");
 	switch (letter) {
 	case 'M':
 		return duration(used_s(j), b);
@@ -168,13 +149,13 @@ static const char *time_value(json_t *j, char letter, struct aidc_buf *b)
 	case 'L':
 		return lim > 0 ? duration(lim - used_s(j), b) : "UNLIMITED";
 	case 'V':
-		return when(ji(j, "submit_s"), b);
+		return when(cli_slurm_int(j, "submit_s"), b);
 	case 'S':
-		return when(ji(j, "start_s") > 0 ? ji(j, "start_s") : ji(j, "start_estimate_s"), b);
+		return when(start > 0 ? start : cli_slurm_int(j, "start_estimate_s"), b);
 	default: /* 'e': the end, or a running job's end at its limit */
-		if (ji(j, "end_s") > 0)
-			return when(ji(j, "end_s"), b);
-		return when(ji(j, "start_s") > 0 && lim > 0 ? ji(j, "start_s") + lim : 0, b);
+		if (cli_slurm_int(j, "end_s") > 0)
+			return when(cli_slurm_int(j, "end_s"), b);
+		return when(start > 0 && lim > 0 ? start + lim : 0, b);
 	}
 }
 
@@ -182,14 +163,16 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 {
 	json_t *j = ctx;
 	int st = cli_slurm_job_state(j);
+	long long cpt;
+	const char *why;
 	switch (letter) {
 	case 'i':
-		aidc_buf_printf(b, "%lld", ji(j, "id"));
+		aidc_buf_printf(b, "%lld", cli_slurm_int(j, "id"));
 		return aidc_buf_str(b);
 	case 'j':
-		return js(j, "name");
+		return cli_slurm_str(j, "name");
 	case 'u':
-		return js(j, "user");
+		return cli_slurm_str(j, "user");
 	case 't':
 		return aidc_slurm_state_code(st);
 	case 'T':
@@ -198,27 +181,26 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 		aidc_buf_printf(b, "%lld", node_count(j));
 		return aidc_buf_str(b);
 	case 'C':
-		aidc_buf_printf(b, "%lld",
-				ji(j, "ntasks") * (ji(j, "cpus_per_task") > 0 ? ji(j, "cpus_per_task") : 1));
+		cpt = cli_slurm_int(j, "cpus_per_task");
+		aidc_buf_printf(b, "%lld", cli_slurm_int(j, "ntasks") * (cpt > 0 ? cpt : 1));
 		return aidc_buf_str(b);
 	case 'R':
 		return nodes_or_reason(j, b);
 	case 'P':
-		return js(j, "partition");
+		return cli_slurm_str(j, "partition");
 	case 'N':
 		return nodelist(j, b);
 	case 'b':
 		return gres(j, b);
 	case 'q':
-		return *js(j, "qos") ? js(j, "qos") : "(null)";
+		return *cli_slurm_str(j, "qos") ? cli_slurm_str(j, "qos") : "(null)";
 	case 'a':
-		return *js(j, "account") ? js(j, "account") : "(null)";
+		return *cli_slurm_str(j, "account") ? cli_slurm_str(j, "account") : "(null)";
 	case 'r':
-		return st == AIDC_SST_PENDING ? pending_reason(j, b)
-		       : *js(j, "reason")     ? js(j, "reason")
-					      : "None";
+		why = cli_slurm_str(j, "reason");
+		return st == AIDC_SST_PENDING ? pending_reason(j, b) : *why ? why : "None";
 	case 'Q':
-		aidc_buf_printf(b, "%lld", ji(j, "priority"));
+		aidc_buf_printf(b, "%lld", cli_slurm_int(j, "priority"));
 		return aidc_buf_str(b);
 	case 'Y':
 		return "(null)"; /* the nodes a pending job is planned on are not published */
@@ -227,29 +209,36 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	}
 }
 
+static int by_id(json_t *a, json_t *b)
+{
+	long long ia = cli_slurm_int(a, "id"), ib = cli_slurm_int(b, "id");
+	return ia < ib ? -1 : ia > ib;
+}
+
 /* squeue's default order: partition, state (Slurm's order), priority down; then id. */
 static int by_default(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	int c = strcmp(js(a, "partition"), js(b, "partition"));
+	int c = strcmp(cli_slurm_str(a, "partition"), cli_slurm_str(b, "partition"));
 	if (c)
 		return c;
 	int sa = cli_slurm_job_state(a), sb = cli_slurm_job_state(b);
 	if (sa != sb)
 		return sa < sb ? -1 : 1;
-	if (ji(a, "priority") != ji(b, "priority"))
-		return ji(a, "priority") > ji(b, "priority") ? -1 : 1;
-	return ji(a, "id") < ji(b, "id") ? -1 : ji(a, "id") > ji(b, "id");
+	if (cli_slurm_int(a, "priority") != cli_slurm_int(b, "priority"))
+		return cli_slurm_int(a, "priority") > cli_slurm_int(b, "priority") ? -1 : 1;
+	return by_id(a, b);
 }
 
 /* --start: by expected start (known ones first), then id. */
 static int by_start(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	long long ea = ji(a, "start_estimate_s"), eb = ji(b, "start_estimate_s");
+	long long ea = cli_slurm_int(a, "start_estimate_s"),
+		  eb = cli_slurm_int(b, "start_estimate_s");
 	if (ea != eb)
 		return !ea ? 1 : !eb ? -1 : ea < eb ? -1 : 1;
-	return ji(a, "id") < ji(b, "id") ? -1 : ji(a, "id") > ji(b, "id");
+	return by_id(a, b);
 }
 
 /* squeue's options with no meaning here: refused naming them, with why. */
@@ -419,7 +408,8 @@ static int sq_print(const struct sq_opts *o, const struct aidc_sfmt *fmt, json_t
 			if (i == 0 && o->noheader)
 				continue;
 			aidc_buf_reset(&line);
-			rc = i == 0 ? aidc_sfmt_line(fmt, header, NULL, &line)
+			rc = i == 0 ? aidc_sfmt_header(fmt, sq_headers, AIDC_ARRAY_LEN(sq_headers),
+						       &line)
 				    : aidc_sfmt_line(fmt, value, v[i - 1], &line);
 			if (!rc)
 				printf("%s\n", aidc_buf_str(&line));

@@ -134,6 +134,28 @@ int aidc_sfmt_line(const struct aidc_sfmt *f, aidc_sfmt_value_fn fn, void *ctx,
 	return rc;
 }
 
+struct titles {
+	const char *const (*v)[2];
+	size_t n;
+};
+
+static const char *title_of(void *ctx, char letter, struct aidc_buf *scratch)
+{
+	const struct titles *t = ctx;
+	(void)scratch;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i][0][0] == letter)
+			return t->v[i][1];
+	return "";
+}
+
+int aidc_sfmt_header(const struct aidc_sfmt *f, const char *const (*titles)[2], size_t n,
+		     struct aidc_buf *out)
+{
+	struct titles t = {titles, n};
+	return aidc_sfmt_line(f, title_of, &t, out);
+}
+
 /* ---- state names (jobs and nodes) --------------------------------------- */
 
 /* A state's two names: Slurm's full name and its short form (job: "PD", node: "idle"). */

@@ -51,6 +51,12 @@ typedef const char *(*aidc_sfmt_value_fn)(void *ctx, char letter, struct aidc_bu
 int aidc_sfmt_line(const struct aidc_sfmt *f, aidc_sfmt_value_fn fn, void *ctx,
 		   struct aidc_buf *out);
 
+/* Appends the header line of f to out: each field's title from titles (n
+ * pairs of {letter, title}, e.g. {"P", "PARTITION"}), "" for a letter with
+ * none; padded and cut as aidc_sfmt_line does. Returns 0 or the buffer's error. */
+int aidc_sfmt_header(const struct aidc_sfmt *f, const char *const (*titles)[2], size_t n,
+		     struct aidc_buf *out);
+
 /* ---- job states --------------------------------------------------------- */
 
 /* Slurm's job states, in Slurm's order (squeue sorts by it). */
