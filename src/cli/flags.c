@@ -54,6 +54,21 @@ static void roff(FILE *out, const char *s)
 	}
 }
 
+/*
+ * Whether -h is one of the command's own options rather than --help's alias:
+ * Slurm's squeue and sinfo take -h for --noheader, and such a flag's help
+ * names its short option first ("(-h) no header line").
+ */
+static bool own_short_h(const struct cli_cmd *cmd)
+{
+	for (size_t i = 0; i < cmd->nflags; i++) {
+		const char *h = cmd->flags[i].help;
+		if (h && (strncmp(h, "(-h)", 4) == 0 || strncmp(h, "(-h,", 4) == 0))
+			return true;
+	}
+	return false;
+}
+
 /* A man page: NAME (the summary's first sentence), SYNOPSIS, DESCRIPTION,
  * OPTIONS, SEE ALSO. Deterministic (no date), so docs/man can be diffed. */
 static void print_man(const struct cli_cmd *cmd, FILE *out)
@@ -120,7 +135,9 @@ static void print_man(const struct cli_cmd *cmd, FILE *out)
 		roff(out, ch);
 		fputs("\n", out);
 	}
-	fputs(".TP\n\\fB\\-\\-help\\fR, \\fB\\-h\\fR\nshow this help\n", out);
+	fputs(own_short_h(cmd) ? ".TP\n\\fB\\-\\-help\\fR\nshow this help\n"
+			       : ".TP\n\\fB\\-\\-help\\fR, \\fB\\-h\\fR\nshow this help\n",
+	      out);
 	fputs(".SH SEE ALSO\n\\fBaidc\\fR(1)\n", out);
 }
 
@@ -165,7 +182,7 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *out)
 		choices_text(f, ch, sizeof ch, " (", "|", ")");
 		fprintf(out, "  %-28s %s%s\n", left, f->help, ch);
 	}
-	fprintf(out, "  %-28s %s\n", "--help, -h", "show this help");
+	fprintf(out, "  %-28s %s\n", own_short_h(cmd) ? "--help" : "--help, -h", "show this help");
 }
 
 static const struct cli_flag *find(const struct cli_cmd *cmd, const char *name, size_t len)
