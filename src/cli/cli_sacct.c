@@ -9,44 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
 #include "util/clock.h"
-#include "util/hostlist.h"
 #include "util/sacctfmt.h"
 #include "util/slurmfmt.h"
 #include "util/util.h"
 
 #define SA_DEFAULT "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
 #define SA_BRIEF "JobID,State,ExitCode"
-
-static const char *js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-static long long ji(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
-/* Unix seconds as sacct prints them (local time, ISO 8601); "Unknown" for 0. */
-static const char *when(long long t, struct aidc_buf *b)
-{
-	if (t <= 0)
-		return "Unknown";
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
-	localtime_r(&tt, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	aidc_buf_puts(b, s);
-	return aidc_buf_str(b);
-}
 
 static const char *duration(long long s, struct aidc_buf *b)
 {
@@ -62,34 +35,17 @@ static const char *num(long long v, struct aidc_buf *b)
 	return aidc_buf_str(b);
 }
 
-/* The job's nodes as a compressed hostlist; "None assigned" before placement. */
-static const char *nodelist(json_t *j, struct aidc_buf *b)
-{
-	json_t *nodes = json_object_get(j, "nodes");
-	size_t n = json_array_size(nodes);
-	if (!n)
-		return "None assigned";
-	char **v = aidc_calloc(n, sizeof *v);
-	for (size_t i = 0; i < n; i++) {
-		const char *s = json_string_value(json_array_get(nodes, i));
-		v[i] = (char *)(s ? s : "?");
-	}
-	aidc_hostlist_compress(v, n, b);
-	aidc_free(v);
-	return aidc_buf_str(b);
-}
-
 static long long node_count(json_t *j)
 {
 	size_t n = json_array_size(json_object_get(j, "nodes"));
 	if (n)
 		return (long long)n;
-	return ji(j, "nodes_min") > 0 ? ji(j, "nodes_min") : 1;
+	return cli_slurm_int(j, "nodes_min") > 0 ? cli_slurm_int(j, "nodes_min") : 1;
 }
 
 static long long cpus(json_t *j)
 {
-	return ji(j, "ntasks") * (ji(j, "cpus_per_task") > 0 ? ji(j, "cpus_per_task") : 1);
+	return cli_slurm_int(j, "ntasks") * (cli_slurm_int(j, "cpus_per_task") > 0 ? cli_slurm_int(j, "cpus_per_task") : 1);
 }
 
 /* Memory as Slurm prints it: "4G" when whole gibibytes, else "1500M". */
@@ -104,15 +60,15 @@ static void mem(struct aidc_buf *b, long long mib)
 /* AllocTRES of a job that ran: "cpu=2,gres/gpu=1,mem=4G,node=1"; "" before. */
 static const char *tres(json_t *j, struct aidc_buf *b)
 {
-	if (ji(j, "start_s") <= 0)
+	if (cli_slurm_int(j, "start_s") <= 0)
 		return "";
 	aidc_buf_printf(b, "cpu=%lld", cpus(j));
-	long long g = ji(j, "gpus_per_task") * ji(j, "ntasks");
+	long long g = cli_slurm_int(j, "gpus_per_task") * cli_slurm_int(j, "ntasks");
 	if (g > 0)
 		aidc_buf_printf(b, ",gres/gpu=%lld", g);
-	if (ji(j, "mem_mib") > 0) {
+	if (cli_slurm_int(j, "mem_mib") > 0) {
 		aidc_buf_puts(b, ",mem=");
-		mem(b, ji(j, "mem_mib") * ji(j, "ntasks"));
+		mem(b, cli_slurm_int(j, "mem_mib") * cli_slurm_int(j, "ntasks"));
 	}
 	aidc_buf_printf(b, ",node=%lld", node_count(j));
 	return aidc_buf_str(b);
@@ -120,7 +76,7 @@ static const char *tres(json_t *j, struct aidc_buf *b)
 
 static long long elapsed(json_t *j)
 {
-	long long st = ji(j, "start_s"), end = ji(j, "end_s");
+	long long st = cli_slurm_int(j, "start_s"), end = cli_slurm_int(j, "end_s");
 	if (st <= 0)
 		return 0;
 	long long to = end > 0 ? end : (long long)aidc_wall_s();
@@ -131,40 +87,40 @@ static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
 {
 	switch (f) {
 	case AIDC_SAF_JOBID:
-		return num(ji(j, "id"), b);
+		return num(cli_slurm_int(j, "id"), b);
 	case AIDC_SAF_JOBNAME:
-		return js(j, "name");
+		return cli_slurm_str(j, "name");
 	case AIDC_SAF_PARTITION:
-		return js(j, "partition");
+		return cli_slurm_str(j, "partition");
 	case AIDC_SAF_ACCOUNT:
-		return js(j, "account");
+		return cli_slurm_str(j, "account");
 	case AIDC_SAF_ALLOCCPUS:
-		return num(ji(j, "start_s") > 0 ? cpus(j) : 0, b);
+		return num(cli_slurm_int(j, "start_s") > 0 ? cpus(j) : 0, b);
 	case AIDC_SAF_ALLOCTRES:
 		return tres(j, b);
 	case AIDC_SAF_STATE:
 		return aidc_slurm_state_name(cli_slurm_job_state(j));
 	case AIDC_SAF_EXITCODE:
-		aidc_buf_printf(b, "%lld:%lld", ji(j, "exit_code"), ji(j, "signal"));
+		aidc_buf_printf(b, "%lld:%lld", cli_slurm_int(j, "exit_code"), cli_slurm_int(j, "signal"));
 		return aidc_buf_str(b);
 	case AIDC_SAF_START:
-		return when(ji(j, "start_s"), b);
+		return cli_slurm_when(cli_slurm_int(j, "start_s"), "Unknown", b);
 	case AIDC_SAF_END:
-		return when(ji(j, "end_s"), b);
+		return cli_slurm_when(cli_slurm_int(j, "end_s"), "Unknown", b);
 	case AIDC_SAF_ELAPSED:
 		return duration(elapsed(j), b);
 	case AIDC_SAF_SUBMIT:
-		return when(ji(j, "submit_s"), b);
+		return cli_slurm_when(cli_slurm_int(j, "submit_s"), "Unknown", b);
 	case AIDC_SAF_USER:
-		return js(j, "user");
+		return cli_slurm_str(j, "user");
 	case AIDC_SAF_NNODES:
 		return num(node_count(j), b);
 	case AIDC_SAF_NODELIST:
-		return nodelist(j, b);
+		return cli_slurm_nodelist(j, "None assigned", b);
 	case AIDC_SAF_TIMELIMIT:
-		return ji(j, "time_limit_s") > 0 ? duration(ji(j, "time_limit_s"), b) : "UNLIMITED";
+		return cli_slurm_int(j, "time_limit_s") > 0 ? duration(cli_slurm_int(j, "time_limit_s"), b) : "UNLIMITED";
 	case AIDC_SAF_REQMEM:
-		mem(b, ji(j, "mem_mib") * ji(j, "ntasks"));
+		mem(b, cli_slurm_int(j, "mem_mib") * cli_slurm_int(j, "ntasks"));
 		return aidc_buf_str(b);
 	default:
 		return "";
@@ -172,12 +128,7 @@ static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
 }
 
 /* sacct's options with no meaning here: refused naming them, with why. */
-static const struct {
-	const char *name;
-	char shortopt;
-	const char *metavar; /* NULL: takes no value */
-	const char *why;
-} sa_refused[] = {
+static const struct cli_slurm_refused sa_refused[] = {
     {"long", 'l', NULL, "the long field set is not implemented; use -o/--format"},
     {"units", 0, "UNIT", "memory is printed as M or G as it is; no unit conversion"},
     {"noconvert", 0, NULL, "memory is printed as M or G as it is; no unit conversion"},
@@ -210,9 +161,7 @@ struct sa_opts {
 	const char *sock, *jobs, *user, *states, *start, *end, *format, *part, *acct, *nodes,
 	    *qos, *name, *delim;
 	bool json, noheader, parsable, parsable2, allocs, allusers, brief, helpformat, version;
-	bool refused[AIDC_ARRAY_LEN(sa_refused)];
-	const char *refused_val[AIDC_ARRAY_LEN(sa_refused)];
-	char refused_help[AIDC_ARRAY_LEN(sa_refused)][160];
+	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sa_refused)];
 };
 
 static const struct cli_slurm_short sa_short[] = {
@@ -272,26 +221,8 @@ static struct cli_flag *sa_flags(struct sa_opts *o, size_t *n)
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
-	size_t nb = AIDC_ARRAY_LEN(base), nr = AIDC_ARRAY_LEN(sa_refused);
-	struct cli_flag *f = aidc_calloc(nb + nr, sizeof *f);
-	memcpy(f, base, sizeof base);
-	for (size_t i = 0; i < nr; i++) {
-		if (sa_refused[i].shortopt)
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "(-%c) refused: %s",
-				 sa_refused[i].shortopt, sa_refused[i].why);
-		else
-			snprintf(o->refused_help[i], sizeof o->refused_help[i], "refused: %s",
-				 sa_refused[i].why);
-		f[nb + i] = (struct cli_flag){
-		    .name = sa_refused[i].name,
-		    .type = sa_refused[i].metavar ? CLI_STR : CLI_BOOL,
-		    .dst = sa_refused[i].metavar ? (void *)&o->refused_val[i] : (void *)&o->refused[i],
-		    .metavar = sa_refused[i].metavar,
-		    .help = o->refused_help[i],
-		    .seen = &o->refused[i]};
-	}
-	*n = nb + nr;
-	return f;
+	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sa_refused, o->refused,
+			       AIDC_ARRAY_LEN(sa_refused), n);
 }
 
 /* What one listing shows, once the options are checked. */
@@ -336,12 +267,8 @@ static int sa_window_fields(const struct sa_opts *o, struct sa_query *q)
 /* Checks the options and sets the query; 0 or CLI_EXIT_USAGE after a line. */
 static int sa_resolve(const struct sa_opts *o, struct sa_query *q)
 {
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(sa_refused); i++)
-		if (o->refused[i]) {
-			fprintf(stderr, "aidc sacct: --%s is not supported here: %s\n",
-				sa_refused[i].name, sa_refused[i].why);
-			return CLI_EXIT_USAGE;
-		}
+	if (cli_slurm_refuse("sacct", sa_refused, o->refused, AIDC_ARRAY_LEN(sa_refused), ""))
+		return CLI_EXIT_USAGE;
 	if (o->parsable && o->parsable2) {
 		fprintf(stderr, "aidc sacct: give -p/--parsable or -P/--parsable2, not both\n");
 		return CLI_EXIT_USAGE;
@@ -371,8 +298,8 @@ static int sa_resolve(const struct sa_opts *o, struct sa_query *q)
 /* Whether job's life (submit to end, or on while it has not ended) meets the window. */
 static bool in_window(const struct sa_query *q, json_t *j)
 {
-	long long end = ji(j, "end_s");
-	return ji(j, "submit_s") <= q->to && (end <= 0 || end >= q->from);
+	long long end = cli_slurm_int(j, "end_s");
+	return cli_slurm_int(j, "submit_s") <= q->to && (end <= 0 || end >= q->from);
 }
 
 /* -j IDS: every id checked first, then each job fetched; an id with no job
@@ -380,28 +307,14 @@ static bool in_window(const struct sa_query *q, json_t *j)
 static int sa_by_id(const char *sp, const char *ids, json_t *out)
 {
 	long long v[CLI_MAX_JOB_ARGS];
-	size_t n = 0;
-	for (const char *p = ids;;) {
-		size_t len = strcspn(p, ",");
-		char one[32];
-		snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
-		int64_t id;
-		if (len == 0 || len > 20 || aidc_parse_i64(one, 1, INT64_MAX, &id) != 0 ||
-		    n == AIDC_ARRAY_LEN(v)) {
-			fprintf(stderr, "aidc sacct: -j/--jobs: '%.*s' is not a job id (a positive "
-					"number, no step; at most %d)\n", (int)(len > 32 ? 32 : len), p,
-				CLI_MAX_JOB_ARGS);
-			return CLI_EXIT_USAGE;
-		}
-		v[n++] = id;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
+	size_t n;
+	int rc = cli_slurm_job_ids("sacct", ids, "a positive number, no step", v, &n);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL;
 		char why[256];
-		int rc = cli_slurm_get_job("sacct", sp, v[i], &j, why, sizeof why);
+		rc = cli_slurm_get_job("sacct", sp, v[i], &j, why, sizeof why);
 		if (rc == 0)
 			json_array_append_new(out, j);
 		else if (rc != 1)
@@ -412,7 +325,7 @@ static int sa_by_id(const char *sp, const char *ids, json_t *out)
 
 static int by_id(const void *x, const void *y)
 {
-	long long a = ji(*(json_t *const *)x, "id"), b = ji(*(json_t *const *)y, "id");
+	long long a = cli_slurm_int(*(json_t *const *)x, "id"), b = cli_slurm_int(*(json_t *const *)y, "id");
 	return a < b ? -1 : a > b;
 }
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Shared parts of squeue, scancel and sinfo under aidc (cli_slurm.h): they
- * take Slurm's short options and filters, so a user's habits and scripts
- * carry over, and they read the same job listing the controller gives
- * `aidc jobs`.
+ * Shared parts of squeue, scancel, sinfo and sacct under aidc (cli_slurm.h):
+ * they take Slurm's short options and filters, so a user's habits and
+ * scripts carry over, and they read the same job listing the controller
+ * gives `aidc jobs`.
  */
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -155,6 +156,57 @@ const char *cli_slurm_str(json_t *o, const char *k)
 long long cli_slurm_int(json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+int cli_slurm_job_ids(const char *cmd, const char *ids, const char *hint, long long *v,
+		      size_t *n)
+{
+	*n = 0;
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		char one[32];
+		snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
+		int64_t id;
+		if (len == 0 || len > 20 || aidc_parse_i64(one, 1, INT64_MAX, &id) != 0 ||
+		    *n == CLI_MAX_JOB_ARGS) {
+			fprintf(stderr, "aidc %s: -j/--jobs: '%.*s' is not a job id (%s; at most %d)\n",
+				cmd, (int)(len > 32 ? 32 : len), p, hint, CLI_MAX_JOB_ARGS);
+			return CLI_EXIT_USAGE;
+		}
+		v[(*n)++] = id;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+const char *cli_slurm_when(long long t, const char *none, struct aidc_buf *b)
+{
+	if (t <= 0)
+		return none;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+	localtime_r(&tt, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	aidc_buf_puts(b, s);
+	return aidc_buf_str(b);
+}
+
+const char *cli_slurm_nodelist(json_t *job, const char *none, struct aidc_buf *b)
+{
+	json_t *nodes = json_object_get(job, "nodes");
+	size_t n = json_array_size(nodes);
+	if (!n && none)
+		return none;
+	char **v = aidc_calloc(n ? n : 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(nodes, i));
+		v[i] = (char *)(s ? s : "?");
+	}
+	aidc_hostlist_compress(v, n, b);
+	aidc_free(v);
+	return aidc_buf_str(b);
 }
 
 static bool on_nodes(const struct cli_slurm_filter *f, json_t *job)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What aidc's Slurm-named query commands share (cli_squeue.c, cli_scancel.c,
- * cli_sinfo.c): Slurm's short options turned into the long flags of a flag
- * table, Slurm's options with no meaning here (refused naming them), the job
- * listing fetched from the controller, and the job filters (-u, -t, -n, -p,
- * -A, -q, -w) with Slurm's meaning. Formats and state names
+ * cli_sinfo.c, cli_sacct.c): Slurm's short options turned into the long
+ * flags of a flag table, Slurm's options with no meaning here (refused
+ * naming them), the job listing fetched from the controller, the job
+ * filters (-u, -t, -n, -p, -A, -q, -w) with Slurm's meaning, -j's id list
+ * and the times and node lists of the listings. Formats and state names
  * are util/slurmfmt.h.
  */
 #ifndef AIDC_CLI_CLI_SLURM_H
@@ -16,6 +17,8 @@
 #include <stdint.h>
 
 #include "cli/cli.h"
+
+struct aidc_buf;
 
 /* A short option: -c is name ("--user"), with a value ("-u NAME", "-uNAME") or not. */
 struct cli_slurm_short {
@@ -104,6 +107,17 @@ int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **jo
 const char *cli_slurm_str(json_t *o, const char *k);
 /* An integer member of a JSON object (0 when absent or not an integer). */
 long long cli_slurm_int(json_t *o, const char *k);
+/*
+ * -j IDS: the comma list of job ids into v (room for CLI_MAX_JOB_ARGS), *n
+ * of them. 0, or CLI_EXIT_USAGE after "aidc CMD: -j/--jobs: 'X' is not a job
+ * id (HINT; at most N)" on stderr.
+ */
+int cli_slurm_job_ids(const char *cmd, const char *ids, const char *hint, long long *v,
+		      size_t *n);
+/* Unix seconds as Slurm prints them (local time, ISO 8601) in b; none for t <= 0. */
+const char *cli_slurm_when(long long t, const char *none, struct aidc_buf *b);
+/* A job's nodes as a compressed hostlist in b; none (when not NULL) if it has none. */
+const char *cli_slurm_nodelist(json_t *job, const char *none, struct aidc_buf *b);
 /* The caller's user name ("" if unknown). */
 const char *cli_slurm_me(void);
 

@@ -9,13 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
 #include "util/clock.h"
-#include "util/hostlist.h"
 #include "util/slurmfmt.h"
 #include "util/util.h"
 
@@ -34,20 +32,6 @@ static const char *const sq_headers[][2] = {
     {"Y", "SCHEDNODES"},
 };
 
-/* Unix seconds as Slurm prints them (local time, ISO 8601); "N/A" for 0. */
-static const char *when(long long t, struct aidc_buf *b)
-{
-	if (t <= 0)
-		return "N/A";
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
-	localtime_r(&tt, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	aidc_buf_puts(b, s);
-	return aidc_buf_str(b);
-}
-
 /* Seconds the job has run (to now, or to its end). */
 static long long used_s(json_t *j)
 {
@@ -63,21 +47,6 @@ static const char *duration(long long s, struct aidc_buf *b)
 	char d[40];
 	aidc_slurm_duration(s, d, sizeof d);
 	aidc_buf_puts(b, d);
-	return aidc_buf_str(b);
-}
-
-/* The job's nodes in compressed hostlist form ("" before placement). */
-static const char *nodelist(json_t *j, struct aidc_buf *b)
-{
-	json_t *nodes = json_object_get(j, "nodes");
-	size_t n = json_array_size(nodes);
-	char **v = aidc_calloc(n ? n : 1, sizeof *v);
-	for (size_t i = 0; i < n; i++) {
-		const char *s = json_string_value(json_array_get(nodes, i));
-		v[i] = (char *)(s ? s : "?");
-	}
-	aidc_hostlist_compress(v, n, b);
-	aidc_free(v);
 	return aidc_buf_str(b);
 }
 
@@ -130,7 +99,7 @@ static const char *nodes_or_reason(json_t *j, struct aidc_buf *b)
 		aidc_buf_printf(b, "(%s)", pending_reason(j, &r));
 		aidc_buf_release(&r);
 	} else if (json_array_size(json_object_get(j, "nodes")))
-		return nodelist(j, b);
+		return cli_slurm_nodelist(j, NULL, b);
 	else
 		aidc_buf_printf(b, "(%s)",
 				*cli_slurm_str(j, "reason") ? cli_slurm_str(j, "reason") : "None");
@@ -149,13 +118,14 @@ static const char *time_value(json_t *j, char letter, struct aidc_buf *b)
 	case 'L':
 		return lim > 0 ? duration(lim - used_s(j), b) : "UNLIMITED";
 	case 'V':
-		return when(cli_slurm_int(j, "submit_s"), b);
+		return cli_slurm_when(cli_slurm_int(j, "submit_s"), "N/A", b);
 	case 'S':
-		return when(start > 0 ? start : cli_slurm_int(j, "start_estimate_s"), b);
+		return cli_slurm_when(start > 0 ? start : cli_slurm_int(j, "start_estimate_s"), "N/A",
+				      b);
 	default: /* 'e': the end, or a running job's end at its limit */
 		if (cli_slurm_int(j, "end_s") > 0)
-			return when(cli_slurm_int(j, "end_s"), b);
-		return when(start > 0 && lim > 0 ? start + lim : 0, b);
+			return cli_slurm_when(cli_slurm_int(j, "end_s"), "N/A", b);
+		return cli_slurm_when(start > 0 && lim > 0 ? start + lim : 0, "N/A", b);
 	}
 }
 
@@ -189,7 +159,7 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	case 'P':
 		return cli_slurm_str(j, "partition");
 	case 'N':
-		return nodelist(j, b);
+		return cli_slurm_nodelist(j, NULL, b);
 	case 'b':
 		return gres(j, b);
 	case 'q':
@@ -350,29 +320,15 @@ static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc
 static int sq_by_id(const char *sp, const char *ids, json_t *out)
 {
 	long long v[CLI_MAX_JOB_ARGS];
-	size_t n = 0;
-	for (const char *p = ids;;) {
-		size_t len = strcspn(p, ",");
-		char one[32];
-		snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), p);
-		int64_t id;
-		if (len == 0 || len > 20 || aidc_parse_i64(one, 1, INT64_MAX, &id) != 0 ||
-		    n == AIDC_ARRAY_LEN(v)) {
-			fprintf(stderr, "aidc squeue: -j/--jobs: '%.*s' is not a job id (a positive "
-					"number; at most %d)\n", (int)(len > 32 ? 32 : len), p,
-				CLI_MAX_JOB_ARGS);
-			return CLI_EXIT_USAGE;
-		}
-		v[n++] = id;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
+	size_t n;
+	int rc = cli_slurm_job_ids("squeue", ids, "a positive number", v, &n);
+	if (rc)
+		return rc;
 	size_t found = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL;
 		char why[256];
-		int rc = cli_slurm_get_job("squeue", sp, v[i], &j, why, sizeof why);
+		rc = cli_slurm_get_job("squeue", sp, v[i], &j, why, sizeof why);
 		if (rc == 1)
 			fprintf(stderr, "aidc squeue: job %lld: %s (Invalid job id specified)\n", v[i],
 				why);

@@ -61,7 +61,7 @@ static int parse_col(const char *p, size_t len, struct aidc_sacct_col *c, struct
 	if (wl == 0 || wl > 6 ||
 	    aidc_parse_i64(w, -AIDC_SACCT_MAX_WIDTH, AIDC_SACCT_MAX_WIDTH, &v) != 0 || v == 0)
 		return aidc_errf(e, AIDC_E_PARSE,
-				 "format: bad width in '%.*s' (Name%%N, N from 1 to %d; -N left-justifies)",
+				 "bad width in '%.*s' (Name%%N, N from 1 to %d; -N left-justifies)",
 				 (int)(len > 40 ? 40 : len), p, AIDC_SACCT_MAX_WIDTH);
 	c->width = (int)v;
 	return 0;
@@ -75,9 +75,9 @@ int aidc_sacct_fields_parse(const char *list, struct aidc_sacct_col *cols, size_
 	for (const char *p = list;;) {
 		size_t len = strcspn(p, ",");
 		if (len == 0)
-			return aidc_errf(e, AIDC_E_PARSE, "format: an empty field name in '%.64s'", list);
+			return aidc_errf(e, AIDC_E_PARSE, "an empty field name in '%.64s'", list);
 		if (k == AIDC_SACCT_MAX_FIELDS)
-			return aidc_errf(e, AIDC_E_PARSE, "format: more than %d fields",
+			return aidc_errf(e, AIDC_E_PARSE, "more than %d fields",
 					 AIDC_SACCT_MAX_FIELDS);
 		int rc = parse_col(p, len, &cols[k], e);
 		if (rc < 0)
@@ -93,7 +93,7 @@ int aidc_sacct_fields_parse(const char *list, struct aidc_sacct_col *cols, size_
 	}
 	if (*bad)
 		return aidc_errf(e, AIDC_E_PARSE,
-				 "format: unknown field(s) %s (known here: JobID, JobName, Partition, "
+				 "unknown field(s) %s (known here: JobID, JobName, Partition, "
 				 "Account, AllocCPUS, AllocTRES, State, ExitCode, Start, End, Elapsed, "
 				 "Submit, User, NNodes, NodeList, Timelimit, ReqMem)", bad);
 	*n = k;

@@ -50,13 +50,13 @@ static int parse_field(const char **p, const char *known, struct aidc_sfmt *f, c
 	while (isdigit((unsigned char)*s)) {
 		w = w * 10 + (*s++ - '0');
 		if (w > AIDC_SFMT_MAX_WIDTH)
-			return aidc_errf(e, AIDC_E_PARSE, "format: field width over %d in '%%%.16s'",
+			return aidc_errf(e, AIDC_E_PARSE, "field width over %d in '%%%.16s'",
 					 AIDC_SFMT_MAX_WIDTH, *p);
 	}
 	if (!*s)
-		return aidc_errf(e, AIDC_E_PARSE, "format: '%%%s' ends without a field letter", *p);
+		return aidc_errf(e, AIDC_E_PARSE, "'%%%s' ends without a field letter", *p);
 	if (!isalpha((unsigned char)*s))
-		return aidc_errf(e, AIDC_E_PARSE, "format: '%%%.*s' is not a field (%%[.][-][width]X)",
+		return aidc_errf(e, AIDC_E_PARSE, "'%%%.*s' is not a field (%%[.][-][width]X)",
 				 (int)(s - *p + 1), *p);
 	it.letter = *s;
 	it.width = (int)w;
@@ -98,11 +98,11 @@ int aidc_sfmt_parse(const char *fmt, const char *known, struct aidc_sfmt *f, str
 		for (const char *k = known; *k && strlen(list) + 4 < sizeof list; k++)
 			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%%%c",
 				 k == known ? "" : " ", *k);
-		rc = aidc_errf(e, AIDC_E_PARSE, "format: unknown field(s) %s (known here: %s)", bad,
+		rc = aidc_errf(e, AIDC_E_PARSE, "unknown field(s) %s (known here: %s)", bad,
 			       list);
 	}
 	if (!rc && f->n == 0)
-		rc = aidc_errf(e, AIDC_E_PARSE, "format: empty");
+		rc = aidc_errf(e, AIDC_E_PARSE, "empty");
 	if (rc)
 		aidc_sfmt_release(f);
 	return rc;

@@ -38,12 +38,12 @@ static void test_fields(void)
 		{"AllocTRES,Start,End,Elapsed,Submit,User,NNodes,NodeList,Timelimit,ReqMem",
 		 "AllocTRES:-12 Start:19 End:19 Elapsed:10 Submit:19 User:9 NNodes:8 NodeList:15 "
 		 "Timelimit:10 ReqMem:10"},
-		{"JobID,Bogus,State,Nope", "ERR: format: unknown field(s) Bogus, Nope (known here"},
-		{"JobID,,State", "ERR: format: an empty field name"},
-		{"JobID%", "ERR: format: bad width in 'JobID%'"},
-		{"JobID%0", "ERR: format: bad width"},
-		{"JobID%x", "ERR: format: bad width"},
-		{"JobID%2000", "ERR: format: bad width"},
+		{"JobID,Bogus,State,Nope", "ERR: unknown field(s) Bogus, Nope (known here"},
+		{"JobID,,State", "ERR: an empty field name"},
+		{"JobID%", "ERR: bad width in 'JobID%'"},
+		{"JobID%0", "ERR: bad width"},
+		{"JobID%x", "ERR: bad width"},
+		{"JobID%2000", "ERR: bad width"},
 	};
 	char got[512];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(t); i++) {
