@@ -35,14 +35,6 @@ static const char *num(long long v, struct aidc_buf *b)
 	return aidc_buf_str(b);
 }
 
-static long long node_count(json_t *j)
-{
-	size_t n = json_array_size(json_object_get(j, "nodes"));
-	if (n)
-		return (long long)n;
-	return cli_slurm_int(j, "nodes_min") > 0 ? cli_slurm_int(j, "nodes_min") : 1;
-}
-
 static long long cpus(json_t *j)
 {
 	return cli_slurm_int(j, "ntasks") * (cli_slurm_int(j, "cpus_per_task") > 0 ? cli_slurm_int(j, "cpus_per_task") : 1);
@@ -70,17 +62,8 @@ static const char *tres(json_t *j, struct aidc_buf *b)
 		aidc_buf_puts(b, ",mem=");
 		mem(b, cli_slurm_int(j, "mem_mib") * cli_slurm_int(j, "ntasks"));
 	}
-	aidc_buf_printf(b, ",node=%lld", node_count(j));
+	aidc_buf_printf(b, ",node=%lld", cli_slurm_node_count(j));
 	return aidc_buf_str(b);
-}
-
-static long long elapsed(json_t *j)
-{
-	long long st = cli_slurm_int(j, "start_s"), end = cli_slurm_int(j, "end_s");
-	if (st <= 0)
-		return 0;
-	long long to = end > 0 ? end : (long long)aidc_wall_s();
-	return to > st ? to - st : 0;
 }
 
 static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
@@ -108,13 +91,13 @@ static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
 	case AIDC_SAF_END:
 		return cli_slurm_when(cli_slurm_int(j, "end_s"), "Unknown", b);
 	case AIDC_SAF_ELAPSED:
-		return duration(elapsed(j), b);
+		return duration(cli_slurm_run_s(j), b);
 	case AIDC_SAF_SUBMIT:
 		return cli_slurm_when(cli_slurm_int(j, "submit_s"), "Unknown", b);
 	case AIDC_SAF_USER:
 		return cli_slurm_str(j, "user");
 	case AIDC_SAF_NNODES:
-		return num(node_count(j), b);
+		return num(cli_slurm_node_count(j), b);
 	case AIDC_SAF_NODELIST:
 		return cli_slurm_nodelist(j, "None assigned", b);
 	case AIDC_SAF_TIMELIMIT:
@@ -333,10 +316,7 @@ static int by_id(const void *x, const void *y)
 static json_t **sa_collect(const struct sa_opts *o, const struct sa_query *q, const char *sp,
 			   json_t *all, size_t *n, int *rc)
 {
-	const char *one = q->f.users && !strchr(q->f.users, ',') &&
-				  strspn(q->f.users, "0123456789") != strlen(q->f.users)
-			      ? q->f.users
-			      : NULL;
+	const char *one = cli_slurm_one_user(q->f.users);
 	*rc = o->jobs ? sa_by_id(sp, o->jobs, all)
 		      : cli_slurm_list_jobs("sacct", sp, q->f.states, one, all);
 	size_t cap = json_array_size(all), k = 0, i;
@@ -376,14 +356,7 @@ static void sa_line(const struct sa_opts *o, const struct sa_query *q, json_t *j
 static void sa_print(const struct sa_opts *o, const struct sa_query *q, json_t **v, size_t n)
 {
 	if (o->json) {
-		json_t *r = json_object(), *arr = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append(arr, v[i]);
-		json_object_set_new(r, "jobs", arr);
-		char *s = json_dumps(r, JSON_COMPACT);
-		printf("%s\n", s ? s : "{}");
-		free(s);
-		json_decref(r);
+		cli_slurm_print_json("jobs", v, n);
 		return;
 	}
 	struct aidc_buf line;

@@ -308,14 +308,7 @@ static int si_run(const struct si_opts *o, uint32_t states, const struct cli_slu
 			v[n++] = it;
 	qsort(v, n, sizeof *v, by_partition_name);
 	if (o->json) {
-		json_t *out = json_object(), *arr = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append(arr, v[i]);
-		json_object_set_new(out, "nodes", arr);
-		char *s = json_dumps(out, JSON_COMPACT);
-		printf("%s\n", s ? s : "{}");
-		free(s);
-		json_decref(out);
+		cli_slurm_print_json("nodes", v, n);
 	} else {
 		rc = si_print(o, fmt, v, n);
 	}

@@ -7,6 +7,7 @@
  */
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
+#include "util/clock.h"
 #include "util/hostlist.h"
 #include "util/slurmfmt.h"
 #include "util/util.h"
@@ -207,6 +209,42 @@ const char *cli_slurm_nodelist(json_t *job, const char *none, struct aidc_buf *b
 	aidc_hostlist_compress(v, n, b);
 	aidc_free(v);
 	return aidc_buf_str(b);
+}
+
+long long cli_slurm_run_s(json_t *job)
+{
+	long long st = cli_slurm_int(job, "start_s"), end = cli_slurm_int(job, "end_s");
+	if (st <= 0)
+		return 0;
+	long long to = end > 0 ? end : (long long)aidc_wall_s();
+	return to > st ? to - st : 0;
+}
+
+long long cli_slurm_node_count(json_t *job)
+{
+	size_t n = json_array_size(json_object_get(job, "nodes"));
+	if (n)
+		return (long long)n;
+	return cli_slurm_int(job, "nodes_min") > 0 ? cli_slurm_int(job, "nodes_min") : 1;
+}
+
+const char *cli_slurm_one_user(const char *users)
+{
+	return users && !strchr(users, ',') && strspn(users, "0123456789") != strlen(users)
+		   ? users
+		   : NULL;
+}
+
+void cli_slurm_print_json(const char *key, json_t **v, size_t n)
+{
+	json_t *r = json_object(), *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(arr, v[i]);
+	json_object_set_new(r, key, arr);
+	char *s = json_dumps(r, JSON_COMPACT);
+	printf("%s\n", s ? s : "{}");
+	free(s);
+	json_decref(r);
 }
 
 static bool on_nodes(const struct cli_slurm_filter *f, json_t *job)

@@ -118,6 +118,15 @@ int cli_slurm_job_ids(const char *cmd, const char *ids, const char *hint, long l
 const char *cli_slurm_when(long long t, const char *none, struct aidc_buf *b);
 /* A job's nodes as a compressed hostlist in b; none (when not NULL) if it has none. */
 const char *cli_slurm_nodelist(json_t *job, const char *none, struct aidc_buf *b);
+/* Seconds a job has run (to its end, or to now while it runs); 0 before it starts. */
+long long cli_slurm_run_s(json_t *job);
+/* A job's node count: its nodes once placed, else the nodes it asks for (at least 1). */
+long long cli_slurm_node_count(json_t *job);
+/* users when it is one user name (passed to the controller as ?user=), else NULL
+ * (lists and uids are filtered by cli_slurm_match). */
+const char *cli_slurm_one_user(const char *users);
+/* {"KEY":[v...]} on stdout, compact, one line. */
+void cli_slurm_print_json(const char *key, json_t **v, size_t n);
 /* The caller's user name ("" if unknown). */
 const char *cli_slurm_me(void);
 

@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
-#include "util/clock.h"
 #include "util/slurmfmt.h"
 #include "util/util.h"
 
@@ -32,16 +31,6 @@ static const char *const sq_headers[][2] = {
     {"Y", "SCHEDNODES"},
 };
 
-/* Seconds the job has run (to now, or to its end). */
-static long long used_s(json_t *j)
-{
-	long long st = cli_slurm_int(j, "start_s"), end = cli_slurm_int(j, "end_s");
-	if (st <= 0)
-		return 0;
-	long long to = end > 0 ? end : (long long)aidc_wall_s();
-	return to > st ? to - st : 0;
-}
-
 static const char *duration(long long s, struct aidc_buf *b)
 {
 	char d[40];
@@ -50,19 +39,11 @@ static const char *duration(long long s, struct aidc_buf *b)
 	return aidc_buf_str(b);
 }
 
-static long long node_count(json_t *j)
-{
-	size_t n = json_array_size(json_object_get(j, "nodes"));
-	if (n)
-		return (long long)n;
-	return cli_slurm_int(j, "nodes_min") > 0 ? cli_slurm_int(j, "nodes_min") : 1;
-}
-
 /* %b: the GPUs per node ("gres/gpu[:model]:N"), "N/A" without. */
 static const char *gres(json_t *j, struct aidc_buf *b)
 {
 	long long g = cli_slurm_int(j, "gpus_per_task") * cli_slurm_int(j, "ntasks"),
-		  n = node_count(j);
+		  n = cli_slurm_node_count(j);
 	if (g <= 0)
 		return "N/A";
 	aidc_buf_printf(b, "gres/gpu%s%s:%lld", *cli_slurm_str(j, "gpu_model") ? ":" : "",
@@ -112,11 +93,11 @@ static const char *time_value(json_t *j, char letter, struct aidc_buf *b)
 	long long lim = cli_slurm_int(j, "time_limit_s"), start = cli_slurm_int(j, "start_s");
 	switch (letter) {
 	case 'M':
-		return duration(used_s(j), b);
+		return duration(cli_slurm_run_s(j), b);
 	case 'l':
 		return lim > 0 ? duration(lim, b) : "UNLIMITED";
 	case 'L':
-		return lim > 0 ? duration(lim - used_s(j), b) : "UNLIMITED";
+		return lim > 0 ? duration(lim - cli_slurm_run_s(j), b) : "UNLIMITED";
 	case 'V':
 		return cli_slurm_when(cli_slurm_int(j, "submit_s"), "N/A", b);
 	case 'S':
@@ -148,7 +129,7 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	case 'T':
 		return aidc_slurm_state_name(st);
 	case 'D':
-		aidc_buf_printf(b, "%lld", node_count(j));
+		aidc_buf_printf(b, "%lld", cli_slurm_node_count(j));
 		return aidc_buf_str(b);
 	case 'C':
 		cpt = cli_slurm_int(j, "cpus_per_task");
@@ -349,14 +330,7 @@ static int sq_print(const struct sq_opts *o, const struct aidc_sfmt *fmt, json_t
 	qsort(v, n, sizeof *v, o->start ? by_start : by_default);
 	int rc = 0;
 	if (o->json) {
-		json_t *r = json_object(), *arr = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append(arr, v[i]);
-		json_object_set_new(r, "jobs", arr);
-		char *s = json_dumps(r, JSON_COMPACT);
-		printf("%s\n", s ? s : "{}");
-		free(s);
-		json_decref(r);
+		cli_slurm_print_json("jobs", v, n);
 	} else {
 		struct aidc_buf line;
 		aidc_buf_init(&line, 16u << 20);
@@ -382,10 +356,7 @@ static int sq_collect(const struct sq_opts *o, const struct cli_slurm_filter *f,
 {
 	json_t *all = json_array();
 	/* One user by name goes to the controller; lists and uids are filtered here. */
-	const char *one = f->users && !strchr(f->users, ',') &&
-				  strspn(f->users, "0123456789") != strlen(f->users)
-			      ? f->users
-			      : NULL;
+	const char *one = cli_slurm_one_user(f->users);
 	int rc = o->jobs ? sq_by_id(sp, o->jobs, all)
 			 : cli_slurm_list_jobs("squeue", sp, f->states, one, all);
 	size_t i;
