@@ -457,6 +457,12 @@ int ctld_lf_register(struct ctld *c, struct ctld_msg *m)
 	}
 	bool fresh = !n;
 	if (!n) {
+		/* Refused before anything changes: the name is interned (name_node)
+		 * only once the registration has succeeded, so it cannot fail then. */
+		if (c->node_names.n >= AIDC_MAX_NODES)
+			return aidc_errf(&m->err, AIDC_E_LIMIT,
+					 "too many nodes (at most %u); node %s not registered",
+					 AIDC_MAX_NODES, reg->name);
 		n = node_add(c, reg->name);
 		ni = (uint32_t)(c->nnodes - 1);
 		n->registered_s = ctld_now_s();
