@@ -130,7 +130,8 @@ struct api_job_submit {
 	char *umask;             /* the submitter's umask, octal ("0077"), or NULL = the node's */
 	bool slurm_env;          /* aidc sbatch: the agent adds a Slurm batch job's SLURM_* */
 	bool hold;               /* -H: queued held (reason "held") until POST .../release */
-	char *dependency;        /* -d: afterok|afternotok|afterany:ID[:ID][,...] or NULL */
+	char *dependency;        /* -d: Slurm's list (api_parse_dependency) or NULL */
+	bool kill_on_invalid_dep; /* cancel (not leave pending) when a dependency never holds */
 };
 extern const struct api_schema api_schema_job_submit;
 

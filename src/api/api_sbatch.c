@@ -31,6 +31,7 @@ enum {
 	O_HOLD,
 	O_DEPENDENCY,
 	O_IGNORE_PBS,
+	O_KILL_INVALID_DEP,
 	O_JOB_NAME,
 	O_MEM,
 	O_MEM_PER_CPU,
@@ -102,7 +103,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
     {"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
     {"dependency", 'd', ARG, A, O_DEPENDENCY,
-     "afterok|afternotok|afterany:ID[:ID...][,...]: pending (reason dependency) until all hold"},
+     "after[ok|notok|any]:ID[:ID...] or singleton, joined by ',' (all) or '?' (any): "
+     "pending (reason dependency) until they hold"},
     {"distribution", 'm', ARG, R, 0,
      "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
@@ -134,9 +136,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"input", 'i', ARG, R, 0,
      "the batch script's stdin is /dev/null; other inputs are not implemented"},
     {"job-name", 'J', ARG, A, O_JOB_NAME, "job name (default: the script's file name)"},
-    {"kill-on-invalid-dep", 0, ARG, R, 0,
-     "not implemented: a job whose dependency can never hold stays pending with reason "
-     "DependencyNeverSatisfied until cancelled"},
+    {"kill-on-invalid-dep", 0, ARG, A, O_KILL_INVALID_DEP,
+     "yes|no: yes cancels a job whose dependency can never hold; no (default) leaves it "
+     "pending with reason DependencyNeverSatisfied"},
     {"licenses", 'L', ARG, R, 0, "licenses are not managed here"},
     {"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
     {"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
@@ -444,28 +446,76 @@ static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 
 const char *api_dep_type_name(int type)
 {
-	static const char *const names[] = {"?", "afterok", "afternotok", "afterany"};
-	return type > 0 && type <= API_DEP_AFTERANY ? names[type] : "?";
+	static const char *const names[] = {"?",	"afterok", "afternotok",
+					    "afterany", "after",   "singleton"};
+	return type > 0 && type <= API_DEP_SINGLETON ? names[type] : "?";
 }
 
-/* One TYPE:ID[:ID...] of a --dependency list (len bytes at p). */
+/* One job id of a dependency item, with after's "+MINUTES" (len bytes at q). */
+static int parse_dep_id(const char *q, size_t len, int type, struct api_dep *d, struct aidc_err *e)
+{
+	char buf[40];
+	if (len == 0 || len >= sizeof buf)
+		return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty or overlong job id");
+	memcpy(buf, q, len);
+	buf[len] = '\0';
+	char *plus = strchr(buf, '+');
+	int64_t id, min = 0;
+	if (plus) {
+		*plus++ = '\0';
+		if (type != API_DEP_AFTER)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--dependency: '+TIME' is only for after (%s:%s+%s)",
+					 api_dep_type_name(type), buf, plus);
+		if (!*plus || strspn(plus, "0123456789") != strlen(plus) ||
+		    aidc_parse_i64(plus, 0, AIDC_MAX_DURATION_S / 60, &min))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--dependency: '+%s' is not a number of minutes "
+					 "(0..%d)",
+					 plus, (int)(AIDC_MAX_DURATION_S / 60));
+	}
+	if (!*buf || strspn(buf, "0123456789") != strlen(buf) ||
+	    aidc_parse_i64(buf, 1, INT64_MAX, &id))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--dependency: '%s' is not a job id (a positive number)", buf);
+	*d = (struct api_dep){type, (uint64_t)id, min * 60};
+	return 0;
+}
+
+/* The TYPE of a dependency item (tl bytes at p) in *type. */
+static int dep_type(const char *p, size_t tl, int *type, struct aidc_err *e)
+{
+	for (int t = API_DEP_AFTEROK; t <= API_DEP_SINGLETON; t++)
+		if (strlen(api_dep_type_name(t)) == tl && !strncmp(p, api_dep_type_name(t), tl)) {
+			*type = t;
+			return 0;
+		}
+	bool corr = tl == 9 && !strncmp(p, "aftercorr", 9);
+	return aidc_errf(e, corr ? AIDC_E_UNSUPPORTED : AIDC_E_INVAL, "--dependency: '%.*s' %s",
+			 (int)(tl > 32 ? 32 : tl), p,
+			 corr ? "needs job arrays, which are not implemented yet"
+			      : "is not a dependency type (after, afterok, afternotok, afterany, "
+				"singleton)");
+}
+
+/* One TYPE:ID[:ID...] (or singleton) of a --dependency list (len bytes at p). */
 static int parse_dep_item(const char *p, size_t len, struct api_dep *out, size_t *n,
 			  struct aidc_err *e)
 {
 	const char *colon = memchr(p, ':', len);
-	size_t tl = colon ? (size_t)(colon - p) : len;
 	int type = 0;
-	for (int t = API_DEP_AFTEROK; t <= API_DEP_AFTERANY; t++)
-		if (strlen(api_dep_type_name(t)) == tl && !strncmp(p, api_dep_type_name(t), tl))
-			type = t;
-	if (!type) {
-		bool known = (tl == 5 && !strncmp(p, "after", 5)) ||
-			     (tl == 9 && !strncmp(p, "aftercorr", 9)) ||
-			     (tl == 9 && !strncmp(p, "singleton", 9));
-		return aidc_errf(e, known ? AIDC_E_UNSUPPORTED : AIDC_E_INVAL,
-				 "--dependency: '%.*s' %s (afterok, afternotok and afterany are)",
-				 (int)(tl > 32 ? 32 : tl), p,
-				 known ? "is not implemented yet" : "is not a dependency type");
+	int rc = dep_type(p, colon ? (size_t)(colon - p) : len, &type, e);
+	if (rc)
+		return rc;
+	if (type == API_DEP_SINGLETON) {
+		if (colon)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--dependency: singleton takes no job id");
+		if (*n == AIDC_MAX_JOB_DEPS)
+			return aidc_errf(e, AIDC_E_LIMIT, "--dependency: more than %u items",
+					 AIDC_MAX_JOB_DEPS);
+		out[(*n)++] = (struct api_dep){type, 0, 0};
+		return 0;
 	}
 	if (!colon || colon + 1 == p + len)
 		return aidc_errf(e, AIDC_E_INVAL, "--dependency: %s needs :JOBID",
@@ -474,20 +524,13 @@ static int parse_dep_item(const char *p, size_t len, struct api_dep *out, size_t
 	while (q < end) {
 		const char *c2 = memchr(q, ':', (size_t)(end - q));
 		size_t il = c2 ? (size_t)(c2 - q) : (size_t)(end - q);
-		char buf[24];
-		int64_t id;
-		if (il == 0 || il >= sizeof buf)
-			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty or overlong job id");
-		memcpy(buf, q, il);
-		buf[il] = '\0';
-		if (strspn(buf, "0123456789") != il || aidc_parse_i64(buf, 1, INT64_MAX, &id))
-			return aidc_errf(e, AIDC_E_INVAL,
-					 "--dependency: '%s' is not a job id (a positive number)",
-					 buf);
 		if (*n == AIDC_MAX_JOB_DEPS)
 			return aidc_errf(e, AIDC_E_LIMIT, "--dependency: more than %u job ids",
 					 AIDC_MAX_JOB_DEPS);
-		out[(*n)++] = (struct api_dep){type, (uint64_t)id};
+		rc = parse_dep_id(q, il, type, &out[*n], e);
+		if (rc)
+			return rc;
+		(*n)++;
 		q += il + (c2 ? 1 : 0);
 		if (c2 && q == end)
 			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty job id");
@@ -495,27 +538,31 @@ static int parse_dep_item(const char *p, size_t len, struct api_dep *out, size_t
 	return 0;
 }
 
-int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, struct aidc_err *e)
+int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, bool *any,
+			 struct aidc_err *e)
 {
 	*n = 0;
+	*any = false;
 	if (!v || !*v)
 		return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty");
-	if (strchr(v, '?'))
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--dependency: '?' (any one of) is not implemented yet; ',' "
-				 "(all of) is");
+	bool comma = strchr(v, ',') != NULL, ques = strchr(v, '?') != NULL;
+	if (comma && ques)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--dependency: ',' (all of) and '?' (any of) cannot be mixed");
+	*any = ques;
+	char sep = ques ? '?' : ',';
 	const char *p = v;
 	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *next = strchr(p, sep);
+		size_t len = next ? (size_t)(next - p) : strlen(p);
 		if (len == 0)
 			return aidc_errf(e, AIDC_E_INVAL, "--dependency: empty item in '%.64s'", v);
 		int rc = parse_dep_item(p, len, out, n, e);
 		if (rc)
 			return rc;
-		if (!comma)
+		if (!next)
 			return 0;
-		p = comma + 1;
+		p = next + 1;
 	}
 }
 
@@ -540,10 +587,16 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return set_str(opt, v, s->qos, sizeof s->qos, e);
 	case O_WRAP:
 		return set_str(opt, v, s->wrap, sizeof s->wrap, e);
+	case O_KILL_INVALID_DEP:
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is not yes or no", opt, v);
+		s->kill_invalid_dep = !strcmp(v, "yes");
+		return 0;
 	case O_DEPENDENCY: {
 		struct api_dep d[AIDC_MAX_JOB_DEPS];
 		size_t n;
-		int rc = api_parse_dependency(v, d, &n, e);
+		bool any;
+		int rc = api_parse_dependency(v, d, &n, &any, e);
 		return rc ? rc : set_str(opt, v, s->dependency, sizeof s->dependency, e);
 	}
 	default:

@@ -80,8 +80,12 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, qos, false, NAMEB,
 	      "quality of service (default: the account's default QoS)"),
 	F_STR(struct api_job_submit, dependency, false, (int64_t)AIDC_MAX_ARG_BYTES - 1,
-	      "-d: TYPE:ID[:ID...][,TYPE:ID...] with TYPE afterok, afternotok or afterany; "
-	      "pending (reason dependency) until every one holds"),
+	      "-d: Slurm's TYPE:ID[:ID...] items (TYPE after, afterok, afternotok or afterany; "
+	      "after's ids may end +MINUTES) or singleton, joined by ',' (all must hold) or '?' "
+	      "(any one): pending (reason dependency) until they hold"),
+	F_BOOL(struct api_job_submit, kill_on_invalid_dep,
+	       "--kill-on-invalid-dep=yes: a job whose dependency can never hold is cancelled "
+	       "instead of staying pending (reason DependencyNeverSatisfied)"),
 	F_STR(struct api_job_submit, umask, false, 4,
 	      "the submitter's umask in octal (\"0077\"), applied to the tasks and their -o/-e "
 	      "files (as Slurm propagates it); absent: 0022"),

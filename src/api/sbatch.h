@@ -67,6 +67,7 @@ struct api_sbatch {
 	int requeue;	  /* 0 = not given, 1 = --requeue, -1 = --no-requeue */
 	bool preemptible; /* #AIDC --preemptible */
 	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
+	bool kill_invalid_dep; /* --kill-on-invalid-dep=yes */
 	int verbose;
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
@@ -95,20 +96,29 @@ struct api_sbatch {
  */
 int api_parse_time_limit(const char *v, int64_t *out_s);
 
-/* One job a --dependency waits for (docs/slurm.md "Dependencies"). */
-enum api_dep_type { API_DEP_AFTEROK = 1, API_DEP_AFTERNOTOK, API_DEP_AFTERANY };
+/* One item of a --dependency (docs/slurm.md "Holds and dependencies"). */
+enum api_dep_type {
+	API_DEP_AFTEROK = 1,
+	API_DEP_AFTERNOTOK,
+	API_DEP_AFTERANY,
+	API_DEP_AFTER,     /* the job has started (or was cancelled), plus delay_s */
+	API_DEP_SINGLETON, /* no earlier job of this user and name is still live */
+};
 struct api_dep {
-	int type; /* enum api_dep_type */
-	uint64_t id;
+	int type;        /* enum api_dep_type */
+	uint64_t id;     /* 0 for singleton */
+	int64_t delay_s; /* after:ID+MINUTES, in seconds; 0 otherwise */
 };
 /*
- * Parses Slurm's --dependency=TYPE:ID[:ID...][,TYPE:ID[:ID...]...] (every
- * one must hold) into out (at most AIDC_MAX_JOB_DEPS entries). TYPE is
- * afterok, afternotok or afterany; after, aftercorr, singleton and "?" (any
- * one) are refused with AIDC_E_UNSUPPORTED, bad syntax with AIDC_E_INVAL,
- * each naming the problem in e. Borrows v.
+ * Parses Slurm's --dependency: items TYPE:ID[:ID...] (after's ids may carry
+ * "+MINUTES") or "singleton", joined by ',' (every one must hold; *any
+ * false) or by '?' (any one is enough; *any true), never both. TYPE is
+ * after, afterok, afternotok or afterany; aftercorr (arrays) is refused with
+ * AIDC_E_UNSUPPORTED, bad syntax with AIDC_E_INVAL, each naming the problem
+ * in e. At most AIDC_MAX_JOB_DEPS items go to out. Borrows v.
  */
-int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, struct aidc_err *e);
+int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, bool *any,
+			 struct aidc_err *e);
 const char *api_dep_type_name(int type);
 
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.

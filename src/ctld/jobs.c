@@ -274,6 +274,8 @@ static char *spec_to_json(const struct api_job_submit *s)
 #undef KI
 	if (s->preemptible)
 		aidc_json_kbool(&w, "preemptible", true);
+	if (s->kill_on_invalid_dep)
+		aidc_json_kbool(&w, "kill_on_invalid_dep", true);
 	if (s->slurm_env)
 		aidc_json_kbool(&w, "slurm_env", true);
 	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
@@ -762,51 +764,143 @@ fail:
 
 /* ---- dependencies ---------------------------------------------------------- */
 
-/* The state of the job a dependency names: 0 and *st, or AIDC_E_NOTFOUND. */
-static int dep_job_state(struct ctld *c, uint64_t id, int *st)
+/* What a dependency needs of the job it names. */
+struct dep_job {
+	int state;
+	int64_t start_s, end_s;
+};
+
+/* The job a dependency names, live or stored: 0, or AIDC_E_NOTFOUND. */
+static int dep_job_get(struct ctld *c, uint64_t id, struct dep_job *out)
 {
 	struct ctld_job *d = ctld_job_find(c, id);
 	if (d) {
-		*st = d->state;
+		*out = (struct dep_job){d->state, d->start_s, d->end_s};
 		return 0;
 	}
 	struct store_job r;
 	int rc = c->st->ops->job_get(c->st, id, &r, NULL);
 	if (rc)
 		return rc;
-	*st = r.state;
+	*out = (struct dep_job){r.state, r.start_s, r.end_s};
 	store_job_release(&r);
 	return 0;
 }
 
-/* 1: every dependency of spec holds; 0: waiting; -1: one never will (why in e). */
-static int deps_state(struct ctld *c, const char *spec, struct aidc_err *e)
+static bool dep_ended(int st)
+{
+	return st >= CTLD_JOB_COMPLETED && st <= CTLD_JOB_NODE_FAIL;
+}
+
+/* One item: 1 holds, 0 not yet, -1 never will (why in e). singleton is
+ * decided by the caller (deps_singleton). */
+static int dep_item_state(struct ctld *c, const struct api_dep *d, int64_t now, struct aidc_err *e)
+{
+	struct dep_job dj;
+	if (dep_job_get(c, d->id, &dj) != 0) {
+		aidc_errf(e, AIDC_E_NOTFOUND, "no job %" PRIu64, d->id);
+		return -1;
+	}
+	bool ended = dep_ended(dj.state);
+	if (d->type == API_DEP_AFTER) {
+		/* Slurm: once the job has begun (or was cancelled before it could),
+		 * plus the item's +MINUTES. */
+		int64_t t0 = dj.start_s > 0 ? dj.start_s : ended ? dj.end_s : 0;
+		return t0 > 0 && now >= t0 + d->delay_s;
+	}
+	if (!ended)
+		return 0;
+	bool ok = dj.state == CTLD_JOB_COMPLETED;
+	if ((d->type == API_DEP_AFTEROK && !ok) || (d->type == API_DEP_AFTERNOTOK && ok)) {
+		aidc_errf(e, AIDC_E_STATE, "%s:%" PRIu64 " can never hold (job %s)",
+			  api_dep_type_name(d->type), d->id, ctld_job_state_name(dj.state));
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * singleton: no other live job of the same user and name has a smaller id
+ * (Slurm: every earlier one of them has ended), so a chain of them runs one at
+ * a time in submit order. first maps "user\x1fname" (intern ids) to the
+ * smallest live id of that pair; built once per check by deps_singleton_map.
+ */
+struct deps_singleton {
+	struct aidc_intern keys;
+	uint64_t *first; /* by intern id */
+	size_t cap;
+};
+
+static int singleton_key(const struct ctld_job *j, char *buf, size_t sz)
+{
+	int n =
+	    snprintf(buf, sz, "%s\x1f%s", j->user ? j->user : "", j->spec.name ? j->spec.name : "");
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
+static void deps_singleton_map(struct ctld *c, struct deps_singleton *m)
+{
+	char key[2 * AIDC_MAX_NAME_BYTES + 2];
+	for (size_t i = 0; i < c->njobs; i++) {
+		const struct ctld_job *j = c->jobs[i];
+		uint32_t id;
+		if (dep_ended(j->state) || singleton_key(j, key, sizeof key) != 0 ||
+		    aidc_intern(&m->keys, key, UINT32_MAX, &id) != 0)
+			continue;
+		if (id >= m->cap) {
+			size_t cap = m->cap ? m->cap * 2 : 64;
+			while (cap <= id)
+				cap *= 2;
+			m->first = aidc_reallocarray(m->first, cap, sizeof *m->first);
+			for (size_t k = m->cap; k < cap; k++)
+				m->first[k] = UINT64_MAX;
+			m->cap = cap;
+		}
+		if (j->id < m->first[id])
+			m->first[id] = j->id;
+	}
+}
+
+static int deps_singleton(const struct ctld_job *j, const struct deps_singleton *m)
+{
+	char key[2 * AIDC_MAX_NAME_BYTES + 2];
+	uint32_t id;
+	if (singleton_key(j, key, sizeof key) != 0 || aidc_intern_find(&m->keys, key, &id) != 0)
+		return 1;
+	return id >= m->cap || m->first[id] >= j->id;
+}
+
+/* 1: the job's dependency holds; 0: waiting; -1: it never will (why in e). */
+static int deps_state(struct ctld *c, const struct ctld_job *j, const struct deps_singleton *m,
+		      int64_t now, struct aidc_err *e)
 {
 	struct api_dep d[AIDC_MAX_JOB_DEPS];
 	size_t n;
-	if (api_parse_dependency(spec, d, &n, e) != 0)
+	bool any;
+	if (api_parse_dependency(j->spec.dependency, d, &n, &any, e) != 0)
 		return -1;
-	int all = 1;
+	/* ',' needs every item (one that never holds decides); '?' needs one
+	 * (never only when every item never holds). */
+	int holding = 0, never = 0;
+	struct aidc_err first = {0};
 	for (size_t i = 0; i < n; i++) {
-		int st;
-		if (dep_job_state(c, d[i].id, &st) != 0) {
-			aidc_errf(e, AIDC_E_NOTFOUND, "no job %" PRIu64, d[i].id);
-			return -1;
-		}
-		bool ended = st >= CTLD_JOB_COMPLETED && st <= CTLD_JOB_NODE_FAIL;
-		bool ok = st == CTLD_JOB_COMPLETED;
-		if (!ended) {
-			all = 0;
-			continue;
-		}
-		if ((d[i].type == API_DEP_AFTEROK && !ok) ||
-		    (d[i].type == API_DEP_AFTERNOTOK && ok)) {
-			aidc_errf(e, AIDC_E_STATE, "%s:%" PRIu64 " can never hold (job %s)",
-				  api_dep_type_name(d[i].type), d[i].id, ctld_job_state_name(st));
+		struct aidc_err ie = {0};
+		int st = d[i].type == API_DEP_SINGLETON ? deps_singleton(j, m)
+							: dep_item_state(c, &d[i], now, &ie);
+		holding += st > 0;
+		never += st < 0;
+		if (st < 0 && !first.code)
+			first = ie;
+		if (st < 0 && !any) {
+			*e = ie;
 			return -1;
 		}
 	}
-	return all;
+	if (any && never == (int)n) {
+		aidc_errf(e, first.code, "no item of '?' can hold (first: %s)", first.msg);
+		return -1;
+	}
+	return any ? holding > 0 : holding == (int)n;
 }
 
 /* At submit: the list parses and names existing jobs (400 otherwise). */
@@ -814,12 +908,13 @@ static int deps_admit(struct ctld *c, const char *spec, struct aidc_err *e)
 {
 	struct api_dep d[AIDC_MAX_JOB_DEPS];
 	size_t n;
-	int rc = api_parse_dependency(spec, d, &n, e);
+	bool any;
+	int rc = api_parse_dependency(spec, d, &n, &any, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		int st;
-		if (dep_job_state(c, d[i].id, &st) != 0)
+		struct dep_job dj;
+		if (d[i].type != API_DEP_SINGLETON && dep_job_get(c, d[i].id, &dj) != 0)
 			return aidc_errf(e, AIDC_E_INVAL,
 					 "--dependency: no job %" PRIu64 "; nothing was submitted",
 					 d[i].id);
@@ -827,18 +922,44 @@ static int deps_admit(struct ctld *c, const char *spec, struct aidc_err *e)
 	return 0;
 }
 
+/* A dependency that can never hold: the job stays pending with reason
+ * DependencyNeverSatisfied, or is cancelled with --kill-on-invalid-dep. */
+static void deps_never(struct ctld *c, struct ctld_job *j, const char *why)
+{
+	j->dep_never = true;
+	aidc_log(AIDC_LOG_INFO, "job %" PRIu64 ": dependency never satisfied: %s", j->id, why);
+	if (!j->spec.kill_on_invalid_dep)
+		return;
+	struct aidc_err e = {0};
+	char reason[160];
+	snprintf(reason, sizeof reason, "DependencyNeverSatisfied: %.120s", why);
+	if (ctld_job_stop(c, j, CTLD_JOB_CANCELLED, reason, &e) != 0)
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": cancelling it: %s", j->id, e.msg);
+}
+
+static bool deps_waiting(const struct ctld_job *j)
+{
+	return j->dep_wait && !j->dep_never && !j->held && j->state == CTLD_JOB_PENDING;
+}
+
 void ctld_deps_check(struct ctld *c)
 {
+	struct deps_singleton m = {0};
+	aidc_intern_init(&m.keys);
+	bool mapped = false;
+	int64_t now = ctld_now_s();
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
-		if (!j->dep_wait || j->dep_never || j->held || j->state != CTLD_JOB_PENDING)
+		if (!deps_waiting(j))
 			continue;
+		if (!mapped && strstr(j->spec.dependency, "singleton")) {
+			deps_singleton_map(c, &m);
+			mapped = true;
+		}
 		struct aidc_err e = {0};
-		int st = deps_state(c, j->spec.dependency, &e);
+		int st = deps_state(c, j, &m, now, &e);
 		if (st < 0) {
-			j->dep_never = true;
-			aidc_log(AIDC_LOG_INFO, "job %" PRIu64 ": dependency never satisfied: %s",
-				 j->id, e.msg);
+			deps_never(c, j, e.msg);
 		} else if (st > 0) {
 			if (ctld_sched_submit(c, j, &e) != 0) {
 				aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing it: %s", j->id,
@@ -848,6 +969,8 @@ void ctld_deps_check(struct ctld *c)
 			j->dep_wait = false;
 		}
 	}
+	aidc_intern_release(&m.keys);
+	aidc_free(m.first);
 }
 
 /* ---- hold and release ------------------------------------------------------ */

@@ -117,10 +117,17 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH -Z\n", AIDC_E_INVAL, "-Z: unknown option"},
 	    {"#!/bin/sh\n#SBATCH --array=0-9\n", AIDC_E_UNSUPPORTED, "--array: not supported"},
 	    {"#!/bin/sh\n#SBATCH -a 0-9\n", AIDC_E_UNSUPPORTED, "--array (-a): not supported"},
-	    {"#!/bin/sh\n#SBATCH --dependency=singleton\n", AIDC_E_UNSUPPORTED,
-	     "'singleton' is not implemented yet"},
+	    {"#!/bin/sh\n#SBATCH --dependency=aftercorr:1\n", AIDC_E_UNSUPPORTED,
+	     "'aftercorr' needs job arrays"},
+	    {"#!/bin/sh\n#SBATCH --dependency=singleton:1\n", AIDC_E_INVAL, "takes no job id"},
+	    {"#!/bin/sh\n#SBATCH -d afterok:1,afterany:2?after:3\n", AIDC_E_INVAL,
+	     "cannot be mixed"},
+	    {"#!/bin/sh\n#SBATCH -d afterok:1+5\n", AIDC_E_INVAL, "only for after"},
+	    {"#!/bin/sh\n#SBATCH -d after:1+x\n", AIDC_E_INVAL, "not a number of minutes"},
+	    {"#!/bin/sh\n#SBATCH -d after:1+\n", AIDC_E_INVAL, "not a number of minutes"},
+	    {"#!/bin/sh\n#SBATCH -d after:+5\n", AIDC_E_INVAL, "not a job id"},
+	    {"#!/bin/sh\n#SBATCH --kill-on-invalid-dep=maybe\n", AIDC_E_INVAL, "not yes or no"},
 	    {"#!/bin/sh\n#SBATCH -d afterok:x\n", AIDC_E_INVAL, "'x' is not a job id"},
-	    {"#!/bin/sh\n#SBATCH -d afterok:1?afterany:2\n", AIDC_E_UNSUPPORTED, "'?'"},
 	    {"#!/bin/sh\n#SBATCH -d afterok:1,\n", AIDC_E_INVAL, "empty item"},
 	    {"#!/bin/sh\n#SBATCH -d afterok:1:\n", AIDC_E_INVAL, "empty job id"},
 	    {"#!/bin/sh\n#SBATCH -d nope:1\n", AIDC_E_INVAL, "not a dependency type"},
@@ -155,6 +162,42 @@ static void test_refusals(void)
 	CHECK_EQ(s.nwarn, 3); /* mail-type once, mail-user, comment */
 	CHECK_STR(api_sbatch_opts[s.warn[0]].name, "mail-type");
 	CHECK_EQ(s.pbs_lines, 1);
+}
+
+/* --dependency: every type, both joiners, after's +MINUTES, the limit. */
+static void test_dependency(void)
+{
+	struct api_dep d[AIDC_MAX_JOB_DEPS];
+	size_t n;
+	bool any;
+	CHECK_EQ(api_parse_dependency("after:7+2:8,afterok:1:2,afternotok:3,afterany:4,singleton",
+				      d, &n, &any, NULL),
+		 0);
+	CHECK_EQ(n, 7);
+	CHECK(!any);
+	CHECK_EQ(d[0].type, API_DEP_AFTER);
+	CHECK_EQ(d[0].id, 7);
+	CHECK_EQ(d[0].delay_s, 120);
+	CHECK_EQ(d[1].delay_s, 0);
+	CHECK_EQ(d[2].type, API_DEP_AFTEROK);
+	CHECK_EQ(d[4].type, API_DEP_AFTERNOTOK);
+	CHECK_EQ(d[5].type, API_DEP_AFTERANY);
+	CHECK_EQ(d[6].type, API_DEP_SINGLETON);
+	CHECK_EQ(d[6].id, 0);
+	CHECK_STR(api_dep_type_name(API_DEP_SINGLETON), "singleton");
+	CHECK_EQ(api_parse_dependency("afterok:1?afternotok:1", d, &n, &any, NULL), 0);
+	CHECK(any);
+	CHECK_EQ(n, 2);
+	struct aidc_err e = {0};
+	char big[16 * (AIDC_MAX_JOB_DEPS + 2)] = "afterok";
+	for (unsigned i = 0; i <= AIDC_MAX_JOB_DEPS; i++)
+		snprintf(big + strlen(big), sizeof big - strlen(big), ":%u", i + 1);
+	CHECK_EQ(api_parse_dependency(big, d, &n, &any, &e), AIDC_E_LIMIT);
+	CHECK_CONTAINS(e.msg, "more than");
+	struct api_sbatch s;
+	CHECK_EQ(api_sbatch_parse("#SBATCH --kill-on-invalid-dep=yes -d singleton\n", &s, NULL), 0);
+	CHECK(s.kill_invalid_dep);
+	CHECK_STR(s.dependency, "singleton");
 }
 
 /* The table: sorted, unique, every row explained, short letters unique. */
@@ -280,4 +323,5 @@ static void test_submit_check(void)
 }
 
 TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
-	  TEST(test_table), TEST(test_resolve), TEST(test_patterns), TEST(test_submit_check))
+	  TEST(test_dependency), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
+	  TEST(test_submit_check))

@@ -92,11 +92,16 @@ script '#SBATCH -t 5'
 refused "unknown command-line option" "--bogus-flag: unknown option" --bogus-flag job.sh
 refused "array" "--array: not supported: job arrays" --array=0-9 job.sh
 refused "array short" "--array (-a): not supported" -a 0-9 job.sh
-refused "dependency singleton" "'singleton' is not implemented yet" --dependency=singleton job.sh
+refused "dependency aftercorr" "'aftercorr' needs job arrays" --dependency=aftercorr:1 job.sh
+refused "dependency mixed" "cannot be mixed" -d "afterok:1,afterany:2?after:3" job.sh
+refused "kill-on-invalid-dep value" "not yes or no" --kill-on-invalid-dep=maybe job.sh
 refused "dependency bad id" "'x' is not a job id" -d afterok:x job.sh
 script '#SBATCH -d afterok:3:4,afterany:5'
 ok "dependency directive" job.sh
 has "dependency directive" '"dependency":"afterok:3:4,afterany:5"'
+ok "dependency any, singleton" -d "after:3+2?singleton" --kill-on-invalid-dep=yes job.sh
+has "dependency any, singleton" '"dependency":"after:3+2?singleton"'
+has "dependency any, singleton" '"kill_on_invalid_dep":true'
 refused "exclusive" "--exclusive: not supported" --exclusive job.sh
 refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
 refused "exclude" "--exclude (-x): not supported" -x n1 job.sh
