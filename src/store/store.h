@@ -13,8 +13,9 @@
  * versioned JSON documents produced and decoded by the controller; states are
  * small integers whose names belong to the controller (ctld.h).
  *
- * Implementations: "sqlite" (store_sqlite.c, embedded, the default).
- * PostgreSQL for HA deployments is a later implementation of the same ops.
+ * Implementations: "sqlite" (store_sqlite.c, embedded, the default) and
+ * "postgresql" (store_pg.c, libpq; for centers that keep their state in a
+ * replicated PostgreSQL). store_open picks one from the controller's `db`.
  */
 #ifndef AIDC_STORE_STORE_H
 #define AIDC_STORE_STORE_H
@@ -320,9 +321,11 @@ struct store {
 struct store_options {
 	/* true: synchronous=FULL (every commit fsyncs the WAL; survives power loss).
 	 * false: synchronous=NORMAL (survives a process crash, may lose the last
-	 * commits on power loss). See docs/config.md. */
+	 * commits on power loss). See docs/config.md. PostgreSQL: synchronous_commit
+	 * on / off. */
 	bool sync_full;
-	int busy_timeout_ms; /* how long a writer waits for another connection's lock */
+	int busy_timeout_ms; /* how long a writer waits for another connection's lock
+			      * (PostgreSQL: lock_timeout) */
 };
 void store_options_defaults(struct store_options *o);
 
@@ -334,6 +337,29 @@ void store_options_defaults(struct store_options *o);
  */
 int store_open_sqlite(const char *path, const struct store_options *o, struct store **out,
 		      struct aidc_err *e);
+/*
+ * Opens the PostgreSQL database named by uri (a libpq URI, postgresql:// or
+ * postgres://; docs/config.md) as store_open_sqlite opens a file: the same
+ * schema and migrations, recorded in the database's schema_version table, a
+ * newer schema refused with AIDC_E_VERSION. sync_full false sets
+ * synchronous_commit = off; busy_timeout_ms is the lock_timeout. A build
+ * without libpq refuses with AIDC_E_UNSUPPORTED. Errors show the URI with its
+ * password masked (store_redact). Caller frees with store_close.
+ */
+int store_open_pg(const char *uri, const struct store_options *o, struct store **out,
+		  struct aidc_err *e);
+/* store_open_pg when where is a PostgreSQL URI (store_is_pg_uri), else
+ * store_open_sqlite on the file where. */
+int store_open(const char *where, const struct store_options *o, struct store **out,
+	       struct aidc_err *e);
+/* true when where starts with postgresql:// or postgres://. */
+bool store_is_pg_uri(const char *where);
+/* Copies where into out (size n, truncated) with a URI's password (in its
+ * userinfo or a password= parameter) replaced by "***": what messages show. */
+void store_redact(const char *where, char *out, size_t n);
+/* Copies the password of a PostgreSQL URI into out (size n); false when it
+ * has none. */
+bool store_uri_password(const char *uri, char *out, size_t n);
 /* Closes the store; NULL is a no-op. */
 void store_close(struct store *st);
 

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the SQLite store (src/store): a fresh database gets the
- * current schema, rows survive close and re-open, a rolled-back transaction
- * leaves nothing, and a database from a newer build is refused untouched.
- * Job rows are inserted once and never replaced (issue 9 item 10), and a
- * damaged database is refused at open by PRAGMA quick_check (item 11).
+ * Unit tests of the store (src/store), the same cases on both backends: a
+ * fresh database gets the current schema, rows survive close and re-open, a
+ * rolled-back transaction leaves nothing, and a database from a newer build
+ * is refused untouched. Job rows are inserted once and never replaced (issue
+ * 9 item 10), and a damaged SQLite database is refused at open by PRAGMA
+ * quick_check (item 11).
+ *
+ *   test_store [CASE...]        on SQLite files in a temporary directory
+ *   test_store --pg [CASE...]   on PostgreSQL: one fresh database per case on
+ *                               the server of tests/store/pg_server.sh run
+ *                               ($AIDC_TEST_PG_URI); SKIPs without one
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,10 +20,22 @@
 #include "util/util.h"
 
 static char dir[] = "/tmp/aidc_test_store_XXXXXX";
+static bool pg_mode; /* --pg: every store is a PostgreSQL database */
 
+/* Where the case's store named name lives: a file in dir, or (--pg) a fresh
+ * database of that name ('.' as '_'). */
 static void path_of(char *out, size_t n, const char *name)
 {
-	snprintf(out, n, "%s/%s", dir, name);
+	if (!pg_mode) {
+		snprintf(out, n, "%s/%s", dir, name);
+		return;
+	}
+	char db[64];
+	snprintf(db, sizeof db, "t_%s", name);
+	for (char *p = db; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	store_test_pg_db(db, out, n);
 }
 
 static int count_jobs(void *ctx, const struct store_job *j)
@@ -102,12 +120,102 @@ static void test_newer_refused(void)
 	store_test_raw_sql(db, sql);
 	st = NULL;
 	aidc_err_clear(&e);
-	CHECK_EQ(store_open_sqlite(db, NULL, &st, &e), AIDC_E_VERSION);
+	CHECK_EQ(store_open(db, NULL, &st, &e), AIDC_E_VERSION);
 	CHECK(st == NULL);
 	CHECK_CONTAINS(e.msg, "newer");
 	/* Bad paths. */
-	CHECK_EQ(store_open_sqlite("", NULL, &st, NULL), AIDC_E_INVAL);
-	CHECK_EQ(store_open_sqlite("/nonexistent-dir/x/y.db", NULL, &st, NULL), AIDC_E_IO);
+	CHECK_EQ(store_open("", NULL, &st, NULL), AIDC_E_INVAL);
+	CHECK_EQ(store_open("/nonexistent-dir/x/y.db", NULL, &st, NULL), AIDC_E_IO);
+}
+
+/* Which backend a name opens, and no password in any message (issue 15). */
+static void test_uri(void)
+{
+	static const struct {
+		const char *in, *out;
+	} red[] = {
+	    {"/var/lib/aidc/aidc.db", "/var/lib/aidc/aidc.db"},
+	    {"postgresql://aidc:s3cret@db.example/aidc", "postgresql://aidc:***@db.example/aidc"},
+	    {"postgres://u:p%40ss@h:5432/d?sslmode=require", "postgres://u:***@h:5432/d?sslmode=require"},
+	    {"postgresql://u@h/d?password=s3cret&sslmode=require",
+	     "postgresql://u@h/d?password=***&sslmode=require"},
+	    {"postgresql:///aidc?host=/run/pg&password=x", "postgresql:///aidc?host=/run/pg&password=***"},
+	    {"postgresql://h/d?x=a@b:c", "postgresql://h/d?x=a@b:c"},
+	};
+	char out[256];
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(red); i++) {
+		store_redact(red[i].in, out, sizeof out);
+		CHECK_STR(out, red[i].out);
+	}
+	CHECK(store_is_pg_uri("postgresql://x"));
+	CHECK(store_is_pg_uri("postgres://x"));
+	CHECK(!store_is_pg_uri("postgresql:x"));
+	CHECK(!store_is_pg_uri("aidc.db"));
+	/* A server that is not there: refused, naming the URI without its password. */
+	struct aidc_err e = {0};
+	struct store *st = NULL;
+	int rc = store_open("postgresql://aidc:s3cret@/aidc?host=/nonexistent-aidc-dir", NULL, &st, &e);
+#ifdef AIDC_HAVE_LIBPQ
+	CHECK_EQ(rc, AIDC_E_IO);
+	CHECK_CONTAINS(e.msg, "postgresql://aidc:***@/aidc");
+#else
+	CHECK_EQ(rc, AIDC_E_UNSUPPORTED);
+	CHECK_CONTAINS(e.msg, "without PostgreSQL support");
+#endif
+	CHECK(st == NULL);
+	CHECK(strstr(e.msg, "s3cret") == NULL);
+	aidc_err_clear(&e);
+	rc = store_open("postgresql://%zz:s3cret%zz@/aidc", NULL, &st, &e);
+	CHECK(rc != 0);
+	CHECK(strstr(e.msg, "s3cret") == NULL);
+}
+
+/* Group commit's units (savepoints): a unit that failed is undone alone,
+ * even by a statement error (which PostgreSQL lets abort the whole
+ * transaction until the unit is rolled back), and the rest commits. */
+static void test_units(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "u.db");
+	struct aidc_err e = {0};
+	struct store *st = store_test_open(db, &e);
+	if (!st)
+		return;
+	struct store_job j = {.id = 1, .uid = 1, .gid = 1, .user = "u", .name = "a",
+			      .spec_json = "{}"};
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
+	CHECK_EQ(st->ops->release(st, &e), 0);
+	/* An expected refusal does not spoil the transaction. */
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j, NULL), AIDC_E_EXISTS);
+	CHECK_EQ(st->ops->req_put(st, 1, "r", 1, 5, &e), 0);
+	CHECK_EQ(st->ops->req_put(st, 1, "r", 2, 5, NULL), AIDC_E_EXISTS);
+	CHECK_EQ(st->ops->release(st, &e), 0);
+	/* A statement error (a NULL metadata value): the unit is rolled back. */
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	j.id = 2;
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
+	CHECK(st->ops->meta_set(st, "k", NULL, NULL) != 0);
+	st->ops->rollback_to(st);
+	j.id = 3;
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
+	CHECK_EQ(st->ops->release(st, &e), 0);
+	CHECK_EQ(store_commit(st, &e), 0);
+	struct store_job g;
+	CHECK_EQ(st->ops->job_get(st, 1, &g, &e), 0);
+	store_job_release(&g);
+	CHECK_EQ(st->ops->job_get(st, 2, &g, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->job_get(st, 3, &g, &e), 0);
+	store_job_release(&g);
+	uint64_t id = 0;
+	CHECK_EQ(st->ops->req_get(st, 1, "r", &id, &e), 0);
+	CHECK_EQ(id, 1);
+	store_close(st);
+	if (e.code)
+		fprintf(stderr, "unexpected error: %s\n", e.msg);
 }
 
 /* An id already taken is an error, never a replacement of another user's row;
@@ -198,6 +306,8 @@ static void test_request_ids(void)
 /* A database with damaged pages is refused at open, not reported healthy. */
 static void test_quick_check(void)
 {
+	if (pg_mode)
+		TEST_SKIP("SQLite only: PostgreSQL has no PRAGMA quick_check");
 	char db[256];
 	path_of(db, sizeof db, "d.db");
 	struct aidc_err e = {0};
@@ -451,23 +561,34 @@ static void test_acct_and_audit(void)
 	CHECK_EQ(st->ops->audit_query(st, &aq2, keep_audit, &a, &e), 0);
 	CHECK_STR(a.got, "root:node.drain;");
 	store_close(st);
-	/* Append-only, whoever writes the file. */
-	sqlite3 *raw = NULL;
-	CHECK_EQ(sqlite3_open(db, &raw), SQLITE_OK);
-	CHECK(sqlite3_exec(raw, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(strstr(sqlite3_errmsg(raw), "append-only") != NULL);
-	CHECK(sqlite3_exec(raw, "DELETE FROM audit", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(raw, "UPDATE job_acct SET dev_s_total = 0", NULL, NULL, NULL) !=
-	      SQLITE_OK);
-	CHECK(sqlite3_exec(raw, "DELETE FROM job_acct", NULL, NULL, NULL) != SQLITE_OK);
-	sqlite3_close(raw);
+	/* Append-only, whoever writes the database. */
+	char err[512];
+	CHECK(store_test_try_sql(db, "UPDATE audit SET actor = 'x'", err, sizeof err) != 0);
+	CHECK_CONTAINS(err, "append-only");
+	CHECK(store_test_try_sql(db, "DELETE FROM audit", err, sizeof err) != 0);
+	CHECK(store_test_try_sql(db, "UPDATE job_acct SET dev_s_total = 0", err, sizeof err) != 0);
+	CHECK_CONTAINS(err, "append-only");
+	CHECK(store_test_try_sql(db, "DELETE FROM job_acct", err, sizeof err) != 0);
+	if (pg_mode) {
+		CHECK(store_test_try_sql(db, "TRUNCATE audit", err, sizeof err) != 0);
+		CHECK(store_test_try_sql(db, "TRUNCATE job_acct", err, sizeof err) != 0);
+		CHECK_CONTAINS(err, "append-only");
+	}
 }
 
 int main(int argc, char **argv)
 {
-	static const struct test_case cases[] = {TEST(test_fresh_and_reopen), TEST(test_newer_refused),
-						 TEST(test_insert_never_replaces), TEST(test_quick_check),
-						 TEST(test_tenancy_and_migration),
-						 TEST(test_request_ids), TEST(test_acct_and_audit)};
+	static const struct test_case cases[] = {
+	    TEST(test_fresh_and_reopen), TEST(test_newer_refused), TEST(test_insert_never_replaces),
+	    TEST(test_quick_check),      TEST(test_tenancy_and_migration), TEST(test_request_ids),
+	    TEST(test_acct_and_audit),   TEST(test_uri),                   TEST(test_units)};
+	if (argc > 1 && strcmp(argv[1], "--pg") == 0) {
+		pg_mode = true;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+		if (!getenv("AIDC_TEST_PG_URI"))
+			TEST_SKIP("no PostgreSQL server: run through tests/store/pg_server.sh run");
+	}
 	return test_run_in_dir(argc, argv, cases, AIDC_ARRAY_LEN(cases), dir);
 }

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to src/store: the PostgreSQL implementation's pieces that live in
+ * more than one file. store_pg.c owns the connection, the statements of the
+ * fixed ops and the migrations; store_pg_acct.c implements the audit and
+ * accounting ops (schema 6 and 7) over it with queries built per call.
+ */
+#ifndef AIDC_STORE_STORE_PG_INT_H
+#define AIDC_STORE_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+#include "util/limits.h"
+
+/* Parameters of one statement, in libpq's text format: numbers are printed
+ * into num[], strings are borrowed, NULL is SQL NULL. */
+#define STORE_PG_MAX_PARAMS (AIDC_MAX_ACCT_JOB_IDS + 64)
+struct store_pg_params {
+	int n;
+	const char *v[STORE_PG_MAX_PARAMS];
+	char num[STORE_PG_MAX_PARAMS][24];
+};
+
+/* Appends a parameter; the caller keeps n under STORE_PG_MAX_PARAMS. */
+void store_pg_i64(struct store_pg_params *p, int64_t v);
+void store_pg_text(struct store_pg_params *p, const char *s);
+
+/*
+ * Runs sql (with $1..$n from p, which may be NULL for none). On success
+ * returns 0 and *out (may be NULL to discard it) is the result, which the
+ * caller frees with PQclear; otherwise the error (about what) mapped to an
+ * AIDC_E_* code as store.h's ops return it.
+ */
+int store_pg_run(struct store *st, const char *sql, const struct store_pg_params *p,
+		 PGresult **out, const char *what, struct aidc_err *e);
+
+/* Column col of row as int64 (0 if NULL) and as text ("" if NULL); the text
+ * is borrowed from r. */
+int64_t store_pg_col_i64(const PGresult *r, int row, int col);
+const char *store_pg_col(const PGresult *r, int row, int col);
+
+/* The store_ops entries of schema 6 and 7 (store.h documents them). */
+int store_pg_audit_add(struct store *st, const struct store_audit *a, uint64_t *out_id,
+		       struct aidc_err *e);
+int store_pg_audit_query(struct store *st, const struct store_audit_query *q, store_audit_fn fn,
+			 void *ctx, struct aidc_err *e);
+int store_pg_acct_add(struct store *st, const struct store_acct *r, uint64_t *out_id,
+		      struct aidc_err *e);
+int store_pg_acct_query(struct store *st, const struct store_acct_query *q, store_acct_fn fn,
+			void *ctx, struct aidc_err *e);
+int store_pg_acct_usage(struct store *st, const struct store_acct_query *q, store_usage_fn fn,
+			void *ctx, struct aidc_err *e);
+int store_pg_rate_put(struct store *st, const struct store_rate *r, struct aidc_err *e);
+int store_pg_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
+
+#endif
