@@ -11,6 +11,7 @@
 
 #include "ctld/ctld.h"
 #include "sched/sched.h"
+#include "store/store.h"
 #include "util/util.h"
 
 enum key_type { K_STR, K_I64, K_BOOL, K_CHOICE, K_GROUP };
@@ -65,7 +66,10 @@ static const struct key keys[] = {
 	    "Unix socket for users (identity by SO_PEERCRED)"),
 	STR("state_dir", state_dir, "/var/lib/aidc", NULL, NULL, "DIR",
 	    "directory for the database, the secret and job logs"),
-	STR("db", db_path, "", "aidc.db", NULL, "FILE", "SQLite database file"),
+	STR("db", db_path, "", "aidc.db", NULL, "FILE|URI",
+	    "the store: a SQLite database file, or a postgresql:// (postgres://) URI of a "
+	    "PostgreSQL database (docs/config.md \"PostgreSQL\"; its password never shows in "
+	    "logs or the audit log)"),
 	STR("secret_file", secret_file, "", "secret", NULL, "FILE",
 	    "cluster secret shared with agents (created mode 0600)"),
 	STR("web_dir", web_dir, "", NULL, NULL, "DIR",
@@ -373,9 +377,15 @@ int ctld_config_text(const struct ctld_config *c, struct aidc_buf *out)
 		const struct key *k = &keys[i];
 		const char *src = (const char *)c + k->off;
 		switch (k->type) {
-		case K_STR:
-			rc = aidc_buf_printf(out, "%s=%s\n", k->name, src);
+		case K_STR: {
+			/* The config is recorded in the audit log: never a password. */
+			char shown[512];
+			if (store_is_pg_uri(src))
+				store_redact(src, shown, sizeof shown);
+			rc = aidc_buf_printf(out, "%s=%s\n", k->name,
+					     store_is_pg_uri(src) ? shown : src);
 			break;
+		}
 		case K_I64:
 		case K_GROUP:
 			rc = aidc_buf_printf(out, "%s=%" PRId64 "\n", k->name, *(const int64_t *)src);

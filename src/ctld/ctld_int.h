@@ -274,6 +274,8 @@ struct ctld {
 	struct ctld_config cfg;
 	char secret[AIDC_MAX_SECRET_BYTES + 1];
 	struct store *st;
+	/* cfg.db_path as messages show it: a URI's password masked (store_redact). */
+	char db_shown[512];
 	struct sched *sched;
 	struct sched_decisions dec;
 	struct api_server *srv;

@@ -467,7 +467,7 @@ static int restore_next_id(struct ctld *c, struct aidc_err *e)
 			rc = aidc_errf(e, AIDC_E_PARSE,
 				       "%s: next_job_id \"%.24s\" is not a job id in 1..%" PRId64
 				       "; refusing to start",
-				       c->cfg.db_path, meta, INT64_MAX);
+				       c->db_shown, meta, INT64_MAX);
 		else if ((uint64_t)v > next)
 			next = (uint64_t)v;
 		aidc_free(meta);
@@ -1297,11 +1297,11 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 	int rc = c->st->ops->job_query(c->st, &q, restore_job, &rctx, e);
 	if (rc && rctx.err.msg[0]) {
 		aidc_err_clear(e);
-		return aidc_errf(e, rc, "restoring jobs from %s failed: %s", c->cfg.db_path,
+		return aidc_errf(e, rc, "restoring jobs from %s failed: %s", c->db_shown,
 				 rctx.err.msg);
 	}
 	if (rc)
-		return aidc_errf(e, rc, "restoring jobs from %s failed", c->cfg.db_path);
+		return aidc_errf(e, rc, "restoring jobs from %s failed", c->db_shown);
 	for (size_t i = 0; i < c->njobs / 2; i++) {
 		struct ctld_job *t = c->jobs[i];
 		c->jobs[i] = c->jobs[c->njobs - 1 - i];

@@ -451,7 +451,8 @@ static int make_dirs(const struct ctld_config *cfg, struct aidc_err *e)
 	if (stat(logs, &sb) == 0 && (sb.st_mode & 077) != 0)
 		return aidc_errf(e, AIDC_E_PERM, "%s must have mode 0700 (it has %03o)", logs,
 				 (unsigned)(sb.st_mode & 0777));
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(files); i++) {
+	/* A PostgreSQL database is the server's to protect. */
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(files) && !store_is_pg_uri(cfg->db_path); i++) {
 		snprintf(path, sizeof path, "%.4000s%s", cfg->db_path, files[i]);
 		if ((rc = check_private(path, false, e)) != 0)
 			return rc;
@@ -522,7 +523,8 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	struct store_options so;
 	store_options_defaults(&so);
 	so.sync_full = c->cfg.store_sync_full;
-	if ((rc = store_open_sqlite(c->cfg.db_path, &so, &c->st, e)) != 0 ||
+	store_redact(c->cfg.db_path, c->db_shown, sizeof c->db_shown);
+	if ((rc = store_open(c->cfg.db_path, &so, &c->st, e)) != 0 ||
 	    (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
 	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
 	    (rc = ctld_nodes_restore(c, e)) != 0)

@@ -233,6 +233,7 @@ struct store_pg {
 	uint32_t nsave;
 	/* The first error of the open transaction: what its commit reports. */
 	char tx_err[AIDC_ERRMSG_MAX];
+	char session_sql[160]; /* the SET commands of every (re)connection */
 };
 
 static struct store_pg *self(struct store *st)
@@ -275,6 +276,10 @@ static const char *pq_message(PGconn *conn, const PGresult *r, char *buf, size_t
 	size_t l = strlen(buf);
 	while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
 		buf[--l] = '\0';
+	/* One line: libpq puts hints on lines of their own ("\n\tIs the server..."). */
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 	return buf[0] ? buf : "unknown error";
 }
 
@@ -314,10 +319,33 @@ static int pg_result(struct store_pg *s, PGresult *r, PGresult **out, const char
 	return 0;
 }
 
+static int prepare_all(struct store_pg *s, struct aidc_err *e);
+
+/* A connection found lost (the server restarted, an operator terminated the
+ * backend) is re-established before the next op that is not inside a
+ * transaction: the op that met the loss failed, a transaction that was open
+ * is gone with it (its commit fails), and the next ones work again. */
+static int reconnect_if_lost(struct store_pg *s, struct aidc_err *e)
+{
+	if (s->in_tx || PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		char msg[512];
+		return aidc_errf(e, AIDC_E_IO, "store: reconnecting to PostgreSQL failed: %s",
+				 pq_message(s->conn, NULL, msg, sizeof msg));
+	}
+	int rc = pg_result(s, PQexec(s->conn, s->session_sql), NULL, "reconnecting", e);
+	return rc ? rc : prepare_all(s, e);
+}
+
 int store_pg_run(struct store *st, const char *sql, const struct store_pg_params *p,
 		 PGresult **out, const char *what, struct aidc_err *e)
 {
 	struct store_pg *s = self(st);
+	int rc = reconnect_if_lost(s, e);
+	if (rc)
+		return rc;
 	PGresult *r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
 	return pg_result(s, r, out, what, e);
 }
@@ -339,6 +367,9 @@ static const char *const stmt_what[ST_COUNT_] = {
 static int run(struct store_pg *s, enum stmt_id id, const struct store_pg_params *p,
 	       PGresult **out, struct aidc_err *e)
 {
+	int rc = reconnect_if_lost(s, e);
+	if (rc)
+		return rc;
 	char name[32];
 	snprintf(name, sizeof name, "aidc_%d", (int)id);
 	PGresult *r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
@@ -378,7 +409,9 @@ static int op_begin(struct store *st, struct aidc_err *e)
 	if (s->in_tx)
 		return aidc_errf(e, AIDC_E_STATE, "store: nested transaction");
 	s->tx_err[0] = '\0';
-	int rc = exec_sql(s, "BEGIN", e);
+	int rc = reconnect_if_lost(s, e);
+	if (rc == 0)
+		rc = exec_sql(s, "BEGIN", e);
 	if (rc == 0)
 		s->in_tx = true;
 	return rc;
@@ -1131,13 +1164,13 @@ int store_open_pg(const char *uri, const struct store_options *o, struct store *
 	store_redact(uri, shown, sizeof shown);
 	struct store_pg *s = aidc_calloc(1, sizeof *s);
 	s->base.ops = &pg_ops;
-	char set[160];
-	snprintf(set, sizeof set, "SET synchronous_commit = %s; SET lock_timeout = %d",
-		 o->sync_full ? "on" : "off", o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 0);
+	snprintf(s->session_sql, sizeof s->session_sql,
+		 "SET synchronous_commit = %s; SET lock_timeout = %d", o->sync_full ? "on" : "off",
+		 o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 0);
 	/* Errors name the database (redacted), after the root cause. */
 	struct aidc_err le = {0};
 	int rc;
-	if ((rc = connect_pg(s, uri, shown, &le)) != 0 || (rc = exec_sql(s, set, &le)) != 0 ||
+	if ((rc = connect_pg(s, uri, shown, &le)) != 0 || (rc = exec_sql(s, s->session_sql, &le)) != 0 ||
 	    (rc = migrate(s, &le)) != 0 || (rc = prepare_all(s, &le)) != 0) {
 		if (strstr(le.msg, shown))
 			aidc_errf(e, rc, "%s", le.msg);

@@ -18,3 +18,7 @@ aidc_live_test(NAME live_eta SCRIPT eta.sh TIMEOUT 180)
 # only their own jobs; screenshots in <build>/test-artifacts/dashboard.
 aidc_live_test(NAME live_dashboard SCRIPT ${PROJECT_SOURCE_DIR}/tests/browser/dashboard_test.py
   TIMEOUT 300 LABELS browser)
+# The controller on a throwaway PostgreSQL (db = postgresql://...): a job end
+# to end, kept across a controller restart; no password in logs (store_pg.sh;
+# SKIPs without Debian's postgresql packages).
+aidc_live_test(NAME live_store_pg SCRIPT store_pg.sh TIMEOUT 240 LABELS postgresql)

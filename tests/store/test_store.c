@@ -576,12 +576,45 @@ static void test_acct_and_audit(void)
 	}
 }
 
+/* PostgreSQL: a connection the server dropped fails the op that meets it
+ * (and the transaction it was in), then the store reconnects. */
+static void test_reconnect(void)
+{
+	if (!pg_mode)
+		TEST_SKIP("PostgreSQL only: a SQLite file has no connection to lose");
+	char db[256];
+	path_of(db, sizeof db, "rc.db");
+	struct aidc_err e = {0};
+	struct store *st = store_test_open(db, &e);
+	if (!st)
+		return;
+	CHECK_EQ(st->ops->meta_set(st, "a", "1", &e), 0);
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(st->ops->meta_set(st, "b", "2", &e), 0);
+	store_test_raw_sql(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+			       " WHERE application_name = 'aidc-controller'");
+	CHECK(store_commit(st, NULL) != 0);
+	char *v = NULL;
+	int rc = st->ops->meta_get(st, "a", &v, NULL);
+	if (rc != 0) /* the op that found the connection lost, if commit did not */
+		rc = st->ops->meta_get(st, "a", &v, &e);
+	CHECK_EQ(rc, 0);
+	CHECK_STR(v, "1");
+	aidc_free(v);
+	CHECK_EQ(st->ops->meta_get(st, "b", &v, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(store_begin(st, &e), 0);
+	CHECK_EQ(st->ops->meta_set(st, "b", "3", &e), 0);
+	CHECK_EQ(store_commit(st, &e), 0);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_fresh_and_reopen), TEST(test_newer_refused), TEST(test_insert_never_replaces),
 	    TEST(test_quick_check),      TEST(test_tenancy_and_migration), TEST(test_request_ids),
-	    TEST(test_acct_and_audit),   TEST(test_uri),                   TEST(test_units)};
+	    TEST(test_acct_and_audit),   TEST(test_uri),                   TEST(test_units),
+	    TEST(test_reconnect)};
 	if (argc > 1 && strcmp(argv[1], "--pg") == 0) {
 		pg_mode = true;
 		argv[1] = argv[0];
