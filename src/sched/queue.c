@@ -244,18 +244,29 @@ static bool key_before(const struct sched_qkey *a, const struct sched_qkey *b)
 }
 
 /* Sorts handles v[0..n) by sched_job_cmp: a bottom-up merge sort of their keys
- * (O(n log n), ping-pong between the two halves of s->qkeys). */
-static void sort_handles(struct sched *s, uint32_t *v, size_t n)
+ * (O(n log n), ping-pong between the two halves of s->qkeys). Input that is
+ * already in order (FIFO's inbox: jobs queued in submit order) is seen while the
+ * keys are copied out and costs O(n), without touching the second half. With
+ * clear_inbox, each job's in_inbox flag is cleared in the same sweep (one walk
+ * over the job records instead of two). */
+static void sort_handles(struct sched *s, uint32_t *v, size_t n, bool clear_inbox)
 {
 	struct sched_qkey *a, *b, *t;
+	bool sorted = true;
 
 	AIDC_GROW(s->qkeys, s->cap_qkeys, 2 * n);
 	a = s->qkeys;
 	b = s->qkeys + n;
 	for (size_t i = 0; i < n; i++) {
-		const struct sched_job *j = &s->jobs[v[i]];
+		struct sched_job *j = &s->jobs[v[i]];
+		if (clear_inbox)
+			j->in_inbox = false;
 		a[i] = (struct sched_qkey){j->k1, j->k2, j->seq, j->id, v[i]};
+		if (i && sorted && key_before(&a[i], &a[i - 1]))
+			sorted = false;
 	}
+	if (sorted)
+		return;
 	for (size_t w = 1; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = AIDC_MIN(lo + w, n), hi = AIDC_MIN(lo + 2 * w, n);
@@ -289,14 +300,38 @@ static void insert_one(struct sched *s, struct sched_partition *p, uint32_t h)
 	p->qn++;
 }
 
+/* Merges a sorted inbox of k > 8 jobs into the n queued ones: appended when
+ * all of it sorts after the queue (FIFO: new jobs come last; also the first
+ * pass, n == 0), else one O(n + k) merge through tmp_q. */
+static void merge_sorted_inbox(struct sched *s, struct sched_partition *p, size_t n, size_t k)
+{
+	size_t a = p->qhead, b = 0, o = 0;
+
+	if (!n || before(s, p->q[p->qn - 1], p->inbox[0])) {
+		AIDC_GROW(p->q, p->cap_q, p->qn + k);
+		memcpy(p->q + p->qn, p->inbox, k * sizeof *p->q);
+		p->qn += k;
+		return;
+	}
+	AIDC_GROW(s->tmp_q, s->cap_tmp_q, n + k);
+	while (a < p->qn && b < k)
+		s->tmp_q[o++] = before(s, p->inbox[b], p->q[a]) ? p->inbox[b++] : p->q[a++];
+	while (a < p->qn)
+		s->tmp_q[o++] = p->q[a++];
+	while (b < k)
+		s->tmp_q[o++] = p->inbox[b++];
+	AIDC_GROW(p->q, p->cap_q, n + k);
+	memcpy(p->q, s->tmp_q, (n + k) * sizeof *p->q);
+	p->qhead = 0;
+	p->qn = n + k;
+}
+
 void sched_queue_merge(struct sched *s, struct sched_partition *p)
 {
 	size_t k = p->ninbox, n = p->qn - p->qhead;
 
 	if (!k)
 		return;
-	for (size_t i = 0; i < k; i++)
-		s->jobs[p->inbox[i]].in_inbox = false;
 	/* Reclaim the dead prefix once it outweighs the live queue (amortized O(1)). */
 	if (p->qhead > n) {
 		memmove(p->q, p->q + p->qhead, n * sizeof *p->q);
@@ -305,21 +340,12 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 	}
 	if (k <= 8) {
 		for (size_t i = 0; i < k; i++)
+			s->jobs[p->inbox[i]].in_inbox = false;
+		for (size_t i = 0; i < k; i++)
 			insert_one(s, p, p->inbox[i]);
 	} else {
-		size_t a = p->qhead, b = 0, o = 0;
-		AIDC_GROW(s->tmp_q, s->cap_tmp_q, n + k);
-		sort_handles(s, p->inbox, k);
-		while (a < p->qn && b < k)
-			s->tmp_q[o++] = before(s, p->inbox[b], p->q[a]) ? p->inbox[b++] : p->q[a++];
-		while (a < p->qn)
-			s->tmp_q[o++] = p->q[a++];
-		while (b < k)
-			s->tmp_q[o++] = p->inbox[b++];
-		AIDC_GROW(p->q, p->cap_q, n + k);
-		memcpy(p->q, s->tmp_q, (n + k) * sizeof *p->q);
-		p->qhead = 0;
-		p->qn = n + k;
+		sort_handles(s, p->inbox, k, true);
+		merge_sorted_inbox(s, p, n, k);
 	}
 	p->ninbox = 0;
 }
@@ -327,7 +353,7 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 void sched_queue_sort(struct sched *s, struct sched_partition *p)
 {
 	if (p->qn > p->qhead)
-		sort_handles(s, p->q + p->qhead, p->qn - p->qhead);
+		sort_handles(s, p->q + p->qhead, p->qn - p->qhead, false);
 }
 
 /* ---- Tiresias: demotion wake-ups and starvation promotion ------------------------- */
