@@ -57,22 +57,36 @@ static double job_rate(const struct sched_job *j)
 	return (double)u / AIDC_DEVICE_MILLI;
 }
 
-/* The deepest of j's groups (most ancestors; the later one on a tie), or -1. */
-static int32_t fs_group(const struct sched *s, const struct sched_job *j)
+/* Number of ancestors of group g (bounded by ngroups + 1). */
+static uint32_t depth_of(const struct sched *s, uint32_t g)
+{
+	uint32_t d = 0;
+	for (int32_t p = s->groups[g].parent; p >= 0 && d <= s->ngroups; p = s->groups[p].parent)
+		d++;
+	return d;
+}
+
+/* The deepest of groups[0 .. n) (most ancestors; the later one on a tie), or
+ * -1; depth: depth_of per group, precomputed (or NULL: walk the tree). */
+static int32_t deepest(const struct sched *s, const uint32_t *groups, uint32_t n,
+		       const uint32_t *depth)
 {
 	int32_t best = -1;
 	uint32_t best_d = 0;
-	for (uint32_t k = 0; k < j->ngroups; k++) {
-		uint32_t d = 0;
-		for (int32_t p = s->groups[j->groups[k]].parent; p >= 0 && d <= s->ngroups;
-		     p = s->groups[p].parent)
-			d++;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t d = depth ? depth[groups[k]] : depth_of(s, groups[k]);
 		if (best < 0 || d >= best_d) {
-			best = (int32_t)j->groups[k];
+			best = (int32_t)groups[k];
 			best_d = d;
 		}
 	}
 	return best;
+}
+
+/* The job's fair-share group: the deepest of its groups, or -1. */
+static int32_t fs_group(const struct sched *s, const struct sched_job *j)
+{
+	return deepest(s, j->groups, j->ngroups, NULL);
 }
 
 /* Decays every usage from fs_t to t (t > fs_t). O(G). */
@@ -237,11 +251,20 @@ static void rank_tree(struct sched *s)
 	}
 }
 
-static void factors(const struct sched *s, const struct sched_job *j, struct sched_prio *f)
+/* What a job's multifactor priority depends on: from its record (factors) or
+ * from s->hot (the recalculation, which does not walk the job records). */
+struct fs_in {
+	int32_t nice, fs_group;
+	int64_t submit_s;
+	uint32_t part, qos_milli;
+	uint64_t units;
+};
+
+static void factors_of(const struct sched *s, const struct fs_in *j, struct sched_prio *f)
 {
 	memset(f, 0, sizeof *f);
 	f->at_s = s->prio_t;
-	f->nice = j->priority;
+	f->nice = j->nice;
 	f->w_age = s->cfg.prio_weight_age;
 	f->w_fairshare = s->cfg.prio_weight_fairshare;
 	f->w_size = s->cfg.prio_weight_size;
@@ -249,16 +272,35 @@ static void factors(const struct sched *s, const struct sched_job *j, struct sch
 	int64_t age = s->prio_valid ? s->prio_t - j->submit_s : 0;
 	age = AIDC_MAX(age, 0);
 	f->age = age >= s->cfg.prio_max_age_s ? 1.0 : (double)age / (double)s->cfg.prio_max_age_s;
-	f->fs_group = fs_group(s, j);
+	f->fs_group = j->fs_group;
 	f->fairshare = f->fs_group >= 0 ? s->groups[f->fs_group].fs_factor : 0;
 	uint64_t total = s->parts[j->part].use.dev_milli_total;
-	uint64_t units = sched_job_dev_milli(j);
+	uint64_t units = j->units;
 	f->size = total ? AIDC_MIN(1.0, (double)units / (double)total) : 0;
 	f->qos = (double)j->qos_milli / 1000.0;
-	double p = (double)j->priority + (double)f->w_age * f->age +
+	double p = (double)j->nice + (double)f->w_age * f->age +
 		   (double)f->w_fairshare * f->fairshare + (double)f->w_size * f->size +
 		   (double)f->w_qos * f->qos;
 	f->priority = (int64_t)llround(p);
+}
+
+static void factors(const struct sched *s, const struct sched_job *j, struct sched_prio *f)
+{
+	struct fs_in in = {j->priority, fs_group(s, j), j->submit_s,
+			   j->part,	    j->qos_milli,   sched_job_dev_milli(j)};
+	factors_of(s, &in, f);
+}
+
+/* sched_fs_key of pending job h from s->hot (depth: depth_of per group). */
+static int64_t hot_key(const struct sched *s, uint32_t h, const uint32_t *depth)
+{
+	const struct sched_hot *x = &s->hot[h];
+	struct fs_in in = {x->priority, deepest(s, x->groups, x->ngroups, depth),
+			   x->submit_s, x->part,
+			   x->qos_milli, x->units};
+	struct sched_prio f;
+	factors_of(s, &in, &f);
+	return -f.priority;
 }
 
 int64_t sched_fs_key(const struct sched *s, const struct sched_job *j)
@@ -309,15 +351,19 @@ void sched_fairshare_update(struct sched *s, int64_t now_s)
 	s->prio_valid = true;
 	if (s->cfg.order != SCHED_ORDER_MULTIFACTOR)
 		return;
-	/* New keys for every pending job, then each queue sorted again. */
+	/* New keys for every pending job (from s->hot, with each group's depth
+	 * computed once), then each queue sorted again. */
+	AIDC_GROW(s->fs_depth, s->cap_fs_depth, (size_t)s->ngroups + 1);
+	for (uint32_t g = 0; g < s->ngroups; g++)
+		s->fs_depth[g] = depth_of(s, g);
 	for (uint32_t part = 0; part < s->nparts; part++) {
 		struct sched_partition *p = &s->parts[part];
 		/* new keys for the sorted part and the inbox; one sort of the first,
 		 * then the merge sorts the inbox into it */
 		for (size_t i = p->qhead; i < p->qn; i++)
-			s->jobs[p->q[i]].k1 = sched_fs_key(s, &s->jobs[p->q[i]]);
+			s->hot[p->q[i]].k1 = hot_key(s, p->q[i], s->fs_depth);
 		for (size_t i = 0; i < p->ninbox; i++)
-			s->jobs[p->inbox[i]].k1 = sched_fs_key(s, &s->jobs[p->inbox[i]]);
+			s->hot[p->inbox[i]].k1 = hot_key(s, p->inbox[i], s->fs_depth);
 		sched_queue_sort(s, p);
 		sched_queue_merge(s, p);
 	}

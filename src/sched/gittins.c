@@ -276,7 +276,7 @@ void sched_gittins_queued(struct sched *s, uint32_t h, int64_t now_s)
 	if (!s->cfg.gittins_starve_s || j->starved)
 		return;
 	/* k1 / units = the effective remaining time R in seconds */
-	rel = (double)s->cfg.gittins_starve_factor * (double)j->k1 / (double)units(j);
+	rel = (double)s->cfg.gittins_starve_factor * (double)s->hot[h].k1 / (double)units(j);
 	wait = rel >= (double)AIDC_MAX_DURATION_S ? AIDC_MAX_DURATION_S : (int64_t)rel;
 	wait = AIDC_MAX(wait, s->cfg.gittins_starve_s);
 	aidc_heap_push(&s->promote, now_s + wait, j->seq, h | (uint64_t)j->enq_no << 32);

@@ -357,6 +357,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	idmap_put(&s->ids, j->id, h);
 	s->njobs++;
 	s->parts[j->part].use.jobs_pending++;
+	sched_hot_fill(s, h);
 	sched_queue_push(s, h, now_s);
 	return (int)h;
 }
@@ -376,7 +377,7 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 	j->run_start_s = now_s;
 	j->fs_charged_s = now_s;
 	j->run_no++;
-	j->reason = SCHED_REASON_NONE;
+	s->hot[h].reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->running, p->cap_running, (size_t)p->nrunning + 1);
 	j->run_idx = p->nrunning;
 	p->running[p->nrunning++] = h;
@@ -410,8 +411,8 @@ static void job_stop(struct sched *s, uint32_t h, int64_t now_s)
 	p->use.jobs_running--;
 	if (j->victim) {
 		struct sched_job *f = live_job(s, j->victim_for);
-		if (f && f->seq == j->victim_for_seq && f->victims_pending)
-			f->victims_pending--;
+		if (f && f->seq == j->victim_for_seq && s->hot[j->victim_for].victims_pending)
+			s->hot[j->victim_for].victims_pending--;
 		j->victim = false;
 	}
 }
@@ -628,8 +629,8 @@ enum sched_reason sched_job_reason(const struct sched *s, uint32_t job)
 
 	if (!j || j->running)
 		return SCHED_REASON_NONE;
-	if (j->reason_pass == s->npasses && s->npasses)
-		return j->reason;
+	if (s->hot[job].reason_pass == s->npasses && s->npasses)
+		return (enum sched_reason)s->hot[job].reason;
 	/* Not visited by the latest pass: a STRICT queue stopped before it. */
 	return j->enq_pass < s->npasses ? SCHED_REASON_PRIORITY : SCHED_REASON_NONE;
 }

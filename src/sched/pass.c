@@ -102,7 +102,9 @@ static bool memo_dominates(const struct sched *s, const struct sched_job *j)
 	       j->task.ndev > 0 && j->task.dev_milli == AIDC_DEVICE_MILLI;
 }
 
-static bool memo_fails(const struct sched *s, const struct sched_job *j, bool blocked)
+/* Whether an entry of the memo from entry `from` on rejects job j's shape. */
+static bool memo_fails(const struct sched *s, const struct sched_job *j, bool blocked,
+		       uint32_t from)
 {
 	const struct sched_memo *m = &s->memo;
 	uint64_t mask = eff_mask(s, j);
@@ -110,7 +112,7 @@ static bool memo_fails(const struct sched *s, const struct sched_job *j, bool bl
 
 	if (!memo_usable(s))
 		return false;
-	for (uint32_t i = 0; i < m->n; i++) {
+	for (uint32_t i = from; i < m->n; i++) {
 		const struct sched_memo_ent *f = &m->v[i];
 		if (f->blocked && !blocked)
 			continue;
@@ -147,6 +149,60 @@ static void memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 	f->mem_mib = j->task.mem_mib;
 	f->mask = eff_mask(s, j);
 	f->blocked = blocked;
+}
+
+/* ---- per-shape answers (equivalence classes) -------------------------------------- */
+
+/* sched_never_fits of pending job h, once per shape and partition pass (the
+ * partition's nodes do not change during a pass). */
+static bool job_never_fits(struct sched *s, uint32_t h)
+{
+	struct sched_shape *sh = sched_shape_of(s, h);
+	struct sched_job pj;
+
+	if (!sh)
+		return sched_never_fits(s, &s->jobs[h]);
+	if (sh->nf_stamp != s->pp_stamp) {
+		sched_shape_proto(sh, &pj);
+		sh->nf = sched_never_fits(s, &pj);
+		sh->nf_stamp = s->pp_stamp;
+	}
+	return sh->nf;
+}
+
+/* memo_fails of pending job h. The memo only grows during a partition pass, so
+ * a shape it rejected stays rejected and only entries added since the shape's
+ * last look need checking: O(new entries) per job instead of O(memo). */
+static bool job_memo_fails(struct sched *s, uint32_t h, bool blocked)
+{
+	struct sched_shape *sh = sched_shape_of(s, h);
+	struct sched_job pj;
+	unsigned b = blocked;
+	bool f;
+
+	if (!sh)
+		return memo_fails(s, &s->jobs[h], blocked, 0);
+	if (sh->fail_stamp[b] == s->pp_stamp)
+		return true;
+	if (sh->scan_stamp[b] != s->pp_stamp) {
+		sh->scan_stamp[b] = s->pp_stamp;
+		sh->scanned[b] = 0;
+	}
+	if (sh->scanned[b] == s->memo.n)
+		return false;
+	sched_shape_proto(sh, &pj);
+	f = memo_fails(s, &pj, blocked, sh->scanned[b]);
+	sh->scanned[b] = s->memo.n;
+	if (f)
+		sh->fail_stamp[b] = s->pp_stamp;
+	return f;
+}
+
+/* Whether any group may hold or reclaim: groups without a limit or quota
+ * (sched_quota_admits and sched_quota_may_reclaim always say yes and no). */
+static bool groups_limit(const struct sched *s)
+{
+	return s->no_fast_path ? s->ngroups > 0 : s->ngroups_limited > 0;
 }
 
 /* ---- EASY reservation: hold back / give back the head's planned resources ---------- */
@@ -252,10 +308,11 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 			    struct sched_decisions *out, bool by_order)
 {
 	struct sched_job *j = &s->jobs[h];
+	struct sched_hot *x = &s->hot[h];
 	uint32_t nc = 0, used = 0, nv = 0;
 	bool ok = false;
 
-	if (j->victims_pending)
+	if (x->victims_pending)
 		return 0;
 	/* MULTIFACTOR preempts only by QoS rights (Slurm's preempt/qos). */
 	by_order = by_order && (sched_order_preemptive(s->cfg.order) ||
@@ -263,7 +320,7 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 				 (j->flags & SCHED_JOB_QOS_PREEMPT)));
 	/* Quota reclaim (quota.c): a job within its nominal quota preempts
 	 * borrowing jobs of sibling groups whatever the queue order. */
-	bool reclaim = s->ngroups && sched_quota_may_reclaim(s, h);
+	bool reclaim = groups_limit(s) && sched_quota_may_reclaim(s, h);
 	if (!by_order && !reclaim)
 		return 0;
 	AIDC_GROW(s->ends, s->cap_ends, (size_t)p->nrunning + 1);
@@ -279,7 +336,7 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 		    s->jobs[r->victim_for].seq == r->victim_for_seq)
 			continue; /* already chosen for a job that still waits */
 		int64_t k = sched_running_k1(s, r, now_s);
-		if (k <= j->k1 && !quota)
+		if (k <= x->k1 && !quota)
 			continue;
 		s->ends[nc].end_s = k;
 		s->ends[nc].seq = r->seq;
@@ -321,7 +378,7 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 		sched_decide(out, SCHED_DECIDE_PREEMPT, s, s->ends[i].job, h, now_s, NULL, 0);
 		nv++;
 	}
-	j->victims_pending = nv;
+	x->victims_pending = nv;
 	return nv;
 }
 
@@ -366,10 +423,10 @@ static bool resv_for_victims(struct sched *s, struct sched_partition *p, uint32_
 
 /* ---- the pass --------------------------------------------------------------------- */
 
-static void keep(struct sched_job *j, enum sched_reason r, struct sched_partition *p, size_t *w,
+static void keep(struct sched *s, enum sched_reason r, struct sched_partition *p, size_t *w,
 		 uint32_t h)
 {
-	j->reason = r;
+	s->hot[h].reason = (uint8_t)r;
 	p->q[(*w)++] = h;
 }
 
@@ -378,9 +435,9 @@ static void keep(struct sched_job *j, enum sched_reason r, struct sched_partitio
 static void head_preempt(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
 			 struct sched_decisions *out)
 {
-	struct sched_job *j = &s->jobs[h];
-	if (preempt_for(s, p, h, now_s, out, true) || j->victims_pending)
-		j->reason = SCHED_REASON_PREEMPTING;
+	struct sched_hot *x = &s->hot[h];
+	if (preempt_for(s, p, h, now_s, out, true) || x->victims_pending)
+		x->reason = SCHED_REASON_PREEMPTING;
 }
 
 /* A job behind the head that cannot start: with tenancy groups it may still
@@ -388,9 +445,9 @@ static void head_preempt(struct sched *s, struct sched_partition *p, uint32_t h,
 static void behind_reclaim(struct sched *s, struct sched_partition *p, uint32_t h, int64_t now_s,
 			   struct sched_decisions *out)
 {
-	struct sched_job *j = &s->jobs[h];
-	if (s->ngroups && (preempt_for(s, p, h, now_s, out, false) || j->victims_pending))
-		j->reason = SCHED_REASON_PREEMPTING;
+	struct sched_hot *x = &s->hot[h];
+	if (s->ngroups && (preempt_for(s, p, h, now_s, out, false) || x->victims_pending))
+		x->reason = SCHED_REASON_PREEMPTING;
 }
 
 /* EASY and SKIP: the head h that cannot start preempts if it may, then
@@ -401,18 +458,18 @@ static bool head_reserve(struct sched *s, struct sched_partition *p, uint32_t h,
 			 struct sched_decisions *out)
 {
 	struct sched_resv *resv = &s->resv;
-	struct sched_job *j = &s->jobs[h];
+	struct sched_hot *x = &s->hot[h];
 	int64_t t = now_s;
 	head_preempt(s, p, h, now_s, out);
 	/* EASY and SKIP alike: the room preemption frees is h's, from now. */
-	bool for_victims = j->victims_pending && resv_for_victims(s, p, h);
+	bool for_victims = x->victims_pending && resv_for_victims(s, p, h);
 	if (!for_victims && s->cfg.blocking != SCHED_BLOCK_EASY)
 		return true; /* SKIP reserves nothing */
 	if (!for_victims && sched_will_run(s, h, now_s, &t, resv) != 0) {
 		/* It fits the partition (sched_never_fits said so), only not the
 		 * nodes up now: it waits for resources (nodes that return), it is
 		 * not never_fits. */
-		j->reason = SCHED_REASON_RESOURCES;
+		x->reason = SCHED_REASON_RESOURCES;
 		return false;
 	}
 	resv->active = true;
@@ -447,31 +504,32 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 	resv->active = false;
 	resv->blocked = false;
 	s->memo.n = 0;
+	s->pp_stamp++;
 	w = p->qhead;
+	/* A job turned away touches only s->hot[h] and its shape, not its record. */
 	for (i = p->qhead; i < p->qn; i++) {
 		uint32_t h = p->q[i], n;
-		struct sched_job *j = &s->jobs[h];
+		struct sched_hot *x = &s->hot[h];
 		bool blocked = false;
 
-		j->reason_pass = s->npasses;
-		if (sched_never_fits(s, j)) {
-			keep(j, SCHED_REASON_NEVER_FITS, p, &w, h);
+		x->reason_pass = s->npasses;
+		if (job_never_fits(s, h)) {
+			keep(s, SCHED_REASON_NEVER_FITS, p, &w, h);
 			continue;
 		}
 		/* Held by a group limit or quota: waits without blocking others. */
-		if (s->ngroups && !sched_quota_admits(s, h)) {
-			keep(j, j->reason, p, &w, h);
+		if (groups_limit(s) && !sched_quota_admits(s, h)) {
+			keep(s, (enum sched_reason)x->reason, p, &w, h);
 			continue;
 		}
-		if (resv->active) {
-			int64_t est = sched_job_est(s, j);
-			blocked = est > resv->shadow_s - now_s;
-		}
-		if (memo_fails(s, j, blocked)) {
-			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+		if (resv->active)
+			blocked = x->est > resv->shadow_s - now_s;
+		if (job_memo_fails(s, h, blocked)) {
+			keep(s, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
 			behind_reclaim(s, p, h, now_s, out);
 			continue;
 		}
+		struct sched_job *j = &s->jobs[h];
 		if (resv->active)
 			resv_view(s, blocked);
 		if (sched_place_take(s, h, &n) == 0) {
@@ -481,12 +539,12 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		}
 		memo_add(s, j, blocked);
 		if (head_seen) {
-			keep(j, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			keep(s, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
 			behind_reclaim(s, p, h, now_s, out);
 			continue;
 		}
 		/* j is the head: the first job of the partition that cannot start. */
-		keep(j, SCHED_REASON_RESOURCES, p, &w, h);
+		keep(s, SCHED_REASON_RESOURCES, p, &w, h);
 		head_seen = true;
 		if (s->cfg.blocking == SCHED_BLOCK_STRICT) {
 			head_preempt(s, p, h, now_s, out);

@@ -124,7 +124,7 @@ bool sched_order_preemptive(enum sched_order o)
 	       o == SCHED_ORDER_GITTINS;
 }
 
-int sched_job_cmp(const struct sched_job *a, const struct sched_job *b)
+int sched_hot_cmp(const struct sched_hot *a, const struct sched_hot *b)
 {
 	if (a->k1 != b->k1)
 		return a->k1 < b->k1 ? -1 : 1;
@@ -139,7 +139,7 @@ int sched_job_cmp(const struct sched_job *a, const struct sched_job *b)
 
 static bool before(const struct sched *s, uint32_t a, uint32_t b)
 {
-	return sched_job_cmp(&s->jobs[a], &s->jobs[b]) < 0;
+	return sched_hot_cmp(&s->hot[a], &s->hot[b]) < 0;
 }
 
 /* How long low-queue job j may wait before it is promoted back to the high
@@ -163,14 +163,16 @@ void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
 	struct sched_job *j = &s->jobs[h];
 	struct sched_partition *p = &s->parts[j->part];
 
-	j->k1 = sched_pending_k1(s, j);
-	j->k2 = s->cfg.order == SCHED_ORDER_FIFO ? 0 : j->submit_s;
-	j->level = s->cfg.order == SCHED_ORDER_TIRESIAS ? (uint8_t)j->k1 : 0;
-	j->in_inbox = true;
+	struct sched_hot *x = &s->hot[h];
+
+	x->k1 = sched_pending_k1(s, j);
+	x->k2 = s->cfg.order == SCHED_ORDER_FIFO ? 0 : j->submit_s;
+	j->level = s->cfg.order == SCHED_ORDER_TIRESIAS ? (uint8_t)x->k1 : 0;
+	x->in_inbox = true;
 	j->enq_pass = s->npasses;
 	j->enq_s = now_s;
 	j->enq_no++;
-	j->reason = SCHED_REASON_NONE;
+	x->reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->inbox, p->cap_inbox, p->ninbox + 1);
 	p->inbox[p->ninbox++] = h;
 	if (j->level == 1) {
@@ -203,14 +205,14 @@ void sched_queue_remove(struct sched *s, uint32_t h)
 	struct sched_partition *p = &s->parts[j->part];
 	size_t pos;
 
-	if (j->in_inbox) {
+	if (s->hot[h].in_inbox) {
 		for (size_t i = 0; i < p->ninbox; i++) {
 			if (p->inbox[i] == h) {
 				p->inbox[i] = p->inbox[--p->ninbox];
 				break;
 			}
 		}
-		j->in_inbox = false;
+		s->hot[h].in_inbox = false;
 		return;
 	}
 	pos = lower_bound(s, p, h);
@@ -243,7 +245,7 @@ static bool key_before(const struct sched_qkey *a, const struct sched_qkey *b)
 	return a->id < b->id;
 }
 
-/* Sorts handles v[0..n) by sched_job_cmp: a bottom-up merge sort of their keys
+/* Sorts handles v[0..n) by sched_hot_cmp: a bottom-up merge sort of their keys
  * (O(n log n), ping-pong between the two halves of s->qkeys). Input that is
  * already in order (FIFO's inbox: jobs queued in submit order) is seen while the
  * keys are copied out and costs O(n), without touching the second half. With
@@ -258,7 +260,7 @@ static void sort_handles(struct sched *s, uint32_t *v, size_t n, bool clear_inbo
 	a = s->qkeys;
 	b = s->qkeys + n;
 	for (size_t i = 0; i < n; i++) {
-		struct sched_job *j = &s->jobs[v[i]];
+		struct sched_hot *j = &s->hot[v[i]];
 		if (clear_inbox)
 			j->in_inbox = false;
 		a[i] = (struct sched_qkey){j->k1, j->k2, j->seq, j->id, v[i]};
@@ -340,7 +342,7 @@ void sched_queue_merge(struct sched *s, struct sched_partition *p)
 	}
 	if (k <= 8) {
 		for (size_t i = 0; i < k; i++)
-			s->jobs[p->inbox[i]].in_inbox = false;
+			s->hot[p->inbox[i]].in_inbox = false;
 		for (size_t i = 0; i < k; i++)
 			insert_one(s, p, p->inbox[i]);
 	} else {

@@ -41,6 +41,13 @@ static int64_t borrow_term(const struct sched_group *g, int64_t use)
 	return over > 0 ? over : 0;
 }
 
+/* Whether g can hold a job (sched_quota_admits) or be reclaimed for: a limit or
+ * a nominal quota. With none in the tree no job is held and none reclaims. */
+static bool group_limited(const struct sched_group *g)
+{
+	return g->max_running_jobs >= 0 || g->max_devices >= 0 || g->nominal >= 0;
+}
+
 static bool cohort_member(const struct sched *s, const struct sched_group *g)
 {
 	return g->nominal >= 0 && g->parent >= 0 && (uint32_t)g->parent < s->ngroups;
@@ -73,7 +80,8 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 		if ((uint32_t)p == id || ++n > (int32_t)s->ngroups)
 			return aidc_errf(e, AIDC_E_INVAL, "group %s: parent %s would make a cycle",
 					 gs->name, s->groups[gs->parent].name);
-	if (id == s->ngroups) {
+	bool fresh = id == s->ngroups;
+	if (fresh) {
 		uint32_t iid;
 		if (s->ngroups >= AIDC_MAX_SCHED_GROUPS ||
 		    aidc_intern(&s->group_ids, gs->name, AIDC_MAX_SCHED_GROUPS, &iid) != 0)
@@ -87,6 +95,8 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 		s->ngroups++;
 	}
 	struct sched_group *g = &s->groups[id];
+	if (!fresh && group_limited(g))
+		s->ngroups_limited--;
 	/* Take its terms out of the old cohort, change it, put them back. */
 	int64_t use = (int64_t)g->dev_milli;
 	if (cohort_member(s, g)) {
@@ -100,6 +110,8 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 	g->borrow_limit = gs->borrow_limit;
 	g->lend_limit = gs->lend_limit;
 	g->shares = gs->shares ? gs->shares : 1;
+	if (group_limited(g))
+		s->ngroups_limited++;
 	if (cohort_member(s, g)) {
 		s->groups[g->parent].lendable_milli += lend_term(g, use);
 		s->groups[g->parent].borrowed_milli += borrow_term(g, use);
@@ -117,9 +129,10 @@ bool sched_job_borrowing(const struct sched *s, uint32_t job)
 	return job < s->njob_slots && s->jobs[job].live && s->jobs[job].borrowing;
 }
 
-static bool hold(struct sched_job *j, enum sched_reason r, uint32_t g, uint8_t what)
+static bool hold(struct sched *s, uint32_t h, enum sched_reason r, uint32_t g, uint8_t what)
 {
-	j->reason = r;
+	struct sched_job *j = &s->jobs[h];
+	s->hot[h].reason = (uint8_t)r;
 	j->hold_group = g;
 	j->hold_what = what;
 	return false;
@@ -133,25 +146,25 @@ bool sched_quota_admits(struct sched *s, uint32_t h)
 		uint32_t id = j->groups[k];
 		const struct sched_group *g = &s->groups[id];
 		if (g->max_running_jobs >= 0 && g->running + 1 > (uint64_t)g->max_running_jobs)
-			return hold(j, SCHED_REASON_LIMIT, id, HOLD_RUNNING);
+			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_RUNNING);
 		if (g->max_devices >= 0 && (int64_t)g->dev_milli + need > g->max_devices * MILLI)
-			return hold(j, SCHED_REASON_LIMIT, id, HOLD_DEVICES);
+			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_DEVICES);
 		if (g->nominal < 0)
 			continue;
 		int64_t use = (int64_t)g->dev_milli, after = use + need;
 		if (after <= g->nominal * MILLI)
 			continue;
 		if (!cohort_member(s, g))
-			return hold(j, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
+			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
 		if (g->borrow_limit >= 0 && borrow_term(g, after) > g->borrow_limit * MILLI)
-			return hold(j, SCHED_REASON_QUOTA, id, HOLD_BORROW);
+			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_BORROW);
 		const struct sched_group *c = &s->groups[g->parent];
 		if (c->lender_wait_pass && c->lender_wait_pass + 1 >= s->npasses)
-			return hold(j, SCHED_REASON_QUOTA, id, HOLD_RECLAIM);
+			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_RECLAIM);
 		int64_t l = c->lendable_milli - lend_term(g, use) + lend_term(g, after);
 		int64_t b = c->borrowed_milli - borrow_term(g, use) + borrow_term(g, after);
 		if (l - b < 0)
-			return hold(j, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
+			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
 	}
 	return true;
 }
@@ -237,7 +250,7 @@ void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n)
 	if (job >= s->njob_slots || !s->jobs[job].live)
 		return;
 	const struct sched_job *j = &s->jobs[job];
-	if ((j->reason != SCHED_REASON_LIMIT && j->reason != SCHED_REASON_QUOTA) ||
+	if ((s->hot[job].reason != SCHED_REASON_LIMIT && s->hot[job].reason != SCHED_REASON_QUOTA) ||
 	    j->hold_group >= s->ngroups || j->hold_what >= AIDC_ARRAY_LEN(what))
 		return;
 	snprintf(buf, n, "%s of %s", what[j->hold_what], s->groups[j->hold_group].name);
@@ -251,4 +264,5 @@ void sched_quota_release(struct sched *s)
 	aidc_intern_release(&s->group_ids);
 	s->groups = NULL;
 	s->ngroups = 0;
+	s->ngroups_limited = 0;
 }

@@ -285,6 +285,19 @@ struct sched {
 	size_t cap_tmp_q;
 	struct sched_qkey *qkeys; /* queue sort buffer (queue.c), 2 x the batch */
 	size_t cap_qkeys;
+	struct sched_hot *hot; /* per handle (hot.c) */
+	size_t cap_hot;
+	struct sched_shape *shapes; /* hot.c: interned job shapes */
+	size_t cap_shapes;
+	uint32_t nshapes;
+	uint32_t *shape_tab; /* open addressing: shape index + 1, 0 = empty */
+	uint32_t shape_tab_n; /* slots, a power of 2 (0 = none yet) */
+	uint64_t pp_stamp;    /* bumped per partition pass: shape caches */
+	/* groups with a limit or a quota (quota.c): none = no job is held by one */
+	uint32_t ngroups_limited;
+	bool no_fast_path; /* tests: shapes and the no-limits shortcut off (differential) */
+	uint32_t *fs_depth; /* fairshare.c: per group, its number of ancestors */
+	size_t cap_fs_depth;
 
 	/* Fair share (fairshare.c): group usage is decayed to fs_t; fs_total is all
 	 * usage charged (the tree's root); prio_t is the last recalculation
@@ -362,7 +375,7 @@ struct sched_partition {
 	struct sched_nclass *ncls; /* node classes (any state): never-fits, O(classes) */
 	uint32_t nncls;
 	size_t cap_ncls;
-	/* Pending queue, sorted by sched_job_cmp: q[qhead .. qn). New and re-queued
+	/* Pending queue, sorted by sched_hot_cmp: q[qhead .. qn). New and re-queued
 	 * jobs wait unsorted in inbox until the next pass merges them in. */
 	uint32_t *q;
 	size_t qhead, qn, cap_q;
@@ -407,14 +420,11 @@ struct sched_job {
 	uint32_t hold_group;  /* LIMIT/QUOTA: which group ... */
 	uint8_t hold_what;    /* ... and which of its bounds (quota.c) */
 	int64_t hist_s; /* predictor's estimate at submit; 0 = no history */
-	bool live, running, in_inbox;
+	bool live, running;
 	uint8_t level; /* Tiresias queue (0 high, 1 low) while pending */
 	bool starved;  /* GITTINS: waited gittins_starve_s; first in line, never a victim */
 	uint8_t git_pre_bucket; /* GITTINS: run-time bucket when last queued */
-	enum sched_reason reason;
-	uint64_t reason_pass; /* pass that set reason */
 	uint64_t enq_pass;    /* npasses when last queued */
-	int64_t k1, k2;	      /* queue key while pending (see queue.c) */
 	int64_t enq_s;	      /* last time queued (Tiresias starvation) */
 	uint32_t enq_no;      /* bumped on each enqueue: validates promote-heap entries */
 	int64_t run_start_s;
@@ -425,11 +435,55 @@ struct sched_job {
 	uint32_t run_idx;	    /* index in part->running */
 	struct sched_alloc *allocs; /* owned, while running */
 	uint32_t nalloc;
-	uint32_t victims_pending; /* PREEMPT decisions made for this job, not yet resolved */
 	bool victim;		  /* chosen as a victim, not yet stopped */
 	uint32_t victim_for;	  /* handle of the job it makes room for ... */
 	uint64_t victim_for_seq;  /* ... and that job's seq (handles are reused) */
 	uint32_t next_free;
+};
+
+/*
+ * The pass's compact copy of a job (s->hot, one per handle; hot.c): what
+ * sorting the queue, recomputing MULTIFACTOR keys and turning a pending job
+ * away read and write, so that a pass over a long queue walks ~100 bytes a job
+ * instead of its whole record (a 100,000-job queue's records span ~35 MB; the
+ * pass touches the records only of jobs it tries to place). Filled at submit;
+ * the job's own fields never change while it exists. k1, k2, reason,
+ * reason_pass, in_inbox and victims_pending live only here.
+ */
+struct sched_hot {
+	int64_t k1, k2;	      /* queue key while pending (see queue.c) */
+	uint64_t seq, id;     /* copies of the job's */
+	int64_t est;	      /* sched_job_est (fixed at submit) */
+	uint64_t reason_pass; /* pass that set reason */
+	int64_t submit_s;     /* copy: MULTIFACTOR's age */
+	uint64_t units;	      /* sched_job_dev_milli: MULTIFACTOR's size */
+	int32_t priority;     /* copy: MULTIFACTOR's nice */
+	uint32_t shape;	      /* s->shapes index; SCHED_NO_SHAPE = none (table full) */
+	uint32_t part, qos_milli;
+	uint32_t groups[SCHED_MAX_JOB_GROUPS];
+	uint32_t victims_pending; /* PREEMPT decisions made for this job, not yet resolved */
+	uint8_t ngroups;
+	uint8_t reason; /* enum sched_reason */
+	bool in_inbox;
+};
+
+/*
+ * A job shape: what the never-fits test and the failed-shape memo (pass.c)
+ * read of a job. Pending jobs of one shape share one answer per partition
+ * pass (Slurm's equivalence classes): stamps compare with s->pp_stamp. The
+ * table only grows (up to SCHED_SHAPES_MAX; jobs past it get no shape and take
+ * the per-job path).
+ */
+#define SCHED_SHAPES_MAX 65536u
+#define SCHED_NO_SHAPE	 UINT32_MAX
+struct sched_shape {
+	uint32_t part, ntasks, nnodes, per_node;
+	struct sched_req task;
+	uint64_t nf_stamp;	/* nf valid for this partition pass */
+	uint64_t fail_stamp[2]; /* [blocked]: the memo rejects it in this partition pass */
+	uint64_t scan_stamp[2]; /* [blocked]: scanned[] counts for this partition pass */
+	uint32_t scanned[2];	/* memo entries already seen not to reject it */
+	bool nf;
 };
 
 struct sched_endev {
@@ -452,6 +506,15 @@ void sched_quota_charge(struct sched *s, uint32_t h, int sign);
 bool sched_quota_may_reclaim(struct sched *s, uint32_t h);
 bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h);
 void sched_quota_release(struct sched *s);
+
+/* hot.c */
+/* Fills s->hot[h] from job h's record at submit (grows s->hot). */
+void sched_hot_fill(struct sched *s, uint32_t h);
+/* Job h's shape, or NULL (no shape, or s->no_fast_path). */
+struct sched_shape *sched_shape_of(struct sched *s, uint32_t h);
+/* A job record holding only shape sh's fields (for never-fits and the memo). */
+void sched_shape_proto(const struct sched_shape *sh, struct sched_job *pj);
+void sched_hot_release(struct sched *s);
 
 /* fairshare.c */
 /* Charges running job h's usage up to now_s (called as it stops). */
@@ -495,7 +558,7 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 void sched_idmap_release(struct sched_idmap *m);
 
 /* queue.c */
-int sched_job_cmp(const struct sched_job *a, const struct sched_job *b);
+int sched_hot_cmp(const struct sched_hot *a, const struct sched_hot *b);
 void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s);
 void sched_queue_remove(struct sched *s, uint32_t h);
 void sched_queue_merge(struct sched *s, struct sched_partition *p);
