@@ -10,12 +10,12 @@
 "use strict";
 
 const REFRESH_MS = 5000;
-const LIST_PAGE = 10000; // jobs per GET /v1/jobs page (AIDC_MAX_LIST_JOBS)
-const MAX_PAGES = 20; // pages one view walks at most (it says when it stopped)
+const QUEUE_PAGE = 50; // rows per table page of the queue view (GET /v1/queue?limit=)
 const CHART_POINTS = 120;
 
 let timer = null;
 let me = null; // GET /v1/whoami
+let meReady = Promise.resolve(null); // settles with `me` (start)
 let follow = null; // the job log being followed: {id, stop}
 const samples = []; // [{t, used, total}] device allocation, sampled by this page
 
@@ -108,19 +108,13 @@ async function errorText(r) {
 
 async function getJSON(path) { return (await api(path)).json(); }
 
-// Every job in a state, newest page first (pages of LIST_PAGE).
-async function listJobs(state) {
-  let jobs = [], before = 0, more = false, pages = 0;
-  do {
-    let q = "/v1/jobs?limit=" + LIST_PAGE + (state ? "&state=" + encodeURIComponent(state) : "");
-    if (before) q += "&before=" + before;
-    const page = await getJSON(q);
-    jobs = page.jobs.concat(jobs);
-    more = !!page.more;
-    before = page.next_before || 0;
-    pages++;
-  } while (more && before && pages < MAX_PAGES);
-  return {jobs, truncated: more};
+// GET /v1/queue with the given parameters (docs/api.md "Queue"): one page of
+// live jobs plus the counts by state and pending reason, computed by the
+// controller, so no view ever fetches the whole queue.
+function queueQuery(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  return getJSON("/v1/queue?" + q.toString());
 }
 
 // ---- sign-in ---------------------------------------------------------------
@@ -207,7 +201,7 @@ function chart(points) {
 }
 
 async function viewOverview() {
-  const [nodes, pend, run] = await Promise.all([getJSON("/v1/nodes"), listJobs("pending"), listJobs("running")]);
+  const [nodes, sum] = await Promise.all([getJSON("/v1/nodes"), queueQuery({limit: 0})]);
   const ns = nodes.nodes;
   const byState = new Map();
   for (const n of ns) byState.set(nodeState(n), (byState.get(nodeState(n)) || 0) + 1);
@@ -225,9 +219,13 @@ async function viewOverview() {
         h("td", {class: "num"}, m.total), h("td", {class: "num"}, m.total - m.free),
         h("td", {class: "num"}, m.free), h("td", {}, bar(m.total - m.free, m.total))))),
     h("h2", {}, "Jobs"),
-    table("jobs-by-state", ["state", "jobs"], [
-      h("tr", {"data-state": "pending"}, h("td", {}, badge("pending")), h("td", {class: "num"}, pend.jobs.length)),
-      h("tr", {"data-state": "running"}, h("td", {}, badge("running")), h("td", {class: "num"}, run.jobs.length))]),
+    table("jobs-by-state", ["state", "jobs"], Object.entries(sum.counts).map(([st, n]) =>
+      h("tr", {"data-state": st}, h("td", {}, h("a", {href: "#/queue"}, badge(st))), h("td", {class: "num"}, n)))),
+    h("h2", {}, "Pending jobs by reason"),
+    table("pending-by-reason", ["reason", "jobs"], sum.pending_reasons.map((r) =>
+      h("tr", {"data-reason": r.reason},
+        h("td", {}, h("a", {href: "#/queue?" + new URLSearchParams({reason: r.reason})}, r.reason)),
+        h("td", {class: "num"}, r.jobs)))),
     h("h2", {}, "Device allocation over time"),
     chart(samples),
     h("p", {class: "note"}, "Sampled by this page every " + REFRESH_MS / 1000 + " s while it is open."));
@@ -240,8 +238,70 @@ function estimateCell(j) {
     fmtTime(j.start_estimate_s) + " (" + (d > 0 ? "in " + fmtDur(d) : "now") + ")");
 }
 
-async function viewQueue() {
-  const [pend, run] = await Promise.all([listJobs("pending"), listJobs("running")]);
+// The queue view's state lives in the URL (#/queue?reason=..&pp=2): filters
+// (user, account, partition for both tables; reason for pending) and the page
+// of each table (pp pending, rp running), so a refresh, a reload or a shared
+// link shows the same rows. Values are checked by the controller (400 with a
+// message, shown on the page).
+const QUEUE_FILTERS = ["user", "account", "partition", "reason"];
+
+function queueHash(qs, changes) {
+  const q = new URLSearchParams(qs);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined || v === null || v === "" || v === 0) q.delete(k);
+    else q.set(k, String(v));
+  }
+  const t = q.toString();
+  return "#/queue" + (t ? "?" + t : "");
+}
+
+function pageIndex(qs, key) {
+  const v = qs.get(key);
+  return v && /^[0-9]{1,7}$/.test(v) ? Number(v) : 0;
+}
+
+// "rows 51-100 of 10,000, page 2 of 200" and first/previous/next/last links
+// for a table showing page `cur` (0-based; past the end shows no rows).
+function pager(id, qs, key, page, cur) {
+  const pages = Math.max(1, Math.ceil(page.total / QUEUE_PAGE));
+  const link = (label, to, cls) => (to >= 0 && to < pages && to !== cur) ?
+    h("a", {href: queueHash(qs, {[key]: to}), class: "page " + cls}, label) :
+    h("span", {class: "page disabled " + cls}, label);
+  const n = page.jobs.length;
+  return h("p", {class: "pager", id, "data-total": page.total, "data-offset": page.offset, "data-page": cur},
+    link("« first", 0, "first"), " ", link("‹ previous", Math.min(cur - 1, pages - 1), "prev"), " ",
+    h("span", {class: "range"}, "rows " + (n ? page.offset + 1 : 0) + "–" + (n ? page.offset + n : 0) + " of " +
+      page.total.toLocaleString("en") + ", page " + (cur + 1) + " of " + pages), " ",
+    link("next ›", cur + 1, "next"), " ", link("last »", pages - 1, "last"));
+}
+
+function queueFilters(qs, reasons) {
+  const field = (name, label) => h("label", {}, label + " ",
+    h("input", {name, id: "filter-" + name, value: qs.get(name) || "", size: 12, autocomplete: "off"}));
+  const reason = h("select", {name: "reason", id: "filter-reason"}, h("option", {value: ""}, "any"),
+    reasons.map((r) => h("option", {value: r.reason, selected: qs.get("reason") === r.reason},
+      r.reason + " (" + r.jobs + ")")),
+    qs.get("reason") && !reasons.some((r) => r.reason === qs.get("reason")) ?
+      h("option", {value: qs.get("reason"), selected: true}, qs.get("reason") + " (0)") : null);
+  return h("form", {class: "filters", id: "queue-filters", onsubmit: (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target), ch = {pp: 0, rp: 0};
+    for (const k of QUEUE_FILTERS) ch[k] = (f.get(k) || "").trim();
+    location.hash = queueHash("", ch);
+  }}, me && me.admin ? field("user", "user") : null, field("account", "account"),
+  field("partition", "partition"), h("label", {}, "reason ", reason), " ",
+  h("button", {type: "submit", id: "filter-apply"}, "Filter"), " ",
+  h("a", {href: "#/queue", id: "filter-clear"}, "clear"));
+}
+
+async function viewQueue(qs) {
+  const filt = {};
+  for (const k of QUEUE_FILTERS) if (qs.get(k)) filt[k] = qs.get(k);
+  const pp = pageIndex(qs, "pp"), rp = pageIndex(qs, "rp");
+  const [pend, run] = await Promise.all([
+    queueQuery(Object.assign({state: "pending", limit: QUEUE_PAGE, offset: pp * QUEUE_PAGE}, filt)),
+    queueQuery(Object.assign({state: "running,stopping", limit: QUEUE_PAGE, offset: rp * QUEUE_PAGE}, filt,
+      {reason: undefined})), meReady]);
   const pr = pend.jobs.map((j) => h("tr", {"data-job-id": j.id},
     h("td", {class: "num"}, jobLink(j.id)), h("td", {class: "name"}, j.name), h("td", {class: "user"}, j.user),
     h("td", {class: "account"}, j.account || "-"), h("td", {class: "num"}, j.ntasks),
@@ -252,11 +312,17 @@ async function viewQueue() {
     h("td", {class: "account"}, j.account || "-"), h("td", {class: "num"}, j.ntasks),
     h("td", {class: "num"}, j.gpus_per_task), h("td", {class: "nodes"}, (j.nodes || []).join(",")),
     h("td", {}, fmtTime(j.start_s)), h("td", {}, fmtDur(nowS() - j.start_s))));
-  const trunc = (x) => x.truncated ? h("p", {class: "note"}, "Only the newest " + x.jobs.length + " are shown.") : null;
+  const filtered = Object.keys(filt).length > 0;
+  // "Pending (58)", or "Pending (3 matching the filter, 58 in all)".
+  const heading = (label, id, page, all) => h("h2", {}, label + " (", h("span", {id}, page.total),
+    filtered ? " matching the filter, " + all + " in all)" : ")");
   setMain(h("h1", {}, "Queue"),
-    h("h2", {}, "Pending (" + pend.jobs.length + ")"), trunc(pend),
+    queueFilters(qs, pend.pending_reasons),
+    heading("Pending", "pending-total", pend, pend.counts.pending),
+    pager("pending-pager", qs, "pp", pend, pp),
     table("pending-jobs", ["id", "name", "user", "account", "tasks", "GPUs/task", "reason", "estimated start", "waiting"], pr),
-    h("h2", {}, "Running (" + run.jobs.length + ")"), trunc(run),
+    heading("Running", "running-total", run, run.counts.running + run.counts.stopping),
+    pager("running-pager", qs, "rp", run, rp),
     table("running-jobs", ["id", "name", "user", "account", "tasks", "GPUs/task", "nodes", "started", "elapsed"], rr));
 }
 
@@ -397,43 +463,59 @@ function stopTimers() {
 async function render() {
   stopTimers();
   const hash = location.hash || "#/overview";
-  const parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const [path, query] = hash.replace(/^#\/?/, "").split("?", 2);
+  const parts = path.split("/").map(decodeURIComponent);
+  const qs = new URLSearchParams(query || "");
   const view = parts[0] || "overview";
   for (const a of document.querySelectorAll("#nav a"))
     a.classList.toggle("active", a.dataset.view === view || (view === "jobs" && a.dataset.view === "queue"));
   const t0 = performance.now();
   try {
     if (view === "overview") await viewOverview();
-    else if (view === "queue") await viewQueue();
+    else if (view === "queue") await viewQueue(qs);
     else if (view === "jobs" && parts[1]) await viewJob(parts[1]);
     else if (view === "nodes" && parts[1]) await viewNode(parts[1]);
     else if (view === "nodes") await viewNodes();
     else if (view === "accounts") await viewAccounts();
     else throw new Error("no such page: " + hash);
+    await meReady;
   } catch (e) {
-    if (e instanceof AuthError) return showLogin(e.message);
+    // Signed out or never signed in: the form (with the reason once signed in).
+    if (e instanceof AuthError) return showLogin(me ? e.message : undefined);
     setMain(h("p", {class: "error", id: "view-error"}, e.message));
   }
   const ms = performance.now() - t0;
   document.body.dataset.renderMs = ms.toFixed(1);
+  // The first view since the page was loaded: from navigation start (the
+  // browser's own clock origin) to drawn, what a user waits for.
+  if (!document.body.dataset.loadMs) document.body.dataset.loadMs = performance.now().toFixed(1);
   document.body.dataset.view = view;
   status("updated " + new Date().toLocaleTimeString() + " in " + ms.toFixed(0) + " ms");
   if (["overview", "queue", "nodes"].includes(view) && !parts[1])
-    timer = setTimeout(render, REFRESH_MS);
+    timer = setTimeout(refresh, REFRESH_MS);
 }
 
+// The periodic redraw waits while the user is typing in a form of the view
+// (the queue's filters), so it never throws away what is being typed.
+function refresh() {
+  const a = document.activeElement;
+  if (a && a.closest && a.closest("#main form")) timer = setTimeout(refresh, REFRESH_MS);
+  else render();
+}
+
+// GET /v1/whoami and the first view's data are fetched at the same time (one
+// round trip less before the page shows anything); a view that needs to know
+// who is signed in awaits meReady. A 401 from either shows the sign-in form.
 async function start() {
-  try {
-    me = await getJSON("/v1/whoami");
-  } catch (e) {
-    if (e instanceof AuthError) return showLogin();
-    setMain(h("p", {class: "error"}, e.message));
-    return;
-  }
-  document.getElementById("nav").hidden = false;
-  document.getElementById("logout").hidden = false;
-  const who = document.getElementById("who");
-  who.replaceChildren(h("span", {id: "who-user"}, me.user), me.admin ? h("span", {class: "badge"}, " admin") : "");
+  meReady = getJSON("/v1/whoami").then((w) => {
+    me = w;
+    document.getElementById("nav").hidden = false;
+    document.getElementById("logout").hidden = false;
+    const who = document.getElementById("who");
+    who.replaceChildren(h("span", {id: "who-user"}, me.user), me.admin ? h("span", {class: "badge"}, " admin") : "");
+    return w;
+  });
+  meReady.catch(() => {}); // render() reports it; never an unhandled rejection
   await render();
 }
 

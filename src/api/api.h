@@ -415,6 +415,10 @@ struct api_request {
 
 /* A query-string argument, borrowed for the request, or NULL. */
 const char *api_query(const struct api_request *r, const char *key);
+/* The first query-string key of r that is not in known (NULL-terminated),
+ * borrowed for the request, or NULL when every key is known: a route that
+ * names its parameters refuses a misspelt one instead of ignoring it. */
+const char *api_query_unknown(const struct api_request *r, const char *const *known);
 
 #define API_MAX_RESP_HEADERS 4
 /* One extra header value: holds the dashboard's Set-Cookie (a token of up to

@@ -300,6 +300,30 @@ const char *api_query(const struct api_request *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct unknown_key {
+	const char *const *known;
+	const char *bad;
+};
+
+static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	(void)kind, (void)value;
+	struct unknown_key *u = cls;
+	for (const char *const *k = u->known; *k; k++)
+		if (!strcmp(*k, key))
+			return MHD_YES;
+	u->bad = key;
+	return MHD_NO;
+}
+
+const char *api_query_unknown(const struct api_request *r, const char *const *known)
+{
+	struct unknown_key u = {.known = known, .bad = NULL};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &u);
+	return u.bad;
+}
+
 static enum MHD_Result send_buf(struct MHD_Connection *conn, int status, const char *ctype,
 				const struct aidc_buf *b, const struct api_response *extra)
 {

@@ -433,6 +433,10 @@ bool ctld_job_ended(const struct ctld_job *j); /* a final state */
 void ctld_job_free(struct ctld_job *j);
 bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);
+/* A pending job's reason as listings show it (pending_reason): held,
+ * dependency, else the scheduling core's; may be written into buf. */
+const char *ctld_job_pending_reason(struct ctld *c, const struct ctld_job *j, char *buf,
+				    size_t n);
 
 /* output.c: job output stored under logs/ (quotas, free-space floor) */
 /* Stores len bytes of task k's stream (0 out, 1 err) of j at off, within the
@@ -572,6 +576,9 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 		     struct aidc_err *e);
 int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_usage(struct ctld *c, struct ctld_msg *m);
+
+/* queue.c: GET /v1/queue, the live jobs one page at a time with counts. */
+int ctld_lf_queue(struct ctld *c, struct ctld_msg *m);
 
 /* tenancy.c */
 /* Reads accounts, users and QoS from the store (start-up). */

@@ -1371,6 +1371,12 @@ static const char *pending_reason(struct ctld *c, const struct ctld_job *j, char
 	return ctld_sched_reason(c, j, buf, n);
 }
 
+const char *ctld_job_pending_reason(struct ctld *c, const struct ctld_job *j, char *buf,
+				    size_t n)
+{
+	return pending_reason(c, j, buf, n);
+}
+
 /* The fields of GET /v1/jobs/{id} beyond a listing's: command, resources,
  * tasks. */
 static void job_json_detail(struct ctld *c, struct aidc_json *w, const struct ctld_job *j)

@@ -373,6 +373,7 @@ VIA(h_exam_publish, ctld_lf_exam_publish, NULL)
 VIA(h_rates, ctld_lf_rates_list, NULL)
 VIA(h_rate_set, ctld_lf_rate_set, NULL)
 VIA(h_share, ctld_lf_share, NULL)
+VIA(h_queue, ctld_lf_queue, NULL)
 VIA(h_priority, lf_priority, NULL)
 
 const struct api_route ctld_routes[] = {
@@ -380,6 +381,10 @@ const struct api_route ctld_routes[] = {
 	 "submit a job; it runs as the caller's uid"},
 	{"GET", "/v1/jobs", h_list, API_ROLE_USER, NULL, "JobList",
 	 "list jobs (?state=, ?user=); users see their own, admins all"},
+	{"GET", "/v1/queue", h_queue, API_ROLE_USER, NULL, "Queue",
+	 "live jobs one page at a time with counts by state and pending reason "
+	 "(?state=&user=&account=&partition=&reason=&limit=&offset=|after=); users see their "
+	 "own, admins all"},
 	{"GET", "/v1/jobs/{id}", h_get, API_ROLE_USER, NULL, "Job", "one job with its tasks"},
 	{"POST", "/v1/jobs/{id}/cancel", h_cancel, API_ROLE_USER, NULL, "Job", "cancel a job"},
 	{"POST", "/v1/jobs/{id}/requeue", h_requeue, API_ROLE_USER, NULL, "Job",

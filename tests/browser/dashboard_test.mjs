@@ -36,11 +36,38 @@ async function gotoView(page, hash, view) {
   await page.waitForFunction((v) => document.body.dataset.view === v, view, {timeout: 20000});
 }
 
-// Rows of table #id as {key: data-attr, cells: [text...]}.
+// Rows of table #id as {key: data-attr, cells: [text...], eta: estimate attr}.
 async function rows(page, id, attr) {
   return page.$$eval(`#${id} tbody tr`, (trs, a) => trs.map((tr) => ({
     key: tr.getAttribute(a), cells: [...tr.children].map((td) => td.textContent),
+    eta: tr.querySelector("td.eta")?.getAttribute("data-start-estimate") ?? "",
   })), attr);
+}
+
+// The pager above table `which` ("pending"/"running"): its data and links.
+async function pagerOf(page, which) {
+  return page.$eval(`#${which}-pager`, (p) => ({
+    total: Number(p.dataset.total), offset: Number(p.dataset.offset), page: Number(p.dataset.page),
+    text: p.querySelector(".range").textContent,
+    links: [...p.querySelectorAll("a.page")].map((a) => a.className.replace("page ", "")),
+  }));
+}
+
+// Follows the pending table's "next" link to its last page: every row seen,
+// and each page's pager.
+async function walkPending(page) {
+  let all = [];
+  const pagers = [];
+  for (let i = 0; i < 100; i++) {
+    all = all.concat(await rows(page, "pending-jobs", "data-job-id"));
+    pagers.push(await pagerOf(page, "pending"));
+    const next = await page.$("#pending-pager a.next");
+    if (!next) break;
+    await page.evaluate(() => { delete document.body.dataset.view; });
+    await next.click();
+    await page.waitForFunction(() => document.body.dataset.view === "queue", null, {timeout: 20000});
+  }
+  return {all, pagers};
 }
 
 async function signIn(page, token, label) {
@@ -59,48 +86,67 @@ async function signIn(page, token, label) {
   await page.waitForFunction(() => document.body.dataset.view === "overview", null, {timeout: 20000});
 }
 
-// The page's estimates and the API's, job by job ("" when none).
-async function estimates(page, api) {
-  const out = [];
-  for (const j of api) {
-    const est = await page.getAttribute(`#pending-jobs tr[data-job-id="${j.id}"] td.eta`, "data-start-estimate");
-    out.push([String(est ?? ""), String(j.start_estimate_s ?? "")]);
-  }
-  return out;
-}
-
 async function checkQueue(page, token, label) {
   // The controller refreshes estimates on its own schedule: one may land between
   // the page's fetch and the test's. A snapshot whose estimates differ is taken
   // again (at most 3 times); a page that really disagrees fails below.
-  let wall, api, apiRun, pend, run;
+  let wall, api, apiRun, pend, run, walk;
   for (let tries = 0; tries < 3; tries++) {
     const t0 = Date.now();
     await gotoView(page, "#/queue", "queue");
     wall = Date.now() - t0;
+    run = await rows(page, "running-jobs", "data-job-id");
+    walk = await walkPending(page);
+    pend = walk.all;
     api = (await apiGet("/v1/jobs?state=pending", token)).body.jobs;
     apiRun = (await apiGet("/v1/jobs?state=running", token)).body.jobs;
-    pend = await rows(page, "pending-jobs", "data-job-id");
-    run = await rows(page, "running-jobs", "data-job-id");
-    if ((await estimates(page, api)).every(([p, a]) => p === a)) break;
-    await gotoView(page, "#/overview", "overview");
+    if (api.every((j) => pend.find((r) => Number(r.key) === j.id)?.eta === String(j.start_estimate_s ?? ""))) break;
   }
   check(JSON.stringify(pend.map((r) => Number(r.key))) === JSON.stringify(api.map((j) => j.id)),
-    `${label}: pending rows are the API's pending jobs`, pend.map((r) => r.key), api.map((j) => j.id));
+    `${label}: the pending table's pages, in order, are the API's pending jobs`, pend.map((r) => r.key), api.map((j) => j.id));
   check(JSON.stringify(run.map((r) => Number(r.key))) === JSON.stringify(apiRun.map((j) => j.id)),
     `${label}: running rows are the API's running jobs`, run.map((r) => r.key), apiRun.map((j) => j.id));
+  const pages = Math.max(1, Math.ceil(api.length / 50));
+  check(walk.pagers.length === pages && walk.pagers.every((p, i) => p.total === api.length &&
+    p.page === i && p.offset === i * 50 && p.text.includes(` of ${api.length.toLocaleString("en")}, page ${i + 1} of ${pages}`)),
+  `${label}: ${pages} table page(s) of 50, each saying its rows and the total`, walk.pagers);
+  const first = walk.pagers[0], last = walk.pagers[walk.pagers.length - 1];
+  check(!first.links.includes("prev") && !first.links.includes("first") && !last.links.includes("next") &&
+    !last.links.includes("last") && (pages === 1 || (first.links.includes("next") && last.links.includes("prev"))),
+  `${label}: the pager offers only the pages that exist`, first, last);
   for (const j of api) {
     const r = pend.find((x) => Number(x.key) === j.id);
     if (!r) continue;
     check(r.cells[1] === j.name && r.cells[2] === j.user && r.cells[6] === (j.pending_reason || "-"),
       `${label}: job ${j.id} shows name, user and reason as the API has them`, r.cells, [j.name, j.user, j.pending_reason]);
-    const est = await page.getAttribute(`#pending-jobs tr[data-job-id="${j.id}"] td.eta`, "data-start-estimate");
-    check(String(est ?? "") === String(j.start_estimate_s ?? ""),
-      `${label}: job ${j.id}'s estimated start is the API's`, est, j.start_estimate_s);
+    check(r.eta === String(j.start_estimate_s ?? ""),
+      `${label}: job ${j.id}'s estimated start is the API's`, r.eta, j.start_estimate_s);
   }
+  await gotoView(page, "#/queue", "queue");
   const ms = await page.evaluate(() => document.body.dataset.renderMs);
   console.log(`info ${label}: queue page rendered in ${ms} ms (page) / ${wall} ms (wall), ${pend.length} pending`);
   return {api, pend};
+}
+
+// A user at a URL that names another user, a page past their own jobs or a
+// reason: the page shows nothing that is not theirs.
+async function checkUserPaging(page, token, user) {
+  const mine = (await apiGet("/v1/jobs?state=pending", token)).body.jobs.map((j) => j.id);
+  for (const hash of ["#/queue?pp=1", "#/queue?user=root", "#/queue?pp=3&rp=2", "#/queue?reason=resources&pp=0"]) {
+    await gotoView(page, hash, "queue");
+    const pr = await rows(page, "pending-jobs", "data-job-id");
+    const rr = await rows(page, "running-jobs", "data-job-id");
+    const p = await pagerOf(page, "pending");
+    check([...pr, ...rr].every((r) => mine.includes(Number(r.key)) && r.cells[2] === user) && p.total <= mine.length,
+      `user: ${hash} shows only their own jobs (total ${p.total})`, pr.map((r) => r.key), rr.map((r) => r.key), p);
+    if (hash === "#/queue?pp=1") {
+      check(pr.length === 0 && p.text.startsWith("rows 0–0 of " + mine.length), "user: a page past their jobs is empty", p);
+      await shot(page, "queue-user-page2");
+    }
+    if (hash === "#/queue?user=root")
+      check(pr.length === 0 && p.total === 0, "user: user=root in the URL shows no job", p);
+  }
+  check(await page.$("#filter-user") === null, "user: no user filter for a non-admin");
 }
 
 async function main() {
@@ -137,6 +183,11 @@ async function main() {
     check(bystate.length === 1 && bystate[0].key === "up" && Number(bystate[0].cells[1]) === nodes.length,
       "admin: nodes by state match the API", bystate);
     check(await page.$("#util-chart polyline") !== null, "admin: the allocation chart is drawn");
+    const apiPend = (await apiGet("/v1/jobs?state=pending", process.env.ROOT_TOKEN)).body.jobs.length;
+    const js = await rows(page, "jobs-by-state", "data-state");
+    check(Number(js.find((r) => r.key === "pending")?.cells[1]) === apiPend, "admin: the overview's pending count is the API's", js, apiPend);
+    const byReason = await rows(page, "pending-by-reason", "data-reason");
+    check(byReason.reduce((a, r) => a + Number(r.cells[1]), 0) === apiPend, "admin: pending jobs by reason add up", byReason);
     await shot(page, "overview");
 
     // Queue: every pending and running job, estimates, no markup from names.
@@ -149,6 +200,26 @@ async function main() {
       "admin: no element or script came from job names");
     check(q.pend.some((r) => Number(r.key) === JOBS.mine), "admin sees the other user's job");
     await shot(page, "queue");
+    await page.click("#pending-pager a.next");
+    await page.waitForFunction(() => document.body.dataset.view === "queue" && location.hash.includes("pp=1"),
+      null, {timeout: 20000});
+    await page.waitForFunction(() => document.querySelector("#pending-pager")?.dataset.page === "1", null, {timeout: 20000});
+    await shot(page, "queue-page2");
+    // Filters: the form puts them in the URL; the controller applies them.
+    await gotoView(page, "#/queue", "queue");
+    await page.fill("#filter-user", process.env.USER_NAME);
+    await page.evaluate(() => { delete document.body.dataset.view; });
+    await page.click("#filter-apply");
+    await page.waitForFunction(() => document.body.dataset.view === "queue", null, {timeout: 20000});
+    const fr = await rows(page, "pending-jobs", "data-job-id");
+    check(fr.length === 1 && Number(fr[0].key) === JOBS.mine && (await page.textContent("#pending-total")) === "1" &&
+      (await page.evaluate(() => location.hash)).includes("user=" + process.env.USER_NAME),
+    "admin: the user filter shows that user's job only, and is in the URL", fr.map((r) => r.key));
+    const reasons = await page.$$eval("#filter-reason option", (o) => o.map((x) => x.value));
+    check(reasons.includes("resources"), "admin: the reason filter offers the reasons of the queue", reasons);
+    await shot(page, "queue-filtered");
+    const bad = await (async () => { await gotoView(page, "#/queue?reason=" + "x".repeat(80), "queue"); return page.textContent("#view-error"); })();
+    check(/reason: 1 to 63 bytes/.test(bad || ""), "admin: a bad filter shows the controller's message", bad);
 
     // Job detail with its log, followed.
     await gotoView(page, "#/jobs/" + JOBS.talker, "jobs");
@@ -208,6 +279,11 @@ async function main() {
     check(await up2.evaluate(() => window.__xss) === undefined && await up2.$("#main script") === null,
       "user: a <script> name does not run");
     await shot(up2, "queue-user");
+    await checkUserPaging(up2, process.env.USER_TOKEN, process.env.USER_NAME);
+    await gotoView(up2, "#/overview", "overview");
+    const ujs = await rows(up2, "jobs-by-state", "data-state");
+    check(ujs.find((r) => r.key === "pending")?.cells[1] === "1" && ujs.find((r) => r.key === "running")?.cells[1] === "0",
+      "user: the overview counts only their own jobs", ujs);
     await gotoView(up2, "#/jobs/" + JOBS.talker, "jobs");
     const err = await up2.textContent("#view-error");
     check(/no job/.test(err), "user: another user's job is not shown", err);

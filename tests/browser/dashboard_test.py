@@ -3,7 +3,8 @@
 """The web dashboard in a real browser (issue 14 items 1 and 7): starts a local
 center on loopback (tests/live/live_test.py's Center: `aidc up`, stopped by
 `aidc down` and then by the PIDs it recorded), makes jobs that run, wait with
-a start estimate and carry HTML in their names, creates API tokens for root
+a start estimate and carry HTML in their names, and more than a table page
+of pending jobs, creates API tokens for root
 (admin) and for a throwaway user, then runs dashboard_test.mjs: Debian's
 chromium driven by playwright-core (installed by scripts/deps.sh into
 tests/browser/node_modules; nothing is downloaded here) signs in, walks every
@@ -86,6 +87,12 @@ def main():
                     "--", "true")
     mine = c.submit("-J", "<script>window.__xss=2</script>", "--gpus-per-task", "2", "--",
                     "true", user=USER)
+    # Enough more of root's pending jobs for the queue to fill more than one
+    # table page (the page shows 50 rows), so paging is checked.
+    body = json.dumps({"name": "filler", "command": ["true"], "gpus_per_task": 2})
+    for _ in range(55):
+        st, data = c.http("POST", "/v1/jobs", body, {"Content-Type": "application/json"})
+        check(st == 201, "filler job submitted", st, data[:200])
     root_tok = token(c)
     user_tok = token(c, user=USER)
     art = os.environ.get("AIDC_ARTIFACTS") or os.path.join(

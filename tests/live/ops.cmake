@@ -12,6 +12,9 @@ aidc_live_test(NAME live_health_check SCRIPT health_check.sh TIMEOUT 180)
 aidc_live_test(NAME live_nvml_health SCRIPT nvml_health.sh TIMEOUT 180 NEEDS aidc_fake_nvml)
 # Start estimate with a known answer (eta.sh).
 aidc_live_test(NAME live_eta SCRIPT eta.sh TIMEOUT 180)
+# GET /v1/queue, the dashboard's paged queue: counts, pages by offset and
+# cursor, filters, 400 for bad values, a user sees only their own (queue_api.py).
+aidc_live_test(NAME live_queue_api SCRIPT queue_api.py TIMEOUT 180)
 # The web dashboard in Debian's chromium driven by playwright-core (both
 # installed by scripts/deps.sh; SKIPs without them): sign-in cookie, every
 # page checked against the API, markup in job names stays text, a user sees
