@@ -70,8 +70,8 @@ enum {
 
 /* Reasons shared by several rows. */
 #define WHY_ONE_NODE                                                                               \
-	"an aidc sbatch job is one node (the batch-step launcher srun is not here yet, issue 13 "  \
-	"item 5); aidc submit runs gangs"
+	"an aidc sbatch job is one node (srun steps run on it; multi-node batch jobs are not "    \
+	"implemented yet, issue 13 item 5); aidc submit runs gangs"
 #define WHY_CPU_LAYOUT                                                                             \
 	"CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs "     \
 	"with -c/-n"
@@ -106,7 +106,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "after[ok|notok|any]:ID[:ID...] or singleton, joined by ',' (all) or '?' (any): "
      "pending (reason dependency) until they hold"},
     {"distribution", 'm', ARG, R, 0,
-     "task distribution applies to srun steps, not here yet (issue 13 item 5)"},
+     "one node: srun numbers a step's tasks in order on it"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
     {"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
     {"exclusive", 0, OPT, R, 0, "whole-node allocation is not implemented yet (issue 13 item 2)"},
@@ -118,7 +118,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "the job gets the submitter's environment (--export) and the agent's login basics, not a "
      "login shell's"},
     {"gid", 0, ARG, R, 0, "jobs run as the submitting user"},
-    {"gpu-bind", 0, ARG, R, 0, "GPU binding applies to srun steps, not here yet (issue 13 item 5)"},
+    {"gpu-bind", 0, ARG, R, 0, "GPU binding is srun's: srun --gpus-per-task"},
     {"gpu-freq", 0, ARG, R, 0, "GPU frequency control is not implemented"},
     {"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job (one node: all on it)"},
     {"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on the node"},
@@ -193,7 +193,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"time", 't', ARG, A, O_TIME, "time limit: MIN, M:S, H:M:S, D-H, D-H:M, D-H:M:S, UNLIMITED"},
     {"time-min", 0, ARG, R, 0, "flexible time limits are not implemented"},
     {"tmp", 0, ARG, R, 0, "temporary disk is not a scheduled resource here"},
-    {"tres-bind", 0, ARG, R, 0, "binding applies to srun steps, not here yet (issue 13 item 5)"},
+    {"tres-bind", 0, ARG, R, 0, "binding is srun's: srun --gpus-per-task"},
     {"tres-per-task", 0, ARG, R, 0, "not implemented; use -c and --gpus-per-task"},
     {"uid", 0, ARG, R, 0, "jobs run as the submitting user"},
     {"usage", 0, NO, A, O_USAGE, "prints the usage"},
@@ -1041,8 +1041,8 @@ int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, c
 			case 's':
 				return aidc_errf(
 				    e, AIDC_E_UNSUPPORTED,
-				    "%s '%.64s': %%%c: job steps (srun) are not implemented "
-				    "yet (issue 13 item 5)",
+				    "%s '%.64s': %%%c: names an srun step; the batch script is "
+				    "none (srun -o takes it)",
 				    opt, pat, c);
 			case '\0':
 				return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%",

@@ -67,6 +67,10 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"sacct", cli_sacct_main,
 	 "Slurm's sacct: the caller's jobs, finished ones too, with sacct's fields (docs/slurm.md)",
 	 NULL, true},
+	{"srun", cli_srun_main,
+	 "Slurm's srun inside an aidc sbatch job: a step of -n tasks on the job's node "
+	 "(docs/slurm.md)",
+	 NULL, true},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
@@ -136,7 +140,7 @@ void cli_usage(FILE *out)
 
 /*
  * Run under a Slurm command's name (a link named sbatch, scontrol, squeue,
- * scancel, sinfo or sacct, as
+ * scancel, sinfo, sacct or srun, as
  * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
  * Returns argv itself otherwise. The new vector lives as long as the
  * process (it is main's argv); the static keeps it reachable.
@@ -144,8 +148,8 @@ void cli_usage(FILE *out)
 static char **as_slurm_command(int *argc, char **argv)
 {
 	static char **slurm_argv;
-	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel", "sinfo",
-						  "sacct"};
+	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel",
+					    "sinfo",  "sacct",    "srun"};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(names); i++) {

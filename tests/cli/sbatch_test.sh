@@ -112,7 +112,7 @@ refused "mem=0" "--mem=0" --mem=0 job.sh
 refused "mem twice" "mutually exclusive" --mem=1G --mem-per-cpu=1G job.sh
 refused "bad time" "bad time limit" -t soon job.sh
 refused "array pattern" "%A: job arrays" -o 'x_%A_%a.out' job.sh
-refused "step pattern" "%J: job steps" -o '%J.out' job.sh
+refused "step pattern" "%J: names an srun step" -o '%J.out' job.sh
 refused "padded pattern" "zero-padded" -o '%5j.out' job.sh
 refused "unknown pattern" "unknown pattern %q" -e '%q.err' job.sh
 refused "open-mode append" "only truncate" --open-mode=append job.sh

@@ -53,5 +53,9 @@ aidc_live_test(NAME live_squeue_scancel SCRIPT squeue_scancel.sh TIMEOUT 180)
 aidc_live_test(NAME live_sinfo SCRIPT sinfo.sh TIMEOUT 180)
 # sacct (sacct.sh): finished jobs, columns, -j -s -S -E, -o fields and widths, -P, refusals.
 aidc_live_test(NAME live_sacct SCRIPT sacct.sh TIMEOUT 180)
-# Dependencies (sbatch_dep.sh): afterok, afternotok, afterany, refusals.
+# Dependencies (sbatch_dep.sh): after, afterok, afternotok, afterany, singleton,
+# '?', --kill-on-invalid-dep, refusals.
 aidc_live_test(NAME live_sbatch_dep SCRIPT sbatch_dep.sh TIMEOUT 180)
+# srun inside a batch job (srun.sh): step environment, devices per task, -l, -o
+# patterns, exit codes, refusals, cancel of a running step.
+aidc_live_test(NAME live_srun SCRIPT srun.sh TIMEOUT 180)
