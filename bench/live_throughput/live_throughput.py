@@ -21,9 +21,20 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0 and 64 CPUs
 declared through SlurmdParameters=config_overrides, stopped by PID.
 
     live_throughput.py [--jobs N] [--clients N] [--no-slurm] [--history N]
+                       [--pg | --pg-uri URI]
 
 --history N additionally runs N more trivial jobs through the AIDC center and
 reports the controller's RSS with N finished jobs in its history.
+--pg additionally measures AIDC with its store on PostgreSQL (issue 15 item
+3: end-to-end jobs/s at least half of SQLite's), on a throwaway server that
+tests/store/pg_server.sh starts from Debian's packages with its default,
+durable settings (fsync, synchronous_commit on; SQLite runs with
+synchronous=FULL), and prints the PostgreSQL/SQLite ratios of the same run.
+--rounds N measures N such pairs, alternating which backend goes first
+(the load of a shared machine drifts), and reports each ratio and their
+median. --pg-uri URI uses an existing database instead (its tables are created or
+migrated; the bench adds jobs to it). The load average is printed before and
+after: the machine may be shared.
 This is a benchmark: it prints numbers and ratios and never fails on them.
 """
 import argparse
@@ -122,9 +133,13 @@ class UnixHTTP(http.client.HTTPConnection):
 
 
 class Aidc:
-    name = "AIDC"
+    runs = 0
 
-    def __init__(self, agents):
+    def __init__(self, agents, db=None):
+        """db: the controller's store (a postgresql:// URI), None = SQLite, the default."""
+        self.name = "AIDC/PostgreSQL" if db else "AIDC"
+        Aidc.runs += 1
+        self.tag = "a%d-" % Aidc.runs  # latency markers of this run only
         self.dir = tempfile.mkdtemp(prefix="aidc-bench-")
         os.chmod(self.dir, 0o755)
         self.sock = os.path.join(self.dir, "aidc.sock")
@@ -133,6 +148,12 @@ class Aidc:
                 "--cpus", "64", "--mem-mib", "262144"]
         if os.geteuid() == 0:
             args.append("--allow-root-jobs")
+        if db:
+            cfg = os.path.join(self.dir, "controller.conf")
+            with open(cfg, "w") as f:
+                f.write("db = %s\n" % db)
+            os.chmod(cfg, 0o600)
+            args += ["--controller-config", cfg]
         r = subprocess.run(args, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise SystemExit("aidc up failed: %s %s" % (r.stdout, r.stderr))
@@ -180,7 +201,7 @@ class Aidc:
         c = UnixHTTP(self.sock)
         out = []
         for i in range(n):
-            marker = os.path.join(mdir, "a%d" % i)
+            marker = os.path.join(mdir, "%s%d" % (self.tag, i))
             body = self.submit_body(["/bin/sh", "-c", "date +%s.%N > " + marker])
             base = self.finished(c)
             t0 = time.time()
@@ -373,6 +394,85 @@ class Slurm:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# ---- PostgreSQL ------------------------------------------------------------------------
+
+
+PG_SERVER = os.path.join(ROOT, "tests", "store", "pg_server.sh")
+
+
+def pg_start():
+    """A throwaway server (tests/store/pg_server.sh): (uri, dir), or raises RuntimeError."""
+    d = tempfile.mkdtemp(prefix="aidc-bench-pg-")
+    os.rmdir(d)  # pg_server.sh makes it, owned by the server's user
+    r = subprocess.run([PG_SERVER, "start", d], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        subprocess.run([PG_SERVER, "stop", d], capture_output=True, timeout=60)
+        raise RuntimeError((r.stdout + r.stderr).strip())
+    return r.stdout.strip().splitlines()[-1], d
+
+
+def pg_stop(d):
+    subprocess.run([PG_SERVER, "stop", d], capture_output=True, timeout=60)
+
+
+def measure_aidc(args, mdir, db):
+    log("%s: controller + %d agents with mock devices%s"
+        % ("AIDC/PostgreSQL" if db else "AIDC (%s)" % AIDC, args.agents,
+           ", db = %s" % db if db else ""))
+    a = Aidc(args.agents, db=db)
+    try:
+        return measure(a, args, mdir, True)
+    finally:
+        a.stop()
+
+
+def measure_pg(args, mdir, res):
+    """Round 0: PostgreSQL after the SQLite run of main; each further round
+    runs both again, PostgreSQL first in odd rounds (load drifts on a shared
+    machine), each PostgreSQL run on a fresh server (or --pg-uri)."""
+    res["rounds"] = []
+    for k in range(args.rounds):
+        srv = None
+        uri = args.pg_uri
+        if not uri:
+            try:
+                uri, srv = pg_start()
+            except RuntimeError as e:
+                log("  AIDC/PostgreSQL: not measured: %s" % e)
+                return
+        try:
+            log("-- round %d of %d" % (k + 1, args.rounds))
+            if k == 0:
+                q = res["AIDC"]
+                p = measure_aidc(args, mdir, uri)
+            elif k % 2:
+                p = measure_aidc(args, mdir, uri)
+                q = measure_aidc(args, mdir, None)
+            else:
+                q = measure_aidc(args, mdir, None)
+                p = measure_aidc(args, mdir, uri)
+        finally:
+            if srv:
+                pg_stop(srv)
+        res["rounds"].append((q, p))
+        log("  load average: %.2f %.2f %.2f" % os.getloadavg())
+
+
+def report_pg(res):
+    log("Ratios PostgreSQL/SQLite store (same machine, same run; target e2e >= 0.5):")
+    e2e = []
+    for k, (q, p) in enumerate(res["rounds"]):
+        r = (p["e2e_api"] / q["e2e_api"], p["e2e_cli"] / q["e2e_cli"])
+        e2e.append(r[0])
+        log("  round %d: jobs/s e2e API %.0f/%.0f = %.2f, CLI %.0f/%.0f = %.2f;"
+            " submissions/s API %.2f, CLI %.2f; submit-to-start p50 %.1f/%.1f ms"
+            % (k + 1, p["e2e_api"], q["e2e_api"], r[0], p["e2e_cli"], q["e2e_cli"], r[1],
+               p["sub_api"] / q["sub_api"], p["sub_cli"] / q["sub_cli"],
+               p["p50_ms"], q["p50_ms"]))
+    log("  jobs/s e2e (API clients), median over %d round(s): %.2f"
+        % (len(e2e), statistics.median(e2e)))
+
+
 # ---- main ------------------------------------------------------------------------------
 
 
@@ -403,7 +503,13 @@ def main():
     ap.add_argument("--history", type=int, default=0)
     ap.add_argument("--no-slurm", action="store_true")
     ap.add_argument("--no-aidc", action="store_true")
+    ap.add_argument("--pg", action="store_true",
+                    help="also measure AIDC on a throwaway PostgreSQL server")
+    ap.add_argument("--pg-uri", help="also measure AIDC on this PostgreSQL database")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="--pg: SQLite/PostgreSQL pairs to measure (order alternates)")
     args = ap.parse_args()
+    log("load average before: %.2f %.2f %.2f (%d CPUs)" % (os.getloadavg() + (os.cpu_count(),)))
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: sys.exit(1))
     mdir = tempfile.mkdtemp(prefix="aidc-bench-m-")
@@ -422,6 +528,8 @@ def main():
                         % (args.history, a.rss() / 1024.0, time.time() - t0))
             finally:
                 a.stop()
+            if args.pg or args.pg_uri:
+                measure_pg(args, mdir, res)
         if not args.no_slurm:
             log("Slurm (%s): munged + slurmctld + slurmd, one node" % PEERS)
             try:
@@ -437,6 +545,9 @@ def main():
     finally:
         cleanup()
         shutil.rmtree(mdir, ignore_errors=True)
+    log("load average after: %.2f %.2f %.2f" % os.getloadavg())
+    if res.get("rounds"):
+        report_pg(res)
     if "AIDC" in res and "Slurm" in res:
         a, s = res["AIDC"], res["Slurm"]
         log("Ratios AIDC/Slurm (same machine, same run):")
