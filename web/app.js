@@ -451,6 +451,84 @@ async function viewAccounts() {
       heads.map((k) => h("td", {}, a[k] === undefined ? "-" : String(a[k])))))));
 }
 
+// Exam reports per device model: GET /v1/rates (every model with a published
+// exam or a rate override; readable by every user) beside the models of this
+// center's nodes, so a model without an exam shows as charged at rate 1.
+async function viewExams() {
+  const [rates, nodes] = await Promise.all([getJSON("/v1/rates"), getJSON("/v1/nodes")]);
+  const inCenter = new Map();
+  for (const n of nodes.nodes) {
+    const m = inCenter.get(n.model || "-") || {nodes: 0, devices: 0};
+    m.nodes++;
+    m.devices += n.devices || 0;
+    inCenter.set(n.model || "-", m);
+  }
+  const list = rates.rates || [];
+  const rows = list.map((r) => {
+    const rep = r.report || {}, here = inCenter.get(r.model);
+    return h("tr", {"data-model": r.model},
+      h("td", {class: "model"}, r.model), h("td", {class: "num"}, here ? here.nodes : 0),
+      h("td", {class: "num"}, here ? here.devices : 0),
+      h("td", {class: "device"}, rep.device || "-"), h("td", {class: "plugin"}, rep.plugin || "-"),
+      h("td", {}, rep.level || "-"), h("td", {}, rep.created || "-"),
+      h("td", {class: "num score"}, rep.score === undefined ? "-" : String(rep.score)),
+      h("td", {class: "num"}, rep.training_questions === undefined ? "-" : rep.training_questions),
+      h("td", {class: "num rate"}, String(r.rate)),
+      h("td", {class: "num"}, r.derived_rate === null ? "-" : String(r.derived_rate)),
+      h("td", {}, badge(r.source)), h("td", {class: "reason"}, r.reason || "-"),
+      h("td", {}, r.actor), h("td", {}, fmtTime(r.set_s)));
+  });
+  const missing = [...inCenter.entries()].filter(([m]) => !list.some((r) => r.model === m));
+  setMain(h("h1", {}, "Exam reports per device model"),
+    h("p", {class: "note"}, "A model's rate (normalized units per device-second) comes from its published exam " +
+      "report (aidc exam publish) or an admin's override with a reason (aidc rates set); usage is charged " +
+      "at it (docs/accounting.md)."),
+    table("exam-reports", ["model", "nodes here", "devices here", "examined device", "plugin", "level",
+      "report created", "score", "training questions", "rate", "exam-derived rate", "source", "reason",
+      "set by", "set at"], rows),
+    list.length ? null : h("p", {class: "note", id: "no-exams"}, "No exam report has been published yet."),
+    h("h2", {}, "Models of this center without a report"),
+    missing.length ? table("models-without-exam", ["model", "nodes", "devices", "rate"], missing.map(([m, v]) =>
+      h("tr", {"data-model": m}, h("td", {}, m), h("td", {class: "num"}, v.nodes), h("td", {class: "num"}, v.devices),
+        h("td", {class: "num"}, String(rates.default_rate) + " (default)")))) :
+      h("p", {class: "note", id: "every-model-examined"}, "None: every model of this center has a rate."),
+    h("p", {class: "note"}, rates.note || ""));
+}
+
+// Usage per account (or user, or organization) and device model over a
+// period: GET /v1/usage, which scopes it (users: their own records and the
+// accounts they coordinate; admins: all). Grouping and period are in the URL.
+const USAGE_PERIODS = {"1d": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "all": 0};
+
+async function viewUsage(qs) {
+  const by = ["account", "user", "organization"].includes(qs.get("by")) ? qs.get("by") : "account";
+  const period = Object.hasOwn(USAGE_PERIODS, qs.get("period") || "") ? qs.get("period") : "30d";
+  const q = new URLSearchParams({by});
+  if (USAGE_PERIODS[period]) q.set("since", String(Math.floor(nowS() - USAGE_PERIODS[period])));
+  const [u] = await Promise.all([getJSON("/v1/usage?" + q.toString()), meReady]);
+  const group = by === "organization" ? "organization" : "account";
+  const rows = u.rows || [];
+  const total = u.device_seconds_total || 0;
+  const link = (k, v, label, cur) => v === cur ? h("strong", {class: "choice"}, label) :
+    h("a", {href: "#/usage?" + new URLSearchParams(Object.assign({by, period}, {[k]: v})), class: "choice"}, label);
+  setMain(h("h1", {}, "Usage per " + by),
+    h("p", {id: "usage-controls"}, "group by: ", ["account", "user", "organization"].map((b) => [link("by", b, b, by), " "]),
+      " · period: ", Object.keys(USAGE_PERIODS).map((p) => [link("period", p, p === "all" ? "all time" : "last " + p, period), " "])),
+    table("usage", [group].concat(by === "user" ? ["user"] : [], ["model", "device hours", "records",
+      "normalized units", "model has a rate now", "share of device time"]),
+    rows.map((r) => h("tr", {"data-key": (r[group] || "") + "/" + (r.user || "") + "/" + r.model},
+      h("td", {class: "group"}, r[group] || "(none)"), by === "user" ? h("td", {class: "user"}, r.user) : null,
+      h("td", {class: "model"}, r.model || "-"), h("td", {class: "num hours"}, Number(r.device_hours).toFixed(4)),
+      h("td", {class: "num records"}, r.records), h("td", {class: "num units"}, Number(r.normalized_units).toFixed(6)),
+      h("td", {}, r.rated ? "yes" : "no (rate 1)"), h("td", {}, bar(r.device_seconds, total))))),
+    rows.length ? null : h("p", {class: "note", id: "no-usage"}, "No usage recorded in this period."),
+    kv("usage-totals", [["device hours", Number(u.device_hours_total || 0).toFixed(4)],
+      ["device-seconds", total], ["normalized units", Number(u.normalized_units_total).toFixed(6)],
+      ["since", u.since_s ? fmtTime(u.since_s) : "the first record"]]),
+    h("p", {class: "note"}, (me && me.admin ? "Every account's usage (admin)." :
+      "Your own usage and that of the accounts you coordinate.") + " " + (u.units_note || "")));
+}
+
 // ---- router ----------------------------------------------------------------
 
 function stopTimers() {
@@ -477,6 +555,8 @@ async function render() {
     else if (view === "nodes" && parts[1]) await viewNode(parts[1]);
     else if (view === "nodes") await viewNodes();
     else if (view === "accounts") await viewAccounts();
+    else if (view === "exams") await viewExams();
+    else if (view === "usage") await viewUsage(qs);
     else throw new Error("no such page: " + hash);
     await meReady;
   } catch (e) {

@@ -149,6 +149,56 @@ async function checkUserPaging(page, token, user) {
   check(await page.$("#filter-user") === null, "user: no user filter for a non-admin");
 }
 
+// The exams page against GET /v1/rates (every user reads the same rates).
+async function checkExams(page, token, label) {
+  await gotoView(page, "#/exams", "exams");
+  const api = (await apiGet("/v1/rates", token)).body;
+  const r = await rows(page, "exam-reports", "data-model");
+  check(JSON.stringify(r.map((x) => x.key)) === JSON.stringify(api.rates.map((x) => x.model)),
+    `${label}: exam reports, one row per model of GET /v1/rates`, r.map((x) => x.key), api.rates.map((x) => x.model));
+  for (const a of api.rates) {
+    const x = r.find((y) => y.key === a.model);
+    check(x && x.cells[9] === String(a.rate) && x.cells[11] === a.source && x.cells[12] === (a.reason || "-") &&
+      x.cells[7] === (a.report.score === undefined ? "-" : String(a.report.score)),
+    `${label}: ${a.model}: rate, source, reason and score as the API has them`, x && x.cells, a);
+  }
+  const h100 = r.find((y) => y.key === "H100");
+  check(h100 && h100.cells[12] === "dashboard test <b>x</b>" && await page.$("#main b") === null,
+    `${label}: the override's reason (with markup) shows as text`, h100 && h100.cells);
+  if (process.env.EXAMINED) {
+    const e = r.find((y) => y.key === process.env.EXAMINED);
+    check(e && e.cells[11] === "exam" && Number(e.cells[1]) > 0 && e.cells[4] === "cpu",
+      `${label}: the published exam of this center's model shows its plugin, nodes and source`, e && e.cells);
+  } else {
+    const missing = await rows(page, "models-without-exam", "data-model");
+    check(missing.length === 1, `${label}: the center's model without a report is listed at the default rate`, missing);
+  }
+}
+
+// The usage page against GET /v1/usage?by=...: the same rows, totals; for a
+// user, only their own records.
+async function checkUsage(page, token, label, user) {
+  for (const by of ["account", "user"]) {
+    await gotoView(page, `#/usage?by=${by}&period=all`, "usage");
+    const api = (await apiGet("/v1/usage?by=" + by, token)).body;
+    const r = await rows(page, "usage", "data-key");
+    const key = (x) => (x.account || "") + "/" + (x.user || "") + "/" + x.model;
+    check(JSON.stringify(r.map((x) => x.key)) === JSON.stringify(api.rows.map(key)) && api.rows.length > 0,
+      `${label}: usage by ${by}: the API's rows`, r.map((x) => x.key), api.rows.map(key));
+    const hcol = by === "user" ? 3 : 2;
+    check(api.rows.every((a, i) => r[i] && r[i].cells[hcol] === Number(a.device_hours).toFixed(4) &&
+      Number(r[i].cells[hcol + 1]) === a.records), `${label}: usage by ${by}: device hours and records`, r, api.rows);
+    const tot = await page.$$eval("#usage-totals dd", (d) => Object.fromEntries(d.map((x) => [x.dataset.key, x.textContent])));
+    check(Number(tot["device-seconds"]) === api.device_seconds_total, `${label}: usage by ${by}: the total`, tot, api.device_seconds_total);
+    if (by === "user") {
+      const users = new Set(r.map((x) => x.cells[1]));
+      check(user ? users.size === 1 && users.has(user) : users.has("root") && users.size >= 2,
+        `${label}: usage by user shows ${user ? "only their own records" : "every user's"}`, [...users]);
+      await shot(page, user ? "usage-user" : "usage");
+    }
+  }
+}
+
 async function main() {
   const browser = await chromium.launch({executablePath: process.env.AIDC_CHROMIUM, headless: true,
     args: ["--no-sandbox"]});
@@ -260,6 +310,9 @@ async function main() {
     await shot(page, "node");
     await gotoView(page, "#/accounts", "accounts");
     await shot(page, "accounts");
+    await checkExams(page, process.env.ROOT_TOKEN, "admin");
+    await shot(page, "exams");
+    await checkUsage(page, process.env.ROOT_TOKEN, "admin", null);
     check(pageErrors.length === 0, "admin: no script errors on any page", pageErrors);
 
     // Sign out: the cookie is gone and the API answers 401 to the page.
@@ -284,6 +337,8 @@ async function main() {
     const ujs = await rows(up2, "jobs-by-state", "data-state");
     check(ujs.find((r) => r.key === "pending")?.cells[1] === "1" && ujs.find((r) => r.key === "running")?.cells[1] === "0",
       "user: the overview counts only their own jobs", ujs);
+    await checkExams(up2, process.env.USER_TOKEN, "user");
+    await checkUsage(up2, process.env.USER_TOKEN, "user", process.env.USER_NAME);
     await gotoView(up2, "#/jobs/" + JOBS.talker, "jobs");
     const err = await up2.textContent("#view-error");
     check(/no job/.test(err), "user: another user's job is not shown", err);

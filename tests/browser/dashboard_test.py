@@ -3,8 +3,9 @@
 """The web dashboard in a real browser (issue 14 items 1 and 7): starts a local
 center on loopback (tests/live/live_test.py's Center: `aidc up`, stopped by
 `aidc down` and then by the PIDs it recorded), makes jobs that run, wait with
-a start estimate and carry HTML in their names, and more than a table page
-of pending jobs, creates API tokens for root
+a start estimate and carry HTML in their names, more than a table page of
+pending jobs, a short job of each user (usage records), a rate override and,
+when the cpu plugin is built, a published exam (the exams page), creates API tokens for root
 (admin) and for a throwaway user, then runs dashboard_test.mjs: Debian's
 chromium driven by playwright-core (installed by scripts/deps.sh into
 tests/browser/node_modules; nothing is downloaded here) signs in, walks every
@@ -66,6 +67,45 @@ def token(c, user=None):
     return json.loads(r.stdout)["token"]
 
 
+def usage_jobs(c):
+    """One short job with a device for root and one for the second user, run
+    to the end before anything else takes the devices: accounting records for
+    the usage page."""
+    ids = [c.submit("-J", "quick", "--gpus-per-task", "1", "--", "sleep", "1"),
+           c.submit("-J", "quick", "--gpus-per-task", "1", "--", "sleep", "1", user=USER)]
+    for i in ids:
+        s = c.wait_state(i, live_test.ENDED)
+        check(s and s["state"] == "completed", "usage job %d completed" % i, s)
+
+
+def exam_reports(c):
+    """A rate override for a model this center lacks (always), and the cpu
+    plugin's exam published as the mock devices' model when the plugin is
+    built: rows for the exams page. Returns the model examined, or ""."""
+    body = json.dumps({"model": "H100", "rate_ppm": 2500000, "reason": "dashboard test <b>x</b>"})
+    st, data = c.http("POST", "/v1/rates", body, {"Content-Type": "application/json"})
+    check(st == 200, "rate override for H100", st, data[:200])
+    plugin = os.path.normpath(os.path.join(os.path.dirname(live_test.AIDC), "..", "..",
+                                           "plugins", "aidc_dev_cpu.so"))
+    if not os.path.exists(plugin):
+        print("note: no cpu plugin (%s): the exams page shows the override only" % plugin)
+        return ""
+    raw, good = os.path.join(c.dir, "exam.json"), os.path.join(c.dir, "exam-model.json")
+    r = c.cli("exam", "run", "--plugin", "cpu", "--level", "quick", "--questions",
+              "gemm.f32.1024", "--out", raw, "--quiet")
+    if r.returncode != 0 or json.load(open(raw))["summary"]["verdict"] != "pass":
+        check(False, "the cpu plugin passes gemm.f32.1024 (the report to publish)", r.stdout,
+              r.stderr)
+        return ""
+    model = next(iter(c.nodes().values()))["model"]
+    rep = json.load(open(raw))
+    rep["device"]["model"] = model
+    with open(good, "w") as f:
+        json.dump(rep, f)
+    c.cli("exam", "publish", good, check_rc=0)
+    return model
+
+
 def main():
     node = prerequisites()
     ensure_user()
@@ -74,6 +114,8 @@ def main():
     # Root's jobs: one that prints and keeps running, one that holds node-1's
     # two devices for at most 2 minutes, one that then waits for both with an
     # estimated start, and one whose name is markup.
+    usage_jobs(c)
+    examined = exam_reports(c)
     talker = c.submit("-J", "talker", "--", "sh", "-c",
                       "echo hello-from-dashboard; echo to-stderr >&2; sleep 120")
     holder = c.submit("-J", "holder", "-t", "2", "--gpus-per-task", "2", "--",
@@ -100,7 +142,7 @@ def main():
     os.makedirs(art, exist_ok=True)
     env = dict(os.environ, AIDC_URL="http://127.0.0.1:%d" % port, AIDC_CHROMIUM=CHROMIUM,
                ROOT_TOKEN=root_tok, USER_TOKEN=user_tok, USER_NAME=USER,
-               ARTIFACTS=os.path.abspath(art),
+               ARTIFACTS=os.path.abspath(art), EXAMINED=examined,
                JOBS=json.dumps({"talker": talker, "holder": holder, "waiter": waiter,
                                 "evil": evil, "mine": mine}))
     r = subprocess.run([node, os.path.join(HERE, "dashboard_test.mjs")], env=env, cwd=HERE,
