@@ -180,6 +180,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->ends);
 	aidc_free(s->tmp_q);
 	aidc_free(s->qkeys);
+	aidc_free(s->rkeys);
 	aidc_free(s->fs_depth);
 	sched_hot_release(s);
 	aidc_free(s);

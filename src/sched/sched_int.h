@@ -285,6 +285,8 @@ struct sched {
 	size_t cap_tmp_q;
 	struct sched_qkey *qkeys; /* queue sort buffer (queue.c), 2 x the batch */
 	size_t cap_qkeys;
+	struct sched_rkey *rkeys; /* queue radix sort buffer (queue.c), 2 x the batch */
+	size_t cap_rkeys;
 	struct sched_hot *hot; /* per handle (hot.c) */
 	size_t cap_hot;
 	struct sched_shape *shapes; /* hot.c: interned job shapes */

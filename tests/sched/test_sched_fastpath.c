@@ -123,6 +123,19 @@ static bool same_reason(const struct world *w, uint32_t h)
 	return sched_job_reason(w->s[0], h) == sched_job_reason(w->s[1], h) && !strcmp(a, b);
 }
 
+/* Every partition's queue is in strict sched_hot_cmp order (the sort: presorted,
+ * radix or merge sort, and the merges). */
+static bool queues_sorted(const struct sched *s)
+{
+	for (uint32_t part = 0; part < s->nparts; part++) {
+		const struct sched_partition *p = &s->parts[part];
+		for (size_t i = p->qhead + 1; i < p->qn; i++)
+			if (sched_hot_cmp(&s->hot[p->q[i - 1]], &s->hot[p->q[i]]) >= 0)
+				return false;
+	}
+	return true;
+}
+
 /* Both schedulers made the same decisions and gave every job the same reason. */
 static void compare(struct world *w, const struct sched_decisions *d0,
 		    const struct sched_decisions *d1, const char *what, int step)
@@ -149,6 +162,7 @@ static void compare(struct world *w, const struct sched_decisions *d0,
 		}
 	}
 	CHECK(same);
+	CHECK(queues_sorted(w->s[0]));
 }
 
 /* Applies pass decisions the way a driver does: PREEMPT requeues its victim. */
