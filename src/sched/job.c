@@ -321,7 +321,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 		h = s->free_job;
 		s->free_job = s->jobs[h].next_free;
 	} else {
-		AIDC_GROW(s->jobs, s->cap_jobs, (size_t)s->njob_slots + 1);
+		SCHED_GROW_COPY(s->jobs, s->cap_jobs, (size_t)s->njob_slots + 1);
 		h = s->njob_slots++;
 	}
 	j = &s->jobs[h];

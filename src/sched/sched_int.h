@@ -512,6 +512,10 @@ void sched_quota_release(struct sched *s);
 /* hot.c */
 /* Fills s->hot[h] from job h's record at submit (grows s->hot). */
 void sched_hot_fill(struct sched *s, uint32_t h);
+/* AIDC_GROW for the per-job arrays a pass walks (s->jobs, s->hot): grows by
+ * doubling into a fresh block and copies, never realloc (see hot.c). */
+void sched_grow_copy(void **v, size_t *cap, size_t need, size_t elem_size);
+#define SCHED_GROW_COPY(v, cap, need) sched_grow_copy((void **)&(v), &(cap), (need), sizeof *(v))
 /* Job h's shape, or NULL (no shape, or s->no_fast_path). */
 struct sched_shape *sched_shape_of(struct sched *s, uint32_t h);
 /* A job record holding only shape sh's fields (for never-fits and the memo). */
