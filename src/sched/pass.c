@@ -31,11 +31,12 @@
  * CONSOLIDATE/SPREAD; identical shapes only under the other built-in
  * policies; never under fractional policies, which may be randomized).
  *
- * Cost: O(queue merge) + per visited job O(memo) or one placement attempt;
- * STRICT visits only the jobs that start plus the head; EASY adds one will-run
- * (O(R log R) + placement attempts) per partition and O(|reservation|) each
- * time the held-back view is switched; preemption O(R log R) + one placement
- * attempt per victim considered.
+ * Cost: O(queue merge) + per visited job O(1) (its shape's answers) or one
+ * placement attempt; STRICT visits only the jobs that start plus the head;
+ * EASY adds one will-run (O(R + k log R) for the k running jobs released, +
+ * placement attempts) per partition and O(|reservation|) each time the
+ * held-back view is switched; preemption O(R log R) + one placement attempt
+ * per victim considered.
  */
 #include "sched/sched_int.h"
 

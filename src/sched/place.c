@@ -44,8 +44,9 @@
  * multi-node plans O(M + W + nodes used); SPREAD O(M + W + ntasks);
  * TOPOLOGY's rack step O(racks + N) per rack tried; picking devices O(M) per
  * task; fractional and CPU-only tasks O(nodes with partial devices x M) and
- * O(nodes in the partition) per task. WILL_RUN: O(R log R) to order the R
- * running jobs of the partition plus one placement attempt per distinct end
+ * O(nodes in the partition) per task. WILL_RUN: O(R + k log R) to release the
+ * first k of the R running jobs of the partition in end order (a heap, not a
+ * sort of all R) plus one placement attempt per distinct end
  * time once enough devices are free. The nodes constraint: O(M + W + nodes
  * visited); constrained CPU-only gangs O(P log P) for the P nodes of the
  * partition. Never-fits (a job larger than its
@@ -860,12 +861,38 @@ bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 
 /* ---- will run ------------------------------------------------------------------- */
 
-static int cmp_end(const void *a, const void *b)
+/* Will-run's order of running jobs: estimated end, then submit sequence (a
+ * total order: seq is unique). */
+static bool end_before(const struct sched_endev *x, const struct sched_endev *y)
 {
-	const struct sched_endev *x = a, *y = b;
-	if (x->end_s != y->end_s)
-		return x->end_s < y->end_s ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->end_s != y->end_s ? x->end_s < y->end_s : x->seq < y->seq;
+}
+
+/* Min-heap of e[0..n) by end_before: restores the heap below position i. */
+static void end_sift(struct sched_endev *e, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < n && end_before(&e[l], &e[m]))
+			m = l;
+		if (l + 1 < n && end_before(&e[l + 1], &e[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct sched_endev t = e[i];
+		e[i] = e[m];
+		e[m] = t;
+		i = m;
+	}
+}
+
+/* Pops the heap's first end: it moves to e[n - 1] (heap sort's order, reversed). */
+static void end_pop(struct sched_endev *e, uint32_t n)
+{
+	struct sched_endev t = e[0];
+	e[0] = e[n - 1];
+	e[n - 1] = t;
+	end_sift(e, n - 1, 0);
 }
 
 static void save_resv(struct sched *s, struct sched_resv *resv, uint32_t n)
@@ -907,13 +934,19 @@ int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 		s->ends[i].seq = r->seq;
 		s->ends[i].job = pa->running[i];
 	}
-	qsort(s->ends, pa->nrunning, sizeof *s->ends, cmp_end);
-	while (released < pa->nrunning) {
-		int64_t t = s->ends[released].end_s;
-		while (released < pa->nrunning && s->ends[released].end_s == t) {
-			const struct sched_job *r = &s->jobs[s->ends[released].job];
-			sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, -1);
+	/* Released in (end, seq) order, popped from a heap: O(R + k log R) for the
+	 * k jobs released before h fits, not a sort of all R. Released entries
+	 * sit at ends[R - released .. R). */
+	uint32_t R = pa->nrunning;
+	for (uint32_t i = R / 2; i-- > 0;)
+		end_sift(s->ends, R, i);
+	while (released < R) {
+		int64_t t = s->ends[0].end_s;
+		while (released < R && s->ends[0].end_s == t) {
+			end_pop(s->ends, R - released);
 			released++;
+			const struct sched_job *r = &s->jobs[s->ends[R - released].job];
+			sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, -1);
 		}
 		if (sched_place_take(s, h, &n) == 0) {
 			save_resv(s, resv, n);
@@ -923,8 +956,9 @@ int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 			break;
 		}
 	}
-	while (released) {
-		const struct sched_job *r = &s->jobs[s->ends[--released].job];
+	/* Taken back last released first, as before the heap. */
+	for (uint32_t i = R - released; i < R; i++) {
+		const struct sched_job *r = &s->jobs[s->ends[i].job];
 		sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, 1);
 	}
 	return rc;
