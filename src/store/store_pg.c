@@ -230,7 +230,8 @@ struct store_pg {
 	PGconn *conn;
 	int version;
 	bool in_tx;
-	uint32_t nsave;
+	uint32_t nsave;    /* open savepoints as the caller sees them */
+	uint32_t pg_depth; /* savepoints the server has: nsave + releases not yet sent */
 	/* The first error of the open transaction: what its commit reports. */
 	char tx_err[AIDC_ERRMSG_MAX];
 	char session_sql[160]; /* the SET commands of every (re)connection */
@@ -422,7 +423,7 @@ static void end_tx(struct store_pg *s)
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 	s->in_tx = false;
-	s->nsave = 0;
+	s->nsave = s->pg_depth = 0;
 }
 
 static int op_commit(struct store *st, struct aidc_err *e)
@@ -454,14 +455,28 @@ static void op_rollback(struct store *st)
 		end_tx(s);
 }
 
+/*
+ * Savepoints cost one round trip per unit, not two: savepoint k is named
+ * "u<k>" by its depth, and a release is only noted. The next savepoint of
+ * the same depth releases the old one in the same message ("RELEASE
+ * SAVEPOINT u1; SAVEPOINT u1"), COMMIT releases whatever is left, and a
+ * rollback_to names its own depth, so a released savepoint above it (still
+ * on the server) is undone with it, as its unit was part of this one.
+ */
 static int op_savepoint(struct store *st, struct aidc_err *e)
 {
 	struct store_pg *s = self(st);
 	if (!s->in_tx)
 		return aidc_errf(e, AIDC_E_STATE, "store: savepoint outside a transaction");
-	int rc = exec_sql(s, "SAVEPOINT u", e);
+	char sql[64];
+	uint32_t d = s->nsave + 1;
+	if (s->pg_depth >= d)
+		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT u%u; SAVEPOINT u%u", d, d);
+	else
+		snprintf(sql, sizeof sql, "SAVEPOINT u%u", d);
+	int rc = exec_sql(s, sql, e);
 	if (rc == 0)
-		s->nsave++;
+		s->nsave = s->pg_depth = d;
 	return rc;
 }
 
@@ -470,10 +485,18 @@ static int op_release(struct store *st, struct aidc_err *e)
 	struct store_pg *s = self(st);
 	if (!s->in_tx || s->nsave == 0)
 		return aidc_errf(e, AIDC_E_STATE, "store: release without a savepoint");
-	int rc = exec_sql(s, "RELEASE SAVEPOINT u", e);
-	if (rc == 0)
-		s->nsave--;
-	return rc;
+	/* A failed statement aborted the transaction: RELEASE would fail, so
+	 * send it now to report that, as an immediate RELEASE would. */
+	if (PQtransactionStatus(s->conn) == PQTRANS_INERROR) {
+		char sql[48];
+		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT u%u", s->nsave);
+		int rc = exec_sql(s, sql, e);
+		if (rc)
+			return rc;
+		s->pg_depth = s->nsave - 1;
+	}
+	s->nsave--;
+	return 0;
 }
 
 static void op_rollback_to(struct store *st)
@@ -483,11 +506,14 @@ static void op_rollback_to(struct store *st)
 		return;
 	/* ROLLBACK TO keeps the savepoint open (and ends an aborted state the
 	 * unit caused); RELEASE closes it. The unit's error is forgotten. */
-	exec_sql(s, "ROLLBACK TO SAVEPOINT u", NULL);
-	exec_sql(s, "RELEASE SAVEPOINT u", NULL);
+	char sql[96];
+	snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT u%u; RELEASE SAVEPOINT u%u", s->nsave,
+		 s->nsave);
+	exec_sql(s, sql, NULL);
 	if (PQtransactionStatus(s->conn) == PQTRANS_INTRANS)
 		s->tx_err[0] = '\0';
 	s->nsave--;
+	s->pg_depth = s->nsave;
 }
 
 /* ---- jobs ------------------------------------------------------------------ */

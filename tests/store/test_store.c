@@ -203,8 +203,35 @@ static void test_units(void)
 	CHECK_EQ(st->ops->savepoint(st, &e), 0);
 	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
 	CHECK_EQ(st->ops->release(st, &e), 0);
+	/* Nested: an inner unit released, then the outer one rolled back,
+	 * takes the inner one's writes with it. */
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	CHECK_EQ(st->ops->savepoint(st, &e), 0);
+	j.id = 4;
+	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
+	CHECK_EQ(st->ops->release(st, &e), 0);
+	CHECK_EQ(st->ops->meta_set(st, "outer", "x", &e), 0);
+	st->ops->rollback_to(st);
+	CHECK_EQ(st->ops->release(st, NULL), AIDC_E_STATE);
+	/* Many units in a row, as a storm's iteration has. */
+	for (int i = 0; i < 100; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "k%d", i);
+		CHECK_EQ(st->ops->savepoint(st, &e), 0);
+		CHECK_EQ(st->ops->meta_set(st, key, "v", &e), 0);
+		if (i % 10 == 9)
+			st->ops->rollback_to(st);
+		else
+			CHECK_EQ(st->ops->release(st, &e), 0);
+	}
 	CHECK_EQ(store_commit(st, &e), 0);
+	char *mv = NULL;
+	CHECK_EQ(st->ops->meta_get(st, "k98", &mv, &e), 0);
+	aidc_free(mv);
+	CHECK_EQ(st->ops->meta_get(st, "k99", &mv, NULL), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->meta_get(st, "outer", &mv, NULL), AIDC_E_NOTFOUND);
 	struct store_job g;
+	CHECK_EQ(st->ops->job_get(st, 4, &g, NULL), AIDC_E_NOTFOUND);
 	CHECK_EQ(st->ops->job_get(st, 1, &g, &e), 0);
 	store_job_release(&g);
 	CHECK_EQ(st->ops->job_get(st, 2, &g, NULL), AIDC_E_NOTFOUND);
