@@ -191,6 +191,7 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 	if ((rc = copy_cluster(s, c, e)) != 0)
 		goto out;
 	jobs_by_seq(s, order, &n);
+	sched_reserve_jobs(c, n); /* one allocation, not log n growth copies */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sched_job *j = &s->jobs[order[i]];
 		int h = copy_job(s, c, j, now_s, e);

@@ -109,6 +109,12 @@ void sched_grow_copy(void **v, size_t *cap, size_t need, size_t elem_size)
 	*cap = c;
 }
 
+void sched_reserve_jobs(struct sched *s, size_t n)
+{
+	SCHED_GROW_COPY(s->jobs, s->cap_jobs, n);
+	SCHED_GROW_COPY(s->hot, s->cap_hot, n);
+}
+
 void sched_shape_proto(const struct sched_shape *sh, struct sched_job *pj)
 {
 	memset(pj, 0, sizeof *pj);

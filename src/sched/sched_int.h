@@ -221,6 +221,7 @@ struct sched {
 	uint32_t ngroups;
 	size_t cap_groups;
 	struct aidc_intern group_ids; /* group name -> id (ids are dense, as groups) */
+	struct aidc_intern node_ids;  /* node names (ids are node ids): uniqueness */
 
 	struct sched_model *models; /* models[0 .. nmodels) */
 	uint32_t nmodels;
@@ -516,6 +517,8 @@ void sched_hot_fill(struct sched *s, uint32_t h);
  * doubling into a fresh block and copies, never realloc (see hot.c). */
 void sched_grow_copy(void **v, size_t *cap, size_t need, size_t elem_size);
 #define SCHED_GROW_COPY(v, cap, need) sched_grow_copy((void **)&(v), &(cap), (need), sizeof *(v))
+/* Room for n job handles in s->jobs and s->hot (the forecast's copy). */
+void sched_reserve_jobs(struct sched *s, size_t n);
 /* Job h's shape, or NULL (no shape, or s->no_fast_path). */
 struct sched_shape *sched_shape_of(struct sched *s, uint32_t h);
 /* A job record holding only shape sh's fields (for never-fits and the memo). */
