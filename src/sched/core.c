@@ -131,6 +131,7 @@ static void part_release(struct sched_partition *p)
 	aidc_free(p->q);
 	aidc_free(p->inbox);
 	aidc_free(p->running);
+	aidc_free(p->run_ends);
 	aidc_free(p->ncls);
 }
 

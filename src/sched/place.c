@@ -904,15 +904,6 @@ static void save_resv(struct sched *s, struct sched_resv *resv, uint32_t n)
 	resv->nalloc = n;
 }
 
-/* Estimated end of a running job: start + (estimate - time already run
- * before this start), and never in the past (an overrunning job may end now). */
-static int64_t est_end(const struct sched *s, const struct sched_job *r, int64_t now_s)
-{
-	int64_t left = sched_job_est(s, r) - r->executed_s;
-	int64_t end = r->run_start_s + AIDC_MAX(left, 1);
-	return end <= now_s ? now_s + 1 : end;
-}
-
 int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 		   struct sched_resv *resv)
 {
@@ -928,11 +919,13 @@ int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 		return 0;
 	}
 	AIDC_GROW(s->ends, s->cap_ends, (size_t)pa->nrunning + 1);
+	/* Estimated end of a running job: start + (estimate - time already run
+	 * before this start; kept in run_ends since it started), and never in
+	 * the past (an overrunning job may end now). */
 	for (uint32_t i = 0; i < pa->nrunning; i++) {
-		const struct sched_job *r = &s->jobs[pa->running[i]];
-		s->ends[i].end_s = est_end(s, r, now_s);
-		s->ends[i].seq = r->seq;
-		s->ends[i].job = pa->running[i];
+		s->ends[i] = pa->run_ends[i];
+		if (s->ends[i].end_s <= now_s)
+			s->ends[i].end_s = now_s + 1;
 	}
 	/* Released in (end, seq) order, popped from a heap: O(R + k log R) for the
 	 * k jobs released before h fits, not a sort of all R. Released entries

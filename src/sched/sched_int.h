@@ -387,6 +387,10 @@ struct sched_partition {
 	uint32_t *running; /* running job handles, unordered (job->run_idx) */
 	uint32_t nrunning;
 	size_t cap_running;
+	/* parallel to running: (start + what was left of its estimate, seq, handle),
+	 * fixed while it runs, so will-run reads no job record (place.c) */
+	struct sched_endev *run_ends;
+	size_t cap_run_ends;
 	struct sched_usage use; /* kept incrementally: sched_usage is O(partitions) */
 	/* Tiresias threshold from history (queue.c): finished jobs' service in
 	 * device-seconds, counted in log buckets of a quarter octave. */
