@@ -69,7 +69,7 @@ static void usage(FILE *f)
 		"       [--node-timeout-s S] [--loss-pct P]\n"
 		"       [--max-inflight N] [--timeout-s S] [--aidc PATH] [--keep] [--json]\n"
 		"Starts a real controller on loopback in a temporary directory, N emulated nodes\n"
-		"(agent protocol 2, mock devices, tasks exit after --task-ms without forking) in\n"
+		"(agent protocol 3, mock devices, tasks exit after --task-ms without forking) in\n"
 		"this process, and measures: registration storm, steady heartbeat CPU, idle\n"
 		"submit-to-start, end-to-end jobs/s (every K-th job a G-node gang), controller\n"
 		"RSS, and a node-loss storm (P%% of nodes silent at once). Defaults: 1024 nodes,\n"

@@ -188,6 +188,14 @@ enum agent_shim_state agent_proc_shim_state(pid_t pid, int *exit_code, int *term
 int agent_proc_spawn_result(int *fd, const char *cwd, const char *exe, struct aidc_err *e);
 /* Signals the task's whole process group (pgid == pid). */
 void agent_proc_signal(pid_t pid, int sig);
+/*
+ * A job's --signal: sig to the processes of the session that leader (the
+ * task's shim) leads. batch: to the batch script alone (the shim's child);
+ * else to every other process of the session except srun launchers (comm
+ * "srun"), which would forward it to their tasks a second time. Returns how
+ * many processes were signalled.
+ */
+int agent_proc_signal_job(pid_t leader, int sig, bool batch);
 /* Reaps one exited child without blocking: 1 with pid and status, 0 if none. */
 int agent_proc_reap(pid_t *pid, int *exit_code, int *term_signal);
 /* CPU time of pid and of the children it waited for (/proc/PID/stat: its
@@ -253,6 +261,11 @@ struct task {
 	char message[256];
 	int64_t start_ms, limit_s, grace_s;
 	int64_t term_ms;   /* when SIGTERM was sent, 0 if not */
+	/* The job's --signal: sig (0 = none) sig_before_s before limit_s, to
+	 * the batch script alone with sig_batch; sig_sent once delivered. */
+	int sig;
+	int64_t sig_before_s;
+	bool sig_batch, sig_sent;
 	char out_path[AIDC_MAX_PATH_BYTES], err_path[AIDC_MAX_PATH_BYTES];
 	int64_t out_off, err_off;
 	bool running_reported;

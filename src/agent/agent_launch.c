@@ -423,6 +423,9 @@ void agent_launch_task(struct agent *a, const struct api_launch *l)
 	struct task *t = agent_task_new(a, job, index, attempt);
 	t->limit_s = l->time_limit_s;
 	t->grace_s = l->kill_grace_s;
+	t->sig = (int)l->signal;
+	t->sig_before_s = l->signal_before_s;
+	t->sig_batch = l->signal_batch;
 	t->start_ms = agent_mono_ms();
 	snprintf(t->out_path, sizeof t->out_path, "%.3900s/tasks/%" PRId64 ".%u.%u.out",
 		 a->cfg.state_dir, job, attempt, index);
@@ -657,6 +660,17 @@ void agent_enforce_limits(struct agent *a)
 		struct task *t = &a->tasks[i];
 		if (t->state != T_RUNNING)
 			continue;
+		if (t->sig && !t->sig_sent && t->limit_s > 0 && t->term_ms == 0 &&
+		    now - t->start_ms >= (t->limit_s - t->sig_before_s) * 1000) {
+			/* --signal, once (persisted: a restarted agent does not resend). */
+			t->sig_sent = true;
+			int n = agent_proc_signal_job(t->pid, t->sig, t->sig_batch);
+			aidc_log(AIDC_LOG_INFO,
+				 "job %" PRId64 " task %u: --signal %d sent to %d process(es), %" PRId64
+				 " s before its time limit",
+				 t->job, t->index, t->sig, n, t->sig_before_s);
+			agent_save_state(a);
+		}
 		if (t->limit_s > 0 && t->term_ms == 0 && now - t->start_ms >= t->limit_s * 1000) {
 			t->timed_out = true;
 			agent_proc_signal(t->pid, SIGTERM);

@@ -47,6 +47,10 @@ static void task_json(struct aidc_json *w, const struct task *t)
 	aidc_json_ki64(w, "limit_s", t->limit_s);
 	aidc_json_ki64(w, "grace_s", t->grace_s);
 	aidc_json_ki64(w, "term_ms", t->term_ms);
+	aidc_json_ki64(w, "sig", t->sig);
+	aidc_json_ki64(w, "sig_before_s", t->sig_before_s);
+	aidc_json_kbool(w, "sig_batch", t->sig_batch);
+	aidc_json_kbool(w, "sig_sent", t->sig_sent);
 	aidc_json_kbool(w, "timed_out", t->timed_out);
 	aidc_json_kbool(w, "failed", t->failed);
 	aidc_json_kbool(w, "lost", t->lost);
@@ -153,6 +157,10 @@ static void restore_task(struct agent *a, json_t *o)
 	t->limit_s = agent_jint(o, "limit_s");
 	t->grace_s = agent_jint(o, "grace_s");
 	t->term_ms = agent_jint(o, "term_ms");
+	t->sig = (int)agent_jint(o, "sig");
+	t->sig_before_s = agent_jint(o, "sig_before_s");
+	t->sig_batch = json_is_true(json_object_get(o, "sig_batch"));
+	t->sig_sent = json_is_true(json_object_get(o, "sig_sent"));
 	t->timed_out = json_is_true(json_object_get(o, "timed_out"));
 	t->failed = json_is_true(json_object_get(o, "failed"));
 	t->lost = json_is_true(json_object_get(o, "lost"));

@@ -14,6 +14,7 @@
  * Also here: process identity across pid reuse (/proc/PID/stat start time),
  * the subreaper setting, and the copier that writes -o/-e files as the user.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -493,6 +494,59 @@ static char *proc_stat_fields(pid_t pid, char *buf, size_t size)
 	buf[n] = '\0';
 	char *r = strrchr(buf, ')');
 	return r && r[1] == ' ' ? r + 2 : NULL;
+}
+
+/* The command name, parent and session of pid from /proc/PID/stat. */
+static int proc_parent_session(pid_t pid, char *comm, size_t n, pid_t *ppid, pid_t *sid)
+{
+	char buf[1024], p[64];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
+	if (!open_ || !close_ || close_ < open_)
+		return -1;
+	snprintf(comm, n, "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+	char state;
+	int pp, pg, ss;
+	if (sscanf(close_ + 1, " %c %d %d %d", &state, &pp, &pg, &ss) != 4)
+		return -1;
+	*ppid = pp;
+	*sid = ss;
+	return state == 'Z' || state == 'X' ? -1 : 0;
+}
+
+int agent_proc_signal_job(pid_t leader, int sig, bool batch)
+{
+	DIR *d = opendir("/proc");
+	if (!d || leader <= 0) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		char comm[64];
+		pid_t ppid, sid;
+		if (*end || pid <= 0 || pid == leader ||
+		    proc_parent_session((pid_t)pid, comm, sizeof comm, &ppid, &sid) != 0 ||
+		    sid != leader)
+			continue;
+		bool script = ppid == leader;
+		if (batch ? !script : (script || !strcmp(comm, "srun")))
+			continue;
+		n += kill((pid_t)pid, sig) == 0;
+	}
+	closedir(d);
+	return n;
 }
 
 int agent_proc_start_ticks(pid_t pid, uint64_t *ticks)

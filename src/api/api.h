@@ -132,6 +132,10 @@ struct api_job_submit {
 	bool hold;               /* -H: queued held (reason "held") until POST .../release */
 	char *dependency;        /* -d: Slurm's list (api_parse_dependency) or NULL */
 	bool kill_on_invalid_dep; /* cancel (not leave pending) when a dependency never holds */
+	/* --signal: signal (0 = none) sent signal_before_s before the time limit,
+	 * to the batch script alone with signal_batch (docs/slurm.md). */
+	int64_t signal, signal_before_s;
+	bool signal_batch;
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -218,9 +222,11 @@ extern const struct api_schema api_schema_task_ref;
  * an older epoch (a killed agent's replayed poll) is refused; log pushes
  * and reports name job, task and attempt; work orders are decoded against
  * api_schema_work; heartbeats may carry the node's problem (a full state
- * directory), which drains the node with that reason.
+ * directory), which drains the node with that reason. Version 3: launch
+ * orders may carry the job's --signal (signal, signal_before_s,
+ * signal_batch), which the agent delivers before the time limit.
  */
-#define API_AGENT_PROTOCOL_VERSION 2
+#define API_AGENT_PROTOCOL_VERSION 3
 
 /* POST /v1/agents/register */
 struct api_agent_register {
@@ -326,6 +332,10 @@ struct api_launch {
 	struct api_strv devices;  /* device indices on this node, decimal */
 	char *umask;              /* octal, applied to the task and its -o/-e files; NULL = 022 */
 	bool slurm_env;           /* add SLURM_JOB_ID, _NODELIST, ... (docs/slurm.md) */
+	/* The job's --signal (protocol 3): signal (0 = none) signal_before_s
+	 * before time_limit_s, to the batch script alone with signal_batch. */
+	int64_t signal, signal_before_s;
+	bool signal_batch;
 };
 extern const struct api_schema api_schema_launch;
 

@@ -8,6 +8,8 @@
  * an option is applied with Slurm's meaning, accepted with a warning when it
  * changes nothing here, or refused naming it and why (docs/slurm.md).
  */
+#include <signal.h>
+#include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
@@ -32,6 +34,7 @@ enum {
 	O_DEPENDENCY,
 	O_IGNORE_PBS,
 	O_KILL_INVALID_DEP,
+	O_SIGNAL,
 	O_JOB_NAME,
 	O_MEM,
 	O_MEM_PER_CPU,
@@ -182,7 +185,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"requeue", 0, NO, A, O_REQUEUE, "a node failure requeues the job (on_node_failure=requeue)"},
     {"reservation", 0, ARG, R, 0, "reservations are not implemented"},
     {"segment", 0, ARG, R, 0, WHY_ONE_NODE},
-    {"signal", 0, ARG, R, 0, "signals before the time limit are not implemented yet"},
+    {"signal", 0, ARG, A, O_SIGNAL,
+     "[B:]SIG[@SECONDS]: SIG (name or number) SECONDS (default 60) before the time limit: to "
+     "the batch script with B:, else to its other processes (srun's tasks)"},
     {"sockets-per-node", 0, ARG, R, 0, WHY_CPU_LAYOUT},
     {"spread-job", 0, NO, R, 0, WHY_ONE_NODE},
     {"switches", 0, ARG, R, 0, WHY_ONE_NODE},
@@ -444,6 +449,64 @@ static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 	}
 }
 
+int api_signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"ABRT", SIGABRT},
+		    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},
+		    {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+		    {"TSTP", SIGTSTP}, {"URG", SIGURG},	  {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+		    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}};
+	int64_t n;
+	if (strspn(name, "0123456789") == strlen(name) && *name)
+		return aidc_parse_i64(name, 1, SIGRTMAX, &n) ? -1 : (int)n;
+	if (!strncasecmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(sigs); i++)
+		if (!strcasecmp(name, sigs[i].name))
+			return sigs[i].sig;
+	return -1;
+}
+
+int api_parse_signal_opt(const char *v, int64_t *sig, int64_t *before_s, bool *batch,
+			 struct aidc_err *e)
+{
+	char buf[64];
+	if (!v || strlen(v) >= sizeof buf)
+		return aidc_errf(e, AIDC_E_INVAL, "--signal: give [B:]SIG[@SECONDS]");
+	snprintf(buf, sizeof buf, "%s", v);
+	char *p = buf, *at = strchr(buf, '@');
+	*batch = false;
+	if (!strncmp(p, "B:", 2)) {
+		*batch = true;
+		p += 2;
+	} else if (!strncmp(p, "R:", 2)) {
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--signal=%s: R: (at a reservation's end) is not supported: "
+				 "reservations are not implemented",
+				 v);
+	}
+	*before_s = 60;
+	if (at) {
+		*at++ = '\0';
+		if (!*at || strspn(at, "0123456789") != strlen(at) ||
+		    aidc_parse_i64(at, 0, 65535, before_s))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "--signal=%s: '@%s' is not a number of seconds (0..65535)", v,
+					 at);
+	}
+	int n = api_signal_number(p);
+	if (n <= 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--signal=%s: '%s' is not a signal (a name such as USR1 or "
+				 "SIGUSR1, or a number)",
+				 v, p);
+	*sig = n;
+	return 0;
+}
+
 const char *api_dep_type_name(int type)
 {
 	static const char *const names[] = {"?",	"afterok", "afternotok",
@@ -587,6 +650,8 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return set_str(opt, v, s->qos, sizeof s->qos, e);
 	case O_WRAP:
 		return set_str(opt, v, s->wrap, sizeof s->wrap, e);
+	case O_SIGNAL:
+		return api_parse_signal_opt(v, &s->signal, &s->signal_before_s, &s->signal_batch, e);
 	case O_KILL_INVALID_DEP:
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is not yes or no", opt, v);

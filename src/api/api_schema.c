@@ -83,6 +83,12 @@ static const struct api_field job_submit_fields[] = {
 	      "-d: Slurm's TYPE:ID[:ID...] items (TYPE after, afterok, afternotok or afterany; "
 	      "after's ids may end +MINUTES) or singleton, joined by ',' (all must hold) or '?' "
 	      "(any one): pending (reason dependency) until they hold"),
+	F_I64(struct api_job_submit, signal, false, 0, 64,
+	      "--signal: this signal (a number, 0 = none) signal_before_s before the time limit"),
+	F_I64(struct api_job_submit, signal_before_s, false, 0, 65535,
+	      "--signal's SECONDS before the time limit (with signal)"),
+	F_BOOL(struct api_job_submit, signal_batch,
+	       "--signal=B:...: to the batch script alone, else to its other processes"),
 	F_BOOL(struct api_job_submit, kill_on_invalid_dep,
 	       "--kill-on-invalid-dep=yes: a job whose dependency can never hold is cancelled "
 	       "instead of staying pending (reason DependencyNeverSatisfied)"),
@@ -306,6 +312,10 @@ static const struct api_field launch_fields[] = {
 	F_STR(struct api_launch, umask, false, 4, "the job's umask in octal; absent: 0022"),
 	F_BOOL(struct api_launch, slurm_env,
 	       "add a Slurm batch job's run-time SLURM_* variables (job id, node list, ...)"),
+	F_I64(struct api_launch, signal, false, 0, 64, "--signal: 0 = none"),
+	F_I64(struct api_launch, signal_before_s, false, 0, 65535,
+	      "seconds before time_limit_s"),
+	F_BOOL(struct api_launch, signal_batch, "to the batch script alone"),
 };
 SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
 	       "one task to start", launch_check);

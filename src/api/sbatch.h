@@ -68,6 +68,8 @@ struct api_sbatch {
 	bool preemptible; /* #AIDC --preemptible */
 	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
 	bool kill_invalid_dep; /* --kill-on-invalid-dep=yes */
+	int64_t signal, signal_before_s; /* --signal=[B:]SIG[@SECONDS]; 0 = none */
+	bool signal_batch;
 	int verbose;
 	char name[AIDC_MAX_NAME_BYTES];
 	char gpu_model[AIDC_MAX_NAME_BYTES];
@@ -120,6 +122,15 @@ struct api_dep {
 int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, bool *any,
 			 struct aidc_err *e);
 const char *api_dep_type_name(int type);
+
+/* A signal's number from its name ("USR1", "SIGUSR1", any case) or
+ * number; -1 when it is neither. */
+int api_signal_number(const char *name);
+/* Slurm's --signal=[B:]SIG[@SECONDS] (SECONDS 0..65535, default 60; R: is
+ * refused): the signal, how long before the time limit, and whether it goes
+ * to the batch script alone (B:). */
+int api_parse_signal_opt(const char *v, int64_t *sig, int64_t *before_s, bool *batch,
+			 struct aidc_err *e);
 
 /* Reads the directives of script (NUL-terminated); *s is zeroed first.
  * Unknown and refused options are errors naming the script line. */

@@ -481,6 +481,12 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		aidc_json_ki64(w, "mem_mib", r->job.mem_mib);
 	if (sb->time_limit_s)
 		aidc_json_ki64(w, "time_limit_s", sb->time_limit_s);
+	if (sb->signal) {
+		aidc_json_ki64(w, "signal", sb->signal);
+		aidc_json_ki64(w, "signal_before_s", sb->signal_before_s);
+		if (sb->signal_batch)
+			aidc_json_kbool(w, "signal_batch", true);
+	}
 	if (r->job.priority_set)
 		aidc_json_ki64(w, "priority", r->job.priority);
 	const struct {

@@ -270,12 +270,16 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KI(gpus_per_task);
 	KI(time_limit_s);
 	KI(priority);
+	KI(signal);
+	KI(signal_before_s);
 #undef KS
 #undef KI
 	if (s->preemptible)
 		aidc_json_kbool(&w, "preemptible", true);
 	if (s->kill_on_invalid_dep)
 		aidc_json_kbool(&w, "kill_on_invalid_dep", true);
+	if (s->signal_batch)
+		aidc_json_kbool(&w, "signal_batch", true);
 	if (s->slurm_env)
 		aidc_json_kbool(&w, "slurm_env", true);
 	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
@@ -684,6 +688,18 @@ static int insert_job(struct ctld *c, const struct ctld_job *j, struct aidc_err 
 
 static int deps_admit(struct ctld *c, const char *spec, struct aidc_err *e);
 
+/* After the QoS's wall-time default: --signal counts back from a limit. */
+static int signal_check(const struct api_job_submit *spec, struct aidc_err *e)
+{
+	if (spec->signal && !spec->time_limit_s)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "signal: --signal needs a time limit (-t): it is sent "
+				 "signal_before_s before it");
+	if (!spec->signal && (spec->signal_before_s || spec->signal_batch))
+		return aidc_errf(e, AIDC_E_INVAL, "signal_before_s and signal_batch need signal");
+	return 0;
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e)
@@ -716,6 +732,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	if ((rc = check_partition(c, spec->partition, e)) != 0)
 		return rc;
 	if ((rc = ctld_tenancy_admit(c, who, spec, e)) != 0)
+		return rc;
+	if ((rc = signal_check(spec, e)) != 0)
 		return rc;
 	/* Ids are never reused or wrapped: the last one is INT64_MAX - 1, so the
 	 * stored counter (next id) always fits a signed 64-bit column. */

@@ -607,6 +607,12 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 		aidc_json_kstr(w, "umask", s->umask);
 	if (s->slurm_env)
 		aidc_json_kbool(w, "slurm_env", true);
+	if (s->signal) {
+		aidc_json_ki64(w, "signal", s->signal);
+		aidc_json_ki64(w, "signal_before_s", s->signal_before_s);
+		if (s->signal_batch)
+			aidc_json_kbool(w, "signal_batch", true);
+	}
 	aidc_json_ki64(w, "world_size", j->ntasks);
 	aidc_json_ki64(w, "local_rank", k->local_rank);
 	aidc_json_ki64(w, "local_world_size", k->local_size);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of #SBATCH / #AIDC directive parsing (src/api/api_sbatch.c), table-driven. */
+#include <signal.h>
+
 #include "api/sbatch.h"
 #include "tests/test.h"
 #include "util/util.h"
@@ -136,7 +138,10 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
 	    {"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
 	    {"#!/bin/sh\n#SBATCH --begin=now+1h\n", AIDC_E_UNSUPPORTED, "--begin"},
-	    {"#!/bin/sh\n#SBATCH --signal=B:USR1@60\n", AIDC_E_UNSUPPORTED, "--signal"},
+	    {"#!/bin/sh\n#SBATCH --signal=R:USR1@60\n", AIDC_E_UNSUPPORTED, "R: (at a reservation"},
+	    {"#!/bin/sh\n#SBATCH --signal=FOO\n", AIDC_E_INVAL, "'FOO' is not a signal"},
+	    {"#!/bin/sh\n#SBATCH --signal=USR1@x\n", AIDC_E_INVAL, "not a number of seconds"},
+	    {"#!/bin/sh\n#SBATCH --signal=USR1@70000\n", AIDC_E_INVAL, "not a number of seconds"},
 	    {"#!/bin/sh\n#SBATCH --open-mode=append\n", AIDC_E_UNSUPPORTED, "only truncate"},
 	    {"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "only one gpu"},
 	    {"#!/bin/sh\n#SBATCH --parsable=yes\n", AIDC_E_INVAL, "takes no value"},
@@ -198,6 +203,16 @@ static void test_dependency(void)
 	CHECK_EQ(api_sbatch_parse("#SBATCH --kill-on-invalid-dep=yes -d singleton\n", &s, NULL), 0);
 	CHECK(s.kill_invalid_dep);
 	CHECK_STR(s.dependency, "singleton");
+	CHECK_EQ(api_sbatch_parse("#SBATCH --signal=B:SIGUSR1@90\n", &s, NULL), 0);
+	CHECK_EQ(s.signal, SIGUSR1);
+	CHECK_EQ(s.signal_before_s, 90);
+	CHECK(s.signal_batch);
+	CHECK_EQ(api_sbatch_parse("#SBATCH --signal=10\n", &s, NULL), 0);
+	CHECK_EQ(s.signal, 10);
+	CHECK_EQ(s.signal_before_s, 60);
+	CHECK(!s.signal_batch);
+	CHECK_EQ(api_signal_number("usr2"), SIGUSR2);
+	CHECK_EQ(api_signal_number("0"), -1);
 }
 
 /* The table: sorted, unique, every row explained, short letters unique. */

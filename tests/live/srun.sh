@@ -7,7 +7,9 @@
 # gives each task its own devices; -l labels lines; -o patterns per task;
 # srun exits with the highest task exit code; more tasks than the job's CPUs
 # and options it cannot honour are refused; cancelling the job ends a running
-# step's tasks; srun outside a job says why.
+# step's tasks; srun outside a job says why. sbatch --signal (issue 13 item 2):
+# B:SIG reaches the batch script alone, SIG every other process of the job
+# (srun's tasks, once each), SECONDS before the time limit.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
@@ -62,6 +64,31 @@ wait_for 30 test -s "$DIR/pid.1" || fail "the step's tasks did not start"
 check_eq "job $long cancelled" "$(wait_state "$long" cancelled 60)" cancelled
 gone() { ! kill -0 "$(cat "$DIR/pid.0")" 2>/dev/null && ! kill -0 "$(cat "$DIR/pid.1")" 2>/dev/null; }
 wait_for 30 gone && ok "the step's tasks ended with the job" || fail "a step task survived its job"
+
+# --signal: B: to the batch script; without it, to the step's tasks (once).
+cat > "$DIR/sigb.sh" <<SCRIPT
+#!/bin/sh
+#SBATCH -t 0:30 --signal=B:USR1@25
+trap 'echo got >> "$DIR/sigb"; exit 0' USR1
+while :; do sleep 0.2; done
+SCRIPT
+cat > "$DIR/sigs.sh" <<SCRIPT
+#!/bin/sh
+#SBATCH -n 2 -t 0:30 --signal=SIGUSR1@25
+trap 'echo shell >> "$DIR/sigs.shell"' USR1
+srun sh -c 'trap "echo \$SLURM_PROCID >> $DIR/sigs; exit 0" USR1; while :; do sleep 0.2; done'
+echo "srun=\$?" > "$DIR/sigs.rc"
+SCRIPT
+b=$( (cd "$DIR" && "$AIDC" sbatch --parsable sigb.sh) )
+s=$( (cd "$DIR" && "$AIDC" sbatch --parsable sigs.sh) )
+check_eq "B:USR1@25 of 30 s: the script traps it and completes" "$(wait_state "$b" "$END" 60)" completed
+check_eq "the batch script got it once" "$(cat "$DIR/sigb" 2>&1)" got
+check_eq "SIGUSR1@25: the step's tasks trap it and the job completes" "$(wait_state "$s" "$END" 60)" completed
+check_eq "each task got it once (srun did not forward it twice)" "$(sort "$DIR/sigs" | tr '\n' ' ')" "0 1 "
+[ -e "$DIR/sigs.shell" ] && fail "the batch shell got it" || ok "the batch shell did not get it"
+check_eq "srun exits 0" "$(cat "$DIR/sigs.rc" 2>&1)" "srun=0"
+out=$( (cd "$DIR" && "$AIDC" sbatch --signal=USR1 --wrap true 2>&1) ) && fail "--signal without -t accepted: $out" ||
+	{ [[ "$out" == *"needs a time limit"* ]] && ok "--signal without -t refused: $out" || fail "no -t: $out"; }
 
 out=$(env -u SLURM_JOB_ID -u AIDC_JOB_ID "$AIDC" srun true 2>&1); rc=$?
 check_eq "srun outside a job fails" "$rc" 1
