@@ -19,6 +19,7 @@ pkgs=(
   libmunge-dev munge openssl          # live center: MUNGE credentials (optional in the build), test daemon and certificates
   libhwloc-dev                        # agent: machine topology in the registration (optional; built without it otherwise)
   chromium nodejs                     # dashboard: the browser test (tests/browser, live_dashboard; SKIPs without them)
+  haproxy                             # services: the router (2.6, runtime API); test_haproxy SKIPs without it
 )
 
 missing=()

@@ -368,6 +368,14 @@ AIDC_LIMIT_RANGE(AIDC_MAX_TLS_FILE_BYTES, 64u * 1024u, 64u * 1024u * 1024u);
 #define AIDC_MAX_USER_GROUPS 65536
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_USER_GROUPS, 16, 65536);
+/* Routing slots of the controller's HAProxy (docs/services.md): services
+ * routed at once. Each is a listen section of the config and one port of
+ * the slot range, fixed at start since HAProxy 2.6 cannot add frontends at
+ * run time; 1,024 ports is a range a center can reserve. */
+#ifndef AIDC_MAX_HAPROXY_SLOTS
+#define AIDC_MAX_HAPROXY_SLOTS 1024u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_HAPROXY_SLOTS, 1u, 16384u);
 
 /* ---- node topology (hwloc, in an agent's registration) -------------------- */
 /* Processor packages (sockets) of one node: 8-socket servers are the largest
