@@ -15,6 +15,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev  # live center: HTTP server, JSON, HTTP client, store
   libpq-dev postgresql-15              # live center: the PostgreSQL store (optional in the build); its tests start a throwaway server
   python3-torch                       # live center: the 2-node PyTorch DDP test (CPU, gloo); for /usr/bin/python3
+  python3-torchvision                 # catalogue: the ResNet, segmentation and serving recipes (catalog/, docs/catalog.md) and their smoke tests
   libgnutls28-dev                     # live center: SHA-256 of API tokens (libmicrohttpd's TLS library)
   libmunge-dev munge openssl          # live center: MUNGE credentials (optional in the build), test daemon and certificates
   libhwloc-dev                        # agent: machine topology in the registration (optional; built without it otherwise)

@@ -64,6 +64,8 @@ int cli_audit_main(int argc, char **argv);
 /* `aidc share` and `aidc priority JOB` (cli_share.c). */
 int cli_share_main(int argc, char **argv);
 int cli_priority_main(int argc, char **argv);
+/* `aidc catalog list|show|run|check` (cli_catalog.c, docs/catalog.md). */
+int cli_catalog_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

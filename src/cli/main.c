@@ -73,6 +73,9 @@ const struct cli_subcmd cli_subcmds[] = {
 	 NULL, true},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
+	{"catalog", cli_catalog_main,
+	 "the model and algorithm catalogue: list, show and run recipes (docs/catalog.md)",
+	 "list show run check", false},
 	{"help", cli_help_main, "help on a command; man pages and bash completion", NULL, true},
 };
 const size_t cli_nsubcmds = AIDC_ARRAY_LEN(cli_subcmds);

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""The CPU smoke test of one catalogue recipe (issue 16 item 5): catalog_smoke.py NAME.
+
+The recipe's command comes from `aidc catalog run NAME --dry-run --json` with the
+tiny sizes of CASES[NAME] (so the resolved command line itself is what runs),
+and runs under /usr/bin/python3 in a temporary directory for a few steps.
+A training recipe must exit 0 and write its model file; a serving recipe is
+started with PORT set to a free port, must answer GET /healthz within 120 s,
+then its request must get the expected reply; it is then killed by its PID.
+SKIPs (exit 77 after "SKIP: why") where /usr/bin/python3 lacks torch or
+torchvision. Adding a recipe means adding its case here (docs/catalog.md).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+AIDC = os.environ["AIDC_BIN"]
+SRC = os.environ.get("AIDC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+PY = "/usr/bin/python3"
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def fail(why):
+    print("FAIL: " + why)
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, port, path, body=None, ctype="application/json", timeout=60):
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                                 method=method, headers={"Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+# ---- the cases: tiny --set values, then what to check ----------------------------------
+
+def trained(name):
+    def check(work, out):
+        f = os.path.join(work, name)
+        if not os.path.isfile(f) or os.path.getsize(f) == 0:
+            fail("no model file %s; output:\n%s" % (f, out))
+        print("ok   model file %s (%d bytes)" % (name, os.path.getsize(f)))
+    return check
+
+
+def check_image_service(port, work):
+    st, info = http("GET", port, "/info")
+    if st != 200 or info.get("weights") != os.path.join(work, "model.pt") or \
+            info.get("num_classes") != 5 or info.get("image_size") != 32:
+        fail("GET /info: the trained model file was not loaded: %s %s" % (st, info))
+    print("ok   serving the trained model file (%s, 5 classes, 32x32)" % info["arch"])
+    img = [[[0.1 * ((c + y + x) % 7) for x in range(32)] for y in range(32)] for c in range(3)]
+    st, r = http("POST", port, "/predict", {"image": img})
+    if st != 200 or len(r.get("predictions", [])) != 1:
+        fail("POST /predict (JSON): %s %s" % (st, r))
+    p = r["predictions"][0]
+    if not 0 <= p["class"] < 5 or not 0 < p["prob"] <= 1:
+        fail("prediction out of range: %s" % p)
+    print("ok   POST /predict JSON: class %d p=%.3f" % (p["class"], p["prob"]))
+    import struct
+    raw = struct.pack("<%df" % (2 * 3 * 32 * 32), *([0.5] * (2 * 3 * 32 * 32)))
+    req = urllib.request.Request("http://127.0.0.1:%d/predict" % port, data=raw,
+                                 method="POST", headers={"Content-Type":
+                                                         "application/octet-stream",
+                                                         "X-Shape": "2,3,32,32"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        r = json.loads(resp.read())
+    if len(r.get("predictions", [])) != 2:
+        fail("POST /predict (raw float32, 2 images): %s" % r)
+    print("ok   POST /predict raw float32: 2 predictions")
+    st, r = http("POST", port, "/predict", {"image": [[1, 2]]})
+    if st != 400 or "error" not in r:
+        fail("a malformed image must get 400 with an error: %s %s" % (st, r))
+    print("ok   a malformed image gets 400: %s" % r["error"])
+
+
+def check_text_service(port, work):
+    st, info = http("GET", port, "/info")
+    if st != 200 or info.get("weights") != os.path.join(work, "model.pt") or \
+            info.get("d_model") != 32:
+        fail("GET /info: the trained model file was not loaded: %s %s" % (st, info))
+    print("ok   serving the trained model file (d_model 32)")
+    st, r = http("POST", port, "/generate", {"prompt": "the city ", "max_tokens": 8,
+                                             "temperature": 0})
+    if st != 200 or not isinstance(r.get("text"), str) or r.get("tokens") != 8:
+        fail("POST /generate: %s %s" % (st, r))
+    print("ok   POST /generate: %r" % r["text"])
+    st, r = http("POST", port, "/score", {"text": "traffic at the station"})
+    if st != 200 or not r.get("perplexity", 0) > 0:
+        fail("POST /score: %s %s" % (st, r))
+    print("ok   POST /score: perplexity %.1f" % r["perplexity"])
+    st, r = http("POST", port, "/generate", {"prompt": 5})
+    if st != 400:
+        fail("a bad prompt must get 400: %s %s" % (st, r))
+    print("ok   a bad prompt gets 400")
+
+
+CASES = {
+    "resnet-train": {
+        "set": {"steps": 2, "image_size": 32, "batch_size": 4, "workers": 0, "threads": 1,
+                "device": "cpu", "log_every": 1, "out": "resnet.pt"},
+        "check": trained("resnet.pt"), "needs": ["torchvision"]},
+    "segmentation-train": {
+        "set": {"steps": 2, "image_size": 64, "batch_size": 2, "threads": 1, "device": "cpu",
+                "num_classes": 3, "log_every": 1, "out": "seg.pt"},
+        "check": trained("seg.pt"), "needs": ["torchvision"]},
+    "transformer-lm-train": {
+        "set": {"steps": 3, "seq_len": 32, "batch_size": 4, "d_model": 32, "layers": 1,
+                "heads": 2, "threads": 1, "device": "cpu", "log_every": 1, "out": "lm.pt"},
+        "check": trained("lm.pt"), "needs": []},
+    # The serving recipes load a model file that their training recipe wrote
+    # first (tiny, and of other sizes than the serving defaults: the file's win).
+    "image-classifier-serve": {
+        "set": {"threads": 1, "device": "cpu"},
+        "weights_from": ("resnet-train", {"steps": 1, "image_size": 32, "batch_size": 4, "lr": 0.01,
+                                          "num_classes": 5, "workers": 0, "threads": 1,
+                                          "device": "cpu", "out": "model.pt"}),
+        "serve": check_image_service, "needs": ["torchvision"]},
+    "transformer-lm-serve": {
+        "set": {"threads": 1, "device": "cpu", "max_tokens": 16},
+        "weights_from": ("transformer-lm-train", {"steps": 2, "seq_len": 32, "batch_size": 2,
+                                                  "d_model": 32, "layers": 1, "heads": 2,
+                                                  "threads": 1, "device": "cpu",
+                                                  "out": "model.pt"}),
+        "serve": check_text_service, "needs": []},
+}
+
+
+def resolved_command(name, sets):
+    args = [AIDC, "catalog", "run", name, "--dry-run", "--json", "--no-env"]
+    for k, v in sets.items():
+        args += ["--set", "%s=%s" % (k, v)]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        fail("%s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+    return json.loads(p.stdout)["command"]
+
+
+def env_of(port=None):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+    if port:
+        env["PORT"] = str(port)
+    return env
+
+
+def run_training(case, cmd, work):
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, cwd=work, env=env_of(), capture_output=True, text=True,
+                           timeout=240)
+    except subprocess.TimeoutExpired:
+        fail("no exit within 240 s")
+    out = p.stdout + p.stderr
+    print(p.stdout.strip())
+    if p.returncode != 0:
+        fail("exit %d:\n%s" % (p.returncode, out[-3000:]))
+    print("ok   exit 0 in %.1f s" % (time.time() - t0))
+    case["check"](work, out)
+
+
+def run_service(case, cmd, work):
+    port = free_port()
+    log = open(os.path.join(work, "server.log"), "w")
+    srv = subprocess.Popen(cmd, cwd=work, env=env_of(port), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline, ready = time.time() + 120, False
+        while time.time() < deadline and srv.poll() is None and not ready:
+            try:
+                ready = http("GET", port, "/healthz", timeout=2)[0] == 200
+            except OSError:
+                time.sleep(0.2)
+        if not ready:
+            fail("GET /healthz never answered 200 (exit %s):\n%s" % (
+                srv.poll(), open(os.path.join(work, "server.log")).read()[-3000:]))
+        print("ok   GET /healthz on port %d" % port)
+        case["serve"](port, work)
+    finally:
+        os.kill(srv.pid, signal.SIGKILL)
+        srv.wait()
+        log.close()
+
+
+def main():
+    name = sys.argv[1]
+    if name not in CASES:
+        fail("recipe %s has no smoke case: add one to tests/cli/catalog_smoke.py "
+             "(docs/catalog.md)" % name)
+    case = CASES[name]
+    for mod in ["torch"] + case["needs"]:
+        if subprocess.run([PY, "-c", "import " + mod], capture_output=True).returncode:
+            skip("%s cannot import %s (install python3-%s: scripts/deps.sh)" % (PY, mod, mod))
+    work = tempfile.mkdtemp(prefix="aidc-catalog-smoke-")
+    try:
+        if "weights_from" in case:
+            train, sets = case["weights_from"]
+            print("training the model to serve with %s" % train)
+            run_training({"check": trained(sets["out"])}, resolved_command(train, sets), work)
+            case["set"]["weights"] = os.path.join(work, sets["out"])
+        cmd = resolved_command(name, case["set"])
+        (run_service if "serve" in case else run_training)(case, cmd, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%s: smoke test passed" % name)
+
+
+if __name__ == "__main__":
+    main()
