@@ -1425,7 +1425,7 @@ static void speed_rows(json_t *r, json_t *rates, json_t *hist, json_t *speed)
 				    "runs", (json_int_t)json_array_size(h), "median_elapsed_s",
 				    h ? json_real(median(h)) : json_null()));
 	}
-	json_object_set_new(speed, "reference", json_string(ref ? ref : "exam reference"));
+	json_object_set_new(speed, "reference", ref ? json_string(ref) : json_null());
 	json_object_set_new(speed, "models", rows);
 	json_decref(names);
 }
@@ -1493,9 +1493,10 @@ static void print_speed(json_t *out)
 		       json_is_true(json_object_get(row, "validated")) ? "yes" : "no", rate, rel,
 		       json_integer_value(json_object_get(row, "runs")), med);
 	}
-	printf("RELATIVE: the model's rate over %s's (docs/accounting.md); '-': no published "
+	const char *ref = json_string_value(json_object_get(speed, "reference"));
+	printf("RELATIVE: the model's rate over %s%s (docs/accounting.md); '-': no published "
 	       "exam or override\n",
-	       json_string_value(json_object_get(speed, "reference")));
+	       ref ? ref : "the exam's built-in reference (rate 1)", ref ? "'s" : "");
 }
 
 static int catalog_show(int argc, char **argv)
