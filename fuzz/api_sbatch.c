@@ -37,8 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char out[AIDC_MAX_PATH_BYTES];
 		struct aidc_err e3 = {0};
 		if (s->stdout_path[0] &&
-		    api_sbatch_pattern("-o", s->stdout_path, s->name, out, sizeof out, &e3) == 0 &&
-		    api_output_pattern_check("-o", out, NULL) != 0)
+		    api_sbatch_pattern("-o", s->stdout_path, s->name, s->array[0] != 0, out,
+				       sizeof out, &e3) == 0 &&
+		    api_output_pattern_check_ex("-o", out, s->array[0] != 0, NULL) != 0)
 			abort();
 	}
 	aidc_free(s);

@@ -136,6 +136,17 @@ struct api_job_submit {
 	 * to the batch script alone with signal_batch (docs/slurm.md). */
 	int64_t signal, signal_before_s;
 	bool signal_batch;
+	/* --array (docs/slurm.md "Job arrays"): the client's spec, e.g.
+	 * "1,3,5-9:2%4". The rest is the controller's, refused from clients: an
+	 * array's pending record carries its remaining indices (array_pending)
+	 * and what every element's SLURM_ARRAY_TASK_* says (array_count, _min,
+	 * _max, _step), its throttle (array_limit) and how many elements failed
+	 * or were cancelled (array_failed); an element names its array
+	 * (array_job_id, the pending record's id) and index (array_task_id). */
+	char *array;
+	char *array_pending;
+	int64_t array_limit, array_count, array_min, array_max, array_step, array_failed;
+	int64_t array_job_id, array_task_id;
 };
 extern const struct api_schema api_schema_job_submit;
 

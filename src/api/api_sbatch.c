@@ -14,12 +14,14 @@
 
 #include "api/api.h"
 #include "api/sbatch.h"
+#include "util/arrayset.h"
 #include "util/util.h"
 
 /* Which field an applied option sets (api_sbatch_opt.id). */
 enum {
 	O_NONE = 0,
 	O_ACCOUNT,
+	O_ARRAY,
 	O_CHDIR,
 	O_CPUS_PER_GPU,
 	O_CPUS_PER_TASK,
@@ -84,7 +86,9 @@ enum {
 const struct api_sbatch_opt api_sbatch_opts[] = {
     {"account", 'A', ARG, A, O_ACCOUNT, "the account charged (docs/tenancy.md)"},
     {"acctg-freq", 0, ARG, W, 0, WHY_ACCT},
-    {"array", 'a', ARG, R, 0, "job arrays are not implemented yet (issue 13 item 3)"},
+    {"array", 'a', ARG, A, O_ARRAY,
+     "a job array: A-B[:S] and N items joined by ',', then %LIMIT (elements running at "
+     "once); each element is a job with SLURM_ARRAY_* (docs/slurm.md)"},
     {"batch", 0, ARG, R, 0, WHY_NO_FEATURES},
     {"bb", 0, ARG, R, 0, "burst buffers do not exist here"},
     {"bbf", 0, ARG, R, 0, "burst buffers do not exist here"},
@@ -657,6 +661,16 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is not yes or no", opt, v);
 		s->kill_invalid_dep = !strcmp(v, "yes");
 		return 0;
+	case O_ARRAY: {
+		struct aidc_aset set;
+		int64_t lim;
+		struct aidc_err ae = {0};
+		int rc = aidc_aset_parse(v, &set, &lim, &ae);
+		aidc_aset_free(&set);
+		if (rc)
+			return aidc_errf(e, rc, "%s=%.64s: %s", opt, v ? v : "", ae.msg);
+		return set_str(opt, v, s->array, sizeof s->array, e);
+	}
 	case O_DEPENDENCY: {
 		struct api_dep d[AIDC_MAX_JOB_DEPS];
 		size_t n;
@@ -1056,8 +1070,8 @@ static int put(char *out, size_t cap, size_t *n, const char *s, size_t k)
 	return 0;
 }
 
-int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, char *out,
-		       size_t cap, struct aidc_err *e)
+int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, bool array,
+		       char *out, size_t cap, struct aidc_err *e)
 {
 	size_t n = 0;
 	out[0] = '\0';
@@ -1097,11 +1111,14 @@ int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, c
 				break;
 			case 'A':
 			case 'a':
-				return aidc_errf(
-				    e, AIDC_E_UNSUPPORTED,
-				    "%s '%.64s': %%%c: job arrays are not implemented yet "
-				    "(issue 13 item 3)",
-				    opt, pat, c);
+				/* the controller writes them when it starts an element */
+				if (array) {
+					rc = put(out, cap, &n, p - 1, 2);
+					break;
+				}
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "%s '%.64s': %%%c: only in a job array (--array)",
+						 opt, pat, c);
 			case 'J':
 			case 's':
 				return aidc_errf(
@@ -1129,21 +1146,27 @@ int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, c
 	return 0;
 }
 
-int api_output_pattern_check(const char *field, const char *pat, struct aidc_err *e)
+int api_output_pattern_check_ex(const char *field, const char *pat, bool array, struct aidc_err *e)
 {
 	for (const char *p = pat; p && *p; p++) {
 		if (*p != '%')
 			continue;
 		char c = *++p;
-		if (c == 'j' || c == 't' || c == 'u' || c == 'N' || c == '%')
+		if (c == 'j' || c == 't' || c == 'u' || c == 'N' || c == '%' ||
+		    (array && (c == 'A' || c == 'a')))
 			continue;
 		if (!c)
 			return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': ends with a lone %%", field,
 					 pat);
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "%s '%.64s': %%%c is not a pattern here (%%j %%t %%u %%N %%%%; "
-				 "aidc sbatch also %%x %%n)",
+				 "arrays also %%A %%a; aidc sbatch also %%x %%n)",
 				 field, pat, c);
 	}
 	return 0;
+}
+
+int api_output_pattern_check(const char *field, const char *pat, struct aidc_err *e)
+{
+	return api_output_pattern_check_ex(field, pat, false, e);
 }

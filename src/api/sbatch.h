@@ -82,6 +82,7 @@ struct api_sbatch {
 	char export_[AIDC_MAX_ARG_BYTES]; /* --export, "" = ALL */
 	char wrap[AIDC_MAX_ARG_BYTES];	  /* --wrap */
 	char dependency[AIDC_MAX_ARG_BYTES]; /* -d/--dependency, checked */
+	char array[AIDC_MAX_ARRAY_SPEC_BYTES + 1]; /* -a/--array, checked */
 	/* Options seen (by table index), for api_sbatch_check_submit and the
 	 * checks across options; warned ones in warn[] once each. */
 	uint8_t seen[160];
@@ -163,13 +164,19 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
  * Checks an -o/-e pattern for `aidc sbatch` and writes what the agent
  * expands (%j %u %N %t %%) into out: %x becomes the job name, %n and %t 0
  * (the batch script is task 0 of node 0); a backslash turns patterns off
- * (Slurm). %A %a %J %s, zero-padding (%3j) and unknown letters are refused,
+ * (Slurm). %A %a are kept for a job array (array: the controller writes the
+ * array's id and the element's index when it starts one) and refused
+ * otherwise; %J %s, zero-padding (%3j) and unknown letters are refused,
  * naming them.
  */
-int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, char *out,
-		       size_t cap, struct aidc_err *e);
+int api_sbatch_pattern(const char *opt, const char *pat, const char *job_name, bool array,
+		       char *out, size_t cap, struct aidc_err *e);
 /* Whether pat uses only what the agent expands (%j %t %u %N %%): the
  * controller refuses other -o/-e patterns at submit. */
 int api_output_pattern_check(const char *field, const char *pat, struct aidc_err *e);
+/* The same; with array, %A and %a too (a job array's pending record: the
+ * controller writes them into each element's paths). */
+int api_output_pattern_check_ex(const char *field, const char *pat, bool array,
+				struct aidc_err *e);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_live.h"
+#include "cli/cli_slurm.h"
 #include "util/clock.h"
 #include "util/util.h"
 
@@ -418,9 +419,10 @@ static void print_job_row(json_t *j)
 		else
 			snprintf(start, sizeof start, "+%lldh", in / 3600);
 	}
-	printf("%-8lld %-16.16s %-10.10s %-10.10s %-10s %6lld %6s %7s  %s\n", ji(j, "id"),
-	       js(j, "name"), js(j, "user"), acct && *acct ? acct : "-", st, ji(j, "ntasks"), age,
-	       start, why);
+	char ref[64];
+	printf("%-8s %-16.16s %-10.10s %-10.10s %-10s %6lld %6s %7s  %s\n",
+	       cli_slurm_job_ref(j, ref, sizeof ref), js(j, "name"), js(j, "user"),
+	       acct && *acct ? acct : "-", st, ji(j, "ntasks"), age, start, why);
 }
 
 /* The pages of one listing (newest first) and whether older jobs remain. */
@@ -514,8 +516,10 @@ int cli_jobs_main(int argc, char **argv)
 		for (size_t p = jp.npages; p-- > 0;) {
 			size_t i;
 			json_t *j;
-			json_array_foreach(json_object_get(jp.pages[p], "jobs"), i, j)
-				print_job_row(j);
+			json_array_foreach(json_object_get(jp.pages[p], "jobs"), i, j) {
+				if (!cli_slurm_array_drained(j))
+					print_job_row(j);
+			}
 		}
 		if (jp.more)
 			fprintf(stderr, "aidc jobs: showing the newest %lld jobs; older ones exist "

@@ -300,10 +300,12 @@ static int resolve_paths(const struct sbatch_cl *cl, const struct api_sbatch *sb
 	} else {
 		snprintf(r->name, sizeof r->name, "%s", sb->wrap[0] ? "wrap" : "sbatch");
 	}
-	if (api_sbatch_pattern("--output", sb->stdout_path[0] ? sb->stdout_path : "slurm-%j.out",
-			       r->name, r->out, sizeof r->out, &e) ||
-	    (sb->stderr_path[0] &&
-	     api_sbatch_pattern("--error", sb->stderr_path, r->name, r->err, sizeof r->err, &e))) {
+	bool arr = sb->array[0] != 0;
+	const char *def = arr ? "slurm-%A_%a.out" : "slurm-%j.out";
+	if (api_sbatch_pattern("--output", sb->stdout_path[0] ? sb->stdout_path : def, r->name, arr,
+			       r->out, sizeof r->out, &e) ||
+	    (sb->stderr_path[0] && api_sbatch_pattern("--error", sb->stderr_path, r->name, arr,
+						      r->err, sizeof r->err, &e))) {
 		fprintf(stderr, ME ": %s\n", e.msg);
 		return CLI_EXIT_USAGE;
 	}
@@ -511,6 +513,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		aidc_json_kbool(w, "hold", true);
 	if (sb->kill_invalid_dep)
 		aidc_json_kbool(w, "kill_on_invalid_dep", true);
+	if (sb->array[0])
+		aidc_json_kstr(w, "array", sb->array);
 	aidc_json_kbool(w, "slurm_env", true);
 	aidc_json_obj_end(w);
 	return rc;

@@ -113,10 +113,10 @@ static int sc_resolve(const struct sc_opts *o, struct cli_slurm_filter *f, bool 
 }
 
 /* Cancels one job; a refusal is one line worded as scancel's. 0 or 1. */
-static int sc_cancel(const struct sc_opts *o, const char *sp, long long id)
+static int sc_cancel(const struct sc_opts *o, const char *sp, const char *id)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
+	char path[96];
+	snprintf(path, sizeof path, "/v1/jobs/%s/cancel", id);
 	struct api_call c = {0};
 	int rc = cli_call_retry("scancel", sp, "POST", path, NULL, 0, &c,
 				cli_call_wait_flag(sp) | CLI_CALL_QUIET);
@@ -126,7 +126,7 @@ static int sc_cancel(const struct sc_opts *o, const char *sp, long long id)
 		aidc_buf_release(&c.reply);
 		if (code == AIDC_E_STATE && o->quiet)
 			return 0;
-		fprintf(stderr, "scancel: error: Kill job error on job id %lld: %s (%s)\n", id,
+		fprintf(stderr, "scancel: error: Kill job error on job id %s: %s (%s)\n", id,
 			code == AIDC_E_NOTFOUND ? "Invalid job id specified"
 			: code == AIDC_E_STATE	? "Job/step already completing or completed"
 						: "refused",
@@ -148,11 +148,23 @@ static int sc_by_id(const struct sc_opts *o, const struct cli_slurm_filter *f, c
 {
 	long long ids[CLI_MAX_JOB_ARGS];
 	for (size_t i = 0; i < np; i++) {
-		int64_t id;
-		if (aidc_parse_i64(pos[i], 1, INT64_MAX, &id) != 0) {
-			fprintf(stderr, "scancel: error: Invalid job id %.64s (a positive number; "
-					"array elements and steps do not exist here); nothing was "
-					"cancelled\n", pos[i]);
+		/* JOBID, or JOBID_INDEX: one element of a job array */
+		const char *us = strchr(pos[i], '_');
+		char head[32];
+		int64_t id, idx;
+		size_t hn = us ? (size_t)(us - pos[i]) : strlen(pos[i]);
+		if (hn >= sizeof head) {
+			hn = 0;
+		}
+		memcpy(head, pos[i], hn);
+		head[hn] = '\0';
+		if (aidc_parse_i64(head, 1, INT64_MAX, &id) != 0 ||
+		    (us && aidc_parse_i64(us + 1, 0, AIDC_MAX_ARRAY_INDEX, &idx) != 0)) {
+			fprintf(stderr,
+				"scancel: error: Invalid job id %.64s (JOBID or "
+				"JOBID_INDEX of an array; steps do not exist here); nothing "
+				"was cancelled\n",
+				pos[i]);
 			return CLI_EXIT_USAGE;
 		}
 		ids[i] = id;
@@ -175,7 +187,7 @@ static int sc_by_id(const struct sc_opts *o, const struct cli_slurm_filter *f, c
 			if (!match)
 				continue;
 		}
-		int rc = sc_cancel(o, sp, ids[i]);
+		int rc = sc_cancel(o, sp, pos[i]);
 		worst = rc ? rc : worst;
 	}
 	return worst;
@@ -192,7 +204,10 @@ static int sc_by_filter(const struct sc_opts *o, const struct cli_slurm_filter *
 	json_array_foreach(all, i, j) {
 		if (rc || !cli_slurm_match(f, j))
 			continue;
-		int r = sc_cancel(o, sp, (long long)json_integer_value(json_object_get(j, "id")));
+		char id[32];
+		snprintf(id, sizeof id, "%lld",
+			 (long long)json_integer_value(json_object_get(j, "id")));
+		int r = sc_cancel(o, sp, id);
 		worst = r ? r : worst;
 	}
 	json_decref(all);

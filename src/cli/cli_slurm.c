@@ -18,6 +18,7 @@
 #include "util/clock.h"
 #include "util/hostlist.h"
 #include "util/slurmfmt.h"
+#include "util/arrayset.h"
 #include "util/util.h"
 
 static const struct cli_slurm_short *find_short(const struct cli_slurm_short *map, size_t n,
@@ -158,6 +159,27 @@ const char *cli_slurm_str(json_t *o, const char *k)
 long long cli_slurm_int(json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+const char *cli_slurm_job_ref(json_t *j, char *buf, size_t n)
+{
+	json_t *task = json_object_get(j, "array_task_id");
+	json_t *pend = json_object_get(j, "array_pending");
+	bool pending = !strcmp(cli_slurm_str(j, "state"), "pending");
+	if (task)
+		aidc_array_ref(buf, n, (uint64_t)cli_slurm_int(j, "array_job_id"),
+			       cli_slurm_int(j, "array_task_id"), NULL, 0);
+	else
+		aidc_array_ref(buf, n, (uint64_t)cli_slurm_int(j, "id"), -1,
+			       pend && pending ? json_string_value(pend) : NULL,
+			       cli_slurm_int(j, "array_limit"));
+	return buf;
+}
+
+bool cli_slurm_array_drained(json_t *j)
+{
+	const char *p = json_string_value(json_object_get(j, "array_pending"));
+	return p && !*p && !strcmp(cli_slurm_str(j, "state"), "pending");
 }
 
 int cli_slurm_job_ids(const char *cmd, const char *ids, const char *hint, long long *v,

@@ -107,6 +107,12 @@ int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **jo
 const char *cli_slurm_str(json_t *o, const char *k);
 /* An integer member of a JSON object (0 when absent or not an integer). */
 long long cli_slurm_int(json_t *o, const char *k);
+/* A job's JOBID as squeue shows it: 12, 12_3 (an array element), 12_[3-9%2]
+ * (an array's pending indices). */
+const char *cli_slurm_job_ref(json_t *j, char *buf, size_t n);
+/* An array's record whose every index has started (its elements are the
+ * jobs to show): listings leave it out. */
+bool cli_slurm_array_drained(json_t *j);
 /*
  * -j IDS: the comma list of job ids into v (room for CLI_MAX_JOB_ARGS), *n
  * of them. 0, or CLI_EXIT_USAGE after "aidc CMD: -j/--jobs: 'X' is not a job

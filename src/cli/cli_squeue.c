@@ -14,6 +14,7 @@
 #include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
 #include "util/slurmfmt.h"
+#include "util/arrayset.h"
 #include "util/util.h"
 
 #define SQ_FIELDS "ijutTMlLDCRPNVSebqarQY"
@@ -117,9 +118,11 @@ static const char *value(void *ctx, char letter, struct aidc_buf *b)
 	long long cpt;
 	const char *why;
 	switch (letter) {
-	case 'i':
-		aidc_buf_printf(b, "%lld", cli_slurm_int(j, "id"));
+	case 'i': {
+		char ref[256];
+		aidc_buf_printf(b, "%s", cli_slurm_job_ref(j, ref, sizeof ref));
 		return aidc_buf_str(b);
+	}
 	case 'j':
 		return cli_slurm_str(j, "name");
 	case 'u':
@@ -253,8 +256,8 @@ static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
 	     "(the scheduler's estimates; N/A where it has none)", 0, 0, NULL, NULL},
 	    {"all", CLI_BOOL, &o->all, NULL, "(-a) all partitions (none are hidden here)", 0, 0,
 	     NULL, NULL},
-	    {"array", CLI_BOOL, &o->array, NULL, "(-r) one array element per line (always so "
-	     "here)", 0, 0, NULL, NULL},
+	    {"array", CLI_BOOL, &o->array, NULL, "(-r) a job array's pending indices one per "
+	     "line (12_3), not one 12_[3-9] line", 0, 0, NULL, NULL},
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
@@ -350,6 +353,24 @@ static int sq_print(const struct sq_opts *o, const struct aidc_sfmt *fmt, json_t
 	return rc ? CLI_EXIT_FAIL : 0;
 }
 
+/* -r: a job array's pending indices one per line, as elements (12_3). */
+static void sq_expand(json_t *j, json_t *out)
+{
+	struct aidc_aset set;
+	if (aidc_aset_read(cli_slurm_str(j, "array_pending"), &set, NULL) != 0)
+		return;
+	for (size_t k = 0; k < set.n; k++)
+		for (int64_t x = set.r[k].lo; x <= set.r[k].hi; x += set.r[k].step) {
+			json_t *c = json_copy(j);
+			json_object_del(c, "array_pending");
+			json_object_set_new(c, "array_job_id",
+					    json_integer(cli_slurm_int(j, "id")));
+			json_object_set_new(c, "array_task_id", json_integer(x));
+			json_array_append_new(out, c);
+		}
+	aidc_aset_free(&set);
+}
+
 /* The jobs to show: by id, or the listing of the filter's states; then filtered. */
 static int sq_collect(const struct sq_opts *o, const struct cli_slurm_filter *f, const char *sp,
 		      json_t *out)
@@ -361,9 +382,15 @@ static int sq_collect(const struct sq_opts *o, const struct cli_slurm_filter *f,
 			 : cli_slurm_list_jobs("squeue", sp, f->states, one, all);
 	size_t i;
 	json_t *j;
-	json_array_foreach(all, i, j)
-		if (cli_slurm_match(f, j))
+	json_array_foreach(all, i, j) {
+		if (!cli_slurm_match(f, j) || cli_slurm_array_drained(j))
+			continue;
+		if (o->array && json_object_get(j, "array_pending") &&
+		    !strcmp(cli_slurm_str(j, "state"), "pending"))
+			sq_expand(j, out);
+		else
 			json_array_append(out, j);
+	}
 	json_decref(all);
 	return rc;
 }

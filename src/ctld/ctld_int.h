@@ -22,6 +22,7 @@
 #include "ctld/ctld.h"
 #include "sched/sched.h"
 #include "store/store.h"
+#include "util/arrayset.h"
 #include "util/intern.h"
 #include "util/json.h"
 
@@ -96,6 +97,15 @@ struct ctld_job {
 	 * once had the same id is never served to this one. "" for rows of builds
 	 * before schema 3 (their directory is logs/<id>). */
 	char log_key[CTLD_LOG_KEY_HEX + 1];
+	/* A job array's pending record (arrays.c; docs/slurm.md "Job arrays"):
+	 * its indices not started yet (NULL for every other job), its elements
+	 * not ended (counted in memory, again at restore), and whether its
+	 * %LIMIT keeps it out of the core. arr_new: an element split off in
+	 * this pass; arr_undo its array's indices before (undone with it). */
+	struct aidc_aset *arr;
+	uint32_t arr_live;
+	bool arr_throttled, arr_new;
+	char *arr_undo;
 	/* Output bytes stored under the log directory (output.c); counted for
 	 * live jobs only (restored from the allocated blocks at start). */
 	int64_t out_bytes;
@@ -342,6 +352,7 @@ struct ctld {
 
 	bool need_pass;
 	int64_t next_pass_ms;
+	bool arr_refill; /* an array's element ended: its record may queue again */
 
 	/* Group commit: the first change of a loop iteration opens one store
 	 * transaction (each change is a savepoint inside it); the iteration ends
@@ -430,6 +441,43 @@ int ctld_job_spec(struct ctld *c, const struct ctld_job *j, struct api_job_submi
 int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks,
 		      struct ctld_job **out, struct aidc_err *e);
 bool ctld_job_ended(const struct ctld_job *j); /* a final state */
+
+/* ---- job arrays (arrays.c) ---- */
+char *ctld_spec_to_json(const struct api_job_submit *s); /* the stored document */
+/* At submit: refuses the controller's array fields; for --array, the index
+ * set, its bounds and its throttle into s (400 naming the problem). */
+int ctld_array_admit(struct api_job_submit *s, struct aidc_err *e);
+/* Reads an array record's pending indices into j->arr (submit, restore). */
+int ctld_array_attach(struct ctld_job *j, struct aidc_err *e);
+/* Whether j may be in the core: not an array record, or one with indices
+ * left and fewer live elements than its %LIMIT. */
+bool ctld_array_may_queue(const struct ctld_job *j);
+/* In the pass's unit: a new running-to-be element for the lowest pending
+ * index of m, stored with m's updated record; NULL on error (e). */
+struct ctld_job *ctld_array_split(struct ctld *c, struct ctld_job *m, struct aidc_err *e);
+/* The pass's unit was rolled back: the element goes, m takes its index back. */
+struct ctld_job *ctld_array_unsplit(struct ctld *c, struct ctld_job *el);
+/* After the pass's unit: array records with indices left queue again. */
+void ctld_array_after_starts(struct ctld *c);
+/* Before a pass: records whose elements ended below %LIMIT queue again. */
+void ctld_array_refill(struct ctld *c);
+/* In the unit that ends element el: its record counts it; the record ends
+ * (completed, or failed when an element did not complete) with the last. */
+int ctld_array_element_ended(struct ctld *c, struct ctld_job *el, struct aidc_err *e);
+/* After restore: live elements counted on their records. */
+void ctld_arrays_restore(struct ctld *c);
+/* "A_T" of a cancel: the live element, or (pending index) dropped from its
+ * record. *out is the job the reply shows; AIDC_E_NOTFOUND if none. */
+int ctld_array_cancel_one(struct ctld *c, const struct api_identity *who, const char *ref,
+			  const char *why, struct ctld_job **out, struct aidc_err *e);
+/* scancel of an array record: every live element, then the record. */
+int ctld_array_cancel_all(struct ctld *c, struct ctld_job *m, const char *why, struct aidc_err *e);
+/* Exported for arrays.c (jobs.c): */
+void ctld_jobs_append(struct ctld *c, struct ctld_job *j);
+void ctld_job_new_log_key(char out[CTLD_LOG_KEY_HEX + 1]);
+int ctld_job_insert_row(struct ctld *c, const struct ctld_job *j, struct aidc_err *e);
+int ctld_hwm_raise(struct ctld *c, uint64_t v, struct aidc_err *e);
+void ctld_job_ended_count(struct ctld *c, struct ctld_job *j);
 void ctld_job_free(struct ctld_job *j);
 bool ctld_job_active(const struct ctld_job *j); /* RUNNING or STOPPING */
 void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j, bool detail);

@@ -117,6 +117,10 @@ void ctld_job_free(struct ctld_job *j)
 	aidc_free(j->reason);
 	aidc_free(j->tasks);
 	api_decoded_release(&api_schema_job_submit, &j->spec);
+	if (j->arr)
+		aidc_aset_free(j->arr);
+	aidc_free(j->arr);
+	aidc_free(j->arr_undo);
 	aidc_free(j);
 }
 
@@ -236,7 +240,7 @@ static int commit_job(struct ctld *c, struct ctld_job *j, bool tasks, struct aid
 
 /* ---- submit ---------------------------------------------------------------- */
 
-static char *spec_to_json(const struct api_job_submit *s)
+char *ctld_spec_to_json(const struct api_job_submit *s)
 {
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_HTTP_BODY_BYTES * 2u);
@@ -262,6 +266,14 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KS(qos);
 	KS(umask);
 	KS(dependency);
+	KS(array);
+	KS(array_pending);
+	KI(array_limit);
+	KI(array_count);
+	KI(array_min);
+	KI(array_max);
+	KI(array_step);
+	KI(array_failed);
 	KI(nodes);
 	KI(ntasks);
 	KI(ntasks_per_node);
@@ -274,6 +286,10 @@ static char *spec_to_json(const struct api_job_submit *s)
 	KI(signal_before_s);
 #undef KS
 #undef KI
+	if (s->array_job_id) { /* an element: index 0 is an index */
+		aidc_json_ki64(&w, "array_job_id", s->array_job_id);
+		aidc_json_ki64(&w, "array_task_id", s->array_task_id);
+	}
 	if (s->preemptible)
 		aidc_json_kbool(&w, "preemptible", true);
 	if (s->kill_on_invalid_dep)
@@ -313,8 +329,9 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 		return crc;
 	/* The agent expands %j %t %u %N %%: another pattern would fail only when
 	 * the job runs. */
-	if ((crc = api_output_pattern_check("stdout_path", s->stdout_path, e)) != 0 ||
-	    (crc = api_output_pattern_check("stderr_path", s->stderr_path, e)) != 0)
+	bool arr = s->array != NULL;
+	if ((crc = api_output_pattern_check_ex("stdout_path", s->stdout_path, arr, e)) != 0 ||
+	    (crc = api_output_pattern_check_ex("stderr_path", s->stderr_path, arr, e)) != 0)
 		return crc;
 	if (s->umask && aidc_parse_umask(s->umask) < 0)
 		return aidc_errf(e, AIDC_E_INVAL, "umask '%.8s': 1 to 4 octal digits, at most 0777",
@@ -610,7 +627,7 @@ static struct ctld_job *job_new(struct ctld *c, const struct api_identity *who,
 					 : (spec->command.n ? spec->command.v[0] : "script"));
 	j->spec = *spec;
 	memset(spec, 0, sizeof *spec); /* ownership moved into the job */
-	j->spec_json = spec_to_json(&j->spec);
+	j->spec_json = ctld_spec_to_json(&j->spec);
 	j->spec_bytes = j->spec_json ? (uint32_t)strlen(j->spec_json) : 0;
 	j->has_script = j->spec.script != NULL;
 	j->state = CTLD_JOB_PENDING;
@@ -726,8 +743,7 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 			return rc;
 		aidc_err_clear(e);
 	}
-	rc = normalize_spec(c, spec, e);
-	if (rc)
+	if ((rc = ctld_array_admit(spec, e)) != 0 || (rc = normalize_spec(c, spec, e)) != 0)
 		return rc;
 	if ((rc = check_partition(c, spec->partition, e)) != 0)
 		return rc;
@@ -747,6 +763,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		rc = aidc_errf(e, AIDC_E_LIMIT, "job spec too large");
 		goto fail;
 	}
+	if ((rc = ctld_array_attach(j, e)) != 0)
+		goto fail;
 	if ((rc = admit(c, j->uid, j->spec_bytes, e)) != 0 ||
 	    (j->spec.dependency && (rc = deps_admit(c, j->spec.dependency, e)) != 0) ||
 	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
@@ -979,7 +997,7 @@ void ctld_deps_check(struct ctld *c)
 		if (st < 0) {
 			deps_never(c, j, e.msg);
 		} else if (st > 0) {
-			if (ctld_sched_submit(c, j, &e) != 0) {
+			if (ctld_array_may_queue(j) && ctld_sched_submit(c, j, &e) != 0) {
 				aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing it: %s", j->id,
 					 e.msg);
 				continue;
@@ -1023,7 +1041,7 @@ int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not held (%s)", j->id,
 				 ctld_job_state_name(j->state));
 	/* Waiting for its dependencies: ctld_deps_check queues it. */
-	int rc = j->dep_wait ? 0 : ctld_sched_submit(c, j, e);
+	int rc = j->dep_wait || !ctld_array_may_queue(j) ? 0 : ctld_sched_submit(c, j, e);
 	if (rc)
 		return rc;
 	j->held = false;
@@ -1056,7 +1074,8 @@ int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *re
 		if (rc)
 			return rc;
 		if ((rc = ctld_job_persist(c, j, false, e)) != 0 ||
-		    (rc = ctld_acct_record(c, j, j->state, j->end_s, e)) != 0) {
+		    (rc = ctld_acct_record(c, j, j->state, j->end_s, e)) != 0 ||
+		    (rc = ctld_array_element_ended(c, j, e)) != 0) {
 			ctld_tx_rollback(c);
 			return rc;
 		}
@@ -1136,7 +1155,8 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		c->m_finished++;
 		job_ended(c, j);
 	}
-	if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
+	if ((rc = ctld_job_persist(c, j, true, e)) != 0 ||
+	    (final != CTLD_JOB_REQUEUE && (rc = ctld_array_element_ended(c, j, e)) != 0)) {
 		ctld_tx_rollback(c);
 		return rc;
 	}
@@ -1227,6 +1247,8 @@ int ctld_job_from_row(struct ctld *c, const struct store_job *r, bool with_tasks
 	j->requeue_on_node_failure = j->spec.on_node_failure
 					 ? strcmp(j->spec.on_node_failure, "requeue") == 0
 					 : c->cfg.requeue_on_node_failure;
+	if ((rc = ctld_array_attach(j, e)) != 0)
+		goto fail;
 	if (with_tasks && r->alloc_json && (rc = decode_alloc(c, j, r->alloc_json, e)) != 0) {
 		if (!ctld_job_ended(j))
 			goto fail;
@@ -1332,6 +1354,7 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 			c->ended[st] = 0;
 	if ((rc = restore_next_id(c, e)) != 0)
 		return rc;
+	ctld_arrays_restore(c);
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
 		if (j->id >= c->next_job_id)
@@ -1342,7 +1365,8 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		/* A pending job with a dependency waits for ctld_deps_check again (a
 		 * requeued one finds it holding still: its jobs ended). */
 		j->dep_wait = j->state == CTLD_JOB_PENDING && j->spec.dependency;
-		if (j->state == CTLD_JOB_PENDING && (j->held || j->dep_wait)) {
+		if (j->state == CTLD_JOB_PENDING &&
+		    (j->held || j->dep_wait || !ctld_array_may_queue(j))) {
 			aidc_free(j->tasks); /* held or waiting: stays out of the core */
 			j->tasks = NULL;
 		} else if (j->state == CTLD_JOB_PENDING) {
@@ -1386,6 +1410,10 @@ static const char *pending_reason(struct ctld *c, const struct ctld_job *j, char
 		return CTLD_HELD_REASON;
 	if (j->dep_wait)
 		return j->dep_never ? "DependencyNeverSatisfied" : "dependency";
+	if (j->arr && !j->arr->count)
+		return "none: every index has started";
+	if (j->arr && j->arr_throttled)
+		return "JobArrayTaskLimit"; /* Slurm's reason */
 	return ctld_sched_reason(c, j, buf, n);
 }
 
@@ -1478,6 +1506,16 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_ki64(w, "mem_mib", j->spec.mem_mib); /* per task; sacct's ReqMem */
 	if (j->spec.gpu_model)
 		aidc_json_kstr(w, "gpu_model", j->spec.gpu_model);
+	if (j->spec.array_job_id) {
+		aidc_json_ki64(w, "array_job_id", j->spec.array_job_id);
+		aidc_json_ki64(w, "array_task_id", j->spec.array_task_id);
+	} else if (j->spec.array) {
+		aidc_json_kstr(w, "array_pending",
+			       j->spec.array_pending ? j->spec.array_pending : "");
+		aidc_json_ki64(w, "array_limit", j->spec.array_limit);
+		aidc_json_ki64(w, "array_count", j->spec.array_count);
+		aidc_json_ki64(w, "array_failed", j->spec.array_failed);
+	}
 	if (j->tasks) {
 		aidc_json_key(w, "nodes");
 		aidc_json_arr_begin(w);
@@ -1493,4 +1531,31 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	if (detail)
 		job_json_detail(c, w, j);
 	aidc_json_obj_end(w);
+}
+
+/* ---- for job arrays (arrays.c) ---------------------------------------------- */
+
+void ctld_jobs_append(struct ctld *c, struct ctld_job *j)
+{
+	jobs_append(c, j);
+}
+
+void ctld_job_new_log_key(char out[CTLD_LOG_KEY_HEX + 1])
+{
+	new_log_key(out);
+}
+
+int ctld_job_insert_row(struct ctld *c, const struct ctld_job *j, struct aidc_err *e)
+{
+	return insert_job(c, j, e);
+}
+
+int ctld_hwm_raise(struct ctld *c, uint64_t v, struct aidc_err *e)
+{
+	return hwm_raise(c, v, e);
+}
+
+void ctld_job_ended_count(struct ctld *c, struct ctld_job *j)
+{
+	job_ended(c, j);
 }

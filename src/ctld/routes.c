@@ -198,6 +198,19 @@ int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m)
 {
 	char why[96];
 	snprintf(why, sizeof why, "cancelled by %.60s", m->req->who.user);
+	/* Job arrays (arrays.c): "12_5" is one element; 12 the whole array. */
+	const char *ref = m->req->params[0];
+	struct ctld_job *a = NULL;
+	int64_t id;
+	int rc = -1;
+	if (strchr(ref, '_'))
+		rc = ctld_array_cancel_one(c, &m->req->who, ref, why, &a, &m->err);
+	else if (aidc_parse_i64(ref, 1, INT64_MAX, &id) == 0 &&
+		 (a = ctld_job_find(c, (uint64_t)id)) && a->arr && a->state == CTLD_JOB_PENDING &&
+		 (m->req->who.admin || a->uid == m->req->who.uid))
+		rc = ctld_array_cancel_all(c, a, why, &m->err);
+	if (rc >= 0)
+		return rc ? rc : job_reply(c, m, a, false);
 	return stop_reply(c, m, CTLD_JOB_CANCELLED, why);
 }
 

@@ -364,6 +364,17 @@ static int persist_starts(struct ctld *c, struct aidc_err *e)
 		if (d->kind != SCHED_DECIDE_START)
 			continue;
 		struct ctld_job *j = c->by_handle[d->job];
+		if (j && j->arr) {
+			/* A job array's record: the start is its lowest pending index's,
+			 * a new job that takes over the core's handle. */
+			struct ctld_job *m = j;
+			if (!(j = ctld_array_split(c, m, e))) {
+				ctld_tx_rollback(c);
+				return e->code ? e->code : AIDC_E_INTERNAL;
+			}
+			m->handle = -1;
+			set_handle(c, j, (int)d->job);
+		}
 		if (!j || !build_tasks(c, j, d)) {
 			ctld_tx_rollback(c);
 			return aidc_errf(e, AIDC_E_INTERNAL, "START for an unknown job or node");
@@ -411,6 +422,10 @@ static void undo_starts(struct ctld *c)
 		if (d->kind != SCHED_DECIDE_START)
 			continue;
 		struct ctld_job *j = c->by_handle[d->job];
+		if (j && j->arr_new) { /* back to its array's record, which gets the handle */
+			j = ctld_array_unsplit(c, j);
+			set_handle(c, j, (int)d->job);
+		}
 		sched_job_requeue(c->sched, d->job, ctld_now_s(), NULL);
 		if (j) {
 			aidc_free(j->tasks);
@@ -424,6 +439,8 @@ static void undo_starts(struct ctld *c)
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 {
 	int64_t t0 = ctld_mono_us();
+	if (c->arr_refill)
+		ctld_array_refill(c);
 	int rc = sched_pass(c->sched, ctld_now_s(), &c->dec, e);
 	c->m_passes++;
 	if (rc)
@@ -443,6 +460,8 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 		undo_starts(c);
 	else if (nstart)
 		announce_starts(c);
+	if (nstart)
+		ctld_array_after_starts(c);
 	/* The core marked the victims: they are stopped even when the starts were
 	 * undone, or the jobs they were chosen for would wait for them to end. */
 	if (npreempt)

@@ -639,6 +639,23 @@ enum sched_reason sched_job_reason(const struct sched *s, uint32_t job)
 	return j->enq_pass < s->npasses ? SCHED_REASON_PRIORITY : SCHED_REASON_NONE;
 }
 
+int sched_job_set_id(struct sched *s, uint32_t job, uint64_t id, struct aidc_err *e)
+{
+	struct sched_job *j = live_job(s, job);
+	if (!j)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no live job %u", job);
+	if (j->id == id)
+		return 0;
+	if (idmap_get(&s->ids, id) != UINT32_MAX)
+		return aidc_errf(e, AIDC_E_EXISTS, "job %" PRIu64 " already exists", id);
+	idmap_del(&s->ids, j->id);
+	j->id = id;
+	idmap_put(&s->ids, id, job);
+	if (job < s->cap_hot)
+		s->hot[job].id = id;
+	return 0;
+}
+
 uint64_t sched_job_id(const struct sched *s, uint32_t job)
 {
 	const struct sched_job *j = live_job(s, job);

@@ -330,6 +330,10 @@ int sched_find_job(const struct sched *s, uint64_t id);
 enum sched_job_state sched_job_state(const struct sched *s, uint32_t job);
 enum sched_reason sched_job_reason(const struct sched *s, uint32_t job);
 uint64_t sched_job_id(const struct sched *s, uint32_t job);
+/* Gives a live job another driver id (unique among live jobs): a job array's
+ * element takes over the start the core decided for the array's pending
+ * record (docs/slurm.md "Job arrays"). AIDC_E_NOTFOUND / AIDC_E_EXISTS. */
+int sched_job_set_id(struct sched *s, uint32_t job, uint64_t id, struct aidc_err *e);
 /* The run-time estimate the core uses for this job (backfill, QSSF):
  * time limit, else driver prediction, else history, else the default. */
 int64_t sched_job_estimate(const struct sched *s, uint32_t job);

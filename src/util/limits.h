@@ -255,6 +255,24 @@ AIDC_LIMIT_RANGE(AIDC_MAX_ARG_BYTES, 1024u, 128u * 1024u);
 #define AIDC_MAX_JOB_DEPS 64u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_JOB_DEPS, 1u, 4096u);
+/* Job arrays (sbatch --array): elements in one array and the largest
+ * index. Slurm's MaxArraySize defaults to 1001 (indices 0..1000); an array
+ * here is one pending record holding its index set as ranges, so memory is
+ * per running element and the cap only bounds what one submission may ask:
+ * 100,000 elements (issue 13's target), indices 0..4,000,000. */
+#ifndef AIDC_MAX_ARRAY_TASKS
+#define AIDC_MAX_ARRAY_TASKS 100000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ARRAY_TASKS, 1u, 10000000u);
+#ifndef AIDC_MAX_ARRAY_INDEX
+#define AIDC_MAX_ARRAY_INDEX 4000000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ARRAY_INDEX, 1u, 1000000000u);
+/* Bytes in one --array spec ("1,3,5-9:2%4"): the list is parsed on submit. */
+#ifndef AIDC_MAX_ARRAY_SPEC_BYTES
+#define AIDC_MAX_ARRAY_SPEC_BYTES 4096u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_ARRAY_SPEC_BYTES, 64u, 65536u);
 /* Environment entries passed with one job (a login shell has ~50). */
 #ifndef AIDC_MAX_ENV
 #define AIDC_MAX_ENV 1024u

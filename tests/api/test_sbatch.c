@@ -117,8 +117,10 @@ static void test_refusals(void)
 	} cases[] = {
 	    {"#!/bin/sh\n#SBATCH --bogus-flag\n", AIDC_E_INVAL, "--bogus-flag: unknown option"},
 	    {"#!/bin/sh\n#SBATCH -Z\n", AIDC_E_INVAL, "-Z: unknown option"},
-	    {"#!/bin/sh\n#SBATCH --array=0-9\n", AIDC_E_UNSUPPORTED, "--array: not supported"},
-	    {"#!/bin/sh\n#SBATCH -a 0-9\n", AIDC_E_UNSUPPORTED, "--array (-a): not supported"},
+	    {"#!/bin/sh\n#SBATCH --array=9-1\n", AIDC_E_INVAL,
+	     "--array=9-1: '9-1': the range ends before it starts"},
+	    {"#!/bin/sh\n#SBATCH -a 0-100000\n", AIDC_E_LIMIT, "-a=0-100000: more than 100000"},
+	    {"#!/bin/sh\n#SBATCH --array=1-3%0\n", AIDC_E_INVAL, "throttle %LIMIT must be"},
 	    {"#!/bin/sh\n#SBATCH --dependency=aftercorr:1\n", AIDC_E_UNSUPPORTED,
 	     "'aftercorr' needs job arrays"},
 	    {"#!/bin/sh\n#SBATCH --dependency=singleton:1\n", AIDC_E_INVAL, "takes no job id"},
@@ -292,8 +294,8 @@ static void test_patterns(void)
 	    {"%x-%j.out", "train-%j.out", NULL},
 	    {"out/%x_%u_%N_%n_%t_%%.log", "out/train_%u_%N_0_0_%%.log", NULL},
 	    {"a\\%j", "a%%j", NULL},
-	    {"%A_%a.out", NULL, "%A: job arrays"},
-	    {"%a.out", NULL, "%a: job arrays"},
+	    {"%A_%a.out", NULL, "%A: only in a job array"},
+	    {"%a.out", NULL, "%a: only in a job array"},
 	    {"%J.out", NULL, "%J: names an srun step"},
 	    {"%s.out", NULL, "%s: names an srun step"},
 	    {"%4j.out", NULL, "zero-padded"},
@@ -303,7 +305,8 @@ static void test_patterns(void)
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		char out[256];
 		struct aidc_err e = {0};
-		int rc = api_sbatch_pattern("-o", cases[i].pat, "train", out, sizeof out, &e);
+		int rc =
+		    api_sbatch_pattern("-o", cases[i].pat, "train", false, out, sizeof out, &e);
 		if (cases[i].want) {
 			CHECK_EQ(rc, 0);
 			CHECK_STR(out, cases[i].want);
@@ -315,10 +318,15 @@ static void test_patterns(void)
 	}
 	/* a job name with '%' stays literal */
 	char out[64];
-	CHECK_EQ(api_sbatch_pattern("-o", "%x", "a%jb", out, sizeof out, NULL), 0);
+	CHECK_EQ(api_sbatch_pattern("-o", "%x", "a%jb", false, out, sizeof out, NULL), 0);
 	CHECK_STR(out, "a%%jb");
 	CHECK_EQ(api_output_pattern_check("stdout_path", "o-%x", NULL), AIDC_E_INVAL);
 	CHECK_EQ(api_output_pattern_check("stdout_path", "o-%j-%t-%u-%N-%%", NULL), 0);
+	/* a job array keeps %A %a for the controller */
+	CHECK_EQ(api_sbatch_pattern("-o", "%x-%A_%a.out", "t", true, out, sizeof out, NULL), 0);
+	CHECK_STR(out, "t-%A_%a.out");
+	CHECK_EQ(api_output_pattern_check_ex("stdout_path", out, true, NULL), 0);
+	CHECK_EQ(api_output_pattern_check("stdout_path", out, NULL), AIDC_E_INVAL);
 }
 
 /* aidc submit keeps its per-task meaning and refuses sbatch-only options. */

@@ -90,8 +90,15 @@ script '#SBATCH --bogus-flag'
 refused "unknown directive" "script line 2: --bogus-flag: unknown option" job.sh
 script '#SBATCH -t 5'
 refused "unknown command-line option" "--bogus-flag: unknown option" --bogus-flag job.sh
-refused "array" "--array: not supported: job arrays" --array=0-9 job.sh
-refused "array short" "--array (-a): not supported" -a 0-9 job.sh
+ok "array" --array=0-9 job.sh
+has "array" '"array":"0-9"'
+has "array" '"stdout_path":"slurm-%A_%a.out"'
+ok "array short, list, throttle, %A_%a" -a 1,3,5-9:2%4 -o 'x_%A_%a.out' job.sh
+has "array short, list, throttle, %A_%a" '"array":"1,3,5-9:2%4"'
+has "array short, list, throttle, %A_%a" '"stdout_path":"x_%A_%a.out"'
+refused "array backwards" "--array=9-1: '9-1': the range ends before it starts" --array=9-1 job.sh
+refused "array too large" "-a=0-100000: more than 100000 elements" -a 0-100000 job.sh
+refused "array bad throttle" "%LIMIT must be 1..100000" --array=0-9%0 job.sh
 refused "dependency aftercorr" "'aftercorr' needs job arrays" --dependency=aftercorr:1 job.sh
 refused "dependency mixed" "cannot be mixed" -d "afterok:1,afterany:2?after:3" job.sh
 refused "kill-on-invalid-dep value" "not yes or no" --kill-on-invalid-dep=maybe job.sh
@@ -111,7 +118,7 @@ refused "two GPU options" "give one of --gres=gpu" --gres=gpu:1 --gpus=1 job.sh
 refused "mem=0" "--mem=0" --mem=0 job.sh
 refused "mem twice" "mutually exclusive" --mem=1G --mem-per-cpu=1G job.sh
 refused "bad time" "bad time limit" -t soon job.sh
-refused "array pattern" "%A: job arrays" -o 'x_%A_%a.out' job.sh
+refused "array pattern without an array" "%A: only in a job array" -o 'x_%A_%a.out' job.sh
 refused "step pattern" "%J: names an srun step" -o '%J.out' job.sh
 refused "padded pattern" "zero-padded" -o '%5j.out' job.sh
 refused "unknown pattern" "unknown pattern %q" -e '%q.err' job.sh

@@ -43,6 +43,8 @@ aidc_live_test(NAME live_agent_plugin SCRIPT agent_plugin.sh
 # arguments, one run per job, -o %x / slurm-%j.out, --chdir, --export, per-node
 # GPUs, case-insensitive GPU types, refusals that create no job.
 aidc_live_test(NAME live_sbatch SCRIPT sbatch.sh TIMEOUT 180)
+# Job arrays (sbatch_array.sh): env, %A_%a, throttle, squeue, cancel, afterok, restart.
+aidc_live_test(NAME live_sbatch_array SCRIPT sbatch_array.sh TIMEOUT 300)
 # Holds (sbatch_hold.sh): -H, aidc hold/release, other users, a restart.
 aidc_live_test(NAME live_sbatch_hold SCRIPT sbatch_hold.sh TIMEOUT 180)
 # scontrol in batch jobs (sbatch_scontrol.sh): PATH, show hostnames/job, hold/release.

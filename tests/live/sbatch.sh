@@ -93,8 +93,8 @@ check_eq "--wait: the job is over when sbatch returns" "$(job_field "$out" state
 before=$(njobs)
 sb --bogus-flag job.sh >/dev/null 2>"$DIR/err" && fail "--bogus-flag accepted" ||
 	ok "--bogus-flag refused: $(cat "$DIR/err")"
-sb --array=0-9 job.sh >/dev/null 2>"$DIR/err" && fail "--array accepted" ||
-	ok "--array refused: $(cat "$DIR/err")"
+sb --array=9-1 job.sh >/dev/null 2>"$DIR/err" && fail "--array=9-1 accepted" ||
+	ok "--array=9-1 refused: $(cat "$DIR/err")"
 check_eq "refusals created no job" "$(njobs)" "$before"
 (cd "$DIR" && "$AIDC" submit -o '%x.out' -- true) >/dev/null 2>"$DIR/err" &&
 	fail "aidc submit -o %x accepted" || ok "aidc submit -o %x refused: $(cat "$DIR/err")"
