@@ -36,6 +36,7 @@ def args_of():
     ap.add_argument("--workers", type=int, required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
+    ap.add_argument("--amp", type=R.str2bool, required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--log_every", type=int, required=True)
     ap.add_argument("--out", required=True)
@@ -90,8 +91,9 @@ def main():
                                                    num_classes=args.num_classes).to(dev)
     net = d.wrap(model, dev)
     opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, weight_decay=1e-4)
-    d.log("training %s (%d parameters) on %s, %d rank(s), %s data, %d classes, %dx%d"
-          % (args.arch, sum(p.numel() for p in model.parameters()), dev, d.world,
+    d.log("training %s (%d parameters) on %s%s, %d rank(s), %s data, %d classes, %dx%d"
+          % (args.arch, sum(p.numel() for p in model.parameters()), dev,
+             " with bfloat16 autocast" if args.amp else "", d.world,
              args.data or "synthetic", args.num_classes, args.image_size, args.image_size))
     step, epoch, t0, seen = 0, 0, time.time(), 0
     net.train()
@@ -100,7 +102,9 @@ def main():
             sampler.set_epoch(epoch)
         for x, y in loader:
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            loss = torch.nn.functional.cross_entropy(net(x), y)
+            # bfloat16 autocast: no loss scaling needed, on CPUs and GPUs alike.
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.amp):
+                loss = torch.nn.functional.cross_entropy(net(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -9,7 +9,9 @@ Recipe catalog/image-classifier-serve.json; each replica listens on $PORT.
   POST /predict   an image tensor, as JSON {"image": [C][H][W]} or {"images":
                   [N][C][H][W]} (floats, already normalised), or raw little-endian
                   float32 bytes (Content-Type: application/octet-stream) of shape
-                  X-Shape: N,C,H,W (default 1,3,S,S); images of another size are
+                  X-Shape: N,C,H,W (default 1,3,S,S), or an image file (Content-Type:
+                  image/png, image/jpeg, ...: resized, cropped and normalised as
+                  resnet-train reads an ImageFolder); tensors of another size are
                   resized to the model's. Reply: {"predictions": [{"class", "label",
                   "prob", "top": [[class, prob], ...]}]}. Malformed input: 400.
 No weights are downloaded: --weights names a file, else random init (say so in
@@ -57,9 +59,25 @@ def load_model(args, dev):
     return model.to(dev).eval(), info
 
 
+def decoded(body, size):
+    """An encoded image (PNG, JPEG, ...) as resnet-train's ImageFolder transform makes it."""
+    import io
+    from PIL import Image, UnidentifiedImageError
+    t = torchvision.transforms
+    try:
+        img = Image.open(io.BytesIO(body)).convert("RGB")
+    except (UnidentifiedImageError, OSError) as e:
+        raise R.BadRequest("not an image file: %s" % e)
+    return t.Compose([t.Resize(size), t.CenterCrop(size), t.ToTensor(),
+                      t.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])(img)[None]
+
+
 def tensor_of(h, body, size):
     """The request's images as a float tensor N x 3 x size x size."""
-    if (h.headers.get("Content-Type") or "").startswith("application/octet-stream"):
+    ctype = h.headers.get("Content-Type") or ""
+    if ctype.startswith("image/"):
+        return decoded(body, size)
+    if ctype.startswith("application/octet-stream"):
         shape = [int(v) for v in (h.headers.get("X-Shape") or "1,3,%d,%d" % (size, size))
                  .split(",")]
         if len(shape) != 4 or min(shape) < 1 or shape[0] * shape[1] * shape[2] * shape[3] * 4 \

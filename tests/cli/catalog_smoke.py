@@ -55,6 +55,43 @@ def http(method, port, path, body=None, ctype="application/json", timeout=60):
         return e.code, json.loads(e.read() or b"null")
 
 
+# ---- user-given data, made small in the work directory ----------------------------------
+
+def image_folder(work):
+    """An ImageFolder of 2 classes (blue, red) x 4 PNG images of 40x40."""
+    from PIL import Image
+    for cls, rgb in (("blue", (20, 40, 230)), ("red", (230, 30, 20))):
+        os.makedirs(os.path.join(work, "images", cls))
+        for i in range(4):
+            Image.new("RGB", (40, 40), tuple(min(255, c + 5 * i) for c in rgb)).save(
+                os.path.join(work, "images", cls, "%d.png" % i))
+    return {"data": os.path.join(work, "images")}
+
+
+def seg_folder(work):
+    """DIR/images/N.png with DIR/masks/N.png: a class-1 and a class-2 rectangle."""
+    from PIL import Image, ImageDraw
+    root = os.path.join(work, "seg")
+    for sub in ("images", "masks"):
+        os.makedirs(os.path.join(root, sub))
+    for i in range(4):
+        img, mask = Image.new("RGB", (48, 48), (0, 0, 0)), Image.new("L", (48, 48), 0)
+        for cls, box, rgb in ((1, (4 + i, 4, 20, 24), (255, 0, 0)),
+                              (2, (26, 20 + i, 44, 44), (0, 255, 0))):
+            ImageDraw.Draw(img).rectangle(box, fill=rgb)
+            ImageDraw.Draw(mask).rectangle(box, fill=cls)
+        img.save(os.path.join(root, "images", "%d.png" % i))
+        mask.save(os.path.join(root, "masks", "%d.png" % i))
+    return {"data": root}
+
+
+def text_file(work):
+    path = os.path.join(work, "corpus.txt")
+    with open(path, "w") as f:
+        f.write("The service desk answers permit questions on weekdays. " * 60)
+    return {"data": path}
+
+
 # ---- the cases: tiny --set values, then what to check ----------------------------------
 
 def trained(name):
@@ -69,15 +106,24 @@ def trained(name):
 def check_image_service(port, work):
     st, info = http("GET", port, "/info")
     if st != 200 or info.get("weights") != os.path.join(work, "model.pt") or \
-            info.get("num_classes") != 5 or info.get("image_size") != 32:
+            info.get("classes") != ["blue", "red"] or info.get("image_size") != 32:
         fail("GET /info: the trained model file was not loaded: %s %s" % (st, info))
-    print("ok   serving the trained model file (%s, 5 classes, 32x32)" % info["arch"])
+    print("ok   serving the trained model file (%s, classes blue and red, 32x32)"
+          % info["arch"])
+    with open(os.path.join(work, "images", "red", "0.png"), "rb") as f:
+        st, r = http("POST", port, "/predict", f.read(), ctype="image/png")
+    if st != 200 or r["predictions"][0]["label"] not in ("blue", "red"):
+        fail("POST /predict (image/png): %s %s" % (st, r))
+    print("ok   POST /predict image/png: %s" % r["predictions"][0]["label"])
+    st, r = http("POST", port, "/predict", b"not a png", ctype="image/png")
+    if st != 400:
+        fail("a broken PNG must get 400: %s %s" % (st, r))
     img = [[[0.1 * ((c + y + x) % 7) for x in range(32)] for y in range(32)] for c in range(3)]
     st, r = http("POST", port, "/predict", {"image": img})
     if st != 200 or len(r.get("predictions", [])) != 1:
         fail("POST /predict (JSON): %s %s" % (st, r))
     p = r["predictions"][0]
-    if not 0 <= p["class"] < 5 or not 0 < p["prob"] <= 1:
+    if not 0 <= p["class"] < 2 or not 0 < p["prob"] <= 1:
         fail("prediction out of range: %s" % p)
     print("ok   POST /predict JSON: class %d p=%.3f" % (p["class"], p["prob"]))
     import struct
@@ -119,32 +165,34 @@ def check_text_service(port, work):
 
 
 CASES = {
+    # Training recipes run twice: on synthetic data, then on the "data" given.
     "resnet-train": {
         "set": {"steps": 2, "image_size": 32, "batch_size": 4, "workers": 0, "threads": 1,
                 "device": "cpu", "log_every": 1, "out": "resnet.pt"},
+        "data": lambda w: dict(image_folder(w), amp="true", workers=1),
         "check": trained("resnet.pt"), "needs": ["torchvision"]},
     "segmentation-train": {
         "set": {"steps": 2, "image_size": 64, "batch_size": 2, "threads": 1, "device": "cpu",
                 "num_classes": 3, "log_every": 1, "out": "seg.pt"},
-        "check": trained("seg.pt"), "needs": ["torchvision"]},
+        "data": seg_folder, "check": trained("seg.pt"), "needs": ["torchvision"]},
     "transformer-lm-train": {
         "set": {"steps": 3, "seq_len": 32, "batch_size": 4, "d_model": 32, "layers": 1,
                 "heads": 2, "threads": 1, "device": "cpu", "log_every": 1, "out": "lm.pt"},
-        "check": trained("lm.pt"), "needs": []},
+        "data": text_file, "check": trained("lm.pt"), "needs": []},
     # The serving recipes load a model file that their training recipe wrote
     # first (tiny, and of other sizes than the serving defaults: the file's win).
     "image-classifier-serve": {
         "set": {"threads": 1, "device": "cpu"},
-        "weights_from": ("resnet-train", {"steps": 1, "image_size": 32, "batch_size": 4, "lr": 0.01,
-                                          "num_classes": 5, "workers": 0, "threads": 1,
-                                          "device": "cpu", "out": "model.pt"}),
+        "weights_from": ("resnet-train", {"steps": 1, "image_size": 32, "batch_size": 4,
+                                          "lr": 0.01, "workers": 0, "threads": 1,
+                                          "device": "cpu", "out": "model.pt"}, image_folder),
         "serve": check_image_service, "needs": ["torchvision"]},
     "transformer-lm-serve": {
         "set": {"threads": 1, "device": "cpu", "max_tokens": 16},
         "weights_from": ("transformer-lm-train", {"steps": 2, "seq_len": 32, "batch_size": 2,
                                                   "d_model": 32, "layers": 1, "heads": 2,
                                                   "threads": 1, "device": "cpu",
-                                                  "out": "model.pt"}),
+                                                  "out": "model.pt"}, None),
         "serve": check_text_service, "needs": []},
 }
 
@@ -215,12 +263,18 @@ def main():
     work = tempfile.mkdtemp(prefix="aidc-catalog-smoke-")
     try:
         if "weights_from" in case:
-            train, sets = case["weights_from"]
+            train, sets, data = case["weights_from"]
+            sets = dict(sets, **(data(work) if data else {}))
             print("training the model to serve with %s" % train)
             run_training({"check": trained(sets["out"])}, resolved_command(train, sets), work)
             case["set"]["weights"] = os.path.join(work, sets["out"])
         cmd = resolved_command(name, case["set"])
         (run_service if "serve" in case else run_training)(case, cmd, work)
+        if "data" in case:
+            sets = dict(case["set"], **case["data"](work))
+            print("again on user-given data: %s" % sets["data"])
+            os.remove(os.path.join(work, sets["out"]))
+            run_training(case, resolved_command(name, sets), work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("%s: smoke test passed" % name)

@@ -87,6 +87,7 @@ refused "out of range" 2 "--set steps=0: 0 is below the minimum 1" run $r --set 
 refused "above max" 2 "--set lr=11: 11 is above the maximum 10" run $r --set lr=11 --dry-run
 refused "bad float" 2 "--set lr=fast: 'fast' is not a number" run $r --set lr=fast --dry-run
 refused "bad choice" 2 "--set arch=vgg16: not one of: resnet18, resnet34" run $r --set arch=vgg16 --dry-run
+refused "bad bool" 2 "--set amp=maybe: 'maybe' is not a bool (true or false) (parameter amp, bool)" run $r --set amp=maybe --dry-run
 refused "no =" 2 "--set steps: give KEY=VALUE" run $r --set steps --dry-run
 refused "twice" 2 "'steps' is set twice" run $r --set steps=2 --set steps=3 --dry-run
 refused "replicas on training" 2 "--replicas is for service recipes" run $r --replicas 2 --dry-run
@@ -134,7 +135,7 @@ else:
 PY
 done
 AIDC_TOKEN=secret "$aidc" catalog run $r --dry-run --json -N2 -n 4 -c1 --mem 1G --gpus-per-task 1 \
-  --gpu-model T4 -p gpu -A proj -q high -t 30 --name mine --set steps=7 --set lr=0.5 --set data=/d \
+  --gpu-model T4 -p gpu -A proj -q high -t 30 --name mine --set steps=7 --set lr=0.5 --set data=/d --set amp=yes \
   --no-env >dry.json 2>err.txt || bad "dry-run with flags: $(cat err.txt)"
 /usr/bin/python3 - dry.json <<'PY' || bad "dry-run with flags: $(cat dry.json)"
 import json, sys
@@ -147,6 +148,7 @@ for k, v in want.items():
 assert "env" not in b, "--no-env sent the environment"
 a = dict(zip(b["command"][2::2], b["command"][3::2]))
 assert a["--steps"] == "7" and a["--lr"] == "0.5" and a["--data"] == "/d", a
+assert a["--amp"] == "true", a
 PY
 "$aidc" catalog run $r --dry-run --set steps=3 >dry.txt 2>err.txt || bad "dry-run text: $(cat err.txt)"
 head -1 dry.txt | grep -qx "POST /v1/jobs" || bad "dry-run text: $(head -3 dry.txt)"
