@@ -43,6 +43,19 @@ for r in doc["recipes"]:
 PY
 # Found beside the binary (the build tree links catalog/) without AIDC_CATALOG.
 (unset AIDC_CATALOG; "$aidc" catalog list >/dev/null 2>err.txt) || bad "list without AIDC_CATALOG: $(cat err.txt)"
+# Installed: share/aidc/catalog beside bin/aidc (cmake --install of this build).
+if [ -n "${AIDC_BINARY_DIR:-}" ] && command -v cmake >/dev/null; then
+  if cmake --install "$AIDC_BINARY_DIR" --prefix "$tmp/inst" >install.txt 2>&1; then
+    (unset AIDC_CATALOG; "$tmp/inst/bin/aidc" catalog check >icheck.txt 2>&1) ||
+      bad "installed catalog check: $(cat icheck.txt)"
+    grep -qF "$tmp/inst/share/aidc/catalog: all recipes valid" icheck.txt ||
+      bad "installed aidc did not use share/aidc/catalog: $(tail -1 icheck.txt)"
+  else
+    bad "cmake --install: $(tail -5 install.txt)"
+  fi
+else
+  echo "note: no AIDC_BINARY_DIR or cmake: the installed layout is not checked"
+fi
 AIDC_CATALOG=$tmp/none refused "missing AIDC_CATALOG dir" 1 "AIDC_CATALOG=$tmp/none: not a directory" list
 
 # Broken recipes: each refused with the reason, and the other recipes still listed.
