@@ -21,6 +21,7 @@ pkgs=(
   libhwloc-dev                        # agent: machine topology in the registration (optional; built without it otherwise)
   chromium nodejs                     # dashboard: the browser test (tests/browser, live_dashboard; SKIPs without them)
   haproxy                             # services: the router (2.6, runtime API); test_haproxy SKIPs without it
+  wrk                                 # services: HTTP load generator (test_haproxy's rolling_wrk SKIPs without it)
 )
 
 missing=()

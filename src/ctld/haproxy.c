@@ -3,6 +3,8 @@
  * The HAProxy driver (haproxy.h): writes the slot config, runs haproxy as a
  * child process, and changes its backends through the runtime API on the
  * stats socket (one connection per command: haproxy answers and closes).
+ * Replicas occupy template servers ("places"; haproxy.h says why not
+ * dynamic servers); the name of each place's replica is kept here.
  *
  * The runtime API is a text protocol where ';' and a newline separate
  * commands, so nothing from a caller reaches a command line unchecked: slots
@@ -53,12 +55,20 @@ extern char **environ;
 #define REPLY_MAX  (8u * 1024u * 1024u)
 #define CONFIG_MAX (4u * 1024u * 1024u)
 
+/* A place's replica name with its NUL. */
+#define PLACE_NAME_BYTES (CTLD_HAPROXY_NAME_MAX + 1)
+
 struct ctld_haproxy {
 	pid_t pid;
 	bool adopted; /* found running at start (started by an earlier controller) */
 	int slots, port_base;
-	char *dir, *cfg_path, *sock_path, *log_path;
+	int places;  /* template servers per slot */
+	char *names; /* slots x places names of PLACE_NAME_BYTES (place_name) */
+	char *dir, *cfg_path, *sock_path, *log_path, *map_path;
 };
+
+static int write_file(const char *path, const char *text, struct aidc_err *e);
+static int read_file(const char *path, struct aidc_buf *b);
 
 static int64_t ms_left(int64_t deadline_ms)
 {
@@ -235,7 +245,7 @@ static int check_name(const char *name, struct aidc_err *e)
 	return 0;
 }
 
-/* Resolves addr (numeric or a host name) to "a.b.c.d:port" or "[v6]:port". */
+/* Resolves addr (numeric or a host name) to its numeric form in out. */
 static int server_addr(const char *addr, int port, char *out, size_t n, struct aidc_err *e)
 {
 	if (port < 1 || port > 65535)
@@ -255,15 +265,13 @@ static int server_addr(const char *addr, int port, char *out, size_t n, struct a
 	if (g != 0 || !res)
 		return aidc_errf(e, AIDC_E_INVAL, "haproxy server address '%.253s': %s", addr,
 				 gai_strerror(g));
-	char ip[INET6_ADDRSTRLEN] = "";
 	bool v6 = res->ai_family == AF_INET6;
 	const void *a = v6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
 			   : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	const char *ok = inet_ntop(res->ai_family, a, ip, sizeof ip);
+	const char *ok = inet_ntop(res->ai_family, a, out, (socklen_t)n);
 	freeaddrinfo(res);
 	if (!ok)
 		return aidc_errf(e, AIDC_E_INVAL, "haproxy server address '%.253s'", addr);
-	snprintf(out, n, v6 ? "[%s]:%d" : "%s:%d", ip, port);
 	return 0;
 }
 
@@ -348,7 +356,8 @@ int ctld_haproxy_parse_stat(const char *csv, const char *proxy, struct ctld_hapr
 			bool any = stat_u64(&r, C_REQ) > 0;
 			s.avg_response_ms = any ? (int64_t)stat_u64(&r, C_RTIME) : -1;
 			s.avg_total_ms = any ? (int64_t)stat_u64(&r, C_TTIME) : -1;
-		} else {
+		} else if (strncmp(stat_get(&r, C_STATUS), "MAINT", 5) != 0) {
+			/* A place in maintenance holds no replica. */
 			s.servers++;
 			s.servers_up += status_up(stat_get(&r, C_STATUS));
 		}
@@ -396,47 +405,121 @@ void ctld_haproxy_names_free(char **names, size_t n)
 	aidc_free(names);
 }
 
-/* Server rows of the slot: names (when names != NULL) and, for the row
- * called want (when not NULL), its status and sessions (current + queued). */
-struct server_scan {
-	const char *want;
+/* ---- places: the name of the replica in each template server ---------------- */
+
+/* Place j of slot i is haproxy's server slot<i>/p<j+1>; its replica's name
+ * is names[i * places + j], "" when the place is free. */
+static char *place_name(struct ctld_haproxy *h, int slot, int j)
+{
+	return h->names + ((size_t)slot * (size_t)h->places + (size_t)j) * PLACE_NAME_BYTES;
+}
+
+static int place_find(struct ctld_haproxy *h, int slot, const char *name)
+{
+	for (int j = 0; j < h->places; j++)
+		if (strcmp(place_name(h, slot, j), name) == 0)
+			return j;
+	return -1;
+}
+
+/* Writes the names to dir/servers.map ("SLOT PLACE NAME" lines), so a
+ * controller that adopts this haproxy knows which replica each place holds. */
+static int map_save(struct ctld_haproxy *h, struct aidc_err *e)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, (size_t)h->slots * (size_t)h->places * (PLACE_NAME_BYTES + 16) + 64);
+	aidc_buf_puts(&b, "# aidc haproxy servers 1\n");
+	for (int i = 0; i < h->slots; i++)
+		for (int j = 0; j < h->places; j++)
+			if (*place_name(h, i, j))
+				aidc_buf_printf(&b, "%d %d %s\n", i, j, place_name(h, i, j));
+	int rc = write_file(h->map_path, aidc_buf_str(&b), e);
+	aidc_buf_release(&b);
+	return rc;
+}
+
+/* Sets place j of slot to name ("" frees it) and saves the map; on a failed
+ * save the place is left as it was. */
+static int place_set(struct ctld_haproxy *h, int slot, int j, const char *name, struct aidc_err *e)
+{
+	char old[PLACE_NAME_BYTES];
+	char *p = place_name(h, slot, j);
+	memcpy(old, p, sizeof old);
+	snprintf(p, PLACE_NAME_BYTES, "%s", name);
+	int rc = map_save(h, e);
+	if (rc)
+		memcpy(p, old, sizeof old);
+	return rc;
+}
+
+/* One server row of the slot: place (1-based "p<j>") status and sessions
+ * (current + queued). */
+struct place_row {
 	bool found;
 	char status[32];
 	uint64_t conns;
-	char **names;
-	size_t n, cap;
 };
 
-static int scan_servers(struct ctld_haproxy *h, int slot, struct server_scan *sc, bool collect,
-			struct aidc_err *e)
+static int place_state(struct ctld_haproxy *h, int slot, int j, struct place_row *out,
+		       struct aidc_err *e)
 {
 	struct aidc_buf b;
 	aidc_buf_init(&b, REPLY_MAX);
 	struct stat_reader r;
-	char px[32];
+	char px[32], sv[32];
 	snprintf(px, sizeof px, "slot%d", slot);
+	snprintf(sv, sizeof sv, "p%d", j + 1);
+	*out = (struct place_row){0};
 	int rc = show_stat(h, slot, &b, e);
 	if (rc || (rc = stat_open(&r, aidc_buf_str(&b), e)) != 0)
 		goto out;
 	while ((rc = aidc_csv_next(&r.csv, e)) > 0) {
-		const char *sv = stat_get(&r, C_SV);
-		if (strcmp(stat_get(&r, C_PX), px) != 0 || strcmp(sv, "FRONTEND") == 0 ||
-		    strcmp(sv, "BACKEND") == 0)
+		if (strcmp(stat_get(&r, C_PX), px) != 0 || strcmp(stat_get(&r, C_SV), sv) != 0)
 			continue;
-		if (collect) {
-			aidc_grow((void **)&sc->names, &sc->cap, sc->n + 1, sizeof *sc->names);
-			sc->names[sc->n++] = aidc_strdup(sv);
-		}
-		if (sc->want && strcmp(sv, sc->want) == 0) {
-			sc->found = true;
-			snprintf(sc->status, sizeof sc->status, "%s", stat_get(&r, C_STATUS));
-			sc->conns = stat_u64(&r, C_SCUR) + stat_u64(&r, C_QCUR);
-		}
+		out->found = true;
+		snprintf(out->status, sizeof out->status, "%s", stat_get(&r, C_STATUS));
+		out->conns = stat_u64(&r, C_SCUR) + stat_u64(&r, C_QCUR);
 	}
 	aidc_csv_close(&r.csv);
+	if (rc == 0 && !out->found)
+		rc = aidc_errf(e, AIDC_E_INTERNAL, "haproxy has no server %s/%s", px, sv);
 out:
 	aidc_buf_release(&b);
 	return rc < 0 ? rc : 0;
+}
+
+static bool is_maint(const struct place_row *r)
+{
+	return strncmp(r->status, "MAINT", 5) == 0;
+}
+
+/* After adoption: reads dir/servers.map and keeps the names whose places
+ * are in use (not in maintenance: a replica half added or half removed when
+ * the last controller stopped is forgotten, and re-added by reconciling). */
+static void map_load(struct ctld_haproxy *h)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, (size_t)h->slots * (size_t)h->places * (PLACE_NAME_BYTES + 16) + 64);
+	if (read_file(h->map_path, &b) == 0 && b.data) {
+		char *save = NULL;
+		for (char *l = strtok_r(b.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			int i, j, n = 0;
+			char name[PLACE_NAME_BYTES];
+			struct aidc_err e = {0};
+			struct place_row row;
+			if (sscanf(l, "%d %d %63[A-Za-z0-9_-]%n", &i, &j, name, &n) != 3 ||
+			    l[n] != '\0' || i < 0 || i >= h->slots || j < 0 || j >= h->places ||
+			    check_name(name, &e) || place_find(h, i, name) >= 0 ||
+			    *place_name(h, i, j))
+				continue;
+			if (place_state(h, i, j, &row, &e) == 0 && !is_maint(&row))
+				snprintf(place_name(h, i, j), PLACE_NAME_BYTES, "%s", name);
+		}
+	}
+	aidc_buf_release(&b);
+	struct aidc_err e = {0};
+	if (map_save(h, &e))
+		aidc_log(AIDC_LOG_WARN, "haproxy: %s", e.msg);
 }
 
 int ctld_haproxy_servers(struct ctld_haproxy *h, int slot, char ***names, size_t *n,
@@ -447,30 +530,36 @@ int ctld_haproxy_servers(struct ctld_haproxy *h, int slot, char ***names, size_t
 	int rc = check_slot(h, slot, e);
 	if (rc)
 		return rc;
-	struct server_scan sc = {0};
-	rc = scan_servers(h, slot, &sc, true, e);
-	if (rc) {
-		ctld_haproxy_names_free(sc.names, sc.n);
-		return rc;
-	}
-	*names = sc.names;
-	*n = sc.n;
+	size_t count = 0;
+	for (int j = 0; j < h->places; j++)
+		count += *place_name(h, slot, j) != '\0';
+	char **v = aidc_calloc(count ? count : 1, sizeof *v);
+	size_t k = 0;
+	for (int j = 0; j < h->places; j++)
+		if (*place_name(h, slot, j))
+			v[k++] = aidc_strdup(place_name(h, slot, j));
+	*names = v;
+	*n = k;
 	return 0;
 }
 
 /* ---- servers ----------------------------------------------------------------- */
 
-static int server_cmd(struct ctld_haproxy *h, const char *fmt, int slot, const char *name,
-		      const char *ok, struct aidc_err *e)
+/* Sends "<verb> server slot<slot>/p<j+1><rest>" and checks the reply. */
+static int place_cmd(struct ctld_haproxy *h, int slot, int j, const char *rest, const char *ok,
+		     const char *name, struct aidc_err *e)
 {
-	char cmd[256], what[sizeof cmd + 2];
-	snprintf(cmd, sizeof cmd, fmt, slot, name);
-	snprintf(what, sizeof what, "'%s'", cmd);
+	char cmd[256], what[320];
+	snprintf(cmd, sizeof cmd, "set server slot%d/p%d %s", slot, j + 1, rest);
+	snprintf(what, sizeof what, "'%s' (server %s)", cmd, name);
 	struct aidc_buf b;
 	aidc_buf_init(&b, REPLY_MAX);
 	int rc = cli(h, cmd, &b, e);
-	if (!rc)
+	if (!rc && ok)
 		rc = reply_check(&b, ok, what, e);
+	else if (!rc && !strstr(aidc_buf_str(&b), "changed") &&
+		 !strstr(aidc_buf_str(&b), "no need to change"))
+		rc = reply_check(&b, "", what, e); /* an address change says what it did */
 	aidc_buf_release(&b);
 	return rc;
 }
@@ -479,24 +568,37 @@ int ctld_haproxy_server_add(struct ctld_haproxy *h, int slot, const char *name, 
 			    int port, struct aidc_err *e)
 {
 	int rc = check_arg(h, slot, name, e);
-	char sa[INET6_ADDRSTRLEN + 16];
-	if (rc || (rc = server_addr(addr, port, sa, sizeof sa, e)) != 0)
+	char ip[INET6_ADDRSTRLEN], rest[INET6_ADDRSTRLEN + 40];
+	if (rc || (rc = server_addr(addr, port, ip, sizeof ip, e)) != 0)
 		return rc;
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "add server slot%d/%s %s", slot, name, sa);
-	struct aidc_buf b;
-	aidc_buf_init(&b, REPLY_MAX);
-	rc = cli(h, cmd, &b, e);
-	if (!rc)
-		rc = reply_check(&b, "New server registered.", "add server", e);
-	aidc_buf_release(&b);
-	if (rc)
+	if (place_find(h, slot, name) >= 0)
+		return aidc_errf(e, AIDC_E_EXISTS, "haproxy slot %d already has server '%s'", slot,
+				 name);
+	int j = place_find(h, slot, "");
+	if (j < 0)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "haproxy slot %d has no free server place (servers_per_slot %d)",
+				 slot, h->places);
+	struct place_row row;
+	if ((rc = place_state(h, slot, j, &row, e)) != 0)
 		return rc;
-	/* Dynamic servers start in maintenance; enable it (a ready replica). */
-	rc = server_cmd(h, "enable server slot%d/%s", slot, name, "", e);
-	if (rc) {
+	/* A free place that is not in maintenance was set by someone else
+	 * (by hand, or before a controller crash): it holds no replica we know. */
+	if (!is_maint(&row)) {
+		aidc_log(AIDC_LOG_WARN, "haproxy: free place slot%d/p%d was %s: maint", slot, j + 1,
+			 row.status);
+		if ((rc = place_cmd(h, slot, j, "state maint", "", name, e)) != 0)
+			return rc;
+	}
+	/* The place is in maintenance, so its idle connections to an earlier
+	 * replica are gone (haproxy closes them on maint) before the new address. */
+	snprintf(rest, sizeof rest, "addr %s port %d", ip, port);
+	if ((rc = place_cmd(h, slot, j, rest, NULL, name, e)) != 0 ||
+	    (rc = place_set(h, slot, j, name, e)) != 0)
+		return rc;
+	if ((rc = place_cmd(h, slot, j, "state ready", "", name, e)) != 0) {
 		struct aidc_err ignored = {0};
-		server_cmd(h, "del server slot%d/%s", slot, name, "Server deleted.", &ignored);
+		place_set(h, slot, j, "", &ignored);
 	}
 	return rc;
 }
@@ -507,7 +609,11 @@ int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name
 	int rc = check_arg(h, slot, name, e);
 	if (rc)
 		return rc;
-	return server_cmd(h, "set server slot%d/%s state drain", slot, name, "", e);
+	int j = place_find(h, slot, name);
+	if (j < 0)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
+				 name);
+	return place_cmd(h, slot, j, "state drain", "", name, e);
 }
 
 int ctld_haproxy_server_del(struct ctld_haproxy *h, int slot, const char *name, struct aidc_err *e)
@@ -515,31 +621,29 @@ int ctld_haproxy_server_del(struct ctld_haproxy *h, int slot, const char *name, 
 	int rc = check_arg(h, slot, name, e);
 	if (rc)
 		return rc;
-	struct server_scan sc = {.want = name};
-	if ((rc = scan_servers(h, slot, &sc, false, e)) != 0)
-		return rc;
-	if (!sc.found)
+	int j = place_find(h, slot, name);
+	if (j < 0)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
 				 name);
-	bool maint = strncmp(sc.status, "MAINT", 5) == 0;
-	if (!maint && strcmp(sc.status, "DRAIN") != 0) {
-		rc = ctld_haproxy_server_drain(h, slot, name, e);
-		if (rc)
+	struct place_row row;
+	if ((rc = place_state(h, slot, j, &row, e)) != 0)
+		return rc;
+	if (!is_maint(&row) && strcmp(row.status, "DRAIN") != 0) {
+		if ((rc = place_cmd(h, slot, j, "state drain", "", name, e)) != 0)
 			return rc;
 		/* Requests may have been sent to it just before; look again. */
-		sc = (struct server_scan){.want = name};
-		if ((rc = scan_servers(h, slot, &sc, false, e)) != 0)
+		if ((rc = place_state(h, slot, j, &row, e)) != 0)
 			return rc;
 	}
-	if (sc.conns > 0)
+	if (row.conns > 0)
 		return aidc_errf(e, AIDC_E_BUSY,
-				 "haproxy server slot%d/%s still has %" PRIu64 " connections", slot,
-				 name, sc.conns);
-	/* Drained and idle: maintenance (required by del), then delete. */
-	if (!maint &&
-	    (rc = server_cmd(h, "set server slot%d/%s state maint", slot, name, "", e)) != 0)
+				 "haproxy server %s (slot%d/p%d) still has %" PRIu64 " connections",
+				 name, slot, j + 1, row.conns);
+	/* Drained and idle: maintenance closes its idle connections; the place
+	 * is free for the next replica. */
+	if (!is_maint(&row) && (rc = place_cmd(h, slot, j, "state maint", "", name, e)) != 0)
 		return rc;
-	return server_cmd(h, "del server slot%d/%s", slot, name, "Server deleted.", e);
+	return place_set(h, slot, j, "", e);
 }
 
 /* ---- the process ------------------------------------------------------------- */
@@ -594,6 +698,18 @@ static int check_opts(const struct ctld_haproxy_opts *o, struct aidc_err *e)
 	if (o->port_base < 1 || o->port_base > 65535 - (o->slots - 1))
 		return aidc_errf(e, AIDC_E_INVAL, "haproxy ports %d..%d are out of range 1..65535",
 				 o->port_base, o->port_base + o->slots - 1);
+	if (o->servers_per_slot < 0 || o->servers_per_slot > (int)AIDC_MAX_HAPROXY_SLOT_SERVERS)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "haproxy servers_per_slot %d is out of range 1..%u "
+				 "(AIDC_MAX_HAPROXY_SLOT_SERVERS; 0: %d)",
+				 o->servers_per_slot, AIDC_MAX_HAPROXY_SLOT_SERVERS,
+				 CTLD_HAPROXY_SERVERS_PER_SLOT);
+	int places = o->servers_per_slot ? o->servers_per_slot : CTLD_HAPROXY_SERVERS_PER_SLOT;
+	if ((long)o->slots * places > (long)AIDC_MAX_HAPROXY_SERVERS)
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "haproxy slots x servers_per_slot = %ld exceeds %u "
+				 "(AIDC_MAX_HAPROXY_SERVERS)",
+				 (long)o->slots * places, AIDC_MAX_HAPROXY_SERVERS);
 	if (o->timeout_server_ms != 0 &&
 	    (o->timeout_server_ms < 100 || o->timeout_server_ms > 3600000))
 		return aidc_errf(e, AIDC_E_INVAL,
@@ -602,7 +718,8 @@ static int check_opts(const struct ctld_haproxy_opts *o, struct aidc_err *e)
 	return ctld_haproxy_bin_check(o->bin, e);
 }
 
-static void write_config(const struct ctld_haproxy_opts *o, const char *sock, struct aidc_buf *b)
+static void write_config(const struct ctld_haproxy_opts *o, int places, const char *sock,
+			 struct aidc_buf *b)
 {
 	int ts = o->timeout_server_ms ? o->timeout_server_ms : CTLD_HAPROXY_TIMEOUT_SERVER_MS;
 	bool v6 = strchr(o->bind_addr, ':') != NULL;
@@ -628,8 +745,11 @@ static void write_config(const struct ctld_haproxy_opts *o, const char *sock, st
 			"\ttimeout server %dms\n",
 			sock, ts, ts);
 	for (int i = 0; i < o->slots; i++)
-		aidc_buf_printf(b, "\nlisten slot%d\n\tbind %s%s%s:%d\n", i, v6 ? "[" : "",
-				o->bind_addr, v6 ? "]" : "", o->port_base + i);
+		aidc_buf_printf(b,
+				"\nlisten slot%d\n\tbind %s%s%s:%d\n"
+				"\tserver-template p 1-%d 127.0.0.1:1 disabled\n",
+				i, v6 ? "[" : "", o->bind_addr, v6 ? "]" : "", o->port_base + i,
+				places);
 }
 
 static int write_file(const char *path, const char *text, struct aidc_err *e)
@@ -886,6 +1006,8 @@ static void haproxy_free(struct ctld_haproxy *h)
 	aidc_free(h->cfg_path);
 	aidc_free(h->sock_path);
 	aidc_free(h->log_path);
+	aidc_free(h->map_path);
+	aidc_free(h->names);
 	aidc_free(h);
 }
 
@@ -925,18 +1047,23 @@ int ctld_haproxy_start(const struct ctld_haproxy_opts *o, struct ctld_haproxy **
 	h->cfg_path = join(o->dir, "haproxy.cfg");
 	h->sock_path = join(o->dir, "admin.sock");
 	h->log_path = join(o->dir, "haproxy.log");
+	h->map_path = join(o->dir, "servers.map");
+	h->places = o->servers_per_slot ? o->servers_per_slot : CTLD_HAPROXY_SERVERS_PER_SLOT;
+	h->names = aidc_calloc((size_t)h->slots * (size_t)h->places, PLACE_NAME_BYTES);
 	struct aidc_buf cfg;
 	aidc_buf_init(&cfg, CONFIG_MAX);
-	write_config(o, h->sock_path, &cfg);
-	if (adopt_or_clear(h, aidc_buf_str(&cfg)) == 1)
+	write_config(o, h->places, h->sock_path, &cfg);
+	if (adopt_or_clear(h, aidc_buf_str(&cfg)) == 1) {
+		map_load(h);
 		goto done;
+	}
 	if ((rc = ports_free(o, e)) != 0 || (rc = write_file(h->cfg_path, aidc_buf_str(&cfg), e)))
 		goto fail;
 	struct stat st;
 	off_t log_off = stat(h->log_path, &st) == 0 ? st.st_size : 0;
 	if ((rc = spawn(h, o->bin, e)) != 0)
 		goto fail;
-	if ((rc = wait_ready(h, log_off, e)) != 0)
+	if ((rc = wait_ready(h, log_off, e)) != 0 || (rc = map_save(h, e)) != 0)
 		goto fail;
 	aidc_log(AIDC_LOG_INFO, "haproxy: pid %d, %d slots on %s:%d..%d", (int)h->pid, h->slots,
 		 o->bind_addr, o->port_base, o->port_base + o->slots - 1);

@@ -394,6 +394,18 @@ AIDC_LIMIT_RANGE(AIDC_MAX_USER_GROUPS, 16, 65536);
 #define AIDC_MAX_HAPROXY_SLOTS 1024u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_HAPROXY_SLOTS, 1u, 16384u);
+/* Servers (replicas) of one slot, and of all slots together: each is a
+ * server of haproxy's config, declared at start (server-template) because
+ * servers added at run time get no connection reuse in 2.6; haproxy holds
+ * a few KiB for each. */
+#ifndef AIDC_MAX_HAPROXY_SLOT_SERVERS
+#define AIDC_MAX_HAPROXY_SLOT_SERVERS 256u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_HAPROXY_SLOT_SERVERS, 1u, 4096u);
+#ifndef AIDC_MAX_HAPROXY_SERVERS
+#define AIDC_MAX_HAPROXY_SERVERS 16384u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_HAPROXY_SERVERS, 1u, 1048576u);
 
 /* ---- node topology (hwloc, in an agent's registration) -------------------- */
 /* Processor packages (sockets) of one node: 8-socket servers are the largest

@@ -280,8 +280,8 @@ static void parse_stat(void)
 	CHECK_EQ(s.cur_sessions, 3);
 	CHECK_EQ(s.avg_response_ms, 4);
 	CHECK_EQ(s.avg_total_ms, 6);
-	CHECK_EQ(s.servers, 4);
-	CHECK_EQ(s.servers_up, 2); /* "no check" and "UP 2/3"; not DRAIN, MAINT */
+	CHECK_EQ(s.servers, 3);	   /* a place in MAINT holds no server */
+	CHECK_EQ(s.servers_up, 2); /* "no check" and "UP 2/3"; not DRAIN */
 	CHECK_EQ(ctld_haproxy_parse_stat(canned, "slot1", &s, &e), 0);
 	CHECK_EQ(s.requests, 0);
 	CHECK_EQ(s.servers, 0);
@@ -317,16 +317,23 @@ static void bad_opts(void)
 		const char *dir, *addr;
 		int base, slots, ts, code;
 		const char *msg;
+		int per_slot;
 	} bad[] = {
-	    {dir, "localhost", 30000, 2, 0, AIDC_E_INVAL, "numeric"},
-	    {dir, "127.0.0.1", 0, 2, 0, AIDC_E_INVAL, "1..65535"},
-	    {dir, "127.0.0.1", 65535, 2, 0, AIDC_E_INVAL, "65536"},
-	    {dir, "127.0.0.1", 30000, 0, 0, AIDC_E_LIMIT, "AIDC_MAX_HAPROXY_SLOTS"},
+	    {dir, "127.0.0.1", 30000, 2, 0, AIDC_E_LIMIT, "AIDC_MAX_HAPROXY_SLOT_SERVERS", -1},
+	    {dir, "127.0.0.1", 30000, 2, 0, AIDC_E_LIMIT, "AIDC_MAX_HAPROXY_SLOT_SERVERS",
+	     (int)AIDC_MAX_HAPROXY_SLOT_SERVERS + 1},
+	    {dir, "127.0.0.1", 1000, (int)AIDC_MAX_HAPROXY_SLOTS, 0, AIDC_E_LIMIT,
+	     "AIDC_MAX_HAPROXY_SERVERS",
+	     (int)(AIDC_MAX_HAPROXY_SERVERS / AIDC_MAX_HAPROXY_SLOTS) + 1},
+	    {dir, "localhost", 30000, 2, 0, AIDC_E_INVAL, "numeric", 0},
+	    {dir, "127.0.0.1", 0, 2, 0, AIDC_E_INVAL, "1..65535", 0},
+	    {dir, "127.0.0.1", 65535, 2, 0, AIDC_E_INVAL, "65536", 0},
+	    {dir, "127.0.0.1", 30000, 0, 0, AIDC_E_LIMIT, "AIDC_MAX_HAPROXY_SLOTS", 0},
 	    {dir, "127.0.0.1", 30000, (int)AIDC_MAX_HAPROXY_SLOTS + 1, 0, AIDC_E_LIMIT,
-	     "AIDC_MAX_HAPROXY_SLOTS"},
-	    {dir, "127.0.0.1", 30000, 2, 50, AIDC_E_INVAL, "timeout_server_ms"},
-	    {"/tmp/a\"b", "127.0.0.1", 30000, 2, 0, AIDC_E_INVAL, "quotes"},
-	    {"", "127.0.0.1", 30000, 2, 0, AIDC_E_INVAL, "dir"},
+	     "AIDC_MAX_HAPROXY_SLOTS", 0},
+	    {dir, "127.0.0.1", 30000, 2, 50, AIDC_E_INVAL, "timeout_server_ms", 0},
+	    {"/tmp/a\"b", "127.0.0.1", 30000, 2, 0, AIDC_E_INVAL, "quotes", 0},
+	    {"", "127.0.0.1", 30000, 2, 0, AIDC_E_INVAL, "dir", 0},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct ctld_haproxy_opts b = {.bin = "/bin/sh",
@@ -334,7 +341,8 @@ static void bad_opts(void)
 					      .bind_addr = bad[i].addr,
 					      .port_base = bad[i].base,
 					      .slots = bad[i].slots,
-					      .timeout_server_ms = bad[i].ts};
+					      .timeout_server_ms = bad[i].ts,
+					      .servers_per_slot = bad[i].per_slot};
 		aidc_err_clear(&e);
 		CHECK_EQ(ctld_haproxy_start(&b, &h, &e), bad[i].code);
 		CHECK_CONTAINS(e.msg, bad[i].msg);
@@ -401,6 +409,17 @@ static void route_and_stats(void)
 	CHECK_EQ(get_once(base + 1, body, sizeof body), 503);
 	CHECK_EQ(ctld_haproxy_slot_stats(h, 1, &s, &e), 0);
 	CHECK_EQ(s.servers, 0);
+	/* r3 takes r1's place (which had idle connections to A): it reaches B. */
+	CHECK_EQ(ctld_haproxy_server_add(h, 1, "r3", "127.0.0.1", b.port, &e), 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(get_once(base + 1, body, sizeof body), 200);
+		CHECK_STR(body, "B");
+	}
+	CHECK_EQ(ctld_haproxy_servers(h, 1, &names, &n, &e), 0);
+	CHECK_EQ(n, 1);
+	if (n == 1)
+		CHECK_STR(names[0], "r3");
+	ctld_haproxy_names_free(names, n);
 	if (e.code)
 		fprintf(stderr, "last error: %s\n", e.msg);
 	ctld_haproxy_stop(h);
@@ -429,6 +448,20 @@ static void bad_input(void)
 		CHECK_EQ(ctld_haproxy_server_drain(h, 0, names[i], &e), AIDC_E_INVAL);
 		aidc_err_clear(&e);
 		CHECK_EQ(ctld_haproxy_server_del(h, 0, names[i], &e), AIDC_E_INVAL);
+	}
+	/* A slot holds CTLD_HAPROXY_SERVERS_PER_SLOT servers; one more is refused. */
+	char fill[16];
+	for (int i = 0; i < CTLD_HAPROXY_SERVERS_PER_SLOT; i++) {
+		snprintf(fill, sizeof fill, "f%d", i);
+		CHECK_EQ(ctld_haproxy_server_add(h, 1, fill, "127.0.0.1", a.port, &e), 0);
+	}
+	aidc_err_clear(&e);
+	CHECK_EQ(ctld_haproxy_server_add(h, 1, "f99", "127.0.0.1", a.port, &e), AIDC_E_LIMIT);
+	CHECK_CONTAINS(e.msg, "servers_per_slot");
+	aidc_err_clear(&e);
+	for (int i = 0; i < CTLD_HAPROXY_SERVERS_PER_SLOT; i++) {
+		snprintf(fill, sizeof fill, "f%d", i);
+		CHECK_EQ(ctld_haproxy_server_del(h, 1, fill, &e), 0);
 	}
 	long_name[CTLD_HAPROXY_NAME_MAX] = '\0'; /* at the limit: accepted */
 	CHECK_EQ(ctld_haproxy_server_add(h, 1, long_name, "127.0.0.1", a.port, &e), 0);
@@ -519,18 +552,49 @@ static int del_retry(struct ctld_haproxy *h, int slot, const char *name, int *bu
 	return rc;
 }
 
-/* A rolling update under load: replicas A, B; then C added, A drained and
- * removed (and killed), B drained and removed (and killed), while 4 clients
- * (2 keep-alive, 2 one connection per request) loop requests: none may fail. */
+/* The rolling update of the load cases, on slot 0 of h serving a and b:
+ * C is added, A drained, removed and killed, then B; c is C. */
+static void roll(struct ctld_haproxy *h, struct backend *a, struct backend *b, struct backend *c,
+		 int *busy)
+{
+	struct aidc_err e = {0};
+	usleep(500000);
+	*c = backend_start("C", 5);
+	CHECK_EQ(ctld_haproxy_server_add(h, 0, "rc", "127.0.0.1", c->port, &e), 0);
+	usleep(300000);
+	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "ra", &e), 0);
+	CHECK_EQ(del_retry(h, 0, "ra", busy), 0);
+	backend_kill(a);
+	usleep(300000);
+	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "rb", &e), 0);
+	CHECK_EQ(del_retry(h, 0, "rb", busy), 0);
+	backend_kill(b);
+	struct ctld_haproxy_stats s;
+	CHECK_EQ(ctld_haproxy_slot_stats(h, 0, &s, &e), 0);
+	CHECK_EQ(s.servers, 1);
+	CHECK_EQ(s.servers_up, 1);
+}
+
+static struct ctld_haproxy *start_ab(int *base, const char *sub, struct backend *a,
+				     struct backend *b)
+{
+	struct ctld_haproxy *h = start_hx(1, base, sub);
+	struct aidc_err e = {0};
+	*a = backend_start("A", 5);
+	*b = backend_start("B", 5);
+	CHECK_EQ(ctld_haproxy_server_add(h, 0, "ra", "127.0.0.1", a->port, &e), 0);
+	CHECK_EQ(ctld_haproxy_server_add(h, 0, "rb", "127.0.0.1", b->port, &e), 0);
+	return h;
+}
+
+/* A rolling update (roll) while 4 clients (2 keep-alive, 2 one connection
+ * per request) loop requests: none may fail. */
 static void rolling_no_failures(void)
 {
 	need_haproxy();
-	int base;
-	struct ctld_haproxy *h = start_hx(1, &base, "roll");
-	struct backend a = backend_start("A", 5), b = backend_start("B", 5), c = {0};
-	struct aidc_err e = {0};
-	CHECK_EQ(ctld_haproxy_server_add(h, 0, "ra", "127.0.0.1", a.port, &e), 0);
-	CHECK_EQ(ctld_haproxy_server_add(h, 0, "rb", "127.0.0.1", b.port, &e), 0);
+	int base, busy = 0;
+	struct backend a, b, c = {0};
+	struct ctld_haproxy *h = start_ab(&base, "roll", &a, &b);
 	int p[2];
 	CHECK_EQ(pipe(p), 0);
 	enum { NCLIENTS = 4 };
@@ -540,18 +604,7 @@ static void rolling_no_failures(void)
 		if ((kids[i] = fork()) == 0)
 			client_loop(base, i % 2 == 0, stop_at, p[1]);
 	close(p[1]);
-	int busy = 0;
-	usleep(500000);
-	c = backend_start("C", 5);
-	CHECK_EQ(ctld_haproxy_server_add(h, 0, "rc", "127.0.0.1", c.port, &e), 0);
-	usleep(300000);
-	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "ra", &e), 0);
-	CHECK_EQ(del_retry(h, 0, "ra", &busy), 0);
-	backend_kill(&a);
-	usleep(300000);
-	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "rb", &e), 0);
-	CHECK_EQ(del_retry(h, 0, "rb", &busy), 0);
-	backend_kill(&b);
+	roll(h, &a, &b, &c, &busy);
 	long ok = 0, fail = 0;
 	FILE *f = fdopen(p[0], "r");
 	for (long o, x; f && fscanf(f, "%ld %ld", &o, &x) == 2;) {
@@ -566,12 +619,94 @@ static void rolling_no_failures(void)
 	CHECK_EQ(fail, 0);
 	CHECK_GE(ok, 100);
 	struct ctld_haproxy_stats s;
+	struct aidc_err e = {0};
 	CHECK_EQ(ctld_haproxy_slot_stats(h, 0, &s, &e), 0);
-	CHECK_EQ(s.servers, 1);
 	CHECK_EQ(s.responses_5xx, 0);
 	CHECK_GE(s.requests, (uint64_t)ok);
 	ctld_haproxy_stop(h);
 	backend_kill(&c);
+}
+
+/* wrk's count of one kind of failure ("Socket errors: connect 0, read 1"). */
+static long wrk_count(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : 0;
+}
+
+/* The same rolling update under Debian's wrk (16 keep-alive connections). */
+static void rolling_wrk(void)
+{
+	need_haproxy();
+	if (system("command -v wrk >/dev/null 2>&1") != 0)
+		TEST_SKIP("wrk is not installed (Debian package wrk)");
+	int base, busy = 0;
+	struct backend a, b, c = {0};
+	struct ctld_haproxy *h = start_ab(&base, "wrk", &a, &b);
+	char out_path[300], url[64];
+	snprintf(out_path, sizeof out_path, "%s/wrk.out", tmpdir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", base);
+	pid_t w = fork();
+	if (w == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("wrk", "wrk", "-t2", "-c16", "-d3s", "--timeout", "5s", url, (char *)NULL);
+		_exit(127);
+	}
+	roll(h, &a, &b, &c, &busy);
+	int st = 0;
+	waitpid(w, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char out[8192] = "";
+	FILE *f = fopen(out_path, "r");
+	size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	long reqs = 0;
+	const char *r = strstr(out, " requests in ");
+	while (r && r > out && r[-1] >= '0' && r[-1] <= '9')
+		r--;
+	if (r)
+		reqs = strtol(r, NULL, 10);
+	long non2xx = wrk_count(out, "Non-2xx or 3xx responses:");
+	long errs = wrk_count(out, "connect ") + wrk_count(out, "read ") +
+		    wrk_count(out, "write ") + wrk_count(out, "timeout ");
+	printf("rolling update under wrk -c16: %ld requests, %ld non-2xx, %ld socket errors, "
+	       "del busy %d times\n",
+	       reqs, non2xx, errs, busy);
+	CHECK_GE(reqs, 100);
+	CHECK_EQ(non2xx, 0);
+	CHECK_EQ(errs, 0);
+	if (reqs < 100 || non2xx || errs)
+		fprintf(stderr, "wrk said:\n%s\n", out);
+	ctld_haproxy_stop(h);
+	backend_kill(&c);
+}
+
+/* A replica that dies without being drained (a crash): later requests go to
+ * the other one (connection refused or a dead reused connection: retried
+ * and redispatched), none fails. */
+static void crash_redispatch(void)
+{
+	need_haproxy();
+	int base;
+	struct backend a, b;
+	struct ctld_haproxy *h = start_ab(&base, "crash", &a, &b);
+	char body[64];
+	int fd = -1;
+	for (int i = 0; i < 4; i++) /* leaves idle server connections to both */
+		CHECK_EQ(http_get(base, &fd, true, body, sizeof body), 200);
+	backend_kill(&a);
+	for (int i = 0; i < 20; i++) {
+		CHECK_EQ(http_get(base, &fd, i % 2 == 0, body, sizeof body), 200);
+		CHECK_STR(body, "B");
+	}
+	if (fd >= 0)
+		close(fd);
+	ctld_haproxy_stop(h);
+	backend_kill(&b);
 }
 
 static bool port_listening(int port)
@@ -633,6 +768,15 @@ static void adopt(void)
 	snprintf(dir, sizeof dir, "%s/adopt", tmpdir);
 	struct ctld_haproxy_opts o = {
 	    .bin = hx_bin, .dir = dir, .bind_addr = "127.0.0.1", .port_base = base, .slots = 2};
+	/* Lines a crash could leave (a place in maintenance) or damage. */
+	char map[400];
+	snprintf(map, sizeof map, "%s/servers.map", dir);
+	FILE *mf = fopen(map, "a");
+	CHECK(mf != NULL);
+	if (mf) {
+		fputs("0 5 ghost\n1 0 twice\n9 0 badslot\n0 99 badplace\n0 1 bad;name\n", mf);
+		fclose(mf);
+	}
 	struct ctld_haproxy *h2 = NULL;
 	CHECK_EQ(ctld_haproxy_start(&o, &h2, &e), 0);
 	CHECK(ctld_haproxy_adopted(h2));
@@ -640,7 +784,12 @@ static void adopt(void)
 	char **names = NULL;
 	size_t n = 0;
 	CHECK_EQ(ctld_haproxy_servers(h2, 1, &names, &n, &e), 0);
-	CHECK_EQ(n, 1);
+	CHECK_EQ(n, 1); /* from servers.map: the adopted one's names */
+	if (n == 1)
+		CHECK_STR(names[0], "r1");
+	ctld_haproxy_names_free(names, n);
+	CHECK_EQ(ctld_haproxy_servers(h2, 0, &names, &n, &e), 0);
+	CHECK_EQ(n, 0); /* ghost's place is in maintenance: forgotten */
 	ctld_haproxy_names_free(names, n);
 	/* One slot more: a different config, so the old one is replaced. */
 	pid_t old = ctld_haproxy_pid(h1);
@@ -672,7 +821,9 @@ int main(int argc, char **argv)
 	    TEST(bad_input),
 	    TEST(adopt),
 	    TEST(stop_and_errors),
+	    TEST(crash_redispatch),
 	    {"rolling_no_failures", rolling_no_failures, 60},
+	    {"rolling_wrk", rolling_wrk, 60},
 	};
 	return test_run_in_dir(argc, argv, cases, sizeof cases / sizeof cases[0], tmpdir);
 }
