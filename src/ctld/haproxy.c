@@ -286,9 +286,9 @@ static int check_arg(struct ctld_haproxy *h, int slot, const char *name, struct 
 /* ---- show stat --------------------------------------------------------------- */
 
 /* The columns the driver reads, found by name in the header. */
-enum col { C_PX, C_SV, C_QCUR, C_SCUR, C_STATUS, C_REQ, C_5XX, C_RTIME, C_TTIME, C_N };
-static const char *const col_names[C_N] = {"# pxname", "svname",   "qcur",  "scur", "status",
-					   "req_tot",  "hrsp_5xx", "rtime", "ttime"};
+enum col { C_PX, C_SV, C_QCUR, C_SCUR, C_STATUS, C_REQ, C_5XX, C_RTIME, C_TTIME, C_RATE, C_N };
+static const char *const col_names[C_N] = {"# pxname", "svname",   "qcur",  "scur",  "status",
+					   "req_tot",  "hrsp_5xx", "rtime", "ttime", "req_rate"};
 
 struct stat_reader {
 	struct aidc_csv csv;
@@ -350,10 +350,12 @@ int ctld_haproxy_parse_stat(const char *csv, const char *proxy, struct ctld_hapr
 			s.requests = stat_u64(&r, C_REQ);
 			s.responses_5xx = stat_u64(&r, C_5XX);
 			s.cur_sessions = stat_u64(&r, C_SCUR);
+			s.req_rate = stat_u64(&r, C_RATE);
 		} else if (strcmp(sv, "BACKEND") == 0) {
 			/* rtime/ttime average the last 1024 requests and read 0
 			 * before the first one, which says nothing: -1 then. */
 			bool any = stat_u64(&r, C_REQ) > 0;
+			s.queued = stat_u64(&r, C_QCUR);
 			s.avg_response_ms = any ? (int64_t)stat_u64(&r, C_RTIME) : -1;
 			s.avg_total_ms = any ? (int64_t)stat_u64(&r, C_TTIME) : -1;
 		} else if (strncmp(stat_get(&r, C_STATUS), "MAINT", 5) != 0) {

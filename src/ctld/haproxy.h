@@ -146,6 +146,8 @@ struct ctld_haproxy_stats {
 	uint64_t requests;	 /* HTTP requests the slot's frontend received (req_tot) */
 	uint64_t responses_5xx;	 /* 5xx responses it sent (hrsp_5xx; 503s without servers too) */
 	uint64_t cur_sessions;	 /* client connections open now (frontend scur) */
+	uint64_t req_rate;	 /* HTTP requests over the last second (frontend req_rate) */
+	uint64_t queued;	 /* requests waiting for a server now (backend qcur) */
 	int64_t avg_response_ms; /* backend rtime: mean time to the response headers over
 				    the last 1024 requests; -1 when none */
 	int64_t avg_total_ms;	 /* backend ttime: mean total time of those; -1 when none */

@@ -254,7 +254,7 @@ static const char canned[] =
     "req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,"
     "lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,\n"
     "slot0,FRONTEND,,,3,5,9985,15,82,217,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,1,,,,0,12,"
-    "0,0,2,0,,0,1,14,,,0,0,0,0,,,,,,,,\n"
+    "0,0,2,0,,7,9,14,,,0,0,0,0,,,,,,,,\n"
     "slot0,r1,0,0,1,1,,7,0,0,,0,,0,0,0,0,no check,1,1,0,,,0,,,1,2,1,,7,,2,0,,1,,,,0,7,0,"
     "0,0,0,,,,7,0,0,,,,,1,,,0,0,4,5\n"
     "slot0,r2,2,2,0,1,,5,0,0,,0,,0,0,0,0,DRAIN,1,1,0,,,0,,,1,2,2,,5,,2,0,,1,,,,0,5,0,"
@@ -278,6 +278,8 @@ static void parse_stat(void)
 	CHECK_EQ(s.requests, 14);
 	CHECK_EQ(s.responses_5xx, 2);
 	CHECK_EQ(s.cur_sessions, 3);
+	CHECK_EQ(s.req_rate, 7);
+	CHECK_EQ(s.queued, 2);
 	CHECK_EQ(s.avg_response_ms, 4);
 	CHECK_EQ(s.avg_total_ms, 6);
 	CHECK_EQ(s.servers, 3);	   /* a place in MAINT holds no server */
