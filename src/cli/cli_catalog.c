@@ -917,15 +917,22 @@ static int run_resources(json_t *r, const struct run_opts *o, struct run_res *x)
 }
 
 /* The submitter's environment less aidc's credentials, as aidc submit
- * sends it (sbatch's --export=ALL). */
-static json_t *env_of(void)
+ * sends it (sbatch's --export=ALL). A service's replicas get their port in
+ * $PORT from the center: the caller's own PORT is left out (said on stderr). */
+static json_t *env_of(bool service)
 {
 	json_t *a = json_array();
 	size_t n = 0;
-	for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++)
+	for (char **ep = environ; *ep && n < AIDC_MAX_ENV; ep++) {
+		if (service && !strncmp(*ep, "PORT=", 5)) {
+			fprintf(stderr, "aidc catalog run: note: your PORT is not passed to the "
+					"service: the center sets each replica's\n");
+			continue;
+		}
 		if (strlen(*ep) < AIDC_MAX_ARG_BYTES && strchr(*ep, '=') != *ep &&
 		    !cli_env_credential(*ep) && json_array_append_new(a, json_string(*ep)) == 0)
 			n++;
+	}
 	return a;
 }
 
@@ -954,7 +961,7 @@ static json_t *job_body(json_t *r, const struct run_opts *o, const struct run_re
 	json_t *b = json_pack("{s:I, s:O, s:s, s:s}", "v", (json_int_t)API_JOB_SPEC_VERSION,
 			      "command", cmdv, "cwd", cwd, "umask", ums);
 	if (!o->no_env)
-		json_object_set_new(b, "env", env_of());
+		json_object_set_new(b, "env", env_of(false));
 	set_pos(b, "nodes", x->nodes);
 	set_pos(b, "ntasks", x->ntasks);
 	set_pos(b, "cpus_per_task", x->cpus);
@@ -989,9 +996,9 @@ static json_t *service_body(json_t *r, const struct run_opts *o, const struct ru
 	json_t *b =
 	    json_pack("{s:i, s:s, s:I, s:O, s:o, s:s, s:I, s:I, s:I}", "v", 1, "name",
 		      o->name ? o->name : json_string_value(json_object_get(r, "name")), "replicas",
-		      replicas, "command", cmdv, "env", o->no_env ? json_array() : env_of(), "cwd",
-		      cwd, "cpus_per_task", (json_int_t)x->cpus, "mem_mib", (json_int_t)x->mem_mib,
-		      "gpus_per_task", (json_int_t)x->gpt);
+		      replicas, "command", cmdv, "env", o->no_env ? json_array() : env_of(true),
+		      "cwd", cwd, "cpus_per_task", (json_int_t)x->cpus, "mem_mib",
+		      (json_int_t)x->mem_mib, "gpus_per_task", (json_int_t)x->gpt);
 	set_str(b, "gpu_model", x->model);
 	set_str(b, "partition", o->part);
 	set_str(b, "account", o->account);
@@ -1158,6 +1165,25 @@ static int send_run(const struct run_opts *o, bool service, json_t *b)
 	return CLI_EXIT_OK;
 }
 
+/* A note on stderr when the run asks for a device model the recipe was
+ * not validated on (it is still run: validation is advice, not a limit). */
+static void note_validated(json_t *r, const char *model)
+{
+	json_t *v;
+	size_t i;
+	char models[512];
+	if (!model)
+		return;
+	json_array_foreach(json_object_get(r, "validated_on"), i, v)
+	{
+		if (!strcmp(json_string_value(v), model))
+			return;
+	}
+	models_text(r, models, sizeof models);
+	fprintf(stderr, "aidc catalog run: note: %s is not validated on %s (validated on: %s)\n",
+		json_string_value(json_object_get(r, "name")), model, models);
+}
+
 /* --dry-run: the request that would be sent, without its request id. */
 static void print_dry(const struct run_opts *o, bool service, json_t *b)
 {
@@ -1189,6 +1215,7 @@ static int catalog_run(int argc, char **argv)
 		goto out;
 	if (!getcwd(cwd, sizeof cwd))
 		snprintf(cwd, sizeof cwd, "/");
+	note_validated(r, x.model);
 	json_t *cmdv = command_of(r, dir, vals);
 	b = service ? service_body(r, &o, &x, cmdv, cwd) : job_body(r, &o, &x, cmdv, cwd);
 	json_decref(cmdv);

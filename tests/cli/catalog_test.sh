@@ -163,6 +163,26 @@ a = dict(zip(b["command"][2::2], b["command"][3::2]))
 assert a["--steps"] == "7" and a["--lr"] == "0.5" and a["--data"] == "/d", a
 assert a["--amp"] == "true", a
 PY
+PORT=8080 "$aidc" catalog run transformer-lm-serve --dry-run --json --gpu-model T4 >dry.json 2>err.txt ||
+  bad "service dry-run: $(cat err.txt)"
+grep -q '"PORT=' dry.json && bad "the caller's PORT went into the service's env"
+grep -qF "your PORT is not passed to the service" err.txt || bad "PORT dropped silently: $(cat err.txt)"
+grep -qF "note: transformer-lm-serve is not validated on T4 (validated on: cpu)" err.txt ||
+  bad "no note on an unvalidated model: $(cat err.txt)"
+refused "nodes on a service" 2 "-N/--nodes, -n/--ntasks and -t/--time are for training recipes" \
+  run transformer-lm-serve -N 2 --dry-run
+"$aidc" catalog run transformer-lm-serve --dry-run --json --replicas 3 --name lm -c 1 --mem 512M \
+  --gpus-per-task 1 -A proj --no-env >dry.json 2>err.txt || bad "service flags: $(cat err.txt)"
+/usr/bin/python3 - dry.json <<'PY' || bad "service flags: $(cat dry.json)"
+import json, sys
+b = json.load(open(sys.argv[1]))
+want = {"v": 1, "name": "lm", "replicas": 3, "cpus_per_task": 1, "mem_mib": 512,
+        "gpus_per_task": 1, "account": "proj", "env": []}
+for k, v in want.items():
+    assert b.get(k) == v, (k, b.get(k))
+assert set(b) == {"v", "name", "replicas", "command", "env", "cwd", "cpus_per_task", "mem_mib",
+                  "gpus_per_task", "account", "probe"}, sorted(b)
+PY
 "$aidc" catalog run $r --dry-run --set steps=3 >dry.txt 2>err.txt || bad "dry-run text: $(cat err.txt)"
 head -1 dry.txt | grep -qx "POST /v1/jobs" || bad "dry-run text: $(head -3 dry.txt)"
 
