@@ -86,6 +86,7 @@ def main():
         ds, d.world, d.rank, shuffle=True, seed=args.seed) if d.on else None
     loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, sampler=sampler,
                                          shuffle=sampler is None, num_workers=args.workers,
+                                         persistent_workers=args.workers > 0,
                                          drop_last=len(ds) >= args.batch_size * d.world)
     model = getattr(torchvision.models, args.arch)(weights=None,
                                                    num_classes=args.num_classes).to(dev)
