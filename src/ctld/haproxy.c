@@ -618,6 +618,27 @@ int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name
 	return place_cmd(h, slot, j, "state drain", "", name, e);
 }
 
+int ctld_haproxy_server_shutdown(struct ctld_haproxy *h, int slot, const char *name,
+				 struct aidc_err *e)
+{
+	int rc = check_arg(h, slot, name, e);
+	if (rc)
+		return rc;
+	int j = place_find(h, slot, name);
+	if (j < 0)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
+				 name);
+	char cmd[64], what[128];
+	snprintf(cmd, sizeof cmd, "shutdown sessions server slot%d/p%d", slot, j + 1);
+	snprintf(what, sizeof what, "'%s' (server %s)", cmd, name);
+	struct aidc_buf b;
+	aidc_buf_init(&b, REPLY_MAX);
+	if ((rc = cli(h, cmd, &b, e)) == 0)
+		rc = reply_check(&b, "", what, e);
+	aidc_buf_release(&b);
+	return rc;
+}
+
 int ctld_haproxy_server_del(struct ctld_haproxy *h, int slot, const char *name, struct aidc_err *e)
 {
 	int rc = check_arg(h, slot, name, e);

@@ -142,6 +142,15 @@ int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name
  */
 int ctld_haproxy_server_del(struct ctld_haproxy *h, int slot, const char *name, struct aidc_err *e);
 
+/*
+ * Cuts the requests in flight to server name (borrowed): for a replica known
+ * to be dead, whose requests would otherwise hold ctld_haproxy_server_del
+ * at AIDC_E_BUSY until timeout_server_ms. Drain it first, or new requests
+ * keep arriving. AIDC_E_NOTFOUND when the slot has no such server.
+ */
+int ctld_haproxy_server_shutdown(struct ctld_haproxy *h, int slot, const char *name,
+				 struct aidc_err *e);
+
 struct ctld_haproxy_stats {
 	uint64_t requests;	 /* HTTP requests the slot's frontend received (req_tot) */
 	uint64_t responses_5xx;	 /* 5xx responses it sent (hrsp_5xx; 503s without servers too) */

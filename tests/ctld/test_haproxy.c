@@ -707,8 +707,32 @@ static void crash_redispatch(void)
 	}
 	if (fd >= 0)
 		close(fd);
+	/* A replica that hangs (its host is gone): del is busy until the
+	 * requests in flight are cut. */
+	struct backend d = backend_start("D", 20000);
+	struct aidc_err e = {0};
+	CHECK_EQ(ctld_haproxy_server_add(h, 0, "rd", "127.0.0.1", d.port, &e), 0);
+	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "rb", &e), 0); /* only rd takes requests */
+	pid_t client = fork();
+	if (client == 0)
+		_exit(get_once(base, body, sizeof body) == 200 ? 0 : 1);
+	struct ctld_haproxy_stats s = {0};
+	for (int i = 0; i < 200 && s.cur_sessions == 0; i++) {
+		usleep(10000);
+		CHECK_EQ(ctld_haproxy_slot_stats(h, 0, &s, &e), 0);
+	}
+	CHECK_EQ(ctld_haproxy_server_drain(h, 0, "rd", &e), 0);
+	CHECK_EQ(ctld_haproxy_server_del(h, 0, "rd", &e), AIDC_E_BUSY);
+	aidc_err_clear(&e);
+	CHECK_EQ(ctld_haproxy_server_shutdown(h, 0, "rd", &e), 0);
+	int busy = 0;
+	CHECK_EQ(del_retry(h, 0, "rd", &busy), 0);
+	CHECK_LT(busy, 100); /* well before the backend's 20 s */
+	CHECK_EQ(ctld_haproxy_server_shutdown(h, 0, "rd", &e), AIDC_E_NOTFOUND);
+	waitpid(client, NULL, 0);
 	ctld_haproxy_stop(h);
 	backend_kill(&b);
+	backend_kill(&d);
 }
 
 static bool port_listening(int port)
