@@ -3,7 +3,8 @@
 # `aidc catalog run` for real (issue 16 item 3): the image-classification recipe
 # (resnet-train, tiny sizes) submitted from the catalogue to a local center as a
 # 2-node DDP gang (gloo on CPU), runs to completion, and its model file appears;
-# then `aidc catalog show` finds the run in the job history (catalog-resnet-train).
+# then `aidc catalog show` finds the run in the job history (catalog-resnet-train)
+# and lists a model's rate relative to the exam's reference.
 # SKIPs when /usr/bin/python3 cannot import torch and torchvision.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
@@ -32,7 +33,17 @@ if [ -s "$DIR/model.pt" ]; then ok "model file $DIR/model.pt ($(stat -c %s "$DIR
 "$PY" -c 'import sys, torch; ck = torch.load(sys.argv[1]); assert ck["format"] == "aidc-catalog-image-classifier" and ck["arch"] == "resnet18", ck.keys()' \
 	"$DIR/model.pt" 2>&1 && ok "the model file loads" || fail "the model file does not load"
 n0=$(job_field "$id" nodes)
+# A rate for a model the recipe is not validated on: listed, relative to the
+# exam's reference (no validated model has a rate).
+"$AIDC" rates set T4 2.5 --reason "catalog test" >/dev/null 2>&1 || fail "rates set T4 (admin)"
 show=$("$AIDC" catalog show resnet-train --json 2>&1)
+rows=$(echo "$show" | "$PY" -c 'import json,sys
+d = json.load(sys.stdin)["speed"]
+m = {r["model"]: r for r in d["models"]}
+print(d["reference"], m["cpu"]["validated"], m["cpu"]["rate"], m["T4"]["validated"], m["T4"]["rate"], m["T4"]["relative"])' 2>&1)
+check_eq "show: rates and validation per model" "$rows" "None True None False 2.5 2.5"
+"$AIDC" catalog show resnet-train 2>&1 | grep -q "^  T4 .* 2.50x" && ok "show: T4 2.50x in the table" ||
+	fail "show table: $("$AIDC" catalog show resnet-train 2>&1 | tail -5)"
 runs=$(echo "$show" | "$PY" -c 'import json,sys
 d = json.load(sys.stdin)
 print(sum(m["runs"] for m in d["speed"]["models"]))' 2>&1)
