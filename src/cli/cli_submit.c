@@ -23,7 +23,7 @@ static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
 	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"}, {"-H", "--hold"},
-	{"-d", "--dependency"},
+	{"-d", "--dependency"}, {"-a", "--array"},
 };
 
 static int read_script(const char *path, char **out)
@@ -59,7 +59,7 @@ static bool is_script(const char *path)
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
-	const char *account, *qos, *dep;
+	const char *account, *qos, *dep, *array;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
 	bool json, no_env, preemptible, hold;
@@ -145,6 +145,19 @@ static int request_id(struct submit_opts *o)
 	return 0;
 }
 
+/* The command (or script) from argv[first]; then the submission's id. */
+static int take_command(int argc, char **argv, int first, struct submit_opts *o)
+{
+	if (first >= argc) {
+		fprintf(stderr, "aidc submit: give a batch script or a command (see 'aidc submit "
+				"--help')\n");
+		return CLI_EXIT_USAGE;
+	}
+	o->cmd = argv + first;
+	o->ncmd = argc - first;
+	return request_id(o);
+}
+
 /* Parses the command line into o; returns 1 after --help, or CLI_EXIT_*. */
 static int parse_args(int argc, char **argv, struct submit_opts *o)
 {
@@ -194,6 +207,9 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 0, NULL, NULL},
 		{"hold", CLI_BOOL, &o->hold, NULL, "-H: held until `aidc release ID`", 0, 0, NULL,
 		 NULL},
+		{"array", CLI_STR, &o->array, "SPEC",
+		 "-a: a job array (A-B[:S] and N items joined by ',', then %LIMIT); each element "
+		 "a job with SLURM_ARRAY_*; -o may use %A %a (docs/slurm.md)", 0, 0, NULL, NULL},
 		{"no-env", CLI_BOOL, &o->no_env, NULL, "do not pass the current environment", 0, 0,
 		 NULL, NULL},
 		{"json", CLI_BOOL, &o->json, NULL, "print the controller's JSON reply", 0, 0, NULL,
@@ -215,16 +231,7 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 	int first = split_argv(argc, argv, &cmd, opts, &nopts, shortbuf, AIDC_ARRAY_LEN(shortbuf));
 	int rc = cli_parse(&cmd, (int)nopts, opts, NULL, 0, NULL);
 	aidc_free(opts);
-	if (rc)
-		return rc;
-	if (first >= argc) {
-		fprintf(stderr, "aidc submit: give a batch script or a command (see 'aidc submit "
-				"--help')\n");
-		return CLI_EXIT_USAGE;
-	}
-	o->cmd = argv + first;
-	o->ncmd = argc - first;
-	return request_id(o);
+	return rc ? rc : take_command(argc, argv, first, o);
 }
 
 /* Reads the batch script o->cmd[0] (if it is one) into *script (caller frees)
@@ -371,7 +378,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"request_id", o->rid},
 		    {"account", pick(o->account, sb->account)},
 		    {"qos", pick(o->qos, sb->qos)},
-		    {"dependency", pick(o->dep, sb->dependency)}};
+		    {"dependency", pick(o->dep, sb->dependency)},
+		    {"array", pick(o->array, sb->array)}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v)
 			aidc_json_kstr(w, strs[i].key, strs[i].v);

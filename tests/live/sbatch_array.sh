@@ -115,6 +115,13 @@ check_eq "the array completes after the restart" "$(wait_state "$F" "$END" 120)"
 want=$(seq 0 39 | sed 's/$/:1/' | tr '\n' ' ')
 check_eq "all 40 indices ran exactly once across the restart" "$(markers "$DIR/m5" | tr '\n' ' ')" "$want"
 
+# --- aidc submit --array: each element a gang of its own ----------------------
+mkdir -p "$DIR/m7"
+H=$(submit -n 2 --array=4-5 -o /dev/null -- sh -c 'echo "$SLURM_ARRAY_JOB_ID" >>"m7/$SLURM_ARRAY_TASK_ID"')
+check_eq "aidc submit --array completes" "$(wait_state "$H" "$END" 60)" completed
+check_eq "each index ran as a 2-task gang" "$(markers "$DIR/m7" | tr '\n' ' ')" "4:2 5:2 "
+check_eq "its elements know their array" "$(sort -u "$DIR/m7/4" 2>/dev/null)" "$H"
+
 # --- malformed specs: a clear error, nothing created --------------------------
 before=$(njobs)
 for bad in 9-1 1-5:0 '0-9%0' 0-100000 '1,,2' x 5:2 4000001; do
