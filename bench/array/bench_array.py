@@ -106,7 +106,10 @@ class Center:
     def stop(self):
         if not self.dir:
             return
-        subprocess.run([AIDC, "down", "--dir", self.dir], capture_output=True)
+        try:
+            subprocess.run([AIDC, "down", "--dir", self.dir], capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            pass  # the daemons are killed by PID below
         pdir = os.path.join(self.dir, "pids")
         for f in os.listdir(pdir) if os.path.isdir(pdir) else []:
             try:

@@ -293,24 +293,28 @@ struct ctld_job *ctld_array_unsplit(struct ctld *c, struct ctld_job *el)
 	return m;
 }
 
-/* Queues record m when it may run another element, else notes why not. */
-static void record_queue(struct ctld *c, struct ctld_job *m)
+/* Queues record m when it may run another element, else notes why not;
+ * whether it was queued. */
+static bool record_queue(struct ctld *c, struct ctld_job *m)
 {
 	if (m->state != CTLD_JOB_PENDING || m->held || m->dep_wait || m->handle >= 0)
-		return;
+		return false;
 	m->arr_throttled = m->arr->count > 0 && !ctld_array_may_queue(m);
 	if (!ctld_array_may_queue(m))
-		return;
+		return false;
 	struct aidc_err e = {0};
-	if (ctld_sched_submit(c, m, &e) != 0)
+	if (ctld_sched_submit(c, m, &e) != 0) {
 		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing the array again: %s", m->id,
 			 e.msg);
-	else
-		c->need_pass = true;
+		return false;
+	}
+	c->need_pass = true;
+	return true;
 }
 
-void ctld_array_after_starts(struct ctld *c)
+size_t ctld_array_after_starts(struct ctld *c)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < c->dec.n; i++) {
 		const struct sched_decision *d = &c->dec.v[i];
 		struct ctld_job *el = d->kind == SCHED_DECIDE_START ? c->by_handle[d->job] : NULL;
@@ -321,8 +325,9 @@ void ctld_array_after_starts(struct ctld *c)
 		el->arr_undo = NULL;
 		struct ctld_job *m = ctld_job_find(c, (uint64_t)el->spec.array_job_id);
 		if (m && m->arr)
-			record_queue(c, m);
+			n += record_queue(c, m);
 	}
+	return n;
 }
 
 void ctld_array_refill(struct ctld *c)

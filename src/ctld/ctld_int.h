@@ -457,8 +457,9 @@ bool ctld_array_may_queue(const struct ctld_job *j);
 struct ctld_job *ctld_array_split(struct ctld *c, struct ctld_job *m, struct aidc_err *e);
 /* The pass's unit was rolled back: the element goes, m takes its index back. */
 struct ctld_job *ctld_array_unsplit(struct ctld *c, struct ctld_job *el);
-/* After the pass's unit: array records with indices left queue again. */
-void ctld_array_after_starts(struct ctld *c);
+/* After the pass's unit: array records with indices left queue again (how
+ * many did). */
+size_t ctld_array_after_starts(struct ctld *c);
 /* Before a pass: records whose elements ended below %LIMIT queue again. */
 void ctld_array_refill(struct ctld *c);
 /* In the unit that ends element el: its record counts it; the record ends

@@ -436,7 +436,9 @@ static void undo_starts(struct ctld *c)
 	}
 }
 
-int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
+/* One pass of the core and what it decided; *requeued: job arrays queued
+ * again after one of their elements started (another pass may start more). */
+static int one_pass(struct ctld *c, struct aidc_err *e, size_t *requeued)
 {
 	int64_t t0 = ctld_mono_us();
 	if (c->arr_refill)
@@ -461,7 +463,7 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 	else if (nstart)
 		announce_starts(c);
 	if (nstart)
-		ctld_array_after_starts(c);
+		*requeued = ctld_array_after_starts(c);
 	/* The core marked the victims: they are stopped even when the starts were
 	 * undone, or the jobs they were chosen for would wait for them to end. */
 	if (npreempt)
@@ -471,6 +473,25 @@ int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
 	c->last_pass_us = ctld_mono_us() - t0;
 	ctld_metrics_pass(c, c->last_pass_us);
 	return 0;
+}
+
+/* A pass starts at most one element of each job array (the array is one
+ * pending job in the core): while arrays queue again after a start, further
+ * passes follow in the same iteration (one group commit), up to
+ * ARRAY_PASSES or ARRAY_PASS_US, so elements start at single jobs' rate. */
+#define ARRAY_PASSES  256
+#define ARRAY_PASS_US 50000
+
+int ctld_sched_pass(struct ctld *c, struct aidc_err *e)
+{
+	int64_t t0 = ctld_mono_us();
+	for (int round = 0;; round++) {
+		size_t requeued = 0;
+		int rc = one_pass(c, e, &requeued);
+		if (rc || !requeued || round + 1 >= ARRAY_PASSES ||
+		    ctld_mono_us() - t0 >= ARRAY_PASS_US)
+			return rc;
+	}
 }
 
 
