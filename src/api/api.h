@@ -377,6 +377,59 @@ struct api_ui_login {
 };
 extern const struct api_schema api_schema_ui_login;
 
+/* ---- inference services (docs/services.md) ---- */
+
+/* A replica's HTTP probe: readiness (in the router while it answers 2xx/3xx)
+ * and liveness (restarted after failure_threshold failures in a row). */
+struct api_service_probe {
+	char *path;              /* "/healthz" when absent */
+	int64_t period_s;        /* 0 = 2 */
+	int64_t timeout_s;       /* 0 = 1 */
+	int64_t failure_threshold; /* 0 = 3 */
+	int64_t start_timeout_s; /* not ready this long after start: restarted; 0 = 300 */
+};
+extern const struct api_schema api_schema_service_probe;
+
+/* Replicas between min and max from the request rate the router sees. */
+struct api_service_autoscale {
+	int64_t min, max;
+	int64_t target_rps;        /* requests per second one replica should take */
+	int64_t scale_down_delay_s; /* the rate must stay low this long; 0 = 60 */
+};
+extern const struct api_schema api_schema_service_autoscale;
+
+/* A rolling update's bounds (Kubernetes' maxSurge / maxUnavailable). */
+struct api_service_rollout {
+	int64_t max_surge;       /* replicas above the count while updating; 0 with max_unavailable 0 = 1 */
+	int64_t max_unavailable; /* ready replicas below the count allowed */
+	int64_t max_failures;    /* new replicas failing this often roll back; 0 = 3 */
+};
+extern const struct api_schema api_schema_service_rollout;
+
+/* POST /v1/services (create) and POST /v1/services/{name} (a new spec: a
+ * rolling update). Each replica is a one-task job with these resources. */
+struct api_service_spec {
+	int64_t v; /* API_SERVICE_SPEC_VERSION; 0 = current */
+	char *name;
+	int64_t replicas;
+	struct api_strv command;
+	struct api_strv env;
+	char *cwd;
+	int64_t cpus_per_task, mem_mib, gpus_per_task;
+	char *gpu_model, *partition, *account, *qos;
+	struct api_service_probe *probe;         /* NULL = defaults */
+	struct api_service_autoscale *autoscale; /* NULL = a fixed count */
+	struct api_service_rollout *rollout;     /* NULL = defaults */
+};
+#define API_SERVICE_SPEC_VERSION 1
+extern const struct api_schema api_schema_service_spec;
+
+/* POST /v1/services/{name}/scale */
+struct api_service_scale {
+	int64_t replicas;
+};
+extern const struct api_schema api_schema_service_scale;
+
 /* The dashboard's session cookie: a user's API token, HttpOnly and
  * SameSite=Strict, set by POST /ui/login. It authenticates GET requests under
  * /v1/ only (read-only views: a forged cross-site POST carries no identity),

@@ -366,6 +366,82 @@ static const struct api_field ui_login_fields[] = {
 SCHEMA(api_schema_ui_login, "UiLogin", struct api_ui_login, ui_login_fields,
        "the dashboard's sign-in");
 
+static const struct api_field service_probe_fields[] = {
+	F_STR(struct api_service_probe, path, false, 255,
+	      "HTTP path probed on the replica's port; \"/healthz\" when absent"),
+	F_I64(struct api_service_probe, period_s, false, 1, 3600, "seconds between probes (2)"),
+	F_I64(struct api_service_probe, timeout_s, false, 1, 60,
+	      "seconds a probe may take (1); at most period_s"),
+	F_I64(struct api_service_probe, failure_threshold, false, 1, 100,
+	      "failures in a row that restart a replica (3)"),
+	F_I64(struct api_service_probe, start_timeout_s, false, 1, 86400,
+	      "a replica not ready this long after it started is restarted (300)"),
+};
+SCHEMA(api_schema_service_probe, "ServiceProbe", struct api_service_probe, service_probe_fields,
+       "a replica's readiness and liveness probe");
+
+static const struct api_field service_autoscale_fields[] = {
+	F_I64(struct api_service_autoscale, min, true, 1, AIDC_MAX_SERVICE_REPLICAS,
+	      "fewest replicas"),
+	F_I64(struct api_service_autoscale, max, true, 1, AIDC_MAX_SERVICE_REPLICAS,
+	      "most replicas"),
+	F_I64(struct api_service_autoscale, target_rps, true, 1, 1000000,
+	      "requests per second one replica should take"),
+	F_I64(struct api_service_autoscale, scale_down_delay_s, false, 1, 86400,
+	      "seconds the rate must stay low before replicas are removed (60)"),
+};
+SCHEMA(api_schema_service_autoscale, "ServiceAutoscale", struct api_service_autoscale,
+       service_autoscale_fields, "replicas from the request rate");
+
+static const struct api_field service_rollout_fields[] = {
+	F_I64(struct api_service_rollout, max_surge, false, 0, AIDC_MAX_SERVICE_REPLICAS,
+	      "replicas above the count during an update (1)"),
+	F_I64(struct api_service_rollout, max_unavailable, false, 0, AIDC_MAX_SERVICE_REPLICAS,
+	      "ready replicas below the count allowed during an update (0)"),
+	F_I64(struct api_service_rollout, max_failures, false, 1, 100,
+	      "failures of new replicas that roll the update back (3)"),
+};
+SCHEMA(api_schema_service_rollout, "ServiceRollout", struct api_service_rollout,
+       service_rollout_fields, "a rolling update's bounds");
+
+static const struct api_field service_spec_fields[] = {
+	F_I64(struct api_service_spec, v, false, 0, API_SERVICE_SPEC_VERSION,
+	      "spec version (1); absent means the current one"),
+	F_STR(struct api_service_spec, name, true, 63,
+	      "service name: a-z, 0-9 and '-', starting with a letter"),
+	F_I64(struct api_service_spec, replicas, false, 0, AIDC_MAX_SERVICE_REPLICAS,
+	      "replicas to keep running (1; from autoscale.min with autoscale)"),
+	F_STRV(struct api_service_spec, command, true, AIDC_MAX_ARGV, AIDC_MAX_ARG_BYTES - 1,
+	       "argv of a replica; it listens on the port in $PORT"),
+	F_STRV(struct api_service_spec, env, false, AIDC_MAX_ENV, AIDC_MAX_ARG_BYTES - 1,
+	       "KEY=VALUE entries added to a replica's environment"),
+	F_STR(struct api_service_spec, cwd, false, PATHB, "working directory (absolute)"),
+	F_I64(struct api_service_spec, cpus_per_task, false, 0, AIDC_MAX_NODE_CPU_MILLI / 1000,
+	      "CPUs per replica (1)"),
+	F_I64(struct api_service_spec, mem_mib, false, 0, (int64_t)AIDC_MAX_NODE_MEM_MIB,
+	      "memory per replica, MiB (the controller's default)"),
+	F_I64(struct api_service_spec, gpus_per_task, false, 0, AIDC_MAX_DEVICES_PER_NODE,
+	      "accelerators per replica"),
+	F_STR(struct api_service_spec, gpu_model, false, NAMEB, "accepted accelerator model"),
+	F_STR(struct api_service_spec, partition, false, NAMEB, "partition"),
+	F_STR(struct api_service_spec, account, false, NAMEB, "account charged"),
+	F_STR(struct api_service_spec, qos, false, NAMEB, "QoS"),
+	F_OBJ(struct api_service_spec, probe, &api_schema_service_probe, "the replicas' probe"),
+	F_OBJ(struct api_service_spec, autoscale, &api_schema_service_autoscale,
+	      "autoscaling bounds; absent = a fixed count"),
+	F_OBJ(struct api_service_spec, rollout, &api_schema_service_rollout,
+	      "rolling update bounds"),
+};
+SCHEMA(api_schema_service_spec, "ServiceSpec", struct api_service_spec, service_spec_fields,
+       "a long-running service: replicas of one command behind one address");
+
+static const struct api_field service_scale_fields[] = {
+	F_I64(struct api_service_scale, replicas, true, 0, AIDC_MAX_SERVICE_REPLICAS,
+	      "replicas to keep running"),
+};
+SCHEMA(api_schema_service_scale, "ServiceScale", struct api_service_scale, service_scale_fields,
+       "a new replica count");
+
 const struct api_schema *const api_schemas[] = {
 	&api_schema_job_submit,	    &api_schema_device,		   &api_schema_task_ref,
 	&api_schema_agent_register, &api_schema_heartbeat,	   &api_schema_task_status,
@@ -375,6 +451,8 @@ const struct api_schema *const api_schemas[] = {
 	&api_schema_topo_accel,	    &api_schema_token_create,
 	&api_schema_agent_ok,	    &api_schema_launch,	   &api_schema_work,
 	&api_schema_device_usage,   &api_schema_ui_login,
+	&api_schema_service_spec,   &api_schema_service_probe,	   &api_schema_service_autoscale,
+	&api_schema_service_rollout, &api_schema_service_scale,
 };
 const size_t api_nschemas = sizeof api_schemas / sizeof api_schemas[0];
 

@@ -66,6 +66,10 @@ int cli_share_main(int argc, char **argv);
 int cli_priority_main(int argc, char **argv);
 /* `aidc catalog list|show|run|check` (cli_catalog.c, docs/catalog.md). */
 int cli_catalog_main(int argc, char **argv);
+/* `aidc serve`, `aidc services`, `aidc service ...` (cli_service.c, docs/services.md). */
+int cli_serve_main(int argc, char **argv);
+int cli_services_main(int argc, char **argv);
+int cli_service_main(int argc, char **argv);
 
 /* ---- declarative flag tables --------------------------------------------- */
 

@@ -71,6 +71,14 @@ const struct cli_subcmd cli_subcmds[] = {
 	 "Slurm's srun inside an aidc sbatch job: a step of -n tasks on the job's node "
 	 "(docs/slurm.md)",
 	 NULL, true},
+	{"serve", cli_serve_main,
+	 "run a command as a long-running service: replicas, probes, restarts, one address "
+	 "(docs/services.md)",
+	 NULL, true},
+	{"services", cli_services_main, "list services: state, ready replicas, address, requests",
+	 NULL, true},
+	{"service", cli_service_main, "show, scale, update (rolling) or delete a service",
+	 "show scale update delete", false},
 	{"priority", cli_priority_main,
 	 "a pending job's multifactor priority, factor by factor (as sprio)", NULL, true},
 	{"catalog", cli_catalog_main,

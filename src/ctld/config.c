@@ -195,6 +195,22 @@ static const struct key keys[] = {
 	    "free space kept for the store on the state directory's filesystem (at most an "
 	    "eighth of it), MiB: below it job output is cut with a marker line, below half of "
 	    "it new jobs are refused; 0: no floor"),
+	STR("haproxy_bin", haproxy_bin, "/usr/sbin/haproxy", NULL, NULL, "FILE",
+	    "HAProxy, the router of inference services (docs/services.md), started by the "
+	    "controller; empty: services run without a router (no stable address)"),
+	STR("service_addr", service_addr, "127.0.0.1", NULL, NULL, "ADDR",
+	    "IPv4 address the router listens on for services"),
+	I64("service_port_base", service_port_base, 1024, 65535, "18000", NULL,
+	    "a service's stable address is service_addr:(service_port_base + its slot)"),
+	I64("service_slots", service_slots, 1, 1024, "32", NULL,
+	    "router slots: the most services at once (each a listening port from "
+	    "service_port_base)"),
+	I64("replica_port_min", replica_port_min, 1024, 65535, "20000", NULL,
+	    "lowest port handed to a service replica in $PORT (unique in the center)"),
+	I64("replica_port_max", replica_port_max, 1024, 65535, "29999", NULL,
+	    "highest port handed to a service replica"),
+	I64("max_services_per_user", max_services_per_user, 0, 1024, "8", NULL,
+	    "services one user may own (admins: no limit)"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

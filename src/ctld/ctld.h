@@ -110,6 +110,13 @@ struct ctld_config {
 	int64_t max_job_output_mib;        /* output stored for one job (output.c) */
 	int64_t max_user_output_mib;       /* for one user's live jobs */
 	int64_t min_free_mib;              /* floor of the state filesystem; 0: none */
+	/* inference services (services.c, docs/services.md) */
+	char haproxy_bin[4096];            /* the router; "" = services without one */
+	char service_addr[64];             /* where the router listens */
+	int64_t service_port_base;         /* service i's address is service_addr:base+slot */
+	int64_t service_slots;             /* router slots = most services at once */
+	int64_t replica_port_min, replica_port_max; /* $PORT of replicas */
+	int64_t max_services_per_user;
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */
@@ -126,7 +133,7 @@ void ctld_config_doc(FILE *out);
 
 /* One config key as the command line sees it: `aidc controller --FLAG VALUE`
  * is `KEY = VALUE` in the config file (a bool flag alone is "true"). */
-#define CTLD_CONFIG_MAX_KEYS 64
+#define CTLD_CONFIG_MAX_KEYS 80
 struct ctld_config_key {
 	const char *key;            /* borrowed from the table, e.g. "node_timeout_s" */
 	char flag[64];              /* long option without "--", e.g. "node-timeout" */

@@ -324,6 +324,7 @@ struct ctld {
 	size_t nuout, cap_uout;
 
 	struct ctld_tenancy ten; /* tenancy.c */
+	struct ctld_services *svc; /* services*.c (docs/services.md) */
 	struct ctld_rates rates; /* rates.c */
 
 	/* The queue from HTTP threads to the loop. */
@@ -625,6 +626,26 @@ int ctld_acct_record(struct ctld *c, const struct ctld_job *j, int state, int64_
 		     struct aidc_err *e);
 int ctld_lf_acct_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_usage(struct ctld *c, struct ctld_msg *m);
+
+/* services.c, services_run.c, services_worker.c (docs/services.md) */
+struct ctld_services;
+/* Reads the services from the store (start-up, after the jobs). */
+int ctld_services_load(struct ctld *c, struct aidc_err *e);
+/* Starts the router (HAProxy, when installed) and the worker thread. */
+int ctld_services_start(struct ctld *c, struct aidc_err *e);
+/* Every 200 ms on the loop thread: keeps each service's replicas. */
+void ctld_services_tick(struct ctld *c, int64_t now_ms);
+void ctld_services_release(struct ctld *c); /* stops the worker and the router */
+int ctld_lf_service_list(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_service_get(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_service_create(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_service_update(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_service_scale(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_service_delete(struct ctld *c, struct ctld_msg *m);
+/* jobs.c: the submit path's checks of spec (normalized in place) without
+ * creating a job: the checks a service's replica must pass at create. */
+int ctld_job_check(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
+		   struct aidc_err *e);
 
 /* queue.c: GET /v1/queue, the live jobs one page at a time with counts. */
 int ctld_lf_queue(struct ctld *c, struct ctld_msg *m);

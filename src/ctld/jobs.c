@@ -717,6 +717,21 @@ static int signal_check(const struct api_job_submit *spec, struct aidc_err *e)
 	return 0;
 }
 
+int ctld_job_check(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
+		   struct aidc_err *e)
+{
+	if (who->uid == 0 && !c->cfg.allow_root_jobs)
+		return aidc_errf(e, AIDC_E_PERM,
+				 "jobs from root are refused (allow_root_jobs = false); submit as "
+				 "an ordinary user");
+	int rc;
+	if ((rc = normalize_spec(c, spec, e)) != 0 ||
+	    (rc = check_partition(c, spec->partition, e)) != 0 ||
+	    (rc = ctld_tenancy_admit(c, who, spec, e)) != 0)
+		return rc;
+	return signal_check(spec, e);
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e)

@@ -331,6 +331,7 @@ static void loop_run(struct ctld *c)
 		}
 		expire_parked(c, now, false);
 		ctld_requests_prune(c, now);
+		ctld_services_tick(c, now);
 		if (c->need_pass || now >= c->next_pass_ms) {
 			struct aidc_err e = {0};
 			c->need_pass = false;
@@ -475,6 +476,7 @@ static void write_port_file(const char *path, uint16_t port)
 static void ctld_release(struct ctld *c)
 {
 	api_server_stop(c->srv);
+	ctld_services_release(c);
 	for (size_t i = 0; i < c->njobs; i++)
 		ctld_job_free(c->jobs[i]);
 	aidc_free(c->jobs);
@@ -529,7 +531,9 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
 	    (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
-	return ctld_jobs_restore(c, e);
+	if ((rc = ctld_jobs_restore(c, e)) != 0)
+		return rc;
+	return ctld_services_load(c, e);
 }
 
 /* Starts the HTTP listeners (TCP and the Unix socket) and writes port_file. */
@@ -607,7 +611,7 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	if ((rc = ctld_web_init(&c, e)) != 0)
 		goto fail;
 	aidc_stop_signals_install();
-	if ((rc = start_server(&c, e)) != 0)
+	if ((rc = start_server(&c, e)) != 0 || (rc = ctld_services_start(&c, e)) != 0)
 		goto fail;
 	aidc_daemon_ready(NULL); /* --background: the parent returns now */
 	c.need_pass = true;

@@ -383,6 +383,12 @@ VIA(h_audit, ctld_lf_audit_list, NULL)
 VIA(h_acct, ctld_lf_acct_list, NULL)
 VIA(h_usage, ctld_lf_usage, NULL)
 VIA(h_exam_publish, ctld_lf_exam_publish, NULL)
+VIA(h_services, ctld_lf_service_list, NULL)
+VIA(h_service_create, ctld_lf_service_create, &api_schema_service_spec)
+VIA(h_service_get, ctld_lf_service_get, NULL)
+VIA(h_service_update, ctld_lf_service_update, &api_schema_service_spec)
+VIA(h_service_scale, ctld_lf_service_scale, &api_schema_service_scale)
+VIA(h_service_delete, ctld_lf_service_delete, NULL)
 VIA(h_rates, ctld_lf_rates_list, NULL)
 VIA(h_rate_set, ctld_lf_rate_set, NULL)
 VIA(h_share, ctld_lf_share, NULL)
@@ -460,6 +466,18 @@ const struct api_route ctld_routes[] = {
 	 "per-model rates: normalized units per device-second (docs/accounting.md)"},
 	{"POST", "/v1/rates", h_rate_set, API_ROLE_ADMIN, NULL, NULL,
 	 "override a model's rate: {model, rate_ppm, reason} (admins; audited)"},
+	{"GET", "/v1/services", h_services, API_ROLE_USER, NULL, "ServiceList",
+	 "the caller's services (all for admins) and whether the router runs"},
+	{"POST", "/v1/services", h_service_create, API_ROLE_USER, "ServiceSpec", "Service",
+	 "create a service: replicas of one command behind one address (docs/services.md)"},
+	{"GET", "/v1/services/{name}", h_service_get, API_ROLE_USER, NULL, "Service",
+	 "one service with its replicas"},
+	{"POST", "/v1/services/{name}", h_service_update, API_ROLE_USER, "ServiceSpec", "Service",
+	 "a new spec: a rolling update, rolled back if its replicas keep failing"},
+	{"POST", "/v1/services/{name}/scale", h_service_scale, API_ROLE_USER, "ServiceScale",
+	 "Service", "a new replica count"},
+	{"POST", "/v1/services/{name}/delete", h_service_delete, API_ROLE_USER, NULL, "Service",
+	 "delete a service: its replicas leave the router, then stop"},
 	{"GET", "/v1/share", h_share, API_ROLE_USER, NULL, "Share",
 	 "the fair-share tree: shares, decayed usage and fair-share factor of the groups the "
 	 "caller may see (docs/tenancy.md)"},

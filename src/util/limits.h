@@ -492,6 +492,18 @@ AIDC_LIMIT_RANGE(AIDC_MAX_AUDIT_DETAIL_BYTES, 256u, 1048576u);
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_RATE_REASON_BYTES, 16u, 65536u);
 
+/* ---- inference services (docs/services.md) ------------------------------- */
+/* Replicas of one service: each is a job and a server in the router. */
+#ifndef AIDC_MAX_SERVICE_REPLICAS
+#define AIDC_MAX_SERVICE_REPLICAS 256u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_SERVICE_REPLICAS, 1u, 4096u);
+/* Services in one center (each holds a router slot, a listening port). */
+#ifndef AIDC_MAX_SERVICES
+#define AIDC_MAX_SERVICES 1024u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_SERVICES, 1u, 65536u);
+
 /* ---- cross-checks: limits that bound each other -------------------------- */
 /* Global device indices are uint32 and UINT32_MAX means "no device". */
 _Static_assert((unsigned long long)AIDC_MAX_NODES * AIDC_MAX_DEVICES_PER_NODE < 0xffffffffull,

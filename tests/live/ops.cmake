@@ -25,3 +25,9 @@ aidc_live_test(NAME live_dashboard SCRIPT ${PROJECT_SOURCE_DIR}/tests/browser/da
 # to end, kept across a controller restart; no password in logs (store_pg.sh;
 # SKIPs without Debian's postgresql packages).
 aidc_live_test(NAME live_store_pg SCRIPT store_pg.sh TIMEOUT 240 LABELS postgresql)
+
+# Inference services (issue 16, docs/services.md): replicas behind HAProxy,
+# restart, rolling update under load with zero failed requests, rollback,
+# scale, autoscale, isolation, kill -9, delete (services_test.py; SKIPs
+# without haproxy).
+aidc_live_test(NAME live_services SCRIPT services_test.py TIMEOUT 400)
