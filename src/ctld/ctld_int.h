@@ -636,6 +636,8 @@ int ctld_services_start(struct ctld *c, struct aidc_err *e);
 /* Every 200 ms on the loop thread: keeps each service's replicas. */
 void ctld_services_tick(struct ctld *c, int64_t now_ms);
 void ctld_services_release(struct ctld *c); /* stops the worker and the router */
+/* The services' totals in Prometheus' text format (metrics.c). */
+void ctld_services_metrics(struct ctld *c, struct aidc_buf *b);
 int ctld_lf_service_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_service_get(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_service_create(struct ctld *c, struct ctld_msg *m);

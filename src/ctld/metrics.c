@@ -270,6 +270,7 @@ int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m)
 	job_metrics(c, b, &s);
 	node_metrics(c, b, &s);
 	aidc_free(s.v);
+	ctld_services_metrics(c, b);
 	struct {
 		const char *name, *help;
 		uint64_t v;

@@ -611,6 +611,47 @@ static void svc_json(struct ctld *c, struct aidc_json *w, const struct svc_servi
 	aidc_json_obj_end(w);
 }
 
+/* ---- /metrics ---------------------------------------------------------------------- */
+
+/* Totals over every service: /metrics is public, so nothing names a user's
+ * service (GET /v1/services has each one, for its owner). */
+void ctld_services_metrics(struct ctld *c, struct aidc_buf *b)
+{
+	static const char *const states[] = {"starting", "ready", "draining", "stopping"};
+	uint64_t by_state[4] = {0}, requests = 0, resp5xx = 0;
+	int64_t restarts = 0;
+	for (size_t i = 0; c->svc && i < c->svc->n; i++) {
+		const struct svc_service *s = c->svc->v[i];
+		for (size_t k = 0; k < s->nr; k++)
+			by_state[s->r[k].state]++;
+		requests += s->requests;
+		resp5xx += s->resp_5xx;
+		restarts += s->restarts;
+	}
+	aidc_buf_printf(b,
+			"# HELP aidc_services Inference services.\n# TYPE aidc_services gauge\n"
+			"aidc_services %zu\n"
+			"# HELP aidc_service_router_up Whether the services' router (HAProxy) "
+			"runs.\n# TYPE aidc_service_router_up gauge\naidc_service_router_up %d\n"
+			"# HELP aidc_service_replicas Service replicas by state.\n"
+			"# TYPE aidc_service_replicas gauge\n",
+			c->svc ? c->svc->n : 0, c->svc && c->svc->router_up);
+	for (int k = 0; k < 4; k++)
+		aidc_buf_printf(b, "aidc_service_replicas{state=\"%s\"} %" PRIu64 "\n", states[k],
+				by_state[k]);
+	aidc_buf_printf(b,
+			"# HELP aidc_service_requests_total Requests the router received for the "
+			"services that exist now.\n# TYPE aidc_service_requests_total counter\n"
+			"aidc_service_requests_total %" PRIu64 "\n"
+			"# HELP aidc_service_responses_5xx_total 5xx responses among them.\n"
+			"# TYPE aidc_service_responses_5xx_total counter\n"
+			"aidc_service_responses_5xx_total %" PRIu64 "\n"
+			"# HELP aidc_service_restarts_total Replicas replaced after an exit or a "
+			"failed probe.\n# TYPE aidc_service_restarts_total counter\n"
+			"aidc_service_restarts_total %" PRId64 "\n",
+			requests, resp5xx, restarts);
+}
+
 /* ---- routes (loop functions) ------------------------------------------------------- */
 
 static bool may_see(const struct ctld_msg *m, const struct svc_service *s)

@@ -264,6 +264,10 @@ def scenario_main(svc, script):
           svc.backends(slot), routed(svc, s))
     pids = {get_url(addr)[1].split()[2] for _ in range(8)}
     check(len(pids) == 2, "requests reach both replicas", pids)
+    st, met = svc.c.http("GET", "/metrics")
+    met = met.decode()
+    check('aidc_service_replicas{state="ready"} 2' in met and "aidc_service_router_up 1" in met
+          and "web" not in met, "/metrics: 2 ready replicas, router up, no service name")
     st, dup = svc.api("POST", "/v1/services", spec("web", script))
     check(st == 409, "a second 'web' is refused (%d)" % st, dup)
 
