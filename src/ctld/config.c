@@ -202,7 +202,7 @@ static const struct key keys[] = {
 	    "IPv4 address the router listens on for services"),
 	I64("service_port_base", service_port_base, 1024, 65535, "18000", NULL,
 	    "a service's stable address is service_addr:(service_port_base + its slot)"),
-	I64("service_slots", service_slots, 1, 1024, "32", NULL,
+	I64("service_slots", service_slots, 1, 128, "16", NULL,
 	    "router slots: the most services at once (each a listening port from "
 	    "service_port_base)"),
 	I64("replica_port_min", replica_port_min, 1024, 65535, "20000", NULL,

@@ -203,6 +203,10 @@ static void route_one(struct worker *w, struct wrep *x)
 		else
 			aidc_log(AIDC_LOG_WARN, "router: draining %s: %s", name, e.msg);
 	} else if (x->lb == SVC_LB_DRAIN) {
+		/* A replica whose job is gone answers nothing more: its requests in
+		 * flight are cut now rather than held to the server timeout. */
+		if (!x->present)
+			ctld_haproxy_server_shutdown(lb, x->slot, name, &e);
 		int rc = ctld_haproxy_server_del(lb, x->slot, name, &e);
 		if (rc == 0 || rc == AIDC_E_NOTFOUND)
 			x->lb = SVC_LB_ABSENT;
@@ -376,7 +380,9 @@ static void router_start(struct ctld *c)
 	snprintf(S->lb_dir, sizeof S->lb_dir, "%.4000s/router", abs);
 	struct ctld_haproxy_opts o = {c->cfg.haproxy_bin,	 S->lb_dir,
 				      c->cfg.service_addr,	 (int)c->cfg.service_port_base,
-				      (int)c->cfg.service_slots, 0};
+				      (int)c->cfg.service_slots,
+				      /* a rollout holds up to replicas + max_surge */
+				      2 * (int)AIDC_MAX_SERVICE_REPLICAS, 0};
 	if (ctld_haproxy_start(&o, &S->lb, &e) != 0) {
 		snprintf(why, sizeof why, "no router: %.230s", e.msg);
 		router_why(sh, why);

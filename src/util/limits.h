@@ -493,11 +493,13 @@ AIDC_LIMIT_RANGE(AIDC_MAX_AUDIT_DETAIL_BYTES, 256u, 1048576u);
 AIDC_LIMIT_RANGE(AIDC_MAX_RATE_REASON_BYTES, 16u, 65536u);
 
 /* ---- inference services (docs/services.md) ------------------------------- */
-/* Replicas of one service: each is a job and a server in the router. */
+/* Replicas of one service: each is a job and a server in the router, whose
+ * slots hold 2x this many places (a rolling update surges to at most
+ * replicas + max_surge); HAProxy's memory grows ~6 KiB a place. */
 #ifndef AIDC_MAX_SERVICE_REPLICAS
-#define AIDC_MAX_SERVICE_REPLICAS 256u
+#define AIDC_MAX_SERVICE_REPLICAS 64u
 #endif
-AIDC_LIMIT_RANGE(AIDC_MAX_SERVICE_REPLICAS, 1u, 4096u);
+AIDC_LIMIT_RANGE(AIDC_MAX_SERVICE_REPLICAS, 1u, 128u);
 /* Services in one center (each holds a router slot, a listening port). */
 #ifndef AIDC_MAX_SERVICES
 #define AIDC_MAX_SERVICES 1024u
