@@ -144,6 +144,18 @@ bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const cha
  */
 bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id, int *rc,
 		  const char *why, ...) __attribute__((format(printf, 6, 7)));
+/* One subcommand of a command group (`aidc token create`). */
+struct cli_sub {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
+	const char *summary;
+};
+/*
+ * Runs the subcommand of group cmd that argv[1] names. --help or -h prints
+ * the usage and the list on stdout (exit 0); a missing or unknown one prints
+ * "aidc CMD: expected A, B or C", the usage and the list on stderr (exit 2).
+ */
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, size_t n, int argc, char **argv);
 /* Refuses a command's arguments: "aidc CMD: " and the formatted why on
  * stderr; returns CLI_EXIT_USAGE. */
 int cli_refuse(const struct cli_cmd *cmd, const char *why, ...)

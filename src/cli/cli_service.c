@@ -490,26 +490,11 @@ static int service_update(int argc, char **argv)
 
 int cli_service_main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv);
-		const char *summary;
-	} subs[] = {
+	static const struct cli_sub subs[] = {
 	    {"show", service_show, "one service and its replicas"},
 	    {"scale", service_scale, "set the replica count"},
 	    {"update", service_update, "change the spec (a rolling update)"},
 	    {"delete", service_delete, "delete a service"},
 	};
-	const char *sub = argc > 1 ? argv[1] : "";
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
-		if (strcmp(sub, subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
-	FILE *out = help ? stdout : stderr;
-	if (!help)
-		fprintf(out, "aidc service: expected show, scale, update or delete\n");
-	fprintf(out, "usage: aidc service <show|scale|update|delete> NAME [options]\n");
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
-		fprintf(out, "  %-8s %s\n", subs[i].name, subs[i].summary);
-	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	return cli_dispatch("service", subs, AIDC_ARRAY_LEN(subs), argc, argv);
 }

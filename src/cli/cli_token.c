@@ -188,25 +188,10 @@ static int token_revoke(int argc, char **argv)
 
 int cli_token_main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv);
-		const char *summary;
-	} subs[] = {
+	static const struct cli_sub subs[] = {
 	    {"create", token_create, "create a token (over the Unix socket) and print it once"},
 	    {"list", token_list, "list tokens"},
 	    {"revoke", token_revoke, "revoke a token"},
 	};
-	const char *sub = argc > 1 ? argv[1] : "";
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
-		if (strcmp(sub, subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
-	FILE *out = help ? stdout : stderr;
-	if (!help)
-		fprintf(out, "aidc token: expected create, list or revoke\n");
-	fprintf(out, "usage: aidc token <create|list|revoke> [options]\n");
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(subs); i++)
-		fprintf(out, "  %-8s %s\n", subs[i].name, subs[i].summary);
-	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	return cli_dispatch("token", subs, AIDC_ARRAY_LEN(subs), argc, argv);
 }

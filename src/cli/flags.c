@@ -423,3 +423,26 @@ int cli_daemon_files(const char *who, const char *log_file, const char *pid_file
 		aidc_log(AIDC_LOG_WARN, "%s", note);
 	return 0;
 }
+
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, size_t n, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			return subs[i].fn(argc - 1, argv + 1);
+	bool help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
+	FILE *out = help ? stdout : stderr;
+	if (!help) {
+		fprintf(out, "aidc %s: expected ", cmd);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", subs[i].name);
+		fputc('\n', out);
+	}
+	fprintf(out, "usage: aidc %s <", cmd);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? "|" : "", subs[i].name);
+	fprintf(out, "> [options]\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-8s %s\n", subs[i].name, subs[i].summary);
+	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}

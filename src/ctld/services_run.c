@@ -143,10 +143,14 @@ static void sync_jobs(struct ctld *c, struct svc_service *s, int64_t now_ms)
 {
 	for (size_t i = 0; i < s->nr;) {
 		struct svc_replica *r = &s->r[i];
-		struct ctld_job *j = ctld_job_find(c, r->job);
+		struct ctld_job *j = ctld_job_find(c, r->job), *gone = NULL;
 		if (!j || ctld_job_ended(j)) {
+			/* An ended job may have left memory already: its row says why. */
+			if (!j && r->state < SVC_R_DRAINING)
+				ctld_job_load(c, r->job, &gone, NULL);
 			if (r->state < SVC_R_DRAINING)
-				replica_lost(s, r, j, now_ms);
+				replica_lost(s, r, j ? j : gone, now_ms);
+			ctld_job_free(gone);
 			remove_at(s, i);
 			continue;
 		}
