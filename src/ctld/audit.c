@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctld/ctld_int.h"
+#include "ctld/services.h"
 #include "util/util.h"
 
 static void via_name(const struct api_identity *who, char *buf, size_t n)
@@ -230,6 +231,31 @@ static void t_job(struct ctld *c, struct ctld_msg *m, struct audit_target *t)
 		t->skip = j->uid == m->req->who.uid;
 	}
 	/* An ended job cannot be cancelled or requeued: the handler refuses it. */
+}
+
+/* Changes to a service are audited when they act on another user's (admins). */
+static void t_service(struct ctld *c, struct ctld_msg *m, struct audit_target *t)
+{
+	t_param("service", m, t);
+	const struct svc_service *s = svc_find(c, m->req->params[0]);
+	t->skip = !s || s->uid == m->req->who.uid;
+	if (s)
+		t->uid = s->uid;
+}
+
+int ctld_lf_audited_service_update(struct ctld *c, struct ctld_msg *m)
+{
+	return audited(c, m, ctld_lf_service_update, "service.update", t_service, NULL);
+}
+
+int ctld_lf_audited_service_scale(struct ctld *c, struct ctld_msg *m)
+{
+	return audited(c, m, ctld_lf_service_scale, "service.scale", t_service, NULL);
+}
+
+int ctld_lf_audited_service_delete(struct ctld *c, struct ctld_msg *m)
+{
+	return audited(c, m, ctld_lf_service_delete, "service.delete", t_service, NULL);
 }
 
 /* The audited handlers (ctld_int.h), one per route. */

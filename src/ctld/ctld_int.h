@@ -613,6 +613,9 @@ int ctld_lf_audited_job_cancel(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_job_requeue(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_job_hold(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_job_release(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_service_update(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_service_scale(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_audited_service_delete(struct ctld *c, struct ctld_msg *m);
 /* routes.c: the cancel, requeue, hold and release handlers (wrapped by audit.c). */
 int ctld_lf_job_cancel(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m);

@@ -239,6 +239,17 @@ def other_user(svc):
         check(r.returncode != 0 and "no service web" in r.stderr,
               "another user: aidc %s is refused as missing" % " ".join(args), r.stderr)
     check(svc.get("web")["replicas"] == 2, "root's service is unchanged")
+    # An admin acting on another user's service is audited.
+    r = c.cli("serve", "--name", "theirs", "--replicas", "0", "--", "/bin/sleep", "1000",
+              user=OTHER)
+    check(r.returncode == 0, "the other user creates a service", r.stderr)
+    st, _ = svc.api("POST", "/v1/services/theirs/scale", {"replicas": 0})
+    r = c.cli("audit", "--action", "service.scale", "--json")
+    check(st == 200 and "service theirs" in r.stdout and
+          '"target_uid":%d' % pwd.getpwnam(OTHER).pw_uid in r.stdout,
+          "root scaling the other user's service is in the audit log", r.stdout, r.stderr)
+    st, _ = svc.api("POST", "/v1/services/theirs/delete")
+    check(st == 202 and poll(lambda: svc.get("theirs") is None, 30), "and deleting it works")
 
 
 def restart_controller(svc):
