@@ -31,3 +31,11 @@ aidc_live_test(NAME live_store_pg SCRIPT store_pg.sh TIMEOUT 240 LABELS postgres
 # scale, autoscale, isolation, kill -9, delete (services_test.py; SKIPs
 # without haproxy).
 aidc_live_test(NAME live_services SCRIPT services_test.py TIMEOUT 400)
+
+# The services demo (issue 16 item 4, docs/services.md "Demo"): train a tiny
+# classifier from the catalogue, serve it with 2 replicas behind HAProxy,
+# predictions, a rolling update under a request loop with 0 failed requests,
+# a killed replica comes back (scripts/demo_services.sh, about 45 s on 2 cores;
+# SKIPs without haproxy or torch/torchvision).
+aidc_live_test(NAME live_demo_services SCRIPT ${PROJECT_SOURCE_DIR}/scripts/demo_services.sh
+  TIMEOUT 300)
