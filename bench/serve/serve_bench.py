@@ -20,11 +20,12 @@ found free on loopback). Load: Debian's wrk, POST /predict with one
                non-2xx), until the rollout is done.
 Each row: requests/s, p50 and p99 latency (wrk's), and the p50 ratio against
 the direct run of the same replica count: the router's overhead (target:
-under 1.10). The load average is printed before and after: the machine may
+under 1.10). --rounds (3) such pairs per replica count, alternating which
+goes first; the last line gives the median ratios. The load average is printed before and after: the machine may
 be shared. A benchmark: it prints numbers and never fails on them (exit 1
 only when the center or the service does not come up).
 
-    serve_bench.py [--duration S] [--connections N] [--rollout-delay-ms MS]
+    serve_bench.py [--duration S] [--connections N] [--rounds N] [--rollout-delay-ms MS]
 """
 import argparse
 import json
@@ -167,6 +168,21 @@ def measure(c, addrs, a):
             "p99_ms": max(r["p99_ms"] for r in rs)}
 
 
+def compare(c, what, direct, addr, a):
+    """--rounds pairs of direct and routed runs, alternating which goes first
+    (a shared machine's load drifts); the median of the pairs' p50 ratios."""
+    ratios = []
+    for i in range(a.rounds):
+        first, second = (direct, addr) if i % 2 == 0 else (addr, direct)
+        r = {first is direct: measure(c, first, a)}
+        r[second is direct] = measure(c, second, a)
+        tag = " #%d" % (i + 1) if a.rounds > 1 else ""
+        row("%s, direct%s%s" % (what, " (each)" if isinstance(direct, list) else "", tag), r[True])
+        row("%s, via HAProxy%s" % (what, tag), r[False], r[True])
+        ratios.append(r[False]["p50_ms"] / r[True]["p50_ms"])
+    return sorted(ratios)[len(ratios) // 2]
+
+
 def row(what, r, base=None):
     ratio = "%.3f" % (r["p50_ms"] / base["p50_ms"]) if base else "-"
     print("%-30s %9.1f %8.2f %8.2f %8d %6d %8s" % (what, r["rps"], r["p50_ms"], r["p99_ms"],
@@ -194,9 +210,11 @@ def main():
     ap.add_argument("--connections", type=int, default=2, help="wrk connections (2)")
     ap.add_argument("--rollout-delay-ms", type=int, default=20,
                     help="pause per request and connection during the rollout (20)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="direct/routed pairs per replica count, alternating the order (3)")
     a = ap.parse_args()
-    if not (1 <= a.duration <= 600 and 1 <= a.connections <= 256):
-        sys.exit("--duration 1..600, --connections 1..256")
+    if not (1 <= a.duration <= 600 and 1 <= a.connections <= 256 and 1 <= a.rounds <= 100):
+        sys.exit("--duration 1..600, --connections 1..256, --rounds 1..100")
     for what, ok in (("aidc at " + AIDC, os.access(AIDC, os.X_OK)),
                      ("haproxy", os.access(HAPROXY, os.X_OK)), ("wrk", shutil.which("wrk")),
                      ("torch", subprocess.run([PY, "-c", "import torch, torchvision"]).returncode == 0)):
@@ -222,17 +240,16 @@ def main():
               % (NAME, addr, direct, a.connections, a.duration))
         print("%-30s %9s %8s %8s %8s %6s %8s" % ("", "req/s", "p50 ms", "p99 ms", "requests",
                                                  "failed", "p50/dir"))
-        d1 = measure(c, direct, a)
-        row("1 replica, direct", d1)
-        row("1 replica, via HAProxy", measure(c, addr, a), d1)
+        m1 = compare(c, "1 replica", direct, addr, a)
         c.cli("service", "scale", NAME, "2")
         s = c.wait(2, 1)
-        d2 = measure(c, ["127.0.0.1:%d" % x["port"] for x in s["replica_list"]], a)
-        r2 = measure(c, addr, a)
-        row("2 replicas, direct (each)", d2)
-        row("2 replicas, via HAProxy", r2, d2)
+        m2 = compare(c, "2 replicas", ["127.0.0.1:%d" % x["port"] for x in s["replica_list"]],
+                     addr, a)
         ro, dt = rollout(c, addr, a)
         row("rolling update (%.0f s), HAProxy" % dt, ro)
+        print("median p50 ratio, HAProxy over direct: 1 replica %.3f, 2 replicas %.3f "
+              "(target < 1.10); rolling update: %d requests, %d failed (target 0)"
+              % (m1, m2, ro["requests"], ro["failed"]))
     finally:
         print("load average after: %s" % " ".join(loadavg()), flush=True)
         c.down()
