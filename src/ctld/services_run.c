@@ -177,7 +177,24 @@ static const struct svc_result *find_result(const struct svc_result *v, size_t n
 	return lo < n && v[lo].job == job ? &v[lo] : NULL;
 }
 
-/* Readiness and liveness from the worker's probes. */
+/* A replica restarted for its probe: counted like a crash (the backoff grows
+ * while replicas keep failing) and, during an update, against the update. */
+static void probe_restart(struct svc_service *s, struct svc_replica *r, int64_t now_ms,
+			  const char *why)
+{
+	s->restarts++;
+	s->crash_streak++;
+	set_backoff(s, now_ms);
+	if (r->gen == s->gen && s->prev_json)
+		s->gen_failures++;
+	snprintf(s->message, sizeof s->message, "replica job %" PRIu64 ": %s", r->job, why);
+	aidc_log(AIDC_LOG_WARN, "service %s: %s", s->name, s->message);
+	leave(s, r, now_ms, why);
+}
+
+/* Readiness and liveness from the worker's probes. Liveness (failure_threshold
+ * failures in a row) applies once a replica has been ready; until then only
+ * start_timeout_s does, so a slow start (a model loading) is not a failure. */
 static void apply_probes(struct svc_service *s, const struct svc_result *res, size_t nres,
 			 int64_t now_ms)
 {
@@ -200,28 +217,20 @@ static void apply_probes(struct svc_service *s, const struct svc_result *res, si
 		} else if (!x->ok && r->state == SVC_R_READY) {
 			r->state = SVC_R_STARTING; /* out of the router until it answers */
 		}
-		if (r->fails >= (uint32_t)threshold) {
+		if (r->ever_ready && r->fails >= (uint32_t)threshold) {
 			char why[160];
 			snprintf(why, sizeof why, "probe %.100s failed %u times in a row", path,
 				 r->fails);
-			s->restarts++;
-			if (r->gen == s->gen && s->prev_json)
-				s->gen_failures++;
-			snprintf(s->message, sizeof s->message, "replica job %" PRIu64 ": %s",
-				 r->job, why);
-			leave(s, r, now_ms, why);
+			probe_restart(s, r, now_ms, why);
 			continue;
 		}
 	start_timeout:
 		if (r->state == SVC_R_STARTING && !r->ever_ready && r->run_ms &&
 		    now_ms - r->run_ms > start_ms) {
-			s->restarts++;
-			if (r->gen == s->gen && s->prev_json)
-				s->gen_failures++;
-			snprintf(s->message, sizeof s->message,
-				 "replica job %" PRIu64 " not ready within %" PRId64 " s", r->job,
+			char why[96];
+			snprintf(why, sizeof why, "not ready within probe.start_timeout_s (%" PRId64 " s)",
 				 start_ms / 1000);
-			leave(s, r, now_ms, "not ready within probe.start_timeout_s");
+			probe_restart(s, r, now_ms, why);
 		}
 	}
 }

@@ -310,6 +310,8 @@ def scenario_main(svc, script):
 
     st, u = svc.api("POST", "/v1/services/web",
                     dict(spec("web", script), env=["VERSION=3", "FAIL_PROBE=1"],
+                         probe={"period_s": 1, "timeout_s": 1, "failure_threshold": 3,
+                                "start_timeout_s": 3},
                          rollout={"max_surge": 1, "max_unavailable": 0, "max_failures": 2}))
     back = poll(lambda: (lambda x: x if x and "rolled back" in x["message"] else None)(
         svc.get("web")), 90)
