@@ -49,7 +49,7 @@ def load_model(args, dev):
         for k in ("arch", "num_classes", "image_size"):
             if ck[k] != info[k]:
                 print("note: %s: %s is %r; --%s %r is replaced by it" % (args.weights, k, ck[k],
-                                                                         k, info[k]))
+                                                                         k, info[k]), flush=True)
                 info[k] = ck[k]
         info["classes"], info["weights"], state = ck.get("classes"), args.weights, ck["state_dict"]
     model = getattr(torchvision.models, info["arch"])(weights=None,

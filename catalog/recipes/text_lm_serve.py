@@ -43,7 +43,7 @@ def load_model(args, dev):
         for k, v in ck["config"].items():
             if cfg.get(k) != v:
                 print("note: %s: %s is %r; --%s %r is replaced by it" % (args.weights, k, v, k,
-                                                                         cfg.get(k)))
+                                                                         cfg.get(k)), flush=True)
         cfg, src, state = dict(ck["config"]), args.weights, ck["state_dict"]
     R.check_heads(cfg["d_model"], cfg["heads"])
     torch.manual_seed(0)
