@@ -13,9 +13,9 @@
  * worker drains and deletes the server once its in-flight requests are
  * done), then the job stops, so no accepted request is dropped.
  *
- * The worker owns every blocking call: HTTP probes (each bounded by the
- * probe's timeout; probes run one after another, so a slow replica delays
- * the others by at most its timeout) and HAProxy's runtime API. It never
+ * The worker owns every blocking call: HTTP probes (non-blocking sockets
+ * side by side, each bounded by its probe's timeout) and HAProxy's runtime
+ * API. It never
  * touches controller state; the two threads exchange plain arrays in
  * struct ctld_svc_shared.
  */
@@ -228,7 +228,8 @@ static void apply_probes(struct svc_service *s, const struct svc_result *res, si
 		if (r->state == SVC_R_STARTING && !r->ever_ready && r->run_ms &&
 		    now_ms - r->run_ms > start_ms) {
 			char why[96];
-			snprintf(why, sizeof why, "not ready within probe.start_timeout_s (%" PRId64 " s)",
+			snprintf(why, sizeof why,
+				 "not ready within probe.start_timeout_s (%" PRId64 " s)",
 				 start_ms / 1000);
 			probe_restart(s, r, now_ms, why);
 		}

@@ -28,6 +28,7 @@
 #define WORKER_IDLE_MS	200
 #define STATS_EVERY_MS	1000
 #define ROUTER_RETRY_MS 10000
+#define PROBE_POLL_MS	50 /* the worker's wait while probes are in flight */
 
 /* The worker's own record of one replica. */
 struct wrep {
@@ -39,6 +40,12 @@ struct wrep {
 	uint32_t fails;
 	int lb;	  /* what the router has: enum svc_lb_want (ROUTED, DRAIN) or ABSENT */
 	int slot; /* where it was added */
+	/* The probe in flight: its socket (-1 = none), deadline and reply so far. */
+	int pfd;
+	bool psent;
+	int64_t pdeadline_ms;
+	char pbuf[64];
+	size_t pgot;
 };
 
 struct worker {
@@ -54,7 +61,12 @@ struct worker {
 
 /* ---- probes ------------------------------------------------------------------------ */
 
-static int connect_timeout(const char *addr, uint16_t port, int64_t deadline_ms)
+/* Probes run side by side, each a non-blocking socket with its own deadline
+ * (the probe's timeout): a replica that does not answer delays no other
+ * replica's probe and no other user's service. */
+
+/* Starts a non-blocking connection to addr:port; -1 when it cannot. */
+static int probe_connect(const char *addr, uint16_t port)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
 	char ps[8];
@@ -67,51 +79,104 @@ static int connect_timeout(const char *addr, uint16_t port, int64_t deadline_ms)
 		fd = -1;
 	}
 	freeaddrinfo(ai);
-	if (fd < 0)
-		return -1;
-	struct pollfd p = {fd, POLLOUT, 0};
-	int64_t left = deadline_ms - aidc_mono_ms();
-	int err = 0;
-	socklen_t el = sizeof err;
-	if (left <= 0 || poll(&p, 1, (int)left) != 1 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
-		close(fd);
-		return -1;
-	}
 	return fd;
 }
 
-/* GET path on addr:port within timeout_ms: true on a 2xx or 3xx status. */
-static bool http_probe(const char *addr, uint16_t port, const char *path, int64_t timeout_ms)
+static void probe_close(struct wrep *x)
 {
-	int64_t deadline = aidc_mono_ms() + timeout_ms;
-	int fd = connect_timeout(addr, port, deadline);
-	if (fd < 0)
-		return false;
-	char req[512];
-	int n = snprintf(req, sizeof req,
-			 "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: aidc-probe\r\n"
-			 "Connection: close\r\n\r\n",
-			 path, addr, (unsigned)port);
-	bool ok = n > 0 && (size_t)n < sizeof req && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n;
-	char buf[64];
-	size_t got = 0;
-	while (ok && got < 12) {
-		struct pollfd p = {fd, POLLIN, 0};
-		int64_t left = deadline - aidc_mono_ms();
-		ssize_t k;
-		if (left <= 0 || poll(&p, 1, (int)left) != 1 ||
-		    (k = recv(fd, buf + got, sizeof buf - 1 - got, 0)) <= 0)
-			ok = false;
-		else
-			got += (size_t)k;
+	if (x->pfd >= 0)
+		close(x->pfd);
+	x->pfd = -1;
+}
+
+static void probe_end(struct wrep *x, bool ok, int64_t now_ms)
+{
+	probe_close(x);
+	x->probes++;
+	x->ok = ok;
+	x->fails = ok ? 0 : x->fails + 1;
+	x->next_probe_ms = now_ms + x->t.period_ms;
+}
+
+/* Starts the probes that are due. */
+static void probe_start(struct worker *w, int64_t now_ms)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wrep *x = &w->v[i];
+		if (x->pfd >= 0 || !x->present || !x->t.probe || !x->t.addr[0] ||
+		    now_ms < x->next_probe_ms)
+			continue;
+		x->pgot = 0;
+		x->psent = false;
+		x->pdeadline_ms = now_ms + x->t.timeout_ms;
+		x->pfd = probe_connect(x->t.addr, x->t.port);
+		if (x->pfd < 0)
+			probe_end(x, false, now_ms);
 	}
-	close(fd);
-	if (!ok)
-		return false;
-	buf[got] = '\0';
+}
+
+/* One step of x's probe once its socket is ready: send the request when
+ * connected, then read until the status line is in (2xx or 3xx is a pass). */
+static void probe_step(struct wrep *x, int64_t now_ms)
+{
+	if (!x->psent) {
+		int err = 0;
+		socklen_t el = sizeof err;
+		char req[512];
+		int n = snprintf(req, sizeof req,
+				 "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: aidc-probe\r\n"
+				 "Connection: close\r\n\r\n",
+				 x->t.path, x->t.addr, (unsigned)x->t.port);
+		if (getsockopt(x->pfd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0 ||
+		    n <= 0 || (size_t)n >= sizeof req ||
+		    send(x->pfd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+			probe_end(x, false, now_ms);
+			return;
+		}
+		x->psent = true;
+		return;
+	}
+	ssize_t k = recv(x->pfd, x->pbuf + x->pgot, sizeof x->pbuf - 1 - x->pgot, 0);
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (k > 0)
+		x->pgot += (size_t)k;
+	if (k > 0 && x->pgot < 12)
+		return;
+	x->pbuf[x->pgot] = '\0';
 	int status = 0;
-	return sscanf(buf, "HTTP/%*d.%*d %d", &status) == 1 && status >= 200 && status < 400;
+	probe_end(x,
+		  sscanf(x->pbuf, "HTTP/%*d.%*d %d", &status) == 1 && status >= 200 && status < 400,
+		  now_ms);
+}
+
+/* Waits up to wait_ms for the probes in flight, moves each on and fails
+ * those past their deadline. Returns whether any is still in flight. */
+static bool probe_poll(struct worker *w, int wait_ms)
+{
+	struct pollfd *p = w->n ? aidc_calloc(w->n, sizeof *p) : NULL;
+	size_t *at = w->n ? aidc_calloc(w->n, sizeof *at) : NULL;
+	size_t np = 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].pfd >= 0) {
+			p[np] = (struct pollfd){w->v[i].pfd, w->v[i].psent ? POLLIN : POLLOUT, 0};
+			at[np++] = i;
+		}
+	if (np && poll(p, np, wait_ms) < 0)
+		memset(p, 0, np * sizeof *p);
+	int64_t now = aidc_mono_ms();
+	bool left = false;
+	for (size_t k = 0; k < np; k++) {
+		struct wrep *x = &w->v[at[k]];
+		if (p[k].revents)
+			probe_step(x, now);
+		if (x->pfd >= 0 && now >= x->pdeadline_ms)
+			probe_end(x, false, now);
+		left |= x->pfd >= 0;
+	}
+	aidc_free(p);
+	aidc_free(at);
+	return left;
 }
 
 /* ---- the worker's replica table ---------------------------------------------------- */
@@ -150,26 +215,13 @@ static void take_targets(struct worker *w)
 			memmove(&w->v[i + 1], &w->v[i], (w->n - i) * sizeof *w->v);
 			memset(&w->v[i], 0, sizeof w->v[i]);
 			w->v[i].slot = -1;
+			w->v[i].pfd = -1;
 			w->n++;
 		}
 		w->v[i].t = *t;
 		w->v[i].present = true;
 	}
 	pthread_mutex_unlock(&sh->mu);
-}
-
-static void probe_due(struct worker *w, int64_t now_ms)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		struct wrep *x = &w->v[i];
-		if (!x->present || !x->t.probe || !x->t.addr[0] || now_ms < x->next_probe_ms)
-			continue;
-		bool ok = http_probe(x->t.addr, x->t.port, x->t.path, x->t.timeout_ms);
-		x->probes++;
-		x->ok = ok;
-		x->fails = ok ? 0 : x->fails + 1;
-		x->next_probe_ms = aidc_mono_ms() + x->t.period_ms;
-	}
 }
 
 /* ---- the router -------------------------------------------------------------------- */
@@ -294,9 +346,12 @@ static void report(struct worker *w)
 	sh->nresults = nres;
 	pthread_mutex_unlock(&sh->mu);
 	size_t k = 0;
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		if (w->v[i].present || w->v[i].lb != SVC_LB_ABSENT)
 			w->v[k++] = w->v[i];
+		else
+			probe_close(&w->v[i]);
+	}
 	w->n = k;
 }
 
@@ -322,6 +377,7 @@ static void adopt(struct worker *w)
 			AIDC_GROW(w->v, w->cap, w->n + 1);
 			memmove(&w->v[at + 1], &w->v[at], (w->n - at) * sizeof *w->v);
 			memset(&w->v[at], 0, sizeof w->v[at]);
+			w->v[at].pfd = -1;
 			w->v[at].t.job = job;
 			w->v[at].t.slot = k;
 			w->v[at].slot = k;
@@ -378,9 +434,8 @@ static void router_start(struct ctld *c)
 		return;
 	}
 	snprintf(S->lb_dir, sizeof S->lb_dir, "%.4000s/router", abs);
-	struct ctld_haproxy_opts o = {c->cfg.haproxy_bin,	 S->lb_dir,
-				      c->cfg.service_addr,	 (int)c->cfg.service_port_base,
-				      (int)c->cfg.service_slots,
+	struct ctld_haproxy_opts o = {c->cfg.haproxy_bin, S->lb_dir, c->cfg.service_addr,
+				      (int)c->cfg.service_port_base, (int)c->cfg.service_slots,
 				      /* a rollout holds up to replicas + max_surge */
 				      2 * (int)AIDC_MAX_SERVICE_REPLICAS, 0};
 	if (ctld_haproxy_start(&o, &S->lb, &e) != 0) {
@@ -414,12 +469,15 @@ static void *worker_main(void *arg)
 			router_try_ms = now + ROUTER_RETRY_MS;
 			adopt(&w);
 		}
-		probe_due(&w, now);
+		probe_start(&w, now);
+		bool inflight = probe_poll(&w, 0);
 		route_all(&w);
 		read_stats(&w, aidc_mono_ms());
 		report(&w);
+		if (inflight)
+			probe_poll(&w, PROBE_POLL_MS); /* new targets wait at most this */
 		pthread_mutex_lock(&S->sh.mu);
-		if (!S->sh.stop && S->sh.targets_seq == w.seq)
+		if (!inflight && !S->sh.stop && S->sh.targets_seq == w.seq)
 			aidc_cond_wait_until_ms(&S->sh.wake, &S->sh.mu,
 						next_wake(&w, aidc_mono_ms()));
 		bool stop = S->sh.stop;
@@ -427,6 +485,8 @@ static void *worker_main(void *arg)
 		if (stop)
 			break;
 	}
+	for (size_t i = 0; i < w.n; i++)
+		probe_close(&w.v[i]);
 	aidc_free(w.v);
 	aidc_free(w.last_req);
 	aidc_free(w.last_req_ms);

@@ -46,9 +46,13 @@ import http.server, os, socketserver
 port = int(os.environ["PORT"])
 ver = os.environ.get("VERSION", "1")
 fail_probe = os.environ.get("FAIL_PROBE")
+hang = os.environ.get("HANG")
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        if hang:
+            import time
+            time.sleep(3600)
         if fail_probe and self.path == "/healthz":
             code, body = 500, b"sick\n"
         else:
@@ -344,12 +348,24 @@ def scenario_main(svc, script):
 
 
 def scenario_autoscale(svc, script):
+    # A replica that accepts and never answers, with the longest probe timeout:
+    # it must not hold up the probes of another service.
+    st, h = svc.api("POST", "/v1/services",
+                    spec("hang", script, replicas=1, env=["HANG=1"],
+                         probe={"period_s": 60, "timeout_s": 60, "start_timeout_s": 600}))
+    check(st == 201, "create hang (a replica that never answers its probe)", h)
+    poll(lambda: (lambda x: x and x["replica_list"] and
+                  x["replica_list"][0]["job_state"] == "running")(svc.get("hang")), 30)
+    time.sleep(1)  # its first probe is in flight now
     sp = spec("auto", script, replicas=1,
               autoscale={"min": 1, "max": 3, "target_rps": 20, "scale_down_delay_s": 3})
     st, s = svc.api("POST", "/v1/services", sp)
     check(st == 201, "create auto (1..3 replicas, 20 req/s each)", s)
-    s = svc.ready("auto", 1)
-    check(s is not None, "auto: 1 replica ready")
+    t_ready = time.time()
+    s = svc.ready("auto", 1, timeout=40)
+    check(s is not None and time.time() - t_ready < 40,
+          "auto: 1 replica ready in %.1f s beside hang's 60 s probe" % (time.time() - t_ready))
+    svc.api("POST", "/v1/services/hang/delete")
     if not s:
         return
     t0 = time.time()
