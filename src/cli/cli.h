@@ -144,6 +144,12 @@ bool cli_parse_exact(const struct cli_cmd *cmd, int argc, char **argv, const cha
  */
 bool cli_parse_id(const struct cli_cmd *cmd, int argc, char **argv, int64_t *id, int *rc,
 		  const char *why, ...) __attribute__((format(printf, 6, 7)));
+/* --time and --mem as aidc submit takes them (Slurm's time formats; sbatch's
+ * sizes, per task here): each given one is parsed into *time_out / *mem_out,
+ * a bad one prints "aidc CMD: --time|--mem VALUE: why" and returns
+ * CLI_EXIT_USAGE; a zero size is refused unless zero_ok (cli_submit.c). */
+int cli_time_mem(const char *cmd, const char *time_s, int64_t *time_out, const char *mem,
+		 int64_t *mem_out, bool zero_ok);
 /* One subcommand of a command group (`aidc token create`). */
 struct cli_sub {
 	const char *name;

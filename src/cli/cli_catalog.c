@@ -894,26 +894,7 @@ static int run_resources(json_t *r, const struct run_opts *o, struct run_res *x)
 		x->gpt = o->gpt;
 	if (o->model)
 		x->model = o->model;
-	if (o->time_s && api_parse_time_limit(o->time_s, &x->time_s)) {
-		fprintf(stderr,
-			"aidc catalog run: --time %s: not a time limit (minutes as in "
-			"Slurm, M:S, H:M:S, D-H:M:S, or 90s/15m/2h)\n",
-			o->time_s);
-		return CLI_EXIT_USAGE;
-	}
-	if (o->mem) {
-		char line[128];
-		struct api_sbatch tmp;
-		struct aidc_err e = {0};
-		snprintf(line, sizeof line, "#SBATCH --mem=%.100s\n", o->mem);
-		if (api_sbatch_parse(line, &tmp, &e) != 0 || !tmp.mem_mib) {
-			fprintf(stderr, "aidc catalog run: --mem %s: %s\n", o->mem,
-				e.msg[0] ? e.msg : "not a size (e.g. 512M, 4G)");
-			return CLI_EXIT_USAGE;
-		}
-		x->mem_mib = tmp.mem_mib;
-	}
-	return 0;
+	return cli_time_mem("catalog run", o->time_s, &x->time_s, o->mem, &x->mem_mib, false);
 }
 
 /* The submitter's environment less aidc's credentials, as aidc submit

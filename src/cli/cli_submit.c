@@ -265,6 +265,32 @@ static int load_script(const struct submit_opts *o, char **script, struct api_sb
 }
 
 /* Command-line flags override the script's directives (sb). */
+int cli_time_mem(const char *cmd, const char *time_s, int64_t *time_out, const char *mem,
+		 int64_t *mem_out, bool zero_ok)
+{
+	if (time_s && api_parse_time_limit(time_s, time_out)) {
+		fprintf(stderr,
+			"aidc %s: --time %s: not a time limit (minutes as in Slurm, M:S, H:M:S, "
+			"D-H:M:S, or 90s/15m/2h)\n",
+			cmd, time_s);
+		return CLI_EXIT_USAGE;
+	}
+	if (!mem)
+		return 0;
+	/* One #SBATCH line: the size grammar and its limits are sbatch's. */
+	char line[128];
+	struct api_sbatch tmp;
+	struct aidc_err e = {0};
+	snprintf(line, sizeof line, "#SBATCH --mem=%.100s\n", mem);
+	if (api_sbatch_parse(line, &tmp, &e) != 0 || (!zero_ok && !tmp.mem_mib)) {
+		fprintf(stderr, "aidc %s: --mem %s: %s\n", cmd, mem,
+			e.msg[0] ? e.msg : "not a size (e.g. 512M, 4G)");
+		return CLI_EXIT_USAGE;
+	}
+	*mem_out = tmp.mem_mib;
+	return 0;
+}
+
 static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 {
 	int64_t *const dst[] = {&sb->nodes, &sb->ntasks, &sb->ntasks_per_node, &sb->cpus_per_task,
@@ -273,24 +299,9 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(src); i++)
 		if (src[i])
 			*dst[i] = src[i];
-	if (o->time_s && api_parse_time_limit(o->time_s, &sb->time_limit_s)) {
-		fprintf(stderr,
-			"aidc submit: --time %s: not a time limit (minutes as in Slurm, M:S, H:M:S, "
-			"D-H:M:S, or 90s/15m/2h)\n",
-			o->time_s);
-		return CLI_EXIT_USAGE;
-	}
-	if (o->mem) {
-		char line[128];
-		struct api_sbatch tmp;
-		struct aidc_err e = {0};
-		snprintf(line, sizeof line, "#SBATCH --mem=%.100s\n", o->mem);
-		if (api_sbatch_parse(line, &tmp, &e) != 0) {
-			fprintf(stderr, "aidc submit: %s\n", e.msg);
-			return CLI_EXIT_USAGE;
-		}
-		sb->mem_mib = tmp.mem_mib;
-	}
+	int rc = cli_time_mem("submit", o->time_s, &sb->time_limit_s, o->mem, &sb->mem_mib, true);
+	if (rc)
+		return rc;
 	if (sb->gpus_total && !sb->gpus_per_task) {
 		int64_t nt = sb->ntasks ? sb->ntasks : (sb->nodes ? sb->nodes : 1);
 		sb->gpus_per_task = (sb->gpus_total + nt - 1) / nt;

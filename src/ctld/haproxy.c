@@ -605,8 +605,9 @@ int ctld_haproxy_server_add(struct ctld_haproxy *h, int slot, const char *name, 
 	return rc;
 }
 
-int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name,
-			      struct aidc_err *e)
+/* The place that holds server name in slot (checked arguments), or a
+ * negative code: AIDC_E_NOTFOUND when the slot has no such server. */
+static int place_of(struct ctld_haproxy *h, int slot, const char *name, struct aidc_err *e)
 {
 	int rc = check_arg(h, slot, name, e);
 	if (rc)
@@ -615,25 +616,31 @@ int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name
 	if (j < 0)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
 				 name);
+	return j;
+}
+
+int ctld_haproxy_server_drain(struct ctld_haproxy *h, int slot, const char *name,
+			      struct aidc_err *e)
+{
+	int j = place_of(h, slot, name, e);
+	if (j < 0)
+		return j;
 	return place_cmd(h, slot, j, "state drain", "", name, e);
 }
 
 int ctld_haproxy_server_shutdown(struct ctld_haproxy *h, int slot, const char *name,
 				 struct aidc_err *e)
 {
-	int rc = check_arg(h, slot, name, e);
-	if (rc)
-		return rc;
-	int j = place_find(h, slot, name);
+	int j = place_of(h, slot, name, e);
 	if (j < 0)
-		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
-				 name);
+		return j;
 	char cmd[64], what[128];
 	snprintf(cmd, sizeof cmd, "shutdown sessions server slot%d/p%d", slot, j + 1);
 	snprintf(what, sizeof what, "'%s' (server %s)", cmd, name);
 	struct aidc_buf b;
 	aidc_buf_init(&b, REPLY_MAX);
-	if ((rc = cli(h, cmd, &b, e)) == 0)
+	int rc = cli(h, cmd, &b, e);
+	if (rc == 0)
 		rc = reply_check(&b, "", what, e);
 	aidc_buf_release(&b);
 	return rc;
@@ -641,15 +648,12 @@ int ctld_haproxy_server_shutdown(struct ctld_haproxy *h, int slot, const char *n
 
 int ctld_haproxy_server_del(struct ctld_haproxy *h, int slot, const char *name, struct aidc_err *e)
 {
-	int rc = check_arg(h, slot, name, e);
-	if (rc)
-		return rc;
-	int j = place_find(h, slot, name);
+	int j = place_of(h, slot, name, e);
 	if (j < 0)
-		return aidc_errf(e, AIDC_E_NOTFOUND, "haproxy slot %d has no server '%s'", slot,
-				 name);
+		return j;
 	struct place_row row;
-	if ((rc = place_state(h, slot, j, &row, e)) != 0)
+	int rc = place_state(h, slot, j, &row, e);
+	if (rc != 0)
 		return rc;
 	if (!is_maint(&row) && strcmp(row.status, "DRAIN") != 0) {
 		if ((rc = place_cmd(h, slot, j, "state drain", "", name, e)) != 0)
