@@ -49,13 +49,29 @@ static const struct tf account_tf[] = {
 	 "devices held by each user's running jobs in the account (-1 none)", -1, LIM, ON_BOTH},
 	{"quota-devices", "quota_devices", TF_I64, "N",
 	 "a project's guaranteed devices, lent to its organization's other projects while "
-	 "unused and reclaimed by preemption (-1 none)",
+	 "unused and reclaimed by preemption; an organization's: a cap on its projects "
+	 "together (-1 none)",
 	 -1, LIM, ON_BOTH},
 	{"borrow-limit", "borrow_limit", TF_I64, "N",
 	 "devices it may borrow beyond its quota (-1 what the organization has)", -1, LIM,
 	 ON_BOTH},
 	{"lend-limit", "lend_limit", TF_I64, "N",
 	 "devices of its unused quota others may borrow (-1 all)", -1, LIM, ON_BOTH},
+	{"quota-cpus", "quota_cpus", TF_I64, "N",
+	 "as --quota-devices, of CPU cores (an organization's: a cap on its projects "
+	 "together; -1 none)",
+	 -1, LIM, ON_BOTH},
+	{"borrow-limit-cpus", "borrow_limit_cpus", TF_I64, "N",
+	 "cores it may borrow beyond its quota (-1 what the organization has)", -1, LIM, ON_BOTH},
+	{"lend-limit-cpus", "lend_limit_cpus", TF_I64, "N",
+	 "cores of its unused quota others may borrow (-1 all)", -1, LIM, ON_BOTH},
+	{"quota-mem-gib", "quota_mem_gib", TF_I64, "GIB",
+	 "as --quota-devices, of memory in GiB (an organization's: a cap; -1 none)", -1, LIM,
+	 ON_BOTH},
+	{"borrow-limit-mem-gib", "borrow_limit_mem_gib", TF_I64, "GIB",
+	 "GiB it may borrow beyond its quota (-1 what the organization has)", -1, LIM, ON_BOTH},
+	{"lend-limit-mem-gib", "lend_limit_mem_gib", TF_I64, "GIB",
+	 "GiB of its unused quota others may borrow (-1 all)", -1, LIM, ON_BOTH},
 	{"shares", "shares", TF_I64, "N",
 	 "fair share among its sibling accounts (default 1; order = multifactor)", 1, LIM,
 	 ON_BOTH},
@@ -95,7 +111,7 @@ static const struct tkind K_ACCOUNT = {"account", "/v1/accounts", account_tf,
 static const struct tkind K_USER = {"user", "/v1/users", user_tf, AIDC_ARRAY_LEN(user_tf)};
 static const struct tkind K_QOS = {"qos", "/v1/qos", qos_tf, AIDC_ARRAY_LEN(qos_tf)};
 
-#define MAX_TF 20
+#define MAX_TF 28
 
 /* "a,b,c" -> ["a","b","c"] (empty words refused). */
 static json_t *list_json(const char *s)

@@ -190,9 +190,12 @@ struct ctld_account {
 	char default_qos[AIDC_MAX_NAME_BYTES]; /* "" = none */
 	struct ctld_limits limits;      /* all of the account's jobs together */
 	struct ctld_limits user_limits; /* each user's jobs in the account */
-	/* Quota (projects only; the organization is the cohort): devices its
-	 * jobs are guaranteed, what it may borrow beyond and lend of it; -1 none. */
+	/* Quota of a project: devices its jobs are guaranteed, what it may
+	 * borrow beyond and lend of it; -1 none. An organization's quota_* cap
+	 * the sum of its projects' (no borrow or lend limit of its own). */
 	int64_t quota_devices, borrow_limit, lend_limit;
+	int64_t quota_cpus, borrow_limit_cpus, lend_limit_cpus;          /* cores */
+	int64_t quota_mem_gib, borrow_limit_mem_gib, lend_limit_mem_gib; /* GiB */
 	int64_t shares; /* fair share among its siblings (Slurm's fairshare=N), >= 1 */
 };
 

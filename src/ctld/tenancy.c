@@ -194,11 +194,24 @@ static const struct tfield account_fields[] = {
 	     F_COORD, "devices held by each user's running jobs in the account (-1 none)"),
 	FI64(struct ctld_account, "quota_devices", quota_devices, -1, LIM, 0,
 	     "a project's nominal quota of devices, lent to its organization's other projects "
-	     "while unused and reclaimed by preemption (-1 none)"),
+	     "while unused and reclaimed by preemption; an organization's: a cap on its "
+	     "projects' devices together (-1 none)"),
 	FI64(struct ctld_account, "borrow_limit", borrow_limit, -1, LIM, 0,
 	     "devices it may borrow beyond its quota (-1 what the organization has)"),
 	FI64(struct ctld_account, "lend_limit", lend_limit, -1, LIM, 0,
 	     "devices of its unused quota the others may borrow (-1 all)"),
+	FI64(struct ctld_account, "quota_cpus", quota_cpus, -1, LIM, 0,
+	     "as quota_devices, of CPU cores (-1 none)"),
+	FI64(struct ctld_account, "borrow_limit_cpus", borrow_limit_cpus, -1, LIM, 0,
+	     "cores it may borrow beyond its quota (-1 what the organization has)"),
+	FI64(struct ctld_account, "lend_limit_cpus", lend_limit_cpus, -1, LIM, 0,
+	     "cores of its unused quota the others may borrow (-1 all)"),
+	FI64(struct ctld_account, "quota_mem_gib", quota_mem_gib, -1, LIM, 0,
+	     "as quota_devices, of memory in GiB (-1 none)"),
+	FI64(struct ctld_account, "borrow_limit_mem_gib", borrow_limit_mem_gib, -1, LIM, 0,
+	     "GiB it may borrow beyond its quota (-1 what the organization has)"),
+	FI64(struct ctld_account, "lend_limit_mem_gib", lend_limit_mem_gib, -1, LIM, 0,
+	     "GiB of its unused quota the others may borrow (-1 all)"),
 	FI64(struct ctld_account, "shares", shares, 1, LIM, 0,
 	     "fair share among its sibling accounts (default 1): order = multifactor ranks "
 	     "accounts by shares over decayed usage"),
@@ -561,6 +574,53 @@ static struct live_count count_live(const struct ctld *c, const char *account, c
 
 /* ---- validation across objects ------------------------------------------------------- */
 
+/* Quota resources of an account, for the checks across the tree. */
+static const struct {
+	const char *key;
+	size_t off;
+} quota_keys[] = {
+    {"quota_devices", offsetof(struct ctld_account, quota_devices)},
+    {"quota_cpus", offsetof(struct ctld_account, quota_cpus)},
+    {"quota_mem_gib", offsetof(struct ctld_account, quota_mem_gib)},
+};
+
+static int64_t quota_of(const struct ctld_account *a, size_t k)
+{
+	return *(const int64_t *)((const char *)a + quota_keys[k].off);
+}
+
+/*
+ * An organization's quota is at least the sum of its projects' (a changed
+ * account a replaces its stored self): a project's quota is then guaranteed
+ * within the organization's cap (src/sched/quota.c).
+ */
+static int org_quota_check(struct ctld *c, const struct ctld_account *a, struct aidc_err *e)
+{
+	const char *oname = a->parent[0] ? a->parent : a->name;
+	const struct ctld_account *org = a->parent[0] ? ctld_account_find(c, oname) : a;
+	for (size_t k = 0; org && k < AIDC_ARRAY_LEN(quota_keys); k++) {
+		if (quota_of(org, k) < 0)
+			continue;
+		int64_t sum = 0;
+		for (size_t i = 0; i < c->ten.acct.n; i++) {
+			const struct ctld_account *x = c->ten.acct.v[i];
+			if (!strcmp(x->name, a->name))
+				x = a;
+			if (!strcmp(x->parent, oname) && quota_of(x, k) > 0)
+				sum += quota_of(x, k);
+		}
+		if (a->parent[0] && !ctld_account_find(c, a->name) && quota_of(a, k) > 0)
+			sum += quota_of(a, k); /* a new project */
+		if (sum > quota_of(org, k))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "account %s: %s: organization %s's %" PRId64
+					 " is below the sum of its projects' (%" PRId64
+					 "); a project's quota must fit in its organization's",
+					 a->name, quota_keys[k].key, oname, quota_of(org, k), sum);
+	}
+	return 0;
+}
+
 static int account_check(struct ctld *c, const struct ctld_account *a, struct aidc_err *e)
 {
 	if (a->parent[0]) {
@@ -587,12 +647,14 @@ static int account_check(struct ctld *c, const struct ctld_account *a, struct ai
 	for (size_t i = 0; i < a->coordinators.n; i++)
 		if (check_name("coordinators", a->coordinators.v[i], e))
 			return AIDC_E_INVAL;
-	if (!a->parent[0] && (a->quota_devices >= 0 || a->borrow_limit >= 0 || a->lend_limit >= 0))
+	if (!a->parent[0] &&
+	    (a->borrow_limit >= 0 || a->lend_limit >= 0 || a->borrow_limit_cpus >= 0 ||
+	     a->lend_limit_cpus >= 0 || a->borrow_limit_mem_gib >= 0 || a->lend_limit_mem_gib >= 0))
 		return aidc_errf(e, AIDC_E_INVAL,
-				 "account %s: quotas are set on projects; an organization is the "
-				 "cohort its projects borrow in",
+				 "account %s: borrow and lend limits are set on projects; an "
+				 "organization's quota caps its projects together and is not lent",
 				 a->name);
-	return 0;
+	return org_quota_check(c, a, e);
 }
 
 static int user_check(struct ctld *c, struct ctld_tuser *u, struct aidc_err *e)
@@ -817,6 +879,42 @@ bool ctld_tenancy_qos_rights(const struct ctld *c, const struct ctld_job *j, uin
 	return true;
 }
 
+/* One quota of a core group spec (cores; GiB -> MiB with mult 1024). */
+static struct sched_res_quota res_quota(int64_t nominal, int64_t borrow, int64_t lend, int64_t mult)
+{
+	if (nominal < 0)
+		return (struct sched_res_quota){false, -1, -1, -1};
+	return (struct sched_res_quota){true, nominal * mult, borrow < 0 ? -1 : borrow * mult,
+					lend < 0 ? -1 : lend * mult};
+}
+
+/* The organization's group "cohort ORG" of account a: the cohort of its
+ * projects' quotas, their parent in the fair-share tree with the
+ * organization's shares, and the cap of the organization's quotas (jobs of
+ * all its accounts are charged to it). Created or updated; its id. */
+static int cohort_put(struct ctld *c, const struct ctld_account *a, struct aidc_err *e)
+{
+	const char *oname = a->parent[0] ? a->parent : a->name;
+	const struct ctld_account *org = ctld_account_find(c, oname);
+	if (!a->parent[0])
+		org = a; /* an organization being added or changed */
+	char cname[AIDC_MAX_NAME_BYTES + 16];
+	snprintf(cname, sizeof cname, "cohort %s", oname);
+	struct sched_group_spec cg = {
+	    .name = cname,
+	    .parent = -1,
+	    .max_running_jobs = -1,
+	    .max_devices = -1,
+	    .nominal_devices = org ? org->quota_devices : -1,
+	    .borrow_limit = -1,
+	    .lend_limit = -1,
+	    .shares = org ? org->shares : 1,
+	    .cpus = res_quota(org ? org->quota_cpus : -1, -1, -1, 1),
+	    .mem_mib = res_quota(org ? org->quota_mem_gib : -1, -1, -1, 1024),
+	};
+	return sched_group_set(c->sched, &cg, e);
+}
+
 /* The core group of an account ("account A") or of a user in it ("user U in
  * A") with its limits: created or updated (sched_group_set, O(groups)). */
 static int group_put(struct ctld *c, const char *user, int acct_group,
@@ -835,35 +933,25 @@ static int group_put(struct ctld *c, const char *user, int acct_group,
 		/* A user's group sits under its account's in the fair-share tree. */
 		g.parent = acct_group;
 		snprintf(name, sizeof name, "user %s in %s", user, a->name);
-	} else {
-		/* The organization's group "cohort ORG": the cohort of its projects'
-		 * quotas and their parent in the fair-share tree, with the
-		 * organization's shares and no limits of its own. Jobs charged to the
-		 * organization itself ("account ORG", shares 1) sit beside its
-		 * projects under it. */
-		snprintf(name, sizeof name, "account %s", a->name);
-		g.shares = a->parent[0] ? a->shares : 1;
-		const char *oname = a->parent[0] ? a->parent : a->name;
-		const struct ctld_account *org = ctld_account_find(c, oname);
-		char cname[AIDC_MAX_NAME_BYTES + 16];
-		snprintf(cname, sizeof cname, "cohort %s", oname);
-		struct sched_group_spec cg = {.name = cname,
-					      .parent = -1,
-					      .max_running_jobs = -1,
-					      .max_devices = -1,
-					      .nominal_devices = -1,
-					      .borrow_limit = -1,
-					      .lend_limit = -1,
-					      .shares = org ? org->shares : 1};
-		int cohort = sched_group_set(c->sched, &cg, e);
-		if (cohort < 0)
-			return cohort;
-		g.parent = cohort;
-		if (a->parent[0] && a->quota_devices >= 0) {
+		return sched_group_set(c->sched, &g, e);
+	}
+	/* Jobs charged to the organization itself ("account ORG", shares 1) sit
+	 * beside its projects under its cohort group. */
+	snprintf(name, sizeof name, "account %s", a->name);
+	g.shares = a->parent[0] ? a->shares : 1;
+	int cohort = cohort_put(c, a, e);
+	if (cohort < 0)
+		return cohort;
+	g.parent = cohort;
+	if (a->parent[0]) {
+		if (a->quota_devices >= 0) {
 			g.nominal_devices = a->quota_devices;
 			g.borrow_limit = a->borrow_limit;
 			g.lend_limit = a->lend_limit;
 		}
+		g.cpus = res_quota(a->quota_cpus, a->borrow_limit_cpus, a->lend_limit_cpus, 1);
+		g.mem_mib = res_quota(a->quota_mem_gib, a->borrow_limit_mem_gib,
+				      a->lend_limit_mem_gib, 1024);
 	}
 	return sched_group_set(c->sched, &g, e);
 }
@@ -880,9 +968,13 @@ int ctld_tenancy_groups(struct ctld *c, const struct ctld_job *j, uint32_t *grou
 	int g2 = group_put(c, j->user, g1, a, &a->user_limits, e);
 	if (g2 < 0)
 		return g2;
+	int g3 = cohort_put(c, a, e); /* the organization's cap */
+	if (g3 < 0)
+		return g3;
 	groups[0] = (uint32_t)g1;
 	groups[1] = (uint32_t)g2;
-	return 2;
+	groups[2] = (uint32_t)g3;
+	return 3;
 }
 
 /* After an account's limits changed: its core group and those of its users

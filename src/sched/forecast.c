@@ -73,16 +73,8 @@ static int copy_cluster(const struct sched *s, struct sched *c, struct aidc_err 
 	}
 	for (uint32_t g = 0; g < s->ngroups; g++) {
 		const struct sched_group *sg = &s->groups[g];
-		struct sched_group_spec gs = {
-		    .name = sg->name,
-		    .parent = sg->parent,
-		    .max_running_jobs = sg->max_running_jobs,
-		    .max_devices = sg->max_devices,
-		    .nominal_devices = sg->nominal,
-		    .borrow_limit = sg->borrow_limit,
-		    .lend_limit = sg->lend_limit,
-		    .shares = sg->shares,
-		};
+		struct sched_group_spec gs;
+		sched_group_get(s, g, &gs);
 		if ((rc = sched_group_set(c, &gs, e)) < 0)
 			return rc;
 		/* MULTIFACTOR: the same usage and factors, so the same keys */

@@ -521,6 +521,7 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		/* Held by a group limit or quota: waits without blocking others. */
 		if (groups_limit(s) && !sched_quota_admits(s, h)) {
 			keep(s, (enum sched_reason)x->reason, p, &w, h);
+			sched_quota_cap_reclaim(s, h, now_s, out); /* at its organization's cap */
 			continue;
 		}
 		if (resv->active)

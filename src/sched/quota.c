@@ -4,40 +4,65 @@
  * (running jobs, devices) and quotas with borrowing and reclaim, in the
  * spirit of Slurm's association limits and Kueue's ClusterQueues in a cohort.
  *
+ * Quotas count three resources (SCHED_RES_*): devices, CPUs and memory, each
+ * with its own nominal, borrow and lend limit; a job needs ntasks x its
+ * task's devices, cpu_milli and mem_mib of each.
+ *
  * Cost: sched_group_set is one hash lookup of the name (util/intern.h).
- * Use is counted when a job starts and released when it stops, in milli-
- * devices. A cohort (a group that is some groups' parent) keeps two sums over
- * its children so that admission costs O(1) per group of the job:
+ * Use is counted when a job starts and released when it stops, in use units
+ * (milli-devices, milli-cores, MiB). A cohort (a group that is some groups'
+ * parent) keeps two sums per resource over its children so that admission
+ * costs O(1) per group of the job and resource:
  *   L = sum of min(lend_limit, max(0, nominal - use))   unused quota lent out
  *   B = sum of max(0, use - nominal)                     quota borrowed
  * A child's borrowing is feasible while the cohort's lent capacity covers
  * everything borrowed: L - B >= 0 after the job's use is added (only the
  * child's two terms change). Physical room is the placement's concern.
+ * A group with a quota and no parent (an organization's) is a cap: the use
+ * of the jobs charged to it (all its projects', borrowing included) stays
+ * within its nominal. As L - B >= 0 keeps a cohort's use within the sum of
+ * its children's nominals, a cap of at least that sum never holds a job that
+ * is within its own project's quota.
  */
 #include "sched/sched_int.h"
 #include "util/util.h"
 
 enum { HOLD_RUNNING = 1, HOLD_DEVICES, HOLD_QUOTA, HOLD_BORROW, HOLD_RECLAIM };
+/* hold_what = HOLD_* | resource << HOLD_RES_SHIFT */
+#define HOLD_RES_SHIFT 4
 
 #define MILLI 1000
+/* Quota units (devices, cores, MiB) -> use units (milli, milli, MiB). */
+static const int64_t unit[SCHED_NRES] = {MILLI, MILLI, 1};
+/* The largest quota of each resource, in quota units. */
+static const int64_t qmax[SCHED_NRES] = {AIDC_MAX_TENANCY_LIMIT, AIDC_MAX_TENANCY_LIMIT,
+					 (int64_t)AIDC_MAX_TENANCY_LIMIT * 1024};
 
-static int64_t lend_term(const struct sched_group *g, int64_t use)
+/* What job j holds of each resource while it runs. */
+static void job_need(const struct sched_job *j, int64_t need[SCHED_NRES])
 {
-	if (g->nominal < 0)
+	need[SCHED_RES_DEV] = (int64_t)sched_job_dev_milli(j);
+	need[SCHED_RES_CPU] = (int64_t)j->task.cpu_milli * j->ntasks;
+	need[SCHED_RES_MEM] = (int64_t)j->task.mem_mib * j->ntasks;
+}
+
+static int64_t lend_term(const struct sched_gquota *q, int64_t use)
+{
+	if (q->nominal < 0)
 		return 0;
-	int64_t unused = g->nominal * MILLI - use;
+	int64_t unused = q->nominal - use;
 	if (unused < 0)
 		unused = 0;
-	if (g->lend_limit >= 0 && unused > g->lend_limit * MILLI)
-		unused = g->lend_limit * MILLI;
+	if (q->lend_limit >= 0 && unused > q->lend_limit)
+		unused = q->lend_limit;
 	return unused;
 }
 
-static int64_t borrow_term(const struct sched_group *g, int64_t use)
+static int64_t borrow_term(const struct sched_gquota *q, int64_t use)
 {
-	if (g->nominal < 0)
+	if (q->nominal < 0)
 		return 0;
-	int64_t over = use - g->nominal * MILLI;
+	int64_t over = use - q->nominal;
 	return over > 0 ? over : 0;
 }
 
@@ -45,15 +70,49 @@ static int64_t borrow_term(const struct sched_group *g, int64_t use)
  * a nominal quota. With none in the tree no job is held and none reclaims. */
 static bool group_limited(const struct sched_group *g)
 {
-	return g->max_running_jobs >= 0 || g->max_devices >= 0 || g->nominal >= 0;
+	return g->max_running_jobs >= 0 || g->max_devices >= 0 || g->has_quota;
 }
 
+/* Whether g's quotas lend and borrow in its parent's cohort (else a group
+ * with a quota and no parent holds its jobs at its nominal: a cap). */
 static bool cohort_member(const struct sched *s, const struct sched_group *g)
 {
-	return g->nominal >= 0 && g->parent >= 0 && (uint32_t)g->parent < s->ngroups;
+	return g->has_quota && g->parent >= 0 && (uint32_t)g->parent < s->ngroups;
 }
 
-int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct aidc_err *e)
+/* Adds (sign 1) or takes out (-1) g's terms of its cohort's sums. */
+static void cohort_terms(struct sched *s, const struct sched_group *g, int sign)
+{
+	if (!cohort_member(s, g))
+		return;
+	struct sched_group *c = &s->groups[g->parent];
+	for (int r = 0; r < SCHED_NRES; r++) {
+		c->q[r].lendable += sign * lend_term(&g->q[r], g->use[r]);
+		c->q[r].borrowed += sign * borrow_term(&g->q[r], g->use[r]);
+	}
+}
+
+static int64_t scaled(int64_t v, int r)
+{
+	return v < 0 ? -1 : v * unit[r];
+}
+
+/* The spec's quotas in use units (q[r].nominal -1 where none). */
+static void spec_quotas(const struct sched_group_spec *gs, struct sched_gquota q[SCHED_NRES])
+{
+	const struct sched_res_quota dev = {true, gs->nominal_devices, gs->borrow_limit,
+					    gs->lend_limit};
+	const struct sched_res_quota *rq[SCHED_NRES] = {&dev, &gs->cpus, &gs->mem_mib};
+	memset(q, 0, SCHED_NRES * sizeof *q);
+	for (int r = 0; r < SCHED_NRES; r++) {
+		bool set = rq[r]->set && rq[r]->nominal >= 0;
+		q[r].nominal = set ? scaled(rq[r]->nominal, r) : -1;
+		q[r].borrow_limit = set ? scaled(rq[r]->borrow_limit, r) : -1;
+		q[r].lend_limit = set ? scaled(rq[r]->lend_limit, r) : -1;
+	}
+}
+
+static int spec_check(const struct sched_group_spec *gs, struct aidc_err *e)
 {
 	if (!gs->name || !*gs->name || strlen(gs->name) >= AIDC_MAX_NAME_BYTES)
 		return aidc_errf(e, AIDC_E_INVAL, "group: a name of 1..%u bytes is required",
@@ -61,13 +120,26 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 	if (gs->shares < 0 || gs->shares > AIDC_MAX_TENANCY_LIMIT)
 		return aidc_errf(e, AIDC_E_INVAL, "group %s: shares %" PRId64 " outside 0..%d",
 				 gs->name, gs->shares, AIDC_MAX_TENANCY_LIMIT);
-	const int64_t lim[] = {gs->max_running_jobs, gs->max_devices, gs->nominal_devices,
-			       gs->borrow_limit, gs->lend_limit};
-	for (size_t i = 0; i < AIDC_ARRAY_LEN(lim); i++)
-		if (lim[i] < -1 || lim[i] > AIDC_MAX_TENANCY_LIMIT)
+	const int64_t lim[] = {gs->max_running_jobs,   gs->max_devices,	     gs->nominal_devices,
+			       gs->borrow_limit,       gs->lend_limit,	     gs->cpus.nominal,
+			       gs->cpus.borrow_limit,  gs->cpus.lend_limit,  gs->mem_mib.nominal,
+			       gs->mem_mib.borrow_limit, gs->mem_mib.lend_limit};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(lim); i++) {
+		int64_t max = i >= 8 ? qmax[SCHED_RES_MEM] : AIDC_MAX_TENANCY_LIMIT;
+		if ((i < 5 || (i < 8 ? gs->cpus.set : gs->mem_mib.set)) &&
+		    (lim[i] < -1 || lim[i] > max))
 			return aidc_errf(e, AIDC_E_INVAL,
-					 "group %s: a limit of %" PRId64 " is outside -1..%d", gs->name,
-					 lim[i], AIDC_MAX_TENANCY_LIMIT);
+					 "group %s: a limit of %" PRId64 " is outside -1..%" PRId64,
+					 gs->name, lim[i], max);
+	}
+	return 0;
+}
+
+int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct aidc_err *e)
+{
+	int rc = spec_check(gs, e);
+	if (rc)
+		return rc;
 	/* Names are interned in creation order, so a name's intern id is its
 	 * group id: lookup is one hash probe, not a scan of the groups. */
 	uint32_t id = s->ngroups;
@@ -91,37 +163,64 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 		memset(&s->groups[id], 0, sizeof s->groups[id]);
 		s->groups[id].name = aidc_strdup(gs->name);
 		s->groups[id].parent = -1;
-		s->groups[id].nominal = -1;
+		for (int r = 0; r < SCHED_NRES; r++)
+			s->groups[id].q[r].nominal = -1;
 		s->ngroups++;
 	}
 	struct sched_group *g = &s->groups[id];
 	if (!fresh && group_limited(g))
 		s->ngroups_limited--;
 	/* Take its terms out of the old cohort, change it, put them back. */
-	int64_t use = (int64_t)g->dev_milli;
-	if (cohort_member(s, g)) {
-		s->groups[g->parent].lendable_milli -= lend_term(g, use);
-		s->groups[g->parent].borrowed_milli -= borrow_term(g, use);
-	}
+	cohort_terms(s, g, -1);
+	struct sched_gquota q[SCHED_NRES];
+	spec_quotas(gs, q);
 	g->parent = gs->parent;
 	g->max_running_jobs = gs->max_running_jobs;
 	g->max_devices = gs->max_devices;
-	g->nominal = gs->nominal_devices;
-	g->borrow_limit = gs->borrow_limit;
-	g->lend_limit = gs->lend_limit;
+	g->has_quota = false;
+	for (int r = 0; r < SCHED_NRES; r++) {
+		q[r].lendable = g->q[r].lendable; /* its children's sums stay */
+		q[r].borrowed = g->q[r].borrowed;
+		g->q[r] = q[r];
+		g->has_quota |= q[r].nominal >= 0;
+	}
 	g->shares = gs->shares ? gs->shares : 1;
 	if (group_limited(g))
 		s->ngroups_limited++;
-	if (cohort_member(s, g)) {
-		s->groups[g->parent].lendable_milli += lend_term(g, use);
-		s->groups[g->parent].borrowed_milli += borrow_term(g, use);
-	}
+	cohort_terms(s, g, +1);
 	return (int)id;
+}
+
+int sched_group_get(const struct sched *s, uint32_t group, struct sched_group_spec *out)
+{
+	if (group >= s->ngroups)
+		return AIDC_E_NOTFOUND;
+	const struct sched_group *g = &s->groups[group];
+	int64_t v[SCHED_NRES][3];
+	for (int r = 0; r < SCHED_NRES; r++) {
+		const struct sched_gquota *q = &g->q[r];
+		v[r][0] = q->nominal < 0 ? -1 : q->nominal / unit[r];
+		v[r][1] = q->borrow_limit < 0 ? -1 : q->borrow_limit / unit[r];
+		v[r][2] = q->lend_limit < 0 ? -1 : q->lend_limit / unit[r];
+	}
+	*out = (struct sched_group_spec){
+	    .name = g->name,
+	    .parent = g->parent,
+	    .max_running_jobs = g->max_running_jobs,
+	    .max_devices = g->max_devices,
+	    .nominal_devices = v[0][0],
+	    .borrow_limit = v[0][1],
+	    .lend_limit = v[0][2],
+	    .shares = g->shares,
+	    .cpus = {v[1][0] >= 0, v[1][0], v[1][1], v[1][2]},
+	    .mem_mib = {v[2][0] >= 0, v[2][0], v[2][1], v[2][2]},
+	};
+	return 0;
 }
 
 uint64_t sched_group_dev_milli(const struct sched *s, uint32_t group)
 {
-	return group < s->ngroups ? s->groups[group].dev_milli : 0;
+	return group < s->ngroups ? (uint64_t)s->groups[group].use[SCHED_RES_DEV] : 0;
 }
 
 bool sched_job_borrowing(const struct sched *s, uint32_t job)
@@ -129,42 +228,53 @@ bool sched_job_borrowing(const struct sched *s, uint32_t job)
 	return job < s->njob_slots && s->jobs[job].live && s->jobs[job].borrowing;
 }
 
-static bool hold(struct sched *s, uint32_t h, enum sched_reason r, uint32_t g, uint8_t what)
+static bool hold(struct sched *s, uint32_t h, enum sched_reason r, uint32_t g, int what, int res)
 {
 	struct sched_job *j = &s->jobs[h];
 	s->hot[h].reason = (uint8_t)r;
 	j->hold_group = g;
-	j->hold_what = what;
+	j->hold_what = (uint8_t)(what | res << HOLD_RES_SHIFT);
 	return false;
+}
+
+/* Whether g's quota of resource r admits need more: within nominal, or
+ * borrowing what its cohort lends. 0 or the HOLD_ reason. */
+static int quota_admits(const struct sched *s, const struct sched_group *g, int r, int64_t need)
+{
+	const struct sched_gquota *q = &g->q[r];
+	int64_t use = g->use[r], after = use + need;
+	if (q->nominal < 0 || need <= 0 || after <= q->nominal)
+		return 0;
+	if (!cohort_member(s, g))
+		return HOLD_QUOTA;
+	if (q->borrow_limit >= 0 && borrow_term(q, after) > q->borrow_limit)
+		return HOLD_BORROW;
+	const struct sched_group *c = &s->groups[g->parent];
+	if (c->lender_wait_pass && c->lender_wait_pass + 1 >= s->npasses)
+		return HOLD_RECLAIM;
+	int64_t l = c->q[r].lendable - lend_term(q, use) + lend_term(q, after);
+	int64_t b = c->q[r].borrowed - borrow_term(q, use) + borrow_term(q, after);
+	return l - b < 0 ? HOLD_QUOTA : 0;
 }
 
 bool sched_quota_admits(struct sched *s, uint32_t h)
 {
 	struct sched_job *j = &s->jobs[h];
-	int64_t need = (int64_t)sched_job_dev_milli(j);
+	int64_t need[SCHED_NRES];
+	job_need(j, need);
 	for (uint32_t k = 0; k < j->ngroups; k++) {
 		uint32_t id = j->groups[k];
 		const struct sched_group *g = &s->groups[id];
 		if (g->max_running_jobs >= 0 && g->running + 1 > (uint64_t)g->max_running_jobs)
-			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_RUNNING);
-		if (g->max_devices >= 0 && (int64_t)g->dev_milli + need > g->max_devices * MILLI)
-			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_DEVICES);
-		if (g->nominal < 0)
-			continue;
-		int64_t use = (int64_t)g->dev_milli, after = use + need;
-		if (after <= g->nominal * MILLI)
-			continue;
-		if (!cohort_member(s, g))
-			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
-		if (g->borrow_limit >= 0 && borrow_term(g, after) > g->borrow_limit * MILLI)
-			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_BORROW);
-		const struct sched_group *c = &s->groups[g->parent];
-		if (c->lender_wait_pass && c->lender_wait_pass + 1 >= s->npasses)
-			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_RECLAIM);
-		int64_t l = c->lendable_milli - lend_term(g, use) + lend_term(g, after);
-		int64_t b = c->borrowed_milli - borrow_term(g, use) + borrow_term(g, after);
-		if (l - b < 0)
-			return hold(s, h, SCHED_REASON_QUOTA, id, HOLD_QUOTA);
+			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_RUNNING, 0);
+		if (g->max_devices >= 0 &&
+		    g->use[SCHED_RES_DEV] + need[SCHED_RES_DEV] > g->max_devices * MILLI)
+			return hold(s, h, SCHED_REASON_LIMIT, id, HOLD_DEVICES, 0);
+		for (int r = 0; g->has_quota && r < SCHED_NRES; r++) {
+			int why = quota_admits(s, g, r, need[r]);
+			if (why)
+				return hold(s, h, SCHED_REASON_QUOTA, id, why, r);
+		}
 	}
 	return true;
 }
@@ -172,22 +282,21 @@ bool sched_quota_admits(struct sched *s, uint32_t h)
 void sched_quota_charge(struct sched *s, uint32_t h, int sign)
 {
 	struct sched_job *j = &s->jobs[h];
-	int64_t need = (int64_t)sched_job_dev_milli(j);
+	int64_t need[SCHED_NRES];
+	job_need(j, need);
 	if (sign > 0)
 		j->borrowing = false;
 	for (uint32_t k = 0; k < j->ngroups; k++) {
 		struct sched_group *g = &s->groups[j->groups[k]];
-		int64_t use = (int64_t)g->dev_milli, after = use + sign * need;
-		if (after < 0)
-			after = 0;
-		if (cohort_member(s, g)) {
-			struct sched_group *c = &s->groups[g->parent];
-			c->lendable_milli += lend_term(g, after) - lend_term(g, use);
-			c->borrowed_milli += borrow_term(g, after) - borrow_term(g, use);
+		cohort_terms(s, g, -1);
+		for (int r = 0; r < SCHED_NRES; r++) {
+			int64_t after = g->use[r] + sign * need[r];
+			g->use[r] = after < 0 ? 0 : after;
+			if (sign > 0 && g->q[r].nominal >= 0 && g->use[r] > g->q[r].nominal &&
+			    cohort_member(s, g))
+				j->borrowing = true;
 		}
-		if (sign > 0 && g->nominal >= 0 && after > g->nominal * MILLI)
-			j->borrowing = true;
-		g->dev_milli = (uint64_t)after;
+		cohort_terms(s, g, +1);
 		if (sign > 0)
 			g->running++;
 		else if (g->running)
@@ -211,8 +320,17 @@ bool sched_quota_may_reclaim(struct sched *s, uint32_t h)
 	if (!g || g->reclaim_pass == s->npasses)
 		return false;
 	struct sched_group *c = &s->groups[g->parent];
-	if ((int64_t)(g->dev_milli + sched_job_dev_milli(j)) > g->nominal * MILLI ||
-	    c->borrowed_milli <= 0)
+	int64_t need[SCHED_NRES];
+	job_need(j, need);
+	bool borrowed = false;
+	for (int r = 0; r < SCHED_NRES; r++) {
+		if (g->q[r].nominal < 0)
+			continue;
+		if (g->use[r] + need[r] > g->q[r].nominal)
+			return false; /* beyond its quota: it would borrow, not reclaim */
+		borrowed |= c->q[r].borrowed > 0;
+	}
+	if (!borrowed)
 		return false;
 	g->reclaim_pass = s->npasses;
 	/* Borrowing in the cohort pauses while a lender reclaims (this pass and
@@ -230,6 +348,84 @@ bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const 
 	return gh && gr && gr != gh && gr->parent == gh->parent;
 }
 
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct sched_endev *x = a, *y = b;
+	if (x->end_s != y->end_s)
+		return x->end_s > y->end_s ? -1 : 1;
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+/* Running borrowers of h's cohort, newest first, into s->ends; their count. */
+static uint32_t cap_candidates(struct sched *s, const struct sched_job *j)
+{
+	uint32_t nc = 0;
+	for (uint32_t pi = 0; pi < s->nparts; pi++) {
+		const struct sched_partition *p = &s->parts[pi];
+		AIDC_GROW(s->ends, s->cap_ends, (size_t)nc + p->nrunning + 1);
+		for (uint32_t i = 0; i < p->nrunning; i++) {
+			const struct sched_job *r = &s->jobs[p->running[i]];
+			if (!sched_quota_victim(s, r, j))
+				continue;
+			if (r->victim && r->victim_for < s->njob_slots && s->jobs[r->victim_for].live &&
+			    s->jobs[r->victim_for].seq == r->victim_for_seq)
+				continue; /* already chosen for a job that still waits */
+			s->ends[nc++] = (struct sched_endev){r->run_start_s, r->seq, p->running[i]};
+		}
+	}
+	qsort(s->ends, nc, sizeof *s->ends, cmp_newest);
+	return nc;
+}
+
+uint32_t sched_quota_cap_reclaim(struct sched *s, uint32_t h, int64_t now_s,
+				 struct sched_decisions *out)
+{
+	struct sched_job *j = &s->jobs[h];
+	struct sched_hot *x = &s->hot[h];
+	if (x->reason != SCHED_REASON_QUOTA || j->hold_group >= s->ngroups)
+		return 0;
+	const struct sched_group *cap = &s->groups[j->hold_group];
+	const struct sched_group *g = quota_group(s, j);
+	if (cohort_member(s, cap) || !g || g->parent != (int32_t)j->hold_group)
+		return 0;
+	if (x->victims_pending) {
+		/* Its victims are stopping: borrowing in the cohort stays paused
+		 * until it starts, or borrowers would take the room back. */
+		s->groups[g->parent].lender_wait_pass = s->npasses;
+		x->reason = SCHED_REASON_PREEMPTING;
+		return 0;
+	}
+	if (!sched_quota_may_reclaim(s, h))
+		return 0;
+	int64_t need[SCHED_NRES], over[SCHED_NRES];
+	job_need(j, need);
+	bool short_of = false;
+	for (int r = 0; r < SCHED_NRES; r++) {
+		over[r] = cap->q[r].nominal < 0 ? 0 : cap->use[r] + need[r] - cap->q[r].nominal;
+		short_of |= over[r] > 0;
+	}
+	uint32_t nc = short_of ? cap_candidates(s, j) : 0, used = 0;
+	while (short_of && used < nc) {
+		int64_t vneed[SCHED_NRES];
+		job_need(&s->jobs[s->ends[used++].job], vneed);
+		short_of = false;
+		for (int r = 0; r < SCHED_NRES; r++)
+			short_of |= (over[r] -= vneed[r]) > 0;
+	}
+	if (short_of || !used)
+		return 0; /* the borrowers' jobs would not make room: none stops */
+	for (uint32_t i = 0; i < used; i++) {
+		struct sched_job *v = &s->jobs[s->ends[i].job];
+		v->victim = true;
+		v->victim_for = h;
+		v->victim_for_seq = j->seq;
+		sched_decide(out, SCHED_DECIDE_PREEMPT, s, s->ends[i].job, h, now_s, NULL, 0);
+	}
+	x->victims_pending = used;
+	x->reason = SCHED_REASON_PREEMPTING;
+	return used;
+}
+
 uint32_t sched_group_count(const struct sched *s)
 {
 	return s->ngroups;
@@ -242,18 +438,21 @@ const char *sched_group_name(const struct sched *s, uint32_t group)
 
 void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n)
 {
-	static const char *const what[] = {"",	   "max_running_jobs", "max_devices",
-					   "quota", "borrow_limit",	"quota (a lender reclaims)"};
+	static const char *const what[] = {"", "max_running_jobs", "max_devices", "quota",
+					   "borrow_limit", "quota"};
+	static const char *const res[SCHED_NRES] = {"", "_cpus", "_mem"};
 	if (!n)
 		return;
 	buf[0] = '\0';
 	if (job >= s->njob_slots || !s->jobs[job].live)
 		return;
 	const struct sched_job *j = &s->jobs[job];
+	unsigned w = j->hold_what & ((1u << HOLD_RES_SHIFT) - 1), r = j->hold_what >> HOLD_RES_SHIFT;
 	if ((s->hot[job].reason != SCHED_REASON_LIMIT && s->hot[job].reason != SCHED_REASON_QUOTA) ||
-	    j->hold_group >= s->ngroups || j->hold_what >= AIDC_ARRAY_LEN(what))
+	    j->hold_group >= s->ngroups || w >= AIDC_ARRAY_LEN(what) || r >= SCHED_NRES)
 		return;
-	snprintf(buf, n, "%s of %s", what[j->hold_what], s->groups[j->hold_group].name);
+	snprintf(buf, n, "%s%s%s of %s", what[w], res[r],
+		 w == HOLD_RECLAIM ? " (a lender reclaims)" : "", s->groups[j->hold_group].name);
 }
 
 void sched_quota_release(struct sched *s)

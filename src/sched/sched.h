@@ -363,6 +363,12 @@ uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
  * has shares (0 = 1) and a decayed usage that its jobs and its descendants'
  * jobs charge; parent links may not form a cycle.
  */
+/* A quota of CPUs or memory, as nominal_devices / borrow_limit / lend_limit
+ * are for devices; set = false (a zeroed spec): no quota of it. */
+struct sched_res_quota {
+	bool set;
+	int64_t nominal, borrow_limit, lend_limit; /* -1 = none (borrow: what the cohort has) */
+};
 struct sched_group_spec {
 	const char *name; /* copied; names the group in reasons; unique */
 	int32_t parent;   /* the cohort: a group id, or -1 */
@@ -372,15 +378,23 @@ struct sched_group_spec {
 	int64_t borrow_limit;
 	int64_t lend_limit;
 	int64_t shares; /* fair share among its siblings: 1..AIDC_MAX_TENANCY_LIMIT; 0 = 1 */
+	/* Quotas of CPUs (whole cores, 0..AIDC_MAX_TENANCY_LIMIT) and of memory
+	 * (MiB, 0..AIDC_MAX_TENANCY_LIMIT x 1024), each with its own borrow and
+	 * lend limit. A job needs ntasks x cpu_milli and ntasks x mem_mib. A group
+	 * without a parent holds its jobs at its nominal (a cap: an organization's
+	 * quota over its projects' jobs, the job charged to it too). */
+	struct sched_res_quota cpus, mem_mib;
 };
 /* Creates the group, or updates the one of that name (its use is kept).
  * Returns its id (>= 0) or AIDC_E_INVAL / AIDC_E_LIMIT. */
 int sched_group_set(struct sched *s, const struct sched_group_spec *g, struct aidc_err *e);
+/* The spec a group was last set with (name borrowed). AIDC_E_NOTFOUND. */
+int sched_group_get(const struct sched *s, uint32_t group, struct sched_group_spec *out);
 /* Devices (milli) its running jobs hold, and whether a running job borrows. */
 uint64_t sched_group_dev_milli(const struct sched *s, uint32_t group);
 bool sched_job_borrowing(const struct sched *s, uint32_t job);
 /* Why a job held by SCHED_REASON_LIMIT / QUOTA waits, e.g. "max_running_jobs
- * of account phys" (into buf; "" otherwise). */
+ * of account phys", "quota_cpus of cohort sci" (into buf; "" otherwise). */
 void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n);
 uint32_t sched_group_count(const struct sched *s);
 const char *sched_group_name(const struct sched *s, uint32_t group); /* borrowed; NULL if none */

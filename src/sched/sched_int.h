@@ -194,16 +194,26 @@ struct sched_partition; /* defined by the core (queues, capacity indexes) */
 /* Service histogram of a partition: 4 buckets per power of two up to 2^64. */
 #define SCHED_SVC_BUCKETS 256
 
+/* Resources a group's quotas count (quota.c), in use units. */
+enum { SCHED_RES_DEV, SCHED_RES_CPU, SCHED_RES_MEM, SCHED_NRES }; /* milli, milli, MiB */
+
+/* One resource's quota of a group, in use units; nominal -1 = none. */
+struct sched_gquota {
+	int64_t nominal, borrow_limit, lend_limit;
+	/* As a cohort (a parent): sum over its children of lendable unused
+	 * quota and of borrowed quota. */
+	int64_t lendable, borrowed;
+};
+
 /* A tenancy group (quota.c). */
 struct sched_group {
 	char *name; /* owned */
 	int32_t parent;
-	int64_t max_running_jobs, max_devices, nominal, borrow_limit, lend_limit; /* devices */
-	uint64_t running;   /* jobs */
-	uint64_t dev_milli; /* held by running jobs */
-	/* As a cohort (a parent): sum over its children of lendable unused
-	 * quota and of borrowed devices, milli. */
-	int64_t lendable_milli, borrowed_milli;
+	int64_t max_running_jobs, max_devices; /* devices */
+	struct sched_gquota q[SCHED_NRES];
+	bool has_quota;			/* some q[r].nominal >= 0 */
+	uint64_t running;		/* jobs */
+	int64_t use[SCHED_NRES];	/* held by running jobs, use units */
 	uint64_t reclaim_pass; /* last pass one of its jobs reclaimed in */
 	uint64_t lender_wait_pass; /* as a cohort: last pass a child reclaimed in */
 	/* Fair share (fairshare.c): shares >= 1; usage in device-seconds decayed to
@@ -512,6 +522,13 @@ void sched_quota_charge(struct sched *s, uint32_t h, int sign);
  * reclaimable victim for h (borrowing, in a sibling group). */
 bool sched_quota_may_reclaim(struct sched *s, uint32_t h);
 bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h);
+/* Pending h, held by QUOTA at its organization's cap (a group with a quota
+ * and no parent, its quota group's parent) while within its own quota,
+ * preempts running borrowers of its cohort in any partition, newest first,
+ * until the cap has room for it (or none if they would not make it). Appends
+ * PREEMPT decisions; returns how many. O(R log R), R running jobs. */
+uint32_t sched_quota_cap_reclaim(struct sched *s, uint32_t h, int64_t now_s,
+				 struct sched_decisions *out);
 void sched_quota_release(struct sched *s);
 
 /* hot.c */

@@ -30,7 +30,11 @@
                               A's unused device); A's job reclaims it: the
                               borrower gets SIGTERM, its grace, is requeued
                               (attempt 1, never twice at once), A's job runs
-                              (the time from its submit is printed)
+                              (the time from its submit is printed); then
+                              the organization's CPU and memory quotas: below
+                              its projects' quotas or negative refused, at
+                              the cap a job runs, one core or GiB over waits
+                              with the quota named
     tenancy_test.py fairshare order = multifactor (fair share only, no
                               decay): B's job has used devices, A none; of
                               B's and A's jobs waiting for the node, A's
@@ -51,6 +55,7 @@ import json
 import os
 import pwd
 import re
+import sqlite3
 import subprocess
 import sys
 
@@ -326,8 +331,8 @@ def test_quota():
     os.mkdir(marks)
     os.chmod(marks, 0o777)
     ok(c, "org", "account", "add", "org")
-    refused(c, "no quota on an organization", "quotas are set on projects",
-            "account", "modify", "org", "--quota-devices", "1")
+    refused(c, "no borrow limit on an organization", "borrow and lend limits are set on projects",
+            "account", "modify", "org", "--borrow-limit-cpus", "1")
     ok(c, "project A guaranteed 1 device", "account", "add", "A", "--parent", "org",
        "--quota-devices", "1")
     ok(c, "project B guaranteed 1 device", "account", "add", "B", "--parent", "org",
@@ -368,6 +373,60 @@ def test_quota():
           "B's job within its quota was never touched", jobj(c, other))
     for j in (b1, b2):
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+    org_quota(c, b)
+
+
+def org_quota(c, b):
+    """The organization's CPU and memory quotas cap its projects together."""
+    ok(c, "B guaranteed 3 cores", "account", "modify", "B", "--quota-cpus", "3")
+    refused(c, "an organization's cap under its projects' quotas refused",
+            "below the sum of its projects'", "account", "modify", "org", "--quota-cpus", "2")
+    ok(c, "B back to no CPU quota", "account", "modify", "B", "--quota-cpus", "-1")
+    before = state(c)
+    refused(c, "a negative CPU quota refused by the CLI", "quota-cpus",
+            "account", "modify", "org", "--quota-cpus", "-2")
+    st, data = c.http("POST", "/v1/accounts/org", b'{"quota_mem_gib":100000001}')
+    check(st == 400 and "quota_mem_gib" in str(data) and state(c) == before,
+          "an absurd memory quota refused naming it, nothing changed", st, data)
+    ok(c, "org capped at 2 cores and 1 GiB", "account", "modify", "org", "--quota-cpus", "2",
+       "--quota-mem-gib", "1")
+    r = ok(c, "--json shows the caps", "account", "show", "org", "--json")
+    o = json.loads(r.stdout)
+    check(o.get("quota_cpus") == 2 and o.get("quota_mem_gib") == 1, "caps in the JSON", o)
+    jobs = [c.submit("-c", "1", "--mem", "256M", "--", "sleep", "60", user=b) for _ in range(3)]
+    check(all(c.wait_state(j, ("running",), 30) for j in jobs[:2]),
+          "2 one-core jobs run: the organization exactly at its cap", [jobj(c, j) for j in jobs])
+    c.wait_for(lambda: "quota" in reason(c, jobs[2]), 15)
+    check(reason(c, jobs[2]) == "quota: quota_cpus of cohort org",
+          "the 3rd core waits, the organization's CPU quota named", jobj(c, jobs[2]))
+    for j in jobs:
+        c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+    for j in jobs:
+        c.wait_state(j, ENDED, 30)
+    jm = c.submit("-c", "1", "--mem", "2G", "--", "true", user=b)
+    c.wait_for(lambda: "quota" in reason(c, jm), 15)
+    check(reason(c, jm) == "quota: quota_mem of cohort org",
+          "a 2 GiB job waits under the 1 GiB cap, the memory quota named", jobj(c, jm))
+    ok(c, "the memory cap raised", "account", "modify", "org", "--quota-mem-gib", "2")
+    check(c.wait_state(jm, ("completed",), 30) is not None, "exactly at the new cap it runs",
+          jobj(c, jm))
+    # Durable: the caps survive a restart, and A's document as the build
+    # before CPU and memory quotas wrote it (no such keys) still loads.
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    doc = json.loads(db.execute("SELECT doc FROM tenancy WHERE kind='account' AND name='A'")
+                     .fetchone()[0])
+    old = {k: v for k, v in doc.items() if not re.search(r"_(cpus|mem_gib)$", k)}
+    db.execute("UPDATE tenancy SET doc=? WHERE kind='account' AND name='A'", (json.dumps(old),))
+    db.commit()
+    db.close()
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    o = json.loads(ok(c, "org after a restart", "account", "show", "org", "--json").stdout)
+    check(o.get("quota_cpus") == 2 and o.get("quota_mem_gib") == 2, "caps survive a restart", o)
+    a = json.loads(ok(c, "A from an older document", "account", "show", "A", "--json").stdout)
+    check(a.get("quota_devices") == 1 and a.get("quota_cpus") == -1 and
+          a.get("lend_limit_mem_gib") == -1, "an older document loads, no CPU/memory quota", a)
 
 
 def prio(c, jid, u=None):
