@@ -86,6 +86,10 @@ static const struct tf user_tf[] = {
 	 "end these associations (no live jobs in them)", 0, 0, ON_MOD},
 	{"default-account", "default_account", TF_STR, "A",
 	 "account of jobs without -A (default: the first)", 0, 0, ON_BOTH},
+	{"shares", "shares", TF_I64, "N",
+	 "fair share among the users of each of its accounts (default 1; order = multifactor; "
+	 "admins)",
+	 1, LIM, ON_BOTH},
 };
 
 static const struct tf qos_tf[] = {

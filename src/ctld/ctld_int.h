@@ -204,6 +204,7 @@ struct ctld_tuser {
 	char name[AIDC_MAX_NAME_BYTES];
 	char default_account[AIDC_MAX_NAME_BYTES];
 	struct ctld_names accounts;
+	int64_t shares; /* fair share among the users of each of its accounts, >= 1 */
 };
 
 /* A quality of service. */

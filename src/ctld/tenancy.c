@@ -221,6 +221,9 @@ static const struct tfield user_fields[] = {
 	FNAMES(struct ctld_tuser, "accounts", accounts, F_COORD, "accounts the user may charge"),
 	FSTR(struct ctld_tuser, "default_account", default_account, F_COORD,
 	     "account of jobs that name none (one of accounts; default the first)"),
+	FI64(struct ctld_tuser, "shares", shares, 1, LIM, 0,
+	     "fair share among the users of each of its accounts (default 1): order = "
+	     "multifactor ranks them by shares over decayed usage"),
 };
 
 static const struct tfield qos_fields[] = {
@@ -285,6 +288,8 @@ static void *obj_new(const struct tkind *k, const char *name)
 			*(int64_t *)fptr(d, &k->f[i]) = -1;
 	if (k == &K_ACCOUNT)
 		((struct ctld_account *)d)->shares = 1;
+	if (k == &K_USER)
+		((struct ctld_tuser *)d)->shares = 1;
 	return d;
 }
 
@@ -930,8 +935,11 @@ static int group_put(struct ctld *c, const char *user, int acct_group,
 				     .lend_limit = -1,
 				     .shares = 1};
 	if (user) {
-		/* A user's group sits under its account's in the fair-share tree. */
+		/* A user's group sits under its account's in the fair-share tree,
+		 * with the user's shares. */
+		const struct ctld_tuser *u = user_find(c, user);
 		g.parent = acct_group;
+		g.shares = u ? u->shares : 1;
 		snprintf(name, sizeof name, "user %s in %s", user, a->name);
 		return sched_group_set(c->sched, &g, e);
 	}
@@ -997,6 +1005,21 @@ static void groups_update(struct ctld *c, const struct ctld_account *a)
 	for (size_t i = 0; !a->parent[0] && i < c->ten.acct.n; i++)
 		if (!strcmp(((const struct ctld_account *)c->ten.acct.v[i])->parent, a->name))
 			groups_update(c, c->ten.acct.v[i]);
+	c->need_pass = true;
+}
+
+/* After a user changed: its groups in each of its accounts (its shares). */
+static void user_groups_update(struct ctld *c, const struct ctld_tuser *u)
+{
+	struct aidc_err e = {0};
+	for (size_t i = 0; i < u->accounts.n; i++) {
+		const struct ctld_account *a = ctld_account_find(c, u->accounts.v[i]);
+		if (!a)
+			continue;
+		int g1 = group_put(c, NULL, -1, a, &a->limits, &e);
+		if (g1 < 0 || group_put(c, u->name, g1, a, &a->user_limits, &e) < 0)
+			aidc_log(AIDC_LOG_ERROR, "user %s: %s", u->name, e.msg);
+	}
 	c->need_pass = true;
 }
 
@@ -1422,7 +1445,8 @@ int ctld_lf_user_modify(struct ctld *c, struct ctld_msg *m)
 			       u->default_account);
 		goto fail;
 	}
-	rc = commit_obj(c, m, &K_USER, &c->ten.users, u, 200);
+	if ((rc = commit_obj(c, m, &K_USER, &c->ten.users, u, 200)) == 0)
+		user_groups_update(c, u);
 	json_decref(root);
 	return rc;
 fail:

@@ -43,7 +43,8 @@
                               cohort org: account org and user a in A have no
                               usage and tie at rank 0, user b in B is rank 2:
                               factors 3/3 and 1/3) and priorities 1000 / 333;
-                              aidc share shows B's usage; bad shares and
+                              aidc share shows B's usage and b's shares 3
+                              (user shares: admins only); bad shares and
                               weights refused naming them
 
 Throwaway users are named aidcn<pid><tag>, removed at exit (atexit and
@@ -458,6 +459,18 @@ def test_fairshare():
           "shares -3 refused, nothing changed", data)
     ok(c, "a in A", "user", "add", a, "--account", "A")
     ok(c, "b in B", "user", "add", b, "--account", "B")
+    # A user's shares (the only user of B: its normalized share stays 1).
+    refused(c, "user shares 0 refused naming it", "shares", "user", "modify", b, "--shares", "0")
+    before = state(c)
+    st, data = c.http("POST", "/v1/users/%s" % b, b'{"shares":-1}')
+    check(st == 400 and b"shares" in data and state(c) == before,
+          "user shares -1 refused, nothing changed", data)
+    r = c.cli("user", "modify", b, "--shares", "3", user=b)
+    check(r.returncode != 0 and "only admins" in r.stderr, "a user cannot set its own shares",
+          r.stdout, r.stderr)
+    ok(c, "b's shares 3", "user", "modify", b, "--shares", "3")
+    r = ok(c, "user show --json", "user", "show", b, "--json")
+    check(json.loads(r.stdout).get("shares") == 3, "b's shares in its JSON", r.stdout)
     hold = c.submit("--gpus-per-task", "2", "--", "sleep", "300", user=b)
     check(c.wait_state(hold, ("running",), 30) is not None, "B's job uses the node",
           jobj(c, hold))
@@ -481,6 +494,8 @@ def test_fairshare():
     ub, ua = sh.get("user %s in B" % b, {}), sh.get("user %s in A" % a, {})
     check(ub.get("usage_dev_s", 0) > 0 and ua.get("usage_dev_s", 1) == 0,
           "B's usage charged, A's none", ub, ua, r.stdout, jobj(c, hold))
+    check(ub.get("shares") == 3 and ua.get("shares") == 1 and ub.get("norm_shares") == 1,
+          "the users' shares in the tree (b 3, a 1; each alone in its account)", ub, ua)
     r = ok(c, "aidc share (table, as a)", "share", u=a)
     check(("user %s in A" % a) in r.stdout and ("user %s in B" % b) not in r.stdout,
           "a sees its own groups, not b's", r.stdout)
