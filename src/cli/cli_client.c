@@ -574,7 +574,9 @@ static int one_arg(int argc, char **argv, const char *name, const char *usage,
 
 int cli_job_main(int argc, char **argv)
 {
-	return one_arg(argc, argv, "job", "aidc job ID", "Show one job with its tasks (JSON).",
+	return one_arg(argc, argv, "job", "aidc job ID",
+		       "Show one job with its tasks (JSON). ID_INDEX names one element of a job "
+		       "array; an index that has not started shows its array (as Slurm).",
 		       "GET", "/v1/jobs/%s", true);
 }
 
@@ -614,10 +616,18 @@ static int hold_release(int argc, char **argv, const char *name, const char *sum
 	if (np == 0)
 		return cli_refuse(&cmd, "expected one or more job ids (see 'aidc %s --help')", name);
 	for (size_t i = 0; i < np; i++) {
-		int64_t id;
-		if (aidc_parse_i64(pos[i], 1, INT64_MAX, &id) != 0) {
-			fprintf(stderr, "aidc %s: '%.64s' is not a job id (a positive number); "
-					"nothing was changed\n", name, pos[i]);
+		/* ID, or ID_INDEX: one element of a job array */
+		int64_t id, idx;
+		const char *us = strchr(pos[i], '_');
+		char head[24] = "";
+		if (us && (size_t)(us - pos[i]) < sizeof head)
+			memcpy(head, pos[i], (size_t)(us - pos[i]));
+		if (us ? aidc_parse_i64(head, 1, INT64_MAX, &id) != 0 ||
+			     aidc_parse_i64(us + 1, 0, AIDC_MAX_ARRAY_INDEX, &idx) != 0
+		       : aidc_parse_i64(pos[i], 1, INT64_MAX, &id) != 0) {
+			fprintf(stderr, "aidc %s: '%.64s' is not a job id (a positive number, or "
+					"ID_INDEX for one element of an array); nothing was changed\n",
+				name, pos[i]);
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -649,7 +659,9 @@ int cli_hold_main(int argc, char **argv)
 	return hold_release(argc, argv, "hold",
 			    "Hold pending jobs (yours; admins any): they stay pending with reason "
 			    "'held' and never start until released. A job that is not pending is "
-			    "refused; one already held stays held.");
+			    "refused; one already held stays held. An array's ID holds its pending "
+			    "indices and elements; ID_INDEX one element (a pending index becomes a "
+			    "job of its own, as in Slurm).");
 }
 
 int cli_release_main(int argc, char **argv)
@@ -657,7 +669,8 @@ int cli_release_main(int argc, char **argv)
 	return hold_release(argc, argv, "release",
 			    "Release held jobs (yours; admins any): they are queued again and "
 			    "start when the scheduler places them. A job that is not held is "
-			    "refused.");
+			    "refused. An array's ID releases it and its held elements; ID_INDEX "
+			    "one element (within the array's %LIMIT).");
 }
 
 int cli_drain_main(int argc, char **argv)

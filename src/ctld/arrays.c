@@ -73,7 +73,40 @@ bool ctld_array_may_queue(const struct ctld_job *j)
 	if (!j->arr)
 		return true;
 	return j->arr->count > 0 &&
-	       (!j->spec.array_limit || (int64_t)j->arr_live < j->spec.array_limit);
+	       (!j->spec.array_limit ||
+		(int64_t)j->arr_live - (int64_t)j->arr_waiting < j->spec.array_limit);
+}
+
+/* Whether %LIMIT leaves room for one more element of record m. */
+static bool limit_room(const struct ctld_job *m)
+{
+	return !m->spec.array_limit ||
+	       (int64_t)m->arr_live - (int64_t)m->arr_waiting < m->spec.array_limit;
+}
+
+bool ctld_array_unwait(struct ctld *c, struct ctld_job *el)
+{
+	if (!el->arr_wait)
+		return true;
+	struct ctld_job *m = ctld_job_find(c, (uint64_t)el->spec.array_job_id);
+	el->arr_throttled = m && !limit_room(m);
+	if (el->arr_throttled)
+		return false;
+	el->arr_wait = false;
+	if (m)
+		m->arr_waiting -= m->arr_waiting > 0;
+	return true;
+}
+
+void ctld_array_rewait(struct ctld *c, struct ctld_job *el)
+{
+	if (!el->spec.array_job_id)
+		return;
+	struct ctld_job *m = ctld_job_find(c, (uint64_t)el->spec.array_job_id);
+	if (el->arr_wait || el->state != CTLD_JOB_PENDING || el->attempt || el->start_s || !m)
+		return;
+	el->arr_wait = true;
+	m->arr_waiting++;
 }
 
 /* The record's pending indices as text in its spec. */
@@ -330,6 +363,20 @@ size_t ctld_array_after_starts(struct ctld *c)
 	return n;
 }
 
+/* Queues waiting element el (released) when its record's %LIMIT allows. */
+static void element_queue(struct ctld *c, struct ctld_job *el)
+{
+	if (el->state != CTLD_JOB_PENDING || el->handle >= 0 || !ctld_array_unwait(c, el))
+		return;
+	struct aidc_err e = {0};
+	if (ctld_sched_submit(c, el, &e) != 0) {
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing the element: %s", el->id, e.msg);
+		ctld_array_rewait(c, el);
+		return;
+	}
+	c->need_pass = true;
+}
+
 void ctld_array_refill(struct ctld *c)
 {
 	c->arr_refill = false;
@@ -337,6 +384,8 @@ void ctld_array_refill(struct ctld *c)
 		struct ctld_job *m = c->jobs[i];
 		if (m->arr && m->arr_throttled)
 			record_queue(c, m);
+		else if (m->arr_wait && m->arr_throttled && !m->held)
+			element_queue(c, m);
 	}
 }
 
@@ -365,11 +414,15 @@ int ctld_array_element_ended(struct ctld *c, struct ctld_job *el, struct aidc_er
 	if (!m || !m->arr || m->state != CTLD_JOB_PENDING)
 		return 0; /* the array was cancelled: nothing to count */
 	m->arr_live -= m->arr_live > 0;
+	if (el->arr_wait) {
+		el->arr_wait = false;
+		m->arr_waiting -= m->arr_waiting > 0;
+	}
 	bool bad = el->state != CTLD_JOB_COMPLETED;
 	m->spec.array_failed += bad;
 	if (!m->arr->count && !m->arr_live)
 		return record_end(c, m, e);
-	if (m->arr_throttled)
+	if (m->arr_throttled || m->arr_waiting)
 		c->arr_refill = true;
 	return bad ? record_store(c, m, e) : 0;
 }
@@ -383,6 +436,17 @@ void ctld_arrays_restore(struct ctld *c)
 		struct ctld_job *m = ctld_job_find(c, (uint64_t)el->spec.array_job_id);
 		if (m && m->arr)
 			m->arr_live++;
+		/* Never started: split off by a hold; it waits (held), or queues
+		 * again below when %LIMIT allows (it was released). */
+		if (m && m->arr && el->state == CTLD_JOB_PENDING && !el->attempt && !el->start_s) {
+			c->jobs[i]->arr_wait = true;
+			m->arr_waiting++;
+		}
+	}
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctld_job *j = c->jobs[i];
+		if (j->arr_wait && !j->held)
+			ctld_array_unwait(c, j);
 	}
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *m = c->jobs[i];
@@ -421,6 +485,19 @@ static int parse_ref(const char *ref, uint64_t *aid, int64_t *idx)
 	return 0;
 }
 
+/* The element for index idx of array aid that has not ended, or NULL. A
+ * scan of the live jobs (as a cancel's). */
+static struct ctld_job *live_element(struct ctld *c, uint64_t aid, int64_t idx)
+{
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctld_job *el = c->jobs[i];
+		if ((uint64_t)el->spec.array_job_id == aid && el->spec.array_task_id == idx &&
+		    !ctld_job_ended(el))
+			return el;
+	}
+	return NULL;
+}
+
 /* Drops pending index idx of record m (cancelled: counted as not completed). */
 static int drop_index(struct ctld *c, struct ctld_job *m, int64_t idx, struct aidc_err *e)
 {
@@ -453,11 +530,8 @@ int ctld_array_cancel_one(struct ctld *c, const struct api_identity *who, const 
 	int64_t idx;
 	if (parse_ref(ref, &aid, &idx) != 0)
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no job %.32s", ref);
-	for (size_t i = 0; i < c->njobs; i++) {
-		struct ctld_job *el = c->jobs[i];
-		if ((uint64_t)el->spec.array_job_id != aid || el->spec.array_task_id != idx ||
-		    ctld_job_ended(el) || (!who->admin && el->uid != who->uid))
-			continue;
+	struct ctld_job *el = live_element(c, aid, idx);
+	if (el && (who->admin || el->uid == who->uid)) {
 		*out = el;
 		return ctld_job_stop(c, el, CTLD_JOB_CANCELLED, why, e);
 	}
@@ -467,4 +541,149 @@ int ctld_array_cancel_one(struct ctld *c, const struct api_identity *who, const 
 		return aidc_errf(e, AIDC_E_NOTFOUND, "no pending or running job %.32s", ref);
 	*out = m;
 	return drop_index(c, m, idx, e);
+}
+
+/* An ended element's row: its spec names its array and index (the
+ * controller writes both keys together, in this order). Rows come newest
+ * first; every element's id is above its array's, so the walk stops there. */
+struct ref_scan {
+	uint64_t aid, found;
+	char needle[80];
+};
+
+static int scan_row(void *ctx, const struct store_job *r)
+{
+	struct ref_scan *s = ctx;
+	if (r->id <= s->aid)
+		return 1;
+	const char *p = r->spec_json ? strstr(r->spec_json, s->needle) : NULL;
+	char next = p ? p[strlen(s->needle)] : '\0';
+	if (next != ',' && next != '}')
+		return 0;
+	s->found = r->id;
+	return 1;
+}
+
+struct ctld_job *ctld_array_find_ref(struct ctld *c, const char *ref, struct ctld_job **tmp)
+{
+	uint64_t aid;
+	int64_t idx;
+	if (parse_ref(ref, &aid, &idx) != 0)
+		return NULL;
+	struct ctld_job *el = live_element(c, aid, idx);
+	if (el)
+		return el;
+	struct ctld_job *m = ctld_job_find(c, aid);
+	if (m && m->arr && m->state == CTLD_JOB_PENDING && aidc_aset_contains(m->arr, idx))
+		return m;
+	struct ref_scan s = {.aid = aid};
+	snprintf(s.needle, sizeof s.needle, "\"array_job_id\":%" PRIu64 ",\"array_task_id\":%" PRId64,
+		 aid, idx);
+	struct store_job_query q = {.state_mask = ~UINT64_C(0), .uid = -1, .limit = INT64_MAX};
+	if (c->st->ops->job_query(c->st, &q, scan_row, &s, NULL) < 0 || !s.found ||
+	    ctld_job_load(c, s.found, tmp, NULL) != 0)
+		return NULL;
+	if ((uint64_t)(*tmp)->spec.array_job_id == aid && (*tmp)->spec.array_task_id == idx)
+		return *tmp;
+	ctld_job_free(*tmp);
+	*tmp = NULL;
+	return NULL;
+}
+
+/* Index idx of pending record m as an element of its own, held or (m held,
+ * released) queued when %LIMIT allows: stored with m's record in one unit. */
+static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, bool held,
+		     struct ctld_job **out, struct aidc_err *e)
+{
+	if (m->dep_wait)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "job %" PRIu64 "_%" PRId64 ": its array waits for its dependency; "
+				 "hold or release the whole array (%" PRIu64 ")",
+				 m->id, idx, m->id);
+	struct api_job_submit tmp = {0};
+	const struct api_job_submit *full;
+	int rc = ctld_job_spec(c, m, &tmp, &full, e);
+	if (rc)
+		return rc;
+	char *doc = ctld_spec_to_json(full);
+	api_decoded_release(&api_schema_job_submit, &tmp);
+	struct ctld_job *el = doc ? element_new(c, m, idx, doc, e) : NULL;
+	aidc_free(doc);
+	if (!el)
+		return e->code ? e->code : AIDC_E_LIMIT;
+	el->held = held;
+	el->reason = held ? aidc_strdup(CTLD_HELD_REASON) : NULL;
+	char *undo = aidc_strdup(m->spec.array_pending ? m->spec.array_pending : "");
+	aidc_aset_remove(m->arr, idx);
+	if ((rc = ctld_tx_begin(c, e)) == 0) {
+		if ((rc = ctld_hwm_raise(c, el->id + 1, e)) != 0 ||
+		    (rc = ctld_job_insert_row(c, el, e)) != 0 || (rc = record_store(c, m, e)) != 0)
+			ctld_tx_rollback(c);
+		else
+			rc = ctld_tx_release(c, e);
+	}
+	if (rc) {
+		record_restore(m, undo);
+		aidc_free(undo);
+		ctld_job_free(el);
+		return rc;
+	}
+	aidc_free(undo);
+	c->next_job_id++;
+	ctld_jobs_append(c, el);
+	m->arr_live++;
+	m->arr_waiting++;
+	el->arr_wait = true;
+	if (!m->arr->count && m->handle >= 0)
+		ctld_sched_release(c, m, false); /* nothing left for it to start */
+	if (!held)
+		element_queue(c, el);
+	*out = el;
+	return 0;
+}
+
+int ctld_array_hold_one(struct ctld *c, const struct api_identity *who, const char *ref,
+			bool hold, struct ctld_job **out, struct aidc_err *e)
+{
+	uint64_t aid;
+	int64_t idx;
+	if (parse_ref(ref, &aid, &idx) != 0)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no job %.32s", ref);
+	struct ctld_job *el = live_element(c, aid, idx);
+	if (el && (who->admin || el->uid == who->uid)) {
+		*out = el;
+		return hold ? ctld_job_hold(c, el, e) : ctld_job_release(c, el, e);
+	}
+	struct ctld_job *m = ctld_job_find(c, aid);
+	if (!m || !m->arr || m->state != CTLD_JOB_PENDING || (!who->admin && m->uid != who->uid) ||
+	    !aidc_aset_contains(m->arr, idx))
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no pending or running job %.32s", ref);
+	if (!hold && !m->held)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "job %.32s is not held (a pending index of array %" PRIu64 ")", ref,
+				 m->id);
+	return split_off(c, m, idx, hold, out, e);
+}
+
+int ctld_array_hold_all(struct ctld *c, struct ctld_job *m, bool hold, struct aidc_err *e)
+{
+	size_t n = 0;
+	int rc = 0;
+	if (m->held != hold) {
+		rc = hold ? ctld_job_hold(c, m, e) : ctld_job_release(c, m, e);
+		n++;
+	}
+	for (size_t i = 0; rc == 0 && i < c->njobs; i++) {
+		struct ctld_job *el = c->jobs[i];
+		if ((uint64_t)el->spec.array_job_id != m->id || el->state != CTLD_JOB_PENDING ||
+		    el->held == hold)
+			continue;
+		rc = hold ? ctld_job_hold(c, el, e) : ctld_job_release(c, el, e);
+		n++;
+	}
+	if (rc == 0 && n == 0 && !hold)
+		rc = aidc_errf(e, AIDC_E_STATE,
+			       "job %" PRIu64 " is not held, nor is any of its pending elements",
+			       m->id);
+	return rc;
 }

@@ -106,6 +106,12 @@ struct ctld_job {
 	uint32_t arr_live;
 	bool arr_throttled, arr_new;
 	char *arr_undo;
+	/* An element split off its record by a hold of that one index
+	 * (arr_wait: not queued in the core since; counted in its record's
+	 * arr_live and arr_waiting, which %LIMIT does not count). A released one
+	 * queues when %LIMIT allows (arr_throttled until then). */
+	bool arr_wait;
+	uint32_t arr_waiting;
 	/* Output bytes stored under the log directory (output.c); counted for
 	 * live jobs only (restored from the allocated blocks at start). */
 	int64_t out_bytes;
@@ -476,6 +482,23 @@ void ctld_arrays_restore(struct ctld *c);
  * record. *out is the job the reply shows; AIDC_E_NOTFOUND if none. */
 int ctld_array_cancel_one(struct ctld *c, const struct api_identity *who, const char *ref,
 			  const char *why, struct ctld_job **out, struct aidc_err *e);
+/* "A_T" of GET /v1/jobs/{id}: the live element, else the record while T is
+ * one of its pending indices (as Slurm's scontrol shows it), else the ended
+ * element read back from the store (*tmp, caller frees); NULL if none. */
+struct ctld_job *ctld_array_find_ref(struct ctld *c, const char *ref, struct ctld_job **tmp);
+/* Hold (hold) or release "A_T": the live element's hold; a pending index of
+ * a record is split off as an element of its own, held (as Slurm does).
+ * *out is the job the reply shows. */
+int ctld_array_hold_one(struct ctld *c, const struct api_identity *who, const char *ref,
+			bool hold, struct ctld_job **out, struct aidc_err *e);
+/* Hold or release pending record m and its pending elements (as Slurm's
+ * scontrol on an array id); a release with nothing held is refused. */
+int ctld_array_hold_all(struct ctld *c, struct ctld_job *m, bool hold, struct aidc_err *e);
+/* Whether element el may be queued now (a waiting one: when m's %LIMIT
+ * allows it, and then it no longer waits). */
+bool ctld_array_unwait(struct ctld *c, struct ctld_job *el);
+/* Element el, held before it ever started, waits again (a no-op for others). */
+void ctld_array_rewait(struct ctld *c, struct ctld_job *el);
 /* scancel of an array record: every live element, then the record. */
 int ctld_array_cancel_all(struct ctld *c, struct ctld_job *m, const char *why, struct aidc_err *e);
 /* Exported for arrays.c (jobs.c): */

@@ -1045,6 +1045,8 @@ int ctld_job_hold(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		set_reason(j, old);
 		if (ctld_sched_submit(c, j, NULL) == 0)
 			c->need_pass = true;
+	} else {
+		ctld_array_rewait(c, j); /* an element that never started: off %LIMIT */
 	}
 	aidc_free(old);
 	return rc;
@@ -1055,14 +1057,19 @@ int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	if (!j->held)
 		return aidc_errf(e, AIDC_E_STATE, "job %" PRIu64 " is not held (%s)", j->id,
 				 ctld_job_state_name(j->state));
-	/* Waiting for its dependencies: ctld_deps_check queues it. */
-	int rc = j->dep_wait || !ctld_array_may_queue(j) ? 0 : ctld_sched_submit(c, j, e);
-	if (rc)
+	/* Waiting for its dependencies: ctld_deps_check queues it. A waiting
+	 * array element queues when its array's %LIMIT allows (arrays.c). */
+	bool q = !j->dep_wait && ctld_array_may_queue(j) && ctld_array_unwait(c, j);
+	int rc = q ? ctld_sched_submit(c, j, e) : 0;
+	if (rc) {
+		ctld_array_rewait(c, j);
 		return rc;
+	}
 	j->held = false;
 	set_reason(j, NULL);
 	if ((rc = commit_job(c, j, false, e)) != 0) {
 		ctld_sched_release(c, j, false);
+		ctld_array_rewait(c, j);
 		j->held = true;
 		set_reason(j, CTLD_HELD_REASON);
 		return rc;
@@ -1381,7 +1388,7 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		 * requeued one finds it holding still: its jobs ended). */
 		j->dep_wait = j->state == CTLD_JOB_PENDING && j->spec.dependency;
 		if (j->state == CTLD_JOB_PENDING &&
-		    (j->held || j->dep_wait || !ctld_array_may_queue(j))) {
+		    (j->held || j->dep_wait || j->arr_wait || !ctld_array_may_queue(j))) {
 			aidc_free(j->tasks); /* held or waiting: stays out of the core */
 			j->tasks = NULL;
 		} else if (j->state == CTLD_JOB_PENDING) {
@@ -1427,7 +1434,7 @@ static const char *pending_reason(struct ctld *c, const struct ctld_job *j, char
 		return j->dep_never ? "DependencyNeverSatisfied" : "dependency";
 	if (j->arr && !j->arr->count)
 		return "none: every index has started";
-	if (j->arr && j->arr_throttled)
+	if (j->arr_throttled) /* a record, or an element released while at %LIMIT */
 		return "JobArrayTaskLimit"; /* Slurm's reason */
 	return ctld_sched_reason(c, j, buf, n);
 }

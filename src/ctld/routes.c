@@ -53,6 +53,8 @@ static struct ctld_job *req_job(struct ctld *c, struct ctld_msg *m)
 		j = ctld_job_find(c, (uint64_t)id);
 		if (!j && ctld_job_load(c, (uint64_t)id, &m->tmp_job, NULL) == 0)
 			j = m->tmp_job;
+	} else if (strchr(m->req->params[0], '_')) { /* "12_5": an array's element */
+		j = ctld_array_find_ref(c, m->req->params[0], &m->tmp_job);
 	}
 	if (j && !m->req->who.admin && j->uid != m->req->who.uid)
 		j = NULL;
@@ -224,10 +226,19 @@ int ctld_lf_job_requeue(struct ctld *c, struct ctld_msg *m)
 /* Hold and release: req_job answers 404 for another user's job (admins see all). */
 static int hold_reply(struct ctld *c, struct ctld_msg *m, bool hold)
 {
-	struct ctld_job *j = req_job(c, m);
-	if (!j)
+	struct ctld_job *j = NULL;
+	int rc;
+	if (strchr(m->req->params[0], '_')) { /* one element of an array (arrays.c) */
+		rc = ctld_array_hold_one(c, &m->req->who, m->req->params[0], hold, &j, &m->err);
+		return rc ? rc : job_reply(c, m, j, false);
+	}
+	if (!(j = req_job(c, m)))
 		return AIDC_E_NOTFOUND;
-	int rc = hold ? ctld_job_hold(c, j, &m->err) : ctld_job_release(c, j, &m->err);
+	if (j->arr && j->state == CTLD_JOB_PENDING) { /* the whole array, elements too */
+		rc = ctld_array_hold_all(c, j, hold, &m->err);
+		return rc ? rc : job_reply(c, m, j, false);
+	}
+	rc = hold ? ctld_job_hold(c, j, &m->err) : ctld_job_release(c, j, &m->err);
 	return rc ? rc : job_reply(c, m, j, false);
 }
 

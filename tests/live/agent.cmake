@@ -45,6 +45,8 @@ aidc_live_test(NAME live_agent_plugin SCRIPT agent_plugin.sh
 aidc_live_test(NAME live_sbatch SCRIPT sbatch.sh TIMEOUT 180)
 # Job arrays (sbatch_array.sh): env, %A_%a, throttle, squeue, cancel, afterok, restart.
 aidc_live_test(NAME live_sbatch_array SCRIPT sbatch_array.sh TIMEOUT 300)
+# Array elements by ID_INDEX (sbatch_array_elem.sh): job/scontrol show, hold/release of one.
+aidc_live_test(NAME live_sbatch_array_elem SCRIPT sbatch_array_elem.sh TIMEOUT 240)
 # Holds (sbatch_hold.sh): -H, aidc hold/release, other users, a restart.
 aidc_live_test(NAME live_sbatch_hold SCRIPT sbatch_hold.sh TIMEOUT 180)
 # scontrol in batch jobs (sbatch_scontrol.sh): PATH, show hostnames/job, hold/release.
