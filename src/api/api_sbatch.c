@@ -110,8 +110,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
     {"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
     {"dependency", 'd', ARG, A, O_DEPENDENCY,
-     "after[ok|notok|any]:ID[:ID...] or singleton, joined by ',' (all) or '?' (any): "
-     "pending (reason dependency) until they hold"},
+     "after[ok|notok|any|corr]:ID[:ID...] or singleton, joined by ',' (all) or '?' (any): "
+     "pending (reason dependency) until they hold; aftercorr: element i after element i"},
     {"distribution", 'm', ARG, R, 0,
      "one node: srun numbers a step's tasks in order on it"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
@@ -513,9 +513,9 @@ int api_parse_signal_opt(const char *v, int64_t *sig, int64_t *before_s, bool *b
 
 const char *api_dep_type_name(int type)
 {
-	static const char *const names[] = {"?",	"afterok", "afternotok",
-					    "afterany", "after",   "singleton"};
-	return type > 0 && type <= API_DEP_SINGLETON ? names[type] : "?";
+	static const char *const names[] = {"?",	"afterok", "afternotok", "afterany",
+					    "after", "singleton", "aftercorr"};
+	return type > 0 && type <= API_DEP_AFTERCORR ? names[type] : "?";
 }
 
 /* One job id of a dependency item, with after's "+MINUTES" (len bytes at q). */
@@ -552,17 +552,15 @@ static int parse_dep_id(const char *q, size_t len, int type, struct api_dep *d, 
 /* The TYPE of a dependency item (tl bytes at p) in *type. */
 static int dep_type(const char *p, size_t tl, int *type, struct aidc_err *e)
 {
-	for (int t = API_DEP_AFTEROK; t <= API_DEP_SINGLETON; t++)
+	for (int t = API_DEP_AFTEROK; t <= API_DEP_AFTERCORR; t++)
 		if (strlen(api_dep_type_name(t)) == tl && !strncmp(p, api_dep_type_name(t), tl)) {
 			*type = t;
 			return 0;
 		}
-	bool corr = tl == 9 && !strncmp(p, "aftercorr", 9);
-	return aidc_errf(e, corr ? AIDC_E_UNSUPPORTED : AIDC_E_INVAL, "--dependency: '%.*s' %s",
-			 (int)(tl > 32 ? 32 : tl), p,
-			 corr ? "needs job arrays, which are not implemented yet"
-			      : "is not a dependency type (after, afterok, afternotok, afterany, "
-				"singleton)");
+	return aidc_errf(e, AIDC_E_INVAL,
+			 "--dependency: '%.*s' is not a dependency type (after, afterok, "
+			 "afternotok, afterany, aftercorr, singleton)",
+			 (int)(tl > 32 ? 32 : tl), p);
 }
 
 /* One TYPE:ID[:ID...] (or singleton) of a --dependency list (len bytes at p). */

@@ -106,6 +106,7 @@ enum api_dep_type {
 	API_DEP_AFTERANY,
 	API_DEP_AFTER,     /* the job has started (or was cancelled), plus delay_s */
 	API_DEP_SINGLETON, /* no earlier job of this user and name is still live */
+	API_DEP_AFTERCORR, /* element i after element i of array ID completed */
 };
 struct api_dep {
 	int type;        /* enum api_dep_type */
@@ -116,9 +117,9 @@ struct api_dep {
  * Parses Slurm's --dependency: items TYPE:ID[:ID...] (after's ids may carry
  * "+MINUTES") or "singleton", joined by ',' (every one must hold; *any
  * false) or by '?' (any one is enough; *any true), never both. TYPE is
- * after, afterok, afternotok or afterany; aftercorr (arrays) is refused with
- * AIDC_E_UNSUPPORTED, bad syntax with AIDC_E_INVAL, each naming the problem
- * in e. At most AIDC_MAX_JOB_DEPS items go to out. Borrows v.
+ * after, afterok, afternotok, afterany or aftercorr (element i of an array
+ * after element i of array ID); bad syntax is AIDC_E_INVAL naming the
+ * problem in e. At most AIDC_MAX_JOB_DEPS items go to out. Borrows v.
  */
 int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, bool *any,
 			 struct aidc_err *e);

@@ -335,6 +335,11 @@ static bool record_queue(struct ctld *c, struct ctld_job *m)
 	m->arr_throttled = m->arr->count > 0 && !ctld_array_may_queue(m);
 	if (!ctld_array_may_queue(m))
 		return false;
+	if (ctld_array_has_corr(m)) { /* aftercorr: its next index is checked first */
+		m->dep_wait = true;
+		c->need_pass = true;
+		return false;
+	}
 	struct aidc_err e = {0};
 	if (ctld_sched_submit(c, m, &e) != 0) {
 		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing the array again: %s", m->id,
@@ -366,7 +371,8 @@ size_t ctld_array_after_starts(struct ctld *c)
 /* Queues waiting element el (released) when its record's %LIMIT allows. */
 static void element_queue(struct ctld *c, struct ctld_job *el)
 {
-	if (el->state != CTLD_JOB_PENDING || el->handle >= 0 || !ctld_array_unwait(c, el))
+	if (el->state != CTLD_JOB_PENDING || el->handle >= 0 || el->dep_wait ||
+	    !ctld_array_unwait(c, el))
 		return;
 	struct aidc_err e = {0};
 	if (ctld_sched_submit(c, el, &e) != 0) {
@@ -445,8 +451,8 @@ void ctld_arrays_restore(struct ctld *c)
 	}
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
-		if (j->arr_wait && !j->held)
-			ctld_array_unwait(c, j);
+		if (j->arr_wait && !j->held && !j->spec.dependency)
+			ctld_array_unwait(c, j); /* released: it queues (or waits for %LIMIT) */
 	}
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *m = c->jobs[i];
@@ -516,8 +522,9 @@ static int drop_index(struct ctld *c, struct ctld_job *m, int64_t idx, struct ai
 		m->spec.array_failed--;
 		record_restore(m, undo);
 		m->state = CTLD_JOB_PENDING;
-	} else if (!m->arr->count && m->handle >= 0) {
+	} else if (m->handle >= 0 && (!m->arr->count || ctld_array_has_corr(m))) {
 		ctld_sched_release(c, m, false);
+		m->dep_wait = m->arr->count > 0 && m->state == CTLD_JOB_PENDING;
 	}
 	aidc_free(undo);
 	return rc;
@@ -548,6 +555,7 @@ int ctld_array_cancel_one(struct ctld *c, const struct api_identity *who, const 
  * first; every element's id is above its array's, so the walk stops there. */
 struct ref_scan {
 	uint64_t aid, found;
+	int state;
 	char needle[80];
 };
 
@@ -561,7 +569,21 @@ static int scan_row(void *ctx, const struct store_job *r)
 	if (next != ',' && next != '}')
 		return 0;
 	s->found = r->id;
+	s->state = r->state;
 	return 1;
+}
+
+/* The stored element for index idx of array aid: its id (0 if none). */
+static uint64_t scan_element(struct ctld *c, uint64_t aid, int64_t idx, int *state)
+{
+	struct ref_scan s = {.aid = aid};
+	snprintf(s.needle, sizeof s.needle, "\"array_job_id\":%" PRIu64 ",\"array_task_id\":%" PRId64,
+		 aid, idx);
+	struct store_job_query q = {.state_mask = ~UINT64_C(0), .uid = -1, .limit = INT64_MAX};
+	if (c->st->ops->job_query(c->st, &q, scan_row, &s, NULL) < 0)
+		return 0;
+	*state = s.state;
+	return s.found;
 }
 
 struct ctld_job *ctld_array_find_ref(struct ctld *c, const char *ref, struct ctld_job **tmp)
@@ -576,12 +598,9 @@ struct ctld_job *ctld_array_find_ref(struct ctld *c, const char *ref, struct ctl
 	struct ctld_job *m = ctld_job_find(c, aid);
 	if (m && m->arr && m->state == CTLD_JOB_PENDING && aidc_aset_contains(m->arr, idx))
 		return m;
-	struct ref_scan s = {.aid = aid};
-	snprintf(s.needle, sizeof s.needle, "\"array_job_id\":%" PRIu64 ",\"array_task_id\":%" PRId64,
-		 aid, idx);
-	struct store_job_query q = {.state_mask = ~UINT64_C(0), .uid = -1, .limit = INT64_MAX};
-	if (c->st->ops->job_query(c->st, &q, scan_row, &s, NULL) < 0 || !s.found ||
-	    ctld_job_load(c, s.found, tmp, NULL) != 0)
+	int st;
+	uint64_t found = scan_element(c, aid, idx, &st);
+	if (!found || ctld_job_load(c, found, tmp, NULL) != 0)
 		return NULL;
 	if ((uint64_t)(*tmp)->spec.array_job_id == aid && (*tmp)->spec.array_task_id == idx)
 		return *tmp;
@@ -592,14 +611,33 @@ struct ctld_job *ctld_array_find_ref(struct ctld *c, const char *ref, struct ctl
 
 /* Index idx of pending record m as an element of its own, held or (m held,
  * released) queued when %LIMIT allows: stored with m's record in one unit. */
-static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, bool held,
+/* The element keeps its array's dependency while the array waits for it,
+ * or with aftercorr (then for its own index; never: it cannot hold for it).
+ * Stored, so a restart checks it again. */
+static int keep_dependency(struct ctld_job *el, const struct ctld_job *m, bool never,
+			   struct aidc_err *e)
+{
+	el->spec.dependency = aidc_strdup(m->spec.dependency);
+	char *js = ctld_spec_to_json(&el->spec);
+	if (!js)
+		return aidc_errf(e, AIDC_E_LIMIT, "job %" PRIu64 ": spec too large", el->id);
+	aidc_free(el->spec_json);
+	el->spec_json = js;
+	el->spec_bytes = (uint32_t)strlen(js);
+	el->dep_wait = true;
+	el->dep_never = never;
+	el->spec.kill_on_invalid_dep = m->spec.kill_on_invalid_dep && !never;
+	return 0;
+}
+
+/* How split_off leaves the new element: held, queued (when %LIMIT allows),
+ * or pending with its array's dependency, which never holds for its index. */
+enum { SPLIT_HELD, SPLIT_QUEUED, SPLIT_DEP_NEVER };
+
+static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, int how,
 		     struct ctld_job **out, struct aidc_err *e)
 {
-	if (m->dep_wait)
-		return aidc_errf(e, AIDC_E_STATE,
-				 "job %" PRIu64 "_%" PRId64 ": its array waits for its dependency; "
-				 "hold or release the whole array (%" PRIu64 ")",
-				 m->id, idx, m->id);
+	bool held = how == SPLIT_HELD;
 	struct api_job_submit tmp = {0};
 	const struct api_job_submit *full;
 	int rc = ctld_job_spec(c, m, &tmp, &full, e);
@@ -611,6 +649,11 @@ static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, bool held,
 	aidc_free(doc);
 	if (!el)
 		return e->code ? e->code : AIDC_E_LIMIT;
+	if (m->spec.dependency && (m->dep_wait || ctld_array_has_corr(m)) &&
+	    (rc = keep_dependency(el, m, how == SPLIT_DEP_NEVER, e)) != 0) {
+		ctld_job_free(el);
+		return rc;
+	}
 	el->held = held;
 	el->reason = held ? aidc_strdup(CTLD_HELD_REASON) : NULL;
 	char *undo = aidc_strdup(m->spec.array_pending ? m->spec.array_pending : "");
@@ -634,13 +677,17 @@ static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, bool held,
 	m->arr_live++;
 	m->arr_waiting++;
 	el->arr_wait = true;
-	if (!m->arr->count && m->handle >= 0)
-		ctld_sched_release(c, m, false); /* nothing left for it to start */
-	if (!held)
+	if (m->handle >= 0 && (!m->arr->count || ctld_array_has_corr(m))) {
+		/* nothing left for it to start, or aftercorr: the next index first */
+		ctld_sched_release(c, m, false);
+		m->dep_wait = m->arr->count > 0;
+	}
+	if (how == SPLIT_QUEUED)
 		element_queue(c, el);
 	*out = el;
 	return 0;
 }
+
 
 int ctld_array_hold_one(struct ctld *c, const struct api_identity *who, const char *ref,
 			bool hold, struct ctld_job **out, struct aidc_err *e)
@@ -662,7 +709,7 @@ int ctld_array_hold_one(struct ctld *c, const struct api_identity *who, const ch
 		return aidc_errf(e, AIDC_E_STATE,
 				 "job %.32s is not held (a pending index of array %" PRIu64 ")", ref,
 				 m->id);
-	return split_off(c, m, idx, hold, out, e);
+	return split_off(c, m, idx, hold ? SPLIT_HELD : SPLIT_QUEUED, out, e);
 }
 
 int ctld_array_hold_all(struct ctld *c, struct ctld_job *m, bool hold, struct aidc_err *e)
@@ -685,5 +732,64 @@ int ctld_array_hold_all(struct ctld *c, struct ctld_job *m, bool hold, struct ai
 		rc = aidc_errf(e, AIDC_E_STATE,
 			       "job %" PRIu64 " is not held, nor is any of its pending elements",
 			       m->id);
+	return rc;
+}
+
+/* ---- aftercorr --------------------------------------------------------------- */
+
+bool ctld_array_has_corr(const struct ctld_job *j)
+{
+	return j->spec.dependency && strstr(j->spec.dependency, "aftercorr");
+}
+
+int64_t ctld_array_corr_index(const struct ctld_job *j)
+{
+	if (j->spec.array_job_id)
+		return j->spec.array_task_id;
+	return j->arr && j->arr->count ? j->arr->r[0].lo : -1;
+}
+
+/* Whether idx is one of the indices array record m was submitted with. */
+static bool submitted_index(const struct ctld_job *m, int64_t idx)
+{
+	struct aidc_aset set;
+	int64_t lim;
+	if (!m->spec.array || aidc_aset_parse(m->spec.array, &set, &lim, NULL) != 0)
+		return false;
+	bool in = aidc_aset_contains(&set, idx);
+	aidc_aset_free(&set);
+	return in;
+}
+
+int ctld_array_corr_state(struct ctld *c, uint64_t aid, int64_t idx, int *state)
+{
+	struct ctld_job *el = live_element(c, aid, idx);
+	if (el) {
+		*state = el->state;
+		return 0;
+	}
+	struct ctld_job *m = ctld_job_find(c, aid);
+	if (m && (!m->arr || !submitted_index(m, idx)))
+		return AIDC_E_NOTFOUND; /* not an array, or not one of its indices */
+	if (m && m->state == CTLD_JOB_PENDING && aidc_aset_contains(m->arr, idx)) {
+		*state = CTLD_JOB_PENDING;
+		return 0;
+	}
+	return scan_element(c, aid, idx, state) ? 0 : AIDC_E_NOTFOUND;
+}
+
+int ctld_array_corr_never(struct ctld *c, struct ctld_job *m, const char *why)
+{
+	int64_t idx = ctld_array_corr_index(m);
+	struct aidc_err e = {0};
+	struct ctld_job *el = NULL;
+	aidc_log(AIDC_LOG_INFO, "job %" PRIu64 "_%" PRId64 ": dependency never satisfied: %s",
+		 m->id, idx, why);
+	/* As Slurm: that index alone waits (DependencyNeverSatisfied), or is
+	 * cancelled with --kill-on-invalid-dep; the others go on. */
+	int rc = m->spec.kill_on_invalid_dep ? drop_index(c, m, idx, &e)
+					     : split_off(c, m, idx, SPLIT_DEP_NEVER, &el, &e);
+	if (rc)
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 "_%" PRId64 ": %s", m->id, idx, e.msg);
 	return rc;
 }

@@ -499,6 +499,17 @@ int ctld_array_hold_all(struct ctld *c, struct ctld_job *m, bool hold, struct ai
 bool ctld_array_unwait(struct ctld *c, struct ctld_job *el);
 /* Element el, held before it ever started, waits again (a no-op for others). */
 void ctld_array_rewait(struct ctld *c, struct ctld_job *el);
+/* aftercorr (jobs.c's dependency checks): whether j's dependency has an
+ * aftercorr item; the index it applies to (a record's lowest pending index,
+ * an element's own; -1: none, the named job counts whole); element idx of
+ * array aid's state (AIDC_E_NOTFOUND: no such element, the array counts
+ * whole, as Slurm); and record m's lowest index whose counterpart failed:
+ * split off to wait alone with DependencyNeverSatisfied, or dropped with
+ * --kill-on-invalid-dep. */
+bool ctld_array_has_corr(const struct ctld_job *j);
+int64_t ctld_array_corr_index(const struct ctld_job *j);
+int ctld_array_corr_state(struct ctld *c, uint64_t aid, int64_t idx, int *state);
+int ctld_array_corr_never(struct ctld *c, struct ctld_job *m, const char *why);
 /* scancel of an array record: every live element, then the record. */
 int ctld_array_cancel_all(struct ctld *c, struct ctld_job *m, const char *why, struct aidc_err *e);
 /* Exported for arrays.c (jobs.c): */

@@ -843,11 +843,32 @@ static bool dep_ended(int st)
 	return st >= CTLD_JOB_COMPLETED && st <= CTLD_JOB_NODE_FAIL;
 }
 
+/* aftercorr for index idx: element idx of array d->id, as afterok; 2 when
+ * there is no such element (the array then counts whole, as Slurm). */
+static int dep_corr_state(struct ctld *c, const struct api_dep *d, int64_t idx, struct aidc_err *e)
+{
+	int st;
+	if (idx < 0 || ctld_array_corr_state(c, d->id, idx, &st) != 0)
+		return 2;
+	if (!dep_ended(st))
+		return 0;
+	if (st == CTLD_JOB_COMPLETED)
+		return 1;
+	aidc_errf(e, AIDC_E_STATE, "aftercorr:%" PRIu64 " can never hold for index %" PRId64
+		  " (job %" PRIu64 "_%" PRId64 " %s)", d->id, idx, d->id, idx,
+		  ctld_job_state_name(st));
+	return -1;
+}
+
 /* One item: 1 holds, 0 not yet, -1 never will (why in e). singleton is
- * decided by the caller (deps_singleton). */
-static int dep_item_state(struct ctld *c, const struct api_dep *d, int64_t now, struct aidc_err *e)
+ * decided by the caller (deps_singleton); idx is aftercorr's index. */
+static int dep_item_state(struct ctld *c, const struct api_dep *d, int64_t idx, int64_t now,
+			  struct aidc_err *e)
 {
 	struct dep_job dj;
+	int cs = d->type == API_DEP_AFTERCORR ? dep_corr_state(c, d, idx, e) : 2;
+	if (cs != 2)
+		return cs;
 	if (dep_job_get(c, d->id, &dj) != 0) {
 		aidc_errf(e, AIDC_E_NOTFOUND, "no job %" PRIu64, d->id);
 		return -1;
@@ -862,7 +883,8 @@ static int dep_item_state(struct ctld *c, const struct api_dep *d, int64_t now, 
 	if (!ended)
 		return 0;
 	bool ok = dj.state == CTLD_JOB_COMPLETED;
-	if ((d->type == API_DEP_AFTEROK && !ok) || (d->type == API_DEP_AFTERNOTOK && ok)) {
+	if (((d->type == API_DEP_AFTEROK || d->type == API_DEP_AFTERCORR) && !ok) ||
+	    (d->type == API_DEP_AFTERNOTOK && ok)) {
 		aidc_errf(e, AIDC_E_STATE, "%s:%" PRIu64 " can never hold (job %s)",
 			  api_dep_type_name(d->type), d->id, ctld_job_state_name(dj.state));
 		return -1;
@@ -921,10 +943,12 @@ static int deps_singleton(const struct ctld_job *j, const struct deps_singleton 
 	return id >= m->cap || m->first[id] >= j->id;
 }
 
-/* 1: the job's dependency holds; 0: waiting; -1: it never will (why in e). */
+/* 1: the job's dependency holds; 0: waiting; -1: it never will (why in e;
+ * *corr when an aftercorr item decided it: for its index alone). */
 static int deps_state(struct ctld *c, const struct ctld_job *j, const struct deps_singleton *m,
-		      int64_t now, struct aidc_err *e)
+		      int64_t now, struct aidc_err *e, bool *corr)
 {
+	int64_t idx = ctld_array_corr_index(j);
 	struct api_dep d[AIDC_MAX_JOB_DEPS];
 	size_t n;
 	bool any;
@@ -937,9 +961,10 @@ static int deps_state(struct ctld *c, const struct ctld_job *j, const struct dep
 	for (size_t i = 0; i < n; i++) {
 		struct aidc_err ie = {0};
 		int st = d[i].type == API_DEP_SINGLETON ? deps_singleton(j, m)
-							: dep_item_state(c, &d[i], now, &ie);
+							: dep_item_state(c, &d[i], idx, now, &ie);
 		holding += st > 0;
 		never += st < 0;
+		*corr |= st < 0 && d[i].type == API_DEP_AFTERCORR && idx >= 0;
 		if (st < 0 && !first.code)
 			first = ie;
 		if (st < 0 && !any) {
@@ -1008,11 +1033,20 @@ void ctld_deps_check(struct ctld *c)
 			mapped = true;
 		}
 		struct aidc_err e = {0};
-		int st = deps_state(c, j, &m, now, &e);
-		if (st < 0) {
+		bool corr = false;
+		int st = deps_state(c, j, &m, now, &e, &corr);
+		if (st < 0 && corr && j->arr) {
+			ctld_array_corr_never(c, j, e.msg); /* that index; the next is checked next */
+			c->need_pass = true;
+		} else if (st < 0) {
 			deps_never(c, j, e.msg);
 		} else if (st > 0) {
-			if (ctld_array_may_queue(j) && ctld_sched_submit(c, j, &e) != 0) {
+			if (!ctld_array_may_queue(j)) { /* an array record at its %LIMIT */
+				j->arr_throttled = j->arr->count > 0;
+			} else if (!ctld_array_unwait(c, j)) {
+				/* an element split off: it waits for its array's %LIMIT */
+			} else if (ctld_sched_submit(c, j, &e) != 0) {
+				ctld_array_rewait(c, j);
 				aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing it: %s", j->id,
 					 e.msg);
 				continue;

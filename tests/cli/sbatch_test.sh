@@ -99,7 +99,7 @@ has "array short, list, throttle, %A_%a" '"stdout_path":"x_%A_%a.out"'
 refused "array backwards" "--array=9-1: '9-1': the range ends before it starts" --array=9-1 job.sh
 refused "array too large" "-a=0-100000: more than 100000 elements" -a 0-100000 job.sh
 refused "array bad throttle" "%LIMIT must be 1..100000" --array=0-9%0 job.sh
-refused "dependency aftercorr" "'aftercorr' needs job arrays" --dependency=aftercorr:1 job.sh
+refused "dependency aftercorr" "aftercorr needs :JOBID" --dependency=aftercorr job.sh
 refused "dependency mixed" "cannot be mixed" -d "afterok:1,afterany:2?after:3" job.sh
 refused "kill-on-invalid-dep value" "not yes or no" --kill-on-invalid-dep=maybe job.sh
 refused "dependency bad id" "'x' is not a job id" -d afterok:x job.sh

@@ -47,6 +47,8 @@ aidc_live_test(NAME live_sbatch SCRIPT sbatch.sh TIMEOUT 180)
 aidc_live_test(NAME live_sbatch_array SCRIPT sbatch_array.sh TIMEOUT 300)
 # Array elements by ID_INDEX (sbatch_array_elem.sh): job/scontrol show, hold/release of one.
 aidc_live_test(NAME live_sbatch_array_elem SCRIPT sbatch_array_elem.sh TIMEOUT 240)
+# aftercorr (sbatch_aftercorr.sh): element i after element i, failures per index, restart.
+aidc_live_test(NAME live_sbatch_aftercorr SCRIPT sbatch_aftercorr.sh TIMEOUT 240)
 # Holds (sbatch_hold.sh): -H, aidc hold/release, other users, a restart.
 aidc_live_test(NAME live_sbatch_hold SCRIPT sbatch_hold.sh TIMEOUT 180)
 # scontrol in batch jobs (sbatch_scontrol.sh): PATH, show hostnames/job, hold/release.

@@ -95,7 +95,7 @@ check_eq "one at a time, in order" "$(tr '\n' ' ' < "$DIR/order")" "$s1 $s1 $s2 
 
 before=$("$AIDC" jobs --json | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("jobs", d)))')
 for bad in "afterok:999999|no job 999999" "bogus:1|not a dependency type" "afterok:|needs :JOBID" \
-	"aftercorr:1|needs job arrays" "afterok:1,afterany:2?after:3|cannot be mixed" \
+	"aftercorr:999999|no job 999999" "afterok:1,afterany:2?after:3|cannot be mixed" \
 	"after:1+x|not a number of minutes" "singleton:1|takes no job id" "afterok:x|not a job id"; do
 	d=${bad%%|*} want=${bad#*|}
 	out=$(sb -d "$d" 2>&1) && fail "-d $d accepted: $out" ||
