@@ -561,6 +561,10 @@ static int setup_quotas(struct engine *en, struct aidc_err *e)
 					      .borrow_limit = o->quotas[q].borrow_limit,
 					      .lend_limit = o->quotas[q].lend_limit,
 					      .shares = o->quotas[q].shares};
+		if (!m) {
+			gs.cpus = o->quotas[q].cpus;
+			gs.mem_mib = o->quotas[q].mem_mib;
+		}
 		int g = sched_group_set(en->s, &gs, e);
 		if (g < 0)
 			return g;

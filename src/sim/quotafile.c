@@ -5,8 +5,11 @@
  *   account        the VC (Philly, Helios) or partition (AIDC trace) label
  *                  of the jobs charged to it
  *   quota_devices  nominal quota of devices (-1 = none)
- * and optional borrow_limit, lend_limit (-1 = no bound, the default) and
- * shares (fair share under --policy multifactor, 1 by default). Every value
+ * and optional borrow_limit, lend_limit (-1 = no bound, the default),
+ * shares (fair share under --policy multifactor, 1 by default), and CPU and
+ * memory quotas quota_cpus, borrow_limit_cpus, lend_limit_cpus,
+ * quota_mem_gib, borrow_limit_mem_gib, lend_limit_mem_gib (-1 = none, the
+ * default). Every value
  * is checked against the same ranges as the live center's accounts; a bad
  * row is refused naming the file, line and column. Accounts form one cohort.
  */
@@ -36,6 +39,12 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 		return rc;
 	int cb = aidc_csv_col(csv, "borrow_limit"), cl = aidc_csv_col(csv, "lend_limit");
 	int cs = aidc_csv_col(csv, "shares");
+	static const char *const rcols[6] = {"quota_cpus",	     "borrow_limit_cpus",
+					     "lend_limit_cpus",	     "quota_mem_gib",
+					     "borrow_limit_mem_gib", "lend_limit_mem_gib"};
+	int cr[6];
+	for (int k = 0; k < 6; k++)
+		cr[k] = aidc_csv_col(csv, rcols[k]);
 	size_t cap = 0;
 	while ((rc = aidc_csv_next(csv, e)) > 0) {
 		const char *name = aidc_csv_get(csv, ca);
@@ -59,6 +68,14 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 		    (rc = col_value(csv, cl, "lend_limit", -1, -1, &q.lend_limit, e)) ||
 		    (rc = col_value(csv, cs, "shares", 1, 1, &q.shares, e)))
 			return rc;
+		int64_t r[6];
+		for (int k = 0; k < 6; k++)
+			if ((rc = col_value(csv, cr[k], rcols[k], -1, -1, &r[k], e)))
+				return rc;
+		q.cpus = (struct sched_res_quota){r[0] >= 0, r[0], r[1], r[2]};
+		for (int k = 3; k < 6; k++)
+			r[k] = r[k] < 0 ? -1 : r[k] * 1024; /* GiB -> MiB */
+		q.mem_mib = (struct sched_res_quota){r[3] >= 0, r[3], r[4], r[5]};
 		AIDC_GROW(*out, cap, *n + 1);
 		(*out)[(*n)++] = q;
 	}

@@ -237,6 +237,9 @@ struct sim_quota {
 	char name[AIDC_MAX_NAME_BYTES];
 	int64_t nominal_devices, borrow_limit, lend_limit;
 	int64_t shares; /* fair share among the accounts (order multifactor); 0 = 1 */
+	/* CPU cores and memory (MiB) quotas, as the core takes them; a zeroed
+	 * one (set = false) is none */
+	struct sched_res_quota cpus, mem_mib;
 };
 
 /* Reads a quota file (src/sim/quotafile.c, docs/tenancy.md): *out (caller

@@ -111,6 +111,13 @@ for k in 1 2; do
 done
 grep -q '"preemptions"' "$tmp/mf1.json" || fail "multifactor run has no summary"
 cmp -s "$tmp/mf1.json" "$tmp/mf2.json" || fail "multifactor runs differ"
+# CPU and memory quota columns: quotas no job reaches change nothing; a bad
+# value is refused naming file, line and column.
+printf 'account,quota_devices,shares,quota_cpus,lend_limit_cpus,quota_mem_gib\nvc0,4,3,100000,-1,100000\nvc1,4,1,100000,5,\nvc2,4,1,,,100000\nvc3,4,1,-1,-1,-1\n' > "$tmp/gqr.csv"
+"$AIDC" sim --trace "$tmp/gv.trace" --nodes 2 --policy multifactor --backfill --quota-file "$tmp/gqr.csv" --priority-calc-period 0 --json > "$tmp/mf3.json" 2>/dev/null || fail "multifactor run with CPU quotas failed"
+cmp -s "$tmp/mf1.json" "$tmp/mf3.json" || fail "CPU and memory quotas no job reaches changed the run"
+printf 'account,quota_devices,quota_cpus\nx,1,-2\n' > "$tmp/badc.csv"
+expect 1 "badc.csv:2: quota_cpus '-2' is not an integer in -1.." "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/badc.csv"
 # --out / --jobs-csv into a missing directory: fail at once, nothing written;
 # an existing file is left untouched when the run fails.
 expect 1 "nodir/g.trace: cannot write" "$AIDC" sim --generate 10 --out "$tmp/nodir/g.trace"
