@@ -34,7 +34,8 @@
                               the organization's CPU and memory quotas: below
                               its projects' quotas or negative refused, at
                               the cap a job runs, one core or GiB over waits
-                              with the quota named
+                              with the quota named; B borrows A's core within
+                              the cap and A's job, held at the cap, reclaims it
     tenancy_test.py fairshare order = multifactor (fair share only, no
                               decay): B's job has used devices, A none; of
                               B's and A's jobs waiting for the node, A's
@@ -375,6 +376,7 @@ def test_quota():
     for j in (b1, b2):
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
     org_quota(c, b)
+    org_reclaim(c, a, b, marks, body)
 
 
 def org_quota(c, b):
@@ -428,6 +430,33 @@ def org_quota(c, b):
     a = json.loads(ok(c, "A from an older document", "account", "show", "A", "--json").stdout)
     check(a.get("quota_devices") == 1 and a.get("quota_cpus") == -1 and
           a.get("lend_limit_mem_gib") == -1, "an older document loads, no CPU/memory quota", a)
+
+
+def org_reclaim(c, a, b, marks, body):
+    """Within the organization's 2-core cap, B borrows A's unused core; A's
+    job, within A's quota but held at the cap, reclaims it."""
+    ok(c, "A and B guaranteed 1 core each (the cap's 2)", "account", "modify", "A",
+       "--quota-cpus", "1")
+    ok(c, "B 1 core", "account", "modify", "B", "--quota-cpus", "1")
+    bj = [c.submit("-c", "1", "--mem", "256M", "--", "sh", "-c", body, user=b) for _ in range(2)]
+    check(all(c.wait_state(j, ("running",), 30) for j in bj), "B runs 2 one-core jobs",
+          [jobj(c, j) for j in bj])
+    borrowers = [j for j in bj if jobj(c, j).get("borrowing")]
+    check(len(borrowers) == 1, "one of them borrows A's core", [jobj(c, j) for j in bj])
+    t0 = __import__("time").time()
+    ja = c.submit("-c", "1", "--mem", "256M", "--", "true", user=a)
+    got = c.wait_state(ja, ("completed",), 60)
+    print("lender's job at the organization's cap started and ended %.1f s after its submit"
+          % (__import__("time").time() - t0))
+    check(got is not None, "A's job reclaims its core at the organization's cap", jobj(c, ja))
+    if borrowers:
+        v = borrowers[0]
+        jv = c.wait_for(lambda: (lambda j: j if j.get("attempt") == 1 else None)(jobj(c, v)), 30)
+        check(jv is not None, "the borrower was requeued (attempt 1), not failed", jobj(c, v))
+        log = open(os.path.join(marks, "%d.log" % v)).read().split("\n")
+        check(log[:2] == ["start 0", "term 0"], "the borrower got SIGTERM (its grace) first", log)
+    for j in bj:
+        c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
 
 
 def prio(c, jid, u=None):
