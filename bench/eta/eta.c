@@ -106,7 +106,7 @@ static uint64_t lcg(uint64_t *x)
  * 1..24 h), pending jobs of the same mix. Prints the forecast's wall time
  * with one pass of the live core as the baseline measured here.
  */
-static int refresh_speed(int64_t nodes, int64_t pending)
+static int refresh_speed(int64_t nodes, int64_t pending, int64_t runs, int64_t only_step)
 {
 	struct sched_config cfg;
 	struct sched *s = NULL;
@@ -170,22 +170,34 @@ static int refresh_speed(int64_t nodes, int64_t pending)
 	int64_t *est = aidc_calloc(n, sizeof *est);
 	static const int64_t steps[] = {60, 300, 3600};
 	int rc = 0;
+	double *ms = aidc_calloc((size_t)runs, sizeof *ms);
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(steps) && rc == 0; k++) {
-		t0 = mono_s();
-		rc = sched_forecast(s, 10, 10000000, steps[k], est, n, &e);
-		double fc_s = mono_s() - t0;
+		if (only_step >= 0 && steps[k] != only_step)
+			continue;
+		for (int64_t run = 0; run < runs && rc == 0; run++) {
+			t0 = mono_s();
+			rc = sched_forecast(s, 10, 10000000, steps[k], est, n, &e);
+			ms[run] = 1000 * (mono_s() - t0);
+		}
 		size_t have = 0, pend = 0;
+		uint64_t sum = 1469598103934665603ull; /* FNV-1a of the estimates */
 		for (size_t h = 0; h < n; h++) {
 			pend += sched_job_state(s, (uint32_t)h) == SCHED_JOB_PENDING;
 			have += est[h] > 0;
+			sum = (sum ^ (uint64_t)est[h]) * 1099511628211ull;
 		}
-		printf("bench_eta: refresh of %zu pending jobs on %lld nodes x 8 devices (full), "
-		       "step %lld s: forecast %.1f ms (%zu estimated), one live pass %.1f ms, "
-		       "ratio %.1f; target < 100 ms: %s\n",
-		       pend, (long long)nodes, (long long)steps[k], 1000 * fc_s, have,
-		       1000 * pass_s, pass_s > 0 ? fc_s / pass_s : 0.0,
-		       fc_s < 0.1 ? "MET" : "NOT MET");
+		double lo = quantile(ms, (size_t)runs, 0), hi = quantile(ms, (size_t)runs, 1);
+		double med = quantile(ms, (size_t)runs, 0.5);
+		printf(
+		    "bench_eta: refresh of %zu pending jobs on %lld nodes x 8 devices (full), "
+		    "step %lld s: forecast median %.1f ms of %lld runs (%.1f..%.1f; %zu "
+		    "estimated, checksum %016llx), one live pass %.1f ms, ratio %.1f; target < 100 "
+		    "ms: %s\n",
+		    pend, (long long)nodes, (long long)steps[k], med, (long long)runs, lo, hi, have,
+		    (unsigned long long)sum, 1000 * pass_s,
+		    pass_s > 0 ? med / (1000 * pass_s) : 0.0, med < 100 ? "MET" : "NOT MET");
 	}
+	aidc_free(ms);
 	aidc_free(est);
 	sched_decisions_release(&d);
 	if (rc)
@@ -201,7 +213,8 @@ fail:
 int main(int argc, char **argv)
 {
 	const char *dir = NULL;
-	int64_t every = 20, days = 61, step = 0;
+	int64_t every = 20, days = 61, step = 0, runs = 5, refresh_step = -1;
+	bool refresh_only = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 1, 1000000, &every)) {
@@ -218,18 +231,33 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench_eta: --days takes 1..61\n");
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--refresh-runs") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 1, 1000, &runs)) {
+				fprintf(stderr, "bench_eta: --refresh-runs takes 1..1000\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--refresh-step") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 0, 86400, &refresh_step)) {
+				fprintf(stderr, "bench_eta: --refresh-step takes 0..86400 s\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--refresh-only") == 0) {
+			refresh_only = true;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr,
 				"bench_eta: unknown option %s\n"
-				"usage: bench_eta [TRACES_DIR] [--every N] [--days D] [--step S]\n",
+				"usage: bench_eta [TRACES_DIR] [--every N] [--days D] [--step S]\n"
+				"       [--refresh-runs N] [--refresh-step S] [--refresh-only]\n",
 				argv[i]);
 			return 2;
 		} else {
 			dir = argv[i];
 		}
 	}
-	if (refresh_speed(4096, 10000))
+	if (refresh_speed(4096, 10000, runs, refresh_step))
 		return 1;
+	if (refresh_only)
+		return 0;
 	dir = bench_traces_dir(dir);
 	char tpath[1024], vpath[1024];
 	if (bench_philly_paths(dir, "bench_eta", tpath, vpath, sizeof tpath))

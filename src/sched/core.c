@@ -179,6 +179,8 @@ void sched_free(struct sched *s)
 	aidc_free(s->resv.allocs);
 	aidc_free(s->resv.held);
 	aidc_free(s->ends);
+	aidc_free(s->walk);
+	aidc_free(s->end_pos);
 	aidc_free(s->tmp_q);
 	aidc_free(s->qkeys);
 	aidc_free(s->rkeys);

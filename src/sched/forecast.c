@@ -22,8 +22,12 @@
  * copy's keys are the live ones (charged and re-ranked at its recalculations).
  *
  * Cost: building the copy is O(nodes + devices + jobs log jobs); the run is at
- * most max_passes passes (each as costly as a live pass) plus O(log R) per
- * job end. Deterministic: same live state and now, same estimates.
+ * most max_passes passes plus O(log R) per job end. The copy's passes are
+ * cheaper than live ones: nobody reads its reasons, so a pass stops walking a
+ * queue once no job left in it can start (pass.c, quiet_tail), and will-run
+ * walks only the ends it releases (place.c); s->no_fast_path (tests) makes
+ * the copy take the reference paths, with the same estimates. Deterministic:
+ * same live state and now, same estimates.
  */
 #include "sched/sched_int.h"
 
@@ -176,6 +180,8 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 	int rc = sched_new(&s->cfg, &quiet, &c, e);
 	if (rc)
 		return rc;
+	c->quiet_tail = true;		   /* nobody reads the copy's reasons */
+	c->no_fast_path = s->no_fast_path; /* tests: the reference paths */
 	uint32_t *order = aidc_calloc(s->njobs + 1, sizeof *order), n = 0;
 	r->c = c;
 	r->to_live = aidc_calloc(s->njobs + 1, sizeof *r->to_live);

@@ -131,6 +131,31 @@ struct sched_shape *sched_shape_of(struct sched *s, uint32_t h)
 	return k == SCHED_NO_SHAPE || s->no_fast_path ? NULL : &s->shapes[k];
 }
 
+void sched_shape_queued(struct sched *s, uint32_t h, int delta)
+{
+	const struct sched_hot *x = &s->hot[h];
+	struct sched_partition *p = &s->parts[x->part];
+	if (x->shape == SCHED_NO_SHAPE) {
+		p->qnoshape += (uint32_t)delta;
+		return;
+	}
+	struct sched_shape *sh = &s->shapes[x->shape];
+	if (delta > 0) {
+		p->qshapes += sh->nqueued++ == 0;
+		p->qmin_est = AIDC_MIN(p->qmin_est, x->est);
+		return;
+	}
+	if (--sh->nqueued > 0)
+		return;
+	/* gone: no longer one of the shapes counted dead in this partition pass */
+	p->qshapes--;
+	for (int b = 0; b < 2; b++)
+		if (sh->dead_stamp[b] == s->pp_stamp) {
+			sh->dead_stamp[b] = 0;
+			s->pp_dead[b]--;
+		}
+}
+
 void sched_hot_fill(struct sched *s, uint32_t h)
 {
 	const struct sched_job *j = &s->jobs[h];

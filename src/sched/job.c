@@ -379,10 +379,9 @@ void sched_job_mark_started(struct sched *s, uint32_t h, int64_t now_s, const st
 	j->run_no++;
 	s->hot[h].reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->running, p->cap_running, (size_t)p->nrunning + 1);
-	AIDC_GROW(p->run_ends, p->cap_run_ends, (size_t)p->nrunning + 1);
 	j->run_idx = p->nrunning;
 	int64_t left = sched_job_est(s, j) - j->executed_s;
-	p->run_ends[p->nrunning] = (struct sched_endev){now_s + AIDC_MAX(left, 1), j->seq, h};
+	sched_run_ends_add(s, p, (struct sched_endev){now_s + AIDC_MAX(left, 1), j->seq, h});
 	p->running[p->nrunning++] = h;
 	p->use.jobs_pending--;
 	p->use.jobs_running++;
@@ -405,9 +404,9 @@ static void job_stop(struct sched *s, uint32_t h, int64_t now_s)
 	aidc_free(j->allocs);
 	j->allocs = NULL;
 	j->nalloc = 0;
+	sched_run_ends_del(s, p, s->end_pos[h]);
 	last = p->running[--p->nrunning];
 	p->running[j->run_idx] = last;
-	p->run_ends[j->run_idx] = p->run_ends[p->nrunning];
 	s->jobs[last].run_idx = j->run_idx;
 	j->executed_s = sat_add(j->executed_s, ran);
 	j->attained_ms = sat_add(j->attained_ms, sat_mul((int64_t)sched_job_dev_milli(j), ran));

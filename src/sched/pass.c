@@ -31,9 +31,13 @@
  * CONSOLIDATE/SPREAD; identical shapes only under the other built-in
  * policies; never under fractional policies, which may be randomized).
  *
+ * A quiet pass (the forecast's copy, s->quiet_tail: its reasons are never
+ * read) stops walking a queue once every shape queued is known to fail for
+ * the rest of the pass (tail_dead): the jobs left keep their old reasons.
+ *
  * Cost: O(queue merge) + per visited job O(1) (its shape's answers) or one
  * placement attempt; STRICT visits only the jobs that start plus the head;
- * EASY adds one will-run (O(R + k log R) for the k running jobs released, +
+ * EASY adds one will-run (O(k log k) for the k running jobs released, +
  * placement attempts) per partition and O(|reservation|) each time the
  * held-back view is switched; preemption O(R log R) + one placement attempt
  * per victim considered.
@@ -133,13 +137,14 @@ static bool memo_fails(const struct sched *s, const struct sched_job *j, bool bl
 	return false;
 }
 
-static void memo_add(struct sched *s, const struct sched_job *j, bool blocked)
+/* Remembers j's failed shape; false when the memo cannot (policy, full). */
+static bool memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 {
 	struct sched_memo *m = &s->memo;
 	struct sched_memo_ent *f;
 
 	if (!memo_usable(s) || m->n >= SCHED_MEMO_MAX)
-		return;
+		return false;
 	f = &m->v[m->n++];
 	f->ntasks = j->ntasks;
 	f->nnodes = j->nnodes;
@@ -150,6 +155,7 @@ static void memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 	f->mem_mib = j->task.mem_mib;
 	f->mask = eff_mask(s, j);
 	f->blocked = blocked;
+	return true;
 }
 
 /* ---- per-shape answers (equivalence classes) -------------------------------------- */
@@ -428,7 +434,42 @@ static void keep(struct sched *s, enum sched_reason r, struct sched_partition *p
 		 uint32_t h)
 {
 	s->hot[h].reason = (uint8_t)r;
+	s->pp_min_est = AIDC_MIN(s->pp_min_est, s->hot[h].est);
 	p->q[(*w)++] = h;
+}
+
+/* ---- stopping early (the forecast's copy) ------------------------------------------ */
+
+/* No job of h's shape can start in the rest of this partition pass: neither
+ * one that is blocked (sees the reservation held back) nor, with unblocked,
+ * one that is not. */
+static void shape_dead(struct sched *s, uint32_t h, bool unblocked)
+{
+	struct sched_shape *sh = sched_shape_of(s, h);
+	if (!sh)
+		return;
+	for (int b = unblocked ? 0 : 1; b < 2; b++)
+		if (sh->dead_stamp[b] != s->pp_stamp) {
+			sh->dead_stamp[b] = s->pp_stamp;
+			s->pp_dead[b]++;
+		}
+}
+
+/*
+ * Whether no job left in the queue can start in this pass, so that a quiet
+ * pass (s->quiet_tail: its reasons are never read) stops walking it: every
+ * shape queued is dead for blocked jobs, and for unblocked ones too unless
+ * every job queued is blocked (the least estimate queued ends after the
+ * shadow). Jobs turned away change nothing but their reason (no tenancy
+ * groups: no quota holds, no reclaim), so the decisions are the full walk's.
+ */
+static bool tail_dead(const struct sched *s, const struct sched_partition *p, int64_t now_s)
+{
+	if (!s->quiet_tail || s->no_fast_path || s->ngroups || p->qnoshape ||
+	    s->pp_dead[1] < p->qshapes)
+		return false;
+	return s->pp_dead[0] >= p->qshapes ||
+	       (s->resv.active && p->qmin_est > s->resv.shadow_s - now_s);
 }
 
 /* The queue head h cannot start: it preempts lower-priority running jobs when
@@ -506,16 +547,24 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 	resv->blocked = false;
 	s->memo.n = 0;
 	s->pp_stamp++;
+	s->pp_dead[0] = s->pp_dead[1] = 0;
+	s->pp_min_est = INT64_MAX;
 	w = p->qhead;
+	bool stopped = false;
 	/* A job turned away touches only s->hot[h] and its shape, not its record. */
 	for (i = p->qhead; i < p->qn; i++) {
 		uint32_t h = p->q[i], n;
 		struct sched_hot *x = &s->hot[h];
 		bool blocked = false;
 
+		if (tail_dead(s, p, now_s)) {
+			stopped = true;
+			break;
+		}
 		x->reason_pass = s->npasses;
 		if (job_never_fits(s, h)) {
 			keep(s, SCHED_REASON_NEVER_FITS, p, &w, h);
+			shape_dead(s, h, true);
 			continue;
 		}
 		/* Held by a group limit or quota: waits without blocking others. */
@@ -528,6 +577,7 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 			blocked = x->est > resv->shadow_s - now_s;
 		if (job_memo_fails(s, h, blocked)) {
 			keep(s, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
+			shape_dead(s, h, !blocked);
 			behind_reclaim(s, p, h, now_s, out);
 			continue;
 		}
@@ -537,9 +587,11 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 		if (sched_place_take(s, h, &n) == 0) {
 			sched_decide(out, SCHED_DECIDE_START, s, h, UINT32_MAX, now_s, s->scr, n);
 			sched_job_mark_started(s, h, now_s, s->scr, n);
+			sched_shape_queued(s, h, -1); /* not kept: it leaves the queue */
 			continue;
 		}
-		memo_add(s, j, blocked);
+		if (memo_add(s, j, blocked))
+			shape_dead(s, h, !blocked);
 		if (head_seen) {
 			keep(s, blocked ? SCHED_REASON_RESERVED : SCHED_REASON_RESOURCES, p, &w, h);
 			behind_reclaim(s, p, h, now_s, out);
@@ -558,6 +610,8 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 	if (resv->active)
 		resv_view(s, false);
 	resv->active = false;
+	if (i >= p->qn && !stopped)
+		p->qmin_est = s->pp_min_est; /* every job queued was kept or started */
 	close_gap(p, i, w);
 }
 

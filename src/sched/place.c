@@ -859,7 +859,7 @@ bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 	return sum < j->ntasks;
 }
 
-/* ---- will run ------------------------------------------------------------------- */
+/* ---- running jobs by estimated end ------------------------------------------------ */
 
 /* Will-run's order of running jobs: estimated end, then submit sequence (a
  * total order: seq is unique). */
@@ -895,6 +895,52 @@ static void end_pop(struct sched_endev *e, uint32_t n)
 	end_sift(e, n - 1, 0);
 }
 
+/* ---- the partition's end heap (p->run_ends, positions in s->end_pos) ------------- */
+
+static void ends_put(struct sched *s, struct sched_endev *e, uint32_t i, struct sched_endev x)
+{
+	e[i] = x;
+	s->end_pos[x.job] = i;
+}
+
+/* Moves x, bound for position i, up or down to its place. */
+static void ends_place(struct sched *s, struct sched_endev *e, uint32_t n, uint32_t i,
+		       struct sched_endev x)
+{
+	while (i > 0 && end_before(&x, &e[(i - 1) / 2])) {
+		ends_put(s, e, i, e[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		uint32_t l = 2 * i + 1, m;
+		if (l >= n)
+			break;
+		m = l + 1 < n && end_before(&e[l + 1], &e[l]) ? l + 1 : l;
+		if (!end_before(&e[m], &x))
+			break;
+		ends_put(s, e, i, e[m]);
+		i = m;
+	}
+	ends_put(s, e, i, x);
+}
+
+void sched_run_ends_add(struct sched *s, struct sched_partition *p, struct sched_endev x)
+{
+	AIDC_GROW(p->run_ends, p->cap_run_ends, (size_t)p->nrunning + 1);
+	AIDC_GROW(s->end_pos, s->cap_end_pos, (size_t)x.job + 1);
+	ends_place(s, p->run_ends, p->nrunning + 1, p->nrunning, x);
+}
+
+/* Called before p->nrunning drops by one. */
+void sched_run_ends_del(struct sched *s, struct sched_partition *p, uint32_t pos)
+{
+	uint32_t n = p->nrunning - 1;
+	if (pos < n)
+		ends_place(s, p->run_ends, n, pos, p->run_ends[n]);
+}
+
+/* ---- will run ------------------------------------------------------------------- */
+
 static void save_resv(struct sched *s, struct sched_resv *resv, uint32_t n)
 {
 	if (!resv)
@@ -904,32 +950,131 @@ static void save_resv(struct sched *s, struct sched_resv *resv, uint32_t n)
 	resv->nalloc = n;
 }
 
-int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
-		   struct sched_resv *resv)
+/* An estimated end as will-run sees it: never in the past (an overrunning job
+ * may end now). */
+static int64_t end_seen(int64_t end_s, int64_t now_s)
+{
+	return end_s <= now_s ? now_s + 1 : end_s;
+}
+
+/*
+ * Will-run's walk of the end heap e[0 .. n) in (end, seq) order without
+ * changing it: a frontier heap f of positions in e (a position's children
+ * join when it is taken), O(log k) per end taken, k the number taken. The
+ * frontier never holds more than k + 1 positions.
+ */
+struct ends_walk {
+	const struct sched_endev *e;
+	uint32_t n, nf, *f;
+};
+
+static void walk_push(struct ends_walk *w, uint32_t pos)
+{
+	if (pos >= w->n)
+		return;
+	uint32_t i = w->nf++;
+	while (i > 0 && end_before(&w->e[pos], &w->e[w->f[(i - 1) / 2]])) {
+		w->f[i] = w->f[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	w->f[i] = pos;
+}
+
+static uint32_t walk_pop(struct ends_walk *w)
+{
+	uint32_t top = w->f[0], last = w->f[--w->nf], i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, m;
+		if (l >= w->nf)
+			break;
+		m = l + 1 < w->nf && end_before(&w->e[w->f[l + 1]], &w->e[w->f[l]]) ? l + 1 : l;
+		if (!end_before(&w->e[w->f[m]], &w->e[last]))
+			break;
+		w->f[i] = w->f[m];
+		i = m;
+	}
+	if (w->nf)
+		w->f[i] = last;
+	walk_push(w, 2 * top + 1);
+	walk_push(w, 2 * top + 2);
+	return top;
+}
+
+static int cmp_end_seq(const void *a, const void *b)
+{
+	const struct sched_endev *x = a, *y = b;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Takes from the walk every end seen at its first end's time t, into
+ * s->ends[*released ..) in seq order (the order of (seen end, seq)), and gives
+ * their resources back; returns t. */
+static int64_t release_next(struct sched *s, struct ends_walk *w, int64_t now_s, uint32_t *released)
+{
+	uint32_t g = *released;
+	int64_t t = end_seen(w->e[w->f[0]].end_s, now_s);
+	bool seen_later = false; /* some ended before t: (end, seq) order is not seq order */
+	while (w->nf && end_seen(w->e[w->f[0]].end_s, now_s) == t) {
+		const struct sched_endev *x = &w->e[walk_pop(w)];
+		seen_later |= x->end_s != t;
+		s->ends[(*released)++] = *x;
+	}
+	if (seen_later)
+		qsort(s->ends + g, *released - g, sizeof *s->ends, cmp_end_seq);
+	for (uint32_t i = g; i < *released; i++) {
+		const struct sched_job *r = &s->jobs[s->ends[i].job];
+		sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, -1);
+	}
+	return t;
+}
+
+/* Will-run past now: running jobs release their resources in (seen end, seq)
+ * order, all those ending at one time together, until h fits; then every
+ * released one is taken back, last released first. */
+static int will_run_later(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
+			  struct sched_resv *resv)
+{
+	struct sched_partition *pa = &s->parts[s->jobs[h].part];
+	uint32_t R = pa->nrunning, released = 0, n;
+	int rc = AIDC_E_NOFIT;
+
+	AIDC_GROW(s->ends, s->cap_ends, (size_t)R + 1);
+	AIDC_GROW(s->walk, s->cap_walk, (size_t)R + 2);
+	struct ends_walk w = {pa->run_ends, R, 0, s->walk};
+	walk_push(&w, 0);
+	while (w.nf) {
+		int64_t t = release_next(s, &w, now_s, &released);
+		if (sched_place_take(s, h, &n) == 0) {
+			save_resv(s, resv, n);
+			sched_allocs_apply(s, s->scr, n, &s->jobs[h].task, -1);
+			*start_s = t;
+			rc = 0;
+			break;
+		}
+	}
+	for (uint32_t i = released; i-- > 0;) {
+		const struct sched_job *r = &s->jobs[s->ends[i].job];
+		sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, 1);
+	}
+	return rc;
+}
+
+/* The reference will-run past now (tests: s->no_fast_path): a heap of a copy
+ * of all R ends, O(R + k log R) every time. */
+static int will_run_copy(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
+			 struct sched_resv *resv)
 {
 	struct sched_job *j = &s->jobs[h];
 	struct sched_partition *pa = &s->parts[j->part];
 	uint32_t n, released = 0;
 	int rc = AIDC_E_NOFIT;
 
-	if (sched_place_take(s, h, &n) == 0) {
-		save_resv(s, resv, n);
-		sched_allocs_apply(s, s->scr, n, &j->task, -1);
-		*start_s = now_s;
-		return 0;
-	}
 	AIDC_GROW(s->ends, s->cap_ends, (size_t)pa->nrunning + 1);
-	/* Estimated end of a running job: start + (estimate - time already run
-	 * before this start; kept in run_ends since it started), and never in
-	 * the past (an overrunning job may end now). */
 	for (uint32_t i = 0; i < pa->nrunning; i++) {
 		s->ends[i] = pa->run_ends[i];
-		if (s->ends[i].end_s <= now_s)
-			s->ends[i].end_s = now_s + 1;
+		s->ends[i].end_s = end_seen(s->ends[i].end_s, now_s);
 	}
-	/* Released in (end, seq) order, popped from a heap: O(R + k log R) for the
-	 * k jobs released before h fits, not a sort of all R. Released entries
-	 * sit at ends[R - released .. R). */
+	/* Released entries sit at ends[R - released .. R). */
 	uint32_t R = pa->nrunning;
 	for (uint32_t i = R / 2; i-- > 0;)
 		end_sift(s->ends, R, i);
@@ -949,12 +1094,27 @@ int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 			break;
 		}
 	}
-	/* Taken back last released first, as before the heap. */
+	/* Taken back last released first. */
 	for (uint32_t i = R - released; i < R; i++) {
 		const struct sched_job *r = &s->jobs[s->ends[i].job];
 		sched_allocs_apply(s, r->allocs, r->nalloc, &r->task, 1);
 	}
 	return rc;
+}
+
+int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
+		   struct sched_resv *resv)
+{
+	uint32_t n;
+
+	if (sched_place_take(s, h, &n) == 0) {
+		save_resv(s, resv, n);
+		sched_allocs_apply(s, s->scr, n, &s->jobs[h].task, -1);
+		*start_s = now_s;
+		return 0;
+	}
+	return s->no_fast_path ? will_run_copy(s, h, now_s, start_s, resv)
+			       : will_run_later(s, h, now_s, start_s, resv);
 }
 
 /* ---- the entry point -------------------------------------------------------------- */

@@ -175,6 +175,7 @@ void sched_queue_push(struct sched *s, uint32_t h, int64_t now_s)
 	x->reason = SCHED_REASON_NONE;
 	AIDC_GROW(p->inbox, p->cap_inbox, p->ninbox + 1);
 	p->inbox[p->ninbox++] = h;
+	sched_shape_queued(s, h, +1);
 	if (j->level == 1) {
 		int64_t wait = promote_wait_s(s, j);
 		if (wait > 0)
@@ -209,6 +210,7 @@ void sched_queue_remove(struct sched *s, uint32_t h)
 		for (size_t i = 0; i < p->ninbox; i++) {
 			if (p->inbox[i] == h) {
 				p->inbox[i] = p->inbox[--p->ninbox];
+				sched_shape_queued(s, h, -1);
 				break;
 			}
 		}
@@ -218,6 +220,7 @@ void sched_queue_remove(struct sched *s, uint32_t h)
 	pos = lower_bound(s, p, h);
 	if (pos >= p->qn || p->q[pos] != h)
 		return; /* not queued (cannot happen for a pending job) */
+	sched_shape_queued(s, h, -1);
 	if (pos == p->qhead) {
 		p->qhead++;
 	} else {

@@ -292,6 +292,11 @@ struct sched {
 	struct sched_resv resv;	  /* the EASY reservation of the partition being passed */
 	struct sched_endev *ends; /* will-run: running jobs by estimated end */
 	size_t cap_ends;
+	uint32_t *walk; /* will-run: frontier of its walk of a partition's run_ends */
+	size_t cap_walk;
+	uint32_t *end_pos; /* per handle: its position in its partition's run_ends
+			      while running (compact: the heap moves touch no job record) */
+	size_t cap_end_pos;
 	uint32_t *tmp_q; /* queue merge buffer */
 	size_t cap_tmp_q;
 	struct sched_qkey *qkeys; /* queue sort buffer (queue.c), 2 x the batch */
@@ -309,6 +314,13 @@ struct sched {
 	/* groups with a limit or a quota (quota.c): none = no job is held by one */
 	uint32_t ngroups_limited;
 	bool no_fast_path; /* tests: shapes and the no-limits shortcut off (differential) */
+	/* The forecast's copy (nobody reads its reasons): a pass stops walking a
+	 * queue once no job left in it can start (pass.c); pp_dead[]: shapes of
+	 * the partition pass counted dead (sched_shape dead_stamp), pp_min_est:
+	 * least estimate of the jobs it kept. */
+	bool quiet_tail;
+	uint32_t pp_dead[2];
+	int64_t pp_min_est;
 	uint32_t *fs_depth; /* fairshare.c: per group, its number of ancestors */
 	size_t cap_fs_depth;
 
@@ -394,11 +406,18 @@ struct sched_partition {
 	size_t qhead, qn, cap_q;
 	uint32_t *inbox;
 	size_t ninbox, cap_inbox;
+	/* Shapes with queued jobs, queued jobs without one, and a lower bound of
+	 * the queued jobs' estimates (exact after a pass walks the whole queue):
+	 * when the pass may stop early (pass.c, s->quiet_tail). */
+	uint32_t qshapes, qnoshape;
+	int64_t qmin_est;
 	uint32_t *running; /* running job handles, unordered (job->run_idx) */
 	uint32_t nrunning;
 	size_t cap_running;
-	/* parallel to running: (start + what was left of its estimate, seq, handle),
-	 * fixed while it runs, so will-run reads no job record (place.c) */
+	/* The running jobs' (start + what was left of its estimate, seq, handle),
+	 * fixed while it runs, as a min-heap by (end, seq) (s->end_pos: its
+	 * position), so will-run reads no job record and walks only the ends it
+	 * releases (place.c) */
 	struct sched_endev *run_ends;
 	size_t cap_run_ends;
 	struct sched_usage use; /* kept incrementally: sched_usage is O(partitions) */
@@ -500,6 +519,9 @@ struct sched_shape {
 	uint64_t fail_stamp[2]; /* [blocked]: the memo rejects it in this partition pass */
 	uint64_t scan_stamp[2]; /* [blocked]: scanned[] counts for this partition pass */
 	uint32_t scanned[2];	/* memo entries already seen not to reject it */
+	uint32_t nqueued;	/* pending jobs of this shape in its partition's queue */
+	uint64_t dead_stamp[2]; /* [0] unblocked, [1] blocked jobs of it cannot start in
+				   this partition pass: counted in s->pp_dead[] */
 	bool nf;
 };
 
@@ -542,6 +564,8 @@ void sched_grow_copy(void **v, size_t *cap, size_t need, size_t elem_size);
 void sched_reserve_jobs(struct sched *s, size_t n);
 /* Job h's shape, or NULL (no shape, or s->no_fast_path). */
 struct sched_shape *sched_shape_of(struct sched *s, uint32_t h);
+/* Job h enters (+1) or leaves (-1) its partition's queue: the per-shape counts. */
+void sched_shape_queued(struct sched *s, uint32_t h, int delta);
 /* A job record holding only shape sh's fields (for never-fits and the memo). */
 void sched_shape_proto(const struct sched_shape *sh, struct sched_job *pj);
 void sched_hot_release(struct sched *s);
@@ -646,6 +670,10 @@ bool sched_never_fits(const struct sched *s, const struct sched_job *j);
  * planned placement is copied there. 0 or AIDC_E_NOFIT (never). Nothing changed. */
 int sched_will_run(struct sched *s, uint32_t h, int64_t now_s, int64_t *start_s,
 		   struct sched_resv *resv);
+/* A running job's estimated end enters, and the one at position pos leaves,
+ * partition p's run_ends heap: O(log R). */
+void sched_run_ends_add(struct sched *s, struct sched_partition *p, struct sched_endev x);
+void sched_run_ends_del(struct sched *s, struct sched_partition *p, uint32_t pos);
 
 /* pass.c */
 int sched_decide(struct sched_decisions *d, enum sched_decision_kind kind, const struct sched *s,

@@ -212,6 +212,63 @@ static inline int run_set_apply(struct sched *s, struct run_set *r,
 	return 0;
 }
 
+/* Each partition's run_ends is a heap by (end, seq) of exactly its running
+ * jobs, s->end_pos their positions; its shape counts match its queue. */
+static inline int check_ends_and_shapes(const struct sched *s)
+{
+	int bad = 0;
+	uint32_t *count = calloc(s->nshapes + 1, sizeof *count);
+	for (uint32_t pi = 0; pi < s->nparts; pi++) {
+		const struct sched_partition *p = &s->parts[pi];
+		for (uint32_t i = 0; i < p->nrunning; i++) {
+			const struct sched_endev *x = &p->run_ends[i],
+						 *up = &p->run_ends[(i - 1) / 2];
+			bool order = i == 0 || up->end_s < x->end_s ||
+				     (up->end_s == x->end_s && up->seq < x->seq);
+			const struct sched_job *j = &s->jobs[x->job];
+			if (!order || s->end_pos[x->job] != i || !j->live || !j->running ||
+			    j->part != pi || j->seq != x->seq) {
+				fprintf(stderr,
+					"partition %u: run_ends[%u] (job %u) out of place\n", pi, i,
+					x->job);
+				bad++;
+			}
+		}
+		uint32_t shapes = 0, noshape = 0;
+		memset(count, 0, (s->nshapes + 1) * sizeof *count);
+		for (size_t k = 0; k < (p->qn - p->qhead) + p->ninbox; k++) {
+			uint32_t h = k < p->qn - p->qhead ? p->q[p->qhead + k]
+							  : p->inbox[k - (p->qn - p->qhead)];
+			const struct sched_hot *x = &s->hot[h];
+			if (x->est < p->qmin_est) {
+				fprintf(stderr,
+					"partition %u: queued estimate %" PRId64
+					" below the bound %" PRId64 "\n",
+					pi, x->est, p->qmin_est);
+				bad++;
+			}
+			if (x->shape == SCHED_NO_SHAPE)
+				noshape++;
+			else
+				shapes += count[x->shape]++ == 0;
+		}
+		for (uint32_t k = 0; k < s->nshapes; k++)
+			if (s->shapes[k].part == pi && s->shapes[k].nqueued != count[k]) {
+				fprintf(stderr, "shape %u: %u queued, counted %u\n", k,
+					s->shapes[k].nqueued, count[k]);
+				bad++;
+			}
+		if (shapes != p->qshapes || noshape != p->qnoshape) {
+			fprintf(stderr,
+				"partition %u: %u shapes %u shapeless queued, counted %u %u\n", pi,
+				p->qshapes, p->qnoshape, shapes, noshape);
+			bad++;
+		}
+	}
+	free(count);
+	return bad;
+}
+
 /*
  * Recomputes every device's and node's use from the running jobs' allocations
  * and compares with the core's counters and indexes. Returns the number of
@@ -303,7 +360,7 @@ static inline int check_invariants(const struct sched *s)
 	free(milli);
 	free(cpu);
 	free(mem);
-	return bad;
+	return bad + check_ends_and_shapes(s);
 }
 
 #endif

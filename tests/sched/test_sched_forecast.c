@@ -111,9 +111,112 @@ static void test_never_and_bad_input(void)
 	sched_free(s);
 }
 
+/* A random job: 1-3 tasks of 1, 2 or 4 devices (some spread over exactly
+ * ntasks nodes), limits 0 (the default estimate) or 60 s .. 2 h, some with a
+ * prediction and an oracle run time. */
+static int random_job(struct sched *s, struct aidc_rng *r, uint64_t id, int64_t now)
+{
+	static const uint32_t devs[] = {1, 2, 4};
+	struct sched_job_spec js =
+	    jspec(id, 1 + (uint32_t)aidc_rng_below(r, 3), devs[aidc_rng_below(r, 3)],
+		  aidc_rng_below(r, 5) ? 60 + (int64_t)aidc_rng_below(r, 7200) : 0);
+	if (aidc_rng_below(r, 4) == 0)
+		js.nodes = js.ntasks;
+	if (aidc_rng_below(r, 3) == 0)
+		js.predicted_s = 30 + (int64_t)aidc_rng_below(r, 3600);
+	js.oracle_s = 10 + (int64_t)aidc_rng_below(r, 4000);
+	js.priority = (int32_t)aidc_rng_below(r, 5);
+	return submit_spec(s, &js, now);
+}
+
+/* Forecasts of s at now by the fast and by the reference paths agree. */
+static void check_same_forecast(struct sched *s, int64_t now, int64_t step)
+{
+	size_t n = sched_job_handles(s);
+	int64_t *fast = calloc(n + 1, sizeof *fast), *ref = calloc(n + 1, sizeof *ref);
+	struct aidc_err e = {0};
+	CHECK_EQ(sched_forecast(s, now, 100000, step, fast, n, &e), 0);
+	s->no_fast_path = true;
+	CHECK_EQ(sched_forecast(s, now, 100000, step, ref, n, &e), 0);
+	s->no_fast_path = false;
+	size_t differ = 0, pending = 0;
+	for (size_t h = 0; h < n; h++) {
+		differ += fast[h] != ref[h];
+		pending += fast[h] > 0;
+	}
+	CHECK_EQ(differ, 0);
+	CHECK_GE(pending + 1, 1);
+	free(fast);
+	free(ref);
+}
+
+/* One random workload: rounds of submissions, a pass, random finishes (early
+ * or long past the estimate) and a node draining now and then; the forecasts of
+ * every round compared. */
+static void fast_equals_reference_run(enum sched_order o, enum sched_placement pl,
+				      enum sched_blocking b, uint64_t seed)
+{
+	struct sched *s = cluster(o, pl, b, 12, 4);
+	struct aidc_rng r;
+	struct aidc_err e = {0};
+	struct sched_decisions d;
+	uint64_t id = 1;
+	int64_t now = 0;
+	bool down[12] = {0};
+	aidc_rng_seed(&r, seed);
+	sched_decisions_init(&d);
+	for (int round = 0; round < 25; round++) {
+		for (uint64_t k = aidc_rng_below(&r, 12); k-- > 0;)
+			CHECK_GE(random_job(s, &r, id++, now), 0);
+		CHECK_EQ(sched_pass(s, now, &d, &e), 0);
+		for (uint32_t h = 0; h < sched_job_handles(s); h++)
+			if (sched_job_state(s, h) == SCHED_JOB_RUNNING &&
+			    aidc_rng_below(&r, 4) == 0)
+				CHECK_EQ(sched_job_finish(s, h, now, &e), 0);
+		if (aidc_rng_below(&r, 6) == 0) { /* a node drains or comes back */
+			uint32_t node = (uint32_t)aidc_rng_below(&r, 12);
+			down[node] = !down[node];
+			CHECK_EQ(sched_set_node_state(
+				     s, node, down[node] ? SCHED_NODE_DRAINING : SCHED_NODE_UP, &e),
+				 0);
+		}
+		check_same_forecast(s, now, 0);
+		check_same_forecast(s, now, 60);
+		CHECK_EQ(check_invariants(s), 0);
+		now += 1 + (int64_t)aidc_rng_below(&r, 900);
+	}
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
+/*
+ * The forecast's fast paths (will-run walking the partition's end heap; the
+ * copy's passes stopping once no queued job can start) against the reference
+ * paths (s->no_fast_path, inherited by the copy: will-run over a heap of a
+ * copy of every end, every queued job visited, no shapes): the same estimate
+ * for every job, across orders, blocking modes and placements, steps 0 and
+ * 60 s, with jobs past their estimates and nodes draining.
+ */
+static void test_fast_equals_reference(void)
+{
+	static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_QSSF,
+						  SCHED_ORDER_SJF, SCHED_ORDER_PRIORITY,
+						  SCHED_ORDER_SRTF};
+	static const enum sched_blocking blocks[] = {SCHED_BLOCK_EASY, SCHED_BLOCK_SKIP,
+						     SCHED_BLOCK_STRICT};
+	static const enum sched_placement places[] = {SCHED_PLACE_CONSOLIDATE, SCHED_PLACE_SPREAD,
+						      SCHED_PLACE_TOPOLOGY};
+	uint64_t seed = 1;
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(orders); i++)
+		for (size_t j = 0; j < AIDC_ARRAY_LEN(blocks); j++)
+			for (size_t k = 0; k < AIDC_ARRAY_LEN(places); k++)
+				fast_equals_reference_run(orders[i], places[k], blocks[j], seed++);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-	    TEST(test_queue_forward), TEST(test_backfill_forward), TEST(test_never_and_bad_input)};
+	    TEST(test_queue_forward), TEST(test_backfill_forward), TEST(test_never_and_bad_input),
+	    TEST(test_fast_equals_reference)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
