@@ -136,6 +136,9 @@ struct api_job_submit {
 	 * to the batch script alone with signal_batch (docs/slurm.md). */
 	int64_t signal, signal_before_s;
 	bool signal_batch;
+	/* --begin: not started before this Unix time (0 = none; the client
+	 * resolves Slurm's forms, api_parse_begin). */
+	int64_t begin_s;
 	/* --array (docs/slurm.md "Job arrays"): the client's spec, e.g.
 	 * "1,3,5-9:2%4". The rest is the controller's, refused from clients: an
 	 * array's pending record carries its remaining indices (array_pending)

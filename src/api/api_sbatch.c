@@ -9,8 +9,10 @@
  * changes nothing here, or refused naming it and why (docs/slurm.md).
  */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/sbatch.h"
@@ -22,6 +24,7 @@ enum {
 	O_NONE = 0,
 	O_ACCOUNT,
 	O_ARRAY,
+	O_BEGIN,
 	O_CHDIR,
 	O_CPUS_PER_GPU,
 	O_CPUS_PER_TASK,
@@ -92,7 +95,10 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"batch", 0, ARG, R, 0, WHY_NO_FEATURES},
     {"bb", 0, ARG, R, 0, "burst buffers do not exist here"},
     {"bbf", 0, ARG, R, 0, "burst buffers do not exist here"},
-    {"begin", 'b', ARG, R, 0, "deferred start times are not implemented yet"},
+    {"begin", 'b', ARG, A, O_BEGIN,
+     "not started before: now[+N[seconds|minutes|hours|days|weeks]], "
+     "YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS] (next), today, tomorrow, midnight, noon; "
+     "pending reason BeginTime"},
     {"chdir", 'D', ARG, A, O_CHDIR,
      "the job's working directory (relative: to the submit directory)"},
     {"cluster-constraint", 0, ARG, R, 0, "federated clusters do not exist here"},
@@ -406,6 +412,146 @@ static int parse_nodes(struct api_sbatch *s, const char *opt, const char *v, str
 	return 0;
 }
 
+/* ---- --begin ------------------------------------------------------------------ */
+
+#define BEGIN_FORMS                                                                                \
+	"now[+N[seconds|minutes|hours|days|weeks]], YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], "        \
+	"today, tomorrow, midnight, noon"
+
+/* Local time y-m-d h:m:s as Unix seconds; -1 when it is not a real time. */
+static int64_t local_time(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			.tm_min = mi, .tm_sec = s, .tm_isdst = -1};
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d)
+		return -1; /* mktime normalized it: Feb 30 and the like */
+	return (int64_t)t;
+}
+
+/* Hour h of day d (normalized: d may be the day after the month's last). */
+static int64_t local_day(int y, int mo, int d, int h)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			.tm_isdst = -1};
+	return (int64_t)mktime(&tm);
+}
+
+/* "now+N[unit]" (after "now+"). */
+static int begin_delta(const char *p, int64_t now_s, int64_t *out_s, struct aidc_err *e)
+{
+	static const struct {
+		const char *unit;
+		int64_t s;
+	} units[] = {{"", 1},	       {"second", 1},	 {"seconds", 1},   {"minute", 60},
+		     {"minutes", 60},  {"hour", 3600},	 {"hours", 3600},  {"day", 86400},
+		     {"days", 86400},  {"week", 604800}, {"weeks", 604800}};
+	size_t nd = strspn(p, "0123456789");
+	char num[16];
+	int64_t n;
+	if (nd == 0 || nd >= sizeof num)
+		return aidc_errf(e, AIDC_E_INVAL, "--begin: 'now+%.32s': a count of units after now+",
+				 p);
+	memcpy(num, p, nd);
+	num[nd] = '\0';
+	if (aidc_parse_i64(num, 0, AIDC_MAX_DURATION_S, &n) != 0)
+		n = AIDC_MAX_DURATION_S + 1; /* refused below as too far ahead */
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (!strcasecmp(p + nd, units[i].unit)) {
+			if (n * units[i].s > AIDC_MAX_DURATION_S)
+				return aidc_errf(e, AIDC_E_LIMIT, "--begin: now+%.32s is more than "
+								  "%lld seconds ahead", p,
+						 (long long)AIDC_MAX_DURATION_S);
+			*out_s = now_s + n * units[i].s;
+			return 0;
+		}
+	return aidc_errf(e, AIDC_E_INVAL,
+			 "--begin: '%.32s' is not a unit (seconds, minutes, hours, days, weeks)",
+			 p + nd);
+}
+
+/* Named times: 1 when v is one (*out_s set), 0 when not, <0 refused. */
+static int begin_word(const char *v, int64_t now_s, int64_t *out_s, struct aidc_err *e)
+{
+	time_t now = (time_t)now_s;
+	struct tm t;
+	localtime_r(&now, &t);
+	int y = t.tm_year + 1900, mo = t.tm_mon + 1, d = t.tm_mday;
+	if (!strcasecmp(v, "now"))
+		*out_s = now_s;
+	else if (!strcasecmp(v, "today"))
+		*out_s = local_day(y, mo, d, 0);
+	else if (!strcasecmp(v, "tomorrow") || !strcasecmp(v, "midnight"))
+		*out_s = local_day(y, mo, d + 1, 0);
+	else if (!strcasecmp(v, "noon"))
+		*out_s = local_day(y, mo, d + (t.tm_hour >= 12), 12);
+	else if (!strcasecmp(v, "elevenses") || !strcasecmp(v, "fika") ||
+		 !strcasecmp(v, "teatime"))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--begin: '%s' is not supported here (supported: " BEGIN_FORMS ")",
+				 v);
+	else
+		return 0;
+	return 1;
+}
+
+/* "HH:MM[:SS]" at p: 0 and the fields, or -1. */
+static int clock_time(const char *p, int *h, int *mi, int *sec)
+{
+	int n = 0;
+	*sec = 0;
+	if (sscanf(p, "%2d:%2d%n", h, mi, &n) != 2 || n != 5)
+		return -1;
+	if (p[n] == ':') {
+		int m2 = 0;
+		if (sscanf(p + n, ":%2d%n", sec, &m2) != 1 || m2 != 3)
+			return -1;
+		n += m2;
+	}
+	if (p[n] || *h > 23 || *mi > 59 || *sec > 59 || *h < 0 || *mi < 0 || *sec < 0)
+		return -1;
+	return 0;
+}
+
+int api_parse_begin(const char *v, int64_t now_s, int64_t *out_s, struct aidc_err *e)
+{
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "--begin: empty (" BEGIN_FORMS ")");
+	if (strlen(v) > 40)
+		return aidc_errf(e, AIDC_E_INVAL, "--begin: '%.40s...' is too long", v);
+	int rc = begin_word(v, now_s, out_s, e);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if (!strncasecmp(v, "now+", 4))
+		return begin_delta(v + 4, now_s, out_s, e);
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10 &&
+	    (!v[10] || (v[10] == 'T' && clock_time(v + 11, &h, &mi, &sec) == 0))) {
+		if (y < 1970 || (*out_s = local_time(y, mo, d, h, mi, sec)) < 0)
+			return aidc_errf(e, AIDC_E_INVAL, "--begin: '%s' is not a date", v);
+		return 0;
+	}
+	if (clock_time(v, &h, &mi, &sec) == 0) {
+		time_t now = (time_t)now_s;
+		struct tm t;
+		localtime_r(&now, &t);
+		/* as Slurm: today when that time is still ahead, else tomorrow */
+		bool ahead = h > t.tm_hour || (h == t.tm_hour && mi > t.tm_min);
+		struct tm at = {.tm_year = t.tm_year, .tm_mon = t.tm_mon,
+				.tm_mday = t.tm_mday + !ahead, .tm_hour = h, .tm_min = mi,
+				.tm_sec = sec, .tm_isdst = -1};
+		*out_s = (int64_t)mktime(&at);
+		return 0;
+	}
+	if (strpbrk(v, "/. ") || strspn(v, "0123456789") == strlen(v) || strcasestr(v, "am") ||
+	    strcasestr(v, "pm"))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--begin: '%s': Slurm's MM/DD[/YY], MM.DD[.YY], MMDD[YY], AM/PM "
+				 "and 'TIME DATE' forms are not supported here (supported: "
+				 BEGIN_FORMS ")", v);
+	return aidc_errf(e, AIDC_E_INVAL, "--begin: '%s' is not a time (" BEGIN_FORMS ")", v);
+}
+
 /* The options without a value. */
 static int apply_flag(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
 		      struct aidc_err *e)
@@ -654,6 +800,8 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 		return set_str(opt, v, s->wrap, sizeof s->wrap, e);
 	case O_SIGNAL:
 		return api_parse_signal_opt(v, &s->signal, &s->signal_before_s, &s->signal_batch, e);
+	case O_BEGIN:
+		return api_parse_begin(v, (int64_t)time(NULL), &s->begin_s, e);
 	case O_KILL_INVALID_DEP:
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return aidc_errf(e, AIDC_E_INVAL, "%s: '%.32s' is not yes or no", opt, v);
@@ -949,7 +1097,8 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 	static const uint8_t ok[] = {
 	    O_ACCOUNT,	 O_CPUS_PER_TASK, O_ERROR, O_GPUS,   O_GPUS_PER_TASK,	O_GRES,
 	    O_JOB_NAME,	 O_MEM,		  O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OUTPUT,
-	    O_PARTITION, O_PREEMPTIBLE,	  O_QOS,   O_TIME,   O_IGNORE_PBS,	O_ARRAY};
+	    O_PARTITION, O_PREEMPTIBLE,	  O_QOS,   O_TIME,   O_IGNORE_PBS,	O_ARRAY,
+	    O_BEGIN};
 	for (size_t i = 0; i < api_sbatch_nopts; i++) {
 		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
 		if (!s->seen[i] || o->status != API_SB_APPLIED)

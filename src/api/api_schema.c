@@ -89,6 +89,9 @@ static const struct api_field job_submit_fields[] = {
 	      "--signal's SECONDS before the time limit (with signal)"),
 	F_BOOL(struct api_job_submit, signal_batch,
 	       "--signal=B:...: to the batch script alone, else to its other processes"),
+	F_I64(struct api_job_submit, begin_s, false, 0, INT64_C(1) << 40,
+	      "--begin: not started before this Unix time (0 = none; a past time: at once); "
+	      "pending reason BeginTime until then"),
 	F_BOOL(struct api_job_submit, kill_on_invalid_dep,
 	       "--kill-on-invalid-dep=yes: a job whose dependency can never hold is cancelled "
 	       "instead of staying pending (reason DependencyNeverSatisfied)"),

@@ -69,6 +69,7 @@ struct api_sbatch {
 	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
 	bool kill_invalid_dep; /* --kill-on-invalid-dep=yes */
 	int64_t signal, signal_before_s; /* --signal=[B:]SIG[@SECONDS]; 0 = none */
+	int64_t begin_s;		 /* --begin, resolved (Unix seconds); 0 = none */
 	bool signal_batch;
 	int verbose;
 	char name[AIDC_MAX_NAME_BYTES];
@@ -124,6 +125,17 @@ struct api_dep {
 int api_parse_dependency(const char *v, struct api_dep *out, size_t *n, bool *any,
 			 struct aidc_err *e);
 const char *api_dep_type_name(int type);
+
+/*
+ * Slurm's --begin as Unix seconds, local time, relative to now_s: "now",
+ * "now+N[seconds|minutes|hours|days|weeks]" (singular too; bare N is
+ * seconds), "YYYY-MM-DD[THH:MM[:SS]]", "HH:MM[:SS]" (today, or tomorrow
+ * when that time has passed, as Slurm), "today", "tomorrow", "midnight",
+ * "noon". Slurm's other forms (MM/DD[/YY], MM.DD[.YY], MMDD[YY], AM/PM,
+ * "HH:MM DATE", elevenses, fika, teatime) are refused naming the form
+ * (AIDC_E_UNSUPPORTED); bad values are AIDC_E_INVAL. Borrows v.
+ */
+int api_parse_begin(const char *v, int64_t now_s, int64_t *out_s, struct aidc_err *e);
 
 /* A signal's number from its name ("USR1", "SIGUSR1", any case) or
  * number; -1 when it is neither. */

@@ -489,6 +489,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		if (sb->signal_batch)
 			aidc_json_kbool(w, "signal_batch", true);
 	}
+	if (sb->begin_s)
+		aidc_json_ki64(w, "begin_s", sb->begin_s);
 	if (r->job.priority_set)
 		aidc_json_ki64(w, "priority", r->job.priority);
 	const struct {

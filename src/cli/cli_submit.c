@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/sbatch.h"
@@ -23,7 +24,7 @@ static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
 	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"}, {"-H", "--hold"},
-	{"-d", "--dependency"}, {"-a", "--array"},
+	{"-d", "--dependency"}, {"-a", "--array"}, {"-b", "--begin"},
 };
 
 static int read_script(const char *path, char **out)
@@ -59,7 +60,7 @@ static bool is_script(const char *path)
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
-	const char *account, *qos, *dep, *array;
+	const char *account, *qos, *dep, *array, *begin;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
 	bool json, no_env, preemptible, hold;
@@ -207,6 +208,10 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 0, NULL, NULL},
 		{"hold", CLI_BOOL, &o->hold, NULL, "-H: held until `aidc release ID`", 0, 0, NULL,
 		 NULL},
+		{"begin", CLI_STR, &o->begin, "TIME",
+		 "-b: not started before TIME (now+N[units], YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], "
+		 "today, tomorrow, midnight, noon; docs/slurm.md); pending reason BeginTime",
+		 0, 0, NULL, NULL},
 		{"array", CLI_STR, &o->array, "SPEC",
 		 "-a: a job array (A-B[:S] and N items joined by ',', then %LIMIT); each element "
 		 "a job with SLURM_ARRAY_*; -o may use %A %a (docs/slurm.md)", 0, 0, NULL, NULL},
@@ -302,6 +307,11 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 	int rc = cli_time_mem("submit", o->time_s, &sb->time_limit_s, o->mem, &sb->mem_mib, true);
 	if (rc)
 		return rc;
+	struct aidc_err e = {0};
+	if (o->begin && api_parse_begin(o->begin, (int64_t)time(NULL), &sb->begin_s, &e) != 0) {
+		fprintf(stderr, "aidc submit: %s; nothing was submitted\n", e.msg);
+		return CLI_EXIT_USAGE;
+	}
 	if (sb->gpus_total && !sb->gpus_per_task) {
 		int64_t nt = sb->ntasks ? sb->ntasks : (sb->nodes ? sb->nodes : 1);
 		sb->gpus_per_task = (sb->gpus_total + nt - 1) / nt;
@@ -374,7 +384,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 	} ints[] = {{"nodes", sb->nodes},		  {"ntasks", sb->ntasks},
 		    {"ntasks_per_node", sb->ntasks_per_node}, {"cpus_per_task", sb->cpus_per_task},
 		    {"mem_mib", sb->mem_mib},		  {"gpus_per_task", sb->gpus_per_task},
-		    {"time_limit_s", sb->time_limit_s},	  {"priority", o->prio}};
+		    {"time_limit_s", sb->time_limit_s},	  {"priority", o->prio},
+		    {"begin_s", sb->begin_s}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(ints); i++)
 		if (ints[i].v)
 			aidc_json_ki64(w, ints[i].key, ints[i].v);

@@ -330,7 +330,8 @@ struct ctld_job *ctld_array_unsplit(struct ctld *c, struct ctld_job *el)
  * whether it was queued. */
 static bool record_queue(struct ctld *c, struct ctld_job *m)
 {
-	if (m->state != CTLD_JOB_PENDING || m->held || m->dep_wait || m->handle >= 0)
+	if (m->state != CTLD_JOB_PENDING || m->held || m->dep_wait || m->begin_wait ||
+	    m->handle >= 0)
 		return false;
 	m->arr_throttled = m->arr->count > 0 && !ctld_array_may_queue(m);
 	if (!ctld_array_may_queue(m))
@@ -371,7 +372,7 @@ size_t ctld_array_after_starts(struct ctld *c)
 /* Queues waiting element el (released) when its record's %LIMIT allows. */
 static void element_queue(struct ctld *c, struct ctld_job *el)
 {
-	if (el->state != CTLD_JOB_PENDING || el->handle >= 0 || el->dep_wait ||
+	if (el->state != CTLD_JOB_PENDING || el->handle >= 0 || el->dep_wait || el->begin_wait ||
 	    !ctld_array_unwait(c, el))
 		return;
 	struct aidc_err e = {0};
@@ -656,6 +657,7 @@ static int split_off(struct ctld *c, struct ctld_job *m, int64_t idx, int how,
 	}
 	el->held = held;
 	el->reason = held ? aidc_strdup(CTLD_HELD_REASON) : NULL;
+	el->begin_wait = m->begin_wait; /* its array's --begin, stored in its spec */
 	char *undo = aidc_strdup(m->spec.array_pending ? m->spec.array_pending : "");
 	aidc_aset_remove(m->arr, idx);
 	if ((rc = ctld_tx_begin(c, e)) == 0) {

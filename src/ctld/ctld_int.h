@@ -79,6 +79,9 @@ struct ctld_job {
 	 * holds (ctld_deps_check), then submitted to it; dep_never once one can
 	 * no longer hold (reason DependencyNeverSatisfied; final). */
 	bool dep_wait, dep_never;
+	/* --begin (spec.begin_s) still ahead: PENDING out of the core (reason
+	 * BeginTime) until ctld_deps_check finds it passed. */
+	bool begin_wait;
 	/* The core's planned start (its EASY reservation for a blocked queue
 	 * head: running jobs end at their time limits or estimates), valid while
 	 * est_pass is the latest pass (c->m_passes). */

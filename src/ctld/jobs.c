@@ -284,6 +284,7 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 	KI(priority);
 	KI(signal);
 	KI(signal_before_s);
+	KI(begin_s);
 #undef KS
 #undef KI
 	if (s->array_job_id) { /* an element: index 0 is an index */
@@ -732,6 +733,23 @@ int ctld_job_check(struct ctld *c, const struct api_identity *who, struct api_jo
 	return signal_check(spec, e);
 }
 
+/* A new job into the core; held, waiting for dependencies or for --begin:
+ * validated by the core as any job (nothing changes on error), then kept
+ * out of it until released. */
+static int first_queue(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
+{
+	int rc = ctld_sched_submit(c, j, e);
+	j->begin_wait = j->spec.begin_s > ctld_now_s();
+	if (rc || !(j->spec.hold || j->spec.dependency || j->begin_wait))
+		return rc;
+	ctld_sched_release(c, j, false);
+	j->dep_wait = j->spec.dependency != NULL;
+	j->held = j->spec.hold;
+	if (j->held)
+		set_reason(j, CTLD_HELD_REASON);
+	return 0;
+}
+
 int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_job_submit *spec,
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e)
@@ -784,19 +802,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	    (j->spec.dependency && (rc = deps_admit(c, j->spec.dependency, e)) != 0) ||
 	    (rc = hwm_raise(c, j->id + 1, e)) != 0)
 		goto fail;
-	if (j->spec.hold || j->spec.dependency) {
-		/* Validated by the core as any job (nothing changes on error), then
-		 * kept out of it until released. */
-		if ((rc = ctld_sched_submit(c, j, e)) != 0)
-			goto fail;
-		ctld_sched_release(c, j, false);
-		j->dep_wait = j->spec.dependency != NULL;
-		j->held = j->spec.hold;
-		if (j->held)
-			set_reason(j, CTLD_HELD_REASON);
-	} else if ((rc = ctld_sched_submit(c, j, e)) != 0) {
+	if ((rc = first_queue(c, j, e)) != 0)
 		goto fail;
-	}
 	if ((rc = insert_job(c, j, e)) != 0)
 		goto fail_sched;
 	c->next_job_id++;
@@ -1015,7 +1022,27 @@ static void deps_never(struct ctld *c, struct ctld_job *j, const char *why)
 
 static bool deps_waiting(const struct ctld_job *j)
 {
-	return j->dep_wait && !j->dep_never && !j->held && j->state == CTLD_JOB_PENDING;
+	return j->dep_wait && !j->dep_never && !j->held && !j->begin_wait &&
+	       j->state == CTLD_JOB_PENDING;
+}
+
+/* --begin has passed: queued, unless held or waiting for dependencies (then
+ * their release or ctld_deps_check queues it). */
+static void begin_reached(struct ctld *c, struct ctld_job *j)
+{
+	j->begin_wait = false;
+	if (j->state != CTLD_JOB_PENDING || j->held || j->dep_wait || j->handle >= 0)
+		return;
+	struct aidc_err e = {0};
+	if (!ctld_array_may_queue(j)) {
+		j->arr_throttled = j->arr && j->arr->count > 0;
+	} else if (ctld_array_unwait(c, j) && ctld_sched_submit(c, j, &e) != 0) {
+		ctld_array_rewait(c, j);
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": queueing it: %s", j->id, e.msg);
+		j->begin_wait = true; /* tried again on the next check */
+		return;
+	}
+	c->need_pass = true;
 }
 
 void ctld_deps_check(struct ctld *c)
@@ -1026,6 +1053,8 @@ void ctld_deps_check(struct ctld *c)
 	int64_t now = ctld_now_s();
 	for (size_t i = 0; i < c->njobs; i++) {
 		struct ctld_job *j = c->jobs[i];
+		if (j->begin_wait && j->spec.begin_s <= now)
+			begin_reached(c, j);
 		if (!deps_waiting(j))
 			continue;
 		if (!mapped && strstr(j->spec.dependency, "singleton")) {
@@ -1093,7 +1122,8 @@ int ctld_job_release(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 				 ctld_job_state_name(j->state));
 	/* Waiting for its dependencies: ctld_deps_check queues it. A waiting
 	 * array element queues when its array's %LIMIT allows (arrays.c). */
-	bool q = !j->dep_wait && ctld_array_may_queue(j) && ctld_array_unwait(c, j);
+	bool q = !j->dep_wait && !j->begin_wait && ctld_array_may_queue(j) &&
+		 ctld_array_unwait(c, j);
 	int rc = q ? ctld_sched_submit(c, j, e) : 0;
 	if (rc) {
 		ctld_array_rewait(c, j);
@@ -1421,8 +1451,9 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 		/* A pending job with a dependency waits for ctld_deps_check again (a
 		 * requeued one finds it holding still: its jobs ended). */
 		j->dep_wait = j->state == CTLD_JOB_PENDING && j->spec.dependency;
-		if (j->state == CTLD_JOB_PENDING &&
-		    (j->held || j->dep_wait || j->arr_wait || !ctld_array_may_queue(j))) {
+		j->begin_wait = j->state == CTLD_JOB_PENDING && j->spec.begin_s > ctld_now_s();
+		if (j->state == CTLD_JOB_PENDING && (j->held || j->dep_wait || j->begin_wait ||
+						     j->arr_wait || !ctld_array_may_queue(j))) {
 			aidc_free(j->tasks); /* held or waiting: stays out of the core */
 			j->tasks = NULL;
 		} else if (j->state == CTLD_JOB_PENDING) {
@@ -1464,6 +1495,8 @@ static const char *pending_reason(struct ctld *c, const struct ctld_job *j, char
 {
 	if (j->held)
 		return CTLD_HELD_REASON;
+	if (j->begin_wait)
+		return "BeginTime"; /* Slurm's reason */
 	if (j->dep_wait)
 		return j->dep_never ? "DependencyNeverSatisfied" : "dependency";
 	if (j->arr && !j->arr->count)
@@ -1552,6 +1585,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_ki64(w, "start_s", j->start_s);
 	aidc_json_ki64(w, "end_s", j->end_s);
 	aidc_json_ki64(w, "time_limit_s", j->spec.time_limit_s);
+	if (j->spec.begin_s)
+		aidc_json_ki64(w, "begin_s", j->spec.begin_s);
 	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
 	/* What squeue and sinfo show (cli_squeue.c): partition, CPUs per task,

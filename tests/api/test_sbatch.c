@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of #SBATCH / #AIDC directive parsing (src/api/api_sbatch.c), table-driven. */
 #include <signal.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "api/sbatch.h"
 #include "tests/test.h"
@@ -141,7 +143,7 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
 	    {"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
 	    {"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
-	    {"#!/bin/sh\n#SBATCH --begin=now+1h\n", AIDC_E_UNSUPPORTED, "--begin"},
+	    {"#!/bin/sh\n#SBATCH --begin=now+1fortnight\n", AIDC_E_INVAL, "not a unit"},
 	    {"#!/bin/sh\n#SBATCH --signal=R:USR1@60\n", AIDC_E_UNSUPPORTED, "R: (at a reservation"},
 	    {"#!/bin/sh\n#SBATCH --signal=FOO\n", AIDC_E_INVAL, "'FOO' is not a signal"},
 	    {"#!/bin/sh\n#SBATCH --signal=USR1@x\n", AIDC_E_INVAL, "not a number of seconds"},
@@ -347,6 +349,74 @@ static void test_submit_check(void)
 	CHECK_EQ(api_sbatch_check_submit(&s, NULL), 0);
 }
 
+/* --begin's forms at a fixed now (2026-12-06 20:30:15 UTC, TZ=UTC), at and
+ * past each edge. */
+static void test_begin(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	const int64_t now = 1796589015; /* 2026-12-06T20:30:15Z */
+	const int64_t day0 = 1796515200; /* 2026-12-06T00:00:00Z */
+	static const struct {
+		const char *v;
+		int rc;
+		int64_t off; /* from day0, when rc == 0 */
+		const char *msg;
+	} cases[] = {
+	    {"now", 0, 73815, NULL},
+	    {"now+0", 0, 73815, NULL},
+	    {"now+90", 0, 73815 + 90, NULL},
+	    {"now+2minutes", 0, 73815 + 120, NULL},
+	    {"NOW+1hour", 0, 73815 + 3600, NULL},
+	    {"now+3days", 0, 73815 + 3 * 86400, NULL},
+	    {"now+1week", 0, 73815 + 604800, NULL},
+	    {"2026-12-24", 0, 18 * 86400, NULL},
+	    {"2026-12-24T08:05", 0, 18 * 86400 + 8 * 3600 + 300, NULL},
+	    {"2026-12-24T08:05:09", 0, 18 * 86400 + 8 * 3600 + 309, NULL},
+	    {"2026-12-01", 0, -5 * 86400, NULL}, /* past: eligible at once */
+	    {"21:00", 0, 21 * 3600, NULL},      /* still ahead today */
+	    {"20:30", 0, 86400 + 20 * 3600 + 1800, NULL}, /* passed: tomorrow, as Slurm */
+	    {"06:00:30", 0, 86400 + 6 * 3600 + 30, NULL},
+	    {"today", 0, 0, NULL},
+	    {"tomorrow", 0, 86400, NULL},
+	    {"midnight", 0, 86400, NULL},
+	    {"noon", 0, 86400 + 12 * 3600, NULL},
+	    {"", AIDC_E_INVAL, 0, "empty"},
+	    {"now+", AIDC_E_INVAL, 0, "a count of units"},
+	    {"now+5fortnights", AIDC_E_INVAL, 0, "'fortnights' is not a unit"},
+	    {"now+99999999999days", AIDC_E_LIMIT, 0, "seconds ahead"},
+	    {"2026-02-30", AIDC_E_INVAL, 0, "is not a date"},
+	    {"2026-13-01", AIDC_E_INVAL, 0, "is not a date"},
+	    {"24:00", AIDC_E_INVAL, 0, "is not a time"},
+	    {"12:60", AIDC_E_INVAL, 0, "is not a time"},
+	    {"2026-12-24T25:00", AIDC_E_INVAL, 0, "is not a time"},
+	    {"12/24/26", AIDC_E_UNSUPPORTED, 0, "MM/DD[/YY]"},
+	    {"12.24", AIDC_E_UNSUPPORTED, 0, "not supported here"},
+	    {"1224", AIDC_E_UNSUPPORTED, 0, "MMDD[YY]"},
+	    {"4pm", AIDC_E_UNSUPPORTED, 0, "AM/PM"},
+	    {"16:00 12/24/26", AIDC_E_UNSUPPORTED, 0, "'TIME DATE'"},
+	    {"teatime", AIDC_E_UNSUPPORTED, 0, "'teatime' is not supported here"},
+	    {"soon", AIDC_E_INVAL, 0, "'soon' is not a time"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct aidc_err e = {0};
+		int64_t at = -1;
+		CHECK_EQ(api_parse_begin(cases[i].v, now, &at, &e), cases[i].rc);
+		if (cases[i].rc == 0)
+			CHECK_EQ(at, day0 + cases[i].off);
+		else
+			CHECK_CONTAINS(e.msg, cases[i].msg);
+	}
+	struct api_sbatch sb;
+	CHECK_EQ(api_sbatch_parse("#SBATCH --begin=now+1hour\n", &sb, NULL), 0);
+	CHECK_GE(sb.begin_s, (int64_t)time(NULL) + 3590);
+	CHECK_EQ(api_sbatch_parse("#SBATCH -b 2026-12-24\n", &sb, NULL), 0);
+	CHECK_EQ(sb.begin_s, day0 + 18 * 86400);
+	CHECK_EQ(api_sbatch_check_submit(&sb, NULL), 0);
+	struct aidc_err e = {0};
+	CHECK_EQ(api_sbatch_parse("#SBATCH --begin=12/24\n", &sb, &e), AIDC_E_UNSUPPORTED);
+}
+
 TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
 	  TEST(test_dependency), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
-	  TEST(test_submit_check))
+	  TEST(test_submit_check), TEST(test_begin))

@@ -49,6 +49,8 @@ aidc_live_test(NAME live_sbatch_array SCRIPT sbatch_array.sh TIMEOUT 300)
 aidc_live_test(NAME live_sbatch_array_elem SCRIPT sbatch_array_elem.sh TIMEOUT 240)
 # aftercorr (sbatch_aftercorr.sh): element i after element i, failures per index, restart.
 aidc_live_test(NAME live_sbatch_aftercorr SCRIPT sbatch_aftercorr.sh TIMEOUT 240)
+# --begin (sbatch_begin.sh): BeginTime, runs after it, arrays, aidc submit -b, restart, refusals.
+aidc_live_test(NAME live_sbatch_begin SCRIPT sbatch_begin.sh TIMEOUT 180)
 # Holds (sbatch_hold.sh): -H, aidc hold/release, other users, a restart.
 aidc_live_test(NAME live_sbatch_hold SCRIPT sbatch_hold.sh TIMEOUT 180)
 # scontrol in batch jobs (sbatch_scontrol.sh): PATH, show hostnames/job, hold/release.
