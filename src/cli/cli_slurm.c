@@ -375,8 +375,16 @@ int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const ch
 int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
 		      size_t n)
 {
+	char ref[24];
+	snprintf(ref, sizeof ref, "%lld", id);
+	return cli_slurm_get_ref(cmd, sp, ref, job, why, n);
+}
+
+int cli_slurm_get_ref(const char *cmd, const char *sp, const char *ref, json_t **job, char *why,
+		      size_t n)
+{
 	char path[64];
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	snprintf(path, sizeof path, "/v1/jobs/%.40s", ref);
 	struct api_call c = {0};
 	int rc = cli_call_retry(cmd, sp, "GET", path, NULL, 0, &c,
 				cli_call_wait_flag(sp) | CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);

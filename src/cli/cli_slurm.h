@@ -103,6 +103,10 @@ int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const ch
  */
 int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
 		      size_t n);
+/* The same for a job reference: ID, or ID_INDEX (one element of an array, or
+ * the array while INDEX is pending); ref borrowed, checked by the caller. */
+int cli_slurm_get_ref(const char *cmd, const char *sp, const char *ref, json_t **job, char *why,
+		      size_t n);
 /* A string member of a JSON object ("" when absent or not a string). */
 const char *cli_slurm_str(json_t *o, const char *k);
 /* An integer member of a JSON object (0 when absent or not an integer). */

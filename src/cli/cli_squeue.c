@@ -237,8 +237,8 @@ static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
 	    {"states", CLI_STR, &o->states, "STATES", "(-t) jobs in these states: Slurm's names "
 	     "or codes, comma list, any case (PD,R,CG,CD,CA,F,TO,NF..., all); default PD,R,CG",
 	     0, 0, NULL, NULL},
-	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list), in any state "
-	     "unless -t", 0, 0, NULL, NULL},
+	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list; ID_INDEX: one element "
+	     "of an array, or the array while INDEX is pending), in any state unless -t", 0, 0, NULL, NULL},
 	    {"partition", CLI_STR, &o->part, "PARTS", "(-p) jobs in these partitions", 0, 0, NULL,
 	     NULL},
 	    {"name", CLI_STR, &o->name, "NAMES", "(-n) jobs with these names", 0, 0, NULL, NULL},
@@ -299,22 +299,52 @@ static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc
 	return 0;
 }
 
-/* -j IDS: every id checked first; then each job fetched. A missing one is
- * named on stderr; none found at all is a failure, as in squeue. */
+/* "ID" or "ID_INDEX" (len bytes at p) into ref; -1 when it is neither. */
+static int job_ref(const char *p, size_t len, char ref[48])
+{
+	int64_t id, idx;
+	const char *us = memchr(p, '_', len);
+	char head[24] = "";
+	if (len == 0 || len >= 48)
+		return -1;
+	snprintf(ref, 48, "%.*s", (int)len, p);
+	if (!us)
+		return aidc_parse_i64(ref, 1, INT64_MAX, &id);
+	if ((size_t)(us - p) >= sizeof head)
+		return -1;
+	memcpy(head, p, (size_t)(us - p));
+	return aidc_parse_i64(head, 1, INT64_MAX, &id) ||
+	       aidc_parse_i64(ref + (us - p) + 1, 0, AIDC_MAX_ARRAY_INDEX, &idx);
+}
+
+/* -j IDS: every id (ID, or ID_INDEX of an array) checked first; then each
+ * job fetched. A missing one is named on stderr; none found at all is a
+ * failure, as in squeue. */
 static int sq_by_id(const char *sp, const char *ids, json_t *out)
 {
-	long long v[CLI_MAX_JOB_ARGS];
-	size_t n;
-	int rc = cli_slurm_job_ids("squeue", ids, "a positive number", v, &n);
-	if (rc)
-		return rc;
+	char v[CLI_MAX_JOB_ARGS][48];
+	size_t n = 0;
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		if (n == CLI_MAX_JOB_ARGS || job_ref(p, len, v[n]) != 0) {
+			fprintf(stderr, "aidc squeue: -j/--jobs: '%.*s' is not a job id (a positive "
+					"number, or ID_INDEX of an array; at most %d)\n",
+				(int)(len > 32 ? 32 : len), p, CLI_MAX_JOB_ARGS);
+			return CLI_EXIT_USAGE;
+		}
+		n++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
 	size_t found = 0;
+	int rc;
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = NULL;
 		char why[256];
-		rc = cli_slurm_get_job("squeue", sp, v[i], &j, why, sizeof why);
+		rc = cli_slurm_get_ref("squeue", sp, v[i], &j, why, sizeof why);
 		if (rc == 1)
-			fprintf(stderr, "aidc squeue: job %lld: %s (Invalid job id specified)\n", v[i],
+			fprintf(stderr, "aidc squeue: job %s: %s (Invalid job id specified)\n", v[i],
 				why);
 		else if (rc)
 			return rc;

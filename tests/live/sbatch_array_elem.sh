@@ -42,6 +42,12 @@ h=$(job_field "${A}_3" id)
 check_eq "${A}_3 is held" "$(job_field "${A}_3" pending_reason)" held
 "$AIDC" squeue -h -o '%i %t' | grep -q "^${A}_3 PD" && ok "squeue shows ${A}_3 pending" ||
 	fail "squeue: $("$AIDC" squeue -h -o '%i %t' | tr '\n' ' ')"
+check_eq "squeue -j ${A}_3" "$("$AIDC" squeue -h -j "${A}_3" -o '%i %t %r')" "${A}_3 PD JobHeldUser"
+[[ "$("$AIDC" squeue -h -j "${A}_5" -o '%i')" == "${A}_["*"]" ]] &&
+	ok "squeue -j ${A}_5 (pending) shows the array: $("$AIDC" squeue -h -j "${A}_5" -o '%i')" ||
+	fail "squeue -j ${A}_5: $("$AIDC" squeue -h -j "${A}_5" -o '%i' 2>&1)"
+out=$("$AIDC" squeue -j "${A}_x" 2>&1) && fail "squeue -j ${A}_x accepted" ||
+	{ [[ "$out" == *"is not a job id"* ]] && ok "squeue -j ${A}_x: $out" || fail "squeue -j ${A}_x: $out"; }
 wait_for 60 sh -c "[ \$(ls \"$DIR/m1\" | wc -l) -ge 5 ]" &&
 	ok "the other 5 indices ran past the held one (%1 does not count it)" ||
 	fail "ran: $(markers "$DIR/m1" | tr '\n' ' ')"
