@@ -529,6 +529,93 @@ async function viewUsage(qs) {
       "Your own usage and that of the accounts you coordinate.") + " " + (u.units_note || "")));
 }
 
+// Inference services (docs/services.md): GET /v1/services and
+// GET /v1/services/NAME, which scope them (a user's own; admins all). A
+// controller whose router (HAProxy) does not run still lists services; they
+// have no address, and the page says why.
+function serviceLink(name) {
+  return h("a", {href: "#/services/" + encodeURIComponent(name)}, name);
+}
+
+// The router's mean response time over its last requests; -1: none yet.
+function responseMs(s) {
+  return s.avg_response_ms >= 0 ? s.avg_response_ms : "-";
+}
+
+function serviceAddress(s) {
+  return s.address ? s.address : h("span", {class: "note"}, "none: " + (s.address_why || "no router"));
+}
+
+function routerNote(list) {
+  if (list.router) return null;
+  const why = list.router_why || "the router (HAProxy) does not run";
+  if (!(list.services || []).length) return h("p", {class: "note", id: "router-note"}, "Router: " + why + ".");
+  return h("p", {class: "error", id: "router-missing"},
+    "Services have no address and take no requests: " + why + ".");
+}
+
+async function viewServices() {
+  let list;
+  try {
+    [list] = await Promise.all([getJSON("/v1/services"), meReady]);
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    setMain(h("h1", {}, "Services"), h("p", {class: "error", id: "services-error"},
+      "Services cannot be read: " + e.message));
+    return;
+  }
+  const svcs = list.services || [];
+  setMain(h("h1", {}, "Services"),
+    routerNote(list),
+    svcs.length ? table("services", ["name", "owner", "state", "ready/wanted", "replicas", "address",
+      "requests/s", "avg response (ms)", "requests", "restarts", "message"], svcs.map((s) =>
+      h("tr", {"data-service": s.name},
+        h("td", {class: "name"}, serviceLink(s.name)), h("td", {class: "user"}, s.user),
+        h("td", {}, badge(s.state)), h("td", {class: "num ready"}, s.ready + "/" + s.replicas),
+        h("td", {class: "num"}, s.total), h("td", {class: "address"}, serviceAddress(s)),
+        h("td", {class: "num rps"}, Number(s.rps).toFixed(2)),
+        h("td", {class: "num ms"}, responseMs(s)), h("td", {class: "num"}, s.requests),
+        h("td", {class: "num"}, s.restarts), h("td", {class: "message"}, s.message || "-")))) :
+      h("p", {class: "note", id: "no-services"}, me && me.admin ? "No services in this center." :
+        "You have no services. Start one with 'aidc serve' (docs/services.md)."),
+    h("p", {class: "note"}, me && me.admin ? "Every user's services (admin)." : "Your own services."));
+}
+
+// A spec value as one line of text: argv and env joined, objects as k=v;
+// 0 CPUs or memory is the controller's default (docs/services.md).
+function specText(v, k) {
+  if (v === 0 && (k === "cpus_per_task" || k === "mem_mib")) return "0 (the default)";
+  if (Array.isArray(v)) return v.map(String).join(" ");
+  if (v && typeof v === "object") return Object.entries(v).map(([key, x]) => key + "=" + specText(x, key)).join(", ");
+  return String(v);
+}
+
+async function viewService(name) {
+  const s = await getJSON("/v1/services/" + encodeURIComponent(name));
+  const reps = (s.replica_list || []).map((r) => h("tr", {"data-job-id": r.job},
+    h("td", {class: "num"}, jobLink(r.job)), h("td", {class: "num"}, r.gen), h("td", {}, badge(r.state)),
+    h("td", {}, r.job_state), h("td", {class: "node"}, r.node ? h("a", {href: "#/nodes/" +
+      encodeURIComponent(r.node)}, r.node) : "-"), h("td", {class: "num"}, r.port),
+    h("td", {}, r.routed ? "yes" : "no"), h("td", {class: "num"}, r.probe_failures),
+    h("td", {class: "reason"}, r.why || "-")));
+  const spec = s.spec || {};
+  setMain(h("h1", {}, "Service ", h("span", {id: "service-name"}, s.name), " ", badge(s.state)),
+    kv("service-fields", [["owner", s.user], ["state", s.state], ["address", serviceAddress(s)],
+      ["ready/wanted", s.ready + "/" + s.replicas], ["replicas", s.total], ["generation", s.generation],
+      ["restarts", s.restarts], ["requests", s.requests], ["5xx responses", s.responses_5xx],
+      ["requests/s", Number(s.rps).toFixed(2)], ["avg response (ms)", responseMs(s)],
+      ["message", s.message || "-"], ["created", fmtTime(s.created_s)], ["updated", fmtTime(s.updated_s)]]),
+    h("h2", {}, "Replicas"),
+    reps.length ? table("service-replicas", ["job", "generation", "state", "job state", "node", "port",
+      "routed", "probe failures", "why"], reps) :
+      h("p", {class: "note", id: "no-replicas"}, "No replicas (the service is scaled to 0 or has not started any)."),
+    h("h2", {}, "Spec (generation " + s.generation + ")"),
+    kv("service-spec", Object.entries(spec).filter(([k]) => k !== "v").map(([k, v]) => [k, specText(v, k)])),
+    s.prev_spec ? h("h2", {}, "Previous spec (kept for a rollback)") : null,
+    s.prev_spec ? h("pre", {class: "log", id: "service-prev-spec"}, JSON.stringify(s.prev_spec, null, 1)) : null,
+    h("p", {class: "note"}, h("a", {href: "#/services"}, "all services")));
+}
+
 // ---- router ----------------------------------------------------------------
 
 function stopTimers() {
@@ -554,6 +641,8 @@ async function render() {
     else if (view === "jobs" && parts[1]) await viewJob(parts[1]);
     else if (view === "nodes" && parts[1]) await viewNode(parts[1]);
     else if (view === "nodes") await viewNodes();
+    else if (view === "services" && parts[1]) await viewService(parts[1]);
+    else if (view === "services") await viewServices();
     else if (view === "accounts") await viewAccounts();
     else if (view === "exams") await viewExams();
     else if (view === "usage") await viewUsage(qs);
@@ -571,7 +660,7 @@ async function render() {
   if (!document.body.dataset.loadMs) document.body.dataset.loadMs = performance.now().toFixed(1);
   document.body.dataset.view = view;
   status("updated " + new Date().toLocaleTimeString() + " in " + ms.toFixed(0) + " ms");
-  if (["overview", "queue", "nodes"].includes(view) && !parts[1])
+  if ((["overview", "queue", "nodes"].includes(view) && !parts[1]) || view === "services")
     timer = setTimeout(refresh, REFRESH_MS);
 }
 
