@@ -98,7 +98,7 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=10000, help="pending jobs (1..10000)")
     ap.add_argument("--repeat", type=int, default=7, help="loads of each page (1..50)")
-    ap.add_argument("--pages", default="queue,overview,nodes,usage,exams",
+    ap.add_argument("--pages", default="queue,overview,nodes,usage,exams,services",
                     help="comma-separated dashboard hashes without '#/'")
     a = ap.parse_args()
     if not 0 < a.jobs <= 10000:

@@ -199,6 +199,192 @@ async function checkUsage(page, token, label, user) {
   }
 }
 
+// ---- services (docs/services.md) -------------------------------------------
+
+const SERVICE = process.env.SERVICE; // root's service; "" without haproxy
+const USER_SERVICE = "dash-user";
+
+async function apiPost(path, token, body) {
+  const r = await fetch(URL + path, {method: "POST", body: JSON.stringify(body),
+    headers: {Authorization: "Bearer " + token, "Content-Type": "application/json"}});
+  return {status: r.status, body: await r.json().catch(() => null)};
+}
+
+// Navigates by clicking `selector` and waits for `view` to be drawn.
+async function clickView(page, selector, view) {
+  await page.evaluate(() => { delete document.body.dataset.view; });
+  await page.click(selector);
+  await page.waitForFunction((v) => document.body.dataset.view === v, view, {timeout: 20000});
+}
+
+async function fields(page, id) {
+  return Object.fromEntries(await page.$$eval(`#${id} dd`, (d) => d.map((x) => [x.dataset.key, x.textContent])));
+}
+
+function serviceRowIs(r, s) {
+  return r && r.cells[0] === s.name && r.cells[1] === s.user && r.cells[2] === s.state &&
+    r.cells[3] === `${s.ready}/${s.replicas}` && Number(r.cells[4]) === s.total &&
+    r.cells[5] === (s.address || "none: " + (s.address_why || "no router")) &&
+    r.cells[6] === Number(s.rps).toFixed(2) && r.cells[7] === (s.avg_response_ms >= 0 ? String(s.avg_response_ms) : "-") &&
+    Number(r.cells[8]) === s.requests && r.cells[10] === (s.message || "-");
+}
+
+// The services page against GET /v1/services read with the same token: the
+// same services in the same order, each with its owner, state, ready/wanted,
+// address, requests/s, response time and message. Counters move with the
+// router's traffic and the probes: a snapshot that differs is taken again (at
+// most 3 times); a page that really disagrees fails below.
+async function checkServiceList(page, token, label) {
+  let api, r;
+  for (let tries = 0; tries < 3; tries++) {
+    await gotoView(page, "#/services", "services");
+    r = await rows(page, "services", "data-service");
+    api = (await apiGet("/v1/services", token)).body;
+    if (r.length === api.services.length && api.services.every((s, i) => serviceRowIs(r[i], s))) break;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  check(JSON.stringify(r.map((x) => x.key)) === JSON.stringify(api.services.map((s) => s.name)),
+    `${label}: the services page lists GET /v1/services' services`, r.map((x) => x.key), api.services.map((s) => s.name));
+  for (const s of api.services)
+    check(serviceRowIs(r.find((x) => x.key === s.name), s),
+      `${label}: service ${s.name}: owner, state, ready/wanted, address, requests/s, response time, message as the API has them`,
+      r.find((x) => x.key === s.name)?.cells, s);
+  const missing = await page.$("#router-missing") !== null;
+  check(missing === (!api.router && api.services.length > 0),
+    `${label}: the page says when services have no router (router ${api.router})`, api.router_why);
+  return {api, rows: r};
+}
+
+// Root's service in detail: its replicas (job links, states, nodes), its
+// spec with markup in an env value shown as text, and a replica's job page.
+async function checkServiceDetail(page, token) {
+  await clickView(page, `#services tr[data-service="${SERVICE}"] td.name a`, "services");
+  const s = (await apiGet("/v1/services/" + SERVICE, token)).body;
+  check((await page.textContent("#service-name")) === SERVICE, "admin: the service's page opens from its row");
+  const f = await fields(page, "service-fields");
+  check(f.owner === s.user && f["ready/wanted"] === `${s.ready}/${s.replicas}` && f.address === s.address &&
+    Number(f.generation) === s.generation, "admin: the service's fields are the API's", f);
+  const reps = await rows(page, "service-replicas", "data-job-id");
+  check(JSON.stringify(reps.map((x) => Number(x.key))) === JSON.stringify(s.replica_list.map((x) => x.job)) &&
+    s.replica_list.length === 2, "admin: one row per replica, by job id", reps.map((x) => x.key), s.replica_list);
+  for (const x of s.replica_list) {
+    const r = reps.find((y) => Number(y.key) === x.job);
+    check(r && r.cells[2] === x.state && r.cells[4] === (x.node || "-") && Number(r.cells[5]) === x.port,
+      `admin: replica job ${x.job}: state, node and port as the API has them`, r && r.cells, x);
+  }
+  const hrefs = await page.$$eval("#service-replicas td:first-child a", (a) => a.map((x) => x.getAttribute("href")));
+  check(JSON.stringify(hrefs) === JSON.stringify(s.replica_list.map((x) => "#/jobs/" + x.job)),
+    "admin: replica job ids link to the job pages", hrefs);
+  const spec = await fields(page, "service-spec");
+  check(spec.command === s.spec.command.join(" ") && spec.name === SERVICE && spec.replicas === "2" &&
+    spec.env === process.env.SERVICE_NOTE && /period_s=1/.test(spec.probe || ""),
+  "admin: the spec shows command, env, replicas and probe", spec);
+  check(await page.$("#main img") === null && await page.evaluate(() => window.__xss) === undefined,
+    "admin: markup in the spec's env stays text");
+  await shot(page, "service");
+  await clickView(page, "#service-replicas td:first-child a", "jobs");
+  const jid = String(s.replica_list[0].job);
+  check((await page.textContent("#job-id")) === jid && (await page.textContent("#job-name")) === "svc-" + SERVICE,
+    "admin: a replica's link opens its job page", jid);
+}
+
+// States the page is given by a controller whose router does not run (with
+// a service listed) and by a failing API: each says so in words, and the
+// strings stay text. Routes GET /v1/services in this page only.
+async function checkServiceErrors(page) {
+  const why = "no router: /nonexistent/haproxy: not an executable file <b>x</b>";
+  const fake = {name: "fake", user: "<i>someone</i>", uid: 1, state: "starting", address: "", address_why: why,
+    replicas: 1, ready: 0, total: 1, generation: 1, restarts: 0, requests: 0, responses_5xx: 0, rps: 0,
+    avg_response_ms: 0, message: '<img src=x onerror="window.__xss=4">', created_s: 1, updated_s: 1};
+  await page.route("**/v1/services", (route) => route.fulfill({status: 200, contentType: "application/json",
+    body: JSON.stringify({router: false, router_why: why, services: [fake]})}));
+  await gotoView(page, "#/services", "services");
+  const t = await page.textContent("#router-missing");
+  const r = await rows(page, "services", "data-service");
+  check(t && t.includes(why) && serviceRowIs(r[0], fake),
+    "admin: without a router the page says why, and the address cell says none with the reason", t, r);
+  check(await page.$("#main img, #main b, #main i") === null && await page.evaluate(() => window.__xss) === undefined,
+    "admin: markup in a service's owner, message and the router's reason stays text");
+  await shot(page, "services-no-router");
+  await page.route("**/v1/services/fake", (route) => route.fulfill({status: 200, contentType: "application/json",
+    body: JSON.stringify(Object.assign({}, fake, {replica_list: [], spec: {name: "fake", replicas: 0, command: ["<b>x</b>"]},
+      prev_spec: {name: "fake", replicas: 1, command: ["<b>y</b>"]}}))}));
+  await clickView(page, '#services tr[data-service="fake"] td.name a', "services");
+  const prev = await page.textContent("#service-prev-spec");
+  check(await page.$("#no-replicas") !== null && (await fields(page, "service-spec")).command === "<b>x</b>" &&
+    JSON.parse(prev).command[0] === "<b>y</b>" && await page.$("#main b") === null,
+  "admin: a service without replicas says so; its spec and the previous one show as text", prev);
+  await page.unroute("**/v1/services/fake");
+  await page.unroute("**/v1/services");
+  await page.route("**/v1/services", (route) => route.fulfill({status: 503, contentType: "application/json",
+    body: JSON.stringify({error: {code: "unavailable", message: "controller busy <b>x</b>"}})}));
+  await gotoView(page, "#/services", "services");
+  const e = await page.textContent("#services-error");
+  check(/^Services cannot be read: .*controller busy <b>x<\/b>$/.test(e || "") && await page.$("#main b") === null,
+    "admin: an API error shows its message, as text", e);
+  await shot(page, "services-error");
+  await page.unroute("**/v1/services");
+}
+
+async function checkServicesAdmin(page, token) {
+  if (!SERVICE) console.log("SKIP services with replicas: no haproxy (dashboard_test.py printed why)");
+  const l = await checkServiceList(page, token, "admin");
+  if (SERVICE) {
+    const r = l.rows.find((x) => x.key === SERVICE);
+    check(r && r.cells[1] === "root" && r.cells[3] === "2/2" && /^[0-9.]+:[0-9]+$/.test(r.cells[5]),
+      "admin: root's service is listed with 2/2 ready and its address", r && r.cells);
+    await shot(page, "services");
+    await checkServiceDetail(page, token);
+  }
+  await checkServiceErrors(page);
+}
+
+// A user with no service sees the empty state (not root's), and root's
+// service's URL answers as missing; then creates one of their own (one
+// replica that never answers its probe: it stays starting; made after the
+// user's queue checks) and sees it, alone. Without haproxy that controller
+// has no router: the page says so.
+async function checkServicesUser(page, token, user) {
+  await gotoView(page, "#/services", "services");
+  const api = (await apiGet("/v1/services", token)).body;
+  check(api.services.length === 0 && await page.$("#no-services") !== null && await page.$("#services") === null,
+    "user: with no service of their own the page says so (root's are not shown)", api);
+  await shot(page, "services-user-empty");
+  if (SERVICE) {
+    await gotoView(page, "#/services/" + SERVICE, "services");
+    const err = await page.textContent("#view-error");
+    check(/no service/.test(err || ""), "user: root's service's page answers as missing", err);
+  }
+  const cr = await apiPost("/v1/services", token, {name: USER_SERVICE, replicas: 1, command: ["/bin/sleep", "1000"]});
+  check(cr.status === 201, "user: creates a service of their own (API)", cr);
+  const l = await checkServiceList(page, token, "user");
+  check(l.rows.length === 1 && l.rows[0].key === USER_SERVICE && l.rows[0].cells[1] === user,
+    "user: sees their own service only", l.rows.map((x) => x.key));
+  if (!SERVICE)
+    check(!l.api.router && (await page.textContent("#router-missing") || "").includes(l.api.router_why),
+      "user: a controller without HAProxy: the page says the router does not run, and why", l.api);
+  await clickView(page, `#services tr[data-service="${USER_SERVICE}"] td.name a`, "services");
+  const s = (await apiGet("/v1/services/" + USER_SERVICE, token)).body;
+  const reps = await rows(page, "service-replicas", "data-job-id");
+  check((await page.textContent("#service-name")) === USER_SERVICE &&
+    JSON.stringify(reps.map((x) => Number(x.key))) === JSON.stringify(s.replica_list.map((x) => x.job)),
+  "user: their service's page shows its replica", reps, s.replica_list);
+  await shot(page, "service-user");
+}
+
+// Admins see every user's services on the page.
+async function checkServicesAllUsers(browser) {
+  const ctx = await browser.newContext({viewport: {width: 1280, height: 900}});
+  const page = await ctx.newPage();
+  await signIn(page, process.env.ROOT_TOKEN, "admin again");
+  const l = await checkServiceList(page, process.env.ROOT_TOKEN, "admin again");
+  const keys = l.rows.map((x) => x.key);
+  check(keys.includes(USER_SERVICE) && l.rows.find((x) => x.key === USER_SERVICE).cells[1] === process.env.USER_NAME &&
+    (!SERVICE || keys.includes(SERVICE)), "admin: sees every user's services", keys);
+  await shot(page, "services-all");
+  await ctx.close();
+}
+
 async function main() {
   const browser = await chromium.launch({executablePath: process.env.AIDC_CHROMIUM, headless: true,
     args: ["--no-sandbox"]});
@@ -313,6 +499,7 @@ async function main() {
     await checkExams(page, process.env.ROOT_TOKEN, "admin");
     await shot(page, "exams");
     await checkUsage(page, process.env.ROOT_TOKEN, "admin", null);
+    await checkServicesAdmin(page, process.env.ROOT_TOKEN);
     check(pageErrors.length === 0, "admin: no script errors on any page", pageErrors);
 
     // Sign out: the cookie is gone and the API answers 401 to the page.
@@ -343,7 +530,9 @@ async function main() {
     const err = await up2.textContent("#view-error");
     check(/no job/.test(err), "user: another user's job is not shown", err);
     await shot(up2, "job-other-user");
+    await checkServicesUser(up2, process.env.USER_TOKEN, process.env.USER_NAME);
     await uctx.close();
+    await checkServicesAllUsers(browser);
 
     // A request with a cookie but no session cannot change anything (POST
     // ignores the cookie), and the static files carry a CSP.

@@ -5,7 +5,9 @@ center on loopback (tests/live/live_test.py's Center: `aidc up`, stopped by
 `aidc down` and then by the PIDs it recorded), makes jobs that run, wait with
 a start estimate and carry HTML in their names, more than a table page of
 pending jobs, a short job of each user (usage records), a rate override and,
-when the cpu plugin is built, a published exam (the exams page), creates API tokens for root
+when the cpu plugin is built, a published exam (the exams page), and, when HAProxy is
+installed, an inference service of root's with two ready replicas behind the router (the
+services page; without HAProxy that part SKIPs, saying so), creates API tokens for root
 (admin) and for a throwaway user, then runs dashboard_test.mjs: Debian's
 chromium driven by playwright-core (installed by scripts/deps.sh into
 tests/browser/node_modules; nothing is downloaded here) signs in, walks every
@@ -15,20 +17,27 @@ $AIDC_ARTIFACTS (default: $AIDC_BINARY_DIR/test-artifacts/dashboard).
 Exit 77 with the reason printed means SKIP: no chromium, no node, no
 playwright-core, or not root (the second user needs useradd).
 """
+import atexit
 import json
 import os
 import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "live"))
 import live_test  # noqa: E402
 from live_test import Center, check, skip  # noqa: E402
+import services_test  # noqa: E402  (its replica script and port picking)
 
 CHROMIUM = os.environ.get("AIDC_CHROMIUM", "/usr/bin/chromium")
+HAPROXY = os.environ.get("AIDC_HAPROXY", "/usr/sbin/haproxy")
 USER = "aidc_web"
+SERVICE = "dash-web"
+# In the service's env: markup that must stay text on the service page.
+SERVICE_NOTE = 'NOTE=<img src=x onerror="window.__xss=3">'
 
 
 def prerequisites():
@@ -106,16 +115,68 @@ def exam_reports(c):
     return model
 
 
+def router_config():
+    """The controller's config for the services' router on free loopback ports
+    (as tests/live/services_test.py). Without HAProxy at HAPROXY, the router
+    cannot start: a controller without a router, for the services page."""
+    base = services_test.free_base(4)
+    rbase = services_test.free_base(50)
+    while abs(rbase - base) < 100:
+        rbase = services_test.free_base(50)
+    fd, conf = tempfile.mkstemp(prefix="aidc-dash-", suffix=".conf")
+    with os.fdopen(fd, "w") as f:
+        f.write("haproxy_bin = %s\nservice_port_base = %d\nservice_slots = 4\n"
+                "replica_port_min = %d\nreplica_port_max = %d\n"
+                % (HAPROXY, base, rbase, rbase + 49))
+    return conf
+
+
+def service(c):
+    """Root's service: two replicas of services_test's replica script, ready
+    behind the router, and a few requests through its address."""
+    script = os.path.join(c.dir, "replica.py")
+    with open(script, "w") as f:
+        f.write(services_test.REPLICA)
+    os.chmod(script, 0o644)
+    body = json.dumps({"name": SERVICE, "replicas": 2, "command": ["/usr/bin/python3", script],
+                       "cwd": "/tmp", "env": [SERVICE_NOTE],
+                       "probe": {"period_s": 1, "timeout_s": 1, "failure_threshold": 3}})
+    st, data = c.http("POST", "/v1/services", body, {"Content-Type": "application/json"})
+    check(st == 201, "service %s created" % SERVICE, st, data[:300])
+
+    def ready():
+        st, data = c.http("GET", "/v1/services/" + SERVICE)
+        s = json.loads(data) if st == 200 else None
+        return s if s and s["ready"] == 2 and s["total"] == 2 and s["address"] else None
+    s = live_test.poll(ready, 90)
+    check(s is not None, "service %s: 2 replicas ready behind the router" % SERVICE)
+    for _ in range(5):
+        try:
+            services_test.get_url(s["address"])
+        except (OSError, TypeError):
+            pass
+
+
 def main():
     node = prerequisites()
     ensure_user()
-    c = Center(agents=2)
+    have_haproxy = os.access(HAPROXY, os.X_OK)
+    if not have_haproxy:
+        print("SKIP services with replicas: no haproxy at %s (Debian package haproxy; "
+              "scripts/deps.sh): the services page is checked empty, on a controller "
+              "without a router, and with an API error" % HAPROXY)
+    conf = router_config()
+    atexit.register(os.unlink, conf)
+    c = Center(agents=2, extra=("--controller-config", conf))
     port = int(open(os.path.join(c.dir, "controller", "port")).read())
     # Root's jobs: one that prints and keeps running, one that holds node-1's
     # two devices for at most 2 minutes, one that then waits for both with an
     # estimated start, and one whose name is markup.
     usage_jobs(c)
     examined = exam_reports(c)
+    # The service's replicas take a CPU each, before the queue fills.
+    if have_haproxy:
+        service(c)
     talker = c.submit("-J", "talker", "--", "sh", "-c",
                       "echo hello-from-dashboard; echo to-stderr >&2; sleep 120")
     holder = c.submit("-J", "holder", "-t", "2", "--gpus-per-task", "2", "--",
@@ -143,6 +204,7 @@ def main():
     env = dict(os.environ, AIDC_URL="http://127.0.0.1:%d" % port, AIDC_CHROMIUM=CHROMIUM,
                ROOT_TOKEN=root_tok, USER_TOKEN=user_tok, USER_NAME=USER,
                ARTIFACTS=os.path.abspath(art), EXAMINED=examined,
+               SERVICE=SERVICE if have_haproxy else "", SERVICE_NOTE=SERVICE_NOTE,
                JOBS=json.dumps({"talker": talker, "holder": holder, "waiter": waiter,
                                 "evil": evil, "mine": mine}))
     r = subprocess.run([node, os.path.join(HERE, "dashboard_test.mjs")], env=env, cwd=HERE,
