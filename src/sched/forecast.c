@@ -12,7 +12,9 @@
  * allocations. Then the same sched_pass decides, at now and at each estimated
  * end: a running job ends at its start plus what is left of sched_job_estimate
  * (time limit, else prediction, else history, else the default; one that ran
- * past it: see live_end), a job started by the forecast runs for its
+ * past it: see live_end; one without a time limit: at a quantile of its
+ * partition's finished run times longer than its age, see tail_left), a job
+ * started by the forecast runs for its
  * estimate, and a preempted victim is requeued. A pending job's estimate is
  * the time of the pass that started it in the copy.
  *
@@ -133,13 +135,72 @@ static int copy_job(const struct sched *s, struct sched *c, const struct sched_j
 }
 
 /* The forecast's run: the copy, its handles' live handles, the estimated end
- * of each copy handle's current run (0 = not running), ends by time. */
+ * of each copy handle's current run (0 = not running), ends by time; per
+ * live partition, the number of finished jobs in run_hist's buckets from b on
+ * (tail_cnt[p * (SCHED_SVC_BUCKETS + 1) + b]). */
 struct run {
 	struct sched *c;
 	uint32_t *to_live;
 	int64_t *end_of;
 	struct aidc_heap ends;
+	uint32_t *tail_cnt;
 };
+
+#define TAIL_MIN_JOBS 10u /* finished jobs longer than a running one's age */
+
+void sched_forecast_feed(struct sched *s, const struct sched_job *j)
+{
+	struct sched_partition *p = &s->parts[j->part];
+	p->run_hist[sched_svc_bucket(j->executed_s > 0 ? (uint64_t)j->executed_s : 1)]++;
+}
+
+/* The middle of run_hist's bucket b (sched_svc_bucket: 0-3 hold 0-3 s, 4-7
+ * nothing, from 8 on quarter octaves). */
+static double bucket_mid(uint32_t b)
+{
+	if (b < 8)
+		return b < 4 ? (double)b : 0;
+	return (double)sched_svc_bucket_top(b) - (double)(1ull << (b / 4 - 2)) / 2;
+}
+
+static void tails_build(const struct sched *s, struct run *r)
+{
+	size_t w = SCHED_SVC_BUCKETS + 1;
+	r->tail_cnt = aidc_calloc(s->nparts * w + 1, sizeof *r->tail_cnt);
+	for (uint32_t p = 0; p < s->nparts; p++) {
+		uint32_t *cnt = r->tail_cnt + p * w;
+		for (uint32_t b = SCHED_SVC_BUCKETS; b-- > 0;)
+			cnt[b] = cnt[b + 1] + s->parts[p].run_hist[b];
+	}
+}
+
+/*
+ * Remaining run time of a job of partition p that has run age seconds: a
+ * quantile u of the run times of the partition's finished jobs that ran
+ * longer (buckets above age's), less age; 0 when fewer than TAIL_MIN_JOBS
+ * did. Each running job takes its own u (frac(seq x golden ratio), a
+ * low-discrepancy sequence): the ends of many like jobs spread as their run
+ * times do, so the k-th of them to end comes when the k-th would, not all at
+ * their mean.
+ */
+static int64_t tail_left(const struct run *r, uint32_t p, int64_t age, uint64_t seq)
+{
+	size_t w = SCHED_SVC_BUCKETS + 1;
+	const uint32_t *cnt = r->tail_cnt + p * w;
+	uint32_t b = sched_svc_bucket(age > 0 ? (uint64_t)age : 1) + 1;
+	if (b >= SCHED_SVC_BUCKETS || cnt[b] < TAIL_MIN_JOBS)
+		return 0;
+	double u = (double)seq * 0.6180339887498949;
+	u -= (double)(uint64_t)u;
+	/* the first bucket from b on where the count above it falls to (1 - u) of cnt[b] */
+	double want = (1 - u) * cnt[b];
+	uint32_t k = b;
+	while (k + 1 < SCHED_SVC_BUCKETS && (double)cnt[k + 1] > want)
+		k++;
+	/* k holds jobs: cnt[k] > want >= cnt[k + 1] */
+	int64_t left = (int64_t)bucket_mid(k) - age;
+	return left > 1 ? left : 1;
+}
 
 /* Copy job h ends at end_s. */
 static void run_ends(struct run *r, uint32_t h, int64_t end_s)
@@ -149,15 +210,24 @@ static void run_ends(struct run *r, uint32_t h, int64_t end_s)
 }
 
 /*
- * When live job j, running now, is expected to end: at its start plus what
- * is left of its estimate (as the core's will-run assumes). A job already
+ * When live job j, running now, is expected to end. Without a time limit,
+ * once its partition has history past its age: as such jobs did (tail_left).
+ * Else at its start plus what is left of its estimate (as the core's will-run
+ * assumes). A job already
  * past its estimate ran longer than predicted: it is expected to run as long
  * again as it has run so far (a heavy-tailed run time's expected remainder
  * grows with its age), but never past its time limit, and at the earliest
  * at now + 1 (as the core assumes).
  */
-static int64_t live_end(const struct sched *s, const struct sched_job *j, int64_t now_s)
+static int64_t live_end(const struct sched *s, const struct run *r, const struct sched_job *j,
+			int64_t now_s)
 {
+	if (j->time_limit_s <= 0) {
+		int64_t age = j->executed_s + (now_s - j->run_start_s);
+		int64_t tl = tail_left(r, j->part, age, j->seq);
+		if (tl > 0)
+			return now_s + tl;
+	}
 	int64_t left = sched_job_est(s, j) - j->executed_s;
 	int64_t end = j->run_start_s + (left > 1 ? left : 1);
 	if (end <= now_s) {
@@ -188,6 +258,7 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 	r->end_of = aidc_calloc(s->njobs + 1, sizeof *r->end_of);
 	if ((rc = copy_cluster(s, c, e)) != 0)
 		goto out;
+	tails_build(s, r);
 	jobs_by_seq(s, order, &n);
 	sched_reserve_jobs(c, n); /* one allocation, not log n growth copies */
 	for (uint32_t i = 0; i < n; i++) {
@@ -204,7 +275,7 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 		}
 		r->to_live[h] = order[i];
 		if (j->running)
-			run_ends(r, (uint32_t)h, live_end(s, j, now_s));
+			run_ends(r, (uint32_t)h, live_end(s, r, j, now_s));
 	}
 	for (uint32_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].state != SCHED_NODE_UP &&
@@ -220,6 +291,7 @@ static void run_release(struct run *r)
 	sched_free(r->c);
 	aidc_free(r->to_live);
 	aidc_free(r->end_of);
+	aidc_free(r->tail_cnt);
 	aidc_heap_release(&r->ends);
 }
 

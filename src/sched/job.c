@@ -457,6 +457,7 @@ int sched_job_finish(struct sched *s, uint32_t job, int64_t now_s, struct aidc_e
 		return rc;
 	struct sched_job *j = &s->jobs[job];
 	sched_predict_feed(s, j, j->executed_s);
+	sched_forecast_feed(s, j);
 	sched_tiresias_finished(s, j);
 	sched_gittins_feed(s, j, j->executed_s);
 	job_forget(s, job);

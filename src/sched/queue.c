@@ -474,7 +474,7 @@ void sched_tiresias_started(struct sched *s, uint32_t h, int64_t now_s)
 }
 
 /* Quarter-octave bucket of x >= 1 and the bucket's upper edge. */
-static uint32_t svc_bucket(uint64_t x)
+uint32_t sched_svc_bucket(uint64_t x)
 {
 	uint32_t msb;
 
@@ -484,7 +484,7 @@ static uint32_t svc_bucket(uint64_t x)
 	return msb * 4 + (uint32_t)((x >> (msb - 2)) & 3);
 }
 
-static uint64_t svc_bucket_top(uint32_t b)
+uint64_t sched_svc_bucket_top(uint32_t b)
 {
 	uint32_t msb = b / 4, sub = b % 4;
 
@@ -517,14 +517,14 @@ void sched_tiresias_finished(struct sched *s, const struct sched_job *j)
 	if (s->cfg.order != SCHED_ORDER_TIRESIAS || !s->cfg.tiresias_threshold_pct ||
 	    !sched_job_dev_milli(j))
 		return;
-	p->svc_hist[svc_bucket(svc ? svc : 1)]++;
+	p->svc_hist[sched_svc_bucket(svc ? svc : 1)]++;
 	p->svc_n++;
 	if (p->svc_n < s->cfg.tiresias_min_samples)
 		return;
 	want = ((uint64_t)p->svc_n * s->cfg.tiresias_threshold_pct + 99) / 100;
 	for (b = 0; b + 1 < SCHED_SVC_BUCKETS && acc + p->svc_hist[b] < want; b++)
 		acc += p->svc_hist[b];
-	t = (int64_t)AIDC_MIN(svc_bucket_top(b), (uint64_t)AIDC_MAX_DURATION_S) *
+	t = (int64_t)AIDC_MIN(sched_svc_bucket_top(b), (uint64_t)AIDC_MAX_DURATION_S) *
 	    (int64_t)AIDC_DEVICE_MILLI;
 	if (t == p->tir_thresh_ms)
 		return;

@@ -425,6 +425,9 @@ struct sched_partition {
 	 * device-seconds, counted in log buckets of a quarter octave. */
 	uint32_t svc_hist[SCHED_SVC_BUCKETS];
 	uint32_t svc_n;
+	/* Finished jobs' run times (every order; same buckets): the forecast's
+	 * expected remaining run time of a running job without a time limit */
+	uint32_t run_hist[SCHED_SVC_BUCKETS];
 	int64_t tir_thresh_ms; /* current threshold, milli-device-seconds; 0 = cfg's */
 	/* GITTINS: the partition's starved job (handle, seq) while it waits to start;
 	 * at most one at a time (gittins.c) */
@@ -658,6 +661,13 @@ uint32_t sched_intern(struct sched *s, const char *str);
 int64_t sched_predict_lookup(const struct sched *s, const struct sched_job *j);
 void sched_predict_feed(struct sched *s, const struct sched_job *j, int64_t run_s);
 void sched_predict_release(struct sched_predict *p);
+
+/* queue.c: quarter-octave bucket of x >= 1, and a bucket's upper edge */
+uint32_t sched_svc_bucket(uint64_t x);
+uint64_t sched_svc_bucket_top(uint32_t b);
+
+/* forecast.c: a finished job's run time into its partition's run_hist */
+void sched_forecast_feed(struct sched *s, const struct sched_job *j);
 
 /* place.c */
 /* Places job h on free resources now and takes them; the allocations are left

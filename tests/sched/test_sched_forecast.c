@@ -111,6 +111,36 @@ static void test_never_and_bad_input(void)
 	sched_free(s);
 }
 
+/*
+ * A running job without a time limit ends as the partition's finished jobs
+ * that ran longer than it has did. One node of one device: ten jobs without
+ * a limit ran 1,000 s each (quarter-octave bucket 896-1,024 s, middle 960).
+ * Then A runs from T and B waits: at T + 100 the forecast expects A to end at
+ * T + 960 (the middle of the run times longer than 100 s), where the
+ * prediction alone (1,000 s, the mean) said T + 1,000.
+ */
+static void test_running_ends_as_history(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 1);
+	struct aidc_err e = {0};
+	int64_t t = 0;
+	for (uint64_t id = 1; id <= 10; id++, t += 1000) {
+		int h = submit(s, id, 1, 1, 0, t);
+		pass(s, t);
+		CHECK_EQ(sched_job_state(s, (uint32_t)h), SCHED_JOB_RUNNING);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)h, t + 1000, &e), 0);
+	}
+	int a = submit(s, 11, 1, 1, 0, t), b = submit(s, 12, 1, 1, 0, t);
+	pass(s, t);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_estimate(s, (uint32_t)a), 1000);
+	int64_t est[16];
+	forecast(s, t + 100, est, 16);
+	CHECK_EQ(est[b], t + 960);
+	sched_free(s);
+}
+
 /* A random job: 1-3 tasks of 1, 2 or 4 devices (some spread over exactly
  * ntasks nodes), limits 0 (the default estimate) or 60 s .. 2 h, some with a
  * prediction and an oracle run time. */
@@ -217,6 +247,6 @@ int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_queue_forward), TEST(test_backfill_forward), TEST(test_never_and_bad_input),
-	    TEST(test_fast_equals_reference)};
+	    TEST(test_fast_equals_reference), TEST(test_running_ends_as_history)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
