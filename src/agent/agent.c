@@ -172,6 +172,15 @@ void agent_check_disk(struct agent *a)
 
 /* ---- calls to the controller ------------------------------------------------------ */
 
+int agent_client_open(struct agent *a, struct api_client *cl, struct aidc_err *e)
+{
+	if (!a->cfg.controllers[0])
+		return api_client_init(cl, NULL, a->cfg.controller_host, a->cfg.controller_port,
+				       a->secret, e);
+	struct api_client_opts o = {.url = a->cfg.controllers, .secret = a->secret};
+	return api_client_open(cl, &o, e);
+}
+
 int agent_call(struct agent *a, struct api_client *cl, const char *method, const char *path,
 		const char *body, size_t len, const char *ctype, long timeout_ms,
 		struct api_call *out, struct aidc_err *e)
@@ -184,7 +193,24 @@ int agent_call(struct agent *a, struct api_client *cl, const char *method, const
 	out->body_len = len;
 	out->content_type = ctype;
 	out->timeout_ms = timeout_ms;
-	return api_client_call(cl, out, e);
+	if (cl != &a->cl && cl->nurls > 1) {
+		/* The fetcher follows the controller the main thread reached last,
+		 * and gives up a long poll as soon as the main thread moves on: a
+		 * paused leader would hold it for the whole poll (docs/ha.md). */
+		unsigned gen = __atomic_load_n(&a->ctl_gen, __ATOMIC_ACQUIRE);
+		if (gen != a->fetch_gen) {
+			api_client_use(cl, __atomic_load_n(&a->ctl_cur, __ATOMIC_RELAXED));
+			a->fetch_gen = gen;
+		}
+		out->cancel_gen = &a->ctl_gen;
+		out->cancel_at = gen;
+	}
+	int rc = api_client_call(cl, out, e);
+	if (cl == &a->cl && rc == 0 && cl->cur != __atomic_load_n(&a->ctl_cur, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&a->ctl_cur, cl->cur, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&a->ctl_gen, 1, __ATOMIC_RELEASE);
+	}
+	return rc;
 }
 
 void agent_net_failed(struct agent *a, struct aidc_log_limiter *l, const char *what,
@@ -209,7 +235,9 @@ void agent_net_ok(struct agent *a, struct aidc_log_limiter *l)
 int agent_post_json(struct agent *a, const char *path, const char *body, struct api_call *c,
 		     struct aidc_err *e)
 {
-	int rc = agent_call(a, &a->cl, "POST", path, body, strlen(body), NULL, 10000, c, e);
+	/* With standbys, a leader that stops answering is left sooner. */
+	long timeout = a->cl.nurls > 1 ? 5000 : 10000;
+	int rc = agent_call(a, &a->cl, "POST", path, body, strlen(body), NULL, timeout, c, e);
 	if (rc == 0 && c->status == 404)
 		a->need_register = true;
 	if (rc == 0 && c->status != 200)
@@ -381,8 +409,7 @@ static void *fetcher(void *arg)
 	struct agent *a = arg;
 	struct api_client cl;
 	struct aidc_err e = {0};
-	if (api_client_init(&cl, NULL, a->cfg.controller_host, a->cfg.controller_port, a->secret,
-			    &e) != 0) {
+	if (agent_client_open(a, &cl, &e) != 0) {
 		aidc_log(AIDC_LOG_ERROR, "agent: %s", e.msg);
 		return NULL;
 	}
@@ -410,6 +437,8 @@ static void *fetcher(void *arg)
 			queue_work(a, &w);
 			api_decoded_release(&api_schema_work, &w);
 			agent_net_ok(a, &net_log);
+		} else if (rc != 0 && c.fail == API_FAIL_CANCELLED) {
+			/* The main thread found the leader elsewhere: poll there now. */
 		} else {
 			if (rc == 0 && c.status == 409)
 				a->need_register = true; /* a stale run: the registration says more */
@@ -805,8 +834,7 @@ static int setup(struct agent *a, struct aidc_err *e)
 	agent_adopt_spares(a);
 	agent_restore(a);
 	agent_files_sweep(a);
-	return api_client_init(&a->cl, NULL, a->cfg.controller_host, a->cfg.controller_port,
-			       a->secret, e);
+	return agent_client_open(a, &a->cl, e);
 }
 
 /* On shutdown: stop every task the way a cancel would, and report them. */

@@ -19,6 +19,9 @@
 struct agent_config {
 	char controller_host[64]; /* IPv4 literal of the controller */
 	uint16_t controller_port;
+	/* Every controller (a leader and its standbys, docs/ha.md) as URLs,
+	 * comma-separated; "" = controller_host:controller_port only. */
+	char controllers[1024];
 	char name[AIDC_MAX_NAME_BYTES];     /* node name (default: hostname) */
 	char addr[AIDC_MAX_NAME_BYTES];     /* MASTER_ADDR other nodes use; "" = the source
 					     * address of the route to the controller */

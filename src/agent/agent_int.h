@@ -331,6 +331,10 @@ struct agent {
 	struct agent_config cfg;
 	char secret[AIDC_MAX_SECRET_BYTES + 1];
 	struct api_client cl;
+	/* Several controllers (docs/ha.md): the main thread's client last got a
+	 * reply from its URL ctl_cur; ctl_gen counts the moves (the fetcher
+	 * follows them; fetch_gen is the fetcher's own). */
+	unsigned ctl_cur, ctl_gen, fetch_gen;
 	struct task *tasks;
 	size_t ntasks, cap_tasks;
 	int64_t heartbeat_s;
@@ -405,6 +409,8 @@ int64_t agent_mono_ms(void);
 void agent_nap_ms(long ms);
 /* One request to the controller on cl; out->reply is the caller's to
  * release (aidc_buf_release) whatever the result. Strings are borrowed. */
+/* A client of the controller (every one of them with several, docs/ha.md). */
+int agent_client_open(struct agent *a, struct api_client *cl, struct aidc_err *e);
 int agent_call(struct agent *a, struct api_client *cl, const char *method, const char *path,
 	       const char *body, size_t len, const char *ctype, long timeout_ms,
 	       struct api_call *out, struct aidc_err *e);

@@ -630,9 +630,14 @@ int api_munge_decode(const char *socket, const char *cred, uint32_t *uid, uint32
 
 /* One HTTP/1.1 client over a Unix socket or TCP (libcurl), reused across calls
  * (keep-alive). Not thread-safe: one per thread. */
+#define API_CLIENT_MAX_URLS 8 /* controllers one client knows (docs/ha.md) */
 struct api_client {
 	void *curl;              /* CURL * */
 	char base[128];          /* "http://127.0.0.1:6820" or "http://localhost" for a socket */
+	/* Several controllers (a leader and standbys): base is urls[cur]; a call
+	 * that finds nothing listening there tries the next (api_client_call). */
+	char urls[API_CLIENT_MAX_URLS][128];
+	unsigned nurls, cur;
 	char unix_path[AIDC_MAX_PATH_BYTES];
 	char secret_hdr[AIDC_MAX_SECRET_BYTES + 32]; /* "X-AIDC-Secret: ..." or "" */
 	char auth_hdr[AIDC_MAX_TOKEN_BYTES + 32];    /* "Authorization: Bearer ..." or "" */
@@ -644,7 +649,8 @@ struct api_client {
 /* Where and as whom a client connects; every string is copied. */
 struct api_client_opts {
 	const char *unix_path; /* the controller's Unix socket (local users), or NULL */
-	const char *url;       /* else "https://HOST:PORT" or "http://HOST:PORT" */
+	const char *url;       /* else "https://HOST:PORT" or "http://HOST:PORT", or several
+				* of them separated by commas (a leader and its standbys) */
 	const char *secret;    /* cluster secret (agents), or NULL */
 	const char *token;     /* bearer token (remote users), or NULL */
 	const char *cafile;    /* CA file verifying an https controller; NULL = $AIDC_CACERT,
@@ -689,6 +695,11 @@ struct api_call {
 	int64_t offset_hdr;   /* X-AIDC-Offset, -1 if absent */
 	int done_hdr;         /* X-AIDC-Done, -1 if absent */
 	int fail;             /* enum api_fail: why no reply came (API_FAIL_NONE if one did) */
+	/* Optional: the call is abandoned (API_FAIL_CANCELLED) as soon as
+	 * *cancel_gen differs from cancel_at, e.g. another thread found the
+	 * leader elsewhere while this one waits on a long poll. */
+	const unsigned *cancel_gen;
+	unsigned cancel_at;
 };
 
 /* Why a call got no reply, for hints that match the failure. */
@@ -700,12 +711,19 @@ enum api_fail {
 	API_FAIL_TIMEOUT, /* connected, no answer in time */
 	API_FAIL_OTHER,
 	API_FAIL_DROPPED, /* connected, the connection closed before a whole reply (a crash?) */
+	API_FAIL_CANCELLED, /* abandoned by the caller (cancel_gen moved) */
 };
+/* Points cl at its URL i (< cl->nurls); the next call goes there first. */
+void api_client_use(struct api_client *cl, unsigned i);
 
 /*
  * Performs one call. Returns 0 when a reply arrived (whatever its status;
  * see call->status), AIDC_E_IO / AIDC_E_TIMEOUT when none did. For a JSON
- * error reply, api_client_error() extracts the message.
+ * error reply, api_client_error() extracts the message. With several
+ * controller URLs, a connection refused (nothing listens: a standby, or a
+ * controller that is down) moves on to the next URL within the call, each
+ * tried once; a reply lost otherwise (dropped, timed out) moves the next
+ * call on to the next URL. Nothing is sent twice within one call.
  */
 int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e);
 /* The "message" of a JSON error reply (or the raw body), into e; returns the

@@ -90,6 +90,40 @@ static bool insecure_override(void)
 	return v && strcmp(v, "1") == 0;
 }
 
+/* One controller URL of o->url (len bytes at url) checked and appended to
+ * cl->urls; *any_https is set when it is https. */
+static int add_url(struct api_client *cl, const struct api_client_opts *o, const char *url,
+		   size_t len, bool *any_https, struct aidc_err *e)
+{
+	char one[sizeof cl->base], host[256];
+	bool https = false;
+	if (len == 0 || len >= sizeof one)
+		return aidc_errf(e, AIDC_E_INVAL, "bad controller URL '%.*s'", (int)(len < 100 ? len : 100),
+				 url);
+	if (cl->nurls == API_CLIENT_MAX_URLS)
+		return aidc_errf(e, AIDC_E_LIMIT, "more than %d controller URLs",
+				 API_CLIENT_MAX_URLS);
+	memcpy(one, url, len);
+	one[len] = '\0';
+	int rc = url_host(one, host, sizeof host, &https, e);
+	if (rc)
+		return rc;
+	while (len && one[len - 1] == '/')
+		one[--len] = '\0';
+	bool cred = (o->secret && *o->secret) || (o->token && *o->token) || o->munge;
+	if (!https && cred && !api_host_is_loopback(host) && !insecure_override())
+		return aidc_errf(e, AIDC_E_PERM,
+				 "refusing to send the %s to %s over plain http (use "
+				 "https://; see docs/security.md)",
+				 o->token ? "token"
+				 : o->munge ? "MUNGE credential"
+					    : "cluster secret",
+				 host);
+	memcpy(cl->urls[cl->nurls++], one, len + 1);
+	*any_https |= https;
+	return 0;
+}
+
 int api_client_open(struct api_client *cl, const struct api_client_opts *o, struct aidc_err *e)
 {
 	memset(cl, 0, sizeof *cl);
@@ -100,26 +134,19 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 		memcpy(cl->unix_path, o->unix_path, strlen(o->unix_path) + 1);
 		snprintf(cl->base, sizeof cl->base, "http://localhost");
 	} else {
-		char host[256];
 		bool https = false;
-		if (!o->url || strlen(o->url) >= sizeof cl->base)
+		if (!o->url || !*o->url)
 			return aidc_errf(e, AIDC_E_INVAL, "bad controller URL");
-		int rc = url_host(o->url, host, sizeof host, &https, e);
-		if (rc)
-			return rc;
-		snprintf(cl->base, sizeof cl->base, "%s", o->url);
-		size_t bl = strlen(cl->base);
-		while (bl && cl->base[bl - 1] == '/')
-			cl->base[--bl] = '\0';
-		bool cred = (o->secret && *o->secret) || (o->token && *o->token) || o->munge;
-		if (!https && cred && !api_host_is_loopback(host) && !insecure_override())
-			return aidc_errf(e, AIDC_E_PERM,
-					 "refusing to send the %s to %s over plain http (use "
-					 "https://; see docs/security.md)",
-					 o->token ? "token"
-					 : o->munge ? "MUNGE credential"
-						    : "cluster secret",
-					 host);
+		for (const char *p = o->url;;) {
+			size_t len = strcspn(p, ",");
+			int rc = add_url(cl, o, p, len, &https, e);
+			if (rc)
+				return rc;
+			if (!p[len])
+				break;
+			p += len + 1;
+		}
+		snprintf(cl->base, sizeof cl->base, "%s", cl->urls[0]);
 		const char *ca = o->cafile ? o->cafile : getenv("AIDC_CACERT");
 		if (https && ca && *ca) {
 			if (strlen(ca) >= sizeof cl->cafile)
@@ -213,6 +240,22 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* libcurl's progress callback: abandons a call whose cancel_gen moved. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	const struct api_call *call = ud;
+	return __atomic_load_n(call->cancel_gen, __ATOMIC_RELAXED) != call->cancel_at;
+}
+
+void api_client_use(struct api_client *cl, unsigned i)
+{
+	if (i >= cl->nurls)
+		return;
+	cl->cur = i;
+	snprintf(cl->base, sizeof cl->base, "%s", cl->urls[i]);
+}
+
 /* Everything about the transfer but its headers: URL, transport, TLS checks,
  * method, timeouts, the reply's callbacks and the body. */
 static void set_request_opts(const struct api_client *cl, struct api_call *call, const char *url)
@@ -241,6 +284,11 @@ static void set_request_opts(const struct api_client *cl, struct api_call *call,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, call);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, call);
+	if (call->cancel_gen) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, call);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (call->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
@@ -286,7 +334,7 @@ static int request_headers(const struct api_client *cl, const struct api_call *c
 	return cl->munge ? append_munge(cl, hdrs, e) : 0;
 }
 
-int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e)
+static int call_once(struct api_client *cl, struct api_call *call, struct aidc_err *e)
 {
 	CURL *c = cl->curl;
 	char url[sizeof cl->base + 2048];
@@ -324,6 +372,9 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 		case CURLE_OPERATION_TIMEDOUT:
 			call->fail = API_FAIL_TIMEOUT;
 			break;
+		case CURLE_ABORTED_BY_CALLBACK:
+			call->fail = API_FAIL_CANCELLED;
+			break;
 		case CURLE_GOT_NOTHING:
 		case CURLE_RECV_ERROR:
 		case CURLE_SEND_ERROR:
@@ -347,6 +398,22 @@ int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_er
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &call->status);
 	return 0;
+}
+
+int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e)
+{
+	unsigned tries = cl->nurls > 1 ? cl->nurls : 1;
+	for (unsigned t = 0;; t++) {
+		struct aidc_err te = {0};
+		int rc = call_once(cl, call, &te);
+		if (rc == 0)
+			return 0;
+		if (cl->nurls > 1 && call->fail != API_FAIL_NONE && call->fail != API_FAIL_CANCELLED)
+			api_client_use(cl, (cl->cur + 1) % cl->nurls); /* the next controller */
+		/* Only a refused connection is known to have sent nothing. */
+		if (call->fail != API_FAIL_CONNECT || t + 1 >= tries)
+			return aidc_errf(e, rc, "%s", te.msg);
+	}
 }
 
 int api_client_error(const struct api_call *call, struct aidc_err *e)

@@ -8,27 +8,68 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "api/api.h"
 #include "cli/cli.h"
 #include "util/util.h"
 
-/* --controller [https://]HOST:PORT into cfg. controller_host keeps the
- * scheme ("https://10.0.0.1"); api_client_init takes it from there. */
+/* One [https://]HOST:PORT of --controller (len bytes at ctl) into host and *port. */
+static int parse_controller(const char *ctl, size_t len, char *host, size_t n, uint16_t *port)
+{
+	char one[256];
+	uint32_t p;
+	if (len >= sizeof one)
+		return -1;
+	memcpy(one, ctl, len);
+	one[len] = '\0';
+	const char *colon = strrchr(one, ':');
+	const char *sch = strstr(one, "://");
+	bool scheme_ok = !sch || !strncmp(one, "https://", 8) || !strncmp(one, "http://", 7);
+	if (!colon || (sch && colon < sch + 3) || !scheme_ok || (size_t)(colon - one) >= n ||
+	    colon == one || aidc_parse_u32(colon + 1, 1, 65535, &p))
+		return -1;
+	memcpy(host, one, (size_t)(colon - one));
+	host[colon - one] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* --controller [https://]HOST:PORT[,...] into cfg: the first in
+ * controller_host (which keeps a scheme, "https://10.0.0.1") and
+ * controller_port; with several, all of them as URLs in controllers. */
 static int set_controller(struct agent_config *cfg, const char *ctl)
 {
-	const char *colon = strrchr(ctl, ':');
-	const char *sch = strstr(ctl, "://");
-	uint32_t p;
-	bool scheme_ok = !sch || !strncmp(ctl, "https://", 8) || !strncmp(ctl, "http://", 7);
-	if (!colon || (sch && colon < sch + 3) || !scheme_ok ||
-	    (size_t)(colon - ctl) >= sizeof cfg->controller_host ||
-	    aidc_parse_u32(colon + 1, 1, 65535, &p)) {
-		fprintf(stderr, "aidc agent: --controller %s: expected [https://]HOST:PORT\n", ctl);
-		return CLI_EXIT_USAGE;
+	size_t used = 0, count = 0;
+	bool several = strchr(ctl, ',') != NULL;
+	cfg->controllers[0] = '\0';
+	for (const char *p = ctl;; count++) {
+		size_t len = strcspn(p, ",");
+		char host[sizeof cfg->controller_host];
+		uint16_t port;
+		if (parse_controller(p, len, host, sizeof host, &port) != 0 ||
+		    count == API_CLIENT_MAX_URLS) {
+			fprintf(stderr,
+				"aidc agent: --controller %s: expected [https://]HOST:PORT, or up to %d "
+				"of them separated by commas\n",
+				ctl, API_CLIENT_MAX_URLS);
+			return CLI_EXIT_USAGE;
+		}
+		if (count == 0) {
+			snprintf(cfg->controller_host, sizeof cfg->controller_host, "%s", host);
+			cfg->controller_port = port;
+		}
+		int w = several ? snprintf(cfg->controllers + used, sizeof cfg->controllers - used,
+					   "%s%s%s:%u", count ? "," : "",
+					   strstr(host, "://") ? "" : "http://", host, (unsigned)port)
+				: 0;
+		if (w < 0 || (size_t)w >= sizeof cfg->controllers - used) {
+			fprintf(stderr, "aidc agent: --controller %s: too long\n", ctl);
+			return CLI_EXIT_USAGE;
+		}
+		used += (size_t)w;
+		if (!p[len])
+			return 0;
+		p += len + 1;
 	}
-	memcpy(cfg->controller_host, ctl, (size_t)(colon - ctl));
-	cfg->controller_host[colon - ctl] = '\0';
-	cfg->controller_port = (uint16_t)p;
-	return 0;
 }
 
 static const char *const limit_modes[] = {"auto", "cgroup2", "cgroup1", "rlimit", "none", NULL};
@@ -133,8 +174,10 @@ int cli_agent_main(int argc, char **argv)
 {
 	struct agent_opts o = {0};
 	const struct cli_flag flags[] = {
-	    {"controller", CLI_STR, &o.ctl, "[https://]HOST:PORT",
-	     "controller (default 127.0.0.1:6820; https:// for TLS)", 0, 0, NULL, NULL},
+	    {"controller", CLI_STR, &o.ctl, "[https://]HOST:PORT[,...]",
+	     "controller (default 127.0.0.1:6820; https:// for TLS); several, comma-separated: a "
+	     "leader and its standbys, the agent follows whichever leads (docs/ha.md)",
+	     0, 0, NULL, NULL},
 	    {"cacert", CLI_STR, &o.cacert, "FILE",
 	     "CA certificate(s) verifying an https controller (default $AIDC_CACERT, else the "
 	     "system store)",

@@ -153,6 +153,12 @@ static const struct key keys[] = {
 	     "accept jobs from uid 0 (they run as root on the nodes)"),
 	BOOL("store_sync_full", store_sync_full, "true",
 	     "fsync every commit (survives power loss); false survives process crashes only"),
+	I64("leader_lease_ms", leader_lease_ms, 1000, 600000, "3000", NULL,
+	    "controllers sharing one PostgreSQL database: the leader's lease; a standby takes "
+	    "over this long after the leader's last renewal (docs/ha.md)"),
+	STR("advertise_url", advertise_url, "", NULL, NULL, "URL",
+	    "where agents and clients reach this controller, as the leader lease records it "
+	    "(docs/ha.md); empty = http(s)://listen_addr:port"),
 	{"admin_group", K_GROUP, OFF(admin_gid), 0, 0, 0, NULL, "", NULL, NULL, "GROUP",
 	 "members of this group may act on every job and drain nodes (empty: root only)"},
 	STR("partition", partition, "default", NULL, NULL, "NAME",

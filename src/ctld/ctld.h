@@ -90,6 +90,8 @@ struct ctld_config {
 	bool requeue_on_node_failure;
 	bool allow_root_jobs;
 	bool store_sync_full;
+	int64_t leader_lease_ms; /* controllers sharing a PostgreSQL database (docs/ha.md) */
+	char advertise_url[160]; /* recorded in the lease: where this one is reached */
 	int64_t admin_gid; /* -1: root only */
 	char partition[128];
 	char tls_cert[4096]; /* PEM certificate (chain) of the TCP listener; "" = plain HTTP */

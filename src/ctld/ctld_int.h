@@ -373,6 +373,13 @@ struct ctld {
 	 * with one commit, and only then are its replies released (replies list). */
 	bool tx_open;
 	bool fatal; /* a group commit failed: memory is ahead of the store; exit */
+	/* Leadership over a shared database (lead.c, docs/ha.md): lead_term > 0
+	 * while this controller holds the lease; lead_ok_ms is when (monotonic)
+	 * the last renewal that succeeded was sent: the lease holds until
+	 * lead_ok_ms + leader_lease_ms at least. */
+	int64_t lead_term, lead_ok_ms;
+	bool standby_stopped; /* a stop signal came before it led: a clean exit */
+	bool deposed;         /* it led and lost the lease: stopped for that */
 	struct ctld_msg *replies, *replies_tail;
 
 	/* counters and histograms for /metrics (metrics.c) */
@@ -636,6 +643,21 @@ int ctld_lf_rates_list(struct ctld *c, struct ctld_msg *m);
  * appends a "config.change" record naming the changed keys, in one
  * transaction with the new recorded configuration. */
 int ctld_audit_config(struct ctld *c, struct aidc_err *e);
+
+/* ---- leadership (lead.c, docs/ha.md) ---- */
+/* Returns once this controller leads: at once on a store with one writer
+ * (SQLite); on a shared one, as a standby until the leader's lease expires.
+ * A stop signal while standby sets standby_stopped and returns AIDC_E_STATE. */
+int ctld_lead_acquire(struct ctld *c, struct aidc_err *e);
+/* Called by the group commit (outside a transaction) before replies leave:
+ * renews the lease when a third of it has passed; false when this
+ * controller may no longer lead (deposed, or no renewal for a whole lease):
+ * it must release nothing and stop. */
+bool ctld_lead_hold(struct ctld *c);
+/* Notes a fenced commit (it renewed the lease) sent at mono time t_ms. */
+void ctld_lead_renewed(struct ctld *c, int64_t t_ms);
+/* Hands the lease over at a clean stop. */
+void ctld_lead_release(struct ctld *c);
 
 int ctld_lf_audited_token_create(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_token_revoke(struct ctld *c, struct ctld_msg *m);

@@ -221,6 +221,8 @@ static void group_commit(struct ctld *c)
 			int64_t t0 = ctld_mono_us();
 			rc = store_commit(c->st, &e);
 			ctld_metrics_commit(c, ctld_mono_us() - t0);
+			if (rc == 0) /* a fenced commit renewed the lease when it was sent */
+				ctld_lead_renewed(c, t0 / 1000);
 		}
 		c->tx_open = false;
 		if (rc) {
@@ -229,7 +231,13 @@ static void group_commit(struct ctld *c)
 				 "from the store: %s",
 				 e.msg);
 			c->fatal = true;
+			c->deposed = rc == AIDC_E_STATE && c->lead_term > 0; /* a fenced commit */
 		}
+	}
+	/* Nothing leaves a controller that may no longer lead (lead.c). */
+	if (rc == 0 && !ctld_lead_hold(c)) {
+		rc = aidc_errf(&e, AIDC_E_STATE, "this controller is no longer the leader");
+		c->fatal = true;
 	}
 	/* Every reply of the iteration under one lock: the waiters wake once
 	 * the loop lets go of it, instead of contending with it per reply. The
@@ -242,7 +250,8 @@ static void group_commit(struct ctld *c)
 		struct ctld_msg *next = m->next;
 		m->next = NULL;
 		if (rc && m->rc >= 0)
-			m->rc = aidc_errf(&m->err, AIDC_E_IO, "store commit failed: %s", e.msg);
+			m->rc = aidc_errf(&m->err, rc == AIDC_E_STATE ? AIDC_E_BUSY : AIDC_E_IO,
+					  "store commit failed: %s", e.msg);
 		m->done = true;
 		pthread_cond_signal(&m->cond);
 		m = next;
@@ -501,6 +510,8 @@ static void ctld_release(struct ctld *c)
 	sched_free(c->sched);
 	ctld_tenancy_release(&c->ten);
 	ctld_rates_release(c);
+	if (!c->fatal)
+		ctld_lead_release(c); /* a clean stop: a standby takes over now */
 	store_close(c->st);
 	if (c->hwm_fd >= 0)
 		close(c->hwm_fd);
@@ -527,7 +538,7 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	so.sync_full = c->cfg.store_sync_full;
 	store_redact(c->cfg.db_path, c->db_shown, sizeof c->db_shown);
 	if ((rc = store_open(c->cfg.db_path, &so, &c->st, e)) != 0 ||
-	    (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
+	    (rc = ctld_lead_acquire(c, e)) != 0 || (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
 	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
 	    (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
@@ -604,13 +615,13 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	sched_decisions_init(&c.dec);
 	c.next_job_id = 1;
 	c.hwm_fd = -1;
+	aidc_stop_signals_install(); /* before a standby's wait */
 	int rc = open_state(&c, e);
 	if (rc)
 		goto fail;
 
 	if ((rc = ctld_web_init(&c, e)) != 0)
 		goto fail;
-	aidc_stop_signals_install();
 	if ((rc = start_server(&c, e)) != 0 || (rc = ctld_services_start(&c, e)) != 0)
 		goto fail;
 	aidc_daemon_ready(NULL); /* --background: the parent returns now */
@@ -618,12 +629,21 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	loop_run(&c);
 	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", aidc_stop_signal());
 	drain(&c); /* stops the threads' work before ctld_release stops them */
-	bool fatal = c.fatal;
+	bool fatal = c.fatal, deposed = c.deposed;
 	ctld_release(&c);
+	if (deposed)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "this controller no longer leads (another took over); see the log");
 	if (fatal)
 		return aidc_errf(e, AIDC_E_IO, "the store failed to commit; see the log");
 	return 0;
 fail:
 	ctld_release(&c);
+	if (c.standby_stopped) {
+		aidc_log(AIDC_LOG_INFO, "controller: signal %d while standby, stopping",
+			 aidc_stop_signal());
+		aidc_err_clear(e);
+		return 0;
+	}
 	return rc;
 }

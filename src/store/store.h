@@ -202,7 +202,15 @@ typedef int (*store_usage_fn)(void *ctx, const char *account, const char *user,
 			      const char *model, int64_t dev_s, int64_t units_ppm,
 			      uint64_t records);
 
-#define STORE_OPS_VERSION 8
+/* The leader lease of controllers sharing one database (store_ops.lead_*). */
+struct store_lead {
+	char holder[128]; /* who: "host:pid" of the controller */
+	char addr[160];   /* where it serves clients and agents */
+	int64_t term;     /* the fencing token: one more at every change of leader */
+	int64_t left_ms;  /* the lease's time left by the database's clock (< 0: expired) */
+};
+
+#define STORE_OPS_VERSION 9
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -311,6 +319,20 @@ struct store_ops {
 	 * replaces the model's row; rate_list walks every row in model order. */
 	int (*rate_put)(struct store *st, const struct store_rate *r, struct aidc_err *e);
 	int (*rate_list)(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
+	/* STORE_OPS_VERSION 9: leadership among controllers sharing one database
+	 * (docs/ha.md). NULL where the store has one writer by construction
+	 * (SQLite). lead_acquire takes the leader lease when it is free or has
+	 * expired (by the database's clock): 0 and out->term = the new term, one
+	 * more than any before. AIDC_E_BUSY when another controller holds it (out
+	 * says who, where and for how long). From then on every commit of st is
+	 * fenced: it renews the lease, and fails (nothing stored) with
+	 * AIDC_E_STATE when another controller has taken a newer term. lead_renew
+	 * renews outside a transaction (AIDC_E_STATE when deposed); lead_release
+	 * ends the lease now (a clean shutdown hands over at once). */
+	int (*lead_acquire)(struct store *st, const struct store_lead *me, int64_t lease_ms,
+			    struct store_lead *out, struct aidc_err *e);
+	int (*lead_renew)(struct store *st, struct aidc_err *e);
+	void (*lead_release)(struct store *st);
 };
 
 /* Every implementation's handle starts with this. */

@@ -235,6 +235,7 @@ struct store_pg {
 	/* The first error of the open transaction: what its commit reports. */
 	char tx_err[AIDC_ERRMSG_MAX];
 	char session_sql[160]; /* the SET commands of every (re)connection */
+	struct store_pg_lead lead; /* the leader lease this connection holds (store_pg_lead.c) */
 };
 
 static struct store_pg *self(struct store *st)
@@ -351,6 +352,19 @@ int store_pg_run(struct store *st, const char *sql, const struct store_pg_params
 	return pg_result(s, r, out, what, e);
 }
 
+PGresult *store_pg_exec(struct store *st, const char *sql, struct aidc_err *e)
+{
+	struct store_pg *s = self(st);
+	if (reconnect_if_lost(s, e) != 0)
+		return NULL;
+	return PQexec(s->conn, sql);
+}
+
+int store_pg_check(struct store *st, PGresult *r, const char *what, struct aidc_err *e)
+{
+	return pg_result(self(st), r, NULL, what, e);
+}
+
 static const char *const stmt_what[ST_COUNT_] = {
 	[ST_JOB_INSERT] = "inserting a job", [ST_JOB_UPDATE] = "job_put",
 	[ST_JOB_MAX_ID] = "reading the highest job id", [ST_JOB_GET] = "job_get",
@@ -436,8 +450,18 @@ static int op_commit(struct store *st, struct aidc_err *e)
 		rc = aidc_errf(e, AIDC_E_IO, "store: commit refused: an earlier statement failed "
 				 "(%s); the transaction was rolled back", s->tx_err);
 	} else {
-		PGresult *r = NULL;
-		rc = pg_result(s, PQexec(s->conn, "COMMIT"), &r, "commit", e);
+		/* A leader's commit is fenced: the lease renewal that fails when the
+		 * term moved on travels with COMMIT in one message, so no lock on
+		 * the lease row is held between them (a paused leader holds none). */
+		char sql[STORE_PG_FENCE_SQL_MAX];
+		store_pg_fence_sql(&s->lead, "COMMIT", sql, sizeof sql);
+		PGresult *got = PQexec(s->conn, sql), *r = NULL;
+		if (store_pg_fenced_out(got)) {
+			rc = store_pg_deposed(&s->lead, e);
+			PQclear(got);
+		} else {
+			rc = pg_result(s, got, &r, "commit", e);
+		}
 		/* A transaction the server aborted "commits" as ROLLBACK. */
 		if (rc == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0)
 			rc = aidc_errf(e, AIDC_E_IO, "store: commit answered %s; nothing was stored",
@@ -1058,7 +1082,20 @@ static const struct store_ops pg_ops = {
 	.acct_usage = store_pg_acct_usage,
 	.rate_put = store_pg_rate_put,
 	.rate_list = store_pg_rate_list,
+	.lead_acquire = store_pg_lead_acquire,
+	.lead_renew = store_pg_lead_renew,
+	.lead_release = store_pg_lead_release,
 };
+
+struct store_pg_lead *store_pg_lead_of(struct store *st)
+{
+	return &self(st)->lead;
+}
+
+bool store_pg_in_tx(struct store *st)
+{
+	return self(st)->in_tx;
+}
 
 /* ---- open and migrate ------------------------------------------------------ */
 

@@ -35,6 +35,13 @@ void store_pg_text(struct store_pg_params *p, const char *s);
 int store_pg_run(struct store *st, const char *sql, const struct store_pg_params *p,
 		 PGresult **out, const char *what, struct aidc_err *e);
 
+/* PQexec of sql (several statements allowed) after re-establishing a lost
+ * connection: the result, which may be an error (the caller PQclears it), or
+ * NULL with e set when the connection cannot be had. store_pg_check maps a
+ * result as store_pg_run does (0 or the error) and frees it. */
+PGresult *store_pg_exec(struct store *st, const char *sql, struct aidc_err *e);
+int store_pg_check(struct store *st, PGresult *r, const char *what, struct aidc_err *e);
+
 /* Column col of row as int64 (0 if NULL) and as text ("" if NULL); the text
  * is borrowed from r. */
 int64_t store_pg_col_i64(const PGresult *r, int row, int col);
@@ -53,5 +60,32 @@ int store_pg_acct_usage(struct store *st, const struct store_acct_query *q, stor
 			void *ctx, struct aidc_err *e);
 int store_pg_rate_put(struct store *st, const struct store_rate *r, struct aidc_err *e);
 int store_pg_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
+
+/*
+ * The leader lease (store_pg_lead.c, docs/ha.md): one row of table
+ * aidc_leader, outside the numbered migrations (only controllers sharing a
+ * PostgreSQL database need it). Times are the database server's clock
+ * (clock_timestamp()), so controllers' clocks never matter.
+ */
+struct store_pg_lead {
+	int64_t term;     /* the term this connection leads; 0 = not the leader */
+	int64_t lease_ms; /* each renewal extends the lease this far */
+	bool table_ready; /* aidc_leader exists (made once per store) */
+};
+#define STORE_PG_FENCE_SQL_MAX 512
+/* Into out: the fencing statement (renews the lease; a division by zero when
+ * the term is no longer l->term) followed by tail ("COMMIT"), or just tail
+ * when this connection leads nothing. One message: see op_commit. */
+void store_pg_fence_sql(const struct store_pg_lead *l, const char *tail, char *out, size_t n);
+/* True when r is the fencing statement's failure (SQLSTATE 22012). */
+bool store_pg_fenced_out(const PGresult *r);
+/* AIDC_E_STATE naming the deposition; forgets the term. */
+int store_pg_deposed(struct store_pg_lead *l, struct aidc_err *e);
+struct store_pg_lead *store_pg_lead_of(struct store *st);
+bool store_pg_in_tx(struct store *st);
+int store_pg_lead_acquire(struct store *st, const struct store_lead *me, int64_t lease_ms,
+			  struct store_lead *out, struct aidc_err *e);
+int store_pg_lead_renew(struct store *st, struct aidc_err *e);
+void store_pg_lead_release(struct store *st);
 
 #endif

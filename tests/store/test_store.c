@@ -635,13 +635,85 @@ static void test_reconnect(void)
 	store_close(st);
 }
 
+/* The leader lease (docs/ha.md): one leader per term, standbys told who
+ * leads, a deposed leader's commit refused with nothing stored, a release
+ * that hands over at once; SQLite has no lease (one writer). */
+static void test_leader_lease(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "lead.db");
+	struct aidc_err e = {0};
+	struct store *a = store_test_open(db, &e);
+	if (!a)
+		return;
+	if (!pg_mode) {
+		CHECK(a->ops->lead_acquire == NULL);
+		store_close(a);
+		return;
+	}
+	struct store *b = store_test_open(db, &e);
+	if (!b) {
+		store_close(a);
+		return;
+	}
+	struct store_lead ma = {.holder = "hostA:1", .addr = "http://a:6820"}, mb = {
+		.holder = "hostB:2", .addr = "http://b:6820"}, got;
+	CHECK_EQ(a->ops->lead_acquire(a, &ma, 60000, &got, &e), 0);
+	CHECK_EQ(got.term, 1);
+	CHECK_EQ(b->ops->lead_acquire(b, &mb, 60000, &got, NULL), AIDC_E_BUSY);
+	CHECK_STR(got.holder, "hostA:1");
+	CHECK_STR(got.addr, "http://a:6820");
+	CHECK_EQ(got.term, 1);
+	CHECK(got.left_ms > 50000 && got.left_ms <= 60000);
+	/* The leader's fenced commits work and renew. */
+	CHECK_EQ(store_begin(a, &e), 0);
+	CHECK_EQ(a->ops->meta_set(a, "k", "from-a", &e), 0);
+	CHECK_EQ(store_commit(a, &e), 0);
+	CHECK_EQ(a->ops->lead_renew(a, &e), 0);
+	/* The lease expires (as if A had paused past it): B takes term 2 and
+	 * ends A's session; A's next commit stores nothing. */
+	store_test_raw_sql(db, "UPDATE aidc_leader SET expires_ms = 0");
+	CHECK_EQ(b->ops->lead_acquire(b, &mb, 60000, &got, &e), 0);
+	CHECK_EQ(got.term, 2);
+	struct aidc_err ae = {0};
+	int rc = store_begin(a, &ae);
+	if (rc == 0 && (rc = a->ops->meta_set(a, "k", "late-a", &ae)) == 0)
+		rc = store_commit(a, &ae);
+	else
+		store_rollback(a);
+	CHECK(rc != 0);
+	/* Once A reconnects, the fence itself refuses it. */
+	CHECK_EQ(store_begin(a, &ae), 0);
+	CHECK_EQ(a->ops->meta_set(a, "k", "later-a", &ae), 0);
+	aidc_err_clear(&ae);
+	CHECK_EQ(store_commit(a, &ae), AIDC_E_STATE);
+	CHECK_CONTAINS(ae.msg, "no longer the leader");
+	CHECK_EQ(a->ops->lead_renew(a, NULL), AIDC_E_STATE);
+	char *v = NULL;
+	CHECK_EQ(b->ops->meta_get(b, "k", &v, &e), 0);
+	CHECK_STR(v, "from-a");
+	aidc_free(v);
+	/* A clean stop hands over at once: A takes term 3. */
+	b->ops->lead_release(b);
+	CHECK_EQ(a->ops->lead_acquire(a, &ma, 60000, &got, &e), 0);
+	CHECK_EQ(got.term, 3);
+	/* A ended B's session: B's next op finds out, the one after reconnects. */
+	rc = b->ops->lead_acquire(b, &mb, 1000, &got, NULL);
+	if (rc == AIDC_E_IO)
+		rc = b->ops->lead_acquire(b, &mb, 1000, &got, NULL);
+	CHECK_EQ(rc, AIDC_E_BUSY);
+	CHECK_EQ(got.term, 3);
+	store_close(b);
+	store_close(a);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_fresh_and_reopen), TEST(test_newer_refused), TEST(test_insert_never_replaces),
 	    TEST(test_quick_check),      TEST(test_tenancy_and_migration), TEST(test_request_ids),
 	    TEST(test_acct_and_audit),   TEST(test_uri),                   TEST(test_units),
-	    TEST(test_reconnect)};
+	    TEST(test_reconnect),        TEST(test_leader_lease)};
 	if (argc > 1 && strcmp(argv[1], "--pg") == 0) {
 		pg_mode = true;
 		argv[1] = argv[0];
