@@ -396,7 +396,8 @@ extern const struct api_schema api_schema_service_probe;
 /* Replicas between min and max from the request rate the router sees. */
 struct api_service_autoscale {
 	int64_t min, max;
-	int64_t target_rps;        /* requests per second one replica should take */
+	int64_t target_rps;        /* requests per second one replica should take; 0 = none */
+	int64_t target_latency_ms; /* router's average response time to keep under; 0 = none */
 	int64_t scale_down_delay_s; /* the rate must stay low this long; 0 = 60 */
 };
 extern const struct api_schema api_schema_service_autoscale;

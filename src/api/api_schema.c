@@ -388,13 +388,17 @@ static const struct api_field service_autoscale_fields[] = {
 	      "fewest replicas"),
 	F_I64(struct api_service_autoscale, max, true, 1, AIDC_MAX_SERVICE_REPLICAS,
 	      "most replicas"),
-	F_I64(struct api_service_autoscale, target_rps, true, 1, 1000000,
+	F_I64(struct api_service_autoscale, target_rps, false, 1, 1000000,
 	      "requests per second one replica should take"),
+	F_I64(struct api_service_autoscale, target_latency_ms, false, 1, 600000,
+	      "average response time (ms, at the router) to keep under; a replica is added "
+	      "while it is above (docs/services.md \"Autoscaling\")"),
 	F_I64(struct api_service_autoscale, scale_down_delay_s, false, 1, 86400,
 	      "seconds the rate must stay low before replicas are removed (60)"),
 };
 SCHEMA(api_schema_service_autoscale, "ServiceAutoscale", struct api_service_autoscale,
-       service_autoscale_fields, "replicas from the request rate");
+       service_autoscale_fields,
+       "replicas from the request rate and/or the response time (at least one target)");
 
 static const struct api_field service_rollout_fields[] = {
 	F_I64(struct api_service_rollout, max_surge, false, 0, AIDC_MAX_SERVICE_REPLICAS,

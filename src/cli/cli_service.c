@@ -18,7 +18,7 @@ struct spec_opts {
 	const char *name, *gpu_model, *partition, *account, *qos, *chdir, *probe_path;
 	int64_t replicas, cpus, mem_mib, gpus;
 	int64_t probe_period, probe_timeout, probe_failures, start_timeout;
-	int64_t as_min, as_max, as_rps, as_delay;
+	int64_t as_min, as_max, as_rps, as_lat, as_delay;
 	int64_t max_surge, max_unavailable, max_failures;
 	bool seen[20];
 	bool json;
@@ -39,6 +39,7 @@ enum {
 	S_MIN,
 	S_MAX,
 	S_RPS,
+	S_LATENCY,
 	S_DELAY,
 	S_SURGE,
 	S_UNAVAIL,
@@ -79,11 +80,15 @@ static size_t spec_flags(struct spec_opts *o, struct cli_flag *f)
 	    I64F("start-timeout", start_timeout, "S", 1, 86400, S_START,
 		 "seconds a replica may take to become ready (300)"),
 	    I64F("min", as_min, "N", 1, AIDC_MAX_SERVICE_REPLICAS, S_MIN,
-		 "autoscale: fewest replicas (with --max and --target-rps)"),
+		 "autoscale: fewest replicas (with --max and --target-rps and/or "
+		 "--target-latency-ms)"),
 	    I64F("max", as_max, "N", 1, AIDC_MAX_SERVICE_REPLICAS, S_MAX,
 		 "autoscale: most replicas"),
 	    I64F("target-rps", as_rps, "N", 1, 1000000, S_RPS,
 		 "autoscale: requests per second one replica should take"),
+	    I64F("target-latency-ms", as_lat, "MS", 1, 600000, S_LATENCY,
+		 "autoscale: average response time at the router to keep under (adds a replica "
+		 "while above)"),
 	    I64F("scale-down-delay", as_delay, "S", 1, 86400, S_DELAY,
 		 "autoscale: seconds the rate must stay low before replicas go (60)"),
 	    I64F("max-surge", max_surge, "N", 0, AIDC_MAX_SERVICE_REPLICAS, S_SURGE,
@@ -168,6 +173,7 @@ static void apply_opts(const struct spec_opts *o, json_t *spec, const char **cmd
 	    {S_MIN, "autoscale", "min"},
 	    {S_MAX, "autoscale", "max"},
 	    {S_RPS, "autoscale", "target_rps"},
+	    {S_LATENCY, "autoscale", "target_latency_ms"},
 	    {S_DELAY, "autoscale", "scale_down_delay_s"},
 	    {S_SURGE, "rollout", "max_surge"},
 	    {S_UNAVAIL, "rollout", "max_unavailable"},
@@ -178,7 +184,8 @@ static void apply_opts(const struct spec_opts *o, json_t *spec, const char **cmd
 				o->probe_period,   o->probe_timeout,
 				o->probe_failures, o->start_timeout,
 				o->as_min,	   o->as_max,
-				o->as_rps,	   o->as_delay,
+				o->as_rps,	   o->as_lat,
+				o->as_delay,
 				o->max_surge,	   o->max_unavailable,
 				o->max_failures};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(ints); i++)

@@ -148,7 +148,10 @@ static void spec_members(struct aidc_json *w, const struct api_service_spec *s)
 		aidc_json_obj_begin(w);
 		aidc_json_ki64(w, "min", a->min);
 		aidc_json_ki64(w, "max", a->max);
-		aidc_json_ki64(w, "target_rps", a->target_rps);
+		if (a->target_rps)
+			aidc_json_ki64(w, "target_rps", a->target_rps);
+		if (a->target_latency_ms)
+			aidc_json_ki64(w, "target_latency_ms", a->target_latency_ms);
 		if (a->scale_down_delay_s)
 			aidc_json_ki64(w, "scale_down_delay_s", a->scale_down_delay_s);
 		aidc_json_obj_end(w);
@@ -245,6 +248,10 @@ static int count_check(struct api_service_spec *s, struct aidc_err *e)
 	const struct api_service_autoscale *a = s->autoscale;
 	if (!a)
 		return 0;
+	if (!a->target_rps && !a->target_latency_ms)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "autoscale needs autoscale.target_rps, autoscale.target_latency_ms "
+				 "or both");
 	if (a->min > a->max)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "autoscale.min (%" PRId64 ") is more than autoscale.max (%" PRId64

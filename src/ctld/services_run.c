@@ -373,38 +373,54 @@ static void reconcile(struct ctld *c, struct svc_service *s, int64_t now_ms)
 	}
 }
 
-/* Replicas from the router's request rate: up at once, down after the rate
- * stayed low for scale_down_delay_s (docs/services.md "Autoscaling"). */
+/* Replicas the latency target asks for: one more while the router's average
+ * response time is over the target by more than 10 % and every wanted
+ * replica is ready (the last step has taken effect), as many as now while it
+ * is within [50 %, 110 %] of it, the fewest once it is under half the target
+ * or no request comes (docs/services.md "Autoscaling"). */
+static int64_t latency_need(const struct svc_service *s, int64_t target_ms, int64_t ready)
+{
+	if (s->rps < 0.5 || s->avg_ms <= 0)
+		return 0;
+	double ratio = (double)s->avg_ms / (double)target_ms;
+	if (ratio > 1.1)
+		return ready >= s->want ? s->want + 1 : s->want;
+	return ratio >= 0.5 ? s->want : 0;
+}
+
+/* Replicas from the router's request rate and response time: up at once,
+ * down after the need stayed lower for scale_down_delay_s (docs/services.md
+ * "Autoscaling"). */
 static void autoscale(struct svc_service *s, int64_t now_ms)
 {
 	const struct api_service_autoscale *a = s->spec.autoscale;
 	if (!a || s->deleting || s->prev_json)
 		return;
-	int64_t need = (int64_t)ceil(s->rps / (double)a->target_rps - 1e-9);
+	int64_t need = a->target_rps ? (int64_t)ceil(s->rps / (double)a->target_rps - 1e-9) : 0;
+	if (a->target_latency_ms) {
+		int64_t lat = latency_need(s, a->target_latency_ms, count(s).ready);
+		need = lat > need ? lat : need;
+	}
 	need = need < a->min ? a->min : need > a->max ? a->max : need;
 	int64_t delay_ms = (a->scale_down_delay_s ? a->scale_down_delay_s : 60) * 1000;
-	if (need > s->want) {
-		snprintf(s->message, sizeof s->message,
-			 "autoscaled from %" PRId64 " to %" PRId64 " replicas (%.1f requests/s)",
-			 s->want, need, s->rps);
-		s->want = need;
+	bool now_up = need > s->want;
+	if (!now_up && need == s->want) {
 		s->low_since_ms = 0;
-		s->dirty = true;
-	} else if (need < s->want) {
-		if (!s->low_since_ms)
-			s->low_since_ms = now_ms;
-		else if (now_ms - s->low_since_ms >= delay_ms) {
-			snprintf(s->message, sizeof s->message,
-				 "autoscaled from %" PRId64 " to %" PRId64
-				 " replicas (%.1f requests/s)",
-				 s->want, need, s->rps);
-			s->want = need;
-			s->low_since_ms = 0;
-			s->dirty = true;
-		}
-	} else {
-		s->low_since_ms = 0;
+		return;
 	}
+	if (!now_up && !s->low_since_ms) {
+		s->low_since_ms = now_ms;
+		return;
+	}
+	if (!now_up && now_ms - s->low_since_ms < delay_ms)
+		return;
+	snprintf(s->message, sizeof s->message,
+		 "autoscaled from %" PRId64 " to %" PRId64 " replicas (%.1f requests/s, %" PRId64
+		 " ms average response)",
+		 s->want, need, s->rps, s->avg_ms);
+	s->want = need;
+	s->low_since_ms = 0;
+	s->dirty = true;
 }
 
 void svc_tick_one(struct ctld *c, struct svc_service *s, const struct svc_result *res, size_t nres,

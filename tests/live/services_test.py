@@ -47,12 +47,16 @@ port = int(os.environ["PORT"])
 ver = os.environ.get("VERSION", "1")
 fail_probe = os.environ.get("FAIL_PROBE")
 hang = os.environ.get("HANG")
+slow = int(os.environ.get("SLOW_MS", "0"))
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
         if hang:
             import time
             time.sleep(3600)
+        if slow and self.path != "/healthz":
+            import time
+            time.sleep(slow / 1000.0)
         if fail_probe and self.path == "/healthz":
             code, body = 500, b"sick\n"
         else:
@@ -212,6 +216,8 @@ def bad_specs(svc, script):
         ("timeout > period", dict(probe={"period_s": 1, "timeout_s": 2}), "not be more"),
         ("autoscale min > max", dict(autoscale={"min": 3, "max": 2, "target_rps": 5}),
          "autoscale.min"),
+        ("autoscale without a target", dict(autoscale={"min": 1, "max": 2}),
+         "autoscale needs"),
         ("PORT in env", dict(env=["PORT=80"]), "PORT"),
         ("too many replicas", dict(replicas=100000), "replicas"),
         ("unknown field", dict(bogus=1), "bogus"),
@@ -382,6 +388,33 @@ def scenario_autoscale(svc, script):
     check(down is not None, "after the load, back to 1 replica", svc.get("auto"))
 
 
+def scenario_latency(svc, script):
+    # Replies take 200 ms against a 50 ms target: the response time adds a
+    # replica; without requests the count goes back to the fewest.
+    sp = spec("slow", script, replicas=1, env=["SLOW_MS=200"],
+              autoscale={"min": 1, "max": 2, "target_latency_ms": 50,
+                         "scale_down_delay_s": 3})
+    st, s = svc.api("POST", "/v1/services", sp)
+    check(st == 201, "create slow (1..2 replicas, 50 ms target, 200 ms replies)", s)
+    s = svc.ready("slow", 1, timeout=40)
+    if not s:
+        return
+    check(s["spec"]["autoscale"].get("target_latency_ms") == 50 and
+          "target_rps" not in s["spec"]["autoscale"], "the spec keeps the latency target", s)
+    t0 = time.time()
+    load = Load(s["address"], threads=2)
+    s2 = poll(lambda: (lambda x: x if x and x["ready"] >= 2 else None)(svc.get("slow")), 60)
+    dt = time.time() - t0
+    load.stop()
+    check(s2 is not None, "slow replies add a ready replica in %.1f s" % dt, svc.get("slow"))
+    print("measure: latency autoscale -> 2nd ready replica in %.1f s (%s ms average seen)"
+          % (dt, s2["avg_response_ms"] if s2 else "-"))
+    down = poll(lambda: (lambda x: x if x and x["replicas"] == 1 and x["total"] == 1
+                         else None)(svc.get("slow")), 60)
+    check(down is not None, "without requests, back to 1 replica", svc.get("slow"))
+    svc.api("POST", "/v1/services/slow/delete")
+
+
 def scenario_delete(svc, addr, slot):
     st, d = svc.api("POST", "/v1/services/web/delete")
     check(st == 202 and d["state"] == "deleting", "delete web: 202 deleting", d)
@@ -417,6 +450,7 @@ def main():
     bad_specs(svc, script)
     r = scenario_main(svc, script)
     scenario_autoscale(svc, script)
+    scenario_latency(svc, script)
     if r:
         scenario_delete(svc, *r)
     shutil.rmtree(d, ignore_errors=True)
