@@ -24,6 +24,10 @@
 #include "store/store_pg_int.h"
 #include "util/util.h"
 
+/* A session's start in microseconds as text (whatever the session's time
+ * zone or date style): with its pid, it names one session. */
+#define BACKEND_START "(EXTRACT(EPOCH FROM backend_start) * 1000000)::bigint::text"
+
 /* The database server's clock in ms: every lease time is read from it. */
 #define NOW_MS "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint"
 
@@ -43,7 +47,7 @@ static const char take_sql[] =
     "WITH old AS (SELECT backend_pid, backend_start FROM aidc_leader WHERE id = 1)"
     " UPDATE aidc_leader l SET term = l.term + 1, holder = $1, addr = $2,"
     " expires_ms = " NOW_MS " + $3, backend_pid = pg_backend_pid(),"
-    " backend_start = COALESCE((SELECT backend_start::text FROM pg_stat_activity"
+    " backend_start = COALESCE((SELECT " BACKEND_START " FROM pg_stat_activity"
     " WHERE pid = pg_backend_pid()), '')"
     " FROM old WHERE l.id = 1 AND l.expires_ms < " NOW_MS
     " RETURNING l.term, old.backend_pid, old.backend_start";
@@ -54,7 +58,7 @@ static const char who_sql[] =
 /* Only the old leader's own session: a pid the server reused is another's. */
 static const char kill_sql[] =
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-    " WHERE pid = $1 AND backend_start::text = $2 AND pid <> pg_backend_pid()";
+    " WHERE pid = $1 AND " BACKEND_START " = $2 AND pid <> pg_backend_pid()";
 
 void store_pg_fence_sql(const struct store_pg_lead *l, const char *tail, char *out, size_t n)
 {

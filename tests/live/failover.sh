@@ -217,6 +217,8 @@ kill -0 "$lpid" 2>/dev/null && gone=1 || gone=0
 check "$gone" "the resumed old leader exits" "pid $lpid still runs"
 grep -q "no longer" "$D/controller$L.log" && said=0 || said=1
 check "$said" "it says it no longer leads" "$(tail -3 "$D/controller$L.log")"
+grep -q "administrator command" "$D/controller$L.log" && ended=0 || ended=1
+check "$ended" "the new leader had ended its database session" "$(tail -3 "$D/controller$L.log")"
 nlate=$("$AIDC" jobs --json | grep -c '"name":"late"')
 check "$nlate" "no job 'late' exists" "found $nlate"
 st=$(wait_jobs_ended)
