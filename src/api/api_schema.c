@@ -416,8 +416,9 @@ static const struct api_field service_spec_fields[] = {
 	      "spec version (1); absent means the current one"),
 	F_STR(struct api_service_spec, name, true, 63,
 	      "service name: a-z, 0-9 and '-', starting with a letter"),
-	F_I64(struct api_service_spec, replicas, false, 0, AIDC_MAX_SERVICE_REPLICAS,
-	      "replicas to keep running (1; from autoscale.min with autoscale)"),
+	F_I64(struct api_service_spec, replicas, false, 1, AIDC_MAX_SERVICE_REPLICAS,
+	      "replicas to keep running (1; from autoscale.min with autoscale); none: "
+	      "POST .../scale with 0"),
 	F_STRV(struct api_service_spec, command, true, AIDC_MAX_ARGV, AIDC_MAX_ARG_BYTES - 1,
 	       "argv of a replica; it listens on the port in $PORT"),
 	F_STRV(struct api_service_spec, env, false, AIDC_MAX_ENV, AIDC_MAX_ARG_BYTES - 1,

@@ -59,8 +59,8 @@ static size_t spec_flags(struct spec_opts *o, struct cli_flag *f)
 {
 	const struct cli_flag t[] = {
 	    STRF("name", name, "NAME", "service name (a-z, 0-9, '-'); serve: required"),
-	    I64F("replicas", replicas, "N", 0, AIDC_MAX_SERVICE_REPLICAS, S_REPLICAS,
-		 "replicas to keep running (1)"),
+	    I64F("replicas", replicas, "N", 1, AIDC_MAX_SERVICE_REPLICAS, S_REPLICAS,
+		 "replicas to keep running (1; none: aidc service scale NAME 0)"),
 	    I64F("cpus", cpus, "N", 1, 4096, S_CPUS, "CPUs per replica (1)"),
 	    I64F("mem", mem_mib, "MIB", 1, 1 << 30, S_MEM, "memory per replica, MiB"),
 	    I64F("gpus", gpus, "N", 0, AIDC_MAX_DEVICES_PER_NODE, S_GPUS,

@@ -220,6 +220,7 @@ def bad_specs(svc, script):
          "autoscale needs"),
         ("PORT in env", dict(env=["PORT=80"]), "PORT"),
         ("too many replicas", dict(replicas=100000), "replicas"),
+        ("0 replicas in a spec (scale to 0 instead)", dict(replicas=0), "replicas"),
         ("unknown field", dict(bogus=1), "bogus"),
     ]
     for what, extra, word in cases:
@@ -250,7 +251,7 @@ def other_user(svc):
               "another user: aidc %s is refused as missing" % " ".join(args), r.stderr)
     check(svc.get("web")["replicas"] == 2, "root's service is unchanged")
     # An admin acting on another user's service is audited.
-    r = c.cli("serve", "--name", "theirs", "--replicas", "0", "--", "/bin/sleep", "1000",
+    r = c.cli("serve", "--name", "theirs", "--replicas", "1", "--", "/bin/sleep", "1000",
               user=OTHER)
     check(r.returncode == 0, "the other user creates a service", r.stderr)
     st, _ = svc.api("POST", "/v1/services/theirs/scale", {"replicas": 0})
