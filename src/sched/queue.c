@@ -490,6 +490,8 @@ uint64_t sched_svc_bucket_top(uint32_t b)
 
 	if (b < 4)
 		return b + 1;
+	if (b < 8) /* no value falls in 4..7 (4 is bucket 8): the top below bucket 8 */
+		return 4;
 	if (msb >= 62)
 		return (uint64_t)AIDC_MAX_DURATION_S;
 	return (uint64_t)(4 + sub + 1) << (msb - 2);

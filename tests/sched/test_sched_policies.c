@@ -461,6 +461,23 @@ static void test_predict_window(void)
 	}
 }
 
-TEST_MAIN(TEST(test_helios_and_consolidate), TEST(test_topology), TEST(test_easy_backfill),
+/* Quarter-octave service buckets: every value lies below its bucket's top,
+ * and tops never go down, also across the buckets no value falls in (4..7). */
+static void test_svc_buckets(void)
+{
+	for (uint64_t x = 0; x < 100000; x++) {
+		uint32_t b = sched_svc_bucket(x);
+		CHECK(b < SCHED_SVC_BUCKETS);
+		CHECK(x < sched_svc_bucket_top(b));
+		if (b > 0)
+			CHECK(x >= sched_svc_bucket_top(b - 1) || b < 8);
+	}
+	/* as used: capped at the longest duration */
+	for (uint32_t b = 1; b < SCHED_SVC_BUCKETS; b++)
+		CHECK(AIDC_MIN(sched_svc_bucket_top(b), (uint64_t)AIDC_MAX_DURATION_S) >=
+		      AIDC_MIN(sched_svc_bucket_top(b - 1), (uint64_t)AIDC_MAX_DURATION_S));
+}
+
+TEST_MAIN(TEST(test_svc_buckets), TEST(test_helios_and_consolidate), TEST(test_topology), TEST(test_easy_backfill),
 	  TEST(test_easy_never_delays), TEST(test_orders), TEST(test_tiresias), TEST(test_srtf),
 	  TEST(test_qssf_predictor), TEST(test_predict_window))
