@@ -91,16 +91,7 @@ BOTH="http://127.0.0.1:$PA,http://127.0.0.1:$PB"
 client() { AIDC_CONTROLLER=$BOTH AIDC_TOKEN=$TOKEN AIDC_RETRY_S=60 "$AIDC" "$@"; }
 for _ in $(seq 300); do [ "$(client nodes --json 2>/dev/null | grep -o '"state":"up"' | grep -c .)" = 2 ] && break; sleep 0.1; done
 
-submitter() { # acknowledged ids go to $D/acked.$1, one per line
-	while [ ! -e "$D/stop" ]; do
-		out=$(client submit -J storm -- sh -c "$JOB" 2>/dev/null) &&
-			echo "${out#submitted job }" >>"$D/acked.$1"
-	done
-}
-for k in $(seq "$CLIENTS"); do
-	submitter "$k" &
-	BG+=($!)
-done
+start_submitters "$CLIENTS" client submit
 
 # probe_start T0: submits a job through both addresses and prints the
 # seconds from T0 until it runs (or has run), or "never".

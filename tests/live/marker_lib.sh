@@ -52,6 +52,21 @@ wait_jobs_ended() {
 	echo "$live"
 }
 
+# start_submitters N SUBMIT...: N background clients, each running
+# `SUBMIT -J storm -- sh -c "$JOB"` until $D/stop exists; the ids acknowledged
+# ("submitted job N") go to $D/acked.K, one per line; their PIDs to BG.
+start_submitters() {
+	local n=$1 k out
+	shift
+	for k in $(seq "$n"); do
+		(while [ ! -e "$D/stop" ]; do
+			out=$("$@" -J storm -- sh -c "$JOB" 2>/dev/null) &&
+				echo "${out#submitted job }" >>"$D/acked.$k"
+		done) &
+		BG+=($!)
+	done
+}
+
 # center_start [aidc up flags...]: 2 agents with 2 mock devices each in D.
 center_start() {
 	local root=()

@@ -375,18 +375,25 @@ def scenario_autoscale(svc, script):
     svc.api("POST", "/v1/services/hang/delete")
     if not s:
         return
-    t0 = time.time()
-    load = Load(s["address"], threads=4)
-    s2 = poll(lambda: (lambda x: x if x and x["ready"] >= 2 else None)(svc.get("auto")), 60)
-    dt = time.time() - t0
-    load.stop()
     # probe period 1 s: the bound is 1 + 5 s after the rate is seen (a 1 s reading).
-    check(s2 is not None, "a load step adds a ready replica in %.1f s" % dt, svc.get("auto"))
+    s2, dt = load_step(svc, "auto", s["address"], 4, "a load step", "after the load")
     print("measure: autoscale load step -> 2nd ready replica in %.1f s (%d req/s seen)"
           % (dt, s2["rps"] if s2 else -1))
+
+
+def load_step(svc, name, addr, threads, why, after):
+    """Load on addr until name has 2 ready replicas (checked), then none until it
+    is back to 1 (checked). Returns the service at 2 (or None) and the seconds."""
+    t0 = time.time()
+    load = Load(addr, threads=threads)
+    s2 = poll(lambda: (lambda x: x if x and x["ready"] >= 2 else None)(svc.get(name)), 60)
+    dt = time.time() - t0
+    load.stop()
+    check(s2 is not None, "%s adds a ready replica in %.1f s" % (why, dt), svc.get(name))
     down = poll(lambda: (lambda x: x if x and x["replicas"] == 1 and x["total"] == 1
-                         else None)(svc.get("auto")), 60)
-    check(down is not None, "after the load, back to 1 replica", svc.get("auto"))
+                         else None)(svc.get(name)), 60)
+    check(down is not None, "%s, back to 1 replica" % after, svc.get(name))
+    return s2, dt
 
 
 def scenario_latency(svc, script):
@@ -402,17 +409,9 @@ def scenario_latency(svc, script):
         return
     check(s["spec"]["autoscale"].get("target_latency_ms") == 50 and
           "target_rps" not in s["spec"]["autoscale"], "the spec keeps the latency target", s)
-    t0 = time.time()
-    load = Load(s["address"], threads=2)
-    s2 = poll(lambda: (lambda x: x if x and x["ready"] >= 2 else None)(svc.get("slow")), 60)
-    dt = time.time() - t0
-    load.stop()
-    check(s2 is not None, "slow replies add a ready replica in %.1f s" % dt, svc.get("slow"))
+    s2, dt = load_step(svc, "slow", s["address"], 2, "slow replies", "without requests")
     print("measure: latency autoscale -> 2nd ready replica in %.1f s (%s ms average seen)"
           % (dt, s2["avg_response_ms"] if s2 else "-"))
-    down = poll(lambda: (lambda x: x if x and x["replicas"] == 1 and x["total"] == 1
-                         else None)(svc.get("slow")), 60)
-    check(down is not None, "without requests, back to 1 replica", svc.get("slow"))
     svc.api("POST", "/v1/services/slow/delete")
 
 

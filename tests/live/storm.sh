@@ -16,16 +16,7 @@ CYCLES=${STORM_CYCLES:-20}
 CLIENTS=${STORM_CLIENTS:-3}
 center_start --cpus 16 --node-timeout 60
 
-submitter() { # acknowledged ids go to $D/acked.$1, one per line
-	while [ ! -e "$D/stop" ]; do
-		out=$("$AIDC" submit -J storm -- sh -c "$JOB" 2>/dev/null) &&
-			echo "${out#submitted job }" >>"$D/acked.$1"
-	done
-}
-for k in $(seq "$CLIENTS"); do
-	submitter "$k" &
-	BG+=($!)
-done
+start_submitters "$CLIENTS" "$AIDC" submit
 
 ctl_healthy() {
 	curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'
