@@ -71,7 +71,7 @@ static int direct_run(const struct sim_openb_nodes *nodes, const struct sim_open
 			break;
 		const struct sim_openb_pod *pd = &pods->v[order[i]];
 		struct sched_req q = {pd->cpu_milli, pd->mem_mib, pd->num_gpu, pd->gpu_milli,
-				      pd->model_mask};
+				      pd->model_mask, false};
 		arrived += (uint64_t)pd->num_gpu * pd->gpu_milli;
 		if (fh_place(s, &q, out) < 0)
 			r->failed++;

@@ -150,6 +150,7 @@ struct api_job_submit {
 	char *array_pending;
 	int64_t array_limit, array_count, array_min, array_max, array_step, array_failed;
 	int64_t array_job_id, array_task_id;
+	bool exclusive; /* --exclusive: whole nodes, shared with no other job */
 };
 extern const struct api_schema api_schema_job_submit;
 

@@ -67,6 +67,7 @@ enum {
 	O_VERSION,
 	O_WAIT,
 	O_WRAP,
+	O_EXCLUSIVE,
 };
 
 #define A   API_SB_APPLIED
@@ -122,7 +123,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "one node: srun numbers a step's tasks in order on it"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
     {"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
-    {"exclusive", 0, OPT, R, 0, "whole-node allocation is not implemented yet (issue 13 item 2)"},
+    {"exclusive", 0, OPT, A, O_EXCLUSIVE,
+     "whole nodes: starts only on nodes running no other job, and none shares them while it "
+     "runs (pending reason Resources until then); =user, =mcs and =topo are refused"},
     {"export", 0, ARG, A, O_EXPORT, "ALL (default), NONE, or [ALL,]VAR[=VALUE],..."},
     {"export-file", 0, ARG, R, 0, "not implemented; use --export"},
     {"extra", 0, ARG, R, 0, WHY_NO_FEATURES},
@@ -829,6 +832,23 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 	}
 }
 
+/* --exclusive[=user|mcs|topo]: whole nodes; the sharing variants are refused. */
+static int parse_exclusive(struct api_sbatch *s, const char *opt, const char *v,
+			   struct aidc_err *e)
+{
+	if (v && (!strcmp(v, "user") || !strcmp(v, "mcs") || !strcmp(v, "topo")))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "%s=%s: sharing nodes among one user's jobs (or an MCS label's, "
+				 "or a topology block's) is not implemented; --exclusive alone "
+				 "gives whole nodes",
+				 opt, v);
+	if (v)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s=%.32s: not a value of --exclusive (user, mcs, topo)", opt, v);
+	s->exclusive = true;
+	return 0;
+}
+
 static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
 		     const char *v, struct aidc_err *e)
 {
@@ -856,6 +876,8 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 		return parse_mem(opt, v, &s->mem_per_gpu_mib, e);
 	case O_MINCPUS:
 		return set_int(opt, v, 1, AIDC_MAX_NODE_CPU_MILLI / 1000, &s->mincpus, e);
+	case O_EXCLUSIVE:
+		return parse_exclusive(s, opt, v, e);
 	case O_NICE:
 		s->nice_set = true;
 		if (!v) {
@@ -1098,7 +1120,7 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 	    O_ACCOUNT,	 O_CPUS_PER_TASK, O_ERROR, O_GPUS,   O_GPUS_PER_TASK,	O_GRES,
 	    O_JOB_NAME,	 O_MEM,		  O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OUTPUT,
 	    O_PARTITION, O_PREEMPTIBLE,	  O_QOS,   O_TIME,   O_IGNORE_PBS,	O_ARRAY,
-	    O_BEGIN};
+	    O_BEGIN,	 O_EXCLUSIVE};
 	for (size_t i = 0; i < api_sbatch_nopts; i++) {
 		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
 		if (!s->seen[i] || o->status != API_SB_APPLIED)

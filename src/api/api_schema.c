@@ -119,6 +119,9 @@ static const struct api_field job_submit_fields[] = {
 	F_STR(struct api_job_submit, umask, false, 4,
 	      "the submitter's umask in octal (\"0077\"), applied to the tasks and their -o/-e "
 	      "files (as Slurm propagates it); absent: 0022"),
+	F_BOOL(struct api_job_submit, exclusive,
+	       "--exclusive: whole nodes: starts only on nodes running no other job, and no other "
+	       "job's task goes on its nodes while it runs (pending reason Resources until then)"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");

@@ -66,6 +66,7 @@ struct api_sbatch {
 	bool nice_set, priority_set, mem_set;
 	int requeue;	  /* 0 = not given, 1 = --requeue, -1 = --no-requeue */
 	bool preemptible; /* #AIDC --preemptible */
+	bool exclusive;	  /* --exclusive: whole nodes */
 	bool hold, parsable, test_only, wait, quiet, ignore_pbs, use_min_nodes;
 	bool kill_invalid_dep; /* --kill-on-invalid-dep=yes */
 	int64_t signal, signal_before_s; /* --signal=[B:]SIG[@SECONDS]; 0 = none */

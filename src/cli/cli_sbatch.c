@@ -513,6 +513,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		aidc_json_kbool(w, "preemptible", true);
 	if (sb->hold)
 		aidc_json_kbool(w, "hold", true);
+	if (sb->exclusive)
+		aidc_json_kbool(w, "exclusive", true);
 	if (sb->kill_invalid_dep)
 		aidc_json_kbool(w, "kill_on_invalid_dep", true);
 	if (sb->array[0])

@@ -63,7 +63,7 @@ struct submit_opts {
 	const char *account, *qos, *dep, *array, *begin;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
-	bool json, no_env, preemptible, hold;
+	bool json, no_env, preemptible, hold, exclusive;
 	char **cmd; /* the script or command and its arguments (borrowed from argv) */
 	int ncmd;
 };
@@ -208,6 +208,8 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 0, NULL, NULL},
 		{"hold", CLI_BOOL, &o->hold, NULL, "-H: held until `aidc release ID`", 0, 0, NULL,
 		 NULL},
+		{"exclusive", CLI_BOOL, &o->exclusive, NULL, "whole nodes, shared with no other job",
+		 0, 0, NULL, NULL},
 		{"begin", CLI_STR, &o->begin, "TIME",
 		 "-b: not started before TIME (now+N[units], YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], "
 		 "today, tomorrow, midnight, noon; docs/slurm.md); pending reason BeginTime",
@@ -409,6 +411,8 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		aidc_json_kbool(w, "preemptible", true);
 	if (o->hold || sb->hold)
 		aidc_json_kbool(w, "hold", true);
+	if (o->exclusive || sb->exclusive)
+		aidc_json_kbool(w, "exclusive", true);
 	aidc_json_obj_end(w);
 }
 

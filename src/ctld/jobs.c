@@ -299,6 +299,8 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 		aidc_json_kbool(&w, "signal_batch", true);
 	if (s->slurm_env)
 		aidc_json_kbool(&w, "slurm_env", true);
+	if (s->exclusive)
+		aidc_json_kbool(&w, "exclusive", true);
 	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
 	const char *names[] = {"command", "env", "script_args"};
 	for (int k = 0; k < 3; k++) {
@@ -1589,6 +1591,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		aidc_json_ki64(w, "begin_s", j->spec.begin_s);
 	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
+	if (j->spec.exclusive)
+		aidc_json_kbool(w, "exclusive", true);
 	/* What squeue and sinfo show (cli_squeue.c): partition, CPUs per task,
 	 * nodes asked for (0: any), GPU model asked for. */
 	aidc_json_kstr(w, "partition", j->spec.partition ? j->spec.partition : c->cfg.partition);

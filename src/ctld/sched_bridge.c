@@ -170,7 +170,8 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 			 .mem_mib = (uint64_t)s->mem_mib,
 			 .ndev = (uint32_t)s->gpus_per_task,
 			 .dev_milli = s->gpus_per_task ? 1000u : 0u,
-			 .model_mask = mask},
+			 .model_mask = mask,
+			 .exclusive = s->exclusive},
 		.time_limit_s = s->time_limit_s,
 		.flags = s->preemptible ? SCHED_JOB_PREEMPTIBLE : 0u,
 	};

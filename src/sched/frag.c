@@ -362,7 +362,7 @@ double sched_fragmentation(const struct sched *s, uint32_t part)
 static bool feasible(const struct sched *s, const struct sched_node *nd, uint32_t part,
 		     const struct sched_req *r)
 {
-	if (nd->state != SCHED_NODE_UP || nd->partition != part)
+	if (nd->state != SCHED_NODE_UP || nd->partition != part || !sched_node_open(nd, r))
 		return false;
 	if (nd->cpu_free_milli < r->cpu_milli || nd->mem_free_mib < r->mem_mib)
 		return false;

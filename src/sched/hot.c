@@ -29,7 +29,8 @@ static bool shape_eq(const struct sched_shape *a, const struct sched_job *j)
 	return a->part == j->part && a->ntasks == j->ntasks && a->nnodes == j->nnodes &&
 	       a->per_node == j->per_node && a->task.cpu_milli == j->task.cpu_milli &&
 	       a->task.mem_mib == j->task.mem_mib && a->task.ndev == j->task.ndev &&
-	       a->task.dev_milli == j->task.dev_milli && a->task.model_mask == j->task.model_mask;
+	       a->task.dev_milli == j->task.dev_milli && a->task.model_mask == j->task.model_mask &&
+	       a->task.exclusive == j->task.exclusive;
 }
 
 static uint64_t fnv(uint64_t h, uint64_t v)
@@ -48,7 +49,7 @@ static uint64_t shape_hash(const struct sched_job *j)
 	h = fnv(h, (uint64_t)j->nnodes << 32 | j->per_node);
 	h = fnv(h, (uint64_t)j->task.cpu_milli << 32 | j->task.ndev);
 	h = fnv(h, j->task.mem_mib);
-	h = fnv(h, (uint64_t)j->task.dev_milli);
+	h = fnv(h, (uint64_t)j->task.dev_milli << 1 | j->task.exclusive);
 	return fnv(h, j->task.model_mask);
 }
 

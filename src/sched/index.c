@@ -317,6 +317,8 @@ void sched_allocs_apply(struct sched *s, const struct sched_alloc *a, uint32_t n
 	for (uint32_t i = 0; i < n; i++) {
 		if (i == 0 || a[i].task != a[i - 1].task) {
 			node_kind_change(&s->nodes[a[i].node], req, sign);
+			if (req->exclusive)
+				s->nodes[a[i].node].excl_held += (uint32_t)sign;
 			sched_node_change(s, a[i].node, (int64_t)sign * req->cpu_milli,
 					  (int64_t)sign * (int64_t)req->mem_mib, sign);
 		}
@@ -331,6 +333,8 @@ uint32_t sched_node_fit(const struct sched *s, uint32_t node, uint32_t nfree,
 	const struct sched_node *n = &s->nodes[node];
 	uint32_t k = AIDC_MAX_TASKS_PER_JOB;
 
+	if (!sched_node_open(n, req))
+		return 0;
 	if (req->ndev)
 		k = AIDC_MIN(k, nfree / req->ndev);
 	if (req->cpu_milli)

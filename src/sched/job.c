@@ -224,17 +224,18 @@ static int check_nodes(const struct sched *s, const struct sched_job_spec *sp, s
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "job %" PRIu64 ": %u tasks do not fit %u nodes at %u per node",
 				 sp->id, sp->ntasks, nn, per);
-	if (sp->ntasks == 1 || (!nn && (!per || per >= sp->ntasks)))
+	if (sp->ntasks == 1 || (!nn && (!per || per >= sp->ntasks) && !sp->task.exclusive))
 		return 0; /* no constraint beyond the gang itself */
 	if (sched_frag_policy(s->cfg.placement))
 		return aidc_errf(e, AIDC_E_INVAL,
-				 "job %" PRIu64 ": node constraints (nodes, tasks per node) need "
-				 "a gang placement policy (consolidate, topology, spread, helios)",
+				 "job %" PRIu64 ": node constraints (nodes, tasks per node, "
+				 "exclusive) need a gang placement policy (consolidate, topology, "
+				 "spread, helios)",
 				 sp->id);
 	if (sp->task.ndev && sp->task.dev_milli && sp->task.dev_milli < AIDC_DEVICE_MILLI)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "job %" PRIu64
-				 ": node constraints (nodes, tasks per node) are not "
+				 ": node constraints (nodes, tasks per node, exclusive) are not "
 				 "supported with fractional device shares",
 				 sp->id);
 	return 0;

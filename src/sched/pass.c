@@ -143,7 +143,9 @@ static bool memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 	struct sched_memo *m = &s->memo;
 	struct sched_memo_ent *f;
 
-	if (!memo_usable(s) || m->n >= SCHED_MEMO_MAX)
+	/* An exclusive job's failure says nothing of a sharing job's (it may use
+	 * nodes that hold tasks); the converse holds, so only it is remembered. */
+	if (!memo_usable(s) || m->n >= SCHED_MEMO_MAX || j->task.exclusive)
 		return false;
 	f = &m->v[m->n++];
 	f->ntasks = j->ntasks;

@@ -38,6 +38,11 @@
  * the others best fit; TOPOLOGY tries a device group and racks first).
  * CPU-only constrained gangs are planned from one sorted scan of the
  * partition's nodes (place_cpu_nodes).
+ * Exclusive jobs (sched_req.exclusive, Slurm --exclusive): sched_node_fit and
+ * node_has_room (and frag.c's feasibility) treat a node holding an exclusive
+ * job's task as full for every job, and a node holding any task as full for
+ * an exclusive job; an exclusive CPU-only gang is planned as a constrained one
+ * (place_cpu_nodes), so its own tasks may share its nodes. O(1) per node seen.
  *
  * Costs (N = nodes in the pool, W = N/64 bitset words, M = devices per node):
  * best-fit single node O(M + W) plus the nodes rejected for CPU/memory;
@@ -500,7 +505,8 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 static bool node_has_room(const struct sched *s, uint32_t node, const struct sched_req *req)
 {
 	const struct sched_node *n = &s->nodes[node];
-	return n->state == SCHED_NODE_UP && n->cpu_free_milli >= req->cpu_milli &&
+	return n->state == SCHED_NODE_UP && sched_node_open(n, req) &&
+	       n->cpu_free_milli >= req->cpu_milli &&
 	       n->mem_free_mib >= req->mem_mib;
 }
 
@@ -757,7 +763,7 @@ int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
 	const struct sched_job *j = &s->jobs[h];
 	uint32_t nplan, model, n = 0, t = 0;
 
-	if (j->task.ndev == 0 && (j->nnodes || j->per_node))
+	if (j->task.ndev == 0 && (j->nnodes || j->per_node || (j->task.exclusive && j->ntasks > 1)))
 		return place_cpu_nodes(s, j, nout);
 	if (sched_frag_policy(s->cfg.placement) || j->task.ndev == 0 ||
 	    j->task.dev_milli < AIDC_DEVICE_MILLI)

@@ -238,6 +238,12 @@ struct sched_req {
 	uint32_t dev_milli;  /* share of each device, 1..1000; < 1000 only when ndev == 1
 				(a fraction of one device); 0 means 1000 */
 	uint64_t model_mask; /* bit m set = model id m acceptable; 0 = any model */
+	/* Whole nodes (Slurm --exclusive): the job starts only on nodes that hold no
+	 * task, and no other job's task goes on its nodes while it runs. Gangs of
+	 * more than one task need a gang placement policy and whole devices or
+	 * CPU-only tasks (as node constraints). Never-fits is unchanged (an empty
+	 * node offers the same). */
+	bool exclusive;
 };
 
 enum sched_job_flag {

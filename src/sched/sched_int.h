@@ -64,6 +64,7 @@ struct sched_node {
 	/* ---- core-private (index.c) ---- */
 	uint32_t first_slot, nslots; /* s->slots[first_slot ..): one per model on the node */
 	uint32_t ntasks_held;	     /* tasks (any kind) placed on the node */
+	uint32_t excl_held;	     /* of them, tasks of exclusive jobs (sched_req.exclusive) */
 	/* Placed tasks by GPU-request kind, for GpuClustering (frag.c): [0] shares of
 	 * one device (ndev 1, dev_milli < 1000), [k] tasks of k whole devices; CPU-only
 	 * tasks are not counted. nkinds = entries > 0. uint16 is enough: a node holds
@@ -602,6 +603,12 @@ void sched_allocs_apply(struct sched *s, const struct sched_alloc *a, uint32_t n
 int64_t sched_pool_next(const struct sched_pool *p, const uint64_t *bits, uint32_t from);
 const uint64_t *sched_pool_bucket(const struct sched_pool *p, uint32_t b);
 /* Tasks of req that fit on node now given nfree wholly free devices of the model. */
+/* Whether a task of r may go on node n at all (exclusive jobs, sched.h): no
+ * exclusive job's task is there, and for an exclusive r no task at all. O(1). */
+static inline bool sched_node_open(const struct sched_node *n, const struct sched_req *r)
+{
+	return !n->excl_held && (!r->exclusive || !n->ntasks_held);
+}
 uint32_t sched_node_fit(const struct sched *s, uint32_t node, uint32_t nfree,
 			const struct sched_req *req);
 void sched_pool_release(struct sched_pool *p);

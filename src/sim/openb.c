@@ -253,7 +253,7 @@ static int run_one(const struct sim_openb_models *models, const struct sim_openb
 		const struct sim_openb_pod *p = &pods->v[order[i]];
 		struct sched_job_spec js = {.id = i + 1, .ntasks = 1};
 		js.task = (struct sched_req){p->cpu_milli, p->mem_mib, p->num_gpu, p->gpu_milli,
-					     p->model_mask};
+					     p->model_mask, false};
 		int h = sched_submit(s, &js, 0, e);
 		if (h < 0) {
 			rc = h;

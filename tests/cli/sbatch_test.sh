@@ -109,7 +109,10 @@ has "dependency directive" '"dependency":"afterok:3:4,afterany:5"'
 ok "dependency any, singleton" -d "after:3+2?singleton" --kill-on-invalid-dep=yes job.sh
 has "dependency any, singleton" '"dependency":"after:3+2?singleton"'
 has "dependency any, singleton" '"kill_on_invalid_dep":true'
-refused "exclusive" "--exclusive: not supported" --exclusive job.sh
+ok "exclusive" --exclusive job.sh
+has "exclusive" '"exclusive":true'
+refused "exclusive=user" "--exclusive=user: sharing nodes" --exclusive=user job.sh
+refused "exclusive bad value" "--exclusive=bob: not a value" --exclusive=bob job.sh
 refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
 refused "exclude" "--exclude (-x): not supported" -x n1 job.sh
 refused "two nodes" "--nodes=2: not supported" -N 2 job.sh

@@ -2,6 +2,8 @@
 # Tests of the sched work, included from tests/live/CMakeLists.txt.
 # Node constraints (-N, --ntasks-per-node) on 2 agents: tests/live/sched_nodes.sh.
 aidc_live_test(NAME live_sched_nodes SCRIPT sched_nodes.sh TIMEOUT 180)
+# --exclusive (whole nodes) on 2 agents, across a controller kill -9: sched_exclusive.sh.
+aidc_live_test(NAME live_sched_exclusive SCRIPT sched_exclusive.sh TIMEOUT 180)
 # Exact restore of a running job's devices after a controller kill -9
 # (tests/live/sched_restore.sh) and preemption of a --preemptible job for a
 # higher-priority one, requeued and run again (tests/live/sched_preempt.sh).

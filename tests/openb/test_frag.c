@@ -22,7 +22,7 @@ static const enum sched_placement all_policies[] = {
 static struct sched_req req(uint32_t cpu, uint64_t mem, uint32_t ndev, uint32_t milli,
 			    uint64_t mask)
 {
-	return (struct sched_req){cpu, mem, ndev, milli, mask};
+	return (struct sched_req){cpu, mem, ndev, milli, mask, false};
 }
 
 static void set_one_type(struct sched *s, struct sched_req r)
@@ -109,13 +109,13 @@ static void test_constraints(void)
 		struct sched_req r;
 		int want; /* node id, or AIDC_E_NOFIT */
 	} cases[] = {
-		{{100, 100, 1, 1000, 1u << 1}, 1},        /* model 1 only on node 1 */
-		{{100, 100, 1, 500, 1u << 0}, 0},             /* model 0: node 0's GPUs */
-		{{100, 100, 1, 500, 1u << 5}, AIDC_E_NOFIT},  /* a model no node has */
-		{{100, 100, 2, 1000, 1u << 0}, AIDC_E_NOFIT}, /* node 0 has one idle GPU left */
-		{{9000, 100, 0, 0, 0}, AIDC_E_NOFIT},         /* more CPU than any node */
-		{{100, 70000, 1, 100, 0}, AIDC_E_NOFIT},      /* more memory than any node */
-		{{200, 100, 0, 0, 0}, 0},                     /* CPU-only task: node 1 lacks CPU */
+		{{100, 100, 1, 1000, 1u << 1, false}, 1},        /* model 1 only on node 1 */
+		{{100, 100, 1, 500, 1u << 0, false}, 0},             /* model 0: node 0's GPUs */
+		{{100, 100, 1, 500, 1u << 5, false}, AIDC_E_NOFIT},  /* a model no node has */
+		{{100, 100, 2, 1000, 1u << 0, false}, AIDC_E_NOFIT}, /* node 0 has one idle GPU left */
+		{{9000, 100, 0, 0, 0, false}, AIDC_E_NOFIT},         /* more CPU than any node */
+		{{100, 70000, 1, 100, 0, false}, AIDC_E_NOFIT},      /* more memory than any node */
+		{{200, 100, 0, 0, 0, false}, 0},                     /* CPU-only task: node 1 lacks CPU */
 	};
 	for (size_t p = 0; p < AIDC_ARRAY_LEN(all_policies); p++) {
 		for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
@@ -173,10 +173,10 @@ static void test_clustering_kinds(void)
 		int want;
 		int64_t why; /* the winner's score, for the failure message */
 	} cases[] = {
-		{{100, 0, 1, 1000, 0}, 1, 90}, /* 18, 90, 37, 67 */
-		{{100, 0, 2, 1000, 0}, 0, 93}, /* 93, 15, 37, 17 */
-		{{100, 0, 3, 1000, 0}, 2, 37}, /* node 1: 15, node 2: 37 (others too full) */
-		{{100, 0, 1, 300, 0}, 3, 67},  /* 18, 15, 37, 67 */
+		{{100, 0, 1, 1000, 0, false}, 1, 90}, /* 18, 90, 37, 67 */
+		{{100, 0, 2, 1000, 0, false}, 0, 93}, /* 93, 15, 37, 17 */
+		{{100, 0, 3, 1000, 0, false}, 2, 37}, /* node 1: 15, node 2: 37 (others too full) */
+		{{100, 0, 1, 300, 0, false}, 3, 67},  /* 18, 15, 37, 67 */
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		struct sched *s = fh_new(SCHED_PLACE_GPU_CLUSTERING, 13 + i);
@@ -278,7 +278,7 @@ static void test_core_kind_counts(void)
 		js.partition = 0;
 		js.submit_s = (int64_t)id;
 		js.ntasks = shapes[k].ntasks;
-		js.task = (struct sched_req){1000, 1024, shapes[k].ndev, shapes[k].milli, 0};
+		js.task = (struct sched_req){1000, 1024, shapes[k].ndev, shapes[k].milli, 0, false};
 		int h = sched_submit(s, &js, (int64_t)id, &e);
 		CHECK_GE(h, 0);
 		if (sched_place(s, (uint32_t)h, SCHED_MODE_RUN_NOW, (int64_t)id, NULL, NULL, &e) ==
@@ -304,10 +304,10 @@ static void test_workload_limits(void)
 {
 	struct sched *s = fh_new(SCHED_PLACE_FGD, 1);
 	struct aidc_err e = {0};
-	struct sched_task_type bad = {{100, 0, 1, 500, 0}, 0.0};
+	struct sched_task_type bad = {{100, 0, 1, 500, 0, false}, 0.0};
 	CHECK_EQ(sched_set_workload(s, &bad, 1, &e), AIDC_E_INVAL);
 	aidc_err_clear(&e);
-	struct sched_task_type share2 = {{100, 0, 2, 500, 0}, 1.0};
+	struct sched_task_type share2 = {{100, 0, 2, 500, 0, false}, 1.0};
 	CHECK_EQ(sched_set_workload(s, &share2, 1, &e), AIDC_E_INVAL);
 	aidc_err_clear(&e);
 	CHECK_EQ(sched_set_workload(s, &share2, AIDC_MAX_WORKLOAD_TYPES + 1, &e), AIDC_E_LIMIT);
@@ -334,14 +334,14 @@ static uint64_t stress(enum sched_placement p, uint64_t seed)
 			sizes[aidc_rng_below(&rng, 4)], (uint16_t)aidc_rng_below(&rng, 3));
 	}
 	struct sched_task_type types[3] = {
-		{{2000, 4096, 1, 500, 0}, 3}, {{4000, 8192, 1, 1000, 0}, 2}, {{8000, 8192, 4, 1000, 0}, 1}};
+		{{2000, 4096, 1, 500, 0, false}, 3}, {{4000, 8192, 1, 1000, 0, false}, 2}, {{8000, 8192, 4, 1000, 0, false}, 1}};
 	CHECK_EQ(sched_set_workload(s, types, 3, NULL), 0);
 	uint64_t h = 1469598103934665603ull;
 	for (int k = 0; k < 600; k++) {
 		static const uint32_t shares[] = {100, 250, 500, 700, 1000};
 		struct sched_req r = {(uint32_t)aidc_rng_below(&rng, 6000),
 				      (uint64_t)aidc_rng_below(&rng, 8192), 1,
-				      shares[aidc_rng_below(&rng, 5)], 0};
+				      shares[aidc_rng_below(&rng, 5)], 0, false};
 		uint64_t roll = aidc_rng_below(&rng, 10);
 		if (roll == 0)
 			r.ndev = 0, r.dev_milli = 0;

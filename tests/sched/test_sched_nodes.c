@@ -412,6 +412,96 @@ static void test_random_constrained(void)
 	}
 }
 
+/* Nodes of a START decision as a bit mask (nodes < 64). */
+static uint64_t node_bits(const struct sched_decisions *d, const struct sched_decision *x)
+{
+	uint64_t m = 0;
+
+	for (uint32_t i = 0; x && i < x->nalloc; i++)
+		m |= 1ull << d->allocs[x->first_alloc + i].node;
+	return m;
+}
+
+/* Exclusive jobs (Slurm --exclusive): they start only on nodes without tasks,
+ * no other job shares their nodes while they run, and one that finds every
+ * node busy waits (Resources, not never-fits) until a node empties. */
+static void test_exclusive_one(enum sched_placement p, uint32_t ndev, struct sched_decisions *d)
+{
+	struct sched *s = cluster(SCHED_ORDER_FIFO, p, SCHED_BLOCK_SKIP, 4, 4);
+	struct sched_job_spec a = jspec(1, 1, ndev, 0), b = jspec(2, 2, ndev, 0);
+	struct sched_job_spec c = jspec(3, 6, ndev, 0), w = jspec(4, 1, ndev, 0);
+	uint64_t ma, mb, mc;
+	int hc, hw;
+
+	b.task.exclusive = true;
+	c.tasks_per_node = 3;
+	w.task.exclusive = true;
+	CHECK(submit_spec(s, &a, 0) >= 0);
+	CHECK_EQ(pass_count(s, 0, d, SCHED_DECIDE_START), 1);
+	ma = node_bits(d, started(d, 1));
+	CHECK(submit_spec(s, &b, 1) >= 0);
+	CHECK_EQ(pass_count(s, 1, d, SCHED_DECIDE_START), 1);
+	mb = node_bits(d, started(d, 2));
+	CHECK(mb != 0 && (ma & mb) == 0);
+	/* 6 tasks at most 3 per node: not on b's nodes even where they have room. */
+	hc = submit_spec(s, &c, 2);
+	CHECK(hc >= 0);
+	(void)pass_count(s, 2, d, SCHED_DECIDE_START);
+	mc = node_bits(d, started(d, 3));
+	CHECK_EQ(mc & mb, 0);
+	/* Every node now holds a task: an exclusive job waits. */
+	if (!mc) {
+		CHECK_EQ(sched_job_cancel(s, (uint32_t)hc, 3, NULL), 0);
+		c = jspec(3, 4, ndev, 0);
+		c.tasks_per_node = 1;
+		hc = submit_spec(s, &c, 3);
+		(void)pass_count(s, 3, d, SCHED_DECIDE_START);
+	}
+	hw = submit_spec(s, &w, 4);
+	CHECK(hw >= 0);
+	(void)pass_count(s, 4, d, SCHED_DECIDE_START);
+	if (sched_job_state(s, (uint32_t)hw) == SCHED_JOB_PENDING) {
+		CHECK_EQ(sched_job_reason(s, (uint32_t)hw), SCHED_REASON_RESOURCES);
+		CHECK_EQ(sched_job_cancel(s, (uint32_t)hc, 5, NULL), 0);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)sched_find_job(s, 1), 5, NULL), 0);
+		CHECK_EQ(pass_count(s, 5, d, SCHED_DECIDE_START), 1);
+	}
+	CHECK_EQ(sched_job_state(s, (uint32_t)hw), SCHED_JOB_RUNNING);
+	CHECK_EQ(check_invariants(s), 0);
+	sched_free(s);
+}
+
+static void test_exclusive(void)
+{
+	struct sched_decisions d;
+	struct sched_job_spec js = jspec(9, 2, 1, 0);
+	struct aidc_err e = {0};
+	struct sched *s;
+	uint64_t m9;
+
+	sched_decisions_init(&d);
+	for (size_t p = 0; p < AIDC_ARRAY_LEN(gang_policies); p++)
+		for (uint32_t ndev = 0; ndev <= 1; ndev++)
+			test_exclusive_one(gang_policies[p], ndev, &d);
+	/* A gang of exclusive tasks needs a gang placement policy. */
+	s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_FGD, SCHED_BLOCK_STRICT, 2, 4);
+	js.task.exclusive = true;
+	CHECK_EQ(sched_submit(s, &js, 0, &e), AIDC_E_INVAL);
+	CHECK(strstr(e.msg, "exclusive") != NULL);
+	CHECK_EQ(sched_job_count(s), 0);
+	js.ntasks = 1; /* one task: any policy */
+	CHECK(sched_submit(s, &js, 0, &e) >= 0);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 1);
+	m9 = node_bits(&d, started(&d, 9));
+	js.id = 10;
+	js.task.exclusive = false;
+	CHECK(sched_submit(s, &js, 0, &e) >= 0);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 1);
+	CHECK(m9 != 0 && (node_bits(&d, started(&d, 10)) & m9) == 0);
+	sched_free(s);
+	sched_decisions_release(&d);
+}
+
 TEST_MAIN(TEST(test_gang_table), TEST(test_constraint_changes_placement),
 	  TEST(test_never_fits_and_wait), TEST(test_bad_specs), TEST(test_restore),
-	  TEST(test_random_constrained))
+	  TEST(test_random_constrained), TEST(test_exclusive))
