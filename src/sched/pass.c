@@ -216,6 +216,29 @@ static bool groups_limit(const struct sched *s)
 
 /* ---- EASY reservation: hold back / give back the head's planned resources ---------- */
 
+/* An exclusive head's reserved node is held whole: every free device, CPU
+ * and memory (holding it again holds nothing more), so a blocked job cannot
+ * start there and leave it non-empty at the shadow time. */
+static void resv_hold_node(struct sched *s, struct sched_resv *r, uint32_t node)
+{
+	const struct sched_node *n = &s->nodes[node];
+	struct sched_resv_hold hd = {node, SCHED_NO_DEVICE, 0, n->cpu_free_milli, n->mem_free_mib};
+
+	for (uint32_t i = 0; i < n->ndev; i++) {
+		uint32_t f = s->devs[n->first_dev + i].free_milli;
+		if (!f)
+			continue;
+		AIDC_GROW(r->held, r->cap_held, (size_t)r->nheld + 1);
+		r->held[r->nheld++] = (struct sched_resv_hold){node, n->first_dev + i, f, 0, 0};
+		sched_dev_change(s, n->first_dev + i, (int32_t)f, 0);
+	}
+	if (hd.cpu_milli || hd.mem_mib) {
+		AIDC_GROW(r->held, r->cap_held, (size_t)r->nheld + 1);
+		r->held[r->nheld++] = hd;
+		sched_node_change(s, node, hd.cpu_milli, (int64_t)hd.mem_mib, 0);
+	}
+}
+
 static void resv_hold(struct sched *s)
 {
 	struct sched_resv *r = &s->resv;
@@ -224,6 +247,8 @@ static void resv_hold(struct sched *s)
 	r->nheld = 0;
 	for (uint32_t i = 0; i < r->nalloc; i++) {
 		const struct sched_alloc *a = &r->allocs[i];
+		if (head->task.exclusive && (i == 0 || a->node != r->allocs[i - 1].node))
+			resv_hold_node(s, r, a->node);
 		struct sched_resv_hold hd = {a->node, SCHED_NO_DEVICE, 0, 0, 0};
 		if (a->dev != SCHED_NO_DEVICE) {
 			hd.dev = a->dev;

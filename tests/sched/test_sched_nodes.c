@@ -502,6 +502,36 @@ static void test_exclusive(void)
 	sched_decisions_release(&d);
 }
 
+/* EASY: an exclusive head's reserved node is held whole, so a job that would
+ * outlive the shadow time cannot start there and leave it non-empty. */
+static void test_exclusive_easy(void)
+{
+	struct sched_decisions d;
+	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 2, 4);
+	struct sched_job_spec h = jspec(3, 1, 1, 10), b = jspec(4, 1, 1, 1000);
+	int hl1, hh, hb;
+
+	sched_decisions_init(&d);
+	hl1 = submit(s, 1, 1, 1, 100, 0); /* node 0, ends at 100 */
+	CHECK(submit(s, 2, 4, 1, 200, 0) >= 0); /* fills node 1 until 200 */
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+	h.task.exclusive = true;
+	hh = submit_spec(s, &h, 1);
+	hb = submit_spec(s, &b, 1);
+	CHECK(hh >= 0 && hb >= 0);
+	CHECK_EQ(pass_count(s, 1, &d, SCHED_DECIDE_START), 0);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)hh), SCHED_REASON_RESOURCES);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)hb), SCHED_REASON_RESERVED);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)hl1, 100, NULL), 0);
+	CHECK_EQ(pass_count(s, 100, &d, SCHED_DECIDE_START), 1);
+	CHECK_EQ(sched_job_state(s, (uint32_t)hh), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)hb), SCHED_JOB_PENDING);
+	CHECK_EQ(check_invariants(s), 0);
+	sched_free(s);
+	sched_decisions_release(&d);
+}
+
 TEST_MAIN(TEST(test_gang_table), TEST(test_constraint_changes_placement),
 	  TEST(test_never_fits_and_wait), TEST(test_bad_specs), TEST(test_restore),
-	  TEST(test_random_constrained), TEST(test_exclusive))
+	  TEST(test_random_constrained), TEST(test_exclusive),
+	  TEST(test_exclusive_easy))
