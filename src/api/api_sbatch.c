@@ -85,6 +85,8 @@ enum {
 	"CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs "     \
 	"with -c/-n"
 #define WHY_NO_FEATURES "nodes declare no features or names to select on yet (issue 13 item 2)"
+#define WHY_NODE_NAMES                                                                             \
+	"choosing or avoiding nodes by name is not implemented yet (issue 13 item 2)"
 #define WHY_ACCT	"accounting options are not collected; the job runs the same"
 
 const struct api_sbatch_opt api_sbatch_opts[] = {
@@ -122,7 +124,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"distribution", 'm', ARG, R, 0,
      "one node: srun numbers a step's tasks in order on it"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
-    {"exclude", 'x', ARG, R, 0, WHY_NO_FEATURES},
+    {"exclude", 'x', ARG, R, 0, WHY_NODE_NAMES},
     {"exclusive", 0, OPT, A, O_EXCLUSIVE,
      "whole nodes: starts only on nodes running no other job, and none shares them while it "
      "runs (pending reason Resources until then); =user, =mcs and =topo are refused"},
@@ -169,8 +171,8 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "lowers the priority by N (default 100); raising it needs an admin"},
     {"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
     {"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
-    {"nodefile", 'F', ARG, R, 0, WHY_NO_FEATURES},
-    {"nodelist", 'w', ARG, R, 0, WHY_NO_FEATURES},
+    {"nodefile", 'F', ARG, R, 0, WHY_NODE_NAMES},
+    {"nodelist", 'w', ARG, R, 0, WHY_NODE_NAMES},
     {"nodes", 'N', ARG, A, O_NODES,
      "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
     {"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
