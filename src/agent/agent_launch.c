@@ -98,6 +98,31 @@ static char *path_entry(const char *pre, const char *path)
 	return aidc_buf_detach(&b);
 }
 
+/* A share of one device (docs/live.md "Device shares"): AIDC_DEVICE_SHARE
+ * (0.500), and on NVIDIA devices CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, a hint
+ * an MPS server honours; neither isolates the device's memory or time.
+ * Writes at most 2 entries; returns how many. */
+static size_t share_env(const struct api_launch *l, char **env)
+{
+	if (l->device_milli <= 0 || l->device_milli >= AIDC_DEVICE_MILLI || l->devices.n != 1)
+		return 0;
+	char tmp[64];
+	size_t n = 0;
+	snprintf(tmp, sizeof tmp, "AIDC_DEVICE_SHARE=%" PRId64 ".%03" PRId64,
+		 l->device_milli / 1000, l->device_milli % 1000);
+	env[n++] = aidc_strdup(tmp);
+	bool own = false; /* the job's own value wins */
+	for (size_t i = 0; i < l->env.n; i++)
+		own |= !strncmp(l->env.v[i], "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=", 34);
+	if (!own && l->vendor && strcasecmp(l->vendor, "nvidia") == 0) {
+		int64_t pct = (l->device_milli + 5) / 10;
+		snprintf(tmp, sizeof tmp, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%" PRId64,
+			 pct < 1 ? 1 : pct);
+		env[n++] = aidc_strdup(tmp);
+	}
+	return n;
+}
+
 static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
 			size_t *count)
 {
@@ -105,10 +130,11 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
 					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
 					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
-					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL"};
+					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME",
+					   "SHELL", "AIDC_DEVICE_SHARE"};
 	/* A plugin's own visibility variable (ABI v2 visible_env), set like CUDA_VISIBLE_DEVICES. */
 	const char *vis = a->ndev && a->devs[0].visible_env[0] ? a->devs[0].visible_env : NULL;
-	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 4 + AGENT_SLURM_ENV_MAX;
+	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 6 + AGENT_SLURM_ENV_MAX;
 	char **env = aidc_calloc(cap, sizeof *env);
 	size_t n = 0;
 	char devs[AIDC_MAX_DEVICES_PER_NODE * 4 + 1] = "";
@@ -138,6 +164,7 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
 	if (vis)
 		PUT("%s=%s", vis, devs);
+	n += share_env(l, env + n);
 	PUT("HOME=%s", pw->pw_dir);
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);

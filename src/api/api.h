@@ -151,6 +151,9 @@ struct api_job_submit {
 	int64_t array_limit, array_count, array_min, array_max, array_step, array_failed;
 	int64_t array_job_id, array_task_id;
 	bool exclusive; /* --exclusive: whole nodes, shared with no other job */
+	/* A share of one device, milli (1..1000; below 1000 only with
+	 * gpus_per_task 1); 0 = whole devices (docs/live.md "Device shares"). */
+	int64_t gpu_milli;
 };
 extern const struct api_schema api_schema_job_submit;
 
@@ -239,9 +242,11 @@ extern const struct api_schema api_schema_task_ref;
  * api_schema_work; heartbeats may carry the node's problem (a full state
  * directory), which drains the node with that reason. Version 3: launch
  * orders may carry the job's --signal (signal, signal_before_s,
- * signal_batch), which the agent delivers before the time limit.
+ * signal_batch), which the agent delivers before the time limit. Version 4:
+ * launch orders may carry device_milli, the task's share of its one device
+ * (AIDC_DEVICE_SHARE in its environment).
  */
-#define API_AGENT_PROTOCOL_VERSION 3
+#define API_AGENT_PROTOCOL_VERSION 4
 
 /* POST /v1/agents/register */
 struct api_agent_register {
@@ -351,6 +356,7 @@ struct api_launch {
 	 * before time_limit_s, to the batch script alone with signal_batch. */
 	int64_t signal, signal_before_s;
 	bool signal_batch;
+	int64_t device_milli; /* protocol 4: the task's share of its one device; 0 = whole */
 };
 extern const struct api_schema api_schema_launch;
 
@@ -425,6 +431,7 @@ struct api_service_spec {
 	struct api_service_probe *probe;         /* NULL = defaults */
 	struct api_service_autoscale *autoscale; /* NULL = a fixed count */
 	struct api_service_rollout *rollout;     /* NULL = defaults */
+	int64_t gpu_milli; /* a replica's share of one device, as the job spec's */
 };
 #define API_SERVICE_SPEC_VERSION 1
 extern const struct api_schema api_schema_service_spec;

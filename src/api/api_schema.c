@@ -122,6 +122,9 @@ static const struct api_field job_submit_fields[] = {
 	F_BOOL(struct api_job_submit, exclusive,
 	       "--exclusive: whole nodes: starts only on nodes running no other job, and no other "
 	       "job's task goes on its nodes while it runs (pending reason Resources until then)"),
+	F_I64(struct api_job_submit, gpu_milli, false, 0, AIDC_DEVICE_MILLI,
+	      "a share of one device in milli (1..1000, e.g. 500 = half; below 1000 only with "
+	      "gpus_per_task 1): tasks with shares may share a device (docs/live.md); 0 = whole"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");
@@ -343,6 +346,8 @@ static const struct api_field launch_fields[] = {
 	F_I64(struct api_launch, signal_before_s, false, 0, 65535,
 	      "seconds before time_limit_s"),
 	F_BOOL(struct api_launch, signal_batch, "to the batch script alone"),
+	F_I64(struct api_launch, device_milli, false, 0, AIDC_DEVICE_MILLI,
+	      "the task's share of its one device, milli (0 = whole devices)"),
 };
 SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
 	       "one task to start", launch_check);
@@ -442,6 +447,8 @@ static const struct api_field service_spec_fields[] = {
 	      "autoscaling bounds; absent = a fixed count"),
 	F_OBJ(struct api_service_spec, rollout, &api_schema_service_rollout,
 	      "rolling update bounds"),
+	F_I64(struct api_service_spec, gpu_milli, false, 0, AIDC_DEVICE_MILLI,
+	      "a replica's share of one device in milli (1..1000, with gpus_per_task 1)"),
 };
 SCHEMA(api_schema_service_spec, "ServiceSpec", struct api_service_spec, service_spec_fields,
        "a long-running service: replicas of one command behind one address");

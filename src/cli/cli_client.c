@@ -758,6 +758,17 @@ static int by_node_name(const void *x, const void *y)
 	return natural_cmp(a ? a : "", b ? b : "");
 }
 
+/* "FREE/DEVICES": whole free devices, or with shares in use the free
+ * capacity in devices ("0.5/1": half of one device is free). */
+static void free_devices(json_t *n, char *buf, size_t size)
+{
+	long long whole = ji(n, "devices_free"), milli = ji(n, "device_milli_free");
+	if (milli != whole * 1000)
+		snprintf(buf, size, "%g/%lld", (double)milli / 1000.0, ji(n, "devices"));
+	else
+		snprintf(buf, size, "%lld/%lld", whole, ji(n, "devices"));
+}
+
 /* `aidc nodes NAME`: one node with its whole topology. */
 static int node_detail(const char *sp, const char *name, bool json)
 {
@@ -784,10 +795,14 @@ static int node_detail(const char *sp, const char *name, bool json)
 	       json_is_true(json_object_get(n, "drained")) ? ", drained" : "",
 	       *js(n, "drain_reason") || *js(n, "reason") ? ": " : "",
 	       *js(n, "drain_reason") ? js(n, "drain_reason") : js(n, "reason"));
-	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices (%lld free)%s%s%s%s%s, "
-	       "%lld tasks\n",
+	char share[48] = "";
+	if (ji(n, "device_milli_free") != ji(n, "devices_free") * 1000)
+		snprintf(share, sizeof share, ", %g free in shares",
+			 (double)ji(n, "device_milli_free") / 1000.0);
+	printf("  addr %s, partition %s, %lld CPUs, %lld MiB, %lld devices (%lld free%s)"
+	       "%s%s%s%s%s, %lld tasks\n",
 	       js(n, "addr"), js(n, "partition"), ji(n, "cpus"), ji(n, "mem_mib"),
-	       ji(n, "devices"), ji(n, "devices_free"), *js(n, "vendor") ? " " : "",
+	       ji(n, "devices"), ji(n, "devices_free"), share, *js(n, "vendor") ? " " : "",
 	       js(n, "vendor"), *js(n, "model") ? " " : "", js(n, "model"), "", ji(n, "tasks"));
 	json_t *dl = json_object_get(n, "device_list");
 	for (size_t i = 0; i < json_array_size(dl); i++) {
@@ -848,7 +863,7 @@ int cli_nodes_main(int argc, char **argv)
 		snprintf(st, sizeof st, "%s%s", js(n, "state"),
 			 json_is_true(json_object_get(n, "drained")) ? "+drain" : "");
 		char devs[32];
-		snprintf(devs, sizeof devs, "%lld/%lld", ji(n, "devices_free"), ji(n, "devices"));
+		free_devices(n, devs, sizeof devs);
 		const char *model = *js(n, "model") ? js(n, "model") : ji(n, "devices") ? "?" : "-";
 		const char *why = *js(n, "drain_reason") ? js(n, "drain_reason")
 				  : *js(n, "reason") ? js(n, "reason") : "-";

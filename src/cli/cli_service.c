@@ -16,7 +16,7 @@
 /* The spec flags shared by serve and update; unset ones leave the base as is. */
 struct spec_opts {
 	const char *name, *gpu_model, *partition, *account, *qos, *chdir, *probe_path;
-	int64_t replicas, cpus, mem_mib, gpus;
+	int64_t replicas, cpus, mem_mib, gpus, gpu_milli;
 	int64_t probe_period, probe_timeout, probe_failures, start_timeout;
 	int64_t as_min, as_max, as_rps, as_lat, as_delay;
 	int64_t max_surge, max_unavailable, max_failures;
@@ -44,6 +44,7 @@ enum {
 	S_SURGE,
 	S_UNAVAIL,
 	S_MAXFAIL,
+	S_GPU_MILLI,
 };
 
 #define I64F(nm, var, mv, lo, hi, idx, h)                                                          \
@@ -66,6 +67,8 @@ static size_t spec_flags(struct spec_opts *o, struct cli_flag *f)
 	    I64F("gpus", gpus, "N", 0, AIDC_MAX_DEVICES_PER_NODE, S_GPUS,
 		 "accelerators per replica (0)"),
 	    STRF("gpu-model", gpu_model, "MODEL", "accepted accelerator model"),
+	    I64F("gpu-milli", gpu_milli, "M", 1, AIDC_DEVICE_MILLI, S_GPU_MILLI,
+		 "a replica's share of one device, milli (500 = half; implies --gpus 1)"),
 	    STRF("partition", partition, "NAME", "partition"),
 	    STRF("account", account, "NAME", "account charged (-A)"),
 	    STRF("qos", qos, "NAME", "QoS"),
@@ -178,6 +181,7 @@ static void apply_opts(const struct spec_opts *o, json_t *spec, const char **cmd
 	    {S_SURGE, "rollout", "max_surge"},
 	    {S_UNAVAIL, "rollout", "max_unavailable"},
 	    {S_MAXFAIL, "rollout", "max_failures"},
+	    {S_GPU_MILLI, NULL, "gpu_milli"},
 	};
 	const int64_t vals[] = {o->replicas,	   o->cpus,
 				o->mem_mib,	   o->gpus,
@@ -187,11 +191,13 @@ static void apply_opts(const struct spec_opts *o, json_t *spec, const char **cmd
 				o->as_rps,	   o->as_lat,
 				o->as_delay,
 				o->max_surge,	   o->max_unavailable,
-				o->max_failures};
+				o->max_failures,   o->gpu_milli};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(ints); i++)
 		if (o->seen[ints[i].idx])
 			json_object_set_new(ints[i].obj ? obj_at(spec, ints[i].obj) : spec,
 					    ints[i].key, json_integer(vals[i]));
+	if (o->seen[S_GPU_MILLI] && !o->seen[S_GPUS]) /* a share of one device */
+		json_object_set_new(spec, "gpus_per_task", json_integer(1));
 	set_str(spec, "name", o->name);
 	set_str(spec, "gpu_model", o->gpu_model);
 	set_str(spec, "partition", o->partition);

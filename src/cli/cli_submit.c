@@ -62,7 +62,7 @@ struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
 	const char *account, *qos, *dep, *array, *begin;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
-	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio;
+	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio, gpu_milli;
 	bool json, no_env, preemptible, hold, exclusive;
 	char **cmd; /* the script or command and its arguments (borrowed from argv) */
 	int ncmd;
@@ -159,6 +159,18 @@ static int take_command(int argc, char **argv, int first, struct submit_opts *o)
 	return request_id(o);
 }
 
+/* Parses argv's options by cmd (short ones rewritten), then takes the command. */
+static int parse_cmd(const struct cli_cmd *cmd, int argc, char **argv, struct submit_opts *o)
+{
+	char **opts = aidc_calloc((size_t)argc * 2 + 1, sizeof *opts);
+	char shortbuf[64][160];
+	size_t nopts = 0;
+	int first = split_argv(argc, argv, cmd, opts, &nopts, shortbuf, AIDC_ARRAY_LEN(shortbuf));
+	int rc = cli_parse(cmd, (int)nopts, opts, NULL, 0, NULL);
+	aidc_free(opts);
+	return rc ? rc : take_command(argc, argv, first, o);
+}
+
 /* Parses the command line into o; returns 1 after --help, or CLI_EXIT_*. */
 static int parse_args(int argc, char **argv, struct submit_opts *o)
 {
@@ -174,6 +186,8 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 AIDC_MAX_DEVICES_PER_NODE, NULL, NULL},
 		{"gpus", CLI_I64, &o->gpus, "N", "-G: accelerators of the whole job", 0,
 		 (double)AIDC_MAX_DEVICES_PER_NODE * AIDC_MAX_NODES, NULL, NULL},
+		{"gpu-milli", CLI_I64, &o->gpu_milli, "M", "share of one device, milli", 1,
+		 AIDC_DEVICE_MILLI, NULL, NULL},
 		{"gpu-model", CLI_STR, &o->model, "MODEL", "accelerator model", 0, 0, NULL, NULL},
 		{"mem", CLI_STR, &o->mem, "SIZE", "memory per task (e.g. 512M, 4G)", 0, 0, NULL,
 		 NULL},
@@ -232,13 +246,7 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		"Submit a batch script (#AIDC / #SBATCH directives are read) or a command. "
 		"Options end at the first non-option word; '--' also ends them.",
 		flags, AIDC_ARRAY_LEN(flags)};
-	char **opts = aidc_calloc((size_t)argc * 2 + 1, sizeof *opts);
-	char shortbuf[64][160];
-	size_t nopts = 0;
-	int first = split_argv(argc, argv, &cmd, opts, &nopts, shortbuf, AIDC_ARRAY_LEN(shortbuf));
-	int rc = cli_parse(&cmd, (int)nopts, opts, NULL, 0, NULL);
-	aidc_free(opts);
-	return rc ? rc : take_command(argc, argv, first, o);
+	return parse_cmd(&cmd, argc, argv, o);
 }
 
 /* Reads the batch script o->cmd[0] (if it is one) into *script (caller frees)
@@ -314,6 +322,8 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 		fprintf(stderr, "aidc submit: %s; nothing was submitted\n", e.msg);
 		return CLI_EXIT_USAGE;
 	}
+	if (o->gpu_milli && !sb->gpus_per_task && !sb->gpus_total)
+		sb->gpus_per_task = 1; /* a share of one device */
 	if (sb->gpus_total && !sb->gpus_per_task) {
 		int64_t nt = sb->ntasks ? sb->ntasks : (sb->nodes ? sb->nodes : 1);
 		sb->gpus_per_task = (sb->gpus_total + nt - 1) / nt;
@@ -387,7 +397,7 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"ntasks_per_node", sb->ntasks_per_node}, {"cpus_per_task", sb->cpus_per_task},
 		    {"mem_mib", sb->mem_mib},		  {"gpus_per_task", sb->gpus_per_task},
 		    {"time_limit_s", sb->time_limit_s},	  {"priority", o->prio},
-		    {"begin_s", sb->begin_s}};
+		    {"begin_s", sb->begin_s},		  {"gpu_milli", o->gpu_milli}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(ints); i++)
 		if (ints[i].v)
 			aidc_json_ki64(w, ints[i].key, ints[i].v);

@@ -6,7 +6,7 @@
  * GET /v1/acct (sacct-like) and GET /v1/usage (sreport-like). Reads use the
  * job_acct table only, never the live jobs table.
  *
- * Device-seconds: each task's devices times the task's run time (its start
+ * Device-seconds: each task's devices (times its share: gpu_milli) times its run time (its start
  * to its end; the attempt's start and end where the task has none), summed
  * per device model (the node's model; "mixed" for a node of several models).
  * CPU time (summed over tasks) and peak memory (the largest task's) come from
@@ -125,9 +125,13 @@ static int sum_tasks(struct ctld *c, const struct ctld_job *j, int64_t end_s,
 		int64_t en = k->end_s ? k->end_s : end_s;
 		int64_t run = s > 0 && en > s ? en - s : 0;
 		const char *model = n->model[0] ? n->model : "unknown";
+		/* A share of a device is charged its part (rounded): 0.5 x 10 s = 5 s. */
+		uint32_t milli = k->dev_milli ? k->dev_milli : AIDC_DEVICE_MILLI;
+		int64_t ds =
+			((int64_t)k->ndev * run * milli + AIDC_DEVICE_MILLI / 2) / AIDC_DEVICE_MILLI;
 		if (k->ndev)
-			add_model(ms, &nms, cap, model, k->ndev, (int64_t)k->ndev * run);
-		a->total += (int64_t)k->ndev * run;
+			add_model(ms, &nms, cap, model, k->ndev, ds);
+		a->total += ds;
 		a->ndev += k->ndev;
 		/* Node names, each once, in task order. */
 		bool seen = false;
@@ -135,7 +139,7 @@ static int sum_tasks(struct ctld *c, const struct ctld_job *j, int64_t end_s,
 			seen = j->tasks[u].node == k->node;
 		if (!seen)
 			aidc_buf_printf(&a->nodes, "%s%s", a->nodes.len ? "," : "", n->name);
-		task_json(&tw, k, t, n->name, model, (int64_t)k->ndev * run);
+		task_json(&tw, k, t, n->name, model, ds);
 		/* CPU time adds up over tasks; peak memory is the largest task's. */
 		if (!k->usage_set || k->cpu_usec < 0 || a->cpu_usec < 0)
 			a->cpu_usec = -1;

@@ -38,6 +38,7 @@ struct ctld_task {
 	int64_t start_s, end_s;
 	uint32_t ndev;
 	uint32_t devs[AIDC_MAX_DEVICES_PER_NODE]; /* device indices on the node */
+	uint32_t dev_milli; /* share of each device: 1000 whole, below only with ndev 1 */
 	bool kill_sent;   /* a kill order went out for this attempt */
 	bool dispatched;  /* the launch order went out (resent after re-registration) */
 	uint8_t out_cut;  /* streams (1 out, 2 err) truncated by output.c: no more is stored */
@@ -574,8 +575,10 @@ int64_t ctld_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
 void ctld_metrics_queue_wait(struct ctld *c, double seconds);
 void ctld_metrics_pass(struct ctld *c, int64_t us);
 void ctld_metrics_commit(struct ctld *c, int64_t us);
-/* Devices of n used by its assigned or running tasks. */
+/* Devices of n used (whole or in part) by its assigned or running tasks. */
 uint32_t ctld_node_devices_allocated(const struct ctld_node *n);
+/* The free shares of n's devices, milli (a half-used device counts 500). */
+uint32_t ctld_node_device_milli_free(const struct ctld_node *n);
 
 /* nodes.c */
 /* The per-node index of active tasks: add every task of j (just placed) to

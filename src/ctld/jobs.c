@@ -165,6 +165,8 @@ static char *alloc_json(struct ctld *c, const struct ctld_job *j)
 		for (uint32_t d = 0; d < k->ndev; d++)
 			aidc_json_u64(&w, k->devs[d]);
 		aidc_json_arr_end(&w);
+		if (k->ndev && k->dev_milli && k->dev_milli < AIDC_DEVICE_MILLI)
+			aidc_json_ki64(&w, "milli", k->dev_milli); /* absent: whole devices */
 		aidc_json_obj_end(&w);
 	}
 	aidc_json_arr_end(&w);
@@ -285,6 +287,7 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 	KI(signal);
 	KI(signal_before_s);
 	KI(begin_s);
+	KI(gpu_milli);
 #undef KS
 #undef KI
 	if (s->array_job_id) { /* an element: index 0 is an index */
@@ -314,6 +317,25 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 	}
 	aidc_json_obj_end(&w);
 	return json_text(&w, &b);
+}
+
+/* A share of one device (gpu_milli 1..999) needs exactly one device per task;
+ * 1000 is a whole device, the same as none given. */
+static int gpu_milli_check(struct api_job_submit *s, struct aidc_err *e)
+{
+	if (s->gpu_milli && s->gpus_per_task == 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "gpu_milli %" PRId64 " needs gpus_per_task 1 (a share of one "
+				 "device)",
+				 s->gpu_milli);
+	if (s->gpu_milli && s->gpu_milli < AIDC_DEVICE_MILLI && s->gpus_per_task != 1)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "gpu_milli %" PRId64 " (a share of one device) needs "
+				 "gpus_per_task 1, not %" PRId64,
+				 s->gpu_milli, s->gpus_per_task);
+	if (s->gpu_milli == AIDC_DEVICE_MILLI)
+		s->gpu_milli = 0;
+	return 0;
 }
 
 /* Fills defaults and checks what the schema alone cannot. */
@@ -370,7 +392,7 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 		s->cpus_per_task = 1;
 	if (s->mem_mib == 0)
 		s->mem_mib = c->cfg.default_mem_mib;
-	return 0;
+	return gpu_milli_check(s, e);
 }
 
 static void jobs_append(struct ctld *c, struct ctld_job *j)
@@ -1284,6 +1306,10 @@ static int decode_alloc(struct ctld *c, struct ctld_job *j, const char *text, st
 		k->ndev = (uint32_t)json_array_size(devs);
 		for (uint32_t d = 0; d < k->ndev; d++)
 			k->devs[d] = (uint32_t)json_integer_value(json_array_get(devs, d));
+		json_int_t milli = json_integer_value(json_object_get(o, "milli"));
+		k->dev_milli = k->ndev == 1 && milli > 0 && milli < AIDC_DEVICE_MILLI
+				       ? (uint32_t)milli
+				       : AIDC_DEVICE_MILLI;
 	}
 	/* local ranks follow from the placement */
 	for (uint32_t t = 0; t < j->ntasks; t++) {
@@ -1550,6 +1576,8 @@ static void job_json_detail(struct ctld *c, struct aidc_json *w, const struct ct
 			for (uint32_t d = 0; d < k->ndev; d++)
 				aidc_json_u64(w, k->devs[d]);
 			aidc_json_arr_end(w);
+			if (k->ndev && k->dev_milli < AIDC_DEVICE_MILLI)
+				aidc_json_ki64(w, "device_milli", k->dev_milli);
 			aidc_json_obj_end(w);
 		}
 		aidc_json_arr_end(w);
@@ -1590,6 +1618,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	if (j->spec.begin_s)
 		aidc_json_ki64(w, "begin_s", j->spec.begin_s);
 	aidc_json_ki64(w, "gpus_per_task", j->spec.gpus_per_task);
+	if (j->spec.gpu_milli)
+		aidc_json_ki64(w, "gpu_milli", j->spec.gpu_milli);
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
 	if (j->spec.exclusive)
 		aidc_json_kbool(w, "exclusive", true);

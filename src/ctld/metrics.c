@@ -172,21 +172,42 @@ static void job_metrics(struct ctld *c, struct aidc_buf *b, struct series_set *s
 	emit(b, "aidc_jobs_live", "state", "partition", NULL, s);
 }
 
-/* Devices of node n in use by its active tasks. */
-static uint32_t node_allocated(const struct ctld_node *n)
+/* The share (milli) of each device of node n its active tasks hold. */
+static void node_shares(const struct ctld_node *n, uint32_t used[AIDC_MAX_DEVICES_PER_NODE])
 {
-	uint32_t used = 0;
+	memset(used, 0, AIDC_MAX_DEVICES_PER_NODE * sizeof *used);
 	for (size_t i = 0; i < n->nact; i++) {
 		const struct ctld_task *k = &n->act[i].job->tasks[n->act[i].task];
-		if (k->state == CTLD_TASK_ASSIGNED || k->state == CTLD_TASK_RUNNING)
-			used += k->ndev;
+		if (k->state != CTLD_TASK_ASSIGNED && k->state != CTLD_TASK_RUNNING)
+			continue;
+		for (uint32_t d = 0; d < k->ndev; d++)
+			if (k->devs[d] < AIDC_MAX_DEVICES_PER_NODE)
+				used[k->devs[d]] += k->dev_milli ? k->dev_milli : AIDC_DEVICE_MILLI;
 	}
-	return used > n->ndev ? n->ndev : used;
+}
+
+/* Devices of node n in use by its active tasks (whole or in part). */
+static uint32_t node_allocated(const struct ctld_node *n)
+{
+	uint32_t used[AIDC_MAX_DEVICES_PER_NODE], k = 0;
+	node_shares(n, used);
+	for (uint32_t d = 0; d < n->ndev && d < AIDC_MAX_DEVICES_PER_NODE; d++)
+		k += used[d] > 0;
+	return k;
 }
 
 uint32_t ctld_node_devices_allocated(const struct ctld_node *n)
 {
 	return node_allocated(n);
+}
+
+uint32_t ctld_node_device_milli_free(const struct ctld_node *n)
+{
+	uint32_t used[AIDC_MAX_DEVICES_PER_NODE], free_milli = 0;
+	node_shares(n, used);
+	for (uint32_t d = 0; d < n->ndev && d < AIDC_MAX_DEVICES_PER_NODE; d++)
+		free_milli += used[d] < AIDC_DEVICE_MILLI ? AIDC_DEVICE_MILLI - used[d] : 0;
+	return free_milli;
 }
 
 static void node_metrics(struct ctld *c, struct aidc_buf *b, struct series_set *s)

@@ -627,6 +627,8 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 		aidc_json_str(w, num);
 	}
 	aidc_json_arr_end(w);
+	if (k->ndev == 1 && k->dev_milli && k->dev_milli < AIDC_DEVICE_MILLI)
+		aidc_json_ki64(w, "device_milli", k->dev_milli);
 	aidc_json_obj_end(w);
 }
 
@@ -1010,6 +1012,7 @@ static void node_json(struct ctld *c, struct aidc_json *w, const struct ctld_nod
 	aidc_json_kstr(w, "vendor", n->vendor);
 	aidc_json_kstr(w, "model", n->model);
 	aidc_json_ki64(w, "devices_free", n->ndev - ctld_node_devices_allocated(n));
+	aidc_json_ki64(w, "device_milli_free", ctld_node_device_milli_free(n));
 	int64_t ago_ms = ctld_now_ms() - n->last_seen_ms;
 	aidc_json_ki64(w, "last_seen_ms_ago", ago_ms);
 	/* Why the node takes no new work ("" when it does). */

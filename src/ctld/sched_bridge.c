@@ -11,7 +11,8 @@
  *
  * Restart: a job that was running is submitted again and restored on exactly
  * the devices its tasks hold (sched_job_restore, from the allocation stored
- * with the job: what the tasks' AIDC_VISIBLE_DEVICES say). Should that fail
+ * with the job: what the tasks' AIDC_VISIBLE_DEVICES say, and the share of a
+ * device each holds: "milli" of the record, absent = whole). Should that fail
  * (a node came back with fewer devices), it is placed with its own nodes
  * temporarily UP and every other node DRAINING, pinned to its nodes.
  */
@@ -169,7 +170,9 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.task = {.cpu_milli = (uint32_t)s->cpus_per_task * 1000u,
 			 .mem_mib = (uint64_t)s->mem_mib,
 			 .ndev = (uint32_t)s->gpus_per_task,
-			 .dev_milli = s->gpus_per_task ? 1000u : 0u,
+			 .dev_milli = !s->gpus_per_task ? 0u
+				      : s->gpu_milli ? (uint32_t)s->gpu_milli
+						     : AIDC_DEVICE_MILLI,
 			 .model_mask = mask,
 			 .exclusive = s->exclusive},
 		.time_limit_s = s->time_limit_s,
@@ -203,7 +206,9 @@ static uint32_t held_allocs(struct ctld *c, const struct ctld_job *j, struct sch
 		if (k->ndev == 0)
 			a[n++] = (struct sched_alloc){t, node, SCHED_NO_DEVICE, 0};
 		for (uint32_t d = 0; d < k->ndev; d++)
-			a[n++] = (struct sched_alloc){t, node, first + k->devs[d], 1000u};
+			a[n++] = (struct sched_alloc){
+			    t, node, first + k->devs[d],
+			    k->dev_milli ? k->dev_milli : AIDC_DEVICE_MILLI};
 	}
 	*out = a;
 	return n;
@@ -304,8 +309,10 @@ static bool build_tasks(struct ctld *c, struct ctld_job *j, const struct sched_d
 			return false;
 		struct ctld_task *k = &j->tasks[al->task];
 		k->node = (uint32_t)ni;
-		if (al->dev != SCHED_NO_DEVICE && k->ndev < AIDC_MAX_DEVICES_PER_NODE)
+		if (al->dev != SCHED_NO_DEVICE && k->ndev < AIDC_MAX_DEVICES_PER_NODE) {
 			k->devs[k->ndev++] = al->dev - first_dev_of(c, &c->nodes[ni]);
+			k->dev_milli = al->milli; /* the job's share, the same on each device */
+		}
 	}
 	for (uint32_t t = 0; t < j->ntasks; t++) {
 		struct ctld_task *k = &j->tasks[t];

@@ -128,6 +128,8 @@ static void spec_members(struct aidc_json *w, const struct api_service_spec *s)
 	aidc_json_ki64(w, "cpus_per_task", s->cpus_per_task);
 	aidc_json_ki64(w, "mem_mib", s->mem_mib);
 	aidc_json_ki64(w, "gpus_per_task", s->gpus_per_task);
+	if (s->gpu_milli)
+		aidc_json_ki64(w, "gpu_milli", s->gpu_milli);
 	if (s->probe) {
 		const struct api_service_probe *p = s->probe;
 		aidc_json_key(w, "probe");
@@ -296,6 +298,7 @@ void svc_replica_spec(const struct svc_service *s, uint16_t port, struct api_job
 	j->cpus_per_task = p->cpus_per_task;
 	j->mem_mib = p->mem_mib;
 	j->gpus_per_task = p->gpus_per_task;
+	j->gpu_milli = p->gpu_milli;
 	j->gpu_model = p->gpu_model ? aidc_strdup(p->gpu_model) : NULL;
 	j->partition = p->partition ? aidc_strdup(p->partition) : NULL;
 	j->account = p->account ? aidc_strdup(p->account) : NULL;

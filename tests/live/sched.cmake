@@ -10,3 +10,6 @@ aidc_live_test(NAME live_sched_exclusive SCRIPT sched_exclusive.sh TIMEOUT 180)
 foreach(t sched_restore sched_preempt)
   aidc_live_test(NAME live_${t} SCRIPT ${t}.sh TIMEOUT 180)
 endforeach()
+# Device shares (--gpu-milli): two half-device jobs at once on one device, a
+# third waits, shares kept across a controller kill -9 (tests/live/sched_share.sh).
+aidc_live_test(NAME live_sched_share SCRIPT sched_share.sh TIMEOUT 180)
