@@ -102,7 +102,9 @@ wait_ready() {
 
 # The request client: `client predict ADDR N` sends N predictions and prints
 # them; `client loop ADDR STOPFILE MAX_S` sends requests from 4 threads until
-# STOPFILE exists (at most MAX_S seconds) and prints "ok N failed M".
+# STOPFILE exists (at most MAX_S seconds) and prints "ok N failed M"; it makes
+# STOPFILE.started once its first request is answered (importing torch takes
+# seconds on a loaded machine: the rollout waits for that).
 client() {
 	"$PY" - "$@" <<'EOF'
 import http.client, json, os, sys, threading, time
@@ -148,6 +150,8 @@ def run(k):
             errs.append(repr(e))
         with lock:
             n["ok" if good else "fail"] += 1
+            if n["ok"] + n["fail"] == 1:
+                open(stop + ".started", "w").close()
         i += 1
         time.sleep(0.05)  # paced: the replicas' probes must still be answered on 2 cores
 
@@ -217,7 +221,9 @@ rollout() {
 	local stop=$DIR/load.stop res
 	client loop "$ADDR" "$stop" 150 >"$DIR/load.out" 2>&1 &
 	LOAD_PID=$!
-	sleep 2
+	for _ in $(seq 600); do [ -e "$stop.started" ] && break; sleep 0.1; done
+	[ -e "$stop.started" ] || { touch "$stop"; die "the request loop sent nothing in 60 s"; }
+	sleep 1
 	"$AIDC" service update "$SVC" --env MODEL_VERSION=2 2>&1 | sed 's/^/   | /'
 	wait_ready 2 2 150 || { touch "$stop"; die "rollout: $("$AIDC" service show "$SVC" 2>&1)"; }
 	sleep 2

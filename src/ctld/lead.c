@@ -13,8 +13,9 @@
  * lease must have been renewed within half a lease (else it is renewed
  * first): a leader resumed after a pause longer than the lease finds itself
  * deposed and answers nothing, neither launch orders nor acknowledgements.
- * A leader that cannot renew for a whole lease (the database unreachable)
- * stops: a standby takes over once the database is back.
+ * A leader whose renewals fail (the database slow or unreachable) keeps
+ * answering for two thirds of a lease, then holds its replies while it
+ * retries, and stops after a whole lease: a standby may lead by then.
  */
 #include <time.h>
 #include <unistd.h>
@@ -109,28 +110,37 @@ bool ctld_lead_hold(struct ctld *c)
 {
 	if (c->lead_term <= 0)
 		return true;
-	int64_t now = ctld_now_ms(), lease = c->cfg.leader_lease_ms;
-	if (now - c->lead_ok_ms < lease / 3)
+	int64_t lease = c->cfg.leader_lease_ms;
+	if (ctld_now_ms() - c->lead_ok_ms < lease / 3)
 		return true;
-	struct aidc_err e = {0};
-	int rc = c->st->ops->lead_renew(c->st, &e);
-	if (rc == 0) {
-		c->lead_ok_ms = now;
-		return true;
+	for (;;) {
+		struct aidc_err e = {0};
+		int64_t sent = ctld_now_ms();
+		int rc = c->st->ops->lead_renew(c->st, &e);
+		if (rc == 0) {
+			c->lead_ok_ms = sent;
+			return true;
+		}
+		if (rc == AIDC_E_STATE) {
+			aidc_log(AIDC_LOG_ERROR, "leader: %s; stopping", e.msg);
+			break;
+		}
+		/* The database did not answer. Replies may leave while the lease
+		 * surely holds; then the loop waits for a renewal (nothing can be
+		 * committed meanwhile anyway); past a whole lease a standby may
+		 * lead: stop. */
+		int64_t age = ctld_now_ms() - c->lead_ok_ms;
+		if (age < lease * 2 / 3)
+			return true;
+		if (age >= lease) {
+			aidc_log(AIDC_LOG_ERROR,
+				 "leader: the lease was not renewed for %" PRId64 " ms (%s); "
+				 "stopping: a standby may lead now",
+				 age, e.msg);
+			break;
+		}
+		nap_ms(50);
 	}
-	if (rc == AIDC_E_STATE) {
-		aidc_log(AIDC_LOG_ERROR, "leader: %s; stopping", e.msg);
-		c->lead_term = 0;
-		c->deposed = true;
-		return false;
-	}
-	/* The database did not answer: keep trying while the lease surely holds. */
-	if (now - c->lead_ok_ms < lease * 2 / 3)
-		return true;
-	aidc_log(AIDC_LOG_ERROR,
-		 "leader: the lease was not renewed for %" PRId64 " ms (%s); stopping so that "
-		 "a standby can take over",
-		 now - c->lead_ok_ms, e.msg);
 	c->lead_term = 0;
 	c->deposed = true;
 	return false;

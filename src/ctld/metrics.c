@@ -306,6 +306,15 @@ int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m)
 		header(b, ctr[i].name, "counter", ctr[i].help);
 		aidc_buf_printf(b, "%s %" PRIu64 "\n", ctr[i].name, ctr[i].v);
 	}
+	header(b, "aidc_leader_term", "gauge",
+	       "The leader lease's term this controller holds (0: no lease, a SQLite store; "
+	       "docs/ha.md).");
+	aidc_buf_printf(b, "aidc_leader_term %" PRId64 "\n", c->lead_term);
+	header(b, "aidc_leader_lease_renewed_age_seconds", "gauge",
+		"Seconds since the leader lease was last renewed (absent without a lease).");
+	if (c->lead_term > 0)
+		aidc_buf_printf(b, "aidc_leader_lease_renewed_age_seconds %.3f\n",
+				(double)(ctld_now_ms() - c->lead_ok_ms) / 1e3);
 	header(b, "aidc_sched_pass_seconds_total", "counter", "Time spent in scheduling passes.");
 	aidc_buf_printf(b, "aidc_sched_pass_seconds_total %.6f\n", (double)c->m_pass_us_total / 1e6);
 	hist(b, "aidc_queue_wait_seconds", "Seconds from submission to start, per start.", &c->m_wait,

@@ -333,9 +333,9 @@ static int lf_health(struct ctld *c, struct ctld_msg *m)
 		ended += c->ended[s];
 	aidc_buf_printf(&m->resp->body,
 			"{\"ok\":true,\"version\":\"%s\",\"jobs\":%" PRIu64
-			",\"nodes\":%zu,\"schema\":%d}",
+			",\"nodes\":%zu,\"schema\":%d,\"leader_term\":%" PRId64 "}",
 			AIDC_VERSION, (uint64_t)(c->njobs - c->nended_live) + ended, c->nnodes,
-			c->st->ops->schema_version(c->st));
+			c->st->ops->schema_version(c->st), c->lead_term);
 	return CTLD_DONE;
 }
 

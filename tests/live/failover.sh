@@ -149,13 +149,14 @@ echo "$CYCLES kill -9 cycles, $nacked acknowledged submissions"
 check $([ "$nacked" -ge 20 ] && echo 0 || echo 1) "the storm submitted jobs" "$nacked acknowledged"
 dups=$(echo "$acked" | uniq -d | head -3)
 check $([ -z "$dups" ] && echo 0 || echo 1) "no job id acknowledged twice" "$dups"
-export AIDC_SOCKET=$D/c$(leader).sock
+# Through both addresses: a leader may change again (one that cannot renew
+# its lease in time on a loaded machine steps down, and the other takes over).
 echo "$(date +%T) waiting for every job to end"
-live=$(wait_jobs_ended)
+live=$(AIDC_CONTROLLER=$BOTH AIDC_TOKEN=$TOKEN AIDC_RETRY_S=60 wait_jobs_ended)
 check "$live" "every job ended" "$live still live"
 # One pass over the markers and the job list (a loop of greps per id is slow).
 echo "$acked" >"$D/acked.all"
-"$AIDC" jobs --json >"$D/jobs.json"
+client jobs --json >"$D/jobs.json"
 while read -r name count detail; do
 	check "$count" "${name//_/ }" "$count; $detail"
 done < <("$PY" - "$D/acked.all" "$D/jobs.json" "$M" <<'EOF'
@@ -176,8 +177,17 @@ row("no job at all ran twice", [i for i, n in runs.items() if n > 1])
 EOF
 )
 
-# ---- a leader paused past its lease ----
+# ---- the term: one more per leader (the first, one per takeover, and one per
+# step-down of a leader that could not renew in time on a loaded machine) ----
 L=$(leader)
+term=$(curl -s -m 5 --unix-socket "$D/c$L.sock" http://x/v1/health | grep -o '"leader_term":[0-9]*' | cut -d: -f2)
+mterm=$(curl -s -m 5 --unix-socket "$D/c$L.sock" http://x/metrics | awk '$1 == "aidc_leader_term" {print $2}')
+check $([ "${term:-0}" -ge "$((CYCLES + 1))" ] && echo 0 || echo 1) \
+	"the leader's term ($term) is at least $((CYCLES + 1)) after $CYCLES takeovers" \
+	"health says ${term:-none}"
+check $([ "$mterm" = "$term" ] && echo 0 || echo 1) "/metrics says the same term" "${mterm:-none}"
+
+# ---- a leader paused past its lease ----
 [ "$L" = A ] && S=B || S=A
 lpid=$(cat "$D/pids/controller$L.pid")
 # A job that runs across the pause: its end is the new leader's to record.
