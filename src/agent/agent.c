@@ -202,6 +202,8 @@ int agent_call(struct agent *a, struct api_client *cl, const char *method, const
 			api_client_use(cl, __atomic_load_n(&a->ctl_cur, __ATOMIC_RELAXED));
 			a->fetch_gen = gen;
 		}
+		/* (An order in a reply given up this way is sent again by the
+		 * controller: CTLD_REDISPATCH_MS.) */
 		out->cancel_gen = &a->ctl_gen;
 		out->cancel_at = gen;
 	}

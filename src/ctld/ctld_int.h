@@ -41,6 +41,7 @@ struct ctld_task {
 	uint32_t dev_milli; /* share of each device: 1000 whole, below only with ndev 1 */
 	bool kill_sent;   /* a kill order went out for this attempt */
 	bool dispatched;  /* the launch order went out (resent after re-registration) */
+	int64_t dispatched_ms; /* when (monotonic): unconfirmed, it is sent again later */
 	uint8_t out_cut;  /* streams (1 out, 2 err) truncated by output.c: no more is stored */
 	/* Resource use from the agent's end report (acct.c); only when
 	 * usage_set, each -1 when the agent could not measure it. Not stored in

@@ -641,6 +641,11 @@ static void ref_json(struct aidc_json *w, uint64_t job, uint32_t task, uint32_t 
 	aidc_json_obj_end(w);
 }
 
+/* A launch order the agent has not confirmed this long after it went out is
+ * sent again: the reply carrying it may have been lost (a poll the agent gave
+ * up, a dropped connection). Agents ignore an order for a task they have. */
+#define CTLD_REDISPATCH_MS 10000
+
 size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 {
 	struct ctld_node *n = &c->nodes[ni];
@@ -656,10 +661,12 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 	struct api_job_submit tmp = {0};
 	const struct api_job_submit *full = NULL;
 	const struct ctld_job *loaded = NULL;
+	int64_t now = ctld_now_ms();
 	for (size_t i = 0; i < n->nact; i++) {
 		struct ctld_job *j = n->act[i].job;
 		struct ctld_task *k = &j->tasks[n->act[i].task];
-		if (j->state != CTLD_JOB_RUNNING || k->state != CTLD_TASK_ASSIGNED || k->dispatched)
+		if (j->state != CTLD_JOB_RUNNING || k->state != CTLD_TASK_ASSIGNED ||
+		    (k->dispatched && now - k->dispatched_ms < CTLD_REDISPATCH_MS))
 			continue;
 		if (out->len > API_MAX_WORK_BYTES / 2)
 			break; /* the rest in the next reply */
@@ -678,6 +685,7 @@ size_t ctld_node_work(struct ctld *c, uint32_t ni, struct aidc_buf *out)
 		}
 		launch_json(c, &w, j, full, k);
 		k->dispatched = true;
+		k->dispatched_ms = now;
 		items++;
 	}
 	api_decoded_release(&api_schema_job_submit, &tmp);
