@@ -629,7 +629,8 @@ void ctld_services_metrics(struct ctld *c, struct aidc_buf *b)
 {
 	static const char *const states[] = {"starting", "ready", "draining", "stopping"};
 	uint64_t by_state[4] = {0}, requests = 0, resp5xx = 0;
-	int64_t restarts = 0;
+	int64_t restarts = 0, max_ms = 0;
+	double rps = 0, weighted_ms = 0; /* the response times of services with traffic */
 	for (size_t i = 0; c->svc && i < c->svc->n; i++) {
 		const struct svc_service *s = c->svc->v[i];
 		for (size_t k = 0; k < s->nr; k++)
@@ -637,7 +638,20 @@ void ctld_services_metrics(struct ctld *c, struct aidc_buf *b)
 		requests += s->requests;
 		resp5xx += s->resp_5xx;
 		restarts += s->restarts;
+		if (s->rps > 0 && s->avg_ms >= 0) {
+			rps += s->rps;
+			weighted_ms += s->rps * (double)s->avg_ms;
+			max_ms = s->avg_ms > max_ms ? s->avg_ms : max_ms;
+		}
 	}
+	/* Aggregates only: /metrics is public, service names are their owners'. */
+	aidc_buf_printf(b,
+			"# HELP aidc_service_response_seconds Router's average response time over "
+			"the services with requests: weighted by their request rate (avg) and the "
+			"slowest (max).\n# TYPE aidc_service_response_seconds gauge\n"
+			"aidc_service_response_seconds{stat=\"avg\"} %.3f\n"
+			"aidc_service_response_seconds{stat=\"max\"} %.3f\n",
+			rps > 0 ? weighted_ms / rps / 1e3 : 0.0, (double)max_ms / 1e3);
 	aidc_buf_printf(b,
 			"# HELP aidc_services Inference services.\n# TYPE aidc_services gauge\n"
 			"aidc_services %zu\n"

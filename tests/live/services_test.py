@@ -27,6 +27,7 @@ import pwd
 import random
 import shutil
 import signal
+import re
 import socket
 import subprocess
 import sys
@@ -381,13 +382,16 @@ def scenario_autoscale(svc, script):
           % (dt, s2["rps"] if s2 else -1))
 
 
-def load_step(svc, name, addr, threads, why, after):
-    """Load on addr until name has 2 ready replicas (checked), then none until it
-    is back to 1 (checked). Returns the service at 2 (or None) and the seconds."""
+def load_step(svc, name, addr, threads, why, after, during=None):
+    """Load on addr until name has 2 ready replicas (checked; then during() runs,
+    still under load), then none until it is back to 1 (checked). Returns the
+    service at 2 (or None) and the seconds."""
     t0 = time.time()
     load = Load(addr, threads=threads)
     s2 = poll(lambda: (lambda x: x if x and x["ready"] >= 2 else None)(svc.get(name)), 60)
     dt = time.time() - t0
+    if during:
+        during()
     load.stop()
     check(s2 is not None, "%s adds a ready replica in %.1f s" % (why, dt), svc.get(name))
     down = poll(lambda: (lambda x: x if x and x["replicas"] == 1 and x["total"] == 1
@@ -409,7 +413,16 @@ def scenario_latency(svc, script):
         return
     check(s["spec"]["autoscale"].get("target_latency_ms") == 50 and
           "target_rps" not in s["spec"]["autoscale"], "the spec keeps the latency target", s)
-    s2, dt = load_step(svc, "slow", s["address"], 2, "slow replies", "without requests")
+    def slow_in_metrics():
+        st, met = svc.c.http("GET", "/metrics")
+        met = met.decode() if isinstance(met, bytes) else (met or "")
+        m = re.search(r'aidc_service_response_seconds\{stat="max"\} ([0-9.]+)', met)
+        check(st == 200 and m and float(m.group(1)) >= 0.15 and '"slow"' not in met,
+              "/metrics: the slowest service's response time, no name (%s s)"
+              % (m.group(1) if m else "-"))
+
+    s2, dt = load_step(svc, "slow", s["address"], 2, "slow replies", "without requests",
+                       slow_in_metrics)
     print("measure: latency autoscale -> 2nd ready replica in %.1f s (%s ms average seen)"
           % (dt, s2["avg_response_ms"] if s2 else "-"))
     svc.api("POST", "/v1/services/slow/delete")
