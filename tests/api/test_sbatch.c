@@ -139,7 +139,7 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH -d afterok:1,\n", AIDC_E_INVAL, "empty item"},
 	    {"#!/bin/sh\n#SBATCH -d afterok:1:\n", AIDC_E_INVAL, "empty job id"},
 	    {"#!/bin/sh\n#SBATCH -d nope:1\n", AIDC_E_INVAL, "not a dependency type"},
-	    {"#!/bin/sh\n#SBATCH --exclusive\n", AIDC_E_UNSUPPORTED, "--exclusive"},
+	    {"#!/bin/sh\n#SBATCH --exclusive=user\n", AIDC_E_UNSUPPORTED, "--exclusive"},
 	    {"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
 	    {"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
 	    {"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
