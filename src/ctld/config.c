@@ -217,6 +217,10 @@ static const struct key keys[] = {
 	    "highest port handed to a service replica"),
 	I64("max_services_per_user", max_services_per_user, 0, 1024, "8", NULL,
 	    "services one user may own (admins: no limit)"),
+	I64("service_slots_per_user", service_slots_per_user, 0, 128, "4", NULL,
+	    "router slots one user's services hold at most (admins too; 0: no cap); a "
+	    "user's further services wait without an address, and a free slot goes to the "
+	    "waiting service whose owner holds the fewest"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

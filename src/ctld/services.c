@@ -582,6 +582,103 @@ static void replicas_json(struct ctld *c, struct aidc_json *w, const struct svc_
 	aidc_json_arr_end(w);
 }
 
+/* A free router slot, or -1. O(services x slots), both small. */
+static int free_slot(struct ctld *c)
+{
+	for (int k = 0; k < (int)c->cfg.service_slots; k++) {
+		bool used = false;
+		for (size_t i = 0; i < c->svc->n && !used; i++)
+			used = c->svc->v[i]->slot == k;
+		if (!used)
+			return k;
+	}
+	return -1;
+}
+
+/* The owners of the services that hold a slot, one entry per slot held. */
+struct slot_owners {
+	uint32_t uid[AIDC_MAX_HAPROXY_SLOTS];
+	size_t n;
+};
+
+static void slot_owners(const struct ctld *c, struct slot_owners *o)
+{
+	o->n = 0;
+	for (size_t i = 0; i < c->svc->n && o->n < AIDC_MAX_HAPROXY_SLOTS; i++)
+		if (c->svc->v[i]->slot >= 0)
+			o->uid[o->n++] = c->svc->v[i]->uid;
+}
+
+static int64_t slots_held(const struct slot_owners *o, uint32_t uid)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < o->n; i++)
+		n += o->uid[i] == uid;
+	return n;
+}
+
+static bool at_slot_cap(const struct ctld *c, const struct slot_owners *o, uint32_t uid)
+{
+	return c->cfg.service_slots_per_user > 0 && slots_held(o, uid) >= c->cfg.service_slots_per_user;
+}
+
+/* The waiting service that gets the next free slot: its owner holds the
+ * fewest slots and is under service_slots_per_user, then the oldest, then by
+ * name (deterministic); NULL if none. */
+static struct svc_service *next_waiter(const struct ctld *c, const struct slot_owners *o)
+{
+	struct svc_service *best = NULL;
+	int64_t best_held = 0;
+	for (size_t i = 0; i < c->svc->n; i++) {
+		struct svc_service *s = c->svc->v[i];
+		if (s->slot >= 0 || s->deleting || at_slot_cap(c, o, s->uid))
+			continue;
+		int64_t held = slots_held(o, s->uid);
+		if (best && (held > best_held ||
+			     (held == best_held &&
+			      (s->created_s > best->created_s ||
+			       (s->created_s == best->created_s && strcmp(s->name, best->name) > 0)))))
+			continue;
+		best = s;
+		best_held = held;
+	}
+	return best;
+}
+
+/* Free slots go, one at a time, to the waiting service whose owner holds
+ * the fewest (max-min over users); a slot held is never taken back (it is
+ * the service's address). Once per tick and at each create: O(services x
+ * slots) per slot given. Services given a slot are marked dirty (the tick
+ * persists them). */
+void svc_assign_slots(struct ctld *c)
+{
+	struct slot_owners o;
+	for (;;) {
+		slot_owners(c, &o);
+		struct svc_service *w = next_waiter(c, &o);
+		int k = w ? free_slot(c) : -1;
+		if (k < 0)
+			return;
+		w->slot = k;
+		w->dirty = true;
+	}
+}
+
+/* Why a service without a slot has none (its "address_why"). */
+static const char *no_slot_why(const struct ctld *c, const struct svc_service *s, char *buf,
+			       size_t n)
+{
+	struct slot_owners o;
+	slot_owners(c, &o);
+	if (!at_slot_cap(c, &o, s->uid))
+		return "no free router slot";
+	snprintf(buf, n,
+		 "the owner's services hold %" PRId64 " router slots, the most for one user "
+		 "(service_slots_per_user)",
+		 c->cfg.service_slots_per_user);
+	return buf;
+}
+
 static void svc_json(struct ctld *c, struct aidc_json *w, const struct svc_service *s, bool detail)
 {
 	aidc_json_obj_begin(w);
@@ -594,9 +691,10 @@ static void svc_json(struct ctld *c, struct aidc_json *w, const struct svc_servi
 		snprintf(addr, sizeof addr, "%s:%" PRId64, c->cfg.service_addr,
 			 c->cfg.service_port_base + s->slot);
 	aidc_json_kstr(w, "address", addr);
+	char why[160];
 	if (!addr[0])
 		aidc_json_kstr(w, "address_why",
-			       s->slot < 0 ? "no free router slot" : c->svc->router_why);
+			       s->slot < 0 ? no_slot_why(c, s, why, sizeof why) : c->svc->router_why);
 	aidc_json_ki64(w, "replicas", s->want);
 	aidc_json_ki64(w, "ready", (int64_t)count_ready(s));
 	aidc_json_ki64(w, "total", (int64_t)s->nr);
@@ -726,19 +824,6 @@ int ctld_lf_service_get(struct ctld *c, struct ctld_msg *m)
 	return s ? svc_reply(c, m, s) : m->err.code;
 }
 
-/* A free router slot, or -1. O(services x slots), both small. */
-int svc_free_slot(struct ctld *c)
-{
-	for (int k = 0; k < (int)c->cfg.service_slots; k++) {
-		bool used = false;
-		for (size_t i = 0; i < c->svc->n && !used; i++)
-			used = c->svc->v[i]->slot == k;
-		if (!used)
-			return k;
-	}
-	return -1;
-}
-
 static int owner_check(struct ctld *c, const struct api_identity *who, struct aidc_err *e)
 {
 	if (who->admin)
@@ -776,7 +861,7 @@ int ctld_lf_service_create(struct ctld *c, struct ctld_msg *m)
 	s->gen = 1;
 	s->next_gen = 2;
 	s->want = spec->replicas;
-	s->slot = svc_free_slot(c);
+	s->slot = -1; /* svc_assign_slots, once it is in the set */
 	s->created_s = s->updated_s = ctld_now_s();
 	snprintf(s->message, sizeof s->message, "created with %" PRId64 " replicas", s->want);
 	if (!s->spec_json) {
@@ -790,6 +875,10 @@ int ctld_lf_service_create(struct ctld *c, struct ctld_msg *m)
 		return rc;
 	}
 	svc_insert(c, s);
+	svc_assign_slots(c);
+	struct aidc_err pe = {0};
+	if (s->dirty) /* it got a slot; if this fails, it stays dirty for the tick */
+		(void)svc_persist(c, s, &pe);
 	aidc_log(AIDC_LOG_INFO, "service %s created by %s: %" PRId64 " replicas, slot %d", s->name,
 		 s->user, s->want, s->slot);
 	c->svc->next_tick_ms = 0;

@@ -139,7 +139,8 @@ int svc_persist(struct ctld *c, struct svc_service *s, struct aidc_err *e);
 int svc_remove_row(struct ctld *c, const char *name, struct aidc_err *e);
 void svc_free(struct svc_service *s);
 void svc_drop(struct ctld *c, struct svc_service *s); /* out of the set, freed */
-int svc_free_slot(struct ctld *c);		      /* a router slot no service holds, or -1 */
+/* Gives free router slots to waiting services, fairly between users. */
+void svc_assign_slots(struct ctld *c);
 /* The probe of s with defaults filled. */
 void svc_probe_of(const struct svc_service *s, char *path, size_t n, int64_t *period_ms,
 		  int64_t *timeout_ms, int64_t *threshold, int64_t *start_ms);

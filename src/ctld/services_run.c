@@ -429,10 +429,6 @@ void svc_tick_one(struct ctld *c, struct svc_service *s, const struct svc_result
 	sync_jobs(c, s, now_ms);
 	apply_probes(s, res, nres, now_ms);
 	finish_drains(c, s, now_ms);
-	if (s->slot < 0 && !s->deleting) {
-		s->slot = svc_free_slot(c);
-		s->dirty |= s->slot >= 0;
-	}
 	reconcile(c, s, now_ms);
 	autoscale(s, now_ms);
 }

@@ -632,6 +632,7 @@ void ctld_services_tick(struct ctld *c, int64_t now_ms)
 	S->next_tick_ms = now_ms + 200;
 	size_t nres;
 	struct svc_result *res = take_results(c, &nres);
+	svc_assign_slots(c);
 	for (size_t i = 0; i < S->n;) {
 		struct svc_service *s = S->v[i];
 		svc_tick_one(c, s, res, nres, now_ms);
