@@ -49,15 +49,18 @@ static void mem(struct aidc_buf *b, long long mib)
 		aidc_buf_printf(b, "%lldM", mib);
 }
 
-/* AllocTRES of a job that ran: "cpu=2,gres/gpu=1,mem=4G,node=1"; "" before. */
+/* AllocTRES of a job that ran: "cpu=2,gres/gpu=1,mem=4G,node=1" (a share of one
+ * device: "gres/gpu=0.5"); "" before. */
 static const char *tres(json_t *j, struct aidc_buf *b)
 {
 	if (cli_slurm_int(j, "start_s") <= 0)
 		return "";
 	aidc_buf_printf(b, "cpu=%lld", cpus(j));
-	long long g = cli_slurm_int(j, "gpus_per_task") * cli_slurm_int(j, "ntasks");
-	if (g > 0)
-		aidc_buf_printf(b, ",gres/gpu=%lld", g);
+	long long g = cli_slurm_gpu_milli(j);
+	if (g > 0) {
+		aidc_buf_puts(b, ",gres/gpu=");
+		cli_slurm_put_gpus(b, g);
+	}
 	if (cli_slurm_int(j, "mem_mib") > 0) {
 		aidc_buf_puts(b, ",mem=");
 		mem(b, cli_slurm_int(j, "mem_mib") * cli_slurm_int(j, "ntasks"));

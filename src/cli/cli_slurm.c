@@ -250,6 +250,25 @@ long long cli_slurm_node_count(json_t *job)
 	return cli_slurm_int(job, "nodes_min") > 0 ? cli_slurm_int(job, "nodes_min") : 1;
 }
 
+long long cli_slurm_gpu_milli(json_t *job)
+{
+	long long share = cli_slurm_int(job, "gpu_milli");
+	return cli_slurm_int(job, "gpus_per_task") * cli_slurm_int(job, "ntasks") *
+	       (share > 0 ? share : AIDC_DEVICE_MILLI);
+}
+
+void cli_slurm_put_gpus(struct aidc_buf *b, long long milli)
+{
+	long long whole = milli / AIDC_DEVICE_MILLI, frac = milli % AIDC_DEVICE_MILLI;
+	if (!frac) {
+		aidc_buf_printf(b, "%lld", whole);
+		return;
+	}
+	int digits = frac % 100 == 0 ? 1 : frac % 10 == 0 ? 2 : 3;
+	long long scaled = digits == 1 ? frac / 100 : digits == 2 ? frac / 10 : frac;
+	aidc_buf_printf(b, "%lld.%0*lld", whole, digits, scaled);
+}
+
 const char *cli_slurm_one_user(const char *users)
 {
 	return users && !strchr(users, ',') && strspn(users, "0123456789") != strlen(users)

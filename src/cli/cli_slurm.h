@@ -132,6 +132,11 @@ const char *cli_slurm_nodelist(json_t *job, const char *none, struct aidc_buf *b
 long long cli_slurm_run_s(json_t *job);
 /* A job's node count: its nodes once placed, else the nodes it asks for (at least 1). */
 long long cli_slurm_node_count(json_t *job);
+/* The job's devices in thousandths: gpus_per_task x ntasks x its share of
+ * each (gpu_milli; 1000 when whole). */
+long long cli_slurm_gpu_milli(json_t *job);
+/* Appends a count of thousandths as devices: "2", "0.5", "0.333". */
+void cli_slurm_put_gpus(struct aidc_buf *b, long long milli);
 /* users when it is one user name (passed to the controller as ?user=), else NULL
  * (lists and uids are filtered by cli_slurm_match). */
 const char *cli_slurm_one_user(const char *users);

@@ -40,15 +40,16 @@ static const char *duration(long long s, struct aidc_buf *b)
 	return aidc_buf_str(b);
 }
 
-/* %b: the GPUs per node ("gres/gpu[:model]:N"), "N/A" without. */
+/* %b: the GPUs per node ("gres/gpu[:model]:N"; a share of one device as a
+ * fraction, "gres/gpu:0.5"), "N/A" without. */
 static const char *gres(json_t *j, struct aidc_buf *b)
 {
-	long long g = cli_slurm_int(j, "gpus_per_task") * cli_slurm_int(j, "ntasks"),
-		  n = cli_slurm_node_count(j);
+	long long g = cli_slurm_gpu_milli(j), n = cli_slurm_node_count(j);
 	if (g <= 0)
 		return "N/A";
-	aidc_buf_printf(b, "gres/gpu%s%s:%lld", *cli_slurm_str(j, "gpu_model") ? ":" : "",
-			cli_slurm_str(j, "gpu_model"), g % n == 0 ? g / n : g);
+	aidc_buf_printf(b, "gres/gpu%s%s:", *cli_slurm_str(j, "gpu_model") ? ":" : "",
+			cli_slurm_str(j, "gpu_model"));
+	cli_slurm_put_gpus(b, g % n == 0 ? g / n : g);
 	return aidc_buf_str(b);
 }
 

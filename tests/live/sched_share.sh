@@ -40,6 +40,11 @@ check_eq "job $b: device 0, AIDC_DEVICE_SHARE" "$(cat "$DIR/start.$b")" "0 0.500
 check_eq "job $a gpu_milli" "$(job_field "$a" gpu_milli)" 500
 check_eq "job $a task's device_milli" "$(task_milli "$a")" 500
 check_eq "node: no whole device free" "$(node_field devices_free)" 0
+check_eq "squeue %b shows the share" "$("$AIDC" squeue -h -j "$a" -o %b 2>&1)" "gres/gpu:0.5"
+case "$("$AIDC" sacct -n -P -X -j "$a" -o AllocTRES 2>&1)" in
+*gres/gpu=0.5,*) ok "sacct AllocTRES shows the share" ;;
+*) fail "sacct AllocTRES shows the share: $("$AIDC" sacct -n -P -X -j "$a" -o AllocTRES 2>&1)" ;;
+esac
 check_eq "node: no share free" "$(node_field device_milli_free)" 0
 
 c=$(submit -J c --gpu-milli 500 -- sh -c "$body")
