@@ -67,6 +67,18 @@ start_submitters() {
 	done
 }
 
+# check_acked: the ids start_submitters collected, sorted, in $acked: at least
+# 20 of them, none twice (checked); prints the count after $CYCLES kill cycles.
+check_acked() {
+	local nacked dups
+	acked=$(cat "$D"/acked.* 2>/dev/null | sort -n)
+	nacked=$(echo "$acked" | grep -c .)
+	echo "$CYCLES kill -9 cycles, $nacked acknowledged submissions"
+	check $([ "$nacked" -ge 20 ] && echo 0 || echo 1) "the storm submitted jobs" "$nacked acknowledged"
+	dups=$(echo "$acked" | uniq -d | head -3)
+	check $([ -z "$dups" ] && echo 0 || echo 1) "no job id acknowledged twice" "$dups"
+}
+
 # center_start [aidc up flags...]: 2 agents with 2 mock devices each in D.
 center_start() {
 	local root=()

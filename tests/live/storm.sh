@@ -43,12 +43,7 @@ touch "$D/stop"
 for p in "${BG[@]}"; do wait "$p"; done
 BG=()
 
-acked=$(cat "$D"/acked.* 2>/dev/null | sort -n)
-nacked=$(echo "$acked" | grep -c .)
-echo "$CYCLES kill -9 cycles, $nacked acknowledged submissions"
-check $([ "$nacked" -ge 20 ] && echo 0 || echo 1) "the storm submitted jobs" "$nacked acknowledged"
-dups=$(echo "$acked" | uniq -d | head -3)
-check $([ -z "$dups" ] && echo 0 || echo 1) "no job id acknowledged twice" "$dups"
+check_acked
 
 # Wait for every job to end (the controller lists all jobs for root/admins,
 # and the caller's own otherwise, which is the submitter here).
