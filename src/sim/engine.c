@@ -309,8 +309,9 @@ static int submit(struct engine *en, size_t i, struct aidc_err *e)
 	};
 	int32_t q = quota_of(en, j->vc);
 	if (q >= 0) {
-		sp.groups[0] = (uint32_t)en->qgid[q];
-		sp.ngroups = 1;
+		sp.groups[sp.ngroups++] = (uint32_t)en->qgid[q];
+		if (en->o->quotas[q].org >= 0) /* its organization's caps */
+			sp.groups[sp.ngroups++] = (uint32_t)en->qgid[en->o->quotas[q].org];
 	}
 	int h = sched_submit(en->s, &sp, en->now, &why);
 	if (h < 0) {
@@ -537,6 +538,29 @@ static void util_point(struct engine *en)
 /* ---- setup and the loop ------------------------------------------------------ */
 
 /* Tenancy: one cohort, one group per account with its quota. */
+/* The core group of quota row q. Organizations are set first (their
+ * projects' parent); an organization's quotas are caps (no parent). */
+static int quota_group_set(struct engine *en, size_t q, int cohort, struct aidc_err *e)
+{
+	const struct sim_quota *r = &en->o->quotas[q];
+	bool m = en->o->quotas_measure_only;
+	int32_t parent = r->is_org ? -1 : r->org >= 0 ? en->qgid[r->org] : cohort;
+	struct sched_group_spec gs = {.name = r->name, .parent = m ? -1 : parent,
+				      .max_running_jobs = -1, .max_devices = -1,
+				      .nominal_devices = m ? -1 : r->nominal_devices,
+				      .borrow_limit = r->borrow_limit,
+				      .lend_limit = r->lend_limit,
+				      .shares = r->shares};
+	if (!m) {
+		gs.cpus = r->cpus;
+		gs.mem_mib = r->mem_mib;
+	}
+	int g = sched_group_set(en->s, &gs, e);
+	if (g >= 0)
+		en->qgid[q] = g;
+	return g;
+}
+
 static int setup_quotas(struct engine *en, struct aidc_err *e)
 {
 	const struct sim_opts *o = en->o;
@@ -553,23 +577,13 @@ static int setup_quotas(struct engine *en, struct aidc_err *e)
 	en->qsizes = aidc_calloc(o->nquotas, sizeof *en->qsizes);
 	en->qbits = aidc_calloc(o->nquotas, sizeof *en->qbits);
 	en->r->qstats = aidc_calloc(o->nquotas, sizeof *en->r->qstats);
-	for (size_t q = 0; q < o->nquotas; q++) {
-		bool m = o->quotas_measure_only;
-		struct sched_group_spec gs = {.name = o->quotas[q].name, .parent = m ? -1 : cohort,
-					      .max_running_jobs = -1, .max_devices = -1,
-					      .nominal_devices = m ? -1 : o->quotas[q].nominal_devices,
-					      .borrow_limit = o->quotas[q].borrow_limit,
-					      .lend_limit = o->quotas[q].lend_limit,
-					      .shares = o->quotas[q].shares};
-		if (!m) {
-			gs.cpus = o->quotas[q].cpus;
-			gs.mem_mib = o->quotas[q].mem_mib;
+	for (int orgs = 1; orgs >= 0; orgs--)
+		for (size_t q = 0; q < o->nquotas; q++) {
+			int g = o->quotas[q].is_org == (orgs == 1) ? quota_group_set(en, q, cohort, e)
+								   : 0;
+			if (g < 0)
+				return g;
 		}
-		int g = sched_group_set(en->s, &gs, e);
-		if (g < 0)
-			return g;
-		en->qgid[q] = g;
-	}
 	return 0;
 }
 

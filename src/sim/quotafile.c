@@ -9,9 +9,13 @@
  * shares (fair share under --policy multifactor, 1 by default), and CPU and
  * memory quotas quota_cpus, borrow_limit_cpus, lend_limit_cpus,
  * quota_mem_gib, borrow_limit_mem_gib, lend_limit_mem_gib (-1 = none, the
- * default). Every value
- * is checked against the same ranges as the live center's accounts; a bad
- * row is refused naming the file, line and column. Accounts form one cohort.
+ * default), and parent: the account's organization, another row of the
+ * file. Every value is checked against the same ranges as the live center's
+ * accounts; a bad row is refused naming the file, line and column. Accounts
+ * without a parent form one cohort; the projects of an organization form its
+ * cohort, capped by the organization's row (quota_devices, quota_cpus,
+ * quota_mem_gib; an organization neither borrows nor lends, and has no
+ * parent itself).
  */
 #include "sim/sim_int.h"
 
@@ -30,6 +34,41 @@ static int col_value(const struct aidc_csv *csv, int col, const char *what, int6
 	return 0;
 }
 
+/* Resolves each row's parent to the row it names (two levels: an
+ * organization has no parent, and neither borrows nor lends). */
+static int link_orgs(const char *file, struct sim_quota *v, size_t n, struct aidc_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].parent[0])
+			continue;
+		for (size_t k = 0; k < n && v[i].org < 0; k++)
+			if (!strcmp(v[k].name, v[i].parent))
+				v[i].org = (int32_t)k;
+		if (v[i].org < 0)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s:%zu: parent '%s' is not an account of the file", file,
+					 v[i].line, v[i].parent);
+		v[v[i].org].is_org = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].is_org)
+			continue;
+		if (v[i].org >= 0)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s:%zu: '%s' is an organization (a parent) and has a parent "
+					 "itself; organizations are the top level",
+					 file, v[i].line, v[i].name);
+		if (v[i].borrow_limit >= 0 || v[i].lend_limit >= 0 || v[i].cpus.borrow_limit >= 0 ||
+		    v[i].cpus.lend_limit >= 0 || v[i].mem_mib.borrow_limit >= 0 ||
+		    v[i].mem_mib.lend_limit >= 0)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s:%zu: organization '%s' has a borrow or lend limit; an "
+					 "organization's quotas are caps on its projects",
+					 file, v[i].line, v[i].name);
+	}
+	return 0;
+}
+
 static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, struct aidc_err *e)
 {
 	int ca, cq, rc = sim_need_col(csv, "account", &ca, e);
@@ -38,7 +77,7 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 	if (rc)
 		return rc;
 	int cb = aidc_csv_col(csv, "borrow_limit"), cl = aidc_csv_col(csv, "lend_limit");
-	int cs = aidc_csv_col(csv, "shares");
+	int cs = aidc_csv_col(csv, "shares"), cp = aidc_csv_col(csv, "parent");
 	static const char *const rcols[6] = {"quota_cpus",	     "borrow_limit_cpus",
 					     "lend_limit_cpus",	     "quota_mem_gib",
 					     "borrow_limit_mem_gib", "lend_limit_mem_gib"};
@@ -61,8 +100,15 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 		if (*n >= AIDC_MAX_ACCOUNTS)
 			return aidc_errf(e, AIDC_E_LIMIT, "%s:%zu: more than %u accounts",
 					 csv->name, csv->line, AIDC_MAX_ACCOUNTS);
-		struct sim_quota q = {0};
+		struct sim_quota q = {.org = -1};
 		snprintf(q.name, sizeof q.name, "%s", name);
+		const char *parent = cp >= 0 ? aidc_csv_get(csv, cp) : "";
+		if (strlen(parent) >= sizeof q.parent || !strcmp(parent, name))
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s:%zu: parent '%s' must name another account of the file",
+					 csv->name, csv->line, parent);
+		snprintf(q.parent, sizeof q.parent, "%s", parent);
+		q.line = csv->line;
 		if ((rc = col_value(csv, cq, "quota_devices", -1, -1, &q.nominal_devices, e)) ||
 		    (rc = col_value(csv, cb, "borrow_limit", -1, -1, &q.borrow_limit, e)) ||
 		    (rc = col_value(csv, cl, "lend_limit", -1, -1, &q.lend_limit, e)) ||
@@ -81,7 +127,7 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 	}
 	if (rc == 0 && *n == 0)
 		return aidc_errf(e, AIDC_E_PARSE, "%s: no account", csv->name);
-	return rc;
+	return rc ? rc : link_orgs(csv->name, *out, *n, e);
 }
 
 int sim_quotas_load(const char *path, struct sim_quota **out, size_t *n, struct aidc_err *e)

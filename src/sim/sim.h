@@ -240,6 +240,14 @@ struct sim_quota {
 	/* CPU cores and memory (MiB) quotas, as the core takes them; a zeroed
 	 * one (set = false) is none */
 	struct sched_res_quota cpus, mem_mib;
+	/* Its organization: the index of the row it names in its parent column,
+	 * or -1 (the one default cohort). An organization's row (named as some
+	 * row's parent) has quotas that cap its projects' jobs together, its
+	 * own jobs included, as the live center's organizations do. */
+	int32_t org;
+	bool is_org;
+	char parent[AIDC_MAX_NAME_BYTES]; /* as read ("" = none) */
+	size_t line;			  /* of the file, for errors */
 };
 
 /* Reads a quota file (src/sim/quotafile.c, docs/tenancy.md): *out (caller

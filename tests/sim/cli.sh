@@ -116,6 +116,38 @@ cmp -s "$tmp/mf1.json" "$tmp/mf2.json" || fail "multifactor runs differ"
 printf 'account,quota_devices,shares,quota_cpus,lend_limit_cpus,quota_mem_gib\nvc0,4,3,100000,-1,100000\nvc1,4,1,100000,5,\nvc2,4,1,,,100000\nvc3,4,1,-1,-1,-1\n' > "$tmp/gqr.csv"
 "$AIDC" sim --trace "$tmp/gv.trace" --nodes 2 --policy multifactor --backfill --quota-file "$tmp/gqr.csv" --priority-calc-period 0 --json > "$tmp/mf3.json" 2>/dev/null || fail "multifactor run with CPU quotas failed"
 cmp -s "$tmp/mf1.json" "$tmp/mf3.json" || fail "CPU and memory quotas no job reaches changed the run"
+# Organizations (a parent column): an organization's quota caps its projects'
+# jobs together (vc0 + vc1 under o, cap 3 devices: at most 3 at any time,
+# 32 without the parent column); bad parents are refused naming the line.
+printf 'account,quota_devices,parent\no,3,\nvc0,4,o\nvc1,4,o\nvc2,4,\nvc3,4,\n' > "$tmp/oq.csv"
+sed 's/,o$/,/' "$tmp/oq.csv" > "$tmp/nq.csv"
+peak_o() {
+  /usr/bin/python3 -c 'import csv,sys
+ev = []
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["vc"] in ("vc0", "vc1") and r["start"]:
+        d = int(r["tasks"]) * float(r["devices"])
+        ev += [(int(r["start"]), 1, d), (int(r["end"]), 0, -d)]
+cur = peak = 0
+for _, _, d in sorted(ev):
+    cur += d
+    peak = max(peak, cur)
+print(int(peak))' "$1"
+}
+for f in oq nq; do
+  "$AIDC" sim --trace "$tmp/gv.trace" --nodes 2 --policy fifo --backfill --quota-file "$tmp/$f.csv" --jobs-csv "$tmp/$f.jobs.csv" > /dev/null 2>&1 || fail "run with $f.csv failed"
+done
+po=$(peak_o "$tmp/oq.jobs.csv"); pn=$(peak_o "$tmp/nq.jobs.csv")
+[ "$po" -le 3 ] || fail "organization cap 3: its projects held $po devices at once"
+[ "$pn" -gt 3 ] || fail "without the parent column the projects held only $pn devices (the cap check cannot fail)"
+printf 'account,quota_devices,parent\nvc0,4,zz\n' > "$tmp/op1.csv"
+expect 1 "op1.csv:2: parent 'zz' is not an account of the file" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/op1.csv"
+printf 'account,quota_devices,borrow_limit,parent\no,3,2,\nvc0,4,,o\n' > "$tmp/op2.csv"
+expect 1 "op2.csv:2: organization 'o' has a borrow or lend limit" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/op2.csv"
+printf 'account,quota_devices,parent\nt,9,\no,3,t\nvc0,4,o\n' > "$tmp/op3.csv"
+expect 1 "op3.csv:3: 'o' is an organization (a parent) and has a parent itself" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/op3.csv"
+printf 'account,quota_devices,parent\nvc0,4,vc0\n' > "$tmp/op4.csv"
+expect 1 "op4.csv:2: parent 'vc0' must name another account" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/op4.csv"
 printf 'account,quota_devices,quota_cpus\nx,1,-2\n' > "$tmp/badc.csv"
 expect 1 "badc.csv:2: quota_cpus '-2' is not an integer in -1.." "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/badc.csv"
 # --out / --jobs-csv into a missing directory: fail at once, nothing written;
