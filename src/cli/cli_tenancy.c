@@ -90,6 +90,9 @@ static const struct tf user_tf[] = {
 	 "fair share among the users of each of its accounts (default 1; order = multifactor; "
 	 "admins)",
 	 1, LIM, ON_BOTH},
+	{"account-shares", "account_shares", TF_LIST, "A1=N,A2=M",
+	 "its shares in these accounts instead of --shares (all such entries; admins)", 0, 0,
+	 ON_BOTH},
 };
 
 static const struct tf qos_tf[] = {

@@ -216,6 +216,7 @@ struct ctld_tuser {
 	char default_account[AIDC_MAX_NAME_BYTES];
 	struct ctld_names accounts;
 	int64_t shares; /* fair share among the users of each of its accounts, >= 1 */
+	struct ctld_names account_shares; /* "ACCOUNT=N": its shares in that account */
 };
 
 /* A quality of service. */

@@ -154,6 +154,7 @@ enum {
 	F_COORD = 1u << 0,  /* a coordinator of the account may set it */
 	F_CREATE = 1u << 1, /* set only when the object is created */
 	F_READONLY = 1u << 2, /* assigned by the controller; read back from the store only */
+	F_PAIRS = 1u << 3,    /* T_NAMES of "NAME=N", N in 1..max, each NAME once */
 };
 
 struct tfield {
@@ -167,6 +168,7 @@ struct tfield {
 
 #define FSTR(S, k, m, fl, h) {k, T_STR, offsetof(S, m), sizeof(((S *)0)->m), 0, 0, fl, h}
 #define FNAMES(S, k, m, fl, h) {k, T_NAMES, offsetof(S, m), 0, 0, 0, fl, h}
+#define FPAIRS(S, k, m, hi, fl, h) {k, T_NAMES, offsetof(S, m), 0, 1, hi, (fl) | F_PAIRS, h}
 #define FI64(S, k, m, lo, hi, fl, h) {k, T_I64, offsetof(S, m), 0, lo, hi, fl, h}
 #define LIM AIDC_MAX_TENANCY_LIMIT
 
@@ -224,6 +226,9 @@ static const struct tfield user_fields[] = {
 	FI64(struct ctld_tuser, "shares", shares, 1, LIM, 0,
 	     "fair share among the users of each of its accounts (default 1): order = "
 	     "multifactor ranks them by shares over decayed usage"),
+	FPAIRS(struct ctld_tuser, "account_shares", account_shares, LIM, 0,
+	       "its shares in single accounts, as \"ACCOUNT=N\" (Slurm's fair share per "
+	       "association); shares applies in the others"),
 };
 
 static const struct tfield qos_fields[] = {
@@ -301,6 +306,38 @@ static const struct tfield *field_find(const struct tkind *k, const char *key)
 	return NULL;
 }
 
+/* The number after "NAME=" of the entry for name in a F_PAIRS list, or 0. */
+static int64_t pair_value(const struct ctld_names *l, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strncmp(l->v[i], name, n) && l->v[i][n] == '=')
+			return strtoll(l->v[i] + n + 1, NULL, 10);
+	return 0;
+}
+
+/* An entry "NAME=N" of a F_PAIRS field: a valid name not yet in l, N in
+ * f->min..f->max. */
+static int check_pair(const struct tkind *k, const struct tfield *f, const struct ctld_names *l,
+		      const char *s, struct aidc_err *e)
+{
+	const char *eq = strchr(s, '=');
+	char name[AIDC_MAX_NAME_BYTES];
+	int64_t v;
+	if (!eq || (size_t)(eq - s) >= sizeof name ||
+	    aidc_parse_i64(eq + 1, f->min, f->max, &v) != 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s: '%s' entry '%.64s' is not NAME=N with N in %" PRId64
+				 "..%" PRId64,
+				 k->kind, f->key, s, f->min, f->max);
+	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
+	int rc = check_name(f->key, name, e);
+	if (rc == 0 && pair_value(l, name))
+		rc = aidc_errf(e, AIDC_E_INVAL, "%s: '%s' names '%s' twice", k->kind, f->key,
+			       name);
+	return rc;
+}
+
 static int set_names(const struct tkind *k, const struct tfield *f, void *obj, json_t *v,
 		     struct aidc_err *e)
 {
@@ -322,7 +359,9 @@ static int set_names(const struct tkind *k, const struct tfield *f, void *obj, j
 				       f->key, i);
 			break;
 		}
-		if ((rc = check_name(f->key, s, e)) != 0)
+		if ((f->flags & F_PAIRS) && (rc = check_pair(k, f, &l, s, e)) != 0)
+			break;
+		if (!(f->flags & F_PAIRS) && (rc = check_name(f->key, s, e)) != 0)
 			break;
 		if (names_has(&l, s)) {
 			rc = aidc_errf(e, AIDC_E_INVAL, "%s: '%s' names '%s' twice", k->kind, f->key,
@@ -662,6 +701,19 @@ static int account_check(struct ctld *c, const struct ctld_account *a, struct ai
 	return org_quota_check(c, a, e);
 }
 
+/* Drops name's entry from a F_PAIRS list. */
+static void pair_del(struct ctld_names *l, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strncmp(l->v[i], name, n) && l->v[i][n] == '=') {
+			aidc_free(l->v[i]);
+			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+			l->n--;
+			return;
+		}
+}
+
 static int user_check(struct ctld *c, struct ctld_tuser *u, struct aidc_err *e)
 {
 	for (size_t i = 0; i < u->accounts.n; i++)
@@ -674,6 +726,19 @@ static int user_check(struct ctld *c, struct ctld_tuser *u, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "user %s: default_account '%s' is not one of its accounts", u->name,
 				 u->default_account);
+	for (size_t i = 0; i < u->account_shares.n; i++) {
+		const char *p = u->account_shares.v[i];
+		int n = (int)(strchr(p, '=') - p);
+		bool mine = false;
+		for (size_t k = 0; k < u->accounts.n && !mine; k++)
+			mine = strlen(u->accounts.v[k]) == (size_t)n &&
+			       !strncmp(u->accounts.v[k], p, (size_t)n);
+		if (!mine)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "user %s: account_shares names '%.*s', not one of its "
+					 "accounts",
+					 u->name, n, p);
+	}
 	return 0;
 }
 
@@ -922,6 +987,13 @@ static int cohort_put(struct ctld *c, const struct ctld_account *a, struct aidc_
 
 /* The core group of an account ("account A") or of a user in it ("user U in
  * A") with its limits: created or updated (sched_group_set, O(groups)). */
+/* The user's shares in account acct: its account_shares entry, else shares. */
+static int64_t user_shares_in(const struct ctld_tuser *u, const char *acct)
+{
+	int64_t v = pair_value(&u->account_shares, acct);
+	return v ? v : u->shares;
+}
+
 static int group_put(struct ctld *c, const char *user, int acct_group,
 		     const struct ctld_account *a, const struct ctld_limits *l, struct aidc_err *e)
 {
@@ -939,7 +1011,7 @@ static int group_put(struct ctld *c, const char *user, int acct_group,
 		 * with the user's shares. */
 		const struct ctld_tuser *u = user_find(c, user);
 		g.parent = acct_group;
-		g.shares = u ? u->shares : 1;
+		g.shares = u ? user_shares_in(u, a->name) : 1;
 		snprintf(name, sizeof name, "user %s in %s", user, a->name);
 		return sched_group_set(c->sched, &g, e);
 	}
@@ -1397,6 +1469,8 @@ static int user_edit_lists(struct ctld *c, struct ctld_msg *m, struct ctld_tuser
 					names_del(&u->accounts, a);
 				if (rc == 0 && !strcmp(u->default_account, a))
 					u->default_account[0] = '\0';
+				if (rc == 0)
+					pair_del(&u->account_shares, a);
 			}
 		}
 		names_release(&tmp.accounts);

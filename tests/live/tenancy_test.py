@@ -537,6 +537,32 @@ def test_fairshare():
     check(r.returncode != 0 and "not pending" in r.stderr, "priority of a running job refused",
           r.stdout, r.stderr)
     check(c.wait_state(jb, ("completed",), 60) is not None, "B's job runs after", jobj(c, jb))
+    account_shares(c, b)
+
+
+def account_shares(c, b):
+    """Shares per (user, account), Slurm's fair share per association."""
+    ok(c, "b in A too", "user", "modify", b, "--add-account", "A")
+    before = state(c)
+    for bad, word in (("C=2", "not one of its accounts"), ("A=0", "NAME=N"),
+                      ("A=x", "NAME=N"), ("A=1,A=2", "twice"), ("A", "NAME=N")):
+        r = c.cli("user", "modify", b, "--account-shares", bad)
+        check(r.returncode != 0 and "account_shares" in r.stderr and word in r.stderr,
+              "account shares %s refused naming it" % bad, r.stderr)
+    r = c.cli("user", "modify", b, "--account-shares", "A=5", user=b)
+    check(r.returncode != 0 and "only admins" in r.stderr,
+          "a user cannot set its own account shares", r.stderr)
+    check(state(c) == before, "the refusals changed nothing")
+    ok(c, "b's shares in A: 5", "user", "modify", b, "--account-shares", "A=5")
+    sh = {g["name"]: g for g in json.loads(ok(c, "share --json", "share", "--json").stdout)
+          .get("groups", [])}
+    check(sh.get("user %s in A" % b, {}).get("shares") == 5 and
+          sh.get("user %s in B" % b, {}).get("shares") == 3,
+          "b has 5 shares in A, its default 3 in B", sh.get("user %s in A" % b),
+          sh.get("user %s in B" % b))
+    ok(c, "b leaves A", "user", "modify", b, "--remove-account", "A")
+    u = json.loads(ok(c, "user show --json", "user", "show", b, "--json").stdout)
+    check(u.get("account_shares") == [], "leaving A drops b's shares in it", u)
 
 
 def main():
