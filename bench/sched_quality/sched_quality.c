@@ -19,8 +19,9 @@
  * missing trace prints SKIP and the rest still runs. One parameter set: the
  * core's defaults (sched_config_defaults). Never a test: it asserts nothing;
  * the exit status is 0 unless a run fails.
- * Usage: bench_sched_quality [TRACES_DIR] [--restart-overhead S] [--gittins-* V]
- * (the --gittins-* flags of `aidc sim`, to explore; the reported table uses none)
+ * Usage: bench_sched_quality [TRACES_DIR] [--scale 1|0.5|0.25] [--no-generated]
+ * [--no-philly] [--restart-overhead S] [--gittins-* V] (subsets and the
+ * --gittins-* flags of `aidc sim`, to explore; the reported table uses none)
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +42,10 @@ struct tally {
 };
 
 static int64_t restart_s;
+/* subsets for exploring (the reported table uses none): one philly scale, no
+ * generated rows, no philly rows */
+static double only_scale;
+static bool skip_generated, skip_philly;
 /* GITTINS settings: the core's defaults unless a flag (for exploring) says otherwise */
 static struct sim_opts gopt;
 
@@ -113,6 +118,7 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 		o.gittins_max_preempt = gopt.gittins_max_preempt;
 		o.gittins_starve_s = gopt.gittins_starve_s;
 		o.gittins_starve_factor = gopt.gittins_starve_factor;
+		o.gittins_window = gopt.gittins_window;
 		if (helios) {
 			aidc_parse_datetime("2017-10-01 00:00:00", &o.from_s);
 			aidc_parse_datetime("2017-11-30 23:59:59", &o.to_s);
@@ -160,6 +166,8 @@ static int philly(const char *dir, struct tally *t, double *wall)
 		return rc;
 	}
 	for (size_t si = 0; si < AIDC_ARRAY_LEN(scales) && !rc; si++) {
+		if (only_scale > 0 && scales[si] != only_scale)
+			continue;
 		struct sim_cluster c;
 		struct sim_result rs[NORD];
 		struct sim_summary sums[NORD];
@@ -269,14 +277,24 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		static const char *const gflags[] = {"--gittins-min-samples", "--gittins-quantum",
 						     "--gittins-max-preempt", "--gittins-starve",
-						     "--gittins-starve-factor"};
+						     "--gittins-starve-factor", "--gittins-window"};
 		size_t gi = AIDC_ARRAY_LEN(gflags);
 		int64_t v;
 
 		for (size_t k = 0; k < AIDC_ARRAY_LEN(gflags); k++)
 			if (strcmp(argv[i], gflags[k]) == 0)
 				gi = k;
-		if (strcmp(argv[i], "--restart-overhead") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
+			if (aidc_parse_f64(argv[++i], 0.25, 1, &only_scale) ||
+			    (only_scale != 1.0 && only_scale != 0.5 && only_scale != 0.25)) {
+				fprintf(stderr, "--scale takes 1, 0.5 or 0.25\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--no-generated") == 0) {
+			skip_generated = true;
+		} else if (strcmp(argv[i], "--no-philly") == 0) {
+			skip_philly = true;
+		} else if (strcmp(argv[i], "--restart-overhead") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 0, 86400, &restart_s)) {
 				fprintf(stderr, "--restart-overhead takes 0..86400 s\n");
 				return 2;
@@ -296,28 +314,33 @@ int main(int argc, char **argv)
 				gopt.gittins_max_preempt = (uint32_t)v;
 			else if (gi == 3)
 				gopt.gittins_starve_s = v;
-			else
+			else if (gi == 4)
 				gopt.gittins_starve_factor = (uint32_t)v;
+			else
+				gopt.gittins_window = (uint32_t)v;
 		} else if (argv[i][0] != '-') {
 			dir = argv[i];
 		} else {
 			fprintf(stderr, "usage: bench_sched_quality [TRACES_DIR] "
+					"[--scale 1|0.5|0.25] [--no-generated] [--no-philly] "
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
-					"[--gittins-starve S] [--gittins-starve-factor X]\n");
+					"[--gittins-starve S] [--gittins-starve-factor X] "
+					"[--gittins-window N]\n");
 			return 2;
 		}
 	}
 	dir = bench_traces_dir(dir);
 	printf("bench_sched_quality: traces from %s, restart overhead %lld s, Gittins min "
-	       "samples %u, quantum %lld s, max preempt %u, starve %lld s, starve factor %u\n",
+	       "samples %u, quantum %lld s, max preempt %u, starve %lld s, starve factor %u, window "
+	       "%u\n",
 	       dir, (long long)restart_s, gopt.gittins_min_samples,
 	       (long long)gopt.gittins_quantum_s, gopt.gittins_max_preempt,
-	       (long long)gopt.gittins_starve_s, gopt.gittins_starve_factor);
-	rc = philly(dir, &tp, &wall);
-	if (!rc)
+	       (long long)gopt.gittins_starve_s, gopt.gittins_starve_factor, gopt.gittins_window);
+	rc = skip_philly ? 0 : philly(dir, &tp, &wall);
+	if (!rc && !skip_philly)
 		pai(dir);
-	if (!rc)
+	if (!rc && !skip_generated)
 		rc = generated(&tg, &wall);
 	if (rc)
 		return 1;

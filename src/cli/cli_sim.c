@@ -35,6 +35,7 @@ struct sim_args {
 	bool format_set, policy_set, backfill, json, skip_bad, progress, timing, nodes_set;
 	int64_t nodes, gpn, seed, generate, restart_s, tiresias_threshold;
 	int64_t g_min, g_quantum, g_maxpre, g_starve, g_factor; /* GITTINS settings */
+	int64_t g_window;
 	double vc_scale, load;
 	const char *quota_file;
 	/* MULTIFACTOR settings, in the order of mf_names; mf_set: given */
@@ -77,6 +78,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	a->g_maxpre = core.gittins_max_preempt;
 	a->g_starve = core.gittins_starve_s;
 	a->g_factor = core.gittins_starve_factor;
+	a->g_window = core.gittins_window;
 	a->mf[0] = core.fs_half_life_s;
 	a->mf[1] = core.prio_calc_period_s;
 	a->mf[2] = core.prio_max_age_s;
@@ -113,6 +115,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"gittins-max-preempt", CLI_I64, &a->g_maxpre, "N", "Gittins: preemptions per job at most (0 = one per run-time bucket)", 0, 1000000, NULL, NULL},
 		{"gittins-starve", CLI_I64, &a->g_starve, "S", "Gittins: a job queued this long goes first and runs unpreempted (0 = never)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
+		{"gittins-window", CLI_I64, &a->g_window, "N", "Gittins: each class's history weighs about its last N finished jobs (0 = all alike)", 0, 1000000, NULL, NULL},
 		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares,parent,CPU and memory quotas]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
 		{"fs-half-life", CLI_I64, &a->mf[0], "S", "multifactor: half-life of fair-share usage (0 = no decay)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[0]},
 		{"priority-calc-period", CLI_I64, &a->mf[1], "S", "multifactor: recompute factors at most this often (0 = every pass)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[1]},
@@ -220,6 +223,7 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 	o->gittins_max_preempt = (uint32_t)a->g_maxpre;
 	o->gittins_starve_s = a->g_starve;
 	o->gittins_starve_factor = (uint32_t)a->g_factor;
+	o->gittins_window = (uint32_t)a->g_window;
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(mf_names); i++)
 		if (a->mf_set[i] && a->policy != SCHED_ORDER_MULTIFACTOR)
 			return aidc_errf(e, AIDC_E_USAGE, "--%s applies to --policy multifactor only",

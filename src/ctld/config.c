@@ -100,6 +100,9 @@ static const struct key keys[] = {
 	    "remaining run time, if longer) goes first and runs unpreempted (0 = never)"),
 	I64("gittins_starve_factor", gittins_starve_factor, 0, 1000000, "10", NULL,
 	    "gittins: see gittins_starve_s"),
+	I64("gittins_window", gittins_window, 0, 1000000, "8", NULL,
+	    "gittins: each class's run-time history weighs about its last this-many "
+	    "finished jobs (older ones fade; 0 = all count the same)"),
 	/* order = multifactor (docs/tenancy.md "Fair share"); defaults are the core's. */
 	I64("fs_half_life_s", fs_half_life_s, 0, AIDC_MAX_DURATION_S, "604800", NULL,
 	    "multifactor: half-life of the decayed usage that fair share compares with "

@@ -72,6 +72,7 @@ struct ctld_config {
 	int64_t restart_overhead_s;
 	int64_t gittins_min_samples, gittins_quantum_s, gittins_max_preempt;
 	int64_t gittins_starve_s, gittins_starve_factor;
+	int64_t gittins_window; /* sched_config.gittins_window */
 	/* order = multifactor: fair share and priority weights (struct sched_config) */
 	int64_t fs_half_life_s, priority_calc_period_s, priority_max_age_s;
 	int64_t priority_weight_age, priority_weight_fairshare, priority_weight_size,

@@ -39,6 +39,7 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e)
 	sc.gittins_max_preempt = (uint32_t)c->cfg.gittins_max_preempt;
 	sc.gittins_starve_s = c->cfg.gittins_starve_s;
 	sc.gittins_starve_factor = (uint32_t)c->cfg.gittins_starve_factor;
+	sc.gittins_window = (uint32_t)c->cfg.gittins_window;
 	sc.fs_half_life_s = c->cfg.fs_half_life_s;
 	sc.prio_calc_period_s = c->cfg.priority_calc_period_s;
 	sc.prio_max_age_s = c->cfg.priority_max_age_s;

@@ -27,6 +27,7 @@ void sched_config_defaults(struct sched_config *cfg)
 	cfg->gittins_max_preempt = 0;
 	cfg->gittins_starve_s = 604800;
 	cfg->gittins_starve_factor = 10;
+	cfg->gittins_window = 8;
 	cfg->restart_overhead_s = 0;
 	cfg->fs_half_life_s = 604800;
 	cfg->prio_calc_period_s = 60;
@@ -66,6 +67,9 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 	if (cfg->gittins_min_samples < 1 || cfg->gittins_min_samples > 1000000)
 		return aidc_errf(e, AIDC_E_INVAL, "gittins min samples %u out of range 1..1000000",
 				 cfg->gittins_min_samples);
+	if (cfg->gittins_window > 1000000)
+		return aidc_errf(e, AIDC_E_INVAL, "gittins window %u out of range 0..1000000",
+				 cfg->gittins_window);
 	if (cfg->gittins_quantum_s < 0 || cfg->gittins_quantum_s > AIDC_MAX_DURATION_S ||
 	    cfg->gittins_starve_s < 0 || cfg->gittins_starve_s > AIDC_MAX_DURATION_S ||
 	    cfg->restart_overhead_s < 0 || cfg->restart_overhead_s > AIDC_MAX_DURATION_S)

@@ -22,6 +22,14 @@
  * samples, else (no history at all) its estimate (sched_job_est) as if its run
  * time were known.
  *
+ * Recency (cfg.gittins_window = W > 0): each job fed multiplies the weights
+ * already in its classes by 1 - 1/W, so a class's distribution is about its
+ * last W finished jobs (where a center's workload drifts, as in Philly's VCs,
+ * the recent jobs of a VC x GPU count predict a new one better than all of
+ * them). The classes' n stays a count (gittins_min_samples). The keys of
+ * waiting jobs then go stale: at most every GIT_REKEY_S (1 hour), if a job has
+ * finished since, every pending key is computed again and the queues sorted.
+ *
  * Index. For a job that has run a seconds, let q be the lower edge of a's
  * bucket (quantization: a job's priority changes only when its run time
  * crosses a bucket edge, its quantum boundary) and S a run time drawn from the
@@ -56,8 +64,9 @@
  * ending). The promote heap drives it.
  *
  * Costs: a key O(levels + buckets) (~60 buckets), computed when a job is queued
- * and when preemption looks at a running job; feeding a finished job
- * O(levels). Memory: 12 bytes x buckets per class; classes are bounded by
+ * and when preemption looks at a running job (and for every pending job at a
+ * re-keying); feeding a finished job O(levels) (O(levels x buckets) with a
+ * window). Memory: 16 bytes x buckets per class; classes are bounded by
  * AIDC_MAX_PREDICT_GROUPS (past it new classes are not created and their jobs
  * use coarser ones). Only lookups go through the hash table.
  */
@@ -131,6 +140,18 @@ void sched_gittins_release(struct sched_gittins *g)
 	memset(g, 0, sizeof *g);
 }
 
+/* Older samples weigh d times less; weights that no longer count are dropped
+ * (kept exact zeros, and no denormal arithmetic). */
+static void decay(struct sched_gclass *c, double d)
+{
+	for (uint32_t i = 0; i < SCHED_GIT_BUCKETS; i++) {
+		c->cnt[i] *= d;
+		c->sum[i] *= d;
+		if (c->cnt[i] < 1e-6)
+			c->cnt[i] = c->sum[i] = 0;
+	}
+}
+
 void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_s)
 {
 	struct sched_hkey k;
@@ -145,7 +166,10 @@ void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_
 		    !(c = sched_hindex_get(&s->git.cls, &k, sizeof *c, 256, AIDC_MAX_PREDICT_GROUPS)))
 			continue;
 		c->n++;
-		c->cnt[b]++;
+		s->git.fed++;
+		if (s->cfg.gittins_window)
+			decay(c, 1.0 - 1.0 / (double)s->cfg.gittins_window);
+		c->cnt[b] += 1;
 		c->sum[b] += (double)AIDC_MAX(run_s, 0);
 	}
 }
@@ -309,6 +333,41 @@ static bool starved_live(const struct sched *s, const struct sched_partition *p)
 	return j->live && j->starved && j->seq == p->git_starved_seq;
 }
 
+/* With gittins_window the class distributions move, so the keys of waiting
+ * jobs (computed when they were queued) go stale: at most every
+ * GIT_REKEY_S, if a job has finished since, every pending job's key is
+ * computed again and each queue sorted again (O(pending x (levels + buckets))
+ * plus the sort; starved jobs keep theirs). */
+#define GIT_REKEY_S 3600
+static void rekey(struct sched *s, int64_t now_s)
+{
+	if (!s->cfg.gittins_window || s->git.fed == s->git.rekey_fed ||
+	    (s->git.rekey_started && now_s - s->git.rekey_t < GIT_REKEY_S))
+		return;
+	if (!s->git.rekey_started) {
+		/* the first pass: keys were computed when their jobs were queued; the
+		 * first re-keying is an hour later */
+		s->git.rekey_started = true;
+		s->git.rekey_t = now_s;
+		s->git.rekey_fed = s->git.fed;
+		return;
+	}
+	s->git.rekey_fed = s->git.fed;
+	s->git.rekey_t = now_s;
+	for (uint32_t part = 0; part < s->nparts; part++) {
+		struct sched_partition *p = &s->parts[part];
+
+		for (size_t i = p->qhead; i < p->qn; i++)
+			s->hot[p->q[i]].k1 = sched_gittins_key(s, &s->jobs[p->q[i]],
+								s->jobs[p->q[i]].executed_s);
+		for (size_t i = 0; i < p->ninbox; i++)
+			s->hot[p->inbox[i]].k1 = sched_gittins_key(
+				s, &s->jobs[p->inbox[i]], s->jobs[p->inbox[i]].executed_s);
+		sched_queue_sort(s, p);
+		sched_queue_merge(s, p);
+	}
+}
+
 /* Due quantum boundaries schedule the next one (the pass itself recomputes
  * running keys); due starvation deadlines move their job to the starved tier.
  * Stale entries at the top are dropped so sched_next_wakeup stays exact. */
@@ -318,6 +377,7 @@ void sched_gittins_tick(struct sched *s, int64_t now_s)
 	const struct aidc_heap_item *top;
 	struct sched_partition *p;
 
+	rekey(s, now_s);
 	while ((top = aidc_heap_peek(&s->demote)) != NULL &&
 	       (top->key <= now_s || !run_entry_valid(s, top->value))) {
 		aidc_heap_pop(&s->demote, &it);

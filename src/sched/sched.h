@@ -154,6 +154,11 @@ struct sched_config {
 	int64_t gittins_starve_s;
 	uint32_t gittins_starve_factor; /* ... or starve_factor x its effective remaining
 					   time, whichever is longer */
+	/* GITTINS: each class's run-time distribution weighs its finished jobs by
+	 * recency, as if it held about the last gittins_window of them (each new one
+	 * multiplies the older weights by 1 - 1/window); 0 = every finished job
+	 * counts the same, forever. */
+	uint32_t gittins_window;
 	/* Run time a preempted job loses when it restarts (the simulator's
 	 * --restart-overhead): GITTINS preempts only jobs whose key is worse than the
 	 * head's by more than this cost. */

@@ -134,11 +134,16 @@ struct sched_hgroup {
 struct sched_gclass {
 	struct sched_hkey key; /* devs: octave of the job's devices */
 	uint32_t n;
-	uint32_t cnt[SCHED_GIT_BUCKETS];
-	double sum[SCHED_GIT_BUCKETS]; /* seconds */
+	double cnt[SCHED_GIT_BUCKETS]; /* weights (1 per job without gittins_window) */
+	double sum[SCHED_GIT_BUCKETS]; /* weighted seconds */
 };
 struct sched_gittins {
 	struct sched_hindex cls; /* of struct sched_gclass */
+	/* with gittins_window: finished jobs fed so far, and at the last re-keying
+	 * of the pending jobs (and its time) */
+	uint64_t fed, rekey_fed;
+	int64_t rekey_t;
+	bool rekey_started;
 };
 struct sched_predict {
 	struct aidc_intern names; /* user and job names (util/intern.h) */

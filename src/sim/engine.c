@@ -29,6 +29,7 @@ void sim_opts_defaults(struct sim_opts *o)
 	o->gittins_starve_factor = cfg.gittins_starve_factor;
 	o->gittins_quantum_s = cfg.gittins_quantum_s;
 	o->gittins_starve_s = cfg.gittins_starve_s;
+	o->gittins_window = cfg.gittins_window;
 	o->fs_half_life_s = cfg.fs_half_life_s;
 	o->prio_calc_period_s = cfg.prio_calc_period_s;
 	o->prio_max_age_s = cfg.prio_max_age_s;
@@ -605,6 +606,7 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.gittins_starve_factor = o->gittins_starve_factor;
 	cfg.gittins_quantum_s = o->gittins_quantum_s;
 	cfg.gittins_starve_s = o->gittins_starve_s;
+	cfg.gittins_window = o->gittins_window;
 	cfg.fs_half_life_s = o->fs_half_life_s;
 	cfg.prio_calc_period_s = o->prio_calc_period_s;
 	cfg.prio_max_age_s = o->prio_max_age_s;

@@ -278,6 +278,7 @@ struct sim_opts {
 	/* GITTINS settings (struct sched_config; sim_opts_defaults takes the core's) */
 	uint32_t gittins_min_samples, gittins_max_preempt, gittins_starve_factor;
 	int64_t gittins_quantum_s, gittins_starve_s;
+	uint32_t gittins_window; /* sched_config.gittins_window */
 	/* Start estimates (sched_forecast): at the submission of every eta_every-th
 	 * job of the trace (0 = never), the core's forecast of its start, with at
 	 * most eta_max_passes passes (0 = 100,000) at steps of eta_step_s (0 =

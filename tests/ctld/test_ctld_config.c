@@ -227,6 +227,7 @@ static void test_bridge_core_settings(void)
 	CHECK_EQ(sc->gittins_max_preempt, def.gittins_max_preempt);
 	CHECK_EQ(sc->gittins_starve_s, def.gittins_starve_s);
 	CHECK_EQ(sc->gittins_starve_factor, def.gittins_starve_factor);
+	CHECK_EQ(sc->gittins_window, def.gittins_window);
 	CHECK_EQ(sc->fs_half_life_s, def.fs_half_life_s);
 	CHECK_EQ(sc->prio_calc_period_s, def.prio_calc_period_s);
 	CHECK_EQ(sc->prio_max_age_s, def.prio_max_age_s);
@@ -242,6 +243,8 @@ static void test_bridge_core_settings(void)
 	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_max_preempt", "3", &e), 0);
 	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_starve_s", "7200", &e), 0);
 	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_starve_factor", "4", &e), 0);
+	CHECK_EQ(ctld_config_set(&c->cfg, "gittins_window", "32", &e), 0);
+	CHECK(ctld_config_set(&c->cfg, "gittins_window", "1000001", &e) != 0);
 	CHECK(ctld_config_set(&c->cfg, "gittins_min_samples", "0", &e) != 0);
 	CHECK_EQ(ctld_sched_init(c, &e), 0);
 	sc = sched_get_config(c->sched);
@@ -251,6 +254,7 @@ static void test_bridge_core_settings(void)
 	CHECK_EQ(sc->gittins_max_preempt, 3);
 	CHECK_EQ(sc->gittins_starve_s, 7200);
 	CHECK_EQ(sc->gittins_starve_factor, 4);
+	CHECK_EQ(sc->gittins_window, 32);
 	sched_free(c->sched);
 	aidc_free(c);
 }

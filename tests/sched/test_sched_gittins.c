@@ -305,7 +305,7 @@ static bool same_before(const struct simres *a, const struct simres *b, int64_t 
  * The same test on SRTF, an oracle, finds differences: the test can see
  * look-ahead.
  */
-static bool lookahead_free(enum sched_order o, uint32_t *checked)
+static bool lookahead_free(enum sched_order o, uint32_t window, uint32_t *checked)
 {
 	static struct wjob w[NMIX];
 	struct sched_config cfg = gcfg();
@@ -313,6 +313,7 @@ static bool lookahead_free(enum sched_order o, uint32_t *checked)
 	bool ok = true;
 
 	cfg.order = o;
+	cfg.gittins_window = window;
 	cfg.restart_overhead_s = 30;
 	mixed_workload(w, 23);
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &base);
@@ -349,9 +350,11 @@ static void test_gittins_no_lookahead(void)
 {
 	uint32_t n = 0;
 
-	CHECK(lookahead_free(SCHED_ORDER_GITTINS, &n));
+	CHECK(lookahead_free(SCHED_ORDER_GITTINS, 0, &n));
 	CHECK_GE(n, 8);
-	CHECK(!lookahead_free(SCHED_ORDER_SRTF, &n));
+	CHECK(lookahead_free(SCHED_ORDER_GITTINS, 16, &n)); /* recency weights, re-keying */
+	CHECK_GE(n, 8);
+	CHECK(!lookahead_free(SCHED_ORDER_SRTF, 0, &n));
 }
 
 /*
@@ -489,8 +492,65 @@ static void test_gittins_preemption_bounded(void)
 	CHECK_EQ(n, 0);
 }
 
+/*
+ * gittins_window weighs recent finished jobs more. One device, jobs run one at
+ * a time: 20 of class B (50 s), then 40 of class A (1,000 s) and 10 of class A
+ * (10 s). Then A and B submit one job each at the same moment, on a free
+ * device. With every job weighing the same, A's history is 80% long (Gittins R
+ * ~ 74 s against B's 50 s): B starts first. With a window of 8, A's recent short
+ * jobs dominate (R ~ 16 s): A starts first. The same workload with a window is
+ * deterministic and (test_gittins_no_lookahead) free of look-ahead.
+ */
+static int64_t probe_a_minus_b(const struct sched_config *cfg)
+{
+	static struct wjob w[72];
+	struct simres r;
+	int64_t t = 0, d;
+	size_t n = 0;
+
+	for (size_t i = 0; i < 20; i++, t += 50)
+		w[n++] = (struct wjob){t, 50, 1, 1, "u", "B"};
+	for (size_t i = 0; i < 40; i++, t += 1000)
+		w[n++] = (struct wjob){t, 1000, 1, 1, "u", "A"};
+	for (size_t i = 0; i < 10; i++, t += 10)
+		w[n++] = (struct wjob){t, 10, 1, 1, "u", "A"};
+	w[n++] = (struct wjob){t, 50, 1, 1, "u", "B"};
+	w[n++] = (struct wjob){t, 10, 1, 1, "u", "A"};
+	simulate(cfg, w, n, 1, 1, 10000000, &r);
+	CHECK_EQ(r.st[n - 1].state, W_DONE);
+	CHECK_EQ(r.st[n - 2].state, W_DONE);
+	d = r.st[n - 1].first_start_s - r.st[n - 2].first_start_s;
+	simres_free(&r);
+	return d;
+}
+
+static void test_gittins_window(void)
+{
+	struct sched_config cfg = gcfg();
+	struct simres a, b;
+	static struct wjob w[NMIX];
+
+	cfg.gittins_window = 0;
+	CHECK(probe_a_minus_b(&cfg) > 0); /* B first */
+	cfg.gittins_window = 8;
+	CHECK(probe_a_minus_b(&cfg) < 0); /* A first */
+
+	cfg.gittins_window = 16;
+	cfg.restart_overhead_s = 30;
+	mixed_workload(w, 17);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &a);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &b);
+	CHECK_EQ(a.nlog, b.nlog);
+	CHECK(a.hash == b.hash);
+	for (size_t i = 0; i < NMIX; i++)
+		CHECK_EQ(a.st[i].state, W_DONE);
+	simres_free(&a);
+	simres_free(&b);
+}
+
 /* Simulations: generous per-case timeouts for loaded machines. */
 TEST_MAIN({"test_gittins_deterministic", test_gittins_deterministic, 180},
 	  {"test_gittins_no_lookahead", test_gittins_no_lookahead, 300},
 	  {"test_gittins_no_starvation", test_gittins_no_starvation, 180},
-	  {"test_gittins_preemption_bounded", test_gittins_preemption_bounded, 180})
+	  {"test_gittins_preemption_bounded", test_gittins_preemption_bounded, 180},
+	  {"test_gittins_window", test_gittins_window, 180})
