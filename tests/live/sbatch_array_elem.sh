@@ -21,7 +21,7 @@ markers() { (cd "$1" && for f in *; do [ -f "$f" ] && echo "$f:$(wc -l <"$f")"; 
 
 # --- A_T of a running element, a pending index, an ended element -------------
 mkdir -p "$DIR/m1"
-printf '#!/bin/sh\necho x >>"m1/$SLURM_ARRAY_TASK_ID"\nsleep 1.5\n' >"$DIR/a1.sh"
+printf '#!/bin/sh\necho x >>"m1/$SLURM_ARRAY_TASK_ID"\nsleep 4\n' >"$DIR/a1.sh"
 A=$(sb --parsable --array=0-5%1 -o /dev/null a1.sh)
 wait_for 30 test -e "$DIR/m1/0" || fail "element ${A}_0 started"
 e0=$(job_field "${A}_0" id)

@@ -17,10 +17,10 @@ njobs() { "$AIDC" jobs --json 2>/dev/null | "$PY" -c 'import json,sys
 d=json.load(sys.stdin); print(len(d.get("jobs", d)))'; }
 
 t0=$(date +%s)
-a=$(sb --parsable --begin=now+4 -o /dev/null --wrap 'date +%s >began')
-check_eq "--begin=now+4: reason BeginTime" "$(reason "$a")" BeginTime
+a=$(sb --parsable --begin=now+10 -o /dev/null --wrap 'date +%s >began')
+check_eq "--begin=now+10: reason BeginTime" "$(reason "$a")" BeginTime
 bs=$(job_field "$a" begin_s)
-[ "$bs" -ge $((t0 + 4)) ] && [ "$bs" -le $(($(date +%s) + 4)) ] && ok "begin_s $bs is now+4" ||
+[ "$bs" -ge $((t0 + 10)) ] && [ "$bs" -le $(($(date +%s) + 10)) ] && ok "begin_s $bs is now+10" ||
 	fail "begin_s '$bs' (t0 $t0)"
 "$AIDC" squeue -h -o '%i %t %r' | grep -q "^$a PD BeginTime" && ok "squeue shows BeginTime" ||
 	fail "squeue: $("$AIDC" squeue -h -o '%i %t %r' | tr '\n' ' ')"
@@ -32,9 +32,9 @@ began=$(cat "$DIR/began" 2>/dev/null || echo 0)
 [ "$began" -ge "$bs" ] && ok "it started at $began >= $bs" || fail "started at $began, begin $bs"
 
 # An array and aidc submit -b wait too; a dependency waits behind BeginTime.
-b=$(sb --parsable --begin=now+3 --array=0-2 -o /dev/null --wrap true)
-c=$(submit -b now+3 -o /dev/null -- true)
-d=$(sb --parsable --begin=now+3 -d "afterok:$p" -o /dev/null --wrap true)
+b=$(sb --parsable --begin=now+8 --array=0-2 -o /dev/null --wrap true)
+c=$(submit -b now+8 -o /dev/null -- true)
+d=$(sb --parsable --begin=now+8 -d "afterok:$p" -o /dev/null --wrap true)
 check_eq "array $b: BeginTime" "$(reason "$b")" BeginTime
 check_eq "aidc submit -b: BeginTime" "$(reason "$c")" BeginTime
 check_eq "with a dependency: BeginTime first" "$(reason "$d")" BeginTime
