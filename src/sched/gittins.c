@@ -339,6 +339,24 @@ static bool starved_live(const struct sched *s, const struct sched_partition *p)
  * computed again and each queue sorted again (O(pending x (levels + buckets))
  * plus the sort; starved jobs keep theirs). */
 #define GIT_REKEY_S 3600
+
+/* sched_gittins_key of pending job h during a re-keying: most waiting jobs
+ * have not run, so their class's index at run time 0 is computed once per
+ * re-keying (the same value: histories do not change during one). */
+static int64_t rekey_key(struct sched *s, uint32_t h)
+{
+	const struct sched_job *j = &s->jobs[h];
+	struct sched_gclass *c;
+
+	if (j->starved || j->executed_s >= 1 || !(c = (struct sched_gclass *)class_for(s, j)))
+		return sched_gittins_key(s, j, j->executed_s);
+	if (c->memo_no != s->git.rekey_no) {
+		c->memo_r0 = inv_index(c, 0);
+		c->memo_no = s->git.rekey_no;
+	}
+	return to_key(c->memo_r0, j);
+}
+
 static void rekey(struct sched *s, int64_t now_s)
 {
 	if (!s->cfg.gittins_window || s->git.fed == s->git.rekey_fed ||
@@ -354,15 +372,14 @@ static void rekey(struct sched *s, int64_t now_s)
 	}
 	s->git.rekey_fed = s->git.fed;
 	s->git.rekey_t = now_s;
+	s->git.rekey_no++;
 	for (uint32_t part = 0; part < s->nparts; part++) {
 		struct sched_partition *p = &s->parts[part];
 
 		for (size_t i = p->qhead; i < p->qn; i++)
-			s->hot[p->q[i]].k1 = sched_gittins_key(s, &s->jobs[p->q[i]],
-								s->jobs[p->q[i]].executed_s);
+			s->hot[p->q[i]].k1 = rekey_key(s, p->q[i]);
 		for (size_t i = 0; i < p->ninbox; i++)
-			s->hot[p->inbox[i]].k1 = sched_gittins_key(
-				s, &s->jobs[p->inbox[i]], s->jobs[p->inbox[i]].executed_s);
+			s->hot[p->inbox[i]].k1 = rekey_key(s, p->inbox[i]);
 		sched_queue_sort(s, p);
 		sched_queue_merge(s, p);
 	}

@@ -136,6 +136,10 @@ struct sched_gclass {
 	uint32_t n;
 	double cnt[SCHED_GIT_BUCKETS]; /* weights (1 per job without gittins_window) */
 	double sum[SCHED_GIT_BUCKETS]; /* weighted seconds */
+	/* re-keying's memo: 1 / index at run time 0 (valid when memo_no is the
+	 * re-keying's number; histories do not change during one) */
+	double memo_r0;
+	uint64_t memo_no;
 };
 struct sched_gittins {
 	struct sched_hindex cls; /* of struct sched_gclass */
@@ -144,6 +148,7 @@ struct sched_gittins {
 	uint64_t fed, rekey_fed;
 	int64_t rekey_t;
 	bool rekey_started;
+	uint64_t rekey_no; /* re-keyings so far (sched_gclass.memo_no) */
 };
 struct sched_predict {
 	struct aidc_intern names; /* user and job names (util/intern.h) */
