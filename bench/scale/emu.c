@@ -59,6 +59,11 @@ struct multi {
 	uint32_t idx;
 };
 
+struct done_xfer {
+	CURL *h;
+	CURLcode result;
+};
+
 struct emu {
 	struct emu_config cfg;
 	pthread_t th;
@@ -76,6 +81,9 @@ struct emu {
 	struct emu_job *jobs;
 	size_t jobs_cap;
 	struct emu_stats st;
+	/* Finished transfers of one drain_done, read before any is removed. */
+	struct done_xfer *done;
+	size_t cap_done;
 };
 
 int64_t emu_now_ms(void)
@@ -426,18 +434,27 @@ static void poll_done(struct emu *em, uint32_t i, long status, int64_t now)
 	nd->retry_ms = now + 300; /* the agent's nap after a failed poll */
 }
 
+/* Every message is read before any handle is removed: libcurl's
+ * curl_multi_remove_handle scans the unread messages, so removing each as it
+ * was read cost O(k^2) for k transfers ending together (16,384 nodes' polls:
+ * 60 % of the emulator's time in curl_multi_remove_handle). */
 static void drain_done(struct emu *em, CURLM *m, int64_t now)
 {
 	CURLMsg *msg;
 	int left;
+	size_t nd = 0;
 	while ((msg = curl_multi_info_read(m, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		CURL *h = msg->easy_handle;
+		AIDC_GROW(em->done, em->cap_done, nd + 1);
+		em->done[nd++] = (struct done_xfer){msg->easy_handle, msg->data.result};
+	}
+	for (size_t k = 0; k < nd; k++) {
+		CURL *h = em->done[k].h;
 		void *p = NULL;
 		long status = 0;
 		curl_easy_getinfo(h, CURLINFO_PRIVATE, &p);
-		if (msg->data.result == CURLE_OK)
+		if (em->done[k].result == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		uintptr_t tag = (uintptr_t)p;
 		if (tag & 1)
@@ -622,6 +639,7 @@ void emu_stop(struct emu *em)
 	aidc_free(em->slots);
 	aidc_free(em->q);
 	aidc_free(em->jobs);
+	aidc_free(em->done);
 	aidc_free(em);
 }
 
