@@ -168,6 +168,7 @@ void sched_free(struct sched *s)
 		aidc_free(j->user);
 		aidc_free(j->tenant);
 		aidc_free(j->allocs);
+		aidc_free(j->filter);
 	}
 	aidc_free(s->jobs);
 	sched_idmap_release(&s->ids);

@@ -699,7 +699,7 @@ int sched_frag_pick(struct sched *s, const struct sched_req *req, uint32_t part,
 	struct pick p = {.node = -1};
 	for (uint32_t n = 0; n < s->nnodes; n++) {
 		const struct sched_node *nd = &s->nodes[n];
-		if (!feasible(s, nd, part, req))
+		if (!feasible(s, nd, part, req) || !sched_node_allowed(s, n))
 			continue;
 		int64_t q = 0;
 		uint8_t ch = 0;

@@ -176,7 +176,9 @@ void sched_hot_fill(struct sched *s, uint32_t h)
 	x->ngroups = (uint8_t)j->ngroups;
 	memcpy(x->groups, j->groups, sizeof x->groups);
 	x->reason = SCHED_REASON_NONE;
-	x->shape = shape_intern(s, j);
+	/* A node filter is the job's own: no shape, so never-fits and the memo
+	 * answer for it alone (pass.c). */
+	x->shape = j->filter ? SCHED_NO_SHAPE : shape_intern(s, j);
 }
 
 void sched_hot_release(struct sched *s)

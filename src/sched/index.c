@@ -333,7 +333,7 @@ uint32_t sched_node_fit(const struct sched *s, uint32_t node, uint32_t nfree,
 	const struct sched_node *n = &s->nodes[node];
 	uint32_t k = AIDC_MAX_TASKS_PER_JOB;
 
-	if (!sched_node_open(n, req))
+	if (!sched_node_open(n, req) || !sched_node_allowed(s, node))
 		return 0;
 	if (req->ndev)
 		k = AIDC_MIN(k, nfree / req->ndev);

@@ -255,6 +255,71 @@ static void norm_nodes(struct sched_job *j, const struct sched_job_spec *sp)
 		j->nnodes = 0;
 }
 
+/* The node filter's ids (sched.h): known nodes, bounded counts. */
+static int check_filter(const struct sched *s, const struct sched_job_spec *sp,
+			struct aidc_err *e)
+{
+	const uint32_t *v[2] = {sp->include_nodes, sp->exclude_nodes};
+	uint32_t n[2] = {sp->ninclude, sp->nexclude};
+
+	for (int k = 0; k < 2; k++) {
+		if (n[k] > AIDC_MAX_NODES || (n[k] && !v[k]))
+			return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": bad %s node list (%u ids)",
+					 sp->id, k ? "exclude" : "include", n[k]);
+		for (uint32_t i = 0; i < n[k]; i++)
+			if (v[k][i] >= s->nnodes)
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "job %" PRIu64 ": %s node id %u unknown", sp->id,
+						 k ? "exclude" : "include", v[k][i]);
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool sorted_has(const uint32_t *v, uint32_t n, uint32_t x)
+{
+	return n && bsearch(&x, v, n, sizeof *v, cmp_u32) != NULL;
+}
+
+bool sched_nfilter_admits(const struct sched_nfilter *f, uint32_t node)
+{
+	return sorted_has(f->ids, f->n, node) == f->allow;
+}
+
+/* Job j's filter from the spec: include less exclude (allow), or exclude
+ * (deny); sorted, unique. NULL without one. O(k log k). */
+static struct sched_nfilter *make_filter(const struct sched_job_spec *sp)
+{
+	bool allow = sp->ninclude > 0;
+	uint32_t n = allow ? sp->ninclude : sp->nexclude, k = 0;
+	uint32_t *ex = NULL;
+	struct sched_nfilter *f;
+
+	if (!sp->ninclude && !sp->nexclude)
+		return NULL;
+	f = aidc_calloc(1, sizeof *f + (size_t)n * sizeof f->ids[0]);
+	f->allow = allow;
+	memcpy(f->ids, allow ? sp->include_nodes : sp->exclude_nodes, n * sizeof f->ids[0]);
+	qsort(f->ids, n, sizeof f->ids[0], cmp_u32);
+	if (allow && sp->nexclude) {
+		ex = aidc_reallocarray(NULL, sp->nexclude, sizeof *ex);
+		memcpy(ex, sp->exclude_nodes, sp->nexclude * sizeof *ex);
+		qsort(ex, sp->nexclude, sizeof *ex, cmp_u32);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if ((i == 0 || f->ids[i] != f->ids[i - 1]) && !sorted_has(ex, ex ? sp->nexclude : 0, f->ids[i]))
+			f->ids[k++] = f->ids[i];
+	f->n = k;
+	f->nf_nnodes = UINT32_MAX; /* no never-fits answer yet */
+	aidc_free(ex);
+	return f;
+}
+
 static int check_spec(const struct sched *s, const struct sched_job_spec *sp, int64_t now_s,
 		      struct aidc_err *e)
 {
@@ -295,7 +360,8 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 	if ((rc = check_str("name", sp->name, e)) || (rc = check_str("user", sp->user, e)) ||
 	    (rc = check_str("tenant", sp->tenant, e)))
 		return rc;
-	if ((rc = check_req(s, sp, e)) || (rc = check_nodes(s, sp, e)))
+	if ((rc = check_req(s, sp, e)) || (rc = check_nodes(s, sp, e)) ||
+	    (rc = check_filter(s, sp, e)))
 		return rc;
 	if (idmap_get(&s->ids, sp->id) != UINT32_MAX)
 		return aidc_errf(e, AIDC_E_EXISTS, "job %" PRIu64 " already exists", sp->id);
@@ -352,6 +418,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->qos_milli = spec->qos_milli;
 	j->ngroups = spec->ngroups;
 	memcpy(j->groups, spec->groups, sizeof j->groups);
+	j->filter = make_filter(spec);
 	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
 	j->name_id = *j->name ? sched_intern(s, j->name) : UINT32_MAX;
 	j->hist_s = sched_predict_lookup(s, j);
@@ -429,6 +496,8 @@ static void job_forget(struct sched *s, uint32_t h)
 	aidc_free(j->name);
 	aidc_free(j->user);
 	aidc_free(j->tenant);
+	aidc_free(j->filter);
+	j->filter = NULL;
 	j->name = j->user = j->tenant = NULL;
 	j->live = false;
 	j->next_free = s->free_job;

@@ -147,6 +147,11 @@ static bool memo_add(struct sched *s, const struct sched_job *j, bool blocked)
 	 * nodes that hold tasks); the converse holds, so only it is remembered. */
 	if (!memo_usable(s) || m->n >= SCHED_MEMO_MAX || j->task.exclusive)
 		return false;
+	/* Nor is a job's with a node filter (-w/-x): the nodes it may not use
+	 * can hold other jobs of its shape. Its lookups stay sound (a filter only
+	 * takes nodes away). */
+	if (j->filter)
+		return false;
 	f = &m->v[m->n++];
 	f->ntasks = j->ntasks;
 	f->nnodes = j->nnodes;

@@ -43,6 +43,10 @@
  * job's task as full for every job, and a node holding any task as full for
  * an exclusive job; an exclusive CPU-only gang is planned as a constrained one
  * (place_cpu_nodes), so its own tasks may share its nodes. O(1) per node seen.
+ * Node filters (sched_job_spec include/exclude, Slurm -w/-x): sched_place_take
+ * sets s->place_filter for the job it places, and sched_node_fit, node_has_room
+ * and frag.c's pick skip the nodes it does not admit (O(log k) per node seen);
+ * never-fits counts the admitted nodes one by one (never_fits_filtered).
  *
  * Costs (N = nodes in the pool, W = N/64 bitset words, M = devices per node):
  * best-fit single node O(M + W) plus the nodes rejected for CPU/memory;
@@ -506,7 +510,7 @@ static bool node_has_room(const struct sched *s, uint32_t node, const struct sch
 {
 	const struct sched_node *n = &s->nodes[node];
 	return n->state == SCHED_NODE_UP && sched_node_open(n, req) &&
-	       n->cpu_free_milli >= req->cpu_milli &&
+	       sched_node_allowed(s, node) && n->cpu_free_milli >= req->cpu_milli &&
 	       n->mem_free_mib >= req->mem_mib;
 }
 
@@ -758,7 +762,7 @@ static int place_cpu_nodes(struct sched *s, const struct sched_job *j, uint32_t 
 	return 0;
 }
 
-int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
+static int place_take(struct sched *s, uint32_t h, uint32_t *nout)
 {
 	const struct sched_job *j = &s->jobs[h];
 	uint32_t nplan, model, n = 0, t = 0;
@@ -787,6 +791,14 @@ int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
 	}
 	*nout = n;
 	return 0;
+}
+
+int sched_place_take(struct sched *s, uint32_t h, uint32_t *nout)
+{
+	s->place_filter = s->jobs[h].filter; /* sched_node_allowed, for every policy */
+	int rc = place_take(s, h, nout);
+	s->place_filter = NULL;
+	return rc;
 }
 
 /* Tasks of r that nodes of class c can hold, each node on its own, at most cap. */
@@ -840,6 +852,75 @@ static bool never_fits_nodes(const struct sched *s, const struct sched_job *j, u
 	return true;
 }
 
+/* The next node of j's partition its filter admits, from position *i on (the
+ * filter's ids when it allows, else the partition's nodes); false at the end. */
+static bool filter_next(const struct sched *s, const struct sched_job *j, uint32_t *i,
+			uint32_t *node)
+{
+	const struct sched_nfilter *f = j->filter;
+	const struct sched_partition *pa = &s->parts[j->part];
+
+	for (; f->allow ? *i < f->n : *i < pa->nnodes; (*i)++) {
+		uint32_t id = f->allow ? f->ids[*i] : pa->nodes[*i];
+		if (s->nodes[id].partition == j->part && sched_nfilter_admits(f, id)) {
+			*node = id;
+			(*i)++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Node id as a never-fits class of its own: its devices of model m (m ==
+ * SCHED_NCLASS_CPU: the node for CPU-only tasks), CPU and memory. */
+static struct sched_nclass node_class(const struct sched *s, uint32_t id, uint32_t m)
+{
+	const struct sched_node *n = &s->nodes[id];
+	struct sched_nclass c = {m, 0, n->cpu_milli, 1, n->mem_mib};
+
+	for (uint32_t k = 0; m != SCHED_NCLASS_CPU && k < n->ndev; k++)
+		c.ndev += s->devs[n->first_dev + k].model == m;
+	return c;
+}
+
+/* sched_never_fits (and never_fits_nodes) over the nodes j's filter leaves,
+ * each node its own class: O(models accepted x nodes left x devices per node),
+ * cached in the filter until a node is added. */
+static bool never_fits_filtered(const struct sched *s, const struct sched_job *j, uint64_t mask)
+{
+	struct sched_nfilter *f = j->filter;
+	bool whole = j->task.ndev && j->task.dev_milli == AIDC_DEVICE_MILLI;
+	uint64_t sum = 0, cap = j->per_node ? j->per_node : j->ntasks;
+	uint32_t base = j->nnodes ? j->ntasks / j->nnodes : 0;
+	uint32_t extra = j->nnodes ? j->ntasks % j->nnodes : 0;
+
+	if (f->nf_nnodes == s->nnodes)
+		return f->nf;
+	f->nf = true;
+	f->nf_nnodes = s->nnodes;
+	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++) {
+		uint64_t hi = 0, lo = 0;
+		uint32_t i = 0, id;
+		if (j->task.ndev ? !((mask >> m) & 1) : m > 0)
+			continue;
+		if (whole || j->nnodes)
+			sum = 0;
+		while (filter_next(s, j, &i, &id)) {
+			struct sched_nclass c =
+			    node_class(s, id, j->task.ndev ? m : SCHED_NCLASS_CPU);
+			uint64_t k = class_tasks(&c, &j->task, j->nnodes ? base + 1 : cap);
+			hi += j->nnodes && k > base;
+			lo += j->nnodes && k >= base;
+			sum += j->nnodes ? 0 : k;
+		}
+		if (j->nnodes ? hi >= extra && lo >= j->nnodes : sum >= j->ntasks) {
+			f->nf = false;
+			break;
+		}
+	}
+	return f->nf;
+}
+
 bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 {
 	const struct sched_partition *pa = &s->parts[j->part];
@@ -847,6 +928,8 @@ bool sched_never_fits(const struct sched *s, const struct sched_job *j)
 	bool whole = j->task.ndev && j->task.dev_milli == AIDC_DEVICE_MILLI;
 	uint64_t sum = 0, cap = j->per_node ? j->per_node : j->ntasks;
 
+	if (j->filter)
+		return never_fits_filtered(s, j, mask);
 	if (j->nnodes)
 		return never_fits_nodes(s, j, mask);
 

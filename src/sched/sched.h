@@ -295,6 +295,18 @@ struct sched_job_spec {
 	 * quotas of each hold it (docs/tenancy.md). */
 	uint32_t groups[SCHED_MAX_JOB_GROUPS];
 	uint32_t ngroups;
+	/* Node filter (Slurm -w/--nodelist, -x/--exclude; docs/placement.md): node
+	 * ids from sched_add_node, copied at submit; any order, duplicates allowed,
+	 * at most AIDC_MAX_NODES each; NULL/0 = none. include: the job's tasks go
+	 * only on these nodes (Slurm's "the allocation contains every listed node"
+	 * is the driver's part: nodes = their count); exclude: never on these.
+	 * Never-fits counts only the nodes left. A job with a filter has no shape
+	 * and its failures stay out of the failed-shape memo (they say nothing of
+	 * other jobs). Cost: O(log k) per node a placement looks at (k ids). */
+	const uint32_t *include_nodes;
+	uint32_t ninclude;
+	const uint32_t *exclude_nodes;
+	uint32_t nexclude;
 };
 
 enum sched_job_state { SCHED_JOB_PENDING, SCHED_JOB_RUNNING };

@@ -347,6 +347,21 @@ struct sched {
 	size_t cap_fs_ents;
 	double *fs_path; /* 2 x ngroups: level_fs along the walk and of the last leaf */
 	size_t cap_fs_path;
+	/* The node filter of the job sched_place_take is placing (NULL otherwise):
+	 * what sched_node_allowed reads, so every node check of a placement honors
+	 * it without each policy passing the job along. */
+	const struct sched_nfilter *place_filter;
+};
+
+/* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are
+ * the only nodes the job may use (include less exclude), else the nodes it
+ * may not. nf/nf_nnodes: sched_never_fits's answer, valid while the core has
+ * nf_nnodes nodes (nodes are only added; the test counts them in any state). */
+struct sched_nfilter {
+	bool allow, nf;
+	uint32_t nf_nnodes;
+	uint32_t n;
+	uint32_t ids[];
 };
 
 /* ---- core-private structures ------------------------------------------------ */
@@ -489,6 +504,7 @@ struct sched_job {
 	uint32_t victim_for;	  /* handle of the job it makes room for ... */
 	uint64_t victim_for_seq;  /* ... and that job's seq (handles are reused) */
 	uint32_t next_free;
+	struct sched_nfilter *filter; /* owned; NULL = none (sched_job_spec include/exclude) */
 };
 
 /*
@@ -621,6 +637,14 @@ static inline bool sched_node_open(const struct sched_node *n, const struct sche
 }
 uint32_t sched_node_fit(const struct sched *s, uint32_t node, uint32_t nfree,
 			const struct sched_req *req);
+/* Whether f admits node (job.c): O(log f->n). */
+bool sched_nfilter_admits(const struct sched_nfilter *f, uint32_t node);
+/* Whether the job being placed may use node at all (its node filter). */
+static inline bool sched_node_allowed(const struct sched *s, uint32_t node)
+{
+	const struct sched_nfilter *f = s->place_filter;
+	return !f || sched_nfilter_admits(f, node);
+}
 void sched_pool_release(struct sched_pool *p);
 
 /* job.c */
