@@ -154,6 +154,11 @@ struct api_job_submit {
 	/* A share of one device, milli (1..1000; below 1000 only with
 	 * gpus_per_task 1); 0 = whole devices (docs/live.md "Device shares"). */
 	int64_t gpu_milli;
+	/* Slurm -w/--nodelist and -x/--exclude as hostlists ("n[1-3],gpu7"; NULL =
+	 * none): the job's allocation contains every nodelist node (nodes is set
+	 * to their count) and none of exclude's (ctld_sched_nodelists). */
+	char *nodelist;
+	char *exclude;
 };
 extern const struct api_schema api_schema_job_submit;
 

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/sbatch.h"
 #include "util/arrayset.h"
+#include "util/hostlist.h"
 #include "util/util.h"
 
 /* Which field an applied option sets (api_sbatch_opt.id). */
@@ -68,6 +69,10 @@ enum {
 	O_WAIT,
 	O_WRAP,
 	O_EXCLUSIVE,
+	O_NODELIST,
+	O_EXCLUDE,
+	O_NODEFILE,
+	O_CONSTRAINT,
 };
 
 #define A   API_SB_APPLIED
@@ -81,12 +86,12 @@ enum {
 #define WHY_ONE_NODE                                                                               \
 	"an aidc sbatch job is one node (srun steps run on it; multi-node batch jobs are not "    \
 	"implemented yet, issue 13 item 5); aidc submit runs gangs"
+#define WHY_ONE_NODE_SHORT "an aidc sbatch job is one node"
 #define WHY_CPU_LAYOUT                                                                             \
 	"CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs "     \
 	"with -c/-n"
-#define WHY_NO_FEATURES "nodes declare no features or names to select on yet (issue 13 item 2)"
-#define WHY_NODE_NAMES                                                                             \
-	"choosing or avoiding nodes by name is not implemented yet (issue 13 item 2)"
+#define WHY_NO_FEATURES                                                                            \
+	"nodes declare no features here beyond their device model (-C MODEL selects one)"
 #define WHY_ACCT	"accounting options are not collected; the job runs the same"
 
 const struct api_sbatch_opt api_sbatch_opts[] = {
@@ -107,7 +112,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"cluster-constraint", 0, ARG, R, 0, "federated clusters do not exist here"},
     {"clusters", 'M', ARG, R, 0, "federated clusters do not exist here"},
     {"comment", 0, ARG, W, 0, "the comment is not stored"},
-    {"constraint", 'C', ARG, R, 0, WHY_NO_FEATURES},
+    {"constraint", 'C', ARG, A, O_CONSTRAINT,
+     "a device model (h100, A100: any case) as the GPUs' type; other features and "
+     "expressions (&, OR, [...], *N, !) are refused"},
     {"container", 0, ARG, R, 0, "OCI containers are not implemented yet"},
     {"container-id", 0, ARG, R, 0, "OCI containers are not implemented yet"},
     {"contiguous", 0, NO, R, 0, WHY_ONE_NODE},
@@ -124,7 +131,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"distribution", 'm', ARG, R, 0,
      "one node: srun numbers a step's tasks in order on it"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
-    {"exclude", 'x', ARG, R, 0, WHY_NODE_NAMES},
+    {"exclude", 'x', ARG, A, O_EXCLUDE,
+     "HOSTLIST (n[1-3],gpu7) or a file of names (a value with a '/'): nodes the job never "
+     "uses; unknown names are refused"},
     {"exclusive", 0, OPT, A, O_EXCLUSIVE,
      "whole nodes: starts only on nodes running no other job, and none shares them while it "
      "runs (pending reason Resources until then); =user, =mcs and =topo are refused"},
@@ -171,8 +180,11 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "lowers the priority by N (default 100); raising it needs an admin"},
     {"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
     {"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
-    {"nodefile", 'F', ARG, R, 0, WHY_NODE_NAMES},
-    {"nodelist", 'w', ARG, R, 0, WHY_NODE_NAMES},
+    {"nodefile", 'F', ARG, A, O_NODEFILE,
+     "a file of node names (lines or commas), read as --nodelist"},
+    {"nodelist", 'w', ARG, A, O_NODELIST,
+     "HOSTLIST or a file of names (a value with a '/'): the job runs on these nodes, all of "
+     "them (one here: " WHY_ONE_NODE_SHORT "); unknown names are refused"},
     {"nodes", 'N', ARG, A, O_NODES,
      "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
     {"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
@@ -834,6 +846,80 @@ static int apply_text(struct api_sbatch *s, const struct api_sbatch_opt *o, cons
 	}
 }
 
+/* -w/-x/-F: a hostlist, checked here, or (with a '/', and always for -F) a
+ * file name the client reads (api_sbatch_hostfile), as sbatch does. */
+static int set_hostlist(const char *opt, const char *v, bool file, char *dst, size_t cap,
+			bool *is_file, struct aidc_err *e)
+{
+	int rc = set_str(opt, v, dst, cap, e);
+	if (rc)
+		return rc;
+	*is_file = file || strchr(v, '/') != NULL;
+	if (*is_file)
+		return 0;
+	char **names = NULL;
+	size_t n = 0;
+	struct aidc_err he = {0};
+	rc = aidc_hostlist_expand(v, AIDC_MAX_NODES, &names, &n, &he);
+	aidc_hostlist_free(names, n);
+	if (rc) {
+		dst[0] = '\0';
+		return aidc_errf(e, AIDC_E_INVAL, "%s=%.64s: %s", opt, v, he.msg);
+	}
+	return 0;
+}
+
+/* -C/--constraint: one device model, the GPUs' type (as --gres=gpu:TYPE:N);
+ * feature expressions are refused naming the operator. */
+static int parse_constraint(struct api_sbatch *s, const char *opt, const char *v,
+			    struct aidc_err *e)
+{
+	static const char *const ops[][2] = {
+	    {"&", "AND (&)"},	{"|", "OR (|)"},   {"[", "matching OR ([...])"},
+	    {"]", "matching OR ([...])"}, {"*", "counts (*N)"}, {"!", "NOT (!)"},
+	    {",", "lists (,)"}, {"(", "parentheses"}, {")", "parentheses"}, {":", "counts (:N)"}};
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "%s: needs a feature", opt);
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(ops); i++)
+		if (strchr(v, ops[i][0][0]))
+			return aidc_errf(e, AIDC_E_UNSUPPORTED,
+					 "%s=%.64s: feature expressions (%s) are not implemented; "
+					 "name one device model (nodes have no other features here)",
+					 opt, v, ops[i][1]);
+	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+	    strlen(v))
+		return aidc_errf(e, AIDC_E_INVAL, "%s=%.64s: not a feature name", opt, v);
+	if (strlen(v) >= sizeof s->gpu_model)
+		return aidc_errf(e, AIDC_E_LIMIT, "%s: feature name too long", opt);
+	if (s->gpu_model[0] && strcasecmp(s->gpu_model, v))
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "%s=%s: differs from the GPU type '%s' given before (one type "
+				 "per job)",
+				 opt, v, s->gpu_model);
+	memcpy(s->gpu_model, v, strlen(v) + 1);
+	s->constraint = true;
+	return 0;
+}
+
+/* The options that choose nodes: -w, -F, -x, -C. */
+static int apply_nodes(struct api_sbatch *s, const struct api_sbatch_opt *o, const char *opt,
+		       const char *v, struct aidc_err *e)
+{
+	switch (o->id) {
+	case O_NODELIST:
+	case O_NODEFILE:
+		return set_hostlist(opt, v, o->id == O_NODEFILE, s->nodelist, sizeof s->nodelist,
+				    &s->nodelist_file, e);
+	case O_EXCLUDE:
+		return set_hostlist(opt, v, false, s->exclude, sizeof s->exclude, &s->exclude_file,
+				    e);
+	case O_CONSTRAINT:
+		return parse_constraint(s, opt, v, e);
+	default:
+		return apply_text(s, o, opt, v, e);
+	}
+}
+
 /* --exclusive[=user|mcs|topo]: whole nodes; the sharing variants are refused. */
 static int parse_exclusive(struct api_sbatch *s, const char *opt, const char *v,
 			   struct aidc_err *e)
@@ -922,7 +1008,7 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 		return 0;
 	}
 	default:
-		return apply_text(s, o, opt, v, e);
+		return apply_nodes(s, o, opt, v, e);
 	}
 }
 
@@ -1156,6 +1242,40 @@ static int64_t count_set(const int64_t *v, size_t n)
 	return k;
 }
 
+/* -w names one node (the job is one); -C's model needs GPUs to select. */
+static int resolve_nodes(const struct api_sbatch *s, const struct api_sbatch_job *j,
+			 struct aidc_err *e)
+{
+	if (s->nodelist_file || s->exclude_file)
+		return aidc_errf(e, AIDC_E_INTERNAL, "node list files were not read");
+	if (s->constraint && !j->gpus)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--constraint=%s: features select a device model here, and the job "
+				 "asks for no GPUs (add --gres=gpu:1, --gpus-per-node...)",
+				 s->gpu_model);
+	if (!s->nodelist[0])
+		return 0;
+	char **names = NULL;
+	size_t n = 0, distinct = 0;
+	struct aidc_err he = {0};
+	int rc = aidc_hostlist_expand(s->nodelist, AIDC_MAX_NODES, &names, &n, &he);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = !strcmp(names[k], names[i]);
+		distinct += !dup;
+	}
+	aidc_hostlist_free(names, n);
+	if (rc)
+		return aidc_errf(e, AIDC_E_INVAL, "--nodelist=%.64s: %s", s->nodelist, he.msg);
+	if (distinct > 1)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--nodelist=%.64s names %zu nodes and the job's allocation contains "
+				 "every one (as in Slurm): not supported: %s",
+				 s->nodelist, distinct, WHY_ONE_NODE);
+	return 0;
+}
+
 int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
 {
 	memset(j, 0, sizeof *j);
@@ -1226,7 +1346,7 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 		j->priority_set = true;
 		j->priority = s->priority_set ? s->priority : -s->nice;
 	}
-	return 0;
+	return resolve_nodes(s, j, e);
 }
 
 /* ---- -o/-e patterns -------------------------------------------------------- */

@@ -125,6 +125,12 @@ static const struct api_field job_submit_fields[] = {
 	F_I64(struct api_job_submit, gpu_milli, false, 0, AIDC_DEVICE_MILLI,
 	      "a share of one device in milli (1..1000, e.g. 500 = half; below 1000 only with "
 	      "gpus_per_task 1): tasks with shares may share a device (docs/live.md); 0 = whole"),
+	F_STR(struct api_job_submit, nodelist, false, (int64_t)AIDC_MAX_ARG_BYTES - 1,
+	      "-w: a Slurm hostlist (\"n[1-3],gpu7\") of known nodes of the job's partition: "
+	      "the job's allocation contains every one (nodes is set to their count; more "
+	      "nodes than listed is refused)"),
+	F_STR(struct api_job_submit, exclude, false, (int64_t)AIDC_MAX_ARG_BYTES - 1,
+	      "-x: a Slurm hostlist of known nodes the job never uses"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");

@@ -91,6 +91,12 @@ struct api_sbatch {
 	uint16_t warn[API_SB_MAX_WARN];
 	uint32_t nwarn;
 	uint32_t pbs_lines; /* #PBS directives in the script (not read) */
+	/* -w/--nodelist (-F/--nodefile), -x/--exclude: hostlists; *_file: the
+	 * value is a file name (a '/' in it, or -F) for api_sbatch_hostfile. */
+	char nodelist[AIDC_MAX_ARG_BYTES];
+	char exclude[AIDC_MAX_ARG_BYTES];
+	bool nodelist_file, exclude_file;
+	bool constraint; /* -C named a device model: gpu_model */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "api/sbatch.h"
 #include "cli/cli.h"
 #include "cli/cli_live.h"
+#include "util/hostlist.h"
 #include "util/util.h"
 
 extern char **environ;
@@ -248,6 +249,74 @@ static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb
 
 /* sbatch reads SBATCH_* input variables; this one does not: refused rather
  * than ignored (each would change the job in Slurm). */
+/* A node file (-w/-x with a '/', -F) as a comma list in dst (cap bytes): its
+ * names separated by blanks, commas or lines, as sbatch reads it on the
+ * submit host (a relative name: from the current directory). */
+static int read_hostfile(const char *opt, char *dst, size_t cap)
+{
+	char path[AIDC_MAX_ARG_BYTES];
+	snprintf(path, sizeof path, "%s", dst);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, ME ": %s=%s: cannot read the node file: %s\n", opt, path,
+			strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	size_t n = 0;
+	bool sep = false, over = false;
+	int ch;
+	while ((ch = fgetc(f)) != EOF && !over) {
+		bool blank = ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+		if (blank) {
+			sep = n > 0;
+			continue;
+		}
+		if (sep && n + 1 < cap)
+			dst[n++] = ',';
+		sep = false;
+		over = n + 1 >= cap;
+		if (!over)
+			dst[n++] = (char)ch;
+	}
+	fclose(f);
+	dst[n] = '\0';
+	if (over || n == 0) {
+		fprintf(stderr, ME ": %s=%s: the node file is %s\n", opt, path,
+			over ? "too long" : "empty");
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Reads -w/-x/-F node files into the lists and checks them as hostlists. */
+static int read_hostfiles(struct api_sbatch *sb)
+{
+	struct {
+		const char *opt;
+		char *list;
+		bool *file;
+	} l[] = {{"--nodelist", sb->nodelist, &sb->nodelist_file},
+		 {"--exclude", sb->exclude, &sb->exclude_file}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(l); i++) {
+		if (!*l[i].file)
+			continue;
+		int rc = read_hostfile(l[i].opt, l[i].list, sizeof sb->nodelist);
+		if (rc)
+			return rc;
+		*l[i].file = false;
+		char **names = NULL;
+		size_t n = 0;
+		struct aidc_err e = {0};
+		rc = aidc_hostlist_expand(l[i].list, AIDC_MAX_NODES, &names, &n, &e);
+		aidc_hostlist_free(names, n);
+		if (rc) {
+			fprintf(stderr, ME ": %s: the node file: %s\n", l[i].opt, e.msg);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
 static int check_input_env(void)
 {
 	for (char **ep = environ; *ep; ep++)
@@ -505,7 +574,9 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 					: sb->requeue < 0 ? "fail"
 							  : ""},
 		    {"request_id", r->rid},
-		    {"dependency", sb->dependency}};
+		    {"dependency", sb->dependency},
+		    {"nodelist", sb->nodelist},
+		    {"exclude", sb->exclude}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v[0])
 			aidc_json_kstr(w, strs[i].key, strs[i].v);
@@ -620,6 +691,8 @@ static int run(const struct sbatch_cl *cl)
 	int rc = check_input_env();
 	if (rc == 0)
 		rc = load(cl, &script, sb);
+	if (rc == 0)
+		rc = read_hostfiles(sb);
 	if (rc == 0 && api_sbatch_resolve(sb, &r->job, &e) != 0) {
 		fprintf(stderr, ME ": %s\n", e.msg);
 		rc = CLI_EXIT_USAGE;

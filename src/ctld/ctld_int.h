@@ -560,6 +560,11 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e);
 int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e);
 int ctld_sched_node_state(struct ctld *c, struct ctld_node *n);
 int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
+/* Checks a submission's nodelist and exclude (Slurm hostlists of known nodes;
+ * the nodelist's in the job's partition, no node in both) and sets nodes to
+ * the nodelist's size (the allocation holds every listed node, as Slurm's -w);
+ * -N above it (Slurm adds other nodes) is refused as not implemented. */
+int ctld_sched_nodelists(struct ctld *c, struct api_job_submit *s, struct aidc_err *e);
 /* Puts a restored running job back on its nodes. */
 int ctld_sched_restore_running(struct ctld *c, struct ctld_job *j, struct aidc_err *e);
 int ctld_sched_pass(struct ctld *c, struct aidc_err *e);

@@ -270,6 +270,8 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 	KS(dependency);
 	KS(array);
 	KS(array_pending);
+	KS(nodelist);
+	KS(exclude);
 	KI(array_limit);
 	KI(array_count);
 	KI(array_min);
@@ -752,6 +754,7 @@ int ctld_job_check(struct ctld *c, const struct api_identity *who, struct api_jo
 	int rc;
 	if ((rc = normalize_spec(c, spec, e)) != 0 ||
 	    (rc = check_partition(c, spec->partition, e)) != 0 ||
+	    (rc = ctld_sched_nodelists(c, spec, e)) != 0 ||
 	    (rc = ctld_tenancy_admit(c, who, spec, e)) != 0)
 		return rc;
 	return signal_check(spec, e);
@@ -802,7 +805,8 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 	}
 	if ((rc = ctld_array_admit(spec, e)) != 0 || (rc = normalize_spec(c, spec, e)) != 0)
 		return rc;
-	if ((rc = check_partition(c, spec->partition, e)) != 0)
+	if ((rc = check_partition(c, spec->partition, e)) != 0 ||
+	    (rc = ctld_sched_nodelists(c, spec, e)) != 0)
 		return rc;
 	if ((rc = ctld_tenancy_admit(c, who, spec, e)) != 0)
 		return rc;
@@ -1623,6 +1627,10 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
 	if (j->spec.exclusive)
 		aidc_json_kbool(w, "exclusive", true);
+	if (j->spec.nodelist) /* -w, -x as given (Slurm's ReqNodeList, ExcNodeList) */
+		aidc_json_kstr(w, "nodelist", j->spec.nodelist);
+	if (j->spec.exclude)
+		aidc_json_kstr(w, "exclude", j->spec.exclude);
 	/* What squeue and sinfo show (cli_squeue.c): partition, CPUs per task,
 	 * nodes asked for (0: any), GPU model asked for. */
 	aidc_json_kstr(w, "partition", j->spec.partition ? j->spec.partition : c->cfg.partition);

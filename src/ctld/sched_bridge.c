@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "ctld/ctld_int.h"
+#include "util/hostlist.h"
 #include "util/util.h"
 
 static void core_log(void *ctx, int level, const char *msg)
@@ -134,6 +135,127 @@ static void set_handle(struct ctld *c, struct ctld_job *j, int h)
 	c->by_handle[h] = j;
 }
 
+/* ---- node lists (Slurm -w/--nodelist, -x/--exclude) ------------------------------ */
+
+/* The distinct names of hostlist list (Slurm's form), in order: *out (free
+ * with aidc_hostlist_free) and *n; field names the list in errors. */
+static int list_names(const char *field, const char *list, char ***out, size_t *n,
+		      struct aidc_err *e)
+{
+	struct aidc_err he = {0};
+	if (aidc_hostlist_expand(list, AIDC_MAX_NODES, out, n, &he) != 0)
+		return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': %s", field, list, he.msg);
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		bool dup = false;
+		for (size_t m = 0; m < k && !dup; m++)
+			dup = !strcmp((*out)[m], (*out)[i]);
+		if (dup) {
+			aidc_free((*out)[i]);
+			continue;
+		}
+		(*out)[k++] = (*out)[i];
+	}
+	*n = k;
+	return 0;
+}
+
+/* Refuses names that are no node's, naming (up to 8 of) them, as Slurm's
+ * "Invalid node name specified". */
+static int names_known(struct ctld *c, const char *field, char **names, size_t n,
+		       struct aidc_err *e)
+{
+	char bad[256] = "";
+	size_t nbad = 0, len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ctld_node_find(c, names[i], NULL))
+			continue;
+		if (nbad++ < 8 && len < sizeof bad)
+			len += (size_t)snprintf(bad + len, sizeof bad - len, "%s%s", nbad > 1 ? ", " : "",
+						names[i]);
+	}
+	if (!nbad)
+		return 0;
+	return aidc_errf(e, AIDC_E_INVAL, "%s: invalid node name specified: %s%s (no such node; "
+					  "aidc nodes lists them)",
+			 field, bad, nbad > 8 ? ", ..." : "");
+}
+
+/* The nodelist's nodes in the job's partition and within its node count. */
+static int nodelist_fits(struct ctld *c, struct api_job_submit *s, char **names, size_t n,
+			 struct aidc_err *e)
+{
+	const char *part = s->partition ? s->partition : c->cfg.partition;
+	for (size_t i = 0; i < n; i++) {
+		const struct ctld_node *nd = ctld_node_find(c, names[i], NULL);
+		const char *np = nd->partition ? nd->partition : c->cfg.partition;
+		if (strcmp(np, part))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "nodelist: node %s is in partition %s, not the job's "
+					 "partition %s",
+					 names[i], np, part);
+	}
+	if (s->nodes > (int64_t)n)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "nodes=%" PRId64 " with a nodelist of %zu node%s: Slurm would add "
+				 "other nodes; that is not implemented here: list all %" PRId64,
+				 s->nodes, n, n == 1 ? "" : "s", s->nodes);
+	if (s->nodes && s->nodes < (int64_t)n)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "nodes=%" PRId64 " but the nodelist names %zu nodes (the job's "
+				 "allocation contains every listed node, as in Slurm)",
+				 s->nodes, n);
+	if (s->ntasks < (int64_t)n)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "the nodelist names %zu nodes but the job has %" PRId64
+				 " task%s (every listed node gets one at least; give more tasks)",
+				 n, s->ntasks, s->ntasks == 1 ? "" : "s");
+	s->nodes = (int64_t)n;
+	return 0;
+}
+
+int ctld_sched_nodelists(struct ctld *c, struct api_job_submit *s, struct aidc_err *e)
+{
+	char **in = NULL, **ex = NULL;
+	size_t nin = 0, nex = 0;
+	int rc = 0;
+	if (s->nodelist && (rc = list_names("nodelist", s->nodelist, &in, &nin, e)) == 0 &&
+	    (rc = names_known(c, "nodelist", in, nin, e)) == 0)
+		rc = nodelist_fits(c, s, in, nin, e);
+	if (rc == 0 && s->exclude && (rc = list_names("exclude", s->exclude, &ex, &nex, e)) == 0)
+		rc = names_known(c, "exclude", ex, nex, e);
+	for (size_t i = 0; rc == 0 && i < nin; i++)
+		for (size_t k = 0; k < nex; k++)
+			if (!strcmp(in[i], ex[k])) {
+				rc = aidc_errf(e, AIDC_E_INVAL,
+					       "node %s is both in the nodelist and excluded", in[i]);
+				break;
+			}
+	aidc_hostlist_free(in, nin);
+	aidc_hostlist_free(ex, nex);
+	return rc;
+}
+
+/* A hostlist as the core's node ids (nodes it does not have are left out:
+ * an include list then cannot be met, an exclude list has nothing to say).
+ * Caller frees the array. */
+static uint32_t *core_ids(struct ctld *c, const char *list, uint32_t *n)
+{
+	char **names = NULL;
+	size_t k = 0;
+	*n = 0;
+	if (!list || list_names("list", list, &names, &k, NULL) != 0)
+		return NULL;
+	uint32_t *ids = aidc_calloc(k + 1, sizeof *ids);
+	for (size_t i = 0; i < k; i++) {
+		const struct ctld_node *nd = ctld_node_find(c, names[i], NULL);
+		if (nd && nd->sched_id >= 0)
+			ids[(*n)++] = (uint32_t)nd->sched_id;
+	}
+	aidc_hostlist_free(names, k);
+	return ids;
+}
+
 int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 {
 	const struct api_job_submit *s = &j->spec;
@@ -148,9 +270,16 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		for (size_t i = 0; m < 0 && i < c->nnodes; i++)
 			if (!strcasecmp(c->nodes[i].model, s->gpu_model))
 				m = sched_find_model(c->sched, c->nodes[i].model);
-		if (m < 0)
-			return aidc_errf(e, AIDC_E_NOFIT, "no node has accelerator model '%s'",
-					 s->gpu_model);
+		if (m < 0) {
+			char known[256] = "";
+			size_t len = 0;
+			for (uint32_t k = 0; k < sched_model_count(c->sched) && len < sizeof known; k++)
+				len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
+							k ? ", " : "", sched_model_name(c->sched, k));
+			return aidc_errf(e, AIDC_E_NOFIT,
+					 "no node has accelerator model '%s' (models here: %s)",
+					 s->gpu_model, len ? known : "none");
+		}
 		mask = UINT64_C(1) << m;
 	}
 	struct sched_job_spec js = {
@@ -185,7 +314,21 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	if (ng < 0)
 		return ng;
 	js.ngroups = (uint32_t)ng;
+	uint32_t *in = core_ids(c, s->nodelist, &js.ninclude);
+	uint32_t *ex = core_ids(c, s->exclude, &js.nexclude);
+	js.include_nodes = in;
+	js.exclude_nodes = ex;
+	static const uint32_t node0 = 0;
+	if (s->nodelist && !js.ninclude && sched_node_count(c->sched) > 0) {
+		/* None of its nodes is the core's (their registration failed): node 0
+		 * both included and excluded leaves it none, so it waits (never fits)
+		 * instead of running elsewhere or being refused on a restart. */
+		js.include_nodes = js.exclude_nodes = &node0;
+		js.ninclude = js.nexclude = 1;
+	}
 	int h = sched_submit(c->sched, &js, ctld_now_s(), e);
+	aidc_free(in);
+	aidc_free(ex);
 	if (h < 0)
 		return h;
 	set_handle(c, j, h);

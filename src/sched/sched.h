@@ -295,7 +295,7 @@ struct sched_job_spec {
 	 * quotas of each hold it (docs/tenancy.md). */
 	uint32_t groups[SCHED_MAX_JOB_GROUPS];
 	uint32_t ngroups;
-	/* Node filter (Slurm -w/--nodelist, -x/--exclude; docs/placement.md): node
+	/* Node filter (Slurm -w/--nodelist, -x/--exclude; docs/slurm.md): node
 	 * ids from sched_add_node, copied at submit; any order, duplicates allowed,
 	 * at most AIDC_MAX_NODES each; NULL/0 = none. include: the job's tasks go
 	 * only on these nodes (Slurm's "the allocation contains every listed node"

@@ -140,9 +140,16 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH -d afterok:1:\n", AIDC_E_INVAL, "empty job id"},
 	    {"#!/bin/sh\n#SBATCH -d nope:1\n", AIDC_E_INVAL, "not a dependency type"},
 	    {"#!/bin/sh\n#SBATCH --exclusive=user\n", AIDC_E_UNSUPPORTED, "--exclusive"},
-	    {"#!/bin/sh\n#SBATCH --constraint=a100\n", AIDC_E_UNSUPPORTED, "--constraint"},
-	    {"#!/bin/sh\n#SBATCH -x n1\n", AIDC_E_UNSUPPORTED, "--exclude (-x)"},
-	    {"#!/bin/sh\n#SBATCH -w n1\n", AIDC_E_UNSUPPORTED, "--nodelist (-w)"},
+	    {"#!/bin/sh\n#SBATCH --constraint=a100&ib\n", AIDC_E_UNSUPPORTED, "AND (&)"},
+	    {"#!/bin/sh\n#SBATCH -C a100|h100\n", AIDC_E_UNSUPPORTED, "OR (|)"},
+	    {"#!/bin/sh\n#SBATCH -C [rack1|rack2]\n", AIDC_E_UNSUPPORTED, "-C=[rack1|rack2]"},
+	    {"#!/bin/sh\n#SBATCH -C a100*2\n", AIDC_E_UNSUPPORTED, "counts (*N)"},
+	    {"#!/bin/sh\n#SBATCH -C !a100\n", AIDC_E_UNSUPPORTED, "NOT (!)"},
+	    {"#!/bin/sh\n#SBATCH --gres=gpu:a100:1 -C h100\n", AIDC_E_UNSUPPORTED,
+	     "differs from the GPU type 'a100'"},
+	    {"#!/bin/sh\n#SBATCH -x n[3-1]\n", AIDC_E_INVAL, "-x=n[3-1]"},
+	    {"#!/bin/sh\n#SBATCH -w n[1-2\n", AIDC_E_INVAL, "-w=n[1-2"},
+	    {"#!/bin/sh\n#SBATCH --nodelist=\n", AIDC_E_INVAL, "--nodelist"},
 	    {"#!/bin/sh\n#SBATCH --begin=now+1fortnight\n", AIDC_E_INVAL, "not a unit"},
 	    {"#!/bin/sh\n#SBATCH --signal=R:USR1@60\n", AIDC_E_UNSUPPORTED, "R: (at a reservation"},
 	    {"#!/bin/sh\n#SBATCH --signal=FOO\n", AIDC_E_INVAL, "'FOO' is not a signal"},
@@ -267,6 +274,11 @@ static void test_resolve(void)
 	    {"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
 	    {"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
 	    {"#SBATCH --mem=0\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    /* -w names the job's one node; -x any; -C a model for the GPUs */
+	    {"#SBATCH -w n1 -x n[2-9],gpu07 --gres=gpu:1 -C A100\n", 0, 1, 1, 0, 0},
+	    {"#SBATCH -w n[1-1],n1\n", 0, 1, 0, 0, 0},
+	    {"#SBATCH --nodelist=n[1-2]\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH -C h100\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
 	    {"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
 	    {"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
 	    {"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
@@ -288,6 +300,34 @@ static void test_resolve(void)
 		CHECK_EQ(j.mem_mib, cases[i].mem);
 		CHECK_EQ(j.priority, cases[i].prio);
 	}
+}
+
+/* -w/-x/-F: hostlists kept as given, file names (a '/', or -F) left for the
+ * client to read (and refused by resolve until it has); -C sets the model. */
+static void test_nodes(void)
+{
+	struct api_sbatch s;
+	struct api_sbatch_job j;
+	struct aidc_err e = {0};
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -w gpu07 -x n[1-3] -C H100 -G 1\n", &s, &e),
+		 0);
+	CHECK_STR(s.nodelist, "gpu07");
+	CHECK_STR(s.exclude, "n[1-3]");
+	CHECK(!s.nodelist_file && !s.exclude_file && s.constraint);
+	CHECK_STR(s.gpu_model, "H100");
+	CHECK_EQ(api_sbatch_apply(&s, "-w", "./hosts", &e), 0); /* the command line wins */
+	CHECK(s.nodelist_file);
+	CHECK_STR(s.nodelist, "./hosts");
+	CHECK_EQ(api_sbatch_resolve(&s, &j, &e), AIDC_E_INTERNAL); /* not read yet */
+	CHECK_EQ(api_sbatch_apply(&s, "--nodefile", "hosts", &e), 0);
+	CHECK(s.nodelist_file);
+	CHECK_EQ(api_sbatch_apply(&s, "-x", "/etc/bad_nodes", &e), 0);
+	CHECK(s.exclude_file);
+	/* aidc submit does not take them */
+	struct aidc_err e2 = {0};
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -x n1\n", &s, &e2), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, &e2), AIDC_E_UNSUPPORTED);
+	CHECK_CONTAINS(e2.msg, "--exclude");
 }
 
 static void test_patterns(void)
@@ -417,6 +457,6 @@ static void test_begin(void)
 	CHECK_EQ(api_sbatch_parse("#SBATCH --begin=12/24\n", &sb, &e), AIDC_E_UNSUPPORTED);
 }
 
-TEST_MAIN(TEST(test_directives), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
+TEST_MAIN(TEST(test_directives), TEST(test_nodes), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
 	  TEST(test_dependency), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
 	  TEST(test_submit_check), TEST(test_begin))

@@ -113,8 +113,27 @@ ok "exclusive" --exclusive job.sh
 has "exclusive" '"exclusive":true'
 refused "exclusive=user" "--exclusive=user: sharing nodes" --exclusive=user job.sh
 refused "exclusive bad value" "--exclusive=bob: not a value" --exclusive=bob job.sh
-refused "constraint" "--constraint (-C): not supported" -C a100 job.sh
-refused "exclude" "--exclude (-x): not supported" -x n1 job.sh
+refused "constraint without GPUs" "--constraint=a100: features select a device model" -C a100 job.sh
+refused "constraint expression" "AND (&)" -C 'a100&ib' job.sh
+ok "constraint" -C H100 --gres=gpu:2 job.sh
+has "constraint" '"gpu_model":"H100"'
+ok "nodelist, exclude" -w gpu07 -x 'n[1-3]' job.sh
+has "nodelist, exclude" '"nodelist":"gpu07"'
+has "nodelist, exclude" '"exclude":"n[1-3]"'
+refused "nodelist of two" "names 2 nodes" -w 'n[1-2]' job.sh
+refused "nodelist bad" "-w=n[2-1]" -w 'n[2-1]' job.sh
+printf 'n1\n n1, \n' > hosts
+printf 'n5,n6\nn7\n' > bad_nodes
+script '#SBATCH -x ./bad_nodes'
+ok "node files" -w ./hosts job.sh
+has "node files" '"nodelist":"n1,n1"'
+has "node files" '"exclude":"n5,n6,n7"'
+ok "nodefile" -F hosts job.sh
+has "nodefile" '"nodelist":"n1,n1"'
+refused "missing node file" "cannot read the node file" -w ./nope job.sh
+: > empty
+refused "empty node file" "the node file is empty" -F empty job.sh
+script '#SBATCH -J t'
 refused "two nodes" "--nodes=2: not supported" -N 2 job.sh
 refused "tasks past a node" "needs more than one node" -n 8 --ntasks-per-node=4 job.sh
 refused "two GPU options" "give one of --gres=gpu" --gres=gpu:1 --gpus=1 job.sh

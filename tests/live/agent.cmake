@@ -43,6 +43,9 @@ aidc_live_test(NAME live_agent_plugin SCRIPT agent_plugin.sh
 # arguments, one run per job, -o %x / slurm-%j.out, --chdir, --export, per-node
 # GPUs, case-insensitive GPU types, refusals that create no job.
 aidc_live_test(NAME live_sbatch SCRIPT sbatch.sh TIMEOUT 180)
+# -w/-x/-F/-C on 3 agents (sbatch_nodes.sh): node choice, the memo case, never_fits,
+# kill -9 restart, refusals.
+aidc_live_test(NAME live_sbatch_nodes SCRIPT sbatch_nodes.sh TIMEOUT 240)
 # Job arrays (sbatch_array.sh): env, %A_%a, throttle, squeue, cancel, afterok, restart.
 aidc_live_test(NAME live_sbatch_array SCRIPT sbatch_array.sh TIMEOUT 300)
 # Array elements by ID_INDEX (sbatch_array_elem.sh): job/scontrol show, hold/release of one.
