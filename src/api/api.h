@@ -159,6 +159,9 @@ struct api_job_submit {
 	 * to their count) and none of exclude's (ctld_sched_nodelists). */
 	char *nodelist;
 	char *exclude;
+	/* Slurm --mem=0: each task's memory limit is its node's whole memory;
+	 * needs exclusive (whole nodes) and no mem_mib. */
+	bool mem_whole;
 };
 extern const struct api_schema api_schema_job_submit;
 

@@ -170,7 +170,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"mail-type", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
     {"mail-user", 0, ARG, W, 0, "no mail command is configured; no mail is sent"},
     {"mcs-label", 0, ARG, R, 0, "MCS labels are not implemented"},
-    {"mem", 0, ARG, A, O_MEM, "memory per node (K/M/G/T suffixes, MiB by default)"},
+    {"mem", 0, ARG, A, O_MEM,
+     "memory per node (K/M/G/T suffixes, MiB by default); 0: all of the node's (the job "
+     "then has the node to itself, as --exclusive)"},
     {"mem-bind", 0, ARG, R, 0, "memory binding is not implemented"},
     {"mem-per-cpu", 0, ARG, A, O_MEM_PER_CPU, "memory per allocated CPU"},
     {"mem-per-gpu", 0, ARG, A, O_MEM_PER_GPU, "memory per allocated GPU"},
@@ -1327,10 +1329,7 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 		    e, AIDC_E_INVAL,
 		    "--mem, --mem-per-cpu and --mem-per-gpu are mutually exclusive (as "
 		    "in Slurm)");
-	if (s->mem_set && s->mem_mib == 0)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--mem=0 (all of a node's memory): not supported yet (it needs "
-				 "whole-node allocation); give a size");
+	j->mem_whole = s->mem_set && s->mem_mib == 0; /* Slurm: all of each node's memory */
 	if (s->mem_per_gpu_mib && !j->gpus)
 		return aidc_errf(e, AIDC_E_INVAL, "--mem-per-gpu needs GPUs (--gres, --gpus...)");
 	int64_t mem = s->mem_set	   ? s->mem_mib

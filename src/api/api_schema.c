@@ -131,6 +131,9 @@ static const struct api_field job_submit_fields[] = {
 	      "nodes than listed is refused)"),
 	F_STR(struct api_job_submit, exclude, false, (int64_t)AIDC_MAX_ARG_BYTES - 1,
 	      "-x: a Slurm hostlist of known nodes the job never uses"),
+	F_BOOL(struct api_job_submit, mem_whole,
+	       "--mem=0: each task's memory limit is its node's whole memory; needs exclusive "
+	       "and no mem_mib"),
 };
 SCHEMA(api_schema_job_submit, "JobSubmit", struct api_job_submit, job_submit_fields,
        "a job to run: a gang of ntasks identical tasks");

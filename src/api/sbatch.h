@@ -174,6 +174,7 @@ struct api_sbatch_job {
 	int64_t ntasks;		     /* Slurm's task count (informational) */
 	int64_t priority;	     /* 0 = default */
 	bool priority_set;
+	bool mem_whole; /* --mem=0: all of the node's memory (and the node: exclusive) */
 };
 /* Checks the options together and resolves the resources. Refuses what the
  * one-node batch job cannot mean (more than one node, conflicting GPU or

@@ -485,7 +485,7 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 	    {"SLURM_NTASKS_PER_NODE", sb->ntasks_per_node ? sb->ntasks_per_node : -1},
 	    {"SLURM_CPUS_PER_TASK", sb->cpus_per_task ? sb->cpus_per_task : -1},
 	    {"SLURM_CPUS_PER_GPU", sb->cpus_per_gpu ? sb->cpus_per_gpu : -1},
-	    {"SLURM_MEM_PER_NODE", sb->mem_set ? sb->mem_mib : -1},
+	    {"SLURM_MEM_PER_NODE", sb->mem_set && sb->mem_mib ? sb->mem_mib : -1},
 	    {"SLURM_MEM_PER_CPU", sb->mem_per_cpu_mib ? sb->mem_per_cpu_mib : -1},
 	    {"SLURM_MEM_PER_GPU", sb->mem_per_gpu_mib ? sb->mem_per_gpu_mib : -1},
 	    {"SLURM_GPUS_PER_NODE", sb->gpus_per_node ? sb->gpus_per_node : -1},
@@ -584,8 +584,10 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		aidc_json_kbool(w, "preemptible", true);
 	if (sb->hold)
 		aidc_json_kbool(w, "hold", true);
-	if (sb->exclusive)
+	if (sb->exclusive || r->job.mem_whole)
 		aidc_json_kbool(w, "exclusive", true);
+	if (r->job.mem_whole)
+		aidc_json_kbool(w, "mem_whole", true);
 	if (sb->kill_invalid_dep)
 		aidc_json_kbool(w, "kill_on_invalid_dep", true);
 	if (sb->array[0])

@@ -306,6 +306,8 @@ char *ctld_spec_to_json(const struct api_job_submit *s)
 		aidc_json_kbool(&w, "slurm_env", true);
 	if (s->exclusive)
 		aidc_json_kbool(&w, "exclusive", true);
+	if (s->mem_whole)
+		aidc_json_kbool(&w, "mem_whole", true);
 	const struct api_strv *vv[] = {&s->command, &s->env, &s->script_args};
 	const char *names[] = {"command", "env", "script_args"};
 	for (int k = 0; k < 3; k++) {
@@ -392,7 +394,11 @@ static int normalize_spec(struct ctld *c, struct api_job_submit *s, struct aidc_
 				 s->ntasks, s->nodes, s->ntasks_per_node);
 	if (s->cpus_per_task == 0)
 		s->cpus_per_task = 1;
-	if (s->mem_mib == 0)
+	if (s->mem_whole && (s->mem_mib || !s->exclusive))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "mem_whole (--mem=0: all of a node's memory) needs exclusive and "
+				 "no mem_mib");
+	if (s->mem_mib == 0 && !s->mem_whole)
 		s->mem_mib = c->cfg.default_mem_mib;
 	return gpu_milli_check(s, e);
 }
@@ -1627,6 +1633,8 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 	aidc_json_kbool(w, "preemptible", j->spec.preemptible);
 	if (j->spec.exclusive)
 		aidc_json_kbool(w, "exclusive", true);
+	if (j->spec.mem_whole)
+		aidc_json_kbool(w, "mem_whole", true);
 	if (j->spec.nodelist) /* -w, -x as given (Slurm's ReqNodeList, ExcNodeList) */
 		aidc_json_kstr(w, "nodelist", j->spec.nodelist);
 	if (j->spec.exclude)

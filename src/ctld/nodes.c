@@ -597,7 +597,9 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 	aidc_json_ki64(w, "time_limit_s", s->time_limit_s);
 	aidc_json_ki64(w, "kill_grace_s", c->cfg.kill_grace_s);
 	/* The agent's limits (cgroup/rlimit) and -o/-e files. */
-	aidc_json_ki64(w, "mem_mib", s->mem_mib);
+	/* --mem=0 (mem_whole): the node's memory; the job holds the node alone */
+	aidc_json_ki64(w, "mem_mib",
+		       s->mem_whole ? (int64_t)c->nodes[k->node].mem_mib : s->mem_mib);
 	aidc_json_ki64(w, "cpus", s->cpus_per_task);
 	if (s->stdout_path)
 		aidc_json_kstr(w, "stdout_path", s->stdout_path);

@@ -273,7 +273,7 @@ static void test_resolve(void)
 	    {"#SBATCH -n 8 --ntasks-per-node=4\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
 	    {"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
 	    {"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
-	    {"#SBATCH --mem=0\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
+	    {"#SBATCH --mem=0\n", 0, 1, 0, 0, 0}, /* all of the node's: mem_whole */
 	    /* -w names the job's one node; -x any; -C a model for the GPUs */
 	    {"#SBATCH -w n1 -x n[2-9],gpu07 --gres=gpu:1 -C A100\n", 0, 1, 1, 0, 0},
 	    {"#SBATCH -w n[1-1],n1\n", 0, 1, 0, 0, 0},
@@ -323,6 +323,13 @@ static void test_nodes(void)
 	CHECK(s.nodelist_file);
 	CHECK_EQ(api_sbatch_apply(&s, "-x", "/etc/bad_nodes", &e), 0);
 	CHECK(s.exclude_file);
+	/* --mem=0: the node's whole memory (mem_whole), not the default */
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH --mem=0 -c 4\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_resolve(&s, &j, NULL), 0);
+	CHECK(j.mem_whole && j.mem_mib == 0);
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH --mem=1G\n", &s, NULL), 0);
+	CHECK_EQ(api_sbatch_resolve(&s, &j, NULL), 0);
+	CHECK(!j.mem_whole && j.mem_mib == 1024);
 	/* aidc submit does not take them */
 	struct aidc_err e2 = {0};
 	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -x n1\n", &s, &e2), 0);

@@ -137,7 +137,10 @@ script '#SBATCH -J t'
 refused "two nodes" "--nodes=2: not supported" -N 2 job.sh
 refused "tasks past a node" "needs more than one node" -n 8 --ntasks-per-node=4 job.sh
 refused "two GPU options" "give one of --gres=gpu" --gres=gpu:1 --gpus=1 job.sh
-refused "mem=0" "--mem=0" --mem=0 job.sh
+ok "mem=0" --mem=0 job.sh
+has "mem=0" '"mem_whole":true'
+has "mem=0" '"exclusive":true'
+case $out in *'"mem_mib"'*) bad "mem=0 sent a mem_mib" ;; esac
 refused "mem twice" "mutually exclusive" --mem=1G --mem-per-cpu=1G job.sh
 refused "bad time" "bad time limit" -t soon job.sh
 refused "array pattern without an array" "%A: only in a job array" -o 'x_%A_%a.out' job.sh

@@ -7,6 +7,7 @@
 # -w starts elsewhere (the core's failed-shape memo is not poisoned); -x of
 # every node is never_fits; the lists survive a controller kill -9 and the
 # waiting job then runs on its node. -C names the device model (any case).
+# --mem=0 gets the node's memory as its limit and the node to itself.
 # Unknown names, two nodes for a one-node job, feature expressions and
 # unknown models are refused, creating no job. Jobs end when their go-files
 # appear (no timing).
@@ -85,6 +86,21 @@ check_eq "job $f ran on ${N[1]}" "$(nodes_of "$f")" "${N[1]}"
 # -C: the device model, any case.
 c=$(sb -C h100 --gres=gpu:1 --wrap true)
 check_eq "-C h100: job $c completes" "$(wait_state "$c" "$END" 60)" completed
+
+# --mem=0: all of the node's memory, the node to itself.
+mem=$("$AIDC" sinfo -N -h -n "${N[1]}" -o '%m' | tr -d ' ')
+m=$(sb --mem=0 -w "${N[1]}" --wrap "$(gate m)")
+check_eq "--mem=0: job $m runs" "$(wait_state "$m" running 60)" running
+check_eq "job $m: mem_whole" "$(job_field "$m" mem_whole)" True
+check_eq "job $m: exclusive" "$(job_field "$m" exclusive)" True
+wait_for 20 sh -c "grep -qs '\"mem_mib\":$mem[,}]' $DIR/*/tasks.json" &&
+	ok "the agent's limit for job $m is the node's $mem MiB" ||
+	fail "no task with mem_mib $mem: $(cat "$DIR"/*/tasks.json 2>/dev/null | head -c 400)"
+s=$(sb -w "${N[1]}" --wrap true)
+wait_reason "$s" "resources|reserved" && ok "job $s waits while --mem=0 job $m holds ${N[1]}" ||
+	fail "job $s: state $(job_field "$s" state) reason $(reason "$s")"
+touch "$DIR/go.m"
+check_eq "job $s runs after job $m" "$(wait_state "$s" "$END" 60)" completed
 
 before=$(njobs)
 for bad in "-w nosuch|invalid node name specified: nosuch" "-x nosuch,${N[0]}|nosuch" \
