@@ -1258,23 +1258,20 @@ static int resolve_nodes(const struct api_sbatch *s, const struct api_sbatch_job
 	if (!s->nodelist[0])
 		return 0;
 	char **names = NULL;
-	size_t n = 0, distinct = 0;
+	size_t n = 0;
+	bool many = false;
 	struct aidc_err he = {0};
 	int rc = aidc_hostlist_expand(s->nodelist, AIDC_MAX_NODES, &names, &n, &he);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = !strcmp(names[k], names[i]);
-		distinct += !dup;
-	}
+	for (size_t i = 1; rc == 0 && i < n && !many; i++) /* one node, repeated, is one */
+		many = strcmp(names[i], names[0]) != 0;
 	aidc_hostlist_free(names, n);
 	if (rc)
 		return aidc_errf(e, AIDC_E_INVAL, "--nodelist=%.64s: %s", s->nodelist, he.msg);
-	if (distinct > 1)
+	if (many)
 		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--nodelist=%.64s names %zu nodes and the job's allocation contains "
-				 "every one (as in Slurm): not supported: %s",
-				 s->nodelist, distinct, WHY_ONE_NODE);
+				 "--nodelist=%.64s names more than one node and the job's allocation "
+				 "contains every one (as in Slurm): not supported: %s",
+				 s->nodelist, WHY_ONE_NODE);
 	return 0;
 }
 

@@ -137,20 +137,24 @@ static void set_handle(struct ctld *c, struct ctld_job *j, int h)
 
 /* ---- node lists (Slurm -w/--nodelist, -x/--exclude) ------------------------------ */
 
-/* The distinct names of hostlist list (Slurm's form), in order: *out (free
- * with aidc_hostlist_free) and *n; field names the list in errors. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The distinct names of hostlist list (Slurm's form), sorted: *out (free with
+ * aidc_hostlist_free) and *n; field names the list in errors. O(n log n) for
+ * the n <= AIDC_MAX_NODES names a short list may expand to. */
 static int list_names(const char *field, const char *list, char ***out, size_t *n,
 		      struct aidc_err *e)
 {
 	struct aidc_err he = {0};
 	if (aidc_hostlist_expand(list, AIDC_MAX_NODES, out, n, &he) != 0)
 		return aidc_errf(e, AIDC_E_INVAL, "%s '%.64s': %s", field, list, he.msg);
+	qsort(*out, *n, sizeof **out, cmp_name);
 	size_t k = 0;
 	for (size_t i = 0; i < *n; i++) {
-		bool dup = false;
-		for (size_t m = 0; m < k && !dup; m++)
-			dup = !strcmp((*out)[m], (*out)[i]);
-		if (dup) {
+		if (k && !strcmp((*out)[k - 1], (*out)[i])) {
 			aidc_free((*out)[i]);
 			continue;
 		}
@@ -224,13 +228,14 @@ int ctld_sched_nodelists(struct ctld *c, struct api_job_submit *s, struct aidc_e
 		rc = nodelist_fits(c, s, in, nin, e);
 	if (rc == 0 && s->exclude && (rc = list_names("exclude", s->exclude, &ex, &nex, e)) == 0)
 		rc = names_known(c, "exclude", ex, nex, e);
-	for (size_t i = 0; rc == 0 && i < nin; i++)
-		for (size_t k = 0; k < nex; k++)
-			if (!strcmp(in[i], ex[k])) {
-				rc = aidc_errf(e, AIDC_E_INVAL,
-					       "node %s is both in the nodelist and excluded", in[i]);
-				break;
-			}
+	for (size_t i = 0, k = 0; rc == 0 && i < nin && k < nex;) { /* both sorted */
+		int d = strcmp(in[i], ex[k]);
+		if (d == 0)
+			rc = aidc_errf(e, AIDC_E_INVAL, "node %s is both in the nodelist and excluded",
+				       in[i]);
+		i += d <= 0;
+		k += d >= 0;
+	}
 	aidc_hostlist_free(in, nin);
 	aidc_hostlist_free(ex, nex);
 	return rc;

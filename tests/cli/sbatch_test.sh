@@ -120,7 +120,7 @@ has "constraint" '"gpu_model":"H100"'
 ok "nodelist, exclude" -w gpu07 -x 'n[1-3]' job.sh
 has "nodelist, exclude" '"nodelist":"gpu07"'
 has "nodelist, exclude" '"exclude":"n[1-3]"'
-refused "nodelist of two" "names 2 nodes" -w 'n[1-2]' job.sh
+refused "nodelist of two" "names more than one node" -w 'n[1-2]' job.sh
 refused "nodelist bad" "-w=n[2-1]" -w 'n[2-1]' job.sh
 printf 'n1\n n1, \n' > hosts
 printf 'n5,n6\nn7\n' > bad_nodes

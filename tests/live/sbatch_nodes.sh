@@ -104,7 +104,7 @@ check_eq "job $s runs after job $m" "$(wait_state "$s" "$END" 60)" completed
 
 before=$(njobs)
 for bad in "-w nosuch|invalid node name specified: nosuch" "-x nosuch,${N[0]}|nosuch" \
-	"-w ${N[0]},${N[1]}|names 2 nodes" "-C a100&ib|AND (&)" "-C a100|features select a device" \
+	"-w ${N[0]},${N[1]}|names more than one node" "-C a100&ib|AND (&)" "-C a100|features select a device" \
 	"-C a100 --gres=gpu:1|no node has accelerator model 'a100' (models here: H100)" \
 	"-w ${N[0]} -x ${N[0]}|both in the nodelist and excluded"; do
 	v=${bad%%|*} want=${bad#*|}
