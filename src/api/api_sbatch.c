@@ -876,18 +876,25 @@ static int set_hostlist(const char *opt, const char *v, bool file, char *dst, si
 static int parse_constraint(struct api_sbatch *s, const char *opt, const char *v,
 			    struct aidc_err *e)
 {
-	static const char *const ops[][2] = {
-	    {"&", "AND (&)"},	{"|", "OR (|)"},   {"[", "matching OR ([...])"},
-	    {"]", "matching OR ([...])"}, {"*", "counts (*N)"}, {"!", "NOT (!)"},
-	    {",", "lists (,)"}, {"(", "parentheses"}, {")", "parentheses"}, {":", "counts (:N)"}};
+	static const char *const ops[][2] = {{"&", "AND (&)"},
+					     {"|", "OR (|)"},
+					     {"[", "matching OR ([...])"},
+					     {"]", "matching OR ([...])"},
+					     {"*", "counts (*N)"},
+					     {"!", "NOT (!)"},
+					     {",", "lists (,)"},
+					     {"(", "parentheses"},
+					     {")", "parentheses"},
+					     {":", "counts (:N)"}};
 	if (!v || !*v)
 		return aidc_errf(e, AIDC_E_INVAL, "%s: needs a feature", opt);
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(ops); i++)
 		if (strchr(v, ops[i][0][0]))
-			return aidc_errf(e, AIDC_E_UNSUPPORTED,
-					 "%s=%.64s: feature expressions (%s) are not implemented; "
-					 "name one device model (nodes have no other features here)",
-					 opt, v, ops[i][1]);
+			return aidc_errf(
+			    e, AIDC_E_UNSUPPORTED,
+			    "%s=%.64s: feature expressions (%s) are not implemented; "
+			    "name one device model (nodes have no other features here)",
+			    opt, v, ops[i][1]);
 	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
 	    strlen(v))
 		return aidc_errf(e, AIDC_E_INVAL, "%s=%.64s: not a feature name", opt, v);
@@ -1251,10 +1258,11 @@ static int resolve_nodes(const struct api_sbatch *s, const struct api_sbatch_job
 	if (s->nodelist_file || s->exclude_file)
 		return aidc_errf(e, AIDC_E_INTERNAL, "node list files were not read");
 	if (s->constraint && !j->gpus)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--constraint=%s: features select a device model here, and the job "
-				 "asks for no GPUs (add --gres=gpu:1, --gpus-per-node...)",
-				 s->gpu_model);
+		return aidc_errf(
+		    e, AIDC_E_UNSUPPORTED,
+		    "--constraint=%s: features select a device model here, and the job "
+		    "asks for no GPUs (add --gres=gpu:1, --gpus-per-node...)",
+		    s->gpu_model);
 	if (!s->nodelist[0])
 		return 0;
 	char **names = NULL;
@@ -1268,10 +1276,11 @@ static int resolve_nodes(const struct api_sbatch *s, const struct api_sbatch_job
 	if (rc)
 		return aidc_errf(e, AIDC_E_INVAL, "--nodelist=%.64s: %s", s->nodelist, he.msg);
 	if (many)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--nodelist=%.64s names more than one node and the job's allocation "
-				 "contains every one (as in Slurm): not supported: %s",
-				 s->nodelist, WHY_ONE_NODE);
+		return aidc_errf(
+		    e, AIDC_E_UNSUPPORTED,
+		    "--nodelist=%.64s names more than one node and the job's allocation "
+		    "contains every one (as in Slurm): not supported: %s",
+		    s->nodelist, WHY_ONE_NODE);
 	return 0;
 }
 

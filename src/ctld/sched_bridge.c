@@ -175,13 +175,14 @@ static int names_known(struct ctld *c, const char *field, char **names, size_t n
 		if (ctld_node_find(c, names[i], NULL))
 			continue;
 		if (nbad++ < 8 && len < sizeof bad)
-			len += (size_t)snprintf(bad + len, sizeof bad - len, "%s%s", nbad > 1 ? ", " : "",
-						names[i]);
+			len += (size_t)snprintf(bad + len, sizeof bad - len, "%s%s",
+						nbad > 1 ? ", " : "", names[i]);
 	}
 	if (!nbad)
 		return 0;
-	return aidc_errf(e, AIDC_E_INVAL, "%s: invalid node name specified: %s%s (no such node; "
-					  "aidc nodes lists them)",
+	return aidc_errf(e, AIDC_E_INVAL,
+			 "%s: invalid node name specified: %s%s (no such node; "
+			 "aidc nodes lists them)",
 			 field, bad, nbad > 8 ? ", ..." : "");
 }
 
@@ -231,8 +232,8 @@ int ctld_sched_nodelists(struct ctld *c, struct api_job_submit *s, struct aidc_e
 	for (size_t i = 0, k = 0; rc == 0 && i < nin && k < nex;) { /* both sorted */
 		int d = strcmp(in[i], ex[k]);
 		if (d == 0)
-			rc = aidc_errf(e, AIDC_E_INVAL, "node %s is both in the nodelist and excluded",
-				       in[i]);
+			rc = aidc_errf(e, AIDC_E_INVAL,
+				       "node %s is both in the nodelist and excluded", in[i]);
 		i += d <= 0;
 		k += d >= 0;
 	}
@@ -278,9 +279,11 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		if (m < 0) {
 			char known[256] = "";
 			size_t len = 0;
-			for (uint32_t k = 0; k < sched_model_count(c->sched) && len < sizeof known; k++)
-				len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
-							k ? ", " : "", sched_model_name(c->sched, k));
+			for (uint32_t k = 0; k < sched_model_count(c->sched) && len < sizeof known;
+			     k++)
+				len +=
+				    (size_t)snprintf(known + len, sizeof known - len, "%s%s",
+						     k ? ", " : "", sched_model_name(c->sched, k));
 			return aidc_errf(e, AIDC_E_NOFIT,
 					 "no node has accelerator model '%s' (models here: %s)",
 					 s->gpu_model, len ? known : "none");

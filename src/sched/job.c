@@ -256,16 +256,16 @@ static void norm_nodes(struct sched_job *j, const struct sched_job_spec *sp)
 }
 
 /* The node filter's ids (sched.h): known nodes, bounded counts. */
-static int check_filter(const struct sched *s, const struct sched_job_spec *sp,
-			struct aidc_err *e)
+static int check_filter(const struct sched *s, const struct sched_job_spec *sp, struct aidc_err *e)
 {
 	const uint32_t *v[2] = {sp->include_nodes, sp->exclude_nodes};
 	uint32_t n[2] = {sp->ninclude, sp->nexclude};
 
 	for (int k = 0; k < 2; k++) {
 		if (n[k] > AIDC_MAX_NODES || (n[k] && !v[k]))
-			return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": bad %s node list (%u ids)",
-					 sp->id, k ? "exclude" : "include", n[k]);
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "job %" PRIu64 ": bad %s node list (%u ids)", sp->id,
+					 k ? "exclude" : "include", n[k]);
 		for (uint32_t i = 0; i < n[k]; i++)
 			if (v[k][i] >= s->nnodes)
 				return aidc_errf(e, AIDC_E_INVAL,
@@ -312,7 +312,8 @@ static struct sched_nfilter *make_filter(const struct sched_job_spec *sp)
 		qsort(ex, sp->nexclude, sizeof *ex, cmp_u32);
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if ((i == 0 || f->ids[i] != f->ids[i - 1]) && !sorted_has(ex, ex ? sp->nexclude : 0, f->ids[i]))
+		if ((i == 0 || f->ids[i] != f->ids[i - 1]) &&
+		    !sorted_has(ex, ex ? sp->nexclude : 0, f->ids[i]))
 			f->ids[k++] = f->ids[i];
 	f->n = k;
 	f->nf_nnodes = UINT32_MAX; /* no never-fits answer yet */

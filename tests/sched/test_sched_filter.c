@@ -12,12 +12,12 @@
 
 static const enum sched_placement all_policies[] = {
     SCHED_PLACE_CONSOLIDATE, SCHED_PLACE_TOPOLOGY, SCHED_PLACE_SPREAD, SCHED_PLACE_HELIOS,
-    SCHED_PLACE_RANDOM,	     SCHED_PLACE_BESTFIT,  SCHED_PLACE_FGD,	SCHED_PLACE_AIDC_FRAG};
+    SCHED_PLACE_RANDOM,	     SCHED_PLACE_BESTFIT,  SCHED_PLACE_FGD,    SCHED_PLACE_AIDC_FRAG};
 
 static bool gang_policy(enum sched_placement p)
 {
-	return p == SCHED_PLACE_CONSOLIDATE || p == SCHED_PLACE_TOPOLOGY || p == SCHED_PLACE_SPREAD ||
-	       p == SCHED_PLACE_HELIOS;
+	return p == SCHED_PLACE_CONSOLIDATE || p == SCHED_PLACE_TOPOLOGY ||
+	       p == SCHED_PLACE_SPREAD || p == SCHED_PLACE_HELIOS;
 }
 
 /* Nodes of a START decision as a bit mask (nodes < 64). */
@@ -87,7 +87,8 @@ static void test_policies(void)
 			int before = test_failures_;
 			one_policy(all_policies[p], kind, &d);
 			if (test_failures_ != before)
-				fprintf(stderr, "  policy %d kind %d\n", (int)all_policies[p], kind);
+				fprintf(stderr, "  policy %d kind %d\n", (int)all_policies[p],
+					kind);
 		}
 	sched_decisions_release(&d);
 }
@@ -107,7 +108,8 @@ static void add_one(struct sched *s, const char *name, uint32_t part, uint32_t n
 static void test_never_fits(void)
 {
 	struct sched_decisions d;
-	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
 	static const uint32_t ex2[] = {2}, in2[] = {2}, in3[] = {3}, in01[] = {0, 1}, in0[] = {0};
 	struct sched_job_spec x = jspec(1, 1, 8, 0), w = jspec(2, 1, 8, 0), o = jspec(3, 1, 1, 0);
 	struct sched_job_spec g = jspec(4, 2, 4, 0), g1 = jspec(5, 2, 4, 0);
@@ -157,7 +159,8 @@ static void test_never_fits(void)
 static void test_memo(void)
 {
 	struct sched_decisions d;
-	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
 	static const uint32_t in0[] = {0}, ex1[] = {1};
 	struct sched_job_spec f = jspec(2, 1, 4, 0), u = jspec(3, 1, 4, 0), f2 = jspec(4, 1, 4, 0);
 	int hf, hu, hf2;
@@ -196,7 +199,8 @@ static void test_memo(void)
 /* Bad ids and lists are refused and change nothing. */
 static void test_bad(void)
 {
-	struct sched *s = cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_SKIP, 2, 4);
 	static const uint32_t bad[] = {1, 2};
 	struct sched_job_spec js = jspec(1, 1, 1, 0);
 	struct aidc_err e = {0};
