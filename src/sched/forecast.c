@@ -127,6 +127,20 @@ static int copy_job(const struct sched *s, struct sched *c, const struct sched_j
 	};
 	for (uint32_t g = 0; g < j->ngroups && g < SCHED_MAX_JOB_GROUPS; g++)
 		sp.groups[g] = j->groups[g];
+	/* Its node filter (-w/-x) as it was made: the allowed ids, or the denied
+	 * ones; an include list the excludes emptied is "include 0, exclude 0". */
+	static const uint32_t none = 0;
+	const struct sched_nfilter *f = j->filter;
+	if (f && f->allow && f->n) {
+		sp.include_nodes = f->ids;
+		sp.ninclude = f->n;
+	} else if (f && f->allow) {
+		sp.include_nodes = sp.exclude_nodes = &none;
+		sp.ninclude = sp.nexclude = 1;
+	} else if (f) {
+		sp.exclude_nodes = f->ids;
+		sp.nexclude = f->n;
+	}
 	int h = sched_submit(c, &sp, now_s, e);
 	if (h < 0 || !j->running)
 		return h;

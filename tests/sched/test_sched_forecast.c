@@ -243,10 +243,42 @@ static void test_fast_equals_reference(void)
 				fast_equals_reference_run(orders[i], places[k], blocks[j], seed++);
 }
 
+/*
+ * Node filters (-w/-x) in the forecast: 2 nodes x 1 device, EASY. A (only
+ * node 0, limit 100) runs from 0. Queued at 10: B (only node 0, limit 50) and
+ * D (not node 1, limit 30). Node 1 stays free, but neither may use it: B
+ * starts at 100 when A ends, D at 150 when B ends (not at 10 on node 1).
+ */
+static void test_node_filters(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 2, 1);
+	static const uint32_t n0 = 0, n1 = 1;
+	struct sched_job_spec ja = jspec(1, 1, 1, 100), jb = jspec(2, 1, 1, 50),
+			      jd = jspec(3, 1, 1, 30);
+	ja.include_nodes = jb.include_nodes = &n0;
+	ja.ninclude = jb.ninclude = 1;
+	jd.exclude_nodes = &n1;
+	jd.nexclude = 1;
+	int a = submit_spec(s, &ja, 0);
+	pass(s, 0);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a), SCHED_JOB_RUNNING);
+	int b = submit_spec(s, &jb, 10), d = submit_spec(s, &jd, 10);
+	pass(s, 10);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b), SCHED_JOB_PENDING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)d), SCHED_JOB_PENDING);
+	int64_t est[4];
+	forecast(s, 10, est, 4);
+	CHECK_EQ(est[b], 100);
+	CHECK_EQ(est[d], 150);
+	sched_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_queue_forward), TEST(test_backfill_forward), TEST(test_never_and_bad_input),
-	    TEST(test_fast_equals_reference), TEST(test_running_ends_as_history)};
+	    TEST(test_fast_equals_reference), TEST(test_running_ends_as_history),
+	    TEST(test_node_filters)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
