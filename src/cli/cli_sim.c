@@ -28,6 +28,9 @@ static const char *const format_choices[] = {"philly", "helios", "aidc", NULL};
 #define POLICY_ALL (-1)
 static const char *const compat_choices[] = {"none", "helios", NULL};
 static const char *const profile_choices[] = {"philly", "venus", "earth", NULL};
+/* In the order of enum sched_hetero and enum sim_speed_prior. */
+static const char *const hetero_choices[] = {"off", "fastest", "gavel", NULL};
+static const char *const prior_choices[] = {"exact", "model", "none", NULL};
 
 struct sim_args {
 	const char *trace, *cluster, *vc_file, *from, *to, *jobs_csv, *out;
@@ -41,6 +44,13 @@ struct sim_args {
 	/* MULTIFACTOR settings, in the order of mf_names; mf_set: given */
 	int64_t mf[7];
 	bool mf_set[7];
+	/* Heterogeneity (docs/placement.md): --speeds, --hetero, --speed-prior,
+	 * --speed-learn, and the loaded table (owned) */
+	const char *speeds;
+	int hetero, speed_prior;
+	bool speed_learn, hetero_set, prior_set;
+	struct sim_speed *speed_tab;
+	size_t nspeeds;
 };
 
 /* The multifactor flags (they apply to --policy multifactor only). */
@@ -56,16 +66,12 @@ static const char *summary_text =
 	"times, queueing delays, utilization and fairness. With no trace, runs a built-in "
 	"generated workload on a built-in cluster. See docs/sim.md.";
 
-static int parse_args(int argc, char **argv, struct sim_args *a)
+/* The flags' defaults (the Gittins and multifactor ones: the core's). */
+static void arg_defaults(struct sim_args *a)
 {
 	memset(a, 0, sizeof *a);
 	a->policy = SCHED_ORDER_FIFO;
 	a->placement = SCHED_PLACE_CONSOLIDATE;
-	struct sched_name policies[SCHED_ORDER_COUNT_ + 2], *p = policies;
-	for (const struct sched_name *r = sched_order_names; r->name; r++)
-		*p++ = *r;
-	*p++ = (struct sched_name){POLICY_ALL, "all", NULL, "all"};
-	*p = (struct sched_name){0, NULL, NULL, NULL};
 	a->format = 2;
 	a->gpn = 8;
 	a->seed = 1;
@@ -86,6 +92,16 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	a->mf[4] = core.prio_weight_fairshare;
 	a->mf[5] = core.prio_weight_size;
 	a->mf[6] = core.prio_weight_qos;
+}
+
+static int parse_args(int argc, char **argv, struct sim_args *a)
+{
+	arg_defaults(a);
+	struct sched_name policies[SCHED_ORDER_COUNT_ + 2], *p = policies;
+	for (const struct sched_name *r = sched_order_names; r->name; r++)
+		*p++ = *r;
+	*p++ = (struct sched_name){POLICY_ALL, "all", NULL, "all"};
+	*p = (struct sched_name){0, NULL, NULL, NULL};
 	const struct cli_flag flags[] = {
 		{"trace", CLI_STR, &a->trace, "FILE", "trace to replay ('-' = stdin)", 0, 0, NULL, NULL},
 		{"format", CLI_CHOICE, &a->format, "F", "trace format", 0, 0, format_choices, &a->format_set},
@@ -124,6 +140,10 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"priority-weight-fairshare", CLI_I64, &a->mf[4], "N", "multifactor: weight of fair share", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[4]},
 		{"priority-weight-size", CLI_I64, &a->mf[5], "N", "multifactor: weight of job size", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[5]},
 		{"priority-weight-qos", CLI_I64, &a->mf[6], "N", "multifactor: weight of QoS", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[6]},
+		{"speeds", CLI_STR, &a->speeds, "FILE", "speed table CSV class,model,speed: a job whose name is a class runs its duration / speed on that model (docs/placement.md)", 0, 0, NULL, NULL},
+		{"hetero", CLI_CHOICE, &a->hetero, "MODE", "device model choice by the speed table (needs --speeds)", 0, 0, hetero_choices, &a->hetero_set},
+		{"speed-prior", CLI_CHOICE, &a->speed_prior, "P", "the core's initial speeds: the true table, per-model means, or none", 0, 0, prior_choices, &a->prior_set},
+		{"speed-learn", CLI_BOOL, &a->speed_learn, NULL, "the core learns speeds from finished jobs", 0, 0, NULL, NULL},
 		{"progress", CLI_BOOL, &a->progress, NULL, "progress on stderr even when it is not a TTY", 0, 0, NULL, NULL},
 		{"timing", CLI_BOOL, &a->timing, NULL, "print wall time and peak RSS on stderr", 0, 0, NULL, NULL},
 	};
@@ -248,6 +268,36 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 		return aidc_errf(e, AIDC_E_USAGE, "--from '%s' is later than --to '%s'", from, to);
 	if (a->progress || isatty(STDERR_FILENO))
 		o->progress_fn = progress;
+	if (!a->speeds && (a->hetero || a->prior_set || a->speed_learn))
+		return aidc_errf(e, AIDC_E_USAGE, "--%s needs --speeds",
+				 a->hetero ? "hetero" : a->prior_set ? "speed-prior" : "speed-learn");
+	o->speeds = a->speed_tab;
+	o->nspeeds = a->nspeeds;
+	o->hetero = (enum sched_hetero)a->hetero;
+	o->speed_prior = (enum sim_speed_prior)a->speed_prior;
+	o->speed_learn = a->speed_learn;
+	return 0;
+}
+
+/* --speeds: loads the table and gives every job whose name is a class that
+ * class; says on stderr what it applied. */
+static int load_speeds(struct sim_args *a, struct sim_trace *t, struct aidc_err *e)
+{
+	char(*names)[AIDC_MAX_NAME_BYTES] = NULL;
+	uint32_t ncls = 0;
+
+	if (!a->speeds)
+		return 0;
+	int rc = sim_speeds_load(a->speeds, &a->speed_tab, &a->nspeeds, &names, &ncls, e);
+	if (rc)
+		return rc;
+	size_t got = sim_speeds_classify(t, (const char(*)[AIDC_MAX_NAME_BYTES])names, ncls);
+	fprintf(stderr,
+		"aidc sim: speeds from %s: %u classes, %zu of %zu jobs have one (by name); model "
+		"choice %s, core's prior %s%s\n",
+		a->speeds, ncls, got, t->n, hetero_choices[a->hetero], prior_choices[a->speed_prior],
+		a->speed_learn ? ", learning from finished jobs" : "");
+	aidc_free(names);
 	return 0;
 }
 
@@ -541,10 +591,13 @@ int cli_sim_main(int argc, char **argv)
 	if (!rc)
 		rc = load_trace(&a, &c, &t, &e);
 	if (!rc)
+		rc = load_speeds(&a, &t, &e);
+	if (!rc)
 		rc = run_all(&a, &t, &c, &e);
 	if (rc)
 		rc = rc == AIDC_E_USAGE ? usage(aidc_err_text(&e, rc)) : fail(&e, rc);
 out:
+	aidc_free(a.speed_tab);
 	sim_trace_release(&t);
 	sim_cluster_release(&c);
 	return rc;

@@ -44,6 +44,8 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown queue order %d", (int)cfg->order);
 	if ((unsigned)cfg->placement >= SCHED_PLACE_COUNT_)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown placement %d", (int)cfg->placement);
+	if ((unsigned)cfg->hetero >= SCHED_HETERO_COUNT_)
+		return aidc_errf(e, AIDC_E_INVAL, "unknown heterogeneity mode %d", (int)cfg->hetero);
 	if ((unsigned)cfg->blocking >= SCHED_BLOCK_COUNT_)
 		return aidc_errf(e, AIDC_E_INVAL, "unknown blocking mode %d", (int)cfg->blocking);
 	if (cfg->tiresias_threshold_dev_s <= 0 ||
@@ -158,6 +160,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->nodes);
 	aidc_free(s->devs);
 	sched_frag_free(s->frag);
+	sched_speeds_free(s->speeds);
 	aidc_free(s->slots);
 	for (uint32_t i = 0; i < s->npools; i++)
 		sched_pool_release(&s->pools[i]);

@@ -355,6 +355,9 @@ static int check_spec(const struct sched *s, const struct sched_job_spec *sp, in
 	if (sp->qos_milli > 1000)
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS factor %u above 1000", sp->id,
 				 sp->qos_milli);
+	if (sp->speed_class > AIDC_MAX_SPEED_CLASSES)
+		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": speed class %u above %u", sp->id,
+				 sp->speed_class, AIDC_MAX_SPEED_CLASSES);
 	if (sp->qos_class > SCHED_MAX_QOS_CLASS)
 		return aidc_errf(e, AIDC_E_INVAL, "job %" PRIu64 ": QoS class %u above %u", sp->id,
 				 sp->qos_class, SCHED_MAX_QOS_CLASS);
@@ -420,6 +423,7 @@ int sched_submit(struct sched *s, const struct sched_job_spec *spec, int64_t now
 	j->ngroups = spec->ngroups;
 	memcpy(j->groups, spec->groups, sizeof j->groups);
 	j->filter = make_filter(spec);
+	j->speed_class = spec->speed_class;
 	j->user_id = *j->user ? sched_intern(s, j->user) : UINT32_MAX;
 	j->name_id = *j->name ? sched_intern(s, j->name) : UINT32_MAX;
 	j->hist_s = sched_predict_lookup(s, j);

@@ -7,7 +7,8 @@
  * device model for the whole gang) from the bucket index of index.c, then
  * devices are picked node by node. Among acceptable models the plan with the
  * fewest nodes wins, then the one leaving the fewest free devices on the nodes
- * it uses, then the lowest model id. Policies:
+ * it uses, then the lowest model id; with cfg.hetero the model the job
+ * prefers by the speed table comes first (hetero.c). Policies:
  *   CONSOLIDATE  one node if any can hold the gang (best fit: fewest free
  *                devices, then lowest node id); else nodes with the most free
  *                devices first (lowest id first within a bucket) and the last
@@ -447,13 +448,13 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
 	uint64_t need = (uint64_t)j->ntasks * j->task.ndev;
 	uint32_t best_n = 0;
-	uint64_t best_left = 0;
+	uint64_t best_left = 0, best_key = 0; /* key: hetero.c (0 = off) */
 	bool found = false;
 
 	while (mask) {
 		uint32_t m = (uint32_t)__builtin_ctzll(mask);
 		struct pctx c = {s, NULL, &j->task, j->ntasks, UINT32_MAX, 0, j->per_node};
-		uint64_t left = 0;
+		uint64_t left = 0, key;
 		int rc;
 
 		mask &= mask - 1;
@@ -462,6 +463,9 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 		c.p = &s->pools[pa->pool_of[m]];
 		if (c.p->free_devs < need || c.p->maxdev < j->task.ndev)
 			continue;
+		key = sched_hetero_key(s, j, c.p);
+		if (found && key < best_key)
+			continue; /* a model the job prefers less: no plan needed */
 		new_stamp(s);
 		switch (j->nnodes && s->cfg.placement != SCHED_PLACE_TOPOLOGY ? SCHED_PLACE_COUNT_
 									      : s->cfg.placement) {
@@ -487,7 +491,8 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 			uint32_t sl = sched_slot_of(s, s->plan[i].node, m);
 			left += s->slots[sl].nfree - (uint64_t)s->plan[i].ntasks * j->task.ndev;
 		}
-		if (!found || c.n < best_n || (c.n == best_n && left < best_left)) {
+		if (!found || key > best_key || c.n < best_n ||
+		    (c.n == best_n && left < best_left)) {
 			struct sched_plan_ent *t = s->plan;
 			size_t tc = s->cap_plan;
 			s->plan = s->plan2;
@@ -497,6 +502,7 @@ static int plan_whole(struct sched *s, const struct sched_job *j, uint32_t *npla
 			found = true;
 			best_n = c.n;
 			best_left = left;
+			best_key = key;
 			*model = m;
 		}
 	}

@@ -88,6 +88,21 @@ enum sched_blocking {
 	SCHED_BLOCK_COUNT_
 };
 
+/* Heterogeneity-aware choice of a device model (hetero.c, docs/placement.md
+ * "Heterogeneity-aware placement"): which acceptable model a whole-device
+ * gang gets when several could take it now. OFF keeps the placement's own
+ * choice (fewest nodes, least left free, lowest model id). */
+enum sched_hetero {
+	SCHED_HETERO_OFF,
+	SCHED_HETERO_FASTEST, /* the model where the job's class runs fastest */
+	SCHED_HETERO_GAVEL,   /* the model where its speed relative to the other
+				 classes' is largest, priced by how busy the model is */
+	SCHED_HETERO_COUNT_
+};
+/* "off" | "fastest" | "gavel": 0 with *out set, or AIDC_E_INVAL. */
+int sched_hetero_parse(const char *name, enum sched_hetero *out);
+const char *sched_hetero_name(enum sched_hetero h); /* "?" outside the enum */
+
 /*
  * Names of the three policy enums (src/sched/names.c, the only copy): config
  * files, CLI flags, reports and JSON use them. Each table has one row per enum
@@ -172,6 +187,9 @@ struct sched_config {
 	int64_t prio_calc_period_s;
 	int64_t prio_max_age_s;
 	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;
+	/* Heterogeneity-aware model choice (hetero.c) by the speed table
+	 * (sched_speed_set); default OFF. */
+	enum sched_hetero hetero;
 };
 
 /* Fills documented defaults: FIFO, consolidate, strict, Tiresias threshold 3600 s x
@@ -307,6 +325,9 @@ struct sched_job_spec {
 	uint32_t ninclude;
 	const uint32_t *exclude_nodes;
 	uint32_t nexclude;
+	/* Heterogeneity (hetero.c): the job's row of the speed table,
+	 * 1..AIDC_MAX_SPEED_CLASSES; 0 = none (the per-model row). */
+	uint32_t speed_class;
 };
 
 enum sched_job_state { SCHED_JOB_PENDING, SCHED_JOB_RUNNING };
@@ -544,6 +565,28 @@ struct sched_usage {
 };
 /* Whole cluster (part == UINT32_MAX) or one partition. */
 void sched_usage(const struct sched *s, uint32_t part, struct sched_usage *u);
+
+/* ---- speed table: heterogeneity-aware placement (hetero.c) ------------------ */
+
+/*
+ * How fast a job class runs on a device model, in milli of a reference device
+ * (1000 = the reference; run time = base time x 1000 / speed). Row 0 is the
+ * per-model default (e.g. from the model's exam rate, docs/accounting.md);
+ * rows 1..AIDC_MAX_SPEED_CLASSES are job classes (sched_job_spec.speed_class).
+ * A class's speed on a model is the mean of the prior (sched_speed_set, if
+ * any) and every observed speed (sched_speed_observe), the prior counting as
+ * one sample; with neither, row 0's; with nothing, 1000. Integer arithmetic:
+ * deterministic. Speeds 1..AIDC_MAX_SPEED_MILLI; AIDC_E_INVAL otherwise, or
+ * for an unknown model or a class past the limit (nothing changed).
+ */
+int sched_speed_set(struct sched *s, uint32_t cls, uint32_t model, uint32_t speed_milli,
+		    struct aidc_err *e);
+/* A finished run's measured speed (base time / run time, e.g. from steps/s
+ * against the class's reference). */
+int sched_speed_observe(struct sched *s, uint32_t cls, uint32_t model, uint32_t speed_milli,
+			struct aidc_err *e);
+/* The speed the core uses now (see above); 1000 for unknown ids. */
+uint32_t sched_speed(const struct sched *s, uint32_t cls, uint32_t model);
 
 /* ---- fractional-placement workload model (FGD) ---------------------------- */
 

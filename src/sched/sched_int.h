@@ -351,6 +351,9 @@ struct sched {
 	 * what sched_node_allowed reads, so every node check of a placement honors
 	 * it without each policy passing the job along. */
 	const struct sched_nfilter *place_filter;
+	/* The heterogeneity speed table (hetero.c); NULL until the first
+	 * sched_speed_set / observe. */
+	struct sched_speeds *speeds;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are
@@ -505,6 +508,7 @@ struct sched_job {
 	uint64_t victim_for_seq;  /* ... and that job's seq (handles are reused) */
 	uint32_t next_free;
 	struct sched_nfilter *filter; /* owned; NULL = none (sched_job_spec include/exclude) */
+	uint32_t speed_class; /* sched_job_spec's (hetero.c) */
 };
 
 /*
@@ -562,6 +566,12 @@ struct sched_endev {
 };
 
 /* ---- core-internal functions ---------------------------------------------- */
+
+/* hetero.c: the preference of job j for model m of pool p (higher first;
+ * 0 for every model when cfg.hetero is OFF, so the placement's own order
+ * decides). O(1) amortized (the class means are cached). */
+uint64_t sched_hetero_key(struct sched *s, const struct sched_job *j, const struct sched_pool *p);
+void sched_speeds_free(struct sched_speeds *t); /* NULL ok */
 
 /* quota.c */
 /* Whether job h may start now by its groups' limits and quotas; false sets

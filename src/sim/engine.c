@@ -148,6 +148,12 @@ struct engine {
 	uint64_t (*qbits)[QSIZES / 64];
 	size_t running, finished_or_lost;
 	int64_t now;
+	/* Heterogeneity (opts.speeds; hetero_setup): the model of each device,
+	 * true speeds [class x nmodels + model] (0 = not listed: 1000), and per
+	 * job the wall run time of its finished segments. NULL without speeds. */
+	uint32_t *dev_model, *speed;
+	uint32_t speed_rows, nmodels;
+	int64_t *ran_s;
 };
 
 static int64_t run_time(const struct sim_job *j)
@@ -307,6 +313,7 @@ static int submit(struct engine *en, size_t i, struct aidc_err *e)
 		.predicted_s = j->predicted_s,
 		.oracle_s = jr->run_s > 0 ? jr->run_s : 1,
 		.flags = (j->flags & SIM_JOB_PREEMPTIBLE) ? SCHED_JOB_PREEMPTIBLE : 0,
+		.speed_class = j->speed_class <= AIDC_MAX_SPEED_CLASSES ? j->speed_class : 0,
 	};
 	int32_t q = quota_of(en, j->vc);
 	if (q >= 0) {
@@ -419,6 +426,56 @@ static void quota_tick(struct engine *en, int64_t until)
 	}
 }
 
+/* ---- heterogeneity: run time by the model a job runs on ------------------------ */
+
+/* Speed of job i on the devices of decision dc (its first device's model;
+ * a gang has one model): sets jr->speed_milli and jr->model. */
+static void run_speed(struct engine *en, size_t i, const struct sched_decision *dc)
+{
+	struct sim_job_run *jr = &en->r->jobs[i];
+	uint32_t cls = en->t->jobs[i].speed_class, sp = 0;
+
+	jr->speed_milli = AIDC_DEVICE_MILLI;
+	jr->model = -1;
+	if (!en->speed)
+		return;
+	for (uint32_t k = 0; k < dc->nalloc && jr->model < 0; k++) {
+		const struct sched_alloc *a = &en->d.allocs[dc->first_alloc + k];
+		if (a->dev != SCHED_NO_DEVICE)
+			jr->model = (int32_t)en->dev_model[a->dev];
+	}
+	if (jr->model >= 0 && cls < en->speed_rows)
+		sp = en->speed[(size_t)cls * en->nmodels + (uint32_t)jr->model];
+	jr->speed_milli = sp ? sp : AIDC_DEVICE_MILLI;
+}
+
+/* Wall time to run base seconds at speed sp (rounded up: never early). */
+static int64_t wall_of(int64_t base, uint32_t sp)
+{
+	return sp == AIDC_DEVICE_MILLI ? base
+				       : (base * AIDC_DEVICE_MILLI + sp - 1) / (int64_t)sp;
+}
+
+/* A run of job i ends: counts its wall time, feeds the core the observed
+ * speed (opts.speed_learn; a finished run of a job with a class on a
+ * device model). */
+static int run_ends(struct engine *en, size_t i, bool finished, struct aidc_err *e)
+{
+	struct sim_job_run *jr = &en->r->jobs[i];
+	int64_t wall = en->now - jr->run_start_s;
+	uint32_t cls = en->t->jobs[i].speed_class;
+
+	if (!en->speed)
+		return 0;
+	en->ran_s[i] += wall;
+	if (!finished || !en->o->speed_learn || jr->model < 0 || cls == 0 || wall <= 0 ||
+	    jr->remaining_s <= 0 || cls > AIDC_MAX_SPEED_CLASSES)
+		return 0;
+	int64_t obs = (jr->remaining_s * AIDC_DEVICE_MILLI + wall / 2) / wall;
+	obs = AIDC_MIN(AIDC_MAX(obs, 1), (int64_t)AIDC_MAX_SPEED_MILLI);
+	return sched_speed_observe(en->s, cls, (uint32_t)jr->model, (uint32_t)obs, e);
+}
+
 static int apply_start(struct engine *en, const struct sched_decision *dc, struct aidc_err *e)
 {
 	size_t i = (size_t)(dc->job_id - 1);
@@ -436,7 +493,8 @@ static int apply_start(struct engine *en, const struct sched_decision *dc, struc
 	jr->epoch++;
 	jr->handle = dc->job;
 	en->running++;
-	aidc_heap_push(&en->done, en->now + jr->remaining_s, i,
+	run_speed(en, i, dc);
+	aidc_heap_push(&en->done, en->now + wall_of(jr->remaining_s, jr->speed_milli), i,
 		       ((uint64_t)jr->epoch << 32) | (uint64_t)i);
 	return 0;
 }
@@ -454,7 +512,12 @@ static int preempt(struct engine *en, uint32_t handle, struct aidc_err *e)
 	if (rc)
 		return rc;
 	release_shares(en, i);
-	jr->remaining_s -= en->now - jr->run_start_s;
+	if ((rc = run_ends(en, i, false, e)) != 0)
+		return rc;
+	/* remaining_s is base time: the wall time ran, at the run's speed */
+	jr->remaining_s -= (en->now - jr->run_start_s) * jr->speed_milli / AIDC_DEVICE_MILLI;
+	if (jr->remaining_s < 0)
+		jr->remaining_s = 0;
 	jr->remaining_s += en->o->restart_overhead_s;
 	jr->status = SIM_ST_PENDING;
 	quota_pending(en, i, +1);
@@ -515,6 +578,10 @@ static int complete(struct engine *en, const struct aidc_heap_item *it, struct a
 	if (rc)
 		return rc;
 	release_shares(en, i);
+	if ((rc = run_ends(en, i, true, e)) != 0)
+		return rc;
+	if (en->speed)
+		jr->run_s = en->ran_s[i]; /* what it ran, at the speeds it got */
 	jr->end_s = en->now;
 	jr->remaining_s = 0;
 	jr->status = SIM_ST_DONE;
@@ -588,6 +655,64 @@ static int setup_quotas(struct engine *en, struct aidc_err *e)
 	return 0;
 }
 
+/* The core's prior (opts.speed_prior) from the true table. */
+static int hetero_prior(struct engine *en, struct aidc_err *e)
+{
+	int rc = 0;
+
+	for (uint32_t m = 0; m < en->nmodels && !rc; m++) {
+		uint64_t sum = 0, n = 0;
+		for (uint32_t c = 1; c < en->speed_rows && !rc; c++) {
+			uint32_t sp = en->speed[(size_t)c * en->nmodels + m];
+			if (!sp)
+				continue;
+			sum += sp;
+			n++;
+			if (en->o->speed_prior == SIM_PRIOR_EXACT)
+				rc = sched_speed_set(en->s, c, m, sp, e);
+		}
+		if (!rc && n && en->o->speed_prior == SIM_PRIOR_MODEL)
+			rc = sched_speed_set(en->s, 0, m, (uint32_t)((sum + n / 2) / n), e);
+	}
+	return rc;
+}
+
+/* Resolves opts.speeds by model name (models not in the cluster are
+ * ignored) and the model of every device (the order sim_cluster_build
+ * adds them). */
+static int hetero_setup(struct engine *en, const struct sim_cluster *c, struct aidc_err *e)
+{
+	const struct sim_opts *o = en->o;
+	uint32_t d = 0;
+
+	if (!o->speeds)
+		return 0;
+	en->nmodels = AIDC_MAX(sched_model_count(en->s), 1u);
+	for (size_t k = 0; k < o->nspeeds; k++) {
+		const struct sim_speed *x = &o->speeds[k];
+		if (x->cls < 1 || x->cls > AIDC_MAX_SPEED_CLASSES || x->speed_milli < 1 ||
+		    x->speed_milli > AIDC_MAX_SPEED_MILLI)
+			return aidc_errf(e, AIDC_E_INVAL, "speed entry %zu: class %u or speed %u out of range",
+					 k + 1, x->cls, x->speed_milli);
+		en->speed_rows = AIDC_MAX(en->speed_rows, x->cls + 1);
+	}
+	en->speed = aidc_calloc((size_t)AIDC_MAX(en->speed_rows, 1u) * en->nmodels, sizeof *en->speed);
+	for (size_t k = 0; k < o->nspeeds; k++) {
+		int m = sched_find_model(en->s, o->speeds[k].model);
+		if (m >= 0)
+			en->speed[(size_t)o->speeds[k].cls * en->nmodels + (uint32_t)m] =
+			    o->speeds[k].speed_milli;
+	}
+	en->dev_model = aidc_calloc(AIDC_MAX(en->ndevs, 1u), sizeof *en->dev_model);
+	for (size_t g = 0; g < c->n; g++) {
+		int m = sched_find_model(en->s, c->groups[g].model);
+		for (uint64_t k = 0; k < (uint64_t)c->groups[g].count * c->groups[g].devices; k++)
+			en->dev_model[d++] = (uint32_t)(m < 0 ? 0 : m);
+	}
+	en->ran_s = aidc_calloc(AIDC_MAX(en->t->n, (size_t)1), sizeof *en->ran_s);
+	return hetero_prior(en, e);
+}
+
 static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err *e)
 {
 	const struct sim_opts *o = en->o;
@@ -614,6 +739,7 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	cfg.prio_weight_fairshare = o->prio_weight_fairshare;
 	cfg.prio_weight_size = o->prio_weight_size;
 	cfg.prio_weight_qos = o->prio_weight_qos;
+	cfg.hetero = o->hetero;
 	if (o->tiresias_threshold_dev_s > 0) {
 		/* an explicit threshold is fixed: no history-derived one */
 		cfg.tiresias_threshold_dev_s = o->tiresias_threshold_dev_s;
@@ -643,7 +769,8 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 		en->mask_of[k] = -2;
 		en->group_of[k] = -2;
 	}
-	return setup_quotas(en, e);
+	rc = hetero_setup(en, c, e);
+	return rc ? rc : setup_quotas(en, e);
 }
 
 /* Marks what the options filter out; returns how many jobs remain. */
@@ -786,5 +913,8 @@ fail:
 	aidc_free(en.held);
 	aidc_free(en.held_first);
 	aidc_free(en.held_n);
+	aidc_free(en.dev_model);
+	aidc_free(en.speed);
+	aidc_free(en.ran_s);
 	return rc;
 }

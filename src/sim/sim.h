@@ -78,6 +78,7 @@ struct sim_job {
 	uint32_t user, tenant, name;
 	uint32_t seq;         /* order of the row in its file: the tie-break after submit_s */
 	uint32_t line;        /* source line, for messages */
+	uint32_t speed_class; /* heterogeneity: row of opts.speeds, 0 = none (sim_speeds_classify) */
 };
 
 struct sim_trace {
@@ -216,6 +217,12 @@ struct sim_job_run {
 	uint32_t epoch;        /* bumped at every start, to drop stale completion events */
 	uint32_t ntasks, ndev; /* the gang shape it was submitted with */
 	uint8_t status;        /* enum sim_job_status */
+	/* Heterogeneity (opts.speeds): the speed of its current run (milli; 1000
+	 * without speeds) and the device model it ran on last (-1 = none). With
+	 * speeds, remaining_s counts base time and run_s becomes the wall run
+	 * time once it finishes. */
+	uint32_t speed_milli;
+	int32_t model;
 };
 
 /* (time, devices in use) after each change, for utilization over time. */
@@ -249,6 +256,19 @@ struct sim_quota {
 	char parent[AIDC_MAX_NAME_BYTES]; /* as read ("" = none) */
 	size_t line;			  /* of the file, for errors */
 };
+
+/* One entry of a speed table (speeds.c, docs/placement.md "Heterogeneity-
+ * aware placement"): job class cls (1..AIDC_MAX_SPEED_CLASSES) runs at
+ * speed_milli on model (1000 = its base time; run time = base x 1000 / speed). */
+struct sim_speed {
+	uint32_t cls;
+	char model[AIDC_MAX_NAME_BYTES];
+	uint32_t speed_milli;
+};
+/* The core's initial table in a heterogeneity run: the true speeds (EXACT),
+ * or per model only, the mean over classes (MODEL: what one exam score per
+ * model gives), or none (NONE: every model 1000 until jobs finish). */
+enum sim_speed_prior { SIM_PRIOR_EXACT, SIM_PRIOR_MODEL, SIM_PRIOR_NONE };
 
 /* Reads a quota file (src/sim/quotafile.c, docs/tenancy.md): *out (caller
  * frees with aidc_free) gets *n accounts; nothing on error. */
@@ -291,6 +311,17 @@ struct sim_opts {
 	/* Optional progress callback (done = jobs finished or given up). */
 	void (*progress_fn)(void *ctx, size_t done, size_t total, int64_t now_s);
 	void *progress_ctx;
+	/* Heterogeneity (docs/placement.md): true speeds (borrowed, nspeeds
+	 * entries; NULL = every job runs its base time). A job of speed_class c
+	 * on devices of model m runs base x 1000 / speed(c, m) (1000 for a pair
+	 * not listed, class 0 and CPU-only jobs). The core chooses models by
+	 * hetero from the table speed_prior gives it and, with speed_learn, also
+	 * from every finished run's observed speed (sched_speed_observe). */
+	const struct sim_speed *speeds;
+	size_t nspeeds;
+	enum sched_hetero hetero;
+	enum sim_speed_prior speed_prior;
+	bool speed_learn;
 };
 void sim_opts_defaults(struct sim_opts *o);
 
@@ -320,6 +351,23 @@ void sim_result_release(struct sim_result *r);
  * and a violation fails the run with AIDC_E_INTERNAL. */
 int sim_run(const struct sim_trace *t, const struct sim_cluster *c, const struct sim_opts *o,
 	    struct sim_result *r, struct aidc_err *e);
+
+/* ---- heterogeneity speed tables (speeds.c) ------------------------------------------ */
+
+/* Reads a speed table CSV "class,model,speed" (header; speed a positive
+ * decimal, 1.0 = base time): classes are numbered 1.. in order of first
+ * appearance, their names go to *names (caller frees *out and *names with
+ * aidc_free; *names[k - 1] is class k's name, each AIDC_MAX_NAME_BYTES).
+ * Nothing on error (e names file:line). */
+int sim_speeds_load(const char *path, struct sim_speed **out, size_t *n,
+		    char (**names)[AIDC_MAX_NAME_BYTES], uint32_t *nclasses, struct aidc_err *e);
+int sim_speeds_parse(const char *name, const char *data, size_t len, struct sim_speed **out,
+		     size_t *n, char (**names)[AIDC_MAX_NAME_BYTES], uint32_t *nclasses,
+		     struct aidc_err *e);
+/* Sets each job's speed_class: the class whose name equals the job's name,
+ * else 0. Returns how many jobs got a class. O(jobs + strings x classes). */
+size_t sim_speeds_classify(struct sim_trace *t, const char (*names)[AIDC_MAX_NAME_BYTES],
+			   uint32_t nclasses);
 
 /* ---- metrics and reports (metrics.c, report.c) ------------------------------------ */
 

@@ -74,6 +74,17 @@ AIDC_LIMIT_RANGE(AIDC_MAX_DEVICES_PER_NODE, 1u, 64u);
 #define AIDC_MAX_DEVICE_MODELS 64u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_DEVICE_MODELS, 1u, 64u);
+/* Job classes of the heterogeneity speed table (sched_speed_set): the core
+ * keeps classes x models entries of 16 bytes (256 x 64 = 256 KiB at most). */
+#ifndef AIDC_MAX_SPEED_CLASSES
+#define AIDC_MAX_SPEED_CLASSES 256u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_SPEED_CLASSES, 1u, 65536u);
+/* Highest speed in the table: 1000x the reference device (milli). */
+#ifndef AIDC_MAX_SPEED_MILLI
+#define AIDC_MAX_SPEED_MILLI 1000000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_SPEED_MILLI, 1000u, 1000000000u);
 /* Partitions (virtual clusters, VCs). The public traces have tens of VCs;
  * the core scans the partition table when a name is added. */
 #ifndef AIDC_MAX_PARTITIONS

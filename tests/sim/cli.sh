@@ -34,6 +34,10 @@ set +e
 [ $rc -eq 2 ] || fail "--nodes with --vc-file: exit $rc, want 2"
 "$AIDC" sim --compat helios --nodes 2 > /dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || fail "--compat helios without --vc-file: exit $rc, want 2"
+"$AIDC" sim --nodes 2 --hetero gavel > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "--hetero without --speeds: exit $rc, want 2"
+"$AIDC" sim --nodes 2 --speeds /nonexistent/speeds.csv > /dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "--speeds of a missing file: exit $rc, want 1"
 set -e
 
 "$AIDC" sim > "$tmp/demo.txt"
