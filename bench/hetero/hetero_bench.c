@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench/hetero: heterogeneity-aware placement against unaware placement
+ * (issue 12 item 3; docs/placement.md "Heterogeneity-aware placement").
+ *
+ * Cluster: the GPU nodes of Alibaba's openb node list (1,213 nodes, 6,212
+ * GPUs of 7 models), an even sample of --scale of them (default 0.1: 121
+ * nodes, 621 GPUs, the same model mix; at full scale the generated workloads
+ * never queue), consecutive identical nodes as one group. Workload:
+ * `aidc sim`'s Philly-fitted generator at each offered load (against base run
+ * times, i.e. on P100-speed devices), every job template (a recurring job of
+ * one user) given one of the speed table's classes by a hash of its name.
+ * Speeds: bench/hetero/speeds_openb.csv (Gavel's published per-model
+ * throughputs plus stated assumptions). A job runs base / speed(class, model)
+ * on the model it is given. Every variant replays the same trace on the same
+ * cluster with FIFO + EASY backfill and consolidating placement:
+ *   unaware      the core's model choice (cfg.hetero OFF), speeds in effect
+ *   fastest      SCHED_HETERO_FASTEST with the true table
+ *   gavel        SCHED_HETERO_GAVEL with the true table
+ *   gavel-learn  SCHED_HETERO_GAVEL from per-model speeds only (the mean
+ *                over classes, as one exam score per model gives), learning
+ *                each class's speeds from finished jobs
+ * and prints average JCT, average queueing delay and makespan, with the
+ * ratio to unaware measured in the same run.
+ *
+ * usage: hetero_bench [--nodes FILE] [--speeds FILE] [--jobs N] [--loads X,Y,...]
+ *                     [--scale X] [--profile philly|venus|earth] [--seed S]
+ * (defaults: 20,000 jobs, loads 1.0,1.5,2.0, scale 0.1, philly, seed 1)
+ * Traces: $AIDC_TRACES_DIR or ../shared/traces; SKIP (exit 0) when absent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/openb.h"
+#include "sim/sim.h"
+#include "util/util.h"
+
+struct variant {
+	const char *name;
+	enum sched_hetero hetero;
+	enum sim_speed_prior prior;
+	bool learn;
+};
+
+static const struct variant variants[] = {
+    {"unaware", SCHED_HETERO_OFF, SIM_PRIOR_EXACT, false},
+    {"fastest", SCHED_HETERO_FASTEST, SIM_PRIOR_EXACT, false},
+    {"gavel", SCHED_HETERO_GAVEL, SIM_PRIOR_EXACT, false},
+    {"gavel-learn", SCHED_HETERO_GAVEL, SIM_PRIOR_MODEL, true},
+};
+
+/* The openb GPU nodes as groups of consecutive identical nodes. */
+static int build_cluster(const char *path, double scale, struct sim_cluster *c, struct aidc_err *e)
+{
+	struct sim_openb_models models = {0};
+	struct sim_openb_nodes nodes = {0};
+	int rc = sim_openb_read_nodes(path, &models, &nodes, e);
+
+	for (size_t i = 0; !rc && i < nodes.n; i++) {
+		const struct sim_openb_node *nd = &nodes.v[i];
+		struct sim_node_group *g = c->n ? &c->groups[c->n - 1] : NULL;
+		/* --scale: every node i with floor((i + 1) x scale) > floor(i x scale),
+		 * an even sample that keeps the model mix */
+		if (!nd->ngpu ||
+		    (uint64_t)((double)(i + 1) * scale) <= (uint64_t)((double)i * scale))
+			continue;
+		if (g && g->devices == nd->ngpu && g->cpu_milli == nd->cpu_milli &&
+		    g->mem_mib == nd->mem_mib && !strcmp(g->model, models.name[nd->model])) {
+			g->count++;
+			continue;
+		}
+		AIDC_GROW(c->groups, c->cap, c->n + 1);
+		g = &c->groups[c->n++];
+		sim_node_group_defaults(g);
+		snprintf(g->name, sizeof g->name, "openb");
+		snprintf(g->model, sizeof g->model, "%s", models.name[nd->model]);
+		g->count = 1;
+		g->devices = nd->ngpu;
+		g->cpu_milli = nd->cpu_milli;
+		g->mem_mib = nd->mem_mib;
+	}
+	sim_openb_nodes_release(&nodes);
+	return rc;
+}
+
+/* Class of every job: a hash of its name (a user's job template), so one
+ * recurring job always has one class. */
+static void assign_classes(struct sim_trace *t, uint32_t nclasses)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const unsigned char *p =
+		    (const unsigned char *)sim_strtab_get(&t->strs, t->jobs[i].name);
+		uint64_t h = 1469598103934665603ull; /* FNV-1a */
+		while (*p)
+			h = (h ^ *p++) * 1099511628211ull;
+		t->jobs[i].speed_class = (uint32_t)(h % nclasses) + 1;
+	}
+}
+
+struct row {
+	double jct, queue;
+	int64_t makespan;
+	size_t never;
+};
+
+static int run_one(const struct sim_trace *t, const struct sim_cluster *c,
+		   const struct sim_speed *sp, size_t nsp, const struct variant *v, struct row *out,
+		   struct aidc_err *e)
+{
+	struct sim_opts o;
+	struct sim_result r;
+	struct sim_summary sum;
+
+	sim_opts_defaults(&o);
+	o.policy.order = SCHED_ORDER_FIFO;
+	o.policy.backfill = true;
+	o.speeds = sp;
+	o.nspeeds = nsp;
+	o.hetero = v->hetero;
+	o.speed_prior = v->prior;
+	o.speed_learn = v->learn;
+	sim_result_init(&r);
+	int rc = sim_run(t, c, &o, &r, e);
+	if (!rc) {
+		sim_summary_compute(&r, &sum);
+		out->jct = sum.all.jct_avg;
+		out->queue = sum.all.queue_avg;
+		out->makespan = sum.all.makespan_s;
+		out->never = sum.all.never_started;
+		sim_summary_release(&sum);
+	}
+	sim_result_release(&r);
+	return rc;
+}
+
+static int one_load(const struct sim_cluster *c, const struct sim_speed *sp, size_t nsp,
+		    uint32_t ncls, size_t njobs, double load, uint64_t seed, int profile,
+		    struct aidc_err *e)
+{
+	struct sim_gen_opts g;
+	struct sim_trace t;
+	struct row base = {0}, r;
+	int rc;
+
+	sim_gen_defaults(&g);
+	g.njobs = njobs;
+	g.seed = seed;
+	g.load = load;
+	g.profile = (enum sim_gen_profile)profile;
+	g.cluster_devices = (uint32_t)sim_cluster_devices(c);
+	g.node_devices = sim_cluster_node_devices(c);
+	sim_trace_init(&t);
+	rc = sim_gen(&g, &t, e);
+	if (!rc) {
+		sim_trace_sort(&t);
+		assign_classes(&t, ncls);
+	}
+	for (size_t k = 0; !rc && k < AIDC_ARRAY_LEN(variants); k++) {
+		rc = run_one(&t, c, sp, nsp, &variants[k], k ? &r : &base, e);
+		if (rc)
+			break;
+		if (!k)
+			r = base;
+		printf("| %.1f | %s | %.0f | %.0f | %.1f | %+.1f%% | %+.1f%% |\n", load,
+		       variants[k].name, r.jct, r.queue, (double)r.makespan / 3600.0,
+		       100.0 * (r.jct / base.jct - 1.0),
+		       100.0 * ((double)r.makespan / (double)base.makespan - 1.0));
+		fflush(stdout);
+	}
+	sim_trace_release(&t);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("AIDC_TRACES_DIR"), *nodes = NULL;
+	const char *speeds = "bench/hetero/speeds_openb.csv", *loads = "1.0,1.5,2.0";
+	char npath[4096];
+	size_t njobs = 20000;
+	uint64_t seed = 1;
+	int profile = SIM_GEN_PHILLY;
+	double scale = 0.1;
+	struct aidc_err e = {0};
+	struct stat sb;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--nodes"))
+			nodes = argv[i + 1];
+		else if (!strcmp(argv[i], "--speeds"))
+			speeds = argv[i + 1];
+		else if (!strcmp(argv[i], "--jobs"))
+			njobs = (size_t)strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--loads"))
+			loads = argv[i + 1];
+		else if (!strcmp(argv[i], "--scale"))
+			scale = strtod(argv[i + 1], NULL);
+		else if (!strcmp(argv[i], "--profile"))
+			profile = sim_gen_profile_parse(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[i + 1], NULL, 10);
+		else {
+			fprintf(stderr, "hetero_bench: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	snprintf(npath, sizeof npath, "%s/alibaba-openb-2023/openb_node_list_gpu_node.csv",
+		 dir ? dir : "../shared/traces");
+	if (!nodes)
+		nodes = npath;
+	if (profile < 0 || !(scale > 0 && scale <= 1)) {
+		fprintf(stderr, "hetero_bench: unknown --profile or --scale not in (0, 1]\n");
+		return 2;
+	}
+	if (stat(nodes, &sb) != 0) {
+		printf("hetero_bench: SKIP (%s not found)\n", nodes);
+		return 0;
+	}
+	struct sim_cluster c;
+	struct sim_speed *sp = NULL;
+	char(*names)[AIDC_MAX_NAME_BYTES] = NULL;
+	size_t nsp = 0;
+	uint32_t ncls = 0;
+	sim_cluster_init(&c);
+	int rc = build_cluster(nodes, scale, &c, &e);
+	if (!rc)
+		rc = sim_speeds_load(speeds, &sp, &nsp, &names, &ncls, &e);
+	if (!rc) {
+		printf("cluster: %s x %.2f (%zu groups, %llu nodes, %llu GPUs); speeds: %s (%u "
+		       "classes); %zu %s jobs per load, seed %llu; FIFO + EASY backfill, "
+		       "consolidate\n\n",
+		       nodes, scale, c.n, (unsigned long long)sim_cluster_nodes(&c),
+		       (unsigned long long)sim_cluster_devices(&c), speeds, ncls, njobs,
+		       profile == SIM_GEN_PHILLY  ? "philly"
+		       : profile == SIM_GEN_VENUS ? "venus"
+						  : "earth",
+		       (unsigned long long)seed);
+		printf(
+		    "| load | placement | avg JCT s | avg queue s | makespan h | JCT vs unaware | "
+		    "makespan vs unaware |\n|---|---|---|---|---|---|---|\n");
+	}
+	for (const char *p = loads; !rc && *p;) {
+		double load = strtod(p, NULL);
+		rc = one_load(&c, sp, nsp, ncls, njobs, load, seed, profile, &e);
+		p = strchr(p, ',');
+		p = p ? p + 1 : "";
+	}
+	if (rc)
+		fprintf(stderr, "hetero_bench: %s\n", aidc_err_text(&e, rc));
+	aidc_free(sp);
+	aidc_free(names);
+	sim_cluster_release(&c);
+	return rc ? 1 : 0;
+}
