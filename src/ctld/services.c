@@ -674,8 +674,8 @@ static const char *no_slot_why(const struct ctld *c, const struct svc_service *s
 		return "no free router slot";
 	snprintf(buf, n,
 		 "the owner's services hold %" PRId64 " router slots, the most for one user "
-		 "(service_slots_per_user)",
-		 c->cfg.service_slots_per_user);
+		 "(service_slots_per_user = %" PRId64 ")",
+		 slots_held(&o, s->uid), c->cfg.service_slots_per_user);
 	return buf;
 }
 

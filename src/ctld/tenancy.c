@@ -306,14 +306,21 @@ static const struct tfield *field_find(const struct tkind *k, const char *key)
 	return NULL;
 }
 
-/* The number after "NAME=" of the entry for name in a F_PAIRS list, or 0. */
-static int64_t pair_value(const struct ctld_names *l, const char *name)
+/* The index of name's entry "NAME=N" in a F_PAIRS list, or -1. */
+static ptrdiff_t pair_index(const struct ctld_names *l, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; i < l->n; i++)
 		if (!strncmp(l->v[i], name, n) && l->v[i][n] == '=')
-			return strtoll(l->v[i] + n + 1, NULL, 10);
-	return 0;
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+/* The number of name's entry in a F_PAIRS list, or 0. */
+static int64_t pair_value(const struct ctld_names *l, const char *name)
+{
+	ptrdiff_t i = pair_index(l, name);
+	return i < 0 ? 0 : strtoll(l->v[i] + strlen(name) + 1, NULL, 10);
 }
 
 /* An entry "NAME=N" of a F_PAIRS field: a valid name not yet in l, N in
@@ -704,14 +711,12 @@ static int account_check(struct ctld *c, const struct ctld_account *a, struct ai
 /* Drops name's entry from a F_PAIRS list. */
 static void pair_del(struct ctld_names *l, const char *name)
 {
-	size_t n = strlen(name);
-	for (size_t i = 0; i < l->n; i++)
-		if (!strncmp(l->v[i], name, n) && l->v[i][n] == '=') {
-			aidc_free(l->v[i]);
-			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
-			l->n--;
-			return;
-		}
+	ptrdiff_t i = pair_index(l, name);
+	if (i < 0)
+		return;
+	aidc_free(l->v[i]);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - (size_t)i - 1) * sizeof *l->v);
+	l->n--;
 }
 
 static int user_check(struct ctld *c, struct ctld_tuser *u, struct aidc_err *e)
