@@ -22,10 +22,11 @@
 /*
  * The run-time part of a Slurm batch job's environment (aidc sbatch; the
  * submit-time part, SLURM_NTASKS, _SUBMIT_DIR, _MEM_PER_NODE, ..., comes
- * in the job's env): the job id, this node as the node list (one node: the
- * compressed hostlist is its name), the batch script as node 0 / task 0,
- * the devices and CPUs here. Writes at most AGENT_SLURM_ENV_MAX entries
- * (owned by env) and returns how many.
+ * in the job's env): the job id, the node list (slurm_nodes of a
+ * multi-node job, else this node's name), this node's number (the task's:
+ * one aidc task per node; the batch script is node 0 / task 0), the
+ * devices and CPUs here. Writes at most AGENT_SLURM_ENV_MAX entries (owned
+ * by env) and returns how many.
  */
 static size_t slurm_env(const struct agent *a, const struct api_launch *l,
 			const struct passwd *pw, const char *devs, char **env)
@@ -39,11 +40,12 @@ static size_t slurm_env(const struct agent *a, const struct api_launch *l,
 	} while (0)
 	PUT("SLURM_JOB_ID=%" PRId64, l->job);
 	PUT("SLURM_JOBID=%" PRId64, l->job);
-	PUT("SLURM_JOB_NODELIST=%s", a->cfg.name);
-	PUT("SLURM_NODELIST=%s", a->cfg.name);
+	const char *list = l->slurm_nodes && *l->slurm_nodes ? l->slurm_nodes : a->cfg.name;
+	PUT("SLURM_JOB_NODELIST=%s", list);
+	PUT("SLURM_NODELIST=%s", list);
 	PUT("SLURMD_NODENAME=%s", a->cfg.name);
 	PUT("SLURM_TOPOLOGY_ADDR=%s", a->cfg.name);
-	PUT("SLURM_NODEID=0");
+	PUT("SLURM_NODEID=%" PRId64, l->task);
 	PUT("SLURM_PROCID=0");
 	PUT("SLURM_LOCALID=0");
 	PUT("SLURM_RESTART_COUNT=%" PRId64, l->attempt);
@@ -349,15 +351,41 @@ static void launch_res_release(struct launch_res *r)
 	free_strv(r->argv);
 }
 
+/* Whether task l of a batch job holds a further node of a multi-node
+ * allocation: it runs the step holder (aidc srun's), not the script. */
+static bool step_holder(const struct api_launch *l)
+{
+	return l->slurm_env && l->task > 0;
+}
+
+/* The step holder's command: srun in the folder of Slurm names (the holder
+ * is then "srun" to agent_proc_signal_job, which leaves launchers out). */
+static int holder_command(struct launch_res *r, const char **exe, struct aidc_err *e)
+{
+	char dir[AIDC_MAX_PATH_BYTES];
+	if (!slurm_bin_dir(dir, sizeof dir))
+		return aidc_errf(e, AIDC_E_NOTFOUND,
+				 "no slurm-bin folder beside the aidc binary: the step holder of a "
+				 "multi-node batch job cannot start");
+	snprintf(r->resolved, sizeof r->resolved, "%.3900s/srun", dir);
+	r->argv = aidc_calloc(3, sizeof *r->argv);
+	r->argv[0] = aidc_strdup("srun");
+	r->argv[1] = aidc_strdup("--aidc-step-holder");
+	*exe = r->resolved;
+	return 0;
+}
+
 /*
  * The program and arguments of a task into r->argv: its batch script (written
  * to the agent's task directory; with #! it runs through its interpreter,
- * others through /bin/sh) or its command, a bare name resolved on the job's
- * PATH. *exe points into r.
+ * others through /bin/sh), the step holder (step_holder), or its command, a
+ * bare name resolved on the job's PATH. *exe points into r.
  */
 static int task_command(struct agent *a, const struct task *t, const struct api_launch *l,
 			struct launch_res *r, const char **exe, struct aidc_err *e)
 {
+	if (step_holder(l))
+		return holder_command(r, exe, e);
 	const char *text = l->script;
 	size_t argc = text ? 2 + l->script_args.n : l->command.n;
 	if (argc == 0)
@@ -412,8 +440,12 @@ static int launch(struct agent *a, struct task *t, const struct api_launch *l,
 	t->gid = gid;
 	t->user = aidc_strdup(pwr->pw_name);
 	t->world_size = (uint32_t)l->world_size;
-	t->stdout_req = l->stdout_path && *l->stdout_path ? aidc_strdup(l->stdout_path) : NULL;
-	t->stderr_req = l->stderr_path && *l->stderr_path ? aidc_strdup(l->stderr_path) : NULL;
+	/* A step holder's own output stays in the job's log (the -o file is the script's). */
+	bool own = !step_holder(l);
+	t->stdout_req = own && l->stdout_path && *l->stdout_path ? aidc_strdup(l->stdout_path)
+								 : NULL;
+	t->stderr_req = own && l->stderr_path && *l->stderr_path ? aidc_strdup(l->stderr_path)
+								 : NULL;
 	int um = l->umask ? aidc_parse_umask(l->umask) : -1;
 	t->has_umask = um >= 0;
 	t->umask = t->has_umask ? (mode_t)um : 022;

@@ -252,9 +252,12 @@ extern const struct api_schema api_schema_task_ref;
  * orders may carry the job's --signal (signal, signal_before_s,
  * signal_batch), which the agent delivers before the time limit. Version 4:
  * launch orders may carry device_milli, the task's share of its one device
- * (AIDC_DEVICE_SHARE in its environment).
+ * (AIDC_DEVICE_SHARE in its environment). Version 5: launch orders of a
+ * multi-node batch job (slurm_env, more than one task) carry slurm_nodes,
+ * the job's nodes in task order as a compressed hostlist; task 0 runs the
+ * script, the others run the step holder (aidc srun's, docs/slurm.md).
  */
-#define API_AGENT_PROTOCOL_VERSION 4
+#define API_AGENT_PROTOCOL_VERSION 5
 
 /* POST /v1/agents/register */
 struct api_agent_register {
@@ -365,6 +368,9 @@ struct api_launch {
 	int64_t signal, signal_before_s;
 	bool signal_batch;
 	int64_t device_milli; /* protocol 4: the task's share of its one device; 0 = whole */
+	/* protocol 5: a multi-node batch job's nodes in task order (Slurm's
+	 * compressed hostlist), NULL for other jobs. */
+	char *slurm_nodes;
 };
 extern const struct api_schema api_schema_launch;
 

@@ -83,10 +83,8 @@ enum {
 #define OPT API_SB_OPTARG
 
 /* Reasons shared by several rows. */
-#define WHY_ONE_NODE                                                                               \
-	"an aidc sbatch job is one node (srun steps run on it; multi-node batch jobs are not "    \
-	"implemented yet, issue 13 item 5); aidc submit runs gangs"
-#define WHY_ONE_NODE_SHORT "an aidc sbatch job is one node"
+#define WHY_TOPOLOGY "node placement is the scheduler's policy here (switch and segment "         \
+	"topology are not requested per job)"
 #define WHY_CPU_LAYOUT                                                                             \
 	"CPU layout (sockets, cores, threads) is not modelled by the scheduler; ask for CPUs "     \
 	"with -c/-n"
@@ -117,19 +115,19 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
      "expressions (&, OR, [...], *N, !) are refused"},
     {"container", 0, ARG, R, 0, "OCI containers are not implemented yet"},
     {"container-id", 0, ARG, R, 0, "OCI containers are not implemented yet"},
-    {"contiguous", 0, NO, R, 0, WHY_ONE_NODE},
+    {"contiguous", 0, NO, R, 0, WHY_TOPOLOGY},
     {"core-spec", 'S', ARG, R, 0, WHY_CPU_LAYOUT},
     {"cores-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
     {"cpu-freq", 0, ARG, R, 0, "CPU frequency control is not implemented"},
     {"cpus-per-gpu", 0, ARG, A, O_CPUS_PER_GPU, "CPUs per allocated GPU"},
-    {"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (the node gets ntasks x this)"},
+    {"cpus-per-task", 'c', ARG, A, O_CPUS_PER_TASK, "CPUs per task (a node gets its tasks x this)"},
     {"deadline", 0, ARG, R, 0, "deadlines are not implemented"},
     {"delay-boot", 0, ARG, R, 0, "node reboots are not managed here"},
     {"dependency", 'd', ARG, A, O_DEPENDENCY,
      "after[ok|notok|any|corr]:ID[:ID...] or singleton, joined by ',' (all) or '?' (any): "
      "pending (reason dependency) until they hold; aftercorr: element i after element i"},
     {"distribution", 'm', ARG, R, 0,
-     "one node: srun numbers a step's tasks in order on it"},
+     "tasks are laid out in blocks (Slurm's default): srun numbers them node by node"},
     {"error", 'e', ARG, A, O_ERROR, "stderr file pattern (default: the -o file)"},
     {"exclude", 'x', ARG, A, O_EXCLUDE,
      "HOSTLIST (n[1-3],gpu7) or a file of names (a value with a '/'): nodes the job never "
@@ -147,11 +145,11 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"gid", 0, ARG, R, 0, "jobs run as the submitting user"},
     {"gpu-bind", 0, ARG, R, 0, "GPU binding is srun's: srun --gpus-per-task"},
     {"gpu-freq", 0, ARG, R, 0, "GPU frequency control is not implemented"},
-    {"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job (one node: all on it)"},
-    {"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on the node"},
+    {"gpus", 'G', ARG, A, O_GPUS, "[type:]N GPUs of the job, the same number on each node"},
+    {"gpus-per-node", 0, ARG, A, O_GPUS_PER_NODE, "[type:]N GPUs on each node"},
     {"gpus-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
     {"gpus-per-task", 0, ARG, A, O_GPUS_PER_TASK,
-     "[type:]N GPUs per task (the node gets ntasks x this)"},
+     "[type:]N GPUs per task (a node gets its tasks x this)"},
     {"gres", 0, ARG, A, O_GRES, "gpu[:type]:N per node; other resources are refused"},
     {"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
     {"help", 'h', NO, A, O_HELP, "prints the usage"},
@@ -176,25 +174,28 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"mem-bind", 0, ARG, R, 0, "memory binding is not implemented"},
     {"mem-per-cpu", 0, ARG, A, O_MEM_PER_CPU, "memory per allocated CPU"},
     {"mem-per-gpu", 0, ARG, A, O_MEM_PER_GPU, "memory per allocated GPU"},
-    {"mincpus", 0, ARG, A, O_MINCPUS, "at least this many CPUs on the node"},
+    {"mincpus", 0, ARG, A, O_MINCPUS, "at least this many CPUs on each node"},
     {"network", 0, ARG, R, 0, "network (switch) options are not implemented"},
     {"nice", 0, OPT, A, O_NICE,
      "lowers the priority by N (default 100); raising it needs an admin"},
-    {"no-kill", 'k', OPT, R, 0, WHY_ONE_NODE},
+    {"no-kill", 'k', OPT, R, 0,
+     "a failed node ends the whole job here (--requeue requeues it); keeping the rest is "
+     "not implemented"},
     {"no-requeue", 0, NO, A, O_NO_REQUEUE, "a node failure fails the job (on_node_failure=fail)"},
     {"nodefile", 'F', ARG, A, O_NODEFILE,
      "a file of node names (lines or commas), read as --nodelist"},
     {"nodelist", 'w', ARG, A, O_NODELIST,
      "HOSTLIST or a file of names (a value with a '/'): the job runs on these nodes, all of "
-     "them (one here: " WHY_ONE_NODE_SHORT "); unknown names are refused"},
+     "them (the node count is theirs); unknown names are refused"},
     {"nodes", 'N', ARG, A, O_NODES,
-     "MIN[-MAX]; 1 (the default here); more is refused: " WHY_ONE_NODE},
-    {"ntasks", 'n', ARG, A, O_NTASKS, "tasks (all on the node; the script runs once)"},
+     "MIN[-MAX] nodes (default 1; a range gets MIN); the script runs on the first, srun "
+     "steps on all"},
+    {"ntasks", 'n', ARG, A, O_NTASKS, "tasks (default one per node), in blocks over the nodes; the script runs once"},
     {"ntasks-per-core", 0, ARG, R, 0, WHY_CPU_LAYOUT},
     {"ntasks-per-gpu", 0, ARG, R, 0, "not implemented; use --gpus-per-task"},
-    {"ntasks-per-node", 0, ARG, A, O_NTASKS_PER_NODE, "tasks on the node"},
+    {"ntasks-per-node", 0, ARG, A, O_NTASKS_PER_NODE, "tasks on each node (at most); without -N it sets the node count"},
     {"ntasks-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-    {"oom-kill-step", 0, OPT, R, 0, "job steps are not here yet (issue 13 item 5)"},
+    {"oom-kill-step", 0, OPT, R, 0, "step memory limits are not implemented (the job's limit applies)"},
     {"open-mode", 0, ARG, A, O_OPEN_MODE, "truncate (what the agent does); append is refused"},
     {"output", 'o', ARG, A, O_OUTPUT,
      "stdout file pattern (%x %j %u %N %n %t %%; default slurm-%j.out)"},
@@ -213,13 +214,13 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"reboot", 0, NO, R, 0, "node reboots are not managed here"},
     {"requeue", 0, NO, A, O_REQUEUE, "a node failure requeues the job (on_node_failure=requeue)"},
     {"reservation", 0, ARG, R, 0, "reservations are not implemented"},
-    {"segment", 0, ARG, R, 0, WHY_ONE_NODE},
+    {"segment", 0, ARG, R, 0, WHY_TOPOLOGY},
     {"signal", 0, ARG, A, O_SIGNAL,
      "[B:]SIG[@SECONDS]: SIG (name or number) SECONDS (default 60) before the time limit: to "
      "the batch script with B:, else to its other processes (srun's tasks)"},
     {"sockets-per-node", 0, ARG, R, 0, WHY_CPU_LAYOUT},
-    {"spread-job", 0, NO, R, 0, WHY_ONE_NODE},
-    {"switches", 0, ARG, R, 0, WHY_ONE_NODE},
+    {"spread-job", 0, NO, R, 0, WHY_TOPOLOGY},
+    {"switches", 0, ARG, R, 0, WHY_TOPOLOGY},
     {"test-only", 0, NO, A, O_TEST_ONLY,
      "validates and prints the job that would be submitted; submits nothing"},
     {"thread-spec", 0, ARG, R, 0, WHY_CPU_LAYOUT},
@@ -231,7 +232,7 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"tres-per-task", 0, ARG, R, 0, "not implemented; use -c and --gpus-per-task"},
     {"uid", 0, ARG, R, 0, "jobs run as the submitting user"},
     {"usage", 0, NO, A, O_USAGE, "prints the usage"},
-    {"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (one node)"},
+    {"use-min-nodes", 0, NO, A, O_USE_MIN_NODES, "always so here (-N MIN-MAX gets MIN)"},
     {"verbose", 'v', NO, A, O_VERBOSE, "prints the resolved job on stderr"},
     {"version", 'V', NO, A, O_VERSION, "prints the version"},
     {"wait", 'W', NO, A, O_WAIT,
@@ -1251,58 +1252,88 @@ static int64_t count_set(const int64_t *v, size_t n)
 	return k;
 }
 
-/* -w names one node (the job is one); -C's model needs GPUs to select. */
-static int resolve_nodes(const struct api_sbatch *s, const struct api_sbatch_job *j,
-			 struct aidc_err *e)
+/* -w's distinct names: the node count (Slurm: the allocation contains
+ * every listed node). */
+static int resolve_nodes(const struct api_sbatch *s, int64_t *listed, struct aidc_err *e)
 {
+	*listed = 0;
 	if (s->nodelist_file || s->exclude_file)
 		return aidc_errf(e, AIDC_E_INTERNAL, "node list files were not read");
-	if (s->constraint && !j->gpus)
-		return aidc_errf(
-		    e, AIDC_E_UNSUPPORTED,
-		    "--constraint=%s: features select a device model here, and the job "
-		    "asks for no GPUs (add --gres=gpu:1, --gpus-per-node...)",
-		    s->gpu_model);
 	if (!s->nodelist[0])
 		return 0;
 	char **names = NULL;
 	size_t n = 0;
-	bool many = false;
 	struct aidc_err he = {0};
 	int rc = aidc_hostlist_expand(s->nodelist, AIDC_MAX_NODES, &names, &n, &he);
-	for (size_t i = 1; rc == 0 && i < n && !many; i++) /* one node, repeated, is one */
-		many = strcmp(names[i], names[0]) != 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) { /* duplicates are one node */
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = !strcmp(names[i], names[k]);
+		*listed += !dup;
+	}
 	aidc_hostlist_free(names, n);
 	if (rc)
 		return aidc_errf(e, AIDC_E_INVAL, "--nodelist=%.64s: %s", s->nodelist, he.msg);
-	if (many)
-		return aidc_errf(
-		    e, AIDC_E_UNSUPPORTED,
-		    "--nodelist=%.64s names more than one node and the job's allocation "
-		    "contains every one (as in Slurm): not supported: %s",
-		    s->nodelist, WHY_ONE_NODE);
 	return 0;
 }
 
-int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
+/* Slurm's task layout: ntasks over nodes, the first ntasks % nodes nodes one
+ * more (block); -N MIN-MAX gets MIN (any count in the range is Slurm's
+ * meaning; here the least, as --use-min-nodes). */
+static int resolve_layout(const struct api_sbatch *s, int64_t listed, struct api_sbatch_job *j,
+			  struct aidc_err *e)
 {
-	memset(j, 0, sizeof *j);
-	if (s->nodes > 1)
-		return aidc_errf(e, AIDC_E_UNSUPPORTED, "--nodes=%" PRId64 ": not supported: %s",
-				 s->nodes, WHY_ONE_NODE);
-	int64_t nt = s->ntasks;
-	if (s->ntasks_per_node) {
-		if (nt && nt > s->ntasks_per_node)
-			return aidc_errf(e, AIDC_E_UNSUPPORTED,
-					 "--ntasks=%" PRId64 " at --ntasks-per-node=%" PRId64
-					 " needs more than one node: %s",
-					 nt, s->ntasks_per_node, WHY_ONE_NODE);
-		if (!nt)
-			nt = s->ntasks_per_node;
-	}
+	int64_t nodes = s->nodes, nt = s->ntasks, tpn = s->ntasks_per_node;
+	if (listed && nodes > listed)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--nodes=%" PRId64 " with a --nodelist of %" PRId64
+				 " node(s): Slurm would add other nodes; not implemented here: "
+				 "list all %" PRId64,
+				 nodes, listed, nodes);
+	if (listed)
+		nodes = listed;
+	if (!nodes)
+		nodes = tpn && nt > tpn ? (nt + tpn - 1) / tpn : 1;
 	if (!nt)
-		nt = 1;
+		nt = tpn ? tpn * nodes : nodes;
+	if (nt < nodes)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--ntasks=%" PRId64 " is fewer than the %" PRId64
+				 " nodes (a node runs at least one task)",
+				 nt, nodes);
+	if (tpn && nt > tpn * nodes)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--ntasks=%" PRId64 " at --ntasks-per-node=%" PRId64
+				 " needs more than %" PRId64 " node(s)",
+				 nt, tpn, nodes);
+	if (nodes > AIDC_MAX_TASKS_PER_JOB)
+		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " nodes: more than %u", nodes,
+				 (unsigned)AIDC_MAX_TASKS_PER_JOB);
+	j->nodes = nodes;
 	j->ntasks = nt;
+	j->tasks_max = (nt + nodes - 1) / nodes;
+	int64_t lo = nt / nodes, more = nt % nodes;
+	if (!more)
+		snprintf(j->tasks_per_node, sizeof j->tasks_per_node,
+			 nodes > 1 ? "%" PRId64 "(x%" PRId64 ")" : "%" PRId64, lo, nodes);
+	else if (lo == 0)
+		return aidc_errf(e, AIDC_E_INTERNAL, "task layout");
+	else
+		snprintf(j->tasks_per_node, sizeof j->tasks_per_node,
+			 more > 1 ? "%" PRId64 "(x%" PRId64 ")," : "%" PRId64 ",", lo + 1, more);
+	if (more) {
+		size_t l = strlen(j->tasks_per_node);
+		snprintf(j->tasks_per_node + l, sizeof j->tasks_per_node - l,
+			 nodes - more > 1 ? "%" PRId64 "(x%" PRId64 ")" : "%" PRId64, lo,
+			 nodes - more);
+	}
+	return 0;
+}
+
+/* GPUs per node from --gpus-per-node (--gres), --gpus (spread evenly over
+ * the nodes) or --gpus-per-task (x the most tasks on a node). */
+static int resolve_gpus(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
+{
 	const int64_t gpu_opts[] = {s->gpus_per_node, s->gpus_total, s->gpus_per_task};
 	if (count_set(gpu_opts, 3) > 1)
 		return aidc_errf(
@@ -1310,12 +1341,28 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 		    "give one of --gres=gpu, --gpus-per-node, --gpus and --gpus-per-task "
 		    "(got %" PRId64 ")",
 		    count_set(gpu_opts, 3));
+	if (s->gpus_total % j->nodes)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gpus=%" PRId64 " over %" PRId64
+				 " nodes: not a whole number per node; give --gpus-per-node",
+				 s->gpus_total, j->nodes);
 	j->gpus = s->gpus_per_node ? s->gpus_per_node
-		  : s->gpus_total  ? s->gpus_total
-				   : s->gpus_per_task * nt;
+		  : s->gpus_total  ? s->gpus_total / j->nodes
+				   : s->gpus_per_task * j->tasks_max;
 	if (j->gpus > AIDC_MAX_DEVICES_PER_NODE)
-		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " GPUs on one node: more than %u; %s",
-				 j->gpus, AIDC_MAX_DEVICES_PER_NODE, WHY_ONE_NODE);
+		return aidc_errf(e, AIDC_E_LIMIT, "%" PRId64 " GPUs on one node: more than %u",
+				 j->gpus, AIDC_MAX_DEVICES_PER_NODE);
+	return 0;
+}
+
+int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
+{
+	memset(j, 0, sizeof *j);
+	int64_t listed = 0;
+	int rc;
+	if ((rc = resolve_nodes(s, &listed, e)) != 0 ||
+	    (rc = resolve_layout(s, listed, j, e)) != 0 || (rc = resolve_gpus(s, j, e)) != 0)
+		return rc;
 	if (s->cpus_per_gpu && s->cpus_per_task)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "--cpus-per-gpu and --cpus-per-task are mutually exclusive (as in "
@@ -1323,7 +1370,7 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 	if (s->cpus_per_gpu && !j->gpus)
 		return aidc_errf(e, AIDC_E_INVAL, "--cpus-per-gpu needs GPUs (--gres, --gpus...)");
 	j->cpus = s->cpus_per_gpu ? s->cpus_per_gpu * j->gpus
-				  : (s->cpus_per_task ? s->cpus_per_task : 1) * nt;
+				  : (s->cpus_per_task ? s->cpus_per_task : 1) * j->tasks_max;
 	if (s->mincpus > j->cpus)
 		j->cpus = s->mincpus;
 	if (j->cpus > AIDC_MAX_NODE_CPU_MILLI / 1000)
@@ -1351,7 +1398,13 @@ int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, str
 		j->priority_set = true;
 		j->priority = s->priority_set ? s->priority : -s->nice;
 	}
-	return resolve_nodes(s, j, e);
+	if (s->constraint && !j->gpus) /* -C's model selects the GPUs */
+		return aidc_errf(
+		    e, AIDC_E_UNSUPPORTED,
+		    "--constraint=%s: features select a device model here, and the job "
+		    "asks for no GPUs (add --gres=gpu:1, --gpus-per-node...)",
+		    s->gpu_model);
+	return 0;
 }
 
 /* ---- -o/-e patterns -------------------------------------------------------- */

@@ -357,6 +357,8 @@ static const struct api_field launch_fields[] = {
 	F_BOOL(struct api_launch, signal_batch, "to the batch script alone"),
 	F_I64(struct api_launch, device_milli, false, 0, AIDC_DEVICE_MILLI,
 	      "the task's share of its one device, milli (0 = whole devices)"),
+	F_STR(struct api_launch, slurm_nodes, false, AIDC_MAX_ARG_BYTES,
+	      "a multi-node batch job's nodes in task order (compressed hostlist)"),
 };
 SCHEMA_CHECKED(api_schema_launch, "Launch", struct api_launch, launch_fields,
 	       "one task to start", launch_check);

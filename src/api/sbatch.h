@@ -9,7 +9,7 @@
  * docs/slurm.md lists the same table (tests/cli/sbatch_test.sh checks it).
  *
  * Values are kept in Slurm's terms (--mem and --gres per node, ...);
- * api_sbatch_resolve turns them into the one-node batch job that
+ * api_sbatch_resolve turns them into the (multi-node) batch job that
  * `aidc sbatch` submits. `aidc submit` reads the same directives with its
  * older per-task meaning (api_sbatch_check_submit; docs/cli.md).
  */
@@ -167,18 +167,24 @@ int api_script_check_text(const char *script, struct aidc_err *e);
  * options that only `aidc sbatch` applies (naming the first). */
 int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e);
 
-/* The one-node batch job `aidc sbatch` submits: one task holding the whole
- * allocation (the script runs once, as in Slurm). */
+/* The batch job `aidc sbatch` submits: one aidc task per node holding that
+ * node's share of the allocation; the script runs once, as task 0 on the
+ * first node, as in Slurm (docs/slurm.md "Multi-node batch jobs"). */
 struct api_sbatch_job {
 	int64_t cpus, gpus, mem_mib; /* on the node; mem 0 = the controller's default */
 	int64_t ntasks;		     /* Slurm's task count (informational) */
 	int64_t priority;	     /* 0 = default */
 	bool priority_set;
 	bool mem_whole; /* --mem=0: all of the node's memory (and the node: exclusive) */
+	/* Multi-node batch jobs (issue 13 item 5): cpus, gpus and mem_mib above
+	 * are per node; ntasks spread over nodes as Slurm's block layout. */
+	int64_t nodes;	   /* the allocation's node count (-N, or -w's names) */
+	int64_t tasks_max; /* tasks on the fullest node */
+	char tasks_per_node[64]; /* SLURM_TASKS_PER_NODE: "2(x2)", "2,1" */
 };
-/* Checks the options together and resolves the resources. Refuses what the
- * one-node batch job cannot mean (more than one node, conflicting GPU or
- * memory options, ...), naming the options. */
+/* Checks the options together and resolves the resources per node. Refuses
+ * what the batch job cannot mean (fewer tasks than nodes, conflicting GPU or
+ * memory options, -N above -w's node count, ...), naming the options. */
 int api_sbatch_resolve(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e);
 
 /*

@@ -4,8 +4,9 @@
  * from the script's #SBATCH directives, then the command line (which wins);
  * each is applied with Slurm's meaning, accepted with a warning when it
  * changes nothing here, or refused naming it and why (the table in
- * api/sbatch.h; docs/slurm.md). The job is one node holding the whole
- * allocation; the script runs once there with ARGS as $1.., in the submit
+ * api/sbatch.h; docs/slurm.md). The job is one aidc task per node, each
+ * holding that node's allocation; the script runs once, on the first node,
+ * with ARGS as $1.., in the submit
  * directory (or --chdir), its output in slurm-%j.out by default. Bad input
  * prints one clear line and submits nothing.
  */
@@ -478,10 +479,8 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 	} nums[] = {
 	    {"SLURM_NTASKS", r->job.ntasks},
 	    {"SLURM_NPROCS", r->job.ntasks},
-	    {"SLURM_NNODES", 1},
-	    {"SLURM_JOB_NUM_NODES", 1},
-	    {"SLURM_JOB_CPUS_PER_NODE", r->job.cpus},
-	    {"SLURM_TASKS_PER_NODE", r->job.ntasks},
+	    {"SLURM_NNODES", r->job.nodes},
+	    {"SLURM_JOB_NUM_NODES", r->job.nodes},
 	    {"SLURM_NTASKS_PER_NODE", sb->ntasks_per_node ? sb->ntasks_per_node : -1},
 	    {"SLURM_CPUS_PER_TASK", sb->cpus_per_task ? sb->cpus_per_task : -1},
 	    {"SLURM_CPUS_PER_GPU", sb->cpus_per_gpu ? sb->cpus_per_gpu : -1},
@@ -493,6 +492,14 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 	    {"SLURM_GPUS", sb->gpus_total ? sb->gpus_total : -1},
 	};
 	char kv[AIDC_MAX_ARG_BYTES];
+	/* Slurm's compressed counts: "8(x2)" on two nodes. */
+	snprintf(kv, sizeof kv,
+		 r->job.nodes > 1 ? "SLURM_JOB_CPUS_PER_NODE=%" PRId64 "(x%" PRId64 ")"
+				  : "SLURM_JOB_CPUS_PER_NODE=%" PRId64,
+		 r->job.cpus, r->job.nodes);
+	aidc_json_str(w, kv);
+	snprintf(kv, sizeof kv, "SLURM_TASKS_PER_NODE=%s", r->job.tasks_per_node);
+	aidc_json_str(w, kv);
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(nums); i++)
 		if (nums[i].v >= 0) {
 			snprintf(kv, sizeof kv, "%s=%" PRId64, nums[i].k, nums[i].v);
@@ -516,7 +523,8 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 		}
 }
 
-/* The POST /v1/jobs body: one node, one task with the whole allocation. */
+/* The POST /v1/jobs body: one aidc task per node, each with its node's
+ * share of the allocation (task 0 runs the script; docs/slurm.md). */
 static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const struct api_sbatch *sb,
 		     const struct resolved *r, const char *script, bool with_env)
 {
@@ -543,8 +551,8 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		slurm_vars(w, sb, r, r->submit_dir);
 		aidc_json_arr_end(w);
 	}
-	aidc_json_ki64(w, "nodes", 1);
-	aidc_json_ki64(w, "ntasks", 1);
+	aidc_json_ki64(w, "nodes", r->job.nodes);
+	aidc_json_ki64(w, "ntasks", r->job.nodes);
 	aidc_json_ki64(w, "cpus_per_task", r->job.cpus);
 	if (r->job.gpus)
 		aidc_json_ki64(w, "gpus_per_task", r->job.gpus);

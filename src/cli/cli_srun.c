@@ -754,8 +754,26 @@ out:
 	return rc;
 }
 
+/*
+ * The step holder: what the agent runs as task N > 0 of a multi-node batch
+ * job (agent_launch.c), holding that node's allocation while the script
+ * runs on node 0. Signals other than SIGTERM (the job's end) are for the
+ * steps' tasks, never for the holder.
+ */
+static int sr_holder(void)
+{
+	const int ign[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(ign); k++)
+		signal(ign[k], SIG_IGN);
+	for (;;)
+		pause();
+	return CLI_EXIT_OK; /* not reached */
+}
+
 int cli_srun_main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--aidc-step-holder"))
+		return sr_holder();
 	struct sr_opts o = {.nodes = 1};
 	size_t nflags;
 	struct cli_flag *flags = sr_flags(&o, &nflags);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctld/ctld_int.h"
+#include "util/hostlist.h"
 #include "util/util.h"
 
 const char *ctld_node_state_name(int st)
@@ -561,6 +562,26 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m)
 
 /* ---- work ---------------------------------------------------------------------- */
 
+/* A multi-node batch job's nodes in task order as Slurm's compressed
+ * hostlist (protocol 5, "slurm_nodes"): SLURM_JOB_NODELIST on every node and
+ * the step holders' node numbering. Left out (with a warning) past the
+ * field's AIDC_MAX_ARG_BYTES; O(ntasks) per launch order. */
+static void slurm_nodes_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j)
+{
+	char **names = aidc_calloc(j->ntasks, sizeof *names);
+	for (uint32_t t = 0; t < j->ntasks; t++)
+		names[t] = c->nodes[j->tasks[t].node].name;
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_ARG_BYTES);
+	if (aidc_hostlist_compress(names, j->ntasks, &b) == 0 && b.len < AIDC_MAX_ARG_BYTES)
+		aidc_json_kstr(w, "slurm_nodes", aidc_buf_str(&b));
+	else
+		aidc_log(AIDC_LOG_WARN, "job %" PRIu64 ": its node list is over %u bytes: "
+			 "SLURM_JOB_NODELIST is left out", j->id, AIDC_MAX_ARG_BYTES);
+	aidc_buf_release(&b);
+	aidc_free(names);
+}
+
 /* s: the job's whole spec (ctld_job_spec), borrowed. */
 static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 			const struct api_job_submit *s, struct ctld_task *k)
@@ -609,6 +630,8 @@ static void launch_json(struct ctld *c, struct aidc_json *w, struct ctld_job *j,
 		aidc_json_kstr(w, "umask", s->umask);
 	if (s->slurm_env)
 		aidc_json_kbool(w, "slurm_env", true);
+	if (s->slurm_env && j->ntasks > 1)
+		slurm_nodes_json(c, w, j);
 	if (s->signal) {
 		aidc_json_ki64(w, "signal", s->signal);
 		aidc_json_ki64(w, "signal_before_s", s->signal_before_s);
@@ -826,6 +849,10 @@ static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
 		return ctld_job_stop(c, j, k->timed_out ? CTLD_JOB_TIMEOUT : CTLD_JOB_FAILED, why,
 				     e);
 	}
+	/* A multi-node batch job ends with its script, task 0 (docs/slurm.md):
+	 * the step holders on its other nodes are stopped. */
+	if (k->index == 0 && j->spec.slurm_env && j->ntasks > 1 && j->state == CTLD_JOB_RUNNING)
+		return ctld_job_stop(c, j, CTLD_JOB_COMPLETED, "the batch script ended", e);
 	if (ctld_job_settle(c, j, e) == 0 && ctld_job_active(j))
 		/* Not the last task: record this one (settle wrote the job otherwise). */
 		return commit_job_tasks(c, j, e);

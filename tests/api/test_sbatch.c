@@ -254,35 +254,44 @@ static void test_table(void)
 	CHECK(api_sbatch_nopts > 100);
 }
 
-/* The one-node batch job: Slurm's per-node meanings. */
+/* The batch job: Slurm's per-node meanings; nodes and Slurm's
+ * SLURM_TASKS_PER_NODE checked where given. */
 static void test_resolve(void)
 {
 	const struct {
 		const char *script;
 		int want;
-		int64_t cpus, gpus, mem, prio;
+		int64_t cpus, gpus, mem, prio, nodes;
+		const char *tpn;
 	} cases[] = {
 	    /* the script: 24 tasks, 4 GPUs per node -> 4 GPUs, not 96 */
-	    {"#SBATCH --ntasks-per-node=24 --gres=gpu:4 --mem=64G\n", 0, 24, 4, 65536, 0},
-	    {"#SBATCH -n 4 -c 2 --gpus-per-task=1 --mem-per-cpu=1G\n", 0, 8, 4, 8192, 0},
-	    {"#SBATCH --gpus-per-node=2 --cpus-per-gpu=8 --mem-per-gpu=10G\n", 0, 16, 2, 20480, 0},
-	    {"#SBATCH -G 3 --nice=10\n", 0, 1, 3, 0, -10},
-	    {"#SBATCH --gres=gpu --mincpus=6 --nice\n", 0, 6, 1, 0, -100},
-	    {"#SBATCH -N 1-4 --priority=5\n", 0, 1, 0, 0, 5},
-	    {"#SBATCH -N 2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-	    {"#SBATCH -n 8 --ntasks-per-node=4\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-	    {"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-	    {"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
-	    {"#SBATCH --mem=0\n", 0, 1, 0, 0, 0}, /* all of the node's: mem_whole */
+	    {"#SBATCH --ntasks-per-node=24 --gres=gpu:4 --mem=64G\n", 0, 24, 4, 65536, 0, 0, NULL},
+	    {"#SBATCH -n 4 -c 2 --gpus-per-task=1 --mem-per-cpu=1G\n", 0, 8, 4, 8192, 0, 0, NULL},
+	    {"#SBATCH --gpus-per-node=2 --cpus-per-gpu=8 --mem-per-gpu=10G\n", 0, 16, 2, 20480, 0, 0, NULL},
+	    {"#SBATCH -G 3 --nice=10\n", 0, 1, 3, 0, -10, 0, NULL},
+	    {"#SBATCH --gres=gpu --mincpus=6 --nice\n", 0, 6, 1, 0, -100, 0, NULL},
+	    {"#SBATCH -N 1-4 --priority=5\n", 0, 1, 0, 0, 5, 1, "1"}, /* a range: MIN */
+	    {"#SBATCH -N 2\n", 0, 1, 0, 0, 0, 2, "1(x2)"},
+	    {"#SBATCH -n 8 --ntasks-per-node=4\n", 0, 4, 0, 0, 0, 2, "4(x2)"},
+	    {"#SBATCH -N 2 -n 3 -c 2 --gpus-per-task=1\n", 0, 4, 2, 0, 0, 2, "2,1"},
+	    {"#SBATCH -N 3 -n 7\n", 0, 3, 0, 0, 0, 3, "3,2(x2)"},
+	    {"#SBATCH -N 4 -n 6 -G 8 --mem-per-gpu=1G\n", 0, 2, 2, 2048, 0, 4, "2(x2),1(x2)"},
+	    {"#SBATCH -N 3 -n 2\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH -N 2 -n 9 --ntasks-per-node=4\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH -N 2 -G 3\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH -N 3 -w n[1-2]\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --gres=gpu:2 --gpus=2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --mem=1G --mem-per-cpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --mem=0\n", 0, 1, 0, 0, 0, 0, NULL}, /* all of the node's: mem_whole */
 	    /* -w names the job's one node; -x any; -C a model for the GPUs */
-	    {"#SBATCH -w n1 -x n[2-9],gpu07 --gres=gpu:1 -C A100\n", 0, 1, 1, 0, 0},
-	    {"#SBATCH -w n[1-1],n1\n", 0, 1, 0, 0, 0},
-	    {"#SBATCH --nodelist=n[1-2]\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-	    {"#SBATCH -C h100\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0},
-	    {"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
-	    {"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0},
-	    {"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0},
-	    {"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0},
+	    {"#SBATCH -w n1 -x n[2-9],gpu07 --gres=gpu:1 -C A100\n", 0, 1, 1, 0, 0, 0, NULL},
+	    {"#SBATCH -w n[1-1],n1\n", 0, 1, 0, 0, 0, 1, "1"},
+	    {"#SBATCH --nodelist=n[1-2] --ntasks-per-node=2\n", 0, 2, 0, 0, 0, 2, "2(x2)"},
+	    {"#SBATCH -C h100\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH -c 2 --cpus-per-gpu=2 --gpus=1\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0, 0, NULL},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		struct api_sbatch s;
@@ -299,6 +308,10 @@ static void test_resolve(void)
 		CHECK_EQ(j.gpus, cases[i].gpus);
 		CHECK_EQ(j.mem_mib, cases[i].mem);
 		CHECK_EQ(j.priority, cases[i].prio);
+		if (cases[i].nodes)
+			CHECK_EQ(j.nodes, cases[i].nodes);
+		if (cases[i].tpn)
+			CHECK_STR(j.tasks_per_node, cases[i].tpn);
 	}
 }
 

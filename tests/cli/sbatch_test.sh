@@ -120,7 +120,9 @@ has "constraint" '"gpu_model":"H100"'
 ok "nodelist, exclude" -w gpu07 -x 'n[1-3]' job.sh
 has "nodelist, exclude" '"nodelist":"gpu07"'
 has "nodelist, exclude" '"exclude":"n[1-3]"'
-refused "nodelist of two" "names more than one node" -w 'n[1-2]' job.sh
+ok "nodelist of two" -w 'n[1-2]' job.sh
+has "nodelist of two" '"nodes":2,"ntasks":2'
+refused "-N above the nodelist" "Slurm would add other nodes" -N 3 -w 'n[1-2]' job.sh
 refused "nodelist bad" "-w=n[2-1]" -w 'n[2-1]' job.sh
 printf 'n1\n n1, \n' > hosts
 printf 'n5,n6\nn7\n' > bad_nodes
@@ -134,8 +136,14 @@ refused "missing node file" "cannot read the node file" -w ./nope job.sh
 : > empty
 refused "empty node file" "the node file is empty" -F empty job.sh
 script '#SBATCH -J t'
-refused "two nodes" "--nodes=2: not supported" -N 2 job.sh
-refused "tasks past a node" "needs more than one node" -n 8 --ntasks-per-node=4 job.sh
+ok "two nodes" -N 2 --gres=gpu:2 -c 3 job.sh
+has "two nodes" '"nodes":2,"ntasks":2,"cpus_per_task":3,"gpus_per_task":2'
+ok "tasks past a node" -n 8 --ntasks-per-node=4 job.sh
+has "tasks past a node" '"nodes":2,"ntasks":2,"cpus_per_task":4'
+ok "a node range gets its minimum" -N 2-4 job.sh
+has "a node range gets its minimum" '"nodes":2'
+refused "fewer tasks than nodes" "--ntasks=2 is fewer than the 3 nodes" -N 3 -n 2 job.sh
+refused "GPUs uneven over nodes" "not a whole number per node" -N 2 --gpus=3 job.sh
 refused "two GPU options" "give one of --gres=gpu" --gres=gpu:1 --gpus=1 job.sh
 ok "mem=0" --mem=0 job.sh
 has "mem=0" '"mem_whole":true'

@@ -70,3 +70,7 @@ aidc_live_test(NAME live_sbatch_dep SCRIPT sbatch_dep.sh TIMEOUT 180)
 # srun inside a batch job (srun.sh): step environment, devices per task, -l, -o
 # patterns, exit codes, refusals, cancel of a running step.
 aidc_live_test(NAME live_srun SCRIPT srun.sh TIMEOUT 180)
+# Multi-node batch jobs (sbatch_multi.sh, 3 agents): the batch environment of a
+# 2-node job, the script once on the first node, the other node held; -w of two
+# nodes; cancel ends every node's part; srun steps across the nodes.
+aidc_live_test(NAME live_sbatch_multi SCRIPT sbatch_multi.sh TIMEOUT 300)

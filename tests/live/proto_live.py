@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Agent protocol 4 against a real controller (issue 18 item 2, docs/live.md).
+"""Agent protocol 5 against a real controller (issue 18 item 2, docs/live.md).
 
 Starts a center with `aidc up` (one real agent, drained so that jobs go
 elsewhere) and plays two agents itself over TCP with the cluster secret,
@@ -63,7 +63,7 @@ class FakeAgent:
 
     def register(self, agent_id=None, epoch=None, addr=None):
         return self.req("POST", "/v1/agents/register", {
-            "protocol": 4, "agent_id": agent_id or self.agent_id,
+            "protocol": 5, "agent_id": agent_id or self.agent_id,
             "epoch": self.epoch if epoch is None else epoch, "name": self.name,
             "addr": addr or self.addr, "cpus": 4, "mem_mib": 4096, "devices": [],
             "running": [{"job": j, "task": t, "attempt": a} for j, t, a in self.running]})

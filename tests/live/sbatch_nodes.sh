@@ -8,7 +8,7 @@
 # every node is never_fits; the lists survive a controller kill -9 and the
 # waiting job then runs on its node. -C names the device model (any case).
 # --mem=0 gets the node's memory as its limit and the node to itself.
-# Unknown names, two nodes for a one-node job, feature expressions and
+# Unknown names, -N above -w's node count, feature expressions and
 # unknown models are refused, creating no job. Jobs end when their go-files
 # appear (no timing).
 set -u
@@ -104,7 +104,7 @@ check_eq "job $s runs after job $m" "$(wait_state "$s" "$END" 60)" completed
 
 before=$(njobs)
 for bad in "-w nosuch|invalid node name specified: nosuch" "-x nosuch,${N[0]}|nosuch" \
-	"-w ${N[0]},${N[1]}|names more than one node" "-C a100&ib|AND (&)" "-C a100|features select a device" \
+	"-N 3 -w ${N[0]},${N[1]}|Slurm would add other nodes" "-C a100&ib|AND (&)" "-C a100|features select a device" \
 	"-C a100 --gres=gpu:1|no node has accelerator model 'a100' (models here: H100)" \
 	"-w ${N[0]} -x ${N[0]}|both in the nodelist and excluded"; do
 	v=${bad%%|*} want=${bad#*|}

@@ -36,7 +36,7 @@ TOPO = {
 
 
 def reg(name, topology=None):
-    d = {"protocol": 4, "agent_id": "0123456789abcdef0123456789abcdef", "epoch": 1,
+    d = {"protocol": 5, "agent_id": "0123456789abcdef0123456789abcdef", "epoch": 1,
          "name": name, "addr": "127.0.0.1", "cpus": 8, "mem_mib": 4096, "devices": []}
     if topology is not None:
         d["topology"] = topology
