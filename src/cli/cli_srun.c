@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `aidc srun` (and `srun`, the same binary under Slurm's name, first on a
- * batch job's PATH): a job step inside an `aidc sbatch` job. An aidc batch
- * job is one node, so the step's tasks are forked here, on that node, from
- * the job's own allocation: no controller round trip, and the agent's kill
- * of the job (cancel, time limit) takes the step with it. Each task gets
+ * batch job's PATH): a job step inside an `aidc sbatch` job. The step's tasks
+ * on the batch script's node (node 0) are forked here, from the job's own
+ * allocation: no controller round trip, and the agent's kill of the job
+ * (cancel, time limit) takes the step with it. On a multi-node job the
+ * tasks of the other nodes are run by those nodes' step holders (the job's
+ * tasks there, sr_holder): srun posts the step to the controller
+ * (POST /v1/jobs/{id}/steps, steps.c), each holder forks a runner that
+ * starts its node's tasks with the same code as here and reports their exit
+ * statuses, and srun polls for the reports, forwards signals through the
+ * controller and copies the remote tasks' output from the job's log of
+ * that node (docs/slurm.md). Each task gets
  * Slurm's step environment (SLURM_PROCID, _LOCALID, _NODEID, _STEP_*), torch's
  * RANK/LOCAL_RANK/WORLD_SIZE for the step, and its share of the devices with
  * --gpus-per-task. srun waits for every task and exits with the highest exit
@@ -15,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,16 +36,20 @@
 
 #include "api/sbatch.h"
 #include "cli/cli.h"
+#include "cli/cli_live.h"
 #include "cli/cli_slurm.h"
 #include "util/clock.h"
+#include "util/hostlist.h"
 #include "util/util.h"
 
 #define SRUN_MAX_TASKS 1024
+/* Polls of the controller while remote tasks run (srun, holders), ms. */
+#define SRUN_POLL_MS 200
 
 static const struct cli_slurm_refused sr_refused[] = {
     {"pty", 0, NULL, "interactive steps (srun --pty, salloc) are not implemented"},
-    {"nodelist", 'w', "HOSTS", "an aidc batch job is one node: the step runs on it"},
-    {"exclude", 'x', "HOSTS", "an aidc batch job is one node: the step runs on it"},
+    {"nodelist", 'w', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
+    {"exclude", 'x', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
     {"constraint", 'C', "LIST", "a step uses its job's node"},
     {"partition", 'p', "PART", "a step uses its job's allocation"},
     {"account", 'A', "ACCOUNT", "a step uses its job's allocation"},
@@ -46,8 +58,8 @@ static const struct cli_slurm_refused sr_refused[] = {
     {"mem-per-cpu", 0, "SIZE", "step memory limits are not implemented (the job's limit applies)"},
     {"gres", 0, "LIST", "use --gpus-per-task; the step sees the job's devices by default"},
     {"gpus", 'G', "N", "use --gpus-per-task; the step sees the job's devices by default"},
-    {"distribution", 'm', "TYPE", "one node: tasks are numbered in order on it"},
-    {"relative", 'r', "N", "an aidc batch job is one node"},
+    {"distribution", 'm', "TYPE", "tasks are laid out in blocks (Slurm's default) only"},
+    {"relative", 'r', "N", "a step starts on the job's first node (the script's)"},
     {"multi-prog", 0, NULL, "multiple programs per step are not implemented"},
     {"signal", 0, "SIG", "step signals before the time limit are not implemented"},
     {"wait", 'W', "SEC", "ending a step's other tasks after the first exit is not implemented"},
@@ -73,7 +85,7 @@ struct sr_opts {
 	int64_t ntasks, nodes, cpus, per_node, gpt;
 	const char *out, *err, *name, *chdir, *mpi, *time, *cpu_bind, *gpu_bind, *exportv;
 	bool label, kill_bad, unbuffered, overcommit, overlap, exact, exclusive, verbose, quiet;
-	bool seen_ntasks;
+	bool seen_ntasks, seen_nodes;
 	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sr_refused)];
 };
 
@@ -82,10 +94,10 @@ static struct cli_flag *sr_flags(struct sr_opts *o, size_t *n)
 	const struct cli_flag base[] = {
 	    {"ntasks", CLI_I64, &o->ntasks, "N", "(-n) tasks in the step (default: the job's "
 	     "SLURM_NTASKS)", 1, SRUN_MAX_TASKS, NULL, &o->seen_ntasks},
-	    {"nodes", CLI_I64, &o->nodes, "N", "(-N) 1: an aidc batch job is one node", 1, 1,
-	     NULL, NULL},
-	    {"ntasks-per-node", CLI_I64, &o->per_node, "N", "the same as --ntasks (one node)", 1,
-	     SRUN_MAX_TASKS, NULL, NULL},
+	    {"nodes", CLI_I64, &o->nodes, "N", "(-N) the step runs on the job's first N nodes "
+	     "(default: all of them)", 1, SRUN_MAX_TASKS, NULL, &o->seen_nodes},
+	    {"ntasks-per-node", CLI_I64, &o->per_node, "N", "tasks on each node (at most; without "
+	     "-n: N on each)", 1, SRUN_MAX_TASKS, NULL, NULL},
 	    {"cpus-per-task", CLI_I64, &o->cpus, "N", "(-c) CPUs per task, checked against the "
 	     "job's SLURM_CPUS_ON_NODE (SLURM_CPUS_PER_TASK)", 1, 4096, NULL, NULL},
 	    {"gpus-per-task", CLI_I64, &o->gpt, "N", "each task sees its own N of the job's "
@@ -153,13 +165,20 @@ static int sr_split(const struct cli_flag *f, size_t nf, int argc, char **argv)
 	return argc;
 }
 
-/* The job's environment a step needs. */
+/* The job's environment a step needs, and the step's layout over the job's
+ * nodes: this node runs nlocal tasks, ids first.. (block layout, cnt[k] on
+ * the step's node k, nodes 0..step_nodes-1 of the job). */
 struct sr_job {
 	const char *job, *node, *name, *user, *devs;
 	int64_t ntasks, cpus_on_node, step;
 	char *dev[64];
 	size_t ndev;
 	char devbuf[AIDC_MAX_ARG_BYTES];
+	int64_t job_nodes, nodeid, first, nlocal, step_nodes, step_tasks;
+	int64_t cnt[SRUN_MAX_TASKS];
+	char step_list[AIDC_MAX_ARG_BYTES], tpn[256];
+	char **hosts; /* the job's nodes (SLURM_JOB_NODELIST expanded) */
+	size_t nhosts;
 };
 
 static int64_t env_i64(const char *k, int64_t dflt)
@@ -262,36 +281,98 @@ static int sr_job_env(struct sr_job *j)
 	for (char *s = j->devbuf, *save = NULL, *t; (t = strtok_r(s, ",", &save)) && j->ndev < 64;
 	     s = NULL)
 		j->dev[j->ndev++] = t;
+	j->job_nodes = env_i64("SLURM_JOB_NUM_NODES", 1);
+	j->nodeid = env_i64("SLURM_NODEID", 0);
+	const char *list = getenv("SLURM_JOB_NODELIST");
+	struct aidc_err e = {0};
+	if (j->job_nodes > 1 &&
+	    (!list || aidc_hostlist_expand(list, AIDC_MAX_NODES, &j->hosts, &j->nhosts, &e) != 0 ||
+	     (int64_t)j->nhosts != j->job_nodes))
+		return fprintf(stderr, "srun: error: SLURM_JOB_NODELIST (%s) does not name the "
+				       "job's %lld nodes %s\n",
+			       list ? list : "unset", (long long)j->job_nodes, e.msg),
+		       CLI_EXIT_FAIL;
 	return 0;
 }
 
-/* Checks the options against the job; CLI_EXIT_USAGE after one line. */
-static int sr_check(struct sr_opts *o, const struct sr_job *j, int64_t *limit_s)
+/* "2(x2),1": Slurm's compressed counts of cnt[0..n-1]. */
+static void sr_counts_text(const int64_t *cnt, int64_t n, char *out, size_t cap)
 {
-	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused), ""))
-		return CLI_EXIT_USAGE;
+	size_t k = 0;
+	out[0] = '\0';
+	for (int64_t i = 0; i < n && k < cap;) {
+		int64_t r = 1;
+		while (i + r < n && cnt[i + r] == cnt[i])
+			r++;
+		k += (size_t)snprintf(out + k, cap - k, r > 1 ? "%s%lld(x%lld)" : "%s%lld",
+				      k ? "," : "", (long long)cnt[i], (long long)r);
+		i += r;
+	}
+}
+
+/* The step's nodes and tasks (Slurm's block layout over the job's first -N
+ * nodes): CLI_EXIT_USAGE after one line when they do not fit the job. */
+static int sr_layout(struct sr_opts *o, struct sr_job *j)
+{
+	int64_t ns = o->seen_nodes ? o->nodes : j->job_nodes;
+	if (j->nodeid != 0)
+		return fprintf(stderr, "srun: error: srun starts steps from the batch script's node "
+				       "(node 0) only; this is node %lld\n",
+			       (long long)j->nodeid),
+		       CLI_EXIT_USAGE;
+	if (ns > j->job_nodes)
+		return fprintf(stderr, "srun: error: Unable to create step for job %s: -N %lld is "
+				       "more than the job's %lld node(s)\n",
+			       j->job, (long long)ns, (long long)j->job_nodes),
+		       CLI_EXIT_USAGE;
 	if (!o->seen_ntasks)
-		o->ntasks = o->per_node ? o->per_node : j->ntasks;
-	else if (o->per_node && o->per_node != o->ntasks)
-		return fprintf(stderr, "srun: error: --ntasks=%lld and --ntasks-per-node=%lld "
-				       "differ, on one node\n",
-			       (long long)o->ntasks, (long long)o->per_node),
+		o->ntasks = o->per_node ? o->per_node * ns : (j->ntasks < ns ? ns : j->ntasks);
+	if (o->ntasks < ns || (o->per_node && o->ntasks > o->per_node * ns))
+		return fprintf(stderr, "srun: error: %lld tasks do not fit %lld node(s)%s\n",
+			       (long long)o->ntasks, (long long)ns,
+			       o->per_node ? " at --ntasks-per-node" : " (at least one task each)"),
 		       CLI_EXIT_USAGE;
 	if (o->ntasks > SRUN_MAX_TASKS)
 		return fprintf(stderr, "srun: error: %lld tasks: at most %d\n",
 			       (long long)o->ntasks, SRUN_MAX_TASKS),
 		       CLI_EXIT_USAGE;
-	int64_t cpus = o->ntasks * (o->cpus ? o->cpus : 1);
+	j->step_nodes = ns;
+	j->step_tasks = o->ntasks;
+	for (int64_t k = 0; k < ns; k++)
+		j->cnt[k] = o->ntasks / ns + (k < o->ntasks % ns);
+	j->first = 0;
+	j->nlocal = j->cnt[0];
+	sr_counts_text(j->cnt, ns, j->tpn, sizeof j->tpn);
+	struct aidc_buf b;
+	aidc_buf_init(&b, sizeof j->step_list);
+	if (ns > 1 && aidc_hostlist_compress(j->hosts, (size_t)ns, &b) == 0)
+		snprintf(j->step_list, sizeof j->step_list, "%s", aidc_buf_str(&b));
+	else
+		snprintf(j->step_list, sizeof j->step_list, "%s", j->node);
+	aidc_buf_release(&b);
+	return 0;
+}
+
+/* Checks the options against the job; CLI_EXIT_USAGE after one line. */
+static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
+{
+	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused), ""))
+		return CLI_EXIT_USAGE;
+	int rc = sr_layout(o, j);
+	if (rc)
+		return rc;
+	/* Every node of a batch job has the same CPUs and devices; node 0 the most tasks. */
+	int64_t cpus = j->nlocal * (o->cpus ? o->cpus : 1);
 	if (!o->overcommit && cpus > j->cpus_on_node)
 		return fprintf(stderr, "srun: error: Unable to create step for job %s: %lld tasks x "
 				       "%lld CPUs is more than the job's %lld CPUs on %s (-O allows it)\n",
-			       j->job, (long long)o->ntasks, (long long)(o->cpus ? o->cpus : 1),
+			       j->job, (long long)j->nlocal, (long long)(o->cpus ? o->cpus : 1),
 			       (long long)j->cpus_on_node, j->node),
 		       CLI_EXIT_USAGE;
-	if (o->gpt && (size_t)(o->gpt * o->ntasks) > j->ndev)
+	if (o->gpt && (size_t)(o->gpt * j->nlocal) > j->ndev)
 		return fprintf(stderr, "srun: error: Unable to create step for job %s: %lld tasks x "
-				       "%lld GPUs is more than the job's %zu devices\n",
-			       j->job, (long long)o->ntasks, (long long)o->gpt, j->ndev),
+				       "%lld GPUs is more than the job's %zu devices on %s\n",
+			       j->job, (long long)j->nlocal, (long long)o->gpt, j->ndev, j->node),
 		       CLI_EXIT_USAGE;
 	if (o->mpi && strcmp(o->mpi, "none"))
 		return fprintf(stderr, "srun: error: --mpi=%s: only none is supported here (no PMI "
@@ -316,7 +397,8 @@ static int sr_check(struct sr_opts *o, const struct sr_job *j, int64_t *limit_s)
 	return 0;
 }
 
-/* Expands an -o/-e pattern for task t; -1 after a line naming a bad one. */
+/* Expands an -o/-e pattern for task t (the step's id of it); -1 after a
+ * line naming a bad one. */
 static int sr_pattern(const char *pat, const struct sr_job *j, int64_t t, char *out, size_t n)
 {
 	size_t k = 0;
@@ -328,7 +410,7 @@ static int sr_pattern(const char *pat, const struct sr_job *j, int64_t t, char *
 		} else {
 			switch (*++p) {
 			case 't': snprintf(tmp, sizeof tmp, "%lld", (long long)t); break;
-			case 'n': add = "0"; break;
+			case 'n': snprintf(tmp, sizeof tmp, "%lld", (long long)j->nodeid); break;
 			case 'N': add = j->node; break;
 			case 'j': add = j->job; break;
 			case 'J': snprintf(tmp, sizeof tmp, "%s.%lld", j->job, (long long)j->step); break;
@@ -364,19 +446,20 @@ struct sr_task {
 	struct aidc_buf line[2];    /* -l: a partial line of each */
 };
 
-/* Opens the -o/-e file of each task; tasks with one expanded path share
- * one descriptor (so their writes never overwrite each other). */
+/* Opens the -o/-e file of each task of this node; tasks with one expanded
+ * path share one descriptor (so their writes never overwrite each other). */
 static int sr_open_files(const char *pat, const struct sr_job *j, struct sr_task *t, int64_t n,
 			 bool err)
 {
 	for (int64_t i = 0; i < n; i++) {
 		int *fd = err ? &t[i].err_fd : &t[i].out_fd;
 		char path[AIDC_MAX_PATH_BYTES], other[AIDC_MAX_PATH_BYTES];
-		if (sr_pattern(pat, j, i, path, sizeof path) != 0)
+		if (sr_pattern(pat, j, j->first + i, path, sizeof path) != 0)
 			return -1;
 		for (int64_t k = 0; k < i && *fd < 0; k++) {
 			int ofd = err ? t[k].err_fd : t[k].out_fd;
-			if (sr_pattern(pat, j, k, other, sizeof other) == 0 && !strcmp(path, other))
+			if (sr_pattern(pat, j, j->first + k, other, sizeof other) == 0 &&
+			    !strcmp(path, other))
 				*fd = ofd;
 		}
 		if (*fd >= 0)
@@ -439,9 +522,10 @@ static int sr_export(const char *spec)
 	return 0;
 }
 
-/* In the child: the step's environment of task i. */
+/* In the child: the step's environment of this node's task i. */
 static int sr_task_env(const struct sr_opts *o, const struct sr_job *j, int64_t i)
 {
+	int64_t g = j->first + i; /* the task's id in the step */
 	char v[AIDC_MAX_ARG_BYTES];
 	int rc = sr_export(o->exportv);
 #define SET(k, ...)                                                                           \
@@ -449,24 +533,25 @@ static int sr_task_env(const struct sr_opts *o, const struct sr_job *j, int64_t 
 		snprintf(v, sizeof v, __VA_ARGS__);                                           \
 		rc |= setenv(k, v, 1);                                                        \
 	} while (0)
-	SET("SLURM_PROCID", "%lld", (long long)i);
+	SET("SLURM_PROCID", "%lld", (long long)g);
 	SET("SLURM_LOCALID", "%lld", (long long)i);
-	SET("SLURM_NODEID", "0");
+	SET("SLURM_NODEID", "%lld", (long long)j->nodeid);
 	SET("SLURM_STEP_ID", "%lld", (long long)j->step);
 	SET("SLURM_STEPID", "%lld", (long long)j->step);
-	SET("SLURM_STEP_NUM_TASKS", "%lld", (long long)o->ntasks);
-	SET("SLURM_STEP_NUM_NODES", "1");
-	SET("SLURM_STEP_NODELIST", "%s", j->node);
-	SET("SLURM_STEP_TASKS_PER_NODE", "%lld", (long long)o->ntasks);
-	SET("SLURM_NTASKS", "%lld", (long long)o->ntasks);
-	SET("SLURM_NPROCS", "%lld", (long long)o->ntasks);
-	SET("SLURM_TASKS_PER_NODE", "%lld", (long long)o->ntasks);
+	SET("SLURM_STEP_NUM_TASKS", "%lld", (long long)j->step_tasks);
+	SET("SLURM_STEP_NUM_NODES", "%lld", (long long)j->step_nodes);
+	SET("SLURM_STEP_NODELIST", "%s", j->step_list);
+	SET("SLURM_STEP_TASKS_PER_NODE", "%s", j->tpn);
+	SET("SLURM_NTASKS", "%lld", (long long)j->step_tasks);
+	SET("SLURM_NPROCS", "%lld", (long long)j->step_tasks);
+	SET("SLURM_NNODES", "%lld", (long long)j->step_nodes);
+	SET("SLURM_TASKS_PER_NODE", "%s", j->tpn);
 	SET("SLURM_TASK_PID", "%lld", (long long)getpid());
 	SET("SLURM_DISTRIBUTION", "block");
-	SET("RANK", "%lld", (long long)i);
+	SET("RANK", "%lld", (long long)g);
 	SET("LOCAL_RANK", "%lld", (long long)i);
-	SET("WORLD_SIZE", "%lld", (long long)o->ntasks);
-	SET("LOCAL_WORLD_SIZE", "%lld", (long long)o->ntasks);
+	SET("WORLD_SIZE", "%lld", (long long)j->step_tasks);
+	SET("LOCAL_WORLD_SIZE", "%lld", (long long)j->nlocal);
 	if (o->cpus)
 		SET("SLURM_CPUS_PER_TASK", "%lld", (long long)o->cpus);
 	if (o->name)
@@ -493,7 +578,7 @@ static void sr_child(const struct sr_opts *o, const struct sr_job *j, struct sr_
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (i > 0) {
+	if (j->first + i > 0) { /* the step's task 0 alone reads srun's stdin */
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul < 0 || dup2(nul, 0) < 0)
 			_exit(127);
@@ -504,17 +589,18 @@ static void sr_child(const struct sr_opts *o, const struct sr_job *j, struct sr_
 	if ((out >= 0 && dup2(out, 1) < 0) || (err >= 0 && dup2(err, 2) < 0))
 		_exit(127);
 	if (o->chdir && chdir(o->chdir) != 0) {
-		fprintf(stderr, "srun: error: task %lld: --chdir %s: %s\n", (long long)i, o->chdir,
-			strerror(errno));
+		fprintf(stderr, "srun: error: task %lld: --chdir %s: %s\n",
+			(long long)(j->first + i), o->chdir, strerror(errno));
 		_exit(127);
 	}
 	if (sr_task_env(o, j, i) != 0) {
 		fprintf(stderr, "srun: error: task %lld: cannot set its environment\n",
-			(long long)i);
+			(long long)(j->first + i));
 		_exit(127);
 	}
 	execvp(cmd[0], cmd);
-	fprintf(stderr, "srun: error: task %lld: %s: %s\n", (long long)i, cmd[0], strerror(errno));
+	fprintf(stderr, "srun: error: task %lld: %s: %s\n", (long long)(j->first + i), cmd[0],
+		strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
@@ -573,8 +659,8 @@ static void sr_label_flush(struct sr_task *t, int64_t i, int k, bool eof)
 	fflush(f);
 }
 
-/* -l: reads what the tasks wrote, for at most wait_ms. */
-static void sr_label_poll(struct sr_task *t, int64_t n, int wait_ms)
+/* -l: reads what the tasks (ids first..) wrote, for at most wait_ms. */
+static void sr_label_poll(struct sr_task *t, int64_t n, int64_t first, int wait_ms)
 {
 	struct pollfd pf[2 * SRUN_MAX_TASKS];
 	int64_t who[2 * SRUN_MAX_TASKS];
@@ -602,7 +688,7 @@ static void sr_label_poll(struct sr_task *t, int64_t n, int wait_ms)
 			r = 0; /* a line over 64 KiB: written out as it is */
 		if (r < 0 && errno == EAGAIN)
 			continue;
-		sr_label_flush(x, who[q] / 2, k, r <= 0 || x->line[k].len >= x->line[k].max);
+		sr_label_flush(x, first + who[q] / 2, k, r <= 0 || x->line[k].len >= x->line[k].max);
 		if (r <= 0) {
 			close(x->pipe[k]);
 			x->pipe[k] = -1;
@@ -618,7 +704,8 @@ static void sr_kill_all(struct sr_task *t, int64_t n, int sig)
 }
 
 /* Collects ended tasks; returns how many are still running. */
-static int64_t sr_reap(const struct sr_opts *o, struct sr_task *t, int64_t n, bool *bad)
+static int64_t sr_reap(const struct sr_opts *o, const struct sr_job *j, struct sr_task *t,
+		       int64_t n, bool *bad)
 {
 	int64_t alive = 0;
 	for (int64_t i = 0; i < n; i++) {
@@ -631,7 +718,7 @@ static int64_t sr_reap(const struct sr_opts *o, struct sr_task *t, int64_t n, bo
 				*bad = true;
 				fprintf(stderr, "srun: error: task %lld failed: ending the step's "
 						"other tasks (--kill-on-bad-exit)\n",
-					(long long)i);
+					(long long)(j->first + i));
 				sr_kill_all(t, n, SIGTERM);
 			}
 		} else {
@@ -641,37 +728,287 @@ static int64_t sr_reap(const struct sr_opts *o, struct sr_task *t, int64_t n, bo
 	return alive;
 }
 
-/* Waits for every task: forwards srun's signals, ends the step at its
- * time limit (SIGTERM, SIGKILL 10 s later), and drains -l output. */
-static void sr_wait(const struct sr_opts *o, struct sr_task *t, int64_t n, int64_t limit_s)
+/* ---- the remote nodes of a multi-node step, seen from srun ---------------- */
+
+/* The step's tasks on the job's other nodes (step nodes 1..nnodes-1): the
+ * controller's step (steps.c), polled for each node's report. */
+struct sr_remote {
+	char sock[AIDC_MAX_PATH_BYTES];
+	char path[96]; /* /v1/jobs/ID/steps */
+	int64_t nnodes, step;
+	json_t *reports[SRUN_MAX_TASKS]; /* per step node; [0] unused */
+	int64_t nreported, next_poll_ms;
+	bool gone; /* the job or the step is gone: no more reports will come */
+	bool bad;  /* a remote task failed */
+};
+
+/* One POST to the step route; 0 or CLI_EXIT_FAIL (said on stderr). */
+static int sr_post(struct sr_remote *r, const char *body)
+{
+	struct api_call c = {0};
+	int rc = cli_call_retry("srun", r->sock, "POST", r->path, body, strlen(body), &c,
+				cli_call_wait_flag(r->sock));
+	aidc_buf_release(&c.reply);
+	return rc;
+}
+
+/* Sends sig to the remote tasks (each holder delivers it once). */
+static void sr_remote_signal(struct sr_remote *r, int sig)
+{
+	char body[128];
+	if (!r || r->gone)
+		return;
+	snprintf(body, sizeof body, "{\"op\":\"signal\",\"step\":%lld,\"signal\":%d}",
+		 (long long)r->step, sig);
+	sr_post(r, body);
+}
+
+/* Whether a remote report holds a failed task (or is an error). */
+static bool sr_report_bad(json_t *rep)
+{
+	json_t *tasks = json_object_get(rep, "tasks");
+	bool bad = !json_is_array(tasks);
+	for (size_t i = 0; i < json_array_size(tasks); i++) {
+		json_t *x = json_array_get(tasks, i);
+		bad |= json_integer_value(json_object_get(x, "exit")) != 0 ||
+		       json_integer_value(json_object_get(x, "signal")) != 0;
+	}
+	return bad;
+}
+
+/* Takes the reports that came since the last poll (SRUN_POLL_MS apart). */
+static void sr_remote_poll(struct sr_remote *r)
+{
+	int64_t now = aidc_mono_ms();
+	if (r->gone || r->nreported == r->nnodes - 1 || now < r->next_poll_ms)
+		return;
+	r->next_poll_ms = now + SRUN_POLL_MS;
+	struct api_call c = {0};
+	int rc = cli_call_retry("srun", r->sock, "GET", r->path, NULL, 0, &c,
+				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);
+	json_error_t je;
+	json_t *doc = rc ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+	if (rc && c.status >= 400) {
+		fprintf(stderr, "srun: error: step %lld: the job has ended or the controller "
+				"forgot the step (HTTP %ld)\n",
+			(long long)r->step, c.status);
+		r->gone = true;
+	}
+	aidc_buf_release(&c.reply);
+	json_t *steps = json_object_get(doc, "steps"), *mine = NULL;
+	for (size_t i = 0; i < json_array_size(steps); i++)
+		if (json_integer_value(json_object_get(json_array_get(steps, i), "step")) == r->step)
+			mine = json_array_get(steps, i);
+	json_t *reps = json_object_get(mine, "reports");
+	for (int64_t k = 1; k < r->nnodes && (size_t)(k - 1) < json_array_size(reps); k++) {
+		json_t *rep = json_array_get(reps, (size_t)(k - 1));
+		if (r->reports[k] || !json_is_object(rep))
+			continue;
+		r->reports[k] = json_incref(rep);
+		r->nreported++;
+		r->bad |= sr_report_bad(rep);
+	}
+	if (doc && !mine && !r->gone) {
+		fprintf(stderr, "srun: error: step %lld is gone from the controller\n",
+			(long long)r->step);
+		r->gone = true;
+	}
+	json_decref(doc);
+}
+
+/* The step document the holders run (docs/slurm.md): srun's command,
+ * environment, directory and options, and the layout. */
+static void sr_doc_json(struct aidc_json *w, const struct sr_opts *o, const struct sr_job *j,
+			char **cmd)
+{
+	extern char **environ;
+	char cwd[AIDC_MAX_PATH_BYTES] = "/";
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "/");
+	aidc_json_obj_begin(w);
+	aidc_json_key(w, "argv");
+	aidc_json_arr_begin(w);
+	for (char **a = cmd; *a; a++)
+		aidc_json_str(w, *a);
+	aidc_json_arr_end(w);
+	aidc_json_key(w, "env");
+	aidc_json_arr_begin(w);
+	for (char **e = environ; *e; e++)
+		aidc_json_str(w, *e);
+	aidc_json_arr_end(w);
+	aidc_json_kstr(w, "cwd", cwd);
+	aidc_json_key(w, "cnt");
+	aidc_json_arr_begin(w);
+	for (int64_t k = 0; k < j->step_nodes; k++)
+		aidc_json_i64(w, j->cnt[k]);
+	aidc_json_arr_end(w);
+	aidc_json_kstr(w, "nodelist", j->step_list);
+	aidc_json_kstr(w, "tpn", j->tpn);
+	aidc_json_ki64(w, "gpt", o->gpt);
+	aidc_json_ki64(w, "cpus", o->cpus);
+	aidc_json_kbool(w, "label", o->label);
+	const char *strs[][2] = {{"out", o->out},	  {"err", o->err},    {"chdir", o->chdir},
+				 {"export", o->exportv}, {"name", o->name}};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
+		if (strs[i][1])
+			aidc_json_kstr(w, strs[i][0], strs[i][1]);
+	aidc_json_obj_end(w);
+}
+
+/* Posts the step for the job's nodes 1..step_nodes-1. */
+static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char **cmd,
+			   struct sr_remote *r)
+{
+	cli_socket_path(NULL, r->sock, sizeof r->sock);
+	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", j->job);
+	r->nnodes = j->step_nodes;
+	r->step = j->step;
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_kstr(&w, "op", "start");
+	aidc_json_ki64(&w, "step", j->step);
+	aidc_json_key(&w, "nodes");
+	aidc_json_arr_begin(&w);
+	for (int64_t k = 1; k < j->step_nodes; k++)
+		aidc_json_i64(&w, k);
+	aidc_json_arr_end(&w);
+	aidc_json_key(&w, "doc");
+	sr_doc_json(&w, o, j, cmd);
+	aidc_json_obj_end(&w);
+	int rc = aidc_json_finish(&w);
+	if (rc)
+		fprintf(stderr, "srun: error: the step (command and environment) is over %u bytes\n",
+			AIDC_MAX_STEP_BYTES);
+	else
+		rc = sr_post(r, aidc_buf_str(&b));
+	aidc_buf_release(&b);
+	r->gone = rc != 0;
+	return rc ? CLI_EXIT_FAIL : 0;
+}
+
+/* Copies bytes [from, to) of the job's log of node k (its step holder's
+ * output, where that node's tasks wrote) to fd. */
+static void sr_copy_log(struct sr_remote *r, const char *job, int64_t k, const char *stream,
+			int64_t from, int64_t to, int fd)
+{
+	int64_t deadline = aidc_mono_ms() + 30000;
+	while (from < to && aidc_mono_ms() < deadline) {
+		char path[160];
+		snprintf(path, sizeof path,
+			 "/v1/jobs/%s/logs?task=%lld&stream=%s&offset=%lld&follow=1&wait=5", job,
+			 (long long)k, stream, (long long)from);
+		struct api_call c = {0};
+		if (cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
+				   CLI_CALL_IDEMPOTENT) != 0)
+			break;
+		size_t n = c.reply.len;
+		if ((int64_t)n > to - from)
+			n = (size_t)(to - from);
+		if (n && write(fd, c.reply.data, n) < 0)
+			n = 0;
+		from += (int64_t)n;
+		aidc_buf_release(&c.reply);
+	}
+	if (from < to)
+		fprintf(stderr, "srun: warning: node %lld: %lld bytes of %s were not copied (aidc "
+				"logs %s --task %lld has them)\n",
+			(long long)k, (long long)(to - from), stream, job, (long long)k);
+}
+
+/* The remote tasks' output (the [a, b] ranges their runners reported). */
+static void sr_remote_output(struct sr_remote *r, const char *job)
+{
+	fflush(stdout);
+	fflush(stderr);
+	for (int64_t k = 1; k < r->nnodes; k++)
+		for (int s = 0; s < 2 && r->reports[k]; s++) {
+			json_t *rg = json_object_get(r->reports[k], s ? "err" : "out");
+			int64_t a = json_integer_value(json_array_get(rg, 0)),
+				b = json_integer_value(json_array_get(rg, 1));
+			if (b > a)
+				sr_copy_log(r, job, k, s ? "err" : "out", a, b, s ? 2 : 1);
+		}
+}
+
+static void sr_remote_end(struct sr_remote *r)
+{
+	char body[96];
+	snprintf(body, sizeof body, "{\"op\":\"end\",\"step\":%lld}", (long long)r->step);
+	if (!r->gone)
+		sr_post(r, body);
+	for (int64_t k = 0; k < r->nnodes; k++)
+		json_decref(r->reports[k]);
+}
+
+/* ---- waiting, status ------------------------------------------------------- */
+
+/* Signals the step's tasks here and (r) on the other nodes. */
+static void sr_kill_step(struct sr_task *t, int64_t n, struct sr_remote *r, int sig)
+{
+	sr_kill_all(t, n, sig);
+	if (r)
+		sr_remote_signal(r, sig);
+}
+
+/* One round of sr_wait's duties: srun's signals, the time limit, -K. */
+static void sr_wait_duties(const struct sr_opts *o, struct sr_task *t, int64_t n,
+			   struct sr_remote *r, int64_t limit_s, int64_t t0, int64_t *term_ms,
+			   bool *bad, bool *bad_sent)
+{
+	if (sr_signal) {
+		sr_kill_step(t, n, r, sr_signal);
+		sr_signal = 0;
+	}
+	int64_t now = aidc_mono_ms();
+	if (limit_s && !*term_ms && now - t0 >= limit_s * 1000) {
+		fprintf(stderr, "srun: error: step time limit (%lld s) reached: ending its tasks\n",
+			(long long)limit_s);
+		sr_kill_step(t, n, r, SIGTERM);
+		*term_ms = now;
+	}
+	if (*term_ms && *term_ms > 0 && now - *term_ms >= 10000) {
+		sr_kill_step(t, n, r, SIGKILL);
+		*term_ms = -1; /* once */
+	}
+	if (r && o->kill_bad && r->bad && !*bad) {
+		*bad = true;
+		fprintf(stderr, "srun: error: a task on another node failed: ending the step's "
+				"other tasks (--kill-on-bad-exit)\n");
+		sr_kill_all(t, n, SIGTERM);
+	}
+	if (r && *bad && !*bad_sent) {
+		sr_remote_signal(r, SIGTERM);
+		*bad_sent = true;
+	}
+}
+
+/* Waits for every task (here, and with r on the other nodes): forwards
+ * srun's signals, ends the step at its time limit (SIGTERM, SIGKILL 10 s
+ * later), and drains -l output. */
+static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_task *t,
+		    int64_t n, int64_t limit_s, struct sr_remote *r)
 {
 	int64_t t0 = aidc_mono_ms(), term_ms = 0, drain_until = 0;
-	bool bad = false;
+	bool bad = false, bad_sent = false;
 	for (;;) {
 		if (o->label)
-			sr_label_poll(t, n, 50);
+			sr_label_poll(t, n, j->first, 50);
 		else
 			poll(NULL, 0, 20);
-		if (sr_signal) {
-			sr_kill_all(t, n, sr_signal);
-			sr_signal = 0;
-		}
-		int64_t now = aidc_mono_ms();
-		if (limit_s && !term_ms && now - t0 >= limit_s * 1000) {
-			fprintf(stderr, "srun: error: step time limit (%lld s) reached: ending its "
-					"tasks\n",
-				(long long)limit_s);
-			sr_kill_all(t, n, SIGTERM);
-			term_ms = now;
-		}
-		if (term_ms && now - term_ms >= 10000)
-			sr_kill_all(t, n, SIGKILL);
-		if (sr_reap(o, t, n, &bad) > 0)
+		if (r)
+			sr_remote_poll(r);
+		sr_wait_duties(o, t, n, r, limit_s, t0, &term_ms, &bad, &bad_sent);
+		if (sr_reap(o, j, t, n, &bad) > 0 ||
+		    (r && !r->gone && r->nreported < r->nnodes - 1))
 			continue;
 		bool open = false;
 		for (int64_t i = 0; i < n && o->label; i++)
 			open |= t[i].pipe[0] >= 0 || t[i].pipe[1] >= 0;
 		/* A task's background children may hold its pipe: 2 s at most. */
+		int64_t now = aidc_mono_ms();
 		if (!drain_until)
 			drain_until = now + 2000;
 		if (!open || now >= drain_until)
@@ -680,64 +1017,57 @@ static void sr_wait(const struct sr_opts *o, struct sr_task *t, int64_t n, int64
 	for (int64_t i = 0; i < n && o->label; i++)
 		for (int k = 0; k < 2; k++)
 			if (t[i].pipe[k] >= 0)
-				sr_label_flush(&t[i], i, k, true);
+				sr_label_flush(&t[i], j->first + i, k, true);
+}
+
+/* One task's end for srun's status: named on stderr when it failed. */
+static void sr_status_one(const char *host, int64_t id, int code, int sig, int *worst)
+{
+	if (sig) {
+		fprintf(stderr, "srun: error: %s: task %lld: %s\n", host, (long long)id,
+			strsignal(sig));
+		code = 128 + sig;
+	} else if (code) {
+		fprintf(stderr, "srun: error: %s: task %lld: Exited with exit code %d\n", host,
+			(long long)id, code);
+	}
+	*worst = code > *worst ? code : *worst;
 }
 
 /* Slurm's srun status: the highest exit code, 128 + signal for a killed
  * task; each failed task named on stderr. */
-static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n)
+static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n,
+		     const struct sr_remote *r)
 {
 	int worst = 0;
 	for (int64_t i = 0; i < n; i++) {
-		int st = t[i].status, code = 0;
-		if (WIFEXITED(st) && (code = WEXITSTATUS(st)) != 0)
-			fprintf(stderr, "srun: error: %s: task %lld: Exited with exit code %d\n",
-				j->node, (long long)i, code);
-		else if (WIFSIGNALED(st)) {
-			code = 128 + WTERMSIG(st);
-			fprintf(stderr, "srun: error: %s: task %lld: %s\n", j->node, (long long)i,
-				strsignal(WTERMSIG(st)));
+		int st = t[i].status;
+		sr_status_one(j->node, j->first + i, WIFEXITED(st) ? WEXITSTATUS(st) : 0,
+			      WIFSIGNALED(st) ? WTERMSIG(st) : 0, &worst);
+	}
+	for (int64_t k = 1; r && k < r->nnodes; k++) {
+		json_t *rep = r->reports[k], *tasks = json_object_get(rep, "tasks");
+		const char *host = json_string_value(json_object_get(rep, "host"));
+		if (!rep || !json_is_array(tasks)) {
+			const char *why = json_string_value(json_object_get(rep, "error"));
+			fprintf(stderr, "srun: error: node %lld of the step: %s\n", (long long)k,
+				why ? why : "no report (the job ended, or its step holder failed)");
+			worst = worst > 1 ? worst : 1;
+			continue;
 		}
-		worst = code > worst ? code : worst;
+		for (size_t i = 0; i < json_array_size(tasks); i++) {
+			json_t *x = json_array_get(tasks, i);
+			sr_status_one(host ? host : "?", json_integer_value(json_object_get(x, "id")),
+				      (int)json_integer_value(json_object_get(x, "exit")),
+				      (int)json_integer_value(json_object_get(x, "signal")), &worst);
+		}
 	}
 	return worst;
 }
 
-/* Opens the files, starts every task, waits, and gives srun's status. */
-static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t limit_s)
+static void sr_tasks_free(struct sr_task *t, int64_t n)
 {
-	j->step = next_step_id();
-	if (j->step < 0) {
-		if (!o->quiet)
-			fprintf(stderr, "srun: warning: no private step counter under $TMPDIR or "
-					"/tmp: this step is numbered 0\n");
-		j->step = 0;
-	}
-	struct sr_task *t = aidc_calloc((size_t)o->ntasks, sizeof *t);
-	for (int64_t i = 0; i < o->ntasks; i++)
-		t[i] = (struct sr_task){.out_fd = -1, .err_fd = -1, .pipe = {-1, -1}};
-	int rc = CLI_EXIT_FAIL;
-	if ((o->out && sr_open_files(o->out, j, t, o->ntasks, false) != 0) ||
-	    (o->err && sr_open_files(o->err, j, t, o->ntasks, true) != 0))
-		goto out;
-	if (o->verbose)
-		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s\n", j->job,
-			(long long)j->step, (long long)o->ntasks, j->node);
-	const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
-	struct sigaction sa = {.sa_handler = sr_on_signal};
-	sigemptyset(&sa.sa_mask);
-	for (size_t k = 0; k < AIDC_ARRAY_LEN(fwd); k++)
-		sigaction(fwd[k], &sa, NULL);
-	int64_t started = 0;
-	for (; started < o->ntasks; started++)
-		if (sr_spawn(o, j, &t[started], started, cmd) != 0)
-			break;
-	if (started < o->ntasks) /* a fork failed: the started ones end too */
-		sr_kill_all(t, started, SIGTERM);
-	sr_wait(o, t, started, limit_s);
-	rc = started < o->ntasks ? CLI_EXIT_FAIL : sr_status(j, t, started);
-out:
-	for (int64_t i = 0; i < o->ntasks; i++) {
+	for (int64_t i = 0; t && i < n; i++) {
 		for (int k = 0; k < 2; k++)
 			aidc_buf_release(&t[i].line[k]);
 		bool shared_out = false, shared_err = false;
@@ -751,22 +1081,355 @@ out:
 			close(t[i].err_fd);
 	}
 	aidc_free(t);
+}
+
+/* This node's tasks of the step: opens their files, starts them and waits
+ * for them (with r, for the other nodes' too). *ok: every task started. */
+static struct sr_task *sr_local(const struct sr_opts *o, struct sr_job *j, char **cmd,
+				int64_t limit_s, struct sr_remote *r, bool *ok)
+{
+	int64_t n = j->nlocal;
+	struct sr_task *t = aidc_calloc((size_t)n, sizeof *t);
+	for (int64_t i = 0; i < n; i++)
+		t[i] = (struct sr_task){.out_fd = -1, .err_fd = -1, .pipe = {-1, -1}};
+	*ok = false;
+	if ((o->out && sr_open_files(o->out, j, t, n, false) != 0) ||
+	    (o->err && sr_open_files(o->err, j, t, n, true) != 0)) {
+		if (r)
+			sr_remote_signal(r, SIGKILL);
+		return t;
+	}
+	const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
+	struct sigaction sa = {.sa_handler = sr_on_signal};
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(fwd); k++)
+		sigaction(fwd[k], &sa, NULL);
+	int64_t started = 0;
+	for (; started < n; started++)
+		if (sr_spawn(o, j, &t[started], started, cmd) != 0)
+			break;
+	if (started < n) /* a fork failed: the started ones end too */
+		sr_kill_step(t, started, r, SIGTERM);
+	sr_wait(o, j, t, started, limit_s, r);
+	*ok = started == n;
+	return t;
+}
+
+/* Starts the step (here, and on the job's other nodes through the
+ * controller), waits, copies the remote output, and gives srun's status. */
+static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t limit_s)
+{
+	j->step = next_step_id();
+	if (j->step < 0) {
+		if (!o->quiet)
+			fprintf(stderr, "srun: warning: no private step counter under $TMPDIR or "
+					"/tmp: this step is numbered 0\n");
+		j->step = 0;
+	}
+	if (o->verbose)
+		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
+			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);
+	struct sr_remote *r = NULL;
+	if (j->step_nodes > 1) {
+		r = aidc_calloc(1, sizeof *r);
+		if (sr_remote_start(o, j, cmd, r) != 0) {
+			aidc_free(r);
+			return CLI_EXIT_FAIL;
+		}
+	}
+	bool ok;
+	struct sr_task *t = sr_local(o, j, cmd, limit_s, r, &ok);
+	if (r)
+		sr_remote_output(r, j->job);
+	int rc = ok ? sr_status(j, t, j->nlocal, r) : CLI_EXIT_FAIL;
+	sr_tasks_free(t, j->nlocal);
+	if (r)
+		sr_remote_end(r);
+	aidc_free(r);
 	return rc;
+}
+
+/* ---- the step holder and its runners (the job's other nodes) -------------- */
+
+/* Variables whose values are the node's own (the holder's, from its agent):
+ * a remote task gets these from its node, the rest from srun's environment. */
+static const char *const sr_node_keys[] = {
+    "AIDC_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "SLURM_JOB_GPUS",
+    "SLURMD_NODENAME",	    "SLURM_TOPOLOGY_ADDR",  "SLURM_NODEID",	  "SLURM_CPUS_ON_NODE",
+    "SLURM_GPUS_ON_NODE",   "AIDC_NODE",	    "AIDC_TASK_INDEX",	  "AIDC_DEVICE_SHARE",
+    "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE",	    "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES",
+    "ZE_AFFINITY_MASK",	    "ASCEND_RT_VISIBLE_DEVICES"};
+
+/* In a runner: srun's environment (doc env) with this node's own values. */
+static void sr_runner_env(json_t *env)
+{
+	const size_t nk = AIDC_ARRAY_LEN(sr_node_keys);
+	char *mine[AIDC_ARRAY_LEN(sr_node_keys)];
+	for (size_t k = 0; k < nk; k++) {
+		const char *v = getenv(sr_node_keys[k]);
+		mine[k] = v ? aidc_strdup(v) : NULL;
+	}
+	clearenv();
+	for (size_t i = 0; i < json_array_size(env); i++) {
+		const char *kv = json_string_value(json_array_get(env, i));
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		bool node = false;
+		for (size_t k = 0; eq && k < nk && !node; k++)
+			node = strlen(sr_node_keys[k]) == (size_t)(eq - kv) &&
+			       !strncmp(kv, sr_node_keys[k], (size_t)(eq - kv));
+		if (eq && eq != kv && !node)
+			putenv(aidc_strdup(kv)); /* owned by environ from now on */
+	}
+	for (size_t k = 0; k < nk; k++)
+		if (mine[k])
+			setenv(sr_node_keys[k], mine[k], 1);
+	for (size_t k = 0; k < nk; k++)
+		aidc_free(mine[k]);
+}
+
+/* In a runner: the options and layout from the step document; this node is
+ * number node of the step. */
+static int sr_runner_opts(json_t *doc, int64_t step, int64_t node, struct sr_opts *o,
+			  struct sr_job *j)
+{
+	json_t *cnt = json_object_get(doc, "cnt");
+	int64_t ns = (int64_t)json_array_size(cnt);
+	if (ns < 2 || ns > SRUN_MAX_TASKS || node >= ns || sr_job_env(j) != 0)
+		return -1;
+	j->step = step;
+	j->nodeid = node;
+	j->step_nodes = ns;
+	for (int64_t k = 0; k < ns; k++) {
+		j->cnt[k] = json_integer_value(json_array_get(cnt, (size_t)k));
+		if (j->cnt[k] < 1 || j->cnt[k] > SRUN_MAX_TASKS)
+			return -1;
+		j->step_tasks += j->cnt[k];
+		j->first += k < node ? j->cnt[k] : 0;
+	}
+	j->nlocal = j->cnt[node];
+	const char *list = json_string_value(json_object_get(doc, "nodelist")),
+		   *tpn = json_string_value(json_object_get(doc, "tpn"));
+	snprintf(j->step_list, sizeof j->step_list, "%s", list ? list : "");
+	snprintf(j->tpn, sizeof j->tpn, "%s", tpn ? tpn : "");
+	o->gpt = json_integer_value(json_object_get(doc, "gpt"));
+	o->cpus = json_integer_value(json_object_get(doc, "cpus"));
+	o->label = json_is_true(json_object_get(doc, "label"));
+	o->out = json_string_value(json_object_get(doc, "out"));
+	o->err = json_string_value(json_object_get(doc, "err"));
+	o->chdir = json_string_value(json_object_get(doc, "chdir"));
+	o->exportv = json_string_value(json_object_get(doc, "export"));
+	o->name = json_string_value(json_object_get(doc, "name"));
+	o->ntasks = j->step_tasks;
+	o->quiet = true;
+	if (o->gpt < 0 || (size_t)(o->gpt * j->nlocal) > j->ndev)
+		return -1;
+	return 0;
+}
+
+/* The size of what fd (the holder's output: the job's log of this node)
+ * holds, or -1 when it is not a file. */
+static int64_t sr_fd_size(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+}
+
+/* In a runner: the node's report (task ids, exits, the log ranges). */
+static void sr_report_json(struct aidc_json *w, const struct sr_job *j, const struct sr_task *t,
+			   bool ok, const int64_t rg[4])
+{
+	aidc_json_obj_begin(w);
+	aidc_json_kstr(w, "host", j->node);
+	if (!ok)
+		aidc_json_kstr(w, "error", "its tasks could not all start (see aidc logs)");
+	aidc_json_key(w, "tasks");
+	aidc_json_arr_begin(w);
+	for (int64_t i = 0; i < j->nlocal && ok; i++) {
+		int st = t[i].status;
+		aidc_json_obj_begin(w);
+		aidc_json_ki64(w, "id", j->first + i);
+		aidc_json_ki64(w, "exit", WIFEXITED(st) ? WEXITSTATUS(st) : 0);
+		aidc_json_ki64(w, "signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		aidc_json_obj_end(w);
+	}
+	aidc_json_arr_end(w);
+	for (int s = 0; s < 2; s++)
+		if (rg[2 * s] >= 0 && rg[2 * s + 1] > rg[2 * s]) {
+			aidc_json_key(w, s ? "err" : "out");
+			aidc_json_arr_begin(w);
+			aidc_json_i64(w, rg[2 * s]);
+			aidc_json_i64(w, rg[2 * s + 1]);
+			aidc_json_arr_end(w);
+		}
+	aidc_json_obj_end(w);
+}
+
+/* Posts this node's report of step (error: why it did not run). */
+static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job *j,
+			  const struct sr_task *t, bool ok, const int64_t rg[4], const char *error)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_kstr(&w, "op", "report");
+	aidc_json_ki64(&w, "step", r->step);
+	aidc_json_ki64(&w, "node", node);
+	aidc_json_key(&w, "report");
+	if (error) {
+		aidc_json_obj_begin(&w);
+		aidc_json_kstr(&w, "error", error);
+		aidc_json_obj_end(&w);
+	} else {
+		sr_report_json(&w, j, t, ok, rg);
+	}
+	aidc_json_obj_end(&w);
+	int rc = aidc_json_finish(&w) ? CLI_EXIT_FAIL : sr_post(r, aidc_buf_str(&b));
+	aidc_buf_release(&b);
+	return rc;
+}
+
+/* A runner (a child of the holder): this node's tasks of one step, then
+ * their report. Never returns. */
+static void sr_runner(json_t *doc, struct sr_remote *r, int64_t node)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	struct sr_opts o = {0};
+	struct sr_job *j = aidc_calloc(1, sizeof *j);
+	json_t *argv = json_object_get(doc, "argv");
+	size_t argc = json_array_size(argv);
+	char **cmd = aidc_calloc(argc + 1, sizeof *cmd);
+	for (size_t i = 0; i < argc; i++)
+		cmd[i] = (char *)json_string_value(json_array_get(argv, i));
+	sr_runner_env(json_object_get(doc, "env"));
+	const char *cwd = json_string_value(json_object_get(doc, "cwd"));
+	if (!argc || !cmd[argc - 1] || sr_runner_opts(doc, r->step, node, &o, j) != 0) {
+		sr_post_report(r, node, j, NULL, false, NULL, "a step document it cannot run");
+		_exit(1);
+	}
+	if (cwd && chdir(cwd) != 0)
+		fprintf(stderr, "srun: warning: node %lld: %s: %s\n", (long long)node, cwd,
+			strerror(errno));
+	int64_t rg[4] = {sr_fd_size(1), 0, sr_fd_size(2), 0};
+	bool ok;
+	struct sr_task *t = sr_local(&o, j, cmd, 0, NULL, &ok);
+	fflush(stdout);
+	fflush(stderr);
+	rg[1] = o.out || rg[0] < 0 ? -1 : sr_fd_size(1);
+	rg[3] = o.err || rg[2] < 0 ? -1 : sr_fd_size(2);
+	if (o.out && !o.err)
+		rg[3] = -1; /* -o without -e: stderr went with stdout */
+	int rc = sr_post_report(r, node, j, t, ok, rg, NULL);
+	_exit(rc ? 1 : 0);
+}
+
+/* One step a holder runs: its runner and the signals delivered to it. */
+struct sr_held {
+	int64_t id;
+	pid_t pid; /* 0 once reaped */
+	uint32_t sig_seq;
+	bool listed; /* in the latest poll */
+};
+
+/* Starts a runner for each new step of doc, delivers new signals. */
+static void sr_holder_take(json_t *steps, struct sr_remote *r, int64_t node, struct sr_held *h,
+			   size_t *nh)
+{
+	for (size_t i = 0; i < *nh; i++)
+		h[i].listed = false;
+	for (size_t i = 0; i < json_array_size(steps); i++) {
+		json_t *s = json_array_get(steps, i);
+		int64_t id = json_integer_value(json_object_get(s, "step"));
+		uint32_t seq = (uint32_t)json_integer_value(json_object_get(s, "sig_seq"));
+		struct sr_held *x = NULL;
+		for (size_t k = 0; k < *nh && !x; k++)
+			x = h[k].id == id ? &h[k] : NULL;
+		if (x) {
+			x->listed = true;
+			if (seq != x->sig_seq && x->pid > 0)
+				kill(x->pid, (int)json_integer_value(json_object_get(s, "signal")));
+			x->sig_seq = seq;
+			continue;
+		}
+		if (*nh >= AIDC_MAX_JOB_STEPS)
+			continue;
+		x = &h[(*nh)++];
+		*x = (struct sr_held){.id = id, .sig_seq = seq, .listed = true};
+		r->step = id;
+		fflush(NULL);
+		x->pid = fork();
+		if (x->pid == 0)
+			sr_runner(json_object_get(s, "doc"), r, node);
+		if (x->pid < 0) {
+			x->pid = 0;
+			sr_post_report(r, node, NULL, NULL, false, NULL, "fork failed on its node");
+		}
+	}
+}
+
+/* Reaps ended runners (one that failed without reporting gets an error
+ * report) and forgets steps that are over. */
+static void sr_holder_reap(struct sr_remote *r, int64_t node, struct sr_held *h, size_t *nh)
+{
+	int st;
+	for (pid_t pid; (pid = waitpid(-1, &st, WNOHANG)) > 0;)
+		for (size_t i = 0; i < *nh; i++)
+			if (h[i].pid == pid) {
+				h[i].pid = 0;
+				r->step = h[i].id;
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+					sr_post_report(r, node, NULL, NULL, false, NULL,
+						       "its runner on the node failed");
+			}
+	size_t w = 0;
+	for (size_t i = 0; i < *nh; i++)
+		if (h[i].listed || h[i].pid > 0)
+			h[w++] = h[i];
+	*nh = w;
 }
 
 /*
  * The step holder: what the agent runs as task N > 0 of a multi-node batch
- * job (agent_launch.c), holding that node's allocation while the script
- * runs on node 0. Signals other than SIGTERM (the job's end) are for the
- * steps' tasks, never for the holder.
+ * job (agent_launch.c), holding node N's allocation while the script runs
+ * on node 0. It polls the controller (SRUN_POLL_MS apart) for the job's
+ * steps on this node and forks a runner for each; signals srun sends come
+ * the same way. Signals from the agent other than SIGTERM (the job's end;
+ * the agent then ends the whole process group) are for the steps' tasks,
+ * never for the holder.
  */
 static int sr_holder(void)
 {
 	const int ign[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(ign); k++)
 		signal(ign[k], SIG_IGN);
-	for (;;)
-		pause();
+	const char *job = getenv("SLURM_JOB_ID");
+	int64_t node = env_i64("SLURM_NODEID", 0);
+	if (!job || node < 1) {
+		fprintf(stderr, "srun: the step holder runs as a multi-node batch job's task\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct sr_remote *r = aidc_calloc(1, sizeof *r);
+	cli_socket_path(NULL, r->sock, sizeof r->sock);
+	char poll_path[128];
+	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", job);
+	snprintf(poll_path, sizeof poll_path, "%s?node=%lld", r->path, (long long)node);
+	struct sr_held h[AIDC_MAX_JOB_STEPS];
+	size_t nh = 0;
+	for (;;) {
+		struct api_call c = {0};
+		int rc = cli_call_retry("srun", r->sock, "GET", poll_path, NULL, 0, &c,
+					CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);
+		json_error_t je;
+		json_t *doc = rc ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+		aidc_buf_release(&c.reply);
+		if (doc)
+			sr_holder_take(json_object_get(doc, "steps"), r, node, h, &nh);
+		json_decref(doc);
+		sr_holder_reap(r, node, h, &nh);
+		poll(NULL, 0, SRUN_POLL_MS);
+	}
 	return CLI_EXIT_OK; /* not reached */
 }
 
@@ -780,7 +1443,8 @@ int cli_srun_main(int argc, char **argv)
 	const struct cli_cmd cmd = {
 	    "srun", "aidc srun [options] COMMAND [ARGS...]",
 	    "Slurm's srun inside an 'aidc sbatch' job: runs a job step of -n tasks (default: "
-	    "the job's SLURM_NTASKS) on the job's node, each with Slurm's step environment "
+	    "the job's SLURM_NTASKS) on the job's first -N nodes (default: all), each with "
+	    "Slurm's step environment "
 	    "(SLURM_PROCID, SLURM_LOCALID, SLURM_NODEID, SLURM_STEP_ID, ...) and RANK, "
 	    "LOCAL_RANK, WORLD_SIZE for the step; waits for them and exits with the highest "
 	    "exit code (128 + signal for a killed task). Installed as 'srun' first on a batch "
@@ -802,6 +1466,7 @@ int cli_srun_main(int argc, char **argv)
 		rc = cli_refuse(&cmd, "no command to run (srun [options] COMMAND [ARGS...])");
 	else if (!rc && (rc = sr_job_env(&j)) == 0 && (rc = sr_check(&o, &j, &limit_s)) == 0)
 		rc = sr_run(&o, &j, command, limit_s);
+	aidc_hostlist_free(j.hosts, j.nhosts);
 	aidc_free(v);
 	aidc_free(flags);
 	return rc;

@@ -296,6 +296,19 @@ struct ctld_rates {
 	size_t n, cap;
 };
 
+/* One srun step on a multi-node batch job's other nodes (steps.c). */
+struct ctld_step {
+	uint64_t job;
+	uint32_t attempt;
+	int64_t id;       /* srun's step id (SLURM_STEP_ID) */
+	char *doc;        /* srun's step document (JSON text, opaque), owned */
+	uint32_t *nodes;  /* the job's node numbers (task indexes) it runs on */
+	char **reports;   /* per nodes[i]: that holder's report (JSON text) or NULL */
+	uint32_t nnodes;
+	int32_t sig;      /* the latest signal srun sent, 0 = none */
+	uint32_t sig_seq; /* signals sent so far: each holder delivers each once */
+};
+
 struct ctld {
 	struct ctld_config cfg;
 	char secret[AIDC_MAX_SECRET_BYTES + 1];
@@ -396,6 +409,10 @@ struct ctld {
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
 	uint64_t m_pass_us_total;
 	struct ctld_hist m_wait, m_pass, m_commit;
+	/* srun steps of multi-node batch jobs on their other nodes (steps.c):
+	 * in memory only, at most AIDC_MAX_LIVE_STEPS. */
+	struct ctld_step *steps;
+	size_t nsteps;
 };
 
 /* loop.c: monotonic milliseconds for every timer, timeout and age; wall
@@ -607,6 +624,11 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_work(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m);
+/* srun steps on a multi-node batch job's other nodes (steps.c):
+ * POST/GET /v1/jobs/{id}/steps; the job's own user only. */
+int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m);
+void ctld_steps_release(struct ctld *c);
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_drain(struct ctld *c, struct ctld_msg *m);

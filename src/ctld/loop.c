@@ -486,6 +486,7 @@ static void ctld_release(struct ctld *c)
 {
 	api_server_stop(c->srv);
 	ctld_services_release(c);
+	ctld_steps_release(c);
 	for (size_t i = 0; i < c->njobs; i++)
 		ctld_job_free(c->jobs[i]);
 	aidc_free(c->jobs);

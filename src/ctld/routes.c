@@ -405,6 +405,8 @@ VIA(h_rate_set, ctld_lf_rate_set, NULL)
 VIA(h_share, ctld_lf_share, NULL)
 VIA(h_queue, ctld_lf_queue, NULL)
 VIA(h_priority, lf_priority, NULL)
+VIA(h_steps_post, ctld_lf_steps_post, NULL)
+VIA(h_steps_get, ctld_lf_steps_get, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -427,6 +429,12 @@ const struct api_route ctld_routes[] = {
 	{"GET", "/v1/jobs/{id}/logs", h_logs, API_ROLE_USER, NULL, "text/plain",
 	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S); X-AIDC-Offset is the "
 	 "next offset, X-AIDC-Done=1 once the job ended and all output was read"},
+	{"POST", "/v1/jobs/{id}/steps", h_steps_post, API_ROLE_USER, NULL, "Ok",
+	 "srun steps of a running multi-node batch job on its other nodes, the job's own user "
+	 "only: {op: start|signal|report|end, step, ...} (docs/slurm.md)"},
+	{"GET", "/v1/jobs/{id}/steps", h_steps_get, API_ROLE_USER, NULL, NULL,
+	 "the job's running srun steps with their reports; ?node=K: those node K runs and has "
+	 "not reported (its step holder)"},
 	{"GET", "/v1/nodes", h_nodes, API_ROLE_USER, NULL, "NodeList", "list nodes"},
 	{"GET", "/v1/nodes/{name}", h_node, API_ROLE_USER, NULL, "Node", "one node"},
 	{"POST", "/v1/nodes/{name}/drain", h_drain, API_ROLE_ADMIN, NULL, "Node",

@@ -284,6 +284,23 @@ AIDC_LIMIT_RANGE(AIDC_MAX_ARRAY_INDEX, 1u, 1000000000u);
 #define AIDC_MAX_ARRAY_SPEC_BYTES 4096u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_ARRAY_SPEC_BYTES, 64u, 65536u);
+/* srun steps of multi-node batch jobs running on other nodes (docs/slurm.md
+ * "srun inside a batch job"): the controller keeps each in memory while it
+ * runs, its document (command, environment, options) at most
+ * AIDC_MAX_STEP_BYTES, so live steps cost at most their product (256 MiB);
+ * one job has at most AIDC_MAX_JOB_STEPS at once. */
+#ifndef AIDC_MAX_LIVE_STEPS
+#define AIDC_MAX_LIVE_STEPS 1024u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_LIVE_STEPS, 16u, 65536u);
+#ifndef AIDC_MAX_JOB_STEPS
+#define AIDC_MAX_JOB_STEPS 64u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_JOB_STEPS, 1u, 4096u);
+#ifndef AIDC_MAX_STEP_BYTES
+#define AIDC_MAX_STEP_BYTES (256u * 1024u)
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_STEP_BYTES, 4096u, 1024u * 1024u);
 /* Environment entries passed with one job (a login shell has ~50). */
 #ifndef AIDC_MAX_ENV
 #define AIDC_MAX_ENV 1024u
