@@ -1218,7 +1218,7 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 	    O_ACCOUNT,	 O_CPUS_PER_TASK, O_ERROR, O_GPUS,   O_GPUS_PER_TASK,	O_GRES,
 	    O_JOB_NAME,	 O_MEM,		  O_NODES, O_NTASKS, O_NTASKS_PER_NODE, O_OUTPUT,
 	    O_PARTITION, O_PREEMPTIBLE,	  O_QOS,   O_TIME,   O_IGNORE_PBS,	O_ARRAY,
-	    O_BEGIN,	 O_EXCLUSIVE};
+	    O_BEGIN,	 O_EXCLUSIVE,	  O_NODELIST, O_EXCLUDE};
 	for (size_t i = 0; i < api_sbatch_nopts; i++) {
 		const struct api_sbatch_opt *o = &api_sbatch_opts[i];
 		if (!s->seen[i] || o->status != API_SB_APPLIED)

@@ -24,7 +24,8 @@ static const char *const shorts[][2] = {
 	{"-N", "--nodes"}, {"-n", "--ntasks"}, {"-c", "--cpus-per-task"}, {"-t", "--time"},
 	{"-J", "--job-name"}, {"-o", "--output"}, {"-e", "--error"}, {"-p", "--partition"},
 	{"-G", "--gpus"}, {"-A", "--account"}, {"-q", "--qos"}, {"-H", "--hold"},
-	{"-d", "--dependency"}, {"-a", "--array"}, {"-b", "--begin"},
+	{"-d", "--dependency"}, {"-a", "--array"}, {"-b", "--begin"}, {"-w", "--nodelist"},
+	{"-x", "--exclude"},
 };
 
 static int read_script(const char *path, char **out)
@@ -60,7 +61,7 @@ static bool is_script(const char *path)
 /* What the command line asked for; flags override the script's directives. */
 struct submit_opts {
 	const char *sock, *time_s, *name, *out, *err, *part, *mem, *model, *on_fail, *rid;
-	const char *account, *qos, *dep, *array, *begin;
+	const char *account, *qos, *dep, *array, *begin, *nodelist, *exclude;
 	char rid_buf[40]; /* the generated request id when --request-id is absent */
 	int64_t nodes, ntasks, per_node, cpus, gpt, gpus, prio, gpu_milli;
 	bool json, no_env, preemptible, hold, exclusive;
@@ -224,6 +225,10 @@ static int parse_args(int argc, char **argv, struct submit_opts *o)
 		 NULL},
 		{"exclusive", CLI_BOOL, &o->exclusive, NULL, "whole nodes, shared with no other job",
 		 0, 0, NULL, NULL},
+		{"nodelist", CLI_STR, &o->nodelist, "HOSTLIST", "-w: the gang's nodes include all of "
+		 "these (n[1-3],gpu7; -N is their count)", 0, 0, NULL, NULL},
+		{"exclude", CLI_STR, &o->exclude, "HOSTLIST", "-x: never on these nodes", 0, 0, NULL,
+		 NULL},
 		{"begin", CLI_STR, &o->begin, "TIME",
 		 "-b: not started before TIME (now+N[units], YYYY-MM-DD[THH:MM[:SS]], HH:MM[:SS], "
 		 "today, tomorrow, midnight, noon; docs/slurm.md); pending reason BeginTime",
@@ -322,6 +327,18 @@ static int apply_flags(const struct submit_opts *o, struct api_sbatch *sb)
 		fprintf(stderr, "aidc submit: %s; nothing was submitted\n", e.msg);
 		return CLI_EXIT_USAGE;
 	}
+	if ((o->nodelist && api_sbatch_apply(sb, "--nodelist", o->nodelist, &e) != 0) ||
+	    (o->exclude && api_sbatch_apply(sb, "--exclude", o->exclude, &e) != 0)) {
+		fprintf(stderr, "aidc submit: %s; nothing was submitted\n", e.msg);
+		return CLI_EXIT_USAGE;
+	}
+	if (sb->nodelist_file || sb->exclude_file) {
+		fprintf(stderr, "aidc submit: --%s=%s: node files are read by aidc sbatch only; give "
+				"the names (a hostlist); nothing was submitted\n",
+			sb->nodelist_file ? "nodelist" : "exclude",
+			sb->nodelist_file ? sb->nodelist : sb->exclude);
+		return CLI_EXIT_USAGE;
+	}
 	if (o->gpu_milli && !sb->gpus_per_task && !sb->gpus_total)
 		sb->gpus_per_task = 1; /* a share of one device */
 	if (sb->gpus_total && !sb->gpus_per_task) {
@@ -413,7 +430,9 @@ static void write_job(struct aidc_json *w, const struct submit_opts *o,
 		    {"account", pick(o->account, sb->account)},
 		    {"qos", pick(o->qos, sb->qos)},
 		    {"dependency", pick(o->dep, sb->dependency)},
-		    {"array", pick(o->array, sb->array)}};
+		    {"array", pick(o->array, sb->array)},
+		    {"nodelist", pick(NULL, sb->nodelist)},
+		    {"exclude", pick(NULL, sb->exclude)}};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i].v)
 			aidc_json_kstr(w, strs[i].key, strs[i].v);

@@ -343,11 +343,13 @@ static void test_nodes(void)
 	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH --mem=1G\n", &s, NULL), 0);
 	CHECK_EQ(api_sbatch_resolve(&s, &j, NULL), 0);
 	CHECK(!j.mem_whole && j.mem_mib == 1024);
-	/* aidc submit does not take them */
+	/* aidc submit takes -w/-x (its gangs), not node files (-F) */
 	struct aidc_err e2 = {0};
-	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -x n1\n", &s, &e2), 0);
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -x n1 -w n[2-3]\n", &s, &e2), 0);
+	CHECK_EQ(api_sbatch_check_submit(&s, &e2), 0);
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH -F hosts\n", &s, &e2), 0);
 	CHECK_EQ(api_sbatch_check_submit(&s, &e2), AIDC_E_UNSUPPORTED);
-	CHECK_CONTAINS(e2.msg, "--exclude");
+	CHECK_CONTAINS(e2.msg, "--nodefile");
 }
 
 static void test_patterns(void)

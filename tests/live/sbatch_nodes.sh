@@ -9,7 +9,8 @@
 # waiting job then runs on its node. -C names the device model (any case).
 # --mem=0 gets the node's memory as its limit and the node to itself.
 # Unknown names, -N above -w's node count, feature expressions and
-# unknown models are refused, creating no job. Jobs end when their go-files
+# unknown models are refused, creating no job. aidc submit -w/-x place its
+# gangs the same way (node files are sbatch's). Jobs end when their go-files
 # appear (no timing).
 set -u
 . "$(dirname "$0")/agent_lib.sh"
@@ -101,6 +102,17 @@ wait_reason "$s" "resources|reserved" && ok "job $s waits while --mem=0 job $m h
 	fail "job $s: state $(job_field "$s" state) reason $(reason "$s")"
 touch "$DIR/go.m"
 check_eq "job $s runs after job $m" "$(wait_state "$s" "$END" 60)" completed
+
+# aidc submit -w/-x (its gangs): the same lists through the API.
+u=$(submit -o /dev/null -w "${N[1]}" -- true)
+check_eq "aidc submit -w ${N[1]}: job $u completes" "$(wait_state "$u" "$END" 60)" completed
+check_eq "job $u ran on ${N[1]}" "$(nodes_of "$u")" "${N[1]}"
+v=$(submit -o /dev/null -x "${N[0]},${N[1]}" -n 2 -c 1 -- true)
+check_eq "aidc submit -x ${N[0]},${N[1]}: job $v completes" "$(wait_state "$v" "$END" 60)" completed
+check_eq "job $v ran on ${N[2]} only" "$(nodes_of "$v")" "${N[2]}"
+out=$(cd "$DIR" && "$AIDC" submit -w ./hosts -- true 2>&1) && fail "submit -w FILE accepted: $out" ||
+	{ [[ "$out" == *"node files are read by aidc sbatch only"* ]] && ok "submit -w FILE refused: $out" ||
+		fail "submit -w FILE: $out"; }
 
 before=$(njobs)
 for bad in "-w nosuch|invalid node name specified: nosuch" "-x nosuch,${N[0]}|nosuch" \
