@@ -89,19 +89,19 @@ static void accounts(struct sched *s, enum sched_order o, struct aidc_rng *rng, 
 {
 	struct aidc_err e = {0};
 	char name[64];
-	struct sched_group_spec org = {"org", -1, -1, -1, -1, -1, -1, 1, {0}, {0}};
+	struct sched_group_spec org = {"org", -1, -1, -1, -1, -1, -1, 1, {0}, {0}, NULL, 0};
 	int og = sched_group_set(s, &org, &e);
 	for (uint32_t a = 0; a < ACCTS && og >= 0; a++) {
 		snprintf(name, sizeof name, "account a%u", a);
 		struct sched_group_spec g = {name, og, -1, -1,
-					     -1,   -1, -1, 1 + (int64_t)aidc_rng_below(rng, 10), {0}, {0}};
+					     -1,   -1, -1, 1 + (int64_t)aidc_rng_below(rng, 10), {0}, {0}, NULL, 0};
 		int id = sched_group_set(s, &g, &e);
 		if (id < 0)
 			break;
 		gid[a] = (uint32_t)id;
 		for (uint32_t u = 0; u < USERS_PER; u++) {
 			snprintf(name, sizeof name, "user u%u in a%u", a * USERS_PER + u, a);
-			struct sched_group_spec ug = {name, id, -1, -1, -1, -1, -1, 1, {0}, {0}};
+			struct sched_group_spec ug = {name, id, -1, -1, -1, -1, -1, 1, {0}, {0}, NULL, 0};
 			int uid = sched_group_set(s, &ug, &e);
 			if (uid < 0) {
 				fprintf(stderr, "group: %s\n", e.msg);

@@ -351,8 +351,11 @@ static uint32_t preempt_for(struct sched *s, struct sched_partition *p, uint32_t
 	uint32_t nc = 0, used = 0, nv = 0;
 	bool ok = false;
 
-	if (x->victims_pending)
+	if (x->victims_pending) {
+		if (groups_limit(s))
+			sched_quota_reclaim_wait(s, h);
 		return 0;
+	}
 	/* MULTIFACTOR preempts only by QoS rights (Slurm's preempt/qos). */
 	by_order = by_order && (sched_order_preemptive(s->cfg.order) ||
 				(s->cfg.order == SCHED_ORDER_MULTIFACTOR &&
@@ -593,6 +596,7 @@ static void pass_partition(struct sched *s, struct sched_partition *p, int64_t n
 			stopped = true;
 			break;
 		}
+		sched_quota_restore(s); /* the previous job's models */
 		x->reason_pass = s->npasses;
 		if (job_never_fits(s, h)) {
 			keep(s, SCHED_REASON_NEVER_FITS, p, &w, h);
@@ -664,7 +668,9 @@ int sched_pass(struct sched *s, int64_t now_s, struct sched_decisions *out, stru
 		sched_gittins_tick(s, now_s);
 	else if (s->cfg.order == SCHED_ORDER_MULTIFACTOR)
 		sched_fs_tick(s, now_s);
-	for (uint32_t part = 0; part < s->nparts; part++)
+	for (uint32_t part = 0; part < s->nparts; part++) {
 		pass_partition(s, &s->parts[part], now_s, out);
+		sched_quota_restore(s); /* its last job's models */
+	}
 	return 0;
 }

@@ -28,8 +28,11 @@
 #include "util/util.h"
 
 enum { HOLD_RUNNING = 1, HOLD_DEVICES, HOLD_QUOTA, HOLD_BORROW, HOLD_RECLAIM };
-/* hold_what = HOLD_* | resource << HOLD_RES_SHIFT */
+/* hold_what = HOLD_* | resource << HOLD_RES_SHIFT; resource HOLD_MODEL: the
+ * per-model entry of j->hold_model. */
 #define HOLD_RES_SHIFT 4
+#define HOLD_MODEL SCHED_NRES
+#define BIT(m) ((uint64_t)1 << (m))
 
 #define MILLI 1000
 /* Quota units (devices, cores, MiB) -> use units (milli, milli, MiB). */
@@ -80,6 +83,20 @@ static bool cohort_member(const struct sched *s, const struct sched_group *g)
 	return g->has_quota && g->parent >= 0 && (uint32_t)g->parent < s->ngroups;
 }
 
+/* Adds (sign 1) or takes out (-1) g's terms of its cohort's per-model sums,
+ * of the models in mask (entries of g; its parent has mq, sched_group_set). */
+static void cohort_mterms(struct sched *s, const struct sched_group *g, uint64_t mask, int sign)
+{
+	if (!cohort_member(s, g) || !mask)
+		return;
+	struct sched_gmodels *c = s->groups[g->parent].mq;
+	for (uint64_t b = mask; b; b &= b - 1) {
+		int m = __builtin_ctzll(b);
+		c->q[m].lendable += sign * lend_term(&g->mq->q[m], g->mq->use[m]);
+		c->q[m].borrowed += sign * borrow_term(&g->mq->q[m], g->mq->use[m]);
+	}
+}
+
 /* Adds (sign 1) or takes out (-1) g's terms of its cohort's sums. */
 static void cohort_terms(struct sched *s, const struct sched_group *g, int sign)
 {
@@ -90,6 +107,8 @@ static void cohort_terms(struct sched *s, const struct sched_group *g, int sign)
 		c->q[r].lendable += sign * lend_term(&g->q[r], g->use[r]);
 		c->q[r].borrowed += sign * borrow_term(&g->q[r], g->use[r]);
 	}
+	if (g->mq)
+		cohort_mterms(s, g, g->mq->set, sign);
 }
 
 static int64_t scaled(int64_t v, int r)
@@ -110,6 +129,112 @@ static void spec_quotas(const struct sched_group_spec *gs, struct sched_gquota q
 		q[r].borrow_limit = set ? scaled(rq[r]->borrow_limit, r) : -1;
 		q[r].lend_limit = set ? scaled(rq[r]->lend_limit, r) : -1;
 	}
+}
+
+/* Milli-devices of each model job j holds (its allocations) into mu; the
+ * models as a mask. */
+static uint64_t job_model_use(const struct sched *s, const struct sched_job *j,
+			      int64_t mu[AIDC_MAX_DEVICE_MODELS])
+{
+	uint64_t touched = 0;
+	for (uint32_t i = 0; i < j->nalloc; i++) {
+		const struct sched_alloc *a = &j->allocs[i];
+		if (a->dev == SCHED_NO_DEVICE || a->dev >= s->ndevs)
+			continue;
+		uint32_t m = s->devs[a->dev].model;
+		if (!(touched & BIT(m)))
+			mu[m] = 0;
+		touched |= BIT(m);
+		mu[m] += a->milli;
+	}
+	return touched;
+}
+
+static bool job_in_group(const struct sched_job *j, uint32_t id)
+{
+	for (uint32_t k = 0; k < j->ngroups; k++)
+		if (j->groups[k] == id)
+			return true;
+	return false;
+}
+
+/* Group id's per-model quotas, made (no entries) on first use with the use
+ * of its running jobs: O(running jobs), once per group. */
+static struct sched_gmodels *gmodels(struct sched *s, uint32_t id)
+{
+	struct sched_group *g = &s->groups[id];
+	if (g->mq)
+		return g->mq;
+	g->mq = aidc_calloc(1, sizeof *g->mq);
+	for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++)
+		g->mq->q[m] = (struct sched_gquota){-1, -1, -1, 0, 0};
+	s->ngroups_models++;
+	for (uint32_t pi = 0; pi < s->nparts; pi++) {
+		const struct sched_partition *p = &s->parts[pi];
+		for (uint32_t i = 0; i < p->nrunning; i++) {
+			const struct sched_job *j = &s->jobs[p->running[i]];
+			int64_t mu[AIDC_MAX_DEVICE_MODELS];
+			if (!job_in_group(j, id))
+				continue;
+			for (uint64_t b = job_model_use(s, j, mu); b; b &= b - 1)
+				g->mq->use[__builtin_ctzll(b)] += mu[__builtin_ctzll(b)];
+		}
+	}
+	return g->mq;
+}
+
+/* The spec's per-model entries: known models, each once, limits in range. */
+static int models_check(const struct sched *s, const struct sched_group_spec *gs,
+			struct aidc_err *e)
+{
+	uint64_t seen = 0;
+	if (gs->nmodels && !gs->models)
+		return aidc_errf(e, AIDC_E_INVAL, "group %s: no model quotas", gs->name);
+	for (uint32_t i = 0; i < gs->nmodels; i++) {
+		const struct sched_model_quota *mq = &gs->models[i];
+		if (mq->model >= s->nmodels || (seen & BIT(mq->model)))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "group %s: model quota %u: model id %u unknown or twice",
+					 gs->name, i, mq->model);
+		seen |= BIT(mq->model);
+		if (mq->nominal < 0 || mq->nominal > AIDC_MAX_TENANCY_LIMIT ||
+		    mq->borrow_limit < -1 || mq->borrow_limit > AIDC_MAX_TENANCY_LIMIT ||
+		    mq->lend_limit < -1 || mq->lend_limit > AIDC_MAX_TENANCY_LIMIT)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "group %s: quota of model %s: nominal 0..%d, borrow and "
+					 "lend limits -1..%d",
+					 gs->name, s->models[mq->model].name, AIDC_MAX_TENANCY_LIMIT,
+					 AIDC_MAX_TENANCY_LIMIT);
+	}
+	return 0;
+}
+
+/* Sets g's per-model entries to the spec's (its cohort terms are out). */
+static void models_apply(struct sched *s, uint32_t id, const struct sched_group_spec *gs)
+{
+	struct sched_group *g = &s->groups[id];
+	if (!gs->nmodels && !g->mq)
+		return;
+	struct sched_gmodels *mq = gmodels(s, id);
+	for (uint64_t b = mq->set; b; b &= b - 1)
+		mq->q[__builtin_ctzll(b)].nominal = -1;
+	mq->set = 0;
+	for (uint32_t i = 0; i < gs->nmodels; i++) {
+		const struct sched_model_quota *x = &gs->models[i];
+		struct sched_gquota *q = &mq->q[x->model];
+		q->nominal = x->nominal * MILLI;
+		q->borrow_limit = x->borrow_limit < 0 ? -1 : x->borrow_limit * MILLI;
+		q->lend_limit = x->lend_limit < 0 ? -1 : x->lend_limit * MILLI;
+		mq->set |= BIT(x->model);
+	}
+	aidc_free(mq->spec);
+	mq->spec = gs->nmodels ? aidc_reallocarray(NULL, gs->nmodels, sizeof *mq->spec) : NULL;
+	if (gs->nmodels)
+		memcpy(mq->spec, gs->models, gs->nmodels * sizeof *mq->spec);
+	mq->nspec = gs->nmodels;
+	g->has_quota |= mq->set != 0;
+	if (mq->set && g->parent >= 0)
+		gmodels(s, (uint32_t)g->parent); /* the cohort keeps per-model sums */
 }
 
 static int spec_check(const struct sched_group_spec *gs, struct aidc_err *e)
@@ -138,6 +263,8 @@ static int spec_check(const struct sched_group_spec *gs, struct aidc_err *e)
 int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct aidc_err *e)
 {
 	int rc = spec_check(gs, e);
+	if (!rc)
+		rc = models_check(s, gs, e);
 	if (rc)
 		return rc;
 	/* Names are interned in creation order, so a name's intern id is its
@@ -184,6 +311,7 @@ int sched_group_set(struct sched *s, const struct sched_group_spec *gs, struct a
 		g->q[r] = q[r];
 		g->has_quota |= q[r].nominal >= 0;
 	}
+	models_apply(s, id, gs);
 	g->shares = gs->shares ? gs->shares : 1;
 	if (group_limited(g))
 		s->ngroups_limited++;
@@ -214,6 +342,8 @@ int sched_group_get(const struct sched *s, uint32_t group, struct sched_group_sp
 	    .shares = g->shares,
 	    .cpus = {v[1][0] >= 0, v[1][0], v[1][1], v[1][2]},
 	    .mem_mib = {v[2][0] >= 0, v[2][0], v[2][1], v[2][2]},
+	    .models = g->mq ? g->mq->spec : NULL,
+	    .nmodels = g->mq ? g->mq->nspec : 0,
 	};
 	return 0;
 }
@@ -237,12 +367,13 @@ static bool hold(struct sched *s, uint32_t h, enum sched_reason r, uint32_t g, i
 	return false;
 }
 
-/* Whether g's quota of resource r admits need more: within nominal, or
- * borrowing what its cohort lends. 0 or the HOLD_ reason. */
-static int quota_admits(const struct sched *s, const struct sched_group *g, int r, int64_t need)
+/* Whether quota q of g (with use, its cohort's sums cq) admits need more:
+ * within nominal, or borrowing what its cohort lends. 0 or the HOLD_ reason. */
+static int q_admits(const struct sched *s, const struct sched_group *g,
+		    const struct sched_gquota *q, int64_t use, const struct sched_gquota *cq,
+		    int64_t need)
 {
-	const struct sched_gquota *q = &g->q[r];
-	int64_t use = g->use[r], after = use + need;
+	int64_t after = use + need;
 	if (q->nominal < 0 || need <= 0 || after <= q->nominal)
 		return 0;
 	if (!cohort_member(s, g))
@@ -252,9 +383,64 @@ static int quota_admits(const struct sched *s, const struct sched_group *g, int 
 	const struct sched_group *c = &s->groups[g->parent];
 	if (c->lender_wait_pass && c->lender_wait_pass + 1 >= s->npasses)
 		return HOLD_RECLAIM;
-	int64_t l = c->q[r].lendable - lend_term(q, use) + lend_term(q, after);
-	int64_t b = c->q[r].borrowed - borrow_term(q, use) + borrow_term(q, after);
+	int64_t l = cq->lendable - lend_term(q, use) + lend_term(q, after);
+	int64_t b = cq->borrowed - borrow_term(q, use) + borrow_term(q, after);
 	return l - b < 0 ? HOLD_QUOTA : 0;
+}
+
+static int quota_admits(const struct sched *s, const struct sched_group *g, int r, int64_t need)
+{
+	const struct sched_gquota *cq = cohort_member(s, g) ? &s->groups[g->parent].q[r] : NULL;
+	return q_admits(s, g, &g->q[r], g->use[r], cq, need);
+}
+
+static int model_admits(const struct sched *s, const struct sched_group *g, int m, int64_t need)
+{
+	const struct sched_gquota *cq =
+	    cohort_member(s, g) ? &s->groups[g->parent].mq->q[m] : NULL;
+	return q_admits(s, g, &g->mq->q[m], g->mq->use[m], cq, need);
+}
+
+/* The models of job h's accepted ones that every per-model entry of its
+ * groups admits (sets j->quota_mask to them when fewer); false holds it at
+ * the first entry that refuses, when none is left. */
+static bool models_admit(struct sched *s, uint32_t h, int64_t need)
+{
+	struct sched_job *j = &s->jobs[h];
+	uint64_t all = j->task.model_mask ? j->task.model_mask : sched_all_models(s), ok = all;
+	int why = 0;
+	uint32_t gid = 0;
+	for (uint32_t k = 0; k < j->ngroups && ok; k++) {
+		const struct sched_group *g = &s->groups[j->groups[k]];
+		for (uint64_t b = g->mq ? g->mq->set & ok : 0; b; b &= b - 1) {
+			int m = __builtin_ctzll(b), w = model_admits(s, g, m, need);
+			if (!w)
+				continue;
+			ok &= ~BIT(m);
+			if (!why) {
+				why = w;
+				gid = j->groups[k];
+				j->hold_model = (uint8_t)m;
+			}
+		}
+	}
+	if (!ok)
+		return hold(s, h, SCHED_REASON_QUOTA, gid, why, HOLD_MODEL);
+	if (ok != all) {
+		s->quota_narrowed = true;
+		s->quota_narrowed_job = h;
+		s->quota_saved_mask = j->task.model_mask;
+		j->task.model_mask = ok;
+	}
+	return true;
+}
+
+void sched_quota_restore(struct sched *s)
+{
+	if (!s->quota_narrowed)
+		return;
+	s->jobs[s->quota_narrowed_job].task.model_mask = s->quota_saved_mask;
+	s->quota_narrowed = false;
 }
 
 bool sched_quota_admits(struct sched *s, uint32_t h)
@@ -276,7 +462,27 @@ bool sched_quota_admits(struct sched *s, uint32_t h)
 				return hold(s, h, SCHED_REASON_QUOTA, id, why, r);
 		}
 	}
+	if (s->ngroups_models && need[SCHED_RES_DEV] > 0)
+		return models_admit(s, h, need[SCHED_RES_DEV]);
 	return true;
+}
+
+/* Charges (sign 1) or releases (-1) j's use mu of the models touched to g
+ * (its cohort terms are out); marks j borrowing the models it takes beyond
+ * g's entries. */
+static void charge_models(struct sched *s, struct sched_job *j, struct sched_group *g,
+			  uint64_t touched, const int64_t *mu, int sign)
+{
+	for (uint64_t b = touched; b; b &= b - 1) {
+		int m = __builtin_ctzll(b);
+		int64_t after = g->mq->use[m] + sign * mu[m];
+		g->mq->use[m] = after < 0 ? 0 : after;
+		if (sign > 0 && (g->mq->set & BIT(m)) && g->mq->use[m] > g->mq->q[m].nominal &&
+		    cohort_member(s, g)) {
+			j->borrow_models |= BIT(m);
+			j->borrowing = true;
+		}
+	}
 }
 
 void sched_quota_charge(struct sched *s, uint32_t h, int sign)
@@ -284,8 +490,12 @@ void sched_quota_charge(struct sched *s, uint32_t h, int sign)
 	struct sched_job *j = &s->jobs[h];
 	int64_t need[SCHED_NRES];
 	job_need(j, need);
-	if (sign > 0)
-		j->borrowing = false;
+	int64_t mu[AIDC_MAX_DEVICE_MODELS];
+	uint64_t touched = s->ngroups_models ? job_model_use(s, j, mu) : 0;
+	if (sign > 0) {
+		j->borrowing = j->borrow_base = false;
+		j->borrow_models = 0;
+	}
 	for (uint32_t k = 0; k < j->ngroups; k++) {
 		struct sched_group *g = &s->groups[j->groups[k]];
 		cohort_terms(s, g, -1);
@@ -294,8 +504,10 @@ void sched_quota_charge(struct sched *s, uint32_t h, int sign)
 			g->use[r] = after < 0 ? 0 : after;
 			if (sign > 0 && g->q[r].nominal >= 0 && g->use[r] > g->q[r].nominal &&
 			    cohort_member(s, g))
-				j->borrowing = true;
+				j->borrowing = j->borrow_base = true;
 		}
+		if (touched && g->mq)
+			charge_models(s, j, g, touched, mu, sign);
 		cohort_terms(s, g, +1);
 		if (sign > 0)
 			g->running++;
@@ -313,9 +525,27 @@ static struct sched_group *quota_group(struct sched *s, const struct sched_job *
 	return NULL;
 }
 
+/* Models of j's accepted ones (narrowed by its quota) that its quota group g
+ * has entries for, that j fits within, and that the cohort lends out now:
+ * those it may reclaim from borrowers of the same model. */
+static uint64_t models_reclaim(const struct sched *s, const struct sched_job *j,
+			       const struct sched_group *g, int64_t need)
+{
+	if (!g->mq || need <= 0)
+		return 0;
+	const struct sched_gmodels *c = s->groups[g->parent].mq;
+	uint64_t all = j->task.model_mask ? j->task.model_mask : sched_all_models(s), rm = 0;
+	for (uint64_t b = g->mq->set & all; b; b &= b - 1) {
+		int m = __builtin_ctzll(b);
+		if (g->mq->use[m] + need <= g->mq->q[m].nominal && c->q[m].borrowed > 0)
+			rm |= BIT(m);
+	}
+	return rm;
+}
+
 bool sched_quota_may_reclaim(struct sched *s, uint32_t h)
 {
-	const struct sched_job *j = &s->jobs[h];
+	struct sched_job *j = &s->jobs[h];
 	struct sched_group *g = quota_group(s, j);
 	if (!g || g->reclaim_pass == s->npasses)
 		return false;
@@ -330,7 +560,9 @@ bool sched_quota_may_reclaim(struct sched *s, uint32_t h)
 			return false; /* beyond its quota: it would borrow, not reclaim */
 		borrowed |= c->q[r].borrowed > 0;
 	}
-	if (!borrowed)
+	j->reclaim_base = borrowed;
+	j->reclaim_models = models_reclaim(s, j, g, need[SCHED_RES_DEV]);
+	if (!borrowed && !j->reclaim_models)
 		return false;
 	g->reclaim_pass = s->npasses;
 	/* Borrowing in the cohort pauses while a lender reclaims (this pass and
@@ -339,13 +571,22 @@ bool sched_quota_may_reclaim(struct sched *s, uint32_t h)
 	return true;
 }
 
+void sched_quota_reclaim_wait(struct sched *s, uint32_t h)
+{
+	const struct sched_job *j = &s->jobs[h];
+	const struct sched_group *g = quota_group(s, j);
+	if (g && (j->reclaim_base || j->reclaim_models))
+		s->groups[g->parent].lender_wait_pass = s->npasses;
+}
+
 bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h)
 {
 	if (!r->borrowing)
 		return false;
 	const struct sched_group *gh = quota_group((struct sched *)s, h);
 	const struct sched_group *gr = quota_group((struct sched *)s, r);
-	return gh && gr && gr != gh && gr->parent == gh->parent;
+	return gh && gr && gr != gh && gr->parent == gh->parent &&
+	       ((h->reclaim_base && r->borrow_base) || (h->reclaim_models & r->borrow_models));
 }
 
 static int cmp_newest(const void *a, const void *b)
@@ -436,6 +677,31 @@ const char *sched_group_name(const struct sched *s, uint32_t group)
 	return group < s->ngroups ? s->groups[group].name : NULL;
 }
 
+/* v milli-devices as devices: "8" or "2.500". */
+static void fmt_dev(char *b, size_t n, int64_t v)
+{
+	if (v % MILLI)
+		snprintf(b, n, "%" PRId64 ".%03" PRId64, v / MILLI, v % MILLI);
+	else
+		snprintf(b, n, "%" PRId64, v / MILLI);
+}
+
+/* A per-model hold: "quota gpu:A100 of account p1: 8/8 in use". */
+static void model_hold(const struct sched *s, const struct sched_job *j, unsigned w, char *buf,
+		       size_t n)
+{
+	const struct sched_group *g = &s->groups[j->hold_group];
+	uint32_t m = j->hold_model;
+	if (!g->mq || m >= s->nmodels)
+		return;
+	char use[32], nom[32];
+	fmt_dev(use, sizeof use, g->mq->use[m]);
+	fmt_dev(nom, sizeof nom, g->mq->q[m].nominal);
+	snprintf(buf, n, "%s gpu:%s%s of %s: %s/%s in use",
+		 w == HOLD_BORROW ? "borrow_limit" : "quota", s->models[m].name,
+		 w == HOLD_RECLAIM ? " (a lender reclaims)" : "", g->name, use, nom);
+}
+
 void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n)
 {
 	static const char *const what[] = {"", "max_running_jobs", "max_devices", "quota",
@@ -449,16 +715,25 @@ void sched_job_hold(const struct sched *s, uint32_t job, char *buf, size_t n)
 	const struct sched_job *j = &s->jobs[job];
 	unsigned w = j->hold_what & ((1u << HOLD_RES_SHIFT) - 1), r = j->hold_what >> HOLD_RES_SHIFT;
 	if ((s->hot[job].reason != SCHED_REASON_LIMIT && s->hot[job].reason != SCHED_REASON_QUOTA) ||
-	    j->hold_group >= s->ngroups || w >= AIDC_ARRAY_LEN(what) || r >= SCHED_NRES)
+	    j->hold_group >= s->ngroups || w >= AIDC_ARRAY_LEN(what) || r > HOLD_MODEL)
 		return;
+	if (r == HOLD_MODEL) {
+		model_hold(s, j, w, buf, n);
+		return;
+	}
 	snprintf(buf, n, "%s%s%s of %s", what[w], res[r],
 		 w == HOLD_RECLAIM ? " (a lender reclaims)" : "", s->groups[j->hold_group].name);
 }
 
 void sched_quota_release(struct sched *s)
 {
-	for (uint32_t i = 0; i < s->ngroups; i++)
+	for (uint32_t i = 0; i < s->ngroups; i++) {
 		aidc_free(s->groups[i].name);
+		if (s->groups[i].mq)
+			aidc_free(s->groups[i].mq->spec);
+		aidc_free(s->groups[i].mq);
+	}
+	s->ngroups_models = 0;
 	aidc_free(s->groups);
 	aidc_intern_release(&s->group_ids);
 	s->groups = NULL;

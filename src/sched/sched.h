@@ -413,6 +413,12 @@ struct sched_res_quota {
 	bool set;
 	int64_t nominal, borrow_limit, lend_limit; /* -1 = none (borrow: what the cohort has) */
 };
+/* One model's quota, in whole devices: nominal 0..AIDC_MAX_TENANCY_LIMIT;
+ * borrow and lend limits -1 (none) or 0..AIDC_MAX_TENANCY_LIMIT. */
+struct sched_model_quota {
+	uint32_t model;
+	int64_t nominal, borrow_limit, lend_limit;
+};
 struct sched_group_spec {
 	const char *name; /* copied; names the group in reasons; unique */
 	int32_t parent;   /* the cohort: a group id, or -1 */
@@ -428,6 +434,14 @@ struct sched_group_spec {
 	 * without a parent holds its jobs at its nominal (a cap: an organization's
 	 * quota over its projects' jobs, the job charged to it too). */
 	struct sched_res_quota cpus, mem_mib;
+	/* Quotas per device model (docs/tenancy.md "Quotas per device model"):
+	 * each model at most once, model ids from sched_add_model; copied. A job's
+	 * devices of model m count against entry m as well as nominal_devices; a
+	 * job that may run on several models is admitted on those whose entries
+	 * admit it, and placed only there. A model without an entry is bounded by
+	 * the other quotas only. NULL/0 = none. */
+	const struct sched_model_quota *models;
+	uint32_t nmodels;
 };
 /* Creates the group, or updates the one of that name (its use is kept).
  * Returns its id (>= 0) or AIDC_E_INVAL / AIDC_E_LIMIT. */

@@ -232,6 +232,18 @@ struct sched_group {
 	int64_t shares;
 	double usage, norm_shares, norm_usage, level_fs, fs_factor;
 	uint32_t fs_rank;
+	/* Quotas per device model (quota.c); NULL until it or a child has one. */
+	struct sched_gmodels *mq;
+};
+
+/* A group's quotas per device model, in milli-devices: entries it has
+ * (set), and as a cohort its children's sums (q[m].lendable, borrowed). */
+struct sched_gmodels {
+	uint64_t set; /* bit m: an entry for model m */
+	struct sched_gquota q[AIDC_MAX_DEVICE_MODELS];
+	int64_t use[AIDC_MAX_DEVICE_MODELS]; /* held by its running jobs */
+	struct sched_model_quota *spec;      /* as last set (owned), for sched_group_get */
+	uint32_t nspec;
 };
 
 struct sched {
@@ -354,6 +366,13 @@ struct sched {
 	/* The heterogeneity speed table (hetero.c); NULL until the first
 	 * sched_speed_set / observe. */
 	struct sched_speeds *speeds;
+	/* quota.c: groups with per-model quotas (their own or a child's); the job
+	 * whose model_mask sched_quota_admits narrowed to the models its quotas
+	 * admit for this pass, and its own mask (sched_quota_restore). */
+	uint32_t ngroups_models;
+	bool quota_narrowed;
+	uint32_t quota_narrowed_job;
+	uint64_t quota_saved_mask;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are
@@ -509,6 +528,13 @@ struct sched_job {
 	uint32_t next_free;
 	struct sched_nfilter *filter; /* owned; NULL = none (sched_job_spec include/exclude) */
 	uint32_t speed_class; /* sched_job_spec's (hetero.c) */
+	/* Per-model quotas (quota.c): what it borrows while running (base: a
+	 * device/CPU/memory quota; models: per-model entries); what it reclaims
+	 * while pending (sched_quota_may_reclaim); the model of a model hold
+	 * (hold_what's resource SCHED_NRES). */
+	uint64_t borrow_models, reclaim_models;
+	bool borrow_base, reclaim_base;
+	uint8_t hold_model;
 };
 
 /*
@@ -575,8 +601,11 @@ void sched_speeds_free(struct sched_speeds *t); /* NULL ok */
 
 /* quota.c */
 /* Whether job h may start now by its groups' limits and quotas; false sets
- * its reason (LIMIT or QUOTA) and hold. */
+ * its reason (LIMIT or QUOTA) and hold. True may narrow its model_mask to
+ * the models its per-model quotas admit, until sched_quota_restore (which
+ * the pass calls before its next job and after its last). */
 bool sched_quota_admits(struct sched *s, uint32_t h);
+void sched_quota_restore(struct sched *s);
 /* Charges (+1) or releases (-1) a job's use as it starts or stops. */
 void sched_quota_charge(struct sched *s, uint32_t h, int sign);
 /* Whether pending h may reclaim now (within its nominal, siblings borrow,
@@ -584,6 +613,9 @@ void sched_quota_charge(struct sched *s, uint32_t h, int sign);
  * reclaimable victim for h (borrowing, in a sibling group). */
 bool sched_quota_may_reclaim(struct sched *s, uint32_t h);
 bool sched_quota_victim(const struct sched *s, const struct sched_job *r, const struct sched_job *h);
+/* Pending h waits for the victims it reclaimed from borrowers: borrowing in
+ * its cohort stays paused (or a borrower takes the room back first). */
+void sched_quota_reclaim_wait(struct sched *s, uint32_t h);
 /* Pending h, held by QUOTA at its organization's cap (a group with a quota
  * and no parent, its quota group's parent) while within its own quota,
  * preempts running borrowers of its cohort in any partition, newest first,

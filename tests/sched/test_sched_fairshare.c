@@ -53,7 +53,7 @@ static struct sched *mf_cluster(void)
 
 static int group(struct sched *s, const char *name, int32_t parent, int64_t shares)
 {
-	struct sched_group_spec g = {name, parent, -1, -1, -1, -1, -1, shares, {0}, {0}};
+	struct sched_group_spec g = {name, parent, -1, -1, -1, -1, -1, shares, {0}, {0}, NULL, 0};
 	struct aidc_err e = {0};
 	int id = sched_group_set(s, &g, &e);
 	if (id < 0)
@@ -224,11 +224,11 @@ static void test_refusals(void)
 
 	s = mf_cluster();
 	int o = group(s, "o", -1, 1), a = group(s, "a", o, 1);
-	struct sched_group_spec cyc = {"o", a, -1, -1, -1, -1, -1, 1, {0}, {0}};
+	struct sched_group_spec cyc = {"o", a, -1, -1, -1, -1, -1, 1, {0}, {0}, NULL, 0};
 	e = (struct aidc_err){0};
 	CHECK_EQ(sched_group_set(s, &cyc, &e), AIDC_E_INVAL);
 	CHECK_CONTAINS(e.msg, "cycle");
-	struct sched_group_spec neg = {"o", -1, -1, -1, -1, -1, -1, -1, {0}, {0}};
+	struct sched_group_spec neg = {"o", -1, -1, -1, -1, -1, -1, -1, {0}, {0}, NULL, 0};
 	e = (struct aidc_err){0};
 	CHECK_EQ(sched_group_set(s, &neg, &e), AIDC_E_INVAL);
 	CHECK_CONTAINS(e.msg, "shares");

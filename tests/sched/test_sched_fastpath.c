@@ -30,7 +30,7 @@ static void add_groups(struct world *w, bool limits)
 	char name[32];
 
 	for (int k = 0; k < 2; k++) {
-		struct sched_group_spec org = {"org", -1, -1, -1, -1, -1, -1, 1, {0}, {0}};
+		struct sched_group_spec org = {"org", -1, -1, -1, -1, -1, -1, 1, {0}, {0}, NULL, 0};
 		w->gid[0] = sched_group_set(w->s[k], &org, &e);
 		CHECK(w->gid[0] >= 0);
 	}
@@ -47,7 +47,7 @@ static void add_groups(struct world *w, bool limits)
 		snprintf(name, sizeof name, "acct%u", a);
 		for (int k = 0; k < 2; k++) {
 			struct sched_group_spec g = {name,    w->gid[0], maxrun, -1,
-						     nominal, -1,	 -1,	 shares, {0}, {0}};
+						     nominal, -1,	 -1,	 shares, {0}, {0}, NULL, 0};
 			w->gid[a] = sched_group_set(w->s[k], &g, &e);
 			CHECK(w->gid[a] >= 0);
 		}

@@ -18,7 +18,7 @@
 static int group(struct sched *s, const char *name, int32_t parent, int64_t run, int64_t devs,
 		 int64_t nominal, int64_t borrow, int64_t lend)
 {
-	struct sched_group_spec g = {name, parent, run, devs, nominal, borrow, lend, 0, {0}, {0}};
+	struct sched_group_spec g = {name, parent, run, devs, nominal, borrow, lend, 0, {0}, {0}, NULL, 0};
 	struct aidc_err e = {0};
 	int id = sched_group_set(s, &g, &e);
 	if (id < 0)
@@ -76,7 +76,7 @@ static void test_limits_at_boundary(void)
 	CHECK_EQ(sched_job_reason(s, (uint32_t)a2), SCHED_REASON_LIMIT);
 	CHECK_EQ(sched_group_dev_milli(s, (uint32_t)user), 2000);
 	/* Bad groups change nothing. */
-	struct sched_group_spec bad = {"account phys", -1, -5, -1, -1, -1, -1, 0, {0}, {0}};
+	struct sched_group_spec bad = {"account phys", -1, -5, -1, -1, -1, -1, 0, {0}, {0}, NULL, 0};
 	CHECK_EQ(sched_group_set(s, &bad, NULL), AIDC_E_INVAL);
 	bad.max_running_jobs = (int64_t)AIDC_MAX_TENANCY_LIMIT + 1;
 	CHECK_EQ(sched_group_set(s, &bad, NULL), AIDC_E_INVAL);
