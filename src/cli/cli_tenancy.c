@@ -75,6 +75,17 @@ static const struct tf account_tf[] = {
 	{"shares", "shares", TF_I64, "N",
 	 "fair share among its sibling accounts (default 1; order = multifactor)", 1, LIM,
 	 ON_BOTH},
+	{"quota", "quota_models", TF_LIST, "gpu:MODEL=N,...",
+	 "quotas per device model (a model of the registered nodes, any case): as "
+	 "--quota-devices, of that model only; replaces every entry (\"\" none)",
+	 0, 0, ON_BOTH},
+	{"borrow-limit-model", "borrow_limit_models", TF_LIST, "gpu:MODEL=N,...",
+	 "devices of a model it may borrow beyond its --quota entry (unlisted: what the "
+	 "organization has)",
+	 0, 0, ON_BOTH},
+	{"lend-limit-model", "lend_limit_models", TF_LIST, "gpu:MODEL=N,...",
+	 "devices of its unused quota of a model others may borrow (unlisted: all)", 0, 0,
+	 ON_BOTH},
 };
 
 static const struct tf user_tf[] = {

@@ -208,6 +208,9 @@ struct ctld_account {
 	int64_t quota_cpus, borrow_limit_cpus, lend_limit_cpus;          /* cores */
 	int64_t quota_mem_gib, borrow_limit_mem_gib, lend_limit_mem_gib; /* GiB */
 	int64_t shares; /* fair share among its siblings (Slurm's fairshare=N), >= 1 */
+	/* Quotas per device model, entries "gpu:MODEL=N" (a project's nominal,
+	 * borrow and lend limit of that model; an organization's: a cap). */
+	struct ctld_names quota_models, borrow_limit_models, lend_limit_models;
 };
 
 /* A user's associations. */
@@ -753,6 +756,9 @@ int ctld_lf_queue(struct ctld *c, struct ctld_msg *m);
 /* tenancy.c */
 /* Reads accounts, users and QoS from the store (start-up). */
 int ctld_tenancy_load(struct ctld *c, struct aidc_err *e);
+/* A device model was registered (a node's): accounts' quota_models entries
+ * naming it reach the core's groups now. */
+void ctld_tenancy_models(struct ctld *c);
 void ctld_tenancy_release(struct ctld_tenancy *t);
 /* The submit check (loop thread): resolves spec->account (default: the
  * user's) and spec->qos (default: the account's), storing them in spec;

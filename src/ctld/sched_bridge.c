@@ -82,6 +82,7 @@ int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
 	uint32_t ndev = 0;
 	const struct api_device *d = reg.devices.v;
+	uint32_t nmodels = sched_model_count(c->sched);
 	for (size_t i = 0; i < reg.devices.n; i++) {
 		rc = sched_add_model(c->sched, d[i].model, d[i].vendor, (uint64_t)d[i].mem_mib, e);
 		if (rc < 0)
@@ -90,6 +91,8 @@ int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 		devs[ndev].group = 0;
 		ndev++;
 	}
+	if (sched_model_count(c->sched) != nmodels)
+		ctld_tenancy_models(c); /* quotas per model that named it */
 	rc = sched_add_partition(c->sched, n->partition, e);
 	if (rc < 0)
 		goto out;

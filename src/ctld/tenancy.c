@@ -22,6 +22,7 @@
  * account and user against their submit limits).
  */
 #include <jansson.h>
+#include <strings.h>
 #include <stddef.h>
 
 #include "ctld/ctld_int.h"
@@ -155,6 +156,7 @@ enum {
 	F_CREATE = 1u << 1, /* set only when the object is created */
 	F_READONLY = 1u << 2, /* assigned by the controller; read back from the store only */
 	F_PAIRS = 1u << 3,    /* T_NAMES of "NAME=N", N in 1..max, each NAME once */
+	F_MODELS = 1u << 4,   /* F_PAIRS of "gpu:MODEL=N", N in 0..max (account_models) */
 };
 
 struct tfield {
@@ -169,6 +171,7 @@ struct tfield {
 #define FSTR(S, k, m, fl, h) {k, T_STR, offsetof(S, m), sizeof(((S *)0)->m), 0, 0, fl, h}
 #define FNAMES(S, k, m, fl, h) {k, T_NAMES, offsetof(S, m), 0, 0, 0, fl, h}
 #define FPAIRS(S, k, m, hi, fl, h) {k, T_NAMES, offsetof(S, m), 0, 1, hi, (fl) | F_PAIRS, h}
+#define FMODELS(S, k, m, h) {k, T_NAMES, offsetof(S, m), 0, 0, LIM, F_PAIRS | F_MODELS, h}
 #define FI64(S, k, m, lo, hi, fl, h) {k, T_I64, offsetof(S, m), 0, lo, hi, fl, h}
 #define LIM AIDC_MAX_TENANCY_LIMIT
 
@@ -217,6 +220,16 @@ static const struct tfield account_fields[] = {
 	FI64(struct ctld_account, "shares", shares, 1, LIM, 0,
 	     "fair share among its sibling accounts (default 1): order = multifactor ranks "
 	     "accounts by shares over decayed usage"),
+	FMODELS(struct ctld_account, "quota_models", quota_models,
+		"quotas per device model, as \"gpu:MODEL=N\" (a known model, any case): a "
+		"project's nominal devices of that model, lent and reclaimed as quota_devices; an "
+		"organization's: a cap on its projects' devices of that model together"),
+	FMODELS(struct ctld_account, "borrow_limit_models", borrow_limit_models,
+		"\"gpu:MODEL=N\": devices of that model it may borrow beyond its quota_models "
+		"entry (none listed: what the organization has)"),
+	FMODELS(struct ctld_account, "lend_limit_models", lend_limit_models,
+		"\"gpu:MODEL=N\": devices of its unused quota of that model the others may "
+		"borrow (none listed: all)"),
 };
 
 static const struct tfield user_fields[] = {
@@ -338,8 +351,12 @@ static int check_pair(const struct tkind *k, const struct tfield *f, const struc
 				 "..%" PRId64,
 				 k->kind, f->key, s, f->min, f->max);
 	snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
-	int rc = check_name(f->key, name, e);
-	if (rc == 0 && pair_value(l, name))
+	if ((f->flags & F_MODELS) && strncmp(name, "gpu:", 4) != 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "%s: '%s' entry '%.64s' is not gpu:MODEL=N (e.g. gpu:A100=8)",
+				 k->kind, f->key, s);
+	int rc = check_name(f->key, (f->flags & F_MODELS) ? name + 4 : name, e);
+	if (rc == 0 && pair_index(l, name) >= 0)
 		rc = aidc_errf(e, AIDC_E_INVAL, "%s: '%s' names '%s' twice", k->kind, f->key,
 			       name);
 	return rc;
@@ -672,6 +689,132 @@ static int org_quota_check(struct ctld *c, const struct ctld_account *a, struct 
 	return 0;
 }
 
+/* ---- quotas per device model ---------------------------------------------------------- */
+
+/* The core's id of device model name (any case), or -1. */
+static int model_find(const struct ctld *c, const char *name)
+{
+	uint32_t n = sched_model_count(c->sched);
+	for (uint32_t m = 0; m < n; m++)
+		if (!strcasecmp(sched_model_name(c->sched, m), name))
+			return (int)m;
+	return -1;
+}
+
+/* The models the core knows (from registered nodes), "A100, V100". */
+static void models_known(const struct ctld *c, char *buf, size_t n)
+{
+	size_t l = 0;
+	buf[0] = '\0';
+	for (uint32_t m = 0; m < sched_model_count(c->sched) && l < n; m++)
+		l += (size_t)snprintf(buf + l, n - l, "%s%s", m ? ", " : "",
+				      sched_model_name(c->sched, m));
+	if (!buf[0])
+		snprintf(buf, n, "none yet: models come from the nodes that registered");
+}
+
+/* The value of entry "gpu:MODEL=N" of l for model (canonical name), or -1. */
+static int64_t model_entry(const struct ctld_names *l, const char *model)
+{
+	char key[AIDC_MAX_NAME_BYTES + 8];
+	snprintf(key, sizeof key, "gpu:%s", model);
+	ptrdiff_t i = pair_index(l, key);
+	return i < 0 ? -1 : strtoll(l->v[i] + strlen(key) + 1, NULL, 10);
+}
+
+/* Entries of one per-model list name models the core knows: each is
+ * rewritten with the model's own spelling, each model once. */
+static int models_canon(const struct ctld *c, const char *acct, const char *key,
+			struct ctld_names *l, struct aidc_err *e)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+		char name[AIDC_MAX_NAME_BYTES], known[512];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - l->v[i] - 4), l->v[i] + 4);
+		int m = model_find(c, name);
+		if (m < 0) {
+			models_known(c, known, sizeof known);
+			return aidc_errf(e, AIDC_E_NOTFOUND,
+					 "account %s: %s: unknown device model '%s' (known: %s)",
+					 acct, key, name, known);
+		}
+		char buf[2 * AIDC_MAX_NAME_BYTES];
+		snprintf(buf, sizeof buf, "gpu:%s%s", sched_model_name(c->sched, (uint32_t)m), eq);
+		char *v = aidc_strdup(buf);
+		aidc_free(l->v[i]);
+		l->v[i] = v;
+		for (size_t k = 0; k < i; k++)
+			if (strchr(l->v[k], '=') - l->v[k] == strchr(v, '=') - v &&
+			    !strncmp(l->v[k], v, (size_t)(strchr(v, '=') - v)))
+				return aidc_errf(e, AIDC_E_INVAL, "account %s: %s names model %s twice",
+						 acct, key, sched_model_name(c->sched, (uint32_t)m));
+	}
+	return 0;
+}
+
+/* An organization's per-model cap is at least the sum of its projects'
+ * entries of that model (as org_quota_check for the other quotas). */
+static int org_models_check(struct ctld *c, const struct ctld_account *a, struct aidc_err *e)
+{
+	const char *oname = a->parent[0] ? a->parent : a->name;
+	const struct ctld_account *org = a->parent[0] ? ctld_account_find(c, oname) : a;
+	for (uint32_t m = 0; org && m < sched_model_count(c->sched); m++) {
+		const char *mn = sched_model_name(c->sched, m);
+		int64_t cap = model_entry(&org->quota_models, mn), sum = 0;
+		if (cap < 0)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < c->ten.acct.n; i++) {
+			const struct ctld_account *x = c->ten.acct.v[i];
+			if (!strcmp(x->name, a->name)) {
+				x = a;
+				seen = true;
+			}
+			if (!strcmp(x->parent, oname))
+				sum += AIDC_MAX(model_entry(&x->quota_models, mn), 0);
+		}
+		if (a->parent[0] && !seen)
+			sum += AIDC_MAX(model_entry(&a->quota_models, mn), 0); /* a new project */
+		if (sum > cap)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "account %s: quota_models gpu:%s: organization %s's %" PRId64
+					 " is below the sum of its projects' (%" PRId64 ")",
+					 a->name, mn, oname, cap, sum);
+	}
+	return 0;
+}
+
+/* Checks the per-model lists of a changed account a (and spells their
+ * models as the core does): known models, borrow and lend limits only for
+ * models with a quota entry of a project. */
+static int account_models(struct ctld *c, struct ctld_account *a, struct aidc_err *e)
+{
+	struct ctld_names *l[] = {&a->quota_models, &a->borrow_limit_models,
+				  &a->lend_limit_models};
+	static const char *const key[] = {"quota_models", "borrow_limit_models",
+					  "lend_limit_models"};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(l); k++) {
+		int rc = models_canon(c, a->name, key[k], l[k], e);
+		if (rc)
+			return rc;
+		for (size_t i = 0; k && i < l[k]->n; i++) {
+			if (!a->parent[0])
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "account %s: %s: borrow and lend limits are set on "
+						 "projects; an organization's quota caps its projects",
+						 a->name, key[k]);
+			const char *v = l[k]->v[i], *eq = strchr(v, '=');
+			char name[AIDC_MAX_NAME_BYTES + 8];
+			snprintf(name, sizeof name, "%.*s", (int)(eq - v), v);
+			if (pair_index(&a->quota_models, name) < 0)
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "account %s: %s: %s has no quota_models entry", a->name,
+						 key[k], name);
+		}
+	}
+	return org_models_check(c, a, e);
+}
+
 static int account_check(struct ctld *c, const struct ctld_account *a, struct aidc_err *e)
 {
 	if (a->parent[0]) {
@@ -963,6 +1106,29 @@ static struct sched_res_quota res_quota(int64_t nominal, int64_t borrow, int64_t
 					lend < 0 ? -1 : lend * mult};
 }
 
+/* The per-model entries of account a into mq (models the core knows; an
+ * entry naming one not registered yet waits for it: ctld_tenancy_models);
+ * their count. */
+static uint32_t spec_models(const struct ctld *c, const struct ctld_account *a,
+			    struct sched_model_quota mq[AIDC_MAX_DEVICE_MODELS])
+{
+	uint32_t n = 0;
+	for (uint32_t m = 0; m < sched_model_count(c->sched) && n < AIDC_MAX_DEVICE_MODELS; m++) {
+		const char *mn = sched_model_name(c->sched, m);
+		int64_t q = -1;
+		for (size_t i = 0; q < 0 && i < a->quota_models.n; i++) {
+			const char *v = a->quota_models.v[i], *eq = strchr(v, '=');
+			if (eq && (size_t)(eq - v - 4) == strlen(mn) && !strncasecmp(v + 4, mn, strlen(mn)))
+				q = strtoll(eq + 1, NULL, 10);
+		}
+		if (q < 0)
+			continue;
+		mq[n++] = (struct sched_model_quota){m, q, model_entry(&a->borrow_limit_models, mn),
+						     model_entry(&a->lend_limit_models, mn)};
+	}
+	return n;
+}
+
 /* The organization's group "cohort ORG" of account a: the cohort of its
  * projects' quotas, their parent in the fair-share tree with the
  * organization's shares, and the cap of the organization's quotas (jobs of
@@ -987,6 +1153,9 @@ static int cohort_put(struct ctld *c, const struct ctld_account *a, struct aidc_
 	    .cpus = res_quota(org ? org->quota_cpus : -1, -1, -1, 1),
 	    .mem_mib = res_quota(org ? org->quota_mem_gib : -1, -1, -1, 1024),
 	};
+	struct sched_model_quota mq[AIDC_MAX_DEVICE_MODELS];
+	cg.nmodels = org ? spec_models(c, org, mq) : 0;
+	cg.models = mq;
 	return sched_group_set(c->sched, &cg, e);
 }
 
@@ -1038,6 +1207,9 @@ static int group_put(struct ctld *c, const char *user, int acct_group,
 		g.mem_mib = res_quota(a->quota_mem_gib, a->borrow_limit_mem_gib,
 				      a->lend_limit_mem_gib, 1024);
 	}
+	struct sched_model_quota mq[AIDC_MAX_DEVICE_MODELS];
+	g.nmodels = a->parent[0] ? spec_models(c, a, mq) : 0;
+	g.models = mq;
 	return sched_group_set(c->sched, &g, e);
 }
 
@@ -1083,6 +1255,15 @@ static void groups_update(struct ctld *c, const struct ctld_account *a)
 		if (!strcmp(((const struct ctld_account *)c->ten.acct.v[i])->parent, a->name))
 			groups_update(c, c->ten.acct.v[i]);
 	c->need_pass = true;
+}
+
+void ctld_tenancy_models(struct ctld *c)
+{
+	for (size_t i = 0; i < c->ten.acct.n; i++) {
+		const struct ctld_account *a = c->ten.acct.v[i];
+		if (a->quota_models.n)
+			groups_update(c, a);
+	}
 }
 
 /* After a user changed: its groups in each of its accounts (its shares). */
@@ -1272,7 +1453,7 @@ int ctld_lf_account_add(struct ctld *c, struct ctld_msg *m)
 	}
 	struct ctld_account *a = obj_new(&K_ACCOUNT, name);
 	if ((rc = obj_apply(&K_ACCOUNT, a, root, who->admin, true, false, NULL, &m->err)) != 0 ||
-	    (rc = account_check(c, a, &m->err)) != 0) {
+	    (rc = account_models(c, a, &m->err)) != 0 || (rc = account_check(c, a, &m->err)) != 0) {
 		obj_free(&K_ACCOUNT, a);
 		goto out;
 	}
@@ -1299,7 +1480,7 @@ int ctld_lf_account_modify(struct ctld *c, struct ctld_msg *m)
 		return rc;
 	struct ctld_account *a = obj_copy(&K_ACCOUNT, old);
 	if ((rc = obj_apply(&K_ACCOUNT, a, root, who->admin, false, false, NULL, &m->err)) != 0 ||
-	    (rc = account_check(c, a, &m->err)) != 0)
+	    (rc = account_models(c, a, &m->err)) != 0 || (rc = account_check(c, a, &m->err)) != 0)
 		obj_free(&K_ACCOUNT, a);
 	else if ((rc = commit_obj(c, m, &K_ACCOUNT, &c->ten.acct, a, 200)) == 0)
 		groups_update(c, a);

@@ -36,6 +36,21 @@
                               the cap a job runs, one core or GiB over waits
                               with the quota named; B borrows A's core within
                               the cap and A's job, held at the cap, reclaims it
+    tenancy_test.py quota_models quotas per device model on 2 mock T4 (node-0)
+                              and 2 mock A100 (node-1): bad entries (unknown
+                              model, negative, absurd, not gpu:MODEL=N)
+                              refused naming the field, nothing changed; the
+                              model's case follows the nodes'; A and B are
+                              guaranteed 1 of each model; B runs 2 A100 and
+                              2 T4 jobs (one of each borrowing A's); A's A100
+                              job reclaims only the A100 borrower (SIGTERM,
+                              grace, requeue, never twice at once; the time
+                              from the borrower's exit to A's start is
+                              printed); the T4 borrower is untouched; the
+                              requeued borrower waits naming the model's
+                              quota; a job of A naming no model lands on the
+                              model its quota admits; entries survive a
+                              restart (no migration: older documents load)
     tenancy_test.py fairshare order = multifactor (fair share only, no
                               decay): B's job has used devices, A none; of
                               B's and A's jobs waiting for the node, A's
@@ -459,6 +474,134 @@ def org_reclaim(c, a, b, marks, body):
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
 
 
+def models_refused(c):
+    """Bad per-model entries are refused naming the field; nothing changes."""
+    before = state(c)
+    refused(c, "an unknown model refused, the known ones listed",
+            "unknown device model 'H100' (known: T4, A100)", "account", "add", "X", "--parent",
+            "org", "--quota", "gpu:H100=1")
+    refused(c, "a negative per-model quota refused", "quota_models", "account", "add", "X",
+            "--parent", "org", "--quota", "gpu:T4=-1")
+    refused(c, "an absurd per-model quota refused", "quota_models", "account", "add", "X",
+            "--parent", "org", "--quota", "gpu:T4=100000001")
+    refused(c, "an entry without gpu: refused", "not gpu:MODEL=N", "account", "add", "X",
+            "--parent", "org", "--quota", "T4=1")
+    refused(c, "a borrow limit of a model without a quota entry refused",
+            "has no quota_models entry", "account", "add", "X", "--parent", "org", "--quota",
+            "gpu:T4=1", "--borrow-limit-model", "gpu:A100=1")
+    check(state(c) == before, "nothing changed by the refused entries")
+
+
+def stamp_body(marks):
+    """A job that logs its start (with the time) and checkpoints on SIGTERM."""
+    return ('echo "start $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
+            'trap \'echo "term $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
+            'exit 143\' TERM; while :; do sleep 0.2; done') % (marks, marks)
+
+
+def log_of(marks, j):
+    p = os.path.join(marks, "%d.log" % j)
+    return [x.split() for x in open(p).read().split("\n") if x] if os.path.exists(p) else []
+
+
+def test_quota_models():
+    sweep_stale()
+    a, b = user("a"), user("b")
+    grace = 2
+    c = Center(ctl_args=["--kill-grace-s", str(grace)])
+    c.start_agent(1, ["--devices", "mock:2:A100"])
+    marks = os.path.join(c.dir, "m")
+    os.mkdir(marks)
+    os.chmod(marks, 0o777)
+    ok(c, "org", "account", "add", "org")
+    models_refused(c)
+    ok(c, "A guaranteed 1 A100 (any case) and 1 T4", "account", "add", "A", "--parent", "org",
+       "--quota", "gpu:a100=1,gpu:T4=1")
+    ok(c, "B guaranteed 1 of each", "account", "add", "B", "--parent", "org", "--quota",
+       "gpu:A100=1,gpu:t4=1")
+    o = json.loads(ok(c, "A --json", "account", "show", "A", "--json").stdout)
+    check(o.get("quota_models") == ["gpu:A100=1", "gpu:T4=1"],
+          "the entries, spelled as the nodes spell the models", o)
+    r = ok(c, "A shown", "account", "show", "A")
+    check("gpu:A100=1,gpu:T4=1" in r.stdout, "aidc account show lists them", r.stdout)
+    ok(c, "a in A", "user", "add", a, "--account", "A")
+    ok(c, "b in B", "user", "add", b, "--account", "B")
+    body = stamp_body(marks)
+    bj = {}
+    for m in ("A100", "T4"):
+        bj[m] = [c.submit("--gpus-per-task", "1", "--gpu-model", m, "--", "sh", "-c", body,
+                          user=b) for _ in range(2)]
+        check(all(c.wait_state(j, ("running",), 30) for j in bj[m]),
+              "B runs 2 %s jobs (one on A's unused %s)" % (m, m), [jobj(c, j) for j in bj[m]])
+    lenders = {m: [j for j in bj[m] if jobj(c, j).get("borrowing")] for m in bj}
+    check(all(len(v) == 1 for v in lenders.values()), "one job of each model borrows", lenders)
+    reclaim_a100(c, a, marks, bj, lenders, grace)
+    for m in bj:
+        for j in bj[m]:
+            c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
+    for m in bj:
+        for j in bj[m]:
+            c.wait_state(j, ENDED, 30)
+    no_model_and_restart(c, a, b)
+
+
+def reclaim_a100(c, a, marks, bj, borrowers, grace):
+    """A's A100 job reclaims A's A100 from B's A100 borrower only."""
+    la = c.submit("--gpus-per-task", "1", "--gpu-model", "A100", "--", "sh", "-c",
+                  "echo \"start 0 $(date +%%s.%%N)\" >>%s/$AIDC_JOB_ID.log; sleep 30" % marks,
+                  user=a)
+    check(c.wait_state(la, ("running",), 60) is not None, "A's A100 job reclaims and runs",
+          jobj(c, la))
+    if not borrowers["A100"]:
+        return
+    v = borrowers["A100"][0]
+    jv = c.wait_for(lambda: (lambda j: j if j.get("attempt") == 1 else None)(jobj(c, v)), 30)
+    check(jv is not None, "the A100 borrower was requeued (attempt 1), not failed", jobj(c, v))
+    log = log_of(marks, v)
+    check([x[:2] for x in log[:2]] == [["start", "0"], ["term", "0"]],
+          "the A100 borrower got SIGTERM (its grace) first", log)
+    start = log_of(marks, la)
+    if len(log) >= 2 and start:
+        print("lender's A100 job started %.2f s after the borrower's checkpoint exit "
+              "(kill_grace_s = %d)" % (float(start[0][2]) - float(log[1][2]), grace))
+    c.wait_for(lambda: "quota gpu:A100" in reason(c, v), 15)
+    # Until the next pass the reason may still say the lender is reclaiming.
+    check(re.fullmatch(r"quota: quota gpu:A100( \(a lender reclaims\))? of account B: 1/1 in use",
+                       reason(c, v)) is not None,
+          "the requeued borrower waits naming the model's quota", jobj(c, v))
+    log = log_of(marks, v)
+    check(sum(1 for x in log if x[0] == "start") == 1, "the borrower never ran twice", log)
+    for j in bj["T4"] + [x for x in bj["A100"] if x != v]:
+        check(jobj(c, j).get("attempt") == 0 and jobj(c, j).get("state") == "running",
+              "B's other jobs (the T4 borrower too) were never touched", jobj(c, j))
+    c.http("POST", "/v1/jobs/%d/cancel" % la, b"{}")
+
+
+def no_model_and_restart(c, a, b):
+    """A job naming no model lands where its quota admits; entries are durable."""
+    ok(c, "A may use no T4 (quota 0, borrows none)", "account", "modify", "A", "--quota",
+       "gpu:A100=1,gpu:T4=0", "--borrow-limit-model", "gpu:T4=0")
+    j = c.submit("--gpus-per-task", "1", "--", "true", user=a)
+    got = c.wait_state(j, ("completed",), 60)
+    check(got is not None and "node-1" in json.dumps(got) and "node-0" not in json.dumps(got),
+          "A's job naming no model ran on the A100 node (node-1)", got)
+    c.stop_controller()
+    db = sqlite3.connect(c.db())
+    doc = json.loads(db.execute("SELECT doc FROM tenancy WHERE kind='account' AND name='B'")
+                     .fetchone()[0])
+    old = {k: v for k, v in doc.items() if not k.endswith("_models")}
+    db.execute("UPDATE tenancy SET doc=? WHERE kind='account' AND name='B'", (json.dumps(old),))
+    db.commit()
+    db.close()
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0") and c.node_up("node-1"), 30)
+    o = json.loads(ok(c, "A after a restart", "account", "show", "A", "--json").stdout)
+    check(o.get("quota_models") == ["gpu:A100=1", "gpu:T4=0"] and
+          o.get("borrow_limit_models") == ["gpu:T4=0"], "per-model entries survive a restart", o)
+    ob = json.loads(ok(c, "B from an older document", "account", "show", "B", "--json").stdout)
+    check(ob.get("quota_models") == [], "an older document loads with no per-model quota", ob)
+
+
 def prio(c, jid, u=None):
     r = c.cli("priority", str(jid), "--json", user=u)
     try:
@@ -567,7 +710,8 @@ def account_shares(c, b):
 
 def main():
     scenarios = {"accounts": test_accounts, "qos": test_qos, "limits": test_limits,
-                 "quota": test_quota, "fairshare": test_fairshare}
+                 "quota": test_quota, "quota_models": test_quota_models,
+                 "fairshare": test_fairshare}
     return run_scenarios(__doc__, scenarios, aidc=harden_test.AIDC)
 
 
