@@ -132,7 +132,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"gittins-starve", CLI_I64, &a->g_starve, "S", "Gittins: a job queued this long goes first and runs unpreempted (0 = never)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
 		{"gittins-window", CLI_I64, &a->g_window, "N", "Gittins: each class's history weighs about its last N finished jobs (0 = all alike)", 0, 1000000, NULL, NULL},
-		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares,parent,CPU and memory quotas]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
+		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares,parent,CPU and memory quotas,quota_gpu:MODEL per device model]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
 		{"fs-half-life", CLI_I64, &a->mf[0], "S", "multifactor: half-life of fair-share usage (0 = no decay)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[0]},
 		{"priority-calc-period", CLI_I64, &a->mf[1], "S", "multifactor: recompute factors at most this often (0 = every pass)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[1]},
 		{"priority-max-age", CLI_I64, &a->mf[2], "S", "multifactor: queued time at which the age factor reaches 1", 1, AIDC_MAX_DURATION_S, NULL, &a->mf_set[2]},

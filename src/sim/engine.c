@@ -16,6 +16,8 @@
  * is also a test of the core. Cost per event: O(allocations of the decision)
  * plus the core's pass.
  */
+#include <strings.h>
+
 #include "sim/sim_int.h"
 
 void sim_opts_defaults(struct sim_opts *o)
@@ -608,6 +610,32 @@ static void util_point(struct engine *en)
 /* Tenancy: one cohort, one group per account with its quota. */
 /* The core group of quota row q. Organizations are set first (their
  * projects' parent); an organization's quotas are caps (no parent). */
+/* Row r's per-model entries with the cluster's model ids (any case). */
+static int quota_models(struct engine *en, const struct sim_quota *r, struct sched_model_quota *mq,
+			struct aidc_err *e)
+{
+	for (uint32_t i = 0; i < r->nmodels; i++) {
+		int id = -1;
+		for (uint32_t m = 0; m < sched_model_count(en->s) && id < 0; m++)
+			if (!strcasecmp(sched_model_name(en->s, m), r->models[i].model))
+				id = (int)m;
+		if (id < 0) {
+			char known[512] = "";
+			size_t l = 0;
+			for (uint32_t m = 0; m < sched_model_count(en->s) && l < sizeof known; m++)
+				l += (size_t)snprintf(known + l, sizeof known - l, "%s%s", m ? ", " : "",
+						      sched_model_name(en->s, m));
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "quota file: account %s: quota_gpu:%s: the cluster has no such "
+					 "model (its models: %s)",
+					 r->name, r->models[i].model, known);
+		}
+		mq[i] = (struct sched_model_quota){(uint32_t)id, r->models[i].nominal,
+						   r->models[i].borrow_limit, r->models[i].lend_limit};
+	}
+	return 0;
+}
+
 static int quota_group_set(struct engine *en, size_t q, int cohort, struct aidc_err *e)
 {
 	const struct sim_quota *r = &en->o->quotas[q];
@@ -619,9 +647,15 @@ static int quota_group_set(struct engine *en, size_t q, int cohort, struct aidc_
 				      .borrow_limit = r->borrow_limit,
 				      .lend_limit = r->lend_limit,
 				      .shares = r->shares};
+	struct sched_model_quota mq[SIM_MAX_QUOTA_MODELS];
 	if (!m) {
 		gs.cpus = r->cpus;
 		gs.mem_mib = r->mem_mib;
+		int rc = quota_models(en, r, mq, e);
+		if (rc)
+			return rc;
+		gs.models = mq;
+		gs.nmodels = r->nmodels;
 	}
 	int g = sched_group_set(en->s, &gs, e);
 	if (g >= 0)

@@ -15,7 +15,11 @@
  * without a parent form one cohort; the projects of an organization form its
  * cohort, capped by the organization's row (quota_devices, quota_cpus,
  * quota_mem_gib; an organization neither borrows nor lends, and has no
- * parent itself).
+ * parent itself). Quotas per device model: columns quota_gpu:MODEL (the
+ * nominal devices of that model; an empty cell: no entry), and optional
+ * borrow_limit_gpu:MODEL and lend_limit_gpu:MODEL (-1 or empty = no bound),
+ * at most SIM_MAX_QUOTA_MODELS models; MODEL is matched against the
+ * cluster's models (any case) when the run starts (engine.c).
  */
 #include "sim/sim_int.h"
 
@@ -58,13 +62,90 @@ static int link_orgs(const char *file, struct sim_quota *v, size_t n, struct aid
 					 "%s:%zu: '%s' is an organization (a parent) and has a parent "
 					 "itself; organizations are the top level",
 					 file, v[i].line, v[i].name);
-		if (v[i].borrow_limit >= 0 || v[i].lend_limit >= 0 || v[i].cpus.borrow_limit >= 0 ||
+		bool mlimit = false;
+		for (uint32_t k = 0; k < v[i].nmodels; k++)
+			mlimit |= v[i].models[k].borrow_limit >= 0 || v[i].models[k].lend_limit >= 0;
+		if (mlimit || v[i].borrow_limit >= 0 || v[i].lend_limit >= 0 || v[i].cpus.borrow_limit >= 0 ||
 		    v[i].cpus.lend_limit >= 0 || v[i].mem_mib.borrow_limit >= 0 ||
 		    v[i].mem_mib.lend_limit >= 0)
 			return aidc_errf(e, AIDC_E_PARSE,
 					 "%s:%zu: organization '%s' has a borrow or lend limit; an "
 					 "organization's quotas are caps on its projects",
 					 file, v[i].line, v[i].name);
+	}
+	return 0;
+}
+
+/* The per-model columns of the header: models[k] with its quota, borrow and
+ * lend column (-1 = none); their count. */
+struct mcols {
+	const char *model[SIM_MAX_QUOTA_MODELS];
+	int col[SIM_MAX_QUOTA_MODELS][3];
+	uint32_t n;
+};
+
+static const char *const mprefix[3] = {"quota_gpu:", "borrow_limit_gpu:", "lend_limit_gpu:"};
+
+static int model_cols(const struct aidc_csv *csv, struct mcols *mc, struct aidc_err *e)
+{
+	mc->n = 0;
+	for (size_t i = 0; i < csv->nhdr; i++) {
+		const char *h = csv->hdr[i];
+		if (strncmp(h, mprefix[0], strlen(mprefix[0])) != 0)
+			continue;
+		const char *m = h + strlen(mprefix[0]);
+		if (!*m || strlen(m) >= AIDC_MAX_NAME_BYTES || mc->n >= SIM_MAX_QUOTA_MODELS)
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s: column '%s': a model name of 1..%u bytes, at most %u "
+					 "models",
+					 csv->name, h, AIDC_MAX_NAME_BYTES - 1, SIM_MAX_QUOTA_MODELS);
+		mc->model[mc->n] = m;
+		for (int k = 0; k < 3; k++) {
+			char col[2 * AIDC_MAX_NAME_BYTES];
+			snprintf(col, sizeof col, "%s%s", mprefix[k], m);
+			mc->col[mc->n][k] = aidc_csv_col(csv, col);
+		}
+		mc->n++;
+	}
+	/* A borrow or lend column needs its model's quota column. */
+	for (size_t i = 0; i < csv->nhdr; i++)
+		for (int k = 1; k < 3; k++) {
+			const char *h = csv->hdr[i];
+			if (strncmp(h, mprefix[k], strlen(mprefix[k])) != 0)
+				continue;
+			char q[2 * AIDC_MAX_NAME_BYTES];
+			snprintf(q, sizeof q, "%s%s", mprefix[0], h + strlen(mprefix[k]));
+			if (aidc_csv_col(csv, q) < 0)
+				return aidc_errf(e, AIDC_E_PARSE, "%s: column '%s' without '%s'",
+						 csv->name, h, q);
+		}
+	return 0;
+}
+
+/* Row q's per-model entries from the current line. */
+static int model_values(const struct aidc_csv *csv, const struct mcols *mc, struct sim_quota *q,
+			struct aidc_err *e)
+{
+	for (uint32_t i = 0; i < mc->n; i++) {
+		int64_t v[3];
+		for (int k = 0; k < 3; k++) {
+			char what[2 * AIDC_MAX_NAME_BYTES];
+			snprintf(what, sizeof what, "%s%s", mprefix[k], mc->model[i]);
+			int rc = col_value(csv, mc->col[i][k], what, k ? -1 : 0, -1, &v[k], e);
+			if (rc)
+				return rc;
+		}
+		if (v[0] < 0 && (v[1] >= 0 || v[2] >= 0))
+			return aidc_errf(e, AIDC_E_PARSE,
+					 "%s:%zu: a borrow or lend limit of %s without its quota", csv->name,
+					 csv->line, mc->model[i]);
+		if (v[0] < 0)
+			continue;
+		struct sim_model_quota *m = &q->models[q->nmodels++];
+		snprintf(m->model, sizeof m->model, "%s", mc->model[i]);
+		m->nominal = v[0];
+		m->borrow_limit = v[1];
+		m->lend_limit = v[2];
 	}
 	return 0;
 }
@@ -84,6 +165,9 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 	int cr[6];
 	for (int k = 0; k < 6; k++)
 		cr[k] = aidc_csv_col(csv, rcols[k]);
+	struct mcols mc;
+	if ((rc = model_cols(csv, &mc, e)) != 0)
+		return rc;
 	size_t cap = 0;
 	while ((rc = aidc_csv_next(csv, e)) > 0) {
 		const char *name = aidc_csv_get(csv, ca);
@@ -122,6 +206,8 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 		for (int k = 3; k < 6; k++)
 			r[k] = r[k] < 0 ? -1 : r[k] * 1024; /* GiB -> MiB */
 		q.mem_mib = (struct sched_res_quota){r[3] >= 0, r[3], r[4], r[5]};
+		if ((rc = model_values(csv, &mc, &q, e)) != 0)
+			return rc;
 		AIDC_GROW(*out, cap, *n + 1);
 		(*out)[(*n)++] = q;
 	}

@@ -238,6 +238,9 @@ struct sim_policy {
 /* "FIFO", "SJF+bf", ... into buf (labels from sched_order_names). */
 void sim_policy_label(const struct sim_policy *p, char *buf, size_t n);
 
+/* Device models with per-model quota columns in one quota file. */
+#define SIM_MAX_QUOTA_MODELS 16
+
 /* One account of a tenancy run (docs/tenancy.md): the jobs whose VC label is
  * name are charged to it; devices, -1 = none. */
 struct sim_quota {
@@ -255,6 +258,14 @@ struct sim_quota {
 	bool is_org;
 	char parent[AIDC_MAX_NAME_BYTES]; /* as read ("" = none) */
 	size_t line;			  /* of the file, for errors */
+	/* Quotas per device model (columns quota_gpu:MODEL, borrow_limit_gpu:MODEL,
+	 * lend_limit_gpu:MODEL; an empty quota cell: no entry). The model is
+	 * resolved against the cluster's (any case) when the run starts. */
+	struct sim_model_quota {
+		char model[AIDC_MAX_NAME_BYTES];
+		int64_t nominal, borrow_limit, lend_limit;
+	} models[SIM_MAX_QUOTA_MODELS];
+	uint32_t nmodels;
 };
 
 /* One entry of a speed table (speeds.c, docs/placement.md "Heterogeneity-

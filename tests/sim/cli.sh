@@ -154,6 +154,41 @@ printf 'account,quota_devices,parent\nvc0,4,vc0\n' > "$tmp/op4.csv"
 expect 1 "op4.csv:2: parent 'vc0' must name another account" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/op4.csv"
 printf 'account,quota_devices,quota_cpus\nx,1,-2\n' > "$tmp/badc.csv"
 expect 1 "badc.csv:2: quota_cpus '-2' is not an integer in -1.." "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/badc.csv"
+# Quotas per device model (quota_gpu:MODEL columns) on a mixed cluster (4 x
+# V100 and 4 x T4 per node, 2 nodes each): vc0 may hold 2 V100 (borrows none),
+# so its V100 jobs never hold more than 2 at once (5 without the entry);
+# model names any case; unknown models and orphan limit columns refused.
+printf 'aidc-cluster 1\n[nodes]\nname = v\ncount = 2\ndevices = 4\nmodel = V100\n[nodes]\nname = t\ncount = 2\ndevices = 4\nmodel = T4\n' > "$tmp/two.cluster"
+"$AIDC" sim --generate 400 --nodes 4 --gpus-per-node 4 --load 1.5 --seed 1 --out "$tmp/m.trace"
+awk -F, 'BEGIN{OFS=","} NR<=2{print;next} {$4=1; if ($7>4) $7=4; $10="vc" (NR%2); if (NR%3==0) {$9="V100"; if ($7>2) $7=2}; print}' "$tmp/m.trace" > "$tmp/mm.trace"
+printf 'account,quota_devices,quota_gpu:V100,borrow_limit_gpu:V100,quota_gpu:t4\nvc0,-1,2,0,8\nvc1,-1,6,,8\n' > "$tmp/mq.csv"
+sed 's/,2,0,8$/,,,8/' "$tmp/mq.csv" > "$tmp/mn.csv"
+peak_v100() {
+  /usr/bin/python3 -c 'import csv,sys
+model = {r[0]: r[8] for r in csv.reader(open(sys.argv[2])) if len(r) > 9 and r[0].isdigit()}
+ev = []
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["vc"] == "vc0" and r["start"] and model.get(r["id"]) == "V100":
+        d = int(r["tasks"]) * float(r["devices"])
+        ev += [(int(r["start"]), 1, d), (int(r["end"]), 0, -d)]
+cur = peak = 0
+for _, _, d in sorted(ev):
+    cur += d
+    peak = max(peak, cur)
+print(int(peak))' "$1" "$tmp/mm.trace"
+}
+for f in mq mn; do
+  "$AIDC" sim --trace "$tmp/mm.trace" --cluster "$tmp/two.cluster" --policy fifo --backfill --quota-file "$tmp/$f.csv" --jobs-csv "$tmp/$f.jobs.csv" > /dev/null 2>&1 || fail "run with $f.csv failed"
+done
+pm=$(peak_v100 "$tmp/mq.jobs.csv"); pn=$(peak_v100 "$tmp/mn.jobs.csv")
+[ "$pm" -le 2 ] || fail "vc0's V100 quota 2: its V100 jobs held $pm at once"
+[ "$pn" -gt 2 ] || fail "without the V100 entry vc0 held only $pn V100 (the check cannot fail)"
+printf 'account,quota_devices,quota_gpu:H100\nvc0,-1,2\n' > "$tmp/mq1.csv"
+expect 1 "quota_gpu:H100: the cluster has no such model (its models: V100, T4)" "$AIDC" sim --trace "$tmp/mm.trace" --cluster "$tmp/two.cluster" --policy fifo --quota-file "$tmp/mq1.csv"
+printf 'account,quota_devices,lend_limit_gpu:T4\nvc0,-1,2\n' > "$tmp/mq2.csv"
+expect 1 "column 'lend_limit_gpu:T4' without 'quota_gpu:T4'" "$AIDC" sim --trace "$tmp/mm.trace" --cluster "$tmp/two.cluster" --policy fifo --quota-file "$tmp/mq2.csv"
+printf 'account,quota_devices,quota_gpu:T4\nvc0,-1,-3\n' > "$tmp/mq3.csv"
+expect 1 "mq3.csv:2: quota_gpu:T4 '-3' is not an integer in 0.." "$AIDC" sim --trace "$tmp/mm.trace" --cluster "$tmp/two.cluster" --policy fifo --quota-file "$tmp/mq3.csv"
 # --out / --jobs-csv into a missing directory: fail at once, nothing written;
 # an existing file is left untouched when the run fails.
 expect 1 "nodir/g.trace: cannot write" "$AIDC" sim --generate 10 --out "$tmp/nodir/g.trace"
