@@ -618,6 +618,40 @@ static uint32_t cap_candidates(struct sched *s, const struct sched_job *j)
 	return nc;
 }
 
+/* How many of j's cap candidates (borrowers of its cohort, newest first,
+ * into s->ends) must stop for j to fit under its organization's cap: a
+ * device/CPU/memory cap, or the cap's entry of the model that holds j (then
+ * only borrowers of that model count); 0 if all of them would not do. */
+static uint32_t cap_victims(struct sched *s, struct sched_job *j, const struct sched_group *cap)
+{
+	int64_t need[SCHED_NRES], over[SCHED_NRES + 1] = {0};
+	job_need(j, need);
+	bool by_model = (j->hold_what >> HOLD_RES_SHIFT) == HOLD_MODEL && cap->mq;
+	int m = j->hold_model, nr = by_model ? SCHED_NRES + 1 : SCHED_NRES;
+	bool short_of = false;
+	for (int r = 0; r < SCHED_NRES && !by_model; r++)
+		over[r] = cap->q[r].nominal < 0 ? 0 : cap->use[r] + need[r] - cap->q[r].nominal;
+	if (by_model) {
+		over[SCHED_NRES] = cap->mq->use[m] + need[SCHED_RES_DEV] - cap->mq->q[m].nominal;
+		j->reclaim_base = false; /* only borrowers of model m help */
+		j->reclaim_models &= BIT(m);
+	}
+	for (int r = 0; r < nr; r++)
+		short_of |= over[r] > 0;
+	uint32_t nc = short_of ? cap_candidates(s, j) : 0, used = 0;
+	while (short_of && used < nc) {
+		const struct sched_job *v = &s->jobs[s->ends[used++].job];
+		int64_t vneed[SCHED_NRES + 1] = {0}, mu[AIDC_MAX_DEVICE_MODELS];
+		job_need(v, vneed);
+		if (by_model && (job_model_use(s, v, mu) & BIT(m)))
+			vneed[SCHED_NRES] = mu[m];
+		short_of = false;
+		for (int r = 0; r < nr; r++)
+			short_of |= (over[r] -= by_model && r < SCHED_NRES ? 0 : vneed[r]) > 0;
+	}
+	return short_of ? 0 : used;
+}
+
 uint32_t sched_quota_cap_reclaim(struct sched *s, uint32_t h, int64_t now_s,
 				 struct sched_decisions *out)
 {
@@ -638,22 +672,8 @@ uint32_t sched_quota_cap_reclaim(struct sched *s, uint32_t h, int64_t now_s,
 	}
 	if (!sched_quota_may_reclaim(s, h))
 		return 0;
-	int64_t need[SCHED_NRES], over[SCHED_NRES];
-	job_need(j, need);
-	bool short_of = false;
-	for (int r = 0; r < SCHED_NRES; r++) {
-		over[r] = cap->q[r].nominal < 0 ? 0 : cap->use[r] + need[r] - cap->q[r].nominal;
-		short_of |= over[r] > 0;
-	}
-	uint32_t nc = short_of ? cap_candidates(s, j) : 0, used = 0;
-	while (short_of && used < nc) {
-		int64_t vneed[SCHED_NRES];
-		job_need(&s->jobs[s->ends[used++].job], vneed);
-		short_of = false;
-		for (int r = 0; r < SCHED_NRES; r++)
-			short_of |= (over[r] -= vneed[r]) > 0;
-	}
-	if (short_of || !used)
+	uint32_t used = cap_victims(s, j, cap);
+	if (!used)
 		return 0; /* the borrowers' jobs would not make room: none stops */
 	for (uint32_t i = 0; i < used; i++) {
 		struct sched_job *v = &s->jobs[s->ends[i].job];

@@ -6,8 +6,9 @@
  * names the model in the reason; a project borrows the other's unused quota
  * of a model only where the lender's entry lends it; a job that names no
  * model is admitted on (and placed on) the models its entries admit; a
- * lender reclaiming model X preempts only borrowers of X; bad entries are
- * refused changing nothing.
+ * lender reclaiming model X preempts only borrowers of X, in its cohort and
+ * at its organization's per-model cap; bad entries are refused changing
+ * nothing.
  */
 #include "sched_test_util.h"
 
@@ -172,6 +173,53 @@ static void test_reclaim_per_model(void)
 	sched_free(s);
 }
 
+static void test_org_cap_reclaim(void)
+{
+	/* The organization caps A100 at 4 (node a has 8): p2 borrows p1's 2
+	 * within the cap; p1's job, within p1's entry but held at the cap,
+	 * reclaims the A100 borrower, not the V100 one. */
+	struct sched *s = two_models();
+	struct sched_decisions d;
+	sched_decisions_init(&d);
+	struct aidc_err e = {0};
+	const struct sched_model_quota cap[] = {{A100, 4, -1, -1}};
+	int o = project(s, "cohort org", -1, cap, 1);
+	const struct sched_model_quota q[] = {{A100, 2, -1, -1}, {V100, 2, -1, -1}};
+	int p1 = project(s, "account p1", o, q, 2);
+	int p2 = project(s, "account p2", o, q, 2);
+	struct sched_job_spec js[4];
+	const int model[4] = {A100, A100, V100, V100};
+	int h[4];
+	for (int i = 0; i < 4; i++) {
+		js[i] = jspec((uint64_t)i + 1, 1, 2, 100);
+		js[i].task.model_mask = (uint64_t)1 << model[i];
+		js[i].groups[0] = (uint32_t)p2;
+		js[i].groups[1] = (uint32_t)o;
+		js[i].ngroups = 2;
+		h[i] = submit_spec(s, &js[i], 0);
+	}
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 4);
+	CHECK(sched_job_borrowing(s, (uint32_t)h[1]) && sched_job_borrowing(s, (uint32_t)h[3]));
+	struct sched_job_spec lj = jspec(9, 1, 2, 100);
+	lj.task.model_mask = (uint64_t)1 << A100;
+	lj.groups[0] = (uint32_t)p1;
+	lj.groups[1] = (uint32_t)o;
+	lj.ngroups = 2;
+	int l = submit_spec(s, &lj, 1);
+	CHECK_EQ(pass_count(s, 1, &d, SCHED_DECIDE_PREEMPT), 1);
+	CHECK_EQ(d.v[0].job, (uint32_t)h[1]);
+	CHECK_EQ(sched_job_reason(s, (uint32_t)l), SCHED_REASON_PREEMPTING);
+	CHECK_EQ(sched_job_requeue(s, (uint32_t)h[1], 2, &e), 0);
+	CHECK_EQ(pass_count(s, 2, &d, SCHED_DECIDE_START), 1);
+	CHECK_EQ(sched_job_state(s, (uint32_t)l), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)h[3]), SCHED_JOB_RUNNING);
+	pass_count(s, 4, &d, SCHED_DECIDE_START);
+	hold_is(s, h[1], "quota gpu:A100 of account p2: 2/2 in use"); /* p1 lends none now */
+	CHECK_EQ(check_invariants(s), 0);
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
 static void test_bad_entries(void)
 {
 	struct sched *s = two_models();
@@ -202,6 +250,7 @@ static void test_bad_entries(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_boundary_and_lending),
-						 TEST(test_reclaim_per_model), TEST(test_bad_entries)};
+						 TEST(test_reclaim_per_model), TEST(test_org_cap_reclaim),
+						 TEST(test_bad_entries)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
