@@ -78,9 +78,10 @@ static void print_help(const char **sock)
 	    "Submit a batch script as Slurm's sbatch does: #SBATCH directives, then the command "
 	    "line, which wins. Every sbatch option is applied with Slurm's meaning, accepted "
 	    "with a warning when it changes nothing here, or refused with the reason "
-	    "(docs/slurm.md); unknown options are errors. The job is one node holding the "
-	    "whole allocation: the script runs once, with ARGS as $1.., its output in "
-	    "slurm-%j.out. Without SCRIPT (and --wrap) the script is read from stdin.",
+	    "(docs/slurm.md); unknown options are errors. The job holds -N nodes (default 1): "
+	    "the script runs once, on the first, with ARGS as $1.., its output in "
+	    "slurm-%j.out; srun runs steps on all of them. Without SCRIPT (and --wrap) the "
+	    "script is read from stdin.",
 	    f, n + 2};
 	cli_print_help(&cmd, stdout);
 	aidc_free(help);

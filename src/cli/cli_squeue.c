@@ -202,7 +202,8 @@ static const struct cli_slurm_refused sq_refused[] = {
     {"sort", 'S', "KEYS", "sort keys are not implemented; the order is squeue's default "
 			  "(partition, state, priority; --start: start time)"},
     {"iterate", 'i', "SECONDS", "not implemented; use watch squeue"},
-    {"steps", 's', NULL, "job steps do not exist here yet (issue 13 item 5)"},
+    {"steps", 's', NULL, "job steps are not listed: srun's steps are not kept by the controller "
+		       "beyond their run"},
     {"clusters", 'M', "NAMES", "federated clusters do not exist here"},
     {"federation", 0, NULL, "federated clusters do not exist here"},
     {"licenses", 'L', "NAMES", "licenses are not managed here"},
