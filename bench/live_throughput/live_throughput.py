@@ -244,14 +244,20 @@ class Aidc:
         done = self.wait_done(c, base + jobs, 600)
         return jobs / t_sub, jobs / (done - t0)
 
-    def throughput_cli(self, jobs, clients):
+    CLI_SUBMIT = {"submit": '"$0" submit -- true',
+                  "sbatch": '"$0" sbatch -Q -o /dev/null --wrap true'}
+
+    def throughput_cli(self, jobs, clients, how="submit"):
+        """how: "submit" (aidc submit, a task per job) or "sbatch" (aidc
+        sbatch --wrap, the command line of Slurm's run)."""
         c = UnixHTTP(self.sock)
         base = self.finished(c)
         per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
         t0 = time.time()
         procs = [subprocess.Popen(["/bin/sh", "-c", 'i=0; while [ $i -lt %d ]; do '
-                                   '"$0" submit -- true >/dev/null || exit 1; i=$((i+1)); done'
-                                   % k, AIDC], env=self.env) for k in per]
+                                   '%s >/dev/null || exit 1; i=$((i+1)); done'
+                                   % (k, self.CLI_SUBMIT[how]), AIDC], env=self.env)
+                 for k in per]
         bad = sum(p.wait() != 0 for p in procs)
         t_sub = time.time() - t0
         if bad:
@@ -489,6 +495,12 @@ def measure(sysobj, args, mdir, api):
     r["sub_cli"], r["e2e_cli"] = sysobj.throughput_cli(args.jobs, args.clients)
     log("  %s %d jobs, %d CLI clients: %.0f submissions/s, %.0f jobs/s end to end"
         % (sysobj.name, args.jobs, args.clients, r["sub_cli"], r["e2e_cli"]))
+    if api:
+        r["sub_sbatch"], r["e2e_sbatch"] = sysobj.throughput_cli(args.jobs, args.clients,
+                                                                 "sbatch")
+        log("  %s %d jobs, %d aidc sbatch --wrap clients: %.0f submissions/s,"
+            " %.0f jobs/s end to end"
+            % (sysobj.name, args.jobs, args.clients, r["sub_sbatch"], r["e2e_sbatch"]))
     r["rss_mib"] = sysobj.rss() / 1024.0
     log("  %s controller RSS: %.1f MiB" % (sysobj.name, r["rss_mib"]))
     return r
@@ -553,6 +565,9 @@ def main():
         log("Ratios AIDC/Slurm (same machine, same run):")
         log("  submissions/s   CLI %.1fx   API %.1fx" % (a["sub_cli"] / s["sub_cli"],
                                                       a["sub_api"] / s["sub_cli"]))
+        log("  sbatch processes: aidc sbatch / Slurm sbatch submissions/s %.2fx,"
+            " jobs/s e2e %.2fx (issue 13 target: submissions >= 2x)"
+            % (a["sub_sbatch"] / s["sub_cli"], a["e2e_sbatch"] / s["e2e_cli"]))
         log("  jobs/s e2e      CLI %.1fx   API %.1fx" % (a["e2e_cli"] / s["e2e_cli"],
                                                       a["e2e_api"] / s["e2e_cli"]))
         log("  submit-to-start p50 %.1fx faster, p99 %.1fx faster"

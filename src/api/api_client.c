@@ -1,29 +1,80 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HTTP client of the live center on libcurl: users' CLI over the
- * controller's Unix socket (CURLOPT_UNIX_SOCKET_PATH), agents over TCP with
- * the cluster secret header, remote users over TCP with a bearer token.
+ * The HTTP client of the live center: users' CLI over the controller's Unix
+ * socket (api_client_unix.c, no libcurl), agents over TCP with the cluster
+ * secret header, remote users over TCP with a bearer token (libcurl, loaded
+ * with dlopen at the first TCP client: a process that only talks to the
+ * local socket never pays for loading it and its TLS stack).
  * https verifies the controller's certificate and name against a CA file; a
  * credential is never sent over plain http beyond loopback (the host is the
  * one libcurl's own URL parser finds) nor through a proxy. Replies are read
  * into a bounded aidc_buf; the X-AIDC-Offset / X-AIDC-Done headers of log
  * reads are picked out.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <jansson.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "api/api_int.h"
 #include "util/util.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/* The libcurl functions used here, resolved from libcurl.so.4. */
+#define CU_FN(name) __typeof__(curl_##name) *name
+static struct {
+	CU_FN(global_init);
+	CU_FN(url);
+	CU_FN(url_set);
+	CU_FN(url_get);
+	CU_FN(url_cleanup);
+	CU_FN(free);
+	CU_FN(easy_init);
+	CU_FN(easy_cleanup);
+	CU_FN(easy_reset);
+	CU_FN(easy_setopt);
+	CU_FN(easy_perform);
+	CU_FN(easy_getinfo);
+	CU_FN(easy_strerror);
+	CU_FN(slist_append);
+	CU_FN(slist_free_all);
+} cu;
+#undef CU_FN
+static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
+static char cu_error[256] = "not loaded";
 
-static void curl_init_once(void)
+#define CU_SYM(h, name) (cu.name = (__typeof__(cu.name))dlsym(h, "curl_" #name)) != NULL
+
+static void cu_load(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(cu_error, sizeof cu_error, "%s", dlerror());
+		return;
+	}
+	if (!(CU_SYM(h, global_init) && CU_SYM(h, url) && CU_SYM(h, url_set) &&
+	      CU_SYM(h, url_get) && CU_SYM(h, url_cleanup) && CU_SYM(h, free) &&
+	      CU_SYM(h, easy_init) && CU_SYM(h, easy_cleanup) && CU_SYM(h, easy_reset) &&
+	      CU_SYM(h, easy_setopt) && CU_SYM(h, easy_perform) && CU_SYM(h, easy_getinfo) &&
+	      CU_SYM(h, easy_strerror) && CU_SYM(h, slist_append) && CU_SYM(h, slist_free_all))) {
+		snprintf(cu_error, sizeof cu_error, "libcurl.so.4 lacks a function: %s", dlerror());
+		return; /* the handle stays open: harmless, and nothing of it is used */
+	}
+	cu.global_init(CURL_GLOBAL_DEFAULT);
 }
+
+/* libcurl loaded (once per process), or an error naming why not. */
+static int cu_ready(struct aidc_err *e)
+{
+	pthread_once(&cu_once, cu_load);
+	if (cu.slist_free_all && cu.global_init)
+		return 0;
+	return aidc_errf(e, AIDC_E_UNSUPPORTED,
+			 "a controller URL needs libcurl (Debian package libcurl4): %s", cu_error);
+}
+#undef CU_SYM
 
 /* The host libcurl will connect to for url (curl_url: the same parser the
  * transfer uses, so userinfo such as http://127.0.0.1:x@EVIL/ shows EVIL),
@@ -34,14 +85,14 @@ static int url_host(const char *url, char *out, size_t n, bool *https, struct ai
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return aidc_errf(e, AIDC_E_INVAL,
 				 "controller URL '%.100s' must start with https:// or http://", url);
-	CURLU *u = curl_url();
+	CURLU *u = cu.url();
 	char *scheme = NULL, *host = NULL, *part = NULL;
 	int rc = 0;
 	if (!u)
 		return aidc_errf(e, AIDC_E_NOMEM, "curl_url failed");
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+	if (cu.url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    cu.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    cu.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
 		rc = aidc_errf(e, AIDC_E_INVAL, "controller URL '%.100s' has no valid host", url);
 		goto out;
 	}
@@ -54,12 +105,12 @@ static int url_host(const char *url, char *out, size_t n, bool *https, struct ai
 	static const CURLUPart extra[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
 					  CURLUPART_QUERY, CURLUPART_FRAGMENT};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(extra) && rc == 0; i++) {
-		if (curl_url_get(u, extra[i], &part, 0) == CURLUE_OK)
+		if (cu.url_get(u, extra[i], &part, 0) == CURLUE_OK)
 			rc = aidc_errf(e, AIDC_E_INVAL,
 				       "controller URL '%.100s' must not carry a user name, "
 				       "password, query or fragment",
 				       url);
-		curl_free(part);
+		cu.free(part);
 		part = NULL;
 	}
 	if (rc)
@@ -78,10 +129,24 @@ static int url_host(const char *url, char *out, size_t n, bool *https, struct ai
 		out[len] = '\0';
 	}
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	cu.free(scheme);
+	cu.free(host);
+	cu.url_cleanup(u);
 	return rc;
+}
+
+/* (api_http.c also uses it: a listener off loopback needs TLS.) */
+bool api_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!host)
+		return false;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 static bool insecure_override(void)
@@ -127,7 +192,6 @@ static int add_url(struct api_client *cl, const struct api_client_opts *o, const
 int api_client_open(struct api_client *cl, const struct api_client_opts *o, struct aidc_err *e)
 {
 	memset(cl, 0, sizeof *cl);
-	pthread_once(&curl_once, curl_init_once);
 	if (o->unix_path) {
 		if (strlen(o->unix_path) >= sizeof cl->unix_path)
 			return aidc_errf(e, AIDC_E_LIMIT, "socket path too long");
@@ -137,6 +201,9 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 		bool https = false;
 		if (!o->url || !*o->url)
 			return aidc_errf(e, AIDC_E_INVAL, "bad controller URL");
+		int lrc = cu_ready(e);
+		if (lrc)
+			return lrc;
 		for (const char *p = o->url;;) {
 			size_t len = strcspn(p, ",");
 			int rc = add_url(cl, o, p, len, &https, e);
@@ -177,7 +244,9 @@ int api_client_open(struct api_client *cl, const struct api_client_opts *o, stru
 		memcpy(cl->munge_socket, ms, strlen(ms) + 1);
 		cl->munge = true;
 	}
-	cl->curl = curl_easy_init();
+	if (o->unix_path)
+		return 0; /* api_client_unix.c */
+	cl->curl = cu.easy_init();
 	if (!cl->curl)
 		return aidc_errf(e, AIDC_E_NOMEM, "curl_easy_init failed");
 	return 0;
@@ -203,7 +272,7 @@ int api_client_init(struct api_client *cl, const char *unix_path, const char *ho
 void api_client_release(struct api_client *cl)
 {
 	if (cl->curl)
-		curl_easy_cleanup(cl->curl);
+		cu.easy_cleanup(cl->curl);
 	cl->curl = NULL;
 	explicit_bzero(cl->secret_hdr, sizeof cl->secret_hdr);
 	explicit_bzero(cl->auth_hdr, sizeof cl->auth_hdr);
@@ -261,143 +330,170 @@ void api_client_use(struct api_client *cl, unsigned i)
 static void set_request_opts(const struct api_client *cl, struct api_call *call, const char *url)
 {
 	CURL *c = cl->curl;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	if (cl->unix_path[0])
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cl->unix_path);
+	cu.easy_reset(c);
+	cu.easy_setopt(c, CURLOPT_URL, url);
 	/* The controller is reached directly, never through a proxy from
 	 * http_proxy/https_proxy/ALL_PROXY: a proxy would see the secret, token or
 	 * MUNGE credential (plain http) or could be remote. docs/security.md. */
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	cu.easy_setopt(c, CURLOPT_PROXY, "");
+	cu.easy_setopt(c, CURLOPT_NOPROXY, "*");
 	/* https: verify peer and name (libcurl's defaults, stated), only over TLS. */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cl->cafile[0])
-		curl_easy_setopt(c, CURLOPT_CAINFO, cl->cafile);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, call->timeout_ms > 0 ? call->timeout_ms : 30000L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, call);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, call);
+		cu.easy_setopt(c, CURLOPT_CAINFO, cl->cafile);
+	cu.easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, call->timeout_ms > 0 ? call->timeout_ms : 30000L);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, call);
+	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(c, CURLOPT_HEADERDATA, call);
 	if (call->cancel_gen) {
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, call);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		cu.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		cu.easy_setopt(c, CURLOPT_XFERINFODATA, call);
+		cu.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
 	if (call->body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
 	} else if (strcmp(call->method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	}
 }
 
-/* "Authorization: MUNGE <credential>" appended to *hdrs. munged refuses a
- * replayed credential, so every call encodes a fresh one. */
-static int append_munge(const struct api_client *cl, struct curl_slist **hdrs,
-			struct aidc_err *e)
+/* The request's header lines ("Name: value"), owned. */
+struct hdrs {
+	char *v[4];
+	size_t n;
+};
+
+static void hdrs_add(struct hdrs *h, const char *line)
+{
+	h->v[h->n++] = aidc_strdup(line);
+}
+
+static void hdrs_release(struct hdrs *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		explicit_bzero(h->v[i], strlen(h->v[i]));
+		aidc_free(h->v[i]);
+	}
+	h->n = 0;
+}
+
+/* "Authorization: MUNGE <credential>" added to h. munged refuses a replayed
+ * credential, so every call encodes a fresh one. */
+static int add_munge(const struct api_client *cl, struct hdrs *h, struct aidc_err *e)
 {
 	char *cred = NULL;
 	int rc = api_munge_encode(cl->munge_socket, &cred, e);
 	if (rc)
 		return rc;
-	struct aidc_buf h;
-	aidc_buf_init(&h, AIDC_MAX_MUNGE_CRED_BYTES + 64);
-	rc = aidc_buf_printf(&h, "Authorization: MUNGE %s", cred);
+	struct aidc_buf b;
+	aidc_buf_init(&b, AIDC_MAX_MUNGE_CRED_BYTES + 64);
+	rc = aidc_buf_printf(&b, "Authorization: MUNGE %s", cred);
 	aidc_free(cred);
 	if (rc == 0)
-		*hdrs = curl_slist_append(*hdrs, aidc_buf_str(&h));
-	aidc_buf_release(&h);
+		hdrs_add(h, aidc_buf_str(&b));
+	aidc_buf_release(&b);
 	return rc ? aidc_errf(e, AIDC_E_LIMIT, "MUNGE credential too long") : 0;
 }
 
-/* The request's headers: content type, no 100-continue, credentials.
- * *hdrs is set even on failure; the caller frees it with curl_slist_free_all. */
+/* The request's headers: content type, credentials. On failure the caller
+ * still releases h. */
 static int request_headers(const struct api_client *cl, const struct api_call *call,
-			   struct curl_slist **hdrs, struct aidc_err *e)
+			   struct hdrs *h, struct aidc_err *e)
 {
 	char ctype[96];
 	snprintf(ctype, sizeof ctype, "Content-Type: %s",
 		 call->content_type ? call->content_type : "application/json");
-	*hdrs = curl_slist_append(NULL, ctype);
-	*hdrs = curl_slist_append(*hdrs, "Expect:"); /* no 100-continue round trip */
+	hdrs_add(h, ctype);
 	if (cl->secret_hdr[0])
-		*hdrs = curl_slist_append(*hdrs, cl->secret_hdr);
+		hdrs_add(h, cl->secret_hdr);
 	if (cl->auth_hdr[0])
-		*hdrs = curl_slist_append(*hdrs, cl->auth_hdr);
-	return cl->munge ? append_munge(cl, hdrs, e) : 0;
+		hdrs_add(h, cl->auth_hdr);
+	return cl->munge ? add_munge(cl, h, e) : 0;
+}
+
+/* libcurl's error as call->fail. */
+static int curl_fail(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return API_FAIL_CONNECT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return API_FAIL_RESOLVE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return API_FAIL_TIMEOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return API_FAIL_CANCELLED;
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return API_FAIL_DROPPED;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CIPHER:
+		return API_FAIL_TLS;
+	default:
+		return API_FAIL_OTHER;
+	}
+}
+
+/* One transfer with libcurl (a controller URL). */
+static int curl_call(struct api_client *cl, struct api_call *call, const struct hdrs *h,
+		     struct aidc_err *e)
+{
+	CURL *c = cl->curl;
+	char url[sizeof cl->base + 2048];
+	snprintf(url, sizeof url, "%s%s", cl->base, call->path);
+	struct curl_slist *list = cu.slist_append(NULL, "Expect:"); /* no 100-continue */
+	for (size_t i = 0; i < h->n; i++)
+		list = cu.slist_append(list, h->v[i]);
+	set_request_opts(cl, call, url);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, list);
+	char detail[CURL_ERROR_SIZE] = "";
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+	CURLcode rc = cu.easy_perform(c);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	cu.slist_free_all(list);
+	if (rc != CURLE_OK) {
+		call->fail = curl_fail(rc);
+		/* libcurl's own detail (e.g. which certificate check failed) first. */
+		return aidc_errf(e, rc == CURLE_OPERATION_TIMEDOUT ? AIDC_E_TIMEOUT : AIDC_E_IO,
+				 "cannot reach the controller at %s: %s", cl->base,
+				 detail[0] ? detail : cu.easy_strerror(rc));
+	}
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &call->status);
+	return 0;
 }
 
 static int call_once(struct api_client *cl, struct api_call *call, struct aidc_err *e)
 {
-	CURL *c = cl->curl;
-	char url[sizeof cl->base + 2048];
 	if (strlen(call->path) >= 2048)
 		return aidc_errf(e, AIDC_E_LIMIT, "request path too long");
-	snprintf(url, sizeof url, "%s%s", cl->base, call->path);
 	call->status = 0;
 	call->fail = API_FAIL_NONE;
 	call->offset_hdr = -1;
 	call->done_hdr = -1;
 	aidc_buf_reset(&call->reply);
-	struct curl_slist *hdrs = NULL;
-	int hrc = request_headers(cl, call, &hdrs, e);
-	if (hrc) {
-		curl_slist_free_all(hdrs);
-		return hrc;
-	}
-	set_request_opts(cl, call, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	char detail[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(hdrs);
-	if (rc != CURLE_OK) {
-		const char *where = cl->unix_path[0] ? cl->unix_path : cl->base;
-		int code = rc == CURLE_OPERATION_TIMEDOUT ? AIDC_E_TIMEOUT : AIDC_E_IO;
-		switch (rc) {
-		case CURLE_COULDNT_CONNECT:
-			call->fail = API_FAIL_CONNECT;
-			break;
-		case CURLE_COULDNT_RESOLVE_HOST:
-			call->fail = API_FAIL_RESOLVE;
-			break;
-		case CURLE_OPERATION_TIMEDOUT:
-			call->fail = API_FAIL_TIMEOUT;
-			break;
-		case CURLE_ABORTED_BY_CALLBACK:
-			call->fail = API_FAIL_CANCELLED;
-			break;
-		case CURLE_GOT_NOTHING:
-		case CURLE_RECV_ERROR:
-		case CURLE_SEND_ERROR:
-		case CURLE_PARTIAL_FILE:
-			call->fail = API_FAIL_DROPPED;
-			break;
-		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_ISSUER_ERROR:
-		case CURLE_SSL_CIPHER:
-			call->fail = API_FAIL_TLS;
-			break;
-		default:
-			call->fail = API_FAIL_OTHER;
-		}
-		/* libcurl's own detail (e.g. which certificate check failed) first. */
-		return aidc_errf(e, code, "cannot reach the controller at %s: %s", where,
-				 detail[0] ? detail : curl_easy_strerror(rc));
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &call->status);
-	return 0;
+	struct hdrs h = {0};
+	int rc = request_headers(cl, call, &h, e);
+	if (rc == 0 && cl->unix_path[0])
+		rc = api_unix_call(cl->unix_path, (const char *const *)h.v, h.n, call, e);
+	else if (rc == 0)
+		rc = curl_call(cl, call, &h, e);
+	hdrs_release(&h);
+	return rc;
 }
 
 int api_client_call(struct api_client *cl, struct api_call *call, struct aidc_err *e)

@@ -576,19 +576,6 @@ static int read_pem(const char *path, bool is_key, char **out, struct aidc_err *
 	return 0;
 }
 
-bool api_host_is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (!host)
-		return false;
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 /* TLS material and the plaintext rule, before anything listens. */
 static int tcp_security(struct api_server *srv, struct aidc_err *e)
 {

@@ -35,4 +35,12 @@ void api_guard_phase(struct api_guard *g, struct api_guard_conn *c, enum api_gua
 /* Forgets c (frees it) before its fd is closed; c may be NULL. */
 void api_guard_close(struct api_guard *g, struct api_guard_conn *c);
 
+/* ---- HTTP over the controller's Unix socket, without libcurl (api_client_unix.c) -- */
+
+/* One request of call (method, path, body, timeout, cancel) to the socket at
+ * path with the header lines hdrs[0..nhdrs) ("Name: value"); fills status,
+ * reply and the X-AIDC headers, or fails with call->fail set. */
+int api_unix_call(const char *path, const char *const *hdrs, size_t nhdrs, struct api_call *call,
+		  struct aidc_err *e);
+
 #endif

@@ -3,8 +3,47 @@
  * The `aidc` binary: dispatches to a subcommand from one table. Adding a
  * subcommand means one row here and one cli_<name>.c file.
  */
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "cli/cli_live.h"
 #include "util/util.h"
+
+#ifdef AIDC_CLI_LEAN
+/*
+ * aidc without the daemons (src/cli/CMakeLists.txt): `aidc controller`,
+ * `aidc agent` and `aidc help` (which prints every command's flags, the
+ * daemons' too) exec aidc-daemon, the executable beside this one, with the
+ * same arguments, so their pid, arguments and environment are the caller's.
+ */
+static char *main_argv0;
+
+static int run_in_daemon(int argc, char **argv)
+{
+	char self[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 16];
+	if (cli_self_exe(self, sizeof self) != 0) {
+		fprintf(stderr, "aidc %s: cannot find this executable (/proc/self/exe): %s\n",
+			argv[0], strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	char *slash = strrchr(self, '/');
+	snprintf(path, sizeof path, "%.*s/aidc-daemon", slash ? (int)(slash - self) : 1,
+		 slash ? self : ".");
+	char **v = aidc_calloc((size_t)argc + 2, sizeof *v);
+	v[0] = main_argv0;
+	memcpy(v + 1, argv, (size_t)argc * sizeof *v);
+	execv(path, v);
+	fprintf(stderr,
+		"aidc %s: cannot run %s: %s (the controller and the agent run in aidc-daemon, "
+		"installed beside aidc)\n",
+		argv[0], path, strerror(errno));
+	aidc_free(v);
+	return CLI_EXIT_FAIL;
+}
+#define cli_controller_main run_in_daemon
+#define cli_agent_main run_in_daemon
+#define cli_help_main run_in_daemon
+#endif
 
 const struct cli_subcmd cli_subcmds[] = {
 	{"sim", cli_sim_main, "replay a workload trace through the scheduling core", "openb", true},
@@ -180,6 +219,9 @@ static char **as_slurm_command(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef AIDC_CLI_LEAN
+	main_argv0 = argv[0];
+#endif
 	argv = as_slurm_command(&argc, argv);
 	if (argc < 2) {
 		cli_usage(stderr);
