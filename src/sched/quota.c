@@ -355,7 +355,9 @@ uint64_t sched_group_dev_milli(const struct sched *s, uint32_t group)
 
 bool sched_job_borrowing(const struct sched *s, uint32_t job)
 {
-	return job < s->njob_slots && s->jobs[job].live && s->jobs[job].borrowing;
+	/* borrowing is last set when the job started: a waiting job borrows nothing */
+	return job < s->njob_slots && s->jobs[job].live && s->jobs[job].running &&
+	       s->jobs[job].borrowing;
 }
 
 static bool hold(struct sched *s, uint32_t h, enum sched_reason r, uint32_t g, int what, int res)

@@ -228,6 +228,10 @@ static void test_cpu_mem_boundary(void)
 	CHECK(sched_job_borrowing(s, (uint32_t)b1));
 	CHECK_EQ(sched_job_reason(s, (uint32_t)b3), SCHED_REASON_QUOTA);
 	hold_is(s, b3, "quota_cpus of account B");
+	/* Requeued, it waits and borrows nothing (the API showed it borrowing). */
+	CHECK_EQ(sched_job_requeue(s, (uint32_t)b1, 3, NULL), 0);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b1), SCHED_JOB_PENDING);
+	CHECK(!sched_job_borrowing(s, (uint32_t)b1));
 	/* Bad CPU and memory quotas are refused, naming the group; nothing changes. */
 	struct sched_group_spec bad = {.name = "account A", .parent = org, .max_running_jobs = -1,
 				       .max_devices = -1, .nominal_devices = -1, .borrow_limit = -1,
