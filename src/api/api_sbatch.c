@@ -150,7 +150,9 @@ const struct api_sbatch_opt api_sbatch_opts[] = {
     {"gpus-per-socket", 0, ARG, R, 0, WHY_CPU_LAYOUT},
     {"gpus-per-task", 0, ARG, A, O_GPUS_PER_TASK,
      "[type:]N GPUs per task (a node gets its tasks x this)"},
-    {"gres", 0, ARG, A, O_GRES, "gpu[:type]:N per node; other resources are refused"},
+    {"gres", 0, ARG, A, O_GRES,
+     "gpu[:type]:N per node, or mps[:type]:N: N% of one device (a share, N 1..100, one "
+     "node); other resources are refused"},
     {"gres-flags", 0, ARG, R, 0, "GRES binding flags are not implemented"},
     {"help", 'h', NO, A, O_HELP, "prints the usage"},
     {"hint", 0, ARG, R, 0, WHY_CPU_LAYOUT},
@@ -341,21 +343,10 @@ static int set_typed_count(struct api_sbatch *s, const char *opt, const char *v,
 	return 0;
 }
 
-/* --gres=gpu[:type][:N] (per node); a list naming anything but gpu is refused. */
-static int parse_gres(const char *v, struct api_sbatch *s, struct aidc_err *e)
+/* gpu[:type][:N] of --gres (per node). */
+static int parse_gres_gpu(const char *v, struct api_sbatch *s, struct aidc_err *e)
 {
-	if (!v || !*v)
-		return aidc_errf(e, AIDC_E_INVAL, "--gres: needs a value");
-	if (strchr(v, ','))
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--gres=%.64s: only one gpu[:type]:N is supported (other GRES "
-				 "do not exist here)",
-				 v);
-	if (strncmp(v, "gpu", 3) != 0 || (v[3] && v[3] != ':'))
-		return aidc_errf(e, AIDC_E_UNSUPPORTED,
-				 "--gres=%.64s: only gpu[:type]:N is supported (other GRES do not "
-				 "exist here)",
-				 v);
+	s->gres_gpu = true;
 	if (!v[3]) {
 		s->gpus_per_node = 1;
 		return 0;
@@ -369,6 +360,70 @@ static int parse_gres(const char *v, struct api_sbatch *s, struct aidc_err *e)
 				       &s->gpus_per_node, e);
 	}
 	return set_typed_count(s, "--gres", rest, AIDC_MAX_DEVICES_PER_NODE, &s->gpus_per_node, e);
+}
+
+/* mps[:type]:N of --gres: Slurm's MPS count, 100 per GPU, so N percent of
+ * one device: a device share of N x 10 milli (docs/slurm.md "Device
+ * shares"). One device only: N above 100 would spread over devices. */
+static int parse_gres_mps(const char *v, struct api_sbatch *s, struct aidc_err *e)
+{
+	if (!v[3])
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--gres=mps: give a count, mps:N (N percent of one device, "
+				 "1..100)");
+	const char *colon = strrchr(v, ':');
+	int64_t n;
+	if (aidc_parse_i64(colon + 1, 1, 100, &n))
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "--gres=%.64s: N of mps:N is a percent of one device, 1..100 "
+				 "(100 = the whole device; a share never spans devices)",
+				 v);
+	int64_t unused;
+	int rc = colon != v + 3 ? set_typed_count(s, "--gres=mps", v + 4, 100, &unused, e) : 0;
+	if (rc)
+		return rc;
+	s->mps = n;
+	return 0;
+}
+
+/* --gres=ITEM[,ITEM]: gpu[:type][:N] (per node) or mps[:type]:N (a share of
+ * one device); a later --gres replaces an earlier one (the command line
+ * wins over directives); other GRES are refused. */
+static int parse_gres(const char *v, struct api_sbatch *s, struct aidc_err *e)
+{
+	if (!v || !*v)
+		return aidc_errf(e, AIDC_E_INVAL, "--gres: needs a value");
+	if (s->gres_gpu)
+		s->gpus_per_node = 0;
+	s->gres_gpu = false;
+	s->mps = 0;
+	char buf[AIDC_MAX_ARG_BYTES];
+	if (strlen(v) >= sizeof buf)
+		return aidc_errf(e, AIDC_E_LIMIT, "--gres: value longer than %zu bytes",
+				 sizeof buf - 1);
+	memcpy(buf, v, strlen(v) + 1);
+	bool gpu = false, mps = false;
+	char *save = NULL;
+	for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		bool is_gpu = !strncmp(it, "gpu", 3) && (!it[3] || it[3] == ':');
+		bool is_mps = !strncmp(it, "mps", 3) && (!it[3] || it[3] == ':');
+		if (!is_gpu && !is_mps)
+			return aidc_errf(
+			    e, AIDC_E_UNSUPPORTED,
+			    "--gres=%.64s: '%.32s': only gpu[:type][:N] and "
+			    "mps[:type]:N are supported (other GRES do not exist here)",
+			    v, it);
+		if ((is_gpu && gpu) || (is_mps && mps))
+			return aidc_errf(e, AIDC_E_INVAL, "--gres=%.64s: %.3s given twice", v, it);
+		gpu |= is_gpu;
+		mps |= is_mps;
+		int rc = is_gpu ? parse_gres_gpu(it, s, e) : parse_gres_mps(it, s, e);
+		if (rc)
+			return rc;
+	}
+	if (!gpu && !mps)
+		return aidc_errf(e, AIDC_E_INVAL, "--gres=%.64s: names no resource", v);
+	return 0;
 }
 
 /* A Slurm size: digits and an optional K/M/G/T (binary, MiB by default). */
@@ -1239,6 +1294,11 @@ int api_sbatch_check_submit(const struct api_sbatch *s, struct aidc_err *e)
 				 ": a node range is not supported by "
 				 "aidc submit; give one count",
 				 s->nodes, s->nodes_max);
+	if (s->mps)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=mps:%" PRId64 ": applies with 'aidc sbatch' only; aidc "
+				 "submit takes a share as --gpu-milli %" PRId64,
+				 s->mps, s->mps * 10);
 	return 0;
 }
 
@@ -1330,10 +1390,42 @@ static int resolve_layout(const struct api_sbatch *s, int64_t listed, struct api
 	return 0;
 }
 
+/* --gres=mps:N: one device's share on the job's one node, with no whole
+ * GPUs asked for beside it (as Slurm refuses gpu with mps). */
+static int resolve_mps(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
+{
+	const char *other = s->gres_gpu	       ? "--gres=gpu"
+			    : s->gpus_per_node ? "--gpus-per-node"
+			    : s->gpus_total    ? "--gpus"
+			    : s->gpus_per_task ? "--gpus-per-task"
+					       : NULL;
+	if (other)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=mps:%" PRId64 " with %s: a share of one device and whole "
+				 "devices in one job; give one of them",
+				 s->mps, other);
+	if (j->nodes > 1)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=mps:%" PRId64 " on %" PRId64
+				 " nodes: a share is of one device on one node; use -N 1",
+				 s->mps, j->nodes);
+	if (s->cpus_per_gpu || s->mem_per_gpu_mib)
+		return aidc_errf(e, AIDC_E_UNSUPPORTED,
+				 "--gres=mps:%" PRId64 " with --%s: no whole GPU to count per; "
+				 "give --cpus-per-task, --mem",
+				 s->mps, s->cpus_per_gpu ? "cpus-per-gpu" : "mem-per-gpu");
+	j->gpus = 1;
+	j->gpu_milli = s->mps * (int64_t)AIDC_DEVICE_MILLI / 100;
+	return 0;
+}
+
 /* GPUs per node from --gpus-per-node (--gres), --gpus (spread evenly over
- * the nodes) or --gpus-per-task (x the most tasks on a node). */
+ * the nodes) or --gpus-per-task (x the most tasks on a node); or one
+ * device's share (--gres=mps). */
 static int resolve_gpus(const struct api_sbatch *s, struct api_sbatch_job *j, struct aidc_err *e)
 {
+	if (s->mps)
+		return resolve_mps(s, j, e);
 	const int64_t gpu_opts[] = {s->gpus_per_node, s->gpus_total, s->gpus_per_task};
 	if (count_set(gpu_opts, 3) > 1)
 		return aidc_errf(

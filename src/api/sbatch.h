@@ -97,6 +97,10 @@ struct api_sbatch {
 	char exclude[AIDC_MAX_ARG_BYTES];
 	bool nodelist_file, exclude_file;
 	bool constraint; /* -C named a device model: gpu_model */
+	/* --gres=mps:N: N percent of one device (1..100), a device share
+	 * (gpu_milli N x 10); gres_gpu: gpus_per_node came from --gres. */
+	int64_t mps;
+	bool gres_gpu;
 };
 
 /*
@@ -181,6 +185,7 @@ struct api_sbatch_job {
 	int64_t nodes;	   /* the allocation's node count (-N, or -w's names) */
 	int64_t tasks_max; /* tasks on the fullest node */
 	char tasks_per_node[64]; /* SLURM_TASKS_PER_NODE: "2(x2)", "2,1" */
+	int64_t gpu_milli;	 /* --gres=mps:N: a share of the one device (gpus 1); 0 = whole */
 };
 /* Checks the options together and resolves the resources per node. Refuses
  * what the batch job cannot mean (fewer tasks than nodes, conflicting GPU or

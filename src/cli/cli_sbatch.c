@@ -524,6 +524,33 @@ static void slurm_vars(struct aidc_json *w, const struct api_sbatch *sb, const s
 		}
 }
 
+/* The job's resources per node (one aidc task each), limits and start time. */
+static void write_resources(struct aidc_json *w, const struct api_sbatch *sb,
+			    const struct resolved *r)
+{
+	aidc_json_ki64(w, "nodes", r->job.nodes);
+	aidc_json_ki64(w, "ntasks", r->job.nodes);
+	aidc_json_ki64(w, "cpus_per_task", r->job.cpus);
+	if (r->job.gpus)
+		aidc_json_ki64(w, "gpus_per_task", r->job.gpus);
+	if (r->job.gpu_milli) /* --gres=mps:N: N% of the one device */
+		aidc_json_ki64(w, "gpu_milli", r->job.gpu_milli);
+	if (r->job.mem_mib)
+		aidc_json_ki64(w, "mem_mib", r->job.mem_mib);
+	if (sb->time_limit_s)
+		aidc_json_ki64(w, "time_limit_s", sb->time_limit_s);
+	if (sb->signal) {
+		aidc_json_ki64(w, "signal", sb->signal);
+		aidc_json_ki64(w, "signal_before_s", sb->signal_before_s);
+		if (sb->signal_batch)
+			aidc_json_kbool(w, "signal_batch", true);
+	}
+	if (sb->begin_s)
+		aidc_json_ki64(w, "begin_s", sb->begin_s);
+	if (r->job.priority_set)
+		aidc_json_ki64(w, "priority", r->job.priority);
+}
+
 /* The POST /v1/jobs body: one aidc task per node, each with its node's
  * share of the allocation (task 0 runs the script; docs/slurm.md). */
 static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const struct api_sbatch *sb,
@@ -552,25 +579,7 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 		slurm_vars(w, sb, r, r->submit_dir);
 		aidc_json_arr_end(w);
 	}
-	aidc_json_ki64(w, "nodes", r->job.nodes);
-	aidc_json_ki64(w, "ntasks", r->job.nodes);
-	aidc_json_ki64(w, "cpus_per_task", r->job.cpus);
-	if (r->job.gpus)
-		aidc_json_ki64(w, "gpus_per_task", r->job.gpus);
-	if (r->job.mem_mib)
-		aidc_json_ki64(w, "mem_mib", r->job.mem_mib);
-	if (sb->time_limit_s)
-		aidc_json_ki64(w, "time_limit_s", sb->time_limit_s);
-	if (sb->signal) {
-		aidc_json_ki64(w, "signal", sb->signal);
-		aidc_json_ki64(w, "signal_before_s", sb->signal_before_s);
-		if (sb->signal_batch)
-			aidc_json_kbool(w, "signal_batch", true);
-	}
-	if (sb->begin_s)
-		aidc_json_ki64(w, "begin_s", sb->begin_s);
-	if (r->job.priority_set)
-		aidc_json_ki64(w, "priority", r->job.priority);
+	write_resources(w, sb, r);
 	const struct {
 		const char *key, *v;
 	} strs[] = {{"gpu_model", sb->gpu_model},

@@ -156,7 +156,15 @@ static void test_refusals(void)
 	    {"#!/bin/sh\n#SBATCH --signal=USR1@x\n", AIDC_E_INVAL, "not a number of seconds"},
 	    {"#!/bin/sh\n#SBATCH --signal=USR1@70000\n", AIDC_E_INVAL, "not a number of seconds"},
 	    {"#!/bin/sh\n#SBATCH --open-mode=append\n", AIDC_E_UNSUPPORTED, "only truncate"},
-	    {"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "only one gpu"},
+	    {"#!/bin/sh\n#SBATCH --gres=gpu:2,fpga:1\n", AIDC_E_UNSUPPORTED, "'fpga:1': only gpu"},
+	    /* --gres=mps:N: N percent of one device, 1..100 */
+	    {"#!/bin/sh\n#SBATCH --gres=mps:0\n", AIDC_E_INVAL, "a percent of one device, 1..100"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps:101\n", AIDC_E_INVAL, "--gres=mps:101"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps:half\n", AIDC_E_INVAL, "1..100"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps\n", AIDC_E_INVAL, "give a count"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps:a:b:5\n", AIDC_E_INVAL, "expected [type:]N"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps:5,mps:6\n", AIDC_E_INVAL, "mps given twice"},
+	    {"#!/bin/sh\n#SBATCH --gres=mps:a100:5 -C h100\n", AIDC_E_UNSUPPORTED, "differs"},
 	    {"#!/bin/sh\n#SBATCH --parsable=yes\n", AIDC_E_INVAL, "takes no value"},
 	    {"#!/bin/sh\n#SBATCH --mem\n", AIDC_E_INVAL, "--mem needs a value"},
 	    {"#!/bin/sh\n#SBATCH -N 3-2\n", AIDC_E_INVAL, "MIN <= MAX"},
@@ -292,6 +300,12 @@ static void test_resolve(void)
 	    {"#SBATCH --mem-per-gpu=1G\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
 	    {"#SBATCH --nice=1 --priority=1\n", AIDC_E_INVAL, 0, 0, 0, 0, 0, NULL},
 	    {"#SBATCH -n 1000 --gpus-per-task=1\n", AIDC_E_LIMIT, 0, 0, 0, 0, 0, NULL},
+	    /* --gres=mps:N: one device (its share in test_mps) */
+	    {"#SBATCH --gres=mps:50 -n 2 --mem=1G\n", 0, 2, 1, 1024, 0, 1, "2"},
+	    {"#SBATCH --gres=gpu:1,mps:50\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --gres=mps:50 --gpus-per-task=1\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --gres=mps:50 -N 2\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
+	    {"#SBATCH --gres=mps:50 --mem-per-gpu=1G\n", AIDC_E_UNSUPPORTED, 0, 0, 0, 0, 0, NULL},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		struct api_sbatch s;
@@ -395,6 +409,53 @@ static void test_patterns(void)
 	CHECK_EQ(api_output_pattern_check("stdout_path", out, NULL), AIDC_E_INVAL);
 }
 
+/* --gres=mps:N: a share of N x 10 milli of one device; refusals name the
+ * option beside it; a later --gres replaces an earlier one. */
+static void test_mps(void)
+{
+	const struct {
+		const char *script;
+		int want;
+		int64_t milli;
+		const char *model, *msg;
+	} cases[] = {
+	    {"#SBATCH --gres=mps:50\n", 0, 500, "", NULL},
+	    {"#SBATCH --gres=mps:1\n", 0, 10, "", NULL},
+	    {"#SBATCH --gres=mps:100\n", 0, 1000, "", NULL},
+	    {"#SBATCH --gres=mps:A100:25\n", 0, 250, "A100", NULL},
+	    {"#SBATCH --gres=mps:25 -C H100\n", 0, 250, "H100", NULL},
+	    {"#SBATCH --gres=gpu:2\n#SBATCH --gres=mps:30\n", 0, 300, "", NULL},
+	    {"#SBATCH --gres=mps:30\n#SBATCH --gres=gpu:2\n", 0, 0, "", NULL},
+	    {"#SBATCH --gres=gpu:1,mps:50\n", AIDC_E_UNSUPPORTED, 0, "", "with --gres=gpu"},
+	    {"#SBATCH --gpus-per-node=1 --gres=mps:50\n", AIDC_E_UNSUPPORTED, 0, "",
+	     "--gres=mps:50 with --gpus-per-node"},
+	    {"#SBATCH -G 1 --gres=mps:50\n", AIDC_E_UNSUPPORTED, 0, "", "with --gpus:"},
+	    {"#SBATCH --gres=mps:50 --gpus-per-task=1\n", AIDC_E_UNSUPPORTED, 0, "",
+	     "with --gpus-per-task"},
+	    {"#SBATCH --gres=mps:50 -N 2\n", AIDC_E_UNSUPPORTED, 0, "", "on 2 nodes"},
+	    {"#SBATCH --gres=mps:50 -w n[1-2]\n", AIDC_E_UNSUPPORTED, 0, "", "on 2 nodes"},
+	    {"#SBATCH --gres=mps:50 --cpus-per-gpu=2\n", AIDC_E_UNSUPPORTED, 0, "",
+	     "--cpus-per-gpu: no whole GPU"},
+	};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
+		struct api_sbatch s;
+		struct api_sbatch_job j;
+		struct aidc_err e = {0};
+		CHECK_EQ(api_sbatch_parse(cases[i].script, &s, &e), 0);
+		int rc = api_sbatch_resolve(&s, &j, &e);
+		if (rc != cases[i].want)
+			fprintf(stderr, "mps case %zu: %s\n", i, e.msg);
+		CHECK_EQ(rc, cases[i].want);
+		if (rc) {
+			CHECK_CONTAINS(e.msg, cases[i].msg);
+			continue;
+		}
+		CHECK_EQ(j.gpu_milli, cases[i].milli);
+		CHECK_EQ(j.gpus, cases[i].milli ? 1 : 2);
+		CHECK_STR(s.gpu_model, cases[i].model);
+	}
+}
+
 /* aidc submit keeps its per-task meaning and refuses sbatch-only options. */
 static void test_submit_check(void)
 {
@@ -409,6 +470,10 @@ static void test_submit_check(void)
 	CHECK_EQ(api_sbatch_check_submit(&s, NULL), AIDC_E_UNSUPPORTED);
 	CHECK_EQ(api_sbatch_parse("#SBATCH --mail-type=ALL\n", &s, NULL), 0);
 	CHECK_EQ(api_sbatch_check_submit(&s, NULL), 0);
+	CHECK_EQ(api_sbatch_parse("#SBATCH --gres=mps:40\n", &s, NULL), 0);
+	struct aidc_err e2 = {0};
+	CHECK_EQ(api_sbatch_check_submit(&s, &e2), AIDC_E_UNSUPPORTED);
+	CHECK_CONTAINS(e2.msg, "--gpu-milli 400");
 }
 
 /* --begin's forms at a fixed now (2026-12-06 20:30:15 UTC, TZ=UTC), at and
@@ -481,4 +546,4 @@ static void test_begin(void)
 
 TEST_MAIN(TEST(test_directives), TEST(test_nodes), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
 	  TEST(test_dependency), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
-	  TEST(test_submit_check), TEST(test_begin))
+	  TEST(test_mps), TEST(test_submit_check), TEST(test_begin))

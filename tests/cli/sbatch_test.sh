@@ -166,6 +166,24 @@ refused "DOS line breaks" "DOS line breaks" dos.sh
 SBATCH_PARTITION=gpu refused "SBATCH_ variable" "SBATCH_PARTITION is set" job.sh
 script '#SBATCH --gres=fpga:1'
 refused "other gres" "only gpu" job.sh
+# --gres=mps:N: N percent of one device, a share (gpu_milli N x 10)
+script '#SBATCH --gres=mps:50'
+ok "mps share" job.sh
+has "mps share" '"gpus_per_task":1,"gpu_milli":500'
+ok "command line gpu wins over mps" --gres=gpu:2 job.sh
+has "command line gpu wins over mps" '"gpus_per_task":2'
+case $out in *gpu_milli*) bad "gpu_milli kept after --gres=gpu:2: $out" ;; esac
+ok "mps with a type" --gres=mps:A100:25 job.sh
+has "mps with a type" '"gpu_milli":250,"gpu_model":"A100"'
+refused "mps:0" "--gres=mps:0: N of mps:N is a percent of one device, 1..100" --gres=mps:0 job.sh
+refused "mps:101" "--gres=mps:101" --gres=mps:101 job.sh
+refused "mps:x" "1..100" --gres=mps:x job.sh
+refused "mps without a count" "give a count" --gres=mps job.sh
+refused "mps and gpu" "--gres=mps:50 with --gres=gpu" --gres=gpu:1,mps:50 job.sh
+refused "mps and gpus-per-task" "with --gpus-per-task" --gpus-per-task=1 job.sh
+refused "mps on two nodes" "on 2 nodes: a share is of one device" -N 2 job.sh
+refused "mps and mem-per-gpu" "--mem-per-gpu: no whole GPU" --mem-per-gpu=1G job.sh
+refused "mps and fpga" "'fpga:1': only gpu" --gres=mps:5,fpga:1 job.sh
 out=$("$aidc" sbatch --version) || bad "--version"
 "$aidc" sbatch --help >/dev/null || bad "--help"
 

@@ -6,7 +6,8 @@
 # when the test creates its go file); a third waits (reason resources). A
 # kill -9 of the controller keeps the shares: both are restored exactly and
 # the third still waits after a later pass has started another job; when one
-# share job ends, the third starts. Bad values are refused by name.
+# share job ends, the third starts. Bad values are refused by name. An
+# `aidc sbatch --gres=mps:50` job gets half of the device beside a share job.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
@@ -91,4 +92,25 @@ case "$out" in *gpu_milli*) ok "service gpu_milli with 2 devices refused" ;;
 touch "$DIR/go.$b" "$DIR/go.$c"
 check_eq "job $b completed" "$(wait_state "$b" "$END" 60)" completed
 check_eq "job $c completed" "$(wait_state "$c" "$END" 60)" completed
+
+# aidc sbatch --gres=mps:50 (Slurm's MPS, 100 per GPU): half of one device,
+# beside a --gpu-milli 500 job on the same device at once.
+d=$(cd "$DIR" && "$AIDC" sbatch --parsable -J d --gres=mps:50 --wrap "$body")
+f=$(submit -J f --gpu-milli 500 -- sh -c "$body")
+check_eq "sbatch mps job $d running" "$(wait_state "$d" running 60)" running
+check_eq "job $f running beside it" "$(wait_state "$f" running 60)" running
+wait_for 30 started "$d" || fail "job $d wrote its start marker"
+wait_for 30 started "$f" || fail "job $f wrote its start marker"
+test -e "$DIR/end.$d" -o -e "$DIR/end.$f" && fail "jobs $d and $f overlapped" ||
+	ok "jobs $d and $f ran at once on one device"
+check_eq "job $d: device 0, AIDC_DEVICE_SHARE" "$(cat "$DIR/start.$d")" "0 0.500"
+check_eq "job $d gpu_milli" "$(job_field "$d" gpu_milli)" 500
+check_eq "job $d task's device_milli" "$(task_milli "$d")" 500
+out=$(cd "$DIR" && "$AIDC" sbatch --gres=mps:150 --wrap true 2>&1) &&
+	fail "--gres=mps:150 accepted: $out"
+case "$out" in *"--gres=mps:150"*) ok "--gres=mps:150 refused by name" ;;
+*) fail "refusal names --gres=mps:150: $out" ;; esac
+touch "$DIR/go.$d" "$DIR/go.$f"
+check_eq "job $d completed" "$(wait_state "$d" "$END" 60)" completed
+check_eq "job $f completed" "$(wait_state "$f" "$END" 60)" completed
 finish
