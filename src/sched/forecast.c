@@ -22,6 +22,8 @@
  * history and starvation marks: under those orders the copy's keys start
  * afresh. MULTIFACTOR's fair-share usage and factors are copied, so the
  * copy's keys are the live ones (charged and re-ranked at its recalculations).
+ * The speed table and each job's class (hetero.c) are copied, so under
+ * cfg.hetero the copy chooses the device models the live core would.
  *
  * Cost: building the copy is O(nodes + devices + jobs log jobs); the run is at
  * most max_passes passes plus O(log R) per job end. The copy's passes are
@@ -96,6 +98,7 @@ static int copy_cluster(const struct sched *s, struct sched *c, struct aidc_err 
 	c->fs_started = s->fs_started;
 	c->prio_t = s->prio_t;
 	c->prio_valid = s->prio_valid;
+	sched_speeds_copy(s, c); /* the same model choice (hetero.c) */
 	return 0;
 }
 
@@ -124,6 +127,7 @@ static int copy_job(const struct sched *s, struct sched *c, const struct sched_j
 	    .preempt_qos = j->preempt_qos,
 	    .qos_milli = j->qos_milli,
 	    .ngroups = j->ngroups,
+	    .speed_class = j->speed_class,
 	};
 	for (uint32_t g = 0; g < j->ngroups && g < SCHED_MAX_JOB_GROUPS; g++)
 		sp.groups[g] = j->groups[g];

@@ -46,6 +46,15 @@ struct sched_speeds {
 
 static const char *const hetero_names[SCHED_HETERO_COUNT_] = {"off", "fastest", "gavel"};
 
+const struct sched_name sched_hetero_names[] = {
+	{SCHED_HETERO_OFF, "off", NULL, "off"},
+	{SCHED_HETERO_FASTEST, "fastest", NULL, "fastest"},
+	{SCHED_HETERO_GAVEL, "gavel", NULL, "gavel"},
+	{0, NULL, NULL, NULL},
+};
+_Static_assert(AIDC_ARRAY_LEN(sched_hetero_names) == SCHED_HETERO_COUNT_ + 1,
+	       "one row per enum sched_hetero value");
+
 int sched_hetero_parse(const char *name, enum sched_hetero *out)
 {
 	for (int i = 0; name && i < SCHED_HETERO_COUNT_; i++)
@@ -68,6 +77,24 @@ void sched_speeds_free(struct sched_speeds *t)
 	aidc_free(t->v);
 	aidc_free(t->used);
 	aidc_free(t);
+}
+
+void sched_speeds_copy(const struct sched *s, struct sched *c)
+{
+	const struct sched_speeds *t = s->speeds;
+	struct sched_speeds *u;
+
+	sched_speeds_free(c->speeds);
+	c->speeds = NULL;
+	if (!t)
+		return;
+	u = aidc_calloc(1, sizeof *u);
+	*u = *t;
+	u->v = aidc_reallocarray(NULL, (size_t)t->nrows * AIDC_MAX_DEVICE_MODELS, sizeof *u->v);
+	memcpy(u->v, t->v, (size_t)t->nrows * AIDC_MAX_DEVICE_MODELS * sizeof *u->v);
+	u->used = aidc_reallocarray(NULL, t->nrows, sizeof *u->used);
+	memcpy(u->used, t->used, t->nrows * sizeof *u->used);
+	c->speeds = u;
 }
 
 static uint32_t ent_speed(const struct speed_ent *x)

@@ -118,6 +118,9 @@ struct sched_name {
 extern const struct sched_name sched_order_names[];
 extern const struct sched_name sched_placement_names[];
 extern const struct sched_name sched_blocking_names[];
+/* enum sched_hetero's names (hetero.c), for config tables (the controller's
+ * `hetero` key). */
+extern const struct sched_name sched_hetero_names[];
 /* The row whose name or alias is name (NULL-safe), or NULL. Borrowed, static. */
 const struct sched_name *sched_name_find(const struct sched_name *t, const char *name);
 /* The row of value, or NULL. Borrowed, static. */

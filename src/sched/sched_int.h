@@ -598,6 +598,9 @@ struct sched_endev {
  * decides). O(1) amortized (the class means are cached). */
 uint64_t sched_hetero_key(struct sched *s, const struct sched_job *j, const struct sched_pool *p);
 void sched_speeds_free(struct sched_speeds *t); /* NULL ok */
+/* Gives c (a fresh core with the same models, e.g. the forecast's copy) a
+ * copy of s's speed table, so both choose the same models. */
+void sched_speeds_copy(const struct sched *s, struct sched *c);
 
 /* quota.c */
 /* Whether job h may start now by its groups' limits and quotas; false sets

@@ -191,5 +191,32 @@ static void test_names_and_config(void)
 	CHECK(s == NULL);
 }
 
+/* The forecast's copy carries the table and each job's class: job 1 (class
+ * 1, 3x on B) takes B under FASTEST, so job 2 (2 devices, B only) waits for
+ * its end; unaware, job 1 takes A and job 2 starts now. */
+static int64_t forecast_job2(enum sched_hetero h)
+{
+	struct sched *s = two_models(h);
+	struct aidc_err e = {0};
+	int64_t est[4] = {0};
+
+	CHECK_EQ(sched_speed_set(s, 1, MB, 3000, &e), 0);
+	struct sched_job_spec j1 = jspec(1, 1, 1, 500);
+	j1.speed_class = 1;
+	struct sched_job_spec j2 = jspec(2, 1, 2, 100);
+	j2.task.model_mask = 1u << MB;
+	CHECK_EQ(submit_spec(s, &j1, 10), 0);
+	CHECK_EQ(submit_spec(s, &j2, 10), 1);
+	CHECK_EQ(sched_forecast(s, 10, 1000, 0, est, 4, &e), 0);
+	sched_free(s);
+	return est[1];
+}
+
+static void test_forecast_copy(void)
+{
+	CHECK_EQ(forecast_job2(SCHED_HETERO_OFF), 10);
+	CHECK_EQ(forecast_job2(SCHED_HETERO_FASTEST), 510);
+}
+
 TEST_MAIN(TEST(test_constructed_case), TEST(test_fastest_beats_best_fit), TEST(test_table),
-	  TEST(test_names_and_config))
+	  TEST(test_names_and_config), TEST(test_forecast_copy))
