@@ -302,6 +302,11 @@ struct task {
 	 * gate (agent_proc_spawn_async), -1 once opened. */
 	int gate_fd;
 	char *exe;
+	/* The job's last throughput in its progress file (AIDC_PROGRESS_FILE,
+	 * agent_progress_read), milli-units per second; 0 = none. Read once,
+	 * when the task has ended (progress_read). */
+	int64_t progress_milli;
+	bool progress_read;
 };
 
 struct order {
@@ -499,6 +504,15 @@ void agent_adopt_spares(struct agent *a);
 int agent_open_log(struct agent *a, const char *path, struct aidc_err *e);
 /* Appends "aidc agent: LINE" to the task's stderr log (pushed with its logs). */
 void agent_note_err(const struct task *t, const char *line);
+/* The task's progress file (docs/placement.md "Progress reports"):
+ * state_dir/tasks/JOB.ATTEMPT.INDEX.rate, made empty and owned by the task's
+ * user before it starts (false if it could not be), read once it has ended
+ * into t->progress_milli (a bad value is ignored with a line on the task's
+ * stderr). */
+void agent_progress_path(const struct agent *a, int64_t job, uint32_t attempt, uint32_t index,
+			 char *out, size_t cap);
+bool agent_progress_create(struct agent *a, const char *path, uint32_t uid, uint32_t gid);
+void agent_progress_read(struct agent *a, struct task *t);
 /* -o/-e: agent_output_start starts the writers when the task starts
  * running; agent_output_finish, when it ended, lets them finish (or, for a
  * task that never ran, writes the files once). t->copy_pid[] are the

@@ -125,15 +125,28 @@ static size_t share_env(const struct api_launch *l, char **env)
 	return n;
 }
 
+/* The task's own variables: its device share (share_env) and its progress
+ * file (AIDC_PROGRESS_FILE, docs/placement.md; NULL = none). At most 3. */
+static size_t task_env(const struct api_launch *l, const char *progress, char **env)
+{
+	size_t n = share_env(l, env);
+	if (progress) {
+		char tmp[AIDC_MAX_PATH_BYTES + 32];
+		snprintf(tmp, sizeof tmp, "AIDC_PROGRESS_FILE=%s", progress);
+		env[n++] = aidc_strdup(tmp);
+	}
+	return n;
+}
+
 static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
-			size_t *count)
+			const char *progress, size_t *count)
 {
 	static const char *const ours[] = {"AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX",
 					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
 					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
 					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
 					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME",
-					   "SHELL", "AIDC_DEVICE_SHARE"};
+					   "SHELL", "AIDC_DEVICE_SHARE", "AIDC_PROGRESS_FILE"};
 	/* A plugin's own visibility variable (ABI v2 visible_env), set like CUDA_VISIBLE_DEVICES. */
 	const char *vis = a->ndev && a->devs[0].visible_env[0] ? a->devs[0].visible_env : NULL;
 	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 6 + AGENT_SLURM_ENV_MAX;
@@ -166,7 +179,7 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 		PUT("CUDA_VISIBLE_DEVICES=%s", devs);
 	if (vis)
 		PUT("%s=%s", vis, devs);
-	n += share_env(l, env + n);
+	n += task_env(l, progress, env + n);
 	PUT("HOME=%s", pw->pw_dir);
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);
@@ -450,7 +463,10 @@ static int launch(struct agent *a, struct task *t, const struct api_launch *l,
 	t->has_umask = um >= 0;
 	t->umask = t->has_umask ? (mode_t)um : 022;
 	size_t nenv;
-	r->env = build_env(a, l, pwr, &nenv);
+	char prog[AIDC_MAX_PATH_BYTES];
+	agent_progress_path(a, t->job, t->attempt, t->index, prog, sizeof prog);
+	bool has_prog = agent_progress_create(a, prog, uid, gid);
+	r->env = build_env(a, l, pwr, has_prog ? prog : NULL, &nenv);
 	const char *exe;
 	if ((rc = task_command(a, t, l, r, &exe, e)) != 0)
 		return rc;

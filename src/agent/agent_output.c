@@ -6,6 +6,7 @@
  * written by a process running as the job's user.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +103,8 @@ void agent_task_files_gc(struct agent *a, const struct task *t)
 	char sh[AIDC_MAX_PATH_BYTES];
 	script_path(a, t, sh, sizeof sh);
 	unlink(sh);
+	agent_progress_path(a, t->job, t->attempt, t->index, sh, sizeof sh);
+	unlink(sh);
 }
 
 void agent_recycle_left_files(struct agent *a, const struct agent_cgroup *cg)
@@ -135,11 +138,12 @@ void agent_files_sweep(struct agent *a)
 	while ((de = readdir(d)) != NULL) {
 		int64_t job;
 		unsigned attempt, index;
-		char ext[4];
+		char ext[5];
 		int end = 0;
-		if (sscanf(de->d_name, "%" SCNd64 ".%u.%u.%3[a-z]%n", &job, &attempt, &index, ext,
+		if (sscanf(de->d_name, "%" SCNd64 ".%u.%u.%4[a-z]%n", &job, &attempt, &index, ext,
 			   &end) != 4 || de->d_name[end] != '\0' ||
-		    (strcmp(ext, "out") && strcmp(ext, "err") && strcmp(ext, "sh")) ||
+		    (strcmp(ext, "out") && strcmp(ext, "err") && strcmp(ext, "sh") &&
+		     strcmp(ext, "rate")) ||
 		    agent_task_find(a, job, index, attempt))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
@@ -200,6 +204,64 @@ void agent_note_err(const struct task *t, const char *line)
 		dprintf(fd, "aidc agent: %s\n", line);
 		close(fd);
 	}
+}
+
+void agent_progress_path(const struct agent *a, int64_t job, uint32_t attempt, uint32_t index,
+			 char *out, size_t cap)
+{
+	snprintf(out, cap, "%.3900s/tasks/%" PRId64 ".%u.%u.rate", a->cfg.state_dir, job, attempt,
+		 index);
+}
+
+bool agent_progress_create(struct agent *a, const char *path, uint32_t uid, uint32_t gid)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	bool ok = fd >= 0 && (geteuid() != 0 || fchown(fd, uid, gid) == 0);
+	if (!ok)
+		aidc_log(AIDC_LOG_WARN, "agent %s: progress file %s: %s", a->cfg.name, path,
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The file holds one decimal: the job's throughput (docs/placement.md). */
+void agent_progress_read(struct agent *a, struct task *t)
+{
+	char path[AIDC_MAX_PATH_BYTES], buf[64], line[160];
+	if (t->progress_read)
+		return;
+	t->progress_read = true;
+	agent_progress_path(a, t->job, t->attempt, t->index, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return;
+	ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf) : -1;
+	close(fd);
+	if (n < 0 || (size_t)n == sizeof buf) {
+		agent_note_err(t, "progress file: not a regular file of at most 63 bytes; ignored");
+		return;
+	}
+	buf[n] = '\0';
+	char *s = buf, *e = buf + n;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	double v;
+	if (!*s)
+		return; /* nothing reported */
+	if (aidc_parse_f64(s, 0.001, AIDC_MAX_PROGRESS_RATE, &v) != 0) {
+		snprintf(line, sizeof line,
+			 "progress file: '%.40s' is not a throughput in 0.001..%u; ignored", s,
+			 AIDC_MAX_PROGRESS_RATE);
+		agent_note_err(t, line);
+		aidc_log(AIDC_LOG_WARN, "agent %s: job %" PRId64 " task %u: %s", a->cfg.name,
+			 t->job, t->index, line);
+		return;
+	}
+	t->progress_milli = (int64_t)(v * 1000.0 + 0.5);
 }
 
 /* Expands Slurm's filename patterns of -o/-e: %j job id, %t task index,

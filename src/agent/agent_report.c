@@ -85,6 +85,8 @@ static void report_fields(struct aidc_json *w, const struct task *t, const char 
 	if (strcmp(state, "running") != 0) {
 		aidc_json_ki64(w, "cpu_usec", t->cpu_usec);
 		aidc_json_ki64(w, "mem_peak_bytes", t->mem_peak_bytes);
+		if (t->progress_milli > 0)
+			aidc_json_ki64(w, "progress_milli", t->progress_milli);
 	}
 }
 
@@ -187,6 +189,8 @@ void agent_report_all(struct agent *a, bool logs_due)
 			agent_output_overdue(t);
 			if (t->copy_pid[0] > 0 || t->copy_pid[1] > 0)
 				continue;
+			if (!t->tombstone)
+				agent_progress_read(a, t); /* before the logs: its note goes with them */
 			if (!t->tombstone && !push_logs(a, t))
 				continue;
 			p[n++] = (struct pending){i, t->failed ? "failed" : t->lost ? "lost" : "exited"};

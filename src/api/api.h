@@ -322,6 +322,9 @@ struct api_task_report {
 	/* Resource use of an ended task (accounting); -1 when not sent. */
 	int64_t cpu_usec;
 	int64_t mem_peak_bytes;
+	/* The job's throughput from its progress file (docs/placement.md
+	 * "Progress reports"), milli-units per second; 0 = none. */
+	int64_t progress_milli;
 };
 extern const struct api_schema api_schema_task_report;
 

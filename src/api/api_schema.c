@@ -282,6 +282,10 @@ static const struct api_field task_report_fields[] = {
 	F_I64(struct api_task_report, mem_peak_bytes, false, -1, INT64_MAX / 2,
 	      "an ended task's peak memory, bytes (cgroup memory.peak / max_usage_in_bytes or "
 	      "rusage maxrss); absent or -1 = not measured"),
+	F_I64(struct api_task_report, progress_milli, false, 0,
+	      (int64_t)AIDC_MAX_PROGRESS_RATE * 1000,
+	      "an ended task's throughput from its progress file (AIDC_PROGRESS_FILE), "
+	      "thousandths of the job's unit per second; absent or 0 = none reported"),
 };
 SCHEMA(api_schema_task_report, "TaskReport", struct api_task_report, task_report_fields,
        "one task's state change inside a batch");

@@ -85,6 +85,13 @@ AIDC_LIMIT_RANGE(AIDC_MAX_SPEED_CLASSES, 1u, 65536u);
 #define AIDC_MAX_SPEED_MILLI 1000000u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_SPEED_MILLI, 1000u, 1000000000u);
+/* Highest throughput a job may report in its progress file
+ * (AIDC_PROGRESS_FILE, docs/placement.md), in its own units per second; the
+ * agent sends it in milli, so 1e12 at most on the wire. */
+#ifndef AIDC_MAX_PROGRESS_RATE
+#define AIDC_MAX_PROGRESS_RATE 1000000000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_PROGRESS_RATE, 1000u, 1000000000u);
 /* Partitions (virtual clusters, VCs). The public traces have tens of VCs;
  * the core scans the partition table when a name is added. */
 #ifndef AIDC_MAX_PARTITIONS

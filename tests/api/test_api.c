@@ -86,6 +86,18 @@ static void test_decode_table(void)
 		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
 		 "\"attempt\":0,\"state\":\"exited\",\"exit_code\":256}]}",
 		 AIDC_E_INVAL, "outside"},
+		/* a job's throughput (docs/placement.md "Progress reports") */
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
+		 "\"attempt\":0,\"state\":\"exited\",\"progress_milli\":1500}]}", 0, NULL},
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
+		 "\"attempt\":0,\"state\":\"exited\",\"progress_milli\":-1}]}",
+		 AIDC_E_INVAL, "outside"},
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
+		 "\"attempt\":0,\"state\":\"exited\",\"progress_milli\":1000000000001}]}",
+		 AIDC_E_INVAL, "outside"},
+		{&api_schema_task_status_batch, "{\"epoch\":1,\"reports\":[{\"job\":1,\"task\":0,"
+		 "\"attempt\":0,\"state\":\"exited\",\"progress_milli\":1.5}]}",
+		 AIDC_E_INVAL, NULL},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(cases); i++) {
 		const struct decode_case *c = &cases[i];
