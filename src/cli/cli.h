@@ -60,6 +60,9 @@ int cli_usage_main(int argc, char **argv);
 /* `aidc exam publish` and `aidc rates` (cli_rates.c, docs/accounting.md). */
 int cli_exam_publish(int argc, char **argv);
 int cli_rates_main(int argc, char **argv);
+/* `aidc speeds` and `aidc progress` (cli_speeds.c, docs/placement.md). */
+int cli_speeds_main(int argc, char **argv);
+int cli_progress_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
 /* `aidc share` and `aidc priority JOB` (cli_share.c). */
 int cli_share_main(int argc, char **argv);

@@ -87,6 +87,13 @@ const struct cli_subcmd cli_subcmds[] = {
 	{"rates", cli_rates_main,
 	 "per-model rates of normalized units from exam reports, and overrides", "list set",
 	 false},
+	{"speeds", cli_speeds_main,
+	 "the speed table of job classes on device models, from jobs' progress reports "
+	 "(docs/placement.md)",
+	 NULL, true},
+	{"progress", cli_progress_main,
+	 "inside a job: report its throughput (steps/s) for heterogeneity-aware placement", NULL,
+	 true},
 	{"audit", cli_audit_main, "the audit log of changes (admins: all; others: their own)", NULL,
 	 true},
 	{"share", cli_share_main,

@@ -121,6 +121,7 @@ struct ctld_config {
 	int64_t replica_port_min, replica_port_max; /* $PORT of replicas */
 	int64_t max_services_per_user;
 	int64_t service_slots_per_user;
+	int hetero; /* enum sched_hetero (speeds.c, docs/placement.md) */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -49,6 +49,9 @@ struct ctld_task {
 	 * accounted without it. */
 	bool usage_set;
 	int64_t cpu_usec, mem_peak_bytes;
+	/* The job's throughput from the end report (speeds.c), milli-units/s;
+	 * 0 = none. Not stored, as usage_set. */
+	int64_t progress_milli;
 };
 
 #define CTLD_LOG_KEY_HEX 16
@@ -294,6 +297,32 @@ struct ctld_rate {
 	int64_t rate_ppm;
 };
 
+/* speeds.c: per job class (its name) and device model, the runs observed
+ * and the sum of their throughputs (milli-units/s); the models' exam-derived
+ * rates (the table's row 0). */
+struct ctld_speed_obs {
+	char model[AIDC_MAX_NAME_BYTES];
+	uint32_t runs;
+	uint64_t sum_milli;
+};
+struct ctld_speed_class {
+	char name[AIDC_MAX_NAME_BYTES];
+	struct ctld_speed_obs m[AIDC_MAX_DEVICE_MODELS];
+	uint32_t nmodels;
+};
+struct ctld_speeds {
+	struct ctld_speed_class *v; /* class id - 1; owned */
+	size_t n, cap;
+	struct ctld_rate *exam; /* model -> derived rate_ppm; owned */
+	size_t nexam, cap_exam;
+	bool full_told; /* the class limit was logged */
+};
+/* One attempt's observation (ctld_speeds_measure). */
+struct ctld_speed_sample {
+	char cls[AIDC_MAX_NAME_BYTES], model[AIDC_MAX_NAME_BYTES];
+	uint64_t rate_milli;
+};
+
 struct ctld_rates {
 	struct ctld_rate *v; /* owned; a few models, scanned linearly */
 	size_t n, cap;
@@ -416,6 +445,7 @@ struct ctld {
 	 * in memory only, at most AIDC_MAX_LIVE_STEPS. */
 	struct ctld_step *steps;
 	size_t nsteps;
+	struct ctld_speeds speeds; /* speeds.c (hetero2, issue 12 item 3) */
 };
 
 /* loop.c: monotonic milliseconds for every timer, timeout and age; wall
@@ -673,6 +703,23 @@ void ctld_ppm_str(int64_t ppm, char *buf, size_t n);
 int ctld_lf_exam_publish(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_rate_set(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_rates_list(struct ctld *c, struct ctld_msg *m);
+/* speeds.c (docs/placement.md "Heterogeneity-aware placement"): the speed
+ * table from jobs' progress reports. load reads the exam-derived rates and
+ * the stored observations and sets the core's table (at start, after
+ * ctld_sched_init); apply sets it again (a model became known to the core);
+ * exam records a model's derived rate (a publish). class is a job name's
+ * class id (0 = none). measure takes an ending attempt's observation (false:
+ * none); record adds it and writes the table in the open transaction (on an
+ * error nothing changed). */
+int ctld_speeds_load(struct ctld *c, struct aidc_err *e);
+void ctld_speeds_release(struct ctld *c);
+void ctld_speeds_apply(struct ctld *c);
+void ctld_speeds_exam(struct ctld *c, const char *model, int64_t derived_ppm);
+uint32_t ctld_speeds_class(const struct ctld *c, const char *name);
+bool ctld_speeds_measure(const struct ctld *c, const struct ctld_job *j,
+			 struct ctld_speed_sample *out);
+int ctld_speeds_record(struct ctld *c, const struct ctld_speed_sample *s, struct aidc_err *e);
+int ctld_lf_speeds(struct ctld *c, struct ctld_msg *m);
 /* At start (before the loop): compares the effective configuration with the
  * one recorded at the previous start (meta "config") and, when it differs,
  * appends a "config.change" record naming the changed keys, in one

@@ -1255,6 +1255,8 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 	/* The attempt's accounting record (acct.c), in this unit, before a
 	 * requeue forgets its tasks. */
 	int64_t now_s = ctld_now_s();
+	struct ctld_speed_sample obs;
+	bool observed = ctld_speeds_measure(c, j, &obs); /* before a requeue forgets */
 	if ((rc = ctld_acct_record(c, j, final, now_s, e)) != 0) {
 		ctld_tx_rollback(c);
 		return rc;
@@ -1276,7 +1278,8 @@ int ctld_job_settle(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		job_ended(c, j);
 	}
 	if ((rc = ctld_job_persist(c, j, true, e)) != 0 ||
-	    (final != CTLD_JOB_REQUEUE && (rc = ctld_array_element_ended(c, j, e)) != 0)) {
+	    (final != CTLD_JOB_REQUEUE && (rc = ctld_array_element_ended(c, j, e)) != 0) ||
+	    (observed && (rc = ctld_speeds_record(c, &obs, e)) != 0)) {
 		ctld_tx_rollback(c);
 		return rc;
 	}

@@ -511,6 +511,7 @@ static void ctld_release(struct ctld *c)
 	sched_free(c->sched);
 	ctld_tenancy_release(&c->ten);
 	ctld_rates_release(c);
+	ctld_speeds_release(c);
 	if (!c->fatal)
 		ctld_lead_release(c); /* a clean stop: a standby takes over now */
 	store_close(c->st);
@@ -541,7 +542,7 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	if ((rc = store_open(c->cfg.db_path, &so, &c->st, e)) != 0 ||
 	    (rc = ctld_lead_acquire(c, e)) != 0 || (rc = ctld_audit_config(c, e)) != 0 || (rc = ctld_sched_init(c, e)) != 0 ||
 	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
-	    (rc = ctld_nodes_restore(c, e)) != 0)
+	    (rc = ctld_speeds_load(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
 	if ((rc = ctld_jobs_restore(c, e)) != 0)
 		return rc;

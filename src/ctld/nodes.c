@@ -891,6 +891,7 @@ int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m)
 			k->usage_set = true;
 			k->cpu_usec = r[i].cpu_usec;
 			k->mem_peak_bytes = r[i].mem_peak_bytes;
+			k->progress_milli = r[i].progress_milli;
 		}
 		struct aidc_err ie = {0};
 		int rc = apply_status(c, j, &j->tasks[r[i].task], &in, &ie);

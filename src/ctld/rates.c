@@ -113,6 +113,7 @@ static int commit_rate(struct ctld *c, struct ctld_msg *m, const struct store_ra
 	if ((rc = ctld_audit_commit(c, m, action, target, -1, detail, strlen(detail))) != 0)
 		return rc;
 	rate_mem_set(c, r->model, r->rate_ppm);
+	ctld_speeds_exam(c, r->model, r->derived_ppm); /* the speed table's prior */
 	return 0;
 }
 

@@ -402,6 +402,7 @@ VIA(h_service_scale, ctld_lf_audited_service_scale, &api_schema_service_scale)
 VIA(h_service_delete, ctld_lf_audited_service_delete, NULL)
 VIA(h_rates, ctld_lf_rates_list, NULL)
 VIA(h_rate_set, ctld_lf_rate_set, NULL)
+VIA(h_speeds, ctld_lf_speeds, NULL)
 VIA(h_share, ctld_lf_share, NULL)
 VIA(h_queue, ctld_lf_queue, NULL)
 VIA(h_priority, lf_priority, NULL)
@@ -485,6 +486,9 @@ const struct api_route ctld_routes[] = {
 	 "per-model rates: normalized units per device-second (docs/accounting.md)"},
 	{"POST", "/v1/rates", h_rate_set, API_ROLE_ADMIN, NULL, NULL,
 	 "override a model's rate: {model, rate_ppm, reason} (admins; audited)"},
+	{"GET", "/v1/speeds", h_speeds, API_ROLE_USER, NULL, NULL,
+	 "the speed table of job classes on device models, from progress reports "
+	 "(docs/placement.md)"},
 	{"GET", "/v1/services", h_services, API_ROLE_USER, NULL, "ServiceList",
 	 "the caller's services (all for admins) and whether the router runs"},
 	{"POST", "/v1/services", h_service_create, API_ROLE_USER, "ServiceSpec", "Service",

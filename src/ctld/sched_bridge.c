@@ -33,6 +33,7 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e)
 	sched_config_defaults(&sc);
 	sc.order = (enum sched_order)c->cfg.order;
 	sc.placement = (enum sched_placement)c->cfg.placement;
+	sc.hetero = (enum sched_hetero)c->cfg.hetero;
 	sc.blocking = (enum sched_blocking)c->cfg.blocking;
 	sc.restart_overhead_s = c->cfg.restart_overhead_s;
 	sc.gittins_min_samples = (uint32_t)c->cfg.gittins_min_samples;
@@ -91,8 +92,10 @@ int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 		devs[ndev].group = 0;
 		ndev++;
 	}
-	if (sched_model_count(c->sched) != nmodels)
+	if (sched_model_count(c->sched) != nmodels) {
 		ctld_tenancy_models(c); /* quotas per model that named it */
+		ctld_speeds_apply(c);   /* its row of the speed table (speeds.c) */
+	}
 	rc = sched_add_partition(c->sched, n->partition, e);
 	if (rc < 0)
 		goto out;
@@ -265,6 +268,18 @@ static uint32_t *core_ids(struct ctld *c, const char *list, uint32_t *n)
 	return ids;
 }
 
+/* A job's --gpu-model no node has: AIDC_E_NOFIT naming the models known. */
+static int no_model(const struct ctld *c, const char *model, struct aidc_err *e)
+{
+	char known[256] = "";
+	size_t len = 0;
+	for (uint32_t k = 0; k < sched_model_count(c->sched) && len < sizeof known; k++)
+		len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "",
+					sched_model_name(c->sched, k));
+	return aidc_errf(e, AIDC_E_NOFIT, "no node has accelerator model '%s' (models here: %s)",
+			 model, len ? known : "none");
+}
+
 int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 {
 	const struct api_job_submit *s = &j->spec;
@@ -279,18 +294,8 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		for (size_t i = 0; m < 0 && i < c->nnodes; i++)
 			if (!strcasecmp(c->nodes[i].model, s->gpu_model))
 				m = sched_find_model(c->sched, c->nodes[i].model);
-		if (m < 0) {
-			char known[256] = "";
-			size_t len = 0;
-			for (uint32_t k = 0; k < sched_model_count(c->sched) && len < sizeof known;
-			     k++)
-				len +=
-				    (size_t)snprintf(known + len, sizeof known - len, "%s%s",
-						     k ? ", " : "", sched_model_name(c->sched, k));
-			return aidc_errf(e, AIDC_E_NOFIT,
-					 "no node has accelerator model '%s' (models here: %s)",
-					 s->gpu_model, len ? known : "none");
-		}
+		if (m < 0)
+			return no_model(c, s->gpu_model, e);
 		mask = UINT64_C(1) << m;
 	}
 	struct sched_job_spec js = {
@@ -319,6 +324,7 @@ int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 		.time_limit_s = s->time_limit_s,
 		.flags = s->preemptible ? SCHED_JOB_PREEMPTIBLE : 0u,
 	};
+	js.speed_class = ctld_speeds_class(c, j->name); /* speeds.c */
 	if (ctld_tenancy_qos_rights(c, j, &js.qos_class, &js.preempt_qos))
 		js.flags |= SCHED_JOB_QOS_PREEMPT;
 	int ng = ctld_tenancy_groups(c, j, js.groups, e);

@@ -13,3 +13,6 @@ endforeach()
 # Device shares (--gpu-milli): two half-device jobs at once on one device, a
 # third waits, shares kept across a controller kill -9 (tests/live/sched_share.sh).
 aidc_live_test(NAME live_sched_share SCRIPT sched_share.sh TIMEOUT 180)
+# Heterogeneity-aware placement in the live controller: progress reports fill
+# the speed table, hetero = fastest places by it, across a restart (hetero.sh).
+aidc_live_test(NAME live_hetero SCRIPT hetero.sh TIMEOUT 180)
