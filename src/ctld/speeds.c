@@ -28,6 +28,10 @@
  * linear scan of the classes by name per job enqueued and per observation
  * (AIDC_MAX_SPEED_CLASSES at most); the document is rewritten whole per
  * observation (about 60 bytes per class and model).
+ *
+ * Fair share: ctld_speeds_apply also gives the core each model's rate in
+ * force (rates.c, in milli) as its fair-share charge (sched_model_set_charge),
+ * so multifactor usage is in normalized units, as accounting is.
  */
 #include <jansson.h>
 #include <math.h>
@@ -111,6 +115,14 @@ void ctld_speeds_apply(struct ctld *c)
 		for (size_t i = 0; i < c->speeds.nexam; i++)
 			if (!strcmp(c->speeds.exam[i].model, name))
 				(void)sched_speed_set(c->sched, 0, m, prior_milli(c, name), &e);
+		/* fair share in normalized units: the rate in force (rates.c) */
+		int64_t ppm = ctld_rate_ppm(c, name), ch = (ppm + 500) / 1000;
+		if (ppm > 0)
+			(void)sched_model_set_charge(c->sched, m,
+						     ch < 1			 ? 1u
+						     : ch > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI
+										 : (uint32_t)ch,
+						     &e);
 	}
 	for (size_t i = 0; i < c->speeds.n; i++)
 		apply_class(c, &c->speeds.v[i]);
@@ -121,8 +133,11 @@ void ctld_speeds_exam(struct ctld *c, const char *model, int64_t derived_ppm)
 	size_t i = 0;
 	while (i < c->speeds.nexam && strcmp(c->speeds.exam[i].model, model))
 		i++;
-	if (derived_ppm <= 0)
+	if (derived_ppm <= 0) {
+		if (c->sched)
+			ctld_speeds_apply(c); /* an override: the fair-share charge */
 		return;
+	}
 	if (i == c->speeds.nexam) {
 		AIDC_GROW(c->speeds.exam, c->speeds.cap_exam, c->speeds.nexam + 1);
 		snprintf(c->speeds.exam[i].model, sizeof c->speeds.exam[i].model, "%s", model);
@@ -316,6 +331,7 @@ static void write_model_row(const struct ctld *c, struct aidc_json *w, uint32_t 
 	aidc_json_kstr(w, "model", name);
 	aidc_json_kf64(w, "prior", prior_milli(c, name) / 1000.0, 3);
 	aidc_json_kstr(w, "prior_source", exam ? "exam" : "default");
+	aidc_json_kf64(w, "fair_share_charge", sched_model_charge(c->sched, m) / 1000.0, 3);
 	aidc_json_obj_end(w);
 }
 

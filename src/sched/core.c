@@ -161,6 +161,7 @@ void sched_free(struct sched *s)
 	aidc_free(s->devs);
 	sched_frag_free(s->frag);
 	sched_speeds_free(s->speeds);
+	aidc_free(s->fs_charge);
 	aidc_free(s->slots);
 	for (uint32_t i = 0; i < s->npools; i++)
 		sched_pool_release(&s->pools[i]);

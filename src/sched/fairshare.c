@@ -49,11 +49,21 @@ struct sched_fs_ent {
 };
 
 /* Device-seconds per second of run time of job j. */
-static double job_rate(const struct sched_job *j)
+static double job_rate(const struct sched *s, const struct sched_job *j)
 {
 	uint64_t u = sched_job_dev_milli(j);
 	if (!u)
 		u = (uint64_t)j->ntasks * AIDC_DEVICE_MILLI;
+	else if (s->fs_charge && j->nalloc) {
+		/* normalized units (hetero.c): each device's share x its model's
+		 * charge; O(allocs) */
+		double w = 0;
+		for (uint32_t i = 0; i < j->nalloc; i++)
+			if (j->allocs[i].dev != SCHED_NO_DEVICE)
+				w += (double)j->allocs[i].milli *
+				     s->fs_charge[s->devs[j->allocs[i].dev].model];
+		return w / ((double)AIDC_DEVICE_MILLI * AIDC_DEVICE_MILLI);
+	}
 	return (double)u / AIDC_DEVICE_MILLI;
 }
 
@@ -124,7 +134,7 @@ void sched_fs_charge(struct sched *s, uint32_t h, int64_t now_s)
 		}
 		scale = exp2(x);
 	}
-	double a = job_rate(j) * (double)dt * scale;
+	double a = job_rate(s, j) * (double)dt * scale;
 	s->fs_total += a;
 	for (int32_t g = fs_group(s, j), n = 0; g >= 0 && n <= (int32_t)s->ngroups;
 	     g = s->groups[g].parent, n++)

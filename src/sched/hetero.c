@@ -79,10 +79,40 @@ void sched_speeds_free(struct sched_speeds *t)
 	aidc_free(t);
 }
 
+int sched_model_set_charge(struct sched *s, uint32_t model, uint32_t charge_milli,
+			   struct aidc_err *e)
+{
+	if (model >= s->nmodels)
+		return aidc_errf(e, AIDC_E_INVAL, "unknown device model %u", model);
+	if (charge_milli < 1 || charge_milli > AIDC_MAX_SPEED_MILLI)
+		return aidc_errf(e, AIDC_E_INVAL, "charge %u milli out of range 1..%u", charge_milli,
+				 AIDC_MAX_SPEED_MILLI);
+	if (!s->fs_charge) {
+		s->fs_charge = aidc_calloc(AIDC_MAX_DEVICE_MODELS, sizeof *s->fs_charge);
+		for (uint32_t m = 0; m < AIDC_MAX_DEVICE_MODELS; m++)
+			s->fs_charge[m] = AIDC_DEVICE_MILLI;
+	}
+	s->fs_charge[model] = charge_milli;
+	return 0;
+}
+
+uint32_t sched_model_charge(const struct sched *s, uint32_t model)
+{
+	return s->fs_charge && model < AIDC_MAX_DEVICE_MODELS ? s->fs_charge[model]
+							      : AIDC_DEVICE_MILLI;
+}
+
 void sched_speeds_copy(const struct sched *s, struct sched *c)
 {
 	const struct sched_speeds *t = s->speeds;
 	struct sched_speeds *u;
+
+	aidc_free(c->fs_charge);
+	c->fs_charge = NULL;
+	if (s->fs_charge) {
+		c->fs_charge = aidc_calloc(AIDC_MAX_DEVICE_MODELS, sizeof *c->fs_charge);
+		memcpy(c->fs_charge, s->fs_charge, AIDC_MAX_DEVICE_MODELS * sizeof *c->fs_charge);
+	}
 
 	sched_speeds_free(c->speeds);
 	c->speeds = NULL;

@@ -604,6 +604,14 @@ int sched_speed_observe(struct sched *s, uint32_t cls, uint32_t model, uint32_t 
 			struct aidc_err *e);
 /* The speed the core uses now (see above); 1000 for unknown ids. */
 uint32_t sched_speed(const struct sched *s, uint32_t cls, uint32_t model);
+/* Fair share in normalized units (docs/placement.md): a device-second of
+ * model m is charged charge_milli / 1000 (e.g. its exam rate), a share of a
+ * device its part of that; CPU-only tasks as before. Default 1000 for every
+ * model (device-seconds). 1..AIDC_MAX_SPEED_MILLI and a known model, else
+ * AIDC_E_INVAL and nothing changed. Usage already charged is not rebilled. */
+int sched_model_set_charge(struct sched *s, uint32_t model, uint32_t charge_milli,
+			   struct aidc_err *e);
+uint32_t sched_model_charge(const struct sched *s, uint32_t model); /* 1000 if unset */
 
 /* ---- fractional-placement workload model (FGD) ---------------------------- */
 

@@ -373,6 +373,9 @@ struct sched {
 	bool quota_narrowed;
 	uint32_t quota_narrowed_job;
 	uint64_t quota_saved_mask;
+	/* Fair-share charge per device model, milli (sched_model_set_charge,
+	 * hetero.c); NULL until the first set: every model 1000 (hetero2). */
+	uint32_t *fs_charge;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are
@@ -599,7 +602,8 @@ struct sched_endev {
 uint64_t sched_hetero_key(struct sched *s, const struct sched_job *j, const struct sched_pool *p);
 void sched_speeds_free(struct sched_speeds *t); /* NULL ok */
 /* Gives c (a fresh core with the same models, e.g. the forecast's copy) a
- * copy of s's speed table, so both choose the same models. */
+ * copy of s's speed table and fair-share charges, so both choose the same
+ * models and charge the same usage. */
 void sched_speeds_copy(const struct sched *s, struct sched *c);
 
 /* quota.c */

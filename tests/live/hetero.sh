@@ -10,9 +10,10 @@
 # model constraint then starts on fastgpu, where the unaware choice (the
 # lowest model id, slowgpu; shown by a job of an unknown class) would not put
 # it. A bad progress value is refused (aidc progress) or ignored with a note
-# on the job's stderr (the file written directly); a CPU-only or unnamed-class
-# job observes nothing; kill -9 of the controller and a restart keep the
-# table and the choice.
+# on the job's stderr (the file written directly); a CPU-only job observes
+# nothing; a rate override (root only) becomes the model's fair-share charge;
+# kill -9 of the controller and a restart keep the table, the charges and the
+# choice.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
@@ -74,10 +75,23 @@ run cpu -- sh -c "$AIDC progress 5" >/dev/null
 check_eq "bad values and CPU-only jobs observe nothing" "$(speeds)" \
 	"fastest train/fastgpu:2:300.000:1.5 train/slowgpu:1:100.000:0.5"
 
+# Fair share in normalized units: a model's rate becomes its charge.
+charge() { "$AIDC" speeds --json | "$PY" -c 'import json,sys
+print(" ".join(sorted("%s:%.3f" % (m["model"], m["fair_share_charge"]) for m in json.load(sys.stdin)["models"])))'; }
+check_eq "every model charged 1 without rates" "$(charge)" "fastgpu:1.000 slowgpu:1.000"
+if [ "$(id -u)" -eq 0 ]; then
+	"$AIDC" rates set fastgpu 2.5 --reason "hetero test" >/dev/null || fail "rates set"
+	check_eq "a rate becomes the model's fair-share charge" "$(charge)" \
+		"fastgpu:2.500 slowgpu:1.000"
+else
+	echo "note: not root: the rate override (admins) is not checked"
+fi
+
 ctl_restart && ok "controller restarted" || fail "controller restarted"
 wait_for 60 two_up || fail "two nodes up after the restart"
 check_eq "the table survives a restart" "$(speeds)" \
 	"fastest train/fastgpu:2:300.000:1.5 train/slowgpu:1:100.000:0.5"
+[ "$(id -u)" -eq 0 ] && check_eq "and the charges" "$(charge)" "fastgpu:2.500 slowgpu:1.000"
 t=$(run train --gpus-per-task 1 -- sh -c "$JOB")
 check_eq "after the restart a train job still starts on the faster model" "$(node_of "$t")" nfast
 # nfast stops as aidc down stops node-0 (its cgroups go with it)

@@ -13,6 +13,8 @@
  * (A's price rises with its use: 1.2 on a busy A is worth less than 1 on an
  * idle B) and the first class-1 job to A.
  */
+#include <math.h>
+
 #include "sched_test_util.h"
 
 enum { MA, MB };
@@ -218,5 +220,54 @@ static void test_forecast_copy(void)
 	CHECK_EQ(forecast_job2(SCHED_HETERO_FASTEST), 510);
 }
 
+/* Fair share in normalized units: with A charged 2.5 and B 1.0, a group
+ * running one A device for 100 s has used 250 units, one running a half B
+ * device for 100 s 50; refusals change nothing. */
+static void test_fair_share_charge(void)
+{
+	struct sched_config cfg;
+	struct aidc_err e = {0};
+	struct sched_decisions d;
+	struct sched_group_share sh;
+
+	sched_config_defaults(&cfg);
+	cfg.order = SCHED_ORDER_MULTIFACTOR;
+	cfg.fs_half_life_s = 100;
+	cfg.prio_calc_period_s = 0;
+	struct sched *s = mk_config(&cfg);
+	CHECK_EQ(sched_add_model(s, "A", "v", 16384, &e), MA);
+	CHECK_EQ(sched_add_model(s, "B", "v", 16384, &e), MB);
+	CHECK_EQ(sched_add_partition(s, "p", &e), 0);
+	add_nodes(s, "a", 0, 1, 2, MA, 0, 0);
+	add_nodes(s, "b", 0, 1, 2, MB, 0, 1);
+	CHECK_EQ(sched_model_charge(s, MA), 1000);
+	CHECK_EQ(sched_model_set_charge(s, MA, 2500, &e), 0);
+	CHECK_EQ(sched_model_set_charge(s, 2, 2500, &e), AIDC_E_INVAL);
+	CHECK_EQ(sched_model_set_charge(s, MB, 0, &e), AIDC_E_INVAL);
+	CHECK_EQ(sched_model_charge(s, MA), 2500);
+	CHECK_EQ(sched_model_charge(s, MB), 1000);
+	for (uint32_t k = 0; k < 2; k++) {
+		struct sched_group_spec g = {k ? "gb" : "ga", -1, -1, -1, -1, -1, -1, 1, {0}, {0}, NULL, 0};
+		CHECK_EQ(sched_group_set(s, &g, &e), (int)k);
+		struct sched_job_spec js = jspec(k + 1, 1, 1, 1000);
+		js.task.model_mask = 1u << (k ? MB : MA);
+		js.task.dev_milli = k ? 500 : 0;
+		js.groups[0] = k;
+		js.ngroups = 1;
+		CHECK_GE(submit_spec(s, &js, 0), 0);
+	}
+	sched_decisions_init(&d);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+	CHECK_EQ(sched_job_finish(s, 0, 100, &e), 0);
+	CHECK_EQ(sched_job_finish(s, 1, 100, &e), 0);
+	sched_fairshare_update(s, 100);
+	CHECK_EQ(sched_group_share(s, 0, &sh), 0);
+	CHECK(fabs(sh.usage - 250) < 1e-9);
+	CHECK_EQ(sched_group_share(s, 1, &sh), 0);
+	CHECK(fabs(sh.usage - 50) < 1e-9);
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
 TEST_MAIN(TEST(test_constructed_case), TEST(test_fastest_beats_best_fit), TEST(test_table),
-	  TEST(test_names_and_config), TEST(test_forecast_copy))
+	  TEST(test_names_and_config), TEST(test_forecast_copy), TEST(test_fair_share_charge))
