@@ -22,9 +22,11 @@ static void show_speeds(json_t *o)
 	       json_string_value(json_object_get(o, "hetero")));
 	printf("%-24s %10s %s\n", "MODEL", "PRIOR", "PRIOR_FROM");
 	json_array_foreach(json_object_get(o, "models"), i, r)
-	printf("%-24s %10.3f %s\n", json_string_value(json_object_get(r, "model")),
-	       json_number_value(json_object_get(r, "prior")),
-	       json_string_value(json_object_get(r, "prior_source")));
+	{
+		printf("%-24s %10.3f %s\n", json_string_value(json_object_get(r, "model")),
+		       json_number_value(json_object_get(r, "prior")),
+		       json_string_value(json_object_get(r, "prior_source")));
+	}
 	printf("\n%-24s %-24s %6s %14s %10s\n", "CLASS", "MODEL", "RUNS", "MEAN_RATE", "SPEED");
 	json_array_foreach(json_object_get(o, "classes"), i, r)
 	{

@@ -39,7 +39,7 @@
 #include "ctld/ctld_int.h"
 #include "util/util.h"
 
-#define SPEEDS_KEY "speeds"
+#define SPEEDS_KEY     "speeds"
 #define SPEEDS_VERSION 1
 
 static struct ctld_speed_class *find_class(const struct ctld *c, const char *name)
@@ -69,13 +69,18 @@ static struct ctld_speed_obs *find_obs(struct ctld_speed_class *k, const char *m
 	return o;
 }
 
+/* v clamped to the core's range of speeds and charges. */
+static uint32_t clamp_milli(int64_t v)
+{
+	return v < 1 ? 1u : v > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI : (uint32_t)v;
+}
+
 /* Row 0 of model id m in milli: its exam-derived rate, 1000 without one. */
 static uint32_t prior_milli(const struct ctld *c, const char *model)
 {
 	for (size_t i = 0; i < c->speeds.nexam; i++)
 		if (!strcmp(c->speeds.exam[i].model, model)) {
-			int64_t v = (c->speeds.exam[i].rate_ppm + 500) / 1000;
-			return v < 1 ? 1 : v > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI : (uint32_t)v;
+			return clamp_milli((c->speeds.exam[i].rate_ppm + 500) / 1000);
 		}
 	return AIDC_DEVICE_MILLI;
 }
@@ -92,7 +97,7 @@ static uint32_t class_speed(const struct ctld *c, const struct ctld_speed_class 
 	}
 	double r = (double)k->m[i].sum_milli / k->m[i].runs;
 	double v = sr > 0 ? r * s0 / sr : AIDC_DEVICE_MILLI;
-	return v < 1 ? 1 : v > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI : (uint32_t)llround(v);
+	return v > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI : clamp_milli(llround(v));
 }
 
 static void apply_class(struct ctld *c, const struct ctld_speed_class *k)
@@ -116,12 +121,9 @@ void ctld_speeds_apply(struct ctld *c)
 			if (!strcmp(c->speeds.exam[i].model, name))
 				(void)sched_speed_set(c->sched, 0, m, prior_milli(c, name), &e);
 		/* fair share in normalized units: the rate in force (rates.c) */
-		int64_t ppm = ctld_rate_ppm(c, name), ch = (ppm + 500) / 1000;
+		int64_t ppm = ctld_rate_ppm(c, name);
 		if (ppm > 0)
-			(void)sched_model_set_charge(c->sched, m,
-						     ch < 1			 ? 1u
-						     : ch > AIDC_MAX_SPEED_MILLI ? AIDC_MAX_SPEED_MILLI
-										 : (uint32_t)ch,
+			(void)sched_model_set_charge(c->sched, m, clamp_milli((ppm + 500) / 1000),
 						     &e);
 	}
 	for (size_t i = 0; i < c->speeds.n; i++)
@@ -157,9 +159,9 @@ static int doc_write(struct ctld *c, struct aidc_err *e)
 		const struct ctld_speed_class *k = &c->speeds.v[i];
 		json_t *ms = json_array();
 		for (uint32_t x = 0; x < k->nmodels; x++)
-			json_array_append_new(ms, json_pack("{s:s, s:I, s:I}", "model", k->m[x].model,
-							    "runs", (json_int_t)k->m[x].runs,
-							    "sum_milli",
+			json_array_append_new(ms, json_pack("{s:s, s:I, s:I}", "model",
+							    k->m[x].model, "runs",
+							    (json_int_t)k->m[x].runs, "sum_milli",
 							    (json_int_t)k->m[x].sum_milli));
 		json_array_append_new(cl, json_pack("{s:s, s:o}", "name", k->name, "models", ms));
 	}
@@ -232,7 +234,11 @@ int ctld_speeds_load(struct ctld *c, struct aidc_err *e)
 	aidc_free(text);
 	if (json_integer_value(json_object_get(doc, "v")) != SPEEDS_VERSION || !json_is_array(cl))
 		rc = bad_doc(e, "no version or classes");
-	json_array_foreach(cl, i, o) if (!rc) rc = load_class(c, o, e);
+	json_array_foreach(cl, i, o)
+	{
+		if (!rc)
+			rc = load_class(c, o, e);
+	}
 	json_decref(doc);
 	if (rc)
 		ctld_speeds_release(c);
@@ -301,8 +307,11 @@ int ctld_speeds_record(struct ctld *c, const struct ctld_speed_sample *s, struct
 		added = true;
 	}
 	struct ctld_speed_obs *o = find_obs(k, s->model, true);
-	if (!o || o->runs == UINT32_MAX || o->sum_milli > UINT64_MAX - s->rate_milli)
+	if (!o || o->runs == UINT32_MAX || o->sum_milli > UINT64_MAX - s->rate_milli) {
+		if (added)
+			c->speeds.n--;
 		return 0; /* the mean no longer moves */
+	}
 	o->runs++;
 	o->sum_milli += s->rate_milli;
 	int rc = doc_write(c, e);
@@ -348,10 +357,12 @@ static void write_class(const struct ctld *c, struct aidc_json *w, size_t i)
 		aidc_json_obj_begin(w);
 		aidc_json_kstr(w, "model", k->m[x].model);
 		aidc_json_ki64(w, "runs", k->m[x].runs);
-		aidc_json_kf64(w, "mean_rate", (double)k->m[x].sum_milli / k->m[x].runs / 1000.0, 3);
+		aidc_json_kf64(w, "mean_rate", (double)k->m[x].sum_milli / k->m[x].runs / 1000.0,
+			       3);
 		aidc_json_key(w, "speed");
 		if (m >= 0)
-			aidc_json_f64(w, sched_speed(c->sched, (uint32_t)i + 1, (uint32_t)m) / 1000.0, 3);
+			aidc_json_f64(
+			    w, sched_speed(c->sched, (uint32_t)i + 1, (uint32_t)m) / 1000.0, 3);
 		else
 			aidc_json_null(w); /* no node of the model is known now */
 		aidc_json_obj_end(w);
