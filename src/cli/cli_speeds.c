@@ -43,6 +43,11 @@ static void show_speeds(json_t *o)
 			       json_number_value(json_object_get(x, "mean_rate")), s);
 		}
 	}
+	json_int_t hidden = json_integer_value(json_object_get(o, "classes_hidden"));
+	if (hidden > 0)
+		printf("%" JSON_INTEGER_FORMAT " more classes are other users' job names (admins "
+		       "see them)\n",
+		       hidden);
 	printf("a class is a job name; a class not listed, or a model not listed for it, uses "
 	       "the model's prior\n");
 }

@@ -371,6 +371,20 @@ static void write_class(const struct ctld *c, struct aidc_json *w, size_t i)
 	aidc_json_obj_end(w);
 }
 
+/* A class is a job name: an admin sees every class, another user only those
+ * named like one of their own jobs the controller holds (a job name is the
+ * owner's; docs/placement.md). */
+static bool class_visible(const struct ctld *c, const struct ctld_msg *m, const char *name)
+{
+	if (m->req->who.admin)
+		return true;
+	for (size_t i = 0; i < c->njobs; i++)
+		if (c->jobs[i]->uid == m->req->who.uid && c->jobs[i]->name &&
+		    !strcmp(c->jobs[i]->name, name))
+			return true;
+	return false;
+}
+
 int ctld_lf_speeds(struct ctld *c, struct ctld_msg *m)
 {
 	struct aidc_json w;
@@ -384,9 +398,15 @@ int ctld_lf_speeds(struct ctld *c, struct ctld_msg *m)
 	aidc_json_arr_end(&w);
 	aidc_json_key(&w, "classes");
 	aidc_json_arr_begin(&w);
-	for (size_t i = 0; i < c->speeds.n; i++)
-		write_class(c, &w, i);
+	size_t hidden = 0;
+	for (size_t i = 0; i < c->speeds.n; i++) {
+		if (class_visible(c, m, c->speeds.v[i].name))
+			write_class(c, &w, i);
+		else
+			hidden++;
+	}
 	aidc_json_arr_end(&w);
+	aidc_json_ki64(&w, "classes_hidden", (int64_t)hidden);
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w);
 }

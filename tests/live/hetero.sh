@@ -89,6 +89,11 @@ fi
 
 ctl_restart && ok "controller restarted" || fail "controller restarted"
 wait_for 60 two_up || fail "two nodes up after the restart"
+hidden() { as_user speeds --json | "$PY" -c 'import json,sys
+d = json.load(sys.stdin); print(len(d["classes"]), d["classes_hidden"] > 0)'; }
+if other_user "speed-table visibility"; then
+	check_eq "another user sees no class of root's job names" "$(hidden)" "0 True"
+fi
 check_eq "the table survives a restart" "$(speeds)" \
 	"fastest train/fastgpu:2:300.000:1.5 train/slowgpu:1:100.000:0.5"
 [ "$(id -u)" -eq 0 ] && check_eq "and the charges" "$(charge)" "fastgpu:2.500 slowgpu:1.000"
