@@ -164,6 +164,11 @@ static const struct key keys[] = {
 	I64("leader_lease_ms", leader_lease_ms, 1000, 600000, "3000", NULL,
 	    "controllers sharing one PostgreSQL database: the leader's lease; a standby takes "
 	    "over this long after the leader's last renewal (docs/ha.md)"),
+	I64("leader_agent_loss_pct", leader_agent_loss_pct, 0, 100, "50", NULL,
+	    "a leader that has not heard from this share (%) of the agents it heard from for "
+	    "leader_agent_loss_s steps down while a standby waits (docs/ha.md); 0 = never"),
+	I64("leader_agent_loss_s", leader_agent_loss_s, 1, 3600, "5", NULL,
+	    "see leader_agent_loss_pct; at least 2 heartbeat periods"),
 	STR("advertise_url", advertise_url, "", NULL, NULL, "URL",
 	    "where agents and clients reach this controller, as the leader lease records it "
 	    "(docs/ha.md); empty = http(s)://listen_addr:port"),

@@ -93,6 +93,8 @@ struct ctld_config {
 	bool store_sync_full;
 	int64_t leader_lease_ms; /* controllers sharing a PostgreSQL database (docs/ha.md) */
 	char advertise_url[160]; /* recorded in the lease: where this one is reached */
+	int64_t leader_agent_loss_pct; /* a leader cut off from this share of agents steps down */
+	int64_t leader_agent_loss_s;   /* for this long (at least 2 heartbeat periods) */
 	int64_t admin_gid; /* -1: root only */
 	char partition[128];
 	char tls_cert[4096]; /* PEM certificate (chain) of the TCP listener; "" = plain HTTP */

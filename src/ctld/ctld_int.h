@@ -446,6 +446,12 @@ struct ctld {
 	struct ctld_step *steps;
 	size_t nsteps;
 	struct ctld_speeds speeds; /* speeds.c (hetero2, issue 12 item 3) */
+	/* Agent loss of a leader (lead.c, ctld_lead_check_agents): when the
+	 * nodes were restored (a node whose last_seen_ms is later was heard by
+	 * this run), the next check, and whether the leader stepped down. */
+	int64_t nodes_restored_ms, next_agents_check_ms;
+	bool stepped_down;
+	int64_t next_agent_loss_log_ms; /* "no standby waits": once a minute */
 };
 
 /* loop.c: monotonic milliseconds for every timer, timeout and age; wall
@@ -740,6 +746,10 @@ bool ctld_lead_hold(struct ctld *c);
 void ctld_lead_renewed(struct ctld *c, int64_t t_ms);
 /* Hands the lease over at a clean stop. */
 void ctld_lead_release(struct ctld *c);
+/* lead.c: a leader that has not heard from leader_agent_loss_pct % of the
+ * agents it heard from for leader_agent_loss_s steps down when a standby
+ * waits: stepped_down and fatal set (the loop ends, the lease is released). */
+void ctld_lead_check_agents(struct ctld *c, int64_t now);
 
 int ctld_lf_audited_token_create(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_audited_token_revoke(struct ctld *c, struct ctld_msg *m);

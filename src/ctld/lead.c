@@ -154,3 +154,56 @@ void ctld_lead_release(struct ctld *c)
 	aidc_log(AIDC_LOG_INFO, "leader: term %" PRId64 " handed over", c->lead_term);
 	c->lead_term = 0;
 }
+
+/* Agents this run heard from (registration, heartbeat or request since the
+ * nodes were restored), and those of them silent for at least silent_ms. */
+static void agent_silence(const struct ctld *c, int64_t now, int64_t silent_ms, size_t *heard,
+			  size_t *silent)
+{
+	*heard = *silent = 0;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		int64_t seen = c->nodes[i].last_seen_ms;
+		if (seen <= c->nodes_restored_ms)
+			continue;
+		(*heard)++;
+		if (now - seen >= silent_ms)
+			(*silent)++;
+	}
+}
+
+void ctld_lead_check_agents(struct ctld *c, int64_t now)
+{
+	int64_t pct = c->cfg.leader_agent_loss_pct;
+	if (c->lead_term <= 0 || pct <= 0 || !c->st->ops->lead_standbys ||
+	    now < c->next_agents_check_ms)
+		return;
+	c->next_agents_check_ms = now + 1000;
+	/* At least two heartbeat periods: one late heartbeat is no partition. */
+	int64_t bound_s = c->cfg.leader_agent_loss_s, hb2 = 2 * ctld_heartbeat_s(c);
+	if (bound_s < hb2)
+		bound_s = hb2;
+	size_t heard, silent;
+	agent_silence(c, now, bound_s * 1000, &heard, &silent);
+	if (heard == 0 || (int64_t)silent * 100 < pct * (int64_t)heard)
+		return;
+	int64_t standbys = 0;
+	struct aidc_err e = {0};
+	if (c->st->ops->lead_standbys(c->st, &standbys, &e) != 0 || standbys == 0) {
+		if (now >= c->next_agent_loss_log_ms) {
+			c->next_agent_loss_log_ms = now + 60000;
+			aidc_log(AIDC_LOG_WARN,
+				 "leader: %zu of the %zu agents heard from are silent for %" PRId64
+				 " s or more, but no standby waits (%s): leading on",
+				 silent, heard, bound_s, e.code ? e.msg : "none on the database");
+		}
+		return;
+	}
+	aidc_log(AIDC_LOG_ERROR,
+		 "leader: %zu of the %zu agents heard from are silent for %" PRId64
+		 " s or more (leader_agent_loss_pct %" PRId64 "), and %" PRId64
+		 " standby(s) wait: stepping down (term %" PRId64 " released) so that one "
+		 "that reaches them leads",
+		 silent, heard, bound_s, pct, standbys, c->lead_term);
+	c->stepped_down = true;
+	c->fatal = true;
+}

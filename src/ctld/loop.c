@@ -337,6 +337,7 @@ static void loop_run(struct ctld *c)
 			/* O(nodes): often enough for timeouts counted in seconds. */
 			c->next_nodes_check_ms = now + 100;
 			ctld_nodes_check(c);
+			ctld_lead_check_agents(c, now);
 		}
 		expire_parked(c, now, false);
 		ctld_requests_prune(c, now);
@@ -512,7 +513,7 @@ static void ctld_release(struct ctld *c)
 	ctld_tenancy_release(&c->ten);
 	ctld_rates_release(c);
 	ctld_speeds_release(c);
-	if (!c->fatal)
+	if (!c->fatal || c->stepped_down)
 		ctld_lead_release(c); /* a clean stop: a standby takes over now */
 	store_close(c->st);
 	if (c->hwm_fd >= 0)
@@ -544,6 +545,7 @@ static int open_state(struct ctld *c, struct aidc_err *e)
 	    (rc = ctld_tenancy_load(c, e)) != 0 || (rc = ctld_rates_load(c, e)) != 0 ||
 	    (rc = ctld_speeds_load(c, e)) != 0 || (rc = ctld_nodes_restore(c, e)) != 0)
 		return rc;
+	c->nodes_restored_ms = ctld_now_ms(); /* nodes seen after it were heard by this run */
 	if ((rc = ctld_jobs_restore(c, e)) != 0)
 		return rc;
 	return ctld_services_load(c, e);
@@ -631,8 +633,12 @@ int ctld_run(const struct ctld_config *cfg, struct aidc_err *e)
 	loop_run(&c);
 	aidc_log(AIDC_LOG_INFO, "controller: signal %d, shutting down", aidc_stop_signal());
 	drain(&c); /* stops the threads' work before ctld_release stops them */
-	bool fatal = c.fatal, deposed = c.deposed;
+	bool fatal = c.fatal, deposed = c.deposed, stepped_down = c.stepped_down;
 	ctld_release(&c);
+	if (stepped_down)
+		return aidc_errf(e, AIDC_E_STATE,
+				 "this controller stepped down: it did not hear from its agents "
+				 "(leader_agent_loss_pct); see the log");
 	if (deposed)
 		return aidc_errf(e, AIDC_E_STATE,
 				 "this controller no longer leads (another took over); see the log");

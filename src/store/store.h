@@ -210,7 +210,7 @@ struct store_lead {
 	int64_t left_ms;  /* the lease's time left by the database's clock (< 0: expired) */
 };
 
-#define STORE_OPS_VERSION 9
+#define STORE_OPS_VERSION 10
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -333,6 +333,10 @@ struct store_ops {
 			    struct store_lead *out, struct aidc_err *e);
 	int (*lead_renew)(struct store *st, struct aidc_err *e);
 	void (*lead_release)(struct store *st);
+	/* STORE_OPS_VERSION 10: *n = how many other controllers wait on the
+	 * database as standbys now (each failed lead_acquire marks its session
+	 * until it leads or disconnects). NULL with lead_acquire. */
+	int (*lead_standbys)(struct store *st, int64_t *n, struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

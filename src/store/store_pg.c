@@ -1085,6 +1085,7 @@ static const struct store_ops pg_ops = {
 	.lead_acquire = store_pg_lead_acquire,
 	.lead_renew = store_pg_lead_renew,
 	.lead_release = store_pg_lead_release,
+	.lead_standbys = store_pg_lead_standbys,
 };
 
 struct store_pg_lead *store_pg_lead_of(struct store *st)

@@ -71,6 +71,7 @@ struct store_pg_lead {
 	int64_t term;     /* the term this connection leads; 0 = not the leader */
 	int64_t lease_ms; /* each renewal extends the lease this far */
 	bool table_ready; /* aidc_leader exists (made once per store) */
+	bool standby_mark; /* this session holds the standbys' shared advisory lock */
 };
 #define STORE_PG_FENCE_SQL_MAX 512
 /* Into out: the fencing statement (renews the lease; a division by zero when
@@ -87,5 +88,6 @@ int store_pg_lead_acquire(struct store *st, const struct store_lead *me, int64_t
 			  struct store_lead *out, struct aidc_err *e);
 int store_pg_lead_renew(struct store *st, struct aidc_err *e);
 void store_pg_lead_release(struct store *st);
+int store_pg_lead_standbys(struct store *st, int64_t *n, struct aidc_err *e);
 
 #endif

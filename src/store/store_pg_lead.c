@@ -55,6 +55,16 @@ static const char take_sql[] =
 static const char who_sql[] =
     "SELECT term, holder, addr, expires_ms - " NOW_MS " FROM aidc_leader WHERE id = 1";
 
+/* A waiting standby holds this advisory lock, shared, in its session (taken
+ * at its first failed attempt, released when it leads; the server drops it
+ * with the session): the leader counts them (store_pg_lead_standbys). */
+#define STANDBY_KEY "1634296932"
+static const char standbys_sql[] =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
+    " AND objid = " STANDBY_KEY " AND objsubid = 1 AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND pid <> pg_backend_pid()";
+
 /* Only the old leader's own session: a pid the server reused is another's. */
 static const char kill_sql[] =
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -140,6 +150,39 @@ static void end_old_session(struct store *st, const PGresult *r)
 		aidc_log(AIDC_LOG_WARN, "%s", e.msg);
 }
 
+/* Marks (on) or unmarks this session as a waiting standby; best effort: a
+ * leader that sees no standby only keeps leading. Marked at every failed
+ * attempt unless the session holds the lock already (a reconnected session
+ * lost it). */
+static void standby_mark(struct store *st, struct store_pg_lead *l, bool on)
+{
+	if (!on && !l->standby_mark)
+		return;
+	struct aidc_err e = {0};
+	const char *sql =
+		on ? "SELECT pg_advisory_lock_shared(" STANDBY_KEY ") WHERE NOT EXISTS (SELECT 1"
+		     " FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = "
+		     STANDBY_KEY " AND objsubid = 1 AND pid = pg_backend_pid())"
+		   : "SELECT pg_advisory_unlock_all()";
+	if (store_pg_run(st, sql, NULL, NULL, "marking this controller a standby", &e) == 0)
+		l->standby_mark = on;
+	else
+		aidc_log(AIDC_LOG_WARN, "%s", e.msg);
+}
+
+int store_pg_lead_standbys(struct store *st, int64_t *n, struct aidc_err *e)
+{
+	PGresult *r = NULL;
+	*n = 0;
+	int rc = store_pg_run(st, standbys_sql, NULL, &r, "counting the standbys", e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1)
+		*n = store_pg_col_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
 int store_pg_lead_acquire(struct store *st, const struct store_lead *me, int64_t lease_ms,
 			  struct store_lead *out, struct aidc_err *e)
 {
@@ -161,6 +204,7 @@ int store_pg_lead_acquire(struct store *st, const struct store_lead *me, int64_t
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
+		standby_mark(st, l, true);
 		rc = read_holder(st, out, e);
 		return rc ? rc
 			  : aidc_errf(e, AIDC_E_BUSY, "the lease is held by %s (%s), term %" PRId64,
@@ -170,6 +214,7 @@ int store_pg_lead_acquire(struct store *st, const struct store_lead *me, int64_t
 	l->lease_ms = lease_ms;
 	end_old_session(st, r);
 	PQclear(r);
+	standby_mark(st, l, false);
 	*out = *me;
 	out->term = l->term;
 	out->left_ms = lease_ms;

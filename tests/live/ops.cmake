@@ -44,3 +44,6 @@ aidc_live_test(NAME live_demo_services SCRIPT ${PROJECT_SOURCE_DIR}/scripts/demo
 # takeover times printed) and a leader paused past its lease that stores
 # nothing once resumed (failover.sh; SKIPs without PostgreSQL's packages).
 aidc_live_test(NAME live_failover SCRIPT failover.sh TIMEOUT 420 LABELS postgresql)
+# A leader cut off from the agents but not from the database steps down
+# while a standby waits, and leads on when none does (failover_agents.sh).
+aidc_live_test(NAME live_failover_agents SCRIPT failover_agents.sh TIMEOUT 300 LABELS postgresql)
