@@ -339,6 +339,14 @@ def test_limits():
         c.http("POST", "/v1/jobs/%d/cancel" % j, b"{}")
 
 
+def started(c, marks, jobs):
+    """Waits until each job logged "start 0" (its SIGTERM trap is set)."""
+    def logged(j):
+        p = os.path.join(marks, "%d.log" % j)
+        return os.path.exists(p) and "start 0" in open(p).read()
+    c.wait_for(lambda: all(logged(j) for j in jobs), 30)
+
+
 def test_quota():
     sweep_stale()
     a, b = user("a"), user("b")
@@ -357,8 +365,10 @@ def test_quota():
     ok(c, "a in A", "user", "add", a, "--account", "A")
     ok(c, "b in B", "user", "add", b, "--account", "B")
     # B's jobs checkpoint on SIGTERM (the preemption contract) and log each start.
-    body = ('echo "start $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; '
-            'trap \'echo "term $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; exit 143\' TERM; '
+    # The trap is set before "start" is logged: a job whose log shows "start"
+    # checkpoints on SIGTERM (started() waits for that before a lender comes).
+    body = ('trap \'echo "term $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; exit 143\' TERM; '
+            'echo "start $AIDC_ATTEMPT" >>%s/$AIDC_JOB_ID.log; '
             'while :; do sleep 0.2; done') % (marks, marks)
     b1 = c.submit("--gpus-per-task", "1", "--", "sh", "-c", body, user=b)
     b2 = c.submit("--gpus-per-task", "1", "--", "sh", "-c", body, user=b)
@@ -367,6 +377,7 @@ def test_quota():
     borrowers = [j for j in (b1, b2) if jobj(c, j).get("borrowing")]
     check(len(borrowers) == 1, "exactly one of B's jobs is marked borrowing",
           jobj(c, b1), jobj(c, b2))
+    started(c, marks, (b1, b2))
     t0 = __import__("time").time()
     ja = c.submit("--gpus-per-task", "1", "--", "true", user=a)
     got = c.wait_state(ja, ("completed",), 60)
@@ -458,6 +469,7 @@ def org_reclaim(c, a, b, marks, body):
           [jobj(c, j) for j in bj])
     borrowers = [j for j in bj if jobj(c, j).get("borrowing")]
     check(len(borrowers) == 1, "one of them borrows A's core", [jobj(c, j) for j in bj])
+    started(c, marks, bj)
     t0 = __import__("time").time()
     ja = c.submit("-c", "1", "--mem", "256M", "--", "true", user=a)
     got = c.wait_state(ja, ("completed",), 60)
