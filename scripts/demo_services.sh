@@ -56,13 +56,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# free_base N: a base port with N free consecutive loopback ports (bound to check).
+# free_base N: a base port with N free consecutive loopback ports (bound to
+# check), below the kernel's ephemeral range where it can: an outgoing
+# connection of any other process may take a port inside that range between
+# this check and HAProxy's bind (seen in CI: "cannot bind ... Address already
+# in use").
 free_base() {
 	"$PY" - "$1" <<'EOF'
 import random, socket, sys
 n = int(sys.argv[1])
+try:
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+span = (10000, lo - n) if lo - n > 12000 else (hi + 1, 65535 - n)
+if span[1] <= span[0]:
+    span = (1024, 65535 - n)
 for _ in range(100):
-    base, socks = random.randrange(30000, 60000 - n), []
+    base, socks = random.randrange(*span), []
     try:
         for p in range(base, base + n):
             s = socket.socket()
@@ -205,6 +216,7 @@ main() {
 	wait_ready 2 1 120 || die "2 replicas not ready: $("$AIDC" service show "$SVC" 2>&1)"
 	"$AIDC" service show "$SVC" 2>&1 | sed 's/^/   | /'
 	ADDR=$(svc_field "s['address']")
+	[ -n "$ADDR" ] || die "service $SVC has no router address: $("$AIDC" service show "$SVC" 2>&1 | grep address)"
 	ok "2 replicas ready behind HAProxy at $ADDR"
 
 	step "predict: 4 requests to $ADDR/predict (a 3x32x32 image each)"
