@@ -64,12 +64,20 @@ struct done_xfer {
 	CURLcode result;
 };
 
+#define EMU_POLLS_PER_MULTI 256u
+
 struct emu {
 	struct emu_config cfg;
 	pthread_t th;
 	pthread_mutex_t mu;
 	volatile bool stop;
-	struct multi mm[2];
+	/* mm[0] carries the pool's requests; mm[1 + k] the work polls of nodes
+	 * k * EMU_POLLS_PER_MULTI onwards. curl_multi_remove_handle walks the
+	 * multi's whole connection cache (libcurl 7.88 looks for the handle's
+	 * last connection to close a connect-only one): with every poll in one
+	 * multi that walk was 75 % of the emulator's samples at 16,384 nodes. */
+	struct multi *mm;
+	uint32_t nmm;
 	int ep;
 	int64_t last_tick, hb_ms, epoch;
 	char base[96], agent_id_base[17];
@@ -123,6 +131,12 @@ static int on_timer(CURLM *m, long timeout_ms, void *up)
 	struct multi *mu = up;
 	mu->timer_at = timeout_ms < 0 ? -1 : emu_now_ms() + timeout_ms;
 	return 0;
+}
+
+/* The multi of node i's work poll. */
+static CURLM *poll_multi(const struct emu *em, uint32_t i)
+{
+	return em->mm[1 + i / EMU_POLLS_PER_MULTI].m;
 }
 
 /* Options every handle shares; private encodes poll (node*2) or slot (i*2+1). */
@@ -234,7 +248,7 @@ static void start_poll(struct emu *em, uint32_t i)
 	aidc_buf_reset(&nd->poll_reply);
 	curl_easy_setopt(nd->poll, CURLOPT_URL, url);
 	curl_easy_setopt(nd->poll, CURLOPT_TIMEOUT_MS, (long)(em->cfg.poll_wait_s * 1000 + 15000));
-	curl_multi_add_handle(em->mm[1].m, nd->poll);
+	curl_multi_add_handle(poll_multi(em, i), nd->poll);
 	nd->polling = true;
 	em->st.polls++;
 }
@@ -407,7 +421,7 @@ static void take_launch(struct emu *em, struct enode *nd, const struct api_launc
 static void poll_done(struct emu *em, uint32_t i, long status, int64_t now)
 {
 	struct enode *nd = &em->n[i];
-	curl_multi_remove_handle(em->mm[1].m, nd->poll);
+	curl_multi_remove_handle(poll_multi(em, i), nd->poll);
 	nd->polling = false;
 	struct api_work w;
 	struct aidc_err e = {0};
@@ -472,7 +486,7 @@ static void tick(struct emu *em, int64_t now)
 		struct enode *nd = &em->n[i];
 		if (nd->state == N_SILENT) {
 			if (nd->polling) {
-				curl_multi_remove_handle(em->mm[1].m, nd->poll);
+				curl_multi_remove_handle(poll_multi(em, i), nd->poll);
 				nd->polling = false;
 			}
 			continue;
@@ -498,7 +512,7 @@ static void step(struct emu *em, const struct epoll_event *ev, int n)
 					 (curl_socket_t)(uint32_t)ev[k].data.u64, mask, &running);
 	}
 	int64_t now = emu_now_ms();
-	for (int i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < em->nmm; i++) {
 		if (em->mm[i].timer_at >= 0 && now >= em->mm[i].timer_at) {
 			em->mm[i].timer_at = -1;
 			curl_multi_socket_action(em->mm[i].m, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -518,7 +532,7 @@ static void *loop(void *arg)
 	while (!em->stop) {
 		int64_t now = emu_now_ms();
 		int64_t to = 10;
-		for (int i = 0; i < 2; i++)
+		for (uint32_t i = 0; i < em->nmm; i++)
 			if (em->mm[i].timer_at >= 0)
 				to = AIDC_MAX(0, AIDC_MIN(to, em->mm[i].timer_at - now));
 		int n = epoll_wait(em->ep, ev, (int)AIDC_ARRAY_LEN(ev), (int)to);
@@ -534,7 +548,9 @@ static void *loop(void *arg)
 static int setup(struct emu *em, char *err, size_t errlen)
 {
 	em->ep = epoll_create1(EPOLL_CLOEXEC);
-	for (uint32_t i = 0; i < 2; i++) {
+	em->nmm = 1 + (em->cfg.nodes + EMU_POLLS_PER_MULTI - 1) / EMU_POLLS_PER_MULTI;
+	em->mm = aidc_calloc(em->nmm, sizeof *em->mm);
+	for (uint32_t i = 0; i < em->nmm; i++) {
 		struct multi *mu = &em->mm[i];
 		*mu = (struct multi){.m = curl_multi_init(), .timer_at = -1, .em = em, .idx = i};
 		if (!mu->m || em->ep < 0) {
@@ -546,7 +562,7 @@ static int setup(struct emu *em, char *err, size_t errlen)
 		curl_multi_setopt(mu->m, CURLMOPT_TIMERFUNCTION, on_timer);
 		curl_multi_setopt(mu->m, CURLMOPT_TIMERDATA, mu);
 		curl_multi_setopt(mu->m, CURLMOPT_MAXCONNECTS,
-				  (long)(i ? em->cfg.nodes + 16 : em->cfg.max_inflight + 16));
+				  (long)(i ? EMU_POLLS_PER_MULTI + 16 : em->cfg.max_inflight + 16));
 	}
 	for (uint32_t i = 0; i < em->cfg.nodes; i++) {
 		struct enode *nd = &em->n[i];
@@ -612,15 +628,15 @@ void emu_stop(struct emu *em)
 	em->stop = true;
 	if (em->th)
 		pthread_join(em->th, NULL);
-	for (uint32_t i = 0; em->mm[1].m && i < em->cfg.nodes; i++) {
-		if (em->n[i].polling)
-			curl_multi_remove_handle(em->mm[1].m, em->n[i].poll);
+	for (uint32_t i = 0; em->mm && i < em->cfg.nodes; i++) {
+		if (em->n[i].polling && poll_multi(em, i))
+			curl_multi_remove_handle(poll_multi(em, i), em->n[i].poll);
 		if (em->n[i].poll)
 			curl_easy_cleanup(em->n[i].poll);
 		aidc_buf_release(&em->n[i].poll_reply);
 		aidc_free(em->n[i].t);
 	}
-	for (uint32_t s = 0; em->mm[0].m && s < em->cfg.max_inflight; s++) {
+	for (uint32_t s = 0; em->mm && em->mm[0].m && s < em->cfg.max_inflight; s++) {
 		if (em->slots[s].busy)
 			curl_multi_remove_handle(em->mm[0].m, em->slots[s].h);
 		if (em->slots[s].h)
@@ -628,9 +644,10 @@ void emu_stop(struct emu *em)
 		aidc_buf_release(&em->slots[s].reply);
 		aidc_buf_release(&em->slots[s].body);
 	}
-	for (int i = 0; i < 2; i++)
+	for (uint32_t i = 0; em->mm && i < em->nmm; i++)
 		if (em->mm[i].m)
 			curl_multi_cleanup(em->mm[i].m);
+	aidc_free(em->mm);
 	if (em->ep >= 0)
 		close(em->ep);
 	curl_slist_free_all(em->hdrs);
