@@ -20,4 +20,7 @@ scripts/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$builddir" "${cfg[@]}" >/dev/null
 cmake --build "$builddir" -j"$jobs"
-ctest --test-dir "$builddir" --output-on-failure --timeout 600 -j"$jobs" "$@"
+rc=0
+ctest --test-dir "$builddir" --output-on-failure --timeout 600 -j"$jobs" "$@" || rc=$?
+scripts/skip_report.sh "$builddir" || true
+exit "$rc"
