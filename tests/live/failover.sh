@@ -25,28 +25,9 @@ MARKER_TEST=failover
 CYCLES=${FAILOVER_CYCLES:-20}
 CLIENTS=${FAILOVER_CLIENTS:-3}
 LEASE_MS=${FAILOVER_LEASE_MS:-2000}
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "SKIP: no /usr/bin/python3 to pick free ports"; exit 77; }
-mkdir -p "$D/pids"
-read -r PA PB < <("$PY" -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1", 0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-ROOT=()
-[ "$(id -u)" = 0 ] && ROOT=(--allow-root-jobs)
-
-# start_ctl A|B: the controller on its port, state dir and socket, in the background.
-start_ctl() {
-	local n=$1 port
-	[ "$n" = A ] && port=$PA || port=$PB
-	mkdir -p -m 700 "$D/c$n"
-	[ -f "$D/secret" ] && cp "$D/secret" "$D/c$n/secret"
-	setsid "$AIDC" controller --state-dir "$D/c$n" --socket "$D/c$n.sock" --port "$port" \
-		--db "$AIDC_TEST_PG_URI" --leader-lease-ms "$LEASE_MS" --node-timeout 60 "${ROOT[@]}" \
-		>>"$D/controller$n.log" 2>&1 </dev/null &
-	echo $! >"$D/pids/controller$n.pid"
-	disown $!
-}
+NODE_TIMEOUT=60
+. "$(dirname "$0")/failover_lib.sh"
+read -r PA PB < <(free_ports 2)
 healthy() { curl -s -m 2 --unix-socket "$D/c$1.sock" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
 # leader: prints A or B, whichever answers (only the leader listens), waiting
 # up to about 30 s; "" if none.

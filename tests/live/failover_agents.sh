@@ -17,28 +17,10 @@ if [ -z "${AIDC_TEST_PG_URI:-}" ]; then
 fi
 MARKER_TEST=failover-agents
 . "$(dirname "$0")/marker_lib.sh"
-PY=/usr/bin/python3
-[ -x "$PY" ] || { echo "SKIP: no /usr/bin/python3 for the TCP relay"; exit 77; }
-mkdir -p "$D/pids"
-read -r PA PB PX < <("$PY" -c 'import socket
-s=[socket.socket() for _ in range(3)]
-[x.bind(("127.0.0.1", 0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-ROOT=()
-[ "$(id -u)" = 0 ] && ROOT=(--allow-root-jobs)
-
-# start_ctl A|B: the controller on its port, in the background.
-start_ctl() {
-	local n=$1 port
-	[ "$n" = A ] && port=$PA || port=$PB
-	mkdir -p -m 700 "$D/c$n"
-	[ -f "$D/secret" ] && cp "$D/secret" "$D/c$n/secret"
-	setsid "$AIDC" controller --state-dir "$D/c$n" --socket "$D/c$n.sock" --port "$port" \
-		--db "$AIDC_TEST_PG_URI" --leader-lease-ms 2000 --node-timeout 120 "${ROOT[@]}" \
-		>>"$D/controller$n.log" 2>&1 </dev/null &
-	echo $! >"$D/pids/controller$n.pid"
-	disown $!
-}
+LEASE_MS=2000
+NODE_TIMEOUT=120
+. "$(dirname "$0")/failover_lib.sh"
+read -r PA PB PX < <(free_ports 3)
 # The relay 127.0.0.1:PX -> 127.0.0.1:PA; killed, every connection through it ends.
 start_relay() {
 	setsid "$PY" - "$PX" "$PA" >>"$D/relay.log" 2>&1 </dev/null <<'EOF' &
