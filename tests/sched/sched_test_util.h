@@ -118,6 +118,30 @@ static inline int submit_spec(struct sched *s, struct sched_job_spec *js, int64_
 	return h;
 }
 
+/* A job of ndev devices of model (-1 = any) charged to group g1 and, when
+ * g2 >= 0, to g2 too (a user inside an account). */
+static inline int submit_in(struct sched *s, uint64_t id, uint32_t ndev, int model, int g1,
+			    int g2, int64_t now)
+{
+	struct sched_job_spec js = jspec(id, 1, ndev, 100);
+	js.task.model_mask = model < 0 ? 0 : (uint64_t)1 << model;
+	js.groups[0] = (uint32_t)g1;
+	js.ngroups = 1;
+	if (g2 >= 0) {
+		js.groups[1] = (uint32_t)g2;
+		js.ngroups = 2;
+	}
+	return submit_spec(s, &js, now);
+}
+
+/* Checks the hold text of job h. */
+static inline void hold_is(struct sched *s, int h, const char *want)
+{
+	char buf[160];
+	sched_job_hold(s, (uint32_t)h, buf, sizeof buf);
+	CHECK_STR(buf, want);
+}
+
 /* Runs a pass and returns how many decisions of kind k it made. */
 static inline size_t pass_count(struct sched *s, int64_t now, struct sched_decisions *d,
 				enum sched_decision_kind k)

@@ -28,21 +28,7 @@ static int group(struct sched *s, const char *name, int32_t parent, int64_t run,
 
 static int sub(struct sched *s, uint64_t id, uint32_t ndev, int g1, int g2, int64_t now)
 {
-	struct sched_job_spec js = jspec(id, 1, ndev, 100);
-	js.groups[0] = (uint32_t)g1;
-	js.ngroups = 1;
-	if (g2 >= 0) {
-		js.groups[1] = (uint32_t)g2;
-		js.ngroups = 2;
-	}
-	return submit_spec(s, &js, now);
-}
-
-static void hold_is(struct sched *s, int h, const char *want)
-{
-	char buf[128];
-	sched_job_hold(s, (uint32_t)h, buf, sizeof buf);
-	CHECK_STR(buf, want);
+	return submit_in(s, id, ndev, -1, g1, g2, now);
 }
 
 static void test_limits_at_boundary(void)

@@ -56,18 +56,7 @@ static int org(struct sched *s)
 /* A job of ndev devices of model (-1 = any) charged to g. */
 static int msub(struct sched *s, uint64_t id, uint32_t ndev, int model, int g, int64_t now)
 {
-	struct sched_job_spec js = jspec(id, 1, ndev, 100);
-	js.task.model_mask = model < 0 ? 0 : (uint64_t)1 << model;
-	js.groups[0] = (uint32_t)g;
-	js.ngroups = 1;
-	return submit_spec(s, &js, now);
-}
-
-static void hold_is(struct sched *s, int h, const char *want)
-{
-	char buf[160];
-	sched_job_hold(s, (uint32_t)h, buf, sizeof buf);
-	CHECK_STR(buf, want);
+	return submit_in(s, id, ndev, model, g, -1, now);
 }
 
 /* The model of the first device job id started on in d, or -1. */
