@@ -19,20 +19,26 @@
 
 enum { MA, MB };
 
-static struct sched *two_models(enum sched_hetero h)
+/* A cluster of one node of 2 devices of model A and one of 2 of model B. */
+static struct sched *two_models_cfg(const struct sched_config *cfg)
 {
-	struct sched_config cfg;
 	struct aidc_err e = {0};
-
-	sched_config_defaults(&cfg);
-	cfg.hetero = h;
-	struct sched *s = mk_config(&cfg);
+	struct sched *s = mk_config(cfg);
 	CHECK_EQ(sched_add_model(s, "A", "v", 16384, &e), MA);
 	CHECK_EQ(sched_add_model(s, "B", "v", 16384, &e), MB);
 	CHECK_EQ(sched_add_partition(s, "p", &e), 0);
 	add_nodes(s, "a", 0, 1, 2, MA, 0, 0);
 	add_nodes(s, "b", 0, 1, 2, MB, 0, 1);
 	return s;
+}
+
+static struct sched *two_models(enum sched_hetero h)
+{
+	struct sched_config cfg;
+
+	sched_config_defaults(&cfg);
+	cfg.hetero = h;
+	return two_models_cfg(&cfg);
 }
 
 static void set_table(struct sched *s)
@@ -234,12 +240,7 @@ static void test_fair_share_charge(void)
 	cfg.order = SCHED_ORDER_MULTIFACTOR;
 	cfg.fs_half_life_s = 100;
 	cfg.prio_calc_period_s = 0;
-	struct sched *s = mk_config(&cfg);
-	CHECK_EQ(sched_add_model(s, "A", "v", 16384, &e), MA);
-	CHECK_EQ(sched_add_model(s, "B", "v", 16384, &e), MB);
-	CHECK_EQ(sched_add_partition(s, "p", &e), 0);
-	add_nodes(s, "a", 0, 1, 2, MA, 0, 0);
-	add_nodes(s, "b", 0, 1, 2, MB, 0, 1);
+	struct sched *s = two_models_cfg(&cfg);
 	CHECK_EQ(sched_model_charge(s, MA), 1000);
 	CHECK_EQ(sched_model_set_charge(s, MA, 2500, &e), 0);
 	CHECK_EQ(sched_model_set_charge(s, 2, 2500, &e), AIDC_E_INVAL);
