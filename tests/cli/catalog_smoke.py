@@ -14,6 +14,7 @@ torchvision. Adding a recipe means adding its case here (docs/catalog.md).
 import json
 import os
 import shutil
+import random
 import signal
 import socket
 import subprocess
@@ -39,9 +40,23 @@ def fail(why):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range where it can:
+    one inside it may be taken by any outgoing connection before the server
+    binds it."""
+    try:
+        lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    span = (10000, lo) if lo > 12000 else (hi + 1, 65536)
+    for _ in range(1000):
+        port = random.randrange(*span)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    fail("no free loopback port")
 
 
 def http(method, port, path, body=None, ctype="application/json", timeout=60):
