@@ -222,23 +222,36 @@ static void show_obj(json_t *o)
 	}
 }
 
+/* "N" or "-", then its per-model entries: "8 gpu:A100=4,gpu:T4=2". */
+static void jquota(json_t *a, char *buf, size_t n)
+{
+	char all[24], models[512];
+	jlim(a, "quota_devices", all, sizeof all);
+	jlist(a, "quota_models", models, sizeof models);
+	if (strcmp(models, "-") == 0)
+		snprintf(buf, n, "%s", all);
+	else
+		snprintf(buf, n, "%s %s", all, models);
+}
+
 static void show_accounts(json_t *r)
 {
 	if (!json_is_true(json_object_get(r, "enabled")))
 		printf("(no accounts: tenancy is off; docs/tenancy.md)\n");
-	printf("%-16s %-14s %-12s %-20s %7s %7s %7s\n", "NAME", "ORG", "DEFAULT_QOS", "QOS",
-	       "MAXRUN", "MAXSUB", "MAXDEV");
+	printf("%-16s %-14s %-12s %-20s %7s %7s %7s %s\n", "NAME", "ORG", "DEFAULT_QOS", "QOS",
+	       "MAXRUN", "MAXSUB", "MAXDEV", "QUOTA");
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(r, "accounts"), i, a)
 	{
-		char q[256], mr[24], ms[24], md[24];
+		char q[256], mr[24], ms[24], md[24], quota[560];
 		jlist(a, "qos", q, sizeof q);
 		jlim(a, "max_running_jobs", mr, sizeof mr);
 		jlim(a, "max_submit_jobs", ms, sizeof ms);
 		jlim(a, "max_devices", md, sizeof md);
-		printf("%-16.16s %-14.14s %-12.12s %-20.20s %7s %7s %7s\n", jstr(a, "name"),
-		       jstr(a, "parent"), jstr(a, "default_qos"), q, mr, ms, md);
+		jquota(a, quota, sizeof quota);
+		printf("%-16.16s %-14.14s %-12.12s %-20.20s %7s %7s %7s %s\n", jstr(a, "name"),
+		       jstr(a, "parent"), jstr(a, "default_qos"), q, mr, ms, md, quota);
 	}
 }
 

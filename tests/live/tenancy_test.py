@@ -536,6 +536,10 @@ def test_quota_models():
           "the entries, spelled as the nodes spell the models", o)
     r = ok(c, "A shown", "account", "show", "A")
     check("gpu:A100=1,gpu:T4=1" in r.stdout, "aidc account show lists them", r.stdout)
+    r = ok(c, "accounts listed", "account", "list")
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("A ")]
+    check(len(row) == 1 and row[0].endswith(" - gpu:A100=1,gpu:T4=1"),
+          "aidc account list shows A's quota: none of any model, then per model", r.stdout)
     ok(c, "a in A", "user", "add", a, "--account", "A")
     ok(c, "b in B", "user", "add", b, "--account", "B")
     body = stamp_body(marks)
