@@ -178,6 +178,7 @@ void sched_free(struct sched *s)
 	sched_idmap_release(&s->ids);
 	sched_predict_release(&s->pred);
 	sched_gittins_release(&s->git);
+	sched_forecast_release(s);
 	aidc_heap_release(&s->demote);
 	aidc_heap_release(&s->promote);
 	aidc_free(s->scr);

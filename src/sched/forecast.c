@@ -10,13 +10,16 @@
  * order with the run-time estimate the live core uses fixed as its prediction
  * (the copy has no history), and running jobs are restored on their
  * allocations. Then the same sched_pass decides, at now and at each estimated
- * end: a running job ends at its start plus what is left of sched_job_estimate
- * (time limit, else prediction, else history, else the default; one that ran
- * past it: see live_end; one without a time limit: at a quantile of its
- * partition's finished run times longer than its age, see tail_left), a job
- * started by the forecast runs for its
- * estimate, and a preempted victim is requeued. A pending job's estimate is
- * the time of the pass that started it in the copy.
+ * end: a running job submitted within the hour ends as its class's cohort
+ * runs (see "Cohorts" below), another one at its start plus what is left of
+ * sched_job_estimate (time limit, else prediction, else history, else the
+ * default; one that ran past it: see live_end; one without a time limit: at
+ * a quantile of its partition's finished run times longer than its age, see
+ * tail_left); a job started by the forecast runs its class's cohort's run
+ * time if it has one, else its estimate (the copy's scheduling decisions
+ * still use the live estimates: only how long jobs run differs), and a
+ * preempted victim is requeued. A pending job's estimate is the time of the
+ * pass that started it in the copy.
  *
  * What the copy does not carry: Tiresias levels and attained service, GITTINS
  * history and starvation marks: under those orders the copy's keys start
@@ -25,7 +28,8 @@
  * The speed table and each job's class (hetero.c) are copied, so under
  * cfg.hetero the copy chooses the device models the live core would.
  *
- * Cost: building the copy is O(nodes + devices + jobs log jobs); the run is at
+ * Cost: building the copy is O(nodes + devices + jobs log jobs) (cohorts: O(R
+ * log R) for R running jobs, see cohort_build); the run is at
  * most max_passes passes plus O(log R) per job end. The copy's passes are
  * cheaper than live ones: nobody reads its reasons, so a pass stops walking a
  * queue once no job left in it can start (pass.c, quiet_tail), and will-run
@@ -155,21 +159,109 @@ static int copy_job(const struct sched *s, struct sched *c, const struct sched_j
 /* The forecast's run: the copy, its handles' live handles, the estimated end
  * of each copy handle's current run (0 = not running), ends by time; per
  * live partition, the number of finished jobs in run_hist's buckets from b on
- * (tail_cnt[p * (SCHED_SVC_BUCKETS + 1) + b]). */
+ * (tail_cnt[p * (SCHED_SVC_BUCKETS + 1) + b]); per copy handle, its run time
+ * when it starts in the copy (queued_dur; 0 = its estimate); per class
+ * record, its cohort's run time (cohort_build). */
 struct run {
 	struct sched *c;
 	uint32_t *to_live;
 	int64_t *end_of;
 	struct aidc_heap ends;
 	uint32_t *tail_cnt;
+	int64_t *dur_of;
+	int64_t *cohort_d;
 };
 
 #define TAIL_MIN_JOBS 10u /* finished jobs longer than a running one's age */
+
+/*
+ * Cohorts (the forecast's run times of queued jobs and of jobs that started
+ * recently). A class's jobs submitted close together are usually one sweep
+ * of like jobs, and their run times are alike: in philly-pollux, 165 1-GPU
+ * jobs submitted within 40 minutes into one VC all ran 12,500-13,000 s while
+ * that VC's finished 1-GPU jobs had a median of 71 s; the scheduler's point
+ * prediction (a mean of the class's last finished jobs, predict.c) and any
+ * independent draw from the class's run times say "minutes". What the
+ * forecast sees at now is that the sweep's running jobs have all outlived
+ * their class's usual run time. So a class's running jobs submitted within
+ * FC_COHORT_S of now are its cohort, taken to share one run time D: the mean
+ * run time of the class's finished jobs that ran longer than the cohort's
+ * median run time so far (its members survived that long). With a cohort,
+ * the class's queued jobs run D (at most their limit) and the cohort's
+ * running jobs end at their start + D when that is still ahead; without one
+ * (or with too little history: FC_MIN_JOBS), a queued job runs its estimate
+ * and a running job ends as live_end says.
+ *
+ * History: per class, the run times of its finished jobs (fed by
+ * sched_job_finish, so a forecast at now sees only jobs finished by now) in
+ * quarter-octave buckets (sched_svc_bucket). Classes, finest first: same user,
+ * name and devices; same user and devices; same partition and devices; same
+ * partition. A job's class is the finest with FC_MIN_JOBS finished jobs.
+ * Costs: feed O(FC_LEVELS); per forecast O(R log R + C x FC_BUCKETS) for R
+ * running jobs and C classes with a cohort, then O(FC_LEVELS) per job.
+ */
+#define FC_BUCKETS     128 /* quarter octaves up to 2^32 s (longer: the last) */
+#define FC_MIN_JOBS    10u /* finished jobs a class needs (in total, and longer than the cohort) */
+#define FC_MAX_CLASSES (1u << 15) /* past it, new classes are not kept (coarser ones are used) */
+#define FC_COHORT_S    3600 /* running jobs submitted within this of now: their class's cohort */
+#define FC_LEVELS      4
+struct fc_class {
+	struct sched_hkey key;
+	uint32_t n;
+	uint32_t hist[FC_BUCKETS];
+};
+static const uint8_t fc_keys[FC_LEVELS] = {
+    SCHED_HK_USER | SCHED_HK_NAME | SCHED_HK_DEVS,
+    SCHED_HK_USER | SCHED_HK_DEVS,
+    SCHED_HK_PART | SCHED_HK_DEVS,
+    SCHED_HK_PART,
+};
+
+static uint32_t fc_bucket(int64_t run_s)
+{
+	uint32_t b = sched_svc_bucket(run_s > 0 ? (uint64_t)run_s : 1);
+	return b < FC_BUCKETS ? b : FC_BUCKETS - 1;
+}
 
 void sched_forecast_feed(struct sched *s, const struct sched_job *j)
 {
 	struct sched_partition *p = &s->parts[j->part];
 	p->run_hist[sched_svc_bucket(j->executed_s > 0 ? (uint64_t)j->executed_s : 1)]++;
+	if (s->quiet_tail)
+		return; /* a forecast's copy: nobody forecasts from it */
+	uint32_t b = fc_bucket(j->executed_s);
+	for (uint32_t level = 0; level < FC_LEVELS; level++) {
+		struct sched_hkey k;
+		struct fc_class *c;
+		if (!sched_hkey_make(j, level, fc_keys[level], sched_job_dev_milli(j), &k) ||
+		    !(c = sched_hindex_get(&s->fc_classes, &k, sizeof *c, 64, FC_MAX_CLASSES)))
+			continue;
+		c->n++;
+		c->hist[b]++;
+	}
+}
+
+void sched_forecast_release(struct sched *s)
+{
+	sched_hindex_release(&s->fc_classes);
+}
+
+static uint32_t fc_rec(const struct sched_hindex *x, const struct fc_class *c)
+{
+	return (uint32_t)((size_t)((const char *)c - (const char *)x->recs) / x->stride);
+}
+
+/* The record number of j's class (see above); UINT32_MAX if none. */
+static uint32_t fc_class_of(const struct sched *s, const struct sched_job *j)
+{
+	for (uint32_t level = 0; level < FC_LEVELS; level++) {
+		struct sched_hkey k;
+		const struct fc_class *c;
+		if (sched_hkey_make(j, level, fc_keys[level], sched_job_dev_milli(j), &k) &&
+		    (c = sched_hindex_find(&s->fc_classes, &k)) != NULL && c->n >= FC_MIN_JOBS)
+			return fc_rec(&s->fc_classes, c);
+	}
+	return UINT32_MAX;
 }
 
 /* The middle of run_hist's bucket b (sched_svc_bucket: 0-3 hold 0-3 s, 4-7
@@ -220,6 +312,74 @@ static int64_t tail_left(const struct run *r, uint32_t p, int64_t age, uint64_t 
 	return left > 1 ? left : 1;
 }
 
+/* The mean run time (bucket middles) of class c's finished jobs that ran
+ * longer than age; 0 when fewer than FC_MIN_JOBS did. */
+static int64_t fc_mean_above(const struct fc_class *c, int64_t age)
+{
+	double n = 0, sum = 0;
+	for (uint32_t b = fc_bucket(age) + 1; b < FC_BUCKETS; b++) {
+		n += c->hist[b];
+		sum += c->hist[b] * bucket_mid(b);
+	}
+	return n >= FC_MIN_JOBS ? (int64_t)(sum / n + 0.5) : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* r->cohort_d[class record]: its cohort's run time D (see above), 0 = none.
+ * Each cohort member's (class, run time so far) sorted: a class's median is
+ * the middle of its run. */
+static void cohort_build(const struct sched *s, int64_t now_s, struct run *r)
+{
+	const struct sched_hindex *x = &s->fc_classes;
+	r->cohort_d = aidc_calloc((size_t)x->n + 1, sizeof *r->cohort_d);
+	uint64_t *v = aidc_calloc((size_t)s->njob_slots + 1, sizeof *v);
+	size_t n = 0;
+	const uint64_t amask = (1ull << 40) - 1; /* run times < 2^40 s (AIDC_MAX_DURATION_S) */
+	for (uint32_t i = 0; i < s->njob_slots; i++) {
+		const struct sched_job *j = &s->jobs[i];
+		uint32_t rec;
+		if (j->live && j->running && now_s - j->submit_s <= FC_COHORT_S &&
+		    (rec = fc_class_of(s, j)) != UINT32_MAX) {
+			int64_t a = sched_job_run_s(j, now_s);
+			v[n++] = (uint64_t)rec << 40 | ((uint64_t)(a > 0 ? a : 0) & amask);
+		}
+	}
+	qsort(v, n, sizeof *v, cmp_u64);
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		for (hi = lo; hi < n && v[hi] >> 40 == v[lo] >> 40; hi++)
+			;
+		const struct fc_class *c =
+		    (const void *)((const char *)x->recs + (size_t)(v[lo] >> 40) * x->stride);
+		r->cohort_d[v[lo] >> 40] =
+		    fc_mean_above(c, (int64_t)(v[lo + (hi - lo - 1) / 2] & amask));
+	}
+	aidc_free(v);
+}
+
+/* The run time of j's class's cohort (0 = none, see above). */
+static int64_t cohort_dur(const struct sched *s, const struct run *r, const struct sched_job *j)
+{
+	uint32_t rec = fc_class_of(s, j);
+	return rec == UINT32_MAX ? 0 : r->cohort_d[rec];
+}
+
+/* How long live job j, queued now, runs in the forecast: its class's cohort's
+ * run time, at most its time limit; without a cohort, its estimate. */
+static int64_t queued_dur(const struct sched *s, const struct run *r, const struct sched_job *j)
+{
+	int64_t d = cohort_dur(s, r, j);
+	if (d <= 0)
+		return sched_job_est(s, j);
+	if (j->time_limit_s > 0 && d > j->time_limit_s)
+		d = j->time_limit_s;
+	return d > 1 ? d : 1;
+}
+
 /* Copy job h ends at end_s. */
 static void run_ends(struct run *r, uint32_t h, int64_t end_s)
 {
@@ -227,9 +387,25 @@ static void run_ends(struct run *r, uint32_t h, int64_t end_s)
 	aidc_heap_push(&r->ends, end_s, r->c->jobs[h].seq, h);
 }
 
+/* When live job j, running now and a cohort member (submitted within
+ * FC_COHORT_S), ends as its cohort runs: at its start + D (at most its time
+ * limit), if that is after now; else 0. */
+static int64_t cohort_end(const struct sched *s, const struct run *r, const struct sched_job *j,
+			  int64_t now_s)
+{
+	int64_t d = now_s - j->submit_s <= FC_COHORT_S ? cohort_dur(s, r, j) : 0;
+	if (d <= 0)
+		return 0;
+	if (j->time_limit_s > 0 && d > j->time_limit_s)
+		d = j->time_limit_s;
+	int64_t end = j->run_start_s + d - j->executed_s;
+	return end > now_s ? end : 0;
+}
+
 /*
- * When live job j, running now, is expected to end. Without a time limit,
- * once its partition has history past its age: as such jobs did (tail_left).
+ * When live job j, running now, is expected to end. A cohort member: as its
+ * cohort (cohort_end). Without a time limit, once its partition has history
+ * past its age: as such jobs did (tail_left).
  * Else at its start plus what is left of its estimate (as the core's will-run
  * assumes). A job already
  * past its estimate ran longer than predicted: it is expected to run as long
@@ -240,6 +416,9 @@ static void run_ends(struct run *r, uint32_t h, int64_t end_s)
 static int64_t live_end(const struct sched *s, const struct run *r, const struct sched_job *j,
 			int64_t now_s)
 {
+	int64_t ce = cohort_end(s, r, j, now_s);
+	if (ce > 0)
+		return ce;
 	if (j->time_limit_s <= 0) {
 		int64_t age = j->executed_s + (now_s - j->run_start_s);
 		int64_t tl = tail_left(r, j->part, age, j->seq);
@@ -274,9 +453,11 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 	r->c = c;
 	r->to_live = aidc_calloc(s->njobs + 1, sizeof *r->to_live);
 	r->end_of = aidc_calloc(s->njobs + 1, sizeof *r->end_of);
+	r->dur_of = aidc_calloc(s->njobs + 1, sizeof *r->dur_of);
 	if ((rc = copy_cluster(s, c, e)) != 0)
 		goto out;
 	tails_build(s, r);
+	cohort_build(s, now_s, r);
 	jobs_by_seq(s, order, &n);
 	sched_reserve_jobs(c, n); /* one allocation, not log n growth copies */
 	for (uint32_t i = 0; i < n; i++) {
@@ -294,6 +475,8 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 		r->to_live[h] = order[i];
 		if (j->running)
 			run_ends(r, (uint32_t)h, live_end(s, r, j, now_s));
+		else
+			r->dur_of[h] = queued_dur(s, r, j);
 	}
 	for (uint32_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].state != SCHED_NODE_UP &&
@@ -309,6 +492,8 @@ static void run_release(struct run *r)
 	sched_free(r->c);
 	aidc_free(r->to_live);
 	aidc_free(r->end_of);
+	aidc_free(r->dur_of);
+	aidc_free(r->cohort_d);
 	aidc_free(r->tail_cnt);
 	aidc_heap_release(&r->ends);
 }
@@ -328,7 +513,8 @@ static bool take_decisions(struct run *r, const struct sched_decisions *d, int64
 				*st = t;
 				(*npending)--;
 			}
-			int64_t est = sched_job_estimate(r->c, x->job);
+			int64_t est = r->dur_of[x->job] ? r->dur_of[x->job]
+							: sched_job_estimate(r->c, x->job);
 			run_ends(r, x->job, t + (est > 1 ? est : 1));
 		} else if (x->kind == SCHED_DECIDE_PREEMPT) {
 			r->end_of[x->job] = 0; /* its heap entry is now stale */

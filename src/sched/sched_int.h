@@ -376,6 +376,9 @@ struct sched {
 	/* Fair-share charge per device model, milli (sched_model_set_charge,
 	 * hetero.c); NULL until the first set: every model 1000 (hetero2). */
 	uint32_t *fs_charge;
+	/* forecast.c: finished jobs' run times per class (user, name and devices
+	 * down to the partition), the forecast's run times of queued jobs */
+	struct sched_hindex fc_classes;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are
@@ -756,8 +759,10 @@ void sched_predict_release(struct sched_predict *p);
 uint32_t sched_svc_bucket(uint64_t x);
 uint64_t sched_svc_bucket_top(uint32_t b);
 
-/* forecast.c: a finished job's run time into its partition's run_hist */
+/* forecast.c: a finished job's run time into its partition's run_hist and
+ * its classes' histograms; sched_forecast_release frees the latter */
 void sched_forecast_feed(struct sched *s, const struct sched_job *j);
+void sched_forecast_release(struct sched *s);
 
 /* place.c */
 /* Places job h on free resources now and takes them; the allocations are left

@@ -141,6 +141,91 @@ static void test_running_ends_as_history(void)
 	sched_free(s);
 }
 
+/*
+ * A queued job runs in the forecast as its class's cohort does, not for its
+ * estimate, once the class has 10 finished jobs; only finished jobs are
+ * history. One node of one device, FIFO; every job is user u's "job" on one
+ * device with a limit of 5,000 s (its estimate). Nine ran 1,000 s each; A
+ * runs since T and B, C wait: with too little history every job runs its
+ * limit, B at T + 5,000 and C at T + 10,000 (A, running, is no history). A
+ * finishes at T + 1,000 (the tenth: bucket 896-1,024 s, middle 960) and B
+ * starts: B is the class's cohort (submitted within the hour, running for
+ * 0 s), whose run time is the mean of the class's jobs that ran longer than
+ * 0 s: 960. So B ends at T + 1,960, C runs 960 s, D (limit 500) runs 500 s
+ * (its limit is less), and E starts at T + 3,420. The live core keeps its
+ * estimates.
+ */
+static void test_queued_runs_as_history(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 1);
+	struct aidc_err e = {0};
+	int64_t t = 0;
+	for (uint64_t id = 1; id <= 9; id++, t += 1000) {
+		int h = submit(s, id, 1, 1, 5000, t);
+		pass(s, t);
+		CHECK_EQ(sched_job_state(s, (uint32_t)h), SCHED_JOB_RUNNING);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)h, t + 1000, &e), 0);
+	}
+	int a = submit(s, 10, 1, 1, 5000, t);
+	pass(s, t);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a), SCHED_JOB_RUNNING);
+	int b = submit(s, 11, 1, 1, 5000, t), c = submit(s, 12, 1, 1, 5000, t);
+	int64_t est[16];
+	forecast(s, t, est, 16);
+	CHECK_EQ(est[b], t + 5000);
+	CHECK_EQ(est[c], t + 10000);
+	CHECK_EQ(sched_job_finish(s, (uint32_t)a, t + 1000, &e), 0);
+	pass(s, t + 1000);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b), SCHED_JOB_RUNNING);
+	int d = submit(s, 13, 1, 1, 500, t + 1000), f = submit(s, 14, 1, 1, 5000, t + 1000);
+	forecast(s, t + 1000, est, 16);
+	CHECK_EQ(est[c], t + 1960);
+	CHECK_EQ(est[d], t + 2920);
+	CHECK_EQ(est[f], t + 3420);
+	CHECK_EQ(sched_job_estimate(s, (uint32_t)c), 5000);
+	sched_free(s);
+}
+
+/*
+ * A cohort's run time is conditioned on how long its members have run. One
+ * node of two devices; limits of 5,000 s. Ten times, two jobs of the class
+ * ran together: one 100 s (bucket middle 104), one 2,000 s (middle 1,920).
+ * Then A and B start at T and C waits. At T + 50 the cohort (A, B) has run
+ * 50 s: its run time is the mean of the class's jobs longer than that,
+ * (10 x 104 + 10 x 1,920) / 20 = 1,012, so C starts at T + 1,012. At T + 500
+ * only the 2,000 s jobs ran longer: C at T + 1,920. At T + 3,700, A and B
+ * were submitted more than an hour ago: no cohort, they end at their limits
+ * and C starts at T + 5,000.
+ */
+static void test_cohort_survival(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 2);
+	struct aidc_err e = {0};
+	int64_t t = 0;
+	for (uint64_t id = 1; id <= 20; id += 2, t += 2000) {
+		int h1 = submit(s, id, 1, 1, 5000, t), h2 = submit(s, id + 1, 1, 1, 5000, t);
+		pass(s, t);
+		CHECK_EQ(sched_job_state(s, (uint32_t)h2), SCHED_JOB_RUNNING);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)h1, t + 100, &e), 0);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)h2, t + 2000, &e), 0);
+	}
+	int a = submit(s, 21, 1, 1, 5000, t), b = submit(s, 22, 1, 1, 5000, t);
+	pass(s, t);
+	CHECK_EQ(sched_job_state(s, (uint32_t)a), SCHED_JOB_RUNNING);
+	CHECK_EQ(sched_job_state(s, (uint32_t)b), SCHED_JOB_RUNNING);
+	int c = submit(s, 23, 1, 1, 5000, t);
+	int64_t est[32];
+	forecast(s, t + 50, est, 32);
+	CHECK_EQ(est[c], t + 1012);
+	forecast(s, t + 500, est, 32);
+	CHECK_EQ(est[c], t + 1920);
+	forecast(s, t + 3700, est, 32);
+	CHECK_EQ(est[c], t + 5000);
+	sched_free(s);
+}
+
 /* A random job: 1-3 tasks of 1, 2 or 4 devices (some spread over exactly
  * ntasks nodes), limits 0 (the default estimate) or 60 s .. 2 h, some with a
  * prediction and an oracle run time. */
@@ -277,8 +362,9 @@ static void test_node_filters(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-	    TEST(test_queue_forward), TEST(test_backfill_forward), TEST(test_never_and_bad_input),
-	    TEST(test_fast_equals_reference), TEST(test_running_ends_as_history),
-	    TEST(test_node_filters)};
+	    TEST(test_queue_forward),		TEST(test_backfill_forward),
+	    TEST(test_never_and_bad_input),	TEST(test_fast_equals_reference),
+	    TEST(test_running_ends_as_history), TEST(test_node_filters),
+	    TEST(test_queued_runs_as_history),	TEST(test_cohort_survival)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
