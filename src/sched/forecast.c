@@ -177,9 +177,10 @@ struct run {
 /*
  * Cohorts (the forecast's run times of queued jobs and of jobs that started
  * recently). A class's jobs submitted close together are usually one sweep
- * of like jobs, and their run times are alike: in philly-pollux, 165 1-GPU
- * jobs submitted within 40 minutes into one VC all ran 12,500-13,000 s while
- * that VC's finished 1-GPU jobs had a median of 71 s; the scheduler's point
+ * of like jobs, and their run times are alike: in philly-pollux, 247 1-GPU
+ * jobs submitted within 16 minutes into one VC ran 11,000-34,600 s (median
+ * 13,700) while that VC's 1-GPU jobs finished before (2,344 since the
+ * replay's start) had a median of 70 s; the scheduler's point
  * prediction (a mean of the class's last finished jobs, predict.c) and any
  * independent draw from the class's run times say "minutes". What the
  * forecast sees at now is that the sweep's running jobs have all outlived
