@@ -138,6 +138,31 @@ static void stop_pid(pid_t pid)
 	waitpid(pid, NULL, WNOHANG);
 }
 
+/* The HAProxy a controller left routing (router_keep_on_stop): named by
+ * controller/router/haproxy.pid, stopped when that pid is still a haproxy.
+ * Returns how many processes it stopped (0 or 1). */
+static int stop_kept_router(const char *dir)
+{
+	char p[1400], comm[64] = "";
+	snprintf(p, sizeof p, "%s/controller/router/haproxy.pid", dir);
+	pid_t pid = read_pid(p);
+	if (pid <= 0)
+		return 0;
+	char cp[64];
+	snprintf(cp, sizeof cp, "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(cp, "r");
+	if (f) {
+		if (!fgets(comm, sizeof comm, f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	unlink(p);
+	if (strncmp(comm, "haproxy", 7) != 0 || !alive(pid))
+		return 0;
+	stop_pid(pid);
+	return 1;
+}
+
 /* GET path on the controller's socket; the decoded reply (caller frees with
  * json_decref), or NULL on any failure. */
 static json_t *get_json(const char *sock, const char *path)
@@ -784,6 +809,7 @@ int cli_down_main(int argc, char **argv)
 		unlink(p);
 		stopped++;
 	}
+	stopped += stop_kept_router(dir);
 	printf("stopped %d processes\n", stopped);
 	return CLI_EXIT_OK;
 }

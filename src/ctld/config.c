@@ -234,6 +234,12 @@ static const struct key keys[] = {
 	    "router slots one user's services hold at most (admins too; 0: no cap); a "
 	    "user's further services wait without an address, and a free slot goes to the "
 	    "waiting service whose owner holds the fewest"),
+	BOOL("router_keep_on_stop", router_keep_on_stop, "false",
+	     "a clean stop of the controller leaves HAProxy routing to the replicas (which "
+	     "run on), and the next controller with this state directory adopts it, so "
+	     "services answer through a restart or an upgrade; false: stopped with the "
+	     "controller. Under systemd the unit needs KillMode=process for it "
+	     "(docs/services.md)"),
 };
 _Static_assert(AIDC_ARRAY_LEN(keys) <= CTLD_CONFIG_MAX_KEYS, "raise CTLD_CONFIG_MAX_KEYS");
 

@@ -124,6 +124,7 @@ struct ctld_config {
 	int64_t max_services_per_user;
 	int64_t service_slots_per_user;
 	int hetero; /* enum sched_hetero (speeds.c, docs/placement.md) */
+	bool router_keep_on_stop; /* a clean stop leaves HAProxy routing (adopted next start) */
 };
 
 /* Fills the defaults of config.c's table (state_dir "/var/lib/aidc", loopback, ...). */

@@ -65,6 +65,7 @@ struct ctld_haproxy {
 	int places;  /* template servers per slot */
 	char *names; /* slots x places names of PLACE_NAME_BYTES (place_name) */
 	char *dir, *cfg_path, *sock_path, *log_path, *map_path;
+	char *pid_path; /* haproxy.pid: for `aidc down` and operators, after a detach */
 };
 
 static int write_file(const char *path, const char *text, struct aidc_err *e);
@@ -1025,6 +1026,18 @@ static int wait_ready(struct ctld_haproxy *h, off_t log_off, struct aidc_err *e)
 	}
 }
 
+/* dir/haproxy.pid: the pid of the haproxy routing for this dir, so that what
+ * stops a center (`aidc down`) finds one a controller left running. Best
+ * effort: a failure is logged, routing does not depend on it. */
+static void pid_file_write(const struct ctld_haproxy *h)
+{
+	char num[24];
+	struct aidc_err e = {0};
+	snprintf(num, sizeof num, "%d\n", (int)h->pid);
+	if (write_file(h->pid_path, num, &e) != 0)
+		aidc_log(AIDC_LOG_WARN, "haproxy: %s", e.msg);
+}
+
 static void haproxy_free(struct ctld_haproxy *h)
 {
 	if (!h)
@@ -1034,6 +1047,7 @@ static void haproxy_free(struct ctld_haproxy *h)
 	aidc_free(h->sock_path);
 	aidc_free(h->log_path);
 	aidc_free(h->map_path);
+	aidc_free(h->pid_path);
 	aidc_free(h->names);
 	aidc_free(h);
 }
@@ -1075,6 +1089,7 @@ int ctld_haproxy_start(const struct ctld_haproxy_opts *o, struct ctld_haproxy **
 	h->sock_path = join(o->dir, "admin.sock");
 	h->log_path = join(o->dir, "haproxy.log");
 	h->map_path = join(o->dir, "servers.map");
+	h->pid_path = join(o->dir, "haproxy.pid");
 	h->places = o->servers_per_slot ? o->servers_per_slot : CTLD_HAPROXY_SERVERS_PER_SLOT;
 	h->names = aidc_calloc((size_t)h->slots * (size_t)h->places, PLACE_NAME_BYTES);
 	struct aidc_buf cfg;
@@ -1096,6 +1111,7 @@ int ctld_haproxy_start(const struct ctld_haproxy_opts *o, struct ctld_haproxy **
 		 o->bind_addr, o->port_base, o->port_base + o->slots - 1);
 done:
 	aidc_buf_release(&cfg);
+	pid_file_write(h);
 	*out = h;
 	return 0;
 fail:
@@ -1111,6 +1127,19 @@ void ctld_haproxy_stop(struct ctld_haproxy *h)
 	if (!h)
 		return;
 	stop_pid(h->pid);
+	unlink(h->pid_path);
+	haproxy_free(h);
+}
+
+void ctld_haproxy_detach(struct ctld_haproxy *h)
+{
+	if (!h)
+		return;
+	if (ctld_haproxy_alive(h))
+		aidc_log(AIDC_LOG_INFO,
+			 "haproxy: pid %d keeps routing after this controller (router_keep_on_stop); "
+			 "the next controller with %s adopts it",
+			 (int)h->pid, h->dir);
 	haproxy_free(h);
 }
 

@@ -104,6 +104,13 @@ int ctld_haproxy_start(const struct ctld_haproxy_opts *o, struct ctld_haproxy **
  */
 void ctld_haproxy_stop(struct ctld_haproxy *h);
 
+/*
+ * Frees h and leaves haproxy routing (router_keep_on_stop): the next start in
+ * the same dir adopts it; dir/haproxy.pid (written by start) names it for
+ * whoever stops the center (`aidc down`). NULL is a no-op.
+ */
+void ctld_haproxy_detach(struct ctld_haproxy *h);
+
 /* Whether haproxy still runs (waitpid WNOHANG for a child, kill(pid, 0) for an
  * adopted one). h is borrowed; not const: it remembers a reaped child. */
 bool ctld_haproxy_alive(struct ctld_haproxy *h);

@@ -531,7 +531,10 @@ void svc_worker_stop(struct ctld *c)
 		pthread_join(S->worker, NULL);
 		S->worker_started = false;
 	}
-	ctld_haproxy_stop(S->lb);
+	if (c->cfg.router_keep_on_stop)
+		ctld_haproxy_detach(S->lb);
+	else
+		ctld_haproxy_stop(S->lb);
 	S->lb = NULL;
 	if (S->sh_init) {
 		aidc_free(S->sh.targets);

@@ -838,6 +838,40 @@ static void adopt(void)
 	backend_kill(&a);
 }
 
+/* router_keep_on_stop: detach leaves haproxy running and named in
+ * haproxy.pid; the next start adopts it; stop ends it and removes the file. */
+static void detach(void)
+{
+	need_haproxy();
+	int base;
+	struct ctld_haproxy *h1 = start_hx(1, &base, "detach");
+	pid_t pid = ctld_haproxy_pid(h1);
+	char dir[300], pidf[340], line[32] = "";
+	snprintf(dir, sizeof dir, "%s/detach", tmpdir);
+	snprintf(pidf, sizeof pidf, "%s/haproxy.pid", dir);
+	FILE *f = fopen(pidf, "r");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(line, sizeof line, f) != NULL);
+		fclose(f);
+	}
+	CHECK_EQ(strtol(line, NULL, 10), (long)pid);
+	ctld_haproxy_detach(h1);
+	CHECK_EQ(kill(pid, 0), 0); /* still routing */
+	CHECK(!port_free(base));
+	struct ctld_haproxy_opts o = {
+	    .bin = hx_bin, .dir = dir, .bind_addr = "127.0.0.1", .port_base = base, .slots = 1};
+	struct ctld_haproxy *h2 = NULL;
+	struct aidc_err e = {0};
+	CHECK_EQ(ctld_haproxy_start(&o, &h2, &e), 0);
+	CHECK(ctld_haproxy_adopted(h2));
+	CHECK_EQ(ctld_haproxy_pid(h2), (int)pid);
+	ctld_haproxy_stop(h2);
+	CHECK(access(pidf, F_OK) != 0);
+	CHECK(port_free(base));
+	ctld_haproxy_detach(NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -846,6 +880,7 @@ int main(int argc, char **argv)
 	    TEST(route_and_stats),
 	    TEST(bad_input),
 	    TEST(adopt),
+	    TEST(detach),
 	    TEST(stop_and_errors),
 	    TEST(crash_redispatch),
 	    {"rolling_no_failures", rolling_no_failures, 60},

@@ -285,10 +285,9 @@ def other_user(svc):
     check(st == 202 and poll(lambda: svc.get("theirs") is None, 30), "and deleting it works")
 
 
-def restart_controller(svc):
+def start_controller(svc):
+    """The center's controller again, on its port with its state: the Popen."""
     c = svc.c
-    os.kill(c.pids()["controller"], signal.SIGKILL)
-    time.sleep(0.2)
     port = open(os.path.join(c.dir, "controller", "port")).read().strip()
     log = open(os.path.join(c.dir, "controller.log"), "a")
     args = [AIDC, "controller", "--state-dir", os.path.join(c.dir, "controller"),
@@ -298,6 +297,35 @@ def restart_controller(svc):
     p = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
     with open(os.path.join(c.dir, "pids", "controller.pid"), "w") as f:
         f.write(str(p.pid))
+    return p
+
+
+def restart_controller(svc):
+    os.kill(svc.c.pids()["controller"], signal.SIGKILL)
+    time.sleep(0.2)
+    return start_controller(svc)
+
+
+def clean_restart(svc, p, addr, jobs_before):
+    """router_keep_on_stop: a SIGTERM'd controller leaves HAProxy routing;
+    requests succeed while no controller runs; the next one adopts it."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pass
+    check(p.returncode == 0, "the controller stops cleanly on SIGTERM", p.returncode)
+    try_ok = sum(1 for _ in range(5) if get_url(addr)[0] == 200)
+    check(try_ok == 5, "with no controller running the router still serves (%d/5)" % try_ok)
+    start_controller(svc)
+    up = poll(lambda: svc.get("web") if os.path.exists(svc.c.sock) else None, 60)
+    s = svc.ready("web", 2, timeout=60)
+    log = open(os.path.join(svc.c.dir, "controller.log"), errors="replace").read()
+    check(up is not None and s is not None and
+          sorted(r["job"] for r in s["replica_list"]) == jobs_before and
+          "keeps routing after this controller" in log and log.count("haproxy: adopted pid") >= 2,
+          "after a clean restart the kept router is adopted, the same replicas serve",
+          jobs_before, s)
 
 
 def scenario_main(svc, script):
@@ -365,7 +393,7 @@ def scenario_main(svc, script):
     other_user(svc)
 
     jobs_before = sorted(r["job"] for r in svc.get("web")["replica_list"])
-    restart_controller(svc)
+    p = restart_controller(svc)
     up = poll(lambda: svc.get("web") if os.path.exists(svc.c.sock) else None, 60)
     try_ok = sum(1 for _ in range(5) if get_url(addr)[0] == 200)
     check(try_ok == 5, "requests succeed through a controller restart (%d/5)" % try_ok)
@@ -373,6 +401,7 @@ def scenario_main(svc, script):
     check(up is not None and s is not None and
           sorted(r["job"] for r in s["replica_list"]) == jobs_before,
           "after kill -9 the same replicas serve, none added", jobs_before, s)
+    clean_restart(svc, p, addr, jobs_before)
     return addr, slot
 
 
@@ -506,7 +535,7 @@ def main():
     with open(conf, "w") as f:
         f.write("service_port_base = %d\nservice_slots = 4\nreplica_port_min = %d\n"
                 "replica_port_max = %d\nmax_services_per_user = 4\n"
-                "service_slots_per_user = 3\n"
+                "service_slots_per_user = 3\nrouter_keep_on_stop = true\n"
                 % (base, rbase, rbase + 199))
     c = Center(agents=2, extra=("--controller-config", conf))
     script = os.path.join(c.dir, "replica.py")
