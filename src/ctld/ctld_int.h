@@ -634,6 +634,8 @@ const char *ctld_sched_reason(struct ctld *c, const struct ctld_job *j, char *bu
 
 /* metrics.c: GET /metrics, and the observations it reports (loop thread). */
 int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m);
+/* GET /metrics/services: per-service series, of the caller's services (admins: all). */
+int ctld_lf_metrics_services(struct ctld *c, struct ctld_msg *m);
 int64_t ctld_mono_us(void); /* CLOCK_MONOTONIC in microseconds */
 void ctld_metrics_queue_wait(struct ctld *c, double seconds);
 void ctld_metrics_pass(struct ctld *c, int64_t us);

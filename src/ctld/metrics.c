@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ctld/ctld_int.h"
+#include "ctld/services.h"
 #include "util/clock.h"
 #include "util/util.h"
 
@@ -282,6 +283,94 @@ static void node_metrics(struct ctld *c, struct aidc_buf *b, struct series_set *
 		label(b, c->nodes[i].name);
 		aidc_buf_printf(b, "} %.3f\n", (double)(age < 0 ? 0 : age) / 1e3);
 	}
+}
+
+/* ---- GET /metrics/services: one series per service, for its owner ---------------- */
+
+/* Labels service="NAME",user="OWNER" of s, with the braces left open. */
+static void svc_labels(struct aidc_buf *b, const char *family, const struct svc_service *s)
+{
+	aidc_buf_printf(b, "%s{service=", family);
+	label(b, s->name);
+	aidc_buf_puts(b, ",user=");
+	label(b, s->user);
+}
+
+/* The services the caller may see: admins every one, a user their own. */
+static size_t visible_services(struct ctld *c, const struct ctld_msg *m,
+			       const struct svc_service **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; c->svc && i < c->svc->n; i++)
+		if (m->req->who.admin || m->req->who.uid == c->svc->v[i]->uid)
+			out[n++] = c->svc->v[i];
+	return n;
+}
+
+static void svc_counters(struct aidc_buf *b, const struct svc_service *const *v, size_t n)
+{
+	header(b, "aidc_svc_requests_total", "counter", "Requests the router received for it.");
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, "aidc_svc_requests_total", v[i]);
+		aidc_buf_printf(b, "} %" PRIu64 "\n", v[i]->requests);
+	}
+	header(b, "aidc_svc_responses_5xx_total", "counter", "5xx responses among them.");
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, "aidc_svc_responses_5xx_total", v[i]);
+		aidc_buf_printf(b, "} %" PRIu64 "\n", v[i]->resp_5xx);
+	}
+	header(b, "aidc_svc_restarts_total", "counter",
+	       "Replicas replaced after an exit or a failed probe.");
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, "aidc_svc_restarts_total", v[i]);
+		aidc_buf_printf(b, "} %" PRId64 "\n", v[i]->restarts);
+	}
+}
+
+static void svc_gauges(struct aidc_buf *b, const struct svc_service *const *v, size_t n)
+{
+	static const char *const states[] = {"starting", "ready", "draining", "stopping"};
+	header(b, "aidc_svc_requests_per_second", "gauge",
+	       "Request rate over the router's last measuring interval.");
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, "aidc_svc_requests_per_second", v[i]);
+		aidc_buf_printf(b, "} %.3f\n", v[i]->rps);
+	}
+	header(b, "aidc_svc_response_seconds", "gauge",
+	       "The router's average response time (absent before the first request).");
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->avg_ms >= 0 && v[i]->requests > 0) {
+			svc_labels(b, "aidc_svc_response_seconds", v[i]);
+			aidc_buf_printf(b, "} %.3f\n", (double)v[i]->avg_ms / 1e3);
+		}
+	header(b, "aidc_svc_replicas_wanted", "gauge", "Replicas wanted now (spec or autoscaler).");
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, "aidc_svc_replicas_wanted", v[i]);
+		aidc_buf_printf(b, "} %" PRId64 "\n", v[i]->want);
+	}
+	header(b, "aidc_svc_replicas", "gauge", "Its replicas by state.");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t by[4] = {0};
+		for (size_t k = 0; k < v[i]->nr; k++)
+			if (v[i]->r[k].state >= 0 && v[i]->r[k].state < 4)
+				by[v[i]->r[k].state]++;
+		for (int k = 0; k < 4; k++) {
+			svc_labels(b, "aidc_svc_replicas", v[i]);
+			aidc_buf_printf(b, ",state=\"%s\"} %" PRIu64 "\n", states[k], by[k]);
+		}
+	}
+}
+
+int ctld_lf_metrics_services(struct ctld *c, struct ctld_msg *m)
+{
+	size_t cap = c->svc && c->svc->n ? c->svc->n : 1;
+	const struct svc_service **v = aidc_calloc(cap, sizeof *v);
+	size_t n = visible_services(c, m, v);
+	svc_counters(&m->resp->body, v, n);
+	svc_gauges(&m->resp->body, v, n);
+	aidc_free(v);
+	m->resp->content_type = "text/plain; version=0.0.4";
+	return CTLD_DONE;
 }
 
 int ctld_lf_metrics(struct ctld *c, struct ctld_msg *m)

@@ -368,6 +368,7 @@ VIA(h_drain, ctld_lf_audited_node_drain, NULL)
 VIA(h_resume, ctld_lf_audited_node_resume, NULL)
 VIA(h_health, lf_health, NULL)
 VIA(h_metrics, ctld_lf_metrics, NULL)
+VIA(h_metrics_services, ctld_lf_metrics_services, NULL)
 VIA(h_register, ctld_lf_register, &api_schema_agent_register)
 VIA(h_heartbeat, ctld_lf_heartbeat, &api_schema_heartbeat)
 VIA(h_work, ctld_lf_work, NULL)
@@ -522,6 +523,9 @@ const struct api_route ctld_routes[] = {
 	 "the caller's identity: user, uid, admin, how authenticated"},
 	{"GET", "/metrics", h_metrics, API_ROLE_PUBLIC, NULL, "text/plain",
 	 "Prometheus metrics"},
+	{"GET", "/metrics/services", h_metrics_services, API_ROLE_USER, NULL, "text/plain",
+	 "Prometheus metrics per inference service, named: the caller's services (admins: "
+	 "every one)"},
 	{"GET", "/v1/openapi.json", h_openapi, API_ROLE_PUBLIC, NULL, "OpenAPI",
 	 "this API's OpenAPI 3 document"},
 	{"POST", "/v1/agents/register", h_register, API_ROLE_AGENT, "AgentRegister", "AgentOk",

@@ -276,6 +276,17 @@ def other_user(svc):
     r = c.cli("serve", "--name", "theirs", "--replicas", "1", "--", "/bin/sleep", "1000",
               user=OTHER)
     check(r.returncode == 0, "the other user creates a service", r.stderr)
+    # GET /metrics/services: each user's own series, admins every one.
+    mine = subprocess.run(["setpriv", "--reuid", OTHER, "--regid", OTHER, "--init-groups",
+                           "curl", "-s", "--unix-socket", c.sock, "http://x/metrics/services"],
+                          capture_output=True, text=True, timeout=30).stdout
+    st, everyone = c.http("GET", "/metrics/services")
+    everyone = everyone.decode()
+    check('aidc_svc_replicas_wanted{service="theirs",user="%s"} 1' % OTHER in mine and
+          'service="web"' not in mine, "/metrics/services: a user sees only their services",
+          mine)
+    check(st == 200 and 'aidc_svc_requests_total{service="web",user="root"}' in everyone and
+          'service="theirs"' in everyone, "/metrics/services: root sees every one", everyone)
     st, _ = svc.api("POST", "/v1/services/theirs/scale", {"replicas": 0})
     r = c.cli("audit", "--action", "service.scale", "--json")
     check(st == 200 and "service theirs" in r.stdout and
