@@ -113,6 +113,68 @@ static const char *value(json_t *j, enum aidc_sacct_field f, struct aidc_buf *b)
 	}
 }
 
+/* A step row (steps.c's fields; the job's batch step made from the job, with
+ * "batch": true): JobID JOB.STEP, no partition, user or limit, as sacct. */
+static const char *step_value(json_t *s, enum aidc_sacct_field f, struct aidc_buf *b)
+{
+	long long start = cli_slurm_int(s, "start_s"), end = cli_slurm_int(s, "end_s");
+	switch (f) {
+	case AIDC_SAF_JOBID:
+		return cli_slurm_str(s, "id");
+	case AIDC_SAF_JOBNAME:
+		return cli_slurm_str(s, "name");
+	case AIDC_SAF_ACCOUNT:
+		return cli_slurm_str(s, "account");
+	case AIDC_SAF_ALLOCCPUS:
+		return num(cli_slurm_int(s, "cpus"), b);
+	case AIDC_SAF_ALLOCTRES:
+		aidc_buf_printf(b, "cpu=%lld,node=%lld", cli_slurm_int(s, "cpus"),
+				cli_slurm_int(s, "nnodes"));
+		return aidc_buf_str(b);
+	case AIDC_SAF_STATE:
+		return aidc_slurm_state_name(aidc_slurm_state_of(cli_slurm_str(s, "state")));
+	case AIDC_SAF_EXITCODE:
+		aidc_buf_printf(b, "%lld:%lld", cli_slurm_int(s, "exit_code"),
+				cli_slurm_int(s, "signal"));
+		return aidc_buf_str(b);
+	case AIDC_SAF_START:
+	case AIDC_SAF_SUBMIT:
+		return cli_slurm_when(start, "Unknown", b);
+	case AIDC_SAF_END:
+		return cli_slurm_when(end, "Unknown", b);
+	case AIDC_SAF_ELAPSED:
+		return duration(end > 0 ? end - start : start > 0 ? (long long)aidc_wall_s() - start : 0,
+				b);
+	case AIDC_SAF_NNODES:
+		return num(cli_slurm_int(s, "nnodes"), b);
+	case AIDC_SAF_NODELIST:
+		return cli_slurm_str(s, "nodelist");
+	default: /* Partition, User, Timelimit, ReqMem: blank on step lines */
+		return "";
+	}
+}
+
+/* The batch step of an aidc sbatch job that started: the script on its
+ * first node, as sacct's JOB.batch line. NULL otherwise. */
+static json_t *batch_step(json_t *j)
+{
+	if (!json_is_true(json_object_get(j, "slurm_batch")) || cli_slurm_int(j, "start_s") <= 0)
+		return NULL;
+	char id[48];
+	snprintf(id, sizeof id, "%lld.batch", cli_slurm_int(j, "id"));
+	long long nodes = cli_slurm_node_count(j), cpus_all = cpus(j);
+	json_t *first = json_array_get(json_object_get(j, "nodes"), 0);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:b}", "id", id,
+			 "name", "batch", "account", cli_slurm_str(j, "account"), "cpus",
+			 (json_int_t)(nodes > 0 ? cpus_all / nodes : cpus_all), "nnodes",
+			 (json_int_t)1, "state", cli_slurm_str(j, "state"), "start_s",
+			 (json_int_t)cli_slurm_int(j, "start_s"), "end_s",
+			 (json_int_t)cli_slurm_int(j, "end_s"), "exit_code",
+			 (json_int_t)cli_slurm_int(j, "exit_code"), "signal",
+			 (json_int_t)cli_slurm_int(j, "signal"), "nodelist",
+			 json_is_string(first) ? json_string_value(first) : "", "batch", 1);
+}
+
 /* sacct's options with no meaning here: refused naming them, with why. */
 static const struct cli_slurm_refused sa_refused[] = {
     {"long", 'l', NULL, "the long field set is not implemented; use -o/--format"},
@@ -169,8 +231,8 @@ static const struct cli_slurm_short sa_short[] = {
 static struct cli_flag *sa_flags(struct sa_opts *o, size_t *n)
 {
 	const struct cli_flag base[] = {
-	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list), whenever they ran "
-	     "(no default start time)", 0, 0, NULL, NULL},
+	    {"jobs", CLI_STR, &o->jobs, "IDS", "(-j) these jobs (comma list of ID, ID.STEP, "
+	     "ID.batch), whenever they ran (no default start time)", 0, 0, NULL, NULL},
 	    {"user", CLI_STR, &o->user, "USERS", "(-u) jobs of these users (comma list of names "
 	     "or uids; others' jobs only for admins); default: the caller", 0, 0, NULL, NULL},
 	    {"allusers", CLI_BOOL, &o->allusers, NULL, "(-a) every user's jobs (admins; others "
@@ -194,8 +256,8 @@ static struct cli_flag *sa_flags(struct sa_opts *o, size_t *n)
 	     NULL},
 	    {"delimiter", CLI_STR, &o->delim, "TEXT", "the separator of -p/-P instead of '|'", 0, 0,
 	     NULL, NULL},
-	    {"allocations", CLI_BOOL, &o->allocs, NULL, "(-X) only the allocations: accepted; a job "
-	     "has no steps here, so nothing changes", 0, 0, NULL, NULL},
+	    {"allocations", CLI_BOOL, &o->allocs, NULL, "(-X) only the jobs' own lines, not their "
+	     "steps (JOB.batch, JOB.STEP)", 0, 0, NULL, NULL},
 	    {"partition", CLI_STR, &o->part, "PARTS", "(-r) jobs in these partitions", 0, 0, NULL,
 	     NULL},
 	    {"accounts", CLI_STR, &o->acct, "ACCOUNTS", "(-A) jobs charged to these accounts", 0, 0,
@@ -211,8 +273,17 @@ static struct cli_flag *sa_flags(struct sa_opts *o, size_t *n)
 			       AIDC_ARRAY_LEN(sa_refused), n);
 }
 
+/* -j: a job whole (SA_WHOLE), its batch step (ID.batch) or one step (ID.N). */
+#define SA_WHOLE (-1)
+#define SA_BATCH (-2)
+struct sa_sel {
+	long long id, what;
+};
+
 /* What one listing shows, once the options are checked. */
 struct sa_query {
+	struct sa_sel sel[CLI_MAX_JOB_ARGS];
+	size_t nsel;
 	struct cli_slurm_filter f;
 	int64_t from, to; /* the time window */
 	struct aidc_sacct_col cols[AIDC_SACCT_MAX_FIELDS];
@@ -250,6 +321,41 @@ static int sa_window_fields(const struct sa_opts *o, struct sa_query *q)
 	return 0;
 }
 
+/* -j IDS: ID, ID.STEP or ID.batch, comma-separated; 0 or CLI_EXIT_USAGE. */
+static int sa_ids(const char *ids, struct sa_query *q)
+{
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		char tok[64] = "";
+		snprintf(tok, sizeof tok, "%.*s", (int)(len < 63 ? len : 63), p);
+		char *dot = strchr(tok, '.');
+		int64_t id, step = SA_WHOLE;
+		if (dot)
+			*dot++ = '\0';
+		if (q->nsel == CLI_MAX_JOB_ARGS || len >= 63 ||
+		    aidc_parse_i64(tok, 1, INT64_MAX, &id) != 0 ||
+		    (dot && strcmp(dot, "batch") && aidc_parse_i64(dot, 0, INT64_MAX, &step) != 0)) {
+			fprintf(stderr, "aidc sacct: -j/--jobs: '%.*s' is not ID, ID.STEP or ID.batch "
+					"(at most %d)\n",
+				(int)(len > 40 ? 40 : len), p, CLI_MAX_JOB_ARGS);
+			return CLI_EXIT_USAGE;
+		}
+		q->sel[q->nsel++] = (struct sa_sel){id, dot && !strcmp(dot, "batch") ? SA_BATCH : step};
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* Whether -j asks for row what (SA_WHOLE: the job's own line) of job id. */
+static bool sa_wants(const struct sa_query *q, long long id, long long what)
+{
+	bool any = !q->nsel;
+	for (size_t i = 0; i < q->nsel && !any; i++)
+		any = q->sel[i].id == id && (q->sel[i].what == SA_WHOLE || q->sel[i].what == what);
+	return any;
+}
+
 /* Checks the options and sets the query; 0 or CLI_EXIT_USAGE after a line. */
 static int sa_resolve(const struct sa_opts *o, struct sa_query *q)
 {
@@ -278,6 +384,8 @@ static int sa_resolve(const struct sa_opts *o, struct sa_query *q)
 	q->f.qos = o->qos;
 	if (o->nodes && (rc = cli_slurm_filter_nodes("sacct", o->nodes, &q->f)) != 0)
 		return rc;
+	if (o->jobs && (rc = sa_ids(o->jobs, q)) != 0)
+		return rc;
 	return sa_window_fields(o, q);
 }
 
@@ -288,19 +396,20 @@ static bool in_window(const struct sa_query *q, json_t *j)
 	return cli_slurm_int(j, "submit_s") <= q->to && (end <= 0 || end >= q->from);
 }
 
-/* -j IDS: every id checked first, then each job fetched; an id with no job
- * the caller may see is left out, as sacct prints nothing for it. */
-static int sa_by_id(const char *sp, const char *ids, json_t *out)
+/* -j IDS (checked by sa_ids): each job fetched once; an id with no job the
+ * caller may see is left out, as sacct prints nothing for it. */
+static int sa_by_id(const char *sp, const struct sa_query *q, json_t *out)
 {
-	long long v[CLI_MAX_JOB_ARGS];
-	size_t n;
-	int rc = cli_slurm_job_ids("sacct", ids, "a positive number, no step", v, &n);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
+	int rc;
+	for (size_t i = 0; i < q->nsel; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= q->sel[k].id == q->sel[i].id;
+		if (seen)
+			continue;
 		json_t *j = NULL;
 		char why[256];
-		rc = cli_slurm_get_job("sacct", sp, v[i], &j, why, sizeof why);
+		rc = cli_slurm_get_job("sacct", sp, q->sel[i].id, &j, why, sizeof why);
 		if (rc == 0)
 			json_array_append_new(out, j);
 		else if (rc != 1)
@@ -320,7 +429,7 @@ static json_t **sa_collect(const struct sa_opts *o, const struct sa_query *q, co
 			   json_t *all, size_t *n, int *rc)
 {
 	const char *one = cli_slurm_one_user(q->f.users);
-	*rc = o->jobs ? sa_by_id(sp, o->jobs, all)
+	*rc = o->jobs ? sa_by_id(sp, q, all)
 		      : cli_slurm_list_jobs("sacct", sp, q->f.states, one, all);
 	size_t cap = json_array_size(all), k = 0, i;
 	json_t **v = aidc_calloc(cap ? cap : 1, sizeof *v), *j;
@@ -342,8 +451,10 @@ static void sa_line(const struct sa_opts *o, const struct sa_query *q, json_t *j
 	aidc_buf_reset(line);
 	for (size_t c = 0; c < q->ncols; c++) {
 		aidc_buf_reset(&b);
-		const char *v = j ? value(j, q->cols[c].field, &b)
-				  : aidc_sacct_field_name(q->cols[c].field);
+		bool step = j && (json_object_get(j, "step") || json_object_get(j, "batch"));
+		const char *v = step ? step_value(j, q->cols[c].field, &b)
+			      : j    ? value(j, q->cols[c].field, &b)
+				     : aidc_sacct_field_name(q->cols[c].field);
 		int w = q->cols[c].width, aw = w < 0 ? -w : w;
 		if (o->parsable || o->parsable2)
 			aidc_buf_printf(line, "%s%s", v,
@@ -391,6 +502,54 @@ static void sa_helpformat(void)
 		       f % 4 == 3 || f + 1 == AIDC_SAF_COUNT_ ? "\n" : "");
 }
 
+/* The srun steps of the batch jobs among v (GET /v1/steps?job=...), each
+ * appended to its job's "steps" array. */
+static int sa_steps(const char *sp, json_t **v, size_t n)
+{
+	struct aidc_buf ids;
+	aidc_buf_init(&ids, 64u << 20);
+	for (size_t i = 0; i < n; i++)
+		if (json_is_true(json_object_get(v[i], "slurm_batch")) &&
+		    cli_slurm_int(v[i], "start_s") > 0)
+			aidc_buf_printf(&ids, "%s%lld", ids.len ? "," : "", cli_slurm_int(v[i], "id"));
+	json_t *steps = json_array();
+	int rc = ids.len ? cli_slurm_list_steps("sacct", sp, aidc_buf_str(&ids), steps) : 0;
+	size_t i, k = 0;
+	json_t *s;
+	json_array_foreach(steps, i, s) {
+		while (k < n && cli_slurm_int(v[k], "id") < cli_slurm_int(s, "job"))
+			k++;
+		if (k < n && cli_slurm_int(v[k], "id") == cli_slurm_int(s, "job")) {
+			if (!json_object_get(v[k], "steps"))
+				json_object_set_new(v[k], "steps", json_array());
+			json_array_append(json_object_get(v[k], "steps"), s);
+		}
+	}
+	json_decref(steps);
+	aidc_buf_release(&ids);
+	return rc;
+}
+
+/* The lines: each job (as -j asks), then unless -X its batch step and steps. */
+static json_t *sa_rows(const struct sa_opts *o, const struct sa_query *q, json_t **v, size_t n)
+{
+	json_t *rows = json_array();
+	for (size_t i = 0; i < n; i++) {
+		long long id = cli_slurm_int(v[i], "id");
+		if (sa_wants(q, id, -3))
+			json_array_append(rows, v[i]);
+		json_t *b = o->allocs ? NULL : batch_step(v[i]), *s;
+		if (b && sa_wants(q, id, SA_BATCH))
+			json_array_append(rows, b);
+		json_decref(b);
+		size_t k;
+		json_array_foreach(o->allocs ? NULL : json_object_get(v[i], "steps"), k, s)
+			if (sa_wants(q, id, cli_slurm_int(s, "step")))
+				json_array_append(rows, s);
+	}
+	return rows;
+}
+
 static int sa_run(const struct sa_opts *o, struct sa_query *q)
 {
 	char sp[AIDC_MAX_PATH_BYTES];
@@ -399,8 +558,20 @@ static int sa_run(const struct sa_opts *o, struct sa_query *q)
 	size_t n = 0;
 	int rc;
 	json_t **v = sa_collect(o, q, sp, all, &n, &rc);
-	if (!rc)
+	if (!rc && !o->allocs)
+		rc = sa_steps(sp, v, n);
+	if (!rc && o->json) {
 		sa_print(o, q, v, n);
+	} else if (!rc) {
+		json_t *rows = sa_rows(o, q, v, n);
+		size_t nr = json_array_size(rows);
+		json_t **r = aidc_calloc(nr ? nr : 1, sizeof *r);
+		for (size_t i = 0; i < nr; i++)
+			r[i] = json_array_get(rows, i);
+		sa_print(o, q, r, nr);
+		aidc_free(r);
+		json_decref(rows);
+	}
 	aidc_free(v);
 	json_decref(all);
 	return rc;

@@ -112,13 +112,19 @@ static int sc_resolve(const struct sc_opts *o, struct cli_slurm_filter *f, bool 
 	return o->nodes ? cli_slurm_filter_nodes("scancel", o->nodes, f) : 0;
 }
 
-/* Cancels one job; a refusal is one line worded as scancel's. 0 or 1. */
-static int sc_cancel(const struct sc_opts *o, const char *sp, const char *id)
+/* Cancels one job, or (step >= 0) one step of it (POST
+ * /v1/jobs/ID/steps {op: cancel}: srun ends the step's tasks, the job goes
+ * on); a refusal is one line worded as scancel's. 0 or 1. */
+static int sc_cancel(const struct sc_opts *o, const char *sp, const char *ref, long long step)
 {
-	char path[96];
-	snprintf(path, sizeof path, "/v1/jobs/%s/cancel", id);
+	char path[96], body[96], id[48];
+	size_t hn = strcspn(ref, ".");
+	snprintf(id, sizeof id, "%.*s", (int)(hn < 40 ? hn : 40), ref);
+	snprintf(path, sizeof path, step < 0 ? "/v1/jobs/%s/cancel" : "/v1/jobs/%s/steps", id);
+	snprintf(body, sizeof body, "{\"op\":\"cancel\",\"step\":%lld}", step);
 	struct api_call c = {0};
-	int rc = cli_call_retry("scancel", sp, "POST", path, NULL, 0, &c,
+	int rc = cli_call_retry("scancel", sp, "POST", path, step < 0 ? NULL : body,
+				step < 0 ? 0 : strlen(body), &c,
 				cli_call_wait_flag(sp) | CLI_CALL_QUIET);
 	if (rc && c.status >= 400) {
 		struct aidc_err e = {0};
@@ -126,7 +132,8 @@ static int sc_cancel(const struct sc_opts *o, const char *sp, const char *id)
 		aidc_buf_release(&c.reply);
 		if (code == AIDC_E_STATE && o->quiet)
 			return 0;
-		fprintf(stderr, "scancel: error: Kill job error on job id %s: %s (%s)\n", id,
+		fprintf(stderr, "scancel: error: Kill job error on job %sid %s: %s (%s)\n",
+			step < 0 ? "" : "step ", ref,
 			code == AIDC_E_NOTFOUND ? "Invalid job id specified"
 			: code == AIDC_E_STATE	? "Job/step already completing or completed"
 						: "refused",
@@ -146,28 +153,35 @@ static int sc_cancel(const struct sc_opts *o, const char *sp, const char *id)
 static int sc_by_id(const struct sc_opts *o, const struct cli_slurm_filter *f, const char *sp,
 		    const char **pos, size_t np)
 {
-	long long ids[CLI_MAX_JOB_ARGS];
+	long long ids[CLI_MAX_JOB_ARGS], steps[CLI_MAX_JOB_ARGS];
 	for (size_t i = 0; i < np; i++) {
-		/* JOBID, or JOBID_INDEX: one element of a job array */
-		const char *us = strchr(pos[i], '_');
+		/* JOBID, JOBID_INDEX (one element of a job array) or JOBID.STEP */
+		const char *us = strchr(pos[i], '_'), *dot = strchr(pos[i], '.');
 		char head[32];
-		int64_t id, idx;
-		size_t hn = us ? (size_t)(us - pos[i]) : strlen(pos[i]);
+		int64_t id, idx, step = -1;
+		if (dot && !strcmp(dot, ".batch")) {
+			fprintf(stderr, "scancel: error: %.64s: the batch step is the job here "
+					"(scancel %.*s); nothing was cancelled\n",
+				pos[i], (int)(dot - pos[i]), pos[i]);
+			return CLI_EXIT_USAGE;
+		}
+		size_t hn = us ? (size_t)(us - pos[i]) : dot ? (size_t)(dot - pos[i]) : strlen(pos[i]);
 		if (hn >= sizeof head) {
 			hn = 0;
 		}
 		memcpy(head, pos[i], hn);
 		head[hn] = '\0';
-		if (aidc_parse_i64(head, 1, INT64_MAX, &id) != 0 ||
-		    (us && aidc_parse_i64(us + 1, 0, AIDC_MAX_ARRAY_INDEX, &idx) != 0)) {
+		if (aidc_parse_i64(head, 1, INT64_MAX, &id) != 0 || (us && dot) ||
+		    (us && aidc_parse_i64(us + 1, 0, AIDC_MAX_ARRAY_INDEX, &idx) != 0) ||
+		    (dot && aidc_parse_i64(dot + 1, 0, INT64_MAX, &step) != 0)) {
 			fprintf(stderr,
-				"scancel: error: Invalid job id %.64s (JOBID or "
-				"JOBID_INDEX of an array; steps do not exist here); nothing "
-				"was cancelled\n",
+				"scancel: error: Invalid job id %.64s (JOBID, JOBID_INDEX of an "
+				"array, or JOBID.STEP); nothing was cancelled\n",
 				pos[i]);
 			return CLI_EXIT_USAGE;
 		}
 		ids[i] = id;
+		steps[i] = step;
 	}
 	int worst = 0;
 	for (size_t i = 0; i < np; i++) {
@@ -187,7 +201,7 @@ static int sc_by_id(const struct sc_opts *o, const struct cli_slurm_filter *f, c
 			if (!match)
 				continue;
 		}
-		int rc = sc_cancel(o, sp, pos[i]);
+		int rc = sc_cancel(o, sp, pos[i], steps[i]);
 		worst = rc ? rc : worst;
 	}
 	return worst;
@@ -207,7 +221,7 @@ static int sc_by_filter(const struct sc_opts *o, const struct cli_slurm_filter *
 		char id[32];
 		snprintf(id, sizeof id, "%lld",
 			 (long long)json_integer_value(json_object_get(j, "id")));
-		int r = sc_cancel(o, sp, id);
+		int r = sc_cancel(o, sp, id, -1);
 		worst = r ? r : worst;
 	}
 	json_decref(all);
@@ -220,9 +234,12 @@ int cli_scancel_main(int argc, char **argv)
 	size_t nflags;
 	struct cli_flag *flags = sc_flags(&o, &nflags);
 	const struct cli_cmd cmd = {
-	    "scancel", "aidc scancel [JOBID...] [-u USER] [-t STATE] [-n NAME] [-p PART] [--me]",
+	    "scancel",
+	    "aidc scancel [JOBID[.STEP]...] [-u USER] [-t STATE] [-n NAME] [-p PART] [--me]",
 	    "Slurm's scancel over aidc's cancel: pending jobs end at once, running ones get "
-	    "SIGTERM, then SIGKILL after the grace period. Jobs by id, or every pending or "
+	    "SIGTERM, then SIGKILL after the grace period; JOBID.STEP ends one srun step "
+	    "(SIGTERM to its tasks, SIGKILL 10 s later) and the job goes on. Jobs by id, or "
+	    "every pending or "
 	    "running job matching the filters (given with ids, they narrow the ids). Installed "
 	    "as 'scancel' too; options with no meaning here are refused naming them "
 	    "(docs/slurm.md).",

@@ -391,6 +391,48 @@ int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const ch
 	return 0;
 }
 
+/* One GET /v1/steps[?job=q] appended to out. */
+static int steps_page(const char *cmd, const char *sp, const char *q, json_t *out)
+{
+	char path[8192];
+	snprintf(path, sizeof path, "/v1/steps%s%s", q ? "?job=" : "", q ? q : "");
+	struct api_call c;
+	int rc = cli_call(cmd, sp, "GET", path, NULL, 0, &c);
+	if (rc)
+		return rc;
+	json_t *r = parse(cmd, &c);
+	if (!r)
+		return CLI_EXIT_FAIL;
+	json_array_extend(out, json_object_get(r, "steps"));
+	json_decref(r);
+	return 0;
+}
+
+int cli_slurm_list_steps(const char *cmd, const char *sp, const char *ids, json_t *out)
+{
+	if (!ids)
+		return steps_page(cmd, sp, NULL, out);
+	char q[8192];
+	size_t n = 0, k = 0;
+	for (const char *p = ids;;) {
+		size_t len = strcspn(p, ",");
+		if (len && len < 48) {
+			k += (size_t)snprintf(q + k, sizeof q - k, "%s%.*s", n ? "," : "", (int)len, p);
+			n++;
+		}
+		bool last = !p[len];
+		if (n && (n == 64 || last)) {
+			int rc = steps_page(cmd, sp, q, out);
+			if (rc)
+				return rc;
+			n = k = 0;
+		}
+		if (last)
+			return 0;
+		p += len + 1;
+	}
+}
+
 int cli_slurm_get_job(const char *cmd, const char *sp, long long id, json_t **job, char *why,
 		      size_t n)
 {

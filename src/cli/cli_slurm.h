@@ -94,6 +94,11 @@ bool cli_slurm_in_list(const char *list, const char *s);
  * JSON array). user, when given, is passed to the controller as ?user=.
  * Returns 0 or CLI_EXIT_FAIL after "aidc CMD: ..." on stderr.
  */
+/* srun steps (GET /v1/steps, docs/slurm.md): with ids (a comma list of job
+ * ids or JOB.STEP, any number: asked 64 at a time), every step of them;
+ * with NULL, the running steps of the jobs the caller may see. Appended to
+ * out; 0 or the exit code after a line on stderr. */
+int cli_slurm_list_steps(const char *cmd, const char *sp, const char *ids, json_t *out);
 int cli_slurm_list_jobs(const char *cmd, const char *sp, uint32_t mask, const char *user,
 			json_t *out);
 /*

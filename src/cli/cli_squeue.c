@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_live.h"
@@ -21,6 +22,14 @@
 #define SQ_DEFAULT "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"
 #define SQ_LONG "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
 #define SQ_START "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %20Y %R"
+/* -s/--steps: squeue's step format and fields. */
+#define SQ_STEP_FIELDS "ijPuMNlSA"
+#define SQ_STEP_DEFAULT "%.15i %.8j %.9P %.8u %.9M %N"
+
+static const char *const sq_step_headers[][2] = {
+    {"i", "STEPID"},	 {"j", "NAME"},	      {"P", "PARTITION"}, {"u", "USER"},	 {"M", "TIME"},
+    {"N", "NODELIST"}, {"l", "TIME_LIMIT"}, {"S", "START_TIME"}, {"A", "TASKS"},
+};
 
 static const char *const sq_headers[][2] = {
     {"i", "JOBID"},	 {"j", "NAME"},		    {"u", "USER"},	 {"t", "ST"},
@@ -202,8 +211,6 @@ static const struct cli_slurm_refused sq_refused[] = {
     {"sort", 'S', "KEYS", "sort keys are not implemented; the order is squeue's default "
 			  "(partition, state, priority; --start: start time)"},
     {"iterate", 'i', "SECONDS", "not implemented; use watch squeue"},
-    {"steps", 's', NULL, "job steps are not listed: srun's steps are not kept by the controller "
-		       "beyond their run"},
     {"clusters", 'M', "NAMES", "federated clusters do not exist here"},
     {"federation", 0, NULL, "federated clusters do not exist here"},
     {"licenses", 'L', "NAMES", "licenses are not managed here"},
@@ -214,7 +221,7 @@ static const struct cli_slurm_refused sq_refused[] = {
 
 struct sq_opts {
 	const char *sock, *user, *states, *jobs, *part, *name, *acct, *qos, *nodes, *format;
-	bool json, me, noheader, lng, start, all, array, version;
+	bool json, me, noheader, lng, start, all, array, version, steps;
 	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sq_refused)];
 };
 
@@ -261,10 +268,29 @@ static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
 	    {"array", CLI_BOOL, &o->array, NULL, "(-r) a job array's pending indices one per "
 	     "line (12_3), not one 12_[3-9] line", 0, 0, NULL, NULL},
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
+	    {"steps", CLI_BOOL, &o->steps, NULL, "(-s) the running srun steps (of the -j jobs), "
+	     "STEPID JOBID.STEP; -o fields %" SQ_STEP_FIELDS, 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
 	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sq_refused, o->refused,
 			       AIDC_ARRAY_LEN(sq_refused), n);
+}
+
+/* -s: the job options that say nothing about steps are refused by name. */
+static int sq_steps_check(const struct sq_opts *o)
+{
+	const char *bad = o->states ? "-t/--states"
+			  : o->qos  ? "-q/--qos"
+			  : o->nodes ? "-w/--nodelist"
+			  : o->start ? "--start"
+			  : o->array ? "-r/--array"
+			  : o->lng   ? "-l/--long"
+				     : NULL;
+	if (bad)
+		fprintf(stderr, "aidc squeue: %s does not apply to -s/--steps (running steps of "
+				"the jobs chosen by -j, -u, -n, -p, -A)\n",
+			bad);
+	return bad ? CLI_EXIT_USAGE : 0;
 }
 
 /* Checks the options and sets the filter and the format; 0 or CLI_EXIT_USAGE after a line. */
@@ -294,7 +320,11 @@ static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc
 	if (o->nodes && (rc = cli_slurm_filter_nodes("squeue", o->nodes, f)) != 0)
 		return rc;
 	const char *spec = o->format ? o->format : o->start ? SQ_START : o->lng ? SQ_LONG : SQ_DEFAULT;
-	if ((rc = aidc_sfmt_parse(spec, SQ_FIELDS, fmt, &e)) != 0) {
+	if (o->steps && (rc = sq_steps_check(o)) != 0)
+		return rc;
+	if (o->steps && !o->format)
+		spec = SQ_STEP_DEFAULT;
+	if ((rc = aidc_sfmt_parse(spec, o->steps ? SQ_STEP_FIELDS : SQ_FIELDS, fmt, &e)) != 0) {
 		fprintf(stderr, "aidc squeue: -o/--format: %s\n", aidc_err_text(&e, rc));
 		return CLI_EXIT_USAGE;
 	}
@@ -427,6 +457,82 @@ static int sq_collect(const struct sq_opts *o, const struct cli_slurm_filter *f,
 	return rc;
 }
 
+/* A step's field (-s). */
+static const char *step_value(void *ctx, char letter, struct aidc_buf *b)
+{
+	json_t *s = ctx;
+	long long start = cli_slurm_int(s, "start_s"), lim = cli_slurm_int(s, "time_limit_s");
+	switch (letter) {
+	case 'i':
+		return cli_slurm_str(s, "id");
+	case 'j':
+		return cli_slurm_str(s, "name");
+	case 'P':
+		return cli_slurm_str(s, "partition");
+	case 'u':
+		return cli_slurm_str(s, "user");
+	case 'N':
+		return cli_slurm_str(s, "nodelist");
+	case 'l':
+		return lim > 0 ? duration(lim, b) : "UNLIMITED";
+	case 'S':
+		return cli_slurm_when(start, "N/A", b);
+	case 'A':
+		aidc_buf_printf(b, "%lld", cli_slurm_int(s, "ntasks"));
+		return aidc_buf_str(b);
+	default: /* 'M' */
+		return duration(start > 0 && time(NULL) > start ? time(NULL) - start : 0, b);
+	}
+}
+
+static int by_step(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	long long ja = cli_slurm_int(a, "job"), jb = cli_slurm_int(b, "job"),
+		  sa = cli_slurm_int(a, "step"), sb = cli_slurm_int(b, "step");
+	return ja != jb ? (ja < jb ? -1 : 1) : sa < sb ? -1 : sa > sb;
+}
+
+/* -s: the running steps (of the -j jobs), filtered by -u -n (job name) -p -A. */
+static int sq_steps(const struct sq_opts *o, const struct cli_slurm_filter *f,
+		    const struct aidc_sfmt *fmt, const char *sp)
+{
+	json_t *all = json_array();
+	int rc = cli_slurm_list_steps("squeue", sp, o->jobs, all);
+	size_t n = 0, i;
+	json_t **v = aidc_calloc(json_array_size(all) + 1, sizeof *v), *s;
+	json_array_foreach(all, i, s) {
+		if (strcmp(cli_slurm_str(s, "state"), "running") ||
+		    (f->users && *f->users && !cli_slurm_in_list(f->users, cli_slurm_str(s, "user"))) ||
+		    (f->names && !cli_slurm_in_list(f->names, cli_slurm_str(s, "job_name"))) ||
+		    (f->partitions && !cli_slurm_in_list(f->partitions, cli_slurm_str(s, "partition"))) ||
+		    (f->accounts && !cli_slurm_in_list(f->accounts, cli_slurm_str(s, "account"))))
+			continue;
+		v[n++] = s;
+	}
+	qsort(v, n, sizeof *v, by_step);
+	struct aidc_buf line;
+	aidc_buf_init(&line, 1u << 20);
+	if (!rc && o->json)
+		cli_slurm_print_json("steps", v, n);
+	for (size_t k = 0; !rc && !o->json && k <= n; k++) {
+		if (k == 0 && o->noheader)
+			continue;
+		aidc_buf_reset(&line);
+		rc = k == 0 ? aidc_sfmt_header(fmt, sq_step_headers, AIDC_ARRAY_LEN(sq_step_headers),
+					       &line)
+			    : aidc_sfmt_line(fmt, step_value, v[k - 1], &line);
+		if (!rc)
+			printf("%s\n", aidc_buf_str(&line));
+		else
+			rc = CLI_EXIT_FAIL;
+	}
+	aidc_buf_release(&line);
+	aidc_free(v);
+	json_decref(all);
+	return rc;
+}
+
 int cli_squeue_main(int argc, char **argv)
 {
 	struct sq_opts o = {0};
@@ -434,7 +540,7 @@ int cli_squeue_main(int argc, char **argv)
 	struct cli_flag *flags = sq_flags(&o, &nflags);
 	const struct cli_cmd cmd = {
 	    "squeue", "aidc squeue [-u USERS] [-t STATES] [-j IDS] [-p PARTS] [-h] [-l] "
-		      "[-o FORMAT] [--start] [--json]",
+		      "[-o FORMAT] [--start] [-s] [--json]",
 	    "Slurm's squeue over aidc's jobs: the default columns are squeue's (JOBID PARTITION "
 	    "NAME USER ST TIME NODES NODELIST(REASON)), nodes as compressed hostlists. Installed "
 	    "as 'squeue' too. Short options are Slurm's (shown in brackets); options with no "
@@ -453,12 +559,17 @@ int cli_squeue_main(int argc, char **argv)
 	else if (!rc && (rc = sq_resolve(&o, &f, &fmt)) == 0) {
 		char sp[AIDC_MAX_PATH_BYTES];
 		cli_socket_path(o.sock, sp, sizeof sp);
+		if (o.steps) {
+			rc = sq_steps(&o, &f, &fmt, sp);
+			goto out;
+		}
 		json_t *jobs = json_array();
 		rc = sq_collect(&o, &f, sp, jobs);
 		if (!rc || (o.jobs && json_array_size(jobs)))
 			rc = sq_print(&o, &fmt, jobs) ? CLI_EXIT_FAIL : rc;
 		json_decref(jobs);
 	}
+out:
 	aidc_sfmt_release(&fmt);
 	cli_slurm_filter_release(&f);
 	aidc_free(v);

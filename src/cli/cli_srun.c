@@ -740,6 +740,9 @@ struct sr_remote {
 	int64_t nreported, next_poll_ms;
 	bool gone; /* the job or the step is gone: no more reports will come */
 	bool bad;  /* a remote task failed */
+	bool cancelled; /* scancel JOB.STEP: srun ends the step */
+	bool timeout;   /* the step's time limit ended it */
+	const char *node, *job; /* this node's name, the job id (messages) */
 };
 
 /* One POST to the step route; 0 or CLI_EXIT_FAIL (said on stderr). */
@@ -780,7 +783,7 @@ static bool sr_report_bad(json_t *rep)
 static void sr_remote_poll(struct sr_remote *r)
 {
 	int64_t now = aidc_mono_ms();
-	if (r->gone || r->nreported == r->nnodes - 1 || now < r->next_poll_ms)
+	if (r->gone || now < r->next_poll_ms)
 		return;
 	r->next_poll_ms = now + SRUN_POLL_MS;
 	struct api_call c = {0};
@@ -800,6 +803,14 @@ static void sr_remote_poll(struct sr_remote *r)
 		if (json_integer_value(json_object_get(json_array_get(steps, i), "step")) == r->step)
 			mine = json_array_get(steps, i);
 	json_t *reps = json_object_get(mine, "reports");
+	if (json_is_true(json_object_get(mine, "cancelled")) && !r->cancelled) {
+		char when[32];
+		time_t t = time(NULL);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		fprintf(stderr, "srun: error: *** STEP %s.%lld ON %s CANCELLED AT %s ***\n",
+			r->job ? r->job : "?", (long long)r->step, r->node ? r->node : "?", when);
+		r->cancelled = true;
+	}
 	for (int64_t k = 1; k < r->nnodes && (size_t)(k - 1) < json_array_size(reps); k++) {
 		json_t *rep = json_array_get(reps, (size_t)(k - 1));
 		if (r->reports[k] || !json_is_object(rep))
@@ -855,14 +866,30 @@ static void sr_doc_json(struct aidc_json *w, const struct sr_opts *o, const stru
 	aidc_json_obj_end(w);
 }
 
-/* Posts the step for the job's nodes 1..step_nodes-1. */
+/* What squeue -s and sacct show of the step (steps.c step_info). */
+static void sr_info_json(struct aidc_json *w, const struct sr_opts *o, const struct sr_job *j,
+			 char **cmd, int64_t limit_s)
+{
+	const char *base = strrchr(cmd[0], '/');
+	aidc_json_kstr(w, "name", o->name ? o->name : base && base[1] ? base + 1 : cmd[0]);
+	aidc_json_ki64(w, "ntasks", j->step_tasks);
+	aidc_json_ki64(w, "nnodes", j->step_nodes);
+	aidc_json_ki64(w, "cpus", j->step_tasks * (o->cpus ? o->cpus : 1));
+	aidc_json_kstr(w, "nodelist", j->step_list);
+	aidc_json_ki64(w, "time_limit_s", limit_s);
+}
+
+/* Registers the step with the controller; for the job's nodes
+ * 1..step_nodes-1 with the document their holders run. */
 static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char **cmd,
-			   struct sr_remote *r)
+			   int64_t limit_s, struct sr_remote *r)
 {
 	cli_socket_path(NULL, r->sock, sizeof r->sock);
 	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", j->job);
 	r->nnodes = j->step_nodes;
 	r->step = j->step;
+	r->node = j->node;
+	r->job = j->job;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
 	struct aidc_json w;
@@ -875,8 +902,11 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	for (int64_t k = 1; k < j->step_nodes; k++)
 		aidc_json_i64(&w, k);
 	aidc_json_arr_end(&w);
-	aidc_json_key(&w, "doc");
-	sr_doc_json(&w, o, j, cmd);
+	sr_info_json(&w, o, j, cmd, limit_s);
+	if (j->step_nodes > 1) {
+		aidc_json_key(&w, "doc");
+		sr_doc_json(&w, o, j, cmd);
+	}
 	aidc_json_obj_end(&w);
 	int rc = aidc_json_finish(&w);
 	if (rc)
@@ -933,10 +963,14 @@ static void sr_remote_output(struct sr_remote *r, const char *job)
 		}
 }
 
-static void sr_remote_end(struct sr_remote *r)
+/* Ends the step at the controller with srun's status (exit code, signal). */
+static void sr_remote_end(struct sr_remote *r, int code, int sig)
 {
-	char body[96];
-	snprintf(body, sizeof body, "{\"op\":\"end\",\"step\":%lld}", (long long)r->step);
+	char body[160];
+	snprintf(body, sizeof body,
+		 "{\"op\":\"end\",\"step\":%lld,\"exit_code\":%d,\"signal\":%d,\"timeout\":%s}",
+		 (long long)r->step, code < 0 ? 0 : code > 255 ? 255 : code, sig,
+		 r->timeout ? "true" : "false");
 	if (!r->gone)
 		sr_post(r, body);
 	for (int64_t k = 0; k < r->nnodes; k++)
@@ -967,6 +1001,12 @@ static void sr_wait_duties(const struct sr_opts *o, struct sr_task *t, int64_t n
 		fprintf(stderr, "srun: error: step time limit (%lld s) reached: ending its tasks\n",
 			(long long)limit_s);
 		sr_kill_step(t, n, r, SIGTERM);
+		*term_ms = now;
+		if (r)
+			r->timeout = true;
+	}
+	if (r && r->cancelled && !*term_ms) { /* the holders have SIGTERM from the controller */
+		sr_kill_all(t, n, SIGTERM);
 		*term_ms = now;
 	}
 	if (*term_ms && *term_ms > 0 && now - *term_ms >= 10000) {
@@ -1021,8 +1061,11 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 }
 
 /* One task's end for srun's status: named on stderr when it failed. */
-static void sr_status_one(const char *host, int64_t id, int code, int sig, int *worst)
+static void sr_status_one(const char *host, int64_t id, int code, int sig, int *worst,
+			  int *first_sig)
 {
+	if (sig && !*first_sig)
+		*first_sig = sig;
 	if (sig) {
 		fprintf(stderr, "srun: error: %s: task %lld: %s\n", host, (long long)id,
 			strsignal(sig));
@@ -1035,15 +1078,17 @@ static void sr_status_one(const char *host, int64_t id, int code, int sig, int *
 }
 
 /* Slurm's srun status: the highest exit code, 128 + signal for a killed
- * task; each failed task named on stderr. */
+ * task; each failed task named on stderr. *sig: the first signal that
+ * killed a task, 0 if none. */
 static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n,
-		     const struct sr_remote *r)
+		     const struct sr_remote *r, int *sig)
 {
 	int worst = 0;
+	*sig = 0;
 	for (int64_t i = 0; i < n; i++) {
 		int st = t[i].status;
 		sr_status_one(j->node, j->first + i, WIFEXITED(st) ? WEXITSTATUS(st) : 0,
-			      WIFSIGNALED(st) ? WTERMSIG(st) : 0, &worst);
+			      WIFSIGNALED(st) ? WTERMSIG(st) : 0, &worst, sig);
 	}
 	for (int64_t k = 1; r && k < r->nnodes; k++) {
 		json_t *rep = r->reports[k], *tasks = json_object_get(rep, "tasks");
@@ -1059,7 +1104,8 @@ static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n,
 			json_t *x = json_array_get(tasks, i);
 			sr_status_one(host ? host : "?", json_integer_value(json_object_get(x, "id")),
 				      (int)json_integer_value(json_object_get(x, "exit")),
-				      (int)json_integer_value(json_object_get(x, "signal")), &worst);
+				      (int)json_integer_value(json_object_get(x, "signal")), &worst,
+				      sig);
 		}
 	}
 	return worst;
@@ -1115,6 +1161,26 @@ static struct sr_task *sr_local(const struct sr_opts *o, struct sr_job *j, char 
 	return t;
 }
 
+/* Registers the step with the controller (with its document for the other
+ * nodes); NULL when that failed. A step on node 0 alone then runs without
+ * the controller, after a warning. *rc: CLI_EXIT_FAIL when it must not run. */
+static struct sr_remote *sr_register(const struct sr_opts *o, const struct sr_job *j, char **cmd,
+				     int64_t limit_s, int *rc)
+{
+	struct sr_remote *r = aidc_calloc(1, sizeof *r);
+	*rc = 0;
+	if (sr_remote_start(o, j, cmd, limit_s, r) == 0)
+		return r;
+	aidc_free(r);
+	if (j->step_nodes > 1)
+		*rc = CLI_EXIT_FAIL;
+	else if (!o->quiet)
+		fprintf(stderr, "srun: warning: step %s.%lld runs unregistered: squeue -s, sacct "
+				"and scancel %s.%lld do not see it\n",
+			j->job, (long long)j->step, j->job, (long long)j->step);
+	return NULL;
+}
+
 /* Starts the step (here, and on the job's other nodes through the
  * controller), waits, copies the remote output, and gives srun's status. */
 static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t limit_s)
@@ -1129,22 +1195,19 @@ static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t
 	if (o->verbose)
 		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
 			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);
-	struct sr_remote *r = NULL;
-	if (j->step_nodes > 1) {
-		r = aidc_calloc(1, sizeof *r);
-		if (sr_remote_start(o, j, cmd, r) != 0) {
-			aidc_free(r);
-			return CLI_EXIT_FAIL;
-		}
-	}
+	int rc;
+	struct sr_remote *r = sr_register(o, j, cmd, limit_s, &rc);
+	if (rc)
+		return rc;
 	bool ok;
 	struct sr_task *t = sr_local(o, j, cmd, limit_s, r, &ok);
-	if (r)
+	if (r && r->nnodes > 1)
 		sr_remote_output(r, j->job);
-	int rc = ok ? sr_status(j, t, j->nlocal, r) : CLI_EXIT_FAIL;
+	int sig = 0;
+	rc = ok ? sr_status(j, t, j->nlocal, r, &sig) : CLI_EXIT_FAIL;
 	sr_tasks_free(t, j->nlocal);
 	if (r)
-		sr_remote_end(r);
+		sr_remote_end(r, sig ? 0 : rc, sig);
 	aidc_free(r);
 	return rc;
 }

@@ -328,17 +328,24 @@ struct ctld_rates {
 	size_t n, cap;
 };
 
-/* One srun step on a multi-node batch job's other nodes (steps.c). */
+/* One running srun step of a batch job (steps.c): registered by srun, run
+ * on node 0 by srun and on the job's other nodes by their step holders.
+ * Stored (schema 8) at every change; an ended step is kept in the store only. */
 struct ctld_step {
 	uint64_t job;
 	uint32_t attempt;
 	int64_t id;       /* srun's step id (SLURM_STEP_ID) */
-	char *doc;        /* srun's step document (JSON text, opaque), owned */
-	uint32_t *nodes;  /* the job's node numbers (task indexes) it runs on */
+	char *doc;        /* the holders' document (JSON text, opaque), owned; NULL
+			   * for a step on node 0 alone */
+	uint32_t *nodes;  /* the job's node numbers (task indexes) it runs on, 0 excepted */
 	char **reports;   /* per nodes[i]: that holder's report (JSON text) or NULL */
 	uint32_t nnodes;
-	int32_t sig;      /* the latest signal srun sent, 0 = none */
+	int32_t sig;      /* the latest signal sent, 0 = none */
 	uint32_t sig_seq; /* signals sent so far: each holder delivers each once */
+	/* What squeue -s and sacct show (srun's, bounded): owned strings. */
+	char *name, *nodelist;
+	int64_t ntasks, step_nodes, cpus, start_s, limit_s;
+	bool cancelled; /* scancel JOB.STEP: srun ends the step (SIGTERM, SIGKILL) */
 };
 
 struct ctld {
@@ -441,8 +448,8 @@ struct ctld {
 	uint64_t m_submitted, m_passes, m_started, m_finished, m_requests;
 	uint64_t m_pass_us_total;
 	struct ctld_hist m_wait, m_pass, m_commit;
-	/* srun steps of multi-node batch jobs on their other nodes (steps.c):
-	 * in memory only, at most AIDC_MAX_LIVE_STEPS. */
+	/* The running srun steps of batch jobs (steps.c), at most
+	 * AIDC_MAX_LIVE_STEPS; each also stored (ended ones only there). */
 	struct ctld_step *steps;
 	size_t nsteps;
 	struct ctld_speeds speeds; /* speeds.c (hetero2, issue 12 item 3) */
@@ -665,10 +672,14 @@ int ctld_lf_heartbeat(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_work(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_status_batch(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m);
-/* srun steps on a multi-node batch job's other nodes (steps.c):
- * POST/GET /v1/jobs/{id}/steps; the job's own user only. */
+/* srun steps of batch jobs (steps.c, docs/slurm.md): POST/GET
+ * /v1/jobs/{id}/steps (the job's own user; cancel: also admins) and
+ * GET /v1/steps (squeue -s, sacct). ctld_steps_restore loads the live steps
+ * from the store at start (after the jobs). */
 int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m);
+int ctld_lf_steps_list(struct ctld *c, struct ctld_msg *m);
+int ctld_steps_restore(struct ctld *c, struct aidc_err *e);
 void ctld_steps_release(struct ctld *c);
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m);

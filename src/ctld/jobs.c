@@ -1513,7 +1513,7 @@ int ctld_jobs_restore(struct ctld *c, struct aidc_err *e)
 			return rc;
 		}
 	}
-	return 0;
+	return ctld_steps_restore(c, e);
 }
 
 /* ---- JSON view --------------------------------------------------------------- */
@@ -1638,6 +1638,7 @@ void ctld_job_json(struct ctld *c, struct aidc_json *w, const struct ctld_job *j
 		aidc_json_kbool(w, "exclusive", true);
 	if (j->spec.mem_whole)
 		aidc_json_kbool(w, "mem_whole", true);
+	aidc_json_kbool(w, "slurm_batch", j->spec.slurm_env); /* sbatch: sacct's JOB.batch */
 	if (j->spec.nodelist) /* -w, -x as given (Slurm's ReqNodeList, ExcNodeList) */
 		aidc_json_kstr(w, "nodelist", j->spec.nodelist);
 	if (j->spec.exclude)

@@ -409,6 +409,7 @@ VIA(h_queue, ctld_lf_queue, NULL)
 VIA(h_priority, lf_priority, NULL)
 VIA(h_steps_post, ctld_lf_steps_post, NULL)
 VIA(h_steps_get, ctld_lf_steps_get, NULL)
+VIA(h_steps_list, ctld_lf_steps_list, NULL)
 
 const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs", h_submit, API_ROLE_USER, "JobSubmit", "Job",
@@ -432,11 +433,14 @@ const struct api_route ctld_routes[] = {
 	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S); X-AIDC-Offset is the "
 	 "next offset, X-AIDC-Done=1 once the job ended and all output was read"},
 	{"POST", "/v1/jobs/{id}/steps", h_steps_post, API_ROLE_USER, NULL, "Ok",
-	 "srun steps of a running multi-node batch job on its other nodes, the job's own user "
-	 "only: {op: start|signal|report|end, step, ...} (docs/slurm.md)"},
+	 "srun steps of a running batch job, the job's own user only: {op: "
+	 "start|signal|report|end, step, ...}; {op: cancel, step} also admins (docs/slurm.md)"},
 	{"GET", "/v1/jobs/{id}/steps", h_steps_get, API_ROLE_USER, NULL, NULL,
 	 "the job's running srun steps with their reports; ?node=K: those node K runs and has "
 	 "not reported (its step holder)"},
+	{"GET", "/v1/steps", h_steps_list, API_ROLE_USER, NULL, NULL,
+	 "running srun steps of the jobs the caller may see; ?job=ID[.STEP][,...]: every step of "
+	 "those jobs, ended ones included (squeue -s, sacct)"},
 	{"GET", "/v1/nodes", h_nodes, API_ROLE_USER, NULL, "NodeList", "list nodes"},
 	{"GET", "/v1/nodes/{name}", h_node, API_ROLE_USER, NULL, "Node", "one node"},
 	{"POST", "/v1/nodes/{name}/drain", h_drain, API_ROLE_ADMIN, NULL, "Node",

@@ -1,73 +1,183 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * srun steps of multi-node batch jobs on the job's other nodes (docs/slurm.md
- * "srun inside a batch job"): the loop functions behind POST and
- * GET /v1/jobs/{id}/steps. srun, in the batch script on node 0, posts a
- * step (its command, environment and options as one document, opaque here)
- * naming the job's nodes it runs on; the step holders, the job's tasks on
- * those nodes (agent_launch.c), poll for it, run its tasks there and post
- * each node's report (exit statuses); srun polls for the reports, and posts
- * signals (forwarded, -K, its time limit), which the holders deliver once
- * each (sig_seq). No agent protocol is involved: the holders are the job's
- * own processes, inside its allocation.
+ * srun steps of batch jobs (docs/slurm.md "srun inside a batch job", "Job
+ * steps"): the loop functions behind POST and GET /v1/jobs/{id}/steps and
+ * GET /v1/steps. srun, in the batch script on node 0, registers every step
+ * (its name, tasks, nodes and limit; for a step on more nodes also the
+ * document the holders run: command, environment and options, opaque here)
+ * and ends it with its exit status. The step holders, the job's tasks on
+ * its other nodes (agent_launch.c), poll for the steps they run, run their
+ * tasks there and post each node's report (exit statuses); srun polls for
+ * the reports, and posts signals (forwarded, -K, its time limit), which the
+ * holders deliver once each (sig_seq). `scancel JOB.STEP` (op cancel, the
+ * job's user or an admin) marks a step cancelled and signals SIGTERM: srun
+ * sees the mark at its next poll and ends the step. No agent protocol is
+ * involved: srun and the holders are the job's own processes.
  *
  * Authorization: only the job's own user (by uid; not admins, since a step
- * runs code as the job's user), only for a running multi-node batch job,
- * only on the job's nodes. A job that is not the caller's answers 404 as a
- * missing one.
+ * runs code as the job's user), only for a running batch job, only on the
+ * job's nodes; cancel and the listings also for admins. A job that is not
+ * the caller's answers 404 as a missing one.
  *
- * Steps live in memory only (a restarted controller forgets them; the
- * holders and srun then see 404s and end the step): at most
- * AIDC_MAX_LIVE_STEPS, AIDC_MAX_JOB_STEPS per job, each document at most
- * AIDC_MAX_STEP_BYTES. Steps of jobs that ended are dropped on the next step
- * request; each request costs O(live steps).
+ * Persistence (store schema 8): every change of a step is written, in the
+ * request's unit of the group transaction, as one versioned document per
+ * (job, step); a restarted controller loads the live ones (srun and the
+ * holders go on polling through the restart). An ended step is kept in the
+ * store only (sacct reads it there); a step whose job stopped running before
+ * srun ended it is ended by the next step request (state cancelled, timeout
+ * or node_fail, as its job). At most AIDC_MAX_LIVE_STEPS live steps,
+ * AIDC_MAX_JOB_STEPS per job, each holders' document at most
+ * AIDC_MAX_STEP_BYTES; each request costs O(live steps).
  */
 #include <jansson.h>
+#include <signal.h>
 
 #include "ctld/ctld_int.h"
 #include "util/util.h"
 
+#define STEP_DOC_VERSION 1
+/* GET /v1/steps?job=: ids per request. */
+#define STEP_LIST_MAX_JOBS 256
+
 static void step_free(struct ctld_step *s)
 {
-	for (uint32_t i = 0; i < s->nnodes; i++)
+	for (uint32_t i = 0; s->reports && i < s->nnodes; i++)
 		aidc_free(s->reports[i]);
 	aidc_free(s->reports);
 	aidc_free(s->nodes);
 	aidc_free(s->doc);
+	aidc_free(s->name);
+	aidc_free(s->nodelist);
 }
 
-/* Drops the steps whose job is no longer running in that attempt. */
+/* The stored document of s: live, or ended (state, end_s, exit, signal). */
+static void step_record(struct aidc_json *w, const struct ctld_step *s, const char *state,
+			int64_t end_s, int64_t code, int64_t sig)
+{
+	aidc_json_obj_begin(w);
+	aidc_json_ki64(w, "v", STEP_DOC_VERSION);
+	aidc_json_ki64(w, "attempt", s->attempt);
+	aidc_json_kstr(w, "name", s->name ? s->name : "");
+	aidc_json_kstr(w, "nodelist", s->nodelist ? s->nodelist : "");
+	aidc_json_ki64(w, "ntasks", s->ntasks);
+	aidc_json_ki64(w, "nnodes", s->step_nodes);
+	aidc_json_ki64(w, "cpus", s->cpus);
+	aidc_json_ki64(w, "start_s", s->start_s);
+	aidc_json_ki64(w, "time_limit_s", s->limit_s);
+	aidc_json_kstr(w, "state", state);
+	aidc_json_ki64(w, "end_s", end_s);
+	aidc_json_ki64(w, "exit_code", code);
+	aidc_json_ki64(w, "signal", sig);
+	if (!end_s) { /* what srun and the holders need while it runs */
+		aidc_json_kbool(w, "cancelled", s->cancelled);
+		aidc_json_ki64(w, "sig", s->sig);
+		aidc_json_ki64(w, "sig_seq", s->sig_seq);
+		aidc_json_key(w, "nodes");
+		aidc_json_arr_begin(w);
+		for (uint32_t i = 0; i < s->nnodes; i++)
+			aidc_json_i64(w, s->nodes[i]);
+		aidc_json_arr_end(w);
+		aidc_json_key(w, "reports");
+		aidc_json_arr_begin(w);
+		for (uint32_t i = 0; i < s->nnodes; i++)
+			if (s->reports[i])
+				aidc_json_raw(w, s->reports[i]);
+			else
+				aidc_json_null(w);
+		aidc_json_arr_end(w);
+		if (s->doc) {
+			aidc_json_key(w, "doc");
+			aidc_json_raw(w, s->doc);
+		}
+	}
+	aidc_json_obj_end(w);
+}
+
+/* Writes s (live when end_s is 0) in a unit of the group transaction. */
+static int step_store(struct ctld *c, const struct ctld_step *s, const char *state, int64_t end_s,
+		      int64_t code, int64_t sig, struct aidc_err *e)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, 4 * AIDC_MAX_STEP_BYTES);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	step_record(&w, s, state, end_s, code, sig);
+	int rc = aidc_json_finish(&w) ? aidc_errf(e, AIDC_E_LIMIT, "step record over %u bytes",
+						  4 * AIDC_MAX_STEP_BYTES)
+				      : ctld_tx_begin(c, e);
+	if (rc == 0) {
+		rc = c->st->ops->step_put(c->st, s->job, s->id, end_s == 0, aidc_buf_str(&b), e);
+		if (rc)
+			ctld_tx_rollback(c);
+		else
+			rc = ctld_tx_release(c, e);
+	}
+	aidc_buf_release(&b);
+	return rc;
+}
+
+/* The state a step ends in when its job stopped running under it. */
+static const char *orphan_state(struct ctld *c, const struct ctld_step *s, int64_t *end_s)
+{
+	struct ctld_job *j = ctld_job_find(c, s->job), *tmp = NULL;
+	if (!j && ctld_job_load(c, s->job, &tmp, NULL) == 0)
+		j = tmp;
+	int st = !j ? CTLD_JOB_CANCELLED : j->state == CTLD_JOB_STOPPING ? j->target : j->state;
+	*end_s = j && j->end_s && j->attempt == s->attempt ? j->end_s : ctld_now_s();
+	ctld_job_free(tmp);
+	return st == CTLD_JOB_TIMEOUT ? "timeout" : st == CTLD_JOB_NODE_FAIL ? "node_fail"
+									   : "cancelled";
+}
+
+/* Ends the steps whose job is no longer running in that attempt (a store
+ * error keeps the step for the next call). */
 static void prune(struct ctld *c)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < c->nsteps; i++) {
 		struct ctld_step *s = &c->steps[i];
 		const struct ctld_job *j = ctld_job_find(c, s->job);
-		if (!j || j->state != CTLD_JOB_RUNNING || j->attempt != s->attempt)
-			step_free(s);
-		else
+		struct aidc_err e = {0};
+		int64_t end_s = 0;
+		if (j && j->state == CTLD_JOB_RUNNING && j->attempt == s->attempt) {
 			c->steps[w++] = *s;
+			continue;
+		}
+		const char *state = orphan_state(c, s, &end_s);
+		if (step_store(c, s, state, end_s, 0, SIGTERM, &e)) {
+			aidc_log(AIDC_LOG_WARN, "step %" PRIu64 ".%" PRId64 ": not ended: %s", s->job,
+				 s->id, e.msg);
+			c->steps[w++] = *s;
+		} else {
+			step_free(s);
+		}
 	}
 	c->nsteps = w;
 }
 
-/* The running multi-node batch job {id} of the caller, or NULL with m->err. */
-static struct ctld_job *step_job(struct ctld *c, struct ctld_msg *m)
+/* The running batch job {id} of the caller (or, with admin_too, of anyone
+ * for an admin), or NULL with m->err. */
+static struct ctld_job *step_job(struct ctld *c, struct ctld_msg *m, bool admin_too)
 {
 	int64_t id;
-	struct ctld_job *j = NULL;
-	if (aidc_parse_i64(m->req->params[0], 1, INT64_MAX, &id) == 0)
+	struct ctld_job *j = NULL, *tmp = NULL;
+	bool may = false;
+	if (aidc_parse_i64(m->req->params[0], 1, INT64_MAX, &id) == 0) {
 		j = ctld_job_find(c, (uint64_t)id);
-	if (!j || j->uid != m->req->who.uid) {
+		if (!j && admin_too && ctld_job_load(c, (uint64_t)id, &tmp, NULL) == 0)
+			j = tmp;
+	}
+	may = j && (j->uid == m->req->who.uid || (admin_too && m->req->who.admin));
+	if (!may) {
 		aidc_errf(&m->err, AIDC_E_NOTFOUND, "no job %.32s", m->req->params[0]);
-		return NULL;
-	}
-	if (j->state != CTLD_JOB_RUNNING || !j->spec.slurm_env || j->ntasks < 2) {
+		j = NULL;
+	} else if (j->state != CTLD_JOB_RUNNING || !j->spec.slurm_env) {
 		aidc_errf(&m->err, AIDC_E_STATE,
-			  "job %" PRIu64 " is not a running multi-node batch job (%s)", j->id,
+			  "job %" PRIu64 " is not a running batch job (aidc sbatch) (%s)", j->id,
 			  ctld_job_state_name(j->state));
-		return NULL;
+		j = NULL;
 	}
+	ctld_job_free(tmp);
 	return j;
 }
 
@@ -88,16 +198,64 @@ static int step_node(const struct ctld_step *s, int64_t k)
 	return -1;
 }
 
-/* {"op":"start","step":S,"nodes":[K,...],"doc":{...}} */
+/* A bounded string of in (NULL when absent), else dflt. */
+static char *step_str(json_t *in, const char *k, const char *dflt, size_t max)
+{
+	const char *v = json_string_value(json_object_get(in, k));
+	return aidc_strndup(v && *v ? v : dflt, max);
+}
+
+/* What squeue -s and sacct show: name, nodelist, ntasks, nnodes, cpus,
+ * time_limit_s of the start op; -1 after the error. */
+static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, struct ctld_step *s)
+{
+	json_t *nt = json_object_get(in, "ntasks"), *nn = json_object_get(in, "nnodes");
+	s->ntasks = json_is_integer(nt) ? json_integer_value(nt) : 1;
+	s->step_nodes = json_is_integer(nn) ? json_integer_value(nn) : 1;
+	s->cpus = json_integer_value(json_object_get(in, "cpus"));
+	s->limit_s = json_integer_value(json_object_get(in, "time_limit_s"));
+	if (s->ntasks < 1 || s->ntasks > 1 << 20 || s->step_nodes != (int64_t)s->nnodes + 1 ||
+	    s->cpus < 0 || s->cpus > INT32_MAX || s->limit_s < 0)
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "ntasks (1..), nnodes (the step's nodes: 1 + the other nodes "
+				 "named), cpus and time_limit_s (>= 0) of a step"),
+		       -1;
+	s->name = step_str(in, "name", "step", AIDC_MAX_NAME_BYTES - 1);
+	s->nodelist = step_str(in, "nodelist", "", 8192);
+	s->start_s = ctld_now_s();
+	return 0;
+}
+
+/* The job's other nodes a step names (nodes: [K, ...], may be empty). */
+static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *nodes,
+		      struct ctld_step *s)
+{
+	size_t n = json_array_size(nodes);
+	if (!json_is_array(nodes) || n >= j->ntasks)
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "a step needs nodes (0..%u of the job's other node numbers)",
+				 j->ntasks - 1);
+	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
+	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(nodes, i);
+		json_int_t k = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (k < 1 || k >= (json_int_t)j->ntasks || step_node(s, k) >= 0)
+			return aidc_errf(&m->err, AIDC_E_INVAL,
+					 "nodes: %lld is not one of the job's other nodes (1..%u), or "
+					 "is named twice",
+					 (long long)k, j->ntasks - 1);
+		s->nodes[s->nnodes++] = (uint32_t)k;
+	}
+	return 0;
+}
+
+/* {"op":"start","step":S,"nodes":[K,...],"doc":{...},"name":..,"ntasks":..} */
 static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 		      int64_t id)
 {
-	json_t *nodes = json_object_get(in, "nodes"), *doc = json_object_get(in, "doc");
-	size_t n = json_array_size(nodes), live = 0;
-	if (!json_is_array(nodes) || n == 0 || n >= j->ntasks || !json_is_object(doc))
-		return aidc_errf(&m->err, AIDC_E_INVAL,
-				 "a step needs nodes (1..%u of the job's node numbers) and doc",
-				 j->ntasks - 1);
+	json_t *doc = json_object_get(in, "doc");
+	size_t live = 0;
 	if (step_find(c, j->id, id))
 		return aidc_errf(&m->err, AIDC_E_EXISTS, "step %" PRIu64 ".%" PRId64 " exists",
 				 j->id, id);
@@ -108,24 +266,18 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 				 "too many running steps (at most %u per job, %u in all)",
 				 AIDC_MAX_JOB_STEPS, AIDC_MAX_LIVE_STEPS);
 	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id};
-	s.nodes = aidc_calloc(n, sizeof *s.nodes);
-	s.reports = aidc_calloc(n, sizeof *s.reports);
-	for (size_t i = 0; i < n; i++) {
-		json_t *v = json_array_get(nodes, i);
-		json_int_t k = json_is_integer(v) ? json_integer_value(v) : 0;
-		if (k < 1 || k >= (json_int_t)j->ntasks || step_node(&s, k) >= 0) {
-			step_free(&s);
-			return aidc_errf(&m->err, AIDC_E_INVAL,
-					 "nodes: %lld is not one of the job's other nodes (1..%u), or "
-					 "is named twice",
-					 (long long)k, j->ntasks - 1);
-		}
-		s.nodes[s.nnodes++] = (uint32_t)k;
-	}
-	s.doc = json_dumps(doc, JSON_COMPACT);
-	if (!s.doc) {
+	int rc = step_nodes(m, j, json_object_get(in, "nodes"), &s);
+	if (!rc && s.nnodes && !json_is_object(doc))
+		rc = aidc_errf(&m->err, AIDC_E_INVAL, "a step on other nodes needs doc");
+	if (!rc && step_info(m, j, in, &s) != 0)
+		rc = m->err.code;
+	if (!rc && s.nnodes && !(s.doc = json_dumps(doc, JSON_COMPACT)))
+		rc = aidc_errf(&m->err, AIDC_E_NOMEM, "step document");
+	if (!rc)
+		rc = step_store(c, &s, "running", 0, 0, 0, &m->err);
+	if (rc) {
 		step_free(&s);
-		return aidc_errf(&m->err, AIDC_E_NOMEM, "step document");
+		return rc;
 	}
 	c->steps = aidc_reallocarray(c->steps, c->nsteps + 1, sizeof *c->steps);
 	c->steps[c->nsteps++] = s;
@@ -133,41 +285,132 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 	return CTLD_DONE;
 }
 
-/* signal, report and end of an existing step. */
+/* {"op":"end","step":S,"exit_code":X,"signal":G,"timeout":B}: srun's status
+ * of the step; the step is kept in the store only from then on. */
+static int step_end(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, json_t *in)
+{
+	json_int_t code = json_integer_value(json_object_get(in, "exit_code")),
+		   sig = json_integer_value(json_object_get(in, "signal"));
+	if (code < 0 || code > 255 || sig < 0 || sig > 64)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "exit_code: 0..255, signal: 0..64");
+	const char *state = s->cancelled				    ? "cancelled"
+			    : json_is_true(json_object_get(in, "timeout")) ? "timeout"
+			    : code || sig				    ? "failed"
+									    : "completed";
+	int64_t end_s = ctld_now_s() > s->start_s ? ctld_now_s() : s->start_s;
+	int rc = step_store(c, s, state, end_s ? end_s : 1, code, sig, &m->err);
+	if (rc)
+		return rc;
+	step_free(s);
+	*s = c->steps[--c->nsteps];
+	return 0;
+}
+
+/* signal and cancel: SIGTERM for cancel, once (each holder delivers it). */
+static int step_signal(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, int sig,
+		       bool cancel)
+{
+	if (sig < 1 || sig > 64)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "signal: 1..64");
+	if (cancel && s->cancelled)
+		return 0;
+	struct ctld_step was = *s;
+	s->sig = sig;
+	s->sig_seq++;
+	s->cancelled |= cancel;
+	int rc = step_store(c, s, "running", 0, 0, 0, &m->err);
+	if (rc) {
+		s->sig = was.sig;
+		s->sig_seq = was.sig_seq;
+		s->cancelled = was.cancelled;
+	}
+	return rc;
+}
+
+/* A node's report: the first one of a node holds. */
+static int step_report(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, json_t *in)
+{
+	int k = step_node(s, json_integer_value(json_object_get(in, "node")));
+	json_t *rep = json_object_get(in, "report");
+	if (k < 0 || !json_is_object(rep))
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "a report needs node (one of the step's) and report");
+	if (s->reports[k])
+		return 0;
+	s->reports[k] = json_dumps(rep, JSON_COMPACT);
+	int rc = step_store(c, s, "running", 0, 0, 0, &m->err);
+	if (rc) {
+		aidc_free(s->reports[k]);
+		s->reports[k] = NULL;
+	}
+	return rc;
+}
+
+/* signal, report, end and cancel of an existing step. */
 static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, const char *op,
 		   json_t *in)
 {
-	if (!strcmp(op, "signal")) {
-		json_int_t sig = json_integer_value(json_object_get(in, "signal"));
-		if (sig < 1 || sig > 64)
-			return aidc_errf(&m->err, AIDC_E_INVAL, "signal: 1..64");
-		s->sig = (int32_t)sig;
-		s->sig_seq++;
-	} else if (!strcmp(op, "report")) {
-		int k = step_node(s, json_integer_value(json_object_get(in, "node")));
-		json_t *rep = json_object_get(in, "report");
-		if (k < 0 || !json_is_object(rep))
-			return aidc_errf(&m->err, AIDC_E_INVAL,
-					 "a report needs node (one of the step's) and report");
-		if (!s->reports[k]) /* the first report of a node holds */
-			s->reports[k] = json_dumps(rep, JSON_COMPACT);
-	} else if (!strcmp(op, "end")) {
-		step_free(s);
-		*s = c->steps[--c->nsteps];
-	} else {
-		return aidc_errf(&m->err, AIDC_E_INVAL,
-				 "op: '%.16s' is not start, signal, report or end", op);
-	}
+	int rc;
+	if (!strcmp(op, "signal"))
+		rc = step_signal(c, m, s, (int)json_integer_value(json_object_get(in, "signal")),
+				 false);
+	else if (!strcmp(op, "cancel"))
+		rc = step_signal(c, m, s, SIGTERM, true);
+	else if (!strcmp(op, "report"))
+		rc = step_report(c, m, s, in);
+	else if (!strcmp(op, "end"))
+		rc = step_end(c, m, s, in);
+	else
+		rc = aidc_errf(&m->err, AIDC_E_INVAL,
+			       "op: '%.16s' is not start, signal, report, end or cancel", op);
+	if (rc)
+		return rc;
 	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
 	return CTLD_DONE;
+}
+
+/* Finds step id of job in the store (the job's current attempt): its state
+ * copied into state (n bytes); false when there is none. */
+struct step_look {
+	int64_t id;
+	uint32_t attempt;
+	char *state;
+	size_t n;
+	bool found;
+};
+
+static int step_look_row(void *ctx, uint64_t job, int64_t step, bool live, const char *doc)
+{
+	(void)job;
+	(void)live;
+	struct step_look *l = ctx;
+	json_error_t je;
+	json_t *d = step == l->id ? json_loads(doc, 0, &je) : NULL;
+	if (d && json_integer_value(json_object_get(d, "attempt")) == l->attempt) {
+		const char *st = json_string_value(json_object_get(d, "state"));
+		snprintf(l->state, l->n, "%s", st ? st : "?");
+		l->found = true;
+	}
+	json_decref(d);
+	return 0;
+}
+
+/* The error for an op on step id of job j that is not running. */
+static int step_missing(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, int64_t id)
+{
+	char state[32];
+	struct step_look l = {.id = id, .attempt = j->attempt, .state = state, .n = sizeof state};
+	struct aidc_err e = {0};
+	if (c->st->ops->step_list(c->st, j->id, step_look_row, &l, &e) == 0 && l.found)
+		return aidc_errf(&m->err, AIDC_E_STATE,
+				 "step %" PRIu64 ".%" PRId64 " has already ended (%s)", j->id, id,
+				 state);
+	return aidc_errf(&m->err, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, j->id, id);
 }
 
 int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 {
 	prune(c);
-	struct ctld_job *j = step_job(c, m);
-	if (!j)
-		return m->err.code;
 	if (m->req->body_len > AIDC_MAX_STEP_BYTES)
 		return aidc_errf(&m->err, AIDC_E_LIMIT, "a step document over %u bytes",
 				 AIDC_MAX_STEP_BYTES);
@@ -176,15 +419,17 @@ int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 	const char *op = json_string_value(json_object_get(in, "op"));
 	json_t *sid = json_object_get(in, "step");
 	int rc;
+	struct ctld_job *j = NULL;
 	if (!json_is_object(in) || !op || !json_is_integer(sid) || json_integer_value(sid) < 0) {
 		rc = aidc_errf(&m->err, AIDC_E_INVAL, "need a JSON object with op and step (>= 0)");
+	} else if (!(j = step_job(c, m, !strcmp(op, "cancel")))) {
+		rc = m->err.code;
 	} else if (!strcmp(op, "start")) {
 		rc = step_start(c, m, j, in, json_integer_value(sid));
 	} else {
 		struct ctld_step *s = step_find(c, j->id, json_integer_value(sid));
 		rc = s ? step_op(c, m, s, op, in)
-		       : aidc_errf(&m->err, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%lld", j->id,
-				   (long long)json_integer_value(sid));
+		       : step_missing(c, m, j, json_integer_value(sid));
 	}
 	json_decref(in);
 	return rc;
@@ -197,9 +442,10 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 	aidc_json_ki64(w, "step", s->id);
 	aidc_json_ki64(w, "signal", s->sig);
 	aidc_json_ki64(w, "sig_seq", s->sig_seq);
+	aidc_json_kbool(w, "cancelled", s->cancelled);
 	if (k >= 0) {
 		aidc_json_key(w, "doc");
-		aidc_json_raw(w, s->doc);
+		aidc_json_raw(w, s->doc ? s->doc : "{}");
 	} else {
 		aidc_json_key(w, "nodes");
 		aidc_json_arr_begin(w);
@@ -219,16 +465,17 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 }
 
 /* GET /v1/jobs/{id}/steps[?node=K]: with K, the steps K runs and has not
- * reported (for its holder); without, every step with its reports (srun). */
+ * reported (for its holder); without, every running step with its reports
+ * and whether it was cancelled (srun). */
 int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m)
 {
 	prune(c);
-	struct ctld_job *j = step_job(c, m);
+	struct ctld_job *j = step_job(c, m, false);
 	if (!j)
 		return m->err.code;
 	const char *node = api_query(m->req, "node");
 	int64_t k = -1;
-	if (node && aidc_parse_i64(node, 1, (int64_t)j->ntasks - 1, &k) != 0)
+	if (node && (j->ntasks < 2 || aidc_parse_i64(node, 1, (int64_t)j->ntasks - 1, &k) != 0))
 		return aidc_errf(&m->err, AIDC_E_INVAL, "node: 1..%u", j->ntasks - 1);
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
@@ -245,6 +492,178 @@ int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m)
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w) ? aidc_errf(&m->err, AIDC_E_LIMIT, "reply too large")
 				    : CTLD_DONE;
+}
+
+/* ---- GET /v1/steps ------------------------------------------------------------ */
+
+struct step_list {
+	struct ctld *c;
+	struct ctld_msg *m;
+	struct aidc_json *w;
+	const struct ctld_job *job; /* with ?job=: the job walked */
+	int64_t step;               /* with ?job=J.S: that step only, else -1 */
+};
+
+/* The job of a step if the caller may see it (tmp: loaded, to free). */
+static const struct ctld_job *list_job(struct step_list *l, uint64_t id, struct ctld_job **tmp)
+{
+	const struct ctld_job *j = l->job && l->job->id == id ? l->job : ctld_job_find(l->c, id);
+	if (!j && ctld_job_load(l->c, id, tmp, NULL) == 0)
+		j = *tmp;
+	if (j && !l->m->req->who.admin && j->uid != l->m->req->who.uid)
+		j = NULL;
+	return j;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* One step of the listing: the stored record's public part with its job's
+ * user, partition and account (only the job's current attempt). */
+static int list_row(void *ctx, uint64_t job, int64_t step, bool live, const char *doc)
+{
+	(void)live;
+	struct step_list *l = ctx;
+	struct ctld_job *tmp = NULL;
+	const struct ctld_job *j = l->step < 0 || l->step == step ? list_job(l, job, &tmp) : NULL;
+	json_error_t je;
+	json_t *d = j ? json_loads(doc, 0, &je) : NULL;
+	if (d && json_integer_value(json_object_get(d, "attempt")) == j->attempt) {
+		static const char *const drop[] = {"v",	  "attempt", "cancelled", "sig",
+						   "sig_seq", "nodes",   "reports",	  "doc"};
+		for (size_t i = 0; i < AIDC_ARRAY_LEN(drop); i++)
+			json_object_del(d, drop[i]);
+		char id[48];
+		snprintf(id, sizeof id, "%" PRIu64 ".%" PRId64, job, step);
+		json_object_set_new(d, "id", json_string(id));
+		json_object_set_new(d, "job", json_integer((json_int_t)job));
+		json_object_set_new(d, "step", json_integer(step));
+		json_object_set_new(d, "user", json_string(or_empty(j->user)));
+		json_object_set_new(d, "job_name", json_string(or_empty(j->name)));
+		json_object_set_new(d, "partition",
+				    json_string(j->spec.partition ? j->spec.partition : "default"));
+		json_object_set_new(d, "account", json_string(or_empty(j->spec.account)));
+		char *text = json_dumps(d, JSON_COMPACT);
+		if (text)
+			aidc_json_raw(l->w, text);
+		free(text);
+	}
+	json_decref(d);
+	ctld_job_free(tmp);
+	return 0;
+}
+
+/* ?job=ID[.STEP][,...]: every step (running and ended) of these jobs. */
+static int list_jobs(struct step_list *l, const char *jobs)
+{
+	char *copy = aidc_strdup(jobs), *save = NULL;
+	int rc = 0, n = 0;
+	for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+		char *dot = strchr(t, '.');
+		int64_t id, step = -1;
+		if (dot)
+			*dot = '\0';
+		if (++n > STEP_LIST_MAX_JOBS || aidc_parse_i64(t, 1, INT64_MAX, &id) != 0 ||
+		    (dot && aidc_parse_i64(dot + 1, 0, INT64_MAX, &step) != 0)) {
+			rc = aidc_errf(&l->m->err, AIDC_E_INVAL,
+				       "job: at most %d of ID or ID.STEP, comma-separated",
+				       STEP_LIST_MAX_JOBS);
+			break;
+		}
+		struct ctld_job *tmp = NULL;
+		l->job = NULL;
+		l->job = list_job(l, (uint64_t)id, &tmp);
+		l->step = step;
+		if (l->job)
+			rc = l->c->st->ops->step_list(l->c->st, (uint64_t)id, list_row, l,
+						      &l->m->err);
+		l->job = NULL;
+		ctld_job_free(tmp);
+	}
+	aidc_free(copy);
+	return rc;
+}
+
+/* GET /v1/steps[?job=IDS]: the running steps of every job the caller may
+ * see (admins: all), or with job= every step of those jobs. */
+int ctld_lf_steps_list(struct ctld *c, struct ctld_msg *m)
+{
+	prune(c);
+	struct aidc_json w;
+	aidc_json_init(&w, &m->resp->body, false);
+	aidc_json_obj_begin(&w);
+	aidc_json_key(&w, "steps");
+	aidc_json_arr_begin(&w);
+	struct step_list l = {.c = c, .m = m, .w = &w, .step = -1};
+	const char *jobs = api_query(m->req, "job");
+	int rc = jobs ? list_jobs(&l, jobs) : c->st->ops->step_list(c->st, 0, list_row, &l, &m->err);
+	if (rc)
+		return rc;
+	aidc_json_arr_end(&w);
+	aidc_json_obj_end(&w);
+	return aidc_json_finish(&w) ? aidc_errf(&m->err, AIDC_E_LIMIT, "reply too large")
+				    : CTLD_DONE;
+}
+
+/* ---- restart ------------------------------------------------------------------ */
+
+/* A live step document back in memory (-1 when it is not one). */
+static int restore_one(struct ctld_step *s, json_t *d)
+{
+	json_t *nodes = json_object_get(d, "nodes"), *reps = json_object_get(d, "reports"),
+	       *doc = json_object_get(d, "doc");
+	size_t n = json_array_size(nodes);
+	if (json_integer_value(json_object_get(d, "v")) != STEP_DOC_VERSION || n > UINT32_MAX ||
+	    json_array_size(reps) != n || (n && !json_is_object(doc)))
+		return -1;
+	s->attempt = (uint32_t)json_integer_value(json_object_get(d, "attempt"));
+	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
+	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
+	for (size_t i = 0; i < n; i++, s->nnodes++) {
+		s->nodes[i] = (uint32_t)json_integer_value(json_array_get(nodes, i));
+		json_t *r = json_array_get(reps, i);
+		s->reports[i] = json_is_object(r) ? json_dumps(r, JSON_COMPACT) : NULL;
+	}
+	s->doc = n ? json_dumps(doc, JSON_COMPACT) : NULL;
+	s->sig = (int32_t)json_integer_value(json_object_get(d, "sig"));
+	s->sig_seq = (uint32_t)json_integer_value(json_object_get(d, "sig_seq"));
+	s->cancelled = json_is_true(json_object_get(d, "cancelled"));
+	s->name = step_str(d, "name", "step", AIDC_MAX_NAME_BYTES - 1);
+	s->nodelist = step_str(d, "nodelist", "", 8192);
+	s->ntasks = json_integer_value(json_object_get(d, "ntasks"));
+	s->step_nodes = json_integer_value(json_object_get(d, "nnodes"));
+	s->cpus = json_integer_value(json_object_get(d, "cpus"));
+	s->start_s = json_integer_value(json_object_get(d, "start_s"));
+	s->limit_s = json_integer_value(json_object_get(d, "time_limit_s"));
+	return 0;
+}
+
+static int restore_row(void *ctx, uint64_t job, int64_t step, bool live, const char *doc)
+{
+	struct ctld *c = ctx;
+	json_error_t je;
+	json_t *d = live ? json_loads(doc, 0, &je) : NULL;
+	struct ctld_step s = {.job = job, .id = step};
+	if (c->nsteps >= AIDC_MAX_LIVE_STEPS || !d || restore_one(&s, d) != 0) {
+		aidc_log(AIDC_LOG_WARN, "restore: step %" PRIu64 ".%" PRId64 " left as stored (%s)",
+			 job, step, d ? "not a live step document, or too many" : je.text);
+		step_free(&s);
+	} else {
+		c->steps = aidc_reallocarray(c->steps, c->nsteps + 1, sizeof *c->steps);
+		c->steps[c->nsteps++] = s;
+	}
+	json_decref(d);
+	return 0;
+}
+
+int ctld_steps_restore(struct ctld *c, struct aidc_err *e)
+{
+	int rc = c->st->ops->step_list(c->st, 0, restore_row, c, e);
+	if (rc == 0 && c->nsteps)
+		aidc_log(AIDC_LOG_INFO, "restore: %zu running srun step(s)", c->nsteps);
+	return rc;
 }
 
 void ctld_steps_release(struct ctld *c)

@@ -27,7 +27,7 @@
 #include "util/err.h"
 
 /* The schema version this build writes; a database from a newer build is refused. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* One job row. Strings are owned by the struct (store_job_release frees them). */
 struct store_job {
@@ -172,6 +172,10 @@ struct store_rate {
 	const char *report;  /* JSON summary of the published report; "{}" if none */
 };
 typedef int (*store_rate_fn)(void *ctx, const struct store_rate *r);
+/* One srun step row (schema 8): doc is the controller's versioned JSON
+ * document, borrowed until the visitor returns; live: the step still runs. */
+typedef int (*store_step_fn)(void *ctx, uint64_t job_id, int64_t step_id, bool live,
+			     const char *doc);
 
 /* A filtered listing of accounting records ordered by (end_s, id). All
  * pointers borrowed. The time window selects records whose end_s lies in
@@ -210,7 +214,7 @@ struct store_lead {
 	int64_t left_ms;  /* the lease's time left by the database's clock (< 0: expired) */
 };
 
-#define STORE_OPS_VERSION 10
+#define STORE_OPS_VERSION 11
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -337,6 +341,14 @@ struct store_ops {
 	 * database as standbys now (each failed lead_acquire marks its session
 	 * until it leads or disconnects). NULL with lead_acquire. */
 	int (*lead_standbys)(struct store *st, int64_t *n, struct aidc_err *e);
+	/* STORE_OPS_VERSION 11 (schema 8): the srun steps of batch jobs
+	 * (docs/slurm.md), one document per (job_id, step_id). step_put inserts
+	 * or replaces; step_list walks the steps of job_id in step order, or
+	 * with job_id 0 the live steps of every job in (job, step) order. */
+	int (*step_put)(struct store *st, uint64_t job_id, int64_t step_id, bool live,
+			const char *doc, struct aidc_err *e);
+	int (*step_list)(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
+			 struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

@@ -371,3 +371,47 @@ int store_sqlite_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* ---- srun steps (schema 8) ----------------------------------------------------- */
+
+int store_sqlite_step_put(struct store *st, uint64_t job_id, int64_t step_id, bool live,
+			  const char *doc, struct aidc_err *e)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO job_steps (job_id, step_id, live, doc)"
+			       " VALUES (?,?,?,?)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return qerr(db, e, "step_put");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
+	sqlite3_bind_int64(q, 2, step_id);
+	sqlite3_bind_int(q, 3, live);
+	sqlite3_bind_text(q, 4, doc, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : qerr(db, e, "step_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_sqlite_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
+			   struct aidc_err *e)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *s = NULL;
+	const char *sql = job_id ? "SELECT job_id, step_id, live, doc FROM job_steps"
+				   " WHERE job_id = ? ORDER BY step_id"
+				 : "SELECT job_id, step_id, live, doc FROM job_steps"
+				   " WHERE live = 1 ORDER BY job_id, step_id";
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return qerr(db, e, "step_list");
+	if (job_id)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)job_id);
+	int rc = 0, step = SQLITE_DONE;
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = fn(ctx, (uint64_t)sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+			sqlite3_column_int(s, 2) != 0, col(s, 3));
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = qerr(db, e, "step_list");
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -128,6 +128,11 @@ static const char *const migrations[] = {
 	" set_s BIGINT NOT NULL, report TEXT NOT NULL);"
 	"ALTER TABLE job_acct ADD COLUMN rates TEXT NOT NULL DEFAULT '{}';"
 	"ALTER TABLE job_acct ADD COLUMN units_ppm BIGINT NOT NULL DEFAULT -1;",
+	/* 7 -> 8: srun steps of batch jobs (docs/slurm.md). */
+	"CREATE TABLE job_steps ("
+	" job_id BIGINT NOT NULL, step_id BIGINT NOT NULL, live BIGINT NOT NULL,"
+	" doc TEXT NOT NULL, PRIMARY KEY (job_id, step_id));"
+	"CREATE INDEX job_steps_live ON job_steps(live, job_id, step_id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -1082,6 +1087,8 @@ static const struct store_ops pg_ops = {
 	.acct_usage = store_pg_acct_usage,
 	.rate_put = store_pg_rate_put,
 	.rate_list = store_pg_rate_list,
+	.step_put = store_pg_step_put,
+	.step_list = store_pg_step_list,
 	.lead_acquire = store_pg_lead_acquire,
 	.lead_renew = store_pg_lead_renew,
 	.lead_release = store_pg_lead_release,

@@ -349,3 +349,39 @@ int store_pg_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aid
 	PQclear(r);
 	return rc;
 }
+
+/* ---- srun steps (schema 8) ----------------------------------------------------- */
+
+int store_pg_step_put(struct store *st, uint64_t job_id, int64_t step_id, bool live,
+		      const char *doc, struct aidc_err *e)
+{
+	struct store_pg_params p = {.n = 0};
+	store_pg_i64(&p, (int64_t)job_id);
+	store_pg_i64(&p, step_id);
+	store_pg_i64(&p, live);
+	store_pg_text(&p, doc);
+	return store_pg_run(st,
+			    "INSERT INTO job_steps (job_id, step_id, live, doc) VALUES ($1,$2,$3,$4)"
+			    " ON CONFLICT (job_id, step_id) DO UPDATE SET live = EXCLUDED.live,"
+			    " doc = EXCLUDED.doc",
+			    &p, NULL, "step_put", e);
+}
+
+int store_pg_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
+		       struct aidc_err *e)
+{
+	struct store_pg_params p = {.n = 0};
+	store_pg_i64(&p, (int64_t)job_id);
+	PGresult *r = NULL;
+	int rc = store_pg_run(st,
+			      job_id ? "SELECT job_id, step_id, live, doc FROM job_steps"
+				       " WHERE job_id = $1 ORDER BY step_id"
+				     : "SELECT job_id, step_id, live, doc FROM job_steps"
+				       " WHERE live = 1 AND $1 = 0 ORDER BY job_id, step_id",
+			      &p, &r, "step_list", e);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+		rc = fn(ctx, (uint64_t)store_pg_col_i64(r, i, 0), store_pg_col_i64(r, i, 1),
+			store_pg_col_i64(r, i, 2) != 0, store_pg_col(r, i, 3));
+	PQclear(r);
+	return rc;
+}

@@ -121,6 +121,12 @@ static const char *const migrations[] = {
 	" set_s INTEGER NOT NULL, report TEXT NOT NULL);"
 	"ALTER TABLE job_acct ADD COLUMN rates TEXT NOT NULL DEFAULT '{}';"
 	"ALTER TABLE job_acct ADD COLUMN units_ppm INTEGER NOT NULL DEFAULT -1;",
+	/* 7 -> 8: srun steps of batch jobs (docs/slurm.md), one versioned JSON
+	 * document per step; live steps are found again after a restart. */
+	"CREATE TABLE job_steps ("
+	" job_id INTEGER NOT NULL, step_id INTEGER NOT NULL, live INTEGER NOT NULL,"
+	" doc TEXT NOT NULL, PRIMARY KEY (job_id, step_id));"
+	"CREATE INDEX job_steps_live ON job_steps(live, job_id, step_id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -916,6 +922,8 @@ static const struct store_ops sqlite_ops = {
 	.acct_usage = store_sqlite_acct_usage,
 	.rate_put = store_sqlite_rate_put,
 	.rate_list = store_sqlite_rate_list,
+	.step_put = store_sqlite_step_put,
+	.step_list = store_sqlite_step_list,
 };
 
 sqlite3 *store_sqlite_db(struct store *st)

@@ -74,3 +74,6 @@ aidc_live_test(NAME live_srun SCRIPT srun.sh TIMEOUT 180)
 # 2-node job, the script once on the first node, the other node held; -w of two
 # nodes; cancel ends every node's part; srun steps across the nodes.
 aidc_live_test(NAME live_sbatch_multi SCRIPT sbatch_multi.sh TIMEOUT 300)
+# Job steps (srun_steps.sh): squeue -s, scancel JOB.STEP, steps kept across a
+# controller restart, sacct's JOB.batch and JOB.STEP lines.
+aidc_live_test(NAME live_srun_steps SCRIPT srun_steps.sh TIMEOUT 240)

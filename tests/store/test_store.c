@@ -397,7 +397,7 @@ static void test_tenancy_and_migration(void)
 	/* Back to what a schema-3 build left: no tenancy (4) nor submit_requests
 	 * (5) table, version 3. */
 	store_test_raw_sql(db, "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"
-			       " DROP TABLE job_acct; DROP TABLE model_rates;"
+			       " DROP TABLE job_acct; DROP TABLE model_rates; DROP TABLE job_steps;"
 			       " DELETE FROM schema_version WHERE version >= 4;");
 	st = store_test_open(db, &e);
 	if (!st)
@@ -707,13 +707,46 @@ static void test_leader_lease(void)
 	store_close(a);
 }
 
+static int keep_step(void *ctx, uint64_t job, int64_t step, bool live, const char *doc)
+{
+	store_test_append(ctx, 256, "%llu.%lld%s=%s;", (unsigned long long)job, (long long)step,
+			  live ? "L" : "", doc);
+	return 0;
+}
+
+/* Schema 8: step documents, put replaces, one job's in step order, the live
+ * ones of every job. */
+static void test_steps(void)
+{
+	char db[256];
+	path_of(db, sizeof db, "steps.db");
+	struct aidc_err e = {0};
+	struct store *st = store_test_open(db, &e);
+	if (!st)
+		return;
+	CHECK_EQ(st->ops->step_put(st, 5, 1, true, "{\"a\":1}", &e), 0);
+	CHECK_EQ(st->ops->step_put(st, 5, 0, true, "{}", &e), 0);
+	CHECK_EQ(st->ops->step_put(st, 4, 0, true, "{}", &e), 0);
+	CHECK_EQ(st->ops->step_put(st, 5, 0, false, "{\"end\":1}", &e), 0);
+	char got[256] = "";
+	CHECK_EQ(st->ops->step_list(st, 5, keep_step, got, &e), 0);
+	CHECK_STR(got, "5.0={\"end\":1};5.1L={\"a\":1};");
+	got[0] = '\0';
+	CHECK_EQ(st->ops->step_list(st, 0, keep_step, got, &e), 0);
+	CHECK_STR(got, "4.0L={};5.1L={\"a\":1};");
+	got[0] = '\0';
+	CHECK_EQ(st->ops->step_list(st, 9, keep_step, got, &e), 0);
+	CHECK_STR(got, "");
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_fresh_and_reopen), TEST(test_newer_refused), TEST(test_insert_never_replaces),
 	    TEST(test_quick_check),      TEST(test_tenancy_and_migration), TEST(test_request_ids),
 	    TEST(test_acct_and_audit),   TEST(test_uri),                   TEST(test_units),
-	    TEST(test_reconnect),        TEST(test_leader_lease)};
+	    TEST(test_reconnect),        TEST(test_leader_lease),          TEST(test_steps)};
 	if (argc > 1 && strcmp(argv[1], "--pg") == 0) {
 		pg_mode = true;
 		argv[1] = argv[0];
