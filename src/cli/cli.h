@@ -42,6 +42,7 @@ int cli_scontrol_main(int argc, char **argv); /* cli_scontrol.c */
 int cli_squeue_main(int argc, char **argv);   /* cli_squeue.c (docs/slurm.md) */
 int cli_sacct_main(int argc, char **argv);    /* cli_sacct.c (docs/slurm.md) */
 int cli_scancel_main(int argc, char **argv);  /* cli_scancel.c */
+int cli_salloc_main(int argc, char **argv);   /* cli_sbatch.c, cli_salloc.c */
 int cli_sinfo_main(int argc, char **argv);    /* cli_sinfo.c */
 int cli_srun_main(int argc, char **argv);     /* cli_srun.c: steps inside a batch job */
 int cli_logs_main(int argc, char **argv);

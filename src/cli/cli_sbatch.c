@@ -20,6 +20,7 @@
 #include "api/sbatch.h"
 #include "cli/cli.h"
 #include "cli/cli_live.h"
+#include "cli/cli_slurm.h"
 #include "util/hostlist.h"
 #include "util/util.h"
 
@@ -41,11 +42,31 @@ struct sbatch_cl {
 	char **args;		 /* the script's $1.. (borrowed from argv) */
 	int nargs;
 	bool help, version;
+	/* aidc salloc: the command to run once granted (NULL: the user's shell) */
+	bool salloc;
+	char **cmd;
 };
+
+/* sbatch options salloc does not have (the job's script is salloc's own
+ * step holder; the command runs here). */
+static const char *const salloc_refused[] = {
+    "array", "wrap", "wait", "parsable", "output", "error", "open-mode", "test-only",
+    "ignore-pbs", "input", "signal", "requeue", "no-requeue", "kill-on-invalid-dep",
+    /* they would reach the holders, not the command or its steps: cd or set the
+     * variables before salloc instead */
+    "chdir", "export"};
+
+static bool salloc_refuses(const char *name)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(salloc_refused); i++)
+		if (!strcmp(name, salloc_refused[i]))
+			return true;
+	return false;
+}
 
 /* --help: the flag table built from api_sbatch_opts, each line its status,
  * so the man page and completion list every sbatch option. */
-static void print_help(const char **sock)
+static void print_help(const char **sock, bool salloc)
 {
 	size_t n = api_sbatch_nopts;
 	struct cli_flag *f = aidc_calloc(n + 2, sizeof *f);
@@ -58,7 +79,10 @@ static void print_help(const char **sock)
 		char sh[8] = "";
 		if (o->shortopt)
 			snprintf(sh, sizeof sh, "-%c: ", o->shortopt);
-		snprintf(help[i], sizeof help[i], "%s%s%s", sh, status[o->status], o->why);
+		if (salloc && salloc_refuses(o->name))
+			snprintf(help[i], sizeof help[i], "%srefused: sbatch's, not salloc's", sh);
+		else
+			snprintf(help[i], sizeof help[i], "%s%s%s", sh, status[o->status], o->why);
 		f[i] =
 		    (struct cli_flag){o->name,
 				      o->arg == API_SB_NOARG ? CLI_BOOL : CLI_STR,
@@ -83,7 +107,15 @@ static void print_help(const char **sock)
 	    "slurm-%j.out; srun runs steps on all of them. Without SCRIPT (and --wrap) the "
 	    "script is read from stdin.",
 	    f, n + 2};
-	cli_print_help(&cmd, stdout);
+	const struct cli_cmd sa = {
+	    "salloc", "aidc salloc [options] [COMMAND [ARGS...]]",
+	    "Slurm's salloc: asks for an allocation with sbatch's options (as sbatch: applied, "
+	    "accepted with a warning, or refused with the reason), waits until it is granted, "
+	    "then runs COMMAND (default: $SHELL) here with the job's SLURM_* variables; srun in "
+	    "it runs steps on the allocation's nodes. The allocation ends (the job is "
+	    "cancelled) when COMMAND exits; salloc exits with its status (docs/slurm.md).",
+	    f, n + 2};
+	cli_print_help(salloc ? &sa : &cmd, stdout);
 	aidc_free(help);
 	aidc_free(f);
 }
@@ -615,6 +647,25 @@ static int write_job(struct aidc_json *w, const struct sbatch_cl *cl, const stru
 	return rc;
 }
 
+/* salloc: the allocation's SLURM_* variables of submit time (as a batch
+ * job's) as a JSON array of "K=V", for the command salloc runs. */
+static char *salloc_vars(const struct api_sbatch *sb, const struct resolved *r)
+{
+	struct aidc_buf b;
+	aidc_buf_init(&b, 1u << 20);
+	struct aidc_json w;
+	aidc_json_init(&w, &b, false);
+	aidc_json_arr_begin(&w);
+	slurm_vars(&w, sb, r, r->submit_dir);
+	char kv[64];
+	snprintf(kv, sizeof kv, "SLURM_CPUS_ON_NODE=%" PRId64, r->job.cpus);
+	aidc_json_str(&w, kv);
+	aidc_json_arr_end(&w);
+	char *out = aidc_json_finish(&w) ? NULL : aidc_strdup(aidc_buf_str(&b));
+	aidc_buf_release(&b);
+	return out;
+}
+
 /* --test-only / -v: the job as it would be sent (less the environment). */
 static void show_job(FILE *out, const struct sbatch_cl *cl, const struct api_sbatch *sb,
 		     const struct resolved *r, const char *script)
@@ -693,12 +744,18 @@ static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb, const
 		return rc;
 	const char *p = strstr(aidc_buf_str(&c.reply), "\"id\":"); /* the first member */
 	long long id = p ? strtoll(p + 5, NULL, 10) : -1LL;
+	aidc_buf_release(&c.reply);
+	if (cl->salloc) {
+		char *vars = salloc_vars(sb, r);
+		rc = id > 0 ? cli_salloc_session(sp, id, cl->cmd, vars) : CLI_EXIT_FAIL;
+		aidc_free(vars);
+		return rc;
+	}
 	if (sb->parsable)
 		printf("%lld\n", id);
 	else
 		printf("Submitted batch job %lld\n", id);
 	fflush(stdout);
-	aidc_buf_release(&c.reply);
 	return sb->wait && id > 0 ? wait_job(sp, id) : CLI_EXIT_OK;
 }
 
@@ -736,12 +793,65 @@ static int run(const struct sbatch_cl *cl)
 	return rc;
 }
 
+/* salloc: sbatch's options less salloc_refused; the positional words are the
+ * command; the job's script is salloc's step holder (docs/slurm.md). */
+static int salloc_prepare(struct sbatch_cl *cl, char *name, size_t n)
+{
+	for (size_t i = 0; i < cl->nopts; i++) {
+		const struct api_sbatch_opt *o = api_sbatch_find(cl->opts[i].opt);
+		if (o && salloc_refuses(o->name)) {
+			fprintf(stderr, "aidc salloc: %s: %s; nothing was allocated\n",
+				cl->opts[i].opt,
+				!strcmp(o->name, "chdir") || !strcmp(o->name, "export")
+				    ? "not applied here: the command and its steps run with "
+				      "salloc's directory and environment (cd, or set them, first)"
+				    : "sbatch's, not an salloc option (the command runs here)");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (cl->script_path) { /* COMMAND [ARGS...]: argv from script_path on */
+		cl->cmd = cl->args - 1;
+		const char *b = strrchr(cl->script_path, '/');
+		snprintf(name, n, "%s", b ? b + 1 : cl->script_path);
+	} else {
+		snprintf(name, n, "interactive");
+	}
+	cl->script_path = NULL;
+	cl->nargs = 0;
+	/* In front of the user's options, which win. */
+	memmove(cl->opts + 3, cl->opts, cl->nopts * sizeof *cl->opts);
+	cl->opts[0] = (struct cl_opt){"--wrap", "AIDC_SALLOC=1 exec srun --aidc-step-holder"};
+	cl->opts[1] = (struct cl_opt){"--output", "/dev/null"};
+	cl->opts[2] = (struct cl_opt){"--job-name", name};
+	cl->nopts += 3;
+	return 0;
+}
+
+int cli_salloc_main(int argc, char **argv)
+{
+	struct sbatch_cl cl = {.salloc = true};
+	char name[AIDC_MAX_NAME_BYTES];
+	int rc = parse_cl(argc, argv, &cl);
+	if (rc == 0 && !cl.help && !cl.version) {
+		cl.opts = aidc_reallocarray(cl.opts, cl.nopts + 3, sizeof *cl.opts);
+		rc = salloc_prepare(&cl, name, sizeof name);
+	}
+	if (rc == 0 && cl.help)
+		print_help(&cl.sock, true);
+	else if (rc == 0 && cl.version)
+		printf("aidc salloc (aidc %s)\n", AIDC_VERSION);
+	else if (rc == 0)
+		rc = run(&cl);
+	aidc_free(cl.opts);
+	return rc;
+}
+
 int cli_sbatch_main(int argc, char **argv)
 {
 	struct sbatch_cl cl = {0};
 	int rc = parse_cl(argc, argv, &cl);
 	if (rc == 0 && cl.help)
-		print_help(&cl.sock);
+		print_help(&cl.sock, false);
 	else if (rc == 0 && cl.version)
 		printf("aidc sbatch (aidc %s)\n", AIDC_VERSION);
 	else if (rc == 0)

@@ -94,6 +94,10 @@ bool cli_slurm_in_list(const char *list, const char *s);
  * JSON array). user, when given, is passed to the controller as ?user=.
  * Returns 0 or CLI_EXIT_FAIL after "aidc CMD: ..." on stderr.
  */
+/* salloc (cli_salloc.c): job id submitted by cli_sbatch.c; waits until it
+ * runs, runs cmd (NULL: $SHELL) with vars (a JSON array of "K=V") and the
+ * job's id and nodes set, then cancels the job. The command's status. */
+int cli_salloc_session(const char *sp, long long id, char **cmd, const char *vars);
 /* srun steps (GET /v1/steps, docs/slurm.md): with ids (a comma list of job
  * ids or JOB.STEP, any number: asked 64 at a time), every step of them;
  * with NULL, the running steps of the jobs the caller may see. Appended to

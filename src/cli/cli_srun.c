@@ -47,7 +47,8 @@
 #define SRUN_POLL_MS 200
 
 static const struct cli_slurm_refused sr_refused[] = {
-    {"pty", 0, NULL, "interactive steps (srun --pty, salloc) are not implemented"},
+    {"pty", 0, NULL, "interactive steps are not implemented; use salloc (a shell with the "
+			     "allocation), then srun"},
     {"nodelist", 'w', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
     {"exclude", 'x', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
     {"constraint", 'C', "LIST", "a step uses its job's node"},
@@ -179,6 +180,9 @@ struct sr_job {
 	char step_list[AIDC_MAX_ARG_BYTES], tpn[256];
 	char **hosts; /* the job's nodes (SLURM_JOB_NODELIST expanded) */
 	size_t nhosts;
+	/* srun under salloc (AIDC_SALLOC=1, outside the job): no task runs here;
+	 * every node of the step, node 0 included, is a step holder's. */
+	bool external;
 };
 
 static int64_t env_i64(const char *k, int64_t dflt)
@@ -264,10 +268,13 @@ static int64_t next_step_id(void)
 static int sr_job_env(struct sr_job *j)
 {
 	j->job = getenv("SLURM_JOB_ID");
-	if (!j->job || !*j->job || !getenv("AIDC_JOB_ID")) {
-		fprintf(stderr, "srun: error: not inside an aidc batch job (SLURM_JOB_ID is not "
-				"set): srun starts job steps inside 'aidc sbatch' jobs; interactive "
-				"srun and salloc are not implemented (docs/slurm.md)\n");
+	const char *sa = getenv("AIDC_SALLOC");
+	j->external = sa && !strcmp(sa, "1") && !getenv("AIDC_JOB_ID");
+	if (!j->job || !*j->job || (!getenv("AIDC_JOB_ID") && !j->external)) {
+		fprintf(stderr, "srun: error: not inside an aidc batch job or salloc allocation "
+				"(SLURM_JOB_ID is not set): srun starts job steps inside 'aidc "
+				"sbatch' jobs and 'aidc salloc'; srun --pty is not implemented "
+				"(docs/slurm.md)\n");
 		return CLI_EXIT_FAIL;
 	}
 	j->node = getenv("SLURMD_NODENAME") ? getenv("SLURMD_NODENAME") : "";
@@ -285,7 +292,7 @@ static int sr_job_env(struct sr_job *j)
 	j->nodeid = env_i64("SLURM_NODEID", 0);
 	const char *list = getenv("SLURM_JOB_NODELIST");
 	struct aidc_err e = {0};
-	if (j->job_nodes > 1 &&
+	if ((j->job_nodes > 1 || j->external) &&
 	    (!list || aidc_hostlist_expand(list, AIDC_MAX_NODES, &j->hosts, &j->nhosts, &e) != 0 ||
 	     (int64_t)j->nhosts != j->job_nodes))
 		return fprintf(stderr, "srun: error: SLURM_JOB_NODELIST (%s) does not name the "
@@ -341,11 +348,11 @@ static int sr_layout(struct sr_opts *o, struct sr_job *j)
 	for (int64_t k = 0; k < ns; k++)
 		j->cnt[k] = o->ntasks / ns + (k < o->ntasks % ns);
 	j->first = 0;
-	j->nlocal = j->cnt[0];
+	j->nlocal = j->external ? 0 : j->cnt[0];
 	sr_counts_text(j->cnt, ns, j->tpn, sizeof j->tpn);
 	struct aidc_buf b;
 	aidc_buf_init(&b, sizeof j->step_list);
-	if (ns > 1 && aidc_hostlist_compress(j->hosts, (size_t)ns, &b) == 0)
+	if ((ns > 1 || j->external) && aidc_hostlist_compress(j->hosts, (size_t)ns, &b) == 0)
 		snprintf(j->step_list, sizeof j->step_list, "%s", aidc_buf_str(&b));
 	else
 		snprintf(j->step_list, sizeof j->step_list, "%s", j->node);
@@ -362,14 +369,14 @@ static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
 	if (rc)
 		return rc;
 	/* Every node of a batch job has the same CPUs and devices; node 0 the most tasks. */
-	int64_t cpus = j->nlocal * (o->cpus ? o->cpus : 1);
+	int64_t cpus = j->cnt[0] * (o->cpus ? o->cpus : 1);
 	if (!o->overcommit && cpus > j->cpus_on_node)
 		return fprintf(stderr, "srun: error: Unable to create step for job %s: %lld tasks x "
 				       "%lld CPUs is more than the job's %lld CPUs on %s (-O allows it)\n",
-			       j->job, (long long)j->nlocal, (long long)(o->cpus ? o->cpus : 1),
-			       (long long)j->cpus_on_node, j->node),
+			       j->job, (long long)j->cnt[0], (long long)(o->cpus ? o->cpus : 1),
+			       (long long)j->cpus_on_node, j->external ? j->hosts[0] : j->node),
 		       CLI_EXIT_USAGE;
-	if (o->gpt && (size_t)(o->gpt * j->nlocal) > j->ndev)
+	if (o->gpt && !j->external && (size_t)(o->gpt * j->nlocal) > j->ndev)
 		return fprintf(stderr, "srun: error: Unable to create step for job %s: %lld tasks x "
 				       "%lld GPUs is more than the job's %zu devices on %s\n",
 			       j->job, (long long)j->nlocal, (long long)o->gpt, j->ndev, j->node),
@@ -736,7 +743,8 @@ struct sr_remote {
 	char sock[AIDC_MAX_PATH_BYTES];
 	char path[96]; /* /v1/jobs/ID/steps */
 	int64_t nnodes, step;
-	json_t *reports[SRUN_MAX_TASKS]; /* per step node; [0] unused */
+	json_t *reports[SRUN_MAX_TASKS]; /* per step node, from base */
+	int64_t base; /* the first step node a holder runs: 1, or 0 under salloc */
 	int64_t nreported, next_poll_ms;
 	bool gone; /* the job or the step is gone: no more reports will come */
 	bool bad;  /* a remote task failed */
@@ -811,8 +819,9 @@ static void sr_remote_poll(struct sr_remote *r)
 			r->job ? r->job : "?", (long long)r->step, r->node ? r->node : "?", when);
 		r->cancelled = true;
 	}
-	for (int64_t k = 1; k < r->nnodes && (size_t)(k - 1) < json_array_size(reps); k++) {
-		json_t *rep = json_array_get(reps, (size_t)(k - 1));
+	for (int64_t k = r->base; k < r->nnodes && (size_t)(k - r->base) < json_array_size(reps);
+	     k++) {
+		json_t *rep = json_array_get(reps, (size_t)(k - r->base));
 		if (r->reports[k] || !json_is_object(rep))
 			continue;
 		r->reports[k] = json_incref(rep);
@@ -888,8 +897,9 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", j->job);
 	r->nnodes = j->step_nodes;
 	r->step = j->step;
-	r->node = j->node;
+	r->node = j->external ? "salloc" : j->node;
 	r->job = j->job;
+	r->base = j->external ? 0 : 1;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
 	struct aidc_json w;
@@ -899,21 +909,29 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	aidc_json_ki64(&w, "step", j->step);
 	aidc_json_key(&w, "nodes");
 	aidc_json_arr_begin(&w);
-	for (int64_t k = 1; k < j->step_nodes; k++)
+	for (int64_t k = r->base; k < j->step_nodes; k++)
 		aidc_json_i64(&w, k);
 	aidc_json_arr_end(&w);
+	if (j->external)
+		aidc_json_kbool(&w, "external", true);
 	sr_info_json(&w, o, j, cmd, limit_s);
-	if (j->step_nodes > 1) {
+	if (j->step_nodes > r->base) {
 		aidc_json_key(&w, "doc");
 		sr_doc_json(&w, o, j, cmd);
 	}
 	aidc_json_obj_end(&w);
 	int rc = aidc_json_finish(&w);
+	struct api_call c = {0};
 	if (rc)
 		fprintf(stderr, "srun: error: the step (command and environment) is over %u bytes\n",
 			AIDC_MAX_STEP_BYTES);
 	else
-		rc = sr_post(r, aidc_buf_str(&b));
+		rc = cli_call_retry("srun", r->sock, "POST", r->path, aidc_buf_str(&b), b.len, &c,
+				    cli_call_wait_flag(r->sock));
+	/* Under salloc the controller numbers the step ("step":-1 asked for one). */
+	const char *at = rc ? NULL : strstr(aidc_buf_str(&c.reply), "\"step\":");
+	r->step = at ? strtoll(at + 7, NULL, 10) : r->step;
+	aidc_buf_release(&c.reply);
 	aidc_buf_release(&b);
 	r->gone = rc != 0;
 	return rc ? CLI_EXIT_FAIL : 0;
@@ -953,7 +971,7 @@ static void sr_remote_output(struct sr_remote *r, const char *job)
 {
 	fflush(stdout);
 	fflush(stderr);
-	for (int64_t k = 1; k < r->nnodes; k++)
+	for (int64_t k = r->base; k < r->nnodes; k++)
 		for (int s = 0; s < 2 && r->reports[k]; s++) {
 			json_t *rg = json_object_get(r->reports[k], s ? "err" : "out");
 			int64_t a = json_integer_value(json_array_get(rg, 0)),
@@ -1042,7 +1060,7 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 			sr_remote_poll(r);
 		sr_wait_duties(o, t, n, r, limit_s, t0, &term_ms, &bad, &bad_sent);
 		if (sr_reap(o, j, t, n, &bad) > 0 ||
-		    (r && !r->gone && r->nreported < r->nnodes - 1))
+		    (r && !r->gone && r->nreported < r->nnodes - r->base))
 			continue;
 		bool open = false;
 		for (int64_t i = 0; i < n && o->label; i++)
@@ -1090,7 +1108,7 @@ static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n,
 		sr_status_one(j->node, j->first + i, WIFEXITED(st) ? WEXITSTATUS(st) : 0,
 			      WIFSIGNALED(st) ? WTERMSIG(st) : 0, &worst, sig);
 	}
-	for (int64_t k = 1; r && k < r->nnodes; k++) {
+	for (int64_t k = r ? r->base : 1; r && k < r->nnodes; k++) {
 		json_t *rep = r->reports[k], *tasks = json_object_get(rep, "tasks");
 		const char *host = json_string_value(json_object_get(rep, "host"));
 		if (!rep || !json_is_array(tasks)) {
@@ -1172,7 +1190,7 @@ static struct sr_remote *sr_register(const struct sr_opts *o, const struct sr_jo
 	if (sr_remote_start(o, j, cmd, limit_s, r) == 0)
 		return r;
 	aidc_free(r);
-	if (j->step_nodes > 1)
+	if (j->step_nodes > 1 || j->external)
 		*rc = CLI_EXIT_FAIL;
 	else if (!o->quiet)
 		fprintf(stderr, "srun: warning: step %s.%lld runs unregistered: squeue -s, sacct "
@@ -1185,23 +1203,24 @@ static struct sr_remote *sr_register(const struct sr_opts *o, const struct sr_jo
  * controller), waits, copies the remote output, and gives srun's status. */
 static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t limit_s)
 {
-	j->step = next_step_id();
-	if (j->step < 0) {
+	j->step = j->external ? -1 : next_step_id(); /* under salloc the controller numbers it */
+	if (j->step < 0 && !j->external) {
 		if (!o->quiet)
 			fprintf(stderr, "srun: warning: no private step counter under $TMPDIR or "
 					"/tmp: this step is numbered 0\n");
 		j->step = 0;
 	}
-	if (o->verbose)
-		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
-			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);
 	int rc;
 	struct sr_remote *r = sr_register(o, j, cmd, limit_s, &rc);
 	if (rc)
 		return rc;
+	j->step = r ? r->step : j->step;
+	if (o->verbose)
+		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
+			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);
 	bool ok;
 	struct sr_task *t = sr_local(o, j, cmd, limit_s, r, &ok);
-	if (r && r->nnodes > 1)
+	if (r && r->nnodes > r->base)
 		sr_remote_output(r, j->job);
 	int sig = 0;
 	rc = ok ? sr_status(j, t, j->nlocal, r, &sig) : CLI_EXIT_FAIL;
@@ -1257,7 +1276,7 @@ static int sr_runner_opts(json_t *doc, int64_t step, int64_t node, struct sr_opt
 {
 	json_t *cnt = json_object_get(doc, "cnt");
 	int64_t ns = (int64_t)json_array_size(cnt);
-	if (ns < 2 || ns > SRUN_MAX_TASKS || node >= ns || sr_job_env(j) != 0)
+	if (ns < 1 || ns > SRUN_MAX_TASKS || node >= ns || sr_job_env(j) != 0)
 		return -1;
 	j->step = step;
 	j->nodeid = node;
@@ -1467,10 +1486,11 @@ static int sr_holder(void)
 	const int ign[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(ign); k++)
 		signal(ign[k], SIG_IGN);
-	const char *job = getenv("SLURM_JOB_ID");
+	const char *job = getenv("SLURM_JOB_ID"), *sa = getenv("AIDC_SALLOC");
 	int64_t node = env_i64("SLURM_NODEID", 0);
-	if (!job || node < 1) {
-		fprintf(stderr, "srun: the step holder runs as a multi-node batch job's task\n");
+	if (!job || node < (sa && !strcmp(sa, "1") ? 0 : 1)) {
+		fprintf(stderr, "srun: the step holder runs as a multi-node batch job's task, or "
+				"as an salloc job's\n");
 		return CLI_EXIT_USAGE;
 	}
 	struct sr_remote *r = aidc_calloc(1, sizeof *r);

@@ -117,6 +117,10 @@ const struct cli_subcmd cli_subcmds[] = {
 	 "Slurm's srun inside an aidc sbatch job: a step of -n tasks on the job's node "
 	 "(docs/slurm.md)",
 	 NULL, true},
+	{"salloc", cli_salloc_main,
+	 "Slurm's salloc: an allocation, then a command (default: your shell) here with the "
+	 "job's SLURM_* set; srun in it runs steps on the allocation (docs/slurm.md)",
+	 NULL, true},
 	{"serve", cli_serve_main,
 	 "run a command as a long-running service: replicas, probes, restarts, one address "
 	 "(docs/services.md)",
@@ -197,7 +201,7 @@ void cli_usage(FILE *out)
 
 /*
  * Run under a Slurm command's name (a link named sbatch, scontrol, squeue,
- * scancel, sinfo, sacct or srun, as
+ * scancel, sinfo, sacct, srun or salloc, as
  * batch jobs find them on their PATH): argv becomes `aidc NAME ARGS...`.
  * Returns argv itself otherwise. The new vector lives as long as the
  * process (it is main's argv); the static keeps it reachable.
@@ -206,7 +210,7 @@ static char **as_slurm_command(int *argc, char **argv)
 {
 	static char **slurm_argv;
 	static const char *const names[] = {"sbatch", "scontrol", "squeue", "scancel",
-					    "sinfo",  "sacct",    "srun"};
+					    "sinfo",  "sacct",    "srun",   "salloc"};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(names); i++) {

@@ -214,11 +214,16 @@ static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, s
 	s->step_nodes = json_is_integer(nn) ? json_integer_value(nn) : 1;
 	s->cpus = json_integer_value(json_object_get(in, "cpus"));
 	s->limit_s = json_integer_value(json_object_get(in, "time_limit_s"));
-	if (s->ntasks < 1 || s->ntasks > 1 << 20 || s->step_nodes != (int64_t)s->nnodes + 1 ||
+	/* srun on node 0 runs that node's tasks itself; under salloc (external)
+	 * every node of the step is a holder's, node 0 included. */
+	bool external = json_is_true(json_object_get(in, "external"));
+	if (s->ntasks < 1 || s->ntasks > 1 << 20 ||
+	    s->step_nodes != (int64_t)s->nnodes + !external || (external && !s->nnodes) ||
 	    s->cpus < 0 || s->cpus > INT32_MAX || s->limit_s < 0)
 		return aidc_errf(&m->err, AIDC_E_INVAL,
 				 "ntasks (1..), nnodes (the step's nodes: 1 + the other nodes "
-				 "named), cpus and time_limit_s (>= 0) of a step"),
+				 "named, or those named when external), cpus and time_limit_s "
+				 "(>= 0) of a step"),
 		       -1;
 	s->name = step_str(in, "name", "step", AIDC_MAX_NAME_BYTES - 1);
 	s->nodelist = step_str(in, "nodelist", "", 8192);
@@ -226,12 +231,16 @@ static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, s
 	return 0;
 }
 
-/* The job's other nodes a step names (nodes: [K, ...], may be empty). */
-static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *nodes,
+/* The nodes a step's holders run (nodes: [K, ...], may be empty): the job's
+ * other nodes, and node 0 too when srun runs outside the job (external:
+ * salloc). */
+static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 		      struct ctld_step *s)
 {
+	json_t *nodes = json_object_get(in, "nodes");
+	json_int_t lo = json_is_true(json_object_get(in, "external")) ? 0 : 1;
 	size_t n = json_array_size(nodes);
-	if (!json_is_array(nodes) || n >= j->ntasks)
+	if (!json_is_array(nodes) || n > j->ntasks - (uint32_t)lo)
 		return aidc_errf(&m->err, AIDC_E_INVAL,
 				 "a step needs nodes (0..%u of the job's other node numbers)",
 				 j->ntasks - 1);
@@ -240,11 +249,12 @@ static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *node
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(nodes, i);
 		json_int_t k = json_is_integer(v) ? json_integer_value(v) : 0;
-		if (k < 1 || k >= (json_int_t)j->ntasks || step_node(s, k) >= 0)
+		if (!json_is_integer(v) || k < lo || k >= (json_int_t)j->ntasks ||
+		    step_node(s, k) >= 0)
 			return aidc_errf(&m->err, AIDC_E_INVAL,
-					 "nodes: %lld is not one of the job's other nodes (1..%u), or "
+					 "nodes: %lld is not one of the job's %s nodes (%lld..%u), or "
 					 "is named twice",
-					 (long long)k, j->ntasks - 1);
+					 (long long)k, lo ? "other" : "", (long long)lo, j->ntasks - 1);
 		s->nodes[s->nnodes++] = (uint32_t)k;
 	}
 	return 0;
@@ -266,7 +276,7 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 				 "too many running steps (at most %u per job, %u in all)",
 				 AIDC_MAX_JOB_STEPS, AIDC_MAX_LIVE_STEPS);
 	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id};
-	int rc = step_nodes(m, j, json_object_get(in, "nodes"), &s);
+	int rc = step_nodes(m, j, in, &s);
 	if (!rc && s.nnodes && !json_is_object(doc))
 		rc = aidc_errf(&m->err, AIDC_E_INVAL, "a step on other nodes needs doc");
 	if (!rc && step_info(m, j, in, &s) != 0)
@@ -395,6 +405,26 @@ static int step_look_row(void *ctx, uint64_t job, int64_t step, bool live, const
 	return 0;
 }
 
+static int step_max_row(void *ctx, uint64_t job, int64_t step, bool live, const char *doc)
+{
+	(void)job;
+	(void)live;
+	(void)doc;
+	int64_t *max = ctx;
+	*max = step > *max ? step : *max;
+	return 0;
+}
+
+/* A step id for srun under salloc (start with step -1): one more than any
+ * step of the job the store has (running ones are stored too). */
+static int64_t step_next_id(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j)
+{
+	int64_t max = -1;
+	if (c->st->ops->step_list(c->st, j->id, step_max_row, &max, &m->err) != 0)
+		return -1;
+	return max + 1;
+}
+
 /* The error for an op on step id of job j that is not running. */
 static int step_missing(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, int64_t id)
 {
@@ -420,12 +450,19 @@ int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 	json_t *sid = json_object_get(in, "step");
 	int rc;
 	struct ctld_job *j = NULL;
-	if (!json_is_object(in) || !op || !json_is_integer(sid) || json_integer_value(sid) < 0) {
-		rc = aidc_errf(&m->err, AIDC_E_INVAL, "need a JSON object with op and step (>= 0)");
+	bool start = op && !strcmp(op, "start");
+	if (!json_is_object(in) || !op || !json_is_integer(sid) ||
+	    json_integer_value(sid) < (start ? -1 : 0)) {
+		rc = aidc_errf(&m->err, AIDC_E_INVAL,
+			       "need a JSON object with op and step (>= 0; start: -1 for the next)");
 	} else if (!(j = step_job(c, m, !strcmp(op, "cancel")))) {
 		rc = m->err.code;
-	} else if (!strcmp(op, "start")) {
-		rc = step_start(c, m, j, in, json_integer_value(sid));
+	} else if (start) {
+		int64_t id = json_integer_value(sid);
+		if (id < 0 && (id = step_next_id(c, m, j)) < 0)
+			rc = m->err.code;
+		else
+			rc = step_start(c, m, j, in, id);
 	} else {
 		struct ctld_step *s = step_find(c, j->id, json_integer_value(sid));
 		rc = s ? step_op(c, m, s, op, in)
@@ -475,8 +512,8 @@ int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m)
 		return m->err.code;
 	const char *node = api_query(m->req, "node");
 	int64_t k = -1;
-	if (node && (j->ntasks < 2 || aidc_parse_i64(node, 1, (int64_t)j->ntasks - 1, &k) != 0))
-		return aidc_errf(&m->err, AIDC_E_INVAL, "node: 1..%u", j->ntasks - 1);
+	if (node && aidc_parse_i64(node, 0, (int64_t)j->ntasks - 1, &k) != 0)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "node: 0..%u", j->ntasks - 1);
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
 	aidc_json_obj_begin(&w);

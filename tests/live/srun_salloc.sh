@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# salloc (issue 13 item 7; docs/slurm.md "salloc"), two mock nodes: `salloc
+# -N2 -c1 CMD` waits for the allocation, runs CMD here with the job's
+# SLURM_* (id, nodes as a hostlist, tasks) and aidc's srun first on PATH;
+# srun in it runs steps on both nodes (each task on its own node, exit codes
+# propagated, the steps in sacct); salloc exits with CMD's status and ends
+# the allocation; sbatch's options salloc does not have are refused by
+# name with nothing allocated; the time limit's end is said; a signal while
+# it waits revokes the request.
+set -u
+. "$(dirname "$0")/agent_lib.sh"
+[ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
+CPUS=2 center_up 2
+
+cat > "$DIR/cmd.sh" <<'SCRIPT'
+#!/bin/sh
+echo "id=$SLURM_JOB_ID nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES tasks=$SLURM_NTASKS"
+command -v srun
+srun sh -c 'echo "task $SLURM_PROCID on $SLURMD_NODENAME of $SLURM_STEP_NODELIST"' | sort
+srun -N1 -n1 sh -c 'exit 3'; echo "srun=$?"
+exit 5
+SCRIPT
+chmod +x "$DIR/cmd.sh"
+out=$(cd "$DIR" && "$AIDC" salloc -N2 -c1 ./cmd.sh 2>"$DIR/err"); rc=$?
+check_eq "salloc exits with the command's status" "$rc" 5
+id=$(sed -n 's/^id=\([0-9]*\) .*/\1/p' <<<"$out")
+[ -n "$id" ] || fail "no SLURM_JOB_ID in: $out"
+list=$(sed -n 's/.* nodes=\([^ ]*\) .*/\1/p' <<<"$out")
+[[ "$list" == "node-[0-1]" || "$list" == "node-[1,0]" ]] && ok "SLURM_JOB_NODELIST $list" ||
+	fail "nodelist: $list"
+check_eq "the allocation's variables" "$(sed -n 1p <<<"$out")" \
+	"id=$id nodes=$list n=2 tasks=2"
+[[ "$(sed -n 2p <<<"$out")" == */slurm-bin/srun ]] && ok "aidc's srun first on PATH" ||
+	fail "srun: $(sed -n 2p <<<"$out")"
+first=$("$AIDC" scontrol show hostnames "$list" | head -1)
+second=$("$AIDC" scontrol show hostnames "$list" | tail -1)
+check_eq "a step on both nodes, one task each (task 0 on the first)" "$(sed -n 3,4p <<<"$out")" \
+	"task 0 on $first of $list
+task 1 on $second of $list"
+check_eq "srun's exit code from a remote task" "$(sed -n 5p <<<"$out")" "srun=3"
+grep -q "Granted job allocation $id" "$DIR/err" && ok "salloc: Granted job allocation $id" ||
+	fail "err: $(cat "$DIR/err")"
+grep -q "Relinquishing job allocation $id" "$DIR/err" && ok "released at the end" ||
+	fail "err: $(cat "$DIR/err")"
+check_eq "the job ends with the command" "$(wait_state "$id" cancelled 30)" cancelled
+check_eq "sacct: the steps" "$("$AIDC" sacct -n -P -j "$id.0,$id.1" -o JobID,State,ExitCode,NNodes)" \
+	"$id.0|COMPLETED|0:0|2
+$id.1|FAILED|3:0|1"
+
+# Refusals change nothing.
+before=$("$AIDC" jobs --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')
+out=$(cd "$DIR" && "$AIDC" salloc --array=1-3 true 2>&1); rc=$?
+check_eq "--array refused (exit 2)" "$rc" 2
+[[ "$out" == *"--array: sbatch's, not an salloc option"* ]] && ok "named: $out" || fail "out: $out"
+out=$(cd "$DIR" && "$AIDC" salloc -o x true 2>&1) && fail "-o accepted" || ok "-o refused: $out"
+out=$(cd "$DIR" && "$AIDC" salloc --bogus true 2>&1) && fail "--bogus accepted" || ok "--bogus refused: $out"
+check_eq "nothing was allocated" \
+	"$("$AIDC" jobs --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')" "$before"
+
+out=$(cd "$DIR" && "$AIDC" salloc -D /tmp true 2>&1) && fail "-D accepted" || ok "-D refused: $out"
+
+# The allocation's time limit: salloc says it was revoked; the command goes on.
+(cd "$DIR" && "$AIDC" salloc -t 0:03 sh -c 'sleep 8; echo after' >"$DIR/out4" 2>"$DIR/err4")
+grep -q "has been revoked (timeout" "$DIR/err4" && ok "the time limit revokes the allocation" ||
+	fail "err4: $(cat "$DIR/err4")"
+check_eq "the command runs on" "$(cat "$DIR/out4")" after
+
+# A request that cannot be granted: a signal revokes it.
+(cd "$DIR" && exec "$AIDC" salloc -N3 true 2>"$DIR/err3") &
+pid=$!
+wait_for 30 grep -q "queued and waiting" "$DIR/err3" || fail "no 'queued and waiting': $(cat "$DIR/err3")"
+kill -INT "$pid"
+wait "$pid"; rc=$?
+check_eq "salloc interrupted while waiting: 128+SIGINT" "$rc" 130
+grep -q "has been revoked" "$DIR/err3" && ok "the request is revoked" || fail "err3: $(cat "$DIR/err3")"
+rid=$(sed -n 's/^salloc: Pending job allocation \([0-9]*\)/\1/p' "$DIR/err3")
+check_eq "its job is cancelled" "$(wait_state "$rid" cancelled 30)" cancelled
+finish
