@@ -45,6 +45,8 @@
 #define SRUN_MAX_TASKS 1024
 /* Polls of the controller while remote tasks run (srun, holders), ms. */
 #define SRUN_POLL_MS 200
+/* ... and of a step on node 0 alone (for scancel JOB.STEP), ms. */
+#define SRUN_POLL_LOCAL_MS 1000
 
 static const struct cli_slurm_refused sr_refused[] = {
     {"pty", 0, NULL, "interactive steps are not implemented; use salloc (a shell with the "
@@ -793,7 +795,8 @@ static void sr_remote_poll(struct sr_remote *r)
 	int64_t now = aidc_mono_ms();
 	if (r->gone || now < r->next_poll_ms)
 		return;
-	r->next_poll_ms = now + SRUN_POLL_MS;
+	/* A step on node 0 alone only looks for a cancel: once a second. */
+	r->next_poll_ms = now + (r->nnodes > r->base ? SRUN_POLL_MS : SRUN_POLL_LOCAL_MS);
 	struct api_call c = {0};
 	int rc = cli_call_retry("srun", r->sock, "GET", r->path, NULL, 0, &c,
 				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);

@@ -202,7 +202,8 @@ static int step_node(const struct ctld_step *s, int64_t k)
 static char *step_str(json_t *in, const char *k, const char *dflt, size_t max)
 {
 	const char *v = json_string_value(json_object_get(in, k));
-	return aidc_strndup(v && *v ? v : dflt, max);
+	v = v && *v ? v : dflt;
+	return aidc_strndup(v, strnlen(v, max));
 }
 
 /* What squeue -s and sacct show: name, nodelist, ntasks, nnodes, cpus,
@@ -579,8 +580,8 @@ static int list_row(void *ctx, uint64_t job, int64_t step, bool live, const char
 		json_object_set_new(d, "step", json_integer(step));
 		json_object_set_new(d, "user", json_string(or_empty(j->user)));
 		json_object_set_new(d, "job_name", json_string(or_empty(j->name)));
-		json_object_set_new(d, "partition",
-				    json_string(j->spec.partition ? j->spec.partition : "default"));
+		json_object_set_new(d, "partition", json_string(j->spec.partition ? j->spec.partition
+									   : l->c->cfg.partition));
 		json_object_set_new(d, "account", json_string(or_empty(j->spec.account)));
 		char *text = json_dumps(d, JSON_COMPACT);
 		if (text)
