@@ -664,6 +664,7 @@ void emu_stats_get(struct emu *em, struct emu_stats *out)
 {
 	pthread_mutex_lock(&em->mu);
 	*out = em->st;
+	out->hb_period_ms = em->hb_ms;
 	pthread_mutex_unlock(&em->mu);
 }
 

@@ -38,6 +38,7 @@ struct emu_stats {
 	uint32_t registered;    /* nodes whose registration was answered 200 */
 	uint64_t heartbeats, polls, reports, launches, kills, http_errors;
 	uint64_t reregistrations;
+	int64_t hb_period_ms;   /* the heartbeat period the controller told last */
 };
 
 struct emu;
