@@ -41,7 +41,11 @@
  * order favours the most completions per device-second (Smith's rule): k1 =
  * R x device units (milli-device-seconds). A job that has outrun every sample
  * of its class gets R = 2 x q (a heavy tail's mean residual life grows with
- * age), never better than a fresh class.
+ * age), never better than a fresh class. Before that rule, tail backoff: when
+ * less than GIT_TAIL_MIN_W (0.25) of its class's weight has run as long as the
+ * job, the index comes from the first coarser class that has that much weight
+ * there (a VC x GPU-count class's last ~8 jobs say nothing about a job that has
+ * outrun them; the VC's, the GPU count's or the center's longer jobs do).
  *
  * Preemption (sched_running_k1): a running job's key is its index at its
  * current run time, minus the cost of preempting it (cfg.restart_overhead_s x
@@ -174,33 +178,79 @@ void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_
 	}
 }
 
-/* The class job j uses (NULL: no history at all). */
-static const struct sched_gclass *class_for(const struct sched *s, const struct sched_job *j)
+/* The class job j uses (NULL: no history at all); *at = its level. */
+static const struct sched_gclass *class_at(const struct sched *s, const struct sched_job *j,
+					   uint32_t *at)
 {
 	const struct sched_gclass *best = NULL;
 	struct sched_hkey k;
 
+	*at = LEVELS;
 	for (uint32_t level = 0; level < LEVELS; level++) {
 		const struct sched_gclass *c;
 
 		if (!class_key(j, level, &k) || !(c = sched_hindex_find(&s->git.cls, &k)))
 			continue;
-		if (c->n >= s->cfg.gittins_min_samples)
+		if (c->n >= s->cfg.gittins_min_samples) {
+			*at = level;
 			return c;
-		if (!best || c->n > best->n)
+		}
+		if (!best || c->n > best->n) {
 			best = c;
+			*at = level;
+		}
 	}
 	return best;
+}
+
+static const struct sched_gclass *class_for(const struct sched *s, const struct sched_job *j)
+{
+	uint32_t at;
+
+	return class_at(s, j, &at);
+}
+
+/* Weight of class c's samples at or above bucket b. */
+static double surviving(const struct sched_gclass *c, uint32_t b)
+{
+	double w = 0;
+
+	for (uint32_t i = b; i < SCHED_GIT_BUCKETS; i++)
+		w += c->cnt[i];
+	return w;
+}
+
+/* Tail backoff: a job that has outrun its class (less than GIT_TAIL_MIN_W of
+ * the class's weight ran as long) learns nothing more from it; the coarser
+ * classes, from level at + 1 on, may still hold jobs that ran that long: the
+ * first with GIT_TAIL_MIN_W of weight there gives the index. None: c stays
+ * (and inv_index's outrun rule applies). */
+#define GIT_TAIL_MIN_W 0.25
+static const struct sched_gclass *tail_class(const struct sched *s, const struct sched_job *j,
+					     const struct sched_gclass *c, uint32_t at,
+					     int64_t run_s)
+{
+	uint32_t b = bucket_of(run_s);
+	struct sched_hkey k;
+
+	if (b == 0 || surviving(c, b) >= GIT_TAIL_MIN_W)
+		return c;
+	for (uint32_t level = at + 1; level < LEVELS; level++) {
+		const struct sched_gclass *d;
+
+		if (class_key(j, level, &k) && (d = sched_hindex_find(&s->git.cls, &k)) &&
+		    surviving(d, b) >= GIT_TAIL_MIN_W)
+			return d;
+	}
+	return c;
 }
 
 /* 1 / Gittins index (seconds) of a job of class c that has run run_s seconds. */
 static double inv_index(const struct sched_gclass *c, int64_t run_s)
 {
 	uint32_t k = bucket_of(run_s);
-	double q = edge_of(k), surv = 0, done = 0, work = 0, best = -1;
+	double q = edge_of(k), surv = surviving(c, k), done = 0, work = 0, best = -1;
 
-	for (uint32_t i = k; i < SCHED_GIT_BUCKETS; i++)
-		surv += c->cnt[i];
 	if (surv <= 0)
 		return 2 * AIDC_MAX(q, 1.0);
 	for (uint32_t m = k; m < SCHED_GIT_BUCKETS && done < surv; m++) {
@@ -235,13 +285,14 @@ static int64_t to_key(double r_s, const struct sched_job *j)
 int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int64_t run_s)
 {
 	const struct sched_gclass *c;
+	uint32_t at;
 
 	if (j->starved)
 		return -1;
-	c = class_for(s, j);
+	c = class_at(s, j, &at);
 	if (!c)
 		return to_key((double)AIDC_MAX(sched_job_est(s, j) - run_s, 1), j);
-	return to_key(inv_index(c, run_s), j);
+	return to_key(inv_index(tail_class(s, j, c, at, run_s), run_s), j);
 }
 
 int64_t sched_gittins_running_key(const struct sched *s, const struct sched_job *j,

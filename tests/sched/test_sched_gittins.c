@@ -548,9 +548,52 @@ static void test_gittins_window(void)
 	simres_free(&b);
 }
 
+/*
+ * Tail backoff. One device, jobs one at a time: 16 of name A (100 s), 16 of C
+ * (300 s), 16 of L (long_s), all of user u. Then X (name A, 5,000 s) starts
+ * alone at 20,000 and, when it has run 400 s (past every A sample: A says
+ * nothing more about it), Y (name C, R = 300 s) arrives. With long_s = 500 the
+ * user's class still has jobs that ran 400 s, and they ended soon after (R =
+ * 116 s): X keeps running until its run time crosses the next bucket edge
+ * (512 s), where it has outrun the L jobs too (outrun rule, R = 1,024 s) and Y
+ * preempts it. With long_s = 100 no class has jobs that ran 400 s: the outrun
+ * rule (R = 2 x 384 s) lets Y preempt X at once. Returns Y's start time.
+ */
+static int64_t backoff_probe(int64_t long_s)
+{
+	static struct wjob w[50];
+	struct sched_config cfg = gcfg();
+	struct simres r;
+	int64_t t = 0, start;
+	size_t n = 0;
+
+	for (size_t i = 0; i < 16; i++, t += 100)
+		w[n++] = (struct wjob){t, 100, 1, 1, "u", "A"};
+	for (size_t i = 0; i < 16; i++, t += 300)
+		w[n++] = (struct wjob){t, 300, 1, 1, "u", "C"};
+	for (size_t i = 0; i < 16; i++, t += long_s)
+		w[n++] = (struct wjob){t, long_s, 1, 1, "u", "L"};
+	w[n++] = (struct wjob){20000, 5000, 1, 1, "u", "A"};
+	w[n++] = (struct wjob){20400, 300, 1, 1, "u", "C"};
+	simulate(&cfg, w, n, 1, 1, 10000000, &r);
+	CHECK_EQ(r.st[n - 2].state, W_DONE);
+	CHECK_EQ(r.st[n - 2].first_start_s, 20000);
+	CHECK_EQ(r.st[n - 2].preemptions, 1u);
+	start = r.st[n - 1].first_start_s;
+	simres_free(&r);
+	return start;
+}
+
+static void test_gittins_tail_backoff(void)
+{
+	CHECK_EQ(backoff_probe(500), 20512);
+	CHECK_EQ(backoff_probe(100), 20400);
+}
+
 /* Simulations: generous per-case timeouts for loaded machines. */
 TEST_MAIN({"test_gittins_deterministic", test_gittins_deterministic, 180},
 	  {"test_gittins_no_lookahead", test_gittins_no_lookahead, 300},
 	  {"test_gittins_no_starvation", test_gittins_no_starvation, 180},
 	  {"test_gittins_preemption_bounded", test_gittins_preemption_bounded, 180},
-	  {"test_gittins_window", test_gittins_window, 180})
+	  {"test_gittins_window", test_gittins_window, 180},
+	  {"test_gittins_tail_backoff", test_gittins_tail_backoff, 180})
