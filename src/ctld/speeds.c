@@ -286,6 +286,22 @@ bool ctld_speeds_measure(const struct ctld *c, const struct ctld_job *j,
 	return true;
 }
 
+/* A new class row: the jobs of that name already in the core (queued before
+ * it existed, with class 0, the default row) take it, so their next
+ * placement uses what was just learned. */
+static void reclass_queued(struct ctld *c, const struct ctld_speed_class *k)
+{
+	uint32_t cls = (uint32_t)(k - c->speeds.v) + 1;
+	for (size_t h = 0; h < c->cap_handles; h++) {
+		const struct ctld_job *j = c->by_handle[h];
+		struct aidc_err e = {0};
+		if (j && j->handle == (int32_t)h && j->state == CTLD_JOB_PENDING &&
+		    j->name && !strcmp(j->name, k->name) &&
+		    sched_job_set_speed_class(c->sched, (uint32_t)h, cls, &e) != 0)
+			aidc_log(AIDC_LOG_WARN, "speeds: job %" PRIu64 ": %s", j->id, e.msg);
+	}
+}
+
 int ctld_speeds_record(struct ctld *c, const struct ctld_speed_sample *s, struct aidc_err *e)
 {
 	struct ctld_speed_class *k = find_class(c, s->cls);
@@ -325,6 +341,8 @@ int ctld_speeds_record(struct ctld *c, const struct ctld_speed_sample *s, struct
 		return rc;
 	}
 	apply_class(c, k);
+	if (added)
+		reclass_queued(c, k);
 	return 0;
 }
 

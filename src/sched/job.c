@@ -731,6 +731,18 @@ int sched_job_set_id(struct sched *s, uint32_t job, uint64_t id, struct aidc_err
 	return 0;
 }
 
+int sched_job_set_speed_class(struct sched *s, uint32_t job, uint32_t cls, struct aidc_err *e)
+{
+	struct sched_job *j = live_job(s, job);
+	if (!j)
+		return aidc_errf(e, AIDC_E_NOTFOUND, "no live job %u", job);
+	if (cls > AIDC_MAX_SPEED_CLASSES)
+		return aidc_errf(e, AIDC_E_INVAL, "speed class %u is over %u", cls,
+				 AIDC_MAX_SPEED_CLASSES);
+	j->speed_class = cls;
+	return 0;
+}
+
 uint64_t sched_job_id(const struct sched *s, uint32_t job)
 {
 	const struct sched_job *j = live_job(s, job);

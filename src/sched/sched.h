@@ -381,6 +381,10 @@ uint64_t sched_job_id(const struct sched *s, uint32_t job);
  * element takes over the start the core decided for the array's pending
  * record (docs/slurm.md "Job arrays"). AIDC_E_NOTFOUND / AIDC_E_EXISTS. */
 int sched_job_set_id(struct sched *s, uint32_t job, uint64_t id, struct aidc_err *e);
+/* Gives a live job another speed class (sched_job_spec.speed_class, 0..
+ * AIDC_MAX_SPEED_CLASSES): a job queued before its class had a row in the
+ * speed table takes the row once it exists. AIDC_E_NOTFOUND / AIDC_E_INVAL. */
+int sched_job_set_speed_class(struct sched *s, uint32_t job, uint32_t cls, struct aidc_err *e);
 /* The run-time estimate the core uses for this job (backfill, QSSF):
  * time limit, else driver prediction, else history, else the default. */
 int64_t sched_job_estimate(const struct sched *s, uint32_t job);

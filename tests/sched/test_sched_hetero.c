@@ -116,6 +116,34 @@ static void test_constructed_case(void)
 		CHECK_EQ(notab[k], off[k]);
 }
 
+/* sched_job_set_speed_class: a job queued with class 0 (no row yet) is
+ * placed by the row it is given later; bad calls change nothing. */
+static void test_set_speed_class(void)
+{
+	struct aidc_err e = {0};
+	struct sched_decisions d;
+
+	for (int given = 0; given < 2; given++) {
+		struct sched *s = two_models(SCHED_HETERO_FASTEST);
+		CHECK_EQ(sched_speed_set(s, 3, MA, 500, &e), 0);
+		CHECK_EQ(sched_speed_set(s, 3, MB, 2000, &e), 0);
+		struct sched_job_spec js = jspec(1, 1, 1, 0);
+		int h = submit_spec(s, &js, 0);
+		CHECK_GE(h, 0);
+		CHECK_EQ(sched_job_set_speed_class(s, (uint32_t)h, AIDC_MAX_SPEED_CLASSES + 1, &e),
+			 AIDC_E_INVAL);
+		CHECK_EQ(sched_job_set_speed_class(s, 77, 3, &e), AIDC_E_NOTFOUND);
+		if (given)
+			CHECK_EQ(sched_job_set_speed_class(s, (uint32_t)h, 3, &e), 0);
+		sched_decisions_init(&d);
+		CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 1);
+		/* node 0 holds model A (the unaware choice), node 1 model B */
+		CHECK_EQ(d.allocs[0].node, given ? 1u : 0u);
+		sched_decisions_release(&d);
+		sched_free(s);
+	}
+}
+
 /* FASTEST overrides best fit: a one-device job goes to the fast model even
  * where the slow model has the tighter node. */
 static void test_fastest_beats_best_fit(void)
@@ -271,4 +299,5 @@ static void test_fair_share_charge(void)
 }
 
 TEST_MAIN(TEST(test_constructed_case), TEST(test_fastest_beats_best_fit), TEST(test_table),
-	  TEST(test_names_and_config), TEST(test_forecast_copy), TEST(test_fair_share_charge))
+	  TEST(test_names_and_config), TEST(test_forecast_copy), TEST(test_fair_share_charge),
+	  TEST(test_set_speed_class))
