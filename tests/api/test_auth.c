@@ -127,10 +127,9 @@ static void test_migration_from_v1(void)
 	CHECK_EQ(st->ops->job_insert(st, &j, &e), 0);
 	store_close(st);
 	/* Turn it back into a version-1 database. */
-	store_test_raw_sql(db, "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key;"
-			       " DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"
-			       " DROP TABLE job_acct; DROP TABLE model_rates;"
-			       " DELETE FROM schema_version WHERE version >= 2;");
+	store_test_raw_sql(db, "DROP TABLE tokens; ALTER TABLE jobs DROP COLUMN log_key; "
+			   STORE_TEST_DROP_AFTER_V3
+			   " DELETE FROM schema_version WHERE version >= 2;");
 	st = store_test_open(db, &e);
 	if (!st)
 		return;

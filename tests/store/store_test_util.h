@@ -36,6 +36,14 @@ static inline struct store *store_test_open(const char *db, struct aidc_err *e)
 	return st;
 }
 
+/* SQL that drops every table a schema after 3 added (4 tenancy, 5
+ * submit_requests, 6 audit, 7 job_acct and model_rates, 8 job_steps): how
+ * the migration tests turn a current database back into an older one. A
+ * migration that adds a table adds it here. */
+#define STORE_TEST_DROP_AFTER_V3                                                                   \
+	"DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"                        \
+	" DROP TABLE job_acct; DROP TABLE model_rates; DROP TABLE job_steps;"
+
 /* Runs sql on the closed store db with the database's own client, as an
  * operator's shell or another build would. 0 when it ran, else -1 with the
  * database's message in err (size n). */

@@ -396,9 +396,8 @@ static void test_tenancy_and_migration(void)
 	store_close(st);
 	/* Back to what a schema-3 build left: no tenancy (4) nor submit_requests
 	 * (5) table, version 3. */
-	store_test_raw_sql(db, "DROP TABLE tenancy; DROP TABLE submit_requests; DROP TABLE audit;"
-			       " DROP TABLE job_acct; DROP TABLE model_rates; DROP TABLE job_steps;"
-			       " DELETE FROM schema_version WHERE version >= 4;");
+	store_test_raw_sql(db,
+			   STORE_TEST_DROP_AFTER_V3 " DELETE FROM schema_version WHERE version >= 4;");
 	st = store_test_open(db, &e);
 	if (!st)
 		return;
