@@ -114,6 +114,7 @@ static int one_scale(const struct sim_trace *t, const char *vpath, double scale,
 	}
 	struct sim_quota *q = aidc_calloc(c.n, sizeof *q);
 	for (size_t i = 0; i < c.n; i++) {
+		sim_quota_init(&q[i]);
 		snprintf(q[i].name, sizeof q[i].name, "%s", c.groups[i].partition);
 		q[i].nominal_devices = (int64_t)c.groups[i].count * c.groups[i].devices;
 		q[i].borrow_limit = -1;

@@ -607,9 +607,6 @@ static void util_point(struct engine *en)
 
 /* ---- setup and the loop ------------------------------------------------------ */
 
-/* Tenancy: one cohort, one group per account with its quota. */
-/* The core group of quota row q. Organizations are set first (their
- * projects' parent); an organization's quotas are caps (no parent). */
 /* Row r's per-model entries with the cluster's model ids (any case). */
 static int quota_models(struct engine *en, const struct sim_quota *r, struct sched_model_quota *mq,
 			struct aidc_err *e)
@@ -663,11 +660,32 @@ static int quota_group_set(struct engine *en, size_t q, int cohort, struct aidc_
 	return g;
 }
 
+/* Each row's organization is -1 or another row marked is_org: a caller
+ * that filled rows without sim_quota_init would otherwise put every account
+ * under row 0's caps. */
+static int check_orgs(const struct sim_opts *o, struct aidc_err *e)
+{
+	for (size_t q = 0; q < o->nquotas; q++) {
+		int32_t org = o->quotas[q].org;
+		if (org >= 0 && ((size_t)org >= o->nquotas || (size_t)org == q ||
+				 !o->quotas[org].is_org || o->quotas[q].is_org))
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "quota row %zu (account %s): organization index %d is "
+					 "not another row marked as an organization",
+					 q, o->quotas[q].name, (int)org);
+	}
+	return 0;
+}
+
+/* Tenancy: one cohort, one group per account with its quota. */
 static int setup_quotas(struct engine *en, struct aidc_err *e)
 {
 	const struct sim_opts *o = en->o;
 	if (!o->nquotas)
 		return 0;
+	int rc = check_orgs(o, e);
+	if (rc)
+		return rc;
 	struct sched_group_spec cs = {.name = "cohort", .parent = -1, .max_running_jobs = -1,
 				      .max_devices = -1, .nominal_devices = -1,
 				      .borrow_limit = -1, .lend_limit = -1, .shares = 1};

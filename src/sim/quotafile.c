@@ -150,6 +150,12 @@ static int model_values(const struct aidc_csv *csv, const struct mcols *mc, stru
 	return 0;
 }
 
+void sim_quota_init(struct sim_quota *q)
+{
+	*q = (struct sim_quota){.nominal_devices = -1, .borrow_limit = -1, .lend_limit = -1,
+				.org = -1};
+}
+
 static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, struct aidc_err *e)
 {
 	int ca, cq, rc = sim_need_col(csv, "account", &ca, e);
@@ -184,7 +190,8 @@ static int quota_rows(struct aidc_csv *csv, struct sim_quota **out, size_t *n, s
 		if (*n >= AIDC_MAX_ACCOUNTS)
 			return aidc_errf(e, AIDC_E_LIMIT, "%s:%zu: more than %u accounts",
 					 csv->name, csv->line, AIDC_MAX_ACCOUNTS);
-		struct sim_quota q = {.org = -1};
+		struct sim_quota q;
+		sim_quota_init(&q);
 		snprintf(q.name, sizeof q.name, "%s", name);
 		const char *parent = cp >= 0 ? aidc_csv_get(csv, cp) : "";
 		if (strlen(parent) >= sizeof q.parent || !strcmp(parent, name))

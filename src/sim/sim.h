@@ -281,6 +281,10 @@ struct sim_speed {
  * model gives), or none (NONE: every model 1000 until jobs finish). */
 enum sim_speed_prior { SIM_PRIOR_EXACT, SIM_PRIOR_MODEL, SIM_PRIOR_NONE };
 
+/* Sets *q to an account with no quota and no organization (org -1, every
+ * limit -1): what a caller filling sim_quota rows itself starts from. */
+void sim_quota_init(struct sim_quota *q);
+
 /* Reads a quota file (src/sim/quotafile.c, docs/tenancy.md): *out (caller
  * frees with aidc_free) gets *n accounts; nothing on error. */
 int sim_quotas_load(const char *path, struct sim_quota **out, size_t *n, struct aidc_err *e);
