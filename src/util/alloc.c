@@ -49,6 +49,7 @@ char *aidc_strdup(const char *s)
 
 char *aidc_strndup(const char *s, size_t n)
 {
+	n = strnlen(s, n); /* never reads past a NUL before n, as POSIX strndup */
 	char *p = aidc_malloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';

@@ -17,7 +17,8 @@ void *aidc_calloc(size_t n, size_t size);
 void *aidc_reallocarray(void *p, size_t n, size_t size);
 /* Copy of s (NUL-terminated); caller frees. */
 char *aidc_strdup(const char *s);
-/* Copy of the first n bytes of s plus a NUL; caller frees. */
+/* Copy of s up to its NUL or its first n bytes, whichever comes first, plus a NUL
+ * (POSIX strndup: no byte of s past its NUL is read); caller frees. */
 char *aidc_strndup(const char *s, size_t n);
 void aidc_free(void *p);
 

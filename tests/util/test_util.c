@@ -2,6 +2,9 @@
 /* Unit tests of src/util: error table, buffers, JSON writer, CSV reader,
  * parsers, heap and RNG; each limit is tested at and past its edge. */
 #include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "tests/test.h"
 #include "util/util.h"
@@ -364,7 +367,33 @@ static void test_alloc(void)
 	aidc_free(s);
 }
 
+/* aidc_strndup stops at the NUL: "ab" at the very end of a page followed by an
+ * inaccessible one, copied with n far past it, must not touch the guard page
+ * (a copy of n bytes faults here, in every build). */
+static void test_strndup_short(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	CHECK_EQ(mprotect(m + pg, pg, PROT_NONE), 0);
+	char *src = m + pg - 3;
+	memcpy(src, "ab", 3);
+	char *s = aidc_strndup(src, 4096);
+	CHECK_STR(s, "ab");
+	aidc_free(s);
+	s = aidc_strndup(src, 1);
+	CHECK_STR(s, "a");
+	aidc_free(s);
+	s = aidc_strndup(src, 0);
+	CHECK_STR(s, "");
+	aidc_free(s);
+	s = aidc_strndup("", 10);
+	CHECK_STR(s, "");
+	aidc_free(s);
+	munmap(m, 2 * pg);
+}
+
 TEST_MAIN(TEST(test_errors), TEST(test_buf), TEST(test_json), TEST(test_csv_basic),
 	  TEST(test_csv_errors), TEST(test_csv_limits), TEST(test_parse_numbers),
 	  TEST(test_parse_time), TEST(test_parse_duration), TEST(test_heap), TEST(test_rng),
-	  TEST(test_alloc))
+	  TEST(test_alloc), TEST(test_strndup_short))
