@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,7 +27,20 @@
 
 extern char **environ;
 
-#define ME "aidc sbatch"
+/* The command the user ran, for every message: "sbatch", or "salloc" from
+ * cli_salloc_main (the two share this parser). */
+static const char *me = "sbatch";
+
+/* One message on stderr: "aidc sbatch: " (or salloc) and fmt. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "aidc %s: ", me);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
 
 /* One command-line option, applied after the script's directives. */
 struct cl_opt {
@@ -129,7 +143,7 @@ static int take_opt(int argc, char **argv, int *i, struct cl_opt *out)
 		eq = strchr(a, '=');
 		size_t len = eq ? (size_t)(eq - a) : strlen(a);
 		if (len >= sizeof out->opt) {
-			fprintf(stderr, ME ": %.64s...: unknown option (docs/slurm.md)\n", a);
+			say("%.64s...: unknown option (docs/slurm.md)\n", a);
 			return CLI_EXIT_USAGE;
 		}
 		memcpy(out->opt, a, len);
@@ -141,15 +155,14 @@ static int take_opt(int argc, char **argv, int *i, struct cl_opt *out)
 	}
 	const struct api_sbatch_opt *o = api_sbatch_find(out->opt);
 	if (!o) {
-		fprintf(stderr,
-			ME ": %s: unknown option (sbatch's options and their status here: "
-			   "docs/slurm.md)\n",
-			out->opt);
+		say("%s: unknown option (%s's options and their status here: 'aidc %s --help', "
+		    "docs/slurm.md)\n",
+		    out->opt, me, me);
 		return CLI_EXIT_USAGE;
 	}
 	if (!out->val && o->arg == API_SB_ARG) {
 		if (*i + 1 >= argc) {
-			fprintf(stderr, ME ": %s needs a value\n", out->opt);
+			say("%s needs a value\n", out->opt);
 			return CLI_EXIT_USAGE;
 		}
 		out->val = argv[++*i];
@@ -173,7 +186,7 @@ static int parse_cl(int argc, char **argv, struct sbatch_cl *cl)
 			break;
 		if (!strcmp(a, "--socket") || !strcmp(a, "--controller")) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, ME ": %s needs a value\n", a);
+				say("%s needs a value\n", a);
 				return CLI_EXIT_USAGE;
 			}
 			cl->sock = argv[++i];
@@ -208,7 +221,7 @@ static int read_script(const char *path, char **out)
 {
 	FILE *f = path ? fopen(path, "rb") : stdin;
 	if (!f) {
-		fprintf(stderr, ME ": %s: %s\n", path, strerror(errno));
+		say("%s: %s\n", path, strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	char *buf = aidc_malloc(AIDC_MAX_SCRIPT_BYTES + 2);
@@ -217,24 +230,22 @@ static int read_script(const char *path, char **out)
 	if (path)
 		fclose(f);
 	if (err || n > AIDC_MAX_SCRIPT_BYTES) {
-		fprintf(stderr, ME ": %s: %s\n", path ? path : "stdin",
-			err ? "read error"
-			    : "script larger than the limit (AIDC_MAX_SCRIPT_BYTES)");
+		say("%s: %s\n", path ? path : "stdin",
+		    err ? "read error" : "script larger than the limit (AIDC_MAX_SCRIPT_BYTES)");
 		aidc_free(buf);
 		return CLI_EXIT_FAIL;
 	}
 	buf[n] = '\0';
 	if (strlen(buf) != n) {
-		fprintf(stderr, ME ": %s: the script contains a NUL byte (not a text file)\n",
-			path ? path : "stdin");
+		say("%s: the script contains a NUL byte (not a text file)\n",
+		    path ? path : "stdin");
 		aidc_free(buf);
 		return CLI_EXIT_FAIL;
 	}
 	if (strncmp(buf, "#!", 2) != 0) {
-		fprintf(stderr,
-			ME ": %s: this does not look like a batch script: the first line "
-			   "must start with #! and the path of an interpreter (as sbatch)\n",
-			path ? path : "stdin");
+		say("%s: this does not look like a batch script: the first line "
+		    "must start with #! and the path of an interpreter (as sbatch)\n",
+		    path ? path : "stdin");
 		aidc_free(buf);
 		return CLI_EXIT_USAGE;
 	}
@@ -252,10 +263,9 @@ static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb
 			wrap = cl->opts[i].val;
 	int rc;
 	if (wrap && cl->script_path) {
-		fprintf(stderr,
-			ME ": --wrap and a script (%s) exclude each other (as sbatch: no "
-			   "script arguments with --wrap)\n",
-			cl->script_path);
+		say("--wrap and a script (%s) exclude each other (as sbatch: no "
+		    "script arguments with --wrap)\n",
+		    cl->script_path);
 		return CLI_EXIT_USAGE;
 	}
 	if (wrap) {
@@ -267,14 +277,13 @@ static int load(const struct sbatch_cl *cl, char **script, struct api_sbatch *sb
 	}
 	struct aidc_err e = {0};
 	if (api_sbatch_parse(*script, sb, &e) != 0) {
-		fprintf(stderr, ME ": %s: %s\n", cl->script_path ? cl->script_path : "script",
-			e.msg);
+		say("%s: %s\n", cl->script_path ? cl->script_path : "script", e.msg);
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < cl->nopts; i++) {
 		struct aidc_err le = {0};
 		if (api_sbatch_apply(sb, cl->opts[i].opt, cl->opts[i].val, &le) != 0) {
-			fprintf(stderr, ME ": %s\n", le.msg);
+			say("%s\n", le.msg);
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -292,8 +301,7 @@ static int read_hostfile(const char *opt, char *dst, size_t cap)
 	snprintf(path, sizeof path, "%s", dst);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, ME ": %s=%s: cannot read the node file: %s\n", opt, path,
-			strerror(errno));
+		say("%s=%s: cannot read the node file: %s\n", opt, path, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	size_t n = 0;
@@ -315,8 +323,7 @@ static int read_hostfile(const char *opt, char *dst, size_t cap)
 	fclose(f);
 	dst[n] = '\0';
 	if (over || n == 0) {
-		fprintf(stderr, ME ": %s=%s: the node file is %s\n", opt, path,
-			over ? "too long" : "empty");
+		say("%s=%s: the node file is %s\n", opt, path, over ? "too long" : "empty");
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_EXIT_OK;
@@ -344,23 +351,24 @@ static int read_hostfiles(struct api_sbatch *sb)
 		rc = aidc_hostlist_expand(l[i].list, AIDC_MAX_NODES, &names, &n, &e);
 		aidc_hostlist_free(names, n);
 		if (rc) {
-			fprintf(stderr, ME ": %s: the node file: %s\n", l[i].opt, e.msg);
+			say("%s: the node file: %s\n", l[i].opt, e.msg);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	return CLI_EXIT_OK;
 }
 
-static int check_input_env(void)
+/* The prefix is the command's: SBATCH_ for sbatch, SALLOC_ for salloc (which
+ * reads no SBATCH_ variable, as Slurm's). */
+static int check_input_env(bool salloc)
 {
+	const char *pre = salloc ? "SALLOC_" : "SBATCH_";
 	for (char **ep = environ; *ep; ep++)
-		if (!strncmp(*ep, "SBATCH_", 7)) {
+		if (!strncmp(*ep, pre, 7)) {
 			const char *eq = strchr(*ep, '=');
-			fprintf(stderr,
-				ME
-				": %.*s is set: sbatch's input environment variables are not "
-				"read here; unset it and give the option instead (docs/slurm.md)\n",
-				eq ? (int)(eq - *ep) : 64, *ep);
+			say("%.*s is set: %s's input environment variables are not "
+			    "read here; unset it and give the option instead (docs/slurm.md)\n",
+			    eq ? (int)(eq - *ep) : 64, *ep, me);
 			return CLI_EXIT_USAGE;
 		}
 	return 0;
@@ -372,13 +380,12 @@ static void warn_noeffect(const struct api_sbatch *sb)
 		return;
 	for (uint32_t i = 0; i < sb->nwarn; i++) {
 		const struct api_sbatch_opt *o = &api_sbatch_opts[sb->warn[i]];
-		fprintf(stderr, ME ": warning: --%s has no effect here: %s\n", o->name, o->why);
+		say("warning: --%s has no effect here: %s\n", o->name, o->why);
 	}
 	if (sb->pbs_lines && !sb->ignore_pbs)
-		fprintf(stderr,
-			ME ": warning: %u #PBS directive(s) not read (only #SBATCH is; "
-			   "--ignore-pbs silences this)\n",
-			sb->pbs_lines);
+		say("warning: %u #PBS directive(s) not read (only #SBATCH is; "
+		    "--ignore-pbs silences this)\n",
+		    sb->pbs_lines);
 }
 
 /* What the job is, resolved: the name, paths and directory. */
@@ -409,19 +416,19 @@ static int resolve_paths(const struct sbatch_cl *cl, const struct api_sbatch *sb
 			       r->out, sizeof r->out, &e) ||
 	    (sb->stderr_path[0] && api_sbatch_pattern("--error", sb->stderr_path, r->name, arr,
 						      r->err, sizeof r->err, &e))) {
-		fprintf(stderr, ME ": %s\n", e.msg);
+		say("%s\n", e.msg);
 		return CLI_EXIT_USAGE;
 	}
 	char *here = r->submit_dir;
 	if (!getcwd(here, sizeof r->submit_dir)) {
-		fprintf(stderr, ME ": cannot read the current directory: %s\n", strerror(errno));
+		say("cannot read the current directory: %s\n", strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	int n = sb->chdir[0] == '/' ? snprintf(r->cwd, sizeof r->cwd, "%s", sb->chdir)
 		: sb->chdir[0]	    ? snprintf(r->cwd, sizeof r->cwd, "%s/%s", here, sb->chdir)
 				    : snprintf(r->cwd, sizeof r->cwd, "%s", here);
 	if (n < 0 || (size_t)n >= sizeof r->cwd) {
-		fprintf(stderr, ME ": --chdir: path longer than %zu bytes\n", sizeof r->cwd - 1);
+		say("--chdir: path longer than %zu bytes\n", sizeof r->cwd - 1);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -431,7 +438,7 @@ static int request_id(char out[40])
 {
 	unsigned char raw[16];
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-		fprintf(stderr, ME ": cannot make a request id: %s\n", strerror(errno));
+		say("cannot make a request id: %s\n", strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
@@ -474,8 +481,7 @@ static int write_env(struct aidc_json *w, const char *exp)
 		if (!strncmp(*ep, "SLURM_", 6) || (!all && !export_named(list, *ep)))
 			continue;
 		if (++n > AIDC_MAX_ENV - 32) { /* room for slurm_vars */
-			fprintf(stderr, ME ": more than %u environment variables\n",
-				AIDC_MAX_ENV - 32);
+			say("more than %u environment variables\n", AIDC_MAX_ENV - 32);
 			return CLI_EXIT_USAGE;
 		}
 		aidc_json_str(w, *ep);
@@ -484,7 +490,7 @@ static int write_env(struct aidc_json *w, const char *exp)
 		size_t len = strcspn(p, ",");
 		const char *eq = memchr(p, '=', len);
 		if (eq == p || (!eq && len == 0)) {
-			fprintf(stderr, ME ": --export=%.64s: empty variable name\n", exp);
+			say("--export=%.64s: empty variable name\n", exp);
 			return CLI_EXIT_USAGE;
 		}
 		if (eq) {
@@ -706,10 +712,9 @@ static int wait_job(const char *sp, long long id)
 			  : sig	 ? 128 + (int)(sig & 0x7f)
 				 : (strcmp(st, "completed") ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 		if (!st)
-			fprintf(stderr, ME ": --wait: unexpected reply for job %lld\n", id);
+			say("--wait: unexpected reply for job %lld\n", id);
 		else if (done && ret)
-			fprintf(stderr, ME ": job %lld ended %s (exit code %lld)\n", id, st,
-				(long long)code);
+			say("job %lld ended %s (exit code %lld)\n", id, st, (long long)code);
 		json_decref(j);
 		if (!st || done)
 			return ret;
@@ -727,7 +732,7 @@ static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb, const
 	aidc_json_init(&w, &b, false);
 	int rc = write_job(&w, cl, sb, r, script, true);
 	if (rc == 0 && aidc_json_finish(&w) != 0) {
-		fprintf(stderr, ME ": the job is larger than %u bytes\n", AIDC_MAX_HTTP_BODY_BYTES);
+		say("the job is larger than %u bytes\n", AIDC_MAX_HTTP_BODY_BYTES);
 		rc = CLI_EXIT_FAIL;
 	}
 	if (rc) {
@@ -737,7 +742,7 @@ static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb, const
 	char sp[AIDC_MAX_PATH_BYTES];
 	cli_socket_path(cl->sock, sp, sizeof sp);
 	struct api_call c;
-	rc = cli_call_retry("sbatch", sp, "POST", "/v1/jobs", aidc_buf_str(&b), b.len, &c,
+	rc = cli_call_retry(me, sp, "POST", "/v1/jobs", aidc_buf_str(&b), b.len, &c,
 			    cli_call_wait_flag(sp) | CLI_CALL_IDEMPOTENT);
 	aidc_buf_release(&b);
 	if (rc)
@@ -765,13 +770,13 @@ static int run(const struct sbatch_cl *cl)
 	struct resolved *r = aidc_calloc(1, sizeof *r);
 	char *script = NULL;
 	struct aidc_err e = {0};
-	int rc = check_input_env();
+	int rc = check_input_env(cl->salloc);
 	if (rc == 0)
 		rc = load(cl, &script, sb);
 	if (rc == 0)
 		rc = read_hostfiles(sb);
 	if (rc == 0 && api_sbatch_resolve(sb, &r->job, &e) != 0) {
-		fprintf(stderr, ME ": %s\n", e.msg);
+		say("%s\n", e.msg);
 		rc = CLI_EXIT_USAGE;
 	}
 	if (rc == 0)
@@ -781,9 +786,8 @@ static int run(const struct sbatch_cl *cl)
 		if (sb->verbose || sb->test_only)
 			show_job(sb->test_only ? stdout : stderr, cl, sb, r, script);
 		if (sb->test_only)
-			fprintf(stderr,
-				ME ": --test-only: the job above is valid here; nothing was "
-				   "submitted\n");
+			say("--test-only: the job above is valid here; nothing was "
+			    "submitted\n");
 		else if ((rc = request_id(r->rid)) == 0)
 			rc = submit(cl, sb, r, script);
 	}
@@ -800,12 +804,11 @@ static int salloc_prepare(struct sbatch_cl *cl, char *name, size_t n)
 	for (size_t i = 0; i < cl->nopts; i++) {
 		const struct api_sbatch_opt *o = api_sbatch_find(cl->opts[i].opt);
 		if (o && salloc_refuses(o->name)) {
-			fprintf(stderr, "aidc salloc: %s: %s; nothing was allocated\n",
-				cl->opts[i].opt,
-				!strcmp(o->name, "chdir") || !strcmp(o->name, "export")
-				    ? "not applied here: the command and its steps run with "
-				      "salloc's directory and environment (cd, or set them, first)"
-				    : "sbatch's, not an salloc option (the command runs here)");
+			say("%s: %s; nothing was allocated\n", cl->opts[i].opt,
+			    !strcmp(o->name, "chdir") || !strcmp(o->name, "export")
+				? "not applied here: the command and its steps run with "
+				  "salloc's directory and environment (cd, or set them, first)"
+				: "sbatch's, not an salloc option (the command runs here)");
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -831,6 +834,7 @@ int cli_salloc_main(int argc, char **argv)
 {
 	struct sbatch_cl cl = {.salloc = true};
 	char name[AIDC_MAX_NAME_BYTES];
+	me = "salloc";
 	int rc = parse_cl(argc, argv, &cl);
 	if (rc == 0 && !cl.help && !cl.version) {
 		cl.opts = aidc_reallocarray(cl.opts, cl.nopts + 3, sizeof *cl.opts);

@@ -55,6 +55,21 @@ check_eq "--array refused (exit 2)" "$rc" 2
 [[ "$out" == *"--array: sbatch's, not an salloc option"* ]] && ok "named: $out" || fail "out: $out"
 out=$(cd "$DIR" && "$AIDC" salloc -o x true 2>&1) && fail "-o accepted" || ok "-o refused: $out"
 out=$(cd "$DIR" && "$AIDC" salloc --bogus true 2>&1) && fail "--bogus accepted" || ok "--bogus refused: $out"
+# Messages of the shared sbatch parser name the command the user ran.
+[[ "$out" == "aidc salloc: --bogus: unknown option (salloc's options"* ]] &&
+	ok "salloc's unknown option names salloc" || fail "--bogus: $out"
+out=$(cd "$DIR" && "$AIDC" salloc -N abc true 2>&1) && fail "-N abc accepted" ||
+	{ [[ "$out" == "aidc salloc: -N: "* ]] && ok "-N abc: $out" || fail "-N abc: $out"; }
+out=$(cd "$DIR" && "$AIDC" salloc -t 1 --nodes 2>&1) && fail "--nodes accepted" ||
+	{ [[ "$out" == "aidc salloc: --nodes needs a value" ]] && ok "$out" || fail "--nodes: $out"; }
+out=$(cd "$DIR" && SALLOC_PARTITION=x "$AIDC" salloc true 2>&1) && fail "SALLOC_* accepted" ||
+	{ [[ "$out" == "aidc salloc: SALLOC_PARTITION is set: salloc's input"* ]] && ok "SALLOC_*" ||
+		fail "SALLOC_*: $out"; }
+[[ "$out" != *sbatch* ]] && ok "no 'sbatch' in salloc's message" || fail "says sbatch: $out"
+out=$(cd "$DIR" && "$AIDC" salloc --mail-type=ALL --controller "$DIR/none.sock" true 2>&1) &&
+	fail "no controller accepted"
+[[ "$out" == *"aidc salloc: warning: --mail-type"* && "$out" == *"aidc salloc: cannot reach"* &&
+	"$out" != *sbatch:* ]] && ok "warnings and connection errors name salloc" || fail "out: $out"
 check_eq "nothing was allocated" \
 	"$("$AIDC" jobs --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')" "$before"
 
