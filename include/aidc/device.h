@@ -277,6 +277,15 @@ struct aidc_device_plugin {
 	 */
 	int (*host_alloc)(void *ctx, uint32_t dev, uint64_t bytes, void **out);
 	int (*host_free)(void *ctx, uint32_t dev, void *ptr); /* NULL ptr is a no-op */
+	/*
+	 * Which implementation served the last gemm, conv2d or attention call on
+	 * dev, as short free text for the exam report: e.g. "cudnn", "cublaslt",
+	 * or "builtin (cuDNN off: <why>)" when a vendor library was not used.
+	 * Static or ctx-owned, valid until the next call on dev. Optional, and
+	 * read whenever struct_size covers it, whatever abi_version says (it
+	 * changes no call's meaning), so a version-1 plugin may offer it too.
+	 */
+	const char *(*last_path)(void *ctx, uint32_t dev);
 };
 
 /*

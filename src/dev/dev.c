@@ -578,6 +578,27 @@ void dev_host_free(struct dev_plugin *p, uint32_t dev, void *ptr)
 		aidc_log(AIDC_LOG_WARN, "%s: host_free failed (status %d)", p->path, st);
 }
 
+void dev_last_path(struct dev_plugin *p, uint32_t dev, char *out, size_t n)
+{
+	if (!n)
+		return;
+	out[0] = '\0';
+	if (dev >= p->ndev ||
+	    p->api->struct_size < offsetof(struct aidc_device_plugin, last_path) + sizeof(void *) ||
+	    !p->api->last_path)
+		return;
+	watch_begin(p, "last_path");
+	const char *s = p->api->last_path(p->ctx, dev);
+	watch_end(p);
+	if (!s)
+		return;
+	/* free text from the plugin: keep it printable for the report and logs */
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
+	out[i] = '\0';
+}
+
 void dev_child_default_faults(void)
 {
 	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};

@@ -126,6 +126,10 @@ int dev_host_alloc(struct dev_plugin *p, uint32_t dev, uint64_t bytes, void **ou
 void dev_host_free(struct dev_plugin *p, uint32_t dev, void *ptr);
 /* True when the plugin speaks ABI version 2 (offsets, host_alloc, visible_env). */
 bool dev_plugin_v2(const struct dev_plugin *p);
+/* Copies the plugin's last_path text for dev (see aidc_device_plugin) into
+ * out (n bytes, NUL-terminated, non-printable bytes as '?'); "" when the
+ * plugin does not offer it or dev is out of range. */
+void dev_last_path(struct dev_plugin *p, uint32_t dev, char *out, size_t n);
 /* Links between devices; *out is owned by the caller (aidc_free), NULL when none. */
 int dev_links(struct dev_plugin *p, struct aidc_dev_link **out, uint32_t *out_n,
 	      struct aidc_err *e);

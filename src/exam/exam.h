@@ -74,6 +74,9 @@ struct exam_result {
 	char status[16]; /* pass | wrong | error | unsupported */
 	char metric[16]; /* GFLOP/s | GB/s */
 	char error[256];
+	/* Which implementation ran (the plugin's last_path, e.g. "cudnn",
+	 * "builtin (cuDNN off: ...)"); "" when the plugin does not say. */
+	char path[192];
 	double value;    /* achieved metric (median) */
 	double median_s, min_s, max_s, spread_pct;
 	double work;     /* flops or bytes per call */

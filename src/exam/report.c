@@ -44,6 +44,8 @@ static void write_question(struct aidc_json *j, const struct exam_result *q)
 	aidc_json_kstr(j, "source", q->source);
 	aidc_json_kstr(j, "status", q->status);
 	aidc_json_kstr(j, "error", q->error);
+	if (q->path[0]) /* absent for plugins that do not say (older reports read the same) */
+		aidc_json_kstr(j, "path", q->path);
 	aidc_json_kstr(j, "metric", q->metric);
 	aidc_json_kf64(j, "value", q->value, 3);
 	aidc_json_kf64(j, "work", q->work, 0);

@@ -83,6 +83,7 @@ static int question(struct dec *d, const json_t *o, struct exam_result *q)
 	rc = rc ? rc : str(d, o, "source", q->source, sizeof q->source, false);
 	rc = rc ? rc : str(d, o, "status", q->status, sizeof q->status, true);
 	rc = rc ? rc : str(d, o, "error", q->error, sizeof q->error, false);
+	rc = rc ? rc : str(d, o, "path", q->path, sizeof q->path, false);
 	rc = rc ? rc : str(d, o, "metric", q->metric, sizeof q->metric, true);
 	rc = rc ? rc : num(d, o, "value", 0, BIG, &q->value);
 	rc = rc ? rc : num(d, o, "work", 0, BIG, &q->work);

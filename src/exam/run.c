@@ -593,6 +593,7 @@ void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_que
 	int rc = exam_setup(&j, &e);
 	if (rc == AIDC_E_NOMEM)
 		rc = aidc_errf(&e, AIDC_E_UNSUPPORTED, "does not fit the device's memory");
+	bool asked = !rc;
 	if (!rc)
 		rc = exam_launch(&j, &e);
 	if (!rc)
@@ -604,6 +605,9 @@ void exam_run_question(struct dev_plugin *p, uint32_t dev, const struct exam_que
 	if (!rc)
 		rc = measure(&j, level, res, &e);
 	res->work = j.work;
+	/* After the operation ran (setup passed): else the text is an earlier question's. */
+	if (asked && q->kind <= EXAM_ATTN)
+		dev_last_path(p, dev, res->path, sizeof res->path);
 	if (j.pinned[0] || j.pinned[1])
 		snprintf(res->shape + strlen(res->shape), sizeof res->shape - strlen(res->shape),
 			 ", pinned host memory");

@@ -36,6 +36,10 @@ PY
 }
 
 exam honest pass "" gemm.f32.bert-base-ffn,gemm.bf16.1024
+# The plugin's last_path reaches each question's "path", made printable.
+python3 -c 'import json,sys; q=json.load(open(sys.argv[1]))["questions"]
+assert [x.get("path") for x in q] == ["three loops?(cheat plugin)"] * 2, q' \
+  "$T/run/r.json" || fail "honest: the report's path is not the plugin's last_path"
 exam skip-repeats wrong "after the timed calls: output" gemm.f32.bert-base-ffn
 exam fake-sync wrong "synchronize returned before the work was done" gemm.f32.bert-base-ffn
 exam truncate wrong "bf16 outputs are truncated, not rounded to nearest even" gemm.bf16.1024

@@ -22,6 +22,7 @@ QUESTION = {"id": str, "group": str, "kind": str, "dtype": str, "shape": str, "s
             "iters": int, "peak": NUM, "peak_fraction": NUM, "ref_value": NUM, "score": NUM,
             "check": dict}
 CHECK = {"tolerance": NUM, "max_err": NUM, "checked": int}
+OPTIONAL_QUESTION = {"path": str}  # absent when the plugin does not say which path ran
 
 
 def need(obj, spec, where):
@@ -51,6 +52,8 @@ def validate(r):
     for i, q in enumerate(r["questions"]):
         need(q, QUESTION, f"question {i}")
         need(q["check"], CHECK, f"question {i} check")
+        need({k: v for k, v in q.items() if k in OPTIONAL_QUESTION},
+             {k: t for k, t in OPTIONAL_QUESTION.items() if k in q}, f"question {i}")
         if q["status"] not in counts:
             raise ValueError(f"question {i}: bad status {q['status']}")
         counts[q["status"]] += 1
