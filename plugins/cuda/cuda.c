@@ -23,9 +23,14 @@
  * cut into chunks that fit) and freed at fini. Peer copies use
  * cudaMemcpyPeer. Built only where CMake finds the toolkit with cuBLAS and
  * NVRTC (plugins/cuda/CMakeLists.txt).
+ * Vendor libraries found at run time (cuda_vendor.h, dlopen, never linked)
+ * take over where present: cuBLASLt for fp16/bf16 GEMM, cuDNN for conv2d.
+ * Where one is absent or refuses a shape, the call runs as above, and
+ * last_path says which ran and why (the exam report's "path").
  */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@
 #include <aidc/device.h>
 
 #include "cuda_kern.h"
+#include "cuda_vendor.h"
 #include "../plugin_util.h"
 
 #define CU_MAX_DEVICES 64
@@ -47,6 +53,10 @@
 #define CU_REDUCE_SPLIT_COLS 65536ull
 /* Columns per piece of a split reduction row. */
 #define CU_REDUCE_PIECE_COLS 16384ull
+/* Most workspace cuBLASLt may ask for (NVIDIA suggests 32 MiB on Hopper). */
+#define CU_LT_WS_BYTES (32ull << 20)
+/* Longest last_path text. */
+#define CU_PATH_BYTES (CU_VENDOR_WHY_BYTES + 64)
 
 _Static_assert(CU_ELT_ADD == AIDC_DEV_ELT_ADD && CU_ELT_MUL == AIDC_DEV_ELT_MUL &&
 		   CU_ELT_AXPY == AIDC_DEV_ELT_AXPY && CU_ELT_RELU == AIDC_DEV_ELT_RELU &&
@@ -56,6 +66,33 @@ _Static_assert(CU_ELT_ADD == AIDC_DEV_ELT_ADD && CU_ELT_MUL == AIDC_DEV_ELT_MUL 
 struct aidc_dev_mem {
 	void *p;
 	uint64_t bytes;
+};
+
+/* The last cuBLASLt GEMM shape on a device: descriptors and algorithm, reused
+ * while the shape repeats (the exam times one shape many times). */
+struct cu_lt_key {
+	uint64_t m, n, k, lda, ldb, ldc;
+	int32_t dtype, ta, tb, pad;
+};
+_Static_assert(sizeof(struct cu_lt_key) == 64, "cu_lt_key has no padding (compared by memcmp)");
+struct cu_lt_plan {
+	struct cu_lt_key key;
+	bool valid;                   /* key is set: ready, or refused (why) */
+	char why[CU_VENDOR_WHY_BYTES]; /* "" when ready */
+	void *op, *la, *lb, *lc;      /* owned cuBLASLt descriptors */
+	struct cu_lt_algo algo;
+	size_t ws_bytes;
+};
+
+/* The last cuDNN convolution shape on a device, likewise. */
+#define CU_DNN_KEY_WORDS 13
+struct cu_dnn_plan {
+	uint32_t key[CU_DNN_KEY_WORDS]; /* n c h w k r s stride_h stride_w pad_h pad_w dil_h dil_w */
+	bool valid;
+	char why[CU_VENDOR_WHY_BYTES];
+	void *x, *w, *y, *conv; /* owned cuDNN descriptors */
+	int algo;
+	size_t ws_bytes;
 };
 
 struct cu_dev {
@@ -68,6 +105,13 @@ struct cu_dev {
 	cudaKernel_t kern[CU_NKERN];
 	void *ws; /* workspace, ws_bytes long; owned */
 	uint64_t ws_bytes;
+	/* Vendor handles, made on first use: state 0 untried, 1 ready, -1 off (why). */
+	void *lt, *dnn;
+	int lt_state, dnn_state;
+	char lt_why[CU_VENDOR_WHY_BYTES], dnn_why[CU_VENDOR_WHY_BYTES];
+	struct cu_lt_plan ltp;
+	struct cu_dnn_plan dnp;
+	char path[CU_PATH_BYTES]; /* last_path: what served the last gemm/conv2d/attention */
 };
 
 struct cu_ctx {
@@ -78,9 +122,16 @@ struct cu_ctx {
 	uint32_t nimg;
 	char kerr[512]; /* why kernels could not be built or loaded */
 	char err[768];
+	struct cu_vendor vendor; /* cuBLASLt and cuDNN, where present */
 };
 
 PLUGIN_DEFINE_FAIL(fail, struct cu_ctx)
+
+static void vendor_release(struct cu_ctx *c, struct cu_dev *d);
+static void set_path(struct cu_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int workspace(struct cu_ctx *c, struct cu_dev *d, uint64_t bytes, float **out);
+static int lt_gemm(struct cu_ctx *c, struct cu_dev *d, const struct aidc_dev_gemm *g, char *why,
+		   size_t whylen);
 
 static int cufail(struct cu_ctx *c, cudaError_t e, const char *what)
 {
@@ -106,6 +157,7 @@ static void cu_fini(void *ctx)
 		cudaSetDevice((int)i);
 		if (d->stream)
 			cudaStreamSynchronize(d->stream);
+		vendor_release(c, d);
 		cudaFree(d->ws);
 		if (d->kstate == 1)
 			cudaLibraryUnload(d->lib);
@@ -116,6 +168,7 @@ static void cu_fini(void *ctx)
 	}
 	for (uint32_t i = 0; i < c->nimg; i++)
 		cu_image_release(&c->img[i]);
+	cu_vendor_unload(&c->vendor);
 	free(c);
 }
 
@@ -162,6 +215,7 @@ static int cu_init(const char *config, void **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return AIDC_DEV_ERR_NOMEM;
 	}
+	cu_vendor_load(&c->vendor); /* never fails: a missing library is a path off */
 	for (int i = 0; i < n && i < CU_MAX_DEVICES; i++) {
 		struct cu_dev *d = &c->dev[i];
 		cudaSetDevice(i);
@@ -320,6 +374,16 @@ static int cu_gemm(void *ctx, uint32_t dev, const struct aidc_dev_gemm *g)
 	cublasOperation_t ta = g->trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
 	cublasOperation_t tb = g->trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
 	cublasStatus_t s;
+	set_path(d, "cublas");
+	if (g->dtype == AIDC_DEV_F16 || g->dtype == AIDC_DEV_BF16) {
+		char why[CU_VENDOR_WHY_BYTES];
+		int rc = lt_gemm(ctx, d, g, why, sizeof why);
+		if (rc <= 0) {
+			set_path(d, "cublaslt");
+			return rc;
+		}
+		set_path(d, "cublas (cuBLASLt off: %s)", why);
+	}
 	if (g->dtype == AIDC_DEV_F64) {
 		double al = g->alpha, be = g->beta;
 		s = cublasDgemm(d->blas, tb, ta, (int)g->n, (int)g->m, (int)g->k, &al, g->b->p,
@@ -444,6 +508,296 @@ static int sgemm(struct cu_ctx *c, struct cu_dev *d, const struct cu_gemm_plan *
 		   : fail(c, AIDC_DEV_ERR_DEVICE, "cublasSgemmStridedBatched: status %d", (int)s);
 }
 
+/* ---- vendor libraries (cuda_vendor.h): cuBLASLt GEMM, cuDNN conv2d ------------ */
+
+static void set_path(struct cu_dev *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->path, sizeof d->path, fmt, ap);
+	va_end(ap);
+}
+
+static void lt_plan_release(const struct cu_lt_api *lt, struct cu_lt_plan *pl)
+{
+	if (pl->op)
+		lt->desc_destroy(pl->op);
+	if (pl->la)
+		lt->layout_destroy(pl->la);
+	if (pl->lb)
+		lt->layout_destroy(pl->lb);
+	if (pl->lc)
+		lt->layout_destroy(pl->lc);
+	memset(pl, 0, sizeof *pl);
+}
+
+static void dnn_plan_release(const struct cu_dnn_api *dn, struct cu_dnn_plan *pl)
+{
+	if (pl->x)
+		dn->tensor_destroy(pl->x);
+	if (pl->y)
+		dn->tensor_destroy(pl->y);
+	if (pl->w)
+		dn->filter_destroy(pl->w);
+	if (pl->conv)
+		dn->conv_destroy(pl->conv);
+	memset(pl, 0, sizeof *pl);
+}
+
+/* Frees d's vendor plans and handles (d's device is current). */
+static void vendor_release(struct cu_ctx *c, struct cu_dev *d)
+{
+	if (c->vendor.lt_on) {
+		lt_plan_release(&c->vendor.lt, &d->ltp);
+		if (d->lt)
+			c->vendor.lt.destroy(d->lt);
+	}
+	if (c->vendor.dnn_on) {
+		dnn_plan_release(&c->vendor.dnn, &d->dnp);
+		if (d->dnn)
+			c->vendor.dnn.destroy(d->dnn);
+	}
+	d->lt = d->dnn = NULL;
+}
+
+/* d's cuBLASLt handle, made on first use; NULL with d->lt_why when the path is off. */
+static void *lt_handle(struct cu_ctx *c, struct cu_dev *d)
+{
+	if (d->lt_state == 0) {
+		d->lt_state = -1;
+		int s = CU_LT_STATUS_SUCCESS + 1;
+		if (!c->vendor.lt_on)
+			snprintf(d->lt_why, sizeof d->lt_why, "%s", c->vendor.lt_why);
+		else if ((s = c->vendor.lt.create(&d->lt)) != CU_LT_STATUS_SUCCESS)
+			snprintf(d->lt_why, sizeof d->lt_why, "cublasLtCreate: status %d", s);
+		if (s == CU_LT_STATUS_SUCCESS)
+			d->lt_state = 1;
+		else
+			d->lt = NULL;
+	}
+	return d->lt;
+}
+
+/* d's cuDNN handle on d's stream, made on first use; NULL with d->dnn_why when off. */
+static void *dnn_handle(struct cu_ctx *c, struct cu_dev *d)
+{
+	const struct cu_dnn_api *dn = &c->vendor.dnn;
+	if (d->dnn_state == 0) {
+		d->dnn_state = -1;
+		int s = CU_DNN_STATUS_SUCCESS + 1;
+		const char *step = "cudnnCreate";
+		if (!c->vendor.dnn_on) {
+			snprintf(d->dnn_why, sizeof d->dnn_why, "%s", c->vendor.dnn_why);
+		} else if ((s = dn->create(&d->dnn)) == CU_DNN_STATUS_SUCCESS) {
+			step = "cudnnSetStream";
+			s = dn->set_stream(d->dnn, d->stream);
+		}
+		if (c->vendor.dnn_on && s != CU_DNN_STATUS_SUCCESS)
+			snprintf(d->dnn_why, sizeof d->dnn_why, "%s: %s", step,
+				 dn->error_string(s));
+		if (s == CU_DNN_STATUS_SUCCESS) {
+			d->dnn_state = 1;
+		} else {
+			if (d->dnn)
+				dn->destroy(d->dnn);
+			d->dnn = NULL;
+		}
+	}
+	return d->dnn;
+}
+
+/* Lt's status check: on failure, the step and status go into why. */
+#define LT_TRY(call, name)                                                                  \
+	do {                                                                                \
+		int s_ = (call);                                                            \
+		if (s_ != CU_LT_STATUS_SUCCESS) {                                           \
+			snprintf(pl->why, sizeof pl->why, "%s: status %d", name, s_);       \
+			return -1;                                                          \
+		}                                                                           \
+	} while (0)
+
+/*
+ * Builds pl for g: row-major C = op(A) op(B) is column-major C^T = op(B)^T
+ * op(A)^T, so cuBLASLt's A is our B (stored bc x br column-major, ld ldb) and
+ * its B our A. Scale and accumulation fp32, as cublasGemmEx does here.
+ */
+static int lt_plan_build(const struct cu_lt_api *lt, void *h, const struct aidc_dev_gemm *g,
+			 struct cu_lt_plan *pl)
+{
+	int type = g->dtype == AIDC_DEV_F16 ? CU_LT_R_16F : CU_LT_R_16BF;
+	int32_t ta = g->trans_b ? CU_LT_OP_T : CU_LT_OP_N, tb = g->trans_a ? CU_LT_OP_T : CU_LT_OP_N;
+	uint64_t ar = g->trans_a ? g->k : g->m, ac = g->trans_a ? g->m : g->k;
+	uint64_t br = g->trans_b ? g->n : g->k, bc = g->trans_b ? g->k : g->n;
+	uint64_t ws_max = CU_LT_WS_BYTES;
+	const char *set = "cublasLtMatmulDescSetAttribute", *lay = "cublasLtMatrixLayoutCreate";
+	LT_TRY(lt->desc_create(&pl->op, CU_LT_COMPUTE_32F, CU_LT_R_32F), "cublasLtMatmulDescCreate");
+	LT_TRY(lt->desc_set(pl->op, CU_LT_DESC_TRANSA, &ta, sizeof ta), set);
+	LT_TRY(lt->desc_set(pl->op, CU_LT_DESC_TRANSB, &tb, sizeof tb), set);
+	LT_TRY(lt->layout_create(&pl->la, type, bc, br, (int64_t)g->ldb), lay);
+	LT_TRY(lt->layout_create(&pl->lb, type, ac, ar, (int64_t)g->lda), lay);
+	LT_TRY(lt->layout_create(&pl->lc, type, g->n, g->m, (int64_t)g->ldc), lay);
+	void *pref = NULL;
+	struct cu_lt_heuristic hr;
+	int got = 0;
+	memset(&hr, 0, sizeof hr);
+	LT_TRY(lt->pref_create(&pref), "cublasLtMatmulPreferenceCreate");
+	int s = lt->pref_set(pref, CU_LT_PREF_MAX_WORKSPACE, &ws_max, sizeof ws_max);
+	if (s == CU_LT_STATUS_SUCCESS)
+		s = lt->heuristic(h, pl->op, pl->la, pl->lb, pl->lc, pl->lc, pref, 1, &hr, &got);
+	lt->pref_destroy(pref);
+	LT_TRY(s, "cublasLtMatmulAlgoGetHeuristic");
+	if (got < 1 || hr.state != CU_LT_STATUS_SUCCESS) {
+		snprintf(pl->why, sizeof pl->why, "cuBLASLt has no algorithm for this shape");
+		return -1;
+	}
+	pl->algo = hr.algo;
+	pl->ws_bytes = hr.workspace_bytes;
+	return 0;
+}
+
+/*
+ * fp16/bf16 GEMM through cuBLASLt. 0 when queued; 1 when the path is off or
+ * refused this shape, with the reason in why (the caller falls back to cuBLAS);
+ * a plugin error status when the call itself failed.
+ */
+static int lt_gemm(struct cu_ctx *c, struct cu_dev *d, const struct aidc_dev_gemm *g, char *why,
+		   size_t whylen)
+{
+	const struct cu_lt_api *lt = &c->vendor.lt;
+	void *h = lt_handle(c, d);
+	if (!h) {
+		snprintf(why, whylen, "%s", d->lt_why);
+		return 1;
+	}
+	struct cu_lt_key key = {g->m, g->n, g->k, g->lda, g->ldb, g->ldc,
+				 (int32_t)g->dtype, (int32_t)g->trans_a, (int32_t)g->trans_b, 0};
+	struct cu_lt_plan *pl = &d->ltp;
+	if (!pl->valid || memcmp(&key, &pl->key, sizeof key)) {
+		lt_plan_release(lt, pl);
+		pl->key = key;
+		pl->valid = true;
+		lt_plan_build(lt, h, g, pl);
+	}
+	if (pl->why[0]) {
+		snprintf(why, whylen, "%s", pl->why);
+		return 1;
+	}
+	float *ws = NULL, al = g->alpha, be = g->beta;
+	int rc = pl->ws_bytes ? workspace(c, d, pl->ws_bytes, &ws) : AIDC_DEV_OK;
+	if (rc)
+		return rc;
+	int s = lt->matmul(h, pl->op, &al, g->b->p, pl->la, g->a->p, pl->lb, &be, g->c->p, pl->lc,
+			   g->c->p, pl->lc, &pl->algo, ws, pl->ws_bytes, d->stream);
+	return s == CU_LT_STATUS_SUCCESS
+		   ? AIDC_DEV_OK
+		   : fail(c, AIDC_DEV_ERR_DEVICE, "cublasLtMatmul: status %d", s);
+}
+
+/* cuDNN's status check: on failure, the step and cuDNN's words go into why. */
+#define DNN_TRY(call, name)                                                                 \
+	do {                                                                                \
+		int s_ = (call);                                                            \
+		if (s_ != CU_DNN_STATUS_SUCCESS) {                                          \
+			snprintf(pl->why, sizeof pl->why, "%s: %s", name,                   \
+				 dn->error_string(s_));                                     \
+			return -1;                                                          \
+		}                                                                           \
+	} while (0)
+
+/*
+ * Builds pl for a (already validated; output p x q): NCHW fp32 descriptors,
+ * cross-correlation, FMA math only (no TF32), and the first algorithm of
+ * cuDNN's heuristic (cudnnGetConvolutionForwardAlgorithm_v7, what PyTorch
+ * uses when not benchmarking) that is FMA-only and needs at most
+ * CU_WS_CHUNK_BYTES of workspace.
+ */
+static int dnn_plan_build(const struct cu_dnn_api *dn, void *h, const struct aidc_dev_conv2d *a,
+			  uint64_t p, uint64_t q, struct cu_dnn_plan *pl)
+{
+	const int f32 = CU_DNN_DATA_FLOAT, nchw = CU_DNN_TENSOR_NCHW;
+	for (int i = 0; i < CU_DNN_KEY_WORDS; i++)
+		if (pl->key[i] > INT32_MAX) {
+			snprintf(pl->why, sizeof pl->why, "a size is beyond cuDNN's int");
+			return -1;
+		}
+	DNN_TRY(dn->tensor_create(&pl->x), "cudnnCreateTensorDescriptor");
+	DNN_TRY(dn->tensor_create(&pl->y), "cudnnCreateTensorDescriptor");
+	DNN_TRY(dn->filter_create(&pl->w), "cudnnCreateFilterDescriptor");
+	DNN_TRY(dn->conv_create(&pl->conv), "cudnnCreateConvolutionDescriptor");
+	DNN_TRY(dn->tensor_set4d(pl->x, nchw, f32, (int)a->n, (int)a->c, (int)a->h, (int)a->w),
+		"cudnnSetTensor4dDescriptor");
+	DNN_TRY(dn->tensor_set4d(pl->y, nchw, f32, (int)a->n, (int)a->k, (int)p, (int)q),
+		"cudnnSetTensor4dDescriptor");
+	DNN_TRY(dn->filter_set4d(pl->w, f32, nchw, (int)a->k, (int)a->c, (int)a->r, (int)a->s),
+		"cudnnSetFilter4dDescriptor");
+	DNN_TRY(dn->conv_set2d(pl->conv, (int)a->pad_h, (int)a->pad_w, (int)a->stride_h,
+			       (int)a->stride_w, (int)a->dil_h, (int)a->dil_w,
+			       CU_DNN_CROSS_CORRELATION, f32),
+		"cudnnSetConvolution2dDescriptor");
+	DNN_TRY(dn->conv_set_math(pl->conv, CU_DNN_FMA_MATH), "cudnnSetConvolutionMathType");
+	struct cu_dnn_perf perf[CU_DNN_FWD_ALGO_COUNT];
+	int got = 0, pick = -1;
+	memset(perf, 0, sizeof perf);
+	DNN_TRY(dn->algo_v7(h, pl->x, pl->w, pl->conv, pl->y, CU_DNN_FWD_ALGO_COUNT, &got, perf),
+		"cudnnGetConvolutionForwardAlgorithm_v7");
+	for (int i = 0; i < got && i < CU_DNN_FWD_ALGO_COUNT && pick < 0; i++)
+		if (perf[i].status == CU_DNN_STATUS_SUCCESS && perf[i].math == CU_DNN_FMA_MATH &&
+		    perf[i].memory <= CU_WS_CHUNK_BYTES)
+			pick = i;
+	if (pick < 0) {
+		snprintf(pl->why, sizeof pl->why,
+			 "no FMA-only algorithm within %llu bytes of workspace among %d",
+			 (unsigned long long)CU_WS_CHUNK_BYTES, got);
+		return -1;
+	}
+	pl->algo = perf[pick].algo;
+	DNN_TRY(dn->workspace_size(h, pl->x, pl->w, pl->conv, pl->y, pl->algo, &pl->ws_bytes),
+		"cudnnGetConvolutionForwardWorkspaceSize");
+	return 0;
+}
+
+/* conv2d through cuDNN; returns as lt_gemm does. */
+static int dnn_conv(struct cu_ctx *c, struct cu_dev *d, const struct aidc_dev_conv2d *a, uint64_t p,
+		    uint64_t q, char *why, size_t whylen)
+{
+	const struct cu_dnn_api *dn = &c->vendor.dnn;
+	void *h = dnn_handle(c, d);
+	if (!h) {
+		snprintf(why, whylen, "%s", d->dnn_why);
+		return 1;
+	}
+	const uint32_t key[CU_DNN_KEY_WORDS] = {
+	    a->n, a->c, a->h, a->w, a->k, a->r, a->s,
+	    a->stride_h, a->stride_w, a->pad_h, a->pad_w, a->dil_h, a->dil_w};
+	struct cu_dnn_plan *pl = &d->dnp;
+	if (!pl->valid || memcmp(key, pl->key, sizeof key)) {
+		dnn_plan_release(dn, pl);
+		memcpy(pl->key, key, sizeof key);
+		pl->valid = true;
+		dnn_plan_build(dn, h, a, p, q, pl);
+	}
+	if (pl->why[0]) {
+		snprintf(why, whylen, "%s", pl->why);
+		return 1;
+	}
+	float *ws = NULL, one = 1.0f, zero = 0.0f;
+	int rc = pl->ws_bytes ? workspace(c, d, pl->ws_bytes, &ws) : AIDC_DEV_OK;
+	if (rc)
+		return rc;
+	int s = dn->forward(h, &one, pl->x, a->x->p, pl->w, a->wt->p, pl->conv, pl->algo, ws,
+			    pl->ws_bytes, &zero, pl->y, a->y->p);
+	if (s != CU_DNN_STATUS_SUCCESS)
+		return fail(c, AIDC_DEV_ERR_DEVICE, "cudnnConvolutionForward: %s",
+			    dn->error_string(s));
+	return AIDC_DEV_OK;
+}
+
+static const char *cu_last_path(void *ctx, uint32_t dev)
+{
+	struct cu_ctx *c = ctx;
+	return dev < c->ndev ? c->dev[dev].path : "";
+}
+
 /* ---- conv2d, attention, eltwise, reduce, allreduce ----------------------------- */
 
 /* Output size along one axis, or 0 if the dilated filter does not fit. */
@@ -488,6 +842,13 @@ static int cu_conv2d(void *ctx, uint32_t dev, const struct aidc_dev_conv2d *a)
 				 .pw = a->pad_w,
 				 .dh = a->dil_h,
 				 .dw = a->dil_w};
+	char why[CU_VENDOR_WHY_BYTES];
+	int vrc = dnn_conv(c, d, a, p, q, why, sizeof why);
+	if (vrc <= 0) {
+		set_path(d, "cudnn");
+		return vrc;
+	}
+	set_path(d, "builtin (cuDNN off: %s)", why);
 	/* A 1x1, stride-1, unpadded filter's im2col matrix is the input itself. */
 	bool direct = a->r == 1 && a->s == 1 && a->stride_h == 1 && a->stride_w == 1 && !a->pad_h &&
 		      !a->pad_w;
@@ -520,6 +881,7 @@ static int cu_attention(void *ctx, uint32_t dev, const struct aidc_dev_attention
 	struct cu_dev *d = use(c, dev);
 	if (!d)
 		return fail(c, AIDC_DEV_ERR_INVALID, "no device %u", dev);
+	set_path(d, "builtin (cuDNN fused attention not implemented)");
 	if (a->dtype != AIDC_DEV_F32)
 		return fail(c, AIDC_DEV_ERR_UNSUPPORTED, "attention: only f32");
 	uint64_t bh = (uint64_t)a->batch * a->heads, seq = a->seq, dim = a->head_dim;
@@ -696,7 +1058,8 @@ static int cu_allreduce(void *ctx, const struct aidc_dev_allreduce *a)
 
 static const struct aidc_device_plugin cu_plugin = {
     .abi_version = 1, /* version 1: no buffer offsets, no pinned host memory yet */
-	.struct_size = AIDC_DEVICE_V1_TABLE_SIZE,
+	/* the whole table: last_path is read whatever abi_version says */
+	.struct_size = sizeof(struct aidc_device_plugin),
     .name = "cuda",
     .version = "1.0",
     .init = cu_init,
@@ -717,6 +1080,7 @@ static const struct aidc_device_plugin cu_plugin = {
     .reduce = cu_reduce,
     .copy_peer = cu_copy_peer,
     .allreduce = cu_allreduce,
+    .last_path = cu_last_path,
 };
 
 const struct aidc_device_plugin *aidc_device_plugin_entry(uint32_t host_abi)
