@@ -18,9 +18,14 @@
 #   3. a job asking for one GPU gets CUDA_VISIBLE_DEVICES and runs a PyTorch
 #      matrix product on it; examples/ddp_train.py --cuda trains with NCCL;
 #   4. a job asking for more GPUs than the node has stays pending with a
-#      reason instead of starting.
+#      reason instead of starting;
+#   5. side by side: the exam's GEMM, convolution and attention questions
+#      timed again through PyTorch on the same shapes
+#      (scripts/exam_vs_torch.py), printing exam/PyTorch per question and
+#      the path each exam question took (cudnn, cublaslt, builtin (why)).
 # Exit status: the number of failed checks (0 = all passed).
 set -u
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 BUNDLE=${1:-}
 OUTDIR=${2:-${OUT:-$(mktemp -d)}}
 mkdir -p "$OUTDIR"
@@ -80,6 +85,21 @@ for level in quick full; do
 	fi
 	tail -n 40 "$OUTDIR/exam_cuda_$level.txt"
 done
+
+step "side by side: the exam's questions against PyTorch on the same shapes"
+REPORT=$OUTDIR/exam_cuda_full.json
+[ -s "$REPORT" ] || REPORT=$OUTDIR/exam_cuda_quick.json
+if [ ! -s "$REPORT" ]; then
+	fail "side by side: no exam report to compare"
+elif ! "${JOBPY[@]}" -c 'import torch' >/dev/null 2>&1; then
+	fail "side by side: $PY has no PyTorch"
+elif timeout 300 "${JOBPY[@]}" "$SCRIPTS/exam_vs_torch.py" "$REPORT" \
+	>"$OUTDIR/exam_vs_torch.txt" 2>&1; then
+	ok "side by side: exam/PyTorch per question, with each question's path"
+else
+	fail "side by side (exit $?)"
+fi
+cat "$OUTDIR/exam_vs_torch.txt" 2>/dev/null
 
 step "live center with the nvml provider"
 C=$(mktemp -d /tmp/aidc-gpu-XXXXXX)
