@@ -8,7 +8,9 @@
  * libcublasLt of the CUDA toolkit (argv[3], found by CMake) every symbol must
  * resolve. Where CMake found no toolkit, that last case is skipped (exit 77
  * after the other cases pass). Without overrides, the default names are
- * tried: cuDNN, where installed, must resolve every symbol too. Where the
+ * tried: cuDNN, where installed, must resolve every symbol too. The real
+ * libraries' descriptor calls, which need no GPU, must accept our constants
+ * and refuse a bad argument. Where the
  * toolkit's cublasLt.h and cudnn.h are available, the constants and struct
  * layouts declared in cuda_vendor.h are checked against them at compile time.
  *
@@ -176,6 +178,58 @@ static void switched_off(const char *full)
 	cu_vendor_unload(&v);
 }
 
+/*
+ * The descriptor calls of the real libraries, which need no GPU: our
+ * prototypes and constants must be accepted, and a bad argument refused (so
+ * the arguments land where the prototypes say).
+ */
+static void real_lt_descriptors(const struct cu_lt_api *lt)
+{
+	void *op = NULL, *lay = NULL;
+	int32_t t = CU_LT_OP_T;
+	CHECK(lt->desc_create(&op, CU_LT_COMPUTE_32F, CU_LT_R_32F) == 0 && op, "desc create");
+	CHECK(op && lt->desc_set(op, CU_LT_DESC_TRANSA, &t, sizeof t) == 0, "TRANSA");
+	CHECK(op && lt->desc_set(op, CU_LT_DESC_TRANSB, &t, sizeof t) == 0, "TRANSB");
+	CHECK(lt->layout_create(&lay, CU_LT_R_16BF, 64, 32, 64) == 0 && lay, "layout 64x32 ld 64");
+	if (lay)
+		lt->layout_destroy(lay);
+	lay = NULL;
+	/* an attribute of the wrong size is refused */
+	CHECK(op && lt->desc_set(op, CU_LT_DESC_TRANSA, &t, 1) != 0, "1-byte TRANSA accepted");
+	if (op)
+		lt->desc_destroy(op);
+	void *pref = NULL;
+	uint64_t ws = 1 << 20;
+	CHECK(lt->pref_create(&pref) == 0 && pref, "preference create");
+	CHECK(pref && lt->pref_set(pref, CU_LT_PREF_MAX_WORKSPACE, &ws, sizeof ws) == 0,
+	      "PREF_MAX_WORKSPACE_BYTES");
+	if (pref)
+		lt->pref_destroy(pref);
+}
+
+static void real_dnn_descriptors(const struct cu_dnn_api *dn)
+{
+	void *x = NULL, *w = NULL, *conv = NULL;
+	const int f32 = CU_DNN_DATA_FLOAT, nchw = CU_DNN_TENSOR_NCHW;
+	CHECK(dn->tensor_create(&x) == 0 && x, "tensor create");
+	CHECK(dn->filter_create(&w) == 0 && w, "filter create");
+	CHECK(dn->conv_create(&conv) == 0 && conv, "convolution create");
+	if (!x || !w || !conv)
+		return;
+	CHECK(dn->tensor_set4d(x, nchw, f32, 2, 3, 8, 8) == 0, "tensor 2x3x8x8");
+	CHECK(dn->tensor_set4d(x, nchw, f32, 0, 3, 8, 8) != 0, "tensor of 0 images accepted");
+	CHECK(dn->filter_set4d(w, f32, nchw, 4, 3, 3, 3) == 0, "filter 4x3x3x3");
+	CHECK(dn->conv_set2d(conv, 1, 1, 2, 2, 1, 1, CU_DNN_CROSS_CORRELATION, f32) == 0,
+	      "convolution pad 1 stride 2");
+	CHECK(dn->conv_set2d(conv, 1, 1, 0, 2, 1, 1, CU_DNN_CROSS_CORRELATION, f32) != 0,
+	      "stride 0 accepted");
+	CHECK(dn->conv_set_math(conv, CU_DNN_FMA_MATH) == 0, "CUDNN_FMA_MATH");
+	CHECK(strlen(dn->error_string(CU_DNN_STATUS_SUCCESS)) > 0, "error string");
+	dn->tensor_destroy(x);
+	dn->filter_destroy(w);
+	dn->conv_destroy(conv);
+}
+
 /* The toolkit's libcublasLt: every symbol resolves (no GPU call is made). */
 static void real_cublaslt(const char *real)
 {
@@ -186,6 +240,8 @@ static void real_cublaslt(const char *real)
 	      resolved(&v.lt, sizeof v.lt), NPTR(v.lt));
 	printf("real cuBLASLt %s: %s, %zu symbols\n", real, v.lt_on ? "on" : "off",
 	       resolved(&v.lt, sizeof v.lt));
+	if (v.lt_on)
+		real_lt_descriptors(&v.lt);
 	cu_vendor_unload(&v);
 	/* no override: the default names; cuDNN is on only where it is installed */
 	unsetenv(CU_VENDOR_DNN_ENV);
@@ -195,9 +251,11 @@ static void real_cublaslt(const char *real)
 			     resolved(&v.dnn, sizeof v.dnn) == NPTR(v.dnn)
 		       : strstr(v.dnn_why, "libcudnn.so.9") != NULL,
 	      "default cuDNN: %s", v.dnn_why);
-	printf("default names: cuBLASLt %s%s, cuDNN %s%s\n", v.lt_on ? "on " : "off: ",
-	       v.lt_on ? v.lt_lib : v.lt_why, v.dnn_on ? "on " : "off: ",
-	       v.dnn_on ? v.dnn_lib : v.dnn_why);
+	printf("default names: cuBLASLt %s%s, cuDNN %s%s (version %zu)\n",
+	       v.lt_on ? "on " : "off: ", v.lt_on ? v.lt_lib : v.lt_why,
+	       v.dnn_on ? "on " : "off: ", v.dnn_on ? v.dnn_lib : v.dnn_why, v.dnn_version);
+	if (v.dnn_on)
+		real_dnn_descriptors(&v.dnn);
 	cu_vendor_unload(&v);
 }
 
