@@ -745,9 +745,15 @@ static int dnn_plan_build(const struct cu_dnn_api *dn, void *h, const struct aid
 		    perf[i].memory <= CU_WS_CHUNK_BYTES)
 			pick = i;
 	if (pick < 0) {
-		snprintf(pl->why, sizeof pl->why,
-			 "no FMA-only algorithm within %llu bytes of workspace among %d",
-			 (unsigned long long)CU_WS_CHUNK_BYTES, got);
+		/* what cuDNN offered, for whoever reads the report: algo/status/math/bytes */
+		int o = snprintf(pl->why, sizeof pl->why,
+				 "no FMA-only algorithm within %llu bytes of workspace among %d:",
+				 (unsigned long long)CU_WS_CHUNK_BYTES, got);
+		for (int i = 0; i < got && i < CU_DNN_FWD_ALGO_COUNT && o > 0 &&
+				(size_t)o < sizeof pl->why;
+		     i++)
+			o += snprintf(pl->why + o, sizeof pl->why - (size_t)o, " %d/%d/%d/%zu",
+				      perf[i].algo, perf[i].status, perf[i].math, perf[i].memory);
 		return -1;
 	}
 	pl->algo = perf[pick].algo;
