@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -448,7 +449,7 @@ static int sr_pattern(const char *pat, const struct sr_job *j, int64_t t, char *
 
 /* One task of the step. */
 struct sr_task {
-	pid_t pid;
+	pid_t pid, parent; /* parent: srun (or the runner) that forked it */
 	int status, out_fd, err_fd; /* out/err: files (-o/-e) or -1 */
 	int pipe[2];                /* -l: read ends of stdout, stderr; -1 when closed */
 	bool done;
@@ -587,6 +588,12 @@ static void sr_child(const struct sr_opts *o, const struct sr_job *j, struct sr_
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A task dies with its srun (or runner): an srun killed with SIGKILL
+	 * leaves no task behind here (the controller ends the step when its lease
+	 * runs out; a holder's tasks die with their runner). The task's own
+	 * children are not reached. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != t->parent)
+		_exit(127);
 	if (j->first + i > 0) { /* the step's task 0 alone reads srun's stdin */
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul < 0 || dup2(nul, 0) < 0)
@@ -622,6 +629,7 @@ static int sr_spawn(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 		fprintf(stderr, "srun: error: pipe: %s\n", strerror(errno));
 		return -1;
 	}
+	t->parent = getpid();
 	t->pid = fork();
 	if (t->pid < 0) {
 		fprintf(stderr, "srun: error: fork: %s\n", strerror(errno));
@@ -797,8 +805,10 @@ static void sr_remote_poll(struct sr_remote *r)
 		return;
 	/* A step on node 0 alone only looks for a cancel: once a second. */
 	r->next_poll_ms = now + (r->nnodes > r->base ? SRUN_POLL_MS : SRUN_POLL_LOCAL_MS);
+	char path[sizeof r->path + 32]; /* ?step=: this step alone, and its lease renewed */
+	snprintf(path, sizeof path, "%s?step=%lld", r->path, (long long)r->step);
 	struct api_call c = {0};
-	int rc = cli_call_retry("srun", r->sock, "GET", r->path, NULL, 0, &c,
+	int rc = cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
 				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);
 	json_error_t je;
 	json_t *doc = rc ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
@@ -962,6 +972,7 @@ static void sr_copy_log(struct sr_remote *r, const char *job, int64_t k, const c
 			n = 0;
 		from += (int64_t)n;
 		aidc_buf_release(&c.reply);
+		sr_remote_poll(r); /* keeps the step's lease while its output comes */
 	}
 	if (from < to)
 		fprintf(stderr, "srun: warning: node %lld: %lld bytes of %s were not copied (aidc "

@@ -135,6 +135,10 @@ static const struct key keys[] = {
 	    "max(node_timeout_s, 3 periods); 0 = always heartbeat_s"),
 	I64("kill_grace_s", kill_grace_s, 0, 3600, "5", NULL,
 	    "seconds between SIGTERM and SIGKILL when a task is stopped"),
+	I64("step_lease_s", step_lease_s, 2, 3600, "30", NULL,
+	    "an srun step whose srun has not polled the controller this long (srun killed "
+	    "with SIGKILL, or its host lost) is cancelled: SIGTERM to its tasks on the "
+	    "holders' nodes, SIGKILL 10 s later, then ended (docs/slurm.md)"),
 	I64("estimate_interval_ms", estimate_interval_ms, 0, 3600000, "5000", NULL,
 	    "start estimates of every pending job (the core run forward over the live state, "
 	    "sched_forecast) are refreshed after a pass at most this often; 0 = only the "

@@ -81,6 +81,7 @@ struct ctld_config {
 	int64_t heartbeat_s;
 	int64_t heartbeat_max_per_s;
 	int64_t kill_grace_s;
+	int64_t step_lease_s; /* an srun step whose srun is silent this long is ended */
 	int64_t pass_interval_ms;
 	int64_t estimate_interval_ms; /* start forecast of every pending job; 0 = off */
 	int64_t estimate_step_s;      /* the forecast's time step (sched_forecast) */

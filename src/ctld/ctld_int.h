@@ -346,6 +346,13 @@ struct ctld_step {
 	char *name, *nodelist;
 	int64_t ntasks, step_nodes, cpus, start_s, limit_s;
 	bool cancelled; /* scancel JOB.STEP: srun ends the step (SIGTERM, SIGKILL) */
+	/* srun's lease (in memory; a restart renews it): seen_ms is srun's latest
+	 * poll or post (ctld_now_ms). A step whose srun is silent step_lease_s is
+	 * lost (lost_ms): cancelled (SIGTERM through its holders), SIGKILL
+	 * STEP_KILL_GRACE_MS later (killed), ended by the controller when every
+	 * holder has reported or soon after the SIGKILL (ctld_steps_tick). */
+	int64_t seen_ms, lost_ms;
+	bool killed;
 };
 
 struct ctld {
@@ -417,6 +424,7 @@ struct ctld {
 	uint32_t *node_of_name; /* by intern id; UINT32_MAX: none */
 	size_t cap_node_of_name;
 	int64_t next_nodes_check_ms; /* heartbeat timeouts: checked every 100 ms */
+	int64_t next_steps_tick_ms;  /* srun leases (ctld_steps_tick): every 500 ms */
 	int64_t heartbeat_told_s;    /* the period last asked of agents (logged on change) */
 
 	bool need_pass;
@@ -680,6 +688,9 @@ int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_steps_list(struct ctld *c, struct ctld_msg *m);
 int ctld_steps_restore(struct ctld *c, struct aidc_err *e);
+/* Ends the steps whose srun's lease ran out (docs/slurm.md "Job steps");
+ * O(live steps), the work at most every 500 ms. */
+void ctld_steps_tick(struct ctld *c, int64_t now_ms);
 void ctld_steps_release(struct ctld *c);
 int ctld_lf_nodes_list(struct ctld *c, struct ctld_msg *m);
 int ctld_lf_node_get(struct ctld *c, struct ctld_msg *m);

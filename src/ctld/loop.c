@@ -342,6 +342,7 @@ static void loop_run(struct ctld *c)
 		expire_parked(c, now, false);
 		ctld_requests_prune(c, now);
 		ctld_services_tick(c, now);
+		ctld_steps_tick(c, now);
 		if (c->need_pass || now >= c->next_pass_ms) {
 			struct aidc_err e = {0};
 			c->need_pass = false;

@@ -36,6 +36,11 @@
 #include "util/util.h"
 
 #define STEP_DOC_VERSION 1
+/* A lost step (its srun's lease ran out): SIGKILL this long after its
+ * SIGTERM, and it is ended this long after the SIGKILL at the latest (the
+ * holders poll every 200 ms), ms. */
+#define STEP_KILL_GRACE_MS 10000
+#define STEP_KILL_DELIVER_MS 2000
 /* GET /v1/steps?job=: ids per request. */
 #define STEP_LIST_MAX_JOBS 256
 
@@ -276,7 +281,8 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 		return aidc_errf(&m->err, AIDC_E_LIMIT,
 				 "too many running steps (at most %u per job, %u in all)",
 				 AIDC_MAX_JOB_STEPS, AIDC_MAX_LIVE_STEPS);
-	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id};
+	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id,
+			      .seen_ms = ctld_now_ms()};
 	int rc = step_nodes(m, j, in, &s);
 	if (!rc && s.nnodes && !json_is_object(doc))
 		rc = aidc_errf(&m->err, AIDC_E_INVAL, "a step on other nodes needs doc");
@@ -362,6 +368,8 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 		   json_t *in)
 {
 	int rc;
+	if (!strcmp(op, "signal") || !strcmp(op, "end"))
+		s->seen_ms = ctld_now_ms(); /* srun's: its lease */
 	if (!strcmp(op, "signal"))
 		rc = step_signal(c, m, s, (int)json_integer_value(json_object_get(in, "signal")),
 				 false);
@@ -502,34 +510,116 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 	aidc_json_obj_end(w);
 }
 
-/* GET /v1/jobs/{id}/steps[?node=K]: with K, the steps K runs and has not
- * reported (for its holder); without, every running step with its reports
- * and whether it was cancelled (srun). */
+/* GET /v1/jobs/{id}/steps[?node=K|?step=S]: with K, the steps K runs and
+ * has not reported (for its holder); without, every running step with its
+ * reports and whether it was cancelled (srun), with S that step alone. srun's
+ * poll renews its step's lease (with S; without, every step of the job's, as
+ * sruns before the lease polled). */
 int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m)
 {
 	prune(c);
 	struct ctld_job *j = step_job(c, m, false);
 	if (!j)
 		return m->err.code;
-	const char *node = api_query(m->req, "node");
-	int64_t k = -1;
+	const char *node = api_query(m->req, "node"), *step = api_query(m->req, "step");
+	int64_t k = -1, only = -1;
 	if (node && aidc_parse_i64(node, 0, (int64_t)j->ntasks - 1, &k) != 0)
 		return aidc_errf(&m->err, AIDC_E_INVAL, "node: 0..%u", j->ntasks - 1);
+	if (step && (node || aidc_parse_i64(step, 0, INT64_MAX, &only) != 0))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "step: a step id (0..), without node");
 	struct aidc_json w;
 	aidc_json_init(&w, &m->resp->body, false);
 	aidc_json_obj_begin(&w);
 	aidc_json_key(&w, "steps");
 	aidc_json_arr_begin(&w);
 	for (size_t i = 0; i < c->nsteps; i++) {
-		const struct ctld_step *s = &c->steps[i];
+		struct ctld_step *s = &c->steps[i];
 		int at = k >= 0 ? step_node(s, k) : 0;
-		if (s->job == j->id && at >= 0 && (k < 0 || !s->reports[at]))
-			step_json(&w, s, k);
+		if (s->job != j->id || at < 0 || (k >= 0 && s->reports[at]) ||
+		    (only >= 0 && s->id != only))
+			continue;
+		if (k < 0)
+			s->seen_ms = ctld_now_ms();
+		step_json(&w, s, k);
 	}
 	aidc_json_arr_end(&w);
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w) ? aidc_errf(&m->err, AIDC_E_LIMIT, "reply too large")
 				    : CTLD_DONE;
+}
+
+/* ---- srun's lease -------------------------------------------------------------- */
+
+static bool step_all_reported(const struct ctld_step *s)
+{
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		if (!s->reports[i])
+			return false;
+	return true;
+}
+
+/* Sends sig to a lost step's tasks through its holders (stored, as a cancel). */
+static void lease_signal(struct ctld *c, struct ctld_step *s, int sig)
+{
+	struct aidc_err e = {0};
+	s->sig = sig;
+	s->sig_seq++;
+	s->cancelled = true;
+	if (step_store(c, s, "running", 0, 0, 0, &e))
+		aidc_log(AIDC_LOG_WARN, "step %" PRIu64 ".%" PRId64 ": signal %d not stored: %s",
+			 s->job, s->id, sig, e.msg);
+}
+
+/* The lease of step s at now: false when the step was ended (freed). A step
+ * on node 0 alone has no holder: its tasks died with srun (PR_SET_PDEATHSIG)
+ * and it ends at once. */
+static bool lease_one(struct ctld *c, struct ctld_step *s, int64_t now)
+{
+	if (!s->lost_ms) {
+		if (now - s->seen_ms < c->cfg.step_lease_s * 1000)
+			return true;
+		aidc_log(AIDC_LOG_WARN,
+			 "step %" PRIu64 ".%" PRId64 ": srun silent for %" PRId64 " s (step_lease_s): "
+			 "cancelled",
+			 s->job, s->id, (now - s->seen_ms) / 1000);
+		s->lost_ms = now;
+		if (s->nnodes && !step_all_reported(s)) {
+			lease_signal(c, s, SIGTERM);
+			return true;
+		}
+	} else if (!s->killed && !step_all_reported(s)) {
+		if (now - s->lost_ms < STEP_KILL_GRACE_MS)
+			return true;
+		s->killed = true;
+		lease_signal(c, s, SIGKILL);
+		return true;
+	} else if (!step_all_reported(s) &&
+		   now - s->lost_ms < STEP_KILL_GRACE_MS + STEP_KILL_DELIVER_MS) {
+		return true;
+	}
+	struct aidc_err e = {0};
+	int64_t end_s = ctld_now_s() > s->start_s ? ctld_now_s() : s->start_s;
+	if (step_store(c, s, "cancelled", end_s ? end_s : 1, 0, s->killed ? SIGKILL : SIGTERM,
+		       &e)) {
+		aidc_log(AIDC_LOG_WARN, "step %" PRIu64 ".%" PRId64 ": not ended: %s", s->job,
+			 s->id, e.msg);
+		return true;
+	}
+	step_free(s);
+	return false;
+}
+
+void ctld_steps_tick(struct ctld *c, int64_t now_ms)
+{
+	if (!c->nsteps || now_ms < c->next_steps_tick_ms)
+		return;
+	c->next_steps_tick_ms = now_ms + 500;
+	prune(c);
+	size_t w = 0;
+	for (size_t i = 0; i < c->nsteps; i++)
+		if (lease_one(c, &c->steps[i], now_ms))
+			c->steps[w++] = c->steps[i];
+	c->nsteps = w;
 }
 
 /* ---- GET /v1/steps ------------------------------------------------------------ */
@@ -675,6 +765,7 @@ static int restore_one(struct ctld_step *s, json_t *d)
 	s->cpus = json_integer_value(json_object_get(d, "cpus"));
 	s->start_s = json_integer_value(json_object_get(d, "start_s"));
 	s->limit_s = json_integer_value(json_object_get(d, "time_limit_s"));
+	s->seen_ms = ctld_now_ms(); /* a restart renews the lease: srun polls again */
 	return 0;
 }
 

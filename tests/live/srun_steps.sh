@@ -7,11 +7,15 @@
 # changes); a controller restart (kill -9) keeps the running steps (listed,
 # cancellable, srun goes on); sacct shows JOB, JOB.batch and JOB.STEP lines
 # with state, exit code and elapsed time, -X only the job, -j JOB.STEP one
-# line; cancelling the job ends its running step as CANCELLED.
+# line; cancelling the job ends its running step as CANCELLED; an srun
+# killed with SIGKILL takes its task with it and its step ends CANCELLED
+# when its lease (step_lease_s, 5 s here) runs out.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-CPUS=4 center_up 1
+conf=$(mktemp /tmp/aidc-steps-conf-XXXXXX)
+echo "step_lease_s = 5" >"$conf" # an srun killed with SIGKILL: its step ends 5 s later
+CPUS=4 center_up 1 --controller-config "$conf" # kept for ctl_restart, removed at the end
 
 cat > "$DIR/steps.sh" <<SCRIPT
 #!/bin/sh
@@ -89,4 +93,29 @@ wait_for 60 test -s "$DIR/pidl" || fail "the long step did not start"
 check_eq "job $long cancelled" "$(wait_state "$long" cancelled 60)" cancelled
 check_eq "its step ends CANCELLED" "$("$AIDC" sacct -n -P -j "$long.0" -o State)" CANCELLED
 check_eq "squeue -s: nothing runs" "$("$AIDC" squeue -s -h)" ""
+
+# srun killed with SIGKILL: its task dies with it, and the controller ends
+# the step when srun's lease runs out; the job goes on.
+cat > "$DIR/lost.sh" <<SCRIPT
+#!/bin/sh
+srun -J lost sh -c 'echo \$\$ > "$DIR/pidk"; exec sleep 300' &
+echo \$! > "$DIR/srunk"
+wait
+exec sleep 300
+SCRIPT
+lost=$( (cd "$DIR" && "$AIDC" sbatch --parsable lost.sh) )
+wait_for 60 test -s "$DIR/pidk" || fail "the step of job $lost did not start"
+check_eq "squeue -s: step $lost.0 runs" "$("$AIDC" squeue -s -h -o %i)" "$lost.0"
+kill -9 "$(cat "$DIR/srunk")"
+task_gone() { ! kill -0 "$(cat "$DIR/pidk")" 2>/dev/null; }
+wait_for 10 task_gone && ok "the step's task died with its srun" || fail "the task outlived srun"
+no_steps() { [ -z "$("$AIDC" squeue -s -h)" ]; }
+wait_for 30 no_steps && ok "squeue -s: the lost step ended" ||
+	fail "squeue -s after the lease: $("$AIDC" squeue -s -h)"
+check_eq "sacct: the lost step CANCELLED" "$("$AIDC" sacct -n -P -j "$lost.0" -o State,ExitCode)" \
+	"CANCELLED|0:15"
+check_eq "job $lost goes on" "$(job_field "$lost" state)" running
+"$AIDC" scancel "$lost"
+check_eq "job $lost cancelled" "$(wait_state "$lost" cancelled 60)" cancelled
+rm -f "$conf"
 finish
