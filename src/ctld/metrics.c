@@ -307,24 +307,46 @@ static size_t visible_services(struct ctld *c, const struct ctld_msg *m,
 	return n;
 }
 
+/* One integer series per service: header, then get(s) for each. */
+static void svc_int_series(struct aidc_buf *b, const char *family, const char *type,
+			   const char *help, const struct svc_service *const *v, size_t n,
+			   int64_t (*get)(const struct svc_service *))
+{
+	header(b, family, type, help);
+	for (size_t i = 0; i < n; i++) {
+		svc_labels(b, family, v[i]);
+		aidc_buf_printf(b, "} %" PRId64 "\n", get(v[i]));
+	}
+}
+
+static int64_t svc_requests(const struct svc_service *s)
+{
+	return (int64_t)s->requests;
+}
+
+static int64_t svc_5xx(const struct svc_service *s)
+{
+	return (int64_t)s->resp_5xx;
+}
+
+static int64_t svc_restarts(const struct svc_service *s)
+{
+	return s->restarts;
+}
+
+static int64_t svc_want(const struct svc_service *s)
+{
+	return s->want;
+}
+
 static void svc_counters(struct aidc_buf *b, const struct svc_service *const *v, size_t n)
 {
-	header(b, "aidc_svc_requests_total", "counter", "Requests the router received for it.");
-	for (size_t i = 0; i < n; i++) {
-		svc_labels(b, "aidc_svc_requests_total", v[i]);
-		aidc_buf_printf(b, "} %" PRIu64 "\n", v[i]->requests);
-	}
-	header(b, "aidc_svc_responses_5xx_total", "counter", "5xx responses among them.");
-	for (size_t i = 0; i < n; i++) {
-		svc_labels(b, "aidc_svc_responses_5xx_total", v[i]);
-		aidc_buf_printf(b, "} %" PRIu64 "\n", v[i]->resp_5xx);
-	}
-	header(b, "aidc_svc_restarts_total", "counter",
-	       "Replicas replaced after an exit or a failed probe.");
-	for (size_t i = 0; i < n; i++) {
-		svc_labels(b, "aidc_svc_restarts_total", v[i]);
-		aidc_buf_printf(b, "} %" PRId64 "\n", v[i]->restarts);
-	}
+	svc_int_series(b, "aidc_svc_requests_total", "counter",
+		       "Requests the router received for it.", v, n, svc_requests);
+	svc_int_series(b, "aidc_svc_responses_5xx_total", "counter", "5xx responses among them.",
+		       v, n, svc_5xx);
+	svc_int_series(b, "aidc_svc_restarts_total", "counter",
+		       "Replicas replaced after an exit or a failed probe.", v, n, svc_restarts);
 }
 
 static void svc_gauges(struct aidc_buf *b, const struct svc_service *const *v, size_t n)
@@ -343,11 +365,8 @@ static void svc_gauges(struct aidc_buf *b, const struct svc_service *const *v, s
 			svc_labels(b, "aidc_svc_response_seconds", v[i]);
 			aidc_buf_printf(b, "} %.3f\n", (double)v[i]->avg_ms / 1e3);
 		}
-	header(b, "aidc_svc_replicas_wanted", "gauge", "Replicas wanted now (spec or autoscaler).");
-	for (size_t i = 0; i < n; i++) {
-		svc_labels(b, "aidc_svc_replicas_wanted", v[i]);
-		aidc_buf_printf(b, "} %" PRId64 "\n", v[i]->want);
-	}
+	svc_int_series(b, "aidc_svc_replicas_wanted", "gauge",
+		       "Replicas wanted now (spec or autoscaler).", v, n, svc_want);
 	header(b, "aidc_svc_replicas", "gauge", "Its replicas by state.");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t by[4] = {0};
