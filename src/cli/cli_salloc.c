@@ -4,9 +4,10 @@
  * options (sbatch's, less the few salloc does not have) and submits a batch
  * job whose script is srun's step holder (AIDC_SALLOC=1: node 0 holds too);
  * here: wait until the job runs, run the command on this host with the
- * allocation's SLURM_* variables, then cancel the job (the allocation ends
- * with the command). srun in the command sees AIDC_SALLOC=1 and runs every
- * task of its steps through the holders (cli_srun.c, docs/slurm.md).
+ * allocation's SLURM_* variables, then end the job with the command's
+ * status (completed, or failed with its code, as Slurm's salloc). srun in
+ * the command sees AIDC_SALLOC=1 and runs every task of its steps through
+ * the holders (cli_srun.c, docs/slurm.md).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -187,6 +188,35 @@ static int sa_command(const char *sp, long long id, char **cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Ends the allocation with the command's status, as Slurm's salloc: node 0's
+ * step holder (the job's script) exits with it, so the job ends completed (or
+ * failed with the code). A job still running SA_END_WAIT_MS later (the
+ * release lost in a controller restart) is cancelled. */
+#define SA_END_WAIT_MS 15000
+static void sa_end(const char *sp, long long id, int rc)
+{
+	char path[64], body[96];
+	snprintf(path, sizeof path, "/v1/jobs/%lld/steps", id);
+	snprintf(body, sizeof body, "{\"op\":\"release\",\"step\":0,\"exit_code\":%d}",
+		 rc < 0 ? 1 : rc > 255 ? 255 : rc);
+	struct api_call c = {0};
+	int posted = cli_call_retry("salloc", sp, "POST", path, body, strlen(body), &c,
+				    cli_call_wait_flag(sp) | CLI_CALL_QUIET);
+	aidc_buf_release(&c.reply);
+	for (int64_t end = aidc_mono_ms() + SA_END_WAIT_MS; posted == 0 && aidc_mono_ms() < end;) {
+		json_t *j = NULL;
+		char why[256];
+		if (cli_slurm_get_job("salloc", sp, id, &j, why, sizeof why) != 0)
+			break;
+		bool live = !strcmp(cli_slurm_str(j, "state"), "running");
+		json_decref(j);
+		if (!live)
+			return;
+		poll(NULL, 0, 100);
+	}
+	sa_release(sp, id); /* quiet when the job has ended already */
+}
+
 int cli_salloc_session(const char *sp, long long id, char **cmd, const char *vars)
 {
 	struct sigaction sa = {.sa_handler = sa_on_signal};
@@ -200,6 +230,7 @@ int cli_salloc_session(const char *sp, long long id, char **cmd, const char *var
 	if (rc)
 		return rc;
 	fprintf(stderr, "salloc: Granted job allocation %lld\n", id);
+	bool sa_ok = false; /* the command ran: its status ends the allocation */
 	if (sa_env(id, job, vars) != 0) {
 		fprintf(stderr, "salloc: error: cannot set the allocation's environment\n");
 		rc = CLI_EXIT_FAIL;
@@ -207,9 +238,13 @@ int cli_salloc_session(const char *sp, long long id, char **cmd, const char *var
 		signal(SIGINT, SIG_IGN); /* the terminal's ^C is the command's */
 		signal(SIGQUIT, SIG_IGN);
 		rc = sa_command(sp, id, cmd);
+		sa_ok = true;
 	}
 	json_decref(job);
 	fprintf(stderr, "salloc: Relinquishing job allocation %lld\n", id);
-	sa_release(sp, id);
+	if (sa_ok)
+		sa_end(sp, id, rc);
+	else
+		sa_release(sp, id);
 	return rc;
 }

@@ -126,8 +126,9 @@ static void print_help(const char **sock, bool salloc)
 	    "Slurm's salloc: asks for an allocation with sbatch's options (as sbatch: applied, "
 	    "accepted with a warning, or refused with the reason), waits until it is granted, "
 	    "then runs COMMAND (default: $SHELL) here with the job's SLURM_* variables; srun in "
-	    "it runs steps on the allocation's nodes. The allocation ends (the job is "
-	    "cancelled) when COMMAND exits; salloc exits with its status (docs/slurm.md).",
+	    "it runs steps on the allocation's nodes. The allocation ends when COMMAND exits, "
+	    "with its status (the job completed, or failed with the exit code); salloc exits "
+	    "with it (docs/slurm.md).",
 	    f, n + 2};
 	cli_print_help(salloc ? &sa : &cmd, stdout);
 	aidc_free(help);

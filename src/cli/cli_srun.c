@@ -1491,7 +1491,9 @@ static void sr_holder_reap(struct sr_remote *r, int64_t node, struct sr_held *h,
  * job (agent_launch.c), holding node N's allocation while the script runs
  * on node 0. It polls the controller (SRUN_POLL_MS apart) for the job's
  * steps on this node and forks a runner for each; signals srun sends come
- * the same way. Signals from the agent other than SIGTERM (the job's end;
+ * the same way. Under salloc node 0's holder is the job's script: it exits
+ * with salloc's command's code once salloc releases the allocation (the
+ * poll's "release"). Signals from the agent other than SIGTERM (the job's end;
  * the agent then ends the whole process group) are for the steps' tasks,
  * never for the holder.
  */
@@ -1523,6 +1525,13 @@ static int sr_holder(void)
 		aidc_buf_release(&c.reply);
 		if (doc)
 			sr_holder_take(json_object_get(doc, "steps"), r, node, h, &nh);
+		json_t *rel = json_object_get(doc, "release"); /* salloc's command exited */
+		if (node == 0 && json_is_integer(rel)) {
+			int code = (int)json_integer_value(rel);
+			json_decref(doc);
+			aidc_free(r);
+			return code; /* the job ends as a script exiting so would */
+		}
 		json_decref(doc);
 		sr_holder_reap(r, node, h, &nh);
 		poll(NULL, 0, SRUN_POLL_MS);

@@ -100,6 +100,12 @@ struct ctld_job {
 	struct ctld_task *tasks;    /* ntasks entries while RUNNING/STOPPING, else NULL */
 	uint16_t master_port;
 	bool requeue_on_node_failure;
+	/* salloc's command has exited (op release, steps.c): node 0's step holder
+	 * exits with release_code, so the job ends as its script would (completed,
+	 * or failed with the code). In memory: after a controller restart salloc
+	 * cancels the job instead. */
+	bool released;
+	uint8_t release_code;
 	/* Random hex made at submit and stored in the job row: the job's log
 	 * directory is logs/<id>.<log_key>, so output left by another job that
 	 * once had the same id is never served to this one. "" for rows of builds

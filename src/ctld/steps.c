@@ -381,7 +381,8 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 		rc = step_end(c, m, s, in);
 	else
 		rc = aidc_errf(&m->err, AIDC_E_INVAL,
-			       "op: '%.16s' is not start, signal, report, end or cancel", op);
+			       "op: '%.16s' is not start, signal, report, end, cancel or release",
+			       op);
 	if (rc)
 		return rc;
 	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
@@ -447,6 +448,19 @@ static int step_missing(struct ctld *c, struct ctld_msg *m, const struct ctld_jo
 	return aidc_errf(&m->err, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, j->id, id);
 }
 
+/* {"op":"release","step":0,"exit_code":X}: salloc's command exited X; node
+ * 0's step holder (the job's script under salloc) exits X when it sees it. */
+static int step_release(struct ctld_msg *m, struct ctld_job *j, json_t *in)
+{
+	json_t *x = json_object_get(in, "exit_code");
+	if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 255)
+		return aidc_errf(&m->err, AIDC_E_INVAL, "release: exit_code 0..255");
+	j->released = true;
+	j->release_code = (uint8_t)json_integer_value(x);
+	aidc_buf_puts(&m->resp->body, "{\"ok\":true}");
+	return CTLD_DONE;
+}
+
 int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 {
 	prune(c);
@@ -466,6 +480,8 @@ int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 			       "need a JSON object with op and step (>= 0; start: -1 for the next)");
 	} else if (!(j = step_job(c, m, !strcmp(op, "cancel")))) {
 		rc = m->err.code;
+	} else if (!strcmp(op, "release")) {
+		rc = step_release(m, j, in);
 	} else if (start) {
 		int64_t id = json_integer_value(sid);
 		if (id < 0 && (id = step_next_id(c, m, j)) < 0)
@@ -543,6 +559,8 @@ int ctld_lf_steps_get(struct ctld *c, struct ctld_msg *m)
 		step_json(&w, s, k);
 	}
 	aidc_json_arr_end(&w);
+	if (k == 0 && j->released) /* salloc's command has exited: node 0's holder ends */
+		aidc_json_ki64(&w, "release", j->release_code);
 	aidc_json_obj_end(&w);
 	return aidc_json_finish(&w) ? aidc_errf(&m->err, AIDC_E_LIMIT, "reply too large")
 				    : CTLD_DONE;

@@ -5,7 +5,7 @@
 # SLURM_* (id, nodes as a hostlist, tasks) and aidc's srun first on PATH;
 # srun in it runs steps on both nodes (each task on its own node, exit codes
 # propagated, the steps in sacct); salloc exits with CMD's status and ends
-# the allocation; sbatch's options salloc does not have are refused by
+# the allocation with it (completed, or failed with the code: not cancelled); sbatch's options salloc does not have are refused by
 # name with nothing allocated; the time limit's end is said; a signal while
 # it waits revokes the request.
 set -u
@@ -43,7 +43,16 @@ grep -q "Granted job allocation $id" "$DIR/err" && ok "salloc: Granted job alloc
 	fail "err: $(cat "$DIR/err")"
 grep -q "Relinquishing job allocation $id" "$DIR/err" && ok "released at the end" ||
 	fail "err: $(cat "$DIR/err")"
-check_eq "the job ends with the command" "$(wait_state "$id" cancelled 30)" cancelled
+# As Slurm's: the allocation ends with the command's status, not cancelled.
+check_eq "the job ends with the command: failed (exit 5)" "$(wait_state "$id" failed 30)" failed
+check_eq "sacct: the allocation FAILED 5:0" "$("$AIDC" sacct -n -P -X -j "$id" -o State,ExitCode)" \
+	"FAILED|5:0"
+out=$(cd "$DIR" && "$AIDC" salloc -N2 sh -c 'echo "ok=$SLURM_JOB_ID"' 2>/dev/null); rc=$?
+check_eq "salloc of a command that exits 0" "$rc" 0
+ok0=${out#ok=}
+check_eq "its job completed" "$(wait_state "$ok0" completed 30)" completed
+check_eq "sacct: COMPLETED 0:0" "$("$AIDC" sacct -n -P -X -j "$ok0" -o State,ExitCode)" \
+	"COMPLETED|0:0"
 check_eq "sacct: the steps" "$("$AIDC" sacct -n -P -j "$id.0,$id.1" -o JobID,State,ExitCode,NNodes)" \
 	"$id.0|COMPLETED|0:0|2
 $id.1|FAILED|3:0|1"
