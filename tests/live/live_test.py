@@ -342,9 +342,12 @@ def test_restart():
     done = marker_job("done", 0)
     c.wait_state(done, ENDED)
     running = [marker_job("run%d" % i, 3) for i in range(3)]
-    # Fill the devices so pending jobs exist: each agent has 2 devices.
+    # Fill the devices so pending jobs exist: each agent has 2 devices, so big2
+    # waits while big0 and big1 run. They run 10 s: with 2 s, under ASan at load
+    # 20 both had ended before the states below were read, and nothing was
+    # pending (clean-clone CI, 2026-12-07).
     big = [c.submit("-J", "big%d" % i, "--gpus-per-task", "2", "--", "sh", "-c",
-                    "sleep 2; echo x >> %s/big%d" % (marks, i)) for i in range(3)]
+                    "sleep 10; echo x >> %s/big%d" % (marks, i)) for i in range(3)]
     cancelled = c.submit("-J", "cancelled", "--", "sleep", "60")
     c.wait_state(cancelled, ("running",))
     c.cli("cancel", str(cancelled))
