@@ -6,6 +6,7 @@
  * -h -o -l --start --me); the ones with no meaning here are refused naming
  * them (docs/slurm.md). Formats go through util/slurmfmt, as sinfo's do.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,7 @@ static const struct cli_slurm_refused sq_refused[] = {
 struct sq_opts {
 	const char *sock, *user, *states, *jobs, *part, *name, *acct, *qos, *nodes, *format;
 	bool json, me, noheader, lng, start, all, array, version, steps;
+	const char *step_list; /* --steps=LIST: JOB.STEP,... (borrowed from argv) */
 	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sq_refused)];
 };
 
@@ -269,11 +271,76 @@ static struct cli_flag *sq_flags(struct sq_opts *o, size_t *n)
 	     "line (12_3), not one 12_[3-9] line", 0, 0, NULL, NULL},
 	    {"version", CLI_BOOL, &o->version, NULL, "(-V) print the version", 0, 0, NULL, NULL},
 	    {"steps", CLI_BOOL, &o->steps, NULL, "(-s) the running srun steps (of the -j jobs), "
-	     "STEPID JOBID.STEP; -o fields %" SQ_STEP_FIELDS, 0, 0, NULL, NULL},
+	     "STEPID JOBID.STEP; --steps=LIST (-sLIST): only these JOB.STEP,...; -o fields %"
+	     SQ_STEP_FIELDS, 0, 0, NULL, NULL},
 	    CLI_LIVE_FLAGS(o->json, o->sock),
 	};
 	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sq_refused, o->refused,
 			       AIDC_ARRAY_LEN(sq_refused), n);
+}
+
+/* Slurm's step list: "--steps=LIST", "-sLIST", and "--steps LIST" or "-s LIST"
+ * when the next word starts with a digit (squeue takes no other words): LIST
+ * into *list (borrowed) and the option left as --steps. Returns the new argc
+ * (argv is compacted in place). */
+static int sq_take_step_list(int argc, char **argv, const char **list)
+{
+	static char steps_flag[] = "--steps";
+	int n = 0;
+	bool rest = false;
+	for (int i = 0; i < argc; i++) {
+		char *a = argv[i];
+		bool opt = i && !rest;
+		rest |= opt && !strcmp(a, "--");
+		bool joined = !strncmp(a, "--steps=", 8) ||
+			      (!strncmp(a, "-s", 2) && isdigit((unsigned char)a[2]));
+		if (opt && joined) {
+			*list = a + (a[1] == '-' ? 8 : 2);
+			argv[n++] = steps_flag;
+			continue;
+		}
+		argv[n++] = a;
+		if (opt && (!strcmp(a, "-s") || !strcmp(a, "--steps")) && i + 1 < argc &&
+		    isdigit((unsigned char)argv[i + 1][0]))
+			*list = argv[++i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Each item of a --steps list is JOB.STEP (Slurm's job_id.step_id); at most
+ * SQ_MAX_STEP_LIST of them. 0 or CLI_EXIT_USAGE after a line naming it. */
+#define SQ_MAX_STEP_LIST 1024
+static int sq_check_step_list(const char *list)
+{
+	size_t n = 0;
+	for (const char *p = list;; n++) {
+		size_t len = strcspn(p, ",");
+		char item[48];
+		int64_t id, step;
+		char *dot = NULL;
+		if (len < sizeof item) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			dot = strchr(item, '.');
+		}
+		if (dot)
+			*dot = '\0';
+		if (!dot || aidc_parse_i64(item, 1, INT64_MAX, &id) != 0 ||
+		    aidc_parse_i64(dot + 1, 0, INT64_MAX, &step) != 0) {
+			fprintf(stderr, "aidc squeue: --steps: '%.*s' is not JOB.STEP (a job id and a "
+					"step id, as 12.0; comma list)\n",
+				(int)(len < 64 ? len : 64), p);
+			return CLI_EXIT_USAGE;
+		}
+		if (n + 1 > SQ_MAX_STEP_LIST) {
+			fprintf(stderr, "aidc squeue: --steps: more than %d steps\n", SQ_MAX_STEP_LIST);
+			return CLI_EXIT_USAGE;
+		}
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
 }
 
 /* -s: the job options that say nothing about steps are refused by name. */
@@ -321,6 +388,8 @@ static int sq_resolve(struct sq_opts *o, struct cli_slurm_filter *f, struct aidc
 		return rc;
 	const char *spec = o->format ? o->format : o->start ? SQ_START : o->lng ? SQ_LONG : SQ_DEFAULT;
 	if (o->steps && (rc = sq_steps_check(o)) != 0)
+		return rc;
+	if (o->step_list && (rc = sq_check_step_list(o->step_list)) != 0)
 		return rc;
 	if (o->steps && !o->format)
 		spec = SQ_STEP_DEFAULT;
@@ -493,16 +562,20 @@ static int by_step(const void *x, const void *y)
 	return ja != jb ? (ja < jb ? -1 : 1) : sa < sb ? -1 : sa > sb;
 }
 
-/* -s: the running steps (of the -j jobs), filtered by -u -n (job name) -p -A. */
+/* -s: the running steps (of the -j jobs, or those of --steps=LIST), filtered
+ * by -u -n (job name) -p -A. */
 static int sq_steps(const struct sq_opts *o, const struct cli_slurm_filter *f,
 		    const struct aidc_sfmt *fmt, const char *sp)
 {
 	json_t *all = json_array();
-	int rc = cli_slurm_list_steps("squeue", sp, o->jobs, all);
+	int rc = cli_slurm_list_steps("squeue", sp, o->step_list ? o->step_list : o->jobs, all);
 	size_t n = 0, i;
 	json_t **v = aidc_calloc(json_array_size(all) + 1, sizeof *v), *s;
 	json_array_foreach(all, i, s) {
+		char job[24];
+		snprintf(job, sizeof job, "%lld", cli_slurm_int(s, "job"));
 		if (strcmp(cli_slurm_str(s, "state"), "running") ||
+		    (o->step_list && o->jobs && !cli_slurm_in_list(o->jobs, job)) ||
 		    (f->users && *f->users && !cli_slurm_in_list(f->users, cli_slurm_str(s, "user"))) ||
 		    (f->names && !cli_slurm_in_list(f->names, cli_slurm_str(s, "job_name"))) ||
 		    (f->partitions && !cli_slurm_in_list(f->partitions, cli_slurm_str(s, "partition"))) ||
@@ -540,7 +613,7 @@ int cli_squeue_main(int argc, char **argv)
 	struct cli_flag *flags = sq_flags(&o, &nflags);
 	const struct cli_cmd cmd = {
 	    "squeue", "aidc squeue [-u USERS] [-t STATES] [-j IDS] [-p PARTS] [-h] [-l] "
-		      "[-o FORMAT] [--start] [-s] [--json]",
+		      "[-o FORMAT] [--start] [-s[LIST]] [--json]",
 	    "Slurm's squeue over aidc's jobs: the default columns are squeue's (JOBID PARTITION "
 	    "NAME USER ST TIME NODES NODELIST(REASON)), nodes as compressed hostlists. Installed "
 	    "as 'squeue' too. Short options are Slurm's (shown in brackets); options with no "
@@ -548,6 +621,7 @@ int cli_squeue_main(int argc, char **argv)
 	    flags, nflags};
 	char **v;
 	int vc;
+	argc = sq_take_step_list(argc, argv, &o.step_list);
 	cli_slurm_args(sq_short, AIDC_ARRAY_LEN(sq_short), argc, argv, &v, &vc);
 	struct cli_slurm_filter f = {0};
 	struct aidc_sfmt fmt = {0};

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Job steps visible and controllable (issue 13 item 7; docs/slurm.md "Job
 # steps"), one node: every srun step is registered with the controller;
-# `squeue -s` lists the running ones; `scancel JOB.STEP` ends one step and
+# `squeue -s` lists the running ones (--steps=LIST: those named, a bad
+# item refused); `scancel JOB.STEP` ends one step and
 # the job goes on (a bad or ended step id is refused naming it, nothing
 # changes); a controller restart (kill -9) keeps the running steps (listed,
 # cancellable, srun goes on); sacct shows JOB, JOB.batch and JOB.STEP lines
@@ -36,6 +37,19 @@ check_eq "squeue -s: the running step 2 alone" "$sq" "$id.2|sh|$(id -un)|1|$(job
 	ok "squeue -s: Slurm's step columns" || fail "squeue -s header: $("$AIDC" squeue -s | head -1)"
 out=$("$AIDC" squeue -s -t R 2>&1) && fail "squeue -s -t accepted" ||
 	ok "squeue -s -t refused: $out"
+# Slurm's --steps=LIST (also -sLIST, --steps LIST): only those steps, running ones.
+for form in "--steps=$id.2" "-s$id.2" "--steps $id.2" "--steps=$id.0,$id.2"; do
+	# shellcheck disable=SC2086 # the form is one or two words
+	check_eq "squeue $form" "$("$AIDC" squeue $form -h -o %i)" "$id.2"
+done
+check_eq "squeue --steps=$id.0 (ended): nothing" "$("$AIDC" squeue --steps="$id.0" -h)" ""
+check_eq "squeue --steps with -j of another job: nothing" \
+	"$("$AIDC" squeue --steps="$id.2" -j 99999 -h)" ""
+for bad in "$id" "$id.x" "x.2" "$id.2,"; do
+	out=$("$AIDC" squeue --steps="$bad" 2>&1) && fail "--steps=$bad accepted" ||
+		{ [[ "$out" == "aidc squeue: --steps: "*"is not JOB.STEP"* ]] &&
+			ok "--steps=$bad refused: $out" || fail "--steps=$bad: $out"; }
+done
 
 # Bad ids change nothing.
 out=$("$AIDC" scancel "$id.9" 2>&1) && fail "scancel $id.9 succeeded" ||
