@@ -5,13 +5,18 @@
 # SLURM_* (id, nodes as a hostlist, tasks) and aidc's srun first on PATH;
 # srun in it runs steps on both nodes (each task on its own node, exit codes
 # propagated, the steps in sacct); salloc exits with CMD's status and ends
-# the allocation with it (completed, or failed with the code: not cancelled); sbatch's options salloc does not have are refused by
+# the allocation with it (completed, or failed with the code: not cancelled);
+# an srun killed with SIGKILL loses its step when its lease runs out (its
+# tasks on the holders' nodes are ended); sbatch's options salloc does not have are refused by
 # name with nothing allocated; the time limit's end is said; a signal while
 # it waits revokes the request.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-CPUS=2 center_up 2
+conf=$(mktemp /tmp/aidc-salloc-conf-XXXXXX)
+echo "step_lease_s = 4" >"$conf" # a killed srun's step is cancelled 4 s later
+CPUS=2 center_up 2 --controller-config "$conf"
+rm -f "$conf"
 
 cat > "$DIR/cmd.sh" <<'SCRIPT'
 #!/bin/sh
@@ -100,4 +105,33 @@ check_eq "salloc interrupted while waiting: 128+SIGINT" "$rc" 130
 grep -q "has been revoked" "$DIR/err3" && ok "the request is revoked" || fail "err3: $(cat "$DIR/err3")"
 rid=$(sed -n 's/^salloc: Pending job allocation \([0-9]*\)/\1/p' "$DIR/err3")
 check_eq "its job is cancelled" "$(wait_state "$rid" cancelled 30)" cancelled
+# srun killed with SIGKILL under salloc: its tasks run on the holders' nodes;
+# when srun's lease runs out the controller cancels the step (SIGTERM through
+# the holders), the tasks end, and the step ends CANCELLED; salloc goes on.
+cat > "$DIR/lost.sh" <<SCRIPT
+#!/bin/sh
+srun -N2 -J lost sh -c 'echo \$\$ > "$DIR/lostpid.\$SLURM_PROCID"; exec sleep 300' &
+echo \$! > "$DIR/lostsrun"
+wait
+echo "after=\$SLURM_JOB_ID"
+SCRIPT
+chmod +x "$DIR/lost.sh"
+(cd "$DIR" && "$AIDC" salloc -N2 ./lost.sh >"$DIR/lostout" 2>"$DIR/losterr") &
+spid=$!
+two_tasks() { test -s "$DIR/lostpid.0" && test -s "$DIR/lostpid.1"; }
+wait_for 60 two_tasks || fail "the step's two tasks did not start: $(cat "$DIR/losterr")"
+kill -9 "$(cat "$DIR/lostsrun")"
+lid=$("$AIDC" squeue -s -h -o %i)
+[[ "$lid" == *.0 ]] && ok "squeue -s: step $lid runs after its srun was killed" || fail "squeue -s: $lid"
+no_steps() { [ -z "$("$AIDC" squeue -s -h)" ]; }
+wait_for 30 no_steps && ok "the lost step ended (lease)" || fail "squeue -s: $("$AIDC" squeue -s -h)"
+check_eq "sacct: the lost step CANCELLED" "$("$AIDC" sacct -n -P -j "$lid" -o State,ExitCode)" \
+	"CANCELLED|0:15"
+tasks_gone() {
+	! kill -0 "$(cat "$DIR/lostpid.0")" 2>/dev/null && ! kill -0 "$(cat "$DIR/lostpid.1")" 2>/dev/null
+}
+wait_for 10 tasks_gone && ok "both remote tasks ended" || fail "a task outlived its step"
+wait "$spid"
+check_eq "salloc's command went on and exited 0" "$(cat "$DIR/lostout")" "after=${lid%.0}"
+check_eq "the allocation completed" "$(wait_state "${lid%.0}" completed 30)" completed
 finish
