@@ -48,6 +48,10 @@
 #define SRUN_POLL_MS 200
 /* ... and of a step on node 0 alone (for scancel JOB.STEP), ms. */
 #define SRUN_POLL_LOCAL_MS 1000
+/* Remote output while a step runs: looked for this often, at most this
+ * much per node and stream each time (docs/slurm.md). */
+#define SRUN_STREAM_MS 500
+#define SRUN_STREAM_BYTES (256 * 1024)
 
 static const struct cli_slurm_refused sr_refused[] = {
     {"pty", 0, NULL, "interactive steps are not implemented; use salloc (a shell with the "
@@ -755,7 +759,10 @@ struct sr_remote {
 	int64_t nnodes, step;
 	json_t *reports[SRUN_MAX_TASKS]; /* per step node, from base */
 	int64_t base; /* the first step node a holder runs: 1, or 0 under salloc */
-	int64_t nreported, next_poll_ms;
+	int64_t nreported, next_poll_ms, next_stream_ms;
+	/* Per step node and stream (out, err): the next byte of its log to copy
+	 * (from the runner's "started" offsets; -1 unknown). */
+	int64_t at[SRUN_MAX_TASKS][2];
 	bool gone; /* the job or the step is gone: no more reports will come */
 	bool bad;  /* a remote task failed */
 	bool cancelled; /* scancel JOB.STEP: srun ends the step */
@@ -832,6 +839,13 @@ static void sr_remote_poll(struct sr_remote *r)
 			r->job ? r->job : "?", (long long)r->step, r->node ? r->node : "?", when);
 		r->cancelled = true;
 	}
+	json_t *starts = json_object_get(mine, "starts");
+	for (int64_t k = r->base; k < r->nnodes; k++)
+		for (int q = 0; q < 2; q++) {
+			json_t *v = json_array_get(starts, (size_t)(2 * (k - r->base) + q));
+			if (r->at[k][q] < 0 && json_is_integer(v))
+				r->at[k][q] = json_integer_value(v);
+		}
 	for (int64_t k = r->base; k < r->nnodes && (size_t)(k - r->base) < json_array_size(reps);
 	     k++) {
 		json_t *rep = json_array_get(reps, (size_t)(k - r->base));
@@ -913,6 +927,8 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	r->node = j->external ? "salloc" : j->node;
 	r->job = j->job;
 	r->base = j->external ? 0 : 1;
+	for (int64_t k = 0; k < SRUN_MAX_TASKS; k++)
+		r->at[k][0] = r->at[k][1] = -1;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
 	struct aidc_json w;
@@ -980,7 +996,40 @@ static void sr_copy_log(struct sr_remote *r, const char *job, int64_t k, const c
 			(long long)k, (long long)(to - from), stream, job, (long long)k);
 }
 
-/* The remote tasks' output (the [a, b] ranges their runners reported). */
+/* While the step runs: what each node's tasks have written to its log since
+ * the last call (at most SRUN_STREAM_BYTES per node and stream), twice a
+ * second; a node that has reported stops at its range's end. Each node's
+ * stream stays in order; nodes interleave as their output arrives. */
+static void sr_remote_stream(struct sr_remote *r)
+{
+	int64_t now = aidc_mono_ms();
+	if (r->gone || now < r->next_stream_ms)
+		return;
+	r->next_stream_ms = now + SRUN_STREAM_MS;
+	for (int64_t k = r->base; k < r->nnodes; k++)
+		for (int q = 0; q < 2; q++) {
+			json_t *rg = json_object_get(r->reports[k], q ? "err" : "out");
+			int64_t end = r->reports[k] ? json_integer_value(json_array_get(rg, 1)) : INT64_MAX;
+			if (r->at[k][q] < 0 || r->at[k][q] >= end)
+				continue;
+			char path[160];
+			snprintf(path, sizeof path, "/v1/jobs/%s/logs?task=%lld&stream=%s&offset=%lld",
+				 r->job, (long long)k, q ? "err" : "out", (long long)r->at[k][q]);
+			struct api_call c = {0};
+			if (cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
+					   CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET) == 0) {
+				int64_t n = (int64_t)c.reply.len;
+				n = n > end - r->at[k][q] ? end - r->at[k][q] : n;
+				n = n > SRUN_STREAM_BYTES ? SRUN_STREAM_BYTES : n;
+				ssize_t w = n > 0 ? write(q ? 2 : 1, c.reply.data, (size_t)n) : 0;
+				r->at[k][q] += w > 0 ? w : 0;
+			}
+			aidc_buf_release(&c.reply);
+		}
+}
+
+/* The remote tasks' output at the step's end: of the [a, b) ranges their
+ * runners reported, what streaming has not copied yet. */
 static void sr_remote_output(struct sr_remote *r, const char *job)
 {
 	fflush(stdout);
@@ -990,6 +1039,7 @@ static void sr_remote_output(struct sr_remote *r, const char *job)
 			json_t *rg = json_object_get(r->reports[k], s ? "err" : "out");
 			int64_t a = json_integer_value(json_array_get(rg, 0)),
 				b = json_integer_value(json_array_get(rg, 1));
+			a = r->at[k][s] > a ? r->at[k][s] : a;
 			if (b > a)
 				sr_copy_log(r, job, k, s ? "err" : "out", a, b, s ? 2 : 1);
 		}
@@ -1070,8 +1120,10 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 			sr_label_poll(t, n, j->first, 50);
 		else
 			poll(NULL, 0, 20);
-		if (r)
+		if (r) {
 			sr_remote_poll(r);
+			sr_remote_stream(r);
+		}
 		sr_wait_duties(o, t, n, r, limit_s, t0, &term_ms, &bad, &bad_sent);
 		if (sr_reap(o, j, t, n, &bad) > 0 ||
 		    (r && !r->gone && r->nreported < r->nnodes - r->base))
@@ -1409,6 +1461,12 @@ static void sr_runner(json_t *doc, struct sr_remote *r, int64_t node)
 		fprintf(stderr, "srun: warning: node %lld: %s: %s\n", (long long)node, cwd,
 			strerror(errno));
 	int64_t rg[4] = {sr_fd_size(1), 0, sr_fd_size(2), 0};
+	char body[160]; /* where srun streams this node's output from */
+	snprintf(body, sizeof body,
+		 "{\"op\":\"started\",\"step\":%lld,\"node\":%lld,\"out\":%lld,\"err\":%lld}",
+		 (long long)r->step, (long long)node, (long long)(o.out ? -1 : rg[0]),
+		 (long long)(o.err || o.out ? -1 : rg[2]));
+	sr_post(r, body);
 	bool ok;
 	struct sr_task *t = sr_local(&o, j, cmd, 0, NULL, &ok);
 	fflush(stdout);

@@ -49,6 +49,7 @@ static void step_free(struct ctld_step *s)
 	for (uint32_t i = 0; s->reports && i < s->nnodes; i++)
 		aidc_free(s->reports[i]);
 	aidc_free(s->reports);
+	aidc_free(s->starts);
 	aidc_free(s->nodes);
 	aidc_free(s->doc);
 	aidc_free(s->name);
@@ -237,6 +238,15 @@ static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, s
 	return 0;
 }
 
+/* 2 x n offsets, all -1 (unknown). */
+static int64_t *step_starts_new(size_t n)
+{
+	int64_t *v = aidc_calloc(2 * n + 2, sizeof *v);
+	for (size_t i = 0; i < 2 * n + 2; i++)
+		v[i] = -1;
+	return v;
+}
+
 /* The nodes a step's holders run (nodes: [K, ...], may be empty): the job's
  * other nodes, and node 0 too when srun runs outside the job (external:
  * salloc). */
@@ -252,6 +262,7 @@ static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 				 j->ntasks - 1);
 	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
 	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
+	s->starts = step_starts_new(n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(nodes, i);
 		json_int_t k = json_is_integer(v) ? json_integer_value(v) : 0;
@@ -363,6 +374,21 @@ static int step_report(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, 
 	return rc;
 }
 
+/* {"op":"started","node":K,"out":A,"err":B}: where node K's runner's output
+ * begins in its log (-1: not there, -o/-e files); memory only. */
+static int step_started(struct ctld_msg *m, struct ctld_step *s, json_t *in)
+{
+	int k = step_node(s, json_integer_value(json_object_get(in, "node")));
+	json_t *o = json_object_get(in, "out"), *e = json_object_get(in, "err");
+	if (k < 0 || !json_is_integer(o) || !json_is_integer(e) || json_integer_value(o) < -1 ||
+	    json_integer_value(e) < -1)
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "started needs node (one of the step's), out and err (>= -1)");
+	s->starts[2 * k] = json_integer_value(o);
+	s->starts[2 * k + 1] = json_integer_value(e);
+	return 0;
+}
+
 /* signal, report, end and cancel of an existing step. */
 static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, const char *op,
 		   json_t *in)
@@ -379,9 +405,12 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 		rc = step_report(c, m, s, in);
 	else if (!strcmp(op, "end"))
 		rc = step_end(c, m, s, in);
+	else if (!strcmp(op, "started"))
+		rc = step_started(m, s, in);
 	else
 		rc = aidc_errf(&m->err, AIDC_E_INVAL,
-			       "op: '%.16s' is not start, signal, report, end, cancel or release",
+			       "op: '%.16s' is not start, signal, report, started, end, cancel or "
+			       "release",
 			       op);
 	if (rc)
 		return rc;
@@ -521,6 +550,11 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 				aidc_json_raw(w, s->reports[i]);
 			else
 				aidc_json_null(w);
+		aidc_json_arr_end(w);
+		aidc_json_key(w, "starts");
+		aidc_json_arr_begin(w);
+		for (uint32_t i = 0; i < 2 * s->nnodes; i++)
+			aidc_json_i64(w, s->starts[i]);
 		aidc_json_arr_end(w);
 	}
 	aidc_json_obj_end(w);
@@ -767,6 +801,7 @@ static int restore_one(struct ctld_step *s, json_t *d)
 	s->attempt = (uint32_t)json_integer_value(json_object_get(d, "attempt"));
 	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
 	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
+	s->starts = step_starts_new(n);
 	for (size_t i = 0; i < n; i++, s->nnodes++) {
 		s->nodes[i] = (uint32_t)json_integer_value(json_array_get(nodes, i));
 		json_t *r = json_array_get(reps, i);

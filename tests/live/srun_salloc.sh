@@ -105,6 +105,26 @@ check_eq "salloc interrupted while waiting: 128+SIGINT" "$rc" 130
 grep -q "has been revoked" "$DIR/err3" && ok "the request is revoked" || fail "err3: $(cat "$DIR/err3")"
 rid=$(sed -n 's/^salloc: Pending job allocation \([0-9]*\)/\1/p' "$DIR/err3")
 check_eq "its job is cancelled" "$(wait_state "$rid" cancelled 30)" cancelled
+# A step's remote output is streamed while it runs (not only at its end),
+# each line once, the exit code still the step's.
+cat > "$DIR/stream.sh" <<SCRIPT
+#!/bin/sh
+srun -N2 sh -c 'echo "early \$SLURM_PROCID"; sleep 8; echo "late \$SLURM_PROCID"; exit 4' \
+	>"$DIR/streamout"
+echo "srun=\$?" >"$DIR/streamrc"
+SCRIPT
+chmod +x "$DIR/stream.sh"
+(cd "$DIR" && "$AIDC" salloc -N2 ./stream.sh 2>"$DIR/streamerr") &
+spid=$!
+early() { [ "$(grep -c '^early' "$DIR/streamout" 2>/dev/null)" = 2 ]; }
+wait_for 7 early && ok "both tasks' first lines appear while the step runs" ||
+	fail "streamed: '$(cat "$DIR/streamout" 2>/dev/null)'"
+[ ! -s "$DIR/streamrc" ] && ok "(the step still runs)" || fail "the step ended early"
+wait "$spid"
+check_eq "each line once, after the step" "$(sort "$DIR/streamout" | tr '\n' ' ')" \
+	"early 0 early 1 late 0 late 1 "
+check_eq "srun's exit code from the remote tasks" "$(cat "$DIR/streamrc")" "srun=4"
+
 # srun killed with SIGKILL under salloc: its tasks run on the holders' nodes;
 # when srun's lease runs out the controller cancels the step (SIGTERM through
 # the holders), the tasks end, and the step ends CANCELLED; salloc goes on.
