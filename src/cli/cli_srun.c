@@ -760,6 +760,7 @@ struct sr_remote {
 	json_t *reports[SRUN_MAX_TASKS]; /* per step node, from base */
 	int64_t base; /* the first step node a holder runs: 1, or 0 under salloc */
 	int64_t nreported, next_poll_ms, next_stream_ms;
+	pid_t keeper; /* sr_keeper: renews the lease while srun lives; 0 none */
 	/* Per step node and stream (out, err): the next byte of its log to copy
 	 * (from the runner's "started" offsets; -1 unknown). */
 	int64_t at[SRUN_MAX_TASKS][2];
@@ -1045,9 +1046,43 @@ static void sr_remote_output(struct sr_remote *r, const char *job)
 		}
 }
 
+/* A child that renews the step's lease once a second while srun lives,
+ * whatever srun is doing (a write to a full pipe blocks srun's own polls);
+ * it dies with srun (PR_SET_PDEATHSIG), so a killed srun still loses its
+ * step after step_lease_s. */
+static void sr_keeper_start(struct sr_remote *r)
+{
+	pid_t parent = getpid();
+	fflush(NULL);
+	r->keeper = fork();
+	if (r->keeper != 0) {
+		r->keeper = r->keeper < 0 ? 0 : r->keeper;
+		return;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(0);
+	const int ign[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(ign); k++)
+		signal(ign[k], SIG_IGN);
+	char path[sizeof r->path + 32];
+	snprintf(path, sizeof path, "%s?step=%lld", r->path, (long long)r->step);
+	for (;;) {
+		poll(NULL, 0, SRUN_POLL_LOCAL_MS);
+		struct api_call c = {0};
+		cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
+			       CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET);
+		aidc_buf_release(&c.reply);
+	}
+}
+
 /* Ends the step at the controller with srun's status (exit code, signal). */
 static void sr_remote_end(struct sr_remote *r, int code, int sig)
 {
+	if (r->keeper > 0) {
+		kill(r->keeper, SIGKILL);
+		waitpid(r->keeper, NULL, 0);
+		r->keeper = 0;
+	}
 	char body[160];
 	snprintf(body, sizeof body,
 		 "{\"op\":\"end\",\"step\":%lld,\"exit_code\":%d,\"signal\":%d,\"timeout\":%s}",
@@ -1281,6 +1316,8 @@ static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t
 	if (rc)
 		return rc;
 	j->step = r ? r->step : j->step;
+	if (r)
+		sr_keeper_start(r);
 	if (o->verbose)
 		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
 			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);

@@ -125,6 +125,19 @@ check_eq "each line once, after the step" "$(sort "$DIR/streamout" | tr '\n' ' '
 	"early 0 early 1 late 0 late 1 "
 check_eq "srun's exit code from the remote tasks" "$(cat "$DIR/streamrc")" "srun=4"
 
+# srun blocked writing to a full pipe (its reader asleep) for longer than the
+# lease keeps its step: the lease is renewed while srun lives.
+cat > "$DIR/slow.sh" <<SCRIPT
+#!/bin/sh
+srun -N2 sh -c 'head -c 200000 /dev/zero | tr "\\\\0" x' | (sleep 9; wc -c) >"$DIR/slowcount"
+SCRIPT
+chmod +x "$DIR/slow.sh"
+(cd "$DIR" && "$AIDC" salloc -N2 ./slow.sh 2>"$DIR/slowerr"); rc=$?
+check_eq "a blocked srun's output all arrives" "$(tr -d ' ' <"$DIR/slowcount")" 400000
+check_eq "salloc exits 0" "$rc" 0
+sid=$("$AIDC" sacct -n -P -o JobID,State | grep '\.0|' | tail -1)
+check_eq "its step COMPLETED, not cancelled by the lease" "${sid#*|}" COMPLETED
+
 # srun killed with SIGKILL under salloc: its tasks run on the holders' nodes;
 # when srun's lease runs out the controller cancels the step (SIGTERM through
 # the holders), the tasks end, and the step ends CANCELLED; salloc goes on.
