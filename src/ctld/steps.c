@@ -56,6 +56,26 @@ static void step_free(struct ctld_step *s)
 	aidc_free(s->nodelist);
 }
 
+/* "nodes" (the job's node indexes the step runs on) and "reports" (each
+ * node's end report, or null) of s: the stored document and the listing
+ * srun and the holders poll both carry them. */
+static void step_nodes_reports(struct aidc_json *w, const struct ctld_step *s)
+{
+	aidc_json_key(w, "nodes");
+	aidc_json_arr_begin(w);
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		aidc_json_i64(w, s->nodes[i]);
+	aidc_json_arr_end(w);
+	aidc_json_key(w, "reports");
+	aidc_json_arr_begin(w);
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		if (s->reports[i])
+			aidc_json_raw(w, s->reports[i]);
+		else
+			aidc_json_null(w);
+	aidc_json_arr_end(w);
+}
+
 /* The stored document of s: live, or ended (state, end_s, exit, signal). */
 static void step_record(struct aidc_json *w, const struct ctld_step *s, const char *state,
 			int64_t end_s, int64_t code, int64_t sig)
@@ -78,19 +98,7 @@ static void step_record(struct aidc_json *w, const struct ctld_step *s, const ch
 		aidc_json_kbool(w, "cancelled", s->cancelled);
 		aidc_json_ki64(w, "sig", s->sig);
 		aidc_json_ki64(w, "sig_seq", s->sig_seq);
-		aidc_json_key(w, "nodes");
-		aidc_json_arr_begin(w);
-		for (uint32_t i = 0; i < s->nnodes; i++)
-			aidc_json_i64(w, s->nodes[i]);
-		aidc_json_arr_end(w);
-		aidc_json_key(w, "reports");
-		aidc_json_arr_begin(w);
-		for (uint32_t i = 0; i < s->nnodes; i++)
-			if (s->reports[i])
-				aidc_json_raw(w, s->reports[i]);
-			else
-				aidc_json_null(w);
-		aidc_json_arr_end(w);
+		step_nodes_reports(w, s);
 		if (s->doc) {
 			aidc_json_key(w, "doc");
 			aidc_json_raw(w, s->doc);
@@ -538,19 +546,7 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 		aidc_json_key(w, "doc");
 		aidc_json_raw(w, s->doc ? s->doc : "{}");
 	} else {
-		aidc_json_key(w, "nodes");
-		aidc_json_arr_begin(w);
-		for (uint32_t i = 0; i < s->nnodes; i++)
-			aidc_json_i64(w, s->nodes[i]);
-		aidc_json_arr_end(w);
-		aidc_json_key(w, "reports");
-		aidc_json_arr_begin(w);
-		for (uint32_t i = 0; i < s->nnodes; i++)
-			if (s->reports[i])
-				aidc_json_raw(w, s->reports[i]);
-			else
-				aidc_json_null(w);
-		aidc_json_arr_end(w);
+		step_nodes_reports(w, s);
 		aidc_json_key(w, "starts");
 		aidc_json_arr_begin(w);
 		for (uint32_t i = 0; i < 2 * s->nnodes; i++)
