@@ -91,7 +91,7 @@ static void show_share(json_t *r)
 
 static void show_priority(json_t *r)
 {
-	static const char *const keys[] = {"age", "fairshare", "size", "qos"};
+	static const char *const keys[] = {"age", "fairshare", "size", "qos", "partition"};
 	printf("job %lld: priority %lld (order %s%s)\n",
 	       (long long)json_integer_value(json_object_get(r, "id")),
 	       (long long)json_integer_value(json_object_get(r, "priority")),

@@ -36,15 +36,78 @@ struct key {
 	const char *flag;           /* command-line name if not derived from `name` */
 	const char *metavar;        /* K_STR: shown in --help (FILE, DIR, ADDR, NAME) */
 	const char *help;
+	int (*check)(const char *value, struct aidc_err *e); /* K_STR: validates, or NULL */
 };
 
 #define OFF(f) offsetof(struct ctld_config, f)
 #define SZ(f) sizeof(((struct ctld_config *)0)->f)
 /* Table rows by type: STR(key, field, default, derive, flag, metavar, help) ... */
-#define STR(k, f, d, dv, fl, mv, h) {k, K_STR, OFF(f), SZ(f), 0, 0, NULL, d, dv, fl, mv, h}
-#define I64(k, f, lo, hi, d, fl, h) {k, K_I64, OFF(f), 0, lo, hi, NULL, d, NULL, fl, "N", h}
-#define BOOL(k, f, d, h) {k, K_BOOL, OFF(f), 0, 0, 1, NULL, d, NULL, NULL, NULL, h}
-#define CHOICE(k, f, ch, d, h) {k, K_CHOICE, OFF(f), 0, 0, 0, ch, d, NULL, NULL, "NAME", h}
+#define STR(k, f, d, dv, fl, mv, h) {k, K_STR, OFF(f), SZ(f), 0, 0, NULL, d, dv, fl, mv, h, NULL}
+#define I64(k, f, lo, hi, d, fl, h) {k, K_I64, OFF(f), 0, lo, hi, NULL, d, NULL, fl, "N", h, NULL}
+#define BOOL(k, f, d, h) {k, K_BOOL, OFF(f), 0, 0, 1, NULL, d, NULL, NULL, NULL, h, NULL}
+#define CHOICE(k, f, ch, d, h) {k, K_CHOICE, OFF(f), 0, 0, 0, ch, d, NULL, NULL, "NAME", h, NULL}
+
+/* One NAME=N item of a partition_priority list (len bytes at it). */
+static int partition_item(const char *it, size_t len, char *name, size_t cap, uint32_t *f,
+			  struct aidc_err *e)
+{
+	const char *eq = memchr(it, '=', len);
+	size_t nl = eq ? (size_t)(eq - it) : 0;
+	char num[16];
+	int64_t v = -1;
+	if (eq && len - nl - 1 < sizeof num) {
+		memcpy(num, eq + 1, len - nl - 1);
+		num[len - nl - 1] = '\0';
+		if (aidc_parse_i64(num, 0, AIDC_MAX_PARTITION_PRIORITY, &v))
+			v = -1;
+	}
+	if (!nl || nl >= cap || memchr(it, ' ', nl) || v < 0)
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "partition_priority: '%.*s' is not NAME=N with N in 0..%d",
+				 (int)AIDC_MIN(len, 64), it, AIDC_MAX_PARTITION_PRIORITY);
+	memcpy(name, it, nl);
+	name[nl] = '\0';
+	*f = (uint32_t)v;
+	return 0;
+}
+
+int ctld_partition_priority(const char *list, const char *name, uint32_t *out,
+			    struct aidc_err *e)
+{
+	char seen[64][AIDC_MAX_NAME_BYTES];
+	size_t nseen = 0;
+	*out = 0;
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char item[AIDC_MAX_NAME_BYTES];
+		uint32_t f = 0;
+		int rc = partition_item(p, len, item, sizeof item, &f, e);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], item))
+				return aidc_errf(e, AIDC_E_INVAL,
+						 "partition_priority: partition '%s' twice", item);
+		if (nseen == AIDC_ARRAY_LEN(seen))
+			return aidc_errf(e, AIDC_E_LIMIT, "partition_priority: more than %zu items",
+					 AIDC_ARRAY_LEN(seen));
+		snprintf(seen[nseen++], sizeof seen[0], "%s", item);
+		if (name && !strcmp(item, name))
+			*out = f;
+		p = end ? end + 1 : p + len;
+		if (end && !*p)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "partition_priority: empty item at the end");
+	}
+	return 0;
+}
+
+static int check_partition_priority(const char *value, struct aidc_err *e)
+{
+	uint32_t f;
+	return ctld_partition_priority(value, NULL, &f, e);
+}
 
 static const struct key keys[] = {
 	STR("listen_addr", listen_addr, "127.0.0.1", NULL, "listen", "ADDR",
@@ -126,6 +189,14 @@ static const struct key keys[] = {
 	I64("priority_weight_qos", priority_weight_qos, 0, AIDC_MAX_PRIORITY, "10000", NULL,
 	    "multifactor: weight of the QoS factor (QoS priority over the highest QoS "
 	    "priority)"),
+	I64("priority_weight_partition", priority_weight_partition, 0, AIDC_MAX_PRIORITY, "0", NULL,
+	    "multifactor: weight of the partition factor (partition_priority's factor over the "
+	    "highest)"),
+	{"partition_priority", K_STR, OFF(partition_priority), SZ(partition_priority), 0, 0, NULL,
+	 "", NULL, NULL, "LIST",
+	 "multifactor: partitions' priority job factors, NAME=N,... (N 0..65533; unlisted: 0), "
+	 "as Slurm's PriorityJobFactor",
+	 check_partition_priority},
 	I64("node_timeout_s", node_timeout_s, 1, 3600, "10", "node-timeout",
 	    "a node whose agent is silent this long is marked down"),
 	I64("heartbeat_s", heartbeat_s, 1, 600, "1", NULL, "heartbeat period asked of agents"),
@@ -177,7 +248,7 @@ static const struct key keys[] = {
 	    "where agents and clients reach this controller, as the leader lease records it "
 	    "(docs/ha.md); empty = http(s)://listen_addr:port"),
 	{"admin_group", K_GROUP, OFF(admin_gid), 0, 0, 0, NULL, "", NULL, NULL, "GROUP",
-	 "members of this group may act on every job and drain nodes (empty: root only)"},
+	 "members of this group may act on every job and drain nodes (empty: root only)", NULL},
 	STR("partition", partition, "default", NULL, NULL, "NAME",
 	    "partition of nodes that register without one"),
 	I64("max_conns_per_peer", max_conns_per_peer, 1, (int64_t)AIDC_MAX_HTTP_CONNECTIONS, "64",
@@ -305,6 +376,11 @@ int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
 		if (strlen(value) >= k->size)
 			return aidc_errf(e, AIDC_E_LIMIT, "%s: longer than %zu bytes", key,
 					 k->size - 1);
+		if (k->check) {
+			int rc = k->check(value, e);
+			if (rc)
+				return rc;
+		}
 		memcpy(dst, value, strlen(value) + 1);
 		return 0;
 	case K_I64: {

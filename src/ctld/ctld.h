@@ -76,7 +76,9 @@ struct ctld_config {
 	/* order = multifactor: fair share and priority weights (struct sched_config) */
 	int64_t fs_half_life_s, priority_calc_period_s, priority_max_age_s;
 	int64_t priority_weight_age, priority_weight_fairshare, priority_weight_size,
-	    priority_weight_qos;
+	    priority_weight_qos, priority_weight_partition;
+	/* "NAME=N,...": partitions' priority job factors (ctld_partition_priority) */
+	char partition_priority[1024];
 	int64_t node_timeout_s;
 	int64_t heartbeat_s;
 	int64_t heartbeat_max_per_s;
@@ -135,6 +137,12 @@ int ctld_config_set(struct ctld_config *c, const char *key, const char *value,
 		    struct aidc_err *e);
 /* Reads a key=value file ('#' comments, blank lines); errors carry file:line. */
 int ctld_config_load(struct ctld_config *c, const char *path, struct aidc_err *e);
+/* The priority job factor that list (the partition_priority key: "NAME=N,..."
+ * with N in 0..AIDC_MAX_PARTITION_PRIORITY, each name once) gives partition
+ * name (0 when it names none) in *out; name NULL checks the list alone.
+ * AIDC_E_INVAL naming the key and the item for a malformed list. */
+int ctld_partition_priority(const char *list, const char *name, uint32_t *out,
+			    struct aidc_err *e);
 /* Derives unset paths from state_dir (db, secret, socket). */
 void ctld_config_finish(struct ctld_config *c);
 /* Writes the key table as Markdown (docs/config.md is generated from it). */

@@ -49,8 +49,21 @@ int ctld_sched_init(struct ctld *c, struct aidc_err *e)
 	sc.prio_weight_fairshare = (uint32_t)c->cfg.priority_weight_fairshare;
 	sc.prio_weight_size = (uint32_t)c->cfg.priority_weight_size;
 	sc.prio_weight_qos = (uint32_t)c->cfg.priority_weight_qos;
+	sc.prio_weight_partition = (uint32_t)c->cfg.priority_weight_partition;
 	struct sched_env env = {.version = SCHED_ENV_VERSION, .ctx = c, .log_fn = core_log};
 	return sched_new(&sc, &env, &c->sched, e);
+}
+
+/* sched_add_partition; a partition new to the core gets its priority job
+ * factor from the config (partition_priority, checked when it was read). */
+static int add_partition(struct ctld *c, const char *name, struct aidc_err *e)
+{
+	uint32_t before = sched_partition_count(c->sched), f = 0;
+	int rc = sched_add_partition(c->sched, name, e);
+	if (rc >= 0 && sched_partition_count(c->sched) > before &&
+	    ctld_partition_priority(c->cfg.partition_priority, name, &f, e) == 0 && f)
+		sched_partition_set_priority(c->sched, (uint32_t)rc, f, e);
+	return rc;
 }
 
 /* The first global device index of each node, in the order nodes were added. */
@@ -96,7 +109,7 @@ int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 		ctld_tenancy_models(c); /* quotas per model that named it */
 		ctld_speeds_apply(c);   /* its row of the speed table (speeds.c) */
 	}
-	rc = sched_add_partition(c->sched, n->partition, e);
+	rc = add_partition(c, n->partition, e);
 	if (rc < 0)
 		goto out;
 	struct sched_node_spec spec = {
@@ -283,7 +296,7 @@ static int no_model(const struct ctld *c, const char *model, struct aidc_err *e)
 int ctld_sched_submit(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
 {
 	const struct api_job_submit *s = &j->spec;
-	int part = sched_add_partition(c->sched, s->partition ? s->partition : c->cfg.partition, e);
+	int part = add_partition(c, s->partition ? s->partition : c->cfg.partition, e);
 	if (part < 0)
 		return part;
 	uint64_t mask = 0;

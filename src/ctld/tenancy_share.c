@@ -136,6 +136,7 @@ int ctld_job_priority_json(struct ctld *c, struct ctld_msg *m, const struct ctld
 	factor(&w, "fairshare", f.fairshare, f.w_fairshare);
 	factor(&w, "size", f.size, f.w_size);
 	factor(&w, "qos", f.qos, f.w_qos);
+	factor(&w, "partition", f.partition, f.w_partition);
 	aidc_json_key(&w, "fairshare_group");
 	if (f.fs_group >= 0)
 		aidc_json_str(&w, sched_group_name(c->sched, (uint32_t)f.fs_group));

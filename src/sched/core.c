@@ -89,7 +89,8 @@ static int check_config(const struct sched_config *cfg, struct aidc_err *e)
 		return aidc_errf(e, AIDC_E_INVAL, "priority max age %" PRId64 " s out of range 1..%lld",
 				 cfg->prio_max_age_s, (long long)AIDC_MAX_DURATION_S);
 	if (cfg->prio_weight_age > AIDC_MAX_PRIORITY || cfg->prio_weight_fairshare > AIDC_MAX_PRIORITY ||
-	    cfg->prio_weight_size > AIDC_MAX_PRIORITY || cfg->prio_weight_qos > AIDC_MAX_PRIORITY)
+	    cfg->prio_weight_size > AIDC_MAX_PRIORITY || cfg->prio_weight_qos > AIDC_MAX_PRIORITY ||
+	    cfg->prio_weight_partition > AIDC_MAX_PRIORITY)
 		return aidc_errf(e, AIDC_E_INVAL, "a priority weight is above %d", AIDC_MAX_PRIORITY);
 	if (cfg->default_estimate_s <= 0 || cfg->default_estimate_s > AIDC_MAX_DURATION_S)
 		return aidc_errf(e, AIDC_E_INVAL,

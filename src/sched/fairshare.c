@@ -29,6 +29,7 @@
  *   nice + w_age x min(age / max_age, 1) + w_fairshare x F(fair-share group)
  *        + w_size x device units / the partition's device units (capped at 1)
  *        + w_qos x qos_milli / 1000
+ *        + w_partition x the partition's priority job factor / the highest
  * where nice is the job's own priority and age is measured at the last
  * recalculation (a job queued after it has age 0 until the next). Under
  * MULTIFACTOR the pass recalculates every cfg.prio_calc_period_s: decay,
@@ -279,6 +280,7 @@ static void factors_of(const struct sched *s, const struct fs_in *j, struct sche
 	f->w_fairshare = s->cfg.prio_weight_fairshare;
 	f->w_size = s->cfg.prio_weight_size;
 	f->w_qos = s->cfg.prio_weight_qos;
+	f->w_partition = s->cfg.prio_weight_partition;
 	int64_t age = s->prio_valid ? s->prio_t - j->submit_s : 0;
 	age = AIDC_MAX(age, 0);
 	f->age = age >= s->cfg.prio_max_age_s ? 1.0 : (double)age / (double)s->cfg.prio_max_age_s;
@@ -288,9 +290,12 @@ static void factors_of(const struct sched *s, const struct fs_in *j, struct sche
 	uint64_t units = j->units;
 	f->size = total ? AIDC_MIN(1.0, (double)units / (double)total) : 0;
 	f->qos = (double)j->qos_milli / 1000.0;
+	f->partition = s->part_prio_max ? (double)s->parts[j->part].prio_factor /
+					      (double)s->part_prio_max
+					: 0;
 	double p = (double)j->nice + (double)f->w_age * f->age +
 		   (double)f->w_fairshare * f->fairshare + (double)f->w_size * f->size +
-		   (double)f->w_qos * f->qos;
+		   (double)f->w_qos * f->qos + (double)f->w_partition * f->partition;
 	f->priority = (int64_t)llround(p);
 }
 
@@ -311,6 +316,21 @@ static int64_t hot_key(const struct sched *s, uint32_t h, const uint32_t *depth)
 	struct sched_prio f;
 	factors_of(s, &in, &f);
 	return -f.priority;
+}
+
+int sched_partition_set_priority(struct sched *s, uint32_t part, uint32_t factor,
+				 struct aidc_err *e)
+{
+	if (part >= s->nparts)
+		return aidc_errf(e, AIDC_E_INVAL, "no partition %u", part);
+	if (factor > AIDC_MAX_PARTITION_PRIORITY)
+		return aidc_errf(e, AIDC_E_INVAL, "partition %s: priority factor %u above %d",
+				 s->parts[part].name, factor, AIDC_MAX_PARTITION_PRIORITY);
+	s->parts[part].prio_factor = factor;
+	s->part_prio_max = 0;
+	for (uint32_t p = 0; p < s->nparts; p++)
+		s->part_prio_max = AIDC_MAX(s->part_prio_max, s->parts[p].prio_factor);
+	return 0;
 }
 
 int64_t sched_fs_key(const struct sched *s, const struct sched_job *j)

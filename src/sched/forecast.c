@@ -61,9 +61,13 @@ static int copy_cluster(const struct sched *s, struct sched *c, struct aidc_err 
 		if ((rc = sched_add_model(c, s->models[m].name, s->models[m].vendor,
 					  s->models[m].mem_mib, e)) < 0)
 			return rc;
-	for (uint32_t p = 0; p < s->nparts; p++)
+	for (uint32_t p = 0; p < s->nparts; p++) {
 		if ((rc = sched_add_partition(c, s->parts[p].name, e)) < 0)
 			return rc;
+		/* the copy's id is p; the factor was valid in s */
+		if ((rc = sched_partition_set_priority(c, p, s->parts[p].prio_factor, e)) != 0)
+			return -rc;
+	}
 	struct sched_device_spec devs[AIDC_MAX_DEVICES_PER_NODE];
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const struct sched_node *n = &s->nodes[i];

@@ -185,11 +185,13 @@ struct sched_config {
 	 * tenancy groups decays with this half-life (0 = never); factors and the
 	 * queue keys are recomputed at most every prio_calc_period_s (0 = every
 	 * pass); the age factor reaches 1 after prio_max_age_s (>= 1). Weights
-	 * 0..AIDC_MAX_PRIORITY multiply factors in 0..1. */
+	 * 0..AIDC_MAX_PRIORITY multiply factors in 0..1 (the partition factor:
+	 * sched_partition_set_priority; weight default 0). */
 	int64_t fs_half_life_s;
 	int64_t prio_calc_period_s;
 	int64_t prio_max_age_s;
 	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;
+	uint32_t prio_weight_partition;
 	/* Heterogeneity-aware model choice (hetero.c) by the speed table
 	 * (sched_speed_set); default OFF. */
 	enum sched_hetero hetero;
@@ -226,6 +228,13 @@ const char *sched_model_name(const struct sched *s, uint32_t model); /* borrowed
 /* Registers a partition (virtual cluster); returns its id or a negative code.
  * The same name again returns the existing id. */
 int sched_add_partition(struct sched *s, const char *name, struct aidc_err *e);
+/* Sets partition part's priority job factor (0..AIDC_MAX_PARTITION_PRIORITY,
+ * default 0): under MULTIFACTOR a job's partition factor is its partition's
+ * factor over the highest of all partitions (0 while every one is 0), as
+ * Slurm's PriorityJobFactor; pending jobs' keys take it at the next
+ * recalculation. AIDC_E_INVAL (nothing changed) for a bad partition or factor. */
+int sched_partition_set_priority(struct sched *s, uint32_t part, uint32_t factor,
+				 struct aidc_err *e);
 int sched_find_partition(const struct sched *s, const char *name); /* id or -1 */
 uint32_t sched_partition_count(const struct sched *s);
 const char *sched_partition_name(const struct sched *s, uint32_t part); /* borrowed */
@@ -485,8 +494,8 @@ int sched_group_share(const struct sched *s, uint32_t group, struct sched_group_
 struct sched_prio {
 	int64_t at_s;
 	int32_t nice;		     /* the job's own priority (sched_job_spec.priority) */
-	double age, fairshare, size, qos; /* factors, 0..1 */
-	int64_t w_age, w_fairshare, w_size, w_qos;
+	double age, fairshare, size, qos, partition; /* factors, 0..1 */
+	int64_t w_age, w_fairshare, w_size, w_qos, w_partition;
 	int64_t priority; /* nice + sum of weight x factor, rounded */
 	int32_t fs_group; /* the group whose factor it has, -1 = none */
 };

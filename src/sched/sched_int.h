@@ -376,6 +376,7 @@ struct sched {
 	/* Fair-share charge per device model, milli (sched_model_set_charge,
 	 * hetero.c); NULL until the first set: every model 1000 (hetero2). */
 	uint32_t *fs_charge;
+	uint32_t part_prio_max; /* the highest partition prio_factor (fairshare.c) */
 	/* forecast.c: finished jobs' run times per class (user, name and devices
 	 * down to the partition), the forecast's run times of queued jobs */
 	struct sched_hindex fc_classes;
@@ -445,6 +446,7 @@ struct sched_nclass {
 
 struct sched_partition {
 	char *name;				  /* owned */
+	uint32_t prio_factor; /* priority job factor (sched_partition_set_priority) */
 	uint32_t pool_of[AIDC_MAX_DEVICE_MODELS]; /* model -> pool id, UINT32_MAX = none */
 	uint32_t *nodes;			  /* node ids, ascending */
 	uint32_t nnodes;

@@ -157,6 +157,12 @@ AIDC_LIMIT_RANGE(AIDC_MIN_PRIORITY, -(1 << 30), -1);
 #define AIDC_MAX_PRIORITY 1000000
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_PRIORITY, 1, 1 << 30);
+/* A partition's priority job factor (multifactor's partition factor is it
+ * over the highest of the partitions), as Slurm's PriorityJobFactor. */
+#ifndef AIDC_MAX_PARTITION_PRIORITY
+#define AIDC_MAX_PARTITION_PRIORITY 65533
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_PARTITION_PRIORITY, 1, 65533);
 /* Devices (or, for CPU-only jobs, tasks) of one job: ntasks x max(ndev, 1).
  * Bounds the allocation list of one START decision (12 bytes an entry). */
 #ifndef AIDC_MAX_DEVICES_PER_JOB

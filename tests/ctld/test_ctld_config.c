@@ -259,6 +259,43 @@ static void test_bridge_core_settings(void)
 	aidc_free(c);
 }
 
+/* partition_priority: NAME=N items, each partition once, N in 0..65533;
+ * a bad list is refused naming the key and changes nothing. */
+static void test_partition_priority(void)
+{
+	struct ctld_config c;
+	struct aidc_err e = {0};
+	uint32_t f = 9;
+	ctld_config_defaults(&c);
+	CHECK_STR(c.partition_priority, "");
+	CHECK_EQ(c.priority_weight_partition, 0);
+	CHECK_EQ(ctld_config_set(&c, "partition_priority", "gpu=100,debug=0,big=65533", &e), 0);
+	CHECK_EQ(ctld_partition_priority(c.partition_priority, "gpu", &f, &e), 0);
+	CHECK_EQ(f, 100);
+	CHECK_EQ(ctld_partition_priority(c.partition_priority, "big", &f, &e), 0);
+	CHECK_EQ(f, 65533);
+	CHECK_EQ(ctld_partition_priority(c.partition_priority, "other", &f, &e), 0);
+	CHECK_EQ(f, 0);
+	CHECK_EQ(ctld_config_set(&c, "priority_weight_partition", "5000", &e), 0);
+	CHECK_EQ(c.priority_weight_partition, 5000);
+	static const char *const bad[] = {"gpu",	 "gpu=",     "=5",	"gpu=65534",
+					  "gpu=-1",	 "gpu=1,",   "gpu=1,,x=2", "gpu=1,gpu=2",
+					  "my gpu=1", "gpu=1x"};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(bad); i++)
+		refused(&c, "partition_priority", bad[i], AIDC_E_INVAL, "partition_priority");
+	CHECK_STR(c.partition_priority, "gpu=100,debug=0,big=65533");
+	/* the bridge gives a new partition its factor */
+	struct ctld *x = aidc_calloc(1, sizeof *x);
+	ctld_config_defaults(&x->cfg);
+	CHECK_EQ(ctld_config_set(&x->cfg, "order", "multifactor", &e), 0);
+	CHECK_EQ(ctld_config_set(&x->cfg, "priority_weight_partition", "1000", &e), 0);
+	CHECK_EQ(ctld_config_set(&x->cfg, "partition_priority", "hi=10,lo=5", &e), 0);
+	CHECK_EQ(ctld_sched_init(x, &e), 0);
+	CHECK_EQ(sched_get_config(x->sched)->prio_weight_partition, 1000);
+	sched_free(x->sched);
+	aidc_free(x);
+}
+
 /* heartbeat_max_per_s stretches the period with the node count, and the
  * node timeout is never under three periods. */
 static void test_heartbeat_stretch(void)
@@ -287,4 +324,5 @@ static void test_heartbeat_stretch(void)
 }
 
 TEST_MAIN(TEST(test_defaults), TEST(test_heartbeat_stretch), TEST(test_set_types), TEST(test_policy_names), TEST(test_load),
-	  TEST(test_key_info), TEST(test_bridge_policies), TEST(test_bridge_core_settings))
+	  TEST(test_key_info), TEST(test_bridge_policies), TEST(test_bridge_core_settings),
+	  TEST(test_partition_priority))

@@ -633,9 +633,17 @@ def test_fairshare():
                        capture_output=True, text=True, timeout=30)
     check(r.returncode != 0 and "priority_weight_age" in r.stderr.replace("-", "_"),
           "a negative priority weight is refused naming it", r.returncode, r.stderr)
+    r = subprocess.run([harden_test.AIDC, "controller", "--partition-priority", "default=7,x"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "partition_priority: 'x' is not NAME=N" in r.stderr,
+          "a malformed partition_priority is refused naming it", r.returncode, r.stderr)
+    # The partition factor: the default partition's 7 over the highest factor
+    # of the partitions the core has (7: 'spare' has no node) = 1, weight 100.
     c = Center(ctl_args=["--order", "multifactor", "--priority-calc-period-s", "0",
                          "--fs-half-life-s", "0", "--priority-weight-age", "0",
-                         "--priority-weight-fairshare", "1000"])
+                         "--priority-weight-fairshare", "1000",
+                         "--priority-weight-partition", "100",
+                         "--partition-priority", "default=7,spare=14"])
     ok(c, "org", "account", "add", "org")
     ok(c, "project A", "account", "add", "A", "--parent", "org", "--shares", "1")
     ok(c, "project B", "account", "add", "B", "--parent", "org")
@@ -669,12 +677,14 @@ def test_fairshare():
     fa, fb = pa.get("fairshare", {}), pb.get("fairshare", {})
     check(abs(fa.get("factor", -1) - 1.0) < 1e-4 and abs(fb.get("factor", -1) - 1.0 / 3) < 1e-4,
           "fair-share factors as computed by hand (1, 1/3)", pa, pb)
-    check(pa.get("priority") == 1000 and pb.get("priority") == 333 and pa.get("ordered_by_it"),
-          "priorities 1000 x factor: 1000 and 333", pa, pb)
+    check(pa.get("partition", {}).get("factor") == 1.0 and
+          pa.get("partition", {}).get("weight") == 100, "partition factor 1, weight 100", pa)
+    check(pa.get("priority") == 1100 and pb.get("priority") == 433 and pa.get("ordered_by_it"),
+          "priorities 1000 x fair share + 100 x partition: 1100 and 433", pa, pb)
     check(pa.get("fairshare_group") == "user %s in A" % a, "a's fair-share group", pa)
     r = ok(c, "aidc priority (table)", "priority", str(ja), u=a)
-    check("fairshare" in r.stdout and "priority 1000" in r.stdout, "the table shows the factor",
-          r.stdout)
+    check("fairshare" in r.stdout and "partition" in r.stdout and "priority 1100" in r.stdout,
+          "the table shows the factors", r.stdout)
     r = c.cli("priority", str(jb), user=a)
     check(r.returncode != 0, "a cannot see b's job's priority", r.stdout, r.stderr)
     r = ok(c, "aidc share --json", "share", "--json")

@@ -204,6 +204,56 @@ static void test_ties_and_depth(void)
 	sched_free(s);
 }
 
+/* The partition factor: each partition's priority job factor over the
+ * highest (100 and 50 -> 1 and 0.5), weight 1000: +1000 and +500 on top of
+ * the other factors; bad calls change nothing. */
+static void test_partition_factor(void)
+{
+	struct sched_config cfg;
+	struct aidc_err e = {0};
+	sched_config_defaults(&cfg);
+	cfg.order = SCHED_ORDER_MULTIFACTOR;
+	cfg.prio_calc_period_s = 0;
+	cfg.prio_weight_age = cfg.prio_weight_fairshare = cfg.prio_weight_qos = 0;
+	cfg.prio_weight_partition = 1000;
+	struct sched *s = mk_config(&cfg);
+	CHECK_EQ(sched_add_model(s, "gpu", "v", 16384, &e), 0);
+	CHECK_EQ(sched_add_partition(s, "hi", &e), 0);
+	CHECK_EQ(sched_add_partition(s, "lo", &e), 1);
+	add_nodes(s, "h", 0, 1, 1, 0, 0, 0);
+	add_nodes(s, "l", 1, 1, 1, 0, 0, 1);
+	struct sched_job_spec js = jspec(1, 1, 1, 100);
+	int h = submit_spec(s, &js, 0);
+	js = jspec(2, 1, 1, 100);
+	js.partition = 1;
+	int l = submit_spec(s, &js, 0);
+	struct sched_prio f;
+	CHECK_EQ(sched_job_prio(s, (uint32_t)h, &f), 0);
+	CHECK_EQ(f.priority, 0); /* every factor 0 until a partition has one */
+	CHECK_EQ(sched_partition_set_priority(s, 0, 100, &e), 0);
+	CHECK_EQ(sched_partition_set_priority(s, 1, 50, &e), 0);
+	CHECK_EQ(sched_job_prio(s, (uint32_t)h, &f), 0);
+	NEAR(f.partition, 1.0);
+	CHECK_EQ(f.w_partition, 1000);
+	CHECK_EQ(f.priority, 1000);
+	CHECK_EQ(sched_job_prio(s, (uint32_t)l, &f), 0);
+	NEAR(f.partition, 0.5);
+	CHECK_EQ(f.priority, 500);
+	CHECK_EQ(sched_partition_set_priority(s, 2, 1, &e), AIDC_E_INVAL);
+	CHECK_CONTAINS(e.msg, "no partition");
+	e = (struct aidc_err){0};
+	CHECK_EQ(sched_partition_set_priority(s, 1, AIDC_MAX_PARTITION_PRIORITY + 1, &e),
+		 AIDC_E_INVAL);
+	CHECK_CONTAINS(e.msg, "partition lo: priority factor");
+	CHECK_EQ(sched_job_prio(s, (uint32_t)l, &f), 0);
+	CHECK_EQ(f.priority, 500); /* unchanged */
+	sched_free(s);
+	sched_config_defaults(&cfg);
+	cfg.prio_weight_partition = AIDC_MAX_PRIORITY + 1;
+	s = NULL;
+	CHECK_EQ(sched_new(&cfg, NULL, &s, &e), AIDC_E_INVAL);
+}
+
 static void test_refusals(void)
 {
 	struct sched_config cfg;
@@ -247,6 +297,7 @@ int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {TEST(test_hand_computed),
 						 TEST(test_forecast_keeps_fair_share),
-						 TEST(test_ties_and_depth), TEST(test_refusals)};
+						 TEST(test_ties_and_depth), TEST(test_refusals),
+						 TEST(test_partition_factor)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
