@@ -339,6 +339,16 @@ static void start_writers(struct agent *a, struct task *t, bool follow)
 	expand_paths(a, t, !follow, req, path);
 	if (!req[0] && !req[1])
 		return;
+	bool merged = req[0] && (!t->stderr_req || (req[1] && !strcmp(path[0], path[1])));
+	/* /dev/null takes no writer: what it would copy is discarded anyway,
+	 * and each writer is a fork of the agent (sbatch -o /dev/null). */
+	for (int k = 0; k < 2; k++)
+		if (req[k] && !strcmp(path[k], "/dev/null"))
+			req[k] = NULL;
+	if (!req[0] && (!req[1] || merged)) {
+		t->writers_started = true;
+		return;
+	}
 	int stop[2] = {-1, -1};
 	if (follow && pipe2(stop, O_CLOEXEC) != 0) {
 		aidc_log(AIDC_LOG_WARN, "job %" PRId64 " task %u: pipe: %s (-o/-e written at the end)",
@@ -347,7 +357,6 @@ static void start_writers(struct agent *a, struct task *t, bool follow)
 	}
 	int fds[2] = {open(t->out_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
 		      open(t->err_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-	bool merged = req[0] && (!t->stderr_req || (req[1] && !strcmp(path[0], path[1])));
 	struct agent_launch who = {.uid = t->uid, .gid = t->gid, .user = t->user,
 				   .cwd = t->cwd, .drop_privileges = geteuid() == 0,
 				   .has_umask = t->has_umask, .umask = t->umask};

@@ -23,6 +23,16 @@ check_eq "-o file (%j %t %u)" "$(cat "$DIR/out/$a.0.$me.out" 2>&1)" "hello"
 check_eq "-e file (%j %N)" "$(cat "$DIR/out/$a-node-0.err" 2>&1)" "oops"
 check_eq "relative -o with stderr merged" "$(cat "$DIR/merged-$b.log" 2>&1 | tr '\n' ' ')" "to-out to-err "
 check_eq "aidc logs still has the output" "$("$AIDC" logs "$a" 2>&1)" "hello"
+# /dev/null takes no writer (agent_output.c): the other stream still lands.
+n1=$(submit -J nullout -o /dev/null -e "$DIR/out/%j.err" -- sh -c 'echo gone; echo kept1 >&2')
+n2=$(submit -J nullerr -o "$DIR/out/%j.out" -e /dev/null -- sh -c 'echo kept2; echo gone >&2')
+n3=$(submit -J nullboth -o /dev/null -- sh -c 'echo gone; echo gone >&2')
+for j in "$n1" "$n2" "$n3"; do
+	check_eq "job $j with a /dev/null path completes" "$(wait_state "$j" 'completed|failed|cancelled' 60)" completed
+done
+check_eq "-o /dev/null: the -e file has stderr" "$(cat "$DIR/out/$n1.err" 2>&1)" "kept1"
+check_eq "-e /dev/null: the -o file has stdout only" "$(cat "$DIR/out/$n2.out" 2>&1)" "kept2"
+check_eq "-o /dev/null: the log keeps the output" "$("$AIDC" logs "$n3" 2>&1 | head -1)" "gone"
 
 # Streaming: the task prints a line, then waits (sleeping) until the test has
 # seen that line in the -o file (no timing assumption), then prints another.
