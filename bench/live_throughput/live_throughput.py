@@ -21,7 +21,7 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0 and 64 CPUs
 declared through SlurmdParameters=config_overrides, stopped by PID.
 
     live_throughput.py [--jobs N] [--clients N] [--no-slurm] [--history N]
-                       [--pg | --pg-uri URI]
+                       [--pg | --pg-uri URI] [--sbatch-only] [--rounds N]
 
 --history N additionally runs N more trivial jobs through the AIDC center and
 reports the controller's RSS with N finished jobs in its history.
@@ -33,8 +33,12 @@ synchronous=FULL), and prints the PostgreSQL/SQLite ratios of the same run.
 --rounds N measures N such pairs, alternating which backend goes first
 (the load of a shared machine drifts), and reports each ratio and their
 median. --pg-uri URI uses an existing database instead (its tables are created or
-migrated; the bench adds jobs to it). The load average is printed before and
-after: the machine may be shared.
+migrated; the bench adds jobs to it).
+--sbatch-only measures only the issue 13 target: 8 (--clients) loops of
+`aidc sbatch -Q -o /dev/null --wrap true` processes against the same loops of
+Slurm's sbatch, --rounds pairs alternating which system goes first, each
+ratio and their median (each system starts fresh every round).
+The load average is printed before and after: the machine may be shared.
 This is a benchmark: it prints numbers and ratios and never fails on them.
 """
 import argparse
@@ -506,6 +510,39 @@ def measure(sysobj, args, mdir, api):
     return r
 
 
+def sbatch_only(args):
+    """--sbatch-only: the issue 13 target alone (8 aidc sbatch process loops
+    against 8 Slurm sbatch loops), --rounds pairs alternating which system
+    goes first, each ratio and their median."""
+    ratios = []
+    for r in range(args.rounds):
+        got = {}
+        for which in (("AIDC", "Slurm") if r % 2 == 0 else ("Slurm", "AIDC")):
+            if which == "AIDC":
+                sysobj = Aidc(args.agents)
+            else:
+                try:
+                    sysobj = Slurm()
+                except RuntimeError as e:
+                    log("  Slurm: not measured: %s" % e)
+                    return
+            try:
+                if which == "AIDC":
+                    got[which] = sysobj.throughput_cli(args.jobs, args.clients, "sbatch")
+                else:
+                    got[which] = sysobj.throughput_cli(args.jobs, args.clients)
+            finally:
+                sysobj.stop()
+            log("  round %d: %s %d jobs, %d sbatch process clients: %.1f submissions/s,"
+                " %.1f jobs/s end to end (load %.1f)"
+                % (r + 1, which, args.jobs, args.clients, got[which][0], got[which][1],
+                   os.getloadavg()[0]))
+        ratios.append(got["AIDC"][0] / got["Slurm"][0])
+        log("  round %d: aidc sbatch / Slurm sbatch submissions/s %.2fx" % (r + 1, ratios[-1]))
+    log("aidc sbatch / Slurm sbatch submissions/s: %s, median %.2fx (issue 13 target: >= 2x)"
+        % (" ".join("%.2fx" % x for x in ratios), statistics.median(ratios)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2000)
@@ -519,11 +556,21 @@ def main():
                     help="also measure AIDC on a throwaway PostgreSQL server")
     ap.add_argument("--pg-uri", help="also measure AIDC on this PostgreSQL database")
     ap.add_argument("--rounds", type=int, default=1,
-                    help="--pg: SQLite/PostgreSQL pairs to measure (order alternates)")
+                    help="--pg: SQLite/PostgreSQL pairs to measure (order alternates);"
+                    " --sbatch-only: AIDC/Slurm pairs")
+    ap.add_argument("--sbatch-only", action="store_true",
+                    help="only aidc sbatch against Slurm's sbatch processes, --rounds pairs")
     args = ap.parse_args()
     log("load average before: %.2f %.2f %.2f (%d CPUs)" % (os.getloadavg() + (os.cpu_count(),)))
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: sys.exit(1))
+    if args.sbatch_only:
+        try:
+            sbatch_only(args)
+        finally:
+            cleanup()
+        log("load average after: %.2f %.2f %.2f" % os.getloadavg())
+        return
     mdir = tempfile.mkdtemp(prefix="aidc-bench-m-")
     os.chmod(mdir, 0o777)
     res = {}
