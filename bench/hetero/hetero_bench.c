@@ -28,7 +28,7 @@
  * (defaults: 20,000 jobs, loads 1.0,1.5,2.0, scale 0.1, philly, seed 1, 1 seed)
  * --seeds N runs seeds S..S+N-1 and ends with each variant's mean, min and
  * max JCT change per load: one seed's change swings widely (gavel at load
- * 1.5: -8.5% to -34.5% over seeds 1-4), so claims rest on the mean.
+ * 1.5: -11.1% to -27.8% over seeds 1-4), so claims rest on the mean.
  * Traces: $AIDC_TRACES_DIR or ../shared/traces; SKIP (exit 0) when absent.
  */
 #include <stdio.h>

@@ -13,13 +13,15 @@
  * Keys (higher is preferred; equal keys leave the placement's own order):
  *   FASTEST  speed(c, m): every job where its class runs fastest.
  *   GAVEL    speed(c, m) / price(m), with price(m) = 1000 + (A(m) - 1000) x
- *            busy(m): A(m) is the mean speed of all known classes on m and
- *            busy(m) the share of m's devices in the partition in use. On an
- *            idle model the key is the job's own speed (as FASTEST); on a busy
- *            one it is its speed relative to what the other classes would get
- *            from that model, Gavel's relative speedup (Narayanan et al.,
- *            OSDI'20): a class that gains little from a fast model leaves it to
- *            classes that gain much once the fast model is contended.
+ *            busy(m) x u^2: A(m) is the mean speed of all known classes on m,
+ *            busy(m) the share of m's devices in the partition in use and u
+ *            the share of all the partition's devices in use. On an idle
+ *            model or in a mostly idle partition the key is the job's own
+ *            speed (as FASTEST); on a busy model of a busy partition it is its
+ *            speed relative to what the other classes would get from that
+ *            model, Gavel's relative speedup (Narayanan et al., OSDI'20): a
+ *            class that gains little from a fast model leaves it to classes
+ *            that gain much once the fast model is contended.
  * Fairness: the key only chooses among models that can take the job now; the
  * queue order (and so who goes first) is the order policy's, and a job never
  * waits for its preferred model while another acceptable one is free.
@@ -223,6 +225,22 @@ static void means_rebuild(struct sched *s)
 	t->dirty = false;
 }
 
+/* u^2 in milli, u the device utilization of j's partition (allocated over
+ * the devices of its up nodes). A model's devices cost more than their
+ * speed only when someone else may want them: with most of the partition
+ * idle, the next job finds a fast device free too, so taking one costs
+ * nobody anything and the job should run where it is fastest. Squaring keeps
+ * the price near the speed until the partition is mostly busy (chosen on
+ * bench/hetero's 4-seed mean among eight contention terms, docs/placement.md). */
+static uint64_t part_load_sq_milli(const struct sched *s, const struct sched_job *j)
+{
+	const struct sched_usage *u = &s->parts[j->part].use;
+	uint64_t used = AIDC_MIN(u->dev_milli_used, u->dev_milli_total);
+	uint64_t load = u->dev_milli_total ? used * 1000 / u->dev_milli_total : 0;
+
+	return load * load / 1000;
+}
+
 uint64_t sched_hetero_key(struct sched *s, const struct sched_job *j, const struct sched_pool *p)
 {
 	uint64_t sp, busy_milli;
@@ -236,6 +254,7 @@ uint64_t sched_hetero_key(struct sched *s, const struct sched_job *j, const stru
 	if (s->speeds->dirty)
 		means_rebuild(s);
 	busy_milli = p->up_devs ? (p->up_devs - p->free_devs) * 1000 / p->up_devs : 0;
+	busy_milli = busy_milli * part_load_sq_milli(s, j) / 1000;
 	price = 1000 + ((int64_t)s->speeds->mean[p->model] - 1000) * (int64_t)busy_milli / 1000;
 	if (price < 1)
 		price = 1;

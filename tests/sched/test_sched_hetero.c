@@ -11,7 +11,11 @@
  * both class-2 jobs A (best fit, then speed 1.2 > 1), leaving the 4x class-1
  * jobs B; gavel sends the second class-2 job to idle B once A is half busy
  * (A's price rises with its use: 1.2 on a busy A is worth less than 1 on an
- * idle B) and the first class-1 job to A.
+ * idle B) and the first class-1 job to A. Gavel prices by use only in a
+ * mostly busy partition (the busy term times u^2, u the partition's device
+ * utilization), so the case keeps a third node of 4 devices of model C busy
+ * (u = 5/8 at the second job); with that node idle (u = 1/8), gavel places
+ * as fastest does.
  */
 #include <math.h>
 
@@ -51,9 +55,27 @@ static void set_table(struct sched *s)
 	CHECK_EQ(sched_speed_set(s, 2, MB, 1000, &e), 0);
 }
 
+/* Adds model C and one node of 4 C devices (node 2); with busy, a 4-device
+ * job (id 100, no class) takes all of them. */
+static void add_rest(struct sched *s, bool busy)
+{
+	struct aidc_err e = {0};
+	struct sched_decisions d;
+
+	CHECK_EQ(sched_add_model(s, "C", "v", 16384, &e), 2);
+	add_nodes(s, "c", 0, 1, 4, 2, 0, 2);
+	if (!busy)
+		return;
+	CHECK_GE(submit(s, 100, 1, 4, 0, 0), 0);
+	sched_decisions_init(&d);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 1);
+	CHECK_EQ(d.allocs[0].node, 2u);
+	sched_decisions_release(&d);
+}
+
 /* Runs the case; models[k] gets the model job k+1 started on; returns the
  * mean run time of a 1,000 s (base) job at the speeds it got. */
-static double run_case(enum sched_hetero h, bool table, uint32_t models[4])
+static double run_case_rest(enum sched_hetero h, bool table, bool busy, uint32_t models[4])
 {
 	static const uint32_t cls[4] = {2, 2, 1, 1};
 	struct sched *s = two_models(h);
@@ -62,13 +84,14 @@ static double run_case(enum sched_hetero h, bool table, uint32_t models[4])
 
 	if (table)
 		set_table(s);
+	add_rest(s, busy);
 	for (uint32_t k = 0; k < 4; k++) {
 		struct sched_job_spec js = jspec(k + 1, 1, 1, 0);
 		js.speed_class = cls[k];
-		CHECK_GE(submit_spec(s, &js, 0), 0);
+		CHECK_GE(submit_spec(s, &js, 1), 0);
 	}
 	sched_decisions_init(&d);
-	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 4);
+	CHECK_EQ(pass_count(s, 1, &d, SCHED_DECIDE_START), 4);
 	for (uint32_t k = 0; k < 4; k++) {
 		const struct sched_decision *x = started(&d, k + 1);
 		CHECK(x != NULL);
@@ -83,6 +106,11 @@ static double run_case(enum sched_hetero h, bool table, uint32_t models[4])
 	sched_decisions_release(&d);
 	sched_free(s);
 	return sum / 4;
+}
+
+static double run_case(enum sched_hetero h, bool table, uint32_t models[4])
+{
+	return run_case_rest(h, table, true, models);
 }
 
 static void test_constructed_case(void)
@@ -114,6 +142,11 @@ static void test_constructed_case(void)
 	run_case(SCHED_HETERO_GAVEL, false, notab);
 	for (int k = 0; k < 4; k++)
 		CHECK_EQ(notab[k], off[k]);
+	/* the rest of the partition idle: A is no dearer than its speed */
+	uint32_t idle[4];
+	CHECK(run_case_rest(SCHED_HETERO_GAVEL, true, false, idle) == t_fast);
+	for (int k = 0; k < 4; k++)
+		CHECK_EQ(idle[k], fast[k]);
 }
 
 /* sched_job_set_speed_class: a job queued with class 0 (no row yet) is

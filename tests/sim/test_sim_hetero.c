@@ -37,14 +37,22 @@ struct fixture {
 	uint32_t ncls;
 };
 
-static void setup(struct fixture *f, const char *trace)
+/* cluster_text and a node of 4 devices of a third model, which a 4-device
+ * job keeps busy in test_gavel_beats_unaware */
+static const char *cluster_busy_text =
+	"aidc-cluster 1\n"
+	"[nodes]\nname = f\ncount = 2\ndevices = 1\nmodel = fast\n"
+	"[nodes]\nname = s\ncount = 2\ndevices = 1\nmodel = slow\n"
+	"[nodes]\nname = o\ncount = 1\ndevices = 4\nmodel = other\n";
+
+static void setup_cluster(struct fixture *f, const char *cluster, const char *trace)
 {
 	struct aidc_err e = {0};
 
 	memset(f, 0, sizeof *f);
 	sim_cluster_init(&f->c);
 	sim_trace_init(&f->t);
-	CHECK_EQ(sim_cluster_parse("c", cluster_text, strlen(cluster_text), &f->c, &e), 0);
+	CHECK_EQ(sim_cluster_parse("c", cluster, strlen(cluster), &f->c, &e), 0);
 	CHECK_EQ(sim_trace_load_mem("t", trace, strlen(trace), SIM_FORMAT_AIDC, NULL, &f->t, &e),
 		 0);
 	CHECK_EQ(sim_speeds_parse("s", speeds_text, strlen(speeds_text), &f->sp, &f->nsp, &f->names,
@@ -52,6 +60,11 @@ static void setup(struct fixture *f, const char *trace)
 		 0);
 	CHECK_EQ(f->ncls, 3);
 	CHECK_EQ(f->nsp, 6);
+}
+
+static void setup(struct fixture *f, const char *trace)
+{
+	setup_cluster(f, cluster_text, trace);
 }
 
 static void teardown(struct fixture *f)
@@ -112,43 +125,56 @@ static void test_speed_scaling(void)
 	teardown(&f);
 }
 
-static double avg_jct(const struct sim_result *r)
+/* The mean JCT of jobs 1..4 (index 0 is the job keeping "other" busy). */
+static double avg_jct4(const struct sim_result *r)
 {
-	struct sim_summary s;
-	sim_summary_compute(r, &s);
-	double v = s.all.jct_avg;
-	sim_summary_release(&s);
-	return v;
+	double sum = 0;
+	for (size_t i = 1; i <= 4; i++)
+		sum += (double)(r->jobs[i].end_s - 1);
+	return sum / 4;
 }
 
-/* small, small, big, big (1 device, 1,000 s each) on 2 fast + 2 slow devices:
+/* small, small, big, big (1 device, 1,000 s each, submitted at 1) on 2 fast
+ * + 2 slow devices, while a 4-device job holds the other model (gavel prices
+ * by use only in a mostly busy partition: u = 5/8 at the second job):
  * unaware and fastest give the small jobs the fast devices (834 + 834 + 1000
  * + 1000: 917 s); gavel gives the second small job a slow device once fast is
  * half busy, and a big one the other fast device (834 + 1000 + 250 + 1000:
- * 771 s). */
+ * 771 s). With the other node idle, gavel places as fastest. */
 static void test_gavel_beats_unaware(void)
 {
 	struct fixture f;
 	struct sim_result off, fast, gav, gav2;
+	const char *jobs4 = "1,1,1000,1,0,0,1,,,,u,t,small,0,,,0\n"
+			    "2,1,1000,1,0,0,1,,,,u,t,small,0,,,0\n"
+			    "3,1,1000,1,0,0,1,,,,u,t,big,0,,,0\n"
+			    "4,1,1000,1,0,0,1,,,,u,t,big,0,,,0\n";
+	char trace[1024];
 
-	setup(&f, TRACE_HEAD "1,0,1000,1,0,0,1,,,,u,t,small,0,,,0\n"
-			     "2,0,1000,1,0,0,1,,,,u,t,small,0,,,0\n"
-			     "3,0,1000,1,0,0,1,,,,u,t,big,0,,,0\n"
-			     "4,0,1000,1,0,0,1,,,,u,t,big,0,,,0\n");
+	snprintf(trace, sizeof trace, "%s0,0,100000,1,0,0,4,,,,u,t,,0,,,0\n%s", TRACE_HEAD, jobs4);
+	setup_cluster(&f, cluster_busy_text, trace);
 	sim_speeds_classify(&f.t, (const char(*)[AIDC_MAX_NAME_BYTES])f.names, f.ncls);
 	CHECK_EQ(run(&f, SCHED_HETERO_OFF, &off), 0);
 	CHECK_EQ(run(&f, SCHED_HETERO_FASTEST, &fast), 0);
 	CHECK_EQ(run(&f, SCHED_HETERO_GAVEL, &gav), 0);
 	CHECK_EQ(run(&f, SCHED_HETERO_GAVEL, &gav2), 0);
-	CHECK_EQ((int64_t)avg_jct(&off), 917);
-	CHECK_EQ((int64_t)avg_jct(&fast), 917);
-	CHECK_EQ((int64_t)avg_jct(&gav), 771);
-	for (size_t i = 0; i < 4; i++) {
+	CHECK_EQ((int64_t)avg_jct4(&off), 917);
+	CHECK_EQ((int64_t)avg_jct4(&fast), 917);
+	CHECK_EQ((int64_t)avg_jct4(&gav), 771);
+	for (size_t i = 0; i <= 4; i++) {
 		CHECK_EQ(gav.jobs[i].end_s, gav2.jobs[i].end_s);
 		CHECK_EQ(gav.jobs[i].model, gav2.jobs[i].model);
 	}
-	CHECK_EQ(gav.jobs[1].speed_milli, 1000); /* the second small job: slow */
-	CHECK_EQ(gav.jobs[2].speed_milli, 4000); /* the first big one: fast */
+	CHECK_EQ(gav.jobs[2].speed_milli, 1000); /* the second small job: slow */
+	CHECK_EQ(gav.jobs[3].speed_milli, 4000); /* the first big one: fast */
+	sim_result_release(&gav2);
+	teardown(&f);
+	snprintf(trace, sizeof trace, "%s%s", TRACE_HEAD, jobs4);
+	setup_cluster(&f, cluster_busy_text, trace);
+	sim_speeds_classify(&f.t, (const char(*)[AIDC_MAX_NAME_BYTES])f.names, f.ncls);
+	CHECK_EQ(run(&f, SCHED_HETERO_GAVEL, &gav2), 0);
+	for (size_t i = 0; i < 4; i++)
+		CHECK_EQ(gav2.jobs[i].speed_milli, fast.jobs[i + 1].speed_milli);
 	sim_result_release(&off);
 	sim_result_release(&fast);
 	sim_result_release(&gav);
