@@ -143,10 +143,10 @@ static const struct key keys[] = {
 	CHOICE("order", order, sched_order_names, "fifo", "queue order of the core"),
 	CHOICE("placement", placement, sched_placement_names, "consolidate", "placement policy of the core"),
 	CHOICE("hetero", hetero, sched_hetero_names, "off",
-	       "heterogeneity-aware choice of a whole-device job's device model by the speed "
-	       "table of job classes (aidc speeds, docs/placement.md): off, fastest (where its "
-	       "class runs fastest) or gavel (largest speedup relative to other classes, priced "
-	       "by how busy the model is)"),
+	       "heterogeneity-aware choice of a device job's model (whole devices and shares) "
+	       "by the speed table of job classes (aidc speeds, docs/placement.md): off, "
+	       "fastest (where its class runs fastest) or gavel (largest speedup relative to "
+	       "other classes, priced by how busy the model and the partition are)"),
 	CHOICE("blocking", blocking, sched_blocking_names, "easy",
 	       "what a blocked queue head does: holds the queue (strict), lets jobs pass that "
 	       "do not delay it (easy backfill), or lets any job pass (skip)"),

@@ -27,7 +27,8 @@
  *                more per node only when nodes run out.
  * Fractional tasks (share < 1000) under these policies take the partly used
  * device with the least free share that fits (ties: lowest device index), else
- * one wholly free device on the fullest node; CPU-only tasks take the node
+ * one wholly free device on the fullest node (with cfg.hetero among the models
+ * of the highest key first, then the next); CPU-only tasks take the node
  * with the least free CPU that fits (SPREAD: the most). Fractional policies
  * (sched_frag_policy) place every task through sched_frag_pick (frag.c).
  * A gang is all or nothing: tasks are taken one by one and rolled back on
@@ -545,11 +546,11 @@ static int pick_cpu_task(struct sched *s, const struct sched_job *j, uint32_t ta
 	return 1;
 }
 
-static int pick_frac_task(struct sched *s, const struct sched_job *j, uint32_t task,
-			  struct sched_alloc *out)
+/* A fractional task on a device of a model in mask (see pick_frac_task). */
+static int pick_frac_in(struct sched *s, const struct sched_job *j, uint32_t task, uint64_t mask,
+			struct sched_alloc *out)
 {
 	const struct sched_partition *pa = &s->parts[j->part];
-	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
 	uint32_t milli = j->task.dev_milli, best_free = UINT32_MAX;
 	int64_t best_dev = -1;
 	uint32_t best_node = UINT32_MAX, best_model = 0;
@@ -613,6 +614,47 @@ static int pick_frac_task(struct sched *s, const struct sched_job *j, uint32_t t
 	out->dev = (uint32_t)best_dev;
 	out->milli = milli;
 	return 1;
+}
+
+/* A fractional task: the partly used device with the least free share that
+ * fits, else a wholly free device on the fullest node, among the job's
+ * models; with cfg.hetero among the models of the highest key first
+ * (hetero.c), then the next key: a share of a model the job runs faster on
+ * beats packing onto a slower one. O(models) keys and at most one search
+ * per distinct key. */
+static int pick_frac_task(struct sched *s, const struct sched_job *j, uint32_t task,
+			  struct sched_alloc *out)
+{
+	const struct sched_partition *pa = &s->parts[j->part];
+	uint64_t mask = j->task.model_mask ? j->task.model_mask : sched_all_models(s);
+	uint64_t key[AIDC_MAX_DEVICE_MODELS];
+
+	if (s->cfg.hetero == SCHED_HETERO_OFF)
+		return pick_frac_in(s, j, task, mask, out);
+	for (uint64_t mm = mask; mm; mm &= mm - 1) {
+		uint32_t m = (uint32_t)__builtin_ctzll(mm);
+		if (pa->pool_of[m] == UINT32_MAX)
+			mask &= ~(1ULL << m);
+		else
+			key[m] = sched_hetero_key(s, j, &s->pools[pa->pool_of[m]]);
+	}
+	while (mask) {
+		uint64_t top = 0, best = 0;
+		for (uint64_t mm = mask; mm; mm &= mm - 1) {
+			uint32_t m = (uint32_t)__builtin_ctzll(mm);
+			if (!top || key[m] > best) {
+				top = 0;
+				best = key[m];
+			}
+			if (key[m] == best)
+				top |= 1ULL << m;
+		}
+		int rc = pick_frac_in(s, j, task, top, out);
+		if (rc != AIDC_E_NOFIT)
+			return rc;
+		mask &= ~top;
+	}
+	return AIDC_E_NOFIT;
 }
 
 /* Checks what sched_frag_pick returned against the cluster before applying it. */

@@ -205,6 +205,61 @@ static void test_fastest_beats_best_fit(void)
 	}
 }
 
+/* Fractional shares follow the key too: a half-device job of a class 4x
+ * faster on B goes to B under fastest and gavel (A unaware: the lowest
+ * model id), even where A has a partly used device it would pack onto; with
+ * B full it takes A rather than wait. */
+static void test_fractional_share(void)
+{
+	struct aidc_err e = {0};
+	struct sched_decisions d;
+
+	for (int mode = 0; mode < 3; mode++) {
+		static const enum sched_hetero modes[3] = {SCHED_HETERO_OFF, SCHED_HETERO_FASTEST,
+							   SCHED_HETERO_GAVEL};
+		struct sched *s = two_models(modes[mode]);
+		CHECK_EQ(sched_speed_set(s, 3, MA, 500, &e), 0);
+		CHECK_EQ(sched_speed_set(s, 3, MB, 2000, &e), 0);
+		/* job 1: a quarter of an A device (model A only), so A is partly used */
+		struct sched_job_spec js = jspec(1, 1, 1, 0);
+		js.task.dev_milli = 250;
+		js.task.model_mask = 1u << MA;
+		CHECK_GE(submit_spec(s, &js, 0), 0);
+		/* job 2: half a device, class 3 (4x faster on B) */
+		js = jspec(2, 1, 1, 0);
+		js.task.dev_milli = 500;
+		js.speed_class = 3;
+		CHECK_GE(submit_spec(s, &js, 0), 0);
+		sched_decisions_init(&d);
+		CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+		const struct sched_decision *x = started(&d, 2);
+		CHECK(x != NULL);
+		if (x)
+			CHECK_EQ(d.allocs[x->first_alloc].node, mode ? 1u : 0u);
+		sched_decisions_release(&d);
+		sched_free(s);
+	}
+	/* B wholly taken: the half-device job takes a share of A, not a wait */
+	struct sched *s = two_models(SCHED_HETERO_FASTEST);
+	CHECK_EQ(sched_speed_set(s, 3, MA, 500, &e), 0);
+	CHECK_EQ(sched_speed_set(s, 3, MB, 2000, &e), 0);
+	struct sched_job_spec js = jspec(1, 1, 2, 0);
+	js.task.model_mask = 1u << MB;
+	CHECK_GE(submit_spec(s, &js, 0), 0);
+	js = jspec(2, 1, 1, 0);
+	js.task.dev_milli = 500;
+	js.speed_class = 3;
+	CHECK_GE(submit_spec(s, &js, 0), 0);
+	sched_decisions_init(&d);
+	CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
+	const struct sched_decision *x = started(&d, 2);
+	CHECK(x != NULL);
+	if (x)
+		CHECK_EQ(d.allocs[x->first_alloc].node, 0u);
+	sched_decisions_release(&d);
+	sched_free(s);
+}
+
 static void test_table(void)
 {
 	struct sched *s = two_models(SCHED_HETERO_GAVEL);
@@ -331,6 +386,6 @@ static void test_fair_share_charge(void)
 	sched_free(s);
 }
 
-TEST_MAIN(TEST(test_constructed_case), TEST(test_fastest_beats_best_fit), TEST(test_table),
-	  TEST(test_names_and_config), TEST(test_forecast_copy), TEST(test_fair_share_charge),
-	  TEST(test_set_speed_class))
+TEST_MAIN(TEST(test_constructed_case), TEST(test_fastest_beats_best_fit),
+	  TEST(test_fractional_share), TEST(test_table), TEST(test_names_and_config),
+	  TEST(test_forecast_copy), TEST(test_fair_share_charge), TEST(test_set_speed_class))
