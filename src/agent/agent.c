@@ -66,6 +66,7 @@
 #include "agent/topo.h"
 #include "dev/dev.h"
 #include "util/clock.h"
+#include "util/route.h"
 #include "util/util.h"
 
 int64_t agent_mono_ms(void)
@@ -710,37 +711,11 @@ static int setup_addr(struct agent *a, struct aidc_err *e)
 					 a->cfg.addr, h);
 		return 0;
 	}
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *ai = NULL;
-	char port[16];
-	snprintf(port, sizeof port, "%u", (unsigned)a->cfg.controller_port);
-	int g = getaddrinfo(h, port, &hints, &ai);
-	if (g != 0)
-		return aidc_errf(e, AIDC_E_INVAL,
-				 "cannot resolve the controller host %s to choose this node's "
-				 "address: %s (or give --addr)",
-				 h, gai_strerror(g));
-	int rc = AIDC_E_IO;
-	char why[128] = "no address";
-	for (struct addrinfo *p = ai; p && rc; p = p->ai_next) {
-		int fd = socket(p->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-		if (fd >= 0 && connect(fd, p->ai_addr, p->ai_addrlen) == 0 &&
-		    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-		    getnameinfo((struct sockaddr *)&ss, sl, a->cfg.addr, sizeof a->cfg.addr, NULL, 0,
-				NI_NUMERICHOST) == 0)
-			rc = 0;
-		else
-			snprintf(why, sizeof why, "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
-	freeaddrinfo(ai);
-	if (rc)
-		return aidc_errf(e, AIDC_E_IO,
-				 "no route to the controller %s to choose this node's address: %s "
-				 "(or give --addr)",
-				 h, why);
+	char why[160];
+	if (aidc_route_addr(h, a->cfg.controller_port, a->cfg.addr, sizeof a->cfg.addr, why,
+			    sizeof why) != 0)
+		return aidc_errf(e, AIDC_E_IO, "%s: cannot choose this node's address (give --addr)",
+				 why);
 	aidc_log(AIDC_LOG_INFO, "agent %s: address %s (the route to the controller %s; --addr overrides)",
 		 a->cfg.name, a->cfg.addr, h);
 	return 0;
