@@ -17,7 +17,9 @@
  * --gpus-per-task. srun waits for every task and exits with the highest exit
  * code (128 + signal for a killed task), as Slurm's does. Options that need
  * what a one-node batch job does not have are refused, naming them
- * (docs/slurm.md "srun inside a batch job").
+ * (docs/slurm.md "srun inside a batch job"). --pty gives task 0 a pseudo
+ * terminal relayed to srun (cli_pty.c; under salloc the node's runner
+ * connects back to srun with a one-time token).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,9 +41,11 @@
 #include "api/sbatch.h"
 #include "cli/cli.h"
 #include "cli/cli_live.h"
+#include "cli/cli_pty.h"
 #include "cli/cli_slurm.h"
 #include "util/clock.h"
 #include "util/hostlist.h"
+#include "util/route.h"
 #include "util/util.h"
 
 #define SRUN_MAX_TASKS 1024
@@ -54,8 +59,6 @@
 #define SRUN_STREAM_BYTES (256 * 1024)
 
 static const struct cli_slurm_refused sr_refused[] = {
-    {"pty", 0, NULL, "interactive steps are not implemented; use salloc (a shell with the "
-			     "allocation), then srun"},
     {"nodelist", 'w', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
     {"exclude", 'x', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
     {"constraint", 'C', "LIST", "a step uses its job's node"},
@@ -93,7 +96,7 @@ struct sr_opts {
 	int64_t ntasks, nodes, cpus, per_node, gpt;
 	const char *out, *err, *name, *chdir, *mpi, *time, *cpu_bind, *gpu_bind, *exportv;
 	bool label, kill_bad, unbuffered, overcommit, overlap, exact, exclusive, verbose, quiet;
-	bool seen_ntasks, seen_nodes;
+	bool seen_ntasks, seen_nodes, pty;
 	struct cli_slurm_refusal refused[AIDC_ARRAY_LEN(sr_refused)];
 };
 
@@ -145,6 +148,9 @@ static struct cli_flag *sr_flags(struct sr_opts *o, size_t *n)
 	    {"verbose", CLI_BOOL, &o->verbose, NULL, "(-v) print the step's tasks", 0, 0, NULL,
 	     NULL},
 	    {"quiet", CLI_BOOL, &o->quiet, NULL, "(-Q) no warnings", 0, 0, NULL, NULL},
+	    {"pty", CLI_BOOL, &o->pty, NULL, "task 0 runs on a pseudo terminal relayed to srun's "
+	     "stdin and stdout (an interactive shell: srun --pty bash); the other tasks' output "
+	     "goes to /dev/null", 0, 0, NULL, NULL},
 	};
 	return cli_slurm_flags(base, AIDC_ARRAY_LEN(base), sr_refused, o->refused,
 			       AIDC_ARRAY_LEN(sr_refused), n);
@@ -190,6 +196,7 @@ struct sr_job {
 	/* srun under salloc (AIDC_SALLOC=1, outside the job): no task runs here;
 	 * every node of the step, node 0 included, is a step holder's. */
 	bool external;
+	struct sr_pty *pty; /* --pty with task 0's terminal relayed here; NULL without */
 };
 
 static int64_t env_i64(const char *k, int64_t dflt)
@@ -280,8 +287,9 @@ static int sr_job_env(struct sr_job *j)
 	if (!j->job || !*j->job || (!getenv("AIDC_JOB_ID") && !j->external)) {
 		fprintf(stderr, "srun: error: not inside an aidc batch job or salloc allocation "
 				"(SLURM_JOB_ID is not set): srun starts job steps inside 'aidc "
-				"sbatch' jobs and 'aidc salloc'; srun --pty is not implemented "
-				"(docs/slurm.md)\n");
+				"sbatch' jobs and 'aidc salloc'; it does not make an allocation of "
+				"its own here: for an interactive shell, 'salloc [options] srun --pty "
+				"bash' (docs/slurm.md)\n");
 		return CLI_EXIT_FAIL;
 	}
 	j->node = getenv("SLURMD_NODENAME") ? getenv("SLURMD_NODENAME") : "";
@@ -372,6 +380,11 @@ static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
 {
 	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused), ""))
 		return CLI_EXIT_USAGE;
+	if (o->pty && (o->label || o->out || o->err))
+		return fprintf(stderr, "srun: error: --pty with --%s: task 0's output goes to srun's "
+				       "terminal, the other tasks' to /dev/null\n",
+			       o->label ? "label" : o->out ? "output" : "error"),
+		       CLI_EXIT_USAGE;
 	int rc = sr_layout(o, j);
 	if (rc)
 		return rc;
@@ -450,6 +463,15 @@ static int sr_pattern(const char *pat, const struct sr_job *j, int64_t t, char *
 	out[k] = '\0';
 	return 0;
 }
+
+/* srun --pty (below, "srun --pty"): what the earlier sections use of it. */
+struct sr_pty;
+struct sr_remote;
+static void sr_pty_child(struct sr_pty *p);
+static void sr_pty_forked(struct sr_pty *p, pid_t pid);
+static void sr_pty_json(struct aidc_json *w, const struct sr_pty *p);
+static void sr_pty_pump(struct sr_pty *p, int wait_ms);
+static bool sr_pty_open(const struct sr_pty *p);
 
 /* One task of the step. */
 struct sr_task {
@@ -599,14 +621,16 @@ static void sr_child(const struct sr_opts *o, const struct sr_job *j, struct sr_
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != t->parent)
 		_exit(127);
 	if (j->first + i > 0) { /* the step's task 0 alone reads srun's stdin */
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul < 0 || dup2(nul, 0) < 0)
-			_exit(127);
+		int nul = open("/dev/null", O_RDWR);
+		if (nul < 0 || dup2(nul, 0) < 0 || (o->pty && (dup2(nul, 1) < 0 || dup2(nul, 2) < 0)))
+			_exit(127); /* --pty: the others' output goes to /dev/null, as Slurm's */
 	}
 	int out = o->label ? lp[0][1] : t->out_fd, err = o->label ? lp[1][1] : t->err_fd;
 	if (err < 0)
 		err = out;
-	if ((out >= 0 && dup2(out, 1) < 0) || (err >= 0 && dup2(err, 2) < 0))
+	if (j->pty && j->first + i == 0)
+		sr_pty_child(j->pty);
+	else if ((out >= 0 && dup2(out, 1) < 0) || (err >= 0 && dup2(err, 2) < 0))
 		_exit(127);
 	if (o->chdir && chdir(o->chdir) != 0) {
 		fprintf(stderr, "srun: error: task %lld: --chdir %s: %s\n",
@@ -641,6 +665,8 @@ static int sr_spawn(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 	}
 	if (t->pid == 0)
 		sr_child(o, j, t, i, lp, cmd);
+	if (j->pty && j->first + i == 0)
+		sr_pty_forked(j->pty, t->pid);
 	for (int k = 0; k < 2; k++) {
 		t->pipe[k] = lp[k][0];
 		if (lp[k][1] >= 0)
@@ -900,6 +926,7 @@ static void sr_doc_json(struct aidc_json *w, const struct sr_opts *o, const stru
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(strs); i++)
 		if (strs[i][1])
 			aidc_json_kstr(w, strs[i][0], strs[i][1]);
+	sr_pty_json(w, j->pty);
 	aidc_json_obj_end(w);
 }
 
@@ -1049,8 +1076,8 @@ static void sr_remote_output(struct sr_remote *r, const char *job)
 /* A child that renews the step's lease once a second while srun lives,
  * whatever srun is doing (a write to a full pipe blocks srun's own polls);
  * it dies with srun (PR_SET_PDEATHSIG), so a killed srun still loses its
- * step after step_lease_s. */
-static void sr_keeper_start(struct sr_remote *r)
+ * step after step_lease_s. close_fd: srun's, closed in the child (-1 none). */
+static void sr_keeper_start(struct sr_remote *r, int close_fd)
 {
 	pid_t parent = getpid();
 	fflush(NULL);
@@ -1061,6 +1088,8 @@ static void sr_keeper_start(struct sr_remote *r)
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(0);
+	if (close_fd >= 0)
+		close(close_fd); /* --pty's listener: srun's alone */
 	const int ign[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(ign); k++)
 		signal(ign[k], SIG_IGN);
@@ -1092,6 +1121,231 @@ static void sr_remote_end(struct sr_remote *r, int code, int sig)
 		sr_post(r, body);
 	for (int64_t k = 0; k < r->nnodes; k++)
 		json_decref(r->reports[k]);
+}
+
+/* ---- srun --pty: task 0 on a pseudo terminal (cli_pty.c) ------------------- */
+
+/* The node of task 0 connects back within this (srun waits), s; its runner
+ * gives up connecting after SRUN_PTY_DIAL_MS. */
+#define SRUN_PTY_CONNECT_S 30
+#define SRUN_PTY_DIAL_MS 10000
+
+/* --pty's state: in srun (task 0 here, or under salloc the connection from
+ * task 0's node) or in that node's runner. */
+struct sr_pty {
+	struct cli_pty_relay relay;
+	enum cli_pty_role role;
+	int master, slave; /* task 0's terminal (not in srun under salloc); -1 none */
+	int lfd, sock;	   /* srun under salloc: the listener; srun/runner: the connection */
+	int port;
+	pid_t task0;
+	bool on; /* the relay runs */
+	char addr[AIDC_MAX_ARG_BYTES], token[CLI_PTY_TOKEN_HEX + 1];
+};
+
+static void sr_pty_child(struct sr_pty *p)
+{
+	cli_pty_child(p->slave);
+}
+
+static void sr_pty_forked(struct sr_pty *p, pid_t pid)
+{
+	close(p->slave); /* task 0 (and its children) hold it now */
+	p->slave = -1;
+	p->task0 = pid;
+}
+
+/* srun under salloc: the address task 0's node connects to: $AIDC_SRUN_ADDR,
+ * or this host's on its route to that node's (as an agent chooses its own). */
+static int sr_pty_addr(const struct sr_job *j, struct sr_pty *p)
+{
+	const char *env = getenv("AIDC_SRUN_ADDR");
+	if (env && *env)
+		return snprintf(p->addr, sizeof p->addr, "%s", env), 0;
+	char sock[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_ARG_BYTES], why[256] = "";
+	cli_socket_path(NULL, sock, sizeof sock);
+	snprintf(path, sizeof path, "/v1/nodes/%s", j->hosts[0]);
+	struct api_call c = {0};
+	json_error_t je;
+	int rc = cli_call_retry("srun", sock, "GET", path, NULL, 0, &c, CLI_CALL_IDEMPOTENT);
+	json_t *doc = rc ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+	aidc_buf_release(&c.reply);
+	const char *node = json_string_value(json_object_get(doc, "addr"));
+	bool known = node && *node;
+	if (!known)
+		snprintf(why, sizeof why, "the controller did not give node %s's address",
+			 j->hosts[0]);
+	else
+		rc = aidc_route_addr(node, 9, p->addr, sizeof p->addr, why, sizeof why);
+	json_decref(doc);
+	if (known && !rc)
+		return 0;
+	fprintf(stderr, "srun: error: --pty: no address of this host for task 0's node to "
+			"connect to: %s (set AIDC_SRUN_ADDR)\n",
+		why);
+	return -1;
+}
+
+/* Before the step is registered: task 0's terminal (task 0 here), or the
+ * listener task 0's node connects to (under salloc). */
+static int sr_pty_prepare(struct sr_job *j)
+{
+	struct sr_pty *p = aidc_calloc(1, sizeof *p);
+	*p = (struct sr_pty){.master = -1, .slave = -1, .lfd = -1, .sock = -1};
+	j->pty = p;
+	if (!j->external) {
+		struct winsize ws = {0};
+		bool tty = ioctl(0, TIOCGWINSZ, &ws) == 0;
+		if (cli_pty_open(tty ? &ws : NULL, &p->master, &p->slave) == 0)
+			return 0;
+		fprintf(stderr, "srun: error: --pty: no pseudo terminal: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	if (sr_pty_addr(j, p) != 0 || (p->lfd = cli_pty_listen(p->addr, &p->port)) < 0)
+		return CLI_EXIT_FAIL;
+	if (cli_pty_token(p->token) != 0) {
+		fprintf(stderr, "srun: error: --pty: no random token: %s\n", strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The step document's "pty" (under salloc): where task 0's node connects. */
+static void sr_pty_json(struct aidc_json *w, const struct sr_pty *p)
+{
+	if (!p || p->lfd < 0)
+		return;
+	aidc_json_key(w, "pty");
+	aidc_json_obj_begin(w);
+	aidc_json_kstr(w, "addr", p->addr);
+	aidc_json_ki64(w, "port", p->port);
+	aidc_json_kstr(w, "token", p->token);
+	aidc_json_obj_end(w);
+}
+
+/* srun under salloc: waits for task 0's node to connect (SRUN_PTY_CONNECT_S),
+ * while looking at the step: a node that reports (it could not connect or
+ * start) or a cancelled step end the wait. 0: connected, or a report came
+ * (sr_status says it); -1 after a line. */
+static int sr_pty_wait(struct sr_remote *r, struct sr_pty *p)
+{
+	int64_t end = aidc_mono_ms() + SRUN_PTY_CONNECT_S * 1000;
+	while (p->sock < 0 && aidc_mono_ms() < end) {
+		p->sock = cli_pty_accept(p->lfd, p->token, SRUN_POLL_MS);
+		sr_remote_poll(r);
+		if (p->sock < 0 && (r->nreported || r->gone || r->cancelled))
+			break;
+	}
+	close(p->lfd);
+	p->lfd = -1;
+	if (p->sock >= 0 || r->nreported)
+		return 0;
+	if (!r->gone && !r->cancelled)
+		fprintf(stderr, "srun: error: --pty: task 0's node did not connect back to %s port "
+				"%d within %d s (it must reach this host; AIDC_SRUN_ADDR sets the "
+				"address): ending the step\n",
+			p->addr, p->port, SRUN_PTY_CONNECT_S);
+	sr_remote_signal(r, SIGKILL);
+	return -1;
+}
+
+/* After the step is registered, before its tasks start: srun's relay (the
+ * connection waited for under salloc), its terminal raw. */
+static int sr_pty_start(struct sr_job *j, struct sr_remote *r)
+{
+	struct sr_pty *p = j->pty;
+	if (j->external && sr_pty_wait(r, p) != 0)
+		return -1;
+	if (j->external && p->sock < 0)
+		return 0; /* its node reported instead */
+	int tty = isatty(0) ? 0 : -1;
+	p->role = j->external ? CLI_PTY_SRUN : CLI_PTY_LOCAL;
+	cli_pty_relay_init(&p->relay, p->role, 0, 1, j->external ? p->sock : p->master, tty);
+	if (tty >= 0 && cli_pty_raw(0) != 0)
+		fprintf(stderr, "srun: warning: --pty: the terminal stays as it is: %s\n",
+			strerror(errno));
+	cli_pty_watch_winch();
+	p->on = true;
+	return 0;
+}
+
+/* The runner of task 0's node: connects to srun (the step document's
+ * "pty"), then opens task 0's terminal. -1 with why in msg (the node's
+ * report). */
+static int sr_pty_runner(json_t *pty, struct sr_job *j, char *msg, size_t n)
+{
+	struct sr_pty *p = aidc_calloc(1, sizeof *p);
+	*p = (struct sr_pty){.master = -1, .slave = -1, .lfd = -1, .role = CLI_PTY_RUNNER};
+	j->pty = p;
+	const char *addr = json_string_value(json_object_get(pty, "addr")),
+		   *token = json_string_value(json_object_get(pty, "token"));
+	int port = (int)json_integer_value(json_object_get(pty, "port"));
+	char why[512] = "a step document without srun's address";
+	p->sock = addr && token && strlen(token) == CLI_PTY_TOKEN_HEX && port > 0 && port < 65536
+			  ? cli_pty_connect(addr, port, token, SRUN_PTY_DIAL_MS, why, sizeof why)
+			  : -1;
+	if (p->sock >= 0 && cli_pty_open(NULL, &p->master, &p->slave) != 0)
+		snprintf(why, sizeof why, "no pseudo terminal for task 0: %s", strerror(errno));
+	if (p->master < 0)
+		return snprintf(msg, n, "--pty: %s", why), -1;
+	cli_pty_relay_init(&p->relay, CLI_PTY_RUNNER, p->sock, p->sock, p->master, -1);
+	p->on = true;
+	return 0;
+}
+
+static bool sr_pty_open(const struct sr_pty *p)
+{
+	return p && p->on && !cli_pty_done(&p->relay);
+}
+
+/* One round of the relay (at most wait_ms); in srun, once it is over, srun
+ * stops reading its stdin and closes the connection. In a runner whose srun is gone,
+ * task 0's terminal hangs up (closing the master: SIGHUP to its session),
+ * and task 0 gets SIGHUP. */
+static void sr_pty_pump(struct sr_pty *p, int wait_ms)
+{
+	if (!p->on) {
+		poll(NULL, 0, wait_ms);
+		return;
+	}
+	cli_pty_pump(&p->relay, wait_ms);
+	if (p->role != CLI_PTY_RUNNER && cli_pty_done(&p->relay)) {
+		p->on = false; /* srun's stdin is no longer read; the node's runner sees EOF */
+		if (p->sock >= 0)
+			close(p->sock);
+		p->sock = -1;
+	}
+	if (p->role == CLI_PTY_RUNNER && p->relay.broken && p->master >= 0) {
+		close(p->master);
+		p->master = p->relay.task_fd = -1;
+		if (p->task0 > 0)
+			kill(p->task0, SIGHUP);
+	}
+}
+
+/* The relay's end: srun's terminal as it was; the runner says it is done
+ * (shutdown) and waits a little for srun to close first, so nothing srun
+ * sent is answered with a reset. */
+static void sr_pty_end(struct sr_job *j)
+{
+	struct sr_pty *p = j->pty;
+	if (!p)
+		return;
+	cli_pty_restore();
+	if (p->role == CLI_PTY_RUNNER && p->sock >= 0 && shutdown(p->sock, SHUT_WR) == 0) {
+		char b[4096];
+		struct pollfd pf = {.fd = p->sock, .events = POLLIN};
+		for (int64_t end = aidc_mono_ms() + 2000;
+		     aidc_mono_ms() < end && poll(&pf, 1, 100) >= 0;)
+			if (pf.revents && read(p->sock, b, sizeof b) == 0)
+				break;
+	}
+	const int fds[] = {p->master, p->slave, p->lfd, p->sock};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(fds); k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	aidc_free(p);
+	j->pty = NULL;
 }
 
 /* ---- waiting, status ------------------------------------------------------- */
@@ -1153,6 +1407,8 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 	for (;;) {
 		if (o->label)
 			sr_label_poll(t, n, j->first, 50);
+		else if (j->pty)
+			sr_pty_pump(j->pty, 20);
 		else
 			poll(NULL, 0, 20);
 		if (r) {
@@ -1166,6 +1422,7 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 		bool open = false;
 		for (int64_t i = 0; i < n && o->label; i++)
 			open |= t[i].pipe[0] >= 0 || t[i].pipe[1] >= 0;
+		open |= sr_pty_open(j->pty);
 		/* A task's background children may hold its pipe: 2 s at most. */
 		int64_t now = aidc_mono_ms();
 		if (!drain_until)
@@ -1311,18 +1568,26 @@ static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t
 					"/tmp: this step is numbered 0\n");
 		j->step = 0;
 	}
-	int rc;
-	struct sr_remote *r = sr_register(o, j, cmd, limit_s, &rc);
-	if (rc)
+	int rc = o->pty ? sr_pty_prepare(j) : 0;
+	struct sr_remote *r = rc ? NULL : sr_register(o, j, cmd, limit_s, &rc);
+	if (rc) {
+		sr_pty_end(j);
 		return rc;
+	}
 	j->step = r ? r->step : j->step;
 	if (r)
-		sr_keeper_start(r);
+		sr_keeper_start(r, j->pty ? j->pty->lfd : -1);
 	if (o->verbose)
 		fprintf(stderr, "srun: step %s.%lld: %lld task(s) on %s (%s)\n", j->job,
 			(long long)j->step, (long long)j->step_tasks, j->step_list, j->tpn);
-	bool ok;
-	struct sr_task *t = sr_local(o, j, cmd, limit_s, r, &ok);
+	if (o->verbose && j->pty && j->external)
+		fprintf(stderr, "srun: --pty: task 0's node connects to %s port %d\n",
+			j->pty->addr, j->pty->port);
+	bool ok = false;
+	struct sr_task *t = NULL;
+	if (!j->pty || sr_pty_start(j, r) == 0)
+		t = sr_local(o, j, cmd, limit_s, r, &ok);
+	sr_pty_end(j); /* the terminal as it was before the statuses are said */
 	if (r && r->nnodes > r->base)
 		sr_remote_output(r, j->job);
 	int sig = 0;
@@ -1399,6 +1664,7 @@ static int sr_runner_opts(json_t *doc, int64_t step, int64_t node, struct sr_opt
 	o->gpt = json_integer_value(json_object_get(doc, "gpt"));
 	o->cpus = json_integer_value(json_object_get(doc, "cpus"));
 	o->label = json_is_true(json_object_get(doc, "label"));
+	o->pty = json_is_object(json_object_get(doc, "pty"));
 	o->out = json_string_value(json_object_get(doc, "out"));
 	o->err = json_string_value(json_object_get(doc, "err"));
 	o->chdir = json_string_value(json_object_get(doc, "chdir"));
@@ -1494,6 +1760,10 @@ static void sr_runner(json_t *doc, struct sr_remote *r, int64_t node)
 		sr_post_report(r, node, j, NULL, false, NULL, "a step document it cannot run");
 		_exit(1);
 	}
+	char why[640];
+	if (o.pty && j->first == 0 && sr_pty_runner(json_object_get(doc, "pty"), j, why,
+						    sizeof why) != 0)
+		_exit(sr_post_report(r, node, NULL, NULL, false, NULL, why) ? 1 : 0);
 	if (cwd && chdir(cwd) != 0)
 		fprintf(stderr, "srun: warning: node %lld: %s: %s\n", (long long)node, cwd,
 			strerror(errno));
@@ -1506,6 +1776,7 @@ static void sr_runner(json_t *doc, struct sr_remote *r, int64_t node)
 	sr_post(r, body);
 	bool ok;
 	struct sr_task *t = sr_local(&o, j, cmd, 0, NULL, &ok);
+	sr_pty_end(j);
 	fflush(stdout);
 	fflush(stderr);
 	rg[1] = o.out || rg[0] < 0 ? -1 : sr_fd_size(1);

@@ -80,3 +80,7 @@ aidc_live_test(NAME live_srun_steps SCRIPT srun_steps.sh TIMEOUT 240)
 # salloc (srun_salloc.sh, 2 agents): the allocation's environment, srun steps on
 # both nodes from outside the job, exit codes, release, refusals, revocation.
 aidc_live_test(NAME live_srun_salloc SCRIPT srun_salloc.sh TIMEOUT 180)
+# srun --pty (srun_pty.sh, 1 agent): task 0 on a pseudo terminal under salloc
+# and in a batch job; window size, ^C, a node that cannot connect back, a
+# wrong token, srun killed.
+aidc_live_test(NAME live_srun_pty SCRIPT srun_pty.sh TIMEOUT 240)
