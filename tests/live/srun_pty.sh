@@ -77,6 +77,15 @@ fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 41, 99, 0, 0))
 os.kill(pid, signal.SIGWINCH)
 time.sleep(0.5)
 say("stty size | sed 's/^/SIZE=/'\n"); want("SIZE=41 99"); print("resized 41 99")
+def drain(t):
+    global buf
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if r: buf += os.read(fd, 4096)
+say("seq 1000 | LESS= less\n"); want("\x1b[?1049h"); want("\n40"); drain(1)
+print("less showed line 41" if b"\n41" in buf else "full-screen less")
+say("q"); say("echo AFTER-LESS-$((3*3))\n"); want("AFTER-LESS-9")
 say("sh -c 'echo STARTED-$((1+1)); exec sleep 100'\n"); want("STARTED-2")
 say("\x03"); say("echo \"AFTER=$?\"\n"); want("AFTER=130"); print("interrupted")
 say("echo ALIVE-$((2+3))\n"); want("ALIVE-5"); print("alive")
@@ -91,6 +100,8 @@ PY
 tout=$(timeout 120 "$PY" "$DIR/term.py" "$AIDC" "$DIR" 2>&1)
 grep -q "^size 37 123" <<<"$tout" && ok "stty size on the node: the local window's" || fail "term: $tout"
 grep -q "^resized 41 99" <<<"$tout" && ok "a resize follows (SIGWINCH)" || fail "term: $tout"
+grep -q "^full-screen less" <<<"$tout" && ok "a full-screen program (less, 40 lines + prompt)" ||
+	fail "term: $tout"
 grep -q "^interrupted" <<<"$tout" && ok "^C interrupts the remote sleep" || fail "term: $tout"
 grep -q "^alive" <<<"$tout" && ok "the shell goes on" || fail "term: $tout"
 grep -q "^status 7" <<<"$tout" && ok "salloc's status: the shell's" || fail "term: $tout"
@@ -122,7 +133,9 @@ wait_for 60 test -s "$DIR/tok.id" || fail "the allocation did not start"
 id4=$(cat "$DIR/tok.id")
 holder=
 for p in $(pgrep -f -- --aidc-step-holder); do
-	tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SLURM_JOB_ID=$id4" && holder=$p
+	env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) # this center's job $id4
+	grep -qx "SLURM_JOB_ID=$id4" <<<"$env" && grep -qxF "AIDC_SOCKET=$AIDC_SOCKET" <<<"$env" &&
+		holder=$p
 done
 [ -n "$holder" ] && ok "the allocation's step holder: $holder" || fail "no holder of job $id4"
 kill -STOP "$holder" # it cannot start the step's runner while stopped
