@@ -20,8 +20,19 @@
  * core's defaults (sched_config_defaults). Never a test: it asserts nothing;
  * the exit status is 0 unless a run fails.
  * Usage: bench_sched_quality [TRACES_DIR] [--scale 1|0.5|0.25] [--no-generated]
- * [--no-philly] [--restart-overhead S] [--gittins-* V] (subsets and the
- * --gittins-* flags of `aidc sim`, to explore; the reported table uses none)
+ * [--no-philly] [--restart-overhead S] [--gittins-* V] [--jitter N] (subsets
+ * and the --gittins-* flags of `aidc sim`, to explore; the reported table uses
+ * none).
+ *
+ * --jitter N (1..8): the philly-pollux rows are also replayed N more times,
+ * run r moving every job's submit time later by a fixed pseudo-random 0..60 s
+ * (aidc_mix64 of r and the row's file position; the one-minute resolution
+ * noise of a trace), and each row then gets the mean, min and max of its
+ * Gittins gap to SRTF over the N + 1 runs, and in how many runs it met each
+ * target. Why: on the overloaded quarter-size VCs such a shift moves single
+ * rows by tens of points (docs/scheduler.md), so a variant that raises the
+ * count of one run may only have drawn a lucky one. The "Gittins targets"
+ * line stays the unjittered run's.
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -49,11 +60,101 @@ static bool skip_generated, skip_philly;
 /* GITTINS settings: the core's defaults unless a flag (for exploring) says otherwise */
 static struct sim_opts gopt;
 
+/* --jitter: extra runs of the philly rows, the run being replayed (0 = the
+ * trace as it is), and each row's results over the runs */
+#define MAX_JITTER   8
+#define MAX_AGG_ROWS 64
+static uint32_t jitter_runs, cur_run;
+static double cur_scale;
+struct agg_row {
+	char name[48];
+	double gap[MAX_JITTER + 1];
+	bool ok25[MAX_JITTER + 1], okf[MAX_JITTER + 1], okp[MAX_JITTER + 1];
+};
+static struct agg_row agg[MAX_AGG_ROWS];
+static size_t nagg;
+
 static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Records a philly row's Gittins results of run cur_run (rows are found by
+ * scale and name; the first run adds them). */
+static void agg_note(const char *name, double gap, bool ok25, bool okf, bool okp)
+{
+	char key[48];
+	size_t i = 0;
+
+	snprintf(key, sizeof key, "x%.2f %s", cur_scale, name);
+	while (i < nagg && strcmp(agg[i].name, key) != 0)
+		i++;
+	if (i == nagg) {
+		if (nagg == MAX_AGG_ROWS || cur_run)
+			return;
+		snprintf(agg[nagg++].name, sizeof agg[0].name, "%s", key);
+	}
+	agg[i].gap[cur_run] = gap;
+	agg[i].ok25[cur_run] = ok25;
+	agg[i].okf[cur_run] = okf;
+	agg[i].okp[cur_run] = okp;
+}
+
+/* With --jitter: each philly row's Gittins gap over the runs and how many runs
+ * met each target; then per run, how many rows met each. */
+static void agg_print(void)
+{
+	uint32_t runs = jitter_runs + 1;
+
+	if (!jitter_runs || !nagg)
+		return;
+	printf("\nGittins over %u runs (run 0: the trace; runs 1..%u: submit times + 0..60 s)\n"
+	       "%-20s %9s %9s %9s %6s %6s %6s\n",
+	       runs, jitter_runs, "size VC", "gap mean", "min", "max", "<=25%", "FIFO", "p99");
+	for (size_t i = 0; i < nagg; i++) {
+		double sum = 0, lo = agg[i].gap[0], hi = agg[i].gap[0];
+		uint32_t n25 = 0, nf = 0, np = 0;
+
+		for (uint32_t r = 0; r < runs; r++) {
+			sum += agg[i].gap[r];
+			lo = AIDC_MIN(lo, agg[i].gap[r]);
+			hi = AIDC_MAX(hi, agg[i].gap[r]);
+			n25 += agg[i].ok25[r];
+			nf += agg[i].okf[r];
+			np += agg[i].okp[r];
+		}
+		printf("%-20s %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u %4u/%u %4u/%u\n", agg[i].name,
+		       sum / runs, lo, hi, n25, runs, nf, runs, np, runs);
+	}
+	for (uint32_t r = 0; r < runs; r++) {
+		uint32_t n25 = 0, nf = 0, np = 0;
+
+		for (size_t i = 0; i < nagg; i++) {
+			n25 += agg[i].ok25[r];
+			nf += agg[i].okf[r];
+			np += agg[i].okp[r];
+		}
+		printf("run %u: philly rows (%zu): within 25%% of SRTF %u, at most 1%% worse than "
+		       "FIFO %u, p99 <= Tiresias %u\n",
+		       r, nagg, n25, nf, np);
+	}
+}
+
+/* Sets every job's submit time to its time in the file (orig, by file
+ * position) plus run r's shift, 0..60 s (none for run 0), and sorts again. */
+static void jitter_trace(struct sim_trace *tr, const int64_t *orig, uint32_t r)
+{
+	for (size_t i = 0; i < tr->n; i++) {
+		uint64_t pos = tr->jobs[i].seq;
+
+		if (pos >= tr->n)
+			continue;
+		tr->jobs[i].submit_s =
+		    orig[pos] + (r ? (int64_t)(aidc_mix64((uint64_t)r << 40 ^ pos) % 61) : 0);
+	}
+	sim_trace_sort(tr);
 }
 
 /* One row: the six orders' stats for one workload (or one VC of it). */
@@ -77,6 +178,8 @@ static void row(const char *name, const struct sim_stats *st[NORD], bool check25
 	}
 	printf("  %s%s%s\n", check25 ? (ok25 ? "" : " >25%") : "", okf ? "" : " >FIFO+1%",
 	       okp ? "" : " p99>Tir");
+	if (check25)
+		agg_note(name, gap, ok25, okf, okp);
 	t->rows++;
 	if (check25) {
 		t->within25 += ok25;
@@ -147,12 +250,66 @@ static void release_all(struct sim_result rs[NORD], struct sim_summary sums[NORD
 	}
 }
 
-static int philly(const char *dir, struct tally *t, double *wall)
+/* The philly rows of every scale for trace tr as it is now (run cur_run). */
+static int philly_scales(const struct sim_trace *tr, const char *vpath, struct tally *t,
+			 double *wall)
 {
 	static const double scales[] = {1.0, 0.5, 0.25};
+	struct aidc_err e;
+	int rc = 0;
+
+	aidc_err_clear(&e);
+	for (size_t si = 0; si < AIDC_ARRAY_LEN(scales) && !rc; si++) {
+		if (only_scale > 0 && scales[si] != only_scale)
+			continue;
+		struct sim_cluster c;
+		struct sim_result rs[NORD];
+		struct sim_summary sums[NORD];
+		const struct sim_stats *st[NORD];
+		char title[160];
+
+		sim_cluster_init(&c);
+		rc = sim_cluster_load_vcs(vpath, scales[si], 8, &c, &e);
+		if (rc) {
+			fprintf(stderr, "bench_sched_quality: %s\n", aidc_err_text(&e, rc));
+			sim_cluster_release(&c);
+			break;
+		}
+		snprintf(
+		    title, sizeof title,
+		    "philly-pollux, Helios VCs x %.2f (%llu GPUs), Oct-Nov 2017%s: avg/p99 JCT s, "
+		    "gap = avg vs SRTF",
+		    scales[si], (unsigned long long)sim_cluster_devices(&c),
+		    cur_run ? ", jittered (see --jitter)" : "");
+		cur_scale = scales[si];
+		rc = run_orders(tr, &c, true, rs, sums, wall);
+		if (!rc) {
+			header(title);
+			if (cur_run)
+				printf("(jitter run %u)\n", cur_run);
+			for (size_t v = 0; v < sums[0].nvcs; v++) {
+				for (size_t k = 0; k < NORD; k++)
+					st[k] = &sums[k].vcs[v].st;
+				row(sim_strtab_get(&tr->strs, sums[0].vcs[v].key), st, true, t);
+			}
+			for (size_t k = 0; k < NORD; k++)
+				st[k] = &sums[k].all;
+			row("all VCs", st, true, t);
+			release_all(rs, sums);
+		}
+		sim_cluster_release(&c);
+	}
+	return rc;
+}
+
+/* The philly rows: the trace as it is into t, then with --jitter each jittered
+ * run (their tallies only feed agg). */
+static int philly(const char *dir, struct tally *t, double *wall)
+{
 	char tpath[1024], vpath[1024];
 	struct aidc_err e;
 	struct sim_trace tr;
+	int64_t *orig = NULL;
 	int rc;
 
 	if (bench_philly_paths(dir, "\nphilly-pollux", tpath, vpath, sizeof tpath))
@@ -165,41 +322,20 @@ static int philly(const char *dir, struct tally *t, double *wall)
 		sim_trace_release(&tr);
 		return rc;
 	}
-	for (size_t si = 0; si < AIDC_ARRAY_LEN(scales) && !rc; si++) {
-		if (only_scale > 0 && scales[si] != only_scale)
-			continue;
-		struct sim_cluster c;
-		struct sim_result rs[NORD];
-		struct sim_summary sums[NORD];
-		const struct sim_stats *st[NORD];
-		char title[128];
-
-		sim_cluster_init(&c);
-		rc = sim_cluster_load_vcs(vpath, scales[si], 8, &c, &e);
-		if (rc) {
-			fprintf(stderr, "bench_sched_quality: %s\n", aidc_err_text(&e, rc));
-			sim_cluster_release(&c);
-			break;
-		}
-		snprintf(title, sizeof title,
-			 "philly-pollux, Helios VCs x %.2f (%llu GPUs), Oct-Nov 2017: avg/p99 JCT s, "
-			 "gap = avg vs SRTF",
-			 scales[si], (unsigned long long)sim_cluster_devices(&c));
-		rc = run_orders(&tr, &c, true, rs, sums, wall);
-		if (!rc) {
-			header(title);
-			for (size_t v = 0; v < sums[0].nvcs; v++) {
-				for (size_t k = 0; k < NORD; k++)
-					st[k] = &sums[k].vcs[v].st;
-				row(sim_strtab_get(&tr.strs, sums[0].vcs[v].key), st, true, t);
-			}
-			for (size_t k = 0; k < NORD; k++)
-				st[k] = &sums[k].all;
-			row("all VCs", st, true, t);
-			release_all(rs, sums);
-		}
-		sim_cluster_release(&c);
+	if (jitter_runs) {
+		orig = aidc_reallocarray(NULL, tr.n ? tr.n : 1, sizeof *orig);
+		for (size_t i = 0; i < tr.n; i++)
+			if (tr.jobs[i].seq < tr.n)
+				orig[tr.jobs[i].seq] = tr.jobs[i].submit_s;
 	}
+	for (cur_run = 0; cur_run <= jitter_runs && !rc; cur_run++) {
+		struct tally scratch = {0};
+
+		if (cur_run)
+			jitter_trace(&tr, orig, cur_run);
+		rc = philly_scales(&tr, vpath, cur_run ? &scratch : t, wall);
+	}
+	aidc_free(orig);
 	sim_trace_release(&tr);
 	return rc;
 }
@@ -290,6 +426,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "--scale takes 1, 0.5 or 0.25\n");
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--jitter") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 1, MAX_JITTER, &v)) {
+				fprintf(stderr, "--jitter takes 1..%d\n", MAX_JITTER);
+				return 2;
+			}
+			jitter_runs = (uint32_t)v;
 		} else if (strcmp(argv[i], "--no-generated") == 0) {
 			skip_generated = true;
 		} else if (strcmp(argv[i], "--no-philly") == 0) {
@@ -326,7 +468,7 @@ int main(int argc, char **argv)
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
 					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N]\n");
+					"[--gittins-window N] [--jitter N]\n");
 			return 2;
 		}
 	}
@@ -344,6 +486,7 @@ int main(int argc, char **argv)
 		rc = generated(&tg, &wall);
 	if (rc)
 		return 1;
+	agg_print();
 	printf("\nGittins targets: philly-pollux rows (%zu): within 25%% of SRTF %zu (worst gap "
 	       "%.1f%%), at most 1%% worse than FIFO %zu (worst %+.1f%%), p99 <= Tiresias %zu "
 	       "(worst %+.1f%%)\n",
