@@ -8,6 +8,7 @@
  * `aidc sim` alone runs a built-in generated workload on a built-in cluster.
  * `aidc sim openb ...` is the FGD experiment (cli_sim_openb.c).
  */
+#include <math.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,10 @@ struct sim_args {
 	bool speed_learn, hetero_set, prior_set;
 	struct sim_speed *speed_tab;
 	size_t nspeeds;
+	/* --charge MODEL=RATE,...: fair share in normalized units (multifactor) */
+	const char *charge;
+	struct sim_charge charges[AIDC_MAX_DEVICE_MODELS];
+	size_t ncharges;
 };
 
 /* The multifactor flags (they apply to --policy multifactor only). */
@@ -140,6 +145,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"priority-weight-fairshare", CLI_I64, &a->mf[4], "N", "multifactor: weight of fair share", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[4]},
 		{"priority-weight-size", CLI_I64, &a->mf[5], "N", "multifactor: weight of job size", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[5]},
 		{"priority-weight-qos", CLI_I64, &a->mf[6], "N", "multifactor: weight of QoS", 0, AIDC_MAX_PRIORITY, NULL, &a->mf_set[6]},
+		{"charge", CLI_STR, &a->charge, "M=R,...", "multifactor: fair share charges R units per device-second of model M (the live center's rates, aidc rates; others 1)", 0, 0, NULL, NULL},
 		{"speeds", CLI_STR, &a->speeds, "FILE", "speed table CSV class,model,speed: a job whose name is a class runs its duration / speed on that model (docs/placement.md)", 0, 0, NULL, NULL},
 		{"hetero", CLI_CHOICE, &a->hetero, "MODE", "device model choice by the speed table (needs --speeds)", 0, 0, hetero_choices, &a->hetero_set},
 		{"speed-prior", CLI_CHOICE, &a->speed_prior, "P", "the core's initial speeds: the true table, per-model means, or none", 0, 0, prior_choices, &a->prior_set},
@@ -152,6 +158,43 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 	if (rc == 1)
 		return -1; /* --help printed */
 	return rc;
+}
+
+/* --charge "MODEL=RATE,...": RATE a positive decimal (milli precision), each
+ * model once; the models are checked against the cluster by sim_run. */
+static int parse_charges(struct sim_args *a, struct aidc_err *e)
+{
+	char item[AIDC_MAX_NAME_BYTES + 32];
+	const double max = AIDC_MAX_SPEED_MILLI / 1000.0;
+
+	for (const char *p = a->charge; p && *p;) {
+		size_t n = strcspn(p, ",");
+		snprintf(item, sizeof item, "%.*s", (int)AIDC_MIN(n, sizeof item - 1), p);
+		char *eq = strrchr(item, '=');
+		double v = 0;
+		if (n >= sizeof item || !eq || eq == item || (size_t)(eq - item) >= AIDC_MAX_NAME_BYTES ||
+		    aidc_parse_f64(eq + 1, 0.001, max, &v))
+			return aidc_errf(e, AIDC_E_USAGE,
+					 "--charge: '%.64s' is not MODEL=RATE (RATE 0.001..%g)", item,
+					 max);
+		*eq = '\0';
+		for (size_t k = 0; k < a->ncharges; k++)
+			if (!strcmp(a->charges[k].model, item))
+				return aidc_errf(e, AIDC_E_USAGE, "--charge: model '%s' given twice",
+						 item);
+		if (a->ncharges == AIDC_ARRAY_LEN(a->charges))
+			return aidc_errf(e, AIDC_E_USAGE, "--charge: more than %zu models",
+					 AIDC_ARRAY_LEN(a->charges));
+		struct sim_charge *c = &a->charges[a->ncharges++];
+		memcpy(c->model, item, (size_t)(eq - item) + 1);
+		c->charge_milli = (uint32_t)AIDC_MAX(llround(v * 1000), 1);
+		p += n;
+		if (*p && !*++p)
+			return aidc_errf(e, AIDC_E_USAGE, "--charge: empty item after ','");
+	}
+	if (a->charge && !a->ncharges)
+		return aidc_errf(e, AIDC_E_USAGE, "--charge: empty list");
+	return 0;
 }
 
 static int fail(const struct aidc_err *e, int code)
@@ -248,6 +291,10 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 		if (a->mf_set[i] && a->policy != SCHED_ORDER_MULTIFACTOR)
 			return aidc_errf(e, AIDC_E_USAGE, "--%s applies to --policy multifactor only",
 					 mf_names[i]);
+	if (a->ncharges && a->policy != SCHED_ORDER_MULTIFACTOR)
+		return aidc_errf(e, AIDC_E_USAGE, "--charge applies to --policy multifactor only");
+	o->charges = a->charges;
+	o->ncharges = a->ncharges;
 	o->fs_half_life_s = a->mf[0];
 	o->prio_calc_period_s = a->mf[1];
 	o->prio_max_age_s = a->mf[2];
@@ -583,7 +630,9 @@ int cli_sim_main(int argc, char **argv)
 	sim_cluster_init(&c);
 	struct sim_trace t;
 	sim_trace_init(&t);
-	rc = build_cluster(&a, &c, &e);
+	rc = parse_charges(&a, &e);
+	if (!rc)
+		rc = build_cluster(&a, &c, &e);
 	if (!rc && a.generate) {
 		rc = do_generate(&a, &c);
 		goto out;

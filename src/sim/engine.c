@@ -729,6 +729,25 @@ static int hetero_prior(struct engine *en, struct aidc_err *e)
 	return rc;
 }
 
+/* opts.charges into the core: fair share in normalized units (sim.h). */
+static int setup_charges(struct engine *en, struct aidc_err *e)
+{
+	const struct sim_opts *o = en->o;
+
+	if (o->ncharges && o->policy.order != SCHED_ORDER_MULTIFACTOR)
+		return aidc_errf(e, AIDC_E_INVAL, "fair-share charges apply to order multifactor only");
+	for (size_t k = 0; k < o->ncharges; k++) {
+		int m = sched_find_model(en->s, o->charges[k].model);
+		if (m < 0)
+			return aidc_errf(e, AIDC_E_INVAL, "charge %zu: no device model '%s' in the cluster",
+					 k + 1, o->charges[k].model);
+		int rc = sched_model_set_charge(en->s, (uint32_t)m, o->charges[k].charge_milli, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Resolves opts.speeds by model name (models not in the cluster are
  * ignored) and the model of every device (the order sim_cluster_build
  * adds them). */
@@ -822,6 +841,8 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 		en->group_of[k] = -2;
 	}
 	rc = hetero_setup(en, c, e);
+	if (!rc)
+		rc = setup_charges(en, e);
 	return rc ? rc : setup_quotas(en, e);
 }
 

@@ -271,6 +271,11 @@ struct sim_quota {
 /* One entry of a speed table (speeds.c, docs/placement.md "Heterogeneity-
  * aware placement"): job class cls (1..AIDC_MAX_SPEED_CLASSES) runs at
  * speed_milli on model (1000 = its base time; run time = base x 1000 / speed). */
+struct sim_charge {
+	char model[AIDC_MAX_NAME_BYTES];
+	uint32_t charge_milli; /* 1..AIDC_MAX_SPEED_MILLI */
+};
+
 struct sim_speed {
 	uint32_t cls;
 	char model[AIDC_MAX_NAME_BYTES];
@@ -337,6 +342,12 @@ struct sim_opts {
 	enum sched_hetero hetero;
 	enum sim_speed_prior speed_prior;
 	bool speed_learn;
+	/* MULTIFACTOR fair share in normalized units (borrowed, ncharges entries;
+	 * NULL = every model charges 1): a device-second of model charges
+	 * charge_milli / 1000 units (sched_model_set_charge), as the live
+	 * center's rates (aidc rates). A model not in the cluster fails the run. */
+	const struct sim_charge *charges;
+	size_t ncharges;
 };
 void sim_opts_defaults(struct sim_opts *o);
 

@@ -103,6 +103,15 @@ expect 1 "badq.csv:2: shares '0' is not an integer in 1.." "$AIDC" sim --trace "
 printf 'account,shares\nx,1\n' > "$tmp/noq.csv"
 expect 1 "quota_devices" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --quota-file "$tmp/noq.csv"
 expect 2 "--priority-weight-age applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --priority-weight-age 5
+# --charge (fair share in normalized units): malformed lists, a model given
+# twice, another policy and a model not in the cluster are refused by name.
+expect 2 "--charge applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --charge gpu=2
+expect 2 "--charge: 'gpu' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu
+expect 2 "--charge: 'gpu=0' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu=0
+expect 2 "--charge: '=2' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge =2
+expect 2 "--charge: model 'gpu' given twice" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu=2,gpu=3
+expect 2 "--charge: empty item after ','" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu=2,
+expect 1 "no device model 'H100' in the cluster" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge H100=2
 printf 'account,quota_devices,borrow_limit,lend_limit,shares\nx,4,-1,-1,3\ny,4,,,1\n' > "$tmp/q.csv"
 printf 'account,quota_devices,shares\nvc0,4,3\nvc1,4,1\nvc2,4,1\nvc3,4,1\n' > "$tmp/gq.csv"
 "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --quota-file "$tmp/q.csv" --fs-half-life 3600 > "$tmp/q.out" 2>&1 || fail "quota run failed: $(cat "$tmp/q.out")"

@@ -127,4 +127,64 @@ static void test_bad_org_refused(void)
 	unload();
 }
 
-TEST_MAIN(TEST(test_init_rows_borrow), TEST(test_bad_org_refused))
+/* Fair share in normalized units (opts.charges): a ran 100 s on model A, b
+ * 150 s on B; at 200 both queue a job for the one B device. Charging 1 per
+ * device-second, a has used less and goes first; with A charging 2.5, a has
+ * used 250 units against b's 150 and b goes first. Charges for a model not
+ * in the cluster, or outside multifactor, fail the run. */
+static void test_fair_share_charges(void)
+{
+	static const char *cl = "aidc-cluster 1\n"
+				"[nodes]\nname = a\ncount = 1\ndevices = 1\nmodel = A\n"
+				"[nodes]\nname = b\ncount = 1\ndevices = 1\nmodel = B\n";
+	static const char *tr = TRACE_HEAD "1,0,100,1,0,0,1,,A,a,u,t,j,0,,,0\n"
+					   "2,0,150,1,0,0,1,,B,b,u,t,j,0,,,0\n"
+					   "3,200,100,1,0,0,1,,B,a,u,t,j,0,,,0\n"
+					   "4,200,100,1,0,0,1,,B,b,u,t,j,0,,,0\n";
+	struct sim_cluster c;
+	struct sim_trace t;
+	struct sim_quota q[2];
+	struct aidc_err e = {0};
+
+	sim_cluster_init(&c);
+	sim_trace_init(&t);
+	CHECK_EQ(sim_cluster_parse("c", cl, strlen(cl), &c, &e), 0);
+	CHECK_EQ(sim_trace_load_mem("t", tr, strlen(tr), SIM_FORMAT_AIDC, NULL, &t, &e), 0);
+	two_accounts(q);
+	q[0].nominal_devices = q[1].nominal_devices = 2;
+	for (int k = 0; k < 4; k++) {
+		static const struct sim_charge ch[3] = {{"A", 2500}, {"Z", 2000}, {"B", 1000}};
+		static const size_t nch[4] = {0, 1, 2, 1};
+		static const int64_t want3[4] = {200, 300, -1, -1};
+		struct sim_opts o;
+		struct sim_result r;
+		sim_opts_defaults(&o);
+		o.policy.order = k == 3 ? SCHED_ORDER_FIFO : SCHED_ORDER_MULTIFACTOR;
+		o.quotas = q;
+		o.nquotas = 2;
+		o.fs_half_life_s = 0;
+		o.prio_calc_period_s = 0;
+		o.prio_weight_age = o.prio_weight_size = o.prio_weight_qos = 0;
+		o.prio_weight_fairshare = 1000;
+		o.charges = k == 2 ? ch : ch + (k == 3 ? 2 : 0);
+		o.ncharges = nch[k];
+		sim_result_init(&r);
+		aidc_err_clear(&e);
+		int rc = sim_run(&t, &c, &o, &r, &e);
+		if (want3[k] < 0) {
+			CHECK(rc != 0);
+			CHECK(strstr(e.msg, k == 2 ? "no device model 'Z'" : "multifactor only") != NULL);
+		} else if (rc == 0) {
+			CHECK_EQ(r.jobs[2].first_start_s, want3[k]);
+			CHECK_EQ(r.jobs[3].first_start_s, 500 - want3[k]);
+		} else {
+			fprintf(stderr, "sim_run: %s\n", e.msg);
+			CHECK(0);
+		}
+		sim_result_release(&r);
+	}
+	sim_trace_release(&t);
+	sim_cluster_release(&c);
+}
+
+TEST_MAIN(TEST(test_init_rows_borrow), TEST(test_bad_org_refused), TEST(test_fair_share_charges))
