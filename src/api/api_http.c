@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -681,9 +682,26 @@ static int start_unix(struct api_server *srv, struct aidc_err *e)
 	return 0;
 }
 
+/* Linux 6.16+ gives each process a private futex hash sized by
+ * min(threads, CPUs) at its first use: 16 buckets on a small machine. One
+ * thread per connection puts thousands of threads (every agent's parked work
+ * poll) in those 16 lists, and every wake (each reply's condition variable,
+ * each contended mutex) walks one of them: at 4,096 nodes futex_wake was a
+ * third of the controller's CPU. Slot count 0 selects the kernel's global
+ * hash (256 buckets per CPU). Older kernels refuse the option: nothing to do. */
+#ifndef PR_FUTEX_HASH
+#define PR_FUTEX_HASH 78
+#define PR_FUTEX_HASH_SET_SLOTS 1
+#endif
+static void futex_hash_global(void)
+{
+	(void)prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, 0UL, 0UL, 0UL);
+}
+
 int api_server_start(const struct api_server_config *cfg, const struct api_route *routes,
 		     size_t nroutes, void *ctx, struct api_server **out, struct aidc_err *e)
 {
+	futex_hash_global();
 	struct api_server *srv = aidc_calloc(1, sizeof *srv);
 	srv->cfg = *cfg;
 	srv->routes = routes;
