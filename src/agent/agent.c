@@ -771,6 +771,31 @@ static int setup_identity(struct agent *a, struct aidc_err *e)
 	return 0;
 }
 
+/* A root agent runs jobs as their users, who exec their batch scripts from
+ * <state_dir>/tasks: every directory above it must let others through
+ * (o+x), or every non-root batch job fails with "Permission denied". Said
+ * once at start, naming the directory (docs/deploy.md makes them 0711). */
+static void check_tasks_reachable(const struct agent *a, const char *tasks)
+{
+	char path[AIDC_MAX_PATH_BYTES + 16];
+	struct stat st;
+
+	if (geteuid() != 0 || !realpath(tasks, path))
+		return;
+	for (char *slash = path + strlen(path); slash > path; slash = strrchr(path, '/')) {
+		*slash = '\0';
+		const char *dir = *path ? path : "/";
+		if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+			aidc_log(AIDC_LOG_WARN,
+				 "agent %s: %s is mode %04o: jobs of users other than root cannot "
+				 "reach their scripts under %s (batch jobs fail with 'Permission "
+				 "denied'); let others through it: chmod o+x %s",
+				 a->cfg.name, dir, (unsigned)(st.st_mode & 07777), tasks, dir);
+			return;
+		}
+	}
+}
+
 static int setup(struct agent *a, struct aidc_err *e)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];
@@ -781,6 +806,7 @@ static int setup(struct agent *a, struct aidc_err *e)
 	/* Scripts inside are owned by their users; the directory only needs traversal. */
 	if (mkdir(dir, 0711) != 0 && errno != EEXIST)
 		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", dir, strerror(errno));
+	check_tasks_reachable(a, dir);
 	int fd = open(a->cfg.secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return aidc_errf(e, AIDC_E_IO, "cannot read the cluster secret %s: %s",

@@ -214,6 +214,23 @@ case "$out" in *"hello from nobody on mh-a"*) ok "it ran as the token's user: $(
 *) fail "it ran as the token's user: got '$out'" ;; esac
 check_eq "the job's environment has no AIDC_TOKEN, AIDC_SECRET*, AIDC_MUNGE_CRED" "$(echo "$out" | tail -1)" 0
 
+# 1b. a batch script of the remote user (aidc sbatch): it runs as nobody on a
+# node, exec'd from the agent's state directory (the runbook makes
+# /var/lib/aidc 0711 on nodes; with 0700 it failed with "Permission denied")
+OUTD=$DIR/login/home/out
+mkdir -p -m 1777 "$OUTD"
+printf '#!/bin/sh\n#SBATCH -J batch1\necho "batch as $(id -un) on $(hostname) of $SLURM_JOB_NODELIST"\n' \
+	>"$DIR/login/home/b1.sh"
+id=$(remote sbatch --parsable -o "$OUTD/%j.out" b1.sh 2>&1)
+check_eq "remote batch script completes" "$(rwait_state "$id" "$END" 60)" completed
+case "$(cat "$OUTD/$id.out" 2>&1)" in "batch as nobody on mh-a"*) ok "it ran as nobody: $(cat "$OUTD/$id.out")" ;;
+*) fail "the batch script ran as nobody: got '$(cat "$OUTD/$id.out" 2>&1)'" ;; esac
+for h in a1 a2; do
+	grep -q "cannot reach their scripts" "$DIR/$h/var/log/aidc-agent.log" &&
+		fail "agent $h warns of its state directory: $(grep 'cannot reach' "$DIR/$h/var/log/aidc-agent.log")" ||
+		ok "agent $h does not warn of its state directory"
+done
+
 # 2. a 2-node gang: MASTER_ADDR is rank 0's node address
 id=$(rsubmit -J gang -N 2 -n 2 -c 2 -- sh -c 'echo "MA=$MASTER_ADDR NODE=$AIDC_NODE RANK=$RANK"')
 check_eq "gang completes" "$(rwait_state "$id" "$END" 60)" completed
