@@ -796,6 +796,57 @@ static void check_tasks_reachable(const struct agent *a, const char *tasks)
 	}
 }
 
+/* All of fd into b (bounded by b's max); 0 or -1. */
+static int read_all(int fd, struct aidc_buf *b)
+{
+	char chunk[8192];
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r > 0 && aidc_buf_append(b, chunk, (size_t)r) != 0))
+			return -1;
+		if (r == 0)
+			return 0;
+	}
+}
+
+/* The CA of a remote controller (--cacert, kept in AIDC_CACERT), copied to
+ * <state_dir>/ca.pem 0644 for the jobs' srun (AIDC_JOB_CACERT): the
+ * operator's copy usually sits in a directory only root reads. A CA is
+ * public; failing to copy it only costs remote steps, said once here. */
+static void copy_cacert(struct agent *a)
+{
+	const char *src = getenv("AIDC_CACERT");
+	char path[sizeof a->job_cacert], tmp[sizeof a->job_cacert + 8];
+	struct aidc_buf b;
+	int rc = -1;
+
+	a->job_cacert[0] = '\0';
+	if (!src || !*src)
+		return;
+	snprintf(path, sizeof path, "%.4000s/ca.pem", a->cfg.state_dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	aidc_buf_init(&b, 1u << 20);
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = in < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (out >= 0 && read_all(in, &b) == 0 && fchmod(out, 0644) == 0 &&
+	    write(out, b.data, b.len) == (ssize_t)b.len && fsync(out) == 0)
+		rc = rename(tmp, path);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	aidc_buf_release(&b);
+	if (rc == 0)
+		snprintf(a->job_cacert, sizeof a->job_cacert, "%s", path);
+	else
+		aidc_log(AIDC_LOG_WARN,
+			 "agent %s: cannot copy the CA %s to %s for jobs (%s): srun steps of "
+			 "jobs on this node will not verify the controller",
+			 a->cfg.name, src, path, strerror(errno));
+}
+
 static int setup(struct agent *a, struct aidc_err *e)
 {
 	char dir[AIDC_MAX_PATH_BYTES + 16];
@@ -807,6 +858,7 @@ static int setup(struct agent *a, struct aidc_err *e)
 	if (mkdir(dir, 0711) != 0 && errno != EEXIST)
 		return aidc_errf(e, AIDC_E_IO, "cannot create %s: %s", dir, strerror(errno));
 	check_tasks_reachable(a, dir);
+	copy_cacert(a);
 	int fd = open(a->cfg.secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return aidc_errf(e, AIDC_E_IO, "cannot read the cluster secret %s: %s",

@@ -385,6 +385,11 @@ struct agent {
 	 * and registered as they are every time: a plugin is never reloaded. */
 	struct dev_node_device devs[AIDC_MAX_DEVICES_PER_NODE];
 	uint32_t ndev;
+	/* Jobs' way to the controller from this node (docs/security.md, "Job
+	 * credentials"): AIDC_JOB_CONTROLLER, AIDC_JOB_CRED and, with a CA,
+	 * AIDC_JOB_CACERT = this copy of it that the jobs' users may read
+	 * ("" = none); see agent_launch.c job_cred_env. */
+	char job_cacert[AIDC_MAX_PATH_BYTES + 16];
 };
 
 /* Free space below which the state directory counts as full: the smaller of

@@ -138,15 +138,46 @@ static size_t task_env(const struct api_launch *l, const char *progress, char **
 	return n;
 }
 
+/* A remote controller's address, the job's credential (docs/security.md,
+ * "Job credentials") and the CA for its users: srun and the step holders of a
+ * batch job on this node reach the job's steps with them. At most 3. */
+static size_t job_cred_env(const struct agent *a, const struct api_launch *l, char **env)
+{
+	char cred[API_JOB_CRED_MAX], tmp[sizeof a->job_cacert + sizeof a->cfg.controllers + 32];
+	struct aidc_err e = {0};
+	size_t n = 0;
+
+	if (api_job_cred(a->secret, l->job, l->attempt, cred, &e) != 0)
+		return 0;
+	snprintf(tmp, sizeof tmp, "AIDC_JOB_CRED=%s", cred);
+	env[n++] = aidc_strdup(tmp);
+	explicit_bzero(cred, sizeof cred);
+	/* every controller as URLs, or the one as the agent was given it */
+	const char *host = a->cfg.controller_host;
+	if (a->cfg.controllers[0])
+		snprintf(tmp, sizeof tmp, "AIDC_JOB_CONTROLLER=%s", a->cfg.controllers);
+	else
+		snprintf(tmp, sizeof tmp, "AIDC_JOB_CONTROLLER=%s%s:%u",
+			 strstr(host, "://") ? "" : "http://", host, (unsigned)a->cfg.controller_port);
+	env[n++] = aidc_strdup(tmp);
+	if (a->job_cacert[0]) {
+		snprintf(tmp, sizeof tmp, "AIDC_JOB_CACERT=%s", a->job_cacert);
+		env[n++] = aidc_strdup(tmp);
+	}
+	return n;
+}
+
+/* The variables the agent sets: a job's own values of them are dropped. */
+static const char *const ours[] = {
+    "AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX", "AIDC_ATTEMPT", "AIDC_NODE", "RANK",
+    "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+    "AIDC_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME", "SHELL",
+    "AIDC_DEVICE_SHARE", "AIDC_PROGRESS_FILE", "AIDC_JOB_CRED", "AIDC_JOB_CONTROLLER",
+    "AIDC_JOB_CACERT"};
+
 static char **build_env(struct agent *a, const struct api_launch *l, const struct passwd *pw,
 			const char *progress, size_t *count)
 {
-	static const char *const ours[] = {"AIDC_JOB_ID", "AIDC_JOB_NAME", "AIDC_TASK_INDEX",
-					   "AIDC_ATTEMPT", "AIDC_NODE", "RANK", "LOCAL_RANK",
-					   "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
-					   "MASTER_PORT", "AIDC_VISIBLE_DEVICES",
-					   "CUDA_VISIBLE_DEVICES", "HOME", "USER", "LOGNAME",
-					   "SHELL", "AIDC_DEVICE_SHARE", "AIDC_PROGRESS_FILE"};
 	/* A plugin's own visibility variable (ABI v2 visible_env), set like CUDA_VISIBLE_DEVICES. */
 	const char *vis = a->ndev && a->devs[0].visible_env[0] ? a->devs[0].visible_env : NULL;
 	size_t cap = AIDC_ARRAY_LEN(ours) + l->env.n + 6 + AGENT_SLURM_ENV_MAX;
@@ -184,6 +215,7 @@ static char **build_env(struct agent *a, const struct api_launch *l, const struc
 	PUT("USER=%s", pw->pw_name);
 	PUT("LOGNAME=%s", pw->pw_name);
 	PUT("SHELL=%s", pw->pw_shell);
+	n += job_cred_env(a, l, env + n);
 	if (l->slurm_env)
 		n += slurm_env(a, l, pw, devs, env + n);
 	/* A batch job's PATH starts with scontrol and sbatch (docs/slurm.md). */

@@ -498,6 +498,10 @@ struct api_identity {
 	uint32_t uid, gid;
 	bool admin;
 	char user[64]; /* login name of uid, or the number */
+	/* A job's own credential (API_JOB_CRED_PREFIX, presented as a bearer
+	 * token): the job's user, for that job's steps, logs and the nodes'
+	 * addresses only (api_http.c); 0 = not one. */
+	int64_t job_scope;
 };
 
 #define API_MAX_PARAMS 4
@@ -624,6 +628,19 @@ void api_server_stop(struct api_server *srv);
  * comparison of two hashes.
  */
 #define API_TOKEN_PREFIX "aidc_"
+/* A job's credential: "aidcjob_<job>_<attempt>_<hex HMAC-SHA256(cluster
+ * secret, "aidc-job-v1 <job> <attempt>")>". The agent gives it to the job's
+ * tasks (AIDC_JOB_CRED), so srun and its step holders on a node away from the
+ * controller reach their job's steps with no user credential in the job
+ * (docs/security.md, "Job credentials"). */
+#define API_JOB_CRED_PREFIX "aidcjob_"
+#define API_JOB_CRED_MAX 128
+/* Writes job's credential for attempt into out (API_JOB_CRED_MAX bytes). */
+int api_job_cred(const char *secret, int64_t job, int64_t attempt, char out[API_JOB_CRED_MAX],
+		 struct aidc_err *e);
+/* Whether cred is a well-formed job credential: *job and *attempt from it.
+ * The MAC is checked by comparing with api_job_cred's. */
+bool api_job_cred_parse(const char *cred, int64_t *job, int64_t *attempt);
 #define API_TOKEN_SECRET_HEX 64
 #define API_HASH_HEX 64
 

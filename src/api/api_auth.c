@@ -32,6 +32,52 @@ int api_sha256_hex(const void *p, size_t n, char out[API_HASH_HEX + 1], struct a
 	return 0;
 }
 
+int api_job_cred(const char *secret, int64_t job, int64_t attempt, char out[API_JOB_CRED_MAX],
+		 struct aidc_err *e)
+{
+	char msg[96];
+	unsigned char mac[32];
+	char hex[2 * sizeof mac + 1];
+
+	if (!secret || !*secret || job < 1 || attempt < 0)
+		return aidc_errf(e, AIDC_E_INVAL, "no job credential without a secret and a job");
+	int n = snprintf(msg, sizeof msg, "aidc-job-v1 %" PRId64 " %" PRId64, job, attempt);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), msg, (size_t)n, mac) != 0)
+		return aidc_errf(e, AIDC_E_INTERNAL, "HMAC-SHA256 failed");
+	to_hex(mac, sizeof mac, hex);
+	explicit_bzero(mac, sizeof mac);
+	snprintf(out, API_JOB_CRED_MAX, "%s%" PRId64 "_%" PRId64 "_%s", API_JOB_CRED_PREFIX, job,
+		 attempt, hex);
+	return 0;
+}
+
+bool api_job_cred_parse(const char *cred, int64_t *job, int64_t *attempt)
+{
+	size_t plen = strlen(API_JOB_CRED_PREFIX);
+	if (!cred || strncmp(cred, API_JOB_CRED_PREFIX, plen) != 0 ||
+	    strlen(cred) >= API_JOB_CRED_MAX)
+		return false;
+	int64_t v[2] = {0, 0};
+	const char *p = cred + plen;
+	for (int k = 0; k < 2; k++) {
+		const char *start = p;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (__builtin_mul_overflow(v[k], 10, &v[k]) ||
+			    __builtin_add_overflow(v[k], *p - '0', &v[k]))
+				return false;
+		if (p == start || *p++ != '_')
+			return false;
+	}
+	size_t nhex = 0;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		nhex++;
+	if (*p || nhex != 64 || v[0] < 1)
+		return false;
+	*job = v[0];
+	*attempt = v[1];
+	return true;
+}
+
 int api_token_secret_new(char secret[API_TOKEN_SECRET_HEX + 1], char hash[API_HASH_HEX + 1],
 			 struct aidc_err *e)
 {

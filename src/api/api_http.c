@@ -352,6 +352,18 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int code, const c
 	return ret;
 }
 
+/* What a job's credential reaches (api_identity.job_scope): its own job's
+ * steps (srun, the step holders) and logs (srun's output), and a node's
+ * address (srun --pty). */
+static bool job_scope_allows(const struct api_request *r)
+{
+	char pre[48];
+	int n = snprintf(pre, sizeof pre, "/v1/jobs/%" PRId64 "/", r->who.job_scope);
+	if (!strncmp(r->path, pre, (size_t)n))
+		return !strcmp(r->path + n, "steps") || !strcmp(r->path + n, "logs");
+	return !strcmp(r->method, "GET") && !strncmp(r->path, "/v1/nodes/", 10);
+}
+
 static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 				const char *url, const char *method, struct req_state *rs)
 {
@@ -383,6 +395,10 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *conn,
 			       : "");
 		return send_error(conn, rc, e.msg);
 	}
+	if (req.who.job_scope && !job_scope_allows(&req))
+		return send_error(conn, AIDC_E_PERM,
+				  "a job's credential reaches only its own job's steps and logs "
+				  "(docs/security.md, \"Job credentials\")");
 	struct api_response resp = {0};
 	aidc_buf_init(&resp.body, 64u * 1024u * 1024u);
 	rc = req.route->handler(srv->ctx, &req, &resp, &e);

@@ -25,6 +25,7 @@ void cli_socket_path(const char *flag, char *out, size_t n)
 	const char *env = getenv("AIDC_SOCKET");
 	const char *url = getenv("AIDC_CONTROLLER");
 	const char *home = getenv("HOME");
+	const char *job = getenv("AIDC_JOB_CONTROLLER"); /* set by a remote controller's agent */
 	struct stat sb;
 	if (flag && *flag)
 		snprintf(out, n, "%s", flag);
@@ -35,6 +36,8 @@ void cli_socket_path(const char *flag, char *out, size_t n)
 	else if (home && *home &&
 		 (snprintf(out, n, "%s/.aidc/aidc.sock", home), stat(out, &sb) == 0))
 		return;
+	else if (job && *job && stat("/var/lib/aidc/aidc.sock", &sb) != 0)
+		snprintf(out, n, "%s", job);
 	else
 		snprintf(out, n, "/var/lib/aidc/aidc.sock");
 }
@@ -82,6 +85,17 @@ int cli_token(const char *cmd, char *out, size_t n)
 		return 0;
 	}
 	char path[AIDC_MAX_PATH_BYTES];
+	/* Inside a job on a node away from the controller: the job's own
+	 * credential (docs/security.md, "Job credentials"), unless the user
+	 * keeps a token of theirs. */
+	const char *jc = getenv("AIDC_JOB_CRED");
+	if (home && *home)
+		snprintf(path, sizeof path, "%.4000s/.aidc/token", home);
+	if ((!file || !*file) && jc && *jc && strlen(jc) < n &&
+	    (!home || !*home || access(path, F_OK) != 0)) {
+		snprintf(out, n, "%s", jc);
+		return 0;
+	}
 	if (file && *file)
 		snprintf(path, sizeof path, "%s", file);
 	else if (home && *home)
@@ -203,16 +217,19 @@ int cli_call_retry(const char *cmd, const char *socket, const char *method, cons
 	struct aidc_err e = {0};
 	char token[AIDC_MAX_TOKEN_BYTES + 2];
 	struct api_client_opts o = {.unix_path = socket};
+	/* The CA a remote controller's agent gave the job, unless the user set one. */
+	const char *cafile = getenv("AIDC_CACERT") ? NULL : getenv("AIDC_JOB_CACERT");
 	memset(call, 0, sizeof *call);
 	aidc_buf_init(&call->reply, 256u << 20);
 	const char *auth = getenv("AIDC_AUTH");
 	if (cli_is_url(socket) && auth && strcmp(auth, "munge") == 0) {
 		o = (struct api_client_opts){.url = socket, .munge = true,
-					     .munge_socket = getenv("AIDC_MUNGE_SOCKET")};
+					     .munge_socket = getenv("AIDC_MUNGE_SOCKET"),
+					     .cafile = cafile};
 	} else if (cli_is_url(socket)) {
 		if (cli_token(cmd, token, sizeof token) != 0)
 			return CLI_EXIT_FAIL;
-		o = (struct api_client_opts){.url = socket, .token = token};
+		o = (struct api_client_opts){.url = socket, .token = token, .cafile = cafile};
 	}
 	int orc = api_client_open(&cl, &o, &e);
 	explicit_bzero(token, sizeof token);

@@ -52,8 +52,49 @@ static int lf_token_check(struct ctld *c, struct ctld_msg *m)
 	return rc;
 }
 
+/* A job's credential (API_JOB_CRED_PREFIX): valid while that attempt of the
+ * job runs; it stands for the job's user, scoped to the job (job_scope). */
+struct job_cred_check {
+	int64_t job, attempt;
+	struct api_identity *who; /* borrowed: filled on success */
+};
+
+static int lf_job_cred_check(struct ctld *c, struct ctld_msg *m)
+{
+	struct job_cred_check *jc = m->body;
+	const struct ctld_job *j = ctld_job_find(c, (uint64_t)jc->job);
+	if (!j || j->state != CTLD_JOB_RUNNING || j->attempt != jc->attempt)
+		return aidc_errf(&m->err, AIDC_E_AUTH,
+				 "the credential of job %" PRId64 " attempt %" PRId64
+				 ": that attempt does not run",
+				 jc->job, jc->attempt);
+	jc->who->uid = j->uid;
+	jc->who->gid = j->gid;
+	jc->who->job_scope = jc->job;
+	snprintf(jc->who->user, sizeof jc->who->user, "%.63s", j->user ? j->user : "");
+	return 0;
+}
+
+static int job_cred_check(struct ctld *c, const char *cred, struct api_identity *who,
+			  struct aidc_err *e)
+{
+	struct job_cred_check jc = {.who = who};
+	char want[API_JOB_CRED_MAX];
+	if (!api_job_cred_parse(cred, &jc.job, &jc.attempt) ||
+	    api_job_cred(c->secret, jc.job, jc.attempt, want, e) != 0 ||
+	    !api_const_equal(want, cred)) {
+		explicit_bzero(want, sizeof want);
+		return aidc_errf(e, AIDC_E_AUTH, "invalid job credential");
+	}
+	explicit_bzero(want, sizeof want);
+	struct ctld_msg m;
+	return ctld_call(c, lf_job_cred_check, NULL, NULL, &jc, &m, e);
+}
+
 int ctld_token_check(void *ctx, const char *token, struct api_identity *who, struct aidc_err *e)
 {
+	if (!strncmp(token, API_JOB_CRED_PREFIX, strlen(API_JOB_CRED_PREFIX)))
+		return job_cred_check(ctx, token, who, e);
 	struct token_check tc = {.who = who};
 	int rc = api_token_parse(token, &tc.id, tc.hash, e);
 	if (rc)

@@ -232,6 +232,9 @@ int ctld_h_ui_login(void *ctx, struct api_request *req, struct api_response *res
 	struct api_identity who;
 	memset(&who, 0, sizeof who);
 	rc = ctld_token_check(ctx, in.token, &who, e);
+	if (rc == 0 && who.job_scope) /* a job's credential is for its steps only */
+		rc = aidc_errf(e, AIDC_E_AUTH, "a job's credential cannot sign in; paste a token "
+					      "(aidc token create)");
 	if (rc == 0) {
 		char cookie[API_MAX_RESP_HEADER_BYTES];
 		snprintf(cookie, sizeof cookie, "%s=%s%s%s", API_SESSION_COOKIE, in.token,

@@ -197,6 +197,46 @@ static void test_token_format(void)
 	CHECK(api_const_equal("", ""));
 }
 
+/* Job credentials: HMAC-SHA256(secret, "aidc-job-v1 JOB ATTEMPT") (the
+ * expected value from Python's hmac), the parse refusing every malformed form,
+ * and another secret, job or attempt giving another credential. */
+static void test_job_cred(void)
+{
+	struct aidc_err e = {0};
+	char c[API_JOB_CRED_MAX], d[API_JOB_CRED_MAX], tok[API_JOB_CRED_MAX + 8];
+	int64_t job = 0, att = -1;
+
+	CHECK_EQ(api_job_cred("s3cret", 12, 1, c, &e), 0);
+	CHECK_STR(c, "aidcjob_12_1_7cecd8400db96f08d013aa2077a62d0ebf72804790be3161bb779533b994fe13");
+	CHECK(api_job_cred_parse(c, &job, &att));
+	CHECK_EQ(job, 12);
+	CHECK_EQ(att, 1);
+	CHECK_EQ(api_job_cred("s3cret", 12, 2, d, &e), 0);
+	CHECK(!api_const_equal(c, d));
+	CHECK_EQ(api_job_cred("s3cret", 13, 1, d, &e), 0);
+	CHECK(!api_const_equal(c, d));
+	CHECK_EQ(api_job_cred("other", 12, 1, d, &e), 0);
+	CHECK(!api_const_equal(c, d));
+	CHECK_EQ(api_job_cred("", 12, 1, d, &e), AIDC_E_INVAL);
+	CHECK_EQ(api_job_cred("s3cret", 0, 1, d, &e), AIDC_E_INVAL);
+	const char *mac = c + strlen("aidcjob_12_1_");
+	static const char *const bad[] = {"aidcjob_0_1_",  "aidcjob__1_",	"aidcjob_12__",
+					  "aidcjob_12_1",  "aidc_12_1_",	"AIDCJOB_12_1_",
+					  "aidcjob_-1_1_", "aidcjob_99999999999999999999_1_"};
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(bad); i++) {
+		snprintf(tok, sizeof tok, "%s%s", bad[i], mac);
+		CHECK(!api_job_cred_parse(tok, &job, &att));
+	}
+	snprintf(tok, sizeof tok, "aidcjob_12_1_%.63s", mac);
+	CHECK(!api_job_cred_parse(tok, &job, &att));
+	snprintf(tok, sizeof tok, "aidcjob_12_1_%sa", mac);
+	CHECK(!api_job_cred_parse(tok, &job, &att));
+	snprintf(tok, sizeof tok, "aidcjob_12_1_%s", mac);
+	tok[20] = 'F';
+	CHECK(!api_job_cred_parse(tok, &job, &att));
+	CHECK(!api_job_cred_parse(NULL, &job, &att));
+}
+
 static void test_loopback(void)
 {
 	CHECK(api_host_is_loopback("127.0.0.1"));
@@ -343,7 +383,7 @@ int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		TEST(test_store_tokens),    TEST(test_migration_from_v1), TEST(test_token_format),
-		TEST(test_loopback),        TEST(test_client_refusals),   TEST(test_no_proxy),
+		TEST(test_job_cred), TEST(test_loopback),        TEST(test_client_refusals),   TEST(test_no_proxy),
 	};
 	return test_run_in_dir(argc, argv, cases, AIDC_ARRAY_LEN(cases), dir);
 }

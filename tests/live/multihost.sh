@@ -225,6 +225,22 @@ id=$(remote sbatch --parsable -o "$OUTD/%j.out" b1.sh 2>&1)
 check_eq "remote batch script completes" "$(rwait_state "$id" "$END" 60)" completed
 case "$(cat "$OUTD/$id.out" 2>&1)" in "batch as nobody on mh-a"*) ok "it ran as nobody: $(cat "$OUTD/$id.out")" ;;
 *) fail "the batch script ran as nobody: got '$(cat "$OUTD/$id.out" 2>&1)'" ;; esac
+# 1c. srun across the nodes inside the remote user's 2-node batch job: the
+# job has no credential of its user, yet its srun and step holders reach the
+# controller over TCP with the job's own credential (AIDC_JOB_CRED)
+# (scoped to the job: sbatch from inside it is refused), which ends with it
+printf '#!/bin/sh\nsrun -l hostname\necho "$AIDC_JOB_CRED" >%s/cred.$SLURM_JOB_ID\nsbatch --wrap true 2>%s/sb.$SLURM_JOB_ID || true\n' \
+	"$OUTD" "$OUTD" >"$DIR/login/home/b2.sh"
+id=$(remote sbatch --parsable -N 2 -o "$OUTD/%j.out" b2.sh 2>&1)
+check_eq "remote 2-node batch job with srun completes" "$(rwait_state "$id" "$END" 60)" completed
+check_eq "srun ran a task on each node" "$(sort "$OUTD/$id.out" 2>&1 | tr '\n' ' ')" "0: mh-a1 1: mh-a2 "
+grep -q "reaches only its own job's steps" "$OUTD/sb.$id" 2>/dev/null &&
+	ok "the job's credential submits nothing: $(cat "$OUTD/sb.$id")" ||
+	fail "the job's credential submits nothing: got '$(cat "$OUTD/sb.$id" 2>&1)'"
+out=$(in_ns login curl -s -m 10 --cacert "$DIR/login/home/.aidc/ca.pem" \
+	-H "Authorization: Bearer $(cat "$OUTD/cred.$id" 2>/dev/null)" "https://$HEAD_IP:6820/v1/jobs/$id/steps")
+case "$out" in *"attempt 0: that attempt does not run"*) ok "an ended job's credential is refused" ;;
+*) fail "an ended job's credential is refused: got '$out'" ;; esac
 for h in a1 a2; do
 	grep -q "cannot reach their scripts" "$DIR/$h/var/log/aidc-agent.log" &&
 		fail "agent $h warns of its state directory: $(grep 'cannot reach' "$DIR/$h/var/log/aidc-agent.log")" ||
