@@ -241,6 +241,13 @@ out=$(in_ns login curl -s -m 10 --cacert "$DIR/login/home/.aidc/ca.pem" \
 	-H "Authorization: Bearer $(cat "$OUTD/cred.$id" 2>/dev/null)" "https://$HEAD_IP:6820/v1/jobs/$id/steps")
 case "$out" in *"attempt 0: that attempt does not run"*) ok "an ended job's credential is refused" ;;
 *) fail "an ended job's credential is refused: got '$out'" ;; esac
+# 1d. salloc from the login host and srun --pty there: the node's step holder
+# (with the job's credential) connects back to srun across the network
+out=$(printf 'echo "pty on $(hostname)"; tty; exit 3\n' | remote salloc -N 1 srun --pty /bin/sh 2>&1)
+rc=$?
+check_eq "salloc + srun --pty from the login host exits with the shell's status" "$rc" 3
+case "$out" in *"pty on mh-a"*/dev/pts/*) ok "its shell ran on a node on a terminal" ;;
+*) fail "its shell ran on a node on a terminal: got '$out'" ;; esac
 for h in a1 a2; do
 	grep -q "cannot reach their scripts" "$DIR/$h/var/log/aidc-agent.log" &&
 		fail "agent $h warns of its state directory: $(grep 'cannot reach' "$DIR/$h/var/log/aidc-agent.log")" ||
