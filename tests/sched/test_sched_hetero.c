@@ -205,46 +205,20 @@ static void test_fastest_beats_best_fit(void)
 	}
 }
 
-/* Fractional shares follow the key too: a half-device job of a class 4x
- * faster on B goes to B under fastest and gavel (A unaware: the lowest
- * model id), even where A has a partly used device it would pack onto; with
- * B full it takes A rather than wait. */
-static void test_fractional_share(void)
+/* The node a half-device job of class 3 (4x faster on B) starts on, after
+ * job 1 took a quarter of an A device (b_full: all of B). */
+static uint32_t frac_node(enum sched_hetero h, bool b_full)
 {
 	struct aidc_err e = {0};
 	struct sched_decisions d;
+	struct sched *s = two_models(h);
+	uint32_t node = UINT32_MAX;
 
-	for (int mode = 0; mode < 3; mode++) {
-		static const enum sched_hetero modes[3] = {SCHED_HETERO_OFF, SCHED_HETERO_FASTEST,
-							   SCHED_HETERO_GAVEL};
-		struct sched *s = two_models(modes[mode]);
-		CHECK_EQ(sched_speed_set(s, 3, MA, 500, &e), 0);
-		CHECK_EQ(sched_speed_set(s, 3, MB, 2000, &e), 0);
-		/* job 1: a quarter of an A device (model A only), so A is partly used */
-		struct sched_job_spec js = jspec(1, 1, 1, 0);
-		js.task.dev_milli = 250;
-		js.task.model_mask = 1u << MA;
-		CHECK_GE(submit_spec(s, &js, 0), 0);
-		/* job 2: half a device, class 3 (4x faster on B) */
-		js = jspec(2, 1, 1, 0);
-		js.task.dev_milli = 500;
-		js.speed_class = 3;
-		CHECK_GE(submit_spec(s, &js, 0), 0);
-		sched_decisions_init(&d);
-		CHECK_EQ(pass_count(s, 0, &d, SCHED_DECIDE_START), 2);
-		const struct sched_decision *x = started(&d, 2);
-		CHECK(x != NULL);
-		if (x)
-			CHECK_EQ(d.allocs[x->first_alloc].node, mode ? 1u : 0u);
-		sched_decisions_release(&d);
-		sched_free(s);
-	}
-	/* B wholly taken: the half-device job takes a share of A, not a wait */
-	struct sched *s = two_models(SCHED_HETERO_FASTEST);
 	CHECK_EQ(sched_speed_set(s, 3, MA, 500, &e), 0);
 	CHECK_EQ(sched_speed_set(s, 3, MB, 2000, &e), 0);
-	struct sched_job_spec js = jspec(1, 1, 2, 0);
-	js.task.model_mask = 1u << MB;
+	struct sched_job_spec js = jspec(1, 1, b_full ? 2 : 1, 0);
+	js.task.dev_milli = b_full ? 0 : 250;
+	js.task.model_mask = 1u << (b_full ? MB : MA);
 	CHECK_GE(submit_spec(s, &js, 0), 0);
 	js = jspec(2, 1, 1, 0);
 	js.task.dev_milli = 500;
@@ -255,9 +229,22 @@ static void test_fractional_share(void)
 	const struct sched_decision *x = started(&d, 2);
 	CHECK(x != NULL);
 	if (x)
-		CHECK_EQ(d.allocs[x->first_alloc].node, 0u);
+		node = d.allocs[x->first_alloc].node;
 	sched_decisions_release(&d);
 	sched_free(s);
+	return node;
+}
+
+/* Fractional shares follow the key too: a half-device job of a class 4x
+ * faster on B goes to B (node 1) under fastest and gavel (A unaware: the
+ * lowest model id), even where A has a partly used device it would pack
+ * onto; with B full it takes A rather than wait. */
+static void test_fractional_share(void)
+{
+	CHECK_EQ(frac_node(SCHED_HETERO_OFF, false), 0u);
+	CHECK_EQ(frac_node(SCHED_HETERO_FASTEST, false), 1u);
+	CHECK_EQ(frac_node(SCHED_HETERO_GAVEL, false), 1u);
+	CHECK_EQ(frac_node(SCHED_HETERO_FASTEST, true), 0u);
 }
 
 static void test_table(void)
