@@ -84,23 +84,21 @@ int cli_token(const char *cmd, char *out, size_t n)
 		snprintf(out, n, "%s", env);
 		return 0;
 	}
-	char path[AIDC_MAX_PATH_BYTES];
-	/* Inside a job on a node away from the controller: the job's own
-	 * credential (docs/security.md, "Job credentials"), unless the user
-	 * keeps a token of theirs. */
-	const char *jc = getenv("AIDC_JOB_CRED");
-	if (home && *home)
-		snprintf(path, sizeof path, "%.4000s/.aidc/token", home);
-	if ((!file || !*file) && jc && *jc && strlen(jc) < n &&
-	    (!home || !*home || access(path, F_OK) != 0)) {
-		snprintf(out, n, "%s", jc);
-		return 0;
-	}
+	char path[AIDC_MAX_PATH_BYTES] = "";
 	if (file && *file)
 		snprintf(path, sizeof path, "%s", file);
 	else if (home && *home)
 		snprintf(path, sizeof path, "%.4000s/.aidc/token", home);
-	else {
+	/* Inside a job on a node away from the controller: the job's own
+	 * credential (docs/security.md, "Job credentials"), unless the user
+	 * keeps a token of theirs. */
+	const char *jc = getenv("AIDC_JOB_CRED");
+	if ((!file || !*file) && jc && *jc && strlen(jc) < n &&
+	    (!*path || access(path, F_OK) != 0)) {
+		snprintf(out, n, "%s", jc);
+		return 0;
+	}
+	if (!*path) {
 		fprintf(stderr, "aidc %s: a remote controller needs a token: set AIDC_TOKEN or "
 				"AIDC_TOKEN_FILE (see 'aidc token create')\n", cmd);
 		return CLI_EXIT_FAIL;
