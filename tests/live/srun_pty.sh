@@ -118,17 +118,22 @@ st=$("$AIDC" sacct -n -P -j "$id3.0" -o State 2>&1)
 [[ "$st" != RUNNING* && -n "$st" ]] && ok "the step ended: $st" || fail "step $id3.0: $st"
 pgrep -f "sleep 321" >/dev/null && fail "the step's command ran" || ok "nothing left running"
 
+# bg_salloc NAME: the script on stdin as $DIR/NAME.sh, run by salloc -N1 in
+# the background; its pid in spid.
+bg_salloc() {
+	cat >"$DIR/$1.sh" && chmod +x "$DIR/$1.sh"
+	(cd "$DIR" && exec "$AIDC" salloc -N1 "./$1.sh" 2>/dev/null) &
+	spid=$!
+}
+
 # A connection with a wrong token is dropped; srun waits on for its node's.
-cat >"$DIR/tok.sh" <<'SCRIPT'
+bg_salloc tok <<'SCRIPT'
 #!/bin/sh
 echo "$SLURM_JOB_ID" >tok.id
 while [ ! -e tok.go ]; do sleep 0.1; done
 printf 'echo TOKEN-$((2+3)); exit 5\n' | srun -v --pty bash --norc --noprofile >tok.out 2>tok.err
 echo "srun=$?" >>tok.out
 SCRIPT
-chmod +x "$DIR/tok.sh"
-(cd "$DIR" && exec "$AIDC" salloc -N1 ./tok.sh 2>/dev/null) &
-spid=$!
 wait_for 60 test -s "$DIR/tok.id" || fail "the allocation did not start"
 id4=$(cat "$DIR/tok.id")
 holder=
@@ -158,7 +163,7 @@ grep -q "TOKEN-5" "$DIR/tok.out" && ok "then the node's connection is taken" ||
 check_eq "its status" "$(grep '^srun=' "$DIR/tok.out")" "srun=5"
 
 # (4) srun killed with SIGKILL: the remote shell hangs up, the step ends.
-cat >"$DIR/kill.sh" <<'SCRIPT'
+bg_salloc kill <<'SCRIPT'
 #!/bin/sh
 echo "$SLURM_JOB_ID" >kill.id
 srun --pty sh -c 'echo $$ >kill.task; exec sleep 317' </dev/null >/dev/null 2>&1 &
@@ -166,9 +171,6 @@ echo $! >kill.srun
 wait
 while [ ! -e kill.done ]; do sleep 0.1; done
 SCRIPT
-chmod +x "$DIR/kill.sh"
-(cd "$DIR" && exec "$AIDC" salloc -N1 ./kill.sh 2>/dev/null) &
-spid=$!
 wait_for 60 test -s "$DIR/kill.task" || fail "the task did not start"
 task=$(cat "$DIR/kill.task"); id5=$(cat "$DIR/kill.id")
 kill -0 "$task" && ok "the remote task runs ($task)" || fail "no task $task"
@@ -182,15 +184,12 @@ touch "$DIR/kill.done"
 wait "$spid"
 
 # scancel JOB.STEP ends a --pty step: srun exits, the remote task is gone.
-cat >"$DIR/cancel.sh" <<'SCRIPT'
+bg_salloc cancel <<'SCRIPT'
 #!/bin/sh
 echo "$SLURM_JOB_ID" >cancel.id
 srun --pty sh -c 'echo $$ >cancel.task; exec sleep 318' </dev/null >/dev/null 2>cancel.err
 echo "srun=$?" >cancel.rc
 SCRIPT
-chmod +x "$DIR/cancel.sh"
-(cd "$DIR" && exec "$AIDC" salloc -N1 ./cancel.sh 2>/dev/null) &
-spid=$!
 wait_for 60 test -s "$DIR/cancel.task" || fail "the task did not start"
 task=$(cat "$DIR/cancel.task")
 "$AIDC" scancel "$(cat "$DIR/cancel.id").0" || fail "scancel JOB.STEP"
