@@ -27,6 +27,9 @@
 #include "util/util.h"
 
 static volatile sig_atomic_t sa_signal;
+/* The command the user ran: every message's prefix ("salloc", or "srun"
+ * when srun makes its allocation, cli_srun_alloc.c). */
+static const char *sa_me = "salloc";
 
 static void sa_on_signal(int sig)
 {
@@ -39,7 +42,7 @@ static void sa_release(const char *sp, long long id)
 	char path[64];
 	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
 	struct api_call c = {0};
-	cli_call_retry("salloc", sp, "POST", path, NULL, 0, &c,
+	cli_call_retry(sa_me, sp, "POST", path, NULL, 0, &c,
 		       cli_call_wait_flag(sp) | CLI_CALL_QUIET);
 	aidc_buf_release(&c.reply);
 }
@@ -51,9 +54,9 @@ static int sa_wait(const char *sp, long long id, json_t **job)
 	for (;;) {
 		json_t *j = NULL;
 		char why[256];
-		int rc = cli_slurm_get_job("salloc", sp, id, &j, why, sizeof why);
+		int rc = cli_slurm_get_job(sa_me, sp, id, &j, why, sizeof why);
 		if (rc)
-			return rc == 1 ? fprintf(stderr, "salloc: error: job %lld: %s\n", id, why),
+			return rc == 1 ? fprintf(stderr, "%s: error: job %lld: %s\n", sa_me, id, why),
 			       CLI_EXIT_FAIL : rc;
 		const char *st = cli_slurm_str(j, "state");
 		if (!strcmp(st, "running")) {
@@ -61,21 +64,21 @@ static int sa_wait(const char *sp, long long id, json_t **job)
 			return 0;
 		}
 		if (strcmp(st, "pending")) {
-			fprintf(stderr, "salloc: error: Job allocation %lld ended before it was "
-					"granted (%s%s%s)\n",
+			fprintf(stderr, "%s: error: Job allocation %lld ended before it was "
+					"granted (%s%s%s)\n", sa_me,
 				id, st, *cli_slurm_str(j, "reason") ? ": " : "",
 				cli_slurm_str(j, "reason"));
 			json_decref(j);
 			return CLI_EXIT_FAIL;
 		}
 		if (!said)
-			fprintf(stderr, "salloc: job %lld queued and waiting for resources (%s)\n",
+			fprintf(stderr, "%s: job %lld queued and waiting for resources (%s)\n", sa_me,
 				id, cli_slurm_str(j, "pending_reason"));
 		said = true;
 		json_decref(j);
 		if (sa_signal) {
 			sa_release(sp, id);
-			fprintf(stderr, "salloc: Job allocation %lld has been revoked.\n", id);
+			fprintf(stderr, "%s: Job allocation %lld has been revoked.\n", sa_me, id);
 			return 128 + sa_signal;
 		}
 		poll(NULL, 0, 250);
@@ -106,8 +109,8 @@ static void sa_path(void)
 		aidc_free(v);
 		return;
 	}
-	fprintf(stderr, "salloc: warning: no slurm-bin folder beside aidc: the srun on your PATH "
-			"may not be aidc's\n");
+	fprintf(stderr, "%s: warning: no slurm-bin folder beside aidc: the srun on your PATH "
+			"may not be aidc's\n", sa_me);
 }
 
 /* The allocation's variables: vars (submit time) and the job's id and nodes. */
@@ -139,13 +142,13 @@ static bool sa_ended(const char *sp, long long id)
 {
 	json_t *j = NULL;
 	char why[256];
-	if (cli_slurm_get_job("salloc", sp, id, &j, why, sizeof why) != 0)
+	if (cli_slurm_get_job(sa_me, sp, id, &j, why, sizeof why) != 0)
 		return false;
 	const char *st = cli_slurm_str(j, "state");
 	bool ended = strcmp(st, "running") && strcmp(st, "pending");
 	if (ended)
-		fprintf(stderr, "salloc: Job allocation %lld has been revoked (%s%s%s): srun "
-				"cannot start steps on it now\n",
+		fprintf(stderr, "%s: Job allocation %lld has been revoked (%s%s%s): srun "
+				"cannot start steps on it now\n", sa_me,
 			id, st, *cli_slurm_str(j, "reason") ? ": " : "", cli_slurm_str(j, "reason"));
 	json_decref(j);
 	return ended;
@@ -160,12 +163,12 @@ static int sa_command(const char *sp, long long id, char **cmd)
 	char **argv = cmd && cmd[0] ? cmd : dflt;
 	pid_t pid = fork();
 	if (pid < 0)
-		return fprintf(stderr, "salloc: error: fork: %s\n", strerror(errno)), CLI_EXIT_FAIL;
+		return fprintf(stderr, "%s: error: fork: %s\n", sa_me, strerror(errno)), CLI_EXIT_FAIL;
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
 		execvp(argv[0], argv);
-		fprintf(stderr, "salloc: error: %s: %s\n", argv[0], strerror(errno));
+		fprintf(stderr, "%s: error: %s: %s\n", sa_me, argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	int st = 0;
@@ -200,13 +203,13 @@ static void sa_end(const char *sp, long long id, int rc)
 	snprintf(body, sizeof body, "{\"op\":\"release\",\"step\":0,\"exit_code\":%d}",
 		 rc < 0 ? 1 : rc > 255 ? 255 : rc);
 	struct api_call c = {0};
-	int posted = cli_call_retry("salloc", sp, "POST", path, body, strlen(body), &c,
+	int posted = cli_call_retry(sa_me, sp, "POST", path, body, strlen(body), &c,
 				    cli_call_wait_flag(sp) | CLI_CALL_QUIET);
 	aidc_buf_release(&c.reply);
 	for (int64_t end = aidc_mono_ms() + SA_END_WAIT_MS; posted == 0 && aidc_mono_ms() < end;) {
 		json_t *j = NULL;
 		char why[256];
-		if (cli_slurm_get_job("salloc", sp, id, &j, why, sizeof why) != 0)
+		if (cli_slurm_get_job(sa_me, sp, id, &j, why, sizeof why) != 0)
 			break;
 		bool live = !strcmp(cli_slurm_str(j, "state"), "running");
 		json_decref(j);
@@ -217,22 +220,24 @@ static void sa_end(const char *sp, long long id, int rc)
 	sa_release(sp, id); /* quiet when the job has ended already */
 }
 
-int cli_salloc_session(const char *sp, long long id, char **cmd, const char *vars)
+int cli_salloc_session(const char *me, const char *sp, long long id, char **cmd,
+		       const char *vars)
 {
+	sa_me = me;
 	struct sigaction sa = {.sa_handler = sa_on_signal};
 	sigemptyset(&sa.sa_mask);
 	const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t k = 0; k < AIDC_ARRAY_LEN(sigs); k++)
 		sigaction(sigs[k], &sa, NULL);
-	fprintf(stderr, "salloc: Pending job allocation %lld\n", id);
+	fprintf(stderr, "%s: Pending job allocation %lld\n", sa_me, id);
 	json_t *job = NULL;
 	int rc = sa_wait(sp, id, &job);
 	if (rc)
 		return rc;
-	fprintf(stderr, "salloc: Granted job allocation %lld\n", id);
+	fprintf(stderr, "%s: Granted job allocation %lld\n", sa_me, id);
 	bool sa_ok = false; /* the command ran: its status ends the allocation */
 	if (sa_env(id, job, vars) != 0) {
-		fprintf(stderr, "salloc: error: cannot set the allocation's environment\n");
+		fprintf(stderr, "%s: error: cannot set the allocation's environment\n", sa_me);
 		rc = CLI_EXIT_FAIL;
 	} else {
 		signal(SIGINT, SIG_IGN); /* the terminal's ^C is the command's */
@@ -241,7 +246,7 @@ int cli_salloc_session(const char *sp, long long id, char **cmd, const char *var
 		sa_ok = true;
 	}
 	json_decref(job);
-	fprintf(stderr, "salloc: Relinquishing job allocation %lld\n", id);
+	fprintf(stderr, "%s: Relinquishing job allocation %lld\n", sa_me, id);
 	if (sa_ok)
 		sa_end(sp, id, rc);
 	else

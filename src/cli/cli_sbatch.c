@@ -753,7 +753,7 @@ static int submit(const struct sbatch_cl *cl, const struct api_sbatch *sb, const
 	aidc_buf_release(&c.reply);
 	if (cl->salloc) {
 		char *vars = salloc_vars(sb, r);
-		rc = id > 0 ? cli_salloc_session(sp, id, cl->cmd, vars) : CLI_EXIT_FAIL;
+		rc = id > 0 ? cli_salloc_session(me, sp, id, cl->cmd, vars) : CLI_EXIT_FAIL;
 		aidc_free(vars);
 		return rc;
 	}
@@ -833,9 +833,14 @@ static int salloc_prepare(struct sbatch_cl *cl, char *name, size_t n)
 
 int cli_salloc_main(int argc, char **argv)
 {
+	return cli_salloc_as("salloc", argc, argv);
+}
+
+int cli_salloc_as(const char *as, int argc, char **argv)
+{
 	struct sbatch_cl cl = {.salloc = true};
 	char name[AIDC_MAX_NAME_BYTES];
-	me = "salloc";
+	me = as;
 	int rc = parse_cl(argc, argv, &cl);
 	if (rc == 0 && !cl.help && !cl.version) {
 		cl.opts = aidc_reallocarray(cl.opts, cl.nopts + 3, sizeof *cl.opts);

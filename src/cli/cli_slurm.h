@@ -96,8 +96,20 @@ bool cli_slurm_in_list(const char *list, const char *s);
  */
 /* salloc (cli_salloc.c): job id submitted by cli_sbatch.c; waits until it
  * runs, runs cmd (NULL: $SHELL) with vars (a JSON array of "K=V") and the
- * job's id and nodes set, then cancels the job. The command's status. */
-int cli_salloc_session(const char *sp, long long id, char **cmd, const char *vars);
+ * job's id and nodes set, then ends the job. The command's status. me
+ * prefixes every message ("salloc", or "srun" making its allocation). */
+int cli_salloc_session(const char *me, const char *sp, long long id, char **cmd,
+		       const char *vars);
+/* salloc's main with its messages prefixed by me (cli_sbatch.c). */
+int cli_salloc_as(const char *me, int argc, char **argv);
+/* srun outside any allocation (cli_srun_alloc.c): whether srun must make
+ * one (SLURM_JOB_ID is not set); whether option name (long, no dashes) is
+ * the allocation's; and the allocation with the step in it: salloc with
+ * the allocation's options of the normalized argv v, running aidc srun with
+ * the step's options and command. */
+bool cli_srun_outside(void);
+bool cli_srun_alloc_option(const char *name);
+int cli_srun_allocate(const struct cli_flag *f, size_t nf, int vc, char **v, char **command);
 /* srun steps (GET /v1/steps, docs/slurm.md): with ids (a comma list of job
  * ids or JOB.STEP, any number: asked 64 at a time), every step of them;
  * with NULL, the running steps of the jobs the caller may see. Appended to

@@ -78,6 +78,12 @@ static const struct cli_slurm_refused sr_refused[] = {
 			   "not implemented"},
     {"jobid", 0, "ID", "a step runs in the job it is started from"},
     {"dependency", 'd', "LIST", "a step runs at once inside its job"},
+    /* allocation options: applied when srun makes the allocation (cli_srun_alloc.c) */
+    {"gpus-per-node", 0, "N", "a step uses its job's allocation"},
+    {"mem-per-gpu", 0, "SIZE", "a step uses its job's allocation"},
+    {"cpus-per-gpu", 0, "N", "a step uses its job's allocation"},
+    {"begin", 0, "TIME", "a step runs at once inside its job"},
+    {"hold", 'H', NULL, "a step runs at once inside its job"},
 };
 
 static const struct cli_slurm_short sr_short[] = {
@@ -89,7 +95,7 @@ static const struct cli_slurm_short sr_short[] = {
     {'x', "--exclude", true},	    {'C', "--constraint", true},    {'p', "--partition", true},
     {'A', "--account", true},	    {'q', "--qos", true},	    {'G', "--gpus", true},
     {'m', "--distribution", true},  {'r', "--relative", true},	    {'W', "--wait", true},
-    {'i', "--input", true},	    {'d', "--dependency", true},
+    {'i', "--input", true},	    {'d', "--dependency", true},	    {'H', "--hold", false},
 };
 
 struct sr_opts {
@@ -285,11 +291,11 @@ static int sr_job_env(struct sr_job *j)
 	const char *sa = getenv("AIDC_SALLOC");
 	j->external = sa && !strcmp(sa, "1") && !getenv("AIDC_JOB_ID");
 	if (!j->job || !*j->job || (!getenv("AIDC_JOB_ID") && !j->external)) {
-		fprintf(stderr, "srun: error: not inside an aidc batch job or salloc allocation "
-				"(SLURM_JOB_ID is not set): srun starts job steps inside 'aidc "
-				"sbatch' jobs and 'aidc salloc'; it does not make an allocation of "
-				"its own here: for an interactive shell, 'salloc [options] srun --pty "
-				"bash' (docs/slurm.md)\n");
+		fprintf(stderr, "srun: error: SLURM_JOB_ID=%s is not an aidc batch job or salloc "
+				"allocation (neither AIDC_JOB_ID nor AIDC_SALLOC=1 is set): unset "
+				"SLURM_JOB_ID and srun makes an allocation of its own "
+				"(docs/slurm.md)\n",
+			j->job ? j->job : "");
 		return CLI_EXIT_FAIL;
 	}
 	j->node = getenv("SLURMD_NODENAME") ? getenv("SLURMD_NODENAME") : "";
@@ -375,17 +381,37 @@ static int sr_layout(struct sr_opts *o, struct sr_job *j)
 	return 0;
 }
 
-/* Checks the options against the job; CLI_EXIT_USAGE after one line. */
-static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
+/* The checks of the options alone (before any allocation); CLI_EXIT_USAGE
+ * after one line. */
+static int sr_check_opts(struct sr_opts *o)
 {
-	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused), ""))
-		return CLI_EXIT_USAGE;
 	if (o->pty && (o->label || o->out || o->err))
 		return fprintf(stderr, "srun: error: --pty with --%s: task 0's output goes to srun's "
 				       "terminal, the other tasks' to /dev/null\n",
 			       o->label ? "label" : o->out ? "output" : "error"),
 		       CLI_EXIT_USAGE;
-	int rc = sr_layout(o, j);
+	if (o->mpi && strcmp(o->mpi, "none"))
+		return fprintf(stderr, "srun: error: --mpi=%s: only none is supported here (no PMI "
+				       "server); start MPI with its own launcher inside the step\n",
+			       o->mpi),
+		       CLI_EXIT_USAGE;
+	if (o->gpu_bind && strcmp(o->gpu_bind, "none"))
+		return fprintf(stderr, "srun: error: --gpu-bind=%s: only none is supported here; "
+				       "use --gpus-per-task\n",
+			       o->gpu_bind),
+		       CLI_EXIT_USAGE;
+	return 0;
+}
+
+/* Checks the options against the job; CLI_EXIT_USAGE after one line. */
+static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
+{
+	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused), ""))
+		return CLI_EXIT_USAGE;
+	int rc = sr_check_opts(o);
+	if (rc)
+		return rc;
+	rc = sr_layout(o, j);
 	if (rc)
 		return rc;
 	/* Every node of a batch job has the same CPUs and devices; node 0 the most tasks. */
@@ -400,16 +426,6 @@ static int sr_check(struct sr_opts *o, struct sr_job *j, int64_t *limit_s)
 		return fprintf(stderr, "srun: error: Unable to create step for job %s: %lld tasks x "
 				       "%lld GPUs is more than the job's %zu devices on %s\n",
 			       j->job, (long long)j->nlocal, (long long)o->gpt, j->ndev, j->node),
-		       CLI_EXIT_USAGE;
-	if (o->mpi && strcmp(o->mpi, "none"))
-		return fprintf(stderr, "srun: error: --mpi=%s: only none is supported here (no PMI "
-				       "server); start MPI with its own launcher inside the step\n",
-			       o->mpi),
-		       CLI_EXIT_USAGE;
-	if (o->gpu_bind && strcmp(o->gpu_bind, "none"))
-		return fprintf(stderr, "srun: error: --gpu-bind=%s: only none is supported here; "
-				       "use --gpus-per-task\n",
-			       o->gpu_bind),
 		       CLI_EXIT_USAGE;
 	*limit_s = 0;
 	if (o->time && (api_parse_time_limit(o->time, limit_s) != 0))
@@ -1905,6 +1921,21 @@ static int sr_holder(void)
 	return CLI_EXIT_OK; /* not reached */
 }
 
+/* srun outside any allocation makes one (cli_srun_alloc.c). The options are
+ * checked first; the allocation's own are not refused then. */
+static int sr_outside(struct sr_opts *o, const struct cli_flag *f, size_t nf, int vc, char **v,
+		      char **command)
+{
+	for (size_t i = 0; i < AIDC_ARRAY_LEN(sr_refused); i++)
+		if (cli_srun_alloc_option(sr_refused[i].name))
+			o->refused[i].given = false;
+	if (cli_slurm_refuse("srun", sr_refused, o->refused, AIDC_ARRAY_LEN(sr_refused),
+			     "; nothing was allocated"))
+		return CLI_EXIT_USAGE;
+	int rc = sr_check_opts(o);
+	return rc ? rc : cli_srun_allocate(f, nf, vc, v, command);
+}
+
 int cli_srun_main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--aidc-step-holder"))
@@ -1920,7 +1951,9 @@ int cli_srun_main(int argc, char **argv)
 	    "(SLURM_PROCID, SLURM_LOCALID, SLURM_NODEID, SLURM_STEP_ID, ...) and RANK, "
 	    "LOCAL_RANK, WORLD_SIZE for the step; waits for them and exits with the highest "
 	    "exit code (128 + signal for a killed task). Installed as 'srun' first on a batch "
-	    "job's PATH; options with no meaning here are refused naming them (docs/slurm.md).",
+	    "job's PATH; options with no meaning here are refused naming them (docs/slurm.md). "
+	    "Outside any job (no SLURM_JOB_ID) srun makes the allocation with the allocation's "
+	    "options and runs the step in it, as salloc running srun.",
 	    flags, nflags};
 	int split = sr_split(flags, nflags, argc, argv);
 	char **command = argv + split + (split < argc && !strcmp(argv[split], "--"));
@@ -1936,6 +1969,8 @@ int cli_srun_main(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	else if (!rc && !*command)
 		rc = cli_refuse(&cmd, "no command to run (srun [options] COMMAND [ARGS...])");
+	else if (!rc && cli_srun_outside())
+		rc = sr_outside(&o, flags, nflags, vc, v, command);
 	else if (!rc && (rc = sr_job_env(&j)) == 0 && (rc = sr_check(&o, &j, &limit_s)) == 0)
 		rc = sr_run(&o, &j, command, limit_s);
 	aidc_hostlist_free(j.hosts, j.nhosts);

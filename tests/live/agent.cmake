@@ -80,6 +80,9 @@ aidc_live_test(NAME live_srun_steps SCRIPT srun_steps.sh TIMEOUT 240)
 # salloc (srun_salloc.sh, 2 agents): the allocation's environment, srun steps on
 # both nodes from outside the job, exit codes, release, refusals, revocation.
 aidc_live_test(NAME live_srun_salloc SCRIPT srun_salloc.sh TIMEOUT 180)
+# srun outside an allocation (srun_alloc.sh, 2 agents): it makes the allocation
+# and runs its step in it; options split between job and step; refusals.
+aidc_live_test(NAME live_srun_alloc SCRIPT srun_alloc.sh TIMEOUT 180)
 # srun --pty (srun_pty.sh, 1 agent): task 0 on a pseudo terminal under salloc
 # and in a batch job; window size, ^C, a node that cannot connect back, a
 # wrong token, srun killed.

@@ -90,7 +90,8 @@ check_eq "srun exits 0" "$(cat "$DIR/sigs.rc" 2>&1)" "srun=0"
 out=$( (cd "$DIR" && "$AIDC" sbatch --signal=USR1 --wrap true 2>&1) ) && fail "--signal without -t accepted: $out" ||
 	{ [[ "$out" == *"needs a time limit"* ]] && ok "--signal without -t refused: $out" || fail "no -t: $out"; }
 
-out=$(env -u SLURM_JOB_ID -u AIDC_JOB_ID "$AIDC" srun true 2>&1); rc=$?
-check_eq "srun outside a job fails" "$rc" 1
-[[ "$out" == *"not inside an aidc batch job"* ]] && ok "and says why: $out" || fail "outside: $out"
+out=$(SLURM_JOB_ID=77 env -u AIDC_JOB_ID -u AIDC_SALLOC "$AIDC" srun true 2>&1); rc=$?
+check_eq "srun in another system's job fails" "$rc" 1
+[[ "$out" == *"SLURM_JOB_ID=77 is not an aidc batch job"* ]] && ok "and says why: $out" ||
+	fail "outside: $out"
 finish

@@ -13,7 +13,8 @@
 # a connection with a wrong token is dropped; an srun killed with SIGKILL
 # takes its remote shell with it (hangup) and its step does not stay
 # running; scancel JOB.STEP ends a --pty step; with -n 2 only task 0's
-# output comes; --pty with -l and srun outside an allocation are refused.
+# output comes; --pty with -l is refused; srun --pty bash outside an
+# allocation makes one and gives its node's shell a terminal.
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
@@ -207,9 +208,11 @@ grep -q "out-1" <<<"$out" && fail "task 1's output came: $out" || ok "-n 2: task
 out=$(cd "$DIR" && "$AIDC" salloc -N1 srun --pty -l true 2>&1 </dev/null)
 [[ "$out" == *"srun: error: --pty with --label: task 0's output goes to srun's terminal"* ]] &&
 	ok "--pty with -l refused" || fail "-l: $out"
-out=$(env -u SLURM_JOB_ID "$AIDC" srun --pty bash 2>&1 </dev/null) && fail "srun outside an allocation ran"
-[[ "$out" == *"salloc [options] srun --pty bash"* ]] && ok "outside an allocation: refused, naming salloc" ||
-	fail "outside: $out"
+out=$(printf 'tty; exit 6\n' |
+	env -u SLURM_JOB_ID -u AIDC_JOB_ID -u AIDC_SALLOC "$AIDC" srun --pty bash --norc --noprofile 2>&1)
+check_eq "srun --pty bash outside an allocation makes one: the shell's status" "$?" 6
+[[ "$out" == *"/dev/pts/"* && "$out" == *"srun: Granted job allocation"* ]] &&
+	ok "on a terminal of the allocation's node" || fail "outside: $out"
 
 echo "FAILS=$FAILS"
 [ "$FAILS" -eq 0 ]
