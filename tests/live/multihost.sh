@@ -11,7 +11,10 @@
 #
 # Checks: the runbook's first job runs a task on each node; node addresses
 # chosen from the route to the controller; a remote user's single job (no
-# credential in its environment); a 2-node gang whose MASTER_ADDR is rank 0's
+# credential in its environment); its 2-node batch job's srun on both nodes
+# through the job's credential, which submits nothing, cannot sign in to the
+# dashboard and is refused once the job ended; salloc + srun --pty and srun
+# outside an allocation from the login host; a 2-node gang whose MASTER_ADDR is rank 0's
 # node address; a 2-node PyTorch DDP step (gloo, CPU; skipped with the reason
 # without torch); agent kill -9 and restart with the runbook's command (its
 # job adopted and completed once); controller kill -9 and restart (a remote
@@ -231,12 +234,18 @@ case "$(cat "$OUTD/$id.out" 2>&1)" in "batch as nobody on mh-a"*) ok "it ran as 
 # (scoped to the job: sbatch from inside it is refused), which ends with it
 printf '#!/bin/sh\nsrun -l hostname\necho "$AIDC_JOB_CRED" >%s/cred.$SLURM_JOB_ID\nsbatch --wrap true 2>%s/sb.$SLURM_JOB_ID || true\n' \
 	"$OUTD" "$OUTD" >"$DIR/login/home/b2.sh"
+# ... and it cannot sign in to the dashboard (POST /ui/login) while it is valid
+printf 'curl -s -m 10 --cacert "$AIDC_JOB_CACERT" -d "{\\"token\\":\\"$AIDC_JOB_CRED\\"}" "$AIDC_JOB_CONTROLLER/ui/login" >%s/login.$SLURM_JOB_ID\n' \
+	"$OUTD" >>"$DIR/login/home/b2.sh"
 id=$(remote sbatch --parsable -N 2 -o "$OUTD/%j.out" b2.sh 2>&1)
 check_eq "remote 2-node batch job with srun completes" "$(rwait_state "$id" "$END" 60)" completed
 check_eq "srun ran a task on each node" "$(sort "$OUTD/$id.out" 2>&1 | tr '\n' ' ')" "0: mh-a1 1: mh-a2 "
 grep -q "reaches only its own job's steps" "$OUTD/sb.$id" 2>/dev/null &&
 	ok "the job's credential submits nothing: $(cat "$OUTD/sb.$id")" ||
 	fail "the job's credential submits nothing: got '$(cat "$OUTD/sb.$id" 2>&1)'"
+grep -q "a job's credential cannot sign in" "$OUTD/login.$id" 2>/dev/null &&
+	ok "the job's credential cannot sign in to the dashboard: $(cat "$OUTD/login.$id")" ||
+	fail "the job's credential signs in: got '$(cat "$OUTD/login.$id" 2>&1)'"
 out=$(in_ns login curl -s -m 10 --cacert "$DIR/login/home/.aidc/ca.pem" \
 	-H "Authorization: Bearer $(cat "$OUTD/cred.$id" 2>/dev/null)" "https://$HEAD_IP:6820/v1/jobs/$id/steps")
 case "$out" in *"attempt 0: that attempt does not run"*) ok "an ended job's credential is refused" ;;
@@ -248,6 +257,10 @@ rc=$?
 check_eq "salloc + srun --pty from the login host exits with the shell's status" "$rc" 3
 case "$out" in *"pty on mh-a"*/dev/pts/*) ok "its shell ran on a node on a terminal" ;;
 *) fail "its shell ran on a node on a terminal: got '$out'" ;; esac
+# 1e. srun from the login host outside any allocation makes one across the nodes
+out=$(remote srun -N 2 -l hostname 2>/dev/null)
+check_eq "srun -N 2 from the login host: exit 0" "$?" 0
+check_eq "one task on each node" "$(sort <<<"$out" | tr '\n' ' ')" "0: mh-a1 1: mh-a2 "
 for h in a1 a2; do
 	grep -q "cannot reach their scripts" "$DIR/$h/var/log/aidc-agent.log" &&
 		fail "agent $h warns of its state directory: $(grep 'cannot reach' "$DIR/$h/var/log/aidc-agent.log")" ||
