@@ -3,7 +3,13 @@
  * Linux process control for the agent (agent_int.h): fork/exec of a task in
  * its own session and process group, privilege drop to the job's uid/gid,
  * working directory, stdout/stderr, and exec-failure reporting through a
- * close-on-exec pipe (0 bytes read = exec succeeded).
+ * close-on-exec pipe (0 bytes read = exec succeeded). A task under a shim
+ * starts as aidc-task (task_main.c, installed beside aidc-daemon), exec'd
+ * from a clone(CLONE_VM | CLONE_VFORK) child as posix_spawn does, and runs
+ * the child's side (proc_child.c) there: a fork of the agent cost ~6 ms of
+ * CPU per task (page-table copy, copy-on-write faults in the agent and the
+ * child; bench/live_throughput --sbatch-only). Without aidc-task the agent
+ * forks and runs the same code.
  *
  * Order in the child matters: setsid first (the task must not get the
  * agent's terminal signals); then into the task's cgroup(s) and rlimits
@@ -31,35 +37,15 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "agent/proc_child.h"
 #include "util/util.h"
-
-struct child_err {
-	int stage; /* 1 setsid, 2 groups, 3 setgid, 4 setuid, 5 chdir, 6 exec, 7 cgroup, 8 rlimit,
-		    * 9 fork (of the shim) */
-	int err;
-};
-
-static void child_fail(int fd, int stage)
-{
-	struct child_err ce = {stage, errno};
-	ssize_t w = write(fd, &ce, sizeof ce);
-	(void)w;
-	_exit(127);
-}
 
 /* Supplementary groups are looked up BEFORE fork: the agent has threads, so
  * between fork and exec only async-signal-safe calls are allowed, and
  * initgroups (NSS, malloc) is not one of them. The child calls setgroups. */
-#define MAX_GROUPS 1024
-
-struct groups {
-	gid_t g[MAX_GROUPS];
-	int n;
-};
-
-static void lookup_groups(const struct agent_launch *l, struct groups *gr)
+static void lookup_groups(const struct agent_launch *l, struct agent_groups *gr)
 {
-	gr->n = MAX_GROUPS;
+	gr->n = AGENT_MAX_GROUPS;
 	if (!l->drop_privileges || getgrouplist(l->user, (gid_t)l->gid, gr->g, &gr->n) < 0) {
 		/* Unknown user or more groups than we keep: the primary group only. */
 		gr->g[0] = (gid_t)l->gid;
@@ -67,246 +53,9 @@ static void lookup_groups(const struct agent_launch *l, struct groups *gr)
 	}
 }
 
-/* setgroups, setgid, setuid, and a check that root cannot be regained. */
-static int drop(const struct agent_launch *l, const struct groups *gr)
-{
-	if (setgroups((size_t)gr->n, gr->g) != 0)
-		return 2;
-	if (setgid((gid_t)l->gid) != 0)
-		return 3;
-	if (setuid((uid_t)l->uid) != 0)
-		return 4;
-	if (l->uid != 0 && setuid(0) == 0)
-		return 4;
-	return 0;
-}
-
-/* Closes every descriptor from 3 up except the n in keep (-1 = none): a
- * child that waits (at its gate, as the shim, or following output) must not
- * hold the write ends of other tasks' gate and stop pipes, or their children
- * would never see EOF when the agent dies. */
-static void close_except(const int *keep, size_t n)
-{
-	int k[4];
-	size_t m = 0;
-	for (size_t i = 0; i < n && m < 4; i++)
-		if (keep[i] >= 3)
-			k[m++] = keep[i];
-	for (size_t i = 1; i < m; i++) /* insertion sort of at most 4 */
-		for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--) {
-			int x = k[j];
-			k[j] = k[j - 1];
-			k[j - 1] = x;
-		}
-	unsigned next = 3;
-	for (size_t i = 0; i < m; i++) {
-		if ((unsigned)k[i] > next)
-			close_range(next, (unsigned)k[i] - 1, 0);
-		if ((unsigned)k[i] + 1 > next)
-			next = (unsigned)k[i] + 1;
-	}
-	close_range(next, ~0u, 0);
-}
-
-/* Waits up to keep_s (for a restarted agent to read the name, or for the
- * agent to kill it); SIGKILL ends it sooner, and so does the removal of the
- * agent's state directory (no agent will come back for it). */
-static void keep_name(time_t keep_s, const char *state_dir)
-{
-	for (time_t waited = 0; waited < keep_s; waited += 2) {
-		struct timespec ts = {2, 0};
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-		}
-		struct stat sb;
-		if (state_dir && stat(state_dir, &sb) != 0 && errno == ENOENT)
-			return;
-	}
-}
-
-/* Waits at the gate: the agent writes 'g' once the task is in its state
- * file, or 'x' when it forgets the task (the child exits at once, reaped by
- * that agent). EOF means the agent died first: the program never runs, and
- * the orphan says so in its name for a restarted agent, which then waits for
- * the launch order again. The EOF can arrive before the child is reparented
- * (a dying process closes its files first), so EOF alone decides: getppid()
- * may still name the agent. */
-static void wait_gate(int gate_fd, const char *state_dir)
-{
-	char go = 0;
-	ssize_t n;
-	do
-		n = read(gate_fd, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || go != 'g') {
-		prctl(PR_SET_NAME, AGENT_EXIT_COMM "n", 0, 0, 0);
-		if (n != 1)
-			keep_name(AGENT_GATE_KEEP_S, state_dir);
-		_exit(127);
-	}
-	close(gate_fd);
-}
-
-/* Writes the decimal v at p (async-signal-safe); returns the end. */
-static char *put_uint(char *p, unsigned v)
-{
-	char tmp[12];
-	int n = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* The shim: the task's leader process stays the agent's child (root, in the
- * task's session, process group and cgroup; signals other than SIGKILL are
- * ignored) while the program runs in its own child. When the program ends
- * the shim keeps its status in its name (AGENT_EXIT_COMM "e<code>" or
- * "s<signal>"), writes its pid to the agent's notify pipe and waits to be
- * killed: the agent kills it only once the exit is in tasks.json, so a kill
- * -9 of the agent at any moment leaves the status with the shim or in the
- * file, and a restarted agent reports the real exit instead of "lost". */
-static void shim(pid_t prog, int notify_fd, pid_t agent, const char *state_dir)
-{
-	int st;
-	pid_t r;
-	do
-		r = waitpid(prog, &st, 0);
-	while (r < 0 && errno == EINTR);
-	char name[16] = AGENT_EXIT_COMM, *p = name + sizeof AGENT_EXIT_COMM - 1;
-	bool sig = r == prog && WIFSIGNALED(st);
-	*p++ = sig ? 's' : 'e';
-	p = put_uint(p, r != prog ? 127u : sig ? (unsigned)WTERMSIG(st) : (unsigned)WEXITSTATUS(st));
-	*p = '\0';
-	prctl(PR_SET_NAME, name, 0, 0, 0);
-	pid_t me = getpid();
-	/* Non-blocking: a full pipe is retried; a dead agent (EPIPE, or the pipe
-	 * closed) is not: a restarted one reads the name. */
-	while (notify_fd >= 0) {
-		ssize_t w = write(notify_fd, &me, sizeof me);
-		if (w == (ssize_t)sizeof me || (w < 0 && errno != EAGAIN && errno != EINTR) ||
-		    getppid() != agent)
-			break;
-		struct timespec ts = {0, 10 * 1000000};
-		nanosleep(&ts, NULL);
-	}
-	if (notify_fd >= 0)
-		close(notify_fd);
-	keep_name(AGENT_SHIM_KEEP_S, state_dir);
-	_exit(127);
-}
-
-/* The program's side: privileges, directory, stdio, exec. */
-static void program(const struct agent_launch *l, const struct groups *gr, int errfd)
-{
-	int stage;
-	if (l->drop_privileges && (stage = drop(l, gr)) != 0)
-		child_fail(errfd, stage);
-	if (chdir(l->cwd) != 0)
-		child_fail(errfd, 5);
-	umask(l->has_umask ? l->umask : 022);
-	int nul = open("/dev/null", O_RDONLY);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		if (nul > 2)
-			close(nul);
-	}
-	if (dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
-		child_fail(errfd, 6);
-	/* The task gets stdin/stdout/stderr only: whatever else the agent holds
-	 * (inherited from its own parent, libcurl sockets, a lock) must not leak
-	 * into user code. CLOEXEC, not close: errfd must work until exec. */
-	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-	execve(l->exe, l->argv, l->envp);
-	child_fail(errfd, 6);
-}
-
-struct prog_arg {
-	const struct agent_launch *l;
-	const struct groups *gr;
-	int errfd;
-};
-
-/* The program's stack while it shares the shim's memory (until exec). */
-#define PROG_STACK_BYTES (64 * 1024)
-
-static int program_main(void *arg)
-{
-	const struct prog_arg *pa = arg;
-	program(pa->l, pa->gr, pa->errfd);
-	return 127;
-}
-
-/* Runs in the child between fork and exec: only async-signal-safe calls.
- * gate_fd: -1, or the read end of the gate (l->gated). */
-static void child(const struct agent_launch *l, const struct groups *gr, int errfd, int gate_fd)
-{
-	pid_t agent = getppid();
-	int notify_fd = l->shim ? l->notify_fd : -1;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-	if (setsid() < 0)
-		child_fail(errfd, 1);
-	for (size_t i = 0; i < l->ncgroup_fds; i++)
-		if (l->cgroup_fds[i] >= 0 && write(l->cgroup_fds[i], "0", 1) != 1)
-			child_fail(errfd, 7);
-	if (l->rlimit_as_bytes) {
-		struct rlimit r = {l->rlimit_as_bytes, l->rlimit_as_bytes};
-		if (setrlimit(RLIMIT_AS, &r) != 0)
-			child_fail(errfd, 8);
-	}
-	if (l->rlimit_nproc) {
-		struct rlimit r = {l->rlimit_nproc, l->rlimit_nproc};
-		if (setrlimit(RLIMIT_NPROC, &r) != 0)
-			child_fail(errfd, 8);
-	}
-	struct agent_launch moved;
-	if (gate_fd >= 0) {
-		/* out/err move to 1/2 now: they are all the waiting child keeps. */
-		if (dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
-			child_fail(errfd, 6);
-		close_except((const int[]){errfd, gate_fd, notify_fd}, 3);
-		wait_gate(gate_fd, l->state_dir);
-		moved = *l;
-		moved.out_fd = 1;
-		moved.err_fd = 2;
-		moved.ncgroup_fds = 0;
-		if (!l->shim)
-			program(&moved, gr, errfd);
-		l = &moved;
-	}
-	if (!l->shim)
-		program(l, gr, errfd);
-	prctl(PR_SET_NAME, AGENT_SHIM_COMM, 0, 0, 0);
-	/* As posix_spawn does: the program's process shares the shim's memory
-	 * (no page-table copy of the agent's image, the larger part of a fork's
-	 * cost) on its own stack, and the shim sleeps until it execs or exits. */
-	struct prog_arg pa = {l, gr, errfd};
-	_Alignas(16) char stack[PROG_STACK_BYTES];
-	pid_t prog = clone(program_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-			   &pa);
-	if (prog < 0)
-		child_fail(errfd, 9);
-	/* The start pipe reports the program's exec: the shim lets go of it. */
-	close_except(&notify_fd, 1);
-	int nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		if (nul > 2)
-			close(nul);
-	}
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD)
-			signal(s, SIG_IGN);
-	shim(prog, notify_fd, agent, l->state_dir);
-}
+/* aidc-task beside this executable (agent_proc_init), or "" (then the
+ * agent forks itself for each task, as before aidc-task existed). */
+static char task_exe[AIDC_MAX_PATH_BYTES];
 
 /* The message for a child that failed before exec. */
 static int child_error(const struct child_err *ce, const char *cwd, const char *exe,
@@ -314,18 +63,115 @@ static int child_error(const struct child_err *ce, const char *cwd, const char *
 {
 	static const char *const stages[] = {"?",     "setsid", "setgroups", "setgid",
 					     "setuid", "chdir", "exec",   "cgroup",
-					     "setrlimit", "fork"};
-	const char *what = ce->stage >= 1 && ce->stage <= 9 ? stages[ce->stage] : "?";
+					     "setrlimit", "fork", "exec"};
+	const char *what = ce->stage >= 1 && ce->stage <= 10 ? stages[ce->stage] : "?";
 	return aidc_errf(e, AIDC_E_IO, "%s %s: %s", what,
-			 ce->stage == 5 ? cwd : (ce->stage == 6 ? exe : ""), strerror(ce->err));
+			 ce->stage == 5   ? cwd
+			 : ce->stage == 6 ? exe
+			 : ce->stage == 10 ? task_exe
+					  : "",
+			 strerror(ce->err));
 }
 
-/* fork + child(); the read end of the exec-report pipe goes to *rfd and,
+/* "a,b,c" of n values (an allocated string). */
+static char *join_i64(const int64_t *v, size_t n)
+{
+	size_t cap = n * 21 + 1, len = 0;
+	char *s = aidc_calloc(cap, 1);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "", (long long)v[i]);
+	return s;
+}
+
+/* aidc-task's arguments (task_main.c reads them); v[0..5] are allocated. */
+static char **task_argv(const struct agent_launch *l, const struct agent_groups *gr, int errfd,
+			int gate_fd)
+{
+	size_t argc = 0;
+	while (l->argv[argc])
+		argc++;
+	char **v = aidc_calloc(argc + 10, sizeof *v);
+	int64_t fds[5] = {errfd, gate_fd, l->shim ? l->notify_fd : -1, l->out_fd, l->err_fd};
+	int64_t cg[AGENT_CG_NCTL], g[AGENT_MAX_GROUPS];
+	for (size_t i = 0; i < l->ncgroup_fds; i++)
+		cg[i] = l->cgroup_fds[i];
+	for (int i = 0; i < gr->n; i++)
+		g[i] = gr->g[i];
+	int64_t rl[2] = {(int64_t)l->rlimit_as_bytes, (int64_t)l->rlimit_nproc};
+	int64_t id[6] = {l->drop_privileges, l->uid, l->gid, l->has_umask, l->umask, l->shim};
+	v[0] = aidc_strdup(AGENT_TASK_COMM);
+	v[1] = join_i64(fds, 5);
+	v[2] = join_i64(cg, l->ncgroup_fds);
+	v[3] = join_i64(rl, 2);
+	v[4] = join_i64(id, 6);
+	v[5] = join_i64(g, (size_t)gr->n);
+	v[6] = (char *)(l->state_dir ? l->state_dir : "");
+	v[7] = (char *)l->cwd;
+	v[8] = (char *)l->exe;
+	memcpy(v + 9, l->argv, argc * sizeof *v);
+	return v;
+}
+
+struct task_exec {
+	char *const *argv, *const *envp;
+	int fds[5 + AGENT_CG_NCTL];
+	size_t nfds;
+	int errfd;
+};
+
+/* The clone()d child until its exec of aidc-task. It shares the agent's
+ * memory (CLONE_VM; the agent's thread waits, CLONE_VFORK): its own stack
+ * and read-only data only, every signal blocked (aidc-task resets the
+ * handlers and the mask); its descriptor table is its own. */
+static int task_exec_main(void *arg)
+{
+	const struct task_exec *x = arg;
+	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+	for (size_t i = 0; i < x->nfds; i++)
+		if (x->fds[i] >= 0 && fcntl(x->fds[i], F_SETFD, 0) != 0)
+			agent_child_fail(x->errfd, 10);
+	execve(task_exe, x->argv, x->envp);
+	agent_child_fail(x->errfd, 10);
+	return 127;
+}
+
+/* The child's stack while it shares the agent's memory (until exec). */
+#define TASK_EXEC_STACK_BYTES (64 * 1024)
+
+/* As posix_spawn does: no copy of the agent's page tables, no copy-on-write
+ * faults in the agent afterwards. Returns the pid, or -1 with errno. */
+static pid_t spawn_task(const struct agent_launch *l, const struct agent_groups *gr, int errfd,
+			int gate_fd)
+{
+	struct task_exec x = {.envp = l->envp, .errfd = errfd, .nfds = 5 + l->ncgroup_fds};
+	char **v = task_argv(l, gr, errfd, gate_fd);
+	x.argv = v;
+	memcpy(x.fds, (const int[]){errfd, gate_fd, l->shim ? l->notify_fd : -1, l->out_fd,
+				    l->err_fd},
+	       5 * sizeof(int));
+	for (size_t i = 0; i < l->ncgroup_fds; i++)
+		x.fds[5 + i] = l->cgroup_fds[i];
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	_Alignas(16) char stack[TASK_EXEC_STACK_BYTES];
+	pid_t pid = clone(task_exec_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+			  &x);
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < 6; i++)
+		aidc_free(v[i]);
+	aidc_free(v);
+	errno = err;
+	return pid;
+}
+
+/* aidc-task (or fork + agent_child_run()); the read end of the exec-report pipe goes to *rfd and,
  * with gate_w, the write end of the gate to *gate_w. */
 static int spawn_child(const struct agent_launch *l, pid_t *out_pid, int *rfd, int *gate_w,
 		       struct aidc_err *e)
 {
-	struct groups gr;
+	struct agent_groups gr;
 	lookup_groups(l, &gr);
 	int p[2], g[2] = {-1, -1};
 	if (pipe2(p, O_CLOEXEC) != 0)
@@ -335,7 +181,8 @@ static int spawn_child(const struct agent_launch *l, pid_t *out_pid, int *rfd, i
 		close(p[1]);
 		return aidc_errf(e, AIDC_E_IO, "pipe: %s", strerror(errno));
 	}
-	pid_t pid = fork();
+	bool exec_task = l->shim && task_exe[0] && l->ncgroup_fds <= AGENT_CG_NCTL;
+	pid_t pid = exec_task ? spawn_task(l, &gr, p[1], g[0]) : fork();
 	if (pid < 0) {
 		int err = errno;
 		for (int i = 0; i < 2; i++) {
@@ -349,7 +196,7 @@ static int spawn_child(const struct agent_launch *l, pid_t *out_pid, int *rfd, i
 		close(p[0]);
 		if (g[1] >= 0)
 			close(g[1]);
-		child(l, &gr, p[1], g[0]);
+		agent_child_run(l, &gr, p[1], g[0]);
 	}
 	close(p[1]);
 	if (g[0] >= 0)
@@ -475,6 +322,18 @@ int agent_proc_reap(pid_t *pid, int *exit_code, int *term_signal)
 void agent_proc_init(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	char self[AIDC_MAX_PATH_BYTES];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash = n > 0 ? memrchr(self, '/', (size_t)n) : NULL;
+	if (slash)
+		snprintf(task_exe, sizeof task_exe, "%.*s/%s", (int)(slash - self), self,
+			 AGENT_TASK_COMM);
+	if (!slash || access(task_exe, X_OK) != 0) {
+		aidc_log(AIDC_LOG_WARN, "agent: %s not found beside this executable (%s): each task "
+			 "starts with a fork of the agent instead (slower)", AGENT_TASK_COMM,
+			 slash ? strerror(errno) : "no /proc/self/exe");
+		task_exe[0] = '\0';
+	}
 }
 
 /* /proc/PID/stat read into buf: "pid (comm) S ppid ...", where comm may hold
@@ -608,7 +467,7 @@ enum agent_shim_state agent_proc_shim_state(pid_t pid, int *exit_code, int *term
 	int64_t v;
 	if (!strcmp(comm, AGENT_SHIM_COMM))
 		return AGENT_SHIM_RUNNING;
-	if (comm[0] && !strcmp(comm, self))
+	if ((comm[0] && !strcmp(comm, self)) || !strcmp(comm, AGENT_TASK_COMM))
 		return AGENT_SHIM_FORKED;
 	if (strncmp(comm, AGENT_EXIT_COMM, k) != 0)
 		return AGENT_SHIM_OTHER;
@@ -642,7 +501,7 @@ static void copy_new(int src, int dst, off_t *off, char *buf, size_t cap)
  * sources until stop_fd reads EOF, if stop_fd >= 0). Exit 0 or 1. Only its
  * own descriptors are kept: a long-lived copier must not hold the write ends
  * of other tasks' gate and stop pipes. */
-static void copier(const struct agent_launch *who, const struct groups *gr, const int *srcs,
+static void copier(const struct agent_launch *who, const struct agent_groups *gr, const int *srcs,
 		   size_t nsrc, const char *path, bool append, int stop_fd)
 {
 	int keep[2] = {nsrc > 0 ? srcs[0] : -1, nsrc > 1 ? srcs[1] : -1};
@@ -652,8 +511,8 @@ static void copier(const struct agent_launch *who, const struct groups *gr, cons
 			_exit(1);
 		stop_fd = 0;
 	}
-	close_except(keep, 2);
-	if (who->drop_privileges && drop(who, gr) != 0)
+	agent_child_close_except(keep, 2);
+	if (who->drop_privileges && agent_child_drop(who, gr) != 0)
 		_exit(1);
 	if (path[0] != '/' && chdir(who->cwd) != 0)
 		_exit(1);
@@ -693,7 +552,7 @@ int agent_proc_copy_as_user(const struct agent_launch *who, const int *src_fds, 
 			    const char *path, bool append, int stop_fd, pid_t *out_pid,
 			    struct aidc_err *e)
 {
-	struct groups gr;
+	struct agent_groups gr;
 	lookup_groups(who, &gr);
 	pid_t pid = fork();
 	if (pid < 0)
