@@ -21,7 +21,7 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0 and 64 CPUs
 declared through SlurmdParameters=config_overrides, stopped by PID.
 
     live_throughput.py [--jobs N] [--clients N] [--no-slurm] [--history N]
-                       [--pg | --pg-uri URI] [--sbatch-only] [--rounds N]
+                       [--pg | --pg-uri URI] [--sbatch-only [--hold]] [--rounds N]
 
 --history N additionally runs N more trivial jobs through the AIDC center and
 reports the controller's RSS with N finished jobs in its history.
@@ -38,6 +38,10 @@ migrated; the bench adds jobs to it).
 `aidc sbatch -Q -o /dev/null --wrap true` processes against the same loops of
 Slurm's sbatch, --rounds pairs alternating which system goes first, each
 ratio and their median (each system starts fresh every round).
+--hold (with --sbatch-only) also measures the submission path alone: after
+the default measurement, the same loops submit held jobs (`sbatch -H` on
+both sides: nothing runs, so the CPU the center spends running jobs is not
+taken from the clients), which are then cancelled; both ratios are printed.
 The load average is printed before and after: the machine may be shared.
 This is a benchmark: it prints numbers and ratios and never fails on them.
 """
@@ -249,11 +253,14 @@ class Aidc:
         return jobs / t_sub, jobs / (done - t0)
 
     CLI_SUBMIT = {"submit": '"$0" submit -- true',
-                  "sbatch": '"$0" sbatch -Q -o /dev/null --wrap true'}
+                  "sbatch": '"$0" sbatch -Q -o /dev/null --wrap true',
+                  "sbatch_hold": '"$0" sbatch -Q -H -o /dev/null --wrap true'}
 
     def throughput_cli(self, jobs, clients, how="submit"):
-        """how: "submit" (aidc submit, a task per job) or "sbatch" (aidc
-        sbatch --wrap, the command line of Slurm's run)."""
+        """how: "submit" (aidc submit, a task per job), "sbatch" (aidc
+        sbatch --wrap, the command line of Slurm's run) or "sbatch_hold"
+        (the same, held: submissions/s only; the jobs are cancelled, and
+        the end-to-end rate is None)."""
         c = UnixHTTP(self.sock)
         base = self.finished(c)
         per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
@@ -266,6 +273,12 @@ class Aidc:
         t_sub = time.time() - t0
         if bad:
             raise SystemExit("AIDC: %d CLI clients failed" % bad)
+        if how == "sbatch_hold":
+            r = subprocess.run([AIDC, "scancel", "--me"], env=self.env, capture_output=True,
+                               text=True, timeout=120)
+            if r.returncode != 0:
+                raise SystemExit("AIDC: scancel of the held jobs failed: " + r.stderr)
+            return jobs / t_sub, None
         done = self.wait_done(c, base + jobs, 600)
         return jobs / t_sub, jobs / (done - t0)
 
@@ -376,16 +389,24 @@ class Slurm:
                 time.sleep(0.01)
         return out
 
-    def throughput_cli(self, jobs, clients):
+    def throughput_cli(self, jobs, clients, hold=False):
+        """hold: held jobs (sbatch -H), cancelled after; the end-to-end rate is None."""
         per = [jobs // clients + (1 if i < jobs % clients else 0) for i in range(clients)]
         t0 = time.time()
         procs = [subprocess.Popen(["/bin/sh", "-c", 'i=0; while [ $i -lt %d ]; do '
-                                   'sbatch -Q -o /dev/null --wrap true >/dev/null || exit 1; '
-                                   'i=$((i+1)); done' % k], env=self.env) for k in per]
+                                   'sbatch -Q %s-o /dev/null --wrap true >/dev/null || exit 1; '
+                                   'i=$((i+1)); done' % (k, "-H " if hold else "")],
+                                  env=self.env) for k in per]
         bad = sum(p.wait() != 0 for p in procs)
         t_sub = time.time() - t0
         if bad:
             raise SystemExit("Slurm: %d sbatch clients failed" % bad)
+        if hold:
+            r = subprocess.run(["scancel", "-u", str(os.geteuid()), "-t", "PENDING"],
+                               env=self.env, capture_output=True, text=True, timeout=120)
+            if r.returncode != 0:
+                raise SystemExit("Slurm: scancel of the held jobs failed: " + r.stderr)
+            return jobs / t_sub, None
         deadline = time.time() + 900
         while time.time() < deadline:
             if self.queued() == 0:
@@ -513,8 +534,10 @@ def measure(sysobj, args, mdir, api):
 def sbatch_only(args):
     """--sbatch-only: the issue 13 target alone (8 aidc sbatch process loops
     against 8 Slurm sbatch loops), --rounds pairs alternating which system
-    goes first, each ratio and their median."""
-    ratios = []
+    goes first, each ratio and their median. --hold: each system then
+    measures held submissions too (same loops with -H), a second ratio."""
+    kinds = ["run", "hold"] if args.hold else ["run"]
+    ratios = {k: [] for k in kinds}
     for r in range(args.rounds):
         got = {}
         for which in (("AIDC", "Slurm") if r % 2 == 0 else ("Slurm", "AIDC")):
@@ -527,20 +550,33 @@ def sbatch_only(args):
                     log("  Slurm: not measured: %s" % e)
                     return
             try:
-                if which == "AIDC":
-                    got[which] = sysobj.throughput_cli(args.jobs, args.clients, "sbatch")
-                else:
-                    got[which] = sysobj.throughput_cli(args.jobs, args.clients)
+                for k in kinds:
+                    if which == "AIDC":
+                        how = "sbatch" if k == "run" else "sbatch_hold"
+                        got[which, k] = sysobj.throughput_cli(args.jobs, args.clients, how)
+                    else:
+                        got[which, k] = sysobj.throughput_cli(args.jobs, args.clients,
+                                                              hold=k == "hold")
+                    sub, e2e = got[which, k]
+                    log("  round %d: %s %d %sjobs, %d sbatch process clients: %.1f"
+                        " submissions/s%s (load %.1f)"
+                        % (r + 1, which, args.jobs, "held " if k == "hold" else "",
+                           args.clients, sub,
+                           ", %.1f jobs/s end to end" % e2e if e2e is not None else "",
+                           os.getloadavg()[0]))
             finally:
                 sysobj.stop()
-            log("  round %d: %s %d jobs, %d sbatch process clients: %.1f submissions/s,"
-                " %.1f jobs/s end to end (load %.1f)"
-                % (r + 1, which, args.jobs, args.clients, got[which][0], got[which][1],
-                   os.getloadavg()[0]))
-        ratios.append(got["AIDC"][0] / got["Slurm"][0])
-        log("  round %d: aidc sbatch / Slurm sbatch submissions/s %.2fx" % (r + 1, ratios[-1]))
-    log("aidc sbatch / Slurm sbatch submissions/s: %s, median %.2fx (issue 13 target: >= 2x)"
-        % (" ".join("%.2fx" % x for x in ratios), statistics.median(ratios)))
+        for k in kinds:
+            ratios[k].append(got["AIDC", k][0] / got["Slurm", k][0])
+            log("  round %d: aidc sbatch%s / Slurm sbatch%s submissions/s %.2fx"
+                % (r + 1, " -H" if k == "hold" else "", " -H" if k == "hold" else "",
+                   ratios[k][-1]))
+    for k in kinds:
+        log("aidc sbatch%s / Slurm sbatch%s submissions/s: %s, median %.2fx%s"
+            % (" -H" if k == "hold" else "", " -H" if k == "hold" else "",
+               " ".join("%.2fx" % x for x in ratios[k]), statistics.median(ratios[k]),
+               " (issue 13 target: >= 2x)" if k == "run" else " (held: the submission path"
+               " alone)"))
 
 
 def main():
@@ -560,7 +596,12 @@ def main():
                     " --sbatch-only: AIDC/Slurm pairs")
     ap.add_argument("--sbatch-only", action="store_true",
                     help="only aidc sbatch against Slurm's sbatch processes, --rounds pairs")
+    ap.add_argument("--hold", action="store_true",
+                    help="--sbatch-only: also measure held submissions (sbatch -H, then"
+                    " cancelled) on both sides, a second ratio")
     args = ap.parse_args()
+    if args.hold and not args.sbatch_only:
+        ap.error("--hold is an option of --sbatch-only")
     log("load average before: %.2f %.2f %.2f (%d CPUs)" % (os.getloadavg() + (os.cpu_count(),)))
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: sys.exit(1))
