@@ -92,6 +92,36 @@ void aidc_json_arr_end(struct aidc_json *j)
 	close_(j, ']');
 }
 
+/* Length of the valid UTF-8 sequence (RFC 3629: no overlong form, surrogate
+ * or code point past U+10FFFF) starting s[0] >= 0x80 of n bytes; 0 if none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+		     : c >= 0xe0 && c <= 0xef ? 3
+		     : c >= 0xf0 && c <= 0xf4 ? 4
+					      : 0;
+	if (len == 0 || n < len)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A JSON string: control characters escaped, a byte that is not part of valid
+ * UTF-8 (a user's raw bytes echoed in a message) written as U+FFFD, so every
+ * document this writes is valid JSON. */
 static void raw_str(struct aidc_json *j, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -99,6 +129,17 @@ static void raw_str(struct aidc_json *j, const char *s, size_t n)
 	size_t run = 0; /* bytes copied verbatim in one append */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+			if (len) {
+				i += len - 1;
+				continue;
+			}
+			put(j, s + run, i - run);
+			run = i + 1;
+			put(j, "\\ufffd", 6);
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(j, s + run, i - run);

@@ -80,6 +80,18 @@ static void test_json(void)
 	aidc_json_str(&j, "longer than four");
 	CHECK_EQ(aidc_json_finish(&j), AIDC_E_LIMIT);
 	aidc_buf_release(&small);
+	/* Bytes that are not UTF-8 (a request path with %ff echoed in an error
+	 * message) become U+FFFD: the reply stays valid JSON. Valid sequences
+	 * pass; overlong forms, surrogates and cut sequences do not. */
+	aidc_buf_reset(&b);
+	aidc_json_init(&j, &b, false);
+	aidc_json_str(&j, "a\xff\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc0\x80\xed\xa0\x80\xf4\x90"
+			  "\x80\x80\xe2\x82");
+	CHECK_EQ(aidc_json_finish(&j), 0);
+	CHECK_STR(
+	    aidc_buf_str(&b),
+	    "\"a\\ufffd\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+	    "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	aidc_buf_release(&b);
 }
 
