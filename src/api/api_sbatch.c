@@ -1077,7 +1077,9 @@ static int apply_row(struct api_sbatch *s, const struct api_sbatch_opt *o, const
 	}
 }
 
-int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
+/* api_sbatch_apply without the copy: a refused option may leave part of its
+ * value in s (the script's directives: a failed parse discards s). */
+static int apply_opt(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
 {
 	const struct api_sbatch_opt *o = api_sbatch_find(opt);
 	if (!o)
@@ -1104,6 +1106,17 @@ int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *v, struc
 		return 0;
 	}
 	return apply_row(s, o, opt, v, e);
+}
+
+int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *v, struct aidc_err *e)
+{
+	struct api_sbatch *t = aidc_malloc(sizeof *t);
+	*t = *s;
+	int rc = apply_opt(t, opt, v, e);
+	if (rc == 0)
+		*s = *t;
+	aidc_free(t);
+	return rc;
 }
 
 /* Splits "-N 2", "-N2", "--nodes=2", "--nodes 2" into option and value; an
@@ -1206,7 +1219,7 @@ static int parse_line(struct api_sbatch *s, char *rest, size_t lineno, struct ai
 					 "script line %zu: '%.64s' is not an option", lineno,
 					 toks[i]);
 		split_opt(toks[i], i + 1 < nt ? toks[i + 1] : NULL, shortopt, &opt, &val, &used);
-		int rc = api_sbatch_apply(s, opt, val, &le);
+		int rc = apply_opt(s, opt, val, &le);
 		if (rc)
 			return aidc_errf(e, rc, "script line %zu: %s", lineno, le.msg);
 		if (used)

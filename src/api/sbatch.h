@@ -161,7 +161,8 @@ int api_parse_signal_opt(const char *v, int64_t *sig, int64_t *before_s, bool *b
  * Unknown and refused options are errors naming the script line. */
 int api_sbatch_parse(const char *script, struct api_sbatch *s, struct aidc_err *e);
 /* Applies one option (opt: "--nodes", "-N"; val: its value or NULL) to s:
- * the command line's, after the script's (the command line wins). */
+ * the command line's, after the script's (the command line wins). A refused
+ * option leaves s as it was. */
 int api_sbatch_apply(struct api_sbatch *s, const char *opt, const char *val, struct aidc_err *e);
 /* Refuses a script with DOS line breaks (CRLF) with Slurm's message (its
  * interpreter would see "bash\r" and every line's last word with a '\r'). */

@@ -544,6 +544,42 @@ static void test_begin(void)
 	CHECK_EQ(api_sbatch_parse("#SBATCH --begin=12/24\n", &sb, &e), AIDC_E_UNSUPPORTED);
 }
 
-TEST_MAIN(TEST(test_directives), TEST(test_nodes), TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals),
-	  TEST(test_dependency), TEST(test_table), TEST(test_resolve), TEST(test_patterns),
-	  TEST(test_mps), TEST(test_submit_check), TEST(test_begin))
+/* A refused option leaves the job's values as they were (found by
+ * test_fuzz_sbatch: --mem=4G0 set mem_set, a bad -w/-x hostlist was kept,
+ * a bad --gpus type was recorded, --priority=x set priority_set). */
+static void test_apply_refused_unchanged(void)
+{
+	static const char *const bad[][2] = {
+	    {"--mem", "4G0"},
+	    {"--mem-per-cpu", "500M/"},
+	    {"--nodelist", "n[1"},
+	    {"--exclude", "n[1-x]"},
+	    {"--gpus", "a100:x"},
+	    {"--gpus-per-node", "v100:2"},
+	    {"--gres", "gpu:a100:99999999999999999999"},
+	    {"--priority", "x"},
+	    {"--nodes", "2-1"},
+	    {"--signal", "B:USR1@x"},
+	    {"--nice", "x"},
+	};
+	struct api_sbatch *s = calloc(1, sizeof *s), *was = calloc(1, sizeof *s);
+	struct aidc_err e = {0};
+	CHECK_EQ(api_sbatch_parse("#!/bin/sh\n#SBATCH --mem=1G -w n1 --gpus=a100:1 -N 1\n", s, &e),
+		 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		*was = *s;
+		struct aidc_err le = {0};
+		CHECK(api_sbatch_apply(s, bad[i][0], bad[i][1], &le) < 0);
+		CHECK(le.msg[0] != '\0');
+		CHECK(memcmp(was, s, sizeof *s) == 0);
+	}
+	CHECK_EQ(s->mem_mib, 1024);
+	CHECK_STR(s->nodelist, "n1");
+	free(s);
+	free(was);
+}
+
+TEST_MAIN(TEST(test_apply_refused_unchanged), TEST(test_directives), TEST(test_nodes),
+	  TEST(test_long_line), TEST(test_crlf_message), TEST(test_refusals), TEST(test_dependency),
+	  TEST(test_table), TEST(test_resolve), TEST(test_patterns), TEST(test_mps),
+	  TEST(test_submit_check), TEST(test_begin))
