@@ -162,11 +162,12 @@ static size_t stem(const char *name)
 	return k;
 }
 
-/* True when b continues a's run: same prefix, same number of digits. */
+/* True when b continues a's run: same prefix, same number of digits, at
+ * most 9 of them (what a bracket may hold: longer numbers stay names). */
 static bool same_run(const char *a, const char *b)
 {
-	size_t sa = stem(a), sb = stem(b);
-	return sa == sb && sa < strlen(a) && strlen(a) == strlen(b) && !strncmp(a, b, sa);
+	size_t sa = stem(a), sb = stem(b), la = strlen(a);
+	return sa == sb && sa < la && la - sa <= 9 && la == strlen(b) && !strncmp(a, b, sa);
 }
 
 /* names[i..j) form one run: "prefix[lo-hi,...]" (or the name alone). */

@@ -88,6 +88,11 @@ static void test_compress(void)
 		{"n9 n10", "n9,n10"},
 		{"a b", "a,b"},
 		{"r1n1 r1n2 r2n1", "r1n[1-2],r2n1"},
+		/* a bracket holds numbers of at most 9 digits (found by
+		 * test_fuzz_hostlist: these were "dgx[1234567890-1234567891]",
+		 * which expand refuses) */
+		{"n123456789 n123456790", "n[123456789-123456790]"},
+		{"dgx1234567890 dgx1234567891", "dgx1234567890,dgx1234567891"},
 	};
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(t); i++) {
 		char **v = NULL;
