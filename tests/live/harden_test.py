@@ -1002,6 +1002,16 @@ def test_errors():
     jid = c.submit(q, user=u)
     s = c.wait_state(jid, ENDED)
     check(s and s["name"] == "a b", "#SBATCH -J \"a b\" names the job 'a b'", s and s["name"])
+    # A path with bytes that are not UTF-8 (%ff: the server unescapes it) is
+    # echoed in the error as U+FFFD: the reply stays JSON the client reads.
+    for path in ("/v1/jobs/%ff", "/v1/no%c3such", "/v1/jobs/1%ed%a0%80/cancel"):
+        st, data = c.http("GET", path)
+        try:
+            err = json.loads(data.decode("utf-8"))["error"]
+        except (ValueError, KeyError) as ex:
+            err = {"message": "not JSON: %s" % ex}
+        check(st == 404 and "\ufffd" in err["message"], "GET %s: a 404 in valid JSON" % path,
+              st, data[:300])
     # Control characters in a job name: escaped in the tables others read.
     evil = "\x1b]0;pwned\x07evil\x1b[2J\nfake-row"
     r = c.cli("submit", "-J", evil, "--", "true", user=u)
