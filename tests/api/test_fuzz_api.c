@@ -156,7 +156,7 @@ static void fuzz_decode_every_schema(void)
 {
 	struct fz_rng r = {fz_seed(0xA1DC0001)};
 	struct fz_buf b = {malloc(FZ_CAP), 0, FZ_CAP};
-	long total = 0, accepted = 0, iters = fz_iters(1500);
+	long total = 0, accepted = 0, iters = fz_iters(1000);
 	for (size_t i = 0; i < api_nschemas; i++)
 		total += fuzz_schema(api_schemas[i], &r, &b, iters, &accepted);
 	printf("api_decode: %zu schemas, %ld inputs, %ld accepted\n", api_nschemas, total,
@@ -178,7 +178,7 @@ static void fuzz_decode_corpus(void)
 	};
 	struct fz_rng r = {fz_seed(0xA1DC0004)};
 	struct fz_buf b = {malloc(FZ_CAP), 0, FZ_CAP};
-	long iters = fz_iters(1500), total = 0, accepted = 0;
+	long iters = fz_iters(1000), total = 0, accepted = 0;
 	for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
 		char path[256], seed[16384];
 		snprintf(path, sizeof path, "fuzz/corpus/api_decode/%s", files[f]);

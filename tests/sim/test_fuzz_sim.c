@@ -144,7 +144,7 @@ static void fuzz_traces(void)
 	};
 	struct fz_rng r = {fz_seed(0x51A0001)};
 	struct fz_buf b = {malloc(FZ_CAP), 0, FZ_CAP};
-	long iters = fz_iters(3000), total = 0, ok = 0;
+	long iters = fz_iters(2000), total = 0, ok = 0;
 	for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++) {
 		size_t len;
 		char *seed = corpus(seeds[s].dir, seeds[s].file, &len);
@@ -223,7 +223,7 @@ static void fuzz_cluster_files(void)
 	    "\n[group]\n", "99999999999", "0", "-1",	",",	   "\""};
 	struct fz_rng r = {fz_seed(0x51A0002)};
 	struct fz_buf b = {malloc(FZ_CAP), 0, FZ_CAP};
-	long iters = fz_iters(3000), total = 0;
+	long iters = fz_iters(2000), total = 0;
 	for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++) {
 		size_t len;
 		char *seed = corpus(seeds[s][0], seeds[s][1], &len);

@@ -71,7 +71,7 @@ static void fuzz_expand(void)
 					   "999999999", "0000000001", "[1,2,3]", "x"};
 	struct fz_rng r = {fz_seed(0x405711)};
 	struct fz_buf b = {malloc(16384), 0, 16384};
-	long iters = fz_iters(20000), ok = 0;
+	long iters = fz_iters(15000), ok = 0;
 	for (long i = 0; i < iters; i++) {
 		const char *seed = seeds[fz_below(&r, sizeof seeds / sizeof *seeds)];
 		fz_mutate(&r, &b, seed, strlen(seed), dict, sizeof dict / sizeof *dict);
