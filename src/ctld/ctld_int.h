@@ -627,6 +627,11 @@ const char *ctld_job_pending_reason(struct ctld *c, const struct ctld_job *j, ch
 int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, int stream,
 		      int64_t off, const char *data, size_t len, int64_t *size_out,
 		      struct aidc_err *e);
+/* The same for the file name (in the job's log directory) with its cut bits
+ * *cut (srun steps' output, steps.c). name and data borrowed. */
+int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name, uint8_t *cut,
+			   int stream, int64_t off, const char *data, size_t len, int64_t *size_out,
+			   struct aidc_err *e);
 /* Counts the output a restored live job already stored (at start). */
 void ctld_output_restore(struct ctld *c, struct ctld_job *j);
 /* Takes an evicted job's output off its user's total. */

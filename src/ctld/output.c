@@ -131,10 +131,19 @@ int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, i
 		      int64_t off, const char *data, size_t len, int64_t *size_out,
 		      struct aidc_err *e)
 {
+	char name[64];
+	snprintf(name, sizeof name, "%u.%u.%s", j->attempt, k->index, stream ? "err" : "out");
+	return ctld_output_write_file(c, j, name, &k->out_cut, stream, off, data, len, size_out, e);
+}
+
+int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name, uint8_t *cut,
+			   int stream, int64_t off, const char *data, size_t len, int64_t *size_out,
+			   struct aidc_err *e)
+{
 	uint8_t bit = (uint8_t)(1u << stream);
 	/* A cut stream takes nothing more: the agent is told all is stored so
 	 * that it moves on (the marker says what happened). */
-	if (k->out_cut & bit) {
+	if (*cut & bit) {
 		*size_out = off + (int64_t)len;
 		return 0;
 	}
@@ -142,8 +151,7 @@ int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, i
 	ctld_job_log_dir(c, j, dir, sizeof dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return aidc_errf(e, AIDC_E_IO, "%s: %s", dir, strerror(errno));
-	snprintf(path, sizeof path, "%s/%u.%u.%s", dir, j->attempt, k->index,
-		 stream ? "err" : "out");
+	snprintf(path, sizeof path, "%s/%.63s", dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return aidc_errf(e, AIDC_E_IO, "%s: %s", path, strerror(errno));
@@ -181,9 +189,9 @@ int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, i
 			int m = snprintf(mark, sizeof mark, "\n[aidc: output truncated: %s]\n", why);
 			if (pwrite(fd, mark, (size_t)m, size) == m)
 				account(c, j, m);
-			k->out_cut |= bit;
-			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " task %u: %s truncated: %s", j->id,
-				 k->index, stream ? "stderr" : "stdout", why);
+			*cut |= bit;
+			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " output %s: truncated: %s", j->id,
+				 name, why);
 			size = off + (int64_t)len;
 		}
 	}
