@@ -346,10 +346,9 @@ struct ctld_step {
 	uint32_t *nodes;  /* the job's node numbers (task indexes) it runs on, 0 excepted */
 	char **reports;   /* per nodes[i]: that holder's report (JSON text) or NULL */
 	uint32_t nnodes;
-	/* per nodes[i]: its log's stdout and stderr offsets when its runner
-	 * started (op started; -1 unknown or not in the log), so srun streams
-	 * the output while the step runs. Memory only. */
-	int64_t *starts;
+	/* per nodes[i]: the streams of its output file cut by output.c (1 out,
+	 * 2 err; op output). Memory only. */
+	uint8_t *out_cut;
 	int32_t sig;      /* the latest signal sent, 0 = none */
 	uint32_t sig_seq; /* signals sent so far: each holder delivers each once */
 	/* What squeue -s and sacct show (srun's, bounded): owned strings. */

@@ -271,8 +271,18 @@ static int lf_log_where(struct ctld *c, struct ctld_msg *m)
 		attempt--;
 	char dir[AIDC_MAX_PATH_BYTES - 64];
 	ctld_job_log_dir(c, j, dir, sizeof dir);
-	snprintf(m->log_path, sizeof m->log_path, "%s/%u.%u.%s", dir, attempt, (unsigned)task,
-		 stream ? stream : "out");
+	/* ?step=S: what srun step S's tasks on node `task` wrote (steps.c
+	 * step_output), not the task's own output. */
+	const char *ss = api_query(m->req, "step");
+	int64_t step = -1;
+	if (ss && aidc_parse_i64(ss, 0, INT64_MAX, &step))
+		return aidc_errf(&m->err, AIDC_E_INVAL, "step: a step id (0..)");
+	if (step >= 0)
+		snprintf(m->log_path, sizeof m->log_path, "%s/%u.s%" PRId64 ".%u.%s", dir, attempt,
+			 step, (unsigned)task, stream ? stream : "out");
+	else
+		snprintf(m->log_path, sizeof m->log_path, "%s/%u.%u.%s", dir, attempt,
+			 (unsigned)task, stream ? stream : "out");
 	m->job_done = !ctld_job_active(j) && j->state != CTLD_JOB_PENDING;
 	return CTLD_DONE;
 }
@@ -430,11 +440,13 @@ const struct api_route ctld_routes[] = {
 	{"POST", "/v1/jobs/{id}/release", h_release, API_ROLE_USER, NULL, "Job",
 	 "release a held job: it is queued again; 409 for a job that is not held"},
 	{"GET", "/v1/jobs/{id}/logs", h_logs, API_ROLE_USER, NULL, "text/plain",
-	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S); X-AIDC-Offset is the "
+	 "task output (?task=N&stream=out|err&offset=B&follow=1&wait=S; &step=S: that srun "
+	 "step's output on node N); X-AIDC-Offset is the "
 	 "next offset, X-AIDC-Done=1 once the job ended and all output was read"},
 	{"POST", "/v1/jobs/{id}/steps", h_steps_post, API_ROLE_USER, NULL, "Ok",
 	 "srun steps of a running batch job, the job's own user only: {op: "
-	 "start|signal|report|end, step, ...}; {op: cancel, step} also admins (docs/slurm.md)"},
+	 "start|signal|report|end, step, ...}; {op: cancel, step} also admins; "
+	 "?op=output&step=S&node=N&stream=out|err&offset=B: a node's output (docs/slurm.md)"},
 	{"GET", "/v1/jobs/{id}/steps", h_steps_get, API_ROLE_USER, NULL, NULL,
 	 "the job's running srun steps with their reports; ?node=K: those node K runs and has "
 	 "not reported (its step holder)"},

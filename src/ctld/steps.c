@@ -11,8 +11,11 @@
  * the reports, and posts signals (forwarded, -K, its time limit), which the
  * holders deliver once each (sig_seq). `scancel JOB.STEP` (op cancel, the
  * job's user or an admin) marks a step cancelled and signals SIGTERM: srun
- * sees the mark at its next poll and ends the step. No agent protocol is
- * involved: srun and the holders are the job's own processes.
+ * sees the mark at its next poll and ends the step. Each holder's runner
+ * stores its node's output of the step here (op output, a file of its own
+ * in the job's log directory), so steps running on a node at once never
+ * share one. No agent protocol is involved: srun and the holders are the
+ * job's own processes.
  *
  * Authorization: only the job's own user (by uid; not admins, since a step
  * runs code as the job's user), only for a running batch job, only on the
@@ -49,7 +52,7 @@ static void step_free(struct ctld_step *s)
 	for (uint32_t i = 0; s->reports && i < s->nnodes; i++)
 		aidc_free(s->reports[i]);
 	aidc_free(s->reports);
-	aidc_free(s->starts);
+	aidc_free(s->out_cut);
 	aidc_free(s->nodes);
 	aidc_free(s->doc);
 	aidc_free(s->name);
@@ -246,15 +249,6 @@ static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, s
 	return 0;
 }
 
-/* 2 x n offsets, all -1 (unknown). */
-static int64_t *step_starts_new(size_t n)
-{
-	int64_t *v = aidc_calloc(2 * n + 2, sizeof *v);
-	for (size_t i = 0; i < 2 * n + 2; i++)
-		v[i] = -1;
-	return v;
-}
-
 /* The nodes a step's holders run (nodes: [K, ...], may be empty): the job's
  * other nodes, and node 0 too when srun runs outside the job (external:
  * salloc). */
@@ -270,7 +264,7 @@ static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 				 j->ntasks - 1);
 	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
 	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
-	s->starts = step_starts_new(n);
+	s->out_cut = aidc_calloc(n + 1, sizeof *s->out_cut);
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(nodes, i);
 		json_int_t k = json_is_integer(v) ? json_integer_value(v) : 0;
@@ -382,21 +376,6 @@ static int step_report(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, 
 	return rc;
 }
 
-/* {"op":"started","node":K,"out":A,"err":B}: where node K's runner's output
- * begins in its log (-1: not there, -o/-e files); memory only. */
-static int step_started(struct ctld_msg *m, struct ctld_step *s, json_t *in)
-{
-	int k = step_node(s, json_integer_value(json_object_get(in, "node")));
-	json_t *o = json_object_get(in, "out"), *e = json_object_get(in, "err");
-	if (k < 0 || !json_is_integer(o) || !json_is_integer(e) || json_integer_value(o) < -1 ||
-	    json_integer_value(e) < -1)
-		return aidc_errf(&m->err, AIDC_E_INVAL,
-				 "started needs node (one of the step's), out and err (>= -1)");
-	s->starts[2 * k] = json_integer_value(o);
-	s->starts[2 * k + 1] = json_integer_value(e);
-	return 0;
-}
-
 /* signal, report, end and cancel of an existing step. */
 static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, const char *op,
 		   json_t *in)
@@ -414,7 +393,7 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 	else if (!strcmp(op, "end"))
 		rc = step_end(c, m, s, in);
 	else if (!strcmp(op, "started"))
-		rc = step_started(m, s, in);
+		rc = 0; /* where output began in the node's log: older runners' (op output) */
 	else
 		rc = aidc_errf(&m->err, AIDC_E_INVAL,
 			       "op: '%.16s' is not start, signal, report, started, end, cancel or "
@@ -498,9 +477,52 @@ static int step_release(struct ctld_msg *m, struct ctld_job *j, json_t *in)
 	return CTLD_DONE;
 }
 
+/* POST ...steps?op=output&step=S&node=K&stream=out|err&offset=B with the
+ * bytes as the body: a runner storing what node K's tasks of step S wrote
+ * (cli_srun.c), in the job's log directory as ATTEMPT.sS.K.STREAM (srun reads
+ * it with GET /v1/jobs/{id}/logs?step=S&task=K), within the job's output
+ * quotas; idempotent: bytes already stored are skipped. {"size":N}. */
+static int step_output(struct ctld *c, struct ctld_msg *m)
+{
+	struct ctld_job *j = step_job(c, m, false);
+	if (!j)
+		return m->err.code;
+	const char *ss = api_query(m->req, "step"), *ns = api_query(m->req, "node"),
+		   *st = api_query(m->req, "stream"), *os = api_query(m->req, "offset");
+	int64_t sid, node, off, size;
+	if (!ss || aidc_parse_i64(ss, 0, INT64_MAX, &sid) || !ns ||
+	    aidc_parse_i64(ns, 0, (int64_t)j->ntasks - 1, &node) || !st ||
+	    (strcmp(st, "out") && strcmp(st, "err")) || !os ||
+	    aidc_parse_i64(os, 0, (int64_t)AIDC_MAX_LOG_BYTES, &off))
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "output needs step, node (0..%u), stream=out|err and offset",
+				 j->ntasks - 1);
+	if (m->req->body_len > AIDC_MAX_LOG_CHUNK_BYTES)
+		return aidc_errf(&m->err, AIDC_E_LIMIT, "output chunk over %u bytes",
+				 AIDC_MAX_LOG_CHUNK_BYTES);
+	struct ctld_step *s = step_find(c, j->id, sid);
+	int k = s ? step_node(s, node) : -1;
+	if (!s)
+		return step_missing(c, m, j, sid);
+	if (k < 0)
+		return aidc_errf(&m->err, AIDC_E_INVAL,
+				 "node %" PRId64 " does not run step %" PRId64, node, sid);
+	char name[64];
+	snprintf(name, sizeof name, "%u.s%" PRId64 ".%" PRId64 ".%s", j->attempt, sid, node, st);
+	int rc = ctld_output_write_file(c, j, name, &s->out_cut[k], strcmp(st, "out") != 0, off,
+					m->req->body, m->req->body_len, &size, &m->err);
+	if (rc)
+		return rc;
+	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64 "}", size);
+	return CTLD_DONE;
+}
+
 int ctld_lf_steps_post(struct ctld *c, struct ctld_msg *m)
 {
 	prune(c);
+	const char *qop = api_query(m->req, "op");
+	if (qop && !strcmp(qop, "output"))
+		return step_output(c, m);
 	if (m->req->body_len > AIDC_MAX_STEP_BYTES)
 		return aidc_errf(&m->err, AIDC_E_LIMIT, "a step document over %u bytes",
 				 AIDC_MAX_STEP_BYTES);
@@ -547,11 +569,6 @@ static void step_json(struct aidc_json *w, const struct ctld_step *s, int64_t k)
 		aidc_json_raw(w, s->doc ? s->doc : "{}");
 	} else {
 		step_nodes_reports(w, s);
-		aidc_json_key(w, "starts");
-		aidc_json_arr_begin(w);
-		for (uint32_t i = 0; i < 2 * s->nnodes; i++)
-			aidc_json_i64(w, s->starts[i]);
-		aidc_json_arr_end(w);
 	}
 	aidc_json_obj_end(w);
 }
@@ -797,7 +814,7 @@ static int restore_one(struct ctld_step *s, json_t *d)
 	s->attempt = (uint32_t)json_integer_value(json_object_get(d, "attempt"));
 	s->nodes = aidc_calloc(n + 1, sizeof *s->nodes);
 	s->reports = aidc_calloc(n + 1, sizeof *s->reports);
-	s->starts = step_starts_new(n);
+	s->out_cut = aidc_calloc(n + 1, sizeof *s->out_cut);
 	for (size_t i = 0; i < n; i++, s->nnodes++) {
 		s->nodes[i] = (uint32_t)json_integer_value(json_array_get(nodes, i));
 		json_t *r = json_array_get(reps, i);
