@@ -10,8 +10,8 @@
  * (POST /v1/jobs/{id}/steps, steps.c), each holder forks a runner that
  * starts its node's tasks with the same code as here and reports their exit
  * statuses, and srun polls for the reports, forwards signals through the
- * controller and copies the remote tasks' output from the job's log of
- * that node (docs/slurm.md). Each task gets
+ * controller and copies the remote tasks' output, which each runner stores
+ * at the controller as that step's own (docs/slurm.md). Each task gets
  * Slurm's step environment (SLURM_PROCID, _LOCALID, _NODEID, _STEP_*), torch's
  * RANK/LOCAL_RANK/WORLD_SIZE for the step, and its share of the devices with
  * --gpus-per-task. srun waits for every task and exits with the highest exit
@@ -57,6 +57,12 @@
  * much per node and stream each time (docs/slurm.md). */
 #define SRUN_STREAM_MS 500
 #define SRUN_STREAM_BYTES (256 * 1024)
+/* A runner's pusher stores its node's output of the step this often (ms),
+ * or at once when a stream's buffer is full; a runner waits this long for
+ * its tasks' background children to close their output (ms). */
+#define SRUN_PUSH_MS	   200
+#define SRUN_PUSH_BYTES	   AIDC_MAX_LOG_CHUNK_BYTES
+#define SRUN_PUSH_DRAIN_MS 2000
 
 static const struct cli_slurm_refused sr_refused[] = {
     {"nodelist", 'w', "HOSTS", "a step runs on the first -N nodes of its job (the script's first)"},
@@ -803,8 +809,8 @@ struct sr_remote {
 	int64_t base; /* the first step node a holder runs: 1, or 0 under salloc */
 	int64_t nreported, next_poll_ms, next_stream_ms;
 	pid_t keeper; /* sr_keeper: renews the lease while srun lives; 0 none */
-	/* Per step node and stream (out, err): the next byte of its log to copy
-	 * (from the runner's "started" offsets; -1 unknown). */
+	/* Per step node and stream (out, err): the next byte of its output of
+	 * the step (the runner's pusher stores it at the controller) to copy. */
 	int64_t at[SRUN_MAX_TASKS][2];
 	bool gone; /* the job or the step is gone: no more reports will come */
 	bool bad;  /* a remote task failed */
@@ -882,13 +888,6 @@ static void sr_remote_poll(struct sr_remote *r)
 			r->job ? r->job : "?", (long long)r->step, r->node ? r->node : "?", when);
 		r->cancelled = true;
 	}
-	json_t *starts = json_object_get(mine, "starts");
-	for (int64_t k = r->base; k < r->nnodes; k++)
-		for (int q = 0; q < 2; q++) {
-			json_t *v = json_array_get(starts, (size_t)(2 * (k - r->base) + q));
-			if (r->at[k][q] < 0 && json_is_integer(v))
-				r->at[k][q] = json_integer_value(v);
-		}
 	for (int64_t k = r->base; k < r->nnodes && (size_t)(k - r->base) < json_array_size(reps);
 	     k++) {
 		json_t *rep = json_array_get(reps, (size_t)(k - r->base));
@@ -971,8 +970,6 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	r->node = j->external ? "salloc" : j->node;
 	r->job = j->job;
 	r->base = j->external ? 0 : 1;
-	for (int64_t k = 0; k < SRUN_MAX_TASKS; k++)
-		r->at[k][0] = r->at[k][1] = -1;
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
 	struct aidc_json w;
@@ -1010,17 +1007,18 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	return rc ? CLI_EXIT_FAIL : 0;
 }
 
-/* Copies bytes [from, to) of the job's log of node k (its step holder's
- * output, where that node's tasks wrote) to fd. */
+/* Copies bytes [from, to) of node k's output of the step (what its runner
+ * stored) to fd. */
 static void sr_copy_log(struct sr_remote *r, const char *job, int64_t k, const char *stream,
 			int64_t from, int64_t to, int fd)
 {
 	int64_t deadline = aidc_mono_ms() + 30000;
 	while (from < to && aidc_mono_ms() < deadline) {
-		char path[160];
-		snprintf(path, sizeof path,
-			 "/v1/jobs/%s/logs?task=%lld&stream=%s&offset=%lld&follow=1&wait=5", job,
-			 (long long)k, stream, (long long)from);
+		char path[192];
+		snprintf(
+		    path, sizeof path,
+		    "/v1/jobs/%s/logs?step=%lld&task=%lld&stream=%s&offset=%lld&follow=1&wait=5",
+		    job, (long long)r->step, (long long)k, stream, (long long)from);
 		struct api_call c = {0};
 		if (cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
 				   CLI_CALL_IDEMPOTENT) != 0)
@@ -1035,14 +1033,23 @@ static void sr_copy_log(struct sr_remote *r, const char *job, int64_t k, const c
 		sr_remote_poll(r); /* keeps the step's lease while its output comes */
 	}
 	if (from < to)
-		fprintf(stderr, "srun: warning: node %lld: %lld bytes of %s were not copied (aidc "
-				"logs %s --task %lld has them)\n",
-			(long long)k, (long long)(to - from), stream, job, (long long)k);
+		fprintf(stderr, "srun: warning: node %lld: %lld bytes of %s were not copied\n",
+			(long long)k, (long long)(to - from), stream);
 }
 
-/* While the step runs: what each node's tasks have written to its log since
+/* The bytes of stream q node k's report says its runner stored (INT64_MAX
+ * before the report). */
+static int64_t sr_report_bytes(const struct sr_remote *r, int64_t k, int q)
+{
+	if (!r->reports[k])
+		return INT64_MAX;
+	return json_integer_value(
+	    json_array_get(json_object_get(r->reports[k], "bytes"), (size_t)q));
+}
+
+/* While the step runs: what each node's tasks of the step have written since
  * the last call (at most SRUN_STREAM_BYTES per node and stream), twice a
- * second; a node that has reported stops at its range's end. Each node's
+ * second; a node that has reported stops at the end it reported. Each node's
  * stream stays in order; nodes interleave as their output arrives. */
 static void sr_remote_stream(struct sr_remote *r)
 {
@@ -1052,16 +1059,18 @@ static void sr_remote_stream(struct sr_remote *r)
 	r->next_stream_ms = now + SRUN_STREAM_MS;
 	for (int64_t k = r->base; k < r->nnodes; k++)
 		for (int q = 0; q < 2; q++) {
-			json_t *rg = json_object_get(r->reports[k], q ? "err" : "out");
-			int64_t end = r->reports[k] ? json_integer_value(json_array_get(rg, 1)) : INT64_MAX;
-			if (r->at[k][q] < 0 || r->at[k][q] >= end)
+			int64_t end = sr_report_bytes(r, k, q);
+			if (r->at[k][q] >= end)
 				continue;
-			char path[160];
-			snprintf(path, sizeof path, "/v1/jobs/%s/logs?task=%lld&stream=%s&offset=%lld",
-				 r->job, (long long)k, q ? "err" : "out", (long long)r->at[k][q]);
+			char path[192];
+			snprintf(path, sizeof path,
+				 "/v1/jobs/%s/logs?step=%lld&task=%lld&stream=%s&offset=%lld",
+				 r->job, (long long)r->step, (long long)k, q ? "err" : "out",
+				 (long long)r->at[k][q]);
 			struct api_call c = {0};
 			if (cli_call_retry("srun", r->sock, "GET", path, NULL, 0, &c,
-					   CLI_CALL_IDEMPOTENT | CLI_CALL_QUIET) == 0) {
+					   cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT |
+					       CLI_CALL_QUIET) == 0) {
 				int64_t n = (int64_t)c.reply.len;
 				n = n > end - r->at[k][q] ? end - r->at[k][q] : n;
 				n = n > SRUN_STREAM_BYTES ? SRUN_STREAM_BYTES : n;
@@ -1072,21 +1081,26 @@ static void sr_remote_stream(struct sr_remote *r)
 		}
 }
 
-/* The remote tasks' output at the step's end: of the [a, b) ranges their
- * runners reported, what streaming has not copied yet. */
+/* The remote tasks' output at the step's end: of what their runners
+ * reported stored, what streaming has not copied yet. */
 static void sr_remote_output(struct sr_remote *r, const char *job)
 {
 	fflush(stdout);
 	fflush(stderr);
-	for (int64_t k = r->base; k < r->nnodes; k++)
+	for (int64_t k = r->base; k < r->nnodes; k++) {
+		if (r->reports[k] && !json_object_get(r->reports[k], "bytes") &&
+		    json_object_get(r->reports[k], "tasks"))
+			fprintf(stderr,
+				"srun: warning: node %lld runs an older aidc: its output of the "
+				"step is in aidc logs %s --task %lld\n",
+				(long long)k, job, (long long)k);
 		for (int s = 0; s < 2 && r->reports[k]; s++) {
-			json_t *rg = json_object_get(r->reports[k], s ? "err" : "out");
-			int64_t a = json_integer_value(json_array_get(rg, 0)),
-				b = json_integer_value(json_array_get(rg, 1));
-			a = r->at[k][s] > a ? r->at[k][s] : a;
-			if (b > a)
-				sr_copy_log(r, job, k, s ? "err" : "out", a, b, s ? 2 : 1);
+			int64_t b = sr_report_bytes(r, k, s);
+			if (b > r->at[k][s])
+				sr_copy_log(r, job, k, s ? "err" : "out", r->at[k][s], b,
+					    s ? 2 : 1);
 		}
+	}
 }
 
 /* A child that renews the step's lease once a second while srun lives,
@@ -1693,17 +1707,10 @@ static int sr_runner_opts(json_t *doc, int64_t step, int64_t node, struct sr_opt
 	return 0;
 }
 
-/* The size of what fd (the holder's output: the job's log of this node)
- * holds, or -1 when it is not a file. */
-static int64_t sr_fd_size(int fd)
-{
-	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
-}
-
-/* In a runner: the node's report (task ids, exits, the log ranges). */
+/* In a runner: the node's report (task ids, exits, the bytes of stdout and
+ * stderr its pusher stored). */
 static void sr_report_json(struct aidc_json *w, const struct sr_job *j, const struct sr_task *t,
-			   bool ok, const int64_t rg[4])
+			   bool ok, const int64_t bytes[2])
 {
 	aidc_json_obj_begin(w);
 	aidc_json_kstr(w, "host", j->node);
@@ -1720,20 +1727,18 @@ static void sr_report_json(struct aidc_json *w, const struct sr_job *j, const st
 		aidc_json_obj_end(w);
 	}
 	aidc_json_arr_end(w);
-	for (int s = 0; s < 2; s++)
-		if (rg[2 * s] >= 0 && rg[2 * s + 1] > rg[2 * s]) {
-			aidc_json_key(w, s ? "err" : "out");
-			aidc_json_arr_begin(w);
-			aidc_json_i64(w, rg[2 * s]);
-			aidc_json_i64(w, rg[2 * s + 1]);
-			aidc_json_arr_end(w);
-		}
+	aidc_json_key(w, "bytes");
+	aidc_json_arr_begin(w);
+	aidc_json_i64(w, bytes[0]);
+	aidc_json_i64(w, bytes[1]);
+	aidc_json_arr_end(w);
 	aidc_json_obj_end(w);
 }
 
 /* Posts this node's report of step (error: why it did not run). */
 static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job *j,
-			  const struct sr_task *t, bool ok, const int64_t rg[4], const char *error)
+			  const struct sr_task *t, bool ok, const int64_t bytes[2],
+			  const char *error)
 {
 	struct aidc_buf b;
 	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
@@ -1749,12 +1754,191 @@ static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job
 		aidc_json_kstr(&w, "error", error);
 		aidc_json_obj_end(&w);
 	} else {
-		sr_report_json(&w, j, t, ok, rg);
+		sr_report_json(&w, j, t, ok, bytes);
 	}
 	aidc_json_obj_end(&w);
 	int rc = aidc_json_finish(&w) ? CLI_EXIT_FAIL : sr_post(r, aidc_buf_str(&b));
 	aidc_buf_release(&b);
 	return rc;
+}
+
+/* ---- a runner's output: the pusher --------------------------------------- */
+
+/* A runner's pusher (its child): reads what the runner and its tasks write
+ * to stdout and stderr (two pipes) and stores it at the controller as this
+ * node's output of the step (POST .../steps?op=output, steps.c), each stream
+ * in order and each byte once: a stream's next bytes go at the offset where
+ * the controller's copy ends, a controller restart is waited for
+ * (AIDC_RETRY_S) and the same bytes sent again (the controller skips what it
+ * has). So concurrent steps on a node never share an output, as they would
+ * in the holder's own log. At most SRUN_PUSH_BYTES per stream are held: a
+ * task writing faster than the controller stores blocks on its pipe. */
+struct sr_pusher {
+	pid_t pid; /* 0: none (the runner's output stays the holder's log) */
+	int res;   /* the pusher's result: "OUT ERR\n", the bytes it stored */
+};
+
+static volatile sig_atomic_t sr_push_stop;
+
+static void sr_on_push_stop(int sig)
+{
+	(void)sig;
+	sr_push_stop = 1;
+}
+
+/* Stores buf[0..*len) of stream q at *off; false once the controller
+ * refused it (the step is gone): the stream's bytes are dropped from then on. */
+static bool sr_push(struct sr_remote *r, int64_t node, int q, const char *buf, size_t *len,
+		    int64_t *off)
+{
+	char path[sizeof r->path + 160];
+	snprintf(path, sizeof path, "%s?op=output&step=%lld&node=%lld&stream=%s&offset=%lld",
+		 r->path, (long long)r->step, (long long)node, q ? "err" : "out", (long long)*off);
+	struct api_call c = {0};
+	int rc = cli_call_retry("srun", r->sock, "POST", path, buf, *len, &c,
+				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT);
+	aidc_buf_release(&c.reply);
+	if (rc == 0)
+		*off += (int64_t)*len;
+	*len = 0;
+	return rc == 0;
+}
+
+/* One read of stream q into its buffer: closes in[q] at its end. The
+ * bytes read. */
+static size_t sr_push_read(int *in, char *buf, size_t *len)
+{
+	ssize_t n = read(*in, buf + *len, SRUN_PUSH_BYTES - *len);
+	if (n > 0)
+		*len += (size_t)n;
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close(*in);
+		*in = -1;
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The pusher's loop: until both pipes end (every writer closed them), or
+ * SIGUSR1 (the runner's tasks are done but a background child holds a
+ * pipe; or the runner died) and nothing more is waiting in them (or, for a
+ * writer that never stops, 2 x SRUN_PUSH_BYTES more have been read). */
+static void sr_pusher_main(struct sr_remote *r, int64_t node, int in[2], int res)
+{
+	char *buf[2] = {aidc_malloc(SRUN_PUSH_BYTES), aidc_malloc(SRUN_PUSH_BYTES)};
+	size_t len[2] = {0, 0}, after_stop = 0;
+	int64_t off[2] = {0, 0}, last = aidc_mono_ms();
+	bool live[2] = {true, true};
+	while (in[0] >= 0 || in[1] >= 0 || len[0] || len[1]) {
+		struct pollfd pf[2];
+		int which[2];
+		nfds_t n = 0;
+		for (int q = 0; q < 2; q++)
+			if (in[q] >= 0 && len[q] < SRUN_PUSH_BYTES) {
+				pf[n] = (struct pollfd){.fd = in[q], .events = POLLIN};
+				which[n++] = q;
+			}
+		int got = n ? poll(pf, n, sr_push_stop ? 0 : SRUN_PUSH_MS / 2) : 0;
+		size_t k = 0;
+		for (nfds_t i = 0; got > 0 && i < n; i++)
+			if (pf[i].revents)
+				k += sr_push_read(&in[which[i]], buf[which[i]], &len[which[i]]);
+		after_stop += sr_push_stop ? k : 0;
+		/* Nothing waiting in a pipe polled (got < 0: EINTR, the stop itself;
+		 * n == 0: full buffers, stored first): the next round looks again. */
+		if (sr_push_stop && ((n && got == 0) || after_stop > 2 * (size_t)SRUN_PUSH_BYTES))
+			for (int q = 0; q < 2; q++)
+				if (in[q] >= 0) {
+					close(in[q]);
+					in[q] = -1;
+				}
+		bool full = len[0] == SRUN_PUSH_BYTES || len[1] == SRUN_PUSH_BYTES;
+		bool ended = in[0] < 0 && in[1] < 0;
+		if (!full && !ended && aidc_mono_ms() - last < SRUN_PUSH_MS)
+			continue;
+		for (int q = 0; q < 2; q++)
+			if (len[q] && !(live[q] && sr_push(r, node, q, buf[q], &len[q], &off[q])))
+				live[q] = false, len[q] = 0;
+		last = aidc_mono_ms();
+	}
+	dprintf(res, "%lld %lld\n", (long long)off[0], (long long)off[1]);
+	_exit(0);
+}
+
+/* In a runner: starts its pusher, with the runner's stdout and stderr (and
+ * so its tasks') on the pusher's pipes from then on. -1 when there is no
+ * pusher (said on the holder's log): the output stays there. */
+static int sr_pusher_start(struct sr_remote *r, int64_t node, struct sr_pusher *p)
+{
+	int out[2] = {-1, -1}, err[2] = {-1, -1}, res[2] = {-1, -1};
+	*p = (struct sr_pusher){.pid = 0, .res = -1};
+	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
+	    pipe2(res, O_CLOEXEC) != 0) {
+		fprintf(stderr, "srun: error: step %lld: pipe: %s\n", (long long)r->step,
+			strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t runner = getpid();
+	p->pid = fork();
+	if (p->pid == 0) {
+		struct sigaction sa = {.sa_handler = sr_on_push_stop};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN); /* the result to a runner that is gone */
+		/* The runner gone (SIGKILL): what its tasks left is stored, then the end. */
+		if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0 || getppid() != runner)
+			sr_push_stop = 1;
+		close(out[1]);
+		close(err[1]);
+		close(res[0]);
+		int in[2] = {out[0], err[0]};
+		for (int q = 0; q < 2; q++)
+			fcntl(in[q], F_SETFL, O_NONBLOCK);
+		sr_pusher_main(r, node, in, res[1]);
+	}
+	bool ok = p->pid > 0 && dup2(out[1], 1) == 1 && dup2(err[1], 2) == 2;
+	const int fds[] = {out[0], out[1], err[0], err[1], res[1]};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(fds); k++)
+		close(fds[k]);
+	p->res = res[0];
+	if (!ok)
+		fprintf(stderr, "srun: error: step %lld: no output pusher: %s\n",
+			(long long)r->step, strerror(errno));
+	return ok ? 0 : -1;
+}
+
+/* In a runner whose tasks are done: closes its ends of the pipes, gives the
+ * tasks' background children SRUN_PUSH_DRAIN_MS to close theirs (then the
+ * pusher stops reading), and waits until everything read is stored. bytes:
+ * what the pusher stored of stdout and stderr. */
+static void sr_pusher_finish(struct sr_pusher *p, int64_t bytes[2])
+{
+	bytes[0] = bytes[1] = 0;
+	if (p->pid <= 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (nul >= 0) {
+		dup2(nul, 1);
+		dup2(nul, 2);
+		close(nul);
+	}
+	int64_t until = aidc_mono_ms() + SRUN_PUSH_DRAIN_MS;
+	bool told = false;
+	while (waitpid(p->pid, NULL, WNOHANG) == 0) {
+		if (!told && aidc_mono_ms() >= until) {
+			kill(p->pid, SIGUSR1); /* our child, not yet reaped */
+			told = true;
+		}
+		poll(NULL, 0, 20);
+	}
+	char b[64] = "";
+	ssize_t n = read(p->res, b, sizeof b - 1);
+	long long o = 0, e = 0;
+	if (n > 0 && sscanf(b, "%lld %lld", &o, &e) == 2)
+		bytes[0] = o, bytes[1] = e;
+	close(p->res);
 }
 
 /* A runner (a child of the holder): this node's tasks of one step, then
@@ -1780,26 +1964,21 @@ static void sr_runner(json_t *doc, struct sr_remote *r, int64_t node)
 	if (o.pty && j->first == 0 && sr_pty_runner(json_object_get(doc, "pty"), j, why,
 						    sizeof why) != 0)
 		_exit(sr_post_report(r, node, NULL, NULL, false, NULL, why) ? 1 : 0);
+	struct sr_pusher pu;
+	if (sr_pusher_start(r, node, &pu) != 0)
+		_exit(sr_post_report(r, node, NULL, NULL, false, NULL,
+				     "no pipe or process for its output on the node")
+			  ? 1
+			  : 0);
 	if (cwd && chdir(cwd) != 0)
 		fprintf(stderr, "srun: warning: node %lld: %s: %s\n", (long long)node, cwd,
 			strerror(errno));
-	int64_t rg[4] = {sr_fd_size(1), 0, sr_fd_size(2), 0};
-	char body[160]; /* where srun streams this node's output from */
-	snprintf(body, sizeof body,
-		 "{\"op\":\"started\",\"step\":%lld,\"node\":%lld,\"out\":%lld,\"err\":%lld}",
-		 (long long)r->step, (long long)node, (long long)(o.out ? -1 : rg[0]),
-		 (long long)(o.err || o.out ? -1 : rg[2]));
-	sr_post(r, body);
 	bool ok;
 	struct sr_task *t = sr_local(&o, j, cmd, 0, NULL, &ok);
 	sr_pty_end(j);
-	fflush(stdout);
-	fflush(stderr);
-	rg[1] = o.out || rg[0] < 0 ? -1 : sr_fd_size(1);
-	rg[3] = o.err || rg[2] < 0 ? -1 : sr_fd_size(2);
-	if (o.out && !o.err)
-		rg[3] = -1; /* -o without -e: stderr went with stdout */
-	int rc = sr_post_report(r, node, j, t, ok, rg, NULL);
+	int64_t bytes[2];
+	sr_pusher_finish(&pu, bytes); /* every byte stored before the report */
+	int rc = sr_post_report(r, node, j, t, ok, bytes, NULL);
 	_exit(rc ? 1 : 0);
 }
 

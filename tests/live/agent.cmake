@@ -87,3 +87,6 @@ aidc_live_test(NAME live_srun_alloc SCRIPT srun_alloc.sh TIMEOUT 180)
 # and in a batch job; window size, ^C, a node that cannot connect back, a
 # wrong token, srun killed.
 aidc_live_test(NAME live_srun_pty SCRIPT srun_pty.sh TIMEOUT 240)
+# Concurrent srun steps (srun_concurrent.sh, 2 agents): each srun prints its own
+# step's output alone, in order, once; under salloc -N1, on 2 nodes, across a restart.
+aidc_live_test(NAME live_srun_concurrent SCRIPT srun_concurrent.sh TIMEOUT 240)
