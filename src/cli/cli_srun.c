@@ -504,6 +504,11 @@ struct sr_task {
 	struct aidc_buf line[2];    /* -l: a partial line of each */
 };
 
+/* Posts node's report of the step (below, the runners). */
+static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job *j,
+			  const struct sr_task *t, bool ok, const int64_t bytes[2],
+			  const char *error);
+
 /* Opens the -o/-e file of each task of this node; tasks with one expanded
  * path share one descriptor (so their writes never overwrite each other). */
 static int sr_open_files(const char *pat, const struct sr_job *j, struct sr_task *t, int64_t n,
@@ -1426,13 +1431,27 @@ static void sr_wait_duties(const struct sr_opts *o, struct sr_task *t, int64_t n
 	}
 }
 
+/* srun's tasks (node 0 of a batch job's step) have ended before the other
+ * nodes': their report, so that the step ends as its tasks did even if srun
+ * is lost before the others end (steps.c lease_one). */
+static void sr_local_report(const struct sr_opts *o, const struct sr_job *j,
+			    const struct sr_task *t, int64_t n, struct sr_remote *r)
+{
+	if (!r || r->gone || j->external || !n || r->nreported >= r->nnodes - r->base)
+		return;
+	const int64_t none[2] = {0, 0};
+	if (sr_post_report(r, 0, j, t, true, none, NULL) == 0 && o->verbose)
+		fprintf(stderr, "srun: step %s.%lld: the tasks on %s ended, reported\n", j->job,
+			(long long)j->step, j->node);
+}
+
 /* Waits for every task (here, and with r on the other nodes): forwards
  * srun's signals, ends the step at its time limit (SIGTERM, SIGKILL 10 s
  * later), and drains -l output. */
 static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_task *t,
 		    int64_t n, int64_t limit_s, struct sr_remote *r)
 {
-	int64_t t0 = aidc_mono_ms(), term_ms = 0, drain_until = 0;
+	int64_t t0 = aidc_mono_ms(), term_ms = 0, drain_until = 0, alive = 1;
 	bool bad = false, bad_sent = false;
 	for (;;) {
 		if (o->label)
@@ -1446,8 +1465,10 @@ static void sr_wait(const struct sr_opts *o, const struct sr_job *j, struct sr_t
 			sr_remote_stream(r);
 		}
 		sr_wait_duties(o, t, n, r, limit_s, t0, &term_ms, &bad, &bad_sent);
-		if (sr_reap(o, j, t, n, &bad) > 0 ||
-		    (r && !r->gone && r->nreported < r->nnodes - r->base))
+		int64_t was = alive;
+		if ((alive = sr_reap(o, j, t, n, &bad)) == 0 && was)
+			sr_local_report(o, j, t, n, r);
+		if (alive > 0 || (r && !r->gone && r->nreported < r->nnodes - r->base))
 			continue;
 		bool open = false;
 		for (int64_t i = 0; i < n && o->label; i++)

@@ -362,6 +362,10 @@ struct ctld_step {
 	 * holder has reported or soon after the SIGKILL (ctld_steps_tick). */
 	int64_t seen_ms, lost_ms;
 	bool killed;
+	/* srun's own tasks' report (node 0 of a batch job's step; JSON text,
+	 * owned), posted when they ended before the other nodes': with every
+	 * holder's, a step whose srun is lost ends as its tasks did. */
+	char *local_report;
 };
 
 struct ctld {

@@ -53,6 +53,7 @@ static void step_free(struct ctld_step *s)
 		aidc_free(s->reports[i]);
 	aidc_free(s->reports);
 	aidc_free(s->out_cut);
+	aidc_free(s->local_report);
 	aidc_free(s->nodes);
 	aidc_free(s->doc);
 	aidc_free(s->name);
@@ -77,6 +78,10 @@ static void step_nodes_reports(struct aidc_json *w, const struct ctld_step *s)
 		else
 			aidc_json_null(w);
 	aidc_json_arr_end(w);
+	if (s->local_report) {
+		aidc_json_key(w, "local");
+		aidc_json_raw(w, s->local_report);
+	}
 }
 
 /* The stored document of s: live, or ended (state, end_s, exit, signal). */
@@ -357,21 +362,25 @@ static int step_signal(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, 
 	return rc;
 }
 
-/* A node's report: the first one of a node holds. */
+/* A node's report: the first one of a node holds. Node 0 of a batch job's
+ * step is srun's own (local_report). */
 static int step_report(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, json_t *in)
 {
-	int k = step_node(s, json_integer_value(json_object_get(in, "node")));
+	json_int_t node = json_integer_value(json_object_get(in, "node"));
+	bool local = node == 0 && s->step_nodes == (int64_t)s->nnodes + 1;
+	int k = local ? -1 : step_node(s, node);
+	char **slot = local ? &s->local_report : k >= 0 ? &s->reports[k] : NULL;
 	json_t *rep = json_object_get(in, "report");
-	if (k < 0 || !json_is_object(rep))
+	if (!slot || !json_is_object(rep))
 		return aidc_errf(&m->err, AIDC_E_INVAL,
 				 "a report needs node (one of the step's) and report");
-	if (s->reports[k])
+	if (*slot)
 		return 0;
-	s->reports[k] = json_dumps(rep, JSON_COMPACT);
+	*slot = json_dumps(rep, JSON_COMPACT);
 	int rc = step_store(c, s, "running", 0, 0, 0, &m->err);
 	if (rc) {
-		aidc_free(s->reports[k]);
-		s->reports[k] = NULL;
+		aidc_free(*slot);
+		*slot = NULL;
 	}
 	return rc;
 }
@@ -623,6 +632,43 @@ static bool step_all_reported(const struct ctld_step *s)
 	return true;
 }
 
+/* Whether every task of s has reported its end: each holder's, and srun's
+ * own tasks (node 0 of a batch job's step) too. */
+static bool step_all_known(const struct ctld_step *s)
+{
+	return step_all_reported(s) && (s->step_nodes == (int64_t)s->nnodes || s->local_report);
+}
+
+/* The end of a lost step whose every task reported (step_all_known): what
+ * srun's own end would have said (cli_srun.c sr_status): the highest exit
+ * code, or 0 and the first signal that killed a task; a node whose tasks
+ * could not all start counts as exit code 1. */
+static const char *reports_state(const struct ctld_step *s, int64_t *code, int64_t *sig)
+{
+	*code = *sig = 0;
+	for (uint32_t i = 0; i <= s->nnodes; i++) {
+		const char *text = i < s->nnodes ? s->reports[i] : s->local_report;
+		json_error_t je;
+		json_t *rep = text ? json_loads(text, 0, &je) : NULL,
+		       *tasks = json_object_get(rep, "tasks");
+		if (text && (!json_is_array(tasks) || json_object_get(rep, "error")))
+			*code = *code > 1 ? *code : 1;
+		for (size_t t = 0; t < json_array_size(tasks); t++) {
+			json_t *x = json_array_get(tasks, t);
+			json_int_t e = json_integer_value(json_object_get(x, "exit")),
+				   g = json_integer_value(json_object_get(x, "signal"));
+			if (g > 0 && g <= 64 && !*sig)
+				*sig = g;
+			if (e > *code && e <= 255)
+				*code = e;
+		}
+		json_decref(rep);
+	}
+	if (*sig)
+		*code = 0; /* srun's own end: 0 and the signal */
+	return *code || *sig ? "failed" : "completed";
+}
+
 /* Sends sig to a lost step's tasks through its holders (stored, as a cancel). */
 static void lease_signal(struct ctld *c, struct ctld_step *s, int sig)
 {
@@ -662,10 +708,15 @@ static bool lease_one(struct ctld *c, struct ctld_step *s, int64_t now)
 		   now - s->lost_ms < STEP_KILL_GRACE_MS + STEP_KILL_DELIVER_MS) {
 		return true;
 	}
+	/* Every task had ended before the step was lost (nothing signalled, not
+	 * scancelled): it ends as they did, as Slurm's steps end from their
+	 * nodes' reports whatever srun does; else it was cancelled. */
 	struct aidc_err e = {0};
-	int64_t end_s = ctld_now_s() > s->start_s ? ctld_now_s() : s->start_s;
-	if (step_store(c, s, "cancelled", end_s ? end_s : 1, 0, s->killed ? SIGKILL : SIGTERM,
-		       &e)) {
+	int64_t end_s = ctld_now_s() > s->start_s ? ctld_now_s() : s->start_s, code = 0,
+		sig = s->killed ? SIGKILL : SIGTERM;
+	const char *state =
+	    !s->cancelled && step_all_known(s) ? reports_state(s, &code, &sig) : "cancelled";
+	if (step_store(c, s, state, end_s ? end_s : 1, code, sig, &e)) {
 		aidc_log(AIDC_LOG_WARN, "step %" PRIu64 ".%" PRId64 ": not ended: %s", s->job,
 			 s->id, e.msg);
 		return true;
@@ -821,6 +872,8 @@ static int restore_one(struct ctld_step *s, json_t *d)
 		s->reports[i] = json_is_object(r) ? json_dumps(r, JSON_COMPACT) : NULL;
 	}
 	s->doc = n ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_t *local = json_object_get(d, "local");
+	s->local_report = json_is_object(local) ? json_dumps(local, JSON_COMPACT) : NULL;
 	s->sig = (int32_t)json_integer_value(json_object_get(d, "sig"));
 	s->sig_seq = (uint32_t)json_integer_value(json_object_get(d, "sig_seq"));
 	s->cancelled = json_is_true(json_object_get(d, "cancelled"));

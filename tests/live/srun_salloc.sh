@@ -7,7 +7,9 @@
 # propagated, the steps in sacct); salloc exits with CMD's status and ends
 # the allocation with it (completed, or failed with the code: not cancelled);
 # an srun killed with SIGKILL loses its step when its lease runs out (its
-# tasks on the holders' nodes are ended); sbatch's options salloc does not have are refused by
+# tasks on the holders' nodes are ended), and one whose tasks had all ended
+# ends as they did (FAILED 3:0; in a batch job too, srun having reported node
+# 0's tasks); sbatch's options salloc does not have are refused by
 # name with nothing allocated; the time limit's end is said; a signal while
 # it waits revokes the request.
 set -u
@@ -167,4 +169,45 @@ wait_for 10 tasks_gone && ok "both remote tasks ended" || fail "a task outlived 
 wait "$spid"
 check_eq "salloc's command went on and exited 0" "$(cat "$DIR/lostout")" "after=${lid%.0}"
 check_eq "the allocation completed" "$(wait_state "${lid%.0}" completed 30)" completed
+
+# A lost step whose tasks all ended before its lease ran out ends as they
+# did (as Slurm's steps end from their nodes' reports), not CANCELLED: under
+# salloc (every node a holder's) and in a batch job (node 0's tasks srun's
+# own: srun reports them when they end before the other nodes').
+cat > "$DIR/done.sh" <<SCRIPT
+#!/bin/sh
+srun -v -N2 -J done sh -c 'if [ \$SLURM_PROCID = 1 ]; then while [ ! -e "$DIR/go\$GO" ]; do sleep 0.1; done; exit 3; fi' \
+	2>"$DIR/done\$GO.err" &
+echo \$! > "$DIR/donesrun\$GO"
+wait
+while [ ! -e "$DIR/end\$GO" ]; do sleep 0.1; done
+SCRIPT
+chmod +x "$DIR/done.sh"
+(cd "$DIR" && GO=1 "$AIDC" salloc -N2 ./done.sh >/dev/null 2>&1) &
+spid=$!
+wait_for 60 grep -q "step .* task(s) on" "$DIR/done1.err" || fail "step done did not start: $(cat "$DIR/done1.err")"
+did=$("$AIDC" squeue -s -h -o %i)
+kill -9 "$(cat "$DIR/donesrun1")"
+touch "$DIR/go1"
+wait_for 30 no_steps && ok "the lost step $did ended" || fail "squeue -s: $("$AIDC" squeue -s -h)"
+check_eq "salloc: the lost step whose tasks had ended: FAILED 3:0, as they did" \
+	"$("$AIDC" sacct -n -P -j "$did" -o State,ExitCode)" "FAILED|3:0"
+touch "$DIR/end1"
+wait "$spid"
+cat > "$DIR/done2.sh" <<SCRIPT
+#!/bin/sh
+#SBATCH -N 2 --ntasks-per-node=1
+export GO=2
+. $DIR/done.sh
+SCRIPT
+bid=$(cd "$DIR" && "$AIDC" sbatch --parsable done2.sh)
+wait_for 60 grep -q "ended, reported" "$DIR/done2.err" ||
+	fail "srun -v did not report node 0's tasks: $(cat "$DIR/done2.err")"
+kill -9 "$(cat "$DIR/donesrun2")"
+touch "$DIR/go2"
+wait_for 30 no_steps && ok "the lost batch step ended" || fail "squeue -s: $("$AIDC" squeue -s -h)"
+check_eq "batch: the lost step whose tasks had ended (node 0's reported by srun): FAILED 3:0" \
+	"$("$AIDC" sacct -n -P -j "$bid.0" -o State,ExitCode)" "FAILED|3:0"
+touch "$DIR/end2"
+check_eq "batch job $bid completes" "$(wait_state "$bid" "$END" 60)" completed
 finish
