@@ -849,7 +849,7 @@ static void sr_remote_signal(struct sr_remote *r, int sig)
 static bool sr_report_bad(json_t *rep)
 {
 	json_t *tasks = json_object_get(rep, "tasks");
-	bool bad = !json_is_array(tasks);
+	bool bad = !json_is_array(tasks) || json_object_get(rep, "error");
 	for (size_t i = 0; i < json_array_size(tasks); i++) {
 		json_t *x = json_array_get(tasks, i);
 		bad |= json_integer_value(json_object_get(x, "exit")) != 0 ||
@@ -1520,7 +1520,7 @@ static int sr_status(const struct sr_job *j, const struct sr_task *t, int64_t n,
 	for (int64_t k = r ? r->base : 1; r && k < r->nnodes; k++) {
 		json_t *rep = r->reports[k], *tasks = json_object_get(rep, "tasks");
 		const char *host = json_string_value(json_object_get(rep, "host"));
-		if (!rep || !json_is_array(tasks)) {
+		if (!rep || !json_is_array(tasks) || json_object_get(rep, "error")) {
 			const char *why = json_string_value(json_object_get(rep, "error"));
 			fprintf(stderr, "srun: error: node %lld of the step: %s\n", (long long)k,
 				why ? why : "no report (the job ended, or its step holder failed)");
@@ -1736,7 +1736,7 @@ static void sr_report_json(struct aidc_json *w, const struct sr_job *j, const st
 	aidc_json_obj_begin(w);
 	aidc_json_kstr(w, "host", j->node);
 	if (!ok)
-		aidc_json_kstr(w, "error", "its tasks could not all start (see aidc logs)");
+		aidc_json_kstr(w, "error", "its tasks could not all start (said above)");
 	aidc_json_key(w, "tasks");
 	aidc_json_arr_begin(w);
 	for (int64_t i = 0; i < j->nlocal && ok; i++) {

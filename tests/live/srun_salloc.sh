@@ -64,6 +64,14 @@ check_eq "sacct: the steps" "$("$AIDC" sacct -n -P -j "$id.0,$id.1" -o JobID,Sta
 	"$id.0|COMPLETED|0:0|2
 $id.1|FAILED|3:0|1"
 
+# A node whose tasks cannot start (its -o file cannot be opened there) fails
+# the step: srun says why and exits 1, the step FAILED (it exited 0 before).
+out=$(cd "$DIR" && "$AIDC" salloc -N1 srun -o "$DIR/none/x-%t" true 2>&1); rc=$?
+check_eq "srun -o into a missing directory on the node: exit 1" "$rc" 1
+[[ "$out" == *"$DIR/none/x-0: No such file or directory"* &&
+	"$out" == *"node 0 of the step: its tasks could not all start"* ]] &&
+	ok "the node's error and the step's reach srun" || fail "out: $out"
+
 # Refusals change nothing.
 before=$("$AIDC" jobs --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["jobs"]))')
 out=$(cd "$DIR" && "$AIDC" salloc --array=1-3 true 2>&1); rc=$?
