@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 	int64_t fd[5], cg[AGENT_CG_NCTL], rl[2], id[6], gr[AGENT_MAX_GROUPS];
 	int ncg, ngr;
 	if (argc <= ARG_ARGV || parse_list(argv[ARG_FDS], fd, 5) != 5 ||
-	    (ncg = parse_list(argv[ARG_CG], cg, AGENT_CG_NCTL)) < 0 || parse_list(argv[ARG_RLIM], rl, 2) != 2 ||
-	    parse_list(argv[ARG_ID], id, 6) != 6 ||
+	    (ncg = parse_list(argv[ARG_CG], cg, AGENT_CG_NCTL)) < 0 ||
+	    parse_list(argv[ARG_RLIM], rl, 2) != 2 || parse_list(argv[ARG_ID], id, 6) != 6 ||
 	    (ngr = parse_list(argv[ARG_GROUPS], gr, AGENT_MAX_GROUPS)) < 1) {
 		fprintf(stderr, "aidc-task: the agent's helper that starts a task (started by aidc "
 				"agent for each task), not a command\n");
