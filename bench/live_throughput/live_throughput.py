@@ -409,10 +409,27 @@ class Slurm:
             return jobs / t_sub, None
         deadline = time.time() + 900
         while time.time() < deadline:
-            if self.queued() == 0:
+            left = self.queue_reasons()
+            stuck = [j for j, why in left if "launch failed" in why]
+            if len(stuck) == len(left):
                 break
             time.sleep(0.05)
-        return jobs / t_sub, jobs / (time.time() - t0)
+        t_end = time.time()
+        if stuck:
+            # Slurm held them after a failed launch (a loaded machine): they
+            # never run by themselves; cancelled, and counted as not done.
+            log("  Slurm: %d jobs pending with reason 'launch failed requeued held',"
+                " cancelled (end-to-end rate over the %d that ran)" % (len(stuck), jobs - len(stuck)))
+            subprocess.run(["scancel"] + stuck, env=self.env, capture_output=True, timeout=120)
+        return jobs / t_sub, (jobs - len(stuck)) / (t_end - t0)
+
+    def queue_reasons(self):
+        """(job id, pending reason) of every job in the queue."""
+        r = subprocess.run(["squeue", "-h", "-o", "%i %r"], capture_output=True, text=True,
+                           env=self.env)
+        if r.returncode != 0:
+            return [("?", "")]
+        return [tuple((line + " ").split(" ", 1)) for line in r.stdout.splitlines()]
 
     def rss(self):
         for name, pid in STARTED:
