@@ -129,6 +129,10 @@ struct ctld_job {
 	/* Output bytes stored under the log directory (output.c); counted for
 	 * live jobs only (restored from the allocated blocks at start). */
 	int64_t out_bytes;
+	/* A task's change failed to store (its unit rolled back, the memory
+	 * ahead): the next task report writes every task row, not just its own
+	 * (ctld_task_commit). */
+	bool tasks_unsaved;
 };
 
 /* Output stored for one user's live jobs (output.c). */
@@ -515,6 +519,10 @@ int ctld_job_submit(struct ctld *c, const struct api_identity *who, struct api_j
 		    const char *body, size_t body_len, uint64_t *out_id, bool *existing,
 		    struct aidc_err *e);
 int ctld_job_persist(struct ctld *c, struct ctld_job *j, bool tasks, struct aidc_err *e);
+/* Writes one task's row (a report that changes no field of the job's row),
+ * or every row of the job after j->tasks_unsaved, as one unit of the group
+ * transaction. */
+int ctld_task_commit(struct ctld *c, struct ctld_job *j, uint32_t t, struct aidc_err *e);
 /* Begins stopping a running job (kills its tasks) or ends a pending one. */
 int ctld_job_stop(struct ctld *c, struct ctld_job *j, int target, const char *reason,
 		  struct aidc_err *e);

@@ -119,19 +119,6 @@ static int commit_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 	return rc;
 }
 
-/* Persists a job's row and tasks as one unit of the group transaction. */
-static int commit_job_tasks(struct ctld *c, struct ctld_job *j, struct aidc_err *e)
-{
-	int rc = ctld_tx_begin(c, e);
-	if (rc)
-		return rc;
-	if ((rc = ctld_job_persist(c, j, true, e)) != 0) {
-		ctld_tx_rollback(c);
-		return rc;
-	}
-	return ctld_tx_release(c, e);
-}
-
 /* Fills a node's fields from its registration document (owned strings replaced). */
 static int node_from_info(struct ctld *c, struct ctld_node *n, const char *info,
 			  struct aidc_err *e)
@@ -220,6 +207,7 @@ static void task_lost(struct ctld *c, struct ctld_job *j, struct ctld_task *k, c
 {
 	k->state = CTLD_TASK_LOST;
 	k->end_s = ctld_now_s();
+	j->tasks_unsaved = true; /* stored when the job stops or settles, else with the next report */
 	struct aidc_err e = {0};
 	int rc;
 	if (j->state == CTLD_JOB_RUNNING)
@@ -264,7 +252,7 @@ static void reconcile(struct ctld *c, uint32_t ni, const struct api_objv *runnin
 			k->state = CTLD_TASK_RUNNING;
 			adopted++;
 			struct aidc_err e = {0};
-			if (commit_job_tasks(c, j, &e) != 0)
+			if (ctld_task_commit(c, j, (uint32_t)r->task, &e) != 0)
 				aidc_log(AIDC_LOG_ERROR, "job %" PRIu64 ": %s", j->id, e.msg);
 		}
 		if (j->state == CTLD_JOB_STOPPING && !k->kill_sent)
@@ -811,7 +799,7 @@ static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
 			k->state = CTLD_TASK_RUNNING;
 			k->pid = (int32_t)st->pid;
 			k->start_s = ctld_now_s();
-			rc = commit_job_tasks(c, j, e);
+			rc = ctld_task_commit(c, j, (uint32_t)(k - j->tasks), e);
 		}
 		return rc;
 	}
@@ -855,7 +843,7 @@ static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
 		return ctld_job_stop(c, j, CTLD_JOB_COMPLETED, "the batch script ended", e);
 	if (ctld_job_settle(c, j, e) == 0 && ctld_job_active(j))
 		/* Not the last task: record this one (settle wrote the job otherwise). */
-		return commit_job_tasks(c, j, e);
+		return ctld_task_commit(c, j, (uint32_t)(k - j->tasks), e);
 	return e->code;
 }
 
