@@ -40,6 +40,13 @@ struct result {
 	int64_t rss_kib, hwm_kib, completed_ctl, heartbeats, after_loss_ok;
 	int64_t hb_period_ms, steady_ms; /* the controller's heartbeat period; the window */
 	uint32_t lost_nodes, down_seen;
+	/* Throughput phase, per job: CPU ms of the controller (all threads; its
+	 * loop thread alone), of the emulator and of the submitting clients;
+	 * the controller's loop requests, group commits (and ms waiting on
+	 * them) and scheduling passes (and their ms); the window in ms. */
+	double tp_ctl_ms, tp_loop_ms, tp_emu_ms, tp_cli_ms, tp_req, tp_commits, tp_commit_ms;
+	double tp_passes, tp_pass_ms, tp_window_ms;
+	double tp_loop_wait_pct; /* the loop thread's time runnable but not running, % of the window */
 };
 
 struct bench {
@@ -49,6 +56,7 @@ struct bench {
 	int64_t deadline_ms;
 	struct emu *em;
 	int64_t next_job; /* for the client threads: index of the next job to submit */
+	int64_t cli_cpu_us; /* the client threads' CPU time, summed as they end (under mu) */
 	pthread_mutex_t mu;
 	struct result r;
 };
@@ -256,11 +264,10 @@ static void stop_controller(struct bench *b)
 	waitpid(b->ctl, NULL, 0);
 }
 
-/* The controller's CPU time (user + system), in ms. */
-static int64_t ctl_cpu_ms(pid_t pid)
+/* CPU time (user + system) in ms of a /proc/.../stat file: a process or one thread. */
+static int64_t stat_cpu_ms(const char *path)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	char buf[1024];
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -272,6 +279,45 @@ static int64_t ctl_cpu_ms(pid_t pid)
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return 0;
 	return (int64_t)((ut + st) * 1000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/* The controller's CPU time (user + system), in ms. */
+static int64_t ctl_cpu_ms(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	return stat_cpu_ms(path);
+}
+
+/* The CPU time of the controller's main thread: its event loop. */
+static int64_t loop_cpu_ms(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	return stat_cpu_ms(path);
+}
+
+/* Nanoseconds the controller's loop thread waited on a run queue (runnable,
+ * not running: the CPU was busy with other threads), from its schedstat. */
+static int64_t loop_wait_ns(pid_t pid)
+{
+	char path[64];
+	long long run = 0, wait = 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld %lld", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t self_cpu_ms(void)
@@ -493,6 +539,10 @@ static void *client_main(void *arg)
 		ca->ids[k] = submit(b, &cl, is_gang(b, k));
 	}
 	api_client_release(&cl);
+	int64_t us = thread_cpu_us();
+	pthread_mutex_lock(&b->mu);
+	b->cli_cpu_us += us;
+	pthread_mutex_unlock(&b->mu);
 	return NULL;
 }
 
@@ -522,6 +572,64 @@ static int throughput_stats(struct bench *b, const int64_t *ids)
 	return 0;
 }
 
+/* The controller's counters the throughput phase reports per job (/metrics). */
+struct ctl_counters {
+	double requests, commits, commit_s, passes, pass_s;
+};
+
+static double metric(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; (p = strstr(p, name)); p += n)
+		if ((p == text || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return 0;
+}
+
+static void ctl_counters_get(struct bench *b, struct ctl_counters *k)
+{
+	struct api_client cl;
+	struct api_call c;
+	memset(k, 0, sizeof *k);
+	if (!open_client(b, &cl))
+		return;
+	if (ctl_call(&cl, "GET", "/metrics", NULL, &c) == 0 && c.status == 200) {
+		const char *t = aidc_buf_str(&c.reply);
+		k->requests = metric(t, "aidc_loop_requests_total");
+		k->commits = metric(t, "aidc_store_commit_seconds_count");
+		k->commit_s = metric(t, "aidc_store_commit_seconds_sum");
+		k->passes = metric(t, "aidc_sched_passes_total");
+		k->pass_s = metric(t, "aidc_sched_pass_seconds_total");
+	}
+	aidc_buf_release(&c.reply);
+	api_client_release(&cl);
+}
+
+/* CPU and controller work per job over the throughput phase (k0: the
+ * counters at its start; cpu0: the CPU of the controller, its loop thread,
+ * this process and this thread then, and the loop's run-queue wait). */
+static void throughput_costs(struct bench *b, const struct ctl_counters *k0, const int64_t *cpu0,
+			     int64_t t0)
+{
+	struct ctl_counters k1;
+	double n = (double)b->o.jobs;
+	struct result *r = &b->r;
+	int64_t ctl = ctl_cpu_ms(b->ctl) - cpu0[0], loop = loop_cpu_ms(b->ctl) - cpu0[1];
+	int64_t self = self_cpu_ms() - cpu0[2], main_ms = (thread_cpu_us() - cpu0[3]) / 1000;
+	r->tp_window_ms = (double)(emu_now_ms() - t0);
+	r->tp_loop_wait_pct = (double)(loop_wait_ns(b->ctl) - cpu0[4]) / 1e4 / r->tp_window_ms;
+	ctl_counters_get(b, &k1);
+	r->tp_ctl_ms = (double)ctl / n;
+	r->tp_loop_ms = (double)loop / n;
+	r->tp_cli_ms = (double)b->cli_cpu_us / 1000.0 / n;
+	r->tp_emu_ms = ((double)(self - main_ms) - (double)b->cli_cpu_us / 1000.0) / n;
+	r->tp_req = (k1.requests - k0->requests) / n;
+	r->tp_commits = (k1.commits - k0->commits) / n;
+	r->tp_commit_ms = (k1.commit_s - k0->commit_s) * 1000.0 / n;
+	r->tp_passes = (k1.passes - k0->passes) / n;
+	r->tp_pass_ms = (k1.pass_s - k0->pass_s) * 1000.0 / n;
+}
+
 static int phase_throughput(struct bench *b)
 {
 	if (!b->o.jobs)
@@ -529,11 +637,18 @@ static int phase_throughput(struct bench *b)
 	int64_t *ids = aidc_calloc((size_t)b->o.jobs, sizeof *ids);
 	pthread_t th[64];
 	struct client_arg ca = {b, ids};
+	struct ctl_counters k0;
+	ctl_counters_get(b, &k0);
+	int64_t t0 = emu_now_ms();
+	int64_t cpu0[] = {ctl_cpu_ms(b->ctl), loop_cpu_ms(b->ctl), self_cpu_ms(), thread_cpu_us(),
+			  loop_wait_ns(b->ctl)};
 	for (uint32_t i = 0; i < b->o.clients; i++)
 		pthread_create(&th[i], NULL, client_main, &ca);
 	for (uint32_t i = 0; i < b->o.clients; i++)
 		pthread_join(th[i], NULL);
 	int rc = throughput_stats(b, ids);
+	if (rc == 0)
+		throughput_costs(b, &k0, cpu0, t0);
 	aidc_free(ids);
 	return rc;
 }
@@ -605,6 +720,12 @@ static void report_table(const struct bench *b)
 	printf("  submissions                 %10.1f /s\n", r->submit_per_s);
 	printf("  end to end                  %10.1f jobs/s\n", r->jobs_per_s);
 	printf("  loaded submit-to-start p50  %10.1f ms   p99 %.1f ms\n", r->load_p50, r->load_p99);
+	printf("  CPU per job (throughput)    %10.2f ms controller (loop thread %.2f), emulator "
+	       "%.2f, clients %.2f; over %.1f s\n", r->tp_ctl_ms, r->tp_loop_ms, r->tp_emu_ms,
+	       r->tp_cli_ms, r->tp_window_ms / 1000);
+	printf("  controller per job          %10.2f loop requests, %.3f group commits (%.2f ms), "
+	       "%.3f passes (%.2f ms); loop runnable, not running: %.1f %% of the time\n", r->tp_req,
+	       r->tp_commits, r->tp_commit_ms, r->tp_passes, r->tp_pass_ms, r->tp_loop_wait_pct);
 	printf("  controller RSS              %10.1f MiB (peak %.1f MiB)\n", (double)r->rss_kib / 1024,
 	       (double)r->hwm_kib / 1024);
 	printf("  node loss: %u silent        %10.2f s until all down (controller CPU %.1f %%), "
@@ -639,6 +760,17 @@ static void report_json(const struct bench *b)
 	aidc_json_kf64(&w, "jobs_per_s", r->jobs_per_s, 1);
 	aidc_json_kf64(&w, "loaded_submit_to_start_p50_ms", r->load_p50, 1);
 	aidc_json_kf64(&w, "loaded_submit_to_start_p99_ms", r->load_p99, 1);
+	aidc_json_kf64(&w, "job_controller_cpu_ms", r->tp_ctl_ms, 3);
+	aidc_json_kf64(&w, "job_loop_thread_cpu_ms", r->tp_loop_ms, 3);
+	aidc_json_kf64(&w, "job_emulator_cpu_ms", r->tp_emu_ms, 3);
+	aidc_json_kf64(&w, "job_clients_cpu_ms", r->tp_cli_ms, 3);
+	aidc_json_kf64(&w, "job_loop_requests", r->tp_req, 2);
+	aidc_json_kf64(&w, "job_group_commits", r->tp_commits, 3);
+	aidc_json_kf64(&w, "job_group_commit_ms", r->tp_commit_ms, 3);
+	aidc_json_kf64(&w, "job_sched_passes", r->tp_passes, 3);
+	aidc_json_kf64(&w, "job_sched_pass_ms", r->tp_pass_ms, 3);
+	aidc_json_kf64(&w, "throughput_window_s", r->tp_window_ms / 1000, 1);
+	aidc_json_kf64(&w, "throughput_loop_runqueue_pct", r->tp_loop_wait_pct, 1);
 	aidc_json_ki64(&w, "controller_rss_kib", r->rss_kib);
 	aidc_json_ki64(&w, "controller_peak_rss_kib", r->hwm_kib);
 	aidc_json_ki64(&w, "loss_nodes", r->lost_nodes);
