@@ -551,6 +551,18 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&mhd_log_mu);
 }
 
+/* Stack of each connection's thread. The default (RLIMIT_STACK, 8 MiB)
+ * defeats glibc's cache of freed thread stacks (40 MiB: 5 of them), so each
+ * short-lived connection (every CLI call on the Unix socket) mapped and
+ * unmapped a stack, with a TLB shootdown on every CPU. Handlers need far
+ * less: the deepest is the JSON parser (jansson stops at 2,048 levels);
+ * sanitizers' frames are larger. */
+#if defined(__SANITIZE_ADDRESS__)
+#define API_THREAD_STACK_BYTES (8u << 20)
+#else
+#define API_THREAD_STACK_BYTES (2u << 20)
+#endif
+
 /* MHD_USE_POLL: with select() (MHD's default) no connection past descriptor
  * 1,023 (FD_SETSIZE) is served, so a controller with a thousand agents' long
  * polls refused every new client (bench/scale found it). */
@@ -645,6 +657,7 @@ static int start_tcp(struct api_server *srv, struct aidc_err *e)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)API_THREAD_STACK_BYTES,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->tcp, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, &srv->tcp,
 		MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
@@ -690,6 +703,7 @@ static int start_unix(struct api_server *srv, struct aidc_err *e)
 		on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)AIDC_MAX_HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)API_THREAD_STACK_BYTES,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv->unx, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, &srv->unx,
 		MHD_OPTION_END);
