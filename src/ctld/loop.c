@@ -507,6 +507,8 @@ static void ctld_release(struct ctld *c)
 	aidc_free(c->nodes);
 	aidc_free(c->uout);
 	aidc_free(c->parked);
+	aidc_free(c->core_node);
+	aidc_free(c->core_first_dev);
 	aidc_intern_release(&c->node_names);
 	aidc_free(c->node_of_name);
 	sched_decisions_release(&c->dec);

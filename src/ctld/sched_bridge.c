@@ -66,24 +66,31 @@ static int add_partition(struct ctld *c, const char *name, struct aidc_err *e)
 	return rc;
 }
 
-/* The first global device index of each node, in the order nodes were added. */
+/* The core's id of n's first device (n is in the core; the core numbers
+ * devices in the order nodes were added). */
 static uint32_t first_dev_of(struct ctld *c, const struct ctld_node *n)
 {
-	uint32_t first = 0;
-	for (size_t i = 0; i < c->nnodes; i++) {
-		const struct ctld_node *m = &c->nodes[i];
-		if (m->sched_id >= 0 && m->sched_id < n->sched_id)
-			first += m->ndev;
-	}
-	return first;
+	return c->core_first_dev[n->sched_id];
 }
 
+/* The node the core calls core_id, or -1 (one whose registration failed
+ * after the core added it was dropped from nodes). */
 static int node_of_core(struct ctld *c, uint32_t core_id)
 {
-	for (size_t i = 0; i < c->nnodes; i++)
-		if (c->nodes[i].sched_id == (int32_t)core_id)
-			return (int)i;
-	return -1;
+	uint32_t i = core_id < c->ncore ? c->core_node[core_id] : UINT32_MAX;
+	return i < c->nnodes && c->nodes[i].sched_id == (int32_t)core_id ? (int)i : -1;
+}
+
+/* Records the node the core just added as core_id with ndev devices. */
+static void core_index_add(struct ctld *c, const struct ctld_node *n, uint32_t core_id,
+			   uint32_t ndev)
+{
+	AIDC_GROW(c->core_node, c->cap_core_node, (size_t)core_id + 1);
+	AIDC_GROW(c->core_first_dev, c->cap_core_first_dev, (size_t)core_id + 1);
+	c->core_node[core_id] = (uint32_t)(n - c->nodes);
+	c->core_first_dev[core_id] = c->core_ndevs;
+	c->core_ndevs += ndev;
+	c->ncore = (size_t)core_id + 1;
 }
 
 int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
@@ -126,6 +133,7 @@ int ctld_sched_add_node(struct ctld *c, struct ctld_node *n, struct aidc_err *e)
 		goto out;
 	n->sched_id = rc;
 	n->ndev = ndev;
+	core_index_add(c, n, (uint32_t)rc, ndev);
 	rc = ctld_sched_node_state(c, n);
 out:
 	api_decoded_release(&api_schema_agent_register, &reg);
