@@ -17,6 +17,7 @@
 #define AIDC_CTLD_CTLD_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 
 #include "api/api.h"
 #include "ctld/ctld.h"
@@ -297,7 +298,9 @@ struct ctld_msg {
 	/* loop -> HTTP-thread results for log reads */
 	char log_path[AIDC_MAX_PATH_BYTES];
 	bool job_done;
-	pthread_cond_t cond;
+	/* Posted by the loop when the reply is ready (loop.c): the HTTP thread
+	 * waits on it alone, without the loop's mutex. */
+	sem_t done_sem;
 	struct ctld_msg *next;
 };
 

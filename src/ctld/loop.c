@@ -3,7 +3,7 @@
  * The controller's event loop and its life cycle (ctld_run).
  *
  * HTTP threads call ctld_call(): the message goes on a mutex-protected FIFO
- * and the thread sleeps on the message's own condition variable. The loop
+ * and the thread sleeps on the message's own semaphore. The loop
  * thread (the one that called ctld_run) drains the FIFO, runs each message's
  * loop function, and signals the waiter. A loop function may PARK its message
  * (agent work long-polls); parked messages are answered when work appears for
@@ -21,7 +21,10 @@
  * its state from the store and the agents).
  *
  * Cost: one mutex round trip and one context switch per request; the loop
- * holds the mutex only to move messages, never while running them.
+ * holds the mutex only to move messages, never while running them nor while
+ * waking the waiters (a semaphore each: a condition variable's waiter must
+ * take the mutex again once woken, so the replies of one iteration woke
+ * their threads one after another through it).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -55,11 +58,11 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 	m->req = req;
 	m->resp = resp;
 	m->body = body;
-	pthread_cond_init(&m->cond, NULL);
+	sem_init(&m->done_sem, 0, 0);
 	pthread_mutex_lock(&c->mu);
 	if (c->stopping || c->queued >= AIDC_MAX_PENDING_REQUESTS) {
 		pthread_mutex_unlock(&c->mu);
-		pthread_cond_destroy(&m->cond);
+		sem_destroy(&m->done_sem);
 		return aidc_errf(e, AIDC_E_BUSY, "controller is %s",
 				 c->stopping ? "shutting down" : "overloaded; retry");
 	}
@@ -71,10 +74,12 @@ int ctld_call(struct ctld *c, ctld_loop_fn fn, struct api_request *req, struct a
 	c->queued++;
 	if (c->loop_idle) /* a busy loop takes the queue without a wake-up */
 		pthread_cond_signal(&c->wake);
-	while (!m->done)
-		pthread_cond_wait(&m->cond, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	pthread_cond_destroy(&m->cond);
+	/* The post is the loop's last touch of m: glibc lets the waiter destroy
+	 * the semaphore once sem_wait returns. */
+	while (sem_wait(&m->done_sem) != 0)
+		; /* EINTR */
+	sem_destroy(&m->done_sem);
 	if (m->rc < 0)
 		return aidc_errf(e, m->rc, "%s", aidc_err_text(&m->err, m->rc));
 	return 0;
@@ -239,13 +244,10 @@ static void group_commit(struct ctld *c)
 		rc = aidc_errf(&e, AIDC_E_STATE, "this controller is no longer the leader");
 		c->fatal = true;
 	}
-	/* Every reply of the iteration under one lock: the waiters wake once
-	 * the loop lets go of it, instead of contending with it per reply. The
-	 * signal is sent under the lock because the waiter destroys its
-	 * condition variable as soon as it sees done. */
+	/* Every reply of the iteration, each waiter woken through its own
+	 * semaphore (no lock: m is the waiter's once posted). */
 	struct ctld_msg *m = c->replies;
 	c->replies = c->replies_tail = NULL;
-	pthread_mutex_lock(&c->mu);
 	while (m) {
 		struct ctld_msg *next = m->next;
 		m->next = NULL;
@@ -253,10 +255,9 @@ static void group_commit(struct ctld *c)
 			m->rc = aidc_errf(&m->err, rc == AIDC_E_STATE ? AIDC_E_BUSY : AIDC_E_IO,
 					  "store commit failed: %s", e.msg);
 		m->done = true;
-		pthread_cond_signal(&m->cond);
+		sem_post(&m->done_sem);
 		m = next;
 	}
-	pthread_mutex_unlock(&c->mu);
 	if (c->nended_live)
 		ctld_jobs_evict(c);
 }
