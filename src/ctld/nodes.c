@@ -250,6 +250,8 @@ static void reconcile(struct ctld *c, uint32_t ni, const struct api_objv *runnin
 		}
 		if (k->state == CTLD_TASK_ASSIGNED) {
 			k->state = CTLD_TASK_RUNNING;
+			if (!k->start_s) /* its "running" report, with the pid, may follow */
+				k->start_s = ctld_now_s();
 			adopted++;
 			struct aidc_err e = {0};
 			if (ctld_task_commit(c, j, (uint32_t)r->task, &e) != 0)
@@ -795,10 +797,14 @@ static int apply_status(struct ctld *c, struct ctld_job *j, struct ctld_task *k,
 {
 	int rc = 0;
 	if (!strcmp(st->state, "running")) {
-		if (k->state == CTLD_TASK_ASSIGNED) {
+		/* ... or running since a heartbeat listed it before this report came
+		 * (reconcile): the report still brings its pid. */
+		bool listed = k->state == CTLD_TASK_RUNNING && !k->pid && st->pid > 0;
+		if (k->state == CTLD_TASK_ASSIGNED || listed) {
+			if (!listed || !k->start_s)
+				k->start_s = ctld_now_s();
 			k->state = CTLD_TASK_RUNNING;
 			k->pid = (int32_t)st->pid;
-			k->start_s = ctld_now_s();
 			rc = ctld_task_commit(c, j, (uint32_t)(k - j->tasks), e);
 		}
 		return rc;
