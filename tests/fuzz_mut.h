@@ -263,4 +263,25 @@ static inline char *fz_exact(const struct fz_buf *b)
 	return p;
 }
 
+/*
+ * iters inputs, each a seed of seeds (picked at random) mutated with dict,
+ * handed to check as an exact-size string (then freed); the generator
+ * starts at fz_seed(fixed) and is check's too. The buffer holds cap bytes.
+ */
+static inline void fz_each_string(uint64_t fixed, size_t cap, const char *const *seeds,
+				  size_t nseeds, const char *const *dict, size_t ndict, long iters,
+				  void (*check)(struct fz_rng *r, const char *in))
+{
+	struct fz_rng r = {fz_seed(fixed)};
+	struct fz_buf b = {malloc(cap), 0, cap};
+	for (long i = 0; i < iters; i++) {
+		const char *seed = seeds[fz_below(&r, nseeds)];
+		fz_mutate(&r, &b, seed, strlen(seed), dict, ndict);
+		char *in = fz_exact(&b);
+		check(&r, in);
+		free(in);
+	}
+	free(b.data);
+}
+
 #endif

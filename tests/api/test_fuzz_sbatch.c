@@ -273,6 +273,13 @@ static void array_checked(const char *v)
 	aidc_aset_free(&s2);
 }
 
+static void values_checked(struct fz_rng *r, const char *in)
+{
+	(void)r;
+	value_checked(in);
+	array_checked(in);
+}
+
 static void fuzz_values(void)
 {
 	static const char *const seeds[] = {
@@ -298,19 +305,10 @@ static void fuzz_values(void)
 	    "0-99999",
 	    "7",
 	};
-	struct fz_rng r = {fz_seed(0x5BA7C003)};
-	struct fz_buf b = {malloc(8192), 0, 8192};
 	long iters = fz_iters(25000);
-	for (long i = 0; i < iters; i++) {
-		const char *seed = seeds[fz_below(&r, sizeof seeds / sizeof *seeds)];
-		fz_mutate(&r, &b, seed, strlen(seed), sb_dict, sizeof sb_dict / sizeof *sb_dict);
-		char *in = fz_exact(&b);
-		value_checked(in);
-		array_checked(in);
-		free(in);
-	}
+	fz_each_string(0x5BA7C003, 8192, seeds, sizeof seeds / sizeof *seeds, sb_dict,
+		       sizeof sb_dict / sizeof *sb_dict, iters, values_checked);
 	printf("time/dependency/begin/signal/pattern/array parsers: %ld values each\n", iters);
-	free(b.data);
 }
 
 TEST_MAIN({"fuzz_scripts", fuzz_scripts, 240}, {"fuzz_options", fuzz_options, 240},

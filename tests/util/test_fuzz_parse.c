@@ -59,6 +59,13 @@ static void times_checked(const char *s)
 	CHECK(rc == 0 ? dur >= 0 && dur <= AIDC_MAX_DURATION_S : dur == -7);
 }
 
+static void strings_checked(struct fz_rng *r, const char *in)
+{
+	(void)r;
+	numbers_checked(in);
+	times_checked(in);
+}
+
 static void fuzz_parsers(void)
 {
 	static const char *const seeds[] = {
@@ -82,19 +89,10 @@ static void fuzz_parsers(void)
 	static const char *const dict[] = {"-",		 "+",  ".",  "e",     "E",	 ":",
 					   "T",		 " ",  "s",  "m",     "h",	 "d",
 					   "9999999999", "00", "29", "02-29", "24:00:00"};
-	struct fz_rng r = {fz_seed(0x9A45E1)};
-	struct fz_buf b = {malloc(4096), 0, 4096};
 	long iters = fz_iters(40000);
-	for (long i = 0; i < iters; i++) {
-		const char *seed = seeds[fz_below(&r, sizeof seeds / sizeof *seeds)];
-		fz_mutate(&r, &b, seed, strlen(seed), dict, sizeof dict / sizeof *dict);
-		char *in = fz_exact(&b);
-		numbers_checked(in);
-		times_checked(in);
-		free(in);
-	}
+	fz_each_string(0x9A45E1, 4096, seeds, sizeof seeds / sizeof *seeds, dict,
+		       sizeof dict / sizeof *dict, iters, strings_checked);
 	printf("aidc_parse_i64/u32/umask/f64/datetime/duration: %ld strings each\n", iters);
-	free(b.data);
 }
 
 TEST_MAIN({"fuzz_parsers", fuzz_parsers, 240})
