@@ -284,15 +284,25 @@ static int step_nodes(struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 	return 0;
 }
 
+static int step_ended(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, int64_t id);
+
 /* {"op":"start","step":S,"nodes":[K,...],"doc":{...},"name":..,"ntasks":..} */
 static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, json_t *in,
 		      int64_t id)
 {
 	json_t *doc = json_object_get(in, "doc");
 	size_t live = 0;
+	if (id >= (int64_t)AIDC_MAX_JOB_STEP_COUNT)
+		return aidc_errf(&m->err, AIDC_E_LIMIT,
+				 "a job's step ids are 0..%u (AIDC_MAX_JOB_STEP_COUNT)",
+				 AIDC_MAX_JOB_STEP_COUNT - 1);
 	if (step_find(c, j->id, id))
 		return aidc_errf(&m->err, AIDC_E_EXISTS, "step %" PRIu64 ".%" PRId64 " exists",
 				 j->id, id);
+	/* Its record is kept (sacct): an ended step's id is not taken again. */
+	int rc = step_ended(c, m, j, id);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < c->nsteps; i++)
 		live += c->steps[i].job == j->id;
 	if (live >= AIDC_MAX_JOB_STEPS || c->nsteps >= AIDC_MAX_LIVE_STEPS)
@@ -301,7 +311,7 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 				 AIDC_MAX_JOB_STEPS, AIDC_MAX_LIVE_STEPS);
 	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id,
 			      .seen_ms = ctld_now_ms()};
-	int rc = step_nodes(m, j, in, &s);
+	rc = step_nodes(m, j, in, &s);
 	if (!rc && s.nnodes && !json_is_object(doc))
 		rc = aidc_errf(&m->err, AIDC_E_INVAL, "a step on other nodes needs doc");
 	if (!rc && step_info(m, j, in, &s) != 0)
@@ -414,10 +424,9 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 	return CTLD_DONE;
 }
 
-/* Finds step id of job in the store (the job's current attempt): its state
- * copied into state (n bytes); false when there is none. */
+/* A stored step of the job's current attempt: its state copied into state
+ * (n bytes), found. */
 struct step_look {
-	int64_t id;
 	uint32_t attempt;
 	char *state;
 	size_t n;
@@ -428,9 +437,10 @@ static int step_look_row(void *ctx, uint64_t job, int64_t step, bool live, const
 {
 	(void)job;
 	(void)live;
+	(void)step;
 	struct step_look *l = ctx;
 	json_error_t je;
-	json_t *d = step == l->id ? json_loads(doc, 0, &je) : NULL;
+	json_t *d = json_loads(doc, 0, &je);
 	if (d && json_integer_value(json_object_get(d, "attempt")) == l->attempt) {
 		const char *st = json_string_value(json_object_get(d, "state"));
 		snprintf(l->state, l->n, "%s", st ? st : "?");
@@ -451,26 +461,39 @@ static int step_max_row(void *ctx, uint64_t job, int64_t step, bool live, const 
 }
 
 /* A step id for srun under salloc (start with step -1): one more than any
- * step of the job the store has (running ones are stored too). */
+ * step of the job the store has (running ones are stored too), at most
+ * AIDC_MAX_JOB_STEP_COUNT (refused by step_start; a stored id may be past
+ * it, from before the limit). */
 static int64_t step_next_id(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j)
 {
 	int64_t max = -1;
 	if (c->st->ops->step_list(c->st, j->id, step_max_row, &max, &m->err) != 0)
 		return -1;
-	return max + 1;
+	return max < (int64_t)AIDC_MAX_JOB_STEP_COUNT ? max + 1 : AIDC_MAX_JOB_STEP_COUNT;
+}
+
+/* The error for step id of job j that is not running but stored for its
+ * current attempt (an ended step), or 0 when it is not. */
+static int step_ended(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, int64_t id)
+{
+	char state[32];
+	struct step_look l = {.attempt = j->attempt, .state = state, .n = sizeof state};
+	struct aidc_err e = {0};
+	int rc = c->st->ops->step_get(c->st, j->id, id, step_look_row, &l, &e);
+	if (rc && rc != AIDC_E_NOTFOUND)
+		return aidc_errf(&m->err, rc, "%s", e.msg);
+	return l.found ? aidc_errf(&m->err, AIDC_E_STATE,
+				   "step %" PRIu64 ".%" PRId64 " has already ended (%s)", j->id,
+				   id, state)
+		       : 0;
 }
 
 /* The error for an op on step id of job j that is not running. */
 static int step_missing(struct ctld *c, struct ctld_msg *m, const struct ctld_job *j, int64_t id)
 {
-	char state[32];
-	struct step_look l = {.id = id, .attempt = j->attempt, .state = state, .n = sizeof state};
-	struct aidc_err e = {0};
-	if (c->st->ops->step_list(c->st, j->id, step_look_row, &l, &e) == 0 && l.found)
-		return aidc_errf(&m->err, AIDC_E_STATE,
-				 "step %" PRIu64 ".%" PRId64 " has already ended (%s)", j->id, id,
-				 state);
-	return aidc_errf(&m->err, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, j->id, id);
+	int rc = step_ended(c, m, j, id);
+	return rc ? rc
+		  : aidc_errf(&m->err, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, j->id, id);
 }
 
 /* {"op":"release","step":0,"exit_code":X}: salloc's command exited X; node

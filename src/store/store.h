@@ -214,7 +214,7 @@ struct store_lead {
 	int64_t left_ms;  /* the lease's time left by the database's clock (< 0: expired) */
 };
 
-#define STORE_OPS_VERSION 11
+#define STORE_OPS_VERSION 12
 
 /*
  * The vtable. Every function returns 0 or a negative AIDC_E_* code with the
@@ -349,6 +349,11 @@ struct store_ops {
 			const char *doc, struct aidc_err *e);
 	int (*step_list)(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
 			 struct aidc_err *e);
+	/* STORE_OPS_VERSION 12: step_get calls fn once with step step_id of
+	 * job_id (an index lookup, not a walk of the job's steps), or is
+	 * AIDC_E_NOTFOUND when there is none. */
+	int (*step_get)(struct store *st, uint64_t job_id, int64_t step_id, store_step_fn fn,
+			void *ctx, struct aidc_err *e);
 };
 
 /* Every implementation's handle starts with this. */

@@ -393,6 +393,29 @@ int store_sqlite_step_put(struct store *st, uint64_t job_id, int64_t step_id, bo
 	return rc;
 }
 
+int store_sqlite_step_get(struct store *st, uint64_t job_id, int64_t step_id, store_step_fn fn,
+			  void *ctx, struct aidc_err *e)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT live, doc FROM job_steps WHERE job_id = ? AND step_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return qerr(db, e, "step_get");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)job_id);
+	sqlite3_bind_int64(s, 2, step_id);
+	int step = sqlite3_step(s), rc;
+	if (step == SQLITE_ROW)
+		rc = fn(ctx, job_id, step_id, sqlite3_column_int(s, 0) != 0, col(s, 1));
+	else if (step == SQLITE_DONE)
+		rc = aidc_errf(e, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, job_id,
+			       step_id);
+	else
+		rc = qerr(db, e, "step_get");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int store_sqlite_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
 			   struct aidc_err *e)
 {

@@ -30,6 +30,8 @@ int store_sqlite_acct_usage(struct store *st, const struct store_acct_query *q, 
 
 int store_sqlite_step_put(struct store *st, uint64_t job_id, int64_t step_id, bool live,
 			  const char *doc, struct aidc_err *e);
+int store_sqlite_step_get(struct store *st, uint64_t job_id, int64_t step_id, store_step_fn fn,
+			  void *ctx, struct aidc_err *e);
 int store_sqlite_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
 			   struct aidc_err *e);
 

@@ -1089,6 +1089,7 @@ static const struct store_ops pg_ops = {
 	.rate_list = store_pg_rate_list,
 	.step_put = store_pg_step_put,
 	.step_list = store_pg_step_list,
+	.step_get = store_pg_step_get,
 	.lead_acquire = store_pg_lead_acquire,
 	.lead_renew = store_pg_lead_renew,
 	.lead_release = store_pg_lead_release,

@@ -367,6 +367,26 @@ int store_pg_step_put(struct store *st, uint64_t job_id, int64_t step_id, bool l
 			    &p, NULL, "step_put", e);
 }
 
+int store_pg_step_get(struct store *st, uint64_t job_id, int64_t step_id, store_step_fn fn,
+		      void *ctx, struct aidc_err *e)
+{
+	struct store_pg_params p = {.n = 0};
+	store_pg_i64(&p, (int64_t)job_id);
+	store_pg_i64(&p, step_id);
+	PGresult *r = NULL;
+	int rc = store_pg_run(st,
+			      "SELECT live, doc FROM job_steps WHERE job_id = $1 AND step_id = $2",
+			      &p, &r, "step_get", e);
+	if (rc == 0 && PQntuples(r) == 0)
+		rc = aidc_errf(e, AIDC_E_NOTFOUND, "no step %" PRIu64 ".%" PRId64, job_id,
+			       step_id);
+	else if (rc == 0)
+		rc = fn(ctx, job_id, step_id, store_pg_col_i64(r, 0, 0) != 0,
+			store_pg_col(r, 0, 1));
+	PQclear(r);
+	return rc;
+}
+
 int store_pg_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
 		       struct aidc_err *e)
 {

@@ -62,6 +62,8 @@ int store_pg_rate_put(struct store *st, const struct store_rate *r, struct aidc_
 int store_pg_rate_list(struct store *st, store_rate_fn fn, void *ctx, struct aidc_err *e);
 int store_pg_step_put(struct store *st, uint64_t job_id, int64_t step_id, bool live,
 		      const char *doc, struct aidc_err *e);
+int store_pg_step_get(struct store *st, uint64_t job_id, int64_t step_id, store_step_fn fn,
+		      void *ctx, struct aidc_err *e);
 int store_pg_step_list(struct store *st, uint64_t job_id, store_step_fn fn, void *ctx,
 		       struct aidc_err *e);
 

@@ -924,6 +924,7 @@ static const struct store_ops sqlite_ops = {
 	.rate_list = store_sqlite_rate_list,
 	.step_put = store_sqlite_step_put,
 	.step_list = store_sqlite_step_list,
+	.step_get = store_sqlite_step_get,
 };
 
 sqlite3 *store_sqlite_db(struct store *st)

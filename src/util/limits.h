@@ -310,6 +310,14 @@ AIDC_LIMIT_RANGE(AIDC_MAX_LIVE_STEPS, 16u, 65536u);
 #define AIDC_MAX_JOB_STEPS 64u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_JOB_STEPS, 1u, 4096u);
+/* Step ids of one job, 0 .. AIDC_MAX_JOB_STEP_COUNT - 1 (Slurm's
+ * MaxStepCount): every step is a stored row and up to two output files per
+ * node in the job's log directory, kept after it ends, so a job whose
+ * script runs srun in a loop stops there instead of filling the store. */
+#ifndef AIDC_MAX_JOB_STEP_COUNT
+#define AIDC_MAX_JOB_STEP_COUNT 40000u
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_JOB_STEP_COUNT, 64u, 1000000u);
 #ifndef AIDC_MAX_STEP_BYTES
 #define AIDC_MAX_STEP_BYTES (256u * 1024u)
 #endif

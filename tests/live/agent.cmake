@@ -77,6 +77,10 @@ aidc_live_test(NAME live_sbatch_multi SCRIPT sbatch_multi.sh TIMEOUT 300)
 # Job steps (srun_steps.sh): squeue -s, scancel JOB.STEP, steps kept across a
 # controller restart, sacct's JOB.batch and JOB.STEP lines.
 aidc_live_test(NAME live_srun_steps SCRIPT srun_steps.sh TIMEOUT 240)
+# The steps API against its job's own user (srun_steps_abuse.sh): step ids
+# bounded (AIDC_MAX_JOB_STEP_COUNT), bad bodies refused, an ended step's id not
+# started again, another user's requests 404.
+aidc_live_test(NAME live_srun_steps_abuse SCRIPT srun_steps_abuse.sh TIMEOUT 120)
 # salloc (srun_salloc.sh, 2 agents): the allocation's environment, srun steps on
 # both nodes from outside the job, exit codes, release, refusals, revocation.
 aidc_live_test(NAME live_srun_salloc SCRIPT srun_salloc.sh TIMEOUT 180)

@@ -736,6 +736,14 @@ static void test_steps(void)
 	got[0] = '\0';
 	CHECK_EQ(st->ops->step_list(st, 9, keep_step, got, &e), 0);
 	CHECK_STR(got, "");
+	/* step_get: one row, or AIDC_E_NOTFOUND (STORE_OPS_VERSION 12) */
+	CHECK_EQ(st->ops->step_get(st, 5, 0, keep_step, got, &e), 0);
+	CHECK_EQ(st->ops->step_get(st, 4, 0, keep_step, got, &e), 0);
+	CHECK_STR(got, "5.0={\"end\":1};4.0L={};");
+	got[0] = '\0';
+	CHECK_EQ(st->ops->step_get(st, 5, 2, keep_step, got, &e), AIDC_E_NOTFOUND);
+	CHECK_EQ(st->ops->step_get(st, 9, 0, keep_step, got, &e), AIDC_E_NOTFOUND);
+	CHECK_STR(got, "");
 	store_close(st);
 }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The steps API (POST /v1/jobs/{id}/steps, steps.c) against a job's own
+# user sending what srun never would (docs/security.md): step ids are
+# 0..AIDC_MAX_JOB_STEP_COUNT-1, so a job stores a bounded number of step rows
+# and step output files (a huge id, and the next id after the last one, are
+# refused; before, any int64 was stored, and "the next id" after INT64_MAX
+# overflowed); malformed bodies, wrong types and unknown ops are refused and
+# change nothing; an ended step's id cannot be started again (before, its
+# record was silently replaced: sacct lost the step); another user can
+# neither store nor read the job's step output (404).
+set -u
+. "$(dirname "$0")/agent_lib.sh"
+[ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
+center_up 1
+LIMIT=40000 # AIDC_MAX_JOB_STEP_COUNT
+
+printf '#!/bin/sh\nexec sleep 300\n' >"$DIR/hold.sh"
+id=$( (cd "$DIR" && "$AIDC" sbatch --parsable hold.sh) )
+check_eq "job $id running" "$(wait_state "$id" running 60)" running
+
+# post QUERY BODY -> "STATUS BODY"
+post() {
+	curl -s -m 10 -w ' %{http_code}' --unix-socket "$AIDC_SOCKET" -X POST \
+		--data-binary "$2" "http://x/v1/jobs/$id/steps$1"
+}
+start() { post "" "{\"op\":\"start\",\"step\":$1,\"nodes\":[],\"ntasks\":1,\"nnodes\":1}"; }
+end() { post "" "{\"op\":\"end\",\"step\":$1,\"exit_code\":$2,\"signal\":0}"; }
+status() { echo "${1##* }"; }
+
+# Step ids past the limit are refused; the last one is taken; the next
+# controller-numbered id (-1, salloc's srun) is then refused, not wrapped.
+for sid in 9223372036854775807 "$LIMIT"; do
+	out=$(start "$sid")
+	[[ "$(status "$out")" == 413 && "$out" == *AIDC_MAX_JOB_STEP_COUNT* ]] &&
+		ok "start of step $sid refused: $out" || fail "start of step $sid: $out"
+done
+check_eq "start of step $((LIMIT - 1))" "$(status "$(start $((LIMIT - 1)))")" 200
+check_eq "end of step $((LIMIT - 1))" "$(status "$(end $((LIMIT - 1)) 0)")" 200
+out=$(start -1)
+[[ "$(status "$out")" == 413 && "$out" == *AIDC_MAX_JOB_STEP_COUNT* ]] &&
+	ok "the next step id after the last: refused: $out" || fail "start -1 after the last id: $out"
+check_eq "sacct: one step stored" "$("$AIDC" sacct -n -P -j "$id" -o JobID | grep -c '\.[0-9]')" 1
+
+# Malformed bodies, wrong types and unknown ops: 400, nothing changes.
+for body in '{' '[1]' '"x"' '{"op":"start"}' '{"op":"start","step":"1"}' \
+	'{"op":"start","step":1.5}' '{"op":"start","step":-2}' '{"op":7,"step":1}' \
+	'{"op":"start","step":1,"step":2,"nodes":[]}' \
+	'{"op":"start","step":1,"nodes":[0]}' '{"op":"start","step":1,"nodes":"x"}' \
+	'{"op":"start","step":1,"nodes":[],"ntasks":0}'; do
+	out=$(post "" "$body")
+	check_eq "body $body refused" "$(status "$out")" 400
+done
+check_eq "sacct: still one step" "$("$AIDC" sacct -n -P -j "$id" -o JobID | grep -c '\.[0-9]')" 1
+
+# An ended step's id is not started again: its record stays.
+check_eq "start of step 5" "$(status "$(start 5)")" 200
+check_eq "start of step 5 again while it runs" "$(status "$(start 5)")" 409
+check_eq "an unknown op on step 5" "$(status "$(post "" '{"op":"frob","step":5}')")" 400
+check_eq "end of step 5 (exit 3)" "$(status "$(end 5 3)")" 200
+out=$(start 5)
+[[ "$(status "$out")" == 409 && "$out" == *"already ended"* ]] &&
+	ok "start of the ended step 5 refused: $out" || fail "start of the ended step 5: $out"
+check_eq "a report for the ended step 5: 409" \
+	"$(status "$(post "" '{"op":"report","step":5,"node":0,"report":{}}')")" 409
+check_eq "end of the ended step 5 again: 409" "$(status "$(end 5 0)")" 409
+check_eq "sacct: step 5 kept FAILED 3:0" "$("$AIDC" sacct -n -P -j "$id.5" -o State,ExitCode)" \
+	"FAILED|3:0"
+
+# Another user: the job's steps, step output and step logs answer 404.
+if other_user "cross-user step"; then
+	ucurl() { setpriv --reuid "$OTHER_USER" --regid "$OTHER_USER" --init-groups curl "$@"; }
+	check_eq "start 6 as another user" "$(status "$(ucurl -s -m 10 -w ' %{http_code}' \
+		--unix-socket "$AIDC_SOCKET" -X POST --data-binary \
+		'{"op":"start","step":6,"nodes":[],"ntasks":1,"nnodes":1}' \
+		"http://x/v1/jobs/$id/steps")")" 404
+	check_eq "step output as another user" "$(status "$(ucurl -s -m 10 -w ' %{http_code}' \
+		--unix-socket "$AIDC_SOCKET" -X POST --data-binary 'x' \
+		"http://x/v1/jobs/$id/steps?op=output&step=5&node=0&stream=out&offset=0")")" 404
+	check_eq "step log as another user" "$(status "$(ucurl -s -m 10 -w ' %{http_code}' \
+		--unix-socket "$AIDC_SOCKET" "http://x/v1/jobs/$id/logs?step=5&task=0")")" 404
+fi
+"$AIDC" scancel "$id"
+check_eq "job $id cancelled" "$(wait_state "$id" cancelled 60)" cancelled
+finish
