@@ -963,25 +963,16 @@ static void sr_info_json(struct aidc_json *w, const struct sr_opts *o, const str
 	aidc_json_ki64(w, "time_limit_s", limit_s);
 }
 
-/* Registers the step with the controller; for the job's nodes
- * 1..step_nodes-1 with the document their holders run. */
-static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char **cmd,
-			   int64_t limit_s, struct sr_remote *r)
+/* The body of the start op of step (-1: the controller numbers it) into b;
+ * nonzero (said) when it is over AIDC_MAX_STEP_BYTES. */
+static int sr_start_body(const struct sr_opts *o, const struct sr_job *j, char **cmd,
+			 int64_t limit_s, const struct sr_remote *r, int64_t step, struct aidc_buf *b)
 {
-	cli_socket_path(NULL, r->sock, sizeof r->sock);
-	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", j->job);
-	r->nnodes = j->step_nodes;
-	r->step = j->step;
-	r->node = j->external ? "salloc" : j->node;
-	r->job = j->job;
-	r->base = j->external ? 0 : 1;
-	struct aidc_buf b;
-	aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
 	struct aidc_json w;
-	aidc_json_init(&w, &b, false);
+	aidc_json_init(&w, b, false);
 	aidc_json_obj_begin(&w);
 	aidc_json_kstr(&w, "op", "start");
-	aidc_json_ki64(&w, "step", j->step);
+	aidc_json_ki64(&w, "step", step);
 	aidc_json_key(&w, "nodes");
 	aidc_json_arr_begin(&w);
 	for (int64_t k = r->base; k < j->step_nodes; k++)
@@ -996,18 +987,52 @@ static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char
 	}
 	aidc_json_obj_end(&w);
 	int rc = aidc_json_finish(&w);
-	struct api_call c = {0};
 	if (rc)
 		fprintf(stderr, "srun: error: the step (command and environment) is over %u bytes\n",
 			AIDC_MAX_STEP_BYTES);
-	else
-		rc = cli_call_retry("srun", r->sock, "POST", r->path, aidc_buf_str(&b), b.len, &c,
-				    cli_call_wait_flag(r->sock));
-	/* Under salloc the controller numbers the step ("step":-1 asked for one). */
+	return rc;
+}
+
+/* Registers the step with the controller; for the job's nodes
+ * 1..step_nodes-1 with the document their holders run. An id the job has
+ * already used (409: the step counter of another session of the job starts
+ * at 0 again) is given up for one the controller numbers. */
+static int sr_remote_start(const struct sr_opts *o, const struct sr_job *j, char **cmd,
+			   int64_t limit_s, struct sr_remote *r)
+{
+	cli_socket_path(NULL, r->sock, sizeof r->sock);
+	snprintf(r->path, sizeof r->path, "/v1/jobs/%s/steps", j->job);
+	r->nnodes = j->step_nodes;
+	r->step = j->step;
+	r->node = j->external ? "salloc" : j->node;
+	r->job = j->job;
+	r->base = j->external ? 0 : 1;
+	struct aidc_buf b;
+	struct api_call c = {0};
+	int rc = -1;
+	for (int again = 0; again < 2 && rc; again++) {
+		bool last = again || j->step < 0;
+		aidc_buf_release(&c.reply);
+		aidc_buf_init(&b, AIDC_MAX_STEP_BYTES);
+		rc = sr_start_body(o, j, cmd, limit_s, r, again ? -1 : j->step, &b);
+		if (!rc)
+			rc = cli_call_retry("srun", r->sock, "POST", r->path, aidc_buf_str(&b),
+					    b.len, &c,
+					    cli_call_wait_flag(r->sock) | (last ? 0 : CLI_CALL_QUIET));
+		aidc_buf_release(&b);
+		if (rc && !last && c.status != 409) { /* said as cli_call_retry would */
+			struct aidc_err e = {0};
+			if (c.status >= 400) {
+				api_client_error(&c, &e);
+				fprintf(stderr, "aidc srun: %s\n", e.msg);
+			}
+			break;
+		}
+	}
+	/* The controller's number of the step (asked for with "step":-1). */
 	const char *at = rc ? NULL : strstr(aidc_buf_str(&c.reply), "\"step\":");
 	r->step = at ? strtoll(at + 7, NULL, 10) : r->step;
 	aidc_buf_release(&c.reply);
-	aidc_buf_release(&b);
 	r->gone = rc != 0;
 	return rc ? CLI_EXIT_FAIL : 0;
 }
@@ -1612,20 +1637,16 @@ static struct sr_remote *sr_register(const struct sr_opts *o, const struct sr_jo
  * controller), waits, copies the remote output, and gives srun's status. */
 static int sr_run(const struct sr_opts *o, struct sr_job *j, char **cmd, int64_t limit_s)
 {
-	j->step = j->external ? -1 : next_step_id(); /* under salloc the controller numbers it */
-	if (j->step < 0 && !j->external) {
-		if (!o->quiet)
-			fprintf(stderr, "srun: warning: no private step counter under $TMPDIR or "
-					"/tmp: this step is numbered 0\n");
-		j->step = 0;
-	}
+	/* -1: the controller numbers the step (under salloc; without a private
+	 * step counter) */
+	j->step = j->external ? -1 : next_step_id();
 	int rc = o->pty ? sr_pty_prepare(j) : 0;
 	struct sr_remote *r = rc ? NULL : sr_register(o, j, cmd, limit_s, &rc);
 	if (rc) {
 		sr_pty_end(j);
 		return rc;
 	}
-	j->step = r ? r->step : j->step;
+	j->step = r ? r->step : j->step < 0 ? 0 : j->step; /* unregistered: numbered 0 */
 	if (r)
 		sr_keeper_start(r, j->pty ? j->pty->lfd : -1);
 	if (o->verbose)

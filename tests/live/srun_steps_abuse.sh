@@ -82,4 +82,20 @@ if other_user "cross-user step"; then
 fi
 "$AIDC" scancel "$id"
 check_eq "job $id cancelled" "$(wait_state "$id" cancelled 60)" cancelled
+
+# srun in another session of the job (setsid): its step counter starts at 0
+# again; the id taken is refused and the controller numbers the step.
+cat >"$DIR/sess.sh" <<SCRIPT
+#!/bin/sh
+cd "$DIR"
+srun -J first true
+setsid -w srun -J second sh -c 'echo \$SLURM_STEP_ID' >sess.out 2>sess.err
+echo "rc=\$?" >>sess.out
+SCRIPT
+sid=$( (cd "$DIR" && "$AIDC" sbatch --parsable sess.sh) )
+check_eq "job $sid completes" "$(wait_state "$sid" completed 60)" completed
+check_eq "the second session's srun: step 1, exit 0" "$(tr '\n' ' ' <"$DIR/sess.out")" "1 rc=0 "
+check_eq "its srun said nothing" "$(cat "$DIR/sess.err")" ""
+check_eq "sacct: both steps" "$("$AIDC" sacct -n -P -j "$sid" -o JobID,JobName | grep '\.[0-9]' |
+	tr '\n' ' ')" "$sid.0|first $sid.1|second "
 finish
