@@ -28,6 +28,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -85,13 +86,13 @@ static char *join_i64(const int64_t *v, size_t n)
 
 /* aidc-task's arguments (task_main.c reads them); v[0..5] are allocated. */
 static char **task_argv(const struct agent_launch *l, const struct agent_groups *gr, int errfd,
-			int gate_fd)
+			int gate_fd, int env_fd)
 {
 	size_t argc = 0;
 	while (l->argv[argc])
 		argc++;
 	char **v = aidc_calloc(argc + 10, sizeof *v);
-	int64_t fds[5] = {errfd, gate_fd, l->shim ? l->notify_fd : -1, l->out_fd, l->err_fd};
+	int64_t fds[6] = {errfd, gate_fd, l->shim ? l->notify_fd : -1, l->out_fd, l->err_fd, env_fd};
 	int64_t cg[AGENT_CG_NCTL], g[AGENT_MAX_GROUPS];
 	for (size_t i = 0; i < l->ncgroup_fds; i++)
 		cg[i] = l->cgroup_fds[i];
@@ -100,7 +101,7 @@ static char **task_argv(const struct agent_launch *l, const struct agent_groups 
 	int64_t rl[2] = {(int64_t)l->rlimit_as_bytes, (int64_t)l->rlimit_nproc};
 	int64_t id[6] = {l->drop_privileges, l->uid, l->gid, l->has_umask, l->umask, l->shim};
 	v[0] = aidc_strdup(AGENT_TASK_COMM);
-	v[1] = join_i64(fds, 5);
+	v[1] = join_i64(fds, 6);
 	v[2] = join_i64(cg, l->ncgroup_fds);
 	v[3] = join_i64(rl, 2);
 	v[4] = join_i64(id, 6);
@@ -113,8 +114,8 @@ static char **task_argv(const struct agent_launch *l, const struct agent_groups 
 }
 
 struct task_exec {
-	char *const *argv, *const *envp;
-	int fds[5 + AGENT_CG_NCTL];
+	char *const *argv;
+	int fds[6 + AGENT_CG_NCTL];
 	size_t nfds;
 	int errfd;
 };
@@ -130,7 +131,8 @@ static int task_exec_main(void *arg)
 	for (size_t i = 0; i < x->nfds; i++)
 		if (x->fds[i] >= 0 && fcntl(x->fds[i], F_SETFD, 0) != 0)
 			agent_child_fail(x->errfd, 10);
-	execve(task_exe, x->argv, x->envp);
+	static char *const no_env[] = {NULL};
+	execve(task_exe, x->argv, no_env);
 	agent_child_fail(x->errfd, 10);
 	return 127;
 }
@@ -138,19 +140,52 @@ static int task_exec_main(void *arg)
 /* The child's stack while it shares the agent's memory (until exec). */
 #define TASK_EXEC_STACK_BYTES (64 * 1024)
 
+/* The job's environment ("K=V\0" each) in a memfd for aidc-task, -1 with
+ * errno: aidc-task runs as root until the task drops to its user, so the
+ * user's variables (LD_PRELOAD, LD_LIBRARY_PATH, GLIBC_TUNABLES,
+ * ASAN_OPTIONS...) must not be its own environment, which the dynamic
+ * loader and libc read before main(). Not argv: /proc/PID/cmdline is
+ * world-readable, and the shim (aidc-task) lives as long as the task. */
+static int env_memfd(char *const *envp)
+{
+	size_t len = 0;
+	for (char *const *p = envp; *p; p++)
+		len += strlen(*p) + 1;
+	char *b = aidc_malloc(len + 1), *w = b;
+	for (char *const *p = envp; *p; p++) {
+		size_t n = strlen(*p) + 1;
+		memcpy(w, *p, n);
+		w += n;
+	}
+	int fd = memfd_create("aidc-task-env", MFD_CLOEXEC), err = 0;
+	ssize_t n = fd >= 0 ? pwrite(fd, b, len, 0) : -1;
+	if (fd >= 0 && n != (ssize_t)len) {
+		err = n < 0 ? errno : EIO;
+		close(fd);
+		fd = -1;
+	}
+	aidc_free(b);
+	if (err)
+		errno = err;
+	return fd;
+}
+
 /* As posix_spawn does: no copy of the agent's page tables, no copy-on-write
  * faults in the agent afterwards. Returns the pid, or -1 with errno. */
 static pid_t spawn_task(const struct agent_launch *l, const struct agent_groups *gr, int errfd,
 			int gate_fd)
 {
-	struct task_exec x = {.envp = l->envp, .errfd = errfd, .nfds = 5 + l->ncgroup_fds};
-	char **v = task_argv(l, gr, errfd, gate_fd);
+	int env_fd = env_memfd(l->envp);
+	if (env_fd < 0)
+		return -1;
+	struct task_exec x = {.errfd = errfd, .nfds = 6 + l->ncgroup_fds};
+	char **v = task_argv(l, gr, errfd, gate_fd, env_fd);
 	x.argv = v;
 	memcpy(x.fds, (const int[]){errfd, gate_fd, l->shim ? l->notify_fd : -1, l->out_fd,
-				    l->err_fd},
-	       5 * sizeof(int));
+				    l->err_fd, env_fd},
+	       6 * sizeof(int));
 	for (size_t i = 0; i < l->ncgroup_fds; i++)
-		x.fds[5 + i] = l->cgroup_fds[i];
+		x.fds[6 + i] = l->cgroup_fds[i];
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -159,6 +194,7 @@ static pid_t spawn_task(const struct agent_launch *l, const struct agent_groups 
 			  &x);
 	int err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(env_fd); /* aidc-task has its own (or the clone failed) */
 	for (int i = 0; i < 6; i++)
 		aidc_free(v[i]);
 	aidc_free(v);

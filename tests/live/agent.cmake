@@ -13,6 +13,9 @@ aidc_live_test(NAME live_agent_gc SCRIPT agent_gc.sh TIMEOUT 240)
 
 # A dead agent's parked work poll does not take its successor's orders.
 aidc_live_test(NAME live_agent_repoll SCRIPT agent_repoll.sh TIMEOUT 120)
+# aidc-task never runs as root with the job's environment (agent_task_env.sh):
+# another user's LD_PRELOAD reaches the program alone.
+aidc_live_test(NAME live_agent_task_env SCRIPT agent_task_env.sh TIMEOUT 120)
 
 # Multi-host deployment by docs/deploy.md's runbook on network namespaces joined
 # by a bridge, with TLS, a remote user's token, DDP across nodes, agent and
