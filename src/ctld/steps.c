@@ -220,6 +220,18 @@ static int step_node(const struct ctld_step *s, int64_t k)
 	return -1;
 }
 
+/* Whether each of keys[0..n) of in is an integer (or, unless need, absent):
+ * a wrong type is refused, not read as 0. */
+static bool step_ints(json_t *in, const char *const *keys, size_t n, bool need)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_object_get(in, keys[i]);
+		if (v ? !json_is_integer(v) : need)
+			return false;
+	}
+	return true;
+}
+
 /* A bounded string of in (NULL when absent), else dflt. */
 static char *step_str(json_t *in, const char *k, const char *dflt, size_t max)
 {
@@ -240,7 +252,9 @@ static int step_info(struct ctld_msg *m, const struct ctld_job *j, json_t *in, s
 	/* srun on node 0 runs that node's tasks itself; under salloc (external)
 	 * every node of the step is a holder's, node 0 included. */
 	bool external = json_is_true(json_object_get(in, "external"));
-	if (s->ntasks < 1 || s->ntasks > 1 << 20 ||
+	static const char *const ints[] = {"ntasks", "nnodes", "cpus", "time_limit_s"};
+	if (!step_ints(in, ints, AIDC_ARRAY_LEN(ints), false) || s->ntasks < 1 ||
+	    s->ntasks > 1 << 20 ||
 	    s->step_nodes != (int64_t)s->nnodes + !external || (external && !s->nnodes) ||
 	    s->cpus < 0 || s->cpus > INT32_MAX || s->limit_s < 0)
 		return aidc_errf(&m->err, AIDC_E_INVAL,
@@ -336,7 +350,8 @@ static int step_end(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, jso
 {
 	json_int_t code = json_integer_value(json_object_get(in, "exit_code")),
 		   sig = json_integer_value(json_object_get(in, "signal"));
-	if (code < 0 || code > 255 || sig < 0 || sig > 64)
+	static const char *const ints[] = {"exit_code", "signal"};
+	if (!step_ints(in, ints, 2, true) || code < 0 || code > 255 || sig < 0 || sig > 64)
 		return aidc_errf(&m->err, AIDC_E_INVAL, "exit_code: 0..255, signal: 0..64");
 	const char *state = s->cancelled				    ? "cancelled"
 			    : json_is_true(json_object_get(in, "timeout")) ? "timeout"
@@ -381,7 +396,8 @@ static int step_report(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, 
 	int k = local ? -1 : step_node(s, node);
 	char **slot = local ? &s->local_report : k >= 0 ? &s->reports[k] : NULL;
 	json_t *rep = json_object_get(in, "report");
-	if (!slot || !json_is_object(rep))
+	static const char *const ints[] = {"node"};
+	if (!slot || !json_is_object(rep) || !step_ints(in, ints, 1, true))
 		return aidc_errf(&m->err, AIDC_E_INVAL,
 				 "a report needs node (one of the step's) and report");
 	if (*slot)
@@ -400,10 +416,12 @@ static int step_op(struct ctld *c, struct ctld_msg *m, struct ctld_step *s, cons
 		   json_t *in)
 {
 	int rc;
+	json_t *g = json_object_get(in, "signal");
+	json_int_t sig = json_integer_value(g);
 	if (!strcmp(op, "signal") || !strcmp(op, "end"))
 		s->seen_ms = ctld_now_ms(); /* srun's: its lease */
-	if (!strcmp(op, "signal"))
-		rc = step_signal(c, m, s, (int)json_integer_value(json_object_get(in, "signal")),
+	if (!strcmp(op, "signal")) /* 0 (refused) for what is not 1..64, never cut to an int */
+		rc = step_signal(c, m, s, json_is_integer(g) && sig >= 1 && sig <= 64 ? (int)sig : 0,
 				 false);
 	else if (!strcmp(op, "cancel"))
 		rc = step_signal(c, m, s, SIGTERM, true);

@@ -57,6 +57,14 @@ check_eq "sacct: still one step" "$("$AIDC" sacct -n -P -j "$id" -o JobID | grep
 check_eq "start of step 5" "$(status "$(start 5)")" 200
 check_eq "start of step 5 again while it runs" "$(status "$(start 5)")" 409
 check_eq "an unknown op on step 5" "$(status "$(post "" '{"op":"frob","step":5}')")" 400
+# Wrong types are refused, never read as 0 (a report of node 0, exit code 0)
+# or cut to an int (2^32+9 was SIGKILL).
+for body in '{"op":"report","step":5,"node":"x","report":{}}' \
+	'{"op":"end","step":5,"exit_code":"3","signal":0}' '{"op":"end","step":5,"signal":0}' \
+	'{"op":"signal","step":5,"signal":4294967305}' '{"op":"signal","step":5,"signal":"9"}' \
+	'{"op":"start","step":7,"nodes":[],"ntasks":"2","nnodes":1}'; do
+	check_eq "body $body refused" "$(status "$(post "" "$body")")" 400
+done
 check_eq "end of step 5 (exit 3)" "$(status "$(end 5 3)")" 200
 out=$(start 5)
 [[ "$(status "$out")" == 409 && "$out" == *"already ended"* ]] &&
