@@ -24,6 +24,12 @@
  * and the --gittins-* flags of `aidc sim`, to explore; the reported table uses
  * none).
  *
+ * --gittins-prior trace|others: a seventh column, Git-dist: the Gittins order
+ * with each class's true run-time distribution over the replayed trace, fixed
+ * (`aidc sim --gittins-prior trace|others`; others: without the job's own run
+ * time; an ORACLE, a diagnostic of what knowing the distribution exactly would
+ * buy, never a target); with --jitter its gap over the runs too.
+ *
  * --jitter N (1..8): the philly-pollux rows are also replayed N more times,
  * run r moving every job's submit time later by a fixed pseudo-random 0..60 s
  * (aidc_mix64 of r and the row's file position; the one-minute resolution
@@ -41,11 +47,17 @@
 #include "util/util.h"
 #include "../bench_util.h"
 
+/* The last one is only with --gittins-prior: Gittins with the trace's true
+ * distribution (ORACLE, a diagnostic; "Git-dist" in the table). */
 static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_SJF,
 					  SCHED_ORDER_SRTF, SCHED_ORDER_QSSF,
-					  SCHED_ORDER_TIRESIAS, SCHED_ORDER_GITTINS};
+					  SCHED_ORDER_TIRESIAS, SCHED_ORDER_GITTINS,
+					  SCHED_ORDER_GITTINS};
 #define NORD AIDC_ARRAY_LEN(orders)
-enum { O_FIFO, O_SJF, O_SRTF, O_QSSF, O_TIR, O_GIT };
+enum { O_FIFO, O_SJF, O_SRTF, O_QSSF, O_TIR, O_GIT, O_GITD };
+/* orders run: NORD - 1, or NORD with --gittins-prior */
+static size_t nord = NORD - 1;
+static enum sim_gittins_prior dist_prior; /* Git-dist's */
 
 struct tally {
 	size_t rows, within25, vs_fifo_ok, p99_ok;
@@ -69,6 +81,7 @@ static double cur_scale;
 struct agg_row {
 	char name[48];
 	double gap[MAX_JITTER + 1];
+	double gapd[MAX_JITTER + 1]; /* Git-dist's (--gittins-prior) */
 	bool ok25[MAX_JITTER + 1], okf[MAX_JITTER + 1], okp[MAX_JITTER + 1];
 };
 static struct agg_row agg[MAX_AGG_ROWS];
@@ -83,7 +96,7 @@ static double now_s(void)
 
 /* Records a philly row's Gittins results of run cur_run (rows are found by
  * scale and name; the first run adds them). */
-static void agg_note(const char *name, double gap, bool ok25, bool okf, bool okp)
+static void agg_note(const char *name, double gap, double gapd, bool ok25, bool okf, bool okp)
 {
 	char key[48];
 	size_t i = 0;
@@ -97,9 +110,28 @@ static void agg_note(const char *name, double gap, bool ok25, bool okf, bool okp
 		snprintf(agg[nagg++].name, sizeof agg[0].name, "%s", key);
 	}
 	agg[i].gap[cur_run] = gap;
+	agg[i].gapd[cur_run] = gapd;
 	agg[i].ok25[cur_run] = ok25;
 	agg[i].okf[cur_run] = okf;
 	agg[i].okp[cur_run] = okp;
+}
+
+/* With --gittins-prior: Git-dist's gap to SRTF over the runs (mean, min, max,
+ * runs within 25%) at the end of an agg_print line. */
+static void agg_print_dist(const struct agg_row *a, uint32_t runs)
+{
+	double sum = 0, lo = a->gapd[0], hi = a->gapd[0];
+	uint32_t n25 = 0;
+
+	for (uint32_t r = 0; r < runs && nord == NORD; r++) {
+		sum += a->gapd[r];
+		lo = AIDC_MIN(lo, a->gapd[r]);
+		hi = AIDC_MAX(hi, a->gapd[r]);
+		n25 += a->gapd[r] <= 25.0;
+	}
+	if (nord == NORD)
+		printf("   Git-dist %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u", sum / runs, lo, hi, n25, runs);
+	printf("\n");
 }
 
 /* With --jitter: each philly row's Gittins gap over the runs and how many runs
@@ -125,8 +157,9 @@ static void agg_print(void)
 			nf += agg[i].okf[r];
 			np += agg[i].okp[r];
 		}
-		printf("%-20s %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u %4u/%u %4u/%u\n", agg[i].name,
+		printf("%-20s %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u %4u/%u %4u/%u", agg[i].name,
 		       sum / runs, lo, hi, n25, runs, nf, runs, np, runs);
+		agg_print_dist(&agg[i], runs);
 	}
 	for (uint32_t r = 0; r < runs; r++) {
 		uint32_t n25 = 0, nf = 0, np = 0;
@@ -170,16 +203,17 @@ static void row(const char *name, const struct sim_stats *st[NORD], bool check25
 			 ? 100.0 * (st[O_GIT]->jct_p99 / st[O_TIR]->jct_p99 - 1)
 			 : 0;
 	bool ok25 = gap <= 25.0, okf = vs_fifo <= 1.0, okp = p99 <= 0.0;
+	double gapd = nord == NORD && srtf > 0 ? 100.0 * (st[O_GITD]->jct_avg / srtf - 1) : 0;
 
 	printf("%-16s %6zu", name, st[O_FIFO]->finished);
-	for (size_t k = 0; k < NORD; k++) {
+	for (size_t k = 0; k < nord; k++) {
 		double g = srtf > 0 ? 100.0 * (st[k]->jct_avg / srtf - 1) : 0;
 		printf(" %9.0f %6.1f%% %8.0f", st[k]->jct_avg, g, st[k]->jct_p99);
 	}
 	printf("  %s%s%s\n", check25 ? (ok25 ? "" : " >25%") : "", okf ? "" : " >FIFO+1%",
 	       okp ? "" : " p99>Tir");
 	if (check25)
-		agg_note(name, gap, ok25, okf, okp);
+		agg_note(name, gap, gapd, ok25, okf, okp);
 	t->rows++;
 	if (check25) {
 		t->within25 += ok25;
@@ -194,9 +228,9 @@ static void row(const char *name, const struct sim_stats *st[NORD], bool check25
 static void header(const char *title)
 {
 	printf("\n%s\n%-16s %6s", title, "workload/VC", "jobs");
-	for (size_t k = 0; k < NORD; k++) {
+	for (size_t k = 0; k < nord; k++) {
 		char l[32];
-		snprintf(l, sizeof l, "%s avg", sched_order_label(orders[k]));
+		snprintf(l, sizeof l, "%s avg", k == O_GITD ? "Git-dist" : sched_order_label(orders[k]));
 		printf(" %9s %7s %8s", l, "gap", "p99");
 	}
 	printf("  misses (Gittins)\n");
@@ -210,7 +244,7 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 	int rc = 0;
 
 	aidc_err_clear(&e);
-	for (size_t k = 0; k < NORD; k++) {
+	for (size_t k = 0; k < nord; k++) {
 		struct sim_opts o;
 		sim_opts_defaults(&o);
 		o.policy.order = orders[k];
@@ -222,6 +256,7 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 		o.gittins_starve_s = gopt.gittins_starve_s;
 		o.gittins_starve_factor = gopt.gittins_starve_factor;
 		o.gittins_window = gopt.gittins_window;
+		o.gittins_prior = k == O_GITD ? dist_prior : SIM_GPRIOR_LEARNED;
 		if (helios) {
 			aidc_parse_datetime("2017-10-01 00:00:00", &o.from_s);
 			aidc_parse_datetime("2017-11-30 23:59:59", &o.to_s);
@@ -244,7 +279,7 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 
 static void release_all(struct sim_result rs[NORD], struct sim_summary sums[NORD])
 {
-	for (size_t k = 0; k < NORD; k++) {
+	for (size_t k = 0; k < nord; k++) {
 		sim_summary_release(&sums[k]);
 		sim_result_release(&rs[k]);
 	}
@@ -288,11 +323,11 @@ static int philly_scales(const struct sim_trace *tr, const char *vpath, struct t
 			if (cur_run)
 				printf("(jitter run %u)\n", cur_run);
 			for (size_t v = 0; v < sums[0].nvcs; v++) {
-				for (size_t k = 0; k < NORD; k++)
+				for (size_t k = 0; k < nord; k++)
 					st[k] = &sums[k].vcs[v].st;
 				row(sim_strtab_get(&tr->strs, sums[0].vcs[v].key), st, true, t);
 			}
-			for (size_t k = 0; k < NORD; k++)
+			for (size_t k = 0; k < nord; k++)
 				st[k] = &sums[k].all;
 			row("all VCs", st, true, t);
 			release_all(rs, sums);
@@ -389,7 +424,7 @@ static int generated(struct tally *t, double *wall)
 			if (!rc)
 				rc = run_orders(&tr, &c, false, rs, sums, wall);
 			if (!rc) {
-				for (size_t k = 0; k < NORD; k++)
+				for (size_t k = 0; k < nord; k++)
 					st[k] = &sums[k].all;
 				snprintf(name, sizeof name, "%s load %.1f", profiles[pi], loads[li]);
 				row(name, st, false, t);
@@ -432,6 +467,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			jitter_runs = (uint32_t)v;
+		} else if (strcmp(argv[i], "--gittins-prior") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "trace") != 0 && strcmp(argv[i], "others") != 0) {
+				fprintf(stderr, "--gittins-prior takes trace or others\n");
+				return 2;
+			}
+			dist_prior = argv[i][0] == 't' ? SIM_GPRIOR_TRACE : SIM_GPRIOR_OTHERS;
+			nord = NORD;
 		} else if (strcmp(argv[i], "--no-generated") == 0) {
 			skip_generated = true;
 		} else if (strcmp(argv[i], "--no-philly") == 0) {
@@ -468,7 +511,7 @@ int main(int argc, char **argv)
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
 					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N] [--jitter N]\n");
+					"[--gittins-window N] [--gittins-prior trace|others] [--jitter N]\n");
 			return 2;
 		}
 	}
@@ -479,6 +522,9 @@ int main(int argc, char **argv)
 	       dir, (long long)restart_s, gopt.gittins_min_samples,
 	       (long long)gopt.gittins_quantum_s, gopt.gittins_max_preempt,
 	       (long long)gopt.gittins_starve_s, gopt.gittins_starve_factor, gopt.gittins_window);
+	if (nord == NORD)
+		printf("Git-dist: Gittins with the trace's true run-time distributions%s (ORACLE, "
+		       "diagnostic)\n", dist_prior == SIM_GPRIOR_OTHERS ? " without the job's own" : "");
 	rc = skip_philly ? 0 : philly(dir, &tp, &wall);
 	if (!rc && !skip_philly)
 		pai(dir);

@@ -67,6 +67,11 @@
  * partition has room (the starved jobs due before it, and running jobs
  * ending). The promote heap drives it.
  *
+ * Distribution oracle (sched_gittins_prior; a diagnostic, never a default):
+ * the driver fills the classes with every job's true run time before the
+ * first submit; then nothing is fed and there is no decay ("others": a key
+ * takes the job's own sample out of its classes and puts it back).
+ *
  * Costs: a key O(levels + buckets) (~60 buckets), computed when a job is queued
  * and when preemption looks at a running job (and for every pending job at a
  * re-keying); feeding a finished job O(levels) (O(levels x buckets) with a
@@ -161,7 +166,7 @@ void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_
 	struct sched_hkey k;
 	uint32_t b = bucket_of(run_s);
 
-	if (s->cfg.order != SCHED_ORDER_GITTINS)
+	if (s->cfg.order != SCHED_ORDER_GITTINS || s->git.prior)
 		return;
 	for (uint32_t level = 0; level < LEVELS; level++) {
 		struct sched_gclass *c;
@@ -176,6 +181,58 @@ void sched_gittins_feed(struct sched *s, const struct sched_job *j, int64_t run_
 		c->cnt[b] += 1;
 		c->sum[b] += (double)AIDC_MAX(run_s, 0);
 	}
+}
+
+/* ---- the distribution oracle (sched_gittins_prior; diagnostic only) ---------------- */
+
+/* Adds w (+1 or -1) samples of run_s to the classes of j at the levels in mask
+ * (bit per level); returns the levels changed. -1 changes only classes that
+ * hold such a sample. The weights stay whole numbers (no decay in this mode),
+ * so -1 then +1 on the levels it changed is exact. */
+static uint32_t prior_add(struct sched *s, const struct sched_job *j, int64_t run_s, double w,
+			  uint32_t mask)
+{
+	struct sched_hkey k;
+	uint32_t b = bucket_of(run_s), done = 0;
+
+	for (uint32_t level = 0; level < LEVELS; level++) {
+		struct sched_gclass *c;
+
+		if (!(mask >> level & 1) || !class_key(j, level, &k))
+			continue;
+		if (w < 0)
+			c = (struct sched_gclass *)sched_hindex_find(&s->git.cls, &k);
+		else
+			c = sched_hindex_get(&s->git.cls, &k, sizeof *c, 256, AIDC_MAX_PREDICT_GROUPS);
+		if (!c || (w < 0 && (c->cnt[b] < 1 || !c->n)))
+			continue;
+		c->n = w < 0 ? c->n - 1 : c->n + 1;
+		c->cnt[b] += w;
+		c->sum[b] += w * (double)run_s;
+		done |= 1u << level;
+	}
+	return done;
+}
+
+int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int64_t run_s,
+			bool others, struct aidc_err *e)
+{
+	struct sched_job j;
+
+	if (s->cfg.order != SCHED_ORDER_GITTINS)
+		return aidc_errf(e, AIDC_E_INVAL, "a Gittins prior needs the gittins order");
+	if (!spec || spec->partition >= s->nparts || run_s < 0 || run_s > AIDC_MAX_DURATION_S)
+		return aidc_errf(e, AIDC_E_INVAL, "bad Gittins prior (partition or run time)");
+	memset(&j, 0, sizeof j);
+	j.part = spec->partition;
+	j.ntasks = spec->ntasks;
+	j.task.ndev = spec->task.ndev;
+	j.user_id = spec->user && *spec->user ? sched_intern(s, spec->user) : UINT32_MAX;
+	j.name_id = spec->name && *spec->name ? sched_intern(s, spec->name) : UINT32_MAX;
+	s->git.prior = true;
+	s->git.prior_others = others;
+	prior_add(s, &j, run_s, 1, ~0u);
+	return 0;
 }
 
 /* The class job j uses (NULL: no history at all); *at = its level. */
@@ -282,17 +339,33 @@ static int64_t to_key(double r_s, const struct sched_job *j)
 	return k >= 9e18 ? INT64_MAX : (int64_t)(k + 0.5);
 }
 
-int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int64_t run_s)
+static int64_t key_of(const struct sched *s, const struct sched_job *j, int64_t run_s)
 {
 	const struct sched_gclass *c;
 	uint32_t at;
 
-	if (j->starved)
-		return -1;
 	c = class_at(s, j, &at);
 	if (!c)
 		return to_key((double)AIDC_MAX(sched_job_est(s, j) - run_s, 1), j);
 	return to_key(inv_index(tail_class(s, j, c, at, run_s), run_s), j);
+}
+
+int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int64_t run_s)
+{
+	struct sched *m = (struct sched *)s; /* only in the oracle's "others" mode */
+	int64_t k;
+	uint32_t out;
+
+	if (j->starved)
+		return -1;
+	if (!s->git.prior_others || j->oracle_s <= 0)
+		return key_of(s, j, run_s);
+	/* the distribution of the other jobs: j's own sample (its oracle_s, as the
+	 * driver gave it to sched_gittins_prior) out, then back in (exact) */
+	out = prior_add(m, j, j->oracle_s, -1, ~0u);
+	k = key_of(s, j, run_s);
+	prior_add(m, j, j->oracle_s, 1, out);
+	return k;
 }
 
 int64_t sched_gittins_running_key(const struct sched *s, const struct sched_job *j,

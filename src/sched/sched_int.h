@@ -149,6 +149,8 @@ struct sched_gittins {
 	int64_t rekey_t;
 	bool rekey_started;
 	uint64_t rekey_no; /* re-keyings so far (sched_gclass.memo_no) */
+	bool prior; /* sched_gittins_prior (oracle): classes fixed, nothing fed */
+	bool prior_others; /* ... and a job's key leaves its own oracle_s out */
 };
 struct sched_predict {
 	struct aidc_intern names; /* user and job names (util/intern.h) */

@@ -300,6 +300,9 @@ struct sim_quota_stat {
 	double pending_s, satisfied_s;
 };
 
+/* sim_opts.gittins_prior: learned online (the order), or an ORACLE */
+enum sim_gittins_prior { SIM_GPRIOR_LEARNED, SIM_GPRIOR_TRACE, SIM_GPRIOR_OTHERS };
+
 struct sim_opts {
 	struct sim_policy policy;
 	/* Tenancy: accounts with quotas in one cohort (borrowing, reclaim);
@@ -319,6 +322,12 @@ struct sim_opts {
 	uint32_t gittins_min_samples, gittins_max_preempt, gittins_starve_factor;
 	int64_t gittins_quantum_s, gittins_starve_s;
 	uint32_t gittins_window; /* sched_config.gittins_window */
+	/* ORACLE, diagnostic only (never a default): GITTINS with the true
+	 * distribution. Before the first submit, every replayed job's true run time
+	 * goes to its classes (sched_gittins_prior); the core then learns nothing
+	 * online. TRACE: the whole trace's distribution; OTHERS: each job's key
+	 * leaves its own run time out (the distribution of the other jobs). */
+	enum sim_gittins_prior gittins_prior;
 	/* Start estimates (sched_forecast): at the submission of every eta_every-th
 	 * job of the trace (0 = never), the core's forecast of its start, with at
 	 * most eta_max_passes passes (0 = 100,000) at steps of eta_step_s (0 =

@@ -78,6 +78,9 @@ static void log_decision(struct simres *r, const struct sched_decisions *d,
 }
 
 static const struct wjob *sort_w;
+/* simulate(): 0, or the distribution oracle given before the first submit
+ * (sched_gittins_prior with every job's true run time; 2: "others") */
+static int sim_prior;
 
 static int cmp_submit(const void *a, const void *b)
 {
@@ -112,6 +115,12 @@ static void simulate(const struct sched_config *cfg, const struct wjob *w, size_
 		exit(1);
 	}
 	add_nodes(s, "n", 0, nodes, gpn, 0, 0, 0);
+	for (size_t i = 0; i < n && sim_prior; i++) {
+		struct sched_job_spec js = jspec(i + 1, w[i].ntasks, w[i].ndev, 0);
+		js.user = w[i].user;
+		js.name = w[i].name;
+		CHECK_EQ(sched_gittins_prior(s, &js, w[i].dur_s, sim_prior == 2, &e), 0);
+	}
 	sched_decisions_init(&d);
 	order = malloc(n * sizeof *order);
 	active = malloc(n * sizeof *active);
@@ -590,10 +599,65 @@ static void test_gittins_tail_backoff(void)
 	CHECK_EQ(backoff_probe(100), 20400);
 }
 
+/* The distribution oracle (sched_gittins_prior, `aidc sim --gittins-prior`):
+ * a diagnostic that must leave the default path alone. Runs of the default
+ * order before and after prior runs decide the same (the prior is per
+ * scheduler, nothing global); with the prior, "trace" and "others" are each
+ * deterministic, decide differently from the learned order and from each
+ * other, and every job still ends; "others" puts every job's sample back
+ * (the run again in the same process gives the same hash). The prior needs
+ * the gittins order. */
+static void test_gittins_prior(void)
+{
+	static struct wjob w[NMIX];
+	struct sched_config cfg = gcfg();
+	struct simres a, b, t1, t2, o1, o2;
+
+	mixed_workload(w, 23);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &a);
+	sim_prior = 1;
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &t1);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &t2);
+	sim_prior = 2;
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o1);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o2);
+	sim_prior = 0;
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &b);
+	CHECK(a.hash == b.hash);
+	CHECK_EQ(a.nlog, b.nlog);
+	CHECK(t1.hash == t2.hash);
+	CHECK(o1.hash == o2.hash);
+	CHECK(t1.hash != a.hash);
+	CHECK(o1.hash != a.hash);
+	CHECK(o1.hash != t1.hash);
+	for (size_t i = 0; i < NMIX; i++) {
+		CHECK_EQ(t1.st[i].state, W_DONE);
+		CHECK_EQ(o1.st[i].state, W_DONE);
+	}
+	simres_free(&a);
+	simres_free(&b);
+	simres_free(&t1);
+	simres_free(&t2);
+	simres_free(&o1);
+	simres_free(&o2);
+	{
+		struct sched *s = NULL;
+		struct aidc_err e = {0};
+		struct sched_job_spec js = jspec(1, 1, 1, 0);
+
+		cfg.order = SCHED_ORDER_FIFO;
+		CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
+		CHECK_EQ(sched_add_partition(s, "p", &e), 0);
+		CHECK_EQ(sched_gittins_prior(s, &js, 10, false, &e), AIDC_E_INVAL);
+		sched_free(s);
+	}
+}
+
 /* Simulations: generous per-case timeouts for loaded machines. */
 TEST_MAIN({"test_gittins_deterministic", test_gittins_deterministic, 180},
 	  {"test_gittins_no_lookahead", test_gittins_no_lookahead, 300},
 	  {"test_gittins_no_starvation", test_gittins_no_starvation, 180},
 	  {"test_gittins_preemption_bounded", test_gittins_preemption_bounded, 180},
 	  {"test_gittins_window", test_gittins_window, 180},
-	  {"test_gittins_tail_backoff", test_gittins_tail_backoff, 180})
+	  {"test_gittins_tail_backoff", test_gittins_tail_backoff, 180},
+	  {"test_gittins_prior", test_gittins_prior, 300})

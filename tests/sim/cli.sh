@@ -105,6 +105,9 @@ expect 1 "quota_devices" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy f
 expect 2 "--priority-weight-age applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --priority-weight-age 5
 # --charge (fair share in normalized units): malformed lists, a model given
 # twice, another policy and a model not in the cluster are refused by name.
+# the Gittins distribution oracle (diagnostic): gittins (or all) only
+expect 2 "--gittins-prior applies to --policy gittins only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --gittins-prior trace
+"$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy gittins --gittins-prior others > "$tmp/gp.out" 2>&1 || fail "--gittins-prior others run failed: $(cat "$tmp/gp.out")"
 expect 2 "--charge applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --charge gpu=2
 expect 2 "--charge: 'gpu' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu
 expect 2 "--charge: 'gpu=0' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu=0
