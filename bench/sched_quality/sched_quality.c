@@ -29,6 +29,8 @@
  * (`aidc sim --gittins-prior trace|others`; others: without the job's own run
  * time; an ORACLE, a diagnostic of what knowing the distribution exactly would
  * buy, never a target); with --jitter its gap over the runs too.
+ * --gittins-prior-window S: Git-dist's distribution at time t is that of the
+ * jobs submitted in [t - S, t + S] (the workload drifts).
  *
  * --jitter N (1..8): the philly-pollux rows are also replayed N more times,
  * run r moving every job's submit time later by a fixed pseudo-random 0..60 s
@@ -57,7 +59,8 @@ static const enum sched_order orders[] = {SCHED_ORDER_FIFO, SCHED_ORDER_SJF,
 enum { O_FIFO, O_SJF, O_SRTF, O_QSSF, O_TIR, O_GIT, O_GITD };
 /* orders run: NORD - 1, or NORD with --gittins-prior */
 static size_t nord = NORD - 1;
-static enum sim_gittins_prior dist_prior; /* Git-dist's */
+static enum sim_gittins_prior dist_prior; /* Git-dist's, and its window */
+static int64_t dist_window_s;
 
 struct tally {
 	size_t rows, within25, vs_fifo_ok, p99_ok;
@@ -257,6 +260,7 @@ static int run_orders(const struct sim_trace *t, const struct sim_cluster *c, bo
 		o.gittins_starve_factor = gopt.gittins_starve_factor;
 		o.gittins_window = gopt.gittins_window;
 		o.gittins_prior = k == O_GITD ? dist_prior : SIM_GPRIOR_LEARNED;
+		o.gittins_prior_window_s = dist_window_s;
 		if (helios) {
 			aidc_parse_datetime("2017-10-01 00:00:00", &o.from_s);
 			aidc_parse_datetime("2017-11-30 23:59:59", &o.to_s);
@@ -475,6 +479,11 @@ int main(int argc, char **argv)
 			}
 			dist_prior = argv[i][0] == 't' ? SIM_GPRIOR_TRACE : SIM_GPRIOR_OTHERS;
 			nord = NORD;
+		} else if (strcmp(argv[i], "--gittins-prior-window") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 0, AIDC_MAX_DURATION_S, &dist_window_s)) {
+				fprintf(stderr, "--gittins-prior-window takes seconds\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--no-generated") == 0) {
 			skip_generated = true;
 		} else if (strcmp(argv[i], "--no-philly") == 0) {
@@ -511,7 +520,7 @@ int main(int argc, char **argv)
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
 					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N] [--gittins-prior trace|others] [--jitter N]\n");
+					"[--gittins-window N] [--gittins-prior trace|others] [--gittins-prior-window S] [--jitter N]\n");
 			return 2;
 		}
 	}
@@ -523,8 +532,10 @@ int main(int argc, char **argv)
 	       (long long)gopt.gittins_quantum_s, gopt.gittins_max_preempt,
 	       (long long)gopt.gittins_starve_s, gopt.gittins_starve_factor, gopt.gittins_window);
 	if (nord == NORD)
-		printf("Git-dist: Gittins with the trace's true run-time distributions%s (ORACLE, "
-		       "diagnostic)\n", dist_prior == SIM_GPRIOR_OTHERS ? " without the job's own" : "");
+		printf("Git-dist: Gittins with the trace's true run-time distributions%s, window "
+		       "%lld s (0 = whole trace) (ORACLE, diagnostic)\n",
+		       dist_prior == SIM_GPRIOR_OTHERS ? " without the job's own" : "",
+		       (long long)dist_window_s);
 	rc = skip_philly ? 0 : philly(dir, &tp, &wall);
 	if (!rc && !skip_philly)
 		pai(dir);

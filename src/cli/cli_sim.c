@@ -43,6 +43,7 @@ struct sim_args {
 	int64_t g_min, g_quantum, g_maxpre, g_starve, g_factor; /* GITTINS settings */
 	int64_t g_window;
 	int g_prior; /* index into gprior_choices */
+	int64_t g_prior_window;
 	double vc_scale, load;
 	const char *quota_file;
 	/* MULTIFACTOR settings, in the order of mf_names; mf_set: given */
@@ -141,6 +142,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
 		{"gittins-window", CLI_I64, &a->g_window, "N", "Gittins: each class's history weighs about its last N finished jobs (0 = all alike)", 0, 1000000, NULL, NULL},
 		{"gittins-prior", CLI_CHOICE, &a->g_prior, "P", "Gittins: class distributions learned online (default), 'trace': ORACLE, diagnostic only: each class's true run-time distribution over the whole replayed trace, fixed; 'others': the same ORACLE without the job's own run time in its classes", 0, 0, gprior_choices, NULL},
+		{"gittins-prior-window", CLI_I64, &a->g_prior_window, "S", "with --gittins-prior (ORACLE): at each time t, the jobs submitted in [t - S, t + S] (0 = the whole trace)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares,parent,CPU and memory quotas,quota_gpu:MODEL per device model]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
 		{"fs-half-life", CLI_I64, &a->mf[0], "S", "multifactor: half-life of fair-share usage (0 = no decay)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[0]},
 		{"priority-calc-period", CLI_I64, &a->mf[1], "S", "multifactor: recompute factors at most this often (0 = every pass)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[1]},
@@ -292,6 +294,9 @@ static int sim_options(const struct sim_args *a, struct sim_opts *o, struct aidc
 	o->gittins_starve_factor = (uint32_t)a->g_factor;
 	o->gittins_window = (uint32_t)a->g_window;
 	o->gittins_prior = (enum sim_gittins_prior)a->g_prior;
+	o->gittins_prior_window_s = a->g_prior_window;
+	if (a->g_prior_window && !o->gittins_prior)
+		return aidc_errf(e, AIDC_E_USAGE, "--gittins-prior-window needs --gittins-prior");
 	if (o->gittins_prior && a->policy != SCHED_ORDER_GITTINS && a->policy != POLICY_ALL)
 		return aidc_errf(e, AIDC_E_USAGE, "--gittins-prior applies to --policy gittins only");
 	for (size_t i = 0; i < AIDC_ARRAY_LEN(mf_names); i++)

@@ -69,7 +69,8 @@
  *
  * Distribution oracle (sched_gittins_prior; a diagnostic, never a default):
  * the driver fills the classes with every job's true run time before the
- * first submit; then nothing is fed and there is no decay ("others": a key
+ * first submit (or, with a window, adds and drops them as their submit times
+ * come within the window of now); nothing is fed, no decay ("others": a key
  * takes the job's own sample out of its classes and puts it back).
  *
  * Costs: a key O(levels + buckets) (~60 buckets), computed when a job is queued
@@ -215,14 +216,15 @@ static uint32_t prior_add(struct sched *s, const struct sched_job *j, int64_t ru
 }
 
 int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int64_t run_s,
-			bool others, struct aidc_err *e)
+			int sign, struct aidc_err *e)
 {
 	struct sched_job j;
 
 	if (s->cfg.order != SCHED_ORDER_GITTINS)
 		return aidc_errf(e, AIDC_E_INVAL, "a Gittins prior needs the gittins order");
-	if (!spec || spec->partition >= s->nparts || run_s < 0 || run_s > AIDC_MAX_DURATION_S)
-		return aidc_errf(e, AIDC_E_INVAL, "bad Gittins prior (partition or run time)");
+	if (!spec || spec->partition >= s->nparts || run_s < 0 || run_s > AIDC_MAX_DURATION_S ||
+	    (sign != 1 && sign != -1))
+		return aidc_errf(e, AIDC_E_INVAL, "bad Gittins prior (partition, run time or sign)");
 	memset(&j, 0, sizeof j);
 	j.part = spec->partition;
 	j.ntasks = spec->ntasks;
@@ -230,9 +232,15 @@ int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int6
 	j.user_id = spec->user && *spec->user ? sched_intern(s, spec->user) : UINT32_MAX;
 	j.name_id = spec->name && *spec->name ? sched_intern(s, spec->name) : UINT32_MAX;
 	s->git.prior = true;
-	s->git.prior_others = others;
-	prior_add(s, &j, run_s, 1, ~0u);
+	s->git.fed++; /* a moving prior: pending keys are computed again (rekey) */
+	prior_add(s, &j, run_s, sign, ~0u);
 	return 0;
+}
+
+void sched_gittins_prior_others(struct sched *s, int64_t window_s)
+{
+	s->git.prior_others = true;
+	s->git.prior_window_s = window_s;
 }
 
 /* The class job j uses (NULL: no history at all); *at = its level. */
@@ -358,8 +366,9 @@ int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int6
 
 	if (j->starved)
 		return -1;
-	if (!s->git.prior_others || j->oracle_s <= 0)
-		return key_of(s, j, run_s);
+	if (!s->git.prior_others || j->oracle_s <= 0 ||
+	    (s->git.prior_window_s && s->now_last - j->submit_s > s->git.prior_window_s))
+		return key_of(s, j, run_s); /* (not in the window: its sample is not in) */
 	/* the distribution of the other jobs: j's own sample (its oracle_s, as the
 	 * driver gave it to sched_gittins_prior) out, then back in (exact) */
 	out = prior_add(m, j, j->oracle_s, -1, ~0u);
@@ -472,7 +481,8 @@ static int64_t rekey_key(struct sched *s, uint32_t h)
 	const struct sched_job *j = &s->jobs[h];
 	struct sched_gclass *c;
 
-	if (j->starved || j->executed_s >= 1 || !(c = (struct sched_gclass *)class_for(s, j)))
+	if (j->starved || j->executed_s >= 1 || s->git.prior_others ||
+	    !(c = (struct sched_gclass *)class_for(s, j)))
 		return sched_gittins_key(s, j, j->executed_s);
 	if (c->memo_no != s->git.rekey_no) {
 		c->memo_r0 = inv_index(c, 0);

@@ -399,20 +399,23 @@ int sched_job_set_speed_class(struct sched *s, uint32_t job, uint32_t cls, struc
 int64_t sched_job_estimate(const struct sched *s, uint32_t job);
 uint32_t sched_job_preemptions(const struct sched *s, uint32_t job);
 /* ORACLE, diagnostic only (simulation; never a default, never in a live
- * center): GITTINS with a known distribution. Adds run_s as one run time of
- * the Gittins classes of a job like spec (its user, name, partition, tasks and
- * devices; nothing else is read). From the first call on, the classes hold
- * only what these calls add (no window, no decay): finished jobs are no
- * longer fed, so the index uses the given distribution and no job's own run
- * time. Call it for every job before the first submit (`aidc sim
- * --gittins-prior trace|others`; docs/scheduler.md "Distribution oracle").
- * others (the last call's applies): a job's key uses the distribution without
- * its own sample, which must then be its spec's oracle_s at submit (the
- * distribution of the other jobs; without it, the tail of a class holds the
- * job's own run time). AIDC_E_INVAL when the order is not GITTINS or the
+ * center): GITTINS with a known distribution. Adds (sign 1) or drops (-1, one
+ * added before) run_s as one run time of the Gittins classes of a job like
+ * spec (its user, name, partition, tasks and devices; nothing else is read).
+ * From the first call on, the classes hold only what these calls add (no
+ * decay): finished jobs are no longer fed. The driver gives every job before
+ * the first submit, or keeps a moving window of them (pending keys are then
+ * computed again at most hourly, as with gittins_window; `aidc sim
+ * --gittins-prior trace|others [--gittins-prior-window S]`; docs/scheduler.md
+ * "Distribution oracle"). AIDC_E_INVAL when the order is not GITTINS or the
  * spec is bad. */
 int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int64_t run_s,
-			bool others, struct aidc_err *e);
+			int sign, struct aidc_err *e);
+/* ... and a job's key uses the distribution without its own sample, which
+ * must then be its spec's oracle_s, while now - its submit <= window_s (0 =
+ * always): the driver's window keeps it that long (the distribution of the
+ * other jobs; without it the tail of a class holds the job's own run time). */
+void sched_gittins_prior_others(struct sched *s, int64_t window_s);
 
 /* ---- tenancy groups: limits and quotas with borrowing (quota.c) ------------ */
 

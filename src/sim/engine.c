@@ -156,6 +156,7 @@ struct engine {
 	uint32_t *dev_model, *speed;
 	uint32_t speed_rows, nmodels;
 	int64_t *ran_s;
+	size_t prior_in, prior_out; /* opts.gittins_prior's window (gittins_prior) */
 };
 
 static int64_t run_time(const struct sim_job *j)
@@ -895,28 +896,43 @@ static int estimate(struct engine *en, size_t first, size_t last, struct aidc_er
 	return rc;
 }
 
-/* opts.gittins_prior (ORACLE): every job that will be replayed gives its
- * true run time to its Gittins classes before the first submit. */
+/* opts.gittins_prior (ORACLE): job i's true run time into (sign 1) or out of
+ * (-1) its Gittins classes; only jobs that are replayed. */
+static int gittins_prior_one(struct engine *en, size_t i, int sign, struct aidc_err *e)
+{
+	const struct sim_job *j = &en->t->jobs[i];
+	const struct sim_job_run *jr = &en->r->jobs[i];
+	struct sched_job_spec sp = {
+	    .name = sim_strtab_get(&en->t->strs, j->name),
+	    .user = sim_strtab_get(&en->t->strs, j->user),
+	};
+
+	if (jr->status == SIM_ST_EXCLUDED || jr->status == SIM_ST_NO_PART)
+		return 0;
+	sp.partition = (uint32_t)partition_of(en, j->vc);
+	shape(en, j, &sp.ntasks, &sp.task.ndev);
+	/* the run time submit gives as oracle_s, so "others" leaves it out */
+	return sched_gittins_prior(en->s, &sp, AIDC_MAX(jr->run_s, 1), sign, e);
+}
+
+/* The prior at en->now: every job (no window: once), or the jobs submitted
+ * within opts.gittins_prior_window_s of now (en->prior_in / prior_out: the
+ * next job of the trace to add / to drop). */
 static int gittins_prior(struct engine *en, struct aidc_err *e)
 {
+	int64_t w = en->o->gittins_prior_window_s;
 	int rc = 0;
 
-	for (size_t i = 0; i < en->t->n && !rc && en->o->gittins_prior &&
-			    en->o->policy.order == SCHED_ORDER_GITTINS; i++) {
-		const struct sim_job *j = &en->t->jobs[i];
-		struct sched_job_spec sp = {
-		    .name = sim_strtab_get(&en->t->strs, j->name),
-		    .user = sim_strtab_get(&en->t->strs, j->user),
-		};
-
-		if (en->r->jobs[i].status != SIM_ST_WAITING)
-			continue;
-		sp.partition = (uint32_t)partition_of(en, j->vc);
-		shape(en, j, &sp.ntasks, &sp.task.ndev);
-		/* the run time submit gives as oracle_s, so "others" leaves it out */
-		rc = sched_gittins_prior(en->s, &sp, AIDC_MAX(en->r->jobs[i].run_s, 1),
-					 en->o->gittins_prior == SIM_GPRIOR_OTHERS, e);
-	}
+	if (!en->o->gittins_prior || en->o->policy.order != SCHED_ORDER_GITTINS)
+		return 0;
+	if (en->o->gittins_prior == SIM_GPRIOR_OTHERS && en->prior_in == 0)
+		sched_gittins_prior_others(en->s, w);
+	while (!rc && en->prior_in < en->t->n &&
+	       (!w || en->t->jobs[en->prior_in].submit_s <= en->now + w))
+		rc = gittins_prior_one(en, en->prior_in++, 1, e);
+	while (!rc && w && en->prior_out < en->prior_in &&
+	       en->t->jobs[en->prior_out].submit_s < en->now - w)
+		rc = gittins_prior_one(en, en->prior_out++, -1, e);
 	return rc;
 }
 
@@ -943,6 +959,8 @@ static int loop(struct engine *en, struct aidc_err *e)
 			quota_tick(en, when);
 		en->now = when;
 		en->r->events++;
+		if ((rc = gittins_prior(en, e)) != 0)
+			return rc;
 		struct aidc_heap_item it;
 		while ((top = aidc_heap_peek(&en->done)) != NULL && top->key == en->now) {
 			aidc_heap_pop(&en->done, &it);
@@ -988,9 +1006,7 @@ int sim_run(const struct sim_trace *t, const struct sim_cluster *c, const struct
 	if (t->n)
 		en.now = t->jobs[0].submit_s;
 	classify(&en);
-	rc = gittins_prior(&en, e);
-	if (!rc)
-		rc = loop(&en, e);
+	rc = loop(&en, e);
 	if (rc)
 		goto fail;
 	for (size_t i = 0; i < t->n; i++)

@@ -328,6 +328,9 @@ struct sim_opts {
 	 * online. TRACE: the whole trace's distribution; OTHERS: each job's key
 	 * leaves its own run time out (the distribution of the other jobs). */
 	enum sim_gittins_prior gittins_prior;
+	/* ... with a window: at each time t, the jobs submitted in [t - W, t + W]
+	 * (W = gittins_prior_window_s; 0 = the whole trace, fixed) */
+	int64_t gittins_prior_window_s;
 	/* Start estimates (sched_forecast): at the submission of every eta_every-th
 	 * job of the trace (0 = never), the core's forecast of its start, with at
 	 * most eta_max_passes passes (0 = 100,000) at steps of eta_step_s (0 =

@@ -119,8 +119,10 @@ static void simulate(const struct sched_config *cfg, const struct wjob *w, size_
 		struct sched_job_spec js = jspec(i + 1, w[i].ntasks, w[i].ndev, 0);
 		js.user = w[i].user;
 		js.name = w[i].name;
-		CHECK_EQ(sched_gittins_prior(s, &js, w[i].dur_s, sim_prior == 2, &e), 0);
+		CHECK_EQ(sched_gittins_prior(s, &js, w[i].dur_s, 1, &e), 0);
 	}
+	if (sim_prior == 2)
+		sched_gittins_prior_others(s, 0);
 	sched_decisions_init(&d);
 	order = malloc(n * sizeof *order);
 	active = malloc(n * sizeof *active);
@@ -606,7 +608,7 @@ static void test_gittins_tail_backoff(void)
  * deterministic, decide differently from the learned order and from each
  * other, and every job still ends; "others" puts every job's sample back
  * (the run again in the same process gives the same hash). The prior needs
- * the gittins order. */
+ * the gittins order, a sign of 1 or -1, a partition and a run time >= 0. */
 static void test_gittins_prior(void)
 {
 	static struct wjob w[NMIX];
@@ -645,10 +647,18 @@ static void test_gittins_prior(void)
 		struct aidc_err e = {0};
 		struct sched_job_spec js = jspec(1, 1, 1, 0);
 
-		cfg.order = SCHED_ORDER_FIFO;
 		CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
 		CHECK_EQ(sched_add_partition(s, "p", &e), 0);
-		CHECK_EQ(sched_gittins_prior(s, &js, 10, false, &e), AIDC_E_INVAL);
+		CHECK_EQ(sched_gittins_prior(s, &js, 10, 0, &e), AIDC_E_INVAL);
+		CHECK_EQ(sched_gittins_prior(s, &js, -1, 1, &e), AIDC_E_INVAL);
+		js.partition = 1;
+		CHECK_EQ(sched_gittins_prior(s, &js, 10, 1, &e), AIDC_E_INVAL);
+		sched_free(s);
+		cfg.order = SCHED_ORDER_FIFO;
+		js.partition = 0;
+		CHECK_EQ(sched_new(&cfg, NULL, &s, &e), 0);
+		CHECK_EQ(sched_add_partition(s, "p", &e), 0);
+		CHECK_EQ(sched_gittins_prior(s, &js, 10, 1, &e), AIDC_E_INVAL);
 		sched_free(s);
 	}
 }

@@ -108,6 +108,12 @@ expect 2 "--priority-weight-age applies to --policy multifactor only" "$AIDC" si
 # the Gittins distribution oracle (diagnostic): gittins (or all) only
 expect 2 "--gittins-prior applies to --policy gittins only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --gittins-prior trace
 "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy gittins --gittins-prior others > "$tmp/gp.out" 2>&1 || fail "--gittins-prior others run failed: $(cat "$tmp/gp.out")"
+expect 2 "--gittins-prior-window needs --gittins-prior" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy gittins --gittins-prior-window 60
+# with a moving window (jobs added and dropped): the same run twice, the same report
+for k in 1 2; do
+	"$AIDC" sim --trace "$tmp/g.trace" --cluster tests/sim/scenarios/two4.cluster --policy gittins --gittins-prior others --gittins-prior-window 3600 --json > "$tmp/gw$k.out" 2>&1 || fail "--gittins-prior-window run failed: $(cat "$tmp/gw$k.out")"
+done
+cmp -s "$tmp/gw1.out" "$tmp/gw2.out" || fail "--gittins-prior-window: two runs differ"
 expect 2 "--charge applies to --policy multifactor only" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy fifo --charge gpu=2
 expect 2 "--charge: 'gpu' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu
 expect 2 "--charge: 'gpu=0' is not MODEL=RATE" "$AIDC" sim --trace "$tmp/vcs.csv" --nodes 1 --policy multifactor --charge gpu=0
