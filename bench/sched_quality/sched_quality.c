@@ -24,10 +24,11 @@
  * and the --gittins-* flags of `aidc sim`, to explore; the reported table uses
  * none).
  *
- * --gittins-prior trace|others: a seventh column, Git-dist: the Gittins order
+ * --gittins-prior trace|others|self: a seventh column, Git-dist: the Gittins order
  * with each class's true run-time distribution over the replayed trace, fixed
  * (`aidc sim --gittins-prior trace|others`; others: without the job's own run
- * time; an ORACLE, a diagnostic of what knowing the distribution exactly would
+ * time; self: each job's own run time alone, CLAIRVOYANT, the order's mechanics
+ * with perfect knowledge; an ORACLE, a diagnostic of what knowing the distribution exactly would
  * buy, never a target); with --jitter its gap over the runs too.
  * --gittins-prior-window S: Git-dist's distribution at time t is that of the
  * jobs submitted in [t - S, t + S] (the workload drifts).
@@ -473,11 +474,14 @@ int main(int argc, char **argv)
 			jitter_runs = (uint32_t)v;
 		} else if (strcmp(argv[i], "--gittins-prior") == 0 && i + 1 < argc) {
 			i++;
-			if (strcmp(argv[i], "trace") != 0 && strcmp(argv[i], "others") != 0) {
-				fprintf(stderr, "--gittins-prior takes trace or others\n");
+			dist_prior = strcmp(argv[i], "trace") == 0    ? SIM_GPRIOR_TRACE
+				     : strcmp(argv[i], "others") == 0 ? SIM_GPRIOR_OTHERS
+				     : strcmp(argv[i], "self") == 0   ? SIM_GPRIOR_SELF
+								      : SIM_GPRIOR_LEARNED;
+			if (dist_prior == SIM_GPRIOR_LEARNED) {
+				fprintf(stderr, "--gittins-prior takes trace, others or self\n");
 				return 2;
 			}
-			dist_prior = argv[i][0] == 't' ? SIM_GPRIOR_TRACE : SIM_GPRIOR_OTHERS;
 			nord = NORD;
 		} else if (strcmp(argv[i], "--gittins-prior-window") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 0, AIDC_MAX_DURATION_S, &dist_window_s)) {
@@ -520,7 +524,7 @@ int main(int argc, char **argv)
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
 					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N] [--gittins-prior trace|others] [--gittins-prior-window S] [--jitter N]\n");
+					"[--gittins-window N] [--gittins-prior trace|others|self] [--gittins-prior-window S] [--jitter N]\n");
 			return 2;
 		}
 	}
@@ -534,7 +538,9 @@ int main(int argc, char **argv)
 	if (nord == NORD)
 		printf("Git-dist: Gittins with the trace's true run-time distributions%s, window "
 		       "%lld s (0 = whole trace) (ORACLE, diagnostic)\n",
-		       dist_prior == SIM_GPRIOR_OTHERS ? " without the job's own" : "",
+		       dist_prior == SIM_GPRIOR_OTHERS ? " without the job's own"
+		       : dist_prior == SIM_GPRIOR_SELF ? " replaced by each job's own (CLAIRVOYANT)"
+						       : "",
 		       (long long)dist_window_s);
 	rc = skip_philly ? 0 : philly(dir, &tp, &wall);
 	if (!rc && !skip_philly)

@@ -33,7 +33,7 @@ static const char *const profile_choices[] = {"philly", "venus", "earth", NULL};
 static const char *const hetero_choices[] = {"off", "fastest", "gavel", NULL};
 static const char *const prior_choices[] = {"exact", "model", "none", NULL};
 /* --gittins-prior, in the order of enum sim_gittins_prior */
-static const char *const gprior_choices[] = {"learned", "trace", "others", NULL};
+static const char *const gprior_choices[] = {"learned", "trace", "others", "self", NULL};
 
 struct sim_args {
 	const char *trace, *cluster, *vc_file, *from, *to, *jobs_csv, *out;
@@ -141,7 +141,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
 		{"gittins-starve", CLI_I64, &a->g_starve, "S", "Gittins: a job queued this long goes first and runs unpreempted (0 = never)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"gittins-starve-factor", CLI_I64, &a->g_factor, "X", "Gittins: ... or X times its effective remaining time, whichever is longer", 0, 1000000, NULL, NULL},
 		{"gittins-window", CLI_I64, &a->g_window, "N", "Gittins: each class's history weighs about its last N finished jobs (0 = all alike)", 0, 1000000, NULL, NULL},
-		{"gittins-prior", CLI_CHOICE, &a->g_prior, "P", "Gittins: class distributions learned online (default), 'trace': ORACLE, diagnostic only: each class's true run-time distribution over the whole replayed trace, fixed; 'others': the same ORACLE without the job's own run time in its classes", 0, 0, gprior_choices, NULL},
+		{"gittins-prior", CLI_CHOICE, &a->g_prior, "P", "Gittins: class distributions learned online (default), 'trace': ORACLE, diagnostic only: each class's true run-time distribution over the whole replayed trace, fixed; 'others': the same ORACLE without the job's own run time in its classes; 'self': CLAIRVOYANT check, each job's own run time alone", 0, 0, gprior_choices, NULL},
 		{"gittins-prior-window", CLI_I64, &a->g_prior_window, "S", "with --gittins-prior (ORACLE): at each time t, the jobs submitted in [t - S, t + S] (0 = the whole trace)", 0, AIDC_MAX_DURATION_S, NULL, NULL},
 		{"quota-file", CLI_STR, &a->quota_file, "FILE", "accounts with quotas, borrowing and shares (CSV: account,quota_devices[,borrow_limit,lend_limit,shares,parent,CPU and memory quotas,quota_gpu:MODEL per device model]; docs/tenancy.md); a job is charged to the account named by its VC / partition label", 0, 0, NULL, NULL},
 		{"fs-half-life", CLI_I64, &a->mf[0], "S", "multifactor: half-life of fair-share usage (0 = no decay)", 0, AIDC_MAX_DURATION_S, NULL, &a->mf_set[0]},

@@ -237,6 +237,12 @@ int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int6
 	return 0;
 }
 
+void sched_gittins_prior_self(struct sched *s)
+{
+	s->git.prior = true;
+	s->git.prior_self = true;
+}
+
 void sched_gittins_prior_others(struct sched *s, int64_t window_s)
 {
 	s->git.prior_others = true;
@@ -366,6 +372,13 @@ int64_t sched_gittins_key(const struct sched *s, const struct sched_job *j, int6
 
 	if (j->starved)
 		return -1;
+	if (s->git.prior_self && j->oracle_s > 0) {
+		/* clairvoyant: a class of one sample, the job's own run time */
+		struct sched_gclass one = {.n = 1};
+		one.cnt[bucket_of(j->oracle_s)] = 1;
+		one.sum[bucket_of(j->oracle_s)] = (double)j->oracle_s;
+		return to_key(inv_index(&one, run_s), j);
+	}
 	if (!s->git.prior_others || j->oracle_s <= 0 ||
 	    (s->git.prior_window_s && s->now_last - j->submit_s > s->git.prior_window_s))
 		return key_of(s, j, run_s); /* (not in the window: its sample is not in) */
@@ -481,7 +494,7 @@ static int64_t rekey_key(struct sched *s, uint32_t h)
 	const struct sched_job *j = &s->jobs[h];
 	struct sched_gclass *c;
 
-	if (j->starved || j->executed_s >= 1 || s->git.prior_others ||
+	if (j->starved || j->executed_s >= 1 || s->git.prior_others || s->git.prior_self ||
 	    !(c = (struct sched_gclass *)class_for(s, j)))
 		return sched_gittins_key(s, j, j->executed_s);
 	if (c->memo_no != s->git.rekey_no) {

@@ -416,6 +416,10 @@ int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int6
  * always): the driver's window keeps it that long (the distribution of the
  * other jobs; without it the tail of a class holds the job's own run time). */
 void sched_gittins_prior_others(struct sched *s, int64_t window_s);
+/* CLAIRVOYANT check of the order's mechanics (simulation only): every job's
+ * distribution is its own oracle_s alone (the index is then its run time left
+ * from its bucket's lower edge); nothing is fed. */
+void sched_gittins_prior_self(struct sched *s);
 
 /* ---- tenancy groups: limits and quotas with borrowing (quota.c) ------------ */
 

@@ -151,6 +151,7 @@ struct sched_gittins {
 	uint64_t rekey_no; /* re-keyings so far (sched_gclass.memo_no) */
 	bool prior; /* sched_gittins_prior (oracle): classes fixed, nothing fed */
 	bool prior_others; /* ... and a job's key leaves its own oracle_s out */
+	bool prior_self; /* sched_gittins_prior_self: a job's own oracle_s only */
 	int64_t prior_window_s; /* ... while now - its submit <= this (0 = always) */
 };
 struct sched_predict {

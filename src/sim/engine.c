@@ -925,6 +925,10 @@ static int gittins_prior(struct engine *en, struct aidc_err *e)
 
 	if (!en->o->gittins_prior || en->o->policy.order != SCHED_ORDER_GITTINS)
 		return 0;
+	if (en->o->gittins_prior == SIM_GPRIOR_SELF) {
+		sched_gittins_prior_self(en->s);
+		return 0;
+	}
 	if (en->o->gittins_prior == SIM_GPRIOR_OTHERS && en->prior_in == 0)
 		sched_gittins_prior_others(en->s, w);
 	while (!rc && en->prior_in < en->t->n &&

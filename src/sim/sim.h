@@ -301,7 +301,7 @@ struct sim_quota_stat {
 };
 
 /* sim_opts.gittins_prior: learned online (the order), or an ORACLE */
-enum sim_gittins_prior { SIM_GPRIOR_LEARNED, SIM_GPRIOR_TRACE, SIM_GPRIOR_OTHERS };
+enum sim_gittins_prior { SIM_GPRIOR_LEARNED, SIM_GPRIOR_TRACE, SIM_GPRIOR_OTHERS, SIM_GPRIOR_SELF };
 
 struct sim_opts {
 	struct sim_policy policy;
@@ -326,7 +326,9 @@ struct sim_opts {
 	 * distribution. Before the first submit, every replayed job's true run time
 	 * goes to its classes (sched_gittins_prior); the core then learns nothing
 	 * online. TRACE: the whole trace's distribution; OTHERS: each job's key
-	 * leaves its own run time out (the distribution of the other jobs). */
+	 * leaves its own run time out (the distribution of the other jobs); SELF:
+	 * CLAIRVOYANT, each job's own run time alone (the order's mechanics with
+	 * perfect knowledge). */
 	enum sim_gittins_prior gittins_prior;
 	/* ... with a window: at each time t, the jobs submitted in [t - W, t + W]
 	 * (W = gittins_prior_window_s; 0 = the whole trace, fixed) */

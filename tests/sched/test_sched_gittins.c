@@ -79,7 +79,8 @@ static void log_decision(struct simres *r, const struct sched_decisions *d,
 
 static const struct wjob *sort_w;
 /* simulate(): 0, or the distribution oracle given before the first submit
- * (sched_gittins_prior with every job's true run time; 2: "others") */
+ * (sched_gittins_prior with every job's true run time; 2: "others"; 3: each
+ * job's own alone, sched_gittins_prior_self) */
 static int sim_prior;
 
 static int cmp_submit(const void *a, const void *b)
@@ -115,7 +116,7 @@ static void simulate(const struct sched_config *cfg, const struct wjob *w, size_
 		exit(1);
 	}
 	add_nodes(s, "n", 0, nodes, gpn, 0, 0, 0);
-	for (size_t i = 0; i < n && sim_prior; i++) {
+	for (size_t i = 0; i < n && sim_prior && sim_prior < 3; i++) {
 		struct sched_job_spec js = jspec(i + 1, w[i].ntasks, w[i].ndev, 0);
 		js.user = w[i].user;
 		js.name = w[i].name;
@@ -123,6 +124,8 @@ static void simulate(const struct sched_config *cfg, const struct wjob *w, size_
 	}
 	if (sim_prior == 2)
 		sched_gittins_prior_others(s, 0);
+	if (sim_prior == 3)
+		sched_gittins_prior_self(s);
 	sched_decisions_init(&d);
 	order = malloc(n * sizeof *order);
 	active = malloc(n * sizeof *active);
@@ -606,14 +609,14 @@ static void test_gittins_tail_backoff(void)
  * order before and after prior runs decide the same (the prior is per
  * scheduler, nothing global); with the prior, "trace" and "others" are each
  * deterministic, decide differently from the learned order and from each
- * other, and every job still ends; "others" puts every job's sample back
+ * other, and every job still ends (so does "self", each job's own run time); "others" puts every job's sample back
  * (the run again in the same process gives the same hash). The prior needs
  * the gittins order, a sign of 1 or -1, a partition and a run time >= 0. */
 static void test_gittins_prior(void)
 {
 	static struct wjob w[NMIX];
 	struct sched_config cfg = gcfg();
-	struct simres a, b, t1, t2, o1, o2;
+	struct simres a, b, t1, t2, o1, o2, s1, s2;
 
 	mixed_workload(w, 23);
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &a);
@@ -623,6 +626,9 @@ static void test_gittins_prior(void)
 	sim_prior = 2;
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o1);
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o2);
+	sim_prior = 3;
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &s1);
+	simulate(&cfg, w, NMIX, 4, 8, 10000000, &s2);
 	sim_prior = 0;
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &b);
 	CHECK(a.hash == b.hash);
@@ -632,10 +638,16 @@ static void test_gittins_prior(void)
 	CHECK(t1.hash != a.hash);
 	CHECK(o1.hash != a.hash);
 	CHECK(o1.hash != t1.hash);
+	CHECK(s1.hash == s2.hash);
+	CHECK(s1.hash != a.hash);
+	CHECK(s1.hash != t1.hash);
 	for (size_t i = 0; i < NMIX; i++) {
 		CHECK_EQ(t1.st[i].state, W_DONE);
 		CHECK_EQ(o1.st[i].state, W_DONE);
+		CHECK_EQ(s1.st[i].state, W_DONE);
 	}
+	simres_free(&s1);
+	simres_free(&s2);
 	simres_free(&a);
 	simres_free(&b);
 	simres_free(&t1);
