@@ -134,7 +134,8 @@ static void agg_print_dist(const struct agg_row *a, uint32_t runs)
 		n25 += a->gapd[r] <= 25.0;
 	}
 	if (nord == NORD)
-		printf("   Git-dist %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u", sum / runs, lo, hi, n25, runs);
+		printf("   Git-dist %+8.1f%% %+8.1f%% %+8.1f%% %4u/%u", sum / runs, lo, hi, n25,
+		       runs);
 	printf("\n");
 }
 
@@ -234,7 +235,8 @@ static void header(const char *title)
 	printf("\n%s\n%-16s %6s", title, "workload/VC", "jobs");
 	for (size_t k = 0; k < nord; k++) {
 		char l[32];
-		snprintf(l, sizeof l, "%s avg", k == O_GITD ? "Git-dist" : sched_order_label(orders[k]));
+		snprintf(l, sizeof l, "%s avg",
+			 k == O_GITD ? "Git-dist" : sched_order_label(orders[k]));
 		printf(" %9s %7s %8s", l, "gap", "p99");
 	}
 	printf("  misses (Gittins)\n");
@@ -524,7 +526,8 @@ int main(int argc, char **argv)
 					"[--restart-overhead S] [--gittins-min-samples N] "
 					"[--gittins-quantum S] [--gittins-max-preempt N] "
 					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N] [--gittins-prior trace|others|self] [--gittins-prior-window S] [--jitter N]\n");
+					"[--gittins-window N] [--gittins-prior trace|others|self] "
+					"[--gittins-prior-window S] [--jitter N]\n");
 			return 2;
 		}
 	}

@@ -204,7 +204,8 @@ static uint32_t prior_add(struct sched *s, const struct sched_job *j, int64_t ru
 		if (w < 0)
 			c = (struct sched_gclass *)sched_hindex_find(&s->git.cls, &k);
 		else
-			c = sched_hindex_get(&s->git.cls, &k, sizeof *c, 256, AIDC_MAX_PREDICT_GROUPS);
+			c = sched_hindex_get(&s->git.cls, &k, sizeof *c, 256,
+					     AIDC_MAX_PREDICT_GROUPS);
 		if (!c || (w < 0 && (c->cnt[b] < 1 || !c->n)))
 			continue;
 		c->n = w < 0 ? c->n - 1 : c->n + 1;
@@ -224,7 +225,8 @@ int sched_gittins_prior(struct sched *s, const struct sched_job_spec *spec, int6
 		return aidc_errf(e, AIDC_E_INVAL, "a Gittins prior needs the gittins order");
 	if (!spec || spec->partition >= s->nparts || run_s < 0 || run_s > AIDC_MAX_DURATION_S ||
 	    (sign != 1 && sign != -1))
-		return aidc_errf(e, AIDC_E_INVAL, "bad Gittins prior (partition, run time or sign)");
+		return aidc_errf(e, AIDC_E_INVAL,
+				 "bad Gittins prior (partition, run time or sign)");
 	memset(&j, 0, sizeof j);
 	j.part = spec->partition;
 	j.ntasks = spec->ntasks;

@@ -609,9 +609,10 @@ static void test_gittins_tail_backoff(void)
  * order before and after prior runs decide the same (the prior is per
  * scheduler, nothing global); with the prior, "trace" and "others" are each
  * deterministic, decide differently from the learned order and from each
- * other, and every job still ends (so does "self", each job's own run time); "others" puts every job's sample back
- * (the run again in the same process gives the same hash). The prior needs
- * the gittins order, a sign of 1 or -1, a partition and a run time >= 0. */
+ * other, and every job still ends (so does "self", each job's own run time);
+ * "others" puts every job's sample back (the run again in the same process
+ * gives the same hash). The prior needs the gittins order, a sign of 1 or -1,
+ * a partition and a run time >= 0. */
 static void test_gittins_prior(void)
 {
 	static struct wjob w[NMIX];
