@@ -269,6 +269,7 @@ struct task {
 	char out_path[AIDC_MAX_PATH_BYTES], err_path[AIDC_MAX_PATH_BYTES];
 	int64_t out_off, err_off;
 	bool running_reported;
+	bool push_refused; /* a log push was refused for good (said once) */
 	struct agent_cgroup cg;
 	uint64_t mem_mib;     /* the task's memory limit, for messages */
 	bool mem_default;     /* mem_mib is the node's default (the job gave no --mem) */

@@ -52,6 +52,18 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 		} else if (rc == 0 && c.status == 409) {
 			/* Attempt over (or offset disagreement): stop pushing this stream. */
 			*off += n;
+		} else if (rc == 0 && c.status >= 400 && c.status < 500 && c.status != 408 &&
+			   c.status != 429) {
+			/* Refused for good (a controller that takes no offset this
+			 * far): sent again it would be refused again, and the task's
+			 * exit is reported only after its output. Dropped, said once. */
+			if (!t->push_refused)
+				aidc_log(AIDC_LOG_WARN,
+					 "job %" PRId64 " task %u: the controller refused its %s output "
+					 "at offset %" PRId64 " (HTTP %ld): dropped",
+					 t->job, t->index, stream, *off, c.status);
+			t->push_refused = true;
+			*off += n;
 		} else {
 			ok = false;
 		}

@@ -919,8 +919,10 @@ int ctld_lf_task_logs(struct ctld *c, struct ctld_msg *m)
 	const char *stream = api_query(m->req, "stream");
 	const char *offs = api_query(m->req, "offset");
 	int64_t off;
+	/* Any offset: past AIDC_MAX_LOG_BYTES nothing is stored (the stream is
+	 * cut, output.c), but refusing it would stall the agent on this push. */
 	if (!stream || (strcmp(stream, "out") && strcmp(stream, "err")) || !offs ||
-	    aidc_parse_i64(offs, 0, (int64_t)AIDC_MAX_LOG_BYTES, &off))
+	    aidc_parse_i64(offs, 0, INT64_MAX - AIDC_MAX_LOG_CHUNK_BYTES, &off))
 		return aidc_errf(&m->err, AIDC_E_INVAL, "need stream=out|err and offset=N");
 	if (m->req->body_len > AIDC_MAX_LOG_CHUNK_BYTES)
 		return aidc_errf(&m->err, AIDC_E_LIMIT, "log chunk over %u bytes",

@@ -136,6 +136,19 @@ int ctld_output_write(struct ctld *c, struct ctld_job *j, struct ctld_task *k, i
 	return ctld_output_write_file(c, j, name, &k->out_cut, stream, off, data, len, size_out, e);
 }
 
+/* Ends a stream's stored output with the marker "[aidc: output truncated:
+ * WHY]" at size and marks it cut: it takes nothing more. */
+static void cut_stream(struct ctld *c, struct ctld_job *j, int fd, int64_t size,
+		       const char *name, uint8_t *cut, uint8_t bit, const char *why)
+{
+	char mark[384];
+	int m = snprintf(mark, sizeof mark, "\n[aidc: output truncated: %s]\n", why);
+	if (pwrite(fd, mark, (size_t)m, size) == m)
+		account(c, j, m);
+	*cut |= bit;
+	aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " output %s: truncated: %s", j->id, name, why);
+}
+
 int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name, uint8_t *cut,
 			   int stream, int64_t off, const char *data, size_t len, int64_t *size_out,
 			   struct aidc_err *e)
@@ -162,6 +175,18 @@ int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name,
 		goto out;
 	}
 	int64_t size = sb.st_size;
+	/* Past the stream's cap (a task that seeked its stdout further, or the
+	 * pushes after a stream reached the cap and the controller restarted):
+	 * nothing is stored, the stream is cut, and the agent is told all is
+	 * stored, so that it moves on to the task's exit report. */
+	if (off > size && off >= (int64_t)AIDC_MAX_LOG_BYTES) {
+		char why[128];
+		snprintf(why, sizeof why, "a stream holds at most %llu MiB (AIDC_MAX_LOG_BYTES)",
+			 (unsigned long long)(AIDC_MAX_LOG_BYTES >> 20));
+		cut_stream(c, j, fd, size, name, cut, bit, why);
+		*size_out = off + (int64_t)len;
+		goto out;
+	}
 	/* Past the end: the agent skipped a hole of the task's file (SEEK_DATA),
 	 * or this file was lost. The gap stays a hole: nothing is allocated. */
 	if (off > size) {
@@ -185,13 +210,7 @@ int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name,
 			snprintf(why, sizeof why, "the controller could not store more: %s",
 				 w < 0 ? strerror(errno) : "short write");
 		if ((size_t)(w > 0 ? w : 0) < want) {
-			char mark[384];
-			int m = snprintf(mark, sizeof mark, "\n[aidc: output truncated: %s]\n", why);
-			if (pwrite(fd, mark, (size_t)m, size) == m)
-				account(c, j, m);
-			*cut |= bit;
-			aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " output %s: truncated: %s", j->id,
-				 name, why);
+			cut_stream(c, j, fd, size, name, cut, bit, why);
 			size = off + (int64_t)len;
 		}
 	}

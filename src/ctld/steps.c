@@ -543,7 +543,7 @@ static int step_output(struct ctld *c, struct ctld_msg *m)
 	if (!ss || aidc_parse_i64(ss, 0, INT64_MAX, &sid) || !ns ||
 	    aidc_parse_i64(ns, 0, (int64_t)j->ntasks - 1, &node) || !st ||
 	    (strcmp(st, "out") && strcmp(st, "err")) || !os ||
-	    aidc_parse_i64(os, 0, (int64_t)AIDC_MAX_LOG_BYTES, &off))
+	    aidc_parse_i64(os, 0, INT64_MAX - AIDC_MAX_LOG_CHUNK_BYTES, &off))
 		return aidc_errf(&m->err, AIDC_E_INVAL,
 				 "output needs step, node (0..%u), stream=out|err and offset",
 				 j->ntasks - 1);

@@ -359,8 +359,9 @@ AIDC_LIMIT_RANGE(AIDC_MAX_WEB_FILE_BYTES, 64u * 1024u, 16u * 1024u * 1024u);
 #define AIDC_MAX_LOG_CHUNK_BYTES (256u * 1024u)
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_LOG_CHUNK_BYTES, 4096u, 16u * 1024u * 1024u);
-/* Log bytes kept per task stream on the controller; later output is dropped,
- * so one task cannot fill the controller's disk. */
+/* Log bytes kept per task stream on the controller; later output is dropped
+ * (the stream ends with a truncation marker and the job runs on), so one task
+ * cannot fill the controller's disk. */
 #ifndef AIDC_MAX_LOG_BYTES
 #define AIDC_MAX_LOG_BYTES (1024ull * 1024u * 1024u)
 #endif

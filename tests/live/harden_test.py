@@ -718,6 +718,19 @@ def test_output():
           tail.endswith("END-OF-SPARSE") and alloc < (1 << 20),
           "a 900 MiB sparse write is stored as a hole (bytes allocated < 1 MiB)",
           s and s["state"], size, alloc, tail[-40:])
+    # A write past the per-stream cap (AIDC_MAX_LOG_BYTES, 1 GiB): nothing is
+    # stored there, the stream ends with the marker, and the job still ends
+    # (before, the agent's push was refused with 400 and sent again forever,
+    # so the task's exit was never reported and the job ran on).
+    jid = c.submit("--", "/usr/bin/python3", "-c", "import os; os.write(1, b'BEFORE\\n'); "
+                   "os.lseek(1, 2 << 30, 0); os.write(1, b'PAST-THE-CAP')", user=a)
+    acked.append(jid)
+    s = c.wait_state(jid, ENDED, timeout=60)
+    alloc, size, tail = stored(c, jid)
+    check(s and s["state"] == "completed" and size < (1 << 20) and
+          "AIDC_MAX_LOG_BYTES" in tail and "PAST-THE-CAP" not in tail,
+          "a write past the 1 GiB stream cap is cut with a marker and the job ends",
+          s and s["state"], size, tail[-120:])
     # Per-job quota: 20 MiB written, 8 MiB stored, then the marker.
     jid = c.submit("--", "sh", "-c", "head -c 20000000 /dev/zero | tr '\\0' x", user=a)
     acked.append(jid)
