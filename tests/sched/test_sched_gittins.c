@@ -617,44 +617,31 @@ static void test_gittins_prior(void)
 {
 	static struct wjob w[NMIX];
 	struct sched_config cfg = gcfg();
-	struct simres a, b, t1, t2, o1, o2, s1, s2;
+	struct simres a, b, r[4][2]; /* r[mode][run]: 1 trace, 2 others, 3 self */
 
 	mixed_workload(w, 23);
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &a);
-	sim_prior = 1;
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &t1);
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &t2);
-	sim_prior = 2;
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o1);
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &o2);
-	sim_prior = 3;
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &s1);
-	simulate(&cfg, w, NMIX, 4, 8, 10000000, &s2);
+	for (int m = 1; m <= 3; m++)
+		for (int k = 0; k < 2; k++) {
+			sim_prior = m;
+			simulate(&cfg, w, NMIX, 4, 8, 10000000, &r[m][k]);
+		}
 	sim_prior = 0;
 	simulate(&cfg, w, NMIX, 4, 8, 10000000, &b);
 	CHECK(a.hash == b.hash);
 	CHECK_EQ(a.nlog, b.nlog);
-	CHECK(t1.hash == t2.hash);
-	CHECK(o1.hash == o2.hash);
-	CHECK(t1.hash != a.hash);
-	CHECK(o1.hash != a.hash);
-	CHECK(o1.hash != t1.hash);
-	CHECK(s1.hash == s2.hash);
-	CHECK(s1.hash != a.hash);
-	CHECK(s1.hash != t1.hash);
-	for (size_t i = 0; i < NMIX; i++) {
-		CHECK_EQ(t1.st[i].state, W_DONE);
-		CHECK_EQ(o1.st[i].state, W_DONE);
-		CHECK_EQ(s1.st[i].state, W_DONE);
+	for (int m = 1; m <= 3; m++) {
+		CHECK(r[m][0].hash == r[m][1].hash);
+		CHECK(r[m][0].hash != a.hash);
+		for (int o = 1; o < m; o++)
+			CHECK(r[m][0].hash != r[o][0].hash);
+		for (size_t i = 0; i < NMIX; i++)
+			CHECK_EQ(r[m][0].st[i].state, W_DONE);
+		simres_free(&r[m][0]);
+		simres_free(&r[m][1]);
 	}
-	simres_free(&s1);
-	simres_free(&s2);
 	simres_free(&a);
 	simres_free(&b);
-	simres_free(&t1);
-	simres_free(&t2);
-	simres_free(&o1);
-	simres_free(&o2);
 	{
 		struct sched *s = NULL;
 		struct aidc_err e = {0};
