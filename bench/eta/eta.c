@@ -18,7 +18,10 @@
  * measured in the same run: "starts now" (error = the queueing time, 100%)
  * and the EASY reservation's first planned start (reserved_s) where the core
  * made one (a later estimate: the job's first as the queue's head). Also
- * the forecast's mean wall time. BENCH_ETA_DEBUG=1 prints each job queued
+ * the forecast's mean wall time. --oracle MODE [--oracle-window S]: ORACLE,
+ * diagnostic only, the forecast knows each class's true run-time distribution
+ * (sim_opts.eta_oracle; docs/scheduler.md "Start estimates with a
+ * distribution oracle"). BENCH_ETA_DEBUG=1 prints each job queued
  * longer than 10 minutes (times relative to its submission) on stderr.
  * Never a test: it asserts
  * nothing; exit 0 unless a run fails; SKIP when the traces are absent.
@@ -282,6 +285,8 @@ int main(int argc, char **argv)
 	const char *dir = NULL;
 	int64_t every = 20, days = 61, step = 0, runs = 5, refresh_step = -1;
 	bool refresh_only = false;
+	int oracle = 0;	  /* enum sched_fc_oracle */
+	int64_t owin = 0; /* sim_opts.eta_oracle_window_s */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 1, 1000000, &every)) {
@@ -308,13 +313,36 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench_eta: --refresh-step takes 0..86400 s\n");
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--oracle") == 0 && i + 1 < argc) {
+			static const char *const modes[] = {"off", "mean", "median", "quantile",
+							    "cohort"};
+			const char *m = argv[++i];
+			oracle = -1;
+			for (int k = 0; k < (int)AIDC_ARRAY_LEN(modes); k++)
+				if (strcmp(m, modes[k]) == 0)
+					oracle = k;
+			if (oracle < 0) {
+				fprintf(stderr, "bench_eta: --oracle takes off, mean, median, "
+						"quantile or cohort\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--oracle-window") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], -61 * 86400, 61 * 86400, &owin)) {
+				fprintf(stderr,
+					"bench_eta: --oracle-window takes -5270400..5270400 "
+					"s (< 0: the past only)\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--refresh-only") == 0) {
 			refresh_only = true;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr,
 				"bench_eta: unknown option %s\n"
 				"usage: bench_eta [TRACES_DIR] [--every N] [--days D] [--step S]\n"
-				"       [--refresh-runs N] [--refresh-step S] [--refresh-only]\n",
+				"       [--refresh-runs N] [--refresh-step S] [--refresh-only]\n"
+				"       [--oracle off|mean|median|quantile|cohort "
+				"[--oracle-window S]]\n"
+				"       (ORACLE: true run-time distributions per class)\n",
 				argv[i]);
 			return 2;
 		} else {
@@ -358,6 +386,8 @@ int main(int argc, char **argv)
 	double wall_base = mono_s() - t0, cpu_base = cpu_s() - c0;
 	o.eta_every = (uint32_t)every;
 	o.eta_step_s = step;
+	o.eta_oracle = (enum sched_fc_oracle)oracle;
+	o.eta_oracle_window_s = owin;
 	t0 = mono_s(), c0 = cpu_s();
 	if (!rc)
 		rc = sim_run(&tr, &c, &o, &r, &e);
@@ -377,6 +407,11 @@ int main(int argc, char **argv)
 	       "days from 2017-10-01, estimate at every %lld-th submission, step %lld s\n",
 	       (unsigned long long)sim_cluster_devices(&c), (long long)days, (long long)every,
 	       (long long)step);
+	if (oracle)
+		printf("  ORACLE (--oracle): the forecast knows each class's true run-time "
+		       "distribution (partition x devices, other jobs'; window %lld s, 0 = "
+		       "the trace, < 0 the past)\n",
+		       (long long)owin);
 	printf("  forecasts made: %zu (%zu jobs estimated; %zu never started in the forecast)\n",
 	       made, x.nall + x.nnostart, x.nnostart);
 	printf("  replay unchanged by forecasting: %zu of %zu jobs start at the same second\n",

@@ -35,7 +35,9 @@
  * queue once no job left in it can start (pass.c, quiet_tail), and will-run
  * walks only the ends it releases (place.c); s->no_fast_path (tests) makes
  * the copy take the reference paths, with the same estimates. Deterministic:
- * same live state and now, same estimates.
+ * same live state and now, same estimates. ORACLE (sched_forecast_oracle,
+ * diagnostic only, off by default): run times from each class's true
+ * distribution instead (see "ORACLE" below).
  */
 #include "sched/sched_int.h"
 
@@ -174,6 +176,8 @@ struct run {
 	uint32_t *tail_cnt;
 	int64_t *dur_of;
 	int64_t *cohort_d;
+	struct sched_fc_sample *fco_coh; /* ORACLE cohorts: class, median age (run_s) */
+	size_t nfco_coh;
 };
 
 #define TAIL_MIN_JOBS 10u /* finished jobs longer than a running one's age */
@@ -246,9 +250,20 @@ void sched_forecast_feed(struct sched *s, const struct sched_job *j)
 	}
 }
 
+static void fco_drop(struct sched *s)
+{
+	aidc_free(s->fco);
+	aidc_free(s->fco_sum);
+	s->fco = NULL;
+	s->fco_sum = NULL;
+	s->nfco = 0;
+	s->fco_mode = SCHED_FCO_OFF;
+}
+
 void sched_forecast_release(struct sched *s)
 {
 	sched_hindex_release(&s->fc_classes);
+	fco_drop(s);
 }
 
 static uint32_t fc_rec(const struct sched_hindex *x, const struct fc_class *c)
@@ -373,11 +388,195 @@ static int64_t cohort_dur(const struct sched *s, const struct run *r, const stru
 	return rec == UINT32_MAX ? 0 : r->cohort_d[rec];
 }
 
+/*
+ * ORACLE (sched_forecast_oracle, diagnostic only): the true run times of each
+ * class (partition x devices), sorted, with prefix sums. A job's view of its
+ * class at age a: the run times > a, less one equal to its own oracle_s (the
+ * other jobs' run times). Costs: O(n log n) to set; O(log n) per view.
+ */
+static int fco_cmp3(uint32_t p, uint32_t d, int64_t r, const struct sched_fc_sample *b)
+{
+	if (p != b->part)
+		return p < b->part ? -1 : 1;
+	if (d != b->ndev)
+		return d < b->ndev ? -1 : 1;
+	return (r > b->run_s) - (r < b->run_s);
+}
+
+static int cmp_fco(const void *a, const void *b)
+{
+	const struct sched_fc_sample *x = a;
+	return fco_cmp3(x->part, x->ndev, x->run_s, b);
+}
+
+int sched_forecast_oracle(struct sched *s, enum sched_fc_oracle mode,
+			  const struct sched_fc_sample *v, size_t n, struct aidc_err *e)
+{
+	if ((unsigned)mode > SCHED_FCO_COHORT)
+		return aidc_errf(e, AIDC_E_INVAL, "forecast oracle: mode %d", (int)mode);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].run_s <= 0 || v[i].run_s > AIDC_MAX_DURATION_S || v[i].part >= s->nparts)
+			return aidc_errf(e, AIDC_E_INVAL,
+					 "forecast oracle: sample %zu (partition %u, %" PRId64
+					 " s) out of range",
+					 i, v[i].part, v[i].run_s);
+	fco_drop(s);
+	if (mode == SCHED_FCO_OFF)
+		return 0;
+	s->fco = aidc_calloc(n + 1, sizeof *s->fco);
+	s->fco_sum = aidc_calloc(n + 1, sizeof *s->fco_sum);
+	if (n)
+		memcpy(s->fco, v, n * sizeof *v);
+	qsort(s->fco, n, sizeof *s->fco, cmp_fco);
+	for (size_t i = 0; i < n; i++)
+		s->fco_sum[i + 1] = s->fco_sum[i] + s->fco[i].run_s;
+	s->nfco = n;
+	s->fco_mode = (uint8_t)mode;
+	return 0;
+}
+
+/* The first sample not below (p, d, r). */
+static size_t fco_lb(const struct sched *s, uint32_t p, uint32_t d, int64_t r)
+{
+	size_t lo = 0, hi = s->nfco;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fco_cmp3(p, d, r, &s->fco[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* j's view at age a: fco[k..hi) less fco[skip] when excl; n samples. */
+struct fco_view {
+	size_t k, hi, skip, n;
+	bool excl;
+	int64_t own;
+};
+
+static uint32_t fco_devs(const struct sched_job *j)
+{
+	return j->ntasks * j->task.ndev;
+}
+
+static void fco_view(const struct sched *s, const struct sched_job *j, int64_t a,
+		     struct fco_view *v)
+{
+	uint32_t d = fco_devs(j);
+	v->k = fco_lb(s, j->part, d, a < AIDC_MAX_DURATION_S ? a + 1 : a);
+	v->hi = fco_lb(s, j->part, d, INT64_MAX);
+	v->own = j->oracle_s;
+	v->skip = v->own > a ? fco_lb(s, j->part, d, v->own) : v->hi;
+	v->excl = v->skip < v->hi && s->fco[v->skip].run_s == v->own;
+	v->n = v->hi - v->k - v->excl;
+}
+
+/* The view's i-th run time (i < n). */
+static int64_t fco_at(const struct sched *s, const struct fco_view *v, size_t i)
+{
+	size_t f = v->k + i;
+	return s->fco[f + (v->excl && f >= v->skip)].run_s;
+}
+
+static int64_t fco_mean(const struct sched *s, const struct fco_view *v)
+{
+	int64_t sum = s->fco_sum[v->hi] - s->fco_sum[v->k] - (v->excl ? v->own : 0);
+	return (int64_t)((double)sum / (double)v->n + 0.5);
+}
+
+/* The run time j runs in the oracle's forecast, having run a s (running) or
+ * queued: see sched_forecast_oracle; 0 = none (the default rules). */
+static int64_t fco_dur(const struct sched *s, const struct sched_job *j, int64_t a, bool running)
+{
+	struct fco_view v;
+	fco_view(s, j, a, &v);
+	if (v.n == 0)
+		return 0;
+	if (s->fco_mode == SCHED_FCO_MEAN)
+		return fco_mean(s, &v);
+	if (s->fco_mode == SCHED_FCO_MEDIAN || !running)
+		return fco_at(s, &v, (v.n - 1) / 2);
+	double u = (double)j->seq * 0.6180339887498949;
+	u -= (double)(uint64_t)u;
+	size_t i = (size_t)(u * (double)v.n);
+	return fco_at(s, &v, i < v.n ? i : v.n - 1);
+}
+
+/* COHORT: r->fco_coh, per class with running jobs submitted within
+ * FC_COHORT_S of now, the median of their ages (run_s), sorted by class. */
+static void fco_cohorts(const struct sched *s, int64_t now_s, struct run *r)
+{
+	struct sched_fc_sample *v = aidc_calloc((size_t)s->njob_slots + 1, sizeof *v);
+	size_t n = 0, m = 0;
+	for (uint32_t i = 0; i < s->njob_slots; i++) {
+		const struct sched_job *j = &s->jobs[i];
+		if (j->live && j->running && now_s - j->submit_s <= FC_COHORT_S)
+			v[n++] = (struct sched_fc_sample){j->part, fco_devs(j),
+							  AIDC_MAX(sched_job_run_s(j, now_s), 0)};
+	}
+	qsort(v, n, sizeof *v, cmp_fco);
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		for (hi = lo; hi < n && v[hi].part == v[lo].part && v[hi].ndev == v[lo].ndev; hi++)
+			;
+		v[m++] = v[lo + (hi - lo - 1) / 2];
+	}
+	r->fco_coh = v;
+	r->nfco_coh = m;
+}
+
+/* COHORT: j's cohort's run time (the mean of its class's run times longer
+ * than the cohort's median age, less j's own); 0 = none. */
+static int64_t fco_cohort_dur(const struct sched *s, const struct run *r, const struct sched_job *j)
+{
+	if (s->fco_mode != SCHED_FCO_COHORT)
+		return 0;
+	uint32_t d = fco_devs(j);
+	size_t lo = 0, hi = r->nfco_coh;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fco_cmp3(j->part, d, 0, &r->fco_coh[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->nfco_coh || r->fco_coh[lo].part != j->part || r->fco_coh[lo].ndev != d)
+		return 0;
+	struct fco_view v;
+	fco_view(s, j, r->fco_coh[lo].run_s, &v);
+	return v.n ? fco_mean(s, &v) : 0;
+}
+
+/* The oracle's end of live job j, running now (0 = none). */
+static int64_t fco_end(const struct sched *s, const struct run *r, const struct sched_job *j,
+		       int64_t now_s)
+{
+	int64_t age = j->executed_s + (now_s - j->run_start_s);
+	int64_t d = now_s - j->submit_s <= FC_COHORT_S ? fco_cohort_dur(s, r, j) : 0;
+	if (d <= age)
+		d = fco_dur(s, j, age, true);
+	if (d <= 0)
+		return 0;
+	if (j->time_limit_s > 0 && d > j->time_limit_s)
+		d = j->time_limit_s;
+	return now_s + AIDC_MAX(d - age, 1);
+}
+
+/* The oracle's run time of live job j, queued now (0 = none). */
+static int64_t fco_queued(const struct sched *s, const struct run *r, const struct sched_job *j)
+{
+	int64_t d = fco_cohort_dur(s, r, j);
+	return d > 0 ? d : fco_dur(s, j, 0, false);
+}
+
 /* How long live job j, queued now, runs in the forecast: its class's cohort's
  * run time, at most its time limit; without a cohort, its estimate. */
 static int64_t queued_dur(const struct sched *s, const struct run *r, const struct sched_job *j)
 {
-	int64_t d = cohort_dur(s, r, j);
+	int64_t d = s->fco_mode ? fco_queued(s, r, j) : 0;
+	if (d <= 0)
+		d = cohort_dur(s, r, j);
 	if (d <= 0)
 		return sched_job_est(s, j);
 	if (j->time_limit_s > 0 && d > j->time_limit_s)
@@ -421,7 +620,10 @@ static int64_t cohort_end(const struct sched *s, const struct run *r, const stru
 static int64_t live_end(const struct sched *s, const struct run *r, const struct sched_job *j,
 			int64_t now_s)
 {
-	int64_t ce = cohort_end(s, r, j, now_s);
+	int64_t ce = s->fco_mode ? fco_end(s, r, j, now_s) : 0;
+	if (ce > 0)
+		return ce;
+	ce = cohort_end(s, r, j, now_s);
 	if (ce > 0)
 		return ce;
 	if (j->time_limit_s <= 0) {
@@ -463,6 +665,8 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 		goto out;
 	tails_build(s, r);
 	cohort_build(s, now_s, r);
+	if (s->fco_mode == SCHED_FCO_COHORT)
+		fco_cohorts(s, now_s, r);
 	jobs_by_seq(s, order, &n);
 	sched_reserve_jobs(c, n); /* one allocation, not log n growth copies */
 	for (uint32_t i = 0; i < n; i++) {
@@ -499,6 +703,7 @@ static void run_release(struct run *r)
 	aidc_free(r->end_of);
 	aidc_free(r->dur_of);
 	aidc_free(r->cohort_d);
+	aidc_free(r->fco_coh);
 	aidc_free(r->tail_cnt);
 	aidc_heap_release(&r->ends);
 }

@@ -421,6 +421,34 @@ void sched_gittins_prior_others(struct sched *s, int64_t window_s);
  * from its bucket's lower edge); nothing is fed. */
 void sched_gittins_prior_self(struct sched *s);
 
+/* ORACLE, diagnostic only (simulation; never a default, never in a live
+ * center): start estimates (sched_forecast) with each class's TRUE run-time
+ * distribution, class = partition x devices (ntasks x ndev). v[0..n) are run
+ * times of the driver's jobs (the core copies and sorts them). A job's
+ * distribution leaves one sample equal to its own oracle_s out (the other
+ * jobs' run times; never its own). A running job that has run a s ends at the
+ * distribution's run times > a: MEAN their mean, MEDIAN their median,
+ * QUANTILE its own low-discrepancy quantile of them (as tail_left); a queued
+ * one runs the class's mean (MEAN) or median (others). COHORT: QUANTILE, and
+ * a class's running jobs submitted within the hour share one run time D, the
+ * mean of the run times longer than their median age, which its queued jobs
+ * also run. Without a run time left (empty class, or none longer than a):
+ * the default rules. OFF (the default) drops the samples. docs/scheduler.md
+ * "Start estimates with a distribution oracle". AIDC_E_INVAL / AIDC_E_NOMEM. */
+enum sched_fc_oracle {
+	SCHED_FCO_OFF,
+	SCHED_FCO_MEAN,
+	SCHED_FCO_MEDIAN,
+	SCHED_FCO_QUANTILE,
+	SCHED_FCO_COHORT,
+};
+struct sched_fc_sample {
+	uint32_t part, ndev; /* partition id, devices of the job (ntasks x ndev) */
+	int64_t run_s;	     /* > 0 */
+};
+int sched_forecast_oracle(struct sched *s, enum sched_fc_oracle mode,
+			  const struct sched_fc_sample *v, size_t n, struct aidc_err *e);
+
 /* ---- tenancy groups: limits and quotas with borrowing (quota.c) ------------ */
 
 /*

@@ -384,6 +384,13 @@ struct sched {
 	/* forecast.c: finished jobs' run times per class (user, name and devices
 	 * down to the partition), the forecast's run times of queued jobs */
 	struct sched_hindex fc_classes;
+	/* forecast.c, ORACLE (sched_forecast_oracle): the true run times of each
+	 * class (partition x devices), sorted by (class, run time), with prefix
+	 * sums (fco_sum[i] = sum of fco[0..i)); mode 0 = off */
+	struct sched_fc_sample *fco;
+	int64_t *fco_sum;
+	size_t nfco;
+	uint8_t fco_mode;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are

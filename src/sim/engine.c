@@ -157,6 +157,8 @@ struct engine {
 	uint32_t speed_rows, nmodels;
 	int64_t *ran_s;
 	size_t prior_in, prior_out; /* opts.gittins_prior's window (gittins_prior) */
+	bool oracle_set;	    /* opts.eta_oracle given (eta_oracle), at oracle_t */
+	int64_t oracle_t;
 };
 
 static int64_t run_time(const struct sim_job *j)
@@ -872,6 +874,47 @@ static void classify(struct engine *en)
 	}
 }
 
+/* opts.eta_oracle (ORACLE): the true run times (as submit gives them in
+ * oracle_s) of every replayed job, or with opts.eta_oracle_window_s = W > 0
+ * of those submitted within W of now (given again when an hour has passed),
+ * with W < 0 of those submitted in [now - |W|, now] (at every forecast), to
+ * the forecast by partition and devices. Jobs are in submit order. */
+static int eta_oracle(struct engine *en, struct aidc_err *e)
+{
+	int64_t w = en->o->eta_oracle_window_s, ahead = w > 0 ? w : 0;
+	bool fresh = en->oracle_set && (!w || (w > 0 && en->now - en->oracle_t < 3600));
+	if (!en->o->eta_oracle || fresh)
+		return 0;
+	w = w < 0 ? -w : w;
+	size_t lo = 0, hi = en->t->n;
+	while (w && lo < hi) { /* the first job submitted at now - w or later */
+		size_t mid = lo + (hi - lo) / 2;
+		if (en->t->jobs[mid].submit_s < en->now - w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct sched_fc_sample *v = aidc_calloc(en->t->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = lo; i < en->t->n; i++) {
+		const struct sim_job *j = &en->t->jobs[i];
+		const struct sim_job_run *jr = &en->r->jobs[i];
+		uint32_t ntasks, ndev;
+		if (w && j->submit_s > en->now + ahead)
+			break;
+		if (jr->status == SIM_ST_EXCLUDED || jr->status == SIM_ST_NO_PART)
+			continue;
+		shape(en, j, &ntasks, &ndev);
+		v[n++] = (struct sched_fc_sample){(uint32_t)partition_of(en, j->vc), ntasks * ndev,
+						  AIDC_MAX(jr->run_s, 1)};
+	}
+	int rc = sched_forecast_oracle(en->s, en->o->eta_oracle, v, n, e);
+	aidc_free(v);
+	en->oracle_set = true;
+	en->oracle_t = en->now;
+	return rc;
+}
+
 /* Start estimates at submission (opts.eta_every): one forecast of the core
  * as it is after the jobs [first, last) arrived, before the pass that may
  * start them, as the controller makes it for a job just submitted. */
@@ -882,9 +925,12 @@ static int estimate(struct engine *en, size_t first, size_t last, struct aidc_er
 		want |= en->r->jobs[i].status == SIM_ST_PENDING && i % en->o->eta_every == 0;
 	if (!want)
 		return 0;
+	int rc = eta_oracle(en, e);
+	if (rc)
+		return rc;
 	size_t n = sched_job_handles(en->s);
 	int64_t *est = aidc_calloc(n ? n : 1, sizeof *est);
-	int rc = sched_forecast(en->s, en->now,
+	rc = sched_forecast(en->s, en->now,
 				en->o->eta_max_passes ? en->o->eta_max_passes : 100000,
 				en->o->eta_step_s, est, n, e);
 	for (size_t i = first; rc == 0 && i < last; i++) {

@@ -339,6 +339,14 @@ struct sim_opts {
 	 * every end; see sched_forecast), into sim_job_run.eta_s. */
 	uint32_t eta_every, eta_max_passes;
 	int64_t eta_step_s;
+	/* ORACLE, diagnostic only (never a default): the forecast gets, per class
+	 * (partition x devices), the true run times of the replayed jobs
+	 * (sched_forecast_oracle; docs/scheduler.md "Start estimates with a
+	 * distribution oracle"). SCHED_FCO_OFF (0): none. */
+	enum sched_fc_oracle eta_oracle;
+	/* ... of the jobs submitted within W = this of now (given again hourly),
+	 * W < 0: in [now - |W|, now] (at every forecast); 0 = the whole trace */
+	int64_t eta_oracle_window_s;
 	/* MULTIFACTOR settings (struct sched_config; sim_opts_defaults takes the core's) */
 	int64_t fs_half_life_s, prio_calc_period_s, prio_max_age_s;
 	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;

@@ -359,12 +359,67 @@ static void test_node_filters(void)
 	sched_free(s);
 }
 
+/*
+ * ORACLE (sched_forecast_oracle, diagnostic only): off by default and off
+ * again gives the same estimates; with the class's true run times (partition
+ * x devices; a job's own run time, its oracle_s, left out) known answers. One
+ * node of one device, FIFO; A (true run 300 s) runs from 0, B (500) and C
+ * (700) wait; no limits. Samples {50, 300, 400, 500, 700, 800}; forecast at
+ * 100. MEAN: A's others above 100 {400, 500, 700, 800} mean 600, so A ends at
+ * 600 (B's estimate); B runs the mean of {50, 300, 400, 700, 800}, 450: C at
+ * 1,050. MEDIAN: A ends at 500 (lower middle of A's four), B runs 400: C at
+ * 900.
+ */
+static void test_distribution_oracle(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 1);
+	struct aidc_err e = {0};
+	int h[3];
+	static const int64_t run[3] = {300, 500, 700};
+	for (int i = 0; i < 3; i++) {
+		struct sched_job_spec js = jspec((uint64_t)i + 1, 1, 1, 0);
+		js.oracle_s = run[i];
+		h[i] = submit_spec(s, &js, 0);
+		if (i == 0)
+			pass(s, 0);
+	}
+	pass(s, 0);
+	CHECK_EQ(sched_job_state(s, (uint32_t)h[0]), SCHED_JOB_RUNNING);
+	int64_t off[8], est[8], again[8];
+	forecast(s, 100, off, 8);
+	struct sched_fc_sample v[6];
+	static const int64_t samples[6] = {800, 50, 500, 300, 700, 400};
+	for (int i = 0; i < 6; i++)
+		v[i] = (struct sched_fc_sample){0, 1, samples[i]};
+	CHECK_EQ(sched_forecast_oracle(s, SCHED_FCO_MEAN, v, 6, &e), 0);
+	forecast(s, 100, est, 8);
+	CHECK_EQ(est[h[1]], 600);
+	CHECK_EQ(est[h[2]], 1050);
+	forecast(s, 100, again, 8);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(again[i], est[i]);
+	CHECK_EQ(sched_forecast_oracle(s, SCHED_FCO_MEDIAN, v, 6, &e), 0);
+	forecast(s, 100, est, 8);
+	CHECK_EQ(est[h[1]], 500);
+	CHECK_EQ(est[h[2]], 900);
+	CHECK_EQ(sched_forecast_oracle(s, SCHED_FCO_OFF, NULL, 0, &e), 0);
+	forecast(s, 100, est, 8);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(est[i], off[i]);
+	v[0].part = 1; /* no such partition */
+	CHECK_EQ(sched_forecast_oracle(s, SCHED_FCO_MEAN, v, 6, &e), AIDC_E_INVAL);
+	CHECK_EQ(sched_forecast_oracle(s, (enum sched_fc_oracle)9, NULL, 0, &e), AIDC_E_INVAL);
+	sched_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST(test_queue_forward),		TEST(test_backfill_forward),
 	    TEST(test_never_and_bad_input),	TEST(test_fast_equals_reference),
 	    TEST(test_running_ends_as_history), TEST(test_node_filters),
-	    TEST(test_queued_runs_as_history),	TEST(test_cohort_survival)};
+	    TEST(test_queued_runs_as_history),	TEST(test_cohort_survival),
+	    TEST(test_distribution_oracle)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
