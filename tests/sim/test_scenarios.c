@@ -46,6 +46,38 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
+/* ORACLE start estimates (opts.eta_oracle, diagnostic): the replay is
+ * unchanged, estimates are at or after submission and the same when run
+ * again; whole trace (COHORT) and a past-day window (MEDIAN). */
+static void check_oracle_estimates(const struct sim_trace *t, const struct sim_cluster *c,
+				   struct sim_opts *o, const struct sim_result *plain)
+{
+	static const struct {
+		enum sched_fc_oracle mode;
+		int64_t window_s;
+	} runs[] = {{SCHED_FCO_COHORT, 0}, {SCHED_FCO_MEDIAN, -86400}};
+	struct aidc_err e;
+	aidc_err_clear(&e);
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(runs); k++) {
+		struct sim_result r[2];
+		o->eta_oracle = runs[k].mode;
+		o->eta_oracle_window_s = runs[k].window_s;
+		for (int n = 0; n < 2; n++) {
+			sim_result_init(&r[n]);
+			CHECK_EQ(sim_run(t, c, o, &r[n], &e), 0);
+		}
+		for (size_t i = 0; r[0].jobs && r[1].jobs && i < t->n; i++) {
+			CHECK_EQ(r[0].jobs[i].first_start_s, plain->jobs[i].first_start_s);
+			CHECK_GE(r[0].jobs[i].eta_s, t->jobs[i].submit_s);
+			CHECK_EQ(r[1].jobs[i].eta_s, r[0].jobs[i].eta_s);
+		}
+		sim_result_release(&r[0]);
+		sim_result_release(&r[1]);
+	}
+	o->eta_oracle = SCHED_FCO_OFF;
+	o->eta_oracle_window_s = 0;
+}
+
 /*
  * Start estimates at submission (sched_forecast via opts.eta_every = 1): the
  * replay itself is unchanged by them, and under strict FIFO with exact run
@@ -79,6 +111,7 @@ static void check_estimates(const struct scenario *sc, const struct sim_trace *t
 			CHECK_EQ(r.jobs[i].eta_s, r.jobs[i].first_start_s);
 	}
 	sim_result_release(&r);
+	check_oracle_estimates(t, c, &o, plain);
 }
 
 /* Runs one scenario; returns avg JCT (or -1) and checks its properties. */
