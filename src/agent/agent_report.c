@@ -52,11 +52,13 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 		} else if (rc == 0 && c.status == 409) {
 			/* Attempt over (or offset disagreement): stop pushing this stream. */
 			*off += n;
-		} else if (rc == 0 && c.status >= 400 && c.status < 500 && c.status != 408 &&
-			   c.status != 429) {
+		} else if (rc == 0 && c.status >= 400 && c.status < 500 && c.status != 401 &&
+			   c.status != 403 && c.status != 408 && c.status != 429) {
 			/* Refused for good (a controller that takes no offset this
 			 * far): sent again it would be refused again, and the task's
-			 * exit is reported only after its output. Dropped, said once. */
+			 * exit is reported only after its output. Dropped, said once.
+			 * Not a refused secret (401/403: fixed by an admin, then the
+			 * same bytes go through) nor a busy controller (408/429). */
 			if (!t->push_refused)
 				aidc_log(AIDC_LOG_WARN,
 					 "job %" PRId64 " task %u: the controller refused its %s output "
