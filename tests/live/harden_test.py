@@ -572,6 +572,7 @@ def test_limits():
           "pending jobs per user capped (max_pending_jobs_per_user = 5)", ok, refused[:1])
     r = c.cli("submit", "-c", "4", "--", "sleep", "60", user=b)
     check(r.returncode == 0, "another user still submits", r.stderr)
+    jb1 = int(r.stdout.split()[2]) if r.returncode == 0 else 0
     r = c.cli("submit", "-p", "no-such-partition", "--", "true", user=b)
     check(r.returncode != 0 and "invalid partition" in r.stderr,
           "an unknown partition is refused at submit", r.stdout, r.stderr)
@@ -582,6 +583,10 @@ def test_limits():
     for j in json.loads(c.http("GET", "/v1/jobs")[1])["jobs"]:
         if j["user"] == a and j["state"] not in ENDED:
             c.http("POST", "/v1/jobs/%d/cancel" % j["id"], b"{}")
+    # b's first job must hold the node before the spec test: while a's
+    # cancelled job still stops it is pending, and 1 + 4 pending jobs would
+    # meet max_pending_jobs_per_user before the spec bytes cap.
+    c.wait_state(jb1, ["running"], timeout=30)
     # Spec bytes held in memory per user: 250 KiB scripts, 1 MiB per user.
     pid = c.procs["controller"].pid
     before = rss_kib(pid)
