@@ -285,6 +285,9 @@ static const struct key keys[] = {
 	I64("max_user_output_mib", max_user_output_mib, 1, 16777216, "10240", NULL,
 	    "output the controller stores for one user's jobs not yet ended, MiB; the rest is "
 	    "cut with a marker line"),
+	I64("output_retention_s", output_retention_s, 0, 3153600000, "0", NULL,
+	    "how long the output of an ended job is kept under the state directory; later it "
+	    "is removed and `aidc logs` says so (its accounting record stays); 0: kept forever"),
 	I64("min_free_mib", min_free_mib, 0, 16777216, "1024", NULL,
 	    "free space kept for the store on the state directory's filesystem (at most an "
 	    "eighth of it), MiB: below it job output is cut with a marker line, below half of "

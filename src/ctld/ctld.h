@@ -118,6 +118,7 @@ struct ctld_config {
 	int64_t max_job_output_mib;        /* output stored for one job (output.c) */
 	int64_t max_user_output_mib;       /* for one user's live jobs */
 	int64_t min_free_mib;              /* floor of the state filesystem; 0: none */
+	int64_t output_retention_s;        /* ended jobs' output removed after; 0: kept */
 	/* inference services (services.c, docs/services.md) */
 	char haproxy_bin[4096];            /* the router; "" = services without one */
 	char service_addr[64];             /* where the router listens */

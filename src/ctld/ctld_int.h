@@ -16,6 +16,7 @@
 #ifndef AIDC_CTLD_CTLD_INT_H
 #define AIDC_CTLD_CTLD_INT_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
 
@@ -398,6 +399,9 @@ struct ctld {
 	uint64_t evicted_since_trim; /* see ctld_jobs_evict: heap returned after bursts */
 	int64_t last_trim_ms;
 	int64_t next_req_prune_ms; /* when ctld_requests_prune next runs */
+	int64_t next_out_sweep_ms; /* when ctld_output_sweep next starts a walk */
+	DIR *out_sweep;            /* its walk of logs/ under way, or NULL */
+	uint64_t out_sweep_removed; /* directories the walk removed */
 	uint64_t ended[CTLD_JOB_STATE_COUNT_]; /* ended jobs in the store, by state */
 	struct ctld_job **by_handle; /* core handle -> job */
 	size_t cap_handles;
@@ -657,6 +661,12 @@ int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name,
 void ctld_output_restore(struct ctld *c, struct ctld_job *j);
 /* Takes an evicted job's output off its user's total. */
 void ctld_output_forget(struct ctld *c, struct ctld_job *j);
+/* Removes the output of jobs ended more than output_retention_s ago (a
+ * bounded walk of logs/, at most every output_retention_s / 8, 1 s..1 h). */
+void ctld_output_sweep(struct ctld *c, int64_t now_ms);
+void ctld_output_sweep_end(struct ctld *c); /* closes a walk under way */
+/* Whether j's output is past output_retention_s (ended that long ago). */
+bool ctld_output_expired(const struct ctld *c, const struct ctld_job *j);
 /* Whether the state filesystem is under its floor (min_free_mib, at most an
  * eighth of the filesystem; with half, half of that); the free space and
  * the floor in MiB. */

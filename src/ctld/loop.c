@@ -342,6 +342,7 @@ static void loop_run(struct ctld *c)
 		}
 		expire_parked(c, now, false);
 		ctld_requests_prune(c, now);
+		ctld_output_sweep(c, now);
 		ctld_services_tick(c, now);
 		ctld_steps_tick(c, now);
 		if (c->need_pass || now >= c->next_pass_ms) {
@@ -507,6 +508,7 @@ static void ctld_release(struct ctld *c)
 	}
 	aidc_free(c->nodes);
 	aidc_free(c->uout);
+	ctld_output_sweep_end(c);
 	aidc_free(c->parked);
 	aidc_free(c->core_node);
 	aidc_free(c->core_first_dev);

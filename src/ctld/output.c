@@ -219,3 +219,123 @@ out:
 	close(fd);
 	return rc;
 }
+
+/*
+ * Output retention (output_retention_s > 0). The output of a job that ended
+ * more than output_retention_s ago is removed: its directory under logs/ and
+ * everything in it; the job's record (aidc job, sacct) stays, and a log read
+ * says the output was removed (routes.c). A sweep walks logs/ at most every
+ * output_retention_s / 8 (1 s..1 h). A directory changed (a file created)
+ * since the cutoff belongs to a job that cannot have ended before it, so only
+ * older ones are looked up (in memory, else in the store): those of expired
+ * jobs, removed once, and of jobs that have run longer than the retention.
+ * The walk is resumable: at most OUT_SWEEP_LOOKUPS entries per loop
+ * iteration, so a backlog of expired output never stalls the loop.
+ * Names that are not a job's own directory are left alone.
+ */
+#define OUT_SWEEP_LOOKUPS 256 /* entries looked at per loop iteration */
+
+bool ctld_output_expired(const struct ctld *c, const struct ctld_job *j)
+{
+	return c->cfg.output_retention_s > 0 && ctld_job_ended(j) && j->end_s > 0 &&
+	       j->end_s <= ctld_now_s() - c->cfg.output_retention_s;
+}
+
+/* Removes directory name (in dirfd) and the files in it; 0 or -1. */
+static int remove_log_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			(void)unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Whether logs/ entry name is the directory of a job whose output expired. */
+static bool log_dir_expired(struct ctld *c, const char *name)
+{
+	uint64_t id = 0;
+	const char *p = name;
+	for (; *p >= '0' && *p <= '9' && id < UINT64_MAX / 10; p++)
+		id = id * 10 + (uint64_t)(*p - '0');
+	if (p == name || (*p && *p != '.'))
+		return false;
+	struct ctld_job *j = ctld_job_find(c, id);
+	struct ctld_job *loaded = NULL;
+	if (!j && ctld_job_load(c, id, &loaded, NULL) == 0)
+		j = loaded;
+	bool expired = false;
+	if (j && ctld_output_expired(c, j)) {
+		char dir[AIDC_MAX_PATH_BYTES];
+		ctld_job_log_dir(c, j, dir, sizeof dir);
+		const char *base = strrchr(dir, '/');
+		expired = base && strcmp(base + 1, name) == 0;
+	}
+	if (loaded)
+		ctld_job_free(loaded);
+	return expired;
+}
+
+void ctld_output_sweep_end(struct ctld *c)
+{
+	if (c->out_sweep)
+		closedir(c->out_sweep);
+	c->out_sweep = NULL;
+}
+
+/* Starts a walk of logs/ when one is due: whether one is under way. */
+static bool sweep_begin(struct ctld *c, int64_t now_ms)
+{
+	if (c->out_sweep)
+		return true;
+	int64_t keep_s = c->cfg.output_retention_s;
+	if (keep_s <= 0 || now_ms < c->next_out_sweep_ms)
+		return false;
+	int64_t every_s = keep_s / 8 < 1 ? 1 : keep_s / 8 > 3600 ? 3600 : keep_s / 8;
+	c->next_out_sweep_ms = now_ms + every_s * 1000;
+	char logs[AIDC_MAX_PATH_BYTES];
+	snprintf(logs, sizeof logs, "%.3900s/logs", c->cfg.state_dir);
+	c->out_sweep = opendir(logs);
+	c->out_sweep_removed = 0;
+	return c->out_sweep != NULL;
+}
+
+void ctld_output_sweep(struct ctld *c, int64_t now_ms)
+{
+	if (!sweep_begin(c, now_ms))
+		return;
+	DIR *d = c->out_sweep;
+	int64_t cutoff = ctld_now_s() - c->cfg.output_retention_s;
+	unsigned lookups = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(sb.st_mode) || sb.st_mtime > cutoff || !log_dir_expired(c, de->d_name)) {
+			if (++lookups >= OUT_SWEEP_LOOKUPS)
+				return; /* the walk goes on at the next iteration */
+			continue;
+		}
+		if (remove_log_dir(dirfd(d), de->d_name) == 0)
+			c->out_sweep_removed++;
+		else
+			aidc_log(AIDC_LOG_WARN, "output retention: %s/logs/%s: %s",
+				 c->cfg.state_dir, de->d_name, strerror(errno));
+		if (++lookups >= OUT_SWEEP_LOOKUPS)
+			return;
+	}
+	if (c->out_sweep_removed)
+		aidc_log(AIDC_LOG_INFO,
+			 "output retention: removed the output of %" PRIu64
+			 " jobs ended over %" PRId64 " s ago",
+			 c->out_sweep_removed, c->cfg.output_retention_s);
+	ctld_output_sweep_end(c);
+}

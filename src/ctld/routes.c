@@ -271,6 +271,11 @@ static int lf_log_where(struct ctld *c, struct ctld_msg *m)
 		attempt--;
 	char dir[AIDC_MAX_PATH_BYTES - 64];
 	ctld_job_log_dir(c, j, dir, sizeof dir);
+	if (ctld_output_expired(c, j) && access(dir, F_OK) != 0)
+		return aidc_errf(&m->err, AIDC_E_NOTFOUND,
+				 "job %" PRIu64 "'s output was removed: it ended over "
+				 "output_retention_s = %" PRId64 " s ago",
+				 j->id, c->cfg.output_retention_s);
 	/* ?step=S: what srun step S's tasks on node `task` wrote (steps.c
 	 * step_output), not the task's own output. */
 	const char *ss = api_query(m->req, "step");

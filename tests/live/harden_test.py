@@ -823,6 +823,55 @@ def test_output():
     check(r.returncode == 0, "submissions work again once space is freed", r.stderr)
 
 
+def log_dirs(c, jid):
+    """The job's directories under the controller's logs/."""
+    d = os.path.join(c.state, "logs")
+    return [n for n in os.listdir(d) if n.split(".")[0] == str(jid)] if os.path.isdir(d) else []
+
+
+def test_retention():
+    """output_retention_s: an ended job's output goes, a running one's stays."""
+    c = Center(ctl_args=["--output-retention-s", "2"])
+    done = c.submit("--", "echo", "first output")
+    s = c.wait_state(done, ENDED)
+    check(s and s["state"] == "completed" and "first output" in c.logs(done),
+          "a job's output is readable right after it ends", s)
+    live = c.submit("--", "sh", "-c", "echo still running; sleep 60")
+    c.wait_for(lambda: "still running" in c.logs(live), 30)
+    logs = os.path.join(c.state, "logs")
+    for junk in ("999999", "notajob"):  # not a job's own directory: left alone
+        os.makedirs(os.path.join(logs, junk), exist_ok=True)
+        os.utime(os.path.join(logs, junk), (1, 1))
+    gone = c.wait_for(lambda: not log_dirs(c, done), 20)
+    check(gone, "the ended job's output is removed after output_retention_s",
+          log_dirs(c, done))
+    r = c.cli("logs", str(done))
+    check(r.returncode != 0 and "output_retention_s" in r.stderr and "removed" in r.stderr,
+          "aidc logs of an expired job says the output was removed", r.returncode, r.stderr)
+    s = c.job(done)
+    check(s and s["state"] == "completed", "the expired job's record stays", s)
+    time.sleep(3)  # the running job's directory is older than the retention now
+    check(log_dirs(c, live) and "still running" in c.logs(live),
+          "a running job's output stays", log_dirs(c, live))
+    check(all(os.path.isdir(os.path.join(logs, n)) for n in ("999999", "notajob")),
+          "directories that are not a job's own stay", os.listdir(logs))
+    c.cli("cancel", str(live))
+    c.wait_state(live, ENDED)
+    # Default (0): kept forever, across a restart.
+    c.stop_controller()
+    c.ctl_args = []
+    c.start_controller()
+    c.wait_for(lambda: c.node_up("node-0"), 30)
+    kept = c.submit("--", "echo", "kept")
+    c.wait_state(kept, ENDED)
+    time.sleep(4)
+    check(log_dirs(c, kept) and "kept" in c.logs(kept) and log_dirs(c, live),
+          "with output_retention_s = 0 (the default) output is kept", log_dirs(c, kept))
+    c.stop_controller()
+    c.ctl_args = ["--output-retention-s", "-5"]
+    start_refused(c, "a negative output_retention_s is refused, naming it", "output")
+
+
 def submit_in(c, user, cwd, umask, *args):
     """aidc submit run by user in cwd under umask; the job id or -1."""
     cmd = "umask %s && cd %s && exec %s submit %s" % (
@@ -1123,7 +1172,7 @@ def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
                  "nodes": test_nodes, "specs": test_specs, "tables": test_tables,
-                 "output": test_output, "files": test_files, "errors": test_errors}
+                 "output": test_output, "retention": test_retention, "files": test_files, "errors": test_errors}
     return run_scenarios(__doc__, scenarios, aidc=AIDC)
 
 
