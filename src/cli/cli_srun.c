@@ -1812,8 +1812,9 @@ static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job
  * in order and each byte once: a stream's next bytes go at the offset where
  * the controller's copy ends, a controller restart is waited for
  * (AIDC_RETRY_S) and the same bytes sent again (the controller skips what it
- * has). So concurrent steps on a node never share an output, as they would
- * in the holder's own log. At most SRUN_PUSH_BYTES per stream are held: a
+ * has); past that, or refused, the stream goes on in the holder's log after
+ * a marker (sr_push_fallback). So concurrent steps on a node never share an
+ * output, as they would in the holder's own log. At most SRUN_PUSH_BYTES per stream are held: a
  * task writing faster than the controller stores blocks on its pipe. */
 struct sr_pusher {
 	pid_t pid; /* 0: none (the runner's output stays the holder's log) */
@@ -1828,8 +1829,9 @@ static void sr_on_push_stop(int sig)
 	sr_push_stop = 1;
 }
 
-/* Stores buf[0..*len) of stream q at *off; false once the controller
- * refused it (the step is gone): the stream's bytes are dropped from then on. */
+/* Stores buf[0..*len) of stream q at *off (then *len = 0); false when the
+ * controller refused it or stayed unreachable past AIDC_RETRY_S (*len kept;
+ * sr_push_fallback takes the stream from then on). */
 static bool sr_push(struct sr_remote *r, int64_t node, int q, const char *buf, size_t *len,
 		    int64_t *off)
 {
@@ -1840,10 +1842,34 @@ static bool sr_push(struct sr_remote *r, int64_t node, int q, const char *buf, s
 	int rc = cli_call_retry("srun", r->sock, "POST", path, buf, *len, &c,
 				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT);
 	aidc_buf_release(&c.reply);
-	if (rc == 0)
-		*off += (int64_t)*len;
+	if (rc != 0)
+		return false;
+	*off += (int64_t)*len;
 	*len = 0;
-	return rc == 0;
+	return true;
+}
+
+/* Stream q of a pusher whose controller did not store it (sr_push false):
+ * its bytes go to the pusher's own stdout or stderr, the holder's log (the
+ * job's own output, pushed by the agent), after one marker line; never
+ * dropped. first: the marker is due. */
+static void sr_push_fallback(const struct sr_remote *r, int q, const char *buf, size_t len,
+			     bool first)
+{
+	int fd = q ? 2 : 1;
+	if (first)
+		dprintf(fd, "\n[srun: step %lld: the controller did not store this node's std%s "
+			    "of the step; the rest of it follows in the job's own output]\n",
+			(long long)r->step, q ? "err" : "out");
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
 }
 
 /* One read of stream q into its buffer: closes in[q] at its end. The
@@ -1898,8 +1924,10 @@ static void sr_pusher_main(struct sr_remote *r, int64_t node, int in[2], int res
 		if (!full && !ended && aidc_mono_ms() - last < SRUN_PUSH_MS)
 			continue;
 		for (int q = 0; q < 2; q++)
-			if (len[q] && !(live[q] && sr_push(r, node, q, buf[q], &len[q], &off[q])))
+			if (len[q] && !(live[q] && sr_push(r, node, q, buf[q], &len[q], &off[q]))) {
+				sr_push_fallback(r, q, buf[q], len[q], live[q]);
 				live[q] = false, len[q] = 0;
+			}
 		last = aidc_mono_ms();
 	}
 	dprintf(res, "%lld %lld\n", (long long)off[0], (long long)off[1]);

@@ -97,3 +97,7 @@ aidc_live_test(NAME live_srun_pty SCRIPT srun_pty.sh TIMEOUT 240)
 # Concurrent srun steps (srun_concurrent.sh, 2 agents): each srun prints its own
 # step's output alone, in order, once; under salloc -N1, on 2 nodes, across a restart.
 aidc_live_test(NAME live_srun_concurrent SCRIPT srun_concurrent.sh TIMEOUT 240)
+# An srun step's output on another node while the controller is down longer
+# than AIDC_RETRY_S goes on in the node's own output after a marker
+# (srun_push_fallback.sh): nothing is dropped.
+aidc_live_test(NAME live_srun_push_fallback SCRIPT srun_push_fallback.sh TIMEOUT 180)
