@@ -444,6 +444,107 @@ static int generated(struct tally *t, double *wall)
 	return rc;
 }
 
+/* --gittins-* knobs of the learned Gittins (sim_opts): i at the flag. 0 when
+ * argv[i] is none of them, 1 when parsed (i moved on), -1 when refused. */
+static int parse_gittins_knob(int argc, char **argv, int *i)
+{
+	static const char *const gflags[] = {"--gittins-min-samples", "--gittins-quantum",
+					     "--gittins-max-preempt", "--gittins-starve",
+					     "--gittins-starve-factor", "--gittins-window"};
+	size_t gi = AIDC_ARRAY_LEN(gflags);
+	int64_t v;
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(gflags); k++)
+		if (strcmp(argv[*i], gflags[k]) == 0)
+			gi = k;
+	if (gi == AIDC_ARRAY_LEN(gflags) || *i + 1 >= argc)
+		return 0;
+	int64_t hi = gi == 1 || gi == 3 ? AIDC_MAX_DURATION_S : 1000000;
+	if (aidc_parse_i64(argv[++*i], gi == 0 ? 1 : 0, hi, &v)) {
+		fprintf(stderr, "%s takes %d..%lld\n", gflags[gi], gi == 0, (long long)hi);
+		return -1;
+	}
+	if (gi == 0)
+		gopt.gittins_min_samples = (uint32_t)v;
+	else if (gi == 1)
+		gopt.gittins_quantum_s = v;
+	else if (gi == 2)
+		gopt.gittins_max_preempt = (uint32_t)v;
+	else if (gi == 3)
+		gopt.gittins_starve_s = v;
+	else if (gi == 4)
+		gopt.gittins_starve_factor = (uint32_t)v;
+	else
+		gopt.gittins_window = (uint32_t)v;
+	return 1;
+}
+
+/* --gittins-prior trace|others|self (the distribution oracle): 0 or -1. */
+static int parse_gittins_prior(const char *v)
+{
+	dist_prior = strcmp(v, "trace") == 0    ? SIM_GPRIOR_TRACE
+		     : strcmp(v, "others") == 0 ? SIM_GPRIOR_OTHERS
+		     : strcmp(v, "self") == 0   ? SIM_GPRIOR_SELF
+						: SIM_GPRIOR_LEARNED;
+	if (dist_prior == SIM_GPRIOR_LEARNED) {
+		fprintf(stderr, "--gittins-prior takes trace, others or self\n");
+		return -1;
+	}
+	nord = NORD;
+	return 0;
+}
+
+/* One option at argv[*i] (its value too): 0, or -1 (said why). */
+static int parse_arg(int argc, char **argv, int *i, const char **dir)
+{
+	int64_t v;
+	int g = parse_gittins_knob(argc, argv, i);
+	if (g)
+		return g < 0 ? -1 : 0;
+	const char *a = argv[*i];
+	bool val = *i + 1 < argc;
+	if (strcmp(a, "--scale") == 0 && val) {
+		if (aidc_parse_f64(argv[++*i], 0.25, 1, &only_scale) ||
+		    (only_scale != 1.0 && only_scale != 0.5 && only_scale != 0.25)) {
+			fprintf(stderr, "--scale takes 1, 0.5 or 0.25\n");
+			return -1;
+		}
+	} else if (strcmp(a, "--jitter") == 0 && val) {
+		if (aidc_parse_i64(argv[++*i], 1, MAX_JITTER, &v)) {
+			fprintf(stderr, "--jitter takes 1..%d\n", MAX_JITTER);
+			return -1;
+		}
+		jitter_runs = (uint32_t)v;
+	} else if (strcmp(a, "--gittins-prior") == 0 && val) {
+		return parse_gittins_prior(argv[++*i]);
+	} else if (strcmp(a, "--gittins-prior-window") == 0 && val) {
+		if (aidc_parse_i64(argv[++*i], 0, AIDC_MAX_DURATION_S, &dist_window_s)) {
+			fprintf(stderr, "--gittins-prior-window takes seconds\n");
+			return -1;
+		}
+	} else if (strcmp(a, "--no-generated") == 0) {
+		skip_generated = true;
+	} else if (strcmp(a, "--no-philly") == 0) {
+		skip_philly = true;
+	} else if (strcmp(a, "--restart-overhead") == 0 && val) {
+		if (aidc_parse_i64(argv[++*i], 0, 86400, &restart_s)) {
+			fprintf(stderr, "--restart-overhead takes 0..86400 s\n");
+			return -1;
+		}
+	} else if (a[0] != '-') {
+		*dir = a;
+	} else {
+		fprintf(stderr, "usage: bench_sched_quality [TRACES_DIR] "
+				"[--scale 1|0.5|0.25] [--no-generated] [--no-philly] "
+				"[--restart-overhead S] [--gittins-min-samples N] "
+				"[--gittins-quantum S] [--gittins-max-preempt N] "
+				"[--gittins-starve S] [--gittins-starve-factor X] "
+				"[--gittins-window N] [--gittins-prior trace|others|self] "
+				"[--gittins-prior-window S] [--jitter N]\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = NULL;
@@ -452,85 +553,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	sim_opts_defaults(&gopt);
-	for (int i = 1; i < argc; i++) {
-		static const char *const gflags[] = {"--gittins-min-samples", "--gittins-quantum",
-						     "--gittins-max-preempt", "--gittins-starve",
-						     "--gittins-starve-factor", "--gittins-window"};
-		size_t gi = AIDC_ARRAY_LEN(gflags);
-		int64_t v;
-
-		for (size_t k = 0; k < AIDC_ARRAY_LEN(gflags); k++)
-			if (strcmp(argv[i], gflags[k]) == 0)
-				gi = k;
-		if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
-			if (aidc_parse_f64(argv[++i], 0.25, 1, &only_scale) ||
-			    (only_scale != 1.0 && only_scale != 0.5 && only_scale != 0.25)) {
-				fprintf(stderr, "--scale takes 1, 0.5 or 0.25\n");
-				return 2;
-			}
-		} else if (strcmp(argv[i], "--jitter") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 1, MAX_JITTER, &v)) {
-				fprintf(stderr, "--jitter takes 1..%d\n", MAX_JITTER);
-				return 2;
-			}
-			jitter_runs = (uint32_t)v;
-		} else if (strcmp(argv[i], "--gittins-prior") == 0 && i + 1 < argc) {
-			i++;
-			dist_prior = strcmp(argv[i], "trace") == 0    ? SIM_GPRIOR_TRACE
-				     : strcmp(argv[i], "others") == 0 ? SIM_GPRIOR_OTHERS
-				     : strcmp(argv[i], "self") == 0   ? SIM_GPRIOR_SELF
-								      : SIM_GPRIOR_LEARNED;
-			if (dist_prior == SIM_GPRIOR_LEARNED) {
-				fprintf(stderr, "--gittins-prior takes trace, others or self\n");
-				return 2;
-			}
-			nord = NORD;
-		} else if (strcmp(argv[i], "--gittins-prior-window") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 0, AIDC_MAX_DURATION_S, &dist_window_s)) {
-				fprintf(stderr, "--gittins-prior-window takes seconds\n");
-				return 2;
-			}
-		} else if (strcmp(argv[i], "--no-generated") == 0) {
-			skip_generated = true;
-		} else if (strcmp(argv[i], "--no-philly") == 0) {
-			skip_philly = true;
-		} else if (strcmp(argv[i], "--restart-overhead") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 0, 86400, &restart_s)) {
-				fprintf(stderr, "--restart-overhead takes 0..86400 s\n");
-				return 2;
-			}
-		} else if (gi < AIDC_ARRAY_LEN(gflags) && i + 1 < argc) {
-			int64_t hi = gi == 1 || gi == 3 ? AIDC_MAX_DURATION_S : 1000000;
-			if (aidc_parse_i64(argv[++i], gi == 0 ? 1 : 0, hi, &v)) {
-				fprintf(stderr, "%s takes %d..%lld\n", gflags[gi], gi == 0,
-					(long long)hi);
-				return 2;
-			}
-			if (gi == 0)
-				gopt.gittins_min_samples = (uint32_t)v;
-			else if (gi == 1)
-				gopt.gittins_quantum_s = v;
-			else if (gi == 2)
-				gopt.gittins_max_preempt = (uint32_t)v;
-			else if (gi == 3)
-				gopt.gittins_starve_s = v;
-			else if (gi == 4)
-				gopt.gittins_starve_factor = (uint32_t)v;
-			else
-				gopt.gittins_window = (uint32_t)v;
-		} else if (argv[i][0] != '-') {
-			dir = argv[i];
-		} else {
-			fprintf(stderr, "usage: bench_sched_quality [TRACES_DIR] "
-					"[--scale 1|0.5|0.25] [--no-generated] [--no-philly] "
-					"[--restart-overhead S] [--gittins-min-samples N] "
-					"[--gittins-quantum S] [--gittins-max-preempt N] "
-					"[--gittins-starve S] [--gittins-starve-factor X] "
-					"[--gittins-window N] [--gittins-prior trace|others|self] "
-					"[--gittins-prior-window S] [--jitter N]\n");
+	for (int i = 1; i < argc; i++)
+		if (parse_arg(argc, argv, &i, &dir) != 0)
 			return 2;
-		}
-	}
 	dir = bench_traces_dir(dir);
 	printf("bench_sched_quality: traces from %s, restart overhead %lld s, Gittins min "
 	       "samples %u, quantum %lld s, max preempt %u, starve %lld s, starve factor %u, window "
