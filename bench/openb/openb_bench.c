@@ -90,6 +90,65 @@ static int direct_run(const struct sim_openb_nodes *nodes, const struct sim_open
 	return 0;
 }
 
+/* The trace's cluster, pods and typical shapes. */
+struct openb_in {
+	struct sim_openb_models models;
+	struct sim_openb_nodes nodes;
+	struct sim_openb_pods pods;
+	struct sched_task_type *types;
+	size_t ntypes;
+};
+
+/* One policy's row: the direct replay averaged over nseeds seeds, then (unless
+ * direct_only) the core path; adds their times to tot[0] and tot[1]. 0, 1 on
+ * a failed run, 2 on an unknown policy. */
+static int policy_row(struct openb_in *in, const char *tok, uint32_t nseeds, bool direct_only,
+		      double tot[2])
+{
+	int p = sim_openb_policy_parse(tok);
+	if (p < 0) {
+		fprintf(stderr, "openb_bench: unknown policy %s\n", tok);
+		return 2;
+	}
+	struct dres sum = {0};
+	double t0 = now_s();
+	for (uint32_t k = 0; k < nseeds; k++) {
+		struct dres r;
+		if (direct_run(&in->nodes, &in->pods, in->types, in->ntypes,
+			       (enum sched_placement)p, 42 + k, &r))
+			return 1;
+		sum.a100 += r.a100 / nseeds;
+		sum.a130 += r.a130 / nseeds;
+		sum.f100 += r.f100 / nseeds;
+	}
+	double td = now_s() - t0;
+	tot[0] += td;
+	printf("%-14s %9.2f %9.2f %9.2f %9.2f |", tok, 100 * sum.a100, 100 * sum.a130,
+	       100 * sum.f100, td);
+	if (direct_only) {
+		printf("\n");
+		fflush(stdout);
+		return 0;
+	}
+	struct sim_openb_config cfg;
+	sim_openb_config_defaults(&cfg);
+	cfg.nseeds = nseeds;
+	struct sim_openb_result res;
+	struct aidc_err e = {0};
+	t0 = now_s();
+	if (sim_openb_run(&in->models, &in->nodes, &in->pods, (enum sched_placement)p, &cfg, &res,
+			  &e)) {
+		printf("\nopenb_bench: core path: %s\n", e.msg);
+		return 1;
+	}
+	double tc = now_s() - t0;
+	tot[1] += tc;
+	printf(" %9.2f %9.2f %9.2f %7.2f\n", 100 * res.alloc[100], 100 * res.alloc[130], tc,
+	       tc / td);
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char nodes_path[1024], pods_path[1024];
@@ -98,17 +157,21 @@ int main(int argc, char **argv)
 	snprintf(nodes_path, sizeof nodes_path, "%s/alibaba-openb-2023/openb_node_list_gpu_node.csv",
 		 dir);
 	snprintf(pods_path, sizeof pods_path, "%s/alibaba-openb-2023/openb_pod_list_default.csv", dir);
-	const char *np = nodes_path, *pp = pods_path, *pol = "random,dotprod,gpu-clustering,gpu-packing,bestfit,fgd";
-	uint32_t nseeds = 10;
+	const char *np = nodes_path, *pp = pods_path,
+		   *pol = "random,dotprod,gpu-clustering,gpu-packing,bestfit,fgd";
+	int64_t nseeds = 10;
 	bool direct_only = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--direct-only") == 0)
 			direct_only = true;
 		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
 			pol = argv[++i];
-		else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
-			nseeds = (uint32_t)strtoul(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
+			if (aidc_parse_i64(argv[++i], 1, AIDC_MAX_SEEDS, &nseeds)) {
+				fprintf(stderr, "openb_bench: --seeds takes 1..%u\n", AIDC_MAX_SEEDS);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc)
 			np = argv[++i];
 		else if (strcmp(argv[i], "--pods") == 0 && i + 1 < argc)
 			pp = argv[++i];
@@ -118,80 +181,39 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nseeds == 0 || nseeds > AIDC_MAX_SEEDS)
-		nseeds = 10;
 	FILE *probe = fopen(np, "r");
 	if (!probe) {
 		printf("SKIP: openb trace not found at %s (set AIDC_TRACES_DIR)\n", np);
 		return 77;
 	}
 	fclose(probe);
-	struct sim_openb_models models = {0};
-	struct sim_openb_nodes nodes = {0};
-	struct sim_openb_pods pods = {0};
+	struct openb_in in = {0};
 	struct aidc_err e = {0};
-	if (sim_openb_read_nodes(np, &models, &nodes, &e) ||
-	    sim_openb_read_pods(pp, &models, &pods, &e)) {
+	if (sim_openb_read_nodes(np, &in.models, &in.nodes, &e) ||
+	    sim_openb_read_pods(pp, &in.models, &in.pods, &e)) {
 		fprintf(stderr, "openb_bench: %s\n", e.msg);
 		return 1;
 	}
-	struct sched_task_type *types = NULL;
-	size_t ntypes = 0;
-	sim_openb_workload(&pods, 0.95, &types, &ntypes, &e);
-	printf("openb: %zu nodes, %zu pods, %zu typical shapes, %u seeds\n", nodes.n, pods.n, ntypes,
-	       nseeds);
+	sim_openb_workload(&in.pods, 0.95, &in.types, &in.ntypes, &e);
+	printf("openb: %zu nodes, %zu pods, %zu typical shapes, %u seeds\n", in.nodes.n, in.pods.n,
+	       in.ntypes, (uint32_t)nseeds);
 	printf("%-14s %9s %9s %9s %9s | %9s %9s %9s %7s\n", "policy", "d.a@100", "d.a@130",
 	       "d.f@100", "direct_s", "c.a@100", "c.a@130", "core_s", "ratio");
-	double tot_direct = 0, tot_core = 0;
+	double tot[2] = {0, 0};
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", pol);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int p = sim_openb_policy_parse(tok);
-		if (p < 0) {
-			fprintf(stderr, "openb_bench: unknown policy %s\n", tok);
-			return 2;
-		}
-		struct dres sum = {0};
-		double t0 = now_s();
-		for (uint32_t k = 0; k < nseeds; k++) {
-			struct dres r;
-			if (direct_run(&nodes, &pods, types, ntypes, (enum sched_placement)p, 42 + k, &r))
-				return 1;
-			sum.a100 += r.a100 / nseeds;
-			sum.a130 += r.a130 / nseeds;
-			sum.f100 += r.f100 / nseeds;
-		}
-		double td = now_s() - t0;
-		tot_direct += td;
-		printf("%-14s %9.2f %9.2f %9.2f %9.2f |", tok, 100 * sum.a100, 100 * sum.a130,
-		       100 * sum.f100, td);
-		if (direct_only) {
-			printf("\n");
-			fflush(stdout);
-			continue;
-		}
-		struct sim_openb_config cfg;
-		sim_openb_config_defaults(&cfg);
-		cfg.nseeds = nseeds;
-		struct sim_openb_result res;
-		t0 = now_s();
-		if (sim_openb_run(&models, &nodes, &pods, (enum sched_placement)p, &cfg, &res, &e)) {
-			printf("\nopenb_bench: core path: %s\n", e.msg);
-			return 1;
-		}
-		double tc = now_s() - t0;
-		tot_core += tc;
-		printf(" %9.2f %9.2f %9.2f %7.2f\n", 100 * res.alloc[100], 100 * res.alloc[130], tc,
-		       tc / td);
-		fflush(stdout);
+	int rc = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && !rc;
+	     tok = strtok_r(NULL, ",", &save))
+		rc = policy_row(&in, tok, (uint32_t)nseeds, direct_only, tot);
+	if (!rc) {
+		printf("total: direct %.2f s", tot[0]);
+		if (!direct_only)
+			printf(", core %.2f s (ratio %.2f)", tot[1], tot[1] / tot[0]);
+		printf("\n");
 	}
-	printf("total: direct %.2f s", tot_direct);
-	if (!direct_only)
-		printf(", core %.2f s (ratio %.2f)", tot_core, tot_core / tot_direct);
-	printf("\n");
-	aidc_free(types);
-	sim_openb_nodes_release(&nodes);
-	sim_openb_pods_release(&pods);
-	return 0;
+	aidc_free(in.types);
+	sim_openb_nodes_release(&in.nodes);
+	sim_openb_pods_release(&in.pods);
+	return rc;
 }
