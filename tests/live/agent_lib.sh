@@ -108,22 +108,31 @@ wait_field() {
 # ctl_healthy: this center's controller answers its health check.
 ctl_healthy() { curl -s -m 2 --unix-socket "$AIDC_SOCKET" http://x/v1/health 2>/dev/null | grep -q '"ok":true'; }
 
+# ctl_kill: kill -9 of this center's controller; its command line (with its
+# port) kept in CTL_CMD for ctl_start.
+ctl_kill() {
+	local port pid i
+	port=$(cat "$DIR/controller/port")
+	pid=$(cat "$DIR/pids/controller.pid")
+	mapfile -d '' CTL_CMD <"/proc/$pid/cmdline"
+	for i in "${!CTL_CMD[@]}"; do # the restarted controller keeps its port
+		[ "${CTL_CMD[$i]}" = --port ] && CTL_CMD[$((i + 1))]=$port
+	done
+	kill -9 "$pid"
+	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller $pid stopped by kill -9"
+}
+# ctl_start [extra flags...]: starts the controller ctl_kill stopped, as it was.
+ctl_start() {
+	setsid "${CTL_CMD[@]}" "$@" >>"$DIR/controller.log" 2>&1 </dev/null &
+	echo $! >"$DIR/pids/controller.pid"
+	wait_for 30 ctl_healthy
+}
 # ctl_restart [controller flags...]: kill -9 of this center's controller, then
 # the same command line again (same port) plus the flags; fails unless the new
 # one answers its health check within 30 s.
 ctl_restart() {
-	local port pid i cmd
-	port=$(cat "$DIR/controller/port")
-	pid=$(cat "$DIR/pids/controller.pid")
-	mapfile -d '' cmd <"/proc/$pid/cmdline"
-	for i in "${!cmd[@]}"; do # the restarted controller keeps its port
-		[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
-	done
-	kill -9 "$pid"
-	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller $pid stopped by kill -9"
-	setsid "${cmd[@]}" "$@" >>"$DIR/controller.log" 2>&1 </dev/null &
-	echo $! >"$DIR/pids/controller.pid"
-	wait_for 30 ctl_healthy
+	ctl_kill
+	ctl_start "$@"
 }
 
 # The second local user of the cross-user checks, and aidc run as that user from DIR.

@@ -24,22 +24,13 @@ id=$( (cd "$DIR" && "$AIDC" sbatch --parsable pf.sh) )
 wait_for 60 test -e "$DIR/started.1" || fail "the step did not start on node 1"
 wait_for 30 sh -c "\"$AIDC\" logs --task 0 $id | grep -q '1: before'" ||
 	fail "node 1's first line was not stored"
-port=$(cat "$DIR/controller/port")
-pid=$(cat "$DIR/pids/controller.pid")
-mapfile -d '' cmd <"/proc/$pid/cmdline"
-for i in "${!cmd[@]}"; do # the restarted controller keeps its port
-	[ "${cmd[$i]}" = --port ] && cmd[$((i + 1))]=$port
-done
-kill -9 "$pid"
-wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || fail "controller $pid stopped by kill -9"
+ctl_kill
 : >"$DIR/down"
 # The runner on node 1 gives up on the controller (1 s) and writes the marker
 # into its node's job output, which its agent keeps until the controller is back.
 marked() { grep -rqs --include='*' "did not store this node's stdout" "$DIR"/agent*; }
 wait_for 60 marked || fail "no marker in node 1's output while the controller was down"
-setsid "${cmd[@]}" >>"$DIR/controller.log" 2>&1 </dev/null &
-echo $! >"$DIR/pids/controller.pid"
-wait_for 30 ctl_healthy || fail "the controller did not come back"
+ctl_start || fail "the controller did not come back"
 : >"$DIR/up"
 check_eq "job $id completed" "$(wait_state "$id" "$END" 90)" completed
 out0=$("$AIDC" logs --task 0 "$id")
