@@ -229,49 +229,74 @@ static int run_loads(const struct sim_cluster *c, const struct sim_speed *sp, si
 	return rc;
 }
 
+/* The command line (values checked; an unknown or incomplete option refused). */
+struct hb_args {
+	const char *nodes, *speeds, *loads;
+	int64_t njobs, seed, nseeds;
+	int profile;
+	double scale;
+};
+
+static int parse_args(int argc, char **argv, struct hb_args *a)
+{
+	for (int i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool bad = !v;
+		if (bad)
+			;
+		else if (!strcmp(k, "--nodes"))
+			a->nodes = v;
+		else if (!strcmp(k, "--speeds"))
+			a->speeds = v;
+		else if (!strcmp(k, "--jobs"))
+			bad = aidc_parse_i64(v, 1, 100000000, &a->njobs) != 0;
+		else if (!strcmp(k, "--loads"))
+			a->loads = v;
+		else if (!strcmp(k, "--scale"))
+			bad = aidc_parse_f64(v, 1e-9, 1, &a->scale) != 0;
+		else if (!strcmp(k, "--profile"))
+			bad = (a->profile = sim_gen_profile_parse(v)) < 0;
+		else if (!strcmp(k, "--seed"))
+			bad = aidc_parse_i64(v, 0, INT64_MAX / 2, &a->seed) != 0;
+		else if (!strcmp(k, "--seeds"))
+			bad = aidc_parse_i64(v, 1, 1000, &a->nseeds) != 0;
+		else
+			bad = true;
+		if (bad) {
+			fprintf(stderr, "hetero_bench: %s%s%s: bad or unknown option (usage: "
+					"hetero_bench [--nodes CSV] [--speeds CSV] [--jobs 1..1e8] "
+					"[--loads L,...] [--scale (0,1]] [--profile philly|venus|earth] "
+					"[--seed N] [--seeds 1..1000])\n",
+				k, v ? " " : "", v ? v : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *dir = getenv("AIDC_TRACES_DIR"), *nodes = NULL;
-	const char *speeds = "bench/hetero/speeds_openb.csv", *loads = "1.0,1.5,2.0";
+	const char *dir = getenv("AIDC_TRACES_DIR");
+	struct hb_args a = {.speeds = "bench/hetero/speeds_openb.csv",
+			    .loads = "1.0,1.5,2.0",
+			    .njobs = 20000,
+			    .seed = 1,
+			    .nseeds = 1,
+			    .profile = SIM_GEN_PHILLY,
+			    .scale = 0.1};
 	char npath[4096];
-	size_t njobs = 20000;
-	uint64_t seed = 1, nseeds = 1;
-	int profile = SIM_GEN_PHILLY;
-	double scale = 0.1;
 	struct aidc_err e = {0};
 	struct stat sb;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--nodes"))
-			nodes = argv[i + 1];
-		else if (!strcmp(argv[i], "--speeds"))
-			speeds = argv[i + 1];
-		else if (!strcmp(argv[i], "--jobs"))
-			njobs = (size_t)strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--loads"))
-			loads = argv[i + 1];
-		else if (!strcmp(argv[i], "--scale"))
-			scale = strtod(argv[i + 1], NULL);
-		else if (!strcmp(argv[i], "--profile"))
-			profile = sim_gen_profile_parse(argv[i + 1]);
-		else if (!strcmp(argv[i], "--seed"))
-			seed = strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--seeds"))
-			nseeds = strtoull(argv[i + 1], NULL, 10);
-		else {
-			fprintf(stderr, "hetero_bench: unknown option %s\n", argv[i]);
-			return 2;
-		}
-	}
+	if (parse_args(argc, argv, &a) != 0)
+		return 2;
 	snprintf(npath, sizeof npath, "%s/alibaba-openb-2023/openb_node_list_gpu_node.csv",
 		 dir ? dir : "../shared/traces");
-	if (!nodes)
-		nodes = npath;
-	if (profile < 0 || !(scale > 0 && scale <= 1) || nseeds < 1 || nseeds > 1000) {
-		fprintf(stderr, "hetero_bench: unknown --profile, --scale not in (0, 1] or --seeds "
-				"not in 1..1000\n");
-		return 2;
-	}
+	const char *nodes = a.nodes ? a.nodes : npath, *speeds = a.speeds, *loads = a.loads;
+	size_t njobs = (size_t)a.njobs;
+	uint64_t seed = (uint64_t)a.seed, nseeds = (uint64_t)a.nseeds;
+	int profile = a.profile;
+	double scale = a.scale;
 	if (stat(nodes, &sb) != 0) {
 		printf("hetero_bench: SKIP (%s not found)\n", nodes);
 		return 0;
