@@ -218,7 +218,12 @@ static int run_loads(const struct sim_cluster *c, const struct sim_speed *sp, si
 		double chg[NVAR] = {0};
 		if (li == MAX_LOADS)
 			return aidc_errf(e, AIDC_E_LIMIT, "more than %d loads", MAX_LOADS);
-		st->load[li] = strtod(p, NULL);
+		char one[64];
+		size_t n = strcspn(p, ",");
+		snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+		if (n >= sizeof one || aidc_parse_f64(one, 0.01, 100, &st->load[li]))
+			return aidc_errf(e, AIDC_E_INVAL, "--loads: '%s' is not a load in 0.01..100",
+					 one);
 		rc = one_load(c, sp, nsp, ncls, njobs, st->load[li], seed, profile, chg, e);
 		for (size_t k = 0; !rc && k < NVAR; k++)
 			stats_add(st, li, k, chg[k]);
@@ -237,6 +242,23 @@ struct hb_args {
 	double scale;
 };
 
+/* Whether every load of the comma list is a number in 0.01..100 (at most
+ * MAX_LOADS of them). */
+static bool loads_ok(const char *loads)
+{
+	size_t k = 0;
+	for (const char *p = loads; *p; k++) {
+		char one[64];
+		double v;
+		size_t n = strcspn(p, ",");
+		snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+		if (k == MAX_LOADS || n >= sizeof one || aidc_parse_f64(one, 0.01, 100, &v))
+			return false;
+		p += n + (p[n] == ',');
+	}
+	return k > 0;
+}
+
 static int parse_args(int argc, char **argv, struct hb_args *a)
 {
 	for (int i = 1; i < argc; i += 2) {
@@ -251,7 +273,7 @@ static int parse_args(int argc, char **argv, struct hb_args *a)
 		else if (!strcmp(k, "--jobs"))
 			bad = aidc_parse_i64(v, 1, 100000000, &a->njobs) != 0;
 		else if (!strcmp(k, "--loads"))
-			a->loads = v;
+			bad = !loads_ok(a->loads = v);
 		else if (!strcmp(k, "--scale"))
 			bad = aidc_parse_f64(v, 1e-9, 1, &a->scale) != 0;
 		else if (!strcmp(k, "--profile"))
@@ -265,7 +287,7 @@ static int parse_args(int argc, char **argv, struct hb_args *a)
 		if (bad) {
 			fprintf(stderr, "hetero_bench: %s%s%s: bad or unknown option (usage: "
 					"hetero_bench [--nodes CSV] [--speeds CSV] [--jobs 1..1e8] "
-					"[--loads L,...] [--scale (0,1]] [--profile philly|venus|earth] "
+					"[--loads L,... (0.01..100)] [--scale (0,1]] [--profile philly|venus|earth] "
 					"[--seed N] [--seeds 1..1000])\n",
 				k, v ? " " : "", v ? v : "");
 			return -1;
