@@ -146,8 +146,16 @@ static void end_old_session(struct store *st, const PGresult *r)
 	store_pg_i64(&p, pid);
 	store_pg_text(&p, store_pg_col(r, 0, 2));
 	struct aidc_err e = {0};
-	if (store_pg_run(st, kill_sql, &p, NULL, "ending the old leader's session", &e) != 0)
+	PGresult *k = NULL;
+	if (store_pg_run(st, kill_sql, &p, &k, "ending the old leader's session", &e) != 0) {
 		aidc_log(AIDC_LOG_WARN, "%s", e.msg);
+		return;
+	}
+	/* One row, true: signalled; none: that session had already ended. */
+	bool ended = PQntuples(k) == 1 && strcmp(store_pg_col(k, 0, 0), "t") == 0;
+	PQclear(k);
+	aidc_log(AIDC_LOG_INFO, "leader: the previous leader's database session (pid %" PRId64 ") %s",
+		 pid, ended ? "was ended" : "had already ended");
 }
 
 /* Marks (on) or unmarks this session as a waiting standby; best effort: a
