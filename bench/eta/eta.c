@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	bool refresh_only = false;
 	int oracle = 0;	  /* enum sched_fc_oracle */
 	int64_t owin = 0; /* sim_opts.eta_oracle_window_s */
+	int km = 0;	  /* enum sched_fc_km */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
 			if (aidc_parse_i64(argv[++i], 1, 1000000, &every)) {
@@ -333,6 +334,19 @@ int main(int argc, char **argv)
 					"s (< 0: the past only)\n");
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--km") == 0 && i + 1 < argc) {
+			static const char *const modes[] = {"default", "off", "all", "cohort",
+							    "mean"};
+			const char *m = argv[++i];
+			km = -1;
+			for (int k = 0; k < (int)AIDC_ARRAY_LEN(modes); k++)
+				if (strcmp(m, modes[k]) == 0)
+					km = k;
+			if (km < 0) {
+				fprintf(stderr, "bench_eta: --km takes default, off, all, cohort "
+						"or mean\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--refresh-only") == 0) {
 			refresh_only = true;
 		} else if (argv[i][0] == '-') {
@@ -342,6 +356,7 @@ int main(int argc, char **argv)
 				"       [--refresh-runs N] [--refresh-step S] [--refresh-only]\n"
 				"       [--oracle off|mean|median|quantile|cohort "
 				"[--oracle-window S]]\n"
+				"       [--km default|off|all|cohort|mean]\n"
 				"       (ORACLE: true run-time distributions per class)\n",
 				argv[i]);
 			return 2;
@@ -388,6 +403,7 @@ int main(int argc, char **argv)
 	o.eta_step_s = step;
 	o.eta_oracle = (enum sched_fc_oracle)oracle;
 	o.eta_oracle_window_s = owin;
+	o.eta_km = (enum sched_fc_km)km;
 	t0 = mono_s(), c0 = cpu_s();
 	if (!rc)
 		rc = sim_run(&tr, &c, &o, &r, &e);

@@ -37,7 +37,11 @@
  * the copy take the reference paths, with the same estimates. Deterministic:
  * same live state and now, same estimates. ORACLE (sched_forecast_oracle,
  * diagnostic only, off by default): run times from each class's true
- * distribution instead (see "ORACLE" below).
+ * distribution instead (see "ORACLE" below). KAPLAN-MEIER
+ * (sched_forecast_km, off by default: measured 47.0% / 36.8% / 35.6% for
+ * ALL / COHORT / MEAN against 38.4% off, p90s all worse): run times from a
+ * censored estimate over each class's jobs submitted within the last day,
+ * finished or running (see "Kaplan-Meier" below).
  */
 #include "sched/sched_int.h"
 
@@ -178,6 +182,16 @@ struct run {
 	int64_t *cohort_d;
 	struct sched_fc_sample *fco_coh; /* ORACLE cohorts: class, median age (run_s) */
 	size_t nfco_coh;
+	/* Kaplan-Meier (km_begin; NULL km = off): per class record its curve;
+	 * the steps of all curves; running jobs submitted within FC_KM_W_S as
+	 * (record << 40 | age), sorted, one per class level; sort scratch */
+	uint8_t km_mode;
+	int64_t km_from_s;
+	struct km_cls *km;
+	struct km_step *steps;
+	size_t nsteps, cap_steps;
+	uint64_t *cens, *scr;
+	size_t ncens;
 };
 
 #define TAIL_MIN_JOBS 10u /* finished jobs longer than a running one's age */
@@ -214,10 +228,20 @@ struct run {
 #define FC_MAX_CLASSES (1u << 15) /* past it, new classes are not kept (coarser ones are used) */
 #define FC_COHORT_S    3600 /* running jobs submitted within this of now: their class's cohort */
 #define FC_LEVELS      4
+#define FC_KM_W_S      86400 /* Kaplan-Meier: a class's jobs submitted within this of now */
+#define FC_KM_RING     4096u /* ... of which at most this many finished ones (the latest) */
+#define FC_KM_DEFAULT  SCHED_FCKM_OFF /* sched_forecast_km's DEFAULT */
+struct fc_done {
+	int64_t submit_s, run_s;
+};
 struct fc_class {
 	struct sched_hkey key;
 	uint32_t n;
 	uint32_t hist[FC_BUCKETS];
+	/* Kaplan-Meier: finished jobs in finish order (owned); once ring_n ==
+	 * FC_KM_RING, the oldest at ring_next */
+	struct fc_done *ring;
+	uint32_t ring_n, ring_cap, ring_next;
 };
 static const uint8_t fc_keys[FC_LEVELS] = {
     SCHED_HK_USER | SCHED_HK_NAME | SCHED_HK_DEVS,
@@ -230,6 +254,33 @@ static uint32_t fc_bucket(int64_t run_s)
 {
 	uint32_t b = sched_svc_bucket(run_s > 0 ? (uint64_t)run_s : 1);
 	return b < FC_BUCKETS ? b : FC_BUCKETS - 1;
+}
+
+/* Adds a finished job (submitted at submit_s, ran run_s) to c's ring. Before
+ * the ring grows, jobs submitted more than FC_KM_W_S before this one are
+ * dropped: every later forecast is at or after this job's submission, so
+ * they are outside its window. Memory: at most FC_KM_RING x 16 bytes per
+ * class, in practice a day's finished jobs; amortized O(1) per job. */
+static void ring_add(struct fc_class *c, int64_t submit_s, int64_t run_s)
+{
+	struct fc_done d = {submit_s, run_s};
+	if (c->ring_n == FC_KM_RING) {
+		c->ring[c->ring_next] = d;
+		c->ring_next = (c->ring_next + 1) % FC_KM_RING;
+		return;
+	}
+	if (c->ring_n == c->ring_cap) {
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < c->ring_n; i++)
+			if (c->ring[i].submit_s >= submit_s - FC_KM_W_S)
+				c->ring[k++] = c->ring[i];
+		c->ring_n = k;
+	}
+	if (c->ring_n == c->ring_cap) {
+		c->ring_cap = c->ring_cap ? 2 * c->ring_cap : 16;
+		c->ring = aidc_reallocarray(c->ring, c->ring_cap, sizeof *c->ring);
+	}
+	c->ring[c->ring_n++] = d;
 }
 
 void sched_forecast_feed(struct sched *s, const struct sched_job *j)
@@ -247,6 +298,7 @@ void sched_forecast_feed(struct sched *s, const struct sched_job *j)
 			continue;
 		c->n++;
 		c->hist[b]++;
+		ring_add(c, j->submit_s, j->executed_s);
 	}
 }
 
@@ -262,7 +314,10 @@ static void fco_drop(struct sched *s)
 
 void sched_forecast_release(struct sched *s)
 {
-	sched_hindex_release(&s->fc_classes);
+	struct sched_hindex *x = &s->fc_classes;
+	for (uint32_t i = 0; i < x->n; i++)
+		aidc_free(((struct fc_class *)((char *)x->recs + (size_t)i * x->stride))->ring);
+	sched_hindex_release(x);
 	fco_drop(s);
 }
 
@@ -350,6 +405,203 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Kaplan-Meier (sched_forecast_km; docs/scheduler.md "Start estimates:
+ * Kaplan-Meier"). The learned history holds finished jobs only, biased to
+ * short ones: a sweep's run times show up only once it ends. Per class
+ * record, the samples are its jobs submitted within FC_KM_W_S of now: those
+ * finished (the ring; an event at their run time) and those running now
+ * (censored at their age); queued jobs are not samples. S(t) is the
+ * product-limit estimate, events before censorings at equal times. A job's
+ * KM class is the finest level with FC_MIN_JOBS events in the window.
+ * Costs, per forecast: O(R log R) for the R running jobs submitted within
+ * the window (times FC_LEVELS); per class record a job asks for, O(ring) to
+ * count its events and, once, O(m log m) to build its curve from its m
+ * samples (at most FC_KM_RING + R); O(log m) per question.
+ */
+struct km_step {
+	int64_t t; /* an event time */
+	double s;  /* S just after t */
+	double tm; /* sum of t' x (S before t' - S after t') over steps t' <= t */
+};
+struct km_cls {
+	int32_t nev; /* events in the window; -1 = not counted yet */
+	bool built;
+	size_t off, len; /* its steps in r->steps */
+};
+
+/* Starts the forecast's Kaplan-Meier state (nothing when off or no history). */
+static void km_begin(const struct sched *s, int64_t now_s, struct run *r)
+{
+	const struct sched_hindex *x = &s->fc_classes;
+	r->km_mode = s->fc_km ? s->fc_km : FC_KM_DEFAULT;
+	if (r->km_mode == SCHED_FCKM_OFF || x->n == 0)
+		return;
+	r->km_from_s = now_s - FC_KM_W_S;
+	r->km = aidc_calloc(x->n, sizeof *r->km);
+	for (uint32_t i = 0; i < x->n; i++)
+		r->km[i].nev = -1;
+	r->cens = aidc_calloc((size_t)s->njob_slots * FC_LEVELS + 1, sizeof *r->cens);
+	const uint64_t amask = (1ull << 40) - 1;
+	for (uint32_t i = 0; i < s->njob_slots; i++) {
+		const struct sched_job *j = &s->jobs[i];
+		if (!j->live || !j->running || j->submit_s < r->km_from_s)
+			continue;
+		int64_t a = AIDC_MAX(sched_job_run_s(j, now_s), 0);
+		for (uint32_t level = 0; level < FC_LEVELS; level++) {
+			struct sched_hkey k;
+			const struct fc_class *c;
+			if (sched_hkey_make(j, level, fc_keys[level], sched_job_dev_milli(j), &k) &&
+			    (c = sched_hindex_find(x, &k)) != NULL)
+				r->cens[r->ncens++] =
+				    (uint64_t)fc_rec(x, c) << 40 | ((uint64_t)a & amask);
+		}
+	}
+	qsort(r->cens, r->ncens, sizeof *r->cens, cmp_u64);
+	r->scr = aidc_calloc(FC_KM_RING + r->ncens + 1, sizeof *r->scr);
+}
+
+static const struct fc_class *fc_at(const struct sched_hindex *x, uint32_t rec)
+{
+	return (const void *)((const char *)x->recs + (size_t)rec * x->stride);
+}
+
+/* Record rec's events in the window (memoized). */
+static uint32_t km_count(const struct sched *s, struct run *r, uint32_t rec)
+{
+	struct km_cls *k = &r->km[rec];
+	if (k->nev < 0) {
+		const struct fc_class *c = fc_at(&s->fc_classes, rec);
+		k->nev = 0;
+		for (uint32_t i = 0; i < c->ring_n; i++)
+			k->nev += c->ring[i].submit_s >= r->km_from_s;
+	}
+	return (uint32_t)k->nev;
+}
+
+/* r->scr[0 .. return): rec's samples as (time << 1 | censored), sorted:
+ * events before censorings at equal times. */
+static size_t km_samples(const struct sched *s, struct run *r, uint32_t rec)
+{
+	const struct fc_class *c = fc_at(&s->fc_classes, rec);
+	const uint64_t amask = (1ull << 40) - 1;
+	size_t m = 0, lo = 0, hi = r->ncens;
+	for (uint32_t i = 0; i < c->ring_n; i++)
+		if (c->ring[i].submit_s >= r->km_from_s)
+			r->scr[m++] = ((uint64_t)AIDC_MAX(c->ring[i].run_s, 0) & amask) << 1;
+	while (lo < hi) { /* the first censored sample of rec */
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->cens[mid] >> 40 < rec)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->ncens && r->cens[lo] >> 40 == rec; lo++)
+		r->scr[m++] = (r->cens[lo] & amask) << 1 | 1;
+	qsort(r->scr, m, sizeof *r->scr, cmp_u64);
+	return m;
+}
+
+/* Builds rec's curve once: a step per distinct event time. */
+static const struct km_cls *km_build(const struct sched *s, struct run *r, uint32_t rec)
+{
+	struct km_cls *k = &r->km[rec];
+	if (k->built)
+		return k;
+	size_t m = km_samples(s, r, rec);
+	k->built = true;
+	k->off = r->nsteps;
+	double surv = 1, tm = 0;
+	for (size_t i = 0, d; i < m; i += d) {
+		uint64_t v = r->scr[i];
+		for (d = 1; i + d < m && r->scr[i + d] == v; d++)
+			;
+		if (v & 1)
+			continue; /* censorings leave the risk set, S unchanged */
+		if (r->nsteps == r->cap_steps) {
+			r->cap_steps = r->cap_steps ? 2 * r->cap_steps : 64;
+			r->steps = aidc_reallocarray(r->steps, r->cap_steps, sizeof *r->steps);
+		}
+		double next = surv * (1 - (double)d / (double)(m - i));
+		tm += (double)(v >> 1) * (surv - next);
+		surv = next;
+		r->steps[r->nsteps++] = (struct km_step){(int64_t)(v >> 1), surv, tm};
+	}
+	k->len = r->nsteps - k->off;
+	return k;
+}
+
+/*
+ * The run time rec's curve gives a job that has run a (a < 0: queued): the
+ * smallest event time t > a with S(t) <= S(a) / 2 (mean: the mean of the
+ * events beyond a, weighted by their mass); 0 when there is none (the mass
+ * beyond a lies past the last event, censored).
+ */
+static int64_t km_run(const struct sched *s, struct run *r, uint32_t rec, int64_t a, bool mean)
+{
+	const struct km_cls *k = km_build(s, r, rec);
+	const struct km_step *v = r->steps + k->off;
+	size_t lo = 0, hi = k->len;
+	while (lo < hi) { /* steps at or before a: [0, lo) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].t <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t first = lo;
+	if (first == k->len)
+		return 0;
+	double sa = first ? v[first - 1].s : 1, tm0 = first ? v[first - 1].tm : 0;
+	if (mean) {
+		double mass = sa - v[k->len - 1].s;
+		return mass > 0 ? (int64_t)((v[k->len - 1].tm - tm0) / mass + 0.5) : 0;
+	}
+	for (hi = k->len; lo < hi;) { /* the first step from first on with S <= sa / 2 */
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].s > sa / 2)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < k->len ? v[lo].t : 0;
+}
+
+/* j's KM class record (see above); UINT32_MAX if none. */
+static uint32_t km_class_of(const struct sched *s, struct run *r, const struct sched_job *j)
+{
+	for (uint32_t level = 0; r->km && level < FC_LEVELS; level++) {
+		struct sched_hkey k;
+		const struct fc_class *c;
+		if (sched_hkey_make(j, level, fc_keys[level], sched_job_dev_milli(j), &k) &&
+		    (c = sched_hindex_find(&s->fc_classes, &k)) != NULL &&
+		    km_count(s, r, fc_rec(&s->fc_classes, c)) >= FC_MIN_JOBS)
+			return fc_rec(&s->fc_classes, c);
+	}
+	return UINT32_MAX;
+}
+
+/* ALL, MEAN: the run time of live job j having run a (a < 0: queued) from
+ * its KM class, at most its time limit; 0 = none (the other rules). */
+static int64_t km_dur(const struct sched *s, struct run *r, const struct sched_job *j, int64_t a)
+{
+	if (r->km_mode != SCHED_FCKM_ALL && r->km_mode != SCHED_FCKM_MEAN)
+		return 0;
+	uint32_t rec = km_class_of(s, r, j);
+	int64_t d = rec == UINT32_MAX ? 0 : km_run(s, r, rec, a, r->km_mode == SCHED_FCKM_MEAN);
+	if (d > 0 && j->time_limit_s > 0 && d > j->time_limit_s)
+		d = j->time_limit_s;
+	return d;
+}
+
+int sched_forecast_km(struct sched *s, enum sched_fc_km mode, struct aidc_err *e)
+{
+	if ((unsigned)mode > SCHED_FCKM_MEAN)
+		return aidc_errf(e, AIDC_E_INVAL, "forecast Kaplan-Meier: mode %d", (int)mode);
+	s->fc_km = (uint8_t)mode;
+	return 0;
+}
+
 /* r->cohort_d[class record]: its cohort's run time D (see above), 0 = none.
  * Each cohort member's (class, run time so far) sorted: a class's median is
  * the middle of its run. */
@@ -375,8 +627,11 @@ static void cohort_build(const struct sched *s, int64_t now_s, struct run *r)
 			;
 		const struct fc_class *c =
 		    (const void *)((const char *)x->recs + (size_t)(v[lo] >> 40) * x->stride);
-		r->cohort_d[v[lo] >> 40] =
-		    fc_mean_above(c, (int64_t)(v[lo + (hi - lo - 1) / 2] & amask));
+		uint32_t rec = (uint32_t)(v[lo] >> 40);
+		int64_t age = (int64_t)(v[lo + (hi - lo - 1) / 2] & amask), d = 0;
+		if (r->km && r->km_mode == SCHED_FCKM_COHORT && km_count(s, r, rec) >= FC_MIN_JOBS)
+			d = km_run(s, r, rec, age, false); /* V2: the KM conditional median */
+		r->cohort_d[rec] = d > 0 ? d : fc_mean_above(c, age);
 	}
 	aidc_free(v);
 }
@@ -572,9 +827,11 @@ static int64_t fco_queued(const struct sched *s, const struct run *r, const stru
 
 /* How long live job j, queued now, runs in the forecast: its class's cohort's
  * run time, at most its time limit; without a cohort, its estimate. */
-static int64_t queued_dur(const struct sched *s, const struct run *r, const struct sched_job *j)
+static int64_t queued_dur(const struct sched *s, struct run *r, const struct sched_job *j)
 {
 	int64_t d = s->fco_mode ? fco_queued(s, r, j) : 0;
+	if (d <= 0)
+		d = km_dur(s, r, j, -1);
 	if (d <= 0)
 		d = cohort_dur(s, r, j);
 	if (d <= 0)
@@ -617,12 +874,15 @@ static int64_t cohort_end(const struct sched *s, const struct run *r, const stru
  * grows with its age), but never past its time limit, and at the earliest
  * at now + 1 (as the core assumes).
  */
-static int64_t live_end(const struct sched *s, const struct run *r, const struct sched_job *j,
+static int64_t live_end(const struct sched *s, struct run *r, const struct sched_job *j,
 			int64_t now_s)
 {
 	int64_t ce = s->fco_mode ? fco_end(s, r, j, now_s) : 0;
 	if (ce > 0)
 		return ce;
+	int64_t ka = AIDC_MAX(sched_job_run_s(j, now_s), 0), kd = km_dur(s, r, j, ka);
+	if (kd > 0)
+		return now_s + AIDC_MAX(kd - ka, 1);
 	ce = cohort_end(s, r, j, now_s);
 	if (ce > 0)
 		return ce;
@@ -664,6 +924,7 @@ static int build(const struct sched *s, int64_t now_s, struct run *r, struct aid
 	if ((rc = copy_cluster(s, c, e)) != 0)
 		goto out;
 	tails_build(s, r);
+	km_begin(s, now_s, r);
 	cohort_build(s, now_s, r);
 	if (s->fco_mode == SCHED_FCO_COHORT)
 		fco_cohorts(s, now_s, r);
@@ -705,6 +966,10 @@ static void run_release(struct run *r)
 	aidc_free(r->cohort_d);
 	aidc_free(r->fco_coh);
 	aidc_free(r->tail_cnt);
+	aidc_free(r->km);
+	aidc_free(r->steps);
+	aidc_free(r->cens);
+	aidc_free(r->scr);
 	aidc_heap_release(&r->ends);
 }
 

@@ -449,6 +449,23 @@ struct sched_fc_sample {
 int sched_forecast_oracle(struct sched *s, enum sched_fc_oracle mode,
 			  const struct sched_fc_sample *v, size_t n, struct aidc_err *e);
 
+/* Kaplan-Meier run times (docs/scheduler.md "Start estimates: Kaplan-Meier"):
+ * per class, a censored estimate over its jobs submitted within the last day
+ * (finished: their run time; running now: censored at their age). ALL: a
+ * running job of age a runs the class's conditional median beyond a, a queued
+ * one its median (V1); COHORT: only a cohort's D is the conditional median
+ * beyond its median age (V2); MEAN: as ALL with the conditional mean of the
+ * events beyond a (V3); OFF: none. Where the curve gives none, the other
+ * rules. DEFAULT (0) is the core's choice. AIDC_E_INVAL for another mode. */
+enum sched_fc_km {
+	SCHED_FCKM_DEFAULT,
+	SCHED_FCKM_OFF,
+	SCHED_FCKM_ALL,
+	SCHED_FCKM_COHORT,
+	SCHED_FCKM_MEAN,
+};
+int sched_forecast_km(struct sched *s, enum sched_fc_km mode, struct aidc_err *e);
+
 /* ---- tenancy groups: limits and quotas with borrowing (quota.c) ------------ */
 
 /*

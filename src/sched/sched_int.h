@@ -391,6 +391,8 @@ struct sched {
 	int64_t *fco_sum;
 	size_t nfco;
 	uint8_t fco_mode;
+	/* forecast.c: enum sched_fc_km (sched_forecast_km; 0 = the default) */
+	uint8_t fc_km;
 };
 
 /* A job's node filter (Slurm -w/-x): ids sorted and unique; allow: they are

@@ -926,7 +926,7 @@ static int estimate(struct engine *en, size_t first, size_t last, struct aidc_er
 	if (!want)
 		return 0;
 	int rc = eta_oracle(en, e);
-	if (rc)
+	if (rc || (rc = sched_forecast_km(en->s, en->o->eta_km, e)) != 0)
 		return rc;
 	size_t n = sched_job_handles(en->s);
 	int64_t *est = aidc_calloc(n ? n : 1, sizeof *est);

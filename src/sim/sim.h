@@ -347,6 +347,9 @@ struct sim_opts {
 	/* ... of the jobs submitted within W = this of now (given again hourly),
 	 * W < 0: in [now - |W|, now] (at every forecast); 0 = the whole trace */
 	int64_t eta_oracle_window_s;
+	/* Kaplan-Meier run times in the forecast (sched_forecast_km);
+	 * SCHED_FCKM_DEFAULT (0): the core's default */
+	enum sched_fc_km eta_km;
 	/* MULTIFACTOR settings (struct sched_config; sim_opts_defaults takes the core's) */
 	int64_t fs_half_life_s, prio_calc_period_s, prio_max_age_s;
 	uint32_t prio_weight_age, prio_weight_fairshare, prio_weight_size, prio_weight_qos;

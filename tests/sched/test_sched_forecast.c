@@ -413,6 +413,76 @@ static void test_distribution_oracle(void)
 	sched_free(s);
 }
 
+/*
+ * Kaplan-Meier (sched_forecast_km): a censored estimate over the class's jobs
+ * submitted within the last day. One node of four devices, FIFO; every job
+ * is user u's "job" on one device without a limit. Ten finished: six ran
+ * 100 s, four 1,000 s (all submitted before T). A, B, C, D start at T; at
+ * T + 500 they are censored samples at 500 s, and E, F, G, H, I wait. The
+ * 14 samples: at 100 s six events of 14 at risk, S = 8/14; at 500 s four
+ * censorings; at 1,000 s four events of 4 at risk, S = 0. ALL: the median
+ * (S <= 1/2) is 1,000 s where the finished jobs alone say 100 s; a running
+ * job of age 500 runs to the first event with S <= S(500) / 2 = 4/14: 1,000 s.
+ * So A-D end at T + 1,000, E-H start then and run 1,000 s: I starts at
+ * T + 2,000. COHORT: today's rules, but the cohort (A-D, median age 500)
+ * runs the KM conditional median beyond 500, 1,000 s (the mean of finished
+ * jobs longer than 500 s has only four: no cohort without it): the same
+ * answers. MEAN: A-D run the mean of the events beyond 500, 1,000 s; a
+ * queued job the mean of all events by their mass, (6 x 100 + 8 x 1,000) /
+ * 14 = 614.3: I at T + 1,614. A day later the finished jobs are out of the
+ * window (A-D alone are censored samples: no events): ALL gives OFF's
+ * estimates. Same answers again (deterministic); a bad mode is refused.
+ */
+static void test_kaplan_meier(void)
+{
+	struct sched *s =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 4);
+	struct aidc_err e = {0};
+	int64_t t = 0;
+	for (uint64_t id = 1; id <= 10; id++) {
+		int64_t run = id <= 6 ? 100 : 1000;
+		int h = submit(s, id, 1, 1, 0, t);
+		pass(s, t);
+		CHECK_EQ(sched_job_state(s, (uint32_t)h), SCHED_JOB_RUNNING);
+		CHECK_EQ(sched_job_finish(s, (uint32_t)h, t + run, &e), 0);
+		t += run;
+	}
+	int h[9];
+	for (int i = 0; i < 4; i++)
+		h[i] = submit(s, 11 + (uint64_t)i, 1, 1, 0, t);
+	pass(s, t);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(sched_job_state(s, (uint32_t)h[i]), SCHED_JOB_RUNNING);
+	for (int i = 4; i < 9; i++)
+		h[i] = submit(s, 11 + (uint64_t)i, 1, 1, 0, t + 500);
+	pass(s, t + 500);
+	int64_t est[32], again[32], off[32];
+	static const struct {
+		enum sched_fc_km mode;
+		int64_t first, last; /* E-H's and I's estimates, after T */
+	} want[] = {{SCHED_FCKM_ALL, 1000, 2000},
+		    {SCHED_FCKM_COHORT, 1000, 2000},
+		    {SCHED_FCKM_MEAN, 1000, 1614}};
+	for (size_t k = 0; k < AIDC_ARRAY_LEN(want); k++) {
+		CHECK_EQ(sched_forecast_km(s, want[k].mode, &e), 0);
+		forecast(s, t + 500, est, 32);
+		for (int i = 4; i < 8; i++)
+			CHECK_EQ(est[h[i]], t + want[k].first);
+		CHECK_EQ(est[h[8]], t + want[k].last);
+		forecast(s, t + 500, again, 32);
+		for (int i = 0; i < 32; i++)
+			CHECK_EQ(again[i], est[i]);
+	}
+	CHECK_EQ(sched_forecast_km(s, SCHED_FCKM_OFF, &e), 0);
+	forecast(s, t + 500 + 86400, off, 32);
+	CHECK_EQ(sched_forecast_km(s, SCHED_FCKM_ALL, &e), 0);
+	forecast(s, t + 500 + 86400, est, 32);
+	for (int i = 0; i < 32; i++)
+		CHECK_EQ(est[i], off[i]);
+	CHECK_EQ(sched_forecast_km(s, (enum sched_fc_km)9, &e), AIDC_E_INVAL);
+	sched_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -420,6 +490,6 @@ int main(int argc, char **argv)
 	    TEST(test_never_and_bad_input),	TEST(test_fast_equals_reference),
 	    TEST(test_running_ends_as_history), TEST(test_node_filters),
 	    TEST(test_queued_runs_as_history),	TEST(test_cohort_survival),
-	    TEST(test_distribution_oracle)};
+	    TEST(test_distribution_oracle),	TEST(test_kaplan_meier)};
 	return test_run(argc, argv, cases, AIDC_ARRAY_LEN(cases));
 }
