@@ -21,7 +21,9 @@
  * the forecast's mean wall time. --oracle MODE [--oracle-window S]: ORACLE,
  * diagnostic only, the forecast knows each class's true run-time distribution
  * (sim_opts.eta_oracle; docs/scheduler.md "Start estimates with a
- * distribution oracle"). BENCH_ETA_DEBUG=1 prints each job queued
+ * distribution oracle"). --km default|off|all|cohort|mean: the forecast's
+ * Kaplan-Meier run times (sim_opts.eta_km; docs/scheduler.md "Start
+ * estimates: Kaplan-Meier"). BENCH_ETA_DEBUG=1 prints each job queued
  * longer than 10 minutes (times relative to its submission) on stderr.
  * Never a test: it asserts
  * nothing; exit 0 unless a run fails; SKIP when the traces are absent.
