@@ -283,6 +283,12 @@ static void ring_add(struct fc_class *c, int64_t submit_s, int64_t run_s)
 	c->ring[c->ring_n++] = d;
 }
 
+/* Whether Kaplan-Meier is on (its rings are fed only then). */
+static bool km_on(const struct sched *s)
+{
+	return (s->fc_km ? s->fc_km : FC_KM_DEFAULT) != SCHED_FCKM_OFF;
+}
+
 void sched_forecast_feed(struct sched *s, const struct sched_job *j)
 {
 	struct sched_partition *p = &s->parts[j->part];
@@ -298,7 +304,8 @@ void sched_forecast_feed(struct sched *s, const struct sched_job *j)
 			continue;
 		c->n++;
 		c->hist[b]++;
-		ring_add(c, j->submit_s, j->executed_s);
+		if (km_on(s)) /* off (the default): no ring, no memory */
+			ring_add(c, j->submit_s, j->executed_s);
 	}
 }
 
@@ -435,7 +442,7 @@ static void km_begin(const struct sched *s, int64_t now_s, struct run *r)
 {
 	const struct sched_hindex *x = &s->fc_classes;
 	r->km_mode = s->fc_km ? s->fc_km : FC_KM_DEFAULT;
-	if (r->km_mode == SCHED_FCKM_OFF || x->n == 0)
+	if (!km_on(s) || x->n == 0)
 		return;
 	r->km_from_s = now_s - FC_KM_W_S;
 	r->km = aidc_calloc(x->n, sizeof *r->km);
@@ -598,7 +605,7 @@ int sched_forecast_km(struct sched *s, enum sched_fc_km mode, struct aidc_err *e
 {
 	if ((unsigned)mode > SCHED_FCKM_MEAN)
 		return aidc_errf(e, AIDC_E_INVAL, "forecast Kaplan-Meier: mode %d", (int)mode);
-	s->fc_km = (uint8_t)mode;
+	s->fc_km = (uint8_t)mode; /* rings are fed from now on: set it before the history */
 	return 0;
 }
 

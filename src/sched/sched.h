@@ -456,7 +456,9 @@ int sched_forecast_oracle(struct sched *s, enum sched_fc_oracle mode,
  * one its median (V1); COHORT: only a cohort's D is the conditional median
  * beyond its median age (V2); MEAN: as ALL with the conditional mean of the
  * events beyond a (V3); OFF: none. Where the curve gives none, the other
- * rules. DEFAULT (0) is the core's choice. AIDC_E_INVAL for another mode. */
+ * rules. DEFAULT (0) is the core's choice (OFF). Each class keeps its
+ * finished jobs of the last day only while a mode other than OFF is set:
+ * set it before the history it should see. AIDC_E_INVAL for another mode. */
 enum sched_fc_km {
 	SCHED_FCKM_DEFAULT,
 	SCHED_FCKM_OFF,

@@ -823,6 +823,9 @@ static int setup(struct engine *en, const struct sim_cluster *c, struct aidc_err
 	int rc = sched_new(&cfg, &env, &en->s, e);
 	if (rc)
 		return rc;
+	/* Before any history: Kaplan-Meier's rings are fed only while it is on. */
+	if (o->eta_every && (rc = sched_forecast_km(en->s, o->eta_km, e)) != 0)
+		return rc;
 	rc = sim_cluster_build(c, en->s, e);
 	if (rc)
 		return rc;
@@ -926,7 +929,7 @@ static int estimate(struct engine *en, size_t first, size_t last, struct aidc_er
 	if (!want)
 		return 0;
 	int rc = eta_oracle(en, e);
-	if (rc || (rc = sched_forecast_km(en->s, en->o->eta_km, e)) != 0)
+	if (rc)
 		return rc;
 	size_t n = sched_job_handles(en->s);
 	int64_t *est = aidc_calloc(n ? n : 1, sizeof *est);

@@ -437,10 +437,17 @@ static void test_kaplan_meier(void)
 {
 	struct sched *s =
 	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 4);
+	struct sched *bare =
+	    cluster(SCHED_ORDER_FIFO, SCHED_PLACE_CONSOLIDATE, SCHED_BLOCK_EASY, 1, 4);
 	struct aidc_err e = {0};
 	int64_t t = 0;
+	/* On before the history (the rings are fed only then); bare stays off. */
+	CHECK_EQ(sched_forecast_km(s, SCHED_FCKM_ALL, &e), 0);
 	for (uint64_t id = 1; id <= 10; id++) {
 		int64_t run = id <= 6 ? 100 : 1000;
+		int hb = submit(bare, id, 1, 1, 0, t);
+		pass(bare, t);
+		CHECK_EQ(sched_job_finish(bare, (uint32_t)hb, t + run, &e), 0);
 		int h = submit(s, id, 1, 1, 0, t);
 		pass(s, t);
 		CHECK_EQ(sched_job_state(s, (uint32_t)h), SCHED_JOB_RUNNING);
@@ -480,6 +487,21 @@ static void test_kaplan_meier(void)
 	for (int i = 0; i < 32; i++)
 		CHECK_EQ(est[i], off[i]);
 	CHECK_EQ(sched_forecast_km(s, (enum sched_fc_km)9, &e), AIDC_E_INVAL);
+	/* Turned on after a history fed while off: no ring, so the default
+	 * estimates (the same queue as s's, at the same times). */
+	for (int i = 0; i < 4; i++)
+		submit(bare, 11 + (uint64_t)i, 1, 1, 0, t);
+	pass(bare, t);
+	for (int i = 4; i < 9; i++)
+		submit(bare, 11 + (uint64_t)i, 1, 1, 0, t + 500);
+	pass(bare, t + 500);
+	forecast(bare, t + 500, off, 32);
+	CHECK(off[h[8]] != t + want[0].last); /* what a fed ring would give */
+	CHECK_EQ(sched_forecast_km(bare, SCHED_FCKM_ALL, &e), 0);
+	forecast(bare, t + 500, est, 32);
+	for (int i = 0; i < 32; i++)
+		CHECK_EQ(est[i], off[i]);
+	sched_free(bare);
 	sched_free(s);
 }
 
