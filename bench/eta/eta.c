@@ -282,75 +282,78 @@ fail:
 	return 1;
 }
 
-int main(int argc, char **argv)
+/* The command line (each value checked; anything else refused). */
+struct eta_args {
+	const char *dir;
+	int64_t every, days, step, runs, refresh_step;
+	bool refresh_only;
+	int oracle;   /* enum sched_fc_oracle */
+	int64_t owin; /* sim_opts.eta_oracle_window_s */
+	int km;	      /* enum sched_fc_km */
+};
+
+/* m's index in modes, or -1. */
+static int mode_index(const char *m, const char *const *modes, size_t n)
 {
-	const char *dir = NULL;
-	int64_t every = 20, days = 61, step = 0, runs = 5, refresh_step = -1;
-	bool refresh_only = false;
-	int oracle = 0;	  /* enum sched_fc_oracle */
-	int64_t owin = 0; /* sim_opts.eta_oracle_window_s */
-	int km = 0;	  /* enum sched_fc_km */
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(m, modes[k]) == 0)
+			return (int)k;
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct eta_args *a)
+{
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 1, 1000000, &every)) {
+			if (aidc_parse_i64(argv[++i], 1, 1000000, &a->every)) {
 				fprintf(stderr, "bench_eta: --every takes 1..1000000\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--step") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 0, 86400, &step)) {
+			if (aidc_parse_i64(argv[++i], 0, 86400, &a->step)) {
 				fprintf(stderr, "bench_eta: --step takes 0..86400 s\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 1, 61, &days)) {
+			if (aidc_parse_i64(argv[++i], 1, 61, &a->days)) {
 				fprintf(stderr, "bench_eta: --days takes 1..61\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--refresh-runs") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 1, 1000, &runs)) {
+			if (aidc_parse_i64(argv[++i], 1, 1000, &a->runs)) {
 				fprintf(stderr, "bench_eta: --refresh-runs takes 1..1000\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--refresh-step") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], 0, 86400, &refresh_step)) {
+			if (aidc_parse_i64(argv[++i], 0, 86400, &a->refresh_step)) {
 				fprintf(stderr, "bench_eta: --refresh-step takes 0..86400 s\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--oracle") == 0 && i + 1 < argc) {
 			static const char *const modes[] = {"off", "mean", "median", "quantile",
 							    "cohort"};
-			const char *m = argv[++i];
-			oracle = -1;
-			for (int k = 0; k < (int)AIDC_ARRAY_LEN(modes); k++)
-				if (strcmp(m, modes[k]) == 0)
-					oracle = k;
-			if (oracle < 0) {
+			if ((a->oracle = mode_index(argv[++i], modes, AIDC_ARRAY_LEN(modes))) < 0) {
 				fprintf(stderr, "bench_eta: --oracle takes off, mean, median, "
 						"quantile or cohort\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--oracle-window") == 0 && i + 1 < argc) {
-			if (aidc_parse_i64(argv[++i], -61 * 86400, 61 * 86400, &owin)) {
+			if (aidc_parse_i64(argv[++i], -61 * 86400, 61 * 86400, &a->owin)) {
 				fprintf(stderr,
 					"bench_eta: --oracle-window takes -5270400..5270400 "
 					"s (< 0: the past only)\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--km") == 0 && i + 1 < argc) {
 			static const char *const modes[] = {"default", "off", "all", "cohort",
 							    "mean"};
-			const char *m = argv[++i];
-			km = -1;
-			for (int k = 0; k < (int)AIDC_ARRAY_LEN(modes); k++)
-				if (strcmp(m, modes[k]) == 0)
-					km = k;
-			if (km < 0) {
+			if ((a->km = mode_index(argv[++i], modes, AIDC_ARRAY_LEN(modes))) < 0) {
 				fprintf(stderr, "bench_eta: --km takes default, off, all, cohort "
 						"or mean\n");
-				return 2;
+				return -1;
 			}
 		} else if (strcmp(argv[i], "--refresh-only") == 0) {
-			refresh_only = true;
+			a->refresh_only = true;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr,
 				"bench_eta: unknown option %s\n"
@@ -361,16 +364,77 @@ int main(int argc, char **argv)
 				"       [--km default|off|all|cohort|mean]\n"
 				"       (ORACLE: true run-time distributions per class)\n",
 				argv[i]);
-			return 2;
+			return -1;
 		} else {
-			dir = argv[i];
+			a->dir = argv[i];
 		}
 	}
-	if (refresh_speed(4096, 10000, runs, refresh_step))
+	return 0;
+}
+
+/* Prints the estimates' errors (the replay r against base, without
+ * estimates; the forecast's cost from the times), into x (freed by the
+ * caller). */
+static void report(const struct eta_args *a, const struct sim_trace *tr, struct sim_cluster *c,
+		   const struct sim_result *r, const struct sim_result *base, const double t[4],
+		   struct errs *x)
+{
+	double wall = t[0], wall_base = t[1], cpu = t[2], cpu_base = t[3];
+	size_t same = 0, made = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		made += r->jobs[i].eta_s >= 0;
+		same += r->jobs[i].first_start_s == base->jobs[i].first_start_s;
+	}
+	collect(tr, r, x);
+	printf("bench_eta: philly-pollux, %llu GPUs in philly-meta VCs, QSSF+bf, GPU jobs of %lld "
+	       "days from 2017-10-01, estimate at every %lld-th submission, step %lld s\n",
+	       (unsigned long long)sim_cluster_devices(c), (long long)a->days, (long long)a->every,
+	       (long long)a->step);
+	if (a->oracle)
+		printf("  ORACLE (--oracle): the forecast knows each class's true run-time "
+		       "distribution (partition x devices, other jobs'; window %lld s, 0 = "
+		       "the trace, < 0 the past)\n",
+		       (long long)a->owin);
+	printf("  forecasts made: %zu (%zu jobs estimated; %zu never started in the forecast)\n",
+	       made, x->nall + x->nnostart, x->nnostart);
+	printf("  replay unchanged by forecasting: %zu of %zu jobs start at the same second\n",
+	       same, tr->n);
+	printf("  forecast cost: %.3f s replay with, %.3f s without: %.2f ms per forecast (CPU "
+	       "time: %.3f s, %.3f s, %.3f ms)\n",
+	       wall, wall_base, made ? 1000.0 * (wall - wall_base) / (double)made : 0.0, cpu,
+	       cpu_base, made ? 1000.0 * (cpu - cpu_base) / (double)made : 0.0);
+	double med_all = quantile(x->abs_all, x->nall, 0.5),
+	       p90_all = quantile(x->abs_all, x->nall, 0.9);
+	printf("  all estimated jobs (%zu): |error| median %.0f s, p90 %.0f s\n", x->nall, med_all,
+	       p90_all);
+	double med_long = quantile(x->abs_long, x->nlong, 0.5),
+	       p90_long = quantile(x->abs_long, x->nlong, 0.9);
+	double rel = quantile(x->rel_long, x->nlong, 0.5), rel90 = quantile(x->rel_long, x->nlong, 0.9);
+	printf(
+	    "  queued > 10 min (%zu): |error| median %.0f s, p90 %.0f s; |error| / queueing time "
+	    "median %.1f%%, p90 %.1f%%\n",
+	    x->nlong, med_long, p90_long, 100 * rel, 100 * rel90);
+	double rres = quantile(x->rel_resv, x->nresv, 0.5);
+	printf("  baselines (queued > 10 min): 'starts now' 100.0%%; first EASY reservation "
+	       "(%zu jobs) median %.1f%%; forecast / reservation = %.2f\n",
+	       x->nresv, 100 * rres, rres > 0 ? rel / rres : NAN);
+	by_vc(tr, x);
+	printf("  target: median |error| < 30%% of queueing time (jobs queued > 10 min): %s\n",
+	       x->nlong == 0 ? "no such jobs"
+	       : rel < 0.30 ? "MET"
+			    : "NOT MET");
+}
+
+int main(int argc, char **argv)
+{
+	struct eta_args a = {.every = 20, .days = 61, .runs = 5, .refresh_step = -1};
+	if (parse_args(argc, argv, &a) != 0)
+		return 2;
+	if (refresh_speed(4096, 10000, a.runs, a.refresh_step))
 		return 1;
-	if (refresh_only)
+	if (a.refresh_only)
 		return 0;
-	dir = bench_traces_dir(dir);
+	const char *dir = bench_traces_dir(a.dir);
 	char tpath[1024], vpath[1024];
 	if (bench_philly_paths(dir, "bench_eta", tpath, vpath, sizeof tpath))
 		return 0;
@@ -393,7 +457,7 @@ int main(int argc, char **argv)
 	o.policy.backfill = true;
 	o.gpu_only = true;
 	aidc_parse_datetime("2017-10-01 00:00:00", &o.from_s);
-	o.to_s = o.from_s + days * 86400 - 1;
+	o.to_s = o.from_s + a.days * 86400 - 1;
 	struct sim_result base, r;
 	sim_result_init(&base);
 	sim_result_init(&r);
@@ -401,11 +465,11 @@ int main(int argc, char **argv)
 	double t0 = mono_s(), c0 = cpu_s();
 	rc = sim_run(&tr, &c, &o, &base, &e);
 	double wall_base = mono_s() - t0, cpu_base = cpu_s() - c0;
-	o.eta_every = (uint32_t)every;
-	o.eta_step_s = step;
-	o.eta_oracle = (enum sched_fc_oracle)oracle;
-	o.eta_oracle_window_s = owin;
-	o.eta_km = (enum sched_fc_km)km;
+	o.eta_every = (uint32_t)a.every;
+	o.eta_step_s = a.step;
+	o.eta_oracle = (enum sched_fc_oracle)a.oracle;
+	o.eta_oracle_window_s = a.owin;
+	o.eta_km = (enum sched_fc_km)a.km;
 	t0 = mono_s(), c0 = cpu_s();
 	if (!rc)
 		rc = sim_run(&tr, &c, &o, &r, &e);
@@ -414,50 +478,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_eta: %s\n", aidc_err_text(&e, rc));
 		return 1;
 	}
-	size_t same = 0, made = 0;
-	for (size_t i = 0; i < tr.n; i++) {
-		made += r.jobs[i].eta_s >= 0;
-		same += r.jobs[i].first_start_s == base.jobs[i].first_start_s;
-	}
 	struct errs x = {0};
-	collect(&tr, &r, &x);
-	printf("bench_eta: philly-pollux, %llu GPUs in philly-meta VCs, QSSF+bf, GPU jobs of %lld "
-	       "days from 2017-10-01, estimate at every %lld-th submission, step %lld s\n",
-	       (unsigned long long)sim_cluster_devices(&c), (long long)days, (long long)every,
-	       (long long)step);
-	if (oracle)
-		printf("  ORACLE (--oracle): the forecast knows each class's true run-time "
-		       "distribution (partition x devices, other jobs'; window %lld s, 0 = "
-		       "the trace, < 0 the past)\n",
-		       (long long)owin);
-	printf("  forecasts made: %zu (%zu jobs estimated; %zu never started in the forecast)\n",
-	       made, x.nall + x.nnostart, x.nnostart);
-	printf("  replay unchanged by forecasting: %zu of %zu jobs start at the same second\n",
-	       same, tr.n);
-	printf("  forecast cost: %.3f s replay with, %.3f s without: %.2f ms per forecast (CPU "
-	       "time: %.3f s, %.3f s, %.3f ms)\n",
-	       wall, wall_base, made ? 1000.0 * (wall - wall_base) / (double)made : 0.0, cpu,
-	       cpu_base, made ? 1000.0 * (cpu - cpu_base) / (double)made : 0.0);
-	double med_all = quantile(x.abs_all, x.nall, 0.5),
-	       p90_all = quantile(x.abs_all, x.nall, 0.9);
-	printf("  all estimated jobs (%zu): |error| median %.0f s, p90 %.0f s\n", x.nall, med_all,
-	       p90_all);
-	double med_long = quantile(x.abs_long, x.nlong, 0.5),
-	       p90_long = quantile(x.abs_long, x.nlong, 0.9);
-	double rel = quantile(x.rel_long, x.nlong, 0.5), rel90 = quantile(x.rel_long, x.nlong, 0.9);
-	printf(
-	    "  queued > 10 min (%zu): |error| median %.0f s, p90 %.0f s; |error| / queueing time "
-	    "median %.1f%%, p90 %.1f%%\n",
-	    x.nlong, med_long, p90_long, 100 * rel, 100 * rel90);
-	double rres = quantile(x.rel_resv, x.nresv, 0.5);
-	printf("  baselines (queued > 10 min): 'starts now' 100.0%%; first EASY reservation "
-	       "(%zu jobs) median %.1f%%; forecast / reservation = %.2f\n",
-	       x.nresv, 100 * rres, rres > 0 ? rel / rres : NAN);
-	by_vc(&tr, &x);
-	printf("  target: median |error| < 30%% of queueing time (jobs queued > 10 min): %s\n",
-	       x.nlong == 0 ? "no such jobs"
-	       : rel < 0.30 ? "MET"
-			    : "NOT MET");
+	const double times[4] = {wall, wall_base, cpu, cpu_base};
+	report(&a, &tr, &c, &r, &base, times, &x);
 	aidc_free(x.abs_all);
 	aidc_free(x.abs_long);
 	aidc_free(x.rel_long);
