@@ -149,6 +149,20 @@ static void cut_stream(struct ctld *c, struct ctld_job *j, int fd, int64_t size,
 	aidc_log(AIDC_LOG_WARN, "job %" PRIu64 " output %s: truncated: %s", j->id, name, why);
 }
 
+/* An empty push carries nothing to store (the agent and srun's pusher never
+ * send one): no file is made and none is extended. Else a step's runner,
+ * which is the job's user (steps.c op output), could make two empty files
+ * per step id, node and attempt: inodes counted by no quota and no floor.
+ * The answer is the stream's size, as for a repeat. */
+static int empty_push(const char *dir, const char *name, int64_t *size_out)
+{
+	char path[AIDC_MAX_PATH_BYTES + 64];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%.63s", dir, name);
+	*size_out = lstat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+	return 0;
+}
+
 int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name, uint8_t *cut,
 			   int stream, int64_t off, const char *data, size_t len, int64_t *size_out,
 			   struct aidc_err *e)
@@ -162,6 +176,8 @@ int ctld_output_write_file(struct ctld *c, struct ctld_job *j, const char *name,
 	}
 	char dir[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 64];
 	ctld_job_log_dir(c, j, dir, sizeof dir);
+	if (len == 0)
+		return empty_push(dir, name, size_out);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return aidc_errf(e, AIDC_E_IO, "%s: %s", dir, strerror(errno));
 	snprintf(path, sizeof path, "%s/%.63s", dir, name);

@@ -75,6 +75,22 @@ check_eq "end of the ended step 5 again: 409" "$(status "$(end 5 0)")" 409
 check_eq "sacct: step 5 kept FAILED 3:0" "$("$AIDC" sacct -n -P -j "$id.5" -o State,ExitCode)" \
 	"FAILED|3:0"
 
+# Empty output pushes (op output with no body; srun's pusher never sends
+# one) make no file: before, each made an empty file (or, at an offset, a
+# sparse one) per step, node and stream that no quota or floor counted, so
+# a job's user could use up the state filesystem's inodes.
+xstart() { post "" "{\"op\":\"start\",\"step\":$1,\"nodes\":[0],\"external\":true,\"doc\":{},\"ntasks\":1,\"nnodes\":1}"; }
+opath() { echo "?op=output&step=$1&node=0&stream=$2&offset=$3"; }
+stepfiles() { find "$DIR/controller/logs" -name "*.s$1.*" 2>/dev/null | wc -l; }
+check_eq "start of step 8 on node 0 (external)" "$(status "$(xstart 8)")" 200
+check_eq "an empty push" "$(post "$(opath 8 out 0)" "")" '{"size":0} 200'
+check_eq "an empty push at offset 10^9" "$(post "$(opath 8 err 1000000000)" "")" '{"size":0} 200'
+check_eq "... made no file" "$(stepfiles 8)" 0
+check_eq "a push of 3 bytes" "$(post "$(opath 8 out 0)" "abc")" '{"size":3} 200'
+check_eq "an empty push after it: the size" "$(post "$(opath 8 out 7)" "")" '{"size":3} 200'
+check_eq "... one file" "$(stepfiles 8)" 1
+check_eq "end of step 8" "$(status "$(end 8 0)")" 200
+
 # Another user: the job's steps, step output and step logs answer 404.
 if other_user "cross-user step"; then
 	ucurl() { setpriv --reuid "$OTHER_USER" --regid "$OTHER_USER" --init-groups curl "$@"; }
