@@ -402,6 +402,7 @@ struct ctld {
 	int64_t next_out_sweep_ms; /* when ctld_output_sweep next starts a walk */
 	DIR *out_sweep;            /* its walk of logs/ under way, or NULL */
 	uint64_t out_sweep_removed; /* directories the walk removed */
+	char out_sweep_dir[96];     /* the expired directory being emptied, or "" */
 	uint64_t ended[CTLD_JOB_STATE_COUNT_]; /* ended jobs in the store, by state */
 	struct ctld_job **by_handle; /* core handle -> job */
 	size_t cap_handles;
