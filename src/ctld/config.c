@@ -291,7 +291,8 @@ static const struct key keys[] = {
 	I64("min_free_mib", min_free_mib, 0, 16777216, "1024", NULL,
 	    "free space kept for the store on the state directory's filesystem (at most an "
 	    "eighth of it), MiB: below it job output is cut with a marker line, below half of "
-	    "it new jobs are refused; 0: no floor"),
+	    "it new jobs are refused; likewise for free inodes (an eighth of them, at most "
+	    "65,536); 0: no floor"),
 	STR("haproxy_bin", haproxy_bin, "/usr/sbin/haproxy", NULL, NULL, "FILE",
 	    "HAProxy, the router of inference services (docs/services.md), started by the "
 	    "controller; empty: services run without a router (no stable address)"),

@@ -672,6 +672,10 @@ bool ctld_output_expired(const struct ctld *c, const struct ctld_job *j);
  * eighth of the filesystem; with half, half of that); the free space and
  * the floor in MiB. */
 bool ctld_state_fs_low(struct ctld *c, bool half, int64_t *free_mib, int64_t *floor_mib);
+/* The same for its inodes (an eighth of them, at most 65,536; none when
+ * min_free_mib is 0 or the filesystem has no fixed count): the free inodes
+ * and the floor. */
+bool ctld_state_fs_inodes_low(struct ctld *c, bool half, int64_t *free_n, int64_t *floor_n);
 
 /* sched_bridge.c: the bridge to the scheduling core */
 int ctld_sched_init(struct ctld *c, struct aidc_err *e);

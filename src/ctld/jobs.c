@@ -576,6 +576,12 @@ static int admit(struct ctld *c, uint32_t uid, size_t spec_bytes, struct aidc_er
 				 " MiB free, under half its floor of %" PRId64
 				 " MiB (min_free_mib): new jobs are refused until space is freed",
 				 free_mib, floor_mib * 2);
+	if (ctld_state_fs_inodes_low(c, true, &free_mib, &floor_mib)) /* inodes here */
+		return aidc_errf(e, AIDC_E_LIMIT,
+				 "the controller's state filesystem has %" PRId64
+				 " inodes free, under half its floor of %" PRId64
+				 " inodes (min_free_mib): new jobs are refused until files are removed",
+				 free_mib, floor_mib * 2);
 	if (spec_bytes > (uint64_t)k->max_spec_kib * 1024u)
 		return aidc_errf(e, AIDC_E_LIMIT,
 				 "the job's spec is %zu KiB, over max_spec_kib = %" PRId64

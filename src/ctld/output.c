@@ -91,12 +91,35 @@ bool ctld_state_fs_low(struct ctld *c, bool half, int64_t *free_mib, int64_t *fl
 	return avail < floor;
 }
 
+/* The inodes kept free on the state filesystem: an eighth of them, at most
+ * this many (chosen, not measured: room for the store's files and the log
+ * directories of a few thousand jobs). Without them the byte floor never
+ * trips when the inodes run out first: a file a byte long takes one inode
+ * and one block, and ext4 makes an inode per 16 KiB by default. */
+#define STATE_FS_INODE_FLOOR 65536
+
+bool ctld_state_fs_inodes_low(struct ctld *c, bool half, int64_t *free_n, int64_t *floor_n)
+{
+	struct statvfs vs;
+	*free_n = *floor_n = 0;
+	if (c->cfg.min_free_mib == 0 || statvfs(c->cfg.state_dir, &vs) != 0 || vs.f_files == 0)
+		return false; /* no floor, or a filesystem with no fixed count (btrfs) */
+	int64_t floor = (int64_t)(vs.f_files / 8);
+	if (floor > STATE_FS_INODE_FLOOR)
+		floor = STATE_FS_INODE_FLOOR;
+	if (half)
+		floor /= 2;
+	*free_n = (int64_t)vs.f_favail;
+	*floor_n = floor;
+	return *free_n < floor;
+}
+
 /* How many of len new bytes of j may be stored; with fewer than len, why not
  * (into why). */
 static size_t allowed(struct ctld *c, struct ctld_job *j, int64_t end, size_t len, char *why,
 		      size_t cap)
 {
-	int64_t room = (int64_t)len, free_mib, floor_mib;
+	int64_t room = (int64_t)len, free_mib, floor_mib, free_n, floor_n;
 	int64_t job_left = c->cfg.max_job_output_mib * MIB - j->out_bytes;
 	int64_t user_left = c->cfg.max_user_output_mib * MIB - *user_total(c, j->uid);
 	int64_t file_left = (int64_t)AIDC_MAX_LOG_BYTES - end;
@@ -105,6 +128,13 @@ static size_t allowed(struct ctld *c, struct ctld_job *j, int64_t end, size_t le
 			 "the controller's state filesystem has %" PRId64 " MiB free, under its "
 			 "floor of %" PRId64 " MiB (min_free_mib)",
 			 free_mib, floor_mib);
+		return 0;
+	}
+	if (ctld_state_fs_inodes_low(c, false, &free_n, &floor_n)) {
+		snprintf(why, cap,
+			 "the controller's state filesystem has %" PRId64 " inodes free, under its "
+			 "floor of %" PRId64 " (an eighth of them, at most %d; min_free_mib)",
+			 free_n, floor_n, STATE_FS_INODE_FLOOR);
 		return 0;
 	}
 	if (job_left < room) {

@@ -39,6 +39,10 @@ exit (atexit + signals), even on failure.
                            at the free-space floor while the controller stays
                            up, another user's jobs run and nothing committed is
                            lost; under half the floor submissions are refused
+    harden_test.py inodes  on a state filesystem of 4,000 inodes: under the
+                           inode floor (an eighth) output is cut with a marker
+                           naming inodes, under half of it submissions are
+                           refused, both again once files are removed
     harden_test.py files   the submitter's umask reaches the job (077: a file it
                            makes and its -o file are 0600); -o naming a FIFO is
                            refused with a message and the job stays cancellable
@@ -664,9 +668,10 @@ def test_specs():
         c.http("POST", "/v1/jobs/%d/cancel" % jid, b"{}")
 
 
-def small_fs(mib):
-    """A filesystem of mib MiB for a state directory: tmpfs, else an ext4 loop
-    mount; unmounted at exit. SKIPs if neither can be made."""
+def small_fs(mib, inodes=0):
+    """A filesystem of mib MiB (and inodes inodes, when given) for a state
+    directory: tmpfs, else an ext4 loop mount; unmounted at exit. SKIPs if
+    neither can be made."""
     if os.geteuid() != 0:
         skip("needs root to mount a %d MiB filesystem" % mib)
     mnt = os.path.join(tempfile.gettempdir(), "aidc-harden-mnt-%d" % os.getpid())
@@ -679,13 +684,15 @@ def small_fs(mib):
         if os.path.exists(img):
             os.unlink(img)
     atexit.register(cleanup)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm,mode=0755" % mib, "tmpfs", mnt],
+    opts = "size=%dm,mode=0755" % mib + (",nr_inodes=%d" % inodes if inodes else "")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", mnt],
                        capture_output=True, text=True)
     if r.returncode != 0:
         why = r.stderr.strip()
         with open(img, "wb") as f:
             f.truncate(mib << 20)
-        r = subprocess.run(["mkfs.ext4", "-q", "-F", img], capture_output=True, text=True)
+        r = subprocess.run(["mkfs.ext4", "-q", "-F"] + (["-N", str(inodes)] if inodes else []) +
+                           [img], capture_output=True, text=True)
         if r.returncode == 0:
             r = subprocess.run(["mount", "-o", "loop", img, mnt], capture_output=True, text=True)
         if r.returncode != 0:
@@ -821,6 +828,47 @@ def test_output():
     os.unlink(filler)
     r = c.cli("submit", "--", "true", user=b)
     check(r.returncode == 0, "submissions work again once space is freed", r.stderr)
+
+
+def test_inodes():
+    """The state filesystem's inodes under the floor: output cut, submissions
+    refused; both work again once files are removed."""
+    mnt = small_fs(64, inodes=4000)
+    c = Center(state=os.path.join(mnt, "ctl"))
+    jid = c.submit("--", "echo", "before")
+    s = c.wait_state(jid, ENDED)
+    check(s and s["state"] == "completed" and "before" in c.logs(jid),
+          "a job's output is stored", s, c.logs(jid))
+    fs = os.statvfs(mnt)
+    floor = min(fs.f_files // 8, 65536)
+    filler = os.path.join(mnt, "filler")
+    os.makedirs(filler)
+
+    def fill_to(left):  # something else uses the inodes until left remain
+        n = len(os.listdir(filler))
+        while os.statvfs(mnt).f_favail > left:
+            open(os.path.join(filler, str(n)), "w").close()
+            n += 1
+    # Under the floor, over half of it: jobs run, their output is cut (before,
+    # a byte-long file per inode left the byte floor far away: all stored).
+    fill_to(floor * 3 // 4)
+    jid = c.submit("--", "echo", "under the floor")
+    s = c.wait_state(jid, ENDED)
+    out = c.logs(jid)
+    check(s and s["state"] == "completed" and "output truncated" in out and "inodes" in out and
+          "under the floor" not in out, "under the inode floor output is cut with a marker "
+          "naming inodes", s and s["state"], out[-300:])
+    fill_to(floor // 4)
+    r = c.cli("submit", "--", "true")
+    check(r.returncode != 0 and "inodes" in r.stderr and "min_free_mib" in r.stderr,
+          "under half the inode floor submissions are refused, naming inodes", r.stdout,
+          r.stderr)
+    check(c.procs["controller"].poll() is None, "the controller stays up")
+    shutil.rmtree(filler)
+    jid = c.submit("--", "echo", "after")
+    s = c.wait_state(jid, ENDED)
+    check(s and s["state"] == "completed" and c.logs(jid) == "after\n",
+          "once files are removed jobs run and their output is stored whole", s, c.logs(jid))
 
 
 def log_dirs(c, jid):
@@ -1192,7 +1240,7 @@ def main():
     remove_stale()
     scenarios = {"store": test_store, "slow": test_slow, "limits": test_limits,
                  "nodes": test_nodes, "specs": test_specs, "tables": test_tables,
-                 "output": test_output, "retention": test_retention, "files": test_files, "errors": test_errors}
+                 "output": test_output, "inodes": test_inodes, "retention": test_retention, "files": test_files, "errors": test_errors}
     return run_scenarios(__doc__, scenarios, aidc=AIDC)
 
 
