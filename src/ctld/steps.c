@@ -317,12 +317,19 @@ static int step_start(struct ctld *c, struct ctld_msg *m, const struct ctld_job 
 	int rc = step_ended(c, m, j, id);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < c->nsteps; i++)
+	size_t user_live = 0;
+	for (size_t i = 0; i < c->nsteps; i++) {
+		const struct ctld_job *o = ctld_job_find(c, c->steps[i].job);
 		live += c->steps[i].job == j->id;
-	if (live >= AIDC_MAX_JOB_STEPS || c->nsteps >= AIDC_MAX_LIVE_STEPS)
+		user_live += o && o->uid == j->uid;
+	}
+	if (live >= AIDC_MAX_JOB_STEPS || user_live >= AIDC_MAX_USER_LIVE_STEPS ||
+	    c->nsteps >= AIDC_MAX_LIVE_STEPS)
 		return aidc_errf(&m->err, AIDC_E_LIMIT,
-				 "too many running steps (at most %u per job, %u in all)",
-				 AIDC_MAX_JOB_STEPS, AIDC_MAX_LIVE_STEPS);
+				 "too many running steps (at most %u per job, %u of one user's "
+				 "jobs, %u in all)",
+				 AIDC_MAX_JOB_STEPS, (unsigned)AIDC_MAX_USER_LIVE_STEPS,
+				 AIDC_MAX_LIVE_STEPS);
 	struct ctld_step s = {.job = j->id, .attempt = j->attempt, .id = id,
 			      .seen_ms = ctld_now_ms()};
 	rc = step_nodes(m, j, in, &s);

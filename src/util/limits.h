@@ -310,6 +310,13 @@ AIDC_LIMIT_RANGE(AIDC_MAX_LIVE_STEPS, 16u, 65536u);
 #define AIDC_MAX_JOB_STEPS 64u
 #endif
 AIDC_LIMIT_RANGE(AIDC_MAX_JOB_STEPS, 1u, 4096u);
+/* Live steps of one user's jobs together: a quarter of AIDC_MAX_LIVE_STEPS,
+ * so that one user's jobs (AIDC_MAX_JOB_STEPS each) cannot take every slot
+ * and refuse every other user's srun. */
+#ifndef AIDC_MAX_USER_LIVE_STEPS
+#define AIDC_MAX_USER_LIVE_STEPS (AIDC_MAX_LIVE_STEPS / 4u)
+#endif
+AIDC_LIMIT_RANGE(AIDC_MAX_USER_LIVE_STEPS, 4u, AIDC_MAX_LIVE_STEPS);
 /* Step ids of one job, 0 .. AIDC_MAX_JOB_STEP_COUNT - 1 (Slurm's
  * MaxStepCount): every step is a stored row and up to two output files per
  * node in the job's log directory, kept after it ends, so a job whose

@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/agent_lib.sh"
 [ -x "$AIDC" ] || skip "no aidc binary at $AIDC"
-center_up 1
+CPUS=6 center_up 1
 LIMIT=40000 # AIDC_MAX_JOB_STEP_COUNT
 
 printf '#!/bin/sh\nexec sleep 300\n' >"$DIR/hold.sh"
@@ -90,6 +90,31 @@ check_eq "a push of 3 bytes" "$(post "$(opath 8 out 0)" "abc")" '{"size":3} 200'
 check_eq "an empty push after it: the size" "$(post "$(opath 8 out 7)" "")" '{"size":3} 200'
 check_eq "... one file" "$(stepfiles 8)" 1
 check_eq "end of step 8" "$(status "$(end 8 0)")" 200
+
+# One user's jobs hold at most AIDC_MAX_USER_LIVE_STEPS (256) live steps
+# together: 64 (AIDC_MAX_JOB_STEPS) in each of 4 jobs, then a 5th job's
+# first step is refused naming the limit. Before, one user's 16 jobs could
+# hold all AIDC_MAX_LIVE_STEPS (1,024) slots and refuse every other user's
+# srun (the holders' polls keep the steps' leases).
+more=()
+for k in 1 2 3 4; do more+=("$( (cd "$DIR" && "$AIDC" sbatch --parsable hold.sh) )"); done
+for j in "${more[@]}"; do wait_state "$j" running 60 >/dev/null; done
+jstart() {
+	curl -s -m 10 -w ' %{http_code}' --unix-socket "$AIDC_SOCKET" -X POST --data-binary \
+		"{\"op\":\"start\",\"step\":$2,\"nodes\":[],\"ntasks\":1,\"nnodes\":1}" \
+		"http://x/v1/jobs/$1/steps"
+}
+n=0
+for j in "$id" "${more[@]:0:3}"; do
+	for s in $(seq 100 163); do
+		[ "$(status "$(jstart "$j" "$s")")" = 200 ] && n=$((n + 1))
+	done
+done
+check_eq "256 live steps in 4 jobs of one user" "$n" 256
+out=$(jstart "${more[3]}" 100)
+[[ "$(status "$out")" == 413 && "$out" == *"of one user's jobs"* ]] &&
+	ok "a 257th live step of the user refused: $out" || fail "a 257th live step: $out"
+"$AIDC" scancel "${more[@]}"
 
 # Another user: the job's steps, step output and step logs answer 404.
 if other_user "cross-user step"; then
