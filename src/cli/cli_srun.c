@@ -1831,9 +1831,11 @@ static void sr_on_push_stop(int sig)
 
 /* Stores buf[0..*len) of stream q at *off (then *len = 0); false when the
  * controller refused it or stayed unreachable past AIDC_RETRY_S (*len kept;
- * sr_push_fallback takes the stream from then on). */
+ * sr_push_fallback takes the stream from then on). *stored: where the
+ * controller's copy really ends when it cut the stream (its quotas, floor or
+ * stream cap: it takes nothing more), else left as it was. */
 static bool sr_push(struct sr_remote *r, int64_t node, int q, const char *buf, size_t *len,
-		    int64_t *off)
+		    int64_t *off, int64_t *stored)
 {
 	char path[sizeof r->path + 160];
 	snprintf(path, sizeof path, "%s?op=output&step=%lld&node=%lld&stream=%s&offset=%lld",
@@ -1841,6 +1843,12 @@ static bool sr_push(struct sr_remote *r, int64_t node, int q, const char *buf, s
 	struct api_call c = {0};
 	int rc = cli_call_retry("srun", r->sock, "POST", path, buf, *len, &c,
 				cli_call_wait_flag(r->sock) | CLI_CALL_IDEMPOTENT);
+	json_error_t je;
+	json_t *rep = rc ? NULL : json_loadb(aidc_buf_str(&c.reply), c.reply.len, 0, &je);
+	json_t *st = json_object_get(rep, "stored");
+	if (json_is_integer(st) && json_integer_value(st) >= 0)
+		*stored = json_integer_value(st);
+	json_decref(rep);
 	aidc_buf_release(&c.reply);
 	if (rc != 0)
 		return false;
@@ -1894,7 +1902,7 @@ static void sr_pusher_main(struct sr_remote *r, int64_t node, int in[2], int res
 {
 	char *buf[2] = {aidc_malloc(SRUN_PUSH_BYTES), aidc_malloc(SRUN_PUSH_BYTES)};
 	size_t len[2] = {0, 0}, after_stop = 0;
-	int64_t off[2] = {0, 0}, last = aidc_mono_ms();
+	int64_t off[2] = {0, 0}, stored[2] = {-1, -1}, last = aidc_mono_ms();
 	bool live[2] = {true, true};
 	while (in[0] >= 0 || in[1] >= 0 || len[0] || len[1]) {
 		struct pollfd pf[2];
@@ -1924,12 +1932,16 @@ static void sr_pusher_main(struct sr_remote *r, int64_t node, int in[2], int res
 		if (!full && !ended && aidc_mono_ms() - last < SRUN_PUSH_MS)
 			continue;
 		for (int q = 0; q < 2; q++)
-			if (len[q] && !(live[q] && sr_push(r, node, q, buf[q], &len[q], &off[q]))) {
+			if (len[q] &&
+			    !(live[q] && sr_push(r, node, q, buf[q], &len[q], &off[q], &stored[q]))) {
 				sr_push_fallback(r, q, buf[q], len[q], live[q]);
 				live[q] = false, len[q] = 0;
 			}
 		last = aidc_mono_ms();
 	}
+	/* What srun copies from the controller: up to where each copy ends. */
+	for (int q = 0; q < 2; q++)
+		off[q] = stored[q] >= 0 ? stored[q] : off[q];
 	dprintf(res, "%lld %lld\n", (long long)off[0], (long long)off[1]);
 	_exit(0);
 }

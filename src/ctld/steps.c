@@ -34,6 +34,7 @@
  */
 #include <jansson.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "ctld/ctld_int.h"
 #include "util/util.h"
@@ -566,11 +567,27 @@ static int step_output(struct ctld *c, struct ctld_msg *m)
 				 "node %" PRId64 " does not run step %" PRId64, node, sid);
 	char name[64];
 	snprintf(name, sizeof name, "%u.s%" PRId64 ".%" PRId64 ".%s", j->attempt, sid, node, st);
-	int rc = ctld_output_write_file(c, j, name, &s->out_cut[k], strcmp(st, "out") != 0, off,
-					m->req->body, m->req->body_len, &size, &m->err);
+	int q = strcmp(st, "out") != 0;
+	int rc = ctld_output_write_file(c, j, name, &s->out_cut[k], q, off, m->req->body,
+					m->req->body_len, &size, &m->err);
 	if (rc)
 		return rc;
-	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64 "}", size);
+	/* A cut stream (output.c) answers size past what it holds, so that a
+	 * runner moves on; "stored" is where the stored copy really ends (the
+	 * marker's end): the runner reports that to srun, which would else wait
+	 * (30 s per node and stream) for bytes that never come. */
+	int64_t stored = -1;
+	if (s->out_cut[k] & (1u << q)) {
+		char dir[AIDC_MAX_PATH_BYTES], path[AIDC_MAX_PATH_BYTES + 64];
+		struct stat sb;
+		ctld_job_log_dir(c, j, dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		stored = lstat(path, &sb) == 0 ? sb.st_size : 0;
+	}
+	aidc_buf_printf(&m->resp->body, "{\"size\":%" PRId64, size);
+	if (stored >= 0)
+		aidc_buf_printf(&m->resp->body, ",\"stored\":%" PRId64, stored);
+	aidc_buf_puts(&m->resp->body, "}");
 	return CTLD_DONE;
 }
 

@@ -101,3 +101,6 @@ aidc_live_test(NAME live_srun_concurrent SCRIPT srun_concurrent.sh TIMEOUT 240)
 # than AIDC_RETRY_S goes on in the node's own output after a marker
 # (srun_push_fallback.sh): nothing is dropped.
 aidc_live_test(NAME live_srun_push_fallback SCRIPT srun_push_fallback.sh TIMEOUT 180)
+# An srun step's output on another node cut by the controller's quota: srun
+# copies it up to the marker and ends at once (srun_push_cut.sh).
+aidc_live_test(NAME live_srun_push_cut SCRIPT srun_push_cut.sh TIMEOUT 180)
