@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/agent_int.h"
@@ -50,8 +51,13 @@ static bool push_stream(struct agent *a, struct task *t, const char *path, const
 		if (rc == 0 && c.status == 200) {
 			*off += n;
 		} else if (rc == 0 && c.status == 409) {
-			/* Attempt over (or offset disagreement): stop pushing this stream. */
-			*off += n;
+			/* Attempt over: this stream is pushed no more. What the file
+			 * holds now is skipped at once (not a refused request per
+			 * chunk: a stale task's gigabyte would take thousands). */
+			struct stat sb;
+			*off = fstat(fd, &sb) == 0 && sb.st_size > *off + n ? sb.st_size : *off + n;
+			aidc_buf_release(&c.reply);
+			break;
 		} else if (rc == 0 && c.status >= 400 && c.status < 500 && c.status != 401 &&
 			   c.status != 403 && c.status != 408 && c.status != 429) {
 			/* Refused for good (a controller that takes no offset this
