@@ -1814,8 +1814,9 @@ static int sr_post_report(struct sr_remote *r, int64_t node, const struct sr_job
  * (AIDC_RETRY_S) and the same bytes sent again (the controller skips what it
  * has); past that, or refused, the stream goes on in the holder's log after
  * a marker (sr_push_fallback). So concurrent steps on a node never share an
- * output, as they would in the holder's own log. At most SRUN_PUSH_BYTES per stream are held: a
- * task writing faster than the controller stores blocks on its pipe. */
+ * output, as they would in the holder's own log. At most SRUN_PUSH_BYTES
+ * per stream are held: a task writing faster than the controller stores
+ * blocks on its pipe. */
 struct sr_pusher {
 	pid_t pid; /* 0: none (the runner's output stays the holder's log) */
 	int res;   /* the pusher's result: "OUT ERR\n", the bytes it stored */
