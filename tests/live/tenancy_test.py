@@ -505,10 +505,12 @@ def models_refused(c):
 
 
 def stamp_body(marks):
-    """A job that logs its start (with the time) and checkpoints on SIGTERM."""
-    return ('echo "start $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
-            'trap \'echo "term $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
-            'exit 143\' TERM; while :; do sleep 0.2; done') % (marks, marks)
+    """A job that logs its start (with the time) and checkpoints on SIGTERM.
+    The trap is set before "start" is logged: a job whose log shows "start"
+    logs its SIGTERM."""
+    return ('trap \'echo "term $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
+            'exit 143\' TERM; echo "start $AIDC_ATTEMPT $(date +%%s.%%N)" >>%s/$AIDC_JOB_ID.log; '
+            'while :; do sleep 0.2; done') % (marks, marks)
 
 
 def log_of(marks, j):
@@ -551,6 +553,9 @@ def test_quota_models():
               "B runs 2 %s jobs (one on A's unused %s)" % (m, m), [jobj(c, j) for j in bj[m]])
     lenders = {m: [j for j in bj[m] if jobj(c, j).get("borrowing")] for m in bj}
     check(all(len(v) == 1 for v in lenders.values()), "one job of each model borrows", lenders)
+    # Each job's trap is set before A reclaims (a CI run reclaimed before the
+    # borrower's shell had logged anything: its log was empty).
+    started(c, marks, bj["A100"] + bj["T4"])
     reclaim_a100(c, a, marks, bj, lenders, grace)
     for m in bj:
         for j in bj[m]:
